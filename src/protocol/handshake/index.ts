@@ -1,0 +1,18 @@
+// Sans-I/O handshake: the opening handshake of RFC 6455 §4 as pure functions. No sockets, no timers.
+export { WEBSOCKET_GUID, computeAcceptKey, generateKey, isValidKey } from './accept-key.ts';
+export { HANDSHAKE_ERROR_CODES } from './codes.ts';
+export type { HandshakeErrorCode } from './codes.ts';
+export {
+  isToken,
+  isTokenChar,
+  parseExtensionHeader,
+  parseSubprotocols,
+  parseTokenList,
+  parseUpgradeList,
+  serializeExtensions,
+} from './header-tokens.ts';
+export type { ExtensionOffer, ParseListOptions } from './header-tokens.ts';
+export { STATUS_TEXT, buildAcceptResponse, buildClientRequest, buildRejectResponse, validateUpgradeRequest } from './request.ts';
+export type { UpgradeRequest, ValidatedRequest } from './request.ts';
+export { validateUpgradeResponse } from './response.ts';
+export type { ClientOffer, UpgradeResponse } from './response.ts';
