@@ -1,0 +1,388 @@
+// Broker: MemoryBroker, the embedded single-process broker with bounded memory; no I/O besides its sweep timer.
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { BrokerError } from './errors.ts';
+import type {
+  Broker, BrokerHealth, ChannelEvent, ChannelHandler, HistoryOptions, HistoryResult, PresenceEntry, PresenceUser,
+  Publication, PublishOptions, PublishResult,
+} from './types.ts';
+
+/** Options of {@link MemoryBroker}. */
+export interface MemoryBrokerOptions {
+  /**
+   * Default deduplication window, in milliseconds.
+   * @default 120000 - covers a client's retry after a reconnect with backoff, while keys stay few
+   */
+  readonly idempotencyWindowMs?: number;
+  /**
+   * Maximum remembered idempotency keys; the oldest are forgotten first.
+   * @default 100000 - about 20 MB at worst, and far more publishes than one node takes in a window
+   */
+  readonly maxIdempotencyKeys?: number;
+  /**
+   * Maximum channels held. Beyond it the least recently used idle channels (no handler, no presence) are
+   * dropped with their history, which later recoveries report as `recovered: false`.
+   * @default 100000 - bounds memory against publishes into ever new channel names
+   */
+  readonly maxChannels?: number;
+  /**
+   * How often expired history, idle channels and expired keys are swept, in milliseconds (0: never; call `sweep()`).
+   * @default 10000 - frequent enough that idle memory returns within seconds, rare enough to cost nothing
+   */
+  readonly sweepIntervalMs?: number;
+  /**
+   * Clock, in ms since the Unix epoch.
+   * @default Date.now - tests inject a fake clock instead of sleeping
+   */
+  readonly now?: () => number;
+}
+
+interface Stored {
+  readonly publication: Publication;
+  readonly expiresAt: number;
+}
+
+interface ChannelState {
+  readonly name: string;
+  readonly epoch: string;
+  top: number;
+  /** Retained publications, oldest first, from index `head`. */
+  history: Stored[];
+  head: number;
+  readonly handlers: Set<ChannelHandler>;
+  readonly presence: Map<string, PresenceEntry>;
+  readonly users: Map<string, { connections: number; info: unknown; hasInfo: boolean }>;
+}
+
+interface Remembered {
+  readonly result: PublishResult;
+  readonly expiresAt: number;
+}
+
+function newEpoch(): string {
+  return randomBytes(9).toString('base64url');
+}
+
+function checkCount(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`Cannot use ${name}: expected a non-negative integer, got ${String(value)}`);
+  return value;
+}
+
+function checkDuration(value: number, name: string): number {
+  if (typeof value !== 'number' || !(value >= 0) || value === Infinity) throw new RangeError(`Cannot use ${name}: expected a finite non-negative number of ms, got ${String(value)}`);
+  return value;
+}
+
+/**
+ * The in-process broker: channels, history rings with size and TTL, offsets, presence and idempotency keys,
+ * all bounded. Each channel's epoch is random and created with the channel, so a restarted process (or a
+ * channel dropped while idle) starts a new epoch and old positions are reported as not recoverable.
+ *
+ * Delivery is synchronous, through one queue, so events reach every handler in publish order even when a
+ * handler publishes from inside its callback.
+ *
+ * @example
+ * const broker = new MemoryBroker();
+ * await broker.subscribe('chat:general', (event) => console.log(event));
+ * await broker.publish('chat:general', { text: 'hi' }, { historySize: 100, historyTtlMs: 3_600_000 });
+ * await broker.close();
+ */
+export class MemoryBroker extends EventEmitter implements Broker {
+  readonly name = 'memory';
+  readonly #channels = new Map<string, ChannelState>();
+  readonly #keys = new Map<string, Remembered>();
+  readonly #queue: [ChannelHandler, ChannelEvent][] = [];
+  #delivering = false;
+  #closed = false;
+  readonly #timer: ReturnType<typeof setInterval> | null;
+  readonly #idempotencyWindowMs: number;
+  readonly #maxIdempotencyKeys: number;
+  readonly #maxChannels: number;
+  readonly #now: () => number;
+
+  /**
+   * @param options Limits and clock.
+   * @throws {RangeError} When a limit is negative or not an integer.
+   */
+  constructor(options: MemoryBrokerOptions = {}) {
+    super();
+    this.#idempotencyWindowMs = checkDuration(options.idempotencyWindowMs ?? 120_000, 'idempotencyWindowMs');
+    this.#maxIdempotencyKeys = checkCount(options.maxIdempotencyKeys ?? 100_000, 'maxIdempotencyKeys');
+    this.#maxChannels = Math.max(1, checkCount(options.maxChannels ?? 100_000, 'maxChannels'));
+    this.#now = options.now ?? Date.now;
+    const sweepMs = checkDuration(options.sweepIntervalMs ?? 10_000, 'sweepIntervalMs');
+    this.#timer = sweepMs > 0 ? setInterval(() => this.sweep(), sweepMs) : null;
+    this.#timer?.unref();
+  }
+
+  /** @inheritdoc */
+  async publish(channel: string, data: unknown, options: PublishOptions): Promise<PublishResult> {
+    this.#checkOpen('publish');
+    const historySize = checkCount(options.historySize, 'historySize');
+    const historyTtlMs = checkDuration(options.historyTtlMs, 'historyTtlMs');
+    const windowMs = checkDuration(options.idempotencyWindowMs ?? this.#idempotencyWindowMs, 'idempotencyWindowMs');
+    const now = this.#now();
+    const key = options.idempotencyKey === undefined ? null : `${channel}\u0000${options.idempotencyKey}`;
+    if (key !== null) {
+      const seen = this.#keys.get(key);
+      if (seen !== undefined && seen.expiresAt > now) return { ...seen.result, duplicate: true };
+    }
+    const state = this.#channel(channel, true);
+    state.top += 1;
+    const publication: Publication = {
+      channel, epoch: state.epoch, offset: state.top, data, time: now,
+      ...(options.sender === undefined ? {} : { sender: options.sender }),
+      ...(options.id === undefined ? {} : { id: options.id }),
+    };
+    this.#expire(state, now);
+    if (historySize > 0 && historyTtlMs > 0) {
+      state.history.push({ publication, expiresAt: now + historyTtlMs });
+    }
+    this.#trim(state, historySize);
+    const result: PublishResult = { epoch: state.epoch, offset: state.top, duplicate: false };
+    if (key !== null) this.#remember(key, result, now + windowMs);
+    this.#deliver(state, { type: 'publication', publication });
+    return result;
+  }
+
+  /** @inheritdoc */
+  async subscribe(channel: string, handler: ChannelHandler): Promise<void> {
+    this.#checkOpen('subscribe');
+    if (typeof handler !== 'function') throw new TypeError('Cannot subscribe: handler is not a function');
+    this.#channel(channel, true).handlers.add(handler);
+  }
+
+  /** @inheritdoc */
+  async unsubscribe(channel: string, handler: ChannelHandler): Promise<void> {
+    const state = this.#channels.get(channel);
+    if (state === undefined) return;
+    state.handlers.delete(handler);
+    // Queued events for this handler are dropped: none reaches it once unsubscribe resolved.
+    for (const entry of this.#queue) if (entry[0] === handler && channelOf(entry[1]) === channel) entry[0] = noop;
+    this.#dropIfIdle(state, this.#now());
+  }
+
+  /** @inheritdoc */
+  async history(channel: string, options: HistoryOptions = {}): Promise<HistoryResult> {
+    this.#checkOpen('read history');
+    const limit = options.limit === undefined ? Infinity : checkCount(options.limit, 'limit');
+    const before = options.before === undefined ? Infinity : checkCount(options.before, 'before');
+    const state = this.#channel(channel, true);
+    this.#expire(state, this.#now());
+    const retained = state.history;
+    const { epoch, top } = state;
+    const { since } = options;
+    if (since === undefined) {
+      const all: Publication[] = [];
+      for (let i = state.head; i < retained.length; i++) {
+        const p = retained[i]!.publication;
+        if (p.offset < before) all.push(p);
+      }
+      return { epoch, offset: top, publications: limit >= all.length ? all : all.slice(all.length - limit), recovered: false };
+    }
+    const oldest = state.head < retained.length ? retained[state.head]!.publication.offset : top + 1;
+    const valid = typeof since === 'object' && since !== null && since.epoch === epoch &&
+      Number.isSafeInteger(since.offset) && since.offset >= 0 && since.offset <= top && since.offset >= oldest - 1;
+    if (!valid) return { epoch, offset: top, publications: [], recovered: false };
+    const publications: Publication[] = [];
+    for (let i = state.head; i < retained.length && publications.length < limit; i++) {
+      const p = retained[i]!.publication;
+      if (p.offset > since.offset && p.offset < before) publications.push(p);
+    }
+    return { epoch, offset: top, publications, recovered: true };
+  }
+
+  /** @inheritdoc */
+  async addPresence(channel: string, entry: PresenceEntry): Promise<void> {
+    this.#checkOpen('add presence');
+    const state = this.#channel(channel, true);
+    const previous = state.presence.get(entry.connection);
+    if (previous !== undefined && previous.user !== entry.user) this.#removePresence(state, entry.connection);
+    const stored: PresenceEntry = { connection: entry.connection, user: entry.user, ...('info' in entry && entry.info !== undefined ? { info: entry.info } : {}) };
+    state.presence.set(entry.connection, stored);
+    const hasInfo = stored.info !== undefined;
+    const user = state.users.get(entry.user);
+    if (user !== undefined) {
+      if (previous === undefined || previous.user !== entry.user) user.connections++;
+      user.info = stored.info;
+      user.hasInfo = hasInfo;
+      return;
+    }
+    state.users.set(entry.user, { connections: 1, info: stored.info, hasInfo });
+    this.#deliver(state, { type: 'join', channel, user: entry.user, ...(hasInfo ? { info: stored.info } : {}) });
+  }
+
+  /** @inheritdoc */
+  async removePresence(channel: string, connection: string): Promise<void> {
+    this.#checkOpen('remove presence');
+    const state = this.#channels.get(channel);
+    if (state === undefined) return;
+    this.#removePresence(state, connection);
+    this.#dropIfIdle(state, this.#now());
+  }
+
+  /** @inheritdoc */
+  async presence(channel: string): Promise<PresenceUser[]> {
+    this.#checkOpen('read presence');
+    const state = this.#channels.get(channel);
+    if (state === undefined) return [];
+    const users: PresenceUser[] = [];
+    for (const [user, { connections, info, hasInfo }] of state.users) users.push(hasInfo ? { user, connections, info } : { user, connections });
+    return users;
+  }
+
+  /** @inheritdoc */
+  async health(): Promise<BrokerHealth> {
+    return this.#closed ? { ok: false, detail: 'closed' } : { ok: true, latencyMs: 0 };
+  }
+
+  /** @inheritdoc */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#channels.clear();
+    this.#keys.clear();
+    this.#queue.length = 0;
+    this.emit('status', { state: 'down', reason: 'closed' });
+  }
+
+  /**
+   * Drops expired history, expired idempotency keys and idle channels (no handler, no presence, no
+   * retained publication). Runs on the sweep timer; exposed for tests and for callers with their own timer.
+   */
+  sweep(): void {
+    const now = this.#now();
+    for (const state of this.#channels.values()) {
+      this.#expire(state, now);
+      this.#dropIfIdle(state, now);
+    }
+    for (const [key, remembered] of this.#keys) {
+      if (remembered.expiresAt <= now) this.#keys.delete(key);
+    }
+  }
+
+  /** Current sizes, for `/api/stats` and for tests that check memory stays bounded. */
+  stats(): { channels: number; handlers: number; retained: number; idempotencyKeys: number; presence: number } {
+    let handlers = 0;
+    let retained = 0;
+    let presence = 0;
+    for (const state of this.#channels.values()) {
+      handlers += state.handlers.size;
+      retained += state.history.length - state.head;
+      presence += state.presence.size;
+    }
+    return { channels: this.#channels.size, handlers, retained, idempotencyKeys: this.#keys.size, presence };
+  }
+
+  #checkOpen(what: string): void {
+    if (this.#closed) throw new BrokerError(`Cannot ${what}: broker is closed`, { code: 'BROKER_CLOSED' });
+  }
+
+  #channel(name: string, touch: boolean): ChannelState {
+    let state = this.#channels.get(name);
+    if (state !== undefined) {
+      if (touch) {
+        // Map order doubles as LRU order for eviction.
+        this.#channels.delete(name);
+        this.#channels.set(name, state);
+      }
+      return state;
+    }
+    if (this.#channels.size >= this.#maxChannels) this.#evict();
+    state = { name, epoch: newEpoch(), top: 0, history: [], head: 0, handlers: new Set(), presence: new Map(), users: new Map() };
+    this.#channels.set(name, state);
+    return state;
+  }
+
+  /**
+   * Makes room for one more channel: first drops the least recently used channels that hold nothing (no
+   * handler, presence or retained publication: what a flood of reads of made-up names creates), then, only
+   * if still full, idle channels with history, which later recoveries report as `recovered: false`.
+   */
+  #evict(): void {
+    const now = this.#now();
+    for (const keepHistory of [true, false]) {
+      for (const state of this.#channels.values()) {
+        if (this.#channels.size < this.#maxChannels) return;
+        if (state.handlers.size > 0 || state.presence.size > 0) continue;
+        this.#expire(state, now);
+        if (keepHistory && state.history.length > state.head) continue;
+        this.#channels.delete(state.name);
+      }
+    }
+  }
+
+  #expire(state: ChannelState, now: number): void {
+    while (state.head < state.history.length && state.history[state.head]!.expiresAt <= now) state.head++;
+    this.#compact(state);
+  }
+
+  #trim(state: ChannelState, size: number): void {
+    const excess = state.history.length - state.head - size;
+    if (excess > 0) state.head += excess;
+    this.#compact(state);
+  }
+
+  /** Reclaims the consumed prefix once it is at least half the array, keeping trims amortised O(1). */
+  #compact(state: ChannelState): void {
+    if (state.head > 0 && state.head * 2 >= state.history.length) {
+      state.history = state.history.slice(state.head);
+      state.head = 0;
+    }
+  }
+
+  #dropIfIdle(state: ChannelState, now: number): void {
+    if (state.handlers.size > 0 || state.presence.size > 0) return;
+    this.#expire(state, now);
+    if (state.history.length - state.head === 0 && this.#channels.get(state.name) === state) this.#channels.delete(state.name);
+  }
+
+  #removePresence(state: ChannelState, connection: string): void {
+    const entry = state.presence.get(connection);
+    if (entry === undefined) return;
+    state.presence.delete(connection);
+    const user = state.users.get(entry.user);
+    if (user === undefined) return;
+    if (--user.connections > 0) return;
+    state.users.delete(entry.user);
+    this.#deliver(state, { type: 'leave', channel: state.name, user: entry.user, ...(user.hasInfo ? { info: user.info } : {}) });
+  }
+
+  #remember(key: string, result: PublishResult, expiresAt: number): void {
+    this.#keys.set(key, { result, expiresAt });
+    const now = this.#now();
+    // Oldest first: drop expired keys at the front, then the oldest live ones beyond the cap.
+    for (const [k, remembered] of this.#keys) {
+      if (this.#keys.size <= this.#maxIdempotencyKeys && remembered.expiresAt > now) break;
+      this.#keys.delete(k);
+    }
+  }
+
+  #deliver(state: ChannelState, event: ChannelEvent): void {
+    for (const handler of state.handlers) this.#queue.push([handler, event]);
+    if (this.#delivering) return; // the running loop below picks these up, in order
+    this.#delivering = true;
+    try {
+      for (let i = 0; i < this.#queue.length; i++) {
+        const [handler, queued] = this.#queue[i]!;
+        try {
+          handler(queued);
+        } catch (cause) {
+          if (this.listenerCount('error') > 0) {
+            this.emit('error', new Error('Cannot deliver an event: a channel handler threw', { cause }));
+          }
+        }
+      }
+    } finally {
+      this.#queue.length = 0;
+      this.#delivering = false;
+    }
+  }
+}
+
+function noop(): void {}
+
+function channelOf(event: ChannelEvent): string {
+  return event.type === 'publication' ? event.publication.channel : event.channel;
+}

@@ -1,0 +1,353 @@
+// Broker: RedisBroker, the Broker contract shared by many nodes over one Redis (streams, pub/sub, presence hashes).
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import { Redis, type RedisOptions } from 'ioredis';
+import { BrokerError } from './errors.ts';
+import { Fanout } from './redis/fanout.ts';
+import { channelKeys, packBody, unpackPublication } from './redis/keys.ts';
+import { checkCount, checkDuration, positive, toBrokerError, type RedisBrokerOptions, type RedisBrokerStats } from './redis/options.ts';
+import { RedisPresence } from './redis/presence.ts';
+import { HISTORY, PUBLISH } from './redis/scripts.ts';
+export type { RedisBrokerOptions, RedisBrokerStats } from './redis/options.ts';
+import type {
+  Broker, BrokerHealth, BrokerStatus, ChannelHandler, HistoryOptions, HistoryResult, PresenceEntry, PresenceUser,
+  Publication, PublishOptions, PublishResult,
+} from './types.ts';
+
+function newEpoch(): string {
+  return randomBytes(9).toString('base64url');
+}
+
+type Entry = [Buffer, Buffer[]];
+
+/**
+ * The Broker over Redis, for several nodes (processes or machines) sharing channels.
+ *
+ * - **History and offsets**: a Redis stream per channel, capped with `MAXLEN ~`, expiring with the history
+ *   TTL; offsets come from a counter in the channel's meta hash, so concurrent publishes from every node get
+ *   contiguous offsets. The epoch is created once per channel life (`HSETNX`-style, in the script): a Redis
+ *   that restarted empty, or a channel idle past `channelTtlMs`, gets a new one.
+ * - **Publish** is one Lua script (idempotency check, offset, XADD, expiries, idempotency record, PUBLISH) and
+ *   resolves only after it ran: nothing is acknowledged that was not stored.
+ * - **Fan-out**: one subscriber connection per node, one Redis subscription per channel with handlers.
+ *   Delivery is gapless: a lost pub/sub message (subscriber kicked, reconnect) is read back from history before
+ *   later ones; see {@link Fanout}.
+ * - **Presence**: hashes per channel plus per-node heartbeats; see {@link RedisPresence}.
+ * - **Outages**: no offline queue and no retried commands, so while Redis is down operations fail at once with
+ *   `BROKER_UNAVAILABLE`; commands time out into `BROKER_TIMEOUT`; the `status` event says `down` / `up`.
+ *
+ * Targets a standalone Redis (or the primary behind Sentinel). The per-channel keys share a hash tag, but the
+ * node registry is not slot-aware, so Redis Cluster is not supported.
+ *
+ * @example
+ * const broker = await RedisBroker.connect({ url: 'redis://127.0.0.1:6379' });
+ * await broker.subscribe('chat:general', (event) => console.log(event));
+ * await broker.publish('chat:general', { text: 'hi' }, { historySize: 100, historyTtlMs: 3_600_000 });
+ * await broker.close();
+ */
+export class RedisBroker extends EventEmitter implements Broker {
+  readonly name = 'redis';
+  /** This node's id (presence entries carry it). */
+  readonly nodeId: string;
+  readonly #cmd: Redis;
+  readonly #sub: Redis;
+  readonly #prefix: string;
+  readonly #sharded: boolean;
+  readonly #idempotencyWindowMs: number;
+  readonly #channelTtlMs: number;
+  readonly #maxPending: number;
+  readonly #fanout: Fanout;
+  readonly #presence: RedisPresence;
+  #pending = 0;
+  #closed = false;
+  #up = false;
+  #lastError = '';
+
+  /**
+   * Connects and waits until Redis answers, or fails.
+   * @param options Where Redis is, and limits.
+   * @param wait How long to wait for the first connection, in ms (default 5000).
+   * @returns A ready broker.
+   * @throws {BrokerError} `BROKER_UNAVAILABLE` when Redis did not answer in time (the broker is closed).
+   */
+  static async connect(options: RedisBrokerOptions = {}, wait: { readonly timeoutMs?: number } = {}): Promise<RedisBroker> {
+    const broker = new RedisBroker(options);
+    try {
+      await broker.waitUntilUp(wait.timeoutMs ?? 5000);
+    } catch (err) {
+      await broker.close();
+      throw err;
+    }
+    return broker;
+  }
+
+  /**
+   * Starts connecting at once; use {@link RedisBroker.connect} or `waitUntilUp()` to wait for Redis.
+   * @param options Where Redis is, and limits.
+   * @throws {RangeError} When an option is out of range.
+   */
+  constructor(options: RedisBrokerOptions = {}) {
+    super();
+    this.#prefix = options.keyPrefix ?? 'sb:';
+    this.#sharded = options.sharded ?? false;
+    this.#idempotencyWindowMs = checkDuration(options.idempotencyWindowMs ?? 120_000, 'idempotencyWindowMs');
+    this.#channelTtlMs = positive(options.channelTtlMs ?? 86_400_000, 'channelTtlMs');
+    this.#maxPending = positive(options.maxPendingCommands ?? 10_000, 'maxPendingCommands');
+    const heartbeatMs = positive(options.presenceHeartbeatMs ?? 5000, 'presenceHeartbeatMs');
+    const commandTimeout = positive(options.commandTimeoutMs ?? 2000, 'commandTimeoutMs');
+    const maxDelay = positive(options.maxReconnectDelayMs ?? 1000, 'maxReconnectDelayMs');
+    this.nodeId = options.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const settings: RedisOptions = {
+      ...options.redis,
+      // Fail fast while Redis is down, and never re-send a command whose outcome is unknown (a publish twice).
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      autoResubscribe: true,
+      commandTimeout,
+      connectTimeout: positive(options.connectTimeoutMs ?? 2000, 'connectTimeoutMs'),
+      retryStrategy: (attempt) => Math.min(maxDelay, 50 * 2 ** Math.min(attempt, 10)) * (0.75 + Math.random() / 2),
+      // After a failover the old primary answers READONLY: reconnect (rediscovers the primary behind Sentinel).
+      reconnectOnError: (err) => err.message.startsWith('READONLY'),
+      lazyConnect: false,
+    };
+    const url = options.url ?? 'redis://127.0.0.1:6379';
+    this.#cmd = new Redis(url, { ...settings, connectionName: `switchboard:${this.nodeId}` });
+    this.#sub = new Redis(url, { ...settings, connectionName: `switchboard-sub:${this.nodeId}` });
+    for (const client of [this.#cmd, this.#sub]) {
+      // A client without an 'error' listener would crash the process on the first connection failure.
+      client.on('error', (err: Error) => { this.#lastError = err.message; });
+      client.on('ready', () => this.#updateStatus());
+      client.on('close', () => this.#updateStatus());
+      client.on('end', () => this.#updateStatus());
+    }
+    this.#fanout = new Fanout({
+      subscriber: this.#sub,
+      sharded: this.#sharded,
+      pubsubName: (channel) => channelKeys(this.#prefix, channel).pubsub,
+      history: (channel, opts) => this.history(channel, opts),
+      error: (error) => this.#emitError(error),
+      isClosed: () => this.#closed,
+      pageSize: positive(options.recoveryPageSize ?? 1000, 'recoveryPageSize'),
+      maxBuffered: positive(options.maxBufferedEvents ?? 10_000, 'maxBufferedEvents'),
+    });
+    this.#presence = new RedisPresence({
+      redis: this.#cmd, prefix: this.#prefix, sharded: this.#sharded, node: this.nodeId, heartbeatMs,
+      run: (what, call) => this.#run(what, call),
+      error: (error) => this.#emitError(error),
+      isUp: () => this.#up,
+    });
+  }
+
+  /** Whether both connections (commands and subscriptions) are ready. */
+  get isUp(): boolean {
+    return this.#up;
+  }
+
+  /**
+   * Resolves once both connections are ready.
+   * @param timeoutMs How long to wait.
+   * @throws {BrokerError} `BROKER_UNAVAILABLE` after the timeout, `BROKER_CLOSED` when closed.
+   */
+  async waitUntilUp(timeoutMs: number): Promise<void> {
+    if (this.#closed) throw new BrokerError('Cannot connect: broker is closed', { code: 'BROKER_CLOSED' });
+    if (this.#up) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('status', onStatus);
+        reject(new BrokerError(`Cannot connect: Redis did not answer within ${timeoutMs} ms${this.#lastError === '' ? '' : ` (${this.#lastError})`}`, { code: 'BROKER_UNAVAILABLE' }));
+      }, timeoutMs);
+      const onStatus = (status: BrokerStatus): void => {
+        if (status.state !== 'up') return;
+        clearTimeout(timer);
+        this.off('status', onStatus);
+        resolve();
+      };
+      this.on('status', onStatus);
+    });
+  }
+
+  /** @inheritdoc */
+  async publish(channel: string, data: unknown, options: PublishOptions): Promise<PublishResult> {
+    this.#checkOpen('publish');
+    const historySize = checkCount(options.historySize, 'historySize');
+    const historyTtlMs = checkDuration(options.historyTtlMs, 'historyTtlMs');
+    const windowMs = Math.ceil(checkDuration(options.idempotencyWindowMs ?? this.#idempotencyWindowMs, 'idempotencyWindowMs'));
+    const body = packBody(data, options.sender, options.id);
+    const keys = channelKeys(this.#prefix, channel);
+    const key = options.idempotencyKey;
+    const reply = await this.#run('publish', () => PUBLISH.run(this.#cmd, [keys.meta, keys.stream, key === undefined ? keys.meta : keys.idempotency(key)], [
+      newEpoch(), body, historySize, Math.ceil(historyTtlMs), windowMs, key === undefined ? '0' : '1', keys.pubsub,
+      this.#sharded ? '1' : '0', Math.max(this.#channelTtlMs, Math.ceil(historyTtlMs)),
+    ])) as [number, ...Buffer[]];
+    if (reply[0] === 1) {
+      const [epoch, offset] = reply[1]!.toString().split(' ') as [string, string];
+      return { epoch, offset: Number(offset), duplicate: true };
+    }
+    return { epoch: reply[1]!.toString(), offset: Number(reply[2]!.toString()), duplicate: false };
+  }
+
+  /** @inheritdoc */
+  async subscribe(channel: string, handler: ChannelHandler): Promise<void> {
+    this.#checkOpen('subscribe');
+    if (typeof handler !== 'function') throw new TypeError('Cannot subscribe: handler is not a function');
+    try {
+      await this.#fanout.subscribe(channel, handler);
+    } catch (err) {
+      throw toBrokerError('subscribe', err);
+    }
+  }
+
+  /** @inheritdoc */
+  async unsubscribe(channel: string, handler: ChannelHandler): Promise<void> {
+    await this.#fanout.unsubscribe(channel, handler);
+  }
+
+  /** @inheritdoc */
+  async history(channel: string, options: HistoryOptions = {}): Promise<HistoryResult> {
+    this.#checkOpen('read history');
+    const limit = options.limit === undefined ? -1 : checkCount(options.limit, 'limit');
+    const before = options.before === undefined ? -1 : checkCount(options.before, 'before');
+    const { since } = options;
+    const sinceValid = since !== undefined && typeof since === 'object' && since !== null && typeof since.epoch === 'string' &&
+      Number.isSafeInteger(since.offset) && since.offset >= 0;
+    const mode = since === undefined ? 'latest' : 'since';
+    const keys = channelKeys(this.#prefix, channel);
+    const reply = await this.#run('read history', () => HISTORY.run(this.#cmd, [keys.meta, keys.stream], [
+      newEpoch(), this.#channelTtlMs, mode, sinceValid ? since.epoch : '', sinceValid ? since.offset : 0, before,
+      since !== undefined && !sinceValid ? 0 : limit,
+    ])) as [Buffer, Buffer, number, Entry[]];
+    const epoch = reply[0].toString();
+    const offset = Number(reply[1].toString());
+    if (since !== undefined && !sinceValid) return { epoch, offset, publications: [], recovered: false };
+    const entries = mode === 'latest' ? [...reply[3]].reverse() : reply[3];
+    const publications: Publication[] = entries.map(([id, fields]) => unpackPublication(channel, {
+      epoch, offset: Number.parseInt(id.toString(), 10), time: Number(fields[3]!.toString()),
+    }, fields[1]!));
+    return { epoch, offset, publications, recovered: mode === 'since' && reply[2] === 1 };
+  }
+
+  /** @inheritdoc */
+  async addPresence(channel: string, entry: PresenceEntry): Promise<void> {
+    this.#checkOpen('add presence');
+    await this.#presence.add(channel, entry);
+  }
+
+  /** @inheritdoc */
+  async removePresence(channel: string, connection: string): Promise<void> {
+    this.#checkOpen('remove presence');
+    await this.#presence.remove(channel, connection);
+  }
+
+  /** @inheritdoc */
+  async presence(channel: string): Promise<PresenceUser[]> {
+    this.#checkOpen('read presence');
+    return this.#presence.list(channel);
+  }
+
+  /** @inheritdoc */
+  async health(): Promise<BrokerHealth> {
+    if (this.#closed) return { ok: false, detail: 'closed' };
+    if (!this.#up) return { ok: false, detail: this.#lastError === '' ? 'Redis is unreachable' : `Redis is unreachable: ${this.#lastError}` };
+    const started = performance.now();
+    try {
+      // ROLE doubles as the ping: after a failover the old primary still answers, but as a read-only replica
+      // (SECURITY-CASES RD-07, centrifugo #766: a node stuck on it while /health said ok).
+      const role = await this.#run('ping', () => this.#cmd.call('ROLE')) as unknown[];
+      const latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
+      if (Array.isArray(role) && role[0] !== 'master') return { ok: false, latencyMs, detail: 'Redis is a read-only replica' };
+      return { ok: true, latencyMs };
+    } catch (err) {
+      return { ok: false, detail: toBrokerError('ping', err).code === 'BROKER_TIMEOUT' ? 'Redis did not answer in time' : 'Redis is unavailable' };
+    }
+  }
+
+  /** Counters of fan-out recovery and presence, plus sizes. */
+  stats(): RedisBrokerStats {
+    return {
+      ...this.#fanout.stats,
+      status: this.#up ? 'up' : 'down',
+      channels: this.#fanout.channels,
+      handlers: this.#fanout.handlers,
+      localPresence: this.#presence.localEntries,
+      sweptPresence: this.#presence.swept,
+      pendingCommands: this.#pending,
+    };
+  }
+
+  /**
+   * Runs one heartbeat and one sweep of dead nodes' presence now (they also run on their timer).
+   * @returns When both finished; failures go to the `error` event.
+   */
+  async tickPresence(): Promise<void> {
+    await this.#presence.tick();
+  }
+
+  /**
+   * Stops this node's presence heartbeat without removing anything: what other nodes see when this process
+   * dies. For tests and for a process about to exit abruptly.
+   */
+  stopHeartbeat(): void {
+    this.#presence.stop();
+  }
+
+  /**
+   * Removes this node's presence entries (with their leave events) and heartbeat, then disconnects.
+   * Later calls reject with `BROKER_CLOSED`. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    if (this.#up) await this.#presence.leave();
+    else this.#presence.stop();
+    this.#closed = true;
+    this.#fanout.clear();
+    await Promise.all([this.#cmd, this.#sub].map(async (client) => {
+      try {
+        if (client.status === 'ready') await client.quit();
+        else client.disconnect();
+      } catch {
+        client.disconnect();
+      }
+    }));
+    const wasUp = this.#up;
+    this.#up = false;
+    if (wasUp || this.listenerCount('status') > 0) this.emit('status', { state: 'down', reason: 'closed' } satisfies BrokerStatus);
+  }
+
+  #checkOpen(what: string): void {
+    if (this.#closed) throw new BrokerError(`Cannot ${what}: broker is closed`, { code: 'BROKER_CLOSED' });
+  }
+
+  async #run<T>(what: string, call: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new BrokerError(`Cannot ${what}: broker is closed`, { code: 'BROKER_CLOSED' });
+    if (this.#pending >= this.#maxPending) {
+      throw new BrokerError(`Cannot ${what}: ${this.#maxPending} Redis commands already in flight`, { code: 'BROKER_UNAVAILABLE' });
+    }
+    this.#pending++;
+    try {
+      return await call();
+    } catch (err) {
+      throw toBrokerError(what, err);
+    } finally {
+      this.#pending--;
+    }
+  }
+
+  #updateStatus(): void {
+    if (this.#closed) return;
+    const up = this.#cmd.status === 'ready' && this.#sub.status === 'ready';
+    if (up === this.#up) return;
+    this.#up = up;
+    if (up) {
+      this.#presence.start();
+      this.emit('status', { state: 'up' } satisfies BrokerStatus);
+    } else {
+      this.emit('status', { state: 'down', reason: this.#lastError === '' ? 'Redis connection lost' : this.#lastError } satisfies BrokerStatus);
+    }
+  }
+
+  #emitError(error: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+}

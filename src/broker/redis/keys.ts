@@ -1,0 +1,136 @@
+// Broker (Redis): key names and the binary formats of stored bodies and pub/sub messages.
+import type { ChannelEvent, Publication } from '../types.ts';
+
+/** The Redis keys of one channel. Every key carries the same hash tag, so one script can touch them all. */
+export interface ChannelKeys {
+  /** Hash: `epoch`, `top` (latest offset), `floor` (lowest retained offset). */
+  readonly meta: string;
+  /** Stream: entries `<offset>-0` with fields `b` (body), `t` (time ms), `e` (expires at, ms). */
+  readonly stream: string;
+  /** Hash connection -> user. */
+  readonly presence: string;
+  /** Hash connection -> node id. */
+  readonly presenceNode: string;
+  /** Hash connection -> packed info. */
+  readonly presenceInfo: string;
+  /** Hash user -> connection count. */
+  readonly users: string;
+  /** Hash user -> packed info of the user's most recently added connection. */
+  readonly userInfo: string;
+  /** The pub/sub channel of publications and presence events. */
+  readonly pubsub: string;
+  /** String key remembering a publish result for its idempotency window. */
+  idempotency(key: string): string;
+}
+
+/**
+ * Hash tags end at the first `}`: escaping `%`, `{` and `}` keeps the tag injective for any channel name.
+ * @param channel A channel name.
+ * @returns The name as used inside `{…}`.
+ */
+function tag(channel: string): string {
+  return channel.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/**
+ * @param prefix Key prefix (`sb:` by default).
+ * @param channel Channel name.
+ * @returns The channel's keys.
+ */
+export function channelKeys(prefix: string, channel: string): ChannelKeys {
+  const base = `${prefix}{${tag(channel)}}`;
+  return {
+    meta: `${base}:m`,
+    stream: `${base}:s`,
+    presence: `${base}:p`,
+    presenceNode: `${base}:pn`,
+    presenceInfo: `${base}:pi`,
+    users: `${base}:u`,
+    userInfo: `${base}:ui`,
+    pubsub: base,
+    idempotency: (key) => `${base}:k:${key}`,
+  };
+}
+
+/** Keys of the node registry: the set of node ids and, per node, its heartbeat and the channels it has presence in. */
+export function nodeKeys(prefix: string, node: string): { readonly registry: string; readonly heartbeat: string; readonly channels: string } {
+  return { registry: `${prefix}nodes`, heartbeat: `${prefix}node:${node}:hb`, channels: `${prefix}node:${node}:ch` };
+}
+
+// Bodies are JSON: publication data and presence info are JSON values (the message schemas guarantee it), and
+// JSON stays readable by any node version during a rolling upgrade.
+
+interface Body {
+  readonly d: unknown;
+  readonly s?: string;
+  readonly i?: string;
+}
+
+/**
+ * Packs what a publication carries besides its position: data, sender and id.
+ * @param data The payload.
+ * @param sender The publisher's user id, if any.
+ * @param id The publisher's message id, if any.
+ * @returns The body stored in the stream and sent over pub/sub.
+ */
+export function packBody(data: unknown, sender: string | undefined, id: string | undefined): Buffer {
+  const body: Body = { d: data, ...(sender === undefined ? {} : { s: sender }), ...(id === undefined ? {} : { i: id }) };
+  return Buffer.from(JSON.stringify(body));
+}
+
+/**
+ * Rebuilds a publication from its stored or published parts.
+ * @param channel Channel name.
+ * @param position Epoch, offset and time as stored.
+ * @param body The packed body.
+ * @returns The publication, absent fields omitted.
+ */
+export function unpackPublication(channel: string, position: { epoch: string; offset: number; time: number }, body: Buffer): Publication {
+  const { d, s, i } = JSON.parse(body.toString()) as Body;
+  return {
+    channel, epoch: position.epoch, offset: position.offset, data: d, time: position.time,
+    ...(s === undefined ? {} : { sender: s }), ...(i === undefined ? {} : { id: i }),
+  };
+}
+
+/** Packs presence info (absent info is stored as no value at all). */
+export function packInfo(info: unknown): Buffer {
+  return Buffer.from(JSON.stringify(info));
+}
+
+/** Unpacks presence info. */
+export function unpackInfo(info: Buffer): unknown {
+  return JSON.parse(info.toString()) as unknown;
+}
+
+/**
+ * Parses a message received on a channel's pub/sub channel: `p<offset>:<time>:<epoch>:<body>` for a
+ * publication, `j<len>:<user><info>` / `l<len>:<user><info>` for presence (len in bytes, info optional).
+ * @param channel The channel it was received for.
+ * @param message The raw message.
+ * @returns The event, or null when the message is not one of ours.
+ */
+export function parseMessage(channel: string, message: Buffer): ChannelEvent | null {
+  const kind = message[0];
+  if (kind === 0x70 /* p */) {
+    const c1 = message.indexOf(0x3a, 1);
+    const c2 = c1 < 0 ? -1 : message.indexOf(0x3a, c1 + 1);
+    const c3 = c2 < 0 ? -1 : message.indexOf(0x3a, c2 + 1);
+    if (c3 < 0) return null;
+    const offset = Number(message.toString('latin1', 1, c1));
+    const time = Number(message.toString('latin1', c1 + 1, c2));
+    const epoch = message.toString('latin1', c2 + 1, c3);
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(time)) return null;
+    return { type: 'publication', publication: unpackPublication(channel, { epoch, offset, time }, message.subarray(c3 + 1)) };
+  }
+  if (kind === 0x6a /* j */ || kind === 0x6c /* l */) {
+    const colon = message.indexOf(0x3a, 1);
+    const length = colon < 0 ? Number.NaN : Number(message.toString('latin1', 1, colon));
+    if (!Number.isSafeInteger(length) || colon + 1 + length > message.length) return null;
+    const user = message.toString('utf8', colon + 1, colon + 1 + length);
+    const rest = message.subarray(colon + 1 + length);
+    const type = kind === 0x6a ? 'join' : 'leave';
+    return rest.length === 0 ? { type, channel, user } : { type, channel, user, info: unpackInfo(rest) };
+  }
+  return null;
+}

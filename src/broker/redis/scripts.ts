@@ -1,0 +1,254 @@
+// Broker (Redis): the Lua scripts that make publish, history and presence atomic on the Redis server.
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/**
+ * A Lua script run with EVALSHA, falling back to EVAL when the server does not know it (NOSCRIPT: first use,
+ * or a Redis that restarted empty). Replies come back with bulk strings as `Buffer`, so binary bodies survive.
+ */
+export class LuaScript {
+  readonly lua: string;
+  readonly sha: string;
+
+  /** @param lua The script source. */
+  constructor(lua: string) {
+    this.lua = lua;
+    this.sha = createHash('sha1').update(lua).digest('hex');
+  }
+
+  /**
+   * Runs the script.
+   * @param redis The client to run it on.
+   * @param keys KEYS, all in the slot of one channel (hash tag) except where a script says otherwise.
+   * @param args ARGV.
+   * @returns The raw reply.
+   */
+  async run(redis: Redis, keys: readonly string[], args: readonly (string | Buffer | number)[]): Promise<unknown> {
+    try {
+      return await redis.callBuffer('EVALSHA', this.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return redis.callBuffer('EVAL', this.lua, keys.length, ...keys, ...args);
+    }
+  }
+}
+
+/** Shared Lua helpers: the server clock in ms, and integers printed without exponent. */
+const PRELUDE = `
+local function fmt(n) return string.format('%.0f', n) end
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function notify(channel, sharded, message)
+  if sharded == '1' then redis.call('SPUBLISH', channel, message) else redis.call('PUBLISH', channel, message) end
+end
+`;
+
+/** Creates the channel's meta hash when missing, with a new epoch, and drops any stream left from an older life. */
+const ENSURE_META = `
+local function ensure_meta(meta, stream, new_epoch, idle_ttl)
+  local m = redis.call('HMGET', meta, 'epoch', 'top', 'floor')
+  if m[1] then return m[1], tonumber(m[2]), tonumber(m[3]), false end
+  redis.call('DEL', stream)
+  redis.call('HSET', meta, 'epoch', new_epoch, 'top', '0', 'floor', '1')
+  redis.call('PEXPIRE', meta, idle_ttl)
+  return new_epoch, 0, 1, true
+end
+`;
+
+/**
+ * Publish, atomically: idempotency check, epoch (created once), offset (HINCRBY, so contiguous), XADD with an
+ * approximate MAXLEN cap and the entry's expiry, stream and meta TTLs, the idempotency record, then PUBLISH of
+ * the publication with its offset. The caller acknowledges only after this returned.
+ *
+ * KEYS: meta, stream, idempotency key (meta again when none).
+ * ARGV: new epoch, body, historySize, historyTtlMs, idempotencyWindowMs, has key ('1'/'0'), pub/sub channel,
+ * sharded ('1'/'0'), channel idle TTL ms.
+ * Returns `{0, epoch, offset, time}` for a new publication, `{1, "epoch offset"}` for a duplicate.
+ */
+export const PUBLISH = new LuaScript(`${PRELUDE}${ENSURE_META}
+if ARGV[6] == '1' then
+  local seen = redis.call('GET', KEYS[3])
+  if seen then return {1, seen} end
+end
+local now = now_ms()
+local epoch, _, floor = ensure_meta(KEYS[1], KEYS[2], ARGV[1], ARGV[9])
+local offset = redis.call('HINCRBY', KEYS[1], 'top', 1)
+local size = tonumber(ARGV[3])
+local ttl = tonumber(ARGV[4])
+local id = fmt(offset)
+if size > 0 and ttl > 0 then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], id .. '-0', 'b', ARGV[2], 't', fmt(now), 'e', fmt(now + ttl))
+  redis.call('PEXPIRE', KEYS[2], ARGV[4])
+  -- MAXLEN ~ trims lazily; 'floor' is the exact lowest retained offset, which reads honour.
+  local low = offset - size + 1
+  if low > floor then redis.call('HSET', KEYS[1], 'floor', fmt(low)) end
+else
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[1], 'floor', fmt(offset + 1))
+end
+local idle = tonumber(ARGV[9])
+if ttl > idle then idle = ttl end
+redis.call('PEXPIRE', KEYS[1], fmt(idle))
+if ARGV[6] == '1' and tonumber(ARGV[5]) > 0 then
+  redis.call('SET', KEYS[3], epoch .. ' ' .. id, 'PX', ARGV[5])
+end
+notify(ARGV[7], ARGV[8], 'p' .. id .. ':' .. fmt(now) .. ':' .. epoch .. ':' .. ARGV[2])
+return {0, epoch, id, fmt(now)}
+`);
+
+/**
+ * History read, atomically with the channel's position. The oldest retained offset skips the expired prefix
+ * of the stream (entries expire in order, like the in-memory ring), so a recovery never spans a hole.
+ *
+ * KEYS: meta, stream. ARGV: new epoch, channel idle TTL ms, mode ('since' | 'latest'), since epoch,
+ * since offset, before (-1: none), limit (-1: all).
+ * Returns `{epoch, top, recovered (0/1), entries}`; entries are XRANGE replies, ascending in 'since' mode and
+ * descending in 'latest' mode.
+ */
+export const HISTORY = new LuaScript(`${PRELUDE}${ENSURE_META}
+local now = now_ms()
+local epoch, top, floor = ensure_meta(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
+local oldest = top + 1
+local cursor = fmt(floor)
+local pages = 0
+local skipped = false
+while pages < 1000 do
+  pages = pages + 1
+  local batch = redis.call('XRANGE', KEYS[2], cursor, '+', 'COUNT', 64)
+  if #batch == 0 then break end
+  local found = false
+  for _, entry in ipairs(batch) do
+    if tonumber(entry[2][6]) > now then
+      oldest = tonumber(string.match(entry[1], '^(%d+)'))
+      found = true
+      break
+    end
+    skipped = true
+  end
+  if found then break end
+  cursor = '(' .. batch[#batch][1]
+end
+-- Drop the expired prefix so the next read does not scan it again.
+if skipped then redis.call('XTRIM', KEYS[2], 'MINID', fmt(oldest)) end
+local limit = tonumber(ARGV[7])
+local hi = top
+local before = tonumber(ARGV[6])
+if before >= 0 and before - 1 < hi then hi = before - 1 end
+local top_s = fmt(top)
+if ARGV[3] == 'since' then
+  local since = tonumber(ARGV[5])
+  if ARGV[4] ~= epoch or since > top or since < oldest - 1 then return {epoch, top_s, 0, {}} end
+  local lo = since + 1
+  if oldest > lo then lo = oldest end
+  if limit == 0 or lo > hi then return {epoch, top_s, 1, {}} end
+  if limit > 0 then
+    return {epoch, top_s, 1, redis.call('XRANGE', KEYS[2], fmt(lo), fmt(hi), 'COUNT', limit)}
+  end
+  return {epoch, top_s, 1, redis.call('XRANGE', KEYS[2], fmt(lo), fmt(hi))}
+end
+if limit == 0 or oldest > hi then return {epoch, top_s, 0, {}} end
+if limit > 0 then
+  return {epoch, top_s, 0, redis.call('XREVRANGE', KEYS[2], fmt(hi), fmt(oldest), 'COUNT', limit)}
+end
+return {epoch, top_s, 0, redis.call('XREVRANGE', KEYS[2], fmt(hi), fmt(oldest))}
+`);
+
+/** Presence helpers. KEYS layout shared by the presence scripts: p, pn, pi, u, ui (see `ChannelKeys`). */
+const PRESENCE = `
+local function user_event(kind, user, info)
+  return kind .. string.len(user) .. ':' .. user .. (info or '')
+end
+local function remove_conn(conn, pubsub, sharded)
+  local user = redis.call('HGET', KEYS[1], conn)
+  if not user then return 0 end
+  redis.call('HDEL', KEYS[1], conn)
+  redis.call('HDEL', KEYS[2], conn)
+  redis.call('HDEL', KEYS[3], conn)
+  local n = redis.call('HINCRBY', KEYS[4], user, -1)
+  if n <= 0 then
+    redis.call('HDEL', KEYS[4], user)
+    local info = redis.call('HGET', KEYS[5], user)
+    redis.call('HDEL', KEYS[5], user)
+    notify(pubsub, sharded, user_event('l', user, info))
+  end
+  return 1
+end
+`;
+
+/**
+ * Adds or refreshes a connection's presence; publishes a join when it is the user's first connection.
+ * KEYS: p, pn, pi, u, ui, the node's channel set. ARGV: connection, user, node, has info ('1'/'0'), info,
+ * pub/sub channel, sharded, channel name.
+ */
+export const PRESENCE_ADD = new LuaScript(`${PRELUDE}${PRESENCE}
+local conn, user = ARGV[1], ARGV[2]
+local prev = redis.call('HGET', KEYS[1], conn)
+if prev and prev ~= user then remove_conn(conn, ARGV[6], ARGV[7]) end
+redis.call('HSET', KEYS[1], conn, user)
+redis.call('HSET', KEYS[2], conn, ARGV[3])
+if ARGV[4] == '1' then
+  redis.call('HSET', KEYS[3], conn, ARGV[5])
+  redis.call('HSET', KEYS[5], user, ARGV[5])
+else
+  redis.call('HDEL', KEYS[3], conn)
+  redis.call('HDEL', KEYS[5], user)
+end
+redis.call('SADD', KEYS[6], ARGV[8])
+if prev == user then return 0 end
+if redis.call('HINCRBY', KEYS[4], user, 1) == 1 then
+  notify(ARGV[6], ARGV[7], user_event('j', user, ARGV[4] == '1' and ARGV[5] or nil))
+end
+return 1
+`);
+
+/**
+ * Removes a connection's presence; publishes a leave when it was the user's last connection.
+ * KEYS: p, pn, pi, u, ui, the node's channel set. ARGV: connection, pub/sub channel, sharded, channel name,
+ * '1' when the node has no other connection in the channel (drops the channel from the node's set).
+ */
+export const PRESENCE_REMOVE = new LuaScript(`${PRELUDE}${PRESENCE}
+local removed = remove_conn(ARGV[1], ARGV[2], ARGV[3])
+if ARGV[5] == '1' then redis.call('SREM', KEYS[6], ARGV[4]) end
+return removed
+`);
+
+/**
+ * Removes every entry a dead node left in one channel, unless its heartbeat came back meanwhile.
+ * KEYS: p, pn, pi, u, ui, the node's heartbeat key. ARGV: node, pub/sub channel, sharded.
+ * Returns the number removed, or -1 when the node is alive.
+ */
+export const PRESENCE_SWEEP = new LuaScript(`${PRELUDE}${PRESENCE}
+if redis.call('EXISTS', KEYS[6]) == 1 then return -1 end
+local all = redis.call('HGETALL', KEYS[2])
+local removed = 0
+for i = 1, #all, 2 do
+  if all[i + 1] == ARGV[1] then removed = removed + remove_conn(all[i], ARGV[2], ARGV[3]) end
+end
+return removed
+`);
+
+/** Who is in a channel: KEYS u, ui. Returns `{users and counts, users and infos}` as flat arrays. */
+export const PRESENCE_LIST = new LuaScript(`
+return {redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2])}
+`);
+
+/**
+ * A node's heartbeat: KEYS heartbeat key, node registry. ARGV node, TTL ms.
+ * Returns 1 when the heartbeat was still alive, 0 when it had expired (the node's presence may have been swept).
+ */
+export const HEARTBEAT = new LuaScript(`
+local existed = redis.call('EXISTS', KEYS[1])
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[1])
+return existed
+`);
+
+/** Forgets a dead node once its channels were swept: KEYS heartbeat, node's channel set, registry. ARGV node. */
+export const FORGET_NODE = new LuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('DEL', KEYS[2])
+redis.call('SREM', KEYS[3], ARGV[1])
+return 1
+`);

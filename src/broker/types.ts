@@ -1,0 +1,173 @@
+// Broker: the implementation-neutral contract for fan-out, history with offsets, presence and idempotent publish.
+
+/** A position in a channel's stream: the offset of a publication within an epoch. */
+export interface StreamPosition {
+  /** Opaque id of the stream's current life; it changes whenever history is lost (restart, store emptied, channel dropped). */
+  readonly epoch: string;
+  /** Offset of the last publication seen; 0 before the first one. */
+  readonly offset: number;
+}
+
+/** One publication as stored and fanned out. Fields that are absent are omitted, never `undefined`. */
+export interface Publication {
+  readonly channel: string;
+  readonly epoch: string;
+  /** 1 for the first publication of an epoch, then +1 per publication, without gaps. */
+  readonly offset: number;
+  /** The payload, kept by reference in memory brokers: the caller must not mutate it after publishing. */
+  readonly data: unknown;
+  /** When the broker accepted it, in ms since the Unix epoch. */
+  readonly time: number;
+  /** User id of the publisher, if any. */
+  readonly sender?: string;
+  /** The publisher's message id, if any. */
+  readonly id?: string;
+}
+
+/** Options of {@link Broker.publish}. History settings come from the channel's namespace. */
+export interface PublishOptions {
+  /** Publications retained for this channel (the newest ones); 0 keeps none. */
+  readonly historySize: number;
+  /** How long each publication is retained, in milliseconds; 0 keeps none. */
+  readonly historyTtlMs: number;
+  /**
+   * Deduplication key, scoped to the channel. Within the window a second publish with the same key is not
+   * stored or delivered again and resolves with the first result and `duplicate: true`. Scope it to the
+   * publisher (for example `${user}:${messageId}`) so two users' ids cannot collide.
+   */
+  readonly idempotencyKey?: string;
+  /** Deduplication window for this key, in milliseconds. Defaults to the broker's `idempotencyWindowMs`. */
+  readonly idempotencyWindowMs?: number;
+  /** User id of the publisher, copied into the publication. */
+  readonly sender?: string;
+  /** The publisher's message id, copied into the publication. */
+  readonly id?: string;
+}
+
+/** Where a publish landed. */
+export interface PublishResult {
+  readonly epoch: string;
+  readonly offset: number;
+  /** true when the idempotency key was already used in its window: nothing new was stored or delivered. */
+  readonly duplicate: boolean;
+}
+
+/** Options of {@link Broker.history}. */
+export interface HistoryOptions {
+  /**
+   * Only publications after this position. When the position is not in the current epoch, is beyond the
+   * top, is not a non-negative safe integer, or is older than the retained history, the result has
+   * `recovered: false` and no publications; data of another epoch or channel is never returned.
+   */
+  readonly since?: StreamPosition;
+  /** At most this many publications (0: none, only the position). Without `since` the newest ones, with `since` the oldest ones after it. */
+  readonly limit?: number;
+  /** Only offsets lower than this. */
+  readonly before?: number;
+}
+
+/** Result of {@link Broker.history}. */
+export interface HistoryResult {
+  /** The channel's current epoch. */
+  readonly epoch: string;
+  /** The channel's top offset: the offset of its latest publication (0 if none yet in this epoch). */
+  readonly offset: number;
+  /** Retained publications in ascending offset order. */
+  readonly publications: readonly Publication[];
+  /**
+   * With `since`: true when the position is valid and nothing between it and the first returned publication
+   * is missing (when `limit` cut the list, the caller continues from the last one). Always false without `since`.
+   */
+  readonly recovered: boolean;
+}
+
+/** One connection present in a channel. */
+export interface PresenceEntry {
+  /** Connection id, unique across nodes. */
+  readonly connection: string;
+  /** User id. */
+  readonly user: string;
+  /** Public info about the user (from the token), shown to others. */
+  readonly info?: unknown;
+}
+
+/** Presence aggregated per user. */
+export interface PresenceUser {
+  readonly user: string;
+  /** How many of the user's connections are in the channel (on every node). */
+  readonly connections: number;
+  /** Info of the user's most recently added connection. */
+  readonly info?: unknown;
+}
+
+/** What a channel subscriber receives, in order. */
+export type ChannelEvent =
+  | { readonly type: 'publication'; readonly publication: Publication }
+  /** A user's first connection entered the channel's presence. */
+  | { readonly type: 'join'; readonly channel: string; readonly user: string; readonly info?: unknown }
+  /** A user's last connection left the channel's presence. */
+  | { readonly type: 'leave'; readonly channel: string; readonly user: string; readonly info?: unknown };
+
+/**
+ * Receives a channel's events. Called synchronously by the broker's delivery loop: it must not block, and
+ * an exception it throws is reported on the broker's `error` event without affecting other handlers.
+ */
+export type ChannelHandler = (event: ChannelEvent) => void;
+
+/** Result of {@link Broker.health}. */
+export interface BrokerHealth {
+  readonly ok: boolean;
+  /** Round trip to the backing store, in milliseconds (0 in memory). */
+  readonly latencyMs?: number;
+  /** Short explanation when not ok; never contains credentials. */
+  readonly detail?: string;
+}
+
+/** Connectivity of the backing store, reported on the `status` event. */
+export interface BrokerStatus {
+  readonly state: 'up' | 'down';
+  readonly reason?: string;
+}
+
+/**
+ * The message broker behind the real-time layer. `MemoryBroker` implements it in process; a Redis
+ * implementation shares it across nodes. The contract tests in `test/broker/contract.ts` define the
+ * semantics every implementation must show.
+ *
+ * Realtime usage for a subscribe with recovery: `subscribe(channel, hub)` first, then
+ * `history(channel, { since })`, then drop live publications whose offset is not above the history's top.
+ */
+export interface Broker {
+  /** Implementation name for logs and metrics (`memory`, `redis`). */
+  readonly name: string;
+  /**
+   * Stores a publication in the channel's history and fans it out to the channel's handlers on every node.
+   * Resolves only after the publication is stored. Concurrent publishes to one channel get distinct,
+   * contiguous offsets, delivered in offset order.
+   * @throws {BrokerError} `BROKER_CLOSED` after close, `BROKER_UNAVAILABLE` / `BROKER_TIMEOUT` when the store fails.
+   * @throws {RangeError} When an option is out of range.
+   */
+  publish(channel: string, data: unknown, options: PublishOptions): Promise<PublishResult>;
+  /** Adds a handler for a channel's events (adding the same handler twice is a no-op). */
+  subscribe(channel: string, handler: ChannelHandler): Promise<void>;
+  /** Removes a handler; unknown handlers are ignored. No event reaches it once this resolves. */
+  unsubscribe(channel: string, handler: ChannelHandler): Promise<void>;
+  /** Reads retained publications and the channel's position. */
+  history(channel: string, options?: HistoryOptions): Promise<HistoryResult>;
+  /** Adds (or refreshes) a connection's presence; emits `join` when it is the user's first connection there. */
+  addPresence(channel: string, entry: PresenceEntry): Promise<void>;
+  /** Removes a connection's presence; emits `leave` when it was the user's last connection there. */
+  removePresence(channel: string, connection: string): Promise<void>;
+  /** Who is in a channel, per user. */
+  presence(channel: string): Promise<PresenceUser[]>;
+  /** Checks the backing store. Never rejects. */
+  health(): Promise<BrokerHealth>;
+  /** Releases timers and connections. Later calls reject with `BROKER_CLOSED`. Idempotent. */
+  close(): Promise<void>;
+  /** `error`: a handler threw or the store failed in the background. Attach a listener: it is how faults surface. */
+  on(event: 'error', listener: (error: Error) => void): this;
+  /** `status`: the backing store went up or down. */
+  on(event: 'status', listener: (status: BrokerStatus) => void): this;
+  off(event: 'error', listener: (error: Error) => void): this;
+  off(event: 'status', listener: (status: BrokerStatus) => void): this;
+}
