@@ -1,0 +1,170 @@
+// HTTP: the JSON API (publish, stats) and its guards: API keys compared in constant time, bounded bodies, strict types.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type http from 'node:http';
+import { BrokerError } from '../broker/index.ts';
+import { checkJsonValue, isValidChannelName, Limits, type JsonValue } from '../messages/index.ts';
+import type { RealtimeServer } from '../realtime/index.ts';
+
+/** A finished HTTP answer. */
+export interface JsonAnswer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  readonly headers?: Record<string, string>;
+}
+
+/**
+ * Sends a JSON answer. Error answers close the connection so that an unread body cannot be taken for the next request.
+ * @param res The response.
+ * @param answer Status, body and extra headers.
+ * @param extra Headers added by the caller (CORS).
+ */
+export function sendJson(res: http.ServerResponse, answer: JsonAnswer, extra: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  const body = JSON.stringify(answer.body);
+  res.writeHead(answer.status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    ...(answer.status >= 400 ? { Connection: 'close' } : {}),
+    ...extra,
+    ...answer.headers,
+  });
+  res.end(body);
+}
+
+/** Checks API keys in constant time (SECURITY-CASES AU-11): every key is compared, by SHA-256 digest so lengths do not leak. */
+export class ApiKeys {
+  readonly #digests: Buffer[];
+
+  /** @param keys The configured keys. */
+  constructor(keys: readonly string[]) {
+    this.#digests = keys.map((k) => createHash('sha256').update(k).digest());
+  }
+
+  /** Whether any key is configured. */
+  get enabled(): boolean {
+    return this.#digests.length > 0;
+  }
+
+  /**
+   * Reads `Authorization: Bearer <key>` or `X-API-Key: <key>`.
+   * @param req The request.
+   * @returns 'ok', 'missing' or 'invalid'.
+   */
+  check(req: http.IncomingMessage): 'ok' | 'missing' | 'invalid' {
+    let presented: string | undefined;
+    const auth = req.headers.authorization;
+    if (typeof auth === 'string') presented = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(auth)?.[1];
+    const header = req.headers['x-api-key'];
+    if (presented === undefined && typeof header === 'string' && header !== '') presented = header;
+    if (presented === undefined) return 'missing';
+    const digest = createHash('sha256').update(presented).digest();
+    let match = false;
+    for (const d of this.#digests) match = timingSafeEqual(d, digest) || match;
+    return match ? 'ok' : 'invalid';
+  }
+}
+
+/** Why a body could not be read. */
+export class BodyError extends Error {
+  override readonly name = 'BodyError';
+  readonly status: 400 | 413;
+  constructor(status: 400 | 413, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/**
+ * Reads a request body up to `maxBytes`, refusing early on `Content-Length` and while streaming.
+ * @param req The request.
+ * @param maxBytes The cap.
+ * @returns The body.
+ * @throws {BodyError} 413 beyond the cap, 400 when the client aborts.
+ */
+export function readBody(req: http.IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      reject(new BodyError(413, `Body larger than ${maxBytes} bytes`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        req.off('data', onData);
+        req.pause();
+        reject(new BodyError(413, `Body larger than ${maxBytes} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('aborted', () => reject(new BodyError(400, 'Body aborted')));
+    req.once('error', () => reject(new BodyError(400, 'Body unreadable')));
+  });
+}
+
+function isJsonContentType(value: string | undefined): boolean {
+  if (value === undefined) return false;
+  const [type, ...params] = value.split(';').map((s) => s.trim().toLowerCase());
+  if (type !== 'application/json') return false;
+  return params.every((p) => !p.startsWith('charset=') || p === 'charset=utf-8');
+}
+
+/**
+ * `POST /api/publish` with `{"channel": "...", "data": <any JSON>, "id"?: "..."}`.
+ * @param req The request (method already checked).
+ * @param hub The real-time server.
+ * @param options Keys and body cap.
+ * @returns The answer: 200 with the position, or 400/401/403/404/413/415/503.
+ */
+export async function handlePublish(req: http.IncomingMessage, hub: RealtimeServer, options: { readonly keys: ApiKeys; readonly maxBodyBytes: number }): Promise<JsonAnswer> {
+  const key = options.keys.check(req);
+  if (key !== 'ok') {
+    req.resume();
+    return key === 'missing'
+      ? { status: 401, body: { error: 'unauthorized', message: 'An API key is required' }, headers: { 'WWW-Authenticate': 'Bearer' } }
+      : { status: 403, body: { error: 'forbidden', message: 'Invalid API key' } };
+  }
+  if (!isJsonContentType(req.headers['content-type'])) {
+    req.resume();
+    return { status: 415, body: { error: 'unsupported_media_type', message: 'Send application/json' } };
+  }
+  let raw: Buffer;
+  try {
+    raw = await readBody(req, options.maxBodyBytes);
+  } catch (err) {
+    const status = err instanceof BodyError ? err.status : 400;
+    return { status, body: { error: status === 413 ? 'too_large' : 'bad_request', message: err instanceof Error ? err.message : 'Bad body' } };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
+  } catch {
+    return { status: 400, body: { error: 'bad_request', message: 'Invalid JSON' } };
+  }
+  const unsafe = checkJsonValue(value, Limits.MAX_DEPTH);
+  if (unsafe !== null) return { status: 400, body: { error: 'bad_request', message: unsafe } };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { status: 400, body: { error: 'invalid_message', message: 'Expected an object' } };
+  const body = value as Record<string, unknown>;
+  for (const k of Object.keys(body)) {
+    if (k !== 'channel' && k !== 'data' && k !== 'id') return { status: 400, body: { error: 'invalid_message', message: 'Unknown field' } };
+  }
+  if (!isValidChannelName(body['channel'])) return { status: 400, body: { error: 'invalid_message', message: 'Invalid channel name' } };
+  if (!Object.hasOwn(body, 'data')) return { status: 400, body: { error: 'invalid_message', message: 'Missing data' } };
+  const id = body['id'];
+  if (id !== undefined && (typeof id !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(id))) return { status: 400, body: { error: 'invalid_message', message: 'Invalid id' } };
+  try {
+    const result = await hub.publish(body['channel'], body['data'] as JsonValue, id === undefined ? {} : { id });
+    return { status: 200, body: { channel: body['channel'], epoch: result.epoch, offset: result.offset, duplicate: result.duplicate } };
+  } catch (err) {
+    if (err instanceof RangeError) return { status: 404, body: { error: 'not_found', message: 'Unknown namespace' } };
+    if (err instanceof BrokerError) return { status: 503, body: { error: 'broker_unavailable', message: 'The message broker is unavailable' }, headers: { 'Retry-After': '1' } };
+    throw err;
+  }
+}

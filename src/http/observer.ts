@@ -1,0 +1,45 @@
+// HTTP: turns the real-time layer's hooks into Prometheus metrics and one pino line per connection open and close.
+import type { Logger } from 'pino';
+import type { RealtimeObserver, Session } from '../realtime/index.ts';
+import type { Metrics } from './metrics.ts';
+
+/**
+ * Builds the hub's observer. Log lines carry the connection id, user, address, subprotocol, close code and
+ * duration; never the token or the request URL (which may hold `?token=`).
+ * @param metrics Prometheus metrics, or null.
+ * @param logger The process logger, or null.
+ * @returns The observer.
+ */
+export function createObserver(metrics: Metrics | null, logger: Logger | null): RealtimeObserver {
+  return {
+    sessionOpened(session: Session) {
+      logger?.info({ event: 'connection_open', client: session.id, ip: session.remoteAddress, protocol: session.ws.protocol || 'none' }, 'connection open');
+    },
+    sessionClosed(session: Session) {
+      const end = session.end;
+      logger?.info({
+        event: 'connection_close', client: session.id, user: session.user, ip: session.remoteAddress,
+        code: end?.code ?? 1006, reason: end?.reason ?? '', durationMs: end?.durationMs ?? Date.now() - session.openedAt,
+      }, 'connection close');
+    },
+    messageIn: (type, bytes) => metrics?.messageIn(type, bytes),
+    messageOut: (type, bytes) => metrics?.messageOut(type, bytes),
+    errorReply: (code) => metrics?.errorSent(code),
+    handshakeRejected(reason) {
+      metrics?.handshakeRejected(reason);
+      logger?.debug({ event: 'handshake_rejected', reason }, 'handshake rejected');
+    },
+    authFailed: (reason) => metrics?.authFailed(reason),
+    rateLimited: (limit) => metrics?.rateLimited(limit),
+    delivered(count, latencyMs) {
+      if (count === 0) return;
+      metrics?.messageOut('publication', 0, count);
+      metrics?.deliveryLatency(latencyMs);
+    },
+    slowConsumer: (action) => metrics?.slowConsumer(action),
+    brokerLatency: (op, ms) => metrics?.brokerLatency(op === 'publish' ? 'publish' : 'other', ms),
+    internalError(err) {
+      logger?.error({ event: 'internal_error', err }, 'internal error');
+    },
+  };
+}

@@ -1,0 +1,231 @@
+// HTTP: one http.Server on one port: /ws, the chat page, the JSON API, /health, /ready, /metrics.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { RealtimeServer, type RealtimeServerOptions, type SigningKey, signToken } from '../realtime/index.ts';
+import { ApiKeys, handlePublish, readBody, sendJson, type JsonAnswer } from './api.ts';
+import type { Metrics } from './metrics.ts';
+import { createObserver } from './observer.ts';
+import { loadStaticSite, type StaticSite } from './static.ts';
+
+/** Paths of the endpoints. */
+export interface HttpPaths {
+  readonly ws: string;
+  readonly publish: string;
+  readonly stats: string;
+  readonly health: string;
+  readonly ready: string;
+  readonly metrics: string;
+}
+
+/** Options of {@link createSwitchboardServer}. */
+export interface SwitchboardServerOptions {
+  /** The real-time server's options, minus where it listens (the HTTP server decides). */
+  readonly realtime: Omit<RealtimeServerOptions, 'server' | 'port' | 'host' | 'path' | 'observer'>;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** @default 0 (a free port) */
+  readonly port?: number;
+  /** @default the paths of src/cli/config.ts */
+  readonly paths?: Partial<HttpPaths>;
+  /** API keys of `POST /api/publish`; none configured refuses every publish with 401. @default [] */
+  readonly apiKeys?: readonly string[];
+  /**
+   * Largest API request body, in bytes.
+   * @default 1048576 (1 MiB): far above a publication, small enough that a flood of bodies stays cheap
+   */
+  readonly maxBodyBytes?: number;
+  /**
+   * Time a client has to send a whole request (headers and body); Node then answers 408 and closes.
+   * @default 10000: Node's own default is 300 s, which lets a slow-body client hold a socket for minutes (SECURITY-CASES OP-02)
+   */
+  readonly requestTimeoutMs?: number;
+  /** Origins that may call the API from a browser (CORS); unlisted origins get no `Access-Control-Allow-Origin`. @default [] */
+  readonly corsOrigins?: readonly string[];
+  /** `/ready` answers 503 at or above this many connections. @default Infinity */
+  readonly maxConnections?: number;
+  /** Serve the chat page from this folder; null disables it. @default the package's web/ folder */
+  readonly webRoot?: string | null;
+  /**
+   * Development only: `POST /api/dev-token` `{"user":"alice"}` mints a one-hour token with role `user`, so the chat page
+   * can show names. Never enable it in production: anyone could become anyone.
+   * @default null (off)
+   */
+  readonly devTokenKey?: SigningKey | null;
+  readonly metrics?: Metrics | null;
+  readonly logger?: Logger | null;
+}
+
+/** A running server. */
+export interface SwitchboardServer {
+  readonly http: http.Server;
+  readonly hub: RealtimeServer;
+  readonly site: StaticSite | null;
+  /** Resolves with the bound address. */
+  listen(): Promise<AddressInfo>;
+  /** Drains the real-time server (503 on /ready at once), then stops the HTTP server. Repeated calls share the promise. */
+  close(options?: { readonly timeoutMs?: number }): Promise<void>;
+}
+
+const DEFAULT_PATHS: HttpPaths = { ws: '/ws', publish: '/api/publish', stats: '/api/stats', health: '/health', ready: '/ready', metrics: '/metrics' };
+
+/**
+ * Builds the HTTP server with the real-time server attached at `paths.ws`.
+ * @param options Everything the endpoints need.
+ * @returns The server, not yet listening.
+ * @example
+ * ```ts
+ * const server = await createSwitchboardServer({ realtime: { broker, namespaces, authenticator }, port: 8080 });
+ * await server.listen();
+ * ```
+ */
+export async function createSwitchboardServer(options: SwitchboardServerOptions): Promise<SwitchboardServer> {
+  const paths: HttpPaths = { ...DEFAULT_PATHS, ...options.paths };
+  const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+  const server = http.createServer({
+    requestTimeout: requestTimeoutMs,
+    headersTimeout: Math.min(requestTimeoutMs, 10_000),
+    // Node checks the two timeouts on this period (30 s by default), which would make a 10 s timeout a 40 s one.
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(requestTimeoutMs / 4))),
+    maxHeaderSize: 16 * 1024,
+  });
+  const metrics = options.metrics ?? null;
+  const logger = options.logger ?? null;
+  const hub = new RealtimeServer({ ...options.realtime, server, path: paths.ws, observer: createObserver(metrics, logger) });
+  const site = options.webRoot === null ? null : await loadStaticSite(options.webRoot);
+  const keys = new ApiKeys(options.apiKeys ?? []);
+  const cors = new Set((options.corsOrigins ?? []).map((o) => o.toLowerCase()));
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const maxConnections = options.maxConnections ?? Infinity;
+  const startedAt = Date.now();
+
+  const corsHeaders = (req: http.IncomingMessage): Record<string, string> => {
+    const origin = req.headers.origin;
+    // SECURITY-CASES OP-03: no wildcard, nothing for unlisted origins.
+    if (typeof origin !== 'string' || !cors.has(origin.toLowerCase())) return {};
+    return { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' };
+  };
+
+  const route = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const pathname = q < 0 ? url : url.slice(0, q);
+    const method = req.method ?? 'GET';
+    const only = (allowed: string[]): boolean => {
+      if (allowed.includes(method)) return true;
+      req.resume();
+      sendJson(res, { status: 405, body: { error: 'method_not_allowed', message: `Use ${allowed.join(' or ')}` }, headers: { Allow: allowed.join(', ') } }, corsHeaders(req));
+      return false;
+    };
+    if (method === 'OPTIONS' && pathname.startsWith('/api/')) {
+      const allowed = corsHeaders(req);
+      res.writeHead(204, Object.keys(allowed).length === 0 ? {} : {
+        ...allowed, 'Access-Control-Allow-Methods': 'GET, POST', 'Access-Control-Allow-Headers': 'Authorization, X-API-Key, Content-Type', 'Access-Control-Max-Age': '600',
+      });
+      res.end();
+      return;
+    }
+    switch (pathname) {
+      case paths.publish:
+        if (only(['POST'])) sendJson(res, await handlePublish(req, hub, { keys, maxBodyBytes }), corsHeaders(req));
+        return;
+      case paths.stats:
+        if (only(['GET', 'HEAD'])) sendJson(res, { status: 200, body: { ...hub.stats(), broker: hub.broker.name } }, corsHeaders(req));
+        return;
+      case paths.health: {
+        if (!only(['GET', 'HEAD'])) return;
+        const broker = await hub.broker.health();
+        // DESIGN.md Operations: /health says the process is alive; a broker outage shows in the body, not the status.
+        sendJson(res, { status: 200, body: { status: 'ok', uptimeMs: Date.now() - startedAt, broker: { name: hub.broker.name, ...broker }, ...hub.stats() } });
+        return;
+      }
+      case paths.ready: {
+        if (!only(['GET', 'HEAD'])) return;
+        const reason = hub.draining ? 'draining' : hub.connectionCount >= maxConnections ? 'connection_cap' : null;
+        sendJson(res, reason === null ? { status: 200, body: { ready: true } } : { status: 503, body: { ready: false, reason }, headers: { 'Retry-After': '5' } });
+        return;
+      }
+      case paths.metrics: {
+        if (!only(['GET', 'HEAD'])) return;
+        if (metrics === null) {
+          sendJson(res, { status: 404, body: { error: 'not_found', message: 'Metrics are disabled' } });
+          return;
+        }
+        const stats = hub.stats();
+        metrics.setSubscriptions(Number(stats['subscriptions']), Number(stats['channels']));
+        // Broker status at scrape time (a Redis PING, bounded by the broker's command timeout; never rejects).
+        metrics.setBroker(await hub.broker.health());
+        const text = await metrics.render();
+        res.writeHead(200, { 'Content-Type': metrics.contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+        res.end(method === 'HEAD' ? undefined : text);
+        return;
+      }
+      case '/api/dev-token':
+        if (options.devTokenKey == null) break;
+        if (only(['POST'])) sendJson(res, await devToken(req, options.devTokenKey, maxBodyBytes));
+        return;
+      default:
+        break;
+    }
+    if (site !== null && (method === 'GET' || method === 'HEAD') && site.serve(req, res, pathname)) return;
+    req.resume();
+    sendJson(res, { status: 404, body: { error: 'not_found', message: 'Not found' } });
+  };
+
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    route(req, res).catch((err: unknown) => {
+      logger?.error({ event: 'http_error', err }, 'request failed');
+      // SECURITY-CASES OP-05: a generic message, never a stack trace.
+      sendJson(res, { status: 500, body: { error: 'internal', message: 'Internal server error' } });
+    });
+  });
+  server.on('clientError', (err: Error & { code?: string }, socket) => {
+    // Node's own answers, kept: 408 for a request slower than requestTimeout, 431 for oversized headers.
+    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    else socket.destroy();
+  });
+
+  let closing: Promise<void> | null = null;
+  return {
+    http: server,
+    hub,
+    site,
+    listen: () => new Promise<AddressInfo>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve(server.address() as AddressInfo);
+      });
+    }),
+    close(closeOptions = {}) {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => {
+          if (!server.listening) resolve();
+          else server.close(() => resolve());
+        });
+        await hub.drain(closeOptions.timeoutMs === undefined ? {} : { timeoutMs: closeOptions.timeoutMs });
+        server.closeIdleConnections();
+        const timer = setTimeout(() => server.closeAllConnections(), closeOptions.timeoutMs ?? 5000);
+        timer.unref();
+        await stopped;
+        clearTimeout(timer);
+      })();
+      return closing;
+    },
+  };
+}
+
+async function devToken(req: http.IncomingMessage, key: SigningKey, maxBodyBytes: number): Promise<JsonAnswer> {
+  let user: unknown;
+  try {
+    user = (JSON.parse((await readBody(req, Math.min(maxBodyBytes, 4096))).toString('utf8')) as { user?: unknown }).user;
+  } catch {
+    return { status: 400, body: { error: 'bad_request', message: 'Expected {"user": "name"}' } };
+  }
+  if (typeof user !== 'string' || !/^[A-Za-z0-9_\-.]{1,32}$/.test(user)) {
+    return { status: 400, body: { error: 'invalid_message', message: 'A user name is 1-32 of A-Z a-z 0-9 _ - .' } };
+  }
+  const token = await signToken({ sub: user, roles: ['user'], ttlMs: 3_600_000, info: { name: user } }, key);
+  return { status: 200, body: { token } };
+}

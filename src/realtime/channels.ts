@@ -1,0 +1,283 @@
+// Realtime: local channel registry and fan-out. Each broker event is encoded once per codec and broadcast as one frame.
+import type { Broker, ChannelEvent, ChannelHandler, Publication } from '../broker/index.ts';
+import type { WebSocket } from '../engine/index.ts';
+import type { ServerMessage } from '../messages/index.ts';
+import type { SlowConsumerPolicy } from './namespaces.ts';
+import type { Session } from './session.ts';
+
+/** What the registry needs from its hub. */
+export interface FanoutContext {
+  readonly broker: Broker;
+  /** Number of codecs (sessions carry `codecIndex` in `0 … codecs-1`). */
+  readonly codecs: number;
+  /** Encodes one message with codec `index`. */
+  encode(index: number, message: ServerMessage): string | Uint8Array;
+  /** Sends one pre-encoded message to many connections, serializing the frame once; returns how many queued it. */
+  broadcast(frame: string | Uint8Array, connections: Iterable<WebSocket>): number;
+  /** Bytes a subscriber may have queued before its namespace's slow-consumer policy applies. */
+  readonly slowConsumerBytes: number;
+  /** Called for each delivered publication (metrics): how many local sessions got it. */
+  delivered(publication: Publication, count: number): void;
+  /** A slow consumer was dropped from one delivery or disconnected. */
+  slowConsumer(session: Session, action: 'dropped' | 'closed'): void;
+}
+
+/** A subscription of one session to one channel. */
+export interface Subscription {
+  readonly channel: string;
+  /** `pending` while its history read is in flight: live events are buffered. */
+  state: 'pending' | 'live' | 'gone';
+  /** Whether the session gets join / leave events. */
+  readonly presence: boolean;
+  /** Whether the session holds a presence entry (the namespace keeps presence). */
+  readonly inPresence: boolean;
+  /** Events that arrived while pending, replayed after `subscribed`. */
+  buffer: ChannelEvent[];
+}
+
+/** Largest number of events buffered for one pending subscription before it is given up (the client resubscribes). */
+const MAX_PENDING_EVENTS = 10_000;
+
+/** One channel that has local subscribers, with its broker handler. */
+export class LocalChannel {
+  readonly name: string;
+  readonly #ctx: FanoutContext;
+  readonly #policy: SlowConsumerPolicy;
+  readonly #joinLeave: boolean;
+  /** Live subscribers and their sockets, per codec: the values iterate straight into the engine's broadcast. */
+  readonly #live: Map<Session, WebSocket>[];
+  /** Live subscribers that asked for join / leave, per codec. */
+  readonly #watchers: Map<Session, WebSocket>[];
+  readonly #pending = new Map<Session, Subscription>();
+  /**
+   * Subscribers whose `subscribed` answer already carried history up to this position. A publication stored before
+   * the history read can still be in flight from the broker (Redis PUBLISH arrives after XADD is visible), so live
+   * events at or below the position are skipped until the first newer one moves the session to the live sets.
+   */
+  readonly #catchingUp = new Map<Session, { readonly epoch: string; readonly offset: number }>();
+  /** Resolves once the broker handler is installed. */
+  readonly ready: Promise<void>;
+  readonly handler: ChannelHandler;
+  readonly #scratch: WebSocket[] = [];
+
+  /**
+   * @param name Channel name.
+   * @param options Slow-consumer policy and whether join/leave events are relayed.
+   * @param ctx The hub's fan-out services.
+   */
+  constructor(name: string, options: { readonly policy: SlowConsumerPolicy; readonly joinLeave: boolean }, ctx: FanoutContext) {
+    this.name = name;
+    this.#ctx = ctx;
+    this.#policy = options.policy;
+    this.#joinLeave = options.joinLeave;
+    this.#live = Array.from({ length: ctx.codecs }, () => new Map<Session, WebSocket>());
+    this.#watchers = Array.from({ length: ctx.codecs }, () => new Map<Session, WebSocket>());
+    this.handler = (event) => this.#onEvent(event);
+    this.ready = ctx.broker.subscribe(name, this.handler);
+  }
+
+  /** Number of local subscriptions, live and pending. */
+  get size(): number {
+    let n = this.#pending.size + this.#catchingUp.size;
+    for (const map of this.#live) n += map.size;
+    return n;
+  }
+
+  /** Live subscribers (all codecs). */
+  *sessions(): IterableIterator<Session> {
+    for (const map of this.#live) yield* map.keys();
+    yield* this.#catchingUp.keys();
+  }
+
+  /**
+   * Starts buffering live events for a subscription whose history read is about to start.
+   * @param session The subscriber.
+   * @param subscription Its subscription (state `pending`).
+   */
+  addPending(session: Session, subscription: Subscription): void {
+    this.#pending.set(session, subscription);
+  }
+
+  /**
+   * Moves a pending subscription to the live sets. The caller replays its buffer right after.
+   * @param session The subscriber.
+   * @param subscription Its subscription.
+   * @param sent The position up to which publications were already sent (history top, or the last replayed one):
+   *   later live publications at or below it are duplicates and skipped.
+   */
+  goLive(session: Session, subscription: Subscription, sent?: { readonly epoch: string; readonly offset: number }): void {
+    this.#pending.delete(session);
+    subscription.state = 'live';
+    subscription.buffer = [];
+    if (sent === undefined) this.#live[session.codecIndex]!.set(session, session.ws);
+    else this.#catchingUp.set(session, sent);
+    if (subscription.presence && this.#joinLeave) this.#watchers[session.codecIndex]!.set(session, session.ws);
+  }
+
+  /**
+   * Removes a session (pending or live).
+   * @param session The subscriber.
+   */
+  remove(session: Session): void {
+    this.#pending.delete(session);
+    this.#catchingUp.delete(session);
+    this.#live[session.codecIndex]!.delete(session);
+    this.#watchers[session.codecIndex]!.delete(session);
+  }
+
+  /**
+   * Sends a message to every live subscriber except `except`'s user, encoding it once per codec.
+   * @param message The message.
+   * @param exceptUser A user id whose sessions are skipped, or null.
+   */
+  relay(message: ServerMessage, exceptUser: string | null): void {
+    for (let codec = 0; codec < this.#live.length; codec++) {
+      const map = this.#live[codec]!;
+      if (map.size === 0) continue;
+      const targets: WebSocket[] = [];
+      for (const [session, ws] of map) if (session.user !== exceptUser) targets.push(ws);
+      if (targets.length > 0) this.#ctx.broadcast(this.#ctx.encode(codec, message), targets);
+    }
+    for (const session of this.#catchingUp.keys()) {
+      if (session.user !== exceptUser) this.#ctx.broadcast(this.#ctx.encode(session.codecIndex, message), [session.ws]);
+    }
+  }
+
+  #onEvent(event: ChannelEvent): void {
+    for (const [session, subscription] of this.#pending) {
+      if (subscription.buffer.length >= MAX_PENDING_EVENTS) {
+        // The history read is far behind live traffic: give up rather than grow without bound.
+        this.#pending.delete(session);
+        session.abandonSubscription(subscription);
+        continue;
+      }
+      subscription.buffer.push(event);
+    }
+    if (event.type === 'publication') {
+      const message = toPublicationMessage(event.publication);
+      this.#fanout(this.#live, message, event.publication);
+      if (this.#catchingUp.size > 0) this.#catchUp(message, event.publication);
+    } else if (this.#joinLeave) {
+      const message: ServerMessage = event.type === 'join'
+        ? { type: 'join', channel: event.channel, user: event.user, ...(event.info === undefined ? {} : { info: event.info as never }) }
+        : { type: 'leave', channel: event.channel, user: event.user, ...(event.info === undefined ? {} : { info: event.info as never }) };
+      this.#fanout(this.#watchers, message, null);
+    }
+  }
+
+  /** Sends a publication to catching-up subscribers that have not had it yet, which then join the live sets. */
+  #catchUp(message: ServerMessage, publication: Publication): void {
+    for (const [session, sent] of this.#catchingUp) {
+      if (publication.epoch === sent.epoch && publication.offset <= sent.offset) continue;
+      this.#catchingUp.delete(session);
+      this.#ctx.broadcast(this.#ctx.encode(session.codecIndex, message), [session.ws]);
+      this.#live[session.codecIndex]!.set(session, session.ws);
+    }
+  }
+
+  /** The hot path: one encode per codec, one frame serialization per codec, one pass over the subscribers. */
+  #fanout(groups: Map<Session, WebSocket>[], message: ServerMessage, publication: Publication | null): void {
+    let count = 0;
+    for (let codec = 0; codec < groups.length; codec++) {
+      const map = groups[codec]!;
+      if (map.size === 0) continue;
+      const frame = this.#ctx.encode(codec, message);
+      if (this.#policy === 'wait') {
+        count += this.#ctx.broadcast(frame, map.values());
+        continue;
+      }
+      const targets = this.#scratch;
+      targets.length = 0;
+      const limit = this.#ctx.slowConsumerBytes;
+      for (const [session, ws] of map) {
+        if (ws.bufferedAmount <= limit) {
+          targets.push(ws);
+        } else if (this.#policy === 'drop') {
+          this.#ctx.slowConsumer(session, 'dropped');
+        } else {
+          this.#ctx.slowConsumer(session, 'closed');
+          session.disconnectSlow();
+        }
+      }
+      count += this.#ctx.broadcast(frame, targets);
+      targets.length = 0;
+    }
+    if (publication !== null) this.#ctx.delivered(publication, count);
+  }
+}
+
+/**
+ * The wire form of a broker publication (`type` first, absent fields omitted).
+ * @param publication A stored publication.
+ * @returns The `publication` message.
+ */
+export function toPublicationMessage(publication: Publication): ServerMessage {
+  return {
+    type: 'publication',
+    channel: publication.channel,
+    epoch: publication.epoch,
+    offset: publication.offset,
+    data: publication.data as never,
+    time: publication.time,
+    ...(publication.sender === undefined ? {} : { sender: publication.sender }),
+    ...(publication.id === undefined ? {} : { id: publication.id }),
+  };
+}
+
+/** The channels with local subscribers; one broker handler per channel per node. */
+export class ChannelRegistry {
+  readonly #ctx: FanoutContext;
+  readonly #channels = new Map<string, LocalChannel>();
+
+  /** @param ctx The hub's fan-out services. */
+  constructor(ctx: FanoutContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Number of channels with local subscribers. */
+  get size(): number {
+    return this.#channels.size;
+  }
+
+  /**
+   * @param name Channel name.
+   * @returns The local channel, if it has subscribers.
+   */
+  get(name: string): LocalChannel | undefined {
+    return this.#channels.get(name);
+  }
+
+  /**
+   * Gets or creates the local channel (creating installs its broker handler).
+   * @param name Channel name.
+   * @param options Policy and join/leave relay of its namespace.
+   */
+  acquire(name: string, options: { readonly policy: SlowConsumerPolicy; readonly joinLeave: boolean }): LocalChannel {
+    let channel = this.#channels.get(name);
+    if (channel === undefined) {
+      channel = new LocalChannel(name, options, this.#ctx);
+      this.#channels.set(name, channel);
+      // A failed broker subscribe surfaces to the subscriber that awaits `ready`; the entry must not linger.
+      channel.ready.catch(() => this.#drop(channel!));
+    }
+    return channel;
+  }
+
+  /**
+   * Removes a session from a channel and drops the channel (and its broker handler) when it is empty.
+   * @param name Channel name.
+   * @param session The subscriber.
+   */
+  release(name: string, session: Session): void {
+    const channel = this.#channels.get(name);
+    if (channel === undefined) return;
+    channel.remove(session);
+    if (channel.size === 0) this.#drop(channel);
+  }
+
+  #drop(channel: LocalChannel): void {
+    if (this.#channels.get(channel.name) !== channel) return;
+    this.#channels.delete(channel.name);
+    this.#ctx.broker.unsubscribe(channel.name, channel.handler).catch(() => {});
+  }
+}

@@ -1,0 +1,200 @@
+// Realtime: namespace configuration and channel names. Pure data and parsing; no I/O.
+import { isValidChannelName } from '../messages/index.ts';
+
+/** Operations a client can attempt on a channel; `send` is a private message into a personal channel. */
+export type Operation = 'subscribe' | 'publish' | 'history' | 'presence' | 'typing' | 'send';
+/** Every {@link Operation}. */
+export const OPERATIONS: readonly Operation[] = ['subscribe', 'publish', 'history', 'presence', 'typing', 'send'];
+
+/**
+ * The namespace of personal channels: `user:<userId>` reaches every connection of that user, and only that user
+ * may subscribe to it (or read its history or presence). Others reach it with the `send` operation, never `publish`.
+ */
+export const PERSONAL_NAMESPACE = 'user';
+
+/** Role names: what a token's roles claim may hold. */
+export const ROLE_NAME = /^[A-Za-z0-9_\-.:]{1,64}$/;
+/** Namespace names: the channel-name rule's namespace part. */
+export const NAMESPACE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** What a slow reader of a namespace costs: its messages dropped, its connection closed, or the sender waits. */
+export type SlowConsumerPolicy = 'drop' | 'close' | 'wait';
+
+/**
+ * Roles required per operation: a client needs at least one of the listed roles. An operation not listed
+ * needs only the global permission for it (see `permissions.ts`).
+ */
+export type NamespaceRoles = { readonly [K in Operation]?: readonly string[] | undefined };
+
+/**
+ * Configuration of one namespace with defaults applied. The user-facing schema (zod, with error messages that
+ * name the field) is `NamespaceConfigSchema` in `src/cli/config.ts`; the realtime layer takes no zod dependency.
+ */
+export interface NamespaceConfig {
+  /** Publications kept per channel. 0 turns history (and recovery) off. @default 100 - the chat seed's "last 100 per room" */
+  readonly historySize: number;
+  /** How long publications are kept, in milliseconds. @default 86400000 - one day, enough to recover from any reconnect */
+  readonly historyTtlMs: number;
+  /** Publications sent on a fresh subscribe (without `since`). @default 20 - the chat seed's "send the last 20 on join" */
+  readonly recoverOnJoin: number;
+  /** Whether presence (who is here) is kept. @default true */
+  readonly presence: boolean;
+  /** Whether join and leave events are broadcast. @default true */
+  readonly joinLeave: boolean;
+  /** Whether clients may publish at all (server publishes through the HTTP API always may). @default true */
+  readonly allowClientPublish: boolean;
+  /** Whether typing indicators are relayed. @default true */
+  readonly typing: boolean;
+  /** Roles required per operation. @default {} - the global role permissions decide */
+  readonly roles: NamespaceRoles;
+  /** @default 'close' - a stalled reader is disconnected (4010) and recovers from history on reconnect, losing nothing */
+  readonly slowConsumerPolicy: SlowConsumerPolicy;
+}
+
+/** A namespace's configuration as written: every field optional. */
+export type NamespaceConfigInput = Partial<NamespaceConfig>;
+
+/** The defaults of {@link NamespaceConfig}. */
+export const NAMESPACE_DEFAULTS: NamespaceConfig = Object.freeze({
+  historySize: 100,
+  historyTtlMs: 86_400_000,
+  recoverOnJoin: 20,
+  presence: true,
+  joinLeave: true,
+  allowClientPublish: true,
+  typing: true,
+  roles: Object.freeze({}),
+  slowConsumerPolicy: 'close',
+});
+
+/**
+ * Defaults of the personal namespace when the configuration does not name it: history for offline catch-up,
+ * no presence, typing or join/leave (a personal channel is a mailbox, not a room).
+ */
+export const PERSONAL_NAMESPACE_DEFAULTS: NamespaceConfig = Object.freeze({
+  ...NAMESPACE_DEFAULTS, presence: false, joinLeave: false, typing: false,
+});
+
+function checkInt(where: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min) throw new RangeError(`Cannot use ${where} "${value}": expected an integer >= ${min}`);
+}
+
+/**
+ * Applies defaults to one namespace's configuration and checks its invariants.
+ * @param name the namespace name (for messages)
+ * @param input the configuration as written
+ * @returns the complete configuration
+ * @throws RangeError naming the bad field (`chat.historySize`)
+ */
+export function resolveNamespaceConfig(name: string, input: NamespaceConfigInput): NamespaceConfig {
+  if (!NAMESPACE_NAME.test(name)) throw new RangeError(`Cannot use namespace "${name}": expected 1-64 of A-Z a-z 0-9 _ -`);
+  const config: NamespaceConfig = { ...NAMESPACE_DEFAULTS, ...input, roles: { ...input.roles } };
+  checkInt(`${name}.historySize`, config.historySize, 0);
+  checkInt(`${name}.historyTtlMs`, config.historyTtlMs, 1);
+  checkInt(`${name}.recoverOnJoin`, config.recoverOnJoin, 0);
+  if (config.recoverOnJoin > config.historySize && config.historySize > 0) {
+    throw new RangeError(`Cannot use ${name}.recoverOnJoin "${config.recoverOnJoin}": it exceeds historySize`);
+  }
+  for (const [op, roles] of Object.entries(config.roles)) {
+    if (!OPERATIONS.includes(op as Operation)) throw new RangeError(`Cannot use ${name}.roles.${op}: not an operation`);
+    for (const role of roles ?? []) {
+      if (!ROLE_NAME.test(role)) throw new RangeError(`Cannot use ${name}.roles.${op} role "${role}"`);
+    }
+  }
+  return Object.freeze(config);
+}
+
+/** A channel name split and resolved against the configuration. */
+export interface ResolvedChannel {
+  readonly channel: string;
+  readonly namespace: string;
+  /** The part after the first `:` (it may itself contain `:`). */
+  readonly name: string;
+  readonly config: NamespaceConfig;
+  /** For `user:<id>`: the user who owns it; null for every other channel. */
+  readonly owner: string | null;
+}
+
+/** Why a channel did not resolve; each maps to a protocol `ErrorCode`. */
+export type ResolveFailure = { readonly ok: false; readonly code: 'invalid_message' | 'not_found'; readonly reason: 'invalid_channel' | 'unknown_namespace' };
+
+/**
+ * Splits `namespace:name`.
+ * @param channel any value
+ * @returns the parts, or null when the value breaks the channel-name rule of `src/messages` (AP-09)
+ */
+export function parseChannel(channel: unknown): { readonly namespace: string; readonly name: string } | null {
+  if (!isValidChannelName(channel)) return null;
+  const colon = channel.indexOf(':');
+  return { namespace: channel.slice(0, colon), name: channel.slice(colon + 1) };
+}
+
+/**
+ * The personal channel of a user.
+ * @param user a user id
+ * @returns `user:<user>`, or null when the id cannot form a valid channel name
+ */
+export function personalChannel(user: string): string | null {
+  const channel = `${PERSONAL_NAMESPACE}:${user}`;
+  return isValidChannelName(channel) ? channel : null;
+}
+
+/** The configured namespaces; built by {@link createNamespaces}. */
+export class Namespaces {
+  readonly #byName: ReadonlyMap<string, NamespaceConfig>;
+
+  /** @param configs validated configurations by name (the personal namespace is added with its defaults if absent) */
+  constructor(configs: Readonly<Record<string, NamespaceConfig>>) {
+    const map = new Map(Object.entries(configs));
+    if (!map.has(PERSONAL_NAMESPACE)) map.set(PERSONAL_NAMESPACE, PERSONAL_NAMESPACE_DEFAULTS);
+    this.#byName = map;
+  }
+
+  /**
+   * @param namespace a namespace name
+   * @returns its configuration, or undefined
+   */
+  get(namespace: string): NamespaceConfig | undefined {
+    return this.#byName.get(namespace);
+  }
+
+  /** Names of every namespace, the personal one included. */
+  names(): string[] {
+    return [...this.#byName.keys()];
+  }
+
+  /**
+   * Parses a channel name and finds its namespace.
+   * @param channel any value from a client
+   * @returns the resolved channel, or a failure with the protocol error code to answer with
+   */
+  resolve(channel: unknown): ({ readonly ok: true } & ResolvedChannel) | ResolveFailure {
+    const parts = parseChannel(channel);
+    if (parts === null) return { ok: false, code: 'invalid_message', reason: 'invalid_channel' };
+    const config = this.#byName.get(parts.namespace);
+    if (config === undefined) return { ok: false, code: 'not_found', reason: 'unknown_namespace' };
+    return {
+      ok: true,
+      channel: channel as string,
+      namespace: parts.namespace,
+      name: parts.name,
+      config,
+      owner: parts.namespace === PERSONAL_NAMESPACE ? parts.name : null,
+    };
+  }
+}
+
+/**
+ * Applies defaults to every namespace and builds the registry.
+ * @param input namespace configurations by name, as written in a config file
+ * @returns the registry
+ * @throws RangeError naming the bad field when the configuration is invalid
+ * @example
+ * ```ts
+ * const namespaces = createNamespaces({ chat: { historySize: 100 }, feed: { allowClientPublish: false } });
+ * namespaces.resolve('chat:lobby'); // { ok: true, namespace: 'chat', name: 'lobby', config: {...}, owner: null }
+ * ```
+ */
+export function createNamespaces(input: Readonly<Record<string, NamespaceConfigInput>>): Namespaces {
+  return new Namespaces(Object.fromEntries(Object.entries(input).map(([name, ns]) => [name, resolveNamespaceConfig(name, ns)])));
+}

@@ -1,0 +1,310 @@
+// Realtime: one client connection's session: decoding, strikes, rate limits, auth deadlines; never throws on peer input.
+import { randomBytes } from 'node:crypto';
+import type { WebSocket, WebSocketCloseEvent, WebSocketMessageEvent } from '../engine/index.ts';
+import {
+  DISCONNECT_INFO, DisconnectCode, ErrorCode,
+  type Codec, type DecodeError, type JsonValue, type ServerMessage, type SingleClientMessage,
+} from '../messages/index.ts';
+import type { Identity } from './auth.ts';
+import type { Subscription } from './channels.ts';
+import { runOperation, type HubServices } from './operations.ts';
+import { ConnectionRateLimiter, StrikeTracker } from './rate-limit.ts';
+
+/** Most messages queued behind a `connect` or `refresh` in flight; beyond it the client is misbehaving. */
+const MAX_QUEUED = 64;
+/** setTimeout's largest delay (2^31 - 1 ms); longer token lifetimes are re-armed. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** Why a session ended, for logs and metrics. */
+export interface SessionEnd {
+  readonly code: number;
+  readonly reason: string;
+  readonly durationMs: number;
+}
+
+/**
+ * One WebSocket connection speaking the Switchboard protocol. The session owns its subscriptions, its
+ * rate limiter and its timers; every peer input ends in a reply, an `error`, or a close with a documented code.
+ */
+export class Session {
+  /** 128-bit random connection id (SECURITY-CASES AU-13). */
+  readonly id = randomBytes(16).toString('hex');
+  readonly ws: WebSocket;
+  readonly codec: Codec;
+  /** Index of the codec in the hub's codec table (fan-out encodes once per index). */
+  readonly codecIndex: number;
+  readonly remoteAddress: string;
+  readonly openedAt = Date.now();
+  /** Subscriptions by channel name, pending and live. */
+  readonly subscriptions = new Map<string, Subscription>();
+  /** Identity from the handshake credential, used by a `connect` without a token. */
+  readonly handshakeIdentity: Identity | null;
+  #identity: Identity | null = null;
+  #phase: 'connecting' | 'connected' | 'closed' = 'connecting';
+  readonly #hub: HubServices;
+  readonly #rate: ConnectionRateLimiter;
+  readonly #garbage: StrikeTracker;
+  readonly #rateStrikes: StrikeTracker;
+  #authTimer: ReturnType<typeof setTimeout> | null = null;
+  #expiryTimer: ReturnType<typeof setTimeout> | null = null;
+  #barrier = false;
+  #queue: SingleClientMessage[] = [];
+  #end: SessionEnd | null = null;
+
+  /**
+   * @param ws The open server-side WebSocket.
+   * @param init Codec, handshake identity and the hub's services.
+   */
+  constructor(ws: WebSocket, init: { readonly codec: Codec; readonly codecIndex: number; readonly identity: Identity | null; readonly hub: HubServices }) {
+    this.ws = ws;
+    this.codec = init.codec;
+    this.codecIndex = init.codecIndex;
+    this.handshakeIdentity = init.identity;
+    this.remoteAddress = ws.remoteAddress;
+    this.#hub = init.hub;
+    const options = init.hub.options;
+    this.#rate = new ConnectionRateLimiter(options.rateLimit);
+    this.#garbage = new StrikeTracker({ maxStrikes: options.maxStrikes, windowMs: options.strikeWindowMs });
+    this.#rateStrikes = new StrikeTracker({ maxStrikes: options.maxStrikes, windowMs: options.strikeWindowMs });
+    ws.addEventListener('message', (event) => this.#onMessage(event));
+    ws.addEventListener('close', (event) => this.#onClose(event));
+    ws.addEventListener('error', () => {});
+    this.#authTimer = setTimeout(() => this.disconnect(DisconnectCode.AUTH_TIMEOUT), options.authTimeoutMs);
+  }
+
+  /** The authenticated identity, or null before `connected`. */
+  get identity(): Identity | null {
+    return this.#identity;
+  }
+
+  /** The user id once authenticated, else null. */
+  get user(): string | null {
+    return this.#identity?.user ?? null;
+  }
+
+  /** Whether the session is authenticated and open. */
+  get isConnected(): boolean {
+    return this.#phase === 'connected';
+  }
+
+  /** Whether the session has ended (closed or closing). */
+  get isClosed(): boolean {
+    return this.#phase === 'closed';
+  }
+
+  /** How the session ended, once it has. */
+  get end(): SessionEnd | null {
+    return this.#end;
+  }
+
+  /**
+   * Marks the session authenticated and starts the expiry timer (called by the `connect` operation).
+   * @param identity Who the connection is.
+   */
+  authenticate(identity: Identity): void {
+    if (this.#authTimer !== null) clearTimeout(this.#authTimer);
+    this.#authTimer = null;
+    this.#identity = identity;
+    this.#phase = 'connected';
+    this.#armExpiry(identity.expiresAt);
+  }
+
+  /**
+   * Replaces the identity after a successful `refresh` (same user) and re-arms the expiry timer.
+   * @param identity The refreshed identity.
+   */
+  refreshed(identity: Identity): void {
+    this.#identity = identity;
+    this.#armExpiry(identity.expiresAt);
+  }
+
+  /**
+   * Encodes and sends one message (dropped silently once the session closed).
+   * @param message A server message.
+   */
+  send(message: ServerMessage): void {
+    if (this.#phase === 'closed') return;
+    const frame = this.codec.encodeServerMessage(message);
+    this.ws.send(frame);
+    this.#hub.observer.messageOut?.(message.type, typeof frame === 'string' ? frame.length : frame.byteLength);
+  }
+
+  /**
+   * Sends a `reply` when the request had a `rid`.
+   * @param rid The request id, or undefined.
+   * @param data The reply's data.
+   */
+  reply(rid: number | undefined, data: JsonValue): void {
+    if (rid !== undefined) this.send({ type: 'reply', re: rid, data });
+  }
+
+  /**
+   * Sends an `error` reply.
+   * @param code Stable error code.
+   * @param message Human-readable reason; never echoes peer data.
+   * @param rid The request id when it could be read.
+   */
+  error(code: ErrorCode, message: string, rid?: number): void {
+    this.#hub.observer.errorReply?.(code);
+    this.send(rid === undefined ? { type: 'error', code, message } : { type: 'error', code, message, re: rid });
+  }
+
+  /**
+   * Sends `disconnect` and closes the WebSocket with the same code and reason.
+   * @param code An application code (DisconnectCode) or an RFC 6455 code (1001, 1008, 1011).
+   * @param reason Close reason (at most 123 bytes); defaults to the code's documented reason.
+   * @param reconnect Whether the client should come back; defaults to the code's rule.
+   */
+  disconnect(code: number, reason?: string, reconnect?: boolean): void {
+    if (this.#phase === 'closed') return;
+    const info = (DISCONNECT_INFO as Readonly<Record<number, { reason: string; reconnect: boolean } | undefined>>)[code];
+    const text = reason ?? info?.reason ?? 'closed';
+    this.send({ type: 'disconnect', code, reason: text, reconnect: reconnect ?? info?.reconnect ?? false });
+    this.#phase = 'closed';
+    this.ws.close(code, text);
+    this.#cleanup(code, text);
+  }
+
+  /** The slow-consumer policy `close` chose this session: disconnect with 4010 (reconnect and recover). */
+  disconnectSlow(): void {
+    queueMicrotask(() => this.disconnect(DisconnectCode.SLOW_CONSUMER));
+  }
+
+  /**
+   * A pending subscription overflowed its buffer: the server lost track of the stream for this client.
+   * @param subscription The subscription given up.
+   */
+  abandonSubscription(subscription: Subscription): void {
+    subscription.state = 'gone';
+    queueMicrotask(() => this.disconnect(DisconnectCode.INSUFFICIENT_STATE));
+  }
+
+  /** Counts one protocol violation; closes with 4500 after too many. */
+  strike(): void {
+    if (this.#garbage.strike()) this.disconnect(DisconnectCode.BAD_REQUEST);
+  }
+
+  #onMessage(event: WebSocketMessageEvent): void {
+    if (this.#phase === 'closed') return;
+    const raw = event.data as string | Uint8Array;
+    const size = typeof raw === 'string' ? raw.length : raw.byteLength;
+    const verdict = this.#rate.check(size);
+    if (verdict !== 'ok') {
+      this.#hub.observer.messageIn?.('other', size);
+      this.#hub.observer.rateLimited?.(verdict);
+      this.#rateLimited(undefined);
+      return;
+    }
+    // docs/protocol.md §1: a frame of the wrong kind (binary on JSON, text on MessagePack) is `bad_request`.
+    const decoded = (typeof raw === 'string') === this.codec.binary
+      ? { ok: false as const, error: { code: ErrorCode.BAD_REQUEST, message: `Cannot accept a ${this.codec.binary ? 'text' : 'binary'} frame on ${this.codec.subprotocol}` } }
+      : this.codec.decodeClientMessage(raw);
+    if (!decoded.ok) {
+      this.#hub.observer.messageIn?.('other', size);
+      this.#malformed(decoded.error);
+      return;
+    }
+    const message = decoded.message;
+    this.#hub.observer.messageIn?.(message.type, size);
+    if (message.type === 'batch') {
+      // docs/protocol.md §10: rate limits count each member (the frame itself paid for the first).
+      for (let i = 1; i < message.messages.length; i++) {
+        if (this.#rate.check(0) !== 'ok') {
+          this.#hub.observer.rateLimited?.('messages');
+          this.#rateLimited(undefined);
+          return;
+        }
+      }
+      for (const member of message.messages) this.#accept(member);
+    } else {
+      this.#accept(message);
+    }
+  }
+
+  #malformed(error: DecodeError): void {
+    this.#hub.observer.malformed?.(error.code);
+    // SECURITY-CASES AP-01: garbage before authentication closes at once; after it, an error and a strike.
+    if (this.#phase === 'connecting') {
+      this.error(error.code, error.message, error.rid);
+      this.disconnect(DisconnectCode.BAD_REQUEST);
+      return;
+    }
+    this.error(error.code, error.message, error.rid);
+    this.strike();
+  }
+
+  #rateLimited(rid: number | undefined): void {
+    this.error(ErrorCode.RATE_LIMITED, 'Too many messages: slow down', rid);
+    // Sustained abuse ends the connection with 1008, RFC 6455 §7.4.1 "policy violation".
+    if (this.#rateStrikes.strike()) this.disconnect(1008, 'rate limited', true);
+  }
+
+  #accept(message: SingleClientMessage): void {
+    if (this.#phase === 'closed') return;
+    if (this.#barrier) {
+      if (this.#queue.length >= MAX_QUEUED) {
+        this.error(ErrorCode.RATE_LIMITED, 'Too many messages while authenticating', message.rid);
+        this.strike();
+        return;
+      }
+      this.#queue.push(message);
+      return;
+    }
+    if (this.#phase === 'connecting' && message.type !== 'connect') {
+      this.error(ErrorCode.UNAUTHORIZED, 'Cannot accept the message: send connect first', message.rid);
+      this.strike();
+      return;
+    }
+    // `connect` and `refresh` change who the session is: later messages wait for them, in order.
+    const barrier = message.type === 'connect' || message.type === 'refresh';
+    if (barrier) this.#barrier = true;
+    let running: Promise<void>;
+    try {
+      running = runOperation(this, this.#hub, message);
+    } catch (err) {
+      running = Promise.reject(err);
+    }
+    running.catch((err: unknown) => this.#internal(err, message.rid)).finally(() => {
+      if (!barrier) return;
+      this.#barrier = false;
+      const queued = this.#queue;
+      this.#queue = [];
+      for (const next of queued) this.#accept(next);
+    });
+  }
+
+  #internal(err: unknown, rid: number | undefined): void {
+    this.#hub.observer.internalError?.(err);
+    // STYLE §4: details may be sensitive; the client gets a generic message.
+    this.error(ErrorCode.INTERNAL, 'Internal server error', rid);
+  }
+
+  #armExpiry(expiresAt: number | null): void {
+    if (this.#expiryTimer !== null) clearTimeout(this.#expiryTimer);
+    this.#expiryTimer = null;
+    if (expiresAt === null) return;
+    const delay = Math.max(0, expiresAt - Date.now());
+    // SECURITY-CASES AU-08: an expired token ends the session unless refreshed in time (4003, reconnect with a new token).
+    this.#expiryTimer = setTimeout(() => {
+      if (delay >= MAX_TIMER_MS) this.#armExpiry(expiresAt);
+      else this.disconnect(DisconnectCode.TOKEN_EXPIRED);
+    }, Math.min(delay, MAX_TIMER_MS));
+  }
+
+  #onClose(event: WebSocketCloseEvent): void {
+    const closedByUs = this.#phase === 'closed';
+    this.#phase = 'closed';
+    if (!closedByUs) this.#cleanup(event.code, event.reason);
+  }
+
+  #cleanup(code: number, reason: string): void {
+    if (this.#end !== null) return;
+    if (this.#authTimer !== null) clearTimeout(this.#authTimer);
+    if (this.#expiryTimer !== null) clearTimeout(this.#expiryTimer);
+    this.#authTimer = null;
+    this.#expiryTimer = null;
+    this.#queue = [];
+    this.#end = { code, reason, durationMs: Date.now() - this.openedAt };
+    this.#hub.sessionClosed(this);
+  }
+}

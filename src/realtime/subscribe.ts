@@ -1,0 +1,142 @@
+// Realtime: subscribe with history on join and gapless recovery; live events are buffered during the history read.
+import type { HistoryResult, PresenceUser } from '../broker/index.ts';
+import { ErrorCode, type JsonValue, type Publication as WirePublication, type SubscribeMessage } from '../messages/index.ts';
+import { toPublicationMessage, type Subscription } from './channels.ts';
+import { brokerFailed, permitted, toPresenceUser, type HubServices } from './operations.ts';
+import type { Session } from './session.ts';
+
+function toWire(p: HistoryResult['publications'][number]): WirePublication {
+  return {
+    channel: p.channel, epoch: p.epoch, offset: p.offset, data: p.data as JsonValue, time: p.time,
+    ...(p.sender === undefined ? {} : { sender: p.sender }), ...(p.id === undefined ? {} : { id: p.id }),
+  };
+}
+
+/**
+ * Subscribes a session to a channel (docs/protocol.md §7):
+ * 1. install the channel's broker handler and register the subscription as pending, so live events are buffered;
+ * 2. join presence, read the presence list, then read history (`since` for recovery, else the last N on join);
+ * 3. send `subscribed` with the history, replay buffered events whose offset is above the history's top,
+ *    and go live. Offsets at or below the top are already in `subscribed`: nothing is missing, nothing repeats.
+ * @param session The subscriber.
+ * @param hub The hub's services.
+ * @param message The validated `subscribe`.
+ */
+export async function subscribe(session: Session, hub: HubServices, message: SubscribeMessage): Promise<void> {
+  const { channel, rid } = message;
+  const identity = session.identity!;
+  if (!permitted(session, hub.permissions.can(identity, 'subscribe', channel), 'subscribe to', rid)) return;
+  if (session.subscriptions.has(channel)) {
+    session.error(ErrorCode.ALREADY_SUBSCRIBED, 'Cannot subscribe: already subscribed to the channel', rid);
+    return;
+  }
+  if (session.subscriptions.size >= hub.options.maxSubscriptions) {
+    hub.observer.rateLimited?.('subscriptions');
+    session.error(ErrorCode.TOO_MANY_SUBSCRIPTIONS, `Cannot subscribe: at most ${hub.options.maxSubscriptions} subscriptions per connection`, rid);
+    return;
+  }
+  const resolved = hub.namespaces.resolve(channel);
+  if (!resolved.ok) return;
+  const config = resolved.config;
+  const wantsPresence = message.presence === true && config.presence;
+  const subscription: Subscription = { channel, state: 'pending', presence: wantsPresence, inPresence: config.presence, buffer: [] };
+  session.subscriptions.set(channel, subscription);
+  const local = hub.channels.acquire(channel, { policy: config.slowConsumerPolicy, joinLeave: config.joinLeave });
+  local.addPending(session, subscription);
+
+  let result: HistoryResult;
+  let members: PresenceUser[] | null = null;
+  try {
+    await local.ready;
+    if (subscription.state !== 'pending') return;
+    if (config.presence) {
+      await hub.broker.addPresence(channel, {
+        connection: session.id, user: identity.user, ...(identity.info === null ? {} : { info: identity.info }),
+      });
+      // An unsubscribe (or a close) that ran meanwhile removed nothing: undo the entry added after it.
+      if (subscription.state !== 'pending') {
+        await hub.broker.removePresence(channel, session.id);
+        return;
+      }
+    }
+    if (wantsPresence) members = await hub.broker.presence(channel);
+    if (subscription.state !== 'pending') return;
+    const since = message.since;
+    const recovering = since !== undefined && config.historySize > 0;
+    const limit = recovering ? config.historySize : Math.min(config.recoverOnJoin, config.historySize);
+    result = await hub.broker.history(channel, recovering ? { since, limit } : { limit });
+  } catch (err) {
+    if (subscription.state === 'pending') {
+      subscription.state = 'gone';
+      session.subscriptions.delete(channel);
+      hub.channels.release(channel, session);
+      if (config.presence) hub.broker.removePresence(channel, session.id).catch(() => {});
+    }
+    brokerFailed(session, err, rid);
+    return;
+  }
+  // Unsubscribed or disconnected while reading: the unsubscribe already released everything.
+  if (subscription.state !== 'pending' || session.isClosed) return;
+
+  session.send({
+    type: 'subscribed', ...(rid === undefined ? {} : { re: rid }),
+    channel, epoch: result.epoch, offset: result.offset,
+    recovered: since(message) ? result.recovered : false,
+    publications: result.publications.map(toWire),
+    ...(members === null ? {} : { presence: members.map(toPresenceUser) }),
+  });
+  const buffered = subscription.buffer;
+  // The position sent so far: the history top, raised by every buffered publication replayed below.
+  let sent = { epoch: result.epoch, offset: result.offset };
+  for (const event of buffered) {
+    if (event.type === 'publication' && event.publication.epoch === sent.epoch && event.publication.offset > sent.offset) {
+      sent = { epoch: sent.epoch, offset: event.publication.offset };
+    }
+  }
+  // Live publications at or below `sent` can still be in flight from the broker: the channel skips them.
+  local.goLive(session, subscription, sent);
+  for (const event of buffered) {
+    if (event.type === 'publication') {
+      const p = event.publication;
+      // Already in the history part (same epoch, at or below its top): skip, or it would be a duplicate.
+      if (p.epoch === result.epoch && p.offset <= result.offset) continue;
+      session.send(toPublicationMessage(p));
+    } else if (subscription.presence && config.joinLeave) {
+      session.send({ type: event.type, channel, user: event.user, ...(event.info === undefined ? {} : { info: event.info as JsonValue }) });
+    }
+  }
+}
+
+function since(message: SubscribeMessage): boolean {
+  return message.since !== undefined;
+}
+
+/**
+ * Ends a subscription (succeeds when there is none): leaves presence and typing, drops the local channel if empty.
+ * @param session The subscriber.
+ * @param hub The hub's services.
+ * @param channel Channel name.
+ */
+export async function unsubscribe(session: Session, hub: HubServices, channel: string): Promise<void> {
+  const subscription = session.subscriptions.get(channel);
+  if (subscription === undefined) return;
+  subscription.state = 'gone';
+  session.subscriptions.delete(channel);
+  hub.channels.release(channel, session);
+  const user = session.user;
+  if (user !== null && !hasOtherSubscriber(hub, channel, user)) hub.typing.clear(channel, user);
+  if (subscription.inPresence) {
+    try {
+      await hub.broker.removePresence(channel, session.id);
+    } catch {
+      // The broker expires presence of dead connections on its own; nothing else to do.
+    }
+  }
+}
+
+function hasOtherSubscriber(hub: HubServices, channel: string, user: string): boolean {
+  const local = hub.channels.get(channel);
+  if (local === undefined) return false;
+  for (const s of local.sessions()) if (s.user === user) return true;
+  return false;
+}
