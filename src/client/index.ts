@@ -1,0 +1,14 @@
+// Client SDK (Node-free): the only module other layers and the browser bundle import.
+export { Client, type ClientEvents, type ClientOptions, type ClientState, type ClientStats, type StateChange } from './client.ts';
+export { ClientError } from './errors.ts';
+export { codecWire, jsonWire, JSON_SUBPROTOCOL, shouldReconnectAfter, validateServerValue, type ClientWire } from './wire.ts';
+export { Emitter } from './emitter.ts';
+export { backoffDelay, BACKOFF_DEFAULTS, type BackoffOptions } from './backoff.ts';
+export { CircuitBreaker, type BreakerOptions, type BreakerState } from './breaker.ts';
+export {
+  FileOutboxStore, IndexedDbOutboxStore, MemoryOutboxStore, Outbox,
+  type OutboxEntry, type OutboxFileSystem, type OutboxFullPolicy, type OutboxOptions, type OutboxStore,
+} from './outbox.ts';
+export { Subscription, type GapEvent, type SubscriptionEvents, type SubscriptionOptions, type SubscriptionState } from './subscription.ts';
+export { Room, type RoomStats } from './room.ts';
+export type { TransportCloseEvent, TransportFactory, TransportHandler, TransportMessageEvent, TransportSocket } from './transport.ts';

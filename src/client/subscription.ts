@@ -1,0 +1,361 @@
+// Client SDK (Node-free): one channel subscription that survives reconnects: positions, order, duplicates, gaps.
+import type {
+  HistoryReply, JoinMessage, LeaveMessage, PresenceUser, Publication, PublicationMessage, ServerMessage,
+  StreamPosition, SubscribedMessage, TypingEventMessage, UnsubscribedMessage,
+} from '../messages/index.ts';
+import { ClientError } from './errors.ts';
+import { Emitter } from './emitter.ts';
+
+/** Why a subscription could not prove it delivered everything. */
+export interface GapEvent {
+  readonly channel: string;
+  /** The last position delivered before the gap (null when none was known). */
+  readonly from: StreamPosition | null;
+  /** Where delivery continues. */
+  readonly to: StreamPosition;
+  /**
+   * `not_recovered`: the server answered a resubscribe with `recovered: false` (history lost or too short; refetch state);
+   * `epoch_changed`: live publications moved to a new epoch;
+   * `history_incomplete`: a jump in live offsets could not be filled from history.
+   */
+  readonly reason: 'not_recovered' | 'epoch_changed' | 'history_incomplete';
+}
+
+/** `idle`: not wanted; `subscribing`: waiting for `subscribed` (also while the client reconnects); `subscribed`. */
+export type SubscriptionState = 'idle' | 'subscribing' | 'subscribed';
+
+/** Events of a {@link Subscription}. */
+export interface SubscriptionEvents extends Record<string, unknown> {
+  /** Each publication once, in offset order (recovered ones first). */
+  publication: PublicationMessage;
+  gap: GapEvent;
+  /** Every successful (re)subscribe. */
+  subscribed: SubscribedMessage;
+  /** The server ended the subscription, or a subscribe failed for good (`code` says why). */
+  unsubscribed: { readonly channel: string; readonly code: string; readonly reason: string };
+  join: JoinMessage;
+  leave: LeaveMessage;
+  typing: TypingEventMessage;
+  state: SubscriptionState;
+}
+
+/** Options of a subscription. */
+export interface SubscriptionOptions {
+  /** Ask for the presence list and `join` / `leave` events. @default false */
+  readonly presence?: boolean;
+  /** Where to recover from on the first subscribe (then the client tracks it). `null`: do not recover. @default the client's stored position */
+  readonly since?: StreamPosition | null;
+  /**
+   * Publications an async iterator may hold unread before it fails with `overflow`.
+   * @default 10000: a consumer that falls this far behind has a bug; memory stays bounded
+   */
+  readonly iteratorBuffer?: number;
+}
+
+/** What a subscription needs from its client. */
+export interface SubscriptionHost {
+  request(message: { readonly type: 'history'; readonly channel: string; readonly since: StreamPosition; readonly limit: number }): Promise<ServerMessage>;
+  positionOf(channel: string): StreamPosition | undefined;
+  setPosition(channel: string, position: StreamPosition): void;
+  delivered(subscription: Subscription, publication: PublicationMessage): void;
+  duplicate(): void;
+  gap(event: GapEvent): void;
+  subscribe(channel: string): Promise<SubscribedMessage>;
+  unsubscribe(channel: string): Promise<void>;
+}
+
+const HISTORY_PAGE = 1000;
+const MAX_RECOVERY_PAGES = 100;
+const MAX_HELD = 100_000;
+
+/**
+ * A channel subscription. Created by `client.subscription()` / `client.subscribe()`; it resubscribes with `since` after every
+ * reconnect, delivers missed publications in order, drops duplicates by offset and raises `gap` when it cannot prove
+ * completeness. Iterate it with `for await` to read publications as a stream.
+ */
+export class Subscription extends Emitter<SubscriptionEvents> {
+  /** The channel name. */
+  readonly channel: string;
+  /** Options given at creation. */
+  readonly options: SubscriptionOptions;
+  readonly #host: SubscriptionHost;
+  #state: SubscriptionState = 'idle';
+  /** Live publications held while a subscribe or a history recovery is in flight, delivered after it in offset order. */
+  #held: PublicationMessage[] | null = null;
+  #presence: PresenceUser[] = [];
+  #firstSince: StreamPosition | null | undefined;
+  #waiters: { resolve: (m: SubscribedMessage) => void; reject: (e: ClientError) => void }[] = [];
+
+  /**
+   * @param channel Channel name.
+   * @param options Presence, starting position.
+   * @param host The owning client.
+   */
+  constructor(channel: string, options: SubscriptionOptions, host: SubscriptionHost) {
+    super();
+    this.channel = channel;
+    this.options = options;
+    this.#host = host;
+    this.#firstSince = options.since;
+  }
+
+  /** The state. */
+  get state(): SubscriptionState {
+    return this.#state;
+  }
+
+  /** The last position delivered, or undefined. */
+  get position(): StreamPosition | undefined {
+    return this.#host.positionOf(this.channel);
+  }
+
+  /** The presence list of the last `subscribed`, kept current by `join` / `leave` (with `presence: true`). */
+  get presence(): readonly PresenceUser[] {
+    return this.#presence;
+  }
+
+  /** @internal The client marks the subscription wanted and waiting. */
+  _waiting(): Promise<SubscribedMessage> {
+    if (this.#state === 'idle') this.#setState('subscribing');
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  /** @internal The `since` to send: the explicit first position, then the tracked one. */
+  _since(): StreamPosition | undefined {
+    if (this.#firstSince !== undefined) {
+      const first = this.#firstSince;
+      if (first === null) return undefined;
+      const known = this.#host.positionOf(this.channel);
+      return known !== undefined && known.epoch === first.epoch && known.offset > first.offset ? known : first;
+    }
+    return this.#host.positionOf(this.channel);
+  }
+
+  /** @internal A subscribe request is about to be sent: hold live publications until its answer. */
+  _sending(): void {
+    if (this.#state !== 'subscribing') this.#setState('subscribing');
+    this.#held = [];
+  }
+
+  /** @internal The connection dropped: wait for the resubscribe. */
+  _lost(): void {
+    this.#held = null;
+    if (this.#state === 'subscribed') this.#setState('subscribing');
+  }
+
+  /** @internal The answer to our subscribe. */
+  _subscribed(answer: SubscribedMessage, askedSince: StreamPosition | undefined): void {
+    this.#firstSince = undefined;
+    const held = this.#held ?? [];
+    this.#held = null;
+    if (askedSince !== undefined && !answer.recovered) {
+      this.#host.gap({ channel: this.channel, from: askedSince, to: { epoch: answer.epoch, offset: answer.offset }, reason: 'not_recovered' });
+    }
+    const known = this.#host.positionOf(this.channel);
+    if (!answer.recovered && (known === undefined || known.epoch !== answer.epoch || known.offset > answer.offset)) {
+      // A fresh start: what the server sends now (the namespace's "last N on join") follows, nothing before it counts.
+      this.#host.setPosition(this.channel, { epoch: answer.epoch, offset: Math.max(0, (answer.publications[0]?.offset ?? answer.offset + 1) - 1) });
+    }
+    for (const p of [...answer.publications].sort(byOffset)) this.#deliverInOrder({ ...p, type: 'publication' });
+    const after = this.#host.positionOf(this.channel);
+    if (after === undefined || after.epoch !== answer.epoch || after.offset < answer.offset) {
+      this.#host.setPosition(this.channel, { epoch: answer.epoch, offset: answer.offset });
+    }
+    this.#presence = answer.presence !== undefined ? [...answer.presence] : [];
+    this.#setState('subscribed');
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w.resolve(answer);
+    this.emit('subscribed', answer);
+    for (const p of held.sort(byOffset)) this._publication(p);
+  }
+
+  /** @internal The subscription ended for good (refused, server unsubscribed, or the client closed). */
+  _ended(code: string, reason: string): void {
+    this.#held = null;
+    this.#setState('idle');
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w.reject(new ClientError(code, reason));
+    this.emit('unsubscribed', { channel: this.channel, code, reason });
+    this.#endIterators(code === 'unsubscribed' || code === 'closed' ? null : new ClientError(code, reason));
+  }
+
+  /** @internal A live publication for this channel. */
+  _publication(p: PublicationMessage): void {
+    if (this.#held !== null) {
+      if (this.#held.length < MAX_HELD) this.#held.push(p);
+      return;
+    }
+    const known = this.#host.positionOf(this.channel);
+    if (known !== undefined && known.epoch === p.epoch && p.offset > known.offset + 1) {
+      this.#recover(known, p);
+      return;
+    }
+    if (known !== undefined && known.epoch !== p.epoch) {
+      this.#host.gap({ channel: this.channel, from: known, to: { epoch: p.epoch, offset: p.offset }, reason: 'epoch_changed' });
+      this.#host.setPosition(this.channel, { epoch: p.epoch, offset: p.offset - 1 });
+    }
+    this.#deliverInOrder(p);
+  }
+
+  /** @internal Presence events. */
+  _presence(event: JoinMessage | LeaveMessage): void {
+    if (event.type === 'join') {
+      const i = this.#presence.findIndex((u) => u.user === event.user);
+      if (i < 0) this.#presence = [...this.#presence, { user: event.user, connections: 1, ...(event.info === undefined ? {} : { info: event.info }) }];
+      this.emit('join', event);
+    } else {
+      this.#presence = this.#presence.filter((u) => u.user !== event.user);
+      this.emit('leave', event);
+    }
+  }
+
+  /** @internal The client relays a gap of this channel. */
+  emitGap(event: GapEvent): void {
+    this.emit('gap', event);
+  }
+
+  /**
+   * Subscribes (or waits for the subscription after a reconnect); same as `client.subscribe(channel)`.
+   * @returns The `subscribed` message.
+   */
+  subscribe(): Promise<SubscribedMessage> {
+    return this.#host.subscribe(this.channel);
+  }
+
+  /** Unsubscribes; same as `client.unsubscribe(channel)`. */
+  unsubscribe(): Promise<void> {
+    return this.#host.unsubscribe(this.channel);
+  }
+
+  /** @internal Typing events. */
+  _typing(event: TypingEventMessage): void {
+    this.emit('typing', event);
+  }
+
+  /** Delivers when the offset is new in the current epoch; drops repeats (counted as duplicates). */
+  #deliverInOrder(p: PublicationMessage): void {
+    const known = this.#host.positionOf(this.channel);
+    if (known !== undefined && known.epoch === p.epoch && p.offset <= known.offset) {
+      this.#host.duplicate();
+      return;
+    }
+    this.#host.setPosition(this.channel, { epoch: p.epoch, offset: p.offset });
+    this.#host.delivered(this, p);
+    this.emit('publication', p);
+    this.#pushIterators(p);
+  }
+
+  /** Fills a jump in live offsets from history, holding live publications meanwhile. */
+  #recover(from: StreamPosition, trigger: PublicationMessage): void {
+    this.#held = [trigger];
+    const run = async (): Promise<void> => {
+      let since = from;
+      for (let page = 0; page < MAX_RECOVERY_PAGES; page++) {
+        const answer = await this.#host.request({ type: 'history', channel: this.channel, since, limit: HISTORY_PAGE });
+        if (answer.type !== 'reply') throw new ClientError('protocol', 'Unexpected answer to history');
+        const reply = answer.data as unknown as HistoryReply | undefined;
+        if (reply === undefined || typeof reply !== 'object' || !Array.isArray(reply.publications)) throw new ClientError('protocol', 'Malformed history reply');
+        if (reply.recovered === false) return this.#recovered(false, reply);
+        const pubs = reply.publications.filter((p) => isPublication(p, this.channel)).sort(byOffset);
+        for (const p of pubs) if (p.epoch === since.epoch) this.#deliverInOrder({ ...p, type: 'publication' });
+        const now = this.#host.positionOf(this.channel);
+        if (pubs.length < HISTORY_PAGE || now === undefined || now.offset >= reply.offset) return this.#recovered(true, reply);
+        since = now;
+      }
+      this.#recovered(false, null);
+    };
+    run().catch(() => this.#recovered(false, null));
+  }
+
+  #recovered(complete: boolean, reply: HistoryReply | null): void {
+    const held = (this.#held ?? []).sort(byOffset);
+    this.#held = null;
+    if (held.length === 0) return;
+    const known = this.#host.positionOf(this.channel);
+    const first = held[0]!;
+    if (!complete && known !== undefined && known.epoch === first.epoch && first.offset > known.offset + 1) {
+      this.#host.gap({ channel: this.channel, from: known, to: { epoch: first.epoch, offset: first.offset }, reason: 'history_incomplete' });
+      this.#host.setPosition(this.channel, { epoch: first.epoch, offset: first.offset - 1 });
+    }
+    void reply;
+    for (const p of held) {
+      const now = this.#host.positionOf(this.channel);
+      if (now !== undefined && now.epoch === p.epoch && p.offset > now.offset + 1) {
+        // Still a hole after recovery: report it rather than loop.
+        this.#host.gap({ channel: this.channel, from: now, to: { epoch: p.epoch, offset: p.offset }, reason: 'history_incomplete' });
+        this.#host.setPosition(this.channel, { epoch: p.epoch, offset: p.offset - 1 });
+      }
+      this._publication(p);
+    }
+  }
+
+  #setState(state: SubscriptionState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.emit('state', state);
+  }
+
+  // ------------------------------------------------------------ async iteration
+
+  readonly #iterators = new Set<{ queue: PublicationMessage[]; wake: (() => void) | null; error: ClientError | null; done: boolean }>();
+
+  #pushIterators(p: PublicationMessage): void {
+    const cap = this.options.iteratorBuffer ?? 10_000;
+    for (const it of this.#iterators) {
+      if (it.queue.length >= cap) {
+        it.error = new ClientError('overflow', `Cannot buffer more than ${cap} unread publications of "${this.channel}"`);
+        it.done = true;
+      } else it.queue.push(p);
+      it.wake?.();
+    }
+  }
+
+  #endIterators(error: ClientError | null): void {
+    for (const it of this.#iterators) {
+      it.done = true;
+      it.error ??= error;
+      it.wake?.();
+    }
+  }
+
+  /**
+   * Publications from now on, in order, until the subscription ends (or `break`).
+   * @throws {ClientError} `overflow` when the reader falls `iteratorBuffer` behind; the refusal code when the subscription was refused.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<PublicationMessage> {
+    const it = { queue: [] as PublicationMessage[], wake: null as (() => void) | null, error: null as ClientError | null, done: false };
+    this.#iterators.add(it);
+    const finish = (): IteratorReturnResult<undefined> => {
+      this.#iterators.delete(it);
+      return { done: true, value: undefined };
+    };
+    return {
+      next: async (): Promise<IteratorResult<PublicationMessage>> => {
+        for (;;) {
+          const value = it.queue.shift();
+          if (value !== undefined) return { done: false, value };
+          if (it.error !== null) {
+            finish();
+            throw it.error;
+          }
+          if (it.done) return finish();
+          await new Promise<void>((resolve) => { it.wake = resolve; });
+          it.wake = null;
+        }
+      },
+      return: async () => finish(),
+    };
+  }
+}
+
+function byOffset(a: { readonly offset: number }, b: { readonly offset: number }): number {
+  return a.offset - b.offset;
+}
+
+function isPublication(p: unknown, channel: string): p is Publication {
+  if (typeof p !== 'object' || p === null) return false;
+  const v = p as Record<string, unknown>;
+  return v['channel'] === channel && typeof v['epoch'] === 'string' && Number.isSafeInteger(v['offset']) && (v['offset'] as number) >= 0;
+}
