@@ -1,0 +1,157 @@
+// CLI: `switchboard serve`: the real-time server, the chat page and the operations endpoints on one port; drains on SIGTERM/SIGINT.
+import cluster from 'node:cluster';
+import { MemoryBroker, RedisBroker, type Broker, type BrokerStatus } from '../broker/index.ts';
+import { createLogger, createMetrics, createSwitchboardServer } from '../http/index.ts';
+import { createAuthenticator, createNamespaces, createOriginPolicy, Permissions } from '../realtime/index.ts';
+import { authOptionsFrom, ConfigError, listeningUrls, loadConfig, SERVE_FLAGS_HELP, signingKeyFrom, type ServerConfig } from './config.ts';
+import { runPrimary } from './workers.ts';
+
+const USAGE = `Usage: switchboard serve [options]
+
+Serves the real-time server at /ws, the chat page at /, POST /api/publish, GET /api/stats, /health, /ready and
+/metrics on one port. Drains (close 1001, reconnect advice) on SIGTERM or SIGINT, then exits 0.
+
+Options:
+${SERVE_FLAGS_HELP}
+  --help                   show this help`;
+
+/**
+ * Runs `switchboard serve` until SIGTERM or SIGINT.
+ * @param argv - arguments after `serve`
+ * @returns the exit code: 0 after a clean drain, 2 for a configuration error, 1 when the server cannot start
+ */
+export async function run(argv: string[]): Promise<number> {
+  let loaded;
+  try {
+    loaded = await loadConfig({ argv, env: process.env });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`switchboard serve: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (loaded.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const { config, sources } = loaded;
+  if (config.tls !== null) {
+    process.stderr.write('switchboard serve: tls: not served directly yet; terminate TLS in a proxy and set allowPlaintext: true\n');
+    return 2;
+  }
+  const logger = createLogger({ level: config.log.level, pretty: config.log.pretty });
+  // DESIGN.md Scaling: `serve --workers N` runs N processes on one port over the shared broker (loadConfig
+  // already refused N > 1 with the memory broker). The primary only forks, restarts and forwards signals.
+  if (config.workers > 1 && cluster.isPrimary) return runPrimary({ workers: config.workers, drainTimeoutMs: config.limits.drainTimeoutMs, logger });
+  const metrics = createMetrics();
+  const broker = await createBroker(config, logger);
+  const namespaces = createNamespaces(config.namespaces);
+  const development = config.mode === 'development';
+  const limits = config.limits;
+  const server = await createSwitchboardServer({
+    realtime: {
+      broker,
+      namespaces,
+      authenticator: await createAuthenticator(await authOptionsFrom(config)),
+      permissions: new Permissions(namespaces, { roles: config.roles, authenticatedRoles: config.authenticatedRoles }),
+      originPolicy: createOriginPolicy({ allowedOrigins: config.origins, cookieOnly: config.auth.cookieName !== null && !config.auth.allowQueryToken }),
+      // The bundled page on a port chosen at start (port 0) is same-origin; only in development.
+      allowSameOrigin: development && !sources.has('origins'),
+      cookieName: config.auth.cookieName,
+      allowQueryToken: config.auth.allowQueryToken,
+      connectionsPerMinutePerIp: limits.connectionsPerMinutePerIp,
+      authTimeoutMs: config.auth.connectTimeoutMs,
+      maxStrikes: limits.maxStrikes,
+      strikeWindowMs: limits.strikeWindowMs,
+      maxSubscriptions: limits.maxSubscriptionsPerConnection,
+      maxConnectionsPerUser: limits.maxConnectionsPerUser,
+      maxMessageSize: limits.maxMessageSize,
+      rateLimit: { messagesPerSecond: limits.messagesPerSecond, messagesBurst: limits.messagesBurst, bytesPerSecond: limits.bytesPerSecond, bytesBurst: limits.bytesBurst },
+      typing: { expireMs: limits.typingTimeoutMs },
+      engine: {
+        pingIntervalMs: limits.pingIntervalMs, pongTimeoutMs: limits.pongTimeoutMs, handshakeTimeoutMs: limits.handshakeTimeoutMs,
+        maxConnections: limits.maxConnections, maxConnectionsPerIp: limits.maxConnectionsPerIp, sendHighWaterMark: limits.sendHighWaterMark,
+      },
+    },
+    host: config.host,
+    port: config.port,
+    paths: config.paths,
+    apiKeys: config.apiKeys,
+    corsOrigins: config.origins,
+    maxConnections: limits.maxConnections,
+    ...(config.web.enabled ? {} : { webRoot: null }),
+    devTokenKey: development ? await signingKeyFrom(config) : null,
+    metrics,
+    logger,
+  });
+
+  let address;
+  try {
+    address = await server.listen();
+  } catch (err) {
+    process.stderr.write(`switchboard serve: cannot listen on ${config.host}:${config.port}: ${err instanceof Error ? err.message : String(err)}\n`);
+    await broker.close();
+    metrics.close();
+    return 1;
+  }
+  const urls = listeningUrls(config, address.port);
+  process.stdout.write(`listening on ${urls.http.replace(/\/$/, '')} (WebSocket ${urls.ws})\n`);
+  logger.info({ event: 'listening', url: urls.http, ws: urls.ws, mode: config.mode, broker: broker.name, page: server.site?.bundle ?? 'off' }, 'listening');
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ event: 'draining', signal, connections: server.hub.connectionCount }, 'draining');
+      server.close({ timeoutMs: limits.drainTimeoutMs })
+        .then(() => broker.close())
+        .then(() => {
+          metrics.close();
+          logger.info({ event: 'stopped' }, 'stopped');
+          logger.flush?.();
+          // A cluster worker's IPC channel would keep the process alive: let it go so the worker exits 0.
+          if (cluster.isWorker) process.disconnect?.();
+          resolve(0);
+        })
+        .catch((err: unknown) => {
+          logger.error({ event: 'drain_failed', err }, 'drain failed');
+          resolve(1);
+        });
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    // A worker whose primary died (kill -9) loses its IPC channel: drain rather than linger as an orphan.
+    if (cluster.isWorker) process.once('disconnect', () => stop('SIGTERM'));
+  });
+}
+
+/**
+ * The configured broker: the embedded {@link MemoryBroker}, or a {@link RedisBroker} for several nodes. A Redis
+ * that does not answer at start is logged, not fatal: the node serves its local connections, reports the outage
+ * in `/health` and `/metrics`, refuses publishes with `broker_unavailable`, and catches up once Redis answers.
+ */
+async function createBroker(config: ServerConfig, logger: ReturnType<typeof createLogger>): Promise<Broker> {
+  const options = config.broker;
+  let broker: MemoryBroker | RedisBroker;
+  if (options.url === 'memory:') {
+    broker = new MemoryBroker();
+  } else {
+    broker = new RedisBroker({
+      url: options.url, keyPrefix: options.keyPrefix, sharded: options.sharded,
+      commandTimeoutMs: options.commandTimeoutMs, presenceHeartbeatMs: options.presenceHeartbeatMs,
+    });
+    broker.on('status', (status: BrokerStatus) => {
+      if (status.state === 'up') logger.info({ event: 'broker_status', broker: 'redis', state: 'up' }, 'broker up');
+      else logger.warn({ event: 'broker_status', broker: 'redis', state: 'down', reason: status.reason }, 'broker down');
+    });
+    try {
+      await broker.waitUntilUp(5000);
+    } catch (err) {
+      logger.warn({ event: 'broker_unreachable', broker: 'redis', err }, 'Redis does not answer yet: serving local connections, publishes fail until it does');
+    }
+  }
+  broker.on('error', (err: Error) => logger.error({ event: 'broker_error', err }, 'broker error'));
+  return broker;
+}

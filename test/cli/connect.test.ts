@@ -1,0 +1,123 @@
+// Tests of src/cli/connect.ts: scripted mode (-x) against the echo command and an in-process server.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { selfSignedCert, startServer } from '../helpers/engine-fixtures.ts';
+import { spawnEcho } from '../helpers/cli-fixtures.ts';
+
+function runConnect(args: string[], timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/switchboard.js', 'connect', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`connect did not exit within ${timeoutMs} ms; stderr: ${stderr}`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+test('connect -x sends each message in order and prints each echo on its own line, exit 0 after --wait', async (t) => {
+  const { url } = await spawnEcho(t);
+  const r = await runConnect([url, '-x', 'first', '-x', 'second message', '--wait', '300']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'first\nsecond message\n');
+});
+
+test('connect prints binary messages as hex and exits 0 when the server closes normally', async (t) => {
+  const { wss, url } = await startServer(t);
+  const seen: Array<{ headers: Record<string, unknown>; protocol: string }> = [];
+  wss.on('connection', (ws, req) => {
+    seen.push({ headers: req.headers, protocol: ws.protocol });
+    ws.onmessage = () => {
+      ws.send(Buffer.from([0x00, 0xff, 0x10]));
+      ws.close(1000);
+    };
+  });
+  const r = await runConnect([url, '-H', 'X-Token: abc', '-x', 'go', '--wait', '10000']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, '00ff10\n');
+  assert.equal(seen[0]!.headers['x-token'], 'abc');
+});
+
+test('connect -s offers subprotocols', async (t) => {
+  const { wss, url } = await startServer(t, { handleProtocols: (p) => (p.includes('b') ? 'b' : null) });
+  wss.on('connection', (ws) => ws.send(`proto=${ws.protocol}`));
+  const r = await runConnect([url, '-s', 'a', '-s', 'b', '-x', 'x', '--wait', '300']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'proto=b\n');
+});
+
+test('a failed handshake exits non-zero and prints the HTTP status', async (t) => {
+  const { url } = await spawnEcho(t, ['--path', '/only']);
+  const r = await runConnect([url.replace(/\/only$/, '/wrong'), '-x', 'x']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /HTTP 404/);
+});
+
+test('an abnormal close exits non-zero', async (t) => {
+  const { wss, url } = await startServer(t);
+  wss.on('connection', (ws) => {
+    ws.onmessage = () => ws.close(1011, 'boom');
+  });
+  const r = await runConnect([url, '-x', 'x', '--wait', '10000']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /1011/);
+});
+
+test('usage errors exit 2; --help exits 0', async () => {
+  assert.equal((await runConnect([])).code, 2);
+  assert.equal((await runConnect(['ws://127.0.0.1:1/', '-H', 'no-colon'])).code, 2);
+  const help = await runConnect(['--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Usage: switchboard connect URL/);
+});
+
+test('piped stdin: each line is sent as text; exit 0 after --wait once stdin ends', async (t) => {
+  const { url } = await spawnEcho(t);
+  const child = spawn(process.execPath, ['bin/switchboard.js', 'connect', url, '--wait', '300'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stdin.end('line one\nline two\n');
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('connect did not exit'));
+    }, 20_000);
+    child.once('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
+  });
+  assert.equal(code, 0);
+  assert.equal(stdout, 'line one\nline two\n');
+});
+
+test('connect to wss:// with --ca, or with -k; without either the certificate is refused', async (t) => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { key, cert } = selfSignedCert();
+  const dir = mkdtempSync(join(tmpdir(), 'sb-ca-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'ca.pem'), cert);
+  const { wss, port } = await startServer(t, { tls: { key, cert } });
+  wss.on('connection', (ws) => {
+    ws.onmessage = (e) => ws.send(e.data as string);
+  });
+  const url = `wss://localhost:${port}/`;
+  const withCa = await runConnect([url, '--ca', join(dir, 'ca.pem'), '-x', 'tls', '--wait', '300']);
+  assert.equal(withCa.code, 0, withCa.stderr);
+  assert.equal(withCa.stdout, 'tls\n');
+  const insecure = await runConnect([url, '-k', '-x', 'k', '--wait', '300']);
+  assert.equal(insecure.stdout, 'k\n');
+  const refused = await runConnect([url, '-x', 'no']);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /certificate/i);
+});

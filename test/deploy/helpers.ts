@@ -1,0 +1,38 @@
+// Test helper for deploy/: runs validators (nginx -t, haproxy -c, systemd-analyze, python3 yaml) and loads the config the
+// manifests' environment produces.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig, type ServerConfig } from '../../src/cli/config.ts';
+import { ROOT } from '../cluster/harness/templates.ts';
+
+/** Debian's python3 has python3-yaml (.ci/run installs it); the python3 on PATH may be another build without it. */
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
+/** Runs a command to completion (30 s at most) and returns its exit status and output. */
+export function run(command: string, args: readonly string[], options: { input?: string } = {}): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(command, args, { encoding: 'utf8', timeout: 30_000, ...(options.input === undefined ? {} : { input: options.input }) });
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+/** Every YAML document of deploy/<path>, parsed by python3's yaml module (PyYAML, Debian python3-yaml) into JSON. */
+export function readYaml(path: string): Record<string, unknown>[] {
+  const text = readFileSync(join(ROOT, 'deploy', path), 'utf8');
+  const r = run(PYTHON, ['-c', 'import json,sys,yaml; print(json.dumps([d for d in yaml.safe_load_all(sys.stdin) if d is not None]))'], { input: text });
+  if (r.status !== 0) throw new Error(`Cannot parse deploy/${path}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as Record<string, unknown>[];
+}
+
+/** The serve configuration that this environment (e.g. a manifest's `env`) produces, as `switchboard serve` loads it. */
+export async function configFromEnv(env: Readonly<Record<string, string>>): Promise<ServerConfig> {
+  return (await loadConfig({ env })).config;
+}
+
+/** Duration text of systemd (`30s`, `1min`) or Compose (`30s`, `1m`) in milliseconds. */
+export function durationMs(text: string): number {
+  const m = /^(\d+)\s*(ms|s|sec|m|min|h)?$/.exec(text.trim());
+  if (m === null) throw new Error(`Cannot read the duration "${text}"`);
+  const unit = m[2] ?? 's';
+  const factor = unit === 'ms' ? 1 : unit === 's' || unit === 'sec' ? 1000 : unit === 'm' || unit === 'min' ? 60_000 : 3_600_000;
+  return Number(m[1]) * factor;
+}

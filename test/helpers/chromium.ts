@@ -1,0 +1,41 @@
+// Test helper: one headless Chromium (Debian /usr/bin/chromium through playwright-core) per test file.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+
+/** Launches Chromium headless; close it in `after()`. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    timeout: 30_000,
+  });
+}
+
+/**
+ * A page loaded from http://127.0.0.1 (a tiny server started here), so WebSockets to loopback pass Chromium's
+ * Local Network Access checks (about:blank is a public context and gets ERR_BLOCKED_BY_LOCAL_NETWORK_ACCESS_CHECKS).
+ * `close()` stops the page server.
+ */
+export async function loopbackPage(browser: Browser): Promise<{ page: Page; origin: string; close(): Promise<void> }> {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end('<!doctype html><meta charset="utf-8"><title>switchboard interop</title>');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const page = await browser.newPage();
+  page.setDefaultTimeout(20_000);
+  await page.goto(origin + '/');
+  return {
+    page,
+    origin,
+    close: async () => {
+      await page.close().catch(() => undefined);
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
