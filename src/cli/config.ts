@@ -7,6 +7,7 @@ import {
   DEFAULT_ROLE_PERMISSIONS,
   NAMESPACE_DEFAULTS,
   normalizeOrigin,
+  TrustedProxies,
   type AuthKey,
   type AuthOptions,
   type NamespaceConfig,
@@ -97,6 +98,17 @@ export const ServerConfigSchema = z.strictObject({
     connectTimeoutMs: posInt(60_000).default(5000),
     anonymous: z.strictObject({ enabled: bool().default(false), roles: roleList.default(['anonymous']) }).prefault({}),
   }).prefault({}),
+  /**
+   * Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client, for per-address limits and logs.
+   * @default [] - no header is believed; behind nginx or HAProxy list their addresses here
+   */
+  trustedProxies: z.array(z.string({ error: 'expected an address or CIDR range' }).refine((entry) => {
+    try {
+      return new TrustedProxies([entry]).enabled;
+    } catch {
+      return false;
+    }
+  }, { error: 'expected an IP address or CIDR range (10.0.0.1, 10.0.0.0/8, fd00::/8)' }), { error: 'expected a list of addresses' }).default([]),
   /** Browser origins allowed to connect, exact match (AU-01). @default [] */
   origins: z.array(originString, { error: 'expected a list of origins' }).default([]),
   /**
@@ -398,6 +410,7 @@ const FLAG_OPTIONS = {
   broker: { type: 'string' },
   workers: { type: 'string' },
   origin: { type: 'string', multiple: true },
+  'trust-proxy': { type: 'string', multiple: true },
   'public-key-file': { type: 'string' },
   'jwks-file': { type: 'string' },
   set: { type: 'string', multiple: true },
@@ -414,6 +427,7 @@ export const SERVE_FLAGS_HELP = [
   '  --broker <url>           memory: (one process) or redis://host:port (several nodes or workers)',
   '  --workers <n>            worker processes on one port (node:cluster); n > 1 needs --broker redis://...',
   '  --origin <origin>        allowed browser origin (repeatable)',
+  '  --trust-proxy <cidr>     proxy whose X-Forwarded-For names the client (repeatable)',
   '  --public-key-file <f>    PEM public key for RS256/ES256 tokens',
   '  --jwks-file <f>          JWKS file for RS256/ES256 tokens',
   '  --set <path=value>       any setting, e.g. --set limits.maxMessageSize=131072 (repeatable)',
@@ -512,6 +526,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   if (Array.isArray(flags['origin'])) {
     setPath(flagLayer, ['origins'], [...(flags['origin'] as string[])]);
     sources.set('origins', '--origin');
+  }
+  if (Array.isArray(flags['trust-proxy'])) {
+    setPath(flagLayer, ['trustedProxies'], [...(flags['trust-proxy'] as string[])]);
+    sources.set('trustedProxies', '--trust-proxy');
   }
   if (typeof flags['public-key-file'] === 'string') flagSet(['auth', 'publicKeyFile'], flags['public-key-file'], '--public-key-file');
   if (typeof flags['jwks-file'] === 'string') flagSet(['auth', 'jwksFile'], flags['jwks-file'], '--jwks-file');

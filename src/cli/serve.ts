@@ -61,6 +61,7 @@ export async function run(argv: string[]): Promise<number> {
       cookieName: config.auth.cookieName,
       allowQueryToken: config.auth.allowQueryToken,
       connectionsPerMinutePerIp: limits.connectionsPerMinutePerIp,
+      trustedProxies: config.trustedProxies,
       authTimeoutMs: config.auth.connectTimeoutMs,
       maxStrikes: limits.maxStrikes,
       strikeWindowMs: limits.strikeWindowMs,

@@ -13,6 +13,7 @@ import type { HubServices, RealtimeObserver, SessionOptions } from './operations
 import { createOriginPolicy, type OriginPolicy } from './origin.ts';
 import { Permissions } from './permissions.ts';
 import { KeyedRateLimiter, type ConnectionRateLimitOptions } from './rate-limit.ts';
+import { TrustedProxies } from './client-address.ts';
 import { Session } from './session.ts';
 import { unsubscribe } from './subscribe.ts';
 import { TypingTracker, type TypingOptions } from './typing.ts';
@@ -88,6 +89,13 @@ export interface RealtimeServerOptions {
   readonly slowConsumerBytes?: number;
   /** Typing throttle and expiry. */
   readonly typing?: TypingOptions;
+  /**
+   * Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed. A connection from one of them counts
+   * against the per-address limits (`connectionsPerMinutePerIp`, `engine.maxConnectionsPerIp`) and shows in logs as
+   * the nearest untrusted address of the chain; from anyone else, as its own address, whatever it sends.
+   * @default []: no header is believed (behind a proxy every client would share the proxy's limits)
+   */
+  readonly trustedProxies?: readonly string[];
   /** Engine pass-through options. */
   readonly engine?: EngineOptions;
   /** Metrics and log hooks. */
@@ -96,6 +104,8 @@ export interface RealtimeServerOptions {
 
 interface HandshakeContext {
   readonly identity: Identity | null;
+  /** The client's address (behind trusted proxies, from `X-Forwarded-For`). */
+  readonly address: string;
 }
 
 const CODECS = [Subprotocol.JSON, Subprotocol.MSGPACK] as const;
@@ -118,6 +128,10 @@ export class RealtimeServer {
   readonly #sessions = new Set<Session>();
   readonly #users = new Map<string, Set<Session>>();
   readonly #ipLimiter: KeyedRateLimiter;
+  readonly #proxies: TrustedProxies;
+  /** Open sessions per client address, when the hub enforces `maxConnectionsPerIp` itself (trusted proxies). */
+  readonly #perAddress = new Map<string, number>();
+  readonly #maxPerAddress: number;
   readonly #origins: OriginPolicy;
   readonly #options: RealtimeServerOptions;
   readonly #startedAt = Date.now();
@@ -168,8 +182,12 @@ export class RealtimeServer {
       sessionClosed: (session) => this.#sessionClosed(session),
       stats: () => this.stats(),
     };
+    this.#proxies = new TrustedProxies(options.trustedProxies ?? []);
+    // Behind trusted proxies the engine would count every client as the proxy: the hub counts per client instead.
+    this.#maxPerAddress = this.#proxies.enabled ? (options.engine?.maxConnectionsPerIp ?? Infinity) : Infinity;
     const engine: ServerOptions = {
       ...options.engine,
+      ...(this.#proxies.enabled ? { maxConnectionsPerIp: Infinity } : {}),
       path: options.path ?? '/ws',
       // Frames up to 4x the limit get a `too_large` reply; anything bigger is cut by the engine with 1009 before it is buffered.
       maxMessageSize: maxMessageSize * 4,
@@ -252,7 +270,11 @@ export class RealtimeServer {
 
   async #accept(req: http.IncomingMessage, info: { readonly protocols: readonly string[]; readonly origin: string | null }): Promise<AcceptResult> {
     if (this.#draining) return { status: 503, headers: { 'Retry-After': '5' } };
-    const ip = req.socket.remoteAddress ?? '';
+    const ip = this.#proxies.resolve(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for']);
+    if ((this.#perAddress.get(ip) ?? 0) >= this.#maxPerAddress) {
+      this.#services.observer.handshakeRejected?.('ip_connections');
+      return { status: 503, headers: { 'Retry-After': '5' } };
+    }
     if (!this.#ipLimiter.tryAcquire(ip)) {
       this.#services.observer.handshakeRejected?.('ip_rate');
       this.#services.observer.rateLimited?.('connections');
@@ -278,7 +300,7 @@ export class RealtimeServer {
       identity = result.identity;
     }
     const protocol = selectSubprotocol(info.protocols);
-    const context: HandshakeContext = { identity };
+    const context: HandshakeContext = { identity, address: ip };
     return protocol === null ? { context } : { protocol, context };
   }
 
@@ -299,9 +321,11 @@ export class RealtimeServer {
       codec: this.#codecs[codecIndex]!,
       codecIndex,
       identity: context?.identity ?? null,
+      remoteAddress: context?.address ?? ws.remoteAddress,
       hub: this.#services,
     });
     this.#sessions.add(session);
+    if (this.#maxPerAddress !== Infinity) this.#perAddress.set(session.remoteAddress, (this.#perAddress.get(session.remoteAddress) ?? 0) + 1);
     this.#services.observer.sessionOpened?.(session);
     if (this.#draining) session.disconnect(1001, 'shutdown', true);
   }
@@ -324,6 +348,11 @@ export class RealtimeServer {
 
   #sessionClosed(session: Session): void {
     if (!this.#sessions.delete(session)) return;
+    const open = this.#perAddress.get(session.remoteAddress);
+    if (open !== undefined) {
+      if (open <= 1) this.#perAddress.delete(session.remoteAddress);
+      else this.#perAddress.set(session.remoteAddress, open - 1);
+    }
     const user = session.user;
     if (user !== null) {
       const set = this.#users.get(user);

@@ -215,3 +215,15 @@ test('wantsHelp finds --help or -h before a -- terminator', () => {
   assert.equal(wantsHelp(['--', '--help']), false);
   assert.equal(wantsHelp(['--port', '1']), false);
 });
+
+test('trustedProxies: from --trust-proxy or SWITCHBOARD_TRUSTED_PROXIES; entries that are not addresses or ranges are named', async () => {
+  const fromFlags = await loadConfig({ argv: ['--trust-proxy', '127.0.0.1', '--trust-proxy', '10.0.0.0/8'], env: BASE_ENV });
+  assert.deepEqual(fromFlags.config.trustedProxies, ['127.0.0.1', '10.0.0.0/8']);
+  assert.equal(fromFlags.sources.get('trustedProxies'), '--trust-proxy');
+  const fromEnv = await loadConfig({ env: { ...BASE_ENV, SWITCHBOARD_TRUSTED_PROXIES: '::1, fd00::/8' } });
+  assert.deepEqual(fromEnv.config.trustedProxies, ['::1', 'fd00::/8']);
+  assert.deepEqual((await loadConfig({ env: BASE_ENV })).config.trustedProxies, [], 'off by default');
+  const bad = await configError(loadConfig({ argv: ['--trust-proxy', 'nginx', '--trust-proxy', '10.0.0.0/40'], env: BASE_ENV }));
+  assert.deepEqual(bad.issues.map((i) => i.path), ['trustedProxies[0]', 'trustedProxies[1]']);
+  assert.match(bad.issues[0]!.message, /IP address or CIDR range/);
+});

@@ -20,8 +20,8 @@ export const CLUSTER_API_KEY = 'cluster-test-api-key-0123456789';
 
 /**
  * The node configuration of the cluster tests: production mode behind a proxy (plaintext allowed), HS256 auth,
- * a `chat` namespace with history, presence and join/leave. Per-IP limits are raised because every client
- * reaches a node from the proxy's address (the server does not read X-Forwarded-For).
+ * a `chat` namespace with history, presence and join/leave. Per-IP limits are raised because every test client
+ * comes from loopback, so X-Forwarded-For would name 127.0.x.y; trusted proxies are tested on their own.
  */
 export function clusterConfig(overrides: { drainTimeoutMs?: number } = {}): Record<string, unknown> {
   return {
