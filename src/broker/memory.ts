@@ -193,6 +193,14 @@ export class MemoryBroker extends EventEmitter implements Broker {
   }
 
   /** @inheritdoc */
+  async signal(channel: string, data: unknown): Promise<void> {
+    this.#checkOpen('signal');
+    // Nothing is stored: a channel nobody subscribes to is not even created.
+    const state = this.#channels.get(channel);
+    if (state !== undefined && state.handlers.size > 0) this.#deliver(state, { type: 'signal', channel, data: structuredClone(data) });
+  }
+
+  /** @inheritdoc */
   async addPresence(channel: string, entry: PresenceEntry): Promise<void> {
     this.#checkOpen('add presence');
     const state = this.#channel(channel, true);

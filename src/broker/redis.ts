@@ -5,7 +5,10 @@ import { hostname } from 'node:os';
 import { Redis, type RedisOptions } from 'ioredis';
 import { BrokerError } from './errors.ts';
 import { Fanout } from './redis/fanout.ts';
-import { channelKeys, packBody, unpackPublication } from './redis/keys.ts';
+import { channelKeys, packBody, packInfo, unpackPublication } from './redis/keys.ts';
+
+/** First byte of a signal on a channel's pub/sub channel (redis/keys.ts parseMessage). */
+const SIGNAL_PREFIX = Buffer.from('s');
 import { checkCount, checkDuration, positive, toBrokerError, type RedisBrokerOptions, type RedisBrokerStats } from './redis/options.ts';
 import { RedisPresence } from './redis/presence.ts';
 import { HISTORY, PUBLISH } from './redis/scripts.ts';
@@ -226,6 +229,14 @@ export class RedisBroker extends EventEmitter implements Broker {
       epoch, offset: Number.parseInt(id.toString(), 10), time: Number(fields[3]!.toString()),
     }, fields[1]!));
     return { epoch, offset, publications, recovered: mode === 'since' && reply[2] === 1 };
+  }
+
+  /** @inheritdoc */
+  async signal(channel: string, data: unknown): Promise<void> {
+    this.#checkOpen('signal');
+    const message = Buffer.concat([SIGNAL_PREFIX, packInfo(data)]);
+    const pubsub = channelKeys(this.#prefix, channel).pubsub;
+    await this.#run('signal', () => (this.#sharded ? this.#cmd.spublish(pubsub, message) : this.#cmd.publish(pubsub, message)));
   }
 
   /** @inheritdoc */

@@ -106,7 +106,9 @@ export type ChannelEvent =
   /** A user's first connection entered the channel's presence. */
   | { readonly type: 'join'; readonly channel: string; readonly user: string; readonly info?: unknown }
   /** A user's last connection left the channel's presence. */
-  | { readonly type: 'leave'; readonly channel: string; readonly user: string; readonly info?: unknown };
+  | { readonly type: 'leave'; readonly channel: string; readonly user: string; readonly info?: unknown }
+  /** An ephemeral message ({@link Broker.signal}): not stored, no offset. */
+  | { readonly type: 'signal'; readonly channel: string; readonly data: unknown };
 
 /**
  * Receives a channel's events. Called synchronously by the broker's delivery loop: it must not block, and
@@ -150,6 +152,12 @@ export interface Broker {
   publish(channel: string, data: unknown, options: PublishOptions): Promise<PublishResult>;
   /** Adds a handler for a channel's events (adding the same handler twice is a no-op). */
   subscribe(channel: string, handler: ChannelHandler): Promise<void>;
+  /**
+   * Sends an ephemeral message (typing indicators) to the channel's subscribers on every node: not stored, no
+   * offset, not recovered, at most once. Resolves once handed to the backing store; rejects with a BrokerError
+   * when it is unavailable. `data` must be JSON-serializable.
+   */
+  signal(channel: string, data: unknown): Promise<void>;
   /** Removes a handler; unknown handlers are ignored. No event reaches it once this resolves. */
   unsubscribe(channel: string, handler: ChannelHandler): Promise<void>;
   /** Reads retained publications and the channel's position. */

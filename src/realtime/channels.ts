@@ -157,6 +157,9 @@ export class LocalChannel {
       const message = toPublicationMessage(event.publication);
       this.#fanout(this.#live, message, event.publication);
       if (this.#catchingUp.size > 0) this.#catchUp(message, event.publication);
+    } else if (event.type === 'signal') {
+      const typing = typingSignal(event.data);
+      if (typing !== null) this.relay({ type: 'typing', channel: this.name, user: typing.user, on: typing.on }, typing.user);
     } else if (this.#joinLeave) {
       const message: ServerMessage = event.type === 'join'
         ? { type: 'join', channel: event.channel, user: event.user, ...(event.info === undefined ? {} : { info: event.info as never }) }
@@ -204,6 +207,25 @@ export class LocalChannel {
     }
     if (publication !== null) this.#ctx.delivered(publication, count);
   }
+}
+
+/**
+ * The broker signal that carries a typing event between nodes.
+ * @param user Who is typing.
+ * @param on Started (or still) typing, or stopped.
+ * @returns The signal's data for {@link Broker.signal}.
+ */
+export function typingSignalData(user: string, on: boolean): { readonly typing: { readonly user: string; readonly on: boolean } } {
+  return { typing: { user, on } };
+}
+
+/** Reads a typing signal back; anything else (another node's newer signal kinds) is null and ignored. */
+function typingSignal(data: unknown): { readonly user: string; readonly on: boolean } | null {
+  if (typeof data !== 'object' || data === null) return null;
+  const typing = (data as { typing?: unknown }).typing;
+  if (typeof typing !== 'object' || typing === null) return null;
+  const { user, on } = typing as { user?: unknown; on?: unknown };
+  return typeof user === 'string' && typeof on === 'boolean' ? { user, on } : null;
 }
 
 /**

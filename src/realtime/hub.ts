@@ -7,7 +7,7 @@ import {
   type Codec, type JsonValue, type ServerMessage,
 } from '../messages/index.ts';
 import { extractToken, type Authenticator, type Identity } from './auth.ts';
-import { ChannelRegistry, type FanoutContext } from './channels.ts';
+import { ChannelRegistry, typingSignalData, type FanoutContext } from './channels.ts';
 import type { Namespaces } from './namespaces.ts';
 import type { HubServices, RealtimeObserver, SessionOptions } from './operations.ts';
 import { createOriginPolicy, type OriginPolicy } from './origin.ts';
@@ -173,8 +173,12 @@ export class RealtimeServer {
       permissions: options.permissions ?? new Permissions(options.namespaces),
       authenticator: options.authenticator,
       channels,
+      // Typing travels as a broker signal, so subscribers on every node see it (not stored, not recovered).
+      // When the broker cannot take it, this node's subscribers still get it.
       typing: new TypingTracker((channel, user, on) => {
-        channels.get(channel)?.relay({ type: 'typing', channel, user, on }, user);
+        options.broker.signal(channel, typingSignalData(user, on)).catch(() => {
+          channels.get(channel)?.relay({ type: 'typing', channel, user, on }, user);
+        });
       }, options.typing),
       options: sessionOptions,
       observer,

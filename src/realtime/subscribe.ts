@@ -101,7 +101,7 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
       // Already in the history part (same epoch, at or below its top): skip, or it would be a duplicate.
       if (p.epoch === result.epoch && p.offset <= result.offset) continue;
       session.send(toPublicationMessage(p));
-    } else if (subscription.presence && config.joinLeave) {
+    } else if (event.type !== 'signal' && subscription.presence && config.joinLeave) {
       session.send({ type: event.type, channel, user: event.user, ...(event.info === undefined ? {} : { info: event.info as JsonValue }) });
     }
   }

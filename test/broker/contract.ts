@@ -254,6 +254,28 @@ export function runBrokerContract(name: string, makeBroker: () => Promise<Broker
       assert.equal(again.offset, first.offset + 1);
     });
 
+    test('signal reaches the channel\'s handlers without being stored: no offset, no history, no other channel', async (t) => {
+      const broker = await open(t);
+      const ch = channel('signal');
+      const other = channel('signal-other');
+      const [a, b, o] = [recorder(), recorder(), recorder()];
+      await broker.subscribe(ch, a.handler);
+      await broker.subscribe(ch, b.handler);
+      await broker.subscribe(other, o.handler);
+      const r1 = await broker.publish(ch, 'stored', HISTORY);
+      await broker.signal(ch, { typing: { user: 'alice', on: true } });
+      await broker.signal(channel('nobody-listens'), 'lost, by design');
+      const r2 = await broker.publish(ch, 'stored too', HISTORY);
+      await eventually(() => a.events.length === 3 && b.events.length === 3, 'two publications and a signal');
+      assert.deepEqual(a.events[1], { type: 'signal', channel: ch, data: { typing: { user: 'alice', on: true } } });
+      assert.deepEqual(a.events.map((e) => e.type), ['publication', 'signal', 'publication'], 'in order with publications');
+      assert.deepEqual(b.events, a.events);
+      assert.equal(r2.offset, r1.offset + 1, 'a signal takes no offset');
+      assert.deepEqual((await broker.history(ch)).publications.map((p) => p.data), ['stored', 'stored too']);
+      await sleep(50);
+      assert.deepEqual(o.events, []);
+    });
+
     test('presence aggregates two connections of one user and emits join and leave once', async (t) => {
       const broker = await open(t);
       const ch = channel('presence');
@@ -267,7 +289,7 @@ export function runBrokerContract(name: string, makeBroker: () => Promise<Broker
       assert.deepEqual(list.sort((x, y) => x.user.localeCompare(y.user)),
         [{ user: 'alice', connections: 2, info: { name: 'Alice' } }, { user: 'bob', connections: 1 }]);
       await eventually(() => sub.events.length === 2, 'two joins');
-      assert.deepEqual(sub.events.map((e) => e.type === 'publication' ? e.type : [e.type, e.user]).sort(), [['join', 'alice'], ['join', 'bob']]);
+      assert.deepEqual(sub.events.map((e) => e.type === 'join' || e.type === 'leave' ? [e.type, e.user] : e.type).sort(), [['join', 'alice'], ['join', 'bob']]);
       await broker.removePresence(ch, 'c1');
       assert.deepEqual(await broker.presence(ch).then((l) => l.find((u) => u.user === 'alice')), { user: 'alice', connections: 1, info: { name: 'Alice' } });
       await broker.removePresence(ch, 'c2');

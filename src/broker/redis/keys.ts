@@ -105,7 +105,8 @@ export function unpackInfo(info: Buffer): unknown {
 
 /**
  * Parses a message received on a channel's pub/sub channel: `p<offset>:<time>:<epoch>:<body>` for a
- * publication, `j<len>:<user><info>` / `l<len>:<user><info>` for presence (len in bytes, info optional).
+ * publication, `j<len>:<user><info>` / `l<len>:<user><info>` for presence (len in bytes, info optional),
+ * `s<json>` for a signal.
  * @param channel The channel it was received for.
  * @param message The raw message.
  * @returns The event, or null when the message is not one of ours.
@@ -132,5 +133,6 @@ export function parseMessage(channel: string, message: Buffer): ChannelEvent | n
     const type = kind === 0x6a ? 'join' : 'leave';
     return rest.length === 0 ? { type, channel, user } : { type, channel, user, info: unpackInfo(rest) };
   }
+  if (kind === 0x73 /* s */) return { type: 'signal', channel, data: unpackInfo(message.subarray(1)) };
   return null;
 }
