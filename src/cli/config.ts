@@ -67,7 +67,7 @@ export const ServerConfigSchema = z.strictObject({
   /** @default 8080 */
   port: nonNegInt(65_535).default(8080),
   paths: z.strictObject({
-    ws: httpPath.default('/ws'), publish: httpPath.default('/api/publish'), stats: httpPath.default('/api/stats'),
+    ws: httpPath.default('/ws'), publish: httpPath.default('/api/publish'), disconnect: httpPath.default('/api/disconnect'), stats: httpPath.default('/api/stats'),
     health: httpPath.default('/health'), ready: httpPath.default('/ready'), metrics: httpPath.default('/metrics'),
   }).prefault({}),
   /** Serve wss:// and https:// directly. @default null */

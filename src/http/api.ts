@@ -116,6 +116,54 @@ function isJsonContentType(value: string | undefined): boolean {
   return params.every((p) => !p.startsWith('charset=') || p === 'charset=utf-8');
 }
 
+/** Options of the API handlers. */
+export interface ApiOptions {
+  readonly keys: ApiKeys;
+  readonly maxBodyBytes: number;
+}
+
+/**
+ * The guards every API call shares: an API key, `application/json`, a bounded body, strict UTF-8 JSON within the
+ * depth limit, an object with only the allowed fields.
+ * @returns The body, or the error answer to send.
+ */
+async function readApiObject(req: http.IncomingMessage, options: ApiOptions, fields: readonly string[]): Promise<{ readonly body: Record<string, unknown> } | { readonly answer: JsonAnswer }> {
+  const key = options.keys.check(req);
+  if (key !== 'ok') {
+    req.resume();
+    return {
+      answer: key === 'missing'
+        ? { status: 401, body: { error: 'unauthorized', message: 'An API key is required' }, headers: { 'WWW-Authenticate': 'Bearer' } }
+        : { status: 403, body: { error: 'forbidden', message: 'Invalid API key' } },
+    };
+  }
+  if (!isJsonContentType(req.headers['content-type'])) {
+    req.resume();
+    return { answer: { status: 415, body: { error: 'unsupported_media_type', message: 'Send application/json' } } };
+  }
+  let raw: Buffer;
+  try {
+    raw = await readBody(req, options.maxBodyBytes);
+  } catch (err) {
+    const status = err instanceof BodyError ? err.status : 400;
+    return { answer: { status, body: { error: status === 413 ? 'too_large' : 'bad_request', message: err instanceof Error ? err.message : 'Bad body' } } };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
+  } catch {
+    return { answer: { status: 400, body: { error: 'bad_request', message: 'Invalid JSON' } } };
+  }
+  const unsafe = checkJsonValue(value, Limits.MAX_DEPTH);
+  if (unsafe !== null) return { answer: { status: 400, body: { error: 'bad_request', message: unsafe } } };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { answer: { status: 400, body: { error: 'invalid_message', message: 'Expected an object' } } };
+  const body = value as Record<string, unknown>;
+  for (const k of Object.keys(body)) {
+    if (!fields.includes(k)) return { answer: { status: 400, body: { error: 'invalid_message', message: 'Unknown field' } } };
+  }
+  return { body };
+}
+
 /**
  * `POST /api/publish` with `{"channel": "...", "data": <any JSON>, "id"?: "..."}`.
  * @param req The request (method already checked).
@@ -123,38 +171,10 @@ function isJsonContentType(value: string | undefined): boolean {
  * @param options Keys and body cap.
  * @returns The answer: 200 with the position, or 400/401/403/404/413/415/503.
  */
-export async function handlePublish(req: http.IncomingMessage, hub: RealtimeServer, options: { readonly keys: ApiKeys; readonly maxBodyBytes: number }): Promise<JsonAnswer> {
-  const key = options.keys.check(req);
-  if (key !== 'ok') {
-    req.resume();
-    return key === 'missing'
-      ? { status: 401, body: { error: 'unauthorized', message: 'An API key is required' }, headers: { 'WWW-Authenticate': 'Bearer' } }
-      : { status: 403, body: { error: 'forbidden', message: 'Invalid API key' } };
-  }
-  if (!isJsonContentType(req.headers['content-type'])) {
-    req.resume();
-    return { status: 415, body: { error: 'unsupported_media_type', message: 'Send application/json' } };
-  }
-  let raw: Buffer;
-  try {
-    raw = await readBody(req, options.maxBodyBytes);
-  } catch (err) {
-    const status = err instanceof BodyError ? err.status : 400;
-    return { status, body: { error: status === 413 ? 'too_large' : 'bad_request', message: err instanceof Error ? err.message : 'Bad body' } };
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
-  } catch {
-    return { status: 400, body: { error: 'bad_request', message: 'Invalid JSON' } };
-  }
-  const unsafe = checkJsonValue(value, Limits.MAX_DEPTH);
-  if (unsafe !== null) return { status: 400, body: { error: 'bad_request', message: unsafe } };
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { status: 400, body: { error: 'invalid_message', message: 'Expected an object' } };
-  const body = value as Record<string, unknown>;
-  for (const k of Object.keys(body)) {
-    if (k !== 'channel' && k !== 'data' && k !== 'id') return { status: 400, body: { error: 'invalid_message', message: 'Unknown field' } };
-  }
+export async function handlePublish(req: http.IncomingMessage, hub: RealtimeServer, options: ApiOptions): Promise<JsonAnswer> {
+  const read = await readApiObject(req, options, ['channel', 'data', 'id']);
+  if ('answer' in read) return read.answer;
+  const body = read.body;
   if (!isValidChannelName(body['channel'])) return { status: 400, body: { error: 'invalid_message', message: 'Invalid channel name' } };
   if (!Object.hasOwn(body, 'data')) return { status: 400, body: { error: 'invalid_message', message: 'Missing data' } };
   const id = body['id'];
@@ -165,6 +185,30 @@ export async function handlePublish(req: http.IncomingMessage, hub: RealtimeServ
   } catch (err) {
     if (err instanceof RangeError) return { status: 404, body: { error: 'not_found', message: 'Unknown namespace' } };
     if (err instanceof BrokerError) return { status: 503, body: { error: 'broker_unavailable', message: 'The message broker is unavailable' }, headers: { 'Retry-After': '1' } };
+    throw err;
+  }
+}
+
+/**
+ * `POST /api/disconnect` with `{"user": "..."}`: closes every connection of the user on every node (logout, ban;
+ * SECURITY-CASES AU-09) with 4504 and `reconnect: false`.
+ * @param req The request (method already checked).
+ * @param hub The real-time server.
+ * @param options Keys and body cap.
+ * @returns 200 `{"user", "disconnected"}` (this node's count; other nodes close theirs when the signal arrives),
+ *   or 400/401/403/413/415, or 503 when the broker cannot reach the other nodes (this node's are closed anyway).
+ */
+export async function handleDisconnect(req: http.IncomingMessage, hub: RealtimeServer, options: ApiOptions): Promise<JsonAnswer> {
+  const read = await readApiObject(req, options, ['user']);
+  if ('answer' in read) return read.answer;
+  const user = read.body['user'];
+  if (typeof user !== 'string' || user.length === 0 || user.length > Limits.MAX_USER_LENGTH) {
+    return { status: 400, body: { error: 'invalid_message', message: 'Invalid user' } };
+  }
+  try {
+    return { status: 200, body: { user, disconnected: await hub.revokeUser(user) } };
+  } catch (err) {
+    if (err instanceof BrokerError) return { status: 503, body: { error: 'broker_unavailable', message: 'The other nodes could not be reached' }, headers: { 'Retry-After': '1' } };
     throw err;
   }
 }

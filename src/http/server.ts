@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { RealtimeServer, type RealtimeServerOptions, type SigningKey, signToken } from '../realtime/index.ts';
-import { ApiKeys, handlePublish, readBody, sendJson, type JsonAnswer } from './api.ts';
+import { ApiKeys, handleDisconnect, handlePublish, readBody, sendJson, type JsonAnswer } from './api.ts';
 import type { Metrics } from './metrics.ts';
 import { createObserver } from './observer.ts';
 import { loadStaticSite, type StaticSite } from './static.ts';
@@ -12,6 +12,7 @@ import { loadStaticSite, type StaticSite } from './static.ts';
 export interface HttpPaths {
   readonly ws: string;
   readonly publish: string;
+  readonly disconnect: string;
   readonly stats: string;
   readonly health: string;
   readonly ready: string;
@@ -28,7 +29,7 @@ export interface SwitchboardServerOptions {
   readonly port?: number;
   /** @default the paths of src/cli/config.ts */
   readonly paths?: Partial<HttpPaths>;
-  /** API keys of `POST /api/publish`; none configured refuses every publish with 401. @default [] */
+  /** API keys of `POST /api/publish` and `POST /api/disconnect`; none configured refuses every call with 401. @default [] */
   readonly apiKeys?: readonly string[];
   /**
    * Largest API request body, in bytes.
@@ -67,7 +68,7 @@ export interface SwitchboardServer {
   close(options?: { readonly timeoutMs?: number }): Promise<void>;
 }
 
-const DEFAULT_PATHS: HttpPaths = { ws: '/ws', publish: '/api/publish', stats: '/api/stats', health: '/health', ready: '/ready', metrics: '/metrics' };
+const DEFAULT_PATHS: HttpPaths = { ws: '/ws', publish: '/api/publish', disconnect: '/api/disconnect', stats: '/api/stats', health: '/health', ready: '/ready', metrics: '/metrics' };
 
 /**
  * Builds the HTTP server with the real-time server attached at `paths.ws`.
@@ -128,6 +129,9 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
     switch (pathname) {
       case paths.publish:
         if (only(['POST'])) sendJson(res, await handlePublish(req, hub, { keys, maxBodyBytes }), corsHeaders(req));
+        return;
+      case paths.disconnect:
+        if (only(['POST'])) sendJson(res, await handleDisconnect(req, hub, { keys, maxBodyBytes }), corsHeaders(req));
         return;
       case paths.stats:
         if (only(['GET', 'HEAD'])) sendJson(res, { status: 200, body: { ...hub.stats(), broker: hub.broker.name } }, corsHeaders(req));

@@ -1,6 +1,7 @@
 // Realtime: the RealtimeServer hub. Plugs the Switchboard protocol into the engine's WebSocketServer; no sockets of its own.
+import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
-import type { Broker, PublishResult } from '../broker/index.ts';
+import type { Broker, ChannelEvent, PublishResult } from '../broker/index.ts';
 import { WebSocketServer, type AcceptResult, type ServerOptions, type WebSocket } from '../engine/index.ts';
 import {
   DisconnectCode, ErrorCode, JsonCodec, Limits, MsgpackCodec, selectSubprotocol, Subprotocol,
@@ -111,6 +112,12 @@ interface HandshakeContext {
 const CODECS = [Subprotocol.JSON, Subprotocol.MSGPACK] as const;
 
 /**
+ * The broker channel nodes use to tell each other to act (revocation). Its name is not a valid client channel name
+ * (no namespace separator), so no client can subscribe to it or publish on it.
+ */
+export const CONTROL_CHANNEL = '$switchboard-control';
+
+/**
  * The real-time server: sessions, channels, presence, typing, history and recovery over one {@link Broker}.
  *
  * @example
@@ -135,6 +142,11 @@ export class RealtimeServer {
   readonly #origins: OriginPolicy;
   readonly #options: RealtimeServerOptions;
   readonly #startedAt = Date.now();
+  /** This node's id in control signals, so it ignores its own. */
+  readonly #node = randomUUID();
+  readonly #onControl = (event: ChannelEvent): void => this.#control(event);
+  /** Resolves once the control channel is subscribed (rejects when the broker could not subscribe). */
+  readonly #controlReady: Promise<void>;
   #draining = false;
 
   /**
@@ -202,6 +214,9 @@ export class RealtimeServer {
     this.wss = new WebSocketServer(engine);
     this.wss.on('connection', (ws: WebSocket) => this.#onConnection(ws));
     this.wss.on('error', (err: Error) => observer.internalError?.(err));
+    this.#controlReady = options.broker.subscribe(CONTROL_CHANNEL, this.#onControl);
+    // A broker that cannot subscribe now (Redis down) resubscribes by itself once it is back.
+    this.#controlReady.catch((err: unknown) => observer.internalError?.(err));
   }
 
   /** Whether the server is draining (new connections refused, `/ready` answers 503). */
@@ -268,6 +283,7 @@ export class RealtimeServer {
   async drain(options: { readonly timeoutMs?: number } = {}): Promise<void> {
     this.#draining = true;
     for (const session of [...this.#sessions]) session.disconnect(1001, 'shutdown', true);
+    await this.#options.broker.unsubscribe(CONTROL_CHANNEL, this.#onControl).catch(() => {});
     await this.wss.close({ code: 1001, reason: 'shutdown', ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) });
     this.#services.typing.dispose();
   }
@@ -393,5 +409,32 @@ export class RealtimeServer {
     const sessions = [...set];
     for (const session of sessions) session.disconnect(DisconnectCode.FORBIDDEN);
     return sessions.length;
+  }
+
+  /**
+   * Disconnects every session of a user on every node sharing this broker (logout, ban: SECURITY-CASES AU-09),
+   * with 4504 and `reconnect: false`. This node's sessions close at once; the others when the broker's signal
+   * reaches their node. It closes connections; keeping the user out afterwards is up to the token issuer
+   * (short token lifetimes, no new tokens).
+   * @param user User id.
+   * @returns How many sessions were closed on this node.
+   * @throws {BrokerError} When the broker cannot carry the signal (this node's sessions are closed anyway).
+   */
+  async revokeUser(user: string): Promise<number> {
+    const local = this.disconnectUser(user);
+    await this.#options.broker.signal(CONTROL_CHANNEL, { disconnect: { user }, node: this.#node });
+    return local;
+  }
+
+  /** Resolves once this node listens for other nodes' control signals (for tests and readiness checks). */
+  whenControlReady(): Promise<void> {
+    return this.#controlReady;
+  }
+
+  #control(event: ChannelEvent): void {
+    if (event.type !== 'signal' || typeof event.data !== 'object' || event.data === null) return;
+    const { disconnect, node } = event.data as { disconnect?: { user?: unknown }; node?: unknown };
+    if (node === this.#node || typeof disconnect !== 'object' || disconnect === null) return;
+    if (typeof disconnect.user === 'string') this.disconnectUser(disconnect.user);
   }
 }

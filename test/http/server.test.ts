@@ -219,3 +219,33 @@ test('metrics move for protocol errors, auth failures and refused handshakes (SE
   assert.match(text, /switchboard_messages_received_total\{type="connect"\} 2/);
   assert.match(text, /switchboard_connections_closed_total\{code="4502"\} 1/);
 });
+
+test('POST /api/disconnect closes every connection of the user with 4504 and no reconnect; bad calls get 400/401/403/405', async (t) => {
+  const { base, ws, token } = await start(t);
+  const url = `${base}/api/disconnect`;
+  const json = { 'Content-Type': 'application/json', 'X-API-Key': API_KEY };
+  const alice = [await openRaw(t, ws), await openRaw(t, ws)];
+  for (const c of alice) await c.request({ type: 'connect', token: await token('alice') });
+  const bob = await openRaw(t, ws);
+  await bob.request({ type: 'connect', token: await token('bob') });
+
+  assert.equal((await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"user":"alice"}' })).status, 401);
+  assert.equal((await fetch(url, { method: 'POST', headers: { ...json, 'X-API-Key': 'wrong-key-wrong-key' }, body: '{"user":"alice"}' })).status, 403);
+  for (const body of ['{"user":""}', '{"user":7}', '{}', '{"user":"alice","ban":true}', `{"user":"${'u'.repeat(300)}"}`, '[]', '{nope']) {
+    const answer = await fetch(url, { method: 'POST', headers: json, body });
+    assert.equal(answer.status, 400, body);
+  }
+  assert.equal((await fetch(url, { headers: json })).status, 405);
+  assert.equal(alice[0]!.closeCode, null, 'no bad call closed anything');
+
+  const answer = await fetch(url, { method: 'POST', headers: json, body: '{"user":"alice"}' });
+  assert.equal(answer.status, 200);
+  assert.deepEqual(await answer.json(), { user: 'alice', disconnected: 2 });
+  for (const c of alice) {
+    const disconnect = await c.next((m) => m.type === 'disconnect');
+    assert.deepEqual([disconnect['code'], disconnect['reconnect']], [4504, false]);
+  }
+  assert.equal((await bob.request({ type: 'ping' })).type, 'reply', 'other users stay');
+  const none = await fetch(url, { method: 'POST', headers: json, body: '{"user":"nobody"}' });
+  assert.deepEqual(await none.json(), { user: 'nobody', disconnected: 0 });
+});

@@ -1,5 +1,5 @@
-// Typing across nodes: two hubs on one real Redis (each its own RedisBroker) relay typing to each other's
-// subscribers through a broker signal, without storing it; with the broker down, the local node still hears it.
+// Across nodes: two hubs on one real Redis (each its own RedisBroker). Typing reaches the other node as a broker
+// signal (never stored; the local node still hears it when the broker is down), and revocation closes a user everywhere.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RedisBroker } from '../../src/broker/index.ts';
@@ -39,4 +39,23 @@ test('with the broker unable to take a signal, typing still reaches this node\'s
   await redis.kill();
   alice.send({ type: 'typing', channel: 'chat:y', on: true });
   assert.deepEqual(await bob.next((m) => m.type === 'typing', 5000), { type: 'typing', channel: 'chat:y', user: 'alice', on: true });
+});
+
+test('revokeUser closes the user\'s connections on every node sharing the broker (SECURITY-CASES AU-09)', async (t) => {
+  const redis = await startRedis(t);
+  const brokers = await Promise.all([RedisBroker.connect({ url: redis.url }), RedisBroker.connect({ url: redis.url })]);
+  t.after(() => Promise.all(brokers.map((b) => b.close())));
+  const one = await startHub(t, { broker: brokers[0] });
+  const two = await startHub(t, { broker: brokers[1] });
+  await Promise.all([one.hub.whenControlReady(), two.hub.whenControlReady()]);
+  const here = await openClient(t, one, 'mallory');
+  const there = [await openClient(t, two, 'mallory'), await openClient(t, two, 'mallory')];
+  const bystander = await openClient(t, two, 'bob');
+  assert.equal(await one.hub.revokeUser('mallory'), 1, 'this node closed its one session at once');
+  for (const c of [here, ...there]) {
+    const disconnect = await c.next((m) => m.type === 'disconnect', 3000);
+    assert.deepEqual([disconnect['code'], disconnect['reconnect']], [4504, false]);
+  }
+  assert.equal((await bystander.request({ type: 'ping' })).type, 'reply');
+  assert.equal([...two.hub.sessions].filter((s) => s.user === 'mallory' && s.ws.readyState === 1).length, 0);
 });
