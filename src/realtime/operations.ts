@@ -172,6 +172,13 @@ async function refresh(session: Session, hub: HubServices, message: RefreshMessa
   }
   session.refreshed(result.identity);
   session.reply(message.rid, result.identity.expiresAt === null ? {} : { expires: result.identity.expiresAt });
+  // The new token may carry fewer roles: subscriptions it no longer allows end now, not at the next reconnect.
+  for (const channel of [...session.subscriptions.keys()]) {
+    const allowed = hub.permissions.can(result.identity, 'subscribe', channel);
+    if (allowed.ok) continue;
+    await unsubscribe(session, hub, channel);
+    session.send({ type: 'unsubscribed', channel, code: allowed.code, reason: 'Permission revoked: the refreshed token does not allow this channel' });
+  }
 }
 
 async function doUnsubscribe(session: Session, hub: HubServices, message: UnsubscribeMessage): Promise<void> {

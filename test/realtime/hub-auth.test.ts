@@ -146,3 +146,27 @@ test('a cookie credential works from the allowed origin only; foreign or missing
   assert.equal(await handshakeStatus(hub.url, { headers: { Cookie: cookie } }), 403);
   assert.equal(await handshakeStatus(hub.url, { headers: { Cookie: 'sb_token=bad.token.x', Origin: 'https://app.example.com' } }), 401);
 });
+
+test('a refresh with fewer roles ends the subscriptions the new token no longer allows (forbidden), keeps the others', async (t) => {
+  const hub = await startHub(t);
+  const c = await openClient(t, hub, 'alice', { roles: ['staff'] });
+  assert.equal((await c.request({ type: 'subscribe', channel: 'staff:ops' })).type, 'subscribed');
+  assert.equal((await c.request({ type: 'subscribe', channel: 'chat:lobby' })).type, 'subscribed');
+  const same = await c.request({ type: 'refresh', token: await hub.token('alice', { roles: ['staff'] }) });
+  assert.equal(same.type, 'reply');
+  await c.request({ type: 'ping' });
+  assert.equal(c.received.filter((m) => m.type === 'unsubscribed').length, 0, 'the same roles end nothing');
+
+  const demoted = await c.request({ type: 'refresh', token: await hub.token('alice') });
+  assert.equal(demoted.type, 'reply');
+  const ended = await c.next((m) => m.type === 'unsubscribed');
+  assert.deepEqual([ended['channel'], ended['code']], ['staff:ops', 'forbidden']);
+  const staffer = await openClient(t, hub, 'sam', { roles: ['staff'] });
+  assert.equal((await staffer.request({ type: 'publish', channel: 'staff:ops', data: 'after the demotion', id: 'p-1' })).type, 'reply');
+  assert.equal((await staffer.request({ type: 'publish', channel: 'chat:lobby', data: 'still here', id: 'p-2' })).type, 'reply');
+  const lobby = await c.next((m) => m.type === 'publication');
+  assert.equal(lobby['data'], 'still here');
+  await c.request({ type: 'ping' });
+  assert.equal(c.received.filter((m) => m.type === 'publication' && m['channel'] === 'staff:ops').length, 0, 'nothing more from staff:ops');
+  assert.equal((await c.request({ type: 'subscribe', channel: 'staff:ops' }))['code'], 'forbidden');
+});
