@@ -1,5 +1,8 @@
 // CLI: `switchboard serve`: the real-time server, the chat page and the operations endpoints on one port; drains on SIGTERM/SIGINT.
 import cluster from 'node:cluster';
+import { readFile } from 'node:fs/promises';
+import type https from 'node:https';
+import { createSecureContext } from 'node:tls';
 import { MemoryBroker, RedisBroker, type Broker, type BrokerStatus } from '../broker/index.ts';
 import { createLogger, createMetrics, createSwitchboardServer } from '../http/index.ts';
 import { createAuthenticator, createNamespaces, createOriginPolicy, Permissions } from '../realtime/index.ts';
@@ -8,8 +11,9 @@ import { runPrimary } from './workers.ts';
 
 const USAGE = `Usage: switchboard serve [options]
 
-Serves the real-time server at /ws, the chat page at /, POST /api/publish, GET /api/stats, /health, /ready and
-/metrics on one port. Drains (close 1001, reconnect advice) on SIGTERM or SIGINT, then exits 0.
+Serves the real-time server at /ws, the chat page at /, POST /api/publish, POST /api/disconnect, GET /api/stats,
+/health, /ready and /metrics on one port, over TLS when tls.certFile and tls.keyFile are set (SIGHUP reloads
+them). Drains (close 1001, reconnect advice) on SIGTERM or SIGINT, then exits 0.
 
 Options:
 ${SERVE_FLAGS_HELP}
@@ -36,9 +40,14 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const { config, sources } = loaded;
+  let tls: { cert: Buffer; key: Buffer } | null = null;
   if (config.tls !== null) {
-    process.stderr.write('switchboard serve: tls: not served directly yet; terminate TLS in a proxy and set allowPlaintext: true\n');
-    return 2;
+    try {
+      tls = await readTls(config.tls);
+    } catch (err) {
+      process.stderr.write(`switchboard serve: tls: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 2;
+    }
   }
   const logger = createLogger({ level: config.log.level, pretty: config.log.pretty });
   // DESIGN.md Scaling: `serve --workers N` runs N processes on one port over the shared broker (loadConfig
@@ -77,6 +86,7 @@ export async function run(argv: string[]): Promise<number> {
     },
     host: config.host,
     port: config.port,
+    tls,
     paths: config.paths,
     apiKeys: config.apiKeys,
     corsOrigins: config.origins,
@@ -123,6 +133,16 @@ export async function run(argv: string[]): Promise<number> {
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
+    if (config.tls !== null) {
+      const files = config.tls;
+      // Certificate rotation without a restart: new handshakes use the new pair, open connections keep theirs.
+      process.on('SIGHUP', () => {
+        readTls(files).then((pair) => {
+          (server.http as https.Server).setSecureContext(pair);
+          logger.info({ event: 'tls_reloaded' }, 'TLS certificate reloaded');
+        }, (err: unknown) => logger.error({ event: 'tls_reload_failed', err }, 'TLS certificate not reloaded; the previous one stays'));
+      });
+    }
     // A worker whose primary died (kill -9) loses its IPC channel: drain rather than linger as an orphan.
     if (cluster.isWorker) process.once('disconnect', () => stop('SIGTERM'));
   });
@@ -155,4 +175,28 @@ async function createBroker(config: ServerConfig, logger: ReturnType<typeof crea
   }
   broker.on('error', (err: Error) => logger.error({ event: 'broker_error', err }, 'broker error'));
   return broker;
+}
+
+/**
+ * Reads and checks a certificate chain and key (PEM): a pair that does not match, or a file that is not PEM, is an
+ * error here rather than a failed handshake for every client later.
+ * @param files paths from the configuration
+ * @returns the pair
+ * @throws Error naming the file that cannot be read, or saying the pair is unusable
+ */
+async function readTls(files: { readonly certFile: string; readonly keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {
+  const read = async (path: string): Promise<Buffer> => {
+    try {
+      return await readFile(path);
+    } catch (cause) {
+      throw new Error(`cannot read ${path}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
+    }
+  };
+  const [cert, key] = await Promise.all([read(files.certFile), read(files.keyFile)]);
+  try {
+    createSecureContext({ cert, key });
+  } catch (cause) {
+    throw new Error(`${files.certFile} and ${files.keyFile} are not a usable certificate and key: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+  return { cert, key };
 }

@@ -1,5 +1,6 @@
-// HTTP: one http.Server on one port: /ws, the chat page, the JSON API, /health, /ready, /metrics.
+// HTTP: one http.Server (or https.Server) on one port: /ws, the chat page, the JSON API, /health, /ready, /metrics.
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { RealtimeServer, type RealtimeServerOptions, type SigningKey, signToken } from '../realtime/index.ts';
@@ -27,6 +28,11 @@ export interface SwitchboardServerOptions {
   readonly host?: string;
   /** @default 0 (a free port) */
   readonly port?: number;
+  /**
+   * Serve https:// and wss:// with this PEM certificate chain and key (TLS 1.2 and later).
+   * @default null: plain http:// and ws://, for a TLS-terminating proxy in front
+   */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer } | null;
   /** @default the paths of src/cli/config.ts */
   readonly paths?: Partial<HttpPaths>;
   /** API keys of `POST /api/publish` and `POST /api/disconnect`; none configured refuses every call with 401. @default [] */
@@ -59,7 +65,7 @@ export interface SwitchboardServerOptions {
 
 /** A running server. */
 export interface SwitchboardServer {
-  readonly http: http.Server;
+  readonly http: http.Server | https.Server;
   readonly hub: RealtimeServer;
   readonly site: StaticSite | null;
   /** Resolves with the bound address. */
@@ -83,13 +89,18 @@ const DEFAULT_PATHS: HttpPaths = { ws: '/ws', publish: '/api/publish', disconnec
 export async function createSwitchboardServer(options: SwitchboardServerOptions): Promise<SwitchboardServer> {
   const paths: HttpPaths = { ...DEFAULT_PATHS, ...options.paths };
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
-  const server = http.createServer({
+  const httpOptions: http.ServerOptions = {
     requestTimeout: requestTimeoutMs,
     headersTimeout: Math.min(requestTimeoutMs, 10_000),
     // Node checks the two timeouts on this period (30 s by default), which would make a 10 s timeout a 40 s one.
     connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(requestTimeoutMs / 4))),
     maxHeaderSize: 16 * 1024,
-  });
+  };
+  const tls = options.tls ?? null;
+  // The TLS handshake gets the same deadline as the request head: a client that never finishes it holds nothing long.
+  const server = tls === null
+    ? http.createServer(httpOptions)
+    : https.createServer({ ...httpOptions, cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2', handshakeTimeout: Math.min(requestTimeoutMs, 10_000) });
   const metrics = options.metrics ?? null;
   const logger = options.logger ?? null;
   const hub = new RealtimeServer({ ...options.realtime, server, path: paths.ws, observer: createObserver(metrics, logger) });
