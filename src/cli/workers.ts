@@ -88,6 +88,10 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
+    // SIGHUP (TLS certificate reload) is the workers' business: they hold the listening TLS contexts.
+    process.on('SIGHUP', () => {
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGHUP');
+    });
     for (let i = 0; i < options.workers; i++) fork();
   });
 }
