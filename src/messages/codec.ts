@@ -198,16 +198,10 @@ export function validateServerMessage(value: unknown, options: ValidateOptions =
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
- * JSON codec for the `switchboard.v1.json` subprotocol (text frames).
- *
- * @example
- * const codec = new JsonCodec();
- * const result = codec.decodeClientMessage('{"type":"ping","rid":1}');
- * if (result.ok) codec.encodeServerMessage({ type: 'reply', re: 1, data: { time: Date.now() } });
+ * What both codecs share: the limits of each direction, and decoding as parse (size, depth, syntax) then schema
+ * validation. Subclasses supply the parse and the encoders.
  */
-export class JsonCodec implements Codec {
-  readonly subprotocol = Subprotocol.JSON;
-  readonly binary = false;
+abstract class ValidatingCodec {
   readonly #limits: { readonly client: DirectionLimits; readonly server: DirectionLimits };
 
   /**
@@ -218,17 +212,33 @@ export class JsonCodec implements Codec {
     this.#limits = resolveLimits(options);
   }
 
-  /** @inheritdoc */
+  /** Decodes a client-to-server frame: size, depth and syntax first, then the schema. */
   decodeClientMessage(raw: string | Uint8Array): DecodeResult<ClientMessage> {
-    const parsed = this.#parse(raw, this.#limits.client);
+    const parsed = this.parse(raw, this.#limits.client);
     return parsed.ok ? validateClientMessage(parsed.message, { maxDepth: this.#limits.client.depth }) : parsed;
   }
 
-  /** @inheritdoc */
+  /** Decodes a server-to-client frame: size, depth and syntax first, then the schema. */
   decodeServerMessage(raw: string | Uint8Array): DecodeResult<ServerMessage> {
-    const parsed = this.#parse(raw, this.#limits.server);
+    const parsed = this.parse(raw, this.#limits.server);
     return parsed.ok ? validateServerMessage(parsed.message, { maxDepth: this.#limits.server.depth }) : parsed;
   }
+
+  /** Turns a frame into a plain value within `limits`, or a failure with an error code. */
+  protected abstract parse(raw: string | Uint8Array, limits: DirectionLimits): DecodeResult<unknown>;
+}
+
+/**
+ * JSON codec for the `switchboard.v1.json` subprotocol (text frames).
+ *
+ * @example
+ * const codec = new JsonCodec();
+ * const result = codec.decodeClientMessage('{"type":"ping","rid":1}');
+ * if (result.ok) codec.encodeServerMessage({ type: 'reply', re: 1, data: { time: Date.now() } });
+ */
+export class JsonCodec extends ValidatingCodec implements Codec {
+  readonly subprotocol = Subprotocol.JSON;
+  readonly binary = false;
 
   /**
    * @returns JSON text for a text frame.
@@ -243,7 +253,7 @@ export class JsonCodec implements Codec {
     return JSON.stringify(message);
   }
 
-  #parse(raw: string | Uint8Array, limits: DirectionLimits): DecodeResult<unknown> {
+  protected parse(raw: string | Uint8Array, limits: DirectionLimits): DecodeResult<unknown> {
     const { size, depth } = limits;
     let text: string;
     if (typeof raw === 'string') {
@@ -282,32 +292,11 @@ const UNPACKR_OPTIONS: MsgpackrOptions = { useRecords: false, mapsAsObjects: tru
  * types, no binary values, string map keys, safe integers, finite floats) and refuses any declared length
  * larger than the bytes present, so msgpackr never sees a record definition or a preallocation request.
  */
-export class MsgpackCodec implements Codec {
+export class MsgpackCodec extends ValidatingCodec implements Codec {
   readonly subprotocol = Subprotocol.MSGPACK;
   readonly binary = true;
-  readonly #limits: { readonly client: DirectionLimits; readonly server: DirectionLimits };
   readonly #packr = new Packr(PACKR_OPTIONS);
   readonly #unpackr = new Unpackr(UNPACKR_OPTIONS);
-
-  /**
-   * @param options Limits.
-   * @throws {RangeError} When a limit is not a positive integer.
-   */
-  constructor(options: CodecOptions = {}) {
-    this.#limits = resolveLimits(options);
-  }
-
-  /** @inheritdoc */
-  decodeClientMessage(raw: string | Uint8Array): DecodeResult<ClientMessage> {
-    const parsed = this.#parse(raw, this.#limits.client);
-    return parsed.ok ? validateClientMessage(parsed.message, { maxDepth: this.#limits.client.depth }) : parsed;
-  }
-
-  /** @inheritdoc */
-  decodeServerMessage(raw: string | Uint8Array): DecodeResult<ServerMessage> {
-    const parsed = this.#parse(raw, this.#limits.server);
-    return parsed.ok ? validateServerMessage(parsed.message, { maxDepth: this.#limits.server.depth }) : parsed;
-  }
 
   /**
    * @returns MessagePack bytes for a binary frame; a fresh buffer the caller owns.
@@ -322,7 +311,7 @@ export class MsgpackCodec implements Codec {
     return this.#packr.pack(message);
   }
 
-  #parse(raw: string | Uint8Array, limits: DirectionLimits): DecodeResult<unknown> {
+  protected parse(raw: string | Uint8Array, limits: DirectionLimits): DecodeResult<unknown> {
     const { size, depth } = limits;
     if (!(raw instanceof Uint8Array)) return fail(ErrorCode.BAD_REQUEST, 'Cannot decode the frame: expected binary');
     if (raw.length > size) return fail(ErrorCode.TOO_LARGE, `Cannot accept a message larger than ${size} bytes`);
