@@ -2,8 +2,8 @@
 // Benchmark harness (issue 3): every measure × every server, fresh pinned processes, medians into bench/RESULTS.md.
 //
 // Usage: node bench/run.mjs [--quick] [--repeats N] [--only NAME[,NAME]] [--out-dir DIR] [--results FILE] [--no-build] [--nice=N]
-//   --quick      smoke run: 1 repeat, 1 s windows, 1,000 connections for fan-out and idle (not for quoting)
-//   --only       measure names (echo32 echo4k latency fanout idle, or aliases echo p99 bcast handshake rss)
+//   --quick      smoke run: 1 repeat, 1 s windows, 1,000 connections for fan-out and idle, 200 for deflate (not for quoting)
+//   --only       measure names (echo32 echo4k latency fanout idle deflate, or aliases echo p99 bcast handshake rss compression)
 //                and/or server names (ws ws-plain socketio switchboard); several allowed
 //   --out-dir    raw JSON per run plus summary.json (default bench/out/<timestamp>/, gitignored)
 //   --results    Markdown file (default bench/RESULTS.md for a full unfiltered run, else <out-dir>/RESULTS.md)
@@ -91,8 +91,11 @@ if (!quick && idleConns < IDLE_CONNS_MAX) notes.push(`The open-files limit (${no
 {
   const make = has('make')
     ? spawnSync('make', ['-s', '-C', WSLOAD_DIR, `CC=${compiler}`, `OUT=${dirname(WSLOAD)}`], { encoding: 'utf8' })
-    : spawnSync('sh', ['-c', `mkdir -p "${dirname(WSLOAD)}" && ${compiler} -O2 -g -Wall -Wextra -Wno-unused-parameter -o "${WSLOAD}" "${join(WSLOAD_DIR, 'wsload.c')}"`], { encoding: 'utf8' });
-  if (make.status !== 0 || !existsSync(WSLOAD)) fail(`building wsload failed:\n${make.stdout}${make.stderr}`);
+    : spawnSync('sh', ['-c', `mkdir -p "${dirname(WSLOAD)}" && ${compiler} -O2 -g -Wall -Wextra -Wno-unused-parameter -o "${WSLOAD}" "${join(WSLOAD_DIR, 'wsload.c')}" -lz`], { encoding: 'utf8' });
+  if (make.status !== 0 || !existsSync(WSLOAD)) {
+    const zlib = /zlib\.h|-lz/.test(`${make.stdout}${make.stderr}`) ? ' (wsload links zlib for --deflate: install zlib1g-dev, e.g. `apt-get install zlib1g-dev`)' : '';
+    fail(`building wsload failed${zlib}:\n${make.stdout}${make.stderr}`);
+  }
 }
 
 // ---------- Switchboard: measured only once the engine exists ----------
@@ -187,9 +190,14 @@ function exited(child) {
   return new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
 }
 
+/** Server environment for one measure: the server's own settings plus the measure's (e.g. BENCH_DEFLATE). */
+const serverEnv = (def, measure) => ({ ...def.env, ...(measure.serverEnv ?? {}) });
+
 /** Starts a server pinned to SERVER_CPU with the raised fd limit; resolves once it printed its port. */
-async function startServer(def) {
-  const env = { ...process.env, NODE_OPTIONS: '', ...def.env };
+async function startServer(def, measure) {
+  const env = { ...process.env, NODE_OPTIONS: '' };
+  delete env.BENCH_DEFLATE; // only the deflate measure turns compression on, never an inherited variable
+  Object.assign(env, serverEnv(def, measure));
   if (!('WS_NO_BUFFER_UTIL' in def.env)) delete env.WS_NO_BUFFER_UTIL;
   // `exec` twice keeps one PID from sh to taskset to node, so --pid samples the server itself.
   const script = `ulimit -n ${nofile} 2>/dev/null; exec ${NICE}taskset -c ${SERVER_CPU} "$@"`;
@@ -216,9 +224,11 @@ async function startServer(def) {
       reject(new Error(`${def.name} exited (${code ?? sig}) before listening\n${stderr}`));
     });
   });
-  if (def.expect && !def.expect.test(line)) {
-    await stopServer(child);
-    throw new Error(`${def.name}: ready line "${line}" does not match ${def.expect}`);
+  for (const expect of [def.expect, measure.expectReady]) {
+    if (expect && !expect.test(line)) {
+      await stopServer(child);
+      throw new Error(`${def.name}: ready line "${line}" does not match ${expect}`);
+    }
   }
   return { child, port: Number(/^listening (\d+)/.exec(line)[1]), line, stderr: () => stderr };
 }
@@ -275,7 +285,7 @@ async function measureOnce(measure, def) {
   const load0 = loadavg()[0];
   let server;
   try {
-    server = await startServer(def);
+    server = await startServer(def, measure);
   } catch (e) {
     return { ok: false, started, warnings: [String(e.message).split('\n')[0]], error: String(e.message) };
   }
@@ -312,7 +322,7 @@ async function measureOnce(measure, def) {
     warnings.push(`other processes used ${foreign.server_cpu}% of the server's CPU and ${foreign.loadgen_cpu}% of wsload's during the run`);
   }
   // Only runs whose figures are complete count toward medians; load-generator saturation is a caveat, not a failure.
-  const fatal = warnings.filter((w) => !w.includes('load generator at') && !w.includes('fell behind') && !w.includes('other processes'));
+  const fatal = warnings.filter((w) => !w.includes('load generator at') && !w.includes('fell behind') && !w.includes('other processes') && !w.includes('of the echoes were compressed'));
   return { ...result, ok: Boolean(report) && fatal.length === 0, contaminated: contamination > CONTAMINATED_PCT, report, warnings };
 }
 
@@ -356,7 +366,7 @@ for (let rep = 1; rep <= repeats; rep++) {
         /* a failed run has no figures */
       }
       log(`rep ${rep}/${repeats} ${measure.name.padEnd(8)} ${def.label.padEnd(16)} ${p.label}: ${shown}${r.warnings.length ? `  ⚠ ${r.warnings.join('; ')}` : ''}`);
-      const envPrefix = Object.entries(def.env).map(([k, v]) => `${k}=${v} `).join('');
+      const envPrefix = Object.entries(serverEnv(def, measure)).map(([k, v]) => `${k}=${v} `).join('');
       commands[measure.name] ??= {};
       commands[measure.name][def.name] = {
         server: `${envPrefix}${NICE}taskset -c ${SERVER_CPU} node ${def.script}            # prints "listening PORT"`,

@@ -28,16 +28,20 @@ export const SERVERS = [
 export const BASELINE = 'ws';
 
 /**
- * One figure taken from a wsload JSON report.
+ * One figure taken from a wsload JSON report. A summary row without `target` has no target in
+ * issue 3: its target cells say so (`noTarget`, e.g. "reported").
  * @typedef {{ key: string, label: string, get: (r: any) => number, digits: number,
- *   better?: 'higher' | 'lower', summary?: string, target?: { op: '>=' | '<=', ratio: number } }} Column
+ *   better?: 'higher' | 'lower', summary?: string, target?: { op: '>=' | '<=', ratio: number },
+ *   noTarget?: string }} Column
  */
 
 /**
  * A measure: how to call wsload and which figures to keep. `params(quick)` returns the mode-specific
- * wsload options; the harness adds `--url`, `--sio`, `--pid` and `--json`.
+ * wsload options; the harness adds `--url`, `--sio`, `--pid` and `--json`. `serverEnv` is added to
+ * every server's environment for this measure, and its ready line must then match `expectReady`.
  * @typedef {{ name: string, aliases: string[], title: string, mode: 'echo' | 'bcast' | 'idle',
  *   path: string, params: (quick: boolean, limits: { idleConns: number }) => string[],
+ *   serverEnv?: Record<string,string>, expectReady?: RegExp,
  *   columns: Column[], check: (r: any, args: string[]) => string[] }} MeasureDef
  */
 
@@ -187,5 +191,51 @@ export const MEASURES = [
       { key: 'loadgen_connect_s', label: 'wsload CPU s (connect)', get: (r) => r.loadgen.cpu_s_connect, digits: 2 },
     ],
     check: commonChecks,
+  },
+  {
+    name: 'deflate',
+    aliases: ['compression', 'permessage-deflate'],
+    title: 'permessage-deflate: echo of 2 KiB JSON-like text, 1,000 compressing connections (1 in flight each)',
+    mode: 'echo',
+    path: '/',
+    // 2 KiB is well above every server's 1,024-byte threshold (with socket.io's framing too), so
+    // every message is compressed both ways; depth 1 × 1,000 connections keeps 1,000 in flight.
+    params: (quick) => ['-c', quick ? '200' : '1000', '-d', '1', '-s', '2048', '--deflate', ...echoWindow(quick)],
+    serverEnv: { BENCH_DEFLATE: '1' },
+    expectReady: /deflate=on/,
+    columns: [
+      { key: 'msgs_per_s', label: 'msgs/s', get: (r) => r.msgs_per_s, digits: 0, better: 'higher', summary: 'permessage-deflate echo 2 KiB, 1,000 conns: msgs/s', noTarget: 'reported' },
+      {
+        key: 'cpu_ms_per_1k',
+        label: 'server CPU ms per 1000 msgs',
+        get: (r) => r.server.sched_cpu_ms_per_1k_msgs,
+        digits: 1,
+        better: 'lower',
+        summary: 'permessage-deflate: server CPU ms per 1000 msgs',
+        noTarget: 'reported',
+      },
+      {
+        key: 'bytes_per_conn',
+        label: 'bytes of RSS per compressing connection',
+        get: (r) => r.server.bytes_per_conn,
+        digits: 0,
+        better: 'lower',
+        summary: 'permessage-deflate: bytes of RSS per compressing connection',
+        noTarget: 'reported',
+      },
+      { key: 'echo_wire', label: 'echo bytes on the wire (of 2,048)', get: (r) => r.deflate.rsv1_wire_mean, digits: 0 },
+      serverCpuPct,
+      { key: 'rss_before_mb', label: 'server RSS MB before connecting', get: (r) => r.server.rss_kb_before / 1024, digits: 1 },
+      { key: 'rss_mb', label: 'server RSS MB at the end of the window', get: (r) => r.server.rss_kb / 1024, digits: 1 },
+      loadgenPct,
+    ],
+    check: (r) => {
+      const out = echoChecks(r);
+      const d = r.deflate;
+      if (!d || d.accepted === 0) out.push('permessage-deflate was not negotiated');
+      else if (d.rsv1_msgs === 0) out.push('the server sent no compressed message');
+      else if (d.rsv1_share < 0.99) out.push(`only ${(d.rsv1_share * 100).toFixed(1)} % of the echoes were compressed (uncompressed: ${d.plain_msgs})`);
+      return out;
+    },
   },
 ];

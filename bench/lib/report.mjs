@@ -124,6 +124,8 @@ export function renderMarkdown(input) {
       });
       if (hasTargets && c.target) {
         cells.push(`${c.target.op} ${c.target.ratio}×`, targetMet(summary[m.name]?.switchboard?.ratios[c.key], c.target));
+      } else if (hasTargets && c.noTarget) {
+        cells.push('—', c.noTarget); // issue 3 asks for the figure, with no target ratio
       } else if (hasTargets) cells.push('', '');
       L.push(`| ${c.summary} | ${cells.join(' | ')} |`);
     }

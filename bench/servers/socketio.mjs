@@ -4,8 +4,13 @@
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
 
+// BENCH_DEFLATE=1 turns permessage-deflate on with a 1,024-byte threshold (messages below it are sent
+// uncompressed) and the library defaults otherwise (engine.io hands the option to its ws server):
+// context takeover both ways, 15-bit windows, zlib's default level and memLevel. The ready line then
+// ends in `deflate=on`.
+const perMessageDeflate = process.env.BENCH_DEFLATE === '1' ? { threshold: 1024 } : false;
 const server = createServer();
-const io = new Server(server, { transports: ['websocket'], serveClient: false, perMessageDeflate: false });
+const io = new Server(server, { transports: ['websocket'], serveClient: false, perMessageDeflate });
 
 io.on('connection', (socket) => {
   socket.on('echo', (message) => socket.emit('echo', message));
@@ -14,7 +19,7 @@ io.on('connection', (socket) => {
 
 server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   const address = server.address();
-  console.log(`listening ${typeof address === 'object' && address ? address.port : 0}`);
+  console.log(`listening ${typeof address === 'object' && address ? address.port : 0} deflate=${perMessageDeflate ? 'on' : 'off'}`);
 });
 
 process.stdin.on('end', () => process.exit(0)).resume();

@@ -6,8 +6,13 @@ import { createServer } from 'node:http';
 import { WebSocketServer } from '../../dist/engine/index.js';
 
 // The heartbeat is left at its default (30 s): it never fires inside a benchmark window.
-const echo = new WebSocketServer({ noServer: true });
-const bcast = new WebSocketServer({ noServer: true });
+// BENCH_DEFLATE=1 turns permessage-deflate on with a 1,024-byte threshold (messages below it are sent
+// uncompressed) and the library defaults otherwise: context takeover both ways, 15-bit windows, zlib's
+// default level and memLevel, zlib concurrency 10 (src/engine/deflate-config.ts). The ready line then
+// ends in `deflate=on`.
+const perMessageDeflate = process.env.BENCH_DEFLATE === '1' ? { threshold: 1024 } : false;
+const echo = new WebSocketServer({ noServer: true, perMessageDeflate });
+const bcast = new WebSocketServer({ noServer: true, perMessageDeflate });
 
 echo.on('connection', (ws) => {
   ws.onmessage = (event) => ws.send(event.data);
@@ -32,7 +37,7 @@ server.on('upgrade', (req, socket, head) => {
 
 server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   const address = server.address();
-  console.log(`listening ${typeof address === 'object' && address ? address.port : 0}`);
+  console.log(`listening ${typeof address === 'object' && address ? address.port : 0} deflate=${perMessageDeflate ? 'on' : 'off'}`);
 });
 
 process.stdin.on('end', () => process.exit(0)).resume();

@@ -7,8 +7,13 @@ import { WebSocketServer, WebSocket } from 'ws';
 
 const require = createRequire(import.meta.url);
 
-const echo = new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: false });
-const bcast = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+// BENCH_DEFLATE=1 turns permessage-deflate on with a 1,024-byte threshold (messages below it are sent
+// uncompressed) and the library defaults otherwise: context takeover both ways, 15-bit windows, zlib's
+// default level and memLevel, ws's zlib concurrency limit of 10. The ready line then ends in
+// `deflate=on`.
+const perMessageDeflate = process.env.BENCH_DEFLATE === '1' ? { threshold: 1024 } : false;
+const echo = new WebSocketServer({ noServer: true, perMessageDeflate, clientTracking: false });
+const bcast = new WebSocketServer({ noServer: true, perMessageDeflate });
 
 echo.on('connection', (ws) => {
   ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
@@ -41,7 +46,7 @@ const bufferutil = Object.keys(require.cache).some((k) => k.includes('/node_modu
 
 server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   const address = server.address();
-  console.log(`listening ${typeof address === 'object' && address ? address.port : 0} bufferutil=${bufferutil}`);
+  console.log(`listening ${typeof address === 'object' && address ? address.port : 0} bufferutil=${bufferutil} deflate=${perMessageDeflate ? 'on' : 'off'}`);
 });
 
 // Never outlive the harness: exit when it closes our stdin or signals us.
