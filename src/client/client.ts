@@ -71,6 +71,13 @@ export interface ClientOptions {
    * @default 10000
    */
   readonly ackTimeoutMs?: number;
+  /**
+   * Publishes sent and not yet acknowledged at any time; the rest of the outbox waits its turn.
+   * @default 128: far above what one connection needs for throughput (acks come back in a round trip), small enough
+   *   that a connection cut every few hundred milliseconds still gets its first messages through instead of
+   *   resending a whole backlog on every new connection
+   */
+  readonly maxInFlight?: number;
   /** Offline outbox: bound, policy when full, persistence. */
   readonly outbox?: OutboxOptions;
   /** Circuit breaker around publishes, or false for none. @default failureThreshold 5, resetTimeoutMs 5000, whenOpen 'reject' */
@@ -228,6 +235,7 @@ export class Client extends Emitter<ClientEvents> {
       ...(options.outbox === undefined ? {} : { outbox: options.outbox }),
       ...(options.breaker === undefined ? {} : { breaker: options.breaker }),
       ...(options.ackTimeoutMs === undefined ? {} : { ackTimeoutMs: options.ackTimeoutMs }),
+      ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
     }, {
       connection: () => (this.#state === 'connected' ? this.#socket : null),
       request: (message, o) => this.request(message, o),

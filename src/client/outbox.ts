@@ -81,6 +81,11 @@ export class Outbox {
     return [...this.#entries.values()];
   }
 
+  /** The queued messages, oldest first, without a copy (do not add or remove while iterating). */
+  values(): IterableIterator<OutboxEntry> {
+    return this.#entries.values();
+  }
+
   /** Whether `id` is still queued. */
   has(id: string): boolean {
     return this.#entries.has(id);

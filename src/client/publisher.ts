@@ -29,6 +29,8 @@ export interface PublisherOptions {
   readonly breaker?: BreakerOptions | false;
   /** @default 10000 */
   readonly ackTimeoutMs?: number;
+  /** Unacknowledged sends at once. @default 128 */
+  readonly maxInFlight?: number;
   readonly newMessageId: () => string;
 }
 
@@ -39,8 +41,10 @@ interface Waiter {
 }
 
 /**
- * Sends outbox entries in order on the current connection, waits for each ack, resends after `ackTimeoutMs` or a lost
- * connection with the same id (the server delivers it once), and opens the circuit after consecutive failures.
+ * Sends outbox entries in order on the current connection, at most `maxInFlight` unacknowledged at once, waits for each
+ * ack, resends after `ackTimeoutMs` or a lost connection with the same id (the server delivers it once), and opens the
+ * circuit after consecutive failures. The window matters after an outage: a backlog of thousands goes out a window at
+ * a time, so a connection that is lost again soon still gets acks back instead of resending everything each time.
  * Strict order holds across connection losses; a message refused with a retryable server error is sent again after a
  * pause and may land after messages that were accepted meanwhile.
  */
@@ -55,6 +59,7 @@ export class Publisher {
   readonly #breaker: CircuitBreaker | null;
   readonly #whenOpen: 'reject' | 'queue';
   readonly #ackTimeoutMs: number;
+  readonly #maxInFlight: number;
   readonly #newId: () => string;
   readonly #timers = new TimerSet();
   #pumpTimer: ReturnType<typeof setTimeout> | null = null;
@@ -69,6 +74,9 @@ export class Publisher {
     this.#outbox = new Outbox(options.outbox ?? {}, () => {});
     this.#persisted = options.outbox?.store !== undefined;
     this.#ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
+    const maxInFlight = options.maxInFlight ?? 128;
+    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`maxInFlight must be a positive integer, got ${maxInFlight}`);
+    this.#maxInFlight = maxInFlight;
     this.#newId = options.newMessageId;
     this.#whenOpen = options.breaker === false ? 'reject' : options.breaker?.whenOpen ?? 'reject';
     this.#breaker = options.breaker === false ? null : new CircuitBreaker(options.breaker ?? {}, (state) => {
@@ -124,19 +132,20 @@ export class Publisher {
     return promise;
   }
 
-  /** Sends every queued message not already in flight on this connection, in order (one probe when half-open). */
+  /** Sends queued messages not already in flight on this connection, in order, up to the window (one probe when half-open). */
   pump(): void {
     const connection = this.#host.connection();
     if (connection === null) return;
     if (this.#breaker !== null && !this.#breaker.allows) return;
     const probe = this.#breaker?.state === 'half-open';
-    for (const entry of this.#outbox.entries()) {
+    if (this.#inFlight.size >= this.#maxInFlight) return;
+    for (const entry of this.#outbox.values()) {
       if (this.#inFlight.has(entry.id)) {
         if (probe) return;
         continue;
       }
       this.#send(entry, connection);
-      if (probe) return;
+      if (probe || this.#inFlight.size >= this.#maxInFlight) return;
     }
   }
 
@@ -179,6 +188,8 @@ export class Publisher {
         w.resolve(reply);
       }
       this.#host.acked(entry, reply);
+      // A slot of the window is free: the next queued message may go.
+      this.pump();
     }).catch((err: unknown) => {
       if (!this.#outbox.has(entry.id)) return;
       const error = err instanceof ClientError ? err : new ClientError('protocol', String(err));
@@ -200,6 +211,7 @@ export class Publisher {
       }
       this.#outbox.remove(entry.id);
       this.#fail(entry, error);
+      this.pump();
     });
   }
 

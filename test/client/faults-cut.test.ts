@@ -35,6 +35,12 @@ test('client: cut every 200 ms while 10,000 messages go out at 1,000/s, the subs
     for (; i < due; i++) acks.push(publisher.publish('chat:cut', { i }));
     await new Promise((r) => setTimeout(r, 5));
   }
+  // Bounded, and saying where things stand if it is not reached (a stalled publish must be diagnosable from CI's log).
+  let settled = 0;
+  for (const ack of acks) void ack.then(() => settled++, () => settled++);
+  const state = () => `(settled ${settled}/${TOTAL}, outbox ${publisher.outbox.length}, publisher ${publisher.state}/${publisher.breakerState}, ` +
+    `subscriber ${subscriber.state}, received ${received.length}, cuts ${cuts}, metrics ${JSON.stringify(publisher.metrics)})`;
+  await waitFor(() => settled === TOTAL, 120_000, state);
   const results = await Promise.allSettled(acks);
   clearInterval(cutter);
   await waitFor(() => received.length >= TOTAL, 30_000, () => `(received ${received.length})`);
