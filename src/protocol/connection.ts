@@ -85,6 +85,8 @@ export type Lifecycle =
 
 const OPEN: Lifecycle = { phase: 'open' };
 const EMPTY = new Uint8Array(0);
+/** The shared "nothing queued" list; frozen, so a push that skipped `#out()`/`#emit()` throws instead of leaking across connections. */
+const NONE: never[] = Object.freeze([]) as never[];
 const encoder = new TextEncoder();
 const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
 const DEFAULT_MAX_FRAGMENTS = 1024;
@@ -122,11 +124,18 @@ export class Connection {
   readonly #client: boolean;
   readonly #rsv1Extension: boolean;
   readonly #maskKeySource: () => Uint8Array;
-  readonly #decoder: FrameDecoder;
-  readonly #assembler: MessageAssembler;
+  readonly #maxMessageSize: number;
+  readonly #maxFrameSize: number;
+  readonly #maxFragments: number;
+  readonly #utf8Check: ((data: Uint8Array) => boolean) | undefined;
+  // Built on the first received bytes: an idle connection (most of a server's) never needs them,
+  // and together they hold ~800 bytes.
+  #decoder: FrameDecoder | null = null;
+  #assembler: MessageAssembler | null = null;
   #lifecycle: Lifecycle = OPEN;
-  #output: Uint8Array[] = [];
-  #events: ConnectionEvent[] = [];
+  // NONE until something is queued (an empty array per connection is 32 bytes).
+  #output: Uint8Array[] = NONE;
+  #events: ConnectionEvent[] = NONE;
   #pendingAutoPongs = 0;
   #lastAutoPongAt = -1;
   #inflating = false;
@@ -143,11 +152,35 @@ export class Connection {
     const maxFragments = positiveInteger('maxFragments', options.maxFragments, DEFAULT_MAX_FRAGMENTS);
     this.#rsv1Extension = options.rsv1Extension ?? false;
     this.#maskKeySource = options.maskKeySource ?? randomMaskKey;
-    this.#decoder = new FrameDecoder({ expectMasked: !this.#client, allowRsv1: this.#rsv1Extension, maxFrameSize });
+    this.#maxMessageSize = maxMessageSize;
+    this.#maxFrameSize = maxFrameSize;
+    this.#maxFragments = maxFragments;
+    this.#utf8Check = options.utf8Check;
+  }
+
+  /** Creates the decoder and the assembler on the first received bytes. */
+  #createDecoder(): FrameDecoder {
+    const maxMessageSize = this.#maxMessageSize;
+    const maxFragments = this.#maxFragments;
+    const utf8Check = this.#utf8Check;
     this.#assembler =
-      options.utf8Check === undefined
+      utf8Check === undefined
         ? new MessageAssembler({ maxMessageSize, maxFragments })
-        : new MessageAssembler({ maxMessageSize, maxFragments, utf8Check: options.utf8Check });
+        : new MessageAssembler({ maxMessageSize, maxFragments, utf8Check });
+    const decoder = new FrameDecoder({ expectMasked: !this.#client, allowRsv1: this.#rsv1Extension, maxFrameSize: this.#maxFrameSize });
+    this.#decoder = decoder;
+    return decoder;
+  }
+
+  /** The output list to push to (allocated on first use). */
+  #out(): Uint8Array[] {
+    if (this.#output === NONE) this.#output = [];
+    return this.#output;
+  }
+
+  #emit(event: ConnectionEvent): void {
+    if (this.#events === NONE) this.#events = [];
+    this.#events.push(event);
   }
 
   /** The lifecycle phase and its data. */
@@ -187,7 +220,8 @@ export class Connection {
 
   /** Bytes held by the decoder and the assembler, for memory accounting. */
   get bufferedInputBytes(): number {
-    return this.#decoder.bufferedBytes + this.#assembler.bufferedBytes;
+    const decoder = this.#decoder;
+    return decoder === null ? 0 : decoder.bufferedBytes + this.#assembler!.bufferedBytes;
   }
 
   /** Whether {@link takeOutput} would return bytes. */
@@ -209,7 +243,7 @@ export class Connection {
    */
   receive(chunk: Uint8Array): void {
     if (this.#lifecycle.phase === 'closed') return;
-    this.#decoder.push(chunk);
+    (this.#decoder ?? this.#createDecoder()).push(chunk);
     if (!this.#inflating) this.#drain();
   }
 
@@ -220,7 +254,7 @@ export class Connection {
   takeOutput(): Uint8Array[] {
     if (this.#output.length === 0) return [];
     const out = this.#output;
-    this.#output = [];
+    this.#output = NONE;
     this.#pendingAutoPongs = 0;
     this.#lastAutoPongAt = -1;
     return out;
@@ -233,7 +267,7 @@ export class Connection {
   takeEvents(): ConnectionEvent[] {
     if (this.#events.length === 0) return [];
     const events = this.#events;
-    this.#events = [];
+    this.#events = NONE;
     return events;
   }
 
@@ -293,7 +327,8 @@ export class Connection {
   sendPrebuilt(frame: Uint8Array[]): void {
     if (this.#client) throw new TypeError('Cannot send a prebuilt frame from the client role: every frame needs a fresh mask');
     this.#assertCanSend();
-    for (const part of frame) this.#output.push(part);
+    const out = this.#out();
+    for (const part of frame) out.push(part);
   }
 
   /**
@@ -358,7 +393,7 @@ export class Connection {
     if (this.#lifecycle.phase === 'closed') return;
     if (!this.#inflating) throw new InvalidStateError('Cannot accept inflated bytes: no inflate in progress');
     try {
-      this.#assembler.inflated(chunk);
+      this.#assembler!.inflated(chunk);
     } catch (err) {
       this.#fail(toProtocolError(err), '');
     }
@@ -374,8 +409,8 @@ export class Connection {
     if (!this.#inflating) throw new InvalidStateError('Cannot end inflating: no inflate in progress');
     this.#inflating = false;
     try {
-      const event = this.#assembler.inflateEnd();
-      if (event !== null) this.#events.push(event);
+      const event = this.#assembler!.inflateEnd();
+      if (event !== null) this.#emit(event);
     } catch (err) {
       this.#fail(toProtocolError(err), '');
       return;
@@ -384,19 +419,20 @@ export class Connection {
   }
 
   #drain(): void {
-    const decoder = this.#decoder;
+    const decoder = this.#decoder!;
+    const assembler = this.#assembler!;
     try {
       for (;;) {
         switch (decoder.next()) {
           case DecodeResult.NEED_MORE:
             return;
           case DecodeResult.FRAME_START:
-            this.#assembler.frameStart(decoder.opcode, decoder.fin, decoder.rsv1, decoder.payloadLength);
+            assembler.frameStart(decoder.opcode, decoder.fin, decoder.rsv1, decoder.payloadLength);
             break;
           case DecodeResult.DATA: {
-            const event = this.#assembler.framePayload(decoder.payload, decoder.last);
+            const event = assembler.framePayload(decoder.payload, decoder.last);
             if (event !== null) {
-              this.#events.push(event);
+              this.#emit(event);
               if (event.type === 'inflate') {
                 // The async deflate boundary (STYLE §5): stop until the engine calls inflateEnd().
                 this.#inflating = true;
@@ -422,10 +458,10 @@ export class Connection {
         // Pings while closing are ignored: our close frame is already on its way.
         if (this.#lifecycle.phase !== 'open') return;
         this.#queueAutoPong(payload);
-        this.#events.push({ type: 'ping', data: payload });
+        this.#emit({ type: 'ping', data: payload });
         return;
       case Opcode.PONG:
-        this.#events.push({ type: 'pong', data: payload });
+        this.#emit({ type: 'pong', data: payload });
         return;
       case Opcode.CLOSE:
         this.#onCloseFrame(parseClosePayload(payload));
@@ -443,7 +479,7 @@ export class Connection {
         // the endpoint MUST send a Close frame in response." The code is echoed, never the reason.
         const code = received.code === CloseCode.NO_STATUS_RECEIVED ? undefined : received.code;
         this.#queueFrame(0x80 | Opcode.CLOSE, serializeClosePayload(code), true);
-        this.#events.push({ type: 'closing', code: received.code, reason: received.reason });
+        this.#emit({ type: 'closing', code: received.code, reason: received.reason });
         // Both close frames are now seen, so the protocol's view is 'closed' at once: the server
         // engine ends TCP after flushing, the client engine awaits the server's TCP close.
         this.#closed({ phase: 'closed', sent: { code: received.code, reason: '' }, received, failure: null });
@@ -463,7 +499,7 @@ export class Connection {
   #closed(next: Lifecycle & { phase: 'closed' }): void {
     this.#transition(next);
     const received = next.received!;
-    this.#events.push({ type: 'close', code: received.code, reason: received.reason, wasClean: true, error: null });
+    this.#emit({ type: 'close', code: received.code, reason: received.reason, wasClean: true, error: null });
   }
 
   #fail(error: ProtocolError, reason: string): void {
@@ -494,7 +530,7 @@ export class Connection {
       default:
         assertNever(now);
     }
-    this.#events.push({ type: 'close', code: error.closeCode, reason, wasClean: false, error });
+    this.#emit({ type: 'close', code: error.closeCode, reason, wasClean: false, error });
   }
 
   /** The single place that changes state. */
@@ -502,8 +538,8 @@ export class Connection {
     this.#lifecycle = next;
     if (next.phase === 'closed') {
       // §7.1.7 / §5.5.1: after closing, received data is not processed.
-      this.#decoder.clear();
-      this.#assembler.reset();
+      this.#decoder?.clear();
+      this.#assembler?.reset();
       this.#inflating = false;
     }
   }
@@ -526,7 +562,7 @@ export class Connection {
     const copy = Uint8Array.prototype.slice.call(payload);
     if (this.#pendingAutoPongs < MAX_PENDING_AUTO_PONGS) {
       this.#pendingAutoPongs++;
-      this.#lastAutoPongAt = this.#output.length;
+      this.#lastAutoPongAt = this.#out().length;
       this.#queueFrame(0x80 | Opcode.PONG, copy, true);
       return;
     }
@@ -540,7 +576,7 @@ export class Connection {
   /** Queues `[header, payload]`. Server: payload referenced as is. Client: masked, in place when owned. */
   #queueFrame(b0: number, payload: Uint8Array, owned: boolean): void {
     if (!this.#client) {
-      this.#output.push(encodeHeader(b0, payload.length, null), payload);
+      this.#out().push(encodeHeader(b0, payload.length, null), payload);
       return;
     }
     // §5.3: the client masks every frame with a fresh key; borrowed bytes are masked into a copy (WS `readOnly`).
@@ -553,7 +589,7 @@ export class Connection {
       body = owned ? payload : Uint8Array.prototype.slice.call(payload);
       mask(body, key, 0);
     }
-    this.#output.push(header, body);
+    this.#out().push(header, body);
   }
 }
 

@@ -1,4 +1,5 @@
 // Sans-I/O handshake: Sec-WebSocket-Key and Sec-WebSocket-Accept (RFC 6455 §4.1, §4.2.2). Only node:crypto.
+import * as crypto from 'node:crypto';
 import { createHash, randomBytes } from 'node:crypto';
 
 /** The GUID that RFC 6455 §1.3 appends to the key before hashing. */
@@ -16,8 +17,19 @@ export const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
  * ```
  */
 export function computeAcceptKey(key: string): string {
+  // One-shot `crypto.hash` (Node >= 20.12) skips the Hash object; it reads strings as UTF-8, which
+  // is latin1 for the ASCII a real key is made of.
+  if (oneShotHash !== undefined && isAscii(key)) return oneShotHash('sha1', key + WEBSOCKET_GUID, 'base64');
   return createHash('sha1').update(key + WEBSOCKET_GUID, 'latin1').digest('base64');
 }
+
+function isAscii(value: string): boolean {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+type OneShotHash = (algorithm: string, data: string, outputEncoding: 'base64') => string;
+const oneShotHash = (crypto as { hash?: OneShotHash }).hash;
 
 /**
  * Draws a fresh client key: "a randomly selected 16-byte value that has been base64-encoded"

@@ -93,3 +93,59 @@ export function formatExtraHeaders(
   }
   return out;
 }
+
+/** The headers {@link validateUpgradeRequest} reads, by length then name (lower case). */
+const UPGRADE_HEADER_NAMES: ReadonlyMap<number, readonly string[]> = new Map([
+  [4, ['host']],
+  [6, ['origin']],
+  [7, ['upgrade']],
+  [10, ['connection']],
+  [17, ['sec-websocket-key']],
+  [18, ['sec-websocket-key1', 'sec-websocket-key2']],
+  [21, ['sec-websocket-version']],
+  [22, ['sec-websocket-protocol']],
+  [24, ['sec-websocket-extensions']],
+]);
+
+/**
+ * Picks the headers an upgrade request is validated on from a raw header list (Node's
+ * `req.rawHeaders`: name, value, name, value...), lower-casing the names. A header given once is a
+ * string, a repeated one an array of its lines, so `validateUpgradeRequest` sees exactly what
+ * `req.headersDistinct` would show it (two `Host` lines stay visible), without building a map of
+ * every header of the request.
+ * @param rawHeaders - alternating names and values, as received
+ * @returns a map with only the handshake's headers
+ */
+export function pickUpgradeHeaders(rawHeaders: readonly string[]): Record<string, string | string[]> {
+  const picked: Record<string, string | string[]> = {};
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const rawName = rawHeaders[i]!;
+    const candidates = UPGRADE_HEADER_NAMES.get(rawName.length);
+    if (candidates === undefined) continue;
+    let name: string | undefined;
+    for (const candidate of candidates) {
+      if (equalsLowerCase(rawName, candidate)) {
+        name = candidate;
+        break;
+      }
+    }
+    if (name === undefined) continue;
+    const value = rawHeaders[i + 1]!;
+    const seen = picked[name];
+    if (seen === undefined) picked[name] = value;
+    else if (typeof seen === 'string') picked[name] = [seen, value];
+    else seen.push(value);
+  }
+  return picked;
+}
+
+/** ASCII case-insensitive equality with a lower-case string of the same length, without allocating. */
+export function equalsLowerCase(value: string, lower: string): boolean {
+  if (value.length !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    let c = value.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}

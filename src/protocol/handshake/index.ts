@@ -2,6 +2,7 @@
 export { WEBSOCKET_GUID, computeAcceptKey, generateKey, isValidKey } from './accept-key.ts';
 export { HANDSHAKE_ERROR_CODES } from './codes.ts';
 export type { HandshakeErrorCode } from './codes.ts';
+export { pickUpgradeHeaders } from './headers.ts';
 export {
   isToken,
   isTokenChar,

@@ -4,7 +4,7 @@ import { handshakeError } from './codes.ts';
 import type { ExtensionOffer } from './header-tokens.ts';
 import { isToken, parseExtensionHeader, parseSubprotocols, parseTokenList, parseUpgradeList } from './header-tokens.ts';
 import type { HeaderMap } from './headers.ts';
-import { formatExtraHeaders, listHeader, sanitizeHeaderValue, singleHeader } from './headers.ts';
+import { equalsLowerCase, formatExtraHeaders, listHeader, sanitizeHeaderValue, singleHeader } from './headers.ts';
 
 /**
  * An HTTP upgrade request, in the shape of Node's `IncomingMessage`: lower-case header names.
@@ -108,9 +108,11 @@ export function validateUpgradeRequest(req: UpgradeRequest): ValidatedRequest {
   // includes the token "Upgrade", treated as an ASCII case-insensitive value"
   const upgrade = listHeader(headers, 'upgrade');
   const connection = listHeader(headers, 'connection');
+  // A bare `Upgrade` token (what clients send) is the list ['Upgrade']: no need to parse it.
   const connectionUpgrades =
     connection !== undefined &&
-    containsToken(parseTokenList(connection, { header: 'Connection', code: 'WS_ERR_INVALID_CONNECTION' }), 'upgrade');
+    (equalsLowerCase(connection, 'upgrade') ||
+      containsToken(parseTokenList(connection, { header: 'Connection', code: 'WS_ERR_INVALID_CONNECTION' }), 'upgrade'));
   if (upgrade === undefined || !connectionUpgrades) {
     // RFC 7231 §6.5.15: "The server MUST send an Upgrade header field in a 426 response"
     throw handshakeError('Cannot upgrade: the request does not ask for a WebSocket upgrade', {
@@ -119,8 +121,7 @@ export function validateUpgradeRequest(req: UpgradeRequest): ValidatedRequest {
       headers: { Upgrade: 'websocket' },
     });
   }
-  const upgrades = parseUpgradeList(upgrade, { header: 'Upgrade', code: 'WS_ERR_INVALID_UPGRADE' });
-  if (!containsToken(upgrades, 'websocket')) {
+  if (!equalsLowerCase(upgrade, 'websocket') && !containsToken(parseUpgradeList(upgrade, { header: 'Upgrade', code: 'WS_ERR_INVALID_UPGRADE' }), 'websocket')) {
     throw handshakeError('Cannot upgrade: the Upgrade header does not name websocket', {
       code: 'WS_ERR_INVALID_UPGRADE',
       status: 400,
@@ -177,15 +178,16 @@ function isPlausibleHost(host: string): boolean {
   if (host.length === 0) return false;
   for (let i = 0; i < host.length; i++) {
     const c = host.charCodeAt(i);
-    const ok =
-      (c >= 0x30 && c <= 0x39) ||
-      (c >= 0x41 && c <= 0x5a) ||
-      (c >= 0x61 && c <= 0x7a) ||
-      "-._~%!$&'()*+;=:[]".includes(String.fromCharCode(c));
-    if (!ok) return false;
+    if (c >= 128 || HOST_CHAR[c] !== 1) return false;
   }
   return true;
 }
+
+const HOST_CHAR = new Uint8Array(128);
+for (let c = 0x30; c <= 0x39; c++) HOST_CHAR[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) HOST_CHAR[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) HOST_CHAR[c] = 1;
+for (const ch of "-._~%!$&'()*+;=:[]") HOST_CHAR[ch.charCodeAt(0)] = 1;
 
 function containsToken(list: readonly string[], lowerCaseToken: string): boolean {
   for (const item of list) if (item.toLowerCase() === lowerCaseToken) return true;
