@@ -1,6 +1,7 @@
 // Node binding: ping bookkeeping and the heartbeat timer that terminates dead peers.
 import { performance } from 'node:perf_hooks';
 import { InvalidStateError } from '../protocol/index.ts';
+import { Deadline, deadlineQueue, type DeadlineQueue } from './deadlines.ts';
 
 /** What the tracker needs from its connection. */
 export interface PingHost {
@@ -35,13 +36,17 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * most recent of several pings, so a pong settles the ping it echoes and every ping sent before it.
  * The heartbeat sends a ping every `pingIntervalMs`; without a pong within `pongTimeoutMs` the
  * peer is considered dead and the connection is terminated (1006 locally).
+ *
+ * The heartbeat's deadlines live in the process-wide {@link DeadlineQueue} of each duration, with
+ * the tracker itself as the list entry: an idle connection holds no Node timer and no closure.
  */
-export class PingTracker {
+export class PingTracker extends Deadline {
   readonly #host: PingHost;
-  readonly #pingIntervalMs: number;
-  readonly #pongTimeoutMs: number;
-  #pending: PendingPing[] = [];
-  #timer: NodeJS.Timeout | null = null;
+  /** Where the next heartbeat ping waits; null when the heartbeat is off. */
+  readonly #interval: DeadlineQueue | null;
+  readonly #timeout: DeadlineQueue;
+  /** Pings awaiting a pong, oldest first; null until the first ping. */
+  #pending: PendingPing[] | null = null;
   #heartbeatPayload: Uint8Array | null = null;
   #counter = 0;
   #stopped = false;
@@ -52,9 +57,10 @@ export class PingTracker {
    * @param options - `pingIntervalMs` (0 disables the heartbeat) and `pongTimeoutMs`
    */
   constructor(host: PingHost, options: { pingIntervalMs: number; pongTimeoutMs: number }) {
+    super();
     this.#host = host;
-    this.#pingIntervalMs = options.pingIntervalMs;
-    this.#pongTimeoutMs = options.pongTimeoutMs;
+    this.#interval = options.pingIntervalMs > 0 ? deadlineQueue(options.pingIntervalMs) : null;
+    this.#timeout = deadlineQueue(options.pongTimeoutMs);
   }
 
   /** The last round-trip time measured by any ping, in milliseconds; null before the first pong. */
@@ -64,17 +70,11 @@ export class PingTracker {
 
   /** Starts the heartbeat (no-op when the interval is 0). */
   start(): void {
-    if (this.#pingIntervalMs > 0 && !this.#stopped) this.#arm(this.#pingIntervalMs);
+    if (this.#interval !== null && !this.#stopped) this.#interval.arm(this);
   }
 
-  #arm(ms: number): void {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = setTimeout(this.#tick, ms);
-    this.#timer.unref();
-  }
-
-  readonly #tick = (): void => {
-    this.#timer = null;
+  /** @internal The heartbeat's deadline passed: ping, or terminate a peer that did not answer the last ping. */
+  onDeadline(): void {
     if (this.#stopped) return;
     if (this.#heartbeatPayload !== null) {
       // No pong within pongTimeoutMs: the peer is gone or stuck mid-frame (RX-03, RX-05).
@@ -83,11 +83,10 @@ export class PingTracker {
     }
     const payload = this.#nextPayload();
     this.#heartbeatPayload = payload;
-    this.#pending.push({ payload, sentAt: performance.now(), resolve: null, reject: null });
-    this.#trim();
+    this.#push({ payload, sentAt: performance.now(), resolve: null, reject: null });
     this.#host.sendPing(payload);
-    this.#arm(this.#pongTimeoutMs);
-  };
+    this.#timeout.arm(this);
+  }
 
   #nextPayload(): Uint8Array {
     // A plain Uint8Array, not a Buffer: the client core masks a `.slice()` of it (see plainView in websocket.ts).
@@ -97,9 +96,11 @@ export class PingTracker {
     return payload;
   }
 
-  #trim(): void {
-    while (this.#pending.length > MAX_PENDING_PINGS) {
-      const old = this.#pending.shift()!;
+  #push(ping: PendingPing): void {
+    const pending = (this.#pending ??= []);
+    pending.push(ping);
+    while (pending.length > MAX_PENDING_PINGS) {
+      const old = pending.shift()!;
       old.reject?.(new InvalidStateError('Cannot match pong: too many pings in flight'));
     }
   }
@@ -122,14 +123,14 @@ export class PingTracker {
     });
     promise.catch(noop);
     this.#host.sendPing(payload);
-    this.#pending.push({ payload, sentAt: performance.now(), resolve, reject });
-    this.#trim();
+    this.#push({ payload, sentAt: performance.now(), resolve, reject });
     return promise;
   }
 
   /** Settles the ping that `payload` echoes and every earlier one (RFC 6455 §5.5.3). Unsolicited pongs are ignored. */
   pong(payload: Uint8Array): void {
     const pending = this.#pending;
+    if (pending === null) return;
     let index = -1;
     for (let i = 0; i < pending.length; i++) {
       if (sameBytes(pending[i]!.payload, payload)) {
@@ -146,7 +147,7 @@ export class PingTracker {
       if (p.payload === this.#heartbeatPayload) {
         this.#heartbeatPayload = null;
         this.#host.rtt(rtt);
-        if (!this.#stopped) this.#arm(this.#pingIntervalMs);
+        if (!this.#stopped && this.#interval !== null) this.#interval.arm(this);
       }
       p.resolve?.(rtt);
     }
@@ -155,12 +156,10 @@ export class PingTracker {
   /** Stops the heartbeat and rejects every pending `ping()` (the connection closed). */
   stop(): void {
     this.#stopped = true;
-    if (this.#timer !== null) {
-      clearTimeout(this.#timer);
-      this.#timer = null;
-    }
+    this.armedIn?.cancel(this);
     const pending = this.#pending;
-    this.#pending = [];
+    if (pending === null) return;
+    this.#pending = null;
     for (const p of pending) p.reject?.(new InvalidStateError('Cannot receive pong: connection closed'));
   }
 }

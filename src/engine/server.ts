@@ -234,6 +234,7 @@ export class WebSocketServer extends EventEmitter {
         pongTimeoutMs: nonNegative('pongTimeoutMs', options.pongTimeoutMs, 10_000),
       },
       isClosing: () => this.#closing,
+      capsAddresses: this.#maxPerIp !== Infinity,
       reserve: (ip) => this.#reserve(ip),
       release: (ip) => this.#release(ip),
       connected: (ws, req) => {
@@ -241,6 +242,8 @@ export class WebSocketServer extends EventEmitter {
         this.emit('connection', ws, req);
       },
       disconnected: (ws) => {
+        // The address the connection was reserved under (known from the handshake when capped, see #reserve).
+        this.#release(this.#maxPerIp === Infinity ? '' : ws.remoteAddress);
         this.#clients.delete(ws);
       },
       rejected: (info) => {
@@ -467,15 +470,19 @@ export class WebSocketServer extends EventEmitter {
 
   #reserve(ip: string): 'ok' | 'global' | 'ip' {
     if (this.#reserved >= this.#maxConnections) return 'global';
-    const n = this.#perIp.get(ip) ?? 0;
-    if (n >= this.#maxPerIp) return 'ip';
+    // Without a per-address cap the count per address is not needed: no map entry per connection.
+    if (this.#maxPerIp !== Infinity) {
+      const n = this.#perIp.get(ip) ?? 0;
+      if (n >= this.#maxPerIp) return 'ip';
+      this.#perIp.set(ip, n + 1);
+    }
     this.#reserved++;
-    this.#perIp.set(ip, n + 1);
     return 'ok';
   }
 
   #release(ip: string): void {
     this.#reserved--;
+    if (this.#maxPerIp === Infinity) return;
     const n = (this.#perIp.get(ip) ?? 1) - 1;
     if (n <= 0) this.#perIp.delete(ip);
     else this.#perIp.set(ip, n);

@@ -1,5 +1,5 @@
 // Node binding: answers one HTTP upgrade request with 101 or an HTTP error; never leaves a socket unanswered.
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { isUtf8 } from 'node:buffer';
 import {
@@ -8,6 +8,7 @@ import {
   buildRejectResponse,
   Connection,
   HandshakeError,
+  pickUpgradeHeaders,
   validateUpgradeRequest,
   type DeflateServerOptions,
   type ValidatedRequest,
@@ -66,14 +67,20 @@ export interface UpgradeContext {
   readonly perMessageDeflate: DeflateConfig<DeflateServerOptions> | null;
   /** True while the server drains or is closed: new upgrades get 503. */
   isClosing(): boolean;
-  /** Counts a handshake against the caps; 'ok' or which cap is full. */
+  /** Whether `reserve` counts per remote address (`maxConnectionsPerIp` is finite). */
+  readonly capsAddresses: boolean;
+  /** Counts a handshake against the caps; 'ok' or which cap is full (`ip` is '' unless `capsAddresses`). */
   reserve(ip: string): 'ok' | 'global' | 'ip';
   /** Undoes one `reserve`. */
   release(ip: string): void;
   /** The socket is open: add it to the clients and emit `connection`. */
   connected(ws: WebSocket, req: IncomingMessage): void;
-  /** The socket closed: remove it from the clients. */
-  disconnected(ws: WebSocket): void;
+  /**
+   * The socket closed: release its capacity slot and remove it from the clients. Called with the
+   * connection only (its `remoteAddress` is the address it was reserved under), so one function
+   * serves every connection of the server.
+   */
+  readonly disconnected: (ws: WebSocket) => void;
   /** An upgrade was refused with an HTTP status. */
   rejected(info: { status: number; reason: string; req: IncomingMessage }): void;
   /** An application hook threw or misbehaved. */
@@ -99,19 +106,6 @@ export const UPGRADE_REJECT_REASONS = [
 export type UpgradeRejectReason = (typeof UPGRADE_REJECT_REASONS)[number];
 
 function ignoreError(): void {}
-
-/**
- * The accepted connection's close hook: frees its capacity slot once and reports it. Built outside
- * `handleUpgradeRequest` so it captures only `ctx` and `ip`, not the IncomingMessage (the
- * connection's own `onClosed` runs once, so the slot is released once; every earlier path that
- * released it returned before the connection existed).
- */
-function closedCallback(ctx: UpgradeContext, ip: string): (ws: WebSocket) => void {
-  return (closed) => {
-    ctx.release(ip);
-    ctx.disconnected(closed);
-  };
-}
 
 /** Bytes read from a peer while its async accept hook runs; beyond, reading pauses. */
 const EARLY_DATA_LIMIT = 64 * 1024;
@@ -149,33 +143,68 @@ function isPromiseLike(value: unknown): value is PromiseLike<AcceptResult> {
   return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
+/** The peer's address as Node reports it ('' when unknown). Asking costs a getpeername and a cached object. */
+function remoteAddressOf(socket: Duplex): string {
+  return (socket as { remoteAddress?: string }).remoteAddress ?? '';
+}
+
+/**
+ * The headers the handshake is validated on, with repeated lines kept visible (two Host lines ->
+ * 400). Read from the raw list when there is one: neither `headersDistinct` nor `headers` (both
+ * built by Node on first access) is built for this. A request object without `rawHeaders` (built
+ * by the application for `handleUpgrade`) is read through `headersDistinct`, then `headers`.
+ */
+function handshakeHeaders(req: IncomingMessage): Record<string, string | string[] | undefined> {
+  const raw = (req as { rawHeaders?: unknown }).rawHeaders;
+  if (Array.isArray(raw)) return pickUpgradeHeaders(raw as string[]);
+  return (req.headersDistinct as Record<string, string[] | undefined> | undefined) ?? req.headers;
+}
+
+function retryAfter(ctx: UpgradeContext): { headers: Record<string, string> } {
+  return { headers: { 'Retry-After': String(ctx.retryAfterSeconds) } };
+}
+
+/** Refuses the upgrade with an HTTP answer: `rejected` event, diagnostics, then the answer and a destroyed socket. */
+function rejectUpgrade(
+  ctx: UpgradeContext,
+  req: IncomingMessage,
+  socket: Duplex,
+  status: number,
+  reason: string,
+  opts?: { headers?: Record<string, string>; body?: string },
+): void {
+  // An RST while the answer is written must not become an unhandled 'error' (HS-21).
+  socket.on('error', ignoreError);
+  ctx.rejected({ status, reason, req });
+  if (channels.handshakeRejected.hasSubscribers) {
+    // The path only: query strings carry tokens (`?token=`), which never reach logs or metrics.
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    channels.handshakeRejected.publish({ status, reason, remoteAddress: remoteAddressOf(socket), url: q < 0 ? url : url.slice(0, q) });
+  }
+  writeRejection(socket, status, opts);
+}
+
+function hookFailed(ctx: UpgradeContext, req: IncomingMessage, socket: Duplex, err: unknown): void {
+  ctx.error(err instanceof Error ? err : new Error(String(err)));
+  rejectUpgrade(ctx, req, socket, 500, 'WS_ERR_HOOK_FAILED');
+}
+
 /**
  * Runs the server side of the opening handshake on one socket: validation (RFC 6455 §4.2.1),
  * drain and capacity checks, the accept hook, subprotocol selection, the 101, and the binding.
  * Every path ends in a 101, an HTTP error plus destroy, or a destroy at the handshake deadline.
+ *
+ * With no hook or a synchronous one, everything happens in this call: no timer, no listener and
+ * no closure is created for the handshake (the deadline only matters while a hook is pending).
  * @param req - the upgrade request
  * @param socket - its socket; owned by this function from now on
  * @param head - bytes that arrived after the request head (frames pipelined with the handshake)
  * @param ctx - the server's state and options
  */
 export function handleUpgradeRequest(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: UpgradeContext): void {
-  // An RST during the handshake must not become an unhandled 'error' (HS-21).
-  socket.on('error', ignoreError);
-  const ip = (socket as { remoteAddress?: string }).remoteAddress ?? '';
-
-  const reject = (status: number, reason: string, opts?: { headers?: Record<string, string>; body?: string }): void => {
-    ctx.rejected({ status, reason, req });
-    if (channels.handshakeRejected.hasSubscribers) {
-      // The path only: query strings carry tokens (`?token=`), which never reach logs or metrics.
-      const url = req.url ?? '';
-      const q = url.indexOf('?');
-      channels.handshakeRejected.publish({ status, reason, remoteAddress: ip, url: q < 0 ? url : url.slice(0, q) });
-    }
-    writeRejection(socket, status, opts);
-  };
-
   if (ctx.isClosing()) {
-    reject(503, 'WS_ERR_SERVER_CLOSING', { headers: { 'Retry-After': String(ctx.retryAfterSeconds) } });
+    rejectUpgrade(ctx, req, socket, 503, 'WS_ERR_SERVER_CLOSING', retryAfter(ctx));
     return;
   }
 
@@ -185,200 +214,239 @@ export function handleUpgradeRequest(req: IncomingMessage, socket: Duplex, head:
       method: req.method ?? '',
       httpVersion: req.httpVersion,
       url: req.url ?? '',
-      // headersDistinct keeps repeated single-valued headers visible (two Host lines -> 400).
-      headers: req.headersDistinct as Record<string, string[]>,
+      headers: handshakeHeaders(req),
     });
   } catch (err) {
-    if (err instanceof HandshakeError) reject(err.status, err.code, { headers: { ...err.headers } });
-    else reject(400, 'WS_ERR_INVALID_HEADER');
+    if (err instanceof HandshakeError) rejectUpgrade(ctx, req, socket, err.status, err.code, { headers: { ...err.headers } });
+    else rejectUpgrade(ctx, req, socket, 400, 'WS_ERR_INVALID_HEADER');
     return;
   }
 
+  // The address is read now only when a per-address cap needs it; otherwise the connection asks
+  // the socket when the application does (a getpeername and a cached object saved per connection).
+  const ip = ctx.capsAddresses ? remoteAddressOf(socket) : '';
   const cap = ctx.reserve(ip);
   if (cap !== 'ok') {
-    reject(503, cap === 'ip' ? 'WS_ERR_TOO_MANY_CONNECTIONS_PER_IP' : 'WS_ERR_TOO_MANY_CONNECTIONS', {
-      headers: { 'Retry-After': String(ctx.retryAfterSeconds) },
-    });
+    rejectUpgrade(ctx, req, socket, 503, cap === 'ip' ? 'WS_ERR_TOO_MANY_CONNECTIONS_PER_IP' : 'WS_ERR_TOO_MANY_CONNECTIONS', retryAfter(ctx));
     return;
   }
-  let released = false;
-  const release = (): void => {
-    if (released) return;
-    released = true;
-    ctx.release(ip);
-  };
-  let settled = false;
-  const onEarlyClose = (): void => {
-    settled = true;
-    clearTimeout(timer);
-    release();
-  };
-  socket.once('close', onEarlyClose);
-  // The accept hook may be slow (a token lookup): the handshake deadline covers it (HS-17).
-  const timer = setTimeout(() => {
-    if (settled) return;
-    settled = true;
-    release();
-    reject(408, 'WS_ERR_HANDSHAKE_TIMEOUT');
-  }, ctx.handshakeTimeoutMs);
-  timer.unref();
-
-  // While an async hook runs, keep reading (bounded) so a peer that leaves is noticed and its
-  // capacity slot released at once; the bytes read are handed to the connection afterwards.
-  let early: Buffer[] | null = null;
-  let earlyBytes = 0;
-  const onEarlyData = (chunk: Buffer): void => {
-    early!.push(chunk);
-    earlyBytes += chunk.length;
-    if (earlyBytes > EARLY_DATA_LIMIT) socket.pause();
-  };
-  const onEarlyEnd = (): void => {
-    socket.destroy();
-  };
-
-  const finish = (result: AcceptResult): void => {
-    if (settled) return;
-    settled = true;
-    clearTimeout(timer);
-    socket.removeListener('close', onEarlyClose);
-    if (early !== null) {
-      socket.pause();
-      socket.removeListener('data', onEarlyData);
-      socket.removeListener('end', onEarlyEnd);
-      if (early.length > 0) head = Buffer.concat([head, ...early]);
-      early = null;
-    }
-    if (!socket.writable || (socket as { destroyed?: boolean }).destroyed === true) {
-      release();
-      socket.destroy();
-      return;
-    }
-    if (ctx.isClosing()) {
-      release();
-      reject(503, 'WS_ERR_SERVER_CLOSING', { headers: { 'Retry-After': String(ctx.retryAfterSeconds) } });
-      return;
-    }
-    if (result === false) {
-      release();
-      reject(403, 'WS_ERR_REJECTED_BY_HOOK');
-      return;
-    }
-    if (isReject(result)) {
-      release();
-      const status = Number.isInteger(result.status) && result.status >= 300 && result.status <= 599 ? result.status : 500;
-      const opts: { headers?: Record<string, string>; body?: string } = {};
-      if (result.headers !== undefined) opts.headers = result.headers;
-      if (result.body !== undefined) opts.body = result.body;
-      reject(status, 'WS_ERR_REJECTED_BY_HOOK', opts);
-      return;
-    }
-    const ok: AcceptOk = typeof result === 'object' && result !== null ? result : {};
-    let protocol: string | null = null;
-    try {
-      if (ok.protocol !== undefined) protocol = ok.protocol;
-      else if (ctx.handleProtocols !== undefined && validated.protocols.length > 0) {
-        const chosen = ctx.handleProtocols(validated.protocols, req);
-        protocol = typeof chosen === 'string' ? chosen : null;
-      }
-    } catch (err) {
-      release();
-      ctx.error(err instanceof Error ? err : new Error(String(err)));
-      reject(500, 'WS_ERR_HOOK_FAILED');
-      return;
-    }
-    // RFC 6455 §4.2.2 /subprotocol/: the server's choice MUST be one the client offered.
-    if (protocol !== null && !validated.protocols.includes(protocol)) {
-      release();
-      ctx.error(new Error(`Cannot select subprotocol "${protocol}": the client did not offer it`));
-      reject(500, 'WS_ERR_INVALID_PROTOCOL');
-      return;
-    }
-    // RFC 7692 §5: the first acceptable permessage-deflate offer wins; invalid ones are declined (§7).
-    const pmd = ctx.perMessageDeflate;
-    const deflate = pmd === null || validated.extensions.length === 0 ? null : acceptDeflateOffer(validated.extensions, pmd.negotiation);
-    let response: string;
-    try {
-      const init: { key: string; protocol: string | null; extensions: string | null; headers?: Record<string, string> } = {
-        key: validated.key,
-        protocol,
-        extensions: deflate === null ? null : deflate.response,
-      };
-      if (ok.headers !== undefined) init.headers = ok.headers;
-      response = buildAcceptResponse(init);
-    } catch (err) {
-      release();
-      ctx.error(err instanceof Error ? err : new Error(String(err)));
-      reject(500, 'WS_ERR_HOOK_FAILED');
-      return;
-    }
-    const connection = new Connection({
-      role: 'server',
-      maxMessageSize: ctx.connection.maxMessageSize,
-      maxFrameSize: ctx.connection.maxFrameSize,
-      maxFragments: ctx.connection.maxFragments,
-      rsv1Extension: deflate !== null,
-      utf8Check: isUtf8,
-    });
-    const ws = new WebSocket({
-      role: 'server',
-      url: req.url ?? '/',
-      remoteAddress: ip,
-      request: { headers: req.headers, url: req.url ?? '/' },
-      context: ok.context,
-      binding: ctx.binding,
-      heartbeat: ctx.heartbeat,
-      // Not a closure of this scope: V8 would keep the whole handshake context (req, head, timer,
-      // validated, the reject/early-data closures) alive for the connection's life (~1.5 KB each).
-      onClosed: closedCallback(ctx, ip),
-    });
-    socket.write(response);
-    socket.removeListener('error', ignoreError);
-    ws[kAttach](socket, connection, {
-      protocol: protocol ?? '',
-      extensions: deflate === null ? '' : deflate.response,
-      deflate:
-        deflate === null || pmd === null
-          ? null
-          : new PerMessageDeflate({
-              role: 'server',
-              params: deflate.params,
-              threshold: pmd.threshold,
-              maxMessageSize: ctx.connection.maxMessageSize,
-              limiter: pmd.limiter,
-            }),
-    });
-    ctx.connected(ws, req);
-    ws[kStart](head.length > 0 ? head : null, false);
-  };
 
   const accept = ctx.accept;
   if (accept === undefined) {
-    finish(undefined);
+    completeUpgrade(req, socket, head, ctx, validated, ip, undefined);
     return;
   }
   let result: AcceptResult | Promise<AcceptResult>;
   try {
     result = accept(req, { protocols: validated.protocols, origin: validated.origin });
   } catch (err) {
-    failHook(err);
+    ctx.release(ip);
+    hookFailed(ctx, req, socket, err);
     return;
   }
-  if (isPromiseLike(result)) {
-    early = [];
-    socket.on('data', onEarlyData);
-    socket.on('end', onEarlyEnd);
-    result.then(finish, failHook);
-  } else {
-    finish(result);
-  }
+  if (isPromiseLike(result)) awaitHook(req, socket, head, ctx, validated, ip, result);
+  else completeUpgrade(req, socket, head, ctx, validated, ip, result);
+}
 
-  function failHook(err: unknown): void {
-    if (settled) return;
+/**
+ * An async accept hook is pending: the handshake deadline covers it (HS-17), a peer that leaves
+ * releases its capacity slot at once, and bytes it sends meanwhile are kept (bounded) for the
+ * connection.
+ */
+function awaitHook(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  ctx: UpgradeContext,
+  validated: ValidatedRequest,
+  ip: string,
+  pending: PromiseLike<AcceptResult>,
+): void {
+  // An RST while the hook runs must not become an unhandled 'error' (HS-21).
+  socket.on('error', ignoreError);
+  let settled = false;
+  let early: Buffer[] = [];
+  let earlyBytes = 0;
+  const onEarlyData = (chunk: Buffer): void => {
+    early.push(chunk);
+    earlyBytes += chunk.length;
+    if (earlyBytes > EARLY_DATA_LIMIT) socket.pause();
+  };
+  const onEarlyEnd = (): void => {
+    socket.destroy();
+  };
+  const onEarlyClose = (): void => {
+    settled = true;
+    clearTimeout(timer);
+    ctx.release(ip);
+  };
+  const stopWaiting = (): void => {
     settled = true;
     clearTimeout(timer);
     socket.removeListener('close', onEarlyClose);
-    release();
-    ctx.error(err instanceof Error ? err : new Error(String(err)));
-    reject(500, 'WS_ERR_HOOK_FAILED');
+    socket.pause();
+    socket.removeListener('data', onEarlyData);
+    socket.removeListener('end', onEarlyEnd);
+    socket.removeListener('error', ignoreError);
+    if (early.length > 0) head = Buffer.concat([head, ...early]);
+    early = [];
+  };
+  const timer = setTimeout(() => {
+    if (settled) return;
+    stopWaiting();
+    ctx.release(ip);
+    rejectUpgrade(ctx, req, socket, 408, 'WS_ERR_HANDSHAKE_TIMEOUT');
+  }, ctx.handshakeTimeoutMs);
+  timer.unref();
+  socket.once('close', onEarlyClose);
+  socket.on('data', onEarlyData);
+  socket.on('end', onEarlyEnd);
+  pending.then(
+    (result) => {
+      if (settled) return;
+      stopWaiting();
+      completeUpgrade(req, socket, head, ctx, validated, ip, result);
+    },
+    (err: unknown) => {
+      if (settled) return;
+      stopWaiting();
+      ctx.release(ip);
+      hookFailed(ctx, req, socket, err);
+    },
+  );
+}
+
+/** The `Host` value of the previous upgrade: consecutive clients of one server send the same one. */
+let lastHost = '';
+
+/**
+ * `req.headers` as the connection keeps it (`ws.request.headers`). The values nearly every upgrade
+ * repeats are swapped for shared strings, so the parser's copies (~100 bytes per connection) are
+ * freed with the request; the map and every value stay as Node built them.
+ */
+function retainedHeaders(req: IncomingMessage): IncomingHttpHeaders {
+  const headers = req.headers;
+  if (headers.upgrade === 'websocket') headers.upgrade = 'websocket';
+  if (headers.connection === 'Upgrade') headers.connection = 'Upgrade';
+  if (headers['sec-websocket-version'] === '13') headers['sec-websocket-version'] = '13';
+  const host = headers.host;
+  if (host !== undefined) {
+    if (host === lastHost) headers.host = lastHost;
+    else lastHost = host;
   }
+  return headers;
+}
+
+/**
+ * The hook has answered (or there is none): reject, or write the 101 and bind the connection.
+ * The capacity slot reserved for this handshake is released on every path that does not open a
+ * connection; an open connection releases it through `ctx.disconnected`.
+ */
+function completeUpgrade(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  ctx: UpgradeContext,
+  validated: ValidatedRequest,
+  ip: string,
+  result: AcceptResult,
+): void {
+  if (!socket.writable || (socket as { destroyed?: boolean }).destroyed === true) {
+    ctx.release(ip);
+    socket.destroy();
+    return;
+  }
+  if (ctx.isClosing()) {
+    ctx.release(ip);
+    rejectUpgrade(ctx, req, socket, 503, 'WS_ERR_SERVER_CLOSING', retryAfter(ctx));
+    return;
+  }
+  if (result === false) {
+    ctx.release(ip);
+    rejectUpgrade(ctx, req, socket, 403, 'WS_ERR_REJECTED_BY_HOOK');
+    return;
+  }
+  if (isReject(result)) {
+    ctx.release(ip);
+    const status = Number.isInteger(result.status) && result.status >= 300 && result.status <= 599 ? result.status : 500;
+    const opts: { headers?: Record<string, string>; body?: string } = {};
+    if (result.headers !== undefined) opts.headers = result.headers;
+    if (result.body !== undefined) opts.body = result.body;
+    rejectUpgrade(ctx, req, socket, status, 'WS_ERR_REJECTED_BY_HOOK', opts);
+    return;
+  }
+  const ok: AcceptOk = typeof result === 'object' && result !== null ? result : {};
+  let protocol: string | null = null;
+  try {
+    if (ok.protocol !== undefined) protocol = ok.protocol;
+    else if (ctx.handleProtocols !== undefined && validated.protocols.length > 0) {
+      const chosen = ctx.handleProtocols(validated.protocols, req);
+      protocol = typeof chosen === 'string' ? chosen : null;
+    }
+  } catch (err) {
+    ctx.release(ip);
+    hookFailed(ctx, req, socket, err);
+    return;
+  }
+  // RFC 6455 §4.2.2 /subprotocol/: the server's choice MUST be one the client offered.
+  if (protocol !== null && !validated.protocols.includes(protocol)) {
+    ctx.release(ip);
+    ctx.error(new Error(`Cannot select subprotocol "${protocol}": the client did not offer it`));
+    rejectUpgrade(ctx, req, socket, 500, 'WS_ERR_INVALID_PROTOCOL');
+    return;
+  }
+  // RFC 7692 §5: the first acceptable permessage-deflate offer wins; invalid ones are declined (§7).
+  const pmd = ctx.perMessageDeflate;
+  const deflate = pmd === null || validated.extensions.length === 0 ? null : acceptDeflateOffer(validated.extensions, pmd.negotiation);
+  let response: string;
+  try {
+    const init: { key: string; protocol: string | null; extensions: string | null; headers?: Record<string, string> } = {
+      key: validated.key,
+      protocol,
+      extensions: deflate === null ? null : deflate.response,
+    };
+    if (ok.headers !== undefined) init.headers = ok.headers;
+    response = buildAcceptResponse(init);
+  } catch (err) {
+    ctx.release(ip);
+    hookFailed(ctx, req, socket, err);
+    return;
+  }
+  const connection = new Connection({
+    role: 'server',
+    maxMessageSize: ctx.connection.maxMessageSize,
+    maxFrameSize: ctx.connection.maxFrameSize,
+    maxFragments: ctx.connection.maxFragments,
+    rsv1Extension: deflate !== null,
+    utf8Check: isUtf8,
+  });
+  const url = req.url ?? '/';
+  const ws = new WebSocket({
+    role: 'server',
+    url,
+    remoteAddress: ctx.capsAddresses ? ip : null,
+    request: { headers: retainedHeaders(req), url },
+    context: ok.context,
+    binding: ctx.binding,
+    heartbeat: ctx.heartbeat,
+    // Shared by the server's connections: a closure here would keep this handshake's scope alive.
+    onClosed: ctx.disconnected,
+  });
+  socket.write(response);
+  ws[kAttach](socket, connection, {
+    protocol: protocol ?? '',
+    extensions: deflate === null ? '' : deflate.response,
+    deflate:
+      deflate === null || pmd === null
+        ? null
+        : new PerMessageDeflate({
+            role: 'server',
+            params: deflate.params,
+            threshold: pmd.threshold,
+            maxMessageSize: ctx.connection.maxMessageSize,
+            limiter: pmd.limiter,
+          }),
+  });
+  ctx.connected(ws, req);
+  ws[kStart](head.length > 0 ? head : null, false);
 }

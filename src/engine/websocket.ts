@@ -16,9 +16,9 @@ import {
   WebSocketMessageEvent,
   type WebSocketListener,
 } from './events.ts';
-import { PingTracker } from './heartbeat.ts';
+import { PingTracker, type PingHost } from './heartbeat.ts';
 import { MessageQueue } from './message-queue.ts';
-import { PauseReason, SocketBinding, type BindingOptions } from './socket-binding.ts';
+import { PauseReason, SocketBinding, type BindingHandlers, type BindingOptions } from './socket-binding.ts';
 
 /** How binary messages are handed out: Buffer (default, no copy), ArrayBuffer (copied) or Blob. */
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'blob';
@@ -43,7 +43,8 @@ export interface HeartbeatOptions {
 export interface WebSocketInit {
   readonly role: 'server' | 'client';
   readonly url: string;
-  readonly remoteAddress: string;
+  /** The peer's address, or null to read it from the socket when first asked. */
+  readonly remoteAddress: string | null;
   readonly request: WebSocketRequest | null;
   readonly context: unknown;
   readonly binding: BindingOptions;
@@ -126,6 +127,9 @@ function domException(message: string, name: string): Error {
 
 type Handler<E> = ((this: WebSocket, event: E) => void) | null;
 
+/** Set by the static block of {@link WebSocket}: builds the per-connection hooks object. */
+let createHooks: (ws: WebSocket) => BindingHandlers & PingHost;
+
 /**
  * A WebSocket connection with the WHATWG shape, for both roles: sockets accepted by a
  * `WebSocketServer` and clients opened with `connect()` / `createWebSocket()`.
@@ -150,14 +154,16 @@ export class WebSocket {
   static readonly CLOSING = 2;
   /** The connection is closed. */
   static readonly CLOSED = 3;
+  // The instance constants live on the prototype (WHATWG puts them there too): four own fields
+  // would cost 32 bytes on every connection. Defined after the class.
   /** Same as the static constant (WHATWG). */
-  readonly CONNECTING = 0;
+  declare readonly CONNECTING: 0;
   /** Same as the static constant (WHATWG). */
-  readonly OPEN = 1;
+  declare readonly OPEN: 1;
   /** Same as the static constant (WHATWG). */
-  readonly CLOSING = 2;
+  declare readonly CLOSING: 2;
   /** Same as the static constant (WHATWG). */
-  readonly CLOSED = 3;
+  declare readonly CLOSED: 3;
 
   /** Called when a client connection opened (server sockets are open from the start). */
   onopen: Handler<WebSocketEvent> = null;
@@ -192,7 +198,10 @@ export class WebSocket {
   #errored = false;
   #abort: (() => void) | null = null;
   #openedAt = 0;
-  #remoteAddress: string;
+  /** Null until asked: reading it costs a getpeername and a cached object on the socket. */
+  #remoteAddress: string | null;
+  /** The socket, for the lazy `remoteAddress`; null once closed. */
+  #socket: Duplex | null = null;
   #rawSink: RawMessageSink | null = null;
 
   /**
@@ -210,9 +219,22 @@ export class WebSocket {
     this.#onClosed = init.onClosed;
   }
 
-  /** The peer's IP address ('' when unknown). */
+  /**
+   * The peer's IP address ('' when unknown). Server sockets read it from the socket when first
+   * asked (or when the connection starts closing), not during the handshake: read it while the
+   * connection is open if you need it after an abrupt disconnect (the kernel forgets it then).
+   */
   get remoteAddress(): string {
-    return this.#remoteAddress;
+    if (this.#remoteAddress === null) this.#rememberAddress();
+    return this.#remoteAddress ?? '';
+  }
+
+  /** Reads the peer's address from the socket while it still knows it. */
+  #rememberAddress(): void {
+    if (this.#remoteAddress !== null) return;
+    const address = (this.#socket as { remoteAddress?: string } | null)?.remoteAddress;
+    if (address !== undefined) this.#remoteAddress = address;
+    else if (this.#state === 3) this.#remoteAddress = '';
   }
 
   /** WHATWG ready state: CONNECTING until the handshake, CLOSING from the first Close, CLOSED when TCP closed. */
@@ -344,6 +366,7 @@ export class WebSocket {
       return;
     }
     if (this.#state !== 1) return;
+    this.#rememberAddress();
     const connection = this.#connection!;
     const deflate = this.#binding!.deflate;
     if (deflate !== null && deflate.isBusy) {
@@ -365,6 +388,7 @@ export class WebSocket {
       this.#abort?.();
       return;
     }
+    this.#rememberAddress();
     this.#binding?.destroy();
   }
 
@@ -459,46 +483,26 @@ export class WebSocket {
     init: { protocol: string; extensions: string; remoteAddress?: string; deflate?: PerMessageDeflate | null },
   ): void {
     this.#connection = connection;
+    this.#socket = socket;
     if (init.remoteAddress !== undefined) this.#remoteAddress = init.remoteAddress;
     this.#protocol = init.protocol;
     this.#extensions = init.extensions;
     this.#abort = null;
+    // One hooks object serves the binding and the heartbeat (prototype methods, no closures).
+    const hooks = createHooks(this);
     const binding = new SocketBinding(socket, connection, {
       role: this.#role,
       options: this.#bindingOptions,
       deflate: init.deflate ?? null,
-      handlers: {
-        events: (events) => this.#onEvents(events),
-        slowConsumer: (action, bufferedAmount) => {
-          if (channels.slowConsumer.hasSubscribers) {
-            channels.slowConsumer.publish({ socket: this, policy: this.#bindingOptions.slowConsumerPolicy, action, bufferedAmount });
-          }
-          if (action === 'closed') this.close(this.#bindingOptions.slowConsumerCloseCode, 'Slow consumer');
-        },
-        error: (err) => this.#onSocketError(err),
-        closed: () => this.#onSocketClosed(),
-      },
+      handlers: hooks,
     });
     this.#binding = binding;
     binding.pause(PauseReason.START);
-    this.#pings = new PingTracker(
-      {
-        sendPing: (payload) => {
-          if (!connection.canSend) return;
-          connection.ping(payload);
-          binding.queued(payload.length + 2);
-        },
-        terminate: () => binding.destroy(),
-        rtt: (rttMs) => {
-          if (channels.ping.hasSubscribers) channels.ping.publish({ socket: this, rttMs });
-        },
-      },
-      this.#heartbeatOptions,
-    );
+    this.#pings = new PingTracker(hooks, this.#heartbeatOptions);
     this.#state = 1;
     this.#openedAt = performance.now();
     if (channels.open.hasSubscribers) {
-      channels.open.publish({ socket: this, remoteAddress: this.#remoteAddress, protocol: this.#protocol, role: this.#role });
+      channels.open.publish({ socket: this, remoteAddress: this.remoteAddress, protocol: this.#protocol, role: this.#role });
     }
   }
 
@@ -562,6 +566,7 @@ export class WebSocket {
           if (this.#state < 2) this.#state = 2;
           break;
         case 'close':
+          this.#rememberAddress();
           if (this.#state < 2) this.#state = 2;
           this.#closeInfo = { code: event.code, reason: event.reason, wasClean: event.wasClean && event.error === null };
           if (event.error !== null) this.#fail(event.error);
@@ -609,6 +614,64 @@ export class WebSocket {
     }
   }
 
+  #onSlowConsumer(action: 'queued' | 'dropped' | 'closed', bufferedAmount: number): void {
+    if (channels.slowConsumer.hasSubscribers) {
+      channels.slowConsumer.publish({ socket: this, policy: this.#bindingOptions.slowConsumerPolicy, action, bufferedAmount });
+    }
+    if (action === 'closed') this.close(this.#bindingOptions.slowConsumerCloseCode, 'Slow consumer');
+  }
+
+  #sendHeartbeatPing(payload: Uint8Array): void {
+    const connection = this.#connection;
+    if (connection === null || !connection.canSend) return;
+    connection.ping(payload);
+    this.#binding!.queued(payload.length + 2);
+  }
+
+  static {
+    /**
+     * The binding's and the heartbeat's way back into one WebSocket. A class declared here can
+     * reach the private members; its methods live on its prototype, so a connection pays for one
+     * two-word object instead of seven closures and their context (~600 bytes).
+     */
+    class Hooks implements BindingHandlers, PingHost {
+      readonly #ws: WebSocket;
+
+      constructor(ws: WebSocket) {
+        this.#ws = ws;
+      }
+
+      events(events: ConnectionEvent[]): void {
+        this.#ws.#onEvents(events);
+      }
+
+      slowConsumer(action: 'queued' | 'dropped' | 'closed', bufferedAmount: number): void {
+        this.#ws.#onSlowConsumer(action, bufferedAmount);
+      }
+
+      error(err: Error): void {
+        this.#ws.#onSocketError(err);
+      }
+
+      closed(): void {
+        this.#ws.#onSocketClosed();
+      }
+
+      sendPing(payload: Uint8Array): void {
+        this.#ws.#sendHeartbeatPing(payload);
+      }
+
+      terminate(): void {
+        this.#ws.#binding?.destroy();
+      }
+
+      rtt(rttMs: number): void {
+        if (channels.ping.hasSubscribers) channels.ping.publish({ socket: this.#ws, rttMs });
+      }
+    }
+    createHooks = (ws) => new Hooks(ws);
+  }
+
   #fail(err: Error): void {
     if (this.#errored) return;
     this.#errored = true;
@@ -622,7 +685,9 @@ export class WebSocket {
   }
 
   #onSocketClosed(): void {
+    this.#rememberAddress();
     this.#state = 3;
+    this.#socket = null;
     this.#pings?.stop();
     const info = this.#closeInfo;
     const code = info?.code ?? 1006;
@@ -637,4 +702,9 @@ export class WebSocket {
     }
     this.#dispatch(new WebSocketCloseEvent({ code, reason, wasClean, target: this }), this.onclose);
   }
+}
+
+// WHATWG: the ready-state constants are on the interface object and on the prototype.
+for (const [name, value] of [['CONNECTING', 0], ['OPEN', 1], ['CLOSING', 2], ['CLOSED', 3]] as const) {
+  Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true, writable: false, configurable: false });
 }
