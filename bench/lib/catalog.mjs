@@ -223,7 +223,7 @@ export const MEASURES = [
         summary: 'permessage-deflate: bytes of RSS per compressing connection',
         noTarget: 'reported',
       },
-      { key: 'echo_wire', label: 'echo bytes on the wire (of 2,048)', get: (r) => r.deflate.rsv1_wire_mean, digits: 0 },
+      { key: 'echo_wire', label: 'compressed echo bytes on the wire', get: (r) => r.deflate.rsv1_wire_mean, digits: 0 },
       serverCpuPct,
       { key: 'rss_before_mb', label: 'server RSS MB before connecting', get: (r) => r.server.rss_kb_before / 1024, digits: 1 },
       { key: 'rss_mb', label: 'server RSS MB at the end of the window', get: (r) => r.server.rss_kb / 1024, digits: 1 },
