@@ -11,6 +11,7 @@ import { BroadcastCompression } from './deflate-channel.ts';
 import { channels } from './diagnostics.ts';
 import { attachRoute, boundTlsHandshakes } from './attach.ts';
 import { closeAll } from './shutdown.ts';
+import { Deadline, deadlineQueue } from './deadlines.ts';
 import type { SlowConsumerPolicy } from './socket-binding.ts';
 import {
   handleUpgradeRequest,
@@ -146,6 +147,20 @@ export interface RejectedUpgrade {
   readonly req: http.IncomingMessage;
 }
 
+/** A socket that must finish its HTTP phase by a deadline (slowloris, HS-17/18): destroyed when it passes. */
+class SocketDeadline extends Deadline {
+  readonly #socket: Duplex;
+
+  constructor(socket: Duplex) {
+    super();
+    this.#socket = socket;
+  }
+
+  onDeadline(): void {
+    this.#socket.destroy();
+  }
+}
+
 function pathnameOf(url: string | undefined): string {
   if (url === undefined) return '';
   const q = url.indexOf('?');
@@ -184,7 +199,10 @@ export class WebSocketServer extends EventEmitter {
   readonly #closeTimeoutMs: number;
   readonly #maxConnections: number;
   readonly #maxPerIp: number;
-  readonly #preUpgradeTimers = new WeakMap<Duplex, NodeJS.Timeout>();
+  /** Standalone: sockets still in the HTTP phase, with their deadline (see #createStandalone). */
+  readonly #preUpgrade = new WeakMap<Duplex, SocketDeadline>();
+  /** Standalone: the one 'close' listener of every socket in the HTTP phase (`this` is the socket). */
+  readonly #onPreUpgradeClose: (this: Duplex) => void;
   #reserved = 0;
   #httpServer: http.Server | https.Server | null = null;
   #ownsServer = false;
@@ -252,6 +270,14 @@ export class WebSocketServer extends EventEmitter {
       error: (err) => this.#emitError(err),
     };
 
+    const preUpgrade = this.#preUpgrade;
+    this.#onPreUpgradeClose = function (this: Duplex) {
+      const deadline = preUpgrade.get(this);
+      if (deadline === undefined) return;
+      preUpgrade.delete(this);
+      deadline.armedIn?.cancel(deadline);
+    };
+
     if (options.port !== undefined) {
       this.#createStandalone(options.port, options.host ?? '127.0.0.1', handshakeTimeoutMs, options.tls);
     } else if (options.server !== undefined) {
@@ -315,8 +341,7 @@ export class WebSocketServer extends EventEmitter {
    * @param head - bytes that followed the request head
    */
   handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
-    const pre = this.#preUpgradeTimers.get(socket);
-    if (pre !== undefined) clearTimeout(pre);
+    this.#endPreUpgrade(socket);
     handleUpgradeRequest(req, socket, head, this.#ctx);
   }
 
@@ -409,10 +434,11 @@ export class WebSocketServer extends EventEmitter {
     server.on(tlsOptions === undefined ? 'connection' : 'secureConnection', (socket: Duplex) => {
       // Node's checker only runs every connectionsCheckingInterval and not for a silent
       // connection: our own deadline covers both (HS-17, HS-18).
-      const timer = setTimeout(() => socket.destroy(), handshakeTimeoutMs);
-      timer.unref();
-      this.#preUpgradeTimers.set(socket, timer);
-      socket.once('close', () => clearTimeout(timer));
+      // One entry object per socket in a shared deadline queue; nothing of it outlives the upgrade.
+      const deadline = new SocketDeadline(socket);
+      deadlineQueue(handshakeTimeoutMs).arm(deadline);
+      this.#preUpgrade.set(socket, deadline);
+      socket.once('close', this.#onPreUpgradeClose);
     });
     server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
       // HS-09: a plain HTTP request to a WebSocket-only server learns what to do, then the connection closes.
@@ -429,8 +455,7 @@ export class WebSocketServer extends EventEmitter {
     });
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       if (!this.#shouldHandle(req)) {
-        const pre = this.#preUpgradeTimers.get(socket);
-        if (pre !== undefined) clearTimeout(pre);
+        this.#endPreUpgrade(socket);
         socket.on('error', () => {});
         this.#ctx.rejected({ status: 404, reason: 'WS_ERR_UNKNOWN_PATH', req });
         if (channels.handshakeRejected.hasSubscribers) {
@@ -466,6 +491,15 @@ export class WebSocketServer extends EventEmitter {
       detachRoute();
       untrackTls?.();
     };
+  }
+
+  /** Standalone: the socket left the HTTP phase (upgraded, refused or closed): drop its deadline. */
+  #endPreUpgrade(socket: Duplex): void {
+    const deadline = this.#preUpgrade.get(socket);
+    if (deadline === undefined) return;
+    this.#preUpgrade.delete(socket);
+    deadline.armedIn?.cancel(deadline);
+    socket.removeListener('close', this.#onPreUpgradeClose);
   }
 
   #reserve(ip: string): 'ok' | 'global' | 'ip' {
