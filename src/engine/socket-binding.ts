@@ -1,4 +1,5 @@
 // Node binding: moves bytes between one socket and its sans-I/O Connection, batching writes per tick.
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Connection, ConnectionEvent } from '../protocol/index.ts';
 import type { PerMessageDeflate } from './deflate.ts';
@@ -58,12 +59,45 @@ export const PauseReason = {
   USER: 8,
   /** A compressed frame is being inflated: the core buffers input meanwhile, so stop reading more. */
   INFLATE: 16,
+  /** A write that bypassed the stream (see {@link SocketBinding.flush}) waits in libuv for the kernel. */
+  DIRECT_WRITE: 32,
 } as const;
 
 /** Frames of at most this many bytes in total are concatenated into one write; above, cork/writev. */
 const CONCAT_LIMIT = 16 * 1024;
 /** The write that marks a flush point for {@link SocketBinding.whenFlushed}. */
 const EMPTY_CHUNK = new Uint8Array(0);
+
+/**
+ * What a plain TCP `net.Socket` offers below its Writable layer: `_writeGeneric(writev, data,
+ * encoding, cb)` hands bytes to the handle (libuv tries the syscall at once and queues the rest
+ * in order), calling `cb` synchronously when the kernel took everything. Node's own `_write` and
+ * `_writev` are one-line wrappers around it. `_handle.writeQueueSize` is what libuv still holds.
+ */
+interface DirectSocket {
+  _writeGeneric(writev: boolean, data: unknown, encoding: string, cb: (err?: Error | null) => void): void;
+  readonly _handle: { readonly writeQueueSize?: number } | null;
+  readonly connecting: boolean;
+}
+
+/** Chunks for `_writeGeneric`'s writev: Node's Writable hands `{ chunk }` entries with `allBuffers` set. */
+type DirectChunks = Array<{ chunk: Uint8Array } | Uint8Array> & { allBuffers?: boolean };
+
+/** `SWITCHBOARD_STREAM_WRITES=1` turns direct writes off (diagnosis, A/B measurement). */
+const DIRECT_WRITES = process.env['SWITCHBOARD_STREAM_WRITES'] !== '1';
+
+/**
+ * Whether writes may skip the socket's Writable machinery. Only for exactly `net.Socket` (TLS and
+ * other Duplex streams keep the stream path) with the internal method present, so a Node version
+ * without it falls back to `socket.write`.
+ */
+function supportsDirectWrite(socket: Duplex): boolean {
+  return (
+    DIRECT_WRITES &&
+    Object.getPrototypeOf(socket) === Socket.prototype &&
+    typeof (socket as unknown as Partial<DirectSocket>)._writeGeneric === 'function'
+  );
+}
 
 let dirty: SocketBinding[] = [];
 let flushScheduled = false;
@@ -98,6 +132,18 @@ export class SocketBinding {
   #overHighWater = false;
   #inputBytes = 0;
   readonly #deflate: DeflateChannel | null;
+  /** The socket takes direct writes (plain TCP), see {@link flush}. */
+  readonly #direct: boolean;
+  /** A direct write is inside `_writeGeneric` (its callback tells sync from async completion). */
+  #directCalling = false;
+  /** The direct write's callback ran during the call: the kernel took every byte. */
+  #directDone = false;
+  /** A direct write waits in libuv for the kernel: new output stays in the core until it completes. */
+  #directPending = false;
+  /** Bytes of the pending direct write, for `bufferedAmount` when the handle does not report its queue. */
+  #directBytes = 0;
+  /** {@link whenFlushed} callbacks that arrived while output was held behind a pending direct write. */
+  #flushWaiters: Array<(err: Error | null) => void> | null = null;
 
   /**
    * @param socket - the upgraded socket; the binding owns it from now on
@@ -116,6 +162,7 @@ export class SocketBinding {
     this.#role = init.role;
     const deflate = init.deflate ?? null;
     this.#deflate = deflate === null ? null : new DeflateChannel(connection, deflate, { role: init.role, hooks: { queued: (bytes) => this.queued(bytes) } });
+    this.#direct = supportsDirectWrite(socket);
     const s = socket as Duplex & { setNoDelay?: (on: boolean) => void; setTimeout?: (ms: number) => void };
     // Our own batching replaces Nagle: every write is already a complete batch.
     s.setNoDelay?.(true);
@@ -131,7 +178,13 @@ export class SocketBinding {
   /** Bytes accepted by `send*` but not yet delivered to the kernel (WHATWG `bufferedAmount`). */
   get bufferedAmount(): number {
     const pending = this.#deflate === null ? 0 : this.#deflate.pendingBytes;
-    return this.#socket.writableLength + this.#queuedBytes + pending;
+    let direct = 0;
+    if (this.#directPending) {
+      // Nothing else is queued in libuv meanwhile (new output waits in the core), so its queue is ours.
+      const handle = (this.#socket as unknown as DirectSocket)._handle;
+      direct = handle === null ? 0 : handle.writeQueueSize ?? this.#directBytes;
+    }
+    return this.#socket.writableLength + this.#queuedBytes + pending + direct;
   }
 
   /** permessage-deflate of this connection (sends go through it to keep their order), or null. */
@@ -250,35 +303,109 @@ export class SocketBinding {
     this.#queued = false;
     const connection = this.#connection;
     const socket = this.#socket;
-    if (connection.hasOutput && socket.writable) {
-      const out = connection.takeOutput();
-      this.#queuedBytes = 0;
-      let ok: boolean;
-      if (out.length === 1) {
-        ok = socket.write(out[0]!);
-      } else {
-        let total = 0;
-        for (let i = 0; i < out.length; i++) total += out[i]!.length;
-        if (total <= CONCAT_LIMIT) {
-          // Copying a few small frames is cheaper than one stream write per frame.
-          ok = socket.write(Buffer.concat(out, total));
-        } else {
-          // Above that, cork so the stream hands all chunks to one writev.
-          socket.cork();
-          ok = true;
-          for (let i = 0; i < out.length; i++) ok = socket.write(out[i]!);
-          socket.uncork();
-        }
+    if (connection.hasOutput) {
+      if (!socket.writable) {
+        connection.takeOutput(); // the socket is gone or ended: nothing can be written any more
+        this.#queuedBytes = 0;
+      } else if (!this.#directPending) {
+        const out = connection.takeOutput();
+        this.#queuedBytes = 0;
+        if (this.#direct && this.#canWriteDirect(socket)) this.#writeDirect(socket as unknown as DirectSocket, out);
+        else this.#writeStream(socket, out);
       }
-      // Stop reading while the kernel does not take our bytes: replies (echoes, pongs) cannot
-      // pile up in memory faster than the peer reads them.
-      if (!ok) this.pause(PauseReason.WRITE);
-    } else if (connection.hasOutput) {
-      connection.takeOutput(); // the socket is gone or ended: nothing can be written any more
-      this.#queuedBytes = 0;
+      // else: held in the core (counted in bufferedAmount) until the pending direct write completes.
     }
     if (connection.readyState !== 1) this.#afterClose();
   }
+
+  /**
+   * Direct writes keep the byte order only while the Writable holds nothing (a chunk buffered or
+   * in flight there would be dispatched after ours), nobody corked it, and the handle is connected.
+   */
+  #canWriteDirect(socket: Duplex): boolean {
+    return (
+      socket.writableLength === 0 &&
+      socket.writableCorked === 0 &&
+      (socket as unknown as DirectSocket)._handle != null &&
+      !(socket as unknown as DirectSocket).connecting
+    );
+  }
+
+  /**
+   * The stream path: `socket.write` per chunk under cork (one writev), or one concatenated write.
+   */
+  #writeStream(socket: Duplex, out: Uint8Array[]): void {
+    let ok: boolean;
+    if (out.length === 1) {
+      ok = socket.write(out[0]!);
+    } else {
+      let total = 0;
+      for (let i = 0; i < out.length; i++) total += out[i]!.length;
+      if (total <= CONCAT_LIMIT) {
+        // Copying a few small frames is cheaper than one stream write per frame.
+        ok = socket.write(Buffer.concat(out, total));
+      } else {
+        // Above that, cork so the stream hands all chunks to one writev.
+        socket.cork();
+        ok = true;
+        for (let i = 0; i < out.length; i++) ok = socket.write(out[i]!);
+        socket.uncork();
+      }
+    }
+    // Stop reading while the kernel does not take our bytes: replies (echoes, pongs) cannot
+    // pile up in memory faster than the peer reads them.
+    if (!ok) this.pause(PauseReason.WRITE);
+  }
+
+  /**
+   * The direct path: the chunks go to the socket's handle in one `write`/`writev` without the
+   * Writable layer (its per-write state, buffering and after-write tick cost more than the
+   * syscall's own user-space work for small frames, as in a fan-out). libuv writes what the kernel
+   * takes at once and queues the rest; then reading pauses and new output waits in the core until
+   * the write completes ({@link #onDirectWritten}), so libuv never holds more than this one write.
+   */
+  #writeDirect(socket: DirectSocket, out: Uint8Array[]): void {
+    let total = 0;
+    for (let i = 0; i < out.length; i++) total += out[i]!.length;
+    this.#directCalling = true;
+    this.#directDone = false;
+    if (out.length === 1) {
+      socket._writeGeneric(false, out[0]!, 'buffer', this.#onDirectWritten);
+    } else if (total <= CONCAT_LIMIT) {
+      socket._writeGeneric(false, Buffer.concat(out, total), 'buffer', this.#onDirectWritten);
+    } else {
+      const chunks: DirectChunks = new Array(out.length);
+      for (let i = 0; i < out.length; i++) chunks[i] = { chunk: out[i]! };
+      chunks.allBuffers = true;
+      socket._writeGeneric(true, chunks, '', this.#onDirectWritten);
+    }
+    this.#directCalling = false;
+    if (this.#directDone) return;
+    this.#directPending = true;
+    this.#directBytes = total;
+    this.pause(PauseReason.DIRECT_WRITE);
+  }
+
+  readonly #onDirectWritten = (err?: Error | null): void => {
+    // As the Writable does on a failed write: the socket is destroyed ('error', then 'close').
+    if (err != null) this.#socket.destroy(err);
+    if (this.#directCalling) {
+      this.#directDone = true;
+      return;
+    }
+    this.#directPending = false;
+    this.#directBytes = 0;
+    // Resuming is asynchronous (next tick): a flush below that must wait again pauses again first.
+    this.resume(PauseReason.DIRECT_WRITE);
+    // The output held meanwhile goes now (a closed socket drops it), then the deferred FIN.
+    this.flush();
+    const waiters = this.#flushWaiters;
+    if (waiters !== null) {
+      // Everything queued before these calls has been handed to the socket: mark the point behind it.
+      this.#flushWaiters = null;
+      for (let i = 0; i < waiters.length; i++) this.#markFlushed(waiters[i]!);
+    }
+  };
 
   /** Server ends TCP once the close handshake is over (RFC 6455 §7.1.1); both roles arm the close timer. */
   #afterClose(): void {
@@ -286,7 +413,8 @@ export class SocketBinding {
     if (this.#connection.readyState === 3 && !this.#ended) {
       // RFC 6455 §7.1.1: "the underlying TCP connection ... SHOULD be closed first by the server";
       // the client waits for the server's FIN, bounded by the close timer.
-      if (this.#role === 'server') {
+      // After a pending direct write: the output held behind it goes first (#onDirectWritten).
+      if (this.#role === 'server' && !this.#directPending) {
         this.#ended = true;
         this.#socket.end();
       }
@@ -310,13 +438,22 @@ export class SocketBinding {
   whenFlushed(cb: (err: Error | null) => void): void {
     this.queued(0);
     process.nextTick(() => {
-      const socket = this.#socket;
-      if (this.#closed || !socket.writable) {
-        cb(new Error('Cannot send: the socket closed before the data was written'));
+      if (this.#directPending && !this.#closed) {
+        (this.#flushWaiters ??= []).push(cb);
         return;
       }
-      socket.write(EMPTY_CHUNK, (err?: Error | null) => cb(err ?? null));
+      this.#markFlushed(cb);
     });
+  }
+
+  /** An empty stream write after everything handed to the socket so far; libuv completes writes in order. */
+  #markFlushed(cb: (err: Error | null) => void): void {
+    const socket = this.#socket;
+    if (this.#closed || !socket.writable) {
+      cb(new Error('Cannot send: the socket closed before the data was written'));
+      return;
+    }
+    socket.write(EMPTY_CHUNK, (err?: Error | null) => cb(err ?? null));
   }
 
   /** Stops reading for `reason` (a {@link PauseReason} bit). */
@@ -338,7 +475,16 @@ export class SocketBinding {
 
   readonly #onEnd = (): void => {
     // The peer sent FIN. Upgraded server sockets allow half-open connections, so end ours too.
-    if (this.#connection.hasOutput) this.flush();
+    if (this.#directPending) {
+      // Output held behind a pending direct write goes through the stream: libuv queues it behind.
+      const connection = this.#connection;
+      if (connection.hasOutput && this.#socket.writable) {
+        this.#queuedBytes = 0;
+        this.#writeStream(this.#socket, connection.takeOutput());
+      }
+    } else if (this.#connection.hasOutput) {
+      this.flush();
+    }
     if (!this.#ended) {
       this.#ended = true;
       this.#socket.end();
@@ -360,6 +506,11 @@ export class SocketBinding {
     if (this.#closeTimer !== null) {
       clearTimeout(this.#closeTimer);
       this.#closeTimer = null;
+    }
+    const waiters = this.#flushWaiters;
+    if (waiters !== null) {
+      this.#flushWaiters = null;
+      for (let i = 0; i < waiters.length; i++) this.#markFlushed(waiters[i]!);
     }
     // Releases zlib memory and drops sends still waiting for a compression.
     this.#deflate?.close();
