@@ -121,6 +121,15 @@ function plainView(data: Uint8Array): Uint8Array {
   return Buffer.isBuffer(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data;
 }
 
+/**
+ * The text message being handed to `onmessage` and its validated UTF-8 bytes. A `send()` of that very string during
+ * the call (an echo, a relay) queues these bytes instead of encoding the string again: valid UTF-8 decodes and
+ * re-encodes to the same bytes, and nothing writes to a received payload after unmasking (the decoder and assembler
+ * hand out views they never reuse). Set only around the synchronous handler call, so it keeps no message alive.
+ */
+let dispatchedText: string | null = null;
+let dispatchedTextBytes: Uint8Array | null = null;
+
 function domException(message: string, name: string): Error {
   return new DOMException(message, name);
 }
@@ -319,7 +328,10 @@ export class WebSocket {
     if (!connection.canSend) return false;
     let bytes: Uint8Array;
     let text = false;
-    if (typeof data === 'string') {
+    if (typeof data === 'string' && dispatchedText !== null && data === dispatchedText && this.#role === 'server') {
+      bytes = dispatchedTextBytes!;
+      text = true;
+    } else if (typeof data === 'string') {
       if (this.#role === 'client' && this.#binding!.deflate === null) {
         // The client core encodes strings itself and masks that fresh copy in place.
         const binding = this.#binding!;
@@ -585,16 +597,36 @@ export class WebSocket {
     if (this.#queue === null && (this.#listeners === null || !this.#listeners.has('message'))) {
       if (onmessage === null) return;
       const value = binary ? this.#binaryValue(data) : decodeText(data);
+      const previousText = dispatchedText;
+      const previousBytes = dispatchedTextBytes;
+      if (!binary) {
+        dispatchedText = value as string;
+        dispatchedTextBytes = data;
+      }
       try {
         onmessage.call(this, new WebSocketMessageEvent(value, { binary, target: this }));
       } catch (err) {
         reportListenerError(err);
+      } finally {
+        dispatchedText = previousText;
+        dispatchedTextBytes = previousBytes;
       }
       return;
     }
     const value = binary ? this.#binaryValue(data) : decodeText(data);
     if (onmessage !== null || this.#listeners?.has('message') === true) {
-      this.#dispatch(new WebSocketMessageEvent(value, { binary, target: this }), onmessage);
+      const previousText = dispatchedText;
+      const previousBytes = dispatchedTextBytes;
+      if (!binary) {
+        dispatchedText = value as string;
+        dispatchedTextBytes = data;
+      }
+      try {
+        this.#dispatch(new WebSocketMessageEvent(value, { binary, target: this }), onmessage);
+      } finally {
+        dispatchedText = previousText;
+        dispatchedTextBytes = previousBytes;
+      }
     }
     const queue = this.#queue;
     if (queue !== null) {

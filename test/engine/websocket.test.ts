@@ -267,3 +267,36 @@ test('messages sent right after the handshake reach handlers set after `await co
   }
   await sleep(10);
 });
+
+test('a received text sent on (echo, relay, inside a listener, later) arrives identical; other strings are encoded themselves', async (t) => {
+  const { wss, url } = await startServer(t);
+  const conns: WebSocket[] = [];
+  wss.on('connection', (ws: WebSocket) => conns.push(ws));
+  const a = await connect(url);
+  const b = await connect(url);
+  await waitFor(() => conns.length === 2, 'two connections');
+  const [sa, sb] = conns as [WebSocket, WebSocket];
+  let kept = '';
+  sa.onmessage = (e) => {
+    const text = e.data as string;
+    sa.send(text); // echo: the received bytes are reused
+    sb.send(text); // relay to another connection
+    sa.send(`${text.slice(0, -1)}!`); // same length, other content: encoded on its own
+    kept = text;
+  };
+  sb.addEventListener('message', (e) => sb.send(e.data as string)); // listener path
+  const fromA: string[] = [];
+  const fromB: string[] = [];
+  a.onmessage = (e) => fromA.push(e.data as string);
+  b.onmessage = (e) => fromB.push(e.data as string);
+  const texts = ['héllo wörld 👋 '.repeat(300), 'x', 'ascii only'];
+  for (const text of texts) a.send(text);
+  b.send('from b ✓');
+  await waitFor(() => fromA.length === 6 && fromB.length === 4, 'all echoes');
+  assert.deepEqual(fromA, texts.flatMap((x) => [x, `${x.slice(0, -1)}!`]));
+  assert.deepEqual(fromB.filter((x) => x !== 'from b ✓'), texts);
+  assert.ok(fromB.includes('from b ✓'));
+  sa.send(kept); // after the handler returned: encoded from the string again
+  await waitFor(() => fromA.length === 7, 'the late send');
+  assert.equal(fromA[6], texts[2]);
+});
