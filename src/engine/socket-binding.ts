@@ -99,6 +99,17 @@ function supportsDirectWrite(socket: Duplex): boolean {
   );
 }
 
+/** The socket's binding, for the shared listeners below (one function per event for all connections, no closures). */
+const kBinding = Symbol('switchboard.binding');
+type BoundSocket = Duplex & { [kBinding]?: SocketBinding };
+// Assigned in SocketBinding's static block, where they can reach its private members.
+let onSocketData: (this: BoundSocket, chunk: Uint8Array) => void;
+let onSocketEnd: (this: BoundSocket) => void;
+let onSocketDrain: (this: BoundSocket) => void;
+let onSocketError: (this: BoundSocket, err: Error) => void;
+let onSocketClose: (this: BoundSocket) => void;
+let closeTimedOut: (binding: SocketBinding) => void;
+
 let dirty: SocketBinding[] = [];
 let flushScheduled = false;
 
@@ -144,6 +155,9 @@ export class SocketBinding {
   #directBytes = 0;
   /** {@link whenFlushed} callbacks that arrived while output was held behind a pending direct write. */
   #flushWaiters: Array<(err: Error | null) => void> | null = null;
+  /** Callbacks handed to zlib and libuv, made on first use (an idle connection never needs them). */
+  #afterInflateCallback: (() => void) | null = null;
+  #directWrittenCallback: ((err?: Error | null) => void) | null = null;
 
   /**
    * @param socket - the upgraded socket; the binding owns it from now on
@@ -167,12 +181,22 @@ export class SocketBinding {
     // Our own batching replaces Nagle: every write is already a complete batch.
     s.setNoDelay?.(true);
     s.setTimeout?.(0);
-    socket.on('data', this.#onData);
-    socket.on('end', this.#onEnd);
-    socket.on('drain', this.#onDrain);
-    socket.on('error', this.#onError);
-    socket.on('close', this.#onClose);
-    if ((socket as { destroyed?: boolean }).destroyed === true) queueMicrotask(this.#onClose);
+    (socket as BoundSocket)[kBinding] = this;
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('drain', onSocketDrain);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+    if ((socket as { destroyed?: boolean }).destroyed === true) queueMicrotask(() => this.#onClose());
+  }
+
+  static {
+    onSocketData = function (chunk) { this[kBinding]!.#onData(chunk); };
+    onSocketEnd = function () { this[kBinding]!.#onEnd(); };
+    onSocketDrain = function () { this[kBinding]!.resume(PauseReason.WRITE); };
+    onSocketError = function (err) { this[kBinding]!.#handlers.error(err); };
+    onSocketClose = function () { this[kBinding]!.#onClose(); };
+    closeTimedOut = (binding) => binding.destroy();
   }
 
   /** Bytes accepted by `send*` but not yet delivered to the kernel (WHATWG `bufferedAmount`). */
@@ -202,7 +226,7 @@ export class SocketBinding {
     this.#onData(chunk);
   }
 
-  readonly #onData = (chunk: Uint8Array): void => {
+  #onData(chunk: Uint8Array): void {
     const connection = this.#connection;
     this.#inRead = true;
     connection.receive(chunk);
@@ -211,7 +235,7 @@ export class SocketBinding {
     if (connection.hasEvents) this.#dispatch(connection.takeEvents());
     this.#inRead = false;
     this.flush();
-  };
+  }
 
   /**
    * Hands events to the WebSocket. An `inflate` event is always the last of a batch (the core stops
@@ -229,10 +253,10 @@ export class SocketBinding {
     if (events.length > 0) this.#handlers.events(events);
     if (this.#closed) return;
     this.pause(PauseReason.INFLATE);
-    deflate.inflate(last.data, last.fin, this.#afterInflate);
+    deflate.inflate(last.data, last.fin, this.#afterInflateCallback ??= () => this.#afterInflate());
   }
 
-  readonly #afterInflate = (): void => {
+  #afterInflate(): void {
     const connection = this.#connection;
     this.#inRead = true;
     const budget = this.#options.inputBudget;
@@ -241,7 +265,7 @@ export class SocketBinding {
     this.#inRead = false;
     this.flush();
     if (!connection.isInflating) this.resume(PauseReason.INFLATE);
-  };
+  }
 
   #account(budget: InputBudget): void {
     const now = this.#connection.bufferedInputBytes;
@@ -367,17 +391,18 @@ export class SocketBinding {
   #writeDirect(socket: DirectSocket, out: Uint8Array[]): void {
     let total = 0;
     for (let i = 0; i < out.length; i++) total += out[i]!.length;
+    const written = this.#directWrittenCallback ??= (err) => this.#onDirectWritten(err);
     this.#directCalling = true;
     this.#directDone = false;
     if (out.length === 1) {
-      socket._writeGeneric(false, out[0]!, 'buffer', this.#onDirectWritten);
+      socket._writeGeneric(false, out[0]!, 'buffer', written);
     } else if (total <= CONCAT_LIMIT) {
-      socket._writeGeneric(false, Buffer.concat(out, total), 'buffer', this.#onDirectWritten);
+      socket._writeGeneric(false, Buffer.concat(out, total), 'buffer', written);
     } else {
       const chunks: DirectChunks = new Array(out.length);
       for (let i = 0; i < out.length; i++) chunks[i] = { chunk: out[i]! };
       chunks.allBuffers = true;
-      socket._writeGeneric(true, chunks, '', this.#onDirectWritten);
+      socket._writeGeneric(true, chunks, '', written);
     }
     this.#directCalling = false;
     if (this.#directDone) return;
@@ -386,7 +411,7 @@ export class SocketBinding {
     this.pause(PauseReason.DIRECT_WRITE);
   }
 
-  readonly #onDirectWritten = (err?: Error | null): void => {
+  #onDirectWritten(err?: Error | null): void {
     // As the Writable does on a failed write: the socket is destroyed ('error', then 'close').
     if (err != null) this.#socket.destroy(err);
     if (this.#directCalling) {
@@ -405,7 +430,7 @@ export class SocketBinding {
       this.#flushWaiters = null;
       for (let i = 0; i < waiters.length; i++) this.#markFlushed(waiters[i]!);
     }
-  };
+  }
 
   /** Server ends TCP once the close handshake is over (RFC 6455 §7.1.1); both roles arm the close timer. */
   #afterClose(): void {
@@ -420,14 +445,10 @@ export class SocketBinding {
       }
     }
     if (this.#closeTimer === null) {
-      this.#closeTimer = setTimeout(this.#onCloseTimeout, this.#options.closeTimeoutMs);
+      this.#closeTimer = setTimeout(closeTimedOut, this.#options.closeTimeoutMs, this);
       this.#closeTimer.unref();
     }
   }
-
-  readonly #onCloseTimeout = (): void => {
-    this.destroy();
-  };
 
   /**
    * Calls `cb` once every byte queued so far was handed to the kernel (ws's send callback), or
@@ -469,11 +490,7 @@ export class SocketBinding {
     if (this.#pauseReasons === 0 && !this.#closed) this.#socket.resume();
   }
 
-  readonly #onDrain = (): void => {
-    this.resume(PauseReason.WRITE);
-  };
-
-  readonly #onEnd = (): void => {
+  #onEnd(): void {
     // The peer sent FIN. Upgraded server sockets allow half-open connections, so end ours too.
     if (this.#directPending) {
       // Output held behind a pending direct write goes through the stream: libuv queues it behind.
@@ -489,13 +506,9 @@ export class SocketBinding {
       this.#ended = true;
       this.#socket.end();
     }
-  };
+  }
 
-  readonly #onError = (err: Error): void => {
-    this.#handlers.error(err);
-  };
-
-  readonly #onClose = (): void => {
+  #onClose(): void {
     if (this.#closed) return;
     this.#closed = true;
     const budget = this.#options.inputBudget;
@@ -515,7 +528,7 @@ export class SocketBinding {
     // Releases zlib memory and drops sends still waiting for a compression.
     this.#deflate?.close();
     this.#handlers.closed();
-  };
+  }
 
   /** Destroys the socket at once (no close frame). */
   destroy(): void {
