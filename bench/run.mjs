@@ -58,7 +58,9 @@ if (unknown.length > 0) {
   fail(`unknown --only name(s) ${unknown.map((u) => `"${u}"`).join(', ')}; measures: ${MEASURES.map((m) => m.name).join(' ')}; servers: ${SERVERS.map((s) => s.name).join(' ')}`);
 }
 const measures = MEASURES.filter((m) => measureTokens.length === 0 || measureTokens.some((t) => m.name === t || m.aliases.includes(t)));
-let servers = SERVERS.filter((s) => serverTokens.length === 0 || serverTokens.includes(s.name));
+let servers = SERVERS.filter((s) => (serverTokens.length === 0 && s.onlyWhenNamed !== true) || serverTokens.includes(s.name));
+const misfit = servers.filter((s) => s.measures !== undefined && measures.some((m) => !s.measures.includes(m.name)));
+if (misfit.length > 0) fail(`${misfit.map((s) => `"${s.name}"`).join(', ')} only takes part in: ${misfit.map((s) => s.measures.join(' ')).join('; ')} (add --only idle)`);
 const quick = opts.quick;
 const repeats = opts.repeats ? Number(opts.repeats) : quick ? 1 : 3;
 if (!Number.isInteger(repeats) || repeats < 1 || repeats > 20) fail(`--repeats must be an integer from 1 to 20, got "${opts.repeats}"`);

@@ -5,7 +5,7 @@
  * stdin closes or on SIGTERM. `expect` checks the rest of that line (ws reports whether it really
  * loaded bufferutil, so "ws plain" cannot silently measure the native kernel).
  * @typedef {{ name: string, label: string, script: string, env: Record<string,string>, sio: boolean,
- *   expect?: RegExp, needsEngine?: boolean }} ServerDef
+ *   expect?: RegExp, needsEngine?: boolean, onlyWhenNamed?: boolean, measures?: string[] }} ServerDef
  */
 
 /** @type {ServerDef[]} */
@@ -22,6 +22,8 @@ export const SERVERS = [
   },
   { name: 'socketio', label: 'socket.io', script: 'bench/servers/socketio.mjs', env: {}, sio: true },
   { name: 'switchboard', label: 'Switchboard', script: 'bench/servers/switchboard.mjs', env: {}, sio: false, needsEngine: true },
+  // The Node floor (bench/servers/node-floor.mjs): measured only when named, and only by `idle`.
+  { name: 'node-floor', label: 'Node floor (no WebSocket code)', script: 'bench/servers/node-floor.mjs', env: {}, sio: false, onlyWhenNamed: true, measures: ['idle'] },
 ];
 
 /** The reference every ratio is computed against. */
