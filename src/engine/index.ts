@@ -11,6 +11,7 @@ export type { WebSocketListener } from './events.ts';
 export { connect, createWebSocket } from './client.ts';
 export type { DeflateEngineOptions, PerMessageDeflateClientOptions, PerMessageDeflateServerOptions } from './deflate-config.ts';
 export type { ClientOptions, HandshakeResponse } from './client.ts';
+export { TrustedProxies } from './trusted-proxies.ts';
 export { closeAll } from './shutdown.ts';
 export type { CloseAllOptions } from './shutdown.ts';
 export type { SlowConsumerPolicy } from './socket-binding.ts';

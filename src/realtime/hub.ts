@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { Broker, ChannelEvent, PublishResult } from '../broker/index.ts';
-import { WebSocketServer, type AcceptResult, type ServerOptions, type WebSocket } from '../engine/index.ts';
+import { TrustedProxies, WebSocketServer, type AcceptResult, type ServerOptions, type WebSocket } from '../engine/index.ts';
 import {
   DisconnectCode, ErrorCode, JsonCodec, Limits, MsgpackCodec, selectSubprotocol, Subprotocol,
   type Codec, type JsonValue, type ServerMessage,
@@ -14,7 +14,6 @@ import type { HubServices, RealtimeObserver, SessionOptions } from './operations
 import { createOriginPolicy, type OriginPolicy } from './origin.ts';
 import { Permissions } from './permissions.ts';
 import { KeyedRateLimiter, type ConnectionRateLimitOptions } from './rate-limit.ts';
-import { TrustedProxies } from './client-address.ts';
 import { Session } from './session.ts';
 import { unsubscribe } from './subscribe.ts';
 import { TypingTracker, type TypingOptions } from './typing.ts';

@@ -8,7 +8,7 @@ export {
   type AuthFailure, type AuthFailureCode, type AuthFailureReason, type AuthKey, type AuthOptions, type AuthResult,
   type Authenticator, type CredentialSource, type Identity, type SigningKey, type TokenClaims,
 } from './auth.ts';
-export { TrustedProxies } from './client-address.ts';
+export { TrustedProxies } from '../engine/index.ts';
 export { createOriginPolicy, normalizeOrigin, type OriginPolicy, type OriginPolicyOptions } from './origin.ts';
 export {
   ConnectionRateLimiter, KeyedRateLimiter, StrikeTracker, TokenBucket,

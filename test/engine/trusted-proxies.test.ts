@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { TrustedProxies } from '../../src/realtime/index.ts';
+import { TrustedProxies } from '../../src/engine/index.ts';
 import { handshakeStatus, openRaw, startHub } from '../helpers/realtime.ts';
 
 test('resolve: a trusted peer hands over to the rightmost untrusted hop; an untrusted peer is the client', () => {

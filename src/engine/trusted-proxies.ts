@@ -1,4 +1,4 @@
-// Realtime: the client's address behind trusted proxies (X-Forwarded-For), for per-client limits and logs.
+// Node binding: the client's address behind trusted proxies (X-Forwarded-For), for per-client limits and logs.
 import { BlockList, isIP } from 'node:net';
 
 /** Longest X-Forwarded-For value read; a longer one is ignored (the peer's own address is used). */
