@@ -12,6 +12,7 @@ import { channels } from './diagnostics.ts';
 import { attachRoute, boundTlsHandshakes } from './attach.ts';
 import { closeAll } from './shutdown.ts';
 import { Deadline, deadlineQueue } from './deadlines.ts';
+import { TrustedProxies } from './trusted-proxies.ts';
 import type { SlowConsumerPolicy } from './socket-binding.ts';
 import {
   handleUpgradeRequest,
@@ -93,6 +94,13 @@ export interface ServerOptions {
    * @default Infinity: behind a proxy every client shares its address
    */
   maxConnectionsPerIp?: number;
+  /**
+   * Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client. For a connection from one of them,
+   * `maxConnectionsPerIp`, `WebSocket.remoteAddress` and the accept hook's `address` use the nearest address of the
+   * chain that is not a trusted proxy; from anyone else the header is ignored.
+   * @default []: no header is believed
+   */
+  trustedProxies?: readonly string[];
   /**
    * `Retry-After` of the 503 answers.
    * @default 5: short enough for a fast retry, long enough to spread a reconnect storm
@@ -227,6 +235,7 @@ export class WebSocketServer extends EventEmitter {
     this.#closeTimeoutMs = nonNegative('closeTimeoutMs', options.closeTimeoutMs, 5_000);
     this.#maxConnections = nonNegative('maxConnections', options.maxConnections, Infinity);
     this.#maxPerIp = nonNegative('maxConnectionsPerIp', options.maxConnectionsPerIp, Infinity);
+    const proxies = new TrustedProxies(options.trustedProxies ?? []);
     const policy = options.slowConsumerPolicy ?? 'wait';
     if (policy !== 'wait' && policy !== 'drop' && policy !== 'close') throw new TypeError(`Cannot use slowConsumerPolicy "${String(policy)}"`);
     this.#ctx = {
@@ -252,7 +261,11 @@ export class WebSocketServer extends EventEmitter {
         pongTimeoutMs: nonNegative('pongTimeoutMs', options.pongTimeoutMs, 10_000),
       },
       isClosing: () => this.#closing,
-      capsAddresses: this.#maxPerIp !== Infinity,
+      capsAddresses: this.#maxPerIp !== Infinity || proxies.enabled,
+      clientAddress: (req, socket) => {
+        const peer = (socket as { remoteAddress?: string }).remoteAddress ?? '';
+        return proxies.enabled ? proxies.resolve(peer, req.headers['x-forwarded-for']) : peer;
+      },
       reserve: (ip) => this.#reserve(ip),
       release: (ip) => this.#release(ip),
       connected: (ws, req) => {

@@ -48,7 +48,12 @@ export type AcceptResult = void | undefined | boolean | AcceptReject | AcceptOk;
 /** The hook that decides whether an upgrade is accepted (authentication, origin checks). */
 export type AcceptHook = (
   req: IncomingMessage,
-  info: { readonly protocols: readonly string[]; readonly origin: string | null },
+  info: {
+    readonly protocols: readonly string[];
+    readonly origin: string | null;
+    /** The client's address: the peer's, or behind `trustedProxies` the client their `X-Forwarded-For` names. */
+    readonly address: string;
+  },
 ) => AcceptResult | Promise<AcceptResult>;
 
 /** Picks a subprotocol from the client's list (in its order of preference); null or false for none. */
@@ -67,8 +72,10 @@ export interface UpgradeContext {
   readonly perMessageDeflate: DeflateConfig<DeflateServerOptions> | null;
   /** True while the server drains or is closed: new upgrades get 503. */
   isClosing(): boolean;
-  /** Whether `reserve` counts per remote address (`maxConnectionsPerIp` is finite). */
+  /** Whether the address is needed at the handshake (`maxConnectionsPerIp` is finite, or proxies are trusted). */
   readonly capsAddresses: boolean;
+  /** The client's address for a request on this socket (see `ServerOptions.trustedProxies`). */
+  clientAddress(req: IncomingMessage, socket: Duplex): string;
   /** Counts a handshake against the caps; 'ok' or which cap is full (`ip` is '' unless `capsAddresses`). */
   reserve(ip: string): 'ok' | 'global' | 'ip';
   /** Undoes one `reserve`. */
@@ -222,9 +229,9 @@ export function handleUpgradeRequest(req: IncomingMessage, socket: Duplex, head:
     return;
   }
 
-  // The address is read now only when a per-address cap needs it; otherwise the connection asks
-  // the socket when the application does (a getpeername and a cached object saved per connection).
-  const ip = ctx.capsAddresses ? remoteAddressOf(socket) : '';
+  // The address is read now only when a per-address cap or trusted proxies need it; otherwise the connection
+  // asks the socket when the application does (a getpeername and a cached object saved per connection).
+  const ip = ctx.capsAddresses ? ctx.clientAddress(req, socket) : '';
   const cap = ctx.reserve(ip);
   if (cap !== 'ok') {
     rejectUpgrade(ctx, req, socket, 503, cap === 'ip' ? 'WS_ERR_TOO_MANY_CONNECTIONS_PER_IP' : 'WS_ERR_TOO_MANY_CONNECTIONS', retryAfter(ctx));
@@ -238,7 +245,7 @@ export function handleUpgradeRequest(req: IncomingMessage, socket: Duplex, head:
   }
   let result: AcceptResult | Promise<AcceptResult>;
   try {
-    result = accept(req, { protocols: validated.protocols, origin: validated.origin });
+    result = accept(req, { protocols: validated.protocols, origin: validated.origin, address: ctx.capsAddresses ? ip : remoteAddressOf(socket) });
   } catch (err) {
     ctx.release(ip);
     hookFailed(ctx, req, socket, err);

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { Broker, ChannelEvent, PublishResult } from '../broker/index.ts';
-import { TrustedProxies, WebSocketServer, type AcceptResult, type ServerOptions, type WebSocket } from '../engine/index.ts';
+import { WebSocketServer, type AcceptResult, type ServerOptions, type WebSocket } from '../engine/index.ts';
 import {
   DisconnectCode, ErrorCode, JsonCodec, Limits, MsgpackCodec, selectSubprotocol, Subprotocol,
   type Codec, type JsonValue, type ServerMessage,
@@ -92,7 +92,8 @@ export interface RealtimeServerOptions {
   /**
    * Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed. A connection from one of them counts
    * against the per-address limits (`connectionsPerMinutePerIp`, `engine.maxConnectionsPerIp`) and shows in logs as
-   * the nearest untrusted address of the chain; from anyone else, as its own address, whatever it sends.
+   * the nearest untrusted address of the chain; from anyone else, as its own address, whatever it sends. The engine
+   * resolves it (its `trustedProxies`); the hub reads the result.
    * @default []: no header is believed (behind a proxy every client would share the proxy's limits)
    */
   readonly trustedProxies?: readonly string[];
@@ -104,8 +105,6 @@ export interface RealtimeServerOptions {
 
 interface HandshakeContext {
   readonly identity: Identity | null;
-  /** The client's address (behind trusted proxies, from `X-Forwarded-For`). */
-  readonly address: string;
 }
 
 const CODECS = [Subprotocol.JSON, Subprotocol.MSGPACK] as const;
@@ -134,10 +133,6 @@ export class RealtimeServer {
   readonly #sessions = new Set<Session>();
   readonly #users = new Map<string, Set<Session>>();
   readonly #ipLimiter: KeyedRateLimiter;
-  readonly #proxies: TrustedProxies;
-  /** Open sessions per client address, when the hub enforces `maxConnectionsPerIp` itself (trusted proxies). */
-  readonly #perAddress = new Map<string, number>();
-  readonly #maxPerAddress: number;
   readonly #origins: OriginPolicy;
   readonly #options: RealtimeServerOptions;
   readonly #startedAt = Date.now();
@@ -197,12 +192,9 @@ export class RealtimeServer {
       sessionClosed: (session) => this.#sessionClosed(session),
       stats: () => this.stats(),
     };
-    this.#proxies = new TrustedProxies(options.trustedProxies ?? []);
-    // Behind trusted proxies the engine would count every client as the proxy: the hub counts per client instead.
-    this.#maxPerAddress = this.#proxies.enabled ? (options.engine?.maxConnectionsPerIp ?? Infinity) : Infinity;
     const engine: ServerOptions = {
       ...options.engine,
-      ...(this.#proxies.enabled ? { maxConnectionsPerIp: Infinity } : {}),
+      ...(options.trustedProxies === undefined ? {} : { trustedProxies: options.trustedProxies }),
       path: options.path ?? '/ws',
       // Frames up to 4x the limit get a `too_large` reply; anything bigger is cut by the engine with 1009 before it is buffered.
       maxMessageSize: maxMessageSize * 4,
@@ -287,13 +279,9 @@ export class RealtimeServer {
     this.#services.typing.dispose();
   }
 
-  async #accept(req: http.IncomingMessage, info: { readonly protocols: readonly string[]; readonly origin: string | null }): Promise<AcceptResult> {
+  async #accept(req: http.IncomingMessage, info: { readonly protocols: readonly string[]; readonly origin: string | null; readonly address: string }): Promise<AcceptResult> {
     if (this.#draining) return { status: 503, headers: { 'Retry-After': '5' } };
-    const ip = this.#proxies.resolve(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for']);
-    if ((this.#perAddress.get(ip) ?? 0) >= this.#maxPerAddress) {
-      this.#services.observer.handshakeRejected?.('ip_connections');
-      return { status: 503, headers: { 'Retry-After': '5' } };
-    }
+    const ip = info.address;
     if (!this.#ipLimiter.tryAcquire(ip)) {
       this.#services.observer.handshakeRejected?.('ip_rate');
       this.#services.observer.rateLimited?.('connections');
@@ -319,7 +307,7 @@ export class RealtimeServer {
       identity = result.identity;
     }
     const protocol = selectSubprotocol(info.protocols);
-    const context: HandshakeContext = { identity, address: ip };
+    const context: HandshakeContext = { identity };
     return protocol === null ? { context } : { protocol, context };
   }
 
@@ -340,11 +328,9 @@ export class RealtimeServer {
       codec: this.#codecs[codecIndex]!,
       codecIndex,
       identity: context?.identity ?? null,
-      remoteAddress: context?.address ?? ws.remoteAddress,
       hub: this.#services,
     });
     this.#sessions.add(session);
-    if (this.#maxPerAddress !== Infinity) this.#perAddress.set(session.remoteAddress, (this.#perAddress.get(session.remoteAddress) ?? 0) + 1);
     this.#services.observer.sessionOpened?.(session);
     if (this.#draining) session.disconnect(1001, 'shutdown', true);
   }
@@ -367,11 +353,6 @@ export class RealtimeServer {
 
   #sessionClosed(session: Session): void {
     if (!this.#sessions.delete(session)) return;
-    const open = this.#perAddress.get(session.remoteAddress);
-    if (open !== undefined) {
-      if (open <= 1) this.#perAddress.delete(session.remoteAddress);
-      else this.#perAddress.set(session.remoteAddress, open - 1);
-    }
     const user = session.user;
     if (user !== null) {
       const set = this.#users.get(user);

@@ -55,12 +55,12 @@ export class Session {
    * @param ws The open server-side WebSocket.
    * @param init Codec, handshake identity and the hub's services.
    */
-  constructor(ws: WebSocket, init: { readonly codec: Codec; readonly codecIndex: number; readonly identity: Identity | null; readonly remoteAddress?: string; readonly hub: HubServices }) {
+  constructor(ws: WebSocket, init: { readonly codec: Codec; readonly codecIndex: number; readonly identity: Identity | null; readonly hub: HubServices }) {
     this.ws = ws;
     this.codec = init.codec;
     this.codecIndex = init.codecIndex;
     this.handshakeIdentity = init.identity;
-    this.remoteAddress = init.remoteAddress ?? ws.remoteAddress;
+    this.remoteAddress = ws.remoteAddress;
     this.#hub = init.hub;
     const options = init.hub.options;
     this.#rate = new ConnectionRateLimiter(options.rateLimit);

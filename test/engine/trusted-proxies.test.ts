@@ -79,3 +79,33 @@ test('hub: without trusted proxies a spoofed X-Forwarded-For changes nothing', a
   const c = await openRaw(t, hub.url).catch(() => null);
   assert.equal(c, null, 'still limited');
 });
+
+test('engine: trustedProxies drive maxConnectionsPerIp, remoteAddress and the accept hook\'s address; untrusted peers are themselves', async (t) => {
+  const { WebSocketServer } = await import('../../src/engine/index.ts');
+  const { default: WsClient } = await import('ws');
+  const seen: string[] = [];
+  const make = async (trustedProxies: string[]) => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', maxConnectionsPerIp: 1, trustedProxies, accept: (_req, info) => { seen.push(info.address); } });
+    const { port } = await wss.listen();
+    t.after(() => wss.close({ timeoutMs: 200 }));
+    return { wss, url: `ws://127.0.0.1:${port}/` };
+  };
+  const open = (url: string, xff: string) => new Promise<number>((resolve) => {
+    const ws = new WsClient(url, { headers: { 'X-Forwarded-For': xff } });
+    ws.once('open', () => resolve(101));
+    ws.once('unexpected-response', (_req, res) => { resolve(res.statusCode ?? 0); res.resume(); });
+    ws.on('error', () => {});
+    t.after(() => ws.terminate());
+  });
+  const trusted = await make(['127.0.0.1']);
+  assert.equal(await open(trusted.url, '203.0.113.1'), 101);
+  assert.equal(await open(trusted.url, '203.0.113.1'), 503, 'the cap counts the forwarded client');
+  assert.equal(await open(trusted.url, '203.0.113.2'), 101, 'another client behind the same proxy');
+  assert.deepEqual([...trusted.wss.clients].map((ws) => ws.remoteAddress).sort(), ['203.0.113.1', '203.0.113.2']);
+  assert.deepEqual(seen.slice(0, 1), ['203.0.113.1']);
+
+  const untrusted = await make([]);
+  assert.equal(await open(untrusted.url, '203.0.113.9'), 101);
+  assert.equal(await open(untrusted.url, '203.0.113.10'), 503, 'a spoofed header from an untrusted peer changes nothing');
+  assert.match(seen.at(-1)!, /127\.0\.0\.1$/);
+});
