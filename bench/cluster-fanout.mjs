@@ -10,11 +10,12 @@
 // publish-to-delivery p50/p99 over every delivery. The ratio compares the best deliveries/s each server sustained with
 // every message delivered and p99 within --p99-budget-ms ("at equal p99").
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeSection } from './lib/sections.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -190,14 +191,6 @@ console.log(section);
 console.log(JSON.stringify({ results, ratio, ratioHalfBudget: ratioAt(BUDGET / 2), ratioDoubleBudget: ratioAt(BUDGET * 2), ratioSaturation: peak('switchboard') / peak('socketio') }));
 
 if (!args['no-write']) {
-  const file = 'bench/RESULTS.md';
-  const BEGIN = '<!-- cluster-fanout:begin -->';
-  const END = '<!-- cluster-fanout:end -->';
-  const block = `${BEGIN}\n${section}${END}\n`;
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const start = current.indexOf(BEGIN);
-  const end = current.indexOf(END);
-  const next = start >= 0 && end > start ? current.slice(0, start) + block + current.slice(end + END.length + 1) : `${current}${current === '' || current.endsWith('\n') ? '' : '\n'}\n${block}`;
-  writeFileSync(file, next);
-  console.error(`wrote the section of ${file}`);
+  writeSection('bench/RESULTS.md', 'cluster-fanout', section);
+  console.error('wrote the section of bench/RESULTS.md');
 }

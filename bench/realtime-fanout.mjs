@@ -9,9 +9,10 @@
 // (bench/realtime/load.mjs: raw `net` sockets, minimal frame parsing) runs pinned to CPU 0 and reports its own
 // CPU, so a saturated client is visible. Servers alternate order between repeats; medians are reported.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { writeSection } from './lib/sections.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -134,14 +135,6 @@ console.log(section);
 console.log(JSON.stringify({ summary, ratio }));
 
 if (!args['no-write']) {
-  const file = 'bench/RESULTS.md';
-  const BEGIN = '<!-- realtime-fanout:begin -->';
-  const END = '<!-- realtime-fanout:end -->';
-  const block = `${BEGIN}\n${section}${END}\n`;
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const start = current.indexOf(BEGIN);
-  const end = current.indexOf(END);
-  const next = start >= 0 && end > start ? current.slice(0, start) + block + current.slice(end + END.length + 1) : `${current}${current === '' || current.endsWith('\n') ? '' : '\n'}\n${block}`;
-  writeFileSync(file, next);
-  console.error(`wrote the section of ${file}`);
+  writeSection('bench/RESULTS.md', 'realtime-fanout', section);
+  console.error('wrote the section of bench/RESULTS.md');
 }

@@ -16,6 +16,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BASELINE, MEASURES, SERVERS } from './lib/catalog.mjs';
+import { markedSections } from './lib/sections.mjs';
 import { renderMarkdown, summarize, fmt } from './lib/report.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -381,16 +382,6 @@ for (let rep = 1; rep <= repeats; rep++) {
 }
 
 // ---------- report ----------
-/**
- * Other tools own marked sections of the same file (`<!-- NAME:begin -->` … `<!-- NAME:end -->`,
- * e.g. bench/realtime-fanout.mjs); they are kept, after ours, when the file is rewritten.
- */
-function otherSections(file) {
-  if (!existsSync(file)) return '';
-  const current = readFileSync(file, 'utf8');
-  const blocks = [...current.matchAll(/<!-- ([\w-]+):begin -->[\s\S]*?<!-- \1:end -->\n?/g)].map((m) => m[0].endsWith('\n') ? m[0] : `${m[0]}\n`);
-  return blocks.length === 0 ? '' : `\n${blocks.join('\n')}`;
-}
 
 const pkgVersion = (name) => {
   try {
@@ -419,7 +410,7 @@ const summary = summarize(measures, servers, runs, BASELINE);
 if (!servers.some((s) => s.name === BASELINE)) notes.push(`The baseline (${BASELINE}) was not measured in this run, so there are no ratios.`);
 const md = renderMarkdown({ measures, servers, summary, baseline: BASELINE, meta, commands, status, notes, repeats, quick });
 mkdirSync(dirname(resultsPath), { recursive: true });
-writeFileSync(resultsPath, md + '\n' + otherSections(resultsPath));
+writeFileSync(resultsPath, md + '\n' + markedSections(resultsPath));
 writeFileSync(join(outDir, 'summary.json'), JSON.stringify({ meta, status, quick, repeats, servers: servers.map((s) => s.name), summary, notes }, null, 2));
 log(`done in ${minutes} min: ${relative(ROOT, resultsPath)}`);
 const failed = runs.filter((r) => !r.ok);
