@@ -135,6 +135,8 @@ export class Connection {
   #lifecycle: Lifecycle = OPEN;
   // NONE until something is queued (an empty array per connection is 32 bytes).
   #output: Uint8Array[] = NONE;
+  /** Bytes in {@link #output}: what the engine counts as queued, exactly. */
+  #outputBytes = 0;
   #events: ConnectionEvent[] = NONE;
   #pendingAutoPongs = 0;
   #lastAutoPongAt = -1;
@@ -224,6 +226,11 @@ export class Connection {
     return decoder === null ? 0 : decoder.bufferedBytes + this.#assembler!.bufferedBytes;
   }
 
+  /** Bytes {@link takeOutput} would return (headers included): the exact size of the queued output. */
+  get outputBytes(): number {
+    return this.#outputBytes;
+  }
+
   /** Whether {@link takeOutput} would return bytes. */
   get hasOutput(): boolean {
     return this.#output.length > 0;
@@ -255,6 +262,7 @@ export class Connection {
     if (this.#output.length === 0) return [];
     const out = this.#output;
     this.#output = NONE;
+    this.#outputBytes = 0;
     this.#pendingAutoPongs = 0;
     this.#lastAutoPongAt = -1;
     return out;
@@ -328,7 +336,10 @@ export class Connection {
     if (this.#client) throw new TypeError('Cannot send a prebuilt frame from the client role: every frame needs a fresh mask');
     this.#assertCanSend();
     const out = this.#out();
-    for (const part of frame) out.push(part);
+    for (const part of frame) {
+      out.push(part);
+      this.#outputBytes += part.length;
+    }
   }
 
   /**
@@ -568,7 +579,9 @@ export class Connection {
     }
     const at = this.#lastAutoPongAt;
     const key = this.#client ? this.#maskKeySource() : null;
-    this.#output[at] = encodeHeader(0x80 | Opcode.PONG, copy.length, key);
+    const header = encodeHeader(0x80 | Opcode.PONG, copy.length, key);
+    this.#outputBytes += header.length + copy.length - this.#output[at]!.length - this.#output[at + 1]!.length;
+    this.#output[at] = header;
     if (key !== null && copy.length > 0) mask(copy, key, 0);
     this.#output[at + 1] = copy;
   }
@@ -576,7 +589,9 @@ export class Connection {
   /** Queues `[header, payload]`. Server: payload referenced as is. Client: masked, in place when owned. */
   #queueFrame(b0: number, payload: Uint8Array, owned: boolean): void {
     if (!this.#client) {
-      this.#out().push(encodeHeader(b0, payload.length, null), payload);
+      const header = encodeHeader(b0, payload.length, null);
+      this.#out().push(header, payload);
+      this.#outputBytes += header.length + payload.length;
       return;
     }
     // §5.3: the client masks every frame with a fresh key; borrowed bytes are masked into a copy (WS `readOnly`).
@@ -590,6 +605,7 @@ export class Connection {
       mask(body, key, 0);
     }
     this.#out().push(header, body);
+    this.#outputBytes += header.length + body.length;
   }
 }
 
