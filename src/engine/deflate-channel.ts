@@ -1,11 +1,12 @@
 // Node binding: permessage-deflate on one connection: drives the core's inflate seam and keeps compressed sends in order.
 import { Opcode, serializeFrame, type Connection } from '../protocol/index.ts';
+import { plainView } from './byte-views.ts';
 import { deflateMessage, type PerMessageDeflate } from './deflate.ts';
 
 /** What the channel needs from its socket binding. */
 export interface DeflateChannelHooks {
-  /** The core holds new output of about `bytes` bytes: write it (now or at the end of the tick). */
-  queued(bytes: number): void;
+  /** The core holds new output (it measures it): write it (now or at the end of the tick). */
+  queued(): void;
 }
 
 /** A frame whose payload is compressed once and shared by many connections (broadcast). */
@@ -206,7 +207,7 @@ export class DeflateChannel {
     if (!this.#deflate.shouldCompress(payload.length)) {
       if (!this.isBusy) {
         this.#connection.sendPrebuilt(frame);
-        this.#hooks.queued(size);
+        this.#hooks.queued();
       } else {
         this.#push({ kind: 'prebuilt', bytes: size, frame, size });
       }
@@ -219,7 +220,7 @@ export class DeflateChannel {
     const shared = compression.frameFor(this.#deflate.deflateWindowBits);
     if (shared.frame !== null && !this.isBusy) {
       this.#connection.sendPrebuilt(shared.frame);
-      this.#hooks.queued(shared.size);
+      this.#hooks.queued();
       return;
     }
     this.#push({ kind: 'shared', bytes: payload.length, shared });
@@ -234,6 +235,27 @@ export class DeflateChannel {
   afterSends(fn: () => void): void {
     if (!this.isBusy) fn();
     else this.#push({ kind: 'run', bytes: 0, fn });
+  }
+
+  /**
+   * Drops the messages still waiting (for a compression, or behind one): a consumer being dropped
+   * gets its last message and the Close first. Queued callbacks ({@link afterSends}) still run, in
+   * order. A compression in flight finishes into nothing.
+   * @returns the bytes dropped
+   */
+  discardQueued(): number {
+    if (this.#closed) return 0;
+    const dropped = this.#pendingBytes;
+    const runs: Entry[] = [];
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const entry = this.#queue[i]!;
+      if (entry.kind === 'run') runs.push(entry);
+    }
+    this.#queue = runs;
+    this.#head = 0;
+    this.#pendingBytes = 0;
+    this.#pump();
+    return dropped;
   }
 
   /** The connection is gone: drops queued sends and releases zlib memory. Idempotent. */
@@ -256,7 +278,7 @@ export class DeflateChannel {
   #pump(): void {
     if (this.#closed) return;
     const connection = this.#connection;
-    let wrote = 0;
+    let wrote = false;
     while (this.#head < this.#queue.length) {
       const entry = this.#queue[this.#head]!;
       if (entry.kind === 'compress' && !entry.ready) break;
@@ -273,19 +295,19 @@ export class DeflateChannel {
             const payload = entry.payload!;
             // The client core masks borrowed payloads into a copy; this one is ours, so it may be masked in place.
             connection.sendFrame(entry.opcode, payload, { rsv1: true });
-            wrote += payload.length + 14;
+            wrote = true;
           }
           break;
         case 'plain':
           if (connection.canSend) {
             this.#sendPlain(entry.opcode, entry.data, false);
-            wrote += entry.data.length + 14;
+            wrote = true;
           }
           break;
         case 'prebuilt':
           if (connection.canSend) {
             connection.sendPrebuilt(entry.frame);
-            wrote += entry.size;
+            wrote = true;
           }
           break;
         case 'shared': {
@@ -294,13 +316,13 @@ export class DeflateChannel {
             if (connection.readyState === 1) connection.fail(1011, 'Compression failed');
           } else if (connection.canSend) {
             connection.sendPrebuilt(shared.frame);
-            wrote += shared.size;
+            wrote = true;
           }
           break;
         }
         case 'run':
           entry.fn();
-          wrote += 1;
+          wrote = true;
           break;
       }
     }
@@ -309,16 +331,14 @@ export class DeflateChannel {
       this.#head = 0;
       this.#pendingBytes = 0;
     }
-    if (wrote > 0) this.#hooks.queued(wrote);
+    if (wrote) this.#hooks.queued();
   }
 
   #sendPlain(opcode: number, data: Uint8Array, notify = true): void {
     const connection = this.#connection;
-    // The client core copies borrowed payloads with .slice() before masking; Buffer#slice is a
-    // view, so hand it a plain Uint8Array view (see websocket.ts plainView).
-    const bytes = this.#client && Buffer.isBuffer(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data;
+    const bytes = this.#client ? plainView(data) : data;
     if (opcode === Opcode.TEXT) connection.sendText(bytes);
     else connection.sendBinary(bytes);
-    if (notify) this.#hooks.queued(data.length + 14);
+    if (notify) this.#hooks.queued();
   }
 }

@@ -14,7 +14,11 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 export const DiagnosticsChannel = {
   /** `{ socket: WebSocket, remoteAddress, protocol, role }` after the handshake succeeded. */
   OPEN: 'switchboard:engine:open',
-  /** `{ socket: WebSocket, code, reason, wasClean, durationMs }` when the TCP connection closed. */
+  /**
+   * `{ socket: WebSocket, code, decidedCode, reason, wasClean, durationMs }` when the TCP connection closed.
+   * `code` is the close event's (1006 when no Close came back); `decidedCode` the code of the end that closed
+   * first (our Close's code when we sent one, else the peer's, else 1006): what to count closes by.
+   */
   CLOSE: 'switchboard:engine:close',
   /** `{ status, reason, remoteAddress, url }` when the server answered an upgrade with an HTTP error; `url` is the path without the query (tokens stay out). */
   HANDSHAKE_REJECTED: 'switchboard:engine:handshake-rejected',

@@ -1,5 +1,6 @@
 // Node binding: ws's `WebSocket` class (EventEmitter, (data, isBinary) messages, send callbacks) over the engine's WebSocket.
 import { HandshakeError, Opcode, ProtocolError, isValidCloseCode } from '../../protocol/index.ts';
+import { asBuffer } from '../byte-views.ts';
 import { createWebSocket, type HandshakeResponse } from '../client.ts';
 import { reportListenerError, type WebSocketCloseEvent, type WebSocketErrorEvent, type WebSocketMessageEvent } from '../events.ts';
 import { PauseReason } from '../socket-binding.ts';
@@ -50,18 +51,6 @@ const READY_STATE_NAMES = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'] as const;
 
 /** @internal Binds a server-side adapter socket to the engine socket the server accepted. */
 export const kBindServer = Symbol('switchboard.ws.bindServer');
-
-function asBuffer(data: Uint8Array): Buffer {
-  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-}
-
-/**
- * A plain Uint8Array view: the client core copies payloads with `.slice()` before masking them in
- * place, and `Buffer#slice` is a view, so a Buffer would get the caller's bytes masked.
- */
-function plainView(data: Uint8Array): Uint8Array {
-  return Buffer.isBuffer(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data;
-}
 
 /** ws's `toBuffer`: bytes of any accepted value, without copying binary input. */
 function toBytes(data: WsData): Uint8Array {
@@ -294,52 +283,30 @@ export class WebSocket extends WsEventTarget {
     if (typeof data === 'number') data = String(data);
     const binary = options?.binary ?? typeof data !== 'string';
     const fin = options?.fin ?? true;
-    const { connection, binding, deflate } = access;
-    if (deflate !== null) {
-      this.#sendWithDeflate(access, toBytes(data), binary, fin, options?.compress !== false, cb);
-      return;
-    }
-    let size: number;
-    if (typeof data === 'string' && !binary && fin && !this.#fragmenting) {
-      // The core encodes the string itself and owns the result (no extra copy to mask).
-      size = data.length;
-      if (!binding.admit(size)) return this.#dropped(cb);
-      connection.sendText(data);
+    const { binding, deflate } = access;
+    const whole = fin && !this.#fragmenting;
+    let queued: boolean;
+    if (whole && deflate !== null && options?.compress !== false) {
+      // Compressed at the channel's threshold, in order behind compressions in flight.
+      queued = binding.sendMessage(binary ? Opcode.BINARY : Opcode.TEXT, toBytes(data));
+    } else if (whole && deflate === null && typeof data === 'string' && !binary) {
+      queued = binding.sendString(data);
     } else {
-      let bytes = toBytes(data);
-      size = bytes.length;
-      if (!binding.admit(size)) return this.#dropped(cb);
-      if (!this.#isServer) bytes = plainView(bytes);
+      // Fragments, bytes sent as text, and `compress: false` (RFC 7692 §6.1 lets any message go out uncompressed).
       const opcode = this.#fragmenting ? Opcode.CONTINUATION : binary ? Opcode.BINARY : Opcode.TEXT;
-      connection.sendFrame(opcode, bytes, { fin });
-      this.#fragmenting = !fin;
+      queued = binding.sendFrame(opcode, toBytes(data), fin);
+      if (queued) this.#fragmenting = !fin;
     }
-    binding.queued(size + (this.#isServer ? 2 : 6));
-    if (cb !== undefined) binding.whenFlushed((err) => (err === null ? cb() : cb(err)));
+    if (!queued) return this.#dropped(cb);
+    if (cb !== undefined) this.#afterFlush(access, cb);
   }
 
-  /**
-   * permessage-deflate negotiated: whole messages go through the engine's channel (compressed at
-   * its threshold, in order behind compressions in flight); fragments and `compress: false` leave
-   * uncompressed behind them (RFC 7692 §6.1 lets any message go out uncompressed).
-   */
-  #sendWithDeflate(access: AdapterAccess, data: Uint8Array, binary: boolean, fin: boolean, compress: boolean, cb: Callback | undefined): void {
-    const { connection, binding } = access;
-    const deflate = access.deflate!;
-    if (!binding.admit(data.length)) return this.#dropped(cb);
-    if (fin && !this.#fragmenting && compress) {
-      deflate.send(binary ? Opcode.BINARY : Opcode.TEXT, data);
-    } else {
-      const opcode = this.#fragmenting ? Opcode.CONTINUATION : binary ? Opcode.BINARY : Opcode.TEXT;
-      this.#fragmenting = !fin;
-      const payload = this.#isServer ? data : plainView(data);
-      deflate.afterSends(() => {
-        if (!connection.canSend) return;
-        connection.sendFrame(opcode, payload, { fin });
-        binding.queued(payload.length + 14);
-      });
-    }
-    if (cb !== undefined) deflate.afterSends(() => binding.whenFlushed((err) => (err === null ? cb() : cb(err))));
+  /** Calls `cb` once what was sent so far reached the kernel (behind compressions in flight, as ws's Sender). */
+  #afterFlush(access: AdapterAccess, cb: Callback): void {
+    const { binding, deflate } = access;
+    const flushed = (): void => binding.whenFlushed((err) => (err === null ? cb() : cb(err)));
+    if (deflate !== null) deflate.afterSends(flushed);
+    else flushed();
   }
 
   /**
@@ -381,19 +348,9 @@ export class WebSocket extends WsEventTarget {
       this.#afterClose(cb);
       return;
     }
-    const payload = this.#isServer ? bytes : plainView(bytes);
-    const { connection, binding, deflate } = access;
-    const run = (): void => {
-      if (connection.canSend) {
-        if (kind === 'ping') connection.ping(payload);
-        else connection.pong(payload);
-        binding.queued(payload.length + 6);
-      }
-      if (cb !== undefined) binding.whenFlushed((err) => (err === null ? cb() : cb(err)));
-    };
     // Behind messages still being compressed, as ws's Sender queues them.
-    if (deflate !== null) deflate.afterSends(run);
-    else run();
+    access.binding.sendControl(kind === 'ping' ? Opcode.PING : Opcode.PONG, bytes, true);
+    if (cb !== undefined) this.#afterFlush(access, cb);
   }
 
   /** ws's sendAfterClose: the callback learns that nothing was sent. */
