@@ -1,7 +1,7 @@
 // HTTP: Prometheus metrics. Subscribes to the engine's diagnostics channels; labels come from bounded sets only.
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { DiagnosticsChannel } from '../engine/index.ts';
+import { CloseCode, DiagnosticsChannel } from '../engine/index.ts';
 import { DisconnectCode, ErrorCode } from '../messages/index.ts';
 import type { RealtimeObserver } from '../realtime/index.ts';
 
@@ -159,8 +159,10 @@ export class Metrics implements RealtimeObserver {
     });
     this.#subscribe(DiagnosticsChannel.CLOSE, (m) => {
       if (!isServer(m)) return;
-      const { code, durationMs } = (m ?? {}) as { code?: unknown; durationMs?: unknown };
-      this.connectionClosed(typeof code === 'number' ? code : 1006, typeof durationMs === 'number' ? durationMs : undefined);
+      // Counted by the code the closing end decided (a Close 4010 the peer never answered is a 4010, not a 1006).
+      const { code, decidedCode, durationMs } = (m ?? {}) as { code?: unknown; decidedCode?: unknown; durationMs?: unknown };
+      const counted = typeof decidedCode === 'number' ? decidedCode : typeof code === 'number' ? code : CloseCode.ABNORMAL_CLOSURE;
+      this.connectionClosed(counted, typeof durationMs === 'number' ? durationMs : undefined);
     });
     this.#subscribe(DiagnosticsChannel.HANDSHAKE_REJECTED, (m) => {
       const { reason } = (m ?? {}) as { reason?: unknown };

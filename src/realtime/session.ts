@@ -167,7 +167,11 @@ export class Session {
 
   /** The slow-consumer policy `close` chose this session: disconnect with 4010 (reconnect and recover). */
   disconnectSlow(): void {
-    queueMicrotask(() => this.disconnect(DisconnectCode.SLOW_CONSUMER));
+    queueMicrotask(() => {
+      // The backlog would hold `disconnect` and the Close back: drop it, so the reader learns why at once.
+      this.ws.discardQueued();
+      this.disconnect(DisconnectCode.SLOW_CONSUMER);
+    });
   }
 
   /**
