@@ -238,9 +238,10 @@ export function handleUpgradeRequest(req: IncomingMessage, socket: Duplex, head:
     return;
   }
 
+  const upgrade: PendingUpgrade = { req, socket, head, ctx, validated, ip };
   const accept = ctx.accept;
   if (accept === undefined) {
-    completeUpgrade(req, socket, head, ctx, validated, ip, undefined);
+    completeUpgrade(upgrade, undefined);
     return;
   }
   let result: AcceptResult | Promise<AcceptResult>;
@@ -251,8 +252,20 @@ export function handleUpgradeRequest(req: IncomingMessage, socket: Duplex, head:
     hookFailed(ctx, req, socket, err);
     return;
   }
-  if (isPromiseLike(result)) awaitHook(req, socket, head, ctx, validated, ip, result);
-  else completeUpgrade(req, socket, head, ctx, validated, ip, result);
+  if (isPromiseLike(result)) awaitHook(upgrade, result);
+  else completeUpgrade(upgrade, result);
+}
+
+/** A validated upgrade waiting for the accept hook's answer. */
+interface PendingUpgrade {
+  readonly req: IncomingMessage;
+  readonly socket: Duplex;
+  /** Bytes after the request head; grows with what the peer sends while an async hook runs. */
+  head: Buffer;
+  readonly ctx: UpgradeContext;
+  readonly validated: ValidatedRequest;
+  /** The address the capacity slot was reserved for ('' when no per-address cap applies). */
+  readonly ip: string;
 }
 
 /**
@@ -260,15 +273,8 @@ export function handleUpgradeRequest(req: IncomingMessage, socket: Duplex, head:
  * releases its capacity slot at once, and bytes it sends meanwhile are kept (bounded) for the
  * connection.
  */
-function awaitHook(
-  req: IncomingMessage,
-  socket: Duplex,
-  head: Buffer,
-  ctx: UpgradeContext,
-  validated: ValidatedRequest,
-  ip: string,
-  pending: PromiseLike<AcceptResult>,
-): void {
+function awaitHook(upgrade: PendingUpgrade, pending: PromiseLike<AcceptResult>): void {
+  const { req, socket, ctx, ip } = upgrade;
   // An RST while the hook runs must not become an unhandled 'error' (HS-21).
   socket.on('error', ignoreError);
   let settled = false;
@@ -295,7 +301,7 @@ function awaitHook(
     socket.removeListener('data', onEarlyData);
     socket.removeListener('end', onEarlyEnd);
     socket.removeListener('error', ignoreError);
-    if (early.length > 0) head = Buffer.concat([head, ...early]);
+    if (early.length > 0) upgrade.head = Buffer.concat([upgrade.head, ...early]);
     early = [];
   };
   const timer = setTimeout(() => {
@@ -312,7 +318,7 @@ function awaitHook(
     (result) => {
       if (settled) return;
       stopWaiting();
-      completeUpgrade(req, socket, head, ctx, validated, ip, result);
+      completeUpgrade(upgrade, result);
     },
     (err: unknown) => {
       if (settled) return;
@@ -349,15 +355,8 @@ function retainedHeaders(req: IncomingMessage): IncomingHttpHeaders {
  * The capacity slot reserved for this handshake is released on every path that does not open a
  * connection; an open connection releases it through `ctx.disconnected`.
  */
-function completeUpgrade(
-  req: IncomingMessage,
-  socket: Duplex,
-  head: Buffer,
-  ctx: UpgradeContext,
-  validated: ValidatedRequest,
-  ip: string,
-  result: AcceptResult,
-): void {
+function completeUpgrade(upgrade: PendingUpgrade, result: AcceptResult): void {
+  const { req, socket, head, ctx, validated, ip } = upgrade;
   if (!socket.writable || (socket as { destroyed?: boolean }).destroyed === true) {
     ctx.release(ip);
     socket.destroy();
