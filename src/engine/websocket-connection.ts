@@ -2,8 +2,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Connection, ConnectionEvent } from '../protocol/index.ts';
-import { CloseCode, InvalidStateError, Opcode, serializeClosePayload } from '../protocol/index.ts';
-import { asBuffer, plainView } from './byte-views.ts';
+import { CloseCode, Opcode, serializeClosePayload } from '../protocol/index.ts';
+import { asBuffer } from './byte-views.ts';
 import type { PerMessageDeflate } from './deflate.ts';
 import { channels } from './diagnostics.ts';
 import { WebSocketCloseEvent, WebSocketErrorEvent, WebSocketEvent, WebSocketMessageEvent } from './events.ts';
@@ -18,6 +18,8 @@ import type { WebSocket } from './websocket.ts';
 
 /** @internal The subclass's access to the binding (null before the handshake). */
 export const kBinding = Symbol('switchboard.binding');
+/** @internal The subclass's access to the heartbeat (null before the handshake). */
+export const kPings = Symbol('switchboard.pings');
 
 /** Set by the static block of {@link WebSocketConnection}: builds the per-connection hooks object. */
 let createHooks: (ws: WebSocketConnection) => BindingHandlers & PingHost;
@@ -104,16 +106,6 @@ export abstract class WebSocketConnection extends WebSocketEventTarget {
     return this.#extensions;
   }
 
-  /** Bytes queued but not yet handed to the kernel. */
-  get bufferedAmount(): number {
-    return this.#binding?.bufferedAmount ?? 0;
-  }
-
-  /** The latest round-trip time measured by a ping (heartbeat or `ping()`), in ms; null before the first. */
-  get latencyMs(): number | null {
-    return this.#pings?.lastRttMs ?? null;
-  }
-
   /** Whether this end is the server side of the connection. */
   get isServer(): boolean {
     return this.#role === 'server';
@@ -122,6 +114,11 @@ export abstract class WebSocketConnection extends WebSocketEventTarget {
   /** @internal The binding, for sending; null before the handshake. */
   protected get [kBinding](): SocketBinding | null {
     return this.#binding;
+  }
+
+  /** @internal The heartbeat, for `ping()`; null before the handshake. */
+  protected get [kPings](): PingTracker | null {
+    return this.#pings;
   }
 
   /**
@@ -188,22 +185,6 @@ export abstract class WebSocketConnection extends WebSocketEventTarget {
     }
     this.#rememberAddress();
     this.#binding?.destroy();
-  }
-
-  /**
-   * Sends a ping and resolves with the round-trip time in ms when the pong arrives.
-   * @param data - payload of at most 125 bytes; a counter when omitted
-   * @returns the RTT; rejects with InvalidStateError when the connection closes first
-   *   (the promise is marked handled: ignoring it is safe)
-   * @throws RangeError when `data` is longer than 125 bytes
-   */
-  ping(data?: Uint8Array): Promise<number> {
-    if (this.readyState !== ReadyStates.OPEN || this.#pings === null) {
-      const p = Promise.reject(new InvalidStateError('Cannot ping: the connection is not open'));
-      p.catch(() => {});
-      return p;
-    }
-    return this.#pings.ping(data === undefined ? undefined : plainView(data));
   }
 
   /** @internal The async iterator's queue is long (true) or drained (false). */

@@ -1,8 +1,9 @@
 // Node binding: the WHATWG-shaped WebSocket for both roles, over one SocketBinding and its core Connection.
-import { Opcode } from '../protocol/index.ts';
+import { InvalidStateError, Opcode } from '../protocol/index.ts';
+import { plainView } from './byte-views.ts';
 import type { BroadcastCompression } from './deflate-channel.ts';
 import { echoBytesOf } from './text-dispatch.ts';
-import { kBinding, WebSocketConnection } from './websocket-connection.ts';
+import { kBinding, kPings, WebSocketConnection } from './websocket-connection.ts';
 import { kSendPrebuilt, ReadyStates, type WebSocketInit, type WebSocketRequest } from './websocket-internal.ts';
 
 export { kAdapter, kAttach, kFailConnecting, kSendPrebuilt, kSetAbort, kStart } from './websocket-internal.ts';
@@ -65,6 +66,16 @@ export class WebSocket extends WebSocketConnection {
     this.context = init.context;
   }
 
+  /** Bytes queued but not yet handed to the kernel. */
+  get bufferedAmount(): number {
+    return this[kBinding]?.bufferedAmount ?? 0;
+  }
+
+  /** The latest round-trip time measured by a ping (heartbeat or `ping()`), in ms; null before the first. */
+  get latencyMs(): number | null {
+    return this[kPings]?.lastRttMs ?? null;
+  }
+
   /**
    * Sends a message: a string as text, anything binary as a binary message. Data is not copied
    * on the server side; do not modify a buffer after sending it.
@@ -92,6 +103,22 @@ export class WebSocket extends WebSocketConnection {
       return binding.sendMessage(Opcode.BINARY, new Uint8Array(data));
     }
     throw new TypeError('Cannot send: data must be a string, an ArrayBuffer or an ArrayBufferView');
+  }
+
+  /**
+   * Sends a ping and resolves with the round-trip time in ms when the pong arrives.
+   * @param data - payload of at most 125 bytes; a counter when omitted
+   * @returns the RTT; rejects with InvalidStateError when the connection closes first
+   *   (the promise is marked handled: ignoring it is safe)
+   * @throws RangeError when `data` is longer than 125 bytes
+   */
+  ping(data?: Uint8Array): Promise<number> {
+    if (this.readyState !== ReadyStates.OPEN || this[kPings] === null) {
+      const p = Promise.reject(new InvalidStateError('Cannot ping: the connection is not open'));
+      p.catch(() => {});
+      return p;
+    }
+    return this[kPings]!.ping(data === undefined ? undefined : plainView(data));
   }
 
   /**
