@@ -151,7 +151,7 @@ export class Session {
 
   /**
    * Sends `disconnect` and closes the WebSocket with the same code and reason.
-   * @param code An application code (DisconnectCode) or an RFC 6455 code (1001, 1008, 1011).
+   * @param code An application code (DisconnectCode) or an RFC 6455 code (1001, 1011).
    * @param reason Close reason (at most 123 bytes); defaults to the code's documented reason.
    * @param reconnect Whether the client should come back; defaults to the code's rule.
    */
@@ -235,8 +235,8 @@ export class Session {
 
   #rateLimited(rid: number | undefined): void {
     this.error(ErrorCode.RATE_LIMITED, 'Too many messages: slow down', rid);
-    // Sustained abuse ends the connection with 1008, RFC 6455 §7.4.1 "policy violation".
-    if (this.#rateStrikes.strike()) this.disconnect(1008, 'rate limited', true);
+    // Sustained flooding ends the connection with 4008 (docs/protocol.md §13): the client may come back after a backoff.
+    if (this.#rateStrikes.strike()) this.disconnect(DisconnectCode.RATE_LIMITED);
   }
 
   #accept(message: SingleClientMessage): void {
