@@ -26,7 +26,7 @@ const RULES: Record<Layer, Rule> = {
   broker: { layers: [], node: '*', packages: ['ioredis'] },
   realtime: {
     layers: ['protocol', 'engine', 'broker', 'messages'],
-    node: ['node:crypto', 'node:timers', 'node:timers/promises', 'node:events', 'node:fs/promises', 'node:http', 'node:diagnostics_channel'],
+    node: ['node:crypto', 'node:timers', 'node:timers/promises', 'node:events', 'node:diagnostics_channel'],
     packages: ['jose', 'yjs', 'y-protocols', 'lib0', 'pino'],
     typeOnly: ['protocol'],
   },

@@ -13,6 +13,7 @@ import {
   type NamespaceConfig,
   type SigningKey,
 } from '../realtime/index.ts';
+import { parseJwks } from './keys.ts';
 
 // ---------------------------------------------------------------------------------------------- schema pieces
 
@@ -597,7 +598,7 @@ export async function authOptionsFrom(config: ServerConfig): Promise<AuthOptions
   if (a.hs256Secret !== undefined) keys.push({ type: 'secret', secret: a.hs256Secret });
   if (a.hs256SecretFile !== undefined) keys.push({ type: 'secret', secret: (await readText(a.hs256SecretFile, 'auth.hs256SecretFile')).trim() });
   if (a.publicKeyFile !== undefined) keys.push({ type: 'pem', pem: await readText(a.publicKeyFile, 'auth.publicKeyFile') });
-  if (a.jwksFile !== undefined) keys.push({ type: 'jwks-file', path: a.jwksFile });
+  if (a.jwksFile !== undefined) keys.push({ type: 'jwks', jwks: parseJwks(await readText(a.jwksFile, 'auth.jwksFile'), a.jwksFile) });
   return {
     keys,
     clockToleranceMs: a.clockToleranceMs,
