@@ -16,7 +16,7 @@ import { KeyedRateLimiter } from './rate-limit.ts';
 import type { HubServices } from './services.ts';
 import { Session, type SessionHost } from './session.ts';
 import { TypingTracker } from './typing.ts';
-import { attachWebSocket, broadcastFrame } from './websocket-transport.ts';
+import { attachWebSocket } from './websocket-transport.ts';
 
 export type { EngineOptions, RealtimeServerOptions } from './hub-options.ts';
 
@@ -72,7 +72,9 @@ export class RealtimeServer {
       broker: options.broker,
       codecs: this.#codecs.length,
       encode: (index, message) => this.#codecs[index]!.encodeServerMessage(message),
-      broadcast: (frame, transports) => broadcastFrame((f, sockets) => this.wss.broadcast(f, sockets), frame, transports),
+      // Every transport this hub creates is an engine WebSocket (#onConnection), so the engine's broadcast, which builds
+      // the frame once for all recipients, takes them as they are. A hub that adds another transport splits here.
+      broadcast: (frame, transports) => this.wss.broadcast(frame, transports as Iterable<WebSocket>),
       slowConsumerBytes: options.slowConsumerBytes ?? 4 * 1024 * 1024,
       delivered: (publication, count) => observer.delivered?.(count, Date.now() - publication.time),
       slowConsumer: (_session, action) => observer.slowConsumer?.(action),
