@@ -7,6 +7,7 @@ import {
   DEFAULT_ROLE_PERMISSIONS,
   NAMESPACE_DEFAULTS,
   normalizeOrigin,
+  OPERATIONS,
   TrustedProxies,
   type AuthKey,
   type AuthOptions,
@@ -27,7 +28,7 @@ const roleName = z.string({ error: 'expected a role name' }).regex(/^[A-Za-z0-9_
 const roleList = z.array(roleName, { error: 'expected a list of role names' }).max(64);
 const httpPath = z.string({ error: 'expected a path' }).regex(/^\/[A-Za-z0-9_\-./]*$/, { error: 'expected a path starting with /' });
 /** Operations a role may be granted (the realtime layer's `Operation`, plus `*`). */
-const OPERATION_NAMES = ['subscribe', 'publish', 'history', 'presence', 'typing', 'send', '*'] as const;
+const OPERATION_NAMES = [...OPERATIONS, '*'] as const;
 const operation = z.enum(OPERATION_NAMES, { error: `expected one of ${OPERATION_NAMES.join(', ')}` });
 
 const originString = z.string({ error: 'expected an origin' }).refine((value) => {
