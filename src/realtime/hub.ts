@@ -1,7 +1,7 @@
 // Realtime: the RealtimeServer hub. Plugs the Switchboard protocol into the engine's WebSocketServer; no sockets of its own.
 import { randomUUID } from 'node:crypto';
 import type { Broker, ChannelEvent, PublishResult } from '../broker/index.ts';
-import { WebSocketServer, type ServerOptions, type WebSocket } from '../engine/index.ts';
+import { WebSocket, WebSocketServer, type ServerOptions } from '../engine/index.ts';
 import {
   DisconnectCode, ErrorCode, JsonCodec, Limits, MsgpackCodec, selectSubprotocol, Subprotocol,
   type Codec, type JsonValue, type ServerMessage,
@@ -16,7 +16,9 @@ import { KeyedRateLimiter } from './rate-limit.ts';
 import type { HubServices } from './services.ts';
 import { Session, type SessionHost } from './session.ts';
 import { TypingTracker } from './typing.ts';
-import { attachWebSocket } from './websocket-transport.ts';
+import type { Identity } from './auth/identity.ts';
+import type { SessionTransport } from './transport.ts';
+import { attachWebSocket, broadcastMixed } from './websocket-transport.ts';
 
 export type { EngineOptions, RealtimeServerOptions } from './hub-options.ts';
 
@@ -54,6 +56,8 @@ export class RealtimeServer {
   /** Resolves once the control channel is subscribed (rejects when the broker could not subscribe). */
   readonly #controlReady: Promise<void>;
   #draining = false;
+  /** Open sessions whose transport is not an engine WebSocket (see `openSession`). */
+  #otherTransports = 0;
 
   /**
    * @param options Broker, namespaces, auth, limits and where to listen.
@@ -72,9 +76,11 @@ export class RealtimeServer {
       broker: options.broker,
       codecs: this.#codecs.length,
       encode: (index, message) => this.#codecs[index]!.encodeServerMessage(message),
-      // Every transport this hub creates is an engine WebSocket (#onConnection), so the engine's broadcast, which builds
-      // the frame once for all recipients, takes them as they are. A hub that adds another transport splits here.
-      broadcast: (frame, transports) => this.wss.broadcast(frame, transports as Iterable<WebSocket>),
+      // While every session speaks over an engine WebSocket (the count of others is zero), the engine's broadcast, which
+      // builds the frame once for all recipients, takes the transports as they are: no per-recipient check on the hot path.
+      broadcast: (frame, transports) => this.#otherTransports === 0
+        ? this.wss.broadcast(frame, transports as Iterable<WebSocket>)
+        : broadcastMixed((f, sockets) => this.wss.broadcast(f, sockets), frame, transports),
       slowConsumerBytes: options.slowConsumerBytes ?? 4 * 1024 * 1024,
       delivered: (publication, count) => observer.delivered?.(count, Date.now() - publication.time),
       slowConsumer: (_session, action) => observer.slowConsumer?.(action),
@@ -201,19 +207,27 @@ export class RealtimeServer {
     this.#services.typing.dispose();
   }
 
-  #onConnection(ws: WebSocket): void {
-    const context = ws.context as HandshakeContext | undefined;
-    const codecIndex = Math.max(0, CODECS.indexOf(ws.protocol as (typeof CODECS)[number]));
-    const session = new Session(ws, {
-      codec: this.#codecs[codecIndex]!,
-      codecIndex,
-      identity: context?.identity ?? null,
-      host: this.#host,
-    });
-    attachWebSocket(ws, session);
+  /**
+   * Starts a session over any transport: the `/ws` endpoint opens one per WebSocket, and a transport of another kind
+   * (server-sent events, long polling) opens its own. The caller hands the session each arriving frame
+   * (`session.receive`) and the end of the transport (`session.transportClosed`).
+   * @param transport An open transport; its `protocol` picks the codec (JSON unless it names MessagePack).
+   * @param identity Who a credential presented when the transport opened says the client is; null for none.
+   * @returns The session, registered with the hub.
+   */
+  openSession(transport: SessionTransport, identity: Identity | null = null): Session {
+    const codecIndex = Math.max(0, CODECS.indexOf(transport.protocol as (typeof CODECS)[number]));
+    const session = new Session(transport, { codec: this.#codecs[codecIndex]!, codecIndex, identity, host: this.#host });
     this.#sessions.add(session);
+    if (!(transport instanceof WebSocket)) this.#otherTransports++;
     this.#services.observer.sessionOpened?.(session);
     if (this.#draining) session.disconnect(1001, 'shutdown', true);
+    return session;
+  }
+
+  #onConnection(ws: WebSocket): void {
+    const context = ws.context as HandshakeContext | undefined;
+    attachWebSocket(ws, this.openSession(ws, context?.identity ?? null));
   }
 
   #addUserSession(session: Session): boolean {
@@ -234,6 +248,7 @@ export class RealtimeServer {
 
   #sessionClosed(session: Session): void {
     if (!this.#sessions.delete(session)) return;
+    if (!(session.transport instanceof WebSocket)) this.#otherTransports--;
     const user = session.user;
     if (user !== null) {
       const set = this.#users.get(user);

@@ -165,7 +165,7 @@ export class Session implements Subscriber, SessionInfo {
   }
 
   /**
-   * Sends `disconnect` and closes the WebSocket with the same code and reason.
+   * Sends `disconnect` and closes the transport with the same code and reason.
    * @param code An application code (DisconnectCode) or an RFC 6455 code (1001, 1011).
    * @param reason Close reason (at most 123 bytes); defaults to the code's documented reason.
    * @param reconnect Whether the client should come back; defaults to the code's rule.
