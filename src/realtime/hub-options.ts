@@ -27,7 +27,7 @@ export interface RealtimeServerOptions {
   readonly broker: Broker;
   readonly namespaces: Namespaces;
   readonly authenticator: Authenticator;
-  /** @default new Permissions(namespaces): the default role table */
+  /** Built over `namespaces` (the hub refuses permissions over other ones). @default new Permissions(namespaces): the default role table */
   readonly permissions?: Permissions;
   /** @default an empty allowlist: no browser origin is trusted unless configured (or same-origin, below) */
   readonly originPolicy?: OriginPolicy;

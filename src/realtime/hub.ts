@@ -6,6 +6,7 @@ import {
   DisconnectCode, ErrorCode, JsonCodec, Limits, MsgpackCodec, selectSubprotocol, Subprotocol,
   type Codec, type JsonValue, type ServerMessage,
 } from '../messages/index.ts';
+import type { Identity } from './auth/identity.ts';
 import { ChannelRegistry, typingSignalData, type FanoutContext } from './channels.ts';
 import { createAcceptHook, type HandshakeContext } from './handshake.ts';
 import { sessionOptionsFrom, type RealtimeServerOptions } from './hub-options.ts';
@@ -15,9 +16,8 @@ import { Permissions } from './permissions.ts';
 import { KeyedRateLimiter } from './rate-limit.ts';
 import type { HubServices } from './services.ts';
 import { Session, type SessionHost } from './session.ts';
-import { TypingTracker } from './typing.ts';
-import type { Identity } from './auth/identity.ts';
 import type { SessionTransport } from './transport.ts';
+import { TypingTracker } from './typing.ts';
 import { attachWebSocket, broadcastMixed } from './websocket-transport.ts';
 
 export type { EngineOptions, RealtimeServerOptions } from './hub-options.ts';
