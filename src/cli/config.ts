@@ -7,12 +7,14 @@ import {
   DEFAULT_ROLE_PERMISSIONS,
   NAMESPACE_DEFAULTS,
   normalizeOrigin,
+  OPERATIONS,
   TrustedProxies,
   type AuthKey,
   type AuthOptions,
   type NamespaceConfig,
   type SigningKey,
 } from '../realtime/index.ts';
+import { parseJwks } from './keys.ts';
 
 // ---------------------------------------------------------------------------------------------- schema pieces
 
@@ -26,7 +28,7 @@ const roleName = z.string({ error: 'expected a role name' }).regex(/^[A-Za-z0-9_
 const roleList = z.array(roleName, { error: 'expected a list of role names' }).max(64);
 const httpPath = z.string({ error: 'expected a path' }).regex(/^\/[A-Za-z0-9_\-./]*$/, { error: 'expected a path starting with /' });
 /** Operations a role may be granted (the realtime layer's `Operation`, plus `*`). */
-const OPERATION_NAMES = ['subscribe', 'publish', 'history', 'presence', 'typing', 'send', '*'] as const;
+const OPERATION_NAMES = [...OPERATIONS, '*'] as const;
 const operation = z.enum(OPERATION_NAMES, { error: `expected one of ${OPERATION_NAMES.join(', ')}` });
 
 const originString = z.string({ error: 'expected an origin' }).refine((value) => {
@@ -597,7 +599,7 @@ export async function authOptionsFrom(config: ServerConfig): Promise<AuthOptions
   if (a.hs256Secret !== undefined) keys.push({ type: 'secret', secret: a.hs256Secret });
   if (a.hs256SecretFile !== undefined) keys.push({ type: 'secret', secret: (await readText(a.hs256SecretFile, 'auth.hs256SecretFile')).trim() });
   if (a.publicKeyFile !== undefined) keys.push({ type: 'pem', pem: await readText(a.publicKeyFile, 'auth.publicKeyFile') });
-  if (a.jwksFile !== undefined) keys.push({ type: 'jwks-file', path: a.jwksFile });
+  if (a.jwksFile !== undefined) keys.push({ type: 'jwks', jwks: parseJwks(await readText(a.jwksFile, 'auth.jwksFile'), a.jwksFile) });
   return {
     keys,
     clockToleranceMs: a.clockToleranceMs,
