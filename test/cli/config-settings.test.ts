@@ -1,34 +1,14 @@
 // The explicit settings table (src/cli/config/settings.ts) and the zod schema agree: every leaf of the schema has
 // exactly one row and every row a leaf, of the same kind; variables follow the path; the loader finds each row.
+// The leaves come from zod's public JSON Schema (z.toJSONSchema), walked by scripts/config-reference.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { z } from 'zod';
-import { ServerSettingsSchema } from '../../src/cli/config/schema.ts';
+import { leafPath, schemaLeaves, type JsonSchema } from '../../scripts/config-reference.ts';
 import { envSegments, findByEnv, findByPath } from '../../src/cli/config/lookup.ts';
 import { ENV_PREFIX, NON_SETTING_VARIABLES, SETTING_KINDS, SETTINGS, type SettingKind } from '../../src/cli/config/settings.ts';
 
-type JsonSchema = {
-  type?: string;
-  enum?: unknown[];
-  const?: unknown;
-  properties?: Record<string, JsonSchema>;
-  additionalProperties?: JsonSchema | boolean;
-  anyOf?: JsonSchema[];
-};
-
-const RECORD_KEY = '*';
-
-/** The leaves of a JSON Schema: `namespaces.*.historySize` for a record's values; a nullable object's fields. */
-function leaves(node: JsonSchema, path: string[] = []): { path: string; schema: JsonSchema }[] {
-  if (node.properties !== undefined) return Object.entries(node.properties).flatMap(([key, child]) => leaves(child, [...path, key]));
-  if (node.type === 'object' && typeof node.additionalProperties === 'object') return leaves(node.additionalProperties, [...path, RECORD_KEY]);
-  const objectBranch = node.anyOf?.find((branch) => branch.properties !== undefined);
-  if (objectBranch !== undefined && node.anyOf!.every((branch) => branch === objectBranch || branch.type === 'null')) return leaves(objectBranch, path);
-  return [{ path: path.join('.'), schema: node }];
-}
-
-const SCHEMA_LEAVES = leaves(z.toJSONSchema(ServerSettingsSchema, { io: 'input' }) as JsonSchema);
-const rowPath = (path: string): string => path.split('.').map((s) => (/^<.+>$/.test(s) ? RECORD_KEY : s)).join('.');
+const SCHEMA_LEAVES = schemaLeaves();
+const rowPath = leafPath;
 
 function kindOf(schema: JsonSchema): SettingKind | string {
   const types = schema.anyOf?.map((b) => (b.const !== undefined ? `const:${String(b.const)}` : b.type)).join('|');
@@ -43,7 +23,7 @@ function kindOf(schema: JsonSchema): SettingKind | string {
 }
 
 test('every leaf of the schema has exactly one row in the settings table, and every row is a leaf', () => {
-  const rows = SETTINGS.map((s) => rowPath(s.path));
+  const rows = SETTINGS.map((s) => rowPath(s));
   assert.equal(new Set(rows).size, rows.length, 'no path has two rows');
   const schemaPaths = SCHEMA_LEAVES.map((l) => l.path);
   assert.deepEqual([...rows].sort(), [...schemaPaths].sort());
@@ -53,7 +33,7 @@ test('every leaf of the schema has exactly one row in the settings table, and ev
 test('each row has the kind of its schema leaf, so env and flag text is coerced to what the schema checks', () => {
   const byPath = new Map(SCHEMA_LEAVES.map((l) => [l.path, l.schema]));
   for (const setting of SETTINGS) {
-    assert.equal(setting.kind, kindOf(byPath.get(rowPath(setting.path))!), setting.path);
+    assert.equal(setting.kind, kindOf(byPath.get(rowPath(setting))!), setting.path);
   }
 });
 

@@ -1,6 +1,7 @@
 // CLI config: the explicit table of settings (config-file path, environment variable, flag, kind, description).
 // The loader reads env and flags through it, docs/configuration.md is generated from it, and
 // test/cli/config-settings.test.ts checks that it and the zod schema (schema.ts) name the same leaves.
+import { DEFAULT_ROLE_PERMISSIONS } from '../../realtime/index.ts';
 
 /** How a text value from the environment or a flag becomes the setting's value. */
 export const SETTING_KINDS = {
@@ -98,7 +99,7 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
   s('auth.anonymous.roles', 'AUTH__ANONYMOUS__ROLES', LIST, 'Roles of anonymous connections.'),
   s('trustedProxies', 'TRUSTED_PROXIES', LIST, 'Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client, for per-address limits and logs; by default no header is believed.', { flag: { name: '--trust-proxy', arg: '<cidr>', help: 'proxy whose X-Forwarded-For names the client (repeatable)' } }),
   s('origins', 'ORIGINS', LIST, 'Browser origins allowed to connect, exact match (AU-01). In development without any, the page origins of the port.', { flag: { name: '--origin', arg: '<origin>', help: 'allowed browser origin (repeatable)' } }),
-  s('roles.<role>', 'ROLES__<ROLE>', LIST, 'Operations the role grants (subscribe, publish, history, presence, typing, send, or * for all). Added to the default roles; `[]` makes a role grant nothing.', { defaultText: 'admin: *; user: subscribe, publish, history, presence, typing, send; anonymous: subscribe, history, presence' }),
+  s('roles.<role>', 'ROLES__<ROLE>', LIST, 'Operations the role grants (subscribe, publish, history, presence, typing, send, or * for all). Added to the default roles; `[]` makes a role grant nothing.', { defaultText: Object.entries(DEFAULT_ROLE_PERMISSIONS).map(([role, operations]) => `${role}: ${operations.join(', ')}`).join('; ') }),
   s('authenticatedRoles', 'AUTHENTICATED_ROLES', LIST, 'Roles every authenticated identity holds besides those of its token.'),
   s('limits.maxMessageSize', 'LIMITS__MAX_MESSAGE_SIZE', INTEGER, 'Largest message a client may send, in bytes: larger ones get a `too_large` reply, frames over 4x this close with 1009.'),
   s('limits.maxConnections', 'LIMITS__MAX_CONNECTIONS', INTEGER, 'Connections of this node; new ones get 503 beyond.'),
