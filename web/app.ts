@@ -4,13 +4,12 @@ import { Client, ClientError, IndexedDbOutboxStore, type GapEvent, type StateCha
 import type { PublicationMessage } from '../src/messages/index.ts';
 import { ChatLog } from './chat-log.ts';
 import { fetchToken, forgetName, rememberedName, rememberName } from './sign-in.ts';
+import { TypingSignal } from './typing.ts';
 import {
   PRIVATE, clearError, renderMessages, renderPresence, renderRoom, renderRooms, renderTyping, setStatus, showError,
   showSignedIn, ui, type Room,
 } from './view.ts';
 
-/** A typing `on` is repeated this often while the user keeps typing (the server forgets it after 6 s). */
-const TYPING_REPEAT_MS = 2000;
 /** Publications reloaded after a break. */
 const HISTORY_AFTER_BREAK = 50;
 
@@ -93,7 +92,7 @@ function onPublication(p: PublicationMessage): void {
 
 /** The server could not prove the stream complete (a restart, history too short): mark it and reload the latest. */
 function onBreak(c: Client, room: Room, gap: GapEvent): void {
-  room.log.cut('Some messages could not be recovered (the server restarted or its history ran out); latest history below', gap.from, gap.to);
+  room.log.cut('Messages may be missing here: the server could not recover them (it restarted, or its history ran out). The latest history follows.', gap.from, gap.to);
   changed(room);
   c.history(room.channel, { limit: HISTORY_AFTER_BREAK }).then((h) => {
     if (client !== c) return;
@@ -145,7 +144,7 @@ function watch(c: Client): void {
     if (change.state !== 'connected') {
       // Who is typing is unknown while offline; the server ends our own typing with the connection.
       for (const room of rooms.values()) room.typing.clear();
-      typingIn = null;
+      typing.reset();
       renderTyping(currentRoom());
     }
     if (change.state === 'disconnected' && !wasLost) {
@@ -255,7 +254,7 @@ function signOut(): void {
   rooms.clear();
   current = null;
   me = '';
-  typingIn = null;
+  typing.reset();
   ui.messageInput.value = '';
   showSignedIn(null);
   showRooms();
@@ -306,36 +305,21 @@ async function sendMessage(text: string): Promise<void> {
   await deliver(room, (id) => c.publish(room.channel, { text }, { id }), { kind: 'message', sender: me, text });
 }
 
-// ---------------------------------------------------------------------------------------------- typing
+const typing = new TypingSignal();
 
-/** The channel told that this user is typing, or null. */
-let typingIn: string | null = null;
-let typingSentAt = 0;
+function typingSink(): ((channel: string, on: boolean) => void) | null {
+  const c = client;
+  return c === null ? null : (channel, on) => c.typing(channel, on);
+}
 
-/**
- * Tells the shown room whether this user is drafting a message. A command (`/msg bob …`, a private message) is not
- * a message to the room: it sends no typing, and stops one in progress.
- */
+/** Tells the shown room whether this user is drafting a message to it. */
 function updateTyping(): void {
   const room = currentRoom();
-  const draft = ui.messageInput.value;
-  const drafting = client !== null && room !== undefined && room.name !== PRIVATE && draft.trim() !== '' && !draft.trimStart().startsWith('/');
-  const channel = drafting ? room.channel : null;
-  if (typingIn !== null && typingIn !== channel) {
-    client?.typing(typingIn, false);
-    typingIn = null;
-  }
-  if (channel === null || client === null) return;
-  const now = Date.now();
-  if (typingIn === channel && now - typingSentAt < TYPING_REPEAT_MS) return;
-  client.typing(channel, true);
-  typingIn = channel;
-  typingSentAt = now;
+  typing.update(typingSink(), room === undefined || room.name === PRIVATE ? null : room.channel, ui.messageInput.value);
 }
 
 function stopTyping(): void {
-  if (typingIn !== null) client?.typing(typingIn, false);
-  typingIn = null;
+  typing.stop(typingSink());
 }
 
 // ---------------------------------------------------------------------------------------------- events
