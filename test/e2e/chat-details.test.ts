@@ -219,3 +219,23 @@ test('a long anonymous name is cut with an ellipsis, whole in its tooltip, and d
   await screenshot(host.page, 'chat-long-name');
   assert.deepEqual([...guest.problems, ...host.problems], []);
 });
+
+test('bad input in the message box: an unknown command and a refused private message say why', async (t) => {
+  const chat = await openChat(browser, base);
+  t.after(() => chat.page.context().close());
+  await signIn(chat, 'hana');
+  await send(chat, '/shout hello');
+  await chat.page.waitForSelector('#error:text("Unknown command")');
+  assert.equal(await chat.page.locator('#messages li[data-status]').count(), 0, 'nothing was sent');
+
+  // A recipient id longer than any user id (255) is refused by the server's validation.
+  await send(chat, `/msg ${'x'.repeat(300)} hello`);
+  await chat.page.click('#rooms li[data-room="(private)"]');
+  const failed = chat.page.locator('#messages li[data-status="failed"]');
+  await failed.waitFor();
+  assert.equal(await failed.locator('.text').textContent(), 'hello');
+  assert.equal(await failed.locator('.mark').textContent(), 'not sent: invalid_message');
+  assert.match(await chat.page.locator('#error').textContent() ?? '', /^invalid_message: .+/, 'the server\'s refusal is shown');
+  await screenshot(chat.page, 'chat-refused-message');
+  assert.deepEqual(chat.problems, []);
+});
