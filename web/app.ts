@@ -3,7 +3,7 @@
 import { Client, ClientError, IndexedDbOutboxStore, type GapEvent, type StateChange } from '../src/client/index.ts';
 import type { PublicationMessage } from '../src/messages/index.ts';
 import { ChatLog } from './chat-log.ts';
-import { fetchToken, forgetName, rememberedName, rememberName } from './sign-in.ts';
+import { SignInError, fetchToken, forgetName, rememberedName, rememberName } from './sign-in.ts';
 import { TypingSignal } from './typing.ts';
 import {
   PRIVATE, clearError, renderMessages, renderPresence, renderRoom, renderRooms, renderTyping, setStatus, showError,
@@ -239,6 +239,8 @@ function signIn(name: string): void {
   start(name).catch((err: unknown) => {
     client?.close();
     client = null;
+    // A refused name is not signed in again on the next reload; an unreachable server is.
+    if (err instanceof SignInError && err.refused) forgetName();
     setStatus('error');
     fail(err);
   }).finally(() => {

@@ -6,6 +6,13 @@ const NAME_KEY = 'switchboard-chat:name';
 /** Why a token could not be had, with the server's own explanation when it gave one. */
 export class SignInError extends Error {
   override readonly name = 'SignInError';
+  /** true when the server refused the name (trying again will not help); false when it could not be reached. */
+  readonly refused: boolean;
+
+  constructor(message: string, refused: boolean) {
+    super(message);
+    this.refused = refused;
+  }
 }
 
 /**
@@ -19,13 +26,13 @@ export async function fetchToken(name: string): Promise<string | undefined> {
   try {
     res = await fetch('/api/dev-token', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user: name }) });
   } catch {
-    throw new SignInError('Cannot reach the server to sign in: is it running?');
+    throw new SignInError('Cannot reach the server to sign in: is it running?', false);
   }
-  if (res.status === 404) throw new SignInError('This server does not hand out names (not in development mode): leave the name empty');
+  if (res.status === 404) throw new SignInError('This server does not hand out names (not in development mode): leave the name empty', true);
   const body = await res.json().catch(() => null) as { token?: unknown; message?: unknown } | null;
   if (!res.ok || typeof body?.token !== 'string') {
     const said = typeof body?.message === 'string' ? body.message : res.statusText;
-    throw new SignInError(`Cannot sign in as "${name}": ${said} (HTTP ${res.status})`);
+    throw new SignInError(`Cannot sign in as "${name}": ${said} (HTTP ${res.status})`, res.status < 500);
   }
   return body.token;
 }
