@@ -48,14 +48,28 @@ export const ui = {
 /** The badge's states: the client's, plus `signedout` (no session yet) and `error` (signing in failed). */
 export type BadgeState = ClientState | 'signedout' | 'error';
 
+/** Counts the badge's "reconnecting in N s" down while the client waits for its next attempt. */
+let countdown: ReturnType<typeof setInterval> | null = null;
+
+function showRetry(at: number): void {
+  ui.status.textContent = `reconnecting in ${Math.max(0, Math.ceil((at - Date.now()) / 1000))} s…`;
+}
+
 export function setStatus(state: BadgeState, change?: StateChange): void {
   ui.status.dataset['state'] = state;
-  ui.status.textContent =
-    state === 'connected' ? 'connected'
-      : state === 'connecting' ? (change?.reason === 'reconnect' ? 'reconnecting…' : 'connecting…')
-        : state === 'disconnected' ? `reconnecting in ${Math.ceil((change?.retryInMs ?? 0) / 1000)} s…`
+  if (countdown !== null) clearInterval(countdown);
+  countdown = null;
+  if (state === 'disconnected') {
+    const at = Date.now() + (change?.retryInMs ?? 0);
+    showRetry(at);
+    countdown = setInterval(() => showRetry(at), 1000);
+  } else {
+    ui.status.textContent =
+      state === 'connected' ? 'connected'
+        : state === 'connecting' ? (change?.reason === 'reconnect' ? 'reconnecting…' : 'connecting…')
           : state === 'closed' ? 'disconnected'
             : state === 'error' ? 'not connected' : 'not signed in';
+  }
   // Presence is only known while connected: joins and leaves are missed while the connection is down.
   const known = state === 'connected';
   ui.presence.classList.toggle('unknown', !known);

@@ -156,6 +156,7 @@ test('offline: presence is greyed, a message stays pending until acknowledged; u
   proxy.refuse(true);
   proxy.cut();
   await alice.page.waitForSelector('#status[data-state="disconnected"]');
+  assert.match(await alice.page.locator('#status').textContent() ?? '', /^reconnecting(…| in \d+ s…)$/);
   assert.equal(await alice.page.locator('#presence.unknown').count(), 1, 'presence is marked unknown while offline');
   assert.equal(await alice.page.locator('#presence-note').isVisible(), true);
   await screenshot(alice.page, 'chat-disconnected');
