@@ -220,6 +220,8 @@ test('a long anonymous name is cut with an ellipsis, whole in its tooltip, and d
   }, entry);
   assert.deepEqual(fit, { nameCut: true, asideOverflows: false, text: me });
   await screenshot(host.page, 'chat-long-name');
+  assert.equal(await guest.page.evaluate(() => { const el = document.querySelector('#me')!; return el.scrollWidth > el.clientWidth; }), true, 'the header cuts it too');
+  await screenshot(guest.page, 'chat-long-name-own');
   assert.deepEqual([...guest.problems, ...host.problems], []);
 });
 
