@@ -25,8 +25,16 @@ const LISTENING = /listening on http:\/\/[^:]+:(\d+)/;
  * @param env Extra environment variables.
  */
 export function startServe(root: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [join(root, 'bin/switchboard.js'), 'serve', ...args], {
-    cwd: root,
+  return startListening(process.execPath, [join(root, 'bin/switchboard.js'), 'serve', ...args], root, env);
+}
+
+/**
+ * Runs a program that prints `listening on http://HOST:PORT` once it accepts connections (a `serve`, an example
+ * backend) and resolves then.
+ */
+export function startListening(command: string, args: readonly string[], cwd: string, env: Readonly<Record<string, string>> = {}): Promise<ServeProcess> {
+  const child = spawn(command, args, {
+    cwd,
     env: { ...process.env, NODE_OPTIONS: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -39,10 +47,11 @@ export function startServe(root: string, args: readonly string[], env: Readonly<
     await exited;
     clearTimeout(timer);
   };
+  const what = [command, ...args].join(' ');
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`serve ${args.join(' ')} printed no address within 20 s:\n${out}`));
+      reject(new Error(`${what} printed no address within 20 s:\n${out}`));
     }, 20_000);
     const onData = (d: Buffer): void => {
       out += d.toString();
@@ -57,7 +66,7 @@ export function startServe(root: string, args: readonly string[], env: Readonly<
     child.stderr!.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`serve ${args.join(' ')} exited with ${code}:\n${out}`));
+      reject(new Error(`${what} exited with ${code}:\n${out}`));
     });
   });
 }
