@@ -58,5 +58,9 @@ const server = createServer((req, res) => {
 server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
   console.log(`listening on http://127.0.0.1:${server.address().port}`);
 });
-process.once('SIGTERM', () => server.close());
-process.once('SIGINT', () => server.close());
+const stop = () => {
+  server.close();
+  server.closeAllConnections(); // keep-alive connections would hold the process open
+};
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);
