@@ -69,7 +69,7 @@ test('every TypeScript block type-checks with strict settings', { timeout: 120_0
   const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')], { encoding: 'utf8' });
   // Map "bNN-...ts(12,5): error" back to the Markdown line.
   const errors = `${tsc.stdout}${tsc.stderr}`.split('\n').filter((l) => l.trim() !== '').map((l) => {
-    const m = /^(b\d+-[^(]+\.ts)\((\d+),(\d+)\): (.*)$/.exec(l);
+    const m = /^(?:.*[\\/])?(b\d+-[^(]+\.ts)\((\d+),(\d+)\): (.*)$/.exec(l);
     const f = m === null ? undefined : files.get(m[1]!);
     return f === undefined ? l : `${f.file}:${f.line + Number(m![2])}: ${m![4]}`;
   });
