@@ -34,9 +34,9 @@ export interface Fence {
 
 const MODES: ReadonlySet<string> = new Set(['run', 'check', 'serve', 'norun']);
 
-/** The Markdown files whose blocks are checked: README.md and docs/*.md. */
+/** The Markdown files whose blocks are checked: README.md, CONTRIBUTING.md and docs/*.md. */
 export function docFiles(root: string): string[] {
-  return ['README.md', ...readdirSync(join(root, 'docs')).filter((n) => n.endsWith('.md')).sort().map((n) => `docs/${n}`)];
+  return ['README.md', 'CONTRIBUTING.md', ...readdirSync(join(root, 'docs')).filter((n) => n.endsWith('.md')).sort().map((n) => `docs/${n}`)];
 }
 
 /** Every fenced block of `file` (relative to `root`). */
