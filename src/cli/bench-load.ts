@@ -22,6 +22,8 @@ export interface LoadOptions {
   readonly drainMs: number;
   /** Engine options for every socket (TLS). */
   readonly socket: EngineOptions;
+  /** Local addresses the clients connect from, in turn ([] for the system's choice). */
+  readonly localAddresses: readonly string[];
   /** Called once a second while publishing. */
   readonly onProgress?: ((progress: Progress) => void) | undefined;
 }
@@ -47,8 +49,10 @@ export interface LoadResult {
   readonly subscribers: number;
   readonly sent: number;
   readonly acked: number;
+  /** Publishes the SDK sent again, same id (after a retryable refusal such as `rate_limited`, or a timeout). */
+  readonly resent: number;
   readonly received: number;
-  /** acked × subscribers. */
+  /** For each acknowledged message, the subscribers connected when its ack arrived, summed. */
   readonly expected: number;
   readonly errors: Readonly<Record<string, number>>;
   readonly disconnects: number;
@@ -100,11 +104,16 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   let stopping = false;
   let disconnects = 0;
   let received = 0;
+  /** Clients subscribed and still connected. */
+  let live = 0;
 
-  const transport = (url: string, protocols: string[]) => createWebSocket(url, { ...opts.socket, protocols });
   const clients: Client[] = [];
   let connectFailures = 0;
+  let started = 0;
   const start = async (): Promise<void> => {
+    const from = opts.localAddresses.length === 0 ? {} : { localAddress: opts.localAddresses[started % opts.localAddresses.length]! };
+    started++;
+    const transport = (url: string, protocols: string[]) => createWebSocket(url, { ...opts.socket, ...from, protocols });
     const client = new Client({
       url: opts.url, transport, reconnect: false, breaker: false, name: 'switchboard-bench',
       ...(opts.token === undefined ? {} : { token: opts.token }),
@@ -119,12 +128,16 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     client.on('error', (e) => fail(e.code));
     let joined = false;
     client.on('statechange', (change) => {
-      if (change.state === 'closed' && joined && !stopping) disconnects++;
+      if (change.state === 'closed' && joined && !stopping) {
+        disconnects++;
+        live--;
+      }
     });
     try {
       await client.connect();
-      joined = true;
       await client.subscribe(opts.channel);
+      joined = true;
+      live++;
       clients.push(client);
     } catch (err) {
       connectFailures++;
@@ -141,6 +154,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   let sent = 0;
   let acked = 0;
   let settled = 0;
+  let expected = 0;
   const began = performance.now();
   let publishMs = 0;
   if (publishers.length > 0) {
@@ -161,7 +175,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
           const data: Payload = { r: run, s: sent, t: performance.now(), p: padding };
           sent++;
           client.publish(opts.channel, data as unknown as JsonValue).then(
-            () => { acked++; settled++; },
+            () => { acked++; settled++; expected += live; },
             (err: unknown) => { settled++; fail(codeOf(err)); },
           );
         }
@@ -175,17 +189,17 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     // What is still on its way: acks, then the deliveries of every acked message to every subscriber.
     const drainUntil = performance.now() + opts.drainMs;
     while (performance.now() < drainUntil) {
-      const live = clients.filter((c) => c.state === 'connected').length;
-      if (settled === sent && received >= acked * live) break;
+      if (settled === sent && received >= expected) break;
       await new Promise((r) => setTimeout(r, 20));
     }
     clearInterval(progress);
   }
   stopping = true;
   const subscribers = clients.filter((c) => c.state === 'connected').length;
+  const resent = clients.reduce((sum, c) => sum + c.metrics.resent, 0);
   for (const client of clients) client.close(1000, 'bench done');
   return {
-    connected: clients.length, connectFailures, subscribers, sent, acked, received, expected: acked * subscribers,
+    connected: clients.length, connectFailures, subscribers, sent, acked, resent, received, expected,
     errors, disconnects, publishMs, latency,
   };
 }
@@ -193,8 +207,12 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
 /** One WebSocket handshake with the application subprotocol, so a wrong URL fails with its real cause. */
 async function probe(opts: LoadOptions): Promise<void> {
   try {
-    const ws = await connect(opts.url, { ...opts.socket, protocols: [JSON_SUBPROTOCOL] });
+    const from = opts.localAddresses.length === 0 ? {} : { localAddress: opts.localAddresses[0]! };
+    const ws = await connect(opts.url, { ...opts.socket, ...from, protocols: [JSON_SUBPROTOCOL] });
+    // Closed before the clients start, so it takes no place under the server's per-address limit.
+    const closed = new Promise((resolve) => ws.addEventListener('close', resolve, { once: true }));
     ws.close(1000);
+    await closed;
   } catch (err) {
     throw new UnreachableError(`cannot open ${opts.url}: ${(err as Error).message}`, { cause: err });
   }

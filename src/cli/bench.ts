@@ -1,5 +1,6 @@
 // CLI: `switchboard bench`: a load test over the real-time protocol (subscribe, publish, publish-to-delivery latency).
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { isValidChannelName } from '../messages/index.ts';
 import type { ClientOptions as EngineOptions } from '../engine/index.ts';
@@ -28,6 +29,8 @@ Options:
       --channel NAME    channel to use (default chat:bench)
   -t, --token JWT       token every client connects with (default: anonymous, as serve --dev allows)
       --drain MS        time after the last publish for acks and deliveries on their way (default 5000)
+      --local-address A connect from this local IP address (repeatable: clients take them in
+                        turn, e.g. 127.0.0.1 and 127.0.0.2 to stay under per-address limits)
       --json            print the summary as JSON on stdout
   -q, --quiet           no progress line
   -k, --insecure        do not verify the server's TLS certificate
@@ -89,6 +92,7 @@ function parse(argv: string[]): Parsed | string | null {
         channel: { type: 'string' },
         token: { type: 'string', short: 't' },
         drain: { type: 'string' },
+        'local-address': { type: 'string', multiple: true },
         json: { type: 'boolean' },
         quiet: { type: 'boolean', short: 'q' },
         insecure: { type: 'boolean', short: 'k' },
@@ -121,6 +125,9 @@ function parse(argv: string[]): Parsed | string | null {
   const channel = v.channel ?? 'chat:bench';
   if (!isValidChannelName(channel)) return `invalid --channel "${channel}": expected namespace:name (letters, digits, - _ . :)`;
   if (v.token !== undefined && !/^[\x21-\x7e]+$/.test(v.token)) return 'invalid --token: expected printable ASCII without spaces';
+  const localAddresses = v['local-address'] ?? [];
+  const badAddress = localAddresses.find((a) => isIP(a) === 0);
+  if (badAddress !== undefined) return `invalid --local-address "${badAddress}": expected an IPv4 or IPv6 address`;
   const socket: EngineOptions = {};
   if (v.insecure === true || v.ca !== undefined) {
     socket.tls = {};
@@ -134,7 +141,7 @@ function parse(argv: string[]): Parsed | string | null {
     }
   }
   return {
-    load: { url, clients, publishers, rate, size, durationMs: duration * 1000, channel, token: v.token, drainMs, socket },
+    load: { url, clients, publishers, rate, size, durationMs: duration * 1000, channel, token: v.token, drainMs, socket, localAddresses },
     json: v.json === true,
     quiet: v.quiet === true,
   };
@@ -157,7 +164,7 @@ export function summaryOf(load: Omit<LoadOptions, 'onProgress'>, r: LoadResult):
     size: load.size, durationS: load.durationMs / 1000,
     connections: { ok: r.connected, failed: r.connectFailures },
     subscribers: r.subscribers,
-    sent: r.sent, acknowledged: r.acked, received: r.received, expected: r.expected,
+    sent: r.sent, acknowledged: r.acked, resent: r.resent, received: r.received, expected: r.expected,
     achievedRate: publishS > 0 ? Math.round((r.sent / publishS) * 10) / 10 : 0,
     errors: r.errors,
     disconnects: r.disconnects,
@@ -186,7 +193,7 @@ export function summaryText(s: Record<string, unknown>): string {
   return [
     `bench ${String(s['url'])}: ${String(s['clients'])} clients (${String(s['publishers'])} publishing), ${String(s['rate'])} msg/s for ${String(s['durationS'])} s, ${String(s['size'])}-byte padding, channel ${String(s['channel'])}`,
     `connections: ${conns.ok} ok, ${conns.failed} failed; subscribers at the end: ${String(s['subscribers'])}; disconnects: ${String(s['disconnects'])}`,
-    `messages: sent ${String(s['sent'])} (${String(s['achievedRate'])}/s), acknowledged ${String(s['acknowledged'])}, received ${String(s['received'])} of ${expected} expected (${share})`,
+    `messages: sent ${String(s['sent'])} (${String(s['achievedRate'])}/s), acknowledged ${String(s['acknowledged'])}, resent ${String(s['resent'])}, received ${String(s['received'])} of ${expected} expected (${share})`,
     `errors: ${errors.length === 0 ? 'none' : errors.map(([code, n]) => `${code} ${n}`).join(', ')}`,
     `latency, publish to delivery (ms): p50 ${ms(lat.p50)}  p90 ${ms(lat.p90)}  p99 ${ms(lat.p99)}  p99.9 ${ms(lat.p999)}  max ${ms(lat.max)}  (mean ${ms(lat.mean)}, ${lat.count} deliveries)`,
     ...histogramLines(s['histogram'] as HistogramRange[]),

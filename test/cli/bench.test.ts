@@ -30,8 +30,8 @@ function runBench(args: string[], timeoutMs = 60_000): Promise<Run> {
 }
 
 /** Starts `switchboard serve --dev` on a free port; killed after the test. */
-async function serveDev(t: TestContext): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['bin/switchboard.js', 'serve', '--dev', '--port', '0', '--log-level', 'warn'], {
+async function serveDev(t: TestContext, extra: string[] = []): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['bin/switchboard.js', 'serve', '--dev', '--port', '0', '--log-level', 'warn', ...extra], {
     env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -64,7 +64,7 @@ test('bench --json: 20 clients, 200 msg/s for 2 s: every subscriber receives eve
   assert.equal(r.code, 0, r.stderr);
   const s = JSON.parse(r.stdout) as {
     clients: number; publishers: number; connections: { ok: number; failed: number }; subscribers: number;
-    sent: number; acknowledged: number; received: number; expected: number; errors: Record<string, number>; disconnects: number;
+    sent: number; acknowledged: number; resent: number; received: number; expected: number; errors: Record<string, number>; disconnects: number;
     latencyMs: { count: number; min: number; p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
     histogram: Array<{ fromMs: number; toMs: number; count: number }>;
   };
@@ -73,6 +73,7 @@ test('bench --json: 20 clients, 200 msg/s for 2 s: every subscriber receives eve
   assert.equal(s.publishers, 5, 'one publisher per 40 msg/s by default');
   assert.equal(s.sent, 400, '200 msg/s for 2 s');
   assert.equal(s.acknowledged, s.sent);
+  assert.equal(s.resent, 0);
   assert.equal(s.received, s.sent * s.subscribers);
   assert.equal(s.expected, s.received);
   assert.deepEqual(s.errors, {});
@@ -93,10 +94,18 @@ test('bench without --json prints the counts, percentiles and a histogram; a bad
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, '', '-q: no progress line');
   assert.match(r.stdout, /3 clients \(2 publishing\), 20 msg\/s for 1 s, 10-byte padding, channel chat:bench-text/);
-  assert.match(r.stdout, /messages: sent 20 \([\d.]+\/s\), acknowledged 20, received 60 of 60 expected \(100\.00 %\)/);
+  assert.match(r.stdout, /messages: sent 20 \([\d.]+\/s\), acknowledged 20, resent 0, received 60 of 60 expected \(100\.00 %\)/);
   assert.match(r.stdout, /^errors: none$/m);
   assert.match(r.stdout, /p50 [\d.]+ {2}p90 [\d.]+ {2}p99 [\d.]+ {2}p99\.9 [\d.]+ {2}max [\d.]+ {2}\(mean [\d.]+, 60 deliveries\)/);
   assert.match(r.stdout, /^ +[\d.]+ - +[\d.]+ ms \| #+ *\| +\d+ +[\d.]+ %$/m);
+  // One publisher over the server's 50 msg/s per-connection limit: refusals are counted by code, the run still completes.
+  const limited = await runBench([url, '--clients', '3', '--publishers', '1', '--rate', '150', '--duration', '2', '--channel', 'chat:bench-limited', '--json', '-q']);
+  assert.equal(limited.code, 0, limited.stderr);
+  const l = JSON.parse(limited.stdout) as { sent: number; acknowledged: number; received: number; errors: Record<string, number> };
+  assert.equal(l.sent, 300);
+  assert.ok((l.errors['rate_limited'] ?? 0) > 0, JSON.stringify(l.errors));
+  assert.ok(l.acknowledged < l.sent);
+  assert.ok(l.received >= l.acknowledged * 2, 'the two other subscribers get every acknowledged message');
   const refused = await runBench([url, '--clients', '2', '--rate', '5', '--duration', '1', '--token', 'not.a.jwt', '--json', '-q']);
   assert.equal(refused.code, 1, refused.stderr);
   const s = JSON.parse(refused.stdout) as { connections: { ok: number; failed: number }; errors: Record<string, number>; sent: number };
@@ -104,6 +113,30 @@ test('bench without --json prints the counts, percentiles and a histogram; a bad
   assert.deepEqual(s.errors, { unauthorized: 2 });
   assert.equal(s.sent, 0);
   assert.match(refused.stderr, /no client could connect and subscribe \(unauthorized\)/);
+});
+
+test('--local-address spreads the clients over source addresses, under a per-address connection limit', async (t) => {
+  const { url } = await serveDev(t, ['--set', 'limits.maxConnectionsPerIp=4']);
+  const common = [url, '--clients', '8', '--rate', '10', '--duration', '1', '--json', '-q'];
+  const spread = await runBench([...common, '--local-address', '127.0.0.1', '--local-address', '127.0.0.2']);
+  assert.equal(spread.code, 0, spread.stderr);
+  const ok = JSON.parse(spread.stdout) as { connections: { ok: number; failed: number }; received: number; sent: number; errors: object };
+  assert.deepEqual(ok.connections, { ok: 8, failed: 0 });
+  assert.equal(ok.received, ok.sent * 8);
+  assert.deepEqual(ok.errors, {});
+  // Wait until the server has seen those connections go, then from one address only: the limit refuses some.
+  await new Promise((r) => setTimeout(r, 500));
+  const single = await runBench([...common, '--local-address', '127.0.0.3']);
+  assert.equal(single.code, 0, single.stderr);
+  const limited = JSON.parse(single.stdout) as { connections: { ok: number; failed: number } };
+  assert.equal(limited.connections.ok, 4, single.stdout);
+  assert.equal(limited.connections.failed, 4);
+  const unavailable = await runBench([url, '--local-address', '10.255.255.1', '--duration', '1']);
+  assert.equal(unavailable.code, 2);
+  assert.match(unavailable.stderr, /cannot connect from local address 10\.255\.255\.1 \(EADDRNOTAVAIL\)/);
+  const invalid = await runBench([url, '--local-address', 'localhost']);
+  assert.equal(invalid.code, 2);
+  assert.match(invalid.stderr, /invalid --local-address "localhost": expected an IPv4 or IPv6 address/);
 });
 
 test('bad arguments and an unreachable server exit 2 with a clear message', async () => {
