@@ -67,7 +67,8 @@ export interface ClientOptions {
   /** @default 1024 */
   maxFragments?: number;
   /**
-   * Largest HTTP response head accepted during the handshake.
+   * Largest HTTP response head (status line, headers and the blank line) accepted during the
+   * handshake; a longer one, or one with more than 100 header lines, fails with `WS_ERR_INVALID_RESPONSE`.
    * @default 16384, as Node's maxHeaderSize
    */
   maxResponseHeadBytes?: number;
@@ -140,7 +141,8 @@ function abortReason(signal: AbortSignal): Error {
  * @param url - ws://, wss:// (http:// and https:// are mapped to them)
  * @param options - headers, protocols, TLS, timeouts, limits
  * @returns the connecting socket
- * @throws SyntaxError for an invalid URL or one with a fragment; TypeError for invalid protocols or headers
+ * @throws SyntaxError for an invalid URL or one with a fragment; TypeError for invalid protocols,
+ *   headers, `localAddress` or `lookup`; RangeError for a negative limit or a `family` other than 0, 4, 6
  * @example
  * ```ts
  * const ws = createWebSocket('ws://127.0.0.1:8080/');
@@ -159,7 +161,9 @@ export function createWebSocket(url: string | URL, options: ClientOptions = {}):
  * @param options - headers, protocols, AbortSignal, TLS, timeouts, limits
  * @returns the open WebSocket
  * @throws (rejects) HandshakeError with the server's `status` (e.g. 404, 426) or status 101 when
- *   the 101 answer was invalid; the AbortSignal's reason; a socket error; SyntaxError for a bad URL
+ *   the 101 answer was invalid, status 0 `WS_ERR_INVALID_RESPONSE` for a malformed head; the AbortSignal's
+ *   reason; a socket error naming the failed step and keeping its `code` (`EADDRNOTAVAIL` for a
+ *   `localAddress` this host lacks, `ENOTFOUND`, `ECONNREFUSED`); SyntaxError for a bad URL
  * @example
  * ```ts
  * const ws = await connect('ws://127.0.0.1:8080/', { protocols: ['chat'] });
