@@ -13,6 +13,7 @@ import { attachRoute, boundTlsHandshakes } from './attach.ts';
 import { closeAll } from './shutdown.ts';
 import { Deadline, deadlineQueue } from './deadlines.ts';
 import { TrustedProxies } from './trusted-proxies.ts';
+import { nonNegative } from './option-checks.ts';
 import type { SlowConsumerPolicy } from './socket-binding.ts';
 import {
   handleUpgradeRequest,
@@ -173,12 +174,6 @@ function pathnameOf(url: string | undefined): string {
   if (url === undefined) return '';
   const q = url.indexOf('?');
   return q < 0 ? url : url.slice(0, q);
-}
-
-function nonNegative(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) throw new RangeError(`Cannot use ${name} "${String(value)}": expected a non-negative number`);
-  return value;
 }
 
 /**
