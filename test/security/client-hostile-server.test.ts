@@ -341,3 +341,34 @@ test('CLT-08 client delivers a message and sends its handler\'s reply before fai
     });
   }
 });
+
+for (const size of [64, 256, 1024, 4096]) {
+  test(`CLT-09 client receives a 4 MiB message sent in ${size}-byte fragments with the default limits (RFC 6455 §5.4)`, async (t) => {
+    const message = Buffer.alloc(4 * MiB);
+    for (let i = 0; i < message.length; i++) message[i] = (i * 13) & 0xff;
+    const count = message.length / size;
+    const srv = await fakeServer(t, async ({ raw, key }) => {
+      await raw.write(accept101(key));
+      const ready = await raw.readMessage();
+      assert.equal(ready.data.toString(), 'ready');
+      const parts: Buffer[] = [];
+      for (let i = 0; i < count; i++) {
+        parts.push(frame({ opcode: i === 0 ? 2 : 0, payload: message.subarray(i * size, (i + 1) * size), fin: i === count - 1, mask: false }));
+      }
+      await raw.write(Buffer.concat(parts));
+      const close = await raw.readClose(20_000);
+      assert.equal(close.code, 1000);
+      await raw.write(frame({ opcode: 8, payload: Buffer.from([0x03, 0xe8]), mask: false }));
+      raw.end();
+    });
+    const ws = await connect(srv.url);
+    const received = new Promise<Buffer>((resolve) => ws.addEventListener('message', (e) => resolve(e.data as Buffer)));
+    const o = observe(ws);
+    ws.send('ready');
+    const data = await within(received, 20_000, `${count} fragments`);
+    assert.ok(data.equals(message), 'same 4 MiB');
+    ws.close(1000);
+    assert.equal((await within(o.close, 5_000, 'client close')).code, 1000);
+    assert.deepEqual(srv.failures, []);
+  });
+}

@@ -53,8 +53,10 @@ test('LM-03 server fails a message with more one-byte fragments than maxFragment
   await fx.verify();
 });
 
-test('LM-03 server memory stays bounded under a never-ending 1-byte continuation flood (default fragment cap)', async (t) => {
-  const fx = await hostileChild(t);
+test('LM-03 server memory stays bounded under a never-ending 1-byte continuation flood (byte budgets of maxMessageSize)', async (t) => {
+  // No fragment count caps this any more (maxFragments is opt-in): the payload (1009) and the
+  // continuation headers (1008) each have a budget of maxMessageSize, 1 MiB here.
+  const fx = await hostileChild(t, { maxMessageSize: 1 * MiB });
   const before = await fx.retained();
   const c = await fx.open();
   await c.write(frames.text('a', false));
@@ -66,8 +68,9 @@ test('LM-03 server memory stays bounded under a never-ending 1-byte continuation
   await fx.verify();
 });
 
-test('LM-04 server counts empty continuation frames toward the fragment cap: 1008, memory flat (ws PR #2329)', async (t) => {
-  const fx = await hostileChild(t);
+test('LM-04 server counts empty continuation frames toward the continuation header budget: 1008, memory flat (ws PR #2329)', async (t) => {
+  // 6-byte masked empty frames against a 1 MiB budget: closed after ~175,000 frames (~1 MB).
+  const fx = await hostileChild(t, { maxMessageSize: 1 * MiB });
   const before = await fx.retained();
   const c = await fx.open();
   await c.write(frames.text('', false));
@@ -144,3 +147,24 @@ test('LM-08 server accepts a message exactly at maxMessageSize (single frame and
   await expectClose(c, 1009);
   await fx.verify();
 });
+
+for (const size of [64, 256, KiB, 4 * KiB]) {
+  test(`LM-09 server accepts and echoes a 4 MiB message sent in ${size}-byte fragments with the default limits (RFC 6455 §5.4)`, async (t) => {
+    const fx = await hostile(t);
+    const c = await fx.open();
+    const message = Buffer.alloc(4 * MiB);
+    for (let i = 0; i < message.length; i++) message[i] = (i * 7) & 0xff;
+    const count = message.length / size;
+    assert.equal(count, (4 * MiB) / size, 'exactly this many frames');
+    const parts: Buffer[] = [];
+    for (let i = 0; i < count; i++) {
+      const piece = message.subarray(i * size, (i + 1) * size);
+      parts.push(i === 0 ? frames.binary(piece, false) : frames.cont(piece, i === count - 1));
+    }
+    await c.write(Buffer.concat(parts));
+    const echo = await c.readMessage(20_000);
+    assert.equal(echo.opcode, 2);
+    assert.ok(echo.data.equals(message), `echo of ${count} fragments differs`);
+    await fx.verify();
+  });
+}
