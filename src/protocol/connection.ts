@@ -3,12 +3,13 @@
 // OutboundQueue; this file decides what each may do in each phase.
 
 import { CloseCode, isValidCloseCode, parseClosePayload, serializeClosePayload } from './close-code.ts';
+import { closeFrameReceived, failed } from './close-rules.ts';
 import type { CloseInfo, ConnectionEvent, ConnectionOptions, Lifecycle } from './connection-types.ts';
 import { InvalidStateError, ProtocolError } from './errors.ts';
-import { InboundResult, InboundStream } from './inbound-stream.ts';
+import { InboundResult, InboundStream, type InboundStreamOptions, inboundOptions } from './inbound-stream.ts';
 import { randomMaskKey } from './mask.ts';
-import { Opcode, isControlOpcode, isKnownOpcode } from './opcode.ts';
-import { OutboundQueue } from './outbound-queue.ts';
+import { Opcode } from './opcode.ts';
+import { OutboundQueue, firstHeaderByte } from './outbound-queue.ts';
 
 export type { CloseInfo, ConnectionEvent, ConnectionOptions, Lifecycle, Role } from './connection-types.ts';
 
@@ -17,16 +18,8 @@ const EMPTY = new Uint8Array(0);
 /** The shared "nothing queued" list; frozen, so a push that skipped `#emit()` throws instead of leaking across connections. */
 const NONE: never[] = Object.freeze([]) as never[];
 const encoder = new TextEncoder();
-const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
-
 function assertNever(value: never): never {
   throw new Error(`Unexpected value ${JSON.stringify(value)}`);
-}
-
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`Cannot use ${name} "${value}": expected a non-negative integer`);
-  return value;
 }
 
 /**
@@ -47,10 +40,8 @@ export class Connection {
   readonly #client: boolean;
   readonly #rsv1Extension: boolean;
   readonly #maskKeySource: () => Uint8Array;
-  readonly #maxMessageSize: number;
-  readonly #maxFrameSize: number;
-  readonly #maxFragments: number;
-  readonly #utf8Check: ((data: Uint8Array) => boolean) | undefined;
+  /** Validated limits for the receive path, built when the first bytes arrive. */
+  readonly #inboundOptions: InboundStreamOptions;
   // Built on first use: an idle connection (most of a server's) never needs them, and the inbound
   // stream holds ~800 bytes.
   #inbound: InboundStream | null = null;
@@ -68,29 +59,9 @@ export class Connection {
   constructor(options: ConnectionOptions) {
     if (options.role !== 'server' && options.role !== 'client') throw new TypeError(`Cannot use role "${String(options.role)}"`);
     this.#client = options.role === 'client';
-    const maxMessageSize = positiveInteger('maxMessageSize', options.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE);
-    const maxFrameSize = positiveInteger('maxFrameSize', options.maxFrameSize, maxMessageSize);
-    const maxFragments = options.maxFragments === Infinity ? Infinity : positiveInteger('maxFragments', options.maxFragments, Infinity);
     this.#rsv1Extension = options.rsv1Extension ?? false;
     this.#maskKeySource = options.maskKeySource ?? randomMaskKey;
-    this.#maxMessageSize = maxMessageSize;
-    this.#maxFrameSize = maxFrameSize;
-    this.#maxFragments = maxFragments;
-    this.#utf8Check = options.utf8Check;
-  }
-
-  /** Creates the receive path on the first received bytes. */
-  #createInbound(): InboundStream {
-    const inbound = new InboundStream({
-      expectMasked: !this.#client,
-      allowRsv1: this.#rsv1Extension,
-      maxFrameSize: this.#maxFrameSize,
-      maxMessageSize: this.#maxMessageSize,
-      maxFragments: this.#maxFragments,
-      utf8Check: this.#utf8Check,
-    });
-    this.#inbound = inbound;
-    return inbound;
+    this.#inboundOptions = inboundOptions(options);
   }
 
   /** The send path (created on the first frame). */
@@ -167,7 +138,7 @@ export class Connection {
    */
   receive(chunk: Uint8Array): void {
     if (this.#lifecycle.phase === 'closed' || this.#deferredFailure !== null) return;
-    const inbound = this.#inbound ?? this.#createInbound();
+    const inbound = (this.#inbound ??= new InboundStream(this.#inboundOptions));
     inbound.push(chunk);
     this.#drain(inbound);
   }
@@ -229,19 +200,9 @@ export class Connection {
    * @throws InvalidStateError after a close frame was sent
    */
   sendFrame(opcode: number, payload: Uint8Array, options?: { fin?: boolean; rsv1?: boolean }): void {
-    if (!isKnownOpcode(opcode) || opcode === Opcode.CLOSE) throw new TypeError(`Cannot send opcode "${opcode}" with sendFrame`);
-    const fin = options?.fin ?? true;
-    const rsv1 = options?.rsv1 ?? false;
-    if (isControlOpcode(opcode)) {
-      // §5.5: "All control frames MUST have a payload length of 125 bytes or less and MUST NOT be fragmented."
-      if (!fin || payload.length > 125) throw new RangeError('Cannot send a fragmented or over-125-byte control frame');
-    }
-    // §5.2 / RFC 7692 §6.1: RSV1 only with the extension, only on the first frame of a data message.
-    if (rsv1 && (!this.#rsv1Extension || isControlOpcode(opcode) || opcode === Opcode.CONTINUATION)) {
-      throw new RangeError('Cannot set RSV1 on this frame');
-    }
+    const b0 = firstHeaderByte(opcode, payload, options, this.#rsv1Extension);
     this.#assertCanSend();
-    this.#out().frame((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode, payload, false);
+    this.#out().frame(b0, payload, false);
   }
 
   /**
@@ -393,33 +354,13 @@ export class Connection {
   }
 
   #onCloseFrame(received: CloseInfo): void {
-    const now = this.#lifecycle;
-    switch (now.phase) {
-      case 'open': {
-        // §5.5.1: "If an endpoint receives a Close frame and did not previously send a Close frame,
-        // the endpoint MUST send a Close frame in response." The code is echoed, never the reason.
-        const code = received.code === CloseCode.NO_STATUS_RECEIVED ? undefined : received.code;
-        this.#out().frame(0x80 | Opcode.CLOSE, serializeClosePayload(code), true);
-        this.#emit({ type: 'closing', code: received.code, reason: received.reason });
-        // Both close frames are now seen, so the protocol's view is 'closed' at once: the server
-        // engine ends TCP after flushing, the client engine awaits the server's TCP close.
-        this.#closed({ phase: 'closed', sent: { code: received.code, reason: '' }, received, failure: null });
-        break;
-      }
-      case 'closing':
-        this.#closed({ phase: 'closed', sent: now.sent, received, failure: null });
-        break;
-      case 'closed':
-        break; // input after closing is discarded (§7.1.7)
-      default:
-        assertNever(now);
+    const step = closeFrameReceived(this.#lifecycle, received);
+    if (step === null) return;
+    if (step.reply !== null) {
+      this.#out().frame(0x80 | Opcode.CLOSE, step.reply, true);
+      this.#emit({ type: 'closing', code: received.code, reason: received.reason });
     }
-  }
-
-  /** Both close frames seen: clean close. */
-  #closed(next: Lifecycle & { phase: 'closed' }): void {
-    this.#transition(next);
-    const received = next.received!;
+    this.#transition(step.next);
     this.#emit({ type: 'close', code: received.code, reason: received.reason, wasClean: true, error: null });
   }
 
@@ -439,44 +380,26 @@ export class Connection {
   }
 
   #fail(error: ProtocolError, reason: string): void {
-    if (this.#lifecycle.phase === 'closed') return;
-    const sentReason = this.#failState(error, reason);
-    this.#emit({ type: 'close', code: error.closeCode, reason: sentReason, wasClean: false, error });
+    const sent = this.#failState(error, reason);
+    if (sent !== null) this.#emit({ type: 'close', code: error.closeCode, reason: sent, wasClean: false, error });
   }
 
   /**
-   * _Fail the WebSocket Connection_ without the event: queues the Close frame (unless one was sent)
-   * and goes to 'closed'.
-   * @returns the reason that went into the Close frame ('' when it did not fit)
+   * Fails without the event: queues the Close frame (unless ours was sent) and goes to 'closed'.
+   * @returns the reason that went into the Close frame, or null when already closed
    */
-  #failState(error: ProtocolError, reason: string): string {
-    const now = this.#lifecycle;
-    switch (now.phase) {
-      case 'open': {
-        // §7.1.7: "_Fail the WebSocket Connection_ ... the endpoint MAY send a Close frame" — we do, with the code.
-        let payload: Uint8Array;
-        try {
-          payload = serializeClosePayload(error.closeCode, reason);
-        } catch {
-          reason = ''; // over 123 bytes: send the code alone
-          payload = serializeClosePayload(error.closeCode);
-        }
-        try {
-          this.#out().frame(0x80 | Opcode.CLOSE, payload, true);
-        } catch {
-          // A throwing maskKeySource must not escape receive(): the engine then just drops TCP.
-        }
-        this.#transition({ phase: 'closed', sent: { code: error.closeCode, reason }, received: null, failure: error });
-        return reason;
+  #failState(error: ProtocolError, reason: string): string | null {
+    const step = failed(this.#lifecycle, error, reason);
+    if (step === null) return null;
+    if (step.reply !== null) {
+      try {
+        this.#out().frame(0x80 | Opcode.CLOSE, step.reply, true);
+      } catch {
+        // A throwing maskKeySource must not escape receive(): the engine then just drops TCP.
       }
-      case 'closing':
-        this.#transition({ phase: 'closed', sent: now.sent, received: now.received, failure: error });
-        return reason;
-      case 'closed':
-        return reason;
-      default:
-        return assertNever(now);
     }
+    this.#transition(step.next);
+    return step.reply !== null ? step.next.sent!.reason : reason;
   }
 
   /** The single place that changes state. */

@@ -1,6 +1,7 @@
 // Sans-I/O protocol core: the receive path. Bytes in, frames decoded and messages assembled in
 // order, one result at a time for the connection to act on. No sockets, no timers.
 
+import type { ConnectionOptions } from './connection-types.ts';
 import { DecodeResult, FrameDecoder } from './frame-decoder.ts';
 import { type AssembledEvent, MessageAssembler } from './message-assembler.ts';
 
@@ -16,6 +17,30 @@ export const InboundResult = {
   CONTROL: 2,
 } as const;
 export type InboundResult = (typeof InboundResult)[keyof typeof InboundResult];
+
+const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`Cannot use ${name} "${value}": expected a non-negative integer`);
+  return value;
+}
+
+/**
+ * The receive path's rules and limits from a connection's options, validated and defaulted.
+ * @throws RangeError for a negative or non-integer limit (maxFragments may also be Infinity)
+ */
+export function inboundOptions(options: ConnectionOptions): InboundStreamOptions {
+  const maxMessageSize = positiveInteger('maxMessageSize', options.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE);
+  return {
+    expectMasked: options.role !== 'client',
+    allowRsv1: options.rsv1Extension ?? false,
+    maxFrameSize: positiveInteger('maxFrameSize', options.maxFrameSize, maxMessageSize),
+    maxMessageSize,
+    maxFragments: options.maxFragments === Infinity ? Infinity : positiveInteger('maxFragments', options.maxFragments, Infinity),
+    utf8Check: options.utf8Check,
+  };
+}
 
 /** Options of {@link InboundStream}. */
 export interface InboundStreamOptions {

@@ -3,7 +3,7 @@
 
 import { encodeHeader } from './frame-header.ts';
 import { mask } from './mask.ts';
-import { Opcode } from './opcode.ts';
+import { Opcode, isControlOpcode, isKnownOpcode } from './opcode.ts';
 
 /** The shared "nothing queued" list; frozen, so a push that skipped `#out()` throws instead of leaking across connections. */
 const NONE: never[] = Object.freeze([]) as never[];
@@ -13,6 +13,27 @@ const NONE: never[] = Object.freeze([]) as never[];
  * 16 covers Autobahn 2.10's burst of 10 pings in one read; 16 × 139 bytes bounds a flood.
  */
 const MAX_PENDING_AUTO_PONGS = 16;
+
+/**
+ * Checks a frame an application asks to send and builds its first header byte.
+ * @param rsv1Extension - whether permessage-deflate was negotiated
+ * @throws TypeError for CLOSE (it has its own command) or a reserved opcode; RangeError for a
+ *   fragmented or over-125-byte control frame, or RSV1 where no extension allows it
+ */
+export function firstHeaderByte(opcode: number, payload: Uint8Array, options: { fin?: boolean; rsv1?: boolean } | undefined, rsv1Extension: boolean): number {
+  if (!isKnownOpcode(opcode) || opcode === Opcode.CLOSE) throw new TypeError(`Cannot send opcode "${opcode}" with sendFrame`);
+  const fin = options?.fin ?? true;
+  const rsv1 = options?.rsv1 ?? false;
+  if (isControlOpcode(opcode)) {
+    // §5.5: "All control frames MUST have a payload length of 125 bytes or less and MUST NOT be fragmented."
+    if (!fin || payload.length > 125) throw new RangeError('Cannot send a fragmented or over-125-byte control frame');
+  }
+  // §5.2 / RFC 7692 §6.1: RSV1 only with the extension, only on the first frame of a data message.
+  if (rsv1 && (!rsv1Extension || isControlOpcode(opcode) || opcode === Opcode.CONTINUATION)) {
+    throw new RangeError('Cannot set RSV1 on this frame');
+  }
+  return (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
+}
 
 /**
  * The bytes a connection queued for the wire, as `[header, payload]` pairs. It knows framing and
