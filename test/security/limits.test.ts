@@ -82,6 +82,28 @@ test('LM-04 server counts empty continuation frames toward the continuation head
   await fx.verify();
 });
 
+test('LM-04b with the default limits, a million empty and a million 1-byte continuation frames keep memory bounded by the payload, and the message still completes', async (t) => {
+  const fx = await hostileChild(t);
+  const before = await fx.retained();
+  const c = await fx.open();
+  // 1,000,000 empty continuations (6 MB of headers, under the 64 MiB budget), then 1,000,000 1-byte ones.
+  await c.write(frames.binary(Buffer.alloc(0), false));
+  const empty = Buffer.concat(Array.from({ length: 10_000 }, () => frames.cont(Buffer.alloc(0), false)));
+  for (let i = 0; i < 100; i++) await c.write(empty);
+  const during = await fx.retained();
+  assert.ok(during - before < 8 * MiB, `a million empty continuation frames retained ${((during - before) / MiB).toFixed(1)} MiB`);
+  const one = Buffer.concat(Array.from({ length: 10_000 }, (_, i) => frames.cont(Buffer.from([i & 0xff]), false)));
+  for (let i = 0; i < 100; i++) await c.write(one);
+  const held = await fx.retained();
+  // 1 MB of payload held in coalesced blocks, not a million views and array entries.
+  assert.ok(held - before < 8 * MiB, `a million 1-byte continuation frames retained ${((held - before) / MiB).toFixed(1)} MiB`);
+  await c.write(frames.cont(Buffer.alloc(0), true));
+  const echo = await c.readMessage(20_000);
+  assert.equal(echo.data.length, 1_000_000);
+  assert.equal(echo.data[9_999], 9_999 & 0xff);
+  await fx.verify();
+});
+
 test('LM-05 server keeps its chunk list bounded when a frame arrives in tiny TCP segments (Nagle off)', async (t) => {
   const fx = await hostileChild(t);
   const before = await fx.retained();
