@@ -64,7 +64,7 @@ export interface ClientOptions {
   maxMessageSize?: number;
   /** @default maxMessageSize */
   maxFrameSize?: number;
-  /** @default 1024 */
+  /** Opt-in cap on frames per message (1008 beyond it). @default Infinity, as the server */
   maxFragments?: number;
   /**
    * Largest HTTP response head (status line, headers and the blank line) accepted during the
@@ -202,7 +202,7 @@ function openClient(url: string | URL, options: ClientOptions, settle: ((err: Er
     role: 'client',
     maxMessageSize,
     maxFrameSize: nonNegative('maxFrameSize', options.maxFrameSize, maxMessageSize),
-    maxFragments: nonNegative('maxFragments', options.maxFragments, 1024),
+    maxFragments: nonNegative('maxFragments', options.maxFragments, Infinity),
   };
   if (options.maskKeySource !== undefined) connectionOptions.maskKeySource = options.maskKeySource;
 

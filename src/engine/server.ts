@@ -63,7 +63,7 @@ export interface ServerOptions {
   maxMessageSize?: number;
   /** @default maxMessageSize: a larger frame could never form a valid message */
   maxFrameSize?: number;
-  /** @default 1024 frames per message: real fragmenters send a few large frames, thousands of tiny ones are an attack */
+  /** Opt-in cap on frames per message (1008 beyond it). @default Infinity: fragments are bounded by bytes (continuation headers count against maxMessageSize) */
   maxFragments?: number;
   /**
    * Deadline for a connection to complete the handshake, accept hook included (slowloris, HS-17/18).
@@ -241,7 +241,7 @@ export class WebSocketServer extends EventEmitter {
       connection: {
         maxMessageSize,
         maxFrameSize: nonNegative('maxFrameSize', options.maxFrameSize, maxMessageSize),
-        maxFragments: nonNegative('maxFragments', options.maxFragments, 1024),
+        maxFragments: nonNegative('maxFragments', options.maxFragments, Infinity),
       },
       binding: {
         closeTimeoutMs: this.#closeTimeoutMs,
