@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Entry point. In a checkout (src/ present and tsx installed) it runs the TypeScript source, so the
 // CLI never runs a stale build; an installed package (no src/) runs the compiled dist/.
-// SWITCHBOARD_USE_DIST=1 forces dist/ (the benchmarks measure the compiled code).
+// SWITCHBOARD_USE_DIST=1 forces dist/ (the benchmarks measure the compiled code). It is not a setting: the
+// config loader skips the variables listed in NON_SETTING_VARIABLES (src/cli/config/settings.ts); add any new
+// launcher variable there too, or `serve` reports it as an unknown setting.
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';

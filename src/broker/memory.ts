@@ -1,6 +1,6 @@
 // Broker: MemoryBroker, the embedded single-process broker with bounded memory; no I/O besides its sweep timer.
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { checkCount, checkDuration, newEpoch } from './checks.ts';
 import { BrokerError } from './errors.ts';
 import type {
   Broker, BrokerHealth, ChannelEvent, ChannelHandler, HistoryOptions, HistoryResult, PresenceEntry, PresenceUser,
@@ -57,20 +57,6 @@ interface ChannelState {
 interface Remembered {
   readonly result: PublishResult;
   readonly expiresAt: number;
-}
-
-function newEpoch(): string {
-  return randomBytes(9).toString('base64url');
-}
-
-function checkCount(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`Cannot use ${name}: expected a non-negative integer, got ${String(value)}`);
-  return value;
-}
-
-function checkDuration(value: number, name: string): number {
-  if (typeof value !== 'number' || !(value >= 0) || value === Infinity) throw new RangeError(`Cannot use ${name}: expected a finite non-negative number of ms, got ${String(value)}`);
-  return value;
 }
 
 /**

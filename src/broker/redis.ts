@@ -3,13 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { Redis, type RedisOptions } from 'ioredis';
+import { checkCount, checkDuration, newEpoch, positive } from './checks.ts';
 import { BrokerError } from './errors.ts';
 import { Fanout } from './redis/fanout.ts';
 import { channelKeys, packBody, packInfo, unpackPublication } from './redis/keys.ts';
 
 /** First byte of a signal on a channel's pub/sub channel (redis/keys.ts parseMessage). */
 const SIGNAL_PREFIX = Buffer.from('s');
-import { checkCount, checkDuration, positive, toBrokerError, type RedisBrokerOptions, type RedisBrokerStats } from './redis/options.ts';
+import { toBrokerError, type RedisBrokerOptions, type RedisBrokerStats } from './redis/options.ts';
 import { RedisPresence } from './redis/presence.ts';
 import { HISTORY, PUBLISH } from './redis/scripts.ts';
 export type { RedisBrokerOptions, RedisBrokerStats } from './redis/options.ts';
@@ -17,10 +18,6 @@ import type {
   Broker, BrokerHealth, BrokerStatus, ChannelHandler, HistoryOptions, HistoryResult, PresenceEntry, PresenceUser,
   Publication, PublishOptions, PublishResult,
 } from './types.ts';
-
-function newEpoch(): string {
-  return randomBytes(9).toString('base64url');
-}
 
 type Entry = [Buffer, Buffer[]];
 

@@ -3,16 +3,19 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { connect, HandshakeError, type ClientOptions, type WebSocket } from '../engine/index.ts';
+import { serializeClosePayload } from '../protocol/index.ts';
 
 /** Help text of `switchboard connect`. */
 export const USAGE = `Usage: switchboard connect URL [-H 'Name: value']... [-s subprotocol]... [-x message]... [--wait MS]
 
 Connects to a WebSocket server. Received messages are printed one per line (binary as hex).
 With -x, sends each message in order, then exits after --wait ms or when the server closes.
-Without -x, sends each line typed (or piped) on stdin as a text message. Commands:
+Without -x, sends each line typed (or piped) on stdin as a text message; when input
+ends, waits up to --wait ms for the answers, then closes. Commands:
   /ping [data]            send a ping and print the round-trip time
-  /close [CODE [REASON]]  start the closing handshake
-  /quit                   close with 1000 and exit
+  /close [CODE [REASON]]  close once the server answered what was sent (printed as
+                          "< closed: CODE REASON"; exit 0 when the server agrees)
+  /quit                   the same with 1000
 
 Options:
   -H, --header 'N: v'   extra request header (repeatable)
@@ -24,7 +27,8 @@ Options:
       --ca FILE         trust this CA certificate (PEM) for wss://
   -h, --help            show this help
 
-Exit status: 0 after a normal close (1000, 1001, 1005) or the --wait timeout; 1 when the
+Exit status: 0 after a normal close (1000, 1001, 1005), a close you asked for with /close,
+or the --wait timeout; 1 when the
 handshake failed (the HTTP status is printed), the connection failed or closed abnormally; 2 on usage errors.`;
 
 interface Parsed {
@@ -136,23 +140,26 @@ export async function run(argv: string[]): Promise<number> {
   };
   ws.onmessage = (event) => print(show(event.data));
   ws.onerror = (event) => process.stderr.write(`error: ${event.message}\n`);
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
-    ws.onclose = (event) => resolve({ code: event.code, reason: event.reason });
+  const closed = new Promise<{ code: number; reason: string; wasClean: boolean }>((resolve) => {
+    ws.onclose = (event) => resolve({ code: event.code, reason: event.reason, wasClean: event.wasClean });
   });
+  /** The close the user asked for (/close, /quit, end of input), to judge and show the outcome. */
+  let requested: { code: number; reason: string } | null = null;
   const finish = async (): Promise<number> => {
-    const { code, reason } = await closed;
-    if (interactive || !isNormalClose(code)) process.stderr.write(`closed: ${code}${reason === '' ? '' : ` ${reason}`}\n`);
-    return isNormalClose(code) ? 0 : 1;
+    const { code, reason, wasClean } = await closed;
+    // A server answers a Close with the code alone (RFC 6455 §5.5.1): the reason shown is then the one sent.
+    const asked = requested !== null && wasClean && requested.code === code;
+    const shown = reason === '' && asked ? requested!.reason : reason;
+    const line = `closed: ${code}${shown === '' ? '' : ` ${shown}`}`;
+    const ok = isNormalClose(code) || asked;
+    if (interactive) process.stdout.write(`\r< ${line}\n`);
+    else if (!ok || (asked && code !== 1000)) process.stderr.write(`${line}\n`);
+    return ok ? 0 : 1;
   };
   const closeAndWait = async (code = 1000, reason = ''): Promise<number> => {
-    try {
-      ws.close(code, reason);
-    } catch (err) {
-      process.stderr.write(`error: ${(err as Error).message}\n`);
-      ws.close(1000);
-    }
-    const result = await finish();
-    return result;
+    requested = { code, reason };
+    ws.close(code, reason);
+    return finish();
   };
 
   if (args.execute.length > 0) {
@@ -175,12 +182,33 @@ export async function run(argv: string[]): Promise<number> {
   const rl = createInterface({ input: process.stdin, output: interactive ? process.stdout : undefined, terminal: interactive });
   if (interactive) rl.setPrompt('> ');
   rl.prompt();
+  /**
+   * Closes once the server has answered what was sent: a WebSocket delivers no message after its
+   * own Close (WHATWG), so closing right after the last line would lose that line's reply. A ping
+   * is the barrier: the server reads frames in order, so its pong comes after its answers to every
+   * earlier message. Bounded by --wait for servers that do not answer pings.
+   */
+  const closeAfterReplies = (code: number, reason: string): void => {
+    if (requested !== null) return;
+    requested = { code, reason };
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, args.waitMs);
+    });
+    const barrier = ws.ping().then(() => undefined, () => undefined);
+    void Promise.race([barrier, bound]).then(() => {
+      clearTimeout(timer);
+      if (ws.readyState === ws.OPEN) ws.close(code, reason);
+    });
+  };
   const onSigint = (): void => {
+    requested ??= { code: 1000, reason: '' };
     ws.close(1000);
   };
   process.on('SIGINT', onSigint);
   rl.on('SIGINT', onSigint);
   rl.on('line', (line) => {
+    if (requested !== null) return; // input after /quit or /close is not sent
     if (line.startsWith('/')) {
       const [cmd, ...rest] = line.split(' ');
       if (cmd === '/ping') {
@@ -191,30 +219,44 @@ export async function run(argv: string[]): Promise<number> {
         );
       } else if (cmd === '/close') {
         const code = rest[0] === undefined ? 1000 : Number(rest[0]);
-        try {
-          ws.close(code, rest.slice(1).join(' '));
-        } catch (err) {
-          process.stderr.write(`error: ${(err as Error).message}\n`);
-        }
+        const reason = rest.slice(1).join(' ');
+        const problem = closeProblem(code, reason);
+        if (problem === null) closeAfterReplies(code, reason);
+        else process.stderr.write(`error: ${problem}\n`);
       } else if (cmd === '/quit') {
-        ws.close(1000);
+        closeAfterReplies(1000, '');
       } else {
         process.stderr.write(`unknown command ${cmd}\n`);
       }
     } else if (line !== '' || !interactive) {
       ws.send(line);
     }
-    if (interactive) rl.prompt();
+    if (interactive && requested === null) rl.prompt();
   });
   rl.on('close', () => {
     // stdin ended: give the server --wait ms to answer, then close.
+    if (requested !== null) return;
+    if (interactive) {
+      closeAfterReplies(1000, '');
+      return;
+    }
     setTimeout(() => {
-      if (ws.readyState === ws.OPEN) ws.close(1000);
-    }, interactive ? 0 : args.waitMs).unref();
+      if (ws.readyState === ws.OPEN) closeAfterReplies(1000, '');
+    }, args.waitMs).unref();
   });
   const code = await finish();
   process.removeListener('SIGINT', onSigint);
   rl.close();
   process.stdin.destroy();
   return code;
+}
+
+/** Why `/close CODE REASON` cannot be sent (null when it can): the Close frame's own checks, before waiting for replies. */
+function closeProblem(code: number, reason: string): string | null {
+  try {
+    serializeClosePayload(code, reason);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }

@@ -9,7 +9,7 @@ export interface Command {
 }
 
 /**
- * The subcommands. Add one by adding a row (later: serve, token, bench); modules are imported
+ * The subcommands. Add one by adding a row; modules are imported
  * only when their command runs, so `switchboard echo` starts fast.
  */
 export const COMMANDS: Record<string, Command> = {
@@ -17,6 +17,7 @@ export const COMMANDS: Record<string, Command> = {
   connect: { summary: 'Connect to a WebSocket server (interactive, or scripted with -x)', load: () => import('./connect.ts') },
   serve: { summary: 'Run the real-time server, chat page and operations endpoints (--dev for a local demo)', load: () => import('./serve.ts') },
   token: { summary: 'Print a JWT signed with the configured key (--sub, --role, --ttl)', load: () => import('./token.ts') },
+  bench: { summary: 'Load-test a server over the real-time protocol: clients, publish rate, latency histogram', load: () => import('./bench.ts') },
 };
 
 /** The top-level help text. */

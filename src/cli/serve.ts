@@ -6,7 +6,7 @@ import { createSecureContext } from 'node:tls';
 import { MemoryBroker, RedisBroker, type Broker, type BrokerStatus } from '../broker/index.ts';
 import { createLogger, createMetrics, createSwitchboardServer } from '../http/index.ts';
 import { createAuthenticator, createNamespaces, createOriginPolicy, Permissions } from '../realtime/index.ts';
-import { authOptionsFrom, ConfigError, listeningUrls, loadConfig, SERVE_FLAGS_HELP, signingKeyFrom, type ServerConfig } from './config.ts';
+import { authOptionsFrom, ConfigError, listeningUrls, loadConfig, SERVE_FLAGS_HELP, signingKeyFrom, wantsHelp, type ServerConfig } from './config.ts';
 import { runPrimary } from './workers.ts';
 
 const USAGE = `Usage: switchboard serve [options]
@@ -25,6 +25,11 @@ ${SERVE_FLAGS_HELP}
  * @returns the exit code: 0 after a clean drain, 2 for a configuration error, 1 when the server cannot start
  */
 export async function run(argv: string[]): Promise<number> {
+  // Help first: it must print with a missing or invalid configuration.
+  if (wantsHelp(argv)) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   let loaded;
   try {
     loaded = await loadConfig({ argv, env: process.env });
@@ -34,10 +39,6 @@ export async function run(argv: string[]): Promise<number> {
       return 2;
     }
     throw err;
-  }
-  if (loaded.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
   }
   const { config, sources } = loaded;
   let tls: { cert: Buffer; key: Buffer } | null = null;
@@ -106,11 +107,8 @@ export async function run(argv: string[]): Promise<number> {
     metrics.close();
     return 1;
   }
-  const urls = listeningUrls(config, address.port);
-  process.stdout.write(`listening on ${urls.http.replace(/\/$/, '')} (WebSocket ${urls.ws})\n`);
-  logger.info({ event: 'listening', url: urls.http, ws: urls.ws, mode: config.mode, broker: broker.name, page: server.site?.bundle ?? 'off' }, 'listening');
-
-  return new Promise<number>((resolve) => {
+  // The signal handlers are installed before the "listening" line: a supervisor may send SIGTERM as soon as it reads it.
+  const stopped = new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals): void => {
       if (stopping) return;
@@ -146,6 +144,10 @@ export async function run(argv: string[]): Promise<number> {
     // A worker whose primary died (kill -9) loses its IPC channel: drain rather than linger as an orphan.
     if (cluster.isWorker) process.once('disconnect', () => stop('SIGTERM'));
   });
+  const urls = listeningUrls(config, address.port);
+  process.stdout.write(`listening on ${urls.http.replace(/\/$/, '')} (WebSocket ${urls.ws})\n`);
+  logger.info({ event: 'listening', url: urls.http, ws: urls.ws, mode: config.mode, broker: broker.name, page: server.site?.bundle ?? 'off' }, 'listening');
+  return stopped;
 }
 
 /**

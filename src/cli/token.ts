@@ -1,6 +1,6 @@
 // CLI: `switchboard token` mints a JWT with the key the server is configured with (for development and scripts).
 import { signToken } from '../realtime/index.ts';
-import { ConfigError, loadConfig, signingKeyFrom, wantsHelp } from './config.ts';
+import { ConfigError, loadAuthConfig, signingKeyFrom, wantsHelp } from './config.ts';
 
 /** Where `run` reads and writes; injectable for tests. */
 export interface TokenIo {
@@ -22,6 +22,15 @@ const USAGE = [
   '  --info <json>             presence info object, e.g. \'{"name":"Alice"}\'',
   '  --dev                     use the development config (the key `npm start` verifies with)',
   '  --config <file>           use this config file (also SWITCHBOARD_CONFIG and SWITCHBOARD_* variables)',
+].join('\n');
+
+/** What to do when no key can sign: every way to give one. */
+const NO_KEY = [
+  'no signing key is configured. Set one of:',
+  '  SWITCHBOARD_AUTH__HS256_SECRET=<32+ bytes>   (or --set auth.hs256Secret=..., or auth.hs256Secret in --config <file>)',
+  '  SWITCHBOARD_AUTH__HS256_SECRET_FILE=<file>   (or --set auth.hs256SecretFile=<file>)',
+  '  --private-key-file <pem>                    (or SWITCHBOARD_AUTH__PRIVATE_KEY_FILE) to sign RS256/ES256',
+  'or pass --dev to sign with the development key that `switchboard serve --dev` accepts.',
 ].join('\n');
 
 const UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -57,7 +66,8 @@ export async function run(argv: string[], io: TokenIo = { stdout: process.stdout
   }
   let loaded;
   try {
-    loaded = await loadConfig({
+    // Only the auth section is validated: signing needs a key, not a servable configuration (TLS, workers, ...).
+    loaded = await loadAuthConfig({
       argv,
       env: io.env,
       extraFlags: {
@@ -99,7 +109,7 @@ export async function run(argv: string[], io: TokenIo = { stdout: process.stdout
   try {
     const key = await signingKeyFrom(config);
     if (key === null) {
-      io.stderr.write('switchboard token: the configuration has no signing key (auth.hs256Secret, auth.hs256SecretFile or auth.privateKeyFile)\n');
+      io.stderr.write(`switchboard token: ${NO_KEY}\n`);
       return 1;
     }
     const audience = typeof flags['aud'] === 'string' ? flags['aud'] : config.auth.audience;

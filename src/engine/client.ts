@@ -1,6 +1,6 @@
 // Node binding: the client side: dial ws:// or wss:// over net/tls, run the opening handshake, bind the socket.
-import net from 'node:net';
-import tls from 'node:tls';
+import type net from 'node:net';
+import type tls from 'node:tls';
 import {
   buildClientRequest,
   buildDeflateOffer,
@@ -8,14 +8,17 @@ import {
   generateKey,
   HandshakeError,
   PERMESSAGE_DEFLATE,
+  ResponseHeadReader,
   serializeExtensions,
   validateDeflateResponse,
   validateUpgradeResponse,
   type DeflateParams,
   type UpgradeResponse,
 } from '../protocol/index.ts';
+import { checkDialOptions, dial, dialError, parseTarget } from './client-dial.ts';
 import { clientDeflateConfig, type PerMessageDeflateClientOptions } from './deflate-config.ts';
 import { PerMessageDeflate } from './deflate.ts';
+import { nonNegative } from './option-checks.ts';
 import type { SlowConsumerPolicy } from './socket-binding.ts';
 import { kAttach, kFailConnecting, kSetAbort, kStart, WebSocket } from './websocket.ts';
 
@@ -32,6 +35,24 @@ export interface ClientOptions {
   /** TLS options for wss:// (`ca`, `rejectUnauthorized`, `servername`, client certificates...). */
   tls?: tls.ConnectionOptions;
   /**
+   * Local IP address to connect from (multi-homed hosts; tests of per-address limits, e.g. from
+   * 127.0.0.2 on Linux's 127/8 loopback). An address this host does not have fails `connect()`
+   * with `EADDRNOTAVAIL` before any packet is sent.
+   * @default the address the routing table picks
+   */
+  localAddress?: string;
+  /**
+   * IP family the host name resolves to: 4, 6, or 0 for either.
+   * @default 0
+   */
+  family?: number;
+  /**
+   * Resolves the host name instead of `dns.lookup` (same signature): a custom resolver, a cache, or
+   * a fixed answer for a name DNS does not know. Not called for an IP literal.
+   * @default dns.lookup
+   */
+  lookup?: net.LookupFunction;
+  /**
    * Deadline for TCP connect, TLS and the HTTP answer together (CLT-06).
    * @default 10000: far above any honest server
    */
@@ -43,10 +64,11 @@ export interface ClientOptions {
   maxMessageSize?: number;
   /** @default maxMessageSize */
   maxFrameSize?: number;
-  /** @default 1024 */
+  /** Opt-in cap on frames per message (1008 beyond it). @default Infinity, as the server */
   maxFragments?: number;
   /**
-   * Largest HTTP response head accepted during the handshake.
+   * Largest HTTP response head (status line, headers and the blank line) accepted during the
+   * handshake; a longer one, or one with more than 100 header lines, fails with `WS_ERR_INVALID_RESPONSE`.
    * @default 16384, as Node's maxHeaderSize
    */
   maxResponseHeadBytes?: number;
@@ -94,77 +116,6 @@ export interface HandshakeResponse {
   readonly headers: Readonly<Record<string, string | string[]>>;
 }
 
-interface Target {
-  readonly href: string;
-  readonly secure: boolean;
-  readonly hostname: string;
-  readonly port: number;
-  readonly hostHeader: string;
-  readonly path: string;
-}
-
-function parseTarget(url: string | URL): Target {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch (err) {
-    throw new SyntaxError(`Cannot connect: invalid URL`, { cause: err });
-  }
-  let secure: boolean;
-  switch (u.protocol) {
-    case 'ws:':
-    case 'http:':
-      secure = false;
-      break;
-    case 'wss:':
-    case 'https:':
-      secure = true;
-      break;
-    default:
-      throw new SyntaxError(`Cannot connect: unsupported scheme "${u.protocol}"`);
-  }
-  // RFC 6455 §3: "Fragment identifiers are meaningless in the context of WebSocket URIs and MUST NOT be used".
-  if (u.hash !== '' || String(url).includes('#')) throw new SyntaxError('Cannot connect: the URL has a fragment');
-  const hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-  return {
-    href: u.href,
-    secure,
-    hostname,
-    port: u.port !== '' ? Number(u.port) : secure ? 443 : 80,
-    hostHeader: u.host,
-    path: (u.pathname === '' ? '/' : u.pathname) + u.search,
-  };
-}
-
-function invalidResponse(message: string): HandshakeError {
-  return new HandshakeError(message, { code: 'WS_ERR_INVALID_RESPONSE', status: 0 });
-}
-
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const STATUS_LINE = /^HTTP\/1\.[01] ([0-9]{3})(?: [^\r\n]*)?$/;
-
-/** Parses an HTTP/1.1 response head (without the final blank line); strict: no folding, token names. */
-function parseResponseHead(text: string): UpgradeResponse {
-  const lines = text.split('\r\n');
-  const match = STATUS_LINE.exec(lines[0] ?? '');
-  if (match === null) throw invalidResponse('Cannot open the WebSocket: the server did not answer with HTTP/1.1');
-  const headers: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(':');
-    if (colon <= 0) throw invalidResponse('Cannot open the WebSocket: malformed response header line');
-    const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) throw invalidResponse('Cannot open the WebSocket: malformed response header name');
-    const key = name.toLowerCase();
-    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
-    const prev = headers[key];
-    if (prev === undefined) headers[key] = value;
-    else if (Array.isArray(prev)) prev.push(value);
-    else headers[key] = [prev, value];
-  }
-  return { statusCode: Number(match[1]), headers };
-}
-
 /**
  * A refusal (status other than 101) carries the server's headers, so a caller can read e.g.
  * `Retry-After` of a 503 from `err.headers['retry-after']`. Repeated headers are joined with ", ".
@@ -179,12 +130,6 @@ function withResponseHeaders(err: unknown, response: UpgradeResponse | null): Er
   return new HandshakeError(err.message, { code: err.code, status: err.status, headers, cause: err.cause });
 }
 
-function nonNegative(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) throw new RangeError(`Cannot use ${name} "${String(value)}": expected a non-negative number`);
-  return value;
-}
-
 function abortReason(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
   return reason instanceof Error ? reason : new DOMException('The connection attempt was aborted', 'AbortError');
@@ -196,7 +141,8 @@ function abortReason(signal: AbortSignal): Error {
  * @param url - ws://, wss:// (http:// and https:// are mapped to them)
  * @param options - headers, protocols, TLS, timeouts, limits
  * @returns the connecting socket
- * @throws SyntaxError for an invalid URL or one with a fragment; TypeError for invalid protocols or headers
+ * @throws SyntaxError for an invalid URL or one with a fragment; TypeError for invalid protocols,
+ *   headers, `localAddress` or `lookup`; RangeError for a negative limit or a `family` other than 0, 4, 6
  * @example
  * ```ts
  * const ws = createWebSocket('ws://127.0.0.1:8080/');
@@ -215,7 +161,9 @@ export function createWebSocket(url: string | URL, options: ClientOptions = {}):
  * @param options - headers, protocols, AbortSignal, TLS, timeouts, limits
  * @returns the open WebSocket
  * @throws (rejects) HandshakeError with the server's `status` (e.g. 404, 426) or status 101 when
- *   the 101 answer was invalid; the AbortSignal's reason; a socket error; SyntaxError for a bad URL
+ *   the 101 answer was invalid, status 0 `WS_ERR_INVALID_RESPONSE` for a malformed head; the AbortSignal's
+ *   reason; a socket error naming the failed step and keeping its `code` (`EADDRNOTAVAIL` for a
+ *   `localAddress` this host lacks, `ENOTFOUND`, `ECONNREFUSED`); SyntaxError for a bad URL
  * @example
  * ```ts
  * const ws = await connect('ws://127.0.0.1:8080/', { protocols: ['chat'] });
@@ -247,13 +195,14 @@ function openClient(url: string | URL, options: ClientOptions, settle: ((err: Er
   if (deflateConfig !== null) requestInit.extensions = buildDeflateOffer(deflateConfig.negotiation);
   const request = buildClientRequest(requestInit);
   const handshakeTimeoutMs = nonNegative('handshakeTimeoutMs', options.handshakeTimeoutMs, 10_000);
-  const maxHead = nonNegative('maxResponseHeadBytes', options.maxResponseHeadBytes, 16 * 1024);
+  const reader = new ResponseHeadReader({ maxHeadBytes: nonNegative('maxResponseHeadBytes', options.maxResponseHeadBytes, 16 * 1024) });
+  checkDialOptions(options);
   const maxMessageSize = nonNegative('maxMessageSize', options.maxMessageSize, 64 * 1024 * 1024);
   const connectionOptions: ConstructorParameters<typeof Connection>[0] = {
     role: 'client',
     maxMessageSize,
     maxFrameSize: nonNegative('maxFrameSize', options.maxFrameSize, maxMessageSize),
-    maxFragments: nonNegative('maxFragments', options.maxFragments, 1024),
+    maxFragments: nonNegative('maxFragments', options.maxFragments, Infinity),
   };
   if (options.maskKeySource !== undefined) connectionOptions.maskKeySource = options.maskKeySource;
 
@@ -305,48 +254,35 @@ function openClient(url: string | URL, options: ClientOptions, settle: ((err: Er
   signal?.addEventListener('abort', onAbort, { once: true });
   timer = setTimeout(() => fail(new Error('Cannot open the WebSocket: handshake timed out')), handshakeTimeoutMs);
 
-  const s: net.Socket = target.secure
-    ? tls.connect({
-        host: target.hostname,
-        port: target.port,
-        // SNI must not carry an IP literal (RFC 6066 §3).
-        ...(net.isIP(target.hostname) === 0 ? { servername: target.hostname } : {}),
-        ALPNProtocols: ['http/1.1'],
-        ...options.tls,
-      })
-    : net.connect({ host: target.hostname, port: target.port });
+  const s = dial(target, options);
   socket = s;
   s.setNoDelay(true);
-  s.on('error', fail);
+  const onError = (err: Error): void => fail(dialError(err, target, options));
+  s.on('error', onError);
   const onEarlyClose = (): void => fail(new Error('Cannot open the WebSocket: the connection closed during the handshake'));
   s.on('close', onEarlyClose);
   s.once(target.secure ? 'secureConnect' : 'connect', () => {
     s.write(request);
   });
 
-  let chunks: Buffer[] = [];
-  let received = 0;
   const onData = (chunk: Buffer): void => {
     if (done) return;
-    chunks.push(chunk);
-    received += chunk.length;
-    const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
-    chunks = [all];
-    const end = all.indexOf('\r\n\r\n', Math.max(0, received - chunk.length - 3), 'latin1');
-    if ((end < 0 && received > maxHead) || end > maxHead) {
-      fail(invalidResponse('Cannot open the WebSocket: the response head is too large'));
+    let parsed: ReturnType<ResponseHeadReader['push']>;
+    try {
+      parsed = reader.push(chunk);
+    } catch (err) {
+      fail(err as Error);
       return;
     }
-    if (end < 0) return;
+    if (parsed === null) return;
     // Stop the flow before the socket changes hands, so no byte is read by nobody.
     s.pause();
     s.removeListener('data', onData);
+    const response: UpgradeResponse = parsed.head;
     let result: { protocol: string };
-    let response: UpgradeResponse | null = null;
     let deflateParams: DeflateParams | null = null;
     let extensions = '';
     try {
-      response = parseResponseHead(all.toString('latin1', 0, end));
       options.onResponse?.(response as HandshakeResponse);
       const valid = validateUpgradeResponse(response, { key, protocols, extensionsOffered: deflateConfig === null ? [] : [PERMESSAGE_DEFLATE] });
       result = valid;
@@ -362,9 +298,9 @@ function openClient(url: string | URL, options: ClientOptions, settle: ((err: Er
     }
     done = true;
     cleanup();
-    s.removeListener('error', fail);
+    s.removeListener('error', onError);
     s.removeListener('close', onEarlyClose);
-    const head = all.subarray(end + 4);
+    const head = parsed.rest;
     if (deflateParams !== null) connectionOptions.rsv1Extension = true;
     ws[kAttach](s, new Connection(connectionOptions), {
       protocol: result.protocol,

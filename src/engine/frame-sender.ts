@@ -193,9 +193,7 @@ export abstract class FrameSender<O extends SendOptions = SendOptions, H extends
    * @returns the bytes discarded
    */
   discardQueued(): number {
-    const connection = this.core;
-    let bytes = connection.outputBytes;
-    if (bytes > 0) connection.takeOutput();
+    let bytes = this.core.discardOutput();
     if (this.deflate !== null) bytes += this.deflate.discardQueued();
     return bytes;
   }

@@ -13,6 +13,7 @@ import { attachRoute, boundTlsHandshakes } from './attach.ts';
 import { closeAll } from './shutdown.ts';
 import { Deadline, deadlineQueue } from './deadlines.ts';
 import { TrustedProxies } from './trusted-proxies.ts';
+import { nonNegative } from './option-checks.ts';
 import type { SlowConsumerPolicy } from './socket-binding.ts';
 import {
   handleUpgradeRequest,
@@ -62,7 +63,7 @@ export interface ServerOptions {
   maxMessageSize?: number;
   /** @default maxMessageSize: a larger frame could never form a valid message */
   maxFrameSize?: number;
-  /** @default 1024 frames per message: real fragmenters send a few large frames, thousands of tiny ones are an attack */
+  /** Opt-in cap on frames per message (1008 beyond it). @default Infinity: fragments are bounded by bytes (continuation headers count against maxMessageSize) */
   maxFragments?: number;
   /**
    * Deadline for a connection to complete the handshake, accept hook included (slowloris, HS-17/18).
@@ -175,12 +176,6 @@ function pathnameOf(url: string | undefined): string {
   return q < 0 ? url : url.slice(0, q);
 }
 
-function nonNegative(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) throw new RangeError(`Cannot use ${name} "${String(value)}": expected a non-negative number`);
-  return value;
-}
-
 /**
  * A WebSocket server. Standalone (`port`) it owns an http.Server that answers plain HTTP with
  * 426; attached (`server`) it handles the upgrades for its `path`; with `noServer` the
@@ -246,7 +241,7 @@ export class WebSocketServer extends EventEmitter {
       connection: {
         maxMessageSize,
         maxFrameSize: nonNegative('maxFrameSize', options.maxFrameSize, maxMessageSize),
-        maxFragments: nonNegative('maxFragments', options.maxFragments, 1024),
+        maxFragments: nonNegative('maxFragments', options.maxFragments, Infinity),
       },
       binding: {
         closeTimeoutMs: this.#closeTimeoutMs,

@@ -14,18 +14,19 @@ import {
   kAdapter, kAttach, kFailConnecting, kSetAbort, kStart, ReadyStates,
   type AdapterAccess, type HeartbeatOptions, type RawMessageSink, type ReadyState, type WebSocketInit,
 } from './websocket-internal.ts';
-import type { WebSocket } from './websocket.ts';
 
 /** @internal The subclass's access to the binding (null before the handshake). */
 export const kBinding = Symbol('switchboard.binding');
 /** @internal The subclass's access to the heartbeat (null before the handshake). */
 export const kPings = Symbol('switchboard.pings');
+/** @internal TCP closed, before the `close` event: the subclass runs the engine's bookkeeping callback. */
+export const kClosed = Symbol('switchboard.closed');
 
 /** Set by the static block of {@link WebSocketConnection}: builds the per-connection hooks object. */
 let createHooks: (ws: WebSocketConnection) => BindingHandlers & PingHost;
 
 /**
- * The connection half of {@link WebSocket}: it binds the upgraded socket to its core and the
+ * The connection half of the engine's WebSocket: it binds the upgraded socket to its core and the
  * heartbeat, derives the WHATWG ready state from the core's lifecycle, turns core events into
  * WHATWG events, and closes (the handshake, the slow-consumer drop, the close bookkeeping). The
  * public class adds sending.
@@ -34,7 +35,6 @@ export abstract class WebSocketConnection extends WebSocketEventTarget {
   readonly #role: 'server' | 'client';
   readonly #bindingOptions: BindingOptions;
   readonly #heartbeatOptions: HeartbeatOptions;
-  #onClosed: ((ws: WebSocket) => void) | null;
   #binding: SocketBinding | null = null;
   #connection: Connection | null = null;
   #pings: PingTracker | null = null;
@@ -57,14 +57,13 @@ export abstract class WebSocketConnection extends WebSocketEventTarget {
   #socket: Duplex | null = null;
   #rawSink: RawMessageSink | null = null;
 
-  /** @param init - role, addresses and per-connection options */
-  constructor(init: WebSocketInit) {
+  /** @param init - role, addresses and per-connection options (`onClosed` is the subclass's) */
+  constructor(init: WebSocketInit<never>) {
     super();
     this.#role = init.role;
     this.#remoteAddress = init.remoteAddress;
     this.#bindingOptions = init.binding;
     this.#heartbeatOptions = init.heartbeat;
-    this.#onClosed = init.onClosed;
   }
 
   /**
@@ -186,6 +185,9 @@ export abstract class WebSocketConnection extends WebSocketEventTarget {
     this.#rememberAddress();
     this.#binding?.destroy();
   }
+
+  /** @internal TCP closed, before the `close` event is dispatched. */
+  protected abstract [kClosed](): void;
 
   /** @internal The async iterator's queue is long (true) or drained (false). */
   protected override [kPauseForIterator](on: boolean): void {
@@ -382,9 +384,7 @@ export abstract class WebSocketConnection extends WebSocketEventTarget {
     const reason = info?.reason ?? '';
     const wasClean = info?.wasClean ?? false;
     this[kEndIteration]();
-    const onClosed = this.#onClosed;
-    this.#onClosed = null;
-    onClosed?.(this as unknown as WebSocket);
+    this[kClosed]();
     if (channels.close.hasSubscribers) {
       channels.close.publish({ socket: this, code, decidedCode: this.#decidedCode(), reason, wasClean, durationMs: performance.now() - this.#openedAt });
     }

@@ -12,9 +12,8 @@ import {
 import { MessageQueue } from './message-queue.ts';
 import { decodeText, dispatchText } from './text-dispatch.ts';
 import type { BinaryType, ReadyState } from './websocket-internal.ts';
-import type { WebSocket } from './websocket.ts';
-
-type Handler<E> = ((this: WebSocket, event: E) => void) | null;
+/** A handler property: called with the socket (the public WebSocket class) as `this`. */
+type Handler<S, E> = ((this: S, event: E) => void) | null;
 
 /** @internal Dispatches an event to a handler property (or none) and the listeners. */
 export const kEmit = Symbol('switchboard.emit');
@@ -28,19 +27,19 @@ export const kEndIteration = Symbol('switchboard.endIteration');
 export const kPauseForIterator = Symbol('switchboard.pauseForIterator');
 
 /**
- * The EventTarget half of {@link WebSocket}: `on*` handler properties, `addEventListener`, how a
+ * The EventTarget half of the engine's WebSocket: `on*` handler properties, `addEventListener`, how a
  * received message is handed out (handlers, listeners or async iteration, as `binaryType` says)
  * and the echo shortcut. The connection half (state, sending, closing) is the subclass.
  */
 export abstract class WebSocketEventTarget {
   /** Called when a client connection opened (server sockets are open from the start). */
-  onopen: Handler<WebSocketEvent> = null;
+  onopen: Handler<this, WebSocketEvent> = null;
   /** Called for each message; the fast path when no other listener exists. */
-  onmessage: Handler<WebSocketMessageEvent> = null;
+  onmessage: Handler<this, WebSocketMessageEvent> = null;
   /** Called when the connection failed (protocol error, socket error, failed handshake). */
-  onerror: Handler<WebSocketErrorEvent> = null;
+  onerror: Handler<this, WebSocketErrorEvent> = null;
   /** Called once when the TCP connection closed. */
-  onclose: Handler<WebSocketCloseEvent> = null;
+  onclose: Handler<this, WebSocketCloseEvent> = null;
 
   #binaryType: BinaryType = 'nodebuffer';
   #listeners: ListenerList | null = null;
@@ -108,7 +107,7 @@ export abstract class WebSocketEventTarget {
   }
 
   /** @internal Calls `handler` (a handler property, or null), then the listeners of the event's type. */
-  protected [kEmit](event: WebSocketEvent, handler: Handler<never>): void {
+  protected [kEmit](event: WebSocketEvent, handler: Handler<never, never>): void {
     if (handler !== null) {
       try {
         (handler as (this: unknown, e: WebSocketEvent) => void).call(this, event);

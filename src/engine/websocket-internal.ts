@@ -3,7 +3,6 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Connection } from '../protocol/index.ts';
 import type { DeflateChannel } from './deflate-channel.ts';
 import type { BindingOptions, SocketBinding } from './socket-binding.ts';
-import type { WebSocket } from './websocket.ts';
 
 /** How binary messages are handed out: Buffer (default, no copy), ArrayBuffer (copied) or Blob. */
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'blob';
@@ -27,8 +26,8 @@ export interface HeartbeatOptions {
   readonly pongTimeoutMs: number;
 }
 
-/** @internal How the engine creates a WebSocket; applications use `connect()` or a server. */
-export interface WebSocketInit {
+/** @internal How the engine creates a WebSocket (`S`); applications use `connect()` or a server. */
+export interface WebSocketInit<S = unknown> {
   readonly role: 'server' | 'client';
   readonly url: string;
   /** The peer's address, or null to read it from the socket when first asked. */
@@ -38,7 +37,7 @@ export interface WebSocketInit {
   readonly binding: BindingOptions;
   readonly heartbeat: HeartbeatOptions;
   /** Called once when TCP closed, before the `close` event (server bookkeeping). */
-  readonly onClosed: ((ws: WebSocket) => void) | null;
+  readonly onClosed: ((ws: S) => void) | null;
 }
 
 /** @internal Symbols of the engine-private methods. */

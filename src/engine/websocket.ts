@@ -3,7 +3,7 @@ import { InvalidStateError, Opcode } from '../protocol/index.ts';
 import { plainView } from './byte-views.ts';
 import type { BroadcastCompression } from './deflate-channel.ts';
 import { echoBytesOf } from './text-dispatch.ts';
-import { kBinding, kPings, WebSocketConnection } from './websocket-connection.ts';
+import { kBinding, kClosed, kPings, WebSocketConnection } from './websocket-connection.ts';
 import { kSendPrebuilt, ReadyStates, type WebSocketInit, type WebSocketRequest } from './websocket-internal.ts';
 
 export { kAdapter, kAttach, kFailConnecting, kSendPrebuilt, kSetAbort, kStart } from './websocket-internal.ts';
@@ -54,16 +54,26 @@ export class WebSocket extends WebSocketConnection {
   readonly url: string;
   /** Server sockets: the upgrade request's headers and target. Null for clients. */
   readonly request: WebSocketRequest | null;
+  /** Called once when TCP closed, before the `close` event (server bookkeeping). */
+  #onClosed: ((ws: WebSocket) => void) | null;
 
   /**
    * @internal Created by the engine: use `connect()`, `createWebSocket()` or a `WebSocketServer`.
    * @param init - role, addresses and per-connection options
    */
-  constructor(init: WebSocketInit) {
+  constructor(init: WebSocketInit<WebSocket>) {
     super(init);
     this.url = init.url;
     this.request = init.request;
     this.context = init.context;
+    this.#onClosed = init.onClosed;
+  }
+
+  /** @internal Runs the engine's callback once (server bookkeeping). */
+  protected override [kClosed](): void {
+    const onClosed = this.#onClosed;
+    this.#onClosed = null;
+    onClosed?.(this);
   }
 
   /** Bytes queued but not yet handed to the kernel. */

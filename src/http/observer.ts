@@ -13,7 +13,7 @@ import type { Metrics } from './metrics.ts';
 export function createObserver(metrics: Metrics | null, logger: Logger | null): RealtimeObserver {
   return {
     sessionOpened(session: Session) {
-      logger?.info({ event: 'connection_open', client: session.id, ip: session.remoteAddress, protocol: session.ws.protocol || 'none' }, 'connection open');
+      logger?.info({ event: 'connection_open', client: session.id, ip: session.remoteAddress, protocol: session.protocol || 'none' }, 'connection open');
     },
     sessionClosed(session: Session) {
       const end = session.end;

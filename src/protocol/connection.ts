@@ -1,115 +1,31 @@
-// Sans-I/O protocol core: the connection lifecycle. Bytes in, events out; commands in, bytes out. No sockets, no timers.
+// Sans-I/O protocol core: the connection lifecycle and its close rules. Bytes in, events out;
+// commands in, bytes out. No sockets, no timers. The receive path is InboundStream, the send path
+// OutboundQueue; this file decides what each may do in each phase.
 
 import { CloseCode, isValidCloseCode, parseClosePayload, serializeClosePayload } from './close-code.ts';
+import { closeFrameReceived, failed } from './close-rules.ts';
+import type { CloseInfo, ConnectionEvent, ConnectionOptions, Lifecycle } from './connection-types.ts';
 import { InvalidStateError, ProtocolError } from './errors.ts';
-import { DecodeResult, FrameDecoder } from './frame-decoder.ts';
-import { encodeHeader } from './frame-header.ts';
-import { mask, randomMaskKey } from './mask.ts';
-import { MessageAssembler } from './message-assembler.ts';
-import { Opcode, isControlOpcode, isKnownOpcode } from './opcode.ts';
+import { InboundResult, InboundStream, type InboundStreamOptions, inboundOptions } from './inbound-stream.ts';
+import { randomMaskKey } from './mask.ts';
+import { Opcode } from './opcode.ts';
+import { OutboundQueue, firstHeaderByte } from './outbound-queue.ts';
 
-/** Which end of the connection this core plays: it decides the masking rules (§5.1). */
-export type Role = 'server' | 'client';
-
-/** Options of {@link Connection}. */
-export interface ConnectionOptions {
-  /** Server frames are unmasked and client frames must be masked; the client the reverse (§5.1). */
-  role: Role;
-  /**
-   * Largest message in bytes, after inflation. Exceeding it fails the connection with 1009.
-   * @default 67108864 (64 MiB; ws's `maxPayload` is 100 MiB): large enough for files, small
-   *   enough that one peer cannot take a process's memory
-   */
-  maxMessageSize?: number;
-  /**
-   * Largest frame payload in bytes (compressed size for RSV1 frames), checked at the header before
-   * anything is buffered.
-   * @default maxMessageSize, since a larger frame could never form a valid message
-   */
-  maxFrameSize?: number;
-  /**
-   * Most frames per message, empty ones counted. Exceeding it fails with 1008.
-   * @default 1024: real fragmenters send a few large frames; thousands of tiny ones are an attack
-   *   (ws advisory on empty fragments, PR #2329)
-   */
-  maxFragments?: number;
-  /**
-   * A native check that a buffer is complete, valid UTF-8 (the engine passes `buffer.isUtf8`); the
-   * protocol layer has no Node imports, so it is injected. The pure-JS DFA still decides any piece
-   * the check rejects, and where a message fails (§8.1).
-   * @default none: the JS DFA alone (byte at a time, ~26 % of a 4 KiB text echo's CPU)
-   */
-  utf8Check?: (data: Uint8Array) => boolean;
-  /**
-   * Whether an extension that defines RSV1 (permessage-deflate) was negotiated. RSV1 data frames
-   * are then handed to the engine as `inflate` events.
-   * @default false: §5.2 requires RSV1 to be 0 unless an extension is negotiated
-   */
-  rsv1Extension?: boolean;
-  /**
-   * Client role: returns 4 fresh masking-key bytes per frame. Used at once, never kept.
-   * @default a CSPRNG key from an 8 KiB `crypto.randomFillSync` pool (§5.3 needs unpredictable keys);
-   *   tests pass a fixed source to get deterministic bytes
-   */
-  maskKeySource?: () => Uint8Array;
-}
-
-/** A close frame's content as sent or received. `code` 1005 means "no status code". */
-export interface CloseInfo {
-  readonly code: number;
-  readonly reason: string;
-}
-
-/**
- * What the core tells its owner, in arrival order. Buffers are owned by the receiver after
- * `takeEvents()`; they may be views into chunks passed to `receive()`.
- */
-export type ConnectionEvent =
-  | { type: 'message'; binary: boolean; data: Uint8Array }
-  | { type: 'ping'; data: Uint8Array }
-  | { type: 'pong'; data: Uint8Array }
-  | { type: 'close'; code: number; reason: string; wasClean: boolean; error: ProtocolError | null }
-  | { type: 'closing'; code: number; reason: string }
-  | { type: 'inflate'; data: Uint8Array; fin: boolean };
-
-/** The connection lifecycle: one discriminated union, each phase with its own data (TG). */
-export type Lifecycle =
-  | { readonly phase: 'open' }
-  | { readonly phase: 'closing'; readonly sent: CloseInfo | null; readonly received: CloseInfo | null }
-  | {
-      readonly phase: 'closed';
-      readonly sent: CloseInfo | null;
-      readonly received: CloseInfo | null;
-      readonly failure: ProtocolError | null;
-    };
+export type { CloseInfo, ConnectionEvent, ConnectionOptions, Lifecycle, Role } from './connection-types.ts';
 
 const OPEN: Lifecycle = { phase: 'open' };
 const EMPTY = new Uint8Array(0);
-/** The shared "nothing queued" list; frozen, so a push that skipped `#out()`/`#emit()` throws instead of leaking across connections. */
+/** The shared "nothing queued" list; frozen, so a push that skipped `#emit()` throws instead of leaking across connections. */
 const NONE: never[] = Object.freeze([]) as never[];
 const encoder = new TextEncoder();
-const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
-const DEFAULT_MAX_FRAGMENTS = 1024;
-/**
- * Automatic pongs allowed to wait in the untaken output before the newest replaces the last one.
- * 16 covers Autobahn 2.10's burst of 10 pings in one read; 16 × 139 bytes bounds a flood.
- */
-const MAX_PENDING_AUTO_PONGS = 16;
-
 function assertNever(value: never): never {
   throw new Error(`Unexpected value ${JSON.stringify(value)}`);
 }
 
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`Cannot use ${name} "${value}": expected a non-negative integer`);
-  return value;
-}
-
 /**
  * One WebSocket connection after a successful handshake, without I/O (PW's sans-I/O contract).
- * The engine feeds socket bytes to {@link receive}, writes {@link takeOutput}, and dispatches
- * {@link takeEvents}; it owns every clock (see {@link closeExpected}).
+ * The engine feeds socket bytes to {@link receive}, dispatches {@link takeEvents} (its handlers may
+ * send), then writes {@link takeOutput}; it owns every clock (see {@link closeExpected}).
  *
  * @example
  * ```ts
@@ -124,23 +40,17 @@ export class Connection {
   readonly #client: boolean;
   readonly #rsv1Extension: boolean;
   readonly #maskKeySource: () => Uint8Array;
-  readonly #maxMessageSize: number;
-  readonly #maxFrameSize: number;
-  readonly #maxFragments: number;
-  readonly #utf8Check: ((data: Uint8Array) => boolean) | undefined;
-  // Built on the first received bytes: an idle connection (most of a server's) never needs them,
-  // and together they hold ~800 bytes.
-  #decoder: FrameDecoder | null = null;
-  #assembler: MessageAssembler | null = null;
+  /** Validated limits for the receive path, built when the first bytes arrive. */
+  readonly #inboundOptions: InboundStreamOptions;
+  // Built on first use: an idle connection (most of a server's) never needs them, and the inbound
+  // stream holds ~800 bytes.
+  #inbound: InboundStream | null = null;
+  #outbound: OutboundQueue | null = null;
   #lifecycle: Lifecycle = OPEN;
   // NONE until something is queued (an empty array per connection is 32 bytes).
-  #output: Uint8Array[] = NONE;
-  /** Bytes in {@link #output}: what the engine counts as queued, exactly. */
-  #outputBytes = 0;
   #events: ConnectionEvent[] = NONE;
-  #pendingAutoPongs = 0;
-  #lastAutoPongAt = -1;
-  #inflating = false;
+  /** A peer violation whose `close` event went out behind earlier events; its Close frame waits for {@link takeOutput}. */
+  #deferredFailure: ProtocolError | null = null;
 
   /**
    * @param options - role and limits
@@ -149,35 +59,14 @@ export class Connection {
   constructor(options: ConnectionOptions) {
     if (options.role !== 'server' && options.role !== 'client') throw new TypeError(`Cannot use role "${String(options.role)}"`);
     this.#client = options.role === 'client';
-    const maxMessageSize = positiveInteger('maxMessageSize', options.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE);
-    const maxFrameSize = positiveInteger('maxFrameSize', options.maxFrameSize, maxMessageSize);
-    const maxFragments = positiveInteger('maxFragments', options.maxFragments, DEFAULT_MAX_FRAGMENTS);
     this.#rsv1Extension = options.rsv1Extension ?? false;
     this.#maskKeySource = options.maskKeySource ?? randomMaskKey;
-    this.#maxMessageSize = maxMessageSize;
-    this.#maxFrameSize = maxFrameSize;
-    this.#maxFragments = maxFragments;
-    this.#utf8Check = options.utf8Check;
+    this.#inboundOptions = inboundOptions(options);
   }
 
-  /** Creates the decoder and the assembler on the first received bytes. */
-  #createDecoder(): FrameDecoder {
-    const maxMessageSize = this.#maxMessageSize;
-    const maxFragments = this.#maxFragments;
-    const utf8Check = this.#utf8Check;
-    this.#assembler =
-      utf8Check === undefined
-        ? new MessageAssembler({ maxMessageSize, maxFragments })
-        : new MessageAssembler({ maxMessageSize, maxFragments, utf8Check });
-    const decoder = new FrameDecoder({ expectMasked: !this.#client, allowRsv1: this.#rsv1Extension, maxFrameSize: this.#maxFrameSize });
-    this.#decoder = decoder;
-    return decoder;
-  }
-
-  /** The output list to push to (allocated on first use). */
-  #out(): Uint8Array[] {
-    if (this.#output === NONE) this.#output = [];
-    return this.#output;
+  /** The send path (created on the first frame). */
+  #out(): OutboundQueue {
+    return (this.#outbound ??= new OutboundQueue(this.#client, this.#maskKeySource));
   }
 
   #emit(event: ConnectionEvent): void {
@@ -217,23 +106,29 @@ export class Connection {
 
   /** True between an `inflate` event and {@link inflateEnd}: input is buffered, not decoded. */
   get isInflating(): boolean {
-    return this.#inflating;
+    return this.#inbound?.isInflating ?? false;
   }
 
   /** Bytes held by the decoder and the assembler, for memory accounting. */
   get bufferedInputBytes(): number {
-    const decoder = this.#decoder;
-    return decoder === null ? 0 : decoder.bufferedBytes + this.#assembler!.bufferedBytes;
+    return this.#inbound?.bufferedBytes ?? 0;
   }
 
-  /** Bytes {@link takeOutput} would return (headers included): the exact size of the queued output. */
+  /** Exact bytes of the frames queued for {@link takeOutput}, headers included (not a deferred failure's Close). */
   get outputBytes(): number {
-    return this.#outputBytes;
+    return this.#outbound === null ? 0 : this.#outbound.bytes;
   }
 
-  /** Whether {@link takeOutput} would return bytes. */
+  /** Drops the queued frames (not a deferred failure's Close), to drop a slow consumer; returns their bytes. */
+  discardOutput(): number {
+    const bytes = this.outputBytes;
+    if (bytes > 0) this.#outbound!.take();
+    return bytes;
+  }
+
+  /** Whether {@link takeOutput} would return bytes (a deferred failure's Close frame included). */
   get hasOutput(): boolean {
-    return this.#output.length > 0;
+    return this.#deferredFailure !== null || (this.#outbound !== null && !this.#outbound.isEmpty);
   }
 
   /** Whether {@link takeEvents} would return events. */
@@ -243,29 +138,35 @@ export class Connection {
 
   /**
    * Bytes in. Never throws on peer input: a violation becomes a close frame plus a `close` event
-   * with `error` set. Input after the connection closed is discarded (§7.1.7). While
-   * {@link isInflating}, chunks are only buffered (all frames, control frames included, keep their
-   * order); the engine should pause reading when {@link bufferedInputBytes} grows.
+   * with `error` set. Frames are processed in order and a violation fails the connection only at
+   * the frame that breaks the rule (as ws and strict peers do): when events of earlier frames are
+   * still untaken, the failure's `close` event follows them and its Close frame is queued by the
+   * next {@link takeOutput}, after whatever the owner sent while handling them (the reply to a
+   * message leaves before the Close frame). Until then {@link canSend} stays true; input after the
+   * violation is discarded (§7.1.7). While {@link isInflating}, chunks are only buffered (all
+   * frames, control frames included, keep their order); the engine should pause reading when
+   * {@link bufferedInputBytes} grows.
    * @param chunk - bytes from the socket; the core takes ownership and unmasks payloads in place
    */
   receive(chunk: Uint8Array): void {
-    if (this.#lifecycle.phase === 'closed') return;
-    (this.#decoder ?? this.#createDecoder()).push(chunk);
-    if (!this.#inflating) this.#drain();
+    if (this.#lifecycle.phase === 'closed' || this.#deferredFailure !== null) return;
+    const inbound = (this.#inbound ??= new InboundStream(this.#inboundOptions));
+    inbound.push(chunk);
+    this.#drain(inbound);
   }
 
   /**
-   * Bytes out, in order: `[header, payload]` pairs to write with one `writev`/`cork`.
+   * Bytes out, in order: `[header, payload]` pairs to write with one `writev`/`cork`. A deferred
+   * failure's Close frame is queued now, behind everything sent before this call.
    * @returns the queued buffers (the engine owns them), or [] when none
    */
   takeOutput(): Uint8Array[] {
-    if (this.#output.length === 0) return [];
-    const out = this.#output;
-    this.#output = NONE;
-    this.#outputBytes = 0;
-    this.#pendingAutoPongs = 0;
-    this.#lastAutoPongAt = -1;
-    return out;
+    const deferred = this.#deferredFailure;
+    if (deferred !== null) {
+      this.#deferredFailure = null;
+      this.#failState(deferred, '');
+    }
+    return this.#outbound === null ? [] : this.#outbound.take();
   }
 
   /**
@@ -287,8 +188,8 @@ export class Connection {
    */
   sendText(data: string | Uint8Array): void {
     this.#assertCanSend();
-    if (typeof data === 'string') this.#queueFrame(0x80 | Opcode.TEXT, encoder.encode(data), true);
-    else this.#queueFrame(0x80 | Opcode.TEXT, data, false);
+    if (typeof data === 'string') this.#out().frame(0x80 | Opcode.TEXT, encoder.encode(data), true);
+    else this.#out().frame(0x80 | Opcode.TEXT, data, false);
   }
 
   /**
@@ -298,7 +199,7 @@ export class Connection {
    */
   sendBinary(data: Uint8Array): void {
     this.#assertCanSend();
-    this.#queueFrame(0x80 | Opcode.BINARY, data, false);
+    this.#out().frame(0x80 | Opcode.BINARY, data, false);
   }
 
   /**
@@ -311,19 +212,9 @@ export class Connection {
    * @throws InvalidStateError after a close frame was sent
    */
   sendFrame(opcode: number, payload: Uint8Array, options?: { fin?: boolean; rsv1?: boolean }): void {
-    if (!isKnownOpcode(opcode) || opcode === Opcode.CLOSE) throw new TypeError(`Cannot send opcode "${opcode}" with sendFrame`);
-    const fin = options?.fin ?? true;
-    const rsv1 = options?.rsv1 ?? false;
-    if (isControlOpcode(opcode)) {
-      // §5.5: "All control frames MUST have a payload length of 125 bytes or less and MUST NOT be fragmented."
-      if (!fin || payload.length > 125) throw new RangeError('Cannot send a fragmented or over-125-byte control frame');
-    }
-    // §5.2 / RFC 7692 §6.1: RSV1 only with the extension, only on the first frame of a data message.
-    if (rsv1 && (!this.#rsv1Extension || isControlOpcode(opcode) || opcode === Opcode.CONTINUATION)) {
-      throw new RangeError('Cannot set RSV1 on this frame');
-    }
+    const b0 = firstHeaderByte(opcode, payload, options, this.#rsv1Extension);
     this.#assertCanSend();
-    this.#queueFrame((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode, payload, false);
+    this.#out().frame(b0, payload, false);
   }
 
   /**
@@ -335,11 +226,7 @@ export class Connection {
   sendPrebuilt(frame: Uint8Array[]): void {
     if (this.#client) throw new TypeError('Cannot send a prebuilt frame from the client role: every frame needs a fresh mask');
     this.#assertCanSend();
-    const out = this.#out();
-    for (const part of frame) {
-      out.push(part);
-      this.#outputBytes += part.length;
-    }
+    this.#out().pushPrebuilt(frame);
   }
 
   /**
@@ -350,7 +237,7 @@ export class Connection {
   ping(data: Uint8Array = EMPTY): void {
     if (data.length > 125) throw new RangeError(`Cannot send a ping of ${data.length} bytes: the limit is 125`);
     this.#assertCanSend();
-    this.#queueFrame(0x80 | Opcode.PING, data, false);
+    this.#out().frame(0x80 | Opcode.PING, data, false);
   }
 
   /**
@@ -361,7 +248,7 @@ export class Connection {
   pong(data: Uint8Array = EMPTY): void {
     if (data.length > 125) throw new RangeError(`Cannot send a pong of ${data.length} bytes: the limit is 125`);
     this.#assertCanSend();
-    this.#queueFrame(0x80 | Opcode.PONG, data, false);
+    this.#out().frame(0x80 | Opcode.PONG, data, false);
   }
 
   /**
@@ -373,14 +260,15 @@ export class Connection {
   close(code?: number, reason?: string): void {
     const payload = serializeClosePayload(code, reason);
     if (this.#lifecycle.phase !== 'open') return;
-    this.#queueFrame(0x80 | Opcode.CLOSE, payload, true);
+    this.#out().frame(0x80 | Opcode.CLOSE, payload, true);
     this.#transition({ phase: 'closing', sent: { code: code ?? CloseCode.NO_STATUS_RECEIVED, reason: reason ?? '' }, received: null });
   }
 
   /**
    * _Fail the WebSocket Connection_ from the engine's side (e.g. 1011, or 1009/1007 from the
    * inflater): queues a close frame (unless one was sent), goes to 'closed', emits `close` with
-   * `error` set. No-op once closed.
+   * `error` set. No-op once closed; while a peer violation's Close frame is deferred (see
+   * {@link receive}), that failure takes effect instead: it was reported first.
    * @param code - a close code that may go on the wire, or a ProtocolError carrying one
    * @param reason - UTF-8 reason ≤ 123 bytes, sent to the peer; never peer data
    * @throws RangeError for a code that may not be sent
@@ -388,6 +276,12 @@ export class Connection {
   fail(code: number | ProtocolError, reason?: string): void {
     const closeCode = typeof code === 'number' ? code : code.closeCode;
     if (!isValidCloseCode(closeCode)) throw new RangeError(`Cannot fail with close code "${closeCode}"`);
+    const deferred = this.#deferredFailure;
+    if (deferred !== null) {
+      this.#deferredFailure = null;
+      this.#failState(deferred, '');
+      return;
+    }
     if (this.#lifecycle.phase === 'closed') return;
     const error = typeof code === 'number'
       ? new ProtocolError(reason === undefined || reason === '' ? 'Connection failed' : reason, { code: 'WS_ERR_LOCAL_FAILURE', closeCode })
@@ -401,12 +295,13 @@ export class Connection {
    * @throws InvalidStateError when no inflate is in progress (ignored once closed)
    */
   inflated(chunk: Uint8Array): void {
-    if (this.#lifecycle.phase === 'closed') return;
-    if (!this.#inflating) throw new InvalidStateError('Cannot accept inflated bytes: no inflate in progress');
+    if (this.#lifecycle.phase === 'closed' || this.#deferredFailure !== null) return;
+    const inbound = this.#inbound;
+    if (inbound === null || !inbound.isInflating) throw new InvalidStateError('Cannot accept inflated bytes: no inflate in progress');
     try {
-      this.#assembler!.inflated(chunk);
+      inbound.inflated(chunk);
     } catch (err) {
-      this.#fail(toProtocolError(err), '');
+      this.#failOnInput(toProtocolError(err));
     }
   }
 
@@ -416,50 +311,38 @@ export class Connection {
    * @throws InvalidStateError when no inflate is in progress (ignored once closed)
    */
   inflateEnd(): void {
-    if (this.#lifecycle.phase === 'closed') return;
-    if (!this.#inflating) throw new InvalidStateError('Cannot end inflating: no inflate in progress');
-    this.#inflating = false;
+    if (this.#lifecycle.phase === 'closed' || this.#deferredFailure !== null) return;
+    const inbound = this.#inbound;
+    if (inbound === null || !inbound.isInflating) throw new InvalidStateError('Cannot end inflating: no inflate in progress');
+    let event;
     try {
-      const event = this.#assembler!.inflateEnd();
-      if (event !== null) this.#emit(event);
+      event = inbound.inflateEnd();
     } catch (err) {
-      this.#fail(toProtocolError(err), '');
+      this.#failOnInput(toProtocolError(err));
       return;
     }
-    this.#drain();
+    if (event !== null) this.#emit(event);
+    this.#drain(inbound);
   }
 
-  #drain(): void {
-    const decoder = this.#decoder!;
-    const assembler = this.#assembler!;
+  #drain(inbound: InboundStream): void {
     try {
       for (;;) {
-        switch (decoder.next()) {
-          case DecodeResult.NEED_MORE:
+        switch (inbound.next()) {
+          case InboundResult.NEED_MORE:
             return;
-          case DecodeResult.FRAME_START:
-            assembler.frameStart(decoder.opcode, decoder.fin, decoder.rsv1, decoder.payloadLength);
+          case InboundResult.ASSEMBLED:
+            // After an `inflate` event next() waits for inflateEnd() (the async deflate boundary).
+            this.#emit(inbound.assembled!);
             break;
-          case DecodeResult.DATA: {
-            const event = assembler.framePayload(decoder.payload, decoder.last);
-            if (event !== null) {
-              this.#emit(event);
-              if (event.type === 'inflate') {
-                // The async deflate boundary (STYLE §5): stop until the engine calls inflateEnd().
-                this.#inflating = true;
-                return;
-              }
-            }
-            break;
-          }
-          case DecodeResult.CONTROL:
-            this.#onControl(decoder.opcode, decoder.payload);
+          case InboundResult.CONTROL:
+            this.#onControl(inbound.opcode, inbound.payload);
             if (this.#lifecycle.phase === 'closed') return;
             break;
         }
       }
     } catch (err) {
-      this.#fail(toProtocolError(err), '');
+      this.#failOnInput(toProtocolError(err));
     }
   }
 
@@ -468,7 +351,7 @@ export class Connection {
       case Opcode.PING:
         // Pings while closing are ignored: our close frame is already on its way.
         if (this.#lifecycle.phase !== 'open') return;
-        this.#queueAutoPong(payload);
+        this.#out().autoPong(payload);
         this.#emit({ type: 'ping', data: payload });
         return;
       case Opcode.PONG:
@@ -483,129 +366,63 @@ export class Connection {
   }
 
   #onCloseFrame(received: CloseInfo): void {
-    const now = this.#lifecycle;
-    switch (now.phase) {
-      case 'open': {
-        // §5.5.1: "If an endpoint receives a Close frame and did not previously send a Close frame,
-        // the endpoint MUST send a Close frame in response." The code is echoed, never the reason.
-        const code = received.code === CloseCode.NO_STATUS_RECEIVED ? undefined : received.code;
-        this.#queueFrame(0x80 | Opcode.CLOSE, serializeClosePayload(code), true);
-        this.#emit({ type: 'closing', code: received.code, reason: received.reason });
-        // Both close frames are now seen, so the protocol's view is 'closed' at once: the server
-        // engine ends TCP after flushing, the client engine awaits the server's TCP close.
-        this.#closed({ phase: 'closed', sent: { code: received.code, reason: '' }, received, failure: null });
-        break;
-      }
-      case 'closing':
-        this.#closed({ phase: 'closed', sent: now.sent, received, failure: null });
-        break;
-      case 'closed':
-        break; // input after closing is discarded (§7.1.7)
-      default:
-        assertNever(now);
+    const step = closeFrameReceived(this.#lifecycle, received);
+    if (step === null) return;
+    if (step.reply !== null) {
+      this.#out().frame(0x80 | Opcode.CLOSE, step.reply, true);
+      this.#emit({ type: 'closing', code: received.code, reason: received.reason });
     }
-  }
-
-  /** Both close frames seen: clean close. */
-  #closed(next: Lifecycle & { phase: 'closed' }): void {
-    this.#transition(next);
-    const received = next.received!;
+    this.#transition(step.next);
     this.#emit({ type: 'close', code: received.code, reason: received.reason, wasClean: true, error: null });
   }
 
-  #fail(error: ProtocolError, reason: string): void {
-    const now = this.#lifecycle;
-    switch (now.phase) {
-      case 'open': {
-        // §7.1.7: "_Fail the WebSocket Connection_ ... the endpoint MAY send a Close frame" — we do, with the code.
-        let payload: Uint8Array;
-        try {
-          payload = serializeClosePayload(error.closeCode, reason);
-        } catch {
-          reason = ''; // over 123 bytes: send the code alone
-          payload = serializeClosePayload(error.closeCode);
-        }
-        try {
-          this.#queueFrame(0x80 | Opcode.CLOSE, payload, true);
-        } catch {
-          // A throwing maskKeySource must not escape receive(): the engine then just drops TCP.
-        }
-        this.#transition({ phase: 'closed', sent: { code: error.closeCode, reason }, received: null, failure: error });
-        break;
-      }
-      case 'closing':
-        this.#transition({ phase: 'closed', sent: now.sent, received: now.received, failure: error });
-        break;
-      case 'closed':
-        return;
-      default:
-        assertNever(now);
+  /**
+   * A violation in the peer's input. While open with events of earlier frames untaken, only the
+   * `close` event is emitted now and input stops; the Close frame waits for {@link takeOutput}, so
+   * what the owner sends in answer to those events goes first.
+   */
+  #failOnInput(error: ProtocolError): void {
+    if (this.#lifecycle.phase === 'open' && this.#events.length > 0) {
+      this.#deferredFailure = error;
+      this.#inbound?.clear();
+      this.#emit({ type: 'close', code: error.closeCode, reason: '', wasClean: false, error });
+      return;
     }
-    this.#emit({ type: 'close', code: error.closeCode, reason, wasClean: false, error });
+    this.#fail(error, '');
+  }
+
+  #fail(error: ProtocolError, reason: string): void {
+    const sent = this.#failState(error, reason);
+    if (sent !== null) this.#emit({ type: 'close', code: error.closeCode, reason: sent, wasClean: false, error });
+  }
+
+  /**
+   * Fails without the event: queues the Close frame (unless ours was sent) and goes to 'closed'.
+   * @returns the reason that went into the Close frame, or null when already closed
+   */
+  #failState(error: ProtocolError, reason: string): string | null {
+    const step = failed(this.#lifecycle, error, reason);
+    if (step === null) return null;
+    if (step.reply !== null) {
+      try {
+        this.#out().frame(0x80 | Opcode.CLOSE, step.reply, true);
+      } catch {
+        // A throwing maskKeySource must not escape receive(): the engine then just drops TCP.
+      }
+    }
+    this.#transition(step.next);
+    return step.reply !== null ? step.next.sent!.reason : reason;
   }
 
   /** The single place that changes state. */
   #transition(next: Lifecycle): void {
     this.#lifecycle = next;
-    if (next.phase === 'closed') {
-      // §7.1.7 / §5.5.1: after closing, received data is not processed.
-      this.#decoder?.clear();
-      this.#assembler?.reset();
-      this.#inflating = false;
-    }
+    // §7.1.7 / §5.5.1: after closing, received data is not processed.
+    if (next.phase === 'closed') this.#inbound?.clear();
   }
 
   #assertCanSend(): void {
     if (this.#lifecycle.phase !== 'open') throw new InvalidStateError('Cannot send: the close frame was already sent');
-  }
-
-  /**
-   * RFC 6455 §5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response"
-   * with "identical Application data". Every ping is answered until {@link MAX_PENDING_AUTO_PONGS}
-   * pongs wait in the untaken output; after that §5.5.3 ("an endpoint MAY elect to send a Pong
-   * frame for only the most recently processed Ping frame") lets the newest replace the last
-   * pending one, so a ping flood against a peer that never reads keeps the output bounded
-   * (SECURITY-CASES FR-15) while a burst of pings in one read still gets every pong (Autobahn 2.10).
-   */
-  #queueAutoPong(payload: Uint8Array): void {
-    // Copied: the ping event hands the same bytes to the application. Uint8Array's slice, because
-    // Buffer#slice is a view and the payload is usually a view into a socket Buffer.
-    const copy = Uint8Array.prototype.slice.call(payload);
-    if (this.#pendingAutoPongs < MAX_PENDING_AUTO_PONGS) {
-      this.#pendingAutoPongs++;
-      this.#lastAutoPongAt = this.#out().length;
-      this.#queueFrame(0x80 | Opcode.PONG, copy, true);
-      return;
-    }
-    const at = this.#lastAutoPongAt;
-    const key = this.#client ? this.#maskKeySource() : null;
-    const header = encodeHeader(0x80 | Opcode.PONG, copy.length, key);
-    this.#outputBytes += header.length + copy.length - this.#output[at]!.length - this.#output[at + 1]!.length;
-    this.#output[at] = header;
-    if (key !== null && copy.length > 0) mask(copy, key, 0);
-    this.#output[at + 1] = copy;
-  }
-
-  /** Queues `[header, payload]`. Server: payload referenced as is. Client: masked, in place when owned. */
-  #queueFrame(b0: number, payload: Uint8Array, owned: boolean): void {
-    if (!this.#client) {
-      const header = encodeHeader(b0, payload.length, null);
-      this.#out().push(header, payload);
-      this.#outputBytes += header.length + payload.length;
-      return;
-    }
-    // §5.3: the client masks every frame with a fresh key; borrowed bytes are masked into a copy (WS `readOnly`).
-    const key = this.#maskKeySource();
-    if (key.length !== 4) throw new RangeError(`Cannot use a ${key.length}-byte masking key: it must be 4 bytes`);
-    const header = encodeHeader(b0, payload.length, key);
-    let body = payload;
-    if (payload.length > 0) {
-      // Uint8Array's slice copies; Buffer#slice would be a view, and masking it would change the caller's bytes.
-      body = owned ? payload : Uint8Array.prototype.slice.call(payload);
-      mask(body, key, 0);
-    }
-    this.#out().push(header, body);
-    this.#outputBytes += header.length + body.length;
   }
 }
 

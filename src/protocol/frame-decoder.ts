@@ -56,6 +56,8 @@ export class FrameDecoder {
   opcode = 0;
   /** Payload length of the current frame in bytes. */
   payloadLength = 0;
+  /** Header length of the current frame in bytes (2-14: length fields and masking key included). */
+  headerLength = 2;
   /** After DATA/CONTROL: the unmasked payload piece. A view into input chunks; the receiver owns it. */
   payload: Uint8Array = EMPTY;
   /** After DATA: whether this piece ends the frame. */
@@ -221,6 +223,7 @@ export class FrameDecoder {
     this.opcode = opcode;
     this.#masked = masked;
     this.#control = control;
+    this.headerLength = 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (masked ? 4 : 0);
     if (len7 === 126) {
       this.#step = 'length16';
       return false;

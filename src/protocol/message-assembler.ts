@@ -13,18 +13,27 @@ export type AssembledEvent =
 export interface MessageAssemblerOptions {
   /** Largest message in bytes (after inflation). */
   readonly maxMessageSize: number;
-  /** Most frames per message, empty ones included. */
+  /** Most frames per message, empty ones included (Infinity: no cap). */
   readonly maxFragments: number;
   /** Native whole-buffer UTF-8 check handed to the validator (see {@link Utf8Validator}). */
   readonly utf8Check?: (data: Uint8Array) => boolean;
 }
 
-// Pieces below this size are copied into a shared block instead of being kept as views, so a
-// stream of tiny frames neither pins whole socket chunks nor grows an array entry per byte
-// (A6/A7 in SECURITY-CASES: memory stays a small multiple of the message, not of the wire).
-const SMALL_PIECE = 4096;
-const BLOCK_SIZE = 16384;
+// Payload pieces below LARGE_PIECE are copied into blocks instead of being kept as views, so a
+// stream of small fragments neither pins whole socket chunks nor costs an array entry and a view
+// per fragment (A6/A7 in SECURITY-CASES): a message's memory is its bytes, however it was cut.
+// Blocks grow with the message (16 KiB up to 1 MiB), so even a 64 MiB message of 1-byte
+// fragments is held in about 70 blocks; larger pieces are kept by reference (one entry per
+// 64 KiB or more).
+const LARGE_PIECE = 64 * 1024;
+const MIN_BLOCK = 16 * 1024;
+const MAX_BLOCK = 1024 * 1024;
 const EMPTY = new Uint8Array(0);
+/**
+ * The least header budget of a message's continuation frames, so that a tiny maxMessageSize still
+ * lets a small message be cut into many frames (64 KiB of headers: ~10,900 masked empty frames).
+ */
+const MIN_FRAGMENT_OVERHEAD = 64 * 1024;
 
 /** Collects message bytes; one copy at the end, none for a single large piece. */
 class ByteCollector {
@@ -33,21 +42,42 @@ class ByteCollector {
   #blockUsed = 0;
   length = 0;
 
+  /** Number of buffers held (for tests: it must not grow with the number of small pieces). */
+  get partCount(): number {
+    return this.#parts.length + (this.#block === null ? 0 : 1);
+  }
+
   add(piece: Uint8Array): void {
     const n = piece.length;
     if (n === 0) return;
-    this.length += n;
-    if (n >= SMALL_PIECE) {
+    if (n >= LARGE_PIECE) {
       this.#flushBlock();
       this.#parts.push(piece);
+      this.length += n;
       return;
     }
-    if (this.#block === null || this.#block.length - this.#blockUsed < n) {
-      this.#flushBlock();
-      this.#block = new Uint8Array(BLOCK_SIZE);
+    const block = this.#block;
+    if (block !== null && block.length - this.#blockUsed >= n) {
+      block.set(piece, this.#blockUsed);
+      this.#blockUsed += n;
+      this.length += n;
+      return;
     }
-    this.#block.set(piece, this.#blockUsed);
-    this.#blockUsed += n;
+    let at = 0;
+    if (block !== null) {
+      // Fill the current block to the brim, then continue in a new one.
+      at = block.length - this.#blockUsed;
+      block.set(piece.subarray(0, at), this.#blockUsed);
+      this.#blockUsed = block.length;
+      this.length += at;
+      this.#flushBlock();
+    }
+    const size = Math.max(n - at, Math.min(MAX_BLOCK, Math.max(MIN_BLOCK, this.length)));
+    const next = new Uint8Array(size);
+    next.set(at === 0 ? piece : piece.subarray(at), 0);
+    this.#block = next;
+    this.#blockUsed = n - at;
+    this.length += n - at;
   }
 
   /** Returns all bytes as one buffer and empties the collector. */
@@ -78,10 +108,10 @@ class ByteCollector {
   #flushBlock(): void {
     if (this.#block !== null && this.#blockUsed > 0) {
       this.#parts.push(this.#block.subarray(0, this.#blockUsed));
-      // The rest of the block stays usable only through a new allocation: views must not overlap.
-      this.#block = null;
-      this.#blockUsed = 0;
     }
+    // The rest of a flushed block is never reused: views must not overlap.
+    this.#block = null;
+    this.#blockUsed = 0;
   }
 }
 
@@ -93,6 +123,7 @@ class ByteCollector {
 export class MessageAssembler {
   readonly #maxMessageSize: number;
   readonly #maxFragments: number;
+  readonly #maxOverhead: number;
   readonly #validator: Utf8Validator;
   readonly #message = new ByteCollector();
   readonly #frame = new ByteCollector();
@@ -102,11 +133,13 @@ export class MessageAssembler {
   #fin = false;
   #fragments = 0;
   #size = 0;
+  #overhead = 0;
 
   /** @param options - limits */
   constructor(options: MessageAssemblerOptions) {
     this.#maxMessageSize = options.maxMessageSize;
     this.#maxFragments = options.maxFragments;
+    this.#maxOverhead = Math.max(options.maxMessageSize, MIN_FRAGMENT_OVERHEAD);
     this.#validator = new Utf8Validator(options.utf8Check);
   }
 
@@ -120,18 +153,36 @@ export class MessageAssembler {
     return this.#message.length + this.#frame.length;
   }
 
+  /** Buffers held for the message in progress: bounded by its bytes, not by its fragment count. */
+  get bufferedParts(): number {
+    return this.#message.partCount + this.#frame.partCount;
+  }
+
   /**
    * Starts a data frame.
    * @param opcode - TEXT, BINARY or CONTINUATION (the decoder rejected the rest)
    * @param fin - whether this frame ends the message
    * @param rsv1 - compressed (permessage-deflate) message start
    * @param payloadLength - the frame's payload length
-   * @throws ProtocolError 1002 for continuation rules, 1008 over maxFragments, 1009 over maxMessageSize
+   * @param headerLength - the frame's header length on the wire (counted for continuation frames)
+   * @throws ProtocolError 1002 for continuation rules, 1008 over maxFragments or the fragment
+   *   overhead budget, 1009 over maxMessageSize
    */
-  frameStart(opcode: number, fin: boolean, rsv1: boolean, payloadLength: number): void {
+  frameStart(opcode: number, fin: boolean, rsv1: boolean, payloadLength: number, headerLength = 2): void {
     if (opcode === Opcode.CONTINUATION) {
       // §5.4: fragments are a first frame with opcode, then continuation frames; anything else is invalid.
       if (!this.#inMessage) throw protocolViolation('Cannot accept a continuation frame: no message in progress', 'WS_ERR_INVALID_OPCODE');
+      // What fragmenting costs is bounded by bytes, not by a frame count: the headers of one
+      // message's continuation frames may add up to maxMessageSize (at least 64 KiB), as its
+      // payload may. A flood of empty continuation frames thus ends like an oversized message,
+      // while a 4 MiB message cut into 64-byte fragments (384 KiB of headers) passes.
+      this.#overhead += headerLength;
+      if (this.#overhead > this.#maxOverhead) {
+        throw new ProtocolError(`Cannot accept a message whose continuation frame headers exceed ${this.#maxOverhead} bytes`, {
+          code: 'WS_ERR_TOO_MANY_BUFFERED_PARTS',
+          closeCode: 1008,
+        });
+      }
     } else {
       // §5.4: "the fragments of one message MUST NOT be interleaved between the fragments of another message".
       if (this.#inMessage) throw protocolViolation('Cannot start a message: the previous one is unfinished', 'WS_ERR_INVALID_OPCODE');
@@ -140,6 +191,7 @@ export class MessageAssembler {
       this.#compressed = rsv1;
       this.#fragments = 0;
       this.#size = 0;
+      this.#overhead = 0;
       this.#validator.reset();
     }
     if (++this.#fragments > this.#maxFragments) {

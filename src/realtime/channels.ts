@@ -1,9 +1,9 @@
 // Realtime: local channel registry and fan-out. Each broker event is encoded once per codec and broadcast as one frame.
 import type { Broker, ChannelEvent, ChannelHandler, Publication } from '../broker/index.ts';
-import type { WebSocket } from '../engine/index.ts';
-import type { ServerMessage } from '../messages/index.ts';
-import type { SlowConsumerPolicy } from './namespaces.ts';
-import type { Session } from './session.ts';
+import type { SlowConsumerPolicy } from '../engine/index.ts';
+import { toPublicationMessage, type ServerMessage } from '../messages/index.ts';
+import type { Subscriber, Subscription } from './subscription.ts';
+import type { SessionTransport } from './transport.ts';
 
 /** What the registry needs from its hub. */
 export interface FanoutContext {
@@ -12,27 +12,14 @@ export interface FanoutContext {
   readonly codecs: number;
   /** Encodes one message with codec `index`. */
   encode(index: number, message: ServerMessage): string | Uint8Array;
-  /** Sends one pre-encoded message to many connections, serializing the frame once; returns how many queued it. */
-  broadcast(frame: string | Uint8Array, connections: Iterable<WebSocket>): number;
+  /** Sends one pre-encoded message to many transports, serializing the frame once; returns how many queued it. */
+  broadcast(frame: string | Uint8Array, transports: Iterable<SessionTransport>): number;
   /** Bytes a subscriber may have queued before its namespace's slow-consumer policy applies. */
   readonly slowConsumerBytes: number;
   /** Called for each delivered publication (metrics): how many local sessions got it. */
   delivered(publication: Publication, count: number): void;
   /** A slow consumer was dropped from one delivery or disconnected. */
-  slowConsumer(session: Session, action: 'dropped' | 'closed'): void;
-}
-
-/** A subscription of one session to one channel. */
-export interface Subscription {
-  readonly channel: string;
-  /** `pending` while its history read is in flight: live events are buffered. */
-  state: 'pending' | 'live' | 'gone';
-  /** Whether the session gets join / leave events. */
-  readonly presence: boolean;
-  /** Whether the session holds a presence entry (the namespace keeps presence). */
-  readonly inPresence: boolean;
-  /** Events that arrived while pending, replayed after `subscribed`. */
-  buffer: ChannelEvent[];
+  slowConsumer(subscriber: Subscriber, action: 'dropped' | 'closed'): void;
 }
 
 /** Largest number of events buffered for one pending subscription before it is given up (the client resubscribes). */
@@ -45,20 +32,20 @@ export class LocalChannel {
   readonly #policy: SlowConsumerPolicy;
   readonly #joinLeave: boolean;
   /** Live subscribers and their sockets, per codec: the values iterate straight into the engine's broadcast. */
-  readonly #live: Map<Session, WebSocket>[];
+  readonly #live: Map<Subscriber, SessionTransport>[];
   /** Live subscribers that asked for join / leave, per codec. */
-  readonly #watchers: Map<Session, WebSocket>[];
-  readonly #pending = new Map<Session, Subscription>();
+  readonly #watchers: Map<Subscriber, SessionTransport>[];
+  readonly #pending = new Map<Subscriber, Subscription>();
   /**
    * Subscribers whose `subscribed` answer already carried history up to this position. A publication stored before
    * the history read can still be in flight from the broker (Redis PUBLISH arrives after XADD is visible), so live
    * events at or below the position are skipped until the first newer one moves the session to the live sets.
    */
-  readonly #catchingUp = new Map<Session, { readonly epoch: string; readonly offset: number }>();
+  readonly #catchingUp = new Map<Subscriber, { readonly epoch: string; readonly offset: number }>();
   /** Resolves once the broker handler is installed. */
   readonly ready: Promise<void>;
   readonly handler: ChannelHandler;
-  readonly #scratch: WebSocket[] = [];
+  readonly #scratch: SessionTransport[] = [];
 
   /**
    * @param name Channel name.
@@ -70,8 +57,8 @@ export class LocalChannel {
     this.#ctx = ctx;
     this.#policy = options.policy;
     this.#joinLeave = options.joinLeave;
-    this.#live = Array.from({ length: ctx.codecs }, () => new Map<Session, WebSocket>());
-    this.#watchers = Array.from({ length: ctx.codecs }, () => new Map<Session, WebSocket>());
+    this.#live = Array.from({ length: ctx.codecs }, () => new Map<Subscriber, SessionTransport>());
+    this.#watchers = Array.from({ length: ctx.codecs }, () => new Map<Subscriber, SessionTransport>());
     this.handler = (event) => this.#onEvent(event);
     this.ready = ctx.broker.subscribe(name, this.handler);
   }
@@ -84,7 +71,7 @@ export class LocalChannel {
   }
 
   /** Live subscribers (all codecs). */
-  *sessions(): IterableIterator<Session> {
+  *sessions(): IterableIterator<Subscriber> {
     for (const map of this.#live) yield* map.keys();
     yield* this.#catchingUp.keys();
   }
@@ -94,7 +81,7 @@ export class LocalChannel {
    * @param session The subscriber.
    * @param subscription Its subscription (state `pending`).
    */
-  addPending(session: Session, subscription: Subscription): void {
+  addPending(session: Subscriber, subscription: Subscription): void {
     this.#pending.set(session, subscription);
   }
 
@@ -105,20 +92,20 @@ export class LocalChannel {
    * @param sent The position up to which publications were already sent (history top, or the last replayed one):
    *   later live publications at or below it are duplicates and skipped.
    */
-  goLive(session: Session, subscription: Subscription, sent?: { readonly epoch: string; readonly offset: number }): void {
+  goLive(session: Subscriber, subscription: Subscription, sent?: { readonly epoch: string; readonly offset: number }): void {
     this.#pending.delete(session);
     subscription.state = 'live';
     subscription.buffer = [];
-    if (sent === undefined) this.#live[session.codecIndex]!.set(session, session.ws);
+    if (sent === undefined) this.#live[session.codecIndex]!.set(session, session.transport);
     else this.#catchingUp.set(session, sent);
-    if (subscription.presence && this.#joinLeave) this.#watchers[session.codecIndex]!.set(session, session.ws);
+    if (subscription.presence && this.#joinLeave) this.#watchers[session.codecIndex]!.set(session, session.transport);
   }
 
   /**
    * Removes a session (pending or live).
    * @param session The subscriber.
    */
-  remove(session: Session): void {
+  remove(session: Subscriber): void {
     this.#pending.delete(session);
     this.#catchingUp.delete(session);
     this.#live[session.codecIndex]!.delete(session);
@@ -134,12 +121,12 @@ export class LocalChannel {
     for (let codec = 0; codec < this.#live.length; codec++) {
       const map = this.#live[codec]!;
       if (map.size === 0) continue;
-      const targets: WebSocket[] = [];
-      for (const [session, ws] of map) if (session.user !== exceptUser) targets.push(ws);
+      const targets: SessionTransport[] = [];
+      for (const [session, transport] of map) if (session.user !== exceptUser) targets.push(transport);
       if (targets.length > 0) this.#ctx.broadcast(this.#ctx.encode(codec, message), targets);
     }
     for (const session of this.#catchingUp.keys()) {
-      if (session.user !== exceptUser) this.#ctx.broadcast(this.#ctx.encode(session.codecIndex, message), [session.ws]);
+      if (session.user !== exceptUser) this.#ctx.broadcast(this.#ctx.encode(session.codecIndex, message), [session.transport]);
     }
   }
 
@@ -173,13 +160,13 @@ export class LocalChannel {
     for (const [session, sent] of this.#catchingUp) {
       if (publication.epoch === sent.epoch && publication.offset <= sent.offset) continue;
       this.#catchingUp.delete(session);
-      this.#ctx.broadcast(this.#ctx.encode(session.codecIndex, message), [session.ws]);
-      this.#live[session.codecIndex]!.set(session, session.ws);
+      this.#ctx.broadcast(this.#ctx.encode(session.codecIndex, message), [session.transport]);
+      this.#live[session.codecIndex]!.set(session, session.transport);
     }
   }
 
   /** The hot path: one encode per codec, one frame serialization per codec, one pass over the subscribers. */
-  #fanout(groups: Map<Session, WebSocket>[], message: ServerMessage, publication: Publication | null): void {
+  #fanout(groups: Map<Subscriber, SessionTransport>[], message: ServerMessage, publication: Publication | null): void {
     let count = 0;
     for (let codec = 0; codec < groups.length; codec++) {
       const map = groups[codec]!;
@@ -192,9 +179,9 @@ export class LocalChannel {
       const targets = this.#scratch;
       targets.length = 0;
       const limit = this.#ctx.slowConsumerBytes;
-      for (const [session, ws] of map) {
-        if (ws.bufferedAmount <= limit) {
-          targets.push(ws);
+      for (const [session, transport] of map) {
+        if (transport.bufferedAmount <= limit) {
+          targets.push(transport);
         } else if (this.#policy === 'drop') {
           this.#ctx.slowConsumer(session, 'dropped');
         } else {
@@ -226,24 +213,6 @@ function typingSignal(data: unknown): { readonly user: string; readonly on: bool
   if (typeof typing !== 'object' || typing === null) return null;
   const { user, on } = typing as { user?: unknown; on?: unknown };
   return typeof user === 'string' && typeof on === 'boolean' ? { user, on } : null;
-}
-
-/**
- * The wire form of a broker publication (`type` first, absent fields omitted).
- * @param publication A stored publication.
- * @returns The `publication` message.
- */
-export function toPublicationMessage(publication: Publication): ServerMessage {
-  return {
-    type: 'publication',
-    channel: publication.channel,
-    epoch: publication.epoch,
-    offset: publication.offset,
-    data: publication.data as never,
-    time: publication.time,
-    ...(publication.sender === undefined ? {} : { sender: publication.sender }),
-    ...(publication.id === undefined ? {} : { id: publication.id }),
-  };
 }
 
 /** The channels with local subscribers; one broker handler per channel per node. */
@@ -290,7 +259,7 @@ export class ChannelRegistry {
    * @param name Channel name.
    * @param session The subscriber.
    */
-  release(name: string, session: Session): void {
+  release(name: string, session: Subscriber): void {
     const channel = this.#channels.get(name);
     if (channel === undefined) return;
     channel.remove(session);

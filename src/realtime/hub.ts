@@ -1,111 +1,26 @@
 // Realtime: the RealtimeServer hub. Plugs the Switchboard protocol into the engine's WebSocketServer; no sockets of its own.
 import { randomUUID } from 'node:crypto';
-import type http from 'node:http';
 import type { Broker, ChannelEvent, PublishResult } from '../broker/index.ts';
-import { WebSocketServer, type AcceptResult, type ServerOptions, type WebSocket } from '../engine/index.ts';
+import { WebSocket, WebSocketServer, type ServerOptions } from '../engine/index.ts';
 import {
   DisconnectCode, ErrorCode, JsonCodec, Limits, MsgpackCodec, selectSubprotocol, Subprotocol,
   type Codec, type JsonValue, type ServerMessage,
 } from '../messages/index.ts';
-import { extractToken, type Authenticator, type Identity } from './auth.ts';
+import type { Identity } from './auth/identity.ts';
 import { ChannelRegistry, typingSignalData, type FanoutContext } from './channels.ts';
-import type { Namespaces } from './namespaces.ts';
-import type { HubServices, RealtimeObserver, SessionOptions } from './operations.ts';
-import { createOriginPolicy, type OriginPolicy } from './origin.ts';
+import { createAcceptHook, type HandshakeContext } from './handshake.ts';
+import { sessionOptionsFrom, type RealtimeServerOptions } from './hub-options.ts';
+import { leave, runOperation } from './operations/index.ts';
+import { createOriginPolicy } from './origin.ts';
 import { Permissions } from './permissions.ts';
-import { KeyedRateLimiter, type ConnectionRateLimitOptions } from './rate-limit.ts';
-import { Session } from './session.ts';
-import { unsubscribe } from './subscribe.ts';
-import { TypingTracker, type TypingOptions } from './typing.ts';
+import { KeyedRateLimiter } from './rate-limit.ts';
+import type { HubServices } from './services.ts';
+import { Session, type SessionHost } from './session.ts';
+import type { SessionTransport } from './transport.ts';
+import { TypingTracker } from './typing.ts';
+import { attachWebSocket, broadcastMixed } from './websocket-transport.ts';
 
-/** Engine options the hub passes through (heartbeat, deadlines, caps). */
-export type EngineOptions = Pick<ServerOptions,
-  'pingIntervalMs' | 'pongTimeoutMs' | 'closeTimeoutMs' | 'handshakeTimeoutMs' | 'maxConnections' | 'maxConnectionsPerIp' | 'sendHighWaterMark'>;
-
-/** Options of {@link RealtimeServer}. */
-export interface RealtimeServerOptions {
-  /** Where to listen: attach to an existing server (with `path`), or standalone on `port`. */
-  readonly server?: http.Server;
-  /** Standalone port (0 picks a free one). */
-  readonly port?: number;
-  /** Standalone host. @default '127.0.0.1' */
-  readonly host?: string;
-  /** @default '/ws': the endpoint of docs/protocol.md §1 */
-  readonly path?: string;
-  readonly broker: Broker;
-  readonly namespaces: Namespaces;
-  readonly authenticator: Authenticator;
-  /** @default new Permissions(namespaces): the default role table */
-  readonly permissions?: Permissions;
-  /** @default an empty allowlist: no browser origin is trusted unless configured (or same-origin, below) */
-  readonly originPolicy?: OriginPolicy;
-  /**
-   * Also accept a browser whose `Origin` equals `http(s)://` + the request's `Host`, i.e. the page this server serves.
-   * @default false: behind DNS rebinding a Host header is attacker-chosen; enable for the bundled chat page in development
-   */
-  readonly allowSameOrigin?: boolean;
-  /** Cookie carrying the token. @default null (cookies are ambient credentials: opt-in) */
-  readonly cookieName?: string | null;
-  /** Whether `?token=` is read. @default true (browsers cannot set headers on a WebSocket) */
-  readonly allowQueryToken?: boolean;
-  /**
-   * New connections per minute per remote address.
-   * @default 600: a page reload storm from one NAT fits, a handshake flood does not
-   */
-  readonly connectionsPerMinutePerIp?: number;
-  /**
-   * Time a connection has to send `connect` before it is closed with 4001.
-   * @default 5000: the issue's "first auth message within 5 s"
-   */
-  readonly authTimeoutMs?: number;
-  /**
-   * Malformed messages (and rate-limit trips) within `strikeWindowMs` that close the connection.
-   * @default 10: a buggy client gets error replies; only sustained abuse is closed
-   */
-  readonly maxStrikes?: number;
-  /** @default 10000 */
-  readonly strikeWindowMs?: number;
-  /**
-   * Subscriptions per connection.
-   * @default 128: a chat client joins a handful of rooms; a flood of subscriptions is capped
-   */
-  readonly maxSubscriptions?: number;
-  /**
-   * Connections per user on this node.
-   * @default 16: several tabs and devices, not a bot farm on one account
-   */
-  readonly maxConnectionsPerUser?: number;
-  /**
-   * Largest message accepted, in bytes; larger ones get `too_large` (up to 4x, beyond which the engine closes with 1009).
-   * @default 65536 (`Limits.MAX_MESSAGE_SIZE`)
-   */
-  readonly maxMessageSize?: number;
-  /** Per-connection message and byte rates. @default ConnectionRateLimiter's defaults (50 msg/s, 256 KiB/s) */
-  readonly rateLimit?: ConnectionRateLimitOptions;
-  /**
-   * Bytes a subscriber may have queued before its namespace's slow-consumer policy (drop / close) applies.
-   * @default 4194304 (4 MiB): several seconds of a busy chat, far less than a stalled reader would pile up
-   */
-  readonly slowConsumerBytes?: number;
-  /** Typing throttle and expiry. */
-  readonly typing?: TypingOptions;
-  /**
-   * Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed. A connection from one of them counts
-   * against the per-address limits (`connectionsPerMinutePerIp`, `engine.maxConnectionsPerIp`) and shows in logs as
-   * the nearest untrusted address of the chain; from anyone else, as its own address, whatever it sends. The engine
-   * resolves it (its `trustedProxies`); the hub reads the result.
-   * @default []: no header is believed (behind a proxy every client would share the proxy's limits)
-   */
-  readonly trustedProxies?: readonly string[];
-  /** Engine pass-through options. */
-  readonly engine?: EngineOptions;
-  /** Metrics and log hooks. */
-  readonly observer?: RealtimeObserver;
-}
-
-interface HandshakeContext {
-  readonly identity: Identity | null;
-}
+export type { EngineOptions, RealtimeServerOptions } from './hub-options.ts';
 
 const CODECS = [Subprotocol.JSON, Subprotocol.MSGPACK] as const;
 
@@ -129,11 +44,10 @@ export class RealtimeServer {
   /** The engine server handling `/ws`. */
   readonly wss: WebSocketServer;
   readonly #services: HubServices;
+  readonly #host: SessionHost;
   readonly #codecs: Codec[];
   readonly #sessions = new Set<Session>();
   readonly #users = new Map<string, Set<Session>>();
-  readonly #ipLimiter: KeyedRateLimiter;
-  readonly #origins: OriginPolicy;
   readonly #options: RealtimeServerOptions;
   readonly #startedAt = Date.now();
   /** This node's id in control signals, so it ignores its own. */
@@ -142,40 +56,39 @@ export class RealtimeServer {
   /** Resolves once the control channel is subscribed (rejects when the broker could not subscribe). */
   readonly #controlReady: Promise<void>;
   #draining = false;
+  /** Open sessions whose transport is not an engine WebSocket (see `openSession`). */
+  #otherTransports = 0;
 
   /**
    * @param options Broker, namespaces, auth, limits and where to listen.
-   * @throws {TypeError} From the engine when neither `server` nor `port` is given.
+   * @throws {TypeError} When `permissions` decide over other namespaces than `namespaces`; from the engine when
+   *   neither `server` nor `port` is given.
    */
   constructor(options: RealtimeServerOptions) {
+    if (options.permissions !== undefined && options.permissions.namespaces !== options.namespaces) {
+      throw new TypeError('Cannot serve with permissions built over other namespaces: build them with new Permissions(namespaces)');
+    }
     this.#options = options;
     const maxMessageSize = options.maxMessageSize ?? Limits.MAX_MESSAGE_SIZE;
     this.#codecs = [new JsonCodec({ maxMessageSize }), new MsgpackCodec({ maxMessageSize })];
-    this.#origins = options.originPolicy ?? createOriginPolicy({ allowedOrigins: [] });
-    this.#ipLimiter = new KeyedRateLimiter({ perMinute: options.connectionsPerMinutePerIp ?? 600 });
     const observer = options.observer ?? {};
     const fanout: FanoutContext = {
       broker: options.broker,
       codecs: this.#codecs.length,
       encode: (index, message) => this.#codecs[index]!.encodeServerMessage(message),
-      broadcast: (frame, connections) => this.wss.broadcast(frame, connections),
+      // While every session speaks over an engine WebSocket (the count of others is zero), the engine's broadcast, which
+      // builds the frame once for all recipients, takes the transports as they are: no per-recipient check on the hot path.
+      broadcast: (frame, transports) => this.#otherTransports === 0
+        ? this.wss.broadcast(frame, transports as Iterable<WebSocket>)
+        : broadcastMixed((f, sockets) => this.wss.broadcast(f, sockets), frame, transports),
       slowConsumerBytes: options.slowConsumerBytes ?? 4 * 1024 * 1024,
       delivered: (publication, count) => observer.delivered?.(count, Date.now() - publication.time),
       slowConsumer: (_session, action) => observer.slowConsumer?.(action),
     };
     const channels = new ChannelRegistry(fanout);
-    const sessionOptions: SessionOptions = {
-      authTimeoutMs: options.authTimeoutMs ?? 5000,
-      maxStrikes: options.maxStrikes ?? 10,
-      strikeWindowMs: options.strikeWindowMs ?? 10_000,
-      maxSubscriptions: options.maxSubscriptions ?? 128,
-      maxConnectionsPerUser: options.maxConnectionsPerUser ?? 16,
-      rateLimit: options.rateLimit ?? {},
-      defaultHistoryLimit: 100,
-    };
+    const sessionOptions = sessionOptionsFrom(options);
     this.#services = {
       broker: options.broker,
-      namespaces: options.namespaces,
       permissions: options.permissions ?? new Permissions(options.namespaces),
       authenticator: options.authenticator,
       channels,
@@ -189,8 +102,14 @@ export class RealtimeServer {
       options: sessionOptions,
       observer,
       addUserSession: (session) => this.#addUserSession(session),
-      sessionClosed: (session) => this.#sessionClosed(session),
       stats: () => this.stats(),
+    };
+    const services = this.#services;
+    this.#host = {
+      options: sessionOptions,
+      observer,
+      run: (session, message) => runOperation(session, services, message),
+      sessionClosed: (session) => this.#sessionClosed(session),
     };
     const engine: ServerOptions = {
       ...options.engine,
@@ -198,7 +117,16 @@ export class RealtimeServer {
       path: options.path ?? '/ws',
       // Frames up to 4x the limit get a `too_large` reply; anything bigger is cut by the engine with 1009 before it is buffered.
       maxMessageSize: maxMessageSize * 4,
-      accept: (req, info) => this.#accept(req, info),
+      accept: createAcceptHook({
+        draining: () => this.#draining,
+        ipLimiter: new KeyedRateLimiter({ perMinute: options.connectionsPerMinutePerIp ?? 600 }),
+        origins: options.originPolicy ?? createOriginPolicy({ allowedOrigins: [] }),
+        authenticator: options.authenticator,
+        observer,
+        cookieName: options.cookieName ?? null,
+        allowQueryToken: options.allowQueryToken ?? true,
+        allowSameOrigin: options.allowSameOrigin ?? false,
+      }),
       handleProtocols: (protocols) => selectSubprotocol(protocols),
       ...(options.server !== undefined ? { server: options.server } : { port: options.port ?? 0, host: options.host ?? '127.0.0.1' }),
     };
@@ -279,60 +207,27 @@ export class RealtimeServer {
     this.#services.typing.dispose();
   }
 
-  async #accept(req: http.IncomingMessage, info: { readonly protocols: readonly string[]; readonly origin: string | null; readonly address: string }): Promise<AcceptResult> {
-    if (this.#draining) return { status: 503, headers: { 'Retry-After': '5' } };
-    const ip = info.address;
-    if (!this.#ipLimiter.tryAcquire(ip)) {
-      this.#services.observer.handshakeRejected?.('ip_rate');
-      this.#services.observer.rateLimited?.('connections');
-      return { status: 429, headers: { 'Retry-After': String(Math.max(1, Math.ceil(this.#ipLimiter.msUntil(ip) / 1000))) } };
-    }
-    const credential = extractToken(req, {
-      cookieName: this.#options.cookieName ?? null,
-      allowQuery: this.#options.allowQueryToken ?? true,
-    });
-    const origin = this.#origins.check(req.headers.origin, credential?.source ?? null);
-    if (!origin.ok && !this.#isSameOrigin(req, info.origin, credential?.source ?? null)) {
-      this.#services.observer.handshakeRejected?.(origin.reason);
-      return { status: 403 };
-    }
-    let identity: Identity | null = null;
-    if (credential !== null) {
-      const result = await this.#services.authenticator.authenticate(credential.token);
-      if (!result.ok) {
-        this.#services.observer.handshakeRejected?.('auth');
-        this.#services.observer.authFailed?.(result.failure.reason);
-        return { status: 401, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } };
-      }
-      identity = result.identity;
-    }
-    const protocol = selectSubprotocol(info.protocols);
-    const context: HandshakeContext = { identity };
-    return protocol === null ? { context } : { protocol, context };
-  }
-
-  #isSameOrigin(req: http.IncomingMessage, origin: string | null, source: string | null): boolean {
-    if (this.#options.allowSameOrigin !== true || origin === null) return false;
-    // Cookies are ambient credentials: same-origin by Host alone is not enough for them (CSWSH, AU-03).
-    if (source === 'cookie') return false;
-    const host = req.headers.host;
-    if (host === undefined) return false;
-    const lower = origin.toLowerCase();
-    return lower === `http://${host.toLowerCase()}` || lower === `https://${host.toLowerCase()}`;
+  /**
+   * Starts a session over any transport: the `/ws` endpoint opens one per WebSocket, and a transport of another kind
+   * (server-sent events, long polling) opens its own. The caller hands the session each arriving frame
+   * (`session.receive`) and the end of the transport (`session.transportClosed`).
+   * @param transport An open transport; its `protocol` picks the codec (JSON unless it names MessagePack).
+   * @param identity Who a credential presented when the transport opened says the client is; null for none.
+   * @returns The session, registered with the hub.
+   */
+  openSession(transport: SessionTransport, identity: Identity | null = null): Session {
+    const codecIndex = Math.max(0, CODECS.indexOf(transport.protocol as (typeof CODECS)[number]));
+    const session = new Session(transport, { codec: this.#codecs[codecIndex]!, codecIndex, identity, host: this.#host });
+    this.#sessions.add(session);
+    if (!(transport instanceof WebSocket)) this.#otherTransports++;
+    this.#services.observer.sessionOpened?.(session);
+    if (this.#draining) session.disconnect(1001, 'shutdown', true);
+    return session;
   }
 
   #onConnection(ws: WebSocket): void {
     const context = ws.context as HandshakeContext | undefined;
-    const codecIndex = Math.max(0, CODECS.indexOf(ws.protocol as (typeof CODECS)[number]));
-    const session = new Session(ws, {
-      codec: this.#codecs[codecIndex]!,
-      codecIndex,
-      identity: context?.identity ?? null,
-      hub: this.#services,
-    });
-    this.#sessions.add(session);
-    this.#services.observer.sessionOpened?.(session);
-    if (this.#draining) session.disconnect(1001, 'shutdown', true);
+    attachWebSocket(ws, this.openSession(ws, context?.identity ?? null));
   }
 
   #addUserSession(session: Session): boolean {
@@ -353,6 +248,7 @@ export class RealtimeServer {
 
   #sessionClosed(session: Session): void {
     if (!this.#sessions.delete(session)) return;
+    if (!(session.transport instanceof WebSocket)) this.#otherTransports--;
     const user = session.user;
     if (user !== null) {
       const set = this.#users.get(user);
@@ -360,7 +256,7 @@ export class RealtimeServer {
       if (set !== undefined && set.size === 0) this.#users.delete(user);
     }
     for (const channel of [...session.subscriptions.keys()]) {
-      unsubscribe(session, this.#services, channel).catch((err: unknown) => this.#services.observer.internalError?.(err));
+      leave(session, this.#services, channel).catch((err: unknown) => this.#services.observer.internalError?.(err));
     }
     this.#services.observer.sessionClosed?.(session);
   }

@@ -1,13 +1,17 @@
 // Realtime: the only module other layers import (the hub, its building blocks and their types).
 export { RealtimeServer, type EngineOptions, type RealtimeServerOptions } from './hub.ts';
-export { Session, type SessionEnd } from './session.ts';
-export type { RealtimeObserver } from './operations.ts';
+export { Session, type SessionHost } from './session.ts';
+export type { RateLimitKind, RealtimeObserver, SessionEnd, SessionInfo } from './observer.ts';
+export type { SessionTransport } from './transport.ts';
 export { TypingTracker, type TypingOptions } from './typing.ts';
 export {
-  AUTH_FAILURE_REASONS, createAuthenticator, extractToken, MAX_USER_ID_LENGTH, signToken,
-  type AuthFailure, type AuthFailureCode, type AuthFailureReason, type AuthKey, type AuthOptions, type AuthResult,
-  type Authenticator, type CredentialSource, type Identity, type SigningKey, type TokenClaims,
-} from './auth.ts';
+  AUTH_FAILURE_REASONS, MAX_USER_ID_LENGTH,
+  type AuthFailure, type AuthFailureCode, type AuthFailureReason, type AuthResult, type Authenticator, type Identity,
+} from './auth/identity.ts';
+export type { AuthKey } from './auth/keys.ts';
+export { createAuthenticator, type AuthOptions } from './auth/verify.ts';
+export { signToken, type SigningKey, type TokenClaims } from './auth/sign.ts';
+export { extractToken, type CredentialSource } from './auth/credentials.ts';
 export { TrustedProxies } from '../engine/index.ts';
 export { createOriginPolicy, normalizeOrigin, type OriginPolicy, type OriginPolicyOptions } from './origin.ts';
 export {
@@ -15,7 +19,8 @@ export {
   type ConnectionRateLimitOptions, type KeyedRateLimitOptions, type StrikeOptions,
 } from './rate-limit.ts';
 export {
-  createNamespaces, Namespaces, NAMESPACE_DEFAULTS, PERSONAL_NAMESPACE, personalChannel, resolveNamespaceConfig,
-  type NamespaceConfig, type NamespaceConfigInput, type Operation, type SlowConsumerPolicy,
+  createNamespaces, Namespaces, NAMESPACE_DEFAULTS, OPERATIONS, PERSONAL_NAMESPACE, personalChannel, resolveNamespaceConfig,
+  type NamespaceConfig, type NamespaceConfigInput, type Operation,
 } from './namespaces.ts';
+export type { SlowConsumerPolicy } from '../engine/index.ts';
 export { DEFAULT_ROLE_PERMISSIONS, Permissions, type PermissionsOptions, type RolePermissions } from './permissions.ts';

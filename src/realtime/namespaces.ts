@@ -1,10 +1,14 @@
 // Realtime: namespace configuration and channel names. Pure data and parsing; no I/O.
+import type { SlowConsumerPolicy } from '../engine/index.ts';
 import { isValidChannelName } from '../messages/index.ts';
 
-/** Operations a client can attempt on a channel; `send` is a private message into a personal channel. */
-export type Operation = 'subscribe' | 'publish' | 'history' | 'presence' | 'typing' | 'send';
-/** Every {@link Operation}. */
-export const OPERATIONS: readonly Operation[] = ['subscribe', 'publish', 'history', 'presence', 'typing', 'send'];
+/**
+ * Operations a client can attempt on a channel, the one list roles and namespace role requirements name;
+ * `send` is a private message into a personal channel.
+ */
+export const OPERATIONS = ['subscribe', 'publish', 'history', 'presence', 'typing', 'send'] as const;
+/** One of {@link OPERATIONS}. */
+export type Operation = (typeof OPERATIONS)[number];
 
 /**
  * The namespace of personal channels: `user:<userId>` reaches every connection of that user, and only that user
@@ -12,13 +16,18 @@ export const OPERATIONS: readonly Operation[] = ['subscribe', 'publish', 'histor
  */
 export const PERSONAL_NAMESPACE = 'user';
 
+/**
+ * Whether a string names an operation.
+ * @param name Any string (a configuration key, a role grant).
+ */
+export function isOperation(name: string): name is Operation {
+  return (OPERATIONS as readonly string[]).includes(name);
+}
+
 /** Role names: what a token's roles claim may hold. */
 export const ROLE_NAME = /^[A-Za-z0-9_\-.:]{1,64}$/;
 /** Namespace names: the channel-name rule's namespace part. */
 export const NAMESPACE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** What a slow reader of a namespace costs: its messages dropped, its connection closed, or the sender waits. */
-export type SlowConsumerPolicy = 'drop' | 'close' | 'wait';
 
 /**
  * Roles required per operation: a client needs at least one of the listed roles. An operation not listed
@@ -47,7 +56,9 @@ export interface NamespaceConfig {
   readonly typing: boolean;
   /** Roles required per operation. @default {} - the global role permissions decide */
   readonly roles: NamespaceRoles;
-  /** @default 'close' - a stalled reader is disconnected (4010) and recovers from history on reconnect, losing nothing */
+  /**
+   * What a slow reader costs: its messages dropped, its connection closed, or the sender waits.
+   * @default 'close' - a stalled reader is disconnected (4010) and recovers from history on reconnect, losing nothing */
   readonly slowConsumerPolicy: SlowConsumerPolicy;
 }
 
@@ -96,7 +107,7 @@ export function resolveNamespaceConfig(name: string, input: NamespaceConfigInput
     throw new RangeError(`Cannot use ${name}.recoverOnJoin "${config.recoverOnJoin}": it exceeds historySize`);
   }
   for (const [op, roles] of Object.entries(config.roles)) {
-    if (!OPERATIONS.includes(op as Operation)) throw new RangeError(`Cannot use ${name}.roles.${op}: not an operation`);
+    if (!isOperation(op)) throw new RangeError(`Cannot use ${name}.roles.${op}: not an operation`);
     for (const role of roles ?? []) {
       if (!ROLE_NAME.test(role)) throw new RangeError(`Cannot use ${name}.roles.${op} role "${role}"`);
     }

@@ -1,5 +1,5 @@
 // Realtime: which browser origins may open a connection. Pure decision over header values; no I/O.
-import type { CredentialSource } from './auth.ts';
+import type { CredentialSource } from './auth/credentials.ts';
 
 /** Options of {@link createOriginPolicy}. */
 export interface OriginPolicyOptions {

@@ -1,6 +1,6 @@
 // Realtime: who may do what on which channel. A pure decision over identity, operation and configuration.
-import type { Identity } from './auth.ts';
-import { OPERATIONS, ROLE_NAME, type Namespaces, type Operation } from './namespaces.ts';
+import type { Identity } from './auth/identity.ts';
+import { isOperation, OPERATIONS, ROLE_NAME, type Namespaces, type Operation, type ResolvedChannel } from './namespaces.ts';
 
 /** Operations a role grants; `*` grants every operation and every namespace's role requirement (an admin). */
 export type RolePermissions = Readonly<Record<string, readonly (Operation | '*')[]>>;
@@ -11,7 +11,7 @@ export type RolePermissions = Readonly<Record<string, readonly (Operation | '*')
  */
 export const DEFAULT_ROLE_PERMISSIONS: RolePermissions = Object.freeze({
   admin: ['*'],
-  user: ['subscribe', 'publish', 'history', 'presence', 'typing', 'send'],
+  user: OPERATIONS,
   anonymous: ['subscribe', 'history', 'presence'],
 });
 
@@ -43,10 +43,11 @@ export interface PermissionDenied {
     | 'missing_role';
 }
 
-/** The outcome of {@link Permissions.can}. */
-export type PermissionResult = { readonly ok: true } | PermissionDenied;
+/** An allowed operation, with the channel resolved against its namespace: operations read the configuration here. */
+export type PermissionGranted = { readonly ok: true } & ResolvedChannel;
 
-const ALLOWED: PermissionResult = Object.freeze({ ok: true });
+/** The outcome of {@link Permissions.can}. */
+export type PermissionResult = PermissionGranted | PermissionDenied;
 
 function deny(code: PermissionDenied['code'], reason: PermissionDenied['reason']): PermissionDenied {
   return { ok: false, code, reason };
@@ -80,12 +81,17 @@ export class Permissions {
     for (const [role, ops] of Object.entries(options.roles ?? DEFAULT_ROLE_PERMISSIONS)) {
       if (!ROLE_NAME.test(role)) throw new RangeError(`Cannot use role "${role}": expected 1-64 of A-Z a-z 0-9 _ - . :`);
       for (const op of ops) {
-        if (op !== '*' && !OPERATIONS.includes(op)) throw new RangeError(`Cannot grant "${String(op)}" to role "${role}": not an operation`);
+        if (op !== '*' && !isOperation(op)) throw new RangeError(`Cannot grant "${String(op)}" to role "${role}": not an operation`);
       }
       grants.set(role, new Set(ops));
     }
     this.#grants = grants;
     this.#authenticatedRoles = options.authenticatedRoles ?? ['user'];
+  }
+
+  /** The namespaces this instance decides over (a hub refuses permissions built over other ones). */
+  get namespaces(): Namespaces {
+    return this.#namespaces;
   }
 
   /**
@@ -102,7 +108,7 @@ export class Permissions {
    * @param identity who asks
    * @param op the operation
    * @param channel the channel name as the client sent it (for `send`: the target's personal channel)
-   * @returns allowed, or the error code and a bounded reason
+   * @returns allowed with the resolved channel and its namespace configuration, or the error code and a bounded reason
    */
   can(identity: Identity, op: Operation, channel: unknown): PermissionResult {
     const resolved = this.#namespaces.resolve(channel);
@@ -147,6 +153,6 @@ export class Permissions {
     if (!granted) return deny('forbidden', 'missing_permission');
     const required = config.roles[op];
     if (required !== undefined && !superuser && !roles.some((r) => required.includes(r))) return deny('forbidden', 'missing_role');
-    return ALLOWED;
+    return resolved;
   }
 }

@@ -279,7 +279,8 @@ export interface StrikeOptions {
 
 /**
  * Counts violations (rate-limit trips, malformed messages) in a sliding window. When it reports `true` the caller
- * closes the connection with 1008 (RFC 6455 §7.4.1 "policy violation"). Memory is bounded by `maxStrikes`.
+ * closes the connection: 4008 after rate-limit trips (reconnect after a backoff), 4500 after malformed messages
+ * (do not reconnect). Memory is bounded by `maxStrikes`.
  */
 export class StrikeTracker {
   readonly #max: number;
@@ -298,7 +299,7 @@ export class StrikeTracker {
 
   /**
    * Records one violation.
-   * @returns true when `maxStrikes` violations happened within the window: close with 1008
+   * @returns true when `maxStrikes` violations happened within the window: close the connection
    */
   strike(): boolean {
     const now = this.#now();

@@ -1,35 +1,48 @@
 // Realtime: one client connection's session: decoding, strikes, rate limits, auth deadlines; never throws on peer input.
 import { randomBytes } from 'node:crypto';
-import type { WebSocket, WebSocketCloseEvent, WebSocketMessageEvent } from '../engine/index.ts';
 import {
   DISCONNECT_INFO, DisconnectCode, ErrorCode,
   type Codec, type DecodeError, type JsonValue, type ServerMessage, type SingleClientMessage,
 } from '../messages/index.ts';
-import type { Identity } from './auth.ts';
-import type { Subscription } from './channels.ts';
-import { runOperation, type HubServices } from './operations.ts';
+import type { Identity } from './auth/identity.ts';
+import type { RealtimeObserver, SessionEnd, SessionInfo } from './observer.ts';
 import { ConnectionRateLimiter, StrikeTracker } from './rate-limit.ts';
+import type { SessionOptions } from './session-options.ts';
+import type { Subscriber, Subscription } from './subscription.ts';
+import type { SessionTransport } from './transport.ts';
 
 /** Most messages queued behind a `connect` or `refresh` in flight; beyond it the client is misbehaving. */
 const MAX_QUEUED = 64;
 /** setTimeout's largest delay (2^31 - 1 ms); longer token lifetimes are re-armed. */
 const MAX_TIMER_MS = 2_147_483_647;
 
-/** Why a session ended, for logs and metrics. */
-export interface SessionEnd {
-  readonly code: number;
-  readonly reason: string;
-  readonly durationMs: number;
+/** What a session needs from the hub that runs it. */
+export interface SessionHost {
+  readonly options: SessionOptions;
+  readonly observer: RealtimeObserver;
+  /**
+   * Runs one validated client message (not a batch) for the session; a rejection is answered `internal`.
+   * @param session The session.
+   * @param message The message.
+   */
+  run(session: Session, message: SingleClientMessage): Promise<void>;
+  /**
+   * The session ended: release its subscriptions, presence and user slot.
+   * @param session The session.
+   */
+  sessionClosed(session: Session): void;
 }
 
 /**
- * One WebSocket connection speaking the Switchboard protocol. The session owns its subscriptions, its
- * rate limiter and its timers; every peer input ends in a reply, an `error`, or a close with a documented code.
+ * One client connection speaking the Switchboard protocol, whatever transport carries it: the session sends
+ * encoded messages through its {@link SessionTransport} and is handed the frames that arrive ({@link receive}).
+ * It owns its subscriptions, its rate limiter and its timers; every peer input ends in a reply, an `error`, or a
+ * close with a documented code.
  */
-export class Session {
+export class Session implements Subscriber, SessionInfo {
   /** 128-bit random connection id (SECURITY-CASES AU-13). */
   readonly id = randomBytes(16).toString('hex');
-  readonly ws: WebSocket;
+  readonly transport: SessionTransport;
   readonly codec: Codec;
   /** Index of the codec in the hub's codec table (fan-out encodes once per index). */
   readonly codecIndex: number;
@@ -41,7 +54,7 @@ export class Session {
   readonly handshakeIdentity: Identity | null;
   #identity: Identity | null = null;
   #phase: 'connecting' | 'connected' | 'closed' = 'connecting';
-  readonly #hub: HubServices;
+  readonly #hub: SessionHost;
   readonly #rate: ConnectionRateLimiter;
   readonly #garbage: StrikeTracker;
   readonly #rateStrikes: StrikeTracker;
@@ -52,29 +65,31 @@ export class Session {
   #end: SessionEnd | null = null;
 
   /**
-   * @param ws The open server-side WebSocket.
-   * @param init Codec, handshake identity and the hub's services.
+   * @param transport What carries the frames (open).
+   * @param init Codec, handshake identity and the hub that runs the session.
    */
-  constructor(ws: WebSocket, init: { readonly codec: Codec; readonly codecIndex: number; readonly identity: Identity | null; readonly hub: HubServices }) {
-    this.ws = ws;
+  constructor(transport: SessionTransport, init: { readonly codec: Codec; readonly codecIndex: number; readonly identity: Identity | null; readonly host: SessionHost }) {
+    this.transport = transport;
     this.codec = init.codec;
     this.codecIndex = init.codecIndex;
     this.handshakeIdentity = init.identity;
-    this.remoteAddress = ws.remoteAddress;
-    this.#hub = init.hub;
-    const options = init.hub.options;
+    this.remoteAddress = transport.remoteAddress;
+    this.#hub = init.host;
+    const options = init.host.options;
     this.#rate = new ConnectionRateLimiter(options.rateLimit);
     this.#garbage = new StrikeTracker({ maxStrikes: options.maxStrikes, windowMs: options.strikeWindowMs });
     this.#rateStrikes = new StrikeTracker({ maxStrikes: options.maxStrikes, windowMs: options.strikeWindowMs });
-    ws.addEventListener('message', (event) => this.#onMessage(event));
-    ws.addEventListener('close', (event) => this.#onClose(event));
-    ws.addEventListener('error', () => {});
     this.#authTimer = setTimeout(() => this.disconnect(DisconnectCode.AUTH_TIMEOUT), options.authTimeoutMs);
   }
 
   /** The authenticated identity, or null before `connected`. */
   get identity(): Identity | null {
     return this.#identity;
+  }
+
+  /** The negotiated subprotocol, '' when the client offered none. */
+  get protocol(): string {
+    return this.transport.protocol;
   }
 
   /** The user id once authenticated, else null. */
@@ -125,7 +140,7 @@ export class Session {
   send(message: ServerMessage): void {
     if (this.#phase === 'closed') return;
     const frame = this.codec.encodeServerMessage(message);
-    this.ws.send(frame);
+    this.transport.send(frame);
     this.#hub.observer.messageOut?.(message.type, typeof frame === 'string' ? frame.length : frame.byteLength);
   }
 
@@ -150,8 +165,8 @@ export class Session {
   }
 
   /**
-   * Sends `disconnect` and closes the WebSocket with the same code and reason.
-   * @param code An application code (DisconnectCode) or an RFC 6455 code (1001, 1008, 1011).
+   * Sends `disconnect` and closes the transport with the same code and reason.
+   * @param code An application code (DisconnectCode) or an RFC 6455 code (1001, 1011).
    * @param reason Close reason (at most 123 bytes); defaults to the code's documented reason.
    * @param reconnect Whether the client should come back; defaults to the code's rule.
    */
@@ -161,7 +176,7 @@ export class Session {
     const text = reason ?? info?.reason ?? 'closed';
     this.send({ type: 'disconnect', code, reason: text, reconnect: reconnect ?? info?.reconnect ?? false });
     this.#phase = 'closed';
-    this.ws.close(code, text);
+    this.transport.close(code, text);
     this.#cleanup(code, text);
   }
 
@@ -169,7 +184,7 @@ export class Session {
   disconnectSlow(): void {
     queueMicrotask(() => {
       // The backlog would hold `disconnect` and the Close back: drop it, so the reader learns why at once.
-      this.ws.discardQueued();
+      this.transport.discardQueued?.();
       this.disconnect(DisconnectCode.SLOW_CONSUMER);
     });
   }
@@ -188,9 +203,12 @@ export class Session {
     if (this.#garbage.strike()) this.disconnect(DisconnectCode.BAD_REQUEST);
   }
 
-  #onMessage(event: WebSocketMessageEvent): void {
+  /**
+   * A frame arrived from the transport: decoded, rate-limited and run; never throws.
+   * @param raw A text frame (JSON) or a binary one (MessagePack).
+   */
+  receive(raw: string | Uint8Array): void {
     if (this.#phase === 'closed') return;
-    const raw = event.data as string | Uint8Array;
     const size = typeof raw === 'string' ? raw.length : raw.byteLength;
     const verdict = this.#rate.check(size);
     if (verdict !== 'ok') {
@@ -239,8 +257,8 @@ export class Session {
 
   #rateLimited(rid: number | undefined): void {
     this.error(ErrorCode.RATE_LIMITED, 'Too many messages: slow down', rid);
-    // Sustained abuse ends the connection with 1008, RFC 6455 §7.4.1 "policy violation".
-    if (this.#rateStrikes.strike()) this.disconnect(1008, 'rate limited', true);
+    // Sustained flooding ends the connection with 4008 (docs/protocol.md §13): the client may come back after a backoff.
+    if (this.#rateStrikes.strike()) this.disconnect(DisconnectCode.RATE_LIMITED);
   }
 
   #accept(message: SingleClientMessage): void {
@@ -264,7 +282,7 @@ export class Session {
     if (barrier) this.#barrier = true;
     let running: Promise<void>;
     try {
-      running = runOperation(this, this.#hub, message);
+      running = this.#hub.run(this, message);
     } catch (err) {
       running = Promise.reject(err);
     }
@@ -279,7 +297,7 @@ export class Session {
 
   #internal(err: unknown, rid: number | undefined): void {
     this.#hub.observer.internalError?.(err);
-    // STYLE §4: details may be sensitive; the client gets a generic message.
+    // Details may be sensitive: they go to the logs, the client gets a generic message.
     this.error(ErrorCode.INTERNAL, 'Internal server error', rid);
   }
 
@@ -295,10 +313,15 @@ export class Session {
     }, Math.min(delay, MAX_TIMER_MS));
   }
 
-  #onClose(event: WebSocketCloseEvent): void {
+  /**
+   * The transport ended (the peer closed, or the connection dropped).
+   * @param code The close code (1006 for a drop).
+   * @param reason The close reason.
+   */
+  transportClosed(code: number, reason: string): void {
     const closedByUs = this.#phase === 'closed';
     this.#phase = 'closed';
-    if (!closedByUs) this.#cleanup(event.code, event.reason);
+    if (!closedByUs) this.#cleanup(code, reason);
   }
 
   #cleanup(code: number, reason: string): void {

@@ -10,7 +10,9 @@ import {
   DEV_CONFIG,
   DEV_SECRET,
   listeningUrls,
+  loadAuthConfig,
   loadConfig,
+  NON_SETTING_VARIABLES,
   ServerConfigSchema,
   signingKeyFrom,
   wantsHelp,
@@ -226,4 +228,45 @@ test('trustedProxies: from --trust-proxy or SWITCHBOARD_TRUSTED_PROXIES; entries
   const bad = await configError(loadConfig({ argv: ['--trust-proxy', 'nginx', '--trust-proxy', '10.0.0.0/40'], env: BASE_ENV }));
   assert.deepEqual(bad.issues.map((i) => i.path), ['trustedProxies[0]', 'trustedProxies[1]']);
   assert.match(bad.issues[0]!.message, /IP address or CIDR range/);
+});
+
+test('variables that are not settings (launcher, client, diagnostics) are ignored; unknown ones are named, with a suggestion', async () => {
+  const { config } = await loadConfig({ env: { ...BASE_ENV, SWITCHBOARD_USE_DIST: '1', SWITCHBOARD_TOKEN: 'x.y.z', SWITCHBOARD_STREAM_WRITES: '1', SWITCHBOARD_TEST_IMPL: 'ws' } });
+  assert.equal(config.port, 8080);
+  assert.deepEqual(Object.keys(NON_SETTING_VARIABLES).sort(), ['SWITCHBOARD_CONFIG', 'SWITCHBOARD_STREAM_WRITES', 'SWITCHBOARD_TEST_IMPL', 'SWITCHBOARD_TOKEN', 'SWITCHBOARD_USE_DIST']);
+  assert.deepEqual((await configError(loadConfig({ env: { ...BASE_ENV, SWITCHBOARD_FOO: '1' } }))).issues, [{ path: 'FOO', message: 'unknown setting', source: 'SWITCHBOARD_FOO' }]);
+  assert.deepEqual((await configError(loadConfig({ argv: ['--set', 'limits.max_message_size=5'], env: BASE_ENV }))).issues, [
+    { path: 'limits.max_message_size', message: 'unknown setting (did you mean limits.maxMessageSize?)', source: '--set limits.max_message_size' },
+  ]);
+  const record = await configError(loadConfig({ env: { ...BASE_ENV, SWITCHBOARD_NAMESPACES__CHAT__HISTORYSIZE: '5' } }));
+  assert.equal(record.issues[0]?.message, 'unknown setting (did you mean SWITCHBOARD_NAMESPACES__CHAT__HISTORY_SIZE?)');
+});
+
+test('an object of settings can be given whole as JSON, or null; tls from two variables', async () => {
+  const { config } = await loadConfig({ env: { ...BASE_ENV, SWITCHBOARD_LIMITS: '{"maxConnections":7}', SWITCHBOARD_NAMESPACES__CHAT: '{"historySize":3,"recoverOnJoin":2}' } });
+  assert.equal(config.limits.maxConnections, 7);
+  assert.equal(config.limits.maxMessageSize, 65_536, 'the rest keeps its defaults');
+  assert.equal(config.namespaces['chat']?.historySize, 3);
+  const tls = await loadConfig({ env: { SWITCHBOARD_AUTH__HS256_SECRET: SECRET, SWITCHBOARD_TLS__CERT_FILE: 'c.pem', SWITCHBOARD_TLS__KEY_FILE: 'k.pem' } });
+  assert.deepEqual(tls.config.tls, { certFile: 'c.pem', keyFile: 'k.pem' });
+  const half = await configError(loadConfig({ env: { SWITCHBOARD_AUTH__HS256_SECRET: SECRET, SWITCHBOARD_TLS__CERT_FILE: 'c.pem' } }));
+  assert.deepEqual(half.issues.map((i) => i.path), ['tls.keyFile']);
+  const off = await loadConfig({ argv: ['--set', 'tls=null', '--set', 'auth.infoClaim=null'], env: { ...BASE_ENV, SWITCHBOARD_TLS: '{"certFile":"c.pem","keyFile":"k.pem"}' } });
+  assert.equal(off.config.tls, null);
+  assert.equal(off.config.auth.infoClaim, null);
+  const notJson = await configError(loadConfig({ env: { ...BASE_ENV, SWITCHBOARD_LIMITS: '{nope' } }));
+  assert.deepEqual(notJson.issues.map((i) => [i.path, i.source]), [['limits', 'SWITCHBOARD_LIMITS']]);
+});
+
+test('loadAuthConfig validates only the auth section: serving settings (TLS, workers) do not matter to token signing', async () => {
+  const loaded = await loadAuthConfig({ env: { SWITCHBOARD_AUTH__HS256_SECRET: SECRET, SWITCHBOARD_WORKERS: '4' } });
+  assert.equal(loaded.config.auth.hs256Secret, SECRET);
+  assert.equal(loaded.config.auth.rolesClaim, 'roles', 'auth defaults apply');
+  assert.deepEqual(await signingKeyFrom(loaded.config), { type: 'secret', secret: SECRET });
+  const both = await configError(loadAuthConfig({ env: { SWITCHBOARD_AUTH__HS256_SECRET: SECRET, SWITCHBOARD_AUTH__HS256_SECRET_FILE: '/s' } }));
+  assert.deepEqual(both.issues.map((i) => [i.path, i.source]), [['auth.hs256SecretFile', 'SWITCHBOARD_AUTH__HS256_SECRET_FILE']]);
+  assert.equal((await configError(loadAuthConfig({ env: { SWITCHBOARD_AUTH__MAX_TOKEN_BYTES: '0' } }))).issues[0]?.path, 'auth.maxTokenBytes');
+  assert.equal((await configError(loadAuthConfig({ env: { SWITCHBOARD_PROT: '1' } }))).issues[0]?.message, 'unknown setting', 'unknown variables are still errors');
+  const served = await configError(loadConfig({ env: { SWITCHBOARD_AUTH__HS256_SECRET: SECRET, SWITCHBOARD_ALLOW_PLAINTEXT: '1', SWITCHBOARD_AUTH__HS256_SECRET_FILE: '/s' } }));
+  assert.deepEqual(served.issues.map((i) => i.path), ['auth.hs256SecretFile'], 'serve keeps the check');
 });

@@ -5,13 +5,14 @@ import { spawn } from 'node:child_process';
 import { selfSignedCert, startServer } from '../helpers/engine-fixtures.ts';
 import { spawnEcho } from '../helpers/cli-fixtures.ts';
 
-function runConnect(args: string[], timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runConnect(args: string[], timeoutMs = 20_000, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/switchboard.js', 'connect', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/switchboard.js', 'connect', ...args], { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (input !== undefined) child.stdin!.end(input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`connect did not exit within ${timeoutMs} ms; stderr: ${stderr}`));
@@ -120,4 +121,66 @@ test('connect to wss:// with --ca, or with -k; without either the certificate is
   const refused = await runConnect([url, '-x', 'no']);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /certificate/i);
+});
+
+test('piped stdin ending with /quit: the echo of the last line is printed before quitting, without waiting out --wait', async (t) => {
+  const { url } = await spawnEcho(t);
+  const started = Date.now();
+  const r = await runConnect([url, '--wait', '8000'], 20_000, 'x\n/quit\n');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'x\n');
+  assert.equal(r.stderr, '');
+  assert.ok(Date.now() - started < 6_000, 'the pong after the echo ends the wait');
+});
+
+test('piped /close CODE REASON: replies first, then the close with its code and reason, exit 0; later lines are not sent', async (t) => {
+  const { wss, url } = await startServer(t);
+  const received: string[] = [];
+  wss.on('connection', (ws) => {
+    ws.onmessage = (e) => {
+      received.push(e.data as string);
+      ws.send(`echo ${e.data as string}`);
+    };
+  });
+  const r = await runConnect([url], 20_000, 'one\ntwo\n/close 4000 bye now\nthree\n');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'echo one\necho two\n');
+  assert.equal(r.stderr, 'closed: 4000 bye now\n');
+  assert.deepEqual(received, ['one', 'two']);
+});
+
+test('an invalid /close is refused with the reason and the connection stays usable', async (t) => {
+  const { url } = await spawnEcho(t);
+  const r = await runConnect([url, '--wait', '300'], 20_000, '/close 99 x\nafter\n');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^error: Cannot send close code "99"/m);
+  assert.equal(r.stdout, 'after\n');
+});
+
+test('interactive (a pseudo-terminal): replies and the close are printed with the received marker "< ", exit 0', async (t) => {
+  const { url } = await spawnEcho(t);
+  // util-linux script(1) runs the CLI on a pty, so process.stdin.isTTY is true as for a user.
+  const child = spawn('script', ['-qfec', `${process.execPath} bin/switchboard.js connect ${url}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const waitFor = (re: RegExp): Promise<void> => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${re} in ${JSON.stringify(out)}`)), 15_000);
+    const check = (): void => {
+      if (!re.test(out)) return;
+      clearTimeout(timer);
+      child.stdout.off('data', check);
+      resolve();
+    };
+    child.stdout.on('data', check);
+    check();
+  });
+  await waitFor(/\/quit to exit/);
+  child.stdin.write('hello\r');
+  await waitFor(/< hello\r\n/);
+  child.stdin.write('/close 4000 bye now\r');
+  await waitFor(/< closed: 4000 bye now\r\n/);
+  const code = await new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
+  assert.equal(code, 0, out);
+  assert.doesNotMatch(out, /> closed/);
 });

@@ -79,3 +79,26 @@ test('parseDuration reads s, m, h, d, ms and bare seconds, up to a year', () => 
   assert.equal(parseDuration('-1h'), null);
   assert.equal(parseDuration('1.5h'), null);
 });
+
+test('the real `switchboard token` without --dev signs with SWITCHBOARD_AUTH__HS256_SECRET alone: no TLS or other serving setting needed', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const secret = 's'.repeat(40);
+  const env = { PATH: process.env['PATH'] ?? '', NODE_OPTIONS: '', SWITCHBOARD_AUTH__HS256_SECRET: secret, SWITCHBOARD_TOKEN: 'a client token, ignored' };
+  const r = spawnSync(process.execPath, ['bin/switchboard.js', 'token', '--sub', 'alice', '--role', 'admin'], { encoding: 'utf8', timeout: 20_000, env });
+  assert.equal(r.status, 0, r.stderr);
+  const auth = await createAuthenticator({ keys: [{ type: 'secret', secret }] });
+  const result = await auth.authenticate(r.stdout.trim());
+  assert.ok(result.ok && result.identity.user === 'alice', 'a server with that secret accepts it');
+
+  const none = spawnSync(process.execPath, ['bin/switchboard.js', 'token', '--sub', 'alice'], { encoding: 'utf8', timeout: 20_000, env: { PATH: env.PATH, NODE_OPTIONS: '' } });
+  assert.equal(none.status, 1);
+  assert.match(none.stderr, /no signing key is configured/);
+  assert.match(none.stderr, /SWITCHBOARD_AUTH__HS256_SECRET=/, 'names the variable to set');
+  assert.match(none.stderr, /--set auth\.hs256Secret=/, 'and the flag');
+  assert.match(none.stderr, /--private-key-file/);
+  assert.doesNotMatch(none.stderr, /tls/i, 'no complaint about serving settings');
+
+  const bad = spawnSync(process.execPath, ['bin/switchboard.js', 'token', '--sub', 'alice'], { encoding: 'utf8', timeout: 20_000, env: { ...env, SWITCHBOARD_AUTH__HS256_SECRET: 'short' } });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /auth\.hs256Secret: expected at least 32 bytes .*\(from SWITCHBOARD_AUTH__HS256_SECRET\)/);
+});

@@ -185,3 +185,98 @@ test('a refusal carries the response headers; onResponse sees the answer before 
   assert.equal(sessionHeader, 's1');
   ws.close();
 });
+
+test('localAddress: the server sees the connection come from 127.0.0.2, over ws:// and wss://', async (t) => {
+  const { wss, url } = await startServer(t);
+  const conn = nextConnection(wss);
+  const ws = await connect(url, { localAddress: '127.0.0.2' });
+  assert.equal((await conn).remoteAddress, '127.0.0.2');
+  ws.close();
+  const { key, cert } = selfSignedCert();
+  const secure = await startServer(t, { tls: { key, cert } });
+  const secureConn = nextConnection(secure.wss);
+  const wssClient = await connect(`wss://localhost:${secure.port}/`, { localAddress: '127.0.0.3', tls: { ca: cert } });
+  assert.equal((await secureConn).remoteAddress, '127.0.0.3');
+  wssClient.close();
+});
+
+test('family and lookup: a made-up host name resolves through the given lookup, as IPv4', async (t) => {
+  const { wss, port } = await startServer(t);
+  const asked: Array<{ hostname: string; family: unknown }> = [];
+  const lookup = ((hostname: string, opts: { family?: unknown; all?: boolean }, cb: (...args: unknown[]) => void): void => {
+    asked.push({ hostname, family: opts.family });
+    if (hostname !== 'switchboard.test') cb(Object.assign(new Error('not found'), { code: 'ENOTFOUND' }));
+    else if (opts.all === true) cb(null, [{ address: '127.0.0.1', family: 4 }]);
+    else cb(null, '127.0.0.1', 4);
+  }) as unknown as net.LookupFunction;
+  const conn = nextConnection(wss);
+  const ws = await connect(`ws://switchboard.test:${port}/`, { family: 4, lookup });
+  const server = await conn;
+  assert.equal(server.request?.headers.host, `switchboard.test:${port}`);
+  assert.deepEqual(asked, [{ hostname: 'switchboard.test', family: 4 }]);
+  ws.close();
+  await assert.rejects(connect(`ws://other.test:${port}/`, { family: 4, lookup }), (err: NodeJS.ErrnoException) => {
+    assert.match(err.message, /cannot resolve other\.test/);
+    assert.equal(err.code, 'ENOTFOUND');
+    return true;
+  });
+});
+
+test('a localAddress this host does not have rejects connect() with EADDRNOTAVAIL, before any packet leaves', async (t) => {
+  const { url } = await startServer(t);
+  await assert.rejects(connect(url, { localAddress: '10.255.255.1' }), (err: NodeJS.ErrnoException) => {
+    assert.match(err.message, /^Cannot open the WebSocket: cannot connect from local address 10\.255\.255\.1 \(EADDRNOTAVAIL\)$/);
+    assert.equal(err.code, 'EADDRNOTAVAIL');
+    return true;
+  });
+});
+
+test('invalid localAddress, family or lookup are caller errors, thrown before dialling', async () => {
+  await assert.rejects(connect('ws://127.0.0.1:1/', { localAddress: 'localhost' }), TypeError);
+  await assert.rejects(connect('ws://127.0.0.1:1/', { localAddress: '999.1.1.1' }), TypeError);
+  await assert.rejects(connect('ws://127.0.0.1:1/', { family: 5 }), RangeError);
+  await assert.rejects(connect('ws://127.0.0.1:1/', { lookup: 'dns' as unknown as net.LookupFunction }), TypeError);
+});
+
+test('a refused connection names the target and keeps the code', async () => {
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  await assert.rejects(connect(`ws://127.0.0.1:${port}/`), (err: NodeJS.ErrnoException) => err.code === 'ECONNREFUSED' && err.message.includes(`127.0.0.1:${port}`));
+});
+
+test('the client reads the head with the protocol parser: a duplicate Sec-WebSocket-Accept fails, a folded header fails', async (t) => {
+  const answer = (extra: string) => (s: net.Socket): void => {
+    let buf = '';
+    s.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      const m = /Sec-WebSocket-Key: (\S+)/i.exec(buf);
+      if (m === null || !buf.includes('\r\n\r\n')) return;
+      s.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(m[1]!)}\r\n${extra.replace('ACCEPT', acceptFor(m[1]!))}\r\n`);
+    });
+  };
+  const dup = await rawServer(t, answer('Sec-WebSocket-Accept: ACCEPT\r\n'));
+  await assert.rejects(connect(`ws://127.0.0.1:${dup}/`), (err: unknown) => err instanceof HandshakeError && err.code === 'WS_ERR_INVALID_ACCEPT' && err.status === 101);
+  const folded = await rawServer(t, answer('X-A: 1\r\n  continued\r\n'));
+  await assert.rejects(connect(`ws://127.0.0.1:${folded}/`), (err: unknown) => err instanceof HandshakeError && err.code === 'WS_ERR_INVALID_RESPONSE' && /folded/.test(err.message));
+});
+
+test('a refusal with a body: the status and headers reach the HandshakeError, the body is not read as frames', async (t) => {
+  const port = await rawServer(t, (s) => {
+    s.once('data', () => s.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 7\r\nContent-Length: 11\r\n\r\nplease wait'));
+  });
+  await assert.rejects(connect(`ws://127.0.0.1:${port}/`), (err: unknown) =>
+    err instanceof HandshakeError && err.code === 'WS_ERR_UNEXPECTED_RESPONSE' && err.status === 503 && err.headers['retry-after'] === '7');
+});
+
+test('the ws-compat client passes localAddress through, as ws passes it to http.request', async (t) => {
+  const { WebSocket: WsCompat } = await import('../../src/engine/ws-compat.ts');
+  const { wss, url } = await startServer(t);
+  const conn = nextConnection(wss);
+  const ws = new WsCompat(url, { localAddress: '127.0.0.4' });
+  const opened = new Promise((resolve) => ws.once('open', resolve));
+  assert.equal((await conn).remoteAddress, '127.0.0.4');
+  await opened;
+  ws.close();
+});

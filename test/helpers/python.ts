@@ -2,6 +2,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { MissingToolError } from './prereqs.ts';
 
 const DIR = fileURLToPath(new URL('../interop/python/', import.meta.url));
 
@@ -20,7 +21,7 @@ export function findPython(): string {
       return candidate;
     }
   }
-  throw new Error('no python3 with the websockets module (apt-get install python3-websockets)');
+  throw new MissingToolError('python3 with the websockets module', 'python3-websockets');
 }
 
 /** The `websockets` version, for the interop matrix. */

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { Redis } from 'ioredis';
+import { findBinary } from './prereqs.ts';
 
 /** Options of {@link startRedis}. */
 export interface RedisServerOptions {
@@ -74,7 +75,7 @@ export async function startRedis(t: Pick<TestContext, 'after'> | null, options: 
       '--enable-debug-command', 'yes', '--loglevel', 'warning',
       ...(options.persistent === true ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
       ...(options.args ?? [])];
-    const proc = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(findBinary('redis-server'), args, { stdio: ['ignore', 'ignore', 'pipe'] });
     child = proc;
     let exited = false;
     proc.once('exit', () => { exited = true; });

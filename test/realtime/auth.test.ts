@@ -1,18 +1,12 @@
-// Tests of src/realtime/auth.ts: SECURITY-CASES 4.8 rows AU-04..AU-07 at the verifier level, plus token extraction.
+// Tests of src/realtime/auth/: SECURITY-CASES 4.8 rows AU-04..AU-07 at the verifier level, plus token extraction.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, createSign } from 'node:crypto';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { exportJWK } from 'jose';
-import {
-  AUTH_FAILURE_REASONS,
-  createAuthenticator,
-  extractToken,
-  signToken,
-  type AuthResult,
-} from '../../src/realtime/auth.ts';
+import { extractToken } from '../../src/realtime/auth/credentials.ts';
+import { AUTH_FAILURE_REASONS, type AuthResult } from '../../src/realtime/auth/identity.ts';
+import { signToken } from '../../src/realtime/auth/sign.ts';
+import { createAuthenticator } from '../../src/realtime/auth/verify.ts';
 
 const SECRET = 'test-secret-that-is-at-least-32-bytes-long';
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -55,7 +49,7 @@ test('HS256: a token minted by signToken verifies into an identity', async () =>
   assert.equal(result.identity.anonymous, false);
 });
 
-test('RS256 from an SPKI PEM, a PKCS#1 PEM and a JWKS file; ES256 from a PEM', async () => {
+test('RS256 from an SPKI PEM, a PKCS#1 PEM and a JWKS; ES256 from a PEM', async () => {
   const rsToken = await signToken({ sub: 'bob', ttlMs: 60_000 }, { type: 'pem', pem: rsaPrivate }, { now });
   const esToken = await signToken({ sub: 'carol', ttlMs: 60_000 }, { type: 'pem', pem: ecPrivate }, { now });
   for (const pem of [rsaSpki, rsaPkcs1]) {
@@ -68,21 +62,15 @@ test('RS256 from an SPKI PEM, a PKCS#1 PEM and a JWKS file; ES256 from a PEM', a
   const e = await ecAuth.authenticate(esToken);
   assert.ok(e.ok && e.identity.user === 'carol');
 
-  const dir = mkdtempSync(join(tmpdir(), 'sb-jwks-'));
-  try {
-    const path = join(dir, 'jwks.json');
-    writeFileSync(path, JSON.stringify({ keys: [await exportJWK(rsa.publicKey), await exportJWK(ec.publicKey)] }));
-    const jwksAuth = await createAuthenticator({ keys: [{ type: 'jwks-file', path }], now });
-    const a = await jwksAuth.authenticate(rsToken);
-    const b = await jwksAuth.authenticate(esToken);
-    assert.ok(a.ok && a.identity.user === 'bob');
-    assert.ok(b.ok && b.identity.user === 'carol');
-    const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const foreign = await signToken({ sub: 'eve', ttlMs: 60_000 }, { type: 'pem', pem: other.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() }, { now });
-    assert.equal(failureOf(await jwksAuth.authenticate(foreign)).code, 'invalid_token');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  // A JWKS file is read by the CLI (test/cli/keys.test.ts); the authenticator takes the parsed set.
+  const jwksAuth = await createAuthenticator({ keys: [{ type: 'jwks', jwks: { keys: [await exportJWK(rsa.publicKey), await exportJWK(ec.publicKey)] } }], now });
+  const a = await jwksAuth.authenticate(rsToken);
+  const b = await jwksAuth.authenticate(esToken);
+  assert.ok(a.ok && a.identity.user === 'bob');
+  assert.ok(b.ok && b.identity.user === 'carol');
+  const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const foreign = await signToken({ sub: 'eve', ttlMs: 60_000 }, { type: 'pem', pem: other.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() }, { now });
+  assert.equal(failureOf(await jwksAuth.authenticate(foreign)).code, 'invalid_token');
 });
 
 test('a JWKS holding two RSA keys without kid verifies tokens of either (key rotation)', async () => {

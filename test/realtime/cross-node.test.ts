@@ -57,5 +57,5 @@ test('revokeUser closes the user\'s connections on every node sharing the broker
     assert.deepEqual([disconnect['code'], disconnect['reconnect']], [4504, false]);
   }
   assert.equal((await bystander.request({ type: 'ping' })).type, 'reply');
-  assert.equal([...two.hub.sessions].filter((s) => s.user === 'mallory' && s.ws.readyState === 1).length, 0);
+  assert.equal([...two.hub.sessions].filter((s) => s.user === 'mallory' && !s.isClosed).length, 0);
 });

@@ -124,7 +124,7 @@ test('prune forgets addresses whose bucket is full again', () => {
   assert.equal(perIp.size, 0);
 });
 
-test('strikes: N violations within the window say close with 1008 (RFC 6455 §7.4.1); spaced ones do not', () => {
+test('strikes: N violations within the window say close; spaced ones do not', () => {
   const c = clock();
   const strikes = new StrikeTracker({ maxStrikes: 3, windowMs: 1000, now: c.now });
   assert.equal(strikes.strike(), false);

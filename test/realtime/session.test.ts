@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pack } from 'msgpackr';
+import { shouldReconnect } from '../../src/messages/index.ts';
 import { openClient, openRaw, startHub, type Hub, type TestClient } from '../helpers/realtime.ts';
 
 /** SECURITY-CASES §0.2: a healthy subscriber connected before the attack still receives publications after it. */
@@ -153,7 +154,7 @@ test('a subscription flood is capped with too_many_subscriptions', async (t) => 
   assert.equal(hub.hub.stats()['channels'], 5);
 });
 
-test('rate limits answer rate_limited, then close with 1008 (RFC 6455 §7.4.1 policy violation)', async (t) => {
+test('rate limits answer rate_limited, then disconnect 4008 with reconnect (docs/protocol.md §13)', async (t) => {
   const hub = await startHub(t, { rateLimit: { messagesPerSecond: 1, messagesBurst: 5 }, maxStrikes: 3 });
   const check = await withControl(t, hub);
   const c = await openClient(t, hub, 'flooder');
@@ -161,7 +162,12 @@ test('rate limits answer rate_limited, then close with 1008 (RFC 6455 §7.4.1 po
   const limited = await c.next((m) => m.type === 'error');
   assert.equal(limited['code'], 'rate_limited');
   const closed = await c.waitClose();
-  assert.equal(closed.code, 1008);
+  assert.equal(closed.code, 4008);
+  assert.equal(closed.reason, 'rate limited');
+  const disconnect = await c.next((m) => m.type === 'disconnect');
+  assert.equal(disconnect['code'], 4008);
+  assert.equal(disconnect['reconnect'], true, 'the frame and the close code both tell the client to come back after a backoff');
+  assert.equal(shouldReconnect(closed.code), true);
   await check();
 });
 

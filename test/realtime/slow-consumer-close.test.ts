@@ -129,7 +129,7 @@ async function scenario(t: TestContext, { threshold = THRESHOLD, closeTimeoutMs 
         if (action !== 'closed' || decidedAt !== null) return;
         decidedAt = performance.now();
         lastQueued = published;
-        backlog = [...hub.hub.sessions].find((s) => s.user === 'stalled')!.ws.bufferedAmount;
+        backlog = [...hub.hub.sessions].find((s) => s.user === 'stalled')!.transport.bufferedAmount;
       },
     },
   });

@@ -306,3 +306,69 @@ test('HS-20 (client side) a frame in the same TCP write as the 101 is delivered,
   );
   assert.equal(first, 'pipelined');
 });
+
+test('CLT-08 client delivers a message and sends its handler\'s reply before failing the bad frame that arrived in the same TCP write with 1002 (RFC 6455 §5.2, §5.4)', async (t) => {
+  const bad: Array<[string, Buffer]> = [
+    ['reserved data opcode 3', frame({ opcode: 3, payload: 'x', mask: false })],
+    ['RSV2 on a text frame', frame({ opcode: 1, payload: 'x', rsv2: true, mask: false })],
+    ['a continuation with nothing to continue', frame({ opcode: 0, payload: 'x', mask: false })],
+    ['a fragmented ping', frame({ opcode: 9, fin: false, mask: false })],
+    ['a masked frame', frame({ opcode: 1, payload: 'masked', mask: true })],
+  ];
+  for (const [name, badFrame] of bad) {
+    await t.test(name, async (st) => {
+      const seen: Array<{ before: string[]; code: number }> = [];
+      const srv = await fakeServer(st, async ({ raw, key }) => {
+        await raw.write(accept101(key));
+        // The client says when its listeners are attached; then the valid and the bad frame go in one write.
+        const ready = await raw.readMessage();
+        assert.equal(ready.data.toString(), 'ready');
+        await raw.write(Buffer.concat([frame({ opcode: 1, payload: 'hello', mask: false }), badFrame]));
+        const close = await raw.readClose();
+        seen.push({ before: close.before.map((f) => f.payload.toString()), code: close.code });
+        raw.end();
+      });
+      const ws = await connect(srv.url);
+      const o = observe(ws);
+      ws.addEventListener('message', (e) => ws.send(`reply to ${String(e.data)}`));
+      ws.send('ready');
+      const closed = await within(o.close, 5_000, 'client close');
+      assert.equal(closed.code, 1002);
+      assert.deepEqual(o.messages, ['hello'], 'the message before the bad frame is delivered');
+      await sleep(20);
+      assert.deepEqual(srv.failures, []);
+      assert.deepEqual(seen, [{ before: ['reply to hello'], code: 1002 }], 'the reply leaves before the Close frame');
+    });
+  }
+});
+
+for (const size of [64, 256, 1024, 4096]) {
+  test(`CLT-09 client receives a 4 MiB message sent in ${size}-byte fragments with the default limits (RFC 6455 §5.4)`, async (t) => {
+    const message = Buffer.alloc(4 * MiB);
+    for (let i = 0; i < message.length; i++) message[i] = (i * 13) & 0xff;
+    const count = message.length / size;
+    const srv = await fakeServer(t, async ({ raw, key }) => {
+      await raw.write(accept101(key));
+      const ready = await raw.readMessage();
+      assert.equal(ready.data.toString(), 'ready');
+      const parts: Buffer[] = [];
+      for (let i = 0; i < count; i++) {
+        parts.push(frame({ opcode: i === 0 ? 2 : 0, payload: message.subarray(i * size, (i + 1) * size), fin: i === count - 1, mask: false }));
+      }
+      await raw.write(Buffer.concat(parts));
+      const close = await raw.readClose(20_000);
+      assert.equal(close.code, 1000);
+      await raw.write(frame({ opcode: 8, payload: Buffer.from([0x03, 0xe8]), mask: false }));
+      raw.end();
+    });
+    const ws = await connect(srv.url);
+    const received = new Promise<Buffer>((resolve) => ws.addEventListener('message', (e) => resolve(e.data as Buffer)));
+    const o = observe(ws);
+    ws.send('ready');
+    const data = await within(received, 20_000, `${count} fragments`);
+    assert.ok(data.equals(message), 'same 4 MiB');
+    ws.close(1000);
+    assert.equal((await within(o.close, 5_000, 'client close')).code, 1000);
+    assert.deepEqual(srv.failures, []);
+  });
+}

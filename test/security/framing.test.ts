@@ -43,10 +43,37 @@ test('FR-02 server fails RSV1/RSV2/RSV3 without a negotiated extension with 1002
     await t.test(JSON.stringify(spec), async () => {
       const c = await fx.open();
       await c.write(Buffer.concat([frames.text('before'), frame({ ...spec, payload: 'x' })]));
-      await expectClose(c, 1002);
-      // The valid message before the bad frame reaches the application (its echo may be dropped: close was already sent).
+      const close = await expectClose(c, 1002);
+      // The valid message before the bad frame reaches the application, and its echo leaves before the Close frame.
       assert.ok(fx.server.received.some((m) => m.text === 'before'), 'valid message before the bad frame delivered');
+      assert.deepEqual(close.before.map((f) => [f.opcode, f.payload.toString()]), [[1, 'before']], 'echo before the Close frame');
       fx.server.received.length = 0;
+    });
+  }
+  await fx.verify();
+});
+
+test('FR-02b server echoes a valid message and then fails the bad frame that arrived in the same TCP write with 1002 (RFC 6455 §5.2, §5.4, §5.5: fail at the bad frame, as ws does)', async (t) => {
+  const fx = await hostile(t);
+  const bad: Array<[string, Buffer]> = [
+    ['reserved data opcode 3', frame({ opcode: 3, payload: 'x' })],
+    ['reserved control opcode 0xB', frame({ opcode: 0xb })],
+    ['RSV2 on a text frame', frame({ opcode: 1, payload: 'x', rsv2: true })],
+    ['RSV1 without permessage-deflate', frame({ opcode: 2, payload: 'x', rsv1: true })],
+    ['a continuation with nothing to continue', frames.cont('x')],
+    ['a fragmented ping', frame({ opcode: 9, fin: false })],
+    ['a new message inside a fragmented one', Buffer.concat([frames.text('a', false), frames.text('b')])],
+  ];
+  for (const [name, badFrame] of bad) {
+    await t.test(name, async () => {
+      const c = await fx.open();
+      await c.write(Buffer.concat([frames.text('first'), frames.binary(Buffer.from([1, 2, 3])), badFrame]));
+      const close = await expectClose(c, 1002);
+      assert.deepEqual(
+        close.before.map((f) => [f.opcode, f.payload.toString('hex')]),
+        [[1, Buffer.from('first').toString('hex')], [2, '010203']],
+        'both echoes arrive, in order, before the Close frame',
+      );
     });
   }
   await fx.verify();

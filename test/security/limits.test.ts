@@ -53,8 +53,10 @@ test('LM-03 server fails a message with more one-byte fragments than maxFragment
   await fx.verify();
 });
 
-test('LM-03 server memory stays bounded under a never-ending 1-byte continuation flood (default fragment cap)', async (t) => {
-  const fx = await hostileChild(t);
+test('LM-03 server memory stays bounded under a never-ending 1-byte continuation flood (byte budgets of maxMessageSize)', async (t) => {
+  // No fragment count caps this any more (maxFragments is opt-in): the payload (1009) and the
+  // continuation headers (1008) each have a budget of maxMessageSize, 1 MiB here.
+  const fx = await hostileChild(t, { maxMessageSize: 1 * MiB });
   const before = await fx.retained();
   const c = await fx.open();
   await c.write(frames.text('a', false));
@@ -66,8 +68,9 @@ test('LM-03 server memory stays bounded under a never-ending 1-byte continuation
   await fx.verify();
 });
 
-test('LM-04 server counts empty continuation frames toward the fragment cap: 1008, memory flat (ws PR #2329)', async (t) => {
-  const fx = await hostileChild(t);
+test('LM-04 server counts empty continuation frames toward the continuation header budget: 1008, memory flat (ws PR #2329)', async (t) => {
+  // 6-byte masked empty frames against a 1 MiB budget: closed after ~175,000 frames (~1 MB).
+  const fx = await hostileChild(t, { maxMessageSize: 1 * MiB });
   const before = await fx.retained();
   const c = await fx.open();
   await c.write(frames.text('', false));
@@ -76,6 +79,28 @@ test('LM-04 server counts empty continuation frames toward the fragment cap: 100
   await expectClose(c, 1008, 5_000);
   const after = await fx.retained();
   assert.ok(after - before < 8 * MiB, `retained grew ${((after - before) / MiB).toFixed(1)} MiB after ${written} bytes of empty frames`);
+  await fx.verify();
+});
+
+test('LM-04b with the default limits, a million empty and a million 1-byte continuation frames keep memory bounded by the payload, and the message still completes', async (t) => {
+  const fx = await hostileChild(t);
+  const before = await fx.retained();
+  const c = await fx.open();
+  // 1,000,000 empty continuations (6 MB of headers, under the 64 MiB budget), then 1,000,000 1-byte ones.
+  await c.write(frames.binary(Buffer.alloc(0), false));
+  const empty = Buffer.concat(Array.from({ length: 10_000 }, () => frames.cont(Buffer.alloc(0), false)));
+  for (let i = 0; i < 100; i++) await c.write(empty);
+  const during = await fx.retained();
+  assert.ok(during - before < 8 * MiB, `a million empty continuation frames retained ${((during - before) / MiB).toFixed(1)} MiB`);
+  const one = Buffer.concat(Array.from({ length: 10_000 }, (_, i) => frames.cont(Buffer.from([i & 0xff]), false)));
+  for (let i = 0; i < 100; i++) await c.write(one);
+  const held = await fx.retained();
+  // 1 MB of payload held in coalesced blocks, not a million views and array entries.
+  assert.ok(held - before < 8 * MiB, `a million 1-byte continuation frames retained ${((held - before) / MiB).toFixed(1)} MiB`);
+  await c.write(frames.cont(Buffer.alloc(0), true));
+  const echo = await c.readMessage(20_000);
+  assert.equal(echo.data.length, 1_000_000);
+  assert.equal(echo.data[9_999], 9_999 & 0xff);
   await fx.verify();
 });
 
@@ -144,3 +169,24 @@ test('LM-08 server accepts a message exactly at maxMessageSize (single frame and
   await expectClose(c, 1009);
   await fx.verify();
 });
+
+for (const size of [64, 256, KiB, 4 * KiB]) {
+  test(`LM-09 server accepts and echoes a 4 MiB message sent in ${size}-byte fragments with the default limits (RFC 6455 §5.4)`, async (t) => {
+    const fx = await hostile(t);
+    const c = await fx.open();
+    const message = Buffer.alloc(4 * MiB);
+    for (let i = 0; i < message.length; i++) message[i] = (i * 7) & 0xff;
+    const count = message.length / size;
+    assert.equal(count, (4 * MiB) / size, 'exactly this many frames');
+    const parts: Buffer[] = [];
+    for (let i = 0; i < count; i++) {
+      const piece = message.subarray(i * size, (i + 1) * size);
+      parts.push(i === 0 ? frames.binary(piece, false) : frames.cont(piece, i === count - 1));
+    }
+    await c.write(Buffer.concat(parts));
+    const echo = await c.readMessage(20_000);
+    assert.equal(echo.opcode, 2);
+    assert.ok(echo.data.equals(message), `echo of ${count} fragments differs`);
+    await fx.verify();
+  });
+}

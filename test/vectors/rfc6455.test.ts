@@ -1,14 +1,15 @@
 // Runs the RFC 6455 / Autobahn 1-7 vector table for both roles and diffs the outcomes against the
 // committed conformance file (STYLE §7). Regenerate deliberately with UPDATE_VECTORS=1.
 // Output is taken once at the end, as by an engine whose socket never drains: pong coalescing
-// beyond 16 pending pongs (§5.5.3) then acts the same however the input was chunked.
+// beyond 16 pending pongs (§5.5.3) then acts the same however the input was chunked. Events are
+// handled (echo rows answer messages) before the output is taken, as the engine does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '../../src/protocol/index.ts';
 import type { ConnectionEvent, Role } from '../../src/protocol/index.ts';
-import { VECTORS } from './rfc6455.ts';
+import { VECTORS, utf8 } from './rfc6455.ts';
 import type { Vector } from './rfc6455.ts';
 
 const EXPECTED_FILE = fileURLToPath(new URL('./rfc6455.expected.json', import.meta.url));
@@ -113,6 +114,11 @@ function run(row: Vector, role: Role, chunking: 'whole' | 'bytes' | 'halves'): O
       events.push(e);
       // Play the engine's part of the deflate seam: "inflate" the bytes unchanged.
       if (e.type === 'inflate') { conn.inflated(e.data.slice()); conn.inflateEnd(); }
+      // Play an echo server's part: answer each message while handling its event.
+      if (row.echo === true && e.type === 'message') {
+        if (e.binary) conn.sendBinary(e.data.slice());
+        else conn.sendText(e.data.slice());
+      }
     }
   };
   if (chunking === 'whole') feed(input);
@@ -139,6 +145,13 @@ for (const row of VECTORS) {
         assert.match(last, new RegExp(`^fail:${expect.close}:`), `fails with ${expect.close}`);
         assert.deepEqual(whole.full.slice(0, -1), expect.events ?? [], 'events before the failure');
         assert.equal(whole.output.at(-1), `out:close:${expect.close}`, 'the close frame carries the code');
+        if (row.echo === true) {
+          // Every message before the failure is answered, and the answers leave before the Close frame.
+          const echoes = whole.full.filter((e) => e.startsWith('text:') || e.startsWith('binary:')).map((e) =>
+            e.startsWith('text:') ? `out:op1:${utf8(e.slice(5))}` : `out:op2:${e.slice(7)}`);
+          assert.deepEqual(whole.output.filter((o) => o.startsWith('out:op')), echoes, 'one echo per message');
+          assert.ok(whole.output.findIndex((o) => o.startsWith('out:close')) > whole.output.findLastIndex((o) => o.startsWith('out:op')), 'echoes precede the Close frame');
+        }
       } else {
         assert.deepEqual(whole.full, expect.events);
         const pings = whole.full.filter((e) => e.startsWith('ping:'));

@@ -5,6 +5,9 @@
 // role (a client must mask, §5.1). Rows with one role are fed verbatim. Truncated streams stand for
 // "the rest never arrives": the expected close must come without it (fail fast, Autobahn 6.4).
 //
+// Rows with `echo` play an echo server: each message is sent back while its event is handled, and
+// the expected output lists those echoes before the close frame.
+//
 // Events are rendered as strings: 'text:<utf8>', 'binary:<hex>', 'ping:<hex>', 'pong:<hex>',
 // 'closing:<code>', 'close:<code>' (clean), 'inflate:<hex>:<fin>'. `expect.close` means the core
 // failed the connection with that code (after the listed events, if any).
@@ -18,6 +21,8 @@ export interface Vector {
   readonly name: string;
   readonly hex: string;
   readonly options?: Partial<Omit<ConnectionOptions, 'role'>>;
+  /** The owner echoes every message while handling it (as an echo server): the echoes go out before any close frame. */
+  readonly echo?: boolean;
   readonly expect: { readonly events: readonly string[] } | { readonly close: number; readonly events?: readonly string[] };
 }
 
@@ -141,6 +146,37 @@ add({ rfc: '§10.4', role: 'both', name: 'fails fragments whose total crosses ma
 add({ rfc: '§10.4', role: 'both', name: 'fails a message with more frames than maxFragments with 1008', options: { maxFragments: 3 }, hex: '01 00 00 00 00 00 00 00', expect: { close: 1008 } });
 add({ rfc: '§10.4', role: 'both', name: 'accepts a message with exactly maxFragments frames', options: { maxFragments: 3 }, hex: '01 00 00 00 80 00', expect: { events: ['text:'] } });
 add({ rfc: '§10.4', role: 'both', name: 'allows control frames between fragments without counting them as fragments', options: { maxFragments: 2 }, hex: `01 01 61 ${ping()} ${ping()} 80 01 62`, expect: { events: ['ping:', 'ping:', 'text:ab'] } });
+
+// ---- Failing at the bad frame (§5.2, §5.4, §5.5, §7.1.7) --------------------------------------
+// A strict endpoint (ws too) processes frames in order and fails only at the one that breaks a
+// rule: the message before it, in the same read, is delivered and its echo leaves before the Close.
+const BEFORE = text('valid');
+const THEN: ReadonlyArray<readonly [rfc: string, kind: string, hex: string, code: number, options?: Vector['options']]> = [
+  ['§5.2', 'a text frame with RSV1 set without an extension', 'c1 01 78', 1002],
+  ['§5.2', 'a text frame with RSV2 set', 'a1 01 78', 1002],
+  ['§5.2', 'a binary frame with RSV3 set', '92 01 78', 1002],
+  ['§5.2', 'a ping with RSV1 set', 'c9 00', 1002],
+  ['§5.2', 'reserved data opcode 3', '83 01 78', 1002],
+  ['§5.2', 'reserved control opcode 11', '8b 00', 1002],
+  ['§5.4', 'a final continuation frame with nothing to continue', '80 01 78', 1002],
+  ['§5.4', 'a non-final continuation frame with nothing to continue', '00 01 78', 1002],
+  ['§5.4', 'a new text frame inside a fragmented message', '01 01 61 81 01 62', 1002],
+  ['§5.5', 'a fragmented ping', '09 00', 1002],
+  ['§5.5', 'a fragmented close frame', '08 02 03e8', 1002],
+  ['§5.5', 'a ping with a 126-byte payload', `89 7e 007e ${bytesHex(126)}`, 1002],
+  ['§7.4.1', 'a close frame with code 1005', close(1005), 1002],
+  ['§5.5.1', 'a close frame with a 1-byte payload', '88 01 03', 1002],
+  ['§8.1', 'a text with invalid UTF-8', frame(0x81, 'c0af'), 1007],
+  ['§10.4', 'a frame over maxMessageSize', frame(0x82, bytesHex(9)), 1009, { maxMessageSize: 8 }],
+  ['§10.4', 'a message over maxFragments', '01 00 00 00 00 00', 1008, { maxFragments: 2 }],
+];
+for (const [rfc, kind, bad, code, options] of THEN) {
+  const row = { rfc, role: 'both', echo: true, name: `delivers and echoes a valid message, then fails ${kind} in the same read with ${code}`, hex: `${BEFORE} ${bad}`, expect: { close: code, events: ['text:valid'] } } as const;
+  add(options === undefined ? row : { ...row, options });
+}
+add({ rfc: '§5.2', role: 'both', echo: true, name: 'answers a ping, delivers and echoes a binary message, then fails reserved opcode 4 in the same read with 1002', hex: `${ping('aa')} ${frame(0x82, '0102')} 84 00`, expect: { close: 1002, events: ['ping:aa', 'binary:0102'] } });
+add({ rfc: '§5.1', role: 'server', echo: true, name: 'delivers and echoes a masked message, then fails an unmasked frame in the same read with 1002', hex: '81 82 00000000 6869 81 02 6869', expect: { close: 1002, events: ['text:hi'] } });
+add({ rfc: '§5.1', role: 'client', echo: true, name: 'delivers and echoes an unmasked message, then fails a masked frame in the same read with 1002', hex: '81 02 6869 81 82 00000000 6869', expect: { close: 1002, events: ['text:hi'] } });
 
 // ---- Section 6: UTF-8 (§5.6, §8.1) ------------------------------------------------------------
 add({ rfc: '§5.6', autobahn: '6.1.1', role: 'both', name: 'delivers an empty text frame', hex: '81 00', expect: { events: ['text:'] } });

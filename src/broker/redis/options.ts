@@ -1,4 +1,4 @@
-// Broker (Redis): RedisBroker's options with their defaults, argument checks, and the mapping of Redis failures.
+// Broker (Redis): RedisBroker's options with their defaults and the mapping of Redis failures.
 import { BrokerError } from '../errors.ts';
 import type { RedisOptions } from 'ioredis';
 import type { FanoutStats } from './fanout.ts';
@@ -84,24 +84,6 @@ export interface RedisBrokerStats extends FanoutStats {
   readonly localPresence: number;
   readonly sweptPresence: number;
   readonly pendingCommands: number;
-}
-
-/** @returns `value` when it is a non-negative safe integer. @throws {RangeError} Otherwise. */
-export function checkCount(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`Cannot use ${name}: expected a non-negative integer, got ${String(value)}`);
-  return value;
-}
-
-/** @returns `value` when it is a finite non-negative number. @throws {RangeError} Otherwise. */
-export function checkDuration(value: number, name: string): number {
-  if (typeof value !== 'number' || !(value >= 0) || value === Infinity) throw new RangeError(`Cannot use ${name}: expected a finite non-negative number of ms, got ${String(value)}`);
-  return value;
-}
-
-/** @returns `value` when it is a positive safe integer. @throws {RangeError} Otherwise. */
-export function positive(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`Cannot use ${name}: expected a positive integer, got ${String(value)}`);
-  return value;
 }
 
 /** An ioredis error as a BrokerError: a command timeout is BROKER_TIMEOUT, anything else BROKER_UNAVAILABLE. */

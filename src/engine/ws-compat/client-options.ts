@@ -1,4 +1,5 @@
 // Node binding: maps the options of ws's client constructor to the engine's `ClientOptions`.
+import type net from 'node:net';
 import type tls from 'node:tls';
 import type { ClientOptions } from '../client.ts';
 import { toEngineClientDeflate, type WsPerMessageDeflateOptions } from './deflate-options.ts';
@@ -37,6 +38,12 @@ export interface WsClientOptions {
   rejectUnauthorized?: boolean;
   servername?: string;
   checkServerIdentity?: tls.ConnectionOptions['checkServerIdentity'];
+  /** Local IP address to connect from (ws passes it to http.request). */
+  localAddress?: string;
+  /** IP family of the resolved address: 4, 6 or 0 for either. */
+  family?: number;
+  /** Host name resolver with the signature of `dns.lookup`. */
+  lookup?: net.LookupFunction;
 }
 
 /** ws's default `maxPayload`. */
@@ -74,6 +81,9 @@ export function toEngineClientOptions(protocols: string | string[] | WsClientOpt
   if (opts.headers !== undefined) engineOptions.headers = opts.headers;
   if (opts.origin !== undefined) engineOptions.origin = opts.origin;
   if (opts.handshakeTimeout !== undefined) engineOptions.handshakeTimeoutMs = opts.handshakeTimeout;
+  if (opts.localAddress !== undefined) engineOptions.localAddress = opts.localAddress;
+  if (opts.family !== undefined) engineOptions.family = opts.family;
+  if (opts.lookup !== undefined) engineOptions.lookup = opts.lookup;
   const tlsOptions: Record<string, unknown> = {};
   let hasTls = false;
   for (const key of TLS_KEYS) {

@@ -7,8 +7,9 @@ import { HandshakeError } from '../errors.ts';
  *
  * Server side (status 400 unless noted): `WS_ERR_METHOD_NOT_ALLOWED` (405), `WS_ERR_UPGRADE_REQUIRED`
  * and `WS_ERR_UNSUPPORTED_VERSION` (426), and the rest. Client side: `WS_ERR_UNEXPECTED_RESPONSE`
- * (status = the server's status) and the `WS_ERR_INVALID_*` codes with status 101 (the server said
- * 101 but the answer is unacceptable).
+ * (status = the server's status), the `WS_ERR_INVALID_*` codes with status 101 (the server said
+ * 101 but the answer is unacceptable), and `WS_ERR_INVALID_RESPONSE` with status 0 (the head is not
+ * a well-formed HTTP/1.1 response, or exceeds the head limits).
  */
 export type HandshakeErrorCode =
   | 'WS_ERR_METHOD_NOT_ALLOWED'
@@ -25,7 +26,8 @@ export type HandshakeErrorCode =
   | 'WS_ERR_INVALID_PROTOCOL'
   | 'WS_ERR_INVALID_EXTENSION'
   | 'WS_ERR_UNEXPECTED_RESPONSE'
-  | 'WS_ERR_INVALID_ACCEPT';
+  | 'WS_ERR_INVALID_ACCEPT'
+  | 'WS_ERR_INVALID_RESPONSE';
 
 /** Every {@link HandshakeErrorCode}, for the docs/errors.md completeness check. */
 export const HANDSHAKE_ERROR_CODES: readonly HandshakeErrorCode[] = [
@@ -44,6 +46,7 @@ export const HANDSHAKE_ERROR_CODES: readonly HandshakeErrorCode[] = [
   'WS_ERR_INVALID_EXTENSION',
   'WS_ERR_UNEXPECTED_RESPONSE',
   'WS_ERR_INVALID_ACCEPT',
+  'WS_ERR_INVALID_RESPONSE',
 ];
 
 /**

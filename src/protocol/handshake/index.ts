@@ -16,4 +16,6 @@ export type { ExtensionOffer, ParseListOptions } from './header-tokens.ts';
 export { STATUS_TEXT, buildAcceptResponse, buildClientRequest, buildRejectResponse, validateUpgradeRequest } from './request.ts';
 export type { UpgradeRequest, ValidatedRequest } from './request.ts';
 export { validateUpgradeResponse } from './response.ts';
+export { RESPONSE_HEAD_LIMITS, ResponseHeadReader, findHeadEnd, parseResponseHead } from './response-head.ts';
+export type { ResponseHead, ResponseHeadLimits } from './response-head.ts';
 export type { ClientOffer, UpgradeResponse } from './response.ts';

@@ -1,16 +1,11 @@
-// Realtime: subscribe with history on join and gapless recovery; live events are buffered during the history read.
-import type { HistoryResult, PresenceUser } from '../broker/index.ts';
-import { ErrorCode, type JsonValue, type Publication as WirePublication, type SubscribeMessage } from '../messages/index.ts';
-import { toPublicationMessage, type Subscription } from './channels.ts';
-import { brokerFailed, permitted, toPresenceUser, type HubServices } from './operations.ts';
-import type { Session } from './session.ts';
-
-function toWire(p: HistoryResult['publications'][number]): WirePublication {
-  return {
-    channel: p.channel, epoch: p.epoch, offset: p.offset, data: p.data as JsonValue, time: p.time,
-    ...(p.sender === undefined ? {} : { sender: p.sender }), ...(p.id === undefined ? {} : { id: p.id }),
-  };
-}
+// Realtime operation `subscribe`: history on join and gapless recovery; live events are buffered during the history read.
+import type { HistoryResult, PresenceUser } from '../../broker/index.ts';
+import { ErrorCode, toPublicationMessage, type JsonValue, type SubscribeMessage } from '../../messages/index.ts';
+import { brokerFailed, refused } from '../replies.ts';
+import type { HubServices } from '../services.ts';
+import type { Session } from '../session.ts';
+import type { Subscription } from '../subscription.ts';
+import { toPresenceUser, toWirePublication } from '../wire.ts';
 
 /**
  * Subscribes a session to a channel (docs/protocol.md §7):
@@ -25,7 +20,11 @@ function toWire(p: HistoryResult['publications'][number]): WirePublication {
 export async function subscribe(session: Session, hub: HubServices, message: SubscribeMessage): Promise<void> {
   const { channel, rid } = message;
   const identity = session.identity!;
-  if (!permitted(session, hub.permissions.can(identity, 'subscribe', channel), 'subscribe to', rid)) return;
+  const allowed = hub.permissions.can(identity, 'subscribe', channel);
+  if (!allowed.ok) {
+    refused(session, allowed, 'subscribe to', rid);
+    return;
+  }
   if (session.subscriptions.has(channel)) {
     session.error(ErrorCode.ALREADY_SUBSCRIBED, 'Cannot subscribe: already subscribed to the channel', rid);
     return;
@@ -35,9 +34,7 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
     session.error(ErrorCode.TOO_MANY_SUBSCRIPTIONS, `Cannot subscribe: at most ${hub.options.maxSubscriptions} subscriptions per connection`, rid);
     return;
   }
-  const resolved = hub.namespaces.resolve(channel);
-  if (!resolved.ok) return;
-  const config = resolved.config;
+  const config = allowed.config;
   const wantsPresence = message.presence === true && config.presence;
   const subscription: Subscription = { channel, state: 'pending', presence: wantsPresence, inPresence: config.presence, buffer: [] };
   session.subscriptions.set(channel, subscription);
@@ -81,8 +78,8 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
   session.send({
     type: 'subscribed', ...(rid === undefined ? {} : { re: rid }),
     channel, epoch: result.epoch, offset: result.offset,
-    recovered: since(message) ? result.recovered : false,
-    publications: result.publications.map(toWire),
+    recovered: message.since === undefined ? false : result.recovered,
+    publications: result.publications.map(toWirePublication),
     ...(members === null ? {} : { presence: members.map(toPresenceUser) }),
   });
   const buffered = subscription.buffer;
@@ -105,38 +102,4 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
       session.send({ type: event.type, channel, user: event.user, ...(event.info === undefined ? {} : { info: event.info as JsonValue }) });
     }
   }
-}
-
-function since(message: SubscribeMessage): boolean {
-  return message.since !== undefined;
-}
-
-/**
- * Ends a subscription (succeeds when there is none): leaves presence and typing, drops the local channel if empty.
- * @param session The subscriber.
- * @param hub The hub's services.
- * @param channel Channel name.
- */
-export async function unsubscribe(session: Session, hub: HubServices, channel: string): Promise<void> {
-  const subscription = session.subscriptions.get(channel);
-  if (subscription === undefined) return;
-  subscription.state = 'gone';
-  session.subscriptions.delete(channel);
-  hub.channels.release(channel, session);
-  const user = session.user;
-  if (user !== null && !hasOtherSubscriber(hub, channel, user)) hub.typing.clear(channel, user);
-  if (subscription.inPresence) {
-    try {
-      await hub.broker.removePresence(channel, session.id);
-    } catch {
-      // The broker expires presence of dead connections on its own; nothing else to do.
-    }
-  }
-}
-
-function hasOtherSubscriber(hub: HubServices, channel: string, user: string): boolean {
-  const local = hub.channels.get(channel);
-  if (local === undefined) return false;
-  for (const s of local.sessions()) if (s.user === user) return true;
-  return false;
 }

@@ -1,0 +1,36 @@
+// CLI config: the development configuration `switchboard serve --dev` (`npm start`) and `token --dev` start from.
+import type { ServerConfigInput } from './schema.ts';
+
+/**
+ * HS256 secret of the development config. Public by design: never use it in production (production mode does
+ * not start from DEV_CONFIG).
+ */
+export const DEV_SECRET = 'switchboard-development-secret-not-for-production';
+/** API key of the development config for `POST /api/publish`. */
+export const DEV_API_KEY = 'switchboard-dev-api-key';
+
+/**
+ * The documented development configuration that `npm start` (`switchboard serve --dev`) uses: plain HTTP on
+ * 127.0.0.1:8080, anonymous chat allowed (anonymous users may read, publish, type and send private messages),
+ * demo namespaces `chat` (history 100, last 20 on join), `feed` (server-published only) and `doc`
+ * (collaborative documents), the development secret and API key above, and the page origins of that port.
+ */
+export const DEV_CONFIG: ServerConfigInput = Object.freeze({
+  mode: 'development',
+  host: '127.0.0.1',
+  port: 8080,
+  allowPlaintext: true,
+  auth: { hs256Secret: DEV_SECRET, anonymous: { enabled: true, roles: ['anonymous'] } },
+  roles: {
+    admin: ['*'],
+    user: ['subscribe', 'publish', 'history', 'presence', 'typing', 'send'],
+    anonymous: ['subscribe', 'publish', 'history', 'presence', 'typing', 'send'],
+  },
+  namespaces: {
+    chat: { historySize: 100, recoverOnJoin: 20, presence: true, joinLeave: true, typing: true },
+    feed: { historySize: 100, recoverOnJoin: 20, allowClientPublish: false, presence: false, joinLeave: false, typing: false, slowConsumerPolicy: 'drop' },
+    doc: { historySize: 1000, recoverOnJoin: 0, presence: true, joinLeave: true, typing: false },
+  },
+  apiKeys: [DEV_API_KEY],
+  log: { level: 'info', pretty: 'auto' },
+}) as ServerConfigInput;

@@ -1,0 +1,146 @@
+// CLI config: the explicit table of settings (config-file path, environment variable, flag, kind, description).
+// The loader reads env and flags through it, docs/configuration.md is generated from it, and
+// test/cli/config-settings.test.ts checks that it and the zod schema (schema.ts) name the same leaves.
+import { DEFAULT_ROLE_PERMISSIONS } from '../../realtime/index.ts';
+
+/** How a text value from the environment or a flag becomes the setting's value. */
+export const SETTING_KINDS = {
+  /** A number: `9000`. */
+  INTEGER: 'integer',
+  /** `true`/`1` or `false`/`0`. */
+  BOOLEAN: 'boolean',
+  /** The text as given. */
+  STRING: 'string',
+  /** The text as given; `null` for null. */
+  NULLABLE_STRING: 'string or null',
+  /** One of the schema's listed values. */
+  ENUM: 'enum',
+  /** Comma-separated (`a,b`) or a JSON array (`["a","b"]`). */
+  LIST: 'list',
+  /** `true`, `false` or `auto`. */
+  BOOLEAN_OR_AUTO: 'true, false or auto',
+} as const;
+export type SettingKind = (typeof SETTING_KINDS)[keyof typeof SETTING_KINDS];
+
+/** A command-line flag that sets one setting (every setting can also be set with `--set path=value`). */
+export interface SettingFlag {
+  /** `--port` */
+  readonly name: string;
+  /** Placeholder shown in the help: `<n>`. */
+  readonly arg: string;
+  /** One line for `serve --help`. */
+  readonly help: string;
+}
+
+/** One setting. Paths and variables may hold a placeholder (`<namespace>`, `<NAMESPACE>`) standing for a record key. */
+export interface Setting {
+  /** Dotted path in the config file: `namespaces.<namespace>.historySize`. */
+  readonly path: string;
+  /** Environment variable: `SWITCHBOARD_NAMESPACES__<NAMESPACE>__HISTORY_SIZE` (`__` between levels). */
+  readonly env: string;
+  readonly kind: SettingKind;
+  readonly description: string;
+  readonly flag?: SettingFlag;
+  /** Shown instead of the schema's default when that is not a plain value. */
+  readonly defaultText?: string;
+}
+
+/** Prefix of every setting's environment variable. */
+export const ENV_PREFIX = 'SWITCHBOARD_';
+
+/**
+ * `SWITCHBOARD_*` variables that are not settings: `serve` and `token` ignore them instead of reporting an
+ * unknown setting. Any other `SWITCHBOARD_*` variable must name a setting.
+ */
+export const NON_SETTING_VARIABLES = {
+  SWITCHBOARD_CONFIG: 'path of the JSON config file (like --config; the flag wins)',
+  SWITCHBOARD_USE_DIST: 'bin/switchboard.js: 1 runs the compiled dist/ instead of the TypeScript source (Dockerfile, systemd unit, benchmarks)',
+  SWITCHBOARD_TOKEN: 'a client-side token for your own clients and scripts (the README\'s Node example); the server ignores it',
+  SWITCHBOARD_STREAM_WRITES: 'engine diagnostic: 1 turns direct socket writes off',
+  SWITCHBOARD_TEST_IMPL: 'test suite: ws runs the hostile-input cases against the ws package for comparison',
+} as const;
+
+const { INTEGER, BOOLEAN, STRING, NULLABLE_STRING, ENUM, LIST, BOOLEAN_OR_AUTO } = SETTING_KINDS;
+
+function s(path: string, env: string, kind: SettingKind, description: string, extra: Partial<Pick<Setting, 'flag' | 'defaultText'>> = {}): Setting {
+  return { path, env: `${ENV_PREFIX}${env}`, kind, description, ...extra };
+}
+
+/** Every setting, in the order of the schema. */
+export const SETTINGS: readonly Setting[] = Object.freeze([
+  s('mode', 'MODE', ENUM, '`production` refuses unsafe settings (plain ws:// without allowPlaintext); `development` is what `--dev` starts from.'),
+  s('host', 'HOST', STRING, 'Listen address; loopback unless told otherwise (containers set 0.0.0.0).', { flag: { name: '--host', arg: '<addr>', help: 'listen address (default 127.0.0.1)' } }),
+  s('port', 'PORT', INTEGER, 'Listen port; 0 picks a free one (the "listening on" line says which).', { flag: { name: '--port', arg: '<n>', help: 'listen port (default 8080; 0 picks a free one)' } }),
+  s('paths.ws', 'PATHS__WS', STRING, 'Path of the WebSocket endpoint.'),
+  s('paths.publish', 'PATHS__PUBLISH', STRING, 'Path of POST /api/publish.'),
+  s('paths.disconnect', 'PATHS__DISCONNECT', STRING, 'Path of POST /api/disconnect.'),
+  s('paths.stats', 'PATHS__STATS', STRING, 'Path of GET /api/stats.'),
+  s('paths.health', 'PATHS__HEALTH', STRING, 'Path of the liveness endpoint.'),
+  s('paths.ready', 'PATHS__READY', STRING, 'Path of the readiness endpoint.'),
+  s('paths.metrics', 'PATHS__METRICS', STRING, 'Path of the Prometheus metrics.'),
+  s('tls.certFile', 'TLS__CERT_FILE', STRING, 'PEM certificate chain; with tls.keyFile the server serves https:// and wss:// itself (SIGHUP reloads both).', { defaultText: 'unset (tls is null: no TLS)' }),
+  s('tls.keyFile', 'TLS__KEY_FILE', STRING, 'PEM private key matching tls.certFile.', { defaultText: 'unset (tls is null: no TLS)' }),
+  s('allowPlaintext', 'ALLOW_PLAINTEXT', BOOLEAN, 'Allow a plaintext listener in production, for a TLS-terminating proxy in front (AU-14).'),
+  s('auth.hs256Secret', 'AUTH__HS256_SECRET', STRING, 'HS256 secret, at least 32 bytes (RFC 7518 §3.2). Prefer the environment or a file to a flag.'),
+  s('auth.hs256SecretFile', 'AUTH__HS256_SECRET_FILE', STRING, 'File holding the HS256 secret (surrounding whitespace is trimmed); not together with auth.hs256Secret.'),
+  s('auth.publicKeyFile', 'AUTH__PUBLIC_KEY_FILE', STRING, 'PEM public key verifying RS256 (RSA) or ES256 (P-256) tokens.', { flag: { name: '--public-key-file', arg: '<f>', help: 'PEM public key for RS256/ES256 tokens' } }),
+  s('auth.jwksFile', 'AUTH__JWKS_FILE', STRING, 'JWKS file verifying RS256/ES256 tokens by `kid`.', { flag: { name: '--jwks-file', arg: '<f>', help: 'JWKS file for RS256/ES256 tokens' } }),
+  s('auth.privateKeyFile', 'AUTH__PRIVATE_KEY_FILE', STRING, 'PEM private key used only by `switchboard token` to sign RS256/ES256 tokens (`token --private-key-file`).'),
+  s('auth.audience', 'AUTH__AUDIENCE', STRING, 'Required `aud` claim of tokens.'),
+  s('auth.issuer', 'AUTH__ISSUER', STRING, 'Required `iss` claim of tokens.'),
+  s('auth.clockToleranceMs', 'AUTH__CLOCK_TOLERANCE_MS', INTEGER, 'Clock skew accepted on `exp` and `nbf`, in ms.'),
+  s('auth.maxTokenBytes', 'AUTH__MAX_TOKEN_BYTES', INTEGER, 'Longest token accepted, in bytes.'),
+  s('auth.rolesClaim', 'AUTH__ROLES_CLAIM', STRING, 'Claim holding the list of roles.'),
+  s('auth.infoClaim', 'AUTH__INFO_CLAIM', NULLABLE_STRING, 'Claim holding the presence info object; null ignores it.'),
+  s('auth.cookieName', 'AUTH__COOKIE_NAME', NULLABLE_STRING, 'Cookie carrying the token; null disables cookie auth.'),
+  s('auth.allowQueryToken', 'AUTH__ALLOW_QUERY_TOKEN', BOOLEAN, 'Accept a token in `?token=` on the upgrade URL.'),
+  s('auth.connectTimeoutMs', 'AUTH__CONNECT_TIMEOUT_MS', INTEGER, 'Deadline for a first `connect` message when the upgrade carried no credential, in ms.'),
+  s('auth.anonymous.enabled', 'AUTH__ANONYMOUS__ENABLED', BOOLEAN, 'Let connections without a token in, with auth.anonymous.roles.'),
+  s('auth.anonymous.roles', 'AUTH__ANONYMOUS__ROLES', LIST, 'Roles of anonymous connections.'),
+  s('trustedProxies', 'TRUSTED_PROXIES', LIST, 'Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client, for per-address limits and logs; by default no header is believed.', { flag: { name: '--trust-proxy', arg: '<cidr>', help: 'proxy whose X-Forwarded-For names the client (repeatable)' } }),
+  s('origins', 'ORIGINS', LIST, 'Browser origins allowed to connect, exact match (AU-01). In development without any, the page origins of the port.', { flag: { name: '--origin', arg: '<origin>', help: 'allowed browser origin (repeatable)' } }),
+  s('roles.<role>', 'ROLES__<ROLE>', LIST, 'Operations the role grants (subscribe, publish, history, presence, typing, send, or * for all). Added to the default roles; `[]` makes a role grant nothing.', { defaultText: Object.entries(DEFAULT_ROLE_PERMISSIONS).map(([role, operations]) => `${role}: ${operations.join(', ')}`).join('; ') }),
+  s('authenticatedRoles', 'AUTHENTICATED_ROLES', LIST, 'Roles every authenticated identity holds besides those of its token.'),
+  s('limits.maxMessageSize', 'LIMITS__MAX_MESSAGE_SIZE', INTEGER, 'Largest message a client may send, in bytes: larger ones get a `too_large` reply, frames over 4x this close with 1009.'),
+  s('limits.maxConnections', 'LIMITS__MAX_CONNECTIONS', INTEGER, 'Connections of this node; new ones get 503 beyond.'),
+  s('limits.maxConnectionsPerIp', 'LIMITS__MAX_CONNECTIONS_PER_IP', INTEGER, 'Open connections per client address (503 beyond).'),
+  s('limits.maxConnectionsPerUser', 'LIMITS__MAX_CONNECTIONS_PER_USER', INTEGER, 'Open connections per authenticated user.'),
+  s('limits.maxSubscriptionsPerConnection', 'LIMITS__MAX_SUBSCRIPTIONS_PER_CONNECTION', INTEGER, 'Channels one connection may subscribe to.'),
+  s('limits.messagesPerSecond', 'LIMITS__MESSAGES_PER_SECOND', INTEGER, 'Sustained messages per second per connection (token bucket).'),
+  s('limits.messagesBurst', 'LIMITS__MESSAGES_BURST', INTEGER, 'Message burst per connection.'),
+  s('limits.bytesPerSecond', 'LIMITS__BYTES_PER_SECOND', INTEGER, 'Sustained inbound bytes per second per connection.'),
+  s('limits.bytesBurst', 'LIMITS__BYTES_BURST', INTEGER, 'Inbound byte burst per connection.'),
+  s('limits.connectionsPerMinutePerIp', 'LIMITS__CONNECTIONS_PER_MINUTE_PER_IP', INTEGER, 'New connections per minute per client address (429 beyond).'),
+  s('limits.maxStrikes', 'LIMITS__MAX_STRIKES', INTEGER, 'Malformed messages and rate-limit trips within limits.strikeWindowMs that close the connection (1008).'),
+  s('limits.strikeWindowMs', 'LIMITS__STRIKE_WINDOW_MS', INTEGER, 'Window in which strikes are counted, in ms.'),
+  s('limits.handshakeTimeoutMs', 'LIMITS__HANDSHAKE_TIMEOUT_MS', INTEGER, 'Deadline of the HTTP upgrade (and TLS handshake), in ms.'),
+  s('limits.pingIntervalMs', 'LIMITS__PING_INTERVAL_MS', INTEGER, 'Interval of server pings, in ms; 0 disables the heartbeat.'),
+  s('limits.pongTimeoutMs', 'LIMITS__PONG_TIMEOUT_MS', INTEGER, 'A connection that does not answer a ping within this is closed, in ms.'),
+  s('limits.sendHighWaterMark', 'LIMITS__SEND_HIGH_WATER_MARK', INTEGER, 'Bytes queued for a slow client before its namespace\'s slowConsumerPolicy applies.'),
+  s('limits.drainTimeoutMs', 'LIMITS__DRAIN_TIMEOUT_MS', INTEGER, 'How long SIGTERM waits for close handshakes before exiting, in ms.'),
+  s('limits.typingTimeoutMs', 'LIMITS__TYPING_TIMEOUT_MS', INTEGER, 'A typing indicator expires after this, in ms.'),
+  s('namespaces.<namespace>.historySize', 'NAMESPACES__<NAMESPACE>__HISTORY_SIZE', INTEGER, 'Publications kept per channel of the namespace (0: no history).'),
+  s('namespaces.<namespace>.historyTtlMs', 'NAMESPACES__<NAMESPACE>__HISTORY_TTL_MS', INTEGER, 'How long a publication stays in history, in ms.'),
+  s('namespaces.<namespace>.recoverOnJoin', 'NAMESPACES__<NAMESPACE>__RECOVER_ON_JOIN', INTEGER, 'Publications sent to a new subscriber (at most historySize).'),
+  s('namespaces.<namespace>.presence', 'NAMESPACES__<NAMESPACE>__PRESENCE', BOOLEAN, 'Track who is in each channel.'),
+  s('namespaces.<namespace>.joinLeave', 'NAMESPACES__<NAMESPACE>__JOIN_LEAVE', BOOLEAN, 'Send join and leave events to subscribers.'),
+  s('namespaces.<namespace>.allowClientPublish', 'NAMESPACES__<NAMESPACE>__ALLOW_CLIENT_PUBLISH', BOOLEAN, 'Let clients publish (false: only POST /api/publish).'),
+  s('namespaces.<namespace>.typing', 'NAMESPACES__<NAMESPACE>__TYPING', BOOLEAN, 'Relay typing indicators.'),
+  s('namespaces.<namespace>.roles.subscribe', 'NAMESPACES__<NAMESPACE>__ROLES__SUBSCRIBE', LIST, 'Roles that may subscribe in this namespace (unset: the role table decides).'),
+  s('namespaces.<namespace>.roles.publish', 'NAMESPACES__<NAMESPACE>__ROLES__PUBLISH', LIST, 'Roles that may publish in this namespace.'),
+  s('namespaces.<namespace>.roles.history', 'NAMESPACES__<NAMESPACE>__ROLES__HISTORY', LIST, 'Roles that may read history in this namespace.'),
+  s('namespaces.<namespace>.roles.presence', 'NAMESPACES__<NAMESPACE>__ROLES__PRESENCE', LIST, 'Roles that may read presence in this namespace.'),
+  s('namespaces.<namespace>.roles.typing', 'NAMESPACES__<NAMESPACE>__ROLES__TYPING', LIST, 'Roles that may send typing indicators in this namespace.'),
+  s('namespaces.<namespace>.roles.send', 'NAMESPACES__<NAMESPACE>__ROLES__SEND', LIST, 'Roles that may send private messages in this namespace.'),
+  s('namespaces.<namespace>.slowConsumerPolicy', 'NAMESPACES__<NAMESPACE>__SLOW_CONSUMER_POLICY', ENUM, 'What happens to a client past limits.sendHighWaterMark: drop its messages, close it, or wait.'),
+  s('broker.url', 'BROKER__URL', STRING, '`memory:` (one node) or `redis://[user:password@]host:port[/db]` (`rediss://` for TLS) shared by several nodes.', { flag: { name: '--broker', arg: '<url>', help: 'memory: (one process) or redis://host:port (several nodes or workers)' } }),
+  s('broker.keyPrefix', 'BROKER__KEY_PREFIX', STRING, 'Prefix of Redis keys and pub/sub channels, so applications can share a Redis.'),
+  s('broker.sharded', 'BROKER__SHARDED', BOOLEAN, 'Sharded pub/sub (SPUBLISH, Redis 7+).'),
+  s('broker.commandTimeoutMs', 'BROKER__COMMAND_TIMEOUT_MS', INTEGER, 'Deadline of each Redis command, in ms; a publish that misses it gets broker_unavailable.'),
+  s('broker.presenceHeartbeatMs', 'BROKER__PRESENCE_HEARTBEAT_MS', INTEGER, 'Presence heartbeat, in ms; a dead node\'s presence vanishes within 3 x this.'),
+  s('workers', 'WORKERS', INTEGER, 'Worker processes serving one port (node:cluster); more than 1 needs a shared broker (redis://).', { flag: { name: '--workers', arg: '<n>', help: 'worker processes on one port (node:cluster); n > 1 needs --broker redis://...' } }),
+  s('apiKeys', 'API_KEYS', LIST, 'Keys accepted by POST /api/publish and /api/disconnect (`Authorization: Bearer <key>`), at least 16 characters each.'),
+  s('log.level', 'LOG__LEVEL', ENUM, 'Least severe level written to the log (silent: nothing).', { flag: { name: '--log-level', arg: '<level>', help: 'fatal, error, warn, info, debug, trace or silent' } }),
+  s('log.pretty', 'LOG__PRETTY', BOOLEAN_OR_AUTO, 'Human-readable logs; auto: when stdout is a terminal.'),
+  s('web.enabled', 'WEB__ENABLED', BOOLEAN, 'Serve the demo chat page at `/`.'),
+]);

@@ -1,0 +1,80 @@
+// Realtime: the WebSocket upgrade check: drain, per-address rate, origin (CSWSH) and the handshake credential.
+import type { AcceptHook, AcceptResult } from '../engine/index.ts';
+import { selectSubprotocol } from '../messages/index.ts';
+import { extractToken, type CredentialSource } from './auth/credentials.ts';
+import type { Authenticator, Identity } from './auth/identity.ts';
+import type { RealtimeObserver } from './observer.ts';
+import type { OriginPolicy } from './origin.ts';
+import type { KeyedRateLimiter } from './rate-limit.ts';
+
+/** The upgrade request as the engine hands it over. */
+type UpgradeRequest = Parameters<AcceptHook>[0];
+/** What the engine tells about the upgrade besides the request. */
+type UpgradeInfo = Parameters<AcceptHook>[1];
+
+/** What the handshake leaves on the accepted WebSocket (`ws.context`) for the session. */
+export interface HandshakeContext {
+  /** Who the handshake credential says the client is; null when it carried none. */
+  readonly identity: Identity | null;
+}
+
+/** What the upgrade check reads. */
+export interface HandshakeChecks {
+  /** Whether the hub is draining (every upgrade gets 503). */
+  draining(): boolean;
+  readonly ipLimiter: KeyedRateLimiter;
+  readonly origins: OriginPolicy;
+  readonly authenticator: Authenticator;
+  readonly observer: RealtimeObserver;
+  readonly cookieName: string | null;
+  readonly allowQueryToken: boolean;
+  readonly allowSameOrigin: boolean;
+}
+
+/**
+ * Builds the engine's accept hook: 503 while draining, 429 over the per-address rate, 403 for a browser origin not
+ * allowed, 401 for a credential that does not verify; else the chosen subprotocol and the handshake identity.
+ * @param checks Limiter, origin policy, authenticator and credential sources.
+ * @returns The hook for the engine's `accept` option.
+ */
+export function createAcceptHook(checks: HandshakeChecks): (req: UpgradeRequest, info: UpgradeInfo) => Promise<AcceptResult> {
+  const { ipLimiter, observer } = checks;
+  return async (req, info) => {
+    if (checks.draining()) return { status: 503, headers: { 'Retry-After': '5' } };
+    const ip = info.address;
+    if (!ipLimiter.tryAcquire(ip)) {
+      observer.handshakeRejected?.('ip_rate');
+      observer.rateLimited?.('connections');
+      return { status: 429, headers: { 'Retry-After': String(Math.max(1, Math.ceil(ipLimiter.msUntil(ip) / 1000))) } };
+    }
+    const credential = extractToken(req, { cookieName: checks.cookieName, allowQuery: checks.allowQueryToken });
+    const source = credential?.source ?? null;
+    const origin = checks.origins.check(req.headers.origin, source);
+    if (!origin.ok && !(checks.allowSameOrigin && isSameOrigin(req.headers.host, info.origin, source))) {
+      observer.handshakeRejected?.(origin.reason);
+      return { status: 403 };
+    }
+    let identity: Identity | null = null;
+    if (credential !== null) {
+      const result = await checks.authenticator.authenticate(credential.token);
+      if (!result.ok) {
+        observer.handshakeRejected?.('auth');
+        observer.authFailed?.(result.failure.reason);
+        return { status: 401, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } };
+      }
+      identity = result.identity;
+    }
+    const protocol = selectSubprotocol(info.protocols);
+    const context: HandshakeContext = { identity };
+    return protocol === null ? { context } : { protocol, context };
+  };
+}
+
+/** Whether the browser's `Origin` is the page this server serves (`http(s)://` + the request's `Host`). */
+function isSameOrigin(host: string | undefined, origin: string | null, source: CredentialSource | null): boolean {
+  if (origin === null || host === undefined) return false;
+  // Cookies are ambient credentials: same-origin by Host alone is not enough for them (CSWSH, AU-03).
+  if (source === 'cookie') return false;
+  const lower = origin.toLowerCase();
+  return lower === `http://${host.toLowerCase()}` || lower === `https://${host.toLowerCase()}`;
+}

@@ -1,0 +1,113 @@
+// Realtime: what a RealtimeServer is configured with, and the defaults it applies for its sessions.
+import type { Broker } from '../broker/index.ts';
+import type { ServerOptions } from '../engine/index.ts';
+import type { Authenticator } from './auth/identity.ts';
+import type { Namespaces } from './namespaces.ts';
+import type { RealtimeObserver } from './observer.ts';
+import type { OriginPolicy } from './origin.ts';
+import type { Permissions } from './permissions.ts';
+import type { ConnectionRateLimitOptions } from './rate-limit.ts';
+import type { SessionOptions } from './session-options.ts';
+import type { TypingOptions } from './typing.ts';
+
+/** Engine options the hub passes through (heartbeat, deadlines, caps). */
+export type EngineOptions = Pick<ServerOptions,
+  'pingIntervalMs' | 'pongTimeoutMs' | 'closeTimeoutMs' | 'handshakeTimeoutMs' | 'maxConnections' | 'maxConnectionsPerIp' | 'sendHighWaterMark'>;
+
+/** Options of {@link RealtimeServer}. */
+export interface RealtimeServerOptions {
+  /** Where to listen: attach to an existing server (with `path`), or standalone on `port`. */
+  readonly server?: NonNullable<ServerOptions['server']>;
+  /** Standalone port (0 picks a free one). */
+  readonly port?: number;
+  /** Standalone host. @default '127.0.0.1' */
+  readonly host?: string;
+  /** @default '/ws': the endpoint of docs/protocol.md §1 */
+  readonly path?: string;
+  readonly broker: Broker;
+  readonly namespaces: Namespaces;
+  readonly authenticator: Authenticator;
+  /** Built over `namespaces` (the hub refuses permissions over other ones). @default new Permissions(namespaces): the default role table */
+  readonly permissions?: Permissions;
+  /** @default an empty allowlist: no browser origin is trusted unless configured (or same-origin, below) */
+  readonly originPolicy?: OriginPolicy;
+  /**
+   * Also accept a browser whose `Origin` equals `http(s)://` + the request's `Host`, i.e. the page this server serves.
+   * @default false: behind DNS rebinding a Host header is attacker-chosen; enable for the bundled chat page in development
+   */
+  readonly allowSameOrigin?: boolean;
+  /** Cookie carrying the token. @default null (cookies are ambient credentials: opt-in) */
+  readonly cookieName?: string | null;
+  /** Whether `?token=` is read. @default true (browsers cannot set headers on a WebSocket) */
+  readonly allowQueryToken?: boolean;
+  /**
+   * New connections per minute per remote address.
+   * @default 600: a page reload storm from one NAT fits, a handshake flood does not
+   */
+  readonly connectionsPerMinutePerIp?: number;
+  /**
+   * Time a connection has to send `connect` before it is closed with 4001.
+   * @default 5000: a client sends `connect` right after opening; five seconds cover a slow mobile link
+   */
+  readonly authTimeoutMs?: number;
+  /**
+   * Malformed messages (and rate-limit trips) within `strikeWindowMs` that close the connection.
+   * @default 10: a buggy client gets error replies; only sustained abuse is closed
+   */
+  readonly maxStrikes?: number;
+  /** @default 10000 */
+  readonly strikeWindowMs?: number;
+  /**
+   * Subscriptions per connection.
+   * @default 128: a chat client joins a handful of rooms; a flood of subscriptions is capped
+   */
+  readonly maxSubscriptions?: number;
+  /**
+   * Connections per user on this node.
+   * @default 16: several tabs and devices, not a bot farm on one account
+   */
+  readonly maxConnectionsPerUser?: number;
+  /**
+   * Largest message accepted, in bytes; larger ones get `too_large` (up to 4x, beyond which the engine closes with 1009).
+   * @default 65536 (`Limits.MAX_MESSAGE_SIZE`)
+   */
+  readonly maxMessageSize?: number;
+  /** Per-connection message and byte rates. @default ConnectionRateLimiter's defaults (50 msg/s, 256 KiB/s) */
+  readonly rateLimit?: ConnectionRateLimitOptions;
+  /**
+   * Bytes a subscriber may have queued before its namespace's slow-consumer policy (drop / close) applies.
+   * @default 4194304 (4 MiB): several seconds of a busy chat, far less than a stalled reader would pile up
+   */
+  readonly slowConsumerBytes?: number;
+  /** Typing throttle and expiry. */
+  readonly typing?: TypingOptions;
+  /**
+   * Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed. A connection from one of them counts
+   * against the per-address limits (`connectionsPerMinutePerIp`, `engine.maxConnectionsPerIp`) and shows in logs as
+   * the nearest untrusted address of the chain; from anyone else, as its own address, whatever it sends. The engine
+   * resolves it (its `trustedProxies`); the hub reads the result.
+   * @default []: no header is believed (behind a proxy every client would share the proxy's limits)
+   */
+  readonly trustedProxies?: readonly string[];
+  /** Engine pass-through options. */
+  readonly engine?: EngineOptions;
+  /** Metrics and log hooks. */
+  readonly observer?: RealtimeObserver;
+}
+
+/**
+ * The session limits of a hub's options, defaults applied.
+ * @param options The hub's options.
+ * @returns What every session and operation reads.
+ */
+export function sessionOptionsFrom(options: RealtimeServerOptions): SessionOptions {
+  return {
+    authTimeoutMs: options.authTimeoutMs ?? 5000,
+    maxStrikes: options.maxStrikes ?? 10,
+    strikeWindowMs: options.strikeWindowMs ?? 10_000,
+    maxSubscriptions: options.maxSubscriptions ?? 128,
+    maxConnectionsPerUser: options.maxConnectionsPerUser ?? 16,
+    rateLimit: options.rateLimit ?? {},
+    defaultHistoryLimit: 100,
+  };
+}

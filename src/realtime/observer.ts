@@ -1,0 +1,47 @@
+// Realtime: the hooks the HTTP layer plugs in for metrics and logs, and the read-only view of a session they get.
+import type { ErrorCode } from '../messages/index.ts';
+
+/** Why a session ended, for logs and metrics. */
+export interface SessionEnd {
+  readonly code: number;
+  readonly reason: string;
+  readonly durationMs: number;
+}
+
+/** What an observer may read of a session (a `Session` is one). */
+export interface SessionInfo {
+  /** 128-bit random connection id. */
+  readonly id: string;
+  /** The user id once authenticated, else null. */
+  readonly user: string | null;
+  readonly remoteAddress: string;
+  /** The negotiated subprotocol, '' when the client offered none. */
+  readonly protocol: string;
+  /** When the session opened, in milliseconds since the epoch. */
+  readonly openedAt: number;
+  /** How the session ended, once it has. */
+  readonly end: SessionEnd | null;
+}
+
+/** Limits whose refusals are counted. */
+export type RateLimitKind = 'messages' | 'bytes' | 'subscriptions' | 'connections' | 'connections_per_user';
+
+/** Hooks the HTTP layer uses for metrics and logs; every one is optional. Labels are bounded sets, never peer strings. */
+export interface RealtimeObserver {
+  sessionOpened?(session: SessionInfo): void;
+  sessionClosed?(session: SessionInfo): void;
+  /** A frame arrived; `type` is the message type, or `other` when it could not be decoded. */
+  messageIn?(type: string, bytes: number): void;
+  /** A limit refused an action. */
+  rateLimited?(limit: RateLimitKind): void;
+  /** A credential was refused at `connect` or `refresh` (bounded reason from auth). */
+  authFailed?(reason: string): void;
+  messageOut?(type: string, bytes: number): void;
+  errorReply?(code: ErrorCode): void;
+  malformed?(code: ErrorCode): void;
+  handshakeRejected?(reason: string): void;
+  delivered?(count: number, latencyMs: number): void;
+  slowConsumer?(action: 'dropped' | 'closed'): void;
+  brokerLatency?(operation: string, ms: number): void;
+  internalError?(err: unknown): void;
+}

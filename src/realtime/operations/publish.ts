@@ -1,0 +1,64 @@
+// Realtime operations `publish` (into a channel) and `send` (a private message into a user's personal channel).
+import { ErrorCode, type JsonValue, type PublishMessage, type SendMessage } from '../../messages/index.ts';
+import type { NamespaceConfig } from '../namespaces.ts';
+import { personalChannel } from '../namespaces.ts';
+import { brokerFailed, refused } from '../replies.ts';
+import type { HubServices } from '../services.ts';
+import type { Session } from '../session.ts';
+
+/**
+ * Publishes into a channel; the reply says where it landed.
+ * @param session The publisher (authenticated).
+ * @param hub The hub's services.
+ * @param message The validated `publish`.
+ */
+export async function publish(session: Session, hub: HubServices, message: PublishMessage): Promise<void> {
+  const allowed = hub.permissions.can(session.identity!, 'publish', message.channel);
+  if (!allowed.ok) {
+    refused(session, allowed, 'publish to', message.rid);
+    return;
+  }
+  await publishInto(session, hub, allowed.channel, allowed.config, message.data, message.id, message.rid);
+}
+
+/**
+ * Publishes into the personal channel of `message.user`.
+ * @param session The sender (authenticated).
+ * @param hub The hub's services.
+ * @param message The validated `send`.
+ */
+export async function send(session: Session, hub: HubServices, message: SendMessage): Promise<void> {
+  const channel = personalChannel(message.user);
+  if (channel === null) {
+    session.error(ErrorCode.NOT_FOUND, 'Cannot send: no such user', message.rid);
+    return;
+  }
+  const allowed = hub.permissions.can(session.identity!, 'send', channel);
+  if (!allowed.ok) {
+    session.error(allowed.code, allowed.code === 'not_available' ? 'Cannot send: private messages are disabled' : 'Cannot send: permission denied', message.rid);
+    return;
+  }
+  await publishInto(session, hub, channel, allowed.config, message.data, message.id, message.rid);
+}
+
+async function publishInto(
+  session: Session, hub: HubServices, channel: string, config: NamespaceConfig, data: JsonValue, id: string | undefined, rid: number | undefined,
+): Promise<void> {
+  const user = session.user!;
+  const started = performance.now();
+  let result;
+  try {
+    result = await hub.broker.publish(channel, data, {
+      historySize: config.historySize,
+      historyTtlMs: config.historyTtlMs,
+      sender: user,
+      // docs/protocol.md §8: ids are deduplicated per publisher, so two users' ids never collide.
+      ...(id === undefined ? {} : { id, idempotencyKey: `${user}\u0000${id}` }),
+    });
+  } catch (err) {
+    brokerFailed(session, err, rid);
+    return;
+  }
+  hub.observer.brokerLatency?.('publish', performance.now() - started);
+  session.reply(rid, { channel, epoch: result.epoch, offset: result.offset, duplicate: result.duplicate });
+}

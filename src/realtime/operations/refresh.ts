@@ -1,0 +1,36 @@
+// Realtime operation `refresh`: a new token for the same user; subscriptions it no longer allows end at once.
+import { ErrorCode, type RefreshMessage } from '../../messages/index.ts';
+import { authRefused } from '../replies.ts';
+import type { HubServices } from '../services.ts';
+import type { Session } from '../session.ts';
+import { leave } from './unsubscribe.ts';
+
+/**
+ * Replaces the session's identity with the token's, when it names the same user.
+ * @param session The session (authenticated).
+ * @param hub The hub's services.
+ * @param message The validated `refresh`.
+ */
+export async function refresh(session: Session, hub: HubServices, message: RefreshMessage): Promise<void> {
+  const current = session.identity!;
+  const result = await hub.authenticator.authenticate(message.token);
+  if (session.isClosed) return;
+  if (!result.ok) {
+    authRefused(session, hub.observer, result.failure, message.rid);
+    return;
+  }
+  // SECURITY-CASES AU-08: a refresh carrying another user's token is refused; the session keeps its expiry.
+  if (result.identity.user !== current.user || result.identity.anonymous !== current.anonymous) {
+    session.error(ErrorCode.FORBIDDEN, 'Cannot refresh: the token belongs to another user', message.rid);
+    return;
+  }
+  session.refreshed(result.identity);
+  session.reply(message.rid, result.identity.expiresAt === null ? {} : { expires: result.identity.expiresAt });
+  // The new token may carry fewer roles: subscriptions it no longer allows end now, not at the next reconnect.
+  for (const channel of [...session.subscriptions.keys()]) {
+    const allowed = hub.permissions.can(result.identity, 'subscribe', channel);
+    if (allowed.ok) continue;
+    await leave(session, hub, channel);
+    session.send({ type: 'unsubscribed', channel, code: allowed.code, reason: 'Permission revoked: the refreshed token does not allow this channel' });
+  }
+}

@@ -1,0 +1,14 @@
+// Realtime: the limits and timings a session and its operations read, resolved from the hub's options.
+import type { ConnectionRateLimitOptions } from './rate-limit.ts';
+
+/** Limits and timings a session reads. */
+export interface SessionOptions {
+  readonly authTimeoutMs: number;
+  readonly maxStrikes: number;
+  readonly strikeWindowMs: number;
+  readonly maxSubscriptions: number;
+  readonly maxConnectionsPerUser: number;
+  readonly rateLimit: ConnectionRateLimitOptions;
+  /** Largest `limit` served by `history` when the client gives none. */
+  readonly defaultHistoryLimit: number;
+}
