@@ -118,6 +118,11 @@ export class DeflateChannel {
   #head = 0;
   #pendingBytes = 0;
   #closed = false;
+  /**
+   * Set by {@link discardQueued}: the peer will never see the discarded messages, so the
+   * compressor's window no longer matches its inflater's; what follows goes uncompressed.
+   */
+  #plainOnly = false;
 
   /**
    * @param connection - the core, created with `rsv1Extension: true`
@@ -176,7 +181,7 @@ export class DeflateChannel {
    * @param data - the message (text already UTF-8); borrowed until sent, never modified
    */
   send(opcode: number, data: Uint8Array): void {
-    if (this.#deflate.shouldCompress(data.length)) {
+    if (!this.#plainOnly && this.#deflate.shouldCompress(data.length)) {
       const entry: Entry = { kind: 'compress', bytes: data.length, opcode, payload: null, ready: false, failed: false };
       this.#push(entry);
       this.#deflate.compress(data, (err, payload) => {
@@ -204,7 +209,7 @@ export class DeflateChannel {
    */
   sendBroadcast(frame: Uint8Array[], size: number, compression: BroadcastCompression): void {
     const payload = compression.payload;
-    if (!this.#deflate.shouldCompress(payload.length)) {
+    if (this.#plainOnly || !this.#deflate.shouldCompress(payload.length)) {
       if (!this.isBusy) {
         this.#connection.sendPrebuilt(frame);
         this.#hooks.queued();
@@ -240,11 +245,13 @@ export class DeflateChannel {
   /**
    * Drops the messages still waiting (for a compression, or behind one): a consumer being dropped
    * gets its last message and the Close first. Queued callbacks ({@link afterSends}) still run, in
-   * order. A compression in flight finishes into nothing.
+   * order. A compression in flight finishes into nothing. Later messages go uncompressed (RFC 7692
+   * §6.1 allows it): with context takeover the peer's inflater would lack what was dropped.
    * @returns the bytes dropped
    */
   discardQueued(): number {
     if (this.#closed) return 0;
+    this.#plainOnly = true;
     const dropped = this.#pendingBytes;
     const runs: Entry[] = [];
     for (let i = this.#head; i < this.#queue.length; i++) {

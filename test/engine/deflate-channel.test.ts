@@ -198,3 +198,28 @@ test('close() drops queued sends and releases zlib memory', async () => {
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(server.conn.hasOutput, false);
 });
+
+test('discardQueued drops sends waiting behind a compression, runs afterSends callbacks, and later messages go uncompressed', async () => {
+  const server = end('server');
+  const client = end('client');
+  const big = 'big '.repeat(100_000);
+  server.channel.send(Opcode.TEXT, Buffer.from(big));
+  server.channel.send(Opcode.TEXT, Buffer.from('small'));
+  let ran = 0;
+  server.channel.afterSends(() => void ran++);
+  assert.ok(server.channel.isBusy);
+  const dropped = server.channel.discardQueued();
+  assert.ok(dropped >= big.length + 'small'.length, `${dropped} bytes dropped`);
+  assert.equal(ran, 1, 'the callback ran at once');
+  assert.deepEqual([server.channel.isBusy, server.channel.pendingBytes], [false, 0]);
+  // The peer never saw the dropped message: a compressed follower would need it in the shared window.
+  const after = 'after '.repeat(20_000);
+  server.channel.send(Opcode.TEXT, Buffer.from(after));
+  server.conn.close(4010, 'slow consumer');
+  await new Promise((r) => setTimeout(r, 50)); // the compression in flight finishes into nothing
+  const { wire, events } = await deliver(server, client);
+  assert.deepEqual(wireFrames(wire).map((f) => [f.rsv1, f.opcode]), [[false, Opcode.TEXT], [false, Opcode.CLOSE]]);
+  assert.deepEqual(messages(events), [after]);
+  assert.ok(events.some((e) => e.type === 'closing' && e.code === 4010));
+});
+
