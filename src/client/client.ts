@@ -1,5 +1,5 @@
 // Client SDK (Node-free): one logical session over many connections: states, reconnect, recovery, acks, outbox.
-import { TimerSet } from './timers.ts';
+import { TimerSet, type TimerHandle } from './timers.ts';
 import type {
   Codec, ConnectedMessage, DisconnectMessage, ErrorMessage, HistoryReply, JoinMessage, JsonValue, LeaveMessage, PingReply,
   PresenceReply, PublicationMessage, PublishReply, RefreshReply, ServerMessage, SingleClientMessage, StreamPosition,
@@ -216,10 +216,10 @@ export class Client extends Emitter<ClientEvents> {
   #connected: ConnectedMessage | null = null;
   #disconnectAdvice: DisconnectMessage | null = null;
   readonly #timers = new TimerSet();
-  #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
-  #connectTimer: ReturnType<typeof setTimeout> | null = null;
-  #pingTimer: ReturnType<typeof setTimeout> | null = null;
-  #refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  #reconnectTimer: TimerHandle | null = null;
+  #connectTimer: TimerHandle | null = null;
+  #pingTimer: TimerHandle | null = null;
+  #refreshTimer: TimerHandle | null = null;
   #lastReceivedAt = 0;
   #readyWaiters: { resolve: (m: ConnectedMessage) => void; reject: (e: ClientError) => void }[] = [];
   #closeReason: ClientError | null = null;
@@ -509,11 +509,11 @@ export class Client extends Emitter<ClientEvents> {
     this.emit('statechange', { state, previous, reason, attempt: this.#attempt, ...extra });
   }
 
-  #timer(fn: () => void, ms: number): ReturnType<typeof setTimeout> {
+  #timer(fn: () => void, ms: number): TimerHandle {
     return this.#timers.start(fn, ms);
   }
 
-  #clear(t: ReturnType<typeof setTimeout> | null): void {
+  #clear(t: TimerHandle | null): void {
     this.#timers.clear(t);
   }
 
