@@ -4,7 +4,7 @@ import type {
   Codec, ConnectedMessage, DisconnectMessage, ErrorMessage, HistoryReply, JoinMessage, JsonValue, LeaveMessage, PingReply,
   PresenceReply, PublicationMessage, PublishReply, RefreshReply, ServerMessage, SingleClientMessage, StreamPosition,
   SubscribedMessage, TypingEventMessage, UnsubscribedMessage,
-} from '../messages/index.ts';
+} from '../messages/core.ts';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
 import type { BreakerOptions, BreakerState } from './breaker.ts';
 import { Emitter } from './emitter.ts';
@@ -13,7 +13,8 @@ import type { OutboxEntry, OutboxOptions } from './outbox.ts';
 import { Publisher, RETRYABLE_CODES } from './publisher.ts';
 import { Subscription, type GapEvent, type SubscriptionOptions } from './subscription.ts';
 import type { TransportFactory, TransportSocket } from './transport.ts';
-import { codecWire, jsonWire, shouldReconnectAfter, type ClientWire } from './wire.ts';
+import { codecWire, jsonWire, type ClientWire } from './wire.ts';
+import { shouldReconnect } from '../messages/core.ts';
 
 /** Options of {@link Client}. */
 export interface ClientOptions {
@@ -447,7 +448,7 @@ export class Client extends Emitter<ClientEvents> {
     if (this.#state === 'closed') return;
     const advice = this.#disconnectAdvice;
     // Respect the server's advice (docs/protocol.md §13): its `disconnect` message wins over the bare close code.
-    const again = this.#options.reconnect !== false && (advice !== null ? advice.reconnect : code === 1005 || shouldReconnectAfter(code));
+    const again = this.#options.reconnect !== false && (advice !== null ? advice.reconnect : code === 1005 || shouldReconnect(code));
     if (!again) {
       const failed = new ClientError(advice?.code === 4502 ? 'unauthorized' : 'closed', `Connection closed (${advice?.code ?? code}${advice?.reason ? `: ${advice.reason}` : ''})`);
       this.#finish(advice !== null ? 'server_disconnect' : reason, failed, advice?.code ?? code);

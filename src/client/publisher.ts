@@ -1,6 +1,6 @@
 // Client SDK (Node-free): the publish pipeline: outbox, acks, retries with the same id, circuit breaker.
 import { TimerSet, systemClock, type Clock, type TimerHandle } from './timers.ts';
-import type { JsonValue, PublishReply, ServerMessage } from '../messages/index.ts';
+import type { JsonValue, PublishReply, ServerMessage } from '../messages/core.ts';
 import { CircuitBreaker, type BreakerOptions, type BreakerState } from './breaker.ts';
 import { ClientError } from './errors.ts';
 import { Outbox, type OutboxEntry, type OutboxOptions } from './outbox.ts';

@@ -2,7 +2,7 @@
 import type {
   HistoryReply, JoinMessage, LeaveMessage, PresenceUser, Publication, PublicationMessage, ServerMessage,
   StreamPosition, SubscribedMessage, TypingEventMessage, UnsubscribedMessage,
-} from '../messages/index.ts';
+} from '../messages/core.ts';
 import { ClientError } from './errors.ts';
 import { Emitter } from './emitter.ts';
 
