@@ -5,6 +5,7 @@ export { codecWire, jsonWire, JSON_SUBPROTOCOL, type ClientWire } from './wire.t
 // One definition with the server's: the schema-free part of switchboard/messages, under the client's names.
 export { shouldReconnect as shouldReconnectAfter, validateServerValue } from '../messages/core.ts';
 export { Emitter } from './emitter.ts';
+export { systemClock, type Clock, type TimerHandle } from './timers.ts';
 export { backoffDelay, BACKOFF_DEFAULTS, type BackoffOptions } from './backoff.ts';
 export { CircuitBreaker, type BreakerOptions, type BreakerState } from './breaker.ts';
 export {

@@ -44,3 +44,15 @@ export function codecWire(codec: Codec): ClientWire {
     },
   };
 }
+
+/**
+ * The payload of a transport message event as the wire decodes it: text stays text, binary becomes a byte view.
+ * @param data `event.data` (a string, an ArrayBuffer or a typed-array view).
+ * @returns The frame, or null for anything else.
+ */
+export function frameData(data: unknown): string | Uint8Array | null {
+  if (typeof data === 'string' || data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return null;
+}
