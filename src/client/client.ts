@@ -1,14 +1,13 @@
 // Client SDK (Node-free): one logical session over many connections. The Client is the application's face; the parts
 // live in their own modules: connection lifecycle (connection.ts), request / reply (requests.ts), liveness
 // (liveness.ts), token refresh (token-refresh.ts), subscriptions (subscription-registry.ts), publishing (publisher.ts).
-import type {
-  ConnectedMessage, HistoryReply, JsonValue, PingReply, PresenceReply, PublishReply, RefreshReply, ServerMessage,
-  StreamPosition, SubscribedMessage,
+import {
+  RfcCloseCode, type ConnectedMessage, type HistoryReply, type JsonValue, type PingReply, type PresenceReply, type PublishReply,
+  type RefreshReply, type ServerMessage, type StreamPosition, type SubscribedMessage,
 } from '../messages/core.ts';
 import { backoffDelay } from './backoff.ts';
 import type { BreakerState } from './breaker.ts';
 import type { ClientEvents, ClientOptions, ClientState, ClientStats } from './client-options.ts';
-import { RfcCloseCode } from './close-codes.ts';
 import { ConnectionLifecycle } from './connection.ts';
 import { Emitter } from './emitter.ts';
 import { ClientError } from './errors.ts';

@@ -1,17 +1,5 @@
 // Client SDK (Node-free): the close codes the client sends or reads, by name.
-import { DisconnectCode } from '../messages/core.ts';
-
-/**
- * The RFC 6455 close codes the client uses, under the names of the protocol layer's `CloseCode` registry (the client
- * cannot import the protocol layer, whose modules need Node; test/client/close-codes.test.ts checks they agree).
- */
-export const RfcCloseCode = {
-  NORMAL: 1000,
-  NO_STATUS_RECEIVED: 1005,
-  ABNORMAL_CLOSURE: 1006,
-  POLICY_VIOLATION: 1008,
-  TRY_AGAIN_LATER: 1013,
-} as const;
+import { DisconnectCode, RfcCloseCode } from '../messages/core.ts';
 
 /** Close codes the client itself sends. */
 export const ClientCloseCode = {

@@ -1,9 +1,9 @@
 // Client SDK (Node-free): the connection lifecycle of a client: open, authenticate, lose, reconnect with backoff, or
 // finish for good; the state machine the application sees.
-import { DisconnectCode, shouldReconnect, type ConnectedMessage, type DisconnectMessage, type ServerMessage } from '../messages/core.ts';
+import { DisconnectCode, RfcCloseCode, shouldReconnect, type ConnectedMessage, type DisconnectMessage, type ServerMessage } from '../messages/core.ts';
 import { backoffDelay } from './backoff.ts';
 import type { ClientEvents, ClientOptions, ClientState } from './client-options.ts';
-import { ClientCloseCode, RfcCloseCode, SLOW_DOWN_CODES } from './close-codes.ts';
+import { ClientCloseCode, SLOW_DOWN_CODES } from './close-codes.ts';
 import { ClientError } from './errors.ts';
 import type { Request } from './requests.ts';
 import type { TimerHandle, TimerSet } from './timers.ts';

@@ -1,6 +1,7 @@
 // Node-free, schema-free application protocol: the entry for code that must not carry zod or msgpackr (the browser
 // client). Everything here is also exported by index.ts under the same name.
 export { ErrorCode, ERROR_CODE_DESCRIPTIONS, DisconnectCode, DISCONNECT_INFO, shouldReconnect } from './errors.ts';
+export { RfcCloseCode } from './rfc-close-code.ts';
 export { Limits, isValidChannelName, channelNamespace, isPrintableString } from './limits.ts';
 export { isForbiddenKey, exceedsJsonDepth, checkJsonValue, utf8Length } from './safe-value.ts';
 export { Subprotocol, selectSubprotocol } from './subprotocol.ts';

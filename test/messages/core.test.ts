@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { build } from 'esbuild';
 import * as core from '../../src/messages/core.ts';
 import * as all from '../../src/messages/index.ts';
+import { CloseCode } from '../../src/protocol/index.ts';
 
 test('every runtime export of core.ts is exported by index.ts as the very same value', () => {
   const names = Object.keys(core);
@@ -50,4 +51,14 @@ test('core.ts pulls in neither zod nor msgpackr nor the modules built on them (b
   const inputs = Object.keys(result.metafile.inputs);
   assert.ok(inputs.includes('src/messages/server-validator.ts'));
   assert.deepEqual(inputs.filter((p) => /node_modules\/(zod|msgpackr)\/|src\/messages\/(schemas|codec|msgpack-scan)\.ts$/.test(p)), []);
+});
+
+test('RfcCloseCode mirrors the protocol core CloseCode registry name for name, value for value', () => {
+  assert.deepEqual({ ...core.RfcCloseCode }, { ...CloseCode });
+});
+
+test('shouldReconnect: the application ranges, and the RFC codes of server or network trouble only', () => {
+  const { RfcCloseCode: C, shouldReconnect } = core;
+  for (const code of [C.GOING_AWAY, C.ABNORMAL_CLOSURE, C.INTERNAL_ERROR, C.SERVICE_RESTART, C.TRY_AGAIN_LATER, C.BAD_GATEWAY, 4000, 4499]) assert.equal(shouldReconnect(code), true, String(code));
+  for (const code of [C.NORMAL, C.PROTOCOL_ERROR, C.UNSUPPORTED_DATA, C.INVALID_PAYLOAD, C.POLICY_VIOLATION, C.MESSAGE_TOO_BIG, C.MANDATORY_EXTENSION, 4500, 4999, 3000, 5000]) assert.equal(shouldReconnect(code), false, String(code));
 });
