@@ -1,4 +1,5 @@
 // Client SDK (Node-free): a circuit breaker around publishes; its state is visible, never a hidden retry loop.
+import { TimerSet, type TimerHandle } from './timers.ts';
 
 /** `closed`: publishes flow. `open`: the server keeps failing, publishes are refused or held. `half-open`: one probe is let through. */
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -18,28 +19,37 @@ export interface BreakerOptions {
   /**
    * What `publish()` does while the circuit is open: `reject` fails at once with `circuit_open`; `queue` keeps the
    * message in the outbox until the circuit closes.
-   * @default 'reject': the application learns at once that the server is failing and decides (the issue's "surfaced as a state")
+   * @default 'reject': the application learns at once that the server is failing and decides (the state is surfaced, not hidden)
    */
   readonly whenOpen?: 'reject' | 'queue';
 }
 
-/** Consecutive-failure circuit breaker with a timed half-open probe. */
+/**
+ * Consecutive-failure circuit breaker with a timed half-open probe.
+ *
+ * closed --(threshold failures)--> open --(reset timeout)--> half-open --(probe acked)--> closed;
+ * half-open --(probe failed)--> open; open --(an ack from an earlier send)--> closed, and the reset timer is cancelled
+ * so the closed circuit never half-opens by itself.
+ */
 export class CircuitBreaker {
   readonly #threshold: number;
   readonly #resetMs: number;
   readonly #onChange: (state: BreakerState) => void;
   #state: BreakerState = 'closed';
   #failures = 0;
-  #timer: ReturnType<typeof setTimeout> | null = null;
+  readonly #timers: TimerSet;
+  #timer: TimerHandle | null = null;
 
   /**
    * @param options Threshold and reset time.
    * @param onChange Called on every state change.
+   * @param timers Where the reset timer runs. @default a TimerSet on the system clock
    */
-  constructor(options: BreakerOptions, onChange: (state: BreakerState) => void) {
+  constructor(options: BreakerOptions, onChange: (state: BreakerState) => void, timers: TimerSet = new TimerSet()) {
     this.#threshold = Math.max(1, options.failureThreshold ?? 5);
     this.#resetMs = Math.max(0, options.resetTimeoutMs ?? 5000);
     this.#onChange = onChange;
+    this.#timers = timers;
   }
 
   /** The current state. */
@@ -52,9 +62,10 @@ export class CircuitBreaker {
     return this.#state !== 'open';
   }
 
-  /** Records an acknowledged publish: closes the circuit. */
+  /** Records an acknowledged publish: closes the circuit and cancels a pending half-open. */
   success(): void {
     this.#failures = 0;
+    this.#cancelReset();
     if (this.#state !== 'closed') this.#set('closed');
   }
 
@@ -66,17 +77,21 @@ export class CircuitBreaker {
 
   /** Stops the reset timer (client closed). */
   dispose(): void {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#cancelReset();
   }
 
   #open(): void {
     this.#set('open');
-    this.dispose();
-    this.#timer = setTimeout(() => {
+    this.#cancelReset();
+    this.#timer = this.#timers.start(() => {
       this.#timer = null;
       this.#set('half-open');
     }, this.#resetMs);
+  }
+
+  #cancelReset(): void {
+    this.#timers.clear(this.#timer);
+    this.#timer = null;
   }
 
   #set(state: BreakerState): void {

@@ -69,13 +69,14 @@ export class Emitter<Events extends Record<string, unknown>> {
   }
 
   /**
-   * Called when a listener throws. The default rethrows asynchronously so the error is visible but the
-   * client's state machine is never interrupted.
+   * Called when a listener throws. The default rethrows in a microtask (reported like any uncaught error: the
+   * browser's `error` event, Node's `uncaughtException`) so the error is visible but the client's state machine is
+   * never interrupted.
    * @param err What the listener threw.
    */
   protected onListenerError(err: unknown): void {
-    setTimeout(() => {
+    queueMicrotask(() => {
       throw err;
-    }, 0);
+    });
   }
 }

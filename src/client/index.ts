@@ -1,8 +1,11 @@
 // Client SDK (Node-free): the only module other layers and the browser bundle import.
 export { Client, type ClientEvents, type ClientOptions, type ClientState, type ClientStats, type StateChange } from './client.ts';
 export { ClientError } from './errors.ts';
-export { codecWire, jsonWire, JSON_SUBPROTOCOL, shouldReconnectAfter, validateServerValue, type ClientWire } from './wire.ts';
+export { codecWire, jsonWire, JSON_SUBPROTOCOL, type ClientWire } from './wire.ts';
+// One definition with the server's: the schema-free part of switchboard/messages, under the client's names.
+export { shouldReconnect as shouldReconnectAfter, validateServerValue } from '../messages/core.ts';
 export { Emitter } from './emitter.ts';
+export { systemClock, type Clock, type TimerHandle } from './timers.ts';
 export { backoffDelay, BACKOFF_DEFAULTS, type BackoffOptions } from './backoff.ts';
 export { CircuitBreaker, type BreakerOptions, type BreakerState } from './breaker.ts';
 export {

@@ -1,5 +1,5 @@
 // Client SDK (Node-free): the offline outbox, bounded, ordered, optionally persisted through an OutboxStore.
-import type { JsonValue } from '../messages/index.ts';
+import type { JsonValue } from '../messages/core.ts';
 
 /** One message waiting for its acknowledgement. JSON-serialisable, so a store can write it as is. */
 export interface OutboxEntry {

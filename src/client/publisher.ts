@@ -1,6 +1,6 @@
 // Client SDK (Node-free): the publish pipeline: outbox, acks, retries with the same id, circuit breaker.
-import { TimerSet } from './timers.ts';
-import type { JsonValue, PublishReply, ServerMessage } from '../messages/index.ts';
+import { TimerSet, systemClock, type Clock, type TimerHandle } from './timers.ts';
+import type { JsonValue, PublishReply, ServerMessage } from '../messages/core.ts';
 import { CircuitBreaker, type BreakerOptions, type BreakerState } from './breaker.ts';
 import { ClientError } from './errors.ts';
 import { Outbox, type OutboxEntry, type OutboxOptions } from './outbox.ts';
@@ -32,12 +32,14 @@ export interface PublisherOptions {
   /** Unacknowledged sends at once. @default 128 */
   readonly maxInFlight?: number;
   readonly newMessageId: () => string;
+  /** Where ack timeouts, retry pauses and the breaker's reset timer run. @default systemClock */
+  readonly clock?: Clock;
 }
 
 interface Waiter {
   readonly resolve: (reply: PublishReply) => void;
   readonly reject: (err: ClientError) => void;
-  readonly timer: ReturnType<typeof setTimeout> | null;
+  readonly timer: TimerHandle | null;
 }
 
 /**
@@ -61,8 +63,8 @@ export class Publisher {
   readonly #ackTimeoutMs: number;
   readonly #maxInFlight: number;
   readonly #newId: () => string;
-  readonly #timers = new TimerSet();
-  #pumpTimer: ReturnType<typeof setTimeout> | null = null;
+  readonly #timers: TimerSet;
+  #pumpTimer: TimerHandle | null = null;
   readonly #persisted: boolean;
 
   /**
@@ -71,6 +73,7 @@ export class Publisher {
    */
   constructor(options: PublisherOptions, host: PublisherHost) {
     this.#host = host;
+    this.#timers = new TimerSet(options.clock ?? systemClock);
     this.#outbox = new Outbox(options.outbox ?? {}, () => {});
     this.#persisted = options.outbox?.store !== undefined;
     this.#ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
@@ -82,7 +85,7 @@ export class Publisher {
     this.#breaker = options.breaker === false ? null : new CircuitBreaker(options.breaker ?? {}, (state) => {
       host.breaker(state);
       if (state !== 'open') this.pump();
-    });
+    }, this.#timers);
     this.#outbox.loaded.then(() => this.pump(), () => {});
   }
 
@@ -113,7 +116,7 @@ export class Publisher {
     if (this.#breaker?.state === 'open' && this.#whenOpen === 'reject' && this.#host.connection() !== null) {
       return Promise.reject(new ClientError('circuit_open', 'Cannot publish: the server keeps failing (circuit open)'));
     }
-    const entry: OutboxEntry = { id: options.id ?? this.#newId(), kind, target, data, queuedAt: Date.now() };
+    const entry: OutboxEntry = { id: options.id ?? this.#newId(), kind, target, data, queuedAt: this.#timers.clock.now() };
     if (this.#outbox.has(entry.id)) return Promise.reject(new ClientError('duplicate_id', 'Cannot publish: a message with this id is already queued'));
     let dropped: OutboxEntry | null;
     try {
@@ -227,11 +230,11 @@ export class Publisher {
     this.#host.failed(entry, error);
   }
 
-  #timer(fn: () => void, ms: number): ReturnType<typeof setTimeout> {
+  #timer(fn: () => void, ms: number): TimerHandle {
     return this.#timers.start(fn, ms);
   }
 
-  #clear(t: ReturnType<typeof setTimeout> | null): void {
+  #clear(t: TimerHandle | null): void {
     this.#timers.clear(t);
   }
 }

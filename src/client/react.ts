@@ -1,6 +1,6 @@
 // Client SDK (Node-free): switchboard/react, hooks over a Client (useClient, useConnectionState, useChannel).
 import { createContext, createElement, useCallback, useContext, useEffect, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
-import type { JsonValue, PresenceUser, PublicationMessage, PublishReply } from '../messages/index.ts';
+import type { JsonValue, PresenceUser, PublicationMessage, PublishReply } from '../messages/core.ts';
 import { Client, type ClientOptions, type ClientState, type StateChange } from './client.ts';
 import type { GapEvent } from './subscription.ts';
 

@@ -1,5 +1,5 @@
 // Client SDK (Node-free): chat-room helpers over a Client (join, leave, message, typing, stats), as in the seeds.
-import type { JsonValue, PresenceUser, PublishReply, SubscribedMessage } from '../messages/index.ts';
+import type { JsonValue, PresenceUser, PublishReply, SubscribedMessage } from '../messages/core.ts';
 import type { Client } from './client.ts';
 import type { Subscription } from './subscription.ts';
 

@@ -2,9 +2,10 @@
 import type {
   HistoryReply, JoinMessage, LeaveMessage, PresenceUser, Publication, PublicationMessage, ServerMessage,
   StreamPosition, SubscribedMessage, TypingEventMessage, UnsubscribedMessage,
-} from '../messages/index.ts';
+} from '../messages/core.ts';
 import { ClientError } from './errors.ts';
 import { Emitter } from './emitter.ts';
+import { PublicationStreams } from './publication-stream.ts';
 
 /** Why a subscription could not prove it delivered everything. */
 export interface GapEvent {
@@ -64,6 +65,44 @@ export interface SubscriptionHost {
   unsubscribe(channel: string): Promise<void>;
 }
 
+/**
+ * How the client drives a subscription. Not part of the public API: the client reaches it through
+ * {@link subscriptionControl}, which index.ts does not export.
+ */
+export interface SubscriptionControl {
+  /** Marks the subscription wanted; resolves on the next `subscribed`. */
+  waiting(): Promise<SubscribedMessage>;
+  /** The `since` to send: the explicit first position, then the tracked one. */
+  since(): StreamPosition | undefined;
+  /** A subscribe request is about to be sent: hold live publications until its answer. */
+  sending(): void;
+  /** The connection dropped: wait for the resubscribe. */
+  lost(): void;
+  /** The answer to our subscribe. */
+  subscribed(answer: SubscribedMessage, askedSince: StreamPosition | undefined): void;
+  /** The subscription ended for good (refused, server unsubscribed, or the client closed). */
+  ended(code: string, reason: string): void;
+  /** A live publication for this channel. */
+  publication(p: PublicationMessage): void;
+  /** A `join` or `leave` in this channel. */
+  presence(event: JoinMessage | LeaveMessage): void;
+  /** A `typing` event in this channel. */
+  typing(event: TypingEventMessage): void;
+  /** A gap of this channel, relayed by the client. */
+  gap(event: GapEvent): void;
+}
+
+let controlOf: (subscription: Subscription) => SubscriptionControl;
+
+/**
+ * The seam between the client and its subscriptions.
+ * @param subscription A subscription made by a client.
+ * @returns Its control.
+ */
+export function subscriptionControl(subscription: Subscription): SubscriptionControl {
+  return controlOf(subscription);
+}
+
 const HISTORY_PAGE = 1000;
 const MAX_RECOVERY_PAGES = 100;
 const MAX_HELD = 100_000;
@@ -84,7 +123,24 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   #held: PublicationMessage[] | null = null;
   #presence: PresenceUser[] = [];
   #firstSince: StreamPosition | null | undefined;
+  readonly #streams: PublicationStreams;
   #waiters: { resolve: (m: SubscribedMessage) => void; reject: (e: ClientError) => void }[] = [];
+  readonly #control: SubscriptionControl = {
+    waiting: () => this.#waiting(),
+    since: () => this.#since(),
+    sending: () => this.#sending(),
+    lost: () => this.#lost(),
+    subscribed: (answer, askedSince) => this.#subscribed(answer, askedSince),
+    ended: (code, reason) => this.#ended(code, reason),
+    publication: (p) => this.#publication(p),
+    presence: (event) => this.#presenceEvent(event),
+    typing: (event) => this.#typing(event),
+    gap: (event) => this.emit('gap', event),
+  };
+
+  static {
+    controlOf = (subscription) => subscription.#control;
+  }
 
   /**
    * @param channel Channel name.
@@ -97,6 +153,7 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     this.options = options;
     this.#host = host;
     this.#firstSince = options.since;
+    this.#streams = new PublicationStreams(channel, options.iteratorBuffer ?? 10_000);
   }
 
   /** The state. */
@@ -114,14 +171,14 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     return this.#presence;
   }
 
-  /** @internal The client marks the subscription wanted and waiting. */
-  _waiting(): Promise<SubscribedMessage> {
+  /** The client marks the subscription wanted and waiting. */
+  #waiting(): Promise<SubscribedMessage> {
     if (this.#state === 'idle') this.#setState('subscribing');
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
-  /** @internal The `since` to send: the explicit first position, then the tracked one. */
-  _since(): StreamPosition | undefined {
+  /** The `since` to send: the explicit first position, then the tracked one. */
+  #since(): StreamPosition | undefined {
     if (this.#firstSince !== undefined) {
       const first = this.#firstSince;
       if (first === null) return undefined;
@@ -131,20 +188,20 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     return this.#host.positionOf(this.channel);
   }
 
-  /** @internal A subscribe request is about to be sent: hold live publications until its answer. */
-  _sending(): void {
+  /** A subscribe request is about to be sent: hold live publications until its answer. */
+  #sending(): void {
     if (this.#state !== 'subscribing') this.#setState('subscribing');
     this.#held = [];
   }
 
-  /** @internal The connection dropped: wait for the resubscribe. */
-  _lost(): void {
+  /** The connection dropped: wait for the resubscribe. */
+  #lost(): void {
     this.#held = null;
     if (this.#state === 'subscribed') this.#setState('subscribing');
   }
 
-  /** @internal The answer to our subscribe. */
-  _subscribed(answer: SubscribedMessage, askedSince: StreamPosition | undefined): void {
+  /** The answer to our subscribe. */
+  #subscribed(answer: SubscribedMessage, askedSince: StreamPosition | undefined): void {
     this.#firstSince = undefined;
     const held = this.#held ?? [];
     this.#held = null;
@@ -167,22 +224,22 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     this.#waiters = [];
     for (const w of waiters) w.resolve(answer);
     this.emit('subscribed', answer);
-    for (const p of held.sort(byOffset)) this._publication(p);
+    for (const p of held.sort(byOffset)) this.#publication(p);
   }
 
-  /** @internal The subscription ended for good (refused, server unsubscribed, or the client closed). */
-  _ended(code: string, reason: string): void {
+  /** The subscription ended for good (refused, server unsubscribed, or the client closed). */
+  #ended(code: string, reason: string): void {
     this.#held = null;
     this.#setState('idle');
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const w of waiters) w.reject(new ClientError(code, reason));
     this.emit('unsubscribed', { channel: this.channel, code, reason });
-    this.#endIterators(code === 'unsubscribed' || code === 'closed' ? null : new ClientError(code, reason));
+    this.#streams.end(code === 'unsubscribed' || code === 'closed' ? null : new ClientError(code, reason));
   }
 
-  /** @internal A live publication for this channel. */
-  _publication(p: PublicationMessage): void {
+  /** A live publication for this channel. */
+  #publication(p: PublicationMessage): void {
     if (this.#held !== null) {
       if (this.#held.length < MAX_HELD) this.#held.push(p);
       return;
@@ -199,8 +256,8 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     this.#deliverInOrder(p);
   }
 
-  /** @internal Presence events. */
-  _presence(event: JoinMessage | LeaveMessage): void {
+  /** Presence events. */
+  #presenceEvent(event: JoinMessage | LeaveMessage): void {
     if (event.type === 'join') {
       const i = this.#presence.findIndex((u) => u.user === event.user);
       if (i < 0) this.#presence = [...this.#presence, { user: event.user, connections: 1, ...(event.info === undefined ? {} : { info: event.info }) }];
@@ -211,12 +268,7 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     }
   }
 
-  /** @internal The client relays a gap of this channel. */
-  emitGap(event: GapEvent): void {
-    this.emit('gap', event);
-  }
-
-  /**
+    /**
    * Subscribes (or waits for the subscription after a reconnect); same as `client.subscribe(channel)`.
    * @returns The `subscribed` message.
    */
@@ -229,8 +281,8 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     return this.#host.unsubscribe(this.channel);
   }
 
-  /** @internal Typing events. */
-  _typing(event: TypingEventMessage): void {
+  /** Typing events. */
+  #typing(event: TypingEventMessage): void {
     this.emit('typing', event);
   }
 
@@ -244,7 +296,7 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     this.#host.setPosition(this.channel, { epoch: p.epoch, offset: p.offset });
     this.#host.delivered(this, p);
     this.emit('publication', p);
-    this.#pushIterators(p);
+    this.#streams.push(p);
   }
 
   /** Fills a jump in live offsets from history, holding live publications meanwhile. */
@@ -287,7 +339,7 @@ export class Subscription extends Emitter<SubscriptionEvents> {
         this.#host.gap({ channel: this.channel, from: now, to: { epoch: p.epoch, offset: p.offset }, reason: 'history_incomplete' });
         this.#host.setPosition(this.channel, { epoch: p.epoch, offset: p.offset - 1 });
       }
-      this._publication(p);
+      this.#publication(p);
     }
   }
 
@@ -297,56 +349,12 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     this.emit('state', state);
   }
 
-  // ------------------------------------------------------------ async iteration
-
-  readonly #iterators = new Set<{ queue: PublicationMessage[]; wake: (() => void) | null; error: ClientError | null; done: boolean }>();
-
-  #pushIterators(p: PublicationMessage): void {
-    const cap = this.options.iteratorBuffer ?? 10_000;
-    for (const it of this.#iterators) {
-      if (it.queue.length >= cap) {
-        it.error = new ClientError('overflow', `Cannot buffer more than ${cap} unread publications of "${this.channel}"`);
-        it.done = true;
-      } else it.queue.push(p);
-      it.wake?.();
-    }
-  }
-
-  #endIterators(error: ClientError | null): void {
-    for (const it of this.#iterators) {
-      it.done = true;
-      it.error ??= error;
-      it.wake?.();
-    }
-  }
-
   /**
    * Publications from now on, in order, until the subscription ends (or `break`).
    * @throws {ClientError} `overflow` when the reader falls `iteratorBuffer` behind; the refusal code when the subscription was refused.
    */
   [Symbol.asyncIterator](): AsyncIterator<PublicationMessage> {
-    const it = { queue: [] as PublicationMessage[], wake: null as (() => void) | null, error: null as ClientError | null, done: false };
-    this.#iterators.add(it);
-    const finish = (): IteratorReturnResult<undefined> => {
-      this.#iterators.delete(it);
-      return { done: true, value: undefined };
-    };
-    return {
-      next: async (): Promise<IteratorResult<PublicationMessage>> => {
-        for (;;) {
-          const value = it.queue.shift();
-          if (value !== undefined) return { done: false, value };
-          if (it.error !== null) {
-            finish();
-            throw it.error;
-          }
-          if (it.done) return finish();
-          await new Promise<void>((resolve) => { it.wake = resolve; });
-          it.wake = null;
-        }
-      },
-      return: async () => finish(),
-    };
+    return this.#streams.iterator();
   }
 }
 

@@ -4,21 +4,12 @@ import type { z } from 'zod';
 import { ErrorCode } from './errors.ts';
 import { Limits } from './limits.ts';
 import { scanMsgpack } from './msgpack-scan.ts';
+import { Subprotocol } from './subprotocol.ts';
 import { checkJsonValue, exceedsJsonDepth, utf8Length } from './safe-value.ts';
 import {
   CLIENT_MESSAGE_SCHEMAS, SERVER_MESSAGE_SCHEMAS,
   type BatchMessage, type ClientMessage, type ServerMessage, type SingleClientMessage,
 } from './schemas.ts';
-
-/** WebSocket subprotocols of protocol version 1 (`Sec-WebSocket-Protocol`). */
-export const Subprotocol = {
-  /** JSON in text frames. */
-  JSON: 'switchboard.v1.json',
-  /** MessagePack in binary frames. */
-  MSGPACK: 'switchboard.v1.msgpack',
-} as const;
-/** One of the {@link Subprotocol} strings. */
-export type Subprotocol = (typeof Subprotocol)[keyof typeof Subprotocol];
 
 /** Why a frame or value was refused. `rid` is the request id when it could be read, for the `error` reply's `re`. */
 export interface DecodeError {
@@ -329,19 +320,6 @@ export class MsgpackCodec extends ValidatingCodec implements Codec {
 function positive(value: number, name: string): number {
   if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`Cannot use ${name}: expected a positive integer, got ${String(value)}`);
   return value;
-}
-
-/**
- * Picks the subprotocol for a handshake: the first of the client's offers that this version speaks.
- *
- * @param offered The client's `Sec-WebSocket-Protocol` tokens, in its order of preference.
- * @returns The chosen subprotocol, or null when none is supported (the server then speaks JSON without echoing one).
- */
-export function selectSubprotocol(offered: Iterable<string>): Subprotocol | null {
-  for (const protocol of offered) {
-    if (protocol === Subprotocol.JSON || protocol === Subprotocol.MSGPACK) return protocol;
-  }
-  return null;
 }
 
 /**

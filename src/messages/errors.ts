@@ -1,4 +1,5 @@
 // Node-free application protocol: stable error codes and disconnect codes, shared by server and browser client.
+import { RfcCloseCode } from './rfc-close-code.ts';
 
 /**
  * Stable error codes carried by `error` messages (`{"type":"error","code":"…"}`).
@@ -123,12 +124,17 @@ export const DISCONNECT_INFO: Readonly<Record<DisconnectCode, { readonly reason:
  * @returns true when reconnecting (with backoff) is the right reaction.
  */
 export function shouldReconnect(code: number): boolean {
-  if (code >= 4000 && code <= 4499) return true;
-  if (code >= 4500 && code <= 4999) return false;
-  switch (code) {
-    case 1001: case 1006: case 1011: case 1012: case 1013: case 1014:
-      return true;
-    default:
-      return false;
-  }
+  if (code >= RECONNECT_RANGE.min && code <= RECONNECT_RANGE.max) return true;
+  if (code >= STAY_AWAY_RANGE.min && code <= STAY_AWAY_RANGE.max) return false;
+  return RECONNECT_AFTER.has(code);
 }
+
+/** Application close codes after which a client reconnects (see {@link DisconnectCode}). */
+const RECONNECT_RANGE = { min: 4000, max: 4499 } as const;
+/** Application close codes after which a client stays away until the application changes something. */
+const STAY_AWAY_RANGE = { min: 4500, max: 4999 } as const;
+/** RFC 6455 codes that mean the trouble was the server's or the network's: going away, lost, failing, restarting, busy. */
+const RECONNECT_AFTER: ReadonlySet<number> = new Set<number>([
+  RfcCloseCode.GOING_AWAY, RfcCloseCode.ABNORMAL_CLOSURE, RfcCloseCode.INTERNAL_ERROR, RfcCloseCode.SERVICE_RESTART,
+  RfcCloseCode.TRY_AGAIN_LATER, RfcCloseCode.BAD_GATEWAY,
+]);

@@ -243,22 +243,3 @@ export interface PingReply { readonly time: number }
 export interface RefreshReply { readonly expires?: number }
 /** `reply.data` for `typing`, `unsubscribe`-less acks and similar: empty. */
 export type EmptyReply = Record<string, never>;
-
-/**
- * Builds the wire `publication` message from a stored publication (for example a broker's), copying only
- * the protocol's fields and leaving out absent ones. `data` must already be JSON-compatible: it is either
- * a validated client payload or a server feed's value.
- *
- * @param publication The stored publication.
- * @returns The message to encode once and send to every subscriber.
- */
-export function toPublicationMessage(publication: {
-  readonly channel: string; readonly epoch: string; readonly offset: number; readonly data: unknown;
-  readonly time: number; readonly sender?: string | undefined; readonly id?: string | undefined;
-}): PublicationMessage {
-  const { channel, epoch, offset, time, sender, id } = publication;
-  const message: PublicationMessage = { type: 'publication', channel, epoch, offset, data: publication.data as JsonValue, time };
-  if (sender !== undefined) message.sender = sender;
-  if (id !== undefined) message.id = id;
-  return message;
-}

@@ -131,6 +131,8 @@ test('chromium: switchboard/react hooks render state, messages, presence and typ
   bob.subscription('chat:react').on('publication', (p) => seen.push((p.data as { text: string }).text));
   await page.click('#react-send');
   await waitFor(() => seen.includes('from react'), 5000);
+  // Bob's copy and the page's render race: wait for the page to render its own message before reading the list.
+  await page.waitForFunction(() => document.getElementById('react-messages')?.textContent?.includes('from react') === true);
   const items = await page.locator('#react-messages li').allTextContents();
   assert.deepEqual(items, ['hello react', 'from react']);
 

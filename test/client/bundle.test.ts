@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { build } from 'esbuild';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,4 +22,14 @@ test('the browser bundle builds as ESM and contains no node: import or require',
   }
   const react = await readFile(join(dir, 'switchboard-react.js'), 'utf8');
   assert.match(react, /from\s*"react"/, 'react stays external (a peer dependency)');
+});
+
+test('the browser bundle carries no schema library or MessagePack codec: zod, msgpackr and the zod-based modules stay out', async () => {
+  const result = await build({
+    entryPoints: ['src/client/index.ts'], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, metafile: true, logLevel: 'silent',
+  });
+  const inputs = Object.keys(result.metafile.inputs);
+  assert.ok(inputs.includes('src/messages/server-validator.ts'), 'the shared validator is bundled');
+  const heavy = inputs.filter((p) => /node_modules\/(zod|msgpackr)\/|src\/messages\/(schemas|codec|msgpack-scan)\.ts$/.test(p));
+  assert.deepEqual(heavy, []);
 });

@@ -1,13 +1,19 @@
 // The client's built-in JSON wire agrees with the schemas of src/messages on what a server message is, and with
-// shouldReconnect on close codes, without carrying zod into the browser bundle.
+// shouldReconnect on close codes, without carrying zod into the browser bundle (the property test of the agreement is
+// test/messages/server-validator.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { jsonWire, shouldReconnectAfter, validateServerValue } from '../../src/client/index.ts';
-import { JsonCodec, shouldReconnect } from '../../src/messages/index.ts';
+import { JsonCodec, shouldReconnect, validateServerValue as sharedValidator } from '../../src/messages/index.ts';
 
 test('shouldReconnectAfter matches shouldReconnect for every close code 1000-4999 (protocol §13)', () => {
   for (let code = 1000; code <= 4999; code++) assert.equal(shouldReconnectAfter(code), shouldReconnect(code), String(code));
+});
+
+test('the client re-exports the one definition of shouldReconnect and of the server-message validator (no copies)', () => {
+  assert.equal(shouldReconnectAfter, shouldReconnect);
+  assert.equal(validateServerValue, sharedValidator);
 });
 
 const VALID = [

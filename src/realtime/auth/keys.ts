@@ -1,6 +1,7 @@
 // Realtime auth: verification keys, each bound to the one algorithm its type allows. No file I/O: callers pass key material.
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { assertNever } from '../../messages/index.ts';
 
 /** Asymmetric JWS algorithms we accept. Each is bound to one key type (RFC 7518 §3.1). */
 export type AsymmetricAlgorithm = 'RS256' | 'ES256';
@@ -95,8 +96,4 @@ export function loadKey(spec: AuthKey): LoadedKey {
     default:
       return assertNever(spec);
   }
-}
-
-function assertNever(x: never): never {
-  throw new TypeError(`Unexpected value ${JSON.stringify(x)}`);
 }

@@ -1,9 +1,9 @@
 // Realtime operation `history`: a page of a channel's stored publications (docs/protocol.md §7).
 import type { HistoryMessage } from '../../messages/index.ts';
+import { toWirePublication } from '../wire.ts';
 import { brokerFailed, refused } from '../replies.ts';
 import type { HubServices } from '../services.ts';
 import type { Session } from '../session.ts';
-import { toWirePublication } from '../wire.ts';
 
 /**
  * Reads history, capped by the namespace's history size.

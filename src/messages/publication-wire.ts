@@ -1,0 +1,41 @@
+// Node-free application protocol: the one mapping from a stored publication to its wire form.
+import type { JsonValue, Publication, PublicationMessage } from './schemas.ts';
+
+/**
+ * A stored publication as brokers and history keep it (`data` is already JSON-compatible: a validated client
+ * payload or a server feed's value). Optional fields may be present as `undefined`.
+ */
+export interface StoredPublication {
+  readonly channel: string;
+  readonly epoch: string;
+  readonly offset: number;
+  readonly data: unknown;
+  readonly time: number;
+  readonly sender?: string | undefined;
+  readonly id?: string | undefined;
+}
+
+/**
+ * The wire form of a publication inside `subscribed.publications` and a history reply: only the protocol's fields,
+ * absent ones left out (never `undefined`, which MessagePack would encode).
+ *
+ * @param publication The stored publication.
+ * @returns A fresh object; `data` is shared, not copied.
+ */
+export function toPublicationWire(publication: StoredPublication): Publication {
+  const { channel, epoch, offset, time, sender, id } = publication;
+  const wire: Publication = { channel, epoch, offset, data: publication.data as JsonValue, time };
+  if (sender !== undefined) wire.sender = sender;
+  if (id !== undefined) wire.id = id;
+  return wire;
+}
+
+/**
+ * The live `publication` message of a stored publication (`type` first), to encode once and send to every subscriber.
+ *
+ * @param publication The stored publication.
+ * @returns The message.
+ */
+export function toPublicationMessage(publication: StoredPublication): PublicationMessage {
+  return { type: 'publication', ...toPublicationWire(publication) };
+}
