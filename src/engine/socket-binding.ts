@@ -185,7 +185,8 @@ export class SocketBinding extends FrameSender<BindingOptions, BindingHandlers> 
     if (events.length > 0) this.hooks.events(events);
     if (this.#closed) return;
     this.pause(PauseReason.INFLATE);
-    deflate.inflate(last.data, last.fin, this.#afterInflateCallback ??= () => this.#afterInflate());
+    this.#afterInflateCallback ??= () => this.#afterInflate();
+    deflate.inflate(last.data, last.fin, this.#afterInflateCallback);
   }
 
   #afterInflate(): void {

@@ -100,7 +100,8 @@ export class SocketOutput {
     for (let i = 0; i < out.length; i++) total += out[i]!.length;
     this.#directCalling = true;
     this.#directDone = false;
-    writeDirect(this.#socket, out, total, this.#directWritten ??= (err) => this.#onDirectWritten(err));
+    this.#directWritten ??= (err) => this.#onDirectWritten(err);
+    writeDirect(this.#socket, out, total, this.#directWritten);
     this.#directCalling = false;
     if (this.#directDone) return;
     this.#directPending = true;
@@ -149,8 +150,12 @@ export class SocketOutput {
    * @param cb - called exactly once
    */
   whenFlushed(cb: (err: Error | null) => void): void {
-    if (this.#blocked && !this.#closed) (this.#flushWaiters ??= []).push(cb);
-    else this.#markFlushed(cb);
+    if (!this.#blocked || this.#closed) {
+      this.#markFlushed(cb);
+      return;
+    }
+    this.#flushWaiters ??= [];
+    this.#flushWaiters.push(cb);
   }
 
   /** An empty stream write after everything handed to the socket so far; libuv completes writes in order. */

@@ -139,7 +139,7 @@ export abstract class WebSocketConnection extends WebSocketEventTarget {
     this.#rememberAddress();
     const connection = this.#connection!;
     const deflate = this.#binding!.deflate;
-    if (deflate !== null && deflate.isBusy) {
+    if (deflate?.isBusy === true) {
       // The Close follows the messages still being compressed (validated now, sent after them).
       serializeClosePayload(code, reason);
       deflate.afterSends(() => {

@@ -3,9 +3,9 @@ import { asBuffer } from './byte-views.ts';
 import {
   ListenerList,
   reportListenerError,
-  WebSocketCloseEvent,
-  WebSocketErrorEvent,
-  WebSocketEvent,
+  type WebSocketCloseEvent,
+  type WebSocketErrorEvent,
+  type WebSocketEvent,
   WebSocketMessageEvent,
   type WebSocketListener,
 } from './events.ts';

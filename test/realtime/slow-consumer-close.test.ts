@@ -64,7 +64,7 @@ async function drain(raw: RawClient, timeoutMs: number): Promise<{ publications:
   let closeCode: number | null = null;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    let frame;
+    let frame: Awaited<ReturnType<RawClient['readFrame']>>;
     try {
       frame = await raw.readFrame(Math.max(1, deadline - Date.now()));
     } catch {

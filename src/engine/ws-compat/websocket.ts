@@ -254,7 +254,10 @@ export class WebSocket extends WsEventTarget {
       queued = binding.sendFrame(opcode, toBytes(data), fin);
       if (queued) this.#fragmenting = !fin;
     }
-    if (!queued) return this.#dropped(cb);
+    if (!queued) {
+      this.#dropped(cb);
+      return;
+    }
     if (cb !== undefined) this.#afterFlush(access, cb);
   }
 
