@@ -6,6 +6,7 @@ import { isValidChannelName } from '../messages/index.ts';
 import type { ClientOptions as EngineOptions } from '../engine/index.ts';
 import type { HistogramRange, LatencySummary } from './bench-histogram.ts';
 import { runLoad, UnreachableError, type LoadOptions, type LoadResult, type Progress } from './bench-load.ts';
+import { clientToken, TOKEN_VARIABLE } from './client-token.ts';
 
 /** Help text of `switchboard bench`. */
 export const USAGE = `Usage: switchboard bench URL [--clients N] [--publishers N] [--rate N] [--size BYTES]
@@ -27,7 +28,8 @@ Options:
   -s, --size BYTES      padding bytes in each payload (default 64, at most 1048576)
   -d, --duration S      seconds of publishing (default 10, at most 3600)
       --channel NAME    channel to use (default chat:bench)
-  -t, --token JWT       token every client connects with (default: anonymous, as serve --dev allows)
+  -t, --token JWT       token every client connects with (default: $${TOKEN_VARIABLE} when set,
+                        else anonymous, as serve --dev allows)
       --drain MS        time after the last publish for acks and deliveries on their way (default 5000)
       --local-address A connect from this local IP address (repeatable: clients take them in
                         turn, e.g. 127.0.0.1 and 127.0.0.2 to stay under per-address limits)
@@ -78,7 +80,7 @@ function targetUrl(raw: string): string | null {
   return u.href;
 }
 
-function parse(argv: string[]): Parsed | string | null {
+function parse(argv: string[], env: Readonly<Record<string, string | undefined>>): Parsed | string | null {
   let parsed;
   try {
     parsed = parseArgs({
@@ -124,7 +126,8 @@ function parse(argv: string[]): Parsed | string | null {
   if (typeof drainMs === 'string') return drainMs;
   const channel = v.channel ?? 'chat:bench';
   if (!isValidChannelName(channel)) return `invalid --channel "${channel}": expected namespace:name (letters, digits, - _ . :)`;
-  if (v.token !== undefined && !/^[\x21-\x7e]+$/.test(v.token)) return 'invalid --token: expected printable ASCII without spaces';
+  const token = clientToken(v.token, env);
+  if (typeof token === 'string') return token;
   const localAddresses = v['local-address'] ?? [];
   const badAddress = localAddresses.find((a) => isIP(a) === 0);
   if (badAddress !== undefined) return `invalid --local-address "${badAddress}": expected an IPv4 or IPv6 address`;
@@ -141,7 +144,7 @@ function parse(argv: string[]): Parsed | string | null {
     }
   }
   return {
-    load: { url, clients, publishers, rate, size, durationMs: duration * 1000, channel, token: v.token, drainMs, socket, localAddresses },
+    load: { url, clients, publishers, rate, size, durationMs: duration * 1000, channel, token: token?.token, drainMs, socket, localAddresses },
     json: v.json === true,
     quiet: v.quiet === true,
   };
@@ -206,7 +209,7 @@ export function summaryText(s: Record<string, unknown>): string {
  * @returns the exit code (see the help text)
  */
 export async function run(argv: string[]): Promise<number> {
-  const args = parse(argv);
+  const args = parse(argv, process.env);
   if (args === null) {
     process.stdout.write(`${USAGE}\n`);
     return 0;

@@ -4,9 +4,10 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { connect, HandshakeError, type ClientOptions, type WebSocket } from '../engine/index.ts';
 import { serializeClosePayload } from '../protocol/index.ts';
+import { clientToken, TOKEN_HELP } from './client-token.ts';
 
 /** Help text of `switchboard connect`. */
-export const USAGE = `Usage: switchboard connect URL [-H 'Name: value']... [-s subprotocol]... [-x message]... [--wait MS]
+export const USAGE = `Usage: switchboard connect URL [-H 'Name: value']... [-s subprotocol]... [-x message]... [--wait MS] [--token JWT]
 
 Connects to a WebSocket server. Received messages are printed one per line (binary as hex).
 With -x, sends each message in order, then exits after --wait ms or when the server closes.
@@ -23,6 +24,8 @@ Options:
   -x, --execute MSG     send MSG after connecting (repeatable); exit after --wait
   -w, --wait MS         time to wait for answers after the last message (default 2000)
   -o, --origin ORIGIN   Origin header
+${TOKEN_HELP},
+                        sent as "Authorization: Bearer JWT" (an -H Authorization header wins over the variable)
   -k, --insecure        do not verify the server's TLS certificate
       --ca FILE         trust this CA certificate (PEM) for wss://
   -h, --help            show this help
@@ -42,7 +45,7 @@ interface Parsed {
   ca?: string;
 }
 
-function parse(argv: string[]): Parsed | string | null {
+function parse(argv: string[], env: Readonly<Record<string, string | undefined>>): Parsed | string | null {
   let parsed;
   try {
     parsed = parseArgs({
@@ -53,6 +56,7 @@ function parse(argv: string[]): Parsed | string | null {
         execute: { type: 'string', short: 'x', multiple: true },
         wait: { type: 'string', short: 'w' },
         origin: { type: 'string', short: 'o' },
+        token: { type: 'string', short: 't' },
         insecure: { type: 'boolean', short: 'k' },
         ca: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -72,6 +76,12 @@ function parse(argv: string[]): Parsed | string | null {
     if (colon <= 0) return `invalid header "${h}": expected "Name: value"`;
     headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
   }
+  const hasAuthorization = Object.keys(headers).some((name) => name.toLowerCase() === 'authorization');
+  if (values.token !== undefined && hasAuthorization) return 'give --token or an -H Authorization header, not both';
+  const token = clientToken(values.token, env);
+  if (typeof token === 'string') return token;
+  // The real-time server reads a handshake credential from this header (browsers, which cannot set it, use ?token=).
+  if (token !== null && !hasAuthorization) headers['Authorization'] = `Bearer ${token.token}`;
   const waitMs = values.wait === undefined ? 2000 : Number(values.wait);
   if (!Number.isFinite(waitMs) || waitMs < 0) return `invalid --wait "${values.wait}"`;
   const out: Parsed = {
@@ -103,7 +113,7 @@ function show(data: unknown): string {
  * @returns the exit code (see the help text)
  */
 export async function run(argv: string[]): Promise<number> {
-  const args = parse(argv);
+  const args = parse(argv, process.env);
   if (args === null) {
     process.stdout.write(`${USAGE}\n`);
     return 0;

@@ -210,6 +210,8 @@ export class WebSocketServer extends EventEmitter {
   #httpServer: http.Server | https.Server | null = null;
   #ownsServer = false;
   #listenPromise: Promise<AddressInfo> | null = null;
+  /** Standalone: settles when the listen started by the constructor has bound or failed (close() waits for it). */
+  #bound: Promise<void> = Promise.resolve();
   #closing = false;
   #closePromise: Promise<void> | null = null;
   #detach: (() => void) | null = null;
@@ -322,8 +324,10 @@ export class WebSocketServer extends EventEmitter {
    * Standalone mode: resolves with the address once listening (the constructor already started).
    * Attached mode: resolves with the attached server's address when it listens.
    * @throws TypeError in noServer mode
+   * @throws Error once close() was called (a closed server does not listen again)
    */
   listen(): Promise<AddressInfo> {
+    if (this.#closing) return Promise.reject(new Error('Cannot listen: the WebSocketServer was closed; create a new one'));
     if (this.#listenPromise !== null) return this.#listenPromise;
     const server = this.#httpServer;
     if (server === null) return Promise.reject(new TypeError('Cannot listen: the server was created with noServer'));
@@ -397,10 +401,12 @@ export class WebSocketServer extends EventEmitter {
       let stopped: Promise<void> = Promise.resolve();
       if (server !== null) {
         if (this.#ownsServer) {
-          stopped = new Promise<void>((resolve) => {
+          // The listen started by the constructor may still be resolving its host: wait for it to
+          // bind (or fail), or the server would start listening after close() and never stop.
+          stopped = this.#bound.then(() => new Promise<void>((resolve) => {
             if (!server.listening) resolve();
             else server.close(() => resolve());
-          });
+          }));
           server.closeIdleConnections();
         } else {
           this.#detach?.();
@@ -485,7 +491,7 @@ export class WebSocketServer extends EventEmitter {
       });
     });
     // A failed listen is reported through listen(); keep it from becoming an unhandled rejection.
-    this.#listenPromise.catch(() => {});
+    this.#bound = this.#listenPromise.then(() => {}, () => {});
   }
 
   #attach(server: http.Server | https.Server): void {

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { RealtimeObserver, Session } from '../realtime/index.ts';
 import type { Metrics } from './metrics.ts';
+import { RepeatFilter } from './repeat-filter.ts';
 
 /**
  * Builds the hub's observer. Log lines carry the connection id, user, address, subprotocol, close code and
@@ -11,6 +12,8 @@ import type { Metrics } from './metrics.ts';
  * @returns The observer.
  */
 export function createObserver(metrics: Metrics | null, logger: Logger | null): RealtimeObserver {
+  // A page on a foreign origin reconnects in a loop: one warning per origin per minute is enough to be found.
+  const refusedOrigins = new RepeatFilter();
   return {
     sessionOpened(session: Session) {
       logger?.info({ event: 'connection_open', client: session.id, ip: session.remoteAddress, protocol: session.protocol || 'none' }, 'connection open');
@@ -28,6 +31,15 @@ export function createObserver(metrics: Metrics | null, logger: Logger | null): 
     handshakeRejected(reason) {
       metrics?.handshakeRejected(reason);
       logger?.debug({ event: 'handshake_rejected', reason }, 'handshake rejected');
+    },
+    originRefused(origin, reason) {
+      if (logger === null) return;
+      const held = refusedOrigins.take(origin);
+      if (held === null) return;
+      const hint = reason === 'origin_not_allowed'
+        ? `; allow it with --origin ${origin} or "origins" in the config (SWITCHBOARD_ORIGINS)`
+        : '';
+      logger.warn({ event: 'origin_refused', origin, reason, suppressed: held }, `WebSocket upgrade from origin ${origin} refused with 403 (${reason})${hint}`);
     },
     authFailed: (reason) => metrics?.authFailed(reason),
     rateLimited: (limit) => metrics?.rateLimited(limit),

@@ -4,7 +4,7 @@ import { selectSubprotocol } from '../messages/index.ts';
 import { extractToken, type CredentialSource } from './auth/credentials.ts';
 import type { Authenticator, Identity } from './auth/identity.ts';
 import type { RealtimeObserver } from './observer.ts';
-import type { OriginPolicy } from './origin.ts';
+import { originRefusalBody, shownOrigin, type OriginPolicy } from './origin.ts';
 import type { KeyedRateLimiter } from './rate-limit.ts';
 
 /** The upgrade request as the engine hands it over. */
@@ -52,7 +52,10 @@ export function createAcceptHook(checks: HandshakeChecks): (req: UpgradeRequest,
     const origin = checks.origins.check(req.headers.origin, source);
     if (!origin.ok && !(checks.allowSameOrigin && isSameOrigin(req.headers.host, info.origin, source))) {
       observer.handshakeRejected?.(origin.reason);
-      return { status: 403 };
+      const shown = shownOrigin(req.headers.origin);
+      observer.originRefused?.(shown, origin.reason);
+      // A page refused for its origin says why (a 403 alone leaves a user behind a proxy on another port guessing).
+      return { status: 403, body: originRefusalBody(origin.reason, shown) };
     }
     let identity: Identity | null = null;
     if (credential !== null) {

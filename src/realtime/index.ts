@@ -13,7 +13,7 @@ export { createAuthenticator, type AuthOptions } from './auth/verify.ts';
 export { signToken, type SigningKey, type TokenClaims } from './auth/sign.ts';
 export { extractToken, type CredentialSource } from './auth/credentials.ts';
 export { TrustedProxies } from '../engine/index.ts';
-export { createOriginPolicy, normalizeOrigin, type OriginPolicy, type OriginPolicyOptions } from './origin.ts';
+export { createOriginPolicy, normalizeOrigin, type OriginPolicy, type OriginPolicyOptions, type OriginRefusal } from './origin.ts';
 export {
   ConnectionRateLimiter, KeyedRateLimiter, StrikeTracker, TokenBucket,
   type ConnectionRateLimitOptions, type KeyedRateLimitOptions, type StrikeOptions,

@@ -1,5 +1,6 @@
 // Realtime: the hooks the HTTP layer plugs in for metrics and logs, and the read-only view of a session they get.
 import type { ErrorCode } from '../messages/index.ts';
+import type { OriginRefusal } from './origin.ts';
 
 /** Why a session ended, for logs and metrics. */
 export interface SessionEnd {
@@ -40,6 +41,11 @@ export interface RealtimeObserver {
   errorReply?(code: ErrorCode): void;
   malformed?(code: ErrorCode): void;
   handshakeRejected?(reason: string): void;
+  /**
+   * A browser origin was refused (after `handshakeRejected`), so the operator can be told how to allow it.
+   * @param origin the refused `Origin`, printable ASCII and length-bounded (see `shownOrigin`); a peer string, never a label
+   */
+  originRefused?(origin: string, reason: OriginRefusal): void;
   delivered?(count: number, latencyMs: number): void;
   slowConsumer?(action: 'dropped' | 'closed'): void;
   brokerLatency?(operation: string, ms: number): void;

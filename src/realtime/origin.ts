@@ -98,3 +98,35 @@ export function createOriginPolicy(options: OriginPolicyOptions = {}): OriginPol
     },
   };
 }
+
+/** Longest `Origin` echoed in a 403 body or a log line; real origins are far shorter. */
+export const MAX_SHOWN_ORIGIN_LENGTH = 128;
+
+/**
+ * The refused `Origin` as it may be shown to the client and the operator: printable ASCII only (an origin is ASCII,
+ * RFC 6454 §6.2), other characters as `?`, cut at {@link MAX_SHOWN_ORIGIN_LENGTH}.
+ * @param origin the header value(s) as Node gives them
+ * @returns e.g. `http://evil.example`; `(none)` when absent, `(several)` when sent more than once
+ */
+export function shownOrigin(origin: string | readonly string[] | undefined): string {
+  if (origin === undefined || origin === '') return '(none)';
+  if (typeof origin !== 'string') return '(several)';
+  const printable = origin.replace(/[^\x20-\x7e]/g, '?');
+  return printable.length > MAX_SHOWN_ORIGIN_LENGTH ? `${printable.slice(0, MAX_SHOWN_ORIGIN_LENGTH)}...` : printable;
+}
+
+/**
+ * The plain-text body of the 403 answer: what was refused, never more of the request than the shown origin.
+ * @param reason why the origin was refused
+ * @param shown the origin from {@link shownOrigin}
+ */
+export function originRefusalBody(reason: OriginRefusal, shown: string): string {
+  switch (reason) {
+    case 'origin_not_allowed':
+      return `Origin ${shown} is not allowed to open a WebSocket on this server\n`;
+    case 'origin_missing':
+      return 'An Origin header is required with a cookie credential\n';
+    case 'origin_invalid':
+      return 'The request must carry exactly one Origin header\n';
+  }
+}

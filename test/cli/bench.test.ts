@@ -1,9 +1,12 @@
 // `switchboard bench` as a real process against a real `serve --dev`: counts, latency summary, progress, bad arguments.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { Histogram } from '../../src/cli/bench-histogram.ts';
+import { DEV_SECRET } from '../../src/cli/config.ts';
+import { signToken } from '../../src/realtime/index.ts';
+import { clientEnv, serveDev } from '../helpers/cli-fixtures.ts';
 
 interface Run {
   readonly code: number | null;
@@ -11,9 +14,9 @@ interface Run {
   readonly stderr: string;
 }
 
-function runBench(args: string[], timeoutMs = 60_000): Promise<Run> {
+function runBench(args: string[], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/switchboard.js', 'bench', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/switchboard.js', 'bench', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: clientEnv(env) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -26,27 +29,6 @@ function runBench(args: string[], timeoutMs = 60_000): Promise<Run> {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
-  });
-}
-
-/** Starts `switchboard serve --dev` on a free port; killed after the test. */
-async function serveDev(t: TestContext, extra: string[] = []): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['bin/switchboard.js', 'serve', '--dev', '--port', '0', '--log-level', 'warn', ...extra], {
-    env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start within 30 s: ${out}`)), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /\(WebSocket (ws:\/\/127\.0\.0\.1:\d+\/ws)\)/.exec(out);
-      if (m === null) return;
-      clearTimeout(timer);
-      resolve({ child, url: m[1]! });
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
   });
 }
 
@@ -113,6 +95,32 @@ test('bench without --json prints the counts, percentiles and a histogram; a bad
   assert.deepEqual(s.errors, { unauthorized: 2 });
   assert.equal(s.sent, 0);
   assert.match(refused.stderr, /no client could connect and subscribe \(unauthorized\)/);
+});
+
+test('bench connects with SWITCHBOARD_TOKEN when no --token is given, against a serve that requires a token', async (t) => {
+  const { url } = await serveDev(t, ['--set', 'auth.anonymous.enabled=false']);
+  const token = await signToken({ sub: 'bench-user', ttlMs: 3_600_000 }, { type: 'secret', secret: DEV_SECRET });
+  const args = [url, '--clients', '2', '--rate', '5', '--duration', '1', '--drain', '1000', '--json', '-q'];
+  const withVariable = await runBench(args, 60_000, { SWITCHBOARD_TOKEN: token });
+  assert.equal(withVariable.code, 0, withVariable.stderr);
+  const ok = JSON.parse(withVariable.stdout) as { connections: { ok: number; failed: number }; errors: Record<string, number> };
+  assert.deepEqual(ok.connections, { ok: 2, failed: 0 });
+  assert.deepEqual(ok.errors, {});
+  // The flag wins over the variable.
+  const flagWins = await runBench([...args, '--token', 'not.a.jwt'], 60_000, { SWITCHBOARD_TOKEN: token });
+  assert.equal(flagWins.code, 1);
+  assert.match(flagWins.stderr, /no client could connect and subscribe \(unauthorized\)/);
+  const without = await runBench(args);
+  assert.equal(without.code, 1, 'no token, no anonymous access');
+  const bad = await runBench(args, 60_000, { SWITCHBOARD_TOKEN: 'two words' });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /invalid SWITCHBOARD_TOKEN: expected printable ASCII without spaces/);
+});
+
+test('bench --help names SWITCHBOARD_TOKEN as the default of --token', async () => {
+  const help = await runBench(['--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /-t, --token JWT .*\$SWITCHBOARD_TOKEN/);
 });
 
 test('--local-address spreads the clients over source addresses, under a per-address connection limit', async (t) => {

@@ -3,11 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { selfSignedCert, startServer } from '../helpers/engine-fixtures.ts';
-import { spawnEcho } from '../helpers/cli-fixtures.ts';
+import { DEV_SECRET } from '../../src/cli/config.ts';
+import { signToken } from '../../src/realtime/index.ts';
+import { clientEnv, serveDev, spawnEcho } from '../helpers/cli-fixtures.ts';
 
-function runConnect(args: string[], timeoutMs = 20_000, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runConnect(args: string[], timeoutMs = 20_000, input?: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/switchboard.js', 'connect', ...args], { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/switchboard.js', 'connect', ...args], { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: clientEnv(env) });
     if (input !== undefined) child.stdin!.end(input);
     let stdout = '';
     let stderr = '';
@@ -72,12 +74,35 @@ test('an abnormal close exits non-zero', async (t) => {
   assert.match(r.stderr, /1011/);
 });
 
+test('connect sends SWITCHBOARD_TOKEN (or --token) as the handshake credential of a serve that requires a token', async (t) => {
+  const { url } = await serveDev(t, ['--set', 'auth.anonymous.enabled=false']);
+  const token = await signToken({ sub: 'alice', ttlMs: 3_600_000 }, { type: 'secret', secret: DEV_SECRET });
+  const args = [url, '-s', 'switchboard.v1.json', '-x', '{"type":"connect","rid":1}', '--wait', '500'];
+  const withVariable = await runConnect(args, 20_000, undefined, { SWITCHBOARD_TOKEN: token });
+  assert.equal(withVariable.code, 0, withVariable.stderr);
+  assert.match(withVariable.stdout, /"type":"connected","re":1,.*"user":"alice"/);
+  const withFlag = await runConnect([...args, '--token', token]);
+  assert.equal(withFlag.code, 0, withFlag.stderr);
+  assert.match(withFlag.stdout, /"user":"alice"/);
+  // The flag wins over the variable: a wrong flag is refused even with a good variable.
+  const flagWins = await runConnect([...args, '-t', 'not.a.jwt'], 20_000, undefined, { SWITCHBOARD_TOKEN: token });
+  assert.equal(flagWins.code, 1);
+  assert.match(flagWins.stderr, /HTTP 401/);
+  const without = await runConnect(args);
+  assert.equal(without.code, 1);
+  assert.match(without.stdout, /"code":"unauthorized"/);
+  const both = await runConnect([...args, '-t', token, '-H', `Authorization: Bearer ${token}`]);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /give --token or an -H Authorization header, not both/);
+});
+
 test('usage errors exit 2; --help exits 0', async () => {
   assert.equal((await runConnect([])).code, 2);
   assert.equal((await runConnect(['ws://127.0.0.1:1/', '-H', 'no-colon'])).code, 2);
   const help = await runConnect(['--help']);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Usage: switchboard connect URL/);
+  assert.match(help.stdout, /-t, --token JWT .*\$SWITCHBOARD_TOKEN/);
 });
 
 test('piped stdin: each line is sent as text; exit 0 after --wait once stdin ends', async (t) => {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { connect, HandshakeError, WebSocketServer, type WebSocket } from '../../src/engine/index.ts';
 import { RawClient, expectHttpStatus, handshakeRequest, frames } from '../helpers/raw.ts';
 import { nextConnection, nextEvent, selfSignedCert, startServer, waitFor, sleep } from '../helpers/engine-fixtures.ts';
@@ -223,6 +223,41 @@ test('close() sends 1001 to every client, refuses new handshakes and resolves (S
   await closedEvent;
   assert.equal(wss.clients.size, 0);
   await assert.rejects(connect(`ws://127.0.0.1:${port}/`));
+});
+
+/** A port that was free a moment ago (bound on port 0, then released). */
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+function connectOutcome(port: number): Promise<'connected' | string> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+  });
+}
+
+test('close() right after construction stops the pending listen: the port stays free and listen() then rejects', async () => {
+  const port = await freePort();
+  const wss = new WebSocketServer({ port });
+  await wss.close();
+  // The host lookup of the listen started by the constructor has had time to finish.
+  await sleep(50);
+  assert.equal(wss.address(), null);
+  assert.equal(await connectOutcome(port), 'ECONNREFUSED');
+  await assert.rejects(wss.listen(), /Cannot listen: the WebSocketServer was closed/);
+  // Nothing of the server holds the process open: the port can be bound again.
+  const again = net.createServer();
+  await new Promise<void>((resolve, reject) => again.once('error', reject).listen(port, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => again.close(() => resolve()));
 });
 
 test('close() terminates peers that never answer the Close at the deadline (SD-02)', async (t) => {

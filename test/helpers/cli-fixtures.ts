@@ -1,4 +1,4 @@
-// Test helper: spawns `switchboard echo` and reads its banner.
+// Test helper: spawns `switchboard echo` or `serve --dev` and reads its banner; the environment of a client command.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -25,3 +25,31 @@ export async function spawnEcho(t: { after(fn: () => unknown): void }, args: str
   return { child, url: m[1]!, exited };
 }
 
+
+/** Starts `switchboard serve --dev` on a free port; killed after the test. */
+export async function serveDev(t: { after(fn: () => unknown): void }, extra: string[] = []): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['bin/switchboard.js', 'serve', '--dev', '--port', '0', '--log-level', 'warn', ...extra], {
+    env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start within 30 s: ${out}`)), 30_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /\(WebSocket (ws:\/\/127\.0\.0\.1:\d+\/ws)\)/.exec(out);
+      if (m === null) return;
+      clearTimeout(timer);
+      resolve({ child, url: m[1]! });
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
+  });
+}
+
+/** The environment of a client command: the runner's, without its SWITCHBOARD_TOKEN, plus `extra`. */
+export function clientEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
+  delete env['SWITCHBOARD_TOKEN'];
+  return { ...env, ...extra };
+}

@@ -220,6 +220,42 @@ test('metrics move for protocol errors, auth failures and refused handshakes (SE
   assert.match(text, /switchboard_connections_closed_total\{code="4502"\} 1/);
 });
 
+/** Sends raw bytes and returns everything the server wrote until it closed the connection. */
+function rawResponse(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(request));
+    let data = '';
+    socket.on('data', (chunk) => { data += chunk.toString('latin1'); });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(data));
+  });
+}
+
+test('a refused origin gets 403 with a plain-text reason, one warning per origin however often it retries, and a metric per refusal', async (t) => {
+  const { base, server, lines } = await start(t);
+  const port = (server.http.address() as net.AddressInfo).port;
+  const upgrade = (origin: string) => `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: ${origin}\r\n\r\n`;
+  for (let i = 0; i < 5; i++) {
+    const answer = await rawResponse(port, upgrade('http://evil.example'));
+    assert.match(answer, /^HTTP\/1\.1 403 /);
+    assert.match(answer, /content-type: text\/plain/i);
+    assert.equal(answer.slice(answer.indexOf('\r\n\r\n') + 4), 'Origin http://evil.example is not allowed to open a WebSocket on this server\n');
+  }
+  const text = await (await fetch(`${base}/metrics`)).text();
+  assert.match(text, /switchboard_handshake_failures_total\{reason="origin_not_allowed"\} 5/);
+  // A long origin is cut in the answer, never echoed whole.
+  const long = await rawResponse(port, upgrade(`http://${'a'.repeat(4000)}.example`));
+  const body = long.slice(long.indexOf('\r\n\r\n') + 4);
+  assert.ok(body.length < 250, `body of ${body.length} characters`);
+
+  const warnings = lines.filter((l) => l.includes('"origin_refused"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const evil = warnings.filter((w) => w['origin'] === 'http://evil.example');
+  assert.equal(evil.length, 1, 'one line for five attempts');
+  assert.equal(evil[0]!['level'], 40);
+  assert.match(String(evil[0]!['msg']), /--origin http:\/\/evil\.example/);
+  assert.match(String(evil[0]!['msg']), /"origins" in the config/);
+});
+
 test('POST /api/disconnect closes every connection of the user with 4504 and no reconnect; bad calls get 400/401/403/405', async (t) => {
   const { base, ws, token } = await start(t);
   const url = `${base}/api/disconnect`;

@@ -55,7 +55,7 @@ export const ENV_PREFIX = 'SWITCHBOARD_';
 export const NON_SETTING_VARIABLES = {
   SWITCHBOARD_CONFIG: 'path of the JSON config file (like --config; the flag wins)',
   SWITCHBOARD_USE_DIST: 'bin/switchboard.js: 1 runs the compiled dist/ instead of the TypeScript source (Dockerfile, systemd unit, benchmarks)',
-  SWITCHBOARD_TOKEN: 'a client-side token for your own clients and scripts (the README\'s Node example); the server ignores it',
+  SWITCHBOARD_TOKEN: 'a client-side token: the default of `switchboard connect` and `switchboard bench` --token, and of your own scripts (the README\'s Node example); the server ignores it',
   SWITCHBOARD_STREAM_WRITES: 'engine diagnostic: 1 turns direct socket writes off',
   SWITCHBOARD_TEST_IMPL: 'test suite: ws runs the hostile-input cases against the ws package for comparison',
 } as const;
