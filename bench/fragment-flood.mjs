@@ -80,8 +80,7 @@ function startChild() {
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (d) => {
     out += d;
-    let nl;
-    while ((nl = out.indexOf('\n')) >= 0) {
+    for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
       const line = out.slice(0, nl);
       out = out.slice(nl + 1);
       const w = waiters.findIndex((x) => line.startsWith(x.prefix));

@@ -40,7 +40,7 @@ const { values: opts } = parseArgs({
   },
 });
 if (opts.help) {
-  process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(3).filter((l, i, all) => all.slice(0, i + 1).every((x) => x.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+  process.stdout.write(`${readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(3).filter((_l, i, all) => all.slice(0, i + 1).every((x) => x.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n')}\n`);
   process.exit(0);
 }
 
@@ -410,7 +410,7 @@ const summary = summarize(measures, servers, runs, BASELINE);
 if (!servers.some((s) => s.name === BASELINE)) notes.push(`The baseline (${BASELINE}) was not measured in this run, so there are no ratios.`);
 const md = renderMarkdown({ measures, servers, summary, baseline: BASELINE, meta, commands, status, notes, repeats, quick });
 mkdirSync(dirname(resultsPath), { recursive: true });
-writeFileSync(resultsPath, md + '\n' + markedSections(resultsPath));
+writeFileSync(resultsPath, `${md}\n${markedSections(resultsPath)}`);
 writeFileSync(join(outDir, 'summary.json'), JSON.stringify({ meta, status, quick, repeats, servers: servers.map((s) => s.name), summary, notes }, null, 2));
 log(`done in ${minutes} min: ${relative(ROOT, resultsPath)}`);
 const failed = runs.filter((r) => !r.ok);

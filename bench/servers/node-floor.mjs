@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 
 function ignore() {}
-const server = createServer((req, res) => res.writeHead(426).end());
+const server = createServer((_req, res) => res.writeHead(426).end());
 server.on('upgrade', (req, socket) => {
   const key = req.headers['sec-websocket-key'];
   const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');

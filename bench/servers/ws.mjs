@@ -28,7 +28,7 @@ bcast.on('connection', (ws) => {
   ws.on('error', () => {});
 });
 
-const server = createServer((req, res) => {
+const server = createServer((_req, res) => {
   res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket only\n');
 });
 server.on('upgrade', (req, socket, head) => {

@@ -25,6 +25,7 @@ export interface AcceptOk {
  * What the `accept` hook returns: nothing or `true` accepts, `false` answers 403, an object with
  * a `status` rejects with that answer, any other object accepts with its details.
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing accepts, so `void` belongs to the result.
 export type AcceptResult = void | undefined | boolean | AcceptReject | AcceptOk;
 
 /** The hook that decides whether an upgrade is accepted (authentication, origin checks). */

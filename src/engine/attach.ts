@@ -3,7 +3,7 @@ import type http from 'node:http';
 import type https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { writeRejection } from './upgrade.ts';
 
 /** What the router needs from one attached WebSocket server. */

@@ -97,7 +97,8 @@ export class PingTracker extends Deadline {
   }
 
   #push(ping: PendingPing): void {
-    const pending = (this.#pending ??= []);
+    this.#pending ??= [];
+    const pending = this.#pending;
     pending.push(ping);
     while (pending.length > MAX_PENDING_PINGS) {
       const old = pending.shift()!;

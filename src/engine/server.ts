@@ -22,7 +22,7 @@ import {
   type HandleProtocols,
   type UpgradeContext,
 } from './upgrade.ts';
-import { kSendPrebuilt, WebSocket } from './websocket.ts';
+import { kSendPrebuilt, type WebSocket } from './websocket.ts';
 
 /** Options of {@link WebSocketServer}. Exactly one of `port`, `server` or `noServer` is given. */
 export interface ServerOptions {

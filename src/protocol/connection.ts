@@ -66,7 +66,8 @@ export class Connection {
 
   /** The send path (created on the first frame). */
   #out(): OutboundQueue {
-    return (this.#outbound ??= new OutboundQueue(this.#client, this.#maskKeySource));
+    this.#outbound ??= new OutboundQueue(this.#client, this.#maskKeySource);
+    return this.#outbound;
   }
 
   #emit(event: ConnectionEvent): void {
@@ -150,7 +151,8 @@ export class Connection {
    */
   receive(chunk: Uint8Array): void {
     if (this.#lifecycle.phase === 'closed' || this.#deferredFailure !== null) return;
-    const inbound = (this.#inbound ??= new InboundStream(this.#inboundOptions));
+    this.#inbound ??= new InboundStream(this.#inboundOptions);
+    const inbound = this.#inbound;
     inbound.push(chunk);
     this.#drain(inbound);
   }

@@ -171,7 +171,7 @@ export class FrameDecoder {
           if (this.#buffered === 0) return DecodeResult.NEED_MORE;
           const first = this.#chunks[0]!;
           const available = first.length - this.#offset;
-          const n = available < this.#remaining ? available : this.#remaining;
+          const n = Math.min(available, this.#remaining);
           const piece = first.subarray(this.#offset, this.#offset + n);
           this.#advance(n);
           if (this.#masked) {

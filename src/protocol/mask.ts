@@ -179,7 +179,7 @@ export function maskSimd(data: Uint8Array, key: Uint8Array, offset = 0): void {
   const memory = kernel.memory;
   const n = data.length;
   for (let at = 0; at < n; at += SIMD_BLOCK) {
-    const len = n - at < SIMD_BLOCK ? n - at : SIMD_BLOCK;
+    const len = Math.min(n - at, SIMD_BLOCK);
     const part = at === 0 && len === n ? data : data.subarray(at, at + len);
     memory.set(part, 0);
     // Rounded up to the loop's 64-byte step: the XORed bytes past `len` are scratch, never copied back.

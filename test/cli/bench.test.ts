@@ -1,5 +1,5 @@
 // `switchboard bench` as a real process against a real `serve --dev`: counts, latency summary, progress, bad arguments.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import net from 'node:net';

@@ -50,7 +50,7 @@ async function openPage(t: { after(fn: () => Promise<void>): void }): Promise<{ 
   t.after(() => context.close());
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
-  await page.goto(origin + '/');
+  await page.goto(`${origin}/`);
   await page.waitForFunction(() => typeof (window as unknown as { sbStart?: unknown }).sbStart === 'function');
   return { context, page };
 }

@@ -6,6 +6,7 @@ import { loadConfig, NON_SETTING_VARIABLES } from '../../src/cli/config.ts';
 import { dockerfileEnv, readYaml, splitAssignments, systemdEnv } from './helpers.ts';
 
 // Parsed YAML is walked by path; its shape is what the assertions check.
+// biome-ignore lint/suspicious/noExplicitAny: parsed YAML and JSON walked by key; each value is asserted where it is read.
 type Obj = Record<string, any>;
 
 /** What an operator adds at deploy time (the files leave the secret out on purpose). */

@@ -31,6 +31,7 @@ test('deploy/haproxy.cfg: haproxy -c refuses a bad server line (the check can fa
   assert.notEqual(r.status, 0);
 });
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the name quotes the template's literal ${SB_*} syntax.
 test('deploy/haproxy.cfg documents every ${SB_*} variable it uses in its header and envsubst line', () => {
   const text = readDeployFile('haproxy.cfg');
   const used = templateVariables(text);

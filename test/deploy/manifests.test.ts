@@ -6,6 +6,7 @@ import { readDeployFile, templateVariables } from '../cluster/harness/templates.
 import { configFromEnv, durationMs, readYaml } from './helpers.ts';
 
 // Parsed YAML is walked by path; its shape is what the assertions check.
+// biome-ignore lint/suspicious/noExplicitAny: parsed YAML and JSON walked by key; each value is asserted where it is read.
 type Obj = Record<string, any>;
 
 const SECRET = 'a-secret-of-at-least-thirty-two-bytes!!';

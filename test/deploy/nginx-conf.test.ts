@@ -31,6 +31,7 @@ test('deploy/nginx.conf: nginx -t refuses it with no upstream (the check can fai
   assert.match(r.stderr, /no servers are inside upstream/);
 });
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the name quotes the template's literal ${SB_*} syntax.
 test('deploy/nginx.conf documents every ${SB_*} variable it uses in its header and envsubst line', () => {
   const text = readDeployFile('nginx.conf');
   const used = templateVariables(text);

@@ -94,7 +94,7 @@ test('server: a small message sent after a compressing one is not overtaken, and
 test('client: compressed sends are masked, inflated by the server, in order with plain ones (RFC 7692 §6)', async () => {
   const server = end('server');
   const client = end('client', { clientMaxWindowBits: 10 });
-  const sent = ['a'.repeat(2000), 'tiny', 'b'.repeat(3000) + 'κόσμε', 'c'.repeat(1024)];
+  const sent = ['a'.repeat(2000), 'tiny', `${'b'.repeat(3000)}κόσμε`, 'c'.repeat(1024)];
   for (const m of sent) client.channel.send(Opcode.TEXT, Buffer.from(m));
   const plain = Buffer.from('binary tail');
   client.channel.send(Opcode.BINARY, plain);
@@ -150,7 +150,7 @@ test('broadcast: connections with server_no_context_takeover share one compresse
   const c = end('server', { serverNoContextTakeover: true, serverMaxWindowBits: 10 });
   const d = end('server'); // context takeover: compresses with its own window
   const small = end('server');
-  const message = Buffer.from('{"event":"tick","data":"' + 'x'.repeat(4000) + '"}');
+  const message = Buffer.from(`{"event":"tick","data":"${'x'.repeat(4000)}"}`);
   const frame = serializeFrame(Opcode.TEXT, message);
   const size = frame[0]!.length + message.length;
   const compression = new BroadcastCompression(Opcode.TEXT, message);

@@ -20,7 +20,7 @@ async function fakeServer(t: TestContext, answer: string, script: (raw: RawClien
     void (async () => {
       const req = await raw.readHttpHead();
       const key = req.headers['sec-websocket-key'] ?? '';
-      await raw.write(['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${acceptFor(key)}`, `Sec-WebSocket-Extensions: ${answer}`].join('\r\n') + '\r\n\r\n');
+      await raw.write(`${['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${acceptFor(key)}`, `Sec-WebSocket-Extensions: ${answer}`].join('\r\n')}\r\n\r\n`);
       await script(raw);
     })().catch((err: unknown) => failures.push(err));
   });

@@ -39,7 +39,9 @@ test('200 connections compressing at once: at most `concurrency` zlib jobs run, 
     c.onmessage = () => received++;
     clients.push(c);
   }
-  t.after(() => clients.forEach((c) => c.terminate()));
+  t.after(() => {
+    for (const c of clients) c.terminate();
+  });
   const limiter = sharedZlibLimiter(3);
   let maxRunning = 0;
   let maxPending = 0;

@@ -138,7 +138,7 @@ async function fakeServer(t: TestContext, extensionsHeader: string | null, after
       offers.push(req.headers['sec-websocket-extensions'] ?? '');
       const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${acceptFor(req.headers['sec-websocket-key'] ?? '')}`];
       if (extensionsHeader !== null) lines.push(`Sec-WebSocket-Extensions: ${extensionsHeader}`);
-      await raw.write(lines.join('\r\n') + '\r\n\r\n');
+      await raw.write(`${lines.join('\r\n')}\r\n\r\n`);
       await after?.(raw);
     })().catch(() => undefined);
   });

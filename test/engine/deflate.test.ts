@@ -341,7 +341,7 @@ test('close() abandons operations in flight: no callback, limiter slots freed, z
 });
 
 test('deflateMessage gives the bytes a no_context_takeover connection sends, for any window bits', async () => {
-  const message = Buffer.from('{"channel":"news","data":"' + 'breaking '.repeat(400) + '"}');
+  const message = Buffer.from(`{"channel":"news","data":"${'breaking '.repeat(400)}"}`);
   for (const bits of [9, 12, 15]) {
     const pmd = make('server', { serverNoContextTakeover: true, serverMaxWindowBits: bits });
     const own = await compress(pmd, message);

@@ -29,7 +29,7 @@ export async function loopbackPage(browser: Browser): Promise<{ page: Page; orig
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const page = await browser.newPage();
   page.setDefaultTimeout(20_000);
-  await page.goto(origin + '/');
+  await page.goto(`${origin}/`);
   return {
     page,
     origin,

@@ -5,10 +5,10 @@ import { createInterface } from 'node:readline';
 const config = JSON.parse(process.argv[2] ?? '{}') as { impl?: Impl; options?: Record<string, unknown> };
 const gc = (globalThis as { gc?: () => void }).gc;
 const server = await startEcho(config.impl ?? 'switchboard', config.options ?? {});
-process.stdout.write(JSON.stringify({ port: server.port }) + '\n');
+process.stdout.write(`${JSON.stringify({ port: server.port })}\n`);
 
 process.on('uncaughtException', (err) => {
-  process.stdout.write(JSON.stringify({ uncaught: String(err?.stack ?? err) }) + '\n');
+  process.stdout.write(`${JSON.stringify({ uncaught: String(err?.stack ?? err) })}\n`);
   process.exit(70);
 });
 
@@ -28,7 +28,7 @@ rl.on('line', (line) => {
     }
     const m = process.memoryUsage();
     process.stdout.write(
-      JSON.stringify({
+      `${JSON.stringify({
         heapUsed: m.heapUsed,
         rss: m.rss,
         external: m.external,
@@ -36,15 +36,15 @@ rl.on('line', (line) => {
         connections: server.connectionCount(),
         resources: resources(),
         gc: gc !== undefined,
-      }) + '\n',
+      })}\n`,
     );
   } else if (cmd === 'stats') {
     process.stdout.write(
-      JSON.stringify({
+      `${JSON.stringify({
         connections: server.connectionCount(),
         closes: server.closes,
         errors: server.errors.map((e) => String((e as Error)?.message ?? e)),
-      }) + '\n',
+      })}\n`,
     );
   }
 });

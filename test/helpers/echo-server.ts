@@ -149,7 +149,11 @@ export async function startEcho(impl: Impl = 'switchboard', options: EchoOptions
       ws.on('error', (e) => connectionErrors.push(e));
       const peer: Peer = {
         send: (d) => ws.send(d),
-        sendFragments: (parts, binary) => parts.forEach((p, i) => ws.send(p, { binary, fin: i === parts.length - 1 })),
+        sendFragments: (parts, binary) => {
+          parts.forEach((p, i) => {
+            ws.send(p, { binary, fin: i === parts.length - 1 });
+          });
+        },
         bufferedAmount: () => ws.bufferedAmount,
         close: (c, r) => ws.close(c, r),
         terminate: () => ws.terminate(),

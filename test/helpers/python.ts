@@ -131,7 +131,7 @@ export function startPythonClient(): PythonClient {
     async call(op, args = {}, timeoutMs = 15_000) {
       const id = ++seq;
       const p = ch.next((o) => o['id'] === id, timeoutMs, `answer to ${op}`);
-      ch.child.stdin!.write(JSON.stringify({ ...args, op, id }) + '\n');
+      ch.child.stdin!.write(`${JSON.stringify({ ...args, op, id })}\n`);
       const answer = await p;
       if (typeof answer['error'] === 'string') throw new Error(`python ${op}: ${answer['error']}`);
       return answer;

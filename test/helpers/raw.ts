@@ -144,7 +144,7 @@ export function handshakeRequest(spec: HandshakeSpec = {}, port = 80): string {
   add('Sec-WebSocket-Extensions', spec.extensions, null);
   add('Origin', spec.origin, null);
   for (const [n, v] of spec.extra ?? []) lines.push(`${n}: ${v}`);
-  return lines.join('\r\n') + '\r\n\r\n';
+  return `${lines.join('\r\n')}\r\n\r\n`;
 }
 
 export interface HttpHead {

@@ -73,7 +73,7 @@ test('the chat page is served with content types and a CSP without unsafe-inline
 });
 
 test('no directory traversal: only the files of the table are served', async (t) => {
-  const { base, server } = await start(t);
+  const { server } = await start(t);
   const port = (server.http.address() as net.AddressInfo).port;
   for (const path of ['/../package.json', '/%2e%2e/package.json', '/app.ts', '/dist/app.js', '/web/index.html', '/..%2fpackage.json', '//etc/passwd']) {
     assert.equal(await rawStatus(port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`), 404, path);

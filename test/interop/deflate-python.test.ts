@@ -66,7 +66,7 @@ test('interop: Switchboard client with compression -> Python websockets server (
       }
     }
     // The Python server sends a compressed message in fragments.
-    ws.send('__cmd:frag:4:' + 'fragment me please '.repeat(200));
+    ws.send(`__cmd:frag:4:${'fragment me please '.repeat(200)}`);
     assert.equal(await inbox.next(10_000, 'fragmented'), 'fragment me please '.repeat(200));
     const closed = new Promise<number>((r) => (ws.onclose = (e) => r(e.code)));
     ws.close(1000);

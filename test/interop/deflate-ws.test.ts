@@ -68,7 +68,9 @@ for (const [name, ours, theirs, header] of SERVER_VARIANTS) {
     }
     // A fragmented compressed message from ws (RSV1 on the first frame only).
     const parts = ['first part '.repeat(200), 'second part '.repeat(200), 'end'];
-    parts.forEach((p, i) => ws.send(p, { fin: i === parts.length - 1, compress: true }));
+    parts.forEach((p, i) => {
+      ws.send(p, { fin: i === parts.length - 1, compress: true });
+    });
     assert.equal((await inbox.next(10_000, 'fragmented')).data.toString(), parts.join(''));
     const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
     ws.close(1000);
@@ -119,7 +121,11 @@ test('interop: ws server sends fragmented compressed messages to the Switchboard
   const wss = new WsServer({ port: 0, host: '127.0.0.1', perMessageDeflate: { threshold: 0 } });
   await new Promise<void>((r) => wss.once('listening', () => r()));
   const parts = ['alpha '.repeat(300), 'beta '.repeat(300), 'gamma'];
-  wss.on('connection', (ws) => parts.forEach((p, i) => ws.send(p, { fin: i === parts.length - 1, compress: true })));
+  wss.on('connection', (ws) => {
+    parts.forEach((p, i) => {
+      ws.send(p, { fin: i === parts.length - 1, compress: true });
+    });
+  });
   t.after(async () => {
     for (const c of wss.clients) c.terminate();
     await new Promise((r) => wss.close(r));

@@ -15,7 +15,7 @@ test('exceedsJsonDepth counts array and object nesting and ignores brackets insi
 
 test('exceedsJsonDepth refuses 100000 levels of nesting without recursion (SECURITY-CASES AP-02)', () => {
   assert.equal(exceedsJsonDepth('['.repeat(100_000) + ']'.repeat(100_000), 32), true);
-  assert.equal(exceedsJsonDepth('{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000), 32), true);
+  assert.equal(exceedsJsonDepth(`${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`, 32), true);
 });
 
 test('checkJsonValue accepts plain JSON data, including null-prototype objects', () => {

@@ -53,7 +53,7 @@ test('wrong shapes, unknown and reserved types, wrong field types get coded erro
   for (const frame of ['[1,2,3]', '42', 'null', '"x"']) assert.equal((await errorOf(c, frame))['code'], 'bad_request', frame);
   assert.equal((await errorOf(c, '{}'))['code'], 'unknown_type');
   assert.equal((await errorOf(c, '['.repeat(100_000) + ']'.repeat(100_000)))['code'], 'too_large');
-  assert.equal((await errorOf(c, '{"a":' + '['.repeat(40) + ']'.repeat(40) + '}'))['code'], 'bad_request');
+  assert.equal((await errorOf(c, `{"a":${'['.repeat(40)}${']'.repeat(40)}}`))['code'], 'bad_request');
   const unknown = await errorOf(c, { id: 7, definitely_not_a_method: {}, type: 'definitely_not_a_method', rid: 7 });
   assert.deepEqual([unknown['code'], unknown['re']], ['unknown_type', 7]);
   for (const type of ['error', 'newListener', 'removeListener', '__proto__', 'constructor', 'toString', 'hasOwnProperty']) {

@@ -43,7 +43,7 @@ async function fakeServer(t: TestContext, onConnection: (peer: Peer) => Promise<
 function accept101(key: string, extra: string[] = [], withAccept = true): string {
   const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade'];
   if (withAccept) lines.push(`Sec-WebSocket-Accept: ${acceptFor(key)}`);
-  return [...lines, ...extra].join('\r\n') + '\r\n\r\n';
+  return `${[...lines, ...extra].join('\r\n')}\r\n\r\n`;
 }
 
 interface Observed {

@@ -146,7 +146,9 @@ test('RX-02 broadcast to 1 stalled + 300 healthy connections: every healthy one 
   stalled.stopReading();
   const healthy: WebSocket[] = [];
   const counts: number[] = [];
-  t.after(() => healthy.forEach((h) => h.terminate()));
+  t.after(() => {
+    for (const h of healthy) h.terminate();
+  });
   for (let i = 0; i < 300; i++) {
     const ws = new WebSocket(fx.server.url);
     counts.push(0);
@@ -217,7 +219,9 @@ test('RX-10 global cap: 503 while full, and capacity comes back when a connectio
 test('RX-11 file descriptor exhaustion (ulimit -n 128, 200 sockets): the server keeps running and recovers', async (t) => {
   const fx = await hostileChild(t, {}, { maxFds: 128 });
   const sockets: net.Socket[] = [];
-  t.after(() => sockets.forEach((s) => s.destroy()));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+  });
   for (let i = 0; i < 200; i++) {
     const s = net.connect({ port: fx.child.port, host: '127.0.0.1' });
     s.on('error', () => undefined);

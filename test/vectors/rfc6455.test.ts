@@ -181,7 +181,7 @@ test('the vector table has at least 120 rows and unique names', () => {
 });
 
 test('conformance gate: outcomes match test/vectors/rfc6455.expected.json', () => {
-  const actual = JSON.stringify(outcomes, null, 1) + '\n';
+  const actual = `${JSON.stringify(outcomes, null, 1)}\n`;
   if (process.env['UPDATE_VECTORS'] === '1') writeFileSync(EXPECTED_FILE, actual);
   const expected = JSON.parse(readFileSync(EXPECTED_FILE, 'utf8')) as Record<string, string[]>;
   assert.deepEqual(outcomes, expected, 'a change in outcome is either a regression or a deliberate update (UPDATE_VECTORS=1)');

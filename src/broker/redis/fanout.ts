@@ -183,7 +183,6 @@ export class Fanout {
       this.#connectedOnce = true;
       return;
     }
-    const { subscriber } = this.#deps;
     for (const pubsub of this.#stale) {
       this.#stale.delete(pubsub);
       if (!this.#byPubsub.has(pubsub)) void this.#unsubscribeRedis(pubsub);

@@ -100,7 +100,10 @@ export class RedisPresence {
       this.#deps.sharded ? '1' : '0', channel,
     ]));
     let local = this.#local.get(channel);
-    if (local === undefined) this.#local.set(channel, local = new Map());
+    if (local === undefined) {
+      local = new Map();
+      this.#local.set(channel, local);
+    }
     local.set(entry.connection, { connection: entry.connection, user: entry.user, ...(hasInfo ? { info: entry.info } : {}) });
   }
 

@@ -2,12 +2,12 @@
 import { ClusterClient, sourceAddress, type ClusterClientOptions } from './client.ts';
 import { startNode, type Node } from './nodes.ts';
 import type { Cleanup } from './process.ts';
-import { startProxy, type Proxy, type ProxyKind } from './proxy.ts';
+import { startProxy, type Proxy as RunningProxy, type ProxyKind } from './proxy.ts';
 
 /** A running cluster. */
 export interface Cluster {
   readonly nodes: Node[];
-  readonly proxy: Proxy;
+  readonly proxy: RunningProxy;
 }
 
 /** Starts `count` nodes on `broker` (in parallel) and the proxy in front of them. */

@@ -52,6 +52,7 @@ test('values lose their surrounding OWS, keep inner spaces and obs-text; repeate
 test('a header named __proto__ or constructor is a plain entry, never the prototype', () => {
   const parsed = parseResponseHead(bytes('HTTP/1.1 101 OK\r\n__proto__: x\r\nconstructor: y\r\n\r\n'));
   assert.ok(parsed !== null);
+  // biome-ignore lint/suspicious/noProto: a header named __proto__ must be stored as plain data, not reach the prototype.
   assert.equal(parsed.head.headers['__proto__'], 'x');
   assert.equal(Object.getPrototypeOf(parsed.head.headers), null);
   assert.equal(Object.hasOwn(parsed.head.headers, 'constructor'), true);
