@@ -52,7 +52,7 @@ export class SubscriptionRegistry {
   subscription(channel: string, options: SubscriptionOptions = {}): Subscription {
     let sub = this.#subscriptions.get(channel);
     if (sub === undefined) {
-      sub = new Subscription(channel, options, {
+      const created: Subscription = new Subscription(channel, options, {
         request: (m) => this.#host.request(m),
         positionOf: (c) => this.positions.get(c),
         setPosition: (c, p) => this.positions.set(c, p),
@@ -63,9 +63,14 @@ export class SubscriptionRegistry {
           const target = this.#subscriptions.get(g.channel);
           if (target !== undefined) subscriptionControl(target).gap(g);
         },
-        subscribe: (c) => this.subscribe(c),
+        subscribe: (c) => {
+          // After an unsubscribe or a refusal, subscribing the same object again makes it the channel's subscription.
+          if (!this.#subscriptions.has(c)) this.#subscriptions.set(c, created);
+          return this.subscribe(c);
+        },
         unsubscribe: (c) => this.unsubscribe(c),
       });
+      sub = created;
       this.#subscriptions.set(channel, sub);
     }
     return sub;
