@@ -47,7 +47,8 @@ export interface SubscriptionOptions {
   /** Where to recover from on the first subscribe (then the client tracks it). `null`: do not recover. @default the client's stored position */
   readonly since?: StreamPosition | null;
   /**
-   * Publications an async iterator may hold unread before it fails with `overflow`.
+   * Publications a `for await` loop may hold unread before it fails with `overflow`; also the most the subscription
+   * keeps, while no loop is open, for the first loop since the subscribe (beyond it they are dropped).
    * @default 10000: a consumer that falls this far behind has a bug; memory stays bounded
    */
   readonly iteratorBuffer?: number;
