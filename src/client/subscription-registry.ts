@@ -64,9 +64,11 @@ export class SubscriptionRegistry {
           if (target !== undefined) subscriptionControl(target).gap(g);
         },
         subscribe: (c) => {
-          // After an unsubscribe or a refusal, subscribing the same object again makes it the channel's subscription.
-          if (!this.#subscriptions.has(c)) this.#subscriptions.set(c, created);
-          return this.subscribe(c);
+          // `sub.subscribe()` subscribes this object, with its own options; after an unsubscribe or a refusal it
+          // becomes the channel's subscription again (unless another one is active there).
+          const current = this.#subscriptions.get(c);
+          if (current === undefined || (current !== created && current.state === 'idle')) this.#subscriptions.set(c, created);
+          return this.#subscriptions.get(c) === created ? this.#start(created) : this.subscribe(c);
         },
         unsubscribe: (c) => this.unsubscribe(c),
       });
@@ -85,6 +87,12 @@ export class SubscriptionRegistry {
       sub = undefined;
     }
     sub ??= this.subscription(channel, options);
+    return this.#start(sub);
+  }
+
+  /** Marks `sub` wanted and sends its subscribe when it was idle and the client is connected. */
+  #start(sub: Subscription): Promise<SubscribedMessage> {
+    if (this.#host.closed()) return Promise.reject(new ClientError('closed', 'Cannot subscribe: the client is closed'));
     const wasIdle = sub.state === 'idle';
     const wait = subscriptionControl(sub).waiting();
     const socket = this.#host.connection();

@@ -219,3 +219,21 @@ test('iteration: memory stays bounded: a loop iteratorBuffer behind yields what 
   await publishTexts(writer, 'chat:slow2', ['d']);
   assert.deepEqual(await reading, ['d']);
 });
+
+test('iteration: a subscription made with options (presence) is the one that subscribes, by subscribe() or by a loop', { timeout: 10_000 }, async (t) => {
+  const url = await startHub(t);
+  const writer = await connected(t, url, 'writer');
+  const reader = await connected(t, url, 'reader');
+  const explicit = reader.subscription('chat:with-presence', { presence: true });
+  await explicit.subscribe();
+  assert.equal(explicit.state, 'subscribed');
+  assert.equal(reader.subscription('chat:with-presence'), explicit);
+  assert.deepEqual(explicit.presence.map((u) => u.user), ['reader']);
+
+  const looped = reader.subscription('chat:looped', { presence: true });
+  const reading = read(looped, 1);
+  await waitFor(() => looped.state === 'subscribed', 3000);
+  assert.deepEqual(looped.presence.map((u) => u.user), ['reader']);
+  await publishTexts(writer, 'chat:looped', ['hi']);
+  assert.deepEqual(await reading, ['hi']);
+});
