@@ -18,6 +18,7 @@ import { RequestTracker, type Request } from './requests.ts';
 import { SubscriptionRegistry } from './subscription-registry.ts';
 import type { Subscription, SubscriptionOptions } from './subscription.ts';
 import { TimerSet, systemClock } from './timers.ts';
+import { watchOnline } from './online.ts';
 import { TokenRefresher } from './token-refresh.ts';
 import type { TransportSocket } from './transport.ts';
 import { codecWire, frameData, jsonWire, type ClientWire } from './wire.ts';
@@ -62,6 +63,8 @@ export class Client extends Emitter<ClientEvents> {
   readonly #refresher: TokenRefresher | null;
   readonly #subscriptions: SubscriptionRegistry;
   readonly #publisher: Publisher;
+  /** Removes the `online` listener (browsers), once connect() added it. */
+  #stopWatchingOnline: (() => void) | null = null;
   readonly #stats: ClientStats = { delivered: 0, duplicates: 0, gaps: 0, connections: 0, acked: 0, resent: 0 };
 
   /** @param options URL, transport, credentials, timings, outbox and breaker. */
@@ -95,6 +98,8 @@ export class Client extends Emitter<ClientEvents> {
       },
       closing: () => this.#requests.failAll(new ClientError('closed', 'The client is closed')),
       closed: () => {
+        this.#stopWatchingOnline?.();
+        this.#stopWatchingOnline = null;
         this.#publisher.close();
         this.#subscriptions.endAll();
       },
@@ -200,7 +205,19 @@ export class Client extends Emitter<ClientEvents> {
    * @throws {ClientError} When the client closes before connecting (authentication refused: `unauthorized`, `token_expired`; or `closed`).
    */
   connect(): Promise<ConnectedMessage> {
-    return this.#connection.connect();
+    const connected = this.#connection.connect();
+    // In browsers, a network that comes back ends the backoff wait (removed when the client closes).
+    if (this.#connection.state !== 'closed') this.#stopWatchingOnline ??= watchOnline(() => this.#connection.reconnectNow('online'));
+    return connected;
+  }
+
+  /**
+   * Reconnects now instead of at the end of the backoff wait, when `disconnected` (e.g. the application knows the
+   * network is back); a no-op in any other state. The attempt's `statechange` reason is `reconnect_now`. Browsers do
+   * this by themselves on the window's `online` event (reason `online`).
+   */
+  reconnectNow(): void {
+    this.#connection.reconnectNow('reconnect_now');
   }
 
   /**

@@ -112,6 +112,17 @@ export class ConnectionLifecycle {
     }
   }
 
+  /**
+   * Skips the rest of the backoff wait: reconnects now when `disconnected`; a no-op in any other state.
+   * @param reason The `statechange` reason of the new attempt.
+   */
+  reconnectNow(reason: string): void {
+    if (this.#state !== 'disconnected') return;
+    this.#timers.clear(this.#reconnectTimer);
+    this.#reconnectTimer = null;
+    void this.#open(reason);
+  }
+
   /** Abandons a socket that is dead or useless without waiting for its close event, then reconnects. */
   drop(socket: TransportSocket, reason: string): void {
     if (this.#socket !== socket) return;

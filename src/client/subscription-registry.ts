@@ -52,7 +52,7 @@ export class SubscriptionRegistry {
   subscription(channel: string, options: SubscriptionOptions = {}): Subscription {
     let sub = this.#subscriptions.get(channel);
     if (sub === undefined) {
-      sub = new Subscription(channel, options, {
+      const created: Subscription = new Subscription(channel, options, {
         request: (m) => this.#host.request(m),
         positionOf: (c) => this.positions.get(c),
         setPosition: (c, p) => this.positions.set(c, p),
@@ -63,9 +63,16 @@ export class SubscriptionRegistry {
           const target = this.#subscriptions.get(g.channel);
           if (target !== undefined) subscriptionControl(target).gap(g);
         },
-        subscribe: (c) => this.subscribe(c),
+        subscribe: (c) => {
+          // `sub.subscribe()` subscribes this object, with its own options; after an unsubscribe or a refusal it
+          // becomes the channel's subscription again (unless another one is active there).
+          const current = this.#subscriptions.get(c);
+          if (current === undefined || (current !== created && current.state === 'idle')) this.#subscriptions.set(c, created);
+          return this.#subscriptions.get(c) === created ? this.#start(created) : this.subscribe(c);
+        },
         unsubscribe: (c) => this.unsubscribe(c),
       });
+      sub = created;
       this.#subscriptions.set(channel, sub);
     }
     return sub;
@@ -80,6 +87,12 @@ export class SubscriptionRegistry {
       sub = undefined;
     }
     sub ??= this.subscription(channel, options);
+    return this.#start(sub);
+  }
+
+  /** Marks `sub` wanted and sends its subscribe when it was idle and the client is connected. */
+  #start(sub: Subscription): Promise<SubscribedMessage> {
+    if (this.#host.closed()) return Promise.reject(new ClientError('closed', 'Cannot subscribe: the client is closed'));
     const wasIdle = sub.state === 'idle';
     const wait = subscriptionControl(sub).waiting();
     const socket = this.#host.connection();

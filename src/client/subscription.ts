@@ -47,7 +47,8 @@ export interface SubscriptionOptions {
   /** Where to recover from on the first subscribe (then the client tracks it). `null`: do not recover. @default the client's stored position */
   readonly since?: StreamPosition | null;
   /**
-   * Publications an async iterator may hold unread before it fails with `overflow`.
+   * Publications a `for await` loop may hold unread before it fails with `overflow`; also the most the subscription
+   * keeps, while no loop is open, for the first loop since the subscribe (beyond it they are dropped).
    * @default 10000: a consumer that falls this far behind has a bug; memory stays bounded
    */
   readonly iteratorBuffer?: number;
@@ -173,7 +174,10 @@ export class Subscription extends Emitter<SubscriptionEvents> {
 
   /** The client marks the subscription wanted and waiting. */
   #waiting(): Promise<SubscribedMessage> {
-    if (this.#state === 'idle') this.#setState('subscribing');
+    if (this.#state === 'idle') {
+      this.#streams.begin();
+      this.#setState('subscribing');
+    }
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
@@ -350,11 +354,20 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   }
 
   /**
-   * Publications from now on, in order, until the subscription ends (or `break`).
-   * @throws {ClientError} `overflow` when the reader falls `iteratorBuffer` behind; the refusal code when the subscription was refused.
+   * The publications as a stream, in offset order and once each, until the subscription ends (the loop then finishes
+   * quietly after an `unsubscribe()` or `close()`). Iterating an `idle` subscription subscribes it; `break` does not
+   * unsubscribe. Where a loop starts:
+   * - the first loop since the subscribe (started before it, during it, or after `await subscribe()`) reads everything
+   *   the subscribe delivered: the publications of the `subscribed` answer (recovered, `since`, last-N-on-join), then
+   *   live ones; the subscription keeps them for it, at most `iteratorBuffer` (beyond that it drops them, and the first
+   *   loop reads only newer ones);
+   * - a loop started while another is open, or after one ended, reads the publications delivered after it starts.
+   * @throws {ClientError} `overflow` when the loop falls `iteratorBuffer` unread publications behind (the
+   *   publications it holds are yielded first); the server's code when the subscribe was refused or the server ended the
+   *   subscription with a code; `closed` when the client was closed before the loop started.
    */
   [Symbol.asyncIterator](): AsyncIterator<PublicationMessage> {
-    return this.#streams.iterator();
+    return this.#streams.iterator(this.#state === 'idle' ? () => this.subscribe() : undefined);
   }
 }
 
