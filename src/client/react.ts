@@ -25,6 +25,8 @@ export function ClientProvider(props: { readonly client: Client; readonly childr
 export function useClient(options?: ClientOptions): Client {
   const fromContext = useContext(ClientContext);
   const [own, setOwn] = useState<Client | null>(() => (options === undefined ? null : new Client(options)));
+  // Options are read once, on first render (documented above): a new options object each render must not reconnect.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `options` is deliberately left out, see above.
   useEffect(() => {
     if (own === null) return undefined;
     // Strict mode mounts twice: the first unmount closed this client, so a fresh one replaces it (and re-renders).
@@ -59,7 +61,11 @@ export function useConnectionState(client?: Client): ConnectionStateView {
     last.current = { state: change.state, change };
     notify();
   }), [c]);
-  return useSyncExternalStore(subscribe, () => (last.current.state === c.state ? last.current : (last.current = { state: c.state, change: last.current.change })));
+  const snapshot = (): ConnectionStateView => {
+    if (last.current.state !== c.state) last.current = { state: c.state, change: last.current.change };
+    return last.current;
+  };
+  return useSyncExternalStore(subscribe, snapshot);
 }
 
 /** What {@link useChannel} returns. */

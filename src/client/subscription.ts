@@ -1,7 +1,7 @@
 // Client SDK (Node-free): one channel subscription that survives reconnects: positions, order, duplicates, gaps.
 import type {
   HistoryReply, JoinMessage, LeaveMessage, PresenceUser, Publication, PublicationMessage, ServerMessage,
-  StreamPosition, SubscribedMessage, TypingEventMessage, UnsubscribedMessage,
+  StreamPosition, SubscribedMessage, TypingEventMessage,
 } from '../messages/core.ts';
 import { ClientError } from './errors.ts';
 import { Emitter } from './emitter.ts';
