@@ -19,14 +19,24 @@ import { writeSection } from './lib/sections.mjs';
 
 const { values: args } = parseArgs({
   options: {
-    clients: { type: 'string', default: '3000' }, nodes: { type: 'string', default: '3' },
-    rates: { type: 'string', default: '25,50,75,100,150,200,300,400,600,800' }, 'step-seconds': { type: 'string', default: '4' },
-    size: { type: 'string', default: '100' }, 'p99-budget-ms': { type: 'string', default: '500' },
-    'no-write': { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
+    clients: { type: 'string', default: '3000' },
+    nodes: { type: 'string', default: '3' },
+    rates: { type: 'string', default: '25,50,75,100,150,200,300,400,600,800' },
+    'step-seconds': { type: 'string', default: '4' },
+    size: { type: 'string', default: '100' },
+    'p99-budget-ms': { type: 'string', default: '500' },
+    'no-write': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
-  console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 12).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  console.log(
+    readFileSync(new URL(import.meta.url), 'utf8')
+      .split('\n')
+      .slice(1, 12)
+      .map((l) => l.replace(/^\/\/ ?/, ''))
+      .join('\n'),
+  );
   process.exit(0);
 }
 const NODES = Number(args.nodes);
@@ -47,10 +57,20 @@ function freePort() {
 function redisCommand(port, line) {
   return new Promise((resolve, reject) => {
     const socket = new Socket();
-    const timer = setTimeout(() => { socket.destroy(); reject(new Error('redis did not answer')); }, 2000);
-    socket.once('error', (err) => { clearTimeout(timer); reject(err); });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('redis did not answer'));
+    }, 2000);
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
     socket.connect(port, '127.0.0.1', () => socket.write(`${line}\r\n`));
-    socket.once('data', (d) => { clearTimeout(timer); socket.destroy(); resolve(d.toString()); });
+    socket.once('data', (d) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(d.toString());
+    });
   });
 }
 
@@ -59,9 +79,14 @@ function spawnUntil(name, cmd, argv, pattern, extraEnv = {}) {
   const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...env, ...extraEnv } });
   let out = '';
   let err = '';
-  child.stderr.on('data', (d) => { err = (err + d).slice(-4000); });
+  child.stderr.on('data', (d) => {
+    err = (err + d).slice(-4000);
+  });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${name} did not start: ${out} ${err}`)); }, 30_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not start: ${out} ${err}`));
+    }, 30_000);
     child.stdout.on('data', (d) => {
       out += d;
       const m = pattern.exec(out);
@@ -70,7 +95,10 @@ function spawnUntil(name, cmd, argv, pattern, extraEnv = {}) {
         resolve({ child, value: m[1] });
       }
     });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${name} exited with ${code}: ${err}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code}: ${err}`));
+    });
   });
 }
 
@@ -85,33 +113,62 @@ async function stop(child) {
 
 const scratch = mkdtempSync(join(tmpdir(), 'switchboard-cluster-bench-'));
 const SWITCHBOARD_CONFIG = {
-  mode: 'production', allowPlaintext: true, host: '127.0.0.1',
-  auth: { hs256Secret: 'cluster-bench-secret-at-least-32-bytes!', anonymous: { enabled: true, roles: ['user'] }, connectTimeoutMs: 60_000 },
+  mode: 'production',
+  allowPlaintext: true,
+  host: '127.0.0.1',
+  auth: {
+    hs256Secret: 'cluster-bench-secret-at-least-32-bytes!',
+    anonymous: { enabled: true, roles: ['user'] },
+    connectTimeoutMs: 60_000,
+  },
   // History on (the default 100 per channel, in a Redis stream): what recovery needs. 'wait' buffers for a slow
   // reader as socket.io does, so neither side drops.
   namespaces: { bench: { presence: false, joinLeave: false, typing: false, slowConsumerPolicy: 'wait' } },
   limits: {
-    maxConnections: 1_000_000, maxConnectionsPerIp: 1_000_000, connectionsPerMinutePerIp: 1_000_000, maxConnectionsPerUser: 1_000_000,
-    messagesPerSecond: 1_000_000, messagesBurst: 1_000_000, bytesPerSecond: 1_000_000_000, bytesBurst: 1_000_000_000,
-    pingIntervalMs: 0, handshakeTimeoutMs: 60_000, sendHighWaterMark: 64 * 1024 * 1024,
+    maxConnections: 1_000_000,
+    maxConnectionsPerIp: 1_000_000,
+    connectionsPerMinutePerIp: 1_000_000,
+    maxConnectionsPerUser: 1_000_000,
+    messagesPerSecond: 1_000_000,
+    messagesBurst: 1_000_000,
+    bytesPerSecond: 1_000_000_000,
+    bytesBurst: 1_000_000_000,
+    pingIntervalMs: 0,
+    handshakeTimeoutMs: 60_000,
+    sendHighWaterMark: 64 * 1024 * 1024,
   },
-  log: { level: 'warn', pretty: false }, web: { enabled: false },
+  log: { level: 'warn', pretty: false },
+  web: { enabled: false },
 };
 const configPath = join(scratch, 'switchboard.json');
 writeFileSync(configPath, JSON.stringify(SWITCHBOARD_CONFIG));
 
 const TARGETS = {
-  switchboard: (redisUrl) => spawnUntil('switchboard serve', process.execPath,
-    ['bin/switchboard.js', 'serve', '--config', configPath, '--port', '0', '--broker', redisUrl], /listening on http:\/\/127\.0\.0\.1:(\d+)/),
-  socketio: (redisUrl) => spawnUntil('socket.io node', process.execPath, ['bench/cluster/socketio-node.mjs'], /listening (\d+)/, { REDIS_URL: redisUrl }),
+  switchboard: (redisUrl) =>
+    spawnUntil(
+      'switchboard serve',
+      process.execPath,
+      ['bin/switchboard.js', 'serve', '--config', configPath, '--port', '0', '--broker', redisUrl],
+      /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+    ),
+  socketio: (redisUrl) =>
+    spawnUntil('socket.io node', process.execPath, ['bench/cluster/socketio-node.mjs'], /listening (\d+)/, {
+      REDIS_URL: redisUrl,
+    }),
 };
 
 const redisPort = await freePort();
-const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', scratch], { stdio: ['pipe', 'ignore', 'inherit'] });
+const redis = spawn(
+  'redis-server',
+  ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', scratch],
+  { stdio: ['pipe', 'ignore', 'inherit'] },
+);
 for (let i = 0; i < 100; i++) {
   try {
     if ((await redisCommand(redisPort, 'PING')).startsWith('+PONG')) break;
-  } catch { /* not yet */ }
+  } catch {
+    /* not yet */
+  }
   await new Promise((r) => setTimeout(r, 50));
 }
 const redisUrl = `redis://127.0.0.1:${redisPort}`;
@@ -124,9 +181,25 @@ try {
     const nodes = await Promise.all(Array.from({ length: NODES }, () => TARGETS[name](redisUrl)));
     try {
       const ports = nodes.map((n) => n.value).join(',');
-      const r = spawnSync(process.execPath, ['bench/cluster/load.mjs', '--target', name, '--ports', ports, '--clients', args.clients,
-        '--rates', args.rates, '--step-seconds', args['step-seconds'], '--size', args.size],
-      { encoding: 'utf8', timeout: 900_000, env, stdio: ['ignore', 'pipe', 'inherit'] });
+      const r = spawnSync(
+        process.execPath,
+        [
+          'bench/cluster/load.mjs',
+          '--target',
+          name,
+          '--ports',
+          ports,
+          '--clients',
+          args.clients,
+          '--rates',
+          args.rates,
+          '--step-seconds',
+          args['step-seconds'],
+          '--size',
+          args.size,
+        ],
+        { encoding: 'utf8', timeout: 900_000, env, stdio: ['ignore', 'pipe', 'inherit'] },
+      );
       if (r.status !== 0) throw new Error(`load client for ${name} failed (${r.status})`);
       results[name] = JSON.parse(r.stdout.trim().split('\n').pop());
     } finally {
@@ -151,8 +224,10 @@ const bestSb = best('switchboard');
 const bestSio = best('socketio');
 const ratio = ratioAt(BUDGET);
 // Saturation: the most deliveries/s each sustained with every message delivered, whatever the latency (p99 under 2 s).
-const peak = (name) => Math.max(...results[name].steps.filter((s) => s.delivered === s.expected).map((s) => s.deliveriesPerSec));
-const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—');
+const peak = (name) =>
+  Math.max(...results[name].steps.filter((s) => s.delivered === s.expected).map((s) => s.deliveriesPerSec));
+const fmt = (n, d = 0) =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—';
 const cell = (name, rate) => {
   const s = results[name].steps.find((x) => x.rate === rate);
   if (s === undefined) return '(stopped) | | |';
@@ -162,7 +237,10 @@ const cell = (name, rate) => {
 const rates = args.rates.split(',').map(Number);
 const command = `node bench/cluster-fanout.mjs ${process.argv.slice(2).join(' ')}`.trim();
 const cpus = spawnSync('nproc', { encoding: 'utf8' }).stdout.trim() || '?';
-const bestLine = (label, b) => (b === null ? `${label}: no step within the budget` : `${label}: ${fmt(b.deliveriesPerSec)} deliveries/s at ${b.rate} publishes/s (p99 ${fmt(b.p99Ms, 1)} ms)`);
+const bestLine = (label, b) =>
+  b === null
+    ? `${label}: no step within the budget`
+    : `${label}: ${fmt(b.deliveriesPerSec)} deliveries/s at ${b.rate} publishes/s (p99 ${fmt(b.p99Ms, 1)} ms)`;
 const section = [
   '## Cluster fan-out (issue 6): 3 nodes on one Redis, 3,000 subscribers spread over them',
   '',
@@ -182,13 +260,21 @@ const section = [
   `${fmt(ratioAt(BUDGET * 2), 2)}x at p99 ≤ ${BUDGET * 2} ms, ${fmt(peak('switchboard') / peak('socketio'), 2)}x at saturation (${fmt(peak('switchboard'))} against ${fmt(peak('socketio'))} deliveries/s with every`,
   'message delivered, p99 under 2 s). The ratios depend on the rate steps: the best step of each server is a lower bound of what it',
   'sustains (— means no step met the budget). Switchboard also pays, per publish, a Redis stream write (XADD in a Lua script, the',
-  'history that recovery reads) and an acknowledgement to the publisher; socket.io\'s adapter stores nothing and acknowledges nothing.',
+  "history that recovery reads) and an acknowledgement to the publisher; socket.io's adapter stores nothing and acknowledges nothing.",
   `Publisher acknowledgements (Switchboard): ${fmt(results.switchboard.acks)} acks, ${fmt(results.switchboard.publishErrors)} errors; connections closed during the runs:`,
   `${results.switchboard.closedDuringRun} (Switchboard), ${results.socketio.closedDuringRun} (socket.io).`,
   '',
 ].join('\n');
 console.log(section);
-console.log(JSON.stringify({ results, ratio, ratioHalfBudget: ratioAt(BUDGET / 2), ratioDoubleBudget: ratioAt(BUDGET * 2), ratioSaturation: peak('switchboard') / peak('socketio') }));
+console.log(
+  JSON.stringify({
+    results,
+    ratio,
+    ratioHalfBudget: ratioAt(BUDGET / 2),
+    ratioDoubleBudget: ratioAt(BUDGET * 2),
+    ratioSaturation: peak('switchboard') / peak('socketio'),
+  }),
+);
 
 if (!args['no-write']) {
   writeSection('bench/RESULTS.md', 'cluster-fanout', section);

@@ -28,7 +28,9 @@ const root = path.resolve(option('root', path.join(path.dirname(fileURLToPath(im
 const seconds = Number(option('seconds', '10'));
 const modes = option('modes', 'cont1,cont0,small').split(',');
 if (!Number.isFinite(seconds) || seconds <= 0) throw new RangeError(`Cannot use --seconds "${option('seconds')}"`);
-for (const m of modes) if (!['cont1', 'cont0', 'small'].includes(m)) throw new RangeError(`Cannot use mode "${m}": expected cont1, cont0 or small`);
+for (const m of modes)
+  if (!['cont1', 'cont0', 'small'].includes(m))
+    throw new RangeError(`Cannot use mode "${m}": expected cont1, cont0 or small`);
 
 const engineUrl = pathToFileURL(path.join(root, 'dist/engine/index.js')).href;
 
@@ -74,7 +76,9 @@ process.stdin.on('end', () => process.exit(0));
 `;
 
 function startChild() {
-  const child = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', childSource], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', childSource], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   let out = '';
   const waiters = [];
   child.stdout.setEncoding('utf8');
@@ -116,7 +120,9 @@ function open(port) {
     socket.setNoDelay(true);
     socket.once('error', reject);
     socket.once('connect', () => {
-      socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+      socket.write(
+        `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
     });
     let head = Buffer.alloc(0);
     const onData = (d) => {
@@ -135,7 +141,8 @@ function open(port) {
 async function flood(port, mode, ms) {
   const frameSize = mode === 'cont0' ? 6 : 7;
   const perBatch = Math.floor(65536 / frameSize);
-  const unit = mode === 'cont1' ? maskedFrame(0x00, [0x62]) : mode === 'cont0' ? maskedFrame(0x00, []) : maskedFrame(0x81, [0x61]);
+  const unit =
+    mode === 'cont1' ? maskedFrame(0x00, [0x62]) : mode === 'cont0' ? maskedFrame(0x00, []) : maskedFrame(0x81, [0x61]);
   const batch = Buffer.concat(Array.from({ length: perBatch }, () => unit));
   const deadline = Date.now() + ms;
   let frames = 0;
@@ -148,7 +155,12 @@ async function flood(port, mode, ms) {
       if (mode !== 'small' && received.length < 16) received = Buffer.concat([received, d]);
     });
     socket.on('error', () => {});
-    const gone = new Promise((r) => socket.once('close', () => { closed = true; r(); }));
+    const gone = new Promise((r) =>
+      socket.once('close', () => {
+        closed = true;
+        r();
+      }),
+    );
     if (mode !== 'small') socket.write(maskedFrame(0x01, [0x61]));
     while (!closed && Date.now() < deadline) {
       const ok = socket.write(batch);

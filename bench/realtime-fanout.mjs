@@ -16,14 +16,24 @@ import { writeSection } from './lib/sections.mjs';
 
 const { values: args } = parseArgs({
   options: {
-    clients: { type: 'string', default: '10000' }, repeats: { type: 'string', default: '3' },
-    'latency-messages': { type: 'string', default: '30' }, 'throughput-messages': { type: 'string', default: '150' },
-    window: { type: 'string', default: '8' }, size: { type: 'string', default: '100' },
-    'no-write': { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
+    clients: { type: 'string', default: '10000' },
+    repeats: { type: 'string', default: '3' },
+    'latency-messages': { type: 'string', default: '30' },
+    'throughput-messages': { type: 'string', default: '150' },
+    window: { type: 'string', default: '8' },
+    size: { type: 'string', default: '100' },
+    'no-write': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
-  console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 11).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  console.log(
+    readFileSync(new URL(import.meta.url), 'utf8')
+      .split('\n')
+      .slice(1, 11)
+      .map((l) => l.replace(/^\/\/ ?/, ''))
+      .join('\n'),
+  );
   process.exit(0);
 }
 
@@ -54,10 +64,31 @@ function startServer(name) {
 }
 
 function runLoad(name, port, pid) {
-  const [cmd, ...rest] = pin(0, [process.execPath, 'bench/realtime/load.mjs', '--target', name, '--port', String(port), '--server-pid', String(pid),
-    '--clients', args.clients, '--latency-messages', args['latency-messages'], '--throughput-messages', args['throughput-messages'],
-    '--window', args.window, '--size', args.size]);
-  const result = spawnSync(cmd, rest, { encoding: 'utf8', timeout: 900_000, env: { ...process.env, NODE_OPTIONS: '' } });
+  const [cmd, ...rest] = pin(0, [
+    process.execPath,
+    'bench/realtime/load.mjs',
+    '--target',
+    name,
+    '--port',
+    String(port),
+    '--server-pid',
+    String(pid),
+    '--clients',
+    args.clients,
+    '--latency-messages',
+    args['latency-messages'],
+    '--throughput-messages',
+    args['throughput-messages'],
+    '--window',
+    args.window,
+    '--size',
+    args.size,
+  ]);
+  const result = spawnSync(cmd, rest, {
+    encoding: 'utf8',
+    timeout: 900_000,
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
   if (result.status !== 0) throw new Error(`load client for ${name} failed (${result.status}): ${result.stderr}`);
   return JSON.parse(result.stdout.trim().split('\n').pop());
 }
@@ -90,7 +121,9 @@ for (let r = 0; r < repeats; r++) {
   for (const name of order) {
     const result = await measure(name);
     runs[name].push(result);
-    console.error(`repeat ${r + 1}/${repeats} ${name}: ${Math.round(result.throughput.deliveriesPerSec)} deliveries/s, p99 ${result.latency.p99Ms.toFixed(1)} ms, server ${result.throughput.serverCpuUsPerDelivery.toFixed(2)} µs/delivery, client CPU ${Math.round(result.throughput.clientCpuMs)} ms / ${Math.round(result.throughput.ms)} ms`);
+    console.error(
+      `repeat ${r + 1}/${repeats} ${name}: ${Math.round(result.throughput.deliveriesPerSec)} deliveries/s, p99 ${result.latency.p99Ms.toFixed(1)} ms, server ${result.throughput.serverCpuUsPerDelivery.toFixed(2)} µs/delivery, client CPU ${Math.round(result.throughput.clientCpuMs)} ms / ${Math.round(result.throughput.ms)} ms`,
+    );
   }
 }
 
@@ -127,7 +160,7 @@ const section = [
   row('socketio', 'socket.io room broadcast (websocket transport)'),
   '',
   `**Ratio: ${ratio.toFixed(2)}x socket.io's deliveries per second** (target ≥ 3x).`,
-  'Latency is per delivery, from the publisher\'s send to each subscriber\'s receipt with one message in flight, so p99',
+  "Latency is per delivery, from the publisher's send to each subscriber's receipt with one message in flight, so p99",
   'is the time to reach 99% of the 10,000 subscribers. A load-client CPU near 100% means the client, not the server, limited the run.',
   '',
 ].join('\n');

@@ -40,7 +40,14 @@ const { values: opts } = parseArgs({
   },
 });
 if (opts.help) {
-  process.stdout.write(`${readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(3).filter((_l, i, all) => all.slice(0, i + 1).every((x) => x.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n')}\n`);
+  process.stdout.write(
+    `${readFileSync(fileURLToPath(import.meta.url), 'utf8')
+      .split('\n')
+      .slice(3)
+      .filter((_l, i, all) => all.slice(0, i + 1).every((x) => x.startsWith('//')))
+      .map((l) => l.replace(/^\/\/ ?/, ''))
+      .join('\n')}\n`,
+  );
   process.exit(0);
 }
 
@@ -51,52 +58,83 @@ function fail(msg) {
 }
 
 // ---------- selection ----------
-const tokens = opts.only.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+const tokens = opts.only
+  .flatMap((s) => s.split(','))
+  .map((s) => s.trim())
+  .filter(Boolean);
 const measureTokens = tokens.filter((t) => MEASURES.some((m) => m.name === t || m.aliases.includes(t)));
 const serverTokens = tokens.filter((t) => SERVERS.some((s) => s.name === t));
 const unknown = tokens.filter((t) => !measureTokens.includes(t) && !serverTokens.includes(t));
 if (unknown.length > 0) {
-  fail(`unknown --only name(s) ${unknown.map((u) => `"${u}"`).join(', ')}; measures: ${MEASURES.map((m) => m.name).join(' ')}; servers: ${SERVERS.map((s) => s.name).join(' ')}`);
+  fail(
+    `unknown --only name(s) ${unknown.map((u) => `"${u}"`).join(', ')}; measures: ${MEASURES.map((m) => m.name).join(' ')}; servers: ${SERVERS.map((s) => s.name).join(' ')}`,
+  );
 }
-const measures = MEASURES.filter((m) => measureTokens.length === 0 || measureTokens.some((t) => m.name === t || m.aliases.includes(t)));
-let servers = SERVERS.filter((s) => (serverTokens.length === 0 && s.onlyWhenNamed !== true) || serverTokens.includes(s.name));
+const measures = MEASURES.filter(
+  (m) => measureTokens.length === 0 || measureTokens.some((t) => m.name === t || m.aliases.includes(t)),
+);
+let servers = SERVERS.filter(
+  (s) => (serverTokens.length === 0 && s.onlyWhenNamed !== true) || serverTokens.includes(s.name),
+);
 const misfit = servers.filter((s) => s.measures !== undefined && measures.some((m) => !s.measures.includes(m.name)));
-if (misfit.length > 0) fail(`${misfit.map((s) => `"${s.name}"`).join(', ')} only takes part in: ${misfit.map((s) => s.measures.join(' ')).join('; ')} (add --only idle)`);
+if (misfit.length > 0)
+  fail(
+    `${misfit.map((s) => `"${s.name}"`).join(', ')} only takes part in: ${misfit.map((s) => s.measures.join(' ')).join('; ')} (add --only idle)`,
+  );
 const quick = opts.quick;
 const repeats = opts.repeats ? Number(opts.repeats) : quick ? 1 : 3;
-if (!Number.isInteger(repeats) || repeats < 1 || repeats > 20) fail(`--repeats must be an integer from 1 to 20, got "${opts.repeats}"`);
+if (!Number.isInteger(repeats) || repeats < 1 || repeats > 20)
+  fail(`--repeats must be an integer from 1 to 20, got "${opts.repeats}"`);
 const filtered = tokens.length > 0;
 const niceness = Number(opts.nice);
-if (!Number.isInteger(niceness) || niceness < -20 || niceness > 19) fail(`--nice must be an integer from -20 to 19, got "${opts.nice}"`);
+if (!Number.isInteger(niceness) || niceness < -20 || niceness > 19)
+  fail(`--nice must be an integer from -20 to 19, got "${opts.nice}"`);
 /** Command prefix; `nice` then execs taskset, so the PID is still the measured process. */
 const NICE = niceness === 0 ? '' : `nice -n ${niceness} `;
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const outDir = resolve(opts['out-dir'] ?? join(ROOT, 'bench', 'out', `${quick ? 'quick-' : ''}${stamp}`));
-const resultsPath = resolve(opts.results ?? (quick || filtered ? join(outDir, 'RESULTS.md') : join(ROOT, 'bench', 'RESULTS.md')));
+const resultsPath = resolve(
+  opts.results ?? (quick || filtered ? join(outDir, 'RESULTS.md') : join(ROOT, 'bench', 'RESULTS.md')),
+);
 const notes = [];
 
 // ---------- preflight ----------
 if (process.platform !== 'linux') fail('the benchmarks read /proc and pin with taskset: Linux only');
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-if (!has('taskset')) fail('taskset not found (package util-linux): the server and the load generator must be pinned to separate CPUs');
+if (!has('taskset'))
+  fail('taskset not found (package util-linux): the server and the load generator must be pinned to separate CPUs');
 const compiler = ['cc', 'gcc', 'clang'].find(has);
-if (!compiler) fail('no C compiler found: wsload (bench/wsload/wsload.c) needs gcc. Install it, e.g. `apt-get install gcc make`');
+if (!compiler)
+  fail('no C compiler found: wsload (bench/wsload/wsload.c) needs gcc. Install it, e.g. `apt-get install gcc make`');
 const ncpu = availableParallelism();
 const LOADGEN_CPU = '0';
 const SERVER_CPU = ncpu >= 2 ? '1' : '0';
-if (ncpu < 2) notes.push('Only one CPU: server and load generator shared CPU 0, so every figure is pessimistic and ratios are the only meaningful output.');
+if (ncpu < 2)
+  notes.push(
+    'Only one CPU: server and load generator shared CPU 0, so every figure is pessimistic and ratios are the only meaningful output.',
+  );
 const hardNofile = spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim();
 const nofile = hardNofile === 'unlimited' ? 1_048_576 : Number(hardNofile);
 const idleConns = Math.max(100, Math.min(IDLE_CONNS_MAX, nofile - 1000));
-if (!quick && idleConns < IDLE_CONNS_MAX) notes.push(`The open-files limit (${nofile}) allowed ${idleConns} idle connections, not ${IDLE_CONNS_MAX}.`);
+if (!quick && idleConns < IDLE_CONNS_MAX)
+  notes.push(`The open-files limit (${nofile}) allowed ${idleConns} idle connections, not ${IDLE_CONNS_MAX}.`);
 
 // ---------- build wsload ----------
 {
   const make = has('make')
     ? spawnSync('make', ['-s', '-C', WSLOAD_DIR, `CC=${compiler}`, `OUT=${dirname(WSLOAD)}`], { encoding: 'utf8' })
-    : spawnSync('sh', ['-c', `mkdir -p "${dirname(WSLOAD)}" && ${compiler} -O2 -g -Wall -Wextra -Wno-unused-parameter -o "${WSLOAD}" "${join(WSLOAD_DIR, 'wsload.c')}" -lz`], { encoding: 'utf8' });
+    : spawnSync(
+        'sh',
+        [
+          '-c',
+          `mkdir -p "${dirname(WSLOAD)}" && ${compiler} -O2 -g -Wall -Wextra -Wno-unused-parameter -o "${WSLOAD}" "${join(WSLOAD_DIR, 'wsload.c')}" -lz`,
+        ],
+        { encoding: 'utf8' },
+      );
   if (make.status !== 0 || !existsSync(WSLOAD)) {
-    const zlib = /zlib\.h|-lz/.test(`${make.stdout}${make.stderr}`) ? ' (wsload links zlib for --deflate: install zlib1g-dev, e.g. `apt-get install zlib1g-dev`)' : '';
+    const zlib = /zlib\.h|-lz/.test(`${make.stdout}${make.stderr}`)
+      ? ' (wsload links zlib for --deflate: install zlib1g-dev, e.g. `apt-get install zlib1g-dev`)'
+      : '';
     fail(`building wsload failed${zlib}:\n${make.stdout}${make.stderr}`);
   }
 }
@@ -105,9 +143,12 @@ if (!quick && idleConns < IDLE_CONNS_MAX) notes.push(`The open-files limit (${no
 let status = 'all servers measured';
 const sbWanted = servers.some((s) => s.needsEngine);
 if (sbWanted) {
-  const ready = existsSync(join(ROOT, 'src', 'engine', 'index.ts')) && existsSync(join(ROOT, 'bench', 'servers', 'switchboard.mjs'));
+  const ready =
+    existsSync(join(ROOT, 'src', 'engine', 'index.ts')) &&
+    existsSync(join(ROOT, 'bench', 'servers', 'switchboard.mjs'));
   if (!ready) {
-    if (serverTokens.includes('switchboard')) fail('Switchboard was asked for but src/engine/index.ts or bench/servers/switchboard.mjs does not exist yet');
+    if (serverTokens.includes('switchboard'))
+      fail('Switchboard was asked for but src/engine/index.ts or bench/servers/switchboard.mjs does not exist yet');
     servers = servers.filter((s) => !s.needsEngine);
     status = 'peers only; Switchboard pending (src/engine is not ready)';
   } else {
@@ -115,11 +156,15 @@ if (sbWanted) {
       log('npm run build (Switchboard is measured from the compiled dist/)');
       const b = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, encoding: 'utf8' });
       if (b.status !== 0) {
-        if (!existsSync(join(ROOT, 'dist', 'engine', 'index.js'))) fail(`npm run build failed and dist/engine/index.js is missing:\n${b.stdout}${b.stderr}`);
+        if (!existsSync(join(ROOT, 'dist', 'engine', 'index.js')))
+          fail(`npm run build failed and dist/engine/index.js is missing:\n${b.stdout}${b.stderr}`);
         log(`warning: npm run build reported errors; measuring dist/ as emitted:\n${b.stdout.slice(0, 2000)}`);
-        notes.push('`npm run build` reported type errors at the time of this run; Switchboard was measured from the JavaScript tsc emitted anyway.');
+        notes.push(
+          '`npm run build` reported type errors at the time of this run; Switchboard was measured from the JavaScript tsc emitted anyway.',
+        );
       }
-    } else if (!existsSync(join(ROOT, 'dist', 'engine', 'index.js'))) fail('--no-build given but dist/engine/index.js does not exist');
+    } else if (!existsSync(join(ROOT, 'dist', 'engine', 'index.js')))
+      fail('--no-build given but dist/engine/index.js does not exist');
   }
 }
 if (servers.length === 0) fail('no server left to measure');
@@ -190,7 +235,9 @@ async function waitQuiet(maxMs) {
 }
 
 function exited(child) {
-  return new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
+  return new Promise((r) =>
+    child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r()),
+  );
 }
 
 /** Server environment for one measure: the server's own settings plus the measure's (e.g. BENCH_DEFLATE). */
@@ -204,7 +251,12 @@ async function startServer(def, measure) {
   if (!('WS_NO_BUFFER_UTIL' in def.env)) delete env.WS_NO_BUFFER_UTIL;
   // `exec` twice keeps one PID from sh to taskset to node, so --pid samples the server itself.
   const script = `ulimit -n ${nofile} 2>/dev/null; exec ${NICE}taskset -c ${SERVER_CPU} "$@"`;
-  const child = spawn('sh', ['-c', script, 'sh', process.execPath, def.script], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  const child = spawn('sh', ['-c', script, 'sh', process.execPath, def.script], {
+    cwd: ROOT,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
   active.add(child);
   child.once('exit', () => active.delete(child));
   let stderr = '';
@@ -213,7 +265,11 @@ async function startServer(def, measure) {
   });
   const line = await new Promise((resolveLine, reject) => {
     let buf = '';
-    const timer = setTimeout(() => reject(new Error(`${def.name} did not print "listening PORT" within ${SERVER_READY_TIMEOUT_MS} ms\n${stderr}`)), SERVER_READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () =>
+        reject(new Error(`${def.name} did not print "listening PORT" within ${SERVER_READY_TIMEOUT_MS} ms\n${stderr}`)),
+      SERVER_READY_TIMEOUT_MS,
+    );
     child.stdout.setEncoding('utf8').on('data', (d) => {
       buf += d;
       const m = /^listening (\d+).*$/m.exec(buf);
@@ -247,7 +303,13 @@ async function stopServer(child) {
 
 function wsloadArgs(measure, def, port) {
   const path = def.sio ? '/' : measure.path; // wsload --sio turns "/" into /socket.io/?EIO=4&transport=websocket
-  return [measure.mode, '--url', `ws://${HOST}:${port}${path}`, ...measure.params(quick, { idleConns }), ...(def.sio ? ['--sio'] : [])];
+  return [
+    measure.mode,
+    '--url',
+    `ws://${HOST}:${port}${path}`,
+    ...measure.params(quick, { idleConns }),
+    ...(def.sio ? ['--sio'] : []),
+  ];
 }
 
 const TIMES_MARK = '@@wsload-times@@';
@@ -255,7 +317,11 @@ function runWsload(args) {
   return new Promise((resolveRun) => {
     // The shell's `times` prints the CPU its children (taskset → wsload) used, after they exited.
     const script = `${NICE}taskset -c ${LOADGEN_CPU} "$@"; s=$?; echo ${TIMES_MARK} >&2; times >&2; exit $s`;
-    const child = spawn('sh', ['-c', script, 'sh', WSLOAD, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('sh', ['-c', script, 'sh', WSLOAD, ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     active.add(child);
     let stdout = '';
     let stderr = '';
@@ -272,8 +338,15 @@ function runWsload(args) {
       let wsloadTicks = Number.NaN;
       if (at >= 0) {
         // Second line of `times`: children's user and system time, e.g. "0m1.230000s 0m0.450000s".
-        const children = stderr.slice(at + TIMES_MARK.length).trim().split('\n')[1] ?? '';
-        const secs = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce((n, m) => n + Number(m[1]) * 60 + Number(m[2]), 0);
+        const children =
+          stderr
+            .slice(at + TIMES_MARK.length)
+            .trim()
+            .split('\n')[1] ?? '';
+        const secs = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce(
+          (n, m) => n + Number(m[1]) * 60 + Number(m[2]),
+          0,
+        );
         wsloadTicks = secs * CLK_TCK;
         stderr = stderr.slice(0, at);
       }
@@ -307,8 +380,22 @@ async function measureOnce(measure, def) {
     server_cpu: pct(cpu1[SERVER_CPU] - cpu0[SERVER_CPU] - (srv1 - srv0)),
     loadgen_cpu: SERVER_CPU === LOADGEN_CPU ? Number.NaN : pct(cpu1[LOADGEN_CPU] - cpu0[LOADGEN_CPU] - run.wsloadTicks),
   };
-  const result = { started, load1_before: load0, load1_after: loadavg()[0], foreign_cpu_pct: foreign, ready_line: server.line, args, exit: run.code, wsload_stderr: run.stderr, server_stderr: server.stderr() };
-  const jsonLine = run.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  const result = {
+    started,
+    load1_before: load0,
+    load1_after: loadavg()[0],
+    foreign_cpu_pct: foreign,
+    ready_line: server.line,
+    args,
+    exit: run.code,
+    wsload_stderr: run.stderr,
+    server_stderr: server.stderr(),
+  };
+  const jsonLine = run.stdout
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
   let report;
   try {
     report = jsonLine ? JSON.parse(jsonLine) : undefined;
@@ -316,17 +403,35 @@ async function measureOnce(measure, def) {
     report = undefined;
   }
   const warnings = [];
-  if (!report) warnings.push(`wsload exited ${run.code} without a JSON report: ${run.stderr.trim().split('\n').slice(-2).join(' / ')}`);
+  if (!report)
+    warnings.push(
+      `wsload exited ${run.code} without a JSON report: ${run.stderr.trim().split('\n').slice(-2).join(' / ')}`,
+    );
   else warnings.push(...measure.check(report, args));
-  if (serverDied) warnings.push(`server exited during the run: ${server.stderr().trim().split('\n').slice(-1)[0] ?? ''}`);
+  if (serverDied)
+    warnings.push(`server exited during the run: ${server.stderr().trim().split('\n').slice(-1)[0] ?? ''}`);
   if (run.code !== 0 && report) warnings.push(`wsload exited ${run.code}`);
   const contamination = Math.max(foreign.server_cpu, Number.isNaN(foreign.loadgen_cpu) ? 0 : foreign.loadgen_cpu);
   if (contamination > CONTAMINATED_PCT) {
-    warnings.push(`other processes used ${foreign.server_cpu}% of the server's CPU and ${foreign.loadgen_cpu}% of wsload's during the run`);
+    warnings.push(
+      `other processes used ${foreign.server_cpu}% of the server's CPU and ${foreign.loadgen_cpu}% of wsload's during the run`,
+    );
   }
   // Only runs whose figures are complete count toward medians; load-generator saturation is a caveat, not a failure.
-  const fatal = warnings.filter((w) => !w.includes('load generator at') && !w.includes('fell behind') && !w.includes('other processes') && !w.includes('of the echoes were compressed'));
-  return { ...result, ok: Boolean(report) && fatal.length === 0, contaminated: contamination > CONTAMINATED_PCT, report, warnings };
+  const fatal = warnings.filter(
+    (w) =>
+      !w.includes('load generator at') &&
+      !w.includes('fell behind') &&
+      !w.includes('other processes') &&
+      !w.includes('of the echoes were compressed'),
+  );
+  return {
+    ...result,
+    ok: Boolean(report) && fatal.length === 0,
+    contaminated: contamination > CONTAMINATED_PCT,
+    report,
+    warnings,
+  };
 }
 
 // ---------- run ----------
@@ -335,7 +440,9 @@ const t0 = Date.now();
 const runs = [];
 const commands = {};
 const primaryOf = (m) => m.columns[0];
-log(`${measures.length} measure(s) × ${servers.length} server(s) × ${repeats} repeat(s); server on CPU ${SERVER_CPU}, wsload on CPU ${LOADGEN_CPU}; raw JSON in ${relative(ROOT, outDir) || outDir}`);
+log(
+  `${measures.length} measure(s) × ${servers.length} server(s) × ${repeats} repeat(s); server on CPU ${SERVER_CPU}, wsload on CPU ${LOADGEN_CPU}; raw JSON in ${relative(ROOT, outDir) || outDir}`,
+);
 if (status.includes('pending')) log('Switchboard is pending: src/engine/index.ts does not exist yet');
 
 for (let rep = 1; rep <= repeats; rep++) {
@@ -368,8 +475,12 @@ for (let rep = 1; rep <= repeats; rep++) {
       } catch {
         /* a failed run has no figures */
       }
-      log(`rep ${rep}/${repeats} ${measure.name.padEnd(8)} ${def.label.padEnd(16)} ${p.label}: ${shown}${r.warnings.length ? `  ⚠ ${r.warnings.join('; ')}` : ''}`);
-      const envPrefix = Object.entries(serverEnv(def, measure)).map(([k, v]) => `${k}=${v} `).join('');
+      log(
+        `rep ${rep}/${repeats} ${measure.name.padEnd(8)} ${def.label.padEnd(16)} ${p.label}: ${shown}${r.warnings.length ? `  ⚠ ${r.warnings.join('; ')}` : ''}`,
+      );
+      const envPrefix = Object.entries(serverEnv(def, measure))
+        .map(([k, v]) => `${k}=${v} `)
+        .join('');
       commands[measure.name] ??= {};
       commands[measure.name][def.name] = {
         server: `${envPrefix}${NICE}taskset -c ${SERVER_CPU} node ${def.script}            # prints "listening PORT"`,
@@ -391,7 +502,8 @@ const pkgVersion = (name) => {
   }
 };
 const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
-const dirty = spawnSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim() !== '';
+const dirty =
+  spawnSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim() !== '';
 const minutes = ((Date.now() - t0) / 60_000).toFixed(1);
 const meta = {
   date: new Date(t0).toISOString().replace(/\.\d+Z$/, 'Z'),
@@ -401,17 +513,33 @@ const meta = {
   node: process.version,
   peers: `ws ${pkgVersion('ws')}, bufferutil ${pkgVersion('bufferutil')}, socket.io ${pkgVersion('socket.io')} (engine.io ${pkgVersion('engine.io')})`,
   'open-files limit': String(nofile),
-  priority: niceness === 0 ? 'default (nice 0)' : `server and wsload at nice ${niceness} (machine shared with other work)`,
+  priority:
+    niceness === 0 ? 'default (nice 0)' : `server and wsload at nice ${niceness} (machine shared with other work)`,
   'git commit': `${git || '?'}${dirty ? ' + uncommitted changes under src/ (working tree as built)' : ''}`,
   'load average (1 min) over runs': `${fmt(Math.min(...runs.map((r) => r.load1_before)), 2)} – ${fmt(Math.max(...runs.map((r) => r.load1_after ?? r.load1_before)), 2)}`,
   'wall time': `${minutes} min`,
 };
 const summary = summarize(measures, servers, runs, BASELINE);
-if (!servers.some((s) => s.name === BASELINE)) notes.push(`The baseline (${BASELINE}) was not measured in this run, so there are no ratios.`);
-const md = renderMarkdown({ measures, servers, summary, baseline: BASELINE, meta, commands, status, notes, repeats, quick });
+if (!servers.some((s) => s.name === BASELINE))
+  notes.push(`The baseline (${BASELINE}) was not measured in this run, so there are no ratios.`);
+const md = renderMarkdown({
+  measures,
+  servers,
+  summary,
+  baseline: BASELINE,
+  meta,
+  commands,
+  status,
+  notes,
+  repeats,
+  quick,
+});
 mkdirSync(dirname(resultsPath), { recursive: true });
 writeFileSync(resultsPath, `${md}\n${markedSections(resultsPath)}`);
-writeFileSync(join(outDir, 'summary.json'), JSON.stringify({ meta, status, quick, repeats, servers: servers.map((s) => s.name), summary, notes }, null, 2));
+writeFileSync(
+  join(outDir, 'summary.json'),
+  JSON.stringify({ meta, status, quick, repeats, servers: servers.map((s) => s.name), summary, notes }, null, 2),
+);
 log(`done in ${minutes} min: ${relative(ROOT, resultsPath)}`);
 const failed = runs.filter((r) => !r.ok);
 if (failed.length > 0) {

@@ -8,9 +8,22 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const outdir = process.argv[2] ?? 'dist/browser';
-const common = { bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, legalComments: 'none', logLevel: 'warning' };
+const common = {
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+};
 await build({ ...common, entryPoints: ['src/client/index.ts'], outfile: join(outdir, 'switchboard-client.js') });
-await build({ ...common, entryPoints: ['src/client/react.ts'], outfile: join(outdir, 'switchboard-react.js'), external: ['react'] });
+await build({
+  ...common,
+  entryPoints: ['src/client/react.ts'],
+  outfile: join(outdir, 'switchboard-react.js'),
+  external: ['react'],
+});
 for (const name of ['switchboard-client.js', 'switchboard-react.js']) {
   const bytes = readFileSync(join(outdir, name));
   console.log(`${join(outdir, name)}: ${bytes.length} bytes, ${gzipSync(bytes).length} gzipped`);

@@ -4,7 +4,14 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: ['web/app.ts'], bundle: true, outfile: 'web/dist/app.js', format: 'esm', platform: 'browser',
-  target: 'es2022', minify: true, legalComments: 'none', logLevel: 'warning',
+  entryPoints: ['web/app.ts'],
+  bundle: true,
+  outfile: 'web/dist/app.js',
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
 });
 console.log('web/dist/app.js written');

@@ -3,7 +3,13 @@
 // when the committed file differs from what this renders.
 import { z } from 'zod';
 import { ServerSettingsSchema } from '../src/cli/config/schema.ts';
-import { ENV_PREFIX, NON_SETTING_VARIABLES, SETTING_KINDS, SETTINGS, type Setting } from '../src/cli/config/settings.ts';
+import {
+  ENV_PREFIX,
+  NON_SETTING_VARIABLES,
+  SETTING_KINDS,
+  SETTINGS,
+  type Setting,
+} from '../src/cli/config/settings.ts';
 
 /** The part of JSON Schema that zod emits for this schema and the reference reads. */
 export interface JsonSchema {
@@ -28,17 +34,26 @@ export const RECORD_KEY = '*';
  * (`namespaces.*.historySize`), a nullable object's fields as its own (`tls.certFile`).
  * @returns each leaf's dotted path and schema
  */
-export function schemaLeaves(node: JsonSchema = z.toJSONSchema(ServerSettingsSchema, { io: 'input' }) as JsonSchema, path: string[] = []): { path: string; schema: JsonSchema }[] {
-  if (node.properties !== undefined) return Object.entries(node.properties).flatMap(([key, child]) => schemaLeaves(child, [...path, key]));
-  if (node.type === 'object' && typeof node.additionalProperties === 'object') return schemaLeaves(node.additionalProperties, [...path, RECORD_KEY]);
+export function schemaLeaves(
+  node: JsonSchema = z.toJSONSchema(ServerSettingsSchema, { io: 'input' }) as JsonSchema,
+  path: string[] = [],
+): { path: string; schema: JsonSchema }[] {
+  if (node.properties !== undefined)
+    return Object.entries(node.properties).flatMap(([key, child]) => schemaLeaves(child, [...path, key]));
+  if (node.type === 'object' && typeof node.additionalProperties === 'object')
+    return schemaLeaves(node.additionalProperties, [...path, RECORD_KEY]);
   const objectBranch = node.anyOf?.find((branch) => branch.properties !== undefined);
-  if (objectBranch !== undefined && node.anyOf!.every((branch) => branch === objectBranch || branch.type === 'null')) return schemaLeaves(objectBranch, path);
+  if (objectBranch !== undefined && node.anyOf!.every((branch) => branch === objectBranch || branch.type === 'null'))
+    return schemaLeaves(objectBranch, path);
   return [{ path: path.join('.'), schema: node }];
 }
 
 /** A row's path with its placeholders as {@link RECORD_KEY}. */
 export function leafPath(setting: Setting): string {
-  return setting.path.split('.').map((s) => (/^<.+>$/.test(s) ? RECORD_KEY : s)).join('.');
+  return setting.path
+    .split('.')
+    .map((s) => (/^<.+>$/.test(s) ? RECORD_KEY : s))
+    .join('.');
 }
 
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -117,7 +132,14 @@ export function renderConfigReference(): string {
     sections.set(title, [...(sections.get(title) ?? []), row]);
   }
   for (const [title, rows] of sections) {
-    lines.push('', `## ${title}`, '', '| Setting | Variable | Flag | Type | Default | Description |', '|---|---|---|---|---|---|', ...rows);
+    lines.push(
+      '',
+      `## ${title}`,
+      '',
+      '| Setting | Variable | Flag | Type | Default | Description |',
+      '|---|---|---|---|---|---|',
+      ...rows,
+    );
   }
   lines.push(
     '',
@@ -128,7 +150,7 @@ export function renderConfigReference(): string {
     '| `--config <file>` | the JSON config file (also `SWITCHBOARD_CONFIG`; the flag wins) |',
     '| `--dev` | start from the development configuration: anonymous chat, demo namespaces `chat`, `feed`, `doc`, plain HTTP on 127.0.0.1:8080, a public development secret |',
     '| `--set <path>=<value>` | any setting by its path (repeatable) |',
-    '| `--help`, `-h` | the command\'s help; printed before any configuration is read |',
+    "| `--help`, `-h` | the command's help; printed before any configuration is read |",
     '',
     `## ${code(`${ENV_PREFIX}*`)} variables that are not settings`,
     '',

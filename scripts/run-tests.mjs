@@ -15,14 +15,15 @@ function walk(dir, out) {
 }
 
 const filters = process.argv.slice(2);
-const files = walk('test', []).sort().filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+const files = walk('test', [])
+  .sort()
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', ...files],
-  { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '' } },
-);
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
+  stdio: 'inherit',
+  env: { ...process.env, NODE_OPTIONS: '' },
+});
 process.exit(result.status ?? 1);

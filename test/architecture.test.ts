@@ -56,7 +56,10 @@ function walk(dir: string, out: string[]): string[] {
   return out;
 }
 
-interface ImportRef { readonly spec: string; readonly typeOnly: boolean }
+interface ImportRef {
+  readonly spec: string;
+  readonly typeOnly: boolean;
+}
 
 /** Finds static and dynamic import specifiers; comments are removed first so quoted RFC text is ignored. */
 export function readImports(source: string): ImportRef[] {
@@ -90,19 +93,31 @@ test('no layer imports upward, reaches into another layer, or uses a forbidden m
       if (spec.startsWith('.')) {
         const target = resolve(dirname(file), spec);
         const targetLayer = layerOf(target);
-        if (targetLayer === null) { violations.push(`${where}: outside src/`); continue; }
+        if (targetLayer === null) {
+          violations.push(`${where}: outside src/`);
+          continue;
+        }
         if (targetLayer === layer) continue;
-        if (!rule.layers.includes(targetLayer)) { violations.push(`${where}: ${layer} may not import ${targetLayer}`); continue; }
+        if (!rule.layers.includes(targetLayer)) {
+          violations.push(`${where}: ${layer} may not import ${targetLayer}`);
+          continue;
+        }
         const rel = relative(join(SRC, targetLayer), target).replace(/\.(ts|js)$/, '');
         const entries = ENTRIES[targetLayer] ?? ['index'];
-        if (!entries.includes(rel)) violations.push(`${where}: other layers import only ${entries.map((e) => `src/${targetLayer}/${e}.ts`).join(' or ')}`);
-        if (rule.typeOnly?.includes(targetLayer) && !typeOnly) violations.push(`${where}: ${layer} may import only types from ${targetLayer}`);
+        if (!entries.includes(rel))
+          violations.push(
+            `${where}: other layers import only ${entries.map((e) => `src/${targetLayer}/${e}.ts`).join(' or ')}`,
+          );
+        if (rule.typeOnly?.includes(targetLayer) && !typeOnly)
+          violations.push(`${where}: ${layer} may import only types from ${targetLayer}`);
       } else if (spec.startsWith('node:')) {
-        const allowed = rule.node === '*' || rule.node.includes(spec) || (typeOnly && rule.nodeTypes?.includes(spec) === true);
+        const allowed =
+          rule.node === '*' || rule.node.includes(spec) || (typeOnly && rule.nodeTypes?.includes(spec) === true);
         if (!allowed) violations.push(`${where}: ${spec} is not allowed in ${layer}`);
       } else {
         const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
-        if (rule.packages !== '*' && !rule.packages.includes(pkg) && !typeOnly) violations.push(`${where}: package '${pkg}' is not allowed in ${layer}`);
+        if (rule.packages !== '*' && !rule.packages.includes(pkg) && !typeOnly)
+          violations.push(`${where}: package '${pkg}' is not allowed in ${layer}`);
       }
     }
   }
@@ -110,14 +125,16 @@ test('no layer imports upward, reaches into another layer, or uses a forbidden m
 });
 
 test('the import reader sees static, type-only, re-export and dynamic imports but not comments', () => {
-  const refs = readImports([
-    "import { a } from './a.ts';",
-    "import type { B } from '../engine/index.ts';",
-    "export * from './c.ts';",
-    "const m = await import('node:fs');",
-    "// import { x } from 'node:net';",
-    "/* import y from 'ioredis' */",
-  ].join('\n'));
+  const refs = readImports(
+    [
+      "import { a } from './a.ts';",
+      "import type { B } from '../engine/index.ts';",
+      "export * from './c.ts';",
+      "const m = await import('node:fs');",
+      "// import { x } from 'node:net';",
+      "/* import y from 'ioredis' */",
+    ].join('\n'),
+  );
   assert.deepEqual(refs, [
     { spec: './a.ts', typeOnly: false },
     { spec: '../engine/index.ts', typeOnly: true },

@@ -6,8 +6,18 @@ import { ChatLog } from './chat-log.ts';
 import { SignInError, fetchToken, forgetName, rememberedName, rememberName } from './sign-in.ts';
 import { TypingSignal } from './typing.ts';
 import {
-  PRIVATE, clearError, renderMessages, renderPresence, renderRoom, renderRooms, renderTyping, setStatus, showError,
-  showSignedIn, ui, type Room,
+  PRIVATE,
+  clearError,
+  renderMessages,
+  renderPresence,
+  renderRoom,
+  renderRooms,
+  renderTyping,
+  setStatus,
+  showError,
+  showSignedIn,
+  ui,
+  type Room,
 } from './view.ts';
 
 /** Publications reloaded after a break. */
@@ -27,7 +37,8 @@ function fail(err: unknown): void {
 }
 
 function textOf(data: unknown): string {
-  if (typeof data === 'object' && data !== null && typeof (data as { text?: unknown }).text === 'string') return (data as { text: string }).text;
+  if (typeof data === 'object' && data !== null && typeof (data as { text?: unknown }).text === 'string')
+    return (data as { text: string }).text;
   return JSON.stringify(data);
 }
 
@@ -79,8 +90,12 @@ function onPublication(p: PublicationMessage): void {
   if (room === undefined) return;
   const mine = p.sender !== undefined && p.sender === me;
   const added = room.log.publication({
-    kind: room.name === PRIVATE ? 'private' : 'message', sender: p.sender ?? 'server', text: textOf(p.data), time: p.time,
-    position: { epoch: p.epoch, offset: p.offset }, ...(mine ? { mine, ...(p.id === undefined ? {} : { id: p.id }) } : {}),
+    kind: room.name === PRIVATE ? 'private' : 'message',
+    sender: p.sender ?? 'server',
+    text: textOf(p.data),
+    time: p.time,
+    position: { epoch: p.epoch, offset: p.offset },
+    ...(mine ? { mine, ...(p.id === undefined ? {} : { id: p.id }) } : {}),
   });
   if (!added) return;
   if (room.name === current) renderMessages(room);
@@ -92,12 +107,18 @@ function onPublication(p: PublicationMessage): void {
 
 /** The server could not prove the stream complete (a restart, history too short): mark it and reload the latest. */
 function onBreak(c: Client, room: Room, gap: GapEvent): void {
-  room.log.cut('Messages may be missing here: the server could not recover them (it restarted, or its history ran out). The latest history follows.', gap.from, gap.to);
+  room.log.cut(
+    'Messages may be missing here: the server could not recover them (it restarted, or its history ran out). The latest history follows.',
+    gap.from,
+    gap.to,
+  );
   changed(room);
-  c.history(room.channel, { limit: HISTORY_AFTER_BREAK }).then((h) => {
-    if (client !== c) return;
-    for (const p of h.publications) onPublication({ ...p, type: 'publication' });
-  }).catch(fail);
+  c.history(room.channel, { limit: HISTORY_AFTER_BREAK })
+    .then((h) => {
+      if (client !== c) return;
+      for (const p of h.publications) onPublication({ ...p, type: 'publication' });
+    })
+    .catch(fail);
 }
 
 async function join(name: string): Promise<void> {
@@ -195,7 +216,8 @@ function watch(c: Client): void {
     if (client === c) showError(`A message to ${entry.target} was not sent: ${describe(error)}`);
   });
   c.on('close', (e) => {
-    if (client === c && c.state === 'closed') showError(`Connection closed (${e.code}${e.reason === '' ? '' : `: ${e.reason}`})`);
+    if (client === c && c.state === 'closed')
+      showError(`Connection closed (${e.code}${e.reason === '' ? '' : `: ${e.reason}`})`);
   });
 }
 
@@ -211,7 +233,10 @@ async function start(name: string): Promise<void> {
   }
   // A fresh token on every (re)connect and before expiry; messages typed while offline wait in IndexedDB.
   const c = new Client({
-    url, transport: (u, p) => new WebSocket(u, p), getToken: () => fetchToken(name), name: 'switchboard-chat/1',
+    url,
+    transport: (u, p) => new WebSocket(u, p),
+    getToken: () => fetchToken(name),
+    name: 'switchboard-chat/1',
     ...(outbox === undefined ? {} : { outbox: { store: outbox } }),
   });
   client = c;
@@ -236,16 +261,18 @@ function signIn(name: string): void {
   setStatus('connecting');
   clearError();
   ui.loginButton.disabled = true;
-  start(name).catch((err: unknown) => {
-    client?.close();
-    client = null;
-    // A refused name is not signed in again on the next reload; an unreachable server is.
-    if (err instanceof SignInError && err.refused) forgetName();
-    setStatus('error');
-    fail(err);
-  }).finally(() => {
-    ui.loginButton.disabled = false;
-  });
+  start(name)
+    .catch((err: unknown) => {
+      client?.close();
+      client = null;
+      // A refused name is not signed in again on the next reload; an unreachable server is.
+      if (err instanceof SignInError && err.refused) forgetName();
+      setStatus('error');
+      fail(err);
+    })
+    .finally(() => {
+      ui.loginButton.disabled = false;
+    });
 }
 
 function signOut(): void {
@@ -267,7 +294,11 @@ function signOut(): void {
 }
 
 /** Sends an own message: shown at once as pending, then confirmed by the server's ack (or marked as not sent). */
-async function deliver(room: Room | undefined, send: (id: string) => Promise<{ epoch: string; offset: number } | undefined>, line: { kind: 'message' | 'private'; sender: string; text: string }): Promise<void> {
+async function deliver(
+  room: Room | undefined,
+  send: (id: string) => Promise<{ epoch: string; offset: number } | undefined>,
+  line: { kind: 'message' | 'private'; sender: string; text: string },
+): Promise<void> {
   const id = newMessageId();
   room?.log.pending({ ...line, time: Date.now(), id });
   if (room !== undefined) changed(room);
@@ -290,10 +321,14 @@ async function sendMessage(text: string): Promise<void> {
   if (pm !== null) {
     const [, user, body] = pm as unknown as [string, string, string];
     // The own copy goes to the private room (the message lands in the recipient's channel, not ours).
-    await deliver(rooms.get(PRIVATE), async (id) => {
-      await c.send(user, { text: body }, { id });
-      return undefined;
-    }, { kind: 'private', sender: `${me} → ${user}`, text: body });
+    await deliver(
+      rooms.get(PRIVATE),
+      async (id) => {
+        await c.send(user, { text: body }, { id });
+        return undefined;
+      },
+      { kind: 'private', sender: `${me} → ${user}`, text: body },
+    );
     return;
   }
   if (text.startsWith('/')) {

@@ -64,7 +64,12 @@ export class ChatLog {
     const beyond = (p: Position | undefined): boolean =>
       p !== undefined && p.epoch === to.epoch && (from === null || from.epoch !== to.epoch || p.offset > from.offset);
     const i = this.#lines.findIndex((l) => beyond(l.position));
-    this.#insertAt(i < 0 ? this.#firstPending() : Math.min(i, this.#firstPending()), { kind: 'break', sender: '', text, time });
+    this.#insertAt(i < 0 ? this.#firstPending() : Math.min(i, this.#firstPending()), {
+      kind: 'break',
+      sender: '',
+      text,
+      time,
+    });
   }
 
   /**

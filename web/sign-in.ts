@@ -24,12 +24,17 @@ export async function fetchToken(name: string): Promise<string | undefined> {
   if (name === '') return undefined;
   let res: Response;
   try {
-    res = await fetch('/api/dev-token', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user: name }) });
+    res = await fetch('/api/dev-token', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ user: name }),
+    });
   } catch {
     throw new SignInError('Cannot reach the server to sign in: is it running?', false);
   }
-  if (res.status === 404) throw new SignInError('This server does not hand out names (not in development mode): leave the name empty', true);
-  const body = await res.json().catch(() => null) as { token?: unknown; message?: unknown } | null;
+  if (res.status === 404)
+    throw new SignInError('This server does not hand out names (not in development mode): leave the name empty', true);
+  const body = (await res.json().catch(() => null)) as { token?: unknown; message?: unknown } | null;
   if (!res.ok || typeof body?.token !== 'string') {
     const said = typeof body?.message === 'string' ? body.message : res.statusText;
     throw new SignInError(`Cannot sign in as "${name}": ${said} (HTTP ${res.status})`, res.status < 500);

@@ -65,10 +65,17 @@ export function setStatus(state: BadgeState, change?: StateChange): void {
     countdown = setInterval(() => showRetry(at), 1000);
   } else {
     ui.status.textContent =
-      state === 'connected' ? 'connected'
-        : state === 'connecting' ? (change?.reason === 'reconnect' ? 'reconnecting…' : 'connecting…')
-          : state === 'closed' ? 'disconnected'
-            : state === 'error' ? 'not connected' : 'not signed in';
+      state === 'connected'
+        ? 'connected'
+        : state === 'connecting'
+          ? change?.reason === 'reconnect'
+            ? 'reconnecting…'
+            : 'connecting…'
+          : state === 'closed'
+            ? 'disconnected'
+            : state === 'error'
+              ? 'not connected'
+              : 'not signed in';
   }
   // Presence is only known while connected: joins and leaves are missed while the connection is down.
   const known = state === 'connected';
@@ -115,28 +122,31 @@ function lineItem(l: ChatLine): HTMLLIElement {
     const mark = document.createElement('span');
     mark.className = 'mark';
     mark.textContent = l.status === 'pending' ? 'sending…' : `not sent${l.note === undefined ? '' : `: ${l.note}`}`;
-    mark.title = l.status === 'pending' ? 'Waiting for the server to confirm this message' : 'The server refused this message';
+    mark.title =
+      l.status === 'pending' ? 'Waiting for the server to confirm this message' : 'The server refused this message';
     li.append(mark);
   }
   return li;
 }
 
 export function renderRooms(rooms: Iterable<Room>, current: string | null, select: (name: string) => void): void {
-  ui.rooms.replaceChildren(...[...rooms].map((room) => {
-    const li = document.createElement('li');
-    li.dataset['room'] = room.name;
-    li.title = room.name;
-    li.append(nameSpan('name', room.name));
-    if (room.name === current) li.className = 'active';
-    if (room.unread > 0) {
-      const badge = document.createElement('span');
-      badge.className = 'unread';
-      badge.textContent = `(${room.unread})`;
-      li.append(badge);
-    }
-    li.addEventListener('click', () => select(room.name));
-    return li;
-  }));
+  ui.rooms.replaceChildren(
+    ...[...rooms].map((room) => {
+      const li = document.createElement('li');
+      li.dataset['room'] = room.name;
+      li.title = room.name;
+      li.append(nameSpan('name', room.name));
+      if (room.name === current) li.className = 'active';
+      if (room.unread > 0) {
+        const badge = document.createElement('span');
+        badge.className = 'unread';
+        badge.textContent = `(${room.unread})`;
+        li.append(badge);
+      }
+      li.addEventListener('click', () => select(room.name));
+      return li;
+    }),
+  );
 }
 
 export function renderMessages(room: Room | undefined): void {
@@ -145,11 +155,13 @@ export function renderMessages(room: Room | undefined): void {
 }
 
 export function renderPresence(room: Room | undefined): void {
-  ui.presence.replaceChildren(...[...(room?.present ?? [])].sort().map((name) => {
-    const li = document.createElement('li');
-    li.append(nameSpan('name', name));
-    return li;
-  }));
+  ui.presence.replaceChildren(
+    ...[...(room?.present ?? [])].sort().map((name) => {
+      const li = document.createElement('li');
+      li.append(nameSpan('name', name));
+      return li;
+    }),
+  );
 }
 
 export function renderTyping(room: Room | undefined): void {

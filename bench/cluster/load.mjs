@@ -9,9 +9,13 @@ import { parseArgs } from 'node:util';
 
 const { values: args } = parseArgs({
   options: {
-    target: { type: 'string' }, ports: { type: 'string' }, clients: { type: 'string', default: '3000' },
-    rates: { type: 'string', default: '25,50,100,150,200,300,400,600,800' }, 'step-seconds': { type: 'string', default: '4' },
-    size: { type: 'string', default: '100' }, concurrency: { type: 'string', default: '128' },
+    target: { type: 'string' },
+    ports: { type: 'string' },
+    clients: { type: 'string', default: '3000' },
+    rates: { type: 'string', default: '25,50,100,150,200,300,400,600,800' },
+    'step-seconds': { type: 'string', default: '4' },
+    size: { type: 'string', default: '100' },
+    concurrency: { type: 'string', default: '128' },
     'max-p99-ms': { type: 'string', default: '2000' },
   },
 });
@@ -86,7 +90,11 @@ function open(port, onText) {
     socket.on('close', () => {
       if (running) closedDuringRun++;
     });
-    socket.on('connect', () => socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n${protocolHeader}\r\n`));
+    socket.on('connect', () =>
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n${protocolHeader}\r\n`,
+      ),
+    );
     socket.on('data', (chunk) => {
       buf = buf === null || buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
       if (!upgraded) {
@@ -127,7 +135,9 @@ function open(port, onText) {
 
 async function subscriber(port) {
   let ready;
-  const done = new Promise((r) => { ready = r; });
+  const done = new Promise((r) => {
+    ready = r;
+  });
   let stage = 0;
   const socket = await open(port, (payload, s) => {
     if (stage === 2) {
@@ -137,11 +147,16 @@ async function subscriber(port) {
     const text = payload.toString();
     if (target === 'switchboard') {
       if (text.includes('"type":"connected"')) s.write(frame(`{"type":"subscribe","rid":2,"channel":"${CHANNEL}"}`));
-      else if (text.includes('"type":"subscribed"')) { stage = 2; ready(); }
-      else if (text.includes('"type":"error"')) throw new Error(`subscriber error: ${text}`);
+      else if (text.includes('"type":"subscribed"')) {
+        stage = 2;
+        ready();
+      } else if (text.includes('"type":"error"')) throw new Error(`subscriber error: ${text}`);
     } else if (text.startsWith('0{')) s.write(frame('40'));
     else if (text.startsWith('40')) s.write(frame('420["join"]'));
-    else if (text.startsWith('430')) { stage = 2; ready(); }
+    else if (text.startsWith('430')) {
+      stage = 2;
+      ready();
+    }
   });
   if (target === 'switchboard') socket.write(frame('{"type":"connect","rid":1}'));
   await done;
@@ -152,7 +167,9 @@ let acks = 0;
 let publishErrors = 0;
 async function publisher(port) {
   let ready;
-  const done = new Promise((r) => { ready = r; });
+  const done = new Promise((r) => {
+    ready = r;
+  });
   const socket = await open(port, (payload, s) => {
     const text = payload.toString();
     if (target === 'switchboard') {
@@ -167,9 +184,13 @@ async function publisher(port) {
   return (seq) => {
     sendTime[seq] = performance.now();
     const data = `{"s":${seq},"p":"${PAD}"}`;
-    socket.write(frame(target === 'switchboard'
-      ? `{"type":"publish","rid":${seq + 10},"channel":"${CHANNEL}","id":"m${seq}","data":${data}}`
-      : `42["pub",${data}]`));
+    socket.write(
+      frame(
+        target === 'switchboard'
+          ? `{"type":"publish","rid":${seq + 10},"channel":"${CHANNEL}","id":"m${seq}","data":${data}}`
+          : `42["pub",${data}]`,
+      ),
+    );
   };
 }
 
@@ -221,17 +242,32 @@ for (const rate of RATES) {
   const expected = count * N;
   // Wait for the tail (at most 10 s): deliveries still arriving belong to this step.
   const tailDeadline = performance.now() + 10_000;
-  while (deliveries - deliveriesBefore < expected && performance.now() < tailDeadline) await new Promise((r) => setTimeout(r, 5));
+  while (deliveries - deliveriesBefore < expected && performance.now() < tailDeadline)
+    await new Promise((r) => setTimeout(r, 5));
   const ms = performance.now() - started;
   const got = deliveries - deliveriesBefore;
   const step = {
-    rate, published: count, firstSeq: first, expected, delivered: got, sendMs: Math.round(sendMs), ms: Math.round(ms),
-    deliveriesPerSec: (got / ms) * 1000, p50Ms: percentile(0.5), p99Ms: percentile(0.99), maxMs: percentile(1), clientCpuShare: (cpuMs() - cpu0) / ms,
+    rate,
+    published: count,
+    firstSeq: first,
+    expected,
+    delivered: got,
+    sendMs: Math.round(sendMs),
+    ms: Math.round(ms),
+    deliveriesPerSec: (got / ms) * 1000,
+    p50Ms: percentile(0.5),
+    p99Ms: percentile(0.99),
+    maxMs: percentile(1),
+    clientCpuShare: (cpuMs() - cpu0) / ms,
   };
   steps.push(step);
-  process.stderr.write(`${target} ${rate}/s: ${Math.round(step.deliveriesPerSec)} deliveries/s, p50 ${step.p50Ms} ms, p99 ${step.p99Ms} ms, ${got}/${expected} delivered, client CPU ${Math.round(step.clientCpuShare * 100)}%\n`);
+  process.stderr.write(
+    `${target} ${rate}/s: ${Math.round(step.deliveriesPerSec)} deliveries/s, p50 ${step.p50Ms} ms, p99 ${step.p99Ms} ms, ${got}/${expected} delivered, client CPU ${Math.round(step.clientCpuShare * 100)}%\n`,
+  );
   if (got < expected || step.p99Ms > MAX_P99) break;
 }
-process.stdout.write(`${JSON.stringify({ target, clients: N, nodes: ports.length, setupMs: Math.round(setupMs), steps, acks, publishErrors, closedDuringRun })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ target, clients: N, nodes: ports.length, setupMs: Math.round(setupMs), steps, acks, publishErrors, closedDuringRun })}\n`,
+);
 for (const s of sockets) s.destroy();
 process.exit(0);

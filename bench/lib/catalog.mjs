@@ -10,7 +10,14 @@
 
 /** @type {ServerDef[]} */
 export const SERVERS = [
-  { name: 'ws', label: 'ws + bufferutil', script: 'bench/servers/ws.mjs', env: {}, sio: false, expect: /bufferutil=yes/ },
+  {
+    name: 'ws',
+    label: 'ws + bufferutil',
+    script: 'bench/servers/ws.mjs',
+    env: {},
+    sio: false,
+    expect: /bufferutil=yes/,
+  },
   {
     name: 'ws-plain',
     label: 'ws plain',
@@ -21,9 +28,24 @@ export const SERVERS = [
     expect: /bufferutil=no/,
   },
   { name: 'socketio', label: 'socket.io', script: 'bench/servers/socketio.mjs', env: {}, sio: true },
-  { name: 'switchboard', label: 'Switchboard', script: 'bench/servers/switchboard.mjs', env: {}, sio: false, needsEngine: true },
+  {
+    name: 'switchboard',
+    label: 'Switchboard',
+    script: 'bench/servers/switchboard.mjs',
+    env: {},
+    sio: false,
+    needsEngine: true,
+  },
   // The Node floor (bench/servers/node-floor.mjs): measured only when named, and only by `idle`.
-  { name: 'node-floor', label: 'Node floor (no WebSocket code)', script: 'bench/servers/node-floor.mjs', env: {}, sio: false, onlyWhenNamed: true, measures: ['idle'] },
+  {
+    name: 'node-floor',
+    label: 'Node floor (no WebSocket code)',
+    script: 'bench/servers/node-floor.mjs',
+    env: {},
+    sio: false,
+    onlyWhenNamed: true,
+    measures: ['idle'],
+  },
 ];
 
 /** The reference every ratio is computed against. */
@@ -80,7 +102,15 @@ export const MEASURES = [
     path: '/',
     params: (quick) => ['-c', '100', '-d', '8', '-s', '32', ...echoWindow(quick)],
     columns: [
-      { key: 'msgs_per_s', label: 'msgs/s', get: (r) => r.msgs_per_s, digits: 0, better: 'higher', summary: 'echo 32 B msgs/s', target: { op: '>=', ratio: 2.0 } },
+      {
+        key: 'msgs_per_s',
+        label: 'msgs/s',
+        get: (r) => r.msgs_per_s,
+        digits: 0,
+        better: 'higher',
+        summary: 'echo 32 B msgs/s',
+        target: { op: '>=', ratio: 2.0 },
+      },
       {
         key: 'cpu_ms_per_1k',
         label: 'server CPU ms per 1000 msgs',
@@ -105,8 +135,22 @@ export const MEASURES = [
     path: '/',
     params: (quick) => ['-c', '100', '-d', '8', '-s', '4096', ...echoWindow(quick)],
     columns: [
-      { key: 'msgs_per_s', label: 'msgs/s', get: (r) => r.msgs_per_s, digits: 0, better: 'higher', summary: 'echo 4 KiB msgs/s', target: { op: '>=', ratio: 1.5 } },
-      { key: 'cpu_ms_per_1k', label: 'server CPU ms per 1000 msgs', get: (r) => r.server.sched_cpu_ms_per_1k_msgs, digits: 2, better: 'lower' },
+      {
+        key: 'msgs_per_s',
+        label: 'msgs/s',
+        get: (r) => r.msgs_per_s,
+        digits: 0,
+        better: 'higher',
+        summary: 'echo 4 KiB msgs/s',
+        target: { op: '>=', ratio: 1.5 },
+      },
+      {
+        key: 'cpu_ms_per_1k',
+        label: 'server CPU ms per 1000 msgs',
+        get: (r) => r.server.sched_cpu_ms_per_1k_msgs,
+        digits: 2,
+        better: 'lower',
+      },
       serverCpuPct,
       sysShare,
       rssMb,
@@ -122,7 +166,15 @@ export const MEASURES = [
     path: '/',
     params: (quick) => ['-c', '100', '-r', '20000', '-s', '32', ...echoWindow(quick)],
     columns: [
-      { key: 'p99_us', label: 'p99 µs', get: (r) => r.lat_us.p99, digits: 0, better: 'lower', summary: 'p99 latency at a fixed 20,000 msgs/s (µs)', target: { op: '<=', ratio: 0.6 } },
+      {
+        key: 'p99_us',
+        label: 'p99 µs',
+        get: (r) => r.lat_us.p99,
+        digits: 0,
+        better: 'lower',
+        summary: 'p99 latency at a fixed 20,000 msgs/s (µs)',
+        target: { op: '<=', ratio: 0.6 },
+      },
       { key: 'p50_us', label: 'p50 µs', get: (r) => r.lat_us.p50, digits: 0, better: 'lower' },
       { key: 'p999_us', label: 'p99.9 µs', get: (r) => r.lat_us.p999, digits: 0, better: 'lower' },
       { key: 'msgs_per_s', label: 'achieved msgs/s', get: (r) => r.msgs_per_s, digits: 0 },
@@ -133,7 +185,8 @@ export const MEASURES = [
     check: (r, args) => {
       const out = echoChecks(r);
       const rate = Number(args[args.indexOf('-r') + 1]);
-      if (r.msgs_per_s < rate * 0.97) out.push(`achieved ${Math.round(r.msgs_per_s)} of ${rate} msgs/s: the server fell behind`);
+      if (r.msgs_per_s < rate * 0.97)
+        out.push(`achieved ${Math.round(r.msgs_per_s)} of ${rate} msgs/s: the server fell behind`);
       return out;
     },
   },
@@ -143,7 +196,8 @@ export const MEASURES = [
     title: 'Fan-out of 100 B messages to 10,000 connections (one publisher, one message per round)',
     mode: 'bcast',
     path: '/bcast',
-    params: (quick) => (quick ? ['-c', '1000', '-n', '10', '-s', '100', '--settle', '0.3'] : ['-c', '10000', '-n', '50', '-s', '100']),
+    params: (quick) =>
+      quick ? ['-c', '1000', '-n', '10', '-s', '100', '--settle', '0.3'] : ['-c', '10000', '-n', '50', '-s', '100'],
     columns: [
       {
         key: 'cpu_us_per_delivery',
@@ -155,10 +209,21 @@ export const MEASURES = [
         target: { op: '<=', ratio: 0.75 },
       },
       { key: 'round_ms', label: 'round median ms', get: (r) => r.round_ms.median, digits: 1, better: 'lower' },
-      { key: 'deliveries_per_s', label: 'deliveries/s within rounds', get: (r) => r.deliveries_per_s_in_rounds, digits: 0, better: 'higher' },
+      {
+        key: 'deliveries_per_s',
+        label: 'deliveries/s within rounds',
+        get: (r) => r.deliveries_per_s_in_rounds,
+        digits: 0,
+        better: 'higher',
+      },
       sysShare,
       rssMb,
-      { key: 'loadgen_ms_per_round', label: 'wsload CPU ms per round', get: (r) => r.loadgen.cpu_ms_per_round, digits: 1 },
+      {
+        key: 'loadgen_ms_per_round',
+        label: 'wsload CPU ms per round',
+        get: (r) => r.loadgen.cpu_ms_per_round,
+        digits: 1,
+      },
     ],
     check: commonChecks,
   },
@@ -168,7 +233,8 @@ export const MEASURES = [
     title: 'Idle connections: RSS per connection, and server CPU per handshake while opening them',
     mode: 'idle',
     path: '/',
-    params: (quick, limits) => (quick ? ['-c', '1000', '--hold', '1'] : ['-c', String(limits.idleConns), '--hold', '5']),
+    params: (quick, limits) =>
+      quick ? ['-c', '1000', '--hold', '1'] : ['-c', String(limits.idleConns), '--hold', '5'],
     columns: [
       {
         key: 'bytes_per_conn',
@@ -188,7 +254,13 @@ export const MEASURES = [
         summary: 'server CPU µs per handshake',
         target: { op: '<=', ratio: 0.6 },
       },
-      { key: 'handshakes_per_s', label: 'handshakes/s', get: (r) => r.connect.handshakes_per_s, digits: 0, better: 'higher' },
+      {
+        key: 'handshakes_per_s',
+        label: 'handshakes/s',
+        get: (r) => r.connect.handshakes_per_s,
+        digits: 0,
+        better: 'higher',
+      },
       { key: 'rss_after_mb', label: 'server RSS after MB', get: (r) => r.server.rss_kb_after / 1024, digits: 1 },
       { key: 'loadgen_connect_s', label: 'wsload CPU s (connect)', get: (r) => r.loadgen.cpu_s_connect, digits: 2 },
     ],
@@ -206,7 +278,15 @@ export const MEASURES = [
     serverEnv: { BENCH_DEFLATE: '1' },
     expectReady: /deflate=on/,
     columns: [
-      { key: 'msgs_per_s', label: 'msgs/s', get: (r) => r.msgs_per_s, digits: 0, better: 'higher', summary: 'permessage-deflate echo 2 KiB, 1,000 conns: msgs/s', noTarget: 'reported' },
+      {
+        key: 'msgs_per_s',
+        label: 'msgs/s',
+        get: (r) => r.msgs_per_s,
+        digits: 0,
+        better: 'higher',
+        summary: 'permessage-deflate echo 2 KiB, 1,000 conns: msgs/s',
+        noTarget: 'reported',
+      },
       {
         key: 'cpu_ms_per_1k',
         label: 'server CPU ms per 1000 msgs',
@@ -227,7 +307,12 @@ export const MEASURES = [
       },
       { key: 'echo_wire', label: 'compressed echo bytes on the wire', get: (r) => r.deflate.rsv1_wire_mean, digits: 0 },
       serverCpuPct,
-      { key: 'rss_before_mb', label: 'server RSS MB before connecting', get: (r) => r.server.rss_kb_before / 1024, digits: 1 },
+      {
+        key: 'rss_before_mb',
+        label: 'server RSS MB before connecting',
+        get: (r) => r.server.rss_kb_before / 1024,
+        digits: 1,
+      },
       { key: 'rss_mb', label: 'server RSS MB at the end of the window', get: (r) => r.server.rss_kb / 1024, digits: 1 },
       loadgenPct,
     ],
@@ -236,7 +321,10 @@ export const MEASURES = [
       const d = r.deflate;
       if (!d || d.accepted === 0) out.push('permessage-deflate was not negotiated');
       else if (d.rsv1_msgs === 0) out.push('the server sent no compressed message');
-      else if (d.rsv1_share < 0.99) out.push(`only ${(d.rsv1_share * 100).toFixed(1)} % of the echoes were compressed (uncompressed: ${d.plain_msgs})`);
+      else if (d.rsv1_share < 0.99)
+        out.push(
+          `only ${(d.rsv1_share * 100).toFixed(1)} % of the echoes were compressed (uncompressed: ${d.plain_msgs})`,
+        );
       return out;
     },
   },

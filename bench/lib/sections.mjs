@@ -17,9 +17,10 @@ export function writeSection(file, name, body) {
   const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
   const start = current.indexOf(begin);
   const stop = current.indexOf(end);
-  const next = start >= 0 && stop > start
-    ? current.slice(0, start) + block + current.slice(stop + end.length + 1)
-    : `${current}${current === '' || current.endsWith('\n') ? '' : '\n'}\n${block}`;
+  const next =
+    start >= 0 && stop > start
+      ? current.slice(0, start) + block + current.slice(stop + end.length + 1)
+      : `${current}${current === '' || current.endsWith('\n') ? '' : '\n'}\n${block}`;
   writeFileSync(file, next);
 }
 
@@ -30,6 +31,8 @@ export function writeSection(file, name, body) {
  */
 export function markedSections(file) {
   if (!existsSync(file)) return '';
-  const blocks = [...readFileSync(file, 'utf8').matchAll(SECTION)].map((m) => (m[0].endsWith('\n') ? m[0] : `${m[0]}\n`));
+  const blocks = [...readFileSync(file, 'utf8').matchAll(SECTION)].map((m) =>
+    m[0].endsWith('\n') ? m[0] : `${m[0]}\n`,
+  );
   return blocks.length === 0 ? '' : `\n${blocks.join('\n')}`;
 }

@@ -10,9 +10,15 @@ import { parseArgs } from 'node:util';
 
 const { values: args } = parseArgs({
   options: {
-    target: { type: 'string' }, port: { type: 'string' }, clients: { type: 'string', default: '10000' },
-    'latency-messages': { type: 'string', default: '30' }, 'throughput-messages': { type: 'string', default: '150' },
-    window: { type: 'string', default: '8' }, 'server-pid': { type: 'string' }, size: { type: 'string', default: '100' }, concurrency: { type: 'string', default: '256' },
+    target: { type: 'string' },
+    port: { type: 'string' },
+    clients: { type: 'string', default: '10000' },
+    'latency-messages': { type: 'string', default: '30' },
+    'throughput-messages': { type: 'string', default: '150' },
+    window: { type: 'string', default: '8' },
+    'server-pid': { type: 'string' },
+    size: { type: 'string', default: '100' },
+    concurrency: { type: 'string', default: '256' },
   },
 });
 const target = args.target;
@@ -118,7 +124,9 @@ function open(onText) {
 /** Opens a subscriber and waits until it is subscribed (Switchboard) or joined (socket.io). */
 async function subscriber() {
   let ready;
-  const done = new Promise((r) => { ready = r; });
+  const done = new Promise((r) => {
+    ready = r;
+  });
   let stage = 0;
   const socket = await open((payload, socket) => {
     if (stage === 2) {
@@ -149,7 +157,9 @@ async function subscriber() {
 
 async function publisher() {
   let ready;
-  const done = new Promise((r) => { ready = r; });
+  const done = new Promise((r) => {
+    ready = r;
+  });
   const socket = await open((payload, socket) => {
     const text = payload.toString();
     if (target === 'switchboard') {
@@ -165,9 +175,13 @@ async function publisher() {
   return (seq) => {
     sendTime[seq] = performance.now();
     const data = `{"s":${seq},"p":"${PAD}"}`;
-    socket.write(frame(target === 'switchboard'
-      ? `{"type":"publish","channel":"bench:fanout","id":"m${seq}","data":${data}}`
-      : `42["pub",${data}]`));
+    socket.write(
+      frame(
+        target === 'switchboard'
+          ? `{"type":"publish","channel":"bench:fanout","id":"m${seq}","data":${data}}`
+          : `42["pub",${data}]`,
+      ),
+    );
   };
 }
 
@@ -211,7 +225,8 @@ function phase(from, to, window) {
     onComplete = () => {
       completed++;
       if (sent <= to) publish(sent++);
-      if (completed === total) resolve({ ms: performance.now() - started, clientCpuMs: cpuMs() - cpu0, serverCpuMs: serverCpuMs() - server0 });
+      if (completed === total)
+        resolve({ ms: performance.now() - started, clientCpuMs: cpuMs() - cpu0, serverCpuMs: serverCpuMs() - server0 });
     };
     while (sent <= to && sent - from < window) publish(sent++);
   });
@@ -228,12 +243,28 @@ clearTimeout(deadline);
 const lat = latencies.subarray(0, latencyCount).sort();
 const pct = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
 const result = {
-  target, clients: N, setupMs: Math.round(setupMs),
-  latency: { messages: LAT_MSGS, deliveries: latencyCount, p50Ms: pct(0.5), p99Ms: pct(0.99), maxMs: lat[lat.length - 1], clientCpuMs: latency.clientCpuMs, serverCpuMs: latency.serverCpuMs, ms: latency.ms },
+  target,
+  clients: N,
+  setupMs: Math.round(setupMs),
+  latency: {
+    messages: LAT_MSGS,
+    deliveries: latencyCount,
+    p50Ms: pct(0.5),
+    p99Ms: pct(0.99),
+    maxMs: lat[lat.length - 1],
+    clientCpuMs: latency.clientCpuMs,
+    serverCpuMs: latency.serverCpuMs,
+    ms: latency.ms,
+  },
   throughput: {
-    messages: TPUT_MSGS, window: WINDOW, deliveries: deliveriesTotal - before, ms: throughput.ms,
-    deliveriesPerSec: ((deliveriesTotal - before) / throughput.ms) * 1000, clientCpuMs: throughput.clientCpuMs,
-    serverCpuMs: throughput.serverCpuMs, serverCpuUsPerDelivery: (throughput.serverCpuMs * 1000) / (deliveriesTotal - before),
+    messages: TPUT_MSGS,
+    window: WINDOW,
+    deliveries: deliveriesTotal - before,
+    ms: throughput.ms,
+    deliveriesPerSec: ((deliveriesTotal - before) / throughput.ms) * 1000,
+    clientCpuMs: throughput.clientCpuMs,
+    serverCpuMs: throughput.serverCpuMs,
+    serverCpuUsPerDelivery: (throughput.serverCpuMs * 1000) / (deliveriesTotal - before),
   },
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -37,7 +37,9 @@ server.on('upgrade', (req, socket, head) => {
 
 server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   const address = server.address();
-  console.log(`listening ${typeof address === 'object' && address ? address.port : 0} deflate=${perMessageDeflate ? 'on' : 'off'}`);
+  console.log(
+    `listening ${typeof address === 'object' && address ? address.port : 0} deflate=${perMessageDeflate ? 'on' : 'off'}`,
+  );
 });
 
 process.stdin.on('end', () => process.exit(0)).resume();

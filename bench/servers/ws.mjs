@@ -46,7 +46,9 @@ const bufferutil = Object.keys(require.cache).some((k) => k.includes('/node_modu
 
 server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   const address = server.address();
-  console.log(`listening ${typeof address === 'object' && address ? address.port : 0} bufferutil=${bufferutil} deflate=${perMessageDeflate ? 'on' : 'off'}`);
+  console.log(
+    `listening ${typeof address === 'object' && address ? address.port : 0} bufferutil=${bufferutil} deflate=${perMessageDeflate ? 'on' : 'off'}`,
+  );
 });
 
 // Never outlive the harness: exit when it closes our stdin or signals us.

@@ -27,7 +27,9 @@ room.on('publication', (p) => {
   item.dataset.offset = String(p.offset);
   log.append(item);
 });
-room.on('gap', () => log.append(Object.assign(document.createElement('li'), { textContent: '(messages may be missing)' })));
+room.on('gap', () =>
+  log.append(Object.assign(document.createElement('li'), { textContent: '(messages may be missing)' })),
+);
 
 form.addEventListener('submit', async (event) => {
   event.preventDefault();

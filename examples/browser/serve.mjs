@@ -24,7 +24,9 @@ const server = createServer(async (req, res) => {
     const body = await readFile(file[0]);
     res.writeHead(200, { 'Content-Type': file[1], 'Cache-Control': 'no-store' }).end(body);
   } catch {
-    res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`Cannot read ${file[0]}: run node scripts/build-client.mjs`);
+    res
+      .writeHead(500, { 'Content-Type': 'text/plain' })
+      .end(`Cannot read ${file[0]}: run node scripts/build-client.mjs`);
   }
 });
 server.listen(Number(process.env.PORT ?? 5173), '127.0.0.1', () => {

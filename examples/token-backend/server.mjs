@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 
 const SECRET = process.env.SWITCHBOARD_SECRET ?? '';
 if (Buffer.byteLength(SECRET) < 32) {
-  console.error('Set SWITCHBOARD_SECRET to the server\'s HS256 secret (at least 32 bytes)');
+  console.error("Set SWITCHBOARD_SECRET to the server's HS256 secret (at least 32 bytes)");
   process.exit(2);
 }
 const TTL_SECONDS = 15 * 60; // short: the client asks again before expiry and sends the new token as `refresh`
@@ -21,7 +21,8 @@ const USERS = {
 };
 
 const base64url = (data) => Buffer.from(data).toString('base64url');
-const sameText = (a, b) => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+const sameText = (a, b) =>
+  timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 
 /** HS256 JWT (RFC 7519) with the claims Switchboard reads: sub, roles, info, iat, exp. */
 export function signToken({ sub, roles, info }, secret, now = Date.now()) {
@@ -40,7 +41,9 @@ function authenticate(req) {
   const colon = decoded.indexOf(':');
   const name = decoded.slice(0, colon);
   const user = Object.hasOwn(USERS, name) ? USERS[name] : undefined;
-  return user !== undefined && colon > 0 && sameText(decoded.slice(colon + 1), user.password) ? { sub: name, ...user } : null;
+  return user !== undefined && colon > 0 && sameText(decoded.slice(colon + 1), user.password)
+    ? { sub: name, ...user }
+    : null;
 }
 
 const server = createServer((req, res) => {

@@ -8,18 +8,21 @@ export function newEpoch(): string {
 
 /** @returns `value` when it is a non-negative safe integer. @throws {RangeError} Otherwise. */
 export function checkCount(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`Cannot use ${name}: expected a non-negative integer, got ${String(value)}`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new RangeError(`Cannot use ${name}: expected a non-negative integer, got ${String(value)}`);
   return value;
 }
 
 /** @returns `value` when it is a finite non-negative number. @throws {RangeError} Otherwise. */
 export function checkDuration(value: number, name: string): number {
-  if (typeof value !== 'number' || !(value >= 0) || value === Infinity) throw new RangeError(`Cannot use ${name}: expected a finite non-negative number of ms, got ${String(value)}`);
+  if (typeof value !== 'number' || !(value >= 0) || value === Infinity)
+    throw new RangeError(`Cannot use ${name}: expected a finite non-negative number of ms, got ${String(value)}`);
   return value;
 }
 
 /** @returns `value` when it is a positive safe integer. @throws {RangeError} Otherwise. */
 export function positive(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`Cannot use ${name}: expected a positive integer, got ${String(value)}`);
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new RangeError(`Cannot use ${name}: expected a positive integer, got ${String(value)}`);
   return value;
 }

@@ -1,7 +1,18 @@
 // Broker: the only module other layers import (the Broker contract, its errors and the in-memory implementation).
 export type {
-  Broker, BrokerHealth, BrokerStatus, ChannelEvent, ChannelHandler, HistoryOptions, HistoryResult, PresenceEntry,
-  PresenceUser, Publication, PublishOptions, PublishResult, StreamPosition,
+  Broker,
+  BrokerHealth,
+  BrokerStatus,
+  ChannelEvent,
+  ChannelHandler,
+  HistoryOptions,
+  HistoryResult,
+  PresenceEntry,
+  PresenceUser,
+  Publication,
+  PublishOptions,
+  PublishResult,
+  StreamPosition,
 } from './types.ts';
 export { BrokerError, BROKER_ERROR_CODES, type BrokerErrorCode, type BrokerErrorInit } from './errors.ts';
 export { MemoryBroker, type MemoryBrokerOptions } from './memory.ts';

@@ -3,8 +3,17 @@ import { EventEmitter } from 'node:events';
 import { checkCount, checkDuration, newEpoch } from './checks.ts';
 import { BrokerError } from './errors.ts';
 import type {
-  Broker, BrokerHealth, ChannelEvent, ChannelHandler, HistoryOptions, HistoryResult, PresenceEntry, PresenceUser,
-  Publication, PublishOptions, PublishResult,
+  Broker,
+  BrokerHealth,
+  ChannelEvent,
+  ChannelHandler,
+  HistoryOptions,
+  HistoryResult,
+  PresenceEntry,
+  PresenceUser,
+  Publication,
+  PublishOptions,
+  PublishResult,
 } from './types.ts';
 
 /** Options of {@link MemoryBroker}. */
@@ -116,7 +125,11 @@ export class MemoryBroker extends EventEmitter implements Broker {
     const state = this.#channel(channel, true);
     state.top += 1;
     const publication: Publication = {
-      channel, epoch: state.epoch, offset: state.top, data, time: now,
+      channel,
+      epoch: state.epoch,
+      offset: state.top,
+      data,
+      time: now,
       ...(options.sender === undefined ? {} : { sender: options.sender }),
       ...(options.id === undefined ? {} : { id: options.id }),
     };
@@ -164,11 +177,22 @@ export class MemoryBroker extends EventEmitter implements Broker {
         const p = retained[i]!.publication;
         if (p.offset < before) all.push(p);
       }
-      return { epoch, offset: top, publications: limit >= all.length ? all : all.slice(all.length - limit), recovered: false };
+      return {
+        epoch,
+        offset: top,
+        publications: limit >= all.length ? all : all.slice(all.length - limit),
+        recovered: false,
+      };
     }
     const oldest = state.head < retained.length ? retained[state.head]!.publication.offset : top + 1;
-    const valid = typeof since === 'object' && since !== null && since.epoch === epoch &&
-      Number.isSafeInteger(since.offset) && since.offset >= 0 && since.offset <= top && since.offset >= oldest - 1;
+    const valid =
+      typeof since === 'object' &&
+      since !== null &&
+      since.epoch === epoch &&
+      Number.isSafeInteger(since.offset) &&
+      since.offset >= 0 &&
+      since.offset <= top &&
+      since.offset >= oldest - 1;
     if (!valid) return { epoch, offset: top, publications: [], recovered: false };
     const publications: Publication[] = [];
     for (let i = state.head; i < retained.length && publications.length < limit; i++) {
@@ -183,7 +207,8 @@ export class MemoryBroker extends EventEmitter implements Broker {
     this.#checkOpen('signal');
     // Nothing is stored: a channel nobody subscribes to is not even created.
     const state = this.#channels.get(channel);
-    if (state !== undefined && state.handlers.size > 0) this.#deliver(state, { type: 'signal', channel, data: structuredClone(data) });
+    if (state !== undefined && state.handlers.size > 0)
+      this.#deliver(state, { type: 'signal', channel, data: structuredClone(data) });
   }
 
   /** @inheritdoc */
@@ -192,7 +217,11 @@ export class MemoryBroker extends EventEmitter implements Broker {
     const state = this.#channel(channel, true);
     const previous = state.presence.get(entry.connection);
     if (previous !== undefined && previous.user !== entry.user) this.#removePresence(state, entry.connection);
-    const stored: PresenceEntry = { connection: entry.connection, user: entry.user, ...('info' in entry && entry.info !== undefined ? { info: entry.info } : {}) };
+    const stored: PresenceEntry = {
+      connection: entry.connection,
+      user: entry.user,
+      ...('info' in entry && entry.info !== undefined ? { info: entry.info } : {}),
+    };
     state.presence.set(entry.connection, stored);
     const hasInfo = stored.info !== undefined;
     const user = state.users.get(entry.user);
@@ -221,7 +250,8 @@ export class MemoryBroker extends EventEmitter implements Broker {
     const state = this.#channels.get(channel);
     if (state === undefined) return [];
     const users: PresenceUser[] = [];
-    for (const [user, { connections, info, hasInfo }] of state.users) users.push(hasInfo ? { user, connections, info } : { user, connections });
+    for (const [user, { connections, info, hasInfo }] of state.users)
+      users.push(hasInfo ? { user, connections, info } : { user, connections });
     return users;
   }
 
@@ -284,7 +314,16 @@ export class MemoryBroker extends EventEmitter implements Broker {
       return state;
     }
     if (this.#channels.size >= this.#maxChannels) this.#evict();
-    state = { name, epoch: newEpoch(), top: 0, history: [], head: 0, handlers: new Set(), presence: new Map(), users: new Map() };
+    state = {
+      name,
+      epoch: newEpoch(),
+      top: 0,
+      history: [],
+      head: 0,
+      handlers: new Set(),
+      presence: new Map(),
+      users: new Map(),
+    };
     this.#channels.set(name, state);
     return state;
   }
@@ -329,7 +368,8 @@ export class MemoryBroker extends EventEmitter implements Broker {
   #dropIfIdle(state: ChannelState, now: number): void {
     if (state.handlers.size > 0 || state.presence.size > 0) return;
     this.#expire(state, now);
-    if (state.history.length - state.head === 0 && this.#channels.get(state.name) === state) this.#channels.delete(state.name);
+    if (state.history.length - state.head === 0 && this.#channels.get(state.name) === state)
+      this.#channels.delete(state.name);
   }
 
   #removePresence(state: ChannelState, connection: string): void {
@@ -340,7 +380,12 @@ export class MemoryBroker extends EventEmitter implements Broker {
     if (user === undefined) return;
     if (--user.connections > 0) return;
     state.users.delete(entry.user);
-    this.#deliver(state, { type: 'leave', channel: state.name, user: entry.user, ...(user.hasInfo ? { info: user.info } : {}) });
+    this.#deliver(state, {
+      type: 'leave',
+      channel: state.name,
+      user: entry.user,
+      ...(user.hasInfo ? { info: user.info } : {}),
+    });
   }
 
   #remember(key: string, result: PublishResult, expiresAt: number): void {

@@ -15,8 +15,17 @@ import { RedisPresence } from './redis/presence.ts';
 import { HISTORY, PUBLISH } from './redis/scripts.ts';
 export type { RedisBrokerOptions, RedisBrokerStats } from './redis/options.ts';
 import type {
-  Broker, BrokerHealth, BrokerStatus, ChannelHandler, HistoryOptions, HistoryResult, PresenceEntry, PresenceUser,
-  Publication, PublishOptions, PublishResult,
+  Broker,
+  BrokerHealth,
+  BrokerStatus,
+  ChannelHandler,
+  HistoryOptions,
+  HistoryResult,
+  PresenceEntry,
+  PresenceUser,
+  Publication,
+  PublishOptions,
+  PublishResult,
 } from './types.ts';
 
 type Entry = [Buffer, Buffer[]];
@@ -71,7 +80,10 @@ export class RedisBroker extends EventEmitter implements Broker {
    * @returns A ready broker.
    * @throws {BrokerError} `BROKER_UNAVAILABLE` when Redis did not answer in time (the broker is closed).
    */
-  static async connect(options: RedisBrokerOptions = {}, wait: { readonly timeoutMs?: number } = {}): Promise<RedisBroker> {
+  static async connect(
+    options: RedisBrokerOptions = {},
+    wait: { readonly timeoutMs?: number } = {},
+  ): Promise<RedisBroker> {
     const broker = new RedisBroker(options);
     try {
       await broker.waitUntilUp(wait.timeoutMs ?? 5000);
@@ -117,7 +129,9 @@ export class RedisBroker extends EventEmitter implements Broker {
     this.#sub = new Redis(url, { ...settings, connectionName: `switchboard-sub:${this.nodeId}` });
     for (const client of [this.#cmd, this.#sub]) {
       // A client without an 'error' listener would crash the process on the first connection failure.
-      client.on('error', (err: Error) => { this.#lastError = err.message; });
+      client.on('error', (err: Error) => {
+        this.#lastError = err.message;
+      });
       client.on('ready', () => this.#updateStatus());
       client.on('close', () => this.#updateStatus());
       client.on('end', () => this.#updateStatus());
@@ -133,7 +147,11 @@ export class RedisBroker extends EventEmitter implements Broker {
       maxBuffered: positive(options.maxBufferedEvents ?? 10_000, 'maxBufferedEvents'),
     });
     this.#presence = new RedisPresence({
-      redis: this.#cmd, prefix: this.#prefix, sharded: this.#sharded, node: this.nodeId, heartbeatMs,
+      redis: this.#cmd,
+      prefix: this.#prefix,
+      sharded: this.#sharded,
+      node: this.nodeId,
+      heartbeatMs,
       run: (what, call) => this.#run(what, call),
       error: (error) => this.#emitError(error),
       isUp: () => this.#up,
@@ -156,7 +174,12 @@ export class RedisBroker extends EventEmitter implements Broker {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.off('status', onStatus);
-        reject(new BrokerError(`Cannot connect: Redis did not answer within ${timeoutMs} ms${this.#lastError === '' ? '' : ` (${this.#lastError})`}`, { code: 'BROKER_UNAVAILABLE' }));
+        reject(
+          new BrokerError(
+            `Cannot connect: Redis did not answer within ${timeoutMs} ms${this.#lastError === '' ? '' : ` (${this.#lastError})`}`,
+            { code: 'BROKER_UNAVAILABLE' },
+          ),
+        );
       }, timeoutMs);
       const onStatus = (status: BrokerStatus): void => {
         if (status.state !== 'up') return;
@@ -173,14 +196,29 @@ export class RedisBroker extends EventEmitter implements Broker {
     this.#checkOpen('publish');
     const historySize = checkCount(options.historySize, 'historySize');
     const historyTtlMs = checkDuration(options.historyTtlMs, 'historyTtlMs');
-    const windowMs = Math.ceil(checkDuration(options.idempotencyWindowMs ?? this.#idempotencyWindowMs, 'idempotencyWindowMs'));
+    const windowMs = Math.ceil(
+      checkDuration(options.idempotencyWindowMs ?? this.#idempotencyWindowMs, 'idempotencyWindowMs'),
+    );
     const body = packBody(data, options.sender, options.id);
     const keys = channelKeys(this.#prefix, channel);
     const key = options.idempotencyKey;
-    const reply = await this.#run('publish', () => PUBLISH.run(this.#cmd, [keys.meta, keys.stream, key === undefined ? keys.meta : keys.idempotency(key)], [
-      newEpoch(), body, historySize, Math.ceil(historyTtlMs), windowMs, key === undefined ? '0' : '1', keys.pubsub,
-      this.#sharded ? '1' : '0', Math.max(this.#channelTtlMs, Math.ceil(historyTtlMs)),
-    ])) as [number, ...Buffer[]];
+    const reply = (await this.#run('publish', () =>
+      PUBLISH.run(
+        this.#cmd,
+        [keys.meta, keys.stream, key === undefined ? keys.meta : keys.idempotency(key)],
+        [
+          newEpoch(),
+          body,
+          historySize,
+          Math.ceil(historyTtlMs),
+          windowMs,
+          key === undefined ? '0' : '1',
+          keys.pubsub,
+          this.#sharded ? '1' : '0',
+          Math.max(this.#channelTtlMs, Math.ceil(historyTtlMs)),
+        ],
+      ),
+    )) as [number, ...Buffer[]];
     if (reply[0] === 1) {
       const [epoch, offset] = reply[1]!.toString().split(' ') as [string, string];
       return { epoch, offset: Number(offset), duplicate: true };
@@ -210,21 +248,45 @@ export class RedisBroker extends EventEmitter implements Broker {
     const limit = options.limit === undefined ? -1 : checkCount(options.limit, 'limit');
     const before = options.before === undefined ? -1 : checkCount(options.before, 'before');
     const { since } = options;
-    const sinceValid = since !== undefined && typeof since === 'object' && since !== null && typeof since.epoch === 'string' &&
-      Number.isSafeInteger(since.offset) && since.offset >= 0;
+    const sinceValid =
+      since !== undefined &&
+      typeof since === 'object' &&
+      since !== null &&
+      typeof since.epoch === 'string' &&
+      Number.isSafeInteger(since.offset) &&
+      since.offset >= 0;
     const mode = since === undefined ? 'latest' : 'since';
     const keys = channelKeys(this.#prefix, channel);
-    const reply = await this.#run('read history', () => HISTORY.run(this.#cmd, [keys.meta, keys.stream], [
-      newEpoch(), this.#channelTtlMs, mode, sinceValid ? since.epoch : '', sinceValid ? since.offset : 0, before,
-      since !== undefined && !sinceValid ? 0 : limit,
-    ])) as [Buffer, Buffer, number, Entry[]];
+    const reply = (await this.#run('read history', () =>
+      HISTORY.run(
+        this.#cmd,
+        [keys.meta, keys.stream],
+        [
+          newEpoch(),
+          this.#channelTtlMs,
+          mode,
+          sinceValid ? since.epoch : '',
+          sinceValid ? since.offset : 0,
+          before,
+          since !== undefined && !sinceValid ? 0 : limit,
+        ],
+      ),
+    )) as [Buffer, Buffer, number, Entry[]];
     const epoch = reply[0].toString();
     const offset = Number(reply[1].toString());
     if (since !== undefined && !sinceValid) return { epoch, offset, publications: [], recovered: false };
     const entries = mode === 'latest' ? [...reply[3]].reverse() : reply[3];
-    const publications: Publication[] = entries.map(([id, fields]) => unpackPublication(channel, {
-      epoch, offset: Number.parseInt(id.toString(), 10), time: Number(fields[3]!.toString()),
-    }, fields[1]!));
+    const publications: Publication[] = entries.map(([id, fields]) =>
+      unpackPublication(
+        channel,
+        {
+          epoch,
+          offset: Number.parseInt(id.toString(), 10),
+          time: Number(fields[3]!.toString()),
+        },
+        fields[1]!,
+      ),
+    );
     return { epoch, offset, publications, recovered: mode === 'since' && reply[2] === 1 };
   }
 
@@ -233,7 +295,9 @@ export class RedisBroker extends EventEmitter implements Broker {
     this.#checkOpen('signal');
     const message = Buffer.concat([SIGNAL_PREFIX, packInfo(data)]);
     const pubsub = channelKeys(this.#prefix, channel).pubsub;
-    await this.#run('signal', () => (this.#sharded ? this.#cmd.spublish(pubsub, message) : this.#cmd.publish(pubsub, message)));
+    await this.#run('signal', () =>
+      this.#sharded ? this.#cmd.spublish(pubsub, message) : this.#cmd.publish(pubsub, message),
+    );
   }
 
   /** @inheritdoc */
@@ -257,17 +321,28 @@ export class RedisBroker extends EventEmitter implements Broker {
   /** @inheritdoc */
   async health(): Promise<BrokerHealth> {
     if (this.#closed) return { ok: false, detail: 'closed' };
-    if (!this.#up) return { ok: false, detail: this.#lastError === '' ? 'Redis is unreachable' : `Redis is unreachable: ${this.#lastError}` };
+    if (!this.#up)
+      return {
+        ok: false,
+        detail: this.#lastError === '' ? 'Redis is unreachable' : `Redis is unreachable: ${this.#lastError}`,
+      };
     const started = performance.now();
     try {
       // ROLE doubles as the ping: after a failover the old primary still answers, but as a read-only replica
       // (SECURITY-CASES RD-07, centrifugo #766: a node stuck on it while /health said ok).
-      const role = await this.#run('ping', () => this.#cmd.call('ROLE')) as unknown[];
+      const role = (await this.#run('ping', () => this.#cmd.call('ROLE'))) as unknown[];
       const latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
-      if (Array.isArray(role) && role[0] !== 'master') return { ok: false, latencyMs, detail: 'Redis is a read-only replica' };
+      if (Array.isArray(role) && role[0] !== 'master')
+        return { ok: false, latencyMs, detail: 'Redis is a read-only replica' };
       return { ok: true, latencyMs };
     } catch (err) {
-      return { ok: false, detail: toBrokerError('ping', err).code === 'BROKER_TIMEOUT' ? 'Redis did not answer in time' : 'Redis is unavailable' };
+      return {
+        ok: false,
+        detail:
+          toBrokerError('ping', err).code === 'BROKER_TIMEOUT'
+            ? 'Redis did not answer in time'
+            : 'Redis is unavailable',
+      };
     }
   }
 
@@ -310,17 +385,20 @@ export class RedisBroker extends EventEmitter implements Broker {
     else this.#presence.stop();
     this.#closed = true;
     this.#fanout.clear();
-    await Promise.all([this.#cmd, this.#sub].map(async (client) => {
-      try {
-        if (client.status === 'ready') await client.quit();
-        else client.disconnect();
-      } catch {
-        client.disconnect();
-      }
-    }));
+    await Promise.all(
+      [this.#cmd, this.#sub].map(async (client) => {
+        try {
+          if (client.status === 'ready') await client.quit();
+          else client.disconnect();
+        } catch {
+          client.disconnect();
+        }
+      }),
+    );
     const wasUp = this.#up;
     this.#up = false;
-    if (wasUp || this.listenerCount('status') > 0) this.emit('status', { state: 'down', reason: 'closed' } satisfies BrokerStatus);
+    if (wasUp || this.listenerCount('status') > 0)
+      this.emit('status', { state: 'down', reason: 'closed' } satisfies BrokerStatus);
   }
 
   #checkOpen(what: string): void {
@@ -330,7 +408,9 @@ export class RedisBroker extends EventEmitter implements Broker {
   async #run<T>(what: string, call: () => Promise<T>): Promise<T> {
     if (this.#closed) throw new BrokerError(`Cannot ${what}: broker is closed`, { code: 'BROKER_CLOSED' });
     if (this.#pending >= this.#maxPending) {
-      throw new BrokerError(`Cannot ${what}: ${this.#maxPending} Redis commands already in flight`, { code: 'BROKER_UNAVAILABLE' });
+      throw new BrokerError(`Cannot ${what}: ${this.#maxPending} Redis commands already in flight`, {
+        code: 'BROKER_UNAVAILABLE',
+      });
     }
     this.#pending++;
     try {
@@ -351,7 +431,10 @@ export class RedisBroker extends EventEmitter implements Broker {
       this.#presence.start();
       this.emit('status', { state: 'up' } satisfies BrokerStatus);
     } else {
-      this.emit('status', { state: 'down', reason: this.#lastError === '' ? 'Redis connection lost' : this.#lastError } satisfies BrokerStatus);
+      this.emit('status', {
+        state: 'down',
+        reason: this.#lastError === '' ? 'Redis connection lost' : this.#lastError,
+      } satisfies BrokerStatus);
     }
   }
 

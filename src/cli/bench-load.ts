@@ -78,7 +78,12 @@ interface Payload {
 }
 
 function isOurs(data: unknown, run: string): data is Payload {
-  return typeof data === 'object' && data !== null && (data as { r?: unknown }).r === run && typeof (data as { t?: unknown }).t === 'number';
+  return (
+    typeof data === 'object' &&
+    data !== null &&
+    (data as { r?: unknown }).r === run &&
+    typeof (data as { t?: unknown }).t === 'number'
+  );
 }
 
 function codeOf(err: unknown): string {
@@ -111,11 +116,19 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   let connectFailures = 0;
   let started = 0;
   const start = async (): Promise<void> => {
-    const from = opts.localAddresses.length === 0 ? {} : { localAddress: opts.localAddresses[started % opts.localAddresses.length]! };
+    const from =
+      opts.localAddresses.length === 0
+        ? {}
+        : { localAddress: opts.localAddresses[started % opts.localAddresses.length]! };
     started++;
-    const transport = (url: string, protocols: string[]) => createWebSocket(url, { ...opts.socket, ...from, protocols });
+    const transport = (url: string, protocols: string[]) =>
+      createWebSocket(url, { ...opts.socket, ...from, protocols });
     const client = new Client({
-      url: opts.url, transport, reconnect: false, breaker: false, name: 'switchboard-bench',
+      url: opts.url,
+      transport,
+      reconnect: false,
+      breaker: false,
+      name: 'switchboard-bench',
       ...(opts.token === undefined ? {} : { token: opts.token }),
     });
     client.on('publication', (p) => {
@@ -160,23 +173,38 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   if (publishers.length > 0) {
     const progress = setInterval(() => {
       opts.onProgress?.({
-        elapsedMs: performance.now() - began, sent, acked, received, disconnects,
+        elapsedMs: performance.now() - began,
+        sent,
+        acked,
+        received,
+        disconnects,
         errors: Object.values(errors).reduce((a, b) => a + b, 0),
-        p50: window.quantile(0.5), p99: window.quantile(0.99),
+        p50: window.quantile(0.5),
+        p99: window.quantile(0.99),
       });
       window.reset();
     }, 1000);
     await new Promise<void>((resolve) => {
       const tick = setInterval(() => {
         const elapsed = performance.now() - began;
-        const due = Math.min(Math.floor((Math.min(elapsed, opts.durationMs) / 1000) * opts.rate), Math.round((opts.durationMs / 1000) * opts.rate));
+        const due = Math.min(
+          Math.floor((Math.min(elapsed, opts.durationMs) / 1000) * opts.rate),
+          Math.round((opts.durationMs / 1000) * opts.rate),
+        );
         while (sent < due) {
           const client = publishers[sent % publishers.length]!;
           const data: Payload = { r: run, s: sent, t: performance.now(), p: padding };
           sent++;
           client.publish(opts.channel, data as unknown as JsonValue).then(
-            () => { acked++; settled++; expected += live; },
-            (err: unknown) => { settled++; fail(codeOf(err)); },
+            () => {
+              acked++;
+              settled++;
+              expected += live;
+            },
+            (err: unknown) => {
+              settled++;
+              fail(codeOf(err));
+            },
           );
         }
         if (elapsed >= opts.durationMs) {
@@ -199,8 +227,18 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const resent = clients.reduce((sum, c) => sum + c.metrics.resent, 0);
   for (const client of clients) client.close(1000, 'bench done');
   return {
-    connected: clients.length, connectFailures, subscribers, sent, acked, resent, received, expected,
-    errors, disconnects, publishMs, latency,
+    connected: clients.length,
+    connectFailures,
+    subscribers,
+    sent,
+    acked,
+    resent,
+    received,
+    expected,
+    errors,
+    disconnects,
+    publishMs,
+    latency,
   };
 }
 

@@ -55,14 +55,16 @@ const DECIMAL = /^[0-9]+(\.[0-9]+)?$/;
 function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number | string {
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!INTEGER.test(raw) || value < min || value > max) return `invalid --${name} "${raw}": expected an integer from ${min} to ${max}`;
+  if (!INTEGER.test(raw) || value < min || value > max)
+    return `invalid --${name} "${raw}": expected an integer from ${min} to ${max}`;
   return value;
 }
 
 function decimal(name: string, raw: string | undefined, fallback: number, max: number): number | string {
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!DECIMAL.test(raw) || !(value > 0) || value > max) return `invalid --${name} "${raw}": expected a number above 0, at most ${max}`;
+  if (!DECIMAL.test(raw) || !(value > 0) || value > max)
+    return `invalid --${name} "${raw}": expected a number above 0, at most ${max}`;
   return value;
 }
 
@@ -73,7 +75,9 @@ function targetUrl(raw: string): string | null {
   } catch {
     return null;
   }
-  const scheme = ({ 'ws:': 'ws:', 'http:': 'ws:', 'wss:': 'wss:', 'https:': 'wss:' } as Record<string, string>)[u.protocol];
+  const scheme = ({ 'ws:': 'ws:', 'http:': 'ws:', 'wss:': 'wss:', 'https:': 'wss:' } as Record<string, string>)[
+    u.protocol
+  ];
   if (scheme === undefined || u.hash !== '') return null;
   u.protocol = scheme;
   if (u.pathname === '/') u.pathname = '/ws';
@@ -111,7 +115,8 @@ function parse(argv: string[], env: Readonly<Record<string, string | undefined>>
   if (v.help === true) return null;
   if (positionals.length !== 1) return 'expected exactly one URL';
   const url = targetUrl(positionals[0]!);
-  if (url === null) return `invalid URL "${positionals[0]!}": expected ws://, wss://, http:// or https:// without a fragment`;
+  if (url === null)
+    return `invalid URL "${positionals[0]!}": expected ws://, wss://, http:// or https:// without a fragment`;
   const clients = integer('clients', v.clients, 10, 1, 10_000);
   if (typeof clients === 'string') return clients;
   const rate = decimal('rate', v.rate, 100, 1_000_000);
@@ -125,7 +130,8 @@ function parse(argv: string[], env: Readonly<Record<string, string | undefined>>
   const drainMs = integer('drain', v.drain, 5000, 0, 600_000);
   if (typeof drainMs === 'string') return drainMs;
   const channel = v.channel ?? 'chat:bench';
-  if (!isValidChannelName(channel)) return `invalid --channel "${channel}": expected namespace:name (letters, digits, - _ . :)`;
+  if (!isValidChannelName(channel))
+    return `invalid --channel "${channel}": expected namespace:name (letters, digits, - _ . :)`;
   const token = clientToken(v.token, env);
   if (typeof token === 'string') return token;
   const localAddresses = v['local-address'] ?? [];
@@ -144,7 +150,19 @@ function parse(argv: string[], env: Readonly<Record<string, string | undefined>>
     }
   }
   return {
-    load: { url, clients, publishers, rate, size, durationMs: duration * 1000, channel, token: token?.token, drainMs, socket, localAddresses },
+    load: {
+      url,
+      clients,
+      publishers,
+      rate,
+      size,
+      durationMs: duration * 1000,
+      channel,
+      token: token?.token,
+      drainMs,
+      socket,
+      localAddresses,
+    },
     json: v.json === true,
     quiet: v.quiet === true,
   };
@@ -163,11 +181,20 @@ export function progressLine(p: Progress): string {
 export function summaryOf(load: Omit<LoadOptions, 'onProgress'>, r: LoadResult): Record<string, unknown> {
   const publishS = r.publishMs / 1000;
   return {
-    url: load.url, channel: load.channel, clients: load.clients, publishers: load.publishers, rate: load.rate,
-    size: load.size, durationS: load.durationMs / 1000,
+    url: load.url,
+    channel: load.channel,
+    clients: load.clients,
+    publishers: load.publishers,
+    rate: load.rate,
+    size: load.size,
+    durationS: load.durationMs / 1000,
     connections: { ok: r.connected, failed: r.connectFailures },
     subscribers: r.subscribers,
-    sent: r.sent, acknowledged: r.acked, resent: r.resent, received: r.received, expected: r.expected,
+    sent: r.sent,
+    acknowledged: r.acked,
+    resent: r.resent,
+    received: r.received,
+    expected: r.expected,
     achievedRate: publishS > 0 ? Math.round((r.sent / publishS) * 10) / 10 : 0,
     errors: r.errors,
     disconnects: r.disconnects,
@@ -219,9 +246,11 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const tty = process.stderr.isTTY === true;
-  const onProgress = args.quiet ? undefined : (p: Progress): void => {
-    process.stderr.write(tty ? `\r${progressLine(p)}\x1b[K` : `${progressLine(p)}\n`);
-  };
+  const onProgress = args.quiet
+    ? undefined
+    : (p: Progress): void => {
+        process.stderr.write(tty ? `\r${progressLine(p)}\x1b[K` : `${progressLine(p)}\n`);
+      };
   let result: LoadResult;
   try {
     result = await runLoad({ ...args.load, onProgress });
@@ -236,7 +265,9 @@ export async function run(argv: string[]): Promise<number> {
   const summary = summaryOf(args.load, result);
   process.stdout.write(args.json ? `${JSON.stringify(summary, null, 2)}\n` : `${summaryText(summary)}\n`);
   if (result.connected === 0) {
-    process.stderr.write(`switchboard bench: no client could connect and subscribe (${Object.keys(result.errors).join(', ')})\n`);
+    process.stderr.write(
+      `switchboard bench: no client could connect and subscribe (${Object.keys(result.errors).join(', ')})\n`,
+    );
     return 1;
   }
   return 0;

@@ -18,11 +18,17 @@ export interface ClientToken {
  * @param env the environment (an empty SWITCHBOARD_TOKEN counts as unset)
  * @returns the token and where it came from, null for none, or a usage error message
  */
-export function clientToken(flag: string | undefined, env: Readonly<Record<string, string | undefined>>): ClientToken | null | string {
+export function clientToken(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): ClientToken | null | string {
   const fromEnv = env[TOKEN_VARIABLE];
-  const picked: ClientToken | null = flag !== undefined
-    ? { token: flag, source: '--token' }
-    : fromEnv !== undefined && fromEnv !== '' ? { token: fromEnv, source: TOKEN_VARIABLE } : null;
+  const picked: ClientToken | null =
+    flag !== undefined
+      ? { token: flag, source: '--token' }
+      : fromEnv !== undefined && fromEnv !== ''
+        ? { token: fromEnv, source: TOKEN_VARIABLE }
+        : null;
   if (picked === null) return null;
   // A token goes into a header or a JSON message: printable ASCII only, so a stray newline cannot split a header.
   if (!/^[\x21-\x7e]+$/.test(picked.token)) return `invalid ${picked.source}: expected printable ASCII without spaces`;

@@ -10,12 +10,22 @@ import { parseJwks } from './keys.ts';
 export { ConfigError, type ConfigIssue } from './config/config-error.ts';
 export { DEV_API_KEY, DEV_CONFIG, DEV_SECRET } from './config/dev-config.ts';
 export {
-  loadAuthConfig, loadConfig, SERVE_FLAGS_HELP, wantsHelp,
-  type LoadConfigOptions, type LoadedAuthConfig, type LoadedConfig,
+  loadAuthConfig,
+  loadConfig,
+  SERVE_FLAGS_HELP,
+  wantsHelp,
+  type LoadConfigOptions,
+  type LoadedAuthConfig,
+  type LoadedConfig,
 } from './config/load.ts';
 export {
-  AuthConfigSchema, NamespaceConfigSchema, ServerConfigSchema, ServerSettingsSchema,
-  type AuthConfig, type ServerConfig, type ServerConfigInput,
+  AuthConfigSchema,
+  NamespaceConfigSchema,
+  ServerConfigSchema,
+  ServerSettingsSchema,
+  type AuthConfig,
+  type ServerConfig,
+  type ServerConfigInput,
 } from './config/schema.ts';
 export { NON_SETTING_VARIABLES, SETTING_KINDS, SETTINGS, type Setting, type SettingKind } from './config/settings.ts';
 
@@ -39,9 +49,12 @@ export async function authOptionsFrom(config: ServerConfig): Promise<AuthOptions
   const a = config.auth;
   const keys: AuthKey[] = [];
   if (a.hs256Secret !== undefined) keys.push({ type: 'secret', secret: a.hs256Secret });
-  if (a.hs256SecretFile !== undefined) keys.push({ type: 'secret', secret: (await readText(a.hs256SecretFile, 'auth.hs256SecretFile')).trim() });
-  if (a.publicKeyFile !== undefined) keys.push({ type: 'pem', pem: await readText(a.publicKeyFile, 'auth.publicKeyFile') });
-  if (a.jwksFile !== undefined) keys.push({ type: 'jwks', jwks: parseJwks(await readText(a.jwksFile, 'auth.jwksFile'), a.jwksFile) });
+  if (a.hs256SecretFile !== undefined)
+    keys.push({ type: 'secret', secret: (await readText(a.hs256SecretFile, 'auth.hs256SecretFile')).trim() });
+  if (a.publicKeyFile !== undefined)
+    keys.push({ type: 'pem', pem: await readText(a.publicKeyFile, 'auth.publicKeyFile') });
+  if (a.jwksFile !== undefined)
+    keys.push({ type: 'jwks', jwks: parseJwks(await readText(a.jwksFile, 'auth.jwksFile'), a.jwksFile) });
   return {
     keys,
     clockToleranceMs: a.clockToleranceMs,
@@ -62,9 +75,11 @@ export async function authOptionsFrom(config: ServerConfig): Promise<AuthOptions
  */
 export async function signingKeyFrom(config: Pick<ServerConfig, 'auth'>): Promise<SigningKey | null> {
   const a = config.auth;
-  if (a.privateKeyFile !== undefined) return { type: 'pem', pem: await readText(a.privateKeyFile, 'auth.privateKeyFile') };
+  if (a.privateKeyFile !== undefined)
+    return { type: 'pem', pem: await readText(a.privateKeyFile, 'auth.privateKeyFile') };
   if (a.hs256Secret !== undefined) return { type: 'secret', secret: a.hs256Secret };
-  if (a.hs256SecretFile !== undefined) return { type: 'secret', secret: (await readText(a.hs256SecretFile, 'auth.hs256SecretFile')).trim() };
+  if (a.hs256SecretFile !== undefined)
+    return { type: 'secret', secret: (await readText(a.hs256SecretFile, 'auth.hs256SecretFile')).trim() };
   return null;
 }
 
@@ -75,7 +90,15 @@ export async function signingKeyFrom(config: Pick<ServerConfig, 'auth'>): Promis
  * @returns the page URL and the WebSocket URL
  */
 export function listeningUrls(config: ServerConfig, port: number): { readonly http: string; readonly ws: string } {
-  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  const host =
+    config.host === '0.0.0.0' || config.host === '::'
+      ? 'localhost'
+      : config.host.includes(':')
+        ? `[${config.host}]`
+        : config.host;
   const secure = config.tls !== null;
-  return { http: `${secure ? 'https' : 'http'}://${host}:${port}/`, ws: `${secure ? 'wss' : 'ws'}://${host}:${port}${config.paths.ws}` };
+  return {
+    http: `${secure ? 'https' : 'http'}://${host}:${port}/`,
+    ws: `${secure ? 'wss' : 'ws'}://${host}:${port}${config.paths.ws}`,
+  };
 }

@@ -188,8 +188,15 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   // Line mode: a TTY (interactive, with a prompt) or piped stdin.
-  if (interactive) process.stderr.write(`connected to ${args.url}${ws.protocol === '' ? '' : ` (subprotocol ${ws.protocol})`}; /quit to exit\n`);
-  const rl = createInterface({ input: process.stdin, output: interactive ? process.stdout : undefined, terminal: interactive });
+  if (interactive)
+    process.stderr.write(
+      `connected to ${args.url}${ws.protocol === '' ? '' : ` (subprotocol ${ws.protocol})`}; /quit to exit\n`,
+    );
+  const rl = createInterface({
+    input: process.stdin,
+    output: interactive ? process.stdout : undefined,
+    terminal: interactive,
+  });
   if (interactive) rl.setPrompt('> ');
   rl.prompt();
   /**
@@ -205,7 +212,10 @@ export async function run(argv: string[]): Promise<number> {
     const bound = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, args.waitMs);
     });
-    const barrier = ws.ping().then(() => undefined, () => undefined);
+    const barrier = ws.ping().then(
+      () => undefined,
+      () => undefined,
+    );
     void Promise.race([barrier, bound]).then(() => {
       clearTimeout(timer);
       if (ws.readyState === ws.OPEN) ws.close(code, reason);

@@ -79,7 +79,10 @@ export async function run(argv: string[]): Promise<number> {
     const stop = (): void => {
       process.removeListener('SIGTERM', stop);
       process.removeListener('SIGINT', stop);
-      server.close({ code: 1001, reason: 'Server shutting down' }).then(() => resolve(0), () => resolve(1));
+      server.close({ code: 1001, reason: 'Server shutting down' }).then(
+        () => resolve(0),
+        () => resolve(1),
+      );
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);

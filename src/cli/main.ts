@@ -14,10 +14,22 @@ export interface Command {
  */
 export const COMMANDS: Record<string, Command> = {
   echo: { summary: 'Run a WebSocket echo server (engine only)', load: () => import('./echo.ts') },
-  connect: { summary: 'Connect to a WebSocket server (interactive, or scripted with -x)', load: () => import('./connect.ts') },
-  serve: { summary: 'Run the real-time server, chat page and operations endpoints (--dev for a local demo)', load: () => import('./serve.ts') },
-  token: { summary: 'Print a JWT signed with the configured key (--sub, --role, --ttl)', load: () => import('./token.ts') },
-  bench: { summary: 'Load-test a server over the real-time protocol: clients, publish rate, latency histogram', load: () => import('./bench.ts') },
+  connect: {
+    summary: 'Connect to a WebSocket server (interactive, or scripted with -x)',
+    load: () => import('./connect.ts'),
+  },
+  serve: {
+    summary: 'Run the real-time server, chat page and operations endpoints (--dev for a local demo)',
+    load: () => import('./serve.ts'),
+  },
+  token: {
+    summary: 'Print a JWT signed with the configured key (--sub, --role, --ttl)',
+    load: () => import('./token.ts'),
+  },
+  bench: {
+    summary: 'Load-test a server over the real-time protocol: clients, publish rate, latency histogram',
+    load: () => import('./bench.ts'),
+  },
 };
 
 /** The top-level help text. */
@@ -25,7 +37,14 @@ export function usage(): string {
   const names = Object.keys(COMMANDS);
   const width = Math.max(...names.map((n) => n.length));
   const rows = names.map((n) => `  ${n.padEnd(width)}  ${COMMANDS[n]!.summary}`);
-  return ['Usage: switchboard <command> [options]', '', 'Commands:', ...rows, '', 'Run `switchboard <command> --help` for the options of a command.'].join('\n');
+  return [
+    'Usage: switchboard <command> [options]',
+    '',
+    'Commands:',
+    ...rows,
+    '',
+    'Run `switchboard <command> --help` for the options of a command.',
+  ].join('\n');
 }
 
 /**

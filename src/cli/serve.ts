@@ -6,7 +6,16 @@ import { createSecureContext } from 'node:tls';
 import { MemoryBroker, RedisBroker, type Broker, type BrokerStatus } from '../broker/index.ts';
 import { createLogger, createMetrics, createSwitchboardServer } from '../http/index.ts';
 import { createAuthenticator, createNamespaces, createOriginPolicy, Permissions } from '../realtime/index.ts';
-import { authOptionsFrom, ConfigError, listeningUrls, loadConfig, SERVE_FLAGS_HELP, signingKeyFrom, wantsHelp, type ServerConfig } from './config.ts';
+import {
+  authOptionsFrom,
+  ConfigError,
+  listeningUrls,
+  loadConfig,
+  SERVE_FLAGS_HELP,
+  signingKeyFrom,
+  wantsHelp,
+  type ServerConfig,
+} from './config.ts';
 import { runPrimary } from './workers.ts';
 
 const USAGE = `Usage: switchboard serve [options]
@@ -53,7 +62,8 @@ export async function run(argv: string[]): Promise<number> {
   const logger = createLogger({ level: config.log.level, pretty: config.log.pretty });
   // DESIGN.md Scaling: `serve --workers N` runs N processes on one port over the shared broker (loadConfig
   // already refused N > 1 with the memory broker). The primary only forks, restarts and forwards signals.
-  if (config.workers > 1 && cluster.isPrimary) return runPrimary({ workers: config.workers, drainTimeoutMs: config.limits.drainTimeoutMs, logger });
+  if (config.workers > 1 && cluster.isPrimary)
+    return runPrimary({ workers: config.workers, drainTimeoutMs: config.limits.drainTimeoutMs, logger });
   const metrics = createMetrics();
   const broker = await createBroker(config, logger);
   const namespaces = createNamespaces(config.namespaces);
@@ -65,7 +75,10 @@ export async function run(argv: string[]): Promise<number> {
       namespaces,
       authenticator: await createAuthenticator(await authOptionsFrom(config)),
       permissions: new Permissions(namespaces, { roles: config.roles, authenticatedRoles: config.authenticatedRoles }),
-      originPolicy: createOriginPolicy({ allowedOrigins: config.origins, cookieOnly: config.auth.cookieName !== null && !config.auth.allowQueryToken }),
+      originPolicy: createOriginPolicy({
+        allowedOrigins: config.origins,
+        cookieOnly: config.auth.cookieName !== null && !config.auth.allowQueryToken,
+      }),
       // The bundled page on a port chosen at start (port 0) is same-origin; only in development.
       allowSameOrigin: development && !sources.has('origins'),
       cookieName: config.auth.cookieName,
@@ -78,11 +91,20 @@ export async function run(argv: string[]): Promise<number> {
       maxSubscriptions: limits.maxSubscriptionsPerConnection,
       maxConnectionsPerUser: limits.maxConnectionsPerUser,
       maxMessageSize: limits.maxMessageSize,
-      rateLimit: { messagesPerSecond: limits.messagesPerSecond, messagesBurst: limits.messagesBurst, bytesPerSecond: limits.bytesPerSecond, bytesBurst: limits.bytesBurst },
+      rateLimit: {
+        messagesPerSecond: limits.messagesPerSecond,
+        messagesBurst: limits.messagesBurst,
+        bytesPerSecond: limits.bytesPerSecond,
+        bytesBurst: limits.bytesBurst,
+      },
       typing: { expireMs: limits.typingTimeoutMs },
       engine: {
-        pingIntervalMs: limits.pingIntervalMs, pongTimeoutMs: limits.pongTimeoutMs, handshakeTimeoutMs: limits.handshakeTimeoutMs,
-        maxConnections: limits.maxConnections, maxConnectionsPerIp: limits.maxConnectionsPerIp, sendHighWaterMark: limits.sendHighWaterMark,
+        pingIntervalMs: limits.pingIntervalMs,
+        pongTimeoutMs: limits.pongTimeoutMs,
+        handshakeTimeoutMs: limits.handshakeTimeoutMs,
+        maxConnections: limits.maxConnections,
+        maxConnectionsPerIp: limits.maxConnectionsPerIp,
+        sendHighWaterMark: limits.sendHighWaterMark,
       },
     },
     host: config.host,
@@ -102,7 +124,9 @@ export async function run(argv: string[]): Promise<number> {
   try {
     address = await server.listen();
   } catch (err) {
-    process.stderr.write(`switchboard serve: cannot listen on ${config.host}:${config.port}: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(
+      `switchboard serve: cannot listen on ${config.host}:${config.port}: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
     await broker.close();
     metrics.close();
     return 1;
@@ -114,7 +138,8 @@ export async function run(argv: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       logger.info({ event: 'draining', signal, connections: server.hub.connectionCount }, 'draining');
-      server.close({ timeoutMs: limits.drainTimeoutMs })
+      server
+        .close({ timeoutMs: limits.drainTimeoutMs })
         .then(() => broker.close())
         .then(() => {
           metrics.close();
@@ -135,10 +160,14 @@ export async function run(argv: string[]): Promise<number> {
       const files = config.tls;
       // Certificate rotation without a restart: new handshakes use the new pair, open connections keep theirs.
       process.on('SIGHUP', () => {
-        readTls(files).then((pair) => {
-          (server.http as https.Server).setSecureContext(pair);
-          logger.info({ event: 'tls_reloaded' }, 'TLS certificate reloaded');
-        }, (err: unknown) => logger.error({ event: 'tls_reload_failed', err }, 'TLS certificate not reloaded; the previous one stays'));
+        readTls(files).then(
+          (pair) => {
+            (server.http as https.Server).setSecureContext(pair);
+            logger.info({ event: 'tls_reloaded' }, 'TLS certificate reloaded');
+          },
+          (err: unknown) =>
+            logger.error({ event: 'tls_reload_failed', err }, 'TLS certificate not reloaded; the previous one stays'),
+        );
       });
     }
     // A worker whose primary died (kill -9) loses its IPC channel: drain rather than linger as an orphan.
@@ -146,7 +175,17 @@ export async function run(argv: string[]): Promise<number> {
   });
   const urls = listeningUrls(config, address.port);
   process.stdout.write(`listening on ${urls.http.replace(/\/$/, '')} (WebSocket ${urls.ws})\n`);
-  logger.info({ event: 'listening', url: urls.http, ws: urls.ws, mode: config.mode, broker: broker.name, page: server.site?.bundle ?? 'off' }, 'listening');
+  logger.info(
+    {
+      event: 'listening',
+      url: urls.http,
+      ws: urls.ws,
+      mode: config.mode,
+      broker: broker.name,
+      page: server.site?.bundle ?? 'off',
+    },
+    'listening',
+  );
   return stopped;
 }
 
@@ -162,17 +201,24 @@ async function createBroker(config: ServerConfig, logger: ReturnType<typeof crea
     broker = new MemoryBroker();
   } else {
     broker = new RedisBroker({
-      url: options.url, keyPrefix: options.keyPrefix, sharded: options.sharded,
-      commandTimeoutMs: options.commandTimeoutMs, presenceHeartbeatMs: options.presenceHeartbeatMs,
+      url: options.url,
+      keyPrefix: options.keyPrefix,
+      sharded: options.sharded,
+      commandTimeoutMs: options.commandTimeoutMs,
+      presenceHeartbeatMs: options.presenceHeartbeatMs,
     });
     broker.on('status', (status: BrokerStatus) => {
       if (status.state === 'up') logger.info({ event: 'broker_status', broker: 'redis', state: 'up' }, 'broker up');
-      else logger.warn({ event: 'broker_status', broker: 'redis', state: 'down', reason: status.reason }, 'broker down');
+      else
+        logger.warn({ event: 'broker_status', broker: 'redis', state: 'down', reason: status.reason }, 'broker down');
     });
     try {
       await broker.waitUntilUp(5000);
     } catch (err) {
-      logger.warn({ event: 'broker_unreachable', broker: 'redis', err }, 'Redis does not answer yet: serving local connections, publishes fail until it does');
+      logger.warn(
+        { event: 'broker_unreachable', broker: 'redis', err },
+        'Redis does not answer yet: serving local connections, publishes fail until it does',
+      );
     }
   }
   broker.on('error', (err: Error) => logger.error({ event: 'broker_error', err }, 'broker error'));
@@ -186,7 +232,10 @@ async function createBroker(config: ServerConfig, logger: ReturnType<typeof crea
  * @returns the pair
  * @throws Error naming the file that cannot be read, or saying the pair is unusable
  */
-async function readTls(files: { readonly certFile: string; readonly keyFile: string }): Promise<{ cert: Buffer; key: Buffer }> {
+async function readTls(files: {
+  readonly certFile: string;
+  readonly keyFile: string;
+}): Promise<{ cert: Buffer; key: Buffer }> {
   const read = async (path: string): Promise<Buffer> => {
     try {
       return await readFile(path);
@@ -198,7 +247,10 @@ async function readTls(files: { readonly certFile: string; readonly keyFile: str
   try {
     createSecureContext({ cert, key });
   } catch (cause) {
-    throw new Error(`${files.certFile} and ${files.keyFile} are not a usable certificate and key: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    throw new Error(
+      `${files.certFile} and ${files.keyFile} are not a usable certificate and key: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
   }
   return { cert, key };
 }

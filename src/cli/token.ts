@@ -59,7 +59,10 @@ export function parseDuration(text: string): number | null {
  * await run(['--dev', '--sub', 'alice', '--role', 'admin', '--ttl', '1h']);
  * ```
  */
-export async function run(argv: string[], io: TokenIo = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+export async function run(
+  argv: string[],
+  io: TokenIo = { stdout: process.stdout, stderr: process.stderr, env: process.env },
+): Promise<number> {
   if (wantsHelp(argv)) {
     io.stdout.write(`${USAGE}\n`);
     return 0;
@@ -71,13 +74,23 @@ export async function run(argv: string[], io: TokenIo = { stdout: process.stdout
       argv,
       env: io.env,
       extraFlags: {
-        sub: { type: 'string' }, role: { type: 'string', multiple: true }, ttl: { type: 'string' }, info: { type: 'string' },
-        aud: { type: 'string' }, iss: { type: 'string' }, 'private-key-file': { type: 'string' },
+        sub: { type: 'string' },
+        role: { type: 'string', multiple: true },
+        ttl: { type: 'string' },
+        info: { type: 'string' },
+        aud: { type: 'string' },
+        iss: { type: 'string' },
+        'private-key-file': { type: 'string' },
       },
     });
   } catch (err) {
     io.stderr.write(`switchboard token: ${err instanceof Error ? err.message : String(err)}\n`);
-    if (err instanceof ConfigError && !argv.includes('--dev') && !argv.includes('--config') && io.env['SWITCHBOARD_CONFIG'] === undefined) {
+    if (
+      err instanceof ConfigError &&
+      !argv.includes('--dev') &&
+      !argv.includes('--config') &&
+      io.env['SWITCHBOARD_CONFIG'] === undefined
+    ) {
       io.stderr.write('Hint: pass --dev for the development key, or --config <file>\n');
     }
     return 1;
@@ -105,7 +118,8 @@ export async function run(argv: string[], io: TokenIo = { stdout: process.stdout
     }
   }
   let config = loaded.config;
-  if (typeof flags['private-key-file'] === 'string') config = { ...config, auth: { ...config.auth, privateKeyFile: flags['private-key-file'] } };
+  if (typeof flags['private-key-file'] === 'string')
+    config = { ...config, auth: { ...config.auth, privateKeyFile: flags['private-key-file'] } };
   try {
     const key = await signingKeyFrom(config);
     if (key === null) {

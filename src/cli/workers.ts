@@ -43,7 +43,9 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
   const fork = (): void => {
     const worker = cluster.fork();
     startedAt.set(worker, Date.now());
-    worker.on('error', (err: Error) => logger.warn({ event: 'worker_error', worker: worker.id, err }, 'worker IPC error'));
+    worker.on('error', (err: Error) =>
+      logger.warn({ event: 'worker_error', worker: worker.id, err }, 'worker IPC error'),
+    );
   };
 
   process.stdout.write(`switchboard serve: primary ${process.pid} starting ${options.workers} workers\n`);
@@ -61,11 +63,21 @@ export async function runPrimary(options: PrimaryOptions): Promise<number> {
         }
         return;
       }
-      logger.warn({ event: 'worker_exited', worker: worker.id, pid: worker.process.pid, code, signal, livedMs: lived }, 'worker exited; starting a replacement');
+      logger.warn(
+        { event: 'worker_exited', worker: worker.id, pid: worker.process.pid, code, signal, livedMs: lived },
+        'worker exited; starting a replacement',
+      );
       delayMs = lived < EARLY_DEATH_MS ? Math.min(delayMs * 2, 5000) : baseDelayMs;
-      setTimeout(() => { if (!stopping) fork(); }, lived < EARLY_DEATH_MS ? delayMs : baseDelayMs);
+      setTimeout(
+        () => {
+          if (!stopping) fork();
+        },
+        lived < EARLY_DEATH_MS ? delayMs : baseDelayMs,
+      );
     });
-    cluster.on('online', (worker) => logger.info({ event: 'worker_online', worker: worker.id, pid: worker.process.pid }, 'worker online'));
+    cluster.on('online', (worker) =>
+      logger.info({ event: 'worker_online', worker: worker.id, pid: worker.process.pid }, 'worker online'),
+    );
 
     const stop = (signal: NodeJS.Signals): void => {
       if (stopping) return;

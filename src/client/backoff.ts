@@ -34,11 +34,15 @@ export const BACKOFF_DEFAULTS = { minDelayMs: 500, maxDelayMs: 20_000, factor: 2
  * @example
  * backoffDelay(3, { minDelayMs: 100, maxDelayMs: 5000, factor: 2 }); // somewhere in [0, 800)
  */
-export function backoffDelay(attempt: number, options: BackoffOptions & { readonly random?: () => number } = {}): number {
+export function backoffDelay(
+  attempt: number,
+  options: BackoffOptions & { readonly random?: () => number } = {},
+): number {
   const min = options.minDelayMs ?? BACKOFF_DEFAULTS.minDelayMs;
   const max = options.maxDelayMs ?? BACKOFF_DEFAULTS.maxDelayMs;
   const factor = options.factor ?? BACKOFF_DEFAULTS.factor;
-  if (!(min >= 0) || !(max >= min)) throw new RangeError(`Cannot back off: expected 0 <= minDelayMs <= maxDelayMs, got "${min}" and "${max}"`);
+  if (!(min >= 0) || !(max >= min))
+    throw new RangeError(`Cannot back off: expected 0 <= minDelayMs <= maxDelayMs, got "${min}" and "${max}"`);
   if (!(factor >= 1)) throw new RangeError(`Cannot back off: factor "${factor}" is below 1`);
   const ceiling = Math.min(max, min * factor ** Math.min(Math.max(0, attempt), 64));
   return Math.floor((options.random ?? Math.random)() * ceiling);

@@ -1,7 +1,15 @@
 // Client SDK (Node-free): what a Client is configured with and what it reports: options, states, figures, events.
 import type {
-  Codec, ConnectedMessage, DisconnectMessage, ErrorMessage, JoinMessage, LeaveMessage, PublicationMessage, PublishReply,
-  TypingEventMessage, UnsubscribedMessage,
+  Codec,
+  ConnectedMessage,
+  DisconnectMessage,
+  ErrorMessage,
+  JoinMessage,
+  LeaveMessage,
+  PublicationMessage,
+  PublishReply,
+  TypingEventMessage,
+  UnsubscribedMessage,
 } from '../messages/core.ts';
 import type { BackoffOptions } from './backoff.ts';
 import type { BreakerOptions, BreakerState } from './breaker.ts';
@@ -10,7 +18,6 @@ import type { OutboxEntry, OutboxOptions } from './outbox.ts';
 import type { GapEvent } from './subscription.ts';
 import type { Clock } from './timers.ts';
 import type { TransportFactory } from './transport.ts';
-
 
 /** Options of {@link Client}. */
 export interface ClientOptions {

@@ -2,8 +2,17 @@
 // live in their own modules: connection lifecycle (connection.ts), request / reply (requests.ts), liveness
 // (liveness.ts), token refresh (token-refresh.ts), subscriptions (subscription-registry.ts), publishing (publisher.ts).
 import {
-  RfcCloseCode, type ConnectedMessage, type HistoryReply, type JsonValue, type PingReply, type PresenceReply, type PublishReply,
-  type RefreshReply, type ServerMessage, type StreamPosition, type SubscribedMessage,
+  RfcCloseCode,
+  type ConnectedMessage,
+  type HistoryReply,
+  type JsonValue,
+  type PingReply,
+  type PresenceReply,
+  type PublishReply,
+  type RefreshReply,
+  type ServerMessage,
+  type StreamPosition,
+  type SubscribedMessage,
 } from '../messages/core.ts';
 import { backoffDelay } from './backoff.ts';
 import type { BreakerState } from './breaker.ts';
@@ -26,7 +35,8 @@ import { codecWire, frameData, jsonWire, type ClientWire } from './wire.ts';
 export type { ClientEvents, ClientOptions, ClientState, ClientStats, StateChange } from './client-options.ts';
 
 function defaultMessageId(): string {
-  const c = (globalThis as { crypto?: { randomUUID?: () => string; getRandomValues?: (a: Uint8Array) => Uint8Array } }).crypto;
+  const c = (globalThis as { crypto?: { randomUUID?: () => string; getRandomValues?: (a: Uint8Array) => Uint8Array } })
+    .crypto;
   if (typeof c?.randomUUID === 'function') return c.randomUUID();
   const bytes = new Uint8Array(16);
   if (typeof c?.getRandomValues === 'function') c.getRandomValues(bytes);
@@ -105,50 +115,72 @@ export class Client extends Emitter<ClientEvents> {
       },
     });
     const current = (): TransportSocket | null => this.#connection.socket;
-    this.#liveness = new Liveness(this.#timers, { intervalMs: options.pingIntervalMs ?? 20_000, timeoutMs: options.pingTimeoutMs ?? 10_000 }, {
-      current,
-      ping: (timeoutMs) => this.request({ type: 'ping' }, { timeoutMs }),
-      dead: (socket) => this.#connection.drop(socket, 'ping_timeout'),
-    });
+    this.#liveness = new Liveness(
+      this.#timers,
+      { intervalMs: options.pingIntervalMs ?? 20_000, timeoutMs: options.pingTimeoutMs ?? 10_000 },
+      {
+        current,
+        ping: (timeoutMs) => this.request({ type: 'ping' }, { timeoutMs }),
+        dead: (socket) => this.#connection.drop(socket, 'ping_timeout'),
+      },
+    );
     const getToken = options.getToken;
-    this.#refresher = getToken === undefined ? null : new TokenRefresher(this.#timers, options.refreshMarginMs ?? 30_000, {
-      current,
-      getToken,
-      refresh: (token) => this.request({ type: 'refresh', token }),
-    });
-    this.#subscriptions = new SubscriptionRegistry({
-      request: (m) => this.request(m),
-      connection: () => this.#connection.connection,
-      closed: () => this.#connection.state === 'closed',
-      delivered: (p) => {
-        this.#stats.delivered++;
-        this.emit('publication', p);
+    this.#refresher =
+      getToken === undefined
+        ? null
+        : new TokenRefresher(this.#timers, options.refreshMarginMs ?? 30_000, {
+            current,
+            getToken,
+            refresh: (token) => this.request({ type: 'refresh', token }),
+          });
+    this.#subscriptions = new SubscriptionRegistry(
+      {
+        request: (m) => this.request(m),
+        connection: () => this.#connection.connection,
+        closed: () => this.#connection.state === 'closed',
+        delivered: (p) => {
+          this.#stats.delivered++;
+          this.emit('publication', p);
+        },
+        duplicate: () => {
+          this.#stats.duplicates++;
+        },
+        gap: (g) => {
+          this.#stats.gaps++;
+          this.emit('gap', g);
+        },
       },
-      duplicate: () => { this.#stats.duplicates++; },
-      gap: (g) => {
-        this.#stats.gaps++;
-        this.emit('gap', g);
+      this.#timers,
+      options.random,
+    );
+    this.#publisher = new Publisher(
+      {
+        newMessageId: options.newMessageId ?? defaultMessageId,
+        clock,
+        ...(options.outbox === undefined ? {} : { outbox: options.outbox }),
+        ...(options.breaker === undefined ? {} : { breaker: options.breaker }),
+        ...(options.ackTimeoutMs === undefined ? {} : { ackTimeoutMs: options.ackTimeoutMs }),
+        ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
       },
-    }, this.#timers, options.random);
-    this.#publisher = new Publisher({
-      newMessageId: options.newMessageId ?? defaultMessageId,
-      clock,
-      ...(options.outbox === undefined ? {} : { outbox: options.outbox }),
-      ...(options.breaker === undefined ? {} : { breaker: options.breaker }),
-      ...(options.ackTimeoutMs === undefined ? {} : { ackTimeoutMs: options.ackTimeoutMs }),
-      ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
-    }, {
-      connection: () => this.#connection.connection,
-      request: (message, o) => this.request(message, o),
-      acked: (entry, reply) => {
-        this.#stats.acked++;
-        this.emit('acked', { entry, reply });
+      {
+        connection: () => this.#connection.connection,
+        request: (message, o) => this.request(message, o),
+        acked: (entry, reply) => {
+          this.#stats.acked++;
+          this.emit('acked', { entry, reply });
+        },
+        failed: (entry, error) => this.emit('failed', { entry, error }),
+        breaker: (state) => this.emit('breaker', state),
+        resent: () => {
+          this.#stats.resent++;
+        },
+        retryDelayMs: () =>
+          backoffDelay(2, {
+            ...(options.reconnect || {}),
+            ...(options.random === undefined ? {} : { random: options.random }),
+          }) + 50,
       },
-      failed: (entry, error) => this.emit('failed', { entry, error }),
-      breaker: (state) => this.emit('breaker', state),
-      resent: () => { this.#stats.resent++; },
-      retryDelayMs: () => backoffDelay(2, { ...(options.reconnect || {}), ...(options.random === undefined ? {} : { random: options.random }) }) + 50,
-    });
+    );
   }
 
   get #requestTimeoutMs(): number {
@@ -207,7 +239,8 @@ export class Client extends Emitter<ClientEvents> {
   connect(): Promise<ConnectedMessage> {
     const connected = this.#connection.connect();
     // In browsers, a network that comes back ends the backoff wait (removed when the client closes).
-    if (this.#connection.state !== 'closed') this.#stopWatchingOnline ??= watchOnline(() => this.#connection.reconnectNow('online'));
+    if (this.#connection.state !== 'closed')
+      this.#stopWatchingOnline ??= watchOnline(() => this.#connection.reconnectNow('online'));
     return connected;
   }
 
@@ -248,13 +281,15 @@ export class Client extends Emitter<ClientEvents> {
    */
   request(message: Request, options: { readonly timeoutMs?: number } = {}): Promise<ServerMessage> {
     const socket = this.#connection.socket;
-    if (socket === null || socket.readyState !== 1) return Promise.reject(new ClientError('closed', 'Cannot send: not connected'));
+    if (socket === null || socket.readyState !== 1)
+      return Promise.reject(new ClientError('closed', 'Cannot send: not connected'));
     return this.#requests.send(socket, message, options.timeoutMs ?? this.#requestTimeoutMs);
   }
 
   async #reply(message: Request): Promise<JsonValue | undefined> {
     const answer = await this.request(message);
-    if (answer.type !== 'reply') throw new ClientError('protocol', `Unexpected "${answer.type}" answer to ${message.type}`);
+    if (answer.type !== 'reply')
+      throw new ClientError('protocol', `Unexpected "${answer.type}" answer to ${message.type}`);
     return answer.data;
   }
 
@@ -263,7 +298,10 @@ export class Client extends Emitter<ClientEvents> {
    * @param channel Channel name.
    * @param options `limit`, `since`, `before` as in docs/protocol.md §5.
    */
-  async history(channel: string, options: { readonly limit?: number; readonly since?: StreamPosition; readonly before?: number } = {}): Promise<HistoryReply> {
+  async history(
+    channel: string,
+    options: { readonly limit?: number; readonly since?: StreamPosition; readonly before?: number } = {},
+  ): Promise<HistoryReply> {
     return (await this.#reply({ type: 'history', channel, ...options })) as unknown as HistoryReply;
   }
 
@@ -297,7 +335,9 @@ export class Client extends Emitter<ClientEvents> {
     if (socket === null || socket.readyState !== 1) return;
     try {
       socket.send(this.#wire.encode({ type: 'typing', channel, on }));
-    } catch { /* closing: typing is ephemeral */ }
+    } catch {
+      /* closing: typing is ephemeral */
+    }
   }
 
   /**
@@ -338,8 +378,14 @@ export class Client extends Emitter<ClientEvents> {
    * @returns Where the publication landed, and whether the server had already stored it (`duplicate`).
    * @throws {ClientError} `outbox_full`, `circuit_open`, `closed`, `timeout`, `dropped`, or the server's refusal code.
    */
-  publish(channel: string, data: JsonValue, options: { readonly id?: string; readonly timeoutMs?: number } = {}): Promise<PublishReply> {
-    return this.state === 'closed' ? Promise.reject(new ClientError('closed', 'Cannot publish: the client is closed')) : this.#publisher.enqueue('publish', channel, data, options);
+  publish(
+    channel: string,
+    data: JsonValue,
+    options: { readonly id?: string; readonly timeoutMs?: number } = {},
+  ): Promise<PublishReply> {
+    return this.state === 'closed'
+      ? Promise.reject(new ClientError('closed', 'Cannot publish: the client is closed'))
+      : this.#publisher.enqueue('publish', channel, data, options);
   }
 
   /**
@@ -348,8 +394,14 @@ export class Client extends Emitter<ClientEvents> {
    * @param data Any JSON value.
    * @param options As for {@link publish}.
    */
-  send(user: string, data: JsonValue, options: { readonly id?: string; readonly timeoutMs?: number } = {}): Promise<PublishReply> {
-    return this.state === 'closed' ? Promise.reject(new ClientError('closed', 'Cannot send: the client is closed')) : this.#publisher.enqueue('send', user, data, options);
+  send(
+    user: string,
+    data: JsonValue,
+    options: { readonly id?: string; readonly timeoutMs?: number } = {},
+  ): Promise<PublishReply> {
+    return this.state === 'closed'
+      ? Promise.reject(new ClientError('closed', 'Cannot send: the client is closed'))
+      : this.#publisher.enqueue('send', user, data, options);
   }
 
   /** A frame of the current socket: answers settle their request, channel messages go to subscriptions, then events. */
@@ -363,16 +415,27 @@ export class Client extends Emitter<ClientEvents> {
     if (message === null || this.#requests.settle(message)) return;
     this.#subscriptions.route(message);
     switch (message.type) {
-      case 'join': this.emit('join', message); break;
-      case 'leave': this.emit('leave', message); break;
-      case 'typing': this.emit('typing', message); break;
-      case 'unsubscribed': this.emit('unsubscribed', message); break;
-      case 'error': this.emit('error', message); break;
+      case 'join':
+        this.emit('join', message);
+        break;
+      case 'leave':
+        this.emit('leave', message);
+        break;
+      case 'typing':
+        this.emit('typing', message);
+        break;
+      case 'unsubscribed':
+        this.emit('unsubscribed', message);
+        break;
+      case 'error':
+        this.emit('error', message);
+        break;
       case 'disconnect':
         this.#connection.advise(message);
         this.emit('disconnect', message);
         break;
-      default: break;
+      default:
+        break;
     }
   }
 }

@@ -12,5 +12,7 @@ export const ClientCloseCode = {
 
 /** Close codes that ask for a longer wait before reconnecting: try again later, policy violation, rate limited. */
 export const SLOW_DOWN_CODES: ReadonlySet<number> = new Set<number>([
-  RfcCloseCode.TRY_AGAIN_LATER, RfcCloseCode.POLICY_VIOLATION, DisconnectCode.RATE_LIMITED,
+  RfcCloseCode.TRY_AGAIN_LATER,
+  RfcCloseCode.POLICY_VIOLATION,
+  DisconnectCode.RATE_LIMITED,
 ]);

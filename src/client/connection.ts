@@ -1,6 +1,13 @@
 // Client SDK (Node-free): the connection lifecycle of a client: open, authenticate, lose, reconnect with backoff, or
 // finish for good; the state machine the application sees.
-import { DisconnectCode, RfcCloseCode, shouldReconnect, type ConnectedMessage, type DisconnectMessage, type ServerMessage } from '../messages/core.ts';
+import {
+  DisconnectCode,
+  RfcCloseCode,
+  shouldReconnect,
+  type ConnectedMessage,
+  type DisconnectMessage,
+  type ServerMessage,
+} from '../messages/core.ts';
 import { backoffDelay } from './backoff.ts';
 import type { ClientEvents, ClientOptions, ClientState } from './client-options.ts';
 import { ClientCloseCode, SLOW_DOWN_CODES } from './close-codes.ts';
@@ -84,7 +91,8 @@ export class ConnectionLifecycle {
 
   /** Starts the session when idle; resolves on the current or next `connected`. */
   connect(): Promise<ConnectedMessage> {
-    if (this.#state === 'closed') return Promise.reject(new ClientError('closed', 'Cannot connect: the client is closed'));
+    if (this.#state === 'closed')
+      return Promise.reject(new ClientError('closed', 'Cannot connect: the client is closed'));
     if (this.#state === 'connected' && this.#session !== null) return Promise.resolve(this.#session);
     const ready = this.ready();
     if (this.#state === 'idle') void this.#open('connect');
@@ -94,7 +102,8 @@ export class ConnectionLifecycle {
   /** Resolves on the current or next `connected`; rejects when the client closes first. */
   ready(): Promise<ConnectedMessage> {
     if (this.#state === 'connected' && this.#session !== null) return Promise.resolve(this.#session);
-    if (this.#state === 'closed') return Promise.reject(this.#closeReason ?? new ClientError('closed', 'The client is closed'));
+    if (this.#state === 'closed')
+      return Promise.reject(this.#closeReason ?? new ClientError('closed', 'The client is closed'));
     return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
   }
 
@@ -132,7 +141,11 @@ export class ConnectionLifecycle {
     try {
       socket.close(ClientCloseCode.ABANDONED, reason.slice(0, MAX_CLOSE_REASON));
     } catch {
-      try { socket.close(); } catch { /* nothing left to close */ }
+      try {
+        socket.close();
+      } catch {
+        /* nothing left to close */
+      }
     }
     this.#host.emit('close', { code: RfcCloseCode.ABNORMAL_CLOSURE, reason });
     this.#lost(socket, reason, RfcCloseCode.ABNORMAL_CLOSURE);
@@ -165,12 +178,18 @@ export class ConnectionLifecycle {
       socket = this.#options.transport(this.#options.url, [this.#subprotocol]);
       socket.binaryType = 'arraybuffer';
     } catch (err) {
-      this.#finish('transport_error', new ClientError('closed', `Cannot open the transport: ${String(err)}`, { cause: err }));
+      this.#finish(
+        'transport_error',
+        new ClientError('closed', `Cannot open the transport: ${String(err)}`, { cause: err }),
+      );
       return;
     }
     this.#socket = socket;
     this.#disconnectAdvice = null;
-    this.#connectTimer = this.#timers.start(() => this.drop(socket, 'connect_timeout'), this.#options.connectTimeoutMs ?? 10_000);
+    this.#connectTimer = this.#timers.start(
+      () => this.drop(socket, 'connect_timeout'),
+      this.#options.connectTimeoutMs ?? 10_000,
+    );
     socket.onopen = () => {
       if (this.#socket === socket) this.#authenticate(socket, token);
     };
@@ -191,21 +210,33 @@ export class ConnectionLifecycle {
       ...(token !== undefined ? { token } : {}),
       ...(this.#options.name !== undefined ? { name: this.#options.name } : {}),
     };
-    this.#host.request(socket, message).then((answer) => {
-      if (this.#socket !== socket) return;
-      if (answer.type !== 'connected') throw new ClientError('protocol', `Cannot connect: unexpected "${answer.type}" answer`);
-      this.#onConnected(socket, answer);
-    }).catch((err: unknown) => {
-      if (this.#socket !== socket) return;
-      const error = err instanceof ClientError ? err : new ClientError('protocol', String(err));
-      // No reconnect on auth failures; an expired token is worth one more try when a provider can mint a new one.
-      if (error.code === 'unauthorized' || error.code === 'forbidden' || (error.code === 'token_expired' && this.#options.getToken === undefined)) {
-        this.#finish('auth_failed', error);
-        try { socket.close(RfcCloseCode.NORMAL); } catch { /* already closing */ }
-        return;
-      }
-      this.drop(socket, error.code === 'timeout' ? 'connect_timeout' : 'connect_failed');
-    });
+    this.#host
+      .request(socket, message)
+      .then((answer) => {
+        if (this.#socket !== socket) return;
+        if (answer.type !== 'connected')
+          throw new ClientError('protocol', `Cannot connect: unexpected "${answer.type}" answer`);
+        this.#onConnected(socket, answer);
+      })
+      .catch((err: unknown) => {
+        if (this.#socket !== socket) return;
+        const error = err instanceof ClientError ? err : new ClientError('protocol', String(err));
+        // No reconnect on auth failures; an expired token is worth one more try when a provider can mint a new one.
+        if (
+          error.code === 'unauthorized' ||
+          error.code === 'forbidden' ||
+          (error.code === 'token_expired' && this.#options.getToken === undefined)
+        ) {
+          this.#finish('auth_failed', error);
+          try {
+            socket.close(RfcCloseCode.NORMAL);
+          } catch {
+            /* already closing */
+          }
+          return;
+        }
+        this.drop(socket, error.code === 'timeout' ? 'connect_timeout' : 'connect_failed');
+      });
   }
 
   #onConnected(socket: TransportSocket, answer: ConnectedMessage): void {
@@ -233,10 +264,15 @@ export class ConnectionLifecycle {
     if (this.#state === 'closed') return;
     const advice = this.#disconnectAdvice;
     // Respect the server's advice (docs/protocol.md §13): its `disconnect` message wins over the bare close code.
-    const again = this.#options.reconnect !== false && (advice !== null ? advice.reconnect : code === RfcCloseCode.NO_STATUS_RECEIVED || shouldReconnect(code));
+    const again =
+      this.#options.reconnect !== false &&
+      (advice !== null ? advice.reconnect : code === RfcCloseCode.NO_STATUS_RECEIVED || shouldReconnect(code));
     const finalCode = advice?.code ?? code;
     if (!again) {
-      const failed = new ClientError(advice?.code === DisconnectCode.INVALID_TOKEN ? 'unauthorized' : 'closed', `Connection closed (${finalCode}${advice?.reason ? `: ${advice.reason}` : ''})`);
+      const failed = new ClientError(
+        advice?.code === DisconnectCode.INVALID_TOKEN ? 'unauthorized' : 'closed',
+        `Connection closed (${finalCode}${advice?.reason ? `: ${advice.reason}` : ''})`,
+      );
       this.#finish(advice !== null ? 'server_disconnect' : reason, failed, finalCode);
       return;
     }
@@ -244,9 +280,12 @@ export class ConnectionLifecycle {
   }
 
   #scheduleReconnect(reason: string, code: number | undefined, slowDown = false): void {
-    const backoff = this.#options.reconnect === false ? {} : this.#options.reconnect ?? {};
+    const backoff = this.#options.reconnect === false ? {} : (this.#options.reconnect ?? {});
     const attempt = this.#attempt + (slowDown ? SLOW_DOWN_ATTEMPTS : 0);
-    const delay = backoffDelay(attempt, { ...backoff, ...(this.#options.random === undefined ? {} : { random: this.#options.random }) });
+    const delay = backoffDelay(attempt, {
+      ...backoff,
+      ...(this.#options.random === undefined ? {} : { random: this.#options.random }),
+    });
     this.#attempt++;
     this.#setState('disconnected', reason, { ...(code === undefined ? {} : { code }), retryInMs: delay });
     this.#timers.clear(this.#reconnectTimer);

@@ -1,5 +1,12 @@
 // Client SDK (Node-free): the only module other layers and the browser bundle import.
-export { Client, type ClientEvents, type ClientOptions, type ClientState, type ClientStats, type StateChange } from './client.ts';
+export {
+  Client,
+  type ClientEvents,
+  type ClientOptions,
+  type ClientState,
+  type ClientStats,
+  type StateChange,
+} from './client.ts';
 export { ClientError } from './errors.ts';
 export { codecWire, jsonWire, JSON_SUBPROTOCOL, type ClientWire } from './wire.ts';
 // One definition with the server's: the schema-free part of switchboard/messages, under the client's names.
@@ -9,9 +16,28 @@ export { systemClock, type Clock, type TimerHandle } from './timers.ts';
 export { backoffDelay, BACKOFF_DEFAULTS, type BackoffOptions } from './backoff.ts';
 export { CircuitBreaker, type BreakerOptions, type BreakerState } from './breaker.ts';
 export {
-  FileOutboxStore, IndexedDbOutboxStore, MemoryOutboxStore, Outbox,
-  type OutboxEntry, type OutboxFileSystem, type OutboxFullPolicy, type OutboxOptions, type OutboxStore,
+  FileOutboxStore,
+  IndexedDbOutboxStore,
+  MemoryOutboxStore,
+  Outbox,
+  type OutboxEntry,
+  type OutboxFileSystem,
+  type OutboxFullPolicy,
+  type OutboxOptions,
+  type OutboxStore,
 } from './outbox.ts';
-export { Subscription, type GapEvent, type SubscriptionEvents, type SubscriptionOptions, type SubscriptionState } from './subscription.ts';
+export {
+  Subscription,
+  type GapEvent,
+  type SubscriptionEvents,
+  type SubscriptionOptions,
+  type SubscriptionState,
+} from './subscription.ts';
 export { Room, type RoomStats } from './room.ts';
-export type { TransportCloseEvent, TransportFactory, TransportHandler, TransportMessageEvent, TransportSocket } from './transport.ts';
+export type {
+  TransportCloseEvent,
+  TransportFactory,
+  TransportHandler,
+  TransportMessageEvent,
+  TransportSocket,
+} from './transport.ts';

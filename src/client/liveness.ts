@@ -32,7 +32,11 @@ export class Liveness {
    * @param options `intervalMs` of idle time before a ping (0 disables), `timeoutMs` for its answer.
    * @param host The client.
    */
-  constructor(timers: TimerSet, options: { readonly intervalMs: number; readonly timeoutMs: number }, host: LivenessHost) {
+  constructor(
+    timers: TimerSet,
+    options: { readonly intervalMs: number; readonly timeoutMs: number },
+    host: LivenessHost,
+  ) {
     this.#timers = timers;
     this.#intervalMs = options.intervalMs;
     this.#timeoutMs = options.timeoutMs;
@@ -67,11 +71,15 @@ export class Liveness {
         return;
       }
       const sentAt = clock.now();
-      this.#host.ping(this.#timeoutMs).then(() => this.#schedule(socket), (err: unknown) => {
-        if (this.#host.current() !== socket) return;
-        if (err instanceof ClientError && err.code === 'timeout' && this.#lastReceivedAt <= sentAt) this.#host.dead(socket);
-        else this.#schedule(socket);
-      });
+      this.#host.ping(this.#timeoutMs).then(
+        () => this.#schedule(socket),
+        (err: unknown) => {
+          if (this.#host.current() !== socket) return;
+          if (err instanceof ClientError && err.code === 'timeout' && this.#lastReceivedAt <= sentAt)
+            this.#host.dead(socket);
+          else this.#schedule(socket);
+        },
+      );
     }, this.#intervalMs);
   }
 }

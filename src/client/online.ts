@@ -13,7 +13,10 @@ export interface OnlineEventSource {
  * @param source Where the event comes from. @default globalThis (the window in browsers; nothing happens in Node)
  * @returns Removes the listener (a no-op when none was added).
  */
-export function watchOnline(onOnline: () => void, source: OnlineEventSource = globalThis as OnlineEventSource): () => void {
+export function watchOnline(
+  onOnline: () => void,
+  source: OnlineEventSource = globalThis as OnlineEventSource,
+): () => void {
   const add = source.addEventListener;
   const remove = source.removeEventListener;
   if (typeof add !== 'function' || typeof remove !== 'function') return () => {};

@@ -62,13 +62,19 @@ export class Outbox {
     this.#policy = options.whenFull ?? 'reject';
     this.#store = options.store;
     this.#onStoreError = onStoreError;
-    this.loaded = this.#store === undefined ? Promise.resolve() : this.#store.load().then((entries) => {
-      // Entries queued before the load finished go after the persisted ones: those are older.
-      const later = [...this.#entries.values()];
-      this.#entries.clear();
-      for (const e of entries) if (isEntry(e) && this.#entries.size < this.#max) this.#entries.set(e.id, e);
-      for (const e of later) this.#entries.set(e.id, e);
-    }, (err: unknown) => this.#onStoreError(err));
+    this.loaded =
+      this.#store === undefined
+        ? Promise.resolve()
+        : this.#store.load().then(
+            (entries) => {
+              // Entries queued before the load finished go after the persisted ones: those are older.
+              const later = [...this.#entries.values()];
+              this.#entries.clear();
+              for (const e of entries) if (isEntry(e) && this.#entries.size < this.#max) this.#entries.set(e.id, e);
+              for (const e of later) this.#entries.set(e.id, e);
+            },
+            (err: unknown) => this.#onStoreError(err),
+          );
   }
 
   /** Number of queued messages. */
@@ -148,8 +154,13 @@ export class Outbox {
 function isEntry(value: unknown): value is OutboxEntry {
   if (typeof value !== 'object' || value === null) return false;
   const e = value as Record<string, unknown>;
-  return typeof e['id'] === 'string' && (e['kind'] === 'publish' || e['kind'] === 'send') && typeof e['target'] === 'string'
-    && 'data' in e && typeof e['queuedAt'] === 'number';
+  return (
+    typeof e['id'] === 'string' &&
+    (e['kind'] === 'publish' || e['kind'] === 'send') &&
+    typeof e['target'] === 'string' &&
+    'data' in e &&
+    typeof e['queuedAt'] === 'number'
+  );
 }
 
 /** An {@link OutboxStore} in memory: survives a `Client` being replaced, not a reload. */
@@ -221,13 +232,34 @@ export class FileOutboxStore implements OutboxStore {
 }
 
 /** The slice of IndexedDB used here, declared structurally so Node builds (without the DOM lib) type-check. */
-interface IdbRequest<T> { readonly result: T; readonly error: unknown; onsuccess: (() => void) | null; onerror: (() => void) | null }
-interface IdbObjectStore { get(key: string): IdbRequest<unknown>; put(value: unknown, key: string): IdbRequest<unknown> }
-interface IdbTransaction { objectStore(name: string): IdbObjectStore; readonly error: unknown; oncomplete: (() => void) | null; onerror: (() => void) | null; onabort: (() => void) | null }
-interface IdbDatabase { transaction(name: string, mode: 'readonly' | 'readwrite'): IdbTransaction; createObjectStore(name: string): unknown }
-interface IdbOpenRequest extends IdbRequest<IdbDatabase> { onupgradeneeded: (() => void) | null }
+interface IdbRequest<T> {
+  readonly result: T;
+  readonly error: unknown;
+  onsuccess: (() => void) | null;
+  onerror: (() => void) | null;
+}
+interface IdbObjectStore {
+  get(key: string): IdbRequest<unknown>;
+  put(value: unknown, key: string): IdbRequest<unknown>;
+}
+interface IdbTransaction {
+  objectStore(name: string): IdbObjectStore;
+  readonly error: unknown;
+  oncomplete: (() => void) | null;
+  onerror: (() => void) | null;
+  onabort: (() => void) | null;
+}
+interface IdbDatabase {
+  transaction(name: string, mode: 'readonly' | 'readwrite'): IdbTransaction;
+  createObjectStore(name: string): unknown;
+}
+interface IdbOpenRequest extends IdbRequest<IdbDatabase> {
+  onupgradeneeded: (() => void) | null;
+}
 /** The `indexedDB` factory shape {@link IndexedDbOutboxStore} needs (the browser's `indexedDB` fits). */
-export interface IdbFactoryLike { open(name: string, version: number): IdbOpenRequest }
+export interface IdbFactoryLike {
+  open(name: string, version: number): IdbOpenRequest;
+}
 
 function asError(value: unknown, fallback: string): Error {
   return value instanceof Error ? value : new Error(fallback);
@@ -248,7 +280,9 @@ export class IndexedDbOutboxStore implements OutboxStore {
    * `indexedDB` factory (default `globalThis.indexedDB`).
    * @throws {TypeError} When no IndexedDB is available.
    */
-  constructor(options: { readonly database?: string; readonly key?: string; readonly indexedDB?: IdbFactoryLike } = {}) {
+  constructor(
+    options: { readonly database?: string; readonly key?: string; readonly indexedDB?: IdbFactoryLike } = {},
+  ) {
     this.#dbName = options.database ?? 'switchboard-outbox';
     this.#key = options.key ?? 'default';
     const factory = options.indexedDB ?? (globalThis as { indexedDB?: IdbFactoryLike }).indexedDB;
@@ -281,7 +315,10 @@ export class IndexedDbOutboxStore implements OutboxStore {
     const db = await this.#open();
     return new Promise<void>((resolve, reject) => {
       const tx = db.transaction('outbox', 'readwrite');
-      tx.objectStore('outbox').put(entries.map((e) => ({ ...e })), this.#key);
+      tx.objectStore('outbox').put(
+        entries.map((e) => ({ ...e })),
+        this.#key,
+      );
       tx.oncomplete = () => resolve();
       tx.onerror = () => reject(asError(tx.error, 'Cannot write IndexedDB'));
       tx.onabort = () => reject(asError(tx.error, 'IndexedDB write aborted'));

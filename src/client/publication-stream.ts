@@ -49,7 +49,10 @@ export class PublicationStreams {
     for (const it of this.#readers) {
       if (it.done) continue;
       if (it.queue.length >= this.#cap) {
-        it.error = new ClientError(ITERATOR_OVERFLOW, `Cannot buffer more than ${this.#cap} unread publications of "${this.#channel}"`);
+        it.error = new ClientError(
+          ITERATOR_OVERFLOW,
+          `Cannot buffer more than ${this.#cap} unread publications of "${this.#channel}"`,
+        );
         it.done = true;
       } else it.queue.push(p);
       it.wake?.();
@@ -75,7 +78,9 @@ export class PublicationStreams {
       this.#readers.delete(it);
       return { done: true, value: undefined };
     };
-    start?.().catch((err: unknown) => this.#finish(it, err instanceof ClientError ? err : new ClientError('protocol', String(err))));
+    start?.().catch((err: unknown) =>
+      this.#finish(it, err instanceof ClientError ? err : new ClientError('protocol', String(err))),
+    );
     return {
       next: async (): Promise<IteratorResult<PublicationMessage>> => {
         for (;;) {
@@ -86,7 +91,9 @@ export class PublicationStreams {
             throw it.error;
           }
           if (it.done) return finish();
-          await new Promise<void>((resolve) => { it.wake = resolve; });
+          await new Promise<void>((resolve) => {
+            it.wake = resolve;
+          });
           it.wake = null;
         }
       },

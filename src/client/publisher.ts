@@ -6,15 +6,24 @@ import { ClientError } from './errors.ts';
 import { Outbox, type OutboxEntry, type OutboxOptions } from './outbox.ts';
 
 /** Server error codes after which a publish is retried (same id); any other error fails it. */
-export const RETRYABLE_CODES: ReadonlySet<string> = new Set(['timeout', 'broker_unavailable', 'internal', 'rate_limited']);
+export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
+  'timeout',
+  'broker_unavailable',
+  'internal',
+  'rate_limited',
+]);
 
 /** What the publisher needs from its client. */
 export interface PublisherHost {
   /** The current connection (any identity object) while connected, else null. */
   connection(): object | null;
   /** Sends a request on the current connection. */
-  request(message: { readonly type: 'publish'; readonly channel: string; readonly data: JsonValue; readonly id: string }
-    | { readonly type: 'send'; readonly user: string; readonly data: JsonValue; readonly id: string }, options: { readonly timeoutMs: number }): Promise<ServerMessage>;
+  request(
+    message:
+      | { readonly type: 'publish'; readonly channel: string; readonly data: JsonValue; readonly id: string }
+      | { readonly type: 'send'; readonly user: string; readonly data: JsonValue; readonly id: string },
+    options: { readonly timeoutMs: number },
+  ): Promise<ServerMessage>;
   acked(entry: OutboxEntry, reply: PublishReply): void;
   failed(entry: OutboxEntry, error: ClientError): void;
   breaker(state: BreakerState): void;
@@ -78,15 +87,26 @@ export class Publisher {
     this.#persisted = options.outbox?.store !== undefined;
     this.#ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
     const maxInFlight = options.maxInFlight ?? 128;
-    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`maxInFlight must be a positive integer, got ${maxInFlight}`);
+    if (!Number.isInteger(maxInFlight) || maxInFlight < 1)
+      throw new RangeError(`maxInFlight must be a positive integer, got ${maxInFlight}`);
     this.#maxInFlight = maxInFlight;
     this.#newId = options.newMessageId;
-    this.#whenOpen = options.breaker === false ? 'reject' : options.breaker?.whenOpen ?? 'reject';
-    this.#breaker = options.breaker === false ? null : new CircuitBreaker(options.breaker ?? {}, (state) => {
-      host.breaker(state);
-      if (state !== 'open') this.pump();
-    }, this.#timers);
-    this.#outbox.loaded.then(() => this.pump(), () => {});
+    this.#whenOpen = options.breaker === false ? 'reject' : (options.breaker?.whenOpen ?? 'reject');
+    this.#breaker =
+      options.breaker === false
+        ? null
+        : new CircuitBreaker(
+            options.breaker ?? {},
+            (state) => {
+              host.breaker(state);
+              if (state !== 'open') this.pump();
+            },
+            this.#timers,
+          );
+    this.#outbox.loaded.then(
+      () => this.pump(),
+      () => {},
+    );
   }
 
   /** The circuit's state (`closed` without a breaker). */
@@ -112,23 +132,43 @@ export class Publisher {
    * @param options `id`, `timeoutMs` (overall).
    * @returns The ack.
    */
-  enqueue(kind: 'publish' | 'send', target: string, data: JsonValue, options: { readonly id?: string; readonly timeoutMs?: number }): Promise<PublishReply> {
+  enqueue(
+    kind: 'publish' | 'send',
+    target: string,
+    data: JsonValue,
+    options: { readonly id?: string; readonly timeoutMs?: number },
+  ): Promise<PublishReply> {
     if (this.#breaker?.state === 'open' && this.#whenOpen === 'reject' && this.#host.connection() !== null) {
       return Promise.reject(new ClientError('circuit_open', 'Cannot publish: the server keeps failing (circuit open)'));
     }
-    const entry: OutboxEntry = { id: options.id ?? this.#newId(), kind, target, data, queuedAt: this.#timers.clock.now() };
-    if (this.#outbox.has(entry.id)) return Promise.reject(new ClientError('duplicate_id', 'Cannot publish: a message with this id is already queued'));
+    const entry: OutboxEntry = {
+      id: options.id ?? this.#newId(),
+      kind,
+      target,
+      data,
+      queuedAt: this.#timers.clock.now(),
+    };
+    if (this.#outbox.has(entry.id))
+      return Promise.reject(
+        new ClientError('duplicate_id', 'Cannot publish: a message with this id is already queued'),
+      );
     let dropped: OutboxEntry | null;
     try {
       dropped = this.#outbox.add(entry);
     } catch (err) {
-      return Promise.reject(new ClientError('outbox_full', err instanceof Error ? err.message : 'Cannot queue: the outbox is full'));
+      return Promise.reject(
+        new ClientError('outbox_full', err instanceof Error ? err.message : 'Cannot queue: the outbox is full'),
+      );
     }
     if (dropped !== null) this.#fail(dropped, new ClientError('dropped', 'Dropped from the full outbox'));
     const promise = new Promise<PublishReply>((resolve, reject) => {
-      const timer = options.timeoutMs === undefined ? null : this.#timer(() => {
-        if (this.#outbox.remove(entry.id)) this.#fail(entry, new ClientError('timeout', `Not acknowledged within ${options.timeoutMs} ms`));
-      }, options.timeoutMs);
+      const timer =
+        options.timeoutMs === undefined
+          ? null
+          : this.#timer(() => {
+              if (this.#outbox.remove(entry.id))
+                this.#fail(entry, new ClientError('timeout', `Not acknowledged within ${options.timeoutMs} ms`));
+            }, options.timeoutMs);
       this.#waiters.set(entry.id, { resolve, reject, timer });
     });
     this.pump();
@@ -173,49 +213,54 @@ export class Publisher {
     this.#inFlight.add(entry.id);
     if (resend || this.#sentOnce.has(entry.id)) this.#host.resent();
     this.#sentOnce.add(entry.id);
-    const message = entry.kind === 'publish'
-      ? { type: 'publish' as const, channel: entry.target, data: entry.data, id: entry.id }
-      : { type: 'send' as const, user: entry.target, data: entry.data, id: entry.id };
-    this.#host.request(message, { timeoutMs: this.#ackTimeoutMs }).then((answer) => {
-      if (!this.#outbox.has(entry.id)) return;
-      if (answer.type !== 'reply') throw new ClientError('protocol', `Unexpected "${answer.type}" answer to ${entry.kind}`);
-      this.#inFlight.delete(entry.id);
-      this.#sentOnce.delete(entry.id);
-      this.#outbox.remove(entry.id);
-      this.#breaker?.success();
-      const reply = answer.data as unknown as PublishReply;
-      const w = this.#waiters.get(entry.id);
-      this.#waiters.delete(entry.id);
-      if (w !== undefined) {
-        this.#clear(w.timer);
-        w.resolve(reply);
-      }
-      this.#host.acked(entry, reply);
-      // A slot of the window is free: the next queued message may go.
-      this.pump();
-    }).catch((err: unknown) => {
-      if (!this.#outbox.has(entry.id)) return;
-      const error = err instanceof ClientError ? err : new ClientError('protocol', String(err));
-      if (error.code === 'closed') return; // stays queued; the next connection sends it again
-      if (this.#host.connection() !== connection) return;
-      if (RETRYABLE_CODES.has(error.code) || error.code === 'protocol') {
-        this.#breaker?.failure();
+    const message =
+      entry.kind === 'publish'
+        ? { type: 'publish' as const, channel: entry.target, data: entry.data, id: entry.id }
+        : { type: 'send' as const, user: entry.target, data: entry.data, id: entry.id };
+    this.#host
+      .request(message, { timeoutMs: this.#ackTimeoutMs })
+      .then((answer) => {
+        if (!this.#outbox.has(entry.id)) return;
+        if (answer.type !== 'reply')
+          throw new ClientError('protocol', `Unexpected "${answer.type}" answer to ${entry.kind}`);
         this.#inFlight.delete(entry.id);
-        if (error.code === 'timeout') {
-          if (this.#breaker === null || this.#breaker.allows) this.#send(entry, connection, true);
-        } else {
-          this.#clear(this.#pumpTimer);
-          this.#pumpTimer = this.#timer(() => {
-            this.#pumpTimer = null;
-            this.pump();
-          }, this.#host.retryDelayMs());
+        this.#sentOnce.delete(entry.id);
+        this.#outbox.remove(entry.id);
+        this.#breaker?.success();
+        const reply = answer.data as unknown as PublishReply;
+        const w = this.#waiters.get(entry.id);
+        this.#waiters.delete(entry.id);
+        if (w !== undefined) {
+          this.#clear(w.timer);
+          w.resolve(reply);
         }
-        return;
-      }
-      this.#outbox.remove(entry.id);
-      this.#fail(entry, error);
-      this.pump();
-    });
+        this.#host.acked(entry, reply);
+        // A slot of the window is free: the next queued message may go.
+        this.pump();
+      })
+      .catch((err: unknown) => {
+        if (!this.#outbox.has(entry.id)) return;
+        const error = err instanceof ClientError ? err : new ClientError('protocol', String(err));
+        if (error.code === 'closed') return; // stays queued; the next connection sends it again
+        if (this.#host.connection() !== connection) return;
+        if (RETRYABLE_CODES.has(error.code) || error.code === 'protocol') {
+          this.#breaker?.failure();
+          this.#inFlight.delete(entry.id);
+          if (error.code === 'timeout') {
+            if (this.#breaker === null || this.#breaker.allows) this.#send(entry, connection, true);
+          } else {
+            this.#clear(this.#pumpTimer);
+            this.#pumpTimer = this.#timer(() => {
+              this.#pumpTimer = null;
+              this.pump();
+            }, this.#host.retryDelayMs());
+          }
+          return;
+        }
+        this.#outbox.remove(entry.id);
+        this.#fail(entry, error);
+        this.pump();
+      });
   }
 
   #fail(entry: OutboxEntry, error: ClientError): void {

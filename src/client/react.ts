@@ -1,5 +1,15 @@
 // Client SDK (Node-free): switchboard/react, hooks over a Client (useClient, useConnectionState, useChannel).
-import { createContext, createElement, useCallback, useContext, useEffect, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
+import {
+  createContext,
+  createElement,
+  useCallback,
+  useContext,
+  useEffect,
+  useRef,
+  useState,
+  useSyncExternalStore,
+  type ReactNode,
+} from 'react';
 import type { JsonValue, PresenceUser, PublicationMessage, PublishReply } from '../messages/core.ts';
 import { Client, type ClientOptions, type ClientState, type StateChange } from './client.ts';
 import type { GapEvent } from './subscription.ts';
@@ -57,10 +67,14 @@ export function useConnectionState(client?: Client): ConnectionStateView {
   const c = client ?? fromContext;
   if (c === null) throw new Error('Cannot use useConnectionState: no client given and no ClientProvider above');
   const last = useRef<ConnectionStateView>({ state: c.state, change: null });
-  const subscribe = useCallback((notify: () => void) => c.on('statechange', (change) => {
-    last.current = { state: change.state, change };
-    notify();
-  }), [c]);
+  const subscribe = useCallback(
+    (notify: () => void) =>
+      c.on('statechange', (change) => {
+        last.current = { state: change.state, change };
+        notify();
+      }),
+    [c],
+  );
   const snapshot = (): ConnectionStateView => {
     if (last.current.state !== c.state) last.current = { state: c.state, change: last.current.change };
     return last.current;
@@ -90,7 +104,10 @@ export interface ChannelView {
  * @param channel Channel name.
  * @param options `presence` (default true), `maxMessages` kept in state (default 200), `client`.
  */
-export function useChannel(channel: string, options: { readonly presence?: boolean; readonly maxMessages?: number; readonly client?: Client } = {}): ChannelView {
+export function useChannel(
+  channel: string,
+  options: { readonly presence?: boolean; readonly maxMessages?: number; readonly client?: Client } = {},
+): ChannelView {
   const fromContext = useContext(ClientContext);
   const client = options.client ?? fromContext;
   if (client === null) throw new Error('Cannot use useChannel: no client given and no ClientProvider above');
@@ -105,14 +122,29 @@ export function useChannel(channel: string, options: { readonly presence?: boole
   useEffect(() => {
     const sub = client.subscription(channel, { presence: presenceWanted });
     const offs = [
-      sub.on('publication', (p) => setMessages((m) => (m.length >= max ? [...m.slice(m.length - max + 1), p] : [...m, p]))),
-      sub.on('subscribed', () => { setSubscribed(true); setPresence(sub.presence); setError(null); }),
-      sub.on('state', (s) => { if (s !== 'subscribed') setSubscribed(false); }),
+      sub.on('publication', (p) =>
+        setMessages((m) => (m.length >= max ? [...m.slice(m.length - max + 1), p] : [...m, p])),
+      ),
+      sub.on('subscribed', () => {
+        setSubscribed(true);
+        setPresence(sub.presence);
+        setError(null);
+      }),
+      sub.on('state', (s) => {
+        if (s !== 'subscribed') setSubscribed(false);
+      }),
       sub.on('join', () => setPresence(sub.presence)),
-      sub.on('leave', (l) => { setPresence(sub.presence); setTyping((u) => u.filter((x) => x !== l.user)); }),
-      sub.on('typing', (e) => setTyping((u) => (e.on ? (u.includes(e.user) ? u : [...u, e.user]) : u.filter((x) => x !== e.user)))),
+      sub.on('leave', (l) => {
+        setPresence(sub.presence);
+        setTyping((u) => u.filter((x) => x !== l.user));
+      }),
+      sub.on('typing', (e) =>
+        setTyping((u) => (e.on ? (u.includes(e.user) ? u : [...u, e.user]) : u.filter((x) => x !== e.user))),
+      ),
       sub.on('gap', setGap),
-      sub.on('unsubscribed', (u) => { if (u.code !== 'unsubscribed' && u.code !== 'closed') setError(u.code); }),
+      sub.on('unsubscribed', (u) => {
+        if (u.code !== 'unsubscribed' && u.code !== 'closed') setError(u.code);
+      }),
     ];
     client.subscribe(channel, { presence: presenceWanted }).catch(() => {});
     return () => {

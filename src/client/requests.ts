@@ -7,7 +7,11 @@ import type { TransportSocket } from './transport.ts';
 import type { ClientWire } from './wire.ts';
 
 /** Any client message without its `rid`: the request tracker adds one. */
-export type Request = SingleClientMessage extends infer M ? (M extends { rid?: unknown } ? Omit<M, 'rid'> : never) : never;
+export type Request = SingleClientMessage extends infer M
+  ? M extends { rid?: unknown }
+    ? Omit<M, 'rid'>
+    : never
+  : never;
 
 interface Pending {
   readonly resolve: (message: ServerMessage) => void;
@@ -16,7 +20,13 @@ interface Pending {
 }
 
 /** The message types that answer a request (they carry the request's `rid` as `re`). */
-const ANSWER_TYPES: ReadonlySet<ServerMessage['type']> = new Set(['reply', 'error', 'subscribed', 'unsubscribed', 'connected']);
+const ANSWER_TYPES: ReadonlySet<ServerMessage['type']> = new Set([
+  'reply',
+  'error',
+  'subscribed',
+  'unsubscribed',
+  'connected',
+]);
 
 /** Requests sent and not answered yet, across connections of one client. */
 export class RequestTracker {

@@ -44,7 +44,9 @@ export class Room {
     this.#client = client;
     this.channel = `${options.namespace ?? 'chat'}:${name}`;
     this.subscription = client.subscription(this.channel, { presence: true });
-    this.subscription.on('publication', () => { this.#received++; });
+    this.subscription.on('publication', () => {
+      this.#received++;
+    });
   }
 
   /** Joins (subscribes with presence; kept across reconnects). @returns The `subscribed` message. */

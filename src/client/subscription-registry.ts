@@ -67,7 +67,8 @@ export class SubscriptionRegistry {
           // `sub.subscribe()` subscribes this object, with its own options; after an unsubscribe or a refusal it
           // becomes the channel's subscription again (unless another one is active there).
           const current = this.#subscriptions.get(c);
-          if (current === undefined || (current !== created && current.state === 'idle')) this.#subscriptions.set(c, created);
+          if (current === undefined || (current !== created && current.state === 'idle'))
+            this.#subscriptions.set(c, created);
           return this.#subscriptions.get(c) === created ? this.#start(created) : this.subscribe(c);
         },
         unsubscribe: (c) => this.unsubscribe(c),
@@ -82,7 +83,11 @@ export class SubscriptionRegistry {
   subscribe(channel: string, options: SubscriptionOptions = {}): Promise<SubscribedMessage> {
     if (this.#host.closed()) return Promise.reject(new ClientError('closed', 'Cannot subscribe: the client is closed'));
     let sub = this.#subscriptions.get(channel);
-    if (sub !== undefined && (options.since !== undefined || options.presence !== sub.options.presence) && sub.state === 'idle') {
+    if (
+      sub !== undefined &&
+      (options.since !== undefined || options.presence !== sub.options.presence) &&
+      sub.state === 'idle'
+    ) {
       this.#subscriptions.delete(channel);
       sub = undefined;
     }
@@ -105,9 +110,10 @@ export class SubscriptionRegistry {
     const sub = this.#subscriptions.get(channel);
     this.#subscriptions.delete(channel);
     if (sub !== undefined) subscriptionControl(sub).ended('unsubscribed', 'Unsubscribed by the application');
-    if (this.#host.connection() !== null) await this.#host.request({ type: 'unsubscribe', channel }).catch((err: unknown) => {
-      if (!(err instanceof ClientError && err.code === 'closed')) throw err;
-    });
+    if (this.#host.connection() !== null)
+      await this.#host.request({ type: 'unsubscribe', channel }).catch((err: unknown) => {
+        if (!(err instanceof ClientError && err.code === 'closed')) throw err;
+      });
   }
 
   /** A connection is established: resubscribe every wanted subscription (with `since`, to recover). */
@@ -136,7 +142,9 @@ export class SubscriptionRegistry {
         if (sub !== undefined && sub.state !== 'idle') subscriptionControl(sub).publication(message);
         return;
       }
-      case 'join': case 'leave': case 'typing': {
+      case 'join':
+      case 'leave':
+      case 'typing': {
         const sub = this.#subscriptions.get(message.channel);
         if (sub === undefined) return;
         if (message.type === 'typing') subscriptionControl(sub).typing(message);
@@ -148,7 +156,10 @@ export class SubscriptionRegistry {
         const sub = this.#subscriptions.get(message.channel);
         if (sub === undefined || message.re !== undefined) return;
         this.#subscriptions.delete(message.channel);
-        subscriptionControl(sub).ended(message.code ?? 'unsubscribed', message.reason ?? 'The server ended the subscription');
+        subscriptionControl(sub).ended(
+          message.code ?? 'unsubscribed',
+          message.reason ?? 'The server ended the subscription',
+        );
         return;
       }
       default:
@@ -160,30 +171,45 @@ export class SubscriptionRegistry {
     const control = subscriptionControl(sub);
     const since = control.since();
     control.sending();
-    this.#host.request({
-      type: 'subscribe', channel: sub.channel,
-      ...(since !== undefined ? { since } : {}),
-      ...(sub.options.presence !== undefined ? { presence: sub.options.presence } : {}),
-    }).then((answer) => {
-      if (this.#subscriptions.get(sub.channel) !== sub) return;
-      if (answer.type !== 'subscribed') throw new ClientError('protocol', `Unexpected "${answer.type}" answer to subscribe`);
-      control.subscribed(answer, since);
-    }).catch((err: unknown) => {
-      if (this.#subscriptions.get(sub.channel) !== sub || this.#host.connection() !== socket) return;
-      const error = err instanceof ClientError ? err : new ClientError('protocol', String(err));
-      if (error.code === 'already_subscribed') {
-        // An earlier attempt went through after all: start over so the recovery answer is ours.
-        this.#host.request({ type: 'unsubscribe', channel: sub.channel }).then(() => this.#send(sub, socket, retry + 1), () => {});
-        return;
-      }
-      if (RETRYABLE_CODES.has(error.code) || error.code === 'protocol') {
-        this.#timers.start(() => {
-          if (this.#host.connection() === socket && this.#subscriptions.get(sub.channel) === sub) this.#send(sub, socket, retry + 1);
-        }, backoffDelay(retry, { ...RESUBSCRIBE_BACKOFF, ...(this.#random === undefined ? {} : { random: this.#random }) }));
-        return;
-      }
-      this.#subscriptions.delete(sub.channel);
-      control.ended(error.code, error.message);
-    });
+    this.#host
+      .request({
+        type: 'subscribe',
+        channel: sub.channel,
+        ...(since !== undefined ? { since } : {}),
+        ...(sub.options.presence !== undefined ? { presence: sub.options.presence } : {}),
+      })
+      .then((answer) => {
+        if (this.#subscriptions.get(sub.channel) !== sub) return;
+        if (answer.type !== 'subscribed')
+          throw new ClientError('protocol', `Unexpected "${answer.type}" answer to subscribe`);
+        control.subscribed(answer, since);
+      })
+      .catch((err: unknown) => {
+        if (this.#subscriptions.get(sub.channel) !== sub || this.#host.connection() !== socket) return;
+        const error = err instanceof ClientError ? err : new ClientError('protocol', String(err));
+        if (error.code === 'already_subscribed') {
+          // An earlier attempt went through after all: start over so the recovery answer is ours.
+          this.#host.request({ type: 'unsubscribe', channel: sub.channel }).then(
+            () => this.#send(sub, socket, retry + 1),
+            () => {},
+          );
+          return;
+        }
+        if (RETRYABLE_CODES.has(error.code) || error.code === 'protocol') {
+          this.#timers.start(
+            () => {
+              if (this.#host.connection() === socket && this.#subscriptions.get(sub.channel) === sub)
+                this.#send(sub, socket, retry + 1);
+            },
+            backoffDelay(retry, {
+              ...RESUBSCRIBE_BACKOFF,
+              ...(this.#random === undefined ? {} : { random: this.#random }),
+            }),
+          );
+          return;
+        }
+        this.#subscriptions.delete(sub.channel);
+        control.ended(error.code, error.message);
+      });
   }
 }

@@ -1,7 +1,15 @@
 // Client SDK (Node-free): one channel subscription that survives reconnects: positions, order, duplicates, gaps.
 import type {
-  HistoryReply, JoinMessage, LeaveMessage, PresenceUser, Publication, PublicationMessage, ServerMessage,
-  StreamPosition, SubscribedMessage, TypingEventMessage,
+  HistoryReply,
+  JoinMessage,
+  LeaveMessage,
+  PresenceUser,
+  Publication,
+  PublicationMessage,
+  ServerMessage,
+  StreamPosition,
+  SubscribedMessage,
+  TypingEventMessage,
 } from '../messages/core.ts';
 import { ClientError } from './errors.ts';
 import { Emitter } from './emitter.ts';
@@ -56,7 +64,12 @@ export interface SubscriptionOptions {
 
 /** What a subscription needs from its client. */
 export interface SubscriptionHost {
-  request(message: { readonly type: 'history'; readonly channel: string; readonly since: StreamPosition; readonly limit: number }): Promise<ServerMessage>;
+  request(message: {
+    readonly type: 'history';
+    readonly channel: string;
+    readonly since: StreamPosition;
+    readonly limit: number;
+  }): Promise<ServerMessage>;
   positionOf(channel: string): StreamPosition | undefined;
   setPosition(channel: string, position: StreamPosition): void;
   delivered(subscription: Subscription, publication: PublicationMessage): void;
@@ -210,12 +223,20 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     const held = this.#held ?? [];
     this.#held = null;
     if (askedSince !== undefined && !answer.recovered) {
-      this.#host.gap({ channel: this.channel, from: askedSince, to: { epoch: answer.epoch, offset: answer.offset }, reason: 'not_recovered' });
+      this.#host.gap({
+        channel: this.channel,
+        from: askedSince,
+        to: { epoch: answer.epoch, offset: answer.offset },
+        reason: 'not_recovered',
+      });
     }
     const known = this.#host.positionOf(this.channel);
     if (!answer.recovered && (known === undefined || known.epoch !== answer.epoch || known.offset > answer.offset)) {
       // A fresh start: what the server sends now (the namespace's "last N on join") follows, nothing before it counts.
-      this.#host.setPosition(this.channel, { epoch: answer.epoch, offset: Math.max(0, (answer.publications[0]?.offset ?? answer.offset + 1) - 1) });
+      this.#host.setPosition(this.channel, {
+        epoch: answer.epoch,
+        offset: Math.max(0, (answer.publications[0]?.offset ?? answer.offset + 1) - 1),
+      });
     }
     for (const p of [...answer.publications].sort(byOffset)) this.#deliverInOrder({ ...p, type: 'publication' });
     const after = this.#host.positionOf(this.channel);
@@ -254,7 +275,12 @@ export class Subscription extends Emitter<SubscriptionEvents> {
       return;
     }
     if (known !== undefined && known.epoch !== p.epoch) {
-      this.#host.gap({ channel: this.channel, from: known, to: { epoch: p.epoch, offset: p.offset }, reason: 'epoch_changed' });
+      this.#host.gap({
+        channel: this.channel,
+        from: known,
+        to: { epoch: p.epoch, offset: p.offset },
+        reason: 'epoch_changed',
+      });
       this.#host.setPosition(this.channel, { epoch: p.epoch, offset: p.offset - 1 });
     }
     this.#deliverInOrder(p);
@@ -264,7 +290,11 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   #presenceEvent(event: JoinMessage | LeaveMessage): void {
     if (event.type === 'join') {
       const i = this.#presence.findIndex((u) => u.user === event.user);
-      if (i < 0) this.#presence = [...this.#presence, { user: event.user, connections: 1, ...(event.info === undefined ? {} : { info: event.info }) }];
+      if (i < 0)
+        this.#presence = [
+          ...this.#presence,
+          { user: event.user, connections: 1, ...(event.info === undefined ? {} : { info: event.info }) },
+        ];
       this.emit('join', event);
     } else {
       this.#presence = this.#presence.filter((u) => u.user !== event.user);
@@ -272,7 +302,7 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     }
   }
 
-    /**
+  /**
    * Subscribes (or waits for the subscription after a reconnect); same as `client.subscribe(channel)`.
    * @returns The `subscribed` message.
    */
@@ -312,12 +342,14 @@ export class Subscription extends Emitter<SubscriptionEvents> {
         const answer = await this.#host.request({ type: 'history', channel: this.channel, since, limit: HISTORY_PAGE });
         if (answer.type !== 'reply') throw new ClientError('protocol', 'Unexpected answer to history');
         const reply = answer.data as unknown as HistoryReply | undefined;
-        if (reply === undefined || typeof reply !== 'object' || !Array.isArray(reply.publications)) throw new ClientError('protocol', 'Malformed history reply');
+        if (reply === undefined || typeof reply !== 'object' || !Array.isArray(reply.publications))
+          throw new ClientError('protocol', 'Malformed history reply');
         if (reply.recovered === false) return this.#recovered(false, reply);
         const pubs = reply.publications.filter((p) => isPublication(p, this.channel)).sort(byOffset);
         for (const p of pubs) if (p.epoch === since.epoch) this.#deliverInOrder({ ...p, type: 'publication' });
         const now = this.#host.positionOf(this.channel);
-        if (pubs.length < HISTORY_PAGE || now === undefined || now.offset >= reply.offset) return this.#recovered(true, reply);
+        if (pubs.length < HISTORY_PAGE || now === undefined || now.offset >= reply.offset)
+          return this.#recovered(true, reply);
         since = now;
       }
       this.#recovered(false, null);
@@ -332,7 +364,12 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     const known = this.#host.positionOf(this.channel);
     const first = held[0]!;
     if (!complete && known !== undefined && known.epoch === first.epoch && first.offset > known.offset + 1) {
-      this.#host.gap({ channel: this.channel, from: known, to: { epoch: first.epoch, offset: first.offset }, reason: 'history_incomplete' });
+      this.#host.gap({
+        channel: this.channel,
+        from: known,
+        to: { epoch: first.epoch, offset: first.offset },
+        reason: 'history_incomplete',
+      });
       this.#host.setPosition(this.channel, { epoch: first.epoch, offset: first.offset - 1 });
     }
     void reply;
@@ -340,7 +377,12 @@ export class Subscription extends Emitter<SubscriptionEvents> {
       const now = this.#host.positionOf(this.channel);
       if (now !== undefined && now.epoch === p.epoch && p.offset > now.offset + 1) {
         // Still a hole after recovery: report it rather than loop.
-        this.#host.gap({ channel: this.channel, from: now, to: { epoch: p.epoch, offset: p.offset }, reason: 'history_incomplete' });
+        this.#host.gap({
+          channel: this.channel,
+          from: now,
+          to: { epoch: p.epoch, offset: p.offset },
+          reason: 'history_incomplete',
+        });
         this.#host.setPosition(this.channel, { epoch: p.epoch, offset: p.offset - 1 });
       }
       this.#publication(p);
@@ -378,5 +420,10 @@ function byOffset(a: { readonly offset: number }, b: { readonly offset: number }
 function isPublication(p: unknown, channel: string): p is Publication {
   if (typeof p !== 'object' || p === null) return false;
   const v = p as Record<string, unknown>;
-  return v['channel'] === channel && typeof v['epoch'] === 'string' && Number.isSafeInteger(v['offset']) && (v['offset'] as number) >= 0;
+  return (
+    v['channel'] === channel &&
+    typeof v['epoch'] === 'string' &&
+    Number.isSafeInteger(v['offset']) &&
+    (v['offset'] as number) >= 0
+  );
 }

@@ -49,10 +49,13 @@ export class TokenRefresher {
     if (expires === undefined) return;
     const left = expires - this.#timers.clock.now();
     const margin = Math.min(this.#marginMs, Math.max(0, left / 3));
-    this.#timer = this.#timers.start(() => {
-      this.#timer = null;
-      void this.#refresh(socket, expires);
-    }, Math.max(0, left - margin));
+    this.#timer = this.#timers.start(
+      () => {
+        this.#timer = null;
+        void this.#refresh(socket, expires);
+      },
+      Math.max(0, left - margin),
+    );
   }
 
   /** The connection is gone or the client closed. */
@@ -67,14 +70,18 @@ export class TokenRefresher {
       if (this.#host.current() !== socket || token === undefined) return;
       const answer = await this.#host.refresh(token);
       const data = answer.type === 'reply' ? (answer.data as RefreshReply | undefined) : undefined;
-      if (this.#host.current() === socket) this.schedule(socket, typeof data?.expires === 'number' ? data.expires : undefined);
+      if (this.#host.current() === socket)
+        this.schedule(socket, typeof data?.expires === 'number' ? data.expires : undefined);
     } catch {
       const left = expires - this.#timers.clock.now();
       if (this.#host.current() !== socket || left <= 0) return;
-      this.#timer = this.#timers.start(() => {
-        this.#timer = null;
-        void this.#refresh(socket, expires);
-      }, Math.min(MAX_RETRY_MS, Math.max(MIN_RETRY_MS, left / 4)));
+      this.#timer = this.#timers.start(
+        () => {
+          this.#timer = null;
+          void this.#refresh(socket, expires);
+        },
+        Math.min(MAX_RETRY_MS, Math.max(MIN_RETRY_MS, left / 4)),
+      );
     }
   }
 }

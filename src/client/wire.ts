@@ -1,6 +1,12 @@
 // Client SDK (Node-free): the wire formats the client speaks: the built-in JSON one (validated by the schema-free
 // validator of switchboard/messages/core, so the browser bundle carries no schema library) or any Codec.
-import { Subprotocol, decodeServerJson, type Codec, type ServerMessage, type SingleClientMessage } from '../messages/core.ts';
+import {
+  Subprotocol,
+  decodeServerJson,
+  type Codec,
+  type ServerMessage,
+  type SingleClientMessage,
+} from '../messages/core.ts';
 
 /** What the client needs from a wire format. A `Codec` from `switchboard/messages` (e.g. MessagePack) fits too. */
 export interface ClientWire {

@@ -67,7 +67,10 @@ export function parseTarget(url: string | URL): Target {
  * @throws {RangeError} for a `family` other than 0, 4 or 6
  */
 export function checkDialOptions(options: DialOptions): void {
-  if (options.localAddress !== undefined && (typeof options.localAddress !== 'string' || net.isIP(options.localAddress) === 0)) {
+  if (
+    options.localAddress !== undefined &&
+    (typeof options.localAddress !== 'string' || net.isIP(options.localAddress) === 0)
+  ) {
     throw new TypeError(`Cannot use localAddress "${String(options.localAddress)}": expected an IPv4 or IPv6 address`);
   }
   if (options.family !== undefined && options.family !== 0 && options.family !== 4 && options.family !== 6) {
@@ -107,9 +110,12 @@ export function dial(target: Target, options: DialOptions): net.Socket {
 export function dialError(err: Error, target: Target, options: DialOptions): Error {
   const errno = err as NodeJS.ErrnoException;
   let message: string;
-  if (errno.syscall === 'bind') message = `Cannot open the WebSocket: cannot connect from local address ${options.localAddress ?? '?'} (${errno.code ?? 'bind failed'})`;
-  else if (errno.syscall === 'getaddrinfo' || errno.code === 'ENOTFOUND') message = `Cannot open the WebSocket: cannot resolve ${target.hostname} (${errno.code ?? 'lookup failed'})`;
-  else if (errno.syscall === 'connect') message = `Cannot open the WebSocket: cannot connect to ${target.hostHeader} (${errno.code ?? 'connect failed'})`;
+  if (errno.syscall === 'bind')
+    message = `Cannot open the WebSocket: cannot connect from local address ${options.localAddress ?? '?'} (${errno.code ?? 'bind failed'})`;
+  else if (errno.syscall === 'getaddrinfo' || errno.code === 'ENOTFOUND')
+    message = `Cannot open the WebSocket: cannot resolve ${target.hostname} (${errno.code ?? 'lookup failed'})`;
+  else if (errno.syscall === 'connect')
+    message = `Cannot open the WebSocket: cannot connect to ${target.hostHeader} (${errno.code ?? 'connect failed'})`;
   else return err;
   const wrapped = new Error(message, { cause: err }) as NodeJS.ErrnoException;
   if (errno.code !== undefined) wrapped.code = errno.code;

@@ -184,18 +184,29 @@ export function connect(url: string | URL, options: ClientOptions = {}): Promise
   });
 }
 
-function openClient(url: string | URL, options: ClientOptions, settle: ((err: Error | null) => void) | null): WebSocket {
+function openClient(
+  url: string | URL,
+  options: ClientOptions,
+  settle: ((err: Error | null) => void) | null,
+): WebSocket {
   const deflateConfig = clientDeflateConfig(options.perMessageDeflate);
   const target = parseTarget(url);
   const protocols = options.protocols ?? [];
   const key = generateKey();
-  const requestInit: Parameters<typeof buildClientRequest>[0] = { host: target.hostHeader, path: target.path, key, protocols };
+  const requestInit: Parameters<typeof buildClientRequest>[0] = {
+    host: target.hostHeader,
+    path: target.path,
+    key,
+    protocols,
+  };
   if (options.origin !== undefined) requestInit.origin = options.origin;
   if (options.headers !== undefined) requestInit.headers = options.headers;
   if (deflateConfig !== null) requestInit.extensions = buildDeflateOffer(deflateConfig.negotiation);
   const request = buildClientRequest(requestInit);
   const handshakeTimeoutMs = nonNegative('handshakeTimeoutMs', options.handshakeTimeoutMs, 10_000);
-  const reader = new ResponseHeadReader({ maxHeadBytes: nonNegative('maxResponseHeadBytes', options.maxResponseHeadBytes, 16 * 1024) });
+  const reader = new ResponseHeadReader({
+    maxHeadBytes: nonNegative('maxResponseHeadBytes', options.maxResponseHeadBytes, 16 * 1024),
+  });
   checkDialOptions(options);
   const maxMessageSize = nonNegative('maxMessageSize', options.maxMessageSize, 64 * 1024 * 1024);
   const connectionOptions: ConstructorParameters<typeof Connection>[0] = {
@@ -259,7 +270,8 @@ function openClient(url: string | URL, options: ClientOptions, settle: ((err: Er
   s.setNoDelay(true);
   const onError = (err: Error): void => fail(dialError(err, target, options));
   s.on('error', onError);
-  const onEarlyClose = (): void => fail(new Error('Cannot open the WebSocket: the connection closed during the handshake'));
+  const onEarlyClose = (): void =>
+    fail(new Error('Cannot open the WebSocket: the connection closed during the handshake'));
   s.on('close', onEarlyClose);
   s.once(target.secure ? 'secureConnect' : 'connect', () => {
     s.write(request);
@@ -284,7 +296,11 @@ function openClient(url: string | URL, options: ClientOptions, settle: ((err: Er
     let extensions = '';
     try {
       options.onResponse?.(response as HandshakeResponse);
-      const valid = validateUpgradeResponse(response, { key, protocols, extensionsOffered: deflateConfig === null ? [] : [PERMESSAGE_DEFLATE] });
+      const valid = validateUpgradeResponse(response, {
+        key,
+        protocols,
+        extensionsOffered: deflateConfig === null ? [] : [PERMESSAGE_DEFLATE],
+      });
       result = valid;
       const accepted = valid.extensions.find((ext) => ext.name === PERMESSAGE_DEFLATE);
       if (accepted !== undefined && deflateConfig !== null) {

@@ -80,7 +80,9 @@ export class BroadcastCompression {
       this.#frames.set(windowBits, created);
       deflateMessage(this.#payload, { windowBits }, (err, compressed) => {
         // RFC 7692 §6.1: RSV1 on the first (here: only) frame of a compressed message.
-        created.settle(err !== null || compressed === null ? null : serializeFrame(this.#opcode, compressed, { rsv1: true }));
+        created.settle(
+          err !== null || compressed === null ? null : serializeFrame(this.#opcode, compressed, { rsv1: true }),
+        );
       });
     }
     return shared;
@@ -129,7 +131,11 @@ export class DeflateChannel {
    * @param deflate - the connection's zlib state
    * @param init - role and binding hooks
    */
-  constructor(connection: Connection, deflate: PerMessageDeflate, init: { role: 'server' | 'client'; hooks: DeflateChannelHooks }) {
+  constructor(
+    connection: Connection,
+    deflate: PerMessageDeflate,
+    init: { role: 'server' | 'client'; hooks: DeflateChannelHooks },
+  ) {
     this.#connection = connection;
     this.#deflate = deflate;
     this.#hooks = init.hooks;

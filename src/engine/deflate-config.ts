@@ -1,5 +1,10 @@
 // Node binding: the `perMessageDeflate` options of servers and clients, validated once at construction.
-import { acceptDeflateOffer, buildDeflateOffer, type DeflateClientOptions, type DeflateServerOptions } from '../protocol/index.ts';
+import {
+  acceptDeflateOffer,
+  buildDeflateOffer,
+  type DeflateClientOptions,
+  type DeflateServerOptions,
+} from '../protocol/index.ts';
 import { sharedZlibLimiter, type ZlibLimiter } from './zlib-limiter.ts';
 
 const DEFAULT_CONCURRENCY = 10;
@@ -49,7 +54,9 @@ function engineConfig<N>(negotiation: N, option: DeflateEngineOptions): DeflateC
  * @returns the settings, or null when compression is off
  * @throws RangeError for a window-bits value outside 8-15, a negative threshold or a concurrency below 1
  */
-export function serverDeflateConfig(option: boolean | PerMessageDeflateServerOptions | undefined): DeflateConfig<DeflateServerOptions> | null {
+export function serverDeflateConfig(
+  option: boolean | PerMessageDeflateServerOptions | undefined,
+): DeflateConfig<DeflateServerOptions> | null {
   if (option === undefined || option === false) return null;
   const o: PerMessageDeflateServerOptions = option === true ? {} : option;
   const negotiation: DeflateServerOptions = {};
@@ -67,7 +74,9 @@ export function serverDeflateConfig(option: boolean | PerMessageDeflateServerOpt
  * @returns the settings, or null when compression is off
  * @throws RangeError as {@link serverDeflateConfig}
  */
-export function clientDeflateConfig(option: boolean | PerMessageDeflateClientOptions | undefined): DeflateConfig<DeflateClientOptions> | null {
+export function clientDeflateConfig(
+  option: boolean | PerMessageDeflateClientOptions | undefined,
+): DeflateConfig<DeflateClientOptions> | null {
   if (option === undefined || option === false) return null;
   const o: PerMessageDeflateClientOptions = option === true ? {} : option;
   const negotiation: DeflateClientOptions = {};

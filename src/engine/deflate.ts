@@ -5,7 +5,11 @@ import { DEFAULT_THRESHOLD } from './deflate-config.ts';
 import { Lane, sharedZlibLimiter, type ZlibLimiter } from './zlib-limiter.ts';
 
 // The option types live in deflate-config.ts; re-exported for modules that import them from here (ws-compat).
-export type { DeflateEngineOptions, PerMessageDeflateClientOptions, PerMessageDeflateServerOptions } from './deflate-config.ts';
+export type {
+  DeflateEngineOptions,
+  PerMessageDeflateClientOptions,
+  PerMessageDeflateServerOptions,
+} from './deflate-config.ts';
 
 /** RFC 7692 §7.2.1: the 4 octets a sync flush ends with, removed by the sender, restored by the receiver. */
 const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
@@ -136,7 +140,8 @@ export class PerMessageDeflate {
   constructor(options: PerMessageDeflateOptions) {
     const threshold = options.threshold ?? DEFAULT_THRESHOLD;
     const maxMessageSize = options.maxMessageSize ?? 64 * 1024 * 1024;
-    if (!Number.isSafeInteger(threshold) || threshold < 0) throw new RangeError(`Cannot use threshold "${threshold}": expected a non-negative integer`);
+    if (!Number.isSafeInteger(threshold) || threshold < 0)
+      throw new RangeError(`Cannot use threshold "${threshold}": expected a non-negative integer`);
     if (!Number.isSafeInteger(maxMessageSize) || maxMessageSize < 0) {
       throw new RangeError(`Cannot use maxMessageSize "${maxMessageSize}": expected a non-negative integer`);
     }
@@ -236,7 +241,13 @@ export class PerMessageDeflate {
     this.#dropDeflater();
   }
 
-  #startInflate(data: Uint8Array, fin: boolean, sink: InflateSink, callback: (err: ProtocolError | null) => void, done: () => void): void {
+  #startInflate(
+    data: Uint8Array,
+    fin: boolean,
+    sink: InflateSink,
+    callback: (err: ProtocolError | null) => void,
+    done: () => void,
+  ): void {
     let stream = this.#inflater;
     if (stream === null) {
       stream = zlib.createInflateRaw({ windowBits: this.#inflateBits }) as InflateStream;
@@ -333,7 +344,11 @@ export class PerMessageDeflate {
     stream.destroy();
   }
 
-  #startDeflate(data: Uint8Array, callback: (err: Error | null, payload: Buffer | null) => void, done: () => void): void {
+  #startDeflate(
+    data: Uint8Array,
+    callback: (err: Error | null, payload: Buffer | null) => void,
+    done: () => void,
+  ): void {
     if (data.length === 0) {
       done();
       callback(null, Buffer.from(EMPTY_MESSAGE));
@@ -377,7 +392,8 @@ export class PerMessageDeflate {
     if (this.#deflateNoContext) this.#dropDeflater();
     job.done();
     const payload = stripTail(job.chunks, job.length);
-    if (payload === null) job.callback(new Error('Cannot compress: zlib did not end the message with a sync flush'), null);
+    if (payload === null)
+      job.callback(new Error('Cannot compress: zlib did not end the message with a sync flush'), null);
     else job.callback(null, payload);
   }
 
@@ -402,7 +418,8 @@ function createDeflater(windowBits: number): zlib.DeflateRaw {
 function stripTail(chunks: Buffer[], length: number): Buffer | null {
   if (length < 4) return null;
   const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
-  if (all[length - 4] !== 0x00 || all[length - 3] !== 0x00 || all[length - 2] !== 0xff || all[length - 1] !== 0xff) return null;
+  if (all[length - 4] !== 0x00 || all[length - 3] !== 0x00 || all[length - 2] !== 0xff || all[length - 1] !== 0xff)
+    return null;
   return all.subarray(0, length - 4);
 }
 
@@ -450,7 +467,8 @@ export function deflateMessage(
       stream.destroy();
       done();
       const payload = stripTail(chunks, length);
-      if (payload === null) callback(new Error('Cannot compress: zlib did not end the message with a sync flush'), null);
+      if (payload === null)
+        callback(new Error('Cannot compress: zlib did not end the message with a sync flush'), null);
       else callback(null, payload);
     });
   });

@@ -63,7 +63,12 @@ export function canWriteDirectNow(socket: Duplex): boolean {
  * @param total - their byte count
  * @param done - called once, with an error when the write failed
  */
-export function writeDirect(socket: Duplex, out: Uint8Array[], total: number, done: (err?: Error | null) => void): void {
+export function writeDirect(
+  socket: Duplex,
+  out: Uint8Array[],
+  total: number,
+  done: (err?: Error | null) => void,
+): void {
   const direct = socket as unknown as DirectSocket;
   if (out.length === 1) {
     direct._writeGeneric(false, out[0]!, 'buffer', done);
@@ -85,5 +90,5 @@ export function writeDirect(socket: Duplex, out: Uint8Array[], total: number, do
  */
 export function directQueueSize(socket: Duplex, fallback: number): number {
   const handle = (socket as unknown as DirectSocket)._handle;
-  return handle === null ? 0 : handle.writeQueueSize ?? fallback;
+  return handle === null ? 0 : (handle.writeQueueSize ?? fallback);
 }

@@ -90,7 +90,8 @@ export abstract class FrameSender<O extends SendOptions = SendOptions, H extends
    * @returns as {@link sendMessage}
    */
   sendString(text: string): boolean {
-    if (this.role === 'server' || this.deflate !== null) return this.sendMessage(Opcode.TEXT, Buffer.from(text, 'utf8'));
+    if (this.role === 'server' || this.deflate !== null)
+      return this.sendMessage(Opcode.TEXT, Buffer.from(text, 'utf8'));
     const connection = this.core;
     if (!connection.canSend || !this.#admit(text.length)) return false;
     connection.sendText(text);

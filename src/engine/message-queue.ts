@@ -49,7 +49,10 @@ export class MessageQueue implements AsyncIterableIterator<string | Buffer> {
     this.#items.push(value);
     this.#sizes.push(size);
     this.#bytes += size;
-    if (!this.#paused && (this.#items.length >= ITERATOR_HIGH_WATER_COUNT || this.#bytes >= ITERATOR_HIGH_WATER_BYTES)) {
+    if (
+      !this.#paused &&
+      (this.#items.length >= ITERATOR_HIGH_WATER_COUNT || this.#bytes >= ITERATOR_HIGH_WATER_BYTES)
+    ) {
       this.#paused = true;
       this.#pause(true);
     }

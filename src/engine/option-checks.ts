@@ -10,6 +10,7 @@
  */
 export function nonNegative(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) throw new RangeError(`Cannot use ${name} "${String(value)}": expected a non-negative number`);
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0)
+    throw new RangeError(`Cannot use ${name} "${String(value)}": expected a non-negative number`);
   return value;
 }

@@ -223,9 +223,12 @@ export class WebSocketServer extends EventEmitter {
    */
   constructor(options: ServerOptions) {
     super();
-    const modes = Number(options.port !== undefined) + Number(options.server !== undefined) + Number(options.noServer === true);
-    if (modes !== 1) throw new TypeError('Cannot create a WebSocketServer: give exactly one of port, server or noServer');
-    if (options.path !== undefined && !options.path.startsWith('/')) throw new TypeError('Cannot use path: it must start with "/"');
+    const modes =
+      Number(options.port !== undefined) + Number(options.server !== undefined) + Number(options.noServer === true);
+    if (modes !== 1)
+      throw new TypeError('Cannot create a WebSocketServer: give exactly one of port, server or noServer');
+    if (options.path !== undefined && !options.path.startsWith('/'))
+      throw new TypeError('Cannot use path: it must start with "/"');
     this.#path = options.path;
     const maxMessageSize = nonNegative('maxMessageSize', options.maxMessageSize, 64 * 1024 * 1024);
     const handshakeTimeoutMs = nonNegative('handshakeTimeoutMs', options.handshakeTimeoutMs, 10_000);
@@ -234,7 +237,8 @@ export class WebSocketServer extends EventEmitter {
     this.#maxPerIp = nonNegative('maxConnectionsPerIp', options.maxConnectionsPerIp, Infinity);
     const proxies = new TrustedProxies(options.trustedProxies ?? []);
     const policy = options.slowConsumerPolicy ?? 'wait';
-    if (policy !== 'wait' && policy !== 'drop' && policy !== 'close') throw new TypeError(`Cannot use slowConsumerPolicy "${String(policy)}"`);
+    if (policy !== 'wait' && policy !== 'drop' && policy !== 'close')
+      throw new TypeError(`Cannot use slowConsumerPolicy "${String(policy)}"`);
     this.#ctx = {
       accept: options.accept,
       handleProtocols: options.handleProtocols,
@@ -250,7 +254,10 @@ export class WebSocketServer extends EventEmitter {
         sendHighWaterMark: nonNegative('sendHighWaterMark', options.sendHighWaterMark, 1024 * 1024),
         slowConsumerPolicy: policy,
         slowConsumerCloseCode: options.slowConsumerCloseCode ?? 1008,
-        inputBudget: { limit: nonNegative('maxBufferedInputBytes', options.maxBufferedInputBytes, 512 * 1024 * 1024), used: 0 },
+        inputBudget: {
+          limit: nonNegative('maxBufferedInputBytes', options.maxBufferedInputBytes, 512 * 1024 * 1024),
+          used: 0,
+        },
       },
       perMessageDeflate: serverDeflateConfig(options.perMessageDeflate),
       heartbeat: {
@@ -327,7 +334,8 @@ export class WebSocketServer extends EventEmitter {
    * @throws Error once close() was called (a closed server does not listen again)
    */
   listen(): Promise<AddressInfo> {
-    if (this.#closing) return Promise.reject(new Error('Cannot listen: the WebSocketServer was closed; create a new one'));
+    if (this.#closing)
+      return Promise.reject(new Error('Cannot listen: the WebSocketServer was closed; create a new one'));
     if (this.#listenPromise !== null) return this.#listenPromise;
     const server = this.#httpServer;
     if (server === null) return Promise.reject(new TypeError('Cannot listen: the server was created with noServer'));
@@ -364,7 +372,10 @@ export class WebSocketServer extends EventEmitter {
    * @param connections - defaults to every client of this server
    * @returns how many connections queued the message
    */
-  broadcast(data: string | ArrayBufferLike | ArrayBufferView, connections: Iterable<WebSocket> = this.#clients): number {
+  broadcast(
+    data: string | ArrayBufferLike | ArrayBufferView,
+    connections: Iterable<WebSocket> = this.#clients,
+  ): number {
     let payload: Uint8Array;
     let opcode: number;
     if (typeof data === 'string') {
@@ -403,10 +414,13 @@ export class WebSocketServer extends EventEmitter {
         if (this.#ownsServer) {
           // The listen started by the constructor may still be resolving its host: wait for it to
           // bind (or fail), or the server would start listening after close() and never stop.
-          stopped = this.#bound.then(() => new Promise<void>((resolve) => {
-            if (!server.listening) resolve();
-            else server.close(() => resolve());
-          }));
+          stopped = this.#bound.then(
+            () =>
+              new Promise<void>((resolve) => {
+                if (!server.listening) resolve();
+                else server.close(() => resolve());
+              }),
+          );
           server.closeIdleConnections();
         } else {
           this.#detach?.();
@@ -430,7 +444,12 @@ export class WebSocketServer extends EventEmitter {
     return this.#path === undefined || pathnameOf(req.url) === this.#path;
   }
 
-  #createStandalone(port: number, host: string, handshakeTimeoutMs: number, tlsOptions: https.ServerOptions | undefined): void {
+  #createStandalone(
+    port: number,
+    host: string,
+    handshakeTimeoutMs: number,
+    tlsOptions: https.ServerOptions | undefined,
+  ): void {
     const httpOptions: http.ServerOptions = {
       // Node answers 431 above this (HS-12); stated so a Node default change cannot widen it.
       maxHeaderSize: 16 * 1024,
@@ -439,9 +458,10 @@ export class WebSocketServer extends EventEmitter {
       requestTimeout: handshakeTimeoutMs,
       connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(handshakeTimeoutMs / 2))),
     };
-    const server = tlsOptions === undefined
-      ? http.createServer(httpOptions)
-      : https.createServer({ ...tlsOptions, ...httpOptions, handshakeTimeout: handshakeTimeoutMs });
+    const server =
+      tlsOptions === undefined
+        ? http.createServer(httpOptions)
+        : https.createServer({ ...tlsOptions, ...httpOptions, handshakeTimeout: handshakeTimeoutMs });
     this.#httpServer = server;
     this.#ownsServer = true;
     // Over TLS the deadline below starts once TLS is up; the TLS handshake has its own (handshakeTimeout).
@@ -473,7 +493,12 @@ export class WebSocketServer extends EventEmitter {
         socket.on('error', () => {});
         this.#ctx.rejected({ status: 404, reason: 'WS_ERR_UNKNOWN_PATH', req });
         if (channels.handshakeRejected.hasSubscribers) {
-          channels.handshakeRejected.publish({ status: 404, reason: 'WS_ERR_UNKNOWN_PATH', remoteAddress: (socket as { remoteAddress?: string }).remoteAddress ?? '', url: pathnameOf(req.url) });
+          channels.handshakeRejected.publish({
+            status: 404,
+            reason: 'WS_ERR_UNKNOWN_PATH',
+            remoteAddress: (socket as { remoteAddress?: string }).remoteAddress ?? '',
+            url: pathnameOf(req.url),
+          });
         }
         writeRejection(socket, 404);
         return;
@@ -491,7 +516,10 @@ export class WebSocketServer extends EventEmitter {
       });
     });
     // A failed listen is reported through listen(); keep it from becoming an unhandled rejection.
-    this.#bound = this.#listenPromise.then(() => {}, () => {});
+    this.#bound = this.#listenPromise.then(
+      () => {},
+      () => {},
+    );
   }
 
   #attach(server: http.Server | https.Server): void {

@@ -103,12 +103,20 @@ export class SocketBinding extends FrameSender<BindingOptions, BindingHandlers> 
   constructor(
     socket: Duplex,
     connection: Connection,
-    init: { role: 'server' | 'client'; options: BindingOptions; handlers: BindingHandlers; deflate?: PerMessageDeflate | null },
+    init: {
+      role: 'server' | 'client';
+      options: BindingOptions;
+      handlers: BindingHandlers;
+      deflate?: PerMessageDeflate | null;
+    },
   ) {
     super(connection, init.role, init.options, init.handlers);
     this.#socket = socket;
     const deflate = init.deflate ?? null;
-    this.#deflate = deflate === null ? null : new DeflateChannel(connection, deflate, { role: init.role, hooks: { queued: () => this.queued() } });
+    this.#deflate =
+      deflate === null
+        ? null
+        : new DeflateChannel(connection, deflate, { role: init.role, hooks: { queued: () => this.queued() } });
     this.#output = new SocketOutput(socket, this);
     const s = socket as Duplex & { setNoDelay?: (on: boolean) => void; setTimeout?: (ms: number) => void };
     // Our own batching replaces Nagle: every write is already a complete batch.
@@ -124,11 +132,21 @@ export class SocketBinding extends FrameSender<BindingOptions, BindingHandlers> 
   }
 
   static {
-    onSocketData = function (chunk) { this[kBinding]!.#onData(chunk); };
-    onSocketEnd = function () { this[kBinding]!.#onEnd(); };
-    onSocketDrain = function () { this[kBinding]!.#output.drained(); };
-    onSocketError = function (err) { this[kBinding]!.hooks.error(err); };
-    onSocketClose = function () { this[kBinding]!.#onClose(); };
+    onSocketData = function (chunk) {
+      this[kBinding]!.#onData(chunk);
+    };
+    onSocketEnd = function () {
+      this[kBinding]!.#onEnd();
+    };
+    onSocketDrain = function () {
+      this[kBinding]!.#output.drained();
+    };
+    onSocketError = function (err) {
+      this[kBinding]!.hooks.error(err);
+    };
+    onSocketClose = function () {
+      this[kBinding]!.#onClose();
+    };
     closeTimedOut = (binding) => binding.destroy();
   }
 

@@ -48,7 +48,13 @@ export function echoBytesOf(text: string): Uint8Array | null {
  * @param bytes - its received UTF-8 bytes
  * @param fn - the dispatch, called as `fn.call(self, event)`
  */
-export function dispatchText<T, E>(text: string, bytes: Uint8Array, fn: (this: T, event: E) => void, self: T, event: E): void {
+export function dispatchText<T, E>(
+  text: string,
+  bytes: Uint8Array,
+  fn: (this: T, event: E) => void,
+  self: T,
+  event: E,
+): void {
   const previousText = dispatchedText;
   const previousBytes = dispatchedTextBytes;
   dispatchedText = text;

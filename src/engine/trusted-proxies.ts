@@ -33,7 +33,8 @@ export class TrustedProxies {
       const slash = entry.indexOf('/');
       const address = normalize(slash < 0 ? entry : entry.slice(0, slash));
       const family = isIP(address);
-      if (family === 0) throw new TypeError(`trustedProxies: ${JSON.stringify(entry)} is not an IP address or CIDR range`);
+      if (family === 0)
+        throw new TypeError(`trustedProxies: ${JSON.stringify(entry)} is not an IP address or CIDR range`);
       const type = family === 4 ? 'ipv4' : 'ipv6';
       if (slash < 0) {
         this.#list.addAddress(address, type);
@@ -41,7 +42,8 @@ export class TrustedProxies {
       }
       const bitsText = entry.slice(slash + 1);
       const bits = /^\d{1,3}$/.test(bitsText) ? Number(bitsText) : -1;
-      if (bits < 0 || bits > (family === 4 ? 32 : 128)) throw new TypeError(`trustedProxies: ${JSON.stringify(entry)} has an invalid prefix length`);
+      if (bits < 0 || bits > (family === 4 ? 32 : 128))
+        throw new TypeError(`trustedProxies: ${JSON.stringify(entry)} has an invalid prefix length`);
       this.#list.addSubnet(address, bits, type);
     }
     this.#size = entries.length;

@@ -17,7 +17,14 @@ import type { DeflateConfig } from './deflate-config.ts';
 import { PerMessageDeflate } from './deflate.ts';
 import { channels } from './diagnostics.ts';
 import type { BindingOptions } from './socket-binding.ts';
-import { isPromiseLike, isReject, type AcceptHook, type AcceptOk, type AcceptResult, type HandleProtocols } from './accept-hook.ts';
+import {
+  isPromiseLike,
+  isReject,
+  type AcceptHook,
+  type AcceptOk,
+  type AcceptResult,
+  type HandleProtocols,
+} from './accept-hook.ts';
 import { kAttach, kStart, WebSocket, type HeartbeatOptions } from './websocket.ts';
 
 export type { AcceptHook, AcceptOk, AcceptReject, AcceptResult, HandleProtocols } from './accept-hook.ts';
@@ -28,7 +35,11 @@ export interface UpgradeContext {
   readonly handleProtocols: HandleProtocols | undefined;
   readonly handshakeTimeoutMs: number;
   readonly retryAfterSeconds: number;
-  readonly connection: { readonly maxMessageSize: number; readonly maxFrameSize: number; readonly maxFragments: number };
+  readonly connection: {
+    readonly maxMessageSize: number;
+    readonly maxFrameSize: number;
+    readonly maxFragments: number;
+  };
   readonly binding: BindingOptions;
   readonly heartbeat: HeartbeatOptions;
   /** permessage-deflate settings, or null when the server does not negotiate it. */
@@ -87,7 +98,11 @@ const EARLY_DATA_LIMIT = 64 * 1024;
  * @param status - 300-599
  * @param opts - extra headers and body
  */
-export function writeRejection(socket: Duplex, status: number, opts?: { headers?: Record<string, string>; body?: string }): void {
+export function writeRejection(
+  socket: Duplex,
+  status: number,
+  opts?: { headers?: Record<string, string>; body?: string },
+): void {
   socket.removeAllListeners('data');
   if (!socket.writable) {
     socket.destroy();
@@ -142,7 +157,12 @@ function rejectUpgrade(
     // The path only: query strings carry tokens (`?token=`), which never reach logs or metrics.
     const url = req.url ?? '';
     const q = url.indexOf('?');
-    channels.handshakeRejected.publish({ status, reason, remoteAddress: remoteAddressOf(socket), url: q < 0 ? url : url.slice(0, q) });
+    channels.handshakeRejected.publish({
+      status,
+      reason,
+      remoteAddress: remoteAddressOf(socket),
+      url: q < 0 ? url : url.slice(0, q),
+    });
   }
   writeRejection(socket, status, opts);
 }
@@ -179,7 +199,8 @@ export function handleUpgradeRequest(req: IncomingMessage, socket: Duplex, head:
       headers: handshakeHeaders(req),
     });
   } catch (err) {
-    if (err instanceof HandshakeError) rejectUpgrade(ctx, req, socket, err.status, err.code, { headers: { ...err.headers } });
+    if (err instanceof HandshakeError)
+      rejectUpgrade(ctx, req, socket, err.status, err.code, { headers: { ...err.headers } });
     else rejectUpgrade(ctx, req, socket, 400, 'WS_ERR_INVALID_HEADER');
     return;
   }
@@ -189,7 +210,14 @@ export function handleUpgradeRequest(req: IncomingMessage, socket: Duplex, head:
   const ip = ctx.capsAddresses ? ctx.clientAddress(req, socket) : '';
   const cap = ctx.reserve(ip);
   if (cap !== 'ok') {
-    rejectUpgrade(ctx, req, socket, 503, cap === 'ip' ? 'WS_ERR_TOO_MANY_CONNECTIONS_PER_IP' : 'WS_ERR_TOO_MANY_CONNECTIONS', retryAfter(ctx));
+    rejectUpgrade(
+      ctx,
+      req,
+      socket,
+      503,
+      cap === 'ip' ? 'WS_ERR_TOO_MANY_CONNECTIONS_PER_IP' : 'WS_ERR_TOO_MANY_CONNECTIONS',
+      retryAfter(ctx),
+    );
     return;
   }
 
@@ -201,7 +229,11 @@ export function handleUpgradeRequest(req: IncomingMessage, socket: Duplex, head:
   }
   let result: AcceptResult | Promise<AcceptResult>;
   try {
-    result = accept(req, { protocols: validated.protocols, origin: validated.origin, address: ctx.capsAddresses ? ip : remoteAddressOf(socket) });
+    result = accept(req, {
+      protocols: validated.protocols,
+      origin: validated.origin,
+      address: ctx.capsAddresses ? ip : remoteAddressOf(socket),
+    });
   } catch (err) {
     ctx.release(ip);
     hookFailed(ctx, req, socket, err);
@@ -329,7 +361,8 @@ function completeUpgrade(upgrade: PendingUpgrade, result: AcceptResult): void {
   }
   if (isReject(result)) {
     ctx.release(ip);
-    const status = Number.isInteger(result.status) && result.status >= 300 && result.status <= 599 ? result.status : 500;
+    const status =
+      Number.isInteger(result.status) && result.status >= 300 && result.status <= 599 ? result.status : 500;
     const opts: { headers?: Record<string, string>; body?: string } = {};
     if (result.headers !== undefined) opts.headers = result.headers;
     if (result.body !== undefined) opts.body = result.body;
@@ -358,14 +391,18 @@ function completeUpgrade(upgrade: PendingUpgrade, result: AcceptResult): void {
   }
   // RFC 7692 §5: the first acceptable permessage-deflate offer wins; invalid ones are declined (§7).
   const pmd = ctx.perMessageDeflate;
-  const deflate = pmd === null || validated.extensions.length === 0 ? null : acceptDeflateOffer(validated.extensions, pmd.negotiation);
+  const deflate =
+    pmd === null || validated.extensions.length === 0
+      ? null
+      : acceptDeflateOffer(validated.extensions, pmd.negotiation);
   let response: string;
   try {
-    const init: { key: string; protocol: string | null; extensions: string | null; headers?: Record<string, string> } = {
-      key: validated.key,
-      protocol,
-      extensions: deflate === null ? null : deflate.response,
-    };
+    const init: { key: string; protocol: string | null; extensions: string | null; headers?: Record<string, string> } =
+      {
+        key: validated.key,
+        protocol,
+        extensions: deflate === null ? null : deflate.response,
+      };
     if (ok.headers !== undefined) init.headers = ok.headers;
     response = buildAcceptResponse(init);
   } catch (err) {

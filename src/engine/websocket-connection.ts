@@ -9,10 +9,26 @@ import { channels } from './diagnostics.ts';
 import { WebSocketCloseEvent, WebSocketErrorEvent, WebSocketEvent, WebSocketMessageEvent } from './events.ts';
 import { PingTracker, type PingHost } from './heartbeat.ts';
 import { PauseReason, SocketBinding, type BindingHandlers, type BindingOptions } from './socket-binding.ts';
-import { kDeliver, kEmit, kEndIteration, kHasListener, kPauseForIterator, WebSocketEventTarget } from './websocket-events.ts';
 import {
-  kAdapter, kAttach, kFailConnecting, kSetAbort, kStart, ReadyStates,
-  type AdapterAccess, type HeartbeatOptions, type RawMessageSink, type ReadyState, type WebSocketInit,
+  kDeliver,
+  kEmit,
+  kEndIteration,
+  kHasListener,
+  kPauseForIterator,
+  WebSocketEventTarget,
+} from './websocket-events.ts';
+import {
+  kAdapter,
+  kAttach,
+  kFailConnecting,
+  kSetAbort,
+  kStart,
+  ReadyStates,
+  type AdapterAccess,
+  type HeartbeatOptions,
+  type RawMessageSink,
+  type ReadyState,
+  type WebSocketInit,
 } from './websocket-internal.ts';
 
 /** @internal The subclass's access to the binding (null before the handshake). */
@@ -239,7 +255,12 @@ export abstract class WebSocketConnection extends WebSocketEventTarget {
     this.#pings = new PingTracker(hooks, this.#heartbeatOptions);
     this.#openedAt = performance.now();
     if (channels.open.hasSubscribers) {
-      channels.open.publish({ socket: this, remoteAddress: this.remoteAddress, protocol: this.#protocol, role: this.#role });
+      channels.open.publish({
+        socket: this,
+        remoteAddress: this.remoteAddress,
+        protocol: this.#protocol,
+        role: this.#role,
+      });
     }
   }
 
@@ -264,7 +285,10 @@ export abstract class WebSocketConnection extends WebSocketEventTarget {
     this.#errored = true;
     this[kEmit](new WebSocketErrorEvent(err, this), this.onerror);
     this[kEndIteration]();
-    this[kEmit](new WebSocketCloseEvent({ code: CloseCode.ABNORMAL_CLOSURE, reason: '', wasClean: false, target: this }), this.onclose);
+    this[kEmit](
+      new WebSocketCloseEvent({ code: CloseCode.ABNORMAL_CLOSURE, reason: '', wasClean: false, target: this }),
+      this.onclose,
+    );
   }
 
   #onEvents(events: ConnectionEvent[]): void {
@@ -277,11 +301,19 @@ export abstract class WebSocketConnection extends WebSocketEventTarget {
           else if (this.readyState === ReadyStates.OPEN) this[kDeliver](event.data, event.binary);
           break;
         case 'ping':
-          if (this[kHasListener]('ping')) this[kEmit](new WebSocketMessageEvent(asBuffer(event.data), { binary: true, target: this, type: 'ping' }), null);
+          if (this[kHasListener]('ping'))
+            this[kEmit](
+              new WebSocketMessageEvent(asBuffer(event.data), { binary: true, target: this, type: 'ping' }),
+              null,
+            );
           break;
         case 'pong':
           this.#pings?.pong(event.data);
-          if (this[kHasListener]('pong')) this[kEmit](new WebSocketMessageEvent(asBuffer(event.data), { binary: true, target: this, type: 'pong' }), null);
+          if (this[kHasListener]('pong'))
+            this[kEmit](
+              new WebSocketMessageEvent(asBuffer(event.data), { binary: true, target: this, type: 'pong' }),
+              null,
+            );
           break;
         case 'closing':
           this.#closing = true;
@@ -289,7 +321,11 @@ export abstract class WebSocketConnection extends WebSocketEventTarget {
         case 'close':
           this.#closing = true;
           this.#rememberAddress();
-          this.#closeInfo = { code: event.code, reason: event.reason, wasClean: event.wasClean && event.error === null };
+          this.#closeInfo = {
+            code: event.code,
+            reason: event.reason,
+            wasClean: event.wasClean && event.error === null,
+          };
           if (event.error !== null) this.#fail(event.error);
           break;
         case 'inflate':
@@ -303,7 +339,12 @@ export abstract class WebSocketConnection extends WebSocketEventTarget {
 
   #onSlowConsumer(action: 'queued' | 'dropped' | 'closed', bufferedAmount: number): void {
     if (channels.slowConsumer.hasSubscribers) {
-      channels.slowConsumer.publish({ socket: this, policy: this.#bindingOptions.slowConsumerPolicy, action, bufferedAmount });
+      channels.slowConsumer.publish({
+        socket: this,
+        policy: this.#bindingOptions.slowConsumerPolicy,
+        action,
+        bufferedAmount,
+      });
     }
     if (action === 'closed') {
       // The backlog would hold the Close back: drop it, so the peer learns why soon.
@@ -386,7 +427,14 @@ export abstract class WebSocketConnection extends WebSocketEventTarget {
     this[kEndIteration]();
     this[kClosed]();
     if (channels.close.hasSubscribers) {
-      channels.close.publish({ socket: this, code, decidedCode: this.#decidedCode(), reason, wasClean, durationMs: performance.now() - this.#openedAt });
+      channels.close.publish({
+        socket: this,
+        code,
+        decidedCode: this.#decidedCode(),
+        reason,
+        wasClean,
+        durationMs: performance.now() - this.#openedAt,
+      });
     }
     this[kEmit](new WebSocketCloseEvent({ code, reason, wasClean, target: this }), this.onclose);
   }

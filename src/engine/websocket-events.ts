@@ -67,10 +67,26 @@ export abstract class WebSocketEventTarget {
    * @param listener - function or `{ handleEvent }`
    * @param options - `{ once: true }` removes the listener after its first call
    */
-  addEventListener(type: 'message', listener: WebSocketListener<WebSocketMessageEvent>, options?: { once?: boolean } | boolean): void;
-  addEventListener(type: 'close', listener: WebSocketListener<WebSocketCloseEvent>, options?: { once?: boolean } | boolean): void;
-  addEventListener(type: 'error', listener: WebSocketListener<WebSocketErrorEvent>, options?: { once?: boolean } | boolean): void;
-  addEventListener(type: string, listener: WebSocketListener<WebSocketEvent>, options?: { once?: boolean } | boolean): void;
+  addEventListener(
+    type: 'message',
+    listener: WebSocketListener<WebSocketMessageEvent>,
+    options?: { once?: boolean } | boolean,
+  ): void;
+  addEventListener(
+    type: 'close',
+    listener: WebSocketListener<WebSocketCloseEvent>,
+    options?: { once?: boolean } | boolean,
+  ): void;
+  addEventListener(
+    type: 'error',
+    listener: WebSocketListener<WebSocketErrorEvent>,
+    options?: { once?: boolean } | boolean,
+  ): void;
+  addEventListener(
+    type: string,
+    listener: WebSocketListener<WebSocketEvent>,
+    options?: { once?: boolean } | boolean,
+  ): void;
   addEventListener(type: string, listener: WebSocketListener<never>, options?: { once?: boolean } | boolean): void {
     if (listener === null || listener === undefined) return;
     this.#listeners ??= new ListenerList();

@@ -7,7 +7,15 @@ import { kBinding, kClosed, kPings, WebSocketConnection } from './websocket-conn
 import { kSendPrebuilt, ReadyStates, type WebSocketInit, type WebSocketRequest } from './websocket-internal.ts';
 
 export { kAdapter, kAttach, kFailConnecting, kSendPrebuilt, kSetAbort, kStart } from './websocket-internal.ts';
-export type { AdapterAccess, BinaryType, HeartbeatOptions, RawMessageSink, ReadyState, WebSocketInit, WebSocketRequest } from './websocket-internal.ts';
+export type {
+  AdapterAccess,
+  BinaryType,
+  HeartbeatOptions,
+  RawMessageSink,
+  ReadyState,
+  WebSocketInit,
+  WebSocketRequest,
+} from './websocket-internal.ts';
 
 function domException(message: string, name: string): Error {
   return new DOMException(message, name);
@@ -97,7 +105,8 @@ export class WebSocket extends WebSocketConnection {
   send(data: string | ArrayBufferLike | ArrayBufferView): boolean {
     const state = this.readyState;
     if (state !== ReadyStates.OPEN) {
-      if (state === ReadyStates.CONNECTING) throw domException('Cannot send: the connection is not open yet', 'InvalidStateError');
+      if (state === ReadyStates.CONNECTING)
+        throw domException('Cannot send: the connection is not open yet', 'InvalidStateError');
       return false; // WHATWG: sends after closing started are discarded
     }
     const binding = this[kBinding]!;
@@ -107,7 +116,10 @@ export class WebSocket extends WebSocketConnection {
       return echo !== null ? binding.sendMessage(Opcode.TEXT, echo) : binding.sendString(data);
     }
     if (ArrayBuffer.isView(data)) {
-      return binding.sendMessage(Opcode.BINARY, data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      return binding.sendMessage(
+        Opcode.BINARY,
+        data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      );
     }
     if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer === 'function' && data instanceof SharedArrayBuffer)) {
       return binding.sendMessage(Opcode.BINARY, new Uint8Array(data));
@@ -145,7 +157,6 @@ export class WebSocket extends WebSocketConnection {
     if (!this.isServer) return this.send(data);
     return this[kBinding]!.sendPrebuilt(frame, size, compression);
   }
-
 }
 
 // WHATWG: the ready-state constants are on the interface object and on the prototype.

@@ -5,7 +5,13 @@ import { WebSocket } from './ws-compat/websocket.ts';
 
 export { createWebSocketStream } from './ws-compat/stream.ts';
 export { WebSocketServer } from './ws-compat/server.ts';
-export type { VerifyClient, VerifyClientCallback, VerifyClientInfo, WsHandleProtocols, WsServerOptions } from './ws-compat/server.ts';
+export type {
+  VerifyClient,
+  VerifyClientCallback,
+  VerifyClientInfo,
+  WsHandleProtocols,
+  WsServerOptions,
+} from './ws-compat/server.ts';
 export { WebSocket } from './ws-compat/websocket.ts';
 export type { WsClientOptions } from './ws-compat/client-options.ts';
 export type { WsPerMessageDeflateOptions } from './ws-compat/deflate-options.ts';

@@ -127,14 +127,23 @@ export interface ApiOptions {
  * depth limit, an object with only the allowed fields.
  * @returns The body, or the error answer to send.
  */
-async function readApiObject(req: http.IncomingMessage, options: ApiOptions, fields: readonly string[]): Promise<{ readonly body: Record<string, unknown> } | { readonly answer: JsonAnswer }> {
+async function readApiObject(
+  req: http.IncomingMessage,
+  options: ApiOptions,
+  fields: readonly string[],
+): Promise<{ readonly body: Record<string, unknown> } | { readonly answer: JsonAnswer }> {
   const key = options.keys.check(req);
   if (key !== 'ok') {
     req.resume();
     return {
-      answer: key === 'missing'
-        ? { status: 401, body: { error: 'unauthorized', message: 'An API key is required' }, headers: { 'WWW-Authenticate': 'Bearer' } }
-        : { status: 403, body: { error: 'forbidden', message: 'Invalid API key' } },
+      answer:
+        key === 'missing'
+          ? {
+              status: 401,
+              body: { error: 'unauthorized', message: 'An API key is required' },
+              headers: { 'WWW-Authenticate': 'Bearer' },
+            }
+          : { status: 403, body: { error: 'forbidden', message: 'Invalid API key' } },
     };
   }
   if (!isJsonContentType(req.headers['content-type'])) {
@@ -146,7 +155,15 @@ async function readApiObject(req: http.IncomingMessage, options: ApiOptions, fie
     raw = await readBody(req, options.maxBodyBytes);
   } catch (err) {
     const status = err instanceof BodyError ? err.status : 400;
-    return { answer: { status, body: { error: status === 413 ? 'too_large' : 'bad_request', message: err instanceof Error ? err.message : 'Bad body' } } };
+    return {
+      answer: {
+        status,
+        body: {
+          error: status === 413 ? 'too_large' : 'bad_request',
+          message: err instanceof Error ? err.message : 'Bad body',
+        },
+      },
+    };
   }
   let value: unknown;
   try {
@@ -156,10 +173,12 @@ async function readApiObject(req: http.IncomingMessage, options: ApiOptions, fie
   }
   const unsafe = checkJsonValue(value, Limits.MAX_DEPTH);
   if (unsafe !== null) return { answer: { status: 400, body: { error: 'bad_request', message: unsafe } } };
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { answer: { status: 400, body: { error: 'invalid_message', message: 'Expected an object' } } };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { answer: { status: 400, body: { error: 'invalid_message', message: 'Expected an object' } } };
   const body = value as Record<string, unknown>;
   for (const k of Object.keys(body)) {
-    if (!fields.includes(k)) return { answer: { status: 400, body: { error: 'invalid_message', message: 'Unknown field' } } };
+    if (!fields.includes(k))
+      return { answer: { status: 400, body: { error: 'invalid_message', message: 'Unknown field' } } };
   }
   return { body };
 }
@@ -171,20 +190,34 @@ async function readApiObject(req: http.IncomingMessage, options: ApiOptions, fie
  * @param options Keys and body cap.
  * @returns The answer: 200 with the position, or 400/401/403/404/413/415/503.
  */
-export async function handlePublish(req: http.IncomingMessage, hub: RealtimeServer, options: ApiOptions): Promise<JsonAnswer> {
+export async function handlePublish(
+  req: http.IncomingMessage,
+  hub: RealtimeServer,
+  options: ApiOptions,
+): Promise<JsonAnswer> {
   const read = await readApiObject(req, options, ['channel', 'data', 'id']);
   if ('answer' in read) return read.answer;
   const body = read.body;
-  if (!isValidChannelName(body['channel'])) return { status: 400, body: { error: 'invalid_message', message: 'Invalid channel name' } };
+  if (!isValidChannelName(body['channel']))
+    return { status: 400, body: { error: 'invalid_message', message: 'Invalid channel name' } };
   if (!Object.hasOwn(body, 'data')) return { status: 400, body: { error: 'invalid_message', message: 'Missing data' } };
   const id = body['id'];
-  if (id !== undefined && (typeof id !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(id))) return { status: 400, body: { error: 'invalid_message', message: 'Invalid id' } };
+  if (id !== undefined && (typeof id !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(id)))
+    return { status: 400, body: { error: 'invalid_message', message: 'Invalid id' } };
   try {
     const result = await hub.publish(body['channel'], body['data'] as JsonValue, id === undefined ? {} : { id });
-    return { status: 200, body: { channel: body['channel'], epoch: result.epoch, offset: result.offset, duplicate: result.duplicate } };
+    return {
+      status: 200,
+      body: { channel: body['channel'], epoch: result.epoch, offset: result.offset, duplicate: result.duplicate },
+    };
   } catch (err) {
     if (err instanceof RangeError) return { status: 404, body: { error: 'not_found', message: 'Unknown namespace' } };
-    if (err instanceof BrokerError) return { status: 503, body: { error: 'broker_unavailable', message: 'The message broker is unavailable' }, headers: { 'Retry-After': '1' } };
+    if (err instanceof BrokerError)
+      return {
+        status: 503,
+        body: { error: 'broker_unavailable', message: 'The message broker is unavailable' },
+        headers: { 'Retry-After': '1' },
+      };
     throw err;
   }
 }
@@ -198,7 +231,11 @@ export async function handlePublish(req: http.IncomingMessage, hub: RealtimeServ
  * @returns 200 `{"user", "disconnected"}` (this node's count; other nodes close theirs when the signal arrives),
  *   or 400/401/403/413/415, or 503 when the broker cannot reach the other nodes (this node's are closed anyway).
  */
-export async function handleDisconnect(req: http.IncomingMessage, hub: RealtimeServer, options: ApiOptions): Promise<JsonAnswer> {
+export async function handleDisconnect(
+  req: http.IncomingMessage,
+  hub: RealtimeServer,
+  options: ApiOptions,
+): Promise<JsonAnswer> {
   const read = await readApiObject(req, options, ['user']);
   if ('answer' in read) return read.answer;
   const user = read.body['user'];
@@ -208,7 +245,12 @@ export async function handleDisconnect(req: http.IncomingMessage, hub: RealtimeS
   try {
     return { status: 200, body: { user, disconnected: await hub.revokeUser(user) } };
   } catch (err) {
-    if (err instanceof BrokerError) return { status: 503, body: { error: 'broker_unavailable', message: 'The other nodes could not be reached' }, headers: { 'Retry-After': '1' } };
+    if (err instanceof BrokerError)
+      return {
+        status: 503,
+        body: { error: 'broker_unavailable', message: 'The other nodes could not be reached' },
+        headers: { 'Retry-After': '1' },
+      };
     throw err;
   }
 }

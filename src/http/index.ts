@@ -1,7 +1,35 @@
 // HTTP: the only module other layers import (the server with its endpoints, metrics and logs).
-export { createSwitchboardServer, type HttpPaths, type SwitchboardServer, type SwitchboardServerOptions } from './server.ts';
+export {
+  createSwitchboardServer,
+  type HttpPaths,
+  type SwitchboardServer,
+  type SwitchboardServerOptions,
+} from './server.ts';
 export { ApiKeys, handlePublish, readBody, sendJson, type JsonAnswer } from './api.ts';
 export { createObserver } from './observer.ts';
-export { DEFAULT_WEB_ROOT, loadStaticSite, PAGE_CSP, SECURITY_HEADERS, StaticSite, type BundleSource } from './static.ts';
-export { createMetrics, Metrics, MESSAGE_TYPES, type BrokerOperation, type MetricsOptions, type RateLimitKind } from './metrics.ts';
-export { createLogger, redactUrl, REDACT_PATHS, SECRET_QUERY_PARAMS, serializeRequest, type LogLevel, type Logger, type LoggerFactoryOptions } from './logger.ts';
+export {
+  DEFAULT_WEB_ROOT,
+  loadStaticSite,
+  PAGE_CSP,
+  SECURITY_HEADERS,
+  StaticSite,
+  type BundleSource,
+} from './static.ts';
+export {
+  createMetrics,
+  Metrics,
+  MESSAGE_TYPES,
+  type BrokerOperation,
+  type MetricsOptions,
+  type RateLimitKind,
+} from './metrics.ts';
+export {
+  createLogger,
+  redactUrl,
+  REDACT_PATHS,
+  SECRET_QUERY_PARAMS,
+  serializeRequest,
+  type LogLevel,
+  type Logger,
+  type LoggerFactoryOptions,
+} from './logger.ts';

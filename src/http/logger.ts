@@ -3,19 +3,48 @@ import type { IncomingMessage } from 'node:http';
 import { pino, stdTimeFunctions, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 /** Query parameters that carry credentials; {@link redactUrl} removes them (OWASP: tokens in URLs reach logs). */
-export const SECRET_QUERY_PARAMS: readonly string[] = ['token', 'access_token', 'id_token', 'jwt', 'api_key', 'apikey', 'key'];
+export const SECRET_QUERY_PARAMS: readonly string[] = [
+  'token',
+  'access_token',
+  'id_token',
+  'jwt',
+  'api_key',
+  'apikey',
+  'key',
+];
 
 /**
  * Paths pino censors in every log line, whatever the caller passed: credentials in headers, tokens and keys in
  * objects one level deep (SECURITY-CASES AU-10, OW-18).
  */
 export const REDACT_PATHS: readonly string[] = [
-  'req.headers.authorization', 'req.headers.cookie', 'req.headers["sec-websocket-protocol"]', 'req.headers["x-api-key"]',
-  'headers.authorization', 'headers.cookie', 'headers["sec-websocket-protocol"]', 'headers["x-api-key"]',
-  '*.headers.authorization', '*.headers.cookie', '*.headers["sec-websocket-protocol"]', '*.headers["x-api-key"]',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["sec-websocket-protocol"]',
+  'req.headers["x-api-key"]',
+  'headers.authorization',
+  'headers.cookie',
+  'headers["sec-websocket-protocol"]',
+  'headers["x-api-key"]',
+  '*.headers.authorization',
+  '*.headers.cookie',
+  '*.headers["sec-websocket-protocol"]',
+  '*.headers["x-api-key"]',
   'res.headers["set-cookie"]',
-  'token', 'accessToken', 'apiKey', 'secret', 'password', 'cookie', 'authorization',
-  '*.token', '*.accessToken', '*.apiKey', '*.secret', '*.password', '*.cookie', '*.authorization',
+  'token',
+  'accessToken',
+  'apiKey',
+  'secret',
+  'password',
+  'cookie',
+  'authorization',
+  '*.token',
+  '*.accessToken',
+  '*.apiKey',
+  '*.secret',
+  '*.password',
+  '*.cookie',
+  '*.authorization',
 ];
 
 /** Log levels accepted by {@link createLogger}. */
@@ -77,7 +106,17 @@ export function redactUrl(url: string): string {
   return kept.length === 0 ? url.slice(0, q) : `${url.slice(0, q)}?${kept.join('&')}`;
 }
 
-const SAFE_HEADERS = ['host', 'origin', 'user-agent', 'x-forwarded-for', 'x-request-id', 'sec-websocket-version', 'sec-websocket-extensions', 'content-type', 'content-length'];
+const SAFE_HEADERS = [
+  'host',
+  'origin',
+  'user-agent',
+  'x-forwarded-for',
+  'x-request-id',
+  'sec-websocket-version',
+  'sec-websocket-extensions',
+  'content-type',
+  'content-length',
+];
 
 /**
  * The request fields worth logging: method, URL without credentials, remote address, and an allowlist of headers
@@ -85,7 +124,9 @@ const SAFE_HEADERS = ['host', 'origin', 'user-agent', 'x-forwarded-for', 'x-requ
  * @param req an incoming request (only `method`, `url`, `headers` and `socket.remoteAddress` are read)
  * @returns a plain object for a log line
  */
-export function serializeRequest(req: Pick<IncomingMessage, 'method' | 'url' | 'headers'> & { socket?: { remoteAddress?: string | undefined } | null }): Record<string, unknown> {
+export function serializeRequest(
+  req: Pick<IncomingMessage, 'method' | 'url' | 'headers'> & { socket?: { remoteAddress?: string | undefined } | null },
+): Record<string, unknown> {
   const headers: Record<string, string> = {};
   for (const name of SAFE_HEADERS) {
     const v = req.headers[name];
@@ -116,14 +157,20 @@ export function createLogger(options: LoggerFactoryOptions = {}): Logger {
     timestamp: stdTimeFunctions.isoTime,
     redact: { paths: [...REDACT_PATHS], censor: '[REDACTED]' },
     serializers: {
-      req: (req: unknown) => (req !== null && typeof req === 'object' && 'headers' in req ? serializeRequest(req as IncomingMessage) : req),
+      req: (req: unknown) =>
+        req !== null && typeof req === 'object' && 'headers' in req ? serializeRequest(req as IncomingMessage) : req,
       url: (url: unknown) => (typeof url === 'string' ? redactUrl(url) : url),
       err: pino.stdSerializers.err,
     },
   };
   if (options.destination !== undefined) return pino(config, options.destination);
-  const pretty = options.pretty === 'auto' || options.pretty === undefined ? process.stdout.isTTY === true : options.pretty;
-  if (pretty) return pino({ ...config, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } });
+  const pretty =
+    options.pretty === 'auto' || options.pretty === undefined ? process.stdout.isTTY === true : options.pretty;
+  if (pretty)
+    return pino({
+      ...config,
+      transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } },
+    });
   return pino(config);
 }
 

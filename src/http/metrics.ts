@@ -7,14 +7,40 @@ import type { RealtimeObserver } from '../realtime/index.ts';
 
 /** Application message types, the only values of the `type` label; anything else is counted as `other`. */
 export const MESSAGE_TYPES: readonly string[] = [
-  'connect', 'subscribe', 'unsubscribe', 'publish', 'send', 'typing', 'history', 'presence', 'refresh', 'ping',
-  'stats', 'batch', 'connected', 'subscribed', 'unsubscribed', 'publication', 'join', 'leave', 'reply', 'error',
-  'disconnect', 'pong',
+  'connect',
+  'subscribe',
+  'unsubscribe',
+  'publish',
+  'send',
+  'typing',
+  'history',
+  'presence',
+  'refresh',
+  'ping',
+  'stats',
+  'batch',
+  'connected',
+  'subscribed',
+  'unsubscribed',
+  'publication',
+  'join',
+  'leave',
+  'reply',
+  'error',
+  'disconnect',
+  'pong',
 ];
 
 /** Broker operations, the only values of the `op` label of the broker latency histogram. */
 export type BrokerOperation = 'publish' | 'history' | 'presence' | 'subscribe' | 'unsubscribe' | 'other';
-const BROKER_OPERATIONS: ReadonlySet<string> = new Set<BrokerOperation>(['publish', 'history', 'presence', 'subscribe', 'unsubscribe', 'other']);
+const BROKER_OPERATIONS: ReadonlySet<string> = new Set<BrokerOperation>([
+  'publish',
+  'history',
+  'presence',
+  'subscribe',
+  'unsubscribe',
+  'other',
+]);
 
 /** Which limit tripped: the values of the `limit` label. */
 export type RateLimitKind = 'messages' | 'bytes' | 'connections' | 'subscriptions' | 'connections_per_user';
@@ -72,7 +98,11 @@ class LabelGuard {
 function closeCodeLabel(code: unknown): string {
   if (typeof code !== 'number' || !Number.isInteger(code)) return 'other';
   if (code >= 1000 && code <= 1015) return String(code);
-  return (Object.values(DisconnectCode) as number[]).includes(code) ? String(code) : code >= 3000 && code <= 4999 ? 'app_other' : 'other';
+  return (Object.values(DisconnectCode) as number[]).includes(code)
+    ? String(code)
+    : code >= 3000 && code <= 4999
+      ? 'app_other'
+      : 'other';
 }
 
 const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -118,29 +148,121 @@ export class Metrics implements RealtimeObserver {
     const registers = [this.registry];
     const p = options.prefix ?? 'switchboard_';
     this.#connections = new Gauge({ name: `${p}connections`, help: 'WebSocket connections open now', registers });
-    this.#connectionsTotal = new Counter({ name: `${p}connections_total`, help: 'WebSocket connections opened', registers });
-    this.#closed = new Counter({ name: `${p}connections_closed_total`, help: 'WebSocket connections closed, by close code', labelNames: ['code'], registers });
+    this.#connectionsTotal = new Counter({
+      name: `${p}connections_total`,
+      help: 'WebSocket connections opened',
+      registers,
+    });
+    this.#closed = new Counter({
+      name: `${p}connections_closed_total`,
+      help: 'WebSocket connections closed, by close code',
+      labelNames: ['code'],
+      registers,
+    });
     this.#duration = new Histogram({
-      name: `${p}connection_duration_seconds`, help: 'How long connections stayed open', registers,
+      name: `${p}connection_duration_seconds`,
+      help: 'How long connections stayed open',
+      registers,
       buckets: [1, 10, 60, 300, 1800, 3600, 14_400, 86_400],
     });
-    this.#messagesIn = new Counter({ name: `${p}messages_received_total`, help: 'Application messages received, by type', labelNames: ['type'], registers });
-    this.#messagesOut = new Counter({ name: `${p}messages_sent_total`, help: 'Application messages sent, by type', labelNames: ['type'], registers });
-    this.#bytesIn = new Counter({ name: `${p}received_bytes_total`, help: 'Application message bytes received, by type', labelNames: ['type'], registers });
-    this.#bytesOut = new Counter({ name: `${p}sent_bytes_total`, help: 'Application message bytes sent, by type', labelNames: ['type'], registers });
-    this.#handshakeFailures = new Counter({ name: `${p}handshake_failures_total`, help: 'Upgrade requests refused, by reason', labelNames: ['reason'], registers });
-    this.#authFailures = new Counter({ name: `${p}auth_failures_total`, help: 'Credentials refused (handshake, connect or refresh), by reason', labelNames: ['reason'], registers });
-    this.#slowConsumer = new Counter({ name: `${p}slow_consumer_drops_total`, help: 'Sends past the high-water mark, by action taken', labelNames: ['action'], registers });
-    this.#brokerLatency = new Histogram({ name: `${p}broker_latency_seconds`, help: 'Broker operation latency', labelNames: ['op'], buckets: LATENCY_BUCKETS_S, registers });
-    this.#deliveryLatency = new Histogram({ name: `${p}publish_delivery_latency_seconds`, help: 'From publish accepted to delivery written to a subscriber', buckets: LATENCY_BUCKETS_S, registers });
-    this.#rateLimited = new Counter({ name: `${p}rate_limited_total`, help: 'Actions refused by a rate or count limit', labelNames: ['limit'], registers });
-    this.#errorsSent = new Counter({ name: `${p}errors_sent_total`, help: 'Error replies sent, by protocol error code', labelNames: ['code'], registers });
-    this.#malformed = new Counter({ name: `${p}malformed_messages_total`, help: 'Messages refused before dispatch (bad data, unknown type, schema), by error code', labelNames: ['code'], registers });
-    this.#internalErrors = new Counter({ name: `${p}internal_errors_total`, help: 'Unexpected exceptions caught by the realtime layer', registers });
-    this.#subscriptions = new Gauge({ name: `${p}subscriptions`, help: 'Channel subscriptions held by local connections', registers });
-    this.#channels = new Gauge({ name: `${p}channels`, help: 'Channels with at least one local subscriber', registers });
-    this.#brokerUp = new Gauge({ name: `${p}broker_up`, help: 'Whether the broker answered its last health check (1) or not (0)', registers });
-    this.#brokerPing = new Gauge({ name: `${p}broker_ping_seconds`, help: 'Round trip of the last broker health check (Redis PING)', registers });
+    this.#messagesIn = new Counter({
+      name: `${p}messages_received_total`,
+      help: 'Application messages received, by type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.#messagesOut = new Counter({
+      name: `${p}messages_sent_total`,
+      help: 'Application messages sent, by type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.#bytesIn = new Counter({
+      name: `${p}received_bytes_total`,
+      help: 'Application message bytes received, by type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.#bytesOut = new Counter({
+      name: `${p}sent_bytes_total`,
+      help: 'Application message bytes sent, by type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.#handshakeFailures = new Counter({
+      name: `${p}handshake_failures_total`,
+      help: 'Upgrade requests refused, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.#authFailures = new Counter({
+      name: `${p}auth_failures_total`,
+      help: 'Credentials refused (handshake, connect or refresh), by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.#slowConsumer = new Counter({
+      name: `${p}slow_consumer_drops_total`,
+      help: 'Sends past the high-water mark, by action taken',
+      labelNames: ['action'],
+      registers,
+    });
+    this.#brokerLatency = new Histogram({
+      name: `${p}broker_latency_seconds`,
+      help: 'Broker operation latency',
+      labelNames: ['op'],
+      buckets: LATENCY_BUCKETS_S,
+      registers,
+    });
+    this.#deliveryLatency = new Histogram({
+      name: `${p}publish_delivery_latency_seconds`,
+      help: 'From publish accepted to delivery written to a subscriber',
+      buckets: LATENCY_BUCKETS_S,
+      registers,
+    });
+    this.#rateLimited = new Counter({
+      name: `${p}rate_limited_total`,
+      help: 'Actions refused by a rate or count limit',
+      labelNames: ['limit'],
+      registers,
+    });
+    this.#errorsSent = new Counter({
+      name: `${p}errors_sent_total`,
+      help: 'Error replies sent, by protocol error code',
+      labelNames: ['code'],
+      registers,
+    });
+    this.#malformed = new Counter({
+      name: `${p}malformed_messages_total`,
+      help: 'Messages refused before dispatch (bad data, unknown type, schema), by error code',
+      labelNames: ['code'],
+      registers,
+    });
+    this.#internalErrors = new Counter({
+      name: `${p}internal_errors_total`,
+      help: 'Unexpected exceptions caught by the realtime layer',
+      registers,
+    });
+    this.#subscriptions = new Gauge({
+      name: `${p}subscriptions`,
+      help: 'Channel subscriptions held by local connections',
+      registers,
+    });
+    this.#channels = new Gauge({
+      name: `${p}channels`,
+      help: 'Channels with at least one local subscriber',
+      registers,
+    });
+    this.#brokerUp = new Gauge({
+      name: `${p}broker_up`,
+      help: 'Whether the broker answered its last health check (1) or not (0)',
+      registers,
+    });
+    this.#brokerPing = new Gauge({
+      name: `${p}broker_ping_seconds`,
+      help: 'Round trip of the last broker health check (Redis PING)',
+      registers,
+    });
     this.#connections.set(0);
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     if (options.engineDiagnostics ?? true) this.#subscribeEngine();
@@ -153,15 +275,21 @@ export class Metrics implements RealtimeObserver {
 
   #subscribeEngine(): void {
     // Payload shapes: src/engine/diagnostics.ts. Client-role sockets (our own outgoing connections) are not counted.
-    const isServer = (m: unknown): boolean => (m as { socket?: { isServer?: unknown } } | null)?.socket?.isServer !== false;
+    const isServer = (m: unknown): boolean =>
+      (m as { socket?: { isServer?: unknown } } | null)?.socket?.isServer !== false;
     this.#subscribe(DiagnosticsChannel.OPEN, (m) => {
       if (isServer(m)) this.connectionOpened();
     });
     this.#subscribe(DiagnosticsChannel.CLOSE, (m) => {
       if (!isServer(m)) return;
       // Counted by the code the closing end decided (a Close 4010 the peer never answered is a 4010, not a 1006).
-      const { code, decidedCode, durationMs } = (m ?? {}) as { code?: unknown; decidedCode?: unknown; durationMs?: unknown };
-      const counted = typeof decidedCode === 'number' ? decidedCode : typeof code === 'number' ? code : CloseCode.ABNORMAL_CLOSURE;
+      const { code, decidedCode, durationMs } = (m ?? {}) as {
+        code?: unknown;
+        decidedCode?: unknown;
+        durationMs?: unknown;
+      };
+      const counted =
+        typeof decidedCode === 'number' ? decidedCode : typeof code === 'number' ? code : CloseCode.ABNORMAL_CLOSURE;
       this.connectionClosed(counted, typeof durationMs === 'number' ? durationMs : undefined);
     });
     this.#subscribe(DiagnosticsChannel.HANDSHAKE_REJECTED, (m) => {
@@ -190,7 +318,8 @@ export class Metrics implements RealtimeObserver {
   connectionClosed(code: number, durationMs?: number): void {
     this.#connections.dec();
     this.#closed.inc({ code: closeCodeLabel(code) });
-    if (durationMs !== undefined && Number.isFinite(durationMs) && durationMs >= 0) this.#duration.observe(durationMs / 1000);
+    if (durationMs !== undefined && Number.isFinite(durationMs) && durationMs >= 0)
+      this.#duration.observe(durationMs / 1000);
   }
 
   /**
@@ -247,7 +376,8 @@ export class Metrics implements RealtimeObserver {
    * @param ms its duration in milliseconds
    */
   brokerLatency(op: BrokerOperation | string, ms: number): void {
-    if (Number.isFinite(ms) && ms >= 0) this.#brokerLatency.observe({ op: BROKER_OPERATIONS.has(op) ? op : 'other' }, ms / 1000);
+    if (Number.isFinite(ms) && ms >= 0)
+      this.#brokerLatency.observe({ op: BROKER_OPERATIONS.has(op) ? op : 'other' }, ms / 1000);
   }
 
   /**
@@ -320,7 +450,8 @@ export class Metrics implements RealtimeObserver {
    */
   setBroker(health: { readonly ok: boolean; readonly latencyMs?: number }): void {
     this.#brokerUp.set(health.ok ? 1 : 0);
-    if (health.ok && health.latencyMs !== undefined && Number.isFinite(health.latencyMs)) this.#brokerPing.set(health.latencyMs / 1000);
+    if (health.ok && health.latencyMs !== undefined && Number.isFinite(health.latencyMs))
+      this.#brokerPing.set(health.latencyMs / 1000);
   }
 
   /** The Content-Type of {@link Metrics.render}'s output. */

@@ -16,14 +16,30 @@ export function createObserver(metrics: Metrics | null, logger: Logger | null): 
   const refusedOrigins = new RepeatFilter();
   return {
     sessionOpened(session: Session) {
-      logger?.info({ event: 'connection_open', client: session.id, ip: session.remoteAddress, protocol: session.protocol || 'none' }, 'connection open');
+      logger?.info(
+        {
+          event: 'connection_open',
+          client: session.id,
+          ip: session.remoteAddress,
+          protocol: session.protocol || 'none',
+        },
+        'connection open',
+      );
     },
     sessionClosed(session: Session) {
       const end = session.end;
-      logger?.info({
-        event: 'connection_close', client: session.id, user: session.user, ip: session.remoteAddress,
-        code: end?.code ?? 1006, reason: end?.reason ?? '', durationMs: end?.durationMs ?? Date.now() - session.openedAt,
-      }, 'connection close');
+      logger?.info(
+        {
+          event: 'connection_close',
+          client: session.id,
+          user: session.user,
+          ip: session.remoteAddress,
+          code: end?.code ?? 1006,
+          reason: end?.reason ?? '',
+          durationMs: end?.durationMs ?? Date.now() - session.openedAt,
+        },
+        'connection close',
+      );
     },
     messageIn: (type, bytes) => metrics?.messageIn(type, bytes),
     messageOut: (type, bytes) => metrics?.messageOut(type, bytes),
@@ -36,10 +52,14 @@ export function createObserver(metrics: Metrics | null, logger: Logger | null): 
       if (logger === null) return;
       const held = refusedOrigins.take(origin);
       if (held === null) return;
-      const hint = reason === 'origin_not_allowed'
-        ? `; allow it with --origin ${origin} or "origins" in the config (SWITCHBOARD_ORIGINS)`
-        : '';
-      logger.warn({ event: 'origin_refused', origin, reason, suppressed: held }, `WebSocket upgrade from origin ${origin} refused with 403 (${reason})${hint}`);
+      const hint =
+        reason === 'origin_not_allowed'
+          ? `; allow it with --origin ${origin} or "origins" in the config (SWITCHBOARD_ORIGINS)`
+          : '';
+      logger.warn(
+        { event: 'origin_refused', origin, reason, suppressed: held },
+        `WebSocket upgrade from origin ${origin} refused with 403 (${reason})${hint}`,
+      );
     },
     authFailed: (reason) => metrics?.authFailed(reason),
     rateLimited: (limit) => metrics?.rateLimited(limit),

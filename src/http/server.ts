@@ -74,7 +74,15 @@ export interface SwitchboardServer {
   close(options?: { readonly timeoutMs?: number }): Promise<void>;
 }
 
-const DEFAULT_PATHS: HttpPaths = { ws: '/ws', publish: '/api/publish', disconnect: '/api/disconnect', stats: '/api/stats', health: '/health', ready: '/ready', metrics: '/metrics' };
+const DEFAULT_PATHS: HttpPaths = {
+  ws: '/ws',
+  publish: '/api/publish',
+  disconnect: '/api/disconnect',
+  stats: '/api/stats',
+  health: '/health',
+  ready: '/ready',
+  metrics: '/metrics',
+};
 
 /**
  * Builds the HTTP server with the real-time server attached at `paths.ws`.
@@ -98,12 +106,24 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
   };
   const tls = options.tls ?? null;
   // The TLS handshake gets the same deadline as the request head: a client that never finishes it holds nothing long.
-  const server = tls === null
-    ? http.createServer(httpOptions)
-    : https.createServer({ ...httpOptions, cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2', handshakeTimeout: Math.min(requestTimeoutMs, 10_000) });
+  const server =
+    tls === null
+      ? http.createServer(httpOptions)
+      : https.createServer({
+          ...httpOptions,
+          cert: tls.cert,
+          key: tls.key,
+          minVersion: 'TLSv1.2',
+          handshakeTimeout: Math.min(requestTimeoutMs, 10_000),
+        });
   const metrics = options.metrics ?? null;
   const logger = options.logger ?? null;
-  const hub = new RealtimeServer({ ...options.realtime, server, path: paths.ws, observer: createObserver(metrics, logger) });
+  const hub = new RealtimeServer({
+    ...options.realtime,
+    server,
+    path: paths.ws,
+    observer: createObserver(metrics, logger),
+  });
   const site = options.webRoot === null ? null : await loadStaticSite(options.webRoot);
   const keys = new ApiKeys(options.apiKeys ?? []);
   const cors = new Set((options.corsOrigins ?? []).map((o) => o.toLowerCase()));
@@ -126,14 +146,30 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
     const only = (allowed: string[]): boolean => {
       if (allowed.includes(method)) return true;
       req.resume();
-      sendJson(res, { status: 405, body: { error: 'method_not_allowed', message: `Use ${allowed.join(' or ')}` }, headers: { Allow: allowed.join(', ') } }, corsHeaders(req));
+      sendJson(
+        res,
+        {
+          status: 405,
+          body: { error: 'method_not_allowed', message: `Use ${allowed.join(' or ')}` },
+          headers: { Allow: allowed.join(', ') },
+        },
+        corsHeaders(req),
+      );
       return false;
     };
     if (method === 'OPTIONS' && pathname.startsWith('/api/')) {
       const allowed = corsHeaders(req);
-      res.writeHead(204, Object.keys(allowed).length === 0 ? {} : {
-        ...allowed, 'Access-Control-Allow-Methods': 'GET, POST', 'Access-Control-Allow-Headers': 'Authorization, X-API-Key, Content-Type', 'Access-Control-Max-Age': '600',
-      });
+      res.writeHead(
+        204,
+        Object.keys(allowed).length === 0
+          ? {}
+          : {
+              ...allowed,
+              'Access-Control-Allow-Methods': 'GET, POST',
+              'Access-Control-Allow-Headers': 'Authorization, X-API-Key, Content-Type',
+              'Access-Control-Max-Age': '600',
+            },
+      );
       res.end();
       return;
     }
@@ -145,19 +181,33 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
         if (only(['POST'])) sendJson(res, await handleDisconnect(req, hub, { keys, maxBodyBytes }), corsHeaders(req));
         return;
       case paths.stats:
-        if (only(['GET', 'HEAD'])) sendJson(res, { status: 200, body: { ...hub.stats(), broker: hub.broker.name } }, corsHeaders(req));
+        if (only(['GET', 'HEAD']))
+          sendJson(res, { status: 200, body: { ...hub.stats(), broker: hub.broker.name } }, corsHeaders(req));
         return;
       case paths.health: {
         if (!only(['GET', 'HEAD'])) return;
         const broker = await hub.broker.health();
         // DESIGN.md Operations: /health says the process is alive; a broker outage shows in the body, not the status.
-        sendJson(res, { status: 200, body: { status: 'ok', uptimeMs: Date.now() - startedAt, broker: { name: hub.broker.name, ...broker }, ...hub.stats() } });
+        sendJson(res, {
+          status: 200,
+          body: {
+            status: 'ok',
+            uptimeMs: Date.now() - startedAt,
+            broker: { name: hub.broker.name, ...broker },
+            ...hub.stats(),
+          },
+        });
         return;
       }
       case paths.ready: {
         if (!only(['GET', 'HEAD'])) return;
         const reason = hub.draining ? 'draining' : hub.connectionCount >= maxConnections ? 'connection_cap' : null;
-        sendJson(res, reason === null ? { status: 200, body: { ready: true } } : { status: 503, body: { ready: false, reason }, headers: { 'Retry-After': '5' } });
+        sendJson(
+          res,
+          reason === null
+            ? { status: 200, body: { ready: true } }
+            : { status: 503, body: { ready: false, reason }, headers: { 'Retry-After': '5' } },
+        );
         return;
       }
       case paths.metrics: {
@@ -171,7 +221,11 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
         // Broker status at scrape time (a Redis PING, bounded by the broker's command timeout; never rejects).
         metrics.setBroker(await hub.broker.health());
         const text = await metrics.render();
-        res.writeHead(200, { 'Content-Type': metrics.contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+        res.writeHead(200, {
+          'Content-Type': metrics.contentType,
+          'Content-Length': Buffer.byteLength(text),
+          'Cache-Control': 'no-store',
+        });
         res.end(method === 'HEAD' ? undefined : text);
         return;
       }
@@ -196,7 +250,12 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
   });
   server.on('clientError', (err: Error & { code?: string }, socket) => {
     // Node's own answers, kept: 408 for a request slower than requestTimeout, 431 for oversized headers.
-    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    const status =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? '408 Request Timeout'
+        : err.code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : '400 Bad Request';
     if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     else socket.destroy();
   });
@@ -206,13 +265,14 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
     http: server,
     hub,
     site,
-    listen: () => new Promise<AddressInfo>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve(server.address() as AddressInfo);
-      });
-    }),
+    listen: () =>
+      new Promise<AddressInfo>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve(server.address() as AddressInfo);
+        });
+      }),
     close(closeOptions = {}) {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => {
@@ -234,7 +294,8 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
 async function devToken(req: http.IncomingMessage, key: SigningKey, maxBodyBytes: number): Promise<JsonAnswer> {
   let user: unknown;
   try {
-    user = (JSON.parse((await readBody(req, Math.min(maxBodyBytes, 4096))).toString('utf8')) as { user?: unknown }).user;
+    user = (JSON.parse((await readBody(req, Math.min(maxBodyBytes, 4096))).toString('utf8')) as { user?: unknown })
+      .user;
   } catch {
     return { status: 400, body: { error: 'bad_request', message: 'Expected {"user": "name"}' } };
   }

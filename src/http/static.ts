@@ -23,8 +23,15 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
  * WebSocket connections only back to this origin.
  */
 export const PAGE_CSP = [
-  "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'",
-  "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
 ].join('; ');
 
 /** Headers sent with every static file. */
@@ -96,8 +103,16 @@ async function bundleScript(webRoot: string): Promise<{ body: Buffer; source: Bu
     try {
       const esbuild = await import('esbuild');
       const result = await esbuild.build({
-        entryPoints: [entry], bundle: true, write: false, format: 'esm', platform: 'browser',
-        target: 'es2022', minify: true, sourcemap: false, logLevel: 'silent', legalComments: 'none',
+        entryPoints: [entry],
+        bundle: true,
+        write: false,
+        format: 'esm',
+        platform: 'browser',
+        target: 'es2022',
+        minify: true,
+        sourcemap: false,
+        logLevel: 'silent',
+        legalComments: 'none',
       });
       const out = result.outputFiles[0];
       if (out !== undefined) return { body: Buffer.from(out.contents), source: 'esbuild' };
@@ -120,7 +135,13 @@ export async function loadStaticSite(webRoot: string = DEFAULT_WEB_ROOT): Promis
   if (!existsSync(webRoot)) return new StaticSite(assets, 'missing');
   for (const entry of await readdir(webRoot, { withFileTypes: true })) {
     const type = CONTENT_TYPES[extname(entry.name)];
-    if (!entry.isFile() || type === undefined || entry.name.endsWith('.js') || !/^[A-Za-z0-9_-]+\.[a-z]+$/.test(entry.name)) continue;
+    if (
+      !entry.isFile() ||
+      type === undefined ||
+      entry.name.endsWith('.js') ||
+      !/^[A-Za-z0-9_-]+\.[a-z]+$/.test(entry.name)
+    )
+      continue;
     assets.set(`/${entry.name}`, { body: await readFile(join(webRoot, entry.name)), type });
   }
   const script = await bundleScript(webRoot);

@@ -7,8 +7,12 @@ import { scanMsgpack } from './msgpack-scan.ts';
 import { Subprotocol } from './subprotocol.ts';
 import { checkJsonValue, exceedsJsonDepth, utf8Length } from './safe-value.ts';
 import {
-  CLIENT_MESSAGE_SCHEMAS, SERVER_MESSAGE_SCHEMAS,
-  type BatchMessage, type ClientMessage, type ServerMessage, type SingleClientMessage,
+  CLIENT_MESSAGE_SCHEMAS,
+  SERVER_MESSAGE_SCHEMAS,
+  type BatchMessage,
+  type ClientMessage,
+  type ServerMessage,
+  type SingleClientMessage,
 } from './schemas.ts';
 
 /** Why a frame or value was refused. `rid` is the request id when it could be read, for the `error` reply's `re`. */
@@ -103,7 +107,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 function readRid(value: unknown): number | undefined {
   if (!isPlainObject(value) || !Object.hasOwn(value, 'rid')) return undefined;
   const rid = value['rid'];
-  return Number.isSafeInteger(rid) && (rid as number) >= 0 && (rid as number) <= Limits.MAX_RID ? (rid as number) : undefined;
+  return Number.isSafeInteger(rid) && (rid as number) >= 0 && (rid as number) <= Limits.MAX_RID
+    ? (rid as number)
+    : undefined;
 }
 
 function describeIssue(type: string, error: z.ZodError, where: string): string {
@@ -132,12 +138,17 @@ function validateSingle(value: unknown, where: string): DecodeResult<SingleClien
 
 function validateBatch(value: Record<string, unknown>): DecodeResult<BatchMessage> {
   for (const key of Object.keys(value)) {
-    if (key !== 'type' && key !== 'messages') return fail(ErrorCode.INVALID_MESSAGE, 'Invalid "batch" message: unknown field');
+    if (key !== 'type' && key !== 'messages')
+      return fail(ErrorCode.INVALID_MESSAGE, 'Invalid "batch" message: unknown field');
   }
   const items = value['messages'];
-  if (!Array.isArray(items)) return fail(ErrorCode.INVALID_MESSAGE, 'Invalid "batch" message: messages: expected array');
+  if (!Array.isArray(items))
+    return fail(ErrorCode.INVALID_MESSAGE, 'Invalid "batch" message: messages: expected array');
   if (items.length === 0 || items.length > Limits.MAX_BATCH) {
-    return fail(ErrorCode.INVALID_MESSAGE, `Invalid "batch" message: messages: expected 1 to ${Limits.MAX_BATCH} messages`);
+    return fail(
+      ErrorCode.INVALID_MESSAGE,
+      `Invalid "batch" message: messages: expected 1 to ${Limits.MAX_BATCH} messages`,
+    );
   }
   const messages: SingleClientMessage[] = [];
   for (let i = 0; i < items.length; i++) {
@@ -273,8 +284,20 @@ export class JsonCodec extends ValidatingCodec implements Codec {
 }
 
 // Records, structured clone and the other msgpackr extensions are off; undefined fields are left out like JSON does.
-const PACKR_OPTIONS = { useRecords: false, moreTypes: false, structuredClone: false, variableMapSize: true, skipValues: [undefined] } as MsgpackrOptions;
-const UNPACKR_OPTIONS: MsgpackrOptions = { useRecords: false, mapsAsObjects: true, int64AsType: 'number', structuredClone: false, moreTypes: false };
+const PACKR_OPTIONS = {
+  useRecords: false,
+  moreTypes: false,
+  structuredClone: false,
+  variableMapSize: true,
+  skipValues: [undefined],
+} as MsgpackrOptions;
+const UNPACKR_OPTIONS: MsgpackrOptions = {
+  useRecords: false,
+  mapsAsObjects: true,
+  int64AsType: 'number',
+  structuredClone: false,
+  moreTypes: false,
+};
 
 /**
  * MessagePack codec for the `switchboard.v1.msgpack` subprotocol (binary frames), on msgpackr.
@@ -318,7 +341,8 @@ export class MsgpackCodec extends ValidatingCodec implements Codec {
 }
 
 function positive(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`Cannot use ${name}: expected a positive integer, got ${String(value)}`);
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new RangeError(`Cannot use ${name}: expected a positive integer, got ${String(value)}`);
   return value;
 }
 

@@ -9,9 +9,29 @@ export { toPublicationWire, toPublicationMessage, type StoredPublication } from 
 export { validateServerValue, decodeServerJson } from './server-validator.ts';
 export { assertNever } from './assert-never.ts';
 export type {
-  JsonValue, StreamPosition, Publication, PresenceUser, ServerMessage, SingleClientMessage, ClientMessage,
-  ConnectedMessage, SubscribedMessage, UnsubscribedMessage, PublicationMessage, JoinMessage, LeaveMessage,
-  TypingEventMessage, ReplyMessage, ErrorMessage, DisconnectMessage,
-  PublishReply, SendReply, HistoryReply, PresenceReply, PingReply, RefreshReply, EmptyReply,
+  JsonValue,
+  StreamPosition,
+  Publication,
+  PresenceUser,
+  ServerMessage,
+  SingleClientMessage,
+  ClientMessage,
+  ConnectedMessage,
+  SubscribedMessage,
+  UnsubscribedMessage,
+  PublicationMessage,
+  JoinMessage,
+  LeaveMessage,
+  TypingEventMessage,
+  ReplyMessage,
+  ErrorMessage,
+  DisconnectMessage,
+  PublishReply,
+  SendReply,
+  HistoryReply,
+  PresenceReply,
+  PingReply,
+  RefreshReply,
+  EmptyReply,
 } from './schemas.ts';
 export type { Codec } from './codec.ts';

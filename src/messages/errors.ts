@@ -46,7 +46,8 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** One-line meaning of every {@link ErrorCode}, for docs and logs. */
 export const ERROR_CODE_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
-  bad_request: 'The frame is not acceptable data (not JSON/MessagePack, not an object, too deep, reserved key, non-finite number, wrong frame type)',
+  bad_request:
+    'The frame is not acceptable data (not JSON/MessagePack, not an object, too deep, reserved key, non-finite number, wrong frame type)',
   unknown_type: 'The message type is not part of this protocol',
   invalid_message: 'The message breaks its schema (missing, unknown or mistyped field, bad channel name)',
   too_large: 'The frame is larger than the server accepts',
@@ -99,7 +100,9 @@ export const DisconnectCode = {
 export type DisconnectCode = (typeof DisconnectCode)[keyof typeof DisconnectCode];
 
 /** Default close reason (at most 123 bytes, RFC 6455 §5.5) and reconnect flag of every {@link DisconnectCode}. */
-export const DISCONNECT_INFO: Readonly<Record<DisconnectCode, { readonly reason: string; readonly reconnect: boolean }>> = {
+export const DISCONNECT_INFO: Readonly<
+  Record<DisconnectCode, { readonly reason: string; readonly reconnect: boolean }>
+> = {
   4001: { reason: 'auth timeout', reconnect: true },
   4003: { reason: 'token expired', reconnect: true },
   4008: { reason: 'rate limited', reconnect: true },
@@ -135,6 +138,10 @@ const RECONNECT_RANGE = { min: 4000, max: 4499 } as const;
 const STAY_AWAY_RANGE = { min: 4500, max: 4999 } as const;
 /** RFC 6455 codes that mean the trouble was the server's or the network's: going away, lost, failing, restarting, busy. */
 const RECONNECT_AFTER: ReadonlySet<number> = new Set<number>([
-  RfcCloseCode.GOING_AWAY, RfcCloseCode.ABNORMAL_CLOSURE, RfcCloseCode.INTERNAL_ERROR, RfcCloseCode.SERVICE_RESTART,
-  RfcCloseCode.TRY_AGAIN_LATER, RfcCloseCode.BAD_GATEWAY,
+  RfcCloseCode.GOING_AWAY,
+  RfcCloseCode.ABNORMAL_CLOSURE,
+  RfcCloseCode.INTERNAL_ERROR,
+  RfcCloseCode.SERVICE_RESTART,
+  RfcCloseCode.TRY_AGAIN_LATER,
+  RfcCloseCode.BAD_GATEWAY,
 ]);

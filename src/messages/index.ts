@@ -4,6 +4,14 @@ export * from './core.ts';
 export { scanMsgpack, type MsgpackScanOptions } from './msgpack-scan.ts';
 export * from './schemas.ts';
 export {
-  JsonCodec, MsgpackCodec, validateClientMessage, validateServerMessage, createCodec,
-  type Codec, type CodecOptions, type DecodeError, type DecodeResult, type ValidateOptions,
+  JsonCodec,
+  MsgpackCodec,
+  validateClientMessage,
+  validateServerMessage,
+  createCodec,
+  type Codec,
+  type CodecOptions,
+  type DecodeError,
+  type DecodeResult,
+  type ValidateOptions,
 } from './codec.ts';

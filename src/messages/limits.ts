@@ -89,5 +89,10 @@ export function channelNamespace(channel: string): string {
  * @returns true when `value` is acceptable.
  */
 export function isPrintableString(value: unknown, maxLength: number): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= maxLength && !/[\p{Cc}\p{Cf}\p{Cs}\p{Co}]/u.test(value);
+  return (
+    typeof value === 'string' &&
+    value.length > 0 &&
+    value.length <= maxLength &&
+    !/[\p{Cc}\p{Cf}\p{Cs}\p{Co}]/u.test(value)
+  );
 }

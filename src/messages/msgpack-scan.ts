@@ -7,8 +7,8 @@ export interface MsgpackScanOptions {
 }
 
 // The same keys as `isForbiddenKey` in safe-value.ts, as bytes (a test keeps the two lists equal).
-const FORBIDDEN_KEY_BYTES: readonly Uint8Array[] = ['__proto__', 'constructor', 'prototype'].map(
-  (k) => Uint8Array.from(k, (ch) => ch.charCodeAt(0)),
+const FORBIDDEN_KEY_BYTES: readonly Uint8Array[] = ['__proto__', 'constructor', 'prototype'].map((k) =>
+  Uint8Array.from(k, (ch) => ch.charCodeAt(0)),
 );
 
 function isForbiddenKeyBytes(bytes: Uint8Array, start: number, length: number): boolean {
@@ -71,27 +71,62 @@ export function scanMsgpack(bytes: Uint8Array, options: MsgpackScanOptions): str
       map = true;
     } else {
       const need = HEADER_BYTES.get(b);
-      if (need === undefined) return b === 0xc1 ? 'Cannot decode MessagePack: reserved byte' : 'Cannot decode MessagePack: unsupported type';
+      if (need === undefined)
+        return b === 0xc1 ? 'Cannot decode MessagePack: reserved byte' : 'Cannot decode MessagePack: unsupported type';
       if (end - pos < need) return 'Cannot decode MessagePack: truncated input';
       switch (b) {
-        case 0xc0: case 0xc2: case 0xc3: break;
-        case 0xca: if (!Number.isFinite(view.getFloat32(pos))) return 'Cannot accept a non-finite number'; break;
-        case 0xcb: if (!Number.isFinite(view.getFloat64(pos))) return 'Cannot accept a non-finite number'; break;
-        case 0xcc: case 0xcd: case 0xce: case 0xd0: case 0xd1: case 0xd2: break;
-        case 0xcf: if (view.getBigUint64(pos) > BigInt(Number.MAX_SAFE_INTEGER)) return 'Cannot accept an integer outside the safe range'; break;
+        case 0xc0:
+        case 0xc2:
+        case 0xc3:
+          break;
+        case 0xca:
+          if (!Number.isFinite(view.getFloat32(pos))) return 'Cannot accept a non-finite number';
+          break;
+        case 0xcb:
+          if (!Number.isFinite(view.getFloat64(pos))) return 'Cannot accept a non-finite number';
+          break;
+        case 0xcc:
+        case 0xcd:
+        case 0xce:
+        case 0xd0:
+        case 0xd1:
+        case 0xd2:
+          break;
+        case 0xcf:
+          if (view.getBigUint64(pos) > BigInt(Number.MAX_SAFE_INTEGER))
+            return 'Cannot accept an integer outside the safe range';
+          break;
         case 0xd3: {
           const v = view.getBigInt64(pos);
-          if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) return 'Cannot accept an integer outside the safe range';
+          if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER))
+            return 'Cannot accept an integer outside the safe range';
           break;
         }
-        case 0xd9: strLength = bytes[pos]!; break;
-        case 0xda: strLength = view.getUint16(pos); break;
-        case 0xdb: strLength = view.getUint32(pos); break;
-        case 0xdc: count = view.getUint16(pos); break;
-        case 0xdd: count = view.getUint32(pos); break;
-        case 0xde: count = view.getUint16(pos) * 2; map = true; break;
-        case 0xdf: count = view.getUint32(pos) * 2; map = true; break;
-        default: return 'Cannot decode MessagePack: unsupported type';
+        case 0xd9:
+          strLength = bytes[pos]!;
+          break;
+        case 0xda:
+          strLength = view.getUint16(pos);
+          break;
+        case 0xdb:
+          strLength = view.getUint32(pos);
+          break;
+        case 0xdc:
+          count = view.getUint16(pos);
+          break;
+        case 0xdd:
+          count = view.getUint32(pos);
+          break;
+        case 0xde:
+          count = view.getUint16(pos) * 2;
+          map = true;
+          break;
+        case 0xdf:
+          count = view.getUint32(pos) * 2;
+          map = true;
+          break;
+        default:
+          return 'Cannot decode MessagePack: unsupported type';
       }
       pos += need;
     }
@@ -113,10 +148,24 @@ export function scanMsgpack(bytes: Uint8Array, options: MsgpackScanOptions): str
 
 /** Bytes that follow the type byte before the value (or the length) for the accepted non-fix types. */
 const HEADER_BYTES: ReadonlyMap<number, number> = new Map([
-  [0xc0, 0], [0xc2, 0], [0xc3, 0],
-  [0xca, 4], [0xcb, 8],
-  [0xcc, 1], [0xcd, 2], [0xce, 4], [0xcf, 8],
-  [0xd0, 1], [0xd1, 2], [0xd2, 4], [0xd3, 8],
-  [0xd9, 1], [0xda, 2], [0xdb, 4],
-  [0xdc, 2], [0xdd, 4], [0xde, 2], [0xdf, 4],
+  [0xc0, 0],
+  [0xc2, 0],
+  [0xc3, 0],
+  [0xca, 4],
+  [0xcb, 8],
+  [0xcc, 1],
+  [0xcd, 2],
+  [0xce, 4],
+  [0xcf, 8],
+  [0xd0, 1],
+  [0xd1, 2],
+  [0xd2, 4],
+  [0xd3, 8],
+  [0xd9, 1],
+  [0xda, 2],
+  [0xdb, 4],
+  [0xdc, 2],
+  [0xdd, 4],
+  [0xde, 2],
+  [0xdf, 4],
 ]);

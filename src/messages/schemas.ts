@@ -10,7 +10,10 @@ const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 /** Request id chosen by the client: an unsigned 32-bit integer, echoed as `re` in the answer. */
 export const RequestIdSchema = z.int().min(0).max(Limits.MAX_RID);
 /** A channel name (see `isValidChannelName`). */
-export const ChannelSchema = z.string().max(Limits.MAX_CHANNEL_LENGTH).refine(isValidChannelName, 'Invalid channel name');
+export const ChannelSchema = z
+  .string()
+  .max(Limits.MAX_CHANNEL_LENGTH)
+  .refine(isValidChannelName, 'Invalid channel name');
 /** A stream offset: a safe non-negative integer (no strings, no floats, no Infinity). */
 export const OffsetSchema = z.int().min(0);
 /** An epoch: opaque printable ASCII chosen by the server; it changes when history is lost. */
@@ -20,7 +23,10 @@ export const StreamPositionSchema = z.strictObject({ epoch: EpochSchema, offset:
 /** A client message id (publish / send `id`), used for deduplication of retries: printable ASCII. */
 export const MessageIdSchema = z.string().min(1).max(Limits.MAX_ID_LENGTH).regex(PRINTABLE_ASCII);
 /** A user id. */
-export const UserSchema = z.string().max(Limits.MAX_USER_LENGTH).refine((v) => isPrintableString(v, Limits.MAX_USER_LENGTH), 'Invalid user id');
+export const UserSchema = z
+  .string()
+  .max(Limits.MAX_USER_LENGTH)
+  .refine((v) => isPrintableString(v, Limits.MAX_USER_LENGTH), 'Invalid user id');
 /** A token (JWT): printable ASCII. */
 export const TokenSchema = z.string().min(1).max(Limits.MAX_TOKEN_LENGTH).regex(PRINTABLE_ASCII);
 /** Application payload. The codecs have already checked it is JSON-compatible; here it must only be present. */
@@ -34,13 +40,20 @@ const rid = RequestIdSchema.optional();
 
 /** `connect`: authenticate (token optional when the server allows anonymous access). */
 export const ConnectSchema = z.strictObject({
-  type: z.literal('connect'), rid,
+  type: z.literal('connect'),
+  rid,
   token: TokenSchema.optional(),
-  name: z.string().max(Limits.MAX_NAME_LENGTH).refine((v) => isPrintableString(v, Limits.MAX_NAME_LENGTH), 'Invalid name').optional(),
+  name: z
+    .string()
+    .max(Limits.MAX_NAME_LENGTH)
+    .refine((v) => isPrintableString(v, Limits.MAX_NAME_LENGTH), 'Invalid name')
+    .optional(),
 });
 /** `subscribe`: join a channel, optionally recovering from a stream position. */
 export const SubscribeSchema = z.strictObject({
-  type: z.literal('subscribe'), rid, channel: ChannelSchema,
+  type: z.literal('subscribe'),
+  rid,
+  channel: ChannelSchema,
   since: StreamPositionSchema.optional(),
   presence: z.boolean().optional(),
 });
@@ -48,23 +61,37 @@ export const SubscribeSchema = z.strictObject({
 export const UnsubscribeSchema = z.strictObject({ type: z.literal('unsubscribe'), rid, channel: ChannelSchema });
 /** `publish`: send data to a channel; `id` deduplicates retries. */
 export const PublishSchema = z.strictObject({
-  type: z.literal('publish'), rid, channel: ChannelSchema, data: DataSchema, id: MessageIdSchema,
+  type: z.literal('publish'),
+  rid,
+  channel: ChannelSchema,
+  data: DataSchema,
+  id: MessageIdSchema,
 });
 /** `send`: private message to every connection of `user`. */
 export const SendSchema = z.strictObject({
-  type: z.literal('send'), rid, user: UserSchema, data: DataSchema, id: MessageIdSchema.optional(),
+  type: z.literal('send'),
+  rid,
+  user: UserSchema,
+  data: DataSchema,
+  id: MessageIdSchema.optional(),
 });
 /** `typing`: start (`on: true`) or stop typing in a channel. */
 export const TypingSchema = z.strictObject({ type: z.literal('typing'), rid, channel: ChannelSchema, on: z.boolean() });
 /** `history`: read a channel's retained publications. `rid` is required: the answer is the point. */
 export const HistorySchema = z.strictObject({
-  type: z.literal('history'), rid: RequestIdSchema, channel: ChannelSchema,
+  type: z.literal('history'),
+  rid: RequestIdSchema,
+  channel: ChannelSchema,
   limit: z.int().min(1).max(Limits.MAX_HISTORY_LIMIT).optional(),
   since: StreamPositionSchema.optional(),
   before: OffsetSchema.optional(),
 });
 /** `presence`: who is in a channel. `rid` is required. */
-export const PresenceSchema = z.strictObject({ type: z.literal('presence'), rid: RequestIdSchema, channel: ChannelSchema });
+export const PresenceSchema = z.strictObject({
+  type: z.literal('presence'),
+  rid: RequestIdSchema,
+  channel: ChannelSchema,
+});
 /** `refresh`: replace the connection's token before it expires. */
 export const RefreshSchema = z.strictObject({ type: z.literal('refresh'), rid, token: TokenSchema });
 /** `ping`: application-level round trip. `rid` is required. */
@@ -74,8 +101,17 @@ export const StatsSchema = z.strictObject({ type: z.literal('stats'), rid: Reque
 
 /** Every client message that may appear inside a `batch` (all but `batch` itself). */
 export const SingleClientMessageSchema = z.discriminatedUnion('type', [
-  ConnectSchema, SubscribeSchema, UnsubscribeSchema, PublishSchema, SendSchema, TypingSchema,
-  HistorySchema, PresenceSchema, RefreshSchema, PingSchema, StatsSchema,
+  ConnectSchema,
+  SubscribeSchema,
+  UnsubscribeSchema,
+  PublishSchema,
+  SendSchema,
+  TypingSchema,
+  HistorySchema,
+  PresenceSchema,
+  RefreshSchema,
+  PingSchema,
+  StatsSchema,
 ]);
 /** `batch`: 1 to `Limits.MAX_BATCH` messages in one frame, answered one by one. Batches do not nest. */
 export const BatchSchema = z.strictObject({
@@ -120,10 +156,21 @@ export type StreamPosition = z.infer<typeof StreamPositionSchema>;
  * Schemas of the client messages by `type`. A `Map`, so a hostile `type` such as `__proto__` or `constructor`
  * never reaches a property lookup on a plain object (SECURITY-CASES AP-05).
  */
-export const CLIENT_MESSAGE_SCHEMAS: ReadonlyMap<string, z.ZodType<SingleClientMessage>> = new Map<string, z.ZodType<SingleClientMessage>>([
-  ['connect', ConnectSchema], ['subscribe', SubscribeSchema], ['unsubscribe', UnsubscribeSchema],
-  ['publish', PublishSchema], ['send', SendSchema], ['typing', TypingSchema], ['history', HistorySchema],
-  ['presence', PresenceSchema], ['refresh', RefreshSchema], ['ping', PingSchema], ['stats', StatsSchema],
+export const CLIENT_MESSAGE_SCHEMAS: ReadonlyMap<string, z.ZodType<SingleClientMessage>> = new Map<
+  string,
+  z.ZodType<SingleClientMessage>
+>([
+  ['connect', ConnectSchema],
+  ['subscribe', SubscribeSchema],
+  ['unsubscribe', UnsubscribeSchema],
+  ['publish', PublishSchema],
+  ['send', SendSchema],
+  ['typing', TypingSchema],
+  ['history', HistorySchema],
+  ['presence', PresenceSchema],
+  ['refresh', RefreshSchema],
+  ['ping', PingSchema],
+  ['stats', StatsSchema],
 ]);
 
 /** Every client message type, `batch` included. */
@@ -135,59 +182,100 @@ const re = RequestIdSchema.optional();
 
 /** One stored or live publication. */
 export const PublicationSchema = z.object({
-  channel: ChannelSchema, epoch: EpochSchema, offset: OffsetSchema, data: DataSchema, time: TimeSchema,
+  channel: ChannelSchema,
+  epoch: EpochSchema,
+  offset: OffsetSchema,
+  data: DataSchema,
+  time: TimeSchema,
   sender: z.string().max(Limits.MAX_USER_LENGTH).optional(),
   id: MessageIdSchema.optional(),
 });
 /** One user present in a channel, with the number of connections it holds there. */
 export const PresenceUserSchema = z.object({
-  user: z.string().max(Limits.MAX_USER_LENGTH), connections: z.int().min(1), info: DataSchema.optional(),
+  user: z.string().max(Limits.MAX_USER_LENGTH),
+  connections: z.int().min(1),
+  info: DataSchema.optional(),
 });
 
 /** `connected`: the answer to `connect` (or sent unprompted when the handshake carried the token). */
 export const ConnectedSchema = z.object({
-  type: z.literal('connected'), re,
+  type: z.literal('connected'),
+  re,
   client: z.string().min(1).max(Limits.MAX_ID_LENGTH),
   user: z.string().max(Limits.MAX_USER_LENGTH),
   expires: TimeSchema.optional(),
 });
 /** `subscribed`: the answer to `subscribe`, with the missed publications when `since` was given. */
 export const SubscribedSchema = z.object({
-  type: z.literal('subscribed'), re, channel: ChannelSchema, epoch: EpochSchema, offset: OffsetSchema,
+  type: z.literal('subscribed'),
+  re,
+  channel: ChannelSchema,
+  epoch: EpochSchema,
+  offset: OffsetSchema,
   recovered: z.boolean(),
   publications: z.array(PublicationSchema),
   presence: z.array(PresenceUserSchema).optional(),
 });
 /** `unsubscribed`: the answer to `unsubscribe`, or the server ended a subscription (then `reason` says why). */
 export const UnsubscribedSchema = z.object({
-  type: z.literal('unsubscribed'), re, channel: ChannelSchema,
+  type: z.literal('unsubscribed'),
+  re,
+  channel: ChannelSchema,
   code: z.string().max(64).optional(),
   reason: z.string().max(Limits.MAX_REASON_LENGTH).optional(),
 });
 /** `publication`: a live message in a subscribed channel. */
 export const PublicationMessageSchema = PublicationSchema.extend({ type: z.literal('publication') });
 /** `join`: a user's first connection entered a channel. */
-export const JoinSchema = z.object({ type: z.literal('join'), channel: ChannelSchema, user: z.string().max(Limits.MAX_USER_LENGTH), info: DataSchema.optional() });
+export const JoinSchema = z.object({
+  type: z.literal('join'),
+  channel: ChannelSchema,
+  user: z.string().max(Limits.MAX_USER_LENGTH),
+  info: DataSchema.optional(),
+});
 /** `leave`: a user's last connection left a channel. */
-export const LeaveSchema = z.object({ type: z.literal('leave'), channel: ChannelSchema, user: z.string().max(Limits.MAX_USER_LENGTH), info: DataSchema.optional() });
+export const LeaveSchema = z.object({
+  type: z.literal('leave'),
+  channel: ChannelSchema,
+  user: z.string().max(Limits.MAX_USER_LENGTH),
+  info: DataSchema.optional(),
+});
 /** `typing`: someone started or stopped typing. */
-export const TypingEventSchema = z.object({ type: z.literal('typing'), channel: ChannelSchema, user: z.string().max(Limits.MAX_USER_LENGTH), on: z.boolean() });
+export const TypingEventSchema = z.object({
+  type: z.literal('typing'),
+  channel: ChannelSchema,
+  user: z.string().max(Limits.MAX_USER_LENGTH),
+  on: z.boolean(),
+});
 /** `reply`: the successful answer to a request; the shape of `data` depends on the request (see the `*Reply` types). */
 export const ReplySchema = z.object({ type: z.literal('reply'), re: RequestIdSchema, data: DataSchema.optional() });
 /** `error`: a request failed (or a frame was rejected); `re` is present when the request id could be read. */
 export const ErrorMessageSchema = z.object({
-  type: z.literal('error'), code: z.string().min(1).max(64), message: z.string().max(Limits.MAX_REASON_LENGTH), re,
+  type: z.literal('error'),
+  code: z.string().min(1).max(64),
+  message: z.string().max(Limits.MAX_REASON_LENGTH),
+  re,
 });
 /** `disconnect`: the server is about to close the connection with `code`; `reconnect` says whether to come back. */
 export const DisconnectSchema = z.object({
-  type: z.literal('disconnect'), code: z.int().min(1000).max(4999),
-  reason: z.string().max(Limits.MAX_REASON_LENGTH), reconnect: z.boolean(),
+  type: z.literal('disconnect'),
+  code: z.int().min(1000).max(4999),
+  reason: z.string().max(Limits.MAX_REASON_LENGTH),
+  reconnect: z.boolean(),
 });
 
 /** Any server -> client message. */
 export const ServerMessageSchema = z.discriminatedUnion('type', [
-  ConnectedSchema, SubscribedSchema, UnsubscribedSchema, PublicationMessageSchema, JoinSchema, LeaveSchema,
-  TypingEventSchema, ReplySchema, ErrorMessageSchema, DisconnectSchema,
+  ConnectedSchema,
+  SubscribedSchema,
+  UnsubscribedSchema,
+  PublicationMessageSchema,
+  JoinSchema,
+  LeaveSchema,
+  TypingEventSchema,
+  ReplySchema,
+  ErrorMessageSchema,
+  DisconnectSchema,
 ]);
 
 /** The parsed shape of {@link PublicationSchema}. */
@@ -218,28 +306,53 @@ export type DisconnectMessage = z.infer<typeof DisconnectSchema>;
 export type ServerMessage = z.infer<typeof ServerMessageSchema>;
 
 /** Schemas of the server messages by `type` (a `Map`, for the same reason as {@link CLIENT_MESSAGE_SCHEMAS}). */
-export const SERVER_MESSAGE_SCHEMAS: ReadonlyMap<string, z.ZodType<ServerMessage>> = new Map<string, z.ZodType<ServerMessage>>([
-  ['connected', ConnectedSchema], ['subscribed', SubscribedSchema], ['unsubscribed', UnsubscribedSchema],
-  ['publication', PublicationMessageSchema], ['join', JoinSchema], ['leave', LeaveSchema], ['typing', TypingEventSchema],
-  ['reply', ReplySchema], ['error', ErrorMessageSchema], ['disconnect', DisconnectSchema],
+export const SERVER_MESSAGE_SCHEMAS: ReadonlyMap<string, z.ZodType<ServerMessage>> = new Map<
+  string,
+  z.ZodType<ServerMessage>
+>([
+  ['connected', ConnectedSchema],
+  ['subscribed', SubscribedSchema],
+  ['unsubscribed', UnsubscribedSchema],
+  ['publication', PublicationMessageSchema],
+  ['join', JoinSchema],
+  ['leave', LeaveSchema],
+  ['typing', TypingEventSchema],
+  ['reply', ReplySchema],
+  ['error', ErrorMessageSchema],
+  ['disconnect', DisconnectSchema],
 ]);
 
 // ---------------------------------------------------------------- `reply.data` per request
 
 /** `reply.data` for `publish`: where the publication landed; `duplicate` when `id` was already seen. */
-export interface PublishReply { readonly channel: string; readonly epoch: string; readonly offset: number; readonly duplicate: boolean }
+export interface PublishReply {
+  readonly channel: string;
+  readonly epoch: string;
+  readonly offset: number;
+  readonly duplicate: boolean;
+}
 /** `reply.data` for `send`: the personal channel position, as for publish. */
 export type SendReply = PublishReply;
 /** `reply.data` for `history`: publications in ascending offset order; `recovered` only when `since` was given. */
 export interface HistoryReply {
-  readonly channel: string; readonly epoch: string; readonly offset: number;
-  readonly publications: readonly Publication[]; readonly recovered?: boolean;
+  readonly channel: string;
+  readonly epoch: string;
+  readonly offset: number;
+  readonly publications: readonly Publication[];
+  readonly recovered?: boolean;
 }
 /** `reply.data` for `presence`. */
-export interface PresenceReply { readonly channel: string; readonly users: readonly PresenceUser[] }
+export interface PresenceReply {
+  readonly channel: string;
+  readonly users: readonly PresenceUser[];
+}
 /** `reply.data` for `ping`: the server's clock. */
-export interface PingReply { readonly time: number }
+export interface PingReply {
+  readonly time: number;
+}
 /** `reply.data` for `refresh`: the new expiry (ms since the Unix epoch), if the token has one. */
-export interface RefreshReply { readonly expires?: number }
+export interface RefreshReply {
+  readonly expires?: number;
+}
 /** `reply.data` for `typing`, `unsubscribe`-less acks and similar: empty. */
 export type EmptyReply = Record<string, never>;

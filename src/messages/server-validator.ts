@@ -3,8 +3,19 @@
 import { Limits, isValidChannelName } from './limits.ts';
 import { checkJsonValue, exceedsJsonDepth, utf8Length } from './safe-value.ts';
 import type {
-  ConnectedMessage, DisconnectMessage, ErrorMessage, JoinMessage, JsonValue, LeaveMessage, PresenceUser, Publication,
-  ReplyMessage, ServerMessage, SubscribedMessage, TypingEventMessage, UnsubscribedMessage,
+  ConnectedMessage,
+  DisconnectMessage,
+  ErrorMessage,
+  JoinMessage,
+  JsonValue,
+  LeaveMessage,
+  PresenceUser,
+  Publication,
+  ReplyMessage,
+  ServerMessage,
+  SubscribedMessage,
+  TypingEventMessage,
+  UnsubscribedMessage,
 } from './schemas.ts';
 
 type Obj = Record<string, unknown>;
@@ -15,7 +26,8 @@ const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const has = (o: Obj, k: string): boolean => Object.hasOwn(o, k) && o[k] !== undefined;
-const isStr = (v: unknown, max: number, min = 0): v is string => typeof v === 'string' && v.length >= min && v.length <= max;
+const isStr = (v: unknown, max: number, min = 0): v is string =>
+  typeof v === 'string' && v.length >= min && v.length <= max;
 const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isRid = (v: unknown): v is number => isUint(v) && v <= Limits.MAX_RID;
 const isChannel = (v: unknown): v is string => isValidChannelName(v);
@@ -61,7 +73,11 @@ function subscribed(o: Obj): SubscribedMessage | null {
   if (!isChannel(channel) || !isEpoch(epoch) || !isUint(offset) || typeof recovered !== 'boolean') return null;
   const publications = arrayOf(o['publications'], publication);
   if (publications === null) return null;
-  const m = withOptional<SubscribedMessage>({ type: 'subscribed', channel, epoch, offset, recovered, publications }, o, ['re']);
+  const m = withOptional<SubscribedMessage>(
+    { type: 'subscribed', channel, epoch, offset, recovered, publications },
+    o,
+    ['re'],
+  );
   if (has(o, 'presence')) {
     const presence = arrayOf(o['presence'], presenceUser);
     if (presence === null) return null;
@@ -74,23 +90,43 @@ function subscribed(o: Obj): SubscribedMessage | null {
 function validateFields(o: Obj): ServerMessage | null {
   switch (o['type']) {
     case 'connected': {
-      if (!opt(o, 're', isRid) || !isStr(o['client'], Limits.MAX_ID_LENGTH, 1) || !isUser(o['user']) || !opt(o, 'expires', isUint)) return null;
-      return withOptional<ConnectedMessage>({ type: 'connected', client: o['client'], user: o['user'] }, o, ['re', 'expires']);
+      if (
+        !opt(o, 're', isRid) ||
+        !isStr(o['client'], Limits.MAX_ID_LENGTH, 1) ||
+        !isUser(o['user']) ||
+        !opt(o, 'expires', isUint)
+      )
+        return null;
+      return withOptional<ConnectedMessage>({ type: 'connected', client: o['client'], user: o['user'] }, o, [
+        're',
+        'expires',
+      ]);
     }
     case 'subscribed':
       return opt(o, 're', isRid) ? subscribed(o) : null;
     case 'unsubscribed': {
       if (!opt(o, 're', isRid) || !isChannel(o['channel'])) return null;
-      if (!opt(o, 'code', (v) => isStr(v, MAX_CODE_LENGTH)) || !opt(o, 'reason', (v) => isStr(v, Limits.MAX_REASON_LENGTH))) return null;
-      return withOptional<UnsubscribedMessage>({ type: 'unsubscribed', channel: o['channel'] }, o, ['re', 'code', 'reason']);
+      if (
+        !opt(o, 'code', (v) => isStr(v, MAX_CODE_LENGTH)) ||
+        !opt(o, 'reason', (v) => isStr(v, Limits.MAX_REASON_LENGTH))
+      )
+        return null;
+      return withOptional<UnsubscribedMessage>({ type: 'unsubscribed', channel: o['channel'] }, o, [
+        're',
+        'code',
+        'reason',
+      ]);
     }
     case 'publication': {
       const p = publication(o);
       return p === null ? null : { type: 'publication', ...p };
     }
-    case 'join': case 'leave': {
+    case 'join':
+    case 'leave': {
       if (!isChannel(o['channel']) || !isUser(o['user'])) return null;
-      return withOptional<JoinMessage | LeaveMessage>({ type: o['type'], channel: o['channel'], user: o['user'] }, o, ['info']);
+      return withOptional<JoinMessage | LeaveMessage>({ type: o['type'], channel: o['channel'], user: o['user'] }, o, [
+        'info',
+      ]);
     }
     case 'typing': {
       if (!isChannel(o['channel']) || !isUser(o['user']) || typeof o['on'] !== 'boolean') return null;
@@ -101,12 +137,24 @@ function validateFields(o: Obj): ServerMessage | null {
       return withOptional<ReplyMessage>({ type: 'reply', re: o['re'] }, o, ['data']);
     }
     case 'error': {
-      if (!opt(o, 're', isRid) || !isStr(o['code'], MAX_CODE_LENGTH, 1) || !isStr(o['message'], Limits.MAX_REASON_LENGTH)) return null;
+      if (
+        !opt(o, 're', isRid) ||
+        !isStr(o['code'], MAX_CODE_LENGTH, 1) ||
+        !isStr(o['message'], Limits.MAX_REASON_LENGTH)
+      )
+        return null;
       return withOptional<ErrorMessage>({ type: 'error', code: o['code'], message: o['message'] }, o, ['re']);
     }
     case 'disconnect': {
       const { code, reason, reconnect } = o;
-      if (!isUint(code) || code < 1000 || code > 4999 || !isStr(reason, Limits.MAX_REASON_LENGTH) || typeof reconnect !== 'boolean') return null;
+      if (
+        !isUint(code) ||
+        code < 1000 ||
+        code > 4999 ||
+        !isStr(reason, Limits.MAX_REASON_LENGTH) ||
+        typeof reconnect !== 'boolean'
+      )
+        return null;
       return { type: 'disconnect', code, reason, reconnect } satisfies DisconnectMessage;
     }
     default:

@@ -45,8 +45,7 @@ export const MAX_CLOSE_REASON_BYTES = 123;
  */
 export function isValidCloseCode(code: number): boolean {
   return (
-    (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
-    (code >= 3000 && code <= 4999)
+    (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999)
   );
 }
 
@@ -107,7 +106,8 @@ export function serializeClosePayload(code?: number, reason?: string): Uint8Arra
   if (typeof code !== 'number' || !Number.isInteger(code) || !isValidCloseCode(code)) {
     throw new RangeError(`Cannot send close code "${String(code)}": use 1000-1003, 1007-1014 or 3000-4999`);
   }
-  if (reason !== undefined && typeof reason !== 'string') throw new TypeError('Cannot send a close reason that is not a string');
+  if (reason !== undefined && typeof reason !== 'string')
+    throw new TypeError('Cannot send a close reason that is not a string');
   const text = reason === undefined || reason === '' ? EMPTY : encoder.encode(reason);
   if (text.length > MAX_CLOSE_REASON_BYTES) {
     throw new RangeError(`Cannot send a close reason of ${text.length} bytes: the limit is ${MAX_CLOSE_REASON_BYTES}`);

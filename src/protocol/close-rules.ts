@@ -28,7 +28,10 @@ export function closeFrameReceived(now: Lifecycle, received: CloseInfo): CloseSt
       // Both close frames are then seen, so the protocol's view is 'closed' at once: the server
       // engine ends TCP after flushing, the client engine awaits the server's TCP close.
       const code = received.code === CloseCode.NO_STATUS_RECEIVED ? undefined : received.code;
-      return { next: { phase: 'closed', sent: { code: received.code, reason: '' }, received, failure: null }, reply: serializeClosePayload(code) };
+      return {
+        next: { phase: 'closed', sent: { code: received.code, reason: '' }, received, failure: null },
+        reply: serializeClosePayload(code),
+      };
     }
     case 'closing':
       return { next: { phase: 'closed', sent: now.sent, received, failure: null }, reply: null };
@@ -55,7 +58,10 @@ export function failed(now: Lifecycle, error: ProtocolError, reason: string): Cl
         reason = ''; // over 123 bytes: send the code alone
         payload = serializeClosePayload(error.closeCode);
       }
-      return { next: { phase: 'closed', sent: { code: error.closeCode, reason }, received: null, failure: error }, reply: payload };
+      return {
+        next: { phase: 'closed', sent: { code: error.closeCode, reason }, received: null, failure: error },
+        reply: payload,
+      };
     }
     case 'closing':
       return { next: { phase: 'closed', sent: now.sent, received: now.received, failure: error }, reply: null };

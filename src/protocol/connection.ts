@@ -57,7 +57,8 @@ export class Connection {
    * @throws RangeError for a negative or non-integer limit
    */
   constructor(options: ConnectionOptions) {
-    if (options.role !== 'server' && options.role !== 'client') throw new TypeError(`Cannot use role "${String(options.role)}"`);
+    if (options.role !== 'server' && options.role !== 'client')
+      throw new TypeError(`Cannot use role "${String(options.role)}"`);
     this.#client = options.role === 'client';
     this.#rsv1Extension = options.rsv1Extension ?? false;
     this.#maskKeySource = options.maskKeySource ?? randomMaskKey;
@@ -226,7 +227,8 @@ export class Connection {
    * @throws TypeError in the client role; InvalidStateError after a close frame was sent
    */
   sendPrebuilt(frame: Uint8Array[]): void {
-    if (this.#client) throw new TypeError('Cannot send a prebuilt frame from the client role: every frame needs a fresh mask');
+    if (this.#client)
+      throw new TypeError('Cannot send a prebuilt frame from the client role: every frame needs a fresh mask');
     this.#assertCanSend();
     this.#out().pushPrebuilt(frame);
   }
@@ -263,7 +265,11 @@ export class Connection {
     const payload = serializeClosePayload(code, reason);
     if (this.#lifecycle.phase !== 'open') return;
     this.#out().frame(0x80 | Opcode.CLOSE, payload, true);
-    this.#transition({ phase: 'closing', sent: { code: code ?? CloseCode.NO_STATUS_RECEIVED, reason: reason ?? '' }, received: null });
+    this.#transition({
+      phase: 'closing',
+      sent: { code: code ?? CloseCode.NO_STATUS_RECEIVED, reason: reason ?? '' },
+      received: null,
+    });
   }
 
   /**
@@ -285,9 +291,13 @@ export class Connection {
       return;
     }
     if (this.#lifecycle.phase === 'closed') return;
-    const error = typeof code === 'number'
-      ? new ProtocolError(reason === undefined || reason === '' ? 'Connection failed' : reason, { code: 'WS_ERR_LOCAL_FAILURE', closeCode })
-      : code;
+    const error =
+      typeof code === 'number'
+        ? new ProtocolError(reason === undefined || reason === '' ? 'Connection failed' : reason, {
+            code: 'WS_ERR_LOCAL_FAILURE',
+            closeCode,
+          })
+        : code;
     this.#fail(error, reason ?? '');
   }
 
@@ -299,7 +309,8 @@ export class Connection {
   inflated(chunk: Uint8Array): void {
     if (this.#lifecycle.phase === 'closed' || this.#deferredFailure !== null) return;
     const inbound = this.#inbound;
-    if (inbound === null || !inbound.isInflating) throw new InvalidStateError('Cannot accept inflated bytes: no inflate in progress');
+    if (inbound === null || !inbound.isInflating)
+      throw new InvalidStateError('Cannot accept inflated bytes: no inflate in progress');
     try {
       inbound.inflated(chunk);
     } catch (err) {
@@ -315,7 +326,8 @@ export class Connection {
   inflateEnd(): void {
     if (this.#lifecycle.phase === 'closed' || this.#deferredFailure !== null) return;
     const inbound = this.#inbound;
-    if (inbound === null || !inbound.isInflating) throw new InvalidStateError('Cannot end inflating: no inflate in progress');
+    if (inbound === null || !inbound.isInflating)
+      throw new InvalidStateError('Cannot end inflating: no inflate in progress');
     let event;
     try {
       event = inbound.inflateEnd();
@@ -431,5 +443,9 @@ export class Connection {
 function toProtocolError(err: unknown): ProtocolError {
   if (err instanceof ProtocolError) return err;
   // An unexpected exception closes with 1011 and a generic reason: details may be sensitive (PW).
-  return new ProtocolError('Internal error', { code: 'WS_ERR_INTERNAL', closeCode: CloseCode.INTERNAL_ERROR, cause: err });
+  return new ProtocolError('Internal error', {
+    code: 'WS_ERR_INTERNAL',
+    closeCode: CloseCode.INTERNAL_ERROR,
+    cause: err,
+  });
 }

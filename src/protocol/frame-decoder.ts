@@ -192,9 +192,11 @@ export class FrameDecoder {
   #readHeader(b0: number, b1: number): boolean {
     const opcode = b0 & 0x0f;
     // §5.2: "MUST be 0 unless an extension is negotiated that defines meanings for non-zero values".
-    if ((b0 & 0x30) !== 0) throw protocolViolation('Cannot accept RSV2 or RSV3 without an extension', 'WS_ERR_UNEXPECTED_RSV_2_3');
+    if ((b0 & 0x30) !== 0)
+      throw protocolViolation('Cannot accept RSV2 or RSV3 without an extension', 'WS_ERR_UNEXPECTED_RSV_2_3');
     // §5.2: "If an unknown opcode is received, the receiving endpoint MUST _Fail the WebSocket Connection_."
-    if (!isKnownOpcode(opcode)) throw protocolViolation(`Cannot accept reserved opcode "${opcode}"`, 'WS_ERR_INVALID_OPCODE');
+    if (!isKnownOpcode(opcode))
+      throw protocolViolation(`Cannot accept reserved opcode "${opcode}"`, 'WS_ERR_INVALID_OPCODE');
     const control = isControlOpcode(opcode);
     const rsv1 = (b0 & 0x40) !== 0;
     // §5.2 as above; RFC 7692 §6.1: RSV1 is set only on the first frame of a data message, never on control frames.
@@ -207,7 +209,10 @@ export class FrameDecoder {
       // §5.5: "All control frames MUST have a payload length of 125 bytes or less and MUST NOT be fragmented."
       if (!fin) throw protocolViolation('Cannot accept a fragmented control frame', 'WS_ERR_EXPECTED_FIN');
       if (len7 > 125) {
-        throw protocolViolation('Cannot accept a control frame payload over 125 bytes', 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH');
+        throw protocolViolation(
+          'Cannot accept a control frame payload over 125 bytes',
+          'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH',
+        );
       }
     }
     const masked = (b1 & 0x80) !== 0;
@@ -243,10 +248,13 @@ export class FrameDecoder {
   #haveLength(): boolean {
     // Limits are checked here, before a single payload byte is buffered (TG, PW).
     if (this.payloadLength > this.#maxFrameSize) {
-      throw new ProtocolError(`Cannot accept a frame of ${this.payloadLength} bytes: the limit is ${this.#maxFrameSize}`, {
-        code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
-        closeCode: 1009,
-      });
+      throw new ProtocolError(
+        `Cannot accept a frame of ${this.payloadLength} bytes: the limit is ${this.#maxFrameSize}`,
+        {
+          code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
+          closeCode: 1009,
+        },
+      );
     }
     this.#remaining = this.payloadLength;
     this.#maskOffset = 0;

@@ -44,10 +44,12 @@ const TWO_32 = 0x1_0000_0000;
  */
 export function serializeFrameHeader(h: FrameHeaderInit): Uint8Array {
   const { opcode, payloadLength: len } = h;
-  if (!Number.isInteger(opcode) || opcode < 0 || opcode > 15) throw new RangeError(`Cannot serialize opcode "${opcode}"`);
+  if (!Number.isInteger(opcode) || opcode < 0 || opcode > 15)
+    throw new RangeError(`Cannot serialize opcode "${opcode}"`);
   if (!Number.isSafeInteger(len) || len < 0) throw new RangeError(`Cannot serialize payload length "${len}"`);
   const key = h.maskKey ?? null;
-  if (key !== null && key.length !== 4) throw new RangeError(`Cannot use a ${key.length}-byte masking key: it must be 4 bytes`);
+  if (key !== null && key.length !== 4)
+    throw new RangeError(`Cannot use a ${key.length}-byte masking key: it must be 4 bytes`);
   return encodeHeader((h.fin ? 0x80 : 0) | (h.rsv1 === true ? 0x40 : 0) | opcode, len, key);
 }
 

@@ -22,7 +22,8 @@ const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`Cannot use ${name} "${value}": expected a non-negative integer`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new RangeError(`Cannot use ${name} "${value}": expected a non-negative integer`);
   return value;
 }
 
@@ -37,7 +38,8 @@ export function inboundOptions(options: ConnectionOptions): InboundStreamOptions
     allowRsv1: options.rsv1Extension ?? false,
     maxFrameSize: positiveInteger('maxFrameSize', options.maxFrameSize, maxMessageSize),
     maxMessageSize,
-    maxFragments: options.maxFragments === Infinity ? Infinity : positiveInteger('maxFragments', options.maxFragments, Infinity),
+    maxFragments:
+      options.maxFragments === Infinity ? Infinity : positiveInteger('maxFragments', options.maxFragments, Infinity),
     utf8Check: options.utf8Check,
   };
 }
@@ -75,7 +77,11 @@ export class InboundStream {
       utf8Check === undefined
         ? new MessageAssembler({ maxMessageSize, maxFragments })
         : new MessageAssembler({ maxMessageSize, maxFragments, utf8Check });
-    this.#decoder = new FrameDecoder({ expectMasked: options.expectMasked, allowRsv1: options.allowRsv1, maxFrameSize: options.maxFrameSize });
+    this.#decoder = new FrameDecoder({
+      expectMasked: options.expectMasked,
+      allowRsv1: options.allowRsv1,
+      maxFrameSize: options.maxFrameSize,
+    });
   }
 
   /** Bytes held by the decoder and the assembler, for memory accounting. */

@@ -2,7 +2,13 @@
 // The only file other layers import (DS mod.ts); everything else under src/protocol is private.
 
 export { Opcode, isControlOpcode, isKnownOpcode } from './opcode.ts';
-export { CloseCode, MAX_CLOSE_REASON_BYTES, isValidCloseCode, parseClosePayload, serializeClosePayload } from './close-code.ts';
+export {
+  CloseCode,
+  MAX_CLOSE_REASON_BYTES,
+  isValidCloseCode,
+  parseClosePayload,
+  serializeClosePayload,
+} from './close-code.ts';
 export { HandshakeError, InvalidStateError, PROTOCOL_ERROR_CODES, ProtocolError } from './errors.ts';
 export type { HandshakeErrorInit, ProtocolErrorCode, ProtocolErrorInit } from './errors.ts';
 export { mask, randomMaskKey } from './mask.ts';

@@ -171,21 +171,26 @@ export class MessageAssembler {
   frameStart(opcode: number, fin: boolean, rsv1: boolean, payloadLength: number, headerLength = 2): void {
     if (opcode === Opcode.CONTINUATION) {
       // §5.4: fragments are a first frame with opcode, then continuation frames; anything else is invalid.
-      if (!this.#inMessage) throw protocolViolation('Cannot accept a continuation frame: no message in progress', 'WS_ERR_INVALID_OPCODE');
+      if (!this.#inMessage)
+        throw protocolViolation('Cannot accept a continuation frame: no message in progress', 'WS_ERR_INVALID_OPCODE');
       // What fragmenting costs is bounded by bytes, not by a frame count: the headers of one
       // message's continuation frames may add up to maxMessageSize (at least 64 KiB), as its
       // payload may. A flood of empty continuation frames thus ends like an oversized message,
       // while a 4 MiB message cut into 64-byte fragments (384 KiB of headers) passes.
       this.#overhead += headerLength;
       if (this.#overhead > this.#maxOverhead) {
-        throw new ProtocolError(`Cannot accept a message whose continuation frame headers exceed ${this.#maxOverhead} bytes`, {
-          code: 'WS_ERR_TOO_MANY_BUFFERED_PARTS',
-          closeCode: 1008,
-        });
+        throw new ProtocolError(
+          `Cannot accept a message whose continuation frame headers exceed ${this.#maxOverhead} bytes`,
+          {
+            code: 'WS_ERR_TOO_MANY_BUFFERED_PARTS',
+            closeCode: 1008,
+          },
+        );
       }
     } else {
       // §5.4: "the fragments of one message MUST NOT be interleaved between the fragments of another message".
-      if (this.#inMessage) throw protocolViolation('Cannot start a message: the previous one is unfinished', 'WS_ERR_INVALID_OPCODE');
+      if (this.#inMessage)
+        throw protocolViolation('Cannot start a message: the previous one is unfinished', 'WS_ERR_INVALID_OPCODE');
       this.#inMessage = true;
       this.#binary = opcode === Opcode.BINARY;
       this.#compressed = rsv1;
@@ -282,5 +287,8 @@ export class MessageAssembler {
 }
 
 function invalidUtf8(): ProtocolError {
-  return new ProtocolError('Cannot accept a text message: invalid UTF-8', { code: 'WS_ERR_INVALID_UTF8', closeCode: 1007 });
+  return new ProtocolError('Cannot accept a text message: invalid UTF-8', {
+    code: 'WS_ERR_INVALID_UTF8',
+    closeCode: 1007,
+  });
 }

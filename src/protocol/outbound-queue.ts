@@ -20,8 +20,14 @@ const MAX_PENDING_AUTO_PONGS = 16;
  * @throws TypeError for CLOSE (it has its own command) or a reserved opcode; RangeError for a
  *   fragmented or over-125-byte control frame, or RSV1 where no extension allows it
  */
-export function firstHeaderByte(opcode: number, payload: Uint8Array, options: { fin?: boolean; rsv1?: boolean } | undefined, rsv1Extension: boolean): number {
-  if (!isKnownOpcode(opcode) || opcode === Opcode.CLOSE) throw new TypeError(`Cannot send opcode "${opcode}" with sendFrame`);
+export function firstHeaderByte(
+  opcode: number,
+  payload: Uint8Array,
+  options: { fin?: boolean; rsv1?: boolean } | undefined,
+  rsv1Extension: boolean,
+): number {
+  if (!isKnownOpcode(opcode) || opcode === Opcode.CLOSE)
+    throw new TypeError(`Cannot send opcode "${opcode}" with sendFrame`);
   const fin = options?.fin ?? true;
   const rsv1 = options?.rsv1 ?? false;
   if (isControlOpcode(opcode)) {

@@ -52,7 +52,11 @@ export class LocalChannel {
    * @param options Slow-consumer policy and whether join/leave events are relayed.
    * @param ctx The hub's fan-out services.
    */
-  constructor(name: string, options: { readonly policy: SlowConsumerPolicy; readonly joinLeave: boolean }, ctx: FanoutContext) {
+  constructor(
+    name: string,
+    options: { readonly policy: SlowConsumerPolicy; readonly joinLeave: boolean },
+    ctx: FanoutContext,
+  ) {
     this.name = name;
     this.#ctx = ctx;
     this.#policy = options.policy;
@@ -92,7 +96,11 @@ export class LocalChannel {
    * @param sent The position up to which publications were already sent (history top, or the last replayed one):
    *   later live publications at or below it are duplicates and skipped.
    */
-  goLive(session: Subscriber, subscription: Subscription, sent?: { readonly epoch: string; readonly offset: number }): void {
+  goLive(
+    session: Subscriber,
+    subscription: Subscription,
+    sent?: { readonly epoch: string; readonly offset: number },
+  ): void {
     this.#pending.delete(session);
     subscription.state = 'live';
     subscription.buffer = [];
@@ -126,7 +134,8 @@ export class LocalChannel {
       if (targets.length > 0) this.#ctx.broadcast(this.#ctx.encode(codec, message), targets);
     }
     for (const session of this.#catchingUp.keys()) {
-      if (session.user !== exceptUser) this.#ctx.broadcast(this.#ctx.encode(session.codecIndex, message), [session.transport]);
+      if (session.user !== exceptUser)
+        this.#ctx.broadcast(this.#ctx.encode(session.codecIndex, message), [session.transport]);
     }
   }
 
@@ -146,11 +155,23 @@ export class LocalChannel {
       if (this.#catchingUp.size > 0) this.#catchUp(message, event.publication);
     } else if (event.type === 'signal') {
       const typing = typingSignal(event.data);
-      if (typing !== null) this.relay({ type: 'typing', channel: this.name, user: typing.user, on: typing.on }, typing.user);
+      if (typing !== null)
+        this.relay({ type: 'typing', channel: this.name, user: typing.user, on: typing.on }, typing.user);
     } else if (this.#joinLeave) {
-      const message: ServerMessage = event.type === 'join'
-        ? { type: 'join', channel: event.channel, user: event.user, ...(event.info === undefined ? {} : { info: event.info as never }) }
-        : { type: 'leave', channel: event.channel, user: event.user, ...(event.info === undefined ? {} : { info: event.info as never }) };
+      const message: ServerMessage =
+        event.type === 'join'
+          ? {
+              type: 'join',
+              channel: event.channel,
+              user: event.user,
+              ...(event.info === undefined ? {} : { info: event.info as never }),
+            }
+          : {
+              type: 'leave',
+              channel: event.channel,
+              user: event.user,
+              ...(event.info === undefined ? {} : { info: event.info as never }),
+            };
       this.#fanout(this.#watchers, message, null);
     }
   }
@@ -202,7 +223,10 @@ export class LocalChannel {
  * @param on Started (or still) typing, or stopped.
  * @returns The signal's data for {@link Broker.signal}.
  */
-export function typingSignalData(user: string, on: boolean): { readonly typing: { readonly user: string; readonly on: boolean } } {
+export function typingSignalData(
+  user: string,
+  on: boolean,
+): { readonly typing: { readonly user: string; readonly on: boolean } } {
   return { typing: { user, on } };
 }
 

@@ -37,7 +37,9 @@ export interface HandshakeChecks {
  * @param checks Limiter, origin policy, authenticator and credential sources.
  * @returns The hook for the engine's `accept` option.
  */
-export function createAcceptHook(checks: HandshakeChecks): (req: UpgradeRequest, info: UpgradeInfo) => Promise<AcceptResult> {
+export function createAcceptHook(
+  checks: HandshakeChecks,
+): (req: UpgradeRequest, info: UpgradeInfo) => Promise<AcceptResult> {
   const { ipLimiter, observer } = checks;
   return async (req, info) => {
     if (checks.draining()) return { status: 503, headers: { 'Retry-After': '5' } };

@@ -11,8 +11,16 @@ import type { SessionOptions } from './session-options.ts';
 import type { TypingOptions } from './typing.ts';
 
 /** Engine options the hub passes through (heartbeat, deadlines, caps). */
-export type EngineOptions = Pick<ServerOptions,
-  'pingIntervalMs' | 'pongTimeoutMs' | 'closeTimeoutMs' | 'handshakeTimeoutMs' | 'maxConnections' | 'maxConnectionsPerIp' | 'sendHighWaterMark'>;
+export type EngineOptions = Pick<
+  ServerOptions,
+  | 'pingIntervalMs'
+  | 'pongTimeoutMs'
+  | 'closeTimeoutMs'
+  | 'handshakeTimeoutMs'
+  | 'maxConnections'
+  | 'maxConnectionsPerIp'
+  | 'sendHighWaterMark'
+>;
 
 /** Options of {@link RealtimeServer}. */
 export interface RealtimeServerOptions {

@@ -3,8 +3,16 @@ import { randomUUID } from 'node:crypto';
 import type { Broker, ChannelEvent, PublishResult } from '../broker/index.ts';
 import { WebSocket, WebSocketServer, type ServerOptions } from '../engine/index.ts';
 import {
-  DisconnectCode, ErrorCode, JsonCodec, Limits, MsgpackCodec, selectSubprotocol, Subprotocol,
-  type Codec, type JsonValue, type ServerMessage,
+  DisconnectCode,
+  ErrorCode,
+  JsonCodec,
+  Limits,
+  MsgpackCodec,
+  selectSubprotocol,
+  Subprotocol,
+  type Codec,
+  type JsonValue,
+  type ServerMessage,
 } from '../messages/index.ts';
 import type { Identity } from './auth/identity.ts';
 import { ChannelRegistry, typingSignalData, type FanoutContext } from './channels.ts';
@@ -66,7 +74,9 @@ export class RealtimeServer {
    */
   constructor(options: RealtimeServerOptions) {
     if (options.permissions !== undefined && options.permissions.namespaces !== options.namespaces) {
-      throw new TypeError('Cannot serve with permissions built over other namespaces: build them with new Permissions(namespaces)');
+      throw new TypeError(
+        'Cannot serve with permissions built over other namespaces: build them with new Permissions(namespaces)',
+      );
     }
     this.#options = options;
     const maxMessageSize = options.maxMessageSize ?? Limits.MAX_MESSAGE_SIZE;
@@ -78,9 +88,10 @@ export class RealtimeServer {
       encode: (index, message) => this.#codecs[index]!.encodeServerMessage(message),
       // While every session speaks over an engine WebSocket (the count of others is zero), the engine's broadcast, which
       // builds the frame once for all recipients, takes the transports as they are: no per-recipient check on the hot path.
-      broadcast: (frame, transports) => this.#otherTransports === 0
-        ? this.wss.broadcast(frame, transports as Iterable<WebSocket>)
-        : broadcastMixed((f, sockets) => this.wss.broadcast(f, sockets), frame, transports),
+      broadcast: (frame, transports) =>
+        this.#otherTransports === 0
+          ? this.wss.broadcast(frame, transports as Iterable<WebSocket>)
+          : broadcastMixed((f, sockets) => this.wss.broadcast(f, sockets), frame, transports),
       slowConsumerBytes: options.slowConsumerBytes ?? 4 * 1024 * 1024,
       delivered: (publication, count) => observer.delivered?.(count, Date.now() - publication.time),
       slowConsumer: (_session, action) => observer.slowConsumer?.(action),
@@ -128,7 +139,9 @@ export class RealtimeServer {
         allowSameOrigin: options.allowSameOrigin ?? false,
       }),
       handleProtocols: (protocols) => selectSubprotocol(protocols),
-      ...(options.server !== undefined ? { server: options.server } : { port: options.port ?? 0, host: options.host ?? '127.0.0.1' }),
+      ...(options.server !== undefined
+        ? { server: options.server }
+        : { port: options.port ?? 0, host: options.host ?? '127.0.0.1' }),
     };
     this.wss = new WebSocketServer(engine);
     this.wss.on('connection', (ws: WebSocket) => this.#onConnection(ws));
@@ -182,9 +195,16 @@ export class RealtimeServer {
    * @throws {RangeError} For an invalid channel or an unknown namespace.
    * @throws {BrokerError} When the broker is unavailable.
    */
-  async publish(channel: string, data: JsonValue, options: { readonly id?: string; readonly sender?: string } = {}): Promise<PublishResult> {
+  async publish(
+    channel: string,
+    data: JsonValue,
+    options: { readonly id?: string; readonly sender?: string } = {},
+  ): Promise<PublishResult> {
     const resolved = this.#options.namespaces.resolve(channel);
-    if (!resolved.ok) throw new RangeError(resolved.code === 'not_found' ? 'Cannot publish: unknown namespace' : 'Cannot publish: invalid channel name');
+    if (!resolved.ok)
+      throw new RangeError(
+        resolved.code === 'not_found' ? 'Cannot publish: unknown namespace' : 'Cannot publish: invalid channel name',
+      );
     return this.#options.broker.publish(channel, data, {
       historySize: resolved.config.historySize,
       historyTtlMs: resolved.config.historyTtlMs,
@@ -203,7 +223,11 @@ export class RealtimeServer {
     this.#draining = true;
     for (const session of [...this.#sessions]) session.disconnect(1001, 'shutdown', true);
     await this.#options.broker.unsubscribe(CONTROL_CHANNEL, this.#onControl).catch(() => {});
-    await this.wss.close({ code: 1001, reason: 'shutdown', ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) });
+    await this.wss.close({
+      code: 1001,
+      reason: 'shutdown',
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    });
     this.#services.typing.dispose();
   }
 
@@ -217,7 +241,12 @@ export class RealtimeServer {
    */
   openSession(transport: SessionTransport, identity: Identity | null = null): Session {
     const codecIndex = Math.max(0, CODECS.indexOf(transport.protocol as (typeof CODECS)[number]));
-    const session = new Session(transport, { codec: this.#codecs[codecIndex]!, codecIndex, identity, host: this.#host });
+    const session = new Session(transport, {
+      codec: this.#codecs[codecIndex]!,
+      codecIndex,
+      identity,
+      host: this.#host,
+    });
     this.#sessions.add(session);
     if (!(transport instanceof WebSocket)) this.#otherTransports++;
     this.#services.observer.sessionOpened?.(session);
@@ -239,7 +268,10 @@ export class RealtimeServer {
     }
     if (set.size >= this.#services.options.maxConnectionsPerUser) {
       this.#services.observer.rateLimited?.('connections_per_user');
-      session.error(ErrorCode.FORBIDDEN, `Cannot connect: at most ${this.#services.options.maxConnectionsPerUser} connections per user`);
+      session.error(
+        ErrorCode.FORBIDDEN,
+        `Cannot connect: at most ${this.#services.options.maxConnectionsPerUser} connections per user`,
+      );
       return false;
     }
     set.add(session);

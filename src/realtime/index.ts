@@ -5,22 +5,47 @@ export type { RateLimitKind, RealtimeObserver, SessionEnd, SessionInfo } from '.
 export type { SessionTransport } from './transport.ts';
 export { TypingTracker, type TypingOptions } from './typing.ts';
 export {
-  AUTH_FAILURE_REASONS, MAX_USER_ID_LENGTH,
-  type AuthFailure, type AuthFailureCode, type AuthFailureReason, type AuthResult, type Authenticator, type Identity,
+  AUTH_FAILURE_REASONS,
+  MAX_USER_ID_LENGTH,
+  type AuthFailure,
+  type AuthFailureCode,
+  type AuthFailureReason,
+  type AuthResult,
+  type Authenticator,
+  type Identity,
 } from './auth/identity.ts';
 export type { AuthKey } from './auth/keys.ts';
 export { createAuthenticator, type AuthOptions } from './auth/verify.ts';
 export { signToken, type SigningKey, type TokenClaims } from './auth/sign.ts';
 export { extractToken, type CredentialSource } from './auth/credentials.ts';
 export { TrustedProxies } from '../engine/index.ts';
-export { createOriginPolicy, normalizeOrigin, type OriginPolicy, type OriginPolicyOptions, type OriginRefusal } from './origin.ts';
 export {
-  ConnectionRateLimiter, KeyedRateLimiter, StrikeTracker, TokenBucket,
-  type ConnectionRateLimitOptions, type KeyedRateLimitOptions, type StrikeOptions,
+  createOriginPolicy,
+  normalizeOrigin,
+  type OriginPolicy,
+  type OriginPolicyOptions,
+  type OriginRefusal,
+} from './origin.ts';
+export {
+  ConnectionRateLimiter,
+  KeyedRateLimiter,
+  StrikeTracker,
+  TokenBucket,
+  type ConnectionRateLimitOptions,
+  type KeyedRateLimitOptions,
+  type StrikeOptions,
 } from './rate-limit.ts';
 export {
-  createNamespaces, Namespaces, NAMESPACE_DEFAULTS, OPERATIONS, PERSONAL_NAMESPACE, personalChannel, resolveNamespaceConfig,
-  type NamespaceConfig, type NamespaceConfigInput, type Operation,
+  createNamespaces,
+  Namespaces,
+  NAMESPACE_DEFAULTS,
+  OPERATIONS,
+  PERSONAL_NAMESPACE,
+  personalChannel,
+  resolveNamespaceConfig,
+  type NamespaceConfig,
+  type NamespaceConfigInput,
+  type Operation,
 } from './namespaces.ts';
 export type { SlowConsumerPolicy } from '../engine/index.ts';
 export { DEFAULT_ROLE_PERMISSIONS, Permissions, type PermissionsOptions, type RolePermissions } from './permissions.ts';

@@ -83,11 +83,15 @@ export const NAMESPACE_DEFAULTS: NamespaceConfig = Object.freeze({
  * no presence, typing or join/leave (a personal channel is a mailbox, not a room).
  */
 export const PERSONAL_NAMESPACE_DEFAULTS: NamespaceConfig = Object.freeze({
-  ...NAMESPACE_DEFAULTS, presence: false, joinLeave: false, typing: false,
+  ...NAMESPACE_DEFAULTS,
+  presence: false,
+  joinLeave: false,
+  typing: false,
 });
 
 function checkInt(where: string, value: number, min: number): void {
-  if (!Number.isInteger(value) || value < min) throw new RangeError(`Cannot use ${where} "${value}": expected an integer >= ${min}`);
+  if (!Number.isInteger(value) || value < min)
+    throw new RangeError(`Cannot use ${where} "${value}": expected an integer >= ${min}`);
 }
 
 /**
@@ -98,7 +102,8 @@ function checkInt(where: string, value: number, min: number): void {
  * @throws RangeError naming the bad field (`chat.historySize`)
  */
 export function resolveNamespaceConfig(name: string, input: NamespaceConfigInput): NamespaceConfig {
-  if (!NAMESPACE_NAME.test(name)) throw new RangeError(`Cannot use namespace "${name}": expected 1-64 of A-Z a-z 0-9 _ -`);
+  if (!NAMESPACE_NAME.test(name))
+    throw new RangeError(`Cannot use namespace "${name}": expected 1-64 of A-Z a-z 0-9 _ -`);
   const config: NamespaceConfig = { ...NAMESPACE_DEFAULTS, ...input, roles: { ...input.roles } };
   checkInt(`${name}.historySize`, config.historySize, 0);
   checkInt(`${name}.historyTtlMs`, config.historyTtlMs, 1);
@@ -127,7 +132,11 @@ export interface ResolvedChannel {
 }
 
 /** Why a channel did not resolve; each maps to a protocol `ErrorCode`. */
-export type ResolveFailure = { readonly ok: false; readonly code: 'invalid_message' | 'not_found'; readonly reason: 'invalid_channel' | 'unknown_namespace' };
+export type ResolveFailure = {
+  readonly ok: false;
+  readonly code: 'invalid_message' | 'not_found';
+  readonly reason: 'invalid_channel' | 'unknown_namespace';
+};
 
 /**
  * Splits `namespace:name`.
@@ -207,5 +216,7 @@ export class Namespaces {
  * ```
  */
 export function createNamespaces(input: Readonly<Record<string, NamespaceConfigInput>>): Namespaces {
-  return new Namespaces(Object.fromEntries(Object.entries(input).map(([name, ns]) => [name, resolveNamespaceConfig(name, ns)])));
+  return new Namespaces(
+    Object.fromEntries(Object.entries(input).map(([name, ns]) => [name, resolveNamespaceConfig(name, ns)])),
+  );
 }

@@ -55,7 +55,13 @@ export function normalizeOrigin(origin: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new TypeError(`Cannot use origin "${origin}": the scheme must be http or https`);
   }
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+  if (
+    (url.pathname !== '/' && url.pathname !== '') ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    url.username !== '' ||
+    url.password !== ''
+  ) {
     throw new TypeError(`Cannot use origin "${origin}": an origin has no path, query, fragment or credentials`);
   }
   if (/[*]/.test(origin)) throw new TypeError(`Cannot use origin "${origin}": wildcards are not supported`);

@@ -1,6 +1,13 @@
 // Realtime: who may do what on which channel. A pure decision over identity, operation and configuration.
 import type { Identity } from './auth/identity.ts';
-import { isOperation, OPERATIONS, ROLE_NAME, type Namespaces, type Operation, type ResolvedChannel } from './namespaces.ts';
+import {
+  isOperation,
+  OPERATIONS,
+  ROLE_NAME,
+  type Namespaces,
+  type Operation,
+  type ResolvedChannel,
+} from './namespaces.ts';
 
 /** Operations a role grants; `*` grants every operation and every namespace's role requirement (an admin). */
 export type RolePermissions = Readonly<Record<string, readonly (Operation | '*')[]>>;
@@ -79,9 +86,11 @@ export class Permissions {
     this.#namespaces = namespaces;
     const grants = new Map<string, Set<Operation | '*'>>();
     for (const [role, ops] of Object.entries(options.roles ?? DEFAULT_ROLE_PERMISSIONS)) {
-      if (!ROLE_NAME.test(role)) throw new RangeError(`Cannot use role "${role}": expected 1-64 of A-Z a-z 0-9 _ - . :`);
+      if (!ROLE_NAME.test(role))
+        throw new RangeError(`Cannot use role "${role}": expected 1-64 of A-Z a-z 0-9 _ - . :`);
       for (const op of ops) {
-        if (op !== '*' && !isOperation(op)) throw new RangeError(`Cannot grant "${String(op)}" to role "${role}": not an operation`);
+        if (op !== '*' && !isOperation(op))
+          throw new RangeError(`Cannot grant "${String(op)}" to role "${role}": not an operation`);
       }
       grants.set(role, new Set(ops));
     }
@@ -152,7 +161,8 @@ export class Permissions {
     }
     if (!granted) return deny('forbidden', 'missing_permission');
     const required = config.roles[op];
-    if (required !== undefined && !superuser && !roles.some((r) => required.includes(r))) return deny('forbidden', 'missing_role');
+    if (required !== undefined && !superuser && !roles.some((r) => required.includes(r)))
+      return deny('forbidden', 'missing_role');
     return resolved;
   }
 }

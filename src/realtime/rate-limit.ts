@@ -16,7 +16,8 @@ export interface TokenBucketOptions {
 }
 
 function checkPositive(name: string, value: number): void {
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`Cannot use ${name} "${value}": it must be a positive number`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new RangeError(`Cannot use ${name} "${value}": it must be a positive number`);
 }
 
 /**
@@ -127,8 +128,16 @@ export class ConnectionRateLimiter {
   /** @throws RangeError for non-positive rates */
   constructor(options: ConnectionRateLimitOptions = {}) {
     const now = options.now ?? Date.now;
-    this.#messages = new TokenBucket({ ratePerSecond: options.messagesPerSecond ?? 50, burst: options.messagesBurst ?? 100, now });
-    this.#bytes = new TokenBucket({ ratePerSecond: options.bytesPerSecond ?? 262_144, burst: options.bytesBurst ?? 1_048_576, now });
+    this.#messages = new TokenBucket({
+      ratePerSecond: options.messagesPerSecond ?? 50,
+      burst: options.messagesBurst ?? 100,
+      now,
+    });
+    this.#bytes = new TokenBucket({
+      ratePerSecond: options.bytesPerSecond ?? 262_144,
+      burst: options.bytesBurst ?? 1_048_576,
+      now,
+    });
   }
 
   /**
@@ -168,7 +177,10 @@ export function rateLimitKey(address: string): string {
   if (missing < 0 || (halves.length === 1 && missing !== 0)) return a;
   const groups = [...head, ...Array<string>(missing).fill('0'), ...tail];
   if (!groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return a;
-  return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
 }
 
 /** Options of {@link KeyedRateLimiter}. */
@@ -208,7 +220,8 @@ export class KeyedRateLimiter {
     this.#burst = options.burst ?? options.perMinute;
     checkPositive('burst', this.#burst);
     const maxKeys = options.maxKeys ?? 10_000;
-    if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new RangeError(`Cannot use maxKeys "${maxKeys}": it must be a positive integer`);
+    if (!Number.isInteger(maxKeys) || maxKeys < 1)
+      throw new RangeError(`Cannot use maxKeys "${maxKeys}": it must be a positive integer`);
     this.#maxKeys = maxKeys;
     this.#now = options.now ?? Date.now;
   }
@@ -292,7 +305,8 @@ export class StrikeTracker {
   constructor(options: StrikeOptions = {}) {
     this.#max = options.maxStrikes ?? 10;
     this.#windowMs = options.windowMs ?? 10_000;
-    if (!Number.isInteger(this.#max) || this.#max < 1) throw new RangeError(`Cannot use maxStrikes "${this.#max}": it must be a positive integer`);
+    if (!Number.isInteger(this.#max) || this.#max < 1)
+      throw new RangeError(`Cannot use maxStrikes "${this.#max}": it must be a positive integer`);
     checkPositive('windowMs', this.#windowMs);
     this.#now = options.now ?? Date.now;
   }

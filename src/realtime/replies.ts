@@ -45,8 +45,21 @@ export function brokerFailed(session: Session, err: unknown, rid: number | undef
  * @param failure Why the credential was refused.
  * @param rid Request id.
  */
-export function authRefused(session: Session, observer: RealtimeObserver, failure: AuthFailure, rid: number | undefined): void {
+export function authRefused(
+  session: Session,
+  observer: RealtimeObserver,
+  failure: AuthFailure,
+  rid: number | undefined,
+): void {
   observer.authFailed?.(failure.reason);
-  if (failure.code === 'token_expired') session.error(ErrorCode.TOKEN_EXPIRED, 'Cannot authenticate: the token has expired', rid);
-  else session.error(ErrorCode.UNAUTHORIZED, failure.code === 'missing_token' ? 'Cannot authenticate: a token is required' : 'Cannot authenticate: invalid token', rid);
+  if (failure.code === 'token_expired')
+    session.error(ErrorCode.TOKEN_EXPIRED, 'Cannot authenticate: the token has expired', rid);
+  else
+    session.error(
+      ErrorCode.UNAUTHORIZED,
+      failure.code === 'missing_token'
+        ? 'Cannot authenticate: a token is required'
+        : 'Cannot authenticate: invalid token',
+      rid,
+    );
 }

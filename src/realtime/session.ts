@@ -1,8 +1,14 @@
 // Realtime: one client connection's session: decoding, strikes, rate limits, auth deadlines; never throws on peer input.
 import { randomBytes } from 'node:crypto';
 import {
-  DISCONNECT_INFO, DisconnectCode, ErrorCode,
-  type Codec, type DecodeError, type JsonValue, type ServerMessage, type SingleClientMessage,
+  DISCONNECT_INFO,
+  DisconnectCode,
+  ErrorCode,
+  type Codec,
+  type DecodeError,
+  type JsonValue,
+  type ServerMessage,
+  type SingleClientMessage,
 } from '../messages/index.ts';
 import type { Identity } from './auth/identity.ts';
 import type { RealtimeObserver, SessionEnd, SessionInfo } from './observer.ts';
@@ -68,7 +74,15 @@ export class Session implements Subscriber, SessionInfo {
    * @param transport What carries the frames (open).
    * @param init Codec, handshake identity and the hub that runs the session.
    */
-  constructor(transport: SessionTransport, init: { readonly codec: Codec; readonly codecIndex: number; readonly identity: Identity | null; readonly host: SessionHost }) {
+  constructor(
+    transport: SessionTransport,
+    init: {
+      readonly codec: Codec;
+      readonly codecIndex: number;
+      readonly identity: Identity | null;
+      readonly host: SessionHost;
+    },
+  ) {
     this.transport = transport;
     this.codec = init.codec;
     this.codecIndex = init.codecIndex;
@@ -172,7 +186,9 @@ export class Session implements Subscriber, SessionInfo {
    */
   disconnect(code: number, reason?: string, reconnect?: boolean): void {
     if (this.#phase === 'closed') return;
-    const info = (DISCONNECT_INFO as Readonly<Record<number, { reason: string; reconnect: boolean } | undefined>>)[code];
+    const info = (DISCONNECT_INFO as Readonly<Record<number, { reason: string; reconnect: boolean } | undefined>>)[
+      code
+    ];
     const text = reason ?? info?.reason ?? 'closed';
     this.send({ type: 'disconnect', code, reason: text, reconnect: reconnect ?? info?.reconnect ?? false });
     this.#phase = 'closed';
@@ -218,9 +234,16 @@ export class Session implements Subscriber, SessionInfo {
       return;
     }
     // docs/protocol.md §1: a frame of the wrong kind (binary on JSON, text on MessagePack) is `bad_request`.
-    const decoded = (typeof raw === 'string') === this.codec.binary
-      ? { ok: false as const, error: { code: ErrorCode.BAD_REQUEST, message: `Cannot accept a ${this.codec.binary ? 'text' : 'binary'} frame on ${this.codec.subprotocol}` } }
-      : this.codec.decodeClientMessage(raw);
+    const decoded =
+      (typeof raw === 'string') === this.codec.binary
+        ? {
+            ok: false as const,
+            error: {
+              code: ErrorCode.BAD_REQUEST,
+              message: `Cannot accept a ${this.codec.binary ? 'text' : 'binary'} frame on ${this.codec.subprotocol}`,
+            },
+          }
+        : this.codec.decodeClientMessage(raw);
     if (!decoded.ok) {
       this.#hub.observer.messageIn?.('other', size);
       this.#malformed(decoded.error);
@@ -286,13 +309,15 @@ export class Session implements Subscriber, SessionInfo {
     } catch (err) {
       running = Promise.reject(err);
     }
-    running.catch((err: unknown) => this.#internal(err, message.rid)).finally(() => {
-      if (!barrier) return;
-      this.#barrier = false;
-      const queued = this.#queue;
-      this.#queue = [];
-      for (const next of queued) this.#accept(next);
-    });
+    running
+      .catch((err: unknown) => this.#internal(err, message.rid))
+      .finally(() => {
+        if (!barrier) return;
+        this.#barrier = false;
+        const queued = this.#queue;
+        this.#queue = [];
+        for (const next of queued) this.#accept(next);
+      });
   }
 
   #internal(err: unknown, rid: number | undefined): void {
@@ -307,10 +332,13 @@ export class Session implements Subscriber, SessionInfo {
     if (expiresAt === null) return;
     const delay = Math.max(0, expiresAt - Date.now());
     // SECURITY-CASES AU-08: an expired token ends the session unless refreshed in time (4003, reconnect with a new token).
-    this.#expiryTimer = setTimeout(() => {
-      if (delay >= MAX_TIMER_MS) this.#armExpiry(expiresAt);
-      else this.disconnect(DisconnectCode.TOKEN_EXPIRED);
-    }, Math.min(delay, MAX_TIMER_MS));
+    this.#expiryTimer = setTimeout(
+      () => {
+        if (delay >= MAX_TIMER_MS) this.#armExpiry(expiresAt);
+        else this.disconnect(DisconnectCode.TOKEN_EXPIRED);
+      },
+      Math.min(delay, MAX_TIMER_MS),
+    );
   }
 
   /**

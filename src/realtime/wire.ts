@@ -4,8 +4,13 @@ import { toPublicationWire, type JsonValue } from '../messages/index.ts';
 
 /** A publication inside `subscribed` and a `history` reply: JSON as it stands (absent fields are left out). */
 export type WirePublication = {
-  readonly channel: string; readonly epoch: string; readonly offset: number; readonly data: JsonValue; readonly time: number;
-  readonly sender?: string; readonly id?: string;
+  readonly channel: string;
+  readonly epoch: string;
+  readonly offset: number;
+  readonly data: JsonValue;
+  readonly time: number;
+  readonly sender?: string;
+  readonly id?: string;
 };
 
 /**
@@ -23,5 +28,9 @@ export type WirePresenceUser = { readonly user: string; readonly connections: nu
  * @returns Its wire form (`info` left out when absent).
  */
 export function toPresenceUser(user: StoredPresenceUser): WirePresenceUser {
-  return { user: user.user, connections: user.connections, ...(user.info === undefined || user.info === null ? {} : { info: user.info as JsonValue }) };
+  return {
+    user: user.user,
+    connections: user.connections,
+    ...(user.info === undefined || user.info === null ? {} : { info: user.info as JsonValue }),
+  };
 }

@@ -28,7 +28,9 @@ function runHarness(args: string[]): { status: number | null; output: string } {
   return { status: r.status, output: `${r.stdout}${r.stderr}${r.error ? String(r.error) : ''}` };
 }
 
-test('bench harness runs a quick 32 B echo against ws and writes medians, ratios, raw JSON and RESULTS.md', { timeout: 150_000 }, (t) => {
+test('bench harness runs a quick 32 B echo against ws and writes medians, ratios, raw JSON and RESULTS.md', {
+  timeout: 150_000,
+}, (t) => {
   const out = mkdtempSync(join(tmpdir(), 'sb-bench-'));
   t.after(() => rmSync(out, { recursive: true, force: true }));
 
@@ -47,7 +49,10 @@ test('bench harness runs a quick 32 B echo against ws and writes medians, ratios
   assert.ok(Number.isFinite(row.medians['loadgen_cpu_pct']), "reported the generator's own CPU");
   assert.equal(row.ratios['msgs_per_s'], 1, 'the baseline is its own reference');
 
-  const raw = JSON.parse(readFileSync(join(out, 'echo32.ws.1.json'), 'utf8')) as { report: { ready: number; failed: number }; ready_line: string };
+  const raw = JSON.parse(readFileSync(join(out, 'echo32.ws.1.json'), 'utf8')) as {
+    report: { ready: number; failed: number };
+    ready_line: string;
+  };
   assert.equal(raw.report.ready, 100);
   assert.equal(raw.report.failed, 0);
   assert.match(raw.ready_line, /bufferutil=yes/);
@@ -62,7 +67,10 @@ test('bench harness runs a quick 32 B echo against ws and writes medians, ratios
 test('bench harness rejects an unknown --only name and lists the valid ones', () => {
   const r = runHarness(['--quick', '--only', 'no-such-measure']);
   assert.equal(r.status, 1);
-  assert.match(r.output, /unknown --only name\(s\) "no-such-measure"; measures: echo32 echo4k latency fanout idle deflate; servers: ws ws-plain socketio switchboard/);
+  assert.match(
+    r.output,
+    /unknown --only name\(s\) "no-such-measure"; measures: echo32 echo4k latency fanout idle deflate; servers: ws ws-plain socketio switchboard/,
+  );
 });
 
 interface DeflateReport {
@@ -83,7 +91,9 @@ interface DeflateReport {
   };
 }
 
-test('bench harness runs the quick permessage-deflate measure against ws: negotiated, every echo compressed, RSS per connection', { timeout: 150_000 }, (t) => {
+test('bench harness runs the quick permessage-deflate measure against ws: negotiated, every echo compressed, RSS per connection', {
+  timeout: 150_000,
+}, (t) => {
   const out = mkdtempSync(join(tmpdir(), 'sb-bench-'));
   t.after(() => rmSync(out, { recursive: true, force: true }));
 
@@ -99,7 +109,10 @@ test('bench harness runs the quick permessage-deflate measure against ws: negoti
   assert.ok((row.medians['bytes_per_conn'] ?? 0) > 0, 'the server grew while 200 connections compressed');
   assert.ok(Number.isFinite(row.medians['loadgen_cpu_pct']), "reported the generator's own CPU");
 
-  const raw = JSON.parse(readFileSync(join(out, 'deflate.ws.1.json'), 'utf8')) as { report: DeflateReport; ready_line: string };
+  const raw = JSON.parse(readFileSync(join(out, 'deflate.ws.1.json'), 'utf8')) as {
+    report: DeflateReport;
+    ready_line: string;
+  };
   assert.match(raw.ready_line, /bufferutil=yes deflate=on/, 'the harness started ws with BENCH_DEFLATE=1');
   assert.equal(raw.report.ready, 200);
   assert.equal(raw.report.deflate.accepted, 200);
@@ -116,8 +129,14 @@ test('bench harness runs the quick permessage-deflate measure against ws: negoti
 });
 
 /** Starts a bench server on an ephemeral port; resolves with its port and a stop function. */
-async function startBenchServer(script: string, env: Record<string, string>): Promise<{ port: number; pid: number; stop: () => void }> {
-  const child = spawn(process.execPath, [script], { env: { ...process.env, NODE_OPTIONS: '', ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
+async function startBenchServer(
+  script: string,
+  env: Record<string, string>,
+): Promise<{ port: number; pid: number; stop: () => void }> {
+  const child = spawn(process.execPath, [script], {
+    env: { ...process.env, NODE_OPTIONS: '', ...env },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   let buf = '';
   child.stdout.setEncoding('utf8');
   for await (const chunk of child.stdout) {
@@ -131,14 +150,38 @@ async function startBenchServer(script: string, env: Record<string, string>): Pr
 
 function wsload(args: string[]): { status: number | null; report: DeflateReport | undefined; stderr: string } {
   const r = spawnSync('bench/out/bin/wsload', args, { encoding: 'utf8', timeout: 60_000 });
-  const line = r.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  const line = r.stdout
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
   return { status: r.status, report: line ? (JSON.parse(line) as DeflateReport) : undefined, stderr: r.stderr };
 }
 
-test('wsload --deflate --verify inflates the echoes of ws and socket.io and finds what it sent; a server without deflate fails the handshake', { timeout: 60_000 }, async (t) => {
+test('wsload --deflate --verify inflates the echoes of ws and socket.io and finds what it sent; a server without deflate fails the handshake', {
+  timeout: 60_000,
+}, async (t) => {
   // bench/out/bin/wsload was built by the harness runs above.
-  const echo = ['echo', '-c', '20', '-d', '2', '-s', '2048', '--deflate', '--verify', '-T', '0.3', '-w', '0.1', '--json'];
-  for (const [script, extra] of [['bench/servers/ws.mjs', []], ['bench/servers/socketio.mjs', ['--sio']]] as const) {
+  const echo = [
+    'echo',
+    '-c',
+    '20',
+    '-d',
+    '2',
+    '-s',
+    '2048',
+    '--deflate',
+    '--verify',
+    '-T',
+    '0.3',
+    '-w',
+    '0.1',
+    '--json',
+  ];
+  for (const [script, extra] of [
+    ['bench/servers/ws.mjs', []],
+    ['bench/servers/socketio.mjs', ['--sio']],
+  ] as const) {
     const server = await startBenchServer(script, { BENCH_DEFLATE: '1' });
     t.after(server.stop);
     const r = wsload([...echo, ...extra, '--url', `ws://127.0.0.1:${server.port}/`, '--pid', String(server.pid)]);
@@ -148,14 +191,35 @@ test('wsload --deflate --verify inflates the echoes of ws and socket.io and find
     assert.equal(r.report.ready, 20, script);
     assert.equal(r.report.deflate.verify_errors, 0, script);
     assert.ok(r.report.deflate.verified > 0, `${script}: verified some echoes`);
-    assert.equal(r.report.deflate.verified, r.report.deflate.rsv1_msgs, `${script}: every echo was compressed and checked`);
+    assert.equal(
+      r.report.deflate.verified,
+      r.report.deflate.rsv1_msgs,
+      `${script}: every echo was compressed and checked`,
+    );
   }
 
   const plain = await startBenchServer('bench/servers/ws.mjs', {});
   t.after(plain.stop);
-  const r = wsload(['echo', '-c', '3', '-s', '2048', '--deflate', '-T', '0.2', '-w', '0', '--json', '--url', `ws://127.0.0.1:${plain.port}/`]);
+  const r = wsload([
+    'echo',
+    '-c',
+    '3',
+    '-s',
+    '2048',
+    '--deflate',
+    '-T',
+    '0.2',
+    '-w',
+    '0',
+    '--json',
+    '--url',
+    `ws://127.0.0.1:${plain.port}/`,
+  ]);
   plain.stop();
   assert.notEqual(r.status, 0);
-  assert.match(r.stderr, /--deflate: the server did not accept permessage-deflate: no Sec-WebSocket-Extensions header in the 101 response/);
+  assert.match(
+    r.stderr,
+    /--deflate: the server did not accept permessage-deflate: no Sec-WebSocket-Extensions header in the 101 response/,
+  );
   assert.equal(r.report?.deflate.rejected, 3);
 });

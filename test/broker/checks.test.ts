@@ -7,7 +7,10 @@ test('checkCount accepts non-negative safe integers and names the option it refu
   assert.equal(checkCount(0, 'limit'), 0);
   assert.equal(checkCount(1000, 'limit'), 1000);
   for (const bad of [-1, 1.5, Number.NaN, Infinity, 2 ** 53]) {
-    assert.throws(() => checkCount(bad, 'limit'), { name: 'RangeError', message: `Cannot use limit: expected a non-negative integer, got ${String(bad)}` });
+    assert.throws(() => checkCount(bad, 'limit'), {
+      name: 'RangeError',
+      message: `Cannot use limit: expected a non-negative integer, got ${String(bad)}`,
+    });
   }
 });
 
@@ -15,13 +18,20 @@ test('checkDuration accepts finite non-negative numbers, fractions included', ()
   assert.equal(checkDuration(0, 'historyTtlMs'), 0);
   assert.equal(checkDuration(1.5, 'historyTtlMs'), 1.5);
   for (const bad of [-1, Number.NaN, Infinity, '5' as unknown as number]) {
-    assert.throws(() => checkDuration(bad, 'historyTtlMs'), { name: 'RangeError', message: /^Cannot use historyTtlMs: expected a finite non-negative number of ms/ });
+    assert.throws(() => checkDuration(bad, 'historyTtlMs'), {
+      name: 'RangeError',
+      message: /^Cannot use historyTtlMs: expected a finite non-negative number of ms/,
+    });
   }
 });
 
 test('positive refuses zero, negatives and fractions', () => {
   assert.equal(positive(1, 'commandTimeoutMs'), 1);
-  for (const bad of [0, -5, 0.5, Number.NaN]) assert.throws(() => positive(bad, 'commandTimeoutMs'), { name: 'RangeError', message: /commandTimeoutMs: expected a positive integer/ });
+  for (const bad of [0, -5, 0.5, Number.NaN])
+    assert.throws(() => positive(bad, 'commandTimeoutMs'), {
+      name: 'RangeError',
+      message: /commandTimeoutMs: expected a positive integer/,
+    });
 });
 
 test('newEpoch: 12 base64url characters, different every time', () => {

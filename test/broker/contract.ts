@@ -24,7 +24,9 @@ async function sleep(ms: number): Promise<void> {
 function recorder(): { handler: ChannelHandler; events: ChannelEvent[]; publications: () => Publication[] } {
   const events: ChannelEvent[] = [];
   return {
-    handler: (event) => { events.push(event); },
+    handler: (event) => {
+      events.push(event);
+    },
     events,
     publications: () => events.flatMap((e) => (e.type === 'publication' ? [e.publication] : [])),
   };
@@ -57,15 +59,29 @@ export function runBrokerContract(name: string, makeBroker: () => Promise<Broker
       await broker.subscribe(a, a1.handler);
       await broker.subscribe(a, a2.handler);
       await broker.subscribe(b, b1.handler);
-      const ra = await broker.publish(a, { text: 'to a', nested: [1, { x: null }] }, { ...HISTORY, sender: 'alice', id: 'm-1' });
+      const ra = await broker.publish(
+        a,
+        { text: 'to a', nested: [1, { x: null }] },
+        { ...HISTORY, sender: 'alice', id: 'm-1' },
+      );
       const rb = await broker.publish(b, 'to b', HISTORY);
       await eventually(() => a1.events.length === 1 && a2.events.length === 1 && b1.events.length === 1, 'deliveries');
       const expected = a1.publications()[0]!;
-      assert.deepEqual(expected, { channel: a, epoch: ra.epoch, offset: ra.offset, data: { text: 'to a', nested: [1, { x: null }] },
-        time: expected.time, sender: 'alice', id: 'm-1' });
+      assert.deepEqual(expected, {
+        channel: a,
+        epoch: ra.epoch,
+        offset: ra.offset,
+        data: { text: 'to a', nested: [1, { x: null }] },
+        time: expected.time,
+        sender: 'alice',
+        id: 'm-1',
+      });
       assert.ok(Number.isSafeInteger(expected.time) && Math.abs(expected.time - Date.now()) < 60_000);
       assert.deepEqual(a2.publications(), [expected]);
-      assert.deepEqual(b1.publications().map((p) => [p.channel, p.offset, p.data]), [[b, rb.offset, 'to b']]);
+      assert.deepEqual(
+        b1.publications().map((p) => [p.channel, p.offset, p.data]),
+        [[b, rb.offset, 'to b']],
+      );
       assert.equal(ra.duplicate, false);
       assert.ok(!('sender' in b1.publications()[0]!) && !('id' in b1.publications()[0]!), 'absent fields are omitted');
     });
@@ -90,9 +106,15 @@ export function runBrokerContract(name: string, makeBroker: () => Promise<Broker
       await broker.subscribe(ch, sub.handler);
       const results = await Promise.all(Array.from({ length: 200 }, (_, i) => broker.publish(ch, { i }, HISTORY)));
       const offsets = results.map((r) => r.offset).sort((x, y) => x - y);
-      assert.deepEqual(offsets, Array.from({ length: 200 }, (_, i) => i + 1));
+      assert.deepEqual(
+        offsets,
+        Array.from({ length: 200 }, (_, i) => i + 1),
+      );
       await eventually(() => sub.events.length === 200, '200 deliveries');
-      assert.deepEqual(sub.publications().map((p) => p.offset), offsets);
+      assert.deepEqual(
+        sub.publications().map((p) => p.offset),
+        offsets,
+      );
       for (const r of results) {
         const delivered = sub.publications().find((p) => p.offset === r.offset)!;
         assert.equal(delivered.epoch, r.epoch);
@@ -109,8 +131,10 @@ export function runBrokerContract(name: string, makeBroker: () => Promise<Broker
       assert.equal(h.recovered, true);
       assert.equal(h.epoch, epoch);
       assert.equal(h.offset, 10);
-      assert.deepEqual(h.publications.map((p) => [p.offset, p.data, p.id, p.channel, p.epoch]),
-        Array.from({ length: 7 }, (_, k) => [k + 4, { n: k + 4 }, `id-${k + 4}`, ch, epoch]));
+      assert.deepEqual(
+        h.publications.map((p) => [p.offset, p.data, p.id, p.channel, p.epoch]),
+        Array.from({ length: 7 }, (_, k) => [k + 4, { n: k + 4 }, `id-${k + 4}`, ch, epoch]),
+      );
       const atTop = await broker.history(ch, { since: { epoch, offset: 10 } });
       assert.deepEqual([atTop.recovered, atTop.publications.length], [true, 0]);
       const fromZero = await broker.history(ch, { since: { epoch, offset: 0 } });
@@ -153,11 +177,20 @@ export function runBrokerContract(name: string, makeBroker: () => Promise<Broker
       const ch = channel('history');
       for (let i = 1; i <= 8; i++) await broker.publish(ch, i, HISTORY);
       const all = await broker.history(ch);
-      assert.deepEqual(all.publications.map((p) => p.data), [1, 2, 3, 4, 5, 6, 7, 8]);
+      assert.deepEqual(
+        all.publications.map((p) => p.data),
+        [1, 2, 3, 4, 5, 6, 7, 8],
+      );
       assert.equal(all.recovered, false);
       assert.equal(all.offset, 8);
-      assert.deepEqual((await broker.history(ch, { limit: 3 })).publications.map((p) => p.offset), [6, 7, 8]);
-      assert.deepEqual((await broker.history(ch, { limit: 2, before: 5 })).publications.map((p) => p.offset), [3, 4]);
+      assert.deepEqual(
+        (await broker.history(ch, { limit: 3 })).publications.map((p) => p.offset),
+        [6, 7, 8],
+      );
+      assert.deepEqual(
+        (await broker.history(ch, { limit: 2, before: 5 })).publications.map((p) => p.offset),
+        [3, 4],
+      );
       assert.deepEqual((await broker.history(ch, { before: 1 })).publications, []);
       assert.deepEqual((await broker.history(ch, { limit: 0 })).publications, []);
     });
@@ -166,8 +199,12 @@ export function runBrokerContract(name: string, makeBroker: () => Promise<Broker
       const broker = await open(t);
       const ch = channel('size');
       let epoch = '';
-      for (let i = 1; i <= 8; i++) epoch = (await broker.publish(ch, i, { historySize: 5, historyTtlMs: 600_000 })).epoch;
-      assert.deepEqual((await broker.history(ch)).publications.map((p) => p.offset), [4, 5, 6, 7, 8]);
+      for (let i = 1; i <= 8; i++)
+        epoch = (await broker.publish(ch, i, { historySize: 5, historyTtlMs: 600_000 })).epoch;
+      assert.deepEqual(
+        (await broker.history(ch)).publications.map((p) => p.offset),
+        [4, 5, 6, 7, 8],
+      );
       const gap = await broker.history(ch, { since: { epoch, offset: 2 } });
       assert.deepEqual([gap.recovered, gap.publications], [false, []]);
       const edge = await broker.history(ch, { since: { epoch, offset: 3 } });
@@ -205,10 +242,17 @@ export function runBrokerContract(name: string, makeBroker: () => Promise<Broker
       }
       const long = await broker.publish(ch, 'long', { historySize: 10, historyTtlMs: 600_000 });
       const h = await broker.history(ch);
-      assert.deepEqual(h.publications.map((p) => p.data), ['long']);
+      assert.deepEqual(
+        h.publications.map((p) => p.data),
+        ['long'],
+      );
       assert.equal(long.epoch, short.epoch);
       const lost = await broker.history(ch, { since: { epoch: short.epoch, offset: short.offset - 1 } });
-      assert.deepEqual([lost.recovered, lost.publications], [false, []], 'an expired publication makes the gap unrecoverable');
+      assert.deepEqual(
+        [lost.recovered, lost.publications],
+        [false, []],
+        'an expired publication makes the gap unrecoverable',
+      );
     });
 
     test('the same idempotency key twice is stored and delivered once, with the same offset (SECURITY-CASES AP-11)', async (t) => {
@@ -222,13 +266,22 @@ export function runBrokerContract(name: string, makeBroker: () => Promise<Broker
       assert.equal(first.duplicate, false);
       const other = await broker.publish(ch, 'other', { ...HISTORY, idempotencyKey: 'alice:m-2' });
       assert.equal(other.offset, first.offset + 1);
-      const elsewhere = await broker.publish(channel('idem-elsewhere'), 'x', { ...HISTORY, idempotencyKey: 'alice:m-1' });
+      const elsewhere = await broker.publish(channel('idem-elsewhere'), 'x', {
+        ...HISTORY,
+        idempotencyKey: 'alice:m-1',
+      });
       assert.equal(elsewhere.duplicate, false, 'keys are scoped to their channel');
       await eventually(() => sub.events.length >= 2, 'deliveries');
       await broker.publish(ch, 'marker', HISTORY);
       await eventually(() => sub.events.length >= 3, 'marker');
-      assert.deepEqual(sub.publications().map((p) => p.data), ['once', 'other', 'marker']);
-      assert.deepEqual((await broker.history(ch)).publications.map((p) => p.data), ['once', 'other', 'marker']);
+      assert.deepEqual(
+        sub.publications().map((p) => p.data),
+        ['once', 'other', 'marker'],
+      );
+      assert.deepEqual(
+        (await broker.history(ch)).publications.map((p) => p.data),
+        ['once', 'other', 'marker'],
+      );
     });
 
     test('40 racing duplicates get one offset and one delivery (SECURITY-CASES AP-11)', async (t) => {
@@ -236,12 +289,17 @@ export function runBrokerContract(name: string, makeBroker: () => Promise<Broker
       const ch = channel('idem-race');
       const sub = recorder();
       await broker.subscribe(ch, sub.handler);
-      const results = await Promise.all(Array.from({ length: 40 }, () => broker.publish(ch, 'x', { ...HISTORY, idempotencyKey: 'k' })));
+      const results = await Promise.all(
+        Array.from({ length: 40 }, () => broker.publish(ch, 'x', { ...HISTORY, idempotencyKey: 'k' })),
+      );
       assert.equal(new Set(results.map((r) => `${r.epoch}/${r.offset}`)).size, 1);
       assert.equal(results.filter((r) => !r.duplicate).length, 1);
       await broker.publish(ch, 'marker', HISTORY);
       await eventually(() => sub.events.length >= 2, 'marker');
-      assert.deepEqual(sub.publications().map((p) => p.data), ['x', 'marker']);
+      assert.deepEqual(
+        sub.publications().map((p) => p.data),
+        ['x', 'marker'],
+      );
     });
 
     test('an idempotency key can be reused after its window', async (t) => {
@@ -254,7 +312,7 @@ export function runBrokerContract(name: string, makeBroker: () => Promise<Broker
       assert.equal(again.offset, first.offset + 1);
     });
 
-    test('signal reaches the channel\'s handlers without being stored: no offset, no history, no other channel', async (t) => {
+    test("signal reaches the channel's handlers without being stored: no offset, no history, no other channel", async (t) => {
       const broker = await open(t);
       const ch = channel('signal');
       const other = channel('signal-other');
@@ -268,10 +326,17 @@ export function runBrokerContract(name: string, makeBroker: () => Promise<Broker
       const r2 = await broker.publish(ch, 'stored too', HISTORY);
       await eventually(() => a.events.length === 3 && b.events.length === 3, 'two publications and a signal');
       assert.deepEqual(a.events[1], { type: 'signal', channel: ch, data: { typing: { user: 'alice', on: true } } });
-      assert.deepEqual(a.events.map((e) => e.type), ['publication', 'signal', 'publication'], 'in order with publications');
+      assert.deepEqual(
+        a.events.map((e) => e.type),
+        ['publication', 'signal', 'publication'],
+        'in order with publications',
+      );
       assert.deepEqual(b.events, a.events);
       assert.equal(r2.offset, r1.offset + 1, 'a signal takes no offset');
-      assert.deepEqual((await broker.history(ch)).publications.map((p) => p.data), ['stored', 'stored too']);
+      assert.deepEqual(
+        (await broker.history(ch)).publications.map((p) => p.data),
+        ['stored', 'stored too'],
+      );
       await sleep(50);
       assert.deepEqual(o.events, []);
     });
@@ -286,12 +351,27 @@ export function runBrokerContract(name: string, makeBroker: () => Promise<Broker
       await broker.addPresence(ch, { connection: 'c3', user: 'bob' });
       await broker.addPresence(ch, { connection: 'c3', user: 'bob' }); // refresh: no new join, no double count
       const list = await broker.presence(ch);
-      assert.deepEqual(list.sort((x, y) => x.user.localeCompare(y.user)),
-        [{ user: 'alice', connections: 2, info: { name: 'Alice' } }, { user: 'bob', connections: 1 }]);
+      assert.deepEqual(
+        list.sort((x, y) => x.user.localeCompare(y.user)),
+        [
+          { user: 'alice', connections: 2, info: { name: 'Alice' } },
+          { user: 'bob', connections: 1 },
+        ],
+      );
       await eventually(() => sub.events.length === 2, 'two joins');
-      assert.deepEqual(sub.events.map((e) => e.type === 'join' || e.type === 'leave' ? [e.type, e.user] : e.type).sort(), [['join', 'alice'], ['join', 'bob']]);
+      assert.deepEqual(
+        sub.events.map((e) => (e.type === 'join' || e.type === 'leave' ? [e.type, e.user] : e.type)).sort(),
+        [
+          ['join', 'alice'],
+          ['join', 'bob'],
+        ],
+      );
       await broker.removePresence(ch, 'c1');
-      assert.deepEqual(await broker.presence(ch).then((l) => l.find((u) => u.user === 'alice')), { user: 'alice', connections: 1, info: { name: 'Alice' } });
+      assert.deepEqual(await broker.presence(ch).then((l) => l.find((u) => u.user === 'alice')), {
+        user: 'alice',
+        connections: 1,
+        info: { name: 'Alice' },
+      });
       await broker.removePresence(ch, 'c2');
       await broker.removePresence(ch, 'c2'); // unknown connection: ignored
       await broker.removePresence(ch, 'nope');
@@ -316,8 +396,14 @@ export function runBrokerContract(name: string, makeBroker: () => Promise<Broker
       await broker.publish(ch, 2, HISTORY);
       await broker.publish(ch, 3, HISTORY);
       await eventually(() => stays.events.length === 3, 'later deliveries');
-      assert.deepEqual(gone.publications().map((p) => p.data), [1]);
-      assert.deepEqual(stays.publications().map((p) => p.data), [1, 2, 3]);
+      assert.deepEqual(
+        gone.publications().map((p) => p.data),
+        [1],
+      );
+      assert.deepEqual(
+        stays.publications().map((p) => p.data),
+        [1, 2, 3],
+      );
     });
 
     test('health reports ok, and operations after close reject', async (t) => {
@@ -326,7 +412,10 @@ export function runBrokerContract(name: string, makeBroker: () => Promise<Broker
       assert.equal(health.ok, true);
       await broker.close();
       await broker.close(); // idempotent
-      await assert.rejects(broker.publish(channel('closed'), 1, HISTORY), { name: 'BrokerError', code: 'BROKER_CLOSED' });
+      await assert.rejects(broker.publish(channel('closed'), 1, HISTORY), {
+        name: 'BrokerError',
+        code: 'BROKER_CLOSED',
+      });
       await assert.rejects(broker.history(channel('closed')), { name: 'BrokerError', code: 'BROKER_CLOSED' });
       assert.equal((await broker.health()).ok, false);
     });
@@ -337,7 +426,10 @@ export function runBrokerContract(name: string, makeBroker: () => Promise<Broker
       await assert.rejects(broker.publish(ch, 1, { historySize: -1, historyTtlMs: 1000 }), RangeError);
       await assert.rejects(broker.publish(ch, 1, { historySize: 1.5, historyTtlMs: 1000 }), RangeError);
       await assert.rejects(broker.publish(ch, 1, { historySize: 1, historyTtlMs: Number.NaN }), RangeError);
-      await assert.rejects(broker.publish(ch, 1, { ...HISTORY, idempotencyKey: 'k', idempotencyWindowMs: -1 }), RangeError);
+      await assert.rejects(
+        broker.publish(ch, 1, { ...HISTORY, idempotencyKey: 'k', idempotencyWindowMs: -1 }),
+        RangeError,
+      );
       await assert.rejects(broker.history(ch, { limit: -1 }), RangeError);
       assert.deepEqual((await broker.history(ch)).publications, [], 'nothing was published by a refused call');
       assert.equal((await broker.publish(ch, 1, HISTORY)).offset, 1, 'no offset was consumed by a refused call');

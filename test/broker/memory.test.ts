@@ -10,7 +10,12 @@ const HISTORY: PublishOptions = { historySize: 100, historyTtlMs: 60_000 };
 
 function fakeClock(start = 1_700_000_000_000): { now: () => number; advance: (ms: number) => void } {
   let time = start;
-  return { now: () => time, advance: (ms) => { time += ms; } };
+  return {
+    now: () => time,
+    advance: (ms) => {
+      time += ms;
+    },
+  };
 }
 
 test('MemoryBroker gives each instance (each process start) a new epoch', async (t) => {
@@ -103,7 +108,10 @@ test('MemoryBroker retained history stays bounded by historySize under many publ
   t.after(() => broker.close());
   for (let i = 0; i < 5000; i++) await broker.publish('chat:ring', i, { historySize: 20, historyTtlMs: 60_000 });
   assert.equal(broker.stats().retained, 20);
-  assert.deepEqual((await broker.history('chat:ring')).publications.map((p) => p.data), Array.from({ length: 20 }, (_, i) => 4980 + i));
+  assert.deepEqual(
+    (await broker.history('chat:ring')).publications.map((p) => p.data),
+    Array.from({ length: 20 }, (_, i) => 4980 + i),
+  );
 });
 
 test('MemoryBroker reports a throwing handler on "error" and still delivers to the others', async (t) => {
@@ -112,7 +120,9 @@ test('MemoryBroker reports a throwing handler on "error" and still delivers to t
   const errors: Error[] = [];
   broker.on('error', (error) => errors.push(error));
   const got: ChannelEvent[] = [];
-  await broker.subscribe('chat:e', () => { throw new Error('boom'); });
+  await broker.subscribe('chat:e', () => {
+    throw new Error('boom');
+  });
   await broker.subscribe('chat:e', (event) => got.push(event));
   await broker.publish('chat:e', 1, HISTORY);
   assert.equal(got.length, 1);
@@ -127,7 +137,9 @@ test('MemoryBroker keeps publish order for every handler when a handler publishe
   await broker.subscribe('chat:r', (event) => {
     if (event.type === 'publication' && event.publication.offset === 1) void broker.publish('chat:r', 'echo', HISTORY);
   });
-  await broker.subscribe('chat:r', (event) => { if (event.type === 'publication') seen.push(event.publication.offset); });
+  await broker.subscribe('chat:r', (event) => {
+    if (event.type === 'publication') seen.push(event.publication.offset);
+  });
   await broker.publish('chat:r', 'first', HISTORY);
   assert.deepEqual(seen, [1, 2]);
 });
@@ -136,7 +148,9 @@ test('MemoryBroker drops events queued for a handler that unsubscribes during de
   const broker = new MemoryBroker();
   t.after(() => broker.close());
   const late: number[] = [];
-  const lateHandler = (event: ChannelEvent): void => { if (event.type === 'publication') late.push(event.publication.offset); };
+  const lateHandler = (event: ChannelEvent): void => {
+    if (event.type === 'publication') late.push(event.publication.offset);
+  };
   await broker.subscribe('chat:u', (event) => {
     if (event.type === 'publication' && event.publication.offset === 1) {
       void broker.publish('chat:u', 'second', HISTORY);

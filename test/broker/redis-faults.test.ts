@@ -6,7 +6,16 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { BrokerError, RedisBroker, type BrokerStatus, type ChannelEvent, type Publication, type PublishOptions, type PublishResult, type RedisBrokerOptions } from '../../src/broker/index.ts';
+import {
+  BrokerError,
+  RedisBroker,
+  type BrokerStatus,
+  type ChannelEvent,
+  type Publication,
+  type PublishOptions,
+  type PublishResult,
+  type RedisBrokerOptions,
+} from '../../src/broker/index.ts';
 import { startRedis } from '../helpers/redis-server.ts';
 
 const HISTORY: PublishOptions = { historySize: 10_000, historyTtlMs: 600_000 };
@@ -15,7 +24,11 @@ async function sleep(ms: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function eventually(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+async function eventually(
+  predicate: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > deadline) assert.fail(`Timed out waiting for ${what}`);
@@ -38,7 +51,8 @@ function recorder(): { handler: (event: ChannelEvent) => void; publications: Pub
       events.push(event);
       if (event.type === 'publication') publications.push(event.publication);
     },
-    publications, events,
+    publications,
+    events,
   };
 }
 
@@ -51,15 +65,29 @@ function assertGapless(publications: readonly Publication[], what: string): void
   }
 }
 
-interface Figures { published: number; acknowledged: number; errors: number; delivered: number; lost: number; duplicated: number }
+interface Figures {
+  published: number;
+  acknowledged: number;
+  errors: number;
+  delivered: number;
+  lost: number;
+  duplicated: number;
+}
 
 function report(t: TestContext, name: string, figures: Figures & Record<string, number>): void {
   t.diagnostic(`FIGURES ${name}: ${JSON.stringify(figures)}`);
 }
 
 /** Publishes `{ n }` in a loop from `writers` concurrent writers until `stop()` says so; records acks and errors. */
-function publishStream(broker: RedisBroker, channel: string, writers: number): {
-  acks: Map<number, PublishResult>; errors: BrokerError[]; attempts: () => number; stop: () => Promise<void>;
+function publishStream(
+  broker: RedisBroker,
+  channel: string,
+  writers: number,
+): {
+  acks: Map<number, PublishResult>;
+  errors: BrokerError[];
+  attempts: () => number;
+  stop: () => Promise<void>;
 } {
   const acks = new Map<number, PublishResult>();
   const errors: BrokerError[] = [];
@@ -78,7 +106,15 @@ function publishStream(broker: RedisBroker, channel: string, writers: number): {
       await sleep(1);
     }
   });
-  return { acks, errors, attempts: () => n, stop: async () => { running = false; await Promise.all(loops); } };
+  return {
+    acks,
+    errors,
+    attempts: () => n,
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
 }
 
 test('kill -9 Redis mid-stream, restart empty: errors while down, no acked publication lost, new epoch, old positions recovered false (SECURITY-CASES RD-01, RD-02, RD-05)', async (t) => {
@@ -110,16 +146,28 @@ test('kill -9 Redis mid-stream, restart empty: errors while down, no acked publi
   assert.ok(fresh.length >= 150, 'publishes after the restart landed in a new epoch');
   assert.equal(new Set(fresh.map((r) => r.epoch)).size, 1);
   assert.ok([...stream.acks.values()].every((r) => r.epoch === oldEpoch || r.epoch === fresh[0]!.epoch));
-  assert.deepEqual(fresh.map((r) => r.offset).sort((x, y) => x - y), Array.from({ length: fresh.length }, (_, i) => i + 1), 'the new epoch numbers from 1, contiguously');
+  assert.deepEqual(
+    fresh.map((r) => r.offset).sort((x, y) => x - y),
+    Array.from({ length: fresh.length }, (_, i) => i + 1),
+    'the new epoch numbers from 1, contiguously',
+  );
   const lastOld = Math.max(...old.map((r) => r.offset));
   const h = await b.history(ch, { since: { epoch: oldEpoch, offset: lastOld } });
-  assert.deepEqual([h.recovered, h.publications.length, h.epoch], [false, 0, fresh[0]!.epoch], 'a position in the lost epoch is not recoverable');
-  for (const err of stream.errors) assert.ok(err.code === 'BROKER_UNAVAILABLE' || err.code === 'BROKER_TIMEOUT', err.code);
+  assert.deepEqual(
+    [h.recovered, h.publications.length, h.epoch],
+    [false, 0, fresh[0]!.epoch],
+    'a position in the lost epoch is not recoverable',
+  );
+  for (const err of stream.errors)
+    assert.ok(err.code === 'BROKER_UNAVAILABLE' || err.code === 'BROKER_TIMEOUT', err.code);
   assert.deepEqual(statuses.map((s) => s.state).slice(0, 2), ['down', 'up']);
 
   // Every acknowledged publication reached the other node's subscriber exactly once, in order.
   const ackedKeys = new Set([...stream.acks.values()].map((r) => `${r.epoch}/${r.offset}`));
-  await eventually(() => [...ackedKeys].every((k) => sub.publications.some((p) => `${p.epoch}/${p.offset}` === k)), 'every acked publication delivered');
+  await eventually(
+    () => [...ackedKeys].every((k) => sub.publications.some((p) => `${p.epoch}/${p.offset}` === k)),
+    'every acked publication delivered',
+  );
   assertGapless(sub.publications, 'subscriber on node B');
   const deliveredKeys = sub.publications.map((p) => `${p.epoch}/${p.offset}`);
   const lost = [...ackedKeys].filter((k) => !deliveredKeys.includes(k)).length;
@@ -127,8 +175,15 @@ test('kill -9 Redis mid-stream, restart empty: errors while down, no acked publi
   assert.equal(lost, 0);
   assert.equal(duplicated, 0);
   report(t, 'redis kill -9, restart empty', {
-    published: stream.attempts(), acknowledged: stream.acks.size, errors: stream.errors.length, delivered: sub.publications.length,
-    lost, duplicated, attemptsBeforeKill: killedAt, ackedBeforeKill: acksBefore.size, ackedInNewEpoch: fresh.length,
+    published: stream.attempts(),
+    acknowledged: stream.acks.size,
+    errors: stream.errors.length,
+    delivered: sub.publications.length,
+    lost,
+    duplicated,
+    attemptsBeforeKill: killedAt,
+    ackedBeforeKill: acksBefore.size,
+    ackedInNewEpoch: fresh.length,
   });
 });
 
@@ -156,15 +211,28 @@ test('kill -9 a persistent Redis mid-stream and restart: every acked publication
   const stored = new Set(all.publications.map((p) => p.offset));
   const missing = acked.filter((r) => !stored.has(r.offset));
   assert.deepEqual(missing, [], 'every acked publish is in history after the restart');
-  assert.deepEqual(all.publications.map((p) => p.offset), Array.from({ length: all.offset }, (_, i) => i + 1), 'offsets contiguous');
+  assert.deepEqual(
+    all.publications.map((p) => p.offset),
+    Array.from({ length: all.offset }, (_, i) => i + 1),
+    'offsets contiguous',
+  );
   await eventually(() => sub.publications.length >= all.offset, 'the subscriber caught up');
   assertGapless(sub.publications, 'subscriber on node B');
   const delivered = sub.publications.map((p) => p.offset);
-  assert.deepEqual(delivered, Array.from({ length: all.offset }, (_, i) => i + 1), 'every stored publication delivered once, in order');
+  assert.deepEqual(
+    delivered,
+    Array.from({ length: all.offset }, (_, i) => i + 1),
+    'every stored publication delivered once, in order',
+  );
   report(t, 'redis kill -9, restart with AOF', {
-    published: stream.attempts(), acknowledged: acked.length, errors: stream.errors.length, delivered: delivered.length,
-    lost: acked.filter((r) => !delivered.includes(r.offset)).length, duplicated: delivered.length - new Set(delivered).size,
-    storedThoughErrored: all.offset - acked.length, recoveredFromHistory: b.stats().recovered,
+    published: stream.attempts(),
+    acknowledged: acked.length,
+    errors: stream.errors.length,
+    delivered: delivered.length,
+    lost: acked.filter((r) => !delivered.includes(r.offset)).length,
+    duplicated: delivered.length - new Set(delivered).size,
+    storedThoughErrored: all.offset - acked.length,
+    recoveredFromHistory: b.stats().recovered,
   });
 });
 
@@ -179,25 +247,44 @@ test('CLIENT KILL TYPE pubsub: nodes resubscribe by themselves and subscribers g
   const stream = publishStream(a, ch, 2);
   for (let kill = 0; kill < 3; kill++) {
     // Wait until both nodes are back and caught up from the previous kick, then kick again mid-stream.
-    await eventually(() => a.stats().resyncs >= kill && b.stats().resyncs >= kill, `both nodes resubscribed after kick ${kill}`);
+    await eventually(
+      () => a.stats().resyncs >= kill && b.stats().resyncs >= kill,
+      `both nodes resubscribed after kick ${kill}`,
+    );
     await sleep(100);
     const killed = Number(await redis.command('CLIENT', 'KILL', 'TYPE', 'pubsub'));
-    assert.equal(killed, 2, 'both nodes\' subscriber connections were kicked');
+    assert.equal(killed, 2, "both nodes' subscriber connections were kicked");
   }
-  await eventually(() => a.stats().resyncs >= 3 && b.stats().resyncs >= 3, 'both nodes resubscribed after the last kick');
+  await eventually(
+    () => a.stats().resyncs >= 3 && b.stats().resyncs >= 3,
+    'both nodes resubscribed after the last kick',
+  );
   await sleep(200);
   await stream.stop();
   assert.equal(stream.errors.length, 0, 'the command connection was never affected');
   const top = Math.max(...[...stream.acks.values()].map((r) => r.offset));
   await eventually(() => onA.publications.length >= top && onB.publications.length >= top, 'both nodes caught up');
-  for (const [name, rec] of [['A', onA], ['B', onB]] as const) {
-    assert.deepEqual(rec.publications.map((p) => p.offset), Array.from({ length: top }, (_, i) => i + 1), `node ${name}: all, once, in order`);
+  for (const [name, rec] of [
+    ['A', onA],
+    ['B', onB],
+  ] as const) {
+    assert.deepEqual(
+      rec.publications.map((p) => p.offset),
+      Array.from({ length: top }, (_, i) => i + 1),
+      `node ${name}: all, once, in order`,
+    );
   }
   assert.ok(b.stats().resyncs >= 3 && a.stats().resyncs >= 3, 'each kick was followed by a resync');
   assert.ok(b.stats().recovered > 0, 'some publications came from history');
   report(t, 'CLIENT KILL TYPE pubsub x3', {
-    published: stream.attempts(), acknowledged: stream.acks.size, errors: stream.errors.length,
-    delivered: onB.publications.length, lost: 0, duplicated: 0, recoveredOnB: b.stats().recovered, recoveredOnA: a.stats().recovered,
+    published: stream.attempts(),
+    acknowledged: stream.acks.size,
+    errors: stream.errors.length,
+    delivered: onB.publications.length,
+    lost: 0,
+    duplicated: 0,
+    recoveredOnB: b.stats().recovered,
+    recoveredOnA: a.stats().recovered,
     liveDuplicatesDroppedOnB: b.stats().duplicatesDropped,
   });
 });
@@ -214,13 +301,22 @@ test('a subscriber dropped by the pub/sub output buffer limit recovers the burst
   const payload = 'x'.repeat(64 * 1024);
   const results = await Promise.all(Array.from({ length: 100 }, (_, i) => a.publish(ch, { i, payload }, HISTORY)));
   await eventually(() => sub.publications.length >= 100, 'the whole burst', 15_000);
-  assert.deepEqual(sub.publications.map((p) => p.offset), results.map((r) => r.offset).sort((x, y) => x - y));
+  assert.deepEqual(
+    sub.publications.map((p) => p.offset),
+    results.map((r) => r.offset).sort((x, y) => x - y),
+  );
   assertGapless(sub.publications, 'subscriber');
   assert.ok(b.stats().resyncs >= 1, 'the subscriber was dropped and resubscribed');
   assert.ok(b.stats().recovered > 0, 'publications came from history');
   report(t, 'pub/sub output buffer limit', {
-    published: 100, acknowledged: results.length, errors: 0, delivered: sub.publications.length, lost: 0, duplicated: 0,
-    resyncs: b.stats().resyncs, recoveredFromHistory: b.stats().recovered,
+    published: 100,
+    acknowledged: results.length,
+    errors: 0,
+    delivered: sub.publications.length,
+    lost: 0,
+    duplicated: 0,
+    resyncs: b.stats().resyncs,
+    recoveredFromHistory: b.stats().recovered,
   });
 });
 
@@ -230,7 +326,9 @@ test('slow Redis (DEBUG SLEEP, CLIENT PAUSE): publishes time out into BROKER_TIM
   const ch = `chat:slow-${randomUUID()}`;
   await a.publish(ch, 'before', HISTORY);
   let ticks = 0;
-  const ticker = setInterval(() => { ticks++; }, 10);
+  const ticker = setInterval(() => {
+    ticks++;
+  }, 10);
   t.after(() => clearInterval(ticker));
   const sleeping = redis.command('DEBUG', 'SLEEP', '1.5');
   await sleep(50);
@@ -252,9 +350,23 @@ test('slow Redis (DEBUG SLEEP, CLIENT PAUSE): publishes time out into BROKER_TIM
   await redis.command('CLIENT', 'PAUSE', '1000', 'WRITE');
   await assert.rejects(a.publish(ch, 'paused', HISTORY), { name: 'BrokerError', code: 'BROKER_TIMEOUT' });
   await sleep(1000);
-  await eventually(async () => (await a.publish(ch, 'resumed', HISTORY).then(() => true, () => false)), 'publishing after the pause');
+  await eventually(
+    async () =>
+      await a.publish(ch, 'resumed', HISTORY).then(
+        () => true,
+        () => false,
+      ),
+    'publishing after the pause',
+  );
   report(t, 'DEBUG SLEEP 1.5 s', {
-    published: 200, acknowledged: 0, errors: 200, delivered: 0, lost: 0, duplicated: 0, timedOut, refusedByInFlightBound: refused,
+    published: 200,
+    acknowledged: 0,
+    errors: 200,
+    delivered: 0,
+    lost: 0,
+    duplicated: 0,
+    timedOut,
+    refusedByInFlightBound: refused,
     storedThoughTimedOut,
   });
 });
@@ -266,22 +378,39 @@ test('24 writers x 40 publishes through two nodes get contiguous offsets; subscr
   const subs = [recorder(), recorder()];
   await nodes[0]!.subscribe(ch, subs[0]!.handler);
   await nodes[1]!.subscribe(ch, subs[1]!.handler);
-  const results = (await Promise.all(Array.from({ length: 24 }, async (_, w) => {
-    const out: PublishResult[] = [];
-    for (let i = 0; i < 40; i++) out.push(await nodes[w % 2]!.publish(ch, { w, i }, HISTORY));
-    return out;
-  }))).flat();
+  const results = (
+    await Promise.all(
+      Array.from({ length: 24 }, async (_, w) => {
+        const out: PublishResult[] = [];
+        for (let i = 0; i < 40; i++) out.push(await nodes[w % 2]!.publish(ch, { w, i }, HISTORY));
+        return out;
+      }),
+    )
+  ).flat();
   const offsets = results.map((r) => r.offset).sort((x, y) => x - y);
-  assert.deepEqual(offsets, Array.from({ length: 960 }, (_, i) => i + 1));
+  assert.deepEqual(
+    offsets,
+    Array.from({ length: 960 }, (_, i) => i + 1),
+  );
   for (const sub of subs) {
     await eventually(() => sub.publications.length >= 960, '960 deliveries');
-    assert.deepEqual(sub.publications.map((p) => p.offset), offsets);
+    assert.deepEqual(
+      sub.publications.map((p) => p.offset),
+      offsets,
+    );
   }
   const h = await nodes[1]!.history(ch, { since: { epoch: results[0]!.epoch, offset: 0 } });
-  assert.deepEqual(h.publications.map((p) => p.offset), offsets);
+  assert.deepEqual(
+    h.publications.map((p) => p.offset),
+    offsets,
+  );
   report(t, '24 x 40 concurrent publishes on 2 nodes', {
-    published: 960, acknowledged: results.length, errors: 0, delivered: subs[0]!.publications.length + subs[1]!.publications.length,
-    lost: 0, duplicated: 0,
+    published: 960,
+    acknowledged: results.length,
+    errors: 0,
+    delivered: subs[0]!.publications.length + subs[1]!.publications.length,
+    lost: 0,
+    duplicated: 0,
   });
 });
 
@@ -292,14 +421,21 @@ test('cross-node fan-out, presence and idempotency: 40 duplicates racing on two 
   const [onA, onB] = [recorder(), recorder()];
   await a.subscribe(ch, onA.handler);
   await b.subscribe(ch, onB.handler);
-  const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? a : b).publish(ch, 'once', { ...HISTORY, idempotencyKey: 'alice:m-1' })));
+  const results = await Promise.all(
+    Array.from({ length: 40 }, (_, i) =>
+      (i % 2 === 0 ? a : b).publish(ch, 'once', { ...HISTORY, idempotencyKey: 'alice:m-1' }),
+    ),
+  );
   assert.equal(new Set(results.map((r) => `${r.epoch}/${r.offset}`)).size, 1);
   assert.equal(results.filter((r) => !r.duplicate).length, 1);
   await b.publish(ch, 'marker', HISTORY);
   await a.addPresence(ch, { connection: 'a-1', user: 'alice', info: { name: 'Alice' } });
   await eventually(() => onA.events.length >= 3 && onB.events.length >= 3, 'deliveries and a join on both nodes');
   for (const rec of [onA, onB]) {
-    assert.deepEqual(rec.publications.map((p) => p.data), ['once', 'marker']);
+    assert.deepEqual(
+      rec.publications.map((p) => p.data),
+      ['once', 'marker'],
+    );
     assert.deepEqual(rec.events[2], { type: 'join', channel: ch, user: 'alice', info: { name: 'Alice' } });
   }
   assert.deepEqual(await b.presence(ch), [{ user: 'alice', connections: 1, info: { name: 'Alice' } }]);
@@ -309,7 +445,14 @@ test('cross-node fan-out, presence and idempotency: 40 duplicates racing on two 
   await b.subscribe(personal, bob.handler);
   await a.publish(personal, { text: 'psst' }, { historySize: 0, historyTtlMs: 0, sender: 'alice' });
   await eventually(() => bob.publications.length === 1, 'the private message');
-  report(t, '40 racing duplicates on 2 nodes', { published: 40, acknowledged: 40, errors: 0, delivered: onA.publications.length - 1, lost: 0, duplicated: 0 });
+  report(t, '40 racing duplicates on 2 nodes', {
+    published: 40,
+    acknowledged: 40,
+    errors: 0,
+    delivered: onA.publications.length - 1,
+    lost: 0,
+    duplicated: 0,
+  });
 });
 
 test('presence of a node killed with SIGKILL vanishes within 3 x heartbeat, with leave events on the live node (SECURITY-CASES RD-12)', async (t) => {
@@ -320,9 +463,25 @@ test('presence of a node killed with SIGKILL vanishes within 3 x heartbeat, with
   const sub = recorder();
   await live.subscribe(ch, sub.handler);
   await live.addPresence(ch, { connection: 'live-1', user: 'carol' });
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../helpers/redis-presence-child.ts', import.meta.url)), JSON.stringify({
-    url: redis.url, channel: ch, heartbeatMs, entries: [{ connection: 'dead-1', user: 'dave' }, { connection: 'dead-2', user: 'dave' }, { connection: 'dead-3', user: 'erin' }],
-  })], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('../helpers/redis-presence-child.ts', import.meta.url)),
+      JSON.stringify({
+        url: redis.url,
+        channel: ch,
+        heartbeatMs,
+        entries: [
+          { connection: 'dead-1', user: 'dave' },
+          { connection: 'dead-2', user: 'dave' },
+          { connection: 'dead-3', user: 'erin' },
+        ],
+      }),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   t.after(() => child.kill('SIGKILL'));
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
@@ -332,28 +491,50 @@ test('presence of a node killed with SIGKILL vanishes within 3 x heartbeat, with
   await eventually(async () => (await live.presence(ch)).length === 3, 'three users present');
   const killedAt = Date.now();
   child.kill('SIGKILL');
-  await eventually(async () => (await live.presence(ch)).length === 1, 'the dead node\'s users gone', 5000);
+  await eventually(async () => (await live.presence(ch)).length === 1, "the dead node's users gone", 5000);
   const vanishedMs = Date.now() - killedAt;
   // The bound is 3 x heartbeat from the last beat; 1 s of slack covers scheduling on a loaded CI machine.
   assert.ok(vanishedMs <= 3 * heartbeatMs + 1000, `vanished after ${vanishedMs} ms`);
   await eventually(() => sub.events.filter((e) => e.type === 'leave').length === 2, 'two leave events');
-  assert.deepEqual(sub.events.filter((e) => e.type === 'leave').map((e) => (e.type === 'leave' ? e.user : '')).sort(), ['dave', 'erin']);
+  assert.deepEqual(
+    sub.events
+      .filter((e) => e.type === 'leave')
+      .map((e) => (e.type === 'leave' ? e.user : ''))
+      .sort(),
+    ['dave', 'erin'],
+  );
   assert.deepEqual(await live.presence(ch), [{ user: 'carol', connections: 1 }]);
-  report(t, 'node SIGKILL presence', { published: 0, acknowledged: 0, errors: 0, delivered: 0, lost: 0, duplicated: 0, vanishedAfterMs: vanishedMs, boundMs: 3 * heartbeatMs });
+  report(t, 'node SIGKILL presence', {
+    published: 0,
+    acknowledged: 0,
+    errors: 0,
+    delivered: 0,
+    lost: 0,
+    duplicated: 0,
+    vanishedAfterMs: vanishedMs,
+    boundMs: 3 * heartbeatMs,
+  });
 });
 
 test('presence heals after a partition longer than the heartbeat TTL: swept entries come back and both nodes agree (SECURITY-CASES RD-09)', async (t) => {
   const redis = await startRedis(t);
   const heartbeatMs = 150;
-  const [a, b] = [await node(t, redis.url, { presenceHeartbeatMs: heartbeatMs }), await node(t, redis.url, { presenceHeartbeatMs: heartbeatMs })];
+  const [a, b] = [
+    await node(t, redis.url, { presenceHeartbeatMs: heartbeatMs }),
+    await node(t, redis.url, { presenceHeartbeatMs: heartbeatMs }),
+  ];
   const ch = `chat:heal-${randomUUID()}`;
   await a.addPresence(ch, { connection: 'a-1', user: 'alice' });
   await b.addPresence(ch, { connection: 'b-1', user: 'bob', info: { n: 1 } });
   b.stopHeartbeat(); // b cannot reach Redis for a while, as far as its heartbeat goes
   await eventually(async () => (await a.presence(ch)).length === 1, 'b swept by a', 5000);
   await b.tickPresence(); // b is back: it notices its heartbeat expired and adds its entries again
-  const expected = [{ user: 'alice', connections: 1 }, { user: 'bob', connections: 1, info: { n: 1 } }];
-  const sorted = async (n: RedisBroker): Promise<unknown> => (await n.presence(ch)).sort((x, y) => x.user.localeCompare(y.user));
+  const expected = [
+    { user: 'alice', connections: 1 },
+    { user: 'bob', connections: 1, info: { n: 1 } },
+  ];
+  const sorted = async (n: RedisBroker): Promise<unknown> =>
+    (await n.presence(ch)).sort((x, y) => x.user.localeCompare(y.user));
   assert.deepEqual(await sorted(a), expected);
   assert.deepEqual(await sorted(b), expected);
 });
@@ -366,8 +547,14 @@ test('Redis down: subscribe and presence fail fast with BROKER_UNAVAILABLE, heal
   await b.subscribe(ch, onB.handler);
   await redis.kill();
   await eventually(() => !a.isUp, 'a sees Redis down');
-  await assert.rejects(a.subscribe(`chat:other-${randomUUID()}`, () => {}), { name: 'BrokerError', code: 'BROKER_UNAVAILABLE' });
-  await assert.rejects(a.addPresence(ch, { connection: 'c', user: 'u' }), { name: 'BrokerError', code: 'BROKER_UNAVAILABLE' });
+  await assert.rejects(
+    a.subscribe(`chat:other-${randomUUID()}`, () => {}),
+    { name: 'BrokerError', code: 'BROKER_UNAVAILABLE' },
+  );
+  await assert.rejects(a.addPresence(ch, { connection: 'c', user: 'u' }), {
+    name: 'BrokerError',
+    code: 'BROKER_UNAVAILABLE',
+  });
   await assert.rejects(a.history(ch), { name: 'BrokerError', code: 'BROKER_UNAVAILABLE' });
   const health = await a.health();
   assert.equal(health.ok, false);
@@ -387,10 +574,24 @@ test('failover leftovers: a Redis turned read-only replica fails publishes and h
   const ch = `chat:readonly-${randomUUID()}`;
   await a.publish(ch, 'before', HISTORY);
   await redis.command('REPLICAOF', '127.0.0.1', primary.port);
-  await eventually(async () => (await a.publish(ch, 'x', HISTORY).then(() => false, (err: unknown) => err instanceof BrokerError && err.code === 'BROKER_UNAVAILABLE')), 'writes refused by the replica');
+  await eventually(
+    async () =>
+      await a.publish(ch, 'x', HISTORY).then(
+        () => false,
+        (err: unknown) => err instanceof BrokerError && err.code === 'BROKER_UNAVAILABLE',
+      ),
+    'writes refused by the replica',
+  );
   await eventually(async () => (await a.health()).detail === 'Redis is a read-only replica', 'health says read-only');
   assert.equal((await a.health()).ok, false);
   await redis.command('REPLICAOF', 'NO', 'ONE');
-  await eventually(async () => (await a.publish(ch, 'after', HISTORY).then(() => true, () => false)), 'publishing again after the promotion');
+  await eventually(
+    async () =>
+      await a.publish(ch, 'after', HISTORY).then(
+        () => true,
+        () => false,
+      ),
+    'publishing again after the promotion',
+  );
   assert.equal((await a.health()).ok, true);
 });

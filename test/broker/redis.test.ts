@@ -7,11 +7,15 @@ import { startRedis, type RedisServer } from '../helpers/redis-server.ts';
 import { runBrokerContract } from './contract.ts';
 
 let redis: RedisServer;
-before(async () => { redis = await startRedis(null); });
+before(async () => {
+  redis = await startRedis(null);
+});
 after(() => redis.stop());
 
 runBrokerContract('RedisBroker', async () => RedisBroker.connect({ url: redis.url, presenceHeartbeatMs: 200 }));
-runBrokerContract('RedisBroker (sharded pub/sub)', async () => RedisBroker.connect({ url: redis.url, sharded: true, keyPrefix: 'sharded:' }));
+runBrokerContract('RedisBroker (sharded pub/sub)', async () =>
+  RedisBroker.connect({ url: redis.url, sharded: true, keyPrefix: 'sharded:' }),
+);
 
 async function eventually(predicate: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 5000;
@@ -28,7 +32,9 @@ test('RedisBroker fills an offset jump from history before delivering the later 
   t.after(() => Promise.all([node.close(), silent.close()]));
   const ch = `chat:jump-${randomUUID()}`;
   const seen: number[] = [];
-  await node.subscribe(ch, (e) => { if (e.type === 'publication') seen.push(e.publication.offset); });
+  await node.subscribe(ch, (e) => {
+    if (e.type === 'publication') seen.push(e.publication.offset);
+  });
   await node.publish(ch, 1, { historySize: 100, historyTtlMs: 60_000 });
   await silent.publish(ch, 2, { historySize: 100, historyTtlMs: 60_000 });
   await silent.publish(ch, 3, { historySize: 100, historyTtlMs: 60_000 });
@@ -40,7 +46,9 @@ test('RedisBroker fills an offset jump from history before delivering the later 
   // Without history the gap cannot be filled: the later publication is still delivered, and the gap counted.
   const bare = `chat:jump-bare-${randomUUID()}`;
   const bareSeen: number[] = [];
-  await node.subscribe(bare, (e) => { if (e.type === 'publication') bareSeen.push(e.publication.offset); });
+  await node.subscribe(bare, (e) => {
+    if (e.type === 'publication') bareSeen.push(e.publication.offset);
+  });
   await node.publish(bare, 1, { historySize: 0, historyTtlMs: 0 });
   await silent.publish(bare, 2, { historySize: 0, historyTtlMs: 0 });
   await node.publish(bare, 3, { historySize: 0, historyTtlMs: 0 });
@@ -71,14 +79,20 @@ test('RedisBroker keeps the exact history window though MAXLEN ~ trims lazily, a
   const ch = `chat:window-${randomUUID()}`;
   for (let i = 1; i <= 250; i++) await node.publish(ch, i, { historySize: 7, historyTtlMs: 60_000 });
   const h = await node.history(ch);
-  assert.deepEqual(h.publications.map((p) => p.offset), [244, 245, 246, 247, 248, 249, 250]);
+  assert.deepEqual(
+    h.publications.map((p) => p.offset),
+    [244, 245, 246, 247, 248, 249, 250],
+  );
   assert.equal(Number(await redis.command('XLEN', `sb:{${ch}}:s`)) <= 250, true);
   assert.throws(() => new RedisBroker({ url: redis.url, commandTimeoutMs: 0 }), RangeError);
   assert.throws(() => new RedisBroker({ url: redis.url, presenceHeartbeatMs: -5 }), RangeError);
 });
 
 test('RedisBroker.connect fails with BROKER_UNAVAILABLE when nothing listens, and leaves nothing running', async () => {
-  await assert.rejects(RedisBroker.connect({ url: 'redis://127.0.0.1:1' }, { timeoutMs: 300 }), { name: 'BrokerError', code: 'BROKER_UNAVAILABLE' });
+  await assert.rejects(RedisBroker.connect({ url: 'redis://127.0.0.1:1' }, { timeoutMs: 300 }), {
+    name: 'BrokerError',
+    code: 'BROKER_UNAVAILABLE',
+  });
 });
 
 test('RedisBroker skips and trims an expired prefix of the stream when later entries live longer', async (t) => {
@@ -89,10 +103,17 @@ test('RedisBroker skips and trims an expired prefix of the stream when later ent
   const long = await node.publish(ch, 4, { historySize: 100, historyTtlMs: 60_000 });
   await new Promise((resolve) => setTimeout(resolve, 150));
   const h = await node.history(ch);
-  assert.deepEqual(h.publications.map((p) => p.data), [4]);
+  assert.deepEqual(
+    h.publications.map((p) => p.data),
+    [4],
+  );
   assert.equal(Number(await redis.command('XLEN', `sb:{${ch}}:s`)), 1, 'the expired entries were trimmed');
   const gap = await node.history(ch, { since: { epoch: long.epoch, offset: 1 } });
-  assert.deepEqual([gap.recovered, gap.publications], [false, []], 'an expired entry makes older positions unrecoverable');
+  assert.deepEqual(
+    [gap.recovered, gap.publications],
+    [false, []],
+    'an expired entry makes older positions unrecoverable',
+  );
   const edge = await node.history(ch, { since: { epoch: long.epoch, offset: 3 } });
   assert.deepEqual([edge.recovered, edge.publications.map((p) => p.offset)], [true, [4]]);
 });

@@ -16,7 +16,10 @@ interface Run {
 
 function runBench(args: string[], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/switchboard.js', 'bench', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: clientEnv(env) });
+    const child = spawn(process.execPath, ['bin/switchboard.js', 'bench', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: clientEnv(env),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -45,9 +48,27 @@ test('bench --json: 20 clients, 200 msg/s for 2 s: every subscriber receives eve
   const r = await runBench([url, '--clients', '20', '--rate', '200', '--duration', '2', '--json']);
   assert.equal(r.code, 0, r.stderr);
   const s = JSON.parse(r.stdout) as {
-    clients: number; publishers: number; connections: { ok: number; failed: number }; subscribers: number;
-    sent: number; acknowledged: number; resent: number; received: number; expected: number; errors: Record<string, number>; disconnects: number;
-    latencyMs: { count: number; min: number; p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
+    clients: number;
+    publishers: number;
+    connections: { ok: number; failed: number };
+    subscribers: number;
+    sent: number;
+    acknowledged: number;
+    resent: number;
+    received: number;
+    expected: number;
+    errors: Record<string, number>;
+    disconnects: number;
+    latencyMs: {
+      count: number;
+      min: number;
+      p50: number;
+      p90: number;
+      p99: number;
+      p999: number;
+      max: number;
+      mean: number;
+    };
     histogram: Array<{ fromMs: number; toMs: number; count: number }>;
   };
   assert.deepEqual(s.connections, { ok: 20, failed: 0 });
@@ -62,35 +83,100 @@ test('bench --json: 20 clients, 200 msg/s for 2 s: every subscriber receives eve
   assert.equal(s.disconnects, 0);
   const l = s.latencyMs;
   assert.equal(l.count, s.received);
-  assert.ok(l.min >= 0 && l.min <= l.p50 && l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.p999 && l.p999 <= l.max, JSON.stringify(l));
+  assert.ok(
+    l.min >= 0 && l.min <= l.p50 && l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.p999 && l.p999 <= l.max,
+    JSON.stringify(l),
+  );
   assert.ok(l.max < 10_000, `a loopback delivery takes less than 10 s: ${l.max}`);
-  assert.equal(s.histogram.reduce((a, h) => a + h.count, 0), s.received);
+  assert.equal(
+    s.histogram.reduce((a, h) => a + h.count, 0),
+    s.received,
+  );
   for (let i = 1; i < s.histogram.length; i++) assert.equal(s.histogram[i]!.fromMs, s.histogram[i - 1]!.toMs);
   // The progress line: once a second on stderr, stdout stays pure JSON.
-  assert.match(r.stderr, /\[\s+1s\] sent \d+ {2}acked \d+ {2}received \d+ {2}errors 0 {2}disconnects 0 {2}p50 [\d.]+ ms {2}p99 [\d.]+ ms/);
+  assert.match(
+    r.stderr,
+    /\[\s+1s\] sent \d+ {2}acked \d+ {2}received \d+ {2}errors 0 {2}disconnects 0 {2}p50 [\d.]+ ms {2}p99 [\d.]+ ms/,
+  );
 });
 
 test('bench without --json prints the counts, percentiles and a histogram; a bad token fails every client: exit 1', async (t) => {
   const { url } = await serveDev(t);
-  const r = await runBench([url, '--clients', '3', '--publishers', '2', '--rate', '20', '--duration', '1', '--size', '10', '--channel', 'chat:bench-text', '-q']);
+  const r = await runBench([
+    url,
+    '--clients',
+    '3',
+    '--publishers',
+    '2',
+    '--rate',
+    '20',
+    '--duration',
+    '1',
+    '--size',
+    '10',
+    '--channel',
+    'chat:bench-text',
+    '-q',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, '', '-q: no progress line');
   assert.match(r.stdout, /3 clients \(2 publishing\), 20 msg\/s for 1 s, 10-byte padding, channel chat:bench-text/);
-  assert.match(r.stdout, /messages: sent 20 \([\d.]+\/s\), acknowledged 20, resent 0, received 60 of 60 expected \(100\.00 %\)/);
+  assert.match(
+    r.stdout,
+    /messages: sent 20 \([\d.]+\/s\), acknowledged 20, resent 0, received 60 of 60 expected \(100\.00 %\)/,
+  );
   assert.match(r.stdout, /^errors: none$/m);
-  assert.match(r.stdout, /p50 [\d.]+ {2}p90 [\d.]+ {2}p99 [\d.]+ {2}p99\.9 [\d.]+ {2}max [\d.]+ {2}\(mean [\d.]+, 60 deliveries\)/);
+  assert.match(
+    r.stdout,
+    /p50 [\d.]+ {2}p90 [\d.]+ {2}p99 [\d.]+ {2}p99\.9 [\d.]+ {2}max [\d.]+ {2}\(mean [\d.]+, 60 deliveries\)/,
+  );
   assert.match(r.stdout, /^ +[\d.]+ - +[\d.]+ ms \| #+ *\| +\d+ +[\d.]+ %$/m);
   // One publisher over the server's 50 msg/s per-connection limit: refusals are counted by code, the run still completes.
-  const limited = await runBench([url, '--clients', '3', '--publishers', '1', '--rate', '150', '--duration', '2', '--channel', 'chat:bench-limited', '--json', '-q']);
+  const limited = await runBench([
+    url,
+    '--clients',
+    '3',
+    '--publishers',
+    '1',
+    '--rate',
+    '150',
+    '--duration',
+    '2',
+    '--channel',
+    'chat:bench-limited',
+    '--json',
+    '-q',
+  ]);
   assert.equal(limited.code, 0, limited.stderr);
-  const l = JSON.parse(limited.stdout) as { sent: number; acknowledged: number; received: number; errors: Record<string, number> };
+  const l = JSON.parse(limited.stdout) as {
+    sent: number;
+    acknowledged: number;
+    received: number;
+    errors: Record<string, number>;
+  };
   assert.equal(l.sent, 300);
   assert.ok((l.errors['rate_limited'] ?? 0) > 0, JSON.stringify(l.errors));
   assert.ok(l.acknowledged < l.sent);
   assert.ok(l.received >= l.acknowledged * 2, 'the two other subscribers get every acknowledged message');
-  const refused = await runBench([url, '--clients', '2', '--rate', '5', '--duration', '1', '--token', 'not.a.jwt', '--json', '-q']);
+  const refused = await runBench([
+    url,
+    '--clients',
+    '2',
+    '--rate',
+    '5',
+    '--duration',
+    '1',
+    '--token',
+    'not.a.jwt',
+    '--json',
+    '-q',
+  ]);
   assert.equal(refused.code, 1, refused.stderr);
-  const s = JSON.parse(refused.stdout) as { connections: { ok: number; failed: number }; errors: Record<string, number>; sent: number };
+  const s = JSON.parse(refused.stdout) as {
+    connections: { ok: number; failed: number };
+    errors: Record<string, number>;
+    sent: number;
+  };
   assert.deepEqual(s.connections, { ok: 0, failed: 2 });
   assert.deepEqual(s.errors, { unauthorized: 2 });
   assert.equal(s.sent, 0);
@@ -103,7 +189,10 @@ test('bench connects with SWITCHBOARD_TOKEN when no --token is given, against a 
   const args = [url, '--clients', '2', '--rate', '5', '--duration', '1', '--drain', '1000', '--json', '-q'];
   const withVariable = await runBench(args, 60_000, { SWITCHBOARD_TOKEN: token });
   assert.equal(withVariable.code, 0, withVariable.stderr);
-  const ok = JSON.parse(withVariable.stdout) as { connections: { ok: number; failed: number }; errors: Record<string, number> };
+  const ok = JSON.parse(withVariable.stdout) as {
+    connections: { ok: number; failed: number };
+    errors: Record<string, number>;
+  };
   assert.deepEqual(ok.connections, { ok: 2, failed: 0 });
   assert.deepEqual(ok.errors, {});
   // The flag wins over the variable.
@@ -128,7 +217,12 @@ test('--local-address spreads the clients over source addresses, under a per-add
   const common = [url, '--clients', '8', '--rate', '10', '--duration', '1', '--json', '-q'];
   const spread = await runBench([...common, '--local-address', '127.0.0.1', '--local-address', '127.0.0.2']);
   assert.equal(spread.code, 0, spread.stderr);
-  const ok = JSON.parse(spread.stdout) as { connections: { ok: number; failed: number }; received: number; sent: number; errors: object };
+  const ok = JSON.parse(spread.stdout) as {
+    connections: { ok: number; failed: number };
+    received: number;
+    sent: number;
+    errors: object;
+  };
   assert.deepEqual(ok.connections, { ok: 8, failed: 0 });
   assert.equal(ok.received, ok.sent * 8);
   assert.deepEqual(ok.errors, {});
@@ -178,19 +272,36 @@ test('bad arguments and an unreachable server exit 2 with a clear message', asyn
 
 test('the histogram: exact below 64 µs, percentiles within 3 %, power-of-two ranges that sum to the count', () => {
   const h = new Histogram();
-  assert.deepEqual(h.summary(), { count: 0, min: null, mean: null, p50: null, p90: null, p99: null, p999: null, max: null });
+  assert.deepEqual(h.summary(), {
+    count: 0,
+    min: null,
+    mean: null,
+    p50: null,
+    p90: null,
+    p99: null,
+    p999: null,
+    max: null,
+  });
   assert.deepEqual(h.ranges(), []);
   for (let i = 1; i <= 10_000; i++) h.record(i / 100); // 0.01 ms .. 100 ms, uniform
   const s = h.summary();
   assert.equal(s.count, 10_000);
   assert.equal(s.min, 0.01);
   assert.equal(s.max, 100);
-  for (const [q, got] of [[0.5, s.p50], [0.9, s.p90], [0.99, s.p99], [0.999, s.p999]] as const) {
+  for (const [q, got] of [
+    [0.5, s.p50],
+    [0.9, s.p90],
+    [0.99, s.p99],
+    [0.999, s.p999],
+  ] as const) {
     const exact = q * 100;
     assert.ok(Math.abs(got! - exact) / exact < 0.035, `q${q}: ${got} vs ${exact}`);
   }
   const ranges = h.ranges();
-  assert.equal(ranges.reduce((a, r) => a + r.count, 0), 10_000);
+  assert.equal(
+    ranges.reduce((a, r) => a + r.count, 0),
+    10_000,
+  );
   assert.equal(ranges[0]!.fromMs, 0);
   assert.equal(ranges[0]!.toMs, 0.128);
   assert.ok(ranges.at(-1)!.toMs > 100 && ranges.at(-1)!.fromMs <= 100);

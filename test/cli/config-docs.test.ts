@@ -8,7 +8,10 @@ import { SETTINGS } from '../../src/cli/config/settings.ts';
 
 test('docs/configuration.md is up to date (else run node scripts/gen-config-docs.mjs)', () => {
   const committed = readFileSync('docs/configuration.md', 'utf8');
-  assert.ok(committed === renderConfigReference(), 'docs/configuration.md differs from the settings table and schema: run node scripts/gen-config-docs.mjs');
+  assert.ok(
+    committed === renderConfigReference(),
+    'docs/configuration.md differs from the settings table and schema: run node scripts/gen-config-docs.mjs',
+  );
 });
 
 test('the reference lists every setting with its variable, flag, type and default from the schema', () => {
@@ -20,8 +23,14 @@ test('the reference lists every setting with its variable, flag, type and defaul
     if (setting.flag !== undefined) assert.ok(row.includes(`\`${setting.flag.name} `), `${setting.path}: flag`);
   }
   assert.match(text, /\| `port` \| `SWITCHBOARD_PORT` \| `--port <n>` \| integer ≥ 0, ≤ 65535 \| `8080` \|/);
-  assert.match(text, /\| `log\.level` \| `SWITCHBOARD_LOG__LEVEL` \| `--log-level <level>` \| one of `fatal`, `error`, `warn`, `info`, `debug`, `trace`, `silent` \| `"info"` \|/);
-  assert.match(text, /\| `roles\.<role>` \|.*\| admin: \*; user: subscribe, publish, history, presence, typing, send; anonymous: subscribe, history, presence \|/);
+  assert.match(
+    text,
+    /\| `log\.level` \| `SWITCHBOARD_LOG__LEVEL` \| `--log-level <level>` \| one of `fatal`, `error`, `warn`, `info`, `debug`, `trace`, `silent` \| `"info"` \|/,
+  );
+  assert.match(
+    text,
+    /\| `roles\.<role>` \|.*\| admin: \*; user: subscribe, publish, history, presence, typing, send; anonymous: subscribe, history, presence \|/,
+  );
   assert.match(text, /\| `SWITCHBOARD_USE_DIST` \|/, 'the variables that are not settings are listed');
 });
 
@@ -37,7 +46,12 @@ test('the generator script writes the same text', async () => {
     mkdirSync(join(root, 'docs'));
     symlinkSync(resolve('node_modules'), join(root, 'node_modules'));
     cpSync('package.json', join(root, 'package.json'));
-    const r = spawnSync(process.execPath, ['scripts/gen-config-docs.mjs'], { cwd: root, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '' } });
+    const r = spawnSync(process.execPath, ['scripts/gen-config-docs.mjs'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(readFileSync(join(root, 'docs', 'configuration.md'), 'utf8'), renderConfigReference());
   } finally {

@@ -5,7 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { leafPath, schemaLeaves, type JsonSchema } from '../../scripts/config-reference.ts';
 import { envSegments, findByEnv, findByPath } from '../../src/cli/config/lookup.ts';
-import { ENV_PREFIX, NON_SETTING_VARIABLES, SETTING_KINDS, SETTINGS, type SettingKind } from '../../src/cli/config/settings.ts';
+import {
+  ENV_PREFIX,
+  NON_SETTING_VARIABLES,
+  SETTING_KINDS,
+  SETTINGS,
+  type SettingKind,
+} from '../../src/cli/config/settings.ts';
 
 const SCHEMA_LEAVES = schemaLeaves();
 const rowPath = leafPath;
@@ -40,11 +46,19 @@ test('each row has the kind of its schema leaf, so env and flag text is coerced 
 test('variables spell the path: SWITCHBOARD_ + levels joined by __, words by _; placeholders line up', () => {
   const envs = new Set<string>();
   for (const setting of SETTINGS) {
-    const expected = ENV_PREFIX + setting.path.split('.').map((segment) => segment.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('__');
+    const expected =
+      ENV_PREFIX +
+      setting.path
+        .split('.')
+        .map((segment) => segment.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase())
+        .join('__');
     assert.equal(setting.env, expected, setting.path);
     assert.equal(Object.hasOwn(NON_SETTING_VARIABLES, setting.env), false, `${setting.env} is not also reserved`);
     envs.add(setting.env);
-    assert.ok(setting.description.length > 10 && setting.description.endsWith('.'), `${setting.path} has a sentence of description`);
+    assert.ok(
+      setting.description.length > 10 && setting.description.endsWith('.'),
+      `${setting.path} has a sentence of description`,
+    );
   }
   assert.equal(envs.size, SETTINGS.length, 'no two rows share a variable');
   const flags = SETTINGS.flatMap((s) => (s.flag === undefined ? [] : [s.flag.name]));
@@ -60,7 +74,11 @@ test('the loader finds every row by its variable and by its path, filling record
     const pathSegments = setting.path.split('.').map((s) => (/^<.+>$/.test(s) ? 'Chat' : s));
     assert.deepEqual(findByPath(pathSegments), { path: pathSegments, setting }, setting.path);
   }
-  assert.deepEqual(findByEnv(['TLS']), { path: ['tls'], setting: undefined }, 'an object of settings, given whole as JSON');
+  assert.deepEqual(
+    findByEnv(['TLS']),
+    { path: ['tls'], setting: undefined },
+    'an object of settings, given whole as JSON',
+  );
   assert.deepEqual(findByPath(['namespaces', 'chat']), { path: ['namespaces', 'chat'], setting: undefined });
   assert.equal(findByEnv(['NAMESPACES', '', 'PRESENCE']), null, 'an empty record key names nothing');
   assert.equal(findByEnv(['PORT', 'X']), null);

@@ -7,9 +7,17 @@ import { DEV_SECRET } from '../../src/cli/config.ts';
 import { signToken } from '../../src/realtime/index.ts';
 import { clientEnv, serveDev, spawnEcho } from '../helpers/cli-fixtures.ts';
 
-function runConnect(args: string[], timeoutMs = 20_000, input?: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runConnect(
+  args: string[],
+  timeoutMs = 20_000,
+  input?: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/switchboard.js', 'connect', ...args], { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: clientEnv(env) });
+    const child = spawn(process.execPath, ['bin/switchboard.js', 'connect', ...args], {
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      env: clientEnv(env),
+    });
     if (input !== undefined) child.stdin!.end(input);
     let stdout = '';
     let stderr = '';
@@ -107,7 +115,9 @@ test('usage errors exit 2; --help exits 0', async () => {
 
 test('piped stdin: each line is sent as text; exit 0 after --wait once stdin ends', async (t) => {
   const { url } = await spawnEcho(t);
-  const child = spawn(process.execPath, ['bin/switchboard.js', 'connect', url, '--wait', '300'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['bin/switchboard.js', 'connect', url, '--wait', '300'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stdin.end('line one\nline two\n');
@@ -185,27 +195,34 @@ test('an invalid /close is refused with the reason and the connection stays usab
 test('interactive (a pseudo-terminal): replies and the close are printed with the received marker "< ", exit 0', async (t) => {
   const { url } = await spawnEcho(t);
   // util-linux script(1) runs the CLI on a pty, so process.stdin.isTTY is true as for a user.
-  const child = spawn('script', ['-qfec', `${process.execPath} bin/switchboard.js connect ${url}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  const child = spawn('script', ['-qfec', `${process.execPath} bin/switchboard.js connect ${url}`, '/dev/null'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const waitFor = (re: RegExp): Promise<void> => new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${re} in ${JSON.stringify(out)}`)), 15_000);
-    const check = (): void => {
-      if (!re.test(out)) return;
-      clearTimeout(timer);
-      child.stdout.off('data', check);
-      resolve();
-    };
-    child.stdout.on('data', check);
-    check();
-  });
+  const waitFor = (re: RegExp): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${re} in ${JSON.stringify(out)}`)), 15_000);
+      const check = (): void => {
+        if (!re.test(out)) return;
+        clearTimeout(timer);
+        child.stdout.off('data', check);
+        resolve();
+      };
+      child.stdout.on('data', check);
+      check();
+    });
   await waitFor(/\/quit to exit/);
   child.stdin.write('hello\r');
   await waitFor(/< hello\r\n/);
   child.stdin.write('/close 4000 bye now\r');
   await waitFor(/< closed: 4000 bye now\r\n/);
-  const code = await new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
+  const code = await new Promise<number | null>((resolve) =>
+    child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve),
+  );
   assert.equal(code, 0, out);
   assert.doesNotMatch(out, /> closed/);
 });

@@ -23,7 +23,10 @@ test('echo --path serves only that path; the banner shows it', async (t) => {
   assert.match(url, /\/echo$/);
   const ws = await connect(url);
   ws.close();
-  await assert.rejects(connect(url.replace(/\/echo$/, '/other')), (err: unknown) => err instanceof HandshakeError && err.status === 404);
+  await assert.rejects(
+    connect(url.replace(/\/echo$/, '/other')),
+    (err: unknown) => err instanceof HandshakeError && err.status === 404,
+  );
 });
 
 test('SIGTERM closes every connection with 1001 and exits 0 (SD-01)', async (t) => {

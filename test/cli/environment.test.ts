@@ -10,13 +10,20 @@ import { join } from 'node:path';
 /** The environment of a user's shell: no SWITCHBOARD_* variable of the test runner leaks in. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { NODE_OPTIONS: '' };
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SWITCHBOARD_') && k !== 'NODE_OPTIONS') env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!k.startsWith('SWITCHBOARD_') && k !== 'NODE_OPTIONS') env[k] = v;
   return { ...env, ...extra };
 }
 
 /** Runs `bin/switchboard.js serve --dev --port 0` until it prints its address, then SIGTERM; resolves with the exit code and output. */
-function serveOnce(env: NodeJS.ProcessEnv): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string; listened: boolean }> {
-  const child = spawn(process.execPath, ['bin/switchboard.js', 'serve', '--dev', '--port', '0', '--log-level', 'warn'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+function serveOnce(
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string; listened: boolean }> {
+  const child = spawn(
+    process.execPath,
+    ['bin/switchboard.js', 'serve', '--dev', '--port', '0', '--log-level', 'warn'],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   let err = '';
   let listened = false;
@@ -28,15 +35,22 @@ function serveOnce(env: NodeJS.ProcessEnv): Promise<{ code: number | null; signa
       child.kill('SIGTERM');
     }
   });
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  return new Promise((resolve) => child.once('exit', (code, signal) => {
-    clearTimeout(timer);
-    resolve({ code, signal, out, err, listened });
-  }));
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  return new Promise((resolve) =>
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, out, err, listened });
+    }),
+  );
 }
 
 test('SWITCHBOARD_USE_DIST=1: serve starts from the compiled dist/ (the Dockerfile and systemd unit set it)', async (t) => {
-  const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { encoding: 'utf8', timeout: 300_000 });
+  const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
   assert.equal(build.status, 0, `the build compiles: ${build.stdout}${build.stderr}`);
   const coverage = mkdtempSync(join(tmpdir(), 'sb-dist-'));
   t.after(() => rmSync(coverage, { recursive: true, force: true }));
@@ -45,10 +59,22 @@ test('SWITCHBOARD_USE_DIST=1: serve starts from the compiled dist/ (the Dockerfi
   assert.equal(r.listened, true, `serve did not start: ${r.err}`);
   assert.equal(r.code, 0, r.err);
   assert.doesNotMatch(r.err, /unknown setting/);
-  const urls = readdirSync(coverage).flatMap((f) => (JSON.parse(readFileSync(join(coverage, f), 'utf8')) as { result: { url: string }[] }).result.map((s) => s.url));
-  assert.ok(urls.some((u) => u.endsWith('/dist/cli/main.js')), 'dist/cli/main.js ran');
-  assert.ok(urls.some((u) => u.endsWith('/dist/cli/config/load.js')), 'the compiled config loader ran');
-  assert.equal(urls.some((u) => u.endsWith('/src/cli/main.ts')), false, 'the TypeScript source did not');
+  const urls = readdirSync(coverage).flatMap((f) =>
+    (JSON.parse(readFileSync(join(coverage, f), 'utf8')) as { result: { url: string }[] }).result.map((s) => s.url),
+  );
+  assert.ok(
+    urls.some((u) => u.endsWith('/dist/cli/main.js')),
+    'dist/cli/main.js ran',
+  );
+  assert.ok(
+    urls.some((u) => u.endsWith('/dist/cli/config/load.js')),
+    'the compiled config loader ran',
+  );
+  assert.equal(
+    urls.some((u) => u.endsWith('/src/cli/main.ts')),
+    false,
+    'the TypeScript source did not',
+  );
 });
 
 test('SWITCHBOARD_TOKEN (a client-side variable) does not stop serve --dev', async () => {
@@ -64,5 +90,8 @@ test('an unknown SWITCHBOARD_* variable still stops serve with exit 2, naming it
   assert.match(r.err, /FOO: unknown setting \(from SWITCHBOARD_FOO\)/);
   const typo = await serveOnce(cleanEnv({ SWITCHBOARD_LIMITS__MAXMESSAGESIZE: '1024' }));
   assert.equal(typo.code, 2);
-  assert.match(typo.err, /unknown setting \(did you mean SWITCHBOARD_LIMITS__MAX_MESSAGE_SIZE\?\) \(from SWITCHBOARD_LIMITS__MAXMESSAGESIZE\)/);
+  assert.match(
+    typo.err,
+    /unknown setting \(did you mean SWITCHBOARD_LIMITS__MAX_MESSAGE_SIZE\?\) \(from SWITCHBOARD_LIMITS__MAXMESSAGESIZE\)/,
+  );
 });

@@ -20,7 +20,9 @@ function tempDir(t: { after: (fn: () => void) => void }): string {
 }
 
 async function withJwksFile(path: string): Promise<Awaited<ReturnType<typeof authOptionsFrom>>> {
-  const { config } = await loadConfig({ env: { SWITCHBOARD_ALLOW_PLAINTEXT: 'true', SWITCHBOARD_AUTH__JWKS_FILE: path } });
+  const { config } = await loadConfig({
+    env: { SWITCHBOARD_ALLOW_PLAINTEXT: 'true', SWITCHBOARD_AUTH__JWKS_FILE: path },
+  });
   return authOptionsFrom(config);
 }
 
@@ -29,17 +31,26 @@ test('a JWKS file named by auth.jwksFile verifies RS256 and ES256 tokens and ref
   writeFileSync(path, JSON.stringify({ keys: [await exportJWK(rsa.publicKey), await exportJWK(ec.publicKey)] }));
   const auth = await createAuthenticator(await withJwksFile(path));
   const pem = (key: typeof rsa.privateKey): string => key.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const bob = await auth.authenticate(await signToken({ sub: 'bob', ttlMs: 60_000 }, { type: 'pem', pem: pem(rsa.privateKey) }));
-  const carol = await auth.authenticate(await signToken({ sub: 'carol', ttlMs: 60_000 }, { type: 'pem', pem: pem(ec.privateKey) }));
+  const bob = await auth.authenticate(
+    await signToken({ sub: 'bob', ttlMs: 60_000 }, { type: 'pem', pem: pem(rsa.privateKey) }),
+  );
+  const carol = await auth.authenticate(
+    await signToken({ sub: 'carol', ttlMs: 60_000 }, { type: 'pem', pem: pem(ec.privateKey) }),
+  );
   assert.ok(bob.ok && bob.identity.user === 'bob');
   assert.ok(carol.ok && carol.identity.user === 'carol');
   const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const eve = await auth.authenticate(await signToken({ sub: 'eve', ttlMs: 60_000 }, { type: 'pem', pem: pem(other.privateKey) }));
+  const eve = await auth.authenticate(
+    await signToken({ sub: 'eve', ttlMs: 60_000 }, { type: 'pem', pem: pem(other.privateKey) }),
+  );
   assert.ok(!eve.ok && eve.failure.code === 'invalid_token');
 });
 
 test('a missing JWKS file is a ConfigError naming auth.jwksFile', async (t) => {
-  const err = await withJwksFile(join(tempDir(t), 'absent.json')).then(() => null, (e: unknown) => e);
+  const err = await withJwksFile(join(tempDir(t), 'absent.json')).then(
+    () => null,
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
   assert.equal(err.issues[0]?.path, 'auth.jwksFile');
 });
@@ -55,7 +66,11 @@ test('a JWKS file that is not JSON, not an object, or has no keys array is refus
   for (const [text, message] of cases) {
     const path = join(dir, 'jwks.json');
     writeFileSync(path, text);
-    await assert.rejects(withJwksFile(path), (err: unknown) => err instanceof TypeError && message.test(err.message), text);
+    await assert.rejects(
+      withJwksFile(path),
+      (err: unknown) => err instanceof TypeError && message.test(err.message),
+      text,
+    );
     assert.throws(() => parseJwks(text, path), message, text);
   }
 });

@@ -22,23 +22,39 @@ function scratch(t: TestContext): string {
 
 function writeConfig(dir: string, extra: Record<string, unknown> = {}): string {
   const path = join(dir, 'config.json');
-  writeFileSync(path, JSON.stringify({
-    mode: 'production', port: 0, auth: { hs256Secret: SECRET }, namespaces: { chat: {} }, log: { level: 'warn', pretty: false },
-    tls: { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') }, ...extra,
-  }));
+  writeFileSync(
+    path,
+    JSON.stringify({
+      mode: 'production',
+      port: 0,
+      auth: { hs256Secret: SECRET },
+      namespaces: { chat: {} },
+      log: { level: 'warn', pretty: false },
+      tls: { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') },
+      ...extra,
+    }),
+  );
   return path;
 }
 
 function spawnServe(config: string): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--config', config], {
-    env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('exit', (code) => { clearTimeout(timer); resolve(code); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
   });
   return { child, out: () => out, exited };
 }
@@ -66,7 +82,12 @@ function presented(port: number, ca: Buffer): Promise<string> {
 
 function httpsStatus(url: string, ca: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {
-    https.get(url, { ca, servername: 'localhost' }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject);
+    https
+      .get(url, { ca, servername: 'localhost' }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .on('error', reject);
   });
 }
 
@@ -76,7 +97,9 @@ test('serve with tls: https:// and wss:// answer, plain http does not, SIGHUP ro
   writeFileSync(join(dir, 'cert.pem'), first.cert);
   writeFileSync(join(dir, 'key.pem'), first.key);
   const s = spawnServe(writeConfig(dir));
-  t.after(() => { if (s.child.exitCode === null) s.child.kill('SIGKILL'); });
+  t.after(() => {
+    if (s.child.exitCode === null) s.child.kill('SIGKILL');
+  });
   const port = await until('the https address', () => {
     const m = /listening on https:\/\/127\.0\.0\.1:(\d+) \(WebSocket wss:\/\/127\.0\.0\.1:\d+\/ws\)/.exec(s.out());
     return m === null ? null : Number(m[1]);
@@ -84,10 +107,19 @@ test('serve with tls: https:// and wss:// answer, plain http does not, SIGHUP ro
   assert.equal(await httpsStatus(`https://127.0.0.1:${port}/health`, first.cert), 200);
   await assert.rejects(fetch(`http://127.0.0.1:${port}/health`), 'plain HTTP gets no answer from the TLS port');
 
-  const ws = await connect(`wss://127.0.0.1:${port}/ws`, { protocols: ['switchboard.v1.json'], tls: { ca: first.cert, servername: 'localhost' } });
+  const ws = await connect(`wss://127.0.0.1:${port}/ws`, {
+    protocols: ['switchboard.v1.json'],
+    tls: { ca: first.cert, servername: 'localhost' },
+  });
   const answers: string[] = [];
   ws.onmessage = (e) => answers.push(e.data as string);
-  ws.send(JSON.stringify({ type: 'connect', rid: 1, token: await signToken({ sub: 'alice', ttlMs: 60_000 }, { type: 'secret', secret: SECRET }) }));
+  ws.send(
+    JSON.stringify({
+      type: 'connect',
+      rid: 1,
+      token: await signToken({ sub: 'alice', ttlMs: 60_000 }, { type: 'secret', secret: SECRET }),
+    }),
+  );
   const connected = await until('connected', () => answers.find((a) => a.includes('"connected"')) ?? null, 5000);
   assert.equal((JSON.parse(connected) as { user: string }).user, 'alice');
 

@@ -24,15 +24,24 @@ async function waitFor(predicate: () => boolean | Promise<boolean>, what: string
   }
 }
 
-function run(args: string[]): { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> } {
+function run(args: string[]): {
+  child: ChildProcess;
+  out: () => string;
+  err: () => string;
+  exited: Promise<number | null>;
+} {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args], {
     env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, out: () => out, err: () => err, exited };
 }
@@ -45,31 +54,59 @@ async function serveWorkers(t: TestContext, workers: number, redisUrl: string): 
     for (const line of p.out().split('\n')) {
       if (!line.startsWith('{')) continue;
       const pid = (JSON.parse(line) as { pid?: number }).pid;
-      if (typeof pid === 'number' && pid !== p.child.pid) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      if (typeof pid === 'number' && pid !== p.child.pid)
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
     }
   });
-  const listening = (): string[] => [...p.out().matchAll(/listening on http:\/\/127\.0\.0\.1:(\d+) /g)].map((m) => m[1]!);
-  await waitFor(() => listening().length >= workers || p.child.exitCode !== null, `${workers} workers listening`, 60_000);
+  const listening = (): string[] =>
+    [...p.out().matchAll(/listening on http:\/\/127\.0\.0\.1:(\d+) /g)].map((m) => m[1]!);
+  await waitFor(
+    () => listening().length >= workers || p.child.exitCode !== null,
+    `${workers} workers listening`,
+    60_000,
+  );
   assert.equal(p.child.exitCode, null, `serve exited: ${p.out()} ${p.err()}`);
   const ports = new Set(listening());
   assert.equal(ports.size, 1, 'every worker listens on the same port');
   return {
-    child: p.child, port: Number([...ports][0]), stdout: p.out, exited: p.exited,
-    logs: () => p.out().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>),
+    child: p.child,
+    port: Number([...ports][0]),
+    stdout: p.out,
+    exited: p.exited,
+    logs: () =>
+      p
+        .out()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
   };
 }
 
 async function devToken(base: string, user: string): Promise<string> {
-  const res = await fetch(`${base}/api/dev-token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user }) });
+  const res = await fetch(`${base}/api/dev-token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ user }),
+  });
   return ((await res.json()) as { token: string }).token;
 }
 
-interface Member { readonly client: TestClient; readonly user: string; readonly pid: number }
+interface Member {
+  readonly client: TestClient;
+  readonly user: string;
+  readonly pid: number;
+}
 
 /** Connects `user`, subscribes to the channel, and finds which worker process serves it (from the connection log). */
 async function member(t: TestContext, cluster: Cluster, user: string, channel: string): Promise<Member> {
   const base = `http://127.0.0.1:${cluster.port}`;
-  const client = await openRaw(t, `ws://127.0.0.1:${cluster.port}/ws?token=${await devToken(base, user)}`, { headers: { Origin: base } });
+  const client = await openRaw(t, `ws://127.0.0.1:${cluster.port}/ws?token=${await devToken(base, user)}`, {
+    headers: { Origin: base },
+  });
   const connected = await client.request({ type: 'connect' });
   const id = connected['client'];
   await client.request({ type: 'subscribe', channel });
@@ -98,25 +135,51 @@ test('serve --workers 2 --broker redis: clients on both workers see each other; 
 
   // Connections are spread round-robin: open until both workers serve someone.
   const members: Member[] = [];
-  for (let i = 0; i < 12 && new Set(members.map((m) => m.pid)).size < 2; i++) members.push(await member(t, cluster, `user${i}`, 'chat:room'));
+  for (let i = 0; i < 12 && new Set(members.map((m) => m.pid)).size < 2; i++)
+    members.push(await member(t, cluster, `user${i}`, 'chat:room'));
   const pids = [...new Set(members.map((m) => m.pid))];
   assert.equal(pids.length, 2, 'two worker processes serve the clients');
   const onFirst = members.filter((m) => m.pid === pids[0]);
   const onSecond = members.filter((m) => m.pid === pids[1]);
 
   // A publication from a client on one worker reaches every client on both workers, both ways.
-  for (const [from, text] of [[onFirst[0]!, 'from worker 1'], [onSecond[0]!, 'from worker 2']] as const) {
-    const reply = await from.client.request({ type: 'publish', channel: 'chat:room', id: text.replace(/ /g, '-'), data: { text } });
+  for (const [from, text] of [
+    [onFirst[0]!, 'from worker 1'],
+    [onSecond[0]!, 'from worker 2'],
+  ] as const) {
+    const reply = await from.client.request({
+      type: 'publish',
+      channel: 'chat:room',
+      id: text.replace(/ /g, '-'),
+      data: { text },
+    });
     assert.equal(reply.type, 'reply', JSON.stringify(reply));
-    for (const m of members) assert.deepEqual((await m.client.next((msg) => msg.type === 'publication' && (msg['data'] as { text: string }).text === text, 10_000))['data'], { text });
+    for (const m of members)
+      assert.deepEqual(
+        (
+          await m.client.next(
+            (msg) => msg.type === 'publication' && (msg['data'] as { text: string }).text === text,
+            10_000,
+          )
+        )['data'],
+        { text },
+      );
   }
 
   // kill -9 the first worker: its clients lose their connection; the primary starts a replacement.
   process.kill(pids[0]!, 'SIGKILL');
   for (const m of onFirst) assert.equal((await m.client.waitClose(10_000)).code, 1006);
-  await waitFor(() => cluster.logs().some((l) => l['event'] === 'worker_exited' && l['pid'] === pids[0]), 'the primary noticed the dead worker');
+  await waitFor(
+    () => cluster.logs().some((l) => l['event'] === 'worker_exited' && l['pid'] === pids[0]),
+    'the primary noticed the dead worker',
+  );
   // Wait for the replacement's own JSON 'listening' line: its stdout banner can arrive before the log line.
-  const newListener = () => cluster.logs().filter((l) => l['event'] === 'listening').map((l) => l['pid']).find((pid) => !pids.includes(pid as number));
+  const newListener = () =>
+    cluster
+      .logs()
+      .filter((l) => l['event'] === 'listening')
+      .map((l) => l['pid'])
+      .find((pid) => !pids.includes(pid as number));
   await waitFor(() => newListener() !== undefined, 'a replacement worker listening');
   const replacement = newListener();
   assert.equal(typeof replacement, 'number', 'a new worker process');
@@ -129,9 +192,22 @@ test('serve --workers 2 --broker redis: clients on both workers see each other; 
     if (m.pid === replacement) newcomer = m;
   }
   assert.ok(newcomer !== null, 'a client reached the replacement worker');
-  await survivor.client.request({ type: 'publish', channel: 'chat:room', id: 'after', data: { text: 'after the crash' } });
+  await survivor.client.request({
+    type: 'publish',
+    channel: 'chat:room',
+    id: 'after',
+    data: { text: 'after the crash' },
+  });
   for (const m of [...onSecond, newcomer]) {
-    assert.deepEqual((await m.client.next((msg) => msg.type === 'publication' && (msg['data'] as { text: string }).text === 'after the crash', 10_000))['data'], { text: 'after the crash' });
+    assert.deepEqual(
+      (
+        await m.client.next(
+          (msg) => msg.type === 'publication' && (msg['data'] as { text: string }).text === 'after the crash',
+          10_000,
+        )
+      )['data'],
+      { text: 'after the crash' },
+    );
   }
 
   // SIGTERM to the primary: every worker drains with 1001, the primary exits 0.
@@ -145,8 +221,14 @@ test('serve --broker redis starts while Redis is down: /ready 200, /health and /
   const redis = await startRedis(t);
   await redis.kill();
   const p = run(['--dev', '--port', '0', '--broker', redis.url, '--log-level', 'info']);
-  t.after(() => { if (p.child.exitCode === null) p.child.kill('SIGKILL'); });
-  await waitFor(() => /listening on http:\/\/127\.0\.0\.1:\d+ /.test(p.out()) || p.child.exitCode !== null, 'listening', 30_000);
+  t.after(() => {
+    if (p.child.exitCode === null) p.child.kill('SIGKILL');
+  });
+  await waitFor(
+    () => /listening on http:\/\/127\.0\.0\.1:\d+ /.test(p.out()) || p.child.exitCode !== null,
+    'listening',
+    30_000,
+  );
   const port = Number(/listening on http:\/\/127\.0\.0\.1:(\d+) /.exec(p.out())?.[1]);
   const base = `http://127.0.0.1:${port}`;
   assert.match(p.out(), /"event":"broker_unreachable"/);
@@ -155,9 +237,12 @@ test('serve --broker redis starts while Redis is down: /ready 200, /health and /
   assert.equal(health.status, 200);
   assert.equal(((await health.json()) as { broker: { ok: boolean } }).broker.ok, false);
   assert.match(await (await fetch(`${base}/metrics`)).text(), /switchboard_broker_up 0/);
-  const publish = (): Promise<Response> => fetch(`${base}/api/publish`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json', 'X-API-Key': DEV_API_KEY }, body: JSON.stringify({ channel: 'chat:general', data: 'x' }),
-  });
+  const publish = (): Promise<Response> =>
+    fetch(`${base}/api/publish`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-API-Key': DEV_API_KEY },
+      body: JSON.stringify({ channel: 'chat:general', data: 'x' }),
+    });
   const refused = await publish();
   assert.equal(refused.status, 503);
   assert.equal(((await refused.json()) as { error: string }).error, 'broker_unavailable');

@@ -19,8 +19,12 @@ function serve(args: string[]): Promise<Served> {
   });
   let out = '';
   let err = '';
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -44,17 +48,26 @@ function serve(args: string[]): Promise<Served> {
 
 test('serve --dev: page, API, /ws, connection logs without the token, then SIGTERM drains with 1001 and exits 0', async (t) => {
   const s = await serve(['--dev', '--port', '0', '--log-level', 'info']);
-  t.after(() => { if (s.child.exitCode === null) s.child.kill('SIGKILL'); });
+  t.after(() => {
+    if (s.child.exitCode === null) s.child.kill('SIGKILL');
+  });
   const base = `http://127.0.0.1:${s.port}`;
   assert.equal((await fetch(`${base}/`)).status, 200);
   assert.equal((await fetch(`${base}/ready`)).status, 200);
   assert.match(await (await fetch(`${base}/metrics`)).text(), /switchboard_connections/);
-  const { token } = (await (await fetch(`${base}/api/dev-token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"user":"alice"}' })).json()) as { token: string };
+  const { token } = (await (
+    await fetch(`${base}/api/dev-token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"user":"alice"}',
+    })
+  ).json()) as { token: string };
   const client = await openRaw(t, `ws://127.0.0.1:${s.port}/ws?token=${token}`, { headers: { Origin: base } });
   assert.equal((await client.request({ type: 'connect' }))['user'], 'alice');
   await client.request({ type: 'subscribe', channel: 'chat:general' });
   const api = await fetch(`${base}/api/publish`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json', 'X-API-Key': DEV_API_KEY },
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-API-Key': DEV_API_KEY },
     body: JSON.stringify({ channel: 'chat:general', data: { text: 'from the API' } }),
   });
   assert.equal(api.status, 200);
@@ -65,7 +78,11 @@ test('serve --dev: page, API, /ws, connection logs without the token, then SIGTE
   assert.equal(disconnect['reconnect'], true);
   assert.equal((await client.waitClose(10_000)).code, 1001);
   assert.equal(await s.exited, 0);
-  const lines = s.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = s
+    .stdout()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const close = lines.find((l) => l['event'] === 'connection_close');
   assert.ok(lines.some((l) => l['event'] === 'connection_open'));
   assert.equal(close?.['code'], 1001);
@@ -76,13 +93,19 @@ test('serve --dev: page, API, /ws, connection logs without the token, then SIGTE
 
 test('serve refuses a bad configuration with exit code 2 and names the field', async () => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--dev', '--port', 'nope'], {
-    env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   const code = await new Promise<number | null>((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('exit', (c) => { clearTimeout(timer); resolve(c); });
+    child.once('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
   });
   assert.equal(code, 2);
   assert.match(err, /port/);

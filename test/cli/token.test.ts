@@ -11,15 +11,43 @@ import { authOptionsFrom, loadConfig } from '../../src/cli/config.ts';
 
 const NOW = Date.UTC(2026, 0, 1);
 
-async function mint(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+async function mint(
+  argv: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await run(argv, { stdout: { write: (s: string) => { out += s; } }, stderr: { write: (s: string) => { err += s; } }, env, now: () => NOW });
+  const code = await run(argv, {
+    stdout: {
+      write: (s: string) => {
+        out += s;
+      },
+    },
+    stderr: {
+      write: (s: string) => {
+        err += s;
+      },
+    },
+    env,
+    now: () => NOW,
+  });
   return { code, out, err };
 }
 
 test('switchboard token --dev mints a token the dev server accepts, with roles and ttl', async () => {
-  const { code, out, err } = await mint(['--dev', '--sub', 'alice', '--role', 'admin', '--role', 'ops', '--ttl', '1h', '--info', '{"name":"Alice"}']);
+  const { code, out, err } = await mint([
+    '--dev',
+    '--sub',
+    'alice',
+    '--role',
+    'admin',
+    '--role',
+    'ops',
+    '--ttl',
+    '1h',
+    '--info',
+    '{"name":"Alice"}',
+  ]);
   assert.equal(code, 0, err);
   assert.match(out, /^[\w-]+\.[\w-]+\.[\w-]+\n$/);
   const { config } = await loadConfig({ argv: ['--dev'] });
@@ -83,14 +111,27 @@ test('parseDuration reads s, m, h, d, ms and bare seconds, up to a year', () => 
 test('the real `switchboard token` without --dev signs with SWITCHBOARD_AUTH__HS256_SECRET alone: no TLS or other serving setting needed', async () => {
   const { spawnSync } = await import('node:child_process');
   const secret = 's'.repeat(40);
-  const env = { PATH: process.env['PATH'] ?? '', NODE_OPTIONS: '', SWITCHBOARD_AUTH__HS256_SECRET: secret, SWITCHBOARD_TOKEN: 'a client token, ignored' };
-  const r = spawnSync(process.execPath, ['bin/switchboard.js', 'token', '--sub', 'alice', '--role', 'admin'], { encoding: 'utf8', timeout: 20_000, env });
+  const env = {
+    PATH: process.env['PATH'] ?? '',
+    NODE_OPTIONS: '',
+    SWITCHBOARD_AUTH__HS256_SECRET: secret,
+    SWITCHBOARD_TOKEN: 'a client token, ignored',
+  };
+  const r = spawnSync(process.execPath, ['bin/switchboard.js', 'token', '--sub', 'alice', '--role', 'admin'], {
+    encoding: 'utf8',
+    timeout: 20_000,
+    env,
+  });
   assert.equal(r.status, 0, r.stderr);
   const auth = await createAuthenticator({ keys: [{ type: 'secret', secret }] });
   const result = await auth.authenticate(r.stdout.trim());
   assert.ok(result.ok && result.identity.user === 'alice', 'a server with that secret accepts it');
 
-  const none = spawnSync(process.execPath, ['bin/switchboard.js', 'token', '--sub', 'alice'], { encoding: 'utf8', timeout: 20_000, env: { PATH: env.PATH, NODE_OPTIONS: '' } });
+  const none = spawnSync(process.execPath, ['bin/switchboard.js', 'token', '--sub', 'alice'], {
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: { PATH: env.PATH, NODE_OPTIONS: '' },
+  });
   assert.equal(none.status, 1);
   assert.match(none.stderr, /no signing key is configured/);
   assert.match(none.stderr, /SWITCHBOARD_AUTH__HS256_SECRET=/, 'names the variable to set');
@@ -98,7 +139,11 @@ test('the real `switchboard token` without --dev signs with SWITCHBOARD_AUTH__HS
   assert.match(none.stderr, /--private-key-file/);
   assert.doesNotMatch(none.stderr, /tls/i, 'no complaint about serving settings');
 
-  const bad = spawnSync(process.execPath, ['bin/switchboard.js', 'token', '--sub', 'alice'], { encoding: 'utf8', timeout: 20_000, env: { ...env, SWITCHBOARD_AUTH__HS256_SECRET: 'short' } });
+  const bad = spawnSync(process.execPath, ['bin/switchboard.js', 'token', '--sub', 'alice'], {
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: { ...env, SWITCHBOARD_AUTH__HS256_SECRET: 'short' },
+  });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /auth\.hs256Secret: expected at least 32 bytes .*\(from SWITCHBOARD_AUTH__HS256_SECRET\)/);
 });

@@ -9,7 +9,11 @@ import { ManualClock } from './fixtures/manual-clock.ts';
 function setup(threshold = 3, resetMs = 5000) {
   const clock = new ManualClock();
   const states: BreakerState[] = [];
-  const breaker = new CircuitBreaker({ failureThreshold: threshold, resetTimeoutMs: resetMs }, (s) => states.push(s), new TimerSet(clock));
+  const breaker = new CircuitBreaker(
+    { failureThreshold: threshold, resetTimeoutMs: resetMs },
+    (s) => states.push(s),
+    new TimerSet(clock),
+  );
   return { clock, states, breaker };
 }
 

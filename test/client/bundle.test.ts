@@ -26,10 +26,19 @@ test('the browser bundle builds as ESM and contains no node: import or require',
 
 test('the browser bundle carries no schema library or MessagePack codec: zod, msgpackr and the zod-based modules stay out', async () => {
   const result = await build({
-    entryPoints: ['src/client/index.ts'], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, metafile: true, logLevel: 'silent',
+    entryPoints: ['src/client/index.ts'],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
   });
   const inputs = Object.keys(result.metafile.inputs);
   assert.ok(inputs.includes('src/messages/server-validator.ts'), 'the shared validator is bundled');
-  const heavy = inputs.filter((p) => /node_modules\/(zod|msgpackr)\/|src\/messages\/(schemas|codec|msgpack-scan)\.ts$/.test(p));
+  const heavy = inputs.filter((p) =>
+    /node_modules\/(zod|msgpackr)\/|src\/messages\/(schemas|codec|msgpack-scan)\.ts$/.test(p),
+  );
   assert.deepEqual(heavy, []);
 });

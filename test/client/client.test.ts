@@ -10,7 +10,11 @@ import { startHub } from '../helpers/realtime.ts';
 const transport: TransportFactory = (url, protocols) => new UndiciWebSocket(url, protocols) as never;
 
 test('src/client and src/messages type-check under a browser tsconfig (lib DOM, no Node types)', () => {
-  const result = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.client.json', '--noEmit'], { encoding: 'utf8', timeout: 120_000 });
+  const result = spawnSync(
+    process.execPath,
+    ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.client.json', '--noEmit'],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
   assert.equal(result.status, 0, result.stdout + result.stderr);
 });
 
@@ -20,7 +24,10 @@ for (const codec of ['json', 'msgpack'] as const) {
     const wire = codec === 'json' ? 'json' : createCodec(Subprotocol.MSGPACK);
     const a = new Client({ url: hub.url, transport, token: await hub.token('alice'), codec: wire });
     const b = new Client({ url: hub.url, transport, token: await hub.token('bob'), codec: wire });
-    t.after(() => { a.close(); b.close(); });
+    t.after(() => {
+      a.close();
+      b.close();
+    });
     const connected = await a.connect();
     assert.equal(connected.user, 'alice');
     await b.connect();
@@ -29,7 +36,9 @@ for (const codec of ['json', 'msgpack'] as const) {
     b.on('publication', (p) => received.push(p.data));
     await b.subscribe('chat:c', { presence: true });
     const joins: string[] = [];
-    b.on('join', (j) => { if (j.user !== 'bob') joins.push(j.user); });
+    b.on('join', (j) => {
+      if (j.user !== 'bob') joins.push(j.user);
+    });
     await a.subscribe('chat:c');
     const ack = await a.publish('chat:c', { text: 'hello' });
     assert.equal(ack.duplicate, false);
@@ -53,8 +62,14 @@ test('client: errors carry the server code; requests time out; recovery uses the
   const a = new Client({ url: hub.url, transport, token: await hub.token('alice'), requestTimeoutMs: 500 });
   t.after(() => a.close());
   await a.connect();
-  await assert.rejects(a.subscribe('staff:x'), (err: unknown) => err instanceof ClientError && err.code === 'forbidden');
-  await assert.rejects(a.publish('feed:x', 1), (err: unknown) => err instanceof ClientError && err.code === 'not_available');
+  await assert.rejects(
+    a.subscribe('staff:x'),
+    (err: unknown) => err instanceof ClientError && err.code === 'forbidden',
+  );
+  await assert.rejects(
+    a.publish('feed:x', 1),
+    (err: unknown) => err instanceof ClientError && err.code === 'not_available',
+  );
   await a.subscribe('chat:r');
   await a.publish('chat:r', 1);
   await a.ping();

@@ -8,13 +8,21 @@ import { engineTransport, startFaultHub, tokenFor, waitFor } from '../helpers/cl
 import { startProxy } from '../helpers/tcp-proxy.ts';
 import { ManualClock } from './fixtures/manual-clock.ts';
 
-test('client on a manual clock: ping timeout detects a black hole at interval + timeout; the reconnect waits for the clock', { timeout: 20_000 }, async (t) => {
+test('client on a manual clock: ping timeout detects a black hole at interval + timeout; the reconnect waits for the clock', {
+  timeout: 20_000,
+}, async (t) => {
   const hub = await startFaultHub(t);
   const proxy = await startProxy(t, hub.port);
   const clock = new ManualClock();
   const client = new Client({
-    url: `ws://127.0.0.1:${proxy.port}/ws`, transport: engineTransport, token: await tokenFor('clocked'), clock,
-    pingIntervalMs: 20_000, pingTimeoutMs: 10_000, reconnect: { minDelayMs: 4000, maxDelayMs: 4000 }, random: () => 0.5,
+    url: `ws://127.0.0.1:${proxy.port}/ws`,
+    transport: engineTransport,
+    token: await tokenFor('clocked'),
+    clock,
+    pingIntervalMs: 20_000,
+    pingTimeoutMs: 10_000,
+    reconnect: { minDelayMs: 4000, maxDelayMs: 4000 },
+    random: () => 0.5,
   });
   t.after(() => client.close());
   const changes: StateChange[] = [];

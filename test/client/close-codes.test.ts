@@ -8,5 +8,8 @@ import { ClientCloseCode, SLOW_DOWN_CODES } from '../../src/client/close-codes.t
 test('the client abandons a connection with a code that is not a server code and asks for a reconnect', () => {
   assert.equal(Object.values(DisconnectCode).includes(ClientCloseCode.ABANDONED as never), false);
   assert.equal(shouldReconnect(ClientCloseCode.ABANDONED), true);
-  assert.deepEqual([...SLOW_DOWN_CODES].sort(), [CloseCode.POLICY_VIOLATION, CloseCode.TRY_AGAIN_LATER, DisconnectCode.RATE_LIMITED].sort());
+  assert.deepEqual(
+    [...SLOW_DOWN_CODES].sort(),
+    [CloseCode.POLICY_VIOLATION, CloseCode.TRY_AGAIN_LATER, DisconnectCode.RATE_LIMITED].sort(),
+  );
 });

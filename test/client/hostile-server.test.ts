@@ -28,7 +28,12 @@ class FakeSocket implements TransportSocket {
     this.onopen?.({});
   }
   push(data: unknown): void {
-    this.onmessage?.({ data: typeof data === 'string' || data instanceof Uint8Array || data instanceof ArrayBuffer ? data : JSON.stringify(data) });
+    this.onmessage?.({
+      data:
+        typeof data === 'string' || data instanceof Uint8Array || data instanceof ArrayBuffer
+          ? data
+          : JSON.stringify(data),
+    });
   }
   last(type: string): Record<string, unknown> {
     const m = [...this.sent].reverse().find((x) => x['type'] === type);
@@ -39,7 +44,12 @@ class FakeSocket implements TransportSocket {
 
 async function connected(t: { after(fn: () => void): void }): Promise<{ client: Client; socket: FakeSocket }> {
   let socket: FakeSocket | null = null;
-  const client = new Client({ url: 'ws://hostile/ws', transport: () => (socket = new FakeSocket()), pingIntervalMs: 0, reconnect: false });
+  const client = new Client({
+    url: 'ws://hostile/ws',
+    transport: () => (socket = new FakeSocket()),
+    pingIntervalMs: 0,
+    reconnect: false,
+  });
   t.after(() => client.close());
   const ready = client.connect();
   await Promise.resolve();
@@ -51,35 +61,61 @@ async function connected(t: { after(fn: () => void): void }): Promise<{ client: 
 }
 
 const flush = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
-const pub = (offset: number, epoch = 'E1', channel = 'chat:h'): Record<string, unknown> => ({ type: 'publication', channel, epoch, offset, data: { n: offset }, time: 1 });
+const pub = (offset: number, epoch = 'E1', channel = 'chat:h'): Record<string, unknown> => ({
+  type: 'publication',
+  channel,
+  epoch,
+  offset,
+  data: { n: offset },
+  time: 1,
+});
 
 test('client survives garbage frames, unknown types, huge numbers and hostile keys from the server (SECURITY-CASES 4.13)', async (t) => {
   const crashes: unknown[] = [];
-  const onCrash = (err: unknown): void => { crashes.push(err); };
+  const onCrash = (err: unknown): void => {
+    crashes.push(err);
+  };
   process.on('uncaughtException', onCrash);
   t.after(() => process.off('uncaughtException', onCrash));
   const { client, socket } = await connected(t);
   const hostile: unknown[] = [
-    'not json', '', '{', '[]', 'null', '42', '"str"', new Uint8Array([0xc1, 0xff, 0x00]), new ArrayBuffer(3),
-    { type: 'no-such-type', x: 1 }, { type: 'publication' }, { type: 'publication', channel: 'chat:h', epoch: 'E1', offset: -1, data: 1, time: 1 },
+    'not json',
+    '',
+    '{',
+    '[]',
+    'null',
+    '42',
+    '"str"',
+    new Uint8Array([0xc1, 0xff, 0x00]),
+    new ArrayBuffer(3),
+    { type: 'no-such-type', x: 1 },
+    { type: 'publication' },
+    { type: 'publication', channel: 'chat:h', epoch: 'E1', offset: -1, data: 1, time: 1 },
     '{"type":"publication","channel":"chat:h","epoch":"E1","offset":1e400,"data":1,"time":1}',
     { type: 'publication', channel: 'chat:h', epoch: 'E1', offset: 2 ** 60, data: 1, time: 1 },
     { type: 'publication', channel: 'chat:h', epoch: 'E1', offset: 1.5, data: 1, time: 1 },
     '{"type":"publication","__proto__":{"polluted":1},"channel":"chat:h","epoch":"E1","offset":1,"data":1,"time":1}',
     '['.repeat(100_000) + ']'.repeat(100_000),
-    { type: 'reply', re: 999_999, data: {} }, { type: 'reply', re: -1 }, { type: 'error', code: 'x'.repeat(10_000), message: 'm' },
-    { type: 'disconnect', code: 99_999, reason: 'r', reconnect: 'yes' }, { type: 'connected', client: 'c2', user: 'evil' },
-    { type: 'join', channel: 'chat:h' }, { type: 'typing', channel: '*', user: 'x', on: true },
+    { type: 'reply', re: 999_999, data: {} },
+    { type: 'reply', re: -1 },
+    { type: 'error', code: 'x'.repeat(10_000), message: 'm' },
+    { type: 'disconnect', code: 99_999, reason: 'r', reconnect: 'yes' },
+    { type: 'connected', client: 'c2', user: 'evil' },
+    { type: 'join', channel: 'chat:h' },
+    { type: 'typing', channel: '*', user: 'x', on: true },
   ];
   for (const frame of hostile) socket.push(frame);
   await flush();
   assert.equal(client.state, 'connected');
   assert.equal(({} as Record<string, unknown>)['polluted'], undefined, 'no prototype pollution');
   assert.equal(client.session?.user, 'u', 'an unsolicited connected does not replace the session');
-  fc.assert(fc.property(fc.oneof(fc.string(), fc.uint8Array(), fc.json()), (frame) => {
-    socket.push(frame);
-    return client.state === 'connected';
-  }), { numRuns: 500 });
+  fc.assert(
+    fc.property(fc.oneof(fc.string(), fc.uint8Array(), fc.json()), (frame) => {
+      socket.push(frame);
+      return client.state === 'connected';
+    }),
+    { numRuns: 500 },
+  );
   await flush();
   assert.deepEqual(crashes, []);
 });
@@ -95,7 +131,15 @@ test('client delivers in offset order despite a server sending duplicates, stale
   await flush();
   // A live publication racing ahead of the subscribe answer is held, then delivered after it.
   socket.push(pub(1));
-  socket.push({ type: 'subscribed', re: socket.last('subscribe')['rid'], channel: 'chat:h', epoch: 'E1', offset: 0, recovered: false, publications: [] });
+  socket.push({
+    type: 'subscribed',
+    re: socket.last('subscribe')['rid'],
+    channel: 'chat:h',
+    epoch: 'E1',
+    offset: 0,
+    recovered: false,
+    publications: [],
+  });
   await subscribed;
   for (const o of [2, 2, 1]) socket.push(pub(o));
   assert.deepEqual(delivered, [1, 2]);
@@ -104,10 +148,21 @@ test('client delivers in offset order despite a server sending duplicates, stale
   await flush();
   const history = socket.last('history');
   assert.deepEqual(history['since'], { epoch: 'E1', offset: 2 });
-  socket.push({ type: 'reply', re: history['rid'], data: { channel: 'chat:h', epoch: 'E1', offset: 6, recovered: true, publications: [
-    { channel: 'chat:h', epoch: 'E1', offset: 4, data: 4, time: 1 }, { channel: 'chat:h', epoch: 'E1', offset: 3, data: 3, time: 1 },
-    { channel: 'chat:other', epoch: 'E1', offset: 7, data: 'foreign', time: 1 },
-  ] } });
+  socket.push({
+    type: 'reply',
+    re: history['rid'],
+    data: {
+      channel: 'chat:h',
+      epoch: 'E1',
+      offset: 6,
+      recovered: true,
+      publications: [
+        { channel: 'chat:h', epoch: 'E1', offset: 4, data: 4, time: 1 },
+        { channel: 'chat:h', epoch: 'E1', offset: 3, data: 3, time: 1 },
+        { channel: 'chat:other', epoch: 'E1', offset: 7, data: 'foreign', time: 1 },
+      ],
+    },
+  });
   await flush();
   assert.deepEqual(delivered, [1, 2, 3, 4, 5, 6], 'filled, sorted, other channels ignored');
   socket.push(pub(9)); // history answers garbage: the hole is reported, not looped on
@@ -126,7 +181,13 @@ test('client delivers in offset order despite a server sending duplicates, stale
 
 test('client treats a server that stops answering as dead (application ping) and a close code >= 4500 as final', async (t) => {
   let socket: FakeSocket | null = null;
-  const client = new Client({ url: 'ws://hostile/ws', transport: () => (socket = new FakeSocket()), pingIntervalMs: 50, pingTimeoutMs: 50, reconnect: { minDelayMs: 10, maxDelayMs: 20 } });
+  const client = new Client({
+    url: 'ws://hostile/ws',
+    transport: () => (socket = new FakeSocket()),
+    pingIntervalMs: 50,
+    pingTimeoutMs: 50,
+    reconnect: { minDelayMs: 10, maxDelayMs: 20 },
+  });
   t.after(() => client.close());
   const reasons: string[] = [];
   client.on('statechange', (s) => reasons.push(`${s.state}:${s.reason}`));
@@ -137,7 +198,8 @@ test('client treats a server that stops answering as dead (application ping) and
   first.push({ type: 'connected', re: first.last('connect')['rid'], client: 'c', user: 'u' });
   await ready;
   const deadline = Date.now() + 2000;
-  while (!reasons.includes('disconnected:ping_timeout') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  while (!reasons.includes('disconnected:ping_timeout') && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 10));
   assert.ok(reasons.includes('disconnected:ping_timeout'), reasons.join(' '));
   while (socket === first && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   const second = socket!;

@@ -51,7 +51,9 @@ async function read(sub: AsyncIterable<PublicationMessage>, count: number): Prom
   return texts;
 }
 
-test('iteration: a loop started before subscribe() reads the publications of the subscribed answer, then live ones, in order', { timeout: 10_000 }, async (t) => {
+test('iteration: a loop started before subscribe() reads the publications of the subscribed answer, then live ones, in order', {
+  timeout: 10_000,
+}, async (t) => {
   const url = await startHub(t);
   const writer = await connected(t, url, 'writer');
   const reader = await connected(t, url, 'reader');
@@ -85,7 +87,9 @@ test('iteration: a loop started before subscribe() reads the publications of the
   assert.deepEqual(await lateReading, ['d', 'e', 'f', 'g']);
 });
 
-test('iteration: the first loop started after `await subscribe()` still reads the subscribed answer (last-N-on-join and since recovery)', { timeout: 10_000 }, async (t) => {
+test('iteration: the first loop started after `await subscribe()` still reads the subscribed answer (last-N-on-join and since recovery)', {
+  timeout: 10_000,
+}, async (t) => {
   const url = await startHub(t);
   const writer = await connected(t, url, 'writer');
   await publishTexts(writer, 'chat:after', ['a', 'b', 'c', 'd', 'e']);
@@ -107,7 +111,9 @@ test('iteration: the first loop started after `await subscribe()` still reads th
   assert.deepEqual(await recovered, ['b', 'c', 'd', 'e', 'f', 'g']);
 });
 
-test('iteration: a loop over an idle subscription subscribes it and receives; it does not subscribe twice', { timeout: 10_000 }, async (t) => {
+test('iteration: a loop over an idle subscription subscribes it and receives; it does not subscribe twice', {
+  timeout: 10_000,
+}, async (t) => {
   const url = await startHub(t);
   const writer = await connected(t, url, 'writer');
   const reader = await connected(t, url, 'reader');
@@ -125,7 +131,9 @@ test('iteration: a loop over an idle subscription subscribes it and receives; it
   assert.equal(subscribes, 1);
 });
 
-test('iteration: a refused subscribe ends the loop with the server code instead of hanging', { timeout: 10_000 }, async (t) => {
+test('iteration: a refused subscribe ends the loop with the server code instead of hanging', {
+  timeout: 10_000,
+}, async (t) => {
   const url = await startHub(t);
   const reader = await connected(t, url, 'reader');
   const sub = reader.subscription('nowhere:room');
@@ -141,7 +149,9 @@ test('iteration: a loop on a closed client fails with closed', { timeout: 10_000
   await assert.rejects(read(sub, 1), (e: unknown) => e instanceof ClientError && e.code === 'closed');
 });
 
-test('iteration: break keeps the subscription; a loop started later reads only newer publications', { timeout: 10_000 }, async (t) => {
+test('iteration: break keeps the subscription; a loop started later reads only newer publications', {
+  timeout: 10_000,
+}, async (t) => {
   const url = await startHub(t);
   const writer = await connected(t, url, 'writer');
   const reader = await connected(t, url, 'reader');
@@ -162,7 +172,9 @@ test('iteration: break keeps the subscription; a loop started later reads only n
   assert.deepEqual(seen, ['zero', 'one', 'two', 'three']);
 });
 
-test('iteration: two loops started before the subscribe both read everything, recovered and live', { timeout: 10_000 }, async (t) => {
+test('iteration: two loops started before the subscribe both read everything, recovered and live', {
+  timeout: 10_000,
+}, async (t) => {
   const url = await startHub(t);
   const writer = await connected(t, url, 'writer');
   const reader = await connected(t, url, 'reader');
@@ -176,7 +188,9 @@ test('iteration: two loops started before the subscribe both read everything, re
   assert.deepEqual(await two, ['a', 'b', 'c', 'd', 'e']);
 });
 
-test('iteration: after unsubscribe(), iterating the same subscription object subscribes it again', { timeout: 10_000 }, async (t) => {
+test('iteration: after unsubscribe(), iterating the same subscription object subscribes it again', {
+  timeout: 10_000,
+}, async (t) => {
   const url = await startHub(t);
   const writer = await connected(t, url, 'writer');
   const reader = await connected(t, url, 'reader');
@@ -191,7 +205,9 @@ test('iteration: after unsubscribe(), iterating the same subscription object sub
   assert.deepEqual(await reading, ['back']);
 });
 
-test('iteration: memory stays bounded: a loop iteratorBuffer behind yields what it holds then fails with overflow; a larger backlog is dropped', { timeout: 10_000 }, async (t) => {
+test('iteration: memory stays bounded: a loop iteratorBuffer behind yields what it holds then fails with overflow; a larger backlog is dropped', {
+  timeout: 10_000,
+}, async (t) => {
   const url = await startHub(t);
   const writer = await connected(t, url, 'writer');
   const reader = await connected(t, url, 'reader');
@@ -202,7 +218,10 @@ test('iteration: memory stays bounded: a loop iteratorBuffer behind yields what 
   slow.on('publication', (p) => seen.push((p.data as { text: string }).text));
   await publishTexts(writer, 'chat:slow', ['1', '2', '3']);
   await waitFor(() => seen.length === 3, 3000);
-  assert.deepEqual([(await iterator.next()).value?.data, (await iterator.next()).value?.data], [{ text: '1' }, { text: '2' }]);
+  assert.deepEqual(
+    [(await iterator.next()).value?.data, (await iterator.next()).value?.data],
+    [{ text: '1' }, { text: '2' }],
+  );
   await assert.rejects(iterator.next(), (e: unknown) => e instanceof ClientError && e.code === 'overflow');
 
   // The join answer carries ON_JOIN (3) publications: kept for the first loop within a buffer of 3; with a buffer of 2
@@ -220,7 +239,9 @@ test('iteration: memory stays bounded: a loop iteratorBuffer behind yields what 
   assert.deepEqual(await reading, ['d']);
 });
 
-test('iteration: a subscription made with options (presence) is the one that subscribes, by subscribe() or by a loop', { timeout: 10_000 }, async (t) => {
+test('iteration: a subscription made with options (presence) is the one that subscribes, by subscribe() or by a loop', {
+  timeout: 10_000,
+}, async (t) => {
   const url = await startHub(t);
   const writer = await connected(t, url, 'writer');
   const reader = await connected(t, url, 'reader');
@@ -228,12 +249,18 @@ test('iteration: a subscription made with options (presence) is the one that sub
   await explicit.subscribe();
   assert.equal(explicit.state, 'subscribed');
   assert.equal(reader.subscription('chat:with-presence'), explicit);
-  assert.deepEqual(explicit.presence.map((u) => u.user), ['reader']);
+  assert.deepEqual(
+    explicit.presence.map((u) => u.user),
+    ['reader'],
+  );
 
   const looped = reader.subscription('chat:looped', { presence: true });
   const reading = read(looped, 1);
   await waitFor(() => looped.state === 'subscribed', 3000);
-  assert.deepEqual(looped.presence.map((u) => u.user), ['reader']);
+  assert.deepEqual(
+    looped.presence.map((u) => u.user),
+    ['reader'],
+  );
   await publishTexts(writer, 'chat:looped', ['hi']);
   assert.deepEqual(await reading, ['hi']);
 });

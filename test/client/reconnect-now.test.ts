@@ -11,13 +11,20 @@ import { ManualClock } from './fixtures/manual-clock.ts';
 /** A backoff so long that only a skipped wait reconnects within the test. */
 const LONG_BACKOFF = { minDelayMs: 60_000, maxDelayMs: 60_000 } as const;
 
-test('reconnectNow(): when disconnected, reconnects without waiting for the clock; a no-op when connected', { timeout: 10_000 }, async (t) => {
+test('reconnectNow(): when disconnected, reconnects without waiting for the clock; a no-op when connected', {
+  timeout: 10_000,
+}, async (t) => {
   const hub = await startFaultHub(t);
   const proxy = await startProxy(t, hub.port);
   const clock = new ManualClock();
   const client = new Client({
-    url: `ws://127.0.0.1:${proxy.port}/ws`, transport: engineTransport, token: await tokenFor('eager'), clock,
-    reconnect: LONG_BACKOFF, random: () => 0.5, pingIntervalMs: 10 * LONG_BACKOFF.maxDelayMs, // no ping falls due below
+    url: `ws://127.0.0.1:${proxy.port}/ws`,
+    transport: engineTransport,
+    token: await tokenFor('eager'),
+    clock,
+    reconnect: LONG_BACKOFF,
+    random: () => 0.5,
+    pingIntervalMs: 10 * LONG_BACKOFF.maxDelayMs, // no ping falls due below
   });
   t.after(() => client.close());
   const changes: StateChange[] = [];
@@ -41,7 +48,9 @@ test('reconnectNow(): when disconnected, reconnects without waiting for the cloc
   assert.equal(client.state, 'connected');
 });
 
-test('the global online event (browsers) reconnects at once; close() removes the listener', { timeout: 10_000 }, async (t) => {
+test('the global online event (browsers) reconnects at once; close() removes the listener', {
+  timeout: 10_000,
+}, async (t) => {
   const hub = await startFaultHub(t);
   const proxy = await startProxy(t, hub.port);
   // Node has no global addEventListener: stand in for a window.
@@ -63,8 +72,12 @@ test('the global online event (browsers) reconnects at once; close() removes the
   });
   const clock = new ManualClock();
   const client = new Client({
-    url: `ws://127.0.0.1:${proxy.port}/ws`, transport: engineTransport, token: await tokenFor('online'), clock,
-    reconnect: LONG_BACKOFF, random: () => 0.5,
+    url: `ws://127.0.0.1:${proxy.port}/ws`,
+    transport: engineTransport,
+    token: await tokenFor('online'),
+    clock,
+    reconnect: LONG_BACKOFF,
+    random: () => 0.5,
   });
   t.after(() => client.close());
   const changes: StateChange[] = [];

@@ -8,7 +8,8 @@ import { jsonWire, shouldReconnectAfter, validateServerValue } from '../../src/c
 import { JsonCodec, shouldReconnect, validateServerValue as sharedValidator } from '../../src/messages/index.ts';
 
 test('shouldReconnectAfter matches shouldReconnect for every close code 1000-4999 (protocol §13)', () => {
-  for (let code = 1000; code <= 4999; code++) assert.equal(shouldReconnectAfter(code), shouldReconnect(code), String(code));
+  for (let code = 1000; code <= 4999; code++)
+    assert.equal(shouldReconnectAfter(code), shouldReconnect(code), String(code));
 });
 
 test('the client re-exports the one definition of shouldReconnect and of the server-message validator (no copies)', () => {
@@ -18,9 +19,18 @@ test('the client re-exports the one definition of shouldReconnect and of the ser
 
 const VALID = [
   { type: 'connected', re: 1, client: 'abc', user: 'alice', expires: 1700003600000 },
-  { type: 'subscribed', re: 2, channel: 'chat:general', epoch: 'Xy7_abc', offset: 43, recovered: true, publications: [
-    { channel: 'chat:general', epoch: 'Xy7_abc', offset: 42, data: { text: 'x' }, time: 1, sender: 'bob', id: 'm-9' }],
-    presence: [{ user: 'bob', connections: 1, info: { name: 'Bob' } }] },
+  {
+    type: 'subscribed',
+    re: 2,
+    channel: 'chat:general',
+    epoch: 'Xy7_abc',
+    offset: 43,
+    recovered: true,
+    publications: [
+      { channel: 'chat:general', epoch: 'Xy7_abc', offset: 42, data: { text: 'x' }, time: 1, sender: 'bob', id: 'm-9' },
+    ],
+    presence: [{ user: 'bob', connections: 1, info: { name: 'Bob' } }],
+  },
   { type: 'unsubscribed', channel: 'chat:general', code: 'forbidden', reason: 'Permission revoked' },
   { type: 'publication', channel: 'chat:general', epoch: 'E', offset: 44, data: null, time: 1 },
   { type: 'join', channel: 'chat:general', user: 'bob', info: { name: 'Bob' } },
@@ -53,9 +63,15 @@ test('the JSON wire refuses what the schemas refuse on the fields the client rel
     { type: 'publication', channel: 'c:x', epoch: 'E', offset: 1, time: 1 },
     { type: 'subscribed', re: 1, channel: 'c:x', epoch: 'E', offset: 0, recovered: 'yes', publications: [] },
     { type: 'subscribed', re: 1, channel: 'c:x', epoch: 'E', offset: 0, recovered: true, publications: [{}] },
-    { type: 'reply', data: 1 }, { type: 'reply', re: -1 }, { type: 'reply', re: 2 ** 32 },
-    { type: 'disconnect', code: 999, reason: '', reconnect: true }, { type: 'disconnect', code: 4000, reason: '', reconnect: 1 },
-    { type: 'nope' }, [], 'str', null,
+    { type: 'reply', data: 1 },
+    { type: 'reply', re: -1 },
+    { type: 'reply', re: 2 ** 32 },
+    { type: 'disconnect', code: 999, reason: '', reconnect: true },
+    { type: 'disconnect', code: 4000, reason: '', reconnect: 1 },
+    { type: 'nope' },
+    [],
+    'str',
+    null,
   ];
   for (const m of bad) {
     const raw = JSON.stringify(m);
@@ -64,8 +80,11 @@ test('the JSON wire refuses what the schemas refuse on the fields the client rel
   }
   assert.equal(jsonWire.decode(new Uint8Array([1, 2])), null, 'binary frames are not JSON');
   assert.equal(jsonWire.decode('['.repeat(1_000_000)), null);
-  fc.assert(fc.property(fc.jsonValue(), (v) => {
-    validateServerValue(v);
-    return true;
-  }), { numRuns: 1000 });
+  fc.assert(
+    fc.property(fc.jsonValue(), (v) => {
+      validateServerValue(v);
+      return true;
+    }),
+    { numRuns: 1000 },
+  );
 });

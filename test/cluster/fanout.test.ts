@@ -17,7 +17,8 @@ for (const kind of ['nginx', 'haproxy'] as const) {
     await stream.done;
     // A server-side publish through one node's HTTP API, straight to the node (not through the proxy).
     const api = await fetch(`${cluster.nodes[2]!.httpUrl}/api/publish`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json', 'X-API-Key': CLUSTER_API_KEY },
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-API-Key': CLUSTER_API_KEY },
       body: JSON.stringify({ channel: 'chat:all', data: { from: 'api' }, id: 'api-1' }),
     });
     assert.equal(api.status, 200);
@@ -45,10 +46,14 @@ for (const kind of ['nginx', 'haproxy'] as const) {
     const alice = placed.find((p) => p.client.options.user === 'alice')!;
     const bobs = placed.filter((p) => p.client.options.user === 'bob');
     assert.equal(bobs.length, 2);
-    assert.ok(bobs.some((b) => b.node !== alice.node), 'at least one of bob\'s connections is on another node than alice');
+    assert.ok(
+      bobs.some((b) => b.node !== alice.node),
+      "at least one of bob's connections is on another node than alice",
+    );
     const reply = await alice.client.request({ type: 'send', user: 'bob', data: { text: 'psst' }, id: 'pm-1' });
     assert.equal(reply.type, 'reply', JSON.stringify(reply));
-    for (const b of bobs) await b.client.until('the private message', () => b.client.received.some((r) => r.id === 'pm-1'));
+    for (const b of bobs)
+      await b.client.until('the private message', () => b.client.received.some((r) => r.id === 'pm-1'));
     for (const b of bobs) {
       const got = b.client.received.filter((r) => r.id === 'pm-1');
       assert.equal(got.length, 1);
@@ -57,21 +62,34 @@ for (const kind of ['nginx', 'haproxy'] as const) {
     }
     // Nobody else got it (give the fan-out time to misbehave).
     await new Promise((r) => setTimeout(r, 200));
-    for (const p of placed) if (p.client.options.user !== 'bob') assert.equal(p.client.received.filter((r) => r.id === 'pm-1').length, 0);
+    for (const p of placed)
+      if (p.client.options.user !== 'bob') assert.equal(p.client.received.filter((r) => r.id === 'pm-1').length, 0);
   });
 
   test(`${kind}: 3 nodes on Redis: presence agrees on every node (users and connection counts), join/leave cross nodes`, async (t) => {
     const redis = await startRedis(t);
     const cluster = await startCluster(t, { proxy: kind, broker: redis.url, count: 3 });
-    const placed = await spreadClients(t, cluster, 2, (i) => ({ user: ['ann', 'ben', 'cat', 'ann', 'dan', 'eve'][i] ?? `x${i}`, channels: ['chat:lobby'], presence: true }));
-    const expected = [{ user: 'ann', connections: 2 }, { user: 'ben', connections: 1 }, { user: 'cat', connections: 1 }, { user: 'dan', connections: 1 }, { user: 'eve', connections: 1 }];
+    const placed = await spreadClients(t, cluster, 2, (i) => ({
+      user: ['ann', 'ben', 'cat', 'ann', 'dan', 'eve'][i] ?? `x${i}`,
+      channels: ['chat:lobby'],
+      presence: true,
+    }));
+    const expected = [
+      { user: 'ann', connections: 2 },
+      { user: 'ben', connections: 1 },
+      { user: 'cat', connections: 1 },
+      { user: 'dan', connections: 1 },
+      { user: 'eve', connections: 1 },
+    ];
     const left = new Set<string>();
     const viewOf = async (node: number): Promise<unknown> => {
       const asker = placed.find((p) => p.node === node && !left.has(p.client.options.user))!.client;
       const reply = await asker.request({ type: 'presence', channel: 'chat:lobby' });
       assert.equal(reply.type, 'reply', JSON.stringify(reply));
       const users = (reply['data'] as { users: { user: string; connections: number }[] }).users;
-      return users.map((u) => ({ user: u.user, connections: u.connections })).sort((a, b) => a.user.localeCompare(b.user));
+      return users
+        .map((u) => ({ user: u.user, connections: u.connections }))
+        .sort((a, b) => a.user.localeCompare(b.user));
     };
     for (const node of [0, 1, 2]) assert.deepEqual(await viewOf(node), expected, `node ${node}'s view`);
 
@@ -81,7 +99,9 @@ for (const kind of ['nginx', 'haproxy'] as const) {
     ben.client.close();
     for (const p of placed) {
       if (p === ben) continue;
-      await p.client.until('ben\'s leave', () => p.client.presenceEvents.some((e) => e.type === 'leave' && e['user'] === 'ben'));
+      await p.client.until("ben's leave", () =>
+        p.client.presenceEvents.some((e) => e.type === 'leave' && e['user'] === 'ben'),
+      );
     }
     const without = expected.filter((u) => u.user !== 'ben');
     for (const node of [0, 1, 2]) assert.deepEqual(await viewOf(node), without, `node ${node}'s view after ben left`);

@@ -15,18 +15,25 @@ const CHANNEL = 'chat:stream';
 async function presenceOf(asker: ClusterClient): Promise<Map<string, number>> {
   const reply = await asker.request({ type: 'presence', channel: CHANNEL });
   assert.equal(reply.type, 'reply', JSON.stringify(reply));
-  return new Map((reply['data'] as { users: { user: string; connections: number }[] }).users.map((u) => [u.user, u.connections]));
+  return new Map(
+    (reply['data'] as { users: { user: string; connections: number }[] }).users.map((u) => [u.user, u.connections]),
+  );
 }
 
 for (const kind of ['nginx', 'haproxy'] as const) {
   for (const fault of ['SIGKILL', 'SIGTERM'] as const) {
-    const title = fault === 'SIGKILL'
-      ? `${kind}: kill -9 one node mid-stream: its clients reconnect through the proxy and recover with no gap and no duplicate; its presence entries vanish within the bound (RD-12)`
-      : `${kind}: SIGTERM one node mid-stream: it drains with 1001 and exits 0, its clients move through the proxy, nothing is lost or duplicated (SD-01, SD-03, SD-04)`;
+    const title =
+      fault === 'SIGKILL'
+        ? `${kind}: kill -9 one node mid-stream: its clients reconnect through the proxy and recover with no gap and no duplicate; its presence entries vanish within the bound (RD-12)`
+        : `${kind}: SIGTERM one node mid-stream: it drains with 1001 and exits 0, its clients move through the proxy, nothing is lost or duplicated (SD-01, SD-03, SD-04)`;
     test(title, async (t) => {
       const redis = await startRedis(t);
       const cluster = await startCluster(t, { proxy: kind, broker: redis.url, count: 3 });
-      const placed = await spreadClients(t, cluster, 3, (i) => ({ user: `${fault === 'SIGKILL' ? 'k' : 't'}${i}`, channels: [CHANNEL], presence: true }));
+      const placed = await spreadClients(t, cluster, 3, (i) => ({
+        user: `${fault === 'SIGKILL' ? 'k' : 't'}${i}`,
+        channels: [CHANNEL],
+        presence: true,
+      }));
       const victim = 2;
       const onVictim = placed.filter((p) => p.node === victim);
       // One client on the victim leaves for good when its node goes: its presence must disappear with the node.
@@ -49,7 +56,9 @@ for (const kind of ['nginx', 'haproxy'] as const) {
         return Infinity;
       };
       const stream = publishStream(publisher, CHANNEL, {
-        count: 150, intervalMs: 10, prefix: `${kind}-${fault}`,
+        count: 150,
+        intervalMs: 10,
+        prefix: `${kind}-${fault}`,
         onIndex: (n) => {
           if (n !== 50) return;
           faultAt = Date.now();
@@ -59,19 +68,27 @@ for (const kind of ['nginx', 'haproxy'] as const) {
       });
       await stream.done;
       await settle(stream, subscribers, CHANNEL, 20_000);
-      const exit = await Promise.race([cluster.nodes[victim]!.child.exited, new Promise((r) => setTimeout(() => r('still running'), 15_000))]);
+      const exit = await Promise.race([
+        cluster.nodes[victim]!.child.exited,
+        new Promise((r) => setTimeout(() => r('still running'), 15_000)),
+      ]);
       const ghostGoneMs = await ghostGone;
 
       // Once the movers are back, every surviving node counts each subscriber once (its old entry on the dead node is gone).
       let agreed = false;
       for (let i = 0; i < 50 && !agreed; i++) {
         const views = await Promise.all([presenceOf(publisher), presenceOf(observer)]);
-        agreed = views.every((v) => !v.has(ghost.client.options.user) && subscribers.every((c) => v.get(c.options.user) === 1));
+        agreed = views.every(
+          (v) => !v.has(ghost.client.options.user) && subscribers.every((c) => v.get(c.options.user) === 1),
+        );
         if (!agreed) await new Promise((r) => setTimeout(r, 100));
       }
       const figures = tally(fault === 'SIGKILL' ? 'kill -9 node' : 'SIGTERM node', kind, stream, subscribers, CHANNEL, {
-        movers: movers.length, moverCloseCodes: movers.map((m: Placed) => m.client.closeCodes[0] ?? null), victimExit: exit,
-        ghostPresenceGoneMs: ghostGoneMs, presenceBoundMs: PRESENCE_BOUND_MS,
+        movers: movers.length,
+        moverCloseCodes: movers.map((m: Placed) => m.client.closeCodes[0] ?? null),
+        victimExit: exit,
+        ghostPresenceGoneMs: ghostGoneMs,
+        presenceBoundMs: PRESENCE_BOUND_MS,
       });
       record(figures);
       t.diagnostic(JSON.stringify(figures));
@@ -84,14 +101,24 @@ for (const kind of ['nginx', 'haproxy'] as const) {
       assert.equal(figures.delivered, 150 * subscribers.length);
       for (const m of movers) {
         assert.ok(m.client.reconnects >= 1, 'mover reconnected');
-        assert.equal(m.client.closeCodes[0], fault === 'SIGKILL' ? 1006 : 1001, fault === 'SIGTERM' ? 'RFC 6455 §7.4.1 1001 going away on drain' : 'abnormal closure');
+        assert.equal(
+          m.client.closeCodes[0],
+          fault === 'SIGKILL' ? 1006 : 1001,
+          fault === 'SIGTERM' ? 'RFC 6455 §7.4.1 1001 going away on drain' : 'abnormal closure',
+        );
         assert.ok(m.client.connected);
       }
       if (fault === 'SIGTERM') assert.equal(exit, 0, 'the drained node exits 0');
       // 2 s of slack for polling and a loaded machine on top of the stated bound.
-      assert.ok(ghostGoneMs <= PRESENCE_BOUND_MS + 2000, `the dead node's presence vanished in ${ghostGoneMs} ms (bound ${PRESENCE_BOUND_MS} ms)`);
+      assert.ok(
+        ghostGoneMs <= PRESENCE_BOUND_MS + 2000,
+        `the dead node's presence vanished in ${ghostGoneMs} ms (bound ${PRESENCE_BOUND_MS} ms)`,
+      );
       assert.ok(agreed, 'both surviving nodes count every subscriber once');
-      assert.ok(observer.presenceEvents.some((e) => e.type === 'leave' && e['user'] === ghost.client.options.user), 'leave for the dead node\'s user');
+      assert.ok(
+        observer.presenceEvents.some((e) => e.type === 'leave' && e['user'] === ghost.client.options.user),
+        "leave for the dead node's user",
+      );
     });
   }
 }

@@ -14,15 +14,33 @@ for (const kind of ['nginx', 'haproxy'] as const) {
     assert.equal(await httpStatus(`${proxy.httpUrl}/health`), 200);
     assert.equal(await httpStatus(`${proxy.httpUrl}/ready`), 200);
 
-    const alice = new ClusterClient({ url: proxy.wsUrl, user: 'alice', channels: ['chat:room'], reconnect: false, localAddress: '127.0.1.1' });
-    const bob = new ClusterClient({ url: proxy.wsUrl, user: 'bob', channels: ['chat:room'], reconnect: false, localAddress: '127.0.2.1' });
-    t.after(() => { alice.close(); bob.close(); });
+    const alice = new ClusterClient({
+      url: proxy.wsUrl,
+      user: 'alice',
+      channels: ['chat:room'],
+      reconnect: false,
+      localAddress: '127.0.1.1',
+    });
+    const bob = new ClusterClient({
+      url: proxy.wsUrl,
+      user: 'bob',
+      channels: ['chat:room'],
+      reconnect: false,
+      localAddress: '127.0.2.1',
+    });
+    t.after(() => {
+      alice.close();
+      bob.close();
+    });
     await alice.start();
     await bob.start();
     const ack = await alice.publish('chat:room', { text: 'hi' }, 'm-1');
     assert.equal(ack.ok, true);
     await bob.until('the publication', () => bob.received.some((r) => r.id === 'm-1'));
-    assert.deepEqual(bob.received.map((r) => r.data), [{ text: 'hi' }]);
+    assert.deepEqual(
+      bob.received.map((r) => r.data),
+      [{ text: 'hi' }],
+    );
 
     nodes[0]!.child.signal('SIGTERM');
     await bob.until('the drain close', () => bob.closeCodes.length > 0);
@@ -38,15 +56,24 @@ for (const kind of ['nginx', 'haproxy'] as const) {
     (config['limits'] as Record<string, unknown>)['maxConnectionsPerIp'] = 2;
     const { proxy } = await startCluster(t, { proxy: kind, broker: 'memory:', count: 1, config });
     const clients: ClusterClient[] = [];
-    t.after(() => { for (const c of clients) c.close(); });
+    t.after(() => {
+      for (const c of clients) c.close();
+    });
     const open = async (user: string, localAddress: string): Promise<string> => {
       const c = new ClusterClient({ url: proxy.wsUrl, user, reconnect: false, localAddress });
       clients.push(c);
-      return c.start().then(() => 'open', (err: Error) => err.message);
+      return c.start().then(
+        () => 'open',
+        (err: Error) => err.message,
+      );
     };
     assert.equal(await open('alice', '127.0.5.1'), 'open');
     assert.equal(await open('alice', '127.0.5.1'), 'open');
-    assert.equal(await open('alice', '127.0.5.1'), 'HTTP 503', 'the third connection of 127.0.5.1 is refused by the node');
+    assert.equal(
+      await open('alice', '127.0.5.1'),
+      'HTTP 503',
+      'the third connection of 127.0.5.1 is refused by the node',
+    );
     assert.equal(await open('bob', '127.0.6.1'), 'open', 'another client behind the same proxy still gets in');
   });
 }

@@ -21,7 +21,9 @@ for (const kind of ['nginx', 'haproxy'] as const) {
     let outage: Promise<{ ready: number; health: unknown }> | null = null;
     let restarted: Promise<void> | null = null;
     const stream = publishStream(publisher, CHANNEL, {
-      count: 500, intervalMs: 10, prefix: `${kind}-redis`,
+      count: 500,
+      intervalMs: 10,
+      prefix: `${kind}-redis`,
       onIndex: (n) => {
         if (n !== 50) return;
         redis.child.signal('SIGKILL');
@@ -42,19 +44,32 @@ for (const kind of ['nginx', 'haproxy'] as const) {
     const during = await outage!;
     await settle(stream, subscribers, CHANNEL, 20_000);
     const figures = tally('Redis killed and restarted', kind, stream, subscribers, CHANNEL, {
-      readyDuringOutage: during.ready, healthBrokerOkDuringOutage: (during.health as { broker?: { ok?: boolean } }).broker?.ok ?? null,
+      readyDuringOutage: during.ready,
+      healthBrokerOkDuringOutage: (during.health as { broker?: { ok?: boolean } }).broker?.ok ?? null,
     });
     record(figures);
     t.diagnostic(JSON.stringify(figures));
 
     assert.ok(stream.failed.size > 0, 'publishes during the outage got an error reply');
-    assert.ok(Object.keys(figures.errors).every((code) => code === 'broker_unavailable' || code === 'internal' || code === 'timeout'), JSON.stringify(figures.errors));
-    assert.ok([...stream.acked.keys()].some((id) => Number(id.split('-').at(-1)) > 50 + stream.failed.size), 'publishes are acknowledged again after the restart');
+    assert.ok(
+      Object.keys(figures.errors).every(
+        (code) => code === 'broker_unavailable' || code === 'internal' || code === 'timeout',
+      ),
+      JSON.stringify(figures.errors),
+    );
+    assert.ok(
+      [...stream.acked.keys()].some((id) => Number(id.split('-').at(-1)) > 50 + stream.failed.size),
+      'publishes are acknowledged again after the restart',
+    );
     assert.equal(figures.lost, 0, 'every acknowledged message reached every subscriber');
     assert.equal(figures.duplicated, 0);
     assert.equal(figures.outOfOrder, 0);
     assert.equal(during.ready, 200, '/ready is node-local: a Redis outage does not empty the balancer (RD-10)');
-    assert.equal((during.health as { broker: { ok: boolean } }).broker.ok, false, '/health reports the broker down (RD-01)');
+    assert.equal(
+      (during.health as { broker: { ok: boolean } }).broker.ok,
+      false,
+      '/health reports the broker down (RD-01)',
+    );
   });
 
   test(`${kind}: CLIENT KILL TYPE pubsub mid-stream: every node resubscribes on its own and the gap is recovered (RD-06)`, async (t) => {
@@ -65,15 +80,22 @@ for (const kind of ['nginx', 'haproxy'] as const) {
     const publisher = placed.find((p) => p.node === 0)!.client;
     let killed = '';
     const stream = publishStream(publisher, CHANNEL, {
-      count: 150, intervalMs: 10, prefix: `${kind}-kick`,
+      count: 150,
+      intervalMs: 10,
+      prefix: `${kind}-kick`,
       onIndex: async (n) => {
         if (n === 50) killed = await redis.command('CLIENT KILL TYPE pubsub');
       },
     });
     await stream.done;
     await settle(stream, subscribers, CHANNEL, 20_000);
-    const pubsubClients = (await redis.command('CLIENT LIST TYPE pubsub')).split('\n').filter((l) => l.includes('id=')).length;
-    const figures = tally('CLIENT KILL TYPE pubsub', kind, stream, subscribers, CHANNEL, { killedReply: killed.trim(), pubsubClientsAfter: pubsubClients });
+    const pubsubClients = (await redis.command('CLIENT LIST TYPE pubsub'))
+      .split('\n')
+      .filter((l) => l.includes('id=')).length;
+    const figures = tally('CLIENT KILL TYPE pubsub', kind, stream, subscribers, CHANNEL, {
+      killedReply: killed.trim(),
+      pubsubClientsAfter: pubsubClients,
+    });
     record(figures);
     t.diagnostic(JSON.stringify(figures));
 
@@ -104,14 +126,26 @@ for (const kind of ['nginx', 'haproxy'] as const) {
     await settle(after, subscribers, CHANNEL);
 
     // A client that slept through the restart comes back with its old position.
-    const late = new ClusterClient({ url: cluster.proxy.wsUrl, user: 'late', channels: [CHANNEL], localAddress: '127.0.9.1' });
+    const late = new ClusterClient({
+      url: cluster.proxy.wsUrl,
+      user: 'late',
+      channels: [CHANNEL],
+      localAddress: '127.0.9.1',
+    });
     t.after(() => late.close());
     late.positions.set(CHANNEL, oldPosition);
     await late.start();
     const newEpoch = late.positions.get(CHANNEL)!.epoch;
-    const stream = { ...after, acked: new Map([...before.acked, ...after.acked]), attempted: before.attempted + after.attempted };
+    const stream = {
+      ...after,
+      acked: new Map([...before.acked, ...after.acked]),
+      attempted: before.attempted + after.attempted,
+    };
     const figures = tally('Redis restarted empty', kind, stream, subscribers, CHANNEL, {
-      oldEpoch: oldPosition.epoch, newEpoch, lateClientUnrecovered: late.unrecovered, lateClientRecoveredPublications: late.received.length,
+      oldEpoch: oldPosition.epoch,
+      newEpoch,
+      lateClientUnrecovered: late.unrecovered,
+      lateClientRecoveredPublications: late.received.length,
     });
     record(figures);
     t.diagnostic(JSON.stringify(figures));
@@ -120,9 +154,10 @@ for (const kind of ['nginx', 'haproxy'] as const) {
     assert.equal(late.unrecovered, 1, 'subscribe with the old epoch answers recovered:false');
     assert.equal(late.received.length, 0, 'and no publication of another epoch');
     assert.equal(figures.acknowledged, 40);
-    assert.equal(figures.lost, 0, 'live subscribers got both epochs\' messages');
+    assert.equal(figures.lost, 0, "live subscribers got both epochs' messages");
     assert.equal(figures.duplicated, 0);
     assert.equal(figures.outOfOrder, 0);
-    for (const c of subscribers) assert.deepEqual([...new Set(c.received.map((r) => r.epoch))], [oldPosition.epoch, newEpoch]);
+    for (const c of subscribers)
+      assert.deepEqual([...new Set(c.received.map((r) => r.epoch))], [oldPosition.epoch, newEpoch]);
   });
 }

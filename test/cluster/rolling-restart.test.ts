@@ -19,7 +19,10 @@ for (const kind of ['nginx', 'haproxy'] as const) {
     const exits: (number | string)[] = [];
     let rolled: Promise<void> = Promise.resolve();
     const stream = publishStream(publisher, CHANNEL, {
-      count: 600, intervalMs: 10, prefix: `${kind}-roll`, retry: true,
+      count: 600,
+      intervalMs: 10,
+      prefix: `${kind}-roll`,
+      retry: true,
       onIndex: (n) => {
         if (n !== 20) return;
         rolled = (async () => {
@@ -35,7 +38,10 @@ for (const kind of ['nginx', 'haproxy'] as const) {
     await stream.done;
     await rolled;
     await settle(stream, subscribers, CHANNEL, 20_000);
-    const figures = tally('rolling restart', kind, stream, subscribers, CHANNEL, { retries: stream.retries, nodeExits: exits });
+    const figures = tally('rolling restart', kind, stream, subscribers, CHANNEL, {
+      retries: stream.retries,
+      nodeExits: exits,
+    });
     record(figures);
     t.diagnostic(JSON.stringify(figures));
 
@@ -45,6 +51,9 @@ for (const kind of ['nginx', 'haproxy'] as const) {
     assert.equal(figures.duplicated, 0, 'retries with the same id are delivered once (docs/protocol.md §8)');
     assert.equal(figures.outOfOrder, 0);
     assert.equal(figures.unrecovered, 0);
-    assert.ok(subscribers.every((c) => c.reconnects >= 1), 'every client moved at least once');
+    assert.ok(
+      subscribers.every((c) => c.reconnects >= 1),
+      'every client moved at least once',
+    );
   });
 }

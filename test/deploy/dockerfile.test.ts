@@ -9,12 +9,20 @@ import { freePort } from '../cluster/harness/process.ts';
 import { readDeployFile, ROOT } from '../cluster/harness/templates.ts';
 import { run } from './helpers.ts';
 
-interface Instruction { readonly op: string; readonly args: string }
+interface Instruction {
+  readonly op: string;
+  readonly args: string;
+}
 
 function instructions(): Instruction[] {
   const joined = readDeployFile('Dockerfile').replace(/\\\n/g, ' ');
-  return joined.split('\n').filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'))
-    .map((l) => { const m = /^\s*(\S+)\s+(.*)$/.exec(l)!; return { op: m[1]!.toUpperCase(), args: m[2]!.trim() }; });
+  return joined
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'))
+    .map((l) => {
+      const m = /^\s*(\S+)\s+(.*)$/.exec(l)!;
+      return { op: m[1]!.toUpperCase(), args: m[2]!.trim() };
+    });
 }
 
 function healthcheckScript(): string {
@@ -38,14 +46,20 @@ test('Dockerfile: multi-stage, the runtime stage runs as the non-root node user 
 });
 
 test('Dockerfile: every COPY source of the build stage exists and .dockerignore does not exclude it', () => {
-  const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
-  const sources = instructions().filter((i) => i.op === 'COPY' && !i.args.includes('--from=')).flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+  const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+  const sources = instructions()
+    .filter((i) => i.op === 'COPY' && !i.args.includes('--from='))
+    .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
   assert.ok(sources.length > 0);
   for (const s of sources) {
     assert.ok(existsSync(join(ROOT, s)), `${s} exists`);
     assert.ok(!ignored.includes(s) && !ignored.includes(s.replace(/\/$/, '')), `${s} is not in .dockerignore`);
   }
-  for (const heavy of ['node_modules', '.git', 'dist', 'test']) assert.ok(ignored.includes(heavy), `${heavy} stays out of the context`);
+  for (const heavy of ['node_modules', '.git', 'dist', 'test'])
+    assert.ok(ignored.includes(heavy), `${heavy} stays out of the context`);
 });
 
 test('Dockerfile HEALTHCHECK: its node -e script exits 0 against a running serve and 1 against a closed port', async (t) => {

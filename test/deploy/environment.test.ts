@@ -10,7 +10,10 @@ import { dockerfileEnv, readYaml, splitAssignments, systemdEnv } from './helpers
 type Obj = Record<string, any>;
 
 /** What an operator adds at deploy time (the files leave the secret out on purpose). */
-const OPERATOR_ENV = { SWITCHBOARD_AUTH__HS256_SECRET: 'a-secret-of-at-least-thirty-two-bytes!!', SWITCHBOARD_ALLOW_PLAINTEXT: 'true' };
+const OPERATOR_ENV = {
+  SWITCHBOARD_AUTH__HS256_SECRET: 'a-secret-of-at-least-thirty-two-bytes!!',
+  SWITCHBOARD_ALLOW_PLAINTEXT: 'true',
+};
 
 /** Loads the environment and checks every SWITCHBOARD_* variable of the file was read as a setting or is a known non-setting. */
 async function assertLoads(file: string, env: Record<string, string>): Promise<Awaited<ReturnType<typeof loadConfig>>> {
@@ -22,18 +25,30 @@ async function assertLoads(file: string, env: Record<string, string>): Promise<A
   }
   const used = new Set(loaded.sources.values());
   for (const name of Object.keys(env).filter((n) => n.startsWith('SWITCHBOARD_'))) {
-    assert.ok(used.has(name) || name in NON_SETTING_VARIABLES, `${file}: ${name} is neither a setting nor a known variable`);
+    assert.ok(
+      used.has(name) || name in NON_SETTING_VARIABLES,
+      `${file}: ${name} is neither a setting nor a known variable`,
+    );
   }
   return loaded;
 }
 
 test('splitAssignments reads quoted and escaped values as Docker and systemd do', () => {
-  assert.deepEqual(splitAssignments(`A=1  B="two words" C='x y' D=a\\ b "E=q"`), ['A=1', 'B=two words', 'C=x y', 'D=a b', 'E=q']);
+  assert.deepEqual(splitAssignments(`A=1  B="two words" C='x y' D=a\\ b "E=q"`), [
+    'A=1',
+    'B=two words',
+    'C=x y',
+    'D=a b',
+    'E=q',
+  ]);
 });
 
 test('deploy/Dockerfile: the runtime ENV loads through the config loader (listen on 0.0.0.0:8080)', async () => {
   const env = dockerfileEnv();
-  assert.ok(Object.keys(env).some((n) => n.startsWith('SWITCHBOARD_')), 'the image sets SWITCHBOARD_* variables');
+  assert.ok(
+    Object.keys(env).some((n) => n.startsWith('SWITCHBOARD_')),
+    'the image sets SWITCHBOARD_* variables',
+  );
   const { config } = await assertLoads('deploy/Dockerfile', env);
   assert.equal(config.host, '0.0.0.0');
   assert.equal(config.port, 8080);
@@ -49,7 +64,8 @@ test('deploy/k8s/deployment.yaml: the image ENV plus the container env load thro
   const deployment = readYaml('k8s/deployment.yaml').find((d) => d['kind'] === 'Deployment') as Obj;
   const container = deployment['spec']['template']['spec']['containers'][0] as Obj;
   const env: Record<string, string> = {};
-  for (const e of (container['env'] ?? []) as Obj[]) env[e['name']] = e['value'] ?? (e['valueFrom'] !== undefined ? OPERATOR_ENV.SWITCHBOARD_AUTH__HS256_SECRET : '');
+  for (const e of (container['env'] ?? []) as Obj[])
+    env[e['name']] = e['value'] ?? (e['valueFrom'] !== undefined ? OPERATOR_ENV.SWITCHBOARD_AUTH__HS256_SECRET : '');
   assert.ok(Object.keys(env).length > 0);
   await assertLoads('deploy/k8s/deployment.yaml', { ...dockerfileEnv(), ...env });
 });

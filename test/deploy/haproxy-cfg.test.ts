@@ -9,7 +9,11 @@ import { haproxyVariables, scratchDir } from '../cluster/harness/proxy.ts';
 import { readDeployFile, renderTemplate, templateVariables } from '../cluster/harness/templates.ts';
 import { run } from './helpers.ts';
 
-const upstreams = [{ host: '127.0.0.1', port: 18081 }, { host: '127.0.0.1', port: 18082 }, { host: '127.0.0.1', port: 18083 }];
+const upstreams = [
+  { host: '127.0.0.1', port: 18081 },
+  { host: '127.0.0.1', port: 18082 },
+  { host: '127.0.0.1', port: 18083 },
+];
 
 function haproxyCheck(vars: Record<string, string>, dir: string): ReturnType<typeof run> {
   const path = join(dir, 'haproxy.cfg');
@@ -36,7 +40,10 @@ test('deploy/haproxy.cfg documents every ${SB_*} variable it uses in its header 
   const text = readDeployFile('haproxy.cfg');
   const used = templateVariables(text);
   assert.deepEqual(used.sort(), ['SB_BIND', 'SB_RUNTIME_DIR', 'SB_SERVERS', 'SB_STATS_BIND']);
-  const header = text.split('\n').filter((l) => l.startsWith('#')).join('\n');
+  const header = text
+    .split('\n')
+    .filter((l) => l.startsWith('#'))
+    .join('\n');
   for (const name of used) {
     assert.match(header, new RegExp(`^#\\s+${name}\\s`, 'm'), `${name} described`);
     assert.match(header, new RegExp(`envsubst .*\\b${name}\\b`), `${name} in the envsubst line`);
@@ -46,9 +53,15 @@ test('deploy/haproxy.cfg documents every ${SB_*} variable it uses in its header 
 test('deploy/haproxy.cfg carries balance source, timeout tunnel, httpchk /ready, hard-stop-after and forwardfor (OW-4, SD-02)', () => {
   const text = readDeployFile('haproxy.cfg');
   for (const directive of [
-    /^\s*balance source$/m, /^\s*timeout tunnel 3600s$/m, /^\s*option httpchk GET \/ready$/m, /^\s*hard-stop-after \d+s$/m,
-    /^\s*option forwardfor$/m, /^\s*option redispatch( 1)?$/m, /^\s*monitor-uri \/haproxy-health$/m,
-  ]) assert.match(text, directive);
+    /^\s*balance source$/m,
+    /^\s*timeout tunnel 3600s$/m,
+    /^\s*option httpchk GET \/ready$/m,
+    /^\s*hard-stop-after \d+s$/m,
+    /^\s*option forwardfor$/m,
+    /^\s*option redispatch( 1)?$/m,
+    /^\s*monitor-uri \/haproxy-health$/m,
+  ])
+    assert.match(text, directive);
   const format = /log-format "([^"]+)"/.exec(text)?.[1] ?? '';
   assert.doesNotMatch(format, /%HU|%HQ|%r\b|%\{\+Q\}r/, 'no query string in the log (AU-10)');
 });

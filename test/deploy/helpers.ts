@@ -10,15 +10,27 @@ import { ROOT } from '../cluster/harness/templates.ts';
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 /** Runs a command to completion (30 s at most) and returns its exit status and output. */
-export function run(command: string, args: readonly string[], options: { input?: string } = {}): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(command, args, { encoding: 'utf8', timeout: 30_000, ...(options.input === undefined ? {} : { input: options.input }) });
+export function run(
+  command: string,
+  args: readonly string[],
+  options: { input?: string } = {},
+): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(command, args, {
+    encoding: 'utf8',
+    timeout: 30_000,
+    ...(options.input === undefined ? {} : { input: options.input }),
+  });
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
 /** Every YAML document of deploy/<path>, parsed by python3's yaml module (PyYAML, Debian python3-yaml) into JSON. */
 export function readYaml(path: string): Record<string, unknown>[] {
   const text = readFileSync(join(ROOT, 'deploy', path), 'utf8');
-  const r = run(PYTHON, ['-c', 'import json,sys,yaml; print(json.dumps([d for d in yaml.safe_load_all(sys.stdin) if d is not None]))'], { input: text });
+  const r = run(
+    PYTHON,
+    ['-c', 'import json,sys,yaml; print(json.dumps([d for d in yaml.safe_load_all(sys.stdin) if d is not None]))'],
+    { input: text },
+  );
   if (r.status !== 0) throw new Error(`Cannot parse deploy/${path}: ${r.stderr}`);
   return JSON.parse(r.stdout) as Record<string, unknown>[];
 }
@@ -33,7 +45,8 @@ export function durationMs(text: string): number {
   const m = /^(\d+)\s*(ms|s|sec|m|min|h)?$/.exec(text.trim());
   if (m === null) throw new Error(`Cannot read the duration "${text}"`);
   const unit = m[2] ?? 's';
-  const factor = unit === 'ms' ? 1 : unit === 's' || unit === 'sec' ? 1000 : unit === 'm' || unit === 'min' ? 60_000 : 3_600_000;
+  const factor =
+    unit === 'ms' ? 1 : unit === 's' || unit === 'sec' ? 1000 : unit === 'm' || unit === 'min' ? 60_000 : 3_600_000;
   return Number(m[1]) * factor;
 }
 
@@ -80,7 +93,9 @@ function assignments(words: readonly string[], where: string): Record<string, st
 
 /** The `ENV` of deploy/Dockerfile's last stage (the image that runs), continuation lines joined. */
 export function dockerfileEnv(): Record<string, string> {
-  const lines = readFileSync(join(ROOT, 'deploy', 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ').split('\n')
+  const lines = readFileSync(join(ROOT, 'deploy', 'Dockerfile'), 'utf8')
+    .replace(/\\\n/g, ' ')
+    .split('\n')
     .filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
   let env: Record<string, string> = {};
   for (const line of lines) {

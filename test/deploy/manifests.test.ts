@@ -19,7 +19,8 @@ function one(path: string, kind: string): Obj {
 
 function envOf(container: Obj): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const e of container['env'] as Obj[]) env[e['name']] = e['value'] ?? (e['valueFrom']?.['secretKeyRef'] !== undefined ? SECRET : '');
+  for (const e of container['env'] as Obj[])
+    env[e['name']] = e['value'] ?? (e['valueFrom']?.['secretKeyRef'] !== undefined ? SECRET : '');
   return env;
 }
 
@@ -34,7 +35,10 @@ test('k8s Deployment: 3 replicas, non-root, liveness /health and readiness /read
   const portNames = (c['ports'] as Obj[]).map((p) => p['name']);
   assert.equal(c['livenessProbe']['httpGet']['path'], '/health');
   assert.equal(c['readinessProbe']['httpGet']['path'], '/ready');
-  assert.ok(portNames.includes(c['livenessProbe']['httpGet']['port']) && portNames.includes(c['readinessProbe']['httpGet']['port']));
+  assert.ok(
+    portNames.includes(c['livenessProbe']['httpGet']['port']) &&
+      portNames.includes(c['readinessProbe']['httpGet']['port']),
+  );
   const preStop = (c['lifecycle']['preStop']['exec']['command'] as string[]).join(' ');
   const preStopMs = Number(/setTimeout\(\(\) => \{\}, (\d+)\)/.exec(preStop)?.[1] ?? NaN);
   assert.ok(preStopMs > 0, preStop);
@@ -45,7 +49,10 @@ test('k8s Deployment: 3 replicas, non-root, liveness /health and readiness /read
   assert.equal(c['ports'][0]['containerPort'], config.port);
   assert.equal(config.paths.health, '/health');
   assert.equal(config.paths.ready, '/ready');
-  assert.ok(pod['terminationGracePeriodSeconds'] * 1000 >= preStopMs + config.limits.drainTimeoutMs + 5000, 'the kubelet never SIGKILLs a drain');
+  assert.ok(
+    pod['terminationGracePeriodSeconds'] * 1000 >= preStopMs + config.limits.drainTimeoutMs + 5000,
+    'the kubelet never SIGKILLs a drain',
+  );
 });
 
 test('k8s Service: ClientIP affinity, selects the Deployment pods, targets the named port; PodDisruptionBudget selects them too', () => {
@@ -70,14 +77,22 @@ test('docker-compose.yml: 3 app replicas on Redis behind nginx; app env is a val
   const app = services['app'];
   assert.equal(app['deploy']['replicas'], 3);
   assert.equal(app['build']['dockerfile'], 'deploy/Dockerfile');
-  const env = Object.fromEntries(Object.entries(app['environment'] as Obj).map(([k, v]) => [k, String(v).startsWith('${') ? SECRET : String(v)]));
+  const env = Object.fromEntries(
+    Object.entries(app['environment'] as Obj).map(([k, v]) => [k, String(v).startsWith('${') ? SECRET : String(v)]),
+  );
   const config = await configFromEnv(env);
   assert.equal(config.broker.url, 'redis://redis:6379');
   assert.equal(config.host, '0.0.0.0');
-  assert.ok(durationMs(app['stop_grace_period']) >= config.limits.drainTimeoutMs + 5000, 'Docker never SIGKILLs a drain');
+  assert.ok(
+    durationMs(app['stop_grace_period']) >= config.limits.drainTimeoutMs + 5000,
+    'Docker never SIGKILLs a drain',
+  );
 
   const nginx = services['nginx'];
-  assert.ok((nginx['volumes'] as string[]).some((v) => v.startsWith('./nginx.conf:')), 'the committed nginx.conf is the one mounted');
+  assert.ok(
+    (nginx['volumes'] as string[]).some((v) => v.startsWith('./nginx.conf:')),
+    'the committed nginx.conf is the one mounted',
+  );
   const vars = Object.keys(nginx['environment'] as Obj).sort();
   assert.deepEqual(vars, templateVariables(readDeployFile('nginx.conf')).sort());
   const command = (nginx['command'] as string[]).join(' ');

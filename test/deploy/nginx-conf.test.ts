@@ -9,7 +9,11 @@ import { nginxVariables, scratchDir } from '../cluster/harness/proxy.ts';
 import { readDeployFile, renderTemplate, templateVariables } from '../cluster/harness/templates.ts';
 import { run } from './helpers.ts';
 
-const upstreams = [{ host: '127.0.0.1', port: 18081 }, { host: '127.0.0.1', port: 18082 }, { host: '127.0.0.1', port: 18083 }];
+const upstreams = [
+  { host: '127.0.0.1', port: 18081 },
+  { host: '127.0.0.1', port: 18082 },
+  { host: '127.0.0.1', port: 18083 },
+];
 
 function nginxTest(vars: Record<string, string>, dir: string): ReturnType<typeof run> {
   const path = join(dir, 'nginx.conf');
@@ -36,7 +40,10 @@ test('deploy/nginx.conf documents every ${SB_*} variable it uses in its header a
   const text = readDeployFile('nginx.conf');
   const used = templateVariables(text);
   assert.deepEqual(used.sort(), ['SB_LISTEN', 'SB_LOG_DIR', 'SB_RUNTIME_DIR', 'SB_UPSTREAMS', 'SB_WORKERS']);
-  const header = text.split('\n').filter((l) => l.startsWith('#')).join('\n');
+  const header = text
+    .split('\n')
+    .filter((l) => l.startsWith('#'))
+    .join('\n');
   for (const name of used) {
     assert.match(header, new RegExp(`^#\\s+${name}\\s`, 'm'), `${name} described`);
     assert.match(header, new RegExp(`envsubst .*\\b${name}\\b`), `${name} in the envsubst line`);
@@ -47,10 +54,19 @@ test('deploy/nginx.conf documents every ${SB_*} variable it uses in its header a
 test('deploy/nginx.conf carries the WebSocket proxy settings of OW-4 and SD-02', () => {
   const text = readDeployFile('nginx.conf');
   for (const directive of [
-    /^\s*ip_hash;/m, /map \$http_upgrade \$connection_upgrade/, /proxy_http_version 1\.1;/, /proxy_set_header Upgrade \$http_upgrade;/,
-    /proxy_set_header Connection \$connection_upgrade;/, /proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;/,
-    /proxy_read_timeout 3600s;/, /proxy_send_timeout 3600s;/, /send_timeout 3600s;/, /worker_shutdown_timeout \d+s;/, /location = \/nginx-health/,
-  ]) assert.match(text, directive);
+    /^\s*ip_hash;/m,
+    /map \$http_upgrade \$connection_upgrade/,
+    /proxy_http_version 1\.1;/,
+    /proxy_set_header Upgrade \$http_upgrade;/,
+    /proxy_set_header Connection \$connection_upgrade;/,
+    /proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;/,
+    /proxy_read_timeout 3600s;/,
+    /proxy_send_timeout 3600s;/,
+    /send_timeout 3600s;/,
+    /worker_shutdown_timeout \d+s;/,
+    /location = \/nginx-health/,
+  ])
+    assert.match(text, directive);
   // The access log format must not contain the query string ($request, $request_uri, $args): tokens travel there (AU-10).
   const format = /log_format switchboard ([^;]+);/.exec(text)?.[1] ?? '';
   assert.doesNotMatch(format, /\$request\b|\$request_uri|\$args|\$query_string/);

@@ -42,8 +42,14 @@ test('deploy/systemd unit: LimitNOFILE, Restart=on-failure, KillSignal=SIGTERM, 
   assert.ok(Number(d.get('LimitNOFILE')) >= 65_536);
   assert.equal(d.get('Restart'), 'on-failure');
   assert.equal(d.get('KillSignal'), 'SIGTERM');
-  const config = await configFromEnv({ SWITCHBOARD_AUTH__HS256_SECRET: 'x'.repeat(32), SWITCHBOARD_ALLOW_PLAINTEXT: 'true' });
-  assert.ok(durationMs(d.get('TimeoutStopSec') ?? '0') >= config.limits.drainTimeoutMs + 5000, 'systemd never SIGKILLs a drain in progress');
+  const config = await configFromEnv({
+    SWITCHBOARD_AUTH__HS256_SECRET: 'x'.repeat(32),
+    SWITCHBOARD_ALLOW_PLAINTEXT: 'true',
+  });
+  assert.ok(
+    durationMs(d.get('TimeoutStopSec') ?? '0') >= config.limits.drainTimeoutMs + 5000,
+    'systemd never SIGKILLs a drain in progress',
+  );
   assert.match(d.get('ExecStart') ?? '', /bin\/switchboard\.js serve\b/);
   assert.notEqual(d.get('User') ?? 'root', 'root');
 });

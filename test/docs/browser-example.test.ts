@@ -12,7 +12,9 @@ import { startListening, startServe, type ServeProcess } from './server.ts';
 
 const ROOT = process.cwd();
 let browser: Browser;
-before(async () => { browser = await launchChromium(); });
+before(async () => {
+  browser = await launchChromium();
+});
 after(() => browser?.close());
 
 test('the browser example publishes and receives through the bundled SDK', { timeout: 90_000 }, async (t) => {
@@ -22,9 +24,21 @@ test('the browser example publishes and receives through the bundled SDK', { tim
 
   const pagePort = await freePort();
   const pageOrigin = `http://127.0.0.1:${pagePort}`;
-  const server: ServeProcess = await startServe(ROOT, ['--config', 'examples/dev.json', '--port', '0', '--origin', pageOrigin, '--log-level', 'warn']);
+  const server: ServeProcess = await startServe(ROOT, [
+    '--config',
+    'examples/dev.json',
+    '--port',
+    '0',
+    '--origin',
+    pageOrigin,
+    '--log-level',
+    'warn',
+  ]);
   t.after(() => server.stop());
-  const site = await startListening(process.execPath, ['examples/browser/serve.mjs'], ROOT, { PORT: String(pagePort), BUNDLE_DIR: bundleDir });
+  const site = await startListening(process.execPath, ['examples/browser/serve.mjs'], ROOT, {
+    PORT: String(pagePort),
+    BUNDLE_DIR: bundleDir,
+  });
   t.after(() => site.stop());
 
   const page = await browser.newPage();
@@ -49,6 +63,9 @@ test('the browser example publishes and receives through the bundled SDK', { tim
   });
   assert.equal(res.status, 200);
   await page.waitForSelector('#log li:has-text("from a backend")');
-  assert.deepEqual(await page.$$eval('#log li', (items) => items.map((li) => li.textContent?.replace(/^[^:]*: /, ''))), ['hello from Chromium', 'from a backend']);
+  assert.deepEqual(
+    await page.$$eval('#log li', (items) => items.map((li) => li.textContent?.replace(/^[^:]*: /, ''))),
+    ['hello from Chromium', 'from a backend'],
+  );
   assert.deepEqual(errors, []);
 });

@@ -10,15 +10,24 @@ const ROOT = process.cwd();
 
 function exportsOf(file: string): string[] {
   const program = ts.createProgram([file], {
-    module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022,
-    allowImportingTsExtensions: true, noEmit: true, strict: true, lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'], types: [],
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    allowImportingTsExtensions: true,
+    noEmit: true,
+    strict: true,
+    lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
+    types: [],
   });
   const source = program.getSourceFile(file);
   assert.ok(source !== undefined, `cannot read ${file}`);
   const checker = program.getTypeChecker();
   const symbol = checker.getSymbolAtLocation(source);
   assert.ok(symbol !== undefined, `${file} is not a module`);
-  return checker.getExportsOfModule(symbol).map((s) => s.getName()).sort();
+  return checker
+    .getExportsOfModule(symbol)
+    .map((s) => s.getName())
+    .sort();
 }
 
 test('docs/client-api.md has one section per export of switchboard/client, and no other', () => {
@@ -28,6 +37,14 @@ test('docs/client-api.md has one section per export of switchboard/client, and n
   const documented = [...doc.matchAll(/^### `([A-Za-z_$][\w$]*)`\s*$/gm)].map((m) => m[1]!).sort();
   const duplicates = documented.filter((name, i) => documented.indexOf(name) !== i);
   assert.deepEqual(duplicates, [], 'documented twice');
-  assert.deepEqual(exported.filter((n) => !documented.includes(n)), [], 'exported by src/client/index.ts but not documented in docs/client-api.md');
-  assert.deepEqual(documented.filter((n) => !exported.includes(n)), [], 'documented in docs/client-api.md but not exported by src/client/index.ts');
+  assert.deepEqual(
+    exported.filter((n) => !documented.includes(n)),
+    [],
+    'exported by src/client/index.ts but not documented in docs/client-api.md',
+  );
+  assert.deepEqual(
+    documented.filter((n) => !exported.includes(n)),
+    [],
+    'documented in docs/client-api.md but not exported by src/client/index.ts',
+  );
 });

@@ -27,7 +27,14 @@ function transportWithOrigin(origin: string): TransportFactory {
 
 async function runRecipe(t: TestContext, proxy: 'cluster-nginx' | 'cluster-haproxy'): Promise<void> {
   const dir = scratchDir(t, 'docs-cluster');
-  const [redisPort, proxyPort, statsPort, ...nodePorts] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [redisPort, proxyPort, statsPort, ...nodePorts] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_OPTIONS: '',
@@ -42,13 +49,28 @@ async function runRecipe(t: TestContext, proxy: 'cluster-nginx' | 'cluster-hapro
   };
   const script = `${recipeBlock('cluster-nodes')}\n${recipeBlock(proxy)}`;
   // Its own process group, so Redis, the nodes and the proxy it starts in the background all stop with it.
-  const shell = spawn('bash', ['-e', '-o', 'pipefail', '-c', script], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const shell = spawn('bash', ['-e', '-o', 'pipefail', '-c', script], {
+    cwd: ROOT,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
-  shell.stdout.on('data', (d: Buffer) => { output += d.toString(); });
-  shell.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+  shell.stdout.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  shell.stderr.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
   const exited = new Promise<void>((resolve) => shell.once('exit', () => resolve()));
   t.after(async () => {
-    const kill = (sig: NodeJS.Signals): void => { try { process.kill(-shell.pid!, sig); } catch { /* gone */ } };
+    const kill = (sig: NodeJS.Signals): void => {
+      try {
+        process.kill(-shell.pid!, sig);
+      } catch {
+        /* gone */
+      }
+    };
     kill('SIGTERM');
     const timer = setTimeout(() => kill('SIGKILL'), 5000);
     await Promise.race([exited, new Promise((r) => setTimeout(r, 6000))]);
@@ -56,13 +78,22 @@ async function runRecipe(t: TestContext, proxy: 'cluster-nginx' | 'cluster-hapro
     kill('SIGKILL');
   });
   const proxyUrl = `http://127.0.0.1:${proxyPort}`;
-  const logs = (): string => `${output}\n${nodePorts.map((p) => spawnSync('tail', ['-n', '20', join(dir, `node-${p}.log`)], { encoding: 'utf8' }).stdout).join('\n')}`;
+  const logs = (): string =>
+    `${output}\n${nodePorts.map((p) => spawnSync('tail', ['-n', '20', join(dir, `node-${p}.log`)], { encoding: 'utf8' }).stdout).join('\n')}`;
   for (const port of nodePorts) {
-    await waitFor(`node ${port} ready`, async () => shell.exitCode === null && (await httpStatus(`http://127.0.0.1:${port}/ready`)) === 200, { timeoutMs: 40_000 })
-      .catch((err: Error) => { throw new Error(`${err.message}\n${logs()}`); });
+    await waitFor(
+      `node ${port} ready`,
+      async () => shell.exitCode === null && (await httpStatus(`http://127.0.0.1:${port}/ready`)) === 200,
+      { timeoutMs: 40_000 },
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\n${logs()}`);
+    });
   }
-  await waitFor(`${proxy} ready`, async () => (await httpStatus(`${proxyUrl}/ready`)) === 200, { timeoutMs: 15_000 })
-    .catch((err: Error) => { throw new Error(`${err.message}\n${logs()}`); });
+  await waitFor(`${proxy} ready`, async () => (await httpStatus(`${proxyUrl}/ready`)) === 200, {
+    timeoutMs: 15_000,
+  }).catch((err: Error) => {
+    throw new Error(`${err.message}\n${logs()}`);
+  });
 
   // The chat page comes through the proxy.
   const page = await fetch(`${proxyUrl}/`);
@@ -70,13 +101,29 @@ async function runRecipe(t: TestContext, proxy: 'cluster-nginx' | 'cluster-hapro
   assert.match(await page.text(), /<html/i);
 
   // A named user with the token the README tells how to mint; an anonymous visitor (the page with an empty name).
-  const minted = spawnSync(process.execPath, ['bin/switchboard.js', 'token', '--config', 'examples/cluster/switchboard.json', '--sub', 'alice'], { cwd: ROOT, env, encoding: 'utf8' });
+  const minted = spawnSync(
+    process.execPath,
+    ['bin/switchboard.js', 'token', '--config', 'examples/cluster/switchboard.json', '--sub', 'alice'],
+    { cwd: ROOT, env, encoding: 'utf8' },
+  );
   assert.equal(minted.status, 0, minted.stderr);
   const token = minted.stdout.trim();
   const origin = proxyUrl;
-  const alice = new Client({ url: `ws://127.0.0.1:${proxyPort}/ws`, transport: transportWithOrigin(origin), token, reconnect: false });
-  const visitor = new Client({ url: `ws://127.0.0.1:${proxyPort}/ws`, transport: transportWithOrigin(origin), reconnect: false });
-  t.after(() => { alice.close(); visitor.close(); });
+  const alice = new Client({
+    url: `ws://127.0.0.1:${proxyPort}/ws`,
+    transport: transportWithOrigin(origin),
+    token,
+    reconnect: false,
+  });
+  const visitor = new Client({
+    url: `ws://127.0.0.1:${proxyPort}/ws`,
+    transport: transportWithOrigin(origin),
+    reconnect: false,
+  });
+  t.after(() => {
+    alice.close();
+    visitor.close();
+  });
   const connected = await alice.connect();
   assert.equal((connected as { user?: string }).user, 'alice');
   await visitor.connect();
@@ -97,15 +144,23 @@ async function runRecipe(t: TestContext, proxy: 'cluster-nginx' | 'cluster-hapro
   assert.deepEqual(received, [{ text: `through ${proxy}` }, { text: 'from a backend' }]);
 
   // A page from an origin the config does not list is refused at the upgrade.
-  const stranger = new Client({ url: `ws://127.0.0.1:${proxyPort}/ws`, transport: transportWithOrigin('http://elsewhere.example'), reconnect: false });
+  const stranger = new Client({
+    url: `ws://127.0.0.1:${proxyPort}/ws`,
+    transport: transportWithOrigin('http://elsewhere.example'),
+    reconnect: false,
+  });
   t.after(() => stranger.close());
   await assert.rejects(stranger.connect());
 }
 
-test('README cluster recipe with nginx: a client through the proxy subscribes, publishes and receives', { timeout: 110_000 }, async (t) => {
+test('README cluster recipe with nginx: a client through the proxy subscribes, publishes and receives', {
+  timeout: 110_000,
+}, async (t) => {
   await runRecipe(t, 'cluster-nginx');
 });
 
-test('README cluster recipe with HAProxy: a client through the proxy subscribes, publishes and receives', { timeout: 110_000 }, async (t) => {
+test('README cluster recipe with HAProxy: a client through the proxy subscribes, publishes and receives', {
+  timeout: 110_000,
+}, async (t) => {
   await runRecipe(t, 'cluster-haproxy');
 });

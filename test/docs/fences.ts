@@ -13,7 +13,18 @@ import { join } from 'node:path';
 export type FenceMode = 'run' | 'check' | 'serve' | 'norun';
 
 /** Languages whose blocks must carry a mode. */
-export const TAGGED_LANGUAGES: ReadonlySet<string> = new Set(['ts', 'typescript', 'tsx', 'js', 'javascript', 'sh', 'bash', 'shell', 'python', 'py']);
+export const TAGGED_LANGUAGES: ReadonlySet<string> = new Set([
+  'ts',
+  'typescript',
+  'tsx',
+  'js',
+  'javascript',
+  'sh',
+  'bash',
+  'shell',
+  'python',
+  'py',
+]);
 
 /** One fenced block. */
 export interface Fence {
@@ -36,7 +47,14 @@ const MODES: ReadonlySet<string> = new Set(['run', 'check', 'serve', 'norun']);
 
 /** The Markdown files whose blocks are checked: README.md, CONTRIBUTING.md and docs/*.md. */
 export function docFiles(root: string): string[] {
-  return ['README.md', 'CONTRIBUTING.md', ...readdirSync(join(root, 'docs')).filter((n) => n.endsWith('.md')).sort().map((n) => `docs/${n}`)];
+  return [
+    'README.md',
+    'CONTRIBUTING.md',
+    ...readdirSync(join(root, 'docs'))
+      .filter((n) => n.endsWith('.md'))
+      .sort()
+      .map((n) => `docs/${n}`),
+  ];
 }
 
 /** Every fenced block of `file` (relative to `root`). */
@@ -48,7 +66,10 @@ export function fencesOf(root: string, file: string): Fence[] {
     if (open === null) continue;
     const indent = open[1]!.length;
     const marker = open[2]!;
-    const words = open[3]!.trim().split(/\s+/).filter((w) => w !== '');
+    const words = open[3]!
+      .trim()
+      .split(/\s+/)
+      .filter((w) => w !== '');
     const body: string[] = [];
     let j = i + 1;
     for (; j < lines.length; j++) {

@@ -37,8 +37,15 @@ function locate(packages: Record<string, LockEntry>, from: string, name: string)
  * them by the caller), with the dependency closure of this repository's lockfile.
  */
 export function writeOfflineProject(root: string, dir: string, tarball: string): void {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as LockEntry & { name: string; version: string; bin?: unknown; engines?: unknown };
-  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as LockEntry & {
+    name: string;
+    version: string;
+    bin?: unknown;
+    engines?: unknown;
+  };
+  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, LockEntry>;
+  };
   const source = lock.packages;
   const picked: Record<string, LockEntry> = {};
   const queue: [string, Record<string, string>][] = [['', { ...pkg.dependencies, ...pkg.optionalDependencies }]];
@@ -49,26 +56,50 @@ export function writeOfflineProject(root: string, dir: string, tarball: string):
       if (path === undefined || picked[path] !== undefined) continue; // an optional dependency this platform skipped
       const { dev: _dev, devOptional: _devOptional, ...entry } = source[path]!;
       picked[path] = entry;
-      const required = Object.fromEntries(Object.entries(entry.peerDependencies ?? {}).filter(([n]) => entry.peerDependenciesMeta?.[n]?.optional !== true));
+      const required = Object.fromEntries(
+        Object.entries(entry.peerDependencies ?? {}).filter(
+          ([n]) => entry.peerDependenciesMeta?.[n]?.optional !== true,
+        ),
+      );
       queue.push([path, { ...entry.dependencies, ...entry.optionalDependencies, ...required }]);
     }
   }
   const file = `file:${basename(tarball)}`;
   const integrity = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'switchboard-user', version: '1.0.0', private: true, type: 'module', dependencies: { [pkg.name]: file } }, null, 2));
-  writeFileSync(join(dir, 'package-lock.json'), JSON.stringify({
-    name: 'switchboard-user',
-    version: '1.0.0',
-    lockfileVersion: 3,
-    requires: true,
-    packages: {
-      '': { name: 'switchboard-user', version: '1.0.0', dependencies: { [pkg.name]: file } },
-      [`node_modules/${pkg.name}`]: {
-        version: pkg.version, resolved: file, integrity, license: pkg['license'],
-        dependencies: pkg.dependencies, bin: pkg.bin, engines: pkg.engines,
-        peerDependencies: pkg.peerDependencies, peerDependenciesMeta: pkg.peerDependenciesMeta,
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify(
+      { name: 'switchboard-user', version: '1.0.0', private: true, type: 'module', dependencies: { [pkg.name]: file } },
+      null,
+      2,
+    ),
+  );
+  writeFileSync(
+    join(dir, 'package-lock.json'),
+    JSON.stringify(
+      {
+        name: 'switchboard-user',
+        version: '1.0.0',
+        lockfileVersion: 3,
+        requires: true,
+        packages: {
+          '': { name: 'switchboard-user', version: '1.0.0', dependencies: { [pkg.name]: file } },
+          [`node_modules/${pkg.name}`]: {
+            version: pkg.version,
+            resolved: file,
+            integrity,
+            license: pkg['license'],
+            dependencies: pkg.dependencies,
+            bin: pkg.bin,
+            engines: pkg.engines,
+            peerDependencies: pkg.peerDependencies,
+            peerDependenciesMeta: pkg.peerDependenciesMeta,
+          },
+          ...picked,
+        },
       },
-      ...picked,
-    },
-  }, null, 2));
+      null,
+      2,
+    ),
+  );
 }

@@ -24,7 +24,11 @@ const LISTENING = /listening on http:\/\/[^:]+:(\d+)/;
  * @param args `serve` arguments (give `--port 0`).
  * @param env Extra environment variables.
  */
-export function startServe(root: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<ServeProcess> {
+export function startServe(
+  root: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): Promise<ServeProcess> {
   return startListening(process.execPath, [join(root, 'bin/switchboard.js'), 'serve', ...args], root, env);
 }
 
@@ -32,7 +36,12 @@ export function startServe(root: string, args: readonly string[], env: Readonly<
  * Runs a program that prints `listening on http://HOST:PORT` once it accepts connections (a `serve`, an example
  * backend) and resolves then.
  */
-export function startListening(command: string, args: readonly string[], cwd: string, env: Readonly<Record<string, string>> = {}): Promise<ServeProcess> {
+export function startListening(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  env: Readonly<Record<string, string>> = {},
+): Promise<ServeProcess> {
   const child = spawn(command, args, {
     cwd,
     env: { ...process.env, NODE_OPTIONS: '', ...env },
@@ -59,7 +68,14 @@ export function startListening(command: string, args: readonly string[], cwd: st
       if (m !== null) {
         clearTimeout(timer);
         const port = Number(m[1]);
-        resolve({ httpUrl: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/ws`, port, child, output: () => out, stop });
+        resolve({
+          httpUrl: `http://127.0.0.1:${port}`,
+          wsUrl: `ws://127.0.0.1:${port}/ws`,
+          port,
+          child,
+          output: () => out,
+          stop,
+        });
       }
     };
     child.stdout!.on('data', onData);

@@ -28,13 +28,22 @@ function fileNameOf(f: Fence, index: number, ext: string): string {
 
 test('every ts, js, sh and python block is tagged run, check, serve or norun', () => {
   const untagged = fences.filter((f) => TAGGED_LANGUAGES.has(f.lang) && f.mode === null);
-  assert.deepEqual(untagged.map((f) => `${f.where} (\`\`\`${f.lang})`), [],
-    'tag these fences, e.g. ```ts run, ```ts check, ```sh serve name=..., ```sh norun (CONTRIBUTING.md, "Docs snippets")');
-  assert.ok(fences.some((f) => f.mode === 'run'), 'no run block found at all: the fence parser is broken');
+  assert.deepEqual(
+    untagged.map((f) => `${f.where} (\`\`\`${f.lang})`),
+    [],
+    'tag these fences, e.g. ```ts run, ```ts check, ```sh serve name=..., ```sh norun (CONTRIBUTING.md, "Docs snippets")',
+  );
+  assert.ok(
+    fences.some((f) => f.mode === 'run'),
+    'no run block found at all: the fence parser is broken',
+  );
 });
 
 test('serve blocks are named and started by a docs test', () => {
-  const tests = readdirSync(join(ROOT, 'test/docs')).filter((n) => n.endsWith('.test.ts')).map((n) => readFileSync(join(ROOT, 'test/docs', n), 'utf8')).join('\n');
+  const tests = readdirSync(join(ROOT, 'test/docs'))
+    .filter((n) => n.endsWith('.test.ts'))
+    .map((n) => readFileSync(join(ROOT, 'test/docs', n), 'utf8'))
+    .join('\n');
   for (const f of fences.filter((x) => x.mode === 'serve')) {
     const name = f.attributes['name'];
     assert.ok(name !== undefined, `${f.where}: a serve block needs name=...`);
@@ -51,7 +60,9 @@ test('the built package is there (npm ci builds it through the prepare script)',
 test('every TypeScript block type-checks with strict settings', { timeout: 120_000 }, (t) => {
   const dir = scratch('docs-typecheck');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const blocks = fences.filter((f) => isScript(f) && (f.mode === 'run' || f.mode === 'check') && (f.lang === 'ts' || f.lang === 'typescript'));
+  const blocks = fences.filter(
+    (f) => isScript(f) && (f.mode === 'run' || f.mode === 'check') && (f.lang === 'ts' || f.lang === 'typescript'),
+  );
   const files = new Map<string, Fence>();
   blocks.forEach((f, i) => {
     const name = fileNameOf(f, i, 'ts');
@@ -59,20 +70,38 @@ test('every TypeScript block type-checks with strict settings', { timeout: 120_0
     writeFileSync(join(dir, name), `${f.code}export {};\n`);
     files.set(name, f);
   });
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: {
-      target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2023', 'DOM', 'DOM.Iterable'], types: ['node'],
-      strict: true, exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true, skipLibCheck: true, noEmit: true,
-    },
-    include: ['*.ts'],
-  }));
-  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')], { encoding: 'utf8' });
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        lib: ['ES2023', 'DOM', 'DOM.Iterable'],
+        types: ['node'],
+        strict: true,
+        exactOptionalPropertyTypes: true,
+        noUncheckedIndexedAccess: true,
+        skipLibCheck: true,
+        noEmit: true,
+      },
+      include: ['*.ts'],
+    }),
+  );
+  const tsc = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')],
+    { encoding: 'utf8' },
+  );
   // Map "bNN-...ts(12,5): error" back to the Markdown line.
-  const errors = `${tsc.stdout}${tsc.stderr}`.split('\n').filter((l) => l.trim() !== '').map((l) => {
-    const m = /^(?:.*[\\/])?(b\d+-[^(]+\.ts)\((\d+),(\d+)\): (.*)$/.exec(l);
-    const f = m === null ? undefined : files.get(m[1]!);
-    return f === undefined ? l : `${f.file}:${f.line + Number(m![2])}: ${m![4]}`;
-  });
+  const errors = `${tsc.stdout}${tsc.stderr}`
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      const m = /^(?:.*[\\/])?(b\d+-[^(]+\.ts)\((\d+),(\d+)\): (.*)$/.exec(l);
+      const f = m === null ? undefined : files.get(m[1]!);
+      return f === undefined ? l : `${f.file}:${f.line + Number(m![2])}: ${m![4]}`;
+    });
   assert.deepEqual(errors, [], `type errors in documented TypeScript (${blocks.length} blocks)`);
   assert.equal(tsc.status, 0);
 });
@@ -95,22 +124,44 @@ describe('run blocks', () => {
       const code = f.code.replace(DOC_ADDRESSES, `127.0.0.1:${server.port}`);
       const blockDir = join(dir, `b${i}`);
       mkdirSync(blockDir);
-      const env = { ...process.env, NODE_OPTIONS: '', PATH: `${join(ROOT, 'node_modules/.bin')}${delimiter}${process.env['PATH'] ?? ''}` };
+      const env = {
+        ...process.env,
+        NODE_OPTIONS: '',
+        PATH: `${join(ROOT, 'node_modules/.bin')}${delimiter}${process.env['PATH'] ?? ''}`,
+      };
       let result;
       if (isScript(f)) {
         const file = join(blockDir, fileNameOf(f, i, f.lang.startsWith('j') ? 'mjs' : 'ts'));
         writeFileSync(file, code);
-        result = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: blockDir, env, encoding: 'utf8', timeout: BLOCK_TIMEOUT_MS });
+        result = spawnSync(process.execPath, ['--import', 'tsx', file], {
+          cwd: blockDir,
+          env,
+          encoding: 'utf8',
+          timeout: BLOCK_TIMEOUT_MS,
+        });
       } else if (isShell(f)) {
         const file = join(blockDir, fileNameOf(f, i, 'sh'));
         writeFileSync(file, code);
-        result = spawnSync('bash', ['-e', '-o', 'pipefail', file], { cwd: ROOT, env, encoding: 'utf8', timeout: BLOCK_TIMEOUT_MS });
+        result = spawnSync('bash', ['-e', '-o', 'pipefail', file], {
+          cwd: ROOT,
+          env,
+          encoding: 'utf8',
+          timeout: BLOCK_TIMEOUT_MS,
+        });
       } else {
         assert.fail(`${f.where}: cannot run a \`\`\`${f.lang} block (run supports ts, js and sh)`);
       }
       const output = `${result.stdout}${result.stderr}`.slice(-4000);
-      assert.equal(result.error, undefined, `${f.where}: ${result.error?.message} (limit ${BLOCK_TIMEOUT_MS} ms: a documented snippet must terminate)\n${output}`);
-      assert.equal(result.status, 0, `${f.where} exited with ${result.status ?? result.signal}:\n${output}\nserver:\n${server.output().slice(-2000)}`);
+      assert.equal(
+        result.error,
+        undefined,
+        `${f.where}: ${result.error?.message} (limit ${BLOCK_TIMEOUT_MS} ms: a documented snippet must terminate)\n${output}`,
+      );
+      assert.equal(
+        result.status,
+        0,
+        `${f.where} exited with ${result.status ?? result.signal}:\n${output}\nserver:\n${server.output().slice(-2000)}`,
+      );
     });
   });
 });

@@ -15,7 +15,10 @@ const BACKENDS = {
 } as const;
 
 async function fetchToken(backend: ServeProcess, user: string, password: string): Promise<Response> {
-  return fetch(`${backend.httpUrl}/token`, { method: 'POST', headers: { Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } });
+  return fetch(`${backend.httpUrl}/token`, {
+    method: 'POST',
+    headers: { Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` },
+  });
 }
 
 describe('examples/token-backend with examples/production.json', () => {
@@ -35,9 +38,15 @@ describe('examples/token-backend with examples/production.json', () => {
 
       assert.equal((await fetchToken(backend, 'alice', 'wrong')).status, 401);
       assert.equal((await fetchToken(backend, 'mallory', 'alice-password')).status, 401);
-      const issued = (await (await fetchToken(backend, 'alice', 'alice-password')).json()) as { token: string; expires: number };
+      const issued = (await (await fetchToken(backend, 'alice', 'alice-password')).json()) as {
+        token: string;
+        expires: number;
+      };
       assert.match(issued.token, /^[\w-]+\.[\w-]+\.[\w-]+$/);
-      assert.ok(issued.expires > Date.now() + 14 * 60_000 && issued.expires <= Date.now() + 15 * 60_000 + 1000, `expires ${issued.expires}`);
+      assert.ok(
+        issued.expires > Date.now() + 14 * 60_000 && issued.expires <= Date.now() + 15 * 60_000 + 1000,
+        `expires ${issued.expires}`,
+      );
 
       // The documented client pattern: getToken asks the backend before every connection and before expiry.
       let asked = 0;
@@ -56,7 +65,10 @@ describe('examples/token-backend with examples/production.json', () => {
       const connected = await client.connect();
       assert.equal(asked, 1);
       assert.equal((connected as { user?: string }).user, 'alice');
-      assert.ok(typeof connected.expires === 'number' && Math.abs(connected.expires - issued.expires) < 5000, `expires ${String(connected.expires)}`);
+      assert.ok(
+        typeof connected.expires === 'number' && Math.abs(connected.expires - issued.expires) < 5000,
+        `expires ${String(connected.expires)}`,
+      );
 
       const received: unknown[] = [];
       const room = client.subscription('chat:general');
@@ -72,7 +84,11 @@ describe('examples/token-backend with examples/production.json', () => {
       assert.equal(typeof (refreshed as { expires?: unknown }).expires, 'number');
 
       // Production config: no anonymous access.
-      const nobody = new Client({ url: server.wsUrl, transport: (url, protocols) => createWebSocket(url, { protocols: [...protocols] }) as never, reconnect: false });
+      const nobody = new Client({
+        url: server.wsUrl,
+        transport: (url, protocols) => createWebSocket(url, { protocols: [...protocols] }) as never,
+        reconnect: false,
+      });
       t.after(() => nobody.close());
       await assert.rejects(nobody.connect(), (err: unknown) => err instanceof ClientError);
     });

@@ -14,7 +14,12 @@ import { openChat, screenshot, shownTexts, signIn, waitForText, type ChatPage } 
 
 /** The page's `document`, as used inside `evaluate` callbacks (they run in Chromium; the test tsconfig has no DOM lib). */
 declare const document: {
-  querySelector(selector: string): { scrollWidth: number; clientWidth: number; getAttribute(name: string): string | null; textContent: string | null } | null;
+  querySelector(selector: string): {
+    scrollWidth: number;
+    clientWidth: number;
+    getAttribute(name: string): string | null;
+    textContent: string | null;
+  } | null;
 };
 
 let browser: Browser;
@@ -28,8 +33,14 @@ before(async () => {
   const namespaces = createNamespaces({ chat: { historySize: 100, recoverOnJoin: 20 } });
   server = await createSwitchboardServer({
     realtime: {
-      broker, namespaces, permissions: new Permissions(namespaces), allowSameOrigin: true,
-      authenticator: await createAuthenticator({ keys: [{ type: 'secret', secret: SECRET }], anonymousRoles: ['user'] }),
+      broker,
+      namespaces,
+      permissions: new Permissions(namespaces),
+      allowSameOrigin: true,
+      authenticator: await createAuthenticator({
+        keys: [{ type: 'secret', secret: SECRET }],
+        anonymousRoles: ['user'],
+      }),
       typing: { throttleMs: 500, expireMs: 4000 },
     },
     devTokenKey: { type: 'secret', secret: SECRET },
@@ -53,10 +64,16 @@ async function send(chat: ChatPage, text: string): Promise<void> {
 }
 
 function unreadOf(page: Page, room: string): Promise<string | null> {
-  return page.locator(`#rooms li[data-room="${room}"]`).evaluate((li) => (li as unknown as { querySelector(s: string): { textContent: string | null } | null }).querySelector('.unread')?.textContent ?? null);
+  return page
+    .locator(`#rooms li[data-room="${room}"]`)
+    .evaluate(
+      (li) =>
+        (li as unknown as { querySelector(s: string): { textContent: string | null } | null }).querySelector('.unread')
+          ?.textContent ?? null,
+    );
 }
 
-test('signed out: the badge says so, the chat is hidden, a refused name shows the server\'s reason until a good sign-in', async (t) => {
+test("signed out: the badge says so, the chat is hidden, a refused name shows the server's reason until a good sign-in", async (t) => {
   const chat = await openChat(browser, base);
   t.after(() => chat.page.context().close());
   assert.equal(await chat.page.locator('#status').textContent(), 'not signed in');
@@ -69,7 +86,7 @@ test('signed out: the badge says so, the chat is hidden, a refused name shows th
   await chat.page.click('#login-button');
   await chat.page.waitForSelector('#status[data-state="error"]');
   const error = await chat.page.locator('#error').textContent();
-  assert.match(error ?? '', /A user name is 1-32 of A-Z a-z 0-9 _ - \./, 'the server\'s explanation is shown');
+  assert.match(error ?? '', /A user name is 1-32 of A-Z a-z 0-9 _ - \./, "the server's explanation is shown");
   assert.match(error ?? '', /HTTP 400/);
   assert.equal(await chat.page.locator('#error').isVisible(), true);
   assert.equal(await chat.page.locator('#chat').isVisible(), false);
@@ -109,7 +126,11 @@ test('a reload signs in again with the same name; sign-out forgets it', async (t
   assert.equal(await chat.page.locator('#error').textContent(), '', 'signing out is not an error');
   await chat.page.reload();
   await chat.page.waitForSelector('#login:visible');
-  assert.equal(await chat.page.locator('#status').textContent(), 'not signed in', 'after sign-out a reload stays signed out');
+  assert.equal(
+    await chat.page.locator('#status').textContent(),
+    'not signed in',
+    'after sign-out a reload stays signed out',
+  );
   assert.deepEqual(chat.problems, []);
 });
 
@@ -141,7 +162,9 @@ test('a private-message draft sends no typing to the room; a room draft does, an
   assert.deepEqual([...alice.problems, ...bob.problems], []);
 });
 
-test('offline: presence is greyed, a message stays pending until acknowledged; unread counts only others\' messages', { timeout: 60_000 }, async (t) => {
+test("offline: presence is greyed, a message stays pending until acknowledged; unread counts only others' messages", {
+  timeout: 60_000,
+}, async (t) => {
   const alice = await openChat(browser, `http://127.0.0.1:${proxy.port}`);
   const bob = await openChat(browser, base);
   t.after(async () => {
@@ -156,7 +179,7 @@ test('offline: presence is greyed, a message stays pending until acknowledged; u
   proxy.refuse(true);
   proxy.cut();
   await alice.page.waitForSelector('#status[data-state="disconnected"]');
-  assert.match(await alice.page.locator('#status').textContent() ?? '', /^reconnecting(…| in \d+ s…)$/);
+  assert.match((await alice.page.locator('#status').textContent()) ?? '', /^reconnecting(…| in \d+ s…)$/);
   assert.equal(await alice.page.locator('#presence.unknown').count(), 1, 'presence is marked unknown while offline');
   assert.equal(await alice.page.locator('#presence-note').isVisible(), true);
   await screenshot(alice.page, 'chat-disconnected');
@@ -171,7 +194,11 @@ test('offline: presence is greyed, a message stays pending until acknowledged; u
   await alice.page.waitForSelector('#status[data-state="connected"]', { timeout: 40_000 });
   await pending.waitFor({ state: 'detached' });
   await waitForText(bob.page, 'written offline');
-  assert.equal((await shownTexts(alice.page)).filter((l) => l === 'written offline').length, 1, 'shown once after the ack');
+  assert.equal(
+    (await shownTexts(alice.page)).filter((l) => l === 'written offline').length,
+    1,
+    'shown once after the ack',
+  );
   assert.equal(await alice.page.locator('#presence.unknown').count(), 0);
   assert.equal(await alice.page.locator('#presence-note').isVisible(), false);
   await screenshot(alice.page, 'chat-reconnected');
@@ -181,7 +208,9 @@ test('offline: presence is greyed, a message stays pending until acknowledged; u
   await alice.page.click('#join-button');
   await alice.page.waitForSelector('#room-title:text-is("# side")');
   await send(alice, '/msg frank are you there');
-  await bob.page.waitForFunction(() => document.querySelector('#rooms li[data-room="(private)"] .unread')?.textContent === '(1)');
+  await bob.page.waitForFunction(
+    () => document.querySelector('#rooms li[data-room="(private)"] .unread')?.textContent === '(1)',
+  );
   // A cut without refusing: the reconnect may be too quick to see the badge change, the notices stay.
   proxy.cut();
   await waitForText(alice.page, 'Connection lost, reconnecting…');
@@ -189,10 +218,14 @@ test('offline: presence is greyed, a message stays pending until acknowledged; u
   await alice.page.waitForSelector('#status[data-state="connected"]', { timeout: 40_000 });
   await send(bob, 'one for general');
   await send(bob, 'two for general');
-  await alice.page.waitForFunction(() => document.querySelector('#rooms li[data-room="general"] .unread')?.textContent === '(2)');
+  await alice.page.waitForFunction(
+    () => document.querySelector('#rooms li[data-room="general"] .unread')?.textContent === '(2)',
+  );
   assert.equal(await unreadOf(alice.page, '(private)'), null, 'own private messages and notices are not unread');
   await send(bob, '/msg erin yes');
-  await alice.page.waitForFunction(() => document.querySelector('#rooms li[data-room="(private)"] .unread')?.textContent === '(1)');
+  await alice.page.waitForFunction(
+    () => document.querySelector('#rooms li[data-room="(private)"] .unread')?.textContent === '(1)',
+  );
   assert.equal(await unreadOf(alice.page, 'general'), '(2)');
   await alice.page.click('#rooms li[data-room="general"]');
   assert.equal(await unreadOf(alice.page, 'general'), null, 'reading the room clears its count');
@@ -216,11 +249,22 @@ test('a long anonymous name is cut with an ellipsis, whole in its tooltip, and d
   const fit = await host.page.evaluate((selector) => {
     const name = document.querySelector(selector)!;
     const aside = document.querySelector('aside')!;
-    return { nameCut: name.scrollWidth > name.clientWidth, asideOverflows: aside.scrollWidth > aside.clientWidth, text: name.textContent };
+    return {
+      nameCut: name.scrollWidth > name.clientWidth,
+      asideOverflows: aside.scrollWidth > aside.clientWidth,
+      text: name.textContent,
+    };
   }, entry);
   assert.deepEqual(fit, { nameCut: true, asideOverflows: false, text: me });
   await screenshot(host.page, 'chat-long-name');
-  assert.equal(await guest.page.evaluate(() => { const el = document.querySelector('#me')!; return el.scrollWidth > el.clientWidth; }), true, 'the header cuts it too');
+  assert.equal(
+    await guest.page.evaluate(() => {
+      const el = document.querySelector('#me')!;
+      return el.scrollWidth > el.clientWidth;
+    }),
+    true,
+    'the header cuts it too',
+  );
   await screenshot(guest.page, 'chat-long-name-own');
   assert.deepEqual([...guest.problems, ...host.problems], []);
 });
@@ -240,7 +284,11 @@ test('bad input in the message box: an unknown command and a refused private mes
   await failed.waitFor();
   assert.equal(await failed.locator('.text').textContent(), 'hello');
   assert.equal(await failed.locator('.mark').textContent(), 'not sent: invalid_message');
-  assert.match(await chat.page.locator('#error').textContent() ?? '', /^invalid_message: .+/, 'the server\'s refusal is shown');
+  assert.match(
+    (await chat.page.locator('#error').textContent()) ?? '',
+    /^invalid_message: .+/,
+    "the server's refusal is shown",
+  );
   await screenshot(chat.page, 'chat-refused-message');
   assert.deepEqual(chat.problems, []);
 });

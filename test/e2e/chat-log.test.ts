@@ -5,8 +5,14 @@ import assert from 'node:assert/strict';
 import { ChatLog, MAX_LINES } from '../../web/chat-log.ts';
 
 const at = (epoch: string, offset: number) => ({ epoch, offset });
-const message = (text: string, epoch: string, offset: number, extra: { id?: string; mine?: boolean } = {}) =>
-  ({ kind: 'message' as const, sender: extra.mine === true ? 'me' : 'bob', text, time: 0, position: at(epoch, offset), ...extra });
+const message = (text: string, epoch: string, offset: number, extra: { id?: string; mine?: boolean } = {}) => ({
+  kind: 'message' as const,
+  sender: extra.mine === true ? 'me' : 'bob',
+  text,
+  time: 0,
+  position: at(epoch, offset),
+  ...extra,
+});
 const texts = (log: ChatLog) => log.lines.map((l) => l.text);
 
 test('the same offset in a new epoch is a new message; the same epoch and offset is shown once', () => {
@@ -37,7 +43,11 @@ test('an own message stays pending and last until acknowledged, then takes its p
   log.acknowledged('m1', at('E', 2));
   assert.deepEqual(texts(log), ['Connection lost', 'from bob', 'mine']);
   assert.equal(log.lines.at(-1)!.status, undefined, 'no longer pending');
-  assert.equal(log.publication(message('mine', 'E', 2, { id: 'm1', mine: true })), false, 'the echo is not shown twice');
+  assert.equal(
+    log.publication(message('mine', 'E', 2, { id: 'm1', mine: true })),
+    false,
+    'the echo is not shown twice',
+  );
   assert.equal(log.lines.length, 3);
 });
 
@@ -56,7 +66,13 @@ test('a private message is acknowledged in place; a refused one is marked as not
   log.pending({ kind: 'private', sender: 'me → eve', text: 'nope', time: 0, id: 'p2' });
   log.acknowledged('p1', undefined);
   log.failed('p2', 'forbidden');
-  assert.deepEqual(log.lines.map((l) => [l.text, l.status ?? 'sent', l.note ?? '']), [['psst', 'sent', ''], ['nope', 'failed', 'forbidden']]);
+  assert.deepEqual(
+    log.lines.map((l) => [l.text, l.status ?? 'sent', l.note ?? '']),
+    [
+      ['psst', 'sent', ''],
+      ['nope', 'failed', 'forbidden'],
+    ],
+  );
 });
 
 test('the break goes after the old epoch and before what the new epoch already showed', () => {

@@ -44,17 +44,24 @@ export class DevServer {
   /** Starts the server and waits until `/health` answers. */
   async start(): Promise<void> {
     const child = spawn(process.execPath, [BIN, 'serve', '--dev', '--port', String(this.port), '--log-level', 'warn'], {
-      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
     });
     this.#child = child;
-    child.stdout?.on('data', (d: Buffer) => { this.#log += d.toString(); });
-    child.stderr?.on('data', (d: Buffer) => { this.#log += d.toString(); });
+    child.stdout?.on('data', (d: Buffer) => {
+      this.#log += d.toString();
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      this.#log += d.toString();
+    });
     const deadline = Date.now() + 30_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`serve --dev exited with ${child.exitCode}:\n${this.#log}`);
       try {
         if ((await fetch(`${this.base}/health`)).ok) return;
-      } catch { /* not listening yet */ }
+      } catch {
+        /* not listening yet */
+      }
       if (Date.now() > deadline) throw new Error(`serve --dev did not answer /health within 30 s:\n${this.#log}`);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -90,7 +97,8 @@ export async function openChat(browser: Browser, base: string): Promise<ChatPage
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
     // A dropped connection logs a WebSocket error by itself; that is the network, not the page.
-    if (msg.type() === 'error' && !/WebSocket|ERR_CONNECTION_REFUSED|Failed to load resource/.test(msg.text())) problems.push(`console: ${msg.text()}`);
+    if (msg.type() === 'error' && !/WebSocket|ERR_CONNECTION_REFUSED|Failed to load resource/.test(msg.text()))
+      problems.push(`console: ${msg.text()}`);
   });
   await page.goto(`${base}/`);
   return { page, problems };
@@ -111,7 +119,10 @@ export function shownTexts(page: Page): Promise<string[]> {
 
 /** Waits until a message with exactly this text is shown. */
 export async function waitForText(page: Page, text: string): Promise<void> {
-  await page.waitForFunction((t) => [...document.querySelectorAll('#messages li .text')].some((el) => el.textContent === t), text);
+  await page.waitForFunction(
+    (t) => [...document.querySelectorAll('#messages li .text')].some((el) => el.textContent === t),
+    text,
+  );
 }
 
 /** Saves a full-page screenshot as `<SCREENSHOT_DIR>/<name>.png` when SCREENSHOT_DIR is set (not in CI by default). */

@@ -27,8 +27,14 @@ before(async () => {
   const namespaces = createNamespaces({ chat: { historySize: 100, recoverOnJoin: 20 } });
   server = await createSwitchboardServer({
     realtime: {
-      broker, namespaces, permissions: new Permissions(namespaces), allowSameOrigin: true,
-      authenticator: await createAuthenticator({ keys: [{ type: 'secret', secret: SECRET }], anonymousRoles: ['user'] }),
+      broker,
+      namespaces,
+      permissions: new Permissions(namespaces),
+      allowSameOrigin: true,
+      authenticator: await createAuthenticator({
+        keys: [{ type: 'secret', secret: SECRET }],
+        anonymousRoles: ['user'],
+      }),
     },
     devTokenKey: { type: 'secret', secret: SECRET },
   });
@@ -44,7 +50,9 @@ after(async () => {
   await broker?.close();
 });
 
-test('chat page: a cut shows reconnecting, then reconnected with the missed messages recovered once', { timeout: 60_000 }, async (t) => {
+test('chat page: a cut shows reconnecting, then reconnected with the missed messages recovered once', {
+  timeout: 60_000,
+}, async (t) => {
   const page = await browser.newPage();
   t.after(() => page.close());
   page.setDefaultTimeout(20_000);
@@ -55,11 +63,17 @@ test('chat page: a cut shows reconnecting, then reconnected with the missed mess
   await page.click('#login-button');
   await page.waitForSelector('#status[data-state="connected"]');
   await page.waitForFunction(() => document.querySelector('#room-title')?.textContent === '# general');
-  const dave = new Client({ url: `ws://127.0.0.1:${port}/ws`, transport: engineTransport, token: await tokenFor('dave') });
+  const dave = new Client({
+    url: `ws://127.0.0.1:${port}/ws`,
+    transport: engineTransport,
+    token: await tokenFor('dave'),
+  });
   t.after(() => dave.close());
   await dave.connect();
   await dave.publish('chat:general', { text: 'before the cut' });
-  await page.waitForFunction(() => document.querySelector('#messages')?.textContent?.includes('before the cut') === true);
+  await page.waitForFunction(
+    () => document.querySelector('#messages')?.textContent?.includes('before the cut') === true,
+  );
 
   proxy.refuse(true);
   proxy.cut();
@@ -78,6 +92,9 @@ test('chat page: a cut shows reconnecting, then reconnected with the missed mess
   for (const text of ['before the cut', 'missed one', 'missed two', 'missed three']) {
     assert.equal(lines.filter((l) => l === text).length, 1, `${text} shown once`);
   }
-  assert.ok(lines.indexOf('missed one') < lines.indexOf('missed two') && lines.indexOf('missed two') < lines.indexOf('missed three'));
+  assert.ok(
+    lines.indexOf('missed one') < lines.indexOf('missed two') &&
+      lines.indexOf('missed two') < lines.indexOf('missed three'),
+  );
   assert.deepEqual(problems, []);
 });

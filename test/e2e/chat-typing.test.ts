@@ -12,7 +12,9 @@ test('a /msg draft is not a room draft; text is, blank is not', () => {
 
 test('typing goes on once per repeat period, off when the draft turns into a command, and never for private messages', () => {
   const sent: string[] = [];
-  const sink = (channel: string, on: boolean): void => { sent.push(`${channel}:${on ? 'on' : 'off'}`); };
+  const sink = (channel: string, on: boolean): void => {
+    sent.push(`${channel}:${on ? 'on' : 'off'}`);
+  };
   const signal = new TypingSignal();
   signal.update(sink, 'chat:general', '/msg bob');
   assert.deepEqual(sent, [], 'a private-message draft tells the room nothing');
@@ -23,7 +25,11 @@ test('typing goes on once per repeat period, off when the draft turns into a com
   assert.deepEqual(sent, ['chat:general:on', 'chat:general:off'], 'turning the draft into a command stops typing');
   signal.update(sink, 'chat:side', 'x');
   signal.update(sink, null, 'x');
-  assert.deepEqual(sent.slice(2), ['chat:side:on', 'chat:side:off'], 'switching to the private room stops typing in the last room');
+  assert.deepEqual(
+    sent.slice(2),
+    ['chat:side:on', 'chat:side:off'],
+    'switching to the private room stops typing in the last room',
+  );
   signal.update(sink, 'chat:general', 'y');
   signal.reset();
   signal.stop(sink);

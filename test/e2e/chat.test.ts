@@ -27,7 +27,10 @@ before(async () => {
     realtime: {
       broker,
       namespaces,
-      authenticator: await createAuthenticator({ keys: [{ type: 'secret', secret: SECRET }], anonymousRoles: ['user'] }),
+      authenticator: await createAuthenticator({
+        keys: [{ type: 'secret', secret: SECRET }],
+        anonymousRoles: ['user'],
+      }),
       permissions: new Permissions(namespaces),
       allowSameOrigin: true,
       typing: { throttleMs: 500, expireMs: 4000 },
@@ -76,24 +79,33 @@ test('two pages chat in a room, see each other in presence, see typing, reload t
   await bob.page.waitForFunction(() => document.querySelector('#presence')?.textContent?.includes('alice') === true);
 
   await alice.page.type('#message-input', 'hel');
-  await bob.page.waitForFunction(() => document.querySelector('#typing')?.textContent?.includes('alice is typing') === true);
+  await bob.page.waitForFunction(
+    () => document.querySelector('#typing')?.textContent?.includes('alice is typing') === true,
+  );
 
   const hostile = 'hello <img src=x onerror=alert(1)></script><script>alert(2)</script>';
   await alice.page.fill('#message-input', hostile);
   await alice.page.click('#send-button');
-  await bob.page.waitForFunction((text) => [...document.querySelectorAll('#messages li .text')].some((el) => el.textContent === text), hostile);
+  await bob.page.waitForFunction(
+    (text) => [...document.querySelectorAll('#messages li .text')].some((el) => el.textContent === text),
+    hostile,
+  );
   assert.equal(await bob.page.locator('#messages img').count(), 0, 'the message was rendered as text, not markup');
   await bob.page.waitForFunction(() => document.querySelector('#typing')?.textContent === '');
 
   await bob.page.fill('#message-input', 'hi alice');
   await bob.page.click('#send-button');
-  await alice.page.waitForFunction(() => [...document.querySelectorAll('#messages li .text')].some((el) => el.textContent === 'hi alice'));
+  await alice.page.waitForFunction(() =>
+    [...document.querySelectorAll('#messages li .text')].some((el) => el.textContent === 'hi alice'),
+  );
 
   await bob.page.fill('#message-input', '/msg alice a secret');
   await bob.page.click('#send-button');
   await alice.page.waitForFunction(() => document.querySelector('#rooms')?.textContent?.includes('(private)') === true);
   await alice.page.click('#rooms li[data-room="(private)"]');
-  await alice.page.waitForFunction(() => [...document.querySelectorAll('#messages li.private .text')].some((el) => el.textContent === 'a secret'));
+  await alice.page.waitForFunction(() =>
+    [...document.querySelectorAll('#messages li.private .text')].some((el) => el.textContent === 'a secret'),
+  );
   await alice.page.click('#rooms li[data-room="general"]');
 
   // A reload signs in again with the name this tab chose (sessionStorage), without the login form.

@@ -11,10 +11,13 @@ import { selfSignedCert } from '../helpers/engine-fixtures.ts';
 
 async function listen(t: { after(fn: () => unknown): void }, server: http.Server): Promise<number> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => {
-    server.closeAllConnections();
-    server.close(() => r());
-  }));
+  t.after(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
   return (server.address() as AddressInfo).port;
 }
 
@@ -54,11 +57,23 @@ test('boundTlsHandshakes closes a connection that never sends a ClientHello, and
   const silent = await RawClient.connect(port);
   assert.equal(await silent.waitClosed(3_000), true);
   const body = await new Promise<string>((resolve, reject) => {
-    https.get({ host: '127.0.0.1', port, path: '/', ca: cert, servername: 'localhost', agent: new https.Agent({ keepAlive: true }) }, (res) => {
-      let s = '';
-      res.on('data', (d: Buffer) => (s += d.toString()));
-      res.on('end', () => resolve(s));
-    }).on('error', reject);
+    https
+      .get(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/',
+          ca: cert,
+          servername: 'localhost',
+          agent: new https.Agent({ keepAlive: true }),
+        },
+        (res) => {
+          let s = '';
+          res.on('data', (d: Buffer) => (s += d.toString()));
+          res.on('end', () => resolve(s));
+        },
+      )
+      .on('error', reject);
   });
   assert.equal(body, 'ok');
   untrack();

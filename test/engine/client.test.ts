@@ -17,10 +17,13 @@ async function rawServer(t: { after(fn: () => unknown): void }, onSocket: (s: ne
     onSocket(s);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => {
-    for (const s of sockets) s.destroy();
-    server.close(() => r());
-  }));
+  t.after(
+    () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  );
   return (server.address() as AddressInfo).port;
 }
 
@@ -59,7 +62,10 @@ test('connect() sends headers and origin; the server sees them', async (t) => {
 
 test('HandshakeError carries the HTTP status of a refused upgrade', async (t) => {
   const { url } = await startServer(t, { accept: () => ({ status: 429, headers: { 'Retry-After': '3' } }) });
-  const err = await connect(url).then(() => null, (e: unknown) => e);
+  const err = await connect(url).then(
+    () => null,
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof HandshakeError);
   assert.equal(err.status, 429);
   assert.equal(err.code, 'WS_ERR_UNEXPECTED_RESPONSE');
@@ -67,9 +73,16 @@ test('HandshakeError carries the HTTP status of a refused upgrade', async (t) =>
 
 test('a 101 with a wrong Sec-WebSocket-Accept fails the connection (RFC 6455 §4.1, CLT-02)', async (t) => {
   const port = await rawServer(t, (s) => {
-    s.once('data', () => s.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n'));
+    s.once('data', () =>
+      s.write(
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n',
+      ),
+    );
   });
-  await assert.rejects(connect(`ws://127.0.0.1:${port}/`), (err: unknown) => err instanceof HandshakeError && err.code === 'WS_ERR_INVALID_ACCEPT');
+  await assert.rejects(
+    connect(`ws://127.0.0.1:${port}/`),
+    (err: unknown) => err instanceof HandshakeError && err.code === 'WS_ERR_INVALID_ACCEPT',
+  );
 });
 
 test('a server that never answers hits the handshake timeout (CLT-06)', async (t) => {
@@ -83,14 +96,20 @@ test('a response head larger than the limit fails the handshake', async (t) => {
   const port = await rawServer(t, (s) => {
     s.once('data', () => s.write(`HTTP/1.1 101 Switching Protocols\r\nX-Big: ${'a'.repeat(40_000)}\r\n\r\n`));
   });
-  await assert.rejects(connect(`ws://127.0.0.1:${port}/`), (err: unknown) => err instanceof HandshakeError && err.code === 'WS_ERR_INVALID_RESPONSE');
+  await assert.rejects(
+    connect(`ws://127.0.0.1:${port}/`),
+    (err: unknown) => err instanceof HandshakeError && err.code === 'WS_ERR_INVALID_RESPONSE',
+  );
 });
 
 test('a non-HTTP answer fails the handshake', async (t) => {
   const port = await rawServer(t, (s) => {
     s.once('data', () => s.write('SSH-2.0-OpenSSH\r\n\r\n'));
   });
-  await assert.rejects(connect(`ws://127.0.0.1:${port}/`), (err: unknown) => err instanceof HandshakeError && err.status === 0);
+  await assert.rejects(
+    connect(`ws://127.0.0.1:${port}/`),
+    (err: unknown) => err instanceof HandshakeError && err.status === 0,
+  );
 });
 
 test('AbortSignal aborts a pending handshake; an aborted signal rejects at once', async (t) => {
@@ -116,10 +135,15 @@ test('the client reads frames that arrive in the same segment as the 101', async
       const m = /Sec-WebSocket-Key: (\S+)/i.exec(buf);
       if (m === null || !buf.includes('\r\n\r\n')) return;
       s.removeAllListeners('data');
-      s.write(Buffer.concat([
-        Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(m[1]!)}\r\n\r\n`, 'latin1'),
-        Buffer.from([0x81, 0x05, ...Buffer.from('early')]),
-      ]));
+      s.write(
+        Buffer.concat([
+          Buffer.from(
+            `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(m[1]!)}\r\n\r\n`,
+            'latin1',
+          ),
+          Buffer.from([0x81, 0x05, ...Buffer.from('early')]),
+        ]),
+      );
     });
   });
   const ws = await connect(`ws://127.0.0.1:${port}/`);
@@ -136,7 +160,9 @@ test('a masked frame from the server fails the client with 1002 (RFC 6455 §5.1,
       const m = /Sec-WebSocket-Key: (\S+)/i.exec(buf);
       if (m === null || !buf.includes('\r\n\r\n')) return;
       s.removeAllListeners('data');
-      s.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(m[1]!)}\r\n\r\n`);
+      s.write(
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(m[1]!)}\r\n\r\n`,
+      );
       setTimeout(() => s.write(Buffer.from([0x81, 0x81, 1, 2, 3, 4, 0x61 ^ 1])), 20);
     });
   });
@@ -157,7 +183,9 @@ test('the client waits for the server to close TCP, bounded by closeTimeoutMs (C
         if (m === null || !text.includes('\r\n\r\n')) return;
         upgraded = true;
         buf = Buffer.alloc(0);
-        s.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(m[1]!)}\r\n\r\n`);
+        s.write(
+          `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(m[1]!)}\r\n\r\n`,
+        );
         return;
       }
       // Echo the Close but never close TCP.
@@ -175,7 +203,10 @@ test('the client waits for the server to close TCP, bounded by closeTimeoutMs (C
 test('a refusal carries the response headers; onResponse sees the answer before it is checked', async (t) => {
   const { url } = await startServer(t, { accept: () => ({ status: 503, headers: { 'Retry-After': '9' } }) });
   const seen: number[] = [];
-  const err = await connect(url, { onResponse: (res) => void seen.push(res.statusCode) }).then(() => null, (e: unknown) => e);
+  const err = await connect(url, { onResponse: (res) => void seen.push(res.statusCode) }).then(
+    () => null,
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof HandshakeError);
   assert.equal(err.headers['retry-after'], '9');
   assert.deepEqual(seen, [503]);
@@ -203,7 +234,11 @@ test('localAddress: the server sees the connection come from 127.0.0.2, over ws:
 test('family and lookup: a made-up host name resolves through the given lookup, as IPv4', async (t) => {
   const { wss, port } = await startServer(t);
   const asked: Array<{ hostname: string; family: unknown }> = [];
-  const lookup = ((hostname: string, opts: { family?: unknown; all?: boolean }, cb: (...args: unknown[]) => void): void => {
+  const lookup = ((
+    hostname: string,
+    opts: { family?: unknown; all?: boolean },
+    cb: (...args: unknown[]) => void,
+  ): void => {
     asked.push({ hostname, family: opts.family });
     if (hostname !== 'switchboard.test') cb(Object.assign(new Error('not found'), { code: 'ENOTFOUND' }));
     else if (opts.all === true) cb(null, [{ address: '127.0.0.1', family: 4 }]);
@@ -225,7 +260,10 @@ test('family and lookup: a made-up host name resolves through the given lookup, 
 test('a localAddress this host does not have rejects connect() with EADDRNOTAVAIL, before any packet leaves', async (t) => {
   const { url } = await startServer(t);
   await assert.rejects(connect(url, { localAddress: '10.255.255.1' }), (err: NodeJS.ErrnoException) => {
-    assert.match(err.message, /^Cannot open the WebSocket: cannot connect from local address 10\.255\.255\.1 \(EADDRNOTAVAIL\)$/);
+    assert.match(
+      err.message,
+      /^Cannot open the WebSocket: cannot connect from local address 10\.255\.255\.1 \(EADDRNOTAVAIL\)$/,
+    );
     assert.equal(err.code, 'EADDRNOTAVAIL');
     return true;
   });
@@ -243,31 +281,53 @@ test('a refused connection names the target and keeps the code', async () => {
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
   const port = (probe.address() as AddressInfo).port;
   await new Promise<void>((r) => probe.close(() => r()));
-  await assert.rejects(connect(`ws://127.0.0.1:${port}/`), (err: NodeJS.ErrnoException) => err.code === 'ECONNREFUSED' && err.message.includes(`127.0.0.1:${port}`));
+  await assert.rejects(
+    connect(`ws://127.0.0.1:${port}/`),
+    (err: NodeJS.ErrnoException) => err.code === 'ECONNREFUSED' && err.message.includes(`127.0.0.1:${port}`),
+  );
 });
 
 test('the client reads the head with the protocol parser: a duplicate Sec-WebSocket-Accept fails, a folded header fails', async (t) => {
-  const answer = (extra: string) => (s: net.Socket): void => {
-    let buf = '';
-    s.on('data', (d: Buffer) => {
-      buf += d.toString('latin1');
-      const m = /Sec-WebSocket-Key: (\S+)/i.exec(buf);
-      if (m === null || !buf.includes('\r\n\r\n')) return;
-      s.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(m[1]!)}\r\n${extra.replace('ACCEPT', acceptFor(m[1]!))}\r\n`);
-    });
-  };
+  const answer =
+    (extra: string) =>
+    (s: net.Socket): void => {
+      let buf = '';
+      s.on('data', (d: Buffer) => {
+        buf += d.toString('latin1');
+        const m = /Sec-WebSocket-Key: (\S+)/i.exec(buf);
+        if (m === null || !buf.includes('\r\n\r\n')) return;
+        s.write(
+          `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(m[1]!)}\r\n${extra.replace('ACCEPT', acceptFor(m[1]!))}\r\n`,
+        );
+      });
+    };
   const dup = await rawServer(t, answer('Sec-WebSocket-Accept: ACCEPT\r\n'));
-  await assert.rejects(connect(`ws://127.0.0.1:${dup}/`), (err: unknown) => err instanceof HandshakeError && err.code === 'WS_ERR_INVALID_ACCEPT' && err.status === 101);
+  await assert.rejects(
+    connect(`ws://127.0.0.1:${dup}/`),
+    (err: unknown) => err instanceof HandshakeError && err.code === 'WS_ERR_INVALID_ACCEPT' && err.status === 101,
+  );
   const folded = await rawServer(t, answer('X-A: 1\r\n  continued\r\n'));
-  await assert.rejects(connect(`ws://127.0.0.1:${folded}/`), (err: unknown) => err instanceof HandshakeError && err.code === 'WS_ERR_INVALID_RESPONSE' && /folded/.test(err.message));
+  await assert.rejects(
+    connect(`ws://127.0.0.1:${folded}/`),
+    (err: unknown) =>
+      err instanceof HandshakeError && err.code === 'WS_ERR_INVALID_RESPONSE' && /folded/.test(err.message),
+  );
 });
 
 test('a refusal with a body: the status and headers reach the HandshakeError, the body is not read as frames', async (t) => {
   const port = await rawServer(t, (s) => {
-    s.once('data', () => s.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 7\r\nContent-Length: 11\r\n\r\nplease wait'));
+    s.once('data', () =>
+      s.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 7\r\nContent-Length: 11\r\n\r\nplease wait'),
+    );
   });
-  await assert.rejects(connect(`ws://127.0.0.1:${port}/`), (err: unknown) =>
-    err instanceof HandshakeError && err.code === 'WS_ERR_UNEXPECTED_RESPONSE' && err.status === 503 && err.headers['retry-after'] === '7');
+  await assert.rejects(
+    connect(`ws://127.0.0.1:${port}/`),
+    (err: unknown) =>
+      err instanceof HandshakeError &&
+      err.code === 'WS_ERR_UNEXPECTED_RESPONSE' &&
+      err.status === 503 &&
+      err.headers['retry-after'] === '7',
+  );
 });
 
 test('the ws-compat client passes localAddress through, as ws passes it to http.request', async (t) => {

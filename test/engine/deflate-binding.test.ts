@@ -7,12 +7,18 @@ import { frame, frames } from '../helpers/raw.ts';
 import { FakeSocket, fakeUpgradeRequest, nextConnection, waitFor } from '../helpers/engine-fixtures.ts';
 import { deflateMessage, Inflater } from '../helpers/deflate.ts';
 
-async function fakeDeflateConnection(t: { after(fn: () => unknown): void }): Promise<{ socket: FakeSocket; ws: WebSocket; received: string[] }> {
+async function fakeDeflateConnection(t: {
+  after(fn: () => unknown): void;
+}): Promise<{ socket: FakeSocket; ws: WebSocket; received: string[] }> {
   const wss = new WebSocketServer({ noServer: true, pingIntervalMs: 0, perMessageDeflate: true });
   t.after(() => wss.close({ timeoutMs: 50 }));
   const socket = new FakeSocket();
   const conn = nextConnection(wss);
-  wss.handleUpgrade(fakeUpgradeRequest(randomBytes(16).toString('base64'), { 'sec-websocket-extensions': 'permessage-deflate' }), socket as never, Buffer.alloc(0));
+  wss.handleUpgrade(
+    fakeUpgradeRequest(randomBytes(16).toString('base64'), { 'sec-websocket-extensions': 'permessage-deflate' }),
+    socket as never,
+    Buffer.alloc(0),
+  );
   const ws = await conn;
   t.after(() => ws.terminate());
   assert.equal(ws.extensions, 'permessage-deflate');
@@ -40,7 +46,14 @@ test('reading pauses while a compressed frame inflates and resumes after it; a p
     return resume();
   };
   const big = deflateMessage(Buffer.alloc(8 * 1024 * 1024, 0x61));
-  socket.feed(Buffer.concat([frames.text('first'), frame({ opcode: 1, rsv1: true, payload: big }), frames.ping('after'), frames.text('last')]));
+  socket.feed(
+    Buffer.concat([
+      frames.text('first'),
+      frame({ opcode: 1, rsv1: true, payload: big }),
+      frames.ping('after'),
+      frames.text('last'),
+    ]),
+  );
   await waitFor(() => received.length === 3, 'all three messages');
   await waitFor(() => !socket.isPaused(), 'reading resumed');
   // Paused once the message before the compressed frame was dispatched; resumed once the frame was inflated.
@@ -59,7 +72,13 @@ test('reading pauses while a compressed frame inflates and resumes after it; a p
     const opcode = out[at]! & 0x0f;
     const len = out[at + 1]! & 0x7f;
     const payload = out.subarray(at + 2, at + 2 + len);
-    seen.push(opcode === 0xa ? `pong:${payload.toString()}` : rsv1 ? (await inflater.message(payload)).toString() : payload.toString());
+    seen.push(
+      opcode === 0xa
+        ? `pong:${payload.toString()}`
+        : rsv1
+          ? (await inflater.message(payload)).toString()
+          : payload.toString(),
+    );
     at += 2 + len;
   }
   inflater.close();

@@ -12,7 +12,12 @@ test('server: a one-frame bomb inflating to 1 GiB closes with 1009 at maxMessage
   assert.ok(bomb.length < 2 * MiB, `bomb is ${bomb.length} bytes`);
   // The construction is sound: a 16 MiB one built the same way inflates to exactly 16 MiB with Node's zlib.
   const small = await zeroBomb(16 * MiB);
-  assert.equal(zlib.inflateRawSync(Buffer.concat([small, Buffer.from([0, 0, 0xff, 0xff])]), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).length, 16 * MiB);
+  assert.equal(
+    zlib.inflateRawSync(Buffer.concat([small, Buffer.from([0, 0, 0xff, 0xff])]), {
+      finishFlush: zlib.constants.Z_SYNC_FLUSH,
+    }).length,
+    16 * MiB,
+  );
   assert.ok(bomb.length > 60 * small.length, 'the big one has 64 times the blocks');
   const fx = await hostile(t, { perMessageDeflate: true, maxMessageSize: 4 * MiB });
   const before = process.resourceUsage().maxRSS * 1024;

@@ -2,11 +2,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
-import { Connection, Opcode, parseFrameHeader, serializeFrame, type ConnectionEvent, type DeflateParams } from '../../src/protocol/index.ts';
+import {
+  Connection,
+  Opcode,
+  parseFrameHeader,
+  serializeFrame,
+  type ConnectionEvent,
+  type DeflateParams,
+} from '../../src/protocol/index.ts';
 import { PerMessageDeflate } from '../../src/engine/deflate.ts';
 import { BroadcastCompression, DeflateChannel } from '../../src/engine/deflate-channel.ts';
 
-const DEFAULT: DeflateParams = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
+const DEFAULT: DeflateParams = {
+  serverNoContextTakeover: false,
+  clientNoContextTakeover: false,
+  serverMaxWindowBits: 15,
+  clientMaxWindowBits: 15,
+};
 
 interface End {
   readonly conn: Connection;
@@ -15,8 +27,14 @@ interface End {
 }
 
 function end(role: 'server' | 'client', params: Partial<DeflateParams> = {}, maxMessageSize?: number): End {
-  const conn = new Connection(maxMessageSize === undefined ? { role, rsv1Extension: true } : { role, rsv1Extension: true, maxMessageSize });
-  const pmd = new PerMessageDeflate(maxMessageSize === undefined ? { role, params: { ...DEFAULT, ...params } } : { role, params: { ...DEFAULT, ...params }, maxMessageSize });
+  const conn = new Connection(
+    maxMessageSize === undefined ? { role, rsv1Extension: true } : { role, rsv1Extension: true, maxMessageSize },
+  );
+  const pmd = new PerMessageDeflate(
+    maxMessageSize === undefined
+      ? { role, params: { ...DEFAULT, ...params } }
+      : { role, params: { ...DEFAULT, ...params }, maxMessageSize },
+  );
   const e: End = {
     conn,
     channel: new DeflateChannel(conn, pmd, { role, hooks: { queued: () => void e.queuedCalls++ } }),
@@ -85,7 +103,14 @@ test('server: a small message sent after a compressing one is not overtaken, and
   assert.equal(server.channel.pendingBytes, 0);
   assert.ok(server.queuedCalls > 0, 'the binding was told about the output');
   const { wire, events } = await deliver(server, client);
-  assert.deepEqual(wireFrames(wire).map((f) => [f.rsv1, f.opcode]), [[true, Opcode.TEXT], [false, Opcode.TEXT], [false, Opcode.CLOSE]]);
+  assert.deepEqual(
+    wireFrames(wire).map((f) => [f.rsv1, f.opcode]),
+    [
+      [true, Opcode.TEXT],
+      [false, Opcode.TEXT],
+      [false, Opcode.CLOSE],
+    ],
+  );
   assert.ok(wireFrames(wire)[0]!.length < 1000, 'compressed');
   assert.deepEqual(messages(events), [big, 'small']);
   assert.ok(events.some((e) => e.type === 'closing' && e.code === 1000));
@@ -100,9 +125,12 @@ test('client: compressed sends are masked, inflated by the server, in order with
   client.channel.send(Opcode.BINARY, plain);
   await until(() => !client.channel.isBusy, 'the queue to drain');
   const { wire, events } = await deliver(client, server);
-  assert.deepEqual(wireFrames(wire).map((f) => f.rsv1), [true, false, true, true, false]);
+  assert.deepEqual(
+    wireFrames(wire).map((f) => f.rsv1),
+    [true, false, true, true, false],
+  );
   assert.deepEqual(messages(events), [...sent, 'binary tail']);
-  assert.deepEqual(plain, Buffer.from('binary tail'), 'the caller\'s buffer is not masked in place');
+  assert.deepEqual(plain, Buffer.from('binary tail'), "the caller's buffer is not masked in place");
 });
 
 test('fragmented compressed messages from a peer inflate across frames, with control frames between them (RFC 7692 §6.1)', async () => {
@@ -117,21 +145,29 @@ test('fragmented compressed messages from a peer inflate across frames, with con
   client.conn.sendFrame(Opcode.CONTINUATION, compressed.subarray(third, 2 * third), { fin: false });
   client.conn.sendFrame(Opcode.CONTINUATION, compressed.subarray(2 * third), { fin: true });
   const { events } = await deliver(client, server);
-  assert.deepEqual(events.map((e) => e.type), ['ping', 'message']);
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['ping', 'message'],
+  );
   assert.deepEqual(messages(events), [text]);
 });
 
 test('an inflated message over maxMessageSize fails the connection with 1009 (SECURITY-CASES PD-06)', async () => {
   const server = end('server', {}, 100_000);
   const client = end('client');
-  const bomb = zlib.deflateRawSync(Buffer.alloc(50 * 1024 * 1024), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4);
+  const bomb = zlib
+    .deflateRawSync(Buffer.alloc(50 * 1024 * 1024), { finishFlush: zlib.constants.Z_SYNC_FLUSH })
+    .subarray(0, -4);
   client.conn.sendFrame(Opcode.BINARY, bomb, { rsv1: true });
   const { events } = await deliver(client, server);
   const close = events.find((e) => e.type === 'close');
   assert.equal(close?.type === 'close' ? close.code : null, 1009);
   assert.equal(server.conn.readyState, 3);
   const answer = wireFrames(Buffer.concat(server.conn.takeOutput()));
-  assert.deepEqual(answer.map((f) => f.opcode), [Opcode.CLOSE]);
+  assert.deepEqual(
+    answer.map((f) => f.opcode),
+    [Opcode.CLOSE],
+  );
 });
 
 test('invalid DEFLATE data fails the connection with 1007 (SECURITY-CASES PD-08)', async () => {
@@ -162,7 +198,11 @@ test('broadcast: connections with server_no_context_takeover share one compresse
   assert.ok(outs[0]![1]!.length < 200);
   for (const [i, out] of outs.entries()) {
     const client = end('client', i === 2 ? { serverNoContextTakeover: true, serverMaxWindowBits: 10 } : {});
-    const sender: End = { conn: { takeOutput: () => out } as unknown as Connection, channel: a.channel, queuedCalls: 0 };
+    const sender: End = {
+      conn: { takeOutput: () => out } as unknown as Connection,
+      channel: a.channel,
+      queuedCalls: 0,
+    };
     const { events } = await deliver(sender, client);
     assert.deepEqual(messages(events), [message.toString()], `connection ${i}`);
   }
@@ -180,7 +220,11 @@ test('broadcast frames and sends keep their order behind a compression in flight
   const tiny = Buffer.from('second');
   server.channel.sendBroadcast(serializeFrame(Opcode.TEXT, tiny), 8, new BroadcastCompression(Opcode.TEXT, tiny));
   const shared = Buffer.from('third '.repeat(1000));
-  server.channel.sendBroadcast(serializeFrame(Opcode.TEXT, shared), shared.length + 4, new BroadcastCompression(Opcode.TEXT, shared));
+  server.channel.sendBroadcast(
+    serializeFrame(Opcode.TEXT, shared),
+    shared.length + 4,
+    new BroadcastCompression(Opcode.TEXT, shared),
+  );
   server.channel.send(Opcode.TEXT, Buffer.from('fourth'));
   await until(() => !server.channel.isBusy, 'the queue to drain');
   const { events } = await deliver(server, client);
@@ -218,8 +262,13 @@ test('discardQueued drops sends waiting behind a compression, runs afterSends ca
   server.conn.close(4010, 'slow consumer');
   await new Promise((r) => setTimeout(r, 50)); // the compression in flight finishes into nothing
   const { wire, events } = await deliver(server, client);
-  assert.deepEqual(wireFrames(wire).map((f) => [f.rsv1, f.opcode]), [[false, Opcode.TEXT], [false, Opcode.CLOSE]]);
+  assert.deepEqual(
+    wireFrames(wire).map((f) => [f.rsv1, f.opcode]),
+    [
+      [false, Opcode.TEXT],
+      [false, Opcode.CLOSE],
+    ],
+  );
   assert.deepEqual(messages(events), [after]);
   assert.ok(events.some((e) => e.type === 'closing' && e.code === 4010));
 });
-

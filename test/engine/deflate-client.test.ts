@@ -11,7 +11,11 @@ import { Inflater, zeroBomb } from '../helpers/deflate.ts';
 import { MiB } from '../helpers/memory.ts';
 
 /** A fake server that accepts permessage-deflate with `answer` and then runs `script`. */
-async function fakeServer(t: TestContext, answer: string, script: (raw: RawClient) => Promise<void>): Promise<{ url: string; failures: unknown[] }> {
+async function fakeServer(
+  t: TestContext,
+  answer: string,
+  script: (raw: RawClient) => Promise<void>,
+): Promise<{ url: string; failures: unknown[] }> {
   const failures: unknown[] = [];
   const sockets = new Set<net.Socket>();
   const srv = net.createServer((socket) => {
@@ -20,7 +24,9 @@ async function fakeServer(t: TestContext, answer: string, script: (raw: RawClien
     void (async () => {
       const req = await raw.readHttpHead();
       const key = req.headers['sec-websocket-key'] ?? '';
-      await raw.write(`${['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${acceptFor(key)}`, `Sec-WebSocket-Extensions: ${answer}`].join('\r\n')}\r\n\r\n`);
+      await raw.write(
+        `${['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${acceptFor(key)}`, `Sec-WebSocket-Extensions: ${answer}`].join('\r\n')}\r\n\r\n`,
+      );
       await script(raw);
     })().catch((err: unknown) => failures.push(err));
   });
@@ -56,7 +62,12 @@ test('client: a server bomb inflating to 1 GiB closes with 1009 at maxMessageSiz
 test('client: RSV1 on a server continuation frame fails with 1002 (RFC 7692 §6.1)', async (t) => {
   let wireCode = -1;
   const fake = await fakeServer(t, 'permessage-deflate', async (raw) => {
-    await raw.write(Buffer.concat([frame({ opcode: 1, rsv1: true, fin: false, mask: false, payload: Buffer.from('f248', 'hex') }), frame({ opcode: 0, rsv1: true, mask: false, payload: Buffer.from('cdc9c90700', 'hex') })]));
+    await raw.write(
+      Buffer.concat([
+        frame({ opcode: 1, rsv1: true, fin: false, mask: false, payload: Buffer.from('f248', 'hex') }),
+        frame({ opcode: 0, rsv1: true, mask: false, payload: Buffer.from('cdc9c90700', 'hex') }),
+      ]),
+    );
     wireCode = (await raw.readClose(5_000)).code;
     raw.end();
   });
@@ -85,14 +96,23 @@ test('client: corrupt compressed data from the server fails with 1007', async (t
 test('client: masked compressed frames, RSV1 only at or above the threshold, context kept unless client_no_context_takeover (RFC 7692 §7.1.1.2)', async (t) => {
   for (const noContext of [false, true]) {
     const seen: Array<{ rsv1: boolean; masked: boolean; text: string; size: number }> = [];
-    const fake = await fakeServer(t, noContext ? 'permessage-deflate; client_no_context_takeover' : 'permessage-deflate', async (raw) => {
-      const inflater = new Inflater({ fresh: noContext });
-      for (let i = 0; i < 3; i++) {
-        const f = await raw.readFrame();
-        seen.push({ rsv1: f.rsv1, masked: f.masked, text: (f.rsv1 ? await inflater.message(f.payload) : f.payload).toString(), size: f.payload.length });
-      }
-      inflater.close();
-    });
+    const fake = await fakeServer(
+      t,
+      noContext ? 'permessage-deflate; client_no_context_takeover' : 'permessage-deflate',
+      async (raw) => {
+        const inflater = new Inflater({ fresh: noContext });
+        for (let i = 0; i < 3; i++) {
+          const f = await raw.readFrame();
+          seen.push({
+            rsv1: f.rsv1,
+            masked: f.masked,
+            text: (f.rsv1 ? await inflater.message(f.payload) : f.payload).toString(),
+            size: f.payload.length,
+          });
+        }
+        inflater.close();
+      },
+    );
     const ws = await connect(fake.url, { perMessageDeflate: { threshold: 100 } });
     const long = 'a message the client sends twice, long enough to be compressed '.repeat(3);
     ws.send('short');
@@ -101,13 +121,24 @@ test('client: masked compressed frames, RSV1 only at or above the threshold, con
     const deadline = Date.now() + 5_000;
     while (seen.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     ws.terminate();
-    assert.deepEqual(seen.map((s) => [s.rsv1, s.masked, s.text]), [[false, true, 'short'], [true, true, long], [true, true, long]]);
+    assert.deepEqual(
+      seen.map((s) => [s.rsv1, s.masked, s.text]),
+      [
+        [false, true, 'short'],
+        [true, true, long],
+        [true, true, long],
+      ],
+    );
     if (noContext) assert.equal(seen[2]!.size, seen[1]!.size, 'compressed alone both times');
     else assert.ok(seen[2]!.size < seen[1]!.size / 4, 'the second copy refers to the first');
   }
 });
 
-async function pair(t: TestContext, serverOption: Parameters<typeof startServer>[1], clientOption: Parameters<typeof connect>[1]): Promise<{ server: WebSocket; client: WebSocket; wss: Awaited<ReturnType<typeof startServer>>['wss']; url: string }> {
+async function pair(
+  t: TestContext,
+  serverOption: Parameters<typeof startServer>[1],
+  clientOption: Parameters<typeof connect>[1],
+): Promise<{ server: WebSocket; client: WebSocket; wss: Awaited<ReturnType<typeof startServer>>['wss']; url: string }> {
   const { wss, url } = await startServer(t, { pingIntervalMs: 0, ...serverOption });
   const accepted = nextConnection(wss);
   const client = await connect(url, clientOption);
@@ -140,7 +171,14 @@ for (const [name, params] of [
     const atServer = collect(server);
     const atClient = collect(client);
     const big = randomBytes(2 * MiB).toString('hex'); // 4 MiB of text
-    const messages: Array<string | Buffer> = ['tiny', 'x'.repeat(1023), 'y'.repeat(1024), big, Buffer.from(randomBytes(3000)), 'after the big one'];
+    const messages: Array<string | Buffer> = [
+      'tiny',
+      'x'.repeat(1023),
+      'y'.repeat(1024),
+      big,
+      Buffer.from(randomBytes(3000)),
+      'after the big one',
+    ];
     for (const m of messages) client.send(m);
     await until(() => atServer.length === messages.length, 'messages at the server');
     for (const m of messages) server.send(m);

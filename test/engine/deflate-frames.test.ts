@@ -28,10 +28,19 @@ test('server: RSV1 on a continuation frame or a ping fails with 1002 (RFC 7692 ย
   const fx = await hostile(t, { perMessageDeflate: true });
   const payload = deflateMessage('Hello, fragmented');
   for (const [name, bytes] of [
-    ['continuation', Buffer.concat([frame({ opcode: 1, rsv1: true, fin: false, payload: payload.subarray(0, 4) }), frame({ opcode: 0, rsv1: true, payload: payload.subarray(4) })])],
+    [
+      'continuation',
+      Buffer.concat([
+        frame({ opcode: 1, rsv1: true, fin: false, payload: payload.subarray(0, 4) }),
+        frame({ opcode: 0, rsv1: true, payload: payload.subarray(4) }),
+      ]),
+    ],
     ['ping', frame({ opcode: 9, rsv1: true, payload: 'x' })],
     ['close', frame({ opcode: 8, rsv1: true, payload: Buffer.from([0x03, 0xe8]) })],
-    ['uncompressed first frame, RSV1 continuation', Buffer.concat([frame({ opcode: 1, fin: false, payload: 'a' }), frame({ opcode: 0, rsv1: true, payload })])],
+    [
+      'uncompressed first frame, RSV1 continuation',
+      Buffer.concat([frame({ opcode: 1, fin: false, payload: 'a' }), frame({ opcode: 0, rsv1: true, payload })]),
+    ],
   ] as const) {
     const c = await fx.open({ extensions: PMD });
     await c.write(bytes);
@@ -49,7 +58,13 @@ test('server: echo of compressed messages of every size class, fragmented too, w
     deflater.close();
     inflater.close();
   });
-  const messages = ['small', 'x'.repeat(63), 'above the threshold '.repeat(10), 'json '.repeat(20_000), randomBytes(4 * 1024 * 1024).toString('base64')];
+  const messages = [
+    'small',
+    'x'.repeat(63),
+    'above the threshold '.repeat(10),
+    'json '.repeat(20_000),
+    randomBytes(4 * 1024 * 1024).toString('base64'),
+  ];
   for (const m of messages) {
     await c.write(frame({ opcode: 1, rsv1: true, payload: await deflater.message(m) }));
     const f = await readData(c);
@@ -63,18 +78,23 @@ test('server: echo of compressed messages of every size class, fragmented too, w
   const first = await readData(c);
   await c.write(frame({ opcode: 1, rsv1: true, payload: await deflater.message(repeat) }));
   const second = await readData(c);
-  assert.ok(second.payload.length < first.payload.length / 4, `server keeps its window: ${second.payload.length} vs ${first.payload.length}`);
+  assert.ok(
+    second.payload.length < first.payload.length / 4,
+    `server keeps its window: ${second.payload.length} vs ${first.payload.length}`,
+  );
   assert.equal((await inflater.message(first.payload)).toString(), repeat);
   assert.equal((await inflater.message(second.payload)).toString(), repeat);
   // A compressed message in three frames, a ping between them (RFC 7692 ยง6.1: RSV1 on the first only).
   const big = await deflater.message('fragmented '.repeat(3000));
   const n = Math.ceil(big.length / 3);
-  await c.write(Buffer.concat([
-    frame({ opcode: 1, rsv1: true, fin: false, payload: big.subarray(0, n) }),
-    frames.ping('between'),
-    frame({ opcode: 0, fin: false, payload: big.subarray(n, 2 * n) }),
-    frame({ opcode: 0, payload: big.subarray(2 * n) }),
-  ]));
+  await c.write(
+    Buffer.concat([
+      frame({ opcode: 1, rsv1: true, fin: false, payload: big.subarray(0, n) }),
+      frames.ping('between'),
+      frame({ opcode: 0, fin: false, payload: big.subarray(n, 2 * n) }),
+      frame({ opcode: 0, payload: big.subarray(2 * n) }),
+    ]),
+  );
   const pong = await c.readFrame();
   assert.equal(pong.opcode, 0xa);
   const echoed = await readData(c);
@@ -169,7 +189,9 @@ test('server: a message crossing the limit followed by a malformed block closes 
   const fx = await hostile(t, { perMessageDeflate: true, maxMessageSize: 64 * 1024 });
   const c = await fx.open({ extensions: PMD });
   const body = deflateMessage(Buffer.alloc(4 * 1024 * 1024));
-  await c.write(frame({ opcode: 2, rsv1: true, fin: false, payload: Buffer.concat([body, Buffer.from([0xff, 0xff, 0x07, 0x00])]) }));
+  await c.write(
+    frame({ opcode: 2, rsv1: true, fin: false, payload: Buffer.concat([body, Buffer.from([0xff, 0xff, 0x07, 0x00])]) }),
+  );
   await c.write(frame({ opcode: 0, payload: Buffer.from([0xff, 0x00, 0xff]) }));
   await expectClose(c, 1009);
   await new Promise((r) => setTimeout(r, 100));
@@ -180,7 +202,11 @@ test('server: a message crossing the limit followed by a malformed block closes 
 test('server: a BFINAL block followed by more data, or concatenated members, fail with 1007; empty stored blocks decode (SECURITY-CASES PD-10)', async (t) => {
   const fx = await hostile(t, { perMessageDeflate: true });
   const member = zlib.deflateRawSync('Hello'); // one block with BFINAL set
-  for (const payload of [Buffer.concat([member, member]), Buffer.concat(Array.from({ length: 5000 }, () => zlib.deflateRawSync(Buffer.alloc(0)))), Buffer.concat([member, Buffer.from('junk')])]) {
+  for (const payload of [
+    Buffer.concat([member, member]),
+    Buffer.concat(Array.from({ length: 5000 }, () => zlib.deflateRawSync(Buffer.alloc(0)))),
+    Buffer.concat([member, Buffer.from('junk')]),
+  ]) {
     const c = await fx.open({ extensions: PMD });
     await c.write(frame({ opcode: 1, rsv1: true, payload }));
     await expectClose(c, 1007);
@@ -190,7 +216,10 @@ test('server: a BFINAL block followed by more data, or concatenated members, fai
   await c.write(frame({ opcode: 1, rsv1: true, payload: Buffer.from('f348cdc9c9070000', 'hex') }));
   assert.equal((await readData(c)).payload.toString(), 'Hello');
   // Thousands of empty stored blocks in front of a message: linear work, the message arrives.
-  const stored = Buffer.concat([...Array.from({ length: 20_000 }, () => Buffer.from('000000ffff', 'hex')), deflateMessage('after the blocks')]);
+  const stored = Buffer.concat([
+    ...Array.from({ length: 20_000 }, () => Buffer.from('000000ffff', 'hex')),
+    deflateMessage('after the blocks'),
+  ]);
   await c.write(frame({ opcode: 1, rsv1: true, payload: stored }));
   assert.equal((await readData(c)).payload.toString(), 'after the blocks');
   await fx.verify();
@@ -205,7 +234,10 @@ test('server: an RSV1 message that inflates to 0 bytes is delivered empty (RFC 7
   assert.equal(f.rsv1, false, 'an empty echo is below the threshold');
   await c.write(frame({ opcode: 2, rsv1: true, payload: Buffer.from([0x00]) }));
   assert.equal((await readData(c)).opcode, 2);
-  assert.deepEqual(fx.server.received.slice(-2).map((m) => m.size), [0, 0]);
+  assert.deepEqual(
+    fx.server.received.slice(-2).map((m) => m.size),
+    [0, 0],
+  );
   await fx.verify();
 });
 

@@ -35,7 +35,9 @@ test('200 connections compressing at once: at most `concurrency` zlib jobs run, 
   const clients: WebSocket[] = [];
   let received = 0;
   for (let i = 0; i < CONNS; i++) {
-    const c = await connect(url, { perMessageDeflate: { serverNoContextTakeover: true, clientNoContextTakeover: true, concurrency: 3 } });
+    const c = await connect(url, {
+      perMessageDeflate: { serverNoContextTakeover: true, clientNoContextTakeover: true, concurrency: 3 },
+    });
     c.onmessage = () => received++;
     clients.push(c);
   }
@@ -65,9 +67,14 @@ test('200 connections compressing at once: at most `concurrency` zlib jobs run, 
   assert.ok(maxPending > 0, 'the burst queued behind the limiter');
   // Rounds 2-4 retain about what round 1 did: nothing accumulates per message.
   const growth = samples[3]! - samples[1]!;
-  assert.ok(growth < 8 * MiB, `retained grew ${(growth / MiB).toFixed(1)} MiB between rounds 2 and 4 (${samples.map((s) => (s / MiB).toFixed(1)).join(', ')} MiB)`);
+  assert.ok(
+    growth < 8 * MiB,
+    `retained grew ${(growth / MiB).toFixed(1)} MiB between rounds 2 and 4 (${samples.map((s) => (s / MiB).toFixed(1)).join(', ')} MiB)`,
+  );
   // Idle: no_context_takeover released every stream after its message, on both sides.
-  const holding = [...wss.clients, ...clients].filter((ws) => ws[kAdapter]()?.deflate?.deflate.holdsZlibMemory === true).length;
+  const holding = [...wss.clients, ...clients].filter(
+    (ws) => ws[kAdapter]()?.deflate?.deflate.holdsZlibMemory === true,
+  ).length;
   assert.equal(holding, 0, `${holding} idle connections still hold zlib streams`);
 });
 

@@ -9,7 +9,11 @@ import { nextConnection, startServer } from '../helpers/engine-fixtures.ts';
 import { deflateMessage, extensionParams, Inflater } from '../helpers/deflate.ts';
 
 /** Opens a raw connection offering `extensions` and returns the server's answer head. */
-async function offer(t: TestContext, port: number, extensions: string | null): Promise<{ raw: RawClient; head: HttpHead }> {
+async function offer(
+  t: TestContext,
+  port: number,
+  extensions: string | null,
+): Promise<{ raw: RawClient; head: HttpHead }> {
   const raw = await RawClient.connect(port);
   t.after(() => raw.destroy());
   await raw.write(handshakeRequest({ extensions }, port));
@@ -64,31 +68,44 @@ test('server declines invalid offers with 101 and no extension, where ws answers
 
 test('server declines an invalid first offer and accepts the next one (RFC 7692 §5, SECURITY-CASES PD-02)', async (t) => {
   const port = await server(t, { perMessageDeflate: true });
-  const { head } = await offer(t, port, 'permessage-deflate; server_max_window_bits=7, permessage-deflate; server_no_context_takeover');
+  const { head } = await offer(
+    t,
+    port,
+    'permessage-deflate; server_max_window_bits=7, permessage-deflate; server_no_context_takeover',
+  );
   assert.equal(head.headers['sec-websocket-extensions'], 'permessage-deflate; server_no_context_takeover');
   // Other extensions are ignored, a later valid offer still wins.
-  const second = await offer(t, port, 'x-webkit-deflate-frame, permessage-deflate; foo=1, permessage-deflate; client_max_window_bits');
+  const second = await offer(
+    t,
+    port,
+    'x-webkit-deflate-frame, permessage-deflate; foo=1, permessage-deflate; client_max_window_bits',
+  );
   assert.equal(second.head.headers['sec-websocket-extensions'], 'permessage-deflate');
 });
 
 test('server answer shape: client_max_window_bits only when offered, server_max_window_bits ≤ offered, no_context_takeover honoured (RFC 7692 §7.1.1-§7.1.2, SECURITY-CASES PD-03)', async (t) => {
-  const cases: Array<[NonNullable<ServerOptions['perMessageDeflate']>, string, Record<string, string | true> | null]> = [
-    [true, 'permessage-deflate; client_max_window_bits', {}],
-    [true, 'permessage-deflate; client_max_window_bits=10', { client_max_window_bits: '10' }],
-    [true, 'permessage-deflate; server_max_window_bits=10', { server_max_window_bits: '10' }],
-    [{ serverMaxWindowBits: 12 }, 'permessage-deflate; server_max_window_bits=14', { server_max_window_bits: '12' }],
-    [{ serverMaxWindowBits: 12 }, 'permessage-deflate', { server_max_window_bits: '12' }],
-    [{ clientMaxWindowBits: 11 }, 'permessage-deflate; client_max_window_bits', { client_max_window_bits: '11' }],
-    // §7.1.2.2: without client_max_window_bits in the offer the answer MUST NOT carry it: declined instead
-    [{ clientMaxWindowBits: 11 }, 'permessage-deflate', null],
-    [true, 'permessage-deflate; server_no_context_takeover', { server_no_context_takeover: true }],
-    [true, 'permessage-deflate; client_no_context_takeover', { client_no_context_takeover: true }],
-    [{ serverNoContextTakeover: true, clientNoContextTakeover: true }, 'permessage-deflate', { server_no_context_takeover: true, client_no_context_takeover: true }],
-    // window bits 8: the server cannot compress with a 256-byte window, so that offer is declined
-    [true, 'permessage-deflate; server_max_window_bits=8', null],
-    [true, 'permessage-deflate; server_max_window_bits=8, permessage-deflate', {}],
-    [true, 'permessage-deflate; client_max_window_bits=8', { client_max_window_bits: '8' }],
-  ];
+  const cases: Array<[NonNullable<ServerOptions['perMessageDeflate']>, string, Record<string, string | true> | null]> =
+    [
+      [true, 'permessage-deflate; client_max_window_bits', {}],
+      [true, 'permessage-deflate; client_max_window_bits=10', { client_max_window_bits: '10' }],
+      [true, 'permessage-deflate; server_max_window_bits=10', { server_max_window_bits: '10' }],
+      [{ serverMaxWindowBits: 12 }, 'permessage-deflate; server_max_window_bits=14', { server_max_window_bits: '12' }],
+      [{ serverMaxWindowBits: 12 }, 'permessage-deflate', { server_max_window_bits: '12' }],
+      [{ clientMaxWindowBits: 11 }, 'permessage-deflate; client_max_window_bits', { client_max_window_bits: '11' }],
+      // §7.1.2.2: without client_max_window_bits in the offer the answer MUST NOT carry it: declined instead
+      [{ clientMaxWindowBits: 11 }, 'permessage-deflate', null],
+      [true, 'permessage-deflate; server_no_context_takeover', { server_no_context_takeover: true }],
+      [true, 'permessage-deflate; client_no_context_takeover', { client_no_context_takeover: true }],
+      [
+        { serverNoContextTakeover: true, clientNoContextTakeover: true },
+        'permessage-deflate',
+        { server_no_context_takeover: true, client_no_context_takeover: true },
+      ],
+      // window bits 8: the server cannot compress with a 256-byte window, so that offer is declined
+      [true, 'permessage-deflate; server_max_window_bits=8', null],
+      [true, 'permessage-deflate; server_max_window_bits=8, permessage-deflate', {}],
+      [true, 'permessage-deflate; client_max_window_bits=8', { client_max_window_bits: '8' }],
+    ];
   for (const [option, extensions, expected] of cases) {
     await t.test(`${JSON.stringify(option)} + ${extensions}`, async (st) => {
       const port = await server(st, { perMessageDeflate: option });
@@ -101,8 +118,14 @@ test('server answer shape: client_max_window_bits only when offered, server_max_
 });
 
 test('invalid perMessageDeflate options throw at construction', () => {
-  assert.throws(() => new WebSocketServer({ noServer: true, perMessageDeflate: { serverMaxWindowBits: 7 } }), RangeError);
-  assert.throws(() => new WebSocketServer({ noServer: true, perMessageDeflate: { clientMaxWindowBits: 16 } }), RangeError);
+  assert.throws(
+    () => new WebSocketServer({ noServer: true, perMessageDeflate: { serverMaxWindowBits: 7 } }),
+    RangeError,
+  );
+  assert.throws(
+    () => new WebSocketServer({ noServer: true, perMessageDeflate: { clientMaxWindowBits: 16 } }),
+    RangeError,
+  );
   assert.throws(() => new WebSocketServer({ noServer: true, perMessageDeflate: { threshold: -1 } }), RangeError);
   assert.throws(() => new WebSocketServer({ noServer: true, perMessageDeflate: { concurrency: 0 } }), RangeError);
 });
@@ -127,7 +150,11 @@ test('both ends see the negotiated value in `extensions`, and a compressed echo 
 });
 
 /** A fake server that answers the client's handshake with `extensionsHeader` and reports the offer it saw. */
-async function fakeServer(t: TestContext, extensionsHeader: string | null, after?: (raw: RawClient) => Promise<void>): Promise<{ url: string; offers: string[] }> {
+async function fakeServer(
+  t: TestContext,
+  extensionsHeader: string | null,
+  after?: (raw: RawClient) => Promise<void>,
+): Promise<{ url: string; offers: string[] }> {
   const offers: string[] = [];
   const sockets = new Set<net.Socket>();
   const srv = net.createServer((socket) => {
@@ -136,7 +163,12 @@ async function fakeServer(t: TestContext, extensionsHeader: string | null, after
     void (async () => {
       const req = await raw.readHttpHead();
       offers.push(req.headers['sec-websocket-extensions'] ?? '');
-      const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${acceptFor(req.headers['sec-websocket-key'] ?? '')}`];
+      const lines = [
+        'HTTP/1.1 101 Switching Protocols',
+        'Upgrade: websocket',
+        'Connection: Upgrade',
+        `Sec-WebSocket-Accept: ${acceptFor(req.headers['sec-websocket-key'] ?? '')}`,
+      ];
       if (extensionsHeader !== null) lines.push(`Sec-WebSocket-Extensions: ${extensionsHeader}`);
       await raw.write(`${lines.join('\r\n')}\r\n\r\n`);
       await after?.(raw);
@@ -153,8 +185,14 @@ async function fakeServer(t: TestContext, extensionsHeader: string | null, after
 test('client offers what its options say (RFC 7692 §7.1)', async (t) => {
   const cases: Array<[Parameters<typeof connect>[1], string]> = [
     [{ perMessageDeflate: true }, 'permessage-deflate; client_max_window_bits'],
-    [{ perMessageDeflate: { serverNoContextTakeover: true, clientNoContextTakeover: true } }, 'permessage-deflate; server_no_context_takeover; client_no_context_takeover; client_max_window_bits'],
-    [{ perMessageDeflate: { serverMaxWindowBits: 10, clientMaxWindowBits: 12 } }, 'permessage-deflate; server_max_window_bits=10; client_max_window_bits=12'],
+    [
+      { perMessageDeflate: { serverNoContextTakeover: true, clientNoContextTakeover: true } },
+      'permessage-deflate; server_no_context_takeover; client_no_context_takeover; client_max_window_bits',
+    ],
+    [
+      { perMessageDeflate: { serverMaxWindowBits: 10, clientMaxWindowBits: 12 } },
+      'permessage-deflate; server_max_window_bits=10; client_max_window_bits=12',
+    ],
     [{ perMessageDeflate: { clientMaxWindowBits: false } }, 'permessage-deflate'],
   ];
   for (const [options, expected] of cases) {

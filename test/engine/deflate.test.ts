@@ -7,7 +7,12 @@ import { deflateMessage, PerMessageDeflate, type PerMessageDeflateOptions } from
 import { ZlibLimiter } from '../../src/engine/zlib-limiter.ts';
 import type { DeflateParams, ProtocolError } from '../../src/protocol/index.ts';
 
-const DEFAULT: DeflateParams = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
+const DEFAULT: DeflateParams = {
+  serverNoContextTakeover: false,
+  clientNoContextTakeover: false,
+  serverMaxWindowBits: 15,
+  clientMaxWindowBits: 15,
+};
 const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 const ROLES = ['server', 'client'] as const;
 
@@ -15,14 +20,20 @@ function hex(s: string): Buffer {
   return Buffer.from(s.replace(/ /g, ''), 'hex');
 }
 
-function make(role: 'server' | 'client', params: Partial<DeflateParams> = {}, rest: Partial<PerMessageDeflateOptions> = {}): PerMessageDeflate {
+function make(
+  role: 'server' | 'client',
+  params: Partial<DeflateParams> = {},
+  rest: Partial<PerMessageDeflateOptions> = {},
+): PerMessageDeflate {
   const pmd = new PerMessageDeflate({ role, params: { ...DEFAULT, ...params }, ...rest });
   return pmd;
 }
 
 function compress(pmd: PerMessageDeflate, data: Uint8Array | string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    pmd.compress(typeof data === 'string' ? Buffer.from(data) : data, (err, payload) => (err !== null ? reject(err) : resolve(payload!)));
+    pmd.compress(typeof data === 'string' ? Buffer.from(data) : data, (err, payload) =>
+      err !== null ? reject(err) : resolve(payload!),
+    );
   });
 }
 
@@ -33,15 +44,24 @@ interface Inflated {
 }
 
 /** Inflates frames in order (the last one with fin unless `fin` says otherwise); stops at the first error. */
-async function decompress(pmd: PerMessageDeflate, frames: Uint8Array[], opts: { fin?: boolean; stopAfter?: number } = {}): Promise<Inflated> {
+async function decompress(
+  pmd: PerMessageDeflate,
+  frames: Uint8Array[],
+  opts: { fin?: boolean; stopAfter?: number } = {},
+): Promise<Inflated> {
   const chunks: Buffer[] = [];
   for (let i = 0; i < frames.length; i++) {
     const fin = i === frames.length - 1 ? (opts.fin ?? true) : false;
     const err = await new Promise<ProtocolError | null>((resolve) => {
-      pmd.decompress(frames[i]!, fin, (chunk) => {
-        chunks.push(chunk);
-        return opts.stopAfter === undefined || chunks.length < opts.stopAfter;
-      }, resolve);
+      pmd.decompress(
+        frames[i]!,
+        fin,
+        (chunk) => {
+          chunks.push(chunk);
+          return opts.stopAfter === undefined || chunks.length < opts.stopAfter;
+        },
+        resolve,
+      );
     });
     if (err !== null) return { err, data: Buffer.concat(chunks), chunks: chunks.length };
   }
@@ -101,7 +121,9 @@ for (const role of ROLES) {
     assert.equal(out.data.toString(), 'Hello');
     // A larger message in many frames, as a fragmenting peer sends it
     const text = 'chunked '.repeat(20_000);
-    const compressed = zlib.deflateRawSync(text, { flush: zlib.constants.Z_SYNC_FLUSH, finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4);
+    const compressed = zlib
+      .deflateRawSync(text, { flush: zlib.constants.Z_SYNC_FLUSH, finishFlush: zlib.constants.Z_SYNC_FLUSH })
+      .subarray(0, -4);
     const frames: Buffer[] = [];
     for (let i = 0; i < compressed.length; i += 97) frames.push(compressed.subarray(i, i + 97));
     assert.equal((await decompress(pmd, frames)).data.toString(), text);
@@ -110,7 +132,10 @@ for (const role of ROLES) {
 
   test(`${role} output inflates with Node zlib and the peer's window, in both context modes`, async () => {
     for (const noContext of [false, true]) {
-      const pmd = make(role, role === 'server' ? { serverNoContextTakeover: noContext } : { clientNoContextTakeover: noContext });
+      const pmd = make(
+        role,
+        role === 'server' ? { serverNoContextTakeover: noContext } : { clientNoContextTakeover: noContext },
+      );
       const inflater = zlib.createInflateRaw();
       const seen: Buffer[] = [];
       inflater.on('data', (c: Buffer) => seen.push(c));
@@ -141,7 +166,10 @@ for (const role of ROLES) {
     const message = Buffer.concat([block, block, block]);
     const payload = await compress(pmd, message);
     assert.ok(payload.length > 3 * 4000, `no match 4 KiB back: ${payload.length} bytes`);
-    assert.deepEqual(zlib.inflateRawSync(Buffer.concat([payload, TAIL]), { windowBits: 9, finishFlush: zlib.constants.Z_SYNC_FLUSH }), message);
+    assert.deepEqual(
+      zlib.inflateRawSync(Buffer.concat([payload, TAIL]), { windowBits: 9, finishFlush: zlib.constants.Z_SYNC_FLUSH }),
+      message,
+    );
     pmd.close();
     // Window bits 8 are compressed with 9: zlib has no 256-byte raw window (see zlibWindowBits).
     const eight = make(role, role === 'server' ? { serverMaxWindowBits: 8 } : { clientMaxWindowBits: 8 });
@@ -171,8 +199,16 @@ for (const role of ROLES) {
     assert.equal(out.err?.code, 'WS_ERR_INVALID_COMPRESSED_DATA');
     // A peer that promised 8 and kept it decodes with our 9-bit inflater.
     const eight = make(role, role === 'server' ? { clientMaxWindowBits: 8 } : { serverMaxWindowBits: 8 });
-    const small = zlib.deflateRawSync(Buffer.concat([block.subarray(0, 200), block.subarray(0, 200)]), { windowBits: 9, finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4);
-    assert.deepEqual((await decompress(eight, [small])).data, Buffer.concat([block.subarray(0, 200), block.subarray(0, 200)]));
+    const small = zlib
+      .deflateRawSync(Buffer.concat([block.subarray(0, 200), block.subarray(0, 200)]), {
+        windowBits: 9,
+        finishFlush: zlib.constants.Z_SYNC_FLUSH,
+      })
+      .subarray(0, -4);
+    assert.deepEqual(
+      (await decompress(eight, [small])).data,
+      Buffer.concat([block.subarray(0, 200), block.subarray(0, 200)]),
+    );
     eight.close();
     pmd.close();
   });
@@ -185,7 +221,10 @@ for (const role of ROLES) {
     keeps.close();
     assert.equal(keeps.holdsZlibMemory, false, 'close() releases the streams');
 
-    const resets = make(role, role === 'server' ? { clientNoContextTakeover: true } : { serverNoContextTakeover: true });
+    const resets = make(
+      role,
+      role === 'server' ? { clientNoContextTakeover: true } : { serverNoContextTakeover: true },
+    );
     await decompress(resets, [hex('f2 48 cd c9 c9 07 00')]);
     assert.equal(resets.holdsZlibMemory, false, 'no window is kept between messages');
     // A back-reference into the previous message cannot resolve in a fresh window.
@@ -194,7 +233,9 @@ for (const role of ROLES) {
   });
 
   test(`${role} stops a decompression bomb at maxMessageSize with 1009, after at most one more zlib chunk`, async () => {
-    const bomb = zlib.deflateRawSync(Buffer.alloc(64 * 1024 * 1024), { level: 9, finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4);
+    const bomb = zlib
+      .deflateRawSync(Buffer.alloc(64 * 1024 * 1024), { level: 9, finishFlush: zlib.constants.Z_SYNC_FLUSH })
+      .subarray(0, -4);
     assert.ok(bomb.length < 100 * 1024, `bomb is ${bomb.length} bytes`);
     const limit = 1024 * 1024;
     const pmd = make(role, {}, { maxMessageSize: limit });
@@ -209,7 +250,9 @@ for (const role of ROLES) {
   test(`${role} counts the limit over all frames of a message, not per frame (SECURITY-CASES PD-07)`, async () => {
     const limit = 100_000;
     const pmd = make(role, {}, { maxMessageSize: limit });
-    const whole = zlib.deflateRawSync(Buffer.alloc(400_000, 0x61), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4);
+    const whole = zlib
+      .deflateRawSync(Buffer.alloc(400_000, 0x61), { finishFlush: zlib.constants.Z_SYNC_FLUSH })
+      .subarray(0, -4);
     const frames: Buffer[] = [];
     for (let i = 0; i < whole.length; i += 16) frames.push(whole.subarray(i, i + 16));
     const out = await decompress(pmd, frames);
@@ -218,7 +261,9 @@ for (const role of ROLES) {
     pmd.close();
     // The count restarts with each message: two messages of 60 000 bytes pass a 100 000 limit.
     const again = make(role, {}, { maxMessageSize: limit });
-    const sixty = zlib.deflateRawSync(Buffer.alloc(60_000, 0x62), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4);
+    const sixty = zlib
+      .deflateRawSync(Buffer.alloc(60_000, 0x62), { finishFlush: zlib.constants.Z_SYNC_FLUSH })
+      .subarray(0, -4);
     assert.equal((await decompress(again, [sixty])).data.length, 60_000);
     const two = await decompress(again, [Buffer.from(sixty)]);
     assert.equal(two.err, null);
@@ -242,16 +287,23 @@ for (const role of ROLES) {
     };
     process.on('uncaughtException', onUncaught);
     try {
-      const body = zlib.deflateRawSync(Buffer.alloc(4 * 1024 * 1024), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4);
+      const body = zlib
+        .deflateRawSync(Buffer.alloc(4 * 1024 * 1024), { finishFlush: zlib.constants.Z_SYNC_FLUSH })
+        .subarray(0, -4);
       const pmd = make(role, {}, { maxMessageSize: 64 * 1024 });
       let calls = 0;
       let first: ProtocolError | null = null;
       await new Promise<void>((resolve) => {
-        pmd.decompress(Buffer.concat([body, hex('ff ff ff ff 07 00 ff')]), true, () => true, (err) => {
-          calls++;
-          first = err;
-          resolve();
-        });
+        pmd.decompress(
+          Buffer.concat([body, hex('ff ff ff ff 07 00 ff')]),
+          true,
+          () => true,
+          (err) => {
+            calls++;
+            first = err;
+            resolve();
+          },
+        );
       });
       await new Promise((r) => setTimeout(r, 100));
       assert.equal(calls, 1);
@@ -277,7 +329,10 @@ for (const role of ROLES) {
     const split = await decompress(make(role), [member, hex('f2 48 cd c9 c9 07 00')]);
     assert.equal(split.err?.closeCode, 1007);
     // Thousands of empty stored blocks decode (linear work, no output) and the message is delivered.
-    const stored = Buffer.concat([...Array.from({ length: 10_000 }, () => hex('00 00 00 ff ff')), hex('f2 48 cd c9 c9 07 00')]);
+    const stored = Buffer.concat([
+      ...Array.from({ length: 10_000 }, () => hex('00 00 00 ff ff')),
+      hex('f2 48 cd c9 c9 07 00'),
+    ]);
     const ok = await decompress(make(role), [stored]);
     assert.equal(ok.err, null);
     assert.equal(ok.data.toString(), 'Hello');
@@ -300,7 +355,9 @@ for (const role of ROLES) {
 
   test(`${role} stops inflating when the sink refuses a chunk`, async () => {
     const pmd = make(role);
-    const big = zlib.deflateRawSync(Buffer.alloc(1024 * 1024, 0x41), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4);
+    const big = zlib
+      .deflateRawSync(Buffer.alloc(1024 * 1024, 0x41), { finishFlush: zlib.constants.Z_SYNC_FLUSH })
+      .subarray(0, -4);
     const out = await decompress(pmd, [big], { stopAfter: 1 });
     assert.equal(out.err, null);
     assert.equal(out.chunks, 1);
@@ -324,7 +381,12 @@ test('close() abandons operations in flight: no callback, limiter slots freed, z
   const pmd = make('server', {}, { limiter });
   const calls: string[] = [];
   pmd.compress(Buffer.alloc(256 * 1024, 0x42), () => calls.push('compress'));
-  pmd.decompress(hex('f2 48 cd c9 c9 07 00'), true, () => true, () => calls.push('decompress'));
+  pmd.decompress(
+    hex('f2 48 cd c9 c9 07 00'),
+    true,
+    () => true,
+    () => calls.push('decompress'),
+  );
   assert.equal(limiter.running, 1);
   assert.equal(limiter.pending, 1);
   pmd.close();
@@ -351,7 +413,9 @@ test('deflateMessage gives the bytes a no_context_takeover connection sends, for
     assert.deepEqual(shared, own, `windowBits ${bits}`);
     pmd.close();
   }
-  const empty = await new Promise<Buffer>((resolve) => deflateMessage(Buffer.alloc(0), { windowBits: 15 }, (_e, p) => resolve(p!)));
+  const empty = await new Promise<Buffer>((resolve) =>
+    deflateMessage(Buffer.alloc(0), { windowBits: 15 }, (_e, p) => resolve(p!)),
+  );
   assert.deepEqual(empty, hex('00'));
 });
 
@@ -372,7 +436,9 @@ test('compresses a 4 MiB message and inflates it back through a fresh peer, in o
 
 test('fuzz: random and mutated compressed frames never throw; each frame gets exactly one callback, null or 1007/1009 (STYLE §7 fuzz invariant)', async () => {
   const fc = (await import('fast-check')).default;
-  const seed = zlib.deflateRawSync('seed message '.repeat(50), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4);
+  const seed = zlib
+    .deflateRawSync('seed message '.repeat(50), { finishFlush: zlib.constants.Z_SYNC_FLUSH })
+    .subarray(0, -4);
   const frameArb = fc.oneof(
     fc.uint8Array({ maxLength: 200 }),
     fc.tuple(fc.nat(seed.length - 1), fc.integer({ min: 0, max: 255 })).map(([i, b]) => {
@@ -388,10 +454,15 @@ test('fuzz: random and mutated compressed frames never throw; each frame gets ex
         for (const [data, fin] of frames) {
           let calls = 0;
           const err = await new Promise<ProtocolError | null>((resolve) => {
-            pmd.decompress(data, fin, () => true, (e) => {
-              calls++;
-              resolve(e);
-            });
+            pmd.decompress(
+              data,
+              fin,
+              () => true,
+              (e) => {
+                calls++;
+                resolve(e);
+              },
+            );
           });
           await new Promise((r) => setImmediate(r));
           assert.equal(calls, 1);

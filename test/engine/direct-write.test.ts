@@ -49,7 +49,11 @@ test(`${STREAM_WRITES_ENV}=1 turns the direct path off in a fresh process, for r
     l.listen(0, '127.0.0.1', () => { c = net.connect(l.address().port, '127.0.0.1'); c.on('error', () => {}); });
   `;
   const run = (env: NodeJS.ProcessEnv): string =>
-    execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env, encoding: 'utf8', timeout: 20_000 });
+    execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      env,
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
   const without = { ...process.env };
   delete without[STREAM_WRITES_ENV];
   assert.equal(run(without), 'true');
@@ -88,7 +92,10 @@ test('a server WebSocket on a real TCP socket writes below the stream: socket.wr
   }
   await waitFor(() => received.length === 20, 'the messages');
   counting = false;
-  assert.deepEqual(received, Array.from({ length: 20 }, (_, i) => `m${i}`));
+  assert.deepEqual(
+    received,
+    Array.from({ length: 20 }, (_, i) => `m${i}`),
+  );
   if (STREAM_FORCED) assert.ok(streamWrites >= 20, `the stream path wrote each tick (${streamWrites})`);
   else assert.equal(streamWrites, 0, 'every frame went to libuv directly');
 });

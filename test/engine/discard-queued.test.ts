@@ -9,7 +9,10 @@ import { nextConnection, nextEvent, sleep, startServer } from '../helpers/engine
 const KiB = 1024;
 const CHUNK = Buffer.alloc(4 * KiB, 0x61);
 
-async function stalled(t: TestContext, options: Omit<ServerOptions, 'port'> = {}): Promise<{ client: RawClient; server: WebSocket }> {
+async function stalled(
+  t: TestContext,
+  options: Omit<ServerOptions, 'port'> = {},
+): Promise<{ client: RawClient; server: WebSocket }> {
   const { wss, port } = await startServer(t, { pingIntervalMs: 0, ...options });
   const conn = nextConnection(wss);
   const client = await RawClient.open(port);
@@ -65,7 +68,10 @@ test('discardQueued drops the user-space backlog: the last message and the Close
   client.startReading();
   const got = await readAll(client);
   assert.ok(got.binary < sent, `the discarded messages never arrived (${got.binary} of ${sent})`);
-  assert.ok(got.binary >= sent - Math.ceil(dropped / CHUNK.length) - 1, 'what was not discarded arrived, in order, before the last message');
+  assert.ok(
+    got.binary >= sent - Math.ceil(dropped / CHUNK.length) - 1,
+    'what was not discarded arrived, in order, before the last message',
+  );
   assert.deepEqual(got.texts, ['last']);
   assert.equal(got.close, 4010);
   const event = await closed;
@@ -90,14 +96,22 @@ test('discardQueued on a connection with nothing queued discards nothing', async
 });
 
 test("slow-consumer policy 'close': the peer gets the Close right behind the kernel-held bytes, not behind the backlog", async (t) => {
-  const { client, server } = await stalled(t, { sendHighWaterMark: 256 * KiB, slowConsumerPolicy: 'close', slowConsumerCloseCode: 1013, closeTimeoutMs: 2_000 });
+  const { client, server } = await stalled(t, {
+    sendHighWaterMark: 256 * KiB,
+    slowConsumerPolicy: 'close',
+    slowConsumerCloseCode: 1013,
+    closeTimeoutMs: 2_000,
+  });
   let sent = 0;
   while (server.send(CHUNK)) {
     sent++;
     if (sent % 64 === 0) await sleep(1);
   }
   assert.equal(server.readyState, server.CLOSING);
-  assert.ok(server.bufferedAmount < 256 * KiB, `the backlog was dropped with the decision (${server.bufferedAmount} bytes left)`);
+  assert.ok(
+    server.bufferedAmount < 256 * KiB,
+    `the backlog was dropped with the decision (${server.bufferedAmount} bytes left)`,
+  );
   const closed = nextEvent<{ code: number }>(server, 'close', 5_000);
   client.startReading();
   const got = await readAll(client);

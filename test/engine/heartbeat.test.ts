@@ -63,7 +63,10 @@ test('heartbeat keeps a live peer and publishes RTT samples on the ping channel'
 
 test('a pong settles the ping it echoes and every earlier one (RFC 6455 §5.5.3); unsolicited pongs are ignored', async () => {
   const sent: Uint8Array[] = [];
-  const tracker = new PingTracker({ sendPing: (p) => void sent.push(p), terminate: () => {}, rtt: () => {} }, { pingIntervalMs: 0, pongTimeoutMs: 0 });
+  const tracker = new PingTracker(
+    { sendPing: (p) => void sent.push(p), terminate: () => {}, rtt: () => {} },
+    { pingIntervalMs: 0, pongTimeoutMs: 0 },
+  );
   const a = tracker.ping(new Uint8Array([1]));
   const b = tracker.ping(new Uint8Array([2]));
   const c = tracker.ping(new Uint8Array([3]));
@@ -72,7 +75,10 @@ test('a pong settles the ping it echoes and every earlier one (RFC 6455 §5.5.3)
   assert.ok((await a) >= 0);
   assert.ok((await b) >= 0);
   let cSettled = false;
-  void c.then(() => (cSettled = true), () => (cSettled = true));
+  void c.then(
+    () => (cSettled = true),
+    () => (cSettled = true),
+  );
   await sleep(5);
   assert.equal(cSettled, false);
   tracker.stop();
@@ -83,7 +89,10 @@ test('a pong settles the ping it echoes and every earlier one (RFC 6455 §5.5.3)
 test('heartbeat pings use distinct payloads and the timeout terminates once', async () => {
   let terminated = 0;
   const sent: Uint8Array[] = [];
-  const tracker = new PingTracker({ sendPing: (p) => void sent.push(p), terminate: () => void terminated++, rtt: () => {} }, { pingIntervalMs: 10, pongTimeoutMs: 20 });
+  const tracker = new PingTracker(
+    { sendPing: (p) => void sent.push(p), terminate: () => void terminated++, rtt: () => {} },
+    { pingIntervalMs: 10, pongTimeoutMs: 20 },
+  );
   tracker.start();
   await sleep(15);
   assert.equal(sent.length, 1);

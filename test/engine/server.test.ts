@@ -13,7 +13,11 @@ function echo(wss: WebSocketServer): void {
   });
 }
 
-async function roundTrip(url: string, message: string | Buffer, options: Parameters<typeof connect>[1] = {}): Promise<unknown> {
+async function roundTrip(
+  url: string,
+  message: string | Buffer,
+  options: Parameters<typeof connect>[1] = {},
+): Promise<unknown> {
   const ws = await connect(url, options);
   try {
     const got = nextEvent<{ data: unknown }>(ws, 'message');
@@ -53,7 +57,10 @@ test('standalone server with a path answers 404 to other paths and accepts the p
   await bad.write(handshakeRequest({ path: '/metrics' }, port));
   await expectHttpStatus(bad, 404);
   assert.equal(await roundTrip(`ws://127.0.0.1:${port}/ws?room=1`, 'ok'), 'ok');
-  await assert.rejects(connect(`ws://127.0.0.1:${port}/nope`), (err: unknown) => err instanceof HandshakeError && err.status === 404);
+  await assert.rejects(
+    connect(`ws://127.0.0.1:${port}/nope`),
+    (err: unknown) => err instanceof HandshakeError && err.status === 404,
+  );
 });
 
 test('standalone server answers 431 to oversized headers (HS-12)', async (t) => {
@@ -71,13 +78,19 @@ test('standalone server answers an invalid upgrade with the validator status (42
   assert.equal(head.headers['sec-websocket-version'], '13');
 });
 
-async function httpServer(t: { after(fn: () => unknown): void }, handler?: http.RequestListener): Promise<{ server: http.Server; port: number }> {
+async function httpServer(
+  t: { after(fn: () => unknown): void },
+  handler?: http.RequestListener,
+): Promise<{ server: http.Server; port: number }> {
   const server = http.createServer(handler ?? ((_req, res) => res.end('app')));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => {
-    server.closeAllConnections();
-    server.close(() => r());
-  }));
+  t.after(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
   return { server, port: (server.address() as AddressInfo).port };
 }
 
@@ -89,11 +102,13 @@ test('attached server handles its path and leaves plain HTTP requests to the app
   assert.equal((await wss.listen()).port, port);
   assert.equal(await roundTrip(`ws://127.0.0.1:${port}/ws`, 'attached'), 'attached');
   const body = await new Promise<string>((resolve, reject) => {
-    http.get(`http://127.0.0.1:${port}/`, (res) => {
-      let s = '';
-      res.on('data', (d: Buffer) => (s += d.toString()));
-      res.on('end', () => resolve(s));
-    }).on('error', reject);
+    http
+      .get(`http://127.0.0.1:${port}/`, (res) => {
+        let s = '';
+        res.on('data', (d: Buffer) => (s += d.toString()));
+        res.on('end', () => resolve(s));
+      })
+      .on('error', reject);
   });
   assert.equal(body, 'app');
 });
@@ -283,9 +298,11 @@ test('close() of an attached server detaches it without closing the http.Server'
 
 test('handshake and first frame in the same write: the frame is delivered (HS-20)', async (t) => {
   const { wss, port } = await startServer(t);
-  const got = new Promise<string>((resolve) => wss.once('connection', (ws) => {
-    ws.onmessage = (e) => resolve(e.data as string);
-  }));
+  const got = new Promise<string>((resolve) =>
+    wss.once('connection', (ws) => {
+      ws.onmessage = (e) => resolve(e.data as string);
+    }),
+  );
   const client = await RawClient.connect(port);
   await client.write(Buffer.concat([Buffer.from(handshakeRequest({}, port)), frames.text('pipelined')]));
   assert.equal(await got, 'pipelined');

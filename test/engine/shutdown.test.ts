@@ -12,7 +12,8 @@ test('closeAll closes cooperative peers with the given code (RFC 6455 §7.4.1 10
   await waitFor(() => wss.clients.size === 2, 'two clients');
   const closes = [a, b].map((c) => nextEvent<WebSocketCloseEvent>(c, 'close'));
   await closeAll(wss.clients, { code: 1001, reason: 'maintenance', timeoutMs: 2_000 });
-  for (const e of await Promise.all(closes)) assert.deepEqual([e.code, e.reason, e.wasClean], [1001, 'maintenance', true]);
+  for (const e of await Promise.all(closes))
+    assert.deepEqual([e.code, e.reason, e.wasClean], [1001, 'maintenance', true]);
   assert.equal(wss.clients.size, 0);
 });
 

@@ -5,9 +5,20 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { randomBytes } from 'node:crypto';
 import { DiagnosticsChannel, WebSocketServer, type WebSocket } from '../../src/engine/index.ts';
 import { RawClient, frames } from '../helpers/raw.ts';
-import { FakeSocket, fakeUpgradeRequest, nextConnection, nextEvent, sleep, startServer, waitFor } from '../helpers/engine-fixtures.ts';
+import {
+  FakeSocket,
+  fakeUpgradeRequest,
+  nextConnection,
+  nextEvent,
+  sleep,
+  startServer,
+  waitFor,
+} from '../helpers/engine-fixtures.ts';
 
-async function fakeConnection(t: { after(fn: () => unknown): void }, onConnection?: (ws: WebSocket) => void): Promise<{ socket: FakeSocket; ws: WebSocket }> {
+async function fakeConnection(
+  t: { after(fn: () => unknown): void },
+  onConnection?: (ws: WebSocket) => void,
+): Promise<{ socket: FakeSocket; ws: WebSocket }> {
   const wss = new WebSocketServer({ noServer: true, pingIntervalMs: 0 });
   t.after(() => wss.close({ timeoutMs: 50 }));
   const socket = new FakeSocket();
@@ -64,7 +75,10 @@ test('an automatic pong produced by a read is written with that read (RFC 6455 Â
   assert.deepEqual(Buffer.concat(socket.writes[1]!), Buffer.from([0x8a, 0x03, 0x61, 0x62, 0x63]));
 });
 
-async function stalledPair(t: { after(fn: () => unknown): void }, options: ConstructorParameters<typeof WebSocketServer>[0] extends infer O ? Omit<O & object, 'port'> : never) {
+async function stalledPair(
+  t: { after(fn: () => unknown): void },
+  options: ConstructorParameters<typeof WebSocketServer>[0] extends infer O ? Omit<O & object, 'port'> : never,
+) {
   const { wss, port } = await startServer(t as never, { pingIntervalMs: 0, ...options });
   const conn = nextConnection(wss);
   const client = await RawClient.open(port);
@@ -94,7 +108,12 @@ test("slow consumer 'drop': sends beyond the high-water mark are dropped and mem
 
 test("slow consumer 'close': the connection is closed within bounded time and memory stays bounded (RX-01)", async (t) => {
   const hwm = 128 * 1024;
-  const { server } = await stalledPair(t, { sendHighWaterMark: hwm, slowConsumerPolicy: 'close', slowConsumerCloseCode: 1013, closeTimeoutMs: 200 });
+  const { server } = await stalledPair(t, {
+    sendHighWaterMark: hwm,
+    slowConsumerPolicy: 'close',
+    slowConsumerCloseCode: 1013,
+    closeTimeoutMs: 200,
+  });
   const closed = nextEvent<{ code: number }>(server, 'close', 5_000);
   const chunk = Buffer.alloc(4096, 0x62);
   let refusedAt = -1;
@@ -145,7 +164,10 @@ test('a peer that floods without reading the replies cannot grow server memory: 
     maxBuffered = Math.max(maxBuffered, server!.bufferedAmount);
     await sleep(10);
   }
-  assert.ok(client.socket.writableLength > 8 * 1024 * 1024, 'the server stopped reading, so the flood waits at the client');
+  assert.ok(
+    client.socket.writableLength > 8 * 1024 * 1024,
+    'the server stopped reading, so the flood waits at the client',
+  );
   assert.ok(maxBuffered < 4 * 1024 * 1024, `server bufferedAmount peaked at ${maxBuffered}`);
 });
 

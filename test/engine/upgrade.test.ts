@@ -41,7 +41,11 @@ test('async accept hook sees the request and protocols; its context lands on the
     },
   });
   const conn = nextConnection(wss);
-  const ws = await connect(url, { headers: { Authorization: 'Bearer t' }, protocols: ['v1', 'v2'], origin: 'http://app.test' });
+  const ws = await connect(url, {
+    headers: { Authorization: 'Bearer t' },
+    protocols: ['v1', 'v2'],
+    origin: 'http://app.test',
+  });
   const server = await conn;
   assert.deepEqual(server.context, { user: 'ada' });
   assert.equal(server.protocol, 'v2');
@@ -67,12 +71,18 @@ test('handleProtocols picks the subprotocol from the client list (RFC 6455 §4.2
 test('server never selects a subprotocol the client did not offer (RFC 6455 §4.2.2): 500 instead', async (t) => {
   const { wss, url } = await startServer(t, { handleProtocols: () => 'unoffered' });
   wss.on('error', () => {});
-  await assert.rejects(connect(url, { protocols: ['a'] }), (err: unknown) => err instanceof HandshakeError && err.status === 500);
+  await assert.rejects(
+    connect(url, { protocols: ['a'] }),
+    (err: unknown) => err instanceof HandshakeError && err.status === 500,
+  );
 });
 
 test('no subprotocol chosen for a client that requires one: the client fails the handshake', async (t) => {
   const { url } = await startServer(t);
-  await assert.rejects(connect(url, { protocols: ['needed'] }), (err: unknown) => err instanceof HandshakeError && err.status === 101);
+  await assert.rejects(
+    connect(url, { protocols: ['needed'] }),
+    (err: unknown) => err instanceof HandshakeError && err.status === 101,
+  );
 });
 
 test('handshake deadline: a request trickled byte by byte is cut off (HS-17 slowloris)', async (t) => {
@@ -131,5 +141,6 @@ test('every engine refusal reason is listed in docs/errors.md (STYLE §4)', asyn
   const { readFileSync } = await import('node:fs');
   const { UPGRADE_REJECT_REASONS } = await import('../../src/engine/index.ts');
   const doc = readFileSync('docs/errors.md', 'utf8');
-  for (const code of [...UPGRADE_REJECT_REASONS, 'WS_ERR_INVALID_RESPONSE']) assert.ok(doc.includes(`\`${code}\``), `${code} missing from docs/errors.md`);
+  for (const code of [...UPGRADE_REJECT_REASONS, 'WS_ERR_INVALID_RESPONSE'])
+    assert.ok(doc.includes(`\`${code}\``), `${code} missing from docs/errors.md`);
 });

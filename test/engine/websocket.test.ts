@@ -2,9 +2,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { connect, createWebSocket, WebSocketServer, type WebSocket, type WebSocketCloseEvent } from '../../src/engine/index.ts';
+import {
+  connect,
+  createWebSocket,
+  WebSocketServer,
+  type WebSocket,
+  type WebSocketCloseEvent,
+} from '../../src/engine/index.ts';
 import { RawClient, frames } from '../helpers/raw.ts';
-import { FakeSocket, fakeUpgradeRequest, nextConnection, nextEvent, sleep, startServer, waitFor } from '../helpers/engine-fixtures.ts';
+import {
+  FakeSocket,
+  fakeUpgradeRequest,
+  nextConnection,
+  nextEvent,
+  sleep,
+  startServer,
+  waitFor,
+} from '../helpers/engine-fixtures.ts';
 
 test('server-initiated close: both sides see the code and a clean close; the server ends TCP (RFC 6455 §7.1.1)', async (t) => {
   const { wss, url } = await startServer(t);
@@ -215,7 +229,10 @@ test('createWebSocket: CONNECTING, send throws InvalidStateError, then open', as
   const { url } = await startServer(t);
   const ws = createWebSocket(url);
   assert.equal(ws.readyState, ws.CONNECTING);
-  assert.throws(() => ws.send('early'), (err: unknown) => err instanceof DOMException && err.name === 'InvalidStateError');
+  assert.throws(
+    () => ws.send('early'),
+    (err: unknown) => err instanceof DOMException && err.name === 'InvalidStateError',
+  );
   await nextEvent(ws, 'open');
   assert.equal(ws.readyState, ws.OPEN);
   ws.close();
@@ -293,8 +310,14 @@ test('a received text sent on (echo, relay, inside a listener, later) arrives id
   for (const text of texts) a.send(text);
   b.send('from b ✓');
   await waitFor(() => fromA.length === 6 && fromB.length === 4, 'all echoes');
-  assert.deepEqual(fromA, texts.flatMap((x) => [x, `${x.slice(0, -1)}!`]));
-  assert.deepEqual(fromB.filter((x) => x !== 'from b ✓'), texts);
+  assert.deepEqual(
+    fromA,
+    texts.flatMap((x) => [x, `${x.slice(0, -1)}!`]),
+  );
+  assert.deepEqual(
+    fromB.filter((x) => x !== 'from b ✓'),
+    texts,
+  );
   assert.ok(fromB.includes('from b ✓'));
   sa.send(kept); // after the handler returned: encoded from the string again
   await waitFor(() => fromA.length === 7, 'the late send');

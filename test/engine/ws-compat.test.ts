@@ -4,11 +4,19 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import RealWebSocket from 'ws';
-import DefaultExport, { createWebSocketStream, WebSocket, WebSocketServer, type WsServerOptions } from '../../src/engine/ws-compat.ts';
+import DefaultExport, {
+  createWebSocketStream,
+  WebSocket,
+  WebSocketServer,
+  type WsServerOptions,
+} from '../../src/engine/ws-compat.ts';
 import { CLIENTS, MessageLog, nextEmit, openClient, until } from '../helpers/ws-compat.ts';
 
 /** A standalone adapter server on 127.0.0.1:0; its connections are terminated and it is closed after the test. */
-async function startWss(t: TestContext, options: Omit<WsServerOptions, 'port'> = {}): Promise<{ wss: WebSocketServer; url: string; port: number }> {
+async function startWss(
+  t: TestContext,
+  options: Omit<WsServerOptions, 'port'> = {},
+): Promise<{ wss: WebSocketServer; url: string; port: number }> {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', ...options });
   t.after(async () => {
     for (const ws of wss.clients) ws.terminate();
@@ -24,7 +32,7 @@ function nextServerSocket(wss: WebSocketServer): Promise<WebSocket> {
   return nextEmit<[WebSocket]>(wss, 'connection').then(([ws]) => ws);
 }
 
-test('the default export has ws\'s shape and the ready-state constants are static and per instance', () => {
+test("the default export has ws's shape and the ready-state constants are static and per instance", () => {
   assert.equal(DefaultExport, WebSocket);
   assert.equal(DefaultExport.WebSocket, WebSocket);
   assert.equal(DefaultExport.WebSocketServer, WebSocketServer);
@@ -36,17 +44,24 @@ test('the default export has ws\'s shape and the ready-state constants are stati
   assert.equal(ws.readyState, WebSocket.CONNECTING);
 });
 
-test('WebSocketServer needs exactly one of port, server and noServer (ws\'s TypeError)', () => {
-  const message = { name: 'TypeError', message: 'One and only one of the "port", "server", or "noServer" options must be specified' };
+test("WebSocketServer needs exactly one of port, server and noServer (ws's TypeError)", () => {
+  const message = {
+    name: 'TypeError',
+    message: 'One and only one of the "port", "server", or "noServer" options must be specified',
+  };
   assert.throws(() => new WebSocketServer({}), message);
   assert.throws(() => new WebSocketServer({ port: 0, noServer: true }), message);
   assert.throws(() => new WebSocketServer({ server: http.createServer(), noServer: true }), message);
-  assert.throws(() => new WebSocketServer({ noServer: true }).address(), { message: 'The server is operating in "noServer" mode' });
+  assert.throws(() => new WebSocketServer({ noServer: true }).address(), {
+    message: 'The server is operating in "noServer" mode',
+  });
 });
 
 test('a plain HTTP request to a standalone server gets 426, as in ws', async (t) => {
   const { port } = await startWss(t);
-  const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get({ host: '127.0.0.1', port }, resolve).on('error', reject));
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) =>
+    http.get({ host: '127.0.0.1', port }, resolve).on('error', reject),
+  );
   res.resume();
   assert.equal(res.statusCode, 426);
 });
@@ -63,18 +78,36 @@ for (const kind of CLIENTS) {
     peer.send(Buffer.from('sent as text'), { binary: false });
     peer.send('sent as binary', { binary: true });
     peer.send(42 as unknown as string);
-    const got = [await serverLog.next(), await serverLog.next(), await serverLog.next(), await serverLog.next(), await serverLog.next()];
-    assert.deepEqual(got.map((m) => [m.data.toString(), m.isBinary]), [
-      ['héllo', false], ['\u0001\u0002', true], ['sent as text', false], ['sent as binary', true], ['42', false],
-    ]);
+    const got = [
+      await serverLog.next(),
+      await serverLog.next(),
+      await serverLog.next(),
+      await serverLog.next(),
+      await serverLog.next(),
+    ];
+    assert.deepEqual(
+      got.map((m) => [m.data.toString(), m.isBinary]),
+      [
+        ['héllo', false],
+        ['\u0001\u0002', true],
+        ['sent as text', false],
+        ['sent as binary', true],
+        ['42', false],
+      ],
+    );
     assert.ok(got.every((m) => Buffer.isBuffer(m.data)));
 
     ws.send('to client');
     ws.send(new Uint8Array([7, 8, 9]));
     ws.send(Buffer.from('text bytes'), { binary: false });
-    assert.deepEqual([await log.next(), await log.next(), await log.next()].map((m) => [m.data.toString('hex'), m.isBinary]), [
-      [Buffer.from('to client').toString('hex'), false], ['070809', true], [Buffer.from('text bytes').toString('hex'), false],
-    ]);
+    assert.deepEqual(
+      [await log.next(), await log.next(), await log.next()].map((m) => [m.data.toString('hex'), m.isBinary]),
+      [
+        [Buffer.from('to client').toString('hex'), false],
+        ['070809', true],
+        [Buffer.from('text bytes').toString('hex'), false],
+      ],
+    );
   });
 
   test(`${kind.name} client: send(data, cb) calls back after the data was written out, then the peer has it`, async (t) => {
@@ -108,9 +141,13 @@ for (const kind of CLIENTS) {
     ws.send('ted', { fin: true });
     ws.send(Buffer.from([1]), { fin: false });
     ws.send(Buffer.from([2]));
-    assert.deepEqual([await log.next(), await log.next()].map((m) => [m.data.toString('hex'), m.isBinary]), [
-      [Buffer.from('fragmented').toString('hex'), false], ['0102', true],
-    ]);
+    assert.deepEqual(
+      [await log.next(), await log.next()].map((m) => [m.data.toString('hex'), m.isBinary]),
+      [
+        [Buffer.from('fragmented').toString('hex'), false],
+        ['0102', true],
+      ],
+    );
     if (kind.name === 'switchboard/ws') {
       peer.send('cli', { fin: false });
       peer.send('ent');
@@ -188,7 +225,10 @@ for (const kind of CLIENTS) {
     ws.pong(7 as unknown as string);
     assert.equal((await clientPong)[0].toString(), '7', 'numbers are sent as text, as in ws');
 
-    assert.throws(() => ws.ping(Buffer.alloc(126)), { name: 'RangeError', message: 'The data size must not be greater than 125 bytes' });
+    assert.throws(() => ws.ping(Buffer.alloc(126)), {
+      name: 'RangeError',
+      message: 'The data size must not be greater than 125 bytes',
+    });
   });
 
   test(`${kind.name} client: maxPayload on the server emits 'error' and closes with 1009`, async (t) => {
@@ -224,9 +264,16 @@ test('close() rejects codes that may not go on the wire and reasons over 123 byt
   const ws = await accepted;
   for (const target of [ws, peer]) {
     for (const code of [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, '1000' as unknown as number]) {
-      assert.throws(() => target.close(code), { name: 'TypeError', message: 'First argument must be a valid error code number' }, String(code));
+      assert.throws(
+        () => target.close(code),
+        { name: 'TypeError', message: 'First argument must be a valid error code number' },
+        String(code),
+      );
     }
-    assert.throws(() => target.close(1000, 'x'.repeat(124)), { name: 'RangeError', message: 'The message must not be greater than 123 bytes' });
+    assert.throws(() => target.close(1000, 'x'.repeat(124)), {
+      name: 'RangeError',
+      message: 'The message must not be greater than 123 bytes',
+    });
     assert.throws(() => target.close(1000, 'é'.repeat(62)), { name: 'RangeError' }, 'the limit counts UTF-8 bytes');
     assert.equal(target.readyState, WebSocket.OPEN, 'a refused close() changes nothing');
   }
@@ -251,13 +298,16 @@ test('send() throws while CONNECTING; after close its callback gets ws\'s "not o
     new Promise<Error | undefined>((resolve) => ws.send('late', resolve)),
     new Promise<Error | undefined>((resolve) => ws.ping(undefined, undefined, resolve)),
   ]);
-  assert.deepEqual(errors.map((e) => e?.message), ['WebSocket is not open: readyState 2 (CLOSING)', 'WebSocket is not open: readyState 2 (CLOSING)']);
+  assert.deepEqual(
+    errors.map((e) => e?.message),
+    ['WebSocket is not open: readyState 2 (CLOSING)', 'WebSocket is not open: readyState 2 (CLOSING)'],
+  );
   await nextEmit(ws, 'close');
   const afterClose = await new Promise<Error | undefined>((resolve) => ws.send('later', resolve));
   assert.equal(afterClose?.message, 'WebSocket is not open: readyState 3 (CLOSED)');
 });
 
-test('client: close() while CONNECTING emits ws\'s error, then close 1006', async (t) => {
+test("client: close() while CONNECTING emits ws's error, then close 1006", async (t) => {
   const { url } = await startWss(t);
   const client = new WebSocket(url);
   const failed = nextEmit<[Error]>(client, 'error');
@@ -295,7 +345,10 @@ test('client: emits upgrade then open; unexpected-response replaces error when l
   assert.deepEqual(events, ['upgrade 101', 'open']);
 
   const refused = new WebSocket(`${url}/elsewhere`);
-  const [, res] = await nextEmit<[unknown, { statusCode: number; headers: Record<string, unknown> }]>(refused, 'unexpected-response');
+  const [, res] = await nextEmit<[unknown, { statusCode: number; headers: Record<string, unknown> }]>(
+    refused,
+    'unexpected-response',
+  );
   assert.equal(res.statusCode, 400, 'ws answers 400 when shouldHandle() refuses');
   assert.equal(res.headers.connection, 'close', 'the response headers come along');
   const plain = new WebSocket(`${url}/elsewhere`);
@@ -303,7 +356,7 @@ test('client: emits upgrade then open; unexpected-response replaces error when l
   assert.equal(err.message, 'Unexpected server response: 400');
 });
 
-test('path: the query is ignored; other paths get 400 (ws\'s shouldHandle)', async (t) => {
+test("path: the query is ignored; other paths get 400 (ws's shouldHandle)", async (t) => {
   const { url } = await startWss(t, { path: '/chat' });
   await openClient(t, CLIENTS[0]!, `${url}/chat?room=1`);
   const refused = new RealWebSocket(`${url}/chat/x`);
@@ -335,7 +388,10 @@ test('verifyClient (sync): false answers 401; info has origin, secure and req', 
 
 test('verifyClient (async, 2 arguments): cb(false, code, message, headers) refuses with them; cb(true) accepts', async (t) => {
   const { wss, url } = await startWss(t, {
-    verifyClient: (info: { req: http.IncomingMessage }, cb: (ok: boolean, code?: number, message?: string, headers?: http.OutgoingHttpHeaders) => void) => {
+    verifyClient: (
+      info: { req: http.IncomingMessage },
+      cb: (ok: boolean, code?: number, message?: string, headers?: http.OutgoingHttpHeaders) => void,
+    ) => {
       setTimeout(() => {
         if (info.req.headers.authorization === 'Bearer ok') cb(true);
         else cb(false, 403, 'Go away', { 'X-Reason': 'token', 'Retry-After': 5 });
@@ -353,7 +409,10 @@ test('verifyClient (async, 2 arguments): cb(false, code, message, headers) refus
   assert.equal(res.headers['retry-after'], '5');
   const body = await new Promise<string>((resolve) => {
     let text = '';
-    res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve(text));
+    res
+      .setEncoding('utf8')
+      .on('data', (c: string) => (text += c))
+      .on('end', () => resolve(text));
   });
   assert.equal(body, 'Go away');
 });
@@ -412,11 +471,14 @@ test('noServer + handleUpgrade(cb): cb gets (ws, req); clients is tracked unless
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => {
-    for (const ws of tracked.clients) ws.terminate();
-    server.closeAllConnections();
-    server.close(() => resolve());
-  }));
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const ws of tracked.clients) ws.terminate();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
   const { port } = server.address() as net.AddressInfo;
   const a = await openClient(t, CLIENTS[0]!, `ws://127.0.0.1:${port}/tracked`);
   const b = await openClient(t, CLIENTS[1]!, `ws://127.0.0.1:${port}/untracked`);
@@ -435,10 +497,13 @@ test('close(cb) stops accepting (503) but leaves open connections alone; close i
     wss.handleUpgrade(req, socket, head, (ws, request) => wss.emit('connection', ws, request));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  }));
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
   const url = `ws://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
   wss.on('connection', (ws: WebSocket) => ws.on('message', (data: Buffer) => ws.send(data)));
   const { peer, log } = await openClient(t, CLIENTS[0]!, url);
@@ -489,7 +554,15 @@ test('binaryType: arraybuffer, fragments and blob change binary messages only (t
   const ws = await accepted;
   const got: [string, boolean][] = [];
   client.on('message', (data: unknown, isBinary: boolean) => {
-    const kind = Buffer.isBuffer(data) ? 'Buffer' : data instanceof ArrayBuffer ? 'ArrayBuffer' : Array.isArray(data) ? 'Buffer[]' : data instanceof Blob ? 'Blob' : typeof data;
+    const kind = Buffer.isBuffer(data)
+      ? 'Buffer'
+      : data instanceof ArrayBuffer
+        ? 'ArrayBuffer'
+        : Array.isArray(data)
+          ? 'Buffer[]'
+          : data instanceof Blob
+            ? 'Blob'
+            : typeof data;
     got.push([kind, isBinary]);
   });
   for (const type of ['arraybuffer', 'fragments', 'blob', 'nodebuffer'] as const) {
@@ -501,10 +574,14 @@ test('binaryType: arraybuffer, fragments and blob change binary messages only (t
     await until(() => got.length === n + 2, `two messages with binaryType ${type}`);
   }
   assert.deepEqual(got, [
-    ['ArrayBuffer', true], ['Buffer', false],
-    ['Buffer[]', true], ['Buffer', false],
-    ['Blob', true], ['Buffer', false],
-    ['Buffer', true], ['Buffer', false],
+    ['ArrayBuffer', true],
+    ['Buffer', false],
+    ['Buffer[]', true],
+    ['Buffer', false],
+    ['Blob', true],
+    ['Buffer', false],
+    ['Buffer', true],
+    ['Buffer', false],
   ]);
 });
 
@@ -551,9 +628,11 @@ test('a listener that throws does not break the connection (the error is rethrow
   assert.equal((uncaught[0] as Error).message, 'listener bug');
 });
 
-test('createWebSocketStream: a Duplex whose writes are messages and whose reads are the peer\'s messages', async (t) => {
+test("createWebSocketStream: a Duplex whose writes are messages and whose reads are the peer's messages", async (t) => {
   const { wss, url } = await startWss(t);
-  wss.on('connection', (ws: WebSocket) => ws.on('message', (data: Buffer) => ws.send(Buffer.concat([Buffer.from('echo:'), data]))));
+  wss.on('connection', (ws: WebSocket) =>
+    ws.on('message', (data: Buffer) => ws.send(Buffer.concat([Buffer.from('echo:'), data]))),
+  );
   const client = new WebSocket(url);
   const duplex = createWebSocketStream(client, { encoding: 'utf8' });
   t.after(() => duplex.destroy());
@@ -577,7 +656,10 @@ test('EventTarget surface (as ws): onmessage gets text as a string, addEventList
   t.after(() => client.terminate());
   const seen: string[] = [];
   client.onopen = (event: { type: string }) => seen.push(event.type);
-  const onMessage = (event: { data: unknown }): void => void seen.push(typeof event.data === 'string' ? `string ${event.data}` : `binary ${String(Buffer.isBuffer(event.data))}`);
+  const onMessage = (event: { data: unknown }): void =>
+    void seen.push(
+      typeof event.data === 'string' ? `string ${event.data}` : `binary ${String(Buffer.isBuffer(event.data))}`,
+    );
   client.addEventListener('message', onMessage);
   client.addEventListener('message', onMessage);
   const handler = { handleEvent: (event: { type: string }) => seen.push(`handleEvent ${event.type}`) };
@@ -593,17 +675,23 @@ test('EventTarget surface (as ws): onmessage gets text as a string, addEventList
   });
   for (const ws of wss.clients) ws.close(4000, 'done');
   const event = await closed;
-  assert.deepEqual({ code: event.code, reason: event.reason, wasClean: event.wasClean }, { code: 4000, reason: 'done', wasClean: true });
+  assert.deepEqual(
+    { code: event.code, reason: event.reason, wasClean: event.wasClean },
+    { code: 4000, reason: 'done', wasClean: true },
+  );
 });
 
-test('standalone server keeps the engine\'s head limit: a 20 KiB request head gets 431 (HS-12)', async (t) => {
+test("standalone server keeps the engine's head limit: a 20 KiB request head gets 431 (HS-12)", async (t) => {
   const { port } = await startWss(t);
   const answer = await new Promise<string>((resolve, reject) => {
     const s = net.connect(port, '127.0.0.1', () => {
       s.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20 * 1024)}\r\n\r\n`);
     });
     let text = '';
-    s.setEncoding('latin1').on('data', (c: string) => (text += c)).on('close', () => resolve(text)).on('error', reject);
+    s.setEncoding('latin1')
+      .on('data', (c: string) => (text += c))
+      .on('close', () => resolve(text))
+      .on('error', reject);
     setTimeout(() => s.destroy(), 3_000).unref();
   });
   assert.match(answer, /^HTTP\/1\.1 431 /);
@@ -635,7 +723,14 @@ for (const kind of CLIENTS) {
     const pong = nextEmit<[Buffer]>(ws, 'pong');
     ws.ping('after the messages');
     const got = [await log.next(), await log.next(), await log.next()];
-    assert.deepEqual(got.map((m) => [m.data.length, m.isBinary]), [[big.length, false], [13, false], [2, true]]);
+    assert.deepEqual(
+      got.map((m) => [m.data.length, m.isBinary]),
+      [
+        [big.length, false],
+        [13, false],
+        [2, true],
+      ],
+    );
     assert.equal(got[1]!.data.toString(), 'part 1 part 2');
     assert.equal((await pong)[0].toString(), 'after the messages');
     await until(() => order.length === 2, 'both send callbacks');
@@ -655,7 +750,9 @@ test('perMessageDeflate: a server without it (the ws default) declines the offer
   assert.equal((peer as unknown as { extensions: string }).extensions, '');
   const seen: (string | undefined)[] = [];
   const compressing = await startWss(t, { perMessageDeflate: true });
-  compressing.wss.on('headers', (_lines: string[], req: http.IncomingMessage) => seen.push(req.headers['sec-websocket-extensions']));
+  compressing.wss.on('headers', (_lines: string[], req: http.IncomingMessage) =>
+    seen.push(req.headers['sec-websocket-extensions']),
+  );
   const quiet = await openClient(t, CLIENTS[1]!, compressing.url, undefined, { perMessageDeflate: false });
   assert.equal((quiet.peer as unknown as { extensions: string }).extensions, '');
   assert.deepEqual(seen, [undefined], 'no offer was sent');

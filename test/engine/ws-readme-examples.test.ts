@@ -34,11 +34,14 @@ function closeAfter(t: TestContext, wss: WebSocketServer): void {
 
 /** Closes an example's http(s).Server after the test; upgraded sockets are not its connections any more, so the adapters' go first. */
 function closeHttpAfter(t: TestContext, server: http.Server, ...servers: WebSocketServer[]): void {
-  t.after(() => new Promise<void>((resolve) => {
-    for (const wss of servers) for (const ws of wss.clients) ws.terminate();
-    server.closeAllConnections();
-    server.close(() => resolve());
-  }));
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const wss of servers) for (const ws of wss.clients) ws.terminate();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
 }
 
 /** Records console.log / console.error calls made by the example during the test. */
@@ -61,7 +64,10 @@ test('README "Simple server": greets every client and logs what it receives (ws 
     assert.equal(greeting.data.toString(), 'something');
     assert.equal(greeting.isBinary, false, 'text arrives as text');
     peer.send(`hello from ${kind.name}`);
-    await until(() => logs.some((args) => String(args[1]) === `hello from ${kind.name}`), `the log line for ${kind.name}`);
+    await until(
+      () => logs.some((args) => String(args[1]) === `hello from ${kind.name}`),
+      `the log line for ${kind.name}`,
+    );
     const line = logs.find((args) => String(args[1]) === `hello from ${kind.name}`)!;
     assert.equal(line[0], 'received: %s');
     assert.ok(Buffer.isBuffer(line[1]), 'text is delivered as a Buffer, as in ws 8');
@@ -105,8 +111,14 @@ test('README "Server broadcast" to others: the sender does not get its own messa
   b.peer.send('from b');
   assert.equal((await a.log.next()).data.toString(), 'from b');
   assert.equal((await c.log.next()).data.toString(), 'from b');
-  assert.deepEqual(a.log.items.map((m) => m.data.toString()), ['from b']);
-  assert.deepEqual(b.log.items.map((m) => m.data.toString()), ['from a']);
+  assert.deepEqual(
+    a.log.items.map((m) => m.data.toString()),
+    ['from b'],
+  );
+  assert.deepEqual(
+    b.log.items.map((m) => m.data.toString()),
+    ['from a'],
+  );
   assert.deepEqual(errors, []);
 });
 
@@ -135,7 +147,11 @@ test('README "External HTTP/S server": an https.Server shared with the adapter s
 
 test('README "Multiple servers sharing a single HTTP/S server": /foo and /bar reach their noServer instances, others are destroyed', async (t) => {
   const { errors } = captureConsole(t);
-  const { server, wss1, wss2 } = (await example('multiple-servers')) as { server: http.Server; wss1: WebSocketServer; wss2: WebSocketServer };
+  const { server, wss1, wss2 } = (await example('multiple-servers')) as {
+    server: http.Server;
+    wss1: WebSocketServer;
+    wss2: WebSocketServer;
+  };
   closeHttpAfter(t, server, wss1, wss2);
   const port = await portOf(server);
   for (const kind of CLIENTS) {
@@ -176,7 +192,10 @@ test('README "Client authentication": upgrade handler authenticates, handleUpgra
   for (const kind of CLIENTS) {
     const { peer } = await openClient(t, kind, url, undefined, { headers: { Authorization: 'Bearer alice-token' } });
     peer.send(`hi from ${kind.name}`);
-    await until(() => logs.some((args) => args[0] === `Received message hi from ${kind.name} from user alice`), 'the log line');
+    await until(
+      () => logs.some((args) => args[0] === `Received message hi from ${kind.name} from user alice`),
+      'the log line',
+    );
 
     const intruder = kind.create(url, undefined, { headers: { Authorization: 'Bearer mallory' } });
     t.after(() => intruder.terminate());
@@ -204,7 +223,9 @@ test('README "WebSocket compression": both clients negotiate the configured para
   const { wss } = (await example('compression-server')) as { wss: WebSocketServer };
   closeAfter(t, wss);
   const url = `ws://127.0.0.1:${await portOf(wss)}`;
-  wss.on('connection', (ws: WebSocket) => ws.on('message', (data: Buffer, isBinary: boolean) => ws.send(data, { binary: isBinary })));
+  wss.on('connection', (ws: WebSocket) =>
+    ws.on('message', (data: Buffer, isBinary: boolean) => ws.send(data, { binary: isBinary })),
+  );
   for (const kind of CLIENTS) {
     const client = kind.create(url);
     t.after(() => client.terminate());
@@ -213,7 +234,12 @@ test('README "WebSocket compression": both clients negotiate the configured para
     const [res] = await upgraded;
     await opened;
     const ext = String(res.headers['sec-websocket-extensions']);
-    for (const param of ['permessage-deflate', 'client_no_context_takeover', 'server_no_context_takeover', 'server_max_window_bits=10']) {
+    for (const param of [
+      'permessage-deflate',
+      'client_no_context_takeover',
+      'server_no_context_takeover',
+      'server_max_window_bits=10',
+    ]) {
       assert.ok(ext.includes(param), `${kind.name}: ${param} in "${ext}"`);
     }
     const log = new MessageLog(client);
@@ -255,7 +281,10 @@ test('README "How to detect and close broken connections" (server): live peers s
   assert.equal(frozenCode, 1006);
   assert.ok(pingsSeen.get(deafWs.peer)! >= 1, 'the deaf peer was pinged before being dropped');
 
-  await until(() => pingsSeen.get(liveWs.peer)! >= 3 && pingsSeen.get(liveOurs.peer)! >= 3, 'three heartbeats on the live peers');
+  await until(
+    () => pingsSeen.get(liveWs.peer)! >= 3 && pingsSeen.get(liveOurs.peer)! >= 3,
+    'three heartbeats on the live peers',
+  );
   assert.equal(liveWs.peer.readyState, 1);
   assert.equal(liveOurs.peer.readyState, 1);
   assert.equal(wss.clients.size, 2);

@@ -34,17 +34,35 @@ test('ZlibLimiter runs at most `concurrency` jobs, the rest in FIFO order', asyn
 
 test('many connections share the limiter: at most 10 zlib jobs run at once', async () => {
   const limiter = new ZlibLimiter(10);
-  const pmds = Array.from({ length: 40 }, () => new PerMessageDeflate({ role: 'server', params: { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 }, limiter }));
+  const pmds = Array.from(
+    { length: 40 },
+    () =>
+      new PerMessageDeflate({
+        role: 'server',
+        params: {
+          serverNoContextTakeover: false,
+          clientNoContextTakeover: false,
+          serverMaxWindowBits: 15,
+          clientMaxWindowBits: 15,
+        },
+        limiter,
+      }),
+  );
   let maxRunning = 0;
   const message = Buffer.alloc(64 * 1024, 0x43);
-  await Promise.all(pmds.map((pmd) => new Promise<void>((resolve, reject) => {
-    pmd.compress(message, (err) => {
-      maxRunning = Math.max(maxRunning, limiter.running);
-      if (err !== null) reject(err);
-      else resolve();
-    });
-    maxRunning = Math.max(maxRunning, limiter.running);
-  })));
+  await Promise.all(
+    pmds.map(
+      (pmd) =>
+        new Promise<void>((resolve, reject) => {
+          pmd.compress(message, (err) => {
+            maxRunning = Math.max(maxRunning, limiter.running);
+            if (err !== null) reject(err);
+            else resolve();
+          });
+          maxRunning = Math.max(maxRunning, limiter.running);
+        }),
+    ),
+  );
   assert.ok(maxRunning <= 10, `max running ${maxRunning}`);
   assert.equal(limiter.running, 0);
   for (const pmd of pmds) pmd.close();

@@ -4,8 +4,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 /** Spawns `switchboard echo`, resolves with its banner URL; the process is killed after the test. */
-export async function spawnEcho(t: { after(fn: () => unknown): void }, args: string[] = []): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ['bin/switchboard.js', 'echo', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function spawnEcho(
+  t: { after(fn: () => unknown): void },
+  args: string[] = [],
+): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, ['bin/switchboard.js', 'echo', '--port', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   t.after(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
@@ -25,14 +30,22 @@ export async function spawnEcho(t: { after(fn: () => unknown): void }, args: str
   return { child, url: m[1]!, exited };
 }
 
-
 /** Starts `switchboard serve --dev` on a free port; killed after the test. */
-export async function serveDev(t: { after(fn: () => unknown): void }, extra: string[] = []): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['bin/switchboard.js', 'serve', '--dev', '--port', '0', '--log-level', 'warn', ...extra], {
-    env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+export async function serveDev(
+  t: { after(fn: () => unknown): void },
+  extra: string[] = [],
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    ['bin/switchboard.js', 'serve', '--dev', '--port', '0', '--log-level', 'warn', ...extra],
+    {
+      env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  t.after(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
   });
-  t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
   let out = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start within 30 s: ${out}`)), 30_000);

@@ -3,7 +3,13 @@ import type { TestContext } from 'node:test';
 import { WebSocket as UndiciWebSocket } from 'undici';
 import { MemoryBroker } from '../../src/broker/index.ts';
 import { createWebSocket } from '../../src/engine/index.ts';
-import { createAuthenticator, createNamespaces, createOriginPolicy, RealtimeServer, signToken } from '../../src/realtime/index.ts';
+import {
+  createAuthenticator,
+  createNamespaces,
+  createOriginPolicy,
+  RealtimeServer,
+  signToken,
+} from '../../src/realtime/index.ts';
 import type { TransportFactory } from '../../src/client/index.ts';
 import { SECRET } from './realtime.ts';
 
@@ -20,7 +26,10 @@ export interface FaultHub {
 }
 
 /** A hub whose limits do not get in the way of 1,000 msg/s or 1,000 clients from one address. */
-export async function startFaultHub(t: TestContext, options: { readonly port?: number; readonly origins?: string[] } = {}): Promise<FaultHub> {
+export async function startFaultHub(
+  t: TestContext,
+  options: { readonly port?: number; readonly origins?: string[] } = {},
+): Promise<FaultHub> {
   const broker = new MemoryBroker();
   const hub = new RealtimeServer({
     port: options.port ?? 0,
@@ -52,7 +61,11 @@ export function tokenFor(sub: string, ttlMs = 3_600_000): Promise<string> {
 }
 
 /** Polls `check` every 20 ms until it is true, or throws after `timeoutMs` with `describe()`. */
-export async function waitFor(check: () => boolean, timeoutMs: number, describe: () => string = () => ''): Promise<void> {
+export async function waitFor(
+  check: () => boolean,
+  timeoutMs: number,
+  describe: () => string = () => '',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms ${describe()}`);

@@ -106,7 +106,10 @@ function makeHandler(
       } else if (cmd === 'frag' || cmd === 'fragbin') {
         if (peer.sendFragments === undefined) throw new Error('fragment send not supported by this implementation');
         const n = Number(rest[0]);
-        const whole = cmd === 'frag' ? Buffer.from(rest.slice(1).join(':')) : Buffer.from(Array.from({ length: Number(rest[1]) }, (_, i) => i % 251));
+        const whole =
+          cmd === 'frag'
+            ? Buffer.from(rest.slice(1).join(':'))
+            : Buffer.from(Array.from({ length: Number(rest[1]) }, (_, i) => i % 251));
         const size = Math.max(1, Math.ceil(whole.length / n));
         const parts: Buffer[] = [];
         for (let i = 0; i < whole.length; i += size) parts.push(whole.subarray(i, i + size));

@@ -9,7 +9,10 @@ import type { IncomingMessage } from 'node:http';
 import { WebSocketServer, type ServerOptions, type WebSocket } from '../../src/engine/index.ts';
 
 /** Starts a standalone engine server on 127.0.0.1:0, closed after the test. */
-export async function startServer(t: TestContext, options: Omit<ServerOptions, 'port'> = {}): Promise<{ wss: WebSocketServer; port: number; url: string }> {
+export async function startServer(
+  t: TestContext,
+  options: Omit<ServerOptions, 'port'> = {},
+): Promise<{ wss: WebSocketServer; port: number; url: string }> {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', ...options });
   const { port } = await wss.listen();
   t.after(() => wss.close({ timeoutMs: 100 }));
@@ -31,10 +34,14 @@ export async function waitFor<T>(check: () => T | undefined | false, what: strin
 export function nextEvent<E = unknown>(ws: WebSocket, type: string, timeoutMs = 3_000): Promise<E> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${type} event within ${timeoutMs} ms`)), timeoutMs);
-    ws.addEventListener(type, (e: unknown) => {
-      clearTimeout(timer);
-      resolve(e as E);
-    }, { once: true });
+    ws.addEventListener(
+      type,
+      (e: unknown) => {
+        clearTimeout(timer);
+        resolve(e as E);
+      },
+      { once: true },
+    );
   });
 }
 
@@ -102,18 +109,42 @@ export function fakeUpgradeRequest(key: string, extra: Record<string, string> = 
   };
   const distinct: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(headers)) distinct[k] = [v];
-  return { method: 'GET', httpVersion: '1.1', url: '/', headers, headersDistinct: distinct } as unknown as IncomingMessage;
+  return {
+    method: 'GET',
+    httpVersion: '1.1',
+    url: '/',
+    headers,
+    headersDistinct: distinct,
+  } as unknown as IncomingMessage;
 }
 
 /** A self-signed EC certificate for localhost and 127.0.0.1, made with the openssl CLI (Node cannot create certificates). */
 export function selfSignedCert(): { key: Buffer; cert: Buffer } {
   const dir = mkdtempSync(join(tmpdir(), 'sb-cert-'));
   try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -72,7 +72,11 @@ export interface ChildFixture {
 }
 
 /** Like {@link hostile}, but the server runs in a child process (run with --expose-gc) so its memory can be measured alone. */
-export async function hostileChild(t: TestContext, options: EchoOptions = {}, spawn: Omit<SpawnOptions, 'options' | 'impl'> = {}): Promise<ChildFixture> {
+export async function hostileChild(
+  t: TestContext,
+  options: EchoOptions = {},
+  spawn: Omit<SpawnOptions, 'options' | 'impl'> = {},
+): Promise<ChildFixture> {
   const child = await spawnEchoChild({ ...spawn, impl: IMPL, options });
   const raws: RawClient[] = [];
   t.after(async () => {

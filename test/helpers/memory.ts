@@ -46,7 +46,13 @@ export interface SpawnOptions {
 
 /** Spawns an echo server in a child node process (`--expose-gc`, tsx) and waits for its port. */
 export async function spawnEchoChild(spec: SpawnOptions = {}): Promise<ChildServer> {
-  const args = ['--expose-gc', '--import', 'tsx', CHILD, JSON.stringify({ impl: spec.impl ?? 'switchboard', options: spec.options ?? {} })];
+  const args = [
+    '--expose-gc',
+    '--import',
+    'tsx',
+    CHILD,
+    JSON.stringify({ impl: spec.impl ?? 'switchboard', options: spec.options ?? {} }),
+  ];
   const child =
     spec.maxFds === undefined
       ? spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } })
@@ -85,7 +91,11 @@ export async function spawnEchoChild(spec: SpawnOptions = {}): Promise<ChildServ
       };
       waiters.push(w);
     });
-  const { port } = await next<{ port: number }>((o) => typeof o['port'] === 'number', spec.timeoutMs ?? 20_000, 'port line');
+  const { port } = await next<{ port: number }>(
+    (o) => typeof o['port'] === 'number',
+    spec.timeoutMs ?? 20_000,
+    'port line',
+  );
   return {
     port,
     url: `ws://127.0.0.1:${port}/`,

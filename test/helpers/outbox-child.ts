@@ -6,7 +6,9 @@ import { engineTransport, tokenFor } from './client-faults.ts';
 
 const [mode, url, file, countText] = process.argv.slice(2) as [string, string, string, string];
 const client = new Client({
-  url, transport: engineTransport, token: await tokenFor('child-publisher'),
+  url,
+  transport: engineTransport,
+  token: await tokenFor('child-publisher'),
   reconnect: { minDelayMs: 50, maxDelayMs: 300, factor: 2 },
   outbox: { maxMessages: 1000, store: new FileOutboxStore(file, { fs }) },
 });
@@ -18,11 +20,14 @@ if (mode === 'queue') {
   setInterval(() => {}, 1000); // killed by the test with SIGKILL: no graceful shutdown
 } else {
   let acked = 0;
-  client.on('acked', () => { acked++; });
+  client.on('acked', () => {
+    acked++;
+  });
   await client.connect();
   const deadline = Date.now() + 20_000;
   await client.outboxPersisted();
-  while ((client.outbox.length > 0 || acked === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while ((client.outbox.length > 0 || acked === 0) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
   await client.outboxPersisted();
   process.stdout.write(`acked ${acked} left ${client.outbox.length}\n`);
   client.close();

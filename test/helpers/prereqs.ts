@@ -23,7 +23,9 @@ export type Tool = keyof typeof TOOL_PACKAGES;
 export class MissingToolError extends Error {
   override readonly name = 'MissingToolError';
   constructor(what: string, pkg: string) {
-    super(`${what} is not installed: apt-get install -y ${pkg} (or run \`npm run test:ci\`, which installs every prerequisite)`);
+    super(
+      `${what} is not installed: apt-get install -y ${pkg} (or run \`npm run test:ci\`, which installs every prerequisite)`,
+    );
     this.stack = `${this.name}: ${this.message}`;
   }
 }
@@ -34,7 +36,13 @@ export class MissingToolError extends Error {
  * @throws MissingToolError naming the Debian package when it is nowhere
  */
 export function findBinary(name: Tool): string {
-  const dirs = [...(process.env['PATH'] ?? '').split(delimiter).filter(Boolean), '/usr/sbin', '/usr/local/sbin', '/sbin', '/usr/bin'];
+  const dirs = [
+    ...(process.env['PATH'] ?? '').split(delimiter).filter(Boolean),
+    '/usr/sbin',
+    '/usr/local/sbin',
+    '/sbin',
+    '/usr/bin',
+  ];
   for (const dir of dirs) {
     const path = join(dir, name);
     try {

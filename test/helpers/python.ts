@@ -15,7 +15,10 @@ let cachedPython: string | undefined;
 export function findPython(): string {
   if (cachedPython !== undefined) return cachedPython;
   for (const candidate of ['python3', '/usr/bin/python3']) {
-    const r = spawnSync(candidate, ['-c', 'import websockets; print(websockets.__version__)'], { encoding: 'utf8', timeout: 10_000 });
+    const r = spawnSync(candidate, ['-c', 'import websockets; print(websockets.__version__)'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     if (r.status === 0) {
       cachedPython = candidate;
       return candidate;
@@ -26,7 +29,9 @@ export function findPython(): string {
 
 /** The `websockets` version, for the interop matrix. */
 export function pythonWebsocketsVersion(): string {
-  return spawnSync(findPython(), ['-c', 'import websockets; print(websockets.__version__)'], { encoding: 'utf8' }).stdout.trim();
+  return spawnSync(findPython(), ['-c', 'import websockets; print(websockets.__version__)'], {
+    encoding: 'utf8',
+  }).stdout.trim();
 }
 
 type Json = Record<string, unknown>;
@@ -71,7 +76,9 @@ class LineChannel {
       };
       const timer = setTimeout(() => {
         this.#waiters = this.#waiters.filter((x) => x !== w);
-        reject(new Error(`python peer: no ${what} within ${timeoutMs} ms; stderr: ${this.stderr.join('').slice(-2000)}`));
+        reject(
+          new Error(`python peer: no ${what} within ${timeoutMs} ms; stderr: ${this.stderr.join('').slice(-2000)}`),
+        );
       }, timeoutMs);
       this.#waiters.push(w);
     });

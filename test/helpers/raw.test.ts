@@ -15,8 +15,14 @@ test('frame() builds the RFC 6455 §5.7 masked "Hello" example', () => {
   assert.deepEqual(frame({ opcode: 1, payload: 'Hello', maskKey: key }), hex('81 85 37fa213d 7f9f4d5158'));
   assert.deepEqual(frame({ opcode: 1, payload: 'Hello', mask: false }), hex('81 05 48656c6c6f'));
   assert.deepEqual(maskBytes(maskBytes(Buffer.from('abcdef'), key), key), Buffer.from('abcdef'));
-  assert.deepEqual(frame({ opcode: 2, payload: Buffer.alloc(0), mask: false, lengthEncoding: 64 }), hex('82 7f 0000000000000000'));
-  assert.deepEqual(frame({ opcode: 2, mask: false, announcedLength: 2n ** 63n }).subarray(0, 10), hex('82 7f 8000000000000000'));
+  assert.deepEqual(
+    frame({ opcode: 2, payload: Buffer.alloc(0), mask: false, lengthEncoding: 64 }),
+    hex('82 7f 0000000000000000'),
+  );
+  assert.deepEqual(
+    frame({ opcode: 2, mask: false, announcedLength: 2n ** 63n }).subarray(0, 10),
+    hex('82 7f 8000000000000000'),
+  );
 });
 
 test('raw helper speaks to the ws server: handshake, echo, chopped writes, ping, close', async (t) => {

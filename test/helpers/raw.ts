@@ -10,7 +10,9 @@ export const DEFAULT_TIMEOUT_MS = 5_000;
 
 /** Expected `Sec-WebSocket-Accept` for a key (RFC 6455 §4.2.2). */
 export function acceptFor(key: string): string {
-  return createHash('sha1').update(key + GUID).digest('base64');
+  return createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
 }
 
 /** A fresh, valid 16-byte base64 `Sec-WebSocket-Key`. */
@@ -80,7 +82,8 @@ export function frameHeader(spec: FrameSpec, payloadLength: bigint | number, mas
 
 /** Builds a complete frame: client frames are masked unless `mask: false`. */
 export function frame(spec: FrameSpec): Buffer {
-  const payload = typeof spec.payload === 'string' ? Buffer.from(spec.payload, 'utf8') : Buffer.from(spec.payload ?? []);
+  const payload =
+    typeof spec.payload === 'string' ? Buffer.from(spec.payload, 'utf8') : Buffer.from(spec.payload ?? []);
   const masked = spec.mask !== false;
   const key = masked ? (spec.maskKey ?? randomBytes(4)) : null;
   const header = frameHeader(spec, spec.announcedLength ?? payload.length, key);
@@ -283,10 +286,13 @@ export class RawClient {
   /** Resolves on the next data/end/close/error event, or after `ms` (returns false on timeout). */
   #waitEvent(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#waiters = this.#waiters.filter((f) => f !== done);
-        resolve(false);
-      }, Math.max(0, ms));
+      const timer = setTimeout(
+        () => {
+          this.#waiters = this.#waiters.filter((f) => f !== done);
+          resolve(false);
+        },
+        Math.max(0, ms),
+      );
       const done = () => {
         clearTimeout(timer);
         resolve(true);
@@ -335,7 +341,9 @@ export class RawClient {
       }
       const left = deadline - Date.now();
       if (left <= 0 || !(await this.#waitEvent(left))) {
-        throw new RawTimeoutError(`${what}: timed out with ${this.#buf.length}/${n} bytes buffered: ${this.#buf.subarray(0, 64).toString('hex')}`);
+        throw new RawTimeoutError(
+          `${what}: timed out with ${this.#buf.length}/${n} bytes buffered: ${this.#buf.subarray(0, 64).toString('hex')}`,
+        );
       }
     }
   }
@@ -367,11 +375,15 @@ export class RawClient {
         return { statusLine, status: m ? Number(m[1]) : 0, headers, raw };
       }
       if (this.ended || this.closed) {
-        throw new RawTimeoutError(`HTTP head: connection ended; got ${JSON.stringify(this.#buf.toString('latin1').slice(0, 200))}`);
+        throw new RawTimeoutError(
+          `HTTP head: connection ended; got ${JSON.stringify(this.#buf.toString('latin1').slice(0, 200))}`,
+        );
       }
       const left = deadline - Date.now();
       if (left <= 0 || !(await this.#waitEvent(left))) {
-        throw new RawTimeoutError(`HTTP head: timed out; got ${JSON.stringify(this.#buf.toString('latin1').slice(0, 200))}`);
+        throw new RawTimeoutError(
+          `HTTP head: timed out; got ${JSON.stringify(this.#buf.toString('latin1').slice(0, 200))}`,
+        );
       }
     }
   }
@@ -422,7 +434,9 @@ export class RawClient {
   }
 
   /** Reads a complete data message (reassembling fragments, answering nothing). Control frames in between are returned in `controls`. */
-  async readMessage(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<{ opcode: number; data: Buffer; controls: ServerFrame[] }> {
+  async readMessage(
+    timeoutMs = DEFAULT_TIMEOUT_MS,
+  ): Promise<{ opcode: number; data: Buffer; controls: ServerFrame[] }> {
     const deadline = Date.now() + timeoutMs;
     const parts: Buffer[] = [];
     const controls: ServerFrame[] = [];
@@ -454,11 +468,20 @@ export class RawClient {
         continue;
       }
       if (f.masked !== this.peerMasks) {
-        throw new Error(this.peerMasks ? 'client sent an unmasked close frame (RFC 6455 §5.3)' : 'server sent a masked close frame (RFC 6455 §5.1 "A server MUST NOT mask")');
+        throw new Error(
+          this.peerMasks
+            ? 'client sent an unmasked close frame (RFC 6455 §5.3)'
+            : 'server sent a masked close frame (RFC 6455 §5.1 "A server MUST NOT mask")',
+        );
       }
       if (f.payload.length === 0) return { code: 1005, reason: '', payloadLength: 0, before };
       if (f.payload.length === 1) throw new Error('server sent a close payload of 1 byte');
-      return { code: f.payload.readUInt16BE(0), reason: f.payload.subarray(2).toString('utf8'), payloadLength: f.payload.length, before };
+      return {
+        code: f.payload.readUInt16BE(0),
+        reason: f.payload.subarray(2).toString('utf8'),
+        payloadLength: f.payload.length,
+        before,
+      };
     }
   }
 
@@ -551,7 +574,11 @@ export async function expectHttpStatus(
 }
 
 /** Sends a raw request and returns the HTTP head; the server must then close the socket. */
-export async function rawRequest(port: number, request: string | Uint8Array, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<{ head: HttpHead; client: RawClient }> {
+export async function rawRequest(
+  port: number,
+  request: string | Uint8Array,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+): Promise<{ head: HttpHead; client: RawClient }> {
   const client = await RawClient.connect(port);
   await client.write(request);
   const head = await client.readHttpHead(timeoutMs);

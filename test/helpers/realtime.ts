@@ -4,8 +4,13 @@ import { pack, unpack } from 'msgpackr';
 import WebSocket from 'ws';
 import { MemoryBroker } from '../../src/broker/index.ts';
 import {
-  createAuthenticator, createNamespaces, createOriginPolicy, RealtimeServer, signToken,
-  type NamespaceConfigInput, type RealtimeServerOptions,
+  createAuthenticator,
+  createNamespaces,
+  createOriginPolicy,
+  RealtimeServer,
+  signToken,
+  type NamespaceConfigInput,
+  type RealtimeServerOptions,
 } from '../../src/realtime/index.ts';
 
 export const SECRET = 'test-secret-that-is-at-least-32-bytes-long!';
@@ -16,7 +21,10 @@ export interface Hub {
   readonly url: string;
   readonly port: number;
   /** Mints an HS256 token for `sub`. */
-  token(sub: string, options?: { roles?: string[]; ttlMs?: number; info?: Record<string, unknown>; now?: () => number }): Promise<string>;
+  token(
+    sub: string,
+    options?: { roles?: string[]; ttlMs?: number; info?: Record<string, unknown>; now?: () => number },
+  ): Promise<string>;
 }
 
 export const TEST_NAMESPACES: Record<string, NamespaceConfigInput> = {
@@ -28,7 +36,13 @@ export const TEST_NAMESPACES: Record<string, NamespaceConfigInput> = {
 };
 
 /** Starts a hub; everything is closed in `t.after`. */
-export async function startHub(t: TestContext, options: Partial<Omit<RealtimeServerOptions, 'namespaces'>> & { anonymous?: string[]; namespaces?: Record<string, NamespaceConfigInput> } = {}): Promise<Hub> {
+export async function startHub(
+  t: TestContext,
+  options: Partial<Omit<RealtimeServerOptions, 'namespaces'>> & {
+    anonymous?: string[];
+    namespaces?: Record<string, NamespaceConfigInput>;
+  } = {},
+): Promise<Hub> {
   const { anonymous, namespaces, ...rest } = options;
   const broker = new MemoryBroker();
   const authenticator = await createAuthenticator({
@@ -49,12 +63,16 @@ export async function startHub(t: TestContext, options: Partial<Omit<RealtimeSer
     await broker.close();
   });
   return {
-    hub, broker, port: address.port, url: `ws://127.0.0.1:${address.port}/ws`,
-    token: (sub, o = {}) => signToken(
-      { sub, roles: o.roles ?? [], ttlMs: o.ttlMs ?? 3_600_000, ...(o.info === undefined ? {} : { info: o.info }) },
-      { type: 'secret', secret: SECRET },
-      o.now === undefined ? {} : { now: o.now },
-    ),
+    hub,
+    broker,
+    port: address.port,
+    url: `ws://127.0.0.1:${address.port}/ws`,
+    token: (sub, o = {}) =>
+      signToken(
+        { sub, roles: o.roles ?? [], ttlMs: o.ttlMs ?? 3_600_000, ...(o.info === undefined ? {} : { info: o.info }) },
+        { type: 'secret', secret: SECRET },
+        o.now === undefined ? {} : { now: o.now },
+      ),
   };
 }
 
@@ -114,7 +132,10 @@ export class TestClient {
       const i = this.received.findIndex(match);
       if (i >= 0) return this.received.splice(i, 1)[0]!;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`No matching message within ${timeoutMs} ms; received: ${JSON.stringify(this.received).slice(0, 800)}; close ${this.closeCode}`);
+      if (left <= 0)
+        throw new Error(
+          `No matching message within ${timeoutMs} ms; received: ${JSON.stringify(this.received).slice(0, 800)}; close ${this.closeCode}`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.#waiters.push(() => {
@@ -156,7 +177,11 @@ export class TestClient {
 }
 
 /** Opens a raw client (no `connect` sent). */
-export async function openRaw(t: TestContext, url: string, options: { protocols?: string[]; headers?: Record<string, string> } = {}): Promise<TestClient> {
+export async function openRaw(
+  t: TestContext,
+  url: string,
+  options: { protocols?: string[]; headers?: Record<string, string> } = {},
+): Promise<TestClient> {
   const protocols = options.protocols ?? ['switchboard.v1.json'];
   const ws = new WebSocket(url, protocols, { headers: options.headers ?? {} });
   await new Promise<void>((resolve, reject) => {
@@ -170,16 +195,30 @@ export async function openRaw(t: TestContext, url: string, options: { protocols?
 }
 
 /** Opens a client and authenticates with `connect` (token for `user`, or anonymous when user is null). */
-export async function openClient(t: TestContext, hub: Hub, user: string | null, options: { protocols?: string[]; roles?: string[]; info?: Record<string, unknown> } = {}): Promise<TestClient> {
+export async function openClient(
+  t: TestContext,
+  hub: Hub,
+  user: string | null,
+  options: { protocols?: string[]; roles?: string[]; info?: Record<string, unknown> } = {},
+): Promise<TestClient> {
   const client = await openRaw(t, hub.url, options);
-  const token = user === null ? undefined : await hub.token(user, { ...(options.roles ? { roles: options.roles } : {}), ...(options.info ? { info: options.info } : {}) });
+  const token =
+    user === null
+      ? undefined
+      : await hub.token(user, {
+          ...(options.roles ? { roles: options.roles } : {}),
+          ...(options.info ? { info: options.info } : {}),
+        });
   const answer = await client.request({ type: 'connect', ...(token === undefined ? {} : { token }) });
   if (answer.type !== 'connected') throw new Error(`connect failed: ${JSON.stringify(answer)}`);
   return client;
 }
 
 /** The HTTP status of a refused handshake (or 101). */
-export function handshakeStatus(url: string, options: { protocols?: string[]; headers?: Record<string, string> } = {}): Promise<number> {
+export function handshakeStatus(
+  url: string,
+  options: { protocols?: string[]; headers?: Record<string, string> } = {},
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, options.protocols ?? ['switchboard.v1.json'], { headers: options.headers ?? {} });
     ws.once('open', () => {

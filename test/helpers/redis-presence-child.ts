@@ -1,7 +1,12 @@
 // Test helper (child process): a RedisBroker node that adds presence entries, reports them, then waits to be killed.
 import { RedisBroker } from '../../src/broker/index.ts';
 
-const config = JSON.parse(process.argv[2] ?? '{}') as { url: string; channel: string; heartbeatMs: number; entries: { connection: string; user: string }[] };
+const config = JSON.parse(process.argv[2] ?? '{}') as {
+  url: string;
+  channel: string;
+  heartbeatMs: number;
+  entries: { connection: string; user: string }[];
+};
 const broker = await RedisBroker.connect({ url: config.url, presenceHeartbeatMs: config.heartbeatMs });
 broker.on('error', () => {});
 for (const entry of config.entries) await broker.addPresence(config.channel, entry);

@@ -47,7 +47,10 @@ async function freePort(): Promise<number> {
 async function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }
@@ -65,21 +68,40 @@ async function waitFor(predicate: () => Promise<boolean>, timeoutMs: number, wha
  * @param t The test (or suite) context whose `after` stops the server; null to stop it yourself.
  * @param options Persistence, port and extra arguments.
  */
-export async function startRedis(t: Pick<TestContext, 'after'> | null, options: RedisServerOptions = {}): Promise<RedisServer> {
+export async function startRedis(
+  t: Pick<TestContext, 'after'> | null,
+  options: RedisServerOptions = {},
+): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-redis-'));
-  let port = options.port ?? await freePort();
+  let port = options.port ?? (await freePort());
   let child: ChildProcess | null = null;
 
   const launch = async (): Promise<void> => {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no',
-      '--enable-debug-command', 'yes', '--loglevel', 'warning',
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--daemonize',
+      'no',
+      '--enable-debug-command',
+      'yes',
+      '--loglevel',
+      'warning',
       ...(options.persistent === true ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
-      ...(options.args ?? [])];
+      ...(options.args ?? []),
+    ];
     const proc = spawn(findBinary('redis-server'), args, { stdio: ['ignore', 'ignore', 'pipe'] });
     child = proc;
     let exited = false;
-    proc.once('exit', () => { exited = true; });
-    await waitFor(async () => exited || await accepts(port), 5000, `redis-server on port ${port}`);
+    proc.once('exit', () => {
+      exited = true;
+    });
+    await waitFor(async () => exited || (await accepts(port)), 5000, `redis-server on port ${port}`);
     if (exited) throw new Error(`redis-server exited at start on port ${port}`);
   };
 
@@ -112,7 +134,13 @@ export async function startRedis(t: Pick<TestContext, 'after'> | null, options: 
       await launch();
     },
     command: async (...args) => {
-      const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: true });
+      const client = new Redis({
+        port,
+        host: '127.0.0.1',
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        enableOfflineQueue: true,
+      });
       client.on('error', () => {});
       try {
         await client.connect();

@@ -62,7 +62,13 @@ export class TcpProxy {
   stall(on: boolean): void {
     this.#stalled = on;
     for (const p of this.#pairs) {
-      if (on) { p.client.pause(); p.upstream.pause(); } else { p.client.resume(); p.upstream.resume(); }
+      if (on) {
+        p.client.pause();
+        p.upstream.pause();
+      } else {
+        p.client.resume();
+        p.upstream.resume();
+      }
     }
   }
 
@@ -96,21 +102,32 @@ export class TcpProxy {
       from.on('data', (chunk: Buffer) => {
         if (this.#delayMs > 0) {
           from.pause();
-          setTimeout(() => { if (!to.destroyed) to.write(chunk); if (!this.#stalled) from.resume(); }, this.#delayMs);
+          setTimeout(() => {
+            if (!to.destroyed) to.write(chunk);
+            if (!this.#stalled) from.resume();
+          }, this.#delayMs);
         } else if (!to.write(chunk)) {
           from.pause();
-          to.once('drain', () => { if (!this.#stalled) from.resume(); });
+          to.once('drain', () => {
+            if (!this.#stalled) from.resume();
+          });
         }
       });
     };
     pipe(client, upstream);
     pipe(upstream, client);
-    if (this.#stalled) { client.pause(); upstream.pause(); }
+    if (this.#stalled) {
+      client.pause();
+      upstream.pause();
+    }
   }
 }
 
 /** Starts a proxy to `targetPort`, closed in `t.after`. */
-export async function startProxy(t: { after(fn: () => Promise<void> | void): void }, targetPort: number): Promise<TcpProxy> {
+export async function startProxy(
+  t: { after(fn: () => Promise<void> | void): void },
+  targetPort: number,
+): Promise<TcpProxy> {
   const proxy = await new TcpProxy(targetPort).listen();
   t.after(() => proxy.close());
   return proxy;

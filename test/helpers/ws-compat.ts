@@ -36,7 +36,11 @@ export const CLIENTS: readonly ClientKind[] = [
 ];
 
 /** Resolves with the arguments of the next `event` of `emitter`, or rejects after `timeoutMs`. */
-export function nextEmit<A extends unknown[] = unknown[]>(emitter: EventEmitter, event: string, timeoutMs = 3_000): Promise<A> {
+export function nextEmit<A extends unknown[] = unknown[]>(
+  emitter: EventEmitter,
+  event: string,
+  timeoutMs = 3_000,
+): Promise<A> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       emitter.removeListener(event, listener);
@@ -100,7 +104,9 @@ export async function openClient(
 ): Promise<{ peer: WsPeer; log: MessageLog; closed: Promise<[number, Buffer]> }> {
   const peer = kind.create(url, protocols, options);
   const log = new MessageLog(peer);
-  const closed = new Promise<[number, Buffer]>((resolve) => peer.once('close', (code: number, reason: Buffer) => resolve([code, reason])));
+  const closed = new Promise<[number, Buffer]>((resolve) =>
+    peer.once('close', (code: number, reason: Buffer) => resolve([code, reason])),
+  );
   t.after(() => peer.terminate());
   const [err] = await Promise.race([nextEmit(peer, 'open').then(() => [null]), nextEmit<[Error]>(peer, 'error')]);
   if (err !== null) throw err;

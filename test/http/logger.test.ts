@@ -7,14 +7,25 @@ const SECRET = 'eyJhbGciOiJIUzI1NiJ9.SECRET-PAYLOAD.SECRET-SIG';
 
 function capture(): { lines: string[]; destination: { write: (s: string) => void } } {
   const lines: string[] = [];
-  return { lines, destination: { write: (s: string) => { lines.push(s); } } };
+  return {
+    lines,
+    destination: {
+      write: (s: string) => {
+        lines.push(s);
+      },
+    },
+  };
 }
 
 test('redactUrl strips the token query parameter and its look-alikes, keeping the rest', () => {
   assert.equal(redactUrl('/ws?token=abc'), '/ws');
   assert.equal(redactUrl('/ws?room=a&token=abc&x=1'), '/ws?room=a&x=1');
   assert.equal(redactUrl('/ws?TOKEN=abc'), '/ws');
-  assert.equal(redactUrl('/ws?%74oken=abc&a=%20'), '/ws?a=%20', 'percent-encoded names are decoded like URLSearchParams does');
+  assert.equal(
+    redactUrl('/ws?%74oken=abc&a=%20'),
+    '/ws?a=%20',
+    'percent-encoded names are decoded like URLSearchParams does',
+  );
   assert.equal(redactUrl('/ws?token=a&token=b'), '/ws');
   assert.equal(redactUrl('/ws?access_token=a&api_key=b&jwt=c'), '/ws');
   assert.equal(redactUrl('/ws?%zz=1&token'), '/ws?%zz=1', 'undecodable names are kept, bare names matched');
@@ -30,8 +41,12 @@ test('AU-10: a token in the query, the Authorization header or a cookie never ap
     method: 'GET',
     url: `/ws?token=${SECRET}&room=lobby`,
     headers: {
-      host: 'localhost', origin: 'http://localhost:8080', authorization: `Bearer ${SECRET}`, cookie: `sb_token=${SECRET}`,
-      'sec-websocket-protocol': `switchboard.v1.json, ${SECRET}`, 'x-api-key': SECRET,
+      host: 'localhost',
+      origin: 'http://localhost:8080',
+      authorization: `Bearer ${SECRET}`,
+      cookie: `sb_token=${SECRET}`,
+      'sec-websocket-protocol': `switchboard.v1.json, ${SECRET}`,
+      'x-api-key': SECRET,
     },
     socket: { remoteAddress: '127.0.0.1' },
   };
@@ -45,7 +60,10 @@ test('AU-10: a token in the query, the Authorization header or a cookie never ap
   const output = lines.join('');
   assert.equal(lines.length, 7);
   assert.equal(output.includes('SECRET'), false, output);
-  const first = JSON.parse(lines[0]!) as { req: { url: string; headers: Record<string, string>; remoteAddress: string }; service: string };
+  const first = JSON.parse(lines[0]!) as {
+    req: { url: string; headers: Record<string, string>; remoteAddress: string };
+    service: string;
+  };
   assert.equal(first.req.url, '/ws?room=lobby');
   assert.equal(first.req.headers['origin'], 'http://localhost:8080');
   assert.equal(first.req.headers['authorization'], undefined);
@@ -72,7 +90,10 @@ test('levels filter lines; serializeRequest works on a bare request', () => {
   log.warn('shown');
   assert.equal(lines.length, 1);
   assert.deepEqual(serializeRequest({ method: 'POST', url: '/api/publish?key=k', headers: {} }), {
-    method: 'POST', url: '/api/publish', remoteAddress: undefined, headers: {},
+    method: 'POST',
+    url: '/api/publish',
+    remoteAddress: undefined,
+    headers: {},
   });
   assert.equal(createLogger({ pretty: false, level: 'silent' }).level, 'silent');
 });

@@ -31,12 +31,27 @@ test('the exposition names every metric of DESIGN.md Operations, event-loop lag 
   metrics.internalError();
   const text = await metrics.render();
   for (const name of [
-    'switchboard_connections', 'switchboard_connections_total', 'switchboard_connections_closed_total',
-    'switchboard_messages_received_total', 'switchboard_messages_sent_total', 'switchboard_received_bytes_total',
-    'switchboard_sent_bytes_total', 'switchboard_handshake_failures_total', 'switchboard_auth_failures_total',
-    'switchboard_slow_consumer_drops_total', 'switchboard_broker_latency_seconds', 'switchboard_publish_delivery_latency_seconds',
-    'switchboard_rate_limited_total', 'switchboard_errors_sent_total', 'switchboard_subscriptions', 'switchboard_channels',
-    'switchboard_connection_duration_seconds', 'switchboard_malformed_messages_total', 'switchboard_internal_errors_total', 'nodejs_eventloop_lag_seconds', 'process_resident_memory_bytes',
+    'switchboard_connections',
+    'switchboard_connections_total',
+    'switchboard_connections_closed_total',
+    'switchboard_messages_received_total',
+    'switchboard_messages_sent_total',
+    'switchboard_received_bytes_total',
+    'switchboard_sent_bytes_total',
+    'switchboard_handshake_failures_total',
+    'switchboard_auth_failures_total',
+    'switchboard_slow_consumer_drops_total',
+    'switchboard_broker_latency_seconds',
+    'switchboard_publish_delivery_latency_seconds',
+    'switchboard_rate_limited_total',
+    'switchboard_errors_sent_total',
+    'switchboard_subscriptions',
+    'switchboard_channels',
+    'switchboard_connection_duration_seconds',
+    'switchboard_malformed_messages_total',
+    'switchboard_internal_errors_total',
+    'nodejs_eventloop_lag_seconds',
+    'process_resident_memory_bytes',
   ]) {
     assert.match(text, new RegExp(`^# TYPE ${name} `, 'm'), name);
   }
@@ -46,7 +61,11 @@ test('the exposition names every metric of DESIGN.md Operations, event-loop lag 
   assert.equal(value(text, 'switchboard_sent_bytes_total{type="publication"}'), 60);
   assert.equal(value(text, 'switchboard_handshake_failures_total{reason="expired"}'), 1);
   assert.equal(value(text, 'switchboard_broker_latency_seconds_count{op="publish"}'), 1);
-  assert.equal(value(text, 'switchboard_publish_delivery_latency_seconds_sum'), 0.012, 'delivered(0, ...) records nothing');
+  assert.equal(
+    value(text, 'switchboard_publish_delivery_latency_seconds_sum'),
+    0.012,
+    'delivered(0, ...) records nothing',
+  );
   assert.equal(value(text, 'switchboard_errors_sent_total{code="forbidden"}'), 2);
   assert.equal(value(text, 'switchboard_malformed_messages_total{code="bad_request"}'), 1);
   assert.equal(value(text, 'switchboard_internal_errors_total'), 1);
@@ -92,12 +111,17 @@ test('engine diagnostics: open, close by code, handshake rejections and slow con
   const [ws] = (await serverSide) as [{ addEventListener: (type: string, fn: () => void) => void }];
   let text = await metrics.render();
   assert.equal(value(text, 'switchboard_connections'), 1);
-  assert.equal(value(text, 'switchboard_connections_total'), 1, 'the client side of the same connection is not counted');
+  assert.equal(
+    value(text, 'switchboard_connections_total'),
+    1,
+    'the client side of the same connection is not counted',
+  );
   const closed = new Promise<void>((resolve) => ws.addEventListener('close', () => resolve()));
   client.close(1000, 'bye');
   await closed;
   // The close diagnostic is published when the TCP connection is gone: wait for it, bounded.
-  for (let i = 0; i < 100 && value(await metrics.render(), 'switchboard_connections') !== 0; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 100 && value(await metrics.render(), 'switchboard_connections') !== 0; i++)
+    await new Promise((r) => setTimeout(r, 20));
   text = await metrics.render();
   assert.equal(value(text, 'switchboard_connections'), 0);
   assert.equal(value(text, 'switchboard_connections_closed_total{code="1000"}'), 1);
@@ -107,14 +131,24 @@ test('engine diagnostics: open, close by code, handshake rejections and slow con
   text = await metrics.render();
   assert.equal(value(text, 'switchboard_handshake_failures_total{reason="WS_ERR_UNKNOWN_PATH"}'), 1);
 
-  diagnosticsChannel.channel(DiagnosticsChannel.HANDSHAKE_REJECTED).publish({ status: 401, reason: 'WS_ERR_REJECTED_BY_HOOK', remoteAddress: '', url: '/ws?token=SECRET' });
-  diagnosticsChannel.channel(DiagnosticsChannel.SLOW_CONSUMER).publish({ socket: { isServer: true }, policy: 'drop', action: 'dropped', bufferedAmount: 1 });
+  diagnosticsChannel
+    .channel(DiagnosticsChannel.HANDSHAKE_REJECTED)
+    .publish({ status: 401, reason: 'WS_ERR_REJECTED_BY_HOOK', remoteAddress: '', url: '/ws?token=SECRET' });
+  diagnosticsChannel
+    .channel(DiagnosticsChannel.SLOW_CONSUMER)
+    .publish({ socket: { isServer: true }, policy: 'drop', action: 'dropped', bufferedAmount: 1 });
   text = await metrics.render();
   assert.equal(text.includes('WS_ERR_REJECTED_BY_HOOK'), false, 'the hook reports its own reason');
   assert.equal(text.includes('SECRET'), false, 'AU-10: urls never reach metrics');
   assert.equal(value(text, 'switchboard_slow_consumer_drops_total{action="dropped"}'), 1);
 
   metrics.close();
-  diagnosticsChannel.channel(DiagnosticsChannel.SLOW_CONSUMER).publish({ socket: { isServer: true }, action: 'dropped' });
-  assert.equal(value(await metrics.render(), 'switchboard_slow_consumer_drops_total{action="dropped"}'), 1, 'close() unsubscribes');
+  diagnosticsChannel
+    .channel(DiagnosticsChannel.SLOW_CONSUMER)
+    .publish({ socket: { isServer: true }, action: 'dropped' });
+  assert.equal(
+    value(await metrics.render(), 'switchboard_slow_consumer_drops_total{action="dropped"}'),
+    1,
+    'close() unsubscribes',
+  );
 });

@@ -10,10 +10,21 @@ import { openRaw, SECRET } from '../helpers/realtime.ts';
 
 const API_KEY = 'a-test-api-key-0123456789';
 
-async function start(t: TestContext, options: { maxConnections?: number; requestTimeoutMs?: number; corsOrigins?: string[] } = {}) {
+async function start(
+  t: TestContext,
+  options: { maxConnections?: number; requestTimeoutMs?: number; corsOrigins?: string[] } = {},
+) {
   const broker = new MemoryBroker();
   const lines: string[] = [];
-  const logger = createLogger({ level: 'info', destination: new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } }) as never });
+  const logger = createLogger({
+    level: 'info',
+    destination: new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    }) as never,
+  });
   const metrics = createMetrics({ defaultMetrics: false });
   const server = await createSwitchboardServer({
     realtime: {
@@ -33,7 +44,13 @@ async function start(t: TestContext, options: { maxConnections?: number; request
     await broker.close();
   });
   const base = `http://127.0.0.1:${address.port}`;
-  return { server, base, ws: `ws://127.0.0.1:${address.port}/ws`, lines, token: (sub: string) => signToken({ sub, ttlMs: 3_600_000 }, { type: 'secret', secret: SECRET }) };
+  return {
+    server,
+    base,
+    ws: `ws://127.0.0.1:${address.port}/ws`,
+    lines,
+    token: (sub: string) => signToken({ sub, ttlMs: 3_600_000 }, { type: 'secret', secret: SECRET }),
+  };
 }
 
 /** Sends raw bytes and returns the status code of the first response line. */
@@ -75,7 +92,15 @@ test('the chat page is served with content types and a CSP without unsafe-inline
 test('no directory traversal: only the files of the table are served', async (t) => {
   const { server } = await start(t);
   const port = (server.http.address() as net.AddressInfo).port;
-  for (const path of ['/../package.json', '/%2e%2e/package.json', '/app.ts', '/dist/app.js', '/web/index.html', '/..%2fpackage.json', '//etc/passwd']) {
+  for (const path of [
+    '/../package.json',
+    '/%2e%2e/package.json',
+    '/app.ts',
+    '/dist/app.js',
+    '/web/index.html',
+    '/..%2fpackage.json',
+    '//etc/passwd',
+  ]) {
     assert.equal(await rawStatus(port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`), 404, path);
   }
 });
@@ -86,16 +111,63 @@ test('POST /api/publish: 401 without key, 403 wrong key, 415 wrong type, 400 bad
   const json = { 'Content-Type': 'application/json' };
   const body = JSON.stringify({ channel: 'chat:a', data: { text: 'hi' } });
   assert.equal((await fetch(url, { method: 'POST', headers: json, body })).status, 401);
-  assert.equal((await fetch(url, { method: 'POST', headers: { ...json, Authorization: 'Bearer wrong-key-wrong-key' }, body })).status, 403);
-  assert.equal((await fetch(url, { method: 'POST', headers: { 'Content-Type': 'text/plain', 'X-API-Key': API_KEY }, body })).status, 415);
-  assert.equal((await fetch(url, { method: 'POST', headers: { ...json, 'X-API-Key': API_KEY }, body: '{nope' })).status, 400);
-  assert.equal((await fetch(url, { method: 'POST', headers: { ...json, 'X-API-Key': API_KEY }, body: '{"channel":"chat:a","data":{"__proto__":{"x":1}}}' })).status, 400);
-  assert.equal((await fetch(url, { method: 'POST', headers: { ...json, 'X-API-Key': API_KEY }, body: JSON.stringify({ channel: 'chat:a', data: 'x'.repeat(1_100_000) }) })).status, 413);
+  assert.equal(
+    (await fetch(url, { method: 'POST', headers: { ...json, Authorization: 'Bearer wrong-key-wrong-key' }, body }))
+      .status,
+    403,
+  );
+  assert.equal(
+    (await fetch(url, { method: 'POST', headers: { 'Content-Type': 'text/plain', 'X-API-Key': API_KEY }, body }))
+      .status,
+    415,
+  );
+  assert.equal(
+    (await fetch(url, { method: 'POST', headers: { ...json, 'X-API-Key': API_KEY }, body: '{nope' })).status,
+    400,
+  );
+  assert.equal(
+    (
+      await fetch(url, {
+        method: 'POST',
+        headers: { ...json, 'X-API-Key': API_KEY },
+        body: '{"channel":"chat:a","data":{"__proto__":{"x":1}}}',
+      })
+    ).status,
+    400,
+  );
+  assert.equal(
+    (
+      await fetch(url, {
+        method: 'POST',
+        headers: { ...json, 'X-API-Key': API_KEY },
+        body: JSON.stringify({ channel: 'chat:a', data: 'x'.repeat(1_100_000) }),
+      })
+    ).status,
+    413,
+  );
   const wrong = await fetch(url, { headers: { 'X-API-Key': API_KEY } });
   assert.equal(wrong.status, 405);
   assert.equal(wrong.headers.get('allow'), 'POST');
-  assert.equal((await fetch(url, { method: 'POST', headers: { ...json, 'X-API-Key': API_KEY }, body: JSON.stringify({ channel: 'nope:a', data: 1 }) })).status, 404);
-  assert.equal((await fetch(url, { method: 'POST', headers: { ...json, 'X-API-Key': API_KEY }, body: JSON.stringify({ channel: 'bad', data: 1 }) })).status, 400);
+  assert.equal(
+    (
+      await fetch(url, {
+        method: 'POST',
+        headers: { ...json, 'X-API-Key': API_KEY },
+        body: JSON.stringify({ channel: 'nope:a', data: 1 }),
+      })
+    ).status,
+    404,
+  );
+  assert.equal(
+    (
+      await fetch(url, {
+        method: 'POST',
+        headers: { ...json, 'X-API-Key': API_KEY },
+        body: JSON.stringify({ channel: 'bad', data: 1 }),
+      })
+    ).status,
+    400,
+  );
 });
 
 test('POST /api/publish delivers to WebSocket subscribers and deduplicates by id', async (t) => {
@@ -103,10 +175,12 @@ test('POST /api/publish delivers to WebSocket subscribers and deduplicates by id
   const client = await openRaw(t, ws);
   await client.request({ type: 'connect', token: await token('alice') });
   await client.request({ type: 'subscribe', channel: 'chat:api' });
-  const post = () => fetch(`${base}/api/publish`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json; charset=utf-8', Authorization: `Bearer ${API_KEY}` },
-    body: JSON.stringify({ channel: 'chat:api', data: { text: 'from api' }, id: 'api-1' }),
-  });
+  const post = () =>
+    fetch(`${base}/api/publish`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json; charset=utf-8', Authorization: `Bearer ${API_KEY}` },
+      body: JSON.stringify({ channel: 'chat:api', data: { text: 'from api' }, id: 'api-1' }),
+    });
   const first = await post();
   assert.equal(first.status, 200);
   assert.deepEqual(((await first.json()) as Record<string, unknown>)['offset'], 1);
@@ -121,7 +195,10 @@ test('POST /api/publish delivers to WebSocket subscribers and deduplicates by id
 test('a body sent too slowly is answered 408 after the request timeout (OP-02)', async (t) => {
   const { server } = await start(t, { requestTimeoutMs: 500 });
   const port = (server.http.address() as net.AddressInfo).port;
-  const status = await rawStatus(port, `POST /api/publish HTTP/1.1\r\nHost: x\r\nX-API-Key: ${API_KEY}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`);
+  const status = await rawStatus(
+    port,
+    `POST /api/publish HTTP/1.1\r\nHost: x\r\nX-API-Key: ${API_KEY}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`,
+  );
   assert.equal(status, 408);
 });
 
@@ -161,11 +238,17 @@ test('/ready answers 503 over the connection cap and while draining', async (t) 
 
 test('CORS: unlisted origins get no Access-Control-Allow-Origin, listed ones get their own origin (OP-03)', async (t) => {
   const { base } = await start(t, { corsOrigins: ['https://app.example.com'] });
-  const evil = await fetch(`${base}/api/publish`, { method: 'OPTIONS', headers: { Origin: 'https://evil.example.com', 'Access-Control-Request-Method': 'POST' } });
+  const evil = await fetch(`${base}/api/publish`, {
+    method: 'OPTIONS',
+    headers: { Origin: 'https://evil.example.com', 'Access-Control-Request-Method': 'POST' },
+  });
   assert.equal(evil.headers.get('access-control-allow-origin'), null);
   const stats = await fetch(`${base}/api/stats`, { headers: { Origin: 'https://evil.example.com' } });
   assert.equal(stats.headers.get('access-control-allow-origin'), null);
-  const good = await fetch(`${base}/api/publish`, { method: 'OPTIONS', headers: { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'POST' } });
+  const good = await fetch(`${base}/api/publish`, {
+    method: 'OPTIONS',
+    headers: { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'POST' },
+  });
   assert.equal(good.headers.get('access-control-allow-origin'), 'https://app.example.com');
 });
 
@@ -177,9 +260,12 @@ test('one log line per connection open and close with duration and close code, n
   client.ws.close(1000);
   await client.closed;
   const deadline = Date.now() + 2000;
-  while (!lines.some((l) => l.includes('connection_close')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (!lines.some((l) => l.includes('connection_close')) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
   const open = lines.filter((l) => l.includes('"connection_open"'));
-  const close = lines.filter((l) => l.includes('"connection_close"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const close = lines
+    .filter((l) => l.includes('"connection_close"'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.equal(open.length, 1);
   assert.equal(close.length, 1);
   assert.equal(close[0]!['code'], 1000);
@@ -194,7 +280,10 @@ test('unknown paths are 404 JSON and WebSocket upgrades elsewhere than /ws are r
   assert.equal(res.status, 404);
   assert.match(res.headers.get('content-type') ?? '', /application\/json/);
   const port = (server.http.address() as net.AddressInfo).port;
-  const status = await rawStatus(port, 'GET /other HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+  const status = await rawStatus(
+    port,
+    'GET /other HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+  );
   assert.equal(status, 404);
 });
 
@@ -225,7 +314,9 @@ function rawResponse(port: number, request: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1', () => socket.write(request));
     let data = '';
-    socket.on('data', (chunk) => { data += chunk.toString('latin1'); });
+    socket.on('data', (chunk) => {
+      data += chunk.toString('latin1');
+    });
     socket.on('error', reject);
     socket.on('close', () => resolve(data));
   });
@@ -234,12 +325,16 @@ function rawResponse(port: number, request: string): Promise<string> {
 test('a refused origin gets 403 with a plain-text reason, one warning per origin however often it retries, and a metric per refusal', async (t) => {
   const { base, server, lines } = await start(t);
   const port = (server.http.address() as net.AddressInfo).port;
-  const upgrade = (origin: string) => `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: ${origin}\r\n\r\n`;
+  const upgrade = (origin: string) =>
+    `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: ${origin}\r\n\r\n`;
   for (let i = 0; i < 5; i++) {
     const answer = await rawResponse(port, upgrade('http://evil.example'));
     assert.match(answer, /^HTTP\/1\.1 403 /);
     assert.match(answer, /content-type: text\/plain/i);
-    assert.equal(answer.slice(answer.indexOf('\r\n\r\n') + 4), 'Origin http://evil.example is not allowed to open a WebSocket on this server\n');
+    assert.equal(
+      answer.slice(answer.indexOf('\r\n\r\n') + 4),
+      'Origin http://evil.example is not allowed to open a WebSocket on this server\n',
+    );
   }
   const text = await (await fetch(`${base}/metrics`)).text();
   assert.match(text, /switchboard_handshake_failures_total\{reason="origin_not_allowed"\} 5/);
@@ -248,7 +343,9 @@ test('a refused origin gets 403 with a plain-text reason, one warning per origin
   const body = long.slice(long.indexOf('\r\n\r\n') + 4);
   assert.ok(body.length < 250, `body of ${body.length} characters`);
 
-  const warnings = lines.filter((l) => l.includes('"origin_refused"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const warnings = lines
+    .filter((l) => l.includes('"origin_refused"'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const evil = warnings.filter((w) => w['origin'] === 'http://evil.example');
   assert.equal(evil.length, 1, 'one line for five attempts');
   assert.equal(evil[0]!['level'], 40);
@@ -265,9 +362,30 @@ test('POST /api/disconnect closes every connection of the user with 4504 and no 
   const bob = await openRaw(t, ws);
   await bob.request({ type: 'connect', token: await token('bob') });
 
-  assert.equal((await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"user":"alice"}' })).status, 401);
-  assert.equal((await fetch(url, { method: 'POST', headers: { ...json, 'X-API-Key': 'wrong-key-wrong-key' }, body: '{"user":"alice"}' })).status, 403);
-  for (const body of ['{"user":""}', '{"user":7}', '{}', '{"user":"alice","ban":true}', `{"user":"${'u'.repeat(300)}"}`, '[]', '{nope']) {
+  assert.equal(
+    (await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"user":"alice"}' }))
+      .status,
+    401,
+  );
+  assert.equal(
+    (
+      await fetch(url, {
+        method: 'POST',
+        headers: { ...json, 'X-API-Key': 'wrong-key-wrong-key' },
+        body: '{"user":"alice"}',
+      })
+    ).status,
+    403,
+  );
+  for (const body of [
+    '{"user":""}',
+    '{"user":7}',
+    '{}',
+    '{"user":"alice","ban":true}',
+    `{"user":"${'u'.repeat(300)}"}`,
+    '[]',
+    '{nope',
+  ]) {
     const answer = await fetch(url, { method: 'POST', headers: json, body });
     assert.equal(answer.status, 400, body);
   }

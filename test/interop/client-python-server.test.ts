@@ -15,7 +15,11 @@ async function open(url: string) {
   const inbox = new Inbox<Msg>();
   ws.addEventListener('message', (e) => {
     const d = e.data as unknown;
-    inbox.push(typeof d === 'string' ? { data: Buffer.from(d), binary: false } : { data: Buffer.from(d as Buffer), binary: true });
+    inbox.push(
+      typeof d === 'string'
+        ? { data: Buffer.from(d), binary: false }
+        : { data: Buffer.from(d as Buffer), binary: true },
+    );
   });
   const closed = new Promise<{ code: number; reason: string; wasClean: boolean }>((resolve) =>
     ws.addEventListener('close', (e) => resolve({ code: e.code, reason: e.reason, wasClean: e.wasClean })),

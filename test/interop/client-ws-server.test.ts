@@ -16,7 +16,11 @@ async function open(url: string) {
   const inbox = new Inbox<Msg>();
   ws.addEventListener('message', (e) => {
     const d = e.data as unknown;
-    inbox.push(typeof d === 'string' ? { data: Buffer.from(d), binary: false } : { data: Buffer.from(d as Buffer), binary: true });
+    inbox.push(
+      typeof d === 'string'
+        ? { data: Buffer.from(d), binary: false }
+        : { data: Buffer.from(d as Buffer), binary: true },
+    );
   });
   const closed = new Promise<{ code: number; reason: string; wasClean: boolean }>((resolve) =>
     ws.addEventListener('close', (e) => resolve({ code: e.code, reason: e.reason, wasClean: e.wasClean })),
@@ -69,7 +73,10 @@ test('interop: Switchboard client -> ws server', async (t) => {
     const closed = await c.closed;
     assert.deepEqual({ code: closed.code, wasClean: closed.wasClean }, { code: 4000, wasClean: true });
     const seen = await server.waitCloses(before + 1);
-    assert.deepEqual({ code: seen[before]!.code, reason: seen[before]!.reason }, { code: 4000, reason: 'client reason κ' });
+    assert.deepEqual(
+      { code: seen[before]!.code, reason: seen[before]!.reason },
+      { code: 4000, reason: 'client reason κ' },
+    );
   });
   await t.test('close from the server: code and reason reach the client', async () => {
     const c = await open(server.url);

@@ -60,11 +60,20 @@ for (const [name, option, expected] of [
   ['defaults', true, /^permessage-deflate(; client_max_window_bits=15)?$/],
   ['server_no_context_takeover', { serverNoContextTakeover: true }, /server_no_context_takeover/],
   ['client_no_context_takeover', { clientNoContextTakeover: true }, /client_no_context_takeover/],
-  ['window bits 9 and 10', { serverMaxWindowBits: 9, clientMaxWindowBits: 10 }, /server_max_window_bits=9; client_max_window_bits=10/],
+  [
+    'window bits 9 and 10',
+    { serverMaxWindowBits: 9, clientMaxWindowBits: 10 },
+    /server_max_window_bits=9; client_max_window_bits=10/,
+  ],
   ['threshold 0', { threshold: 0 }, /^permessage-deflate/],
 ] as const) {
   test(`interop: Chromium -> Switchboard server with permessage-deflate, ${name}: byte-exact echo, broadcast, clean close (PD-11)`, async (t) => {
-    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', pingIntervalMs: 0, perMessageDeflate: option as boolean | PerMessageDeflateServerOptions });
+    const wss = new WebSocketServer({
+      port: 0,
+      host: '127.0.0.1',
+      pingIntervalMs: 0,
+      perMessageDeflate: option as boolean | PerMessageDeflateServerOptions,
+    });
     const { port } = await wss.listen();
     t.after(() => wss.close({ timeoutMs: 200 }));
     const sockets: WebSocket[] = [];
@@ -75,7 +84,9 @@ for (const [name, option, expected] of [
         else ws.send(e.data as string | Buffer);
       };
     });
-    const out = (await page.evaluate(`(${RUN})(${JSON.stringify({ url: `ws://127.0.0.1:${port}/`, sizes: SIZES, repeat: 2 })})`)) as {
+    const out = (await page.evaluate(
+      `(${RUN})(${JSON.stringify({ url: `ws://127.0.0.1:${port}/`, sizes: SIZES, repeat: 2 })})`,
+    )) as {
       extensions: string;
       results: Array<{ size: number; binary: boolean; kind: string; len: number; fnv: number }>;
       broadcast: number;

@@ -14,7 +14,12 @@ for (const [name, deflate, expected] of [
   ['websockets default offer', {}, /^permessage-deflate/],
   [
     'all four parameters',
-    { server_no_context_takeover: true, client_no_context_takeover: true, server_max_window_bits: 10, client_max_window_bits: 11 },
+    {
+      server_no_context_takeover: true,
+      client_no_context_takeover: true,
+      server_max_window_bits: 10,
+      client_max_window_bits: 11,
+    },
     /server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=11/,
   ],
 ] as const) {

@@ -4,7 +4,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import WsWebSocket, { WebSocketServer as WsServer } from 'ws';
-import { connect, WebSocketServer, type WebSocket, type PerMessageDeflateServerOptions } from '../../src/engine/index.ts';
+import {
+  connect,
+  WebSocketServer,
+  type WebSocket,
+  type PerMessageDeflateServerOptions,
+} from '../../src/engine/index.ts';
 import { Inbox } from '../helpers/inbox.ts';
 
 interface Msg {
@@ -23,7 +28,10 @@ const MESSAGES: Array<[string, string | Buffer]> = [
 ];
 
 /** Our echo server with `option`; returns its URL. */
-async function ourEcho(t: TestContext, option: boolean | PerMessageDeflateServerOptions): Promise<{ url: string; sockets: WebSocket[] }> {
+async function ourEcho(
+  t: TestContext,
+  option: boolean | PerMessageDeflateServerOptions,
+): Promise<{ url: string; sockets: WebSocket[] }> {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', pingIntervalMs: 0, perMessageDeflate: option });
   const { port } = await wss.listen();
   t.after(() => wss.close({ timeoutMs: 200 }));
@@ -35,7 +43,11 @@ async function ourEcho(t: TestContext, option: boolean | PerMessageDeflateServer
   return { url: `ws://127.0.0.1:${port}/`, sockets };
 }
 
-async function wsClient(t: TestContext, url: string, perMessageDeflate: boolean | object): Promise<{ ws: WsWebSocket; inbox: Inbox<Msg> }> {
+async function wsClient(
+  t: TestContext,
+  url: string,
+  perMessageDeflate: boolean | object,
+): Promise<{ ws: WsWebSocket; inbox: Inbox<Msg> }> {
   const ws = new WsWebSocket(url, { perMessageDeflate, maxPayload: 64 * 1024 * 1024 });
   t.after(() => ws.terminate());
   const inbox = new Inbox<Msg>();
@@ -48,8 +60,18 @@ const SERVER_VARIANTS: Array<[string, boolean | PerMessageDeflateServerOptions, 
   ['defaults', true, true, /^permessage-deflate(; client_max_window_bits=15)?$/],
   ['server_no_context_takeover', { serverNoContextTakeover: true }, true, /server_no_context_takeover/],
   ['client_no_context_takeover', { clientNoContextTakeover: true }, true, /client_no_context_takeover/],
-  ['both window bits', { serverMaxWindowBits: 10, clientMaxWindowBits: 11 }, true, /server_max_window_bits=10.*client_max_window_bits=11/],
-  ['ws asks for no context takeover and small windows', true, { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 9, clientMaxWindowBits: 9 }, /server_no_context_takeover/],
+  [
+    'both window bits',
+    { serverMaxWindowBits: 10, clientMaxWindowBits: 11 },
+    true,
+    /server_max_window_bits=10.*client_max_window_bits=11/,
+  ],
+  [
+    'ws asks for no context takeover and small windows',
+    true,
+    { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 9, clientMaxWindowBits: 9 },
+    /server_no_context_takeover/,
+  ],
   ['threshold 0', { threshold: 0 }, { threshold: 0 }, /permessage-deflate/],
 ];
 
@@ -92,8 +114,25 @@ async function wsEcho(t: TestContext, perMessageDeflate: boolean | object): Prom
 
 const CLIENT_VARIANTS: Array<[string, object | boolean, Parameters<typeof connect>[1], RegExp]> = [
   ['defaults', true, { perMessageDeflate: true }, /^permessage-deflate/],
-  ['ws imposes no context takeover and windows', { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 10, clientMaxWindowBits: 10 }, { perMessageDeflate: true }, /client_max_window_bits=10/],
-  ['we ask for no context takeover and windows', true, { perMessageDeflate: { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 12, clientMaxWindowBits: 12 } }, /server_max_window_bits=12/],
+  [
+    'ws imposes no context takeover and windows',
+    { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 10, clientMaxWindowBits: 10 },
+    { perMessageDeflate: true },
+    /client_max_window_bits=10/,
+  ],
+  [
+    'we ask for no context takeover and windows',
+    true,
+    {
+      perMessageDeflate: {
+        serverNoContextTakeover: true,
+        clientNoContextTakeover: true,
+        serverMaxWindowBits: 12,
+        clientMaxWindowBits: 12,
+      },
+    },
+    /server_max_window_bits=12/,
+  ],
   ['ws threshold 0, ours 0', { threshold: 0 }, { perMessageDeflate: { threshold: 0 } }, /permessage-deflate/],
 ];
 

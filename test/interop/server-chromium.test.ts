@@ -75,14 +75,38 @@ after(async () => {
   await server?.stop();
 });
 
-const openSock = (url: string) => page.evaluate((u) => (globalThis as unknown as { __sb: { open(u: string): Promise<number> } }).__sb.open(u), url);
+const openSock = (url: string) =>
+  page.evaluate((u) => (globalThis as unknown as { __sb: { open(u: string): Promise<number> } }).__sb.open(u), url);
 const send = (id: number, spec: Record<string, unknown>) =>
-  page.evaluate(([i, s]) => (globalThis as unknown as { __sb: { send(i: number, s: unknown): void } }).__sb.send(i as number, s), [id, spec] as const);
-const next = (id: number) => page.evaluate((i) => (globalThis as unknown as { __sb: { next(i: number, ms: number): Promise<PageMsg> } }).__sb.next(i, 15_000), id);
+  page.evaluate(
+    ([i, s]) => (globalThis as unknown as { __sb: { send(i: number, s: unknown): void } }).__sb.send(i as number, s),
+    [id, spec] as const,
+  );
+const next = (id: number) =>
+  page.evaluate(
+    (i) => (globalThis as unknown as { __sb: { next(i: number, ms: number): Promise<PageMsg> } }).__sb.next(i, 15_000),
+    id,
+  );
 const closeSock = (id: number, code: number, reason: string) =>
-  page.evaluate(([i, c, r]) => (globalThis as unknown as { __sb: { close(i: number, c: number, r: string): void } }).__sb.close(i as number, c as number, r as string), [id, code, reason] as const);
+  page.evaluate(
+    ([i, c, r]) =>
+      (globalThis as unknown as { __sb: { close(i: number, c: number, r: string): void } }).__sb.close(
+        i as number,
+        c as number,
+        r as string,
+      ),
+    [id, code, reason] as const,
+  );
 const closed = (id: number) =>
-  page.evaluate((i) => (globalThis as unknown as { __sb: { closed(i: number, ms: number): Promise<{ code: number; reason: string; wasClean: boolean }> } }).__sb.closed(i, 10_000), id);
+  page.evaluate(
+    (i) =>
+      (
+        globalThis as unknown as {
+          __sb: { closed(i: number, ms: number): Promise<{ code: number; reason: string; wasClean: boolean }> };
+        }
+      ).__sb.closed(i, 10_000),
+    id,
+  );
 
 test('interop: Chromium WebSocket -> Switchboard server', async (t) => {
   const id = await openSock(server.url);
@@ -129,7 +153,10 @@ test('interop: Chromium WebSocket -> Switchboard server', async (t) => {
     const r = await closed(c);
     assert.deepEqual({ code: r.code, wasClean: r.wasClean }, { code: 4000, wasClean: true });
     const seen = await server.waitCloses(beforeCount + 1);
-    assert.deepEqual({ code: seen[beforeCount]!.code, reason: seen[beforeCount]!.reason }, { code: 4000, reason: 'client reason κ' });
+    assert.deepEqual(
+      { code: seen[beforeCount]!.code, reason: seen[beforeCount]!.reason },
+      { code: 4000, reason: 'client reason κ' },
+    );
   });
   await t.test('close from the server: code and reason reach the browser', async () => {
     const c = await openSock(server.url);

@@ -77,12 +77,18 @@ test('interop: Python websockets client -> Switchboard server', async (t) => {
     const r = await c.call('close', { code: 4000, reason: 'client reason κ' });
     assert.equal(r['code'], 4000, 'echoed code');
     const seen = await server.waitCloses(before + 1);
-    assert.deepEqual({ code: seen[before]!.code, reason: seen[before]!.reason }, { code: 4000, reason: 'client reason κ' });
+    assert.deepEqual(
+      { code: seen[before]!.code, reason: seen[before]!.reason },
+      { code: 4000, reason: 'client reason κ' },
+    );
   });
   await t.test('close from the server: code and reason reach the client', async () => {
     const c = await client(server.url, t);
     await c.call('send', { text: '__cmd:close:4001:server reason κ' });
     const m = await c.call('recv');
-    assert.deepEqual({ closed: m['closed'], code: m['code'], reason: m['reason'] }, { closed: true, code: 4001, reason: 'server reason κ' });
+    assert.deepEqual(
+      { closed: m['closed'], code: m['code'], reason: m['reason'] },
+      { closed: true, code: 4001, reason: 'server reason κ' },
+    );
   });
 });

@@ -17,14 +17,20 @@ async function open(url: string) {
   const inbox = new Inbox<Msg>();
   ws.addEventListener('message', (e) => {
     const d = e.data as string | ArrayBuffer;
-    inbox.push(typeof d === 'string' ? { data: Buffer.from(d), binary: false } : { data: Buffer.from(d), binary: true });
+    inbox.push(
+      typeof d === 'string' ? { data: Buffer.from(d), binary: false } : { data: Buffer.from(d), binary: true },
+    );
   });
   const closed = new Promise<{ code: number; reason: string; wasClean: boolean }>((resolve) =>
     ws.addEventListener('close', (e) => resolve({ code: e.code, reason: e.reason, wasClean: e.wasClean })),
   );
   await new Promise<void>((resolve, reject) => {
     ws.addEventListener('open', () => resolve(), { once: true });
-    ws.addEventListener('error', (e) => reject(new Error(`undici error: ${String((e as { message?: string }).message)}`)), { once: true });
+    ws.addEventListener(
+      'error',
+      (e) => reject(new Error(`undici error: ${String((e as { message?: string }).message)}`)),
+      { once: true },
+    );
   });
   return { ws, inbox, closed };
 }
@@ -62,12 +68,18 @@ test('interop: undici WebSocket -> Switchboard server', async (t) => {
     assert.equal(closed.code, 4000);
     assert.equal(closed.wasClean, true);
     const seen = await server.waitCloses(before + 1);
-    assert.deepEqual({ code: seen[before]!.code, reason: seen[before]!.reason }, { code: 4000, reason: 'client reason κ' });
+    assert.deepEqual(
+      { code: seen[before]!.code, reason: seen[before]!.reason },
+      { code: 4000, reason: 'client reason κ' },
+    );
   });
   await t.test('close from the server: code and reason reach the client', async () => {
     const c = await open(server.url);
     c.ws.send('__cmd:close:4001:server reason κ');
     const closed = await c.closed;
-    assert.deepEqual({ code: closed.code, reason: closed.reason, wasClean: closed.wasClean }, { code: 4001, reason: 'server reason κ', wasClean: true });
+    assert.deepEqual(
+      { code: closed.code, reason: closed.reason, wasClean: closed.wasClean },
+      { code: 4001, reason: 'server reason κ', wasClean: true },
+    );
   });
 });

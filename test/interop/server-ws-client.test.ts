@@ -11,11 +11,17 @@ interface Msg {
   binary: boolean;
 }
 
-async function open(url: string): Promise<{ ws: WebSocket; inbox: Inbox<Msg>; closed: Promise<{ code: number; reason: string }> }> {
+async function open(
+  url: string,
+): Promise<{ ws: WebSocket; inbox: Inbox<Msg>; closed: Promise<{ code: number; reason: string }> }> {
   const ws = new WebSocket(url, { maxPayload: 64 * 1024 * 1024 });
   const inbox = new Inbox<Msg>();
-  ws.on('message', (data, binary) => inbox.push({ data: Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer), binary }));
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  ws.on('message', (data, binary) =>
+    inbox.push({ data: Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer), binary }),
+  );
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
   await new Promise<void>((resolve, reject) => ws.once('open', () => resolve()).once('error', reject));
   return { ws, inbox, closed };
 }
@@ -72,7 +78,10 @@ test('interop: ws client -> Switchboard server', async (t) => {
     const closed = await c.closed;
     assert.equal(closed.code, 4000);
     const seen = await server.waitCloses(before + 1);
-    assert.deepEqual({ code: seen[before]!.code, reason: seen[before]!.reason }, { code: 4000, reason: 'client reason κ' });
+    assert.deepEqual(
+      { code: seen[before]!.code, reason: seen[before]!.reason },
+      { code: 4000, reason: 'client reason κ' },
+    );
   });
   await t.test('close from the server: code and reason reach the client', async () => {
     const c = await open(server.url);

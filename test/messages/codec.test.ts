@@ -3,9 +3,23 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  JsonCodec, MsgpackCodec, Subprotocol, ErrorCode, Limits, createCodec, selectSubprotocol, validateClientMessage,
-  validateServerMessage, checkJsonValue, toPublicationMessage, isValidChannelName, CLIENT_MESSAGE_TYPES,
-  type ClientMessage, type Codec, type ServerMessage, type DecodeResult,
+  JsonCodec,
+  MsgpackCodec,
+  Subprotocol,
+  ErrorCode,
+  Limits,
+  createCodec,
+  selectSubprotocol,
+  validateClientMessage,
+  validateServerMessage,
+  checkJsonValue,
+  toPublicationMessage,
+  isValidChannelName,
+  CLIENT_MESSAGE_TYPES,
+  type ClientMessage,
+  type Codec,
+  type ServerMessage,
+  type DecodeResult,
 } from '../../src/messages/index.ts';
 
 const json = new JsonCodec();
@@ -40,7 +54,13 @@ const VALID_CLIENT: ClientMessage[] = [
   { type: 'refresh', token: 'new.token.value' },
   { type: 'ping', rid: Limits.MAX_RID },
   { type: 'stats', rid: 11 },
-  { type: 'batch', messages: [{ type: 'ping', rid: 1 }, { type: 'publish', channel: 'chat:a', data: 1, id: 'b1' }] },
+  {
+    type: 'batch',
+    messages: [
+      { type: 'ping', rid: 1 },
+      { type: 'publish', channel: 'chat:a', data: 1, id: 'b1' },
+    ],
+  },
   { type: 'batch', messages: Array.from({ length: Limits.MAX_BATCH }, (_, i) => ({ type: 'ping' as const, rid: i })) },
 ];
 
@@ -72,8 +92,18 @@ const INVALID_CLIENT: Bad[] = [
   ['a numeric type', { type: 1 }, ErrorCode.UNKNOWN_TYPE],
   ['a server-only type', { type: 'publication', rid: 2 }, ErrorCode.UNKNOWN_TYPE, 2],
   // AP-05 reserved names
-  ...['error', 'newListener', 'removeListener', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'prototype', '__defineGetter__']
-    .map((type): Bad => [`the reserved type name "${type}" (AP-05)`, { type, rid: 1 }, ErrorCode.UNKNOWN_TYPE, 1]),
+  ...[
+    'error',
+    'newListener',
+    'removeListener',
+    '__proto__',
+    'constructor',
+    'toString',
+    'hasOwnProperty',
+    'valueOf',
+    'prototype',
+    '__defineGetter__',
+  ].map((type): Bad => [`the reserved type name "${type}" (AP-05)`, { type, rid: 1 }, ErrorCode.UNKNOWN_TYPE, 1]),
   // AP-06 wrong field types, no coercion
   ['channel as an object (AP-06)', { type: 'subscribe', rid: 1, channel: { a: 1 } }, ErrorCode.INVALID_MESSAGE, 1],
   ['channel as an array (AP-06)', { type: 'subscribe', rid: 1, channel: ['chat:a'] }, ErrorCode.INVALID_MESSAGE, 1],
@@ -82,11 +112,35 @@ const INVALID_CLIENT: Bad[] = [
   ['rid negative (AP-06)', { type: 'ping', rid: -1 }, ErrorCode.INVALID_MESSAGE],
   ['rid above uint32 (AP-08)', { type: 'ping', rid: Limits.MAX_RID + 1 }, ErrorCode.INVALID_MESSAGE],
   ['rid fractional', { type: 'ping', rid: 1.5 }, ErrorCode.INVALID_MESSAGE],
-  ['offset as a string (AP-06)', { type: 'subscribe', rid: 1, channel: 'chat:a', since: { epoch: 'e', offset: '10' } }, ErrorCode.INVALID_MESSAGE, 1],
-  ['offset negative (AP-06)', { type: 'subscribe', rid: 1, channel: 'chat:a', since: { epoch: 'e', offset: -1 } }, ErrorCode.INVALID_MESSAGE, 1],
-  ['offset above the safe integer range', { type: 'subscribe', rid: 1, channel: 'chat:a', since: { epoch: 'e', offset: 2 ** 53 } }, ErrorCode.INVALID_MESSAGE, 1],
-  ['offset fractional', { type: 'subscribe', rid: 1, channel: 'chat:a', since: { epoch: 'e', offset: 1.5 } }, ErrorCode.INVALID_MESSAGE, 1],
-  ['since with an extra key', { type: 'subscribe', channel: 'chat:a', since: { epoch: 'e', offset: 1, x: 1 } }, ErrorCode.INVALID_MESSAGE],
+  [
+    'offset as a string (AP-06)',
+    { type: 'subscribe', rid: 1, channel: 'chat:a', since: { epoch: 'e', offset: '10' } },
+    ErrorCode.INVALID_MESSAGE,
+    1,
+  ],
+  [
+    'offset negative (AP-06)',
+    { type: 'subscribe', rid: 1, channel: 'chat:a', since: { epoch: 'e', offset: -1 } },
+    ErrorCode.INVALID_MESSAGE,
+    1,
+  ],
+  [
+    'offset above the safe integer range',
+    { type: 'subscribe', rid: 1, channel: 'chat:a', since: { epoch: 'e', offset: 2 ** 53 } },
+    ErrorCode.INVALID_MESSAGE,
+    1,
+  ],
+  [
+    'offset fractional',
+    { type: 'subscribe', rid: 1, channel: 'chat:a', since: { epoch: 'e', offset: 1.5 } },
+    ErrorCode.INVALID_MESSAGE,
+    1,
+  ],
+  [
+    'since with an extra key',
+    { type: 'subscribe', channel: 'chat:a', since: { epoch: 'e', offset: 1, x: 1 } },
+    ErrorCode.INVALID_MESSAGE,
+  ],
   ['since without epoch', { type: 'subscribe', channel: 'chat:a', since: { offset: 1 } }, ErrorCode.INVALID_MESSAGE],
   ['empty epoch', { type: 'subscribe', channel: 'chat:a', since: { epoch: '', offset: 1 } }, ErrorCode.INVALID_MESSAGE],
   ['presence as a string', { type: 'subscribe', channel: 'chat:a', presence: 'true' }, ErrorCode.INVALID_MESSAGE],
@@ -96,38 +150,83 @@ const INVALID_CLIENT: Bad[] = [
   ['publish without id', { type: 'publish', channel: 'chat:a', data: 1 }, ErrorCode.INVALID_MESSAGE],
   ['publish without data', { type: 'publish', channel: 'chat:a', id: 'x' }, ErrorCode.INVALID_MESSAGE],
   ['publish with an empty id', { type: 'publish', channel: 'chat:a', data: 1, id: '' }, ErrorCode.INVALID_MESSAGE],
-  ['publish with an id containing a space', { type: 'publish', channel: 'chat:a', data: 1, id: 'a b' }, ErrorCode.INVALID_MESSAGE],
-  ['publish with a too long id', { type: 'publish', channel: 'chat:a', data: 1, id: 'x'.repeat(Limits.MAX_ID_LENGTH + 1) }, ErrorCode.INVALID_MESSAGE],
+  [
+    'publish with an id containing a space',
+    { type: 'publish', channel: 'chat:a', data: 1, id: 'a b' },
+    ErrorCode.INVALID_MESSAGE,
+  ],
+  [
+    'publish with a too long id',
+    { type: 'publish', channel: 'chat:a', data: 1, id: 'x'.repeat(Limits.MAX_ID_LENGTH + 1) },
+    ErrorCode.INVALID_MESSAGE,
+  ],
   ['send without user', { type: 'send', data: 1 }, ErrorCode.INVALID_MESSAGE],
   ['send to a user with a control character', { type: 'send', user: 'bob\u0000', data: 1 }, ErrorCode.INVALID_MESSAGE],
   ['history without rid (AP-08)', { type: 'history', channel: 'chat:a' }, ErrorCode.INVALID_MESSAGE],
   ['history limit 0', { type: 'history', rid: 1, channel: 'chat:a', limit: 0 }, ErrorCode.INVALID_MESSAGE, 1],
-  ['history limit too large', { type: 'history', rid: 1, channel: 'chat:a', limit: Limits.MAX_HISTORY_LIMIT + 1 }, ErrorCode.INVALID_MESSAGE, 1],
+  [
+    'history limit too large',
+    { type: 'history', rid: 1, channel: 'chat:a', limit: Limits.MAX_HISTORY_LIMIT + 1 },
+    ErrorCode.INVALID_MESSAGE,
+    1,
+  ],
   ['presence without rid (AP-08)', { type: 'presence', channel: 'chat:a' }, ErrorCode.INVALID_MESSAGE],
   ['ping without rid (AP-08)', { type: 'ping' }, ErrorCode.INVALID_MESSAGE],
   ['stats without rid (AP-08)', { type: 'stats' }, ErrorCode.INVALID_MESSAGE],
   ['refresh without token', { type: 'refresh', rid: 1 }, ErrorCode.INVALID_MESSAGE, 1],
   ['connect with an empty token', { type: 'connect', token: '' }, ErrorCode.INVALID_MESSAGE],
-  ['connect with a token too long', { type: 'connect', token: 'x'.repeat(Limits.MAX_TOKEN_LENGTH + 1) }, ErrorCode.INVALID_MESSAGE],
+  [
+    'connect with a token too long',
+    { type: 'connect', token: 'x'.repeat(Limits.MAX_TOKEN_LENGTH + 1) },
+    ErrorCode.INVALID_MESSAGE,
+  ],
   ['connect with a token containing a newline', { type: 'connect', token: 'a\nb' }, ErrorCode.INVALID_MESSAGE],
   // AP-09 channel names
   ['an empty channel (AP-09)', { type: 'subscribe', channel: '' }, ErrorCode.INVALID_MESSAGE],
-  ['a channel too long (AP-09)', { type: 'subscribe', channel: `a:${'x'.repeat(Limits.MAX_CHANNEL_LENGTH)}` }, ErrorCode.INVALID_MESSAGE],
-  ['a channel with a control character (AP-09)', { type: 'publish', channel: 'chat:a\u0001', data: 1, id: 'x' }, ErrorCode.INVALID_MESSAGE],
+  [
+    'a channel too long (AP-09)',
+    { type: 'subscribe', channel: `a:${'x'.repeat(Limits.MAX_CHANNEL_LENGTH)}` },
+    ErrorCode.INVALID_MESSAGE,
+  ],
+  [
+    'a channel with a control character (AP-09)',
+    { type: 'publish', channel: 'chat:a\u0001', data: 1, id: 'x' },
+    ErrorCode.INVALID_MESSAGE,
+  ],
   ['a channel without namespace (AP-09)', { type: 'subscribe', channel: 'general' }, ErrorCode.INVALID_MESSAGE],
   ['a channel with glob characters (AP-09)', { type: 'subscribe', channel: 'chat:*' }, ErrorCode.INVALID_MESSAGE],
   ['a channel with [ (AP-09)', { type: 'history', rid: 1, channel: 'chat:[a-z]' }, ErrorCode.INVALID_MESSAGE, 1],
   ['unsubscribe without channel', { type: 'unsubscribe', rid: 1 }, ErrorCode.INVALID_MESSAGE, 1],
-  ['unsubscribe with since', { type: 'unsubscribe', channel: 'chat:a', since: { epoch: 'e', offset: 1 } }, ErrorCode.INVALID_MESSAGE],
+  [
+    'unsubscribe with since',
+    { type: 'unsubscribe', channel: 'chat:a', since: { epoch: 'e', offset: 1 } },
+    ErrorCode.INVALID_MESSAGE,
+  ],
   ['a channel with ? (AP-09)', { type: 'presence', rid: 1, channel: 'chat:?' }, ErrorCode.INVALID_MESSAGE, 1],
   // batches
   ['an empty batch', { type: 'batch', messages: [] }, ErrorCode.INVALID_MESSAGE],
-  ['a batch over the cap', { type: 'batch', messages: Array.from({ length: Limits.MAX_BATCH + 1 }, () => ({ type: 'stats', rid: 1 })) }, ErrorCode.INVALID_MESSAGE],
-  ['a nested batch', { type: 'batch', messages: [{ type: 'batch', messages: [{ type: 'ping', rid: 1 }] }] }, ErrorCode.INVALID_MESSAGE],
-  ['a batch with an invalid member', { type: 'batch', messages: [{ type: 'ping', rid: 1 }, { type: 'ping' }] }, ErrorCode.INVALID_MESSAGE],
+  [
+    'a batch over the cap',
+    { type: 'batch', messages: Array.from({ length: Limits.MAX_BATCH + 1 }, () => ({ type: 'stats', rid: 1 })) },
+    ErrorCode.INVALID_MESSAGE,
+  ],
+  [
+    'a nested batch',
+    { type: 'batch', messages: [{ type: 'batch', messages: [{ type: 'ping', rid: 1 }] }] },
+    ErrorCode.INVALID_MESSAGE,
+  ],
+  [
+    'a batch with an invalid member',
+    { type: 'batch', messages: [{ type: 'ping', rid: 1 }, { type: 'ping' }] },
+    ErrorCode.INVALID_MESSAGE,
+  ],
   ['a batch with a non-object member', { type: 'batch', messages: [7] }, ErrorCode.INVALID_MESSAGE],
   ['a batch with a rid', { type: 'batch', rid: 1, messages: [{ type: 'ping', rid: 1 }] }, ErrorCode.INVALID_MESSAGE],
-  ['a batch whose messages is an object', { type: 'batch', messages: { 0: { type: 'ping', rid: 1 } } }, ErrorCode.INVALID_MESSAGE],
+  [
+    'a batch whose messages is an object',
+    { type: 'batch', messages: { 0: { type: 'ping', rid: 1 } } },
+    ErrorCode.INVALID_MESSAGE,
+  ],
 ];
 
 for (const codec of CODECS) {
@@ -145,7 +244,11 @@ for (const codec of CODECS) {
 
 test('error messages never echo an unknown key or an unknown type', () => {
   for (const codec of CODECS) {
-    for (const value of [{ type: 'ping', rid: 1, '<script>': 1 }, { type: '<script>' }, { type: 'batch', messages: [{ type: '<script>' }] }]) {
+    for (const value of [
+      { type: 'ping', rid: 1, '<script>': 1 },
+      { type: '<script>' },
+      { type: 'batch', messages: [{ type: '<script>' }] },
+    ]) {
       const result = decodeAs(codec, value);
       assert.ok(!result.ok && !result.error.message.includes('<script>'));
     }
@@ -155,8 +258,13 @@ test('error messages never echo an unknown key or an unknown type', () => {
 test('JSON codec refuses 100000-deep arrays before parsing (SECURITY-CASES AP-02)', () => {
   const codec = new JsonCodec({ maxMessageSize: 1 << 20 });
   const result = codec.decodeClientMessage('['.repeat(100_000) + ']'.repeat(100_000));
-  assert.deepEqual(result, { ok: false, error: { code: ErrorCode.BAD_REQUEST, message: 'Cannot accept the message: nested too deep' } });
-  const objects = codec.decodeClientMessage(`{"type":"publish","channel":"chat:a","id":"x","data":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`);
+  assert.deepEqual(result, {
+    ok: false,
+    error: { code: ErrorCode.BAD_REQUEST, message: 'Cannot accept the message: nested too deep' },
+  });
+  const objects = codec.decodeClientMessage(
+    `{"type":"publish","channel":"chat:a","id":"x","data":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`,
+  );
   assert.equal(!objects.ok && objects.error.code, ErrorCode.BAD_REQUEST);
 });
 
@@ -200,17 +308,31 @@ test('prototype-pollution keys are refused and pollute nothing (SECURITY-CASES A
 });
 
 test('non-finite numbers are refused: 1e309 parses to Infinity (SECURITY-CASES AP-06)', () => {
-  for (const text of ['{"type":"ping","rid":1e309}', '{"type":"publish","channel":"chat:a","id":"x","data":-1e309}',
-    '{"type":"subscribe","channel":"chat:a","since":{"epoch":"e","offset":1e309}}']) {
+  for (const text of [
+    '{"type":"ping","rid":1e309}',
+    '{"type":"publish","channel":"chat:a","id":"x","data":-1e309}',
+    '{"type":"subscribe","channel":"chat:a","since":{"epoch":"e","offset":1e309}}',
+  ]) {
     const result = json.decodeClientMessage(text);
     assert.equal(!result.ok && result.error.code, ErrorCode.BAD_REQUEST, text);
   }
 });
 
 test('MessagePack attacks are refused without preallocation (SECURITY-CASES AP-10)', () => {
-  const cases = ['dd ffffffff', 'c6 ffffffff', 'df ffffffff', 'db ffffffff', '81 a4 74797065 dd ffffffff',
-    '82 a4 74797065 a4 70696e67 a3 726964 c6 ffffffff', 'd4 72 00', 'c7 01 65 00', '', '82 a4 74797065', 'c1',
-    '82 a4 74797065 a4 70696e67 a3 726964 d6 ff 00000000'];
+  const cases = [
+    'dd ffffffff',
+    'c6 ffffffff',
+    'df ffffffff',
+    'db ffffffff',
+    '81 a4 74797065 dd ffffffff',
+    '82 a4 74797065 a4 70696e67 a3 726964 c6 ffffffff',
+    'd4 72 00',
+    'c7 01 65 00',
+    '',
+    '82 a4 74797065',
+    'c1',
+    '82 a4 74797065 a4 70696e67 a3 726964 d6 ff 00000000',
+  ];
   for (const h of cases) {
     const result = msgpack.decodeClientMessage(Uint8Array.from(Buffer.from(h.replace(/ /g, ''), 'hex')));
     assert.equal(!result.ok && result.error.code, ErrorCode.BAD_REQUEST, h);
@@ -238,7 +360,10 @@ test('frames over maxMessageSize are refused with too_large, counted in UTF-8 by
 });
 
 test('JSON codec accepts UTF-8 bytes of a text frame and refuses invalid UTF-8 and invalid JSON', () => {
-  assert.deepEqual(json.decodeClientMessage(new TextEncoder().encode('{"type":"stats","rid":1}')), { ok: true, message: { type: 'stats', rid: 1 } });
+  assert.deepEqual(json.decodeClientMessage(new TextEncoder().encode('{"type":"stats","rid":1}')), {
+    ok: true,
+    message: { type: 'stats', rid: 1 },
+  });
   const badUtf8 = json.decodeClientMessage(Uint8Array.of(0x7b, 0xff, 0x7d));
   assert.equal(!badUtf8.ok && badUtf8.error.code, ErrorCode.BAD_REQUEST);
   for (const text of ['', '{', '{"type":"ping",}', 'undefined', "{'type':'ping'}", '\u0000']) {
@@ -262,12 +387,28 @@ test('validateClientMessage applies the same guards to an already-parsed value',
 
 // ---------------------------------------------------------------- server messages
 
-const PUB = { channel: 'chat:general', epoch: 'Xy7_abc', offset: 11, data: { text: 'hi' }, time: 1_700_000_000_000, sender: 'alice', id: 'm-1' };
+const PUB = {
+  channel: 'chat:general',
+  epoch: 'Xy7_abc',
+  offset: 11,
+  data: { text: 'hi' },
+  time: 1_700_000_000_000,
+  sender: 'alice',
+  id: 'm-1',
+};
 const VALID_SERVER: ServerMessage[] = [
   { type: 'connected', re: 1, client: 'c-9f2e', user: 'alice', expires: 1_700_000_360_000 },
   { type: 'connected', client: 'c-9f2e', user: '' },
-  { type: 'subscribed', re: 2, channel: 'chat:general', epoch: 'Xy7_abc', offset: 11, recovered: true, publications: [PUB],
-    presence: [{ user: 'alice', connections: 2, info: { name: 'Alice' } }] },
+  {
+    type: 'subscribed',
+    re: 2,
+    channel: 'chat:general',
+    epoch: 'Xy7_abc',
+    offset: 11,
+    recovered: true,
+    publications: [PUB],
+    presence: [{ user: 'alice', connections: 2, info: { name: 'Alice' } }],
+  },
   { type: 'subscribed', channel: 'chat:general', epoch: 'Xy7_abc', offset: 0, recovered: false, publications: [] },
   { type: 'unsubscribed', re: 3, channel: 'chat:general' },
   { type: 'unsubscribed', channel: 'chat:general', code: 'forbidden', reason: 'Permission revoked' },
@@ -284,8 +425,18 @@ const VALID_SERVER: ServerMessage[] = [
 ];
 
 test('every server message type has a valid example', () => {
-  assert.deepEqual([...new Set(VALID_SERVER.map((m) => m.type))].sort(),
-    ['connected', 'disconnect', 'error', 'join', 'leave', 'publication', 'reply', 'subscribed', 'typing', 'unsubscribed']);
+  assert.deepEqual([...new Set(VALID_SERVER.map((m) => m.type))].sort(), [
+    'connected',
+    'disconnect',
+    'error',
+    'join',
+    'leave',
+    'publication',
+    'reply',
+    'subscribed',
+    'typing',
+    'unsubscribed',
+  ]);
 });
 
 for (const codec of CODECS) {
@@ -297,13 +448,20 @@ for (const codec of CODECS) {
 }
 
 test('server messages: unknown keys are dropped, unknown types and bad fields refused', () => {
-  assert.deepEqual(validateServerMessage({ type: 'leave', channel: 'chat:a', user: 'u', future: 1 }),
-    { ok: true, message: { type: 'leave', channel: 'chat:a', user: 'u' } });
+  assert.deepEqual(validateServerMessage({ type: 'leave', channel: 'chat:a', user: 'u', future: 1 }), {
+    ok: true,
+    message: { type: 'leave', channel: 'chat:a', user: 'u' },
+  });
   for (const [value, code] of [
-    [{ type: 'brand_new' }, ErrorCode.UNKNOWN_TYPE], [{ type: 'constructor' }, ErrorCode.UNKNOWN_TYPE], [[], ErrorCode.BAD_REQUEST],
+    [{ type: 'brand_new' }, ErrorCode.UNKNOWN_TYPE],
+    [{ type: 'constructor' }, ErrorCode.UNKNOWN_TYPE],
+    [[], ErrorCode.BAD_REQUEST],
     [{ type: 'publication', ...PUB, offset: -1 }, ErrorCode.INVALID_MESSAGE],
     [{ type: 'publication', ...PUB, offset: '11' }, ErrorCode.INVALID_MESSAGE],
-    [{ type: 'subscribed', channel: 'chat:a', epoch: 'e', offset: 0, recovered: 'yes', publications: [] }, ErrorCode.INVALID_MESSAGE],
+    [
+      { type: 'subscribed', channel: 'chat:a', epoch: 'e', offset: 0, recovered: 'yes', publications: [] },
+      ErrorCode.INVALID_MESSAGE,
+    ],
     [{ type: 'reply' }, ErrorCode.INVALID_MESSAGE],
     [{ type: 'connected', user: 'u' }, ErrorCode.INVALID_MESSAGE],
     [{ type: 'unsubscribed', channel: 'nochannel' }, ErrorCode.INVALID_MESSAGE],
@@ -311,7 +469,17 @@ test('server messages: unknown keys are dropped, unknown types and bad fields re
     [{ type: 'leave', channel: 'chat:a', user: 7 }, ErrorCode.INVALID_MESSAGE],
     [{ type: 'typing', channel: 'chat:a', user: 'u', on: 'yes' }, ErrorCode.INVALID_MESSAGE],
     [{ type: 'error', message: 'no code' }, ErrorCode.INVALID_MESSAGE],
-    [{ type: 'subscribed', channel: 'chat:a', epoch: 'e', offset: 0, recovered: true, publications: [{ channel: 'chat:a' }] }, ErrorCode.INVALID_MESSAGE],
+    [
+      {
+        type: 'subscribed',
+        channel: 'chat:a',
+        epoch: 'e',
+        offset: 0,
+        recovered: true,
+        publications: [{ channel: 'chat:a' }],
+      },
+      ErrorCode.INVALID_MESSAGE,
+    ],
     [{ type: 'disconnect', code: 70000, reason: '', reconnect: true }, ErrorCode.INVALID_MESSAGE],
     [JSON.parse('{"type":"join","channel":"chat:a","user":"u","info":{"__proto__":{"x":1}}}'), ErrorCode.BAD_REQUEST],
   ] as [unknown, ErrorCode][]) {
@@ -322,14 +490,32 @@ test('server messages: unknown keys are dropped, unknown types and bad fields re
 
 test('toPublicationMessage copies the protocol fields of a stored publication and omits absent ones', () => {
   const stored = { channel: 'chat:a', epoch: 'e', offset: 3, data: { x: 1 }, time: 5, extra: 'not copied' };
-  assert.deepEqual(toPublicationMessage(stored), { type: 'publication', channel: 'chat:a', epoch: 'e', offset: 3, data: { x: 1 }, time: 5 });
-  assert.deepEqual(toPublicationMessage({ ...stored, sender: 'u', id: 'i' }),
-    { type: 'publication', channel: 'chat:a', epoch: 'e', offset: 3, data: { x: 1 }, time: 5, sender: 'u', id: 'i' });
+  assert.deepEqual(toPublicationMessage(stored), {
+    type: 'publication',
+    channel: 'chat:a',
+    epoch: 'e',
+    offset: 3,
+    data: { x: 1 },
+    time: 5,
+  });
+  assert.deepEqual(toPublicationMessage({ ...stored, sender: 'u', id: 'i' }), {
+    type: 'publication',
+    channel: 'chat:a',
+    epoch: 'e',
+    offset: 3,
+    data: { x: 1 },
+    time: 5,
+    sender: 'u',
+    id: 'i',
+  });
 });
 
 test('msgpack encoding leaves out undefined fields, as JSON does', () => {
   const message = { type: 'leave', channel: 'chat:a', user: 'u', info: undefined } as unknown as ServerMessage;
-  assert.deepEqual(msgpack.decodeServerMessage(msgpack.encodeServerMessage(message)), { ok: true, message: { type: 'leave', channel: 'chat:a', user: 'u' } });
+  assert.deepEqual(msgpack.decodeServerMessage(msgpack.encodeServerMessage(message)), {
+    ok: true,
+    message: { type: 'leave', channel: 'chat:a', user: 'u' },
+  });
   assert.equal(json.encodeServerMessage(message), '{"type":"leave","channel":"chat:a","user":"u"}');
 });
 
@@ -350,11 +536,23 @@ test('selectSubprotocol picks the first supported offer and createCodec maps sub
 
 // ---------------------------------------------------------------- properties
 
-const channelArb = fc.tuple(fc.constantFrom('chat', 'doc', 'feed_1', 'user-x'), fc.string({ minLength: 1, maxLength: 20, unit: 'grapheme' }))
-  .map(([ns, name]) => `${ns}:${name}`).filter(isValidChannelName);
-const dataArb = fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown).filter((v) => checkJsonValue(v, 28) === null);
+const channelArb = fc
+  .tuple(
+    fc.constantFrom('chat', 'doc', 'feed_1', 'user-x'),
+    fc.string({ minLength: 1, maxLength: 20, unit: 'grapheme' }),
+  )
+  .map(([ns, name]) => `${ns}:${name}`)
+  .filter(isValidChannelName);
+const dataArb = fc
+  .jsonValue({ maxDepth: 4 })
+  .map((v) => JSON.parse(JSON.stringify(v)) as unknown)
+  .filter((v) => checkJsonValue(v, 28) === null);
 const ridArb = fc.option(fc.nat({ max: Limits.MAX_RID }), { nil: undefined });
-const idArb = fc.string({ minLength: 1, maxLength: 40, unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)) });
+const idArb = fc.string({
+  minLength: 1,
+  maxLength: 40,
+  unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)),
+});
 const posArb = fc.record({ epoch: idArb.map((s) => s.slice(0, 64)), offset: fc.maxSafeNat() });
 const opt = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
 
@@ -363,67 +561,131 @@ function clean<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-const singleArb: fc.Arbitrary<ClientMessage> = fc.oneof(
-  fc.record({ type: fc.constant('connect' as const), rid: ridArb, token: opt(idArb), name: opt(fc.constantFrom('sdk', 'cli/1.0')) }),
-  fc.record({ type: fc.constant('subscribe' as const), rid: ridArb, channel: channelArb, since: opt(posArb), presence: opt(fc.boolean()) }),
-  fc.record({ type: fc.constant('unsubscribe' as const), rid: ridArb, channel: channelArb }),
-  fc.record({ type: fc.constant('publish' as const), rid: ridArb, channel: channelArb, data: dataArb, id: idArb }),
-  fc.record({ type: fc.constant('send' as const), rid: ridArb, user: fc.constantFrom('bob', 'alice@x', 'Ünïcode'), data: dataArb, id: opt(idArb) }),
-  fc.record({ type: fc.constant('typing' as const), rid: ridArb, channel: channelArb, on: fc.boolean() }),
-  fc.record({ type: fc.constant('history' as const), rid: fc.nat({ max: Limits.MAX_RID }), channel: channelArb,
-    limit: opt(fc.integer({ min: 1, max: Limits.MAX_HISTORY_LIMIT })), since: opt(posArb), before: opt(fc.maxSafeNat()) }),
-  fc.record({ type: fc.constant('presence' as const), rid: fc.nat({ max: Limits.MAX_RID }), channel: channelArb }),
-  fc.record({ type: fc.constant('refresh' as const), rid: ridArb, token: idArb }),
-  fc.record({ type: fc.constant('ping' as const), rid: fc.nat({ max: Limits.MAX_RID }) }),
-  fc.record({ type: fc.constant('stats' as const), rid: fc.nat({ max: Limits.MAX_RID }) }),
-).map((m) => clean(m) as ClientMessage);
-const clientArb = fc.oneof(singleArb,
-  fc.array(singleArb, { minLength: 1, maxLength: 4 }).map((messages) => ({ type: 'batch' as const, messages }) as ClientMessage));
+const singleArb: fc.Arbitrary<ClientMessage> = fc
+  .oneof(
+    fc.record({
+      type: fc.constant('connect' as const),
+      rid: ridArb,
+      token: opt(idArb),
+      name: opt(fc.constantFrom('sdk', 'cli/1.0')),
+    }),
+    fc.record({
+      type: fc.constant('subscribe' as const),
+      rid: ridArb,
+      channel: channelArb,
+      since: opt(posArb),
+      presence: opt(fc.boolean()),
+    }),
+    fc.record({ type: fc.constant('unsubscribe' as const), rid: ridArb, channel: channelArb }),
+    fc.record({ type: fc.constant('publish' as const), rid: ridArb, channel: channelArb, data: dataArb, id: idArb }),
+    fc.record({
+      type: fc.constant('send' as const),
+      rid: ridArb,
+      user: fc.constantFrom('bob', 'alice@x', 'Ünïcode'),
+      data: dataArb,
+      id: opt(idArb),
+    }),
+    fc.record({ type: fc.constant('typing' as const), rid: ridArb, channel: channelArb, on: fc.boolean() }),
+    fc.record({
+      type: fc.constant('history' as const),
+      rid: fc.nat({ max: Limits.MAX_RID }),
+      channel: channelArb,
+      limit: opt(fc.integer({ min: 1, max: Limits.MAX_HISTORY_LIMIT })),
+      since: opt(posArb),
+      before: opt(fc.maxSafeNat()),
+    }),
+    fc.record({ type: fc.constant('presence' as const), rid: fc.nat({ max: Limits.MAX_RID }), channel: channelArb }),
+    fc.record({ type: fc.constant('refresh' as const), rid: ridArb, token: idArb }),
+    fc.record({ type: fc.constant('ping' as const), rid: fc.nat({ max: Limits.MAX_RID }) }),
+    fc.record({ type: fc.constant('stats' as const), rid: fc.nat({ max: Limits.MAX_RID }) }),
+  )
+  .map((m) => clean(m) as ClientMessage);
+const clientArb = fc.oneof(
+  singleArb,
+  fc
+    .array(singleArb, { minLength: 1, maxLength: 4 })
+    .map((messages) => ({ type: 'batch' as const, messages }) as ClientMessage),
+);
 
 for (const codec of CODECS) {
   test(`${codec.subprotocol}: encode then decode returns every valid client message unchanged`, () => {
-    fc.assert(fc.property(clientArb, (generated) => {
-      const message = JSON.parse(JSON.stringify(generated)) as ClientMessage; // plain prototypes, as on the wire
-      assert.deepEqual(codec.decodeClientMessage(codec.encodeClientMessage(message)), { ok: true, message });
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(clientArb, (generated) => {
+        const message = JSON.parse(JSON.stringify(generated)) as ClientMessage; // plain prototypes, as on the wire
+        assert.deepEqual(codec.decodeClientMessage(codec.encodeClientMessage(message)), { ok: true, message });
+      }),
+      { numRuns: 300 },
+    );
   });
 
   test(`${codec.subprotocol}: encode then decode returns every valid publication unchanged`, () => {
-    const publicationArb = fc.record({ channel: channelArb, epoch: idArb, offset: fc.maxSafeNat(), data: dataArb, time: fc.maxSafeNat(),
-      sender: opt(fc.constantFrom('alice', 'bob')), id: opt(idArb) }).map((p) => toPublicationMessage(clean(p)));
-    fc.assert(fc.property(publicationArb, (generated) => {
-      const message = JSON.parse(JSON.stringify(generated)) as ServerMessage;
-      assert.deepEqual(codec.decodeServerMessage(codec.encodeServerMessage(message)), { ok: true, message });
-    }), { numRuns: 300 });
+    const publicationArb = fc
+      .record({
+        channel: channelArb,
+        epoch: idArb,
+        offset: fc.maxSafeNat(),
+        data: dataArb,
+        time: fc.maxSafeNat(),
+        sender: opt(fc.constantFrom('alice', 'bob')),
+        id: opt(idArb),
+      })
+      .map((p) => toPublicationMessage(clean(p)));
+    fc.assert(
+      fc.property(publicationArb, (generated) => {
+        const message = JSON.parse(JSON.stringify(generated)) as ServerMessage;
+        assert.deepEqual(codec.decodeServerMessage(codec.encodeServerMessage(message)), { ok: true, message });
+      }),
+      { numRuns: 300 },
+    );
   });
 
   test(`${codec.subprotocol}: random input never throws and always yields a result`, () => {
-    const input = codec.binary ? fc.uint8Array({ maxLength: 200 }) : fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 200 }));
-    fc.assert(fc.property(input, (raw) => {
-      const result = codec.decodeClientMessage(raw);
-      assert.equal(typeof result.ok, 'boolean');
-      if (!result.ok) assert.equal(typeof result.error.code, 'string');
-      const server = codec.decodeServerMessage(raw);
-      assert.equal(typeof server.ok, 'boolean');
-    }), { numRuns: 2000 });
+    const input = codec.binary
+      ? fc.uint8Array({ maxLength: 200 })
+      : fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 200 }));
+    fc.assert(
+      fc.property(input, (raw) => {
+        const result = codec.decodeClientMessage(raw);
+        assert.equal(typeof result.ok, 'boolean');
+        if (!result.ok) assert.equal(typeof result.error.code, 'string');
+        const server = codec.decodeServerMessage(raw);
+        assert.equal(typeof server.ok, 'boolean');
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   test(`${codec.subprotocol}: random objects with a known type never throw`, () => {
-    const objectArb = fc.record({ type: fc.constantFrom(...CLIENT_MESSAGE_TYPES, '__proto__', 'toString') }).chain((head) =>
-      fc.dictionary(fc.constantFrom('rid', 'channel', 'data', 'id', 'since', 'on', 'messages', 'token', 'limit', 'user', 'x'),
-        fc.jsonValue({ maxDepth: 3 })).map((rest) => ({ ...rest, ...head })));
-    fc.assert(fc.property(objectArb, (value) => {
-      const result = decodeAs(codec, value);
-      assert.equal(typeof result.ok, 'boolean');
-    }), { numRuns: 1000 });
+    const objectArb = fc
+      .record({ type: fc.constantFrom(...CLIENT_MESSAGE_TYPES, '__proto__', 'toString') })
+      .chain((head) =>
+        fc
+          .dictionary(
+            fc.constantFrom('rid', 'channel', 'data', 'id', 'since', 'on', 'messages', 'token', 'limit', 'user', 'x'),
+            fc.jsonValue({ maxDepth: 3 }),
+          )
+          .map((rest) => ({ ...rest, ...head })),
+      );
+    fc.assert(
+      fc.property(objectArb, (value) => {
+        const result = decodeAs(codec, value);
+        assert.equal(typeof result.ok, 'boolean');
+      }),
+      { numRuns: 1000 },
+    );
   });
 }
 
 test('MessagePack encoder output stays intact after later encodes (the caller owns it)', () => {
   const codec = new MsgpackCodec();
-  const outputs = Array.from({ length: 2000 }, (_, i) => codec.encodeServerMessage({ type: 'reply', re: i, data: { s: 'x'.repeat(i % 300) } }));
+  const outputs = Array.from({ length: 2000 }, (_, i) =>
+    codec.encodeServerMessage({ type: 'reply', re: i, data: { s: 'x'.repeat(i % 300) } }),
+  );
   outputs.forEach((bytes, i) => {
-    assert.deepEqual(codec.decodeServerMessage(bytes), { ok: true, message: { type: 'reply', re: i, data: { s: 'x'.repeat(i % 300) } } });
+    assert.deepEqual(codec.decodeServerMessage(bytes), {
+      ok: true,
+      message: { type: 'reply', re: i, data: { s: 'x'.repeat(i % 300) } },
+    });
   });
 });
 
@@ -434,8 +696,19 @@ test('the deepest data a client may publish still decodes inside subscribed and 
     const published = decodeAs(codec, { type: 'publish', channel: 'chat:a', id: 'x', data });
     assert.equal(published.ok, true);
     const pub = { channel: 'chat:a', epoch: 'e', offset: 1, data, time: 1 };
-    const subscribed = { type: 'subscribed', channel: 'chat:a', epoch: 'e', offset: 1, recovered: true, publications: [pub] } as ServerMessage;
-    const history = { type: 'reply', re: 1, data: { channel: 'chat:a', epoch: 'e', offset: 1, publications: [pub] } } as ServerMessage;
+    const subscribed = {
+      type: 'subscribed',
+      channel: 'chat:a',
+      epoch: 'e',
+      offset: 1,
+      recovered: true,
+      publications: [pub],
+    } as ServerMessage;
+    const history = {
+      type: 'reply',
+      re: 1,
+      data: { channel: 'chat:a', epoch: 'e', offset: 1, publications: [pub] },
+    } as ServerMessage;
     for (const message of [subscribed, history]) {
       const result = codec.decodeServerMessage(codec.encodeServerMessage(message));
       assert.equal(result.ok, true, `${codec.subprotocol} ${message.type}`);
@@ -447,7 +720,9 @@ test('server frames have their own, larger size limit', () => {
   const big = { type: 'reply', re: 1, data: 'x'.repeat(100_000) } as ServerMessage;
   for (const codec of CODECS) {
     assert.equal(codec.decodeServerMessage(codec.encodeServerMessage(big)).ok, true, codec.subprotocol);
-    const strict = codec.binary ? new MsgpackCodec({ maxServerMessageSize: 1000 }) : new JsonCodec({ maxServerMessageSize: 1000 });
+    const strict = codec.binary
+      ? new MsgpackCodec({ maxServerMessageSize: 1000 })
+      : new JsonCodec({ maxServerMessageSize: 1000 });
     const result = strict.decodeServerMessage(codec.encodeServerMessage(big));
     assert.equal(!result.ok && result.error.code, ErrorCode.TOO_LARGE);
     const deep = new JsonCodec({ maxServerDepth: 3 }).decodeServerMessage('{"type":"reply","re":1,"data":[[[1]]]}'); // depth 4

@@ -2,7 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { ErrorCode, ERROR_CODE_DESCRIPTIONS, DisconnectCode, DISCONNECT_INFO, shouldReconnect } from '../../src/messages/index.ts';
+import {
+  ErrorCode,
+  ERROR_CODE_DESCRIPTIONS,
+  DisconnectCode,
+  DISCONNECT_INFO,
+  shouldReconnect,
+} from '../../src/messages/index.ts';
 
 const doc = readFileSync('docs/protocol.md', 'utf8');
 
@@ -33,5 +39,6 @@ test('shouldReconnect follows the ranges for unknown application codes and the R
   assert.equal(shouldReconnect(4500), false);
   assert.equal(shouldReconnect(4999), false);
   for (const code of [1001, 1006, 1011, 1012, 1013, 1014]) assert.equal(shouldReconnect(code), true, `${code}`);
-  for (const code of [1000, 1002, 1003, 1007, 1008, 1009, 1010, 3000]) assert.equal(shouldReconnect(code), false, `${code}`);
+  for (const code of [1000, 1002, 1003, 1007, 1008, 1009, 1010, 3000])
+    assert.equal(shouldReconnect(code), false, `${code}`);
 });

@@ -3,17 +3,48 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Limits, isValidChannelName, channelNamespace, isPrintableString } from '../../src/messages/index.ts';
 
-const VALID = ['chat:general', 'chat:a', 'a:b', 'doc:project:42', 'user:alice@example.com', 'ticker:AAPL', 'chat:café',
-  'chat:日本語', 'ns_1-x:room.1', 'chat:emoji😀', `n:${'x'.repeat(Limits.MAX_CHANNEL_LENGTH - 2)}`, `${'n'.repeat(64)}:x`];
+const VALID = [
+  'chat:general',
+  'chat:a',
+  'a:b',
+  'doc:project:42',
+  'user:alice@example.com',
+  'ticker:AAPL',
+  'chat:café',
+  'chat:日本語',
+  'ns_1-x:room.1',
+  'chat:emoji😀',
+  `n:${'x'.repeat(Limits.MAX_CHANNEL_LENGTH - 2)}`,
+  `${'n'.repeat(64)}:x`,
+];
 const INVALID: [string, unknown][] = [
-  ['empty', ''], ['no namespace', 'general'], ['empty namespace', ':general'], ['empty name', 'chat:'],
-  ['too long', `n:${'x'.repeat(Limits.MAX_CHANNEL_LENGTH - 1)}`], ['namespace too long', `${'n'.repeat(65)}:x`],
-  ['glob star (AP-09)', 'chat:*'], ['glob question mark (AP-09)', 'chat:a?b'], ['glob bracket (AP-09)', 'chat:[ab]'],
-  ['closing bracket', 'chat:a]'], ['backslash', 'chat:a\\b'], ['NUL', 'chat:a\u0000'], ['newline', 'chat:a\nb'],
-  ['DEL', 'chat:\u007f'], ['C1 control', 'chat:\u0085'], ['space', 'chat:a b'], ['no-break space', 'chat:a\u00a0b'],
-  ['bidi override', 'chat:\u202eevil'], ['zero-width joiner', 'chat:a\u200db'], ['lone surrogate', 'chat:\ud800'],
-  ['namespace with dot', 'c.hat:x'], ['namespace with star', '*:x'], ['namespace unicode', 'chät:x'],
-  ['number', 42], ['object', { channel: 'chat:a' }], ['array', ['chat:a']], ['null', null],
+  ['empty', ''],
+  ['no namespace', 'general'],
+  ['empty namespace', ':general'],
+  ['empty name', 'chat:'],
+  ['too long', `n:${'x'.repeat(Limits.MAX_CHANNEL_LENGTH - 1)}`],
+  ['namespace too long', `${'n'.repeat(65)}:x`],
+  ['glob star (AP-09)', 'chat:*'],
+  ['glob question mark (AP-09)', 'chat:a?b'],
+  ['glob bracket (AP-09)', 'chat:[ab]'],
+  ['closing bracket', 'chat:a]'],
+  ['backslash', 'chat:a\\b'],
+  ['NUL', 'chat:a\u0000'],
+  ['newline', 'chat:a\nb'],
+  ['DEL', 'chat:\u007f'],
+  ['C1 control', 'chat:\u0085'],
+  ['space', 'chat:a b'],
+  ['no-break space', 'chat:a\u00a0b'],
+  ['bidi override', 'chat:\u202eevil'],
+  ['zero-width joiner', 'chat:a\u200db'],
+  ['lone surrogate', 'chat:\ud800'],
+  ['namespace with dot', 'c.hat:x'],
+  ['namespace with star', '*:x'],
+  ['namespace unicode', 'chät:x'],
+  ['number', 42],
+  ['object', { channel: 'chat:a' }],
+  ['array', ['chat:a']],
+  ['null', null],
 ];
 
 test('valid channel names are accepted', () => {

@@ -9,10 +9,39 @@ const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/ /
 const scan = (s: string, maxDepth = 32): string | null => scanMsgpack(hex(s), { maxDepth });
 
 test('scanMsgpack accepts every JSON-compatible scalar and container form', () => {
-  for (const v of ['c0', 'c2', 'c3', '00', '7f', 'e0', 'ff', 'cc ff', 'cd ffff', 'ce ffffffff', 'cf 001fffffffffffff',
-    'd0 80', 'd1 8000', 'd2 80000000', 'd3 ffe0000000000001', 'ca 3fc00000', 'cb 3ff8000000000000', 'a0', 'a3 616263',
-    'd9 01 61', 'da 0001 61', 'db 00000001 61', '90', '91 c0', 'dc 0001 c0', 'dd 00000001 c0', '80', '81 a1 61 c0',
-    'de 0001 a1 61 c0', 'df 00000001 a1 61 c0', '82 a1 61 91 c0 a1 62 81 a1 63 c3']) {
+  for (const v of [
+    'c0',
+    'c2',
+    'c3',
+    '00',
+    '7f',
+    'e0',
+    'ff',
+    'cc ff',
+    'cd ffff',
+    'ce ffffffff',
+    'cf 001fffffffffffff',
+    'd0 80',
+    'd1 8000',
+    'd2 80000000',
+    'd3 ffe0000000000001',
+    'ca 3fc00000',
+    'cb 3ff8000000000000',
+    'a0',
+    'a3 616263',
+    'd9 01 61',
+    'da 0001 61',
+    'db 00000001 61',
+    '90',
+    '91 c0',
+    'dc 0001 c0',
+    'dd 00000001 c0',
+    '80',
+    '81 a1 61 c0',
+    'de 0001 a1 61 c0',
+    'df 00000001 a1 61 c0',
+    '82 a1 61 91 c0 a1 62 81 a1 63 c3',
+  ]) {
     assert.equal(scan(v), null, v);
   }
 });
@@ -70,15 +99,21 @@ test('scanMsgpack and isForbiddenKey agree on the reserved keys', () => {
 
 test('scanMsgpack accepts whatever msgpackr packs from JSON data', () => {
   const packr = new Packr({ useRecords: false, variableMapSize: true });
-  fc.assert(fc.property(fc.jsonValue({ maxDepth: 6 }), (value) => {
-    fc.pre(checkJsonValue(value, 32) === null);
-    return scanMsgpack(packr.pack(value), { maxDepth: 32 }) === null;
-  }), { numRuns: 500 });
+  fc.assert(
+    fc.property(fc.jsonValue({ maxDepth: 6 }), (value) => {
+      fc.pre(checkJsonValue(value, 32) === null);
+      return scanMsgpack(packr.pack(value), { maxDepth: 32 }) === null;
+    }),
+    { numRuns: 500 },
+  );
 });
 
 test('scanMsgpack never throws on random bytes', () => {
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
-    const result = scanMsgpack(bytes, { maxDepth: 8 });
-    return result === null || typeof result === 'string';
-  }), { numRuns: 3000 });
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+      const result = scanMsgpack(bytes, { maxDepth: 8 });
+      return result === null || typeof result === 'string';
+    }),
+    { numRuns: 3000 },
+  );
 });

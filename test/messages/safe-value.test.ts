@@ -49,12 +49,21 @@ test('checkJsonValue enforces the depth limit and terminates on cycles', () => {
 
 test('isForbiddenKey names exactly the prototype-reaching keys', () => {
   for (const key of ['__proto__', 'constructor', 'prototype']) assert.equal(isForbiddenKey(key), true);
-  for (const key of ['proto', '__proto', 'Constructor', 'toString', 'hasOwnProperty']) assert.equal(isForbiddenKey(key), false);
+  for (const key of ['proto', '__proto', 'Constructor', 'toString', 'hasOwnProperty'])
+    assert.equal(isForbiddenKey(key), false);
 });
 
 test('utf8Length equals TextEncoder byte length for any string, lone surrogates included', () => {
   const encoder = new TextEncoder();
-  fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => utf8Length(s) === encoder.encode(s).length), { numRuns: 500 });
-  fc.assert(fc.property(fc.string({ unit: fc.integer({ min: 0xd7f0, max: 0xe010 }).map((c) => String.fromCharCode(c)) }),
-    (s) => utf8Length(s) === encoder.encode(s).length), { numRuns: 500 });
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary' }), (s) => utf8Length(s) === encoder.encode(s).length),
+    { numRuns: 500 },
+  );
+  fc.assert(
+    fc.property(
+      fc.string({ unit: fc.integer({ min: 0xd7f0, max: 0xe010 }).map((c) => String.fromCharCode(c)) }),
+      (s) => utf8Length(s) === encoder.encode(s).length,
+    ),
+    { numRuns: 500 },
+  );
 });

@@ -3,8 +3,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  CLIENT_MESSAGE_SCHEMAS, CLIENT_MESSAGE_TYPES, SERVER_MESSAGE_SCHEMAS, ClientMessageSchema, ServerMessageSchema,
-  SingleClientMessageSchema, checkJsonValue, validateClientMessage, validateServerMessage,
+  CLIENT_MESSAGE_SCHEMAS,
+  CLIENT_MESSAGE_TYPES,
+  SERVER_MESSAGE_SCHEMAS,
+  ClientMessageSchema,
+  ServerMessageSchema,
+  SingleClientMessageSchema,
+  checkJsonValue,
+  validateClientMessage,
+  validateServerMessage,
 } from '../../src/messages/index.ts';
 
 test('the dispatch maps list exactly the types of the exported unions', () => {
@@ -23,26 +30,73 @@ test('the dispatch maps are Maps: inherited names such as constructor are not ty
 });
 
 const fieldArb = fc.dictionary(
-  fc.constantFrom('rid', 'channel', 'data', 'id', 'since', 'on', 'messages', 'token', 'limit', 'before', 'user', 'presence', 'name'),
-  fc.oneof(fc.constantFrom('chat:a', 'bad', 1, -1, 0, true, null, 'x', { epoch: 'e', offset: 1 }, [{ type: 'ping', rid: 1 }]), fc.jsonValue({ maxDepth: 2 })),
+  fc.constantFrom(
+    'rid',
+    'channel',
+    'data',
+    'id',
+    'since',
+    'on',
+    'messages',
+    'token',
+    'limit',
+    'before',
+    'user',
+    'presence',
+    'name',
+  ),
+  fc.oneof(
+    fc.constantFrom('chat:a', 'bad', 1, -1, 0, true, null, 'x', { epoch: 'e', offset: 1 }, [{ type: 'ping', rid: 1 }]),
+    fc.jsonValue({ maxDepth: 2 }),
+  ),
 );
 
 test('validateClientMessage accepts exactly what ClientMessageSchema accepts', () => {
-  fc.assert(fc.property(fc.constantFrom(...CLIENT_MESSAGE_TYPES), fieldArb, (type, fields) => {
-    const value = JSON.parse(JSON.stringify({ ...fields, type })) as unknown;
-    fc.pre(checkJsonValue(value, 32) === null); // reserved keys are refused before any schema, by design
-    assert.equal(validateClientMessage(value).ok, ClientMessageSchema.safeParse(value).success, JSON.stringify(value));
-  }), { numRuns: 3000 });
+  fc.assert(
+    fc.property(fc.constantFrom(...CLIENT_MESSAGE_TYPES), fieldArb, (type, fields) => {
+      const value = JSON.parse(JSON.stringify({ ...fields, type })) as unknown;
+      fc.pre(checkJsonValue(value, 32) === null); // reserved keys are refused before any schema, by design
+      assert.equal(
+        validateClientMessage(value).ok,
+        ClientMessageSchema.safeParse(value).success,
+        JSON.stringify(value),
+      );
+    }),
+    { numRuns: 3000 },
+  );
 });
 
 test('validateServerMessage accepts exactly what ServerMessageSchema accepts', () => {
   const serverFields = fc.dictionary(
-    fc.constantFrom('re', 'channel', 'epoch', 'offset', 'data', 'time', 'user', 'client', 'recovered', 'publications', 'code', 'message', 'reason', 'reconnect', 'on'),
+    fc.constantFrom(
+      're',
+      'channel',
+      'epoch',
+      'offset',
+      'data',
+      'time',
+      'user',
+      'client',
+      'recovered',
+      'publications',
+      'code',
+      'message',
+      'reason',
+      'reconnect',
+      'on',
+    ),
     fc.oneof(fc.constantFrom('chat:a', 'e', 1, 4009, true, false, [], 'x'), fc.jsonValue({ maxDepth: 2 })),
   );
-  fc.assert(fc.property(fc.constantFrom(...SERVER_MESSAGE_SCHEMAS.keys()), serverFields, (type, fields) => {
-    const value = JSON.parse(JSON.stringify({ ...fields, type })) as unknown;
-    fc.pre(checkJsonValue(value, 32) === null);
-    assert.equal(validateServerMessage(value).ok, ServerMessageSchema.safeParse(value).success, JSON.stringify(value));
-  }), { numRuns: 3000 });
+  fc.assert(
+    fc.property(fc.constantFrom(...SERVER_MESSAGE_SCHEMAS.keys()), serverFields, (type, fields) => {
+      const value = JSON.parse(JSON.stringify({ ...fields, type })) as unknown;
+      fc.pre(checkJsonValue(value, 32) === null);
+      assert.equal(
+        validateServerMessage(value).ok,
+        ServerMessageSchema.safeParse(value).success,
+        JSON.stringify(value),
+      );
+    }),
+    { numRuns: 3000 },
+  );
 });

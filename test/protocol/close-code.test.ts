@@ -1,7 +1,12 @@
 // Tests for src/protocol/close-code.ts: valid codes and the close payload (RFC 6455 §5.5.1, §7.4).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CloseCode, isValidCloseCode, parseClosePayload, serializeClosePayload } from '../../src/protocol/close-code.ts';
+import {
+  CloseCode,
+  isValidCloseCode,
+  parseClosePayload,
+  serializeClosePayload,
+} from '../../src/protocol/close-code.ts';
 import { ProtocolError } from '../../src/protocol/errors.ts';
 
 test('valid close codes are 1000-1003, 1007-1014, 3000-4999 (RFC 6455 §7.4.1-§7.4.2)', () => {
@@ -25,21 +30,29 @@ test('a close payload parses code and UTF-8 reason', () => {
 });
 
 test('a 1-byte close payload fails with 1002 (RFC 6455 §5.5.1)', () => {
-  assert.throws(() => parseClosePayload(new Uint8Array([0x03])),
-    (e: unknown) => e instanceof ProtocolError && e.closeCode === 1002 && e.code === 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH');
+  assert.throws(
+    () => parseClosePayload(new Uint8Array([0x03])),
+    (e: unknown) =>
+      e instanceof ProtocolError && e.closeCode === 1002 && e.code === 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH',
+  );
 });
 
 test('an invalid received close code fails with 1002 (RFC 6455 §7.4.1)', () => {
   for (const code of [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535]) {
-    assert.throws(() => parseClosePayload(new Uint8Array([code >> 8, code & 255])),
-      (e: unknown) => e instanceof ProtocolError && e.closeCode === 1002 && e.code === 'WS_ERR_INVALID_CLOSE_CODE', `code ${code}`);
+    assert.throws(
+      () => parseClosePayload(new Uint8Array([code >> 8, code & 255])),
+      (e: unknown) => e instanceof ProtocolError && e.closeCode === 1002 && e.code === 'WS_ERR_INVALID_CLOSE_CODE',
+      `code ${code}`,
+    );
   }
 });
 
 test('a close reason with invalid or truncated UTF-8 fails with 1007 (RFC 6455 §8.1)', () => {
   for (const tail of [[0xc0, 0x80], [0xe2, 0x82], [0xff]]) {
-    assert.throws(() => parseClosePayload(new Uint8Array([0x03, 0xe8, ...tail])),
-      (e: unknown) => e instanceof ProtocolError && e.closeCode === 1007 && e.code === 'WS_ERR_INVALID_UTF8');
+    assert.throws(
+      () => parseClosePayload(new Uint8Array([0x03, 0xe8, ...tail])),
+      (e: unknown) => e instanceof ProtocolError && e.closeCode === 1007 && e.code === 'WS_ERR_INVALID_UTF8',
+    );
   }
 });
 

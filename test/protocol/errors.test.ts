@@ -2,11 +2,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { HandshakeError, InvalidStateError, PROTOCOL_ERROR_CODES, ProtocolError, protocolViolation } from '../../src/protocol/errors.ts';
+import {
+  HandshakeError,
+  InvalidStateError,
+  PROTOCOL_ERROR_CODES,
+  ProtocolError,
+  protocolViolation,
+} from '../../src/protocol/errors.ts';
 
 test('ProtocolError carries code, closeCode and cause', () => {
   const cause = new Error('inner');
-  const err = new ProtocolError('Cannot accept a fragmented control frame', { code: 'WS_ERR_EXPECTED_FIN', closeCode: 1002, cause });
+  const err = new ProtocolError('Cannot accept a fragmented control frame', {
+    code: 'WS_ERR_EXPECTED_FIN',
+    closeCode: 1002,
+    cause,
+  });
   assert.ok(err instanceof Error);
   assert.equal(err.name, 'ProtocolError');
   assert.equal(err.code, 'WS_ERR_EXPECTED_FIN');
@@ -23,7 +33,9 @@ test('protocolViolation builds a 1002 error', () => {
 
 test('HandshakeError carries status and headers, defaulting to none', () => {
   const err = new HandshakeError('Cannot upgrade: unsupported version "8"', {
-    code: 'WS_ERR_UNSUPPORTED_VERSION', status: 426, headers: { 'Sec-WebSocket-Version': '13' },
+    code: 'WS_ERR_UNSUPPORTED_VERSION',
+    status: 426,
+    headers: { 'Sec-WebSocket-Version': '13' },
   });
   assert.equal(err.name, 'HandshakeError');
   assert.equal(err.status, 426);
@@ -44,5 +56,6 @@ test('every protocol error code is unique and reuses the WS_ERR_ prefix', () => 
 
 test('every protocol error code is listed in docs/errors.md (STYLE §4)', () => {
   const doc = readFileSync('docs/errors.md', 'utf8');
-  for (const code of PROTOCOL_ERROR_CODES) assert.ok(doc.includes(`\`${code}\``), `${code} missing from docs/errors.md`);
+  for (const code of PROTOCOL_ERROR_CODES)
+    assert.ok(doc.includes(`\`${code}\``), `${code} missing from docs/errors.md`);
 });

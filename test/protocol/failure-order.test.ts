@@ -11,7 +11,14 @@ const ROLES: Role[] = ['server', 'client'];
 const conn = (role: Role) => new Connection({ role, maskKeySource: () => KEY });
 
 function peer(role: Role, opcode: number, payload: string, fin = true): Uint8Array {
-  return new Uint8Array(Buffer.concat(serializeFrame(opcode, new TextEncoder().encode(payload), { fin, maskKey: role === 'server' ? new Uint8Array([9, 8, 7, 6]) : null })));
+  return new Uint8Array(
+    Buffer.concat(
+      serializeFrame(opcode, new TextEncoder().encode(payload), {
+        fin,
+        maskKey: role === 'server' ? new Uint8Array([9, 8, 7, 6]) : null,
+      }),
+    ),
+  );
 }
 
 /** Opcodes and payloads of our own output (unmasking the client's frames). */
@@ -34,7 +41,10 @@ function frames(parts: Uint8Array[]): Array<[number, string]> {
   return out;
 }
 
-const stream = (role: Role) => new Uint8Array(Buffer.concat([peer(role, 1, 'one'), peer(role, 2, 'two'), peer(role, 3, 'bad'), peer(role, 1, 'after')]));
+const stream = (role: Role) =>
+  new Uint8Array(
+    Buffer.concat([peer(role, 1, 'one'), peer(role, 2, 'two'), peer(role, 3, 'bad'), peer(role, 1, 'after')]),
+  );
 
 for (const role of ROLES) {
   test(`${role}: replies to the messages before a reserved opcode leave before the 1002 Close; later input is discarded`, () => {
@@ -42,7 +52,10 @@ for (const role of ROLES) {
     c.receive(stream(role));
     // The close event follows the messages in the same batch; sends still work while they are handled.
     const events = c.takeEvents();
-    assert.deepEqual(events.map((e) => e.type), ['message', 'message', 'close']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['message', 'message', 'close'],
+    );
     const close = events[2] as Extract<ConnectionEvent, { type: 'close' }>;
     assert.equal(close.code, 1002);
     assert.equal(close.error?.code, 'WS_ERR_INVALID_OPCODE');
@@ -51,7 +64,11 @@ for (const role of ROLES) {
     for (const e of events) if (e.type === 'message') c.sendText(`re:${Buffer.from(e.data).toString()}`);
     c.receive(peer(role, 1, 'ignored'));
     assert.equal(c.hasEvents, false, 'input after the bad frame is discarded');
-    assert.deepEqual(frames(c.takeOutput()), [[1, 're:one'], [1, 're:two'], [8, '1002']]);
+    assert.deepEqual(frames(c.takeOutput()), [
+      [1, 're:one'],
+      [1, 're:two'],
+      [8, '1002'],
+    ]);
     assert.equal(c.lifecycle.phase, 'closed');
     assert.equal(c.lifecycle.phase === 'closed' && c.lifecycle.failure, close.error);
     assert.equal(c.canSend, false);
@@ -66,7 +83,11 @@ for (const role of ROLES) {
       c.receive(bytes.subarray(i, i + 1));
       for (const e of c.takeEvents()) if (e.type === 'message') c.sendText(`re:${Buffer.from(e.data).toString()}`);
     }
-    assert.deepEqual(frames(c.takeOutput()), [[1, 're:one'], [1, 're:two'], [8, '1002']]);
+    assert.deepEqual(frames(c.takeOutput()), [
+      [1, 're:one'],
+      [1, 're:two'],
+      [8, '1002'],
+    ]);
   });
 
   test(`${role}: a bad frame first fails at once (no events to wait for)`, () => {

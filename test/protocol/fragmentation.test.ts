@@ -10,13 +10,18 @@ import { MessageAssembler } from '../../src/protocol/message-assembler.ts';
 
 const KEY = new Uint8Array([1, 2, 3, 4]);
 const h = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex.replace(/ /g, ''), 'hex'));
-const conn = (role: Role, options: Partial<ConnectionOptions> = {}) => new Connection({ role, maskKeySource: () => KEY, ...options });
+const conn = (role: Role, options: Partial<ConnectionOptions> = {}) =>
+  new Connection({ role, maskKeySource: () => KEY, ...options });
 const ROLES: Role[] = ['server', 'client'];
 
 /** Encodes frames as the peer of `role` would send them (the client masks, §5.1). */
 function peer(role: Role, opcode: number, payload: Uint8Array | string, options: { fin?: boolean } = {}): Uint8Array {
   const data = typeof payload === 'string' ? new TextEncoder().encode(payload) : payload;
-  return new Uint8Array(Buffer.concat(serializeFrame(opcode, data, { ...options, maskKey: role === 'server' ? new Uint8Array([9, 8, 7, 6]) : null })));
+  return new Uint8Array(
+    Buffer.concat(
+      serializeFrame(opcode, data, { ...options, maskKey: role === 'server' ? new Uint8Array([9, 8, 7, 6]) : null }),
+    ),
+  );
 }
 
 /** `data` as the peer of `role` sends it, cut at `cuts` (sorted offsets) into a first frame and continuations. */
@@ -32,34 +37,42 @@ function fragmented(role: Role, opcode: number, data: Uint8Array, cuts: number[]
 
 for (const role of ROLES) {
   test(`${role}: any fragmentation of a message, read in any chunks, reassembles identically (property)`, () => {
-    fc.assert(fc.property(
-      fc.uint8Array({ maxLength: 70_000 }),
-      fc.boolean(),
-      fc.array(fc.nat(), { maxLength: 300 }),
-      fc.array(fc.nat(), { maxLength: 8 }),
-      (bytes, binary, rawCuts, rawChunks) => {
-        // Text must be valid UTF-8: use ASCII for text messages.
-        const data = binary ? bytes : bytes.map((b) => 0x20 + (b % 0x5f));
-        const cuts = rawCuts.map((c) => c % (data.length + 1)).sort((a, b) => a - b);
-        const stream = fragmented(role, binary ? 2 : 1, data, cuts);
-        const points = [...new Set(rawChunks.map((p) => p % (stream.length + 1)))].sort((a, b) => a - b);
-        const c = conn(role);
-        let start = 0;
-        for (const p of [...points, stream.length]) {
-          c.receive(stream.subarray(start, p));
-          start = p;
-        }
-        const events = c.takeEvents();
-        assert.equal(events.length, 1, `${cuts.length + 1} frames give one event`);
-        const e = events[0]!;
-        assert.ok(e.type === 'message' && e.binary === binary);
-        assert.ok(Buffer.from(e.data).equals(Buffer.from(data)), 'same bytes');
-      },
-    ), { numRuns: 300 });
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 70_000 }),
+        fc.boolean(),
+        fc.array(fc.nat(), { maxLength: 300 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        (bytes, binary, rawCuts, rawChunks) => {
+          // Text must be valid UTF-8: use ASCII for text messages.
+          const data = binary ? bytes : bytes.map((b) => 0x20 + (b % 0x5f));
+          const cuts = rawCuts.map((c) => c % (data.length + 1)).sort((a, b) => a - b);
+          const stream = fragmented(role, binary ? 2 : 1, data, cuts);
+          const points = [...new Set(rawChunks.map((p) => p % (stream.length + 1)))].sort((a, b) => a - b);
+          const c = conn(role);
+          let start = 0;
+          for (const p of [...points, stream.length]) {
+            c.receive(stream.subarray(start, p));
+            start = p;
+          }
+          const events = c.takeEvents();
+          assert.equal(events.length, 1, `${cuts.length + 1} frames give one event`);
+          const e = events[0]!;
+          assert.ok(e.type === 'message' && e.binary === binary);
+          assert.ok(Buffer.from(e.data).equals(Buffer.from(data)), 'same bytes');
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 }
 
-for (const [size, count] of [[64, 65_536], [256, 16_384], [1024, 4096], [4096, 1024]] as const) {
+for (const [size, count] of [
+  [64, 65_536],
+  [256, 16_384],
+  [1024, 4096],
+  [4096, 1024],
+] as const) {
   test(`a 4 MiB message in ${count} fragments of ${size} bytes passes with the default limits, held in few buffers`, () => {
     const message = new Uint8Array(4 * 1024 * 1024).map((_, i) => i * 7);
     for (const role of ROLES) {
@@ -73,7 +86,10 @@ for (const [size, count] of [[64, 65_536], [256, 16_384], [1024, 4096], [4096, 1
       c.receive(stream.subarray(stream.length - lastFrame));
       const events = c.takeEvents();
       assert.equal(events.length, 1, `${role}: ${count} frames, one message`);
-      assert.ok(events[0]!.type === 'message' && Buffer.from(events[0]!.data).equals(Buffer.from(message)), `${role}: same bytes`);
+      assert.ok(
+        events[0]!.type === 'message' && Buffer.from(events[0]!.data).equals(Buffer.from(message)),
+        `${role}: same bytes`,
+      );
     }
   });
 }
@@ -121,9 +137,16 @@ test('100k empty continuation frames close with 1008 once their headers pass the
 test('the continuation header budget is at least 64 KiB, so a tiny maxMessageSize still allows small fragmented messages', () => {
   for (const role of ROLES) {
     const c = conn(role, { maxMessageSize: 4 });
-    const parts = [peer(role, 1, 'a', { fin: false }), ...Array.from({ length: 2 }, () => peer(role, 0, 'b', { fin: false })), peer(role, 0, 'c')];
+    const parts = [
+      peer(role, 1, 'a', { fin: false }),
+      ...Array.from({ length: 2 }, () => peer(role, 0, 'b', { fin: false })),
+      peer(role, 0, 'c'),
+    ];
     c.receive(new Uint8Array(Buffer.concat(parts)));
-    assert.deepEqual(c.takeEvents().map((e) => e.type === 'message' && Buffer.from(e.data).toString()), ['abbc']);
+    assert.deepEqual(
+      c.takeEvents().map((e) => e.type === 'message' && Buffer.from(e.data).toString()),
+      ['abbc'],
+    );
     // 64 KiB of masked empty continuation headers (6 bytes each on the server, 2 on the client) then fails.
     c.receive(peer(role, 1, '', { fin: false }));
     const header = role === 'server' ? 6 : 2;
@@ -140,8 +163,10 @@ test('maxFragments stays available as an opt-in cap, unlimited by default; it mu
   capped.receive(h('01 00 00 00 80 00'));
   assert.equal((capped.takeEvents()[0] as { code?: number }).code, 1008);
   const unlimited = conn('client', { maxFragments: Infinity });
-  unlimited.receive(new Uint8Array(Buffer.concat([h('01 01 61'), ...Array.from({ length: 5000 }, () => h('00 01 62')), h('80 01 63')])));
+  unlimited.receive(
+    new Uint8Array(Buffer.concat([h('01 01 61'), ...Array.from({ length: 5000 }, () => h('00 01 62')), h('80 01 63')])),
+  );
   assert.equal((unlimited.takeEvents()[0] as { data: Uint8Array }).data.length, 5002);
-  for (const bad of [-1, 1.5, Number.NaN, -Infinity]) assert.throws(() => conn('client', { maxFragments: bad }), RangeError, String(bad));
+  for (const bad of [-1, 1.5, Number.NaN, -Infinity])
+    assert.throws(() => conn('client', { maxFragments: bad }), RangeError, String(bad));
 });
-

@@ -7,8 +7,10 @@ import { ProtocolError } from '../../src/protocol/errors.ts';
 import { serializeFrame } from '../../src/protocol/frame-header.ts';
 
 const h = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex.replace(/ /g, ''), 'hex'));
-const server = (maxFrameSize = 1 << 20, allowRsv1 = false) => new FrameDecoder({ expectMasked: true, allowRsv1, maxFrameSize });
-const client = (maxFrameSize = 1 << 20, allowRsv1 = false) => new FrameDecoder({ expectMasked: false, allowRsv1, maxFrameSize });
+const server = (maxFrameSize = 1 << 20, allowRsv1 = false) =>
+  new FrameDecoder({ expectMasked: true, allowRsv1, maxFrameSize });
+const client = (maxFrameSize = 1 << 20, allowRsv1 = false) =>
+  new FrameDecoder({ expectMasked: false, allowRsv1, maxFrameSize });
 
 /** Drains the decoder into readable records. */
 function drain(d: FrameDecoder): string[] {
@@ -16,15 +18,20 @@ function drain(d: FrameDecoder): string[] {
   for (;;) {
     const r = d.next();
     if (r === DecodeResult.NEED_MORE) return out;
-    if (r === DecodeResult.FRAME_START) out.push(`start op=${d.opcode} fin=${d.fin} rsv1=${d.rsv1} len=${d.payloadLength}`);
-    else if (r === DecodeResult.DATA) out.push(`data ${Buffer.from(d.payload).toString('hex')}${d.last ? ' last' : ''}`);
+    if (r === DecodeResult.FRAME_START)
+      out.push(`start op=${d.opcode} fin=${d.fin} rsv1=${d.rsv1} len=${d.payloadLength}`);
+    else if (r === DecodeResult.DATA)
+      out.push(`data ${Buffer.from(d.payload).toString('hex')}${d.last ? ' last' : ''}`);
     else out.push(`control op=${d.opcode} ${Buffer.from(d.payload).toString('hex')}`);
   }
 }
 
 function failsWith(d: FrameDecoder, input: Uint8Array, closeCode: number, code: string): void {
   d.push(input);
-  assert.throws(() => drain(d), (e: unknown) => e instanceof ProtocolError && e.closeCode === closeCode && e.code === code);
+  assert.throws(
+    () => drain(d),
+    (e: unknown) => e instanceof ProtocolError && e.closeCode === closeCode && e.code === code,
+  );
 }
 
 test('a whole small frame inside one chunk is handed out as a view without copying', () => {
@@ -66,14 +73,23 @@ function drainMerged(d: FrameDecoder, out: string[], state: { data: string }): v
   for (;;) {
     const r = d.next();
     if (r === DecodeResult.NEED_MORE) return;
-    if (r === DecodeResult.FRAME_START) { out.push(`start op=${d.opcode} len=${d.payloadLength}`); state.data = ''; }
-    else if (r === DecodeResult.DATA) { state.data += Buffer.from(d.payload).toString('hex'); if (d.last) out.push(`data ${state.data}`); }
-    else out.push(`control op=${d.opcode} ${Buffer.from(d.payload).toString('hex')}`);
+    if (r === DecodeResult.FRAME_START) {
+      out.push(`start op=${d.opcode} len=${d.payloadLength}`);
+      state.data = '';
+    } else if (r === DecodeResult.DATA) {
+      state.data += Buffer.from(d.payload).toString('hex');
+      if (d.last) out.push(`data ${state.data}`);
+    } else out.push(`control op=${d.opcode} ${Buffer.from(d.payload).toString('hex')}`);
   }
 }
 
 test('the header, 16-bit and 64-bit lengths and mask split at every offset decode the same', () => {
-  for (const hex of ['82 fe 0100 01020304', '82 ff 0000000000000080 01020304', '01 80 0a0b0c0d', '89 82 01020304 0203']) {
+  for (const hex of [
+    '82 fe 0100 01020304',
+    '82 ff 0000000000000080 01020304',
+    '01 80 0a0b0c0d',
+    '89 82 01020304 0203',
+  ]) {
     const payloadLen = hex.startsWith('82 fe') ? 256 : hex.startsWith('82 ff') ? 128 : 0;
     const bytes = new Uint8Array([...h(hex), ...new Uint8Array(payloadLen).map((_, i) => i)]);
     const expected: string[] = [];
@@ -101,13 +117,16 @@ test('an empty data frame yields one empty DATA piece marked last', () => {
   assert.deepEqual(drain(d), ['start op=0 fin=true rsv1=false len=0', 'data  last']);
 });
 
-test('server fails an unmasked frame with 1002 (RFC 6455 §5.1)', () => failsWith(server(), h('81 00'), 1002, 'WS_ERR_EXPECTED_MASK'));
-test('client fails a masked frame with 1002 (RFC 6455 §5.1)', () => failsWith(client(), h('81 80 00000000'), 1002, 'WS_ERR_UNEXPECTED_MASK'));
+test('server fails an unmasked frame with 1002 (RFC 6455 §5.1)', () =>
+  failsWith(server(), h('81 00'), 1002, 'WS_ERR_EXPECTED_MASK'));
+test('client fails a masked frame with 1002 (RFC 6455 §5.1)', () =>
+  failsWith(client(), h('81 80 00000000'), 1002, 'WS_ERR_UNEXPECTED_MASK'));
 test('both roles fail RSV2/RSV3 with 1002 (RFC 6455 §5.2)', () => {
   failsWith(client(), h('a1 00'), 1002, 'WS_ERR_UNEXPECTED_RSV_2_3');
   failsWith(client(), h('91 00'), 1002, 'WS_ERR_UNEXPECTED_RSV_2_3');
 });
-test('both roles fail RSV1 without an extension with 1002 (RFC 6455 §5.2)', () => failsWith(client(), h('c1 00'), 1002, 'WS_ERR_UNEXPECTED_RSV_1'));
+test('both roles fail RSV1 without an extension with 1002 (RFC 6455 §5.2)', () =>
+  failsWith(client(), h('c1 00'), 1002, 'WS_ERR_UNEXPECTED_RSV_1'));
 test('RSV1 with the extension is allowed on a first data frame only (RFC 7692 §6.1)', () => {
   const d = client(100, true);
   d.push(h('c1 00'));
@@ -116,15 +135,23 @@ test('RSV1 with the extension is allowed on a first data frame only (RFC 7692 §
   failsWith(client(100, true), h('c0 00'), 1002, 'WS_ERR_UNEXPECTED_RSV_1');
 });
 test('both roles fail reserved opcodes with 1002 (RFC 6455 §5.2)', () => {
-  for (const op of [3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf]) failsWith(client(), new Uint8Array([0x80 | op, 0]), 1002, 'WS_ERR_INVALID_OPCODE');
+  for (const op of [3, 4, 5, 6, 7, 0xb, 0xc, 0xd, 0xe, 0xf])
+    failsWith(client(), new Uint8Array([0x80 | op, 0]), 1002, 'WS_ERR_INVALID_OPCODE');
 });
-test('both roles fail a fragmented control frame with 1002 (RFC 6455 §5.5)', () => failsWith(client(), h('09 00'), 1002, 'WS_ERR_EXPECTED_FIN'));
-test('both roles fail a control frame over 125 bytes with 1002 (RFC 6455 §5.5)', () => failsWith(client(), h('89 7e 007e'), 1002, 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH'));
-test('both roles fail a 64-bit length with the MSB set with 1002 (RFC 6455 §5.2)', () => failsWith(client(), h('82 7f 8000000000000000'), 1002, 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH'));
+test('both roles fail a fragmented control frame with 1002 (RFC 6455 §5.5)', () =>
+  failsWith(client(), h('09 00'), 1002, 'WS_ERR_EXPECTED_FIN'));
+test('both roles fail a control frame over 125 bytes with 1002 (RFC 6455 §5.5)', () =>
+  failsWith(client(), h('89 7e 007e'), 1002, 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH'));
+test('both roles fail a 64-bit length with the MSB set with 1002 (RFC 6455 §5.2)', () =>
+  failsWith(client(), h('82 7f 8000000000000000'), 1002, 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH'));
 test('a frame over maxFrameSize fails with 1009 at the header, before any payload is buffered', () => {
   const d = client(1000);
   d.push(h('82 7e 03e9'));
-  assert.throws(() => d.next(), (e: unknown) => e instanceof ProtocolError && e.closeCode === 1009 && e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH');
+  assert.throws(
+    () => d.next(),
+    (e: unknown) =>
+      e instanceof ProtocolError && e.closeCode === 1009 && e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
+  );
   const ok = client(1000);
   ok.push(h('82 7e 03e8'));
   assert.equal(ok.next(), DecodeResult.FRAME_START);
@@ -143,31 +170,43 @@ test('clear() drops buffered input', () => {
 });
 
 test('serialized frames decode to the same opcode and payload however they are split (property)', () => {
-  fc.assert(fc.property(
-    fc.array(fc.tuple(fc.constantFrom(1, 2, 9, 10), fc.uint8Array({ maxLength: 125 })), { minLength: 1, maxLength: 5 }),
-    fc.array(fc.nat(), { maxLength: 6 }),
-    fc.uint8Array({ minLength: 4, maxLength: 4 }),
-    (frames, cuts, key) => {
-      const parts = frames.flatMap(([op, payload]) => serializeFrame(op, payload, { maskKey: key }));
-      const stream = new Uint8Array(Buffer.concat(parts));
-      const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
-      const d = server();
-      const got: Array<[number, number[]]> = [];
-      let start = 0;
-      let current: number[] = [];
-      for (const p of [...points, stream.length]) {
-        d.push(stream.subarray(start, p));
-        start = p;
-        for (;;) {
-          const r = d.next();
-          if (r === DecodeResult.NEED_MORE) break;
-          if (r === DecodeResult.CONTROL) got.push([d.opcode, [...d.payload]]);
-          else if (r === DecodeResult.FRAME_START) current = [];
-          else { current.push(...d.payload); if (d.last) got.push([d.opcode, current]); }
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.constantFrom(1, 2, 9, 10), fc.uint8Array({ maxLength: 125 })), {
+        minLength: 1,
+        maxLength: 5,
+      }),
+      fc.array(fc.nat(), { maxLength: 6 }),
+      fc.uint8Array({ minLength: 4, maxLength: 4 }),
+      (frames, cuts, key) => {
+        const parts = frames.flatMap(([op, payload]) => serializeFrame(op, payload, { maskKey: key }));
+        const stream = new Uint8Array(Buffer.concat(parts));
+        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+        const d = server();
+        const got: Array<[number, number[]]> = [];
+        let start = 0;
+        let current: number[] = [];
+        for (const p of [...points, stream.length]) {
+          d.push(stream.subarray(start, p));
+          start = p;
+          for (;;) {
+            const r = d.next();
+            if (r === DecodeResult.NEED_MORE) break;
+            if (r === DecodeResult.CONTROL) got.push([d.opcode, [...d.payload]]);
+            else if (r === DecodeResult.FRAME_START) current = [];
+            else {
+              current.push(...d.payload);
+              if (d.last) got.push([d.opcode, current]);
+            }
+          }
         }
-      }
-      assert.deepEqual(got, frames.map(([op, p]) => [op, [...p]]));
-      assert.equal(d.bufferedBytes, 0);
-    },
-  ), { numRuns: 300 });
+        assert.deepEqual(
+          got,
+          frames.map(([op, p]) => [op, [...p]]),
+        );
+        assert.equal(d.bufferedBytes, 0);
+      },
+    ),
+    { numRuns: 300 },
+  );
 });

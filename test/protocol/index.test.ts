@@ -5,9 +5,21 @@ import * as protocol from '../../src/protocol/index.ts';
 
 test('index.ts exports the frame-side contract (helper A)', () => {
   const names = [
-    'Opcode', 'CloseCode', 'isValidCloseCode', 'parseClosePayload', 'serializeClosePayload', 'ProtocolError',
-    'HandshakeError', 'InvalidStateError', 'isUtf8Valid', 'createUtf8Validator', 'mask', 'serializeFrameHeader',
-    'serializeFrame', 'parseFrameHeader', 'Connection',
+    'Opcode',
+    'CloseCode',
+    'isValidCloseCode',
+    'parseClosePayload',
+    'serializeClosePayload',
+    'ProtocolError',
+    'HandshakeError',
+    'InvalidStateError',
+    'isUtf8Valid',
+    'createUtf8Validator',
+    'mask',
+    'serializeFrameHeader',
+    'serializeFrame',
+    'parseFrameHeader',
+    'Connection',
   ];
   for (const name of names) assert.ok(name in protocol, `${name} is exported`);
   assert.equal(protocol.Opcode.PONG, 0xa);
@@ -15,15 +27,37 @@ test('index.ts exports the frame-side contract (helper A)', () => {
 });
 
 test('index.ts re-exports the handshake and permessage-deflate modules (helper B)', () => {
-  for (const name of ['WEBSOCKET_GUID', 'computeAcceptKey', 'generateKey', 'validateUpgradeRequest', 'buildAcceptResponse',
-    'buildRejectResponse', 'buildClientRequest', 'validateUpgradeResponse', 'parseTokenList', 'parseExtensionHeader',
-    'serializeExtensions', 'parseSubprotocols', 'acceptDeflateOffer', 'buildDeflateOffer', 'validateDeflateResponse']) {
+  for (const name of [
+    'WEBSOCKET_GUID',
+    'computeAcceptKey',
+    'generateKey',
+    'validateUpgradeRequest',
+    'buildAcceptResponse',
+    'buildRejectResponse',
+    'buildClientRequest',
+    'validateUpgradeResponse',
+    'parseTokenList',
+    'parseExtensionHeader',
+    'serializeExtensions',
+    'parseSubprotocols',
+    'acceptDeflateOffer',
+    'buildDeflateOffer',
+    'validateDeflateResponse',
+  ]) {
     assert.ok(name in protocol, `${name} is exported`);
   }
 });
 
 test('internal kernels and machines stay private', () => {
-  for (const name of ['FrameDecoder', 'MessageAssembler', 'maskBytes', 'maskWords', 'encodeHeader', 'readLength64', 'protocolViolation']) {
+  for (const name of [
+    'FrameDecoder',
+    'MessageAssembler',
+    'maskBytes',
+    'maskWords',
+    'encodeHeader',
+    'readLength64',
+    'protocolViolation',
+  ]) {
     assert.equal(name in protocol, false, `${name} is not exported`);
   }
 });

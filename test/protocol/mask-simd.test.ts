@@ -48,18 +48,24 @@ test('SIMD kernel handles payloads over its 64 KiB memory in blocks, with any ke
 });
 
 test('SIMD kernel equals the byte loop on random data, and masking is its own inverse (property)', () => {
-  fc.assert(fc.property(
-    fc.uint8Array({ minLength: 200, maxLength: 3000 }), fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.nat(3), fc.nat(3),
-    (bytes, key, align, offset) => {
-      const backing = new Uint8Array(bytes.length + align);
-      backing.set(bytes, align);
-      const view = backing.subarray(align);
-      const expected = bytes.slice();
-      maskBytes(expected, key, offset);
-      maskSimd(view, key, offset);
-      assert.deepEqual(view, expected);
-      mask(view, key, offset);
-      assert.deepEqual(view, bytes);
-    },
-  ), { numRuns: 200 });
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ minLength: 200, maxLength: 3000 }),
+      fc.uint8Array({ minLength: 4, maxLength: 4 }),
+      fc.nat(3),
+      fc.nat(3),
+      (bytes, key, align, offset) => {
+        const backing = new Uint8Array(bytes.length + align);
+        backing.set(bytes, align);
+        const view = backing.subarray(align);
+        const expected = bytes.slice();
+        maskBytes(expected, key, offset);
+        maskSimd(view, key, offset);
+        assert.deepEqual(view, expected);
+        mask(view, key, offset);
+        assert.deepEqual(view, bytes);
+      },
+    ),
+    { numRuns: 200 },
+  );
 });

@@ -38,18 +38,24 @@ test('word kernel equals the byte loop for every length 0-64, alignment 0-3 and 
 });
 
 test('mask is its own inverse and equals the reference on random data (property)', () => {
-  fc.assert(fc.property(
-    fc.uint8Array({ maxLength: 600 }), fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.nat(3), fc.nat(3),
-    (bytes, key, align, offset) => {
-      const backing = new Uint8Array(bytes.length + align);
-      backing.set(bytes, align);
-      const view = backing.subarray(align);
-      mask(view, key, offset);
-      assert.deepEqual(view, reference(bytes, key, offset));
-      mask(view, key, offset);
-      assert.deepEqual(view, bytes);
-    },
-  ), { numRuns: 300 });
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ maxLength: 600 }),
+      fc.uint8Array({ minLength: 4, maxLength: 4 }),
+      fc.nat(3),
+      fc.nat(3),
+      (bytes, key, align, offset) => {
+        const backing = new Uint8Array(bytes.length + align);
+        backing.set(bytes, align);
+        const view = backing.subarray(align);
+        mask(view, key, offset);
+        assert.deepEqual(view, reference(bytes, key, offset));
+        mask(view, key, offset);
+        assert.deepEqual(view, bytes);
+      },
+    ),
+    { numRuns: 300 },
+  );
 });
 
 test('masking in pieces with the carried key offset equals masking at once', () => {
@@ -57,6 +63,12 @@ test('masking in pieces with the carried key offset equals masking at once', () 
   const whole = new Uint8Array(200).map((_, i) => i);
   const expected = reference(whole, key, 0);
   const pieces = whole.slice();
-  for (const [a, b] of [[0, 3], [3, 70], [70, 71], [71, 200]] as const) mask(pieces.subarray(a, b), key, a);
+  for (const [a, b] of [
+    [0, 3],
+    [3, 70],
+    [70, 71],
+    [71, 200],
+  ] as const)
+    mask(pieces.subarray(a, b), key, a);
   assert.deepEqual(pieces, expected);
 });

@@ -6,7 +6,8 @@ import { ProtocolError } from '../../src/protocol/errors.ts';
 
 const asm = (maxMessageSize = 1 << 20, maxFragments = 16) => new MessageAssembler({ maxMessageSize, maxFragments });
 const u8 = (...b: number[]) => new Uint8Array(b);
-const isError = (closeCode: number, code: string) => (e: unknown) => e instanceof ProtocolError && e.closeCode === closeCode && e.code === code;
+const isError = (closeCode: number, code: string) => (e: unknown) =>
+  e instanceof ProtocolError && e.closeCode === closeCode && e.code === code;
 
 test('a single-piece message is handed out as the same view, without copying', () => {
   const a = asm();

@@ -19,7 +19,16 @@ for (const role of ['server', 'client'] as const) {
     conn.ping(new Uint8Array(5));
     conn.pong();
     const mask = role === 'client' ? 4 : 0;
-    const expected = (2 + mask + 2) + (4 + mask + 300) + (10 + mask + 70_000) + (2 + mask + 4) + (2 + mask) + (2 + mask + 5) + (2 + mask);
+    const expected =
+      2 +
+      mask +
+      2 +
+      (4 + mask + 300) +
+      (10 + mask + 70_000) +
+      (2 + mask + 4) +
+      (2 + mask) +
+      (2 + mask + 5) +
+      (2 + mask);
     assert.equal(conn.outputBytes, expected);
     const out = conn.takeOutput();
     assert.equal(total(out), expected);

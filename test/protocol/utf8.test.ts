@@ -26,13 +26,21 @@ test('every 3-byte sequence with a lead byte E0-F4 agrees with buffer.isUtf8', (
 });
 
 test('RFC 3629 edge code points are valid: U+0000, U+FFFE, U+FFFF, U+10FFFF', () => {
-  for (const s of [bytes(0), bytes(0xef, 0xbf, 0xbe), bytes(0xef, 0xbf, 0xbf), bytes(0xf4, 0x8f, 0xbf, 0xbf)]) assert.ok(isUtf8Valid(s));
+  for (const s of [bytes(0), bytes(0xef, 0xbf, 0xbe), bytes(0xef, 0xbf, 0xbf), bytes(0xf4, 0x8f, 0xbf, 0xbf)])
+    assert.ok(isUtf8Valid(s));
 });
 
 test('the validator fails at the first byte that cannot continue (Autobahn 6.4 fail fast)', () => {
   const cases: Array<[Uint8Array, number]> = [
-    [bytes(0xc0, 0x80), 0], [bytes(0xc1), 0], [bytes(0x41, 0xed, 0xa0, 0x80), 2], [bytes(0xf4, 0x90, 0x80, 0x80), 1],
-    [bytes(0xe0, 0x80), 1], [bytes(0xf0, 0x80), 1], [bytes(0xff), 0], [bytes(0x80), 0], [bytes(0xf5), 0],
+    [bytes(0xc0, 0x80), 0],
+    [bytes(0xc1), 0],
+    [bytes(0x41, 0xed, 0xa0, 0x80), 2],
+    [bytes(0xf4, 0x90, 0x80, 0x80), 1],
+    [bytes(0xe0, 0x80), 1],
+    [bytes(0xf0, 0x80), 1],
+    [bytes(0xff), 0],
+    [bytes(0x80), 0],
+    [bytes(0xf5), 0],
     [bytes(0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xf4, 0x90, 0x80, 0x80), 12],
   ];
   for (const [input, at] of cases) {
@@ -68,18 +76,33 @@ test('streaming with random split points agrees with buffer.isUtf8 (property)', 
   const input = fc.oneof(
     fc.uint8Array({ maxLength: 64 }),
     fc.string({ unit: 'grapheme', maxLength: 30 }).map((s) => new TextEncoder().encode(s)),
-    fc.tuple(fc.string({ unit: 'binary', maxLength: 20 }), fc.uint8Array({ maxLength: 4 }), fc.nat(40))
-      .map(([s, junk, at]) => { const a = new TextEncoder().encode(s); const b = new Uint8Array(a.length + junk.length); const p = Math.min(at, a.length); b.set(a.subarray(0, p)); b.set(junk, p); b.set(a.subarray(p), p + junk.length); return b; }),
+    fc
+      .tuple(fc.string({ unit: 'binary', maxLength: 20 }), fc.uint8Array({ maxLength: 4 }), fc.nat(40))
+      .map(([s, junk, at]) => {
+        const a = new TextEncoder().encode(s);
+        const b = new Uint8Array(a.length + junk.length);
+        const p = Math.min(at, a.length);
+        b.set(a.subarray(0, p));
+        b.set(junk, p);
+        b.set(a.subarray(p), p + junk.length);
+        return b;
+      }),
   );
-  fc.assert(fc.property(input, fc.array(fc.nat(80), { maxLength: 6 }), (data, cuts) => {
-    const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
-    const v = createUtf8Validator();
-    let start = 0;
-    for (const p of [...points, data.length]) { v.feed(data, start, p); start = p; }
-    const expected = isUtf8(data);
-    assert.equal(v.complete, expected);
-    assert.equal(isUtf8Valid(data), expected);
-  }), { numRuns: 1000 });
+  fc.assert(
+    fc.property(input, fc.array(fc.nat(80), { maxLength: 6 }), (data, cuts) => {
+      const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
+      const v = createUtf8Validator();
+      let start = 0;
+      for (const p of [...points, data.length]) {
+        v.feed(data, start, p);
+        start = p;
+      }
+      const expected = isUtf8(data);
+      assert.equal(v.complete, expected);
+      assert.equal(isUtf8Valid(data), expected);
+    }),
+    { numRuns: 1000 },
+  );
 });
 
 test('§8.1 a validator with a native whole-buffer check agrees with the DFA alone on any split of any bytes', () => {
@@ -89,20 +112,36 @@ test('§8.1 a validator with a native whole-buffer check agrees with the DFA alo
     return isUtf8(d);
   };
   fc.assert(
-    fc.property(fc.uint8Array({ minLength: 0, maxLength: 400 }), fc.string({ unit: 'binary', maxLength: 150 }), fc.nat(), fc.nat(), (noise, text, cut, at) => {
-      // Mostly valid text (so the check says yes) with an occasional raw byte spliced in.
-      const valid = new TextEncoder().encode(`${'x'.repeat(64)}${text}${'y'.repeat(64)}`);
-      const data = noise.length % 3 === 0 ? valid : new Uint8Array([...valid.subarray(0, at % (valid.length + 1)), ...noise.subarray(0, 2), ...valid.subarray(at % (valid.length + 1))]);
-      const split = data.length === 0 ? 0 : cut % data.length;
-      const fast = new Utf8Validator(check);
-      const slow = new Utf8Validator();
-      for (const [s, e] of [[0, split], [split, data.length]] as const) {
-        assert.equal(fast.feed(data, s, e), slow.feed(data, s, e));
-      }
-      assert.equal(fast.complete, slow.complete);
-      assert.equal(fast.failed, slow.failed);
-      assert.equal(fast.failedAt, slow.failedAt);
-    }),
+    fc.property(
+      fc.uint8Array({ minLength: 0, maxLength: 400 }),
+      fc.string({ unit: 'binary', maxLength: 150 }),
+      fc.nat(),
+      fc.nat(),
+      (noise, text, cut, at) => {
+        // Mostly valid text (so the check says yes) with an occasional raw byte spliced in.
+        const valid = new TextEncoder().encode(`${'x'.repeat(64)}${text}${'y'.repeat(64)}`);
+        const data =
+          noise.length % 3 === 0
+            ? valid
+            : new Uint8Array([
+                ...valid.subarray(0, at % (valid.length + 1)),
+                ...noise.subarray(0, 2),
+                ...valid.subarray(at % (valid.length + 1)),
+              ]);
+        const split = data.length === 0 ? 0 : cut % data.length;
+        const fast = new Utf8Validator(check);
+        const slow = new Utf8Validator();
+        for (const [s, e] of [
+          [0, split],
+          [split, data.length],
+        ] as const) {
+          assert.equal(fast.feed(data, s, e), slow.feed(data, s, e));
+        }
+        assert.equal(fast.complete, slow.complete);
+        assert.equal(fast.failed, slow.failed);
+        assert.equal(fast.failedAt, slow.failedAt);
+      },
+    ),
     { numRuns: 500 },
   );
   assert.ok(calls > 0, 'the native check was used');

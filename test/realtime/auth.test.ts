@@ -39,7 +39,11 @@ const exp = Math.floor(NOW / 1000) + 3600;
 
 test('HS256: a token minted by signToken verifies into an identity', async () => {
   const auth = await createAuthenticator({ keys: [{ type: 'secret', secret: SECRET }], now });
-  const token = await signToken({ sub: 'alice', roles: ['admin', 'user'], ttlMs: 3_600_000, info: { name: 'Alice' } }, { type: 'secret', secret: SECRET }, { now });
+  const token = await signToken(
+    { sub: 'alice', roles: ['admin', 'user'], ttlMs: 3_600_000, info: { name: 'Alice' } },
+    { type: 'secret', secret: SECRET },
+    { now },
+  );
   const result = await auth.authenticate(token);
   assert.ok(result.ok);
   assert.equal(result.identity.user, 'alice');
@@ -63,29 +67,53 @@ test('RS256 from an SPKI PEM, a PKCS#1 PEM and a JWKS; ES256 from a PEM', async 
   assert.ok(e.ok && e.identity.user === 'carol');
 
   // A JWKS file is read by the CLI (test/cli/keys.test.ts); the authenticator takes the parsed set.
-  const jwksAuth = await createAuthenticator({ keys: [{ type: 'jwks', jwks: { keys: [await exportJWK(rsa.publicKey), await exportJWK(ec.publicKey)] } }], now });
+  const jwksAuth = await createAuthenticator({
+    keys: [{ type: 'jwks', jwks: { keys: [await exportJWK(rsa.publicKey), await exportJWK(ec.publicKey)] } }],
+    now,
+  });
   const a = await jwksAuth.authenticate(rsToken);
   const b = await jwksAuth.authenticate(esToken);
   assert.ok(a.ok && a.identity.user === 'bob');
   assert.ok(b.ok && b.identity.user === 'carol');
   const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const foreign = await signToken({ sub: 'eve', ttlMs: 60_000 }, { type: 'pem', pem: other.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() }, { now });
+  const foreign = await signToken(
+    { sub: 'eve', ttlMs: 60_000 },
+    { type: 'pem', pem: other.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() },
+    { now },
+  );
   assert.equal(failureOf(await jwksAuth.authenticate(foreign)).code, 'invalid_token');
 });
 
 test('a JWKS holding two RSA keys without kid verifies tokens of either (key rotation)', async () => {
   const second = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const auth = await createAuthenticator({ keys: [{ type: 'jwks', jwks: { keys: [await exportJWK(rsa.publicKey), await exportJWK(second.publicKey)] } }], now });
+  const auth = await createAuthenticator({
+    keys: [{ type: 'jwks', jwks: { keys: [await exportJWK(rsa.publicKey), await exportJWK(second.publicKey)] } }],
+    now,
+  });
   for (const pair of [rsa, second]) {
-    const token = await signToken({ sub: 'rot', ttlMs: 60_000 }, { type: 'pem', pem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() }, { now });
+    const token = await signToken(
+      { sub: 'rot', ttlMs: 60_000 },
+      { type: 'pem', pem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() },
+      { now },
+    );
     const r = await auth.authenticate(token);
     assert.ok(r.ok, 'verified by one of the two keys');
   }
   const third = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const foreign = await signToken({ sub: 'eve', ttlMs: 60_000 }, { type: 'pem', pem: third.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() }, { now });
+  const foreign = await signToken(
+    { sub: 'eve', ttlMs: 60_000 },
+    { type: 'pem', pem: third.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() },
+    { now },
+  );
   assert.deepEqual(failureOf(await auth.authenticate(foreign)), { code: 'invalid_token', reason: 'bad_signature' });
-  await assert.rejects(createAuthenticator({ keys: [{ type: 'jwks', jwks: { keys: [{ kty: 'oct', k: 'AAAA' }] } }] }), TypeError);
-  await assert.rejects(createAuthenticator({ keys: [{ type: 'jwks', jwks: { keys: [await exportJWK(rsa.privateKey)] } }] }), TypeError);
+  await assert.rejects(
+    createAuthenticator({ keys: [{ type: 'jwks', jwks: { keys: [{ kty: 'oct', k: 'AAAA' }] } }] }),
+    TypeError,
+  );
+  await assert.rejects(
+    createAuthenticator({ keys: [{ type: 'jwks', jwks: { keys: [await exportJWK(rsa.privateKey)] } }] }),
+    TypeError,
+  );
 });
 
 test('AU-04: no credential is missing_token unless anonymous access is configured', async () => {
@@ -105,7 +133,13 @@ test('AU-04: no credential is missing_token unless anonymous access is configure
 });
 
 test('AU-05: alg none with an empty signature is rejected', async () => {
-  const auth = await createAuthenticator({ keys: [{ type: 'secret', secret: SECRET }, { type: 'pem', pem: rsaSpki }], now });
+  const auth = await createAuthenticator({
+    keys: [
+      { type: 'secret', secret: SECRET },
+      { type: 'pem', pem: rsaSpki },
+    ],
+    now,
+  });
   for (const alg of ['none', 'None', 'NONE']) {
     const token = `${b64url({ alg, typ: 'JWT' })}.${b64url({ sub: 'admin', exp, roles: ['admin'] })}.`;
     assert.deepEqual(failureOf(await auth.authenticate(token)), { code: 'invalid_token', reason: 'alg_not_allowed' });
@@ -113,11 +147,18 @@ test('AU-05: alg none with an empty signature is rejected', async () => {
 });
 
 test('AU-06: HS256 signed with the server RSA public key is rejected, in both PEM forms', async () => {
-  for (const [form, configured] of [['spki', rsaSpki], ['pkcs1', rsaPkcs1]] as const) {
+  for (const [form, configured] of [
+    ['spki', rsaSpki],
+    ['pkcs1', rsaPkcs1],
+  ] as const) {
     const auth = await createAuthenticator({ keys: [{ type: 'pem', pem: configured }], now });
     for (const secret of [rsaSpki, rsaPkcs1, rsaSpki.trim(), rsaPkcs1.trim()]) {
       const token = forgeHs256({ alg: 'HS256', typ: 'JWT' }, { sub: 'admin', exp, roles: ['admin'] }, secret);
-      assert.deepEqual(failureOf(await auth.authenticate(token)), { code: 'invalid_token', reason: 'alg_not_allowed' }, `configured ${form}`);
+      assert.deepEqual(
+        failureOf(await auth.authenticate(token)),
+        { code: 'invalid_token', reason: 'alg_not_allowed' },
+        `configured ${form}`,
+      );
     }
   }
   // And a PEM can never be configured as an HS256 secret, which would reopen the hole.
@@ -139,7 +180,11 @@ test('RFC 7518 §3.2: an HS256 secret shorter than 32 bytes is refused at config
 
 test('AU-07: bad claims each fail with a distinct reason', async () => {
   const auth = await createAuthenticator({
-    keys: [{ type: 'secret', secret: SECRET }], audience: 'switchboard', issuer: 'https://id.example.com', now, clockToleranceMs: 5000,
+    keys: [{ type: 'secret', secret: SECRET }],
+    audience: 'switchboard',
+    issuer: 'https://id.example.com',
+    now,
+    clockToleranceMs: 5000,
   });
   const nowSec = Math.floor(NOW / 1000);
   const good = { sub: 'alice', exp, aud: 'switchboard', iss: 'https://id.example.com' };
@@ -171,7 +216,7 @@ test('AU-07: bad claims each fail with a distinct reason', async () => {
     seen.add(reason);
     assert.ok(AUTH_FAILURE_REASONS.includes(reason as never), `${reason} is a listed reason`);
   }
-  assert.equal(seen.size, 11, "eleven distinct reasons");
+  assert.equal(seen.size, 11, 'eleven distinct reasons');
 });
 
 test('AU-07: a payload that is not JSON but correctly signed is malformed', async () => {
@@ -183,7 +228,11 @@ test('AU-07: a payload that is not JSON but correctly signed is malformed', asyn
 
 test('exp and nbf honour the clock tolerance, and a token expires with the injected clock', async () => {
   let t = NOW;
-  const auth = await createAuthenticator({ keys: [{ type: 'secret', secret: SECRET }], now: () => t, clockToleranceMs: 5000 });
+  const auth = await createAuthenticator({
+    keys: [{ type: 'secret', secret: SECRET }],
+    now: () => t,
+    clockToleranceMs: 5000,
+  });
   const token = await signToken({ sub: 'alice', ttlMs: 10_000 }, { type: 'secret', secret: SECRET }, { now });
   t = NOW + 14_000;
   assert.ok((await auth.authenticate(token)).ok, 'inside tolerance');
@@ -199,15 +248,33 @@ test('AU-07: a 100 KB token is refused by size before decoding', async () => {
   const huge = forgeHs256({ alg: 'HS256' }, { sub: 'a', exp, pad: 'x'.repeat(100 * 1024) }, SECRET);
   assert.deepEqual(failureOf(await auth.authenticate(huge)), { code: 'invalid_token', reason: 'too_large' });
   // Not even valid base64url: proves nothing was decoded first.
-  assert.deepEqual(failureOf(await auth.authenticate('%'.repeat(100 * 1024))), { code: 'invalid_token', reason: 'too_large' });
+  assert.deepEqual(failureOf(await auth.authenticate('%'.repeat(100 * 1024))), {
+    code: 'invalid_token',
+    reason: 'too_large',
+  });
   const small = await createAuthenticator({ keys: [{ type: 'secret', secret: SECRET }], now, maxTokenBytes: 100 });
-  assert.equal(failureOf(await small.authenticate(await signToken({ sub: 'alice', ttlMs: 1000 }, { type: 'secret', secret: SECRET }, { now }))).reason, 'too_large');
+  assert.equal(
+    failureOf(
+      await small.authenticate(
+        await signToken({ sub: 'alice', ttlMs: 1000 }, { type: 'secret', secret: SECRET }, { now }),
+      ),
+    ).reason,
+    'too_large',
+  );
 });
 
 test('roles come from the configured claim, as a string or an array', async () => {
-  const auth = await createAuthenticator({ keys: [{ type: 'secret', secret: SECRET }], now, rolesClaim: 'https://example.com/roles' });
-  const one = await auth.authenticate(forgeHs256({ alg: 'HS256' }, { sub: 'a', exp, 'https://example.com/roles': 'admin' }, SECRET));
-  const many = await auth.authenticate(forgeHs256({ alg: 'HS256' }, { sub: 'a', exp, 'https://example.com/roles': ['x', 'y', 'x'] }, SECRET));
+  const auth = await createAuthenticator({
+    keys: [{ type: 'secret', secret: SECRET }],
+    now,
+    rolesClaim: 'https://example.com/roles',
+  });
+  const one = await auth.authenticate(
+    forgeHs256({ alg: 'HS256' }, { sub: 'a', exp, 'https://example.com/roles': 'admin' }, SECRET),
+  );
+  const many = await auth.authenticate(
+    forgeHs256({ alg: 'HS256' }, { sub: 'a', exp, 'https://example.com/roles': ['x', 'y', 'x'] }, SECRET),
+  );
   const none = await auth.authenticate(forgeHs256({ alg: 'HS256' }, { sub: 'a', exp, roles: ['admin'] }, SECRET));
   assert.ok(one.ok && many.ok && none.ok);
   assert.deepEqual(one.identity.roles, ['admin']);
@@ -229,7 +296,13 @@ test('the info claim cannot pollute prototypes', async () => {
 
 test('keys are selected by kid when both sides name one', async () => {
   const other = 'another-secret-that-is-long-enough-111';
-  const auth = await createAuthenticator({ keys: [{ type: 'secret', secret: SECRET, kid: 'k1' }, { type: 'secret', secret: other, kid: 'k2' }], now });
+  const auth = await createAuthenticator({
+    keys: [
+      { type: 'secret', secret: SECRET, kid: 'k1' },
+      { type: 'secret', secret: other, kid: 'k2' },
+    ],
+    now,
+  });
   const t2 = await signToken({ sub: 'a', ttlMs: 1000 }, { type: 'secret', secret: other, kid: 'k2' }, { now });
   assert.ok((await auth.authenticate(t2)).ok);
   const unknown = await signToken({ sub: 'a', ttlMs: 1000 }, { type: 'secret', secret: other, kid: 'k3' }, { now });
@@ -259,19 +332,37 @@ test('signToken refuses a non-positive ttl and unsupported keys', async () => {
 
 test('extractToken reads the Bearer header, then ?token=, then the configured cookie', () => {
   const headers = { authorization: 'Bearer aaa.bbb.ccc', cookie: 'sb_token=ck.ck.ck' };
-  assert.deepEqual(extractToken({ headers, url: '/ws?token=q.q.q' }, { cookieName: 'sb_token' }), { token: 'aaa.bbb.ccc', source: 'header' });
-  assert.deepEqual(extractToken({ headers: { cookie: headers.cookie }, url: '/ws?x=1&token=q.q.q' }, { cookieName: 'sb_token' }), { token: 'q.q.q', source: 'query' });
-  assert.deepEqual(extractToken({ headers: { cookie: 'a=b; sb_token="ck.ck.ck"' }, url: '/ws' }, { cookieName: 'sb_token' }), { token: 'ck.ck.ck', source: 'cookie' });
+  assert.deepEqual(extractToken({ headers, url: '/ws?token=q.q.q' }, { cookieName: 'sb_token' }), {
+    token: 'aaa.bbb.ccc',
+    source: 'header',
+  });
+  assert.deepEqual(
+    extractToken({ headers: { cookie: headers.cookie }, url: '/ws?x=1&token=q.q.q' }, { cookieName: 'sb_token' }),
+    { token: 'q.q.q', source: 'query' },
+  );
+  assert.deepEqual(
+    extractToken({ headers: { cookie: 'a=b; sb_token="ck.ck.ck"' }, url: '/ws' }, { cookieName: 'sb_token' }),
+    { token: 'ck.ck.ck', source: 'cookie' },
+  );
   assert.equal(extractToken({ headers: { cookie: headers.cookie }, url: '/ws' }), null, 'cookies are opt-in');
   assert.equal(extractToken({ headers: {}, url: '/ws?token=q' }, { allowQuery: false }), null);
   assert.equal(extractToken({ headers: { authorization: 'Basic dXNlcjpwYXNz' }, url: '/ws' }), null);
   assert.equal(extractToken({ headers: { authorization: 'Bearer ' }, url: '/ws?token=' }), null);
-  assert.deepEqual(extractToken({ headers: { authorization: 'bearer   t.t.t ' } }), { token: 't.t.t', source: 'header' });
+  assert.deepEqual(extractToken({ headers: { authorization: 'bearer   t.t.t ' } }), {
+    token: 't.t.t',
+    source: 'header',
+  });
 });
 
 test('signToken refuses a sub or role that the verifier would refuse', async () => {
   await assert.rejects(signToken({ sub: 'a b', ttlMs: 1000 }, { type: 'secret', secret: SECRET }), RangeError);
   await assert.rejects(signToken({ sub: '', ttlMs: 1000 }, { type: 'secret', secret: SECRET }), RangeError);
-  await assert.rejects(signToken({ sub: 'x'.repeat(129), ttlMs: 1000 }, { type: 'secret', secret: SECRET }), RangeError);
-  await assert.rejects(signToken({ sub: 'a', roles: ['bad role'], ttlMs: 1000 }, { type: 'secret', secret: SECRET }), RangeError);
+  await assert.rejects(
+    signToken({ sub: 'x'.repeat(129), ttlMs: 1000 }, { type: 'secret', secret: SECRET }),
+    RangeError,
+  );
+  await assert.rejects(
+    signToken({ sub: 'a', roles: ['bad role'], ttlMs: 1000 }, { type: 'secret', secret: SECRET }),
+    RangeError,
+  );
 });

@@ -10,12 +10,18 @@ const NAMESPACES = {
 
 async function stallAndFlood(policy: 'close' | 'drop') {
   return async (t: Parameters<typeof startHub>[0]) => {
-    const hub = await startHub(t, { namespaces: NAMESPACES, slowConsumerBytes: 64 * 1024, rateLimit: { messagesPerSecond: 100_000, messagesBurst: 100_000, bytesPerSecond: 1e9, bytesBurst: 1e9 }, maxMessageSize: 256 * 1024 });
+    const hub = await startHub(t, {
+      namespaces: NAMESPACES,
+      slowConsumerBytes: 64 * 1024,
+      rateLimit: { messagesPerSecond: 100_000, messagesBurst: 100_000, bytesPerSecond: 1e9, bytesBurst: 1e9 },
+      maxMessageSize: 256 * 1024,
+    });
     const healthy = await openClient(t, hub, 'healthy');
     const stalled = await openClient(t, hub, 'stalled');
     const pub = await openClient(t, hub, 'pub');
     const channel = `${policy}:room`;
-    for (const c of [healthy, stalled]) assert.equal((await c.request({ type: 'subscribe', channel })).type, 'subscribed');
+    for (const c of [healthy, stalled])
+      assert.equal((await c.request({ type: 'subscribe', channel })).type, 'subscribed');
     // The stalled client stops reading; the kernel buffers fill, then the server's queue grows.
     stalled.ws.pause();
     const big = 'x'.repeat(60_000);

@@ -18,17 +18,28 @@ test('typing on one node reaches subscribers on another node, and is not stored'
   for (const c of [alice, bob, carol]) await c.request({ type: 'subscribe', channel: 'chat:x' });
 
   alice.send({ type: 'typing', channel: 'chat:x', on: true });
-  assert.deepEqual(await bob.next((m) => m.type === 'typing'), { type: 'typing', channel: 'chat:x', user: 'alice', on: true }, 'the other node');
-  assert.deepEqual(await carol.next((m) => m.type === 'typing'), { type: 'typing', channel: 'chat:x', user: 'alice', on: true }, 'the same node');
+  assert.deepEqual(
+    await bob.next((m) => m.type === 'typing'),
+    { type: 'typing', channel: 'chat:x', user: 'alice', on: true },
+    'the other node',
+  );
+  assert.deepEqual(
+    await carol.next((m) => m.type === 'typing'),
+    { type: 'typing', channel: 'chat:x', user: 'alice', on: true },
+    'the same node',
+  );
   const off = await bob.next((m) => m.type === 'typing' && m['on'] === false, 3000);
-  assert.equal(off['user'], 'alice', 'the expiry on alice\'s node reaches the other node too');
+  assert.equal(off['user'], 'alice', "the expiry on alice's node reaches the other node too");
   await alice.request({ type: 'ping' });
   assert.equal(alice.received.filter((m) => m.type === 'typing').length, 0, 'the typist does not hear itself');
-  const history = (await bob.request({ type: 'history', channel: 'chat:x' }))['data'] as { publications: unknown[]; offset: number };
+  const history = (await bob.request({ type: 'history', channel: 'chat:x' }))['data'] as {
+    publications: unknown[];
+    offset: number;
+  };
   assert.deepEqual([history.publications.length, history.offset], [0, 0], 'typing took no offset and left no history');
 });
 
-test('with the broker unable to take a signal, typing still reaches this node\'s subscribers', async (t) => {
+test("with the broker unable to take a signal, typing still reaches this node's subscribers", async (t) => {
   const redis = await startRedis(t);
   const broker = await RedisBroker.connect({ url: redis.url });
   t.after(() => broker.close());
@@ -38,10 +49,15 @@ test('with the broker unable to take a signal, typing still reaches this node\'s
   for (const c of [alice, bob]) await c.request({ type: 'subscribe', channel: 'chat:y' });
   await redis.kill();
   alice.send({ type: 'typing', channel: 'chat:y', on: true });
-  assert.deepEqual(await bob.next((m) => m.type === 'typing', 5000), { type: 'typing', channel: 'chat:y', user: 'alice', on: true });
+  assert.deepEqual(await bob.next((m) => m.type === 'typing', 5000), {
+    type: 'typing',
+    channel: 'chat:y',
+    user: 'alice',
+    on: true,
+  });
 });
 
-test('revokeUser closes the user\'s connections on every node sharing the broker (SECURITY-CASES AU-09)', async (t) => {
+test("revokeUser closes the user's connections on every node sharing the broker (SECURITY-CASES AU-09)", async (t) => {
   const redis = await startRedis(t);
   const brokers = await Promise.all([RedisBroker.connect({ url: redis.url }), RedisBroker.connect({ url: redis.url })]);
   t.after(() => Promise.all(brokers.map((b) => b.close())));

@@ -11,7 +11,13 @@ function noneToken(sub: string): string {
 test('only the exact allowed origin passes the handshake; others get 403 (SECURITY-CASES AU-01)', async (t) => {
   const hub = await startHub(t);
   assert.equal(await handshakeStatus(hub.url, { headers: { Origin: 'https://app.example.com' } }), 101);
-  for (const origin of ['https://app.example.com.evil.com', 'https://evilapp.example.com', 'http://app.example.com', 'https://app.example.com:444', 'null']) {
+  for (const origin of [
+    'https://app.example.com.evil.com',
+    'https://evilapp.example.com',
+    'http://app.example.com',
+    'https://app.example.com:444',
+    'null',
+  ]) {
     assert.equal(await handshakeStatus(hub.url, { headers: { Origin: origin } }), 403, origin);
   }
   assert.equal(await handshakeStatus(hub.url), 101, 'a non-browser client without Origin may connect (AU-02)');
@@ -37,7 +43,11 @@ test('a token in the Authorization header or the query authenticates the handsha
   assert.equal(await handshakeStatus(hub.url, { headers: { Authorization: `Bearer ${noneToken('alice')}` } }), 401);
   const expired = await hub.token('alice', { ttlMs: 1000, now: () => Date.now() - 3_600_000 });
   assert.equal(await handshakeStatus(hub.url, { headers: { Authorization: `Bearer ${expired}` } }), 401);
-  assert.equal(await handshakeStatus(`${hub.url}?token=${'a'.repeat(100_000)}`), 431, '100 KB token: the header limit answers first');
+  assert.equal(
+    await handshakeStatus(`${hub.url}?token=${'a'.repeat(100_000)}`),
+    431,
+    '100 KB token: the header limit answers first',
+  );
 });
 
 test('connect without any credential is refused with unauthorized and 4502 when anonymous access is off (AU-04)', async (t) => {
@@ -60,7 +70,11 @@ test('anonymous access works where configured', async (t) => {
 test('alg none, expired and malformed tokens in connect are refused and closed with 4502 (AU-05, AU-07)', async (t) => {
   const hub = await startHub(t);
   const expired = await hub.token('alice', { ttlMs: 1000, now: () => Date.now() - 3_600_000 });
-  for (const [token, code] of [[noneToken('alice'), 'unauthorized'], [expired, 'token_expired'], ['x.y.z', 'unauthorized']] as const) {
+  for (const [token, code] of [
+    [noneToken('alice'), 'unauthorized'],
+    [expired, 'token_expired'],
+    ['x.y.z', 'unauthorized'],
+  ] as const) {
     const c = await openRaw(t, hub.url);
     const err = await c.request({ type: 'connect', token });
     assert.equal(err['code'], code);
@@ -142,9 +156,15 @@ test('a cookie credential works from the allowed origin only; foreign or missing
   const cookie = `theme=dark; sb_token=${token}`;
   const c = await openRaw(t, hub.url, { headers: { Cookie: cookie, Origin: 'https://app.example.com' } });
   assert.equal((await c.request({ type: 'connect' }))['user'], 'alice');
-  assert.equal(await handshakeStatus(hub.url, { headers: { Cookie: cookie, Origin: 'https://evil.example.com' } }), 403);
+  assert.equal(
+    await handshakeStatus(hub.url, { headers: { Cookie: cookie, Origin: 'https://evil.example.com' } }),
+    403,
+  );
   assert.equal(await handshakeStatus(hub.url, { headers: { Cookie: cookie } }), 403);
-  assert.equal(await handshakeStatus(hub.url, { headers: { Cookie: 'sb_token=bad.token.x', Origin: 'https://app.example.com' } }), 401);
+  assert.equal(
+    await handshakeStatus(hub.url, { headers: { Cookie: 'sb_token=bad.token.x', Origin: 'https://app.example.com' } }),
+    401,
+  );
 });
 
 test('a refresh with fewer roles ends the subscriptions the new token no longer allows (forbidden), keeps the others', async (t) => {
@@ -162,11 +182,21 @@ test('a refresh with fewer roles ends the subscriptions the new token no longer 
   const ended = await c.next((m) => m.type === 'unsubscribed');
   assert.deepEqual([ended['channel'], ended['code']], ['staff:ops', 'forbidden']);
   const staffer = await openClient(t, hub, 'sam', { roles: ['staff'] });
-  assert.equal((await staffer.request({ type: 'publish', channel: 'staff:ops', data: 'after the demotion', id: 'p-1' })).type, 'reply');
-  assert.equal((await staffer.request({ type: 'publish', channel: 'chat:lobby', data: 'still here', id: 'p-2' })).type, 'reply');
+  assert.equal(
+    (await staffer.request({ type: 'publish', channel: 'staff:ops', data: 'after the demotion', id: 'p-1' })).type,
+    'reply',
+  );
+  assert.equal(
+    (await staffer.request({ type: 'publish', channel: 'chat:lobby', data: 'still here', id: 'p-2' })).type,
+    'reply',
+  );
   const lobby = await c.next((m) => m.type === 'publication');
   assert.equal(lobby['data'], 'still here');
   await c.request({ type: 'ping' });
-  assert.equal(c.received.filter((m) => m.type === 'publication' && m['channel'] === 'staff:ops').length, 0, 'nothing more from staff:ops');
+  assert.equal(
+    c.received.filter((m) => m.type === 'publication' && m['channel'] === 'staff:ops').length,
+    0,
+    'nothing more from staff:ops',
+  );
   assert.equal((await c.request({ type: 'subscribe', channel: 'staff:ops' }))['code'], 'forbidden');
 });

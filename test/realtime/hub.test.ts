@@ -19,7 +19,8 @@ test('a publication reaches every subscriber, JSON and MessagePack alike, and th
   const a = await openClient(t, hub, 'alice');
   const b = await openClient(t, hub, 'bob', { protocols: ['switchboard.v1.msgpack'] });
   assert.equal(b.binary, true);
-  for (const c of [a, b]) assert.equal((await c.request({ type: 'subscribe', channel: 'chat:room' })).type, 'subscribed');
+  for (const c of [a, b])
+    assert.equal((await c.request({ type: 'subscribe', channel: 'chat:room' })).type, 'subscribed');
   const ack = await a.request({ type: 'publish', channel: 'chat:room', data: { text: 'hi' }, id: 'm1' });
   assert.equal(ack.type, 'reply');
   const data = ack['data'] as Record<string, unknown>;
@@ -42,11 +43,18 @@ test('the same client message id published twice is delivered once and both acks
   await sub.request({ type: 'subscribe', channel: 'chat:dedup' });
   const first = await pub.request({ type: 'publish', channel: 'chat:dedup', data: 1, id: 'same' });
   const second = await pub.request({ type: 'publish', channel: 'chat:dedup', data: 1, id: 'same' });
-  assert.deepEqual((second['data'] as Record<string, unknown>)['offset'], (first['data'] as Record<string, unknown>)['offset']);
+  assert.deepEqual(
+    (second['data'] as Record<string, unknown>)['offset'],
+    (first['data'] as Record<string, unknown>)['offset'],
+  );
   assert.equal((second['data'] as Record<string, unknown>)['duplicate'], true);
   await pub.request({ type: 'publish', channel: 'chat:dedup', data: 2, id: 'other' });
   await sub.next((m) => m.type === 'publication' && m['data'] === 2);
-  assert.deepEqual(sub.received.filter((m) => m.type === 'publication').map((m) => m['data']), [1], 'the duplicate was never delivered');
+  assert.deepEqual(
+    sub.received.filter((m) => m.type === 'publication').map((m) => m['data']),
+    [1],
+    'the duplicate was never delivered',
+  );
 });
 
 test('subscribe sends the last N publications on join (recoverOnJoin) with recovered false', async (t) => {
@@ -58,7 +66,10 @@ test('subscribe sends the last N publications on join (recoverOnJoin) with recov
   assert.equal(sub['recovered'], false);
   assert.equal(sub['offset'], 25);
   const pubs = sub['publications'] as { data: number }[];
-  assert.deepEqual(pubs.map((p) => p.data), Array.from({ length: 20 }, (_, i) => i + 6));
+  assert.deepEqual(
+    pubs.map((p) => p.data),
+    Array.from({ length: 20 }, (_, i) => i + 6),
+  );
 });
 
 test('unsubscribe stops delivery and succeeds for a channel never subscribed', async (t) => {
@@ -77,7 +88,8 @@ test('send reaches every connection of the user subscribed to its personal chann
   const alice = await openClient(t, hub, 'alice');
   const bob1 = await openClient(t, hub, 'bob');
   const bob2 = await openClient(t, hub, 'bob');
-  for (const b of [bob1, bob2]) assert.equal((await b.request({ type: 'subscribe', channel: 'user:bob' })).type, 'subscribed');
+  for (const b of [bob1, bob2])
+    assert.equal((await b.request({ type: 'subscribe', channel: 'user:bob' })).type, 'subscribed');
   const ack = await alice.request({ type: 'send', user: 'bob', data: { text: 'psst' }, id: 'pm1' });
   assert.equal(ack.type, 'reply');
   for (const b of [bob1, bob2]) {
@@ -145,15 +157,37 @@ test('history returns publications oldest first, honours limit, since and before
     const ack = await a.request({ type: 'publish', channel: 'chat:h', data: i, id: `x${i}` });
     epoch = String((ack['data'] as Record<string, unknown>)['epoch']);
   }
-  const all = (await a.request({ type: 'history', channel: 'chat:h' }))['data'] as { publications: { data: number }[]; offset: number };
-  assert.deepEqual(all.publications.map((p) => p.data), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-  const last3 = (await a.request({ type: 'history', channel: 'chat:h', limit: 3 }))['data'] as { publications: { data: number }[] };
-  assert.deepEqual(last3.publications.map((p) => p.data), [8, 9, 10]);
-  const since = (await a.request({ type: 'history', channel: 'chat:h', since: { epoch, offset: 7 } }))['data'] as { publications: { data: number }[]; recovered: boolean };
-  assert.deepEqual(since.publications.map((p) => p.data), [8, 9, 10]);
+  const all = (await a.request({ type: 'history', channel: 'chat:h' }))['data'] as {
+    publications: { data: number }[];
+    offset: number;
+  };
+  assert.deepEqual(
+    all.publications.map((p) => p.data),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+  );
+  const last3 = (await a.request({ type: 'history', channel: 'chat:h', limit: 3 }))['data'] as {
+    publications: { data: number }[];
+  };
+  assert.deepEqual(
+    last3.publications.map((p) => p.data),
+    [8, 9, 10],
+  );
+  const since = (await a.request({ type: 'history', channel: 'chat:h', since: { epoch, offset: 7 } }))['data'] as {
+    publications: { data: number }[];
+    recovered: boolean;
+  };
+  assert.deepEqual(
+    since.publications.map((p) => p.data),
+    [8, 9, 10],
+  );
   assert.equal(since.recovered, true);
-  const before = (await a.request({ type: 'history', channel: 'chat:h', before: 3 }))['data'] as { publications: { data: number }[] };
-  assert.deepEqual(before.publications.map((p) => p.data), [1, 2]);
+  const before = (await a.request({ type: 'history', channel: 'chat:h', before: 3 }))['data'] as {
+    publications: { data: number }[];
+  };
+  assert.deepEqual(
+    before.publications.map((p) => p.data),
+    [1, 2],
+  );
   const off = await a.request({ type: 'history', channel: 'nohist:x' });
   assert.equal(off['code'], 'not_available');
 });
@@ -173,11 +207,14 @@ test('ping answers the server clock and stats the counts', async (t) => {
 test('a batch is answered member by member, in order', async (t) => {
   const hub = await startHub(t);
   const a = await openClient(t, hub, 'alice');
-  a.send({ type: 'batch', messages: [
-    { type: 'subscribe', rid: 1, channel: 'chat:b1' },
-    { type: 'subscribe', rid: 2, channel: 'chat:b2' },
-    { type: 'ping', rid: 3 },
-  ] });
+  a.send({
+    type: 'batch',
+    messages: [
+      { type: 'subscribe', rid: 1, channel: 'chat:b1' },
+      { type: 'subscribe', rid: 2, channel: 'chat:b2' },
+      { type: 'ping', rid: 3 },
+    ],
+  });
   assert.equal((await a.answer(1)).type, 'subscribed');
   assert.equal((await a.answer(2)).type, 'subscribed');
   assert.equal((await a.answer(3)).type, 'reply');

@@ -27,13 +27,33 @@ test('configuration errors name the field', () => {
   assert.throws(() => resolveNamespaceConfig('chat', { roles: { delete: ['x'] } as never }), /chat\.roles\.delete/);
   assert.throws(() => resolveNamespaceConfig('chat', { roles: { publish: ['bad role'] } }), /chat\.roles\.publish/);
   assert.throws(() => resolveNamespaceConfig('bad name', {}), /bad name/);
-  assert.equal(resolveNamespaceConfig('feed', { historySize: 0, recoverOnJoin: 20 }).historySize, 0, 'no history: recoverOnJoin is moot');
+  assert.equal(
+    resolveNamespaceConfig('feed', { historySize: 0, recoverOnJoin: 20 }).historySize,
+    0,
+    'no history: recoverOnJoin is moot',
+  );
 });
 
 test('AP-09: parseChannel accepts namespace:name and refuses empty, long, control, glob and namespace-less names', () => {
   assert.deepEqual(parseChannel('chat:lobby'), { namespace: 'chat', name: 'lobby' });
   assert.deepEqual(parseChannel('doc:a:b'), { namespace: 'doc', name: 'a:b' });
-  for (const bad of ['', 'lobby', ':lobby', 'chat:', 'chat:a b', 'chat:a\nb', 'chat:*', 'chat:a?', 'chat:[ab]', 'ch at:x', `chat:${'x'.repeat(300)}`, 42, null, {}, ['chat:x']]) {
+  for (const bad of [
+    '',
+    'lobby',
+    ':lobby',
+    'chat:',
+    'chat:a b',
+    'chat:a\nb',
+    'chat:*',
+    'chat:a?',
+    'chat:[ab]',
+    'ch at:x',
+    `chat:${'x'.repeat(300)}`,
+    42,
+    null,
+    {},
+    ['chat:x'],
+  ]) {
     assert.equal(parseChannel(bad), null, JSON.stringify(bad));
   }
 });
@@ -46,7 +66,10 @@ test('personal channels are user:<id>', () => {
 });
 
 test('resolve finds the namespace, marks personal channels with their owner, and adds the personal namespace', () => {
-  const namespaces = createNamespaces({ chat: { historySize: 50, recoverOnJoin: 10 }, feed: { allowClientPublish: false } });
+  const namespaces = createNamespaces({
+    chat: { historySize: 50, recoverOnJoin: 10 },
+    feed: { allowClientPublish: false },
+  });
   assert.deepEqual(namespaces.names().sort(), ['chat', 'feed', 'user']);
   const chat = namespaces.resolve('chat:lobby');
   assert.ok(chat.ok, 'chat resolves');
@@ -64,10 +87,20 @@ test('resolve finds the namespace, marks personal channels with their owner, and
 });
 
 test('namespace names that are Object.prototype keys are plain names', () => {
-  const namespaces = createNamespaces(JSON.parse('{"__proto__":{"historySize":3,"recoverOnJoin":1}}') as Record<string, never>);
+  const namespaces = createNamespaces(
+    JSON.parse('{"__proto__":{"historySize":3,"recoverOnJoin":1}}') as Record<string, never>,
+  );
   const r = namespaces.resolve('__proto__:x');
   assert.ok(r.ok, 'resolves as a plain namespace');
   assert.equal(r.config.historySize, 3);
-  assert.deepEqual(createNamespaces({}).resolve('constructor:x'), { ok: false, code: 'not_found', reason: 'unknown_namespace' });
-  assert.deepEqual(createNamespaces({}).resolve('toString:x'), { ok: false, code: 'not_found', reason: 'unknown_namespace' });
+  assert.deepEqual(createNamespaces({}).resolve('constructor:x'), {
+    ok: false,
+    code: 'not_found',
+    reason: 'unknown_namespace',
+  });
+  assert.deepEqual(createNamespaces({}).resolve('toString:x'), {
+    ok: false,
+    code: 'not_found',
+    reason: 'unknown_namespace',
+  });
 });

@@ -51,12 +51,20 @@ test('AU-02: a missing Origin is allowed for token and anonymous clients, never 
 });
 
 test('AU-03: a session cookie with a foreign Origin is refused with 403', () => {
-  assert.deepEqual(policy.check('https://evil.example.net', 'cookie'), { ok: false, status: 403, reason: 'origin_not_allowed' });
+  assert.deepEqual(policy.check('https://evil.example.net', 'cookie'), {
+    ok: false,
+    status: 403,
+    reason: 'origin_not_allowed',
+  });
   assert.equal(policy.check('https://app.example.com', 'cookie').ok, true);
 });
 
 test('duplicated Origin headers are refused', () => {
-  assert.deepEqual(policy.check(['https://app.example.com', 'https://evil.com'], 'header'), { ok: false, status: 403, reason: 'origin_invalid' });
+  assert.deepEqual(policy.check(['https://app.example.com', 'https://evil.com'], 'header'), {
+    ok: false,
+    status: 403,
+    reason: 'origin_invalid',
+  });
 });
 
 test('an empty allowlist trusts no browser origin', () => {
@@ -68,8 +76,19 @@ test('an empty allowlist trusts no browser origin', () => {
 test('configured origins are normalised; non-origins and wildcards are refused at configuration', () => {
   assert.equal(normalizeOrigin('HTTPS://App.Example.com:443'), 'https://app.example.com');
   assert.equal(normalizeOrigin('http://localhost:8080/'), 'http://localhost:8080');
-  assert.deepEqual([...createOriginPolicy({ allowedOrigins: ['https://A.com', 'https://a.com:443'] }).allowed], ['https://a.com']);
-  for (const bad of ['app.example.com', 'https://app.example.com/path', 'https://*.example.com', 'ftp://x.com', 'https://a.com?x=1', 'https://u:p@a.com', '*']) {
+  assert.deepEqual(
+    [...createOriginPolicy({ allowedOrigins: ['https://A.com', 'https://a.com:443'] }).allowed],
+    ['https://a.com'],
+  );
+  for (const bad of [
+    'app.example.com',
+    'https://app.example.com/path',
+    'https://*.example.com',
+    'ftp://x.com',
+    'https://a.com?x=1',
+    'https://u:p@a.com',
+    '*',
+  ]) {
     assert.throws(() => normalizeOrigin(bad), TypeError, bad);
   }
 });

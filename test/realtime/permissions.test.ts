@@ -33,20 +33,52 @@ test('an authenticated user may do everything in an open namespace', () => {
 });
 
 test('AU-12: publishing where client publishing is off is not_available; disabled features likewise', () => {
-  assert.deepEqual(permissions.can(alice, 'publish', 'feed:prices'), { ok: false, code: 'not_available', reason: 'publish_disabled' });
-  assert.deepEqual(permissions.can(admin, 'publish', 'feed:prices'), { ok: false, code: 'not_available', reason: 'publish_disabled' });
-  assert.deepEqual(permissions.can(alice, 'presence', 'feed:prices'), { ok: false, code: 'not_available', reason: 'presence_disabled' });
-  assert.deepEqual(permissions.can(alice, 'typing', 'feed:prices'), { ok: false, code: 'not_available', reason: 'typing_disabled' });
-  assert.deepEqual(permissions.can(alice, 'history', 'feed:prices'), { ok: false, code: 'not_available', reason: 'history_disabled' });
+  assert.deepEqual(permissions.can(alice, 'publish', 'feed:prices'), {
+    ok: false,
+    code: 'not_available',
+    reason: 'publish_disabled',
+  });
+  assert.deepEqual(permissions.can(admin, 'publish', 'feed:prices'), {
+    ok: false,
+    code: 'not_available',
+    reason: 'publish_disabled',
+  });
+  assert.deepEqual(permissions.can(alice, 'presence', 'feed:prices'), {
+    ok: false,
+    code: 'not_available',
+    reason: 'presence_disabled',
+  });
+  assert.deepEqual(permissions.can(alice, 'typing', 'feed:prices'), {
+    ok: false,
+    code: 'not_available',
+    reason: 'typing_disabled',
+  });
+  assert.deepEqual(permissions.can(alice, 'history', 'feed:prices'), {
+    ok: false,
+    code: 'not_available',
+    reason: 'history_disabled',
+  });
   assert.deepEqual(decision(permissions.can(alice, 'subscribe', 'feed:prices')), { ok: true });
 });
 
 test('AU-12: subscribing to a channel the role cannot read is forbidden', () => {
-  assert.deepEqual(permissions.can(alice, 'subscribe', 'staff:room'), { ok: false, code: 'forbidden', reason: 'missing_role' });
+  assert.deepEqual(permissions.can(alice, 'subscribe', 'staff:room'), {
+    ok: false,
+    code: 'forbidden',
+    reason: 'missing_role',
+  });
   assert.deepEqual(decision(permissions.can(who('bob', ['staff']), 'subscribe', 'staff:room')), { ok: true });
-  assert.deepEqual(decision(permissions.can(admin, 'subscribe', 'staff:room')), { ok: true }, 'admin (*) satisfies role requirements');
+  assert.deepEqual(
+    decision(permissions.can(admin, 'subscribe', 'staff:room')),
+    { ok: true },
+    'admin (*) satisfies role requirements',
+  );
   assert.deepEqual(decision(permissions.can(alice, 'history', 'staff:room')), { ok: true }, 'history lists no role');
-  assert.deepEqual(permissions.can(alice, 'publish', 'doc:readme'), { ok: false, code: 'forbidden', reason: 'missing_role' });
+  assert.deepEqual(permissions.can(alice, 'publish', 'doc:readme'), {
+    ok: false,
+    code: 'forbidden',
+    reason: 'missing_role',
+  });
   assert.deepEqual(decision(permissions.can(who('ed', ['editor']), 'publish', 'doc:readme')), { ok: true });
 });
 
@@ -54,44 +86,106 @@ test('AU-12: only the owner subscribes to a personal channel, not even an admin;
   assert.deepEqual(decision(permissions.can(alice, 'subscribe', 'user:alice')), { ok: true });
   assert.deepEqual(decision(permissions.can(alice, 'history', 'user:alice')), { ok: true });
   for (const op of ['subscribe', 'history'] as const) {
-    assert.deepEqual(permissions.can(who('bob'), op, 'user:alice'), { ok: false, code: 'forbidden', reason: 'personal_channel' }, op);
-    assert.deepEqual(permissions.can(admin, op, 'user:alice'), { ok: false, code: 'forbidden', reason: 'personal_channel' }, op);
+    assert.deepEqual(
+      permissions.can(who('bob'), op, 'user:alice'),
+      { ok: false, code: 'forbidden', reason: 'personal_channel' },
+      op,
+    );
+    assert.deepEqual(
+      permissions.can(admin, op, 'user:alice'),
+      { ok: false, code: 'forbidden', reason: 'personal_channel' },
+      op,
+    );
   }
-  assert.deepEqual(permissions.can(alice, 'publish', 'user:alice'), { ok: false, code: 'forbidden', reason: 'personal_channel' });
+  assert.deepEqual(permissions.can(alice, 'publish', 'user:alice'), {
+    ok: false,
+    code: 'forbidden',
+    reason: 'personal_channel',
+  });
   assert.deepEqual(decision(permissions.can(who('bob'), 'send', 'user:alice')), { ok: true });
-  assert.deepEqual(permissions.can(who('bob'), 'send', 'chat:lobby'), { ok: false, code: 'invalid_message', reason: 'not_personal' });
-  assert.deepEqual(permissions.can(who('bob'), 'presence', 'user:alice'), { ok: false, code: 'not_available', reason: 'presence_disabled' });
+  assert.deepEqual(permissions.can(who('bob'), 'send', 'chat:lobby'), {
+    ok: false,
+    code: 'invalid_message',
+    reason: 'not_personal',
+  });
+  assert.deepEqual(permissions.can(who('bob'), 'presence', 'user:alice'), {
+    ok: false,
+    code: 'not_available',
+    reason: 'presence_disabled',
+  });
 });
 
 test('anonymous identities get only their roles: read-only by default', () => {
   assert.deepEqual(decision(permissions.can(anon, 'subscribe', 'chat:lobby')), { ok: true });
-  assert.deepEqual(permissions.can(anon, 'publish', 'chat:lobby'), { ok: false, code: 'forbidden', reason: 'missing_permission' });
-  assert.deepEqual(permissions.can(anon, 'send', 'user:alice'), { ok: false, code: 'forbidden', reason: 'missing_permission' });
+  assert.deepEqual(permissions.can(anon, 'publish', 'chat:lobby'), {
+    ok: false,
+    code: 'forbidden',
+    reason: 'missing_permission',
+  });
+  assert.deepEqual(permissions.can(anon, 'send', 'user:alice'), {
+    ok: false,
+    code: 'forbidden',
+    reason: 'missing_permission',
+  });
   assert.deepEqual(permissions.rolesOf(anon), ['anonymous']);
-  const chatty = new Permissions(namespaces, { roles: { ...DEFAULT_ROLE_PERMISSIONS, anonymous: ['subscribe', 'publish'] } });
+  const chatty = new Permissions(namespaces, {
+    roles: { ...DEFAULT_ROLE_PERMISSIONS, anonymous: ['subscribe', 'publish'] },
+  });
   assert.deepEqual(decision(chatty.can(anon, 'publish', 'chat:lobby')), { ok: true });
 });
 
 test('roles map to permissions through configuration', () => {
   const custom = new Permissions(namespaces, { roles: { reader: ['subscribe'], boss: ['*'] }, authenticatedRoles: [] });
-  assert.deepEqual(custom.can(who('a'), 'subscribe', 'chat:x'), { ok: false, code: 'forbidden', reason: 'missing_permission' });
+  assert.deepEqual(custom.can(who('a'), 'subscribe', 'chat:x'), {
+    ok: false,
+    code: 'forbidden',
+    reason: 'missing_permission',
+  });
   assert.deepEqual(decision(custom.can(who('a', ['reader']), 'subscribe', 'chat:x')), { ok: true });
-  assert.deepEqual(custom.can(who('a', ['reader']), 'publish', 'chat:x'), { ok: false, code: 'forbidden', reason: 'missing_permission' });
+  assert.deepEqual(custom.can(who('a', ['reader']), 'publish', 'chat:x'), {
+    ok: false,
+    code: 'forbidden',
+    reason: 'missing_permission',
+  });
   assert.deepEqual(decision(custom.can(who('a', ['boss']), 'publish', 'chat:x')), { ok: true });
-  assert.deepEqual(custom.can(who('a', ['unknown-role']), 'subscribe', 'chat:x'), { ok: false, code: 'forbidden', reason: 'missing_permission' });
+  assert.deepEqual(custom.can(who('a', ['unknown-role']), 'subscribe', 'chat:x'), {
+    ok: false,
+    code: 'forbidden',
+    reason: 'missing_permission',
+  });
   assert.throws(() => new Permissions(namespaces, { roles: { x: ['delete' as never] } }), RangeError);
   assert.throws(() => new Permissions(namespaces, { roles: { 'bad role': ['subscribe'] } }), RangeError);
 });
 
 test('AP-09 and unknown namespaces answer with their codes; hostile values never throw', () => {
-  assert.deepEqual(permissions.can(alice, 'subscribe', 'nope:x'), { ok: false, code: 'not_found', reason: 'unknown_namespace' });
+  assert.deepEqual(permissions.can(alice, 'subscribe', 'nope:x'), {
+    ok: false,
+    code: 'not_found',
+    reason: 'unknown_namespace',
+  });
   for (const bad of ['chat:*', 'chat:a\u0000', '', 7, null, { toString: () => 'chat:x' }, ['chat:x']]) {
-    assert.deepEqual(permissions.can(alice, 'subscribe', bad), { ok: false, code: 'invalid_message', reason: 'invalid_channel' });
+    assert.deepEqual(permissions.can(alice, 'subscribe', bad), {
+      ok: false,
+      code: 'invalid_message',
+      reason: 'invalid_channel',
+    });
   }
-  assert.deepEqual(permissions.can(alice, 'delete' as never, 'chat:x'), { ok: false, code: 'forbidden', reason: 'missing_permission' });
-  assert.deepEqual(decision(permissions.can(who('x', ['__proto__', 'constructor']), 'publish', 'chat:x')), { ok: true }, 'authenticatedRoles still grant user');
+  assert.deepEqual(permissions.can(alice, 'delete' as never, 'chat:x'), {
+    ok: false,
+    code: 'forbidden',
+    reason: 'missing_permission',
+  });
+  assert.deepEqual(
+    decision(permissions.can(who('x', ['__proto__', 'constructor']), 'publish', 'chat:x')),
+    { ok: true },
+    'authenticatedRoles still grant user',
+  );
   const none = new Permissions(namespaces, { authenticatedRoles: [] });
-  assert.deepEqual(none.can(who('x', ['__proto__', 'constructor', 'toString']), 'subscribe', 'chat:x'), { ok: false, code: 'forbidden', reason: 'missing_permission' });
+  assert.deepEqual(none.can(who('x', ['__proto__', 'constructor', 'toString']), 'subscribe', 'chat:x'), {
+    ok: false,
+    code: 'forbidden',
+    reason: 'missing_permission',
+  });
 });
 
 test('a grant carries the resolved channel and its namespace configuration, so callers do not resolve it again', () => {

@@ -1,11 +1,22 @@
 // Tests of src/realtime/rate-limit.ts with an injected clock: no sleeping, no timing assertions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConnectionRateLimiter, KeyedRateLimiter, rateLimitKey, StrikeTracker, TokenBucket } from '../../src/realtime/rate-limit.ts';
+import {
+  ConnectionRateLimiter,
+  KeyedRateLimiter,
+  rateLimitKey,
+  StrikeTracker,
+  TokenBucket,
+} from '../../src/realtime/rate-limit.ts';
 
 function clock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
   let t = start;
-  return { now: () => t, advance: (ms) => { t += ms; } };
+  return {
+    now: () => t,
+    advance: (ms) => {
+      t += ms;
+    },
+  };
 }
 
 test('a token bucket allows its burst, then refills at its rate', () => {
@@ -60,7 +71,13 @@ test('invalid limits throw RangeError', () => {
 
 test('RX-13: a connection flooding messages is limited by count, then recovers', () => {
   const c = clock();
-  const limiter = new ConnectionRateLimiter({ messagesPerSecond: 10, messagesBurst: 20, bytesPerSecond: 1e9, bytesBurst: 1e9, now: c.now });
+  const limiter = new ConnectionRateLimiter({
+    messagesPerSecond: 10,
+    messagesBurst: 20,
+    bytesPerSecond: 1e9,
+    bytesBurst: 1e9,
+    now: c.now,
+  });
   let ok = 0;
   for (let i = 0; i < 1000; i++) if (limiter.check(10) === 'ok') ok++;
   assert.equal(ok, 20);
@@ -73,7 +90,13 @@ test('RX-13: a connection flooding messages is limited by count, then recovers',
 
 test('a connection sending big messages is limited by bytes, and a refused message costs no message token', () => {
   const c = clock();
-  const limiter = new ConnectionRateLimiter({ messagesPerSecond: 2, messagesBurst: 3, bytesPerSecond: 1000, bytesBurst: 1000, now: c.now });
+  const limiter = new ConnectionRateLimiter({
+    messagesPerSecond: 2,
+    messagesBurst: 3,
+    bytesPerSecond: 1000,
+    bytesBurst: 1000,
+    now: c.now,
+  });
   assert.equal(limiter.check(600), 'ok');
   assert.equal(limiter.check(600), 'bytes');
   assert.equal(limiter.check(600), 'bytes');
@@ -86,7 +109,10 @@ test('a connection sending big messages is limited by bytes, and a refused messa
 test('RX-08: new connections per minute per IP are limited independently per address', () => {
   const c = clock();
   const perIp = new KeyedRateLimiter({ perMinute: 60, burst: 3, now: c.now });
-  assert.deepEqual([1, 2, 3, 4].map(() => perIp.tryAcquire('10.0.0.1')), [true, true, true, false]);
+  assert.deepEqual(
+    [1, 2, 3, 4].map(() => perIp.tryAcquire('10.0.0.1')),
+    [true, true, true, false],
+  );
   assert.equal(perIp.tryAcquire('10.0.0.2'), true);
   assert.equal(perIp.msUntil('10.0.0.1'), 1000);
   assert.equal(perIp.msUntil('10.9.9.9'), 0);
@@ -156,5 +182,9 @@ test('rateLimitKey groups IPv6 by /64 and unwraps IPv4-mapped addresses', () => 
   const c = clock();
   const perIp = new KeyedRateLimiter({ perMinute: 1, burst: 1, now: c.now });
   assert.equal(perIp.tryAcquire(rateLimitKey('2001:db8:0:1::a')), true);
-  assert.equal(perIp.tryAcquire(rateLimitKey('2001:db8:0:1::b')), false, 'another address of the same /64 shares the bucket');
+  assert.equal(
+    perIp.tryAcquire(rateLimitKey('2001:db8:0:1::b')),
+    false,
+    'another address of the same /64 shares the bucket',
+  );
 });

@@ -2,7 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryBroker } from '../../src/broker/index.ts';
-import { createAuthenticator, createNamespaces, Permissions, RealtimeServer, signToken } from '../../src/realtime/index.ts';
+import {
+  createAuthenticator,
+  createNamespaces,
+  Permissions,
+  RealtimeServer,
+  signToken,
+} from '../../src/realtime/index.ts';
 import { openClient, SECRET, startHub, TEST_NAMESPACES } from '../helpers/realtime.ts';
 
 const REFUSALS: readonly { readonly message: Record<string, unknown>; readonly code: string }[] = [
@@ -34,7 +40,11 @@ test('each refused subscribe, publish, history, presence and typing gets an erro
     assert.equal(typeof answer['message'], 'string');
   }
   assert.equal(alice.closeCode, null, 'refusals are answers, not strikes');
-  assert.equal((await alice.request({ type: 'subscribe', channel: 'chat:ok' })).type, 'subscribed', 'the session still works');
+  assert.equal(
+    (await alice.request({ type: 'subscribe', channel: 'chat:ok' })).type,
+    'subscribed',
+    'the session still works',
+  );
 });
 
 test('send is refused with a code when private messages are disabled', async (t) => {
@@ -60,19 +70,35 @@ test('a hub refuses permissions that decide over other namespaces than the ones 
   }
 });
 
-test('permissions built over the hub\'s own namespaces are used, role table included', async (t) => {
+test("permissions built over the hub's own namespaces are used, role table included", async (t) => {
   const namespaces = createNamespaces(TEST_NAMESPACES);
   const broker = new MemoryBroker();
   const authenticator = await createAuthenticator({ keys: [{ type: 'secret', secret: SECRET }] });
-  const server = new RealtimeServer({ port: 0, broker, namespaces, authenticator, permissions: new Permissions(namespaces, { roles: { user: ['subscribe'] } }) });
+  const server = new RealtimeServer({
+    port: 0,
+    broker,
+    namespaces,
+    authenticator,
+    permissions: new Permissions(namespaces, { roles: { user: ['subscribe'] } }),
+  });
   const { port } = await server.wss.listen();
   t.after(async () => {
     await server.drain({ timeoutMs: 500 });
     await broker.close();
   });
-  const hub = { hub: server, broker, port, url: `ws://127.0.0.1:${port}/ws`, token: (sub: string) => signToken({ sub, ttlMs: 60_000 }, { type: 'secret', secret: SECRET }) };
+  const hub = {
+    hub: server,
+    broker,
+    port,
+    url: `ws://127.0.0.1:${port}/ws`,
+    token: (sub: string) => signToken({ sub, ttlMs: 60_000 }, { type: 'secret', secret: SECRET }),
+  };
   const alice = await openClient(t, hub, 'alice');
   assert.equal((await alice.request({ type: 'subscribe', channel: 'chat:a' })).type, 'subscribed');
   const refused = await alice.request({ type: 'publish', channel: 'chat:a', data: 1, id: 'm1' });
-  assert.deepEqual([refused.type, refused['code']], ['error', 'forbidden'], 'the role table given grants subscribe only');
+  assert.deepEqual(
+    [refused.type, refused['code']],
+    ['error', 'forbidden'],
+    'the role table given grants subscribe only',
+  );
 });

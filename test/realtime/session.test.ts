@@ -50,13 +50,22 @@ test('wrong shapes, unknown and reserved types, wrong field types get coded erro
   const hub = await startHub(t, { maxStrikes: 100 });
   const check = await withControl(t, hub);
   const c = await openClient(t, hub, 'mallory');
-  for (const frame of ['[1,2,3]', '42', 'null', '"x"']) assert.equal((await errorOf(c, frame))['code'], 'bad_request', frame);
+  for (const frame of ['[1,2,3]', '42', 'null', '"x"'])
+    assert.equal((await errorOf(c, frame))['code'], 'bad_request', frame);
   assert.equal((await errorOf(c, '{}'))['code'], 'unknown_type');
   assert.equal((await errorOf(c, '['.repeat(100_000) + ']'.repeat(100_000)))['code'], 'too_large');
   assert.equal((await errorOf(c, `{"a":${'['.repeat(40)}${']'.repeat(40)}}`))['code'], 'bad_request');
   const unknown = await errorOf(c, { id: 7, definitely_not_a_method: {}, type: 'definitely_not_a_method', rid: 7 });
   assert.deepEqual([unknown['code'], unknown['re']], ['unknown_type', 7]);
-  for (const type of ['error', 'newListener', 'removeListener', '__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+  for (const type of [
+    'error',
+    'newListener',
+    'removeListener',
+    '__proto__',
+    'constructor',
+    'toString',
+    'hasOwnProperty',
+  ]) {
     assert.equal((await errorOf(c, JSON.stringify({ type, rid: 1 })))['code'], 'unknown_type', type);
   }
   for (const channel of [{}, [], 5, '']) {
@@ -66,7 +75,11 @@ test('wrong shapes, unknown and reserved types, wrong field types get coded erro
   assert.equal((await errorOf(c, '{"type":"ping","rid":1e309}'))['code'], 'bad_request');
   assert.equal((await errorOf(c, { type: 'ping', rid: -1 }))['code'], 'invalid_message');
   assert.equal((await errorOf(c, { type: 'ping', rid: 1, extra: true }))['code'], 'invalid_message');
-  assert.equal((await errorOf(c, { type: 'history', channel: 'chat:x' }))['code'], 'invalid_message', 'history needs a rid');
+  assert.equal(
+    (await errorOf(c, { type: 'history', channel: 'chat:x' }))['code'],
+    'invalid_message',
+    'history needs a rid',
+  );
   await check();
 });
 
@@ -86,7 +99,16 @@ test('prototype-pollution keys are refused and pollute nothing (AP-04)', async (
 test('channel names: invalid ones are invalid_message, unknown namespaces not_found, glob characters refused (AP-09)', async (t) => {
   const hub = await startHub(t, { maxStrikes: 100 });
   const c = await openClient(t, hub, 'mallory');
-  for (const channel of ['general', 'chat:', 'chat:a b', 'chat:*', 'chat:a?', 'chat:[x]', 'chat:\u0007', `chat:${'x'.repeat(300)}`]) {
+  for (const channel of [
+    'general',
+    'chat:',
+    'chat:a b',
+    'chat:*',
+    'chat:a?',
+    'chat:[x]',
+    'chat:\u0007',
+    `chat:${'x'.repeat(300)}`,
+  ]) {
     assert.equal((await c.request({ type: 'subscribe', channel }))['code'], 'invalid_message', JSON.stringify(channel));
   }
   assert.equal((await c.request({ type: 'subscribe', channel: 'nope:x' }))['code'], 'not_found');
@@ -106,7 +128,12 @@ test('sequencing: duplicate subscribe, second connect, messages before connect (
 test('MessagePack: truncated input, extension types and huge declared lengths are bad_request (AP-10)', async (t) => {
   const hub = await startHub(t, { maxStrikes: 100 });
   const c = await openClient(t, hub, 'mallory', { protocols: ['switchboard.v1.msgpack'] });
-  for (const bytes of [[0xdd, 0xff, 0xff, 0xff, 0xff], [0xc6, 0xff, 0xff, 0xff, 0xff], [0x82, 0xa4], [0xd6, 0xff, 0, 0, 0, 0]]) {
+  for (const bytes of [
+    [0xdd, 0xff, 0xff, 0xff, 0xff],
+    [0xc6, 0xff, 0xff, 0xff, 0xff],
+    [0x82, 0xa4],
+    [0xd6, 0xff, 0, 0, 0, 0],
+  ]) {
     assert.equal((await errorOf(c, new Uint8Array(bytes)))['code'], 'bad_request', bytes.join(','));
   }
   assert.equal((await errorOf(c, 'text on msgpack'))['code'], 'bad_request');
@@ -149,8 +176,10 @@ test('forbidden subscribe and publish get error replies and the connection stays
 test('a subscription flood is capped with too_many_subscriptions', async (t) => {
   const hub = await startHub(t, { maxSubscriptions: 5, rateLimit: { messagesBurst: 1000, messagesPerSecond: 1000 } });
   const c = await openClient(t, hub, 'alice');
-  for (let i = 0; i < 5; i++) assert.equal((await c.request({ type: 'subscribe', channel: `chat:f${i}` })).type, 'subscribed');
-  for (let i = 5; i < 50; i++) assert.equal((await c.request({ type: 'subscribe', channel: `chat:f${i}` }))['code'], 'too_many_subscriptions');
+  for (let i = 0; i < 5; i++)
+    assert.equal((await c.request({ type: 'subscribe', channel: `chat:f${i}` })).type, 'subscribed');
+  for (let i = 5; i < 50; i++)
+    assert.equal((await c.request({ type: 'subscribe', channel: `chat:f${i}` }))['code'], 'too_many_subscriptions');
   assert.equal(hub.hub.stats()['channels'], 5);
 });
 
@@ -166,7 +195,11 @@ test('rate limits answer rate_limited, then disconnect 4008 with reconnect (docs
   assert.equal(closed.reason, 'rate limited');
   const disconnect = await c.next((m) => m.type === 'disconnect');
   assert.equal(disconnect['code'], 4008);
-  assert.equal(disconnect['reconnect'], true, 'the frame and the close code both tell the client to come back after a backoff');
+  assert.equal(
+    disconnect['reconnect'],
+    true,
+    'the frame and the close code both tell the client to come back after a backoff',
+  );
   assert.equal(shouldReconnect(closed.code), true);
   await check();
 });

@@ -11,13 +11,19 @@ import { createMetrics } from '../../src/http/metrics.ts';
 import { frames, RawClient } from '../helpers/raw.ts';
 import { openClient, startHub, type Hub } from '../helpers/realtime.ts';
 
-const NAMESPACES = { feed: { slowConsumerPolicy: 'close' as const, presence: false, historySize: 0, recoverOnJoin: 0 } };
+const NAMESPACES = {
+  feed: { slowConsumerPolicy: 'close' as const, presence: false, historySize: 0, recoverOnJoin: 0 },
+};
 const CLOSE_TIMEOUT_MS = 1500;
 const THRESHOLD = 1024 * 1024;
 const MiB = 1024 * 1024;
 const PAYLOAD = 'x'.repeat(4000);
 
-interface CloseRecord { code: number; decidedCode: unknown; at: number }
+interface CloseRecord {
+  code: number;
+  decidedCode: unknown;
+  at: number;
+}
 
 /** Records the engine's close diagnostics of server sockets. */
 function watchCloses(t: TestContext): CloseRecord[] {
@@ -33,7 +39,11 @@ function watchCloses(t: TestContext): CloseRecord[] {
 
 /** A raw subscriber of `feed:live`: connected and subscribed, then paused (the kernel buffers fill). */
 async function stalledSubscriber(hub: Hub): Promise<RawClient> {
-  const raw = await RawClient.open(hub.port, { path: '/ws', protocols: 'switchboard.v1.json', origin: 'https://app.example.com' });
+  const raw = await RawClient.open(hub.port, {
+    path: '/ws',
+    protocols: 'switchboard.v1.json',
+    origin: 'https://app.example.com',
+  });
   const token = await hub.token('stalled');
   await raw.write(frames.text(JSON.stringify({ type: 'connect', token, rid: 1 })));
   assert.equal(JSON.parse((await raw.readMessage()).data.toString('utf8')).type, 'connected');
@@ -56,7 +66,17 @@ async function floodUntilDecision(t: TestContext, hub: Hub, decided: () => numbe
 }
 
 /** Reads everything the stalled reader gets until the server ends TCP; answers the Close (a well-behaved client). */
-async function drain(raw: RawClient, timeoutMs: number): Promise<{ publications: number; lastOffset: number; frameBytes: number; disconnect: Record<string, unknown> | null; closeCode: number | null; ended: boolean }> {
+async function drain(
+  raw: RawClient,
+  timeoutMs: number,
+): Promise<{
+  publications: number;
+  lastOffset: number;
+  frameBytes: number;
+  disconnect: Record<string, unknown> | null;
+  closeCode: number | null;
+  ended: boolean;
+}> {
   let publications = 0;
   let lastOffset = 0;
   let frameBytes = 0;
@@ -81,8 +101,7 @@ async function drain(raw: RawClient, timeoutMs: number): Promise<{ publications:
       publications++;
       lastOffset = message['offset'] as number;
       frameBytes = frame.payload.length + 4;
-    }
-    else if (message['type'] === 'disconnect') disconnect = message;
+    } else if (message['type'] === 'disconnect') disconnect = message;
   }
   return { publications, lastOffset, frameBytes, disconnect, closeCode, ended: raw.ended || raw.closed };
 }
@@ -111,7 +130,10 @@ interface Scenario {
   readonly readRate?: number;
 }
 
-async function scenario(t: TestContext, { threshold = THRESHOLD, closeTimeoutMs = CLOSE_TIMEOUT_MS, resumeAfterMs, readRate }: Scenario) {
+async function scenario(
+  t: TestContext,
+  { threshold = THRESHOLD, closeTimeoutMs = CLOSE_TIMEOUT_MS, resumeAfterMs, readRate }: Scenario,
+) {
   let decidedAt: number | null = null;
   // At the decision: the publications fanned out so far (the last offset queued for the stalled
   // reader) and the bytes its socket still held in user space.
@@ -147,7 +169,9 @@ async function scenario(t: TestContext, { threshold = THRESHOLD, closeTimeoutMs 
   const finAfterMs = serverClose === null ? null : Math.round(serverClose.at - decision);
   const skipped = lastQueued - got.lastOffset;
   const backlogPublications = Math.floor(backlog / Math.max(1, got.frameBytes));
-  t.diagnostic(`backlog in user space at the decision: ${backlog} bytes (~${backlogPublications} publications); publications read after stalling: ${got.publications}, the last offset ${got.lastOffset} of ${lastQueued} queued (${skipped} discarded); disconnect: ${JSON.stringify(got.disconnect)}; Close frame: ${got.closeCode}; server closed TCP ${finAfterMs} ms after the decision; close counted as ${JSON.stringify(serverClose)}`);
+  t.diagnostic(
+    `backlog in user space at the decision: ${backlog} bytes (~${backlogPublications} publications); publications read after stalling: ${got.publications}, the last offset ${got.lastOffset} of ${lastQueued} queued (${skipped} discarded); disconnect: ${JSON.stringify(got.disconnect)}; Close frame: ${got.closeCode}; server closed TCP ${finAfterMs} ms after the decision; close counted as ${JSON.stringify(serverClose)}`,
+  );
   return { got, serverClose, finAfterMs, skipped, backlogPublications };
 }
 
@@ -155,12 +179,26 @@ test('slow consumer: a reader that resumes before the close timeout gets disconn
   const { got, serverClose, finAfterMs, skipped, backlogPublications } = await scenario(t, { resumeAfterMs: 200 });
   assert.ok(backlogPublications > 100, `a backlog built up in user space (${backlogPublications} publications)`);
   // What libuv already held (one write) may still arrive; the rest of the backlog must not.
-  assert.ok(skipped >= backlogPublications / 2, `the backlog was discarded, not delivered before the Close (${skipped} of ~${backlogPublications})`);
-  assert.deepEqual([got.disconnect?.['code'], got.disconnect?.['reconnect']], [4010, true], 'the disconnect message arrived');
+  assert.ok(
+    skipped >= backlogPublications / 2,
+    `the backlog was discarded, not delivered before the Close (${skipped} of ~${backlogPublications})`,
+  );
+  assert.deepEqual(
+    [got.disconnect?.['code'], got.disconnect?.['reconnect']],
+    [4010, true],
+    'the disconnect message arrived',
+  );
   assert.equal(got.closeCode, 4010, 'the Close frame carries the decided code');
   assert.ok(got.ended, 'the server ended TCP');
-  assert.ok(finAfterMs !== null && finAfterMs <= CLOSE_TIMEOUT_MS, `the server closed TCP within the close timeout (${finAfterMs} ms)`);
-  assert.deepEqual([serverClose!.code, serverClose!.decidedCode], [4010, 4010], 'a clean close, counted by the decided code');
+  assert.ok(
+    finAfterMs !== null && finAfterMs <= CLOSE_TIMEOUT_MS,
+    `the server closed TCP within the close timeout (${finAfterMs} ms)`,
+  );
+  assert.deepEqual(
+    [serverClose!.code, serverClose!.decidedCode],
+    [4010, 4010],
+    'a clean close, counted by the decided code',
+  );
 });
 
 test('slow consumer: a reader that never resumes in time is cut off at the close timeout and counted as 4010', async (t) => {
@@ -170,16 +208,30 @@ test('slow consumer: a reader that never resumes in time is cut off at the close
   const text = await metrics.render();
   assert.match(text, /^switchboard_connections_closed_total\{code="4010"\} 1$/m, '/metrics counts the decided code');
   assert.doesNotMatch(text, /^switchboard_connections_closed_total\{code="1006"\}/m);
-  assert.ok(finAfterMs !== null && finAfterMs <= CLOSE_TIMEOUT_MS + 500, `the server closed TCP within the close timeout (${finAfterMs} ms)`);
+  assert.ok(
+    finAfterMs !== null && finAfterMs <= CLOSE_TIMEOUT_MS + 500,
+    `the server closed TCP within the close timeout (${finAfterMs} ms)`,
+  );
   assert.equal(serverClose!.code, 1006, 'locally the close event says what happened: no Close came back');
   assert.equal(serverClose!.decidedCode, 4010, 'the close is counted by the decided code');
 });
 
 test('slow consumer on a slow link (4 MiB threshold, 2 MB/s reader): the kernel-held bytes, then disconnect 4010 and Close 4010, well within the close timeout', async (t) => {
   const closeTimeoutMs = 3000;
-  const { got, serverClose, finAfterMs, skipped, backlogPublications } = await scenario(t, { threshold: 4 * MiB, closeTimeoutMs, resumeAfterMs: 0, readRate: 2_000_000 });
-  assert.ok(skipped >= backlogPublications / 2, `the 4 MiB backlog was discarded (${skipped} of ~${backlogPublications})`);
+  const { got, serverClose, finAfterMs, skipped, backlogPublications } = await scenario(t, {
+    threshold: 4 * MiB,
+    closeTimeoutMs,
+    resumeAfterMs: 0,
+    readRate: 2_000_000,
+  });
+  assert.ok(
+    skipped >= backlogPublications / 2,
+    `the 4 MiB backlog was discarded (${skipped} of ~${backlogPublications})`,
+  );
   assert.deepEqual([got.disconnect?.['code'], got.closeCode], [4010, 4010], 'the reader learned why it was dropped');
-  assert.ok(finAfterMs !== null && finAfterMs <= closeTimeoutMs, `the server closed TCP within the close timeout (${finAfterMs} ms)`);
+  assert.ok(
+    finAfterMs !== null && finAfterMs <= closeTimeoutMs,
+    `the server closed TCP within the close timeout (${finAfterMs} ms)`,
+  );
   assert.deepEqual([serverClose!.code, serverClose!.decidedCode], [4010, 4010]);
 });

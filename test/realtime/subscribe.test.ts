@@ -21,8 +21,14 @@ test('a subscriber that missed 100 publications recovers exactly those 100, in o
   assert.equal(answer.type, 'subscribed');
   assert.equal(answer['recovered'], true);
   const pubs = answer['publications'] as { data: number; offset: number }[];
-  assert.deepEqual(pubs.map((p) => p.data), Array.from({ length: 100 }, (_, i) => i + 1));
-  assert.deepEqual(pubs.map((p) => p.offset), Array.from({ length: 100 }, (_, i) => i + 2));
+  assert.deepEqual(
+    pubs.map((p) => p.data),
+    Array.from({ length: 100 }, (_, i) => i + 1),
+  );
+  assert.deepEqual(
+    pubs.map((p) => p.offset),
+    Array.from({ length: 100 }, (_, i) => i + 2),
+  );
   assert.equal(answer['offset'], 101);
   await pub.request({ type: 'publish', channel: 'chat:rec', data: 'live', id: 'live' });
   const live = await again.next((m) => m.type === 'publication');
@@ -47,7 +53,10 @@ test('bogus recovery positions give recovered false and never data (SECURITY-CAS
   const pub = await openClient(t, hub, 'alice');
   const ack = await pub.request({ type: 'publish', channel: 'chat:bogus', data: 1, id: 'x' });
   const epoch = (ack['data'] as Record<string, unknown>)['epoch'];
-  const cases = [{ epoch: 'wrong', offset: 0 }, { epoch, offset: 10 }];
+  const cases = [
+    { epoch: 'wrong', offset: 0 },
+    { epoch, offset: 10 },
+  ];
   for (const since of cases) {
     const sub = await openClient(t, hub, 'bob');
     const answer = await sub.request({ type: 'subscribe', channel: 'chat:bogus', since });
@@ -87,7 +96,10 @@ test('publications racing with a recovering subscribe arrive once each, contiguo
     await new Promise((r) => setTimeout(r, 20));
   }
   const live = sub.received.filter((m) => m.type === 'publication').map((m) => m['offset'] as number);
-  assert.deepEqual([...offsets, ...live], Array.from({ length: total }, (_, i) => i + 2));
+  assert.deepEqual(
+    [...offsets, ...live],
+    Array.from({ length: total }, (_, i) => i + 2),
+  );
 });
 
 test('a resubscribe after unsubscribe on the same connection recovers from the given position', async (t) => {
@@ -98,7 +110,14 @@ test('a resubscribe after unsubscribe on the same connection recovers from the g
   const s = await a.request({ type: 'subscribe', channel: 'chat:re' });
   await a.request({ type: 'unsubscribe', channel: 'chat:re' });
   for (let i = 1; i <= 3; i++) await a.request({ type: 'publish', channel: 'chat:re', data: i, id: `q${i}` });
-  const again = await a.request({ type: 'subscribe', channel: 'chat:re', since: { epoch: s['epoch'], offset: s['offset'] } });
-  assert.deepEqual((again['publications'] as { data: number }[]).map((p) => p.data), [1, 2, 3]);
+  const again = await a.request({
+    type: 'subscribe',
+    channel: 'chat:re',
+    since: { epoch: s['epoch'], offset: s['offset'] },
+  });
+  assert.deepEqual(
+    (again['publications'] as { data: number }[]).map((p) => p.data),
+    [1, 2, 3],
+  );
   assert.equal(again['recovered'], true);
 });

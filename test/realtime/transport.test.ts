@@ -39,7 +39,8 @@ class MemoryTransport implements SessionTransport {
     for (;;) {
       const found = this.messages().find(match);
       if (found !== undefined) return found;
-      if (Date.now() > deadline) throw new Error(`No matching frame; got ${JSON.stringify(this.messages()).slice(0, 400)}`);
+      if (Date.now() > deadline)
+        throw new Error(`No matching frame; got ${JSON.stringify(this.messages()).slice(0, 400)}`);
       await sleep(5);
     }
   }
@@ -62,13 +63,21 @@ test('a session over a non-WebSocket transport connects, subscribes and gets pub
   await ws.request({ type: 'publish', channel: 'chat:mixed', data: 'hello', id: 'p1' });
   const viaMemory = await transport.next((m) => m.type === 'publication');
   const viaSocket = await ws.next((m) => m.type === 'publication');
-  assert.deepEqual([viaMemory['data'], viaSocket['data']], ['hello', 'hello'], 'one fan-out reached both kinds of transport');
+  assert.deepEqual(
+    [viaMemory['data'], viaSocket['data']],
+    ['hello', 'hello'],
+    'one fan-out reached both kinds of transport',
+  );
 
   session.transportClosed(1006, '');
   assert.equal(hub.hub.sessions.has(session), false, 'the end of the transport ends the session');
   await ws.request({ type: 'publish', channel: 'chat:mixed', data: 'after', id: 'p2' });
   assert.equal((await ws.next((m) => m.type === 'publication'))['data'], 'after', 'WebSocket fan-out goes on alone');
-  assert.equal(transport.messages().filter((m) => m.type === 'publication').length, 1, 'nothing is sent to an ended session');
+  assert.equal(
+    transport.messages().filter((m) => m.type === 'publication').length,
+    1,
+    'nothing is sent to an ended session',
+  );
 });
 
 test('the transport protocol picks the codec: MessagePack frames in and out', async (t) => {

@@ -19,7 +19,10 @@ interface Peer {
 }
 
 /** Starts a fake server; `onConnection` gets each client's request and decides what to answer. */
-async function fakeServer(t: TestContext, onConnection: (peer: Peer) => Promise<void>): Promise<{ url: string; port: number; failures: unknown[] }> {
+async function fakeServer(
+  t: TestContext,
+  onConnection: (peer: Peer) => Promise<void>,
+): Promise<{ url: string; port: number; failures: unknown[] }> {
   const failures: unknown[] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
@@ -57,14 +60,19 @@ function observe(ws: WebSocket): Observed {
   const o: Observed = { opened: true, messages: [], errors: [], close: null as never };
   ws.addEventListener('message', (e) => o.messages.push(e.data));
   ws.addEventListener('error', (e) => o.errors.push(e));
-  o.close = new Promise((resolve) => ws.addEventListener('close', (e) => resolve({ code: e.code, reason: e.reason, wasClean: e.wasClean })));
+  o.close = new Promise((resolve) =>
+    ws.addEventListener('close', (e) => resolve({ code: e.code, reason: e.reason, wasClean: e.wasClean })),
+  );
   return o;
 }
 
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, j) => (timer = setTimeout(() => j(new Error(`${what}: not within ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      p,
+      new Promise<never>((_, j) => (timer = setTimeout(() => j(new Error(`${what}: not within ${ms} ms`)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -93,7 +101,12 @@ test('CLT-02 client rejects a missing or wrong Sec-WebSocket-Accept and any stat
     ['no accept', (key) => accept101(key, [], false), null],
     ['wrong accept', (key) => accept101(key, ['Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo='], false), null],
     ['accept twice', (key) => accept101(key, [`Sec-WebSocket-Accept: ${acceptFor(key)}`]), null],
-    ['no upgrade header', (key) => `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(key)}\r\n\r\n`, null],
+    [
+      'no upgrade header',
+      (key) =>
+        `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(key)}\r\n\r\n`,
+      null,
+    ],
     ['200', () => 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', 200],
     ['302', () => 'HTTP/1.1 302 Found\r\nLocation: ws://127.0.0.1:1/\r\nContent-Length: 0\r\n\r\n', 302],
     ['404', () => 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n', 404],
@@ -170,7 +183,11 @@ test('CLT-04 client fails a server frame announcing more than maxMessageSize wit
   for (const [name, bytes, code] of [
     ['oversize header', frame({ opcode: 2, mask: false, announcedLength: 2n ** 40n }), 1009],
     ['over maxMessageSize', frame({ opcode: 2, mask: false, announcedLength: 1024 * 1024 + 1 }), 1009],
-    ['RSV1 unnegotiated', frame({ opcode: 1, mask: false, rsv1: true, payload: Buffer.from([0xf2, 0x48, 0x05, 0x00]) }), 1002],
+    [
+      'RSV1 unnegotiated',
+      frame({ opcode: 1, mask: false, rsv1: true, payload: Buffer.from([0xf2, 0x48, 0x05, 0x00]) }),
+      1002,
+    ],
   ] as const) {
     await t.test(name, async (st) => {
       let wireCode = -1;
@@ -199,7 +216,9 @@ test('CLT-05 client memory stays bounded when the server floods pings and never 
   const srv = await fakeServer(t, async ({ raw, key }) => {
     await raw.write(accept101(key));
     raw.stopReading();
-    const batch = Buffer.concat(Array.from({ length: 256 }, (_, i) => frame({ opcode: 9, mask: false, payload: Buffer.alloc(125, i) })));
+    const batch = Buffer.concat(
+      Array.from({ length: 256 }, (_, i) => frame({ opcode: 9, mask: false, payload: Buffer.alloc(125, i) })),
+    );
     const started = Date.now();
     while (!stopped && written < 32 * MiB && Date.now() - started < 8_000 && !raw.closed) {
       await Promise.race([raw.write(batch), sleep(1_000)]);
@@ -219,7 +238,10 @@ test('CLT-05 client memory stays bounded when the server floods pings and never 
   gc();
   const now = process.memoryUsage();
   const grown = now.heapUsed + now.arrayBuffers - (base.heapUsed + base.arrayBuffers);
-  assert.ok(grown < 24 * MiB, `${(written / MiB).toFixed(1)} MiB of pings; client process grew ${(grown / MiB).toFixed(1)} MiB`);
+  assert.ok(
+    grown < 24 * MiB,
+    `${(written / MiB).toFixed(1)} MiB of pings; client process grew ${(grown / MiB).toFixed(1)} MiB`,
+  );
   ws.terminate();
   await within(o.close, 5_000, 'client close');
 });
@@ -229,7 +251,14 @@ test('CLT-06 client gives up on a server that never answers the handshake, withi
     await raw.waitEnd(10_000);
   });
   const started = Date.now();
-  const err = await within(connect(srv.url, { handshakeTimeoutMs: 500 }).then(() => null, (e: unknown) => e), 5_000, 'connect settles');
+  const err = await within(
+    connect(srv.url, { handshakeTimeoutMs: 500 }).then(
+      () => null,
+      (e: unknown) => e,
+    ),
+    5_000,
+    'connect settles',
+  );
   assert.ok(err instanceof Error, 'connect resolved against a silent server');
   assert.ok(Date.now() - started < 4_000);
 });
@@ -294,7 +323,9 @@ test('CLT-07 client masks every frame with a fresh CSPRNG key: 100 000 frames, n
 
 test('HS-20 (client side) a frame in the same TCP write as the 101 is delivered, not lost before listeners attach', async (t) => {
   const srv = await fakeServer(t, async ({ raw, key }) => {
-    await raw.write(Buffer.concat([Buffer.from(accept101(key)), frame({ opcode: 1, payload: 'pipelined', mask: false })]));
+    await raw.write(
+      Buffer.concat([Buffer.from(accept101(key)), frame({ opcode: 1, payload: 'pipelined', mask: false })]),
+    );
     await raw.waitEnd(3_000);
   });
   const ws = await connect(srv.url);
@@ -307,7 +338,7 @@ test('HS-20 (client side) a frame in the same TCP write as the 101 is delivered,
   assert.equal(first, 'pipelined');
 });
 
-test('CLT-08 client delivers a message and sends its handler\'s reply before failing the bad frame that arrived in the same TCP write with 1002 (RFC 6455 §5.2, §5.4)', async (t) => {
+test("CLT-08 client delivers a message and sends its handler's reply before failing the bad frame that arrived in the same TCP write with 1002 (RFC 6455 §5.2, §5.4)", async (t) => {
   const bad: Array<[string, Buffer]> = [
     ['reserved data opcode 3', frame({ opcode: 3, payload: 'x', mask: false })],
     ['RSV2 on a text frame', frame({ opcode: 1, payload: 'x', rsv2: true, mask: false })],
@@ -353,7 +384,14 @@ for (const size of [64, 256, 1024, 4096]) {
       assert.equal(ready.data.toString(), 'ready');
       const parts: Buffer[] = [];
       for (let i = 0; i < count; i++) {
-        parts.push(frame({ opcode: i === 0 ? 2 : 0, payload: message.subarray(i * size, (i + 1) * size), fin: i === count - 1, mask: false }));
+        parts.push(
+          frame({
+            opcode: i === 0 ? 2 : 0,
+            payload: message.subarray(i * size, (i + 1) * size),
+            fin: i === count - 1,
+            mask: false,
+          }),
+        );
       }
       await raw.write(Buffer.concat(parts));
       const close = await raw.readClose(20_000);

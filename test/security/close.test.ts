@@ -17,8 +17,15 @@ test('CL-01 server echoes every valid close code and closes TCP first (RFC 6455 
     c.destroy();
   }
   const closes = await fx.server.waitCloses(codes.length);
-  assert.deepEqual(closes.map((x) => x.code), codes, 'the application sees the peer code');
-  assert.deepEqual(closes.map((x) => x.reason), codes.map((x) => `r${x}`));
+  assert.deepEqual(
+    closes.map((x) => x.code),
+    codes,
+    'the application sees the peer code',
+  );
+  assert.deepEqual(
+    closes.map((x) => x.reason),
+    codes.map((x) => `r${x}`),
+  );
   await fx.verify();
 });
 
@@ -45,7 +52,10 @@ test('CL-03 server fails a 1-byte close payload with 1002, answers an empty one 
     const c = await fx.open();
     await c.write(frame({ opcode: 8, payload: Buffer.alloc(0) }));
     const close = await expectClose(c, [1005, 1000]);
-    assert.ok(close.payloadLength === 0 || close.code === 1000, 'reply without a code (or 1000), never 1005 on the wire');
+    assert.ok(
+      close.payloadLength === 0 || close.code === 1000,
+      'reply without a code (or 1000), never 1005 on the wire',
+    );
   }
   {
     const c = await fx.open();
@@ -100,7 +110,10 @@ test('CL-05 server never puts 1005, 1006 or 1015 on the wire, even when the appl
     await c.write(frames.text(`__cmd:close:${code}:x`));
     const f = await c.readFrame();
     if (f.opcode === 0x8) {
-      assert.ok(f.payload.length === 0 || ![1005, 1006, 1015].includes(f.payload.readUInt16BE(0)), `${code} went on the wire`);
+      assert.ok(
+        f.payload.length === 0 || ![1005, 1006, 1015].includes(f.payload.readUInt16BE(0)),
+        `${code} went on the wire`,
+      );
       assert.ok(f.payload.length === 0 || f.payload.readUInt16BE(0) !== code, `invalid code ${code} went on the wire`);
     } else {
       // The application's close() threw (InvalidAccessError / RangeError): reported back by the echo server.
@@ -133,7 +146,10 @@ test('CL-07 server handles a 256 KiB message, Close and Ping back to back: the p
   const c = await fx.open();
   await c.write(Buffer.concat([frames.binary(Buffer.alloc(256 * 1024, 1)), frames.close(1000), frames.ping('after')]));
   const close = await expectClose(c, 1000);
-  assert.ok(close.before.every((f) => f.opcode !== 0xa), 'ping after Close was answered');
+  assert.ok(
+    close.before.every((f) => f.opcode !== 0xa),
+    'ping after Close was answered',
+  );
   await fx.verify();
 });
 
@@ -177,7 +193,10 @@ test('CL-08 server frees the connection on RST or EOF in every state, recording 
   }
   const closes = await fx.server.waitCloses(opened);
   const codes = closes.slice(0, opened).map((x) => x.code);
-  assert.ok(codes.every((code) => code === 1006 || code === 1001), `local close codes: ${codes}`);
+  assert.ok(
+    codes.every((code) => code === 1006 || code === 1001),
+    `local close codes: ${codes}`,
+  );
   assert.ok(codes.filter((code) => code === 1006).length >= opened - 2, `abrupt losses are 1006: ${codes}`);
   await fx.verify();
 });

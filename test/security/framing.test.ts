@@ -45,8 +45,15 @@ test('FR-02 server fails RSV1/RSV2/RSV3 without a negotiated extension with 1002
       await c.write(Buffer.concat([frames.text('before'), frame({ ...spec, payload: 'x' })]));
       const close = await expectClose(c, 1002);
       // The valid message before the bad frame reaches the application, and its echo leaves before the Close frame.
-      assert.ok(fx.server.received.some((m) => m.text === 'before'), 'valid message before the bad frame delivered');
-      assert.deepEqual(close.before.map((f) => [f.opcode, f.payload.toString()]), [[1, 'before']], 'echo before the Close frame');
+      assert.ok(
+        fx.server.received.some((m) => m.text === 'before'),
+        'valid message before the bad frame delivered',
+      );
+      assert.deepEqual(
+        close.before.map((f) => [f.opcode, f.payload.toString()]),
+        [[1, 'before']],
+        'echo before the Close frame',
+      );
       fx.server.received.length = 0;
     });
   }
@@ -71,7 +78,10 @@ test('FR-02b server echoes a valid message and then fails the bad frame that arr
       const close = await expectClose(c, 1002);
       assert.deepEqual(
         close.before.map((f) => [f.opcode, f.payload.toString('hex')]),
-        [[1, Buffer.from('first').toString('hex')], [2, '010203']],
+        [
+          [1, Buffer.from('first').toString('hex')],
+          [2, '010203'],
+        ],
         'both echoes arrive, in order, before the Close frame',
       );
     });
@@ -147,7 +157,10 @@ test('FR-08 server answers a ping between fragments at once and reassembles the 
   await c.write(Buffer.concat([frames.cont('lo, ', false), frames.ping('two'), frames.cont('world')]));
   const m = await c.readMessage();
   assert.equal(m.data.toString(), 'Hello, world');
-  assert.deepEqual(m.controls.map((f) => f.payload.toString()), ['two']);
+  assert.deepEqual(
+    m.controls.map((f) => f.payload.toString()),
+    ['two'],
+  );
   await fx.verify();
 });
 
@@ -209,7 +222,10 @@ test('FR-12 server produces the same answers when a valid stream arrives one byt
   assert.equal(one.data.toString(), 'one');
   const frag = await c.readMessage();
   const controls = [...one.controls, ...frag.controls];
-  assert.deepEqual(controls.map((f) => [f.opcode, f.payload.toString()]), [[0xa, 'p']]);
+  assert.deepEqual(
+    controls.map((f) => [f.opcode, f.payload.toString()]),
+    [[0xa, 'p']],
+  );
   assert.equal(frag.data.toString(), 'frag');
   await expectEcho(c, bin);
   await expectEcho(c, 'κόσμε');
@@ -295,7 +311,10 @@ test('FR-18 server never masks its frames: data, pong and close (RFC 6455 §5.1 
     assert.equal(f.masked, false, `opcode ${f.opcode} was masked`);
     seen.push(f.opcode);
   }
-  assert.deepEqual(seen.sort((a, b) => a - b), [1, 2, 0xa]);
+  assert.deepEqual(
+    seen.sort((a, b) => a - b),
+    [1, 2, 0xa],
+  );
   await c.write(frames.close(1000));
   const close = await c.readFrame();
   assert.equal(close.opcode, 0x8);

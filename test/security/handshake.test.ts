@@ -54,11 +54,7 @@ test('HS-02 server rejects POST and PUT upgrades with 400/405 (RFC 6455 §4.2.1 
 test('HS-03 server rejects a missing Host and a doubled Host with 400 (RFC 6455 §4.2.1 (2))', async (t) => {
   const fx = await hostile(t);
   await expectStatus(fx.server.port, handshakeRequest({ host: null }, fx.server.port), 400);
-  await expectStatus(
-    fx.server.port,
-    handshakeRequest({ extra: [['Host', 'evil.example']] }, fx.server.port),
-    400,
-  );
+  await expectStatus(fx.server.port, handshakeRequest({ extra: [['Host', 'evil.example']] }, fx.server.port), 400);
   await fx.verify();
 });
 
@@ -142,7 +138,7 @@ test('HS-10 server with a path answers upgrades to other paths with 404/400 and 
 test('HS-11 server survives 2000 extra headers (CVE-2024-37890 style) with 431/400, never 101 with a dropped key', async (t) => {
   const fx = await hostile(t);
   const p = fx.server.port;
-  const chars = '!#$%&\'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz';
+  const chars = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz";
   const extra: Array<[string, string]> = [];
   for (let i = 0; i < chars.length && extra.length < 2000; i++) {
     for (let j = 0; j < chars.length && extra.length < 2000; j++) extra.push([chars[i]! + chars[j]!, '']);
@@ -210,7 +206,10 @@ test('HS-14 server rejects malformed or duplicate subprotocol lists with 400 and
   const head = await expect101(p, handshakeRequest({ protocols: 'x, chat', key }, p), key);
   assert.equal(head.headers['sec-websocket-protocol'], 'chat');
   // The server may report the application's bad choice as an error event; anything else is a failure.
-  assert.ok(fx.server.errors.every((e) => /evil/.test(String(e))), fx.server.errors.map(String).join('\n'));
+  assert.ok(
+    fx.server.errors.every((e) => /evil/.test(String(e))),
+    fx.server.errors.map(String).join('\n'),
+  );
   fx.server.errors.length = 0;
   await fx.verify();
 });
@@ -218,7 +217,14 @@ test('HS-14 server rejects malformed or duplicate subprotocol lists with 400 and
 test('HS-15 server does not crash on prototype-named extensions and never accepts an extension it did not enable', async (t) => {
   const fx = await hostile(t);
   const p = fx.server.port;
-  for (const extensions of ['constructor', ',;constructor', 'permessage-deflate; __proto__=1', 'toString', '__proto__', 'hasOwnProperty; hasOwnProperty']) {
+  for (const extensions of [
+    'constructor',
+    ',;constructor',
+    'permessage-deflate; __proto__=1',
+    'toString',
+    '__proto__',
+    'hasOwnProperty; hasOwnProperty',
+  ]) {
     const c = await RawClient.connect(p);
     t.after(() => c.destroy());
     await c.write(handshakeRequest({ extensions }, p));
@@ -256,7 +262,10 @@ test('HS-17 server closes a slowloris handshake (one header byte at a time) at t
     await c.write(req[sent++]!);
     await new Promise((r) => setTimeout(r, 100));
   }
-  assert.ok(await c.waitEnd(1_000), `socket still open ${Date.now() - started} ms after connecting, ${sent} bytes sent`);
+  assert.ok(
+    await c.waitEnd(1_000),
+    `socket still open ${Date.now() - started} ms after connecting, ${sent} bytes sent`,
+  );
   assert.ok(Date.now() - started < 6_000);
   await fx.verify();
 });
@@ -271,13 +280,33 @@ test('HS-18 server closes an idle TCP connection that sends nothing at the hands
 test('HS-19 an attached https server closes a TLS client that never sends ClientHello at the handshake deadline', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sb-tls-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore', timeout: 30_000 });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+    ],
+    { stdio: 'ignore', timeout: 30_000 },
+  );
   const key = readFileSync(join(dir, 'key.pem'));
   const cert = readFileSync(join(dir, 'cert.pem'));
   const httpsServer = https.createServer({ key, cert });
   const engine = await import('../../src/engine/index.ts');
   const wss = new engine.WebSocketServer({ server: httpsServer, handshakeTimeoutMs: 1_000 });
-  wss.on('connection', (ws: InstanceType<typeof engine.WebSocket>) => ws.addEventListener('message', (e: { data: unknown }) => ws.send(e.data as string)));
+  wss.on('connection', (ws: InstanceType<typeof engine.WebSocket>) =>
+    ws.addEventListener('message', (e: { data: unknown }) => ws.send(e.data as string)),
+  );
   const sockets = new Set<import('node:net').Socket>();
   httpsServer.on('connection', (s: import('node:net').Socket) => sockets.add(s));
   await new Promise<void>((r) => httpsServer.listen(0, '127.0.0.1', () => r()));
@@ -312,7 +341,13 @@ test('HS-20 server delivers a frame pipelined with the handshake, and never inte
   }
   {
     const c = await fx.connect();
-    await c.write(Buffer.concat([Buffer.from(handshakeRequest({ version: '8' }, p)), frames.text('smuggled'), Buffer.from(`GET /x HTTP/1.1\r\nHost: a\r\n\r\n`)]));
+    await c.write(
+      Buffer.concat([
+        Buffer.from(handshakeRequest({ version: '8' }, p)),
+        frames.text('smuggled'),
+        Buffer.from(`GET /x HTTP/1.1\r\nHost: a\r\n\r\n`),
+      ]),
+    );
     const res = await c.readHttpResponse();
     assert.equal(res.status, 426);
     assert.ok(await c.waitEnd(), 'socket not closed after the rejection');
@@ -354,7 +389,10 @@ test('HS-21 server survives RST at every step: after the request, after 101, mid
   await fx.verify();
   // Every connection that reached OPEN is reported closed; an abrupt loss is 1006 locally.
   const closes = await fx.server.waitCloses(4);
-  assert.ok(closes.slice(0, 3).every((c) => c.code === 1006), JSON.stringify(closes));
+  assert.ok(
+    closes.slice(0, 3).every((c) => c.code === 1006),
+    JSON.stringify(closes),
+  );
 });
 
 test('HS-22 server does not crash on hostile query strings', async (t) => {

@@ -14,7 +14,13 @@ const KiB = 1024;
 async function flood(c: RawClient, batch: () => Buffer, maxBytes: number, maxMs: number): Promise<number> {
   const started = Date.now();
   let written = 0;
-  while (written < maxBytes && Date.now() - started < maxMs && !c.ended && !c.closed && (c.reading ? c.bytesReceived === 0 : true)) {
+  while (
+    written < maxBytes &&
+    Date.now() - started < maxMs &&
+    !c.ended &&
+    !c.closed &&
+    (c.reading ? c.bytesReceived === 0 : true)
+  ) {
     const b = batch();
     await Promise.race([c.write(b), new Promise((r) => setTimeout(r, 1_000))]);
     written += b.length;
@@ -34,7 +40,14 @@ test('LM-02 server fails small fragments whose total crosses maxMessageSize with
   const fx = await hostile(t, { maxMessageSize: 64 * KiB });
   const c = await fx.open();
   const piece = Buffer.alloc(16 * KiB, 0x61);
-  await c.write(Buffer.concat([frames.text(piece, false), frames.cont(piece, false), frames.cont(piece, false), frames.cont(piece, false)]));
+  await c.write(
+    Buffer.concat([
+      frames.text(piece, false),
+      frames.cont(piece, false),
+      frames.cont(piece, false),
+      frames.cont(piece, false),
+    ]),
+  );
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(c.bytesReceived, 0, 'exactly at the limit is not an error yet');
   await c.write(frames.cont(Buffer.alloc(1, 0x61), false));
@@ -64,7 +77,10 @@ test('LM-03 server memory stays bounded under a never-ending 1-byte continuation
   const written = await flood(c, () => batch, 64 * MiB, 8_000);
   const close = await expectClose(c, [1008, 1009], 5_000);
   const during = await fx.retained();
-  assert.ok(during - before < 8 * MiB, `retained grew ${((during - before) / MiB).toFixed(1)} MiB after ${written} bytes (close ${close.code})`);
+  assert.ok(
+    during - before < 8 * MiB,
+    `retained grew ${((during - before) / MiB).toFixed(1)} MiB after ${written} bytes (close ${close.code})`,
+  );
   await fx.verify();
 });
 
@@ -78,7 +94,10 @@ test('LM-04 server counts empty continuation frames toward the continuation head
   const written = await flood(c, () => batch, 6 * 1_000_000, 10_000);
   await expectClose(c, 1008, 5_000);
   const after = await fx.retained();
-  assert.ok(after - before < 8 * MiB, `retained grew ${((after - before) / MiB).toFixed(1)} MiB after ${written} bytes of empty frames`);
+  assert.ok(
+    after - before < 8 * MiB,
+    `retained grew ${((after - before) / MiB).toFixed(1)} MiB after ${written} bytes of empty frames`,
+  );
   await fx.verify();
 });
 
@@ -91,12 +110,18 @@ test('LM-04b with the default limits, a million empty and a million 1-byte conti
   const empty = Buffer.concat(Array.from({ length: 10_000 }, () => frames.cont(Buffer.alloc(0), false)));
   for (let i = 0; i < 100; i++) await c.write(empty);
   const during = await fx.retained();
-  assert.ok(during - before < 8 * MiB, `a million empty continuation frames retained ${((during - before) / MiB).toFixed(1)} MiB`);
+  assert.ok(
+    during - before < 8 * MiB,
+    `a million empty continuation frames retained ${((during - before) / MiB).toFixed(1)} MiB`,
+  );
   const one = Buffer.concat(Array.from({ length: 10_000 }, (_, i) => frames.cont(Buffer.from([i & 0xff]), false)));
   for (let i = 0; i < 100; i++) await c.write(one);
   const held = await fx.retained();
   // 1 MB of payload held in coalesced blocks, not a million views and array entries.
-  assert.ok(held - before < 8 * MiB, `a million 1-byte continuation frames retained ${((held - before) / MiB).toFixed(1)} MiB`);
+  assert.ok(
+    held - before < 8 * MiB,
+    `a million 1-byte continuation frames retained ${((held - before) / MiB).toFixed(1)} MiB`,
+  );
   await c.write(frames.cont(Buffer.alloc(0), true));
   const echo = await c.readMessage(20_000);
   assert.equal(echo.data.length, 1_000_000);
@@ -136,11 +161,17 @@ test('LM-06 incomplete messages held just under the cap on 100 connections pin a
   await new Promise((r) => setTimeout(r, 200));
   const during = await fx.retained();
   const wire = 100 * held;
-  assert.ok(during - before < 3 * wire, `holding ${(wire / MiB).toFixed(1)} MiB of fragments retained ${((during - before) / MiB).toFixed(1)} MiB`);
+  assert.ok(
+    during - before < 3 * wire,
+    `holding ${(wire / MiB).toFixed(1)} MiB of fragments retained ${((during - before) / MiB).toFixed(1)} MiB`,
+  );
   for (const c of clients) c.destroy();
   await fx.verify();
   const after = await fx.retained();
-  assert.ok(after - before < 8 * MiB, `after the peers left, ${((after - before) / MiB).toFixed(1)} MiB still retained`);
+  assert.ok(
+    after - before < 8 * MiB,
+    `after the peers left, ${((after - before) / MiB).toFixed(1)} MiB still retained`,
+  );
 });
 
 test('LM-07 server does not queue unbounded replies to a peer that pipelines messages without reading (RFC 6455 §10.4)', async (t) => {
@@ -151,7 +182,10 @@ test('LM-07 server does not queue unbounded replies to a peer that pipelines mes
   const batch = Buffer.concat(Array.from({ length: 64 }, () => frames.binary(Buffer.alloc(1 * KiB, 0x63))));
   const written = await flood(c, () => batch, 48 * MiB, 8_000);
   const during = await fx.retained();
-  assert.ok(during - before < 24 * MiB, `pipelined ${(written / MiB).toFixed(1)} MiB of requests; server retained ${((during - before) / MiB).toFixed(1)} MiB`);
+  assert.ok(
+    during - before < 24 * MiB,
+    `pipelined ${(written / MiB).toFixed(1)} MiB of requests; server retained ${((during - before) / MiB).toFixed(1)} MiB`,
+  );
   c.destroy();
   await fx.verify();
 });
@@ -163,7 +197,9 @@ test('LM-08 server accepts a message exactly at maxMessageSize (single frame and
   const exact = Buffer.alloc(limit, 0x64);
   await c.write(frames.binary(exact));
   assert.ok((await c.readMessage()).data.equals(exact));
-  await c.write(Buffer.concat([frames.binary(exact.subarray(0, limit / 2), false), frames.cont(exact.subarray(limit / 2))]));
+  await c.write(
+    Buffer.concat([frames.binary(exact.subarray(0, limit / 2), false), frames.cont(exact.subarray(limit / 2))]),
+  );
   assert.ok((await c.readMessage()).data.equals(exact));
   await c.write(frames.binary(Buffer.alloc(limit + 1)));
   await expectClose(c, 1009);

@@ -34,7 +34,10 @@ test('FR-15 server memory stays flat when a peer floods 125-byte pings and never
     written += batch.length;
   }
   const during = await fx.retained();
-  assert.ok(during - before < 16 * MiB, `${(written / MiB).toFixed(1)} MiB of pings; server retained ${((during - before) / MiB).toFixed(1)} MiB`);
+  assert.ok(
+    during - before < 16 * MiB,
+    `${(written / MiB).toFixed(1)} MiB of pings; server retained ${((during - before) / MiB).toFixed(1)} MiB`,
+  );
   c.destroy();
   await fx.verify();
 });
@@ -46,7 +49,10 @@ test('RX-01 slow reader with slowConsumerPolicy "close": the server closes it (1
   await c.write(frames.text('__cmd:flood:3000:4096'));
   const closes = await fx.server.waitCloses(1, 5_000);
   assert.ok([1008, 1006].includes(closes[0]!.code), `local close ${closes[0]!.code}`);
-  assert.ok(fx.server.stats.maxBuffered <= 64 * KiB + 4096 + 16, `bufferedAmount reached ${fx.server.stats.maxBuffered}`);
+  assert.ok(
+    fx.server.stats.maxBuffered <= 64 * KiB + 4096 + 16,
+    `bufferedAmount reached ${fx.server.stats.maxBuffered}`,
+  );
   c.startReading();
   assert.ok(await c.waitEnd(5_000), 'socket released');
   await fx.verify();
@@ -60,7 +66,10 @@ test('RX-01 slow reader with slowConsumerPolicy "drop": bufferedAmount never pas
   const deadline = Date.now() + 5_000;
   while (fx.server.stats.floodSent < 3000 && Date.now() < deadline) await sleep(20);
   assert.equal(fx.server.stats.floodSent, 3000);
-  assert.ok(fx.server.stats.maxBuffered <= 64 * KiB + 4096 + 16, `bufferedAmount reached ${fx.server.stats.maxBuffered}`);
+  assert.ok(
+    fx.server.stats.maxBuffered <= 64 * KiB + 4096 + 16,
+    `bufferedAmount reached ${fx.server.stats.maxBuffered}`,
+  );
   c.startReading();
   // Drain what was kept, then the connection still echoes.
   await c.write(frames.text('still-alive'));
@@ -167,7 +176,10 @@ test('RX-02 broadcast to 1 stalled + 300 healthy connections: every healthy one 
   while (counts.some((c) => c < 500) && Date.now() < deadline) await sleep(50);
   const short = counts.filter((c) => c < 500).length;
   assert.equal(short, 0, `${short} healthy connections missed messages (min ${Math.min(...counts)})`);
-  assert.ok(writtenTo.every((n) => n >= 300), 'broadcast reached every healthy connection each time');
+  assert.ok(
+    writtenTo.every((n) => n >= 300),
+    'broadcast reached every healthy connection each time',
+  );
   for (const h of healthy) h.terminate();
   stalled.destroy();
   await fx.verify();
@@ -177,7 +189,8 @@ test('RX-06 idle connections: retained server memory per idle connection stays w
   const fx = await hostileChild(t);
   const base = await fx.retained();
   const clients: Raw[] = [];
-  for (let b = 0; b < 2000; b += 100) clients.push(...(await Promise.all(Array.from({ length: 100 }, () => fx.open()))));
+  for (let b = 0; b < 2000; b += 100)
+    clients.push(...(await Promise.all(Array.from({ length: 100 }, () => fx.open()))));
   await sleep(200);
   const during = await fx.retained();
   const perConnection = (during - base) / clients.length;
@@ -192,7 +205,18 @@ test('RX-09 a spoofed X-Forwarded-For from a direct client does not bypass the p
   const p = fx.server.port;
   await fx.open({ extra: [['X-Forwarded-For', '203.0.113.7']] });
   const c = await fx.connect();
-  await c.write(handshakeRequest({ extra: [['X-Forwarded-For', '198.51.100.9'], ['X-Real-IP', '198.51.100.10'], ['Forwarded', 'for=198.51.100.11']] }, p));
+  await c.write(
+    handshakeRequest(
+      {
+        extra: [
+          ['X-Forwarded-For', '198.51.100.9'],
+          ['X-Real-IP', '198.51.100.10'],
+          ['Forwarded', 'for=198.51.100.11'],
+        ],
+      },
+      p,
+    ),
+  );
   await expectHttpStatus(c, 503);
   await fx.verify();
 });
@@ -276,8 +300,14 @@ test('RX-16 churn: 500 connections opened and closed (clean, RST, EOF) leave han
   const after = await fx.child.mem();
   const handles = (m: typeof base) => (m.resources['TCPSocketWrap'] ?? 0) + (m.resources['TCPWRAP'] ?? 0);
   const timers = (m: typeof base) => m.resources['Timeout'] ?? 0;
-  assert.ok(handles(after) <= handles(base), `sockets ${JSON.stringify(base.resources)} -> ${JSON.stringify(after.resources)}`);
-  assert.ok(timers(after) <= timers(base) + 1, `timers ${JSON.stringify(base.resources)} -> ${JSON.stringify(after.resources)}`);
+  assert.ok(
+    handles(after) <= handles(base),
+    `sockets ${JSON.stringify(base.resources)} -> ${JSON.stringify(after.resources)}`,
+  );
+  assert.ok(
+    timers(after) <= timers(base) + 1,
+    `timers ${JSON.stringify(base.resources)} -> ${JSON.stringify(after.resources)}`,
+  );
   const grown = after.heapUsed + after.arrayBuffers - (base.heapUsed + base.arrayBuffers);
   assert.ok(grown < 4 * MiB, `retained grew ${(grown / MiB).toFixed(2)} MiB over 500 connections`);
 });

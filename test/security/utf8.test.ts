@@ -61,7 +61,9 @@ test('UT-04 server fails a message whose final fragment ends in a truncated code
   const fx = await hostile(t);
   {
     const c = await fx.open();
-    await c.write(Buffer.concat([frames.text('abc', false), frames.cont(Buffer.concat([Buffer.from('x'), hex('E2 82')]))]));
+    await c.write(
+      Buffer.concat([frames.text('abc', false), frames.cont(Buffer.concat([Buffer.from('x'), hex('E2 82')]))]),
+    );
     await expectClose(c, 1007);
   }
   {

@@ -88,20 +88,37 @@ function renderOutput(parts: Uint8Array[]): string[] {
     const b1 = total[i + 1]!;
     let len = b1 & 0x7f;
     i += 2;
-    if (len === 126) { len = total.readUInt16BE(i); i += 2; } else if (len === 127) { len = Number(total.readBigUInt64BE(i)); i += 8; }
+    if (len === 126) {
+      len = total.readUInt16BE(i);
+      i += 2;
+    } else if (len === 127) {
+      len = Number(total.readBigUInt64BE(i));
+      i += 8;
+    }
     let key: Buffer | null = null;
-    if (b1 & 0x80) { key = total.subarray(i, i + 4); i += 4; }
+    if (b1 & 0x80) {
+      key = total.subarray(i, i + 4);
+      i += 4;
+    }
     const payload = Buffer.from(total.subarray(i, i + len));
     if (key !== null) for (let k = 0; k < payload.length; k++) payload[k]! ^= key[k & 3]!;
     i += len;
     const op = b0 & 0x0f;
     const name = op === 8 ? 'close' : op === 9 ? 'ping' : op === 10 ? 'pong' : `op${op}`;
-    frames.push(op === 8 && payload.length >= 2 ? `out:close:${payload.readUInt16BE(0)}` : `out:${name}:${payload.length > 64 ? `(${payload.length})${fnv(payload)}` : payload.toString('hex')}`);
+    frames.push(
+      op === 8 && payload.length >= 2
+        ? `out:close:${payload.readUInt16BE(0)}`
+        : `out:${name}:${payload.length > 64 ? `(${payload.length})${fnv(payload)}` : payload.toString('hex')}`,
+    );
   }
   return frames;
 }
 
-interface Outcome { readonly full: string[]; readonly short: string[]; readonly output: string[] }
+interface Outcome {
+  readonly full: string[];
+  readonly short: string[];
+  readonly output: string[];
+}
 
 function run(row: Vector, role: Role, chunking: 'whole' | 'bytes' | 'halves'): Outcome {
   const conn = new Connection({ role, maskKeySource: () => new Uint8Array([1, 2, 3, 4]), ...row.options });
@@ -113,7 +130,10 @@ function run(row: Vector, role: Role, chunking: 'whole' | 'bytes' | 'halves'): O
     for (const e of conn.takeEvents()) {
       events.push(e);
       // Play the engine's part of the deflate seam: "inflate" the bytes unchanged.
-      if (e.type === 'inflate') { conn.inflated(e.data.slice()); conn.inflateEnd(); }
+      if (e.type === 'inflate') {
+        conn.inflated(e.data.slice());
+        conn.inflateEnd();
+      }
       // Play an echo server's part: answer each message while handling its event.
       if (row.echo === true && e.type === 'message') {
         if (e.binary) conn.sendBinary(e.data.slice());
@@ -122,11 +142,18 @@ function run(row: Vector, role: Role, chunking: 'whole' | 'bytes' | 'halves'): O
     }
   };
   if (chunking === 'whole') feed(input);
-  else if (chunking === 'halves') { const mid = input.length >> 1; feed(input.subarray(0, mid)); feed(input.subarray(mid)); }
-  else for (let i = 0; i < input.length; i++) feed(input.subarray(i, i + 1));
+  else if (chunking === 'halves') {
+    const mid = input.length >> 1;
+    feed(input.subarray(0, mid));
+    feed(input.subarray(mid));
+  } else for (let i = 0; i < input.length; i++) feed(input.subarray(i, i + 1));
   for (const e of conn.takeEvents()) events.push(e);
   output.push(...conn.takeOutput());
-  return { full: events.map((e) => render(e, false)), short: events.map((e) => render(e, true)), output: renderOutput(output) };
+  return {
+    full: events.map((e) => render(e, false)),
+    short: events.map((e) => render(e, true)),
+    output: renderOutput(output),
+  };
 }
 
 const outcomes: Record<string, string[]> = {};
@@ -147,10 +174,19 @@ for (const row of VECTORS) {
         assert.equal(whole.output.at(-1), `out:close:${expect.close}`, 'the close frame carries the code');
         if (row.echo === true) {
           // Every message before the failure is answered, and the answers leave before the Close frame.
-          const echoes = whole.full.filter((e) => e.startsWith('text:') || e.startsWith('binary:')).map((e) =>
-            e.startsWith('text:') ? `out:op1:${utf8(e.slice(5))}` : `out:op2:${e.slice(7)}`);
-          assert.deepEqual(whole.output.filter((o) => o.startsWith('out:op')), echoes, 'one echo per message');
-          assert.ok(whole.output.findIndex((o) => o.startsWith('out:close')) > whole.output.findLastIndex((o) => o.startsWith('out:op')), 'echoes precede the Close frame');
+          const echoes = whole.full
+            .filter((e) => e.startsWith('text:') || e.startsWith('binary:'))
+            .map((e) => (e.startsWith('text:') ? `out:op1:${utf8(e.slice(5))}` : `out:op2:${e.slice(7)}`));
+          assert.deepEqual(
+            whole.output.filter((o) => o.startsWith('out:op')),
+            echoes,
+            'one echo per message',
+          );
+          assert.ok(
+            whole.output.findIndex((o) => o.startsWith('out:close')) >
+              whole.output.findLastIndex((o) => o.startsWith('out:op')),
+            'echoes precede the Close frame',
+          );
         }
       } else {
         assert.deepEqual(whole.full, expect.events);
@@ -167,7 +203,11 @@ for (const row of VECTORS) {
         assert.deepEqual(pongs, expectedPongs, 'pongs echo the ping payloads');
         if (whole.full.includes(`closing:${whole.full.at(-1)?.slice(6)}`)) {
           const code = Number(whole.full.at(-1)!.slice(6));
-          assert.equal(whole.output.at(-1), code === 1005 ? 'out:close:' : `out:close:${code}`, '§5.5.1 the close frame is echoed');
+          assert.equal(
+            whole.output.at(-1),
+            code === 1005 ? 'out:close:' : `out:close:${code}`,
+            '§5.5.1 the close frame is echoed',
+          );
         }
       }
       outcomes[`${role} ${row.name}`] = [...whole.short, ...whole.output];
@@ -184,5 +224,9 @@ test('conformance gate: outcomes match test/vectors/rfc6455.expected.json', () =
   const actual = `${JSON.stringify(outcomes, null, 1)}\n`;
   if (process.env['UPDATE_VECTORS'] === '1') writeFileSync(EXPECTED_FILE, actual);
   const expected = JSON.parse(readFileSync(EXPECTED_FILE, 'utf8')) as Record<string, string[]>;
-  assert.deepEqual(outcomes, expected, 'a change in outcome is either a regression or a deliberate update (UPDATE_VECTORS=1)');
+  assert.deepEqual(
+    outcomes,
+    expected,
+    'a change in outcome is either a regression or a deliberate update (UPDATE_VECTORS=1)',
+  );
 });

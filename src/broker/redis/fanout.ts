@@ -1,6 +1,13 @@
 // Broker (Redis): pub/sub fan-out on one subscriber connection per node, gapless across reconnects and lost messages.
 import type { Redis } from 'ioredis';
-import type { ChannelEvent, ChannelHandler, HistoryOptions, HistoryResult, Publication, StreamPosition } from '../types.ts';
+import type {
+  ChannelEvent,
+  ChannelHandler,
+  HistoryOptions,
+  HistoryResult,
+  Publication,
+  StreamPosition,
+} from '../types.ts';
 import { parseMessage } from './keys.ts';
 
 /** What the fan-out needs from its broker. */
@@ -71,7 +78,13 @@ export class Fanout {
   /** Pub/sub channels whose unsubscribe failed: retried when the connection is back. */
   readonly #stale = new Set<string>();
   #connectedOnce = false;
-  readonly stats: FanoutStats = { recovered: 0, duplicatesDropped: 0, unrecoverableGaps: 0, epochChanges: 0, resyncs: 0 };
+  readonly stats: FanoutStats = {
+    recovered: 0,
+    duplicatesDropped: 0,
+    unrecoverableGaps: 0,
+    epochChanges: 0,
+    resyncs: 0,
+  };
 
   /** @param deps The broker's services. */
   constructor(deps: FanoutDeps) {
@@ -105,7 +118,15 @@ export class Fanout {
       return existing.ready;
     }
     const pubsub = this.#deps.pubsubName(channel);
-    const feed: Feed = { channel, pubsub, handlers: new Set([handler]), position: null, queue: [], busy: false, ready: Promise.resolve() };
+    const feed: Feed = {
+      channel,
+      pubsub,
+      handlers: new Set([handler]),
+      position: null,
+      queue: [],
+      busy: false,
+      ready: Promise.resolve(),
+    };
     this.#feeds.set(channel, feed);
     this.#byPubsub.set(pubsub, feed);
     this.#stale.delete(pubsub);
@@ -216,7 +237,9 @@ export class Fanout {
       feed.queue = [...feed.queue.filter((i) => i.kind === 'init'), { kind: 'resync' }];
     }
     if (!feed.busy) {
-      this.#drain(feed).catch((cause: unknown) => this.#deps.error(new Error('Cannot deliver a channel\'s events: its delivery loop failed', { cause })));
+      this.#drain(feed).catch((cause: unknown) =>
+        this.#deps.error(new Error("Cannot deliver a channel's events: its delivery loop failed", { cause })),
+      );
     }
   }
 
@@ -279,12 +302,14 @@ export class Fanout {
         // Same epoch but no longer covered: deliver what is still retained after the position, in order.
         this.stats.unrecoverableGaps++;
         const latest = await this.#deps.history(feed.channel, { limit: this.#deps.pageSize }).catch(() => null);
-        for (const p of latest?.publications ?? []) if (p.offset > since.offset) this.#deliverPublication(feed, p, true);
+        for (const p of latest?.publications ?? [])
+          if (p.offset > since.offset) this.#deliverPublication(feed, p, true);
         // The position moves only with deliveries: a live publication beyond it is still delivered.
         return;
       }
       for (const p of h.publications) this.#deliverPublication(feed, p, true);
-      if (feed.position === null || feed.position.epoch !== h.epoch) feed.position = { epoch: h.epoch, offset: since.offset };
+      if (feed.position === null || feed.position.epoch !== h.epoch)
+        feed.position = { epoch: h.epoch, offset: since.offset };
       if (h.publications.length < this.#deps.pageSize) return;
       since = feed.position;
     }

@@ -53,7 +53,10 @@ export function channelKeys(prefix: string, channel: string): ChannelKeys {
 }
 
 /** Keys of the node registry: the set of node ids and, per node, its heartbeat and the channels it has presence in. */
-export function nodeKeys(prefix: string, node: string): { readonly registry: string; readonly heartbeat: string; readonly channels: string } {
+export function nodeKeys(
+  prefix: string,
+  node: string,
+): { readonly registry: string; readonly heartbeat: string; readonly channels: string } {
   return { registry: `${prefix}nodes`, heartbeat: `${prefix}node:${node}:hb`, channels: `${prefix}node:${node}:ch` };
 }
 
@@ -74,7 +77,11 @@ interface Body {
  * @returns The body stored in the stream and sent over pub/sub.
  */
 export function packBody(data: unknown, sender: string | undefined, id: string | undefined): Buffer {
-  const body: Body = { d: data, ...(sender === undefined ? {} : { s: sender }), ...(id === undefined ? {} : { i: id }) };
+  const body: Body = {
+    d: data,
+    ...(sender === undefined ? {} : { s: sender }),
+    ...(id === undefined ? {} : { i: id }),
+  };
   return Buffer.from(JSON.stringify(body));
 }
 
@@ -85,11 +92,20 @@ export function packBody(data: unknown, sender: string | undefined, id: string |
  * @param body The packed body.
  * @returns The publication, absent fields omitted.
  */
-export function unpackPublication(channel: string, position: { epoch: string; offset: number; time: number }, body: Buffer): Publication {
+export function unpackPublication(
+  channel: string,
+  position: { epoch: string; offset: number; time: number },
+  body: Buffer,
+): Publication {
   const { d, s, i } = JSON.parse(body.toString()) as Body;
   return {
-    channel, epoch: position.epoch, offset: position.offset, data: d, time: position.time,
-    ...(s === undefined ? {} : { sender: s }), ...(i === undefined ? {} : { id: i }),
+    channel,
+    epoch: position.epoch,
+    offset: position.offset,
+    data: d,
+    time: position.time,
+    ...(s === undefined ? {} : { sender: s }),
+    ...(i === undefined ? {} : { id: i }),
   };
 }
 
@@ -122,7 +138,10 @@ export function parseMessage(channel: string, message: Buffer): ChannelEvent | n
     const time = Number(message.toString('latin1', c1 + 1, c2));
     const epoch = message.toString('latin1', c2 + 1, c3);
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(time)) return null;
-    return { type: 'publication', publication: unpackPublication(channel, { epoch, offset, time }, message.subarray(c3 + 1)) };
+    return {
+      type: 'publication',
+      publication: unpackPublication(channel, { epoch, offset, time }, message.subarray(c3 + 1)),
+    };
   }
   if (kind === 0x6a /* j */ || kind === 0x6c /* l */) {
     const colon = message.indexOf(0x3a, 1);

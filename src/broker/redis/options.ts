@@ -90,7 +90,7 @@ export interface RedisBrokerStats extends FanoutStats {
 export function toBrokerError(what: string, cause: unknown): BrokerError {
   if (cause instanceof BrokerError) return cause;
   const message = cause instanceof Error ? cause.message : String(cause);
-  if (/timed out/i.test(message)) return new BrokerError(`Cannot ${what}: Redis did not answer in time`, { code: 'BROKER_TIMEOUT', cause });
+  if (/timed out/i.test(message))
+    return new BrokerError(`Cannot ${what}: Redis did not answer in time`, { code: 'BROKER_TIMEOUT', cause });
   return new BrokerError(`Cannot ${what}: Redis is unavailable`, { code: 'BROKER_UNAVAILABLE', cause });
 }
-

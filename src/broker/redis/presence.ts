@@ -95,16 +95,32 @@ export class RedisPresence {
   async add(channel: string, entry: PresenceEntry): Promise<void> {
     const keys = channelKeys(this.#deps.prefix, channel);
     const hasInfo = 'info' in entry && entry.info !== undefined;
-    await this.#deps.run('add presence', () => PRESENCE_ADD.run(this.#deps.redis, [...keyList(keys), this.#node.channels], [
-      entry.connection, entry.user, this.#deps.node, hasInfo ? '1' : '0', hasInfo ? packInfo(entry.info) : '', keys.pubsub,
-      this.#deps.sharded ? '1' : '0', channel,
-    ]));
+    await this.#deps.run('add presence', () =>
+      PRESENCE_ADD.run(
+        this.#deps.redis,
+        [...keyList(keys), this.#node.channels],
+        [
+          entry.connection,
+          entry.user,
+          this.#deps.node,
+          hasInfo ? '1' : '0',
+          hasInfo ? packInfo(entry.info) : '',
+          keys.pubsub,
+          this.#deps.sharded ? '1' : '0',
+          channel,
+        ],
+      ),
+    );
     let local = this.#local.get(channel);
     if (local === undefined) {
       local = new Map();
       this.#local.set(channel, local);
     }
-    local.set(entry.connection, { connection: entry.connection, user: entry.user, ...(hasInfo ? { info: entry.info } : {}) });
+    local.set(entry.connection, {
+      connection: entry.connection,
+      user: entry.user,
+      ...(hasInfo ? { info: entry.info } : {}),
+    });
   }
 
   /**
@@ -117,9 +133,13 @@ export class RedisPresence {
     const keys = channelKeys(this.#deps.prefix, channel);
     const local = this.#local.get(channel);
     const last = local === undefined || (local.size === 1 && local.has(connection)) || local.size === 0;
-    await this.#deps.run('remove presence', () => PRESENCE_REMOVE.run(this.#deps.redis, [...keyList(keys), this.#node.channels], [
-      connection, keys.pubsub, this.#deps.sharded ? '1' : '0', channel, last ? '1' : '0',
-    ]));
+    await this.#deps.run('remove presence', () =>
+      PRESENCE_REMOVE.run(
+        this.#deps.redis,
+        [...keyList(keys), this.#node.channels],
+        [connection, keys.pubsub, this.#deps.sharded ? '1' : '0', channel, last ? '1' : '0'],
+      ),
+    );
     if (local !== undefined) {
       local.delete(connection);
       if (local.size === 0) this.#local.delete(channel);
@@ -133,7 +153,9 @@ export class RedisPresence {
    */
   async list(channel: string): Promise<PresenceUser[]> {
     const keys = channelKeys(this.#deps.prefix, channel);
-    const reply = await this.#deps.run('read presence', () => PRESENCE_LIST.run(this.#deps.redis, [keys.users, keys.userInfo], [])) as [Buffer[], Buffer[]];
+    const reply = (await this.#deps.run('read presence', () =>
+      PRESENCE_LIST.run(this.#deps.redis, [keys.users, keys.userInfo], []),
+    )) as [Buffer[], Buffer[]];
     const infos = new Map<string, Buffer>();
     for (let i = 0; i + 1 < reply[1].length; i += 2) infos.set(reply[1][i]!.toString(), reply[1][i + 1]!);
     const users: PresenceUser[] = [];
@@ -157,16 +179,22 @@ export class RedisPresence {
     for (const node of nodes) {
       if (node === this.#deps.node) continue;
       const dead = nodeKeys(prefix, node);
-      if (await this.#deps.run('sweep presence', () => redis.exists(dead.heartbeat)) === 1) continue;
+      if ((await this.#deps.run('sweep presence', () => redis.exists(dead.heartbeat))) === 1) continue;
       const channels = await this.#deps.run('sweep presence', () => redis.smembers(dead.channels));
       for (const channel of channels) {
         const keys = channelKeys(prefix, channel);
-        const removed = await this.#deps.run('sweep presence', () => PRESENCE_SWEEP.run(redis, [...keyList(keys), dead.heartbeat], [
-          node, keys.pubsub, this.#deps.sharded ? '1' : '0',
-        ])) as number;
+        const removed = (await this.#deps.run('sweep presence', () =>
+          PRESENCE_SWEEP.run(
+            redis,
+            [...keyList(keys), dead.heartbeat],
+            [node, keys.pubsub, this.#deps.sharded ? '1' : '0'],
+          ),
+        )) as number;
         if (removed > 0) this.swept += removed;
       }
-      await this.#deps.run('sweep presence', () => FORGET_NODE.run(redis, [dead.heartbeat, dead.channels, dead.registry], [node]));
+      await this.#deps.run('sweep presence', () =>
+        FORGET_NODE.run(redis, [dead.heartbeat, dead.channels, dead.registry], [node]),
+      );
     }
   }
 
@@ -177,14 +205,21 @@ export class RedisPresence {
       for (const connection of [...entries.keys()]) await this.remove(channel, connection).catch(() => {});
     }
     const { redis } = this.#deps;
-    await this.#deps.run('leave', () => redis.multi().del(this.#node.heartbeat, this.#node.channels).srem(this.#node.registry, this.#deps.node).exec())
+    await this.#deps
+      .run('leave', () =>
+        redis.multi().del(this.#node.heartbeat, this.#node.channels).srem(this.#node.registry, this.#deps.node).exec(),
+      )
       .catch(() => {});
   }
 
   async #beat(): Promise<void> {
-    const alive = await this.#deps.run('heartbeat', () => HEARTBEAT.run(this.#deps.redis, [this.#node.heartbeat, this.#node.registry], [
-      this.#deps.node, 2 * this.#deps.heartbeatMs,
-    ]));
+    const alive = await this.#deps.run('heartbeat', () =>
+      HEARTBEAT.run(
+        this.#deps.redis,
+        [this.#node.heartbeat, this.#node.registry],
+        [this.#deps.node, 2 * this.#deps.heartbeatMs],
+      ),
+    );
     if (alive === 1 || this.#local.size === 0) return;
     // Our heartbeat had expired: another node may have swept our entries (or Redis restarted empty). Add them back.
     for (const [channel, entries] of [...this.#local]) {

@@ -16,7 +16,10 @@ export class ConfigError extends Error {
   readonly issues: readonly ConfigIssue[];
 
   constructor(issues: readonly ConfigIssue[], options?: ErrorOptions) {
-    super(`Cannot use the configuration:\n${issues.map((i) => `  ${i.path === '' ? '(root)' : i.path}: ${i.message}${i.source === undefined ? '' : ` (from ${i.source})`}`).join('\n')}`, options);
+    super(
+      `Cannot use the configuration:\n${issues.map((i) => `  ${i.path === '' ? '(root)' : i.path}: ${i.message}${i.source === undefined ? '' : ` (from ${i.source})`}`).join('\n')}`,
+      options,
+    );
     this.issues = issues;
   }
 }

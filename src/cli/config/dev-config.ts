@@ -28,7 +28,15 @@ export const DEV_CONFIG: ServerConfigInput = Object.freeze({
   },
   namespaces: {
     chat: { historySize: 100, recoverOnJoin: 20, presence: true, joinLeave: true, typing: true },
-    feed: { historySize: 100, recoverOnJoin: 20, allowClientPublish: false, presence: false, joinLeave: false, typing: false, slowConsumerPolicy: 'drop' },
+    feed: {
+      historySize: 100,
+      recoverOnJoin: 20,
+      allowClientPublish: false,
+      presence: false,
+      joinLeave: false,
+      typing: false,
+      slowConsumerPolicy: 'drop',
+    },
     doc: { historySize: 1000, recoverOnJoin: 0, presence: true, joinLeave: true, typing: false },
   },
   apiKeys: [DEV_API_KEY],

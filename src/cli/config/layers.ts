@@ -23,7 +23,13 @@ export function formatPath(path: readonly PropertyKey[]): string {
  * Merges `layer` into `target` (objects recursively; arrays and scalars replace), recording each leaf's source.
  * @throws ConfigError on a reserved key (`__proto__`, `constructor`, `prototype`)
  */
-export function mergeLayer(target: Plain, layer: Plain, source: string, sources: Map<string, string>, prefix: string[] = []): void {
+export function mergeLayer(
+  target: Plain,
+  layer: Plain,
+  source: string,
+  sources: Map<string, string>,
+  prefix: string[] = [],
+): void {
   for (const [key, value] of Object.entries(layer)) {
     const path = [...prefix, key];
     if (RESERVED_KEYS.has(key)) throw new ConfigError([{ path: formatPath(path), message: 'reserved key', source }]);
@@ -85,7 +91,11 @@ export class Layer {
     const found = style === 'env' ? findByEnv(segments) : findByPath(segments);
     if (found === null) {
       const hint = suggest(segments, style);
-      this.issues.push({ path: segments.join('.'), message: `unknown setting${hint === undefined ? '' : ` (did you mean ${hint}?)`}`, source });
+      this.issues.push({
+        path: segments.join('.'),
+        message: `unknown setting${hint === undefined ? '' : ` (did you mean ${hint}?)`}`,
+        source,
+      });
       return;
     }
     this.setValue(found.path, coerce(found.setting?.kind, raw), source);

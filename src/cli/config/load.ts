@@ -27,7 +27,12 @@ const LOADER_FLAGS = {
 
 const FLAG_OPTIONS: FlagOptions = {
   ...LOADER_FLAGS,
-  ...Object.fromEntries(FLAG_SETTINGS.map((s) => [s.flag.name.slice(2), s.kind === SETTING_KINDS.LIST ? { type: 'string', multiple: true } : { type: 'string' }])),
+  ...Object.fromEntries(
+    FLAG_SETTINGS.map((s) => [
+      s.flag.name.slice(2),
+      s.kind === SETTING_KINDS.LIST ? { type: 'string', multiple: true } : { type: 'string' },
+    ]),
+  ),
 };
 
 const HELP_WIDTH = 25;
@@ -97,17 +102,31 @@ async function mergeLayers(options: LoadConfigOptions): Promise<Merged> {
 
   let flags: Record<string, unknown>;
   try {
-    flags = parseArgs({ args: [...(options.argv ?? [])], options: { ...FLAG_OPTIONS, ...options.extraFlags }, strict: true, allowPositionals: false }).values;
+    flags = parseArgs({
+      args: [...(options.argv ?? [])],
+      options: { ...FLAG_OPTIONS, ...options.extraFlags },
+      strict: true,
+      allowPositionals: false,
+    }).values;
   } catch (cause) {
-    throw new ConfigError([{ path: '', message: cause instanceof Error ? cause.message : String(cause), source: 'command line' }], { cause });
+    throw new ConfigError(
+      [{ path: '', message: cause instanceof Error ? cause.message : String(cause), source: 'command line' }],
+      { cause },
+    );
   }
 
   const merged: Plain = {};
-  if (flags['dev'] === true) mergeLayer(merged, structuredClone(DEV_CONFIG) as Plain, 'development defaults', new Map());
+  if (flags['dev'] === true)
+    mergeLayer(merged, structuredClone(DEV_CONFIG) as Plain, 'development defaults', new Map());
 
   const fileFlag = flags['config'];
   const fileEnv = env['SWITCHBOARD_CONFIG'];
-  const configFile = typeof fileFlag === 'string' ? resolve(cwd, fileFlag) : fileEnv !== undefined && fileEnv !== '' ? resolve(cwd, fileEnv) : undefined;
+  const configFile =
+    typeof fileFlag === 'string'
+      ? resolve(cwd, fileFlag)
+      : fileEnv !== undefined && fileEnv !== ''
+        ? resolve(cwd, fileEnv)
+        : undefined;
   if (configFile !== undefined) {
     const source = `config file ${configFile}`;
     let parsed: unknown;
@@ -136,7 +155,12 @@ async function mergeLayers(options: LoadConfigOptions): Promise<Merged> {
       fromFlags.issues.push({ path: assignment, message: 'expected --set path=value', source: '--set' });
       continue;
     }
-    fromFlags.setText(assignment.slice(0, eq).split('.'), assignment.slice(eq + 1), `--set ${assignment.slice(0, eq)}`, 'path');
+    fromFlags.setText(
+      assignment.slice(0, eq).split('.'),
+      assignment.slice(eq + 1),
+      `--set ${assignment.slice(0, eq)}`,
+      'path',
+    );
   }
   // The layers recorded their sources already; merge without overwriting them.
   mergeLayer(merged, fromFlags.values, '', new Map());
@@ -146,19 +170,25 @@ async function mergeLayers(options: LoadConfigOptions): Promise<Merged> {
 }
 
 /** zod's issues as {@link ConfigIssue}s: paths prefixed with `prefix`, messages without zod's boilerplate. */
-function issuesOf(error: z.ZodError, prefix: readonly PropertyKey[], sources: ReadonlyMap<string, string>): ConfigIssue[] {
+function issuesOf(
+  error: z.ZodError,
+  prefix: readonly PropertyKey[],
+  sources: ReadonlyMap<string, string>,
+): ConfigIssue[] {
   return error.issues.map((issue) => {
     const path = [...prefix, ...issue.path];
     let message = issue.message.replace(/^Invalid input: /, '').replace(/^Invalid option: /, '');
     if (issue.code === 'invalid_key') message = `invalid key: ${issue.issues[0]?.message ?? 'not allowed here'}`;
-    if (issue.code === 'unrecognized_keys') message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    if (issue.code === 'unrecognized_keys')
+      message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     return { path: formatPath(path), message, source: sourceOf(sources, path) };
   });
 }
 
 function extraFlagValues(options: LoadConfigOptions, flags: Record<string, unknown>): LoadedConfig['extraFlags'] {
   const extraFlags: Record<string, string | boolean | string[] | boolean[] | undefined> = {};
-  for (const name of Object.keys(options.extraFlags ?? {})) extraFlags[name] = flags[name] as string | boolean | string[] | boolean[] | undefined;
+  for (const name of Object.keys(options.extraFlags ?? {}))
+    extraFlags[name] = flags[name] as string | boolean | string[] | boolean[] | undefined;
   return extraFlags;
 }
 
@@ -198,5 +228,11 @@ export async function loadAuthConfig(options: LoadConfigOptions = {}): Promise<L
   const { merged, sources, configFile, flags } = await mergeLayers(options);
   const result = AuthConfigSchema.safeParse(merged['auth'] ?? {});
   if (!result.success) throw new ConfigError(issuesOf(result.error, ['auth'], sources));
-  return { config: { auth: result.data }, sources, configFile, help: flags['help'] === true, extraFlags: extraFlagValues(options, flags) };
+  return {
+    config: { auth: result.data },
+    sources,
+    configFile,
+    help: flags['help'] === true,
+    extraFlags: extraFlagValues(options, flags),
+  };
 }

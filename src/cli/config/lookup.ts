@@ -21,7 +21,12 @@ function loose(segment: string): string {
   return segment.toLowerCase().replace(/[_-]/g, '');
 }
 
-function find(segments: readonly string[], patternOf: (s: Setting) => string[], keyOf: (segment: string) => string, same: (a: string, b: string) => boolean): FoundSetting | null {
+function find(
+  segments: readonly string[],
+  patternOf: (s: Setting) => string[],
+  keyOf: (segment: string) => string,
+  same: (a: string, b: string) => boolean,
+): FoundSetting | null {
   let object: FoundSetting | null = null;
   for (const setting of SETTINGS) {
     const pattern = patternOf(setting);
@@ -66,7 +71,12 @@ export function findByEnv(segments: readonly string[]): FoundSetting | null {
  * @returns the setting, or null when the path names none
  */
 export function findByPath(segments: readonly string[]): FoundSetting | null {
-  return find(segments, (s) => s.path.split('.'), (key) => key, exact);
+  return find(
+    segments,
+    (s) => s.path.split('.'),
+    (key) => key,
+    exact,
+  );
 }
 
 /**
@@ -104,7 +114,12 @@ export function coerce(kind: SettingKind | undefined, raw: string): unknown {
       return trimmed === 'null' ? null : raw;
     case SETTING_KINDS.LIST:
       if (trimmed.startsWith('[')) return parseJson(trimmed, raw);
-      return trimmed === '' ? [] : trimmed.split(',').map((item) => item.trim()).filter((item) => item !== '');
+      return trimmed === ''
+        ? []
+        : trimmed
+            .split(',')
+            .map((item) => item.trim())
+            .filter((item) => item !== '');
     case undefined:
       return trimmed === 'null' ? null : parseJson(trimmed, raw);
     default:

@@ -10,72 +10,118 @@ import {
   type NamespaceConfig,
 } from '../../realtime/index.ts';
 
-const posInt = (max = Number.MAX_SAFE_INTEGER): z.ZodInt => z.int({ error: 'expected a positive integer' })
-  .positive({ error: 'expected a positive integer' }).max(max, { error: `expected an integer at most ${max}` });
-const nonNegInt = (max = Number.MAX_SAFE_INTEGER): z.ZodInt => z.int({ error: 'expected a non-negative integer' })
-  .min(0, { error: 'expected a non-negative integer' }).max(max, { error: `expected an integer at most ${max}` });
+const posInt = (max = Number.MAX_SAFE_INTEGER): z.ZodInt =>
+  z
+    .int({ error: 'expected a positive integer' })
+    .positive({ error: 'expected a positive integer' })
+    .max(max, { error: `expected an integer at most ${max}` });
+const nonNegInt = (max = Number.MAX_SAFE_INTEGER): z.ZodInt =>
+  z
+    .int({ error: 'expected a non-negative integer' })
+    .min(0, { error: 'expected a non-negative integer' })
+    .max(max, { error: `expected an integer at most ${max}` });
 const bool = (): z.ZodBoolean => z.boolean({ error: 'expected true or false' });
-const text = (what = 'a string'): z.ZodString => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
-const roleName = z.string({ error: 'expected a role name' }).regex(/^[A-Za-z0-9_\-.:]{1,64}$/, { error: 'expected a role name (1-64 of A-Z a-z 0-9 _ - . :)' });
+const text = (what = 'a string'): z.ZodString =>
+  z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
+const roleName = z
+  .string({ error: 'expected a role name' })
+  .regex(/^[A-Za-z0-9_\-.:]{1,64}$/, { error: 'expected a role name (1-64 of A-Z a-z 0-9 _ - . :)' });
 const roleList = z.array(roleName, { error: 'expected a list of role names' }).max(64);
-const httpPath = z.string({ error: 'expected a path' }).regex(/^\/[A-Za-z0-9_\-./]*$/, { error: 'expected a path starting with /' });
+const httpPath = z
+  .string({ error: 'expected a path' })
+  .regex(/^\/[A-Za-z0-9_\-./]*$/, { error: 'expected a path starting with /' });
 /** Operations a role may be granted (the realtime layer's `Operation`, plus `*`). */
 const OPERATION_NAMES = [...OPERATIONS, '*'] as const;
 const operation = z.enum(OPERATION_NAMES, { error: `expected one of ${OPERATION_NAMES.join(', ')}` });
 
-const originString = z.string({ error: 'expected an origin' }).refine((value) => {
-  try {
-    normalizeOrigin(value);
-    return true;
-  } catch {
-    return false;
-  }
-}, { error: 'expected an origin like https://app.example.com (scheme, host and optional port; no path, no wildcard)' });
+const originString = z.string({ error: 'expected an origin' }).refine(
+  (value) => {
+    try {
+      normalizeOrigin(value);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected an origin like https://app.example.com (scheme, host and optional port; no path, no wildcard)' },
+);
 
 /** One namespace: the user-facing form of the realtime layer's `NamespaceConfig`, with defaults. */
-export const NamespaceConfigSchema = z.strictObject({
-  historySize: nonNegInt(1_000_000).default(NAMESPACE_DEFAULTS.historySize),
-  historyTtlMs: posInt().default(NAMESPACE_DEFAULTS.historyTtlMs),
-  recoverOnJoin: nonNegInt(1000).default(NAMESPACE_DEFAULTS.recoverOnJoin),
-  presence: bool().default(NAMESPACE_DEFAULTS.presence),
-  joinLeave: bool().default(NAMESPACE_DEFAULTS.joinLeave),
-  allowClientPublish: bool().default(NAMESPACE_DEFAULTS.allowClientPublish),
-  typing: bool().default(NAMESPACE_DEFAULTS.typing),
-  roles: z.strictObject({
-    subscribe: roleList.optional(), publish: roleList.optional(), history: roleList.optional(),
-    presence: roleList.optional(), typing: roleList.optional(), send: roleList.optional(),
-  }).default({}),
-  slowConsumerPolicy: z.enum(['drop', 'close', 'wait'], { error: 'expected "drop", "close" or "wait"' }).default(NAMESPACE_DEFAULTS.slowConsumerPolicy),
-}).refine((ns) => !(Number.isInteger(ns.historySize) && ns.historySize > 0) || !Number.isInteger(ns.recoverOnJoin) || ns.recoverOnJoin <= ns.historySize, {
-  error: 'expected recoverOnJoin at most historySize', path: ['recoverOnJoin'],
-});
+export const NamespaceConfigSchema = z
+  .strictObject({
+    historySize: nonNegInt(1_000_000).default(NAMESPACE_DEFAULTS.historySize),
+    historyTtlMs: posInt().default(NAMESPACE_DEFAULTS.historyTtlMs),
+    recoverOnJoin: nonNegInt(1000).default(NAMESPACE_DEFAULTS.recoverOnJoin),
+    presence: bool().default(NAMESPACE_DEFAULTS.presence),
+    joinLeave: bool().default(NAMESPACE_DEFAULTS.joinLeave),
+    allowClientPublish: bool().default(NAMESPACE_DEFAULTS.allowClientPublish),
+    typing: bool().default(NAMESPACE_DEFAULTS.typing),
+    roles: z
+      .strictObject({
+        subscribe: roleList.optional(),
+        publish: roleList.optional(),
+        history: roleList.optional(),
+        presence: roleList.optional(),
+        typing: roleList.optional(),
+        send: roleList.optional(),
+      })
+      .default({}),
+    slowConsumerPolicy: z
+      .enum(['drop', 'close', 'wait'], { error: 'expected "drop", "close" or "wait"' })
+      .default(NAMESPACE_DEFAULTS.slowConsumerPolicy),
+  })
+  .refine(
+    (ns) =>
+      !(Number.isInteger(ns.historySize) && ns.historySize > 0) ||
+      !Number.isInteger(ns.recoverOnJoin) ||
+      ns.recoverOnJoin <= ns.historySize,
+    {
+      error: 'expected recoverOnJoin at most historySize',
+      path: ['recoverOnJoin'],
+    },
+  );
 
-const namespaceName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected a namespace name (1-64 of A-Z a-z 0-9 _ -)' });
+const namespaceName = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected a namespace name (1-64 of A-Z a-z 0-9 _ -)' });
 
 /** The `auth` section: how tokens are verified (and signed by `switchboard token`). Descriptions: settings.ts. */
-export const AuthConfigSchema = z.strictObject({
-  hs256Secret: z.string({ error: 'expected a string' }).refine((s) => new TextEncoder().encode(s).byteLength >= 32, {
-    error: 'expected at least 32 bytes (RFC 7518 §3.2)',
-  }).optional(),
-  hs256SecretFile: text('a file path').optional(),
-  publicKeyFile: text('a file path').optional(),
-  jwksFile: text('a file path').optional(),
-  privateKeyFile: text('a file path').optional(),
-  audience: text().optional(),
-  issuer: text().optional(),
-  clockToleranceMs: nonNegInt(300_000).default(5000),
-  maxTokenBytes: posInt(65_536).default(8192),
-  rolesClaim: text().default('roles'),
-  infoClaim: text().nullable().default('info'),
-  cookieName: z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/, { error: 'expected a cookie name' }).nullable().default(null),
-  allowQueryToken: bool().default(true),
-  connectTimeoutMs: posInt(60_000).default(5000),
-  anonymous: z.strictObject({ enabled: bool().default(false), roles: roleList.default(['anonymous']) }).prefault({}),
-}).superRefine((a, ctx) => {
-  if (a.hs256Secret !== undefined && a.hs256SecretFile !== undefined) {
-    ctx.addIssue({ code: 'custom', path: ['hs256SecretFile'], message: 'set either hs256Secret or hs256SecretFile, not both' });
-  }
-});
+export const AuthConfigSchema = z
+  .strictObject({
+    hs256Secret: z
+      .string({ error: 'expected a string' })
+      .refine((s) => new TextEncoder().encode(s).byteLength >= 32, {
+        error: 'expected at least 32 bytes (RFC 7518 §3.2)',
+      })
+      .optional(),
+    hs256SecretFile: text('a file path').optional(),
+    publicKeyFile: text('a file path').optional(),
+    jwksFile: text('a file path').optional(),
+    privateKeyFile: text('a file path').optional(),
+    audience: text().optional(),
+    issuer: text().optional(),
+    clockToleranceMs: nonNegInt(300_000).default(5000),
+    maxTokenBytes: posInt(65_536).default(8192),
+    rolesClaim: text().default('roles'),
+    infoClaim: text().nullable().default('info'),
+    cookieName: z
+      .string()
+      .regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/, { error: 'expected a cookie name' })
+      .nullable()
+      .default(null),
+    allowQueryToken: bool().default(true),
+    connectTimeoutMs: posInt(60_000).default(5000),
+    anonymous: z.strictObject({ enabled: bool().default(false), roles: roleList.default(['anonymous']) }).prefault({}),
+  })
+  .superRefine((a, ctx) => {
+    if (a.hs256Secret !== undefined && a.hs256SecretFile !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hs256SecretFile'],
+        message: 'set either hs256Secret or hs256SecretFile, not both',
+      });
+    }
+  });
 
 /**
  * Every setting of `switchboard serve`, with types, ranges and defaults, but without the checks that only matter
@@ -83,77 +129,134 @@ export const AuthConfigSchema = z.strictObject({
  * reads its `auth` section without them. Every object is strict: a misspelt field is an error.
  */
 export const ServerSettingsSchema = z.strictObject({
-  mode: z.enum(['production', 'development'], { error: 'expected "production" or "development"' }).default('production'),
+  mode: z
+    .enum(['production', 'development'], { error: 'expected "production" or "development"' })
+    .default('production'),
   host: text('a host name or address').default('127.0.0.1'),
   port: nonNegInt(65_535).default(8080),
-  paths: z.strictObject({
-    ws: httpPath.default('/ws'), publish: httpPath.default('/api/publish'), disconnect: httpPath.default('/api/disconnect'), stats: httpPath.default('/api/stats'),
-    health: httpPath.default('/health'), ready: httpPath.default('/ready'), metrics: httpPath.default('/metrics'),
-  }).prefault({}),
-  tls: z.strictObject({ certFile: text('a file path'), keyFile: text('a file path') }).nullable().default(null),
+  paths: z
+    .strictObject({
+      ws: httpPath.default('/ws'),
+      publish: httpPath.default('/api/publish'),
+      disconnect: httpPath.default('/api/disconnect'),
+      stats: httpPath.default('/api/stats'),
+      health: httpPath.default('/health'),
+      ready: httpPath.default('/ready'),
+      metrics: httpPath.default('/metrics'),
+    })
+    .prefault({}),
+  tls: z
+    .strictObject({ certFile: text('a file path'), keyFile: text('a file path') })
+    .nullable()
+    .default(null),
   allowPlaintext: bool().default(false),
   auth: AuthConfigSchema.prefault({}),
-  trustedProxies: z.array(z.string({ error: 'expected an address or CIDR range' }).refine((entry) => {
-    try {
-      return new TrustedProxies([entry]).enabled;
-    } catch {
-      return false;
-    }
-  }, { error: 'expected an IP address or CIDR range (10.0.0.1, 10.0.0.0/8, fd00::/8)' }), { error: 'expected a list of addresses' }).default([]),
+  trustedProxies: z
+    .array(
+      z.string({ error: 'expected an address or CIDR range' }).refine(
+        (entry) => {
+          try {
+            return new TrustedProxies([entry]).enabled;
+          } catch {
+            return false;
+          }
+        },
+        { error: 'expected an IP address or CIDR range (10.0.0.1, 10.0.0.0/8, fd00::/8)' },
+      ),
+      { error: 'expected a list of addresses' },
+    )
+    .default([]),
   origins: z.array(originString, { error: 'expected a list of origins' }).default([]),
-  roles: z.record(roleName, z.array(operation, { error: 'expected a list of operations' })).default({}).transform(
-    (roles) => ({ ...Object.fromEntries(Object.entries(DEFAULT_ROLE_PERMISSIONS).map(([k, v]) => [k, [...v]])), ...roles }),
-  ),
+  roles: z
+    .record(roleName, z.array(operation, { error: 'expected a list of operations' }))
+    .default({})
+    .transform((roles) => ({
+      ...Object.fromEntries(Object.entries(DEFAULT_ROLE_PERMISSIONS).map(([k, v]) => [k, [...v]])),
+      ...roles,
+    })),
   authenticatedRoles: roleList.default(['user']),
-  limits: z.strictObject({
-    maxMessageSize: posInt(64 * 1024 * 1024).default(65_536),
-    maxConnections: posInt().default(10_000),
-    maxConnectionsPerIp: posInt().default(100),
-    maxConnectionsPerUser: posInt().default(20),
-    maxSubscriptionsPerConnection: posInt(100_000).default(128),
-    messagesPerSecond: posInt().default(50),
-    messagesBurst: posInt().default(100),
-    bytesPerSecond: posInt().default(262_144),
-    bytesBurst: posInt().default(1_048_576),
-    connectionsPerMinutePerIp: posInt().default(120),
-    maxStrikes: posInt(10_000).default(10),
-    strikeWindowMs: posInt().default(10_000),
-    handshakeTimeoutMs: posInt().default(10_000),
-    pingIntervalMs: nonNegInt().default(25_000),
-    pongTimeoutMs: posInt().default(10_000),
-    sendHighWaterMark: posInt().default(1_048_576),
-    drainTimeoutMs: posInt().default(10_000),
-    typingTimeoutMs: posInt().default(5000),
-  }).prefault({}),
+  limits: z
+    .strictObject({
+      maxMessageSize: posInt(64 * 1024 * 1024).default(65_536),
+      maxConnections: posInt().default(10_000),
+      maxConnectionsPerIp: posInt().default(100),
+      maxConnectionsPerUser: posInt().default(20),
+      maxSubscriptionsPerConnection: posInt(100_000).default(128),
+      messagesPerSecond: posInt().default(50),
+      messagesBurst: posInt().default(100),
+      bytesPerSecond: posInt().default(262_144),
+      bytesBurst: posInt().default(1_048_576),
+      connectionsPerMinutePerIp: posInt().default(120),
+      maxStrikes: posInt(10_000).default(10),
+      strikeWindowMs: posInt().default(10_000),
+      handshakeTimeoutMs: posInt().default(10_000),
+      pingIntervalMs: nonNegInt().default(25_000),
+      pongTimeoutMs: posInt().default(10_000),
+      sendHighWaterMark: posInt().default(1_048_576),
+      drainTimeoutMs: posInt().default(10_000),
+      typingTimeoutMs: posInt().default(5000),
+    })
+    .prefault({}),
   namespaces: z.record(namespaceName, NamespaceConfigSchema).default({}),
-  broker: z.strictObject({
-    url: z.string().regex(/^(memory:|rediss?:\/\/.+)$/, { error: 'expected "memory:" or a redis:// URL' }).default('memory:'),
-    keyPrefix: z.string({ error: 'expected a string' }).max(64, { error: 'expected at most 64 characters' }).default('sb:'),
-    sharded: bool().default(false),
-    commandTimeoutMs: posInt(60_000).default(2000),
-    presenceHeartbeatMs: posInt(600_000).default(5000),
-  }).prefault({}),
+  broker: z
+    .strictObject({
+      url: z
+        .string()
+        .regex(/^(memory:|rediss?:\/\/.+)$/, { error: 'expected "memory:" or a redis:// URL' })
+        .default('memory:'),
+      keyPrefix: z
+        .string({ error: 'expected a string' })
+        .max(64, { error: 'expected at most 64 characters' })
+        .default('sb:'),
+      sharded: bool().default(false),
+      commandTimeoutMs: posInt(60_000).default(2000),
+      presenceHeartbeatMs: posInt(600_000).default(5000),
+    })
+    .prefault({}),
   workers: posInt(256).default(1),
-  apiKeys: z.array(z.string({ error: 'expected a string' }).min(16, { error: 'expected at least 16 characters' }), { error: 'expected a list of keys' }).default([]),
-  log: z.strictObject({
-    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected fatal, error, warn, info, debug, trace or silent' }).default('info'),
-    pretty: z.union([z.boolean(), z.literal('auto')], { error: 'expected true, false or "auto"' }).default('auto'),
-  }).prefault({}),
+  apiKeys: z
+    .array(z.string({ error: 'expected a string' }).min(16, { error: 'expected at least 16 characters' }), {
+      error: 'expected a list of keys',
+    })
+    .default([]),
+  log: z
+    .strictObject({
+      level: z
+        .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+          error: 'expected fatal, error, warn, info, debug, trace or silent',
+        })
+        .default('info'),
+      pretty: z.union([z.boolean(), z.literal('auto')], { error: 'expected true, false or "auto"' }).default('auto'),
+    })
+    .prefault({}),
   web: z.strictObject({ enabled: bool().default(true) }).prefault({}),
 });
 
 /** The whole `switchboard serve` configuration: the settings plus the checks a serving node needs. */
 export const ServerConfigSchema = ServerSettingsSchema.superRefine((config, ctx) => {
   if (config.mode === 'production' && config.tls === null && !config.allowPlaintext) {
-    ctx.addIssue({ code: 'custom', path: ['tls'], message: 'production needs tls, or allowPlaintext: true behind a TLS-terminating proxy (AU-14)' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tls'],
+      message: 'production needs tls, or allowPlaintext: true behind a TLS-terminating proxy (AU-14)',
+    });
   }
   const a = config.auth;
   const keys = [a.hs256Secret, a.hs256SecretFile, a.publicKeyFile, a.jwksFile].filter((k) => k !== undefined).length;
   if (keys === 0 && !a.anonymous.enabled) {
-    ctx.addIssue({ code: 'custom', path: ['auth'], message: 'configure hs256Secret, hs256SecretFile, publicKeyFile or jwksFile, or enable auth.anonymous' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['auth'],
+      message: 'configure hs256Secret, hs256SecretFile, publicKeyFile or jwksFile, or enable auth.anonymous',
+    });
   }
   if (config.workers > 1 && config.broker.url === 'memory:') {
-    ctx.addIssue({ code: 'custom', path: ['workers'], message: 'expected 1 with the embedded memory broker (each worker would see only its own channels); use --broker redis://host:port for several workers' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['workers'],
+      message:
+        'expected 1 with the embedded memory broker (each worker would see only its own channels); use --broker redis://host:port for several workers',
+    });
   }
 });
 
@@ -167,4 +270,3 @@ export type ServerConfigInput = z.input<typeof ServerConfigSchema>;
 // Compile-time check: the zod namespace schema produces what the realtime layer consumes.
 const namespaceShapeMatches: (c: z.output<typeof NamespaceConfigSchema>) => NamespaceConfig = (c) => c;
 void namespaceShapeMatches;
-

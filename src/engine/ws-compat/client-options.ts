@@ -48,7 +48,16 @@ export interface WsClientOptions {
 
 /** ws's default `maxPayload`. */
 export const WS_DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
-const TLS_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername', 'checkServerIdentity'] as const;
+const TLS_KEYS = [
+  'ca',
+  'cert',
+  'key',
+  'pfx',
+  'passphrase',
+  'rejectUnauthorized',
+  'servername',
+  'checkServerIdentity',
+] as const;
 
 /**
  * Translates `new WebSocket(url, protocols, options)`'s arguments (ws accepts the options in place
@@ -58,7 +67,10 @@ const TLS_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized'
  * @returns the engine's options
  * @throws RangeError for a protocolVersion other than 13; SyntaxError for a repeated subprotocol
  */
-export function toEngineClientOptions(protocols: string | string[] | WsClientOptions | undefined, options: WsClientOptions | undefined): ClientOptions {
+export function toEngineClientOptions(
+  protocols: string | string[] | WsClientOptions | undefined,
+  options: WsClientOptions | undefined,
+): ClientOptions {
   let list: string[];
   let opts: WsClientOptions = options ?? {};
   if (protocols === undefined) list = [];

@@ -22,7 +22,9 @@ export interface WsPerMessageDeflateOptions {
  * @param value - ws's option
  * @returns the engine's option
  */
-export function toEngineServerDeflate(value: boolean | WsPerMessageDeflateOptions | undefined): boolean | PerMessageDeflateServerOptions {
+export function toEngineServerDeflate(
+  value: boolean | WsPerMessageDeflateOptions | undefined,
+): boolean | PerMessageDeflateServerOptions {
   if (value === undefined || value === false) return false;
   if (value === true) return true;
   const out: PerMessageDeflateServerOptions = {};
@@ -42,7 +44,9 @@ export function toEngineServerDeflate(value: boolean | WsPerMessageDeflateOption
  * @param value - ws's option
  * @returns the engine's option
  */
-export function toEngineClientDeflate(value: boolean | WsPerMessageDeflateOptions | undefined): boolean | PerMessageDeflateClientOptions {
+export function toEngineClientDeflate(
+  value: boolean | WsPerMessageDeflateOptions | undefined,
+): boolean | PerMessageDeflateClientOptions {
   if (value === false) return false;
   if (value === undefined || value === true) return true;
   const out: PerMessageDeflateClientOptions = {};

@@ -112,7 +112,8 @@ export class WsEventTarget extends EventEmitter {
         wrapper = (data, isBinary) => call(new WsMessageEvent(isBinary === true ? data : String(data), this));
         break;
       case 'close':
-        wrapper = (code, reason) => call(new WsCloseEvent({ code: code as number, reason: String(reason), wasClean: this[kWasClean] }, this));
+        wrapper = (code, reason) =>
+          call(new WsCloseEvent({ code: code as number, reason: String(reason), wasClean: this[kWasClean] }, this));
         break;
       case 'error':
         wrapper = (error) => call(new WsErrorEvent(error, this));
@@ -142,7 +143,8 @@ export class WsEventTarget extends EventEmitter {
   }
 
   #attribute(type: EventType): WsEventListener | null {
-    for (const wrapper of this.listeners(type) as Wrapper[]) if (wrapper[kForAttribute] === true) return wrapper[kListener] ?? null;
+    for (const wrapper of this.listeners(type) as Wrapper[])
+      if (wrapper[kForAttribute] === true) return wrapper[kListener] ?? null;
     return null;
   }
 

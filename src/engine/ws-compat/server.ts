@@ -22,10 +22,17 @@ export interface VerifyClientInfo {
 }
 
 /** The callback of the 2-argument `verifyClient`: false refuses with `code` (401 by default), `message` and `headers`. */
-export type VerifyClientCallback = (result: boolean, code?: number, message?: string, headers?: OutgoingHttpHeaders) => void;
+export type VerifyClientCallback = (
+  result: boolean,
+  code?: number,
+  message?: string,
+  headers?: OutgoingHttpHeaders,
+) => void;
 
 /** ws's `verifyClient`, synchronous (return false to answer 401) or with a callback (two parameters). */
-export type VerifyClient = ((info: VerifyClientInfo) => boolean) | ((info: VerifyClientInfo, cb: VerifyClientCallback) => void);
+export type VerifyClient =
+  | ((info: VerifyClientInfo) => boolean)
+  | ((info: VerifyClientInfo, cb: VerifyClientCallback) => void);
 
 /** Picks a subprotocol from the client's offer; a falsy result selects none. */
 export type WsHandleProtocols = (protocols: Set<string>, req: IncomingMessage) => string | false | null | undefined;
@@ -82,7 +89,13 @@ const CLOSING = 1;
 const CLOSED = 2;
 
 /** Header names the engine writes on the 101 itself; a `headers` listener cannot replace them. */
-const ACCEPT_OWN = new Set(['upgrade', 'connection', 'sec-websocket-accept', 'sec-websocket-protocol', 'sec-websocket-extensions']);
+const ACCEPT_OWN = new Set([
+  'upgrade',
+  'connection',
+  'sec-websocket-accept',
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
+]);
 /** Header names the engine writes on a refusal itself. */
 const REJECT_OWN = new Set(['connection', 'content-length', 'transfer-encoding']);
 
@@ -148,8 +161,12 @@ export class WebSocketServer extends EventEmitter {
    */
   constructor(options: WsServerOptions, callback?: () => void) {
     super();
-    const modes = Number(options.port !== undefined && options.port !== null) + Number(options.server !== undefined && options.server !== null) + Number(options.noServer === true);
-    if (modes !== 1) throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
+    const modes =
+      Number(options.port !== undefined && options.port !== null) +
+      Number(options.server !== undefined && options.server !== null) +
+      Number(options.noServer === true);
+    if (modes !== 1)
+      throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
     this.options = { ...options };
     this.#tracking = options.clientTracking ?? true;
     this.#inner = new EngineServer({
@@ -166,17 +183,20 @@ export class WebSocketServer extends EventEmitter {
     });
 
     if (options.port !== undefined && options.port !== null) {
-      const server = http.createServer({
-        // Not in ws: the engine's standalone limits (HS-12 head size, HS-17/18 slow heads), stated so a
-        // Node default change cannot widen them. Upgraded sockets leave Node's timeout checks.
-        maxHeaderSize: 16 * 1024,
-        headersTimeout: STANDALONE_HEAD_TIMEOUT_MS,
-        requestTimeout: STANDALONE_HEAD_TIMEOUT_MS,
-      }, (_req, res) => {
-        const body = http.STATUS_CODES[426]!;
-        res.writeHead(426, { 'Content-Length': body.length, 'Content-Type': 'text/plain' });
-        res.end(body);
-      });
+      const server = http.createServer(
+        {
+          // Not in ws: the engine's standalone limits (HS-12 head size, HS-17/18 slow heads), stated so a
+          // Node default change cannot widen them. Upgraded sockets leave Node's timeout checks.
+          maxHeaderSize: 16 * 1024,
+          headersTimeout: STANDALONE_HEAD_TIMEOUT_MS,
+          requestTimeout: STANDALONE_HEAD_TIMEOUT_MS,
+        },
+        (_req, res) => {
+          const body = http.STATUS_CODES[426]!;
+          res.writeHead(426, { 'Content-Length': body.length, 'Content-Type': 'text/plain' });
+          res.end(body);
+        },
+      );
       this.#server = server;
       this.#ownsServer = true;
       this.#listen(server);
@@ -240,7 +260,12 @@ export class WebSocketServer extends EventEmitter {
    * @param head - bytes after the request head
    * @param cb - receives (ws, req); it usually emits `connection`
    */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, cb: (ws: WebSocket, req: IncomingMessage) => void): void {
+  handleUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    cb: (ws: WebSocket, req: IncomingMessage) => void,
+  ): void {
     if (!this.shouldHandle(req)) {
       socket.on('error', noop);
       writeRejection(socket, 400);
@@ -262,17 +287,20 @@ export class WebSocketServer extends EventEmitter {
     };
     if (verify.length === 2) {
       return new Promise<AcceptResult>((resolve, reject) => {
-        (verify as (info: VerifyClientInfo, cb: VerifyClientCallback) => void)(info, (result, code, message, headers) => {
-          if (!result) {
-            resolve(refusal(code ?? 401, message, headers));
-            return;
-          }
-          try {
-            resolve(this.#complete(req, protocols));
-          } catch (err) {
-            reject(err);
-          }
-        });
+        (verify as (info: VerifyClientInfo, cb: VerifyClientCallback) => void)(
+          info,
+          (result, code, message, headers) => {
+            if (!result) {
+              resolve(refusal(code ?? 401, message, headers));
+              return;
+            }
+            try {
+              resolve(this.#complete(req, protocols));
+            } catch (err) {
+              reject(err);
+            }
+          },
+        );
       });
     }
     if (!(verify as (info: VerifyClientInfo) => boolean)(info)) return refusal(401);
@@ -289,7 +317,12 @@ export class WebSocketServer extends EventEmitter {
     }
     // The engine validated the key before calling the accept hook.
     const key = headerValue(req.headers['sec-websocket-key']) ?? '';
-    const lines = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${computeAcceptKey(key)}`];
+    const lines = [
+      'HTTP/1.1 101 Switching Protocols',
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      `Sec-WebSocket-Accept: ${computeAcceptKey(key)}`,
+    ];
     if (protocol !== '') lines.push(`Sec-WebSocket-Protocol: ${protocol}`);
     const own = new Set(lines);
     this.emit('headers', lines, req);

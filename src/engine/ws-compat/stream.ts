@@ -18,7 +18,13 @@ import type { WebSocket, WsMessageData } from './websocket.ts';
  */
 export function createWebSocketStream(ws: WebSocket, options?: DuplexOptions): Duplex {
   let terminateOnDestroy = true;
-  const duplex = new Duplex({ ...options, autoDestroy: false, emitClose: false, objectMode: false, writableObjectMode: false });
+  const duplex = new Duplex({
+    ...options,
+    autoDestroy: false,
+    emitClose: false,
+    objectMode: false,
+    writableObjectMode: false,
+  });
 
   ws.on('message', (msg: WsMessageData, isBinary: boolean) => {
     const data = !isBinary && duplex.readableObjectMode ? (msg as Buffer).toString() : msg;

@@ -43,7 +43,9 @@ export function responseLike(res: HandshakeResponse): WsResponseLike {
 export function toBytes(data: WsData): Uint8Array {
   if (typeof data === 'string') return Buffer.from(data, 'utf8');
   if (typeof data === 'number') return Buffer.from(String(data), 'utf8');
-  if (ArrayBuffer.isView(data)) return data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer === 'function' && data instanceof SharedArrayBuffer)) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data))
+    return data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer === 'function' && data instanceof SharedArrayBuffer))
+    return new Uint8Array(data);
   throw new TypeError('Cannot send: data must be a string, a number, a Buffer, an ArrayBuffer or an ArrayBufferView');
 }

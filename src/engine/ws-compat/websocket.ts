@@ -2,12 +2,24 @@
 import { HandshakeError, Opcode, ProtocolError, isValidCloseCode } from '../../protocol/index.ts';
 import { asBuffer } from '../byte-views.ts';
 import { createWebSocket, type HandshakeResponse } from '../client.ts';
-import { reportListenerError, type WebSocketCloseEvent, type WebSocketErrorEvent, type WebSocketMessageEvent } from '../events.ts';
+import {
+  reportListenerError,
+  type WebSocketCloseEvent,
+  type WebSocketErrorEvent,
+  type WebSocketMessageEvent,
+} from '../events.ts';
 import { PauseReason } from '../socket-binding.ts';
 import { kAdapter, type AdapterAccess, type WebSocket as EngineWebSocket } from '../websocket.ts';
 import { toEngineClientOptions, type WsClientOptions } from './client-options.ts';
 import { kWasClean, WsEventTarget } from './event-target.ts';
-import { responseLike, toBytes, type WsBinaryType, type WsData, type WsMessageData, type WsSendOptions } from './values.ts';
+import {
+  responseLike,
+  toBytes,
+  type WsBinaryType,
+  type WsData,
+  type WsMessageData,
+  type WsSendOptions,
+} from './values.ts';
 
 export type { WsBinaryType, WsData, WsMessageData, WsResponseLike, WsSendOptions } from './values.ts';
 
@@ -76,7 +88,11 @@ export class WebSocket extends WsEventTarget {
    * @param options - headers, origin, timeouts, limits, TLS
    * @throws SyntaxError for an invalid URL; RangeError for a protocolVersion other than 13
    */
-  constructor(address: string | URL | null, protocols?: string | string[] | WsClientOptions, options?: WsClientOptions) {
+  constructor(
+    address: string | URL | null,
+    protocols?: string | string[] | WsClientOptions,
+    options?: WsClientOptions,
+  ) {
     super();
     if (address === null) {
       this.#isServer = true;
@@ -155,12 +171,23 @@ export class WebSocket extends WsEventTarget {
       this.#emitSafely('error', new Error(this.#abortMessage, { cause: err }));
       return;
     }
-    if (err instanceof HandshakeError && err.code === 'WS_ERR_UNEXPECTED_RESPONSE' && this.listenerCount('unexpected-response') > 0) {
-      this.#emitSafely('unexpected-response', null, responseLike(this.#response ?? { statusCode: err.status, headers: err.headers }));
+    if (
+      err instanceof HandshakeError &&
+      err.code === 'WS_ERR_UNEXPECTED_RESPONSE' &&
+      this.listenerCount('unexpected-response') > 0
+    ) {
+      this.#emitSafely(
+        'unexpected-response',
+        null,
+        responseLike(this.#response ?? { statusCode: err.status, headers: err.headers }),
+      );
       return;
     }
     if (err instanceof HandshakeError && err.code === 'WS_ERR_UNEXPECTED_RESPONSE') {
-      this.#emitSafely('error', Object.assign(new Error(`Unexpected server response: ${err.status}`, { cause: err }), { code: err.code }));
+      this.#emitSafely(
+        'error',
+        Object.assign(new Error(`Unexpected server response: ${err.status}`, { cause: err }), { code: err.code }),
+      );
       return;
     }
     this.#emitSafely('error', err);
@@ -180,7 +207,10 @@ export class WebSocket extends WsEventTarget {
   get extensions(): string {
     const header = this.#engine?.extensions ?? '';
     if (header === '') return '';
-    return header.split(',').map((ext) => ext.split(';')[0]!.trim()).join();
+    return header
+      .split(',')
+      .map((ext) => ext.split(';')[0]!.trim())
+      .join();
   }
 
   /** Client: the URL. Server: the request target. */
@@ -214,7 +244,8 @@ export class WebSocket extends WsEventTarget {
   }
 
   set binaryType(type: WsBinaryType) {
-    if (type === 'nodebuffer' || type === 'arraybuffer' || type === 'fragments' || type === 'blob') this.#binaryType = type;
+    if (type === 'nodebuffer' || type === 'arraybuffer' || type === 'fragments' || type === 'blob')
+      this.#binaryType = type;
   }
 
   /**
@@ -291,7 +322,12 @@ export class WebSocket extends WsEventTarget {
     this.#control('pong', data, mask, cb);
   }
 
-  #control(kind: 'ping' | 'pong', data: WsData | Callback | undefined, mask: boolean | Callback | undefined, cb: Callback | undefined): void {
+  #control(
+    kind: 'ping' | 'pong',
+    data: WsData | Callback | undefined,
+    mask: boolean | Callback | undefined,
+    cb: Callback | undefined,
+  ): void {
     if (typeof data === 'function') {
       cb = data;
       data = undefined;
@@ -341,7 +377,8 @@ export class WebSocket extends WsEventTarget {
       throw new TypeError('First argument must be a valid error code number');
     }
     const text = reason === undefined ? '' : typeof reason === 'string' ? reason : reason.toString('utf8');
-    if (Buffer.byteLength(text, 'utf8') > MAX_REASON_BYTES) throw new RangeError('The message must not be greater than 123 bytes');
+    if (Buffer.byteLength(text, 'utf8') > MAX_REASON_BYTES)
+      throw new RangeError('The message must not be greater than 123 bytes');
     if (state === 2) return;
     if (code === undefined) this.#engine!.close();
     else this.#engine!.close(code, text);

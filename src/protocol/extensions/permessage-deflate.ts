@@ -247,14 +247,19 @@ export function acceptDeflateOffer(
 
     const serverNoContextTakeover = parsed.serverNoContextTakeover || options.serverNoContextTakeover === true;
     const clientNoContextTakeover = parsed.clientNoContextTakeover || options.clientNoContextTakeover === true;
-    const serverBits = parsed.serverMaxWindowBits === null ? maxServerBits : Math.min(parsed.serverMaxWindowBits, maxServerBits);
+    const serverBits =
+      parsed.serverMaxWindowBits === null ? maxServerBits : Math.min(parsed.serverMaxWindowBits, maxServerBits);
     const offeredClientBits = parsed.clientMaxWindowBits;
-    const clientBits = offeredClientBits === null || offeredClientBits === true ? maxClientBits : Math.min(offeredClientBits, maxClientBits);
+    const clientBits =
+      offeredClientBits === null || offeredClientBits === true
+        ? maxClientBits
+        : Math.min(offeredClientBits, maxClientBits);
 
     const response = new Map<string, string | true>();
     if (serverNoContextTakeover) response.set('server_no_context_takeover', true);
     if (clientNoContextTakeover) response.set('client_no_context_takeover', true);
-    if (parsed.serverMaxWindowBits !== null || serverBits < 15) response.set('server_max_window_bits', String(serverBits));
+    if (parsed.serverMaxWindowBits !== null || serverBits < 15)
+      response.set('server_max_window_bits', String(serverBits));
     // RFC 7692 §7.1.2.2: "If a received extension negotiation offer doesn't have the
     // "client_max_window_bits" extension parameter, the corresponding extension negotiation
     // response to the offer MUST NOT include the "client_max_window_bits" extension parameter"
@@ -262,7 +267,12 @@ export function acceptDeflateOffer(
       response.set('client_max_window_bits', String(clientBits));
     }
     return {
-      params: { serverNoContextTakeover, clientNoContextTakeover, serverMaxWindowBits: serverBits, clientMaxWindowBits: clientBits },
+      params: {
+        serverNoContextTakeover,
+        clientNoContextTakeover,
+        serverMaxWindowBits: serverBits,
+        clientMaxWindowBits: clientBits,
+      },
       response: serializeExtensions([{ name: PERMESSAGE_DEFLATE, params: response }]),
     };
   }
@@ -290,7 +300,8 @@ export function buildDeflateOffer(options: DeflateClientOptions = {}): string {
   }
   const client = options.clientMaxWindowBits ?? true;
   if (client === true) params.set('client_max_window_bits', true);
-  else if (typeof client === 'number') params.set('client_max_window_bits', String(optionBits(client, 'clientMaxWindowBits')));
+  else if (typeof client === 'number')
+    params.set('client_max_window_bits', String(optionBits(client, 'clientMaxWindowBits')));
   return serializeExtensions([{ name: PERMESSAGE_DEFLATE, params }]);
 }
 
@@ -324,7 +335,8 @@ export function validateDeflateResponse(ext: ExtensionOffer, offered: DeflateCli
       status: 101,
     });
   };
-  const askedServerBits = offered.serverMaxWindowBits === undefined ? null : optionBits(offered.serverMaxWindowBits, 'serverMaxWindowBits');
+  const askedServerBits =
+    offered.serverMaxWindowBits === undefined ? null : optionBits(offered.serverMaxWindowBits, 'serverMaxWindowBits');
   const client = offered.clientMaxWindowBits ?? true;
   const offeredClientBits = client === false ? null : client === true ? 15 : optionBits(client, 'clientMaxWindowBits');
 
@@ -337,7 +349,8 @@ export function validateDeflateResponse(ext: ExtensionOffer, offered: DeflateCli
   }
   let serverBits = 15;
   if (parsed.serverMaxWindowBits !== null) {
-    if (askedServerBits !== null && parsed.serverMaxWindowBits > askedServerBits) fail('server_max_window_bits is above the offered value');
+    if (askedServerBits !== null && parsed.serverMaxWindowBits > askedServerBits)
+      fail('server_max_window_bits is above the offered value');
     serverBits = parsed.serverMaxWindowBits;
   } else if (askedServerBits !== null) {
     fail('server_max_window_bits was offered but not accepted');
@@ -347,7 +360,8 @@ export function validateDeflateResponse(ext: ExtensionOffer, offered: DeflateCli
     // RFC 7692 §7.1.2.2: the server "MUST NOT include" it when the offer did not
     if (offeredClientBits === null) fail('client_max_window_bits was not offered');
     const bits = parsed.clientMaxWindowBits as number; // a response value is required by parseParams
-    if (offeredClientBits !== null && bits > offeredClientBits) fail('client_max_window_bits is above the offered value');
+    if (offeredClientBits !== null && bits > offeredClientBits)
+      fail('client_max_window_bits is above the offered value');
     if (bits === 8) fail('client_max_window_bits=8 cannot be honoured by zlib');
     clientBits = bits;
   }

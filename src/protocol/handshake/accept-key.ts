@@ -20,7 +20,9 @@ export function computeAcceptKey(key: string): string {
   // One-shot `crypto.hash` (Node >= 20.12) skips the Hash object; it reads strings as UTF-8, which
   // is latin1 for the ASCII a real key is made of.
   if (oneShotHash !== undefined && isAscii(key)) return oneShotHash('sha1', key + WEBSOCKET_GUID, 'base64');
-  return createHash('sha1').update(key + WEBSOCKET_GUID, 'latin1').digest('base64');
+  return createHash('sha1')
+    .update(key + WEBSOCKET_GUID, 'latin1')
+    .digest('base64');
 }
 
 function isAscii(value: string): boolean {

@@ -178,7 +178,14 @@ class Scanner {
 }
 
 function isQdtext(c: number): boolean {
-  return c === HTAB || c === SP || c === 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c <= 0x7e) || (c >= 0x80 && c <= 0xff);
+  return (
+    c === HTAB ||
+    c === SP ||
+    c === 0x21 ||
+    (c >= 0x23 && c <= 0x5b) ||
+    (c >= 0x5d && c <= 0x7e) ||
+    (c >= 0x80 && c <= 0xff)
+  );
 }
 
 function isQuotedPairChar(c: number): boolean {
@@ -356,7 +363,8 @@ export function serializeExtensions(list: readonly ExtensionOffer[]): string {
     if (!isToken(ext.name)) throw new TypeError('Cannot serialize extension: the name is not a token');
     let part = ext.name;
     for (const [key, paramValue] of ext.params) {
-      if (!isToken(key)) throw new TypeError(`Cannot serialize extension "${ext.name}": a parameter name is not a token`);
+      if (!isToken(key))
+        throw new TypeError(`Cannot serialize extension "${ext.name}": a parameter name is not a token`);
       if (paramValue === true) {
         part += `; ${key}`;
       } else {

@@ -87,7 +87,8 @@ export function formatExtraHeaders(
   let out = '';
   for (const [name, value] of Object.entries(headers)) {
     if (!isToken(name)) throw new TypeError('Cannot write header: the name is not a token');
-    if (reserved.has(name.toLowerCase())) throw new TypeError(`Cannot write header "${name}": it is set by the handshake`);
+    if (reserved.has(name.toLowerCase()))
+      throw new TypeError(`Cannot write header "${name}": it is set by the handshake`);
     if (typeof value !== 'string') throw new TypeError(`Cannot write header "${name}": the value is not a string`);
     out += `${name}: ${sanitizeHeaderValue(value)}\r\n`;
   }

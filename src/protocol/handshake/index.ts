@@ -13,7 +13,13 @@ export {
   serializeExtensions,
 } from './header-tokens.ts';
 export type { ExtensionOffer, ParseListOptions } from './header-tokens.ts';
-export { STATUS_TEXT, buildAcceptResponse, buildClientRequest, buildRejectResponse, validateUpgradeRequest } from './request.ts';
+export {
+  STATUS_TEXT,
+  buildAcceptResponse,
+  buildClientRequest,
+  buildRejectResponse,
+  validateUpgradeRequest,
+} from './request.ts';
 export type { UpgradeRequest, ValidatedRequest } from './request.ts';
 export { validateUpgradeResponse } from './response.ts';
 export { RESPONSE_HEAD_LIMITS, ResponseHeadReader, findHeadEnd, parseResponseHead } from './response-head.ts';

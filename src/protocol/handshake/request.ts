@@ -89,7 +89,10 @@ export function validateUpgradeRequest(req: UpgradeRequest): ValidatedRequest {
   }
 
   // Hixie-76 / hybi-00 handshakes are not spoken (OWASP: only RFC 6455)
-  if (listHeader(headers, 'sec-websocket-key1') !== undefined || listHeader(headers, 'sec-websocket-key2') !== undefined) {
+  if (
+    listHeader(headers, 'sec-websocket-key1') !== undefined ||
+    listHeader(headers, 'sec-websocket-key2') !== undefined
+  ) {
     throw handshakeError('Cannot upgrade: Hixie-76 handshakes are not supported', {
       code: 'WS_ERR_HIXIE_UNSUPPORTED',
       status: 400,
@@ -100,7 +103,10 @@ export function validateUpgradeRequest(req: UpgradeRequest): ValidatedRequest {
   // (RFC 7230 §5.4: 400 for a missing, repeated or invalid Host)
   const host = singleHeader(headers, 'host', { status: 400, code: 'WS_ERR_INVALID_HOST' });
   if (host === undefined || !isPlausibleHost(host)) {
-    throw handshakeError('Cannot upgrade: the Host header is missing or invalid', { code: 'WS_ERR_INVALID_HOST', status: 400 });
+    throw handshakeError('Cannot upgrade: the Host header is missing or invalid', {
+      code: 'WS_ERR_INVALID_HOST',
+      status: 400,
+    });
   }
 
   // RFC 6455 §4.2.1 item 3: "An |Upgrade| header field containing the value "websocket",
@@ -112,7 +118,10 @@ export function validateUpgradeRequest(req: UpgradeRequest): ValidatedRequest {
   const connectionUpgrades =
     connection !== undefined &&
     (equalsLowerCase(connection, 'upgrade') ||
-      containsToken(parseTokenList(connection, { header: 'Connection', code: 'WS_ERR_INVALID_CONNECTION' }), 'upgrade'));
+      containsToken(
+        parseTokenList(connection, { header: 'Connection', code: 'WS_ERR_INVALID_CONNECTION' }),
+        'upgrade',
+      ));
   if (upgrade === undefined || !connectionUpgrades) {
     // RFC 7231 §6.5.15: "The server MUST send an Upgrade header field in a 426 response"
     throw handshakeError('Cannot upgrade: the request does not ask for a WebSocket upgrade', {
@@ -121,7 +130,10 @@ export function validateUpgradeRequest(req: UpgradeRequest): ValidatedRequest {
       headers: { Upgrade: 'websocket' },
     });
   }
-  if (!equalsLowerCase(upgrade, 'websocket') && !containsToken(parseUpgradeList(upgrade, { header: 'Upgrade', code: 'WS_ERR_INVALID_UPGRADE' }), 'websocket')) {
+  if (
+    !equalsLowerCase(upgrade, 'websocket') &&
+    !containsToken(parseUpgradeList(upgrade, { header: 'Upgrade', code: 'WS_ERR_INVALID_UPGRADE' }), 'websocket')
+  ) {
     throw handshakeError('Cannot upgrade: the Upgrade header does not name websocket', {
       code: 'WS_ERR_INVALID_UPGRADE',
       status: 400,
@@ -144,7 +156,10 @@ export function validateUpgradeRequest(req: UpgradeRequest): ValidatedRequest {
   // that, when decoded, is 16 bytes in length"
   const key = singleHeader(headers, 'sec-websocket-key', { status: 400 });
   if (key === undefined || !isValidKey(key)) {
-    throw handshakeError('Cannot upgrade: Sec-WebSocket-Key is missing or invalid', { code: 'WS_ERR_INVALID_KEY', status: 400 });
+    throw handshakeError('Cannot upgrade: Sec-WebSocket-Key is missing or invalid', {
+      code: 'WS_ERR_INVALID_KEY',
+      status: 400,
+    });
   }
 
   const origin = singleHeader(headers, 'origin', { status: 400 }) ?? null;
@@ -235,7 +250,8 @@ export function buildAcceptResponse(opts: {
     'Connection: Upgrade\r\n' +
     `Sec-WebSocket-Accept: ${computeAcceptKey(opts.key)}\r\n`;
   if (opts.protocol !== undefined && opts.protocol !== null && opts.protocol !== '') {
-    if (!isToken(opts.protocol)) throw new TypeError('Cannot build the accept response: the subprotocol is not a token');
+    if (!isToken(opts.protocol))
+      throw new TypeError('Cannot build the accept response: the subprotocol is not a token');
     head += `Sec-WebSocket-Protocol: ${opts.protocol}\r\n`;
   }
   if (opts.extensions !== undefined && opts.extensions !== null && opts.extensions !== '') {
@@ -297,7 +313,10 @@ const utf8 = new TextEncoder();
  * buildRejectResponse(426, { headers: { 'Sec-WebSocket-Version': '13' } });
  * ```
  */
-export function buildRejectResponse(status: number, opts?: { headers?: Record<string, string>; body?: string }): string {
+export function buildRejectResponse(
+  status: number,
+  opts?: { headers?: Record<string, string>; body?: string },
+): string {
   if (!Number.isInteger(status) || status < 300 || status > 599) {
     throw new RangeError(`Cannot build a reject response with status ${String(status)}: expected 300-599`);
   }
@@ -354,13 +373,15 @@ export function buildClientRequest(opts: {
   headers?: Record<string, string>;
 }): string {
   if (!isPlausibleHost(opts.host)) throw new TypeError('Cannot build the request: invalid host');
-  if (!isRequestTarget(opts.path)) throw new TypeError('Cannot build the request: the path must start with "/" and hold only visible ASCII');
+  if (!isRequestTarget(opts.path))
+    throw new TypeError('Cannot build the request: the path must start with "/" and hold only visible ASCII');
   if (!isValidKey(opts.key)) throw new TypeError('Cannot build the request: invalid Sec-WebSocket-Key');
   const protocols = opts.protocols ?? [];
   const seen = new Set<string>();
   for (const p of protocols) {
     // RFC 6455 §4.1: subprotocol values "MUST all be unique strings" and tokens
-    if (typeof p !== 'string' || !isToken(p)) throw new TypeError('Cannot build the request: a subprotocol is not a token');
+    if (typeof p !== 'string' || !isToken(p))
+      throw new TypeError('Cannot build the request: a subprotocol is not a token');
     if (seen.has(p)) throw new TypeError(`Cannot build the request: subprotocol "${p}" is listed twice`);
     seen.add(p);
   }
@@ -375,7 +396,8 @@ export function buildClientRequest(opts: {
   if (opts.extensions !== undefined && opts.extensions !== null && opts.extensions !== '') {
     head += `Sec-WebSocket-Extensions: ${sanitizeHeaderValue(opts.extensions)}\r\n`;
   }
-  const reserved = opts.origin === undefined || opts.origin === null ? CLIENT_RESERVED : new Set([...CLIENT_RESERVED, 'origin']);
+  const reserved =
+    opts.origin === undefined || opts.origin === null ? CLIENT_RESERVED : new Set([...CLIENT_RESERVED, 'origin']);
   if (opts.origin !== undefined && opts.origin !== null) head += `Origin: ${sanitizeHeaderValue(opts.origin)}\r\n`;
   return `${head}${formatExtraHeaders(opts.headers, reserved)}\r\n`;
 }

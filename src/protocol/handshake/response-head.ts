@@ -43,7 +43,8 @@ function invalid(detail: string): HandshakeError {
 
 function limit(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value >= 0)) throw new RangeError(`Cannot use ${name} "${String(value)}": expected a non-negative number`);
+  if (typeof value !== 'number' || !(value >= 0))
+    throw new RangeError(`Cannot use ${name} "${String(value)}": expected a non-negative number`);
   return value;
 }
 
@@ -100,7 +101,10 @@ const STATUS_LINE = /^HTTP\/1\.([01]) ([1-5][0-9]{2})(?: (.*))?$/s;
  * if (parsed !== null) validateUpgradeResponse(parsed.head, offer);
  * ```
  */
-export function parseResponseHead(bytes: Uint8Array, limits: ResponseHeadLimits = {}): { head: ResponseHead; headLength: number } | null {
+export function parseResponseHead(
+  bytes: Uint8Array,
+  limits: ResponseHeadLimits = {},
+): { head: ResponseHead; headLength: number } | null {
   const maxHeadBytes = limit(limits.maxHeadBytes, RESPONSE_HEAD_LIMITS.maxHeadBytes, 'maxHeadBytes');
   const end = findHeadEnd(bytes.subarray(0, maxHeadBytes));
   if (end < 0) {

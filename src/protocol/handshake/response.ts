@@ -87,7 +87,9 @@ export function validateUpgradeResponse(
   // "Upgrade", the client MUST _Fail the WebSocket Connection_"
   const connection = rewrap(() => {
     const value = listHeader(headers, 'connection');
-    return value === undefined ? [] : parseTokenList(value, { header: 'Connection', code: 'WS_ERR_INVALID_CONNECTION' });
+    return value === undefined
+      ? []
+      : parseTokenList(value, { header: 'Connection', code: 'WS_ERR_INVALID_CONNECTION' });
   }, 'WS_ERR_INVALID_CONNECTION');
   if (!connection.some((token) => token.toLowerCase() === 'upgrade')) {
     throw failure('the Connection header does not contain "Upgrade"', 'WS_ERR_INVALID_CONNECTION');
@@ -97,7 +99,10 @@ export function validateUpgradeResponse(
   // |Sec-WebSocket-Accept| contains a value other than the base64-encoded SHA-1 of the
   // concatenation of the |Sec-WebSocket-Key| (as a string, not base64-decoded) with the string
   // "258EAFA5-E914-47DA-95CA-C5AB0DC85B11" ... the client MUST _Fail the WebSocket Connection_"
-  const accept = rewrap(() => singleHeader(headers, 'sec-websocket-accept', { status: 101, code: 'WS_ERR_INVALID_ACCEPT' }), 'WS_ERR_INVALID_ACCEPT');
+  const accept = rewrap(
+    () => singleHeader(headers, 'sec-websocket-accept', { status: 101, code: 'WS_ERR_INVALID_ACCEPT' }),
+    'WS_ERR_INVALID_ACCEPT',
+  );
   if (accept !== computeAcceptKey(opts.key)) {
     throw failure('Sec-WebSocket-Accept is missing or does not match the key', 'WS_ERR_INVALID_ACCEPT');
   }
@@ -109,7 +114,8 @@ export function validateUpgradeResponse(
   let protocol = '';
   if (protocolHeader !== undefined) {
     const selected = rewrap(() => parseSubprotocols(protocolHeader), 'WS_ERR_INVALID_PROTOCOL');
-    if (selected.length !== 1) throw failure('the server selected more than one subprotocol', 'WS_ERR_INVALID_PROTOCOL');
+    if (selected.length !== 1)
+      throw failure('the server selected more than one subprotocol', 'WS_ERR_INVALID_PROTOCOL');
     protocol = selected[0] as string;
     if (!opts.protocols.includes(protocol)) {
       throw failure('the server selected a subprotocol that was not offered', 'WS_ERR_INVALID_PROTOCOL');
@@ -123,7 +129,10 @@ export function validateUpgradeResponse(
   // this header field indicates the use of an extension that was not present in the client's
   // handshake ..., the client MUST _Fail the WebSocket Connection_"
   const extensionHeader = listHeader(headers, 'sec-websocket-extensions');
-  const extensions = extensionHeader === undefined ? [] : rewrap(() => parseExtensionHeader(extensionHeader), 'WS_ERR_INVALID_EXTENSION');
+  const extensions =
+    extensionHeader === undefined
+      ? []
+      : rewrap(() => parseExtensionHeader(extensionHeader), 'WS_ERR_INVALID_EXTENSION');
   const seen = new Set<string>();
   for (const ext of extensions) {
     if (!opts.extensionsOffered.includes(ext.name)) {

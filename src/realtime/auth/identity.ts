@@ -37,8 +37,21 @@ export type AuthFailureReason =
 
 /** Every {@link AuthFailureReason}, for pre-registering metric label values. */
 export const AUTH_FAILURE_REASONS: readonly AuthFailureReason[] = [
-  'missing', 'too_large', 'malformed', 'alg_not_allowed', 'no_matching_key', 'bad_signature', 'expired',
-  'not_yet_valid', 'bad_audience', 'bad_issuer', 'missing_exp', 'missing_sub', 'bad_sub', 'bad_roles', 'bad_info',
+  'missing',
+  'too_large',
+  'malformed',
+  'alg_not_allowed',
+  'no_matching_key',
+  'bad_signature',
+  'expired',
+  'not_yet_valid',
+  'bad_audience',
+  'bad_issuer',
+  'missing_exp',
+  'missing_sub',
+  'bad_sub',
+  'bad_roles',
+  'bad_info',
 ];
 
 /** A refused credential. */
@@ -48,7 +61,9 @@ export interface AuthFailure {
 }
 
 /** The outcome of {@link Authenticator.authenticate}. */
-export type AuthResult = { readonly ok: true; readonly identity: Identity } | { readonly ok: false; readonly failure: AuthFailure };
+export type AuthResult =
+  | { readonly ok: true; readonly identity: Identity }
+  | { readonly ok: false; readonly failure: AuthFailure };
 
 /** Verifies credentials; built by {@link createAuthenticator}. */
 export interface Authenticator {

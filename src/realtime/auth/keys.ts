@@ -41,7 +41,9 @@ export function secretKey(secret: string | Uint8Array): KeyObject {
     throw new TypeError('Cannot use a PEM key as an HS256 secret: configure it as a public key');
   }
   if (bytes.byteLength < MIN_HS256_SECRET_BYTES) {
-    throw new RangeError(`Cannot use an HS256 secret of ${bytes.byteLength} bytes: at least ${MIN_HS256_SECRET_BYTES} are required (RFC 7518 §3.2)`);
+    throw new RangeError(
+      `Cannot use an HS256 secret of ${bytes.byteLength} bytes: at least ${MIN_HS256_SECRET_BYTES} are required (RFC 7518 §3.2)`,
+    );
   }
   return createSecretKey(bytes);
 }
@@ -59,8 +61,11 @@ function pemKey(pem: string): { key: KeyObject; alg: AsymmetricAlgorithm } {
     throw new TypeError('Cannot read the PEM public key', { cause });
   }
   if (key.asymmetricKeyType === 'rsa') return { key, alg: 'RS256' };
-  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1') return { key, alg: 'ES256' };
-  throw new TypeError(`Cannot use a "${String(key.asymmetricKeyType)}" public key: only RSA (RS256) and P-256 (ES256) are supported`);
+  if (key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1')
+    return { key, alg: 'ES256' };
+  throw new TypeError(
+    `Cannot use a "${String(key.asymmetricKeyType)}" public key: only RSA (RS256) and P-256 (ES256) are supported`,
+  );
 }
 
 /** Keeps the public RSA and P-256 keys of a JWKS; refuses private keys and sets with none usable. */

@@ -49,13 +49,17 @@ export interface SignOptions {
  * ```
  */
 export async function signToken(claims: TokenClaims, key: SigningKey, options: SignOptions = {}): Promise<string> {
-  if (!Number.isFinite(claims.ttlMs) || claims.ttlMs <= 0) throw new RangeError(`Cannot sign a token with ttlMs "${claims.ttlMs}": it must be positive`);
+  if (!Number.isFinite(claims.ttlMs) || claims.ttlMs <= 0)
+    throw new RangeError(`Cannot sign a token with ttlMs "${claims.ttlMs}": it must be positive`);
   // Refuse what createAuthenticator would refuse, so a minted token is never dead on arrival.
   if (claims.sub.length > MAX_USER_ID_LENGTH || !USER_ID.test(claims.sub)) {
-    throw new RangeError(`Cannot sign a token for this sub: expected 1-${MAX_USER_ID_LENGTH} of A-Z a-z 0-9 _ - . @ = + , ~ !`);
+    throw new RangeError(
+      `Cannot sign a token for this sub: expected 1-${MAX_USER_ID_LENGTH} of A-Z a-z 0-9 _ - . @ = + , ~ !`,
+    );
   }
   for (const role of claims.roles ?? []) {
-    if (!ROLE_NAME.test(role)) throw new RangeError(`Cannot sign a token with role "${role}": expected 1-64 of A-Z a-z 0-9 _ - . :`);
+    if (!ROLE_NAME.test(role))
+      throw new RangeError(`Cannot sign a token with role "${role}": expected 1-64 of A-Z a-z 0-9 _ - . :`);
   }
   const nowSec = Math.floor((options.now ?? Date.now)() / 1000);
   let alg: JwsAlgorithm;
@@ -70,8 +74,12 @@ export async function signToken(claims: TokenClaims, key: SigningKey, options: S
       throw new TypeError('Cannot read the PEM private key', { cause });
     }
     if (signingKey.asymmetricKeyType === 'rsa') alg = 'RS256';
-    else if (signingKey.asymmetricKeyType === 'ec' && signingKey.asymmetricKeyDetails?.namedCurve === 'prime256v1') alg = 'ES256';
-    else throw new TypeError(`Cannot sign with a "${String(signingKey.asymmetricKeyType)}" key: only RSA and P-256 are supported`);
+    else if (signingKey.asymmetricKeyType === 'ec' && signingKey.asymmetricKeyDetails?.namedCurve === 'prime256v1')
+      alg = 'ES256';
+    else
+      throw new TypeError(
+        `Cannot sign with a "${String(signingKey.asymmetricKeyType)}" key: only RSA and P-256 are supported`,
+      );
   }
   const payload: JWTPayload = { [options.rolesClaim ?? 'roles']: [...(claims.roles ?? [])] };
   if (claims.info !== undefined) payload['info'] = claims.info;

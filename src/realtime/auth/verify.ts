@@ -9,7 +9,15 @@ import {
   type JWTVerifyGetKey,
   type JWTVerifyOptions,
 } from 'jose';
-import { fail, MAX_ROLES, MAX_USER_ID_LENGTH, USER_ID, type AuthFailureReason, type AuthResult, type Authenticator } from './identity.ts';
+import {
+  fail,
+  MAX_ROLES,
+  MAX_USER_ID_LENGTH,
+  USER_ID,
+  type AuthFailureReason,
+  type AuthResult,
+  type Authenticator,
+} from './identity.ts';
 import { ROLE_NAME } from '../namespaces.ts';
 import { loadKey, type AuthKey, type JwsAlgorithm } from './keys.ts';
 
@@ -89,16 +97,22 @@ function classify(err: unknown): AuthFailureReason {
   if (err instanceof joseErrors.JWTExpired) return 'expired';
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
     switch (err.claim) {
-      case 'nbf': return 'not_yet_valid';
-      case 'aud': return 'bad_audience';
-      case 'iss': return 'bad_issuer';
-      case 'exp': return err.reason === 'missing' ? 'missing_exp' : 'expired';
-      default: return 'malformed';
+      case 'nbf':
+        return 'not_yet_valid';
+      case 'aud':
+        return 'bad_audience';
+      case 'iss':
+        return 'bad_issuer';
+      case 'exp':
+        return err.reason === 'missing' ? 'missing_exp' : 'expired';
+      default:
+        return 'malformed';
     }
   }
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'bad_signature';
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'alg_not_allowed';
-  if (err instanceof joseErrors.JWKSNoMatchingKey || err instanceof joseErrors.JWKSMultipleMatchingKeys) return 'no_matching_key';
+  if (err instanceof joseErrors.JWKSNoMatchingKey || err instanceof joseErrors.JWKSMultipleMatchingKeys)
+    return 'no_matching_key';
   return 'malformed';
 }
 
@@ -106,7 +120,11 @@ function classify(err: unknown): AuthFailureReason {
  * Verifies with one key, or with each key of a JWKS that matches the header when several do (a JWKS without `kid`
  * holding two RSA keys during a rotation); jose reports that case as an error carrying the candidates.
  */
-async function verifyWith(token: string, key: KeyObject | JWTVerifyGetKey, options: JWTVerifyOptions): Promise<{ payload: JWTPayload }> {
+async function verifyWith(
+  token: string,
+  key: KeyObject | JWTVerifyGetKey,
+  options: JWTVerifyOptions,
+): Promise<{ payload: JWTPayload }> {
   if (typeof key !== 'function') return jwtVerify(token, key, options);
   try {
     return await jwtVerify(token, key, options);
@@ -151,7 +169,8 @@ export async function createAuthenticator(options: AuthOptions): Promise<Authent
   const rolesClaim = options.rolesClaim ?? 'roles';
   const infoClaim = options.infoClaim === undefined ? 'info' : options.infoClaim;
   const now = options.now ?? Date.now;
-  const audience = typeof options.audience === 'string' ? options.audience : options.audience ? [...options.audience] : undefined;
+  const audience =
+    typeof options.audience === 'string' ? options.audience : options.audience ? [...options.audience] : undefined;
   const issuer = typeof options.issuer === 'string' ? options.issuer : options.issuer ? [...options.issuer] : undefined;
 
   async function verify(token: string): Promise<AuthResult> {
@@ -186,7 +205,8 @@ export async function createAuthenticator(options: AuthOptions): Promise<Authent
         const { payload } = await verifyWith(token, candidate.key, verifyOptions);
         return toIdentity(payload);
       } catch (err) {
-        if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'sub') return fail('invalid_token', 'missing_sub');
+        if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'sub')
+          return fail('invalid_token', 'missing_sub');
         last = classify(err);
         // Anything but a signature mismatch means this key verified the signature: do not try other keys.
         if (last !== 'bad_signature' && last !== 'no_matching_key') break;
@@ -214,7 +234,13 @@ export async function createAuthenticator(options: AuthOptions): Promise<Authent
         if (anonymousRoles === undefined) return fail('missing_token', 'missing');
         return {
           ok: true,
-          identity: { user: `anon-${randomBytes(16).toString('hex')}`, roles: [...anonymousRoles], info: null, expiresAt: null, anonymous: true },
+          identity: {
+            user: `anon-${randomBytes(16).toString('hex')}`,
+            roles: [...anonymousRoles],
+            info: null,
+            expiresAt: null,
+            anonymous: true,
+          },
         };
       }
       if (keys.length === 0) return fail('invalid_token', 'no_matching_key');

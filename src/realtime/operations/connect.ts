@@ -33,8 +33,10 @@ export async function connect(session: Session, hub: HubServices, message: Conne
     return;
   }
   session.send({
-    type: 'connected', ...(message.rid === undefined ? {} : { re: message.rid }),
-    client: session.id, user: identity.user,
+    type: 'connected',
+    ...(message.rid === undefined ? {} : { re: message.rid }),
+    client: session.id,
+    user: identity.user,
     ...(identity.expiresAt === null ? {} : { expires: identity.expiresAt }),
   });
 }

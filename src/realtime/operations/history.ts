@@ -30,7 +30,9 @@ export async function history(session: Session, hub: HubServices, message: Histo
     return;
   }
   session.reply(message.rid, {
-    channel: message.channel, epoch: result.epoch, offset: result.offset,
+    channel: message.channel,
+    epoch: result.epoch,
+    offset: result.offset,
     publications: result.publications.map(toWirePublication),
     ...(message.since === undefined ? {} : { recovered: result.recovered }),
   });

@@ -14,8 +14,11 @@ import { unsubscribe } from './unsubscribe.ts';
 
 export { leave } from './unsubscribe.ts';
 
-type Handler<T extends SingleClientMessage['type']> =
-  (session: Session, hub: HubServices, message: Extract<SingleClientMessage, { readonly type: T }>) => Promise<void> | void;
+type Handler<T extends SingleClientMessage['type']> = (
+  session: Session,
+  hub: HubServices,
+  message: Extract<SingleClientMessage, { readonly type: T }>,
+) => Promise<void> | void;
 
 /** The handler of every client message type: the compiler refuses a message type without one. */
 const HANDLERS: { readonly [T in SingleClientMessage['type']]: Handler<T> } = {

@@ -35,14 +35,26 @@ export async function send(session: Session, hub: HubServices, message: SendMess
   }
   const allowed = hub.permissions.can(session.identity!, 'send', channel);
   if (!allowed.ok) {
-    session.error(allowed.code, allowed.code === 'not_available' ? 'Cannot send: private messages are disabled' : 'Cannot send: permission denied', message.rid);
+    session.error(
+      allowed.code,
+      allowed.code === 'not_available'
+        ? 'Cannot send: private messages are disabled'
+        : 'Cannot send: permission denied',
+      message.rid,
+    );
     return;
   }
   await publishInto(session, hub, channel, allowed.config, message.data, message.id, message.rid);
 }
 
 async function publishInto(
-  session: Session, hub: HubServices, channel: string, config: NamespaceConfig, data: JsonValue, id: string | undefined, rid: number | undefined,
+  session: Session,
+  hub: HubServices,
+  channel: string,
+  config: NamespaceConfig,
+  data: JsonValue,
+  id: string | undefined,
+  rid: number | undefined,
 ): Promise<void> {
   const user = session.user!;
   const started = performance.now();

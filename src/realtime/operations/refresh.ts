@@ -31,6 +31,11 @@ export async function refresh(session: Session, hub: HubServices, message: Refre
     const allowed = hub.permissions.can(result.identity, 'subscribe', channel);
     if (allowed.ok) continue;
     await leave(session, hub, channel);
-    session.send({ type: 'unsubscribed', channel, code: allowed.code, reason: 'Permission revoked: the refreshed token does not allow this channel' });
+    session.send({
+      type: 'unsubscribed',
+      channel,
+      code: allowed.code,
+      reason: 'Permission revoked: the refreshed token does not allow this channel',
+    });
   }
 }

@@ -31,12 +31,22 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
   }
   if (session.subscriptions.size >= hub.options.maxSubscriptions) {
     hub.observer.rateLimited?.('subscriptions');
-    session.error(ErrorCode.TOO_MANY_SUBSCRIPTIONS, `Cannot subscribe: at most ${hub.options.maxSubscriptions} subscriptions per connection`, rid);
+    session.error(
+      ErrorCode.TOO_MANY_SUBSCRIPTIONS,
+      `Cannot subscribe: at most ${hub.options.maxSubscriptions} subscriptions per connection`,
+      rid,
+    );
     return;
   }
   const config = allowed.config;
   const wantsPresence = message.presence === true && config.presence;
-  const subscription: Subscription = { channel, state: 'pending', presence: wantsPresence, inPresence: config.presence, buffer: [] };
+  const subscription: Subscription = {
+    channel,
+    state: 'pending',
+    presence: wantsPresence,
+    inPresence: config.presence,
+    buffer: [],
+  };
   session.subscriptions.set(channel, subscription);
   const local = hub.channels.acquire(channel, { policy: config.slowConsumerPolicy, joinLeave: config.joinLeave });
   local.addPending(session, subscription);
@@ -48,7 +58,9 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
     if (subscription.state !== 'pending') return;
     if (config.presence) {
       await hub.broker.addPresence(channel, {
-        connection: session.id, user: identity.user, ...(identity.info === null ? {} : { info: identity.info }),
+        connection: session.id,
+        user: identity.user,
+        ...(identity.info === null ? {} : { info: identity.info }),
       });
       // An unsubscribe (or a close) that ran meanwhile removed nothing: undo the entry added after it.
       if (subscription.state !== 'pending') {
@@ -76,8 +88,11 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
   if (subscription.state !== 'pending' || session.isClosed) return;
 
   session.send({
-    type: 'subscribed', ...(rid === undefined ? {} : { re: rid }),
-    channel, epoch: result.epoch, offset: result.offset,
+    type: 'subscribed',
+    ...(rid === undefined ? {} : { re: rid }),
+    channel,
+    epoch: result.epoch,
+    offset: result.offset,
     recovered: message.since === undefined ? false : result.recovered,
     publications: result.publications.map(toWirePublication),
     ...(members === null ? {} : { presence: members.map(toPresenceUser) }),
@@ -86,7 +101,11 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
   // The position sent so far: the history top, raised by every buffered publication replayed below.
   let sent = { epoch: result.epoch, offset: result.offset };
   for (const event of buffered) {
-    if (event.type === 'publication' && event.publication.epoch === sent.epoch && event.publication.offset > sent.offset) {
+    if (
+      event.type === 'publication' &&
+      event.publication.epoch === sent.epoch &&
+      event.publication.offset > sent.offset
+    ) {
       sent = { epoch: sent.epoch, offset: event.publication.offset };
     }
   }
@@ -99,7 +118,12 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
       if (p.epoch === result.epoch && p.offset <= result.offset) continue;
       session.send(toPublicationMessage(p));
     } else if (event.type !== 'signal' && subscription.presence && config.joinLeave) {
-      session.send({ type: event.type, channel, user: event.user, ...(event.info === undefined ? {} : { info: event.info as JsonValue }) });
+      session.send({
+        type: event.type,
+        channel,
+        user: event.user,
+        ...(event.info === undefined ? {} : { info: event.info as JsonValue }),
+      });
     }
   }
 }

@@ -20,7 +20,11 @@ export async function unsubscribe(session: Session, hub: HubServices, message: U
  * @param hub The hub's services.
  * @param channel Channel name.
  */
-export async function leave(session: Session, hub: Pick<HubServices, 'broker' | 'channels' | 'typing'>, channel: string): Promise<void> {
+export async function leave(
+  session: Session,
+  hub: Pick<HubServices, 'broker' | 'channels' | 'typing'>,
+  channel: string,
+): Promise<void> {
   const subscription = session.subscriptions.get(channel);
   if (subscription === undefined) return;
   subscription.state = 'gone';

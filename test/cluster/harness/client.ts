@@ -33,7 +33,10 @@ export interface ClusterClientOptions {
 
 /** Signs a one-hour token for `user` with the cluster secret. */
 export function clusterToken(user: string): Promise<string> {
-  return signToken({ sub: user, roles: ['user'], ttlMs: 3_600_000, info: { name: user } }, { type: 'secret', secret: CLUSTER_SECRET });
+  return signToken(
+    { sub: user, roles: ['user'], ttlMs: 3_600_000, info: { name: user } },
+    { type: 'secret', secret: CLUSTER_SECRET },
+  );
 }
 
 /** The client. `start()` connects; every event is recorded for the test to check. */
@@ -108,7 +111,15 @@ export class ClusterClient {
   async #subscribe(channel: string, timeoutMs: number): Promise<void> {
     const since = this.positions.get(channel);
     this.#sinceSent.set(channel, since !== undefined);
-    const answer = await this.request({ type: 'subscribe', channel, ...(since === undefined ? {} : { since }), ...(this.options.presence === true ? { presence: true } : {}) }, timeoutMs);
+    const answer = await this.request(
+      {
+        type: 'subscribe',
+        channel,
+        ...(since === undefined ? {} : { since }),
+        ...(this.options.presence === true ? { presence: true } : {}),
+      },
+      timeoutMs,
+    );
     if (answer.type !== 'subscribed') throw new Error(`subscribe ${channel}: ${JSON.stringify(answer)}`);
   }
 
@@ -140,8 +151,12 @@ export class ClusterClient {
 
   #record(p: Message, recovered: boolean): void {
     const r: Received = {
-      channel: String(p['channel']), epoch: String(p['epoch']), offset: Number(p['offset']),
-      id: typeof p['id'] === 'string' ? p['id'] : undefined, data: p['data'], recovered,
+      channel: String(p['channel']),
+      epoch: String(p['epoch']),
+      offset: Number(p['offset']),
+      id: typeof p['id'] === 'string' ? p['id'] : undefined,
+      data: p['data'],
+      recovered,
     };
     this.received.push(r);
     this.positions.set(r.channel, { epoch: r.epoch, offset: r.offset });
@@ -173,7 +188,8 @@ export class ClusterClient {
     this.#pending.clear();
     this.#wake();
     // One reconnect loop at a time: a failed attempt's close lands here too and must not start another.
-    if (!this.#closedByUs && !this.#reconnectOff && !this.#reconnecting && this.options.reconnect !== false) void this.#reconnect();
+    if (!this.#closedByUs && !this.#reconnectOff && !this.#reconnecting && this.options.reconnect !== false)
+      void this.#reconnect();
   }
 
   async #reconnect(): Promise<void> {
@@ -222,7 +238,12 @@ export class ClusterClient {
   }
 
   /** Publishes with message id `id`: resolves `{ok: true, offset}` once acknowledged, else `{ok: false, code}`. */
-  async publish(channel: string, data: unknown, id: string, timeoutMs = 5000): Promise<{ ok: true; offset: number; duplicate: boolean } | { ok: false; code: string }> {
+  async publish(
+    channel: string,
+    data: unknown,
+    id: string,
+    timeoutMs = 5000,
+  ): Promise<{ ok: true; offset: number; duplicate: boolean } | { ok: false; code: string }> {
     const answer = await this.request({ type: 'publish', channel, data, id }, timeoutMs);
     if (answer.type === 'reply') {
       const d = answer['data'] as { offset: number; duplicate: boolean };
@@ -238,10 +259,13 @@ export class ClusterClient {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`${this.options.user}: timed out waiting for ${what}`);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          this.#waiters.delete(wake);
-          resolve();
-        }, Math.min(left, 200));
+        const timer = setTimeout(
+          () => {
+            this.#waiters.delete(wake);
+            resolve();
+          },
+          Math.min(left, 200),
+        );
         const wake = (): void => {
           clearTimeout(timer);
           resolve();

@@ -11,23 +11,37 @@ export interface Cluster {
 }
 
 /** Starts `count` nodes on `broker` (in parallel) and the proxy in front of them. */
-export async function startCluster(t: Cleanup, options: { proxy: ProxyKind; broker: string; count: number; config?: Record<string, unknown> }): Promise<Cluster> {
-  const nodes = await Promise.all(Array.from({ length: options.count }, (_, i) => startNode(t, `n${i + 1}`, {
-    broker: options.broker, ...(options.config === undefined ? {} : { config: options.config }),
-  })));
-  const proxy = await startProxy(t, options.proxy, nodes.map((n) => ({ host: '127.0.0.1', port: n.port })));
+export async function startCluster(
+  t: Cleanup,
+  options: { proxy: ProxyKind; broker: string; count: number; config?: Record<string, unknown> },
+): Promise<Cluster> {
+  const nodes = await Promise.all(
+    Array.from({ length: options.count }, (_, i) =>
+      startNode(t, `n${i + 1}`, {
+        broker: options.broker,
+        ...(options.config === undefined ? {} : { config: options.config }),
+      }),
+    ),
+  );
+  const proxy = await startProxy(
+    t,
+    options.proxy,
+    nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
+  );
   return { nodes, proxy };
 }
 
 /** Connection counts of every node, in node order (-1 for a node that does not answer). */
 export async function connectionCounts(nodes: readonly Node[]): Promise<number[]> {
-  return Promise.all(nodes.map(async (n) => {
-    try {
-      return Number((await n.stats())['connections']);
-    } catch {
-      return -1;
-    }
-  }));
+  return Promise.all(
+    nodes.map(async (n) => {
+      try {
+        return Number((await n.stats())['connections']);
+      } catch {
+        return -1;
+      }
+    }),
+  );
 }
 
 /** A client with the index of the node it landed on. */
@@ -41,12 +55,21 @@ export interface Placed {
  * each landed on from the nodes' connection counts, and keeps `perNode` on every live node (extra ones are closed).
  * @throws Error when 64 addresses did not reach every node (the proxy is not balancing by source)
  */
-export async function spreadClients(t: Cleanup, cluster: Cluster, perNode: number, make: (i: number) => Omit<ClusterClientOptions, 'url' | 'localAddress'>): Promise<Placed[]> {
+export async function spreadClients(
+  t: Cleanup,
+  cluster: Cluster,
+  perNode: number,
+  make: (i: number) => Omit<ClusterClientOptions, 'url' | 'localAddress'>,
+): Promise<Placed[]> {
   const placed: Placed[] = [];
   const per = cluster.nodes.map(() => 0);
   for (let i = 1; i <= 64 && per.some((n) => n < perNode); i++) {
     const before = await connectionCounts(cluster.nodes);
-    const client = new ClusterClient({ ...make(placed.length), url: cluster.proxy.wsUrl, localAddress: sourceAddress(i) });
+    const client = new ClusterClient({
+      ...make(placed.length),
+      url: cluster.proxy.wsUrl,
+      localAddress: sourceAddress(i),
+    });
     t.after(() => client.close());
     await client.start();
     const after = await connectionCounts(cluster.nodes);
@@ -60,7 +83,8 @@ export async function spreadClients(t: Cleanup, cluster: Cluster, perNode: numbe
     per[node]!++;
     placed.push({ client, node });
   }
-  if (per.some((n) => n < perNode)) throw new Error(`64 source addresses did not reach every node ${per.join('/')} (${cluster.proxy.kind})`);
+  if (per.some((n) => n < perNode))
+    throw new Error(`64 source addresses did not reach every node ${per.join('/')} (${cluster.proxy.kind})`);
   return placed;
 }
 

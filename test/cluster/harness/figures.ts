@@ -27,8 +27,25 @@ const RETRYABLE = new Set(['closed', 'timeout', 'broker_unavailable', 'internal'
  * Publishes `count` messages `${prefix}-<n>` into `channel`, one every `intervalMs` (each awaited, so a slow broker
  * slows the stream instead of piling up requests). `onIndex(n)` runs before message n (to inject a fault).
  */
-export function publishStream(client: ClusterClient, channel: string, options: { count: number; intervalMs: number; prefix: string; onIndex?: (n: number) => void | Promise<void>; retry?: boolean }): Stream {
-  const stream: Stream = { attempted: 0, acked: new Map(), failed: new Set(), errors: new Map(), done: Promise.resolve(), retries: 0 };
+export function publishStream(
+  client: ClusterClient,
+  channel: string,
+  options: {
+    count: number;
+    intervalMs: number;
+    prefix: string;
+    onIndex?: (n: number) => void | Promise<void>;
+    retry?: boolean;
+  },
+): Stream {
+  const stream: Stream = {
+    attempted: 0,
+    acked: new Map(),
+    failed: new Set(),
+    errors: new Map(),
+    done: Promise.resolve(),
+    retries: 0,
+  };
   stream.done = (async () => {
     for (let n = 0; n < options.count; n++) {
       await options.onIndex?.(n);
@@ -83,7 +100,14 @@ export interface Figures {
 }
 
 /** Counts what each subscriber received of the stream's ids on `channel`. */
-export function tally(scenario: string, proxy: string, stream: Stream, subscribers: readonly ClusterClient[], channel: string, extra?: Record<string, unknown>): Figures {
+export function tally(
+  scenario: string,
+  proxy: string,
+  stream: Stream,
+  subscribers: readonly ClusterClient[],
+  channel: string,
+  extra?: Record<string, unknown>,
+): Figures {
   let delivered = 0;
   let lost = 0;
   let duplicated = 0;
@@ -102,7 +126,9 @@ export function tally(scenario: string, proxy: string, stream: Stream, subscribe
       if (last !== null && last.epoch === r.epoch && r.offset !== last.offset + 1) {
         ordered = false;
         if (orderBreaks.length < 5) {
-          orderBreaks.push(`${c.options.user}: ${r.offset}${r.recovered ? 'r' : ''} after ${last.offset}${last.recovered ? 'r' : ''} (reconnects ${c.reconnects}, closes ${c.closeCodes.join('/')})`);
+          orderBreaks.push(
+            `${c.options.user}: ${r.offset}${r.recovered ? 'r' : ''} after ${last.offset}${last.recovered ? 'r' : ''} (reconnects ${c.reconnects}, closes ${c.closeCodes.join('/')})`,
+          );
         }
       }
       last = { epoch: r.epoch, offset: r.offset, recovered: r.recovered };
@@ -116,9 +142,21 @@ export function tally(scenario: string, proxy: string, stream: Stream, subscribe
     for (const id of stream.acked.keys()) if (!counts.has(id)) lost++;
   }
   return {
-    scenario, proxy, subscribers: subscribers.length, published: stream.attempted, acknowledged: stream.acked.size,
-    errors: Object.fromEntries(stream.errors), delivered, lost, duplicated, deliveredUnacknowledged, recoveredDeliveries, outOfOrder, orderBreaks,
-    reconnects: subscribers.reduce((s, c) => s + c.reconnects, 0), unrecovered: subscribers.reduce((s, c) => s + c.unrecovered, 0),
+    scenario,
+    proxy,
+    subscribers: subscribers.length,
+    published: stream.attempted,
+    acknowledged: stream.acked.size,
+    errors: Object.fromEntries(stream.errors),
+    delivered,
+    lost,
+    duplicated,
+    deliveredUnacknowledged,
+    recoveredDeliveries,
+    outOfOrder,
+    orderBreaks,
+    reconnects: subscribers.reduce((s, c) => s + c.reconnects, 0),
+    unrecovered: subscribers.reduce((s, c) => s + c.unrecovered, 0),
     ...(extra === undefined ? {} : { extra }),
   };
 }
@@ -131,10 +169,23 @@ export function record(figures: Figures): void {
 }
 
 /** Waits until every subscriber holds every acknowledged id of the stream (or `timeoutMs` passes: the tally then shows the loss). */
-export async function settle(stream: Stream, subscribers: readonly ClusterClient[], channel: string, timeoutMs = 15_000): Promise<void> {
+export async function settle(
+  stream: Stream,
+  subscribers: readonly ClusterClient[],
+  channel: string,
+  timeoutMs = 15_000,
+): Promise<void> {
   const ids = [...stream.acked.keys()];
-  await Promise.allSettled(subscribers.map((c) => c.until('every acknowledged message', () => {
-    const got = new Set(c.received.filter((r) => r.channel === channel).map((r) => r.id));
-    return ids.every((id) => got.has(id));
-  }, timeoutMs)));
+  await Promise.allSettled(
+    subscribers.map((c) =>
+      c.until(
+        'every acknowledged message',
+        () => {
+          const got = new Set(c.received.filter((r) => r.channel === channel).map((r) => r.id));
+          return ids.every((id) => got.has(id));
+        },
+        timeoutMs,
+      ),
+    ),
+  );
 }

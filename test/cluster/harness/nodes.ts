@@ -29,12 +29,21 @@ export function clusterConfig(overrides: { drainTimeoutMs?: number } = {}): Reco
     allowPlaintext: true,
     host: '127.0.0.1',
     auth: { hs256Secret: CLUSTER_SECRET },
-    namespaces: { chat: { historySize: 10_000, historyTtlMs: 600_000, recoverOnJoin: 0, presence: true, joinLeave: true } },
+    namespaces: {
+      chat: { historySize: 10_000, historyTtlMs: 600_000, recoverOnJoin: 0, presence: true, joinLeave: true },
+    },
     apiKeys: [CLUSTER_API_KEY],
     limits: {
-      maxConnectionsPerIp: 100_000, connectionsPerMinutePerIp: 100_000, maxConnectionsPerUser: 1000,
-      messagesPerSecond: 100_000, messagesBurst: 100_000, bytesPerSecond: 100_000_000, bytesBurst: 100_000_000,
-      drainTimeoutMs: overrides.drainTimeoutMs ?? 3000, pingIntervalMs: 5000, pongTimeoutMs: 5000,
+      maxConnectionsPerIp: 100_000,
+      connectionsPerMinutePerIp: 100_000,
+      maxConnectionsPerUser: 1000,
+      messagesPerSecond: 100_000,
+      messagesBurst: 100_000,
+      bytesPerSecond: 100_000_000,
+      bytesBurst: 100_000_000,
+      drainTimeoutMs: overrides.drainTimeoutMs ?? 3000,
+      pingIntervalMs: 5000,
+      pongTimeoutMs: 5000,
     },
     broker: { presenceHeartbeatMs: CLUSTER_PRESENCE_HEARTBEAT_MS },
     log: { level: 'warn', pretty: false },
@@ -56,32 +65,66 @@ export interface Node {
 }
 
 /** Starts `switchboard serve` with `clusterConfig()` (or `config`) and the given broker URL, on a free port. */
-export async function startNode(t: Cleanup, name: string, options: { broker: string; config?: Record<string, unknown>; extraArgs?: string[] }): Promise<Node> {
+export async function startNode(
+  t: Cleanup,
+  name: string,
+  options: { broker: string; config?: Record<string, unknown>; extraArgs?: string[] },
+): Promise<Node> {
   const dir = scratchDir(t, `node-${name}`);
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, JSON.stringify(options.config ?? clusterConfig()));
-  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', NODE_OPTIONS: '' };
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env['PATH'] ?? '',
+    HOME: process.env['HOME'] ?? '/tmp',
+    NODE_OPTIONS: '',
+  };
   const spawnOn = async (wanted: number): Promise<{ child: Child; port: number }> => {
-    const child = spawnChild(t, `node ${name}`, process.execPath, [
-      join(ROOT, 'bin', 'switchboard.js'), 'serve', '--config', configPath, '--port', String(wanted), '--broker', options.broker, ...(options.extraArgs ?? []),
-    ], { env, cwd: ROOT });
+    const child = spawnChild(
+      t,
+      `node ${name}`,
+      process.execPath,
+      [
+        join(ROOT, 'bin', 'switchboard.js'),
+        'serve',
+        '--config',
+        configPath,
+        '--port',
+        String(wanted),
+        '--broker',
+        options.broker,
+        ...(options.extraArgs ?? []),
+      ],
+      { env, cwd: ROOT },
+    );
     let port = 0;
-    await waitFor(`node ${name} to print where it listens`, () => {
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(child.output());
-      if (m !== null) port = Number(m[1]);
-      return m !== null;
-    }, { child, timeoutMs: 30_000 });
-    await waitFor(`node ${name} /ready`, async () => (await httpStatus(`http://127.0.0.1:${port}/ready`)) === 200, { child });
+    await waitFor(
+      `node ${name} to print where it listens`,
+      () => {
+        const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(child.output());
+        if (m !== null) port = Number(m[1]);
+        return m !== null;
+      },
+      { child, timeoutMs: 30_000 },
+    );
+    await waitFor(`node ${name} /ready`, async () => (await httpStatus(`http://127.0.0.1:${port}/ready`)) === 200, {
+      child,
+    });
     return { child, port };
   };
   let { child, port } = await spawnOn(0);
   const httpUrl = `http://127.0.0.1:${port}`;
   return {
-    name, port, httpUrl,
+    name,
+    port,
+    httpUrl,
     get child() {
       return child;
     },
-    stats: async () => (await (await fetch(`${httpUrl}/api/stats`, { signal: AbortSignal.timeout(2000) })).json()) as Record<string, unknown>,
+    stats: async () =>
+      (await (await fetch(`${httpUrl}/api/stats`, { signal: AbortSignal.timeout(2000) })).json()) as Record<
+        string,
+        unknown
+      >,
     restart: async () => {
       if (child.running) throw new Error(`node ${name} is still running`);
       ({ child, port } = await spawnOn(port));
@@ -108,8 +151,21 @@ export interface Redis {
 export async function startRedis(t: Cleanup, options: { persistent?: boolean } = {}): Promise<Redis> {
   const dir = scratchDir(t, 'redis');
   const port = await freePort();
-  const persistence = options.persistent === true ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--protected-mode', 'yes'];
+  const persistence =
+    options.persistent === true ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    ...persistence,
+    '--dir',
+    dir,
+    '--protected-mode',
+    'yes',
+  ];
   const start = async (): Promise<Child> => {
     const child = spawnChild(t, 'redis', findBinary('redis-server'), args);
     await waitFor('redis PING', async () => (await sendRedis(port, 'PING')).startsWith('+PONG'), { child });

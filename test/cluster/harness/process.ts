@@ -26,8 +26,18 @@ export interface Child {
 const MAX_OUTPUT = 64 * 1024;
 
 /** Spawns a child whose output is captured; it is stopped in `t.after` if the test did not stop it. */
-export function spawnChild(t: Cleanup, name: string, command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Child {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env, ...(options.cwd === undefined ? {} : { cwd: options.cwd }) });
+export function spawnChild(
+  t: Cleanup,
+  name: string,
+  command: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Child {
+  const child = spawn(command, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: options.env ?? process.env,
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+  });
   let output = '';
   const keep = (d: Buffer): void => {
     output += d.toString();
@@ -59,7 +69,9 @@ export function spawnChild(t: Cleanup, name: string, command: string, args: read
     stop: async (graceMs = 3000) => {
       if (!running) return;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => { if (running) child.kill('SIGKILL'); }, graceMs);
+      const timer = setTimeout(() => {
+        if (running) child.kill('SIGKILL');
+      }, graceMs);
       await exited;
       clearTimeout(timer);
     },
@@ -78,13 +90,19 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
     server.once('error', reject);
     server.listen(0, host, () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
 
 /** Polls `check` every 50 ms until it returns true; throws after `timeoutMs` with `what` and the child's output. */
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, options: { timeoutMs?: number; child?: Child; intervalMs?: number } = {}): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  options: { timeoutMs?: number; child?: Child; intervalMs?: number } = {},
+): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   for (;;) {
     if (options.child !== undefined && !options.child.running) {
@@ -95,7 +113,10 @@ export async function waitFor(what: string, check: () => Promise<boolean> | bool
     } catch {
       // not yet
     }
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}${options.child === undefined ? '' : `: ${options.child.output().slice(-2000)}`}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `Timed out waiting for ${what}${options.child === undefined ? '' : `: ${options.child.output().slice(-2000)}`}`,
+      );
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 50));
   }
 }

@@ -48,7 +48,12 @@ export function nginxVariables(dir: string, port: number, upstreams: readonly Up
 }
 
 /** The variables that fill deploy/haproxy.cfg for these upstreams. */
-export function haproxyVariables(dir: string, port: number, statsPort: number, upstreams: readonly Upstream[]): Record<string, string> {
+export function haproxyVariables(
+  dir: string,
+  port: number,
+  statsPort: number,
+  upstreams: readonly Upstream[],
+): Record<string, string> {
   return {
     SB_BIND: `127.0.0.1:${port}`,
     SB_SERVERS: upstreams.map((u, i) => `    server n${i + 1} ${u.host}:${u.port} check`).join('\n'),
@@ -68,15 +73,30 @@ export async function startProxy(t: Cleanup, kind: ProxyKind, upstreams: readonl
     configPath = join(dir, 'nginx.conf');
     writeFileSync(configPath, renderTemplate(readDeployFile('nginx.conf'), nginxVariables(dir, port, upstreams)));
     // -e: the startup error log before the file is read (the compiled-in default is /var/log/nginx).
-    child = spawnChild(t, 'nginx', findBinary('nginx'), ['-p', dir, '-c', configPath, '-e', join(dir, 'error.log'), '-g', 'daemon off;']);
+    child = spawnChild(t, 'nginx', findBinary('nginx'), [
+      '-p',
+      dir,
+      '-c',
+      configPath,
+      '-e',
+      join(dir, 'error.log'),
+      '-g',
+      'daemon off;',
+    ]);
     healthPath = '/nginx-health';
   } else {
     configPath = join(dir, 'haproxy.cfg');
-    writeFileSync(configPath, renderTemplate(readDeployFile('haproxy.cfg'), haproxyVariables(dir, port, await freePort(), upstreams)));
+    writeFileSync(
+      configPath,
+      renderTemplate(readDeployFile('haproxy.cfg'), haproxyVariables(dir, port, await freePort(), upstreams)),
+    );
     child = spawnChild(t, 'haproxy', findBinary('haproxy'), ['-db', '-f', configPath]);
     healthPath = '/haproxy-health';
   }
   const httpUrl = `http://127.0.0.1:${port}`;
-  await waitFor(`${kind} on port ${port}`, async () => (await httpStatus(`${httpUrl}${healthPath}`)) === 200, { child, timeoutMs: 10_000 });
+  await waitFor(`${kind} on port ${port}`, async () => (await httpStatus(`${httpUrl}${healthPath}`)) === 200, {
+    child,
+    timeoutMs: 10_000,
+  });
   return { kind, port, httpUrl, wsUrl: `ws://127.0.0.1:${port}/ws`, child, configPath };
 }

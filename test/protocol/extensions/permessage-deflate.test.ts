@@ -10,13 +10,25 @@ import {
   validateDeflateResponse,
   zlibWindowBits,
 } from '../../../src/protocol/extensions/permessage-deflate.ts';
-import type { DeflateClientOptions, DeflateParams, DeflateServerOptions } from '../../../src/protocol/extensions/permessage-deflate.ts';
+import type {
+  DeflateClientOptions,
+  DeflateParams,
+  DeflateServerOptions,
+} from '../../../src/protocol/extensions/permessage-deflate.ts';
 import { parseExtensionHeader } from '../../../src/protocol/handshake/header-tokens.ts';
 import type { ExtensionOffer } from '../../../src/protocol/handshake/header-tokens.ts';
 
-const DEFAULTS: DeflateParams = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
+const DEFAULTS: DeflateParams = {
+  serverNoContextTakeover: false,
+  clientNoContextTakeover: false,
+  serverMaxWindowBits: 15,
+  clientMaxWindowBits: 15,
+};
 
-function accept(header: string, options: DeflateServerOptions = {}): { params: DeflateParams; response: string } | null {
+function accept(
+  header: string,
+  options: DeflateServerOptions = {},
+): { params: DeflateParams; response: string } | null {
   return acceptDeflateOffer(parseExtensionHeader(header), options);
 }
 
@@ -40,15 +52,19 @@ test('RFC 7692 §7.1.3 example: the simplest offer "permessage-deflate" is accep
 });
 
 test('RFC 7692 §7.1.3 example: a fallback list is answered by accepting the first option with server_max_window_bits=10', () => {
-  const offers = 'permessage-deflate; client_max_window_bits; server_max_window_bits=10, permessage-deflate; client_max_window_bits';
+  const offers =
+    'permessage-deflate; client_max_window_bits; server_max_window_bits=10, permessage-deflate; client_max_window_bits';
   const result = accept(offers);
   assert.equal(result?.response, 'permessage-deflate; server_max_window_bits=10');
   assert.deepEqual(result?.params, { ...DEFAULTS, serverMaxWindowBits: 10 });
   // and the client that offered it agrees
-  assert.deepEqual(validateDeflateResponse(only('permessage-deflate; server_max_window_bits=10'), { serverMaxWindowBits: 10 }), {
-    ...DEFAULTS,
-    serverMaxWindowBits: 10,
-  });
+  assert.deepEqual(
+    validateDeflateResponse(only('permessage-deflate; server_max_window_bits=10'), { serverMaxWindowBits: 10 }),
+    {
+      ...DEFAULTS,
+      serverMaxWindowBits: 10,
+    },
+  );
 });
 
 test('RFC 7692 §7.1.3 example: the second option alone is accepted as "permessage-deflate"', () => {
@@ -77,12 +93,19 @@ test('PD-01 server declines invalid offers instead of failing the handshake (RFC
   for (const offer of invalid) {
     assert.equal(accept(offer), null, offer);
     // the same invalid offer followed by a valid fallback: the fallback wins
-    assert.deepEqual(accept(`${offer}, permessage-deflate`), { params: DEFAULTS, response: 'permessage-deflate' }, offer);
+    assert.deepEqual(
+      accept(`${offer}, permessage-deflate`),
+      { params: DEFAULTS, response: 'permessage-deflate' },
+      offer,
+    );
   }
 });
 
 test('PD-02 with several offers the first acceptable one wins (RFC 7692 §5 order of preference)', () => {
-  assert.equal(accept('permessage-deflate; server_max_window_bits=7, permessage-deflate')?.response, 'permessage-deflate');
+  assert.equal(
+    accept('permessage-deflate; server_max_window_bits=7, permessage-deflate')?.response,
+    'permessage-deflate',
+  );
   assert.equal(
     accept('permessage-deflate; server_max_window_bits=11, permessage-deflate; server_max_window_bits=12')?.response,
     'permessage-deflate; server_max_window_bits=11',
@@ -103,16 +126,28 @@ test('PD-03 an offered server_no_context_takeover is honoured (RFC 7692 §7.1.1.
 });
 
 test('an offered client_no_context_takeover is echoed and the server option adds it (RFC 7692 §7.1.1.2)', () => {
-  assert.equal(accept('permessage-deflate; client_no_context_takeover')?.response, 'permessage-deflate; client_no_context_takeover');
+  assert.equal(
+    accept('permessage-deflate; client_no_context_takeover')?.response,
+    'permessage-deflate; client_no_context_takeover',
+  );
   const r = accept('permessage-deflate', { clientNoContextTakeover: true, serverNoContextTakeover: true });
   assert.equal(r?.response, 'permessage-deflate; server_no_context_takeover; client_no_context_takeover');
   assert.deepEqual(r?.params, { ...DEFAULTS, serverNoContextTakeover: true, clientNoContextTakeover: true });
 });
 
 test('PD-03 server_max_window_bits in the answer is never above the offer (RFC 7692 §7.1.2.1 "the same or smaller value")', () => {
-  assert.equal(accept('permessage-deflate; server_max_window_bits=12', { serverMaxWindowBits: 10 })?.response, 'permessage-deflate; server_max_window_bits=10');
-  assert.equal(accept('permessage-deflate; server_max_window_bits=9', { serverMaxWindowBits: 10 })?.response, 'permessage-deflate; server_max_window_bits=9');
-  assert.equal(accept('permessage-deflate; server_max_window_bits=15')?.response, 'permessage-deflate; server_max_window_bits=15');
+  assert.equal(
+    accept('permessage-deflate; server_max_window_bits=12', { serverMaxWindowBits: 10 })?.response,
+    'permessage-deflate; server_max_window_bits=10',
+  );
+  assert.equal(
+    accept('permessage-deflate; server_max_window_bits=9', { serverMaxWindowBits: 10 })?.response,
+    'permessage-deflate; server_max_window_bits=9',
+  );
+  assert.equal(
+    accept('permessage-deflate; server_max_window_bits=15')?.response,
+    'permessage-deflate; server_max_window_bits=15',
+  );
   // §7.1.2.1: the server MAY include it even when the offer did not
   const r = accept('permessage-deflate', { serverMaxWindowBits: 11 });
   assert.equal(r?.response, 'permessage-deflate; server_max_window_bits=11');
@@ -120,12 +155,21 @@ test('PD-03 server_max_window_bits in the answer is never above the offer (RFC 7
 });
 
 test('PD-03 client_max_window_bits is answered only when offered (RFC 7692 §7.1.2.2 "MUST NOT include")', () => {
-  assert.equal(accept('permessage-deflate; client_max_window_bits', { clientMaxWindowBits: 10 })?.response, 'permessage-deflate; client_max_window_bits=10');
-  assert.equal(accept('permessage-deflate; client_max_window_bits=12', { clientMaxWindowBits: 10 })?.response, 'permessage-deflate; client_max_window_bits=10');
+  assert.equal(
+    accept('permessage-deflate; client_max_window_bits', { clientMaxWindowBits: 10 })?.response,
+    'permessage-deflate; client_max_window_bits=10',
+  );
+  assert.equal(
+    accept('permessage-deflate; client_max_window_bits=12', { clientMaxWindowBits: 10 })?.response,
+    'permessage-deflate; client_max_window_bits=10',
+  );
   const hinted = accept('permessage-deflate; client_max_window_bits=12');
   assert.equal(hinted?.response, 'permessage-deflate; client_max_window_bits=12');
   assert.equal(hinted?.params.clientMaxWindowBits, 12);
-  assert.equal(accept('permessage-deflate; client_max_window_bits=9', { clientMaxWindowBits: 10 })?.params.clientMaxWindowBits, 9);
+  assert.equal(
+    accept('permessage-deflate; client_max_window_bits=9', { clientMaxWindowBits: 10 })?.params.clientMaxWindowBits,
+    9,
+  );
   // a server that must bound the client window declines an offer that cannot carry the bound, and takes a fallback that can
   assert.equal(accept('permessage-deflate', { clientMaxWindowBits: 10 }), null);
   assert.equal(
@@ -136,9 +180,18 @@ test('PD-03 client_max_window_bits is answered only when offered (RFC 7692 §7.1
 
 test('window bits 8: the server never promises a 256-byte window it would compress with (zlib raises 8 to 9)', () => {
   assert.equal(accept('permessage-deflate; server_max_window_bits=8'), null);
-  assert.equal(accept('permessage-deflate; server_max_window_bits=8, permessage-deflate')?.response, 'permessage-deflate');
-  assert.equal(accept('permessage-deflate', { serverMaxWindowBits: 8 })?.response, 'permessage-deflate; server_max_window_bits=9');
-  assert.equal(accept('permessage-deflate; client_max_window_bits', { clientMaxWindowBits: 8 })?.response, 'permessage-deflate; client_max_window_bits=9');
+  assert.equal(
+    accept('permessage-deflate; server_max_window_bits=8, permessage-deflate')?.response,
+    'permessage-deflate',
+  );
+  assert.equal(
+    accept('permessage-deflate', { serverMaxWindowBits: 8 })?.response,
+    'permessage-deflate; server_max_window_bits=9',
+  );
+  assert.equal(
+    accept('permessage-deflate; client_max_window_bits', { clientMaxWindowBits: 8 })?.response,
+    'permessage-deflate; client_max_window_bits=9',
+  );
   // the client's own promise of 8 is accepted; the inflater then uses 9, which decodes it
   const r = accept('permessage-deflate; client_max_window_bits=8');
   assert.equal(r?.params.clientMaxWindowBits, 8);
@@ -157,10 +210,18 @@ test('buildDeflateOffer writes the offer, client_max_window_bits by default (RFC
   assert.equal(buildDeflateOffer(), 'permessage-deflate; client_max_window_bits');
   assert.equal(buildDeflateOffer({ clientMaxWindowBits: false }), 'permessage-deflate');
   assert.equal(
-    buildDeflateOffer({ serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 10, clientMaxWindowBits: 11 }),
+    buildDeflateOffer({
+      serverNoContextTakeover: true,
+      clientNoContextTakeover: true,
+      serverMaxWindowBits: 10,
+      clientMaxWindowBits: 11,
+    }),
     'permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=11',
   );
-  assert.equal(buildDeflateOffer({ serverMaxWindowBits: 8, clientMaxWindowBits: 8 }), 'permessage-deflate; server_max_window_bits=9; client_max_window_bits=9');
+  assert.equal(
+    buildDeflateOffer({ serverMaxWindowBits: 8, clientMaxWindowBits: 8 }),
+    'permessage-deflate; server_max_window_bits=9; client_max_window_bits=9',
+  );
   assert.throws(() => buildDeflateOffer({ serverMaxWindowBits: 16 }), RangeError);
   assert.throws(() => buildDeflateOffer({ clientMaxWindowBits: 7 }), RangeError);
   assert.equal(only(buildDeflateOffer()).name, PERMESSAGE_DEFLATE);
@@ -169,16 +230,27 @@ test('buildDeflateOffer writes the offer, client_max_window_bits by default (RFC
 test('validateDeflateResponse returns the agreed parameters of a legal answer (RFC 7692 §7.1)', () => {
   assert.deepEqual(
     validateDeflateResponse(
-      only('permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=12'),
+      only(
+        'permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=12',
+      ),
       {},
     ),
     { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 10, clientMaxWindowBits: 12 },
   );
   // the server's own window may be 8: this client inflates with zlibWindowBits(8) = 9
-  assert.equal(validateDeflateResponse(only('permessage-deflate; server_max_window_bits=8'), {}).serverMaxWindowBits, 8);
+  assert.equal(
+    validateDeflateResponse(only('permessage-deflate; server_max_window_bits=8'), {}).serverMaxWindowBits,
+    8,
+  );
   // an offered client promise stands even when the answer does not repeat it
-  assert.equal(validateDeflateResponse(only('permessage-deflate'), { clientMaxWindowBits: 11 }).clientMaxWindowBits, 11);
-  assert.equal(validateDeflateResponse(only('permessage-deflate'), { clientNoContextTakeover: true }).clientNoContextTakeover, true);
+  assert.equal(
+    validateDeflateResponse(only('permessage-deflate'), { clientMaxWindowBits: 11 }).clientMaxWindowBits,
+    11,
+  );
+  assert.equal(
+    validateDeflateResponse(only('permessage-deflate'), { clientNoContextTakeover: true }).clientNoContextTakeover,
+    true,
+  );
 });
 
 test('client fails an answer with an unknown, repeated or invalid parameter (RFC 7692 §7 "MUST _Fail the WebSocket Connection_")', () => {
@@ -201,19 +273,32 @@ test('client fails client_max_window_bits it did not offer, above its offer, or 
   failsResponse('permessage-deflate; client_max_window_bits=10', { clientMaxWindowBits: false });
   failsResponse('permessage-deflate; client_max_window_bits=12', { clientMaxWindowBits: 11 });
   failsResponse('permessage-deflate; client_max_window_bits=8', {});
-  assert.equal(validateDeflateResponse(only('permessage-deflate; client_max_window_bits=10'), { clientMaxWindowBits: 11 }).clientMaxWindowBits, 10);
+  assert.equal(
+    validateDeflateResponse(only('permessage-deflate; client_max_window_bits=10'), { clientMaxWindowBits: 11 })
+      .clientMaxWindowBits,
+    10,
+  );
 });
 
 test('client fails an answer that ignores server_max_window_bits or server_no_context_takeover it asked for (RFC 7692 §7.1.2.1, §7.1.1.1)', () => {
   failsResponse('permessage-deflate; server_max_window_bits=12', { serverMaxWindowBits: 10 });
   failsResponse('permessage-deflate', { serverMaxWindowBits: 10 });
   failsResponse('permessage-deflate', { serverNoContextTakeover: true });
-  assert.equal(validateDeflateResponse(only('permessage-deflate; server_max_window_bits=9'), { serverMaxWindowBits: 10 }).serverMaxWindowBits, 9);
+  assert.equal(
+    validateDeflateResponse(only('permessage-deflate; server_max_window_bits=9'), { serverMaxWindowBits: 10 })
+      .serverMaxWindowBits,
+    9,
+  );
 });
 
 const bits = fc.integer({ min: 8, max: 15 });
 const serverOptions = fc.record(
-  { serverNoContextTakeover: fc.boolean(), clientNoContextTakeover: fc.boolean(), serverMaxWindowBits: bits, clientMaxWindowBits: bits },
+  {
+    serverNoContextTakeover: fc.boolean(),
+    clientNoContextTakeover: fc.boolean(),
+    serverMaxWindowBits: bits,
+    clientMaxWindowBits: bits,
+  },
   { requiredKeys: [] },
 );
 const clientOptions = fc.record(
@@ -245,19 +330,41 @@ test('property: whatever both sides configure, the server and the client agree o
 });
 
 test('property: negotiation never throws on hostile offers and only ever answers legal responses', () => {
-  const name = fc.constantFrom('server_no_context_takeover', 'client_no_context_takeover', 'server_max_window_bits', 'client_max_window_bits', 'x', '__proto__');
-  const paramValue = fc.oneof(fc.constant(true as const), fc.constantFrom('7', '8', '9', '10', '15', '16', '09', 'abc'));
-  const offer = fc.record({ name: fc.constantFrom(PERMESSAGE_DEFLATE, 'other'), params: fc.array(fc.tuple(name, paramValue), { maxLength: 5 }) });
+  const name = fc.constantFrom(
+    'server_no_context_takeover',
+    'client_no_context_takeover',
+    'server_max_window_bits',
+    'client_max_window_bits',
+    'x',
+    '__proto__',
+  );
+  const paramValue = fc.oneof(
+    fc.constant(true as const),
+    fc.constantFrom('7', '8', '9', '10', '15', '16', '09', 'abc'),
+  );
+  const offer = fc.record({
+    name: fc.constantFrom(PERMESSAGE_DEFLATE, 'other'),
+    params: fc.array(fc.tuple(name, paramValue), { maxLength: 5 }),
+  });
   fc.assert(
     fc.property(fc.array(offer, { maxLength: 4 }), serverOptions, (raw, server) => {
-      const header = raw.map((o) => [o.name, ...o.params.map(([k, v]) => (v === true ? k : `${k}=${v}`))].join('; ')).join(', ');
+      const header = raw
+        .map((o) => [o.name, ...o.params.map(([k, v]) => (v === true ? k : `${k}=${v}`))].join('; '))
+        .join(', ');
       const offers = header === '' ? [] : parseExtensionHeader(header);
       const result = acceptDeflateOffer(offers, server);
       if (result === null) return;
       const answer = only(result.response);
       assert.equal(answer.name, PERMESSAGE_DEFLATE);
       for (const key of answer.params.keys()) {
-        assert.ok(['server_no_context_takeover', 'client_no_context_takeover', 'server_max_window_bits', 'client_max_window_bits'].includes(key));
+        assert.ok(
+          [
+            'server_no_context_takeover',
+            'client_no_context_takeover',
+            'server_max_window_bits',
+            'client_max_window_bits',
+          ].includes(key),
+        );
       }
       assert.ok(result.params.serverMaxWindowBits >= 9 && result.params.serverMaxWindowBits <= 15);
       assert.ok(result.params.clientMaxWindowBits >= 8 && result.params.clientMaxWindowBits <= 15);

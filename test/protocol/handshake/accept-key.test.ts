@@ -3,7 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { WEBSOCKET_GUID, computeAcceptKey, generateKey, isValidKey } from '../../../src/protocol/handshake/accept-key.ts';
+import {
+  WEBSOCKET_GUID,
+  computeAcceptKey,
+  generateKey,
+  isValidKey,
+} from '../../../src/protocol/handshake/accept-key.ts';
 
 test('HS-08 the RFC 6455 §1.3 sample key gives s3pPLMBiTxaQ9kYGzzhZRbK+xOo=', () => {
   assert.equal(WEBSOCKET_GUID, '258EAFA5-E914-47DA-95CA-C5AB0DC85B11');
@@ -14,7 +19,9 @@ test('computeAcceptKey is base64(SHA-1(key + GUID)) for random keys (RFC 6455 §
   fc.assert(
     fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), (bytes) => {
       const key = Buffer.from(bytes).toString('base64');
-      const expected = createHash('sha1').update(key + WEBSOCKET_GUID).digest('base64');
+      const expected = createHash('sha1')
+        .update(key + WEBSOCKET_GUID)
+        .digest('base64');
       assert.equal(computeAcceptKey(key), expected);
     }),
   );
@@ -32,7 +39,9 @@ test('generateKey draws 16 random bytes, base64 encoded (RFC 6455 §4.1 item 7)'
 });
 
 test('isValidKey accepts exactly base64 of 16 bytes (RFC 6455 §4.2.1 item 5)', () => {
-  fc.assert(fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), (b) => isValidKey(Buffer.from(b).toString('base64'))));
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), (b) => isValidKey(Buffer.from(b).toString('base64'))),
+  );
   assert.equal(isValidKey('dGhlIHNhbXBsZSBub25jZQ=='), true);
   assert.equal(isValidKey('dGhlIHNhbXBsZSBub25jZR=='), true); // non-zero pad bits still decode to 16 bytes (as ws)
 });

@@ -12,12 +12,18 @@ test('handshake error codes are unique WS_ERR_* names', () => {
 
 test('every handshake error code is listed in docs/errors.md', () => {
   const doc = readFileSync('docs/errors.md', 'utf8');
-  for (const code of HANDSHAKE_ERROR_CODES) assert.ok(doc.includes(`\`${code}\``), `${code} missing from docs/errors.md`);
+  for (const code of HANDSHAKE_ERROR_CODES)
+    assert.ok(doc.includes(`\`${code}\``), `${code} missing from docs/errors.md`);
 });
 
 test('handshakeError builds a HandshakeError with code, status, headers and cause', () => {
   const cause = new Error('inner');
-  const e = handshakeError('Cannot upgrade: test', { code: 'WS_ERR_UNSUPPORTED_VERSION', status: 426, headers: { 'Sec-WebSocket-Version': '13' }, cause });
+  const e = handshakeError('Cannot upgrade: test', {
+    code: 'WS_ERR_UNSUPPORTED_VERSION',
+    status: 426,
+    headers: { 'Sec-WebSocket-Version': '13' },
+    cause,
+  });
   assert.ok(e instanceof HandshakeError);
   assert.equal(e.name, 'HandshakeError');
   assert.equal(e.code, 'WS_ERR_UNSUPPORTED_VERSION');

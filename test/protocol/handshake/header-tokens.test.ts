@@ -44,9 +44,15 @@ test('parseTokenList keeps case and order and tolerates OWS and empty elements (
 
 test('parseTokenList rejects non-token elements with 400 and names the header, never the value', () => {
   for (const bad of ['a b', 'a;b', 'a, "b"', 'a\r\nb', 'é', 'a/b']) {
-    throws400(() => parseTokenList(bad, { header: 'Connection', code: 'WS_ERR_INVALID_CONNECTION' }), 'WS_ERR_INVALID_CONNECTION');
+    throws400(
+      () => parseTokenList(bad, { header: 'Connection', code: 'WS_ERR_INVALID_CONNECTION' }),
+      'WS_ERR_INVALID_CONNECTION',
+    );
   }
-  assert.throws(() => parseTokenList('secret value'), (e: unknown) => e instanceof HandshakeError && e.code === 'WS_ERR_INVALID_HEADER' && !e.message.includes('secret'));
+  assert.throws(
+    () => parseTokenList('secret value'),
+    (e: unknown) => e instanceof HandshakeError && e.code === 'WS_ERR_INVALID_HEADER' && !e.message.includes('secret'),
+  );
 });
 
 test('parseUpgradeList accepts protocol-name/protocol-version elements (RFC 7230 §6.7)', () => {
@@ -61,7 +67,8 @@ test('parseSubprotocols accepts a token list in order (RFC 6455 §4.1)', () => {
 });
 
 test('HS-14 parseSubprotocols rejects "a, a", "a b" and empty lists with 400 (RFC 6455 §4.1 "MUST all be unique")', () => {
-  for (const bad of ['a, a', 'a b', '', ' , ', 'a;b', '"a"']) throws400(() => parseSubprotocols(bad), 'WS_ERR_INVALID_PROTOCOL');
+  for (const bad of ['a, a', 'a b', '', ' , ', 'a;b', '"a"'])
+    throws400(() => parseSubprotocols(bad), 'WS_ERR_INVALID_PROTOCOL');
 });
 
 test('HS-13 parseSubprotocols rejects "b" + 32 000 spaces + "x" with 400 (CVE-2021-32640)', () => {
@@ -70,13 +77,31 @@ test('HS-13 parseSubprotocols rejects "b" + 32 000 spaces + "x" with 400 (CVE-20
 
 test('parseExtensionHeader follows the RFC 6455 §9.1 grammar: params, values, quoted values, several offers', () => {
   assert.deepEqual(
-    view(parseExtensionHeader('permessage-deflate; client_max_window_bits; server_max_window_bits=10, permessage-deflate')),
+    view(
+      parseExtensionHeader('permessage-deflate; client_max_window_bits; server_max_window_bits=10, permessage-deflate'),
+    ),
     [
-      { name: 'permessage-deflate', params: [['client_max_window_bits', true], ['server_max_window_bits', '10']], dup: [] },
+      {
+        name: 'permessage-deflate',
+        params: [
+          ['client_max_window_bits', true],
+          ['server_max_window_bits', '10'],
+        ],
+        dup: [],
+      },
       { name: 'permessage-deflate', params: [], dup: [] },
     ],
   );
-  assert.deepEqual(view(parseExtensionHeader('a ;b = "1" ;\tc="x\\yz"')), [{ name: 'a', params: [['b', '1'], ['c', 'xyz']], dup: [] }]);
+  assert.deepEqual(view(parseExtensionHeader('a ;b = "1" ;\tc="x\\yz"')), [
+    {
+      name: 'a',
+      params: [
+        ['b', '1'],
+        ['c', 'xyz'],
+      ],
+      dup: [],
+    },
+  ]);
   assert.deepEqual(view(parseExtensionHeader(',a,, b ,')), [
     { name: 'a', params: [], dup: [] },
     { name: 'b', params: [], dup: [] },
@@ -85,7 +110,14 @@ test('parseExtensionHeader follows the RFC 6455 §9.1 grammar: params, values, q
 
 test('parseExtensionHeader keeps the first value of a repeated parameter and reports it (RFC 7692 §7 needs it)', () => {
   assert.deepEqual(view(parseExtensionHeader('x; a=1; a=2; b; a; b')), [
-    { name: 'x', params: [['a', '1'], ['b', true]], dup: ['a', 'b'] },
+    {
+      name: 'x',
+      params: [
+        ['a', '1'],
+        ['b', true],
+      ],
+      dup: ['a', 'b'],
+    },
   ]);
 });
 
@@ -113,11 +145,20 @@ test('parseExtensionHeader rejects grammar violations with 400 (RFC 6455 §9.1)'
 });
 
 test('HS-15 prototype-named extensions and params are plain Map keys: "constructor", "__proto__=1", "toString"', () => {
-  const list = parseExtensionHeader('constructor, permessage-deflate; __proto__=1, toString; hasOwnProperty; constructor=prototype');
+  const list = parseExtensionHeader(
+    'constructor, permessage-deflate; __proto__=1, toString; hasOwnProperty; constructor=prototype',
+  );
   assert.deepEqual(view(list), [
     { name: 'constructor', params: [], dup: [] },
     { name: 'permessage-deflate', params: [['__proto__', '1']], dup: [] },
-    { name: 'toString', params: [['hasOwnProperty', true], ['constructor', 'prototype']], dup: [] },
+    {
+      name: 'toString',
+      params: [
+        ['hasOwnProperty', true],
+        ['constructor', 'prototype'],
+      ],
+      dup: [],
+    },
   ]);
   assert.equal(list[0]?.params.get('constructor'), undefined); // a Map has no inherited keys
   throws400(() => parseExtensionHeader(',;constructor'), 'WS_ERR_INVALID_EXTENSION');
@@ -130,7 +171,13 @@ test('HS-16 an unclosed quoted-string of 50 000 backslash pairs is rejected with
 test('serializeExtensions writes "name; key=value; flag" lists and refuses non-tokens', () => {
   assert.equal(
     serializeExtensions([
-      { name: 'permessage-deflate', params: new Map<string, string | true>([['server_no_context_takeover', true], ['server_max_window_bits', '10']]) },
+      {
+        name: 'permessage-deflate',
+        params: new Map<string, string | true>([
+          ['server_no_context_takeover', true],
+          ['server_max_window_bits', '10'],
+        ]),
+      },
       { name: 'x', params: new Map() },
     ]),
     'permessage-deflate; server_no_context_takeover; server_max_window_bits=10, x',
@@ -144,13 +191,19 @@ test('serializeExtensions writes "name; key=value; flag" lists and refuses non-t
 const token = fc.string({ unit: fc.constantFrom(...TCHARS), minLength: 1, maxLength: 12 });
 const extension = fc.record({
   name: token,
-  params: fc.uniqueArray(fc.tuple(token, fc.oneof(fc.constant(true as const), token)), { selector: ([k]) => k, maxLength: 5 }),
+  params: fc.uniqueArray(fc.tuple(token, fc.oneof(fc.constant(true as const), token)), {
+    selector: ([k]) => k,
+    maxLength: 5,
+  }),
 });
 
 test('property: parseExtensionHeader(serializeExtensions(list)) gives back list', () => {
   fc.assert(
     fc.property(fc.array(extension, { minLength: 1, maxLength: 6 }), (raw) => {
-      const list: ExtensionOffer[] = raw.map((e) => ({ name: e.name, params: new Map<string, string | true>(e.params) }));
+      const list: ExtensionOffer[] = raw.map((e) => ({
+        name: e.name,
+        params: new Map<string, string | true>(e.params),
+      }));
       const back = parseExtensionHeader(serializeExtensions(list));
       assert.deepEqual(view(back), view(list));
     }),
@@ -163,16 +216,27 @@ test('property: parseTokenList finds the tokens whatever OWS and empty elements 
   fc.assert(
     fc.property(fc.array(fc.tuple(token, ows, ows, fc.nat(2))), (items) => {
       const value = items.map(([t, a, b, empties]) => `${a}${t}${b}${','.repeat(empties)}`).join(',');
-      assert.deepEqual(parseTokenList(value), items.map(([t]) => t));
+      assert.deepEqual(
+        parseTokenList(value),
+        items.map(([t]) => t),
+      );
     }),
     { numRuns: 300 },
   );
 });
 
 test('property: the parsers throw nothing but HandshakeError on random strings', () => {
-  const grammarish = fc.string({ unit: fc.constantFrom('a', 'b', ' ', '\t', ',', ';', '=', '"', '\\', '/', '\r', '\n', '\u0000', '\u00e9', '\u2028'), maxLength: 40 });
+  const grammarish = fc.string({
+    unit: fc.constantFrom('a', 'b', ' ', '\t', ',', ';', '=', '"', '\\', '/', '\r', '\n', '\u0000', '\u00e9', '\u2028'),
+    maxLength: 40,
+  });
   const anything = fc.string({ unit: 'binary', maxLength: 40 });
-  const parsers: Array<(s: string) => unknown> = [parseTokenList, parseUpgradeList, parseSubprotocols, parseExtensionHeader];
+  const parsers: Array<(s: string) => unknown> = [
+    parseTokenList,
+    parseUpgradeList,
+    parseSubprotocols,
+    parseExtensionHeader,
+  ];
   fc.assert(
     fc.property(fc.oneof(grammarish, anything), (value) => {
       for (const parse of parsers) {
@@ -199,13 +263,19 @@ function stepsFor(parse: (s: string) => unknown, value: string): number {
   return tokenizerSteps() - before;
 }
 
-test('RX-12 hostile headers cost work linear in their size: 1 MiB costs the same steps per character as 1 KiB', { timeout: 60_000 }, () => {
+test('RX-12 hostile headers cost work linear in their size: 1 MiB costs the same steps per character as 1 KiB', {
+  timeout: 60_000,
+}, () => {
   const cases: Array<[string, (s: string) => unknown, (n: number) => string]> = [
     ['spaces in a subprotocol list', parseSubprotocols, (n) => `b${' '.repeat(n)}x`],
     ['unclosed backslash pairs', parseExtensionHeader, (n) => `a; b="${'\\c'.repeat(n / 2)}`],
     ['unclosed quoted-string', parseExtensionHeader, (n) => `a; b="${'x'.repeat(n)}`],
     ['only commas', parseTokenList, (n) => ','.repeat(n)],
-    ['repeated parameters', parseExtensionHeader, (n) => `a${Array.from({ length: n / 8 }, (_, i) => `; p${i % 4096}`).join('')}`],
+    [
+      'repeated parameters',
+      parseExtensionHeader,
+      (n) => `a${Array.from({ length: n / 8 }, (_, i) => `; p${i % 4096}`).join('')}`,
+    ],
     ['many offers', parseExtensionHeader, (n) => Array.from({ length: n / 4 }, () => 'a;b').join(',')],
   ];
   for (const [name, parse, make] of cases) {
@@ -217,7 +287,10 @@ test('RX-12 hostile headers cost work linear in their size: 1 MiB costs the same
       const perChar = stepsFor(parse, input) / input.length;
       // Linear: every character is examined a bounded number of times, so the steps per character
       // stay the same as at 1 KiB. A backtracking or re-scanning parser grows with the size.
-      assert.ok(perChar <= base * 1.1, `${name}: ${perChar.toFixed(2)} steps per char at ${size} B vs ${base.toFixed(2)} at 1 KiB`);
+      assert.ok(
+        perChar <= base * 1.1,
+        `${name}: ${perChar.toFixed(2)} steps per char at ${size} B vs ${base.toFixed(2)} at 1 KiB`,
+      );
       assert.ok(perChar >= 0.9, `${name}: the counter must see every character (${perChar.toFixed(2)} per char)`);
     }
   }

@@ -3,7 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { HandshakeError } from '../../../src/protocol/errors.ts';
-import { formatExtraHeaders, listHeader, sanitizeHeaderValue, singleHeader, trimOws } from '../../../src/protocol/handshake/headers.ts';
+import {
+  formatExtraHeaders,
+  listHeader,
+  sanitizeHeaderValue,
+  singleHeader,
+  trimOws,
+} from '../../../src/protocol/handshake/headers.ts';
 
 test('trimOws strips only SP and HTAB at both ends (RFC 7230 §3.2.4)', () => {
   assert.equal(trimOws(' \t a b \t '), 'a b');
@@ -20,9 +26,13 @@ test('singleHeader reads one line, trims it, and rejects repeated lines with the
   assert.equal(singleHeader({ a: undefined }, 'a', { status: 400 }), undefined);
   assert.throws(
     () => singleHeader({ a: ['x', 'y'] }, 'a', { status: 101, code: 'WS_ERR_INVALID_ACCEPT' }),
-    (e: unknown) => e instanceof HandshakeError && e.status === 101 && e.code === 'WS_ERR_INVALID_ACCEPT' && !e.message.includes('y'),
+    (e: unknown) =>
+      e instanceof HandshakeError && e.status === 101 && e.code === 'WS_ERR_INVALID_ACCEPT' && !e.message.includes('y'),
   );
-  assert.throws(() => singleHeader({ a: ['x', 'y'] }, 'a', { status: 400 }), (e: unknown) => e instanceof HandshakeError && e.code === 'WS_ERR_DUPLICATE_HEADER');
+  assert.throws(
+    () => singleHeader({ a: ['x', 'y'] }, 'a', { status: 400 }),
+    (e: unknown) => e instanceof HandshakeError && e.code === 'WS_ERR_DUPLICATE_HEADER',
+  );
 });
 
 test('listHeader joins repeated lines with ", " (RFC 7230 §3.2.2) and ignores inherited properties', () => {

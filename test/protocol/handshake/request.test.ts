@@ -16,7 +16,10 @@ import type { UpgradeRequest } from '../../../src/protocol/handshake/request.ts'
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 type Headers = UpgradeRequest['headers'];
 
-function request(overrides: Headers = {}, line: Partial<Pick<UpgradeRequest, 'method' | 'httpVersion'>> = {}): UpgradeRequest {
+function request(
+  overrides: Headers = {},
+  line: Partial<Pick<UpgradeRequest, 'method' | 'httpVersion'>> = {},
+): UpgradeRequest {
   const headers: Headers = {
     host: 'example.com',
     upgrade: 'websocket',
@@ -45,7 +48,13 @@ function rejects(req: UpgradeRequest, status: number, code: string, headers: Rec
 }
 
 test('HS-08 a minimal valid request is accepted and reports key, host, origin and no offers (RFC 6455 §4.2.1)', () => {
-  assert.deepEqual(validateUpgradeRequest(request()), { key: KEY, protocols: [], extensions: [], origin: null, host: 'example.com' });
+  assert.deepEqual(validateUpgradeRequest(request()), {
+    key: KEY,
+    protocols: [],
+    extensions: [],
+    origin: null,
+    host: 'example.com',
+  });
 });
 
 test('a browser-like request reports its origin, subprotocols and extension offers (RFC 6455 §4.2.1)', () => {
@@ -78,7 +87,10 @@ test('headersDistinct-style arrays of one line are read like strings, and list h
     }),
   );
   assert.deepEqual(v.protocols, ['a', 'b']);
-  assert.deepEqual(v.extensions.map((e) => e.name), ['x', 'y']);
+  assert.deepEqual(
+    v.extensions.map((e) => e.name),
+    ['x', 'y'],
+  );
 });
 
 test('HS-02 server answers POST, PUT and HEAD with 405 and Allow: GET (RFC 6455 §4.2.1 item 1 "GET request")', () => {
@@ -91,11 +103,17 @@ test('HS-01 server answers HTTP/1.0 and malformed versions with 400 (RFC 6455 §
   for (const httpVersion of ['1.0', '0.9', '', '1', '1.', '.1', 'x.y', '1.1.1', '1,1', '01234567.1']) {
     rejects(request({}, { httpVersion }), 400, 'WS_ERR_UNSUPPORTED_HTTP_VERSION');
   }
-  for (const httpVersion of ['1.1', '1.2', '2.0', '3.0']) assert.equal(validateUpgradeRequest(request({}, { httpVersion })).key, KEY);
+  for (const httpVersion of ['1.1', '1.2', '2.0', '3.0'])
+    assert.equal(validateUpgradeRequest(request({}, { httpVersion })).key, KEY);
 });
 
 test('server answers a Hixie-76 request (Sec-WebSocket-Key1/Key2) with 400 (OWASP: RFC 6455 only)', () => {
-  const hixie = { 'sec-websocket-key1': '4 @1  46546xW%0l 1 5', 'sec-websocket-key2': '12998 5 Y3 1  .P00', 'sec-websocket-version': undefined, 'sec-websocket-key': undefined };
+  const hixie = {
+    'sec-websocket-key1': '4 @1  46546xW%0l 1 5',
+    'sec-websocket-key2': '12998 5 Y3 1  .P00',
+    'sec-websocket-version': undefined,
+    'sec-websocket-key': undefined,
+  };
   rejects(request(hixie), 400, 'WS_ERR_HIXIE_UNSUPPORTED');
   rejects(request({ 'sec-websocket-key1': 'x' }), 400, 'WS_ERR_HIXIE_UNSUPPORTED');
   rejects(request({ 'sec-websocket-key2': 'x' }), 400, 'WS_ERR_HIXIE_UNSUPPORTED');
@@ -130,7 +148,12 @@ test('HS-04 server answers Upgrade: h2c or websocketx with 400 and accepts any c
 
 test('HS-04/HS-09 server answers a request without Upgrade with 426 and Upgrade: websocket (RFC 7231 §6.5.15)', () => {
   rejects(request({ upgrade: undefined }), 426, 'WS_ERR_UPGRADE_REQUIRED', { Upgrade: 'websocket' });
-  rejects({ method: 'GET', httpVersion: '1.1', url: '/ws', headers: { host: 'example.com' } }, 426, 'WS_ERR_UPGRADE_REQUIRED', { Upgrade: 'websocket' });
+  rejects(
+    { method: 'GET', httpVersion: '1.1', url: '/ws', headers: { host: 'example.com' } },
+    426,
+    'WS_ERR_UPGRADE_REQUIRED',
+    { Upgrade: 'websocket' },
+  );
 });
 
 test('HS-05 server accepts Connection: keep-alive, Upgrade and UPGRADE, and answers keep-alive alone with 426 (RFC 6455 §4.2.1 item 4)', () => {
@@ -192,9 +215,19 @@ test('HS-16 server answers an unclosed quoted-string of backslash pairs with 400
 test('HS-11 a header map whose required headers were dropped reads them as missing, never crashes (CVE-2024-37890)', () => {
   const flood: Headers = {};
   for (let i = 0; i < 2000; i++) flood[`x-${i}`] = 'v';
-  rejects({ method: 'GET', httpVersion: '1.1', url: '/', headers: { ...flood, host: 'h', upgrade: 'websocket', connection: 'upgrade' } }, 426, 'WS_ERR_UNSUPPORTED_VERSION', {
-    'Sec-WebSocket-Version': '13',
-  });
+  rejects(
+    {
+      method: 'GET',
+      httpVersion: '1.1',
+      url: '/',
+      headers: { ...flood, host: 'h', upgrade: 'websocket', connection: 'upgrade' },
+    },
+    426,
+    'WS_ERR_UNSUPPORTED_VERSION',
+    {
+      'Sec-WebSocket-Version': '13',
+    },
+  );
 });
 
 test('headers inherited through the prototype chain are ignored (polluted Object.prototype cannot supply a key)', () => {
@@ -210,20 +243,38 @@ test('a header map holding non-strings is caller misuse: TypeError', () => {
 
 test('property: validateUpgradeRequest throws nothing but HandshakeError for any header content', () => {
   const value = fc.oneof(
-    fc.string({ unit: fc.constantFrom('a', '1', ' ', ',', ';', '=', '"', '\\', '/', '\r', '\n', 'é', '='), maxLength: 30 }),
+    fc.string({
+      unit: fc.constantFrom('a', '1', ' ', ',', ';', '=', '"', '\\', '/', '\r', '\n', 'é', '='),
+      maxLength: 30,
+    }),
     fc.string({ unit: 'binary', maxLength: 30 }),
     fc.constantFrom('websocket', 'Upgrade', '13', KEY, 'example.com'),
   );
-  const names = fc.constantFrom('host', 'upgrade', 'connection', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol', 'sec-websocket-extensions', 'origin', 'sec-websocket-key1');
+  const names = fc.constantFrom(
+    'host',
+    'upgrade',
+    'connection',
+    'sec-websocket-key',
+    'sec-websocket-version',
+    'sec-websocket-protocol',
+    'sec-websocket-extensions',
+    'origin',
+    'sec-websocket-key1',
+  );
   fc.assert(
-    fc.property(fc.dictionary(names, fc.oneof(value, fc.array(value, { maxLength: 3 }))), fc.constantFrom('GET', 'POST'), fc.constantFrom('1.1', '1.0', 'x'), (headers, method, httpVersion) => {
-      try {
-        validateUpgradeRequest({ method, httpVersion, url: '/', headers });
-      } catch (e) {
-        assert.ok(e instanceof HandshakeError, String(e));
-        assert.ok([400, 405, 426].includes(e.status));
-      }
-    }),
+    fc.property(
+      fc.dictionary(names, fc.oneof(value, fc.array(value, { maxLength: 3 }))),
+      fc.constantFrom('GET', 'POST'),
+      fc.constantFrom('1.1', '1.0', 'x'),
+      (headers, method, httpVersion) => {
+        try {
+          validateUpgradeRequest({ method, httpVersion, url: '/', headers });
+        } catch (e) {
+          assert.ok(e instanceof HandshakeError, String(e));
+          assert.ok([400, 405, 426].includes(e.status));
+        }
+      },
+    ),
     { numRuns: 2000 },
   );
 });
@@ -270,8 +321,12 @@ test('buildRejectResponse writes status line, Connection: close, Content-Type, C
     buildRejectResponse(405, { headers: { Allow: 'GET' } }),
     'HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 18\r\nAllow: GET\r\n\r\nMethod Not Allowed',
   );
-  assert.equal(buildRejectResponse(499), 'HTTP/1.1 499 \r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 0\r\n\r\n');
-  for (const [status, text] of Object.entries(STATUS_TEXT)) assert.ok(buildRejectResponse(Number(status)).startsWith(`HTTP/1.1 ${status} ${text}\r\n`));
+  assert.equal(
+    buildRejectResponse(499),
+    'HTTP/1.1 499 \r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 0\r\n\r\n',
+  );
+  for (const [status, text] of Object.entries(STATUS_TEXT))
+    assert.ok(buildRejectResponse(Number(status)).startsWith(`HTTP/1.1 ${status} ${text}\r\n`));
 });
 
 test('buildRejectResponse counts Content-Length in UTF-8 bytes and lets Content-Type be overridden', () => {
@@ -294,7 +349,8 @@ test('buildRejectResponse never lets a header value end its line: CR/LF stripped
 });
 
 test('buildRejectResponse refuses statuses outside 300-599 (RangeError) and headers it owns (TypeError)', () => {
-  for (const status of [101, 200, 299, 600, 400.5, Number.NaN]) assert.throws(() => buildRejectResponse(status), RangeError);
+  for (const status of [101, 200, 299, 600, 400.5, Number.NaN])
+    assert.throws(() => buildRejectResponse(status), RangeError);
   for (const name of ['Content-Length', 'connection', 'Transfer-Encoding']) {
     assert.throws(() => buildRejectResponse(400, { headers: { [name]: '1' } }), TypeError);
   }
@@ -338,7 +394,10 @@ test('buildClientRequest writes the RFC 6455 §4.1 request and validateUpgradeRe
   assert.equal(v.key, key);
   assert.deepEqual(v.protocols, ['chat.v2', 'chat.v1']);
   assert.equal(v.origin, 'http://localhost:8080');
-  assert.equal(buildClientRequest({ host: 'h', path: '/', key: KEY }), `GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  assert.equal(
+    buildClientRequest({ host: 'h', path: '/', key: KEY }),
+    `GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
 });
 
 test('buildClientRequest refuses a bad host, path, key or protocol list and headers it owns: TypeError', () => {

@@ -3,7 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HandshakeError } from '../../../src/protocol/errors.ts';
 import { computeAcceptKey } from '../../../src/protocol/handshake/accept-key.ts';
-import { findHeadEnd, parseResponseHead, RESPONSE_HEAD_LIMITS, ResponseHeadReader } from '../../../src/protocol/handshake/response-head.ts';
+import {
+  findHeadEnd,
+  parseResponseHead,
+  RESPONSE_HEAD_LIMITS,
+  ResponseHeadReader,
+} from '../../../src/protocol/handshake/response-head.ts';
 import { validateUpgradeResponse } from '../../../src/protocol/handshake/response.ts';
 
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
@@ -33,12 +38,19 @@ test('a 101 head parses into status, reason, version and lower-case headers; the
   assert.equal(parsed.head.statusCode, 101);
   assert.equal(parsed.head.statusMessage, 'Switching Protocols');
   assert.equal(parsed.head.httpVersion, '1.1');
-  assert.deepEqual({ ...parsed.head.headers }, { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-accept': ACCEPT });
-  assert.deepEqual(validateUpgradeResponse(parsed.head, { key: KEY, protocols: [], extensionsOffered: [] }), { protocol: '', extensions: [] });
+  assert.deepEqual(
+    { ...parsed.head.headers },
+    { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-accept': ACCEPT },
+  );
+  assert.deepEqual(validateUpgradeResponse(parsed.head, { key: KEY, protocols: [], extensionsOffered: [] }), {
+    protocol: '',
+    extensions: [],
+  });
 });
 
 test('values lose their surrounding OWS, keep inner spaces and obs-text; repeated headers become arrays; HTTP/1.0 and an empty reason pass', () => {
-  const head = 'HTTP/1.0 101\r\nX-A: \t one two \t\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\nSET-COOKIE:c=3\r\nX-Latin: caf\xe9\r\nX-Empty:\r\n\r\n';
+  const head =
+    'HTTP/1.0 101\r\nX-A: \t one two \t\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\nSET-COOKIE:c=3\r\nX-Latin: caf\xe9\r\nX-Empty:\r\n\r\n';
   const parsed = parseResponseHead(bytes(head));
   assert.ok(parsed !== null);
   assert.equal(parsed.head.httpVersion, '1.0');
@@ -92,11 +104,15 @@ test('no CRLFCRLF within maxHeadBytes fails as too large; a head of exactly the 
   invalid(exact, { maxHeadBytes: exact.length - 1 }, /too large/);
   const reader = new ResponseHeadReader({ maxHeadBytes: 64 });
   assert.equal(reader.push(bytes('HTTP/1.1 101 OK\r\n')), null);
-  assert.throws(() => reader.push(bytes(`X: ${'b'.repeat(60)}`)), (e: unknown) => e instanceof HandshakeError && e.code === 'WS_ERR_INVALID_RESPONSE');
+  assert.throws(
+    () => reader.push(bytes(`X: ${'b'.repeat(60)}`)),
+    (e: unknown) => e instanceof HandshakeError && e.code === 'WS_ERR_INVALID_RESPONSE',
+  );
 });
 
 test('more header lines than maxHeaders fail', () => {
-  const lines = (n: number): string => `HTTP/1.1 101 OK\r\n${Array.from({ length: n }, (_, i) => `X-${i}: v\r\n`).join('')}\r\n`;
+  const lines = (n: number): string =>
+    `HTTP/1.1 101 OK\r\n${Array.from({ length: n }, (_, i) => `X-${i}: v\r\n`).join('')}\r\n`;
   assert.ok(parseResponseHead(bytes(lines(RESPONSE_HEAD_LIMITS.maxHeaders))) !== null);
   invalid(lines(RESPONSE_HEAD_LIMITS.maxHeaders + 1), {}, /too many headers/);
   invalid(lines(3), { maxHeaders: 2 }, /too many headers/);
@@ -104,16 +120,41 @@ test('more header lines than maxHeaders fail', () => {
 
 test('bad status lines fail: not HTTP/1.x, bad status code, extra spaces, control characters', () => {
   for (const line of [
-    'SSH-2.0-OpenSSH', 'HTTP/2 101 OK', 'HTTP/2.0 101 OK', 'HTTP/1.2 101 OK', 'http/1.1 101 OK', 'HTTP/1.1  101 OK',
-    'HTTP/1.1 1010 OK', 'HTTP/1.1 10 OK', 'HTTP/1.1 099 OK', 'HTTP/1.1 600 OK', 'HTTP/1.1 1O1 OK', 'HTTP/1.1 101OK',
-    ' HTTP/1.1 101 OK', 'HTTP/1.1 101 O\x00K', 'HTTP/1.1 101 O\rK', '',
+    'SSH-2.0-OpenSSH',
+    'HTTP/2 101 OK',
+    'HTTP/2.0 101 OK',
+    'HTTP/1.2 101 OK',
+    'http/1.1 101 OK',
+    'HTTP/1.1  101 OK',
+    'HTTP/1.1 1010 OK',
+    'HTTP/1.1 10 OK',
+    'HTTP/1.1 099 OK',
+    'HTTP/1.1 600 OK',
+    'HTTP/1.1 1O1 OK',
+    'HTTP/1.1 101OK',
+    ' HTTP/1.1 101 OK',
+    'HTTP/1.1 101 O\x00K',
+    'HTTP/1.1 101 O\rK',
+    '',
   ]) {
     invalid(`${line}\r\nUpgrade: websocket\r\n\r\n`, {}, /status line/);
   }
 });
 
 test('bad header lines fail: no colon, empty or non-token name, space before the colon, folding, control characters', () => {
-  for (const line of ['NoColon', ': empty-name', 'Bad Name: v', 'Upgrade : websocket', 'X(y): v', ' folded', '\tfolded', 'X: a\x00b', 'X: a\nb', 'X: a\rb', 'X: a\x7fb']) {
+  for (const line of [
+    'NoColon',
+    ': empty-name',
+    'Bad Name: v',
+    'Upgrade : websocket',
+    'X(y): v',
+    ' folded',
+    '\tfolded',
+    'X: a\x00b',
+    'X: a\nb',
+    'X: a\rb',
+    'X: a\x7fb',
+  ]) {
     invalid(`HTTP/1.1 101 OK\r\nUpgrade: websocket\r\n${line}\r\n\r\n`, {}, /header line 2/);
   }
 });
@@ -144,8 +185,15 @@ test('a duplicate Sec-WebSocket-Accept reaches validateUpgradeResponse as two li
 
 test('error messages never quote the peer bytes', () => {
   const secret = 'Xsecret-value-from-peerX';
-  for (const text of [`${secret}\r\n\r\n`, `HTTP/1.1 101 OK\r\n${secret}\r\n\r\n`, `HTTP/1.1 101 OK\r\nX: ${secret}\x00\r\n\r\n`]) {
-    assert.throws(() => parseResponseHead(bytes(text)), (e: unknown) => e instanceof HandshakeError && !e.message.includes('secret'));
+  for (const text of [
+    `${secret}\r\n\r\n`,
+    `HTTP/1.1 101 OK\r\n${secret}\r\n\r\n`,
+    `HTTP/1.1 101 OK\r\nX: ${secret}\x00\r\n\r\n`,
+  ]) {
+    assert.throws(
+      () => parseResponseHead(bytes(text)),
+      (e: unknown) => e instanceof HandshakeError && !e.message.includes('secret'),
+    );
   }
 });
 

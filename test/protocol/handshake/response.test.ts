@@ -38,13 +38,17 @@ test('client accepts a minimal 101 answer with the right Sec-WebSocket-Accept (R
   assert.equal(computeAcceptKey(KEY), ACCEPT);
   assert.deepEqual(validateUpgradeResponse(response(), NONE), { protocol: '', extensions: [] });
   assert.deepEqual(
-    validateUpgradeResponse(response({ upgrade: 'WebSocket', connection: 'keep-alive, UPGRADE', 'sec-websocket-accept': ` ${ACCEPT} ` }), NONE),
+    validateUpgradeResponse(
+      response({ upgrade: 'WebSocket', connection: 'keep-alive, UPGRADE', 'sec-websocket-accept': ` ${ACCEPT} ` }),
+      NONE,
+    ),
     { protocol: '', extensions: [] },
   );
 });
 
 test('client fails any status other than 101 and reports that status (RFC 6455 §4.1 "not 101")', () => {
-  for (const status of [200, 301, 400, 401, 403, 404, 426, 500, 503]) fails(response({}, status), NONE, 'WS_ERR_UNEXPECTED_RESPONSE', status);
+  for (const status of [200, 301, 400, 401, 403, 404, 426, 500, 503])
+    fails(response({}, status), NONE, 'WS_ERR_UNEXPECTED_RESPONSE', status);
 });
 
 test('client fails a missing or non-websocket Upgrade (RFC 6455 §4.1 item 2)', () => {
@@ -61,7 +65,11 @@ test('client fails a Connection without the Upgrade token (RFC 6455 §4.1 item 3
 
 test('client fails a missing, wrong or repeated Sec-WebSocket-Accept (RFC 6455 §4.1 item 4)', () => {
   fails(response({ 'sec-websocket-accept': undefined }), NONE, 'WS_ERR_INVALID_ACCEPT');
-  fails(response({ 'sec-websocket-accept': computeAcceptKey('AAAAAAAAAAAAAAAAAAAAAA==') }), NONE, 'WS_ERR_INVALID_ACCEPT');
+  fails(
+    response({ 'sec-websocket-accept': computeAcceptKey('AAAAAAAAAAAAAAAAAAAAAA==') }),
+    NONE,
+    'WS_ERR_INVALID_ACCEPT',
+  );
   fails(response({ 'sec-websocket-accept': ACCEPT.toLowerCase() }), NONE, 'WS_ERR_INVALID_ACCEPT');
   fails(response({ 'sec-websocket-accept': [ACCEPT, ACCEPT] }), NONE, 'WS_ERR_INVALID_ACCEPT');
   fails(response({ 'sec-websocket-accept': `${ACCEPT}, ${ACCEPT}` }), NONE, 'WS_ERR_INVALID_ACCEPT');
@@ -104,8 +112,16 @@ test('client fails an extension it did not offer, one accepted twice, or a malfo
   const offer = { ...NONE, extensionsOffered: ['permessage-deflate'] };
   fails(response({ 'sec-websocket-extensions': 'x-evil' }), offer, 'WS_ERR_INVALID_EXTENSION');
   fails(response({ 'sec-websocket-extensions': 'permessage-deflate' }), NONE, 'WS_ERR_INVALID_EXTENSION');
-  fails(response({ 'sec-websocket-extensions': 'permessage-deflate, permessage-deflate' }), offer, 'WS_ERR_INVALID_EXTENSION');
-  fails(response({ 'sec-websocket-extensions': ['permessage-deflate', 'permessage-deflate'] }), offer, 'WS_ERR_INVALID_EXTENSION');
+  fails(
+    response({ 'sec-websocket-extensions': 'permessage-deflate, permessage-deflate' }),
+    offer,
+    'WS_ERR_INVALID_EXTENSION',
+  );
+  fails(
+    response({ 'sec-websocket-extensions': ['permessage-deflate', 'permessage-deflate'] }),
+    offer,
+    'WS_ERR_INVALID_EXTENSION',
+  );
   fails(response({ 'sec-websocket-extensions': 'permessage-deflate; a="' }), offer, 'WS_ERR_INVALID_EXTENSION');
   fails(response({ 'sec-websocket-extensions': 'constructor' }), offer, 'WS_ERR_INVALID_EXTENSION');
 });
@@ -133,17 +149,27 @@ test('property: validateUpgradeResponse throws nothing but HandshakeError for an
     fc.string({ unit: 'binary', maxLength: 20 }),
     fc.constantFrom('websocket', 'Upgrade', ACCEPT, 'chat', 'permessage-deflate'),
   );
-  const names = fc.constantFrom('upgrade', 'connection', 'sec-websocket-accept', 'sec-websocket-protocol', 'sec-websocket-extensions');
+  const names = fc.constantFrom(
+    'upgrade',
+    'connection',
+    'sec-websocket-accept',
+    'sec-websocket-protocol',
+    'sec-websocket-extensions',
+  );
   const offer = { key: KEY, protocols: ['chat'], extensionsOffered: ['permessage-deflate'] };
   fc.assert(
-    fc.property(fc.dictionary(names, fc.oneof(value, fc.array(value, { maxLength: 3 }))), fc.constantFrom(101, 200, 400), (headers, statusCode) => {
-      try {
-        validateUpgradeResponse({ statusCode, headers }, offer);
-      } catch (e) {
-        assert.ok(e instanceof HandshakeError, String(e));
-        assert.equal(e.status, statusCode);
-      }
-    }),
+    fc.property(
+      fc.dictionary(names, fc.oneof(value, fc.array(value, { maxLength: 3 }))),
+      fc.constantFrom(101, 200, 400),
+      (headers, statusCode) => {
+        try {
+          validateUpgradeResponse({ statusCode, headers }, offer);
+        } catch (e) {
+          assert.ok(e instanceof HandshakeError, String(e));
+          assert.equal(e.status, statusCode);
+        }
+      },
+    ),
     { numRuns: 2000 },
   );
 });
