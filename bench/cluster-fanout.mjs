@@ -242,7 +242,7 @@ const bestLine = (label, b) =>
     ? `${label}: no step within the budget`
     : `${label}: ${fmt(b.deliveriesPerSec)} deliveries/s at ${b.rate} publishes/s (p99 ${fmt(b.p99Ms, 1)} ms)`;
 const section = [
-  '## Cluster fan-out (issue 6): 3 nodes on one Redis, 3,000 subscribers spread over them',
+  '## Cluster fan-out: 3 nodes on one Redis, 3,000 subscribers spread over them',
   '',
   `Command: \`${command}\` (${new Date().toISOString().slice(0, 10)}; ${args.clients} subscribers round-robin over ${NODES} nodes, one publisher on the`,
   `first node, ${args.size}-byte payloads, open-loop publish rates ${args.rates}/s for ${args['step-seconds']} s each; a step that leaves messages`,

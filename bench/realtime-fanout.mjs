@@ -146,7 +146,7 @@ const row = (name, label) => {
   return `| ${label} | ${fmt(s.deliveriesPerSec)} | ${fmt(s.p50Ms, 1)} | ${fmt(s.p99Ms, 1)} | ${fmt(s.serverUsPerDelivery, 2)} | ${fmt(s.clientCpuShare * 100)}% |`;
 };
 const section = [
-  '## Real-time fan-out (issue 4): one publisher, 10,000 subscribers of one channel',
+  '## Real-time fan-out: one publisher, 10,000 subscribers of one channel',
   '',
   `Command: \`${command}\` (${new Date().toISOString().slice(0, 10)}, ${repeats} repeat(s), medians; ${args.clients} subscribers,`,
   `${args.size}-byte payloads; latency: ${args['latency-messages']} messages one at a time; throughput: ${args['throughput-messages']} messages, ${args.window} in flight).`,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Benchmark harness (issue 3): every measure × every server, fresh pinned processes, medians into bench/RESULTS.md.
+// Benchmark harness: every measure × every server, fresh pinned processes, medians into bench/RESULTS.md.
 //
 // Usage: node bench/run.mjs [--quick] [--repeats N] [--only NAME[,NAME]] [--out-dir DIR] [--results FILE] [--no-build] [--nice=N]
 //   --quick      smoke run: 1 repeat, 1 s windows, 1,000 connections for fan-out and idle, 200 for deflate (not for quoting)

@@ -112,7 +112,7 @@ function lineItem(l: ChatLine): HTMLLIElement {
   }
   const body = document.createElement('span');
   body.className = 'text';
-  // SECURITY-CASES AP-14: peer text only ever becomes a text node.
+  // docs/security-cases.md AP-14: peer text only ever becomes a text node.
   body.textContent = l.text;
   const when = document.createElement('time');
   when.className = 'time';

@@ -1,4 +1,4 @@
-// Benchmark catalog: the servers under test and the measures of issue 3, as data for bench/run.mjs.
+// Benchmark catalog: the servers under test and the measures and their targets, as data for bench/run.mjs.
 
 /**
  * A server program under test. Each prints `listening PORT` on stdout when ready and exits when its
@@ -52,8 +52,8 @@ export const SERVERS = [
 export const BASELINE = 'ws';
 
 /**
- * One figure taken from a wsload JSON report. A summary row without `target` has no target in
- * issue 3: its target cells say so (`noTarget`, e.g. "reported").
+ * One figure taken from a wsload JSON report. A summary row without `target` has no target ratio:
+ * its target cells say so (`noTarget`, e.g. "reported").
  * @typedef {{ key: string, label: string, get: (r: any) => number, digits: number,
  *   better?: 'higher' | 'lower', summary?: string, target?: { op: '>=' | '<=', ratio: number },
  *   noTarget?: string }} Column

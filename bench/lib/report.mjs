@@ -103,7 +103,7 @@ export function renderMarkdown(input) {
   for (const [k, v] of Object.entries(meta)) L.push(`| ${k} | ${v} |`);
   L.push('');
   L.push('Method: the server runs pinned to one CPU (`taskset -c 1`), the C/epoll load generator');
-  L.push('`wsload` (bench/wsload/, copied from ../shared/tools/wsload) on the other (`taskset -c 0`).');
+  L.push('`wsload` (bench/wsload/, the vendored load generator) on the other (`taskset -c 0`).');
   L.push('Server CPU is the nanosecond schedstat sum over all of its threads during the measured window only;');
   L.push("the generator's own CPU is reported next to every figure (near 100 % would mean it is the limit).");
   L.push('`msgs/s` counts echoed messages received by the generator. Server programs: bench/servers/.');
@@ -139,7 +139,7 @@ export function renderMarkdown(input) {
           targetMet(summary[m.name]?.switchboard?.ratios[c.key], c.target),
         );
       } else if (hasTargets && c.noTarget) {
-        cells.push('—', c.noTarget); // issue 3 asks for the figure, with no target ratio
+        cells.push('—', c.noTarget); // the figure is reported, with no target ratio
       } else if (hasTargets) cells.push('', '');
       L.push(`| ${c.summary} | ${cells.join(' | ')} |`);
     }

@@ -329,7 +329,7 @@ export class RedisBroker extends EventEmitter implements Broker {
     const started = performance.now();
     try {
       // ROLE doubles as the ping: after a failover the old primary still answers, but as a read-only replica
-      // (SECURITY-CASES RD-07, centrifugo #766: a node stuck on it while /health said ok).
+      // (docs/security-cases.md RD-07, centrifugo #766: a node stuck on it while /health said ok).
       const role = (await this.#run('ping', () => this.#cmd.call('ROLE'))) as unknown[];
       const latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
       if (Array.isArray(role) && role[0] !== 'master')

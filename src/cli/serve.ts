@@ -60,7 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   const logger = createLogger({ level: config.log.level, pretty: config.log.pretty });
-  // DESIGN.md Scaling: `serve --workers N` runs N processes on one port over the shared broker (loadConfig
+  // docs/architecture.md Scaling: `serve --workers N` runs N processes on one port over the shared broker (loadConfig
   // already refused N > 1 with the memory broker). The primary only forks, restarts and forwards signals.
   if (config.workers > 1 && cluster.isPrimary)
     return runPrimary({ workers: config.workers, drainTimeoutMs: config.limits.drainTimeoutMs, logger });

@@ -284,7 +284,7 @@ export class PerMessageDeflate {
     const job = this.#inflateJob;
     if (stream !== this.#inflater || job === null || job.settled) return;
     this.#messageBytes += chunk.length;
-    // The limit counts inflated bytes, checked per output chunk (A9, A10, A15 in SECURITY-CASES).
+    // The limit counts inflated bytes, checked per output chunk (A9, A10, A15 in docs/security-cases.md).
     if (this.#messageBytes > this.#maxMessageSize) {
       this.#abortInflate(job, tooBig(this.#maxMessageSize));
       return;

@@ -33,7 +33,7 @@ export function sendJson(res: http.ServerResponse, answer: JsonAnswer, extra: Re
   res.end(body);
 }
 
-/** Checks API keys in constant time (SECURITY-CASES AU-11): every key is compared, by SHA-256 digest so lengths do not leak. */
+/** Checks API keys in constant time (docs/security-cases.md AU-11): every key is compared, by SHA-256 digest so lengths do not leak. */
 export class ApiKeys {
   readonly #digests: Buffer[];
 
@@ -224,7 +224,7 @@ export async function handlePublish(
 
 /**
  * `POST /api/disconnect` with `{"user": "..."}`: closes every connection of the user on every node (logout, ban;
- * SECURITY-CASES AU-09) with 4504 and `reconnect: false`.
+ * docs/security-cases.md AU-09) with 4504 and `reconnect: false`.
  * @param req The request (method already checked).
  * @param hub The real-time server.
  * @param options Keys and body cap.

@@ -15,7 +15,7 @@ export const SECRET_QUERY_PARAMS: readonly string[] = [
 
 /**
  * Paths pino censors in every log line, whatever the caller passed: credentials in headers, tokens and keys in
- * objects one level deep (SECURITY-CASES AU-10, OW-18).
+ * objects one level deep (docs/security-cases.md AU-10, OW-18).
  */
 export const REDACT_PATHS: readonly string[] = [
   'req.headers.authorization',

@@ -72,7 +72,7 @@ export interface MetricsOptions {
 
 /**
  * Caps the distinct values a label takes: a value must look like an identifier and the set of values seen stays
- * under `max`, otherwise it is counted as `other` (SECURITY-CASES OP-01: no label from attacker-chosen names).
+ * under `max`, otherwise it is counted as `other` (docs/security-cases.md OP-01: no label from attacker-chosen names).
  */
 class LabelGuard {
   readonly #seen = new Set<string>();
@@ -471,7 +471,7 @@ export class Metrics implements RealtimeObserver {
 }
 
 /**
- * Builds the metrics of DESIGN.md "Operations".
+ * Builds the metrics of docs/architecture.md "Operations".
  * @param options registry, prefix, and which collectors run
  * @returns the metrics; call `close()` when the server stops
  * @example

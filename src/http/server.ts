@@ -44,7 +44,7 @@ export interface SwitchboardServerOptions {
   readonly maxBodyBytes?: number;
   /**
    * Time a client has to send a whole request (headers and body); Node then answers 408 and closes.
-   * @default 10000: Node's own default is 300 s, which lets a slow-body client hold a socket for minutes (SECURITY-CASES OP-02)
+   * @default 10000: Node's own default is 300 s, which lets a slow-body client hold a socket for minutes (docs/security-cases.md OP-02)
    */
   readonly requestTimeoutMs?: number;
   /** Origins that may call the API from a browser (CORS); unlisted origins get no `Access-Control-Allow-Origin`. @default [] */
@@ -133,7 +133,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
 
   const corsHeaders = (req: http.IncomingMessage): Record<string, string> => {
     const origin = req.headers.origin;
-    // SECURITY-CASES OP-03: no wildcard, nothing for unlisted origins.
+    // docs/security-cases.md OP-03: no wildcard, nothing for unlisted origins.
     if (typeof origin !== 'string' || !cors.has(origin.toLowerCase())) return {};
     return { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' };
   };
@@ -187,7 +187,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
       case paths.health: {
         if (!only(['GET', 'HEAD'])) return;
         const broker = await hub.broker.health();
-        // DESIGN.md Operations: /health says the process is alive; a broker outage shows in the body, not the status.
+        // docs/architecture.md Operations: /health says the process is alive; a broker outage shows in the body, not the status.
         sendJson(res, {
           status: 200,
           body: {
@@ -244,7 +244,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     route(req, res).catch((err: unknown) => {
       logger?.error({ event: 'http_error', err }, 'request failed');
-      // SECURITY-CASES OP-05: a generic message, never a stack trace.
+      // docs/security-cases.md OP-05: a generic message, never a stack trace.
       sendJson(res, { status: 500, body: { error: 'internal', message: 'Internal server error' } });
     });
   });

@@ -19,7 +19,7 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 };
 
 /**
- * Content-Security-Policy of the page: scripts and styles only from this origin, never inline (SECURITY-CASES AP-14),
+ * Content-Security-Policy of the page: scripts and styles only from this origin, never inline (docs/security-cases.md AP-14),
  * WebSocket connections only back to this origin.
  */
 export const PAGE_CSP = [

@@ -26,7 +26,7 @@ function isForbiddenKeyBytes(bytes: Uint8Array, start: number, length: number): 
  * msgpackr's record, error and regexp extensions can never run), binary values, the reserved byte 0xc1,
  * forbidden keys (`__proto__`, `constructor`, `prototype`), nesting past `maxDepth`, trailing bytes, and any
  * declared length or element count larger than the bytes that remain, before anything is allocated
- * (SECURITY-CASES AP-10: `dd ff ff ff ff` and a huge `bin32` header cost nothing).
+ * (docs/security-cases.md AP-10: `dd ff ff ff ff` and a huge `bin32` header cost nothing).
  *
  * The walk is iterative and linear in the input length.
  *

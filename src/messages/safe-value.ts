@@ -1,6 +1,6 @@
 // Node-free application protocol: linear-time guards that run before any schema sees peer input.
 
-/** Keys that could reach an object's prototype chain if the value were ever merged (SECURITY-CASES AP-04). */
+/** Keys that could reach an object's prototype chain if the value were ever merged (docs/security-cases.md AP-04). */
 const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
@@ -16,7 +16,7 @@ export function isForbiddenKey(key: string): boolean {
 /**
  * Finds the maximum array/object nesting of JSON text in one linear pass, without parsing, so a
  * 100 000-deep input is refused before `JSON.parse` or a recursive validator could overflow the stack
- * (SECURITY-CASES AP-02). Brackets inside strings are ignored; the text need not be valid JSON.
+ * (docs/security-cases.md AP-02). Brackets inside strings are ignored; the text need not be valid JSON.
  *
  * @param text JSON text.
  * @param maxDepth The allowed nesting (the top-level object counts as 1).

@@ -154,7 +154,7 @@ export type StreamPosition = z.infer<typeof StreamPositionSchema>;
 
 /**
  * Schemas of the client messages by `type`. A `Map`, so a hostile `type` such as `__proto__` or `constructor`
- * never reaches a property lookup on a plain object (SECURITY-CASES AP-05).
+ * never reaches a property lookup on a plain object (docs/security-cases.md AP-05).
  */
 export const CLIENT_MESSAGE_SCHEMAS: ReadonlyMap<string, z.ZodType<SingleClientMessage>> = new Map<
   string,

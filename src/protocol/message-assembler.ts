@@ -21,7 +21,7 @@ export interface MessageAssemblerOptions {
 
 // Payload pieces below LARGE_PIECE are copied into blocks instead of being kept as views, so a
 // stream of small fragments neither pins whole socket chunks nor costs an array entry and a view
-// per fragment (A6/A7 in SECURITY-CASES): a message's memory is its bytes, however it was cut.
+// per fragment (A6/A7 in docs/security-cases.md): a message's memory is its bytes, however it was cut.
 // Blocks grow with the message (16 KiB up to 1 MiB), so even a 64 MiB message of 1-byte
 // fragments is held in about 70 blocks; larger pieces are kept by reference (one entry per
 // 64 KiB or more).

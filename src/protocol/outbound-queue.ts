@@ -127,7 +127,7 @@ export class OutboundQueue {
    * pongs wait in the untaken output; after that §5.5.3 ("an endpoint MAY elect to send a Pong
    * frame for only the most recently processed Ping frame") lets the newest replace the last
    * pending one, so a ping flood against a peer that never reads keeps the output bounded
-   * (SECURITY-CASES FR-15) while a burst of pings in one read still gets every pong (Autobahn 2.10).
+   * (docs/security-cases.md FR-15) while a burst of pings in one read still gets every pong (Autobahn 2.10).
    */
   autoPong(payload: Uint8Array): void {
     // Copied: the ping event hands the same bytes to the application. Uint8Array's slice, because

@@ -214,7 +214,7 @@ export class RealtimeServer {
   }
 
   /**
-   * Graceful drain (SECURITY-CASES SD-01): refuse new connections with 503, tell every client to reconnect
+   * Graceful drain (docs/security-cases.md SD-01): refuse new connections with 503, tell every client to reconnect
    * elsewhere (`disconnect` then close 1001, RFC 6455 §7.4.1 "going away"), wait for the close handshakes up
    * to the deadline, terminate the rest.
    * @param options `timeoutMs`: the deadline for close handshakes.
@@ -307,7 +307,7 @@ export class RealtimeServer {
   }
 
   /**
-   * Disconnects every session of a user on this node (revocation, SECURITY-CASES AU-09).
+   * Disconnects every session of a user on this node (revocation, docs/security-cases.md AU-09).
    * @param user User id.
    * @returns How many sessions were closed.
    */
@@ -320,7 +320,7 @@ export class RealtimeServer {
   }
 
   /**
-   * Disconnects every session of a user on every node sharing this broker (logout, ban: SECURITY-CASES AU-09),
+   * Disconnects every session of a user on every node sharing this broker (logout, ban: docs/security-cases.md AU-09),
    * with 4504 and `reconnect: false`. This node's sessions close at once; the others when the broker's signal
    * reaches their node. It closes connections; keeping the user out afterwards is up to the token issuer
    * (short token lifetimes, no new tokens).

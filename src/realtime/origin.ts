@@ -69,7 +69,7 @@ export function normalizeOrigin(origin: string): string {
 }
 
 /**
- * Builds the origin policy of SECURITY-CASES AU-01..AU-03: exact match against an allowlist, no substring or
+ * Builds the origin policy of docs/security-cases.md AU-01..AU-03: exact match against an allowlist, no substring or
  * suffix matching, and a missing `Origin` accepted only from clients that present a non-cookie credential
  * or no credential at all (RFC 6455 §4.2.1 (7): a request without it "SHOULD NOT be interpreted as coming from a
  * browser client").

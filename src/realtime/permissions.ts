@@ -61,7 +61,7 @@ function deny(code: PermissionDenied['code'], reason: PermissionDenied['reason']
 }
 
 /**
- * Checks each action, not only the connection (OWASP; SECURITY-CASES AU-12). Rules, in order:
+ * Checks each action, not only the connection (OWASP; docs/security-cases.md AU-12). Rules, in order:
  * the channel must parse and its namespace exist; the namespace must enable the feature (client publish,
  * history, presence, typing); personal channels `user:<id>` may be subscribed to, read and watched only by
  * `<id>` and reached by others only with `send`; then one of the identity's roles must grant the operation

@@ -46,7 +46,7 @@ export interface SessionHost {
  * close with a documented code.
  */
 export class Session implements Subscriber, SessionInfo {
-  /** 128-bit random connection id (SECURITY-CASES AU-13). */
+  /** 128-bit random connection id (docs/security-cases.md AU-13). */
   readonly id = randomBytes(16).toString('hex');
   readonly transport: SessionTransport;
   readonly codec: Codec;
@@ -268,7 +268,7 @@ export class Session implements Subscriber, SessionInfo {
 
   #malformed(error: DecodeError): void {
     this.#hub.observer.malformed?.(error.code);
-    // SECURITY-CASES AP-01: garbage before authentication closes at once; after it, an error and a strike.
+    // docs/security-cases.md AP-01: garbage before authentication closes at once; after it, an error and a strike.
     if (this.#phase === 'connecting') {
       this.error(error.code, error.message, error.rid);
       this.disconnect(DisconnectCode.BAD_REQUEST);
@@ -331,7 +331,7 @@ export class Session implements Subscriber, SessionInfo {
     this.#expiryTimer = null;
     if (expiresAt === null) return;
     const delay = Math.max(0, expiresAt - Date.now());
-    // SECURITY-CASES AU-08: an expired token ends the session unless refreshed in time (4003, reconnect with a new token).
+    // docs/security-cases.md AU-08: an expired token ends the session unless refreshed in time (4003, reconnect with a new token).
     this.#expiryTimer = setTimeout(
       () => {
         if (delay >= MAX_TIMER_MS) this.#armExpiry(expiresAt);

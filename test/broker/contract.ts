@@ -143,7 +143,7 @@ export function runBrokerContract(name: string, makeBroker: () => Promise<Broker
       assert.deepEqual([limited.recovered, limited.publications.map((p) => p.offset)], [true, [4, 5]]);
     });
 
-    test('bogus recovery positions give recovered false and never other data (SECURITY-CASES AP-12)', async (t) => {
+    test('bogus recovery positions give recovered false and never other data (docs/security-cases.md AP-12)', async (t) => {
       const broker = await open(t);
       const ch = channel('bogus');
       const other = channel('bogus-other');
@@ -255,7 +255,7 @@ export function runBrokerContract(name: string, makeBroker: () => Promise<Broker
       );
     });
 
-    test('the same idempotency key twice is stored and delivered once, with the same offset (SECURITY-CASES AP-11)', async (t) => {
+    test('the same idempotency key twice is stored and delivered once, with the same offset (docs/security-cases.md AP-11)', async (t) => {
       const broker = await open(t);
       const ch = channel('idem');
       const sub = recorder();
@@ -284,7 +284,7 @@ export function runBrokerContract(name: string, makeBroker: () => Promise<Broker
       );
     });
 
-    test('40 racing duplicates get one offset and one delivery (SECURITY-CASES AP-11)', async (t) => {
+    test('40 racing duplicates get one offset and one delivery (docs/security-cases.md AP-11)', async (t) => {
       const broker = await open(t);
       const ch = channel('idem-race');
       const sub = recorder();

@@ -1,4 +1,4 @@
-// RedisBroker under injected faults (SECURITY-CASES 4.10): Redis killed and restarted, subscribers kicked, slow Redis,
+// RedisBroker under injected faults (docs/security-cases.md 4.10): Redis killed and restarted, subscribers kicked, slow Redis,
 // concurrent nodes, dead nodes. Each test starts its own redis-server; figures go to the test diagnostics.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -117,7 +117,7 @@ function publishStream(
   };
 }
 
-test('kill -9 Redis mid-stream, restart empty: errors while down, no acked publication lost, new epoch, old positions recovered false (SECURITY-CASES RD-01, RD-02, RD-05)', async (t) => {
+test('kill -9 Redis mid-stream, restart empty: errors while down, no acked publication lost, new epoch, old positions recovered false (docs/security-cases.md RD-01, RD-02, RD-05)', async (t) => {
   const redis = await startRedis(t);
   const a = await node(t, redis.url);
   const b = await node(t, redis.url);
@@ -187,7 +187,7 @@ test('kill -9 Redis mid-stream, restart empty: errors while down, no acked publi
   });
 });
 
-test('kill -9 a persistent Redis mid-stream and restart: every acked publication is in history and delivered once, in order, same epoch (SECURITY-CASES RD-01, RD-02, RD-04)', async (t) => {
+test('kill -9 a persistent Redis mid-stream and restart: every acked publication is in history and delivered once, in order, same epoch (docs/security-cases.md RD-01, RD-02, RD-04)', async (t) => {
   const redis = await startRedis(t, { persistent: true });
   const a = await node(t, redis.url);
   const b = await node(t, redis.url);
@@ -236,7 +236,7 @@ test('kill -9 a persistent Redis mid-stream and restart: every acked publication
   });
 });
 
-test('CLIENT KILL TYPE pubsub: nodes resubscribe by themselves and subscribers get the gap from history (SECURITY-CASES RD-03, RD-06)', async (t) => {
+test('CLIENT KILL TYPE pubsub: nodes resubscribe by themselves and subscribers get the gap from history (docs/security-cases.md RD-03, RD-06)', async (t) => {
   const redis = await startRedis(t);
   const a = await node(t, redis.url);
   const b = await node(t, redis.url);
@@ -289,7 +289,7 @@ test('CLIENT KILL TYPE pubsub: nodes resubscribe by themselves and subscribers g
   });
 });
 
-test('a subscriber dropped by the pub/sub output buffer limit recovers the burst from history (SECURITY-CASES RD-06)', async (t) => {
+test('a subscriber dropped by the pub/sub output buffer limit recovers the burst from history (docs/security-cases.md RD-06)', async (t) => {
   // Every 64 KiB message overflows a 16 KiB pub/sub output limit at once (beyond Redis' 16 KiB reply buffer),
   // so Redis drops the subscriber on each live message: delivery can only come from history.
   const redis = await startRedis(t, { args: ['--client-output-buffer-limit', 'pubsub 16kb 16kb 0'] });
@@ -320,7 +320,7 @@ test('a subscriber dropped by the pub/sub output buffer limit recovers the burst
   });
 });
 
-test('slow Redis (DEBUG SLEEP, CLIENT PAUSE): publishes time out into BROKER_TIMEOUT, in-flight commands stay bounded, the event loop runs (SECURITY-CASES RD-08)', async (t) => {
+test('slow Redis (DEBUG SLEEP, CLIENT PAUSE): publishes time out into BROKER_TIMEOUT, in-flight commands stay bounded, the event loop runs (docs/security-cases.md RD-08)', async (t) => {
   const redis = await startRedis(t);
   const a = await node(t, redis.url, { commandTimeoutMs: 300, maxPendingCommands: 50 });
   const ch = `chat:slow-${randomUUID()}`;
@@ -371,7 +371,7 @@ test('slow Redis (DEBUG SLEEP, CLIENT PAUSE): publishes time out into BROKER_TIM
   });
 });
 
-test('24 writers x 40 publishes through two nodes get contiguous offsets; subscribers on both nodes see each once, in order (SECURITY-CASES RD-11)', async (t) => {
+test('24 writers x 40 publishes through two nodes get contiguous offsets; subscribers on both nodes see each once, in order (docs/security-cases.md RD-11)', async (t) => {
   const redis = await startRedis(t);
   const nodes = [await node(t, redis.url), await node(t, redis.url)];
   const ch = `chat:offsets-${randomUUID()}`;
@@ -414,7 +414,7 @@ test('24 writers x 40 publishes through two nodes get contiguous offsets; subscr
   });
 });
 
-test('cross-node fan-out, presence and idempotency: 40 duplicates racing on two nodes get one offset and one delivery per node (SECURITY-CASES AP-11)', async (t) => {
+test('cross-node fan-out, presence and idempotency: 40 duplicates racing on two nodes get one offset and one delivery per node (docs/security-cases.md AP-11)', async (t) => {
   const redis = await startRedis(t);
   const [a, b] = [await node(t, redis.url), await node(t, redis.url)];
   const ch = `chat:idem-${randomUUID()}`;
@@ -455,7 +455,7 @@ test('cross-node fan-out, presence and idempotency: 40 duplicates racing on two 
   });
 });
 
-test('presence of a node killed with SIGKILL vanishes within 3 x heartbeat, with leave events on the live node (SECURITY-CASES RD-12)', async (t) => {
+test('presence of a node killed with SIGKILL vanishes within 3 x heartbeat, with leave events on the live node (docs/security-cases.md RD-12)', async (t) => {
   const redis = await startRedis(t);
   const heartbeatMs = 200;
   const live = await node(t, redis.url, { presenceHeartbeatMs: heartbeatMs });
@@ -516,7 +516,7 @@ test('presence of a node killed with SIGKILL vanishes within 3 x heartbeat, with
   });
 });
 
-test('presence heals after a partition longer than the heartbeat TTL: swept entries come back and both nodes agree (SECURITY-CASES RD-09)', async (t) => {
+test('presence heals after a partition longer than the heartbeat TTL: swept entries come back and both nodes agree (docs/security-cases.md RD-09)', async (t) => {
   const redis = await startRedis(t);
   const heartbeatMs = 150;
   const [a, b] = [
@@ -539,7 +539,7 @@ test('presence heals after a partition longer than the heartbeat TTL: swept entr
   assert.deepEqual(await sorted(b), expected);
 });
 
-test('Redis down: subscribe and presence fail fast with BROKER_UNAVAILABLE, health and status say down, and up again after the restart (SECURITY-CASES RD-01, RD-03)', async (t) => {
+test('Redis down: subscribe and presence fail fast with BROKER_UNAVAILABLE, health and status say down, and up again after the restart (docs/security-cases.md RD-01, RD-03)', async (t) => {
   const redis = await startRedis(t);
   const [a, b] = [await node(t, redis.url), await node(t, redis.url)];
   const ch = `chat:down-${randomUUID()}`;
@@ -567,7 +567,7 @@ test('Redis down: subscribe and presence fail fast with BROKER_UNAVAILABLE, heal
   assert.equal((await a.health()).ok, true);
 });
 
-test('failover leftovers: a Redis turned read-only replica fails publishes and health, and the node recovers once it is primary again (SECURITY-CASES RD-07)', async (t) => {
+test('failover leftovers: a Redis turned read-only replica fails publishes and health, and the node recovers once it is primary again (docs/security-cases.md RD-07)', async (t) => {
   const primary = await startRedis(t);
   const redis = await startRedis(t);
   const a = await node(t, redis.url);

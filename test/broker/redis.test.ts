@@ -57,7 +57,7 @@ test('RedisBroker fills an offset jump from history before delivering the later 
   assert.equal(node.stats().unrecoverableGaps, 1);
 });
 
-test('RedisBroker numbers a channel in a Redis restarted empty from a new epoch, and reads never mix epochs (SECURITY-CASES RD-05)', async (t) => {
+test('RedisBroker numbers a channel in a Redis restarted empty from a new epoch, and reads never mix epochs (docs/security-cases.md RD-05)', async (t) => {
   const own = await startRedis(t);
   const node = await RedisBroker.connect({ url: own.url, maxReconnectDelayMs: 100 });
   node.on('error', () => {});

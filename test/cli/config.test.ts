@@ -288,7 +288,7 @@ test('authOptionsFrom and signingKeyFrom turn the config into working keys', asy
   await assert.rejects(authOptionsFrom(missing.config), ConfigError);
 });
 
-test('ConfigError carries ERR_CONFIG, listed in docs/errors.md (STYLE §4), and never echoes a secret', async () => {
+test('ConfigError carries ERR_CONFIG, listed in docs/errors.md (docs/architecture.md, Conventions), and never echoes a secret', async () => {
   const { readFileSync } = await import('node:fs');
   assert.ok(readFileSync('docs/errors.md', 'utf8').includes('`ERR_CONFIG`'), 'ERR_CONFIG is documented');
   const e = await configError(

@@ -1,5 +1,5 @@
 // `switchboard serve --workers N --broker redis://...`: N processes on one port share channels through Redis; a dead
-// worker is replaced without disturbing the others; SIGTERM drains them all (SECURITY-CASES SD-06, SD-01).
+// worker is replaced without disturbing the others; SIGTERM drains them all (docs/security-cases.md SD-06, SD-01).
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -125,7 +125,7 @@ test('serve --workers 2 with the memory broker is refused with a clear message (
   assert.match(p.err(), /workers: expected 1 with the embedded memory broker .*--broker redis:\/\//);
 });
 
-test('serve --workers 2 --broker redis: clients on both workers see each other; a killed worker is replaced and the others are unaffected; SIGTERM drains all (SECURITY-CASES SD-06)', async (t) => {
+test('serve --workers 2 --broker redis: clients on both workers see each other; a killed worker is replaced and the others are unaffected; SIGTERM drains all (docs/security-cases.md SD-06)', async (t) => {
   const redis = await startRedis(t);
   const cluster = await serveWorkers(t, 2, redis.url);
   const base = `http://127.0.0.1:${cluster.port}`;
@@ -217,7 +217,7 @@ test('serve --workers 2 --broker redis: clients on both workers see each other; 
   assert.equal(cluster.logs().filter((l) => l['event'] === 'stopped').length, 2, 'both live workers stopped cleanly');
 });
 
-test('serve --broker redis starts while Redis is down: /ready 200, /health and /metrics report it, publishes get 503, and all works once Redis answers (SECURITY-CASES RD-02, RD-10)', async (t) => {
+test('serve --broker redis starts while Redis is down: /ready 200, /health and /metrics report it, publishes get 503, and all works once Redis answers (docs/security-cases.md RD-02, RD-10)', async (t) => {
   const redis = await startRedis(t);
   await redis.kill();
   const p = run(['--dev', '--port', '0', '--broker', redis.url, '--log-level', 'info']);

@@ -1,4 +1,4 @@
-// SECURITY-CASES 4.13 at the SDK level: a hostile server (garbage frames, unknown types, huge numbers, out-of-order
+// docs/security-cases.md 4.13 at the SDK level: a hostile server (garbage frames, unknown types, huge numbers, out-of-order
 // offsets, malformed answers) never crashes the client, never breaks its ordering, and gaps are reported.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -70,7 +70,7 @@ const pub = (offset: number, epoch = 'E1', channel = 'chat:h'): Record<string, u
   time: 1,
 });
 
-test('client survives garbage frames, unknown types, huge numbers and hostile keys from the server (SECURITY-CASES 4.13)', async (t) => {
+test('client survives garbage frames, unknown types, huge numbers and hostile keys from the server (docs/security-cases.md 4.13)', async (t) => {
   const crashes: unknown[] = [];
   const onCrash = (err: unknown): void => {
     crashes.push(err);

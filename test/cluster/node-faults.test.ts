@@ -1,4 +1,4 @@
-// Node faults behind the committed nginx and HAProxy configs (SECURITY-CASES RD-12, SD-01, SD-03, SD-04): kill -9 or
+// Node faults behind the committed nginx and HAProxy configs (docs/security-cases.md RD-12, SD-01, SD-03, SD-04): kill -9 or
 // SIGTERM one of three Redis-backed nodes in the middle of a publish stream; its clients reconnect through the proxy to
 // the others and recover with no gap and no duplicate; a dead node's presence entries vanish within the bound.
 import { test } from 'node:test';

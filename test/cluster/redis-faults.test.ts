@@ -1,4 +1,4 @@
-// Redis faults under three nodes behind the committed nginx and HAProxy configs (SECURITY-CASES RD-01..RD-04, RD-06,
+// Redis faults under three nodes behind the committed nginx and HAProxy configs (docs/security-cases.md RD-01..RD-04, RD-06,
 // RD-05, RD-10): Redis killed mid-stream and restarted; restarted empty; pub/sub connections kicked with CLIENT KILL TYPE pubsub.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Rolling restart behind the committed nginx and HAProxy configs (SECURITY-CASES SD-05, SD-03): each of three
+// Rolling restart behind the committed nginx and HAProxy configs (docs/security-cases.md SD-05, SD-03): each of three
 // Redis-backed nodes is stopped with SIGTERM and started again on its port in turn, under a publish stream whose
 // publisher retries failed publishes with the same id. Every subscriber ends with every message once, in order.
 import { test } from 'node:test';

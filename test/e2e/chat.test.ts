@@ -72,7 +72,7 @@ async function login(name: string): Promise<Watched> {
   return { page, problems };
 }
 
-test('two pages chat in a room, see each other in presence, see typing, reload to see the history; user text stays text (SECURITY-CASES AP-14)', async () => {
+test('two pages chat in a room, see each other in presence, see typing, reload to see the history; user text stays text (docs/security-cases.md AP-14)', async () => {
   const alice = await login('alice');
   const bob = await login('bob');
   await alice.page.waitForFunction(() => document.querySelector('#presence')?.textContent?.includes('bob') === true);

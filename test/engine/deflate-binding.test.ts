@@ -85,7 +85,7 @@ test('reading pauses while a compressed frame inflates and resumes after it; a p
   assert.deepEqual(seen, ['first', 'pong:after', 'big', 'last']);
 });
 
-test('a peer that resets the connection mid-inflate releases the connection without errors (SECURITY-CASES CL-08)', async (t) => {
+test('a peer that resets the connection mid-inflate releases the connection without errors (docs/security-cases.md CL-08)', async (t) => {
   const { socket, ws } = await fakeDeflateConnection(t);
   const errors: unknown[] = [];
   ws.onerror = (e) => errors.push(e);

@@ -1,4 +1,4 @@
-// SECURITY-CASES PD-06: a few KB per MiB of zeros that would inflate to 1 GiB close with 1009 while the server's RSS stays bounded.
+// docs/security-cases.md PD-06: a few KB per MiB of zeros that would inflate to 1 GiB close with 1009 while the server's RSS stays bounded.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
@@ -7,7 +7,7 @@ import { expectClose, frame } from '../helpers/raw.ts';
 import { zeroBomb } from '../helpers/deflate.ts';
 import { MiB } from '../helpers/memory.ts';
 
-test('server: a one-frame bomb inflating to 1 GiB closes with 1009 at maxMessageSize, RSS stays bounded (SECURITY-CASES PD-06)', async (t) => {
+test('server: a one-frame bomb inflating to 1 GiB closes with 1009 at maxMessageSize, RSS stays bounded (docs/security-cases.md PD-06)', async (t) => {
   const bomb = await zeroBomb(1024 * MiB);
   assert.ok(bomb.length < 2 * MiB, `bomb is ${bomb.length} bytes`);
   // The construction is sound: a 16 MiB one built the same way inflates to exactly 16 MiB with Node's zlib.

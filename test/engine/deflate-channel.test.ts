@@ -152,7 +152,7 @@ test('fragmented compressed messages from a peer inflate across frames, with con
   assert.deepEqual(messages(events), [text]);
 });
 
-test('an inflated message over maxMessageSize fails the connection with 1009 (SECURITY-CASES PD-06)', async () => {
+test('an inflated message over maxMessageSize fails the connection with 1009 (docs/security-cases.md PD-06)', async () => {
   const server = end('server', {}, 100_000);
   const client = end('client');
   const bomb = zlib
@@ -170,7 +170,7 @@ test('an inflated message over maxMessageSize fails the connection with 1009 (SE
   );
 });
 
-test('invalid DEFLATE data fails the connection with 1007 (SECURITY-CASES PD-08)', async () => {
+test('invalid DEFLATE data fails the connection with 1007 (docs/security-cases.md PD-08)', async () => {
   const server = end('server');
   const client = end('client');
   client.conn.sendFrame(Opcode.TEXT, Buffer.from([0xff, 0xff, 0xff, 0xff]), { rsv1: true });

@@ -38,7 +38,7 @@ async function fakeServer(
   return { url: `ws://127.0.0.1:${(srv.address() as AddressInfo).port}/`, failures };
 }
 
-test('client: a server bomb inflating to 1 GiB closes with 1009 at maxMessageSize, RSS bounded (SECURITY-CASES CLT-04)', async (t) => {
+test('client: a server bomb inflating to 1 GiB closes with 1009 at maxMessageSize, RSS bounded (docs/security-cases.md CLT-04)', async (t) => {
   const bomb = await zeroBomb(1024 * MiB);
   let wireCode = -1;
   const fake = await fakeServer(t, 'permessage-deflate', async (raw) => {

@@ -1,4 +1,4 @@
-// permessage-deflate frames over real sockets: SECURITY-CASES 4.5 PD-04..PD-12 against the server, context takeover and window bits both ways.
+// permessage-deflate frames over real sockets: docs/security-cases.md 4.5 PD-04..PD-12 against the server, context takeover and window bits both ways.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
@@ -16,7 +16,7 @@ async function readData(c: RawClient): Promise<ServerFrame> {
   return f;
 }
 
-test('server: RSV1 without negotiated permessage-deflate fails with 1002 (RFC 6455 §5.2, SECURITY-CASES PD-05)', async (t) => {
+test('server: RSV1 without negotiated permessage-deflate fails with 1002 (RFC 6455 §5.2, docs/security-cases.md PD-05)', async (t) => {
   const fx = await hostile(t, { perMessageDeflate: true });
   const c = await fx.open(); // no offer: no extension
   await c.write(frame({ opcode: 1, rsv1: true, payload: deflateMessage('Hello') }));
@@ -24,7 +24,7 @@ test('server: RSV1 without negotiated permessage-deflate fails with 1002 (RFC 64
   await fx.verify();
 });
 
-test('server: RSV1 on a continuation frame or a ping fails with 1002 (RFC 7692 §6.1, SECURITY-CASES PD-04)', async (t) => {
+test('server: RSV1 on a continuation frame or a ping fails with 1002 (RFC 7692 §6.1, docs/security-cases.md PD-04)', async (t) => {
   const fx = await hostile(t, { perMessageDeflate: true });
   const payload = deflateMessage('Hello, fragmented');
   for (const [name, bytes] of [
@@ -154,7 +154,7 @@ test('server: server_max_window_bits=10 is honoured: its messages inflate with a
   await fx.verify();
 });
 
-test('server: many small compressed fragments whose inflated total passes maxMessageSize fail with 1009 (SECURITY-CASES PD-07)', async (t) => {
+test('server: many small compressed fragments whose inflated total passes maxMessageSize fail with 1009 (docs/security-cases.md PD-07)', async (t) => {
   const fx = await hostile(t, { perMessageDeflate: true, maxMessageSize: 256 * 1024 });
   const c = await fx.open({ extensions: PMD });
   const whole = deflateMessage(Buffer.alloc(2 * 1024 * 1024, 0x61));
@@ -171,7 +171,7 @@ test('server: many small compressed fragments whose inflated total passes maxMes
   await fx.verify();
 });
 
-test('server: corrupt DEFLATE data fails with 1007 and the zlib stream is destroyed (SECURITY-CASES PD-08)', async (t) => {
+test('server: corrupt DEFLATE data fails with 1007 and the zlib stream is destroyed (docs/security-cases.md PD-08)', async (t) => {
   const fx = await hostile(t, { perMessageDeflate: true });
   // Invalid block type, stored block lengths that do not match, an invalid code-length set, junk.
   for (const hex of ['0600', '00050000004865', 'ec', 'b6f1e2d3c4b5a69788796a5b4c3d2e1f'.repeat(4)]) {
@@ -185,7 +185,7 @@ test('server: corrupt DEFLATE data fails with 1007 and the zlib stream is destro
   await fx.verify();
 });
 
-test('server: a message crossing the limit followed by a malformed block closes once with 1009, no late error (SECURITY-CASES PD-09)', async (t) => {
+test('server: a message crossing the limit followed by a malformed block closes once with 1009, no late error (docs/security-cases.md PD-09)', async (t) => {
   const fx = await hostile(t, { perMessageDeflate: true, maxMessageSize: 64 * 1024 });
   const c = await fx.open({ extensions: PMD });
   const body = deflateMessage(Buffer.alloc(4 * 1024 * 1024));
@@ -199,7 +199,7 @@ test('server: a message crossing the limit followed by a malformed block closes 
   await fx.verify();
 });
 
-test('server: a BFINAL block followed by more data, or concatenated members, fail with 1007; empty stored blocks decode (SECURITY-CASES PD-10)', async (t) => {
+test('server: a BFINAL block followed by more data, or concatenated members, fail with 1007; empty stored blocks decode (docs/security-cases.md PD-10)', async (t) => {
   const fx = await hostile(t, { perMessageDeflate: true });
   const member = zlib.deflateRawSync('Hello'); // one block with BFINAL set
   for (const payload of [
@@ -225,7 +225,7 @@ test('server: a BFINAL block followed by more data, or concatenated members, fai
   await fx.verify();
 });
 
-test('server: an RSV1 message that inflates to 0 bytes is delivered empty (RFC 7692 §7.2.3.6, SECURITY-CASES PD-12)', async (t) => {
+test('server: an RSV1 message that inflates to 0 bytes is delivered empty (RFC 7692 §7.2.3.6, docs/security-cases.md PD-12)', async (t) => {
   const fx = await hostile(t, { perMessageDeflate: true });
   const c = await fx.open({ extensions: PMD });
   await c.write(frame({ opcode: 1, rsv1: true, payload: Buffer.from([0x00]) }));
@@ -249,7 +249,7 @@ test('server: invalid UTF-8 inside a compressed text message fails with 1007 (RF
   await fx.verify();
 });
 
-test('server: a peer that leaves while its frame is inflating frees everything (SECURITY-CASES CL-08)', async (t) => {
+test('server: a peer that leaves while its frame is inflating frees everything (docs/security-cases.md CL-08)', async (t) => {
   const fx = await hostile(t, { perMessageDeflate: true });
   for (let i = 0; i < 5; i++) {
     const c = await fx.open({ extensions: PMD });

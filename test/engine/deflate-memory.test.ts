@@ -1,4 +1,4 @@
-// SECURITY-CASES PD-13: many compressing connections: zlib jobs capped by the shared limiter, memory flat over rounds, idle connections hold no zlib streams.
+// docs/security-cases.md PD-13: many compressing connections: zlib jobs capped by the shared limiter, memory flat over rounds, idle connections hold no zlib streams.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import v8 from 'node:v8';
@@ -19,7 +19,7 @@ function retained(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
-test('200 connections compressing at once: at most `concurrency` zlib jobs run, memory is flat across rounds, and with no_context_takeover idle connections hold no zlib memory (SECURITY-CASES PD-13)', async (t) => {
+test('200 connections compressing at once: at most `concurrency` zlib jobs run, memory is flat across rounds, and with no_context_takeover idle connections hold no zlib memory (docs/security-cases.md PD-13)', async (t) => {
   const CONNS = 200;
   const { wss, url } = await startServer(t, {
     pingIntervalMs: 0,

@@ -1,4 +1,4 @@
-// permessage-deflate negotiation over real sockets (RFC 7692 §5, §7): server answers (SECURITY-CASES PD-01..PD-03), client offers and checks (CLT-03).
+// permessage-deflate negotiation over real sockets (RFC 7692 §5, §7): server answers (docs/security-cases.md PD-01..PD-03), client offers and checks (CLT-03).
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -26,7 +26,7 @@ async function server(t: TestContext, options: Omit<ServerOptions, 'port'> = {})
   return port;
 }
 
-test('permessage-deflate is off by default: an offer is answered without the extension (SECURITY-CASES OW-3)', async (t) => {
+test('permessage-deflate is off by default: an offer is answered without the extension (docs/security-cases.md OW-3)', async (t) => {
   const port = await server(t);
   const { head } = await offer(t, port, 'permessage-deflate; client_max_window_bits');
   assert.equal(head.status, 101);
@@ -41,7 +41,7 @@ test('server accepts a plain offer and answers "permessage-deflate" (RFC 7692 §
   assert.equal(head.headers['sec-websocket-extensions'], 'permessage-deflate');
 });
 
-test('server declines invalid offers with 101 and no extension, where ws answers 400 (RFC 7692 §7 "MUST decline", SECURITY-CASES PD-01)', async (t) => {
+test('server declines invalid offers with 101 and no extension, where ws answers 400 (RFC 7692 §7 "MUST decline", docs/security-cases.md PD-01)', async (t) => {
   const port = await server(t, { perMessageDeflate: true });
   const invalid = [
     'permessage-deflate; foo',
@@ -66,7 +66,7 @@ test('server declines invalid offers with 101 and no extension, where ws answers
   }
 });
 
-test('server declines an invalid first offer and accepts the next one (RFC 7692 §5, SECURITY-CASES PD-02)', async (t) => {
+test('server declines an invalid first offer and accepts the next one (RFC 7692 §5, docs/security-cases.md PD-02)', async (t) => {
   const port = await server(t, { perMessageDeflate: true });
   const { head } = await offer(
     t,
@@ -83,7 +83,7 @@ test('server declines an invalid first offer and accepts the next one (RFC 7692 
   assert.equal(second.head.headers['sec-websocket-extensions'], 'permessage-deflate');
 });
 
-test('server answer shape: client_max_window_bits only when offered, server_max_window_bits ≤ offered, no_context_takeover honoured (RFC 7692 §7.1.1-§7.1.2, SECURITY-CASES PD-03)', async (t) => {
+test('server answer shape: client_max_window_bits only when offered, server_max_window_bits ≤ offered, no_context_takeover honoured (RFC 7692 §7.1.1-§7.1.2, docs/security-cases.md PD-03)', async (t) => {
   const cases: Array<[NonNullable<ServerOptions['perMessageDeflate']>, string, Record<string, string | true> | null]> =
     [
       [true, 'permessage-deflate; client_max_window_bits', {}],
@@ -205,7 +205,7 @@ test('client offers what its options say (RFC 7692 §7.1)', async (t) => {
   await assert.rejects(connect('ws://127.0.0.1:1/', { perMessageDeflate: { serverMaxWindowBits: 16 } }), RangeError);
 });
 
-test('client fails the handshake on an invalid permessage-deflate answer (RFC 7692 §7 "MUST _Fail_", SECURITY-CASES CLT-03)', async (t) => {
+test('client fails the handshake on an invalid permessage-deflate answer (RFC 7692 §7 "MUST _Fail_", docs/security-cases.md CLT-03)', async (t) => {
   const cases: Array<[string, Parameters<typeof connect>[1]]> = [
     ['permessage-deflate; foo', { perMessageDeflate: true }],
     ['permessage-deflate; server_max_window_bits=7', { perMessageDeflate: true }],

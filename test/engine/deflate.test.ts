@@ -247,7 +247,7 @@ for (const role of ROLES) {
     pmd.close();
   });
 
-  test(`${role} counts the limit over all frames of a message, not per frame (SECURITY-CASES PD-07)`, async () => {
+  test(`${role} counts the limit over all frames of a message, not per frame (docs/security-cases.md PD-07)`, async () => {
     const limit = 100_000;
     const pmd = make(role, {}, { maxMessageSize: limit });
     const whole = zlib
@@ -270,7 +270,7 @@ for (const role of ROLES) {
     again.close();
   });
 
-  test(`${role} fails random bytes and a reserved block type with 1007 (SECURITY-CASES PD-08)`, async () => {
+  test(`${role} fails random bytes and a reserved block type with 1007 (docs/security-cases.md PD-08)`, async () => {
     for (const bad of [hex('ff ff ff ff ff'), hex('07 00'), hex('0e 00')]) {
       const pmd = make(role);
       const out = await decompress(pmd, [bad]);
@@ -280,7 +280,7 @@ for (const role of ROLES) {
     }
   });
 
-  test(`${role} reports exactly one 1009 when a malformed block follows the limit crossing, and no late zlib error escapes (SECURITY-CASES PD-09, GHSA-3wwx-pv8p-q78v)`, async () => {
+  test(`${role} reports exactly one 1009 when a malformed block follows the limit crossing, and no late zlib error escapes (docs/security-cases.md PD-09, GHSA-3wwx-pv8p-q78v)`, async () => {
     const errors: unknown[] = [];
     const onUncaught = (err: unknown): void => {
       errors.push(err);
@@ -315,7 +315,7 @@ for (const role of ROLES) {
     }
   });
 
-  test(`${role} refuses data after a BFINAL block, so concatenated members cannot restart zlib (SECURITY-CASES PD-10)`, async () => {
+  test(`${role} refuses data after a BFINAL block, so concatenated members cannot restart zlib (docs/security-cases.md PD-10)`, async () => {
     const member = zlib.deflateRawSync('Hello'); // one BFINAL block
     const pmd = make(role);
     const two = await decompress(pmd, [Buffer.concat([member, member])]);
@@ -339,7 +339,7 @@ for (const role of ROLES) {
     pmd.close();
   });
 
-  test(`${role} round-trips the empty message as the single byte 00 (RFC 7692 §7.2.3.6, SECURITY-CASES PD-12)`, async () => {
+  test(`${role} round-trips the empty message as the single byte 00 (RFC 7692 §7.2.3.6, docs/security-cases.md PD-12)`, async () => {
     const pmd = make(role, {}, { threshold: 0 });
     assert.equal(pmd.shouldCompress(0), true);
     const payload = await compress(pmd, Buffer.alloc(0));
@@ -434,7 +434,7 @@ test('compresses a 4 MiB message and inflates it back through a fresh peer, in o
   receiver.close();
 });
 
-test('fuzz: random and mutated compressed frames never throw; each frame gets exactly one callback, null or 1007/1009 (STYLE §7 fuzz invariant)', async () => {
+test('fuzz: random and mutated compressed frames never throw; each frame gets exactly one callback, null or 1007/1009 (docs/architecture.md (Conventions) fuzz invariant)', async () => {
   const fc = (await import('fast-check')).default;
   const seed = zlib
     .deflateRawSync('seed message '.repeat(50), { finishFlush: zlib.constants.Z_SYNC_FLUSH })

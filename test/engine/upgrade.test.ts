@@ -137,7 +137,7 @@ test('a pending accept hook whose peer disconnects releases its capacity slot', 
   ws.close();
 });
 
-test('every engine refusal reason is listed in docs/errors.md (STYLE §4)', async () => {
+test('every engine refusal reason is listed in docs/errors.md (docs/architecture.md, Conventions)', async () => {
   const { readFileSync } = await import('node:fs');
   const { UPGRADE_REJECT_REASONS } = await import('../../src/engine/index.ts');
   const doc = readFileSync('docs/errors.md', 'utf8');

@@ -1,4 +1,4 @@
-// Test helper: a healthy control client (SECURITY-CASES §0.2) that stays connected through a hostile case and must still get echoes after.
+// Test helper: a healthy control client (docs/security-cases.md §0.2) that stays connected through a hostile case and must still get echoes after.
 import WebSocket from 'ws';
 
 export interface ControlClient {

@@ -1,4 +1,4 @@
-// Test helper: the fixture for hostile-input cases (SECURITY-CASES §0): a server under test, a control client, raw attackers, and the after-checks.
+// Test helper: the fixture for hostile-input cases (docs/security-cases.md §0): a server under test, a control client, raw attackers, and the after-checks.
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawClient, type HandshakeSpec } from './raw.ts';
@@ -14,7 +14,7 @@ export interface HostileFixture {
   /** Raw TCP connection after a successful handshake (fields overridable). */
   open(spec?: HandshakeSpec): Promise<RawClient>;
   /**
-   * SECURITY-CASES §0.2 and §0.4: the control client still gets an echo, the server emitted no server-level error,
+   * docs/security-cases.md §0.2 and §0.4: the control client still gets an echo, the server emitted no server-level error,
    * and once every raw socket is destroyed the server releases them (only the control connection remains).
    */
   verify(timeoutMs?: number): Promise<void>;

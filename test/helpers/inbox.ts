@@ -31,5 +31,5 @@ export class Inbox<T> {
   }
 }
 
-/** The sizes every interop peer exchanges (issue 2: 125/126/65535/65536 bytes and 4 MiB). */
+/** The sizes every interop peer exchanges (125/126/65535/65536 bytes across the length encodings, and 4 MiB). */
 export const INTEROP_SIZES = [125, 126, 65_535, 65_536, 4 * 1024 * 1024] as const;

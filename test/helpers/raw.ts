@@ -110,7 +110,7 @@ export function closePayload(code?: number, reason: string | Uint8Array = ''): B
   return b;
 }
 
-/** Parses hex vectors like `'81 05 48656c6c6f'` (STYLE §7). */
+/** Parses hex vectors like `'81 05 48656c6c6f'` (docs/architecture.md, Conventions). */
 export function hex(s: string): Buffer {
   return Buffer.from(s.replace(/\s+/g, ''), 'hex');
 }

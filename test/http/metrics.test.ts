@@ -1,4 +1,4 @@
-// Tests of src/http/metrics.ts: names of DESIGN.md "Operations", bounded labels (OP-01), engine diagnostics.
+// Tests of src/http/metrics.ts: names of docs/architecture.md "Operations", bounded labels (OP-01), engine diagnostics.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
@@ -11,7 +11,7 @@ function value(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-test('the exposition names every metric of DESIGN.md Operations, event-loop lag included', async (t) => {
+test('the exposition names every metric of docs/architecture.md Operations, event-loop lag included', async (t) => {
   const metrics = createMetrics();
   t.after(() => metrics.close());
   metrics.messageIn('publish', 10);

@@ -1,4 +1,4 @@
-// The HTTP server over real sockets: static page, JSON API guards (SECURITY-CASES OP-02/03/05), /health, /ready, /metrics, logs.
+// The HTTP server over real sockets: static page, JSON API guards (docs/security-cases.md OP-02/03/05), /health, /ready, /metrics, logs.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -72,7 +72,7 @@ function rawStatus(port: number, request: string, keepOpenMs = 0): Promise<numbe
   });
 }
 
-test('the chat page is served with content types and a CSP without unsafe-inline (SECURITY-CASES AP-14)', async (t) => {
+test('the chat page is served with content types and a CSP without unsafe-inline (docs/security-cases.md AP-14)', async (t) => {
   const { base } = await start(t);
   const page = await fetch(`${base}/`);
   assert.equal(page.status, 200);
@@ -287,7 +287,7 @@ test('unknown paths are 404 JSON and WebSocket upgrades elsewhere than /ws are r
   assert.equal(status, 404);
 });
 
-test('metrics move for protocol errors, auth failures and refused handshakes (SECURITY-CASES §0.5)', async (t) => {
+test('metrics move for protocol errors, auth failures and refused handshakes (docs/security-cases.md §0.5)', async (t) => {
   const { base, ws, token } = await start(t);
   const client = await openRaw(t, ws);
   await client.request({ type: 'connect', token: await token('alice') });

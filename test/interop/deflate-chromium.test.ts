@@ -1,4 +1,4 @@
-// Interop (SECURITY-CASES PD-11): Chromium's WebSocket (which offers permessage-deflate on every connection) with Switchboard's server.
+// Interop (docs/security-cases.md PD-11): Chromium's WebSocket (which offers permessage-deflate on every connection) with Switchboard's server.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';

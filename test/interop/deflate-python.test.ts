@@ -1,4 +1,4 @@
-// Interop (SECURITY-CASES PD-11): permessage-deflate between Switchboard and Python `websockets`, client and server.
+// Interop (docs/security-cases.md PD-11): permessage-deflate between Switchboard and Python `websockets`, client and server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';

@@ -1,4 +1,4 @@
-// Interop (SECURITY-CASES PD-11): permessage-deflate between Switchboard and ws, both directions, all four parameters.
+// Interop (docs/security-cases.md PD-11): permessage-deflate between Switchboard and ws, both directions, all four parameters.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';

@@ -255,7 +255,7 @@ test('error messages never echo an unknown key or an unknown type', () => {
   }
 });
 
-test('JSON codec refuses 100000-deep arrays before parsing (SECURITY-CASES AP-02)', () => {
+test('JSON codec refuses 100000-deep arrays before parsing (docs/security-cases.md AP-02)', () => {
   const codec = new JsonCodec({ maxMessageSize: 1 << 20 });
   const result = codec.decodeClientMessage('['.repeat(100_000) + ']'.repeat(100_000));
   assert.deepEqual(result, {
@@ -268,7 +268,7 @@ test('JSON codec refuses 100000-deep arrays before parsing (SECURITY-CASES AP-02
   assert.equal(!objects.ok && objects.error.code, ErrorCode.BAD_REQUEST);
 });
 
-test('MessagePack codec refuses 100000-deep arrays before unpacking (SECURITY-CASES AP-02)', () => {
+test('MessagePack codec refuses 100000-deep arrays before unpacking (docs/security-cases.md AP-02)', () => {
   const codec = new MsgpackCodec({ maxMessageSize: 1 << 20 });
   const result = codec.decodeClientMessage(new Uint8Array(100_001).fill(0x91).fill(0xc0, 100_000));
   assert.equal(!result.ok && result.error.code, ErrorCode.BAD_REQUEST);
@@ -282,7 +282,7 @@ test('nesting up to the limit is accepted in data', () => {
   }
 });
 
-test('prototype-pollution keys are refused and pollute nothing (SECURITY-CASES AP-04)', () => {
+test('prototype-pollution keys are refused and pollute nothing (docs/security-cases.md AP-04)', () => {
   const texts = [
     '{"type":"publish","__proto__":{"admin":true}}',
     '{"constructor":{"prototype":{"x":1}}}',
@@ -307,7 +307,7 @@ test('prototype-pollution keys are refused and pollute nothing (SECURITY-CASES A
   assert.equal(probe['x'], undefined);
 });
 
-test('non-finite numbers are refused: 1e309 parses to Infinity (SECURITY-CASES AP-06)', () => {
+test('non-finite numbers are refused: 1e309 parses to Infinity (docs/security-cases.md AP-06)', () => {
   for (const text of [
     '{"type":"ping","rid":1e309}',
     '{"type":"publish","channel":"chat:a","id":"x","data":-1e309}',
@@ -318,7 +318,7 @@ test('non-finite numbers are refused: 1e309 parses to Infinity (SECURITY-CASES A
   }
 });
 
-test('MessagePack attacks are refused without preallocation (SECURITY-CASES AP-10)', () => {
+test('MessagePack attacks are refused without preallocation (docs/security-cases.md AP-10)', () => {
   const cases = [
     'dd ffffffff',
     'c6 ffffffff',

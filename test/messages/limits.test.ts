@@ -52,7 +52,7 @@ test('valid channel names are accepted', () => {
 });
 
 for (const [what, name] of INVALID) {
-  test(`channel name is refused: ${what} (SECURITY-CASES AP-09)`, () => {
+  test(`channel name is refused: ${what} (docs/security-cases.md AP-09)`, () => {
     assert.equal(isValidChannelName(name), false);
   });
 }

@@ -13,7 +13,7 @@ test('exceedsJsonDepth counts array and object nesting and ignores brackets insi
   assert.equal(exceedsJsonDepth('', 1), false);
 });
 
-test('exceedsJsonDepth refuses 100000 levels of nesting without recursion (SECURITY-CASES AP-02)', () => {
+test('exceedsJsonDepth refuses 100000 levels of nesting without recursion (docs/security-cases.md AP-02)', () => {
   assert.equal(exceedsJsonDepth('['.repeat(100_000) + ']'.repeat(100_000), 32), true);
   assert.equal(exceedsJsonDepth(`${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`, 32), true);
 });
@@ -24,7 +24,7 @@ test('checkJsonValue accepts plain JSON data, including null-prototype objects',
   assert.equal(checkJsonValue('text', 0), null);
 });
 
-test('checkJsonValue refuses reserved keys, non-finite numbers, non-plain objects and other types (SECURITY-CASES AP-04)', () => {
+test('checkJsonValue refuses reserved keys, non-finite numbers, non-plain objects and other types (docs/security-cases.md AP-04)', () => {
   assert.notEqual(checkJsonValue(JSON.parse('{"__proto__":{"admin":true}}'), 8), null);
   assert.notEqual(checkJsonValue({ data: { constructor: { prototype: { x: 1 } } } }, 8), null);
   assert.notEqual(checkJsonValue({ prototype: 1 }, 8), null);

@@ -456,9 +456,9 @@ for (const role of ROLES) {
   });
 }
 
-// ---- memory-bounded floods (SECURITY-CASES LM-04, FR-15) -----------------------------------------
+// ---- memory-bounded floods (docs/security-cases.md LM-04, FR-15) -----------------------------------------
 
-test('10k pings with the output never taken keep the output bounded by coalescing (RFC 6455 §5.5.3, SECURITY-CASES FR-15)', () => {
+test('10k pings with the output never taken keep the output bounded by coalescing (RFC 6455 §5.5.3, docs/security-cases.md FR-15)', () => {
   for (const role of ROLES) {
     const c = conn(role);
     const ping = peer(role, 9, new Uint8Array(125).fill(1));

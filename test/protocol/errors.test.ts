@@ -1,4 +1,4 @@
-// Tests for src/protocol/errors.ts: errors carry their wire form (STYLE §4).
+// Tests for src/protocol/errors.ts: errors carry their wire form (docs/architecture.md, Conventions).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -54,7 +54,7 @@ test('every protocol error code is unique and reuses the WS_ERR_ prefix', () => 
   for (const code of PROTOCOL_ERROR_CODES) assert.match(code, /^WS_ERR_[A-Z0-9_]+$/);
 });
 
-test('every protocol error code is listed in docs/errors.md (STYLE §4)', () => {
+test('every protocol error code is listed in docs/errors.md (docs/architecture.md, Conventions)', () => {
   const doc = readFileSync('docs/errors.md', 'utf8');
   for (const code of PROTOCOL_ERROR_CODES)
     assert.ok(doc.includes(`\`${code}\``), `${code} missing from docs/errors.md`);

@@ -1,6 +1,6 @@
 // Tests for what fragmentation costs (RFC 6455 §5.4, §10.4): any cut of a message reassembles
 // identically, memory follows the message's bytes rather than its frame count, and floods of
-// tiny or empty continuation frames end at a byte budget (SECURITY-CASES LM-03, LM-04).
+// tiny or empty continuation frames end at a byte budget (docs/security-cases.md LM-03, LM-04).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -111,7 +111,7 @@ test('buffers held for a message in progress grow with its bytes, not with its f
   assert.equal(done?.data[1_000_000], 999_999 & 0xff);
 });
 
-test('100k empty continuation frames close with 1008 once their headers pass the overhead budget, without growing buffers (SECURITY-CASES LM-04)', () => {
+test('100k empty continuation frames close with 1008 once their headers pass the overhead budget, without growing buffers (docs/security-cases.md LM-04)', () => {
   // The fragment count is no longer capped by default (maxFragments used to stop this flood at the
   // 1024th frame and refused legal 4 MiB messages in small fragments with it); the headers of a
   // message's continuation frames count against maxMessageSize instead (at least 64 KiB).

@@ -1,4 +1,4 @@
-// Tests for the WebAssembly SIMD kernel of src/protocol/mask.ts, proven against the byte loop (STYLE §6).
+// Tests for the WebAssembly SIMD kernel of src/protocol/mask.ts, proven against the byte loop (docs/architecture.md, Conventions).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';

@@ -1,4 +1,4 @@
-// Tests for src/protocol/mask.ts: the word-wise kernel proven against the byte loop (STYLE §6).
+// Tests for src/protocol/mask.ts: the word-wise kernel proven against the byte loop (docs/architecture.md, Conventions).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';

@@ -1,4 +1,4 @@
-// Tests for src/protocol/utf8.ts: the streaming DFA against node's buffer.isUtf8 (STYLE §6).
+// Tests for src/protocol/utf8.ts: the streaming DFA against node's buffer.isUtf8 (docs/architecture.md, Conventions).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';

@@ -1,4 +1,4 @@
-// Tests of src/realtime/auth/: SECURITY-CASES 4.8 rows AU-04..AU-07 at the verifier level, plus token extraction.
+// Tests of src/realtime/auth/: docs/security-cases.md 4.8 rows AU-04..AU-07 at the verifier level, plus token extraction.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, createSign } from 'node:crypto';

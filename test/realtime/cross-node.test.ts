@@ -57,7 +57,7 @@ test("with the broker unable to take a signal, typing still reaches this node's 
   });
 });
 
-test("revokeUser closes the user's connections on every node sharing the broker (SECURITY-CASES AU-09)", async (t) => {
+test("revokeUser closes the user's connections on every node sharing the broker (docs/security-cases.md AU-09)", async (t) => {
   const redis = await startRedis(t);
   const brokers = await Promise.all([RedisBroker.connect({ url: redis.url }), RedisBroker.connect({ url: redis.url })]);
   t.after(() => Promise.all(brokers.map((b) => b.close())));

@@ -1,4 +1,4 @@
-// SECURITY-CASES 4.8 over real connections: origin, handshake credentials, auth deadline, expired and foreign tokens, refresh.
+// docs/security-cases.md 4.8 over real connections: origin, handshake credentials, auth deadline, expired and foreign tokens, refresh.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { handshakeStatus, openClient, openRaw, startHub } from '../helpers/realtime.ts';
@@ -8,7 +8,7 @@ function noneToken(sub: string): string {
   return `${enc({ alg: 'none', typ: 'JWT' })}.${enc({ sub, exp: Math.floor(Date.now() / 1000) + 3600 })}.`;
 }
 
-test('only the exact allowed origin passes the handshake; others get 403 (SECURITY-CASES AU-01)', async (t) => {
+test('only the exact allowed origin passes the handshake; others get 403 (docs/security-cases.md AU-01)', async (t) => {
   const hub = await startHub(t);
   assert.equal(await handshakeStatus(hub.url, { headers: { Origin: 'https://app.example.com' } }), 101);
   for (const origin of [
@@ -150,7 +150,7 @@ test('subprotocol selection: msgpack when offered first, JSON otherwise', async 
   assert.equal(j.ws.protocol, 'switchboard.v1.json');
 });
 
-test('a cookie credential works from the allowed origin only; foreign or missing Origin gets 403 (SECURITY-CASES AU-02, AU-03)', async (t) => {
+test('a cookie credential works from the allowed origin only; foreign or missing Origin gets 403 (docs/security-cases.md AU-02, AU-03)', async (t) => {
   const hub = await startHub(t, { cookieName: 'sb_token' });
   const token = await hub.token('alice');
   const cookie = `theme=dark; sb_token=${token}`;

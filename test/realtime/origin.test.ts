@@ -1,4 +1,4 @@
-// Tests of src/realtime/origin.ts: SECURITY-CASES AU-01..AU-03 at the policy level.
+// Tests of src/realtime/origin.ts: docs/security-cases.md AU-01..AU-03 at the policy level.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createOriginPolicy, normalizeOrigin } from '../../src/realtime/origin.ts';

@@ -1,4 +1,4 @@
-// Tests of src/realtime/permissions.ts: per-action authorization (SECURITY-CASES AU-12).
+// Tests of src/realtime/permissions.ts: per-action authorization (docs/security-cases.md AU-12).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Identity } from '../../src/realtime/auth/identity.ts';

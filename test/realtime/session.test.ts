@@ -1,11 +1,11 @@
-// SECURITY-CASES 4.9 (application protocol) over real connections: every bad input gets a coded error, abuse is closed, a control client survives.
+// docs/security-cases.md 4.9 (application protocol) over real connections: every bad input gets a coded error, abuse is closed, a control client survives.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pack } from 'msgpackr';
 import { shouldReconnect } from '../../src/messages/index.ts';
 import { openClient, openRaw, startHub, type Hub, type TestClient } from '../helpers/realtime.ts';
 
-/** SECURITY-CASES §0.2: a healthy subscriber connected before the attack still receives publications after it. */
+/** docs/security-cases.md §0.2: a healthy subscriber connected before the attack still receives publications after it. */
 async function withControl(t: Parameters<typeof startHub>[0], hub: Hub): Promise<() => Promise<void>> {
   const control = await openClient(t, hub, 'control');
   await control.request({ type: 'subscribe', channel: 'chat:control' });
@@ -25,7 +25,7 @@ async function errorOf(client: TestClient, frame: unknown): Promise<Record<strin
   return client.next((m) => m.type === 'error');
 }
 
-test('garbage before connect is answered bad_request and closed with 4500 (SECURITY-CASES AP-01)', async (t) => {
+test('garbage before connect is answered bad_request and closed with 4500 (docs/security-cases.md AP-01)', async (t) => {
   const hub = await startHub(t);
   const check = await withControl(t, hub);
   const c = await openRaw(t, hub.url);

@@ -48,7 +48,7 @@ test('when history no longer covers the gap the subscriber gets recovered false 
   assert.equal(answer['offset'], 21);
 });
 
-test('bogus recovery positions give recovered false and never data (SECURITY-CASES AP-12)', async (t) => {
+test('bogus recovery positions give recovered false and never data (docs/security-cases.md AP-12)', async (t) => {
   const hub = await startHub(t);
   const pub = await openClient(t, hub, 'alice');
   const ack = await pub.request({ type: 'publish', channel: 'chat:bogus', data: 1, id: 'x' });

@@ -1,4 +1,4 @@
-// SECURITY-CASES §4.13 (CLT-01..CLT-07): the engine's connect() against a raw TCP fake server that answers with hostile bytes.
+// docs/security-cases.md §4.13 (CLT-01..CLT-07): the engine's connect() against a raw TCP fake server that answers with hostile bytes.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';

@@ -1,4 +1,4 @@
-// SECURITY-CASES §4.4 (CL-01..CL-08): the close handshake under valid, invalid and abrupt input, over TCP to a real server.
+// docs/security-cases.md §4.4 (CL-01..CL-08): the close handshake under valid, invalid and abrupt input, over TCP to a real server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectClose, frame, frames, hex, closePayload } from '../helpers/raw.ts';
@@ -66,7 +66,7 @@ test('CL-03 server fails a 1-byte close payload with 1002, answers an empty one 
     const c = await fx.open();
     const reason = 'r'.repeat(123);
     await c.write(frames.close(4001, reason));
-    // The echo carries the code; the reason is not echoed back (STYLE §4: a close reason never echoes peer data).
+    // The echo carries the code; the reason is not echoed back (docs/architecture.md, Conventions: a close reason never echoes peer data).
     await expectClose(c, 4001);
     const seen = await fx.server.waitCloses(4);
     assert.equal(seen.find((x) => x.code === 4001)?.reason, reason, 'the application sees the full 123-byte reason');

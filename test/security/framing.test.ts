@@ -1,4 +1,4 @@
-// SECURITY-CASES §4.2 (FR-01..FR-18): hostile frames sent over TCP to a real server; each checks the close code, TCP release and the control client.
+// docs/security-cases.md §4.2 (FR-01..FR-18): hostile frames sent over TCP to a real server; each checks the close code, TCP release and the control client.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectClose, frame, frames, hex, type RawClient } from '../helpers/raw.ts';

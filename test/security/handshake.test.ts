@@ -1,4 +1,4 @@
-// SECURITY-CASES §4.1 (HS-01..HS-23): hostile upgrade requests against a real server over TCP, each checked for its HTTP answer, socket release and a healthy control client.
+// docs/security-cases.md §4.1 (HS-01..HS-23): hostile upgrade requests against a real server over TCP, each checked for its HTTP answer, socket release and a healthy control client.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';

@@ -1,4 +1,4 @@
-// SECURITY-CASES §4.6 (LM-01..LM-08): size and fragment limits, and memory held by hostile peers, measured in a child server process.
+// docs/security-cases.md §4.6 (LM-01..LM-08): size and fragment limits, and memory held by hostile peers, measured in a child server process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectClose, frame, frames, type RawClient } from '../helpers/raw.ts';

@@ -1,4 +1,4 @@
-// SECURITY-CASES §0.5: every hostile case moves a signal: the engine publishes on node:diagnostics_channel, never with a token.
+// docs/security-cases.md §0.5: every hostile case moves a signal: the engine publishes on node:diagnostics_channel, never with a token.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';

@@ -1,4 +1,4 @@
-// SECURITY-CASES §4.7 engine rows (RX-01..06, 08..11, 16) and FR-15: slow, silent and greedy peers against a real server.
+// docs/security-cases.md §4.7 engine rows (RX-01..06, 08..11, 16) and FR-15: slow, silent and greedy peers against a real server.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';

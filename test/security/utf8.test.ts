@@ -1,4 +1,4 @@
-// SECURITY-CASES §4.3 (UT-01..UT-07): invalid and edge-case UTF-8 over TCP to a real server; invalid text must fail fast with 1007.
+// docs/security-cases.md §4.3 (UT-01..UT-07): invalid and edge-case UTF-8 over TCP to a real server; invalid text must fail fast with 1007.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expectClose, frame, frameHeader, frames, hex, maskBytes } from '../helpers/raw.ts';

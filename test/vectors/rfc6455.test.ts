@@ -1,5 +1,5 @@
 // Runs the RFC 6455 / Autobahn 1-7 vector table for both roles and diffs the outcomes against the
-// committed conformance file (STYLE §7). Regenerate deliberately with UPDATE_VECTORS=1.
+// committed conformance file (docs/architecture.md, Conventions). Regenerate deliberately with UPDATE_VECTORS=1.
 // Output is taken once at the end, as by an engine whose socket never drains: pong coalescing
 // beyond 16 pending pongs (§5.5.3) then acts the same however the input was chunked. Events are
 // handled (echo rows answer messages) before the output is taken, as the engine does.

@@ -217,7 +217,7 @@ function optionBits(value: number | undefined, name: string): number {
  * Differs from ws: ws throws on an invalid offer and the handshake fails with 400; here the
  * offer is declined and the next one tried, and with none left the connection opens without
  * compression. RFC 7692 §7 asks for exactly that ("MUST decline"), and a client with one odd
- * parameter still gets a working connection (SECURITY-CASES PD-01, PD-02).
+ * parameter still gets a working connection (docs/security-cases.md PD-01, PD-02).
  *
  * @param offers - every extension element of the request, in order
  * @param options - the server's limits

@@ -60,7 +60,7 @@ let steps = 0;
 
 /**
  * @internal Number of characters the tokenizers have examined since the process started. Tests
- * compare it across input sizes to prove linear work (SECURITY-CASES RX-12) without timing.
+ * compare it across input sizes to prove linear work (docs/security-cases.md RX-12) without timing.
  */
 export function tokenizerSteps(): number {
   return steps;

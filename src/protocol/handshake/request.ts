@@ -50,7 +50,7 @@ export interface ValidatedRequest {
  * 6. `Upgrade` present without a `websocket` token (`h2c`, `websocketx`): 400 (`WS_ERR_INVALID_UPGRADE`)
  * 7. `Sec-WebSocket-Version` missing or not exactly `13`: 426 with `Sec-WebSocket-Version: 13`
  *    (`WS_ERR_UNSUPPORTED_VERSION`). A missing version gets 426 too, not 400: the answer then tells
- *    an old client which version to speak (§4.4), and SECURITY-CASES HS-07 asks for it
+ *    an old client which version to speak (§4.4), and docs/security-cases.md HS-07 asks for it
  * 8. `Sec-WebSocket-Key` missing or not 16 bytes of base64: 400 (`WS_ERR_INVALID_KEY`)
  * 9. `Sec-WebSocket-Protocol` / `Sec-WebSocket-Extensions` malformed: 400
  *

@@ -2,7 +2,7 @@
 
 /** Who a connection is, once authenticated. */
 export interface Identity {
-  /** The token's `sub`, or `anon-<32 hex digits>` (128 CSPRNG bits, SECURITY-CASES AU-13) for anonymous connections. */
+  /** The token's `sub`, or `anon-<32 hex digits>` (128 CSPRNG bits, docs/security-cases.md AU-13) for anonymous connections. */
   readonly user: string;
   readonly roles: readonly string[];
   /** Presence info from the token's info claim; null when absent. */

@@ -174,7 +174,7 @@ export async function createAuthenticator(options: AuthOptions): Promise<Authent
   const issuer = typeof options.issuer === 'string' ? options.issuer : options.issuer ? [...options.issuer] : undefined;
 
   async function verify(token: string): Promise<AuthResult> {
-    // Cap the size before decoding anything (SECURITY-CASES AU-07).
+    // Cap the size before decoding anything (docs/security-cases.md AU-07).
     if (token.length > maxTokenBytes) return fail('invalid_token', 'too_large');
     if (!COMPACT_JWS.test(token)) return fail('invalid_token', 'malformed');
     let alg: unknown;

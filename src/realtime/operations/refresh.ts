@@ -19,7 +19,7 @@ export async function refresh(session: Session, hub: HubServices, message: Refre
     authRefused(session, hub.observer, result.failure, message.rid);
     return;
   }
-  // SECURITY-CASES AU-08: a refresh carrying another user's token is refused; the session keeps its expiry.
+  // docs/security-cases.md AU-08: a refresh carrying another user's token is refused; the session keeps its expiry.
   if (result.identity.user !== current.user || result.identity.anonymous !== current.anonymous) {
     session.error(ErrorCode.FORBIDDEN, 'Cannot refresh: the token belongs to another user', message.rid);
     return;

@@ -1,5 +1,5 @@
 // Test harness: a paced publish stream and the tally every fault test reports (published, acknowledged, delivered,
-// lost, duplicated), appended to test-artifacts/cluster/figures.jsonl for the closing note.
+// lost, duplicated), appended to test-artifacts/cluster/figures.jsonl for the closing notes and README figures.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterClient } from './client.ts';

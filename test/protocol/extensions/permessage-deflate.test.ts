@@ -1,4 +1,4 @@
-// Tests for src/protocol/extensions/permessage-deflate.ts: RFC 7692 §7 negotiation, SECURITY-CASES PD-01..PD-03.
+// Tests for src/protocol/extensions/permessage-deflate.ts: RFC 7692 §7 negotiation, docs/security-cases.md PD-01..PD-03.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';

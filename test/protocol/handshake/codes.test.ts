@@ -1,4 +1,4 @@
-// Tests for src/protocol/handshake/codes.ts: the HandshakeError codes and their documentation (STYLE §4).
+// Tests for src/protocol/handshake/codes.ts: the HandshakeError codes and their documentation (docs/architecture.md, Conventions).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

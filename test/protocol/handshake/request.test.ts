@@ -1,4 +1,4 @@
-// Tests for src/protocol/handshake/request.ts: the server side of RFC 6455 §4.2 and SECURITY-CASES 4.1 (HS-*).
+// Tests for src/protocol/handshake/request.ts: the server side of RFC 6455 §4.2 and docs/security-cases.md 4.1 (HS-*).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
