@@ -1,4 +1,5 @@
 // Broker: MemoryBroker, the embedded single-process broker with bounded memory; no I/O besides its sweep timer.
+// Over 400 lines as one idea: fan-out, history, presence and idempotency share one per-channel record here.
 import { EventEmitter } from 'node:events';
 import { checkCount, checkDuration, newEpoch } from './checks.ts';
 import { BrokerError } from './errors.ts';

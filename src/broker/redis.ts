@@ -1,4 +1,5 @@
 // Broker: RedisBroker, the Broker contract shared by many nodes over one Redis (streams, pub/sub, presence hashes).
+// Over 400 lines: the assembly of redis/ (fan-out, keys, options, presence, scripts) plus the history operations.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';

@@ -1,6 +1,7 @@
 // Client SDK (Node-free): one logical session over many connections. The Client is the application's face; the parts
 // live in their own modules: connection lifecycle (connection.ts), request / reply (requests.ts), liveness
 // (liveness.ts), token refresh (token-refresh.ts), subscriptions (subscription-registry.ts), publishing (publisher.ts).
+// Over 400 lines because of the public API's TSDoc; the parts it delegates to are the modules named above.
 import {
   RfcCloseCode,
   type ConnectedMessage,

@@ -1,4 +1,5 @@
 // Client SDK (Node-free): one channel subscription that survives reconnects: positions, order, duplicates, gaps.
+// Over 400 lines as one idea, a subscription's state across reconnects; iteration and routing live apart.
 import type {
   HistoryReply,
   JoinMessage,

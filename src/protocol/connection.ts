@@ -1,6 +1,7 @@
 // Sans-I/O protocol core: the connection lifecycle and its close rules. Bytes in, events out;
 // commands in, bytes out. No sockets, no timers. The receive path is InboundStream, the send path
 // OutboundQueue; this file decides what each may do in each phase.
+// Over 400 lines as one idea; the RFC's close rules are quoted at each transition.
 
 import { CloseCode, isValidCloseCode, parseClosePayload, serializeClosePayload } from './close-code.ts';
 import { closeFrameReceived, failed } from './close-rules.ts';

@@ -1,4 +1,5 @@
 // Node binding: ws's `WebSocket` class (EventEmitter, (data, isBinary) messages, send callbacks) over the engine's WebSocket.
+// Over 400 lines because it is ws's public surface, method by method; the adapter's other parts live beside it.
 import { HandshakeError, Opcode, ProtocolError, isValidCloseCode } from '../../protocol/index.ts';
 import { asBuffer } from '../byte-views.ts';
 import { createWebSocket, type HandshakeResponse } from '../client.ts';

@@ -1,4 +1,5 @@
 // Sans-I/O handshake: the server's reading of an upgrade request and the heads it writes back (RFC 6455 §4.2). No sockets, no timers.
+// Over 400 lines as one idea: the RFC's checks of one upgrade request, each quoted where it is enforced.
 import { computeAcceptKey, isValidKey } from './accept-key.ts';
 import { handshakeError } from './codes.ts';
 import type { ExtensionOffer } from './header-tokens.ts';
