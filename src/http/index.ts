@@ -15,14 +15,8 @@ export {
   StaticSite,
   type BundleSource,
 } from './static.ts';
-export {
-  createMetrics,
-  Metrics,
-  MESSAGE_TYPES,
-  type BrokerOperation,
-  type MetricsOptions,
-  type RateLimitKind,
-} from './metrics.ts';
+export { createMetrics, Metrics, type MetricsOptions } from './metrics.ts';
+export { MESSAGE_TYPES, type BrokerOperation, type RateLimitKind } from './metric-labels.ts';
 export {
   createLogger,
   redactUrl,
