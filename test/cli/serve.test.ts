@@ -88,7 +88,10 @@ test('serve --dev: page, API, /ws, connection logs without the token, then SIGTE
   assert.equal(close?.['code'], 1001);
   assert.equal(typeof close?.['durationMs'], 'number');
   assert.ok(lines.some((l) => l['event'] === 'stopped'));
-  assert.ok(!s.stdout().includes(token.split('.')[2]!), 'the token never reaches the log (docs/security-cases.md AU-10)');
+  assert.ok(
+    !s.stdout().includes(token.split('.')[2]!),
+    'the token never reaches the log (docs/security-cases.md AU-10)',
+  );
 });
 
 test('serve refuses a bad configuration with exit code 2 and names the field', async () => {
