@@ -4,11 +4,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { MemoryBroker } from '../../src/broker/index.ts';
-import { createSwitchboardServer, type SwitchboardServer } from '../../src/http/index.ts';
-import { createAuthenticator, createNamespaces, Permissions } from '../../src/realtime/index.ts';
+import type { MemoryBroker } from '../../src/broker/index.ts';
+import type { SwitchboardServer } from '../../src/http/index.ts';
 import { launchChromium } from '../helpers/chromium.ts';
-import { SECRET } from '../helpers/realtime.ts';
+import { startChatServer } from './chat-server.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
 import { openChat, screenshot, shownTexts, signIn, waitForText, type ChatPage } from './chat-page.ts';
 
@@ -26,26 +25,11 @@ let browser: Browser;
 let server: SwitchboardServer;
 let broker: MemoryBroker;
 let proxy: TcpProxy;
+let port = 0;
 let base = '';
 
 before(async () => {
-  broker = new MemoryBroker();
-  const namespaces = createNamespaces({ chat: { historySize: 100, recoverOnJoin: 20 } });
-  server = await createSwitchboardServer({
-    realtime: {
-      broker,
-      namespaces,
-      permissions: new Permissions(namespaces),
-      allowSameOrigin: true,
-      authenticator: await createAuthenticator({
-        keys: [{ type: 'secret', secret: SECRET }],
-        anonymousRoles: ['user'],
-      }),
-      typing: { throttleMs: 500, expireMs: 4000 },
-    },
-    devTokenKey: { type: 'secret', secret: SECRET },
-  });
-  const { port } = await server.listen();
+  ({ server, broker, port } = await startChatServer({ typing: { throttleMs: 500, expireMs: 4000 } }));
   base = `http://127.0.0.1:${port}`;
   proxy = await new TcpProxy(port).listen();
   browser = await launchChromium();

@@ -3,13 +3,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
-import { MemoryBroker } from '../../src/broker/index.ts';
+import type { MemoryBroker } from '../../src/broker/index.ts';
 import { Client } from '../../src/client/index.ts';
-import { createSwitchboardServer, type SwitchboardServer } from '../../src/http/index.ts';
-import { createAuthenticator, createNamespaces, Permissions } from '../../src/realtime/index.ts';
+import type { SwitchboardServer } from '../../src/http/index.ts';
 import { launchChromium } from '../helpers/chromium.ts';
+import { startChatServer } from './chat-server.ts';
 import { engineTransport, tokenFor } from '../helpers/client-faults.ts';
-import { SECRET } from '../helpers/realtime.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
 
 declare const document: {
@@ -23,22 +22,7 @@ let proxy: TcpProxy;
 let port = 0;
 
 before(async () => {
-  broker = new MemoryBroker();
-  const namespaces = createNamespaces({ chat: { historySize: 100, recoverOnJoin: 20 } });
-  server = await createSwitchboardServer({
-    realtime: {
-      broker,
-      namespaces,
-      permissions: new Permissions(namespaces),
-      allowSameOrigin: true,
-      authenticator: await createAuthenticator({
-        keys: [{ type: 'secret', secret: SECRET }],
-        anonymousRoles: ['user'],
-      }),
-    },
-    devTokenKey: { type: 'secret', secret: SECRET },
-  });
-  port = (await server.listen()).port;
+  ({ server, broker, port } = await startChatServer());
   proxy = await new TcpProxy(port).listen();
   browser = await launchChromium();
 });

@@ -3,11 +3,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import { MemoryBroker } from '../../src/broker/index.ts';
-import { createSwitchboardServer, type SwitchboardServer } from '../../src/http/index.ts';
-import { createAuthenticator, createNamespaces, Permissions } from '../../src/realtime/index.ts';
+import type { MemoryBroker } from '../../src/broker/index.ts';
+import type { SwitchboardServer } from '../../src/http/index.ts';
 import { launchChromium } from '../helpers/chromium.ts';
-import { SECRET } from '../helpers/realtime.ts';
+import { startChatServer } from './chat-server.ts';
 
 /** The page's `document`, as used inside `waitForFunction` callbacks (they run in Chromium; the test tsconfig has no DOM lib). */
 declare const document: {
@@ -18,27 +17,12 @@ declare const document: {
 let browser: Browser;
 let server: SwitchboardServer;
 let broker: MemoryBroker;
+let port = 0;
 let base = '';
 
 before(async () => {
-  broker = new MemoryBroker();
-  const namespaces = createNamespaces({ chat: { historySize: 100, recoverOnJoin: 20 } });
-  server = await createSwitchboardServer({
-    realtime: {
-      broker,
-      namespaces,
-      authenticator: await createAuthenticator({
-        keys: [{ type: 'secret', secret: SECRET }],
-        anonymousRoles: ['user'],
-      }),
-      permissions: new Permissions(namespaces),
-      allowSameOrigin: true,
-      typing: { throttleMs: 500, expireMs: 4000 },
-    },
-    devTokenKey: { type: 'secret', secret: SECRET },
-  });
-  const address = await server.listen();
-  base = `http://127.0.0.1:${address.port}`;
+  ({ server, broker, port } = await startChatServer({ typing: { throttleMs: 500, expireMs: 4000 } }));
+  base = `http://127.0.0.1:${port}`;
   browser = await launchChromium();
 });
 
