@@ -2,6 +2,7 @@
 import { Opcode, serializeFrame, type Connection } from '../protocol/index.ts';
 import { plainView } from './byte-views.ts';
 import { deflateMessage, type PerMessageDeflate } from './deflate.ts';
+import { ReadyStates } from './ready-states.ts';
 
 /** What the channel needs from its socket binding. */
 export interface DeflateChannelHooks {
@@ -170,7 +171,7 @@ export class DeflateChannel {
       fin,
       (chunk) => {
         connection.inflated(chunk);
-        return connection.readyState !== 3;
+        return connection.readyState !== ReadyStates.CLOSED;
       },
       (err) => {
         if (err !== null) connection.fail(err);

@@ -1,4 +1,5 @@
-// Node binding: the zlib side of permessage-deflate (RFC 7692 §7.2): per-connection streams, bounded inflation, shared compression.
+// Node binding: the zlib side of permessage-deflate (RFC 7692 §7.2): the per-connection pair of an inflater
+// (deflate-inflater.ts) and a deflater (deflate-compressor.ts) on the shared zlib limiter.
 import { type ProtocolError, zlibWindowBits, type DeflateParams } from '../protocol/index.ts';
 import { ConnectionDeflater } from './deflate-compressor.ts';
 import { DEFAULT_THRESHOLD } from './deflate-config.ts';
@@ -11,9 +12,8 @@ export type {
   PerMessageDeflateClientOptions,
   PerMessageDeflateServerOptions,
 } from './deflate-config.ts';
-// The two halves live in deflate-compressor.ts and deflate-inflater.ts; re-exported for the modules that import them from here.
+// Broadcast compression lives in deflate-compressor.ts; re-exported for the modules that import it from here.
 export { deflateMessage } from './deflate-compressor.ts';
-export type { InflateSink } from './deflate-inflater.ts';
 
 /** Options of {@link PerMessageDeflate}. */
 export interface PerMessageDeflateOptions {

@@ -89,7 +89,7 @@ export class PingTracker extends Deadline {
   }
 
   #nextPayload(): Uint8Array {
-    // A plain Uint8Array, not a Buffer: the client core masks a `.slice()` of it (see plainView in websocket.ts).
+    // A plain Uint8Array, not a Buffer: the client core masks a `.slice()` of it (see plainView in byte-views.ts).
     const payload = new Uint8Array(4);
     this.#counter = (this.#counter + 1) >>> 0;
     new DataView(payload.buffer).setUint32(0, this.#counter);

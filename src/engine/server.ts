@@ -48,7 +48,7 @@ export class WebSocketServer extends EventEmitter {
   readonly #closeTimeoutMs: number;
   readonly #maxConnections: number;
   readonly #maxPerIp: number;
-  /** Standalone: sockets still in the HTTP phase, with their deadline (see #createStandalone); null in the other modes. */
+  /** Standalone: sockets still in the HTTP phase, with their deadline (PreUpgradeDeadlines in standalone-server.ts); null in the other modes. */
   #preUpgrade: PreUpgradeDeadlines | null = null;
   #reserved = 0;
   #httpServer: http.Server | https.Server | null = null;

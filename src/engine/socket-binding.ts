@@ -5,6 +5,7 @@ import type { PerMessageDeflate } from './deflate.ts';
 import { DeflateChannel } from './deflate-channel.ts';
 import { FrameSender, type SendHooks, type SendOptions } from './frame-sender.ts';
 import { SocketOutput, type OutputHost } from './socket-output.ts';
+import { ReadyStates } from './ready-states.ts';
 
 export type { MessageOpcode, SlowConsumerPolicy } from './frame-sender.ts';
 
@@ -272,7 +273,7 @@ export class SocketBinding extends FrameSender<BindingOptions, BindingHandlers> 
   /** Server ends TCP once the close handshake is over (RFC 6455 §7.1.1); both roles arm the close timer. */
   #afterClose(): void {
     if (this.#closed) return;
-    if (this.core.readyState === 3 && !this.#ended) {
+    if (this.core.readyState === ReadyStates.CLOSED && !this.#ended) {
       // RFC 6455 §7.1.1: "the underlying TCP connection ... SHOULD be closed first by the server";
       // the client waits for the server's FIN, bounded by the close timer.
       // Behind a blocked write: the output held meanwhile goes first ({@link released}).

@@ -11,7 +11,7 @@ import {
 } from './events.ts';
 import { MessageQueue } from './message-queue.ts';
 import { decodeText, dispatchText } from './text-dispatch.ts';
-import type { BinaryType, ReadyState } from './websocket-internal.ts';
+import { ReadyStates, type BinaryType, type ReadyState } from './websocket-internal.ts';
 /** A handler property: called with the socket (the public WebSocket class) as `this`. */
 type Handler<S, E> = ((this: S, event: E) => void) | null;
 
@@ -28,8 +28,8 @@ export const kPauseForIterator = Symbol('switchboard.pauseForIterator');
 
 /**
  * The EventTarget half of the engine's WebSocket: `on*` handler properties, `addEventListener`, how a
- * received message is handed out (handlers, listeners or async iteration, as `binaryType` says)
- * and the echo shortcut. The connection half (state, sending, closing) is the subclass.
+ * received message is handed out (handlers, listeners or async iteration, as `binaryType` says;
+ * text decoding and the echo shortcut are in text-dispatch.ts). The connection half (state, sending, closing) is the subclass.
  */
 export abstract class WebSocketEventTarget {
   /** Called when a client connection opened (server sockets are open from the start). */
@@ -118,7 +118,7 @@ export abstract class WebSocketEventTarget {
       },
     );
     this.#queue = queue;
-    if (this.readyState === 3) queue.end();
+    if (this.readyState === ReadyStates.CLOSED) queue.end();
     return queue;
   }
 

@@ -7,11 +7,7 @@ import type { BindingOptions, SocketBinding } from './socket-binding.ts';
 /** How binary messages are handed out: Buffer (default, no copy), ArrayBuffer (copied) or Blob. */
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'blob';
 
-/** WHATWG ready states: CONNECTING, OPEN, CLOSING, CLOSED. */
-export type ReadyState = 0 | 1 | 2 | 3;
-
-/** The WHATWG ready-state values, by name. */
-export const ReadyStates = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
+export { type ReadyState, ReadyStates } from './ready-states.ts';
 
 /** What a server-side socket keeps of its upgrade request (not the IncomingMessage itself). */
 export interface WebSocketRequest {

@@ -6,7 +6,7 @@ import type { CloseInfo, Lifecycle } from './connection-types.ts';
 import type { ProtocolError } from './errors.ts';
 
 /** What a step of the closing handshake does: the next lifecycle and the Close payload to send, if any. */
-export interface CloseStep {
+interface CloseStep {
   readonly next: Lifecycle & { readonly phase: 'closed' };
   /** The Close frame's payload to queue, or null when ours was already sent. */
   readonly reply: Uint8Array | null;

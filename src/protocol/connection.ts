@@ -41,7 +41,7 @@ export class Connection {
   readonly #client: boolean;
   readonly #rsv1Extension: boolean;
   readonly #maskKeySource: () => Uint8Array;
-  /** Validated limits for the receive path, built when the first bytes arrive. */
+  /** Validated limits for the receive path (checked here, in the constructor; the stream itself is built on first use). */
   readonly #inboundOptions: InboundStreamOptions;
   // Built on first use: an idle connection (most of a server's) never needs them, and the inbound
   // stream holds ~800 bytes.
