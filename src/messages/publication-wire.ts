@@ -37,5 +37,17 @@ export function toPublicationWire(publication: StoredPublication): Publication {
  * @returns The message.
  */
 export function toPublicationMessage(publication: StoredPublication): PublicationMessage {
-  return { type: 'publication', ...toPublicationWire(publication) };
+  // Built directly (not a spread of toPublicationWire): this runs once per publication on the fan-out path.
+  const { channel, epoch, offset, time, sender, id } = publication;
+  const message: PublicationMessage = {
+    type: 'publication',
+    channel,
+    epoch,
+    offset,
+    data: publication.data as JsonValue,
+    time,
+  };
+  if (sender !== undefined) message.sender = sender;
+  if (id !== undefined) message.id = id;
+  return message;
 }

@@ -4,6 +4,7 @@ import type { SlowConsumerPolicy } from '../engine/index.ts';
 import { toPublicationMessage, type ServerMessage } from '../messages/index.ts';
 import type { Subscriber, Subscription } from './subscription.ts';
 import type { SessionTransport } from './transport.ts';
+import { toPresenceEventMessage } from './wire.ts';
 
 /** What the registry needs from its hub. */
 export interface FanoutContext {
@@ -158,21 +159,7 @@ export class LocalChannel {
       if (typing !== null)
         this.relay({ type: 'typing', channel: this.name, user: typing.user, on: typing.on }, typing.user);
     } else if (this.#joinLeave) {
-      const message: ServerMessage =
-        event.type === 'join'
-          ? {
-              type: 'join',
-              channel: event.channel,
-              user: event.user,
-              ...(event.info === undefined ? {} : { info: event.info as never }),
-            }
-          : {
-              type: 'leave',
-              channel: event.channel,
-              user: event.user,
-              ...(event.info === undefined ? {} : { info: event.info as never }),
-            };
-      this.#fanout(this.#watchers, message, null);
+      this.#fanout(this.#watchers, toPresenceEventMessage(event), null);
     }
   }
 

@@ -234,7 +234,9 @@ export class RealtimeServer {
   /**
    * Starts a session over any transport: the `/ws` endpoint opens one per WebSocket, and a transport of another kind
    * (server-sent events, long polling) opens its own. The caller hands the session each arriving frame
-   * (`session.receive`) and the end of the transport (`session.transportClosed`).
+   * (`session.receive`) and the end of the transport (`session.transportClosed`). The hub applies draining; the checks
+   * the `/ws` upgrade makes before a session exists (origin, per-address rate, connection caps, a handshake credential)
+   * are the caller's to make for its own transport.
    * @param transport An open transport; its `protocol` picks the codec (JSON unless it names MessagePack).
    * @param identity Who a credential presented when the transport opened says the client is; null for none.
    * @returns The session, registered with the hub.

@@ -35,7 +35,7 @@ export interface RealtimeObserver {
   messageIn?(type: string, bytes: number): void;
   /** A limit refused an action. */
   rateLimited?(limit: RateLimitKind): void;
-  /** A credential was refused at `connect` or `refresh` (bounded reason from auth). */
+  /** A credential was refused at the upgrade, at `connect` or at `refresh` (bounded reason from auth). */
   authFailed?(reason: string): void;
   messageOut?(type: string, bytes: number): void;
   errorReply?(code: ErrorCode): void;

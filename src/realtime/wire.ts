@@ -1,6 +1,10 @@
 // Realtime: broker records in their wire form. The publication mapping itself is the protocol's (src/messages).
-import type { Publication as StoredPublication, PresenceUser as StoredPresenceUser } from '../broker/index.ts';
-import { toPublicationWire, type JsonValue } from '../messages/index.ts';
+import type {
+  ChannelEvent,
+  Publication as StoredPublication,
+  PresenceUser as StoredPresenceUser,
+} from '../broker/index.ts';
+import { toPublicationWire, type JsonValue, type ServerMessage } from '../messages/index.ts';
 
 /** A publication inside `subscribed` and a `history` reply: JSON as it stands (absent fields are left out). */
 export type WirePublication = {
@@ -32,5 +36,21 @@ export function toPresenceUser(user: StoredPresenceUser): WirePresenceUser {
     user: user.user,
     connections: user.connections,
     ...(user.info === undefined || user.info === null ? {} : { info: user.info as JsonValue }),
+  };
+}
+
+/**
+ * A broker presence event as the `join` or `leave` message subscribers receive (`info` left out when absent).
+ * @param event The broker's join or leave event.
+ * @returns The message.
+ */
+export function toPresenceEventMessage(
+  event: Extract<ChannelEvent, { readonly type: 'join' | 'leave' }>,
+): ServerMessage {
+  return {
+    type: event.type,
+    channel: event.channel,
+    user: event.user,
+    ...(event.info === undefined ? {} : { info: event.info as JsonValue }),
   };
 }

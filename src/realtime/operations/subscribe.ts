@@ -1,11 +1,11 @@
 // Realtime operation `subscribe`: history on join and gapless recovery; live events are buffered during the history read.
 import type { HistoryResult, PresenceUser } from '../../broker/index.ts';
-import { ErrorCode, toPublicationMessage, type JsonValue, type SubscribeMessage } from '../../messages/index.ts';
+import { ErrorCode, toPublicationMessage, type SubscribeMessage } from '../../messages/index.ts';
 import { brokerFailed, refused } from '../replies.ts';
 import type { HubServices } from '../services.ts';
 import type { Session } from '../session.ts';
 import type { Subscription } from '../subscription.ts';
-import { toPresenceUser, toWirePublication } from '../wire.ts';
+import { toPresenceEventMessage, toPresenceUser, toWirePublication } from '../wire.ts';
 
 /**
  * Subscribes a session to a channel (docs/protocol.md §7):
@@ -118,12 +118,7 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
       if (p.epoch === result.epoch && p.offset <= result.offset) continue;
       session.send(toPublicationMessage(p));
     } else if (event.type !== 'signal' && subscription.presence && config.joinLeave) {
-      session.send({
-        type: event.type,
-        channel,
-        user: event.user,
-        ...(event.info === undefined ? {} : { info: event.info as JsonValue }),
-      });
+      session.send(toPresenceEventMessage(event));
     }
   }
 }
