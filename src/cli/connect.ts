@@ -78,7 +78,8 @@ function parse(argv: string[], env: Readonly<Record<string, string | undefined>>
   }
   const hasAuthorization = Object.keys(headers).some((name) => name.toLowerCase() === 'authorization');
   if (values.token !== undefined && hasAuthorization) return 'give --token or an -H Authorization header, not both';
-  const token = clientToken(values.token, env);
+  // An explicit Authorization header wins: SWITCHBOARD_TOKEN is then neither read nor checked.
+  const token = hasAuthorization ? null : clientToken(values.token, env);
   if (typeof token === 'string') return token;
   // The real-time server reads a handshake credential from this header (browsers, which cannot set it, use ?token=).
   if (token !== null && !hasAuthorization) headers['Authorization'] = `Bearer ${token.token}`;

@@ -102,6 +102,12 @@ test('connect sends SWITCHBOARD_TOKEN (or --token) as the handshake credential o
   const both = await runConnect([...args, '-t', token, '-H', `Authorization: Bearer ${token}`]);
   assert.equal(both.code, 2);
   assert.match(both.stderr, /give --token or an -H Authorization header, not both/);
+  // An -H Authorization header wins over the variable, which is then not even checked (here it is not a valid token).
+  const headerWins = await runConnect([...args, '-H', `Authorization: Bearer ${token}`], 20_000, undefined, {
+    SWITCHBOARD_TOKEN: 'two words',
+  });
+  assert.equal(headerWins.code, 0, headerWins.stderr);
+  assert.match(headerWins.stdout, /"user":"alice"/);
 });
 
 test('usage errors exit 2; --help exits 0', async () => {
