@@ -85,7 +85,8 @@ function notice(room: Room, text: string): void {
   changed(room);
 }
 
-function onPublication(p: PublicationMessage): void {
+/** Adds a publication to its room; `render: false` while a batch (history after a break) is added, drawn once after. */
+function onPublication(p: PublicationMessage, render = true): void {
   const room = roomOf(p.channel);
   if (room === undefined) return;
   const mine = p.sender !== undefined && p.sender === me;
@@ -98,8 +99,9 @@ function onPublication(p: PublicationMessage): void {
     ...(mine ? { mine, ...(p.id === undefined ? {} : { id: p.id }) } : {}),
   });
   if (!added) return;
-  if (room.name === current) renderMessages(room);
-  else if (!mine) {
+  if (room.name === current) {
+    if (render) renderMessages(room);
+  } else if (!mine) {
     room.unread++;
     showRooms();
   }
@@ -116,7 +118,8 @@ function onBreak(c: Client, room: Room, gap: GapEvent): void {
   c.history(room.channel, { limit: HISTORY_AFTER_BREAK })
     .then((h) => {
       if (client !== c) return;
-      for (const p of h.publications) onPublication({ ...p, type: 'publication' });
+      for (const p of h.publications) onPublication({ ...p, type: 'publication' }, false);
+      changed(room);
     })
     .catch(fail);
 }
@@ -224,7 +227,7 @@ function watch(c: Client): void {
 async function start(name: string): Promise<void> {
   const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
   // Checks the name first, so the server's explanation of a refused name is shown before any connection.
-  await fetchToken(name);
+  let first: string | undefined | null = await fetchToken(name);
   let outbox: IndexedDbOutboxStore | undefined;
   try {
     outbox = new IndexedDbOutboxStore({ key: name === '' ? 'anonymous' : name });
@@ -235,7 +238,12 @@ async function start(name: string): Promise<void> {
   const c = new Client({
     url,
     transport: (u, p) => new WebSocket(u, p),
-    getToken: () => fetchToken(name),
+    // The first connection uses the token that checked the name; every later one asks again.
+    getToken: () => {
+      const token = first;
+      first = null;
+      return token === null ? fetchToken(name) : Promise.resolve(token);
+    },
     name: 'switchboard-chat/1',
     ...(outbox === undefined ? {} : { outbox: { store: outbox } }),
   });

@@ -104,7 +104,7 @@ export class Histogram {
   }
 
   /**
-   * The samples grouped by powers of two of milliseconds (below 0.125 ms, 0.125-0.25, ... up to the
+   * The samples grouped in doubling ranges from 0.128 ms (below 0.128 ms, 0.128-0.256, ... up to the
    * range holding the maximum), empty ranges between the first and last non-empty ones included.
    */
   ranges(): HistogramRange[] {

@@ -187,10 +187,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     await new Promise<void>((resolve) => {
       const tick = setInterval(() => {
         const elapsed = performance.now() - began;
-        const due = Math.min(
-          Math.floor((Math.min(elapsed, opts.durationMs) / 1000) * opts.rate),
-          Math.round((opts.durationMs / 1000) * opts.rate),
-        );
+        const due = Math.floor((Math.min(elapsed, opts.durationMs) / 1000) * opts.rate);
         while (sent < due) {
           const client = publishers[sent % publishers.length]!;
           const data: Payload = { r: run, s: sent, t: performance.now(), p: padding };

@@ -173,12 +173,12 @@ function ms(value: number | null): string {
 }
 
 /** The one-line progress report. */
-export function progressLine(p: Progress): string {
+function progressLine(p: Progress): string {
   return `[${(p.elapsedMs / 1000).toFixed(0).padStart(4)}s] sent ${p.sent}  acked ${p.acked}  received ${p.received}  errors ${p.errors}  disconnects ${p.disconnects}  p50 ${ms(p.p50)} ms  p99 ${ms(p.p99)} ms`;
 }
 
 /** The summary as a plain object (the `--json` output). */
-export function summaryOf(load: Omit<LoadOptions, 'onProgress'>, r: LoadResult): Record<string, unknown> {
+function summaryOf(load: Omit<LoadOptions, 'onProgress'>, r: LoadResult): Record<string, unknown> {
   const publishS = r.publishMs / 1000;
   return {
     url: load.url,
@@ -214,7 +214,7 @@ function histogramLines(ranges: readonly HistogramRange[]): string[] {
 }
 
 /** The human-readable summary. */
-export function summaryText(s: Record<string, unknown>): string {
+function summaryText(s: Record<string, unknown>): string {
   const lat = s['latencyMs'] as LatencySummary;
   const errors = Object.entries(s['errors'] as Record<string, number>);
   const conns = s['connections'] as { ok: number; failed: number };

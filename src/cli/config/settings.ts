@@ -238,7 +238,7 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     'limits.maxStrikes',
     'LIMITS__MAX_STRIKES',
     INTEGER,
-    'Malformed messages and rate-limit trips within limits.strikeWindowMs that close the connection (1008).',
+    'Malformed messages and rate-limit trips within limits.strikeWindowMs that close the connection (4500 bad request; 4008 when the strikes are rate-limit trips).',
   ),
   s('limits.strikeWindowMs', 'LIMITS__STRIKE_WINDOW_MS', INTEGER, 'Window in which strikes are counted, in ms.'),
   s(
