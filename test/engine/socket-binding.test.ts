@@ -1,4 +1,4 @@
-// Tests of src/engine/socket-binding.ts: write batching, backpressure policies, bounded reads.
+// Tests of src/engine/socket-binding.ts (and the FrameSender it extends): write batching, backpressure policies, bounded reads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';

@@ -57,7 +57,7 @@ test('a new data frame inside a fragmented message fails with 1002 (RFC 6455 §5
   assert.throws(() => a.frameStart(2, true, false, 0), isError(1002, 'WS_ERR_INVALID_OPCODE'));
 });
 
-test('frames beyond maxFragments fail with 1008, empty ones counted (docs/security-cases.md LM-04)', () => {
+test('frames beyond the opt-in maxFragments cap fail with 1008, empty ones counted (docs/security-cases.md LM-03)', () => {
   const a = asm(1 << 20, 3);
   a.frameStart(1, false, false, 0);
   a.framePayload(u8(), true);
