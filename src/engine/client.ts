@@ -18,7 +18,7 @@ import {
 import { checkDialOptions, dial, dialError, parseTarget } from './client-dial.ts';
 import { clientDeflateConfig, type PerMessageDeflateClientOptions } from './deflate-config.ts';
 import { PerMessageDeflate } from './deflate.ts';
-import { nonNegative } from './option-checks.ts';
+import { nonNegative, slowConsumerSettings } from './option-checks.ts';
 import type { SlowConsumerPolicy } from './socket-binding.ts';
 import { kAttach, kFailConnecting, kSetAbort, kStart, WebSocket } from './websocket.ts';
 
@@ -226,8 +226,7 @@ function openClient(
     binding: {
       closeTimeoutMs: nonNegative('closeTimeoutMs', options.closeTimeoutMs, 5_000),
       sendHighWaterMark: nonNegative('sendHighWaterMark', options.sendHighWaterMark, 1024 * 1024),
-      slowConsumerPolicy: options.slowConsumerPolicy ?? 'wait',
-      slowConsumerCloseCode: options.slowConsumerCloseCode ?? 1008,
+      ...slowConsumerSettings(options),
       inputBudget: null,
     },
     heartbeat: {

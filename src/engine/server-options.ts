@@ -2,7 +2,7 @@
 import type http from 'node:http';
 import type https from 'node:https';
 import { serverDeflateConfig, type PerMessageDeflateServerOptions } from './deflate-config.ts';
-import { nonNegative } from './option-checks.ts';
+import { nonNegative, slowConsumerSettings } from './option-checks.ts';
 import type { SlowConsumerPolicy } from './socket-binding.ts';
 import { TrustedProxies } from './trusted-proxies.ts';
 import type { AcceptHook, HandleProtocols, UpgradeContext } from './upgrade.ts';
@@ -182,9 +182,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   const maxConnections = nonNegative('maxConnections', options.maxConnections, Infinity);
   const maxConnectionsPerIp = nonNegative('maxConnectionsPerIp', options.maxConnectionsPerIp, Infinity);
   const proxies = new TrustedProxies(options.trustedProxies ?? []);
-  const policy = options.slowConsumerPolicy ?? 'wait';
-  if (policy !== 'wait' && policy !== 'drop' && policy !== 'close')
-    throw new TypeError(`Cannot use slowConsumerPolicy "${String(policy)}"`);
+  const slowConsumer = slowConsumerSettings(options);
   const settings: ServerSettings = {
     accept: options.accept,
     handleProtocols: options.handleProtocols,
@@ -198,8 +196,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     binding: {
       closeTimeoutMs,
       sendHighWaterMark: nonNegative('sendHighWaterMark', options.sendHighWaterMark, 1024 * 1024),
-      slowConsumerPolicy: policy,
-      slowConsumerCloseCode: options.slowConsumerCloseCode ?? 1008,
+      ...slowConsumer,
       inputBudget: {
         limit: nonNegative('maxBufferedInputBytes', options.maxBufferedInputBytes, 512 * 1024 * 1024),
         used: 0,

@@ -276,6 +276,25 @@ test('invalid localAddress, family or lookup are caller errors, thrown before di
   await assert.rejects(connect('ws://127.0.0.1:1/', { lookup: 'dns' as unknown as net.LookupFunction }), TypeError);
 });
 
+test('an unknown slow-consumer policy or close code is refused before dialling, as the server refuses it', async () => {
+  await assert.rejects(
+    connect('ws://127.0.0.1:1/', { slowConsumerPolicy: 'explode' as unknown as 'wait' }),
+    /Cannot use slowConsumerPolicy "explode"/,
+  );
+  await assert.rejects(
+    connect('ws://127.0.0.1:1/', { slowConsumerCloseCode: 1006 as unknown as 1008 }),
+    (err: unknown) => err instanceof RangeError && /slowConsumerCloseCode "1006"/.test(err.message),
+  );
+  assert.throws(
+    () => new WebSocketServer({ noServer: true, slowConsumerCloseCode: 1006 as unknown as 1008 }),
+    RangeError,
+  );
+  assert.throws(
+    () => new WebSocketServer({ noServer: true, slowConsumerPolicy: 'explode' as unknown as 'wait' }),
+    TypeError,
+  );
+});
+
 test('a refused connection names the target and keeps the code', async () => {
   const probe = net.createServer();
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
