@@ -37,11 +37,7 @@ export interface Refusal {
 }
 
 /** `onConnect`'s answer: accept (optionally attaching presence info), or refuse (the connection is closed). */
-export type ConnectDecision =
-  | undefined
-  | void
-  | { readonly info?: Readonly<Record<string, unknown>> }
-  | Refusal;
+export type ConnectDecision = undefined | void | { readonly info?: Readonly<Record<string, unknown>> } | Refusal;
 
 /** `onSubscribe`'s answer: accept, or refuse. */
 export type SubscribeDecision = undefined | void | Record<string, never> | Refusal;
