@@ -7,7 +7,7 @@ import { join, relative, dirname, resolve, sep } from 'node:path';
 
 const SRC = resolve('src');
 
-type Layer = 'protocol' | 'engine' | 'messages' | 'broker' | 'realtime' | 'http' | 'client' | 'cli';
+type Layer = 'protocol' | 'engine' | 'messages' | 'broker' | 'realtime' | 'integrations' | 'http' | 'client' | 'cli';
 
 interface Rule {
   /** Layers this one may import (through their index.ts). */
@@ -38,13 +38,24 @@ const RULES: Record<Layer, Rule> = {
     node: ['node:crypto', 'node:timers', 'node:timers/promises', 'node:events', 'node:diagnostics_channel'],
     // The engine hands realtime the upgrade request (`http.IncomingMessage`); realtime reads it, never serves HTTP.
     nodeTypes: ['node:http'],
-    packages: ['jose'],
+    // ajv: per-namespace payload schemas (JSON Schema), compiled once.
+    packages: ['jose', 'ajv'],
     typeOnly: ['protocol'],
   },
-  http: { layers: ['protocol', 'engine', 'messages', 'broker', 'realtime'], node: '*', packages: '*' },
+  // Server logic over HTTP: the backend proxy, webhooks, request signatures. Implements realtime's ServerLogic.
+  integrations: { layers: ['messages', 'broker', 'realtime'], node: '*', packages: [] },
+  http: {
+    layers: ['protocol', 'engine', 'messages', 'broker', 'realtime', 'integrations'],
+    node: '*',
+    packages: '*',
+  },
   // react: only src/client/react.ts (switchboard/react), a browser-safe optional peer dependency.
   client: { layers: ['protocol', 'messages'], node: [], packages: ['react'], typeOnly: ['protocol'] },
-  cli: { layers: ['protocol', 'engine', 'messages', 'broker', 'realtime', 'http', 'client'], node: '*', packages: '*' },
+  cli: {
+    layers: ['protocol', 'engine', 'messages', 'broker', 'realtime', 'integrations', 'http', 'client'],
+    node: '*',
+    packages: '*',
+  },
 };
 
 function walk(dir: string, out: string[]): string[] {

@@ -1,0 +1,3 @@
+// Integrations: server logic over HTTP (the backend proxy, webhooks, request signatures). The only module other
+// layers import; it implements realtime's ServerLogic and subscribes to realtime's events.
+export {};
