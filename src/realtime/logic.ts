@@ -37,13 +37,13 @@ export interface Refusal {
 }
 
 /** `onConnect`'s answer: accept (optionally attaching presence info), or refuse (the connection is closed). */
-export type ConnectDecision = undefined | void | { readonly info?: Readonly<Record<string, unknown>> } | Refusal;
+export type ConnectDecision = undefined | { readonly info?: Readonly<Record<string, unknown>> } | Refusal;
 
 /** `onSubscribe`'s answer: accept, or refuse. */
-export type SubscribeDecision = undefined | void | Record<string, never> | Refusal;
+export type SubscribeDecision = undefined | Record<string, never> | Refusal;
 
 /** `onPublish`'s answer: accept as is, accept with the data replaced, or refuse. */
-export type PublishDecision = undefined | void | { readonly data?: JsonValue } | Refusal;
+export type PublishDecision = undefined | { readonly data?: JsonValue } | Refusal;
 
 /** An RPC handler's answer: the `reply`'s data, or a refusal. */
 export type RpcResult = { readonly data?: JsonValue } | Refusal;
