@@ -9,6 +9,7 @@ import { Outbox, type OutboxEntry, type OutboxOptions } from './outbox.ts';
 export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   'timeout',
   'broker_unavailable',
+  'backend_unavailable',
   'internal',
   'rate_limited',
 ]);

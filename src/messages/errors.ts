@@ -38,6 +38,8 @@ export const ErrorCode = {
   TOO_MANY_SUBSCRIPTIONS: 'too_many_subscriptions',
   /** The message broker (for example Redis) is unreachable; the operation was not performed. Safe to retry. */
   BROKER_UNAVAILABLE: 'broker_unavailable',
+  /** The application's backend (the HTTP proxy's target) is down, slow or failing; nothing was done. Safe to retry. */
+  BACKEND_UNAVAILABLE: 'backend_unavailable',
   /** The server failed unexpectedly; details are logged on the server, never sent. */
   INTERNAL: 'internal',
 } as const;
@@ -62,6 +64,7 @@ export const ERROR_CODE_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   not_subscribed: 'The operation needs a subscription to this channel',
   too_many_subscriptions: 'The per-connection subscription limit is reached',
   broker_unavailable: 'The message broker is unavailable; nothing was done, retry later',
+  backend_unavailable: 'The application backend is unavailable; nothing was done, retry later',
   internal: 'Internal server error',
 };
 

@@ -25,7 +25,14 @@ export interface LogicCaller {
  */
 export type RefusalCode = Extract<
   ErrorCode,
-  'forbidden' | 'not_found' | 'invalid_message' | 'not_available' | 'rate_limited' | 'unauthorized' | 'too_large'
+  | 'forbidden'
+  | 'not_found'
+  | 'invalid_message'
+  | 'not_available'
+  | 'rate_limited'
+  | 'unauthorized'
+  | 'too_large'
+  | 'backend_unavailable'
 >;
 
 /** The logic said no: the client gets an `error` with this code and message (at most 256 characters). */
