@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { LogicRunner, REFUSAL_CODES } from '../../src/realtime/logic-runner.ts';
+import { REFUSAL_CODES } from '../../src/realtime/logic-answers.ts';
+import { LogicRunner } from '../../src/realtime/logic-runner.ts';
 import type { LogicFailureReason, LogicHook, ServerLogic } from '../../src/realtime/index.ts';
 
 const CALLER = {
