@@ -48,4 +48,10 @@ export {
   type Operation,
 } from './namespaces.ts';
 export type { SlowConsumerPolicy } from '../engine/index.ts';
+export {
+  compilePayloadSchema,
+  InvalidPayloadError,
+  type PayloadSchema,
+  type PayloadValidator,
+} from './payload-schema.ts';
 export { DEFAULT_ROLE_PERMISSIONS, Permissions, type PermissionsOptions, type RolePermissions } from './permissions.ts';
