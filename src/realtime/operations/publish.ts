@@ -1,7 +1,6 @@
 // Realtime operations `publish` (into a channel) and `send` (a private message into a user's personal channel).
 import { ErrorCode, type JsonValue, type PublishMessage, type SendMessage } from '../../messages/index.ts';
-import type { NamespaceConfig } from '../namespaces.ts';
-import { personalChannel } from '../namespaces.ts';
+import { personalChannel, type ResolvedChannel } from '../namespaces.ts';
 import { brokerFailed, refused } from '../replies.ts';
 import type { HubServices } from '../services.ts';
 import type { Session } from '../session.ts';
@@ -18,7 +17,11 @@ export async function publish(session: Session, hub: HubServices, message: Publi
     refused(session, allowed, 'publish to', message.rid);
     return;
   }
-  await publishInto(session, hub, allowed.channel, allowed.config, message.data, message.id, message.rid);
+  if (allowed.config.publishRequiresSubscription && !session.subscriptions.has(allowed.channel)) {
+    session.error(ErrorCode.NOT_SUBSCRIBED, 'Cannot publish: subscribe to the channel first', message.rid);
+    return;
+  }
+  await publishInto(session, hub, allowed, message.data, message.id, message.rid, message.echo !== false);
 }
 
 /**
@@ -44,18 +47,25 @@ export async function send(session: Session, hub: HubServices, message: SendMess
     );
     return;
   }
-  await publishInto(session, hub, channel, allowed.config, message.data, message.id, message.rid);
+  await publishInto(session, hub, allowed, message.data, message.id, message.rid, true);
 }
 
 async function publishInto(
   session: Session,
   hub: HubServices,
-  channel: string,
-  config: NamespaceConfig,
+  target: ResolvedChannel,
   data: JsonValue,
   id: string | undefined,
   rid: number | undefined,
+  echo: boolean,
 ): Promise<void> {
+  const { channel, config } = target;
+  // The codec already enforced the size and depth limits: the schema only ever sees bounded data.
+  const invalid = target.validatePayload?.(data) ?? null;
+  if (invalid !== null) {
+    session.error(ErrorCode.INVALID_MESSAGE, `Cannot publish: ${invalid}`, rid);
+    return;
+  }
   const user = session.user!;
   const started = performance.now();
   let result;
@@ -64,6 +74,7 @@ async function publishInto(
       historySize: config.historySize,
       historyTtlMs: config.historyTtlMs,
       sender: user,
+      ...(echo ? {} : { exceptConnection: session.id }),
       // docs/protocol.md §8: ids are deduplicated per publisher, so two users' ids never collide.
       ...(id === undefined ? {} : { id, idempotencyKey: `${user}\u0000${id}` }),
     });
