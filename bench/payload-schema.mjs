@@ -2,6 +2,9 @@
 // What a namespace payload schema costs per publish: the compiled ajv validator alone on a typical chat message, and
 // publish round trips through a real hub (MemoryBroker, one `ws` client, 64 in flight) with and without the schema.
 // Usage: flock /tmp/bench.lock taskset -c 1 node bench/payload-schema.mjs   (a few seconds)
+// Measured 2026-12-04 on the shared 2-core VM (noisy): the validator 0.73-1.1 µs per conforming message (two runs);
+// publishes through the hub 108 µs without the schema and 103 µs with it (medians of 3): the schema is under 1 % of
+// a publish and below the noise.
 import { register } from 'tsx/esm/api';
 import WebSocket from 'ws';
 
