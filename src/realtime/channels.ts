@@ -140,7 +140,8 @@ export class LocalChannel {
       }
       if (targets.length === 0) continue;
       const frame = this.#ctx.encode(codec, message);
-      for (const session of recipients) session.traffic.sent(frameLength(frame));
+      const length = frameLength(frame);
+      for (const session of recipients) session.traffic.sent(length);
       this.#ctx.broadcast(frame, targets);
     }
     for (const session of this.#catchingUp.keys()) {
