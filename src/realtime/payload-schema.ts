@@ -16,7 +16,12 @@ const MAX_PATH_CHARS = 96;
 const MAX_RULE_CHARS = 120;
 
 function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+  if (text.length <= max) return text;
+  let end = max - 1;
+  // Never cut a surrogate pair in half: a lone surrogate is not valid UTF-8 on the wire.
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${text.slice(0, end)}…`;
 }
 
 /**

@@ -2,9 +2,15 @@
 // server-side publishes after the size and depth limits, refusals naming the path and rule in bounded text.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { Limits } from '../../src/messages/index.ts';
 import { compilePayloadSchema, createNamespaces, InvalidPayloadError } from '../../src/realtime/index.ts';
 import { openClient, startHub } from '../helpers/realtime.ts';
+
+/** No lone surrogate (String#isWellFormed, without the ES2024 lib). */
+function isWellFormed(text: string): boolean {
+  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
+}
 
 const CHAT_SCHEMA = {
   type: 'object',
@@ -59,6 +65,8 @@ test('the validator names the failing path and rule, and clips a path made of a 
   const reason = tags({ [key]: 5 })!;
   assert.match(reason, /^data\/k+…: must be string \(type\)$/);
   assert.ok(reason.length <= Limits.MAX_REASON_LENGTH, `bounded (${reason.length} characters)`);
+  const emoji = tags({ [`${'k'.repeat(89)}😀😀😀😀😀😀`]: 5 })!;
+  assert.equal(isWellFormed(emoji), true, 'the clip keeps surrogate pairs whole');
 });
 
 test('publish: conforming data is stored and delivered; data that breaks the schema gets invalid_message and is not stored', async (t) => {
@@ -150,4 +158,23 @@ test('RealtimeServer#publish (the HTTP API path) refuses data that breaks the sc
   );
   const result = await hub.hub.publish('chat:news', { text: 'from the server' });
   assert.equal(result.offset, 1, 'the refused one took no offset');
+});
+
+test('for any JSON value the validator answers null or a bounded reason, and never throws', () => {
+  const validators = [compilePayloadSchema('chat', CHAT_SCHEMA), compilePayloadSchema('tags', TAGS_SCHEMA)];
+  fc.assert(
+    fc.property(fc.jsonValue({ maxDepth: 6 }), fc.string({ maxLength: 2000 }), (value, key) => {
+      for (const validate of validators) {
+        for (const data of [value, { [key]: value }, { text: value }]) {
+          const reason = validate(data);
+          if (reason !== null) {
+            assert.ok(reason.length <= Limits.MAX_REASON_LENGTH, reason);
+            assert.match(reason, /^data(\/|:)/);
+            assert.ok(isWellFormed(reason), 'no lone surrogate');
+          }
+        }
+      }
+    }),
+    { numRuns: 300 },
+  );
 });
