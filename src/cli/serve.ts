@@ -126,6 +126,7 @@ export async function run(argv: string[]): Promise<number> {
     maxConnections: limits.maxConnections,
     ...(config.web.enabled ? {} : { webRoot: null }),
     devTokenKey: development ? await signingKeyFrom(config) : null,
+    devTokenUserIdClaim: config.auth.userIdClaim,
     metrics,
     logger,
   });

@@ -59,7 +59,8 @@ test('serve enforces namespaces.chat.payloadSchemaFile over /ws and the API, and
   const dir = tempDir(t);
   const file = join(dir, 'chat.schema.json');
   writeFileSync(file, JSON.stringify(SCHEMA));
-  const s = serve({ SWITCHBOARD_NAMESPACES__CHAT__PAYLOAD_SCHEMA_FILE: file });
+  // The user id in another claim: the dev token endpoint and the verifier both follow auth.userIdClaim.
+  const s = serve({ SWITCHBOARD_NAMESPACES__CHAT__PAYLOAD_SCHEMA_FILE: file, SWITCHBOARD_AUTH__USER_ID_CLAIM: 'uid' });
   t.after(() => {
     if (s.child.exitCode === null) s.child.kill('SIGKILL');
   });
@@ -74,7 +75,8 @@ test('serve enforces namespaces.chat.payloadSchemaFile over /ws and the API, and
     })
   ).json()) as { token: string };
   const client = await openRaw(t, `ws://127.0.0.1:${started.port}/ws?token=${token}`, { headers: { Origin: base } });
-  await client.request({ type: 'connect' });
+  assert.equal(JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString())['uid'], 'alice');
+  assert.equal((await client.request({ type: 'connect' }))['user'], 'alice');
   await client.request({ type: 'subscribe', channel: 'chat:general' });
   const bad = await client.request({
     type: 'publish',
