@@ -133,6 +133,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
       time: now,
       ...(options.sender === undefined ? {} : { sender: options.sender }),
       ...(options.id === undefined ? {} : { id: options.id }),
+      ...(options.exceptConnection === undefined ? {} : { exceptConnection: options.exceptConnection }),
     };
     this.#expire(state, now);
     if (historySize > 0 && historyTtlMs > 0) {

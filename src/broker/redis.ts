@@ -200,7 +200,7 @@ export class RedisBroker extends EventEmitter implements Broker {
     const windowMs = Math.ceil(
       checkDuration(options.idempotencyWindowMs ?? this.#idempotencyWindowMs, 'idempotencyWindowMs'),
     );
-    const body = packBody(data, options.sender, options.id);
+    const body = packBody(data, options.sender, options.id, options.exceptConnection);
     const keys = channelKeys(this.#prefix, channel);
     const key = options.idempotencyKey;
     const reply = (await this.#run('publish', () =>

@@ -22,6 +22,11 @@ export interface Publication {
   readonly sender?: string;
   /** The publisher's message id, if any. */
   readonly id?: string;
+  /**
+   * Connection id that live fan-out skips (a publish with `echo: false`): it travels between nodes with the
+   * publication, and never reaches clients.
+   */
+  readonly exceptConnection?: string;
 }
 
 /** Options of {@link Broker.publish}. History settings come from the channel's namespace. */
@@ -42,6 +47,8 @@ export interface PublishOptions {
   readonly sender?: string;
   /** The publisher's message id, copied into the publication. */
   readonly id?: string;
+  /** Connection id that live fan-out skips, copied into the publication. */
+  readonly exceptConnection?: string;
 }
 
 /** Where a publish landed. */

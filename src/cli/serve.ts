@@ -11,6 +11,7 @@ import {
   ConfigError,
   listeningUrls,
   loadConfig,
+  namespaceConfigsFrom,
   SERVE_FLAGS_HELP,
   signingKeyFrom,
   wantsHelp,
@@ -70,6 +71,15 @@ export async function run(argv: string[]): Promise<number> {
       return 2;
     }
   }
+  let namespaces;
+  try {
+    // Payload schemas are read and compiled here, once: a bad one stops the start naming its namespace.
+    namespaces = createNamespaces(await namespaceConfigsFrom(config));
+  } catch (err) {
+    if (!(err instanceof ConfigError) && !(err instanceof RangeError)) throw err;
+    process.stderr.write(`switchboard serve: ${err.message}\n`);
+    return 2;
+  }
   const logger = createLogger({ level: config.log.level, pretty: config.log.pretty });
   // docs/architecture.md Scaling: `serve --workers N` runs N processes on one port over the shared broker (loadConfig
   // already refused N > 1 with the memory broker). The primary only forks, restarts and forwards signals.
@@ -77,7 +87,6 @@ export async function run(argv: string[]): Promise<number> {
     return runPrimary({ workers: config.workers, drainTimeoutMs: config.limits.drainTimeoutMs, logger });
   const metrics = createMetrics();
   const broker = await createBroker(config, logger);
-  const namespaces = createNamespaces(config.namespaces);
   const development = config.mode === 'development';
   const limits = config.limits;
   const server = await createSwitchboardServer({
@@ -111,6 +120,7 @@ export async function run(argv: string[]): Promise<number> {
       typing: { expireMs: limits.typingTimeoutMs },
       ...(logic?.logic ? { logic: logic.logic } : {}),
       logicTimeoutMs: config.logicTimeoutMs,
+      idleTimeoutMs: limits.idleTimeoutMs,
       engine: {
         pingIntervalMs: limits.pingIntervalMs,
         pongTimeoutMs: limits.pongTimeoutMs,
@@ -129,6 +139,7 @@ export async function run(argv: string[]): Promise<number> {
     maxConnections: limits.maxConnections,
     ...(config.web.enabled ? {} : { webRoot: null }),
     devTokenKey: development ? await signingKeyFrom(config) : null,
+    devTokenUserIdClaim: config.auth.userIdClaim,
     metrics,
     logger,
   });

@@ -5,6 +5,7 @@ export {
   type ClientOptions,
   type ClientState,
   type ClientStats,
+  type ReconnectOptions,
   type StateChange,
 } from './client.ts';
 export { ClientError } from './errors.ts';

@@ -74,6 +74,8 @@ export interface SubscriptionHost {
   positionOf(channel: string): StreamPosition | undefined;
   setPosition(channel: string, position: StreamPosition): void;
   delivered(subscription: Subscription, publication: PublicationMessage): void;
+  /** Whether the publication is this client's own `echo: false` one: its offset counts, the application never sees it. */
+  quiet(publication: PublicationMessage): boolean;
   duplicate(): void;
   gap(event: GapEvent): void;
   subscribe(channel: string): Promise<SubscribedMessage>;
@@ -329,6 +331,8 @@ export class Subscription extends Emitter<SubscriptionEvents> {
       return;
     }
     this.#host.setPosition(this.channel, { epoch: p.epoch, offset: p.offset });
+    // Own `echo: false` publications reach here only through history (recovery, a gap fill): position, no delivery.
+    if (this.#host.quiet(p)) return;
     this.#host.delivered(this, p);
     this.emit('publication', p);
     this.#streams.push(p);

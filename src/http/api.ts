@@ -3,7 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 import { BrokerError } from '../broker/index.ts';
 import { checkJsonValue, isValidChannelName, Limits, type JsonValue } from '../messages/index.ts';
-import type { RealtimeServer } from '../realtime/index.ts';
+import { InvalidPayloadError, type RealtimeServer } from '../realtime/index.ts';
 
 /** A finished HTTP answer. */
 export interface JsonAnswer {
@@ -212,6 +212,8 @@ export async function handlePublish(
       body: { channel: body['channel'], epoch: result.epoch, offset: result.offset, duplicate: result.duplicate },
     };
   } catch (err) {
+    if (err instanceof InvalidPayloadError)
+      return { status: 400, body: { error: 'invalid_message', message: err.message } };
     if (err instanceof RangeError) return { status: 404, body: { error: 'not_found', message: 'Unknown namespace' } };
     if (err instanceof BrokerError)
       return {

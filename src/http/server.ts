@@ -59,6 +59,8 @@ export interface SwitchboardServerOptions {
    * @default null (off)
    */
   readonly devTokenKey?: SigningKey | null;
+  /** The claim dev tokens carry the user id in; match the authenticator's `userIdClaim`. @default 'sub' */
+  readonly devTokenUserIdClaim?: string;
   readonly metrics?: Metrics | null;
   readonly logger?: Logger | null;
 }
@@ -231,7 +233,8 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
       }
       case '/api/dev-token':
         if (options.devTokenKey == null) break;
-        if (only(['POST'])) sendJson(res, await devToken(req, options.devTokenKey, maxBodyBytes));
+        if (only(['POST']))
+          sendJson(res, await devToken(req, options.devTokenKey, maxBodyBytes, options.devTokenUserIdClaim ?? 'sub'));
         return;
       default:
         break;
@@ -291,7 +294,12 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
   };
 }
 
-async function devToken(req: http.IncomingMessage, key: SigningKey, maxBodyBytes: number): Promise<JsonAnswer> {
+async function devToken(
+  req: http.IncomingMessage,
+  key: SigningKey,
+  maxBodyBytes: number,
+  userIdClaim: string,
+): Promise<JsonAnswer> {
   let user: unknown;
   try {
     user = (JSON.parse((await readBody(req, Math.min(maxBodyBytes, 4096))).toString('utf8')) as { user?: unknown })
@@ -302,6 +310,8 @@ async function devToken(req: http.IncomingMessage, key: SigningKey, maxBodyBytes
   if (typeof user !== 'string' || !/^[A-Za-z0-9_\-.]{1,32}$/.test(user)) {
     return { status: 400, body: { error: 'invalid_message', message: 'A user name is 1-32 of A-Z a-z 0-9 _ - .' } };
   }
-  const token = await signToken({ sub: user, roles: ['user'], ttlMs: 3_600_000, info: { name: user } }, key);
+  const token = await signToken({ sub: user, roles: ['user'], ttlMs: 3_600_000, info: { name: user } }, key, {
+    userIdClaim,
+  });
   return { status: 200, body: { token } };
 }

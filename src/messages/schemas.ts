@@ -66,6 +66,8 @@ export const PublishSchema = z.strictObject({
   channel: ChannelSchema,
   data: DataSchema,
   id: MessageIdSchema,
+  /** false: the publishing connection does not receive its own publication live (other connections do). */
+  echo: z.boolean().optional(),
 });
 /** `send`: private message to every connection of `user`. */
 export const SendSchema = z.strictObject({

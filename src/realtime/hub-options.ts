@@ -101,6 +101,15 @@ export interface RealtimeServerOptions {
    * @default []: no header is believed (behind a proxy every client would share the proxy's limits)
    */
   readonly trustedProxies?: readonly string[];
+  /**
+   * Time a connection may go without sending an application message before it is closed with 4506 "idle timeout"
+   * (`reconnect: false`), in ms; 0 turns it off. Pings do not count (WebSocket ping/pong frames and the protocol's
+   * `ping` message: the SDK sends those by itself), nor do messages the server sends (deliveries to a listener that
+   * never speaks do not keep it open).
+   * @default 0 (off): a read-only dashboard or feed legitimately sends nothing for hours; enable it where every
+   *   client is expected to act (closing abandoned tabs), with a value far above the clients' ping interval
+   */
+  readonly idleTimeoutMs?: number;
   /** Engine pass-through options. */
   readonly engine?: EngineOptions;
   /** Metrics and log hooks. */
@@ -134,5 +143,6 @@ export function sessionOptionsFrom(options: RealtimeServerOptions): SessionOptio
     maxConnectionsPerUser: options.maxConnectionsPerUser ?? 16,
     rateLimit: options.rateLimit ?? {},
     defaultHistoryLimit: 100,
+    idleTimeoutMs: options.idleTimeoutMs ?? 0,
   };
 }

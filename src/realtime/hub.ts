@@ -23,6 +23,7 @@ import { callerOf } from './logic-context.ts';
 import { LogicRunner } from './logic-runner.ts';
 import { leave, runOperation } from './operations/index.ts';
 import { createOriginPolicy } from './origin.ts';
+import { InvalidPayloadError } from './payload-schema.ts';
 import { Permissions } from './permissions.ts';
 import { KeyedRateLimiter } from './rate-limit.ts';
 import type { HubServices } from './services.ts';
@@ -82,6 +83,9 @@ export class RealtimeServer {
       );
     }
     this.#options = options;
+    const idleTimeoutMs = options.idleTimeoutMs ?? 0;
+    if (!Number.isSafeInteger(idleTimeoutMs) || idleTimeoutMs < 0)
+      throw new RangeError(`Cannot use idleTimeoutMs "${idleTimeoutMs}": expected a non-negative integer (0: off)`);
     const maxMessageSize = options.maxMessageSize ?? Limits.MAX_MESSAGE_SIZE;
     this.#codecs = [new JsonCodec({ maxMessageSize }), new MsgpackCodec({ maxMessageSize })];
     const observer = options.observer ?? {};
@@ -204,6 +208,7 @@ export class RealtimeServer {
    * @param options `id` for deduplication of retries (scoped to the server), `sender` to label it.
    * @returns Where it landed.
    * @throws {RangeError} For an invalid channel or an unknown namespace.
+   * @throws {InvalidPayloadError} When `data` breaks the namespace's payload schema.
    * @throws {BrokerError} When the broker is unavailable.
    */
   async publish(
@@ -216,6 +221,8 @@ export class RealtimeServer {
       throw new RangeError(
         resolved.code === 'not_found' ? 'Cannot publish: unknown namespace' : 'Cannot publish: invalid channel name',
       );
+    const invalid = resolved.validatePayload?.(data) ?? null;
+    if (invalid !== null) throw new InvalidPayloadError(invalid);
     return this.#options.broker.publish(channel, data, {
       historySize: resolved.config.historySize,
       historyTtlMs: resolved.config.historyTtlMs,

@@ -48,6 +48,12 @@ export {
   type Operation,
 } from './namespaces.ts';
 export type { SlowConsumerPolicy } from '../engine/index.ts';
+export {
+  compilePayloadSchema,
+  InvalidPayloadError,
+  type PayloadSchema,
+  type PayloadValidator,
+} from './payload-schema.ts';
 export { DEFAULT_ROLE_PERMISSIONS, Permissions, type PermissionsOptions, type RolePermissions } from './permissions.ts';
 export { RPC_OPERATION } from './permissions.ts';
 export type {

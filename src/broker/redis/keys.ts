@@ -67,6 +67,8 @@ interface Body {
   readonly d: unknown;
   readonly s?: string;
   readonly i?: string;
+  /** The connection live fan-out skips (`Publication.exceptConnection`). */
+  readonly x?: string;
 }
 
 /**
@@ -74,13 +76,20 @@ interface Body {
  * @param data The payload.
  * @param sender The publisher's user id, if any.
  * @param id The publisher's message id, if any.
+ * @param exceptConnection The connection live fan-out skips, if any.
  * @returns The body stored in the stream and sent over pub/sub.
  */
-export function packBody(data: unknown, sender: string | undefined, id: string | undefined): Buffer {
+export function packBody(
+  data: unknown,
+  sender: string | undefined,
+  id: string | undefined,
+  exceptConnection?: string,
+): Buffer {
   const body: Body = {
     d: data,
     ...(sender === undefined ? {} : { s: sender }),
     ...(id === undefined ? {} : { i: id }),
+    ...(exceptConnection === undefined ? {} : { x: exceptConnection }),
   };
   return Buffer.from(JSON.stringify(body));
 }
@@ -97,7 +106,7 @@ export function unpackPublication(
   position: { epoch: string; offset: number; time: number },
   body: Buffer,
 ): Publication {
-  const { d, s, i } = JSON.parse(body.toString()) as Body;
+  const { d, s, i, x } = JSON.parse(body.toString()) as Body;
   return {
     channel,
     epoch: position.epoch,
@@ -106,6 +115,7 @@ export function unpackPublication(
     time: position.time,
     ...(s === undefined ? {} : { sender: s }),
     ...(i === undefined ? {} : { id: i }),
+    ...(typeof x === 'string' ? { exceptConnection: x } : {}),
   };
 }
 

@@ -70,6 +70,16 @@ export const NamespaceConfigSchema = z
     slowConsumerPolicy: z
       .enum(['drop', 'close', 'wait'], { error: 'expected "drop", "close" or "wait"' })
       .default(NAMESPACE_DEFAULTS.slowConsumerPolicy),
+    payloadSchema: z
+      .record(z.string(), z.unknown(), { error: 'expected a JSON Schema object or null' })
+      .nullable()
+      .default(NAMESPACE_DEFAULTS.payloadSchema as null),
+    payloadSchemaFile: text('a file path').optional(),
+    publishRequiresSubscription: bool().default(NAMESPACE_DEFAULTS.publishRequiresSubscription),
+  })
+  .refine((ns) => ns.payloadSchema === null || ns.payloadSchemaFile === undefined, {
+    error: 'set either payloadSchema or payloadSchemaFile, not both',
+    path: ['payloadSchemaFile'],
   })
   .refine(
     (ns) =>
@@ -104,6 +114,8 @@ export const AuthConfigSchema = z
     clockToleranceMs: nonNegInt(300_000).default(5000),
     maxTokenBytes: posInt(65_536).default(8192),
     rolesClaim: text().default('roles'),
+    userIdClaim: text('a claim name').default('sub'),
+    requireExp: bool().default(true),
     infoClaim: text().nullable().default('info'),
     cookieName: z
       .string()
@@ -196,6 +208,7 @@ export const ServerSettingsSchema = z.strictObject({
       sendHighWaterMark: posInt().default(1_048_576),
       drainTimeoutMs: posInt().default(10_000),
       typingTimeoutMs: posInt().default(5000),
+      idleTimeoutMs: nonNegInt().default(0),
     })
     .prefault({}),
   namespaces: z.record(namespaceName, NamespaceConfigSchema).default({}),

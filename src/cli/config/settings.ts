@@ -20,6 +20,8 @@ export const SETTING_KINDS = {
   LIST: 'list',
   /** `true`, `false` or `auto`. */
   BOOLEAN_OR_AUTO: 'true, false or auto',
+  /** A JSON object (`{"type":"object"}`), or `null`. */
+  JSON_OBJECT: 'JSON object or null',
 } as const;
 export type SettingKind = (typeof SETTING_KINDS)[keyof typeof SETTING_KINDS];
 
@@ -63,7 +65,7 @@ export const NON_SETTING_VARIABLES = {
   SWITCHBOARD_TEST_IMPL: 'test suite: ws runs the hostile-input cases against the ws package for comparison',
 } as const;
 
-const { INTEGER, BOOLEAN, STRING, NULLABLE_STRING, ENUM, LIST, BOOLEAN_OR_AUTO } = SETTING_KINDS;
+const { INTEGER, BOOLEAN, STRING, NULLABLE_STRING, ENUM, LIST, BOOLEAN_OR_AUTO, JSON_OBJECT } = SETTING_KINDS;
 
 function s(
   path: string,
@@ -145,6 +147,18 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
   s('auth.clockToleranceMs', 'AUTH__CLOCK_TOLERANCE_MS', INTEGER, 'Clock skew accepted on `exp` and `nbf`, in ms.'),
   s('auth.maxTokenBytes', 'AUTH__MAX_TOKEN_BYTES', INTEGER, 'Longest token accepted, in bytes.'),
   s('auth.rolesClaim', 'AUTH__ROLES_CLAIM', STRING, 'Claim holding the list of roles.'),
+  s(
+    'auth.userIdClaim',
+    'AUTH__USER_ID_CLAIM',
+    STRING,
+    'Claim holding the user id (a non-empty string of A-Z a-z 0-9 _ - . @ = + , ~ !); a token without it is refused.',
+  ),
+  s(
+    'auth.requireExp',
+    'AUTH__REQUIRE_EXP',
+    BOOLEAN,
+    'Refuse tokens without `exp` (a token that never expires cannot be revoked by time).',
+  ),
   s('auth.infoClaim', 'AUTH__INFO_CLAIM', NULLABLE_STRING, 'Claim holding the presence info object; null ignores it.'),
   s('auth.cookieName', 'AUTH__COOKIE_NAME', NULLABLE_STRING, 'Cookie carrying the token; null disables cookie auth.'),
   s('auth.allowQueryToken', 'AUTH__ALLOW_QUERY_TOKEN', BOOLEAN, 'Accept a token in `?token=` on the upgrade URL.'),
@@ -273,6 +287,12 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
   ),
   s('limits.typingTimeoutMs', 'LIMITS__TYPING_TIMEOUT_MS', INTEGER, 'A typing indicator expires after this, in ms.'),
   s(
+    'limits.idleTimeoutMs',
+    'LIMITS__IDLE_TIMEOUT_MS',
+    INTEGER,
+    'Close a connection that sent no application message (pings do not count) for this long with 4506, in ms; 0 is off, because listeners legitimately send nothing.',
+  ),
+  s(
     'namespaces.<namespace>.historySize',
     'NAMESPACES__<NAMESPACE>__HISTORY_SIZE',
     INTEGER,
@@ -345,6 +365,24 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     'NAMESPACES__<NAMESPACE>__SLOW_CONSUMER_POLICY',
     ENUM,
     'What happens to a client past limits.sendHighWaterMark: drop its messages, close it, or wait.',
+  ),
+  s(
+    'namespaces.<namespace>.payloadSchema',
+    'NAMESPACES__<NAMESPACE>__PAYLOAD_SCHEMA',
+    JSON_OBJECT,
+    'JSON Schema (ajv, strict) every publish and send payload must match, else `invalid_message` naming the path and rule.',
+  ),
+  s(
+    'namespaces.<namespace>.payloadSchemaFile',
+    'NAMESPACES__<NAMESPACE>__PAYLOAD_SCHEMA_FILE',
+    STRING,
+    'File holding the JSON Schema of payloadSchema, read at start; not together with payloadSchema.',
+  ),
+  s(
+    'namespaces.<namespace>.publishRequiresSubscription',
+    'NAMESPACES__<NAMESPACE>__PUBLISH_REQUIRES_SUBSCRIPTION',
+    BOOLEAN,
+    'Refuse a publish from a connection not subscribed to the channel (`not_subscribed`).',
   ),
   s(
     'broker.url',

@@ -119,6 +119,8 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
       const p = event.publication;
       // Already in the history part (same epoch, at or below its top): skip, or it would be a duplicate.
       if (p.epoch === result.epoch && p.offset <= result.offset) continue;
+      // Published by this connection with `echo: false`: live delivery skips it, and so does this replay.
+      if (p.exceptConnection === session.id) continue;
       session.send(toPublicationMessage(p));
     } else if (event.type !== 'signal' && subscription.presence && config.joinLeave) {
       session.send(toPresenceEventMessage(event));
