@@ -49,6 +49,7 @@ export {
 } from './namespaces.ts';
 export type { SlowConsumerPolicy } from '../engine/index.ts';
 export { DEFAULT_ROLE_PERMISSIONS, Permissions, type PermissionsOptions, type RolePermissions } from './permissions.ts';
+export { RPC_OPERATION } from './permissions.ts';
 export type {
   ConnectContext,
   ConnectDecision,
@@ -65,3 +66,4 @@ export type {
   SubscribeContext,
   SubscribeDecision,
 } from './logic.ts';
+export { LOGIC_FAILURE_REASONS, LOGIC_HOOKS, type LogicFailureReason, type LogicHook } from './logic-failure.ts';
