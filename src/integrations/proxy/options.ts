@@ -32,6 +32,21 @@ export type ProxyOutcome =
   | 'invalid'
   | 'closed';
 
+/** Every {@link ProxyOutcome}, for metric labels. */
+export const PROXY_OUTCOMES: readonly ProxyOutcome[] = [
+  'allowed',
+  'refused',
+  'breaker_open',
+  'overloaded',
+  'timeout',
+  'unreachable',
+  'server_error',
+  'too_large',
+  'bad_status',
+  'invalid',
+  'closed',
+];
+
 /** A failed call, for the log: never the body (it may carry user data), always the request id. */
 export interface ProxyFailure {
   readonly kind: ProxyRequestKind;
