@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import type https from 'node:https';
 import { createSecureContext } from 'node:tls';
 import { MemoryBroker, RedisBroker, type Broker, type BrokerStatus } from '../broker/index.ts';
-import { createLogger, createMetrics, createSwitchboardServer } from '../http/index.ts';
+import { createLogger, createMetrics, createProxyObserver, createSwitchboardServer } from '../http/index.ts';
+import { createHttpProxy } from '../integrations/index.ts';
 import { createAuthenticator, createNamespaces, createOriginPolicy, Permissions } from '../realtime/index.ts';
 import {
   authOptionsFrom,
@@ -16,6 +17,7 @@ import {
   wantsHelp,
   type ServerConfig,
 } from './config.ts';
+import { PROXY_DEADLINE_MARGIN_MS, proxyOptionsFrom } from './proxy.ts';
 import { runPrimary } from './workers.ts';
 
 const USAGE = `Usage: switchboard serve [options]
@@ -69,6 +71,15 @@ export async function run(argv: string[]): Promise<number> {
   const namespaces = createNamespaces(config.namespaces);
   const development = config.mode === 'development';
   const limits = config.limits;
+  // The backend proxy (docs/backend-proxy.md), when the configuration names an endpoint.
+  const proxyOptions = proxyOptionsFrom(config.proxy, process.env);
+  const proxy =
+    proxyOptions === null ? null : createHttpProxy({ ...proxyOptions, observer: createProxyObserver(metrics, logger) });
+  if (proxyOptions !== null && proxyOptions.secret === null)
+    logger.warn(
+      { event: 'proxy_unsigned' },
+      'proxy requests are unsigned: set proxy.secret or SWITCHBOARD_PROXY_SECRET',
+    );
   const server = await createSwitchboardServer({
     realtime: {
       broker,
@@ -106,6 +117,7 @@ export async function run(argv: string[]): Promise<number> {
         maxConnectionsPerIp: limits.maxConnectionsPerIp,
         sendHighWaterMark: limits.sendHighWaterMark,
       },
+      ...(proxy === null ? {} : { logic: proxy, logicTimeoutMs: config.proxy.timeoutMs + PROXY_DEADLINE_MARGIN_MS }),
     },
     host: config.host,
     port: config.port,
@@ -118,6 +130,7 @@ export async function run(argv: string[]): Promise<number> {
     devTokenKey: development ? await signingKeyFrom(config) : null,
     metrics,
     logger,
+    proxy,
   });
 
   let address;
@@ -127,6 +140,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(
       `switchboard serve: cannot listen on ${config.host}:${config.port}: ${err instanceof Error ? err.message : String(err)}\n`,
     );
+    await proxy?.close();
     await broker.close();
     metrics.close();
     return 1;
@@ -140,6 +154,7 @@ export async function run(argv: string[]): Promise<number> {
       logger.info({ event: 'draining', signal, connections: server.hub.connectionCount }, 'draining');
       server
         .close({ timeoutMs: limits.drainTimeoutMs })
+        .then(() => proxy?.close())
         .then(() => broker.close())
         .then(() => {
           metrics.close();

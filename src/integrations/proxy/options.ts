@@ -4,8 +4,8 @@ import type { ProxyRequestKind } from './wire.ts';
 
 /** The subscribe and publish endpoints of one namespace; null turns a global endpoint off for this namespace. */
 export interface NamespaceEndpoints {
-  readonly subscribe?: string | null;
-  readonly publish?: string | null;
+  readonly subscribe?: string | null | undefined;
+  readonly publish?: string | null | undefined;
 }
 
 /**
