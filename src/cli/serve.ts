@@ -17,6 +17,7 @@ import {
   wantsHelp,
   type ServerConfig,
 } from './config.ts';
+import { loadLogicModule, LogicModuleError, type LoadedLogic } from './logic-module.ts';
 import { PROXY_DEADLINE_MARGIN_MS, proxyOptionsFrom } from './proxy.ts';
 import { runPrimary } from './workers.ts';
 
@@ -58,6 +59,16 @@ export async function run(argv: string[]): Promise<number> {
       tls = await readTls(config.tls);
     } catch (err) {
       process.stderr.write(`switchboard serve: tls: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 2;
+    }
+  }
+  let logic: LoadedLogic | null = null;
+  if (config.logic !== null) {
+    try {
+      logic = await loadLogicModule(config.logic, process.cwd());
+    } catch (err) {
+      if (!(err instanceof LogicModuleError)) throw err;
+      process.stderr.write(`switchboard serve: logic: ${err.message}\n`);
       return 2;
     }
   }
@@ -109,6 +120,13 @@ export async function run(argv: string[]): Promise<number> {
         bytesBurst: limits.bytesBurst,
       },
       typing: { expireMs: limits.typingTimeoutMs },
+      // In-process logic first, then the backend proxy; the hub waits past the proxy's own deadline, so a slow
+      // backend is answered backend_unavailable (retryable) by the proxy rather than internal by the hub.
+      logic: [...(logic?.logic ? [logic.logic] : []), ...(proxy === null ? [] : [proxy])],
+      logicTimeoutMs:
+        proxy === null
+          ? config.logicTimeoutMs
+          : Math.max(config.logicTimeoutMs, config.proxy.timeoutMs + PROXY_DEADLINE_MARGIN_MS),
       engine: {
         pingIntervalMs: limits.pingIntervalMs,
         pongTimeoutMs: limits.pongTimeoutMs,
@@ -117,7 +135,6 @@ export async function run(argv: string[]): Promise<number> {
         maxConnectionsPerIp: limits.maxConnectionsPerIp,
         sendHighWaterMark: limits.sendHighWaterMark,
       },
-      ...(proxy === null ? {} : { logic: proxy, logicTimeoutMs: config.proxy.timeoutMs + PROXY_DEADLINE_MARGIN_MS }),
     },
     host: config.host,
     port: config.port,
@@ -132,6 +149,8 @@ export async function run(argv: string[]): Promise<number> {
     logger,
     proxy,
   });
+
+  for (const [method, handler] of logic?.methods ?? []) server.hub.rpc(method, handler);
 
   let address;
   try {

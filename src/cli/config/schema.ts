@@ -277,6 +277,8 @@ export const ServerSettingsSchema = z.strictObject({
     })
     .prefault({}),
   web: z.strictObject({ enabled: bool().default(true) }).prefault({}),
+  logic: text('a module path').nullable().default(null),
+  logicTimeoutMs: posInt(60_000).default(3000),
   proxy: ProxyConfigSchema.prefault({}),
 });
 
