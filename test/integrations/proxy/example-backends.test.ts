@@ -18,8 +18,9 @@ const BACKENDS = {
 const CONNECT = { ...ALICE, expiresAt: null };
 const SUBSCRIBE = { ...ALICE, channel: 'chat:lobby', namespace: 'chat' };
 
+// A generous deadline: these tests are about the contract, on a machine that may be busy.
 const proxyFor = (url: string, secret: string | null): HttpProxy =>
-  createHttpProxy({ connect: url, refresh: url, subscribe: url, publish: url, rpc: url, secret });
+  createHttpProxy({ connect: url, refresh: url, subscribe: url, publish: url, rpc: url, secret, timeoutMs: 15_000 });
 
 for (const [name, [command, args]] of Object.entries(BACKENDS)) {
   describe(`examples/proxy-backend in ${name}`, () => {
