@@ -89,7 +89,7 @@ for (const [name, [command, args]] of Object.entries(BACKENDS)) {
       const answers = await Promise.all(
         Array.from({ length: 200 }, (_, i) => proxy.onPublish!({ ...SUBSCRIBE, data: { text: `m${i}` } })),
       );
-      answers.forEach((answer, i) => assert.deepEqual(answer, { data: { text: `m${i}`, by: 'alice' } }));
+      for (const [i, answer] of answers.entries()) assert.deepEqual(answer, { data: { text: `m${i}`, by: 'alice' } });
       const health = proxy.health();
       assert.equal(health.endpoints[0]!.failures, 0);
       assert.equal(health.endpoints[0]!.breaker, 'closed');
