@@ -34,9 +34,17 @@ test('SDK clients through the proxy and the Python backend: info, replaced data,
   });
   t.after(() => backend.stop());
   const url = `${backend.httpUrl}/switchboard`;
-  const proxy = createHttpProxy({ connect: url, subscribe: url, publish: url, rpc: url, secret: SECRET });
+  // Generous deadlines: this test is about what the client sees, on a machine that may be busy.
+  const proxy = createHttpProxy({
+    connect: url,
+    subscribe: url,
+    publish: url,
+    rpc: url,
+    secret: SECRET,
+    timeoutMs: 15_000,
+  });
   t.after(() => proxy.close());
-  const hub = await startHub(t, { logic: proxy, logicTimeoutMs: 5000, namespaces: NAMESPACES });
+  const hub = await startHub(t, { logic: proxy, logicTimeoutMs: 20_000, namespaces: NAMESPACES });
 
   const alice = await sdkClient(t, hub, 'alice');
   await alice.connect();
