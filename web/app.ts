@@ -118,7 +118,7 @@ function onBreak(c: Client, room: Room, gap: GapEvent): void {
   c.history(room.channel, { limit: HISTORY_AFTER_BREAK })
     .then((h) => {
       if (client !== c) return;
-      for (const p of h.publications) onPublication({ ...p, type: 'publication' }, false);
+      for (const p of h.publications) if (!('deleted' in p)) onPublication({ ...p, type: 'publication' }, false);
       changed(room);
     })
     .catch(fail);
@@ -138,7 +138,7 @@ async function join(name: string): Promise<void> {
     room.present.clear();
     for (const user of m.presence ?? []) room.present.add(user.user);
     // Own messages sent while offline come back this way too: they were not missed.
-    const missed = m.publications.filter((p) => p.sender !== me).length;
+    const missed = m.publications.filter((p) => !('deleted' in p) && p.sender !== me).length;
     if (m.recovered && missed > 0) notice(room, `Recovered ${missed} missed message${missed === 1 ? '' : 's'}`);
     if (current === name) renderPresence(room);
   });

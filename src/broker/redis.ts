@@ -4,22 +4,25 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { Redis, type RedisOptions } from 'ioredis';
-import { checkCount, checkDuration, newEpoch, positive } from './checks.ts';
+import { checkBanDuration, checkCount, checkDuration, newEpoch, positive } from './checks.ts';
 import { BrokerError } from './errors.ts';
 import { Fanout } from './redis/fanout.ts';
-import { channelKeys, packBody, packInfo, unpackPublication } from './redis/keys.ts';
+import { banKeys, channelKeys, packBody, packInfo, unpackEntry } from './redis/keys.ts';
 
 /** First byte of a signal on a channel's pub/sub channel (redis/keys.ts parseMessage). */
 const SIGNAL_PREFIX = Buffer.from('s');
 import { toBrokerError, type RedisBrokerOptions, type RedisBrokerStats } from './redis/options.ts';
 import { RedisPresence } from './redis/presence.ts';
-import { HISTORY, PUBLISH } from './redis/scripts.ts';
+import { BAN, DELETE, HISTORY, PUBLISH } from './redis/scripts.ts';
 export type { RedisBrokerOptions, RedisBrokerStats } from './redis/options.ts';
 import type {
+  BanRecord,
   Broker,
   BrokerHealth,
   BrokerStatus,
   ChannelHandler,
+  DeleteOptions,
+  DeleteResult,
   HistoryOptions,
   HistoryResult,
   PresenceEntry,
@@ -30,6 +33,12 @@ import type {
 } from './types.ts';
 
 type Entry = [Buffer, Buffer[]];
+
+/** Reads a ban key's value, `<until> <reason>`. */
+function parseBan(user: string, value: string): BanRecord {
+  const space = value.indexOf(' ');
+  return { user, until: Number(value.slice(0, space)), reason: value.slice(space + 1) };
+}
 
 /**
  * The Broker over Redis, for several nodes (processes or machines) sharing channels.
@@ -277,18 +286,83 @@ export class RedisBroker extends EventEmitter implements Broker {
     const offset = Number(reply[1].toString());
     if (since !== undefined && !sinceValid) return { epoch, offset, publications: [], recovered: false };
     const entries = mode === 'latest' ? [...reply[3]].reverse() : reply[3];
-    const publications: Publication[] = entries.map(([id, fields]) =>
-      unpackPublication(
-        channel,
-        {
-          epoch,
-          offset: Number.parseInt(id.toString(), 10),
-          time: Number(fields[3]!.toString()),
-        },
-        fields[1]!,
-      ),
-    );
+    const publications: Publication[] = entries.map((entry) => unpackEntry(channel, epoch, entry));
     return { epoch, offset, publications, recovered: mode === 'since' && reply[2] === 1 };
+  }
+
+  /** @inheritdoc */
+  async deletePublication(channel: string, offset: number, options: DeleteOptions = {}): Promise<DeleteResult> {
+    this.#checkOpen('delete a publication');
+    checkCount(offset, 'offset');
+    const keys = channelKeys(this.#prefix, channel);
+    const reply = (await this.#run('delete a publication', () =>
+      DELETE.run(
+        this.#cmd,
+        [keys.meta, keys.stream],
+        [
+          newEpoch(),
+          this.#channelTtlMs,
+          offset,
+          options.epoch ?? '',
+          options.onlySender === undefined ? '0' : '1',
+          options.onlySender ?? '',
+          keys.pubsub,
+          this.#sharded ? '1' : '0',
+        ],
+      ),
+    )) as [Buffer, Buffer];
+    return { result: reply[0].toString() as DeleteResult['result'], epoch: reply[1].toString() };
+  }
+
+  /** @inheritdoc */
+  async ban(user: string, durationMs: number, reason: string): Promise<BanRecord> {
+    this.#checkOpen('ban');
+    const duration = checkBanDuration(durationMs);
+    const keys = banKeys(this.#prefix, user);
+    const until = (await this.#run('ban', () =>
+      BAN.run(this.#cmd, [keys.ban, keys.index], [user, duration, reason]),
+    )) as Buffer;
+    return { user, until: Number(until.toString()), reason };
+  }
+
+  /** @inheritdoc */
+  async unban(user: string): Promise<boolean> {
+    this.#checkOpen('unban');
+    const keys = banKeys(this.#prefix, user);
+    const [deleted] = await this.#run('unban', () =>
+      Promise.all([this.#cmd.del(keys.ban), this.#cmd.zrem(keys.index, user)]),
+    );
+    return deleted > 0;
+  }
+
+  /** @inheritdoc */
+  async isBanned(user: string): Promise<BanRecord | null> {
+    this.#checkOpen('read a ban');
+    const value = await this.#run('read a ban', () => this.#cmd.get(banKeys(this.#prefix, user).ban));
+    return value === null ? null : parseBan(user, value);
+  }
+
+  /** @inheritdoc */
+  async bans(limit = 1000): Promise<BanRecord[]> {
+    this.#checkOpen('list bans');
+    checkCount(limit, 'limit');
+    if (limit === 0) return [];
+    const index = banKeys(this.#prefix, '').index;
+    const users = await this.#run('list bans', async () => {
+      await this.#cmd.zremrangebyscore(index, '-inf', Date.now());
+      return this.#cmd.zrangebyscore(index, '-inf', '+inf', 'LIMIT', 0, limit);
+    });
+    if (users.length === 0) return [];
+    const values = await this.#run('list bans', () =>
+      this.#cmd.mget(users.map((user) => banKeys(this.#prefix, user).ban)),
+    );
+    const records: BanRecord[] = [];
+    // A key gone meanwhile (ended or lifted) is left out.
+    users.forEach((user, i) => {
+      const value = values[i];
+      if (value !== null && value !== undefined) records.push(parseBan(user, value));
+    });
+    return records;
   }
 
   /** @inheritdoc */

@@ -28,6 +28,7 @@ export {
 } from './outbox.ts';
 export {
   Subscription,
+  type DeletedEvent,
   type GapEvent,
   type SubscriptionEvents,
   type SubscriptionOptions,

@@ -97,6 +97,13 @@ export interface RealtimeServerOptions {
    * @default []: no header is believed (behind a proxy every client would share the proxy's limits)
    */
   readonly trustedProxies?: readonly string[];
+  /**
+   * Client addresses and CIDR ranges refused at the WebSocket handshake with 403 (`203.0.113.0/24`, `2001:db8::/32`,
+   * `198.51.100.7`), matched against the address resolved through `trustedProxies`. The HTTP server applies it to the
+   * pages too, never to `/api/*` (callers with an API key are operators, not end users).
+   * @default []: nobody is refused for their address
+   */
+  readonly denyAddresses?: readonly string[];
   /** Engine pass-through options. */
   readonly engine?: EngineOptions;
   /** Metrics and log hooks. */

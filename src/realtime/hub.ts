@@ -15,9 +15,11 @@ import {
   type ServerMessage,
 } from '../messages/index.ts';
 import type { Identity } from './auth/identity.ts';
+import { BanGuard } from './bans.ts';
 import { ChannelRegistry, typingSignalData, type FanoutContext } from './channels.ts';
 import { createAcceptHook, type HandshakeContext } from './handshake.ts';
 import { sessionOptionsFrom, type RealtimeServerOptions } from './hub-options.ts';
+import { Moderation } from './moderation.ts';
 import { leave, runOperation } from './operations/index.ts';
 import { createOriginPolicy } from './origin.ts';
 import { Permissions } from './permissions.ts';
@@ -51,6 +53,8 @@ export const CONTROL_CHANNEL = '$switchboard-control';
 export class RealtimeServer {
   /** The engine server handling `/ws`. */
   readonly wss: WebSocketServer;
+  /** Bans, kicks, deletions and the address deny-list, on every node sharing the broker. */
+  readonly moderation: Moderation;
   readonly #services: HubServices;
   readonly #host: SessionHost;
   readonly #codecs: Codec[];
@@ -112,10 +116,23 @@ export class RealtimeServer {
       }, options.typing),
       options: sessionOptions,
       observer,
+      bans: new BanGuard(options.broker, observer),
       addUserSession: (session) => this.#addUserSession(session),
       stats: () => this.stats(),
     };
     const services = this.#services;
+    this.moderation = new Moderation(
+      {
+        broker: options.broker,
+        namespaces: options.namespaces,
+        services,
+        bans: services.bans,
+        sessionsOf: (user) => this.#users.get(user) ?? [],
+        disconnectUser: (user) => this.disconnectUser(user),
+        signal: (data) => options.broker.signal(CONTROL_CHANNEL, { ...data, node: this.#node }),
+      },
+      options.denyAddresses ?? [],
+    );
     this.#host = {
       options: sessionOptions,
       observer,
@@ -137,6 +154,7 @@ export class RealtimeServer {
         cookieName: options.cookieName ?? null,
         allowQueryToken: options.allowQueryToken ?? true,
         allowSameOrigin: options.allowSameOrigin ?? false,
+        deniedAddress: (address) => this.moderation.isDeniedAddress(address),
       }),
       handleProtocols: (protocols) => selectSubprotocol(protocols),
       ...(options.server !== undefined
@@ -344,7 +362,9 @@ export class RealtimeServer {
   #control(event: ChannelEvent): void {
     if (event.type !== 'signal' || typeof event.data !== 'object' || event.data === null) return;
     const { disconnect, node } = event.data as { disconnect?: { user?: unknown }; node?: unknown };
-    if (node === this.#node || typeof disconnect !== 'object' || disconnect === null) return;
+    if (node === this.#node) return;
+    this.moderation.control(event.data as Record<string, unknown>);
+    if (typeof disconnect !== 'object' || disconnect === null) return;
     if (typeof disconnect.user === 'string') this.disconnectUser(disconnect.user);
   }
 }

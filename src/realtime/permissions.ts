@@ -12,13 +12,17 @@ import {
 /** Operations a role grants; `*` grants every operation and every namespace's role requirement (an admin). */
 export type RolePermissions = Readonly<Record<string, readonly (Operation | '*')[]>>;
 
+/** What a chat member does: every operation but deleting others' publications. */
+const MEMBER_OPERATIONS: readonly Operation[] = OPERATIONS.filter((op) => op !== 'delete');
+
 /**
- * Default role permissions: `admin` may do everything, `user` everything a chat member does, `anonymous` may
- * only read.
+ * Default role permissions: `admin` may do everything, `moderator` what a member does plus deleting anyone's
+ * publications, `user` everything a chat member does (deleting only their own), `anonymous` may only read.
  */
 export const DEFAULT_ROLE_PERMISSIONS: RolePermissions = Object.freeze({
   admin: ['*'],
-  user: OPERATIONS,
+  moderator: [...MEMBER_OPERATIONS, 'delete'],
+  user: MEMBER_OPERATIONS,
   anonymous: ['subscribe', 'history', 'presence'],
 });
 
@@ -143,6 +147,9 @@ export class Permissions {
         if (!config.typing) return deny('not_available', 'typing_disabled');
         break;
       case 'subscribe':
+        break;
+      case 'delete':
+        if (config.historySize === 0) return deny('not_available', 'history_disabled');
         break;
       default:
         return deny('forbidden', 'missing_permission');

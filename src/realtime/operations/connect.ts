@@ -27,6 +27,12 @@ export async function connect(session: Session, hub: HubServices, message: Conne
     identity = result.identity;
   }
   if (session.isClosed) return;
+  if (await hub.bans.isBanned(identity.user)) {
+    session.error(ErrorCode.FORBIDDEN, 'Cannot connect: the user is banned', message.rid);
+    session.disconnect(DisconnectCode.FORBIDDEN);
+    return;
+  }
+  if (session.isClosed) return;
   session.authenticate(identity);
   if (!hub.addUserSession(session)) {
     session.disconnect(DisconnectCode.CONNECTION_LIMIT);

@@ -5,7 +5,7 @@ import { brokerFailed, refused } from '../replies.ts';
 import type { HubServices } from '../services.ts';
 import type { Session } from '../session.ts';
 import type { Subscription } from '../subscription.ts';
-import { toPresenceEventMessage, toPresenceUser, toWirePublication } from '../wire.ts';
+import { toDeletedMessage, toPresenceEventMessage, toPresenceUser, toWirePublication } from '../wire.ts';
 
 /**
  * Subscribes a session to a channel (docs/protocol.md §7):
@@ -25,6 +25,11 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
     refused(session, allowed, 'subscribe to', rid);
     return;
   }
+  if (await hub.bans.isBanned(identity.user)) {
+    session.error(ErrorCode.FORBIDDEN, 'Cannot subscribe: the user is banned', rid);
+    return;
+  }
+  if (session.isClosed) return;
   if (session.subscriptions.has(channel)) {
     session.error(ErrorCode.ALREADY_SUBSCRIBED, 'Cannot subscribe: already subscribed to the channel', rid);
     return;
@@ -112,11 +117,14 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
   // Live publications at or below `sent` can still be in flight from the broker: the channel skips them.
   local.goLive(session, subscription, sent);
   for (const event of buffered) {
-    if (event.type === 'publication') {
+    if (event.type === 'deleted') {
+      // Deleted while the history was read: the history may hold its data, so the client must hear of it.
+      session.send(toDeletedMessage(event));
+    } else if (event.type === 'publication') {
       const p = event.publication;
       // Already in the history part (same epoch, at or below its top): skip, or it would be a duplicate.
       if (p.epoch === result.epoch && p.offset <= result.offset) continue;
-      session.send(toPublicationMessage(p));
+      session.send(p.deleted === true ? toDeletedMessage(p) : toPublicationMessage(p));
     } else if (event.type !== 'signal' && subscription.presence && config.joinLeave) {
       session.send(toPresenceEventMessage(event));
     }

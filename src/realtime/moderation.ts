@@ -1,0 +1,201 @@
+// Realtime: moderation across nodes: bans, kicks from a channel, deleting publications, the address deny-list.
+import type { BanRecord, Broker, DeleteResult } from '../broker/index.ts';
+import { TrustedProxies } from '../engine/index.ts';
+import { ErrorCode, Limits, isPrintableString, type JsonValue } from '../messages/index.ts';
+import type { BanGuard } from './bans.ts';
+import type { Namespaces } from './namespaces.ts';
+import { leave } from './operations/index.ts';
+import type { HubServices } from './services.ts';
+import type { Session } from './session.ts';
+
+/** Longest ban: a year. A longer one is refused (`RangeError`): permanent exclusion is the token issuer's job. */
+export const MAX_BAN_MS = 365 * 24 * 3_600_000;
+/** Longest ban or kick reason, in UTF-16 code units (it travels in an `unsubscribed` reason, capped by the protocol). */
+export const MAX_MODERATION_REASON_LENGTH = 200;
+
+/** What moderation needs from its hub. */
+export interface ModerationHost {
+  readonly broker: Broker;
+  readonly namespaces: Namespaces;
+  readonly services: HubServices;
+  readonly bans: BanGuard;
+  /** This node's sessions of a user. */
+  sessionsOf(user: string): Iterable<Session>;
+  /** Closes this node's sessions of a user with 4504; returns how many. */
+  disconnectUser(user: string): number;
+  /** Sends a control signal to the other nodes (the hub adds its node id). */
+  signal(data: Readonly<Record<string, JsonValue>>): Promise<void>;
+}
+
+/**
+ * Checks a user id given by a moderator (API, CLI): what a token's `sub` may be.
+ * @param user Any value.
+ * @returns Whether it is a user id.
+ */
+export function isModeratedUser(user: unknown): user is string {
+  return typeof user === 'string' && user.length > 0 && isPrintableString(user, Limits.MAX_USER_LENGTH);
+}
+
+/**
+ * Checks a moderation reason.
+ * @param reason Any value.
+ * @returns Whether it is an acceptable reason (printable, at most {@link MAX_MODERATION_REASON_LENGTH}).
+ */
+export function isModerationReason(reason: unknown): reason is string {
+  return reason === '' || isPrintableString(reason, MAX_MODERATION_REASON_LENGTH);
+}
+
+/**
+ * The moderation actions of a {@link RealtimeServer} (`hub.moderation`): every one acts on every node sharing the
+ * broker. Bans live in the broker's deny-list and are checked at `connect`, `refresh` and `subscribe`; issuing one
+ * also closes the user's live sessions everywhere (the control signal of `revokeUser`).
+ */
+export class Moderation {
+  readonly #host: ModerationHost;
+  readonly #denied: TrustedProxies | null;
+
+  /**
+   * @param host The hub's services.
+   * @param denyAddresses Addresses and CIDR ranges refused at the handshake.
+   * @throws {TypeError} Naming the first entry of `denyAddresses` that is neither an address nor a CIDR range.
+   */
+  constructor(host: ModerationHost, denyAddresses: readonly string[]) {
+    this.#host = host;
+    this.#denied = denyAddresses.length === 0 ? null : denyList(denyAddresses);
+  }
+
+  /**
+   * Whether an address is on the deny-list (`denyAddresses`).
+   * @param address The client's address, resolved through trusted proxies.
+   */
+  isDeniedAddress(address: string): boolean {
+    return this.#denied?.trusts(address) === true;
+  }
+
+  /**
+   * Bans a user on every node for a while and closes their sessions everywhere (4504, `reconnect: false`).
+   * @param user User id.
+   * @param durationMs How long, 1 ms to {@link MAX_BAN_MS}.
+   * @param reason Why (shown in `GET /api/bans`), at most {@link MAX_MODERATION_REASON_LENGTH} printable characters.
+   * @returns The ban, and how many sessions this node closed.
+   * @throws {RangeError} For a bad user, duration or reason. @throws {BrokerError} When the broker fails.
+   */
+  async ban(user: string, durationMs: number, reason = ''): Promise<BanRecord & { readonly disconnected: number }> {
+    if (!isModeratedUser(user)) throw new RangeError('Cannot ban: invalid user id');
+    if (!Number.isSafeInteger(durationMs) || durationMs < 1 || durationMs > MAX_BAN_MS)
+      throw new RangeError(`Cannot ban: the duration must be 1 ms to ${MAX_BAN_MS} ms (a year)`);
+    if (!isModerationReason(reason)) throw new RangeError('Cannot ban: invalid reason');
+    const record = await this.#host.broker.ban(user, durationMs, reason);
+    this.#host.bans.remember(user, record.until);
+    const disconnected = this.#host.disconnectUser(user);
+    // `disconnect` makes nodes that know nothing of bans close the sessions too.
+    await this.#host.signal({ disconnect: { user }, ban: { until: record.until } });
+    return { ...record, disconnected };
+  }
+
+  /**
+   * Lifts a ban on every node.
+   * @param user User id.
+   * @returns Whether there was one.
+   * @throws {RangeError} For a bad user id. @throws {BrokerError} When the broker fails.
+   */
+  async unban(user: string): Promise<boolean> {
+    if (!isModeratedUser(user)) throw new RangeError('Cannot unban: invalid user id');
+    this.#host.bans.forget(user);
+    const existed = await this.#host.broker.unban(user);
+    await this.#host.signal({ unban: { user } });
+    return existed;
+  }
+
+  /**
+   * The bans in force, soonest ending first.
+   * @param limit At most this many. @default 1000
+   */
+  bans(limit = 1000): Promise<BanRecord[]> {
+    return this.#host.broker.bans(limit);
+  }
+
+  /**
+   * Unsubscribes every session of a user from a channel on every node (`unsubscribed` with code `forbidden`); their
+   * presence there ends. Not a ban: they may subscribe again.
+   * @param user User id.
+   * @param channel Channel name.
+   * @param reason Why, sent in `unsubscribed.reason`.
+   * @returns How many sessions this node unsubscribed.
+   * @throws {RangeError} For a bad user, channel or reason. @throws {BrokerError} When the other nodes cannot be told.
+   */
+  async kick(user: string, channel: string, reason = ''): Promise<number> {
+    if (!isModeratedUser(user)) throw new RangeError('Cannot kick: invalid user id');
+    if (!this.#host.namespaces.resolve(channel).ok) throw new RangeError('Cannot kick: invalid channel');
+    if (!isModerationReason(reason)) throw new RangeError('Cannot kick: invalid reason');
+    const local = await this.#kickLocal(user, channel, reason);
+    await this.#host.signal({ kick: { user, channel, reason } });
+    return local;
+  }
+
+  /**
+   * Deletes a publication from the server side (moderation API): it becomes a tombstone, subscribers get `deleted`.
+   * @param channel Channel name (its namespace must exist).
+   * @param offset Its offset.
+   * @param epoch Only in this epoch, if given.
+   * @returns The broker's answer.
+   * @throws {RangeError} For an invalid channel, unknown namespace or bad offset. @throws {BrokerError}.
+   */
+  deletePublication(channel: string, offset: number, epoch?: string): Promise<DeleteResult> {
+    if (!this.#host.namespaces.resolve(channel).ok) throw new RangeError('Cannot delete: unknown channel');
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError('Cannot delete: invalid offset');
+    return this.#host.broker.deletePublication(channel, offset, epoch === undefined ? {} : { epoch });
+  }
+
+  /**
+   * Applies another node's control signal: remembers a ban, forgets a lifted one, kicks. Unknown shapes are ignored.
+   * @param data The signal's data.
+   */
+  control(data: Readonly<Record<string, unknown>>): void {
+    const { disconnect, ban, unban, kick } = data as {
+      disconnect?: { user?: unknown };
+      ban?: { until?: unknown };
+      unban?: { user?: unknown };
+      kick?: { user?: unknown; channel?: unknown; reason?: unknown };
+    };
+    if (isRecord(ban) && isRecord(disconnect) && isModeratedUser(disconnect.user) && typeof ban.until === 'number')
+      this.#host.bans.remember(disconnect.user, ban.until);
+    if (isRecord(unban) && isModeratedUser(unban.user)) this.#host.bans.forget(unban.user);
+    if (isRecord(kick) && isModeratedUser(kick.user) && typeof kick.channel === 'string') {
+      const reason = isModerationReason(kick.reason) ? kick.reason : '';
+      this.#kickLocal(kick.user, kick.channel, reason).catch((err: unknown) =>
+        this.#host.services.observer.internalError?.(err),
+      );
+    }
+  }
+
+  async #kickLocal(user: string, channel: string, reason: string): Promise<number> {
+    let count = 0;
+    for (const session of [...this.#host.sessionsOf(user)]) {
+      if (!session.subscriptions.has(channel)) continue;
+      count++;
+      await leave(session, this.#host.services, channel);
+      session.send({
+        type: 'unsubscribed',
+        channel,
+        code: ErrorCode.FORBIDDEN,
+        reason: reason === '' ? 'Removed from the channel by a moderator' : reason,
+      });
+    }
+    return count;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function denyList(entries: readonly string[]): TrustedProxies {
+  try {
+    return new TrustedProxies(entries);
+  } catch (err) {
+    throw new TypeError(
+      `denyAddresses: ${(err as Error).message.replace(/^trustedProxies: /, '')} (expected 203.0.113.7 or 203.0.113.0/24)`,
+    );
+  }
+}
