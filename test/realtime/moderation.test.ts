@@ -2,6 +2,7 @@
 // refresh and subscribe, kicks from a channel, and the address deny-list at the handshake.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { MemoryBroker, type HistoryOptions, type HistoryResult } from '../../src/broker/index.ts';
 import { handshakeStatus, openClient, openRaw, startHub } from '../helpers/realtime.ts';
 
 type Item = { offset: number; data?: unknown; deleted?: boolean; sender?: string };
@@ -215,4 +216,44 @@ test('a malformed denyAddresses entry is a clear error when the server is built'
       err instanceof TypeError && /denyAddresses/.test(err.message) && /203\.0\.113\.0\/33/.test(err.message),
   );
   await assert.rejects(() => startHub(t, { denyAddresses: ['not-an-ip'] }), /denyAddresses/);
+});
+
+/** A MemoryBroker that deletes a publication right after a history read returns: the tightest race with a recovery. */
+class DeleteAfterRead extends MemoryBroker {
+  armed: { channel: string; offset: number } | null = null;
+  override async history(channel: string, options?: HistoryOptions): Promise<HistoryResult> {
+    const result = await super.history(channel, options);
+    const armed = this.armed;
+    if (armed !== null && armed.channel === channel && options?.since !== undefined) {
+      this.armed = null;
+      await this.deletePublication(armed.channel, armed.offset);
+    }
+    return result;
+  }
+}
+
+test('a delete landing between the recovery read and going live reaches the client as deleted after the data', async (t) => {
+  const broker = new DeleteAfterRead({ sweepIntervalMs: 0 });
+  const hub = await startHub(t, { broker });
+  let epoch = '';
+  for (let i = 1; i <= 5; i++) epoch = (await hub.hub.publish('chat:race', `m${i}`)).epoch;
+  broker.armed = { channel: 'chat:race', offset: 4 };
+  const reader = await openClient(t, hub, 'reader');
+  const subscribed = await reader.request({ type: 'subscribe', channel: 'chat:race', since: { epoch, offset: 2 } });
+  const recovered = subscribed['publications'] as Item[];
+  assert.deepEqual(
+    recovered.map((p) => [p.offset, p.data]),
+    [
+      [3, 'm3'],
+      [4, 'm4'],
+      [5, 'm5'],
+    ],
+    'the read came before the delete',
+  );
+  assert.deepEqual(await reader.next((m) => m.type === 'deleted'), {
+    type: 'deleted',
+    channel: 'chat:race',
+    epoch,
+    offset: 4,
+  });
 });
