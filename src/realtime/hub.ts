@@ -131,7 +131,7 @@ export class RealtimeServer {
         disconnectUser: (user) => this.disconnectUser(user),
         signal: (data) => options.broker.signal(CONTROL_CHANNEL, { ...data, node: this.#node }),
       },
-      options.denyAddresses ?? [],
+      { denyAddresses: options.denyAddresses ?? [], trustedProxies: options.trustedProxies ?? [] },
     );
     this.#host = {
       options: sessionOptions,

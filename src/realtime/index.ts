@@ -49,3 +49,11 @@ export {
 } from './namespaces.ts';
 export type { SlowConsumerPolicy } from '../engine/index.ts';
 export { DEFAULT_ROLE_PERMISSIONS, Permissions, type PermissionsOptions, type RolePermissions } from './permissions.ts';
+export {
+  isModeratedUser,
+  isModerationReason,
+  MAX_BAN_MS,
+  MAX_MODERATION_REASON_LENGTH,
+  Moderation,
+  type ModerationHost,
+} from './moderation.ts';

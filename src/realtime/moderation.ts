@@ -53,15 +53,20 @@ export function isModerationReason(reason: unknown): reason is string {
 export class Moderation {
   readonly #host: ModerationHost;
   readonly #denied: TrustedProxies | null;
+  readonly #proxies: TrustedProxies;
 
   /**
    * @param host The hub's services.
-   * @param denyAddresses Addresses and CIDR ranges refused at the handshake.
+   * @param addresses `denyAddresses`: addresses and CIDR ranges refused; `trustedProxies`: whose X-Forwarded-For counts.
    * @throws {TypeError} Naming the first entry of `denyAddresses` that is neither an address nor a CIDR range.
    */
-  constructor(host: ModerationHost, denyAddresses: readonly string[]) {
+  constructor(
+    host: ModerationHost,
+    addresses: { readonly denyAddresses: readonly string[]; readonly trustedProxies: readonly string[] },
+  ) {
     this.#host = host;
-    this.#denied = denyAddresses.length === 0 ? null : denyList(denyAddresses);
+    this.#denied = addresses.denyAddresses.length === 0 ? null : denyList(addresses.denyAddresses);
+    this.#proxies = new TrustedProxies(addresses.trustedProxies);
   }
 
   /**
@@ -70,6 +75,15 @@ export class Moderation {
    */
   isDeniedAddress(address: string): boolean {
     return this.#denied?.trusts(address) === true;
+  }
+
+  /**
+   * Whether an HTTP request (a page) comes from a denied address, resolved like the handshake's.
+   * @param peer The socket's remote address.
+   * @param forwardedFor The `X-Forwarded-For` header, believed only from a trusted proxy.
+   */
+  isDeniedRequest(peer: string, forwardedFor: string | readonly string[] | undefined): boolean {
+    return this.#denied !== null && this.isDeniedAddress(this.#proxies.resolve(peer, forwardedFor));
   }
 
   /**
