@@ -7,7 +7,7 @@ export interface ChannelKeys {
   readonly meta: string;
   /** Stream: entries `<offset>-0` with fields `b` (body), `t` (time ms), `e` (expires at, ms). */
   readonly stream: string;
-  /** Hash offset -> `<time> <expiresAt>`: tombstones of deleted publications (scripts derive it from `stream`). */
+  /** Sorted set by offset of `<offset>:<time>:<expiresAt>`: tombstones of deleted publications (scripts derive it from `stream`). */
   readonly tombstones: string;
   /** Hash connection -> user. */
   readonly presence: string;

@@ -134,23 +134,27 @@ while pages < 1000 do
   if found then break end
   cursor = '(' .. batch[#batch][1]
 end
--- Tombstones (deleted publications, whose stream entries were removed): drop those trimmed or expired; the lowest
--- live one may be older than the first stream entry. Bounded by the retained history.
+-- Tombstones (deleted publications, whose stream entries were removed), a sorted set by offset: drop those below the
+-- floor (trimmed) and the expired ones at its low end (they expire in offset order, like the stream); the lowest live
+-- one may be older than the first stream entry. Reads below touch only the tombstones of the range they return.
 local tomb = tomb_key(KEYS[2])
-local tombs = {}
-if redis.call('EXISTS', tomb) == 1 then
-  local all = redis.call('HGETALL', tomb)
-  for i = 1, #all, 2 do
-    local off = tonumber(all[i])
-    local t, e = string.match(all[i + 1], '^(%d+) (%d+)$')
-    if off < floor or tonumber(e) <= now then
-      redis.call('HDEL', tomb, all[i])
-    else
-      tombs[#tombs + 1] = {off, t, e}
-      if off < oldest then oldest = off end
+local has_tombs = redis.call('EXISTS', tomb) == 1
+if has_tombs then
+  redis.call('ZREMRANGEBYSCORE', tomb, '-inf', '(' .. fmt(floor))
+  for _ = 1, 1000 do
+    local low = redis.call('ZRANGE', tomb, 0, 63)
+    if #low == 0 then has_tombs = false break end
+    local live = nil
+    for _, m in ipairs(low) do
+      local off, _, e = string.match(m, '^(%d+):(%d+):(%d+)$')
+      if tonumber(e) > now then live = tonumber(off) break end
+      redis.call('ZREM', tomb, m)
+    end
+    if live then
+      if live < oldest then oldest = live end
+      break
     end
   end
-  table.sort(tombs, function(a, b) return a[1] < b[1] end)
 end
 -- Drop the expired prefix so the next read does not scan it again.
 if skipped then redis.call('XTRIM', KEYS[2], 'MINID', fmt(oldest)) end
@@ -164,13 +168,20 @@ local function read(lo, hi, limit, rev)
     if limit > 0 then entries = redis.call('XRANGE', KEYS[2], fmt(lo), fmt(hi), 'COUNT', limit)
     else entries = redis.call('XRANGE', KEYS[2], fmt(lo), fmt(hi)) end
   end
-  if #tombs == 0 then return entries end
+  if not has_tombs then return entries end
+  local found
+  if rev then
+    if limit > 0 then found = redis.call('ZREVRANGEBYSCORE', tomb, fmt(hi), fmt(lo), 'LIMIT', 0, limit)
+    else found = redis.call('ZREVRANGEBYSCORE', tomb, fmt(hi), fmt(lo)) end
+  else
+    if limit > 0 then found = redis.call('ZRANGEBYSCORE', tomb, fmt(lo), fmt(hi), 'LIMIT', 0, limit)
+    else found = redis.call('ZRANGEBYSCORE', tomb, fmt(lo), fmt(hi)) end
+  end
+  if #found == 0 then return entries end
   local marks = {}
-  local first, last, step = 1, #tombs, 1
-  if rev then first, last, step = #tombs, 1, -1 end
-  for i = first, last, step do
-    local m = tombs[i]
-    if m[1] >= lo and m[1] <= hi then marks[#marks + 1] = {fmt(m[1]) .. '-0', {'x', '', 't', m[2], 'e', m[3]}} end
+  for _, m in ipairs(found) do
+    local off, t, e = string.match(m, '^(%d+):(%d+):(%d+)$')
+    marks[#marks + 1] = {off .. '-0', {'x', '', 't', t, 'e', e}}
   end
   local out = {}
   local i, j = 1, 1
@@ -206,8 +217,8 @@ return {epoch, top_s, 0, read(oldest, hi, limit, true)}
 
 /**
  * Deletes one publication, atomically: the stream entry is removed (its data is gone) and a tombstone recorded at
- * its offset in the channel's tombstone hash (`offset` -> `time expiresAt`), which history reads merge back in, so
- * offsets stay contiguous; then the `deleted` event is published. An author's delete checks the stored sender.
+ * its offset in the channel's tombstone set (sorted by offset, members `offset:time:expiresAt`), which history reads
+ * merge back in, so offsets stay contiguous; then the `deleted` event is published. An author's delete checks the stored sender.
  *
  * KEYS: meta, stream. ARGV: new epoch, channel idle TTL ms, offset, epoch ('' for any), only-sender ('1'/'0'),
  * sender, pub/sub channel, sharded.
@@ -221,9 +232,9 @@ local offset = tonumber(ARGV[3])
 if offset < 1 or offset < floor or offset > top then return {'not_found', epoch} end
 local id = fmt(offset)
 local tomb = tomb_key(KEYS[2])
-local mark = redis.call('HGET', tomb, id)
+local mark = redis.call('ZRANGEBYSCORE', tomb, id, id)[1]
 if mark then
-  local e = string.match(mark, ' (%d+)$')
+  local e = string.match(mark, ':(%d+)$')
   if tonumber(e) > now then return {'already_deleted', epoch} end
   return {'not_found', epoch}
 end
@@ -236,7 +247,7 @@ if ARGV[5] == '1' then
   if not ok or type(body) ~= 'table' or body['s'] ~= ARGV[6] then return {'not_sender', epoch} end
 end
 redis.call('XDEL', KEYS[2], id .. '-0')
-redis.call('HSET', tomb, id, f[4] .. ' ' .. f[6])
+redis.call('ZADD', tomb, offset, id .. ':' .. f[4] .. ':' .. f[6])
 local ttl = redis.call('PTTL', KEYS[2])
 if ttl <= 0 then ttl = tonumber(ARGV[2]) end
 redis.call('PEXPIRE', tomb, ttl)
