@@ -140,10 +140,13 @@ function describe(command: ModerationCommand, args: Parsed, data: Record<string,
     return `banned ${args.user} until ${until}${args.reason === '' ? '' : ` (${args.reason})`}; ${String(data['disconnected'])} connection(s) closed on the node that answered, the others close on theirs`;
   }
   if (command === 'unban') return data['unbanned'] === true ? `unbanned ${args.user}` : `${args.user} was not banned`;
-  const bans = (data['bans'] as { user: string; until: number; reason: string }[] | undefined) ?? [];
+  const bans = (data['bans'] as { user: string; channel?: string; until: number; reason: string }[] | undefined) ?? [];
   if (bans.length === 0) return 'no bans';
   return bans
-    .map((b) => `${b.user}\tuntil ${new Date(b.until).toISOString()}${b.reason === '' ? '' : `\t${b.reason}`}`)
+    .map(
+      (b) =>
+        `${b.user}${b.channel === undefined ? '' : ` in ${b.channel}`}\tuntil ${new Date(b.until).toISOString()}${b.reason === '' ? '' : `\t${b.reason}`}`,
+    )
     .join('\n');
 }
 

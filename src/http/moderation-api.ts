@@ -16,6 +16,11 @@ export const MAX_BAN_SEC = MAX_BAN_MS / 1000;
 /** Most bans `GET /api/bans` lists (soonest ending first). */
 const MAX_LISTED_BANS = 1000;
 
+/** Whether a value is a ban duration in whole seconds, from 1 s to a year. */
+function isDurationSec(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 && value <= MAX_BAN_SEC;
+}
+
 const invalid = (message: string): JsonAnswer => ({ status: 400, body: { error: 'invalid_message', message } });
 
 /** Answers a broker failure with 503, anything else is rethrown (500). */
@@ -96,28 +101,31 @@ export async function handleBan(
 }
 
 /**
- * `POST /api/unban` with `{"user"}`.
- * @returns 200 `{user, unbanned}` (`unbanned` false when there was no ban), or 400/401/403/413/415/503.
+ * `POST /api/unban` with `{"user", "channel"?}`: lifts the user's ban, or with `channel` their ban from that channel.
+ * @returns 200 `{user, channel?, unbanned}` (`unbanned` false when there was no ban), or 400/401/403/404/413/415/503.
  */
 export async function handleUnban(
   req: http.IncomingMessage,
   hub: RealtimeServer,
   options: ApiOptions,
 ): Promise<JsonAnswer> {
-  const read = await readApiObject(req, options, ['user']);
+  const read = await readApiObject(req, options, ['user', 'channel']);
   if ('answer' in read) return read.answer;
-  const { user } = read.body;
+  const { user, channel } = read.body;
   if (!isModeratedUser(user)) return invalid('Invalid user');
+  if (channel !== undefined && !isValidChannelName(channel)) return invalid('Invalid channel name');
   try {
-    return { status: 200, body: { user, unbanned: await hub.moderation.unban(user) } };
+    const unbanned = await hub.moderation.unban(user, channel);
+    return { status: 200, body: { user, ...(channel === undefined ? {} : { channel }), unbanned } };
   } catch (err) {
+    if (err instanceof RangeError) return { status: 404, body: { error: 'not_found', message: 'Unknown namespace' } };
     return brokerDown(err);
   }
 }
 
 /**
- * `GET /api/bans`: the bans in force, soonest ending first (at most 1000).
- * @returns 200 `{bans: [{user, until, reason}]}`, or 401/403/503.
+ * `GET /api/bans`: the bans in force, soonest ending first (at most 1000); a ban from one channel has its `channel`.
+ * @returns 200 `{bans: [{user, channel?, until, reason}]}`, or 401/403/503.
  */
 export async function handleBans(
   req: http.IncomingMessage,
@@ -135,15 +143,26 @@ export async function handleBans(
   if (key === 'invalid') return { status: 403, body: { error: 'forbidden', message: 'Invalid API key' } };
   try {
     const bans = await hub.moderation.bans(MAX_LISTED_BANS);
-    return { status: 200, body: { bans: bans.map((b) => ({ user: b.user, until: b.until, reason: b.reason })) } };
+    return {
+      status: 200,
+      body: {
+        bans: bans.map((b) => ({
+          user: b.user,
+          ...(b.channel === undefined ? {} : { channel: b.channel }),
+          until: b.until,
+          reason: b.reason,
+        })),
+      },
+    };
   } catch (err) {
     return brokerDown(err);
   }
 }
 
 /**
- * `POST /api/kick` with `{"user", "channel", "reason"?}`: every session of the user on every node is unsubscribed
- * from the channel (`unsubscribed` with code `forbidden`). Not a ban: they may subscribe again.
+ * `POST /api/kick` with `{"user", "channel", "reason"?, "durationSec"?}`: every session of the user on every node is
+ * unsubscribed from the channel (`unsubscribed` with code `forbidden`). Without `durationSec` not a ban: they may
+ * subscribe again; with it they are banned from that channel for that long (1 s to a year).
  * @returns 200 `{user, channel, unsubscribed}` (this node's count), or 400/401/403/404/413/415/503.
  */
 export async function handleKick(
@@ -151,15 +170,23 @@ export async function handleKick(
   hub: RealtimeServer,
   options: ApiOptions,
 ): Promise<JsonAnswer> {
-  const read = await readApiObject(req, options, ['user', 'channel', 'reason']);
+  const read = await readApiObject(req, options, ['user', 'channel', 'reason', 'durationSec']);
   if ('answer' in read) return read.answer;
-  const { user, channel, reason = '' } = read.body;
+  const { user, channel, reason = '', durationSec } = read.body;
   if (!isModeratedUser(user)) return invalid('Invalid user');
   if (!isValidChannelName(channel)) return invalid('Invalid channel name');
   if (!isModerationReason(reason))
     return invalid(`Invalid reason: at most ${MAX_MODERATION_REASON_LENGTH} printable characters`);
+  if (durationSec !== undefined && !isDurationSec(durationSec))
+    return invalid(`Invalid durationSec: an integer from 1 to ${MAX_BAN_SEC} (a year)`);
   try {
-    return { status: 200, body: { user, channel, unsubscribed: await hub.moderation.kick(user, channel, reason) } };
+    const unsubscribed = await hub.moderation.kick(
+      user,
+      channel,
+      reason,
+      durationSec === undefined ? undefined : durationSec * 1000,
+    );
+    return { status: 200, body: { user, channel, unsubscribed } };
   } catch (err) {
     if (err instanceof RangeError) return { status: 404, body: { error: 'not_found', message: 'Unknown namespace' } };
     return brokerDown(err);

@@ -2,6 +2,21 @@
 import type { Broker } from '../broker/index.ts';
 import type { RealtimeObserver } from './observer.ts';
 
+/**
+ * Between the user and the channel in the ban-list key of a ban from one channel (`kick` with a duration). User ids
+ * never contain it (tokens' `sub` and the moderation API allow printable characters only).
+ */
+export const CHANNEL_BAN_SEPARATOR = '\u0000';
+
+/**
+ * The ban-list key of a user's ban from one channel.
+ * @param user User id.
+ * @param channel Channel name.
+ */
+export function channelBanKey(user: string, channel: string): string {
+  return `${user}${CHANNEL_BAN_SEPARATOR}${channel}`;
+}
+
 /** Most bans a node remembers locally (from ban signals and checks); beyond it the one ending soonest is forgotten. */
 const MAX_REMEMBERED_BANS = 10_000;
 
@@ -44,6 +59,16 @@ export class BanGuard {
       const until = this.#known.get(user);
       return until !== undefined && until > Date.now();
     }
+  }
+
+  /**
+   * @param user A user id.
+   * @param channel A channel the user wants to subscribe to.
+   * @returns `user` when the user is banned, `channel` when banned from this channel, else null.
+   */
+  async bannedFrom(user: string, channel: string): Promise<'user' | 'channel' | null> {
+    const [everywhere, here] = await Promise.all([this.isBanned(user), this.isBanned(channelBanKey(user, channel))]);
+    return everywhere ? 'user' : here ? 'channel' : null;
   }
 
   /**

@@ -2,7 +2,7 @@
 import type { BanRecord, Broker, DeleteResult } from '../broker/index.ts';
 import { TrustedProxies } from '../engine/index.ts';
 import { ErrorCode, Limits, isPrintableString, type JsonValue } from '../messages/index.ts';
-import type { BanGuard } from './bans.ts';
+import { CHANNEL_BAN_SEPARATOR, channelBanKey, type BanGuard } from './bans.ts';
 import type { Namespaces } from './namespaces.ts';
 import { leave } from './operations/index.ts';
 import type { HubServices } from './services.ts';
@@ -96,7 +96,7 @@ export class Moderation {
    */
   async ban(user: string, durationMs: number, reason = ''): Promise<BanRecord & { readonly disconnected: number }> {
     if (!isModeratedUser(user)) throw new RangeError('Cannot ban: invalid user id');
-    if (!Number.isSafeInteger(durationMs) || durationMs < 1 || durationMs > MAX_BAN_MS)
+    if (!isBanDuration(durationMs))
       throw new RangeError(`Cannot ban: the duration must be 1 ms to ${MAX_BAN_MS} ms (a year)`);
     if (!isModerationReason(reason)) throw new RangeError('Cannot ban: invalid reason');
     const record = await this.#host.broker.ban(user, durationMs, reason);
@@ -108,42 +108,61 @@ export class Moderation {
   }
 
   /**
-   * Lifts a ban on every node.
+   * Lifts a ban on every node: the user's, or with `channel` their ban from that channel.
    * @param user User id.
+   * @param channel The channel of a ban from one channel (a `kick` with a duration).
    * @returns Whether there was one.
-   * @throws {RangeError} For a bad user id. @throws {BrokerError} When the broker fails.
+   * @throws {RangeError} For a bad user id or channel. @throws {BrokerError} When the broker fails.
    */
-  async unban(user: string): Promise<boolean> {
+  async unban(user: string, channel?: string): Promise<boolean> {
     if (!isModeratedUser(user)) throw new RangeError('Cannot unban: invalid user id');
-    this.#host.bans.forget(user);
-    const existed = await this.#host.broker.unban(user);
-    await this.#host.signal({ unban: { user } });
+    if (channel !== undefined && !this.#host.namespaces.resolve(channel).ok)
+      throw new RangeError('Cannot unban: invalid channel');
+    const key = channel === undefined ? user : channelBanKey(user, channel);
+    this.#host.bans.forget(key);
+    const existed = await this.#host.broker.unban(key);
+    await this.#host.signal({ unban: { user: key } });
     return existed;
   }
 
   /**
-   * The bans in force, soonest ending first.
+   * The bans in force, soonest ending first; a ban from one channel carries its `channel`.
    * @param limit At most this many. @default 1000
    */
-  bans(limit = 1000): Promise<BanRecord[]> {
-    return this.#host.broker.bans(limit);
+  async bans(limit = 1000): Promise<(BanRecord & { readonly channel?: string })[]> {
+    return (await this.#host.broker.bans(limit)).map((record) => {
+      const at = record.user.indexOf(CHANNEL_BAN_SEPARATOR);
+      return at < 0
+        ? record
+        : { ...record, user: record.user.slice(0, at), channel: record.user.slice(at + CHANNEL_BAN_SEPARATOR.length) };
+    });
   }
 
   /**
    * Unsubscribes every session of a user from a channel on every node (`unsubscribed` with code `forbidden`); their
-   * presence there ends. Not a ban: they may subscribe again.
+   * presence there ends. Without `durationMs` it is not a ban: they may subscribe again. With it, they are banned from
+   * that channel (its `subscribe` answers `forbidden`) for that long, like {@link ban} but for one channel.
    * @param user User id.
    * @param channel Channel name.
    * @param reason Why, sent in `unsubscribed.reason`.
+   * @param durationMs How long they stay out of the channel, 1 ms to {@link MAX_BAN_MS}; absent: not at all.
    * @returns How many sessions this node unsubscribed.
-   * @throws {RangeError} For a bad user, channel or reason. @throws {BrokerError} When the other nodes cannot be told.
+   * @throws {RangeError} For a bad user, channel, reason or duration. @throws {BrokerError} When the broker fails.
    */
-  async kick(user: string, channel: string, reason = ''): Promise<number> {
+  async kick(user: string, channel: string, reason = '', durationMs?: number): Promise<number> {
     if (!isModeratedUser(user)) throw new RangeError('Cannot kick: invalid user id');
     if (!this.#host.namespaces.resolve(channel).ok) throw new RangeError('Cannot kick: invalid channel');
     if (!isModerationReason(reason)) throw new RangeError('Cannot kick: invalid reason');
+    if (durationMs !== undefined && !isBanDuration(durationMs))
+      throw new RangeError(`Cannot kick: the duration must be 1 ms to ${MAX_BAN_MS} ms (a year)`);
+    let until: number | undefined;
+    if (durationMs !== undefined) {
+      const key = channelBanKey(user, channel);
+      until = (await this.#host.broker.ban(key, durationMs, reason)).until;
+      this.#host.bans.remember(key, until);
+    }
     const local = await this.#kickLocal(user, channel, reason);
-    await this.#host.signal({ kick: { user, channel, reason } });
+    await this.#host.signal({ kick: { user, channel, reason, ...(until === undefined ? {} : { until }) } });
     return local;
   }
 
@@ -170,13 +189,14 @@ export class Moderation {
       disconnect?: { user?: unknown };
       ban?: { until?: unknown };
       unban?: { user?: unknown };
-      kick?: { user?: unknown; channel?: unknown; reason?: unknown };
+      kick?: { user?: unknown; channel?: unknown; reason?: unknown; until?: unknown };
     };
     if (isRecord(ban) && isRecord(disconnect) && isModeratedUser(disconnect.user) && typeof ban.until === 'number')
       this.#host.bans.remember(disconnect.user, ban.until);
-    if (isRecord(unban) && isModeratedUser(unban.user)) this.#host.bans.forget(unban.user);
+    if (isRecord(unban) && typeof unban.user === 'string') this.#host.bans.forget(unban.user);
     if (isRecord(kick) && isModeratedUser(kick.user) && typeof kick.channel === 'string') {
       const reason = isModerationReason(kick.reason) ? kick.reason : '';
+      if (typeof kick.until === 'number') this.#host.bans.remember(channelBanKey(kick.user, kick.channel), kick.until);
       this.#kickLocal(kick.user, kick.channel, reason).catch((err: unknown) =>
         this.#host.services.observer.internalError?.(err),
       );
@@ -198,6 +218,10 @@ export class Moderation {
     }
     return count;
   }
+}
+
+function isBanDuration(durationMs: number): boolean {
+  return Number.isSafeInteger(durationMs) && durationMs >= 1 && durationMs <= MAX_BAN_MS;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

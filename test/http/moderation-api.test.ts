@@ -174,3 +174,27 @@ test('denyAddresses refuses the pages and /ws with 403 but never /api/*', async 
   assert.equal(other.status, 200);
   await other.body?.cancel();
 });
+
+test('POST /api/kick with durationSec bans from the channel; /api/bans shows it; /api/unban with channel lifts it', async (t) => {
+  const { base, connect } = await start(t);
+  const alice = await connect('alice');
+  await alice.request({ type: 'subscribe', channel: 'chat:k' });
+  const kicked = await api(base, '/api/kick', { user: 'alice', channel: 'chat:k', durationSec: 600 });
+  assert.equal(kicked.status, 200);
+  await alice.next((m) => m.type === 'unsubscribed');
+  assert.equal((await alice.request({ type: 'subscribe', channel: 'chat:k' }))['code'], 'forbidden');
+  const bans = (await api(base, '/api/bans')).body['bans'] as { user: string; channel?: string }[];
+  assert.deepEqual(
+    bans.map((b) => [b.user, b.channel]),
+    [['alice', 'chat:k']],
+  );
+  for (const durationSec of [0, -1, 1.5, 31_536_001, '60'])
+    assert.equal((await api(base, '/api/kick', { user: 'alice', channel: 'chat:k', durationSec })).status, 400);
+  assert.deepEqual((await api(base, '/api/unban', { user: 'alice', channel: 'chat:k' })).body, {
+    user: 'alice',
+    channel: 'chat:k',
+    unbanned: true,
+  });
+  assert.equal((await api(base, '/api/unban', { user: 'alice', channel: 'nope:k' })).status, 404);
+  assert.equal((await alice.request({ type: 'subscribe', channel: 'chat:k' })).type, 'subscribed');
+});

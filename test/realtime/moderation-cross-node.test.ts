@@ -111,12 +111,16 @@ test('a delete racing a recovery never resurrects the data: the client ends with
     assert.equal(deleted.result, 'deleted');
     const subscribed = await reader.answer(rid);
     assert.equal(subscribed['recovered'], true);
-    // Apply what the client saw, in order: the recovery, then live messages until the broker is quiet.
-    await reader.request({ type: 'ping' });
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    // Apply what the client saw, in order: the recovery, then the live messages. When the recovery still held the
+    // data, the `deleted` event must follow (it crosses Redis pub/sub to this node: waited for, not assumed).
     const view = new Map<number, string | null>();
-    for (const p of subscribed['publications'] as { offset: number; data?: string; deleted?: true }[])
-      view.set(p.offset, p.deleted === true ? null : p.data!);
+    const recovered = subscribed['publications'] as { offset: number; data?: string; deleted?: true }[];
+    for (const p of recovered) view.set(p.offset, p.deleted === true ? null : p.data!);
+    if (view.get(target) !== null)
+      await reader
+        .next((m) => m.type === 'deleted' && m['offset'] === target, 10_000)
+        .then((m) => reader.received.unshift(m));
+    await reader.request({ type: 'ping' });
     for (const m of reader.received) {
       if (m.type === 'deleted' && m['channel'] === channel) view.set(m['offset'] as number, null);
       if (m.type === 'publication' && m['channel'] === channel) view.set(m['offset'] as number, m['data'] as string);

@@ -257,3 +257,26 @@ test('a delete landing between the recovery read and going live reaches the clie
     offset: 4,
   });
 });
+
+test('a kick with a duration bans the user from that channel only, until it ends or is lifted', async (t) => {
+  const hub = await startHub(t);
+  const alice = await openClient(t, hub, 'alice');
+  await alice.request({ type: 'subscribe', channel: 'chat:k' });
+  assert.equal(await hub.hub.moderation.kick('alice', 'chat:k', 'cool down', 300), 1);
+  await alice.next((m) => m.type === 'unsubscribed');
+  const refused = await alice.request({ type: 'subscribe', channel: 'chat:k' });
+  assert.deepEqual([refused.type, refused['code']], ['error', 'forbidden']);
+  assert.equal((await alice.request({ type: 'subscribe', channel: 'chat:other' })).type, 'subscribed');
+  assert.deepEqual(
+    (await hub.hub.moderation.bans()).map((b) => [b.user, b.channel, b.reason]),
+    [['alice', 'chat:k', 'cool down']],
+  );
+  await new Promise((resolve) => setTimeout(resolve, 350));
+  assert.equal((await alice.request({ type: 'subscribe', channel: 'chat:k' })).type, 'subscribed', 'it ended');
+  await hub.hub.moderation.kick('alice', 'chat:k', '', 60_000);
+  await alice.next((m) => m.type === 'unsubscribed');
+  assert.equal(await hub.hub.moderation.unban('alice', 'chat:k'), true);
+  assert.equal((await alice.request({ type: 'subscribe', channel: 'chat:k' })).type, 'subscribed', 'lifted');
+  await assert.rejects(() => hub.hub.moderation.kick('alice', 'chat:k', '', 0), RangeError);
+  await assert.rejects(() => hub.hub.moderation.kick('alice', 'chat:k', '', 366 * 86_400_000), RangeError);
+});

@@ -25,8 +25,15 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
     refused(session, allowed, 'subscribe to', rid);
     return;
   }
-  if (await hub.bans.isBanned(identity.user)) {
-    session.error(ErrorCode.FORBIDDEN, 'Cannot subscribe: the user is banned', rid);
+  const banned = await hub.bans.bannedFrom(identity.user, channel);
+  if (banned !== null) {
+    session.error(
+      ErrorCode.FORBIDDEN,
+      banned === 'user'
+        ? 'Cannot subscribe: the user is banned'
+        : 'Cannot subscribe: the user is banned from the channel',
+      rid,
+    );
     return;
   }
   if (session.isClosed) return;
