@@ -1,7 +1,9 @@
 // Broker: MemoryBroker, the embedded single-process broker with bounded memory; no I/O besides its sweep timer.
-// Over 400 lines as one idea: fan-out, history, presence and idempotency share one per-channel record here.
+// Over 400 lines as one idea: fan-out, history (tombstones included), presence and idempotency share one per-channel
+// record here; the ban list lives apart (memory-bans.ts).
 import { EventEmitter } from 'node:events';
-import { checkBanDuration, checkCount, checkDuration, newEpoch } from './checks.ts';
+import { checkCount, checkDuration, newEpoch } from './checks.ts';
+import { MemoryBans } from './memory-bans.ts';
 import { BrokerError } from './errors.ts';
 import type {
   BanRecord,
@@ -95,8 +97,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
   readonly name = 'memory';
   readonly #channels = new Map<string, ChannelState>();
   readonly #keys = new Map<string, Remembered>();
-  readonly #bans = new Map<string, BanRecord>();
-  readonly #maxBans: number;
+  readonly #bans: MemoryBans;
   readonly #queue: [ChannelHandler, ChannelEvent][] = [];
   #delivering = false;
   #closed = false;
@@ -115,8 +116,8 @@ export class MemoryBroker extends EventEmitter implements Broker {
     this.#idempotencyWindowMs = checkDuration(options.idempotencyWindowMs ?? 120_000, 'idempotencyWindowMs');
     this.#maxIdempotencyKeys = checkCount(options.maxIdempotencyKeys ?? 100_000, 'maxIdempotencyKeys');
     this.#maxChannels = Math.max(1, checkCount(options.maxChannels ?? 100_000, 'maxChannels'));
-    this.#maxBans = Math.max(1, checkCount(options.maxBans ?? 100_000, 'maxBans'));
     this.#now = options.now ?? Date.now;
+    this.#bans = new MemoryBans(checkCount(options.maxBans ?? 100_000, 'maxBans'), this.#now);
     const sweepMs = checkDuration(options.sweepIntervalMs ?? 10_000, 'sweepIntervalMs');
     this.#timer = sweepMs > 0 ? setInterval(() => this.sweep(), sweepMs) : null;
     this.#timer?.unref();
@@ -238,48 +239,25 @@ export class MemoryBroker extends EventEmitter implements Broker {
   /** @inheritdoc */
   async ban(user: string, durationMs: number, reason: string): Promise<BanRecord> {
     this.#checkOpen('ban');
-    const record: BanRecord = { user, until: this.#now() + checkBanDuration(durationMs), reason };
-    this.#bans.delete(user);
-    if (this.#bans.size >= this.#maxBans) this.#sweepBans(true);
-    this.#bans.set(user, record);
-    return record;
+    return this.#bans.ban(user, durationMs, reason);
   }
 
   /** @inheritdoc */
   async unban(user: string): Promise<boolean> {
     this.#checkOpen('unban');
-    const record = this.#bans.get(user);
-    this.#bans.delete(user);
-    return record !== undefined && record.until > this.#now();
+    return this.#bans.unban(user);
   }
 
   /** @inheritdoc */
   async isBanned(user: string): Promise<BanRecord | null> {
     this.#checkOpen('read a ban');
-    const record = this.#bans.get(user);
-    if (record === undefined) return null;
-    if (record.until > this.#now()) return record;
-    this.#bans.delete(user);
-    return null;
+    return this.#bans.get(user);
   }
 
   /** @inheritdoc */
   async bans(limit = 1000): Promise<BanRecord[]> {
     this.#checkOpen('list bans');
-    checkCount(limit, 'limit');
-    this.#sweepBans(false);
-    return [...this.#bans.values()].sort((a, b) => a.until - b.until).slice(0, limit);
-  }
-
-  /** Drops expired bans; with `makeRoom`, also the one ending soonest when still full. */
-  #sweepBans(makeRoom: boolean): void {
-    const now = this.#now();
-    let soonest: BanRecord | null = null;
-    for (const [user, record] of this.#bans) {
-      if (record.until <= now) this.#bans.delete(user);
-      else if (soonest === null || record.until < soonest.until) soonest = record;
-    }
-    if (makeRoom && soonest !== null && this.#bans.size >= this.#maxBans) this.#bans.delete(soonest.user);
+    return this.#bans.list(limit);
   }
 
   /** @inheritdoc */
@@ -365,7 +343,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
     for (const [key, remembered] of this.#keys) {
       if (remembered.expiresAt <= now) this.#keys.delete(key);
     }
-    this.#sweepBans(false);
+    this.#bans.sweep(false);
   }
 
   /** Current sizes, for `/api/stats` and for tests that check memory stays bounded. */

@@ -1,19 +1,20 @@
 // Broker: RedisBroker, the Broker contract shared by many nodes over one Redis (streams, pub/sub, presence hashes).
-// Over 400 lines: the assembly of redis/ (fan-out, keys, options, presence, scripts) plus the history operations.
+// Over 400 lines: the assembly of redis/ (bans, fan-out, keys, options, presence, scripts) plus the history operations.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { Redis, type RedisOptions } from 'ioredis';
-import { checkBanDuration, checkCount, checkDuration, newEpoch, positive } from './checks.ts';
+import { checkCount, checkDuration, newEpoch, positive } from './checks.ts';
 import { BrokerError } from './errors.ts';
 import { Fanout } from './redis/fanout.ts';
-import { banKeys, channelKeys, packBody, packInfo, unpackEntry } from './redis/keys.ts';
+import { RedisBans } from './redis/bans.ts';
+import { channelKeys, packBody, packInfo, unpackEntry } from './redis/keys.ts';
 
 /** First byte of a signal on a channel's pub/sub channel (redis/keys.ts parseMessage). */
 const SIGNAL_PREFIX = Buffer.from('s');
 import { toBrokerError, type RedisBrokerOptions, type RedisBrokerStats } from './redis/options.ts';
 import { RedisPresence } from './redis/presence.ts';
-import { BAN, DELETE, HISTORY, PUBLISH } from './redis/scripts.ts';
+import { DELETE, HISTORY, PUBLISH } from './redis/scripts.ts';
 export type { RedisBrokerOptions, RedisBrokerStats } from './redis/options.ts';
 import type {
   BanRecord,
@@ -33,12 +34,6 @@ import type {
 } from './types.ts';
 
 type Entry = [Buffer, Buffer[]];
-
-/** Reads a ban key's value, `<until> <reason>`. */
-function parseBan(user: string, value: string): BanRecord {
-  const space = value.indexOf(' ');
-  return { user, until: Number(value.slice(0, space)), reason: value.slice(space + 1) };
-}
 
 /**
  * The Broker over Redis, for several nodes (processes or machines) sharing channels.
@@ -78,6 +73,7 @@ export class RedisBroker extends EventEmitter implements Broker {
   readonly #maxPending: number;
   readonly #fanout: Fanout;
   readonly #presence: RedisPresence;
+  readonly #bans: RedisBans;
   #pending = 0;
   #closed = false;
   #up = false;
@@ -156,6 +152,7 @@ export class RedisBroker extends EventEmitter implements Broker {
       pageSize: positive(options.recoveryPageSize ?? 1000, 'recoveryPageSize'),
       maxBuffered: positive(options.maxBufferedEvents ?? 10_000, 'maxBufferedEvents'),
     });
+    this.#bans = new RedisBans({ redis: this.#cmd, prefix: this.#prefix, run: (what, call) => this.#run(what, call) });
     this.#presence = new RedisPresence({
       redis: this.#cmd,
       prefix: this.#prefix,
@@ -317,52 +314,25 @@ export class RedisBroker extends EventEmitter implements Broker {
   /** @inheritdoc */
   async ban(user: string, durationMs: number, reason: string): Promise<BanRecord> {
     this.#checkOpen('ban');
-    const duration = checkBanDuration(durationMs);
-    const keys = banKeys(this.#prefix, user);
-    const until = (await this.#run('ban', () =>
-      BAN.run(this.#cmd, [keys.ban, keys.index], [user, duration, reason]),
-    )) as Buffer;
-    return { user, until: Number(until.toString()), reason };
+    return this.#bans.ban(user, durationMs, reason);
   }
 
   /** @inheritdoc */
   async unban(user: string): Promise<boolean> {
     this.#checkOpen('unban');
-    const keys = banKeys(this.#prefix, user);
-    const [deleted] = await this.#run('unban', () =>
-      Promise.all([this.#cmd.del(keys.ban), this.#cmd.zrem(keys.index, user)]),
-    );
-    return deleted > 0;
+    return this.#bans.unban(user);
   }
 
   /** @inheritdoc */
   async isBanned(user: string): Promise<BanRecord | null> {
     this.#checkOpen('read a ban');
-    const value = await this.#run('read a ban', () => this.#cmd.get(banKeys(this.#prefix, user).ban));
-    return value === null ? null : parseBan(user, value);
+    return this.#bans.get(user);
   }
 
   /** @inheritdoc */
   async bans(limit = 1000): Promise<BanRecord[]> {
     this.#checkOpen('list bans');
-    checkCount(limit, 'limit');
-    if (limit === 0) return [];
-    const index = banKeys(this.#prefix, '').index;
-    const users = await this.#run('list bans', async () => {
-      await this.#cmd.zremrangebyscore(index, '-inf', Date.now());
-      return this.#cmd.zrangebyscore(index, '-inf', '+inf', 'LIMIT', 0, limit);
-    });
-    if (users.length === 0) return [];
-    const values = await this.#run('list bans', () =>
-      this.#cmd.mget(users.map((user) => banKeys(this.#prefix, user).ban)),
-    );
-    const records: BanRecord[] = [];
-    // A key gone meanwhile (ended or lifted) is left out.
-    users.forEach((user, i) => {
-      const value = values[i];
-      if (value !== null && value !== undefined) records.push(parseBan(user, value));
-    });
-    return records;
+    return this.#bans.list(limit);
   }
 
   /** @inheritdoc */
