@@ -1,6 +1,13 @@
 // Chat page (browser): rooms, history on join, presence, typing, private messages, reconnecting and recovered states,
 // messages pending until acknowledged, a visible break where a server restart lost the history.
-import { Client, ClientError, IndexedDbOutboxStore, type GapEvent, type StateChange } from '../src/client/index.ts';
+import {
+  Client,
+  ClientError,
+  IndexedDbOutboxStore,
+  type DeletedEvent,
+  type GapEvent,
+  type StateChange,
+} from '../src/client/index.ts';
 import type { PublicationMessage } from '../src/messages/index.ts';
 import { ChatLog } from './chat-log.ts';
 import { SignInError, fetchToken, forgetName, rememberedName, rememberName } from './sign-in.ts';
@@ -8,6 +15,7 @@ import { TypingSignal } from './typing.ts';
 import {
   PRIVATE,
   clearError,
+  deletion,
   renderMessages,
   renderPresence,
   renderRoom,
@@ -27,6 +35,39 @@ const rooms = new Map<string, Room>();
 let current: string | null = null;
 let client: Client | null = null;
 let me = '';
+/** Whether the token grants deleting anyone's messages (a hint for the buttons: the server decides). */
+let moderator = false;
+
+/** The roles claim of a JWT, read without verifying it (only to choose which buttons to show). */
+function rolesOf(token: string | undefined): string[] {
+  try {
+    const payload = token?.split('.')[1];
+    if (payload === undefined) return [];
+    const json = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { roles?: unknown };
+    return Array.isArray(json.roles) ? json.roles.filter((r): r is string => typeof r === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+deletion.allowed = (line) =>
+  line.kind === 'message' && line.position !== undefined && (line.mine === true || moderator);
+deletion.request = (line) => {
+  const room = currentRoom();
+  if (client === null || room === undefined || line.position === undefined) return;
+  client
+    .deletePublication(room.channel, line.position.offset, { epoch: line.position.epoch })
+    .then(() => clearError())
+    .catch(fail);
+};
+
+/** A publication was deleted: everyone sees "message deleted" in its place. */
+function onDeleted(event: DeletedEvent): void {
+  const room = roomOf(event.channel);
+  if (room === undefined) return;
+  room.log.deleted({ epoch: event.epoch, offset: event.offset });
+  changed(room);
+}
 
 function describe(err: unknown): string {
   return err instanceof ClientError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
@@ -118,7 +159,10 @@ function onBreak(c: Client, room: Room, gap: GapEvent): void {
   c.history(room.channel, { limit: HISTORY_AFTER_BREAK })
     .then((h) => {
       if (client !== c) return;
-      for (const p of h.publications) onPublication({ ...p, type: 'publication' }, false);
+      for (const p of h.publications) {
+        if ('deleted' in p) room.log.deleted({ epoch: p.epoch, offset: p.offset }, p.time);
+        else onPublication({ ...p, type: 'publication' }, false);
+      }
       changed(room);
     })
     .catch(fail);
@@ -134,11 +178,15 @@ async function join(name: string): Promise<void> {
   rooms.set(name, room);
   select(name);
   // Every resubscribe after a reconnect: refresh presence and say how many missed messages were recovered.
-  c.subscription(room.channel, { presence: true }).on('subscribed', (m) => {
+  const subscription = c.subscription(room.channel, { presence: true });
+  subscription.on('deleted', (e) => {
+    if (client === c) onDeleted(e);
+  });
+  subscription.on('subscribed', (m) => {
     room.present.clear();
     for (const user of m.presence ?? []) room.present.add(user.user);
     // Own messages sent while offline come back this way too: they were not missed.
-    const missed = m.publications.filter((p) => p.sender !== me).length;
+    const missed = m.publications.filter((p) => !('deleted' in p) && p.sender !== me).length;
     if (m.recovered && missed > 0) notice(room, `Recovered ${missed} missed message${missed === 1 ? '' : 's'}`);
     if (current === name) renderPresence(room);
   });
@@ -239,10 +287,12 @@ async function start(name: string): Promise<void> {
     url,
     transport: (u, p) => new WebSocket(u, p),
     // The first connection uses the token that checked the name; every later one asks again.
-    getToken: () => {
+    getToken: async () => {
       const token = first;
       first = null;
-      return token === null ? fetchToken(name) : Promise.resolve(token);
+      const fresh = token === null ? await fetchToken(name) : token;
+      moderator = rolesOf(fresh).some((r) => r === 'admin' || r === 'moderator');
+      return fresh;
     },
     name: 'switchboard-chat/1',
     ...(outbox === undefined ? {} : { outbox: { store: outbox } }),

@@ -1,10 +1,13 @@
 // Broker: the only module other layers import (the Broker contract, its errors and the in-memory implementation).
 export type {
+  BanRecord,
   Broker,
   BrokerHealth,
   BrokerStatus,
   ChannelEvent,
   ChannelHandler,
+  DeleteOptions,
+  DeleteResult,
   HistoryOptions,
   HistoryResult,
   PresenceEntry,

@@ -116,6 +116,7 @@ export async function run(argv: string[]): Promise<number> {
       allowQueryToken: config.auth.allowQueryToken,
       connectionsPerMinutePerIp: limits.connectionsPerMinutePerIp,
       trustedProxies: config.trustedProxies,
+      denyAddresses: config.denyAddresses,
       authTimeoutMs: config.auth.connectTimeoutMs,
       maxStrikes: limits.maxStrikes,
       strikeWindowMs: limits.strikeWindowMs,

@@ -6,6 +6,7 @@ import {
   RfcCloseCode,
   RPC_METHOD_NAME,
   type ConnectedMessage,
+  type DeleteReply,
   type HistoryReply,
   type JsonValue,
   type PingReply,
@@ -332,6 +333,28 @@ export class Client extends Emitter<ClientEvents> {
   /** @param token A new token for the same user. @returns The new expiry. */
   async refresh(token: string): Promise<RefreshReply> {
     return (await this.#reply({ type: 'refresh', token })) as unknown as RefreshReply;
+  }
+
+  /**
+   * Deletes a publication (docs/protocol.md, "delete"): it becomes a tombstone in history and every subscriber gets a
+   * `deleted` event. Allowed for one's own publications, and for anyone's with a role granted `delete` (moderators).
+   * @param channel Channel name.
+   * @param offset The publication's offset.
+   * @param options `epoch`: only in this epoch (the offset of another epoch names another publication).
+   * @returns Where the tombstone is; `alreadyDeleted` when it was deleted before.
+   * @throws {ClientError} `not_found` (never published, expired or trimmed), `forbidden`, or another refusal code.
+   */
+  async deletePublication(
+    channel: string,
+    offset: number,
+    options: { readonly epoch?: string } = {},
+  ): Promise<DeleteReply> {
+    return (await this.#reply({
+      type: 'delete',
+      channel,
+      offset,
+      ...(options.epoch === undefined ? {} : { epoch: options.epoch }),
+    })) as unknown as DeleteReply;
   }
 
   /** @returns The server's clock. */

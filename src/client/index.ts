@@ -29,6 +29,7 @@ export {
 } from './outbox.ts';
 export {
   Subscription,
+  type DeletedEvent,
   type GapEvent,
   type SubscriptionEvents,
   type SubscriptionOptions,

@@ -145,6 +145,11 @@ export class SubscriptionRegistry {
         if (sub !== undefined && sub.state !== 'idle') subscriptionControl(sub).publication(message);
         return;
       }
+      case 'deleted': {
+        const sub = this.#subscriptions.get(message.channel);
+        if (sub !== undefined && sub.state !== 'idle') subscriptionControl(sub).deleted(message);
+        return;
+      }
       case 'join':
       case 'leave':
       case 'typing': {

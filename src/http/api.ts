@@ -127,7 +127,7 @@ export interface ApiOptions {
  * depth limit, an object with only the allowed fields.
  * @returns The body, or the error answer to send.
  */
-async function readApiObject(
+export async function readApiObject(
   req: http.IncomingMessage,
   options: ApiOptions,
   fields: readonly string[],

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { ProxyHealth } from '../integrations/index.ts';
 import { RealtimeServer, type RealtimeServerOptions, type SigningKey, signToken } from '../realtime/index.ts';
 import { ApiKeys, handleDisconnect, handlePublish, readBody, sendJson, type JsonAnswer } from './api.ts';
+import { handleBan, handleBans, handleDelete, handleKick, handleUnban } from './moderation-api.ts';
 import type { Metrics } from './metrics.ts';
 import { createObserver } from './observer.ts';
 import { loadStaticSite, type StaticSite } from './static.ts';
@@ -237,6 +238,21 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
         res.end(method === 'HEAD' ? undefined : text);
         return;
       }
+      case '/api/delete':
+        if (only(['POST'])) sendJson(res, await handleDelete(req, hub, { keys, maxBodyBytes }), corsHeaders(req));
+        return;
+      case '/api/ban':
+        if (only(['POST'])) sendJson(res, await handleBan(req, hub, { keys, maxBodyBytes }), corsHeaders(req));
+        return;
+      case '/api/unban':
+        if (only(['POST'])) sendJson(res, await handleUnban(req, hub, { keys, maxBodyBytes }), corsHeaders(req));
+        return;
+      case '/api/bans':
+        if (only(['GET'])) sendJson(res, await handleBans(req, hub, { keys, maxBodyBytes }), corsHeaders(req));
+        return;
+      case '/api/kick':
+        if (only(['POST'])) sendJson(res, await handleKick(req, hub, { keys, maxBodyBytes }), corsHeaders(req));
+        return;
       case '/api/dev-token':
         if (options.devTokenKey == null) break;
         if (only(['POST']))
@@ -244,6 +260,15 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
         return;
       default:
         break;
+    }
+    // The pages are for end users: a denied address gets 403, like at the WebSocket handshake (docs/moderation.md).
+    if (
+      site !== null &&
+      hub.moderation.isDeniedRequest(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for'])
+    ) {
+      req.resume();
+      sendJson(res, { status: 403, body: { error: 'forbidden', message: 'This address is not allowed' } });
+      return;
     }
     if (site !== null && (method === 'GET' || method === 'HEAD') && site.serve(req, res, pathname)) return;
     req.resume();

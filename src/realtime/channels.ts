@@ -5,7 +5,7 @@ import { toPublicationMessage, type ServerMessage } from '../messages/index.ts';
 import type { Subscriber, Subscription } from './subscription.ts';
 import { frameLength } from './traffic.ts';
 import type { SessionTransport } from './transport.ts';
-import { toPresenceEventMessage } from './wire.ts';
+import { toDeletedMessage, toPresenceEventMessage } from './wire.ts';
 
 /** What the registry needs from its hub. */
 export interface FanoutContext {
@@ -166,7 +166,10 @@ export class LocalChannel {
       }
       subscription.buffer.push(event);
     }
-    if (event.type === 'publication') {
+    if (event.type === 'deleted' || (event.type === 'publication' && event.publication.deleted === true)) {
+      // A deletion, or a tombstone a broker read back from history while filling a gap: everyone learns the offset.
+      this.relay(toDeletedMessage(event.type === 'deleted' ? event : event.publication), null);
+    } else if (event.type === 'publication') {
       const message = toPublicationMessage(event.publication);
       this.#fanout(this.#live, message, event.publication);
       if (this.#catchingUp.size > 0) this.#catchUp(message, event.publication);

@@ -110,6 +110,13 @@ export interface RealtimeServerOptions {
    *   client is expected to act (closing abandoned tabs), with a value far above the clients' ping interval
    */
   readonly idleTimeoutMs?: number;
+  /**
+   * Client addresses and CIDR ranges refused at the WebSocket handshake with 403 (`203.0.113.0/24`, `2001:db8::/32`,
+   * `198.51.100.7`), matched against the address resolved through `trustedProxies`. The HTTP server applies it to the
+   * pages too, never to `/api/*` (callers with an API key are operators, not end users).
+   * @default []: nobody is refused for their address
+   */
+  readonly denyAddresses?: readonly string[];
   /** Engine pass-through options. */
   readonly engine?: EngineOptions;
   /** Metrics and log hooks. */

@@ -15,12 +15,14 @@ import {
   type ServerMessage,
 } from '../messages/index.ts';
 import type { Identity } from './auth/identity.ts';
+import { BanGuard } from './bans.ts';
 import { ChannelRegistry, typingSignalData, type FanoutContext } from './channels.ts';
 import { createAcceptHook, type HandshakeContext } from './handshake.ts';
 import { DEFAULT_LOGIC_TIMEOUT_MS, sessionOptionsFrom, type RealtimeServerOptions } from './hub-options.ts';
 import type { RpcHandler, ServerLogic } from './logic.ts';
 import { callerOf } from './logic-context.ts';
 import { LogicRunner } from './logic-runner.ts';
+import { Moderation } from './moderation.ts';
 import { leave, runOperation } from './operations/index.ts';
 import { createOriginPolicy } from './origin.ts';
 import { InvalidPayloadError } from './payload-schema.ts';
@@ -55,6 +57,8 @@ export const CONTROL_CHANNEL = '$switchboard-control';
 export class RealtimeServer {
   /** The engine server handling `/ws`. */
   readonly wss: WebSocketServer;
+  /** Bans, kicks, deletions and the address deny-list, on every node sharing the broker. */
+  readonly moderation: Moderation;
   readonly #services: HubServices;
   readonly #host: SessionHost;
   readonly #codecs: Codec[];
@@ -125,11 +129,24 @@ export class RealtimeServer {
       }, options.typing),
       options: sessionOptions,
       observer,
+      bans: new BanGuard(options.broker, observer),
       addUserSession: (session) => this.#addUserSession(session),
       stats: () => this.stats(),
       logic,
     };
     const services = this.#services;
+    this.moderation = new Moderation(
+      {
+        broker: options.broker,
+        namespaces: options.namespaces,
+        services,
+        bans: services.bans,
+        sessionsOf: (user) => this.#users.get(user) ?? [],
+        disconnectUser: (user) => this.disconnectUser(user),
+        signal: (data) => options.broker.signal(CONTROL_CHANNEL, { ...data, node: this.#node }),
+      },
+      { denyAddresses: options.denyAddresses ?? [], trustedProxies: options.trustedProxies ?? [] },
+    );
     this.#host = {
       options: sessionOptions,
       observer,
@@ -151,6 +168,7 @@ export class RealtimeServer {
         cookieName: options.cookieName ?? null,
         allowQueryToken: options.allowQueryToken ?? true,
         allowSameOrigin: options.allowSameOrigin ?? false,
+        deniedAddress: (address) => this.moderation.isDeniedAddress(address),
       }),
       handleProtocols: (protocols) => selectSubprotocol(protocols),
       ...(options.server !== undefined
@@ -400,7 +418,9 @@ export class RealtimeServer {
   #control(event: ChannelEvent): void {
     if (event.type !== 'signal' || typeof event.data !== 'object' || event.data === null) return;
     const { disconnect, node } = event.data as { disconnect?: { user?: unknown }; node?: unknown };
-    if (node === this.#node || typeof disconnect !== 'object' || disconnect === null) return;
+    if (node === this.#node) return;
+    this.moderation.control(event.data as Record<string, unknown>);
+    if (typeof disconnect !== 'object' || disconnect === null) return;
     if (typeof disconnect.user === 'string') this.disconnectUser(disconnect.user);
   }
 }

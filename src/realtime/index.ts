@@ -74,3 +74,11 @@ export type {
 } from './logic.ts';
 export { LOGIC_FAILURE_REASONS, LOGIC_HOOKS, type LogicFailureReason, type LogicHook } from './logic-failure.ts';
 export { REFUSAL_CODES } from './logic-answers.ts';
+export {
+  isModeratedUser,
+  isModerationReason,
+  MAX_BAN_MS,
+  MAX_MODERATION_REASON_LENGTH,
+  Moderation,
+  type ModerationHost,
+} from './moderation.ts';

@@ -5,9 +5,10 @@ import { compilePayloadSchema, type PayloadSchema, type PayloadValidator } from 
 
 /**
  * Operations a client can attempt on a channel, the one list roles and namespace role requirements name;
- * `send` is a private message into a personal channel.
+ * `send` is a private message into a personal channel; `delete` turns anyone's publication into a tombstone
+ * (moderation: an author deletes their own without it, see `operations/delete.ts`).
  */
-export const OPERATIONS = ['subscribe', 'publish', 'history', 'presence', 'typing', 'send'] as const;
+export const OPERATIONS = ['subscribe', 'publish', 'history', 'presence', 'typing', 'send', 'delete'] as const;
 /** One of {@link OPERATIONS}. */
 export type Operation = (typeof OPERATIONS)[number];
 

@@ -225,6 +225,21 @@ export const ServerSettingsSchema = z.strictObject({
       { error: 'expected a list of addresses' },
     )
     .default([]),
+  denyAddresses: z
+    .array(
+      z.string({ error: 'expected an address or CIDR range' }).refine(
+        (entry) => {
+          try {
+            return new TrustedProxies([entry]).enabled;
+          } catch {
+            return false;
+          }
+        },
+        { error: 'expected an IP address or CIDR range to deny (203.0.113.7, 203.0.113.0/24, 2001:db8::/32)' },
+      ),
+      { error: 'expected a list of addresses' },
+    )
+    .default([]),
   origins: z.array(originString, { error: 'expected a list of origins' }).default([]),
   roles: z
     .record(roleName, z.array(operation, { error: 'expected a list of operations' }))

@@ -62,6 +62,9 @@ export const NON_SETTING_VARIABLES = {
   SWITCHBOARD_TOKEN:
     "a client-side token: the default of `switchboard connect` and `switchboard bench` --token, and of your own scripts (the README's Node example); the server ignores it",
   SWITCHBOARD_STREAM_WRITES: 'engine diagnostic: 1 turns direct socket writes off',
+  SWITCHBOARD_URL:
+    'the server the moderation commands (`ban`, `unban`, `bans`) call (like --url); the server ignores it',
+  SWITCHBOARD_API_KEY: 'the API key of the moderation commands (like --api-key); the server ignores it',
   SWITCHBOARD_TEST_IMPL: 'test suite: ws runs the hostile-input cases against the ws package for comparison',
   SWITCHBOARD_PROXY_SECRET:
     'the backend proxy secret when proxy.secret is unset: one variable that serve and the example backends (examples/proxy-backend) share',
@@ -187,6 +190,13 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     },
   ),
   s(
+    'denyAddresses',
+    'DENY_ADDRESSES',
+    LIST,
+    'Client addresses or CIDR ranges refused with 403 at `/ws` and the pages (resolved through `trustedProxies`; never applied to `/api/*`).',
+    { flag: { name: '--deny', arg: '<cidr>', help: 'refuse this client address or range with 403 (repeatable)' } },
+  ),
+  s(
     'origins',
     'ORIGINS',
     LIST,
@@ -197,7 +207,7 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     'roles.<role>',
     'ROLES__<ROLE>',
     LIST,
-    'Operations the role grants (subscribe, publish, history, presence, typing, send, rpc, or * for all). Added to the default roles; `[]` makes a role grant nothing.',
+    'Operations the role grants (subscribe, publish, history, presence, typing, send, delete, rpc, or * for all). Added to the default roles; `[]` makes a role grant nothing.',
     {
       defaultText: Object.entries(DEFAULT_ROLE_PERMISSIONS)
         .map(([role, operations]) => `${role}: ${operations.join(', ')}`)
