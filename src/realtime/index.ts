@@ -49,3 +49,21 @@ export {
 } from './namespaces.ts';
 export type { SlowConsumerPolicy } from '../engine/index.ts';
 export { DEFAULT_ROLE_PERMISSIONS, Permissions, type PermissionsOptions, type RolePermissions } from './permissions.ts';
+export { RPC_OPERATION } from './permissions.ts';
+export type {
+  ConnectContext,
+  ConnectDecision,
+  DisconnectContext,
+  LogicCaller,
+  PublishContext,
+  PublishDecision,
+  Refusal,
+  RefusalCode,
+  RpcContext,
+  RpcHandler,
+  RpcResult,
+  ServerLogic,
+  SubscribeContext,
+  SubscribeDecision,
+} from './logic.ts';
+export { LOGIC_FAILURE_REASONS, LOGIC_HOOKS, type LogicFailureReason, type LogicHook } from './logic-failure.ts';

@@ -3,6 +3,7 @@ import type { Broker } from '../broker/index.ts';
 import type { JsonValue } from '../messages/index.ts';
 import type { Authenticator } from './auth/identity.ts';
 import type { ChannelRegistry } from './channels.ts';
+import type { LogicRunner } from './logic-runner.ts';
 import type { RealtimeObserver } from './observer.ts';
 import type { Permissions } from './permissions.ts';
 import type { Session } from './session.ts';
@@ -22,4 +23,6 @@ export interface HubServices {
   addUserSession(session: Session): boolean;
   /** Server statistics for `stats`. */
   stats(): Record<string, JsonValue>;
+  /** The server logic (hooks and RPC); `logic.has(hook)` is false for hooks no logic defines. */
+  readonly logic: LogicRunner;
 }

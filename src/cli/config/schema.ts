@@ -6,6 +6,7 @@ import {
   NAMESPACE_DEFAULTS,
   normalizeOrigin,
   OPERATIONS,
+  RPC_OPERATION,
   TrustedProxies,
   type NamespaceConfig,
 } from '../../realtime/index.ts';
@@ -30,8 +31,8 @@ const roleList = z.array(roleName, { error: 'expected a list of role names' }).m
 const httpPath = z
   .string({ error: 'expected a path' })
   .regex(/^\/[A-Za-z0-9_\-./]*$/, { error: 'expected a path starting with /' });
-/** Operations a role may be granted (the realtime layer's `Operation`, plus `*`). */
-const OPERATION_NAMES = [...OPERATIONS, '*'] as const;
+/** Operations a role may be granted (the realtime layer's `Operation`, `rpc`, plus `*`). */
+const OPERATION_NAMES = [...OPERATIONS, RPC_OPERATION, '*'] as const;
 const operation = z.enum(OPERATION_NAMES, { error: `expected one of ${OPERATION_NAMES.join(', ')}` });
 
 const originString = z.string({ error: 'expected an origin' }).refine(
