@@ -16,6 +16,7 @@ import {
   wantsHelp,
   type ServerConfig,
 } from './config.ts';
+import { registerDemoRpc } from './demo-rpc.ts';
 import { runPrimary } from './workers.ts';
 
 const USAGE = `Usage: switchboard serve [options]
@@ -69,12 +70,16 @@ export async function run(argv: string[]): Promise<number> {
   const namespaces = createNamespaces(config.namespaces);
   const development = config.mode === 'development';
   const limits = config.limits;
+  const permissions = new Permissions(namespaces, {
+    roles: config.roles,
+    authenticatedRoles: config.authenticatedRoles,
+  });
   const server = await createSwitchboardServer({
     realtime: {
       broker,
       namespaces,
       authenticator: await createAuthenticator(await authOptionsFrom(config)),
-      permissions: new Permissions(namespaces, { roles: config.roles, authenticatedRoles: config.authenticatedRoles }),
+      permissions,
       originPolicy: createOriginPolicy({
         allowedOrigins: config.origins,
         cookieOnly: config.auth.cookieName !== null && !config.auth.allowQueryToken,
@@ -119,6 +124,9 @@ export async function run(argv: string[]): Promise<number> {
     metrics,
     logger,
   });
+
+  // docs/serve.md "Demo RPC methods": the chat page's /roll and /who; a production configuration registers none.
+  if (development) registerDemoRpc(server.hub, { broker: server.hub.broker, permissions });
 
   let address;
   try {
