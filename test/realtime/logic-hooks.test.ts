@@ -216,6 +216,7 @@ test('onSubscribe refusal joins nothing: no presence entry, no subscription, the
     {
       onSubscribe: () => {
         second++;
+        return undefined;
       },
     },
   ]);
