@@ -9,3 +9,4 @@ export {
   type SignatureFailure,
   type VerifyOptions,
 } from './signature.ts';
+export * from './proxy/index.ts';
