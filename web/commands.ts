@@ -67,7 +67,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * The log line for `roll`'s answer: `2d6: 3 + 5 = 8`.
+ * The log line for `roll`'s answer: `You rolled 2d6: 3 + 5 = 8`.
  * @param spec what was asked (`2d6`)
  * @param answer the reply's data
  * @returns the line, or null when the answer is not the documented shape
@@ -76,7 +76,7 @@ export function describeRoll(spec: string, answer: unknown): string | null {
   if (!isRecord(answer) || !Array.isArray(answer['rolls']) || typeof answer['total'] !== 'number') return null;
   const rolls = answer['rolls'].filter((r): r is number => typeof r === 'number');
   const sum = rolls.length > 1 ? `${rolls.join(' + ')} = ${answer['total']}` : String(answer['total']);
-  return `🎲 ${spec}: ${sum}`;
+  return `You rolled ${spec}: ${sum}`;
 }
 
 /**

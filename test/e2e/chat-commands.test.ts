@@ -67,8 +67,8 @@ test('/msg keeps working; /help lists every command; anything else points to /he
 });
 
 test("roll's answer becomes one line with each die and the total; a wrong shape is null", () => {
-  assert.equal(describeRoll('2d6', { sides: 6, count: 2, rolls: [3, 5], total: 8 }), '🎲 2d6: 3 + 5 = 8');
-  assert.equal(describeRoll('1d20', { sides: 20, count: 1, rolls: [17], total: 17 }), '🎲 1d20: 17');
+  assert.equal(describeRoll('2d6', { sides: 6, count: 2, rolls: [3, 5], total: 8 }), 'You rolled 2d6: 3 + 5 = 8');
+  assert.equal(describeRoll('1d20', { sides: 20, count: 1, rolls: [17], total: 17 }), 'You rolled 1d20: 17');
   assert.equal(describeRoll('1d6', null), null);
   assert.equal(describeRoll('1d6', { rolls: 'x', total: 1 }), null);
 });
