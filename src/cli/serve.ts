@@ -16,6 +16,7 @@ import {
   wantsHelp,
   type ServerConfig,
 } from './config.ts';
+import { loadLogicModule, LogicModuleError, type LoadedLogic } from './logic-module.ts';
 import { registerDemoRpc } from './demo-rpc.ts';
 import { runPrimary } from './workers.ts';
 
@@ -57,6 +58,16 @@ export async function run(argv: string[]): Promise<number> {
       tls = await readTls(config.tls);
     } catch (err) {
       process.stderr.write(`switchboard serve: tls: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 2;
+    }
+  }
+  let logic: LoadedLogic | null = null;
+  if (config.logic !== null) {
+    try {
+      logic = await loadLogicModule(config.logic, process.cwd());
+    } catch (err) {
+      if (!(err instanceof LogicModuleError)) throw err;
+      process.stderr.write(`switchboard serve: logic: ${err.message}\n`);
       return 2;
     }
   }
@@ -103,6 +114,8 @@ export async function run(argv: string[]): Promise<number> {
         bytesBurst: limits.bytesBurst,
       },
       typing: { expireMs: limits.typingTimeoutMs },
+      ...(logic?.logic ? { logic: logic.logic } : {}),
+      logicTimeoutMs: config.logicTimeoutMs,
       engine: {
         pingIntervalMs: limits.pingIntervalMs,
         pongTimeoutMs: limits.pongTimeoutMs,
@@ -125,8 +138,9 @@ export async function run(argv: string[]): Promise<number> {
     logger,
   });
 
+  for (const [method, handler] of logic?.methods ?? []) server.hub.rpc(method, handler);
   // docs/serve.md "Demo RPC methods": the chat page's /roll and /who; a production configuration registers none.
-  if (development) registerDemoRpc(server.hub, { broker: server.hub.broker, permissions });
+  if (development) registerDemoRpc(server.hub, { broker: server.hub.broker, permissions }, logic?.methods);
 
   let address;
   try {

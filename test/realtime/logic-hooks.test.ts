@@ -1,5 +1,6 @@
 // Server logic hooks against a real hub over real sockets: refusals, transforms, and every way a hook can fail
-// (throw, hang past the deadline, garbage) answered `internal` while the session and the server stay usable.
+// (throw, hang past the deadline, garbage) answered `internal` while the session and the server stay usable
+// (docs/security-cases.md LG-01, LG-02, LG-04).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JsonValue } from '../../src/messages/index.ts';

@@ -3,7 +3,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LogicFailureReason, LogicHook, RpcContext } from '../../src/realtime/index.ts';
-import { openClient, openRaw, startHub } from '../helpers/realtime.ts';
+import { MemoryBroker } from '../../src/broker/index.ts';
+import {
+  createAuthenticator,
+  createNamespaces,
+  Permissions,
+  RealtimeServer,
+  signToken,
+} from '../../src/realtime/index.ts';
+import { openClient, openRaw, SECRET, startHub, TEST_NAMESPACES } from '../helpers/realtime.ts';
 
 test('a registered method answers with a reply carrying its data; the handler sees the caller', async (t) => {
   const hub = await startHub(t);
@@ -146,4 +154,37 @@ test('rpc() refuses a duplicate name, an invalid name and a non-function', async
     assert.throws(() => hub.hub.rpc(bad, () => undefined), TypeError, bad);
   }
   assert.throws(() => hub.hub.rpc('fine', 'no' as never), TypeError);
+});
+
+test('the rpc grant is a role operation: a role table without it forbids rpc, one with it allows it', async (t) => {
+  const namespaces = createNamespaces(TEST_NAMESPACES);
+  const broker = new MemoryBroker();
+  const server = new RealtimeServer({
+    port: 0,
+    broker,
+    namespaces,
+    authenticator: await createAuthenticator({ keys: [{ type: 'secret', secret: SECRET }] }),
+    permissions: new Permissions(namespaces, { roles: { user: ['subscribe'], caller: ['rpc'], root: ['*'] } }),
+  });
+  server.rpc('m', () => ({ data: 'ok' }));
+  const { port } = await server.wss.listen();
+  t.after(async () => {
+    await server.drain({ timeoutMs: 500 });
+    await broker.close();
+  });
+  const hub = {
+    hub: server,
+    broker,
+    port,
+    url: `ws://127.0.0.1:${port}/ws`,
+    token: (sub: string, o: { roles?: string[] } = {}) =>
+      signToken({ sub, ttlMs: 60_000, roles: o.roles ?? [] }, { type: 'secret', secret: SECRET }),
+  };
+  const plain = await openClient(t, hub, 'plain');
+  assert.equal((await plain.request({ type: 'rpc', method: 'm' }))['code'], 'forbidden');
+  const caller = await openClient(t, hub, 'caller', { roles: ['caller'] });
+  assert.equal((await caller.request({ type: 'rpc', method: 'm' }))['data'], 'ok');
+  const root = await openClient(t, hub, 'root', { roles: ['root'] });
+  assert.equal((await root.request({ type: 'rpc', method: 'm' }))['data'], 'ok');
+  assert.throws(() => new Permissions(namespaces, { roles: { x: ['rpcx' as never] } }), RangeError);
 });

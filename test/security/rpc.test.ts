@@ -1,5 +1,6 @@
 // Hostile `rpc` inputs against a real hub: prototype-named methods, bad names, oversized and over-deep data,
-// floods and batches. Each gets a clear error code and the session (and server) keep working.
+// floods and batches. Each gets a clear error code and the session (and server) keep working
+// (docs/security-cases.md LG-01, LG-03, LG-05).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Limits } from '../../src/messages/index.ts';

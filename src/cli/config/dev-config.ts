@@ -11,7 +11,7 @@ export const DEV_API_KEY = 'switchboard-dev-api-key';
 
 /**
  * The documented development configuration that `npm start` (`switchboard serve --dev`) uses: plain HTTP on
- * 127.0.0.1:8080, anonymous chat allowed (anonymous users may read, publish, type, send private messages and call RPC methods),
+ * 127.0.0.1:8080, anonymous chat allowed (anonymous users may read, publish, type, send private messages and call `rpc` methods),
  * demo namespaces `chat` (history 100, last 20 on join), `feed` (server-published only) and `doc`
  * (collaborative documents), the development secret and API key above, and the page origins of that port.
  */

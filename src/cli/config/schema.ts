@@ -231,6 +231,8 @@ export const ServerSettingsSchema = z.strictObject({
     })
     .prefault({}),
   web: z.strictObject({ enabled: bool().default(true) }).prefault({}),
+  logic: text('a module path').nullable().default(null),
+  logicTimeoutMs: posInt(60_000).default(3000),
 });
 
 /** The whole `switchboard serve` configuration: the settings plus the checks a serving node needs. */
