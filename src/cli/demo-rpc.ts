@@ -135,12 +135,18 @@ export function createWho(options: DemoRpcOptions): RpcHandler {
 }
 
 /**
- * Registers the demo methods on a hub (`serve --dev`).
+ * Registers the demo methods on a hub (`serve --dev`), except those the configured logic module (`--logic`) already
+ * registered: the application's own `roll` or `who` wins over the demo's.
  * @param hub the hub
  * @param options what `who` needs
+ * @param taken method names already registered
  */
-export function registerDemoRpc(hub: Pick<RealtimeServer, 'rpc'>, options: DemoRpcOptions): void {
-  for (const [name, handler] of Object.entries(createDemoRpc(options))) hub.rpc(name, handler);
+export function registerDemoRpc(
+  hub: Pick<RealtimeServer, 'rpc'>,
+  options: DemoRpcOptions,
+  taken: { has(method: string): boolean } = new Set(),
+): void {
+  for (const [name, handler] of Object.entries(createDemoRpc(options))) if (!taken.has(name)) hub.rpc(name, handler);
 }
 
 /**

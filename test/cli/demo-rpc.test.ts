@@ -5,9 +5,15 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { MemoryBroker } from '../../src/broker/index.ts';
 import { loadConfig } from '../../src/cli/config.ts';
-import { createDemoRpc, ROLL_LIMITS, roll, WHO_MAX_USERS } from '../../src/cli/demo-rpc.ts';
+import { createDemoRpc, registerDemoRpc, ROLL_LIMITS, roll, WHO_MAX_USERS } from '../../src/cli/demo-rpc.ts';
 import type { JsonValue } from '../../src/messages/index.ts';
-import { createNamespaces, Permissions, type RpcContext } from '../../src/realtime/index.ts';
+import {
+  createAuthenticator,
+  createNamespaces,
+  Permissions,
+  RealtimeServer,
+  type RpcContext,
+} from '../../src/realtime/index.ts';
 
 function caller(user: string, data: JsonValue, method = 'who'): RpcContext {
   const anonymous = user.startsWith('anon-');
@@ -196,4 +202,31 @@ test('who: a broker that fails is backend_unavailable (retryable), not a crash',
   }).who;
   const refusal = refusalOf(await who(caller('alice', { channel: 'chat:general' })));
   assert.equal(refusal.code, 'backend_unavailable');
+});
+
+test("registerDemoRpc registers roll and who, except a name the application's logic module already has", async (t) => {
+  const { broker } = await devMethods(t);
+  const namespaces = createNamespaces({ chat: {} });
+  const permissions = new Permissions(namespaces);
+  const hub = async () => {
+    const server = new RealtimeServer({
+      broker,
+      namespaces,
+      permissions,
+      authenticator: await createAuthenticator({ keys: [], anonymousRoles: ['user'] }),
+    });
+    t.after(() => server.drain({ timeoutMs: 100 }));
+    return server;
+  };
+  const all = await hub();
+  registerDemoRpc(all, { broker, permissions });
+  // A name registered twice is a TypeError: both demo names are taken now.
+  assert.throws(() => all.rpc('roll', () => undefined), TypeError);
+  assert.throws(() => all.rpc('who', () => undefined), TypeError);
+
+  const some = await hub();
+  const mine = () => ({ data: 'mine' });
+  some.rpc('roll', mine);
+  registerDemoRpc(some, { broker, permissions }, new Map([['roll', mine]]));
+  assert.throws(() => some.rpc('who', () => undefined), TypeError);
 });
