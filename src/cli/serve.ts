@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import type https from 'node:https';
 import { createSecureContext } from 'node:tls';
 import { MemoryBroker, RedisBroker, type Broker, type BrokerStatus } from '../broker/index.ts';
-import { createLogger, createMetrics, createSwitchboardServer } from '../http/index.ts';
+import { createLogger, createMetrics, createProxyObserver, createSwitchboardServer } from '../http/index.ts';
+import { createHttpProxy } from '../integrations/index.ts';
 import { createAuthenticator, createNamespaces, createOriginPolicy, Permissions } from '../realtime/index.ts';
 import {
   authOptionsFrom,
@@ -18,6 +19,7 @@ import {
 } from './config.ts';
 import { loadLogicModule, LogicModuleError, type LoadedLogic } from './logic-module.ts';
 import { registerDemoRpc } from './demo-rpc.ts';
+import { PROXY_DEADLINE_MARGIN_MS, proxyOptionsFrom } from './proxy.ts';
 import { runPrimary } from './workers.ts';
 
 const USAGE = `Usage: switchboard serve [options]
@@ -85,6 +87,15 @@ export async function run(argv: string[]): Promise<number> {
     roles: config.roles,
     authenticatedRoles: config.authenticatedRoles,
   });
+  // The backend proxy (docs/backend-proxy.md), when the configuration names an endpoint.
+  const proxyOptions = proxyOptionsFrom(config.proxy, process.env);
+  const proxy =
+    proxyOptions === null ? null : createHttpProxy({ ...proxyOptions, observer: createProxyObserver(metrics, logger) });
+  if (proxyOptions !== null && proxyOptions.secret === null)
+    logger.warn(
+      { event: 'proxy_unsigned' },
+      'proxy requests are unsigned: set proxy.secret or SWITCHBOARD_PROXY_SECRET',
+    );
   const server = await createSwitchboardServer({
     realtime: {
       broker,
@@ -114,8 +125,13 @@ export async function run(argv: string[]): Promise<number> {
         bytesBurst: limits.bytesBurst,
       },
       typing: { expireMs: limits.typingTimeoutMs },
-      ...(logic?.logic ? { logic: logic.logic } : {}),
-      logicTimeoutMs: config.logicTimeoutMs,
+      // In-process logic first, then the backend proxy; the hub waits past the proxy's own deadline, so a slow
+      // backend is answered backend_unavailable (retryable) by the proxy rather than internal by the hub.
+      logic: [...(logic?.logic ? [logic.logic] : []), ...(proxy === null ? [] : [proxy])],
+      logicTimeoutMs:
+        proxy === null
+          ? config.logicTimeoutMs
+          : Math.max(config.logicTimeoutMs, config.proxy.timeoutMs + PROXY_DEADLINE_MARGIN_MS),
       engine: {
         pingIntervalMs: limits.pingIntervalMs,
         pongTimeoutMs: limits.pongTimeoutMs,
@@ -136,6 +152,7 @@ export async function run(argv: string[]): Promise<number> {
     devTokenKey: development ? await signingKeyFrom(config) : null,
     metrics,
     logger,
+    proxy,
   });
 
   for (const [method, handler] of logic?.methods ?? []) server.hub.rpc(method, handler);
@@ -149,6 +166,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(
       `switchboard serve: cannot listen on ${config.host}:${config.port}: ${err instanceof Error ? err.message : String(err)}\n`,
     );
+    await proxy?.close();
     await broker.close();
     metrics.close();
     return 1;
@@ -162,6 +180,7 @@ export async function run(argv: string[]): Promise<number> {
       logger.info({ event: 'draining', signal, connections: server.hub.connectionCount }, 'draining');
       server
         .close({ timeoutMs: limits.drainTimeoutMs })
+        .then(() => proxy?.close())
         .then(() => broker.close())
         .then(() => {
           metrics.close();

@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import type { ProxyHealth } from '../integrations/index.ts';
 import { RealtimeServer, type RealtimeServerOptions, type SigningKey, signToken } from '../realtime/index.ts';
 import { ApiKeys, handleDisconnect, handlePublish, readBody, sendJson, type JsonAnswer } from './api.ts';
 import type { Metrics } from './metrics.ts';
@@ -61,6 +62,8 @@ export interface SwitchboardServerOptions {
   readonly devTokenKey?: SigningKey | null;
   readonly metrics?: Metrics | null;
   readonly logger?: Logger | null;
+  /** The backend proxy (`createHttpProxy`) among the realtime logic: its breakers show in `/health` and `/metrics`. @default null */
+  readonly proxy?: { health(): ProxyHealth } | null;
 }
 
 /** A running server. */
@@ -118,6 +121,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
         });
   const metrics = options.metrics ?? null;
   const logger = options.logger ?? null;
+  const proxy = options.proxy ?? null;
   const hub = new RealtimeServer({
     ...options.realtime,
     server,
@@ -195,6 +199,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
             uptimeMs: Date.now() - startedAt,
             broker: { name: hub.broker.name, ...broker },
             ...hub.stats(),
+            ...(proxy === null ? {} : { proxy: proxy.health() }),
           },
         });
         return;
@@ -220,6 +225,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
         metrics.setSubscriptions(Number(stats['subscriptions']), Number(stats['channels']));
         // Broker status at scrape time (a Redis PING, bounded by the broker's command timeout; never rejects).
         metrics.setBroker(await hub.broker.health());
+        if (proxy !== null) metrics.setProxy(proxy.health());
         const text = await metrics.render();
         res.writeHead(200, {
           'Content-Type': metrics.contentType,

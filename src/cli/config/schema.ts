@@ -124,6 +124,52 @@ export const AuthConfigSchema = z
     }
   });
 
+/** An endpoint of the backend proxy: an absolute http(s) URL, or null for none. */
+const proxyUrl = z
+  .string({ error: 'expected an http:// or https:// URL' })
+  .min(1, { error: 'expected an http:// or https:// URL' })
+  .refine(
+    (value) => {
+      try {
+        return ['http:', 'https:'].includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { error: 'expected an http:// or https:// URL' },
+  )
+  .nullable();
+
+/** The `proxy` section: hooks and RPC forwarded to a backend over HTTP (docs/backend-proxy.md). Descriptions: settings.ts. */
+export const ProxyConfigSchema = z.strictObject({
+  connect: proxyUrl.default(null),
+  refresh: proxyUrl.default(null),
+  rpc: proxyUrl.default(null),
+  rpcPrefixes: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, { error: 'expected a method prefix (1-64 of A-Z a-z 0-9 _ . : -)' }),
+      proxyUrl.unwrap(),
+    )
+    .default({}),
+  subscribe: proxyUrl.default(null),
+  publish: proxyUrl.default(null),
+  namespaces: z
+    .record(namespaceName, z.strictObject({ subscribe: proxyUrl.optional(), publish: proxyUrl.optional() }))
+    .default({}),
+  secret: z
+    .string({ error: 'expected a string' })
+    .min(16, { error: 'expected at least 16 characters' })
+    .nullable()
+    .default(null),
+  timeoutMs: posInt(600_000).default(3000),
+  maxResponseBytes: posInt(64 * 1024 * 1024).default(65_536),
+  maxConcurrency: posInt(65_536).default(64),
+  maxQueued: nonNegInt(1_000_000).default(1024),
+  breaker: z
+    .strictObject({ failureThreshold: posInt(1_000_000).default(5), resetAfterMs: posInt(3_600_000).default(5000) })
+    .prefault({}),
+});
+
 /**
  * Every setting of `switchboard serve`, with types, ranges and defaults, but without the checks that only matter
  * for serving (TLS or plaintext, a key or anonymous access, workers with a shared broker): `switchboard token`
@@ -233,6 +279,7 @@ export const ServerSettingsSchema = z.strictObject({
   web: z.strictObject({ enabled: bool().default(true) }).prefault({}),
   logic: text('a module path').nullable().default(null),
   logicTimeoutMs: posInt(60_000).default(3000),
+  proxy: ProxyConfigSchema.prefault({}),
 });
 
 /** The whole `switchboard serve` configuration: the settings plus the checks a serving node needs. */

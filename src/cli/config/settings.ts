@@ -61,6 +61,8 @@ export const NON_SETTING_VARIABLES = {
     "a client-side token: the default of `switchboard connect` and `switchboard bench` --token, and of your own scripts (the README's Node example); the server ignores it",
   SWITCHBOARD_STREAM_WRITES: 'engine diagnostic: 1 turns direct socket writes off',
   SWITCHBOARD_TEST_IMPL: 'test suite: ws runs the hostile-input cases against the ws package for comparison',
+  SWITCHBOARD_PROXY_SECRET:
+    'the backend proxy secret when proxy.secret is unset: one variable that serve and the example backends (examples/proxy-backend) share',
 } as const;
 
 const { INTEGER, BOOLEAN, STRING, NULLABLE_STRING, ENUM, LIST, BOOLEAN_OR_AUTO } = SETTING_KINDS;
@@ -414,5 +416,77 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     'LOGIC_TIMEOUT_MS',
     INTEGER,
     'Deadline of each call to the server logic (a hook, an RPC method); past it the client gets `internal`.',
+  ),
+  s('proxy.connect', 'PROXY__CONNECT', NULLABLE_STRING, 'Backend URL asked at every connect (docs/backend-proxy.md).'),
+  s('proxy.refresh', 'PROXY__REFRESH', NULLABLE_STRING, 'Backend URL asked at every token refresh.'),
+  s('proxy.rpc', 'PROXY__RPC', NULLABLE_STRING, 'Backend URL of RPC methods no proxy.rpcPrefixes entry claims.'),
+  s(
+    'proxy.rpcPrefixes.<prefix>',
+    'PROXY__RPC_PREFIXES__<PREFIX>',
+    STRING,
+    'Backend URL of the RPC methods starting with this prefix (`chat.`); the longest matching prefix wins.',
+  ),
+  s(
+    'proxy.subscribe',
+    'PROXY__SUBSCRIBE',
+    NULLABLE_STRING,
+    'Backend URL asked at every subscribe, in every namespace.',
+  ),
+  s('proxy.publish', 'PROXY__PUBLISH', NULLABLE_STRING, 'Backend URL asked at every client publish and send.'),
+  s(
+    'proxy.namespaces.<namespace>.subscribe',
+    'PROXY__NAMESPACES__<NAMESPACE>__SUBSCRIBE',
+    NULLABLE_STRING,
+    "The namespace's own subscribe URL instead of proxy.subscribe; null: not proxied.",
+    { defaultText: 'unset (proxy.subscribe)' },
+  ),
+  s(
+    'proxy.namespaces.<namespace>.publish',
+    'PROXY__NAMESPACES__<NAMESPACE>__PUBLISH',
+    NULLABLE_STRING,
+    "The namespace's own publish URL instead of proxy.publish; null: not proxied.",
+    { defaultText: 'unset (proxy.publish)' },
+  ),
+  s(
+    'proxy.secret',
+    'PROXY__SECRET',
+    NULLABLE_STRING,
+    'Shared secret signing every proxy request (Switchboard-Signature); null falls back to SWITCHBOARD_PROXY_SECRET, else unsigned.',
+  ),
+  s(
+    'proxy.timeoutMs',
+    'PROXY__TIMEOUT_MS',
+    INTEGER,
+    'Deadline of one proxy call, queueing included, in ms (the client then gets backend_unavailable); logicTimeoutMs is raised to at least this + 500.',
+  ),
+  s(
+    'proxy.maxResponseBytes',
+    'PROXY__MAX_RESPONSE_BYTES',
+    INTEGER,
+    'Largest backend answer read, in bytes; a larger one fails the call.',
+  ),
+  s(
+    'proxy.maxConcurrency',
+    'PROXY__MAX_CONCURRENCY',
+    INTEGER,
+    'Proxy requests in flight at once (and keep-alive connections per backend host).',
+  ),
+  s(
+    'proxy.maxQueued',
+    'PROXY__MAX_QUEUED',
+    INTEGER,
+    'Proxy calls waiting for a free slot; beyond, a call is refused at once with backend_unavailable.',
+  ),
+  s(
+    'proxy.breaker.failureThreshold',
+    'PROXY__BREAKER__FAILURE_THRESHOLD',
+    INTEGER,
+    'Consecutive failures of an endpoint (unreachable, timeout, 5xx, too large) that open its circuit breaker.',
+  ),
+  s(
+    'proxy.breaker.resetAfterMs',
+    'PROXY__BREAKER__RESET_AFTER_MS',
+    INTEGER,
+    'How long an open breaker refuses calls before one probe goes through, in ms.',
   ),
 ]);

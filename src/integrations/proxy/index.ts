@@ -5,6 +5,7 @@ export {
   DEFAULT_MAX_QUEUED,
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_PROXY_TIMEOUT_MS,
+  PROXY_OUTCOMES,
   type HttpProxyOptions,
   type NamespaceEndpoints,
   type ProxyFailure,

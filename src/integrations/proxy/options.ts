@@ -4,8 +4,8 @@ import type { ProxyRequestKind } from './wire.ts';
 
 /** The subscribe and publish endpoints of one namespace; null turns a global endpoint off for this namespace. */
 export interface NamespaceEndpoints {
-  readonly subscribe?: string | null;
-  readonly publish?: string | null;
+  readonly subscribe?: string | null | undefined;
+  readonly publish?: string | null | undefined;
 }
 
 /**
@@ -31,6 +31,21 @@ export type ProxyOutcome =
   | 'bad_status'
   | 'invalid'
   | 'closed';
+
+/** Every {@link ProxyOutcome}, for metric labels. */
+export const PROXY_OUTCOMES: readonly ProxyOutcome[] = [
+  'allowed',
+  'refused',
+  'breaker_open',
+  'overloaded',
+  'timeout',
+  'unreachable',
+  'server_error',
+  'too_large',
+  'bad_status',
+  'invalid',
+  'closed',
+];
 
 /** A failed call, for the log: never the body (it may carry user data), always the request id. */
 export interface ProxyFailure {

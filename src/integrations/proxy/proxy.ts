@@ -144,7 +144,7 @@ export function createHttpProxy(options: HttpProxyOptions): HttpProxy {
   const maxResponseBytes = checkInteger(
     options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     'maxResponseBytes',
-    2,
+    1,
     64 * 1024 * 1024,
   );
   const maxConcurrency = checkInteger(options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY, 'maxConcurrency', 1, 65_536);
