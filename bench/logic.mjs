@@ -12,7 +12,7 @@
 // shares CPU 0 with the load client (the machine has two cores; the server keeps one to itself). Modes rotate order
 // every repeat; medians of the repeats are reported, with each run's figure.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { writeSection } from './lib/sections.mjs';
@@ -56,6 +56,22 @@ if (modes.length === 0) throw new Error(`--only: none of ${args.only} is a mode 
 const niceness = Number(args.nice);
 if (!Number.isInteger(niceness) || niceness < -20 || niceness > 19)
   throw new Error(`--nice must be an integer from -20 to 19, got "${args.nice}"`);
+// With the kernel's autogroup scheduling (one group per session, /proc/sys/kernel/sched_autogroup_enabled), a
+// process's nice only ranks it within its session: against other sessions' processes only the group's nice counts.
+// This run's session (the servers and clients inherit it) gets the same nice, when the kernel lets us.
+// The group's nice is restored on exit: the session outlives this run.
+let autogroup = 'no autogroup';
+if (niceness !== 0 && existsSync('/proc/self/autogroup')) {
+  try {
+    const before = /nice (-?\d+)/.exec(readFileSync('/proc/self/autogroup', 'utf8'))?.[1] ?? '0';
+    writeFileSync('/proc/self/autogroup', String(niceness));
+    autogroup = readFileSync('/proc/self/autogroup', 'utf8').trim();
+    process.once('exit', () => writeFileSync('/proc/self/autogroup', before));
+    for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
+  } catch (err) {
+    autogroup = `autogroup nice not set (${err.code ?? err.message})`;
+  }
+}
 const hasTaskset = spawnSync('sh', ['-c', 'command -v taskset'], { encoding: 'utf8' }).status === 0;
 /** `nice` then `taskset` exec the command, so the PID is still the measured process. */
 const pin = (cpu, argv) => [
@@ -208,7 +224,7 @@ const section = [
   `${args.subscribers} subscribers timing every delivery; ${args['warmup-s']} s warm-up, then a ${args['window-s']} s window. Server pinned to CPU 1, the load client`,
   `(bench/logic/load.mjs, raw \`net\`) to CPU 0${hasTaskset ? '' : ' (taskset missing: not pinned)'}; the proxy's backend (bench/logic/backend.mjs, \`node:http\`,`,
   `allow-all) shares CPU 0 with the load client. 1-minute load average at start: ${loadAtStart.toFixed(1)} on ${cpus().length} CPUs (shared machine);`,
-  `${niceness === 0 ? 'default priority' : `every process at nice ${niceness}`}.`,
+  `${niceness === 0 ? 'default priority' : `every process at nice ${niceness} (${autogroup})`}.`,
   '',
   "| server logic | publishes/s | ratio to (a) | delivery p50 ms | delivery p99 ms | reply p50 ms | reply p99 ms | server CPU µs/publish | CPU ratio to (a) | server CPU | backend CPU | load-client CPU | others' CPU on server / client core | each run: publishes/s (ratio) |",
   '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
