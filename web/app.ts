@@ -335,7 +335,12 @@ function rpcFailure(err: unknown): string {
 }
 
 /** Runs a command's RPC and shows its answer, or why there is none, as a line of the room (seen only here). */
-async function ask(room: Room, what: string, call: () => Promise<unknown>, line: (answer: unknown) => string | null) {
+async function ask(
+  room: Room,
+  what: string,
+  call: () => Promise<unknown>,
+  line: (answer: unknown) => string | null,
+): Promise<void> {
   try {
     const answer = await call();
     notice(room, line(answer) ?? `${what}: the server's answer has an unexpected shape`);
@@ -403,6 +408,10 @@ async function sendMessage(text: string): Promise<void> {
       }
       await deliver(room, (id) => c.publish(room.channel, { text }, { id }), { kind: 'message', sender: me, text });
       return;
+    default: {
+      const unhandled: never = command;
+      throw new Error(`Unhandled command ${JSON.stringify(unhandled)}`);
+    }
   }
 }
 
