@@ -67,3 +67,4 @@ export type {
   SubscribeDecision,
 } from './logic.ts';
 export { LOGIC_FAILURE_REASONS, LOGIC_HOOKS, type LogicFailureReason, type LogicHook } from './logic-failure.ts';
+export { REFUSAL_CODES } from './logic-answers.ts';

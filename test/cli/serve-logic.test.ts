@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEV_API_KEY } from '../../src/cli/config.ts';
 import { openRaw } from '../helpers/realtime.ts';
 
 const LOGIC_MODULE = `
@@ -103,6 +104,15 @@ test('serve --logic: hooks transform and refuse, rpc methods answer, failures ar
   assert.deepEqual(publication['data'], { text: 'hello', by: 'alice' });
   const refused = await client.request({ type: 'publish', channel: 'chat:general', data: 'darn', id: 'm2' });
   assert.deepEqual([refused['code'], refused['message']], ['invalid_message', 'Mind your language']);
+
+  // The HTTP API is the backend itself: its publish skips onPublish (no refusal, no { text, by } wrapping).
+  const api = await fetch(`${base}/api/publish`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-API-Key': DEV_API_KEY },
+    body: JSON.stringify({ channel: 'chat:general', data: 'darn from the backend' }),
+  });
+  assert.equal(api.status, 200);
+  assert.equal((await client.next((m) => m.type === 'publication'))['data'], 'darn from the backend');
 
   assert.equal((await client.request({ type: 'subscribe', channel: 'chat:broken' }))['code'], 'internal');
   assert.equal((await client.request({ type: 'ping' })).type, 'reply');

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket as UndiciWebSocket } from 'undici';
 import { Client, ClientError, type TransportFactory } from '../../src/client/index.ts';
+import { createCodec, Subprotocol } from '../../src/messages/index.ts';
 import { startHub } from '../helpers/realtime.ts';
 
 const transport: TransportFactory = (url, protocols) => new UndiciWebSocket(url, protocols) as never;
@@ -90,4 +91,20 @@ test('concurrent rpc calls each get their own answer', async (t) => {
   const client = await connected(t, hub, 'alice');
   const delays = [60, 0, 30, 10, 45, 5];
   assert.deepEqual(await Promise.all(delays.map((ms) => client.rpc('delay', ms))), delays);
+});
+
+test('rpc over MessagePack carries the same data', async (t) => {
+  const hub = await startHub(t);
+  hub.hub.rpc('echo', (context) => ({ data: context.data }));
+  const client = new Client({
+    url: hub.url,
+    transport,
+    token: await hub.token('alice'),
+    reconnect: false,
+    codec: createCodec(Subprotocol.MSGPACK),
+  });
+  t.after(() => client.close());
+  await client.connect();
+  const data = { text: 'héllo', n: [1, 2.5, -3], nested: { ok: true, none: null } };
+  assert.deepEqual(await client.rpc('echo', data), data);
 });

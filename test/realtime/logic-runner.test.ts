@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { LogicRunner, REFUSAL_CODES } from '../../src/realtime/logic-runner.ts';
+import { REFUSAL_CODES } from '../../src/realtime/logic-answers.ts';
+import { LogicRunner } from '../../src/realtime/logic-runner.ts';
 import type { LogicFailureReason, LogicHook, ServerLogic } from '../../src/realtime/index.ts';
 
 const CALLER = {
@@ -18,6 +19,9 @@ const CALLER = {
 
 /** What a call may be answered with: the refusal codes, `internal`, and the runner's own `not_found` and `too_large`. */
 const ANSWER_CODES: ReadonlySet<string> = new Set([...REFUSAL_CODES, 'internal']);
+
+/** A reserved key (`__proto__`, `constructor`, `prototype`) anywhere in JSON text. */
+const RESERVED_KEY = /"(__proto__|constructor|prototype)":/;
 
 function runner(logic: ServerLogic, failures: [LogicHook, LogicFailureReason][] = []): LogicRunner {
   return new LogicRunner([logic], {
@@ -61,7 +65,10 @@ test('a JSON answer of the right shape is taken as is: { data } replaces, { info
       fc.jsonValue({ maxDepth: 5 }),
       fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 })),
       async (data, info) => {
-        const clean = JSON.parse(JSON.stringify({ data, info })) as { data: unknown; info: Record<string, unknown> };
+        const text = JSON.stringify({ data, info });
+        // Reserved keys are refused anywhere in a message, so they are garbage in an answer too (checked below).
+        fc.pre(!RESERVED_KEY.test(text));
+        const clean = JSON.parse(text) as { data: unknown; info: Record<string, unknown> };
         const r = runner({ onPublish: () => ({ data: clean.data }) as never, onConnect: () => ({ info: clean.info }) });
         const published = await r.publish({ ...CALLER, channel: 'chat:a', namespace: 'chat', data: 0 });
         if (clean.data === undefined) assert.deepEqual(published, { ok: true, value: 0 });
@@ -71,8 +78,23 @@ test('a JSON answer of the right shape is taken as is: { data } replaces, { info
         assert.deepEqual({ ...connected.value }, Object.keys(clean.info).length === 0 ? {} : clean.info);
       },
     ),
-    { numRuns: 200 },
+    { numRuns: 500 },
   );
+});
+
+test('an answer holding a reserved key anywhere is garbage: internal', async () => {
+  for (const key of ['__proto__', 'constructor', 'prototype']) {
+    const failures: [LogicHook, LogicFailureReason][] = [];
+    const value = JSON.parse(`{"a":[{"${key}":{"x":1}}]}`) as never;
+    const r = runner({ onPublish: () => ({ data: value }), onConnect: () => ({ info: value }) }, failures);
+    const published = await r.publish({ ...CALLER, channel: 'chat:a', namespace: 'chat', data: 0 });
+    const connected = await r.connect('onConnect', { ...CALLER, expiresAt: null });
+    assert.deepEqual([published.ok, connected.ok], [false, false], key);
+    assert.deepEqual(failures, [
+      ['onPublish', 'invalid'],
+      ['onConnect', 'invalid'],
+    ]);
+  }
 });
 
 test('a hook that never settles is a timeout after the deadline, and leaves nothing in flight', async () => {
