@@ -3,6 +3,7 @@
 // replace publication data and answer RPC calls; a request signed with the wrong secret, or not at all, is refused
 // by the backend (HTTP 401), which the proxy reports as a broken exchange (the client gets `internal`).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { createHttpProxy, type HttpProxy, ProxyAnswerError } from '../../../src/integrations/index.ts';
 import { startListening, type ServeProcess } from '../../docs/server.ts';
@@ -94,3 +95,9 @@ for (const [name, [command, args]] of Object.entries(BACKENDS)) {
     });
   });
 }
+
+test('docs/backend-proxy.md lists examples/proxy-backend/backend.py byte for byte', () => {
+  const doc = readFileSync('docs/backend-proxy.md', 'utf8');
+  const listing = /```python norun\n([\s\S]*?)```/.exec(doc)?.[1];
+  assert.equal(listing, readFileSync('examples/proxy-backend/backend.py', 'utf8'));
+});
