@@ -119,7 +119,9 @@ for (let round = 0; round < 2; round++) {
   for (const [name, call] of Object.entries(clients)) {
     await measure(call, Math.min(3000, CALLS));
     const r = await measure(call, CALLS);
-    (results[name] ??= []).push(r.cpuUs);
+    const list = results[name] ?? [];
+    list.push(r.cpuUs);
+    results[name] = list;
     process.stderr.write(`${name}: ${Math.round(r.perSec)} calls/s, ${r.cpuUs.toFixed(1)} µs CPU per call\n`);
   }
 }
