@@ -88,12 +88,14 @@ function startListening(what, argv, env) {
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`${what} did not start`)), 30_000);
+    const listening = { child, port: 0, output: () => out };
     child.stdout.on('data', (d) => {
       out += d;
       const m = /listening (\d+)/.exec(out);
-      if (m) {
+      if (m && listening.port === 0) {
         clearTimeout(timer);
-        resolve({ child, port: Number(m[1]) });
+        listening.port = Number(m[1]);
+        resolve(listening);
       }
     });
     child.once('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
@@ -110,8 +112,9 @@ async function stop(child) {
 
 async function measure(mode, repeat) {
   const started = [];
+  let backend = null;
+  let report;
   try {
-    let backend = null;
     const env = { ...ENV, LOGIC_MODE: mode.name };
     if (mode.name === 'proxy') {
       backend = await startListening('backend', pin(0, [process.execPath, 'bench/logic/backend.mjs']), ENV);
@@ -150,14 +153,16 @@ async function measure(mode, repeat) {
     const result = spawnSync(cmd, rest, { encoding: 'utf8', timeout: 180_000, env: ENV });
     if (result.status !== 0)
       throw new Error(`load client for ${mode.name} failed (${result.status}): ${result.stderr}`);
-    const report = JSON.parse(result.stdout.trim().split('\n').pop());
+    report = JSON.parse(result.stdout.trim().split('\n').pop());
     if (report.refused > 0)
       throw new Error(`${mode.name}: ${report.refused} publishes refused, first: ${report.firstError}`);
-    return report;
   } finally {
     // The server first: with --cpu-prof it writes its profile on the way out.
     for (const child of started.reverse()) await stop(child);
   }
+  const served = backend === null ? null : /served (\d+) requests over (\d+) connections/.exec(backend.output());
+  if (served !== null) report.backend = { requests: Number(served[1]), connections: Number(served[2]) };
+  return report;
 }
 
 const loadAtStart = loadavg()[0];
@@ -190,6 +195,7 @@ for (const mode of modes) {
     backendCpuShare: median(list.map((x) => x.backendCpuMs / x.ms)),
     clientCpuShare: median(list.map((x) => x.clientCpuMs / x.ms)),
     othersServerCore: median(list.map((x) => x.othersCpuShare.server)),
+    backendConnections: list.filter((x) => x.backend !== undefined).map((x) => x.backend),
     othersClientCore: median(list.map((x) => x.othersCpuShare.client)),
   };
 }
@@ -240,6 +246,13 @@ const section = [
   "row's: the throughput ratio a server that had its core to itself would reach. Ratios are taken per repeat (the",
   'modes of a repeat run back to back) and their median is shown. "Others\' CPU" is what other processes took on',
   "the two cores during the window (/proc/stat minus the benchmark's own processes): the machine is shared.",
+  ...(summary.proxy === undefined
+    ? []
+    : [
+        `Keep-alive: the backend served ${summary.proxy.backendConnections
+          .map((b) => `${fmt(b.requests)} requests over ${b.connections} connections`)
+          .join(', ')} (warm-up included; one per run).`,
+      ]),
   '',
 ].join('\n');
 console.log(section);
