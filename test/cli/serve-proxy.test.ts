@@ -24,6 +24,8 @@ test('serve with proxy settings: publications go through the backend; /health an
     SWITCHBOARD_PROXY__PUBLISH: url,
     SWITCHBOARD_PROXY__RPC_PREFIXES__CHAT: url,
     SWITCHBOARD_PROXY_SECRET: SECRET,
+    // A generous deadline: this test is about the wiring, on a machine that may be busy.
+    SWITCHBOARD_PROXY__TIMEOUT_MS: '15000',
     // The development config's anonymous role does not include rpc.
     SWITCHBOARD_ROLES__ANONYMOUS: 'subscribe,publish,rpc',
   });

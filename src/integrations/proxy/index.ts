@@ -20,4 +20,4 @@ export {
   type ProxyEndpointHealth,
   type ProxyHealth,
 } from './proxy.ts';
-export { PROXY_REQUEST_KINDS, REFUSAL_CODES, type ProxyRequestKind } from './wire.ts';
+export { PROXY_REQUEST_KINDS, type ProxyRequestKind } from './wire.ts';

@@ -35,7 +35,7 @@ import {
   type ProxyFailure,
   type ProxyOutcome,
 } from './options.ts';
-import { ABORT_CLOSED, ABORT_TIMEOUT, post, postTarget, type PostTarget } from './post.ts';
+import { CallDeadline, post, postTarget, type PostTarget } from './post.ts';
 import { readAnswer, requestBody, type ProxyRequestKind } from './wire.ts';
 
 /** The header carrying the request id (also the body's `id`), for correlating both sides' logs. */
@@ -207,7 +207,7 @@ export function createHttpProxy(options: HttpProxyOptions): HttpProxy {
   const anyPublish = publishDefault !== null || [...publishByNamespace.values()].some((e) => e !== null);
 
   let closed = false;
-  const controllers = new Set<AbortController>();
+  const deadlines = new Set<CallDeadline>();
   let pending = 0;
   let idle: (() => void) | null = null;
 
@@ -229,20 +229,19 @@ export function createHttpProxy(options: HttpProxyOptions): HttpProxy {
     return { refuse: { code: 'backend_unavailable', message: UNAVAILABLE_MESSAGES[outcome] ?? UNAVAILABLE_MESSAGE } };
   };
 
-  const waitForSlot = (signal: AbortSignal): Promise<SlotWait> =>
+  const waitForSlot = (deadline: CallDeadline): Promise<SlotWait> =>
     new Promise<SlotWait>((resolve) => {
-      const onAbort = (): void => {
-        if (limiter.cancel(waiter)) resolve(signal.reason === ABORT_CLOSED ? 'closed' : 'timeout');
-      };
       const waiter = (granted: boolean): void => {
-        signal.removeEventListener('abort', onAbort);
+        deadline.onAbort(null);
         resolve(granted ? 'granted' : 'closed');
       };
       if (!limiter.enqueue(waiter)) {
         resolve('overloaded');
         return;
       }
-      signal.addEventListener('abort', onAbort, { once: true });
+      deadline.onAbort(() => {
+        if (limiter.cancel(waiter)) resolve(deadline.reason ?? 'timeout');
+      });
     });
 
   /** One call: breaker, slot, POST, answer. Refusals are returned; a broken contract is thrown. */
@@ -256,13 +255,13 @@ export function createHttpProxy(options: HttpProxyOptions): HttpProxy {
     if (closed) return unavailable(kind, target, 'closed', null, 'the proxy is closed', startedMs);
     if (!target.breaker.allow(Date.now()))
       return unavailable(kind, target, 'breaker_open', null, 'the breaker is open', startedMs);
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(ABORT_TIMEOUT), timeoutMs);
-    controllers.add(controller);
+    const deadline = new CallDeadline();
+    const timer = setTimeout(() => deadline.abort('timeout'), timeoutMs);
+    deadlines.add(deadline);
     pending++;
     try {
       if (!limiter.tryAcquire()) {
-        const wait = await waitForSlot(controller.signal);
+        const wait = await waitForSlot(deadline);
         if (wait !== 'granted') {
           target.breaker.abandon();
           return unavailable(kind, target, wait, null, `no free slot (${wait})`, startedMs);
@@ -280,7 +279,7 @@ export function createHttpProxy(options: HttpProxyOptions): HttpProxy {
           [REQUEST_ID_HEADER]: id,
         };
         if (secret !== null) headers[SIGNATURE_HEADER] = signBody(secret, body);
-        result = await post(target.target, headers, body, controller.signal, maxResponseBytes);
+        result = await post(target.target, headers, body, deadline, maxResponseBytes);
       } finally {
         target.inFlight--;
         limiter.release();
@@ -311,7 +310,7 @@ export function createHttpProxy(options: HttpProxyOptions): HttpProxy {
       return answer.refusal ?? answer;
     } finally {
       clearTimeout(timer);
-      controllers.delete(controller);
+      deadlines.delete(deadline);
       if (--pending === 0 && idle !== null) idle();
     }
   };
@@ -347,7 +346,7 @@ export function createHttpProxy(options: HttpProxyOptions): HttpProxy {
     close: async () => {
       closed = true;
       limiter.cancelAll();
-      for (const controller of controllers) controller.abort(ABORT_CLOSED);
+      for (const deadline of deadlines) deadline.abort('closed');
       if (pending > 0) await new Promise<void>((resolve) => (idle = resolve));
       agents.http.destroy();
       agents.https.destroy();

@@ -2,26 +2,14 @@
 // hook's context, and the answer checked strictly and turned into the hook's decision. An answer that does not
 // follow the contract is never read as "allow": a backend that meant to refuse must not let a call through by
 // misspelling a field.
-import { checkJsonValue, ErrorCode, exceedsJsonDepth, type JsonValue, Limits } from '../../messages/index.ts';
-import type { LogicCaller, Refusal, RefusalCode } from '../../realtime/index.ts';
+import { checkJsonValue, exceedsJsonDepth, type JsonValue, Limits } from '../../messages/index.ts';
+import { type LogicCaller, REFUSAL_CODES, type Refusal, type RefusalCode } from '../../realtime/index.ts';
 
 /** The calls the proxy forwards, as named in the request body's `request` field. */
 export type ProxyRequestKind = 'connect' | 'refresh' | 'subscribe' | 'publish' | 'rpc';
 
 /** Every {@link ProxyRequestKind}, for metric labels and health. */
 export const PROXY_REQUEST_KINDS: readonly ProxyRequestKind[] = ['connect', 'refresh', 'subscribe', 'publish', 'rpc'];
-
-/** The codes a backend may refuse with: the realtime contract's `RefusalCode`s. */
-export const REFUSAL_CODES: ReadonlySet<string> = new Set([
-  ErrorCode.FORBIDDEN,
-  ErrorCode.NOT_FOUND,
-  ErrorCode.INVALID_MESSAGE,
-  ErrorCode.NOT_AVAILABLE,
-  ErrorCode.RATE_LIMITED,
-  ErrorCode.UNAUTHORIZED,
-  ErrorCode.TOO_LARGE,
-  ErrorCode.BACKEND_UNAVAILABLE,
-] satisfies RefusalCode[]);
 
 /** Longest refusal message passed to the client, in characters (the protocol's limit on an error message). */
 export const MAX_REFUSAL_MESSAGE_LENGTH = 256;

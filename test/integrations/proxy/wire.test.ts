@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { checkJsonValue } from '../../../src/messages/index.ts';
-import { PROXY_REQUEST_KINDS, REFUSAL_CODES } from '../../../src/integrations/index.ts';
+import { PROXY_REQUEST_KINDS } from '../../../src/integrations/index.ts';
+import { REFUSAL_CODES } from '../../../src/realtime/index.ts';
 import { readAnswer } from '../../../src/integrations/proxy/wire.ts';
 
 const kind = fc.constantFrom(...PROXY_REQUEST_KINDS);
