@@ -19,6 +19,7 @@ import {
   type ServerConfig,
 } from './config.ts';
 import { loadLogicModule, LogicModuleError, type LoadedLogic } from './logic-module.ts';
+import { registerDemoRpc } from './demo-rpc.ts';
 import { PROXY_DEADLINE_MARGIN_MS, proxyOptionsFrom } from './proxy.ts';
 import { runPrimary } from './workers.ts';
 
@@ -91,6 +92,10 @@ export async function run(argv: string[]): Promise<number> {
   const broker = await createBroker(config, logger);
   const development = config.mode === 'development';
   const limits = config.limits;
+  const permissions = new Permissions(namespaces, {
+    roles: config.roles,
+    authenticatedRoles: config.authenticatedRoles,
+  });
   // The backend proxy (docs/backend-proxy.md), when the configuration names an endpoint.
   const proxyOptions = proxyOptionsFrom(config.proxy, process.env);
   const proxy =
@@ -105,7 +110,7 @@ export async function run(argv: string[]): Promise<number> {
       broker,
       namespaces,
       authenticator: await createAuthenticator(await authOptionsFrom(config)),
-      permissions: new Permissions(namespaces, { roles: config.roles, authenticatedRoles: config.authenticatedRoles }),
+      permissions,
       originPolicy: createOriginPolicy({
         allowedOrigins: config.origins,
         cookieOnly: config.auth.cookieName !== null && !config.auth.allowQueryToken,
@@ -163,6 +168,8 @@ export async function run(argv: string[]): Promise<number> {
   });
 
   for (const [method, handler] of logic?.methods ?? []) server.hub.rpc(method, handler);
+  // docs/serve.md "Demo RPC methods": the chat page's /roll and /who; a production configuration registers none.
+  if (development) registerDemoRpc(server.hub, { broker: server.hub.broker, permissions }, logic?.methods);
 
   let address;
   try {
