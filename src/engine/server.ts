@@ -2,7 +2,7 @@
 import { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import type https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { Opcode, serializeFrame } from '../protocol/index.ts';
@@ -16,8 +16,9 @@ import {
   type ServerCloseOptions,
   type ServerOptions,
 } from './server-options.ts';
-import { createStandaloneServer, pathnameOf, type PreUpgradeDeadlines } from './standalone-server.ts';
-import { handleUpgradeRequest, type UpgradeContext } from './upgrade.ts';
+import { createNetStandaloneServer, frontHttpServer, NetAccept, type HttpFallback } from './net-accept.ts';
+import { createStandaloneServer, pathnameOf, PreUpgradeDeadlines } from './standalone-server.ts';
+import { handleUpgradeRequest, rejectUpgrade, type UpgradeContext } from './upgrade.ts';
 import { kSendPrebuilt, type WebSocket } from './websocket.ts';
 
 export type { RejectedUpgrade, ServerCloseOptions, ServerOptions } from './server-options.ts';
@@ -51,7 +52,10 @@ export class WebSocketServer extends EventEmitter {
   /** Standalone: sockets still in the HTTP phase, with their deadline (PreUpgradeDeadlines in standalone-server.ts); null in the other modes. */
   #preUpgrade: PreUpgradeDeadlines | null = null;
   #reserved = 0;
-  #httpServer: http.Server | https.Server | null = null;
+  /** The listener: Node's http(s).Server (acceptPath 'http', or attached), or a net.Server (standalone on the 'net' path). */
+  #httpServer: http.Server | https.Server | NetServer | null = null;
+  /** The `net` accept path's reader (standalone or fronting an attached server); null on the 'http' path. */
+  #netAccept: NetAccept | null = null;
   #ownsServer = false;
   #listenPromise: Promise<AddressInfo> | null = null;
   /** Standalone: settles when the listen started by the constructor has bound or failed (close() waits for it). */
@@ -99,9 +103,12 @@ export class WebSocketServer extends EventEmitter {
     };
 
     if (options.port !== undefined) {
-      this.#createStandalone(options.port, options.host ?? '127.0.0.1', this.#ctx.handshakeTimeoutMs, options.tls);
+      const host = options.host ?? '127.0.0.1';
+      if (resolved.acceptPath === 'net') this.#createNetStandalone(options.port, host);
+      else this.#createStandalone(options.port, host, this.#ctx.handshakeTimeoutMs, options.tls);
     } else if (options.server !== undefined) {
-      this.#attach(options.server);
+      if (resolved.acceptPath === 'net') this.#front(options.server as http.Server);
+      else this.#attach(options.server);
     }
   }
 
@@ -224,7 +231,7 @@ export class WebSocketServer extends EventEmitter {
                 else server.close(() => resolve());
               }),
           );
-          server.closeIdleConnections();
+          if ('closeIdleConnections' in server) server.closeIdleConnections();
         } else {
           this.#detach?.();
           this.#detach = null;
@@ -236,7 +243,8 @@ export class WebSocketServer extends EventEmitter {
         timeoutMs: options.timeoutMs ?? this.#closeTimeoutMs,
       });
       // Sockets still in the HTTP phase (slow or idle handshakes) would hold close() open.
-      if (this.#ownsServer && server !== null) server.closeAllConnections();
+      if (this.#ownsServer && server !== null && 'closeAllConnections' in server) server.closeAllConnections();
+      this.#netAccept?.destroyPending();
       await stopped;
       this.emit('close');
     })();
@@ -269,6 +277,43 @@ export class WebSocketServer extends EventEmitter {
       () => {},
       () => {},
     );
+  }
+
+  /** The `net` accept path's hooks into this server. */
+  #makeNetAccept(fallback: HttpFallback | null): NetAccept {
+    const preUpgrade = new PreUpgradeDeadlines(this.#ctx.handshakeTimeoutMs);
+    this.#preUpgrade = preUpgrade;
+    const accept = new NetAccept(
+      {
+        shouldHandle: (pathname) => this.#path === undefined || pathname === this.#path,
+        handleUpgrade: (req, socket, head) => this.handleUpgrade(req, socket, head),
+        refuse: (req, socket, status, reason) => rejectUpgrade(this.#ctx, req, socket, status, reason),
+      },
+      preUpgrade,
+      fallback,
+    );
+    this.#netAccept = accept;
+    return accept;
+  }
+
+  #createNetStandalone(port: number, host: string): void {
+    const standalone = createNetStandaloneServer(port, host, this.#makeNetAccept(null), {
+      error: (err) => this.#emitError(err),
+      listening: () => this.emit('listening'),
+    });
+    this.#httpServer = standalone.server;
+    this.#ownsServer = true;
+    this.#listenPromise = standalone.listening;
+    // A failed listen is reported through listen(); keep it from becoming an unhandled rejection.
+    this.#bound = this.#listenPromise.then(
+      () => {},
+      () => {},
+    );
+  }
+
+  #front(server: http.Server): void {
+    this.#httpServer = server;
+    this.#detach = frontHttpServer(server, (fallback) => this.#makeNetAccept(fallback));
   }
 
   #attach(server: http.Server | https.Server): void {

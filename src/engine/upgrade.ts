@@ -17,6 +17,7 @@ import {
 import type { DeflateConfig } from './deflate-config.ts';
 import { PerMessageDeflate } from './deflate.ts';
 import { channels } from './diagnostics.ts';
+import { requestHeadOf } from './head-request.ts';
 import type { BindingOptions } from './socket-binding.ts';
 import {
   isPromiseLike,
@@ -133,6 +134,9 @@ function remoteAddressOf(socket: Duplex): string {
  * by the application for `handleUpgrade`) is read through `headersDistinct`, then `headers`.
  */
 function handshakeHeaders(req: IncomingMessage): Record<string, string | string[] | undefined> {
+  // The `net` accept path picked them while parsing the head.
+  const head = requestHeadOf(req);
+  if (head !== undefined) return head.upgradeHeaders();
   const raw = (req as { rawHeaders?: unknown }).rawHeaders;
   if (Array.isArray(raw)) return pickUpgradeHeaders(raw as string[]);
   return (req.headersDistinct as Record<string, string[] | undefined> | undefined) ?? req.headers;
@@ -143,7 +147,7 @@ function retryAfter(ctx: UpgradeContext): { headers: Record<string, string> } {
 }
 
 /** Refuses the upgrade with an HTTP answer: `rejected` event, diagnostics, then the answer and a destroyed socket. */
-function rejectUpgrade(
+export function rejectUpgrade(
   ctx: UpgradeContext,
   req: IncomingMessage,
   socket: Duplex,
@@ -317,6 +321,9 @@ function awaitHook(upgrade: PendingUpgrade, pending: PromiseLike<AcceptResult>):
   );
 }
 
+/** What a connection keeps of its request (`ws.request`). */
+type WebSocketRequestLike = { readonly headers: IncomingHttpHeaders; readonly url: string };
+
 /** The `Host` value of the previous upgrade: consecutive clients of one server send the same one. */
 let lastHost = '';
 
@@ -424,7 +431,8 @@ function completeUpgrade(upgrade: PendingUpgrade, result: AcceptResult): void {
     role: 'server',
     url,
     remoteAddress: ctx.capsAddresses ? ip : null,
-    request: { headers: retainedHeaders(req), url },
+    // A request of the `net` path builds its header map only if asked, even later through `ws.request`.
+    request: requestHeadOf(req) === undefined ? { headers: retainedHeaders(req), url } : (req as WebSocketRequestLike),
     context: ok.context,
     binding: ctx.binding,
     heartbeat: ctx.heartbeat,
