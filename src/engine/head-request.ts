@@ -1,7 +1,7 @@
 // Node binding: the upgrade request the `net` accept path hands to hooks and events, read from the protocol's parsed head.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import type { RequestHead } from '../protocol/index.ts';
+import { headersOf, rawHeadersOf, type RequestHead } from '../protocol/index.ts';
 
 /** @internal Marks a request read by the `net` accept path; its value is the parsed head. */
 export const kRequestHead = Symbol('switchboard.requestHead');
@@ -77,4 +77,31 @@ export class HeadRequest {
 /** @internal The parsed head behind a request of the `net` accept path, or undefined for Node's own requests. */
 export function requestHeadOf(req: IncomingMessage): RequestHead | undefined {
   return (req as unknown as Partial<HeadRequest>)[kRequestHead];
+}
+
+/**
+ * What a connection of the `net` path keeps of its request (`ws.request`): the head's text only,
+ * with the header map built on first access. The parsed head, its picked headers and the request
+ * object handed to the hooks are all released after the handshake.
+ */
+export class KeptRequest {
+  /** Request target (path and query). */
+  readonly url: string;
+  #text: string;
+  #headers: IncomingHttpHeaders | null = null;
+
+  /** @param head - the parsed head of the upgrade */
+  constructor(head: RequestHead) {
+    this.url = head.url;
+    this.#text = head.text;
+  }
+
+  /** Lower-case header names, values combined as Node combines them; built once, on first access. */
+  get headers(): IncomingHttpHeaders {
+    if (this.#headers === null) {
+      this.#headers = headersOf(rawHeadersOf(this.#text)) as IncomingHttpHeaders;
+      this.#text = '';
+    }
+    return this.#headers;
+  }
 }

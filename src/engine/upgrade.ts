@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { isUtf8 } from 'node:buffer';
 import {
   acceptDeflateOffer,
-  buildAcceptResponse,
+  encodeAcceptResponse,
   buildRejectResponse,
   Connection,
   HandshakeError,
@@ -17,7 +17,7 @@ import {
 import type { DeflateConfig } from './deflate-config.ts';
 import { PerMessageDeflate } from './deflate.ts';
 import { channels } from './diagnostics.ts';
-import { requestHeadOf } from './head-request.ts';
+import { KeptRequest, requestHeadOf } from './head-request.ts';
 import type { BindingOptions } from './socket-binding.ts';
 import {
   isPromiseLike,
@@ -321,8 +321,10 @@ function awaitHook(upgrade: PendingUpgrade, pending: PromiseLike<AcceptResult>):
   );
 }
 
-/** What a connection keeps of its request (`ws.request`). */
-type WebSocketRequestLike = { readonly headers: IncomingHttpHeaders; readonly url: string };
+/** Pooled allocation for the 101 answer (Buffer.allocUnsafe takes small sizes from an 8 KiB slab). */
+function allocResponse(length: number): Uint8Array {
+  return Buffer.allocUnsafe(length);
+}
 
 /** The `Host` value of the previous upgrade: consecutive clients of one server send the same one. */
 let lastHost = '';
@@ -403,7 +405,7 @@ function completeUpgrade(upgrade: PendingUpgrade, result: AcceptResult): void {
     pmd === null || validated.extensions.length === 0
       ? null
       : acceptDeflateOffer(validated.extensions, pmd.negotiation);
-  let response: string;
+  let response: Uint8Array;
   try {
     const init: { key: string; protocol: string | null; extensions: string | null; headers?: Record<string, string> } =
       {
@@ -412,7 +414,8 @@ function completeUpgrade(upgrade: PendingUpgrade, result: AcceptResult): void {
         extensions: deflate === null ? null : deflate.response,
       };
     if (ok.headers !== undefined) init.headers = ok.headers;
-    response = buildAcceptResponse(init);
+    // The common 101 is a prebuilt template with the accept key written in (pooled, no string encoding).
+    response = encodeAcceptResponse(init, allocResponse);
   } catch (err) {
     ctx.release(ip);
     hookFailed(ctx, req, socket, err);
@@ -427,12 +430,13 @@ function completeUpgrade(upgrade: PendingUpgrade, result: AcceptResult): void {
     utf8Check: isUtf8,
   });
   const url = req.url ?? '/';
+  const parsed = requestHeadOf(req);
   const ws = new WebSocket({
     role: 'server',
     url,
     remoteAddress: ctx.capsAddresses ? ip : null,
-    // A request of the `net` path builds its header map only if asked, even later through `ws.request`.
-    request: requestHeadOf(req) === undefined ? { headers: retainedHeaders(req), url } : (req as WebSocketRequestLike),
+    // A request of the `net` path keeps only its head's text; the header map is built if ever asked for.
+    request: parsed === undefined ? { headers: retainedHeaders(req), url } : new KeptRequest(parsed),
     context: ok.context,
     binding: ctx.binding,
     heartbeat: ctx.heartbeat,

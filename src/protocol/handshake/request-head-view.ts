@@ -184,21 +184,15 @@ export class RequestHead {
     return null;
   }
 
+  /** The head as received (request line to blank line), latin1: what a connection keeps to answer `headers` later. */
+  get text(): string {
+    return this.#text;
+  }
+
   /** Every header line as [name, value, name, value, ...], names as sent (Node's `rawHeaders`). Built once. */
   get rawHeaders(): string[] {
-    if (this.#raw !== null) return this.#raw;
-    const raw: string[] = [];
-    const text = this.#text;
-    let line = text.indexOf('\r\n') + 2;
-    // The head ends with the blank line: stop at it.
-    while (line < text.length - 2) {
-      const eol = text.indexOf('\r\n', line);
-      const colon = text.indexOf(':', line);
-      raw.push(text.slice(line, colon), trimOws(text.slice(colon + 1, eol)));
-      line = eol + 2;
-    }
-    this.#raw = raw;
-    return raw;
+    this.#raw ??= rawHeadersOf(this.#text);
+    return this.#raw;
   }
 
   /**
@@ -207,20 +201,8 @@ export class RequestHead {
    * ...) the first line only, others joined with `, `. Built once, on first access; a null-prototype object.
    */
   get headers(): RequestHeaders {
-    if (this.#headers !== null) return this.#headers;
-    const out = Object.create(null) as RequestHeaders;
-    const raw = this.rawHeaders;
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i]!.toLowerCase();
-      const value = raw[i + 1]!;
-      const seen = out[name];
-      if (seen === undefined) out[name] = name === 'set-cookie' ? [value] : value;
-      else if (name === 'set-cookie') (seen as string[]).push(value);
-      else if (FIRST_ONLY.has(name)) continue;
-      else out[name] = `${seen as string}${name === 'cookie' ? '; ' : ', '}${value}`;
-    }
-    this.#headers = out;
-    return out;
+    this.#headers ??= headersOf(this.rawHeaders);
+    return this.#headers;
   }
 
   /** Every header as an array of its lines, lower-case names (Node's `headersDistinct`). Built once. */
@@ -237,6 +219,45 @@ export class RequestHead {
     this.#distinct = out;
     return out;
   }
+}
+
+/**
+ * The header lines of a head's text ({@link RequestHead.text}) as [name, value, ...], names as sent.
+ * @param text - a head the parser accepted (so every line is `name:value` ending in CRLF)
+ * @returns alternating names and values (surrounding whitespace trimmed), Node's `rawHeaders`
+ */
+export function rawHeadersOf(text: string): string[] {
+  const raw: string[] = [];
+  let line = text.indexOf('\r\n') + 2;
+  // The head ends with the blank line: stop at it.
+  while (line < text.length - 2) {
+    const eol = text.indexOf('\r\n', line);
+    const colon = text.indexOf(':', line);
+    raw.push(text.slice(line, colon), trimOws(text.slice(colon + 1, eol)));
+    line = eol + 2;
+  }
+  return raw;
+}
+
+/**
+ * Combines raw header lines as Node's `IncomingMessage.headers` does: lower-case names,
+ * `set-cookie` an array, `cookie` joined with `; `, single-valued ones the first line only, others
+ * joined with `, `. A null-prototype object.
+ * @param raw - alternating names and values ({@link rawHeadersOf})
+ * @returns the header map
+ */
+export function headersOf(raw: readonly string[]): RequestHeaders {
+  const out = Object.create(null) as RequestHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    const seen = out[name];
+    if (seen === undefined) out[name] = name === 'set-cookie' ? [value] : value;
+    else if (name === 'set-cookie') (seen as string[]).push(value);
+    else if (FIRST_ONLY.has(name)) continue;
+    else out[name] = `${seen as string}${name === 'cookie' ? '; ' : ', '}${value}`;
+  }
+  return out;
 }
 
 /** Whether the Connection value text[start..end) lists the token `upgrade` (case-insensitive, OWS around commas). */
