@@ -38,7 +38,7 @@ export interface SwitchboardServerOptions {
    * connection's first request with the engine's own parser and hands every plain HTTP request
    * (API, pages, `/health`, `/metrics`) to this server's http.Server unchanged; `'http'` lets Node
    * parse everything and attaches to its `upgrade` event.
-   * @default 'net' for plain http:// (less memory and CPU per WebSocket connection); 'http' with `tls`
+   * @default 'net' for plain http:// (less memory and CPU per WebSocket connection); always 'http' with `tls`
    */
   readonly acceptPath?: 'http' | 'net';
   /** @default the paths of src/cli/config.ts */
@@ -128,7 +128,8 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
   const logger = options.logger ?? null;
   const hub = new RealtimeServer({
     ...options.realtime,
-    engine: { ...options.realtime.engine, acceptPath: options.acceptPath ?? (tls === null ? 'net' : 'http') },
+    // The net path reads plain TCP only: over TLS, Node's https.Server parses every request.
+    engine: { ...options.realtime.engine, acceptPath: tls === null ? (options.acceptPath ?? 'net') : 'http' },
     server,
     path: paths.ws,
     observer: createObserver(metrics, logger),
