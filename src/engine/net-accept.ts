@@ -3,8 +3,9 @@ import type http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { RequestHeadParser, type RequestHead } from '../protocol/index.ts';
+import { Deadline, deadlineQueue, type DeadlineQueue } from './deadlines.ts';
 import { HeadRequest } from './head-request.ts';
-import { pathnameOf, type PreUpgradeDeadlines } from './standalone-server.ts';
+import { pathnameOf } from './standalone-server.ts';
 import { writeRejection } from './upgrade.ts';
 
 /** What the `net` accept path calls back into its WebSocket server for. */
@@ -43,25 +44,25 @@ const UPGRADE_REQUIRED = {
  */
 export class NetAccept {
   readonly #hooks: NetAcceptHooks;
-  readonly #deadlines: PreUpgradeDeadlines;
+  /** @internal The handshake deadline of every connection in its first request (one shared timer). */
+  readonly deadlines: DeadlineQueue;
   readonly #fallback: HttpFallback | null;
   /** Connections whose first request is still being read (destroyed by {@link destroyPending}). */
   readonly #pending = new Set<Socket>();
 
   /**
    * @param hooks - the WebSocket server's side
-   * @param deadlines - the HTTP-phase deadlines (the server's own, so `handleUpgrade` ends them too)
+   * @param handshakeTimeoutMs - time from the connection to a routed first request (slowloris, HS-17/18)
    * @param fallback - where plain HTTP goes; null answers it with 426
    */
-  constructor(hooks: NetAcceptHooks, deadlines: PreUpgradeDeadlines, fallback: HttpFallback | null) {
+  constructor(hooks: NetAcceptHooks, handshakeTimeoutMs: number, fallback: HttpFallback | null) {
     this.#hooks = hooks;
-    this.#deadlines = deadlines;
+    this.deadlines = deadlineQueue(handshakeTimeoutMs);
     this.#fallback = fallback;
   }
 
   /** A connection arrived: read its first request. */
   readonly onConnection = (socket: Socket): void => {
-    this.#deadlines.start(socket);
     this.#pending.add(socket);
     new PendingConnection(this, socket);
   };
@@ -80,7 +81,6 @@ export class NetAccept {
   /** @internal The connection left the HTTP phase (routed, refused or closed). */
   left(socket: Socket): void {
     this.#pending.delete(socket);
-    this.#deadlines.end(socket);
   }
 
   /** @internal The head is complete: route it. */
@@ -108,15 +108,20 @@ export class NetAccept {
   }
 }
 
-/** One connection in its first request; nothing of it outlives the routing. */
-class PendingConnection {
+/**
+ * One connection in its first request, and its handshake deadline (an entry of the shared queue:
+ * no timer, map entry or extra listener per connection); nothing of it outlives the routing.
+ */
+class PendingConnection extends Deadline {
   readonly #accept: NetAccept;
   readonly #socket: Socket;
   readonly #parser = new RequestHeadParser();
 
   constructor(accept: NetAccept, socket: Socket) {
+    super();
     this.#accept = accept;
     this.#socket = socket;
+    accept.deadlines.arm(this);
     // An RST before the request is complete must not become an unhandled 'error' (HS-21).
     socket.on('error', ignoreError);
     socket.on('data', this.#onData);
@@ -138,6 +143,11 @@ class PendingConnection {
     this.#accept.route(socket, result.head, result.rest);
   };
 
+  /** The deadline passed before the request was routed (slowloris, idle connection): the socket goes, unanswered. */
+  onDeadline(): void {
+    this.#socket.destroy();
+  }
+
   readonly #onEnd = (): void => {
     this.#socket.destroy();
   };
@@ -151,6 +161,7 @@ class PendingConnection {
     socket.removeListener('data', this.#onData);
     socket.removeListener('end', this.#onEnd);
     socket.removeListener('close', this.#onClose);
+    this.armedIn?.cancel(this);
     this.#accept.left(socket);
   }
 }

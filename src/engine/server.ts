@@ -17,7 +17,7 @@ import {
   type ServerOptions,
 } from './server-options.ts';
 import { createNetStandaloneServer, frontHttpServer, NetAccept, type HttpFallback } from './net-accept.ts';
-import { createStandaloneServer, pathnameOf, PreUpgradeDeadlines } from './standalone-server.ts';
+import { createStandaloneServer, pathnameOf, type PreUpgradeDeadlines } from './standalone-server.ts';
 import { handleUpgradeRequest, rejectUpgrade, type UpgradeContext } from './upgrade.ts';
 import { kSendPrebuilt, type WebSocket } from './websocket.ts';
 
@@ -281,15 +281,13 @@ export class WebSocketServer extends EventEmitter {
 
   /** The `net` accept path's hooks into this server. */
   #makeNetAccept(fallback: HttpFallback | null): NetAccept {
-    const preUpgrade = new PreUpgradeDeadlines(this.#ctx.handshakeTimeoutMs);
-    this.#preUpgrade = preUpgrade;
     const accept = new NetAccept(
       {
         shouldHandle: (pathname) => this.#path === undefined || pathname === this.#path,
         handleUpgrade: (req, socket, head) => this.handleUpgrade(req, socket, head),
         refuse: (req, socket, status, reason) => rejectUpgrade(this.#ctx, req, socket, status, reason),
       },
-      preUpgrade,
+      this.#ctx.handshakeTimeoutMs,
       fallback,
     );
     this.#netAccept = accept;
