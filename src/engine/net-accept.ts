@@ -18,12 +18,13 @@ export interface NetAcceptHooks {
   refuse(req: http.IncomingMessage, socket: Socket, status: number, reason: string): void;
 }
 
-/** Where plain HTTP goes on a port the WebSocket server reads first. */
+/**
+ * Where plain HTTP, and upgrades for other paths, go on a port the WebSocket server reads first.
+ * The fallback answers them all (an http.Server's `upgrade` listeners, else 404 from the engine's route on it).
+ */
 export interface HttpFallback {
   /** Hands a connection over, its first bytes pushed back into the socket to be read again. */
   handOff(socket: Socket): void;
-  /** Whether upgrades for other paths go to it too (it has `upgrade` listeners of its own). */
-  takesUpgrades(): boolean;
 }
 
 function ignoreError(): void {}
@@ -93,7 +94,7 @@ export class NetAccept {
     }
     const req = new HeadRequest(head, socket).asIncomingMessage();
     if (!this.#hooks.shouldHandle(pathnameOf(head.url))) {
-      if (fallback?.takesUpgrades() === true) handOff(fallback, socket, head, rest);
+      if (fallback !== null) handOff(fallback, socket, head, rest);
       else this.#hooks.refuse(req, socket, 404, 'WS_ERR_UNKNOWN_PATH');
       return;
     }
@@ -228,10 +229,12 @@ export function createNetStandaloneServer(
 const fronted = new WeakSet<http.Server>();
 
 /**
- * Puts the `net` accept path in front of an application's http.Server: its connections are read
- * by `accept` first, and only plain HTTP (and upgrades for other paths when it has `upgrade`
- * listeners) reaches Node's HTTP parser. The server keeps listening, closing and timing out its own
- * HTTP connections as before; its own `connection` listeners still see every connection.
+ * Puts the `net` accept path in front of an application's http.Server: the first request of each
+ * connection is read by `accept`, and only plain HTTP and upgrades for other paths reach Node's
+ * HTTP parser. A connection handed over stays with Node: a later request on it (keep-alive, such
+ * as an upgrade through a proxy that reuses upstream connections) reaches the server's `upgrade`
+ * event, which the caller must also handle. The server keeps listening, closing and timing out its
+ * own HTTP connections as before; its own `connection` listeners still see every connection.
  * @param server - a plain http.Server (not https: its `connection` sockets are still encrypted)
  * @param makeAccept - builds the reader with the fallback into this server
  * @returns restores the server's own connection handling
@@ -248,10 +251,7 @@ export function frontHttpServer(server: http.Server, makeAccept: (fallback: Http
     | undefined;
   if (nodeListener === undefined)
     throw new TypeError('Cannot use acceptPath "net": this http.Server has no node:http connection listener');
-  const accept = makeAccept({
-    handOff: (socket) => nodeListener.call(server, socket),
-    takesUpgrades: () => server.listenerCount('upgrade') > 0,
-  });
+  const accept = makeAccept({ handOff: (socket) => nodeListener.call(server, socket) });
   server.removeListener('connection', nodeListener);
   server.prependListener('connection', accept.onConnection);
   fronted.add(server);

@@ -311,7 +311,17 @@ export class WebSocketServer extends EventEmitter {
 
   #front(server: http.Server): void {
     this.#httpServer = server;
-    this.#detach = frontHttpServer(server, (fallback) => this.#makeNetAccept(fallback));
+    const unfront = frontHttpServer(server, (fallback) => this.#makeNetAccept(fallback));
+    // Upgrades on connections node:http already owns (a proxy's keep-alive upstream connection that carried plain
+    // HTTP first) arrive through its `upgrade` event: the http path answers those, and 404s other paths nobody takes.
+    const detachRoute = attachRoute(server, {
+      shouldHandle: (req) => this.#shouldHandle(req),
+      handleUpgrade: (req, socket, head) => this.handleUpgrade(req, socket, head),
+    });
+    this.#detach = () => {
+      unfront();
+      detachRoute();
+    };
   }
 
   #attach(server: http.Server | https.Server): void {

@@ -227,10 +227,27 @@ test('fronting an http.Server: plain HTTP reaches its handler, keep-alive reques
   assert.equal(await res.text(), 'hello /page?x=1');
 });
 
+test('fronting an http.Server: an upgrade on a keep-alive connection that carried plain HTTP first is accepted', async (t) => {
+  // What nginx does with upstream keepalive: requests for pages and the API, then the upgrade, on one connection.
+  const { wss, port } = await fronted(t);
+  const c = await RawClient.connect(port);
+  t.after(() => c.destroy());
+  await c.write('GET /ready HTTP/1.1\r\nHost: a\r\n\r\n');
+  assert.equal((await c.readHttpResponse()).status, 200);
+  const key = newKey();
+  await c.write(handshakeRequest({ path: '/ws', key }, port));
+  const head = await c.readHttpHead();
+  assert.equal(head.status, 101);
+  assert.equal(head.headers['sec-websocket-accept'], acceptFor(key));
+  await c.write(frames.text('after keep-alive'));
+  assert.equal((await c.readMessage()).data.toString(), 'after keep-alive');
+  assert.equal(wss.clients.size, 1);
+});
+
 test('fronting an http.Server: upgrades to the path are answered by the engine, never by node:http', async (t) => {
   const { server, port } = await fronted(t);
   let nodeUpgrades = 0;
-  server.on('upgrade', () => nodeUpgrades++);
+  server.prependListener('upgrade', () => nodeUpgrades++);
   const ws: WebSocket = await connect(`ws://127.0.0.1:${port}/ws`);
   const got = nextEvent<{ data: unknown }>(ws, 'message');
   ws.send('through the net path');
