@@ -24,10 +24,12 @@ import { kSendPrebuilt, type WebSocket } from './websocket.ts';
 export type { RejectedUpgrade, ServerCloseOptions, ServerOptions } from './server-options.ts';
 
 /**
- * A WebSocket server. Standalone (`port`) it owns an http.Server that answers plain HTTP with
- * 426; attached (`server`) it handles the upgrades for its `path`; with `noServer` the
- * application calls {@link handleUpgrade}. Every upgrade is answered: 101, or an HTTP error and
- * a closed socket.
+ * A WebSocket server. Standalone (`port`) it owns its listener and answers plain HTTP with 426:
+ * a bare net.Server read by the engine's own request-head parser (`acceptPath: 'net'`, the
+ * default), or an http.Server (`'http'`, and over TLS); attached (`server`) it handles the
+ * upgrades for its `path` (or, with `acceptPath: 'net'`, reads the server's connections first);
+ * with `noServer` the application calls {@link handleUpgrade}. Every upgrade is answered: 101, or
+ * an HTTP error and a closed socket.
  *
  * Events: `connection` (ws, req), `rejected` ({ status, reason, req }), `error` (err, only
  * emitted when a listener exists), `listening`, `close`.
