@@ -68,11 +68,6 @@ export class NetAccept {
     new PendingConnection(this, socket);
   };
 
-  /** Connections still in their first request. */
-  get pendingCount(): number {
-    return this.#pending.size;
-  }
-
   /** Destroys every connection still in its first request (server close). */
   destroyPending(): void {
     for (const socket of this.#pending) socket.destroy();
