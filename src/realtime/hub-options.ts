@@ -21,6 +21,7 @@ export type EngineOptions = Pick<
   | 'maxConnections'
   | 'maxConnectionsPerIp'
   | 'sendHighWaterMark'
+  | 'acceptPath'
 >;
 
 /** `RealtimeServerOptions.logicTimeoutMs`'s default (see there why). */

@@ -308,6 +308,7 @@ export const ServerSettingsSchema = z.strictObject({
   logic: text('a module path').nullable().default(null),
   logicTimeoutMs: posInt(60_000).default(3000),
   proxy: ProxyConfigSchema.prefault({}),
+  acceptPath: z.enum(['net', 'http'], { error: 'expected "net" or "http"' }).default('net'),
 });
 
 /** The whole `switchboard serve` configuration: the settings plus the checks a serving node needs. */
