@@ -20,6 +20,7 @@ import {
   type RefusalOutcome,
 } from './logic-answers.ts';
 import { mergeInfo } from './logic-context.ts';
+import { LogicDeadline, LogicDeadlines } from './logic-deadlines.ts';
 import { LOGIC_HOOKS, type LogicFailureReason, type LogicHook } from './logic-failure.ts';
 import type { RealtimeObserver } from './observer.ts';
 
@@ -43,6 +44,12 @@ const FAILED: RefusalOutcome = { ok: false, code: ErrorCode.INTERNAL, message: I
 /** Marks a deadline that passed (never a value a hook could produce). */
 const TIMED_OUT: unique symbol = Symbol('timed out');
 
+/** The runner's seam for {@link WaitingCall}: a call that ended. */
+const CALL_ENDED: unique symbol = Symbol('call ended');
+
+/** How one call to a hook ended: its answer, or what it threw or rejected with. */
+type Answer = { readonly ok: boolean; readonly value: unknown };
+
 /**
  * Runs the configured {@link ServerLogic}s and in-process RPC handlers. Every call gets the deadline; a throw, a
  * rejection, a passed deadline or an answer of the wrong shape is reported (`observer.logicFailed`) and answered
@@ -56,6 +63,8 @@ export class LogicRunner {
   /** Logics that define each hook, in order. */
   readonly #byHook = new Map<LogicHook, ServerLogic[]>();
   #inFlight = 0;
+  /** The deadlines of the calls waiting on a promise (one duration, so one list and one timer). */
+  readonly #deadlines: LogicDeadlines;
 
   /**
    * @param logics The logics configured at start, in chain order.
@@ -64,6 +73,7 @@ export class LogicRunner {
    */
   constructor(logics: readonly ServerLogic[], options: LogicRunnerOptions) {
     this.#options = options;
+    this.#deadlines = new LogicDeadlines(options.timeoutMs);
     for (const logic of logics) this.use(logic);
   }
 
@@ -167,20 +177,61 @@ export class LogicRunner {
    * @param context The caller, channel and data.
    * @returns The data to store, or the error to answer.
    */
-  async publish(context: PublishContext): Promise<LogicOutcome<JsonValue>> {
+  publish(context: PublishContext): LogicOutcome<JsonValue> | Promise<LogicOutcome<JsonValue>> {
+    return this.#publishFrom(this.#byHook.get('onPublish') ?? [], 0, context, false);
+  }
+
+  /**
+   * The chain of `onPublish` from `index` on. Optimisation (bench/RESULTS.md, logic-notes): while every hook answers
+   * synchronously the outcome is returned as is, with no promise and no microtask; the first promise hands the rest
+   * of the chain to {@link LogicRunner.#publishAfter}.
+   */
+  #publishFrom(
+    logics: readonly ServerLogic[],
+    index: number,
+    context: PublishContext,
+    replaced: boolean,
+  ): LogicOutcome<JsonValue> | Promise<LogicOutcome<JsonValue>> {
     let current = context;
-    let replaced = false;
-    for (const logic of this.#byHook.get('onPublish') ?? []) {
-      const answer = await this.#call('onPublish', () => logic.onPublish!(current));
-      if (answer === TIMED_OUT) return FAILED;
-      const checked = checkDataAnswer(answer.value, true);
-      const outcome = this.#settle('onPublish', answer, checked);
-      if (outcome !== null) return outcome;
-      const data = (checked as { value: JsonValue | undefined }).value;
-      if (data === undefined) continue;
+    for (let i = index; i < logics.length; i++) {
+      const logic = logics[i]!;
+      const asked = current;
+      const answer = this.#call('onPublish', () => logic.onPublish!(asked));
+      if (answer instanceof Promise) return this.#publishAfter(logics, i, current, replaced, answer);
+      const next = this.#publishStep(answer, current);
+      if (next === null) continue;
+      if ('ok' in next) return next;
+      current = next;
       replaced = true;
-      current = { ...current, data };
     }
+    return this.#publishEnd(current, replaced);
+  }
+
+  async #publishAfter(
+    logics: readonly ServerLogic[],
+    index: number,
+    context: PublishContext,
+    replaced: boolean,
+    pending: Promise<Answer | typeof TIMED_OUT>,
+  ): Promise<LogicOutcome<JsonValue>> {
+    const answer = await pending;
+    if (answer === TIMED_OUT) return FAILED;
+    const next = this.#publishStep(answer, context);
+    if (next !== null && 'ok' in next) return next;
+    return this.#publishFrom(logics, index + 1, next ?? context, replaced || next !== null);
+  }
+
+  /** One `onPublish` answer: null to go on as is, the context with the replaced data, or the outcome to answer. */
+  #publishStep(answer: Answer, current: PublishContext): PublishContext | RefusalOutcome | null {
+    const checked = checkDataAnswer(answer.value, true);
+    const outcome = this.#settle('onPublish', answer, checked);
+    if (outcome !== null) return outcome;
+    const data = (checked as { value: JsonValue | undefined }).value;
+    return data === undefined ? null : { ...current, data };
+  }
+
+  /** The chain's end: replaced data larger than the hub's message size limit is answered `too_large`. */
+  #publishEnd(current: PublishContext, replaced: boolean): LogicOutcome<JsonValue> {
     if (replaced) {
       const bytes = utf8Length(JSON.stringify(current.data));
       if (bytes > this.#options.maxDataBytes)
@@ -235,13 +286,11 @@ export class LogicRunner {
   }
 
   /**
-   * Calls one hook. A synchronous answer (or throw) needs no timer; a promise races the deadline, and the timer is
-   * cleared as soon as it settles, so nothing outlives the call but the hook's own promise.
+   * Calls one hook. A synchronous answer (or throw) is returned as is, with no promise and no timer; a promise is
+   * waited on with the shared deadline ({@link LogicDeadlines}), and whichever comes first, its settlement or the
+   * deadline, ends the call once.
    */
-  async #call(
-    hook: LogicHook,
-    run: () => unknown,
-  ): Promise<{ readonly ok: boolean; readonly value: unknown } | typeof TIMED_OUT> {
+  #call(hook: LogicHook, run: () => unknown): Answer | Promise<Answer | typeof TIMED_OUT> {
     let answer: unknown;
     try {
       answer = run();
@@ -250,33 +299,27 @@ export class LogicRunner {
     }
     if (!isThenable(answer)) return { ok: true, value: answer };
     this.#inFlight++;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
-      timer = setTimeout(() => resolve(TIMED_OUT), this.#options.timeoutMs);
+    return new Promise<Answer | typeof TIMED_OUT>((resolve) => {
+      const call = new WaitingCall(this, hook, resolve);
+      this.#deadlines.arm(call);
+      // Promise.resolve adopts a foreign thenable (and turns a `then` that throws into a rejection).
+      Promise.resolve(answer).then(
+        (value: unknown) => call.end({ ok: true, value }),
+        (err: unknown) => call.end({ ok: false, value: err }),
+      );
     });
-    try {
-      const settled = await Promise.race([
-        Promise.resolve(answer).then(
-          (value: unknown) => ({ ok: true, value }),
-          (err: unknown) => ({ ok: false, value: err }),
-        ),
-        deadline,
-      ]);
-      if (settled === TIMED_OUT)
-        this.#failed(hook, 'timeout', new Error(`${hook} did not answer within ${this.#options.timeoutMs} ms`));
-      return settled;
-    } finally {
-      clearTimeout(timer);
-      this.#inFlight--;
-    }
+  }
+
+  /** @internal A waiting call ended (answered, or by its deadline). */
+  [CALL_ENDED](call: WaitingCall, timedOut: boolean): void {
+    this.#inFlight--;
+    if (timedOut) {
+      this.#failed(call.hook, 'timeout', new Error(`${call.hook} did not answer within ${this.#options.timeoutMs} ms`));
+    } else this.#deadlines.cancel(call);
   }
 
   /** Null to go on with the chain; else the outcome to answer (a refusal, or a reported failure). */
-  #settle(
-    hook: LogicHook,
-    answer: { readonly ok: boolean; readonly value: unknown },
-    checked: Checked | Refused,
-  ): RefusalOutcome | null {
+  #settle(hook: LogicHook, answer: Answer, checked: Checked | Refused): RefusalOutcome | null {
     if (!answer.ok) {
       this.#failed(hook, 'threw', answer.value);
       return FAILED;
@@ -295,6 +338,36 @@ export class LogicRunner {
     } catch {
       // An observer that throws must not turn a reported failure into a crash.
     }
+  }
+}
+
+/** A call waiting on a hook's promise, armed in the runner's deadline list until it ends. */
+class WaitingCall extends LogicDeadline {
+  readonly hook: LogicHook;
+  readonly #runner: LogicRunner;
+  readonly #resolve: (answer: Answer | typeof TIMED_OUT) => void;
+  #ended = false;
+
+  constructor(runner: LogicRunner, hook: LogicHook, resolve: (answer: Answer | typeof TIMED_OUT) => void) {
+    super();
+    this.#runner = runner;
+    this.hook = hook;
+    this.#resolve = resolve;
+  }
+
+  /** The hook's promise settled: the answer counts unless the deadline came first. */
+  end(answer: Answer): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#runner[CALL_ENDED](this, false);
+    this.#resolve(answer);
+  }
+
+  onDeadline(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#runner[CALL_ENDED](this, true);
+    this.#resolve(TIMED_OUT);
   }
 }
 

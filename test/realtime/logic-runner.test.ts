@@ -111,6 +111,70 @@ test('a hook that never settles is a timeout after the deadline, and leaves noth
   assert.equal(r.inFlight, 0);
 });
 
+test('a chain of synchronous onPublish hooks answers without a promise; a promise anywhere in it gives one', async () => {
+  const publish = { ...CALLER, channel: 'chat:a', namespace: 'chat', data: 1 };
+  const sync = new LogicRunner(
+    [{ onPublish: () => ({ data: 2 }) }, { onPublish: (c) => ({ data: Number(c.data) + 1 }) }],
+    {
+      timeoutMs: 50,
+      maxDataBytes: 1000,
+      observer: {},
+    },
+  );
+  assert.deepEqual(sync.publish(publish), { ok: true, value: 3 });
+  const refused = runner({ onPublish: () => ({ refuse: { code: 'forbidden', message: 'no' } }) });
+  assert.deepEqual(refused.publish(publish), { ok: false, code: 'forbidden', message: 'no' });
+  const mixed = new LogicRunner(
+    [
+      { onPublish: () => ({ data: 2 }) },
+      { onPublish: async (c) => ({ data: Number(c.data) * 10 }) },
+      { onPublish: (c) => ({ data: Number(c.data) + 1 }) },
+    ],
+    { timeoutMs: 50, maxDataBytes: 1000, observer: {} },
+  );
+  const pending = mixed.publish(publish);
+  assert.ok(pending instanceof Promise);
+  assert.deepEqual(await pending, { ok: true, value: 21 });
+  assert.equal(mixed.inFlight, 0);
+});
+
+test('calls started at different times each get their own deadline: answers in time count, late ones time out', async () => {
+  const failures: [LogicHook, LogicFailureReason][] = [];
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  // Each call answers after its delay; the deadline is 300 ms from each call's own start.
+  const r = new LogicRunner(
+    [
+      {
+        onPublish: async (c) => {
+          await sleep(Number(c.data));
+          return { data: c.data };
+        },
+      },
+    ],
+    {
+      timeoutMs: 300,
+      maxDataBytes: 1000,
+      observer: { logicFailed: (hook, reason) => failures.push([hook, reason]) },
+    },
+  );
+  const publish = (delayMs: number) => r.publish({ ...CALLER, channel: 'chat:a', namespace: 'chat', data: delayMs });
+  const first = publish(1000);
+  await sleep(150);
+  // Started 150 ms later and answering 50 ms after the first call's deadline: its own deadline still runs.
+  const second = publish(200);
+  const third = publish(5);
+  const late = publish(1000);
+  assert.deepEqual(await third, { ok: true, value: 5 });
+  assert.deepEqual(await first, { ok: false, code: 'internal', message: 'Internal server error' });
+  assert.deepEqual(await second, { ok: true, value: 200 });
+  assert.deepEqual(await late, { ok: false, code: 'internal', message: 'Internal server error' });
+  assert.deepEqual(failures, [
+    ['onPublish', 'timeout'],
+    ['onPublish', 'timeout'],
+  ]);
+  assert.equal(r.inFlight, 0);
+});
+
 test('an observer that throws does not turn a failure into a rejection', async () => {
   const r = new LogicRunner(
     [

@@ -74,12 +74,14 @@ async function publishInto(
   }
   let data = original;
   if (hub.logic.has('onPublish')) {
-    const decided = await hub.logic.publish({
+    const pending = hub.logic.publish({
       ...callerOf(session, session.identity!, hub.permissions),
       channel,
       namespace: target.namespace,
       data,
     });
+    // A chain of synchronous hooks answers without a promise: no await, no microtask (bench/RESULTS.md, logic-notes).
+    const decided = pending instanceof Promise ? await pending : pending;
     if (session.isClosed) return;
     if (!decided.ok) {
       session.error(decided.code, decided.message, rid);
