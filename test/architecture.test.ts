@@ -43,7 +43,7 @@ const RULES: Record<Layer, Rule> = {
     typeOnly: ['protocol'],
   },
   // Server logic over HTTP: the backend proxy, webhooks, request signatures. Implements realtime's ServerLogic.
-  integrations: { layers: ['messages', 'broker', 'realtime'], node: '*', packages: [] },
+  integrations: { layers: ['messages', 'broker', 'realtime'], node: '*', packages: ['undici'] },
   http: {
     layers: ['protocol', 'engine', 'messages', 'broker', 'realtime', 'integrations'],
     node: '*',

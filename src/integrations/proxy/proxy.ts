@@ -3,8 +3,6 @@
 // concurrency with a bounded queue, a circuit breaker per endpoint URL. A backend that is down, slow or failing
 // costs the client a `backend_unavailable` refusal (retryable), never a stalled operation.
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import type { JsonValue } from '../../messages/index.ts';
 import type {
@@ -35,11 +33,16 @@ import {
   type ProxyFailure,
   type ProxyOutcome,
 } from './options.ts';
-import { CallDeadline, post, postTarget, type PostTarget } from './post.ts';
+import { CallDeadline, post, postPool, postTarget, type PostTarget } from './post.ts';
+import type { Dispatcher } from 'undici';
 import { readAnswer, requestBody, type ProxyRequestKind } from './wire.ts';
 
 /** The header carrying the request id (also the body's `id`), for correlating both sides' logs. */
 export const REQUEST_ID_HEADER = 'Switchboard-Request-Id';
+
+/** Header names as sent (lower case, as HTTP/1.1 puts them on the wire the same either way). */
+const REQUEST_ID_HEADER_KEY = REQUEST_ID_HEADER.toLowerCase();
+const SIGNATURE_HEADER_KEY = SIGNATURE_HEADER.toLowerCase();
 
 /** One endpoint in {@link ProxyHealth}. */
 export interface ProxyEndpointHealth {
@@ -158,9 +161,16 @@ export function createHttpProxy(options: HttpProxyOptions): HttpProxy {
     throw new TypeError('createHttpProxy: secret must be a non-empty string or null');
   const observer = options.observer ?? null;
 
-  // One keep-alive pool per scheme, as many sockets per backend host as calls may run at once.
-  const agentOptions = { keepAlive: true, maxSockets: maxConcurrency, maxFreeSockets: maxConcurrency };
-  const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
+  // One keep-alive pool per backend origin, as many sockets as calls may run at once.
+  const pools = new Map<string, Dispatcher>();
+  const poolOf = (url: URL): Dispatcher => {
+    let pool = pools.get(url.origin);
+    if (pool === undefined) {
+      pool = postPool(url.origin, maxConcurrency);
+      pools.set(url.origin, pool);
+    }
+    return pool;
+  };
   const limiter = new ConcurrencyLimiter(maxConcurrency, maxQueued);
   const endpoints = new Map<string, Endpoint>();
 
@@ -173,7 +183,7 @@ export function createHttpProxy(options: HttpProxyOptions): HttpProxy {
       const shown = displayUrl(parsed);
       found = {
         url: shown,
-        target: postTarget(parsed, agents),
+        target: postTarget(parsed, poolOf(parsed)),
         breaker: new Breaker(options.breaker, (state) => observer?.breakerChanged?.(shown, state)),
         kinds: new Set(),
         inFlight: 0,
@@ -273,12 +283,8 @@ export function createHttpProxy(options: HttpProxyOptions): HttpProxy {
       target.requests++;
       try {
         const body = requestBody(kind, id, caller, fields);
-        const headers: http.OutgoingHttpHeaders = {
-          'Content-Type': 'application/json',
-          'Content-Length': Buffer.byteLength(body),
-          [REQUEST_ID_HEADER]: id,
-        };
-        if (secret !== null) headers[SIGNATURE_HEADER] = signBody(secret, body);
+        const headers: Record<string, string> = { 'content-type': 'application/json', [REQUEST_ID_HEADER_KEY]: id };
+        if (secret !== null) headers[SIGNATURE_HEADER_KEY] = signBody(secret, body);
         result = await post(target.target, headers, body, deadline, maxResponseBytes);
       } finally {
         target.inFlight--;
@@ -348,8 +354,7 @@ export function createHttpProxy(options: HttpProxyOptions): HttpProxy {
       limiter.cancelAll();
       for (const deadline of deadlines) deadline.abort('closed');
       if (pending > 0) await new Promise<void>((resolve) => (idle = resolve));
-      agents.http.destroy();
-      agents.https.destroy();
+      await Promise.all([...pools.values()].map((pool) => pool.destroy()));
     },
   };
   if (connectEndpoint !== null) logic.onConnect = connectHook('connect', connectEndpoint);

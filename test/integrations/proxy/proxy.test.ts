@@ -426,11 +426,13 @@ test('close() aborts calls in flight and in the queue, and refuses new ones', as
   assert.deepEqual(outcomes, ['closed', 'closed', 'closed']);
 });
 
-test('keep-alive: sequential calls share one connection', async (t) => {
+test('keep-alive: sequential calls share at most two connections', async (t) => {
   const { backend, proxy } = await setup();
   t.after(() => proxy.close());
   for (let i = 0; i < 50; i++) assert.equal(await proxy.onPublish!(PUBLISH), undefined);
-  assert.equal(backend.connections, 1);
+  // undici reuses a socket one event-loop turn after its answer ended (against servers that close right after
+  // promising keep-alive), so a call sent at once after another takes a second connection; then the two alternate.
+  assert.ok(backend.connections <= 2, `${backend.connections} connections for 50 calls`);
 });
 
 test('health() lists each endpoint URL once, without credentials or query, with the calls it serves', async (t) => {
