@@ -87,6 +87,8 @@ export class Permissions {
   readonly #namespaces: Namespaces;
   readonly #grants: ReadonlyMap<string, ReadonlySet<Operation | typeof RPC_OPERATION | '*'>>;
   readonly #authenticatedRoles: readonly string[];
+  /** The roles of each authenticated identity (weak: gone with the identity). */
+  readonly #rolesByIdentity = new WeakMap<Identity, readonly string[]>();
 
   /**
    * @param namespaces the namespace registry
@@ -120,7 +122,15 @@ export class Permissions {
    * @returns its effective roles
    */
   rolesOf(identity: Identity): readonly string[] {
-    return identity.anonymous ? identity.roles : [...new Set([...identity.roles, ...this.#authenticatedRoles])];
+    if (identity.anonymous) return identity.roles;
+    // Optimisation (bench/RESULTS.md, logic-notes): every publish through a hook and every authorisation asks; an
+    // identity never changes (a refresh makes a new one), so its union is built once, frozen, and shared.
+    let roles = this.#rolesByIdentity.get(identity);
+    if (roles === undefined) {
+      roles = Object.freeze([...new Set([...identity.roles, ...this.#authenticatedRoles])]);
+      this.#rolesByIdentity.set(identity, roles);
+    }
+    return roles;
   }
 
   /**
