@@ -46,6 +46,16 @@ export const SERVERS = [
     onlyWhenNamed: true,
     measures: ['idle'],
   },
+  // The bare `net` floor (bench/servers/net-floor.mjs): net.Socket and a byte search for the key, no HTTP parser.
+  {
+    name: 'net-floor',
+    label: 'net floor (no HTTP parser)',
+    script: 'bench/servers/net-floor.mjs',
+    env: {},
+    sio: false,
+    onlyWhenNamed: true,
+    measures: ['idle'],
+  },
 ];
 
 /** The reference every ratio is computed against. */
