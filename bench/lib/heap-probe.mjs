@@ -37,6 +37,29 @@ function summarize(snap) {
     entry[0] += 1;
     entry[1] += nodes[i + iSize];
   }
+  // Out-of-object property stores, by the constructor of the object that owns them: they show which objects got
+  // more properties than V8 reserved in the object (e.g. a symbol added to a Node socket).
+  const edgeFields = meta.edge_fields;
+  const edgeStride = edgeFields.length;
+  const iEdgeCount = fields.indexOf('edge_count');
+  const iEdgeTo = edgeFields.indexOf('to_node');
+  const iEdgeName = edgeFields.indexOf('name_or_index');
+  const iEdgeType = edgeFields.indexOf('type');
+  const edgeTypes = meta.edge_types[iEdgeType];
+  const edges = snap.edges;
+  let e = 0;
+  for (let i = 0; i < nodes.length; i += stride) {
+    const count = nodes[i + iEdgeCount];
+    for (let k = 0; k < count; k++, e += edgeStride) {
+      if (edgeTypes[edges[e + iEdgeType]] !== 'internal' || strings[edges[e + iEdgeName]] !== 'properties') continue;
+      const to = edges[e + iEdgeTo];
+      if (strings[nodes[to + iName]] !== 'system / PropertyArray') continue;
+      const key = `properties of:${strings[nodes[i + iName]]}`;
+      totals[key] ??= [0, 0];
+      totals[key][0] += 1;
+      totals[key][1] += nodes[to + iSize];
+    }
+  }
   return totals;
 }
 

@@ -20,10 +20,13 @@ export interface SendOptions {
   readonly slowConsumerPolicy: SlowConsumerPolicy;
 }
 
+/** @internal The hook a send that crossed the high-water mark is reported to (a symbol: the WebSocket implements it). */
+export const kSlowConsumer = Symbol('switchboard.slowConsumer');
+
 /** Where the sender reports a send that crossed the high-water mark. */
 export interface SendHooks {
   /** `action` is what the policy does ('closed': the handler drops the queue and closes with the configured code). */
-  slowConsumer(action: 'queued' | 'dropped' | 'closed', bufferedAmount: number): void;
+  [kSlowConsumer](action: 'queued' | 'dropped' | 'closed', bufferedAmount: number): void;
 }
 
 /**
@@ -174,15 +177,15 @@ export abstract class FrameSender<O extends SendOptions = SendOptions, H extends
       case 'wait':
         if (!this.#overHighWater) {
           this.#overHighWater = true;
-          this.hooks.slowConsumer('queued', buffered);
+          this.hooks[kSlowConsumer]('queued', buffered);
         }
         return true;
       case 'drop':
-        this.hooks.slowConsumer('dropped', buffered);
+        this.hooks[kSlowConsumer]('dropped', buffered);
         return false;
       case 'close':
         // The handler drops the queue and closes; the close timer ends a peer that never reads.
-        this.hooks.slowConsumer('closed', buffered);
+        this.hooks[kSlowConsumer]('closed', buffered);
         return false;
     }
   }

@@ -7,7 +7,7 @@ import { FrameSender, type SendHooks, type SendOptions } from './frame-sender.ts
 import { SocketOutput, type OutputHost } from './socket-output.ts';
 import { ReadyStates } from './ready-states.ts';
 
-export type { MessageOpcode, SlowConsumerPolicy } from './frame-sender.ts';
+export { kSlowConsumer, type MessageOpcode, type SlowConsumerPolicy } from './frame-sender.ts';
 
 /** Per-connection I/O options, shared by both roles. */
 export interface BindingOptions extends SendOptions {
@@ -29,14 +29,21 @@ export interface InputBudget {
   used: number;
 }
 
-/** Callbacks from the binding to its WebSocket, created once per connection. */
+/** @internal {@link BindingHandlers} members: symbols, so the WebSocket itself is the handler (no object per connection). */
+export const kCoreEvents = Symbol('switchboard.coreEvents');
+/** @internal */
+export const kSocketError = Symbol('switchboard.socketError');
+/** @internal */
+export const kSocketClosed = Symbol('switchboard.socketClosed');
+
+/** Callbacks from the binding to its WebSocket. */
 export interface BindingHandlers extends SendHooks {
   /** Core events in arrival order; the array is owned by the callee. */
-  events(events: ConnectionEvent[]): void;
+  [kCoreEvents](events: ConnectionEvent[]): void;
   /** The socket reported an error (a 'closed' call follows). */
-  error(err: Error): void;
+  [kSocketError](err: Error): void;
   /** The TCP connection is gone. */
-  closed(): void;
+  [kSocketClosed](): void;
 }
 
 /** Reasons to stop reading from the socket; reading resumes when none is left. */
@@ -143,7 +150,7 @@ export class SocketBinding extends FrameSender<BindingOptions, BindingHandlers> 
       this[kBinding]!.#output.drained();
     };
     onSocketError = function (err) {
-      this[kBinding]!.hooks.error(err);
+      this[kBinding]!.hooks[kSocketError](err);
     };
     onSocketClose = function () {
       this[kBinding]!.#onClose();
@@ -160,6 +167,16 @@ export class SocketBinding extends FrameSender<BindingOptions, BindingHandlers> 
   /** permessage-deflate of this connection, or null. */
   get deflate(): DeflateChannel | null {
     return this.#deflate;
+  }
+
+  /** The sans-I/O core this binding drives. */
+  get connection(): Connection {
+    return this.core;
+  }
+
+  /** The socket (kept after it closed: its `remoteAddress` may still be cached there). */
+  get socket(): Duplex {
+    return this.#socket;
   }
 
   /** Whether writes bypass the socket's Writable layer (see direct-write.ts). */
@@ -197,11 +214,11 @@ export class SocketBinding extends FrameSender<BindingOptions, BindingHandlers> 
     const last = events[events.length - 1];
     const deflate = this.#deflate;
     if (last === undefined || last.type !== 'inflate' || deflate === null) {
-      this.hooks.events(events);
+      this.hooks[kCoreEvents](events);
       return;
     }
     events.pop();
-    if (events.length > 0) this.hooks.events(events);
+    if (events.length > 0) this.hooks[kCoreEvents](events);
     if (this.#closed) return;
     this.pause(PauseReason.INFLATE);
     this.#afterInflateCallback ??= () => this.#afterInflate();
@@ -342,7 +359,7 @@ export class SocketBinding extends FrameSender<BindingOptions, BindingHandlers> 
     this.#output.close();
     // Releases zlib memory and drops sends still waiting for a compression.
     this.#deflate?.close();
-    this.hooks.closed();
+    this.hooks[kSocketClosed]();
   }
 
   /** Destroys the socket at once (no close frame). */

@@ -43,6 +43,8 @@ export interface UpgradeContext {
   };
   readonly binding: BindingOptions;
   readonly heartbeat: HeartbeatOptions;
+  /** Whether each connection keeps its request's headers as `ws.request` (`ServerOptions.keepRequestHeaders`). */
+  readonly keepRequestHeaders: boolean;
   /** permessage-deflate settings, or null when the server does not negotiate it. */
   readonly perMessageDeflate: DeflateConfig<DeflateServerOptions> | null;
   /** True while the server drains or is closed: new upgrades get 503. */
@@ -424,7 +426,7 @@ function completeUpgrade(upgrade: PendingUpgrade, result: AcceptResult): void {
     role: 'server',
     url,
     remoteAddress: ctx.capsAddresses ? ip : null,
-    request: { headers: retainedHeaders(req), url },
+    request: ctx.keepRequestHeaders ? { headers: retainedHeaders(req), url } : null,
     context: ok.context,
     binding: ctx.binding,
     heartbeat: ctx.heartbeat,

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { connect, DiagnosticsChannel, InvalidStateError, type WebSocketCloseEvent } from '../../src/engine/index.ts';
-import { PingTracker } from '../../src/engine/heartbeat.ts';
+import { kHeartbeatRtt, kPeerDead, kSendPing, PingTracker } from '../../src/engine/heartbeat.ts';
 import { RawClient } from '../helpers/raw.ts';
 import { nextConnection, nextEvent, sleep, startServer } from '../helpers/engine-fixtures.ts';
 
@@ -64,7 +64,7 @@ test('heartbeat keeps a live peer and publishes RTT samples on the ping channel'
 test('a pong settles the ping it echoes and every earlier one (RFC 6455 §5.5.3); unsolicited pongs are ignored', async () => {
   const sent: Uint8Array[] = [];
   const tracker = new PingTracker(
-    { sendPing: (p) => void sent.push(p), terminate: () => {}, rtt: () => {} },
+    { [kSendPing]: (p: Uint8Array) => void sent.push(p), [kPeerDead]: () => {}, [kHeartbeatRtt]: () => {} },
     { pingIntervalMs: 0, pongTimeoutMs: 0 },
   );
   const a = tracker.ping(new Uint8Array([1]));
@@ -90,7 +90,11 @@ test('heartbeat pings use distinct payloads and the timeout terminates once', as
   let terminated = 0;
   const sent: Uint8Array[] = [];
   const tracker = new PingTracker(
-    { sendPing: (p) => void sent.push(p), terminate: () => void terminated++, rtt: () => {} },
+    {
+      [kSendPing]: (p: Uint8Array) => void sent.push(p),
+      [kPeerDead]: () => void terminated++,
+      [kHeartbeatRtt]: () => {},
+    },
     { pingIntervalMs: 10, pongTimeoutMs: 20 },
   );
   tracker.start();
@@ -102,5 +106,41 @@ test('heartbeat pings use distinct payloads and the timeout terminates once', as
   assert.notDeepEqual(sent[0], sent[1]);
   await sleep(60);
   assert.equal(terminated, 1);
+  tracker.stop();
+});
+
+test('heartbeat and ping() settle each other in send order: a pong answers its ping and every earlier one', async () => {
+  const sent: Uint8Array[] = [];
+  const rtts: number[] = [];
+  const tracker = new PingTracker(
+    {
+      [kSendPing]: (p: Uint8Array) => void sent.push(p),
+      [kPeerDead]: () => {},
+      [kHeartbeatRtt]: (ms: number) => void rtts.push(ms),
+    },
+    { pingIntervalMs: 10, pongTimeoutMs: 1_000 },
+  );
+  const early = tracker.ping(new Uint8Array([7]));
+  tracker.start();
+  await sleep(20);
+  assert.equal(sent.length, 2); // the ping() and the heartbeat
+  const late = tracker.ping(new Uint8Array([8]));
+  // The heartbeat's pong settles the earlier ping() but not the later one.
+  tracker.pong(sent[1]!);
+  assert.ok((await early) >= 0);
+  assert.equal(rtts.length, 1);
+  let lateSettled = false;
+  void late.then(() => (lateSettled = true));
+  await sleep(1);
+  assert.equal(lateSettled, false);
+  // The next heartbeat is sent after the interval; a pong to the later ping() answers it too.
+  await sleep(20);
+  assert.equal(sent.length, 4);
+  tracker.pong(new Uint8Array([8]));
+  assert.ok((await late) >= 0);
+  assert.equal(rtts.length, 1, 'the heartbeat sent after the ping() is still pending');
+  tracker.pong(sent[3]!);
+  assert.equal(rtts.length, 2);
+  assert.notEqual(tracker.lastRttMs, null);
   tracker.stop();
 });
