@@ -3,14 +3,15 @@
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Connection, ConnectionEvent } from '../protocol/index.ts';
-import { CloseCode, Opcode, serializeClosePayload } from '../protocol/index.ts';
+import { CloseCode, serializeClosePayload } from '../protocol/index.ts';
 import { asBuffer } from './byte-views.ts';
 import type { PerMessageDeflate } from './deflate.ts';
 import { channels } from './diagnostics.ts';
 import { WebSocketCloseEvent, WebSocketErrorEvent, WebSocketEvent, WebSocketMessageEvent } from './events.ts';
-import { kHeartbeatRtt, kPeerDead, kSendPing, PingTracker, type PingHost } from './heartbeat.ts';
+import type { PingTracker } from './heartbeat.ts';
 import {
   kCoreEvents,
+  kHeartbeatRtt,
   kSlowConsumer,
   kSocketClosed,
   kSocketError,
@@ -54,13 +55,12 @@ export const kClosed = Symbol('switchboard.closed');
  * WHATWG events, and closes (the handshake, the slow-consumer drop, the close bookkeeping). The
  * public class adds sending.
  */
-export abstract class WebSocketConnection extends WebSocketEventTarget implements BindingHandlers, PingHost {
+export abstract class WebSocketConnection extends WebSocketEventTarget implements BindingHandlers {
   readonly #role: 'server' | 'client';
   readonly #bindingOptions: BindingOptions;
   readonly #heartbeatOptions: HeartbeatOptions;
   /** The socket's binding; its core (`connection`) and socket are reached through it. */
   #binding: SocketBinding | null = null;
-  #pings: PingTracker | null = null;
   #protocol = '';
   #extensions = '';
   /**
@@ -139,7 +139,7 @@ export abstract class WebSocketConnection extends WebSocketEventTarget implement
 
   /** @internal The heartbeat, for `ping()`; null before the handshake. */
   protected get [kPings](): PingTracker | null {
-    return this.#pings;
+    return this.#binding;
   }
 
   /**
@@ -252,10 +252,10 @@ export abstract class WebSocketConnection extends WebSocketEventTarget implement
       options: this.#bindingOptions,
       deflate: init.deflate ?? null,
       handlers: this,
+      heartbeat: this.#heartbeatOptions,
     });
     this.#binding = binding;
     binding.pause(PauseReason.START);
-    this.#pings = new PingTracker(this, this.#heartbeatOptions);
     this.#openedAt = Math.floor(performance.now());
     if (channels.open.hasSubscribers) {
       channels.open.publish({
@@ -274,7 +274,7 @@ export abstract class WebSocketConnection extends WebSocketEventTarget implement
   [kStart](head: Uint8Array | null, dispatchOpen: boolean): void {
     const binding = this.#binding;
     if (binding === null) return;
-    this.#pings!.start();
+    binding.startHeartbeat();
     if (dispatchOpen) this[kEmit](new WebSocketEvent('open', this), this.onopen);
     if (binding.isClosed) return;
     if (head !== null && head.length > 0) binding.receive(head);
@@ -311,7 +311,7 @@ export abstract class WebSocketConnection extends WebSocketEventTarget implement
             );
           break;
         case 'pong':
-          this.#pings?.pong(event.data);
+          this.#binding?.pong(event.data);
           if (this[kHasListener]('pong'))
             this[kEmit](
               new WebSocketMessageEvent(asBuffer(event.data), { binary: true, target: this, type: 'pong' }),
@@ -376,17 +376,7 @@ export abstract class WebSocketConnection extends WebSocketEventTarget implement
     this.#onSocketClosed();
   }
 
-  /** @internal {@link PingHost}: queue a heartbeat or `ping()` frame. */
-  [kSendPing](payload: Uint8Array): void {
-    this.#binding?.sendControl(Opcode.PING, payload);
-  }
-
-  /** @internal {@link PingHost}: no pong in time. */
-  [kPeerDead](): void {
-    this.#binding?.destroy();
-  }
-
-  /** @internal {@link PingHost}: a heartbeat's round trip. */
+  /** @internal {@link BindingHandlers}: a heartbeat's round trip. */
   [kHeartbeatRtt](rttMs: number): void {
     if (channels.ping.hasSubscribers) channels.ping.publish({ socket: this, rttMs });
   }
@@ -411,7 +401,7 @@ export abstract class WebSocketConnection extends WebSocketEventTarget implement
 
   #onSocketClosed(): void {
     this.#rememberAddress();
-    this.#pings?.stop();
+    this.#binding?.stopPings();
     const info = this.#closeInfo;
     const code = info?.code ?? CloseCode.ABNORMAL_CLOSURE;
     const reason = info?.reason ?? '';
