@@ -262,7 +262,7 @@ export const MEASURES = [
         digits: 1,
         better: 'lower',
         summary: 'server CPU µs per handshake',
-        target: { op: '<=', ratio: 0.6 },
+        target: { op: '<=', ratio: 0.5 },
       },
       {
         key: 'handshakes_per_s',

@@ -73,6 +73,8 @@ const Bound = {
   ENDED: 4,
   /** The TCP connection is gone. */
   CLOSED: 8,
+  /** The shared 'drain' listener is on the socket. */
+  DRAIN_LISTENED: 16,
 } as const;
 
 /** The socket's binding, for the shared listeners below (one function per event for all connections, no closures). */
@@ -141,14 +143,22 @@ export class SocketBinding extends FrameSender<BindingOptions, BindingHandlers> 
       deflate === null
         ? null
         : new DeflateChannel(connection, deflate, { role: init.role, hooks: { queued: () => this.queued() } });
-    const s = socket as Duplex & { setNoDelay?: (on: boolean) => void; setTimeout?: (ms: number) => void };
-    // Our own batching replaces Nagle: every write is already a complete batch.
+    const s = socket as Duplex & {
+      setNoDelay?: (on: boolean) => void;
+      setTimeout?: (ms: number) => void;
+      timeout?: number;
+    };
+    // Our own batching replaces Nagle: every write is already a complete batch. (net.Socket skips the
+    // syscall when Node's http server already turned Nagle off.)
     s.setNoDelay?.(true);
-    s.setTimeout?.(0);
+    // An idle timeout of the application's http.Server must not cut the connection. Only a socket
+    // that has one is touched: `setTimeout(0)` on the others would add a `timeout` property to each
+    // (measured with bench/conn-heap.mjs: out-of-object property storage on every idle socket).
+    if (s.timeout !== undefined && s.timeout > 0) s.setTimeout?.(0);
     (socket as BoundSocket)[kBinding] = this;
     socket.on('data', onSocketData);
     socket.on('end', onSocketEnd);
-    socket.on('drain', onSocketDrain);
+    // 'drain' only matters once a stream write was refused: listened to from then on (see outputBlocked).
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
     if ((socket as { destroyed?: boolean }).destroyed === true) queueMicrotask(() => this.#onClose());
@@ -287,6 +297,11 @@ export class SocketBinding extends FrameSender<BindingOptions, BindingHandlers> 
 
   /** @internal The socket did not take the last write at once. */
   protected outputBlocked(): void {
+    if ((this.#state & Bound.DRAIN_LISTENED) === 0) {
+      // Node emits 'drain' on a later tick, after the refused write returned: listening now is in time.
+      this.#state |= Bound.DRAIN_LISTENED;
+      this.socket.on('drain', onSocketDrain);
+    }
     this.pause(PauseReason.WRITE);
   }
 
