@@ -111,6 +111,7 @@ export async function run(argv: string[]): Promise<number> {
     port: config.port,
     tls,
     paths: config.paths,
+    acceptPath: config.acceptPath,
     apiKeys: config.apiKeys,
     corsOrigins: config.origins,
     maxConnections: limits.maxConnections,

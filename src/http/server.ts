@@ -33,6 +33,14 @@ export interface SwitchboardServerOptions {
    * @default null: plain http:// and ws://, for a TLS-terminating proxy in front
    */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer } | null;
+  /**
+   * How connections reach the WebSocket handshake (the engine's `acceptPath`): `'net'` reads each
+   * connection's first request with the engine's own parser and hands every plain HTTP request
+   * (API, pages, `/health`, `/metrics`) to this server's http.Server unchanged; `'http'` lets Node
+   * parse everything and attaches to its `upgrade` event.
+   * @default 'net' for plain http:// (less memory and CPU per WebSocket connection); always 'http' with `tls`
+   */
+  readonly acceptPath?: 'http' | 'net';
   /** @default the paths of src/cli/config.ts */
   readonly paths?: Partial<HttpPaths>;
   /** API keys of `POST /api/publish` and `POST /api/disconnect`; none configured refuses every call with 401. @default [] */
@@ -120,6 +128,8 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
   const logger = options.logger ?? null;
   const hub = new RealtimeServer({
     ...options.realtime,
+    // The net path reads plain TCP only: over TLS, Node's https.Server parses every request.
+    engine: { ...options.realtime.engine, acceptPath: tls === null ? (options.acceptPath ?? 'net') : 'http' },
     server,
     path: paths.ws,
     observer: createObserver(metrics, logger),

@@ -20,6 +20,7 @@ export type EngineOptions = Pick<
   | 'maxConnections'
   | 'maxConnectionsPerIp'
   | 'sendHighWaterMark'
+  | 'acceptPath'
 >;
 
 /** Options of {@link RealtimeServer}. */

@@ -230,6 +230,7 @@ export const ServerSettingsSchema = z.strictObject({
     })
     .prefault({}),
   web: z.strictObject({ enabled: bool().default(true) }).prefault({}),
+  acceptPath: z.enum(['net', 'http'], { error: 'expected "net" or "http"' }).default('net'),
 });
 
 /** The whole `switchboard serve` configuration: the settings plus the checks a serving node needs. */

@@ -1,7 +1,7 @@
 // CLI config: the explicit table of settings (config-file path, environment variable, flag, kind, description).
 // The loader reads env and flags through it, docs/configuration.md is generated from it, and
 // test/cli/config-settings.test.ts checks that it and the zod schema (schema.ts) name the same leaves.
-// Over 400 lines only because it is one row per setting (75 rows): one table, not several ideas.
+// Over 400 lines only because it is one row per setting (76 rows): one table, not several ideas.
 import { DEFAULT_ROLE_PERMISSIONS } from '../../realtime/index.ts';
 
 /** How a text value from the environment or a flag becomes the setting's value. */
@@ -402,4 +402,10 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
   }),
   s('log.pretty', 'LOG__PRETTY', BOOLEAN_OR_AUTO, 'Human-readable logs; auto: when stdout is a terminal.'),
   s('web.enabled', 'WEB__ENABLED', BOOLEAN, 'Serve the demo chat page at `/`.'),
+  s(
+    'acceptPath',
+    'ACCEPT_PATH',
+    ENUM,
+    '`net`: WebSocket upgrades are read by the engine without node:http (less memory and CPU per connection), plain HTTP goes to node:http; `http`: node:http parses everything. Over TLS always `http`.',
+  ),
 ]);
