@@ -1,6 +1,7 @@
 // Broker: the only module other layers import (the Broker contract, its errors and the in-memory implementation).
 export type {
   Broker,
+  BrokerChange,
   BrokerHealth,
   BrokerStatus,
   ChannelEvent,

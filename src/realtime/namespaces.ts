@@ -60,6 +60,11 @@ export interface NamespaceConfig {
    * What a slow reader costs: its messages dropped, its connection closed, or the sender waits.
    * @default 'close' - a stalled reader is disconnected (4010) and recovers from history on reconnect, losing nothing */
   readonly slowConsumerPolicy: SlowConsumerPolicy;
+  /**
+   * Whether each stored publication is emitted as a `publication` event of `RealtimeServer#events` (webhooks).
+   * @default false - publications are the hot path and their payloads can be large: a namespace opts in
+   */
+  readonly webhookPublications: boolean;
 }
 
 /** A namespace's configuration as written: every field optional. */
@@ -76,6 +81,7 @@ export const NAMESPACE_DEFAULTS: NamespaceConfig = Object.freeze({
   typing: true,
   roles: Object.freeze({}),
   slowConsumerPolicy: 'close',
+  webhookPublications: false,
 });
 
 /**

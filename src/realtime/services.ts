@@ -3,6 +3,7 @@ import type { Broker } from '../broker/index.ts';
 import type { JsonValue } from '../messages/index.ts';
 import type { Authenticator } from './auth/identity.ts';
 import type { ChannelRegistry } from './channels.ts';
+import type { RealtimeEvents } from './events.ts';
 import type { RealtimeObserver } from './observer.ts';
 import type { Permissions } from './permissions.ts';
 import type { Session } from './session.ts';
@@ -18,6 +19,8 @@ export interface HubServices {
   readonly typing: TypingTracker;
   readonly options: SessionOptions;
   readonly observer: RealtimeObserver;
+  /** Events for layers above (webhooks). */
+  readonly events: RealtimeEvents;
   /** Registers an authenticated session under its user; false when the user is at its connection cap. */
   addUserSession(session: Session): boolean;
   /** Server statistics for `stats`. */

@@ -69,6 +69,7 @@ export const NamespaceConfigSchema = z
     slowConsumerPolicy: z
       .enum(['drop', 'close', 'wait'], { error: 'expected "drop", "close" or "wait"' })
       .default(NAMESPACE_DEFAULTS.slowConsumerPolicy),
+    webhookPublications: bool().default(NAMESPACE_DEFAULTS.webhookPublications),
   })
   .refine(
     (ns) =>

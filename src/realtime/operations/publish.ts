@@ -2,6 +2,7 @@
 import { ErrorCode, type JsonValue, type PublishMessage, type SendMessage } from '../../messages/index.ts';
 import type { NamespaceConfig } from '../namespaces.ts';
 import { personalChannel } from '../namespaces.ts';
+import { emitPublication } from '../events.ts';
 import { brokerFailed, refused } from '../replies.ts';
 import type { HubServices } from '../services.ts';
 import type { Session } from '../session.ts';
@@ -72,5 +73,6 @@ async function publishInto(
     return;
   }
   hub.observer.brokerLatency?.('publish', performance.now() - started);
+  emitPublication(hub.events, config.webhookPublications, { channel, data, result, sender: user, id });
   session.reply(rid, { channel, epoch: result.epoch, offset: result.offset, duplicate: result.duplicate });
 }
