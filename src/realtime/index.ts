@@ -49,3 +49,14 @@ export {
 } from './namespaces.ts';
 export type { SlowConsumerPolicy } from '../engine/index.ts';
 export { DEFAULT_ROLE_PERMISSIONS, Permissions, type PermissionsOptions, type RolePermissions } from './permissions.ts';
+export {
+  REALTIME_EVENT_NAMES,
+  RealtimeEvents,
+  type ChannelOccupiedEvent,
+  type ChannelVacatedEvent,
+  type PresenceJoinEvent,
+  type PresenceLeaveEvent,
+  type PublicationEvent,
+  type RealtimeEventMap,
+  type RealtimeEventName,
+} from './events.ts';
