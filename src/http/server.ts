@@ -4,7 +4,17 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { RealtimeServer, type RealtimeServerOptions, type SigningKey, signToken } from '../realtime/index.ts';
-import { ApiKeys, handleDisconnect, handlePublish, readBody, sendJson, type JsonAnswer } from './api.ts';
+import { SignatureReplayGuard, type WebhookEndpointOptions, Webhooks } from '../integrations/index.ts';
+import {
+  ApiKeys,
+  type ApiSignatures,
+  handleDisconnect,
+  handlePublish,
+  readBody,
+  sendJson,
+  type JsonAnswer,
+} from './api.ts';
+import { WebhookMetrics } from './metric-webhooks.ts';
 import type { Metrics } from './metrics.ts';
 import { createObserver } from './observer.ts';
 import { loadStaticSite, type StaticSite } from './static.ts';
@@ -61,6 +71,19 @@ export interface SwitchboardServerOptions {
   readonly devTokenKey?: SigningKey | null;
   readonly metrics?: Metrics | null;
   readonly logger?: Logger | null;
+  /**
+   * Secret of signed API requests (`Switchboard-Signature` over `t.METHOD.target.body`, docs/webhooks.md), accepted
+   * instead of an API key; several during a rotation.
+   * @default null: API keys only
+   */
+  readonly apiSecret?: string | readonly string[] | null;
+  /**
+   * Signed API requests remembered to refuse replays (their window is 300 s); when full, new signed requests get 503.
+   * @default 100000 - see `SignatureReplayGuard`
+   */
+  readonly maxRememberedSignatures?: number;
+  /** Webhook endpoints fed by the real-time server's events. @default [] */
+  readonly webhooks?: readonly WebhookEndpointOptions[];
 }
 
 /** A running server. */
@@ -68,6 +91,8 @@ export interface SwitchboardServer {
   readonly http: http.Server | https.Server;
   readonly hub: RealtimeServer;
   readonly site: StaticSite | null;
+  /** Webhook delivery, when endpoints are configured. */
+  readonly webhooks: Webhooks | null;
   /** Resolves with the bound address. */
   listen(): Promise<AddressInfo>;
   /** Drains the real-time server (503 on /ready at once), then stops the HTTP server. Repeated calls share the promise. */
@@ -126,6 +151,25 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
   });
   const site = options.webRoot === null ? null : await loadStaticSite(options.webRoot);
   const keys = new ApiKeys(options.apiKeys ?? []);
+  const apiSecret = options.apiSecret ?? null;
+  const signatures: ApiSignatures | null =
+    apiSecret === null || apiSecret.length === 0
+      ? null
+      : {
+          secrets: apiSecret,
+          replays: new SignatureReplayGuard(
+            options.maxRememberedSignatures === undefined ? {} : { maxEntries: options.maxRememberedSignatures },
+          ),
+        };
+  const webhookMetrics = metrics === null ? null : new WebhookMetrics(metrics.registry, metrics.prefix);
+  const webhooks =
+    (options.webhooks ?? []).length === 0
+      ? null
+      : new Webhooks(hub.events, {
+          endpoints: options.webhooks ?? [],
+          ...(webhookMetrics === null ? {} : { observer: webhookMetrics }),
+          onError: (err) => logger?.error({ event: 'webhook_error', err }, 'webhook event dropped'),
+        });
   const cors = new Set((options.corsOrigins ?? []).map((o) => o.toLowerCase()));
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const maxConnections = options.maxConnections ?? Infinity;
@@ -175,10 +219,12 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
     }
     switch (pathname) {
       case paths.publish:
-        if (only(['POST'])) sendJson(res, await handlePublish(req, hub, { keys, maxBodyBytes }), corsHeaders(req));
+        if (only(['POST']))
+          sendJson(res, await handlePublish(req, hub, { keys, maxBodyBytes, signatures }), corsHeaders(req));
         return;
       case paths.disconnect:
-        if (only(['POST'])) sendJson(res, await handleDisconnect(req, hub, { keys, maxBodyBytes }), corsHeaders(req));
+        if (only(['POST']))
+          sendJson(res, await handleDisconnect(req, hub, { keys, maxBodyBytes, signatures }), corsHeaders(req));
         return;
       case paths.stats:
         if (only(['GET', 'HEAD']))
@@ -195,6 +241,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
             uptimeMs: Date.now() - startedAt,
             broker: { name: hub.broker.name, ...broker },
             ...hub.stats(),
+            ...(webhooks === null ? {} : { webhooks: webhooks.health() }),
           },
         });
         return;
@@ -220,6 +267,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
         metrics.setSubscriptions(Number(stats['subscriptions']), Number(stats['channels']));
         // Broker status at scrape time (a Redis PING, bounded by the broker's command timeout; never rejects).
         metrics.setBroker(await hub.broker.health());
+        if (webhooks !== null) webhookMetrics?.setQueues(webhooks.health());
         const text = await metrics.render();
         res.writeHead(200, {
           'Content-Type': metrics.contentType,
@@ -265,6 +313,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
     http: server,
     hub,
     site,
+    webhooks,
     listen: () =>
       new Promise<AddressInfo>((resolve, reject) => {
         server.once('error', reject);
@@ -280,6 +329,8 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
           else server.close(() => resolve());
         });
         await hub.drain(closeOptions.timeoutMs === undefined ? {} : { timeoutMs: closeOptions.timeoutMs });
+        // The drain's last events (leaves, vacated) are queued by now: flush them within the same deadline.
+        await webhooks?.close(closeOptions.timeoutMs === undefined ? {} : { timeoutMs: closeOptions.timeoutMs });
         server.closeIdleConnections();
         const timer = setTimeout(() => server.closeAllConnections(), closeOptions.timeoutMs ?? 5000);
         timer.unref();
