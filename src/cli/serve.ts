@@ -5,6 +5,7 @@ import type https from 'node:https';
 import { createSecureContext } from 'node:tls';
 import { MemoryBroker, RedisBroker, type Broker, type BrokerStatus } from '../broker/index.ts';
 import { createLogger, createMetrics, createSwitchboardServer } from '../http/index.ts';
+import { webhookEndpointsFrom } from './webhooks-config.ts';
 import { createAuthenticator, createNamespaces, createOriginPolicy, Permissions } from '../realtime/index.ts';
 import {
   authOptionsFrom,
@@ -59,6 +60,11 @@ export async function run(argv: string[]): Promise<number> {
       return 2;
     }
   }
+  const webhooks = webhookEndpointsFrom(config, process.env);
+  if ('error' in webhooks) {
+    process.stderr.write(`switchboard serve: ${webhooks.error}\n`);
+    return 2;
+  }
   const logger = createLogger({ level: config.log.level, pretty: config.log.pretty });
   // docs/architecture.md Scaling: `serve --workers N` runs N processes on one port over the shared broker (loadConfig
   // already refused N > 1 with the memory broker). The primary only forks, restarts and forwards signals.
@@ -112,6 +118,8 @@ export async function run(argv: string[]): Promise<number> {
     tls,
     paths: config.paths,
     apiKeys: config.apiKeys,
+    apiSecret: config.apiSecret,
+    webhooks: webhooks.endpoints,
     corsOrigins: config.origins,
     maxConnections: limits.maxConnections,
     ...(config.web.enabled ? {} : { webRoot: null }),

@@ -347,6 +347,12 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     'What happens to a client past limits.sendHighWaterMark: drop its messages, close it, or wait.',
   ),
   s(
+    'namespaces.<namespace>.webhookPublications',
+    'NAMESPACES__<NAMESPACE>__WEBHOOK_PUBLICATIONS',
+    BOOLEAN,
+    'Emit each stored publication as a `publication` webhook event (docs/webhooks.md).',
+  ),
+  s(
     'broker.url',
     'BROKER__URL',
     STRING,
@@ -402,4 +408,16 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
   }),
   s('log.pretty', 'LOG__PRETTY', BOOLEAN_OR_AUTO, 'Human-readable logs; auto: when stdout is a terminal.'),
   s('web.enabled', 'WEB__ENABLED', BOOLEAN, 'Serve the demo chat page at `/`.'),
+  s(
+    'apiSecret',
+    'API_SECRET',
+    NULLABLE_STRING,
+    'Secret of signed /api/* requests (`Switchboard-Signature` over `t.METHOD.target.body`, docs/webhooks.md), accepted instead of an API key; at least 16 characters.',
+  ),
+  s(
+    'webhooks',
+    'WEBHOOKS',
+    LIST,
+    'Webhook endpoints, each `{url, secret or secretEnv, events, maxBatchSize?, maxWaitMs?, maxQueuedEvents?, timeoutMs?, maxAttempts?, initialBackoffMs?, maxBackoffMs?}` (docs/webhooks.md); from the environment as a JSON array.',
+  ),
 ]);
