@@ -7,7 +7,13 @@ import {
   type SignatureFailure,
 } from '../signature.ts';
 
-export { DEFAULT_SIGNATURE_TOLERANCE_SEC, SIGNATURE_HEADER, signBody, verifySignature } from '../signature.ts';
+export {
+  apiSignedPayload,
+  DEFAULT_SIGNATURE_TOLERANCE_SEC,
+  SIGNATURE_HEADER,
+  signBody,
+  verifySignature,
+} from '../signature.ts';
 export type { SignatureCheck, SignatureFailure, VerifyOptions } from '../signature.ts';
 
 /** One delivered event: `id` (unique, for deduplication), `type`, `time` (ms since the epoch) and its payload. */
