@@ -3,7 +3,7 @@
 // an outage of "minutes" at the default settings fits in about a second here; the logic is the same.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Webhooks, type WebhookEndpointOptions } from '../../src/integrations/index.ts';
+import { Webhooks, type WebhookEndpointOptions, type WebhookEvent } from '../../src/integrations/index.ts';
 import { RealtimeEvents } from '../../src/realtime/index.ts';
 import { openClient, startHub } from '../helpers/realtime.ts';
 import { startReceiver } from './webhook-receiver.ts';
@@ -25,6 +25,16 @@ function emit(events: RealtimeEvents, from: number, n: number): void {
   }
 }
 
+/** The `data.seq` of each event, once per event id (a batch whose answer was lost arrives again). */
+function uniqueSeqs(batches: readonly WebhookEvent[][]): number[] {
+  const seen = new Set<string>();
+  return batches.flat().flatMap((e) => {
+    if (seen.has(e.id)) return [];
+    seen.add(e.id);
+    return [(e['data'] as { seq: number }).seq];
+  });
+}
+
 function fast(url: string, extra: Partial<WebhookEndpointOptions> = {}): WebhookEndpointOptions {
   return {
     url,
@@ -34,7 +44,7 @@ function fast(url: string, extra: Partial<WebhookEndpointOptions> = {}): Webhook
     maxWaitMs: 20,
     initialBackoffMs: 20,
     maxBackoffMs: 100,
-    timeoutMs: 1000,
+    timeoutMs: 5000,
     maxAttempts: 1000,
     ...extra,
   };
@@ -125,18 +135,19 @@ test('a receiver in Python (hmac, hashlib) verifies the batches; one with the wr
     t.after(() => child.kill('SIGKILL'));
     const lines: Record<string, unknown>[] = [];
     createInterface({ input: child.stdout! }).on('line', (line) => lines.push(JSON.parse(line)));
-    await eventually(() => lines.length > 0, 'the python receiver port');
+    await eventually(() => lines.length > 0, 'the python receiver port', 20_000);
     return { url: `http://127.0.0.1:${lines.shift()!['port']}/hooks`, lines };
   };
   const good = await start(SECRET);
   const wrong = await start('another-secret-0123456789');
   const events = new RealtimeEvents();
   const webhooks = new Webhooks(events, {
-    endpoints: [fast(good.url), fast(wrong.url, { maxAttempts: 2 })],
+    // A generous deadline: a Python receiver on a loaded machine can take over a second to answer.
+    endpoints: [fast(good.url, { timeoutMs: 10_000 }), fast(wrong.url, { maxAttempts: 2, timeoutMs: 10_000 })],
   });
   t.after(() => webhooks.close({ timeoutMs: 500 }));
   emit(events, 1, 25);
-  await eventually(() => good.lines.flatMap((l) => l['events'] as unknown[]).length === 25, 'python got 25');
+  await eventually(() => good.lines.flatMap((l) => l['events'] as unknown[]).length === 25, 'python got 25', 15_000);
   assert.ok(good.lines.every((l) => l['ok'] === true));
   const seqs = good.lines.flatMap((l) => (l['events'] as { data: { seq: number } }[]).map((e) => e.data.seq));
   assert.deepEqual(
@@ -144,8 +155,10 @@ test('a receiver in Python (hmac, hashlib) verifies the batches; one with the wr
     Array.from({ length: 25 }, (_, i) => i + 1),
     'in order',
   );
-  await eventually(() => webhooks.health().endpoints[1]!.deadLettered === 25, 'the refused ones dead-lettered');
-  assert.ok(wrong.lines.length >= 3 && wrong.lines.every((l) => l['ok'] === false));
+  await eventually(() => webhooks.health().endpoints[1]!.deadLettered === 25, 'the refused ones dead-lettered', 15_000);
+  // Three batches (10, 10, 5), two attempts each, every one refused by the receiver's own check.
+  await eventually(() => wrong.lines.length === 6, 'six refusals printed', 15_000);
+  assert.ok(wrong.lines.every((l) => l['ok'] === false));
   assert.equal(webhooks.health().endpoints[1]!.lastError, 'http_4xx');
 });
 
@@ -169,7 +182,7 @@ test('a receiver down for a while: the queue stays bounded, counts are exact, no
   assert.equal(stats.emitted, 200);
   assert.equal(stats.delivered + stats.deadLettered, stats.emitted, 'delivered + dead-lettered = emitted');
   assert.equal(stats.queued + stats.inFlight, 0);
-  const seqs = receiver.batches.flat().map((e) => (e['data'] as { seq: number }).seq);
+  const seqs = uniqueSeqs(receiver.batches);
   const expected = [...Array.from({ length: 10 }, (_, i) => i + 1), ...Array.from({ length: 50 }, (_, i) => i + 151)];
   assert.deepEqual(seqs, expected, 'the first batch, then the newest 50, in order, once each');
 });
@@ -183,11 +196,14 @@ test('a receiver answering 500, then one that hangs: the same batch (same ids) i
   emit(events, 1, 3);
   await eventually(() => webhooks.health().endpoints[0]!.delivered === 3, 'acknowledged', 8000);
   assert.equal(receiver.delivered().length, 3);
-  assert.equal(receiver.batches.length, 4, 'two 500s, one hang, one success');
+  // Two 500s, one hang, one success (more only if a loaded machine made an answer miss the 300 ms deadline).
+  assert.ok(receiver.batches.length >= 4, `${receiver.batches.length} requests`);
   const ids = receiver.batches.map((b) => b.map((e) => e.id).join());
   assert.equal(new Set(ids).size, 1, 'every attempt carried the same event ids');
   const stats = webhooks.health().endpoints[0]!;
-  assert.deepEqual([stats.failedAttempts, stats.delivered, stats.deadLettered], [3, 3, 0]);
+  assert.deepEqual([stats.delivered, stats.deadLettered], [3, 0]);
+  assert.equal(stats.batches, 1, 'one batch, acknowledged once');
+  assert.ok(stats.failedAttempts >= 3, `${stats.failedAttempts} failed attempts`);
 });
 
 test('a batch the receiver keeps refusing is dead-lettered after maxAttempts, and later events still go', async (t) => {
@@ -231,4 +247,27 @@ test('close flushes what waits at once, and gives up at the deadline on a receiv
   assert.ok(elapsed >= 350 && elapsed < 3000, `closed after ${elapsed} ms`);
   emit(events, 6, 1);
   assert.equal(webhooks.health().endpoints[0]!.emitted, 5, 'no listener after close');
+});
+
+test('large events are bounded by maxQueuedBytes: the oldest waiting ones are dead-lettered, the newest delivered', async (t) => {
+  const receiver = await startReceiver(t, SECRET);
+  await receiver.stop();
+  const events = new RealtimeEvents();
+  const webhooks = new Webhooks(events, {
+    endpoints: [fast(receiver.url, { maxBatchSize: 5, maxQueuedEvents: 1000, maxQueuedBytes: 10_000 })],
+  });
+  t.after(() => webhooks.close({ timeoutMs: 500 }));
+  const big = 'x'.repeat(1000);
+  for (let i = 1; i <= 50; i++)
+    events.emit('publication', { channel: 'hooked:x', epoch: 'e', offset: i, data: { seq: i, big }, time: Date.now() });
+  const during = webhooks.health().endpoints[0]!;
+  // Each event is a bit over 1 KB of JSON: 10 000 bytes hold 8 or 9 of them.
+  assert.equal(during.inFlight, 5);
+  assert.ok(during.queued >= 8 && during.queued <= 9, `queued ${during.queued}`);
+  assert.equal(during.queued + during.deadLettered, 45);
+  await receiver.start();
+  await eventually(() => webhooks.health().endpoints[0]!.delivered === 5 + during.queued, 'delivered');
+  const seqs = uniqueSeqs(receiver.batches);
+  const newest = Array.from({ length: during.queued }, (_, i) => 51 - during.queued + i);
+  assert.deepEqual(seqs, [1, 2, 3, 4, 5, ...newest], 'the first batch, then the newest that fit, in order');
 });

@@ -105,6 +105,7 @@ const WebhookEndpointSchema = z
     maxBatchSize: posInt(10_000).optional(),
     maxWaitMs: posInt(600_000).optional(),
     maxQueuedEvents: posInt(10_000_000).optional(),
+    maxQueuedBytes: posInt(4 * 1024 * 1024 * 1024).optional(),
     timeoutMs: posInt(600_000).optional(),
     maxAttempts: posInt(1_000_000).optional(),
     initialBackoffMs: posInt(3_600_000).optional(),

@@ -418,6 +418,6 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     'webhooks',
     'WEBHOOKS',
     LIST,
-    'Webhook endpoints, each `{url, secret or secretEnv, events, maxBatchSize?, maxWaitMs?, maxQueuedEvents?, timeoutMs?, maxAttempts?, initialBackoffMs?, maxBackoffMs?}` (docs/webhooks.md); from the environment as a JSON array.',
+    'Webhook endpoints, each `{url, secret or secretEnv, events, maxBatchSize?, maxWaitMs?, maxQueuedEvents?, maxQueuedBytes?, timeoutMs?, maxAttempts?, initialBackoffMs?, maxBackoffMs?}` (docs/webhooks.md); from the environment as a JSON array.',
   ),
 ]);

@@ -79,6 +79,8 @@ export class WebhookEndpoint {
   #closed = false;
   #lastError: WebhookFailure | null = null;
   #idle: (() => void)[] = [];
+  /** Bytes (UTF-16 code units, a close bound for JSON's mostly ASCII) of the waiting events. */
+  #queuedBytes = 0;
   #emitted = 0;
   #delivered = 0;
   #batches = 0;
@@ -112,7 +114,11 @@ export class WebhookEndpoint {
       this.#deadLetter(1, 'shutdown');
       return;
     }
-    if (this.#queue.push(event) !== undefined) this.#deadLetter(1, 'overflow');
+    const dropped = this.#queue.push(event);
+    this.#queuedBytes += event.json.length;
+    if (dropped !== undefined) this.#dropped(dropped);
+    while (this.#queuedBytes > this.#options.maxQueuedBytes && this.#queue.size > 1)
+      this.#dropped(this.#queue.shift()!);
     this.#schedule();
   }
 
@@ -163,6 +169,7 @@ export class WebhookEndpoint {
     if (this.#sending) await this.#current;
     const left = this.#queue.size + (this.#batch?.events.length ?? 0);
     while (this.#queue.shift() !== undefined);
+    this.#queuedBytes = 0;
     this.#batch = null;
     if (left > 0) this.#deadLetter(left, 'shutdown');
   }
@@ -185,7 +192,7 @@ export class WebhookEndpoint {
       if (this.#waitTimer !== null) clearTimeout(this.#waitTimer);
       this.#waitTimer = null;
       const events: QueuedEvent[] = [];
-      while (events.length < this.#options.maxBatchSize && this.#queue.size > 0) events.push(this.#queue.shift()!);
+      while (events.length < this.#options.maxBatchSize && this.#queue.size > 0) events.push(this.#take());
       this.#batch = { events, body: `{"events":[${events.map((e) => e.json).join(',')}]}`, attempts: 0 };
       this.#current = this.#attempt(this.#batch);
       return;
@@ -259,6 +266,17 @@ export class WebhookEndpoint {
       if (this.#stop.signal.aborted) return 'shutdown';
       return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError') ? 'timeout' : 'network';
     }
+  }
+
+  #dropped(event: QueuedEvent): void {
+    this.#queuedBytes -= event.json.length;
+    this.#deadLetter(1, 'overflow');
+  }
+
+  #take(): QueuedEvent {
+    const event = this.#queue.shift()!;
+    this.#queuedBytes -= event.json.length;
+    return event;
   }
 
   #deadLetter(events: number, cause: DeadLetterCause): void {

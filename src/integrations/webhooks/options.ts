@@ -26,6 +26,12 @@ export interface WebhookEndpointOptions {
    */
   readonly maxQueuedEvents?: number;
   /**
+   * Bytes of serialized events waiting for this endpoint; beyond it the oldest waiting events are dead-lettered too
+   * (the newest one always stays). Bounds memory when events are large (publications up to the message size limit).
+   * @default 16777216 (16 MiB) - ten thousand events of 1.6 KB; far fewer of the largest publications
+   */
+  readonly maxQueuedBytes?: number;
+  /**
    * Deadline of one POST (connect, send, answer), in ms; a receiver that misses it counts as a failed attempt.
    * @default 10000 - generous for a receiver that stores the batch and answers, short enough that a hung one does not stall delivery for long
    */
@@ -55,6 +61,7 @@ export const WEBHOOK_DEFAULTS = Object.freeze({
   maxBatchSize: 100,
   maxWaitMs: 1000,
   maxQueuedEvents: 10_000,
+  maxQueuedBytes: 16 * 1024 * 1024,
   timeoutMs: 10_000,
   maxAttempts: 20,
   initialBackoffMs: 1000,
@@ -99,6 +106,7 @@ export function resolveEndpointOptions(options: WebhookEndpointOptions): Resolve
     maxBatchSize: positiveInt('maxBatchSize', options.maxBatchSize ?? WEBHOOK_DEFAULTS.maxBatchSize),
     maxWaitMs: positiveInt('maxWaitMs', options.maxWaitMs ?? WEBHOOK_DEFAULTS.maxWaitMs),
     maxQueuedEvents: positiveInt('maxQueuedEvents', options.maxQueuedEvents ?? WEBHOOK_DEFAULTS.maxQueuedEvents),
+    maxQueuedBytes: positiveInt('maxQueuedBytes', options.maxQueuedBytes ?? WEBHOOK_DEFAULTS.maxQueuedBytes),
     timeoutMs: positiveInt('timeoutMs', options.timeoutMs ?? WEBHOOK_DEFAULTS.timeoutMs),
     maxAttempts: positiveInt('maxAttempts', options.maxAttempts ?? WEBHOOK_DEFAULTS.maxAttempts),
     initialBackoffMs: positiveInt('initialBackoffMs', options.initialBackoffMs ?? WEBHOOK_DEFAULTS.initialBackoffMs),
