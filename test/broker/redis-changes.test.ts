@@ -104,6 +104,9 @@ test('a node that dies holding the last handler is swept: vacated fires once, on
   for (const change of live.changes.filter((c) => c.channel === ch))
     assert.equal('swept' in change && change.swept, true);
   assert.ok(elapsed <= 3 * heartbeatMs + 1000, `swept after ${elapsed} ms`);
+  t.diagnostic(
+    `FIGURES crash sweep: ${JSON.stringify({ heartbeatMs, vacatedAfterMs: elapsed, boundMs: 3 * heartbeatMs })}`,
+  );
   await sleep(3 * heartbeatMs);
   assert.equal(of(live.changes, ch).length, 2, 'swept once');
 });
