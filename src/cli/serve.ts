@@ -17,6 +17,7 @@ import {
   wantsHelp,
   type ServerConfig,
 } from './config.ts';
+import { loadLogicModule, LogicModuleError, type LoadedLogic } from './logic-module.ts';
 import { runPrimary } from './workers.ts';
 
 const USAGE = `Usage: switchboard serve [options]
@@ -65,6 +66,16 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`switchboard serve: ${webhooks.error}\n`);
     return 2;
   }
+  let logic: LoadedLogic | null = null;
+  if (config.logic !== null) {
+    try {
+      logic = await loadLogicModule(config.logic, process.cwd());
+    } catch (err) {
+      if (!(err instanceof LogicModuleError)) throw err;
+      process.stderr.write(`switchboard serve: logic: ${err.message}\n`);
+      return 2;
+    }
+  }
   const logger = createLogger({ level: config.log.level, pretty: config.log.pretty });
   // docs/architecture.md Scaling: `serve --workers N` runs N processes on one port over the shared broker (loadConfig
   // already refused N > 1 with the memory broker). The primary only forks, restarts and forwards signals.
@@ -104,6 +115,8 @@ export async function run(argv: string[]): Promise<number> {
         bytesBurst: limits.bytesBurst,
       },
       typing: { expireMs: limits.typingTimeoutMs },
+      ...(logic?.logic ? { logic: logic.logic } : {}),
+      logicTimeoutMs: config.logicTimeoutMs,
       engine: {
         pingIntervalMs: limits.pingIntervalMs,
         pongTimeoutMs: limits.pongTimeoutMs,
@@ -127,6 +140,8 @@ export async function run(argv: string[]): Promise<number> {
     metrics,
     logger,
   });
+
+  for (const [method, handler] of logic?.methods ?? []) server.hub.rpc(method, handler);
 
   let address;
   try {

@@ -4,6 +4,7 @@
 // Over 400 lines because of the public API's TSDoc; the parts it delegates to are the modules named above.
 import {
   RfcCloseCode,
+  RPC_METHOD_NAME,
   type ConnectedMessage,
   type HistoryReply,
   type JsonValue,
@@ -324,6 +325,29 @@ export class Client extends Emitter<ClientEvents> {
   /** @returns Server statistics (connections, channels, uptime). */
   async stats(): Promise<JsonValue> {
     return (await this.#reply({ type: 'stats' })) ?? null;
+  }
+
+  /**
+   * Calls a method of the server's application logic (docs/server-logic.md). RPC needs a live connection: a call is
+   * never queued in the offline outbox (its answer is wanted now, and a retried call could act twice), so while not
+   * connected it rejects at once with `closed`; await `ready()` first when the client may still be connecting.
+   * @param method 1-64 of `A-Z a-z 0-9 _ . : -` (else `invalid_message`, nothing sent).
+   * @param data Any JSON value (the handler sees null when omitted).
+   * @param options `timeoutMs` overrides `requestTimeoutMs`.
+   * @returns The reply's data (undefined when the method answered nothing).
+   * @throws {ClientError} The server's code (`not_found`, `forbidden`, `internal`, the logic's refusal code...),
+   *   `timeout` when no answer came in time, `closed` when not connected, `invalid_message` for a bad method name.
+   */
+  async rpc(
+    method: string,
+    data?: JsonValue,
+    options: { readonly timeoutMs?: number } = {},
+  ): Promise<JsonValue | undefined> {
+    if (typeof method !== 'string' || !RPC_METHOD_NAME.test(method))
+      throw new ClientError('invalid_message', 'Cannot call: the method name must be 1-64 of A-Z a-z 0-9 _ . : -');
+    const answer = await this.request({ type: 'rpc', method, ...(data === undefined ? {} : { data }) }, options);
+    if (answer.type !== 'reply') throw new ClientError('protocol', `Unexpected "${answer.type}" answer to rpc`);
+    return answer.data;
   }
 
   /**

@@ -269,6 +269,7 @@ export async function handlePublish(
   if (id !== undefined && (typeof id !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(id)))
     return { status: 400, body: { error: 'invalid_message', message: 'Invalid id' } };
   try {
+    // No `onPublish` here: a caller of the API holds the API key, i.e. it is the application's backend itself.
     const result = await hub.publish(body['channel'], body['data'] as JsonValue, id === undefined ? {} : { id });
     return {
       status: 200,

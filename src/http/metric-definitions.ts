@@ -26,6 +26,7 @@ export interface MetricInstruments {
   readonly channels: Gauge;
   readonly brokerUp: Gauge;
   readonly brokerPing: Gauge;
+  readonly logicFailures: Counter;
 }
 
 /**
@@ -152,6 +153,12 @@ export function defineMetrics(registry: Registry, p: string): MetricInstruments 
     help: 'Round trip of the last broker health check (Redis PING)',
     registers,
   });
+  const logicFailures = new Counter({
+    name: `${p}logic_failures_total`,
+    help: 'Calls to the server logic (hooks, RPC) that threw, missed their deadline or answered garbage, by hook and reason',
+    labelNames: ['hook', 'reason'],
+    registers,
+  });
   return {
     connections,
     connectionsTotal,
@@ -174,5 +181,6 @@ export function defineMetrics(registry: Registry, p: string): MetricInstruments 
     channels,
     brokerUp,
     brokerPing,
+    logicFailures,
   };
 }

@@ -25,6 +25,7 @@ export const MESSAGE_TYPES: readonly string[] = [
   'error',
   'disconnect',
   'pong',
+  'rpc',
 ];
 
 /** Broker operations, the only values of the `op` label of the broker latency histogram. */

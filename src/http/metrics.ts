@@ -1,7 +1,13 @@
 // HTTP: Prometheus metrics: the typed API the realtime layer calls, and the `/metrics` text (parts in metric-*.ts).
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ErrorCode } from '../messages/index.ts';
-import type { RealtimeObserver } from '../realtime/index.ts';
+import {
+  LOGIC_FAILURE_REASONS,
+  LOGIC_HOOKS,
+  type LogicFailureReason,
+  type LogicHook,
+  type RealtimeObserver,
+} from '../realtime/index.ts';
 import { subscribeEngineDiagnostics } from './metric-engine-events.ts';
 import { defineMetrics, type MetricInstruments } from './metric-definitions.ts';
 import {
@@ -54,6 +60,8 @@ export class Metrics implements RealtimeObserver {
   readonly #errorCodes = new LabelGuard(0, Object.values(ErrorCode));
   readonly #limits = new LabelGuard(0, ['messages', 'bytes', 'connections', 'subscriptions', 'connections_per_user']);
   readonly #unsubscribe: Array<() => void> = [];
+  readonly #logicHooks = new LabelGuard(0, LOGIC_HOOKS);
+  readonly #logicReasons = new LabelGuard(0, LOGIC_FAILURE_REASONS);
 
   /** @param options see {@link MetricsOptions} */
   constructor(options: MetricsOptions = {}) {
@@ -185,6 +193,15 @@ export class Metrics implements RealtimeObserver {
   /** Counts an unexpected exception; the error itself goes to the log, never to a label. */
   internalError(): void {
     this.#m.internalErrors.inc();
+  }
+
+  /**
+   * Counts a failed call to the server logic (the details go to the log).
+   * @param hook which hook (or `rpc`)
+   * @param reason `threw`, `timeout` or `invalid`
+   */
+  logicFailed(hook: LogicHook, reason: LogicFailureReason): void {
+    this.#m.logicFailures.inc({ hook: this.#logicHooks.label(hook), reason: this.#logicReasons.label(reason) });
   }
 
   /**

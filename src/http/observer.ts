@@ -73,5 +73,9 @@ export function createObserver(metrics: Metrics | null, logger: Logger | null): 
     internalError(err) {
       logger?.error({ event: 'internal_error', err }, 'internal error');
     },
+    logicFailed(hook, reason, detail) {
+      metrics?.logicFailed(hook, reason);
+      logger?.error({ event: 'logic_failed', hook, reason, err: detail }, `server logic ${hook} failed (${reason})`);
+    },
   };
 }

@@ -8,6 +8,7 @@ export { Subprotocol, selectSubprotocol } from './subprotocol.ts';
 export { toPublicationWire, toPublicationMessage, type StoredPublication } from './publication-wire.ts';
 export { validateServerValue, decodeServerJson } from './server-validator.ts';
 export { assertNever } from './assert-never.ts';
+export { RPC_METHOD_NAME } from './limits.ts';
 export type {
   JsonValue,
   StreamPosition,

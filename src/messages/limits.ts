@@ -41,7 +41,12 @@ export const Limits = {
   MAX_REASON_LENGTH: 256,
   /** Largest request id (`rid`): an unsigned 32-bit integer. */
   MAX_RID: 4_294_967_295,
+  /** Maximum length of an `rpc` method name (see {@link RPC_METHOD_NAME}). */
+  MAX_RPC_METHOD_LENGTH: 64,
 } as const;
+
+/** An `rpc` method name: 1-64 of `A-Z a-z 0-9 _ . : -` (safe in logs, metrics and an error message that names it). */
+export const RPC_METHOD_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 const NAMESPACE = /^[A-Za-z0-9_-]+$/;
 // Control (Cc), format (Cf: bidi overrides, zero-width), lone surrogates (Cs), unassigned-private (Co), whitespace,

@@ -1,6 +1,6 @@
 // Node-free application protocol: the zod schema of every message, shared by server and browser client.
 import { z } from 'zod';
-import { Limits, isPrintableString, isValidChannelName } from './limits.ts';
+import { Limits, RPC_METHOD_NAME, isPrintableString, isValidChannelName } from './limits.ts';
 
 /** Any value JSON can carry. MessagePack clients are held to the same set, so every client can read every publication. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -98,6 +98,13 @@ export const RefreshSchema = z.strictObject({ type: z.literal('refresh'), rid, t
 export const PingSchema = z.strictObject({ type: z.literal('ping'), rid: RequestIdSchema });
 /** `stats`: server statistics. `rid` is required. */
 export const StatsSchema = z.strictObject({ type: z.literal('stats'), rid: RequestIdSchema });
+/** `rpc`: call a method of the server's application logic; answered by a `reply` or an `error`. `rid` is required. */
+export const RpcSchema = z.strictObject({
+  type: z.literal('rpc'),
+  rid: RequestIdSchema,
+  method: z.string().max(Limits.MAX_RPC_METHOD_LENGTH).regex(RPC_METHOD_NAME),
+  data: DataSchema.optional(),
+});
 
 /** Every client message that may appear inside a `batch` (all but `batch` itself). */
 export const SingleClientMessageSchema = z.discriminatedUnion('type', [
@@ -112,6 +119,7 @@ export const SingleClientMessageSchema = z.discriminatedUnion('type', [
   RefreshSchema,
   PingSchema,
   StatsSchema,
+  RpcSchema,
 ]);
 /** `batch`: 1 to `Limits.MAX_BATCH` messages in one frame, answered one by one. Batches do not nest. */
 export const BatchSchema = z.strictObject({
@@ -143,6 +151,8 @@ export type RefreshMessage = z.infer<typeof RefreshSchema>;
 export type PingMessage = z.infer<typeof PingSchema>;
 /** The parsed shape of {@link StatsSchema}. */
 export type StatsMessage = z.infer<typeof StatsSchema>;
+/** The parsed shape of {@link RpcSchema}. */
+export type RpcMessage = z.infer<typeof RpcSchema>;
 /** The parsed shape of {@link BatchSchema}. */
 export type BatchMessage = z.infer<typeof BatchSchema>;
 /** Any client message except `batch`. */
@@ -171,6 +181,7 @@ export const CLIENT_MESSAGE_SCHEMAS: ReadonlyMap<string, z.ZodType<SingleClientM
   ['refresh', RefreshSchema],
   ['ping', PingSchema],
   ['stats', StatsSchema],
+  ['rpc', RpcSchema],
 ]);
 
 /** Every client message type, `batch` included. */

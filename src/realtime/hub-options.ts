@@ -2,6 +2,7 @@
 import type { Broker } from '../broker/index.ts';
 import type { ServerOptions } from '../engine/index.ts';
 import type { Authenticator } from './auth/identity.ts';
+import type { ServerLogic } from './logic.ts';
 import type { Namespaces } from './namespaces.ts';
 import type { RealtimeObserver } from './observer.ts';
 import type { OriginPolicy } from './origin.ts';
@@ -21,6 +22,9 @@ export type EngineOptions = Pick<
   | 'maxConnectionsPerIp'
   | 'sendHighWaterMark'
 >;
+
+/** `RealtimeServerOptions.logicTimeoutMs`'s default (see there why). */
+export const DEFAULT_LOGIC_TIMEOUT_MS = 3000;
 
 /** Options of {@link RealtimeServer}. */
 export interface RealtimeServerOptions {
@@ -101,6 +105,19 @@ export interface RealtimeServerOptions {
   readonly engine?: EngineOptions;
   /** Metrics and log hooks. */
   readonly observer?: RealtimeObserver;
+  /**
+   * Server-side application logic (hooks and RPC, docs/server-logic.md): one, or several run in order (a refusal stops
+   * the chain). More can be added with `RealtimeServer#use`. @default none: every operation skips the hooks
+   */
+  readonly logic?: ServerLogic | readonly ServerLogic[];
+  /**
+   * Deadline of each call to the logic (a hook, an RPC handler), in milliseconds; past it the client gets `internal`
+   * and the operation goes on without waiting.
+   * @default 3000: under the auth deadline (`authTimeoutMs`, 5 s), so a slow `onConnect` is answered before the
+   * connection is closed for not authenticating, and well under the client SDK's request timeout (10 s), so the client
+   * hears `internal` rather than timing out on its own; a backend round trip that takes longer is already broken
+   */
+  readonly logicTimeoutMs?: number;
 }
 
 /**

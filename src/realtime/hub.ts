@@ -18,7 +18,10 @@ import type { Identity } from './auth/identity.ts';
 import { ChannelRegistry, typingSignalData, type FanoutContext } from './channels.ts';
 import { emitPublication, RealtimeEvents } from './events.ts';
 import { createAcceptHook, type HandshakeContext } from './handshake.ts';
-import { sessionOptionsFrom, type RealtimeServerOptions } from './hub-options.ts';
+import { DEFAULT_LOGIC_TIMEOUT_MS, sessionOptionsFrom, type RealtimeServerOptions } from './hub-options.ts';
+import type { RpcHandler, ServerLogic } from './logic.ts';
+import { callerOf } from './logic-context.ts';
+import { LogicRunner } from './logic-runner.ts';
 import { leave, runOperation } from './operations/index.ts';
 import { createOriginPolicy } from './origin.ts';
 import { Permissions } from './permissions.ts';
@@ -108,6 +111,12 @@ export class RealtimeServer {
     };
     const channels = new ChannelRegistry(fanout);
     const sessionOptions = sessionOptionsFrom(options);
+    const logics = options.logic === undefined ? [] : Array.isArray(options.logic) ? options.logic : [options.logic];
+    const logic = new LogicRunner(logics as readonly ServerLogic[], {
+      timeoutMs: options.logicTimeoutMs ?? DEFAULT_LOGIC_TIMEOUT_MS,
+      maxDataBytes: maxMessageSize,
+      observer,
+    });
     this.#services = {
       broker: options.broker,
       permissions: options.permissions ?? new Permissions(options.namespaces),
@@ -125,6 +134,7 @@ export class RealtimeServer {
       events: this.events,
       addUserSession: (session) => this.#addUserSession(session),
       stats: () => this.stats(),
+      logic,
     };
     const services = this.#services;
     this.#host = {
@@ -198,7 +208,8 @@ export class RealtimeServer {
   }
 
   /**
-   * Publishes from the server side (HTTP API, feeds): no client permissions, but the namespace must exist.
+   * Publishes from the server side (HTTP API, feeds): no client permissions, but the namespace must exist. The server
+   * logic's `onPublish` does not run: the caller is the application's backend itself, not a client to be checked.
    * @param channel Channel name.
    * @param data Any JSON value.
    * @param options `id` for deduplication of retries (scoped to the server), `sender` to label it.
@@ -269,6 +280,35 @@ export class RealtimeServer {
     return session;
   }
 
+  /**
+   * Adds server logic at run time: it runs after the logics already there (from `options.logic` and earlier calls).
+   * @param logic Hooks and/or an `rpc` fallback (docs/server-logic.md).
+   * @returns This server, for chaining.
+   * @throws {TypeError} When `logic` is not an object or one of its hooks is not a function.
+   */
+  use(logic: ServerLogic): this {
+    this.#services.logic.use(logic);
+    return this;
+  }
+
+  /**
+   * Registers an in-process RPC method: a client's `rpc` with this method name runs `handler` (before any logic's
+   * `rpc`), with the deadline `logicTimeoutMs`.
+   * @param method 1-64 of `A-Z a-z 0-9 _ . : -`.
+   * @param handler Answers `{ data }` (the reply), nothing (an empty reply) or `{ refuse: { code, message } }`.
+   * @returns This server, for chaining.
+   * @throws {TypeError} For an invalid or already registered name, or a handler that is not a function.
+   */
+  rpc(method: string, handler: RpcHandler): this {
+    this.#services.logic.register(method, handler);
+    return this;
+  }
+
+  /** Calls to the server logic waiting now (each ends by its deadline at the latest): for tests and metrics. */
+  get logicInFlight(): number {
+    return this.#services.logic.inFlight;
+  }
+
   #onConnection(ws: WebSocket): void {
     const context = ws.context as HandshakeContext | undefined;
     attachWebSocket(ws, this.openSession(ws, context?.identity ?? null));
@@ -306,6 +346,15 @@ export class RealtimeServer {
       leave(session, this.#services, channel).catch((err: unknown) => this.#services.observer.internalError?.(err));
     }
     this.#services.observer.sessionClosed?.(session);
+    const identity = session.identity;
+    if (identity !== null && this.#services.logic.has('onDisconnect')) {
+      const end = session.end;
+      this.#services.logic.disconnect({
+        ...callerOf(session, identity, this.#services.permissions),
+        code: end?.code ?? 1006,
+        reason: end?.reason ?? '',
+      });
+    }
   }
 
   /**

@@ -60,3 +60,22 @@ export {
   type RealtimeEventMap,
   type RealtimeEventName,
 } from './events.ts';
+export { RPC_OPERATION } from './permissions.ts';
+export type {
+  ConnectContext,
+  ConnectDecision,
+  DisconnectContext,
+  LogicCaller,
+  PublishContext,
+  PublishDecision,
+  Refusal,
+  RefusalCode,
+  RpcContext,
+  RpcHandler,
+  RpcResult,
+  ServerLogic,
+  SubscribeContext,
+  SubscribeDecision,
+} from './logic.ts';
+export { LOGIC_FAILURE_REASONS, LOGIC_HOOKS, type LogicFailureReason, type LogicHook } from './logic-failure.ts';
+export { REFUSAL_CODES } from './logic-answers.ts';

@@ -92,13 +92,17 @@ export interface DisconnectContext extends LogicCaller {
  */
 export interface ServerLogic {
   /** After the token is verified, before `connected`. A refusal closes the connection (4504 forbidden). */
-  onConnect?(context: ConnectContext): ConnectDecision | Promise<ConnectDecision>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: a hook with no return statement is typed void; it accepts
+  onConnect?(context: ConnectContext): ConnectDecision | void | Promise<ConnectDecision | void>;
   /** After a refreshed token is verified. A refusal keeps the old identity and answers the `refresh` with an error. */
-  onRefresh?(context: ConnectContext): ConnectDecision | Promise<ConnectDecision>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: a hook with no return statement is typed void; it accepts
+  onRefresh?(context: ConnectContext): ConnectDecision | void | Promise<ConnectDecision | void>;
   /** After the permission check, before anything is joined. */
-  onSubscribe?(context: SubscribeContext): SubscribeDecision | Promise<SubscribeDecision>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: a hook with no return statement is typed void; it accepts
+  onSubscribe?(context: SubscribeContext): SubscribeDecision | void | Promise<SubscribeDecision | void>;
   /** After the permission check and payload validation, before the broker stores the publication. */
-  onPublish?(context: PublishContext): PublishDecision | Promise<PublishDecision>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: a hook with no return statement is typed void; it accepts
+  onPublish?(context: PublishContext): PublishDecision | void | Promise<PublishDecision | void>;
   /** After the session ended; its answer is ignored (fire and forget, still with the deadline). */
   onDisconnect?(context: DisconnectContext): void | Promise<void>;
   /**

@@ -1,5 +1,6 @@
 // Realtime: the hooks the HTTP layer plugs in for metrics and logs, and the read-only view of a session they get.
 import type { ErrorCode } from '../messages/index.ts';
+import type { LogicFailureReason, LogicHook } from './logic-failure.ts';
 import type { OriginRefusal } from './origin.ts';
 
 /** Why a session ended, for logs and metrics. */
@@ -50,4 +51,9 @@ export interface RealtimeObserver {
   slowConsumer?(action: 'dropped' | 'closed'): void;
   brokerLatency?(operation: string, ms: number): void;
   internalError?(err: unknown): void;
+  /**
+   * A call to the server logic failed (it threw, missed `logicTimeoutMs`, or answered garbage); the client got `internal`.
+   * @param detail what went wrong, for the logs (an error, possibly the application's own: never sent to a client)
+   */
+  logicFailed?(hook: LogicHook, reason: LogicFailureReason, detail: unknown): void;
 }

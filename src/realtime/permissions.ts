@@ -9,16 +9,22 @@ import {
   type ResolvedChannel,
 } from './namespaces.ts';
 
-/** Operations a role grants; `*` grants every operation and every namespace's role requirement (an admin). */
-export type RolePermissions = Readonly<Record<string, readonly (Operation | '*')[]>>;
+/**
+ * Operations a role grants: the channel operations, `rpc` (calling the server logic's methods, no channel involved),
+ * and `*`, which grants every operation and every namespace's role requirement (an admin).
+ */
+export type RolePermissions = Readonly<Record<string, readonly (Operation | typeof RPC_OPERATION | '*')[]>>;
+
+/** The grant that lets a role call `rpc` methods; it names no channel, so namespaces set no roles for it. */
+export const RPC_OPERATION = 'rpc';
 
 /**
- * Default role permissions: `admin` may do everything, `user` everything a chat member does, `anonymous` may
- * only read.
+ * Default role permissions: `admin` may do everything, `user` everything a chat member does (and call `rpc`
+ * methods), `anonymous` may only read.
  */
 export const DEFAULT_ROLE_PERMISSIONS: RolePermissions = Object.freeze({
   admin: ['*'],
-  user: OPERATIONS,
+  user: [...OPERATIONS, RPC_OPERATION],
   anonymous: ['subscribe', 'history', 'presence'],
 });
 
@@ -74,7 +80,7 @@ function deny(code: PermissionDenied['code'], reason: PermissionDenied['reason']
  */
 export class Permissions {
   readonly #namespaces: Namespaces;
-  readonly #grants: ReadonlyMap<string, ReadonlySet<Operation | '*'>>;
+  readonly #grants: ReadonlyMap<string, ReadonlySet<Operation | typeof RPC_OPERATION | '*'>>;
   readonly #authenticatedRoles: readonly string[];
 
   /**
@@ -84,12 +90,12 @@ export class Permissions {
    */
   constructor(namespaces: Namespaces, options: PermissionsOptions = {}) {
     this.#namespaces = namespaces;
-    const grants = new Map<string, Set<Operation | '*'>>();
+    const grants = new Map<string, Set<Operation | typeof RPC_OPERATION | '*'>>();
     for (const [role, ops] of Object.entries(options.roles ?? DEFAULT_ROLE_PERMISSIONS)) {
       if (!ROLE_NAME.test(role))
         throw new RangeError(`Cannot use role "${role}": expected 1-64 of A-Z a-z 0-9 _ - . :`);
       for (const op of ops) {
-        if (op !== '*' && !isOperation(op))
+        if (op !== '*' && op !== RPC_OPERATION && !isOperation(op))
           throw new RangeError(`Cannot grant "${String(op)}" to role "${role}": not an operation`);
       }
       grants.set(role, new Set(ops));
@@ -110,6 +116,19 @@ export class Permissions {
    */
   rolesOf(identity: Identity): readonly string[] {
     return identity.anonymous ? identity.roles : [...new Set([...identity.roles, ...this.#authenticatedRoles])];
+  }
+
+  /**
+   * Whether `identity` may call `rpc` methods: one of its roles grants `rpc` or `*`. Which methods exist, and who may
+   * call each, is the server logic's to decide (it sees the caller's roles).
+   * @param identity who asks
+   */
+  canCallRpc(identity: Identity): boolean {
+    for (const role of this.rolesOf(identity)) {
+      const ops = this.#grants.get(role);
+      if (ops !== undefined && (ops.has('*') || ops.has(RPC_OPERATION))) return true;
+    }
+    return false;
   }
 
   /**

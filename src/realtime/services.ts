@@ -4,6 +4,7 @@ import type { JsonValue } from '../messages/index.ts';
 import type { Authenticator } from './auth/identity.ts';
 import type { ChannelRegistry } from './channels.ts';
 import type { RealtimeEvents } from './events.ts';
+import type { LogicRunner } from './logic-runner.ts';
 import type { RealtimeObserver } from './observer.ts';
 import type { Permissions } from './permissions.ts';
 import type { Session } from './session.ts';
@@ -25,4 +26,6 @@ export interface HubServices {
   addUserSession(session: Session): boolean;
   /** Server statistics for `stats`. */
   stats(): Record<string, JsonValue>;
+  /** The server logic (hooks and RPC); `logic.has(hook)` is false for hooks no logic defines. */
+  readonly logic: LogicRunner;
 }

@@ -58,6 +58,8 @@ export class Session implements Subscriber, SessionInfo {
   readonly subscriptions = new Map<string, Subscription>();
   /** Identity from the handshake credential, used by a `connect` without a token. */
   readonly handshakeIdentity: Identity | null;
+  /** Presence info the server logic attached at `connect` or `refresh` (kept across a refresh that attaches none). */
+  attachedInfo: Readonly<Record<string, unknown>> | null = null;
   #identity: Identity | null = null;
   #phase: 'connecting' | 'connected' | 'closed' = 'connecting';
   readonly #hub: SessionHost;

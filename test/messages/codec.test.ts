@@ -8,6 +8,7 @@ import {
   Subprotocol,
   ErrorCode,
   Limits,
+  RPC_METHOD_NAME,
   createCodec,
   selectSubprotocol,
   validateClientMessage,
@@ -54,6 +55,8 @@ const VALID_CLIENT: ClientMessage[] = [
   { type: 'refresh', token: 'new.token.value' },
   { type: 'ping', rid: Limits.MAX_RID },
   { type: 'stats', rid: 11 },
+  { type: 'rpc', rid: 12, method: 'orders.create', data: { sku: 'x', qty: 2 } },
+  { type: 'rpc', rid: 0, method: 'A-z_0.9:x'.padEnd(Limits.MAX_RPC_METHOD_LENGTH, 'x') },
   {
     type: 'batch',
     messages: [
@@ -173,6 +176,19 @@ const INVALID_CLIENT: Bad[] = [
   ['presence without rid (AP-08)', { type: 'presence', channel: 'chat:a' }, ErrorCode.INVALID_MESSAGE],
   ['ping without rid (AP-08)', { type: 'ping' }, ErrorCode.INVALID_MESSAGE],
   ['stats without rid (AP-08)', { type: 'stats' }, ErrorCode.INVALID_MESSAGE],
+  ['rpc without rid (AP-08)', { type: 'rpc', method: 'm' }, ErrorCode.INVALID_MESSAGE],
+  ['rpc without method', { type: 'rpc', rid: 1 }, ErrorCode.INVALID_MESSAGE, 1],
+  ['rpc with an empty method', { type: 'rpc', rid: 1, method: '' }, ErrorCode.INVALID_MESSAGE, 1],
+  [
+    'rpc with a method too long',
+    { type: 'rpc', rid: 1, method: 'm'.repeat(Limits.MAX_RPC_METHOD_LENGTH + 1) },
+    ErrorCode.INVALID_MESSAGE,
+    1,
+  ],
+  ['rpc with a space in the method', { type: 'rpc', rid: 1, method: 'a b' }, ErrorCode.INVALID_MESSAGE, 1],
+  ['rpc with a slash in the method', { type: 'rpc', rid: 1, method: '../etc' }, ErrorCode.INVALID_MESSAGE, 1],
+  ['rpc with a numeric method', { type: 'rpc', rid: 1, method: 7 }, ErrorCode.INVALID_MESSAGE, 1],
+  ['rpc with an unknown field', { type: 'rpc', rid: 1, method: 'm', args: [] }, ErrorCode.INVALID_MESSAGE, 1],
   ['refresh without token', { type: 'refresh', rid: 1 }, ErrorCode.INVALID_MESSAGE, 1],
   ['connect with an empty token', { type: 'connect', token: '' }, ErrorCode.INVALID_MESSAGE],
   [
@@ -598,6 +614,12 @@ const singleArb: fc.Arbitrary<ClientMessage> = fc
     fc.record({ type: fc.constant('refresh' as const), rid: ridArb, token: idArb }),
     fc.record({ type: fc.constant('ping' as const), rid: fc.nat({ max: Limits.MAX_RID }) }),
     fc.record({ type: fc.constant('stats' as const), rid: fc.nat({ max: Limits.MAX_RID }) }),
+    fc.record({
+      type: fc.constant('rpc' as const),
+      rid: fc.nat({ max: Limits.MAX_RID }),
+      method: fc.stringMatching(RPC_METHOD_NAME),
+      data: opt(dataArb),
+    }),
   )
   .map((m) => clean(m) as ClientMessage);
 const clientArb = fc.oneof(

@@ -11,7 +11,7 @@ export const DEV_API_KEY = 'switchboard-dev-api-key';
 
 /**
  * The documented development configuration that `npm start` (`switchboard serve --dev`) uses: plain HTTP on
- * 127.0.0.1:8080, anonymous chat allowed (anonymous users may read, publish, type and send private messages),
+ * 127.0.0.1:8080, anonymous chat allowed (anonymous users may read, publish, type, send private messages and call `rpc` methods),
  * demo namespaces `chat` (history 100, last 20 on join), `feed` (server-published only) and `doc`
  * (collaborative documents), the development secret and API key above, and the page origins of that port.
  */
@@ -23,8 +23,8 @@ export const DEV_CONFIG: ServerConfigInput = Object.freeze({
   auth: { hs256Secret: DEV_SECRET, anonymous: { enabled: true, roles: ['anonymous'] } },
   roles: {
     admin: ['*'],
-    user: ['subscribe', 'publish', 'history', 'presence', 'typing', 'send'],
-    anonymous: ['subscribe', 'publish', 'history', 'presence', 'typing', 'send'],
+    user: ['subscribe', 'publish', 'history', 'presence', 'typing', 'send', 'rpc'],
+    anonymous: ['subscribe', 'publish', 'history', 'presence', 'typing', 'send', 'rpc'],
   },
   namespaces: {
     chat: { historySize: 100, recoverOnJoin: 20, presence: true, joinLeave: true, typing: true },

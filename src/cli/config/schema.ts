@@ -7,6 +7,7 @@ import {
   normalizeOrigin,
   OPERATIONS,
   REALTIME_EVENT_NAMES,
+  RPC_OPERATION,
   TrustedProxies,
   type NamespaceConfig,
 } from '../../realtime/index.ts';
@@ -31,8 +32,8 @@ const roleList = z.array(roleName, { error: 'expected a list of role names' }).m
 const httpPath = z
   .string({ error: 'expected a path' })
   .regex(/^\/[A-Za-z0-9_\-./]*$/, { error: 'expected a path starting with /' });
-/** Operations a role may be granted (the realtime layer's `Operation`, plus `*`). */
-const OPERATION_NAMES = [...OPERATIONS, '*'] as const;
+/** Operations a role may be granted (the realtime layer's `Operation`, `rpc`, plus `*`). */
+const OPERATION_NAMES = [...OPERATIONS, RPC_OPERATION, '*'] as const;
 const operation = z.enum(OPERATION_NAMES, { error: `expected one of ${OPERATION_NAMES.join(', ')}` });
 
 const originString = z.string({ error: 'expected an origin' }).refine(
@@ -271,6 +272,8 @@ export const ServerSettingsSchema = z.strictObject({
     .nullable()
     .default(null),
   webhooks: z.array(WebhookEndpointSchema, { error: 'expected a list of endpoints' }).max(64).default([]),
+  logic: text('a module path').nullable().default(null),
+  logicTimeoutMs: posInt(60_000).default(3000),
 });
 
 /** The whole `switchboard serve` configuration: the settings plus the checks a serving node needs. */

@@ -1,7 +1,7 @@
 // CLI config: the explicit table of settings (config-file path, environment variable, flag, kind, description).
 // The loader reads env and flags through it, docs/configuration.md is generated from it, and
 // test/cli/config-settings.test.ts checks that it and the zod schema (schema.ts) name the same leaves.
-// Over 400 lines only because it is one row per setting (75 rows): one table, not several ideas.
+// Over 400 lines only because it is one row per setting (77 rows): one table, not several ideas.
 import { DEFAULT_ROLE_PERMISSIONS } from '../../realtime/index.ts';
 
 /** How a text value from the environment or a flag becomes the setting's value. */
@@ -181,7 +181,7 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     'roles.<role>',
     'ROLES__<ROLE>',
     LIST,
-    'Operations the role grants (subscribe, publish, history, presence, typing, send, or * for all). Added to the default roles; `[]` makes a role grant nothing.',
+    'Operations the role grants (subscribe, publish, history, presence, typing, send, rpc, or * for all). Added to the default roles; `[]` makes a role grant nothing.',
     {
       defaultText: Object.entries(DEFAULT_ROLE_PERMISSIONS)
         .map(([role, operations]) => `${role}: ${operations.join(', ')}`)
@@ -408,6 +408,19 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
   }),
   s('log.pretty', 'LOG__PRETTY', BOOLEAN_OR_AUTO, 'Human-readable logs; auto: when stdout is a terminal.'),
   s('web.enabled', 'WEB__ENABLED', BOOLEAN, 'Serve the demo chat page at `/`.'),
+  s(
+    'logic',
+    'LOGIC',
+    NULLABLE_STRING,
+    'ES module (path from the working directory) whose default export is server logic: hooks and/or an `rpc` map of methods (docs/server-logic.md).',
+    { flag: { name: '--logic', arg: '<module>', help: 'ES module exporting server logic (hooks, rpc methods)' } },
+  ),
+  s(
+    'logicTimeoutMs',
+    'LOGIC_TIMEOUT_MS',
+    INTEGER,
+    'Deadline of each call to the server logic (a hook, an RPC method); past it the client gets `internal`.',
+  ),
   s(
     'apiSecret',
     'API_SECRET',

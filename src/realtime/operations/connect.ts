@@ -1,5 +1,6 @@
 // Realtime operation `connect`: authenticates the session (docs/protocol.md §5).
 import { DisconnectCode, ErrorCode, type ConnectMessage } from '../../messages/index.ts';
+import { callerOf, mergeInfo } from '../logic-context.ts';
 import { authRefused } from '../replies.ts';
 import type { HubServices } from '../services.ts';
 import type { Session } from '../session.ts';
@@ -27,6 +28,22 @@ export async function connect(session: Session, hub: HubServices, message: Conne
     identity = result.identity;
   }
   if (session.isClosed) return;
+  if (hub.logic.has('onConnect')) {
+    const decided = await hub.logic.connect('onConnect', {
+      ...callerOf(session, identity, hub.permissions),
+      expiresAt: identity.expiresAt,
+    });
+    if (session.isClosed) return;
+    if (!decided.ok) {
+      session.error(decided.code, decided.message, message.rid);
+      // A refusal keeps the client away (4504); a failure of the logic or of its backend is worth a retry (4011).
+      const retry = decided.code === ErrorCode.INTERNAL || decided.code === ErrorCode.BACKEND_UNAVAILABLE;
+      session.disconnect(retry ? DisconnectCode.INTERNAL : DisconnectCode.FORBIDDEN);
+      return;
+    }
+    session.attachedInfo = decided.value;
+    identity = { ...identity, info: mergeInfo(identity.info, decided.value) };
+  }
   session.authenticate(identity);
   if (!hub.addUserSession(session)) {
     session.disconnect(DisconnectCode.CONNECTION_LIMIT);

@@ -8,6 +8,7 @@ import { history } from './history.ts';
 import { presence } from './presence.ts';
 import { publish, send } from './publish.ts';
 import { refresh } from './refresh.ts';
+import { rpc } from './rpc.ts';
 import { subscribe } from './subscribe.ts';
 import { typing } from './typing.ts';
 import { unsubscribe } from './unsubscribe.ts';
@@ -33,6 +34,7 @@ const HANDLERS: { readonly [T in SingleClientMessage['type']]: Handler<T> } = {
   refresh,
   ping: (session, _hub, message) => session.reply(message.rid, { time: Date.now() }),
   stats: (session, hub, message) => session.reply(message.rid, hub.stats()),
+  rpc,
 };
 
 /**

@@ -1,8 +1,9 @@
 // Realtime operations `publish` (into a channel) and `send` (a private message into a user's personal channel).
 import { ErrorCode, type JsonValue, type PublishMessage, type SendMessage } from '../../messages/index.ts';
-import type { NamespaceConfig } from '../namespaces.ts';
+import type { ResolvedChannel } from '../namespaces.ts';
 import { personalChannel } from '../namespaces.ts';
 import { emitPublication } from '../events.ts';
+import { callerOf } from '../logic-context.ts';
 import { brokerFailed, refused } from '../replies.ts';
 import type { HubServices } from '../services.ts';
 import type { Session } from '../session.ts';
@@ -19,7 +20,7 @@ export async function publish(session: Session, hub: HubServices, message: Publi
     refused(session, allowed, 'publish to', message.rid);
     return;
   }
-  await publishInto(session, hub, allowed.channel, allowed.config, message.data, message.id, message.rid);
+  await publishInto(session, hub, allowed, message.data, message.id, message.rid);
 }
 
 /**
@@ -45,18 +46,38 @@ export async function send(session: Session, hub: HubServices, message: SendMess
     );
     return;
   }
-  await publishInto(session, hub, channel, allowed.config, message.data, message.id, message.rid);
+  await publishInto(session, hub, allowed, message.data, message.id, message.rid);
 }
 
+/**
+ * Stores a publication and answers where it landed. `onPublish` runs first (when a logic defines it): it may replace
+ * the data or refuse. The HTTP API's server-side publish (`RealtimeServer#publish`) does not come through here: the
+ * backend that calls it is the application itself.
+ */
 async function publishInto(
   session: Session,
   hub: HubServices,
-  channel: string,
-  config: NamespaceConfig,
-  data: JsonValue,
+  target: ResolvedChannel,
+  original: JsonValue,
   id: string | undefined,
   rid: number | undefined,
 ): Promise<void> {
+  const { channel, config } = target;
+  let data = original;
+  if (hub.logic.has('onPublish')) {
+    const decided = await hub.logic.publish({
+      ...callerOf(session, session.identity!, hub.permissions),
+      channel,
+      namespace: target.namespace,
+      data,
+    });
+    if (session.isClosed) return;
+    if (!decided.ok) {
+      session.error(decided.code, decided.message, rid);
+      return;
+    }
+    data = decided.value;
+  }
   const user = session.user!;
   const started = performance.now();
   let result;

@@ -1,5 +1,6 @@
 // Realtime operation `refresh`: a new token for the same user; subscriptions it no longer allows end at once.
 import { ErrorCode, type RefreshMessage } from '../../messages/index.ts';
+import { callerOf, mergeInfo } from '../logic-context.ts';
 import { authRefused } from '../replies.ts';
 import type { HubServices } from '../services.ts';
 import type { Session } from '../session.ts';
@@ -24,11 +25,27 @@ export async function refresh(session: Session, hub: HubServices, message: Refre
     session.error(ErrorCode.FORBIDDEN, 'Cannot refresh: the token belongs to another user', message.rid);
     return;
   }
-  session.refreshed(result.identity);
-  session.reply(message.rid, result.identity.expiresAt === null ? {} : { expires: result.identity.expiresAt });
+  let identity = result.identity;
+  if (hub.logic.has('onRefresh')) {
+    const decided = await hub.logic.connect('onRefresh', {
+      ...callerOf(session, identity, hub.permissions),
+      expiresAt: identity.expiresAt,
+    });
+    if (session.isClosed) return;
+    // A refusal (or a failure) keeps the old identity and its expiry: the session ends then unless refreshed again.
+    if (!decided.ok) {
+      session.error(decided.code, decided.message, message.rid);
+      return;
+    }
+    if (decided.value !== null) session.attachedInfo = decided.value;
+  }
+  // What the logic attached at connect stays unless it attached something else now.
+  identity = { ...identity, info: mergeInfo(identity.info, session.attachedInfo) };
+  session.refreshed(identity);
+  session.reply(message.rid, identity.expiresAt === null ? {} : { expires: identity.expiresAt });
   // The new token may carry fewer roles: subscriptions it no longer allows end now, not at the next reconnect.
   for (const channel of [...session.subscriptions.keys()]) {
-    const allowed = hub.permissions.can(result.identity, 'subscribe', channel);
+    const allowed = hub.permissions.can(identity, 'subscribe', channel);
     if (allowed.ok) continue;
     await leave(session, hub, channel);
     session.send({

@@ -1,6 +1,7 @@
 // Realtime operation `subscribe`: history on join and gapless recovery; live events are buffered during the history read.
 import type { HistoryResult, PresenceUser } from '../../broker/index.ts';
 import { ErrorCode, toPublicationMessage, type SubscribeMessage } from '../../messages/index.ts';
+import { callerOf } from '../logic-context.ts';
 import { brokerFailed, refused } from '../replies.ts';
 import type { HubServices } from '../services.ts';
 import type { Session } from '../session.ts';
@@ -25,18 +26,20 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
     refused(session, allowed, 'subscribe to', rid);
     return;
   }
-  if (session.subscriptions.has(channel)) {
-    session.error(ErrorCode.ALREADY_SUBSCRIBED, 'Cannot subscribe: already subscribed to the channel', rid);
-    return;
-  }
-  if (session.subscriptions.size >= hub.options.maxSubscriptions) {
-    hub.observer.rateLimited?.('subscriptions');
-    session.error(
-      ErrorCode.TOO_MANY_SUBSCRIPTIONS,
-      `Cannot subscribe: at most ${hub.options.maxSubscriptions} subscriptions per connection`,
-      rid,
-    );
-    return;
+  if (!hasRoomFor(session, hub, channel, rid)) return;
+  if (hub.logic.has('onSubscribe')) {
+    const decided = await hub.logic.subscribe({
+      ...callerOf(session, identity, hub.permissions),
+      channel,
+      namespace: allowed.namespace,
+    });
+    if (session.isClosed) return;
+    if (!decided.ok) {
+      session.error(decided.code, decided.message, rid);
+      return;
+    }
+    // Another subscribe to the channel (or enough others to reach the cap) may have gone through while the logic decided.
+    if (!hasRoomFor(session, hub, channel, rid)) return;
   }
   const config = allowed.config;
   const wantsPresence = message.presence === true && config.presence;
@@ -121,4 +124,22 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
       session.send(toPresenceEventMessage(event));
     }
   }
+}
+
+/** Whether the session may add this subscription (not subscribed yet, under its cap); else answers why not. */
+function hasRoomFor(session: Session, hub: HubServices, channel: string, rid: number | undefined): boolean {
+  if (session.subscriptions.has(channel)) {
+    session.error(ErrorCode.ALREADY_SUBSCRIBED, 'Cannot subscribe: already subscribed to the channel', rid);
+    return false;
+  }
+  if (session.subscriptions.size >= hub.options.maxSubscriptions) {
+    hub.observer.rateLimited?.('subscriptions');
+    session.error(
+      ErrorCode.TOO_MANY_SUBSCRIPTIONS,
+      `Cannot subscribe: at most ${hub.options.maxSubscriptions} subscriptions per connection`,
+      rid,
+    );
+    return false;
+  }
+  return true;
 }
