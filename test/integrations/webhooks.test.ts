@@ -68,7 +68,13 @@ test('a server sends its events in signed batches the receiver verifies: ids uni
   const alice = await openClient(t, hub, 'alice', { info: { name: 'Alice' } });
   await alice.request({ type: 'subscribe', channel: 'hooked:room' });
   await alice.request({ type: 'publish', channel: 'hooked:room', data: { text: 'hi' }, id: 'm1' });
-  await alice.request({ type: 'publish', channel: 'chat:other', data: { text: 'not opted in' } });
+  const other = await alice.request({
+    type: 'publish',
+    channel: 'chat:other',
+    data: { text: 'not opted in' },
+    id: 'm2',
+  });
+  assert.equal(other.type, 'reply', 'stored, but its namespace did not opt in');
   await hub.hub.publish('hooked:room', { text: 'from the API' }, { sender: 'api' });
   const events = () => receiver.batches.flat().filter((e) => e['channel'] === 'hooked:room');
   await eventually(() => events().length === 4, 'four events');

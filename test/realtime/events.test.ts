@@ -107,7 +107,8 @@ test('publications are emitted once, by the storing node, only in namespaces tha
   const first = await alice.request({ type: 'publish', channel: 'hooked:a', data: { n: 1 }, id: 'm1' });
   const retry = await alice.request({ type: 'publish', channel: 'hooked:a', data: { n: 1 }, id: 'm1' });
   assert.equal((retry['data'] as { duplicate: boolean }).duplicate, true);
-  await alice.request({ type: 'publish', channel: 'chat:a', data: { n: 2 } });
+  const other = await alice.request({ type: 'publish', channel: 'chat:a', data: { n: 2 }, id: 'm2' });
+  assert.equal(other.type, 'reply', 'stored, but its namespace did not opt in');
   await two.hub.publish('hooked:a', { n: 3 }, { sender: 'api' });
   await bob.next((m) => m.type === 'publication' && (m['data'] as { n: number }).n === 3);
   const publications = seen.filter((s) => s.name === 'publication');
@@ -157,4 +158,22 @@ test('a throwing listener is reported and does not stop the others or the operat
   assert.deepEqual(got, ['hooked:x'], 'the second listener ran once, then was removed');
   assert.equal(errors.length, 2);
   assert.equal(hub.hub.events.has('channelOccupied'), false, 'nobody listens: emitting costs a lookup');
+});
+
+test('a publication event carries the data onPublish stored, and none is emitted for a refused publish', async (t) => {
+  const hub = await startHub(t, { namespaces: NAMESPACES });
+  hub.hub.use({
+    onPublish: (context) =>
+      context.data === 'refuse me'
+        ? { refuse: { code: 'forbidden', message: 'no' } }
+        : { data: { text: String(context.data), by: context.user } },
+  });
+  const got: unknown[] = [];
+  hub.hub.events.on('publication', (e) => got.push(e.data));
+  const alice = await openClient(t, hub, 'alice');
+  const stored = await alice.request({ type: 'publish', channel: 'hooked:logic', data: 'hello', id: 'p1' });
+  assert.equal(stored.type, 'reply', JSON.stringify(stored));
+  const refused = await alice.request({ type: 'publish', channel: 'hooked:logic', data: 'refuse me', id: 'p2' });
+  assert.equal(refused.type, 'error');
+  assert.deepEqual(got, [{ text: 'hello', by: 'alice' }]);
 });
