@@ -1,13 +1,22 @@
 // Chat page (browser): rooms, history on join, presence, typing, private messages, reconnecting and recovered states,
 // messages pending until acknowledged, a visible break where a server restart lost the history.
-import { Client, ClientError, IndexedDbOutboxStore, type GapEvent, type StateChange } from '../src/client/index.ts';
+import {
+  Client,
+  ClientError,
+  IndexedDbOutboxStore,
+  type DeletedEvent,
+  type GapEvent,
+  type StateChange,
+} from '../src/client/index.ts';
 import type { PublicationMessage } from '../src/messages/index.ts';
 import { ChatLog } from './chat-log.ts';
+import { COMMAND_HELP, describeRoll, describeWho, parseCommand } from './commands.ts';
 import { SignInError, fetchToken, forgetName, rememberedName, rememberName } from './sign-in.ts';
 import { TypingSignal } from './typing.ts';
 import {
   PRIVATE,
   clearError,
+  deletion,
   renderMessages,
   renderPresence,
   renderRoom,
@@ -22,11 +31,46 @@ import {
 
 /** Publications reloaded after a break. */
 const HISTORY_AFTER_BREAK = 50;
+/** How long a command waits for the server's answer: long enough for a slow link, short enough to say so. */
+const RPC_TIMEOUT_MS = 5000;
 
 const rooms = new Map<string, Room>();
 let current: string | null = null;
 let client: Client | null = null;
 let me = '';
+/** Whether the token grants deleting anyone's messages (a hint for the buttons: the server decides). */
+let moderator = false;
+
+/** The roles claim of a JWT, read without verifying it (only to choose which buttons to show). */
+function rolesOf(token: string | undefined): string[] {
+  try {
+    const payload = token?.split('.')[1];
+    if (payload === undefined) return [];
+    const json = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { roles?: unknown };
+    return Array.isArray(json.roles) ? json.roles.filter((r): r is string => typeof r === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+deletion.allowed = (line) =>
+  line.kind === 'message' && line.position !== undefined && (line.mine === true || moderator);
+deletion.request = (line) => {
+  const room = currentRoom();
+  if (client === null || room === undefined || line.position === undefined) return;
+  client
+    .deletePublication(room.channel, line.position.offset, { epoch: line.position.epoch })
+    .then(() => clearError())
+    .catch(fail);
+};
+
+/** A publication was deleted: everyone sees "message deleted" in its place. */
+function onDeleted(event: DeletedEvent): void {
+  const room = roomOf(event.channel);
+  if (room === undefined) return;
+  room.log.deleted({ epoch: event.epoch, offset: event.offset });
+  changed(room);
+}
 
 function describe(err: unknown): string {
   return err instanceof ClientError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
@@ -118,7 +162,10 @@ function onBreak(c: Client, room: Room, gap: GapEvent): void {
   c.history(room.channel, { limit: HISTORY_AFTER_BREAK })
     .then((h) => {
       if (client !== c) return;
-      for (const p of h.publications) onPublication({ ...p, type: 'publication' }, false);
+      for (const p of h.publications) {
+        if ('deleted' in p) room.log.deleted({ epoch: p.epoch, offset: p.offset }, p.time);
+        else onPublication({ ...p, type: 'publication' }, false);
+      }
       changed(room);
     })
     .catch(fail);
@@ -134,11 +181,15 @@ async function join(name: string): Promise<void> {
   rooms.set(name, room);
   select(name);
   // Every resubscribe after a reconnect: refresh presence and say how many missed messages were recovered.
-  c.subscription(room.channel, { presence: true }).on('subscribed', (m) => {
+  const subscription = c.subscription(room.channel, { presence: true });
+  subscription.on('deleted', (e) => {
+    if (client === c) onDeleted(e);
+  });
+  subscription.on('subscribed', (m) => {
     room.present.clear();
     for (const user of m.presence ?? []) room.present.add(user.user);
     // Own messages sent while offline come back this way too: they were not missed.
-    const missed = m.publications.filter((p) => p.sender !== me).length;
+    const missed = m.publications.filter((p) => !('deleted' in p) && p.sender !== me).length;
     if (m.recovered && missed > 0) notice(room, `Recovered ${missed} missed message${missed === 1 ? '' : 's'}`);
     if (current === name) renderPresence(room);
   });
@@ -239,10 +290,12 @@ async function start(name: string): Promise<void> {
     url,
     transport: (u, p) => new WebSocket(u, p),
     // The first connection uses the token that checked the name; every later one asks again.
-    getToken: () => {
+    getToken: async () => {
       const token = first;
       first = null;
-      return token === null ? fetchToken(name) : Promise.resolve(token);
+      const fresh = token === null ? await fetchToken(name) : token;
+      moderator = rolesOf(fresh).some((r) => r === 'admin' || r === 'moderator');
+      return fresh;
     },
     name: 'switchboard-chat/1',
     ...(outbox === undefined ? {} : { outbox: { store: outbox } }),
@@ -321,33 +374,95 @@ async function deliver(
   }
 }
 
+/** Why a command's RPC failed, in words: not connected, no answer in time, or the server's refusal. */
+function rpcFailure(err: unknown): string {
+  if (!(err instanceof ClientError)) return describe(err);
+  if (err.code === 'timeout') return `no answer within ${RPC_TIMEOUT_MS / 1000} s (timeout)`;
+  // The client refuses an RPC at once while offline (`closed`): a call is never queued, its answer is wanted now.
+  if (err.code === 'closed' || client?.state !== 'connected')
+    return 'not connected: try again once the badge says connected';
+  return `refused by the server (${err.code}): ${err.message}`;
+}
+
+/** Runs a command's RPC and shows its answer, or why there is none, as a line of the room (seen only here). */
+async function ask(
+  room: Room,
+  what: string,
+  call: () => Promise<unknown>,
+  line: (answer: unknown) => string | null,
+): Promise<void> {
+  try {
+    const answer = await call();
+    notice(room, line(answer) ?? `${what}: the server's answer has an unexpected shape`);
+  } catch (err) {
+    const why = `${what} failed: ${rpcFailure(err)}`;
+    notice(room, why);
+    showError(why);
+  }
+}
+
 async function sendMessage(text: string): Promise<void> {
   const c = client;
   const room = currentRoom();
   if (c === null || room === undefined) return;
-  const pm = /^\/msg\s+(\S+)\s+([\s\S]+)$/.exec(text);
-  if (pm !== null) {
-    const [, user, body] = pm as unknown as [string, string, string];
-    // The own copy goes to the private room (the message lands in the recipient's channel, not ours).
-    await deliver(
-      rooms.get(PRIVATE),
-      async (id) => {
-        await c.send(user, { text: body }, { id });
-        return undefined;
-      },
-      { kind: 'private', sender: `${me} → ${user}`, text: body },
-    );
-    return;
+  const command = parseCommand(text);
+  switch (command.kind) {
+    case 'private': {
+      const { user, text: body } = command;
+      // The own copy goes to the private room (the message lands in the recipient's channel, not ours).
+      await deliver(
+        rooms.get(PRIVATE),
+        async (id) => {
+          await c.send(user, { text: body }, { id });
+          return undefined;
+        },
+        { kind: 'private', sender: `${me} → ${user}`, text: body },
+      );
+      return;
+    }
+    case 'roll': {
+      const { count, sides, spec } = command;
+      await ask(
+        room,
+        `/roll ${spec}`,
+        () => c.rpc('roll', { count, sides }, { timeoutMs: RPC_TIMEOUT_MS }),
+        (answer) => describeRoll(spec, answer),
+      );
+      return;
+    }
+    case 'who': {
+      const target = command.room ?? (room.name === PRIVATE ? null : room.name);
+      if (target === null) {
+        showError('Type /who room to see who is in a room');
+        return;
+      }
+      await ask(
+        room,
+        `/who ${target}`,
+        () => c.rpc('who', { channel: `chat:${target}` }, { timeoutMs: RPC_TIMEOUT_MS }),
+        (answer) => describeWho(target, answer),
+      );
+      return;
+    }
+    case 'help':
+      for (const line of ['Commands (answered only to you):', ...COMMAND_HELP]) room.log.notice(line);
+      changed(room);
+      return;
+    case 'invalid':
+      showError(command.error);
+      return;
+    case 'message':
+      if (room.name === PRIVATE) {
+        showError('Use /msg user text to send a private message');
+        return;
+      }
+      await deliver(room, (id) => c.publish(room.channel, { text }, { id }), { kind: 'message', sender: me, text });
+      return;
+    default: {
+      const unhandled: never = command;
+      throw new Error(`Unhandled command ${JSON.stringify(unhandled)}`);
+    }
   }
-  if (text.startsWith('/')) {
-    showError('Unknown command: to send a private message, type /msg user text');
-    return;
-  }
-  if (room.name === PRIVATE) {
-    showError('Use /msg user text to send a private message');
-    return;
-  }
-  await deliver(room, (id) => c.publish(room.channel, { text }, { id }), { kind: 'message', sender: me, text });
 }
 
 const typing = new TypingSignal();

@@ -22,7 +22,12 @@ export interface ChatLine {
   readonly note?: string;
   /** Sent by this page's user. */
   readonly mine?: boolean;
+  /** Deleted (by its author or a moderator): shown as "message deleted", its text gone. */
+  readonly deleted?: boolean;
 }
+
+/** What a deleted message shows, for everyone. */
+export const DELETED_TEXT = 'message deleted';
 
 /** Most lines a room keeps (the oldest go first). */
 export const MAX_LINES = 500;
@@ -83,6 +88,31 @@ export class ChatLog {
     this.#seen.add(keyOf(line.position));
     this.#insertAt(this.#orderedIndex(line.position), line);
     return true;
+  }
+
+  /**
+   * A publication was deleted: its line shows {@link DELETED_TEXT}; a publication never shown (a tombstone on join)
+   * gets a placeholder in its place, so a late copy of the publication can never bring the text back.
+   */
+  deleted(position: Position, time = Date.now()): void {
+    const i = this.#lines.findIndex(
+      (l) => l.position !== undefined && l.position.epoch === position.epoch && l.position.offset === position.offset,
+    );
+    if (i >= 0) {
+      const { id: _id, ...line } = this.#lines[i]!;
+      this.#lines[i] = { ...line, text: DELETED_TEXT, deleted: true };
+      return;
+    }
+    if (this.has(position)) return;
+    this.#seen.add(keyOf(position));
+    this.#insertAt(this.#orderedIndex(position), {
+      kind: 'message',
+      sender: '',
+      text: DELETED_TEXT,
+      time,
+      position,
+      deleted: true,
+    });
   }
 
   /** Shows an own message as pending (at the bottom) until {@link acknowledged} or {@link failed}. */

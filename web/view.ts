@@ -100,10 +100,17 @@ function nameSpan(className: string, name: string): HTMLSpanElement {
   return span;
 }
 
+/** Which lines offer a delete button, and what it does (set by the app, which knows the user's roles). */
+export const deletion: { allowed(line: ChatLine): boolean; request(line: ChatLine): void } = {
+  allowed: () => false,
+  request: () => {},
+};
+
 function lineItem(l: ChatLine): HTMLLIElement {
   const li = document.createElement('li');
   li.className = l.kind;
   if (l.mine === true) li.classList.add('mine');
+  if (l.deleted === true) li.classList.add('deleted');
   if (l.status !== undefined) li.dataset['status'] = l.status;
   if (l.kind === 'break') {
     li.setAttribute('role', 'separator');
@@ -118,6 +125,15 @@ function lineItem(l: ChatLine): HTMLLIElement {
   when.className = 'time';
   when.textContent = new Date(l.time).toLocaleTimeString();
   li.append(nameSpan('sender', l.sender), body, when);
+  if (l.deleted !== true && deletion.allowed(l)) {
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.className = 'delete';
+    remove.textContent = 'delete';
+    remove.title = 'Delete this message for everyone';
+    remove.addEventListener('click', () => deletion.request(l));
+    li.append(remove);
+  }
   if (l.status !== undefined) {
     const mark = document.createElement('span');
     mark.className = 'mark';

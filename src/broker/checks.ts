@@ -26,3 +26,8 @@ export function positive(value: number, name: string): number {
     throw new RangeError(`Cannot use ${name}: expected a positive integer, got ${String(value)}`);
   return value;
 }
+
+/** @returns `value` when it is a positive safe integer of milliseconds (a ban's duration). @throws {RangeError} Otherwise. */
+export function checkBanDuration(value: number): number {
+  return positive(value, 'durationMs');
+}

@@ -1,11 +1,14 @@
 // Broker: the only module other layers import (the Broker contract, its errors and the in-memory implementation).
 export type {
+  BanRecord,
   Broker,
   BrokerChange,
   BrokerHealth,
   BrokerStatus,
   ChannelEvent,
   ChannelHandler,
+  DeleteOptions,
+  DeleteResult,
   HistoryOptions,
   HistoryResult,
   PresenceEntry,

@@ -1,14 +1,19 @@
 // Broker: MemoryBroker, the embedded single-process broker with bounded memory; no I/O besides its sweep timer.
-// Over 400 lines as one idea: fan-out, history, presence and idempotency share one per-channel record here.
+// Over 400 lines as one idea: fan-out, history (tombstones included), presence and idempotency share one per-channel
+// record here; the ban list lives apart (memory-bans.ts).
 import { EventEmitter } from 'node:events';
 import { checkCount, checkDuration, newEpoch } from './checks.ts';
+import { MemoryBans } from './memory-bans.ts';
 import { BrokerError } from './errors.ts';
 import type {
+  BanRecord,
   Broker,
   BrokerChange,
   BrokerHealth,
   ChannelEvent,
   ChannelHandler,
+  DeleteOptions,
+  DeleteResult,
   HistoryOptions,
   HistoryResult,
   PresenceEntry,
@@ -36,6 +41,11 @@ export interface MemoryBrokerOptions {
    * @default 100000 - bounds memory against publishes into ever new channel names
    */
   readonly maxChannels?: number;
+  /**
+   * Maximum bans held; beyond it the ban ending soonest is dropped first.
+   * @default 100000 - far more than moderators issue, while a flood of bans stays a few MB
+   */
+  readonly maxBans?: number;
   /**
    * How often expired history, idle channels and expired keys are swept, in milliseconds (0: never; call `sweep()`).
    * @default 10000 - frequent enough that idle memory returns within seconds, rare enough to cost nothing
@@ -88,6 +98,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
   readonly name = 'memory';
   readonly #channels = new Map<string, ChannelState>();
   readonly #keys = new Map<string, Remembered>();
+  readonly #bans: MemoryBans;
   readonly #queue: [ChannelHandler, ChannelEvent][] = [];
   #delivering = false;
   #closed = false;
@@ -107,6 +118,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
     this.#maxIdempotencyKeys = checkCount(options.maxIdempotencyKeys ?? 100_000, 'maxIdempotencyKeys');
     this.#maxChannels = Math.max(1, checkCount(options.maxChannels ?? 100_000, 'maxChannels'));
     this.#now = options.now ?? Date.now;
+    this.#bans = new MemoryBans(checkCount(options.maxBans ?? 100_000, 'maxBans'), this.#now);
     const sweepMs = checkDuration(options.sweepIntervalMs ?? 10_000, 'sweepIntervalMs');
     this.#timer = sweepMs > 0 ? setInterval(() => this.sweep(), sweepMs) : null;
     this.#timer?.unref();
@@ -134,6 +146,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
       time: now,
       ...(options.sender === undefined ? {} : { sender: options.sender }),
       ...(options.id === undefined ? {} : { id: options.id }),
+      ...(options.exceptConnection === undefined ? {} : { exceptConnection: options.exceptConnection }),
     };
     this.#expire(state, now);
     if (historySize > 0 && historyTtlMs > 0) {
@@ -208,6 +221,51 @@ export class MemoryBroker extends EventEmitter implements Broker {
   }
 
   /** @inheritdoc */
+  async deletePublication(channel: string, offset: number, options: DeleteOptions = {}): Promise<DeleteResult> {
+    this.#checkOpen('delete a publication');
+    checkCount(offset, 'offset');
+    // Like a history read: an unknown channel gets its epoch (and is swept when idle).
+    const state = this.#channel(channel, true);
+    this.#expire(state, this.#now());
+    const { epoch } = state;
+    if (options.epoch !== undefined && options.epoch !== epoch) return { result: 'not_found', epoch };
+    const index = findOffset(state.history, state.head, offset);
+    if (index < 0) return { result: 'not_found', epoch };
+    const stored = state.history[index]!;
+    const p = stored.publication;
+    if (p.deleted === true) return { result: 'already_deleted', epoch };
+    if (options.onlySender !== undefined && p.sender !== options.onlySender) return { result: 'not_sender', epoch };
+    const tombstone: Publication = { channel, epoch, offset, data: null, time: p.time, deleted: true };
+    state.history[index] = { publication: tombstone, expiresAt: stored.expiresAt };
+    this.#deliver(state, { type: 'deleted', channel, epoch, offset });
+    return { result: 'deleted', epoch };
+  }
+
+  /** @inheritdoc */
+  async ban(user: string, durationMs: number, reason: string): Promise<BanRecord> {
+    this.#checkOpen('ban');
+    return this.#bans.ban(user, durationMs, reason);
+  }
+
+  /** @inheritdoc */
+  async unban(user: string): Promise<boolean> {
+    this.#checkOpen('unban');
+    return this.#bans.unban(user);
+  }
+
+  /** @inheritdoc */
+  async isBanned(user: string): Promise<BanRecord | null> {
+    this.#checkOpen('read a ban');
+    return this.#bans.get(user);
+  }
+
+  /** @inheritdoc */
+  async bans(limit = 1000): Promise<BanRecord[]> {
+    this.#checkOpen('list bans');
+    return this.#bans.list(limit);
+  }
+
+  /** @inheritdoc */
   async signal(channel: string, data: unknown): Promise<void> {
     this.#checkOpen('signal');
     // Nothing is stored: a channel nobody subscribes to is not even created.
@@ -274,6 +332,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#channels.clear();
     this.#keys.clear();
+    this.#bans.clear();
     this.#queue.length = 0;
     this.emit('status', { state: 'down', reason: 'closed' });
   }
@@ -291,6 +350,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
     for (const [key, remembered] of this.#keys) {
       if (remembered.expiresAt <= now) this.#keys.delete(key);
     }
+    this.#bans.sweep(false);
   }
 
   /** Current sizes, for `/api/stats` and for tests that check memory stays bounded. */
@@ -440,6 +500,25 @@ export class MemoryBroker extends EventEmitter implements Broker {
 }
 
 function noop(): void {}
+
+/**
+ * Index of the retained publication at `offset` (offsets ascend, possibly with holes where history was off), or -1.
+ * @param history The channel's ring.
+ * @param head Its first retained index.
+ * @param offset The offset sought.
+ */
+function findOffset(history: readonly Stored[], head: number, offset: number): number {
+  let lo = head;
+  let hi = history.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const at = history[mid]!.publication.offset;
+    if (at === offset) return mid;
+    if (at < offset) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
 
 function channelOf(event: ChannelEvent): string {
   return event.type === 'publication' ? event.publication.channel : event.channel;

@@ -1,5 +1,5 @@
 // Broker: RedisBroker, the Broker contract shared by many nodes over one Redis (streams, pub/sub, presence hashes).
-// Over 400 lines: the assembly of redis/ (fan-out, keys, options, presence, scripts) plus the history operations.
+// Over 400 lines: the assembly of redis/ (bans, fan-out, keys, options, presence, scripts) plus the history operations.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
@@ -7,21 +7,25 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { checkCount, checkDuration, newEpoch, positive } from './checks.ts';
 import { BrokerError } from './errors.ts';
 import { Fanout } from './redis/fanout.ts';
-import { channelKeys, packBody, packInfo, unpackPublication } from './redis/keys.ts';
+import { RedisBans } from './redis/bans.ts';
+import { channelKeys, packBody, packInfo, unpackEntry } from './redis/keys.ts';
 
 /** First byte of a signal on a channel's pub/sub channel (redis/keys.ts parseMessage). */
 const SIGNAL_PREFIX = Buffer.from('s');
 import { toBrokerError, type RedisBrokerOptions, type RedisBrokerStats } from './redis/options.ts';
 import { RedisOccupancy } from './redis/occupancy.ts';
 import { RedisPresence } from './redis/presence.ts';
-import { HISTORY, PUBLISH } from './redis/scripts.ts';
+import { DELETE, HISTORY, PUBLISH } from './redis/scripts.ts';
 export type { RedisBrokerOptions, RedisBrokerStats } from './redis/options.ts';
 import type {
+  BanRecord,
   Broker,
   BrokerChange,
   BrokerHealth,
   BrokerStatus,
   ChannelHandler,
+  DeleteOptions,
+  DeleteResult,
   HistoryOptions,
   HistoryResult,
   PresenceEntry,
@@ -72,6 +76,7 @@ export class RedisBroker extends EventEmitter implements Broker {
   readonly #fanout: Fanout;
   readonly #presence: RedisPresence;
   readonly #occupancy: RedisOccupancy;
+  readonly #bans: RedisBans;
   #pending = 0;
   #closed = false;
   #up = false;
@@ -157,6 +162,7 @@ export class RedisBroker extends EventEmitter implements Broker {
       run: (what, call) => this.#run(what, call),
       changed: (change) => this.#change(change),
     });
+    this.#bans = new RedisBans({ redis: this.#cmd, prefix: this.#prefix, run: (what, call) => this.#run(what, call) });
     this.#presence = new RedisPresence({
       changed: (change) => this.#change(change),
       occupancy: this.#occupancy,
@@ -212,7 +218,7 @@ export class RedisBroker extends EventEmitter implements Broker {
     const windowMs = Math.ceil(
       checkDuration(options.idempotencyWindowMs ?? this.#idempotencyWindowMs, 'idempotencyWindowMs'),
     );
-    const body = packBody(data, options.sender, options.id);
+    const body = packBody(data, options.sender, options.id, options.exceptConnection);
     const keys = channelKeys(this.#prefix, channel);
     const key = options.idempotencyKey;
     const reply = (await this.#run('publish', () =>
@@ -299,18 +305,56 @@ export class RedisBroker extends EventEmitter implements Broker {
     const offset = Number(reply[1].toString());
     if (since !== undefined && !sinceValid) return { epoch, offset, publications: [], recovered: false };
     const entries = mode === 'latest' ? [...reply[3]].reverse() : reply[3];
-    const publications: Publication[] = entries.map(([id, fields]) =>
-      unpackPublication(
-        channel,
-        {
-          epoch,
-          offset: Number.parseInt(id.toString(), 10),
-          time: Number(fields[3]!.toString()),
-        },
-        fields[1]!,
-      ),
-    );
+    const publications: Publication[] = entries.map((entry) => unpackEntry(channel, epoch, entry));
     return { epoch, offset, publications, recovered: mode === 'since' && reply[2] === 1 };
+  }
+
+  /** @inheritdoc */
+  async deletePublication(channel: string, offset: number, options: DeleteOptions = {}): Promise<DeleteResult> {
+    this.#checkOpen('delete a publication');
+    checkCount(offset, 'offset');
+    const keys = channelKeys(this.#prefix, channel);
+    const reply = (await this.#run('delete a publication', () =>
+      DELETE.run(
+        this.#cmd,
+        [keys.meta, keys.stream],
+        [
+          newEpoch(),
+          this.#channelTtlMs,
+          offset,
+          options.epoch ?? '',
+          options.onlySender === undefined ? '0' : '1',
+          options.onlySender ?? '',
+          keys.pubsub,
+          this.#sharded ? '1' : '0',
+        ],
+      ),
+    )) as [Buffer, Buffer];
+    return { result: reply[0].toString() as DeleteResult['result'], epoch: reply[1].toString() };
+  }
+
+  /** @inheritdoc */
+  async ban(user: string, durationMs: number, reason: string): Promise<BanRecord> {
+    this.#checkOpen('ban');
+    return this.#bans.ban(user, durationMs, reason);
+  }
+
+  /** @inheritdoc */
+  async unban(user: string): Promise<boolean> {
+    this.#checkOpen('unban');
+    return this.#bans.unban(user);
+  }
+
+  /** @inheritdoc */
+  async isBanned(user: string): Promise<BanRecord | null> {
+    this.#checkOpen('read a ban');
+    return this.#bans.get(user);
+  }
+
+  /** @inheritdoc */
+  async bans(limit = 1000): Promise<BanRecord[]> {
+    this.#checkOpen('list bans');
+    return this.#bans.list(limit);
   }
 
   /** @inheritdoc */

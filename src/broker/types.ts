@@ -22,6 +22,17 @@ export interface Publication {
   readonly sender?: string;
   /** The publisher's message id, if any. */
   readonly id?: string;
+  /**
+   * Connection id that live fan-out skips (a publish with `echo: false`): it travels between nodes with the
+   * publication, and never reaches clients.
+   */
+  readonly exceptConnection?: string;
+  /**
+   * Present (true) on a tombstone: the publication at this offset was deleted ({@link Broker.deletePublication}).
+   * A tombstone keeps its channel, epoch, offset and time so offsets stay contiguous; its `data` is null and it has
+   * no sender or id.
+   */
+  readonly deleted?: true;
 }
 
 /** Options of {@link Broker.publish}. History settings come from the channel's namespace. */
@@ -42,6 +53,8 @@ export interface PublishOptions {
   readonly sender?: string;
   /** The publisher's message id, copied into the publication. */
   readonly id?: string;
+  /** Connection id that live fan-out skips, copied into the publication. */
+  readonly exceptConnection?: string;
 }
 
 /** Where a publish landed. */
@@ -108,13 +121,44 @@ export type ChannelEvent =
   /** A user's last connection left the channel's presence. */
   | { readonly type: 'leave'; readonly channel: string; readonly user: string; readonly info?: unknown }
   /** An ephemeral message ({@link Broker.signal}): not stored, no offset. */
-  | { readonly type: 'signal'; readonly channel: string; readonly data: unknown };
+  | { readonly type: 'signal'; readonly channel: string; readonly data: unknown }
+  /** The publication at `offset` was deleted: it is a tombstone in history from now on. */
+  | { readonly type: 'deleted'; readonly channel: string; readonly epoch: string; readonly offset: number };
 
 /**
  * Receives a channel's events. Called synchronously by the broker's delivery loop: it must not block, and
  * an exception it throws is reported on the broker's `error` event without affecting other handlers.
  */
 export type ChannelHandler = (event: ChannelEvent) => void;
+
+/** Options of {@link Broker.deletePublication}. */
+export interface DeleteOptions {
+  /** Only in this epoch: another epoch answers `not_found` (the offset names another publication there). */
+  readonly epoch?: string;
+  /** Only when the stored publication's sender is this user (an author deleting their own); else `not_sender`. */
+  readonly onlySender?: string;
+}
+
+/** Result of {@link Broker.deletePublication}. */
+export interface DeleteResult {
+  /**
+   * `deleted`: it was there and is a tombstone now (subscribers got a `deleted` event); `already_deleted`: it was a
+   * tombstone already (no event); `not_found`: no retained publication at that offset (never published, trimmed,
+   * expired, or another epoch); `not_sender`: `onlySender` did not match (nothing changed).
+   */
+  readonly result: 'deleted' | 'already_deleted' | 'not_found' | 'not_sender';
+  /** The channel's current epoch. */
+  readonly epoch: string;
+}
+
+/** One banned user ({@link Broker.ban}). */
+export interface BanRecord {
+  readonly user: string;
+  /** When the ban ends, in ms since the Unix epoch. */
+  readonly until: number;
+  /** Why, as given by the moderator ('' when none). */
+  readonly reason: string;
+}
 
 /** Result of {@link Broker.health}. */
 export interface BrokerHealth {
@@ -191,6 +235,24 @@ export interface Broker {
   removePresence(channel: string, connection: string): Promise<void>;
   /** Who is in a channel, per user. */
   presence(channel: string): Promise<PresenceUser[]>;
+  /**
+   * Turns the retained publication at `offset` into a tombstone (offsets stay contiguous, so recovery stays gapless)
+   * and sends a `deleted` event to the channel's handlers on every node. Atomic: a concurrent history read sees the
+   * publication or the tombstone, never a mix.
+   * @throws {BrokerError} When the store fails. @throws {RangeError} When `offset` is not a non-negative safe integer.
+   */
+  deletePublication(channel: string, offset: number, options?: DeleteOptions): Promise<DeleteResult>;
+  /**
+   * Bans a user on every node for `durationMs` (a new ban replaces the old one).
+   * @throws {RangeError} When `durationMs` is not a positive safe integer. @throws {BrokerError} When the store fails.
+   */
+  ban(user: string, durationMs: number, reason: string): Promise<BanRecord>;
+  /** Lifts a ban; resolves with whether there was one. */
+  unban(user: string): Promise<boolean>;
+  /** The user's ban while it lasts, else null. */
+  isBanned(user: string): Promise<BanRecord | null>;
+  /** Bans in force, soonest ending first (at most `limit`, default 1000). */
+  bans(limit?: number): Promise<BanRecord[]>;
   /** Checks the backing store. Never rejects. */
   health(): Promise<BrokerHealth>;
   /** Releases timers and connections. Later calls reject with `BROKER_CLOSED`. Idempotent. */

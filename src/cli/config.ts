@@ -2,7 +2,7 @@
 // The pieces live in config/ (schema, settings table, dev config, layers, loading); this module is what the
 // commands import, plus turning a loaded configuration into keys and URLs.
 import { readFile } from 'node:fs/promises';
-import type { AuthKey, AuthOptions, SigningKey } from '../realtime/index.ts';
+import type { AuthKey, AuthOptions, NamespaceConfig, SigningKey } from '../realtime/index.ts';
 import { ConfigError } from './config/config-error.ts';
 import type { ServerConfig } from './config/schema.ts';
 import { parseJwks } from './keys.ts';
@@ -60,11 +60,46 @@ export async function authOptionsFrom(config: ServerConfig): Promise<AuthOptions
     clockToleranceMs: a.clockToleranceMs,
     maxTokenBytes: a.maxTokenBytes,
     rolesClaim: a.rolesClaim,
+    userIdClaim: a.userIdClaim,
+    requireExp: a.requireExp,
     infoClaim: a.infoClaim,
     ...(a.audience !== undefined ? { audience: a.audience } : {}),
     ...(a.issuer !== undefined ? { issuer: a.issuer } : {}),
     ...(a.anonymous.enabled ? { anonymousRoles: a.anonymous.roles } : {}),
   };
+}
+
+/**
+ * The namespaces' configurations for the realtime layer, each `payloadSchemaFile` read and parsed into its
+ * `payloadSchema` (realtime does no file I/O). The schemas are compiled later, by `createNamespaces`.
+ * @param config a loaded configuration
+ * @returns the namespace configurations by name
+ * @throws ConfigError naming `namespaces.<name>.payloadSchemaFile` when a file cannot be read or holds no JSON object
+ */
+export async function namespaceConfigsFrom(config: ServerConfig): Promise<Record<string, NamespaceConfig>> {
+  const out: Record<string, NamespaceConfig> = {};
+  for (const [name, { payloadSchemaFile, ...ns }] of Object.entries(config.namespaces)) {
+    if (payloadSchemaFile === undefined) {
+      out[name] = ns;
+      continue;
+    }
+    const where = `namespaces.${name}.payloadSchemaFile`;
+    let schema: unknown;
+    try {
+      schema = JSON.parse(await readText(payloadSchemaFile, where));
+    } catch (cause) {
+      if (cause instanceof ConfigError) throw cause;
+      throw new ConfigError([{ path: where, message: `"${payloadSchemaFile}" is not valid JSON`, source: undefined }], {
+        cause,
+      });
+    }
+    if (typeof schema !== 'object' || schema === null || Array.isArray(schema))
+      throw new ConfigError([
+        { path: where, message: `"${payloadSchemaFile}" does not hold a JSON Schema object`, source: undefined },
+      ]);
+    out[name] = { ...ns, payloadSchema: schema as Record<string, unknown> };
+  }
+  return out;
 }
 
 /**

@@ -30,6 +30,18 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'Load-test a server over the real-time protocol: clients, publish rate, latency histogram',
     load: () => import('./bench.ts'),
   },
+  ban: {
+    summary: 'Ban a user on every node for a while (--duration 1h, --reason) through the HTTP API',
+    load: async () => ({ run: (argv) => import('./moderation.ts').then((m) => m.run('ban', argv)) }),
+  },
+  unban: {
+    summary: 'Lift a ban through the HTTP API',
+    load: async () => ({ run: (argv) => import('./moderation.ts').then((m) => m.run('unban', argv)) }),
+  },
+  bans: {
+    summary: 'List the bans in force through the HTTP API',
+    load: async () => ({ run: (argv) => import('./moderation.ts').then((m) => m.run('bans', argv)) }),
+  },
 };
 
 /** The top-level help text. */

@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import type https from 'node:https';
 import { createSecureContext } from 'node:tls';
 import { MemoryBroker, RedisBroker, type Broker, type BrokerStatus } from '../broker/index.ts';
-import { createLogger, createMetrics, createSwitchboardServer } from '../http/index.ts';
+import { createLogger, createMetrics, createProxyObserver, createSwitchboardServer } from '../http/index.ts';
+import { createHttpProxy } from '../integrations/index.ts';
 import { webhookEndpointsFrom } from './webhooks-config.ts';
 import { createAuthenticator, createNamespaces, createOriginPolicy, Permissions } from '../realtime/index.ts';
 import {
@@ -12,12 +13,15 @@ import {
   ConfigError,
   listeningUrls,
   loadConfig,
+  namespaceConfigsFrom,
   SERVE_FLAGS_HELP,
   signingKeyFrom,
   wantsHelp,
   type ServerConfig,
 } from './config.ts';
 import { loadLogicModule, LogicModuleError, type LoadedLogic } from './logic-module.ts';
+import { registerDemoRpc } from './demo-rpc.ts';
+import { PROXY_DEADLINE_MARGIN_MS, proxyOptionsFrom } from './proxy.ts';
 import { runPrimary } from './workers.ts';
 
 const USAGE = `Usage: switchboard serve [options]
@@ -76,6 +80,15 @@ export async function run(argv: string[]): Promise<number> {
       return 2;
     }
   }
+  let namespaces;
+  try {
+    // Payload schemas are read and compiled here, once: a bad one stops the start naming its namespace.
+    namespaces = createNamespaces(await namespaceConfigsFrom(config));
+  } catch (err) {
+    if (!(err instanceof ConfigError) && !(err instanceof RangeError)) throw err;
+    process.stderr.write(`switchboard serve: ${err.message}\n`);
+    return 2;
+  }
   const logger = createLogger({ level: config.log.level, pretty: config.log.pretty });
   // docs/architecture.md Scaling: `serve --workers N` runs N processes on one port over the shared broker (loadConfig
   // already refused N > 1 with the memory broker). The primary only forks, restarts and forwards signals.
@@ -83,15 +96,27 @@ export async function run(argv: string[]): Promise<number> {
     return runPrimary({ workers: config.workers, drainTimeoutMs: config.limits.drainTimeoutMs, logger });
   const metrics = createMetrics();
   const broker = await createBroker(config, logger);
-  const namespaces = createNamespaces(config.namespaces);
   const development = config.mode === 'development';
   const limits = config.limits;
+  const permissions = new Permissions(namespaces, {
+    roles: config.roles,
+    authenticatedRoles: config.authenticatedRoles,
+  });
+  // The backend proxy (docs/backend-proxy.md), when the configuration names an endpoint.
+  const proxyOptions = proxyOptionsFrom(config.proxy, process.env);
+  const proxy =
+    proxyOptions === null ? null : createHttpProxy({ ...proxyOptions, observer: createProxyObserver(metrics, logger) });
+  if (proxyOptions !== null && proxyOptions.secret === null)
+    logger.warn(
+      { event: 'proxy_unsigned' },
+      'proxy requests are unsigned: set proxy.secret or SWITCHBOARD_PROXY_SECRET',
+    );
   const server = await createSwitchboardServer({
     realtime: {
       broker,
       namespaces,
       authenticator: await createAuthenticator(await authOptionsFrom(config)),
-      permissions: new Permissions(namespaces, { roles: config.roles, authenticatedRoles: config.authenticatedRoles }),
+      permissions,
       originPolicy: createOriginPolicy({
         allowedOrigins: config.origins,
         cookieOnly: config.auth.cookieName !== null && !config.auth.allowQueryToken,
@@ -102,6 +127,7 @@ export async function run(argv: string[]): Promise<number> {
       allowQueryToken: config.auth.allowQueryToken,
       connectionsPerMinutePerIp: limits.connectionsPerMinutePerIp,
       trustedProxies: config.trustedProxies,
+      denyAddresses: config.denyAddresses,
       authTimeoutMs: config.auth.connectTimeoutMs,
       maxStrikes: limits.maxStrikes,
       strikeWindowMs: limits.strikeWindowMs,
@@ -115,8 +141,14 @@ export async function run(argv: string[]): Promise<number> {
         bytesBurst: limits.bytesBurst,
       },
       typing: { expireMs: limits.typingTimeoutMs },
-      ...(logic?.logic ? { logic: logic.logic } : {}),
-      logicTimeoutMs: config.logicTimeoutMs,
+      // In-process logic first, then the backend proxy; the hub waits past the proxy's own deadline, so a slow
+      // backend is answered backend_unavailable (retryable) by the proxy rather than internal by the hub.
+      logic: [...(logic?.logic ? [logic.logic] : []), ...(proxy === null ? [] : [proxy])],
+      logicTimeoutMs:
+        proxy === null
+          ? config.logicTimeoutMs
+          : Math.max(config.logicTimeoutMs, config.proxy.timeoutMs + PROXY_DEADLINE_MARGIN_MS),
+      idleTimeoutMs: limits.idleTimeoutMs,
       engine: {
         pingIntervalMs: limits.pingIntervalMs,
         pongTimeoutMs: limits.pongTimeoutMs,
@@ -130,6 +162,7 @@ export async function run(argv: string[]): Promise<number> {
     port: config.port,
     tls,
     paths: config.paths,
+    acceptPath: config.acceptPath,
     apiKeys: config.apiKeys,
     apiSecret: config.apiSecret,
     webhooks: webhooks.endpoints,
@@ -137,11 +170,15 @@ export async function run(argv: string[]): Promise<number> {
     maxConnections: limits.maxConnections,
     ...(config.web.enabled ? {} : { webRoot: null }),
     devTokenKey: development ? await signingKeyFrom(config) : null,
+    devTokenUserIdClaim: config.auth.userIdClaim,
     metrics,
     logger,
+    proxy,
   });
 
   for (const [method, handler] of logic?.methods ?? []) server.hub.rpc(method, handler);
+  // docs/serve.md "Demo RPC methods": the chat page's /roll and /who; a production configuration registers none.
+  if (development) registerDemoRpc(server.hub, { broker: server.hub.broker, permissions }, logic?.methods);
 
   let address;
   try {
@@ -150,6 +187,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(
       `switchboard serve: cannot listen on ${config.host}:${config.port}: ${err instanceof Error ? err.message : String(err)}\n`,
     );
+    await proxy?.close();
     await broker.close();
     metrics.close();
     return 1;
@@ -163,6 +201,7 @@ export async function run(argv: string[]): Promise<number> {
       logger.info({ event: 'draining', signal, connections: server.hub.connectionCount }, 'draining');
       server
         .close({ timeoutMs: limits.drainTimeoutMs })
+        .then(() => proxy?.close())
         .then(() => broker.close())
         .then(() => {
           metrics.close();

@@ -138,7 +138,11 @@ export async function run(
         ...(issuer !== undefined ? { issuer } : {}),
       },
       key,
-      { rolesClaim: config.auth.rolesClaim, ...(io.now !== undefined ? { now: io.now } : {}) },
+      {
+        rolesClaim: config.auth.rolesClaim,
+        userIdClaim: config.auth.userIdClaim,
+        ...(io.now !== undefined ? { now: io.now } : {}),
+      },
     );
     io.stdout.write(`${token}\n`);
     return 0;

@@ -19,6 +19,17 @@ import type { GapEvent } from './subscription.ts';
 import type { Clock } from './timers.ts';
 import type { TransportFactory } from './transport.ts';
 
+/** Reconnect policy: the backoff, and when to give up. */
+export interface ReconnectOptions extends BackoffOptions {
+  /**
+   * Failed reconnect attempts in a row after which the client stops: state `closed`, `statechange` reason
+   * `max_attempts`, waiters rejected with `closed`. A successful connection resets the count.
+   * @default Infinity: a client on a flaky network keeps trying (the backoff caps the cost); set it where a user must
+   *   be told the service is gone
+   */
+  readonly maxAttempts?: number;
+}
+
 /** Options of {@link Client}. */
 export interface ClientOptions {
   /** The server's WebSocket URL, e.g. `ws://127.0.0.1:8080/ws`. */
@@ -51,8 +62,11 @@ export interface ClientOptions {
    * @default 10000: the server's handshake and auth deadlines are 10 s and 5 s
    */
   readonly connectTimeoutMs?: number;
-  /** Reconnect backoff, or false to never reconnect by itself. @default BACKOFF_DEFAULTS (500 ms, 20 s, x2, full jitter) */
-  readonly reconnect?: BackoffOptions | false;
+  /**
+   * Reconnect backoff and attempt cap, or false to never reconnect by itself.
+   * @default BACKOFF_DEFAULTS (500 ms, 20 s, x2, full jitter) and no cap
+   */
+  readonly reconnect?: ReconnectOptions | false;
   /**
    * Idle time after which the client sends an application `ping` (browsers cannot send ping frames), in ms; 0 disables.
    * @default 20000: under common proxy idle timeouts (60 s) and cheap
@@ -108,7 +122,7 @@ export type ClientState = 'idle' | 'connecting' | 'connected' | 'disconnected' |
 export interface StateChange {
   readonly state: ClientState;
   readonly previous: ClientState;
-  /** Why: `connect`, `connected`, `transport_closed`, `ping_timeout`, `connect_timeout`, `server_disconnect`, `auth_failed`, `token_error`, `client_closed`, `reconnect`. */
+  /** Why: `connect`, `connected`, `transport_closed`, `ping_timeout`, `connect_timeout`, `server_disconnect`, `auth_failed`, `token_error`, `client_closed`, `reconnect`, `max_attempts`. */
   readonly reason: string;
   /** The close code, when a connection closed. */
   readonly code?: number;

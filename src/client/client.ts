@@ -6,6 +6,7 @@ import {
   RfcCloseCode,
   RPC_METHOD_NAME,
   type ConnectedMessage,
+  type DeleteReply,
   type HistoryReply,
   type JsonValue,
   type PingReply,
@@ -34,7 +35,17 @@ import { TokenRefresher } from './token-refresh.ts';
 import type { TransportSocket } from './transport.ts';
 import { codecWire, frameData, jsonWire, type ClientWire } from './wire.ts';
 
-export type { ClientEvents, ClientOptions, ClientState, ClientStats, StateChange } from './client-options.ts';
+export type {
+  ClientEvents,
+  ClientOptions,
+  ClientState,
+  ClientStats,
+  ReconnectOptions,
+  StateChange,
+} from './client-options.ts';
+
+/** Ids of recent `echo: false` publishes kept to recognise them in history: far more than are ever in flight. */
+const MAX_QUIET_IDS = 1024;
 
 function defaultMessageId(): string {
   const c = (globalThis as { crypto?: { randomUUID?: () => string; getRandomValues?: (a: Uint8Array) => Uint8Array } })
@@ -77,6 +88,8 @@ export class Client extends Emitter<ClientEvents> {
   readonly #publisher: Publisher;
   /** Removes the `online` listener (browsers), once connect() added it. */
   #stopWatchingOnline: (() => void) | null = null;
+  /** Ids of this client's recent `echo: false` publishes, oldest first (bounded by MAX_QUIET_IDS). */
+  readonly #quietIds = new Set<string>();
   readonly #stats: ClientStats = { delivered: 0, duplicates: 0, gaps: 0, connections: 0, acked: 0, resent: 0 };
 
   /** @param options URL, transport, credentials, timings, outbox and breaker. */
@@ -140,6 +153,7 @@ export class Client extends Emitter<ClientEvents> {
         request: (m) => this.request(m),
         connection: () => this.#connection.connection,
         closed: () => this.#connection.state === 'closed',
+        quiet: (p) => p.id !== undefined && p.sender === this.#connection.session?.user && this.#quietIds.has(p.id),
         delivered: (p) => {
           this.#stats.delivered++;
           this.emit('publication', p);
@@ -169,6 +183,10 @@ export class Client extends Emitter<ClientEvents> {
         request: (message, o) => this.request(message, o),
         acked: (entry, reply) => {
           this.#stats.acked++;
+          // The server skipped this connection: count the offset as seen, or the next live one looks like a gap.
+          const position = this.#subscriptions.positions.get(reply.channel);
+          if (entry.echo === false && position?.epoch === reply.epoch && position.offset === reply.offset - 1)
+            this.#subscriptions.positions.set(reply.channel, { epoch: reply.epoch, offset: reply.offset });
           this.emit('acked', { entry, reply });
         },
         failed: (entry, error) => this.emit('failed', { entry, error }),
@@ -317,6 +335,28 @@ export class Client extends Emitter<ClientEvents> {
     return (await this.#reply({ type: 'refresh', token })) as unknown as RefreshReply;
   }
 
+  /**
+   * Deletes a publication (docs/protocol.md, "delete"): it becomes a tombstone in history and every subscriber gets a
+   * `deleted` event. Allowed for one's own publications, and for anyone's with a role granted `delete` (moderators).
+   * @param channel Channel name.
+   * @param offset The publication's offset.
+   * @param options `epoch`: only in this epoch (the offset of another epoch names another publication).
+   * @returns Where the tombstone is; `alreadyDeleted` when it was deleted before.
+   * @throws {ClientError} `not_found` (never published, expired or trimmed), `forbidden`, or another refusal code.
+   */
+  async deletePublication(
+    channel: string,
+    offset: number,
+    options: { readonly epoch?: string } = {},
+  ): Promise<DeleteReply> {
+    return (await this.#reply({
+      type: 'delete',
+      channel,
+      offset,
+      ...(options.epoch === undefined ? {} : { epoch: options.epoch }),
+    })) as unknown as DeleteReply;
+  }
+
   /** @returns The server's clock. */
   async ping(): Promise<PingReply> {
     return (await this.#reply({ type: 'ping' })) as unknown as PingReply;
@@ -399,18 +439,25 @@ export class Client extends Emitter<ClientEvents> {
    * in order, after the reconnect. Retries (after `ackTimeoutMs` or a lost connection) carry the same id.
    * @param channel Channel name.
    * @param data Any JSON value.
-   * @param options `id`: the client message id; `timeoutMs`: give up (reject `timeout`, remove from the outbox) after this long.
+   * @param options `id`: the client message id; `timeoutMs`: give up (reject `timeout`, remove from the outbox) after
+   *   this long; `echo: false`: this connection does not receive the publication back live (other connections of the
+   *   same user do; a recovery from history after a reconnect may include it, recognisable by its `id`).
    * @returns Where the publication landed, and whether the server had already stored it (`duplicate`).
    * @throws {ClientError} `outbox_full`, `circuit_open`, `closed`, `timeout`, `dropped`, or the server's refusal code.
    */
   publish(
     channel: string,
     data: JsonValue,
-    options: { readonly id?: string; readonly timeoutMs?: number } = {},
+    options: { readonly id?: string; readonly timeoutMs?: number; readonly echo?: boolean } = {},
   ): Promise<PublishReply> {
-    return this.state === 'closed'
-      ? Promise.reject(new ClientError('closed', 'Cannot publish: the client is closed'))
-      : this.#publisher.enqueue('publish', channel, data, options);
+    if (this.state === 'closed')
+      return Promise.reject(new ClientError('closed', 'Cannot publish: the client is closed'));
+    if (options.echo !== false) return this.#publisher.enqueue('publish', channel, data, options);
+    // Remembered so that a gap fill or a recovery from history does not deliver it after all.
+    const id = options.id ?? (this.#options.newMessageId ?? defaultMessageId)();
+    this.#quietIds.add(id);
+    if (this.#quietIds.size > MAX_QUIET_IDS) this.#quietIds.delete(this.#quietIds.values().next().value!);
+    return this.#publisher.enqueue('publish', channel, data, { ...options, id });
   }
 
   /**

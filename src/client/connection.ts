@@ -63,6 +63,9 @@ export class ConnectionLifecycle {
    * @param host The client.
    */
   constructor(options: ClientOptions, subprotocol: string, timers: TimerSet, host: ConnectionHost) {
+    const maxAttempts = options.reconnect === false ? undefined : options.reconnect?.maxAttempts;
+    if (maxAttempts !== undefined && !(maxAttempts === Infinity || (Number.isInteger(maxAttempts) && maxAttempts >= 0)))
+      throw new RangeError(`reconnect.maxAttempts must be a non-negative integer or Infinity, got ${maxAttempts}`);
     this.#options = options;
     this.#subprotocol = subprotocol;
     this.#timers = timers;
@@ -281,6 +284,19 @@ export class ConnectionLifecycle {
 
   #scheduleReconnect(reason: string, code: number | undefined, slowDown = false): void {
     const backoff = this.#options.reconnect === false ? {} : (this.#options.reconnect ?? {});
+    const maxAttempts = backoff.maxAttempts ?? Infinity;
+    if (this.#attempt >= maxAttempts) {
+      // `#attempt` counts the reconnects started since the last `connected`: every one of them failed.
+      this.#finish(
+        'max_attempts',
+        new ClientError(
+          'closed',
+          `Gave up after ${this.#attempt} failed reconnect attempts (last: ${reason}${code === undefined ? '' : ` ${code}`})`,
+        ),
+        code,
+      );
+      return;
+    }
     const attempt = this.#attempt + (slowDown ? SLOW_DOWN_ATTEMPTS : 0);
     const delay = backoffDelay(attempt, {
       ...backoff,

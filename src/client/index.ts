@@ -5,6 +5,7 @@ export {
   type ClientOptions,
   type ClientState,
   type ClientStats,
+  type ReconnectOptions,
   type StateChange,
 } from './client.ts';
 export { ClientError } from './errors.ts';
@@ -28,6 +29,7 @@ export {
 } from './outbox.ts';
 export {
   Subscription,
+  type DeletedEvent,
   type GapEvent,
   type SubscriptionEvents,
   type SubscriptionOptions,

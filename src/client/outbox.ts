@@ -11,6 +11,8 @@ export interface OutboxEntry {
   readonly data: JsonValue;
   /** When it was queued, ms since the Unix epoch. */
   readonly queuedAt: number;
+  /** `publish` with `echo: false`: the publishing connection does not receive it back. Absent: it does. */
+  readonly echo?: false;
 }
 
 /**
@@ -159,7 +161,8 @@ function isEntry(value: unknown): value is OutboxEntry {
     (e['kind'] === 'publish' || e['kind'] === 'send') &&
     typeof e['target'] === 'string' &&
     'data' in e &&
-    typeof e['queuedAt'] === 'number'
+    typeof e['queuedAt'] === 'number' &&
+    (e['echo'] === undefined || e['echo'] === false)
   );
 }
 

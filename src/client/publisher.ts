@@ -21,7 +21,13 @@ export interface PublisherHost {
   /** Sends a request on the current connection. */
   request(
     message:
-      | { readonly type: 'publish'; readonly channel: string; readonly data: JsonValue; readonly id: string }
+      | {
+          readonly type: 'publish';
+          readonly channel: string;
+          readonly data: JsonValue;
+          readonly id: string;
+          readonly echo?: false;
+        }
       | { readonly type: 'send'; readonly user: string; readonly data: JsonValue; readonly id: string },
     options: { readonly timeoutMs: number },
   ): Promise<ServerMessage>;
@@ -130,14 +136,14 @@ export class Publisher {
    * @param kind `publish` or `send`.
    * @param target Channel or user.
    * @param data Payload.
-   * @param options `id`, `timeoutMs` (overall).
+   * @param options `id`, `timeoutMs` (overall), `echo` (publish only).
    * @returns The ack.
    */
   enqueue(
     kind: 'publish' | 'send',
     target: string,
     data: JsonValue,
-    options: { readonly id?: string; readonly timeoutMs?: number },
+    options: { readonly id?: string; readonly timeoutMs?: number; readonly echo?: boolean },
   ): Promise<PublishReply> {
     if (this.#breaker?.state === 'open' && this.#whenOpen === 'reject' && this.#host.connection() !== null) {
       return Promise.reject(new ClientError('circuit_open', 'Cannot publish: the server keeps failing (circuit open)'));
@@ -148,6 +154,7 @@ export class Publisher {
       target,
       data,
       queuedAt: this.#timers.clock.now(),
+      ...(kind === 'publish' && options.echo === false ? { echo: false as const } : {}),
     };
     if (this.#outbox.has(entry.id))
       return Promise.reject(
@@ -216,7 +223,13 @@ export class Publisher {
     this.#sentOnce.add(entry.id);
     const message =
       entry.kind === 'publish'
-        ? { type: 'publish' as const, channel: entry.target, data: entry.data, id: entry.id }
+        ? {
+            type: 'publish' as const,
+            channel: entry.target,
+            data: entry.data,
+            id: entry.id,
+            ...(entry.echo === false ? { echo: false as const } : {}),
+          }
         : { type: 'send' as const, user: entry.target, data: entry.data, id: entry.id };
     this.#host
       .request(message, { timeoutMs: this.#ackTimeoutMs })

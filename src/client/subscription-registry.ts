@@ -19,6 +19,8 @@ export interface RegistryHost {
   closed(): boolean;
   /** A publication was delivered to the application. */
   delivered(publication: PublicationMessage): void;
+  /** Whether a publication is the client's own `echo: false` one (counted, never delivered). */
+  quiet(publication: PublicationMessage): boolean;
   /** A publication was dropped as already delivered. */
   duplicate(): void;
   /** A subscription could not prove completeness. */
@@ -57,6 +59,7 @@ export class SubscriptionRegistry {
         positionOf: (c) => this.positions.get(c),
         setPosition: (c, p) => this.positions.set(c, p),
         delivered: (_s, p) => this.#host.delivered(p),
+        quiet: (p) => this.#host.quiet(p),
         duplicate: () => this.#host.duplicate(),
         gap: (g) => {
           this.#host.gap(g);
@@ -140,6 +143,11 @@ export class SubscriptionRegistry {
       case 'publication': {
         const sub = this.#subscriptions.get(message.channel);
         if (sub !== undefined && sub.state !== 'idle') subscriptionControl(sub).publication(message);
+        return;
+      }
+      case 'deleted': {
+        const sub = this.#subscriptions.get(message.channel);
+        if (sub !== undefined && sub.state !== 'idle') subscriptionControl(sub).deleted(message);
         return;
       }
       case 'join':

@@ -1,6 +1,7 @@
 // Client SDK (Node-free): one channel subscription that survives reconnects: positions, order, duplicates, gaps.
 // Over 400 lines as one idea, a subscription's state across reconnects; iteration and routing live apart.
 import type {
+  DeletedMessage,
   HistoryReply,
   JoinMessage,
   LeaveMessage,
@@ -10,6 +11,7 @@ import type {
   ServerMessage,
   StreamPosition,
   SubscribedMessage,
+  Tombstone,
   TypingEventMessage,
 } from '../messages/core.ts';
 import { ClientError } from './errors.ts';
@@ -31,6 +33,16 @@ export interface GapEvent {
   readonly reason: 'not_recovered' | 'epoch_changed' | 'history_incomplete';
 }
 
+/** A publication of the channel was deleted (a moderator, or its author): drop what it showed. */
+export interface DeletedEvent {
+  readonly channel: string;
+  readonly epoch: string;
+  readonly offset: number;
+}
+
+/** What arrives in offset order: a publication, or the tombstone of a deleted one. */
+type Item = PublicationMessage | Tombstone;
+
 /** `idle`: not wanted; `subscribing`: waiting for `subscribed` (also while the client reconnects); `subscribed`. */
 export type SubscriptionState = 'idle' | 'subscribing' | 'subscribed';
 
@@ -38,6 +50,11 @@ export type SubscriptionState = 'idle' | 'subscribing' | 'subscribed';
 export interface SubscriptionEvents extends Record<string, unknown> {
   /** Each publication once, in offset order (recovered ones first). */
   publication: PublicationMessage;
+  /**
+   * A publication was deleted: live (`deleted` from the server, also for one delivered earlier) or a tombstone met in
+   * order (history on subscribe, recovery), in place of the publication.
+   */
+  deleted: DeletedEvent;
   gap: GapEvent;
   /** Every successful (re)subscribe. */
   subscribed: SubscribedMessage;
@@ -74,6 +91,8 @@ export interface SubscriptionHost {
   positionOf(channel: string): StreamPosition | undefined;
   setPosition(channel: string, position: StreamPosition): void;
   delivered(subscription: Subscription, publication: PublicationMessage): void;
+  /** Whether the publication is this client's own `echo: false` one: its offset counts, the application never sees it. */
+  quiet(publication: PublicationMessage): boolean;
   duplicate(): void;
   gap(event: GapEvent): void;
   subscribe(channel: string): Promise<SubscribedMessage>;
@@ -103,6 +122,8 @@ export interface SubscriptionControl {
   presence(event: JoinMessage | LeaveMessage): void;
   /** A `typing` event in this channel. */
   typing(event: TypingEventMessage): void;
+  /** A `deleted` event in this channel. */
+  deleted(event: DeletedMessage): void;
   /** A gap of this channel, relayed by the client. */
   gap(event: GapEvent): void;
 }
@@ -135,7 +156,7 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   readonly #host: SubscriptionHost;
   #state: SubscriptionState = 'idle';
   /** Live publications held while a subscribe or a history recovery is in flight, delivered after it in offset order. */
-  #held: PublicationMessage[] | null = null;
+  #held: Item[] | null = null;
   #presence: PresenceUser[] = [];
   #firstSince: StreamPosition | null | undefined;
   readonly #streams: PublicationStreams;
@@ -150,6 +171,7 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     publication: (p) => this.#publication(p),
     presence: (event) => this.#presenceEvent(event),
     typing: (event) => this.#typing(event),
+    deleted: (event) => this.#deleted(event),
     gap: (event) => this.emit('gap', event),
   };
 
@@ -239,7 +261,7 @@ export class Subscription extends Emitter<SubscriptionEvents> {
         offset: Math.max(0, (answer.publications[0]?.offset ?? answer.offset + 1) - 1),
       });
     }
-    for (const p of [...answer.publications].sort(byOffset)) this.#deliverInOrder({ ...p, type: 'publication' });
+    for (const p of [...answer.publications].sort(byOffset)) this.#deliverInOrder(asItem(p));
     const after = this.#host.positionOf(this.channel);
     if (after === undefined || after.epoch !== answer.epoch || after.offset < answer.offset) {
       this.#host.setPosition(this.channel, { epoch: answer.epoch, offset: answer.offset });
@@ -264,8 +286,34 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     this.#streams.end(code === 'unsubscribed' || code === 'closed' ? null : new ClientError(code, reason));
   }
 
-  /** A live publication for this channel. */
-  #publication(p: PublicationMessage): void {
+  /** A live `deleted`: announced at once when its offset was delivered, else it takes the publication's place in order. */
+  #deleted(event: DeletedMessage): void {
+    const tombstone: Tombstone = {
+      channel: event.channel,
+      epoch: event.epoch,
+      offset: event.offset,
+      time: 0,
+      deleted: true,
+    };
+    if (this.#held !== null) {
+      // Behind the held publications (its own among them): delivered after them, in arrival order.
+      if (this.#held.length < MAX_HELD) this.#held.push(tombstone);
+      return;
+    }
+    const known = this.#host.positionOf(this.channel);
+    if (known !== undefined && known.epoch === event.epoch && event.offset <= known.offset) {
+      this.#emitDeleted(tombstone);
+      return;
+    }
+    this.#publication(tombstone);
+  }
+
+  #emitDeleted(t: Tombstone): void {
+    this.emit('deleted', { channel: t.channel, epoch: t.epoch, offset: t.offset });
+  }
+
+  /** A live publication (or a tombstone in its place) for this channel. */
+  #publication(p: Item): void {
     if (this.#held !== null) {
       if (this.#held.length < MAX_HELD) this.#held.push(p);
       return;
@@ -321,21 +369,32 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     this.emit('typing', event);
   }
 
-  /** Delivers when the offset is new in the current epoch; drops repeats (counted as duplicates). */
-  #deliverInOrder(p: PublicationMessage): void {
+  /**
+   * Delivers when the offset is new in the current epoch; drops repeats (counted as duplicates). A tombstone is
+   * announced as `deleted` even at an offset already delivered: the publication shown there is gone.
+   */
+  #deliverInOrder(p: Item): void {
     const known = this.#host.positionOf(this.channel);
-    if (known !== undefined && known.epoch === p.epoch && p.offset <= known.offset) {
+    const repeat = known !== undefined && known.epoch === p.epoch && p.offset <= known.offset;
+    if ('deleted' in p) {
+      if (!repeat) this.#host.setPosition(this.channel, { epoch: p.epoch, offset: p.offset });
+      this.#emitDeleted(p);
+      return;
+    }
+    if (repeat) {
       this.#host.duplicate();
       return;
     }
     this.#host.setPosition(this.channel, { epoch: p.epoch, offset: p.offset });
+    // Own `echo: false` publications reach here only through history (recovery, a gap fill): position, no delivery.
+    if (this.#host.quiet(p)) return;
     this.#host.delivered(this, p);
     this.emit('publication', p);
     this.#streams.push(p);
   }
 
   /** Fills a jump in live offsets from history, holding live publications meanwhile. */
-  #recover(from: StreamPosition, trigger: PublicationMessage): void {
+  #recover(from: StreamPosition, trigger: Item): void {
     this.#held = [trigger];
     const run = async (): Promise<void> => {
       let since = from;
@@ -347,7 +406,7 @@ export class Subscription extends Emitter<SubscriptionEvents> {
           throw new ClientError('protocol', 'Malformed history reply');
         if (reply.recovered === false) return this.#recovered(false, reply);
         const pubs = reply.publications.filter((p) => isPublication(p, this.channel)).sort(byOffset);
-        for (const p of pubs) if (p.epoch === since.epoch) this.#deliverInOrder({ ...p, type: 'publication' });
+        for (const p of pubs) if (p.epoch === since.epoch) this.#deliverInOrder(asItem(p));
         const now = this.#host.positionOf(this.channel);
         if (pubs.length < HISTORY_PAGE || now === undefined || now.offset >= reply.offset)
           return this.#recovered(true, reply);
@@ -418,7 +477,12 @@ function byOffset(a: { readonly offset: number }, b: { readonly offset: number }
   return a.offset - b.offset;
 }
 
-function isPublication(p: unknown, channel: string): p is Publication {
+/** A history item as delivered: a publication message, or the tombstone as it is. */
+function asItem(p: Publication | Tombstone): Item {
+  return 'deleted' in p ? p : { ...p, type: 'publication' };
+}
+
+function isPublication(p: unknown, channel: string): p is Publication | Tombstone {
   if (typeof p !== 'object' || p === null) return false;
   const v = p as Record<string, unknown>;
   return (

@@ -24,6 +24,22 @@ export interface ServerOptions {
   tls?: https.ServerOptions;
   /** Attach: handle `upgrade` events of this existing server (other requests are left alone). */
   server?: http.Server | https.Server;
+  /**
+   * How connections reach the handshake (docs/engine.md "Accept paths"):
+   * - `'net'`: the engine reads each connection's first request with its own parser
+   *   (`RequestHeadParser`) and answers upgrades without node:http. Standalone, the server is a
+   *   bare `net.Server` (plain HTTP gets 426); with `server`, it reads the connections of that
+   *   http.Server first and hands plain HTTP (and upgrades for other paths, when it has `upgrade`
+   *   listeners) to it. Hooks and events then receive a lightweight request with the fields of
+   *   `IncomingMessage` an upgrade handler reads (`method`, `url`, `httpVersion`, `headers`,
+   *   `headersDistinct`, `rawHeaders`, `socket`), not a stream.
+   * - `'http'`: Node's http.Server parses the request and emits `upgrade` (the escape hatch, and
+   *   the way to compare).
+   * @default 'net' with `port` (no `tls`): half the memory and CPU per connection of Node's HTTP
+   *   parser objects; 'http' with `port` + `tls`, with `server` (another listener may own the
+   *   upgrades) and with `noServer`
+   */
+  acceptPath?: 'http' | 'net';
   /** Only `handleUpgrade()` is used; the application routes upgrades itself. */
   noServer?: boolean;
   /**
@@ -156,6 +172,8 @@ export type ServerSettings = Pick<
 export interface ResolvedServerOptions {
   /** Only upgrades for this pathname are handled; undefined: every path. */
   readonly path: string | undefined;
+  /** How connections reach the handshake (see {@link ServerOptions.acceptPath}). */
+  readonly acceptPath: 'http' | 'net';
   readonly maxConnections: number;
   readonly maxConnectionsPerIp: number;
   readonly proxies: TrustedProxies;
@@ -174,6 +192,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   const modes =
     Number(options.port !== undefined) + Number(options.server !== undefined) + Number(options.noServer === true);
   if (modes !== 1) throw new TypeError('Cannot create a WebSocketServer: give exactly one of port, server or noServer');
+  const acceptPath = resolveAcceptPath(options);
   if (options.path !== undefined && !options.path.startsWith('/'))
     throw new TypeError('Cannot use path: it must start with "/"');
   const maxMessageSize = nonNegative('maxMessageSize', options.maxMessageSize, 64 * 1024 * 1024);
@@ -208,5 +227,24 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
       pongTimeoutMs: nonNegative('pongTimeoutMs', options.pongTimeoutMs, 10_000),
     },
   };
-  return { path: options.path, maxConnections, maxConnectionsPerIp, proxies, settings };
+  return { path: options.path, acceptPath, maxConnections, maxConnectionsPerIp, proxies, settings };
+}
+
+function resolveAcceptPath(options: ServerOptions): 'http' | 'net' {
+  const given = options.acceptPath;
+  if (given !== undefined && given !== 'http' && given !== 'net')
+    throw new TypeError(`Cannot use acceptPath "${String(given)}": expected 'http' or 'net'`);
+  if (options.noServer === true) {
+    if (given === 'net')
+      throw new TypeError('Cannot use acceptPath "net" with noServer: the application reads the requests');
+    return 'http';
+  }
+  if (options.port !== undefined) {
+    if (options.tls !== undefined) {
+      if (given === 'net') throw new TypeError('Cannot use acceptPath "net" with tls: use acceptPath "http"');
+      return 'http';
+    }
+    return given ?? 'net';
+  }
+  return given ?? 'http';
 }

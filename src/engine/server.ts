@@ -2,7 +2,7 @@
 import { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import type https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { Opcode, serializeFrame } from '../protocol/index.ts';
@@ -16,17 +16,20 @@ import {
   type ServerCloseOptions,
   type ServerOptions,
 } from './server-options.ts';
+import { createNetStandaloneServer, frontHttpServer, NetAccept, type HttpFallback } from './net-accept.ts';
 import { createStandaloneServer, pathnameOf, type PreUpgradeDeadlines } from './standalone-server.ts';
-import { handleUpgradeRequest, type UpgradeContext } from './upgrade.ts';
+import { handleUpgradeRequest, rejectUpgrade, type UpgradeContext } from './upgrade.ts';
 import { kSendPrebuilt, type WebSocket } from './websocket.ts';
 
 export type { RejectedUpgrade, ServerCloseOptions, ServerOptions } from './server-options.ts';
 
 /**
- * A WebSocket server. Standalone (`port`) it owns an http.Server that answers plain HTTP with
- * 426; attached (`server`) it handles the upgrades for its `path`; with `noServer` the
- * application calls {@link handleUpgrade}. Every upgrade is answered: 101, or an HTTP error and
- * a closed socket.
+ * A WebSocket server. Standalone (`port`) it owns its listener and answers plain HTTP with 426:
+ * a bare net.Server read by the engine's own request-head parser (`acceptPath: 'net'`, the
+ * default), or an http.Server (`'http'`, and over TLS); attached (`server`) it handles the
+ * upgrades for its `path` (or, with `acceptPath: 'net'`, reads the server's connections first);
+ * with `noServer` the application calls {@link handleUpgrade}. Every upgrade is answered: 101, or
+ * an HTTP error and a closed socket.
  *
  * Events: `connection` (ws, req), `rejected` ({ status, reason, req }), `error` (err, only
  * emitted when a listener exists), `listening`, `close`.
@@ -51,7 +54,10 @@ export class WebSocketServer extends EventEmitter {
   /** Standalone: sockets still in the HTTP phase, with their deadline (PreUpgradeDeadlines in standalone-server.ts); null in the other modes. */
   #preUpgrade: PreUpgradeDeadlines | null = null;
   #reserved = 0;
-  #httpServer: http.Server | https.Server | null = null;
+  /** The listener: Node's http(s).Server (acceptPath 'http', or attached), or a net.Server (standalone on the 'net' path). */
+  #httpServer: http.Server | https.Server | NetServer | null = null;
+  /** The `net` accept path's reader (standalone or fronting an attached server); null on the 'http' path. */
+  #netAccept: NetAccept | null = null;
   #ownsServer = false;
   #listenPromise: Promise<AddressInfo> | null = null;
   /** Standalone: settles when the listen started by the constructor has bound or failed (close() waits for it). */
@@ -99,9 +105,12 @@ export class WebSocketServer extends EventEmitter {
     };
 
     if (options.port !== undefined) {
-      this.#createStandalone(options.port, options.host ?? '127.0.0.1', this.#ctx.handshakeTimeoutMs, options.tls);
+      const host = options.host ?? '127.0.0.1';
+      if (resolved.acceptPath === 'net') this.#createNetStandalone(options.port, host);
+      else this.#createStandalone(options.port, host, this.#ctx.handshakeTimeoutMs, options.tls);
     } else if (options.server !== undefined) {
-      this.#attach(options.server);
+      if (resolved.acceptPath === 'net') this.#front(options.server as http.Server);
+      else this.#attach(options.server);
     }
   }
 
@@ -224,7 +233,7 @@ export class WebSocketServer extends EventEmitter {
                 else server.close(() => resolve());
               }),
           );
-          server.closeIdleConnections();
+          if ('closeIdleConnections' in server) server.closeIdleConnections();
         } else {
           this.#detach?.();
           this.#detach = null;
@@ -236,7 +245,8 @@ export class WebSocketServer extends EventEmitter {
         timeoutMs: options.timeoutMs ?? this.#closeTimeoutMs,
       });
       // Sockets still in the HTTP phase (slow or idle handshakes) would hold close() open.
-      if (this.#ownsServer && server !== null) server.closeAllConnections();
+      if (this.#ownsServer && server !== null && 'closeAllConnections' in server) server.closeAllConnections();
+      this.#netAccept?.destroyPending();
       await stopped;
       this.emit('close');
     })();
@@ -269,6 +279,51 @@ export class WebSocketServer extends EventEmitter {
       () => {},
       () => {},
     );
+  }
+
+  /** The `net` accept path's hooks into this server. */
+  #makeNetAccept(fallback: HttpFallback | null): NetAccept {
+    const accept = new NetAccept(
+      {
+        shouldHandle: (pathname) => this.#path === undefined || pathname === this.#path,
+        handleUpgrade: (req, socket, head) => this.handleUpgrade(req, socket, head),
+        refuse: (req, socket, status, reason) => rejectUpgrade(this.#ctx, req, socket, status, reason),
+      },
+      this.#ctx.handshakeTimeoutMs,
+      fallback,
+    );
+    this.#netAccept = accept;
+    return accept;
+  }
+
+  #createNetStandalone(port: number, host: string): void {
+    const standalone = createNetStandaloneServer(port, host, this.#makeNetAccept(null), {
+      error: (err) => this.#emitError(err),
+      listening: () => this.emit('listening'),
+    });
+    this.#httpServer = standalone.server;
+    this.#ownsServer = true;
+    this.#listenPromise = standalone.listening;
+    // A failed listen is reported through listen(); keep it from becoming an unhandled rejection.
+    this.#bound = this.#listenPromise.then(
+      () => {},
+      () => {},
+    );
+  }
+
+  #front(server: http.Server): void {
+    this.#httpServer = server;
+    const unfront = frontHttpServer(server, (fallback) => this.#makeNetAccept(fallback));
+    // Upgrades on connections node:http already owns (a proxy's keep-alive upstream connection that carried plain
+    // HTTP first) arrive through its `upgrade` event: the http path answers those, and 404s other paths nobody takes.
+    const detachRoute = attachRoute(server, {
+      shouldHandle: (req) => this.#shouldHandle(req),
+      handleUpgrade: (req, socket, head) => this.handleUpgrade(req, socket, head),
+    });
+    this.#detach = () => {
+      unfront();
+      detachRoute();
+    };
   }
 
   #attach(server: http.Server | https.Server): void {

@@ -1,4 +1,4 @@
-// Node binding: the http(s).Server a standalone WebSocket server owns: HTTP-phase deadlines, 426 for plain HTTP, 404 for other paths.
+// Node binding: the http(s).Server a standalone WebSocket server owns on the 'http' accept path (and over TLS): HTTP-phase deadlines, 426 for plain HTTP, 404 for other paths.
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';

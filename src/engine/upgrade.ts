@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { isUtf8 } from 'node:buffer';
 import {
   acceptDeflateOffer,
-  buildAcceptResponse,
+  encodeAcceptResponse,
   buildRejectResponse,
   Connection,
   HandshakeError,
@@ -17,6 +17,7 @@ import {
 import type { DeflateConfig } from './deflate-config.ts';
 import { PerMessageDeflate } from './deflate.ts';
 import { channels } from './diagnostics.ts';
+import { KeptRequest, requestHeadOf } from './head-request.ts';
 import type { BindingOptions } from './socket-binding.ts';
 import {
   isPromiseLike,
@@ -133,6 +134,9 @@ function remoteAddressOf(socket: Duplex): string {
  * by the application for `handleUpgrade`) is read through `headersDistinct`, then `headers`.
  */
 function handshakeHeaders(req: IncomingMessage): Record<string, string | string[] | undefined> {
+  // The `net` accept path picked them while parsing the head.
+  const head = requestHeadOf(req);
+  if (head !== undefined) return head.upgradeHeaders();
   const raw = (req as { rawHeaders?: unknown }).rawHeaders;
   if (Array.isArray(raw)) return pickUpgradeHeaders(raw as string[]);
   return (req.headersDistinct as Record<string, string[] | undefined> | undefined) ?? req.headers;
@@ -143,7 +147,7 @@ function retryAfter(ctx: UpgradeContext): { headers: Record<string, string> } {
 }
 
 /** Refuses the upgrade with an HTTP answer: `rejected` event, diagnostics, then the answer and a destroyed socket. */
-function rejectUpgrade(
+export function rejectUpgrade(
   ctx: UpgradeContext,
   req: IncomingMessage,
   socket: Duplex,
@@ -317,6 +321,11 @@ function awaitHook(upgrade: PendingUpgrade, pending: PromiseLike<AcceptResult>):
   );
 }
 
+/** Pooled allocation for the 101 answer (Buffer.allocUnsafe takes small sizes from an 8 KiB slab). */
+function allocResponse(length: number): Uint8Array {
+  return Buffer.allocUnsafe(length);
+}
+
 /** The `Host` value of the previous upgrade: consecutive clients of one server send the same one. */
 let lastHost = '';
 
@@ -396,7 +405,7 @@ function completeUpgrade(upgrade: PendingUpgrade, result: AcceptResult): void {
     pmd === null || validated.extensions.length === 0
       ? null
       : acceptDeflateOffer(validated.extensions, pmd.negotiation);
-  let response: string;
+  let response: Uint8Array;
   try {
     const init: { key: string; protocol: string | null; extensions: string | null; headers?: Record<string, string> } =
       {
@@ -405,7 +414,8 @@ function completeUpgrade(upgrade: PendingUpgrade, result: AcceptResult): void {
         extensions: deflate === null ? null : deflate.response,
       };
     if (ok.headers !== undefined) init.headers = ok.headers;
-    response = buildAcceptResponse(init);
+    // The common 101 is a prebuilt template with the accept key written in (pooled, no string encoding).
+    response = encodeAcceptResponse(init, allocResponse);
   } catch (err) {
     ctx.release(ip);
     hookFailed(ctx, req, socket, err);
@@ -420,11 +430,13 @@ function completeUpgrade(upgrade: PendingUpgrade, result: AcceptResult): void {
     utf8Check: isUtf8,
   });
   const url = req.url ?? '/';
+  const parsed = requestHeadOf(req);
   const ws = new WebSocket({
     role: 'server',
     url,
     remoteAddress: ctx.capsAddresses ? ip : null,
-    request: { headers: retainedHeaders(req), url },
+    // A request of the `net` path keeps only its head's text; the header map is built if ever asked for.
+    request: parsed === undefined ? { headers: retainedHeaders(req), url } : new KeptRequest(parsed),
     context: ok.context,
     binding: ctx.binding,
     heartbeat: ctx.heartbeat,

@@ -9,7 +9,7 @@ import {
   verifySignature,
 } from '../integrations/index.ts';
 import { checkJsonValue, isValidChannelName, Limits, type JsonValue } from '../messages/index.ts';
-import type { RealtimeServer } from '../realtime/index.ts';
+import { InvalidPayloadError, type RealtimeServer } from '../realtime/index.ts';
 
 /** A finished HTTP answer. */
 export interface JsonAnswer {
@@ -135,6 +135,19 @@ export interface ApiSignatures {
   readonly toleranceSec?: number;
 }
 
+/**
+ * Whether a request authenticates with a signature: it carries `Switchboard-Signature` and no API key (a key, when
+ * present, is what is checked).
+ * @param req The request.
+ */
+export function isSignedRequest(req: http.IncomingMessage): boolean {
+  return (
+    req.headers['switchboard-signature'] !== undefined &&
+    req.headers.authorization === undefined &&
+    req.headers['x-api-key'] === undefined
+  );
+}
+
 /** Options of the API handlers. */
 export interface ApiOptions {
   readonly keys: ApiKeys;
@@ -149,7 +162,11 @@ export interface ApiOptions {
  * @returns null when accepted, else the answer: 401 with `reason` (`malformed`, `stale`, `mismatch`, `replayed`),
  *   or 503 when the memory of accepted signatures is full (refusing is safer than forgetting one).
  */
-function checkSignedRequest(req: http.IncomingMessage, raw: Buffer, signatures: ApiSignatures): JsonAnswer | null {
+export function checkSignedRequest(
+  req: http.IncomingMessage,
+  raw: Buffer,
+  signatures: ApiSignatures,
+): JsonAnswer | null {
   const header = req.headers['switchboard-signature'] ?? '';
   const payload = apiSignedPayload(req.method ?? 'GET', req.url ?? '/', raw);
   // Node joins repeated custom headers into one value; an array would be two copies: refused as malformed.
@@ -181,17 +198,13 @@ function checkSignedRequest(req: http.IncomingMessage, raw: Buffer, signatures: 
  * depth limit, an object with only the allowed fields.
  * @returns The body, or the error answer to send.
  */
-async function readApiObject(
+export async function readApiObject(
   req: http.IncomingMessage,
   options: ApiOptions,
   fields: readonly string[],
 ): Promise<{ readonly body: Record<string, unknown> } | { readonly answer: JsonAnswer }> {
   const signatures = options.signatures ?? null;
-  const signed =
-    signatures !== null &&
-    req.headers['switchboard-signature'] !== undefined &&
-    req.headers.authorization === undefined &&
-    req.headers['x-api-key'] === undefined;
+  const signed = signatures !== null && isSignedRequest(req);
   const key = signed ? 'ok' : options.keys.check(req);
   if (key !== 'ok') {
     req.resume();
@@ -276,6 +289,8 @@ export async function handlePublish(
       body: { channel: body['channel'], epoch: result.epoch, offset: result.offset, duplicate: result.duplicate },
     };
   } catch (err) {
+    if (err instanceof InvalidPayloadError)
+      return { status: 400, body: { error: 'invalid_message', message: err.message } };
     if (err instanceof RangeError) return { status: 404, body: { error: 'not_found', message: 'Unknown namespace' } };
     if (err instanceof BrokerError)
       return {

@@ -7,6 +7,7 @@ export {
 } from './server.ts';
 export { ApiKeys, handlePublish, readBody, sendJson, type JsonAnswer } from './api.ts';
 export { createObserver } from './observer.ts';
+export { createProxyObserver } from './proxy-observer.ts';
 export {
   DEFAULT_WEB_ROOT,
   loadStaticSite,

@@ -27,6 +27,9 @@ export interface MetricInstruments {
   readonly brokerUp: Gauge;
   readonly brokerPing: Gauge;
   readonly logicFailures: Counter;
+  readonly proxyRequests: Counter;
+  readonly proxyLatency: Histogram;
+  readonly proxyBreaker: Gauge;
 }
 
 /**
@@ -159,6 +162,25 @@ export function defineMetrics(registry: Registry, p: string): MetricInstruments 
     labelNames: ['hook', 'reason'],
     registers,
   });
+  const proxyRequests = new Counter({
+    name: `${p}proxy_requests_total`,
+    help: 'Calls of the HTTP proxy to the backend, by request kind and outcome (docs/backend-proxy.md)',
+    labelNames: ['kind', 'outcome'],
+    registers,
+  });
+  const proxyLatency = new Histogram({
+    name: `${p}proxy_request_duration_seconds`,
+    help: 'Duration of the HTTP proxy calls to the backend, queueing included, by request kind',
+    labelNames: ['kind'],
+    buckets: LATENCY_BUCKETS_S,
+    registers,
+  });
+  const proxyBreaker = new Gauge({
+    name: `${p}proxy_breaker_state`,
+    help: 'Circuit breaker of each proxy endpoint: 0 closed, 1 half-open, 2 open',
+    labelNames: ['endpoint'],
+    registers,
+  });
   return {
     connections,
     connectionsTotal,
@@ -182,5 +204,8 @@ export function defineMetrics(registry: Registry, p: string): MetricInstruments 
     brokerUp,
     brokerPing,
     logicFailures,
+    proxyRequests,
+    proxyLatency,
+    proxyBreaker,
   };
 }

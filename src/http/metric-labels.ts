@@ -14,6 +14,7 @@ export const MESSAGE_TYPES: readonly string[] = [
   'refresh',
   'ping',
   'stats',
+  'delete',
   'batch',
   'connected',
   'subscribed',
@@ -24,6 +25,7 @@ export const MESSAGE_TYPES: readonly string[] = [
   'reply',
   'error',
   'disconnect',
+  'deleted',
   'pong',
   'rpc',
 ];

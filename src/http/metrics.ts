@@ -8,6 +8,14 @@ import {
   type LogicHook,
   type RealtimeObserver,
 } from '../realtime/index.ts';
+import {
+  BREAKER_STATE_VALUE,
+  PROXY_OUTCOMES,
+  PROXY_REQUEST_KINDS,
+  type ProxyHealth,
+  type ProxyOutcome,
+  type ProxyRequestKind,
+} from '../integrations/index.ts';
 import { subscribeEngineDiagnostics } from './metric-engine-events.ts';
 import { defineMetrics, type MetricInstruments } from './metric-definitions.ts';
 import {
@@ -62,6 +70,8 @@ export class Metrics implements RealtimeObserver {
   readonly #unsubscribe: Array<() => void> = [];
   readonly #logicHooks = new LabelGuard(0, LOGIC_HOOKS);
   readonly #logicReasons = new LabelGuard(0, LOGIC_FAILURE_REASONS);
+  readonly #proxyKinds = new LabelGuard(0, PROXY_REQUEST_KINDS);
+  readonly #proxyOutcomes = new LabelGuard(0, PROXY_OUTCOMES);
 
   /** @param options see {@link MetricsOptions} */
   constructor(options: MetricsOptions = {}) {
@@ -238,6 +248,29 @@ export class Metrics implements RealtimeObserver {
     this.#m.brokerUp.set(health.ok ? 1 : 0);
     if (health.ok && health.latencyMs !== undefined && Number.isFinite(health.latencyMs))
       this.#m.brokerPing.set(health.latencyMs / 1000);
+  }
+
+  /**
+   * Counts a call of the HTTP proxy and records its duration.
+   * @param kind the request kind
+   * @param outcome how it ended
+   * @param durationMs from the call to its end, queueing included
+   */
+  proxyRequest(kind: ProxyRequestKind, outcome: ProxyOutcome, durationMs: number): void {
+    const label = this.#proxyKinds.label(kind);
+    this.#m.proxyRequests.inc({ kind: label, outcome: this.#proxyOutcomes.label(outcome) });
+    if (Number.isFinite(durationMs) && durationMs >= 0)
+      this.#m.proxyLatency.observe({ kind: label }, durationMs / 1000);
+  }
+
+  /**
+   * Records the proxy's breakers (checked at each scrape). The endpoint label is the configured URL without user
+   * info or query: bounded by the configuration, never by peers.
+   * @param health the proxy's `health()`
+   */
+  setProxy(health: ProxyHealth): void {
+    for (const endpoint of health.endpoints)
+      this.#m.proxyBreaker.set({ endpoint: endpoint.url }, BREAKER_STATE_VALUE[endpoint.breaker]);
   }
 
   /** The Content-Type of {@link Metrics.render}'s output. */

@@ -37,6 +37,11 @@ export function createObserver(metrics: Metrics | null, logger: Logger | null): 
           code: end?.code ?? 1006,
           reason: end?.reason ?? '',
           durationMs: end?.durationMs ?? Date.now() - session.openedAt,
+          // Plain counters kept by the session: what it cost, to find the heavy connections in the logs.
+          messagesIn: session.traffic.messagesIn,
+          bytesIn: session.traffic.bytesIn,
+          messagesOut: session.traffic.messagesOut,
+          bytesOut: session.traffic.bytesOut,
         },
         'connection close',
       );

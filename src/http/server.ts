@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import type { ProxyHealth } from '../integrations/index.ts';
 import { RealtimeServer, type RealtimeServerOptions, type SigningKey, signToken } from '../realtime/index.ts';
 import { SignatureReplayGuard, type WebhookEndpointOptions, Webhooks } from '../integrations/index.ts';
 import {
@@ -15,6 +16,7 @@ import {
   type JsonAnswer,
 } from './api.ts';
 import { WebhookMetrics } from './metric-webhooks.ts';
+import { handleBan, handleBans, handleDelete, handleKick, handleUnban } from './moderation-api.ts';
 import type { Metrics } from './metrics.ts';
 import { createObserver } from './observer.ts';
 import { loadStaticSite, type StaticSite } from './static.ts';
@@ -43,6 +45,14 @@ export interface SwitchboardServerOptions {
    * @default null: plain http:// and ws://, for a TLS-terminating proxy in front
    */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer } | null;
+  /**
+   * How connections reach the WebSocket handshake (the engine's `acceptPath`): `'net'` reads each
+   * connection's first request with the engine's own parser and hands every plain HTTP request
+   * (API, pages, `/health`, `/metrics`) to this server's http.Server unchanged; `'http'` lets Node
+   * parse everything and attaches to its `upgrade` event.
+   * @default 'net' for plain http:// (less memory and CPU per WebSocket connection); always 'http' with `tls`
+   */
+  readonly acceptPath?: 'http' | 'net';
   /** @default the paths of src/cli/config.ts */
   readonly paths?: Partial<HttpPaths>;
   /** API keys of `POST /api/publish` and `POST /api/disconnect`; none configured refuses every call with 401. @default [] */
@@ -69,6 +79,8 @@ export interface SwitchboardServerOptions {
    * @default null (off)
    */
   readonly devTokenKey?: SigningKey | null;
+  /** The claim dev tokens carry the user id in; match the authenticator's `userIdClaim`. @default 'sub' */
+  readonly devTokenUserIdClaim?: string;
   readonly metrics?: Metrics | null;
   readonly logger?: Logger | null;
   /**
@@ -84,6 +96,8 @@ export interface SwitchboardServerOptions {
   readonly maxRememberedSignatures?: number;
   /** Webhook endpoints fed by the real-time server's events. @default [] */
   readonly webhooks?: readonly WebhookEndpointOptions[];
+  /** The backend proxy (`createHttpProxy`) among the realtime logic: its breakers show in `/health` and `/metrics`. @default null */
+  readonly proxy?: { health(): ProxyHealth } | null;
 }
 
 /** A running server. */
@@ -143,8 +157,11 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
         });
   const metrics = options.metrics ?? null;
   const logger = options.logger ?? null;
+  const proxy = options.proxy ?? null;
   const hub = new RealtimeServer({
     ...options.realtime,
+    // The net path reads plain TCP only: over TLS, Node's https.Server parses every request.
+    engine: { ...options.realtime.engine, acceptPath: tls === null ? (options.acceptPath ?? 'net') : 'http' },
     server,
     path: paths.ws,
     observer: createObserver(metrics, logger),
@@ -242,6 +259,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
             broker: { name: hub.broker.name, ...broker },
             ...hub.stats(),
             ...(webhooks === null ? {} : { webhooks: webhooks.health() }),
+            ...(proxy === null ? {} : { proxy: proxy.health() }),
           },
         });
         return;
@@ -268,6 +286,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
         // Broker status at scrape time (a Redis PING, bounded by the broker's command timeout; never rejects).
         metrics.setBroker(await hub.broker.health());
         if (webhooks !== null) webhookMetrics?.setQueues(webhooks.health());
+        if (proxy !== null) metrics.setProxy(proxy.health());
         const text = await metrics.render();
         res.writeHead(200, {
           'Content-Type': metrics.contentType,
@@ -277,12 +296,42 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
         res.end(method === 'HEAD' ? undefined : text);
         return;
       }
+      case '/api/delete':
+        if (only(['POST']))
+          sendJson(res, await handleDelete(req, hub, { keys, maxBodyBytes, signatures }), corsHeaders(req));
+        return;
+      case '/api/ban':
+        if (only(['POST']))
+          sendJson(res, await handleBan(req, hub, { keys, maxBodyBytes, signatures }), corsHeaders(req));
+        return;
+      case '/api/unban':
+        if (only(['POST']))
+          sendJson(res, await handleUnban(req, hub, { keys, maxBodyBytes, signatures }), corsHeaders(req));
+        return;
+      case '/api/bans':
+        if (only(['GET']))
+          sendJson(res, await handleBans(req, hub, { keys, maxBodyBytes, signatures }), corsHeaders(req));
+        return;
+      case '/api/kick':
+        if (only(['POST']))
+          sendJson(res, await handleKick(req, hub, { keys, maxBodyBytes, signatures }), corsHeaders(req));
+        return;
       case '/api/dev-token':
         if (options.devTokenKey == null) break;
-        if (only(['POST'])) sendJson(res, await devToken(req, options.devTokenKey, maxBodyBytes));
+        if (only(['POST']))
+          sendJson(res, await devToken(req, options.devTokenKey, maxBodyBytes, options.devTokenUserIdClaim ?? 'sub'));
         return;
       default:
         break;
+    }
+    // The pages are for end users: a denied address gets 403, like at the WebSocket handshake (docs/moderation.md).
+    if (
+      site !== null &&
+      hub.moderation.isDeniedRequest(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for'])
+    ) {
+      req.resume();
+      sendJson(res, { status: 403, body: { error: 'forbidden', message: 'This address is not allowed' } });
+      return;
     }
     if (site !== null && (method === 'GET' || method === 'HEAD') && site.serve(req, res, pathname)) return;
     req.resume();
@@ -342,7 +391,12 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
   };
 }
 
-async function devToken(req: http.IncomingMessage, key: SigningKey, maxBodyBytes: number): Promise<JsonAnswer> {
+async function devToken(
+  req: http.IncomingMessage,
+  key: SigningKey,
+  maxBodyBytes: number,
+  userIdClaim: string,
+): Promise<JsonAnswer> {
   let user: unknown;
   try {
     user = (JSON.parse((await readBody(req, Math.min(maxBodyBytes, 4096))).toString('utf8')) as { user?: unknown })
@@ -353,6 +407,8 @@ async function devToken(req: http.IncomingMessage, key: SigningKey, maxBodyBytes
   if (typeof user !== 'string' || !/^[A-Za-z0-9_\-.]{1,32}$/.test(user)) {
     return { status: 400, body: { error: 'invalid_message', message: 'A user name is 1-32 of A-Z a-z 0-9 _ - .' } };
   }
-  const token = await signToken({ sub: user, roles: ['user'], ttlMs: 3_600_000, info: { name: user } }, key);
+  const token = await signToken({ sub: user, roles: ['user'], ttlMs: 3_600_000, info: { name: user } }, key, {
+    userIdClaim,
+  });
   return { status: 200, body: { token } };
 }

@@ -39,3 +39,4 @@ export {
   type WebhookFailureReason,
   type WebhookHeaders,
 } from './webhooks/receiver.ts';
+export * from './proxy/index.ts';

@@ -34,5 +34,9 @@ export type {
   PingReply,
   RefreshReply,
   EmptyReply,
+  Tombstone,
+  HistoryItem,
+  DeletedMessage,
+  DeleteReply,
 } from './schemas.ts';
 export type { Codec } from './codec.ts';

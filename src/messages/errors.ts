@@ -98,6 +98,11 @@ export const DisconnectCode = {
   FORBIDDEN: 4504,
   /** The user already holds the maximum number of connections. Do not reconnect automatically. */
   CONNECTION_LIMIT: 4505,
+  /**
+   * No application message within the server's idle timeout. Do not reconnect automatically: a reconnect would
+   * recreate the idle connection at once; come back when the user acts.
+   */
+  IDLE_TIMEOUT: 4506,
 } as const;
 /** One of the {@link DisconnectCode} numbers. */
 export type DisconnectCode = (typeof DisconnectCode)[keyof typeof DisconnectCode];
@@ -117,6 +122,7 @@ export const DISCONNECT_INFO: Readonly<
   4502: { reason: 'invalid token', reconnect: false },
   4504: { reason: 'forbidden', reconnect: false },
   4505: { reason: 'connection limit', reconnect: false },
+  4506: { reason: 'idle timeout', reconnect: false },
 };
 
 /**

@@ -1,5 +1,5 @@
 // Node-free application protocol: the one mapping from a stored publication to its wire form.
-import type { JsonValue, Publication, PublicationMessage } from './schemas.ts';
+import type { HistoryItem, JsonValue, Publication, PublicationMessage } from './schemas.ts';
 
 /**
  * A stored publication as brokers and history keep it (`data` is already JSON-compatible: a validated client
@@ -13,17 +13,21 @@ export interface StoredPublication {
   readonly time: number;
   readonly sender?: string | undefined;
   readonly id?: string | undefined;
+  /** true on a tombstone (a deleted publication): its wire form carries no data, sender or id. */
+  readonly deleted?: true | undefined;
 }
 
 /**
  * The wire form of a publication inside `subscribed.publications` and a history reply: only the protocol's fields,
- * absent ones left out (never `undefined`, which MessagePack would encode).
+ * absent ones left out (never `undefined`, which MessagePack would encode). A tombstone keeps only its position and
+ * time, with `deleted: true`.
  *
  * @param publication The stored publication.
  * @returns A fresh object; `data` is shared, not copied.
  */
-export function toPublicationWire(publication: StoredPublication): Publication {
+export function toPublicationWire(publication: StoredPublication): HistoryItem {
   const { channel, epoch, offset, time, sender, id } = publication;
+  if (publication.deleted === true) return { channel, epoch, offset, time, deleted: true };
   const wire: Publication = { channel, epoch, offset, data: publication.data as JsonValue, time };
   if (sender !== undefined) wire.sender = sender;
   if (id !== undefined) wire.id = id;

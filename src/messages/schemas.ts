@@ -66,6 +66,8 @@ export const PublishSchema = z.strictObject({
   channel: ChannelSchema,
   data: DataSchema,
   id: MessageIdSchema,
+  /** false: the publishing connection does not receive its own publication live (other connections do). */
+  echo: z.boolean().optional(),
 });
 /** `send`: private message to every connection of `user`. */
 export const SendSchema = z.strictObject({
@@ -105,6 +107,14 @@ export const RpcSchema = z.strictObject({
   method: z.string().max(Limits.MAX_RPC_METHOD_LENGTH).regex(RPC_METHOD_NAME),
   data: DataSchema.optional(),
 });
+/** `delete`: turn the publication at `offset` into a tombstone (moderators, or its author). `rid` is required. */
+export const DeleteSchema = z.strictObject({
+  type: z.literal('delete'),
+  rid: RequestIdSchema,
+  channel: ChannelSchema,
+  offset: OffsetSchema,
+  epoch: EpochSchema.optional(),
+});
 
 /** Every client message that may appear inside a `batch` (all but `batch` itself). */
 export const SingleClientMessageSchema = z.discriminatedUnion('type', [
@@ -120,6 +130,7 @@ export const SingleClientMessageSchema = z.discriminatedUnion('type', [
   PingSchema,
   StatsSchema,
   RpcSchema,
+  DeleteSchema,
 ]);
 /** `batch`: 1 to `Limits.MAX_BATCH` messages in one frame, answered one by one. Batches do not nest. */
 export const BatchSchema = z.strictObject({
@@ -153,6 +164,8 @@ export type PingMessage = z.infer<typeof PingSchema>;
 export type StatsMessage = z.infer<typeof StatsSchema>;
 /** The parsed shape of {@link RpcSchema}. */
 export type RpcMessage = z.infer<typeof RpcSchema>;
+/** The parsed shape of {@link DeleteSchema}. */
+export type DeleteMessage = z.infer<typeof DeleteSchema>;
 /** The parsed shape of {@link BatchSchema}. */
 export type BatchMessage = z.infer<typeof BatchSchema>;
 /** Any client message except `batch`. */
@@ -182,6 +195,7 @@ export const CLIENT_MESSAGE_SCHEMAS: ReadonlyMap<string, z.ZodType<SingleClientM
   ['ping', PingSchema],
   ['stats', StatsSchema],
   ['rpc', RpcSchema],
+  ['delete', DeleteSchema],
 ]);
 
 /** Every client message type, `batch` included. */
@@ -201,6 +215,16 @@ export const PublicationSchema = z.object({
   sender: z.string().max(Limits.MAX_USER_LENGTH).optional(),
   id: MessageIdSchema.optional(),
 });
+/** A deleted publication in history: its position and time stay (offsets are contiguous), its data is gone. */
+export const TombstoneSchema = z.object({
+  channel: ChannelSchema,
+  epoch: EpochSchema,
+  offset: OffsetSchema,
+  time: TimeSchema,
+  deleted: z.literal(true),
+});
+/** One item of history (`subscribed.publications`, a history reply): a publication, or a tombstone. */
+export const HistoryItemSchema = z.union([TombstoneSchema, PublicationSchema]);
 /** One user present in a channel, with the number of connections it holds there. */
 export const PresenceUserSchema = z.object({
   user: z.string().max(Limits.MAX_USER_LENGTH),
@@ -224,7 +248,7 @@ export const SubscribedSchema = z.object({
   epoch: EpochSchema,
   offset: OffsetSchema,
   recovered: z.boolean(),
-  publications: z.array(PublicationSchema),
+  publications: z.array(HistoryItemSchema),
   presence: z.array(PresenceUserSchema).optional(),
 });
 /** `unsubscribed`: the answer to `unsubscribe`, or the server ended a subscription (then `reason` says why). */
@@ -275,6 +299,14 @@ export const DisconnectSchema = z.object({
   reconnect: z.boolean(),
 });
 
+/** `deleted`: the publication at `offset` was deleted; history holds a tombstone there from now on. */
+export const DeletedSchema = z.object({
+  type: z.literal('deleted'),
+  channel: ChannelSchema,
+  epoch: EpochSchema,
+  offset: OffsetSchema,
+});
+
 /** Any server -> client message. */
 export const ServerMessageSchema = z.discriminatedUnion('type', [
   ConnectedSchema,
@@ -287,10 +319,17 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   ReplySchema,
   ErrorMessageSchema,
   DisconnectSchema,
+  DeletedSchema,
 ]);
 
 /** The parsed shape of {@link PublicationSchema}. */
 export type Publication = z.infer<typeof PublicationSchema>;
+/** The parsed shape of {@link TombstoneSchema}. */
+export type Tombstone = z.infer<typeof TombstoneSchema>;
+/** The parsed shape of {@link HistoryItemSchema}: a publication or a tombstone. */
+export type HistoryItem = z.infer<typeof HistoryItemSchema>;
+/** The parsed shape of {@link DeletedSchema}. */
+export type DeletedMessage = z.infer<typeof DeletedSchema>;
 /** The parsed shape of {@link PresenceUserSchema}. */
 export type PresenceUser = z.infer<typeof PresenceUserSchema>;
 /** The parsed shape of {@link ConnectedSchema}. */
@@ -331,6 +370,7 @@ export const SERVER_MESSAGE_SCHEMAS: ReadonlyMap<string, z.ZodType<ServerMessage
   ['reply', ReplySchema],
   ['error', ErrorMessageSchema],
   ['disconnect', DisconnectSchema],
+  ['deleted', DeletedSchema],
 ]);
 
 // ---------------------------------------------------------------- `reply.data` per request
@@ -344,18 +384,25 @@ export interface PublishReply {
 }
 /** `reply.data` for `send`: the personal channel position, as for publish. */
 export type SendReply = PublishReply;
-/** `reply.data` for `history`: publications in ascending offset order; `recovered` only when `since` was given. */
+/** `reply.data` for `history`: publications (and tombstones) in ascending offset order; `recovered` only with `since`. */
 export interface HistoryReply {
   readonly channel: string;
   readonly epoch: string;
   readonly offset: number;
-  readonly publications: readonly Publication[];
+  readonly publications: readonly HistoryItem[];
   readonly recovered?: boolean;
 }
 /** `reply.data` for `presence`. */
 export interface PresenceReply {
   readonly channel: string;
   readonly users: readonly PresenceUser[];
+}
+/** `reply.data` for `delete`: the tombstone's position; `alreadyDeleted` when it was a tombstone before. */
+export interface DeleteReply {
+  readonly channel: string;
+  readonly epoch: string;
+  readonly offset: number;
+  readonly alreadyDeleted: boolean;
 }
 /** `reply.data` for `ping`: the server's clock. */
 export interface PingReply {

@@ -4,6 +4,8 @@ import { Limits, isValidChannelName } from './limits.ts';
 import { checkJsonValue, exceedsJsonDepth, utf8Length } from './safe-value.ts';
 import type {
   ConnectedMessage,
+  DeletedMessage,
+  HistoryItem,
   DisconnectMessage,
   ErrorMessage,
   JoinMessage,
@@ -51,6 +53,14 @@ function publication(v: unknown): Publication | null {
   return withOptional<Publication>({ channel, epoch, offset, data: v['data'] as JsonValue, time }, v, ['sender', 'id']);
 }
 
+/** A history item: a tombstone when `deleted` is true (its other fields dropped), else a publication. */
+function historyItem(v: unknown): HistoryItem | null {
+  if (!isObj(v) || v['deleted'] !== true) return publication(v);
+  const { channel, epoch, offset, time } = v;
+  if (!isChannel(channel) || !isEpoch(epoch) || !isUint(offset) || !isUint(time)) return null;
+  return { channel, epoch, offset, time, deleted: true };
+}
+
 function presenceUser(v: unknown): PresenceUser | null {
   if (!isObj(v) || !isUser(v['user']) || !isUint(v['connections']) || v['connections'] < 1) return null;
   return withOptional<PresenceUser>({ user: v['user'], connections: v['connections'] }, v, ['info']);
@@ -71,7 +81,7 @@ function arrayOf<T>(v: unknown, item: (x: unknown) => T | null): T[] | null {
 function subscribed(o: Obj): SubscribedMessage | null {
   const { channel, epoch, offset, recovered } = o;
   if (!isChannel(channel) || !isEpoch(epoch) || !isUint(offset) || typeof recovered !== 'boolean') return null;
-  const publications = arrayOf(o['publications'], publication);
+  const publications = arrayOf(o['publications'], historyItem);
   if (publications === null) return null;
   const m = withOptional<SubscribedMessage>(
     { type: 'subscribed', channel, epoch, offset, recovered, publications },
@@ -144,6 +154,11 @@ function validateFields(o: Obj): ServerMessage | null {
       )
         return null;
       return withOptional<ErrorMessage>({ type: 'error', code: o['code'], message: o['message'] }, o, ['re']);
+    }
+    case 'deleted': {
+      const { channel, epoch, offset } = o;
+      if (!isChannel(channel) || !isEpoch(epoch) || !isUint(offset)) return null;
+      return { type: 'deleted', channel, epoch, offset } satisfies DeletedMessage;
     }
     case 'disconnect': {
       const { code, reason, reconnect } = o;

@@ -3,8 +3,9 @@ import type { Broker, ChannelEvent, ChannelHandler, Publication } from '../broke
 import type { SlowConsumerPolicy } from '../engine/index.ts';
 import { toPublicationMessage, type ServerMessage } from '../messages/index.ts';
 import type { Subscriber, Subscription } from './subscription.ts';
+import { frameLength } from './traffic.ts';
 import type { SessionTransport } from './transport.ts';
-import { toPresenceEventMessage } from './wire.ts';
+import { toDeletedMessage, toPresenceEventMessage } from './wire.ts';
 
 /** What the registry needs from its hub. */
 export interface FanoutContext {
@@ -131,13 +132,28 @@ export class LocalChannel {
       const map = this.#live[codec]!;
       if (map.size === 0) continue;
       const targets: SessionTransport[] = [];
-      for (const [session, transport] of map) if (session.user !== exceptUser) targets.push(transport);
-      if (targets.length > 0) this.#ctx.broadcast(this.#ctx.encode(codec, message), targets);
+      const recipients: Subscriber[] = [];
+      for (const [session, transport] of map) {
+        if (session.user === exceptUser) continue;
+        targets.push(transport);
+        recipients.push(session);
+      }
+      if (targets.length === 0) continue;
+      const frame = this.#ctx.encode(codec, message);
+      const length = frameLength(frame);
+      for (const session of recipients) session.traffic.sent(length);
+      this.#ctx.broadcast(frame, targets);
     }
     for (const session of this.#catchingUp.keys()) {
-      if (session.user !== exceptUser)
-        this.#ctx.broadcast(this.#ctx.encode(session.codecIndex, message), [session.transport]);
+      if (session.user !== exceptUser) this.#sendOne(session, message);
     }
+  }
+
+  /** Sends one message to one subscriber outside the batched fan-out, counting it. */
+  #sendOne(session: Subscriber, message: ServerMessage): void {
+    const frame = this.#ctx.encode(session.codecIndex, message);
+    session.traffic.sent(frameLength(frame));
+    this.#ctx.broadcast(frame, [session.transport]);
   }
 
   #onEvent(event: ChannelEvent): void {
@@ -150,7 +166,10 @@ export class LocalChannel {
       }
       subscription.buffer.push(event);
     }
-    if (event.type === 'publication') {
+    if (event.type === 'deleted' || (event.type === 'publication' && event.publication.deleted === true)) {
+      // A deletion, or a tombstone a broker read back from history while filling a gap: everyone learns the offset.
+      this.relay(toDeletedMessage(event.type === 'deleted' ? event : event.publication), null);
+    } else if (event.type === 'publication') {
       const message = toPublicationMessage(event.publication);
       this.#fanout(this.#live, message, event.publication);
       if (this.#catchingUp.size > 0) this.#catchUp(message, event.publication);
@@ -168,7 +187,7 @@ export class LocalChannel {
     for (const [session, sent] of this.#catchingUp) {
       if (publication.epoch === sent.epoch && publication.offset <= sent.offset) continue;
       this.#catchingUp.delete(session);
-      this.#ctx.broadcast(this.#ctx.encode(session.codecIndex, message), [session.transport]);
+      if (session.id !== publication.exceptConnection) this.#sendOne(session, message);
       this.#live[session.codecIndex]!.set(session, session.transport);
     }
   }
@@ -176,11 +195,15 @@ export class LocalChannel {
   /** The hot path: one encode per codec, one frame serialization per codec, one pass over the subscribers. */
   #fanout(groups: Map<Subscriber, SessionTransport>[], message: ServerMessage, publication: Publication | null): void {
     let count = 0;
+    // A publish with `echo: false` names its connection: skipped here, on whichever node holds it.
+    const except = publication?.exceptConnection;
     for (let codec = 0; codec < groups.length; codec++) {
       const map = groups[codec]!;
       if (map.size === 0) continue;
       const frame = this.#ctx.encode(codec, message);
-      if (this.#policy === 'wait') {
+      const length = frameLength(frame);
+      if (this.#policy === 'wait' && except === undefined) {
+        for (const session of map.keys()) session.traffic.sent(length);
         count += this.#ctx.broadcast(frame, map.values());
         continue;
       }
@@ -188,8 +211,10 @@ export class LocalChannel {
       targets.length = 0;
       const limit = this.#ctx.slowConsumerBytes;
       for (const [session, transport] of map) {
-        if (transport.bufferedAmount <= limit) {
+        if (session.id === except) continue;
+        if (this.#policy === 'wait' || transport.bufferedAmount <= limit) {
           targets.push(transport);
+          session.traffic.sent(length);
         } else if (this.#policy === 'drop') {
           this.#ctx.slowConsumer(session, 'dropped');
         } else {

@@ -1,4 +1,4 @@
-// Realtime: the WebSocket upgrade check: drain, per-address rate, origin (CSWSH) and the handshake credential.
+// Realtime: the WebSocket upgrade check: drain, address deny-list, per-address rate, origin (CSWSH) and the credential.
 import type { AcceptHook, AcceptResult } from '../engine/index.ts';
 import { selectSubprotocol } from '../messages/index.ts';
 import { extractToken, type CredentialSource } from './auth/credentials.ts';
@@ -29,10 +29,12 @@ export interface HandshakeChecks {
   readonly cookieName: string | null;
   readonly allowQueryToken: boolean;
   readonly allowSameOrigin: boolean;
+  /** Whether a client address is on the deny-list (refused with 403 before anything else is looked at). */
+  deniedAddress(address: string): boolean;
 }
 
 /**
- * Builds the engine's accept hook: 503 while draining, 429 over the per-address rate, 403 for a browser origin not
+ * Builds the engine's accept hook: 503 while draining, 403 for a denied address, 429 over the per-address rate, 403 for a browser origin not
  * allowed, 401 for a credential that does not verify; else the chosen subprotocol and the handshake identity.
  * @param checks Limiter, origin policy, authenticator and credential sources.
  * @returns The hook for the engine's `accept` option.
@@ -44,6 +46,10 @@ export function createAcceptHook(
   return async (req, info) => {
     if (checks.draining()) return { status: 503, headers: { 'Retry-After': '5' } };
     const ip = info.address;
+    if (checks.deniedAddress(ip)) {
+      observer.handshakeRejected?.('denied_address');
+      return { status: 403, body: 'Forbidden: this address is not allowed\n' };
+    }
     if (!ipLimiter.tryAcquire(ip)) {
       observer.handshakeRejected?.('ip_rate');
       observer.rateLimited?.('connections');

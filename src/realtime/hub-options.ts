@@ -21,6 +21,7 @@ export type EngineOptions = Pick<
   | 'maxConnections'
   | 'maxConnectionsPerIp'
   | 'sendHighWaterMark'
+  | 'acceptPath'
 >;
 
 /** `RealtimeServerOptions.logicTimeoutMs`'s default (see there why). */
@@ -101,6 +102,22 @@ export interface RealtimeServerOptions {
    * @default []: no header is believed (behind a proxy every client would share the proxy's limits)
    */
   readonly trustedProxies?: readonly string[];
+  /**
+   * Time a connection may go without sending an application message before it is closed with 4506 "idle timeout"
+   * (`reconnect: false`), in ms; 0 turns it off. Pings do not count (WebSocket ping/pong frames and the protocol's
+   * `ping` message: the SDK sends those by itself), nor do messages the server sends (deliveries to a listener that
+   * never speaks do not keep it open).
+   * @default 0 (off): a read-only dashboard or feed legitimately sends nothing for hours; enable it where every
+   *   client is expected to act (closing abandoned tabs), with a value far above the clients' ping interval
+   */
+  readonly idleTimeoutMs?: number;
+  /**
+   * Client addresses and CIDR ranges refused at the WebSocket handshake with 403 (`203.0.113.0/24`, `2001:db8::/32`,
+   * `198.51.100.7`), matched against the address resolved through `trustedProxies`. The HTTP server applies it to the
+   * pages too, never to `/api/*` (callers with an API key are operators, not end users).
+   * @default []: nobody is refused for their address
+   */
+  readonly denyAddresses?: readonly string[];
   /** Engine pass-through options. */
   readonly engine?: EngineOptions;
   /** Metrics and log hooks. */
@@ -134,5 +151,6 @@ export function sessionOptionsFrom(options: RealtimeServerOptions): SessionOptio
     maxConnectionsPerUser: options.maxConnectionsPerUser ?? 16,
     rateLimit: options.rateLimit ?? {},
     defaultHistoryLimit: 100,
+    idleTimeoutMs: options.idleTimeoutMs ?? 0,
   };
 }

@@ -15,6 +15,7 @@ import {
   type ServerMessage,
 } from '../messages/index.ts';
 import type { Identity } from './auth/identity.ts';
+import { BanGuard } from './bans.ts';
 import { ChannelRegistry, typingSignalData, type FanoutContext } from './channels.ts';
 import { emitPublication, RealtimeEvents } from './events.ts';
 import { createAcceptHook, type HandshakeContext } from './handshake.ts';
@@ -22,8 +23,10 @@ import { DEFAULT_LOGIC_TIMEOUT_MS, sessionOptionsFrom, type RealtimeServerOption
 import type { RpcHandler, ServerLogic } from './logic.ts';
 import { callerOf } from './logic-context.ts';
 import { LogicRunner } from './logic-runner.ts';
+import { Moderation } from './moderation.ts';
 import { leave, runOperation } from './operations/index.ts';
 import { createOriginPolicy } from './origin.ts';
+import { InvalidPayloadError } from './payload-schema.ts';
 import { Permissions } from './permissions.ts';
 import { KeyedRateLimiter } from './rate-limit.ts';
 import type { HubServices } from './services.ts';
@@ -55,6 +58,8 @@ export const CONTROL_CHANNEL = '$switchboard-control';
 export class RealtimeServer {
   /** The engine server handling `/ws`. */
   readonly wss: WebSocketServer;
+  /** Bans, kicks, deletions and the address deny-list, on every node sharing the broker. */
+  readonly moderation: Moderation;
   readonly #services: HubServices;
   readonly #host: SessionHost;
   readonly #codecs: Codec[];
@@ -90,6 +95,9 @@ export class RealtimeServer {
       );
     }
     this.#options = options;
+    const idleTimeoutMs = options.idleTimeoutMs ?? 0;
+    if (!Number.isSafeInteger(idleTimeoutMs) || idleTimeoutMs < 0)
+      throw new RangeError(`Cannot use idleTimeoutMs "${idleTimeoutMs}": expected a non-negative integer (0: off)`);
     const maxMessageSize = options.maxMessageSize ?? Limits.MAX_MESSAGE_SIZE;
     this.#codecs = [new JsonCodec({ maxMessageSize }), new MsgpackCodec({ maxMessageSize })];
     const observer = options.observer ?? {};
@@ -132,11 +140,24 @@ export class RealtimeServer {
       options: sessionOptions,
       observer,
       events: this.events,
+      bans: new BanGuard(options.broker, observer),
       addUserSession: (session) => this.#addUserSession(session),
       stats: () => this.stats(),
       logic,
     };
     const services = this.#services;
+    this.moderation = new Moderation(
+      {
+        broker: options.broker,
+        namespaces: options.namespaces,
+        services,
+        bans: services.bans,
+        sessionsOf: (user) => this.#users.get(user) ?? [],
+        disconnectUser: (user) => this.disconnectUser(user),
+        signal: (data) => options.broker.signal(CONTROL_CHANNEL, { ...data, node: this.#node }),
+      },
+      { denyAddresses: options.denyAddresses ?? [], trustedProxies: options.trustedProxies ?? [] },
+    );
     this.#host = {
       options: sessionOptions,
       observer,
@@ -158,6 +179,7 @@ export class RealtimeServer {
         cookieName: options.cookieName ?? null,
         allowQueryToken: options.allowQueryToken ?? true,
         allowSameOrigin: options.allowSameOrigin ?? false,
+        deniedAddress: (address) => this.moderation.isDeniedAddress(address),
       }),
       handleProtocols: (protocols) => selectSubprotocol(protocols),
       ...(options.server !== undefined
@@ -215,6 +237,7 @@ export class RealtimeServer {
    * @param options `id` for deduplication of retries (scoped to the server), `sender` to label it.
    * @returns Where it landed.
    * @throws {RangeError} For an invalid channel or an unknown namespace.
+   * @throws {InvalidPayloadError} When `data` breaks the namespace's payload schema.
    * @throws {BrokerError} When the broker is unavailable.
    */
   async publish(
@@ -227,6 +250,8 @@ export class RealtimeServer {
       throw new RangeError(
         resolved.code === 'not_found' ? 'Cannot publish: unknown namespace' : 'Cannot publish: invalid channel name',
       );
+    const invalid = resolved.validatePayload?.(data) ?? null;
+    if (invalid !== null) throw new InvalidPayloadError(invalid);
     const result = await this.#options.broker.publish(channel, data, {
       historySize: resolved.config.historySize,
       historyTtlMs: resolved.config.historyTtlMs,
@@ -406,7 +431,9 @@ export class RealtimeServer {
   #control(event: ChannelEvent): void {
     if (event.type !== 'signal' || typeof event.data !== 'object' || event.data === null) return;
     const { disconnect, node } = event.data as { disconnect?: { user?: unknown }; node?: unknown };
-    if (node === this.#node || typeof disconnect !== 'object' || disconnect === null) return;
+    if (node === this.#node) return;
+    this.moderation.control(event.data as Record<string, unknown>);
+    if (typeof disconnect !== 'object' || disconnect === null) return;
     if (typeof disconnect.user === 'string') this.disconnectUser(disconnect.user);
   }
 }

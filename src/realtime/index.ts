@@ -48,6 +48,12 @@ export {
   type Operation,
 } from './namespaces.ts';
 export type { SlowConsumerPolicy } from '../engine/index.ts';
+export {
+  compilePayloadSchema,
+  InvalidPayloadError,
+  type PayloadSchema,
+  type PayloadValidator,
+} from './payload-schema.ts';
 export { DEFAULT_ROLE_PERMISSIONS, Permissions, type PermissionsOptions, type RolePermissions } from './permissions.ts';
 export {
   REALTIME_EVENT_NAMES,
@@ -79,3 +85,11 @@ export type {
 } from './logic.ts';
 export { LOGIC_FAILURE_REASONS, LOGIC_HOOKS, type LogicFailureReason, type LogicHook } from './logic-failure.ts';
 export { REFUSAL_CODES } from './logic-answers.ts';
+export {
+  isModeratedUser,
+  isModerationReason,
+  MAX_BAN_MS,
+  MAX_MODERATION_REASON_LENGTH,
+  Moderation,
+  type ModerationHost,
+} from './moderation.ts';

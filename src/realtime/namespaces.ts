@@ -1,12 +1,14 @@
 // Realtime: namespace configuration and channel names. Pure data and parsing; no I/O.
 import type { SlowConsumerPolicy } from '../engine/index.ts';
 import { isValidChannelName } from '../messages/index.ts';
+import { compilePayloadSchema, type PayloadSchema, type PayloadValidator } from './payload-schema.ts';
 
 /**
  * Operations a client can attempt on a channel, the one list roles and namespace role requirements name;
- * `send` is a private message into a personal channel.
+ * `send` is a private message into a personal channel; `delete` turns anyone's publication into a tombstone
+ * (moderation: an author deletes their own without it, see `operations/delete.ts`).
  */
-export const OPERATIONS = ['subscribe', 'publish', 'history', 'presence', 'typing', 'send'] as const;
+export const OPERATIONS = ['subscribe', 'publish', 'history', 'presence', 'typing', 'send', 'delete'] as const;
 /** One of {@link OPERATIONS}. */
 export type Operation = (typeof OPERATIONS)[number];
 
@@ -65,6 +67,17 @@ export interface NamespaceConfig {
    * @default false - publications are the hot path and their payloads can be large: a namespace opts in
    */
   readonly webhookPublications: boolean;
+  /**
+   * JSON Schema every client `publish` and `send` payload (and HTTP API publish) must match, checked after the size
+   * and depth limits; compiled once when the namespaces are built.
+   * @default null - any JSON value within the limits: the server cannot guess an application's payloads
+   */
+  readonly payloadSchema: PayloadSchema | null;
+  /**
+   * Whether a client must be subscribed to a channel to publish into it (`not_subscribed` otherwise).
+   * @default false - a server-side feeder or a "post without reading" form publishes without subscribing
+   */
+  readonly publishRequiresSubscription: boolean;
 }
 
 /** A namespace's configuration as written: every field optional. */
@@ -82,6 +95,8 @@ export const NAMESPACE_DEFAULTS: NamespaceConfig = Object.freeze({
   roles: Object.freeze({}),
   slowConsumerPolicy: 'close',
   webhookPublications: false,
+  payloadSchema: null,
+  publishRequiresSubscription: false,
 });
 
 /**
@@ -135,6 +150,8 @@ export interface ResolvedChannel {
   readonly config: NamespaceConfig;
   /** For `user:<id>`: the user who owns it; null for every other channel. */
   readonly owner: string | null;
+  /** The namespace's compiled payload schema, or null when it has none. */
+  readonly validatePayload: PayloadValidator | null;
 }
 
 /** Why a channel did not resolve; each maps to a protocol `ErrorCode`. */
@@ -168,12 +185,21 @@ export function personalChannel(user: string): string | null {
 /** The configured namespaces; built by {@link createNamespaces}. */
 export class Namespaces {
   readonly #byName: ReadonlyMap<string, NamespaceConfig>;
+  /** Compiled payload schemas by namespace, built once here (never per publish). */
+  readonly #validators = new Map<string, PayloadValidator>();
 
-  /** @param configs validated configurations by name (the personal namespace is added with its defaults if absent) */
+  /**
+   * @param configs validated configurations by name (the personal namespace is added with its defaults if absent)
+   * @throws RangeError naming the namespace when a payload schema does not compile
+   */
   constructor(configs: Readonly<Record<string, NamespaceConfig>>) {
     const map = new Map(Object.entries(configs));
     if (!map.has(PERSONAL_NAMESPACE)) map.set(PERSONAL_NAMESPACE, PERSONAL_NAMESPACE_DEFAULTS);
     this.#byName = map;
+    for (const [name, config] of map) {
+      const schema = config.payloadSchema ?? null;
+      if (schema !== null) this.#validators.set(name, compilePayloadSchema(name, schema));
+    }
   }
 
   /**
@@ -206,6 +232,7 @@ export class Namespaces {
       name: parts.name,
       config,
       owner: parts.namespace === PERSONAL_NAMESPACE ? parts.name : null,
+      validatePayload: this.#validators.get(parts.namespace) ?? null,
     };
   }
 }

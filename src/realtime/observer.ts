@@ -23,6 +23,13 @@ export interface SessionInfo {
   readonly openedAt: number;
   /** How the session ended, once it has. */
   readonly end: SessionEnd | null;
+  /** Messages and bytes in and out so far (fan-out deliveries included). */
+  readonly traffic: {
+    readonly messagesIn: number;
+    readonly bytesIn: number;
+    readonly messagesOut: number;
+    readonly bytesOut: number;
+  };
 }
 
 /** Limits whose refusals are counted. */

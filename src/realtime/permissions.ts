@@ -18,13 +18,18 @@ export type RolePermissions = Readonly<Record<string, readonly (Operation | type
 /** The grant that lets a role call `rpc` methods; it names no channel, so namespaces set no roles for it. */
 export const RPC_OPERATION = 'rpc';
 
+/** What a chat member does: every operation but deleting others' publications. */
+const MEMBER_OPERATIONS: readonly Operation[] = OPERATIONS.filter((op) => op !== 'delete');
+
 /**
- * Default role permissions: `admin` may do everything, `user` everything a chat member does (and call `rpc`
- * methods), `anonymous` may only read.
+ * Default role permissions: `admin` may do everything, `moderator` what a member does plus deleting anyone's
+ * publications, `user` everything a chat member does (deleting only their own, and calling `rpc` methods),
+ * `anonymous` may only read.
  */
 export const DEFAULT_ROLE_PERMISSIONS: RolePermissions = Object.freeze({
   admin: ['*'],
-  user: [...OPERATIONS, RPC_OPERATION],
+  moderator: [...MEMBER_OPERATIONS, 'delete', RPC_OPERATION],
+  user: [...MEMBER_OPERATIONS, RPC_OPERATION],
   anonymous: ['subscribe', 'history', 'presence'],
 });
 
@@ -162,6 +167,9 @@ export class Permissions {
         if (!config.typing) return deny('not_available', 'typing_disabled');
         break;
       case 'subscribe':
+        break;
+      case 'delete':
+        if (config.historySize === 0) return deny('not_available', 'history_disabled');
         break;
       default:
         return deny('forbidden', 'missing_permission');

@@ -2,6 +2,7 @@
 import type { Broker } from '../broker/index.ts';
 import type { JsonValue } from '../messages/index.ts';
 import type { Authenticator } from './auth/identity.ts';
+import type { BanGuard } from './bans.ts';
 import type { ChannelRegistry } from './channels.ts';
 import type { RealtimeEvents } from './events.ts';
 import type { LogicRunner } from './logic-runner.ts';
@@ -22,6 +23,8 @@ export interface HubServices {
   readonly observer: RealtimeObserver;
   /** Events for layers above (webhooks). */
   readonly events: RealtimeEvents;
+  /** The ban check of connect, refresh and subscribe. */
+  readonly bans: BanGuard;
   /** Registers an authenticated session under its user; false when the user is at its connection cap. */
   addUserSession(session: Session): boolean;
   /** Server statistics for `stats`. */

@@ -11,4 +11,6 @@ export interface SessionOptions {
   readonly rateLimit: ConnectionRateLimitOptions;
   /** Largest `limit` served by `history` when the client gives none. */
   readonly defaultHistoryLimit: number;
+  /** Time without an application message (pings excluded) after which the session closes with 4506; 0: never. */
+  readonly idleTimeoutMs: number;
 }

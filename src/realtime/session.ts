@@ -4,6 +4,7 @@ import {
   DISCONNECT_INFO,
   DisconnectCode,
   ErrorCode,
+  type ClientMessage,
   type Codec,
   type DecodeError,
   type JsonValue,
@@ -15,6 +16,7 @@ import type { RealtimeObserver, SessionEnd, SessionInfo } from './observer.ts';
 import { ConnectionRateLimiter, StrikeTracker } from './rate-limit.ts';
 import type { SessionOptions } from './session-options.ts';
 import type { Subscriber, Subscription } from './subscription.ts';
+import { frameLength, TrafficCounters } from './traffic.ts';
 import type { SessionTransport } from './transport.ts';
 
 /** Most messages queued behind a `connect` or `refresh` in flight; beyond it the client is misbehaving. */
@@ -54,6 +56,8 @@ export class Session implements Subscriber, SessionInfo {
   readonly codecIndex: number;
   readonly remoteAddress: string;
   readonly openedAt = Date.now();
+  /** Messages and bytes each way, for the close log line. */
+  readonly traffic = new TrafficCounters();
   /** Subscriptions by channel name, pending and live. */
   readonly subscriptions = new Map<string, Subscription>();
   /** Identity from the handshake credential, used by a `connect` without a token. */
@@ -71,6 +75,9 @@ export class Session implements Subscriber, SessionInfo {
   #barrier = false;
   #queue: SingleClientMessage[] = [];
   #end: SessionEnd | null = null;
+  #idleTimer: ReturnType<typeof setTimeout> | null = null;
+  /** When the client last sent an application message (not a `ping`), in ms since the epoch. */
+  #lastActivityAt = Date.now();
 
   /**
    * @param transport What carries the frames (open).
@@ -96,6 +103,7 @@ export class Session implements Subscriber, SessionInfo {
     this.#garbage = new StrikeTracker({ maxStrikes: options.maxStrikes, windowMs: options.strikeWindowMs });
     this.#rateStrikes = new StrikeTracker({ maxStrikes: options.maxStrikes, windowMs: options.strikeWindowMs });
     this.#authTimer = setTimeout(() => this.disconnect(DisconnectCode.AUTH_TIMEOUT), options.authTimeoutMs);
+    if (options.idleTimeoutMs > 0) this.#armIdle(options.idleTimeoutMs);
   }
 
   /** The authenticated identity, or null before `connected`. */
@@ -157,7 +165,9 @@ export class Session implements Subscriber, SessionInfo {
     if (this.#phase === 'closed') return;
     const frame = this.codec.encodeServerMessage(message);
     this.transport.send(frame);
-    this.#hub.observer.messageOut?.(message.type, typeof frame === 'string' ? frame.length : frame.byteLength);
+    const length = frameLength(frame);
+    this.traffic.sent(length);
+    this.#hub.observer.messageOut?.(message.type, length);
   }
 
   /**
@@ -227,7 +237,8 @@ export class Session implements Subscriber, SessionInfo {
    */
   receive(raw: string | Uint8Array): void {
     if (this.#phase === 'closed') return;
-    const size = typeof raw === 'string' ? raw.length : raw.byteLength;
+    const size = frameLength(raw);
+    this.traffic.received(size);
     const verdict = this.#rate.check(size);
     if (verdict !== 'ok') {
       this.#hub.observer.messageIn?.('other', size);
@@ -253,6 +264,8 @@ export class Session implements Subscriber, SessionInfo {
     }
     const message = decoded.message;
     this.#hub.observer.messageIn?.(message.type, size);
+    // Application traffic keeps the session from idling out; `ping` (like WebSocket ping and pong) does not.
+    if (isActivity(message)) this.#lastActivityAt = Date.now();
     if (message.type === 'batch') {
       // docs/protocol.md §10: rate limits count each member (the frame itself paid for the first).
       for (let i = 1; i < message.messages.length; i++) {
@@ -344,6 +357,23 @@ export class Session implements Subscriber, SessionInfo {
   }
 
   /**
+   * Closes the session with 4506 once no application message arrived for `idleTimeoutMs`. One timer per session,
+   * re-armed for the remainder when it fires early: receiving a message only writes a timestamp.
+   */
+  #armIdle(idleTimeoutMs: number): void {
+    const remaining = this.#lastActivityAt + idleTimeoutMs - Date.now();
+    this.#idleTimer = setTimeout(
+      () => {
+        this.#idleTimer = null;
+        if (this.#phase === 'closed') return;
+        if (Date.now() - this.#lastActivityAt >= idleTimeoutMs) this.disconnect(DisconnectCode.IDLE_TIMEOUT);
+        else this.#armIdle(idleTimeoutMs);
+      },
+      Math.max(0, Math.min(remaining, MAX_TIMER_MS)),
+    );
+  }
+
+  /**
    * The transport ended (the peer closed, or the connection dropped).
    * @param code The close code (1006 for a drop).
    * @param reason The close reason.
@@ -358,10 +388,18 @@ export class Session implements Subscriber, SessionInfo {
     if (this.#end !== null) return;
     if (this.#authTimer !== null) clearTimeout(this.#authTimer);
     if (this.#expiryTimer !== null) clearTimeout(this.#expiryTimer);
+    if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
     this.#authTimer = null;
     this.#expiryTimer = null;
+    this.#idleTimer = null;
     this.#queue = [];
     this.#end = { code, reason, durationMs: Date.now() - this.openedAt };
     this.#hub.sessionClosed(this);
   }
+}
+
+/** Whether a decoded client message counts as application traffic for the idle timeout (a `ping` does not). */
+function isActivity(message: ClientMessage): boolean {
+  if (message.type === 'batch') return message.messages.some((member) => member.type !== 'ping');
+  return message.type !== 'ping';
 }

@@ -1,5 +1,6 @@
 // Realtime: a session's subscription to a channel, and what a channel needs from its subscribers.
 import type { ChannelEvent } from '../broker/index.ts';
+import type { TrafficCounters } from './traffic.ts';
 import type { SessionTransport } from './transport.ts';
 
 /** A subscription of one session to one channel. */
@@ -17,6 +18,10 @@ export interface Subscription {
 
 /** What fan-out needs from a subscriber (a `Session` is one). */
 export interface Subscriber {
+  /** The connection id (a publication with `exceptConnection` equal to it is not delivered live). */
+  readonly id: string;
+  /** Messages and bytes counted for the close log line; fan-out adds its deliveries. */
+  readonly traffic: TrafficCounters;
   /** The user id once authenticated, else null. */
   readonly user: string | null;
   /** Index of the subscriber's codec in the hub's codec table: fan-out encodes once per index. */

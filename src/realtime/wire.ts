@@ -17,11 +17,35 @@ export type WirePublication = {
   readonly id?: string;
 };
 
+/** A tombstone inside `subscribed` and a `history` reply: a deleted publication's position and time. */
+export type WireTombstone = {
+  readonly channel: string;
+  readonly epoch: string;
+  readonly offset: number;
+  readonly time: number;
+  readonly deleted: true;
+};
+
 /**
  * The protocol's publication mapping, typed as the JSON it returns: `toPublicationWire` leaves absent fields out
  * (never `undefined`), which zod's inferred type cannot say under `exactOptionalPropertyTypes`.
  */
-export const toWirePublication = toPublicationWire as (publication: StoredPublication) => WirePublication;
+export const toWirePublication = toPublicationWire as (
+  publication: StoredPublication,
+) => WirePublication | WireTombstone;
+
+/**
+ * The `deleted` message subscribers receive when a publication becomes a tombstone.
+ * @param position The channel, epoch and offset of the deleted publication.
+ * @returns The message.
+ */
+export function toDeletedMessage(position: {
+  readonly channel: string;
+  readonly epoch: string;
+  readonly offset: number;
+}): ServerMessage {
+  return { type: 'deleted', channel: position.channel, epoch: position.epoch, offset: position.offset };
+}
 
 /** A presence entry on the wire. */
 export type WirePresenceUser = { readonly user: string; readonly connections: number; readonly info?: JsonValue };

@@ -29,7 +29,7 @@ test('the reference lists every setting with its variable, flag, type and defaul
   );
   assert.match(
     text,
-    /\| `roles\.<role>` \|.*\| admin: \*; user: subscribe, publish, history, presence, typing, send, rpc; anonymous: subscribe, history, presence \|/,
+    /\| `roles\.<role>` \|.*\| admin: \*; moderator: subscribe, publish, history, presence, typing, send, delete, rpc; user: subscribe, publish, history, presence, typing, send, rpc; anonymous: subscribe, history, presence \|/,
   );
   assert.match(text, /\| `SWITCHBOARD_USE_DIST` \|/, 'the variables that are not settings are listed');
 });

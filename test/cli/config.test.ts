@@ -334,14 +334,18 @@ test('variables that are not settings (launcher, client, diagnostics) are ignore
       SWITCHBOARD_TOKEN: 'x.y.z',
       SWITCHBOARD_STREAM_WRITES: '1',
       SWITCHBOARD_TEST_IMPL: 'ws',
+      SWITCHBOARD_PROXY_SECRET: 'read by serve, not a setting',
     },
   });
   assert.equal(config.port, 8080);
   assert.deepEqual(Object.keys(NON_SETTING_VARIABLES).sort(), [
+    'SWITCHBOARD_API_KEY',
     'SWITCHBOARD_CONFIG',
+    'SWITCHBOARD_PROXY_SECRET',
     'SWITCHBOARD_STREAM_WRITES',
     'SWITCHBOARD_TEST_IMPL',
     'SWITCHBOARD_TOKEN',
+    'SWITCHBOARD_URL',
     'SWITCHBOARD_USE_DIST',
   ]);
   assert.deepEqual((await configError(loadConfig({ env: { ...BASE_ENV, SWITCHBOARD_FOO: '1' } }))).issues, [

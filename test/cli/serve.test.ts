@@ -113,3 +113,36 @@ test('serve refuses a bad configuration with exit code 2 and names the field', a
   assert.equal(code, 2);
   assert.match(err, /port/);
 });
+
+test('serve reads connections on the net accept path by default, and acceptPath=http gives them all to node:http', async (t) => {
+  const { connect } = await import('node:net');
+  // 201 header lines: node:http takes them, the engine's parser answers 431 (its limit is 200) before routing.
+  const many = Array.from({ length: 201 }, (_, i) => `X-${i}: v\r\n`).join('');
+  const statusOf = (port: number, request: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write(request));
+      let got = '';
+      socket.on('data', (d: Buffer) => {
+        got += d.toString('latin1');
+        if (got.includes('\r\n')) {
+          socket.destroy();
+          resolve(got.slice(9, 12));
+        }
+      });
+      socket.on('error', reject);
+    });
+  for (const [args, flooded] of [
+    [[], '431'],
+    [['--set', 'acceptPath=http'], '200'],
+  ] as const) {
+    const s = await serve(['--dev', '--port', '0', '--log-level', 'silent', ...args]);
+    t.after(() => {
+      if (s.child.exitCode === null) s.child.kill('SIGKILL');
+    });
+    // Plain HTTP reaches the routes on both paths, a keep-alive second request included.
+    assert.equal(await statusOf(s.port, 'GET /health HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'), '200');
+    assert.equal(await statusOf(s.port, `GET /health HTTP/1.1\r\nHost: a\r\n${many}\r\n`), flooded, args.join(' '));
+    s.child.kill('SIGTERM');
+    assert.equal(await s.exited, 0);
+  }
+});

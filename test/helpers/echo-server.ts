@@ -198,7 +198,14 @@ export async function startEcho(impl: Impl = 'switchboard', options: EchoOptions
   }
 
   const engine = await import('../../src/engine/index.ts');
-  const wss = new engine.WebSocketServer({ port: 0, host: '127.0.0.1', ...options });
+  // SWITCHBOARD_ACCEPT_PATH=http runs the same cases on Node's HTTP parser (the default standalone path is 'net').
+  const acceptPath = process.env['SWITCHBOARD_ACCEPT_PATH'];
+  const wss = new engine.WebSocketServer({
+    port: 0,
+    host: '127.0.0.1',
+    ...(acceptPath === 'http' || acceptPath === 'net' ? { acceptPath } : {}),
+    ...options,
+  });
   const address = await wss.listen();
   wss.on('error', (e: unknown) => errors.push(e));
   wss.on('connection', (ws: InstanceType<typeof engine.WebSocket>) => {

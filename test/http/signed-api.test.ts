@@ -144,3 +144,18 @@ test('without an API secret a signature alone is not a credential', async (t) =>
   assert.equal(answer.status, 401);
   assert.equal(answer.body['message'], 'An API key is required');
 });
+
+test('the moderation endpoints take signatures too: a signed POST /api/ban, and a signed GET /api/bans over the empty body', async (t) => {
+  const base = await start(t);
+  const ban = JSON.stringify({ user: 'mallory', durationSec: 60, reason: 'spam' });
+  const banned = await call(base, '/api/ban', ban, { 'Switchboard-Signature': sign('POST', '/api/ban', ban) });
+  assert.equal(banned.status, 200, JSON.stringify(banned.body));
+  const header = sign('GET', '/api/bans', '');
+  const list = await fetch(`${base}/api/bans`, { headers: { 'Switchboard-Signature': header } });
+  assert.equal(list.status, 200);
+  assert.equal(((await list.json()) as { bans: { user: string }[] }).bans[0]?.user, 'mallory');
+  const replay = await fetch(`${base}/api/bans`, { headers: { 'Switchboard-Signature': header } });
+  assert.deepEqual([replay.status, ((await replay.json()) as { reason: string }).reason], [401, 'replayed']);
+  const forged = await fetch(`${base}/api/bans`, { headers: { 'Switchboard-Signature': sign('GET', '/api/ban', '') } });
+  assert.equal(forged.status, 401, 'a signature made for another path');
+});

@@ -57,6 +57,8 @@ const VALID_CLIENT: ClientMessage[] = [
   { type: 'stats', rid: 11 },
   { type: 'rpc', rid: 12, method: 'orders.create', data: { sku: 'x', qty: 2 } },
   { type: 'rpc', rid: 0, method: 'A-z_0.9:x'.padEnd(Limits.MAX_RPC_METHOD_LENGTH, 'x') },
+  { type: 'delete', rid: 12, channel: 'chat:general', offset: 10 },
+  { type: 'delete', rid: 13, channel: 'chat:general', offset: 0, epoch: 'Xy7_abc' },
   {
     type: 'batch',
     messages: [
@@ -426,6 +428,15 @@ const VALID_SERVER: ServerMessage[] = [
     presence: [{ user: 'alice', connections: 2, info: { name: 'Alice' } }],
   },
   { type: 'subscribed', channel: 'chat:general', epoch: 'Xy7_abc', offset: 0, recovered: false, publications: [] },
+  {
+    type: 'subscribed',
+    channel: 'chat:general',
+    epoch: 'Xy7_abc',
+    offset: 11,
+    recovered: true,
+    publications: [{ channel: 'chat:general', epoch: 'Xy7_abc', offset: 10, time: 1, deleted: true }, PUB],
+  },
+  { type: 'deleted', channel: 'chat:general', epoch: 'Xy7_abc', offset: 10 },
   { type: 'unsubscribed', re: 3, channel: 'chat:general' },
   { type: 'unsubscribed', channel: 'chat:general', code: 'forbidden', reason: 'Permission revoked' },
   { type: 'publication', ...PUB },
@@ -443,6 +454,7 @@ const VALID_SERVER: ServerMessage[] = [
 test('every server message type has a valid example', () => {
   assert.deepEqual([...new Set(VALID_SERVER.map((m) => m.type))].sort(), [
     'connected',
+    'deleted',
     'disconnect',
     'error',
     'join',

@@ -31,6 +31,7 @@ const optional = <T>(fields: { [K in keyof T]: fc.Arbitrary<T[K]> }) => fc.recor
 const publicationFields = fc
   .tuple(fc.record({ channel, epoch, offset: uint, data, time: uint }), optional({ sender: user, id: messageId }))
   .map(([a, b]) => ({ ...a, ...b }));
+const tombstoneFields = fc.record({ channel, epoch, offset: uint, time: uint, deleted: fc.constant(true as const) });
 const presenceUser = fc
   .tuple(fc.record({ user, connections: fc.integer({ min: 1, max: 1000 }) }), optional({ info: data }))
   .map(([a, b]) => ({ ...a, ...b }));
@@ -52,7 +53,7 @@ const validMessage = fc.oneof(
       epoch,
       offset: uint,
       recovered: fc.boolean(),
-      publications: fc.array(publicationFields, { maxLength: 3 }),
+      publications: fc.array(fc.oneof(publicationFields, tombstoneFields), { maxLength: 3 }),
     }),
     optional({ re: rid, presence: fc.array(presenceUser, { maxLength: 3 }) }),
   ),
@@ -68,6 +69,7 @@ const validMessage = fc.oneof(
     fc.record({ code: fc.integer({ min: 1000, max: 4999 }), reason, reconnect: fc.boolean() }),
     fc.constant({}),
   ),
+  merge('deleted', fc.record({ channel, epoch, offset: uint }), fc.constant({})),
 );
 
 const strings = (...lengths: number[]) => lengths.map((n) => 'x'.repeat(n));
@@ -135,6 +137,7 @@ const KEYS = [
   'message',
   'on',
   'reconnect',
+  'deleted',
   'extra',
   'constructor',
 ];
@@ -234,6 +237,7 @@ test('arbitrary JSON values and objects with a known type and random fields are 
     'reply',
     'error',
     'disconnect',
+    'deleted',
   );
   fc.assert(
     fc.property(known, fc.dictionary(fc.constantFrom(...KEYS), tricky, { maxKeys: 8 }), (type, fields) => {

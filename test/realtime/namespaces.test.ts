@@ -24,7 +24,7 @@ test('configuration errors name the field', () => {
   assert.throws(() => resolveNamespaceConfig('chat', { historySize: 1.5 }), /chat\.historySize/);
   assert.throws(() => resolveNamespaceConfig('chat', { historyTtlMs: 0 }), /chat\.historyTtlMs/);
   assert.throws(() => resolveNamespaceConfig('chat', { historySize: 10, recoverOnJoin: 11 }), /chat\.recoverOnJoin/);
-  assert.throws(() => resolveNamespaceConfig('chat', { roles: { delete: ['x'] } as never }), /chat\.roles\.delete/);
+  assert.throws(() => resolveNamespaceConfig('chat', { roles: { purge: ['x'] } as never }), /chat\.roles\.purge/);
   assert.throws(() => resolveNamespaceConfig('chat', { roles: { publish: ['bad role'] } }), /chat\.roles\.publish/);
   assert.throws(() => resolveNamespaceConfig('bad name', {}), /bad name/);
   assert.equal(

@@ -153,7 +153,7 @@ test('roles map to permissions through configuration', () => {
     code: 'forbidden',
     reason: 'missing_permission',
   });
-  assert.throws(() => new Permissions(namespaces, { roles: { x: ['delete' as never] } }), RangeError);
+  assert.throws(() => new Permissions(namespaces, { roles: { x: ['purge' as never] } }), RangeError);
   assert.throws(() => new Permissions(namespaces, { roles: { 'bad role': ['subscribe'] } }), RangeError);
 });
 

@@ -7,6 +7,8 @@ export interface ChannelKeys {
   readonly meta: string;
   /** Stream: entries `<offset>-0` with fields `b` (body), `t` (time ms), `e` (expires at, ms). */
   readonly stream: string;
+  /** Sorted set by offset of `<offset>:<time>:<expiresAt>`: tombstones of deleted publications (scripts derive it from `stream`). */
+  readonly tombstones: string;
   /** Hash connection -> user. */
   readonly presence: string;
   /** Hash connection -> node id. */
@@ -44,6 +46,7 @@ export function channelKeys(prefix: string, channel: string): ChannelKeys {
   return {
     meta: `${base}:m`,
     stream: `${base}:s`,
+    tombstones: `${base}:d`,
     presence: `${base}:p`,
     presenceNode: `${base}:pn`,
     presenceInfo: `${base}:pi`,
@@ -78,6 +81,8 @@ interface Body {
   readonly d: unknown;
   readonly s?: string;
   readonly i?: string;
+  /** The connection live fan-out skips (`Publication.exceptConnection`). */
+  readonly x?: string;
 }
 
 /**
@@ -85,13 +90,20 @@ interface Body {
  * @param data The payload.
  * @param sender The publisher's user id, if any.
  * @param id The publisher's message id, if any.
+ * @param exceptConnection The connection live fan-out skips, if any.
  * @returns The body stored in the stream and sent over pub/sub.
  */
-export function packBody(data: unknown, sender: string | undefined, id: string | undefined): Buffer {
+export function packBody(
+  data: unknown,
+  sender: string | undefined,
+  id: string | undefined,
+  exceptConnection?: string,
+): Buffer {
   const body: Body = {
     d: data,
     ...(sender === undefined ? {} : { s: sender }),
     ...(id === undefined ? {} : { i: id }),
+    ...(exceptConnection === undefined ? {} : { x: exceptConnection }),
   };
   return Buffer.from(JSON.stringify(body));
 }
@@ -108,7 +120,7 @@ export function unpackPublication(
   position: { epoch: string; offset: number; time: number },
   body: Buffer,
 ): Publication {
-  const { d, s, i } = JSON.parse(body.toString()) as Body;
+  const { d, s, i, x } = JSON.parse(body.toString()) as Body;
   return {
     channel,
     epoch: position.epoch,
@@ -117,7 +129,28 @@ export function unpackPublication(
     time: position.time,
     ...(s === undefined ? {} : { sender: s }),
     ...(i === undefined ? {} : { id: i }),
+    ...(typeof x === 'string' ? { exceptConnection: x } : {}),
   };
+}
+
+/**
+ * Rebuilds a history entry: a publication, or a tombstone when its first field is `x` (see the HISTORY script).
+ * @param channel Channel name.
+ * @param epoch The channel's epoch.
+ * @param entry The stream entry `[id, fields]`.
+ * @returns The publication or tombstone.
+ */
+export function unpackEntry(channel: string, epoch: string, entry: [Buffer, Buffer[]]): Publication {
+  const [id, fields] = entry;
+  const offset = Number.parseInt(id.toString(), 10);
+  const time = Number(fields[3]!.toString());
+  if (fields[0]!.toString() === 'x') return { channel, epoch, offset, data: null, time, deleted: true };
+  return unpackPublication(channel, { epoch, offset, time }, fields[1]!);
+}
+
+/** Keys of the ban list: one string key per banned user (`<until> <reason>`, expiring with the ban) and an index. */
+export function banKeys(prefix: string, user: string): { readonly ban: string; readonly index: string } {
+  return { ban: `${prefix}ban:${user}`, index: `${prefix}bans` };
 }
 
 /** Packs presence info (absent info is stored as no value at all). */
@@ -133,7 +166,8 @@ export function unpackInfo(info: Buffer): unknown {
 /**
  * Parses a message received on a channel's pub/sub channel: `p<offset>:<time>:<epoch>:<body>` for a
  * publication, `j<len>:<user><info>` / `l<len>:<user><info>` for presence (len in bytes, info optional),
- * `s<json>` for a signal.
+ * `s<json>` for a signal,
+ * `d<offset>:<epoch>` for a deleted publication.
  * @param channel The channel it was received for.
  * @param message The raw message.
  * @returns The event, or null when the message is not one of ours.
@@ -164,5 +198,11 @@ export function parseMessage(channel: string, message: Buffer): ChannelEvent | n
     return rest.length === 0 ? { type, channel, user } : { type, channel, user, info: unpackInfo(rest) };
   }
   if (kind === 0x73 /* s */) return { type: 'signal', channel, data: unpackInfo(message.subarray(1)) };
+  if (kind === 0x64 /* d */) {
+    const colon = message.indexOf(0x3a, 1);
+    const offset = colon < 0 ? Number.NaN : Number(message.toString('latin1', 1, colon));
+    if (!Number.isSafeInteger(offset)) return null;
+    return { type: 'deleted', channel, epoch: message.toString('latin1', colon + 1), offset };
+  }
   return null;
 }

@@ -120,6 +120,7 @@ export function coerce(kind: SettingKind | undefined, raw: string): unknown {
             .split(',')
             .map((item) => item.trim())
             .filter((item) => item !== '');
+    case SETTING_KINDS.JSON_OBJECT:
     case undefined:
       return trimmed === 'null' ? null : parseJson(trimmed, raw);
     default:

@@ -72,6 +72,16 @@ export const NamespaceConfigSchema = z
       .enum(['drop', 'close', 'wait'], { error: 'expected "drop", "close" or "wait"' })
       .default(NAMESPACE_DEFAULTS.slowConsumerPolicy),
     webhookPublications: bool().default(NAMESPACE_DEFAULTS.webhookPublications),
+    payloadSchema: z
+      .record(z.string(), z.unknown(), { error: 'expected a JSON Schema object or null' })
+      .nullable()
+      .default(NAMESPACE_DEFAULTS.payloadSchema as null),
+    payloadSchemaFile: text('a file path').optional(),
+    publishRequiresSubscription: bool().default(NAMESPACE_DEFAULTS.publishRequiresSubscription),
+  })
+  .refine((ns) => ns.payloadSchema === null || ns.payloadSchemaFile === undefined, {
+    error: 'set either payloadSchema or payloadSchemaFile, not both',
+    path: ['payloadSchemaFile'],
   })
   .refine(
     (ns) =>
@@ -139,6 +149,8 @@ export const AuthConfigSchema = z
     clockToleranceMs: nonNegInt(300_000).default(5000),
     maxTokenBytes: posInt(65_536).default(8192),
     rolesClaim: text().default('roles'),
+    userIdClaim: text('a claim name').default('sub'),
+    requireExp: bool().default(true),
     infoClaim: text().nullable().default('info'),
     cookieName: z
       .string()
@@ -158,6 +170,52 @@ export const AuthConfigSchema = z
       });
     }
   });
+
+/** An endpoint of the backend proxy: an absolute http(s) URL, or null for none. */
+const proxyUrl = z
+  .string({ error: 'expected an http:// or https:// URL' })
+  .min(1, { error: 'expected an http:// or https:// URL' })
+  .refine(
+    (value) => {
+      try {
+        return ['http:', 'https:'].includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { error: 'expected an http:// or https:// URL' },
+  )
+  .nullable();
+
+/** The `proxy` section: hooks and RPC forwarded to a backend over HTTP (docs/backend-proxy.md). Descriptions: settings.ts. */
+export const ProxyConfigSchema = z.strictObject({
+  connect: proxyUrl.default(null),
+  refresh: proxyUrl.default(null),
+  rpc: proxyUrl.default(null),
+  rpcPrefixes: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, { error: 'expected a method prefix (1-64 of A-Z a-z 0-9 _ . : -)' }),
+      proxyUrl.unwrap(),
+    )
+    .default({}),
+  subscribe: proxyUrl.default(null),
+  publish: proxyUrl.default(null),
+  namespaces: z
+    .record(namespaceName, z.strictObject({ subscribe: proxyUrl.optional(), publish: proxyUrl.optional() }))
+    .default({}),
+  secret: z
+    .string({ error: 'expected a string' })
+    .min(16, { error: 'expected at least 16 characters' })
+    .nullable()
+    .default(null),
+  timeoutMs: posInt(600_000).default(3000),
+  maxResponseBytes: posInt(64 * 1024 * 1024).default(65_536),
+  maxConcurrency: posInt(65_536).default(64),
+  maxQueued: nonNegInt(1_000_000).default(1024),
+  breaker: z
+    .strictObject({ failureThreshold: posInt(1_000_000).default(5), resetAfterMs: posInt(3_600_000).default(5000) })
+    .prefault({}),
+});
 
 /**
  * Every setting of `switchboard serve`, with types, ranges and defaults, but without the checks that only matter
@@ -202,6 +260,21 @@ export const ServerSettingsSchema = z.strictObject({
       { error: 'expected a list of addresses' },
     )
     .default([]),
+  denyAddresses: z
+    .array(
+      z.string({ error: 'expected an address or CIDR range' }).refine(
+        (entry) => {
+          try {
+            return new TrustedProxies([entry]).enabled;
+          } catch {
+            return false;
+          }
+        },
+        { error: 'expected an IP address or CIDR range to deny (203.0.113.7, 203.0.113.0/24, 2001:db8::/32)' },
+      ),
+      { error: 'expected a list of addresses' },
+    )
+    .default([]),
   origins: z.array(originString, { error: 'expected a list of origins' }).default([]),
   roles: z
     .record(roleName, z.array(operation, { error: 'expected a list of operations' }))
@@ -231,6 +304,7 @@ export const ServerSettingsSchema = z.strictObject({
       sendHighWaterMark: posInt().default(1_048_576),
       drainTimeoutMs: posInt().default(10_000),
       typingTimeoutMs: posInt().default(5000),
+      idleTimeoutMs: nonNegInt().default(0),
     })
     .prefault({}),
   namespaces: z.record(namespaceName, NamespaceConfigSchema).default({}),
@@ -274,6 +348,8 @@ export const ServerSettingsSchema = z.strictObject({
   webhooks: z.array(WebhookEndpointSchema, { error: 'expected a list of endpoints' }).max(64).default([]),
   logic: text('a module path').nullable().default(null),
   logicTimeoutMs: posInt(60_000).default(3000),
+  proxy: ProxyConfigSchema.prefault({}),
+  acceptPath: z.enum(['net', 'http'], { error: 'expected "net" or "http"' }).default('net'),
 });
 
 /** The whole `switchboard serve` configuration: the settings plus the checks a serving node needs. */

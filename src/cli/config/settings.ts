@@ -1,7 +1,7 @@
 // CLI config: the explicit table of settings (config-file path, environment variable, flag, kind, description).
 // The loader reads env and flags through it, docs/configuration.md is generated from it, and
 // test/cli/config-settings.test.ts checks that it and the zod schema (schema.ts) name the same leaves.
-// Over 400 lines only because it is one row per setting (77 rows): one table, not several ideas.
+// Over 400 lines only because it is one row per setting (100 rows): one table, not several ideas.
 import { DEFAULT_ROLE_PERMISSIONS } from '../../realtime/index.ts';
 
 /** How a text value from the environment or a flag becomes the setting's value. */
@@ -20,6 +20,8 @@ export const SETTING_KINDS = {
   LIST: 'list',
   /** `true`, `false` or `auto`. */
   BOOLEAN_OR_AUTO: 'true, false or auto',
+  /** A JSON object (`{"type":"object"}`), or `null`. */
+  JSON_OBJECT: 'JSON object or null',
 } as const;
 export type SettingKind = (typeof SETTING_KINDS)[keyof typeof SETTING_KINDS];
 
@@ -60,10 +62,15 @@ export const NON_SETTING_VARIABLES = {
   SWITCHBOARD_TOKEN:
     "a client-side token: the default of `switchboard connect` and `switchboard bench` --token, and of your own scripts (the README's Node example); the server ignores it",
   SWITCHBOARD_STREAM_WRITES: 'engine diagnostic: 1 turns direct socket writes off',
+  SWITCHBOARD_URL:
+    'the server the moderation commands (`ban`, `unban`, `bans`) call (like --url); the server ignores it',
+  SWITCHBOARD_API_KEY: 'the API key of the moderation commands (like --api-key); the server ignores it',
   SWITCHBOARD_TEST_IMPL: 'test suite: ws runs the hostile-input cases against the ws package for comparison',
+  SWITCHBOARD_PROXY_SECRET:
+    'the backend proxy secret when proxy.secret is unset: one variable that serve and the example backends (examples/proxy-backend) share',
 } as const;
 
-const { INTEGER, BOOLEAN, STRING, NULLABLE_STRING, ENUM, LIST, BOOLEAN_OR_AUTO } = SETTING_KINDS;
+const { INTEGER, BOOLEAN, STRING, NULLABLE_STRING, ENUM, LIST, BOOLEAN_OR_AUTO, JSON_OBJECT } = SETTING_KINDS;
 
 function s(
   path: string,
@@ -145,6 +152,18 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
   s('auth.clockToleranceMs', 'AUTH__CLOCK_TOLERANCE_MS', INTEGER, 'Clock skew accepted on `exp` and `nbf`, in ms.'),
   s('auth.maxTokenBytes', 'AUTH__MAX_TOKEN_BYTES', INTEGER, 'Longest token accepted, in bytes.'),
   s('auth.rolesClaim', 'AUTH__ROLES_CLAIM', STRING, 'Claim holding the list of roles.'),
+  s(
+    'auth.userIdClaim',
+    'AUTH__USER_ID_CLAIM',
+    STRING,
+    'Claim holding the user id (a non-empty string of A-Z a-z 0-9 _ - . @ = + , ~ !); a token without it is refused.',
+  ),
+  s(
+    'auth.requireExp',
+    'AUTH__REQUIRE_EXP',
+    BOOLEAN,
+    'Refuse tokens without `exp` (a token that never expires cannot be revoked by time).',
+  ),
   s('auth.infoClaim', 'AUTH__INFO_CLAIM', NULLABLE_STRING, 'Claim holding the presence info object; null ignores it.'),
   s('auth.cookieName', 'AUTH__COOKIE_NAME', NULLABLE_STRING, 'Cookie carrying the token; null disables cookie auth.'),
   s('auth.allowQueryToken', 'AUTH__ALLOW_QUERY_TOKEN', BOOLEAN, 'Accept a token in `?token=` on the upgrade URL.'),
@@ -171,6 +190,13 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     },
   ),
   s(
+    'denyAddresses',
+    'DENY_ADDRESSES',
+    LIST,
+    'Client addresses or CIDR ranges refused with 403 at `/ws` and the pages (resolved through `trustedProxies`; never applied to `/api/*`).',
+    { flag: { name: '--deny', arg: '<cidr>', help: 'refuse this client address or range with 403 (repeatable)' } },
+  ),
+  s(
     'origins',
     'ORIGINS',
     LIST,
@@ -181,7 +207,7 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     'roles.<role>',
     'ROLES__<ROLE>',
     LIST,
-    'Operations the role grants (subscribe, publish, history, presence, typing, send, rpc, or * for all). Added to the default roles; `[]` makes a role grant nothing.',
+    'Operations the role grants (subscribe, publish, history, presence, typing, send, delete, rpc, or * for all). Added to the default roles; `[]` makes a role grant nothing.',
     {
       defaultText: Object.entries(DEFAULT_ROLE_PERMISSIONS)
         .map(([role, operations]) => `${role}: ${operations.join(', ')}`)
@@ -273,6 +299,12 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
   ),
   s('limits.typingTimeoutMs', 'LIMITS__TYPING_TIMEOUT_MS', INTEGER, 'A typing indicator expires after this, in ms.'),
   s(
+    'limits.idleTimeoutMs',
+    'LIMITS__IDLE_TIMEOUT_MS',
+    INTEGER,
+    'Close a connection that sent no application message (pings do not count) for this long with 4506, in ms; 0 is off, because listeners legitimately send nothing.',
+  ),
+  s(
     'namespaces.<namespace>.historySize',
     'NAMESPACES__<NAMESPACE>__HISTORY_SIZE',
     INTEGER,
@@ -345,6 +377,24 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     'NAMESPACES__<NAMESPACE>__SLOW_CONSUMER_POLICY',
     ENUM,
     'What happens to a client past limits.sendHighWaterMark: drop its messages, close it, or wait.',
+  ),
+  s(
+    'namespaces.<namespace>.payloadSchema',
+    'NAMESPACES__<NAMESPACE>__PAYLOAD_SCHEMA',
+    JSON_OBJECT,
+    'JSON Schema (ajv, strict) every publish and send payload must match, else `invalid_message` naming the path and rule.',
+  ),
+  s(
+    'namespaces.<namespace>.payloadSchemaFile',
+    'NAMESPACES__<NAMESPACE>__PAYLOAD_SCHEMA_FILE',
+    STRING,
+    'File holding the JSON Schema of payloadSchema, read at start; not together with payloadSchema.',
+  ),
+  s(
+    'namespaces.<namespace>.publishRequiresSubscription',
+    'NAMESPACES__<NAMESPACE>__PUBLISH_REQUIRES_SUBSCRIPTION',
+    BOOLEAN,
+    'Refuse a publish from a connection not subscribed to the channel (`not_subscribed`).',
   ),
   s(
     'namespaces.<namespace>.webhookPublications',
@@ -432,5 +482,83 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     'WEBHOOKS',
     LIST,
     'Webhook endpoints, each `{url, secret or secretEnv, events, maxBatchSize?, maxWaitMs?, maxQueuedEvents?, maxQueuedBytes?, timeoutMs?, maxAttempts?, initialBackoffMs?, maxBackoffMs?}` (docs/webhooks.md); from the environment as a JSON array.',
+  ),
+  s('proxy.connect', 'PROXY__CONNECT', NULLABLE_STRING, 'Backend URL asked at every connect (docs/backend-proxy.md).'),
+  s('proxy.refresh', 'PROXY__REFRESH', NULLABLE_STRING, 'Backend URL asked at every token refresh.'),
+  s('proxy.rpc', 'PROXY__RPC', NULLABLE_STRING, 'Backend URL of RPC methods no proxy.rpcPrefixes entry claims.'),
+  s(
+    'proxy.rpcPrefixes.<prefix>',
+    'PROXY__RPC_PREFIXES__<PREFIX>',
+    STRING,
+    'Backend URL of the RPC methods starting with this prefix (`chat.`); the longest matching prefix wins.',
+  ),
+  s(
+    'proxy.subscribe',
+    'PROXY__SUBSCRIBE',
+    NULLABLE_STRING,
+    'Backend URL asked at every subscribe, in every namespace.',
+  ),
+  s('proxy.publish', 'PROXY__PUBLISH', NULLABLE_STRING, 'Backend URL asked at every client publish and send.'),
+  s(
+    'proxy.namespaces.<namespace>.subscribe',
+    'PROXY__NAMESPACES__<NAMESPACE>__SUBSCRIBE',
+    NULLABLE_STRING,
+    "The namespace's own subscribe URL instead of proxy.subscribe; null: not proxied.",
+    { defaultText: 'unset (proxy.subscribe)' },
+  ),
+  s(
+    'proxy.namespaces.<namespace>.publish',
+    'PROXY__NAMESPACES__<NAMESPACE>__PUBLISH',
+    NULLABLE_STRING,
+    "The namespace's own publish URL instead of proxy.publish; null: not proxied.",
+    { defaultText: 'unset (proxy.publish)' },
+  ),
+  s(
+    'proxy.secret',
+    'PROXY__SECRET',
+    NULLABLE_STRING,
+    'Shared secret signing every proxy request (Switchboard-Signature); null falls back to SWITCHBOARD_PROXY_SECRET, else unsigned.',
+  ),
+  s(
+    'proxy.timeoutMs',
+    'PROXY__TIMEOUT_MS',
+    INTEGER,
+    'Deadline of one proxy call, queueing included, in ms (the client then gets backend_unavailable); logicTimeoutMs is raised to at least this + 500.',
+  ),
+  s(
+    'proxy.maxResponseBytes',
+    'PROXY__MAX_RESPONSE_BYTES',
+    INTEGER,
+    'Largest backend answer read, in bytes; a larger one fails the call.',
+  ),
+  s(
+    'proxy.maxConcurrency',
+    'PROXY__MAX_CONCURRENCY',
+    INTEGER,
+    'Proxy requests in flight at once (and keep-alive connections per backend host).',
+  ),
+  s(
+    'proxy.maxQueued',
+    'PROXY__MAX_QUEUED',
+    INTEGER,
+    'Proxy calls waiting for a free slot; beyond, a call is refused at once with backend_unavailable.',
+  ),
+  s(
+    'proxy.breaker.failureThreshold',
+    'PROXY__BREAKER__FAILURE_THRESHOLD',
+    INTEGER,
+    'Consecutive failures of an endpoint (unreachable, timeout, 5xx, too large) that open its circuit breaker.',
+  ),
+  s(
+    'proxy.breaker.resetAfterMs',
+    'PROXY__BREAKER__RESET_AFTER_MS',
+    INTEGER,
+    'How long an open breaker refuses calls before one probe goes through, in ms.',
+  ),
+  s(
+    'acceptPath',
+    'ACCEPT_PATH',
+    ENUM,
+    '`net`: WebSocket upgrades are read by the engine without node:http (less memory and CPU per connection), plain HTTP goes to node:http; `http`: node:http parses everything. Over TLS always `http`.',
   ),
 ]);

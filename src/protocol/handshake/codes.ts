@@ -27,7 +27,9 @@ export type HandshakeErrorCode =
   | 'WS_ERR_INVALID_EXTENSION'
   | 'WS_ERR_UNEXPECTED_RESPONSE'
   | 'WS_ERR_INVALID_ACCEPT'
-  | 'WS_ERR_INVALID_RESPONSE';
+  | 'WS_ERR_INVALID_RESPONSE'
+  | 'WS_ERR_INVALID_REQUEST'
+  | 'WS_ERR_REQUEST_HEAD_TOO_LARGE';
 
 /** Every {@link HandshakeErrorCode}, for the docs/errors.md completeness check. */
 export const HANDSHAKE_ERROR_CODES: readonly HandshakeErrorCode[] = [
@@ -47,6 +49,8 @@ export const HANDSHAKE_ERROR_CODES: readonly HandshakeErrorCode[] = [
   'WS_ERR_UNEXPECTED_RESPONSE',
   'WS_ERR_INVALID_ACCEPT',
   'WS_ERR_INVALID_RESPONSE',
+  'WS_ERR_INVALID_REQUEST',
+  'WS_ERR_REQUEST_HEAD_TOO_LARGE',
 ];
 
 /**

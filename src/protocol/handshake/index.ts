@@ -25,3 +25,8 @@ export { validateUpgradeResponse } from './response.ts';
 export { RESPONSE_HEAD_LIMITS, ResponseHeadReader, findHeadEnd, parseResponseHead } from './response-head.ts';
 export type { ResponseHead, ResponseHeadLimits } from './response-head.ts';
 export type { ClientOffer, UpgradeResponse } from './response.ts';
+export { REQUEST_HEAD_LIMITS, RequestHeadParser } from './request-head.ts';
+export type { RequestHeadDone, RequestHeadLimits, RequestHeadRefusal, RequestHeadResult } from './request-head.ts';
+export { RequestHead, headersOf, rawHeadersOf } from './request-head-view.ts';
+export type { RequestHeaders } from './request-head-view.ts';
+export { encodeAcceptResponse } from './accept-response.ts';

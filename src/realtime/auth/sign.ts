@@ -33,6 +33,11 @@ export interface SignOptions {
    * @default 'roles'
    */
   readonly rolesClaim?: string;
+  /**
+   * Claim receiving the user id (`claims.sub`); match the verifier's `userIdClaim`.
+   * @default 'sub'
+   */
+  readonly userIdClaim?: string;
 }
 
 /**
@@ -83,11 +88,13 @@ export async function signToken(claims: TokenClaims, key: SigningKey, options: S
   }
   const payload: JWTPayload = { [options.rolesClaim ?? 'roles']: [...(claims.roles ?? [])] };
   if (claims.info !== undefined) payload['info'] = claims.info;
+  const userIdClaim = options.userIdClaim ?? 'sub';
+  if (userIdClaim !== 'sub') payload[userIdClaim] = claims.sub;
   const jwt = new SignJWT(payload)
     .setProtectedHeader(key.kid === undefined ? { alg, typ: 'JWT' } : { alg, typ: 'JWT', kid: key.kid })
-    .setSubject(claims.sub)
     .setIssuedAt(nowSec)
     .setExpirationTime(nowSec + Math.ceil(claims.ttlMs / 1000));
+  if (userIdClaim === 'sub') jwt.setSubject(claims.sub);
   if (claims.audience !== undefined) jwt.setAudience(claims.audience);
   if (claims.issuer !== undefined) jwt.setIssuer(claims.issuer);
   return jwt.sign(signingKey);

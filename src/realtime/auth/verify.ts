@@ -58,6 +58,13 @@ export interface AuthOptions {
    */
   readonly rolesClaim?: string;
   /**
+   * Claim holding the user id: a non-empty string of `USER_ID` characters, at most `MAX_USER_ID_LENGTH` long. A token
+   * without it fails with reason `missing_sub`, one whose value is not such a string with `bad_sub` (the reasons keep
+   * their names whatever the claim, so metric labels stay stable).
+   * @default 'sub' - the registered claim for the subject (RFC 7519 §4.1.2); set e.g. 'user_id' for issuers that put it elsewhere
+   */
+  readonly userIdClaim?: string;
+  /**
    * Claim holding presence info (a JSON object shown to other members), or null to ignore it.
    * @default 'info'
    */
@@ -167,6 +174,9 @@ export async function createAuthenticator(options: AuthOptions): Promise<Authent
   const clockToleranceSec = (options.clockToleranceMs ?? 5000) / 1000;
   const requireExp = options.requireExp ?? true;
   const rolesClaim = options.rolesClaim ?? 'roles';
+  const userIdClaim = options.userIdClaim ?? 'sub';
+  if (typeof userIdClaim !== 'string' || userIdClaim === '')
+    throw new TypeError('Cannot authenticate: userIdClaim must be a non-empty claim name');
   const infoClaim = options.infoClaim === undefined ? 'info' : options.infoClaim;
   const now = options.now ?? Date.now;
   const audience =
@@ -198,14 +208,14 @@ export async function createAuthenticator(options: AuthOptions): Promise<Authent
           algorithms: [...candidate.algorithms],
           clockTolerance: clockToleranceSec,
           currentDate: new Date(now()),
-          requiredClaims: requireExp ? ['exp', 'sub'] : ['sub'],
+          requiredClaims: requireExp ? ['exp', userIdClaim] : [userIdClaim],
           ...(audience !== undefined ? { audience } : {}),
           ...(issuer !== undefined ? { issuer } : {}),
         };
         const { payload } = await verifyWith(token, candidate.key, verifyOptions);
         return toIdentity(payload);
       } catch (err) {
-        if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'sub')
+        if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === userIdClaim)
           return fail('invalid_token', 'missing_sub');
         last = classify(err);
         // Anything but a signature mismatch means this key verified the signature: do not try other keys.
@@ -216,9 +226,11 @@ export async function createAuthenticator(options: AuthOptions): Promise<Authent
   }
 
   function toIdentity(payload: JWTPayload): AuthResult {
-    const sub = payload.sub;
-    if (typeof sub !== 'string' || sub.length === 0) return fail('invalid_token', 'missing_sub');
-    if (sub.length > MAX_USER_ID_LENGTH || !USER_ID.test(sub)) return fail('invalid_token', 'bad_sub');
+    const sub = payload[userIdClaim];
+    if (sub === undefined || sub === null || sub === '') return fail('invalid_token', 'missing_sub');
+    // A number or an object is not a user id (no coercion: 42 and "42" must not be two spellings of one user).
+    if (typeof sub !== 'string' || sub.length > MAX_USER_ID_LENGTH || !USER_ID.test(sub))
+      return fail('invalid_token', 'bad_sub');
     const roles = readRoles(payload, rolesClaim);
     if (roles === null) return fail('invalid_token', 'bad_roles');
     const info = readInfo(payload, infoClaim);

@@ -28,6 +28,12 @@ export async function connect(session: Session, hub: HubServices, message: Conne
     identity = result.identity;
   }
   if (session.isClosed) return;
+  if (await hub.bans.isBanned(identity.user)) {
+    session.error(ErrorCode.FORBIDDEN, 'Cannot connect: the user is banned', message.rid);
+    session.disconnect(DisconnectCode.FORBIDDEN);
+    return;
+  }
+  if (session.isClosed) return;
   if (hub.logic.has('onConnect')) {
     const decided = await hub.logic.connect('onConnect', {
       ...callerOf(session, identity, hub.permissions),

@@ -4,6 +4,7 @@ import type { SingleClientMessage } from '../../messages/index.ts';
 import type { HubServices } from '../services.ts';
 import type { Session } from '../session.ts';
 import { connect } from './connect.ts';
+import { deletePublication } from './delete.ts';
 import { history } from './history.ts';
 import { presence } from './presence.ts';
 import { publish, send } from './publish.ts';
@@ -35,6 +36,7 @@ const HANDLERS: { readonly [T in SingleClientMessage['type']]: Handler<T> } = {
   ping: (session, _hub, message) => session.reply(message.rid, { time: Date.now() }),
   stats: (session, hub, message) => session.reply(message.rid, hub.stats()),
   rpc,
+  delete: deletePublication,
 };
 
 /**

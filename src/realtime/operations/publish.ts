@@ -1,7 +1,6 @@
 // Realtime operations `publish` (into a channel) and `send` (a private message into a user's personal channel).
 import { ErrorCode, type JsonValue, type PublishMessage, type SendMessage } from '../../messages/index.ts';
-import type { ResolvedChannel } from '../namespaces.ts';
-import { personalChannel } from '../namespaces.ts';
+import { personalChannel, type ResolvedChannel } from '../namespaces.ts';
 import { emitPublication } from '../events.ts';
 import { callerOf } from '../logic-context.ts';
 import { brokerFailed, refused } from '../replies.ts';
@@ -20,7 +19,11 @@ export async function publish(session: Session, hub: HubServices, message: Publi
     refused(session, allowed, 'publish to', message.rid);
     return;
   }
-  await publishInto(session, hub, allowed, message.data, message.id, message.rid);
+  if (allowed.config.publishRequiresSubscription && !session.subscriptions.has(allowed.channel)) {
+    session.error(ErrorCode.NOT_SUBSCRIBED, 'Cannot publish: subscribe to the channel first', message.rid);
+    return;
+  }
+  await publishInto(session, hub, allowed, message.data, message.id, message.rid, message.echo !== false);
 }
 
 /**
@@ -46,7 +49,7 @@ export async function send(session: Session, hub: HubServices, message: SendMess
     );
     return;
   }
-  await publishInto(session, hub, allowed, message.data, message.id, message.rid);
+  await publishInto(session, hub, allowed, message.data, message.id, message.rid, true);
 }
 
 /**
@@ -61,8 +64,15 @@ async function publishInto(
   original: JsonValue,
   id: string | undefined,
   rid: number | undefined,
+  echo: boolean,
 ): Promise<void> {
   const { channel, config } = target;
+  // The codec already enforced the size and depth limits: the schema only ever sees bounded data.
+  const invalid = target.validatePayload?.(original) ?? null;
+  if (invalid !== null) {
+    session.error(ErrorCode.INVALID_MESSAGE, `Cannot publish: ${invalid}`, rid);
+    return;
+  }
   let data = original;
   if (hub.logic.has('onPublish')) {
     const decided = await hub.logic.publish({
@@ -86,6 +96,7 @@ async function publishInto(
       historySize: config.historySize,
       historyTtlMs: config.historyTtlMs,
       sender: user,
+      ...(echo ? {} : { exceptConnection: session.id }),
       // docs/protocol.md §8: ids are deduplicated per publisher, so two users' ids never collide.
       ...(id === undefined ? {} : { id, idempotencyKey: `${user}\u0000${id}` }),
     });

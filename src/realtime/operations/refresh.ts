@@ -1,5 +1,5 @@
 // Realtime operation `refresh`: a new token for the same user; subscriptions it no longer allows end at once.
-import { ErrorCode, type RefreshMessage } from '../../messages/index.ts';
+import { DisconnectCode, ErrorCode, type RefreshMessage } from '../../messages/index.ts';
 import { callerOf, mergeInfo } from '../logic-context.ts';
 import { authRefused } from '../replies.ts';
 import type { HubServices } from '../services.ts';
@@ -25,6 +25,13 @@ export async function refresh(session: Session, hub: HubServices, message: Refre
     session.error(ErrorCode.FORBIDDEN, 'Cannot refresh: the token belongs to another user', message.rid);
     return;
   }
+  // A banned user's session ends at its next refresh at the latest (bans also close live sessions at once).
+  if (await hub.bans.isBanned(current.user)) {
+    session.error(ErrorCode.FORBIDDEN, 'Cannot refresh: the user is banned', message.rid);
+    session.disconnect(DisconnectCode.FORBIDDEN);
+    return;
+  }
+  if (session.isClosed) return;
   let identity = result.identity;
   if (hub.logic.has('onRefresh')) {
     const decided = await hub.logic.connect('onRefresh', {

@@ -6,7 +6,7 @@ import { brokerFailed, refused } from '../replies.ts';
 import type { HubServices } from '../services.ts';
 import type { Session } from '../session.ts';
 import type { Subscription } from '../subscription.ts';
-import { toPresenceEventMessage, toPresenceUser, toWirePublication } from '../wire.ts';
+import { toDeletedMessage, toPresenceEventMessage, toPresenceUser, toWirePublication } from '../wire.ts';
 
 /**
  * Subscribes a session to a channel (docs/protocol.md §7):
@@ -27,6 +27,18 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
     return;
   }
   if (!hasRoomFor(session, hub, channel, rid)) return;
+  const banned = await hub.bans.bannedFrom(identity.user, channel);
+  if (banned !== null) {
+    session.error(
+      ErrorCode.FORBIDDEN,
+      banned === 'user'
+        ? 'Cannot subscribe: the user is banned'
+        : 'Cannot subscribe: the user is banned from the channel',
+      rid,
+    );
+    return;
+  }
+  if (session.isClosed) return;
   if (hub.logic.has('onSubscribe')) {
     const decided = await hub.logic.subscribe({
       ...callerOf(session, identity, hub.permissions),
@@ -38,9 +50,9 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
       session.error(decided.code, decided.message, rid);
       return;
     }
-    // Another subscribe to the channel (or enough others to reach the cap) may have gone through while the logic decided.
-    if (!hasRoomFor(session, hub, channel, rid)) return;
   }
+  // Another subscribe to the channel (or enough others to reach the cap) may have gone through meanwhile.
+  if (!hasRoomFor(session, hub, channel, rid)) return;
   const config = allowed.config;
   const wantsPresence = message.presence === true && config.presence;
   const subscription: Subscription = {
@@ -115,11 +127,16 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
   // Live publications at or below `sent` can still be in flight from the broker: the channel skips them.
   local.goLive(session, subscription, sent);
   for (const event of buffered) {
-    if (event.type === 'publication') {
+    if (event.type === 'deleted') {
+      // Deleted while the history was read: the history may hold its data, so the client must hear of it.
+      session.send(toDeletedMessage(event));
+    } else if (event.type === 'publication') {
       const p = event.publication;
       // Already in the history part (same epoch, at or below its top): skip, or it would be a duplicate.
       if (p.epoch === result.epoch && p.offset <= result.offset) continue;
-      session.send(toPublicationMessage(p));
+      // Published by this connection with `echo: false`: live delivery skips it, and so does this replay.
+      if (p.exceptConnection === session.id) continue;
+      session.send(p.deleted === true ? toDeletedMessage(p) : toPublicationMessage(p));
     } else if (event.type !== 'signal' && subscription.presence && config.joinLeave) {
       session.send(toPresenceEventMessage(event));
     }
