@@ -1,8 +1,8 @@
 // Benchmark subject: the Switchboard engine, from the compiled dist/ (run `npm run build` first), exposing the wsload contract.
-// `/` echoes every message to its sender; `/bcast` sends every message to every client with
-// `WebSocketServer.broadcast` (frame built once). Routing mirrors bench/servers/ws.mjs: one HTTP
-// server, `noServer` engines, `handleUpgrade` by path. Prints `listening PORT` when ready.
-import { createServer } from 'node:http';
+// Standalone mode (`new WebSocketServer({ port })`): the server owns its listener, so the idle and handshake figures
+// measure the engine's own accept path, not an HTTP server the application made. `/` echoes every message to its
+// sender; `/bcast` sends every message to every client with `WebSocketServer.broadcast` (frame built once; only
+// `/bcast` clients are connected during the fan-out measure). Prints `listening PORT` when ready.
 import { WebSocketServer } from '../../dist/engine/index.js';
 
 // The heartbeat is left at its default (30 s): it never fires inside a benchmark window.
@@ -11,36 +11,22 @@ import { WebSocketServer } from '../../dist/engine/index.js';
 // default level and memLevel, zlib concurrency 10 (src/engine/deflate-config.ts). The ready line then
 // ends in `deflate=on`.
 const perMessageDeflate = process.env.BENCH_DEFLATE === '1' ? { threshold: 1024 } : false;
-const echo = new WebSocketServer({ noServer: true, perMessageDeflate });
-const bcast = new WebSocketServer({ noServer: true, perMessageDeflate });
+const wss = new WebSocketServer({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1', perMessageDeflate });
+wss.on('error', () => {});
 
-echo.on('connection', (ws) => {
-  ws.onmessage = (event) => ws.send(event.data);
-});
-bcast.on('connection', (ws) => {
-  ws.onmessage = (event) => bcast.broadcast(event.data);
-});
-for (const wss of [echo, bcast]) wss.on('error', () => {});
-
-const server = createServer((_req, res) => {
-  res.writeHead(426, { 'content-type': 'text/plain' }).end('WebSocket only\n');
-});
-server.on('upgrade', (req, socket, head) => {
-  const path = (req.url ?? '/').split('?')[0];
-  const wss = path === '/' ? echo : path === '/bcast' ? bcast : null;
-  if (wss === null) {
-    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    return;
-  }
-  wss.handleUpgrade(req, socket, head);
+// Shared handlers (`this` is the socket): no closure per connection.
+function echo(event) {
+  this.send(event.data);
+}
+function bcast(event) {
+  wss.broadcast(event.data);
+}
+wss.on('connection', (ws) => {
+  ws.onmessage = ws.url === '/bcast' || ws.url.startsWith('/bcast?') ? bcast : echo;
 });
 
-server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-  const address = server.address();
-  console.log(
-    `listening ${typeof address === 'object' && address ? address.port : 0} deflate=${perMessageDeflate ? 'on' : 'off'}`,
-  );
-});
+const address = await wss.listen();
+console.log(`listening ${address.port} deflate=${perMessageDeflate ? 'on' : 'off'} mode=standalone`);
 
 process.stdin.on('end', () => process.exit(0)).resume();
 process.on('SIGTERM', () => process.exit(0));

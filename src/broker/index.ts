@@ -2,6 +2,7 @@
 export type {
   BanRecord,
   Broker,
+  BrokerChange,
   BrokerHealth,
   BrokerStatus,
   ChannelEvent,

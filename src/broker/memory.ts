@@ -8,6 +8,7 @@ import { BrokerError } from './errors.ts';
 import type {
   BanRecord,
   Broker,
+  BrokerChange,
   BrokerHealth,
   ChannelEvent,
   ChannelHandler,
@@ -162,14 +163,17 @@ export class MemoryBroker extends EventEmitter implements Broker {
   async subscribe(channel: string, handler: ChannelHandler): Promise<void> {
     this.#checkOpen('subscribe');
     if (typeof handler !== 'function') throw new TypeError('Cannot subscribe: handler is not a function');
-    this.#channel(channel, true).handlers.add(handler);
+    const { handlers } = this.#channel(channel, true);
+    const before = handlers.size;
+    handlers.add(handler);
+    if (before === 0 && handlers.size === 1) this.#change({ type: 'occupied', channel });
   }
 
   /** @inheritdoc */
   async unsubscribe(channel: string, handler: ChannelHandler): Promise<void> {
     const state = this.#channels.get(channel);
     if (state === undefined) return;
-    state.handlers.delete(handler);
+    if (state.handlers.delete(handler) && state.handlers.size === 0) this.#change({ type: 'vacated', channel });
     // Queued events for this handler are dropped: none reaches it once unsubscribe resolved.
     for (const entry of this.#queue) if (entry[0] === handler && channelOf(entry[1]) === channel) entry[0] = noop;
     this.#dropIfIdle(state, this.#now());
@@ -291,7 +295,9 @@ export class MemoryBroker extends EventEmitter implements Broker {
       return;
     }
     state.users.set(entry.user, { connections: 1, info: stored.info, hasInfo });
-    this.#deliver(state, { type: 'join', channel, user: entry.user, ...(hasInfo ? { info: stored.info } : {}) });
+    const join = { type: 'join', channel, user: entry.user, ...(hasInfo ? { info: stored.info } : {}) } as const;
+    this.#deliver(state, join);
+    this.#change(join);
   }
 
   /** @inheritdoc */
@@ -441,12 +447,24 @@ export class MemoryBroker extends EventEmitter implements Broker {
     if (user === undefined) return;
     if (--user.connections > 0) return;
     state.users.delete(entry.user);
-    this.#deliver(state, {
+    const leave = {
       type: 'leave',
       channel: state.name,
       user: entry.user,
       ...(user.hasInfo ? { info: user.info } : {}),
-    });
+    } as const;
+    this.#deliver(state, leave);
+    this.#change(leave);
+  }
+
+  /** Reports a change on `change` (this process is the whole cluster); a throwing listener surfaces on `error`. */
+  #change(change: BrokerChange): void {
+    if (this.listenerCount('change') === 0) return;
+    try {
+      this.emit('change', change);
+    } catch (cause) {
+      if (this.listenerCount('error') > 0) this.emit('error', new Error('A change listener threw', { cause }));
+    }
   }
 
   #remember(key: string, result: PublishResult, expiresAt: number): void {

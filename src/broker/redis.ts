@@ -13,12 +13,14 @@ import { channelKeys, packBody, packInfo, unpackEntry } from './redis/keys.ts';
 /** First byte of a signal on a channel's pub/sub channel (redis/keys.ts parseMessage). */
 const SIGNAL_PREFIX = Buffer.from('s');
 import { toBrokerError, type RedisBrokerOptions, type RedisBrokerStats } from './redis/options.ts';
+import { RedisOccupancy } from './redis/occupancy.ts';
 import { RedisPresence } from './redis/presence.ts';
 import { DELETE, HISTORY, PUBLISH } from './redis/scripts.ts';
 export type { RedisBrokerOptions, RedisBrokerStats } from './redis/options.ts';
 import type {
   BanRecord,
   Broker,
+  BrokerChange,
   BrokerHealth,
   BrokerStatus,
   ChannelHandler,
@@ -73,6 +75,7 @@ export class RedisBroker extends EventEmitter implements Broker {
   readonly #maxPending: number;
   readonly #fanout: Fanout;
   readonly #presence: RedisPresence;
+  readonly #occupancy: RedisOccupancy;
   readonly #bans: RedisBans;
   #pending = 0;
   #closed = false;
@@ -152,8 +155,17 @@ export class RedisBroker extends EventEmitter implements Broker {
       pageSize: positive(options.recoveryPageSize ?? 1000, 'recoveryPageSize'),
       maxBuffered: positive(options.maxBufferedEvents ?? 10_000, 'maxBufferedEvents'),
     });
+    this.#occupancy = new RedisOccupancy({
+      redis: this.#cmd,
+      prefix: this.#prefix,
+      node: this.nodeId,
+      run: (what, call) => this.#run(what, call),
+      changed: (change) => this.#change(change),
+    });
     this.#bans = new RedisBans({ redis: this.#cmd, prefix: this.#prefix, run: (what, call) => this.#run(what, call) });
     this.#presence = new RedisPresence({
+      changed: (change) => this.#change(change),
+      occupancy: this.#occupancy,
       redis: this.#cmd,
       prefix: this.#prefix,
       sharded: this.#sharded,
@@ -237,16 +249,26 @@ export class RedisBroker extends EventEmitter implements Broker {
   async subscribe(channel: string, handler: ChannelHandler): Promise<void> {
     this.#checkOpen('subscribe');
     if (typeof handler !== 'function') throw new TypeError('Cannot subscribe: handler is not a function');
+    const subscribed = this.#fanout.subscribe(channel, handler);
+    this.#syncOccupancy(channel);
     try {
-      await this.#fanout.subscribe(channel, handler);
+      await subscribed;
     } catch (err) {
+      this.#syncOccupancy(channel);
       throw toBrokerError('subscribe', err);
     }
   }
 
   /** @inheritdoc */
   async unsubscribe(channel: string, handler: ChannelHandler): Promise<void> {
-    await this.#fanout.unsubscribe(channel, handler);
+    const unsubscribed = this.#fanout.unsubscribe(channel, handler);
+    this.#syncOccupancy(channel);
+    await unsubscribed;
+  }
+
+  /** Has the occupancy set follow whether this node has handlers for the channel (written in the background). */
+  #syncOccupancy(channel: string): void {
+    if (!this.#closed) void this.#occupancy.set(channel, this.#fanout.has(channel));
   }
 
   /** @inheritdoc */
@@ -480,6 +502,16 @@ export class RedisBroker extends EventEmitter implements Broker {
         state: 'down',
         reason: this.#lastError === '' ? 'Redis connection lost' : this.#lastError,
       } satisfies BrokerStatus);
+    }
+  }
+
+  /** Reports a change this node made on `change`; a throwing listener surfaces on `error`. */
+  #change(change: BrokerChange): void {
+    if (this.listenerCount('change') === 0) return;
+    try {
+      this.emit('change', change);
+    } catch (cause) {
+      this.#emitError(new Error('A change listener threw', { cause }));
     }
   }
 

@@ -176,6 +176,29 @@ export interface BrokerStatus {
 }
 
 /**
+ * A change of cluster-wide channel state, emitted on the `change` event by exactly one node: the node whose own
+ * (atomic) update made it. Other nodes see the same join and leave through their channel handlers, but only this
+ * event says "this node did it", so a layer above can report each change once per cluster (webhooks).
+ *
+ * - `occupied`: the channel's first handler on any node arrived (the count of nodes with handlers went 0 → 1);
+ * - `vacated`: its last handler on any node left (1 → 0), or the last node holding it was found dead;
+ * - `join` / `leave`: a user's first connection entered / last connection left the channel's presence.
+ *
+ * `swept: true` marks a change this node made on behalf of a dead node (its heartbeat expired).
+ */
+export type BrokerChange =
+  | { readonly type: 'occupied'; readonly channel: string }
+  | { readonly type: 'vacated'; readonly channel: string; readonly swept?: true }
+  | { readonly type: 'join'; readonly channel: string; readonly user: string; readonly info?: unknown }
+  | {
+      readonly type: 'leave';
+      readonly channel: string;
+      readonly user: string;
+      readonly info?: unknown;
+      readonly swept?: true;
+    };
+
+/**
  * The message broker behind the real-time layer. `MemoryBroker` implements it in process; a Redis
  * implementation shares it across nodes. The contract tests in `test/broker/contract.ts` define the
  * semantics every implementation must show.
@@ -238,6 +261,9 @@ export interface Broker {
   on(event: 'error', listener: (error: Error) => void): this;
   /** `status`: the backing store went up or down. */
   on(event: 'status', listener: (status: BrokerStatus) => void): this;
+  /** `change`: a cluster-wide occupancy or presence change this node made ({@link BrokerChange}). */
+  on(event: 'change', listener: (change: BrokerChange) => void): this;
   off(event: 'error', listener: (error: Error) => void): this;
   off(event: 'status', listener: (status: BrokerStatus) => void): this;
+  off(event: 'change', listener: (change: BrokerChange) => void): this;
 }

@@ -6,6 +6,7 @@ import { createSecureContext } from 'node:tls';
 import { MemoryBroker, RedisBroker, type Broker, type BrokerStatus } from '../broker/index.ts';
 import { createLogger, createMetrics, createProxyObserver, createSwitchboardServer } from '../http/index.ts';
 import { createHttpProxy } from '../integrations/index.ts';
+import { webhookEndpointsFrom } from './webhooks-config.ts';
 import { createAuthenticator, createNamespaces, createOriginPolicy, Permissions } from '../realtime/index.ts';
 import {
   authOptionsFrom,
@@ -63,6 +64,11 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`switchboard serve: tls: ${err instanceof Error ? err.message : String(err)}\n`);
       return 2;
     }
+  }
+  const webhooks = webhookEndpointsFrom(config, process.env);
+  if ('error' in webhooks) {
+    process.stderr.write(`switchboard serve: ${webhooks.error}\n`);
+    return 2;
   }
   let logic: LoadedLogic | null = null;
   if (config.logic !== null) {
@@ -158,6 +164,8 @@ export async function run(argv: string[]): Promise<number> {
     paths: config.paths,
     acceptPath: config.acceptPath,
     apiKeys: config.apiKeys,
+    apiSecret: config.apiSecret,
+    webhooks: webhooks.endpoints,
     corsOrigins: config.origins,
     maxConnections: limits.maxConnections,
     ...(config.web.enabled ? {} : { webRoot: null }),

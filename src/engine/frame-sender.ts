@@ -1,7 +1,9 @@
 // Node binding: the one send path of a connection: slow-consumer admission, permessage-deflate routing, queueing in the core.
+import type { Duplex } from 'node:stream';
 import { Opcode, type Connection } from '../protocol/index.ts';
 import { plainView } from './byte-views.ts';
 import { BroadcastCompression, type DeflateChannel } from './deflate-channel.ts';
+import { SocketOutput } from './socket-output.ts';
 
 /**
  * What a connection does when a send would take `bufferedAmount` past the high-water mark.
@@ -20,10 +22,13 @@ export interface SendOptions {
   readonly slowConsumerPolicy: SlowConsumerPolicy;
 }
 
+/** @internal The hook a send that crossed the high-water mark is reported to (a symbol: the WebSocket implements it). */
+export const kSlowConsumer = Symbol('switchboard.slowConsumer');
+
 /** Where the sender reports a send that crossed the high-water mark. */
 export interface SendHooks {
   /** `action` is what the policy does ('closed': the handler drops the queue and closes with the configured code). */
-  slowConsumer(action: 'queued' | 'dropped' | 'closed', bufferedAmount: number): void;
+  [kSlowConsumer](action: 'queued' | 'dropped' | 'closed', bufferedAmount: number): void;
 }
 
 /**
@@ -31,9 +36,13 @@ export interface SendHooks {
  * policy admits it, permessage-deflate (when negotiated) keeps it in order with compressions in
  * flight, and the core queues the frame. What is queued is measured by the core itself
  * ({@link Connection.outputBytes}), never estimated by callers. The subclass (the socket binding)
- * says how much is buffered and writes what the core holds when told {@link queued}.
+ * says how much is buffered and writes what the core holds when told {@link queued}. A layer of the
+ * connection's binding (see PingTracker in heartbeat.ts), over its socket output.
  */
-export abstract class FrameSender<O extends SendOptions = SendOptions, H extends SendHooks = SendHooks> {
+export abstract class FrameSender<
+  O extends SendOptions = SendOptions,
+  H extends SendHooks = SendHooks,
+> extends SocketOutput {
   protected readonly core: Connection;
   protected readonly role: 'server' | 'client';
   protected readonly options: O;
@@ -41,12 +50,23 @@ export abstract class FrameSender<O extends SendOptions = SendOptions, H extends
   #overHighWater = false;
 
   /**
+   * @param socket - the upgraded socket
    * @param core - the connection's core
-   * @param role - which end this is (the client role masks a copy of borrowed payloads)
-   * @param options - high-water mark and policy
-   * @param hooks - where crossings are reported
+   * @param init - which end this is (the client role masks a copy of borrowed payloads), the high-water mark and
+   *   policy, where crossings are reported, and the heartbeat's interval and pong timeout
    */
-  constructor(core: Connection, role: 'server' | 'client', options: O, hooks: H) {
+  constructor(
+    socket: Duplex,
+    core: Connection,
+    init: {
+      role: 'server' | 'client';
+      options: O;
+      hooks: H;
+      heartbeat: { pingIntervalMs: number; pongTimeoutMs: number };
+    },
+  ) {
+    super(socket, init.heartbeat);
+    const { role, options, hooks } = init;
     this.core = core;
     this.role = role;
     this.options = options;
@@ -174,15 +194,15 @@ export abstract class FrameSender<O extends SendOptions = SendOptions, H extends
       case 'wait':
         if (!this.#overHighWater) {
           this.#overHighWater = true;
-          this.hooks.slowConsumer('queued', buffered);
+          this.hooks[kSlowConsumer]('queued', buffered);
         }
         return true;
       case 'drop':
-        this.hooks.slowConsumer('dropped', buffered);
+        this.hooks[kSlowConsumer]('dropped', buffered);
         return false;
       case 'close':
         // The handler drops the queue and closes; the close timer ends a peer that never reads.
-        this.hooks.slowConsumer('closed', buffered);
+        this.hooks[kSlowConsumer]('closed', buffered);
         return false;
     }
   }

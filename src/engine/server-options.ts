@@ -136,6 +136,12 @@ export interface ServerOptions {
    *   leak secrets through message lengths (CRIME/BREACH, RFC 7692 §9); enable it where it pays
    */
   perMessageDeflate?: boolean | PerMessageDeflateServerOptions;
+  /**
+   * Keep the upgrade request's headers on each connection as `ws.request` (`{ headers, url }`).
+   * @default false: `ws.request` is null and an idle connection holds no copy of its headers (~300 bytes); the
+   *   `connection` event's `req` and the `accept` hook see every header, which is where applications read them
+   */
+  keepRequestHeaders?: boolean;
 }
 
 /** Close options of {@link WebSocketServer.close}. */
@@ -166,6 +172,7 @@ export type ServerSettings = Pick<
   | 'binding'
   | 'perMessageDeflate'
   | 'heartbeat'
+  | 'keepRequestHeaders'
 >;
 
 /** {@link ServerOptions} checked, with every default applied. */
@@ -226,6 +233,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
       pingIntervalMs: nonNegative('pingIntervalMs', options.pingIntervalMs, 30_000),
       pongTimeoutMs: nonNegative('pongTimeoutMs', options.pongTimeoutMs, 10_000),
     },
+    keepRequestHeaders: options.keepRequestHeaders === true,
   };
   return { path: options.path, acceptPath, maxConnections, maxConnectionsPerIp, proxies, settings };
 }

@@ -1,13 +1,12 @@
 // Node binding: moves bytes between one socket and its sans-I/O Connection, batching writes per tick.
 import type { Duplex } from 'node:stream';
-import { CloseCode, type Connection, type ConnectionEvent } from '../protocol/index.ts';
+import { CloseCode, Opcode, type Connection, type ConnectionEvent } from '../protocol/index.ts';
 import type { PerMessageDeflate } from './deflate.ts';
 import { DeflateChannel } from './deflate-channel.ts';
 import { FrameSender, type SendHooks, type SendOptions } from './frame-sender.ts';
-import { SocketOutput, type OutputHost } from './socket-output.ts';
 import { ReadyStates } from './ready-states.ts';
 
-export type { MessageOpcode, SlowConsumerPolicy } from './frame-sender.ts';
+export { kSlowConsumer, type MessageOpcode, type SlowConsumerPolicy } from './frame-sender.ts';
 
 /** Per-connection I/O options, shared by both roles. */
 export interface BindingOptions extends SendOptions {
@@ -29,14 +28,25 @@ export interface InputBudget {
   used: number;
 }
 
-/** Callbacks from the binding to its WebSocket, created once per connection. */
+/** @internal {@link BindingHandlers} members: symbols, so the WebSocket itself is the handler (no object per connection). */
+export const kCoreEvents = Symbol('switchboard.coreEvents');
+/** @internal */
+export const kSocketError = Symbol('switchboard.socketError');
+/** @internal */
+export const kSocketClosed = Symbol('switchboard.socketClosed');
+/** @internal */
+export const kHeartbeatRtt = Symbol('switchboard.heartbeatRtt');
+
+/** Callbacks from the binding to its WebSocket. */
 export interface BindingHandlers extends SendHooks {
   /** Core events in arrival order; the array is owned by the callee. */
-  events(events: ConnectionEvent[]): void;
+  [kCoreEvents](events: ConnectionEvent[]): void;
   /** The socket reported an error (a 'closed' call follows). */
-  error(err: Error): void;
+  [kSocketError](err: Error): void;
   /** The TCP connection is gone. */
-  closed(): void;
+  [kSocketClosed](): void;
+  /** A heartbeat's pong arrived after `rttMs`. */
+  [kHeartbeatRtt](rttMs: number): void;
 }
 
 /** Reasons to stop reading from the socket; reading resumes when none is left. */
@@ -51,6 +61,20 @@ export const PauseReason = {
   USER: 8,
   /** A compressed frame is being inflated: the core buffers input meanwhile, so stop reading more. */
   INFLATE: 16,
+} as const;
+
+/** The state bits of a {@link SocketBinding}. */
+const Bound = {
+  /** Inside a read: sends are flushed at its end, not on the next tick. */
+  IN_READ: 1,
+  /** Listed for this tick's flush. */
+  QUEUED: 2,
+  /** Our FIN is sent (or the socket ended). */
+  ENDED: 4,
+  /** The TCP connection is gone. */
+  CLOSED: 8,
+  /** The shared 'drain' listener is on the socket. */
+  DRAIN_LISTENED: 16,
 } as const;
 
 /** The socket's binding, for the shared listeners below (one function per event for all connections, no closures). */
@@ -82,15 +106,11 @@ function flushDirty(): void {
  * Sends (the `send*` methods of {@link FrameSender}) made outside a read are collected and written
  * once per tick.
  */
-export class SocketBinding extends FrameSender<BindingOptions, BindingHandlers> implements OutputHost {
-  readonly #socket: Duplex;
-  readonly #output: SocketOutput;
+export class SocketBinding extends FrameSender<BindingOptions, BindingHandlers> {
   readonly #deflate: DeflateChannel | null;
-  #inRead = false;
-  #queued = false;
+  /** {@link Bound} bits: four booleans in one small integer (24 bytes less per connection than four fields). */
+  #state = 0;
   #pauseReasons = 0;
-  #ended = false;
-  #closed = false;
   #closeTimer: NodeJS.Timeout | null = null;
   #inputBytes = 0;
   /** The callback handed to zlib, made on first use (an idle connection never needs it). */
@@ -108,25 +128,37 @@ export class SocketBinding extends FrameSender<BindingOptions, BindingHandlers> 
       role: 'server' | 'client';
       options: BindingOptions;
       handlers: BindingHandlers;
+      heartbeat: { readonly pingIntervalMs: number; readonly pongTimeoutMs: number };
       deflate?: PerMessageDeflate | null;
     },
   ) {
-    super(connection, init.role, init.options, init.handlers);
-    this.#socket = socket;
+    super(socket, connection, {
+      role: init.role,
+      options: init.options,
+      hooks: init.handlers,
+      heartbeat: init.heartbeat,
+    });
     const deflate = init.deflate ?? null;
     this.#deflate =
       deflate === null
         ? null
         : new DeflateChannel(connection, deflate, { role: init.role, hooks: { queued: () => this.queued() } });
-    this.#output = new SocketOutput(socket, this);
-    const s = socket as Duplex & { setNoDelay?: (on: boolean) => void; setTimeout?: (ms: number) => void };
-    // Our own batching replaces Nagle: every write is already a complete batch.
+    const s = socket as Duplex & {
+      setNoDelay?: (on: boolean) => void;
+      setTimeout?: (ms: number) => void;
+      timeout?: number;
+    };
+    // Our own batching replaces Nagle: every write is already a complete batch. (net.Socket skips the
+    // syscall when Node's http server already turned Nagle off.)
     s.setNoDelay?.(true);
-    s.setTimeout?.(0);
+    // An idle timeout of the application's http.Server must not cut the connection. Only a socket
+    // that has one is touched: `setTimeout(0)` on the others would add a `timeout` property to each
+    // (measured with bench/conn-heap.mjs: out-of-object property storage on every idle socket).
+    if (s.timeout !== undefined && s.timeout > 0) s.setTimeout?.(0);
     (socket as BoundSocket)[kBinding] = this;
     socket.on('data', onSocketData);
     socket.on('end', onSocketEnd);
-    socket.on('drain', onSocketDrain);
+    // 'drain' only matters once a stream write was refused: listened to from then on (see outputBlocked).
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
     if ((socket as { destroyed?: boolean }).destroyed === true) queueMicrotask(() => this.#onClose());
@@ -140,10 +172,10 @@ export class SocketBinding extends FrameSender<BindingOptions, BindingHandlers> 
       this[kBinding]!.#onEnd();
     };
     onSocketDrain = function () {
-      this[kBinding]!.#output.drained();
+      this[kBinding]!.drained();
     };
     onSocketError = function (err) {
-      this[kBinding]!.hooks.error(err);
+      this[kBinding]!.hooks[kSocketError](err);
     };
     onSocketClose = function () {
       this[kBinding]!.#onClose();
@@ -154,7 +186,7 @@ export class SocketBinding extends FrameSender<BindingOptions, BindingHandlers> 
   /** Bytes accepted by `send*` but not yet delivered to the kernel (WHATWG `bufferedAmount`). */
   get bufferedAmount(): number {
     const pending = this.#deflate === null ? 0 : this.#deflate.pendingBytes;
-    return this.core.outputBytes + this.#output.inFlight + pending;
+    return this.core.outputBytes + this.inFlight + pending;
   }
 
   /** permessage-deflate of this connection, or null. */
@@ -162,14 +194,19 @@ export class SocketBinding extends FrameSender<BindingOptions, BindingHandlers> 
     return this.#deflate;
   }
 
+  /** The sans-I/O core this binding drives. */
+  get connection(): Connection {
+    return this.core;
+  }
+
   /** Whether writes bypass the socket's Writable layer (see direct-write.ts). */
   get directWrites(): boolean {
-    return this.#output.direct;
+    return this.direct;
   }
 
   /** Whether the TCP connection is gone. */
   get isClosed(): boolean {
-    return this.#closed;
+    return (this.#state & Bound.CLOSED) !== 0;
   }
 
   /** Feeds bytes that arrived with the handshake (`head`), as if the socket had read them. */
@@ -179,12 +216,12 @@ export class SocketBinding extends FrameSender<BindingOptions, BindingHandlers> 
 
   #onData(chunk: Uint8Array): void {
     const connection = this.core;
-    this.#inRead = true;
+    this.#state |= Bound.IN_READ;
     connection.receive(chunk);
     const budget = this.options.inputBudget;
     if (budget !== null) this.#account(budget);
     if (connection.hasEvents) this.#dispatch(connection.takeEvents());
-    this.#inRead = false;
+    this.#state &= ~Bound.IN_READ;
     this.flush();
   }
 
@@ -197,12 +234,12 @@ export class SocketBinding extends FrameSender<BindingOptions, BindingHandlers> 
     const last = events[events.length - 1];
     const deflate = this.#deflate;
     if (last === undefined || last.type !== 'inflate' || deflate === null) {
-      this.hooks.events(events);
+      this.hooks[kCoreEvents](events);
       return;
     }
     events.pop();
-    if (events.length > 0) this.hooks.events(events);
-    if (this.#closed) return;
+    if (events.length > 0) this.hooks[kCoreEvents](events);
+    if ((this.#state & Bound.CLOSED) !== 0) return;
     this.pause(PauseReason.INFLATE);
     this.#afterInflateCallback ??= () => this.#afterInflate();
     deflate.inflate(last.data, last.fin, this.#afterInflateCallback);
@@ -210,11 +247,11 @@ export class SocketBinding extends FrameSender<BindingOptions, BindingHandlers> 
 
   #afterInflate(): void {
     const connection = this.core;
-    this.#inRead = true;
+    this.#state |= Bound.IN_READ;
     const budget = this.options.inputBudget;
     if (budget !== null) this.#account(budget);
     if (connection.hasEvents) this.#dispatch(connection.takeEvents());
-    this.#inRead = false;
+    this.#state &= ~Bound.IN_READ;
     this.flush();
     if (!connection.isInflating) this.resume(PauseReason.INFLATE);
   }
@@ -237,8 +274,8 @@ export class SocketBinding extends FrameSender<BindingOptions, BindingHandlers> 
    * when the send happened outside a read.
    */
   queued(): void {
-    if (this.#inRead || this.#queued) return;
-    this.#queued = true;
+    if ((this.#state & (Bound.IN_READ | Bound.QUEUED)) !== 0) return;
+    this.#state |= Bound.QUEUED;
     dirty.push(this);
     if (!flushScheduled) {
       flushScheduled = true;
@@ -248,23 +285,28 @@ export class SocketBinding extends FrameSender<BindingOptions, BindingHandlers> 
 
   /** Writes everything the core queued, in one syscall when possible, then applies close-state rules. */
   flush(): void {
-    this.#queued = false;
+    this.#state &= ~Bound.QUEUED;
     const connection = this.core;
     if (connection.hasOutput) {
       // A gone or ended socket takes nothing any more; a blocked one gets the output once it took the last write.
-      if (!this.#socket.writable) connection.takeOutput();
-      else if (!this.#output.blocked) this.#output.write(connection.takeOutput());
+      if (!this.socket.writable) connection.takeOutput();
+      else if (!this.blocked) this.writeFrames(connection.takeOutput());
     }
     if (connection.readyState !== 1) this.#afterClose();
   }
 
-  /** @internal {@link OutputHost}: the socket did not take the last write at once. */
-  blocked(): void {
+  /** @internal The socket did not take the last write at once. */
+  protected outputBlocked(): void {
+    if ((this.#state & Bound.DRAIN_LISTENED) === 0) {
+      // Node emits 'drain' on a later tick, after the refused write returned: listening now is in time.
+      this.#state |= Bound.DRAIN_LISTENED;
+      this.socket.on('drain', onSocketDrain);
+    }
     this.pause(PauseReason.WRITE);
   }
 
-  /** @internal {@link OutputHost}: the socket took it; the output held meanwhile goes now, then the deferred FIN. */
-  released(): void {
+  /** @internal The socket took it; the output held meanwhile goes now, then the deferred FIN. */
+  protected outputReleased(): void {
     // Resuming is asynchronous (next tick): a flush below that blocks again pauses again first.
     this.resume(PauseReason.WRITE);
     this.flush();
@@ -272,14 +314,14 @@ export class SocketBinding extends FrameSender<BindingOptions, BindingHandlers> 
 
   /** Server ends TCP once the close handshake is over (RFC 6455 §7.1.1); both roles arm the close timer. */
   #afterClose(): void {
-    if (this.#closed) return;
-    if (this.core.readyState === ReadyStates.CLOSED && !this.#ended) {
+    if ((this.#state & Bound.CLOSED) !== 0) return;
+    if (this.core.readyState === ReadyStates.CLOSED && (this.#state & Bound.ENDED) === 0) {
       // RFC 6455 §7.1.1: "the underlying TCP connection ... SHOULD be closed first by the server";
       // the client waits for the server's FIN, bounded by the close timer.
       // Behind a blocked write: the output held meanwhile goes first ({@link released}).
-      if (this.role === 'server' && !this.#output.blocked) {
-        this.#ended = true;
-        this.#socket.end();
+      if (this.role === 'server' && !this.blocked) {
+        this.#state |= Bound.ENDED;
+        this.socket.end();
       }
     }
     if (this.#closeTimer === null) {
@@ -296,12 +338,12 @@ export class SocketBinding extends FrameSender<BindingOptions, BindingHandlers> 
   whenFlushed(cb: (err: Error | null) => void): void {
     this.queued();
     // After this tick's flush: the output then marks the point behind everything queued so far.
-    process.nextTick(() => this.#output.whenFlushed(cb));
+    process.nextTick(() => this.whenOutputFlushed(cb));
   }
 
   /** Stops reading for `reason` (a {@link PauseReason} bit). */
   pause(reason: number): void {
-    if (this.#pauseReasons === 0) this.#socket.pause();
+    if (this.#pauseReasons === 0) this.socket.pause();
     this.#pauseReasons |= reason;
   }
 
@@ -309,27 +351,27 @@ export class SocketBinding extends FrameSender<BindingOptions, BindingHandlers> 
   resume(reason: number): void {
     if (this.#pauseReasons === 0) return;
     this.#pauseReasons &= ~reason;
-    if (this.#pauseReasons === 0 && !this.#closed) this.#socket.resume();
+    if (this.#pauseReasons === 0 && (this.#state & Bound.CLOSED) === 0) this.socket.resume();
   }
 
   #onEnd(): void {
     // The peer sent FIN. Upgraded server sockets allow half-open connections, so end ours too.
     const connection = this.core;
-    if (this.#output.blocked) {
+    if (this.blocked) {
       // Output held behind a blocked write goes through the stream now: it queues behind that write.
-      if (connection.hasOutput && this.#socket.writable) this.#output.writeStream(connection.takeOutput());
+      if (connection.hasOutput && this.socket.writable) this.writeStream(connection.takeOutput());
     } else if (connection.hasOutput) {
       this.flush();
     }
-    if (!this.#ended) {
-      this.#ended = true;
-      this.#socket.end();
+    if ((this.#state & Bound.ENDED) === 0) {
+      this.#state |= Bound.ENDED;
+      this.socket.end();
     }
   }
 
   #onClose(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if ((this.#state & Bound.CLOSED) !== 0) return;
+    this.#state |= Bound.CLOSED;
     const budget = this.options.inputBudget;
     if (budget !== null) {
       budget.used -= this.#inputBytes;
@@ -339,14 +381,29 @@ export class SocketBinding extends FrameSender<BindingOptions, BindingHandlers> 
       clearTimeout(this.#closeTimer);
       this.#closeTimer = null;
     }
-    this.#output.close();
+    this.closeOutput();
     // Releases zlib memory and drops sends still waiting for a compression.
     this.#deflate?.close();
-    this.hooks.closed();
+    this.hooks[kSocketClosed]();
+  }
+
+  /** @internal Heartbeat: queue a ping. */
+  protected sendPingFrame(payload: Uint8Array): void {
+    this.sendControl(Opcode.PING, payload);
+  }
+
+  /** @internal Heartbeat: no pong in time (RX-03, RX-05). */
+  protected peerDead(): void {
+    this.destroy();
+  }
+
+  /** @internal Heartbeat: a pong's round trip. */
+  protected heartbeatRtt(rttMs: number): void {
+    this.hooks[kHeartbeatRtt](rttMs);
   }
 
   /** Destroys the socket at once (no close frame). */
   destroy(): void {
-    this.#socket.destroy();
+    this.socket.destroy();
   }
 }

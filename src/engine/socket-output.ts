@@ -1,14 +1,23 @@
 // Node binding: hands a connection's frames to its socket, one write at a time, and tells when the socket is saturated.
 import type { Duplex } from 'node:stream';
 import { CONCAT_LIMIT, canWriteDirectNow, directQueueSize, supportsDirectWrite, writeDirect } from './direct-write.ts';
+import { PingTracker } from './heartbeat.ts';
 
-/** What {@link SocketOutput} tells its binding. */
-export interface OutputHost {
-  /** A write did not complete at once: stop reading, and hold new output until {@link released}. */
-  blocked(): void;
-  /** The socket took the blocked write: resume reading and write what was held. */
-  released(): void;
-}
+/** The state bits of {@link SocketOutput}. */
+const Out = {
+  /** The socket takes direct writes (plain TCP). */
+  DIRECT: 1,
+  /** The last write is still waiting for the socket. */
+  BLOCKED: 2,
+  /** A direct write is inside `_writeGeneric` (its callback tells sync from async completion). */
+  DIRECT_CALLING: 4,
+  /** The direct write's callback ran during the call: the kernel took every byte. */
+  DIRECT_DONE: 8,
+  /** A direct write waits in libuv for the kernel. */
+  DIRECT_PENDING: 16,
+  /** The socket closed. */
+  CLOSED: 32,
+} as const;
 
 /** The write that marks a flush point for {@link SocketOutput.whenFlushed}. */
 const EMPTY_CHUNK = new Uint8Array(0);
@@ -20,22 +29,16 @@ const EMPTY_CHUNK = new Uint8Array(0);
  * stream passed its high-water mark), the output is {@link blocked}: the binding then keeps new
  * frames in the core, where they can still be discarded, until the socket takes that write.
  * So at most one write's worth of bytes sits below the engine, whatever the peer does.
+ *
+ * A layer of the connection's binding (see {@link PingTracker}): the subclass is told when the
+ * output is blocked and released.
  */
-export class SocketOutput {
+export abstract class SocketOutput extends PingTracker {
   readonly #socket: Duplex;
-  readonly #host: OutputHost;
-  /** The socket takes direct writes (plain TCP). */
-  readonly #direct: boolean;
-  #blocked = false;
-  /** A direct write is inside `_writeGeneric` (its callback tells sync from async completion). */
-  #directCalling = false;
-  /** The direct write's callback ran during the call: the kernel took every byte. */
-  #directDone = false;
-  /** A direct write waits in libuv for the kernel. */
-  #directPending = false;
+  /** {@link Out} bits: six booleans in one small integer (48 bytes less per connection than six fields). */
+  #out = 0;
   /** Bytes of the pending direct write, for {@link inFlight} when the handle does not report its queue. */
   #directBytes = 0;
-  #closed = false;
   /** {@link whenFlushed} callbacks that arrived while the output was blocked. */
   #flushWaiters: Array<(err: Error | null) => void> | null = null;
   /** The callback handed to libuv, made on first use (an idle connection never needs it). */
@@ -43,27 +46,38 @@ export class SocketOutput {
 
   /**
    * @param socket - the upgraded socket
-   * @param host - the binding
+   * @param heartbeat - the heartbeat's interval and pong timeout
    */
-  constructor(socket: Duplex, host: OutputHost) {
+  constructor(socket: Duplex, heartbeat: { pingIntervalMs: number; pongTimeoutMs: number }) {
+    super(heartbeat);
     this.#socket = socket;
-    this.#host = host;
-    this.#direct = supportsDirectWrite(socket);
+    if (supportsDirectWrite(socket)) this.#out = Out.DIRECT;
+  }
+
+  /** A write did not complete at once: stop reading, and hold new output until {@link outputReleased}. */
+  protected abstract outputBlocked(): void;
+
+  /** The socket took the blocked write: resume reading and write what was held. */
+  protected abstract outputReleased(): void;
+
+  /** The socket (kept after it closed: its `remoteAddress` may still be cached there). */
+  get socket(): Duplex {
+    return this.#socket;
   }
 
   /** Whether writes bypass the socket's Writable layer (plain TCP on a Node that allows it). */
   get direct(): boolean {
-    return this.#direct;
+    return (this.#out & Out.DIRECT) !== 0;
   }
 
   /** Whether the last write is still waiting for the socket: new output must be held. */
   get blocked(): boolean {
-    return this.#blocked;
+    return (this.#out & Out.BLOCKED) !== 0;
   }
 
   /** Bytes handed to the socket and not yet to the kernel (the stream's buffer, or libuv's queue). */
   get inFlight(): number {
-    const direct = this.#directPending ? directQueueSize(this.#socket, this.#directBytes) : 0;
+    const direct = (this.#out & Out.DIRECT_PENDING) !== 0 ? directQueueSize(this.#socket, this.#directBytes) : 0;
     return this.#socket.writableLength + direct;
   }
 
@@ -71,9 +85,9 @@ export class SocketOutput {
    * Writes `out` in one syscall when possible.
    * @param out - frames taken from the core, in order
    */
-  write(out: Uint8Array[]): void {
+  writeFrames(out: Uint8Array[]): void {
     const socket = this.#socket;
-    if (this.#direct && canWriteDirectNow(socket)) this.#writeDirect(out);
+    if ((this.#out & Out.DIRECT) !== 0 && canWriteDirectNow(socket)) this.#writeDirect(out);
     else if (!this.writeStream(out)) this.#block();
   }
 
@@ -98,13 +112,12 @@ export class SocketOutput {
   #writeDirect(out: Uint8Array[]): void {
     let total = 0;
     for (let i = 0; i < out.length; i++) total += out[i]!.length;
-    this.#directCalling = true;
-    this.#directDone = false;
+    this.#out = (this.#out | Out.DIRECT_CALLING) & ~Out.DIRECT_DONE;
     this.#directWritten ??= (err) => this.#onDirectWritten(err);
     writeDirect(this.#socket, out, total, this.#directWritten);
-    this.#directCalling = false;
-    if (this.#directDone) return;
-    this.#directPending = true;
+    this.#out &= ~Out.DIRECT_CALLING;
+    if ((this.#out & Out.DIRECT_DONE) !== 0) return;
+    this.#out |= Out.DIRECT_PENDING;
     this.#directBytes = total;
     this.#block();
   }
@@ -112,32 +125,32 @@ export class SocketOutput {
   #onDirectWritten(err?: Error | null): void {
     // As the Writable does on a failed write: the socket is destroyed ('error', then 'close').
     if (err != null) this.#socket.destroy(err);
-    if (this.#directCalling) {
-      this.#directDone = true;
+    if ((this.#out & Out.DIRECT_CALLING) !== 0) {
+      this.#out |= Out.DIRECT_DONE;
       return;
     }
-    this.#directPending = false;
+    this.#out &= ~Out.DIRECT_PENDING;
     this.#directBytes = 0;
     this.#release();
   }
 
   /** The stream's 'drain': a write blocked by the stream's high-water mark is done. */
   drained(): void {
-    if (this.#blocked && !this.#directPending) this.#release();
+    if ((this.#out & (Out.BLOCKED | Out.DIRECT_PENDING)) === Out.BLOCKED) this.#release();
   }
 
   #block(): void {
-    if (this.#blocked) return;
-    this.#blocked = true;
-    this.#host.blocked();
+    if ((this.#out & Out.BLOCKED) !== 0) return;
+    this.#out |= Out.BLOCKED;
+    this.outputBlocked();
   }
 
   #release(): void {
-    if (!this.#blocked) return;
-    this.#blocked = false;
-    // The host writes the output held meanwhile (which may block again), then the flush points
+    if ((this.#out & Out.BLOCKED) === 0) return;
+    this.#out &= ~Out.BLOCKED;
+    // The subclass writes the output held meanwhile (which may block again), then the flush points
     // behind everything queued before them are marked.
-    this.#host.released();
+    this.outputReleased();
     const waiters = this.#flushWaiters;
     if (waiters === null) return;
     this.#flushWaiters = null;
@@ -149,8 +162,8 @@ export class SocketOutput {
    * socket closed first. Call it after the binding flushed what was queued before.
    * @param cb - called exactly once
    */
-  whenFlushed(cb: (err: Error | null) => void): void {
-    if (!this.#blocked || this.#closed) {
+  whenOutputFlushed(cb: (err: Error | null) => void): void {
+    if ((this.#out & (Out.BLOCKED | Out.CLOSED)) !== Out.BLOCKED) {
       this.#markFlushed(cb);
       return;
     }
@@ -161,7 +174,7 @@ export class SocketOutput {
   /** An empty stream write after everything handed to the socket so far; libuv completes writes in order. */
   #markFlushed(cb: (err: Error | null) => void): void {
     const socket = this.#socket;
-    if (this.#closed || !socket.writable) {
+    if ((this.#out & Out.CLOSED) !== 0 || !socket.writable) {
       cb(new Error('Cannot send: the socket closed before the data was written'));
       return;
     }
@@ -169,8 +182,8 @@ export class SocketOutput {
   }
 
   /** The socket closed: flush waiters learn it. */
-  close(): void {
-    this.#closed = true;
+  closeOutput(): void {
+    this.#out |= Out.CLOSED;
     const waiters = this.#flushWaiters;
     if (waiters === null) return;
     this.#flushWaiters = null;

@@ -44,6 +44,8 @@ export interface UpgradeContext {
   };
   readonly binding: BindingOptions;
   readonly heartbeat: HeartbeatOptions;
+  /** Whether each connection keeps its request's headers as `ws.request` (`ServerOptions.keepRequestHeaders`). */
+  readonly keepRequestHeaders: boolean;
   /** permessage-deflate settings, or null when the server does not negotiate it. */
   readonly perMessageDeflate: DeflateConfig<DeflateServerOptions> | null;
   /** True while the server drains or is closed: new upgrades get 503. */
@@ -435,8 +437,13 @@ function completeUpgrade(upgrade: PendingUpgrade, result: AcceptResult): void {
     role: 'server',
     url,
     remoteAddress: ctx.capsAddresses ? ip : null,
-    // A request of the `net` path keeps only its head's text; the header map is built if ever asked for.
-    request: parsed === undefined ? { headers: retainedHeaders(req), url } : new KeptRequest(parsed),
+    // Kept only when asked (`keepRequestHeaders`); a request of the `net` path then keeps only its head's text and
+    // builds the header map if ever asked for.
+    request: !ctx.keepRequestHeaders
+      ? null
+      : parsed === undefined
+        ? { headers: retainedHeaders(req), url }
+        : new KeptRequest(parsed),
     context: ok.context,
     binding: ctx.binding,
     heartbeat: ctx.heartbeat,

@@ -3,13 +3,23 @@
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { Connection, ConnectionEvent } from '../protocol/index.ts';
-import { CloseCode, Opcode, serializeClosePayload } from '../protocol/index.ts';
+import { CloseCode, serializeClosePayload } from '../protocol/index.ts';
 import { asBuffer } from './byte-views.ts';
 import type { PerMessageDeflate } from './deflate.ts';
 import { channels } from './diagnostics.ts';
 import { WebSocketCloseEvent, WebSocketErrorEvent, WebSocketEvent, WebSocketMessageEvent } from './events.ts';
-import { PingTracker, type PingHost } from './heartbeat.ts';
-import { PauseReason, SocketBinding, type BindingHandlers, type BindingOptions } from './socket-binding.ts';
+import type { PingTracker } from './heartbeat.ts';
+import {
+  kCoreEvents,
+  kHeartbeatRtt,
+  kSlowConsumer,
+  kSocketClosed,
+  kSocketError,
+  PauseReason,
+  SocketBinding,
+  type BindingHandlers,
+  type BindingOptions,
+} from './socket-binding.ts';
 import {
   kDeliver,
   kEmit,
@@ -39,22 +49,18 @@ export const kPings = Symbol('switchboard.pings');
 /** @internal TCP closed, before the `close` event: the subclass runs the engine's bookkeeping callback. */
 export const kClosed = Symbol('switchboard.closed');
 
-/** Set by the static block of {@link WebSocketConnection}: builds the per-connection hooks object. */
-let createHooks: (ws: WebSocketConnection) => BindingHandlers & PingHost;
-
 /**
  * The connection half of the engine's WebSocket: it binds the upgraded socket to its core and the
  * heartbeat, derives the WHATWG ready state from the core's lifecycle, turns core events into
  * WHATWG events, and closes (the handshake, the slow-consumer drop, the close bookkeeping). The
  * public class adds sending.
  */
-export abstract class WebSocketConnection extends WebSocketEventTarget {
+export abstract class WebSocketConnection extends WebSocketEventTarget implements BindingHandlers {
   readonly #role: 'server' | 'client';
   readonly #bindingOptions: BindingOptions;
   readonly #heartbeatOptions: HeartbeatOptions;
+  /** The socket's binding; its core (`connection`) and socket are reached through it. */
   #binding: SocketBinding | null = null;
-  #connection: Connection | null = null;
-  #pings: PingTracker | null = null;
   #protocol = '';
   #extensions = '';
   /**
@@ -67,11 +73,10 @@ export abstract class WebSocketConnection extends WebSocketEventTarget {
   #closeInfo: { code: number; reason: string; wasClean: boolean } | null = null;
   #errored = false;
   #abort: (() => void) | null = null;
+  /** Whole ms of `performance.now()`: a small integer stays in the object (a fraction would box a number per connection). */
   #openedAt = 0;
   /** Null until asked: reading it costs a getpeername and a cached object on the socket. */
   #remoteAddress: string | null;
-  /** The socket, for the lazy `remoteAddress`; null once closed. */
-  #socket: Duplex | null = null;
   #rawSink: RawMessageSink | null = null;
 
   /** @param init - role, addresses and per-connection options (`onClosed` is the subclass's) */
@@ -96,7 +101,7 @@ export abstract class WebSocketConnection extends WebSocketEventTarget {
   /** Reads the peer's address from the socket while it still knows it. */
   #rememberAddress(): void {
     if (this.#remoteAddress !== null) return;
-    const address = (this.#socket as { remoteAddress?: string } | null)?.remoteAddress;
+    const address = (this.#binding?.socket as { remoteAddress?: string } | undefined)?.remoteAddress;
     if (address !== undefined) this.#remoteAddress = address;
     else if (this.readyState === ReadyStates.CLOSED) this.#remoteAddress = '';
   }
@@ -134,7 +139,7 @@ export abstract class WebSocketConnection extends WebSocketEventTarget {
 
   /** @internal The heartbeat, for `ping()`; null before the handshake. */
   protected get [kPings](): PingTracker | null {
-    return this.#pings;
+    return this.#binding;
   }
 
   /**
@@ -154,7 +159,7 @@ export abstract class WebSocketConnection extends WebSocketEventTarget {
     }
     if (state !== ReadyStates.OPEN) return;
     this.#rememberAddress();
-    const connection = this.#connection!;
+    const connection = this.#binding!.connection;
     const deflate = this.#binding!.deflate;
     if (deflate?.isBusy === true) {
       // The Close follows the messages still being compressed (validated now, sent after them).
@@ -219,8 +224,8 @@ export abstract class WebSocketConnection extends WebSocketEventTarget {
    */
   [kAdapter](sink?: RawMessageSink): AdapterAccess | null {
     if (sink !== undefined) this.#rawSink = sink;
-    if (this.#binding === null || this.#connection === null) return null;
-    return { connection: this.#connection, binding: this.#binding, deflate: this.#binding.deflate };
+    if (this.#binding === null) return null;
+    return { connection: this.#binding.connection, binding: this.#binding, deflate: this.#binding.deflate };
   }
 
   /** @internal Connecting: how to abort the attempt. */
@@ -237,24 +242,21 @@ export abstract class WebSocketConnection extends WebSocketEventTarget {
     connection: Connection,
     init: { protocol: string; extensions: string; remoteAddress?: string; deflate?: PerMessageDeflate | null },
   ): void {
-    this.#connection = connection;
-    this.#socket = socket;
     if (init.remoteAddress !== undefined) this.#remoteAddress = init.remoteAddress;
     this.#protocol = init.protocol;
     this.#extensions = init.extensions;
     this.#abort = null;
-    // One hooks object serves the binding and the heartbeat (prototype methods, no closures).
-    const hooks = createHooks(this);
+    // This object is the binding's and the heartbeat's handler (symbol-keyed methods: no closure, no hooks object).
     const binding = new SocketBinding(socket, connection, {
       role: this.#role,
       options: this.#bindingOptions,
       deflate: init.deflate ?? null,
-      handlers: hooks,
+      handlers: this,
+      heartbeat: this.#heartbeatOptions,
     });
     this.#binding = binding;
     binding.pause(PauseReason.START);
-    this.#pings = new PingTracker(hooks, this.#heartbeatOptions);
-    this.#openedAt = performance.now();
+    this.#openedAt = Math.floor(performance.now());
     if (channels.open.hasSubscribers) {
       channels.open.publish({
         socket: this,
@@ -272,7 +274,7 @@ export abstract class WebSocketConnection extends WebSocketEventTarget {
   [kStart](head: Uint8Array | null, dispatchOpen: boolean): void {
     const binding = this.#binding;
     if (binding === null) return;
-    this.#pings!.start();
+    binding.startHeartbeat();
     if (dispatchOpen) this[kEmit](new WebSocketEvent('open', this), this.onopen);
     if (binding.isClosed) return;
     if (head !== null && head.length > 0) binding.receive(head);
@@ -309,7 +311,7 @@ export abstract class WebSocketConnection extends WebSocketEventTarget {
             );
           break;
         case 'pong':
-          this.#pings?.pong(event.data);
+          this.#binding?.pong(event.data);
           if (this[kHasListener]('pong'))
             this[kEmit](
               new WebSocketMessageEvent(asBuffer(event.data), { binary: true, target: this, type: 'pong' }),
@@ -332,7 +334,7 @@ export abstract class WebSocketConnection extends WebSocketEventTarget {
         case 'inflate':
           // The binding runs inflate events through its DeflateChannel; one reaches us only if the
           // core was told the extension was negotiated without a channel, an engine bug.
-          this.#connection!.fail(CloseCode.INTERNAL_ERROR, 'Compression is not supported');
+          this.#binding!.connection.fail(CloseCode.INTERNAL_ERROR, 'Compression is not supported');
           break;
       }
     }
@@ -354,49 +356,29 @@ export abstract class WebSocketConnection extends WebSocketEventTarget {
     }
   }
 
-  static {
-    /**
-     * The binding's and the heartbeat's way back into one WebSocket. A class declared here can
-     * reach the private members; its methods live on its prototype, so a connection pays for one
-     * two-word object instead of seven closures and their context (~600 bytes).
-     */
-    class Hooks implements BindingHandlers, PingHost {
-      readonly #ws: WebSocketConnection;
+  /** @internal {@link BindingHandlers}: core events in arrival order. */
+  [kCoreEvents](events: ConnectionEvent[]): void {
+    this.#onEvents(events);
+  }
 
-      constructor(ws: WebSocketConnection) {
-        this.#ws = ws;
-      }
+  /** @internal {@link BindingHandlers}: a send crossed the high-water mark. */
+  [kSlowConsumer](action: 'queued' | 'dropped' | 'closed', bufferedAmount: number): void {
+    this.#onSlowConsumer(action, bufferedAmount);
+  }
 
-      events(events: ConnectionEvent[]): void {
-        this.#ws.#onEvents(events);
-      }
+  /** @internal {@link BindingHandlers}: a reset peer is routine for servers: reported as an error event, never thrown. */
+  [kSocketError](err: Error): void {
+    this.#fail(err);
+  }
 
-      slowConsumer(action: 'queued' | 'dropped' | 'closed', bufferedAmount: number): void {
-        this.#ws.#onSlowConsumer(action, bufferedAmount);
-      }
+  /** @internal {@link BindingHandlers}: TCP is gone. */
+  [kSocketClosed](): void {
+    this.#onSocketClosed();
+  }
 
-      error(err: Error): void {
-        // A reset peer is routine for servers: reported as an error event, never thrown.
-        this.#ws.#fail(err);
-      }
-
-      closed(): void {
-        this.#ws.#onSocketClosed();
-      }
-
-      sendPing(payload: Uint8Array): void {
-        this.#ws.#binding?.sendControl(Opcode.PING, payload);
-      }
-
-      terminate(): void {
-        this.#ws.#binding?.destroy();
-      }
-
-      rtt(rttMs: number): void {
-        if (channels.ping.hasSubscribers) channels.ping.publish({ socket: this.#ws, rttMs });
-      }
-    }
-    createHooks = (ws) => new Hooks(ws);
+  /** @internal {@link BindingHandlers}: a heartbeat's round trip. */
+  [kHeartbeatRtt](rttMs: number): void {
+    if (channels.ping.hasSubscribers) channels.ping.publish({ socket: this, rttMs });
   }
 
   #fail(err: Error): void {
@@ -412,15 +394,14 @@ export abstract class WebSocketConnection extends WebSocketEventTarget {
    * else 1006. What metrics count: a Close 4010 the peer never answered is still a 4010.
    */
   #decidedCode(): number {
-    const lifecycle = this.#connection?.lifecycle;
+    const lifecycle = this.#binding?.connection.lifecycle;
     if (lifecycle === undefined || lifecycle.phase === 'open') return CloseCode.ABNORMAL_CLOSURE;
     return lifecycle.sent?.code ?? lifecycle.received?.code ?? CloseCode.ABNORMAL_CLOSURE;
   }
 
   #onSocketClosed(): void {
     this.#rememberAddress();
-    this.#socket = null;
-    this.#pings?.stop();
+    this.#binding?.stopPings();
     const info = this.#closeInfo;
     const code = info?.code ?? CloseCode.ABNORMAL_CLOSURE;
     const reason = info?.reason ?? '';

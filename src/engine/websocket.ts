@@ -60,7 +60,10 @@ export class WebSocket extends WebSocketConnection {
   context: unknown;
   /** Client: the URL connected to. Server: the request target (path and query). */
   readonly url: string;
-  /** Server sockets: the upgrade request's headers and target. Null for clients. */
+  /**
+   * Server sockets of a server with `keepRequestHeaders: true`: the upgrade request's headers and target. Null
+   * otherwise (clients, and by default: read headers from the `connection` event's `req` or the `accept` hook).
+   */
   readonly request: WebSocketRequest | null;
   /** Called once when TCP closed, before the `close` event (server bookkeeping). */
   #onClosed: ((ws: WebSocket) => void) | null;

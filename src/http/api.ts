@@ -2,6 +2,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 import { BrokerError } from '../broker/index.ts';
+import {
+  apiSignedPayload,
+  DEFAULT_SIGNATURE_TOLERANCE_SEC,
+  type SignatureReplayGuard,
+  verifySignature,
+} from '../integrations/index.ts';
 import { checkJsonValue, isValidChannelName, Limits, type JsonValue } from '../messages/index.ts';
 import { InvalidPayloadError, type RealtimeServer } from '../realtime/index.ts';
 
@@ -116,10 +122,75 @@ function isJsonContentType(value: string | undefined): boolean {
   return params.every((p) => !p.startsWith('charset=') || p === 'charset=utf-8');
 }
 
+/**
+ * Signed API requests: `Switchboard-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.METHOD.target.body">` made with
+ * the API secret, accepted instead of an API key (docs/webhooks.md "Signed API requests").
+ */
+export interface ApiSignatures {
+  /** The API secret, or several during a rotation. */
+  readonly secrets: string | readonly string[];
+  /** Remembers accepted signatures for the window, to refuse replays. */
+  readonly replays: SignatureReplayGuard;
+  /** @default 300 */
+  readonly toleranceSec?: number;
+}
+
+/**
+ * Whether a request authenticates with a signature: it carries `Switchboard-Signature` and no API key (a key, when
+ * present, is what is checked).
+ * @param req The request.
+ */
+export function isSignedRequest(req: http.IncomingMessage): boolean {
+  return (
+    req.headers['switchboard-signature'] !== undefined &&
+    req.headers.authorization === undefined &&
+    req.headers['x-api-key'] === undefined
+  );
+}
+
 /** Options of the API handlers. */
 export interface ApiOptions {
   readonly keys: ApiKeys;
   readonly maxBodyBytes: number;
+  /** Signed requests, when an API secret is configured. @default null: only API keys */
+  readonly signatures?: ApiSignatures | null;
+}
+
+/**
+ * Checks a signed request once its body is read: the signature over `t.METHOD.target.body`, its age, and that it
+ * was not accepted before (a replay inside the window).
+ * @returns null when accepted, else the answer: 401 with `reason` (`malformed`, `stale`, `mismatch`, `replayed`),
+ *   or 503 when the memory of accepted signatures is full (refusing is safer than forgetting one).
+ */
+export function checkSignedRequest(
+  req: http.IncomingMessage,
+  raw: Buffer,
+  signatures: ApiSignatures,
+): JsonAnswer | null {
+  const header = req.headers['switchboard-signature'] ?? '';
+  const payload = apiSignedPayload(req.method ?? 'GET', req.url ?? '/', raw);
+  // Node joins repeated custom headers into one value; an array would be two copies: refused as malformed.
+  const check = verifySignature(signatures.secrets, typeof header === 'string' ? header : ',', payload, {
+    toleranceSec: signatures.toleranceSec ?? DEFAULT_SIGNATURE_TOLERANCE_SEC,
+  });
+  const refuse = (reason: string): JsonAnswer => ({
+    status: 401,
+    body: { error: 'unauthorized', reason, message: `Signature refused: ${reason}` },
+  });
+  if (!check.ok) return refuse(check.reason);
+  const seen = signatures.replays.accept(check.signature, check.timestampSec);
+  if (seen === 'replayed') return refuse('replayed');
+  if (seen === 'full')
+    return {
+      status: 503,
+      body: {
+        error: 'unavailable',
+        reason: 'replay_memory_full',
+        message: 'Too many signed requests in the window; retry later or use an API key',
+      },
+      headers: { 'Retry-After': '1' },
+    };
+  return null;
 }
 
 /**
@@ -132,7 +203,9 @@ export async function readApiObject(
   options: ApiOptions,
   fields: readonly string[],
 ): Promise<{ readonly body: Record<string, unknown> } | { readonly answer: JsonAnswer }> {
-  const key = options.keys.check(req);
+  const signatures = options.signatures ?? null;
+  const signed = signatures !== null && isSignedRequest(req);
+  const key = signed ? 'ok' : options.keys.check(req);
   if (key !== 'ok') {
     req.resume();
     return {
@@ -164,6 +237,10 @@ export async function readApiObject(
         },
       },
     };
+  }
+  if (signed) {
+    const refused = checkSignedRequest(req, raw, signatures);
+    if (refused !== null) return { answer: refused };
   }
   let value: unknown;
   try {

@@ -59,6 +59,8 @@ export interface MetricsOptions {
 export class Metrics implements RealtimeObserver {
   /** The registry holding every metric; serve it with {@link Metrics.render}. */
   readonly registry: Registry;
+  /** The prefix of our metric names (other metric sets, as webhooks', register with it). */
+  readonly prefix: string;
   readonly #m: MetricInstruments;
   readonly #types = new LabelGuard(0, MESSAGE_TYPES);
   readonly #reasons = new LabelGuard(64);
@@ -74,7 +76,8 @@ export class Metrics implements RealtimeObserver {
   /** @param options see {@link MetricsOptions} */
   constructor(options: MetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
-    this.#m = defineMetrics(this.registry, options.prefix ?? 'switchboard_');
+    this.prefix = options.prefix ?? 'switchboard_';
+    this.#m = defineMetrics(this.registry, this.prefix);
     this.#m.connections.set(0);
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     if (options.engineDiagnostics ?? true)

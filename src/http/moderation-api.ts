@@ -9,7 +9,7 @@ import {
   MAX_MODERATION_REASON_LENGTH,
   type RealtimeServer,
 } from '../realtime/index.ts';
-import { readApiObject, type ApiOptions, type JsonAnswer } from './api.ts';
+import { checkSignedRequest, isSignedRequest, readApiObject, type ApiOptions, type JsonAnswer } from './api.ts';
 
 /** Longest ban in seconds (a year), as `durationSec` takes it. */
 export const MAX_BAN_SEC = MAX_BAN_MS / 1000;
@@ -133,7 +133,14 @@ export async function handleBans(
   options: ApiOptions,
 ): Promise<JsonAnswer> {
   req.resume();
-  const key = options.keys.check(req);
+  const signatures = options.signatures ?? null;
+  // A signed GET signs the empty body: `t.GET./api/bans.` (docs/webhooks.md).
+  const signed = signatures !== null && isSignedRequest(req);
+  if (signed) {
+    const refused = checkSignedRequest(req, Buffer.alloc(0), signatures);
+    if (refused !== null) return refused;
+  }
+  const key = signed ? 'ok' : options.keys.check(req);
   if (key === 'missing')
     return {
       status: 401,

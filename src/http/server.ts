@@ -5,7 +5,17 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ProxyHealth } from '../integrations/index.ts';
 import { RealtimeServer, type RealtimeServerOptions, type SigningKey, signToken } from '../realtime/index.ts';
-import { ApiKeys, handleDisconnect, handlePublish, readBody, sendJson, type JsonAnswer } from './api.ts';
+import { SignatureReplayGuard, type WebhookEndpointOptions, Webhooks } from '../integrations/index.ts';
+import {
+  ApiKeys,
+  type ApiSignatures,
+  handleDisconnect,
+  handlePublish,
+  readBody,
+  sendJson,
+  type JsonAnswer,
+} from './api.ts';
+import { WebhookMetrics } from './metric-webhooks.ts';
 import { handleBan, handleBans, handleDelete, handleKick, handleUnban } from './moderation-api.ts';
 import type { Metrics } from './metrics.ts';
 import { createObserver } from './observer.ts';
@@ -73,6 +83,19 @@ export interface SwitchboardServerOptions {
   readonly devTokenUserIdClaim?: string;
   readonly metrics?: Metrics | null;
   readonly logger?: Logger | null;
+  /**
+   * Secret of signed API requests (`Switchboard-Signature` over `t.METHOD.target.body`, docs/webhooks.md), accepted
+   * instead of an API key; several during a rotation.
+   * @default null: API keys only
+   */
+  readonly apiSecret?: string | readonly string[] | null;
+  /**
+   * Signed API requests remembered to refuse replays (their window is 300 s); when full, new signed requests get 503.
+   * @default 100000 - see `SignatureReplayGuard`
+   */
+  readonly maxRememberedSignatures?: number;
+  /** Webhook endpoints fed by the real-time server's events. @default [] */
+  readonly webhooks?: readonly WebhookEndpointOptions[];
   /** The backend proxy (`createHttpProxy`) among the realtime logic: its breakers show in `/health` and `/metrics`. @default null */
   readonly proxy?: { health(): ProxyHealth } | null;
 }
@@ -82,6 +105,8 @@ export interface SwitchboardServer {
   readonly http: http.Server | https.Server;
   readonly hub: RealtimeServer;
   readonly site: StaticSite | null;
+  /** Webhook delivery, when endpoints are configured. */
+  readonly webhooks: Webhooks | null;
   /** Resolves with the bound address. */
   listen(): Promise<AddressInfo>;
   /** Drains the real-time server (503 on /ready at once), then stops the HTTP server. Repeated calls share the promise. */
@@ -143,6 +168,25 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
   });
   const site = options.webRoot === null ? null : await loadStaticSite(options.webRoot);
   const keys = new ApiKeys(options.apiKeys ?? []);
+  const apiSecret = options.apiSecret ?? null;
+  const signatures: ApiSignatures | null =
+    apiSecret === null || apiSecret.length === 0
+      ? null
+      : {
+          secrets: apiSecret,
+          replays: new SignatureReplayGuard(
+            options.maxRememberedSignatures === undefined ? {} : { maxEntries: options.maxRememberedSignatures },
+          ),
+        };
+  const webhookMetrics = metrics === null ? null : new WebhookMetrics(metrics.registry, metrics.prefix);
+  const webhooks =
+    (options.webhooks ?? []).length === 0
+      ? null
+      : new Webhooks(hub.events, {
+          endpoints: options.webhooks ?? [],
+          ...(webhookMetrics === null ? {} : { observer: webhookMetrics }),
+          onError: (err) => logger?.error({ event: 'webhook_error', err }, 'webhook event dropped'),
+        });
   const cors = new Set((options.corsOrigins ?? []).map((o) => o.toLowerCase()));
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const maxConnections = options.maxConnections ?? Infinity;
@@ -192,10 +236,12 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
     }
     switch (pathname) {
       case paths.publish:
-        if (only(['POST'])) sendJson(res, await handlePublish(req, hub, { keys, maxBodyBytes }), corsHeaders(req));
+        if (only(['POST']))
+          sendJson(res, await handlePublish(req, hub, { keys, maxBodyBytes, signatures }), corsHeaders(req));
         return;
       case paths.disconnect:
-        if (only(['POST'])) sendJson(res, await handleDisconnect(req, hub, { keys, maxBodyBytes }), corsHeaders(req));
+        if (only(['POST']))
+          sendJson(res, await handleDisconnect(req, hub, { keys, maxBodyBytes, signatures }), corsHeaders(req));
         return;
       case paths.stats:
         if (only(['GET', 'HEAD']))
@@ -212,6 +258,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
             uptimeMs: Date.now() - startedAt,
             broker: { name: hub.broker.name, ...broker },
             ...hub.stats(),
+            ...(webhooks === null ? {} : { webhooks: webhooks.health() }),
             ...(proxy === null ? {} : { proxy: proxy.health() }),
           },
         });
@@ -238,6 +285,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
         metrics.setSubscriptions(Number(stats['subscriptions']), Number(stats['channels']));
         // Broker status at scrape time (a Redis PING, bounded by the broker's command timeout; never rejects).
         metrics.setBroker(await hub.broker.health());
+        if (webhooks !== null) webhookMetrics?.setQueues(webhooks.health());
         if (proxy !== null) metrics.setProxy(proxy.health());
         const text = await metrics.render();
         res.writeHead(200, {
@@ -249,19 +297,24 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
         return;
       }
       case '/api/delete':
-        if (only(['POST'])) sendJson(res, await handleDelete(req, hub, { keys, maxBodyBytes }), corsHeaders(req));
+        if (only(['POST']))
+          sendJson(res, await handleDelete(req, hub, { keys, maxBodyBytes, signatures }), corsHeaders(req));
         return;
       case '/api/ban':
-        if (only(['POST'])) sendJson(res, await handleBan(req, hub, { keys, maxBodyBytes }), corsHeaders(req));
+        if (only(['POST']))
+          sendJson(res, await handleBan(req, hub, { keys, maxBodyBytes, signatures }), corsHeaders(req));
         return;
       case '/api/unban':
-        if (only(['POST'])) sendJson(res, await handleUnban(req, hub, { keys, maxBodyBytes }), corsHeaders(req));
+        if (only(['POST']))
+          sendJson(res, await handleUnban(req, hub, { keys, maxBodyBytes, signatures }), corsHeaders(req));
         return;
       case '/api/bans':
-        if (only(['GET'])) sendJson(res, await handleBans(req, hub, { keys, maxBodyBytes }), corsHeaders(req));
+        if (only(['GET']))
+          sendJson(res, await handleBans(req, hub, { keys, maxBodyBytes, signatures }), corsHeaders(req));
         return;
       case '/api/kick':
-        if (only(['POST'])) sendJson(res, await handleKick(req, hub, { keys, maxBodyBytes }), corsHeaders(req));
+        if (only(['POST']))
+          sendJson(res, await handleKick(req, hub, { keys, maxBodyBytes, signatures }), corsHeaders(req));
         return;
       case '/api/dev-token':
         if (options.devTokenKey == null) break;
@@ -309,6 +362,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
     http: server,
     hub,
     site,
+    webhooks,
     listen: () =>
       new Promise<AddressInfo>((resolve, reject) => {
         server.once('error', reject);
@@ -324,6 +378,8 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
           else server.close(() => resolve());
         });
         await hub.drain(closeOptions.timeoutMs === undefined ? {} : { timeoutMs: closeOptions.timeoutMs });
+        // The drain's last events (leaves, vacated) are queued by now: flush them within the same deadline.
+        await webhooks?.close(closeOptions.timeoutMs === undefined ? {} : { timeoutMs: closeOptions.timeoutMs });
         server.closeIdleConnections();
         const timer = setTimeout(() => server.closeAllConnections(), closeOptions.timeoutMs ?? 5000);
         timer.unref();

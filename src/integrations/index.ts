@@ -9,4 +9,34 @@ export {
   type SignatureFailure,
   type VerifyOptions,
 } from './signature.ts';
+export {
+  REPLAY_DEFAULTS,
+  SignatureReplayGuard,
+  type ReplayCheck,
+  type ReplayGuardOptions,
+} from './replay-guard.ts';
+export { API_SIGNATURE_SEPARATOR, apiSignedPayload } from './signature.ts';
+export { Webhooks, type WebhooksHealth, type WebhooksOptions } from './webhooks/webhooks.ts';
+export {
+  WEBHOOK_USER_AGENT,
+  type DeadLetterCause,
+  type WebhookEndpointStats,
+  type WebhookFailure,
+  type WebhookObserver,
+} from './webhooks/endpoint.ts';
+export {
+  backoffDelayMs,
+  MIN_WEBHOOK_SECRET_LENGTH,
+  resolveEndpointOptions,
+  WEBHOOK_DEFAULTS,
+  type WebhookEndpointOptions,
+} from './webhooks/options.ts';
+export {
+  verifyWebhook,
+  WebhookVerificationError,
+  type VerifyWebhookOptions,
+  type WebhookEvent,
+  type WebhookFailureReason,
+  type WebhookHeaders,
+} from './webhooks/receiver.ts';
 export * from './proxy/index.ts';

@@ -101,3 +101,22 @@ export function verifySignature(
   }
   return { ok: false, reason: 'mismatch' };
 }
+
+/** Separates the method, the request target and the body in a signed API request's string. */
+export const API_SIGNATURE_SEPARATOR = '.';
+
+/**
+ * What a signed `/api/*` request signs besides the timestamp: `METHOD.target.body`, so the full signed string is
+ * `t.METHOD.target.body` (`1733300000.POST./api/publish.{"channel":...}`). Binding the method and the target means a
+ * captured request cannot be replayed against another endpoint. Sign it with {@link signBody}, check it with
+ * {@link verifySignature}, exactly as a body.
+ * @param method The HTTP method, upper case (`POST`, `GET`).
+ * @param target The request target as sent: the path and the query string, if any (`/api/stats?x=1`).
+ * @param body The exact body bytes (empty for a GET).
+ * @returns The payload to pass as `body` to signBody / verifySignature.
+ */
+export function apiSignedPayload(method: string, target: string, body: string | Uint8Array): string | Uint8Array {
+  const head = `${method.toUpperCase()}${API_SIGNATURE_SEPARATOR}${target}${API_SIGNATURE_SEPARATOR}`;
+  if (typeof body === 'string') return head + body;
+  return Buffer.concat([Buffer.from(head, 'utf8'), body]);
+}

@@ -1,6 +1,6 @@
 // Realtime: the RealtimeServer hub. Plugs the Switchboard protocol into the engine's WebSocketServer; no sockets of its own.
 import { randomUUID } from 'node:crypto';
-import type { Broker, ChannelEvent, PublishResult } from '../broker/index.ts';
+import type { Broker, BrokerChange, ChannelEvent, PublishResult } from '../broker/index.ts';
 import { WebSocket, WebSocketServer, type ServerOptions } from '../engine/index.ts';
 import {
   DisconnectCode,
@@ -17,6 +17,7 @@ import {
 import type { Identity } from './auth/identity.ts';
 import { BanGuard } from './bans.ts';
 import { ChannelRegistry, typingSignalData, type FanoutContext } from './channels.ts';
+import { emitPublication, RealtimeEvents } from './events.ts';
 import { createAcceptHook, type HandshakeContext } from './handshake.ts';
 import { DEFAULT_LOGIC_TIMEOUT_MS, sessionOptionsFrom, type RealtimeServerOptions } from './hub-options.ts';
 import type { RpcHandler, ServerLogic } from './logic.ts';
@@ -71,6 +72,13 @@ export class RealtimeServer {
   readonly #onControl = (event: ChannelEvent): void => this.#control(event);
   /** Resolves once the control channel is subscribed (rejects when the broker could not subscribe). */
   readonly #controlReady: Promise<void>;
+  /**
+   * Occupancy, presence and (per namespace, opt-in) publication events, each emitted once per cluster by the node
+   * where it happened (see `events.ts` and docs/webhooks.md). Listeners must not block.
+   */
+  readonly events: RealtimeEvents;
+  readonly #onChange = (change: BrokerChange): void =>
+    this.events.relay(change, (channel) => this.#options.namespaces.resolve(channel).ok);
   #draining = false;
   /** Open sessions whose transport is not an engine WebSocket (see `openSession`). */
   #otherTransports = 0;
@@ -93,6 +101,8 @@ export class RealtimeServer {
     const maxMessageSize = options.maxMessageSize ?? Limits.MAX_MESSAGE_SIZE;
     this.#codecs = [new JsonCodec({ maxMessageSize }), new MsgpackCodec({ maxMessageSize })];
     const observer = options.observer ?? {};
+    this.events = new RealtimeEvents((err) => observer.internalError?.(err));
+    options.broker.on('change', this.#onChange);
     const fanout: FanoutContext = {
       broker: options.broker,
       codecs: this.#codecs.length,
@@ -129,6 +139,7 @@ export class RealtimeServer {
       }, options.typing),
       options: sessionOptions,
       observer,
+      events: this.events,
       bans: new BanGuard(options.broker, observer),
       addUserSession: (session) => this.#addUserSession(session),
       stats: () => this.stats(),
@@ -241,12 +252,14 @@ export class RealtimeServer {
       );
     const invalid = resolved.validatePayload?.(data) ?? null;
     if (invalid !== null) throw new InvalidPayloadError(invalid);
-    return this.#options.broker.publish(channel, data, {
+    const result = await this.#options.broker.publish(channel, data, {
       historySize: resolved.config.historySize,
       historyTtlMs: resolved.config.historyTtlMs,
       ...(options.sender === undefined ? {} : { sender: options.sender }),
       ...(options.id === undefined ? {} : { id: options.id, idempotencyKey: `\u0000server\u0000${options.id}` }),
     });
+    emitPublication(this.events, resolved.config.webhookPublications, { channel, data, result, ...options });
+    return result;
   }
 
   /**

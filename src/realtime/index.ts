@@ -55,6 +55,17 @@ export {
   type PayloadValidator,
 } from './payload-schema.ts';
 export { DEFAULT_ROLE_PERMISSIONS, Permissions, type PermissionsOptions, type RolePermissions } from './permissions.ts';
+export {
+  REALTIME_EVENT_NAMES,
+  RealtimeEvents,
+  type ChannelOccupiedEvent,
+  type ChannelVacatedEvent,
+  type PresenceJoinEvent,
+  type PresenceLeaveEvent,
+  type PublicationEvent,
+  type RealtimeEventMap,
+  type RealtimeEventName,
+} from './events.ts';
 export { RPC_OPERATION } from './permissions.ts';
 export type {
   ConnectContext,

@@ -63,6 +63,11 @@ export interface NamespaceConfig {
    * @default 'close' - a stalled reader is disconnected (4010) and recovers from history on reconnect, losing nothing */
   readonly slowConsumerPolicy: SlowConsumerPolicy;
   /**
+   * Whether each stored publication is emitted as a `publication` event of `RealtimeServer#events` (webhooks).
+   * @default false - publications are the hot path and their payloads can be large: a namespace opts in
+   */
+  readonly webhookPublications: boolean;
+  /**
    * JSON Schema every client `publish` and `send` payload (and HTTP API publish) must match, checked after the size
    * and depth limits; compiled once when the namespaces are built.
    * @default null - any JSON value within the limits: the server cannot guess an application's payloads
@@ -89,6 +94,7 @@ export const NAMESPACE_DEFAULTS: NamespaceConfig = Object.freeze({
   typing: true,
   roles: Object.freeze({}),
   slowConsumerPolicy: 'close',
+  webhookPublications: false,
   payloadSchema: null,
   publishRequiresSubscription: false,
 });

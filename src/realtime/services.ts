@@ -4,6 +4,7 @@ import type { JsonValue } from '../messages/index.ts';
 import type { Authenticator } from './auth/identity.ts';
 import type { BanGuard } from './bans.ts';
 import type { ChannelRegistry } from './channels.ts';
+import type { RealtimeEvents } from './events.ts';
 import type { LogicRunner } from './logic-runner.ts';
 import type { RealtimeObserver } from './observer.ts';
 import type { Permissions } from './permissions.ts';
@@ -20,6 +21,8 @@ export interface HubServices {
   readonly typing: TypingTracker;
   readonly options: SessionOptions;
   readonly observer: RealtimeObserver;
+  /** Events for layers above (webhooks). */
+  readonly events: RealtimeEvents;
   /** The ban check of connect, refresh and subscribe. */
   readonly bans: BanGuard;
   /** Registers an authenticated session under its user; false when the user is at its connection cap. */

@@ -49,7 +49,7 @@ test('connect() over wss:// with a self-signed certificate made at test time', a
 });
 
 test('connect() sends headers and origin; the server sees them', async (t) => {
-  const { wss, url } = await startServer(t);
+  const { wss, url } = await startServer(t, { keepRequestHeaders: true });
   const conn = nextConnection(wss);
   const ws = await connect(url, { headers: { 'X-Trace': 'abc' }, origin: 'https://app.example' });
   const server = await conn;
@@ -232,7 +232,7 @@ test('localAddress: the server sees the connection come from 127.0.0.2, over ws:
 });
 
 test('family and lookup: a made-up host name resolves through the given lookup, as IPv4', async (t) => {
-  const { wss, port } = await startServer(t);
+  const { wss, port } = await startServer(t, { keepRequestHeaders: true });
   const asked: Array<{ hostname: string; family: unknown }> = [];
   const lookup = ((
     hostname: string,

@@ -4,6 +4,31 @@ import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { connect, DiagnosticsChannel, InvalidStateError, type WebSocketCloseEvent } from '../../src/engine/index.ts';
 import { PingTracker } from '../../src/engine/heartbeat.ts';
+
+/** A tracker whose pings, dead-peer calls and heartbeat round trips go to the given functions. */
+class TestTracker extends PingTracker {
+  readonly #host: { send: (p: Uint8Array) => void; dead: () => void; rtt: (ms: number) => void };
+
+  constructor(
+    host: { send: (p: Uint8Array) => void; dead: () => void; rtt: (ms: number) => void },
+    options: { pingIntervalMs: number; pongTimeoutMs: number },
+  ) {
+    super(options);
+    this.#host = host;
+  }
+
+  protected sendPingFrame(payload: Uint8Array): void {
+    this.#host.send(payload);
+  }
+
+  protected peerDead(): void {
+    this.#host.dead();
+  }
+
+  protected heartbeatRtt(rttMs: number): void {
+    this.#host.rtt(rttMs);
+  }
+}
 import { RawClient } from '../helpers/raw.ts';
 import { nextConnection, nextEvent, sleep, startServer } from '../helpers/engine-fixtures.ts';
 
@@ -63,8 +88,8 @@ test('heartbeat keeps a live peer and publishes RTT samples on the ping channel'
 
 test('a pong settles the ping it echoes and every earlier one (RFC 6455 §5.5.3); unsolicited pongs are ignored', async () => {
   const sent: Uint8Array[] = [];
-  const tracker = new PingTracker(
-    { sendPing: (p) => void sent.push(p), terminate: () => {}, rtt: () => {} },
+  const tracker = new TestTracker(
+    { send: (p) => void sent.push(p), dead: () => {}, rtt: () => {} },
     { pingIntervalMs: 0, pongTimeoutMs: 0 },
   );
   const a = tracker.ping(new Uint8Array([1]));
@@ -81,7 +106,7 @@ test('a pong settles the ping it echoes and every earlier one (RFC 6455 §5.5.3)
   );
   await sleep(5);
   assert.equal(cSettled, false);
-  tracker.stop();
+  tracker.stopPings();
   await assert.rejects(c, InvalidStateError);
   assert.equal(sent.length, 3);
 });
@@ -89,11 +114,11 @@ test('a pong settles the ping it echoes and every earlier one (RFC 6455 §5.5.3)
 test('heartbeat pings use distinct payloads and the timeout terminates once', async () => {
   let terminated = 0;
   const sent: Uint8Array[] = [];
-  const tracker = new PingTracker(
-    { sendPing: (p) => void sent.push(p), terminate: () => void terminated++, rtt: () => {} },
+  const tracker = new TestTracker(
+    { send: (p) => void sent.push(p), dead: () => void terminated++, rtt: () => {} },
     { pingIntervalMs: 10, pongTimeoutMs: 20 },
   );
-  tracker.start();
+  tracker.startHeartbeat();
   await sleep(15);
   assert.equal(sent.length, 1);
   tracker.pong(sent[0]!);
@@ -102,5 +127,37 @@ test('heartbeat pings use distinct payloads and the timeout terminates once', as
   assert.notDeepEqual(sent[0], sent[1]);
   await sleep(60);
   assert.equal(terminated, 1);
-  tracker.stop();
+  tracker.stopPings();
+});
+
+test('heartbeat and ping() settle each other in send order: a pong answers its ping and every earlier one', async () => {
+  const sent: Uint8Array[] = [];
+  const rtts: number[] = [];
+  const tracker = new TestTracker(
+    { send: (p) => void sent.push(p), dead: () => {}, rtt: (ms) => void rtts.push(ms) },
+    { pingIntervalMs: 10, pongTimeoutMs: 1_000 },
+  );
+  const early = tracker.ping(new Uint8Array([7]));
+  tracker.startHeartbeat();
+  await sleep(20);
+  assert.equal(sent.length, 2); // the ping() and the heartbeat
+  const late = tracker.ping(new Uint8Array([8]));
+  // The heartbeat's pong settles the earlier ping() but not the later one.
+  tracker.pong(sent[1]!);
+  assert.ok((await early) >= 0);
+  assert.equal(rtts.length, 1);
+  let lateSettled = false;
+  void late.then(() => (lateSettled = true));
+  await sleep(1);
+  assert.equal(lateSettled, false);
+  // The next heartbeat is sent after the interval; a pong to the later ping() answers it too.
+  await sleep(20);
+  assert.equal(sent.length, 4);
+  tracker.pong(new Uint8Array([8]));
+  assert.ok((await late) >= 0);
+  assert.equal(rtts.length, 1, 'the heartbeat sent after the ping() is still pending');
+  tracker.pong(sent[3]!);
+  assert.equal(rtts.length, 2);
+  assert.notEqual(tracker.lastRttMs, null);
+  tracker.stopPings();
 });

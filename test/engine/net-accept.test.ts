@@ -101,6 +101,7 @@ test('frames sent while an async accept hook runs reach the connection in order 
 test('the accept hook, handleProtocols and ws.request see the request: method, url, headers, socket', async (t) => {
   let seen: Record<string, unknown> = {};
   const { wss, url } = await startServer(t, {
+    keepRequestHeaders: true,
     accept: (req, info) => {
       seen = {
         method: req.method,

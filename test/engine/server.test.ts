@@ -327,16 +327,30 @@ test('a connection that resets right after the upgrade request leaves the server
 
 test('connection event gives the request; clients set tracks open sockets', async (t) => {
   const { wss, url } = await startServer(t);
-  const conn = nextConnection(wss);
+  const conn = new Promise<{ ws: WebSocket; req: http.IncomingMessage }>((resolve) =>
+    wss.once('connection', (ws, req) => resolve({ ws, req })),
+  );
   const ws = await connect(`${url}?x=1`, { headers: { 'X-Test': 'yes' } });
-  const server = await conn;
-  assert.equal(server.request?.headers['x-test'], 'yes');
-  assert.equal(server.request?.url, '/?x=1');
+  const { ws: server, req } = await conn;
+  assert.equal(req.headers['x-test'], 'yes');
+  // Not kept on the connection by default: an idle connection holds no copy of its headers.
+  assert.equal(server.request, null);
+  assert.equal(server.url, '/?x=1');
   assert.equal(server.isServer, true);
   assert.equal(server.remoteAddress, '127.0.0.1');
   assert.ok(wss.clients.has(server));
   ws.close();
   await waitFor(() => !wss.clients.has(server), 'removal from clients');
+});
+
+test('keepRequestHeaders: the connection keeps its request headers and target as ws.request', async (t) => {
+  const { wss, url } = await startServer(t, { keepRequestHeaders: true });
+  const conn = nextConnection(wss);
+  const ws = await connect(`${url}?x=1`, { headers: { 'X-Test': 'yes' } });
+  const server = await conn;
+  assert.equal(server.request?.headers['x-test'], 'yes');
+  assert.equal(server.request?.url, '/?x=1');
+  ws.close();
 });
 
 test('standalone wss:// with the tls option; a client that never starts TLS is cut at the deadline (HS-19)', async (t) => {

@@ -99,6 +99,14 @@ export class Fanout {
     return this.#feeds.size;
   }
 
+  /**
+   * @param channel Channel name.
+   * @returns Whether the channel has at least one handler on this node.
+   */
+  has(channel: string): boolean {
+    return this.#feeds.has(channel);
+  }
+
   /** Number of handlers over all channels. */
   get handlers(): number {
     let n = 0;

@@ -21,6 +21,8 @@ export interface ChannelKeys {
   readonly userInfo: string;
   /** The pub/sub channel of publications and presence events. */
   readonly pubsub: string;
+  /** Set of the ids of the nodes that have a handler for the channel (occupancy). */
+  readonly occupancy: string;
   /** String key remembering a publish result for its idempotency window. */
   idempotency(key: string): string;
 }
@@ -51,16 +53,25 @@ export function channelKeys(prefix: string, channel: string): ChannelKeys {
     users: `${base}:u`,
     userInfo: `${base}:ui`,
     pubsub: base,
+    occupancy: `${base}:o`,
     idempotency: (key) => `${base}:k:${key}`,
   };
 }
 
-/** Keys of the node registry: the set of node ids and, per node, its heartbeat and the channels it has presence in. */
+/**
+ * Keys of the node registry: the set of node ids and, per node, its heartbeat, the channels it has presence in and
+ * the channels it occupies (has handlers for).
+ */
 export function nodeKeys(
   prefix: string,
   node: string,
-): { readonly registry: string; readonly heartbeat: string; readonly channels: string } {
-  return { registry: `${prefix}nodes`, heartbeat: `${prefix}node:${node}:hb`, channels: `${prefix}node:${node}:ch` };
+): { readonly registry: string; readonly heartbeat: string; readonly channels: string; readonly occupied: string } {
+  return {
+    registry: `${prefix}nodes`,
+    heartbeat: `${prefix}node:${node}:hb`,
+    channels: `${prefix}node:${node}:ch`,
+    occupied: `${prefix}node:${node}:oc`,
+  };
 }
 
 // Bodies are JSON: publication data and presence info are JSON values (the message schemas guarantee it), and

@@ -1,7 +1,8 @@
 // Broker (Redis): presence hashes per channel, a heartbeat per node, and a sweeper that removes dead nodes' entries.
 import type { Redis } from 'ioredis';
-import type { PresenceEntry, PresenceUser } from '../types.ts';
+import type { BrokerChange, PresenceEntry, PresenceUser } from '../types.ts';
 import { channelKeys, nodeKeys, packInfo, unpackInfo, type ChannelKeys } from './keys.ts';
+import type { RedisOccupancy } from './occupancy.ts';
 import { FORGET_NODE, HEARTBEAT, PRESENCE_ADD, PRESENCE_LIST, PRESENCE_REMOVE, PRESENCE_SWEEP } from './scripts.ts';
 
 /** What presence needs from its broker. */
@@ -20,6 +21,31 @@ export interface PresenceDeps {
   error(error: Error): void;
   /** Whether Redis is reachable now (background work is skipped while it is not). */
   isUp(): boolean;
+  /** Reports a join or leave this node's script made. */
+  changed(change: BrokerChange): void;
+  /** Channel occupancy, swept and rewritten on the same heartbeat. */
+  readonly occupancy: RedisOccupancy;
+}
+
+/**
+ * Reports the leaves a presence script made: pairs of user and `'0'` or `'1' .. packed info`.
+ * @param deps Where to report.
+ * @param channel The channel.
+ * @param left The script's list.
+ * @param swept Whether they were made on behalf of a dead node.
+ */
+function reportLeaves(deps: PresenceDeps, channel: string, left: readonly Buffer[], swept: boolean): void {
+  for (let i = 0; i + 1 < left.length; i += 2) {
+    const user = left[i]!.toString();
+    const info = left[i + 1]!;
+    deps.changed({
+      type: 'leave',
+      channel,
+      user,
+      ...(info[0] === 0x31 ? { info: unpackInfo(info.subarray(1)) } : {}),
+      ...(swept ? { swept: true } : {}),
+    });
+  }
 }
 
 function keyList(keys: ChannelKeys): string[] {
@@ -78,6 +104,7 @@ export class RedisPresence {
     this.#beating = true;
     try {
       await this.#beat();
+      await this.#deps.occupancy.retry();
       await this.sweep();
     } catch (err) {
       if (this.#deps.isUp()) this.#deps.error(err instanceof Error ? err : new Error(String(err)));
@@ -95,7 +122,7 @@ export class RedisPresence {
   async add(channel: string, entry: PresenceEntry): Promise<void> {
     const keys = channelKeys(this.#deps.prefix, channel);
     const hasInfo = 'info' in entry && entry.info !== undefined;
-    await this.#deps.run('add presence', () =>
+    const [joined, left] = (await this.#deps.run('add presence', () =>
       PRESENCE_ADD.run(
         this.#deps.redis,
         [...keyList(keys), this.#node.channels],
@@ -110,7 +137,10 @@ export class RedisPresence {
           channel,
         ],
       ),
-    );
+    )) as [number, Buffer[]];
+    reportLeaves(this.#deps, channel, left, false);
+    if (joined === 1)
+      this.#deps.changed({ type: 'join', channel, user: entry.user, ...(hasInfo ? { info: entry.info } : {}) });
     let local = this.#local.get(channel);
     if (local === undefined) {
       local = new Map();
@@ -133,13 +163,14 @@ export class RedisPresence {
     const keys = channelKeys(this.#deps.prefix, channel);
     const local = this.#local.get(channel);
     const last = local === undefined || (local.size === 1 && local.has(connection)) || local.size === 0;
-    await this.#deps.run('remove presence', () =>
+    const [, left] = (await this.#deps.run('remove presence', () =>
       PRESENCE_REMOVE.run(
         this.#deps.redis,
         [...keyList(keys), this.#node.channels],
         [connection, keys.pubsub, this.#deps.sharded ? '1' : '0', channel, last ? '1' : '0'],
       ),
-    );
+    )) as [number, Buffer[]];
+    reportLeaves(this.#deps, channel, left, false);
     if (local !== undefined) {
       local.delete(connection);
       if (local.size === 0) this.#local.delete(channel);
@@ -183,17 +214,19 @@ export class RedisPresence {
       const channels = await this.#deps.run('sweep presence', () => redis.smembers(dead.channels));
       for (const channel of channels) {
         const keys = channelKeys(prefix, channel);
-        const removed = (await this.#deps.run('sweep presence', () =>
+        const [removed, left] = (await this.#deps.run('sweep presence', () =>
           PRESENCE_SWEEP.run(
             redis,
             [...keyList(keys), dead.heartbeat],
             [node, keys.pubsub, this.#deps.sharded ? '1' : '0'],
           ),
-        )) as number;
+        )) as [number, Buffer[]];
         if (removed > 0) this.swept += removed;
+        reportLeaves(this.#deps, channel, left, true);
       }
+      await this.#deps.occupancy.sweep(node);
       await this.#deps.run('sweep presence', () =>
-        FORGET_NODE.run(redis, [dead.heartbeat, dead.channels, dead.registry], [node]),
+        FORGET_NODE.run(redis, [dead.heartbeat, dead.channels, dead.registry, dead.occupied], [node]),
       );
     }
   }
@@ -204,10 +237,15 @@ export class RedisPresence {
     for (const [channel, entries] of [...this.#local]) {
       for (const connection of [...entries.keys()]) await this.remove(channel, connection).catch(() => {});
     }
+    await this.#deps.occupancy.leave();
     const { redis } = this.#deps;
     await this.#deps
       .run('leave', () =>
-        redis.multi().del(this.#node.heartbeat, this.#node.channels).srem(this.#node.registry, this.#deps.node).exec(),
+        redis
+          .multi()
+          .del(this.#node.heartbeat, this.#node.channels, this.#node.occupied)
+          .srem(this.#node.registry, this.#deps.node)
+          .exec(),
       )
       .catch(() => {});
   }
@@ -220,7 +258,9 @@ export class RedisPresence {
         [this.#deps.node, 2 * this.#deps.heartbeatMs],
       ),
     );
-    if (alive === 1 || this.#local.size === 0) return;
+    if (alive === 1) return;
+    await this.#deps.occupancy.rewrite();
+    if (this.#local.size === 0) return;
     // Our heartbeat had expired: another node may have swept our entries (or Redis restarted empty). Add them back.
     for (const [channel, entries] of [...this.#local]) {
       for (const entry of [...entries.values()]) await this.add(channel, entry);

@@ -6,6 +6,7 @@ import {
   NAMESPACE_DEFAULTS,
   normalizeOrigin,
   OPERATIONS,
+  REALTIME_EVENT_NAMES,
   RPC_OPERATION,
   TrustedProxies,
   type NamespaceConfig,
@@ -70,6 +71,7 @@ export const NamespaceConfigSchema = z
     slowConsumerPolicy: z
       .enum(['drop', 'close', 'wait'], { error: 'expected "drop", "close" or "wait"' })
       .default(NAMESPACE_DEFAULTS.slowConsumerPolicy),
+    webhookPublications: bool().default(NAMESPACE_DEFAULTS.webhookPublications),
     payloadSchema: z
       .record(z.string(), z.unknown(), { error: 'expected a JSON Schema object or null' })
       .nullable()
@@ -91,6 +93,39 @@ export const NamespaceConfigSchema = z
       path: ['recoverOnJoin'],
     },
   );
+
+/** One webhook endpoint (src/integrations/webhooks): where, with which secret, which events, delivery limits. */
+const WebhookEndpointSchema = z
+  .strictObject({
+    url: z
+      .string({ error: 'expected a URL' })
+      .regex(/^https?:\/\/[^\s]+$/, { error: 'expected an http:// or https:// URL' })
+      .refine((u) => URL.canParse(u), { error: 'expected an http:// or https:// URL' }),
+    secret: z.string({ error: 'expected a string' }).min(16, { error: 'expected at least 16 characters' }).optional(),
+    secretEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, { error: 'expected the name of an environment variable' })
+      .optional(),
+    events: z
+      .array(
+        z.enum(REALTIME_EVENT_NAMES as [string, ...string[]], {
+          error: `expected one of ${REALTIME_EVENT_NAMES.join(', ')}`,
+        }),
+      )
+      .min(1, { error: 'expected at least one event' }),
+    maxBatchSize: posInt(10_000).optional(),
+    maxWaitMs: posInt(600_000).optional(),
+    maxQueuedEvents: posInt(10_000_000).optional(),
+    maxQueuedBytes: posInt(4 * 1024 * 1024 * 1024).optional(),
+    timeoutMs: posInt(600_000).optional(),
+    maxAttempts: posInt(1_000_000).optional(),
+    initialBackoffMs: posInt(3_600_000).optional(),
+    maxBackoffMs: posInt(86_400_000).optional(),
+  })
+  .refine((w) => (w.secret === undefined) !== (w.secretEnv === undefined), {
+    error: 'set either secret or secretEnv (the variable holding it), not both',
+    path: ['secret'],
+  });
 
 const namespaceName = z
   .string()
@@ -305,6 +340,12 @@ export const ServerSettingsSchema = z.strictObject({
     })
     .prefault({}),
   web: z.strictObject({ enabled: bool().default(true) }).prefault({}),
+  apiSecret: z
+    .string({ error: 'expected a string' })
+    .min(16, { error: 'expected at least 16 characters' })
+    .nullable()
+    .default(null),
+  webhooks: z.array(WebhookEndpointSchema, { error: 'expected a list of endpoints' }).max(64).default([]),
   logic: text('a module path').nullable().default(null),
   logicTimeoutMs: posInt(60_000).default(3000),
   proxy: ProxyConfigSchema.prefault({}),

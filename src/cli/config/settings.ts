@@ -397,6 +397,12 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     'Refuse a publish from a connection not subscribed to the channel (`not_subscribed`).',
   ),
   s(
+    'namespaces.<namespace>.webhookPublications',
+    'NAMESPACES__<NAMESPACE>__WEBHOOK_PUBLICATIONS',
+    BOOLEAN,
+    'Emit each stored publication as a `publication` webhook event (docs/webhooks.md).',
+  ),
+  s(
     'broker.url',
     'BROKER__URL',
     STRING,
@@ -464,6 +470,18 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     'LOGIC_TIMEOUT_MS',
     INTEGER,
     'Deadline of each call to the server logic (a hook, an RPC method); past it the client gets `internal`.',
+  ),
+  s(
+    'apiSecret',
+    'API_SECRET',
+    NULLABLE_STRING,
+    'Secret of signed /api/* requests (`Switchboard-Signature` over `t.METHOD.target.body`, docs/webhooks.md), accepted instead of an API key; at least 16 characters.',
+  ),
+  s(
+    'webhooks',
+    'WEBHOOKS',
+    LIST,
+    'Webhook endpoints, each `{url, secret or secretEnv, events, maxBatchSize?, maxWaitMs?, maxQueuedEvents?, maxQueuedBytes?, timeoutMs?, maxAttempts?, initialBackoffMs?, maxBackoffMs?}` (docs/webhooks.md); from the environment as a JSON array.',
   ),
   s('proxy.connect', 'PROXY__CONNECT', NULLABLE_STRING, 'Backend URL asked at every connect (docs/backend-proxy.md).'),
   s('proxy.refresh', 'PROXY__REFRESH', NULLABLE_STRING, 'Backend URL asked at every token refresh.'),

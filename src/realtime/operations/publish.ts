@@ -1,6 +1,7 @@
 // Realtime operations `publish` (into a channel) and `send` (a private message into a user's personal channel).
 import { ErrorCode, type JsonValue, type PublishMessage, type SendMessage } from '../../messages/index.ts';
 import { personalChannel, type ResolvedChannel } from '../namespaces.ts';
+import { emitPublication } from '../events.ts';
 import { callerOf } from '../logic-context.ts';
 import { brokerFailed, refused } from '../replies.ts';
 import type { HubServices } from '../services.ts';
@@ -106,5 +107,6 @@ async function publishInto(
     return;
   }
   hub.observer.brokerLatency?.('publish', performance.now() - started);
+  emitPublication(hub.events, config.webhookPublications, { channel, data, result, sender: user, id });
   session.reply(rid, { channel, epoch: result.epoch, offset: result.offset, duplicate: result.duplicate });
 }
