@@ -1,14 +1,11 @@
 // Realtime: the RealtimeServer hub. Plugs the Switchboard protocol into the engine's WebSocketServer; no sockets of its own.
 import { randomUUID } from 'node:crypto';
 import type { Broker, BrokerChange, ChannelEvent, PublishResult } from '../broker/index.ts';
-import { WebSocket, WebSocketServer, type ServerOptions } from '../engine/index.ts';
+import { WebSocket, WebSocketServer } from '../engine/index.ts';
 import {
-  DisconnectCode,
-  ErrorCode,
   JsonCodec,
   Limits,
   MsgpackCodec,
-  selectSubprotocol,
   Subprotocol,
   type Codec,
   type JsonValue,
@@ -18,21 +15,21 @@ import type { Identity } from './auth/identity.ts';
 import { BanGuard } from './bans.ts';
 import { ChannelRegistry, typingSignalData, type FanoutContext } from './channels.ts';
 import { emitPublication, RealtimeEvents } from './events.ts';
-import { createAcceptHook, type HandshakeContext } from './handshake.ts';
+import type { HandshakeContext } from './handshake.ts';
+import { engineOptionsFrom } from './hub-engine.ts';
 import { DEFAULT_LOGIC_TIMEOUT_MS, sessionOptionsFrom, type RealtimeServerOptions } from './hub-options.ts';
 import type { RpcHandler, ServerLogic } from './logic.ts';
 import { callerOf } from './logic-context.ts';
 import { LogicRunner } from './logic-runner.ts';
 import { Moderation } from './moderation.ts';
 import { leave, runOperation } from './operations/index.ts';
-import { createOriginPolicy } from './origin.ts';
 import { InvalidPayloadError } from './payload-schema.ts';
 import { Permissions } from './permissions.ts';
-import { KeyedRateLimiter } from './rate-limit.ts';
 import type { HubServices } from './services.ts';
 import { Session, type SessionHost } from './session.ts';
 import type { SessionTransport } from './transport.ts';
 import { TypingTracker } from './typing.ts';
+import { UserSessions } from './user-sessions.ts';
 import { attachWebSocket, broadcastMixed } from './websocket-transport.ts';
 
 export type { EngineOptions, RealtimeServerOptions } from './hub-options.ts';
@@ -64,7 +61,7 @@ export class RealtimeServer {
   readonly #host: SessionHost;
   readonly #codecs: Codec[];
   readonly #sessions = new Set<Session>();
-  readonly #users = new Map<string, Set<Session>>();
+  readonly #users: UserSessions;
   readonly #options: RealtimeServerOptions;
   readonly #startedAt = Date.now();
   /** This node's id in control signals, so it ignores its own. */
@@ -119,6 +116,7 @@ export class RealtimeServer {
     };
     const channels = new ChannelRegistry(fanout);
     const sessionOptions = sessionOptionsFrom(options);
+    this.#users = new UserSessions(sessionOptions, observer);
     const logics = options.logic === undefined ? [] : Array.isArray(options.logic) ? options.logic : [options.logic];
     const logic = new LogicRunner(logics as readonly ServerLogic[], {
       timeoutMs: options.logicTimeoutMs ?? DEFAULT_LOGIC_TIMEOUT_MS,
@@ -141,7 +139,7 @@ export class RealtimeServer {
       observer,
       events: this.events,
       bans: new BanGuard(options.broker, observer),
-      addUserSession: (session) => this.#addUserSession(session),
+      addUserSession: (session) => this.#users.add(session),
       stats: () => this.stats(),
       logic,
     };
@@ -152,7 +150,7 @@ export class RealtimeServer {
         namespaces: options.namespaces,
         services,
         bans: services.bans,
-        sessionsOf: (user) => this.#users.get(user) ?? [],
+        sessionsOf: (user) => this.#users.sessionsOf(user),
         disconnectUser: (user) => this.disconnectUser(user),
         signal: (data) => options.broker.signal(CONTROL_CHANNEL, { ...data, node: this.#node }),
       },
@@ -164,28 +162,10 @@ export class RealtimeServer {
       run: (session, message) => runOperation(session, services, message),
       sessionClosed: (session) => this.#sessionClosed(session),
     };
-    const engine: ServerOptions = {
-      ...options.engine,
-      ...(options.trustedProxies === undefined ? {} : { trustedProxies: options.trustedProxies }),
-      path: options.path ?? '/ws',
-      // Frames up to 4x the limit get a `too_large` reply; anything bigger is cut by the engine with 1009 before it is buffered.
-      maxMessageSize: maxMessageSize * 4,
-      accept: createAcceptHook({
-        draining: () => this.#draining,
-        ipLimiter: new KeyedRateLimiter({ perMinute: options.connectionsPerMinutePerIp ?? 600 }),
-        origins: options.originPolicy ?? createOriginPolicy({ allowedOrigins: [] }),
-        authenticator: options.authenticator,
-        observer,
-        cookieName: options.cookieName ?? null,
-        allowQueryToken: options.allowQueryToken ?? true,
-        allowSameOrigin: options.allowSameOrigin ?? false,
-        deniedAddress: (address) => this.moderation.isDeniedAddress(address),
-      }),
-      handleProtocols: (protocols) => selectSubprotocol(protocols),
-      ...(options.server !== undefined
-        ? { server: options.server }
-        : { port: options.port ?? 0, host: options.host ?? '127.0.0.1' }),
-    };
+    const engine = engineOptionsFrom(options, maxMessageSize, observer, {
+      draining: () => this.#draining,
+      deniedAddress: (address) => this.moderation.isDeniedAddress(address),
+    });
     this.wss = new WebSocketServer(engine);
     this.wss.on('connection', (ws: WebSocket) => this.#onConnection(ws));
     this.wss.on('error', (err: Error) => observer.internalError?.(err));
@@ -339,34 +319,10 @@ export class RealtimeServer {
     attachWebSocket(ws, this.openSession(ws, context?.identity ?? null));
   }
 
-  #addUserSession(session: Session): boolean {
-    const user = session.user!;
-    let set = this.#users.get(user);
-    if (set === undefined) {
-      set = new Set();
-      this.#users.set(user, set);
-    }
-    if (set.size >= this.#services.options.maxConnectionsPerUser) {
-      this.#services.observer.rateLimited?.('connections_per_user');
-      session.error(
-        ErrorCode.FORBIDDEN,
-        `Cannot connect: at most ${this.#services.options.maxConnectionsPerUser} connections per user`,
-      );
-      return false;
-    }
-    set.add(session);
-    return true;
-  }
-
   #sessionClosed(session: Session): void {
     if (!this.#sessions.delete(session)) return;
     if (!(session.transport instanceof WebSocket)) this.#otherTransports--;
-    const user = session.user;
-    if (user !== null) {
-      const set = this.#users.get(user);
-      set?.delete(session);
-      if (set !== undefined && set.size === 0) this.#users.delete(user);
-    }
+    this.#users.delete(session);
     for (const channel of [...session.subscriptions.keys()]) {
       leave(session, this.#services, channel).catch((err: unknown) => this.#services.observer.internalError?.(err));
     }
@@ -389,10 +345,7 @@ export class RealtimeServer {
    * @returns How many sessions it was sent to.
    */
   sendToUser(user: string, message: ServerMessage): number {
-    const set = this.#users.get(user);
-    if (set === undefined) return 0;
-    for (const session of set) session.send(message);
-    return set.size;
+    return this.#users.send(user, message);
   }
 
   /**
@@ -401,11 +354,7 @@ export class RealtimeServer {
    * @returns How many sessions were closed.
    */
   disconnectUser(user: string): number {
-    const set = this.#users.get(user);
-    if (set === undefined) return 0;
-    const sessions = [...set];
-    for (const session of sessions) session.disconnect(DisconnectCode.FORBIDDEN);
-    return sessions.length;
+    return this.#users.disconnect(user);
   }
 
   /**

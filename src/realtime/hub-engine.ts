@@ -1,0 +1,45 @@
+// Realtime: the engine options of the hub's `/ws` endpoint (path, frame size cap, the accept hook's checks, listening).
+import type { ServerOptions } from '../engine/index.ts';
+import { selectSubprotocol } from '../messages/index.ts';
+import { createAcceptHook } from './handshake.ts';
+import type { RealtimeServerOptions } from './hub-options.ts';
+import type { RealtimeObserver } from './observer.ts';
+import { createOriginPolicy } from './origin.ts';
+import { KeyedRateLimiter } from './rate-limit.ts';
+
+/**
+ * The engine options for the hub's WebSocket server.
+ * @param options The hub's options.
+ * @param maxMessageSize The protocol's message size limit in bytes.
+ * @param observer Told about refused handshakes.
+ * @param state What the accept hook asks the hub on each upgrade: whether it drains, whether an address is denied.
+ */
+export function engineOptionsFrom(
+  options: RealtimeServerOptions,
+  maxMessageSize: number,
+  observer: RealtimeObserver,
+  state: { draining(): boolean; deniedAddress(address: string): boolean },
+): ServerOptions {
+  return {
+    ...options.engine,
+    ...(options.trustedProxies === undefined ? {} : { trustedProxies: options.trustedProxies }),
+    path: options.path ?? '/ws',
+    // Frames up to 4x the limit get a `too_large` reply; anything bigger is cut by the engine with 1009 before it is buffered.
+    maxMessageSize: maxMessageSize * 4,
+    accept: createAcceptHook({
+      draining: () => state.draining(),
+      ipLimiter: new KeyedRateLimiter({ perMinute: options.connectionsPerMinutePerIp ?? 600 }),
+      origins: options.originPolicy ?? createOriginPolicy({ allowedOrigins: [] }),
+      authenticator: options.authenticator,
+      observer,
+      cookieName: options.cookieName ?? null,
+      allowQueryToken: options.allowQueryToken ?? true,
+      allowSameOrigin: options.allowSameOrigin ?? false,
+      deniedAddress: (address) => state.deniedAddress(address),
+    }),
+    handleProtocols: (protocols) => selectSubprotocol(protocols),
+    ...(options.server !== undefined
+      ? { server: options.server }
+      : { port: options.port ?? 0, host: options.host ?? '127.0.0.1' }),
+  };
+}
