@@ -1,7 +1,8 @@
 // Client SDK (Node-free): one logical session over many connections. The Client is the application's face; the parts
 // live in their own modules: connection lifecycle (connection.ts), request / reply (requests.ts), liveness
-// (liveness.ts), token refresh (token-refresh.ts), subscriptions (subscription-registry.ts), publishing (publisher.ts).
-// Over 400 lines because of the public API's TSDoc; the parts it delegates to are the modules named above.
+// (liveness.ts), token refresh (token-refresh.ts), subscriptions (subscription-registry.ts), publishing (publisher.ts),
+// their assembly and wiring (client-parts.ts), message ids (message-ids.ts).
+// Over 400 lines only because of the public API's TSDoc; the parts it delegates to are the modules named above.
 import {
   RfcCloseCode,
   RPC_METHOD_NAME,
@@ -17,23 +18,23 @@ import {
   type StreamPosition,
   type SubscribedMessage,
 } from '../messages/core.ts';
-import { backoffDelay } from './backoff.ts';
 import type { BreakerState } from './breaker.ts';
 import type { ClientEvents, ClientOptions, ClientState, ClientStats } from './client-options.ts';
-import { ConnectionLifecycle } from './connection.ts';
+import { createClientParts } from './client-parts.ts';
+import type { ConnectionLifecycle } from './connection.ts';
 import { Emitter } from './emitter.ts';
 import { ClientError } from './errors.ts';
-import { Liveness } from './liveness.ts';
+import { QuietIds, defaultMessageId } from './message-ids.ts';
+import type { Liveness } from './liveness.ts';
 import type { OutboxEntry } from './outbox.ts';
-import { Publisher } from './publisher.ts';
-import { RequestTracker, type Request } from './requests.ts';
-import { SubscriptionRegistry } from './subscription-registry.ts';
+import type { Publisher } from './publisher.ts';
+import type { Request, RequestTracker } from './requests.ts';
+import type { SubscriptionRegistry } from './subscription-registry.ts';
 import type { Subscription, SubscriptionOptions } from './subscription.ts';
-import { TimerSet, systemClock } from './timers.ts';
+import type { TimerSet } from './timers.ts';
 import { watchOnline } from './online.ts';
-import { TokenRefresher } from './token-refresh.ts';
-import type { TransportSocket } from './transport.ts';
-import { codecWire, frameData, jsonWire, type ClientWire } from './wire.ts';
+import type { TokenRefresher } from './token-refresh.ts';
+import { frameData, type ClientWire } from './wire.ts';
 
 export type {
   ClientEvents,
@@ -43,21 +44,6 @@ export type {
   ReconnectOptions,
   StateChange,
 } from './client-options.ts';
-
-/** Ids of recent `echo: false` publishes kept to recognise them in history: far more than are ever in flight. */
-const MAX_QUIET_IDS = 1024;
-
-function defaultMessageId(): string {
-  const c = (globalThis as { crypto?: { randomUUID?: () => string; getRandomValues?: (a: Uint8Array) => Uint8Array } })
-    .crypto;
-  if (typeof c?.randomUUID === 'function') return c.randomUUID();
-  const bytes = new Uint8Array(16);
-  if (typeof c?.getRandomValues === 'function') c.getRandomValues(bytes);
-  else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
-  let hex = '';
-  for (const b of bytes) hex += b.toString(16).padStart(2, '0');
-  return hex;
-}
 
 /**
  * A Switchboard client: one logical session that outlives its connections. It reconnects with jittered backoff,
@@ -88,119 +74,38 @@ export class Client extends Emitter<ClientEvents> {
   readonly #publisher: Publisher;
   /** Removes the `online` listener (browsers), once connect() added it. */
   #stopWatchingOnline: (() => void) | null = null;
-  /** Ids of this client's recent `echo: false` publishes, oldest first (bounded by MAX_QUIET_IDS). */
-  readonly #quietIds = new Set<string>();
+  /** Ids of this client's recent `echo: false` publishes. */
+  readonly #quietIds = new QuietIds();
   readonly #stats: ClientStats = { delivered: 0, duplicates: 0, gaps: 0, connections: 0, acked: 0, resent: 0 };
 
   /** @param options URL, transport, credentials, timings, outbox and breaker. */
   constructor(options: ClientOptions) {
     super();
     this.#options = options;
-    const clock = options.clock ?? systemClock;
-    this.#timers = new TimerSet(clock);
-    this.#wire = options.codec === undefined || options.codec === 'json' ? jsonWire : codecWire(options.codec);
-    this.#requests = new RequestTracker(this.#wire, this.#timers);
-    this.#connection = new ConnectionLifecycle(options, this.#wire.subprotocol, this.#timers, {
+    const client = this;
+    const parts = createClientParts(options, {
       emit: (event, payload) => this.emit(event, payload),
-      request: (socket, message) => this.#requests.send(socket, message, this.#requestTimeoutMs),
+      request: (message, o) => this.request(message, o),
+      get requestTimeoutMs() {
+        return client.#requestTimeoutMs;
+      },
       frame: (data) => this.#onFrame(data),
-      established: () => {
-        this.#stats.connections++;
-        this.#liveness.received();
-      },
-      connected: (socket, answer) => {
-        this.#subscriptions.resubscribeAll(socket);
-        this.#liveness.start(socket);
-        this.#refresher?.schedule(socket, answer.expires);
-        this.#publisher.pump();
-      },
-      lost: (code) => {
-        this.#liveness.stop();
-        this.#refresher?.stop();
-        this.#publisher.connectionLost();
-        this.#requests.failAll(new ClientError('closed', `Connection closed (${code})`));
-        this.#subscriptions.lostAll();
-      },
-      closing: () => this.#requests.failAll(new ClientError('closed', 'The client is closed')),
+      stats: this.#stats,
+      quiet: (id) => this.#quietIds.has(id),
       closed: () => {
         this.#stopWatchingOnline?.();
         this.#stopWatchingOnline = null;
-        this.#publisher.close();
-        this.#subscriptions.endAll();
       },
+      newMessageId: () => (options.newMessageId ?? defaultMessageId)(),
     });
-    const current = (): TransportSocket | null => this.#connection.socket;
-    this.#liveness = new Liveness(
-      this.#timers,
-      { intervalMs: options.pingIntervalMs ?? 20_000, timeoutMs: options.pingTimeoutMs ?? 10_000 },
-      {
-        current,
-        ping: (timeoutMs) => this.request({ type: 'ping' }, { timeoutMs }),
-        dead: (socket) => this.#connection.drop(socket, 'ping_timeout'),
-      },
-    );
-    const getToken = options.getToken;
-    this.#refresher =
-      getToken === undefined
-        ? null
-        : new TokenRefresher(this.#timers, options.refreshMarginMs ?? 30_000, {
-            current,
-            getToken,
-            refresh: (token) => this.request({ type: 'refresh', token }),
-          });
-    this.#subscriptions = new SubscriptionRegistry(
-      {
-        request: (m) => this.request(m),
-        connection: () => this.#connection.connection,
-        closed: () => this.#connection.state === 'closed',
-        quiet: (p) => p.id !== undefined && p.sender === this.#connection.session?.user && this.#quietIds.has(p.id),
-        delivered: (p) => {
-          this.#stats.delivered++;
-          this.emit('publication', p);
-        },
-        duplicate: () => {
-          this.#stats.duplicates++;
-        },
-        gap: (g) => {
-          this.#stats.gaps++;
-          this.emit('gap', g);
-        },
-      },
-      this.#timers,
-      options.random,
-    );
-    this.#publisher = new Publisher(
-      {
-        newMessageId: options.newMessageId ?? defaultMessageId,
-        clock,
-        ...(options.outbox === undefined ? {} : { outbox: options.outbox }),
-        ...(options.breaker === undefined ? {} : { breaker: options.breaker }),
-        ...(options.ackTimeoutMs === undefined ? {} : { ackTimeoutMs: options.ackTimeoutMs }),
-        ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }),
-      },
-      {
-        connection: () => this.#connection.connection,
-        request: (message, o) => this.request(message, o),
-        acked: (entry, reply) => {
-          this.#stats.acked++;
-          // The server skipped this connection: count the offset as seen, or the next live one looks like a gap.
-          const position = this.#subscriptions.positions.get(reply.channel);
-          if (entry.echo === false && position?.epoch === reply.epoch && position.offset === reply.offset - 1)
-            this.#subscriptions.positions.set(reply.channel, { epoch: reply.epoch, offset: reply.offset });
-          this.emit('acked', { entry, reply });
-        },
-        failed: (entry, error) => this.emit('failed', { entry, error }),
-        breaker: (state) => this.emit('breaker', state),
-        resent: () => {
-          this.#stats.resent++;
-        },
-        retryDelayMs: () =>
-          backoffDelay(2, {
-            ...(options.reconnect || {}),
-            ...(options.random === undefined ? {} : { random: options.random }),
-          }) + 50,
-      },
-    );
+    this.#wire = parts.wire;
+    this.#timers = parts.timers;
+    this.#connection = parts.connection;
+    this.#requests = parts.requests;
+    this.#liveness = parts.liveness;
+    this.#refresher = parts.refresher;
+    this.#subscriptions = parts.subscriptions;
+    this.#publisher = parts.publisher;
   }
 
   get #requestTimeoutMs(): number {
@@ -456,7 +361,6 @@ export class Client extends Emitter<ClientEvents> {
     // Remembered so that a gap fill or a recovery from history does not deliver it after all.
     const id = options.id ?? (this.#options.newMessageId ?? defaultMessageId)();
     this.#quietIds.add(id);
-    if (this.#quietIds.size > MAX_QUIET_IDS) this.#quietIds.delete(this.#quietIds.values().next().value!);
     return this.#publisher.enqueue('publish', channel, data, { ...options, id });
   }
 
