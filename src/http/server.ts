@@ -4,21 +4,15 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ProxyHealth } from '../integrations/index.ts';
-import { RealtimeServer, type RealtimeServerOptions, type SigningKey, signToken } from '../realtime/index.ts';
+import { RealtimeServer, type RealtimeServerOptions, type SigningKey } from '../realtime/index.ts';
 import { SignatureReplayGuard, type WebhookEndpointOptions, Webhooks } from '../integrations/index.ts';
-import {
-  ApiKeys,
-  type ApiSignatures,
-  handleDisconnect,
-  handlePublish,
-  readBody,
-  sendJson,
-  type JsonAnswer,
-} from './api.ts';
+import { ApiKeys, type ApiSignatures, handleDisconnect, handlePublish, sendJson } from './api.ts';
+import { devToken } from './dev-token.ts';
 import { WebhookMetrics } from './metric-webhooks.ts';
 import { handleBan, handleBans, handleDelete, handleKick, handleUnban } from './moderation-api.ts';
 import type { Metrics } from './metrics.ts';
 import { createObserver } from './observer.ts';
+import { healthAnswer, readyAnswer, serveMetrics } from './probes.ts';
 import { loadStaticSite, type StaticSite } from './static.ts';
 
 /** Paths of the endpoints. */
@@ -247,55 +241,15 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
         if (only(['GET', 'HEAD']))
           sendJson(res, { status: 200, body: { ...hub.stats(), broker: hub.broker.name } }, corsHeaders(req));
         return;
-      case paths.health: {
-        if (!only(['GET', 'HEAD'])) return;
-        const broker = await hub.broker.health();
-        // docs/architecture.md Operations: /health says the process is alive; a broker outage shows in the body, not the status.
-        sendJson(res, {
-          status: 200,
-          body: {
-            status: 'ok',
-            uptimeMs: Date.now() - startedAt,
-            broker: { name: hub.broker.name, ...broker },
-            ...hub.stats(),
-            ...(webhooks === null ? {} : { webhooks: webhooks.health() }),
-            ...(proxy === null ? {} : { proxy: proxy.health() }),
-          },
-        });
+      case paths.health:
+        if (only(['GET', 'HEAD'])) sendJson(res, await healthAnswer(hub, startedAt, webhooks, proxy));
         return;
-      }
-      case paths.ready: {
-        if (!only(['GET', 'HEAD'])) return;
-        const reason = hub.draining ? 'draining' : hub.connectionCount >= maxConnections ? 'connection_cap' : null;
-        sendJson(
-          res,
-          reason === null
-            ? { status: 200, body: { ready: true } }
-            : { status: 503, body: { ready: false, reason }, headers: { 'Retry-After': '5' } },
-        );
+      case paths.ready:
+        if (only(['GET', 'HEAD'])) sendJson(res, readyAnswer(hub, maxConnections));
         return;
-      }
-      case paths.metrics: {
-        if (!only(['GET', 'HEAD'])) return;
-        if (metrics === null) {
-          sendJson(res, { status: 404, body: { error: 'not_found', message: 'Metrics are disabled' } });
-          return;
-        }
-        const stats = hub.stats();
-        metrics.setSubscriptions(Number(stats['subscriptions']), Number(stats['channels']));
-        // Broker status at scrape time (a Redis PING, bounded by the broker's command timeout; never rejects).
-        metrics.setBroker(await hub.broker.health());
-        if (webhooks !== null) webhookMetrics?.setQueues(webhooks.health());
-        if (proxy !== null) metrics.setProxy(proxy.health());
-        const text = await metrics.render();
-        res.writeHead(200, {
-          'Content-Type': metrics.contentType,
-          'Content-Length': Buffer.byteLength(text),
-          'Cache-Control': 'no-store',
-        });
-        res.end(method === 'HEAD' ? undefined : text);
+      case paths.metrics:
+        if (only(['GET', 'HEAD'])) await serveMetrics(res, method, { hub, metrics, webhooks, webhookMetrics, proxy });
         return;
-      }
       case '/api/delete':
         if (only(['POST']))
           sendJson(res, await handleDelete(req, hub, { keys, maxBodyBytes, signatures }), corsHeaders(req));
@@ -389,26 +343,4 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
       return closing;
     },
   };
-}
-
-async function devToken(
-  req: http.IncomingMessage,
-  key: SigningKey,
-  maxBodyBytes: number,
-  userIdClaim: string,
-): Promise<JsonAnswer> {
-  let user: unknown;
-  try {
-    user = (JSON.parse((await readBody(req, Math.min(maxBodyBytes, 4096))).toString('utf8')) as { user?: unknown })
-      .user;
-  } catch {
-    return { status: 400, body: { error: 'bad_request', message: 'Expected {"user": "name"}' } };
-  }
-  if (typeof user !== 'string' || !/^[A-Za-z0-9_\-.]{1,32}$/.test(user)) {
-    return { status: 400, body: { error: 'invalid_message', message: 'A user name is 1-32 of A-Z a-z 0-9 _ - .' } };
-  }
-  const token = await signToken({ sub: user, roles: ['user'], ttlMs: 3_600_000, info: { name: user } }, key, {
-    userIdClaim,
-  });
-  return { status: 200, body: { token } };
 }
