@@ -15,7 +15,7 @@ const SIGNAL_PREFIX = Buffer.from('s');
 import { toBrokerError, type RedisBrokerOptions, type RedisBrokerStats } from './redis/options.ts';
 import { RedisOccupancy } from './redis/occupancy.ts';
 import { RedisPresence } from './redis/presence.ts';
-import { DELETE, HISTORY, PUBLISH } from './redis/scripts.ts';
+import { DELETE, HISTORY, PUBLISH } from './redis/stream-scripts.ts';
 export type { RedisBrokerOptions, RedisBrokerStats } from './redis/options.ts';
 import type {
   BanRecord,

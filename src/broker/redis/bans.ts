@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { checkBanDuration, checkCount } from '../checks.ts';
 import type { BanRecord } from '../types.ts';
 import { banKeys } from './keys.ts';
-import { BAN } from './scripts.ts';
+import { BAN } from './ban-scripts.ts';
 
 /** What the ban list needs from its broker. */
 export interface RedisBansDeps {

@@ -2,7 +2,7 @@
 import type { Redis } from 'ioredis';
 import type { BrokerChange } from '../types.ts';
 import { channelKeys, nodeKeys } from './keys.ts';
-import { OCCUPANCY_SET, OCCUPANCY_SWEEP } from './scripts.ts';
+import { OCCUPANCY_SET, OCCUPANCY_SWEEP } from './occupancy-scripts.ts';
 
 /** What occupancy needs from its broker. */
 export interface OccupancyDeps {

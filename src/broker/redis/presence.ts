@@ -3,7 +3,14 @@ import type { Redis } from 'ioredis';
 import type { BrokerChange, PresenceEntry, PresenceUser } from '../types.ts';
 import { channelKeys, nodeKeys, packInfo, unpackInfo, type ChannelKeys } from './keys.ts';
 import type { RedisOccupancy } from './occupancy.ts';
-import { FORGET_NODE, HEARTBEAT, PRESENCE_ADD, PRESENCE_LIST, PRESENCE_REMOVE, PRESENCE_SWEEP } from './scripts.ts';
+import {
+  FORGET_NODE,
+  HEARTBEAT,
+  PRESENCE_ADD,
+  PRESENCE_LIST,
+  PRESENCE_REMOVE,
+  PRESENCE_SWEEP,
+} from './presence-scripts.ts';
 
 /** What presence needs from its broker. */
 export interface PresenceDeps {
