@@ -1,9 +1,18 @@
 // Broker: MemoryBroker, the embedded single-process broker with bounded memory; no I/O besides its sweep timer.
-// Over 400 lines as one idea: fan-out, history (tombstones included), presence and idempotency share one per-channel
-// record here; the ban list lives apart (memory-bans.ts).
+// The per-channel record lives here; its history ring (memory-history.ts), its presence (memory-presence.ts), the
+// idempotency keys (memory-idempotency.ts) and the ban list (memory-bans.ts) live apart.
 import { EventEmitter } from 'node:events';
 import { checkCount, checkDuration, newEpoch } from './checks.ts';
 import { MemoryBans } from './memory-bans.ts';
+import { IdempotencyKeys } from './memory-idempotency.ts';
+import { type HistoryRing, expireHistory, readHistory, tombstone, trimHistory } from './memory-history.ts';
+import {
+  type ChannelPresence,
+  type PresenceEvent,
+  addPresenceEntry,
+  listPresence,
+  removePresenceEntry,
+} from './memory-presence.ts';
 import { BrokerError } from './errors.ts';
 import type {
   BanRecord,
@@ -58,26 +67,12 @@ export interface MemoryBrokerOptions {
   readonly now?: () => number;
 }
 
-interface Stored {
-  readonly publication: Publication;
-  readonly expiresAt: number;
-}
-
-interface ChannelState {
+/** One channel: its stream position, history ring, handlers and presence. */
+interface ChannelState extends HistoryRing, ChannelPresence {
   readonly name: string;
   readonly epoch: string;
   top: number;
-  /** Retained publications, oldest first, from index `head`. */
-  history: Stored[];
-  head: number;
   readonly handlers: Set<ChannelHandler>;
-  readonly presence: Map<string, PresenceEntry>;
-  readonly users: Map<string, { connections: number; info: unknown; hasInfo: boolean }>;
-}
-
-interface Remembered {
-  readonly result: PublishResult;
-  readonly expiresAt: number;
 }
 
 /**
@@ -97,14 +92,13 @@ interface Remembered {
 export class MemoryBroker extends EventEmitter implements Broker {
   readonly name = 'memory';
   readonly #channels = new Map<string, ChannelState>();
-  readonly #keys = new Map<string, Remembered>();
+  readonly #keys: IdempotencyKeys;
   readonly #bans: MemoryBans;
   readonly #queue: [ChannelHandler, ChannelEvent][] = [];
   #delivering = false;
   #closed = false;
   readonly #timer: ReturnType<typeof setInterval> | null;
   readonly #idempotencyWindowMs: number;
-  readonly #maxIdempotencyKeys: number;
   readonly #maxChannels: number;
   readonly #now: () => number;
 
@@ -115,9 +109,10 @@ export class MemoryBroker extends EventEmitter implements Broker {
   constructor(options: MemoryBrokerOptions = {}) {
     super();
     this.#idempotencyWindowMs = checkDuration(options.idempotencyWindowMs ?? 120_000, 'idempotencyWindowMs');
-    this.#maxIdempotencyKeys = checkCount(options.maxIdempotencyKeys ?? 100_000, 'maxIdempotencyKeys');
+    const maxIdempotencyKeys = checkCount(options.maxIdempotencyKeys ?? 100_000, 'maxIdempotencyKeys');
     this.#maxChannels = Math.max(1, checkCount(options.maxChannels ?? 100_000, 'maxChannels'));
     this.#now = options.now ?? Date.now;
+    this.#keys = new IdempotencyKeys(maxIdempotencyKeys, this.#now);
     this.#bans = new MemoryBans(checkCount(options.maxBans ?? 100_000, 'maxBans'), this.#now);
     const sweepMs = checkDuration(options.sweepIntervalMs ?? 10_000, 'sweepIntervalMs');
     this.#timer = sweepMs > 0 ? setInterval(() => this.sweep(), sweepMs) : null;
@@ -133,8 +128,8 @@ export class MemoryBroker extends EventEmitter implements Broker {
     const now = this.#now();
     const key = options.idempotencyKey === undefined ? null : `${channel}\u0000${options.idempotencyKey}`;
     if (key !== null) {
-      const seen = this.#keys.get(key);
-      if (seen !== undefined && seen.expiresAt > now) return { ...seen.result, duplicate: true };
+      const seen = this.#keys.seen(key, now);
+      if (seen !== undefined) return { ...seen, duplicate: true };
     }
     const state = this.#channel(channel, true);
     state.top += 1;
@@ -154,7 +149,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
     }
     this.#trim(state, historySize);
     const result: PublishResult = { epoch: state.epoch, offset: state.top, duplicate: false };
-    if (key !== null) this.#remember(key, result, now + windowMs);
+    if (key !== null) this.#keys.remember(key, result, now + windowMs);
     this.#deliver(state, { type: 'publication', publication });
     return result;
   }
@@ -186,38 +181,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
     const before = options.before === undefined ? Infinity : checkCount(options.before, 'before');
     const state = this.#channel(channel, true);
     this.#expire(state, this.#now());
-    const retained = state.history;
-    const { epoch, top } = state;
-    const { since } = options;
-    if (since === undefined) {
-      const all: Publication[] = [];
-      for (let i = state.head; i < retained.length; i++) {
-        const p = retained[i]!.publication;
-        if (p.offset < before) all.push(p);
-      }
-      return {
-        epoch,
-        offset: top,
-        publications: limit >= all.length ? all : all.slice(all.length - limit),
-        recovered: false,
-      };
-    }
-    const oldest = state.head < retained.length ? retained[state.head]!.publication.offset : top + 1;
-    const valid =
-      typeof since === 'object' &&
-      since !== null &&
-      since.epoch === epoch &&
-      Number.isSafeInteger(since.offset) &&
-      since.offset >= 0 &&
-      since.offset <= top &&
-      since.offset >= oldest - 1;
-    if (!valid) return { epoch, offset: top, publications: [], recovered: false };
-    const publications: Publication[] = [];
-    for (let i = state.head; i < retained.length && publications.length < limit; i++) {
-      const p = retained[i]!.publication;
-      if (p.offset > since.offset && p.offset < before) publications.push(p);
-    }
-    return { epoch, offset: top, publications, recovered: true };
+    return readHistory(state, state.epoch, state.top, limit, before, options.since);
   }
 
   /** @inheritdoc */
@@ -229,16 +193,9 @@ export class MemoryBroker extends EventEmitter implements Broker {
     this.#expire(state, this.#now());
     const { epoch } = state;
     if (options.epoch !== undefined && options.epoch !== epoch) return { result: 'not_found', epoch };
-    const index = findOffset(state.history, state.head, offset);
-    if (index < 0) return { result: 'not_found', epoch };
-    const stored = state.history[index]!;
-    const p = stored.publication;
-    if (p.deleted === true) return { result: 'already_deleted', epoch };
-    if (options.onlySender !== undefined && p.sender !== options.onlySender) return { result: 'not_sender', epoch };
-    const tombstone: Publication = { channel, epoch, offset, data: null, time: p.time, deleted: true };
-    state.history[index] = { publication: tombstone, expiresAt: stored.expiresAt };
-    this.#deliver(state, { type: 'deleted', channel, epoch, offset });
-    return { result: 'deleted', epoch };
+    const result = tombstone(state, channel, epoch, offset, options.onlySender);
+    if (result === 'deleted') this.#deliver(state, { type: 'deleted', channel, epoch, offset });
+    return { result, epoch };
   }
 
   /** @inheritdoc */
@@ -278,26 +235,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
   async addPresence(channel: string, entry: PresenceEntry): Promise<void> {
     this.#checkOpen('add presence');
     const state = this.#channel(channel, true);
-    const previous = state.presence.get(entry.connection);
-    if (previous !== undefined && previous.user !== entry.user) this.#removePresence(state, entry.connection);
-    const stored: PresenceEntry = {
-      connection: entry.connection,
-      user: entry.user,
-      ...('info' in entry && entry.info !== undefined ? { info: entry.info } : {}),
-    };
-    state.presence.set(entry.connection, stored);
-    const hasInfo = stored.info !== undefined;
-    const user = state.users.get(entry.user);
-    if (user !== undefined) {
-      if (previous === undefined || previous.user !== entry.user) user.connections++;
-      user.info = stored.info;
-      user.hasInfo = hasInfo;
-      return;
-    }
-    state.users.set(entry.user, { connections: 1, info: stored.info, hasInfo });
-    const join = { type: 'join', channel, user: entry.user, ...(hasInfo ? { info: stored.info } : {}) } as const;
-    this.#deliver(state, join);
-    this.#change(join);
+    addPresenceEntry(state, entry, (e) => this.#presenceEvent(state, e));
   }
 
   /** @inheritdoc */
@@ -305,7 +243,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
     this.#checkOpen('remove presence');
     const state = this.#channels.get(channel);
     if (state === undefined) return;
-    this.#removePresence(state, connection);
+    removePresenceEntry(state, connection, (e) => this.#presenceEvent(state, e));
     this.#dropIfIdle(state, this.#now());
   }
 
@@ -314,10 +252,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
     this.#checkOpen('read presence');
     const state = this.#channels.get(channel);
     if (state === undefined) return [];
-    const users: PresenceUser[] = [];
-    for (const [user, { connections, info, hasInfo }] of state.users)
-      users.push(hasInfo ? { user, connections, info } : { user, connections });
-    return users;
+    return listPresence(state);
   }
 
   /** @inheritdoc */
@@ -347,9 +282,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
       this.#expire(state, now);
       this.#dropIfIdle(state, now);
     }
-    for (const [key, remembered] of this.#keys) {
-      if (remembered.expiresAt <= now) this.#keys.delete(key);
-    }
+    this.#keys.sweep(now);
     this.#bans.sweep(false);
   }
 
@@ -414,22 +347,11 @@ export class MemoryBroker extends EventEmitter implements Broker {
   }
 
   #expire(state: ChannelState, now: number): void {
-    while (state.head < state.history.length && state.history[state.head]!.expiresAt <= now) state.head++;
-    this.#compact(state);
+    expireHistory(state, now);
   }
 
   #trim(state: ChannelState, size: number): void {
-    const excess = state.history.length - state.head - size;
-    if (excess > 0) state.head += excess;
-    this.#compact(state);
-  }
-
-  /** Reclaims the consumed prefix once it is at least half the array, keeping trims amortised O(1). */
-  #compact(state: ChannelState): void {
-    if (state.head > 0 && state.head * 2 >= state.history.length) {
-      state.history = state.history.slice(state.head);
-      state.head = 0;
-    }
+    trimHistory(state, size);
   }
 
   #dropIfIdle(state: ChannelState, now: number): void {
@@ -439,22 +361,10 @@ export class MemoryBroker extends EventEmitter implements Broker {
       this.#channels.delete(state.name);
   }
 
-  #removePresence(state: ChannelState, connection: string): void {
-    const entry = state.presence.get(connection);
-    if (entry === undefined) return;
-    state.presence.delete(connection);
-    const user = state.users.get(entry.user);
-    if (user === undefined) return;
-    if (--user.connections > 0) return;
-    state.users.delete(entry.user);
-    const leave = {
-      type: 'leave',
-      channel: state.name,
-      user: entry.user,
-      ...(user.hasInfo ? { info: user.info } : {}),
-    } as const;
-    this.#deliver(state, leave);
-    this.#change(leave);
+  /** A join or leave goes to the channel's handlers, then to `change` listeners. */
+  #presenceEvent(state: ChannelState, event: PresenceEvent): void {
+    this.#deliver(state, event);
+    this.#change(event);
   }
 
   /** Reports a change on `change` (this process is the whole cluster); a throwing listener surfaces on `error`. */
@@ -464,16 +374,6 @@ export class MemoryBroker extends EventEmitter implements Broker {
       this.emit('change', change);
     } catch (cause) {
       if (this.listenerCount('error') > 0) this.emit('error', new Error('A change listener threw', { cause }));
-    }
-  }
-
-  #remember(key: string, result: PublishResult, expiresAt: number): void {
-    this.#keys.set(key, { result, expiresAt });
-    const now = this.#now();
-    // Oldest first: drop expired keys at the front, then the oldest live ones beyond the cap.
-    for (const [k, remembered] of this.#keys) {
-      if (this.#keys.size <= this.#maxIdempotencyKeys && remembered.expiresAt > now) break;
-      this.#keys.delete(k);
     }
   }
 
@@ -500,25 +400,6 @@ export class MemoryBroker extends EventEmitter implements Broker {
 }
 
 function noop(): void {}
-
-/**
- * Index of the retained publication at `offset` (offsets ascend, possibly with holes where history was off), or -1.
- * @param history The channel's ring.
- * @param head Its first retained index.
- * @param offset The offset sought.
- */
-function findOffset(history: readonly Stored[], head: number, offset: number): number {
-  let lo = head;
-  let hi = history.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const at = history[mid]!.publication.offset;
-    if (at === offset) return mid;
-    if (at < offset) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
-}
 
 function channelOf(event: ChannelEvent): string {
   return event.type === 'publication' ? event.publication.channel : event.channel;
