@@ -222,6 +222,29 @@ export const ProxyConfigSchema = z.strictObject({
  * for serving (TLS or plaintext, a key or anonymous access, workers with a shared broker): `switchboard token`
  * reads its `auth` section without them. Every object is strict: a misspelt field is an error.
  */
+
+/**
+ * A list of IP addresses and CIDR ranges, each checked by the matcher that will use it (trusted proxies, deny-list).
+ * @param message What a bad entry is told, with examples.
+ */
+function addressList(message: string) {
+  return z
+    .array(
+      z.string({ error: 'expected an address or CIDR range' }).refine(
+        (entry) => {
+          try {
+            return new TrustedProxies([entry]).enabled;
+          } catch {
+            return false;
+          }
+        },
+        { error: message },
+      ),
+      { error: 'expected a list of addresses' },
+    )
+    .default([]);
+}
+
 export const ServerSettingsSchema = z.strictObject({
   mode: z
     .enum(['production', 'development'], { error: 'expected "production" or "development"' })
@@ -245,36 +268,10 @@ export const ServerSettingsSchema = z.strictObject({
     .default(null),
   allowPlaintext: bool().default(false),
   auth: AuthConfigSchema.prefault({}),
-  trustedProxies: z
-    .array(
-      z.string({ error: 'expected an address or CIDR range' }).refine(
-        (entry) => {
-          try {
-            return new TrustedProxies([entry]).enabled;
-          } catch {
-            return false;
-          }
-        },
-        { error: 'expected an IP address or CIDR range (10.0.0.1, 10.0.0.0/8, fd00::/8)' },
-      ),
-      { error: 'expected a list of addresses' },
-    )
-    .default([]),
-  denyAddresses: z
-    .array(
-      z.string({ error: 'expected an address or CIDR range' }).refine(
-        (entry) => {
-          try {
-            return new TrustedProxies([entry]).enabled;
-          } catch {
-            return false;
-          }
-        },
-        { error: 'expected an IP address or CIDR range to deny (203.0.113.7, 203.0.113.0/24, 2001:db8::/32)' },
-      ),
-      { error: 'expected a list of addresses' },
-    )
-    .default([]),
+  trustedProxies: addressList('expected an IP address or CIDR range (10.0.0.1, 10.0.0.0/8, fd00::/8)'),
+  denyAddresses: addressList(
+    'expected an IP address or CIDR range to deny (203.0.113.7, 203.0.113.0/24, 2001:db8::/32)',
+  ),
   origins: z.array(originString, { error: 'expected a list of origins' }).default([]),
   roles: z
     .record(roleName, z.array(operation, { error: 'expected a list of operations' }))
