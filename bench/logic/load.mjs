@@ -5,8 +5,8 @@
 //
 // Phases: setup (all connected and subscribed), warm-up (`--warmup-s`, not counted), measured window (`--window-s`).
 // A publication carries a global sequence number `"n":<n>`; its send time is kept here, so latency uses one clock.
+import { maskedTextFrame, openRaw } from '../lib/raw-ws.mjs';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { parseArgs } from 'node:util';
 
 const { values: args } = parseArgs({
@@ -26,7 +26,6 @@ const SUBSCRIBERS = Number(args.subscribers);
 const WARMUP_MS = Number(args['warmup-s']) * 1000;
 const WINDOW_MS = Number(args['window-s']) * 1000;
 const CHANNEL = 'bench:logic';
-const MASK = Buffer.from([0x12, 0x34, 0x56, 0x78]);
 const REQUEST = `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: switchboard.v1.json\r\n\r\n`;
 const N_MARK = Buffer.from('"n":');
 const REPLY = Buffer.from('"type":"reply"');
@@ -37,13 +36,7 @@ const sendTime = new Float64Array(RING);
 /** Latency samples kept per kind; past this many the rest of the window is not sampled (bounded memory). */
 const MAX_SAMPLES = 2_000_000;
 
-function frame(text) {
-  const payload = Buffer.from(text);
-  const len = payload.length;
-  const head = len < 126 ? Buffer.from([0x81, 0x80 | len]) : Buffer.from([0x81, 0x80 | 126, len >> 8, len & 255]);
-  for (let i = 0; i < len; i++) payload[i] ^= MASK[i & 3];
-  return Buffer.concat([head, MASK, payload]);
-}
+const frame = maskedTextFrame;
 
 function numberAfter(payload, mark) {
   const at = payload.indexOf(mark);
@@ -59,52 +52,16 @@ function numberAfter(payload, mark) {
 
 /** One connection: handshake, then each text frame's payload to `onText(payload, socket)`. */
 function open(onText) {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.setNoDelay(true);
-    let buf = null;
-    let upgraded = false;
-    socket.on('error', reject);
-    socket.on('close', () => {
+  return openRaw({
+    port,
+    request: REQUEST,
+    onText,
+    onClose: () => {
       if (state === 'warmup' || state === 'measuring') {
         process.stderr.write('a connection closed during the run\n');
         process.exit(4);
       }
-    });
-    socket.on('connect', () => socket.write(REQUEST));
-    socket.on('data', (chunk) => {
-      buf = buf === null || buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-      if (!upgraded) {
-        const end = buf.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        if (!buf.subarray(0, 12).toString().includes(' 101')) {
-          reject(new Error(`handshake refused: ${buf.subarray(0, end).toString()}`));
-          socket.destroy();
-          return;
-        }
-        upgraded = true;
-        buf = buf.subarray(end + 4);
-        resolve(socket);
-      }
-      let off = 0;
-      while (buf.length - off >= 2) {
-        let len = buf[off + 1] & 127;
-        let hdr = 2;
-        if (len === 126) {
-          if (buf.length - off < 4) break;
-          len = buf.readUInt16BE(off + 2);
-          hdr = 4;
-        } else if (len === 127) {
-          if (buf.length - off < 10) break;
-          len = Number(buf.readBigUInt64BE(off + 2));
-          hdr = 10;
-        }
-        if (buf.length - off < hdr + len) break;
-        if ((buf[off] & 15) === 1) onText(buf.subarray(off + hdr, off + hdr + len), socket);
-        off += hdr + len;
-      }
-      buf = off === buf.length ? null : buf.subarray(off);
-    });
+    },
   });
 }
 

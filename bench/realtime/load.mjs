@@ -4,8 +4,8 @@
 // Phases: setup (connect + subscribe/join all), latency (one message in flight: publish -> all N delivered -> next),
 // throughput (`--window` messages in flight). A publication carries its sequence number as `"s":<n>`; the
 // publisher's send time is kept here, so latency uses one clock.
+import { maskedTextFrame, openRaw } from '../lib/raw-ws.mjs';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { parseArgs } from 'node:util';
 
 const { values: args } = parseArgs({
@@ -30,16 +30,9 @@ const TPUT_MSGS = Number(args['throughput-messages']);
 const WINDOW = Number(args.window);
 const PAD = 'x'.repeat(Math.max(0, Number(args.size) - 20));
 const CONCURRENCY = Number(args.concurrency);
-const MASK = Buffer.from([0x12, 0x34, 0x56, 0x78]);
 const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
 
-function frame(text) {
-  const payload = Buffer.from(text);
-  const len = payload.length;
-  const head = len < 126 ? Buffer.from([0x81, 0x80 | len]) : Buffer.from([0x81, 0x80 | 126, len >> 8, len & 255]);
-  for (let i = 0; i < len; i++) payload[i] ^= MASK[i & 3];
-  return Buffer.concat([head, MASK, payload]);
-}
+const frame = maskedTextFrame;
 
 const path = target === 'switchboard' ? '/ws' : '/socket.io/?EIO=4&transport=websocket';
 const protocolHeader = target === 'switchboard' ? 'Sec-WebSocket-Protocol: switchboard.v1.json\r\n' : '';
@@ -73,51 +66,13 @@ function onPublication(payload) {
 
 /** One connection: handshake, then frames; `onText(payload)` for each text frame. */
 function open(onText) {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.setNoDelay(true);
-    let buf = null;
-    let upgraded = false;
-    socket.on('error', reject);
-    socket.on('close', () => {
+  return openRaw({
+    port,
+    request: REQUEST,
+    onText,
+    onClose: () => {
       if (measuring) process.stderr.write('a connection closed during the run\n');
-    });
-    socket.on('connect', () => socket.write(REQUEST));
-    socket.on('data', (chunk) => {
-      buf = buf === null || buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-      if (!upgraded) {
-        const end = buf.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        if (!buf.subarray(0, 12).toString().includes(' 101')) {
-          reject(new Error(`handshake refused: ${buf.subarray(0, end).toString()}`));
-          socket.destroy();
-          return;
-        }
-        upgraded = true;
-        buf = buf.subarray(end + 4);
-        resolve(socket);
-      }
-      let off = 0;
-      while (buf.length - off >= 2) {
-        const b0 = buf[off];
-        let len = buf[off + 1] & 127;
-        let hdr = 2;
-        if (len === 126) {
-          if (buf.length - off < 4) break;
-          len = buf.readUInt16BE(off + 2);
-          hdr = 4;
-        } else if (len === 127) {
-          if (buf.length - off < 10) break;
-          len = Number(buf.readBigUInt64BE(off + 2));
-          hdr = 10;
-        }
-        if (buf.length - off < hdr + len) break;
-        const opcode = b0 & 15;
-        if (opcode === 1) onText(buf.subarray(off + hdr, off + hdr + len), socket);
-        off += hdr + len;
-      }
-      buf = off === buf.length ? null : buf.subarray(off);
-    });
+    },
   });
 }
 
