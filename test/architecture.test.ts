@@ -7,7 +7,17 @@ import { join, relative, dirname, resolve, sep } from 'node:path';
 
 const SRC = resolve('src');
 
-type Layer = 'protocol' | 'engine' | 'messages' | 'broker' | 'realtime' | 'integrations' | 'http' | 'client' | 'cli';
+type Layer =
+  | 'protocol'
+  | 'engine'
+  | 'messages'
+  | 'broker'
+  | 'realtime'
+  | 'integrations'
+  | 'ingest'
+  | 'http'
+  | 'client'
+  | 'cli';
 
 interface Rule {
   /** Layers this one may import (through their index.ts). */
@@ -32,27 +42,41 @@ const RULES: Record<Layer, Rule> = {
   protocol: { layers: [], node: ['node:crypto'], packages: [] },
   engine: { layers: ['protocol'], node: '*', packages: [] },
   messages: { layers: ['protocol'], node: [], packages: ['zod', 'msgpackr'], typeOnly: ['protocol'] },
-  broker: { layers: [], node: '*', packages: ['ioredis'] },
+  // pg: the PostgreSQL document store (optional; loaded only when configured).
+  broker: { layers: [], node: '*', packages: ['ioredis', 'pg'] },
   realtime: {
     layers: ['protocol', 'engine', 'broker', 'messages'],
     node: ['node:crypto', 'node:timers', 'node:timers/promises', 'node:events', 'node:diagnostics_channel'],
     // The engine hands realtime the upgrade request (`http.IncomingMessage`); realtime reads it, never serves HTTP.
     nodeTypes: ['node:http'],
-    // ajv: per-namespace payload schemas (JSON Schema), compiled once.
-    packages: ['jose', 'ajv'],
+    // ajv: per-namespace payload schemas (JSON Schema), compiled once. yjs, y-protocols, lib0: documents.
+    packages: ['jose', 'ajv', 'yjs', 'y-protocols', 'lib0'],
     typeOnly: ['protocol'],
   },
   // Server logic over HTTP: the backend proxy, webhooks, request signatures. Implements realtime's ServerLogic.
   integrations: { layers: ['messages', 'broker', 'realtime'], node: '*', packages: ['undici'] },
+  // Live data feeds: one file per source (NATS JetStream, RabbitMQ, Redis Streams, MQTT, demo generators) behind
+  // `Source`, published through realtime's server-side publish.
+  ingest: {
+    layers: ['messages', 'broker', 'realtime'],
+    node: '*',
+    packages: ['nats', 'amqplib', 'mqtt', 'ioredis', 'msgpackr'],
+  },
   http: {
     layers: ['protocol', 'engine', 'messages', 'broker', 'realtime', 'integrations'],
     node: '*',
     packages: '*',
   },
-  // react: only src/client/react.ts (switchboard/react), a browser-safe optional peer dependency.
-  client: { layers: ['protocol', 'messages'], node: [], packages: ['react'], typeOnly: ['protocol'] },
+  // react: only src/client/react.ts (switchboard/react), a browser-safe optional peer dependency; yjs, y-protocols and
+  // lib0 only in the document provider's own entry, so the core client bundle stays free of them.
+  client: {
+    layers: ['protocol', 'messages'],
+    node: [],
+    packages: ['react', 'yjs', 'y-protocols', 'lib0'],
+    typeOnly: ['protocol'],
+  },
   cli: {
-    layers: ['protocol', 'engine', 'messages', 'broker', 'realtime', 'integrations', 'http', 'client'],
+    layers: ['protocol', 'engine', 'messages', 'broker', 'realtime', 'integrations', 'ingest', 'http', 'client'],
     node: '*',
     packages: '*',
   },

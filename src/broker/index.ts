@@ -21,3 +21,4 @@ export type {
 export { BrokerError, BROKER_ERROR_CODES, type BrokerErrorCode, type BrokerErrorInit } from './errors.ts';
 export { MemoryBroker, type MemoryBrokerOptions } from './memory.ts';
 export { RedisBroker, type RedisBrokerOptions, type RedisBrokerStats } from './redis.ts';
+export type { DocumentStore, StoredDocument } from './document-store.ts';

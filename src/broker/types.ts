@@ -55,6 +55,11 @@ export interface PublishOptions {
   readonly id?: string;
   /** Connection id that live fan-out skips, copied into the publication. */
   readonly exceptConnection?: string;
+  /**
+   * Feed key (a symbol, a sensor id), copied into the publication: snapshots keep the latest publication per key and
+   * conflation keeps only the newest queued publication per key (see docs/feeds.md).
+   */
+  readonly key?: string;
 }
 
 /** Where a publish landed. */

@@ -116,6 +116,33 @@ export const DeleteSchema = z.strictObject({
   epoch: EpochSchema.optional(),
 });
 
+/**
+ * Yjs bytes inside a document message: standard base64 (RFC 4648 section 4, with padding) in both subprotocols, so the
+ * MessagePack codec keeps its "JSON values only" rule and every message has one representation. At most
+ * `Limits.MAX_MESSAGE_SIZE` per frame applies first; a document namespace sets its own, lower update size.
+ */
+export const DocBytesSchema = z
+  .string()
+  .max(Limits.MAX_MESSAGE_SIZE)
+  .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'Invalid base64');
+/**
+ * The kinds of document message, y-protocols' own: `sync1` carries a state vector (what the sender has), `sync2`
+ * the update the receiver lacks (the answer to a `sync1`), `update` an incremental update, `awareness` an awareness
+ * update (cursors, selections, user name and colour).
+ */
+export const DocKindSchema = z.enum(['sync1', 'sync2', 'update', 'awareness']);
+/**
+ * `doc`: a Yjs sync or awareness message for a document the connection has subscribed to (a channel in a namespace
+ * with `document` set). Both directions use this shape; the server's copy carries no `rid`.
+ */
+export const DocSchema = z.strictObject({
+  type: z.literal('doc'),
+  rid,
+  channel: ChannelSchema,
+  kind: DocKindSchema,
+  data: DocBytesSchema,
+});
+
 /** Every client message that may appear inside a `batch` (all but `batch` itself). */
 export const SingleClientMessageSchema = z.discriminatedUnion('type', [
   ConnectSchema,
@@ -307,6 +334,14 @@ export const DeletedSchema = z.object({
   offset: OffsetSchema,
 });
 
+/** `doc`: a Yjs sync or awareness message for a subscribed document (see {@link DocSchema}). */
+export const DocEventSchema = z.object({
+  type: z.literal('doc'),
+  channel: ChannelSchema,
+  kind: DocKindSchema,
+  data: DocBytesSchema,
+});
+
 /** Any server -> client message. */
 export const ServerMessageSchema = z.discriminatedUnion('type', [
   ConnectedSchema,
@@ -354,6 +389,12 @@ export type ErrorMessage = z.infer<typeof ErrorMessageSchema>;
 export type DisconnectMessage = z.infer<typeof DisconnectSchema>;
 /** Any server -> client message. */
 export type ServerMessage = z.infer<typeof ServerMessageSchema>;
+/** The parsed shape of {@link DocSchema} (client -> server). Not yet in {@link ClientMessageSchema}: documents wire it. */
+export type DocMessage = z.infer<typeof DocSchema>;
+/** The parsed shape of {@link DocEventSchema} (server -> client). */
+export type DocEventMessage = z.infer<typeof DocEventSchema>;
+/** One of {@link DocKindSchema}. */
+export type DocKind = z.infer<typeof DocKindSchema>;
 
 /** Schemas of the server messages by `type` (a `Map`, for the same reason as {@link CLIENT_MESSAGE_SCHEMAS}). */
 export const SERVER_MESSAGE_SCHEMAS: ReadonlyMap<string, z.ZodType<ServerMessage>> = new Map<

@@ -214,7 +214,7 @@ export class RealtimeServer {
    * logic's `onPublish` does not run: the caller is the application's backend itself, not a client to be checked.
    * @param channel Channel name.
    * @param data Any JSON value.
-   * @param options `id` for deduplication of retries (scoped to the server), `sender` to label it.
+   * @param options `id` for deduplication of retries (scoped to the server), `sender` to label it, `key` the feed key.
    * @returns Where it landed.
    * @throws {RangeError} For an invalid channel or an unknown namespace.
    * @throws {InvalidPayloadError} When `data` breaks the namespace's payload schema.
@@ -223,7 +223,7 @@ export class RealtimeServer {
   async publish(
     channel: string,
     data: JsonValue,
-    options: { readonly id?: string; readonly sender?: string } = {},
+    options: { readonly id?: string; readonly sender?: string; readonly key?: string } = {},
   ): Promise<PublishResult> {
     const resolved = this.#options.namespaces.resolve(channel);
     if (!resolved.ok)
@@ -237,6 +237,7 @@ export class RealtimeServer {
       historyTtlMs: resolved.config.historyTtlMs,
       ...(options.sender === undefined ? {} : { sender: options.sender }),
       ...(options.id === undefined ? {} : { id: options.id, idempotencyKey: `\u0000server\u0000${options.id}` }),
+      ...(options.key === undefined ? {} : { key: options.key }),
     });
     emitPublication(this.events, resolved.config.webhookPublications, { channel, data, result, ...options });
     return result;
