@@ -1,4 +1,4 @@
-// HTTP: the chat page's static files, served from a table built at startup (no path from a request touches the disk).
+// HTTP: the demo pages' static files, served from a table built at startup (no path from a request touches the disk).
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import type http from 'node:http';
@@ -92,13 +92,30 @@ export class StaticSite {
 }
 
 /**
- * Bundles `web/app.ts` (and the client SDK it imports) for browsers with esbuild's JS API. esbuild is a
- * development dependency: without it, `web/dist/app.js` (made by `npm run build`) is used instead.
- * @param webRoot The web folder.
- * @returns The bundle and where it came from.
+ * A page's script: `web/app.ts` for the chat page at `/`, `web/<page>/main.ts` for every other page. Each bundles
+ * the client SDK it imports.
  */
-async function bundleScript(webRoot: string): Promise<{ body: Buffer; source: BundleSource } | null> {
-  const entry = join(webRoot, 'app.ts');
+interface PageScript {
+  /** The TypeScript entry, relative to the web folder. */
+  readonly entry: string;
+  /** The prebuilt bundle under `web/dist/` (made by `npm run build`), relative to the web folder. */
+  readonly prebuilt: string;
+  /** The URL path of the script. */
+  readonly url: string;
+}
+
+const FILE_NAME = /^[A-Za-z0-9_-]+\.[a-z]+$/;
+const PAGE_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+/**
+ * Bundles one page script for browsers with esbuild's JS API. esbuild is a development dependency: without it, the
+ * prebuilt bundle under `web/dist/` is used instead.
+ * @param webRoot The web folder.
+ * @param page The page's script.
+ * @returns The bundle and where it came from; null when neither exists.
+ */
+async function bundleScript(webRoot: string, page: PageScript): Promise<{ body: Buffer; source: BundleSource } | null> {
+  const entry = join(webRoot, page.entry);
   if (existsSync(entry)) {
     try {
       const esbuild = await import('esbuild');
@@ -120,31 +137,70 @@ async function bundleScript(webRoot: string): Promise<{ body: Buffer; source: Bu
       // Not installed (production install) or a build error: fall back to the prebuilt bundle.
     }
   }
-  const prebuilt = join(webRoot, 'dist', 'app.js');
+  const prebuilt = join(webRoot, page.prebuilt);
   if (existsSync(prebuilt)) return { body: await readFile(prebuilt), source: 'web/dist' };
   return null;
 }
 
 /**
- * Loads the page's files into memory: every `*.html|css|svg|png|ico` directly in `webRoot`, plus `/app.js`.
+ * The page scripts under a web folder: the chat page's `app.ts` and each `<page>/main.ts`.
+ * @param webRoot The web folder.
+ * @returns One entry per page, the chat page first.
+ */
+export async function listPageScripts(webRoot: string): Promise<PageScript[]> {
+  const pages: PageScript[] = [{ entry: 'app.ts', prebuilt: join('dist', 'app.js'), url: '/app.js' }];
+  for (const entry of await readdir(webRoot, { withFileTypes: true })) {
+    if (!entry.isDirectory() || !PAGE_NAME.test(entry.name) || entry.name === 'dist') continue;
+    if (!existsSync(join(webRoot, entry.name, 'main.ts'))) continue;
+    pages.push({
+      entry: join(entry.name, 'main.ts'),
+      prebuilt: join('dist', entry.name, 'main.js'),
+      url: `/${entry.name}/main.js`,
+    });
+  }
+  return pages;
+}
+
+/**
+ * Reads the static files (`*.html|css|svg|png|ico|json`) directly in a folder into the asset table.
+ * @param assets The table to fill.
+ * @param folder The folder on disk.
+ * @param prefix The URL prefix (`/` or `/<page>/`).
+ */
+async function addFiles(assets: Map<string, Asset>, folder: string, prefix: string): Promise<void> {
+  for (const entry of await readdir(folder, { withFileTypes: true })) {
+    const type = CONTENT_TYPES[extname(entry.name)];
+    if (!entry.isFile() || type === undefined || entry.name.endsWith('.js') || !FILE_NAME.test(entry.name)) continue;
+    assets.set(`${prefix}${entry.name}`, { body: await readFile(join(folder, entry.name)), type });
+  }
+}
+
+/**
+ * Loads the pages' files into memory: every `*.html|css|svg|png|ico|json` directly in `webRoot` (the chat page at `/`)
+ * plus `/app.js`, and for each page folder `web/<page>/` with a `main.ts` its files under `/<page>/`, its script at
+ * `/<page>/main.js`, and its `index.html` at `/<page>` and `/<page>/` too.
  * @param webRoot The web folder.
  * @returns The site; an empty one when the folder does not exist.
  */
 export async function loadStaticSite(webRoot: string = DEFAULT_WEB_ROOT): Promise<StaticSite> {
   const assets = new Map<string, Asset>();
   if (!existsSync(webRoot)) return new StaticSite(assets, 'missing');
-  for (const entry of await readdir(webRoot, { withFileTypes: true })) {
-    const type = CONTENT_TYPES[extname(entry.name)];
-    if (
-      !entry.isFile() ||
-      type === undefined ||
-      entry.name.endsWith('.js') ||
-      !/^[A-Za-z0-9_-]+\.[a-z]+$/.test(entry.name)
-    )
-      continue;
-    assets.set(`/${entry.name}`, { body: await readFile(join(webRoot, entry.name)), type });
+  await addFiles(assets, webRoot, '/');
+  let source: BundleSource = 'missing';
+  for (const page of await listPageScripts(webRoot)) {
+    if (page.url !== '/app.js') {
+      const prefix = page.url.slice(0, -'main.js'.length);
+      await addFiles(assets, join(webRoot, prefix), prefix);
+      const index = assets.get(`${prefix}index.html`);
+      if (index !== undefined) {
+        assets.set(prefix, index);
+        assets.set(prefix.slice(0, -1), index);
+      }
+    }
+    const script = await bundleScript(webRoot, page);
+    if (script === null) continue;
+    assets.set(page.url, { body: script.body, type: CONTENT_TYPES['.js']! });
+    if (page.url === '/app.js') source = script.source;
   }
-  const script = await bundleScript(webRoot);
-  if (script !== null) assets.set('/app.js', { body: script.body, type: CONTENT_TYPES['.js']! });
-  return new StaticSite(assets, script?.source ?? 'missing');
+  return new StaticSite(assets, source);
 }
