@@ -60,7 +60,7 @@ const RULES: Record<Layer, Rule> = {
   ingest: {
     layers: ['messages', 'broker', 'realtime'],
     node: '*',
-    packages: ['nats', 'amqplib', 'mqtt', 'ioredis', 'msgpackr'],
+    packages: ['nats', 'amqplib', 'mqtt', 'ioredis', 'msgpackr', 'zod'],
   },
   http: {
     layers: ['protocol', 'engine', 'messages', 'broker', 'realtime', 'integrations'],
