@@ -11,6 +11,7 @@ export type {
   DeleteResult,
   HistoryOptions,
   HistoryResult,
+  LatestResult,
   PresenceEntry,
   PresenceUser,
   Publication,

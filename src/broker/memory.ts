@@ -6,6 +6,7 @@ import { checkCount, checkDuration, newEpoch } from './checks.ts';
 import { MemoryBans } from './memory-bans.ts';
 import { IdempotencyKeys } from './memory-idempotency.ts';
 import { type HistoryRing, expireHistory, readHistory, tombstone, trimHistory } from './memory-history.ts';
+import { type LatestKeys, expireLatest, forgetLatest, keepLatest, latestSize, readLatest } from './memory-latest.ts';
 import {
   type ChannelPresence,
   type PresenceEvent,
@@ -25,6 +26,7 @@ import type {
   DeleteResult,
   HistoryOptions,
   HistoryResult,
+  LatestResult,
   PresenceEntry,
   PresenceUser,
   Publication,
@@ -68,7 +70,7 @@ export interface MemoryBrokerOptions {
 }
 
 /** One channel: its stream position, history ring, handlers and presence. */
-interface ChannelState extends HistoryRing, ChannelPresence {
+interface ChannelState extends HistoryRing, ChannelPresence, LatestKeys {
   readonly name: string;
   readonly epoch: string;
   top: number;
@@ -125,6 +127,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
     const historySize = checkCount(options.historySize, 'historySize');
     const historyTtlMs = checkDuration(options.historyTtlMs, 'historyTtlMs');
     const windowMs = checkDuration(options.idempotencyWindowMs ?? this.#idempotencyWindowMs, 'idempotencyWindowMs');
+    const latestMaxKeys = checkCount(options.latestMaxKeys ?? 0, 'latestMaxKeys');
     const now = this.#now();
     const key = options.idempotencyKey === undefined ? null : `${channel}\u0000${options.idempotencyKey}`;
     if (key !== null) {
@@ -142,11 +145,13 @@ export class MemoryBroker extends EventEmitter implements Broker {
       ...(options.sender === undefined ? {} : { sender: options.sender }),
       ...(options.id === undefined ? {} : { id: options.id }),
       ...(options.exceptConnection === undefined ? {} : { exceptConnection: options.exceptConnection }),
+      ...(options.key === undefined ? {} : { key: options.key }),
     };
     this.#expire(state, now);
     if (historySize > 0 && historyTtlMs > 0) {
       state.history.push({ publication, expiresAt: now + historyTtlMs });
     }
+    if (latestMaxKeys > 0 && historyTtlMs > 0) keepLatest(state, publication, latestMaxKeys, now + historyTtlMs);
     this.#trim(state, historySize);
     const result: PublishResult = { epoch: state.epoch, offset: state.top, duplicate: false };
     if (key !== null) this.#keys.remember(key, result, now + windowMs);
@@ -185,6 +190,15 @@ export class MemoryBroker extends EventEmitter implements Broker {
   }
 
   /** @inheritdoc */
+  async latest(channel: string, limit: number): Promise<LatestResult> {
+    this.#checkOpen('read the latest publications');
+    checkCount(limit, 'limit');
+    const state = this.#channel(channel, true);
+    this.#expire(state, this.#now());
+    return { epoch: state.epoch, offset: state.top, publications: readLatest(state, limit) };
+  }
+
+  /** @inheritdoc */
   async deletePublication(channel: string, offset: number, options: DeleteOptions = {}): Promise<DeleteResult> {
     this.#checkOpen('delete a publication');
     checkCount(offset, 'offset');
@@ -194,6 +208,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
     const { epoch } = state;
     if (options.epoch !== undefined && options.epoch !== epoch) return { result: 'not_found', epoch };
     const result = tombstone(state, channel, epoch, offset, options.onlySender);
+    if (result === 'deleted') forgetLatest(state, offset);
     if (result === 'deleted') this.#deliver(state, { type: 'deleted', channel, epoch, offset });
     return { result, epoch };
   }
@@ -323,6 +338,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
       handlers: new Set(),
       presence: new Map(),
       users: new Map(),
+      latest: null,
     };
     this.#channels.set(name, state);
     return state;
@@ -340,7 +356,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
         if (this.#channels.size < this.#maxChannels) return;
         if (state.handlers.size > 0 || state.presence.size > 0) continue;
         this.#expire(state, now);
-        if (keepHistory && state.history.length > state.head) continue;
+        if (keepHistory && (state.history.length > state.head || latestSize(state) > 0)) continue;
         this.#channels.delete(state.name);
       }
     }
@@ -348,6 +364,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
 
   #expire(state: ChannelState, now: number): void {
     expireHistory(state, now);
+    expireLatest(state, now);
   }
 
   #trim(state: ChannelState, size: number): void {
@@ -357,7 +374,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
   #dropIfIdle(state: ChannelState, now: number): void {
     if (state.handlers.size > 0 || state.presence.size > 0) return;
     this.#expire(state, now);
-    if (state.history.length - state.head === 0 && this.#channels.get(state.name) === state)
+    if (state.history.length - state.head === 0 && latestSize(state) === 0 && this.#channels.get(state.name) === state)
       this.#channels.delete(state.name);
   }
 

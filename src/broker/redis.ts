@@ -8,14 +8,14 @@ import { checkCount, checkDuration, newEpoch, positive } from './checks.ts';
 import { BrokerError } from './errors.ts';
 import { Fanout } from './redis/fanout.ts';
 import { RedisBans } from './redis/bans.ts';
-import { channelKeys, packBody, packInfo, unpackEntry } from './redis/keys.ts';
+import { channelKeys, packBody, packInfo, unpackEntry, unpackLatest } from './redis/keys.ts';
 
 /** First byte of a signal on a channel's pub/sub channel (redis/keys.ts parseMessage). */
 const SIGNAL_PREFIX = Buffer.from('s');
 import { toBrokerError, type RedisBrokerOptions, type RedisBrokerStats } from './redis/options.ts';
 import { RedisOccupancy } from './redis/occupancy.ts';
 import { RedisPresence } from './redis/presence.ts';
-import { DELETE, HISTORY, PUBLISH } from './redis/stream-scripts.ts';
+import { DELETE, HISTORY, LATEST, PUBLISH } from './redis/stream-scripts.ts';
 export type { RedisBrokerOptions, RedisBrokerStats } from './redis/options.ts';
 import type {
   BanRecord,
@@ -28,6 +28,7 @@ import type {
   DeleteResult,
   HistoryOptions,
   HistoryResult,
+  LatestResult,
   PresenceEntry,
   PresenceUser,
   Publication,
@@ -218,7 +219,8 @@ export class RedisBroker extends EventEmitter implements Broker {
     const windowMs = Math.ceil(
       checkDuration(options.idempotencyWindowMs ?? this.#idempotencyWindowMs, 'idempotencyWindowMs'),
     );
-    const body = packBody(data, options.sender, options.id, options.exceptConnection);
+    const latestMaxKeys = checkCount(options.latestMaxKeys ?? 0, 'latestMaxKeys');
+    const body = packBody(data, options.sender, options.id, options.exceptConnection, options.key);
     const keys = channelKeys(this.#prefix, channel);
     const key = options.idempotencyKey;
     const reply = (await this.#run('publish', () =>
@@ -235,6 +237,8 @@ export class RedisBroker extends EventEmitter implements Broker {
           keys.pubsub,
           this.#sharded ? '1' : '0',
           Math.max(this.#channelTtlMs, Math.ceil(historyTtlMs)),
+          latestMaxKeys,
+          options.key ?? '',
         ],
       ),
     )) as [number, ...Buffer[]];
@@ -307,6 +311,24 @@ export class RedisBroker extends EventEmitter implements Broker {
     const entries = mode === 'latest' ? [...reply[3]].reverse() : reply[3];
     const publications: Publication[] = entries.map((entry) => unpackEntry(channel, epoch, entry));
     return { epoch, offset, publications, recovered: mode === 'since' && reply[2] === 1 };
+  }
+
+  /** @inheritdoc */
+  async latest(channel: string, limit: number): Promise<LatestResult> {
+    this.#checkOpen('read the latest publications');
+    checkCount(limit, 'limit');
+    const keys = channelKeys(this.#prefix, channel);
+    const reply = (await this.#run('read the latest publications', () =>
+      LATEST.run(this.#cmd, [keys.meta, keys.stream], [newEpoch(), this.#channelTtlMs, limit]),
+    )) as [Buffer, Buffer, Buffer[]];
+    const epoch = reply[0].toString();
+    const publications: Publication[] = [];
+    for (const value of reply[2]) {
+      const p = unpackLatest(channel, epoch, value);
+      if (p !== null) publications.push(p);
+    }
+    publications.sort((a, b) => a.offset - b.offset);
+    return { epoch, offset: Number(reply[1].toString()), publications };
   }
 
   /** @inheritdoc */

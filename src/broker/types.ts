@@ -27,6 +27,8 @@ export interface Publication {
    * publication, and never reaches clients.
    */
   readonly exceptConnection?: string;
+  /** The feed key given at publish (a symbol, a sensor id), if any: snapshots and conflation keep the newest per key. */
+  readonly key?: string;
   /**
    * Present (true) on a tombstone: the publication at this offset was deleted ({@link Broker.deletePublication}).
    * A tombstone keeps its channel, epoch, offset and time so offsets stay contiguous; its `data` is null and it has
@@ -60,6 +62,23 @@ export interface PublishOptions {
    * conflation keeps only the newest queued publication per key (see docs/feeds.md).
    */
   readonly key?: string;
+  /**
+   * When > 0, the broker also keeps this publication as the latest of its key (publications without a key share one
+   * slot, the channel's), for {@link Broker.latest}: at most this many keys per channel, the least recently published
+   * forgotten first, each kept for `historyTtlMs`. 0 or absent: nothing is kept (a namespace without snapshots pays
+   * nothing).
+   */
+  readonly latestMaxKeys?: number;
+}
+
+/** Result of {@link Broker.latest}. */
+export interface LatestResult {
+  /** The channel's current epoch. */
+  readonly epoch: string;
+  /** The channel's top offset. */
+  readonly offset: number;
+  /** The latest publication of each key still kept, in ascending offset order (deleted ones left out). */
+  readonly publications: readonly Publication[];
 }
 
 /** Where a publish landed. */
@@ -234,6 +253,12 @@ export interface Broker {
   unsubscribe(channel: string, handler: ChannelHandler): Promise<void>;
   /** Reads retained publications and the channel's position. */
   history(channel: string, options?: HistoryOptions): Promise<HistoryResult>;
+  /**
+   * The latest publication per feed key of a channel (what publishes with `latestMaxKeys` kept), with its position:
+   * the snapshot a new subscriber gets. At most `limit` publications (the newest), in ascending offset order.
+   * @throws {BrokerError} When the store fails. @throws {RangeError} When `limit` is not a non-negative safe integer.
+   */
+  latest(channel: string, limit: number): Promise<LatestResult>;
   /** Adds (or refreshes) a connection's presence; emits `join` when it is the user's first connection there. */
   addPresence(channel: string, entry: PresenceEntry): Promise<void>;
   /** Removes a connection's presence; emits `leave` when it was the user's last connection there. */

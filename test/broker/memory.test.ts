@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryBroker, type ChannelEvent, type PublishOptions } from '../../src/broker/index.ts';
 import { runBrokerContract } from './contract.ts';
+import { runLatestContract } from './latest-contract.ts';
 
 runBrokerContract('MemoryBroker', async () => new MemoryBroker());
 
@@ -174,3 +175,5 @@ test('MemoryBroker emits status down on close', async () => {
   await broker.close();
   assert.deepEqual(statuses, [{ state: 'down', reason: 'closed' }]);
 });
+
+runLatestContract('MemoryBroker', async () => new MemoryBroker());

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { RedisBroker } from '../../src/broker/index.ts';
 import { startRedis, type RedisServer } from '../helpers/redis-server.ts';
 import { runBrokerContract } from './contract.ts';
+import { runLatestContract } from './latest-contract.ts';
 
 let redis: RedisServer;
 before(async () => {
@@ -117,3 +118,5 @@ test('RedisBroker skips and trims an expired prefix of the stream when later ent
   const edge = await node.history(ch, { since: { epoch: long.epoch, offset: 3 } });
   assert.deepEqual([edge.recovered, edge.publications.map((p) => p.offset)], [true, [4]]);
 });
+
+runLatestContract('RedisBroker', async () => RedisBroker.connect({ url: redis.url }));

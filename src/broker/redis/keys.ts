@@ -7,6 +7,13 @@ export interface ChannelKeys {
   readonly meta: string;
   /** Stream: entries `<offset>-0` with fields `b` (body), `t` (time ms), `e` (expires at, ms). */
   readonly stream: string;
+  /**
+   * Hash key -> `<offset>:<time>:<expiresAt>:<body>`: the latest publication per feed key (`''` for those without a
+   * key), and `latestOrder`, a sorted set of the keys by offset (eviction of the oldest). Scripts derive both from `stream`.
+   */
+  readonly latest: string;
+  /** See {@link ChannelKeys.latest}. */
+  readonly latestOrder: string;
   /** Sorted set by offset of `<offset>:<time>:<expiresAt>`: tombstones of deleted publications (scripts derive it from `stream`). */
   readonly tombstones: string;
   /** Hash connection -> user. */
@@ -47,6 +54,8 @@ export function channelKeys(prefix: string, channel: string): ChannelKeys {
     meta: `${base}:m`,
     stream: `${base}:s`,
     tombstones: `${base}:d`,
+    latest: `${base}:l`,
+    latestOrder: `${base}:z`,
     presence: `${base}:p`,
     presenceNode: `${base}:pn`,
     presenceInfo: `${base}:pi`,
@@ -83,6 +92,8 @@ interface Body {
   readonly i?: string;
   /** The connection live fan-out skips (`Publication.exceptConnection`). */
   readonly x?: string;
+  /** The feed key (`Publication.key`). */
+  readonly k?: string;
 }
 
 /**
@@ -91,6 +102,7 @@ interface Body {
  * @param sender The publisher's user id, if any.
  * @param id The publisher's message id, if any.
  * @param exceptConnection The connection live fan-out skips, if any.
+ * @param key The feed key, if any.
  * @returns The body stored in the stream and sent over pub/sub.
  */
 export function packBody(
@@ -98,12 +110,14 @@ export function packBody(
   sender: string | undefined,
   id: string | undefined,
   exceptConnection?: string,
+  key?: string,
 ): Buffer {
   const body: Body = {
     d: data,
     ...(sender === undefined ? {} : { s: sender }),
     ...(id === undefined ? {} : { i: id }),
     ...(exceptConnection === undefined ? {} : { x: exceptConnection }),
+    ...(key === undefined ? {} : { k: key }),
   };
   return Buffer.from(JSON.stringify(body));
 }
@@ -120,7 +134,7 @@ export function unpackPublication(
   position: { epoch: string; offset: number; time: number },
   body: Buffer,
 ): Publication {
-  const { d, s, i, x } = JSON.parse(body.toString()) as Body;
+  const { d, s, i, x, k } = JSON.parse(body.toString()) as Body;
   return {
     channel,
     epoch: position.epoch,
@@ -130,7 +144,26 @@ export function unpackPublication(
     ...(s === undefined ? {} : { sender: s }),
     ...(i === undefined ? {} : { id: i }),
     ...(typeof x === 'string' ? { exceptConnection: x } : {}),
+    ...(typeof k === 'string' ? { key: k } : {}),
   };
+}
+
+/**
+ * Rebuilds a publication kept as the latest of its key (LATEST script): `<offset>:<time>:<expiresAt>:<body>`.
+ * @param channel Channel name.
+ * @param epoch The channel's epoch.
+ * @param value The stored value.
+ * @returns The publication, or null when the value is malformed.
+ */
+export function unpackLatest(channel: string, epoch: string, value: Buffer): Publication | null {
+  const c1 = value.indexOf(0x3a);
+  const c2 = c1 < 0 ? -1 : value.indexOf(0x3a, c1 + 1);
+  const c3 = c2 < 0 ? -1 : value.indexOf(0x3a, c2 + 1);
+  if (c3 < 0) return null;
+  const offset = Number(value.toString('latin1', 0, c1));
+  const time = Number(value.toString('latin1', c1 + 1, c2));
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(time)) return null;
+  return unpackPublication(channel, { epoch, offset, time }, value.subarray(c3 + 1));
 }
 
 /**

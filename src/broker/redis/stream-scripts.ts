@@ -7,10 +7,12 @@ import { LuaScript, PRELUDE } from './scripts.ts';
  */
 const ENSURE_META = `
 local function tomb_key(stream) return string.sub(stream, 1, -2) .. 'd' end
+local function latest_key(stream) return string.sub(stream, 1, -2) .. 'l' end
+local function order_key(stream) return string.sub(stream, 1, -2) .. 'z' end
 local function ensure_meta(meta, stream, new_epoch, idle_ttl)
   local m = redis.call('HMGET', meta, 'epoch', 'top', 'floor')
   if m[1] then return m[1], tonumber(m[2]), tonumber(m[3]), false end
-  redis.call('DEL', stream, tomb_key(stream))
+  redis.call('DEL', stream, tomb_key(stream), latest_key(stream), order_key(stream))
   redis.call('HSET', meta, 'epoch', new_epoch, 'top', '0', 'floor', '1')
   redis.call('PEXPIRE', meta, idle_ttl)
   return new_epoch, 0, 1, true
@@ -24,7 +26,9 @@ end
  *
  * KEYS: meta, stream, idempotency key (meta again when none).
  * ARGV: new epoch, body, historySize, historyTtlMs, idempotencyWindowMs, has key ('1'/'0'), pub/sub channel,
- * sharded ('1'/'0'), channel idle TTL ms.
+ * sharded ('1'/'0'), channel idle TTL ms, latest max keys (0: keep none), latest slot (the feed key, '' for none).
+ * With latest max keys > 0 the publication also becomes the latest of its slot (hash `:l`, order set `:z`, the least
+ * recently published slots evicted beyond the maximum), in the same script, so a snapshot never misses a stored one.
  * Returns `{0, epoch, offset, time}` for a new publication, `{1, "epoch offset"}` for a duplicate.
  */
 export const PUBLISH = new LuaScript(`${PRELUDE}${ENSURE_META}
@@ -47,6 +51,19 @@ if size > 0 and ttl > 0 then
 else
   redis.call('DEL', KEYS[2], tomb_key(KEYS[2]))
   redis.call('HSET', KEYS[1], 'floor', fmt(offset + 1))
+end
+local keep = tonumber(ARGV[10])
+if keep > 0 and ttl > 0 then
+  local lk, zk = latest_key(KEYS[2]), order_key(KEYS[2])
+  redis.call('HSET', lk, ARGV[11], id .. ':' .. fmt(now) .. ':' .. fmt(now + ttl) .. ':' .. ARGV[2])
+  redis.call('ZADD', zk, offset, ARGV[11])
+  local excess = redis.call('ZCARD', zk) - keep
+  if excess > 0 then
+    for _, slot in ipairs(redis.call('ZRANGE', zk, 0, excess - 1)) do redis.call('HDEL', lk, slot) end
+    redis.call('ZREMRANGEBYRANK', zk, 0, excess - 1)
+  end
+  redis.call('PEXPIRE', lk, ARGV[4])
+  redis.call('PEXPIRE', zk, ARGV[4])
 end
 local idle = tonumber(ARGV[9])
 if ttl > idle then idle = ttl end
@@ -172,6 +189,35 @@ return {epoch, top_s, 0, read(oldest, hi, limit, true)}
 `);
 
 /**
+ * The latest publication per feed key, atomically with the channel's position: the newest `limit` slots of the order
+ * set, their values from the hash, expired ones dropped (from the reply and from Redis).
+ *
+ * KEYS: meta, stream. ARGV: new epoch, channel idle TTL ms, limit.
+ * Returns `{epoch, top, values}`, values `<offset>:<time>:<expiresAt>:<body>` in ascending offset order.
+ */
+export const LATEST = new LuaScript(`${PRELUDE}${ENSURE_META}
+local now = now_ms()
+local epoch, top = ensure_meta(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
+local limit = tonumber(ARGV[3])
+local out = {}
+if limit == 0 then return {epoch, fmt(top), out} end
+local lk, zk = latest_key(KEYS[2]), order_key(KEYS[2])
+local slots = redis.call('ZRANGE', zk, -limit, -1)
+if #slots == 0 then return {epoch, fmt(top), out} end
+local values = redis.call('HMGET', lk, unpack(slots))
+for i, v in ipairs(values) do
+  if v then
+    local e = string.match(v, '^%d+:%d+:(%d+):')
+    if e and tonumber(e) > now then out[#out + 1] = v
+    else redis.call('HDEL', lk, slots[i]); redis.call('ZREM', zk, slots[i]) end
+  else
+    redis.call('ZREM', zk, slots[i])
+  end
+end
+return {epoch, fmt(top), out}
+`);
+
+/**
  * Deletes one publication, atomically: the stream entry is removed (its data is gone) and a tombstone recorded at
  * its offset in the channel's tombstone set (sorted by offset, members `offset:time:expiresAt`), which history reads
  * merge back in, so offsets stay contiguous; then the `deleted` event is published. An author's delete checks the stored sender.
@@ -198,11 +244,19 @@ local entry = redis.call('XRANGE', KEYS[2], id, id)
 if #entry == 0 then return {'not_found', epoch} end
 local f = entry[1][2]
 if tonumber(f[6]) <= now then return {'not_found', epoch} end
+local ok, body = pcall(cjson.decode, f[2])
 if ARGV[5] == '1' then
-  local ok, body = pcall(cjson.decode, f[2])
   if not ok or type(body) ~= 'table' or body['s'] ~= ARGV[6] then return {'not_sender', epoch} end
 end
 redis.call('XDEL', KEYS[2], id .. '-0')
+-- A deleted publication that is the latest of its key leaves the snapshot.
+local slot = ''
+if ok and type(body) == 'table' and type(body['k']) == 'string' then slot = body['k'] end
+local kept = redis.call('HGET', latest_key(KEYS[2]), slot)
+if kept and string.sub(kept, 1, #id + 1) == id .. ':' then
+  redis.call('HDEL', latest_key(KEYS[2]), slot)
+  redis.call('ZREM', order_key(KEYS[2]), slot)
+end
 redis.call('ZADD', tomb, offset, id .. ':' .. f[4] .. ':' .. f[6])
 local ttl = redis.call('PTTL', KEYS[2])
 if ttl <= 0 then ttl = tonumber(ARGV[2]) end
