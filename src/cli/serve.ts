@@ -149,6 +149,15 @@ export async function run(argv: string[]): Promise<number> {
           ? config.logicTimeoutMs
           : Math.max(config.logicTimeoutMs, config.proxy.timeoutMs + PROXY_DEADLINE_MARGIN_MS),
       idleTimeoutMs: limits.idleTimeoutMs,
+      perMessageDeflate: config.deflate.enabled
+        ? {
+            threshold: config.deflate.thresholdBytes,
+            serverNoContextTakeover: config.deflate.serverNoContextTakeover,
+            clientNoContextTakeover: config.deflate.clientNoContextTakeover,
+            serverMaxWindowBits: config.deflate.serverMaxWindowBits,
+            concurrency: config.deflate.concurrency,
+          }
+        : false,
       engine: {
         pingIntervalMs: limits.pingIntervalMs,
         pongTimeoutMs: limits.pongTimeoutMs,

@@ -346,14 +346,15 @@ export class Client extends Emitter<ClientEvents> {
    * @param data Any JSON value.
    * @param options `id`: the client message id; `timeoutMs`: give up (reject `timeout`, remove from the outbox) after
    *   this long; `echo: false`: this connection does not receive the publication back live (other connections of the
-   *   same user do; a recovery from history after a reconnect may include it, recognisable by its `id`).
+   *   same user do; a recovery from history after a reconnect may include it, recognisable by its `id`); `key`: the
+   *   feed key (a symbol, a sensor id: printable ASCII) that snapshots and conflation keep the newest of.
    * @returns Where the publication landed, and whether the server had already stored it (`duplicate`).
    * @throws {ClientError} `outbox_full`, `circuit_open`, `closed`, `timeout`, `dropped`, or the server's refusal code.
    */
   publish(
     channel: string,
     data: JsonValue,
-    options: { readonly id?: string; readonly timeoutMs?: number; readonly echo?: boolean } = {},
+    options: { readonly id?: string; readonly timeoutMs?: number; readonly echo?: boolean; readonly key?: string } = {},
   ): Promise<PublishReply> {
     if (this.state === 'closed')
       return Promise.reject(new ClientError('closed', 'Cannot publish: the client is closed'));

@@ -13,6 +13,8 @@ export interface OutboxEntry {
   readonly queuedAt: number;
   /** `publish` with `echo: false`: the publishing connection does not receive it back. Absent: it does. */
   readonly echo?: false;
+  /** `publish` with a feed key (snapshots and conflation keep the newest per key). Absent: none. */
+  readonly key?: string;
 }
 
 /**
@@ -162,7 +164,8 @@ function isEntry(value: unknown): value is OutboxEntry {
     typeof e['target'] === 'string' &&
     'data' in e &&
     typeof e['queuedAt'] === 'number' &&
-    (e['echo'] === undefined || e['echo'] === false)
+    (e['echo'] === undefined || e['echo'] === false) &&
+    (e['key'] === undefined || typeof e['key'] === 'string')
   );
 }
 

@@ -143,7 +143,7 @@ export class Publisher {
     kind: 'publish' | 'send',
     target: string,
     data: JsonValue,
-    options: { readonly id?: string; readonly timeoutMs?: number; readonly echo?: boolean },
+    options: { readonly id?: string; readonly timeoutMs?: number; readonly echo?: boolean; readonly key?: string },
   ): Promise<PublishReply> {
     if (this.#breaker?.state === 'open' && this.#whenOpen === 'reject' && this.#host.connection() !== null) {
       return Promise.reject(new ClientError('circuit_open', 'Cannot publish: the server keeps failing (circuit open)'));
@@ -155,6 +155,7 @@ export class Publisher {
       data,
       queuedAt: this.#timers.clock.now(),
       ...(kind === 'publish' && options.echo === false ? { echo: false as const } : {}),
+      ...(kind === 'publish' && options.key !== undefined ? { key: options.key } : {}),
     };
     if (this.#outbox.has(entry.id))
       return Promise.reject(
@@ -229,6 +230,7 @@ export class Publisher {
             data: entry.data,
             id: entry.id,
             ...(entry.echo === false ? { echo: false as const } : {}),
+            ...(entry.key === undefined ? {} : { key: entry.key }),
           }
         : { type: 'send' as const, user: entry.target, data: entry.data, id: entry.id };
     this.#host

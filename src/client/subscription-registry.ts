@@ -145,6 +145,11 @@ export class SubscriptionRegistry {
         if (sub !== undefined && sub.state !== 'idle') subscriptionControl(sub).publication(message);
         return;
       }
+      case 'publications': {
+        // A batch is its publications, one by one and in order.
+        for (const p of message.publications) this.route({ type: 'publication', ...p });
+        return;
+      }
       case 'deleted': {
         const sub = this.#subscriptions.get(message.channel);
         if (sub !== undefined && sub.state !== 'idle') subscriptionControl(sub).deleted(message);

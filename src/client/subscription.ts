@@ -158,6 +158,8 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   /** Live publications held while a subscribe or a history recovery is in flight, delivered after it in offset order. */
   #held: Item[] | null = null;
   #presence: PresenceUser[] = [];
+  /** The server conflates this subscription (`subscribed.conflated`): offset jumps are skipped values, not gaps. */
+  #conflated = false;
   #firstSince: StreamPosition | null | undefined;
   readonly #streams: PublicationStreams;
   #waiters: { resolve: (m: SubscribedMessage) => void; reject: (e: ClientError) => void }[] = [];
@@ -245,7 +247,8 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     this.#firstSince = undefined;
     const held = this.#held ?? [];
     this.#held = null;
-    if (askedSince !== undefined && !answer.recovered) {
+    this.#conflated = answer.conflated === true;
+    if (askedSince !== undefined && !answer.recovered && !this.#conflated) {
       this.#host.gap({
         channel: this.channel,
         from: askedSince,
@@ -254,14 +257,16 @@ export class Subscription extends Emitter<SubscriptionEvents> {
       });
     }
     const known = this.#host.positionOf(this.channel);
+    // The snapshot (latest per key) and the history part are one list of what the subscribe delivers, by offset.
+    const delivered = mergeSnapshot(answer);
     if (!answer.recovered && (known === undefined || known.epoch !== answer.epoch || known.offset > answer.offset)) {
       // A fresh start: what the server sends now (the namespace's "last N on join") follows, nothing before it counts.
       this.#host.setPosition(this.channel, {
         epoch: answer.epoch,
-        offset: Math.max(0, (answer.publications[0]?.offset ?? answer.offset + 1) - 1),
+        offset: Math.max(0, (delivered[0]?.offset ?? answer.offset + 1) - 1),
       });
     }
-    for (const p of [...answer.publications].sort(byOffset)) this.#deliverInOrder(asItem(p));
+    for (const p of delivered) this.#deliverInOrder(asItem(p));
     const after = this.#host.positionOf(this.channel);
     if (after === undefined || after.epoch !== answer.epoch || after.offset < answer.offset) {
       this.#host.setPosition(this.channel, { epoch: answer.epoch, offset: answer.offset });
@@ -319,7 +324,7 @@ export class Subscription extends Emitter<SubscriptionEvents> {
       return;
     }
     const known = this.#host.positionOf(this.channel);
-    if (known !== undefined && known.epoch === p.epoch && p.offset > known.offset + 1) {
+    if (known !== undefined && known.epoch === p.epoch && p.offset > known.offset + 1 && !this.#conflated) {
       this.#recover(known, p);
       return;
     }
@@ -471,6 +476,15 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   [Symbol.asyncIterator](): AsyncIterator<PublicationMessage> {
     return this.#streams.iterator(this.#state === 'idle' ? () => this.subscribe() : undefined);
   }
+}
+
+/** `subscribed.publications` and `subscribed.snapshot` as one list in offset order, each offset once. */
+function mergeSnapshot(answer: SubscribedMessage): (Publication | Tombstone)[] {
+  if (answer.snapshot === undefined || answer.snapshot.length === 0) return [...answer.publications].sort(byOffset);
+  const byOffsetMap = new Map<number, Publication | Tombstone>();
+  for (const p of answer.snapshot) byOffsetMap.set(p.offset, p);
+  for (const p of answer.publications) byOffsetMap.set(p.offset, p);
+  return [...byOffsetMap.values()].sort(byOffset);
 }
 
 function byOffset(a: { readonly offset: number }, b: { readonly offset: number }): number {

@@ -21,6 +21,8 @@ export type {
   SubscribedMessage,
   UnsubscribedMessage,
   PublicationMessage,
+  PublicationsMessage,
+  BatchedPublication,
   JoinMessage,
   LeaveMessage,
   TypingEventMessage,

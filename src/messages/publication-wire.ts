@@ -13,6 +13,8 @@ export interface StoredPublication {
   readonly time: number;
   readonly sender?: string | undefined;
   readonly id?: string | undefined;
+  /** The feed key, if any. */
+  readonly key?: string | undefined;
   /** true on a tombstone (a deleted publication): its wire form carries no data, sender or id. */
   readonly deleted?: true | undefined;
 }
@@ -26,11 +28,12 @@ export interface StoredPublication {
  * @returns A fresh object; `data` is shared, not copied.
  */
 export function toPublicationWire(publication: StoredPublication): HistoryItem {
-  const { channel, epoch, offset, time, sender, id } = publication;
+  const { channel, epoch, offset, time, sender, id, key } = publication;
   if (publication.deleted === true) return { channel, epoch, offset, time, deleted: true };
   const wire: Publication = { channel, epoch, offset, data: publication.data as JsonValue, time };
   if (sender !== undefined) wire.sender = sender;
   if (id !== undefined) wire.id = id;
+  if (key !== undefined) wire.key = key;
   return wire;
 }
 
@@ -42,7 +45,7 @@ export function toPublicationWire(publication: StoredPublication): HistoryItem {
  */
 export function toPublicationMessage(publication: StoredPublication): PublicationMessage {
   // Built directly (not a spread of toPublicationWire): this runs once per publication on the fan-out path.
-  const { channel, epoch, offset, time, sender, id } = publication;
+  const { channel, epoch, offset, time, sender, id, key } = publication;
   const message: PublicationMessage = {
     type: 'publication',
     channel,
@@ -53,5 +56,6 @@ export function toPublicationMessage(publication: StoredPublication): Publicatio
   };
   if (sender !== undefined) message.sender = sender;
   if (id !== undefined) message.id = id;
+  if (key !== undefined) message.key = key;
   return message;
 }

@@ -22,6 +22,11 @@ export const EpochSchema = z.string().min(1).max(Limits.MAX_EPOCH_LENGTH).regex(
 export const StreamPositionSchema = z.strictObject({ epoch: EpochSchema, offset: OffsetSchema });
 /** A client message id (publish / send `id`), used for deduplication of retries: printable ASCII. */
 export const MessageIdSchema = z.string().min(1).max(Limits.MAX_ID_LENGTH).regex(PRINTABLE_ASCII);
+/**
+ * A feed key (a symbol, a sensor id) on a publication: snapshots keep the latest publication per key and conflation
+ * the newest queued one per key (docs/feeds.md). Same rules as a message id: printable ASCII, at most `MAX_ID_LENGTH`.
+ */
+export const FeedKeySchema = MessageIdSchema;
 /** A user id. */
 export const UserSchema = z
   .string()
@@ -68,6 +73,8 @@ export const PublishSchema = z.strictObject({
   id: MessageIdSchema,
   /** false: the publishing connection does not receive its own publication live (other connections do). */
   echo: z.boolean().optional(),
+  /** The feed key (see {@link FeedKeySchema}). */
+  key: FeedKeySchema.optional(),
 });
 /** `send`: private message to every connection of `user`. */
 export const SendSchema = z.strictObject({
@@ -241,6 +248,8 @@ export const PublicationSchema = z.object({
   time: TimeSchema,
   sender: z.string().max(Limits.MAX_USER_LENGTH).optional(),
   id: MessageIdSchema.optional(),
+  /** The feed key given at publish, if any. */
+  key: FeedKeySchema.optional(),
 });
 /** A deleted publication in history: its position and time stay (offsets are contiguous), its data is gone. */
 export const TombstoneSchema = z.object({
@@ -277,6 +286,13 @@ export const SubscribedSchema = z.object({
   recovered: z.boolean(),
   publications: z.array(HistoryItemSchema),
   presence: z.array(PresenceUserSchema).optional(),
+  /**
+   * A namespace with `snapshot`, on a subscribe without `since`: the latest publication of the channel, or the latest
+   * per feed key, ascending offset order. Their offsets need not be contiguous: they are state, not a stream.
+   */
+  snapshot: z.array(PublicationSchema).optional(),
+  /** true in a namespace with `conflate`: live offsets may jump (replaced publications are skipped), never a gap. */
+  conflated: z.boolean().optional(),
 });
 /** `unsubscribed`: the answer to `unsubscribe`, or the server ended a subscription (then `reason` says why). */
 export const UnsubscribedSchema = z.object({
@@ -286,8 +302,20 @@ export const UnsubscribedSchema = z.object({
   code: z.string().max(64).optional(),
   reason: z.string().max(Limits.MAX_REASON_LENGTH).optional(),
 });
+/** How many publications of the channel a conflated connection skipped before this one (replaced by newer ones). */
+const SkippedSchema = z.int().min(1).optional();
 /** `publication`: a live message in a subscribed channel. */
-export const PublicationMessageSchema = PublicationSchema.extend({ type: z.literal('publication') });
+export const PublicationMessageSchema = PublicationSchema.extend({
+  type: z.literal('publication'),
+  skipped: SkippedSchema,
+});
+/** One publication inside a `publications` batch: a `publication` message without its `type`. */
+export const BatchedPublicationSchema = PublicationSchema.extend({ skipped: SkippedSchema });
+/** `publications`: several live publications to one connection in one frame (a namespace with `batchPublications`), in order. */
+export const PublicationsMessageSchema = z.object({
+  type: z.literal('publications'),
+  publications: z.array(BatchedPublicationSchema).min(1),
+});
 /** `join`: a user's first connection entered a channel. */
 export const JoinSchema = z.object({
   type: z.literal('join'),
@@ -355,6 +383,7 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   ErrorMessageSchema,
   DisconnectSchema,
   DeletedSchema,
+  PublicationsMessageSchema,
 ]);
 
 /** The parsed shape of {@link PublicationSchema}. */
@@ -375,6 +404,10 @@ export type SubscribedMessage = z.infer<typeof SubscribedSchema>;
 export type UnsubscribedMessage = z.infer<typeof UnsubscribedSchema>;
 /** The parsed shape of {@link PublicationMessageSchema}. */
 export type PublicationMessage = z.infer<typeof PublicationMessageSchema>;
+/** The parsed shape of {@link PublicationsMessageSchema}. */
+export type PublicationsMessage = z.infer<typeof PublicationsMessageSchema>;
+/** The parsed shape of {@link BatchedPublicationSchema}. */
+export type BatchedPublication = z.infer<typeof BatchedPublicationSchema>;
 /** The parsed shape of {@link JoinSchema}. */
 export type JoinMessage = z.infer<typeof JoinSchema>;
 /** The parsed shape of {@link LeaveSchema}. */
@@ -412,6 +445,7 @@ export const SERVER_MESSAGE_SCHEMAS: ReadonlyMap<string, z.ZodType<ServerMessage
   ['error', ErrorMessageSchema],
   ['disconnect', DisconnectSchema],
   ['deleted', DeletedSchema],
+  ['publications', PublicationsMessageSchema],
 ]);
 
 // ---------------------------------------------------------------- `reply.data` per request

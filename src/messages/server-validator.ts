@@ -13,6 +13,8 @@ import type {
   LeaveMessage,
   PresenceUser,
   Publication,
+  PublicationsMessage,
+  BatchedPublication,
   ReplyMessage,
   ServerMessage,
   SubscribedMessage,
@@ -49,8 +51,21 @@ function publication(v: unknown): Publication | null {
   if (!isObj(v)) return null;
   const { channel, epoch, offset, time } = v;
   if (!isChannel(channel) || !isEpoch(epoch) || !isUint(offset) || !isUint(time) || !has(v, 'data')) return null;
-  if (!opt(v, 'sender', isUser) || !opt(v, 'id', isMessageId)) return null;
-  return withOptional<Publication>({ channel, epoch, offset, data: v['data'] as JsonValue, time }, v, ['sender', 'id']);
+  if (!opt(v, 'sender', isUser) || !opt(v, 'id', isMessageId) || !opt(v, 'key', isMessageId)) return null;
+  return withOptional<Publication>({ channel, epoch, offset, data: v['data'] as JsonValue, time }, v, [
+    'sender',
+    'id',
+    'key',
+  ]);
+}
+
+const isSkipped = (v: unknown): boolean => isUint(v) && v >= 1;
+
+/** A live publication (alone or inside a batch): a publication, plus `skipped` on a conflated connection. */
+function livePublication(v: unknown): BatchedPublication | null {
+  const p = publication(v);
+  if (p === null || !opt(v as Obj, 'skipped', isSkipped)) return null;
+  return withOptional<BatchedPublication>(p, v as Obj, ['skipped']);
 }
 
 /** A history item: a tombstone when `deleted` is true (its other fields dropped), else a publication. */
@@ -93,7 +108,13 @@ function subscribed(o: Obj): SubscribedMessage | null {
     if (presence === null) return null;
     m.presence = presence;
   }
-  return m;
+  if (has(o, 'snapshot')) {
+    const snapshot = arrayOf(o['snapshot'], publication);
+    if (snapshot === null) return null;
+    m.snapshot = snapshot;
+  }
+  if (!opt(o, 'conflated', (v) => typeof v === 'boolean')) return null;
+  return withOptional(m, o, ['conflated']);
 }
 
 /** Per-type checks of an object whose `type` is a string and whose data passed the plain-JSON guard. */
@@ -128,8 +149,13 @@ function validateFields(o: Obj): ServerMessage | null {
       ]);
     }
     case 'publication': {
-      const p = publication(o);
+      const p = livePublication(o);
       return p === null ? null : { type: 'publication', ...p };
+    }
+    case 'publications': {
+      const publications = arrayOf(o['publications'], livePublication);
+      if (publications === null || publications.length === 0) return null;
+      return { type: 'publications', publications } satisfies PublicationsMessage;
     }
     case 'join':
     case 'leave': {

@@ -24,6 +24,25 @@ export interface FanoutContext {
   slowConsumer(subscriber: Subscriber, action: 'dropped' | 'closed'): void;
 }
 
+/** A feed namespace's delivery options (null: the plain fan-out). */
+export interface FeedDelivery {
+  /** Keep the newest per key for a connection behind on its socket (instead of the slow-consumer policy). */
+  readonly conflate: boolean;
+  /** Most keys held per channel by a conflating connection. */
+  readonly maxKeys: number;
+  /** Send publications in `publications` batches. */
+  readonly batch: boolean;
+  readonly batchMaxCount: number;
+  readonly batchMaxDelayMs: number;
+}
+
+/** Options of a local channel: its namespace's slow-consumer policy, join/leave relay and feed delivery. */
+export interface LocalChannelOptions {
+  readonly policy: SlowConsumerPolicy;
+  readonly joinLeave: boolean;
+  readonly feed?: FeedDelivery | null;
+}
+
 /** Largest number of events buffered for one pending subscription before it is given up (the client resubscribes). */
 const MAX_PENDING_EVENTS = 10_000;
 
@@ -33,6 +52,7 @@ export class LocalChannel {
   readonly #ctx: FanoutContext;
   readonly #policy: SlowConsumerPolicy;
   readonly #joinLeave: boolean;
+  readonly #feed: FeedDelivery | null;
   /** Live subscribers and their sockets, per codec: the values iterate straight into the engine's broadcast. */
   readonly #live: Map<Subscriber, SessionTransport>[];
   /** Live subscribers that asked for join / leave, per codec. */
@@ -54,15 +74,12 @@ export class LocalChannel {
    * @param options Slow-consumer policy and whether join/leave events are relayed.
    * @param ctx The hub's fan-out services.
    */
-  constructor(
-    name: string,
-    options: { readonly policy: SlowConsumerPolicy; readonly joinLeave: boolean },
-    ctx: FanoutContext,
-  ) {
+  constructor(name: string, options: LocalChannelOptions, ctx: FanoutContext) {
     this.name = name;
     this.#ctx = ctx;
     this.#policy = options.policy;
     this.#joinLeave = options.joinLeave;
+    this.#feed = options.feed ?? null;
     this.#live = Array.from({ length: ctx.codecs }, () => new Map<Subscriber, SessionTransport>());
     this.#watchers = Array.from({ length: ctx.codecs }, () => new Map<Subscriber, SessionTransport>());
     this.handler = (event) => this.#onEvent(event);
@@ -116,6 +133,7 @@ export class LocalChannel {
    * @param session The subscriber.
    */
   remove(session: Subscriber): void {
+    if (this.#feed !== null) session.feed.forget(this.name);
     this.#pending.delete(session);
     this.#catchingUp.delete(session);
     this.#live[session.codecIndex]!.delete(session);
@@ -171,7 +189,8 @@ export class LocalChannel {
       this.relay(toDeletedMessage(event.type === 'deleted' ? event : event.publication), null);
     } else if (event.type === 'publication') {
       const message = toPublicationMessage(event.publication);
-      this.#fanout(this.#live, message, event.publication);
+      if (this.#feed === null) this.#fanout(this.#live, message, event.publication);
+      else this.#feedFanout(this.#feed, message, event.publication);
       if (this.#catchingUp.size > 0) this.#catchUp(message, event.publication);
     } else if (event.type === 'signal') {
       const typing = typingSignal(event.data);
@@ -190,6 +209,52 @@ export class LocalChannel {
       if (session.id !== publication.exceptConnection) this.#sendOne(session, message);
       this.#live[session.codecIndex]!.set(session, session.transport);
     }
+  }
+
+  /**
+   * Fan-out of a feed namespace: per subscriber, conflate (behind on its socket, or earlier ones of the channel still
+   * held), batch, or write the shared frame; the slow-consumer policy applies where conflation does not.
+   */
+  #feedFanout(feed: FeedDelivery, message: ServerMessage, publication: Publication): void {
+    let count = 0;
+    const except = publication.exceptConnection;
+    const limit = this.#ctx.slowConsumerBytes;
+    for (let codec = 0; codec < this.#live.length; codec++) {
+      const map = this.#live[codec]!;
+      if (map.size === 0) continue;
+      let frame: string | Uint8Array | null = null;
+      let length = 0;
+      const targets = this.#scratch;
+      targets.length = 0;
+      for (const [session, transport] of map) {
+        if (session.id === except) continue;
+        const behind = transport.bufferedAmount > limit;
+        if (feed.conflate && (behind || session.feed.conflating(this.name))) {
+          // Written later (or replaced): conflation takes the place of the slow-consumer policy.
+          session.feed.conflate(publication, feed.maxKeys, limit / 2);
+          continue;
+        }
+        if (behind && this.#policy !== 'wait') {
+          this.#ctx.slowConsumer(session, this.#policy === 'drop' ? 'dropped' : 'closed');
+          if (this.#policy === 'close') session.disconnectSlow();
+          continue;
+        }
+        count++;
+        if (feed.batch) {
+          session.feed.batch(publication, feed.batchMaxCount, feed.batchMaxDelayMs);
+          continue;
+        }
+        if (frame === null) {
+          frame = this.#ctx.encode(codec, message);
+          length = frameLength(frame);
+        }
+        session.traffic.sent(length);
+        targets.push(transport);
+      }
+      if (targets.length > 0 && frame !== null) this.#ctx.broadcast(frame, targets);
+      targets.length = 0;
+    }
+    this.#ctx.delivered(publication, count);
   }
 
   /** The hot path: one encode per codec, one frame serialization per codec, one pass over the subscribers. */
@@ -279,7 +344,7 @@ export class ChannelRegistry {
    * @param name Channel name.
    * @param options Policy and join/leave relay of its namespace.
    */
-  acquire(name: string, options: { readonly policy: SlowConsumerPolicy; readonly joinLeave: boolean }): LocalChannel {
+  acquire(name: string, options: LocalChannelOptions): LocalChannel {
     let channel = this.#channels.get(name);
     if (channel === undefined) {
       channel = new LocalChannel(name, options, this.#ctx);

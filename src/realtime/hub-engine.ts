@@ -23,6 +23,7 @@ export function engineOptionsFrom(
   return {
     ...options.engine,
     ...(options.trustedProxies === undefined ? {} : { trustedProxies: options.trustedProxies }),
+    ...(options.perMessageDeflate === undefined ? {} : { perMessageDeflate: options.perMessageDeflate }),
     path: options.path ?? '/ws',
     // Frames up to 4x the limit get a `too_large` reply; anything bigger is cut by the engine with 1009 before it is buffered.
     maxMessageSize: maxMessageSize * 4,

@@ -1,6 +1,6 @@
 // Realtime: what a RealtimeServer is configured with, and the defaults it applies for its sessions.
 import type { Broker } from '../broker/index.ts';
-import type { ServerOptions } from '../engine/index.ts';
+import type { PerMessageDeflateServerOptions, ServerOptions } from '../engine/index.ts';
 import type { Authenticator } from './auth/identity.ts';
 import type { ServerLogic } from './logic.ts';
 import type { Namespaces } from './namespaces.ts';
@@ -120,6 +120,14 @@ export interface RealtimeServerOptions {
   readonly denyAddresses?: readonly string[];
   /** Engine pass-through options. */
   readonly engine?: EngineOptions;
+  /**
+   * permessage-deflate (RFC 7692) for `/ws`: `true` accepts offers with the engine's defaults, or its options
+   * (`threshold`: messages smaller than this many bytes go out uncompressed; window bits; context takeover). Beware
+   * CRIME/BREACH: a compressed context shared by secrets and attacker-chosen text leaks through lengths (docs/deflate.md).
+   * @default false - compression costs about 300 KiB of zlib memory per connection and CPU per message: opt in for
+   *   feeds of large, repetitive JSON to browsers
+   */
+  readonly perMessageDeflate?: boolean | PerMessageDeflateServerOptions;
   /** Metrics and log hooks. */
   readonly observer?: RealtimeObserver;
   /**

@@ -24,6 +24,7 @@ import { LogicRunner } from './logic-runner.ts';
 import { Moderation } from './moderation.ts';
 import { leave, runOperation } from './operations/index.ts';
 import { InvalidPayloadError } from './payload-schema.ts';
+import { latestOptions } from './namespaces.ts';
 import { Permissions } from './permissions.ts';
 import type { HubServices } from './services.ts';
 import { Session, type SessionHost } from './session.ts';
@@ -238,6 +239,7 @@ export class RealtimeServer {
       ...(options.sender === undefined ? {} : { sender: options.sender }),
       ...(options.id === undefined ? {} : { id: options.id, idempotencyKey: `\u0000server\u0000${options.id}` }),
       ...(options.key === undefined ? {} : { key: options.key }),
+      ...latestOptions(resolved.config),
     });
     emitPublication(this.events, resolved.config.webhookPublications, { channel, data, result, ...options });
     return result;

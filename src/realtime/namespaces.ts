@@ -78,6 +78,36 @@ export interface NamespaceConfig {
    * @default false - a server-side feeder or a "post without reading" form publishes without subscribing
    */
   readonly publishRequiresSubscription: boolean;
+  /**
+   * Whether a subscribe without `since` (or whose recovery failed) gets `subscribed.snapshot`: the latest publication
+   * of the channel, or the latest per feed key when publications carry one (docs/feeds.md "Feed semantics").
+   * @default false - keeping the latest per key costs a store write per publish: a feed namespace opts in
+   */
+  readonly snapshot: boolean;
+  /**
+   * Most feed keys per channel kept for the snapshot (the least recently published forgotten first), and most keys a
+   * conflating connection holds per channel.
+   * @default 1000 - a market screen or a sensor wall, while a flood of made-up keys stays bounded
+   */
+  readonly snapshotMaxKeys: number;
+  /**
+   * Whether a connection behind on its socket (above `slowConsumerBytes` buffered) keeps only the newest publication
+   * per key instead of the slow-consumer policy, and gets them when it drains (the first with `skipped`).
+   * @default false - conflation loses intermediate values: right for prices, wrong for chat
+   */
+  readonly conflate: boolean;
+  /**
+   * Whether publications to one connection are sent in `publications` frames (several per frame).
+   * @default false - a frame per publication keeps latency lowest at low rates, and older clients understand it
+   */
+  readonly batchPublications: boolean;
+  /**
+   * How long the first publication of a batch may wait, in milliseconds; 0 sends at the end of the event-loop turn.
+   * @default 0 - batches what arrives together without adding latency
+   */
+  readonly batchMaxDelayMs: number;
+  /** Most publications in one batch frame. @default 64 - frames stay small enough to interleave with other traffic */
+  readonly batchMaxCount: number;
 }
 
 /** A namespace's configuration as written: every field optional. */
@@ -97,6 +127,12 @@ export const NAMESPACE_DEFAULTS: NamespaceConfig = Object.freeze({
   webhookPublications: false,
   payloadSchema: null,
   publishRequiresSubscription: false,
+  snapshot: false,
+  snapshotMaxKeys: 1000,
+  conflate: false,
+  batchPublications: false,
+  batchMaxDelayMs: 0,
+  batchMaxCount: 64,
 });
 
 /**
@@ -129,6 +165,9 @@ export function resolveNamespaceConfig(name: string, input: NamespaceConfigInput
   checkInt(`${name}.historySize`, config.historySize, 0);
   checkInt(`${name}.historyTtlMs`, config.historyTtlMs, 1);
   checkInt(`${name}.recoverOnJoin`, config.recoverOnJoin, 0);
+  checkInt(`${name}.snapshotMaxKeys`, config.snapshotMaxKeys, 1);
+  checkInt(`${name}.batchMaxDelayMs`, config.batchMaxDelayMs, 0);
+  checkInt(`${name}.batchMaxCount`, config.batchMaxCount, 1);
   if (config.recoverOnJoin > config.historySize && config.historySize > 0) {
     throw new RangeError(`Cannot use ${name}.recoverOnJoin "${config.recoverOnJoin}": it exceeds historySize`);
   }
@@ -139,6 +178,15 @@ export function resolveNamespaceConfig(name: string, input: NamespaceConfigInput
     }
   }
   return Object.freeze(config);
+}
+
+/**
+ * The broker's "keep the latest per key" publish option of a namespace: only a snapshot namespace pays for it.
+ * @param config The namespace's configuration.
+ * @returns `latestMaxKeys` for `Broker#publish`, or nothing.
+ */
+export function latestOptions(config: NamespaceConfig): { readonly latestMaxKeys?: number } {
+  return config.snapshot ? { latestMaxKeys: config.snapshotMaxKeys } : {};
 }
 
 /** A channel name split and resolved against the configuration. */

@@ -16,6 +16,7 @@ import type { RealtimeObserver, SessionEnd, SessionInfo } from './observer.ts';
 import { ConnectionRateLimiter, StrikeTracker } from './rate-limit.ts';
 import type { SessionOptions } from './session-options.ts';
 import type { Subscriber, Subscription } from './subscription.ts';
+import { FeedOutput } from './feed-output.ts';
 import { frameLength, TrafficCounters } from './traffic.ts';
 import type { SessionTransport } from './transport.ts';
 
@@ -76,6 +77,7 @@ export class Session implements Subscriber, SessionInfo {
   #queue: SingleClientMessage[] = [];
   #end: SessionEnd | null = null;
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
+  #feed: FeedOutput | null = null;
   /** When the client last sent an application message (not a `ping`), in ms since the epoch. */
   #lastActivityAt = Date.now();
 
@@ -104,6 +106,12 @@ export class Session implements Subscriber, SessionInfo {
     this.#rateStrikes = new StrikeTracker({ maxStrikes: options.maxStrikes, windowMs: options.strikeWindowMs });
     this.#authTimer = setTimeout(() => this.disconnect(DisconnectCode.AUTH_TIMEOUT), options.authTimeoutMs);
     if (options.idleTimeoutMs > 0) this.#armIdle(options.idleTimeoutMs);
+  }
+
+  /** Conflation and batching state of the feed namespaces (created on first use). */
+  get feed(): FeedOutput {
+    this.#feed ??= new FeedOutput(this);
+    return this.#feed;
   }
 
   /** The authenticated identity, or null before `connected`. */
@@ -163,6 +171,8 @@ export class Session implements Subscriber, SessionInfo {
    */
   send(message: ServerMessage): void {
     if (this.#phase === 'closed') return;
+    // A batch waiting for the end of the turn leaves first: nothing sent later may overtake it (a `deleted`).
+    if (this.#feed !== null && this.#feed.batchedSize > 0) this.#feed.flushBatch();
     const frame = this.codec.encodeServerMessage(message);
     this.transport.send(frame);
     const length = frameLength(frame);
@@ -393,6 +403,7 @@ export class Session implements Subscriber, SessionInfo {
     this.#expiryTimer = null;
     this.#idleTimer = null;
     this.#queue = [];
+    this.#feed?.close();
     this.#end = { code, reason, durationMs: Date.now() - this.openedAt };
     this.#hub.sessionClosed(this);
   }

@@ -1,5 +1,6 @@
 // Realtime: a session's subscription to a channel, and what a channel needs from its subscribers.
 import type { ChannelEvent } from '../broker/index.ts';
+import type { FeedOutput } from './feed-output.ts';
 import type { TrafficCounters } from './traffic.ts';
 import type { SessionTransport } from './transport.ts';
 
@@ -28,6 +29,8 @@ export interface Subscriber {
   readonly codecIndex: number;
   /** Where its frames go. */
   readonly transport: SessionTransport;
+  /** Its conflation and batching state (feed namespaces). */
+  readonly feed: FeedOutput;
   /** The slow-consumer policy `close` chose this subscriber: disconnect it (4010, reconnect and recover). */
   disconnectSlow(): void;
   /**

@@ -15,6 +15,7 @@ export type WirePublication = {
   readonly time: number;
   readonly sender?: string;
   readonly id?: string;
+  readonly key?: string;
 };
 
 /** A tombstone inside `subscribed` and a `history` reply: a deleted publication's position and time. */

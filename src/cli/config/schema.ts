@@ -78,6 +78,12 @@ export const NamespaceConfigSchema = z
       .default(NAMESPACE_DEFAULTS.payloadSchema as null),
     payloadSchemaFile: text('a file path').optional(),
     publishRequiresSubscription: bool().default(NAMESPACE_DEFAULTS.publishRequiresSubscription),
+    snapshot: bool().default(NAMESPACE_DEFAULTS.snapshot),
+    snapshotMaxKeys: posInt().default(NAMESPACE_DEFAULTS.snapshotMaxKeys),
+    conflate: bool().default(NAMESPACE_DEFAULTS.conflate),
+    batchPublications: bool().default(NAMESPACE_DEFAULTS.batchPublications),
+    batchMaxDelayMs: nonNegInt(60_000).default(NAMESPACE_DEFAULTS.batchMaxDelayMs),
+    batchMaxCount: posInt().default(NAMESPACE_DEFAULTS.batchMaxCount),
   })
   .refine((ns) => ns.payloadSchema === null || ns.payloadSchemaFile === undefined, {
     error: 'set either payloadSchema or payloadSchemaFile, not both',
@@ -302,6 +308,20 @@ export const ServerSettingsSchema = z.strictObject({
       drainTimeoutMs: posInt().default(10_000),
       typingTimeoutMs: posInt().default(5000),
       idleTimeoutMs: nonNegInt().default(0),
+    })
+    .prefault({}),
+  deflate: z
+    .strictObject({
+      enabled: bool().default(false),
+      thresholdBytes: nonNegInt(64 * 1024 * 1024).default(1024),
+      serverNoContextTakeover: bool().default(false),
+      clientNoContextTakeover: bool().default(false),
+      serverMaxWindowBits: z
+        .int({ error: 'expected an integer from 9 to 15' })
+        .min(9, { error: 'expected an integer from 9 to 15' })
+        .max(15, { error: 'expected an integer from 9 to 15' })
+        .default(15),
+      concurrency: posInt(1024).default(10),
     })
     .prefault({}),
   namespaces: z.record(namespaceName, NamespaceConfigSchema).default({}),

@@ -1,6 +1,6 @@
 // Realtime operations `publish` (into a channel) and `send` (a private message into a user's personal channel).
 import { ErrorCode, type JsonValue, type PublishMessage, type SendMessage } from '../../messages/index.ts';
-import { personalChannel, type ResolvedChannel } from '../namespaces.ts';
+import { latestOptions, personalChannel, type ResolvedChannel } from '../namespaces.ts';
 import { emitPublication } from '../events.ts';
 import { callerOf } from '../logic-context.ts';
 import { brokerFailed, refused } from '../replies.ts';
@@ -23,7 +23,7 @@ export async function publish(session: Session, hub: HubServices, message: Publi
     session.error(ErrorCode.NOT_SUBSCRIBED, 'Cannot publish: subscribe to the channel first', message.rid);
     return;
   }
-  await publishInto(session, hub, allowed, message.data, message.id, message.rid, message.echo !== false);
+  await publishInto(session, hub, allowed, message.data, message.id, message.rid, message.echo !== false, message.key);
 }
 
 /**
@@ -65,6 +65,7 @@ async function publishInto(
   id: string | undefined,
   rid: number | undefined,
   echo: boolean,
+  key?: string,
 ): Promise<void> {
   const { channel, config } = target;
   // The codec already enforced the size and depth limits: the schema only ever sees bounded data.
@@ -101,6 +102,8 @@ async function publishInto(
       ...(echo ? {} : { exceptConnection: session.id }),
       // docs/protocol.md §8: ids are deduplicated per publisher, so two users' ids never collide.
       ...(id === undefined ? {} : { id, idempotencyKey: `${user}\u0000${id}` }),
+      ...(key === undefined ? {} : { key }),
+      ...latestOptions(config),
     });
   } catch (err) {
     brokerFailed(session, err, rid);

@@ -1,12 +1,20 @@
 // Realtime operation `subscribe`: history on join and gapless recovery; live events are buffered during the history read.
-import type { HistoryResult, PresenceUser } from '../../broker/index.ts';
+import type { HistoryResult, LatestResult, PresenceUser } from '../../broker/index.ts';
 import { ErrorCode, toPublicationMessage, type SubscribeMessage } from '../../messages/index.ts';
+import type { FeedDelivery } from '../channels.ts';
 import { callerOf } from '../logic-context.ts';
+import type { NamespaceConfig } from '../namespaces.ts';
 import { brokerFailed, refused } from '../replies.ts';
 import type { HubServices } from '../services.ts';
 import type { Session } from '../session.ts';
 import type { Subscription } from '../subscription.ts';
-import { toDeletedMessage, toPresenceEventMessage, toPresenceUser, toWirePublication } from '../wire.ts';
+import {
+  toDeletedMessage,
+  toPresenceEventMessage,
+  toPresenceUser,
+  toWirePublication,
+  type WirePublication,
+} from '../wire.ts';
 
 /**
  * Subscribes a session to a channel (docs/protocol.md §7):
@@ -63,10 +71,15 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
     buffer: [],
   };
   session.subscriptions.set(channel, subscription);
-  const local = hub.channels.acquire(channel, { policy: config.slowConsumerPolicy, joinLeave: config.joinLeave });
+  const local = hub.channels.acquire(channel, {
+    policy: config.slowConsumerPolicy,
+    joinLeave: config.joinLeave,
+    feed: feedDelivery(config),
+  });
   local.addPending(session, subscription);
 
   let result: HistoryResult;
+  let latest: LatestResult | null = null;
   let members: PresenceUser[] | null = null;
   try {
     await local.ready;
@@ -89,6 +102,10 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
     const recovering = since !== undefined && config.historySize > 0;
     const limit = recovering ? config.historySize : Math.min(config.recoverOnJoin, config.historySize);
     result = await hub.broker.history(channel, recovering ? { since, limit } : { limit });
+    // Read after the history: it holds at least every publication up to the history's top (later ones are cut below
+    // and arrive live from the buffer).
+    if (config.snapshot && !(recovering && result.recovered) && subscription.state === 'pending')
+      latest = await hub.broker.latest(channel, config.snapshotMaxKeys);
   } catch (err) {
     if (subscription.state === 'pending') {
       subscription.state = 'gone';
@@ -111,6 +128,8 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
     recovered: message.since === undefined ? false : result.recovered,
     publications: result.publications.map(toWirePublication),
     ...(members === null ? {} : { presence: members.map(toPresenceUser) }),
+    ...(latest === null ? {} : { snapshot: snapshotOf(latest, result) }),
+    ...(config.conflate ? { conflated: true } : {}),
   });
   const buffered = subscription.buffer;
   // The position sent so far: the history top, raised by every buffered publication replayed below.
@@ -141,6 +160,31 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
       session.send(toPresenceEventMessage(event));
     }
   }
+}
+
+/**
+ * The snapshot part of `subscribed`: the latest publications up to the history's top, of the same epoch (a newer one
+ * comes live from the subscription's buffer, so nothing is sent twice).
+ */
+function snapshotOf(latest: LatestResult, result: HistoryResult): WirePublication[] {
+  const out: WirePublication[] = [];
+  for (const p of latest.publications) {
+    if (p.epoch === result.epoch && p.offset <= result.offset && p.deleted !== true)
+      out.push(toWirePublication(p) as WirePublication);
+  }
+  return out;
+}
+
+/** The channel's feed delivery options, or null for a namespace that uses neither conflation nor batches. */
+function feedDelivery(config: NamespaceConfig): FeedDelivery | null {
+  if (!config.conflate && !config.batchPublications) return null;
+  return {
+    conflate: config.conflate,
+    maxKeys: config.snapshotMaxKeys,
+    batch: config.batchPublications,
+    batchMaxCount: config.batchMaxCount,
+    batchMaxDelayMs: config.batchMaxDelayMs,
+  };
 }
 
 /** Whether the session may add this subscription (not subscribed yet, under its cap); else answers why not. */
