@@ -206,7 +206,10 @@ export class LocalChannel {
     for (const [session, sent] of this.#catchingUp) {
       if (publication.epoch === sent.epoch && publication.offset <= sent.offset) continue;
       this.#catchingUp.delete(session);
-      if (session.id !== publication.exceptConnection) this.#sendOne(session, message);
+      const own = session.id === publication.exceptConnection;
+      const share =
+        own || this.#feed === null ? 'write' : this.#feedOne(this.#feed, session, session.transport, publication);
+      if (!own && share === 'write') this.#sendOne(session, message);
       this.#live[session.codecIndex]!.set(session, session.transport);
     }
   }
@@ -218,7 +221,6 @@ export class LocalChannel {
   #feedFanout(feed: FeedDelivery, message: ServerMessage, publication: Publication): void {
     let count = 0;
     const except = publication.exceptConnection;
-    const limit = this.#ctx.slowConsumerBytes;
     for (let codec = 0; codec < this.#live.length; codec++) {
       const map = this.#live[codec]!;
       if (map.size === 0) continue;
@@ -228,22 +230,9 @@ export class LocalChannel {
       targets.length = 0;
       for (const [session, transport] of map) {
         if (session.id === except) continue;
-        const behind = transport.bufferedAmount > limit;
-        if (feed.conflate && (behind || session.feed.conflating(this.name))) {
-          // Written later (or replaced): conflation takes the place of the slow-consumer policy.
-          session.feed.conflate(publication, feed.maxKeys, limit / 2);
-          continue;
-        }
-        if (behind && this.#policy !== 'wait') {
-          this.#ctx.slowConsumer(session, this.#policy === 'drop' ? 'dropped' : 'closed');
-          if (this.#policy === 'close') session.disconnectSlow();
-          continue;
-        }
-        count++;
-        if (feed.batch) {
-          session.feed.batch(publication, feed.batchMaxCount, feed.batchMaxDelayMs);
-          continue;
-        }
+        const share = this.#feedOne(feed, session, transport, publication);
+        if (share === 'write' || share === 'batched') count++;
+        if (share !== 'write') continue;
         if (frame === null) {
           frame = this.#ctx.encode(codec, message);
           length = frameLength(frame);
@@ -255,6 +244,33 @@ export class LocalChannel {
       targets.length = 0;
     }
     this.#ctx.delivered(publication, count);
+  }
+
+  /**
+   * One subscriber's share of a feed publication: held for conflation, added to its batch, dropped or closed by the
+   * slow-consumer policy, or to be written with the shared frame (`write`).
+   */
+  #feedOne(
+    feed: FeedDelivery,
+    session: Subscriber,
+    transport: SessionTransport,
+    publication: Publication,
+  ): 'write' | 'held' | 'batched' | 'refused' {
+    const limit = this.#ctx.slowConsumerBytes;
+    const behind = transport.bufferedAmount > limit;
+    if (feed.conflate && (behind || session.feed.conflating(this.name))) {
+      // Written later (or replaced): conflation takes the place of the slow-consumer policy.
+      session.feed.conflate(publication, feed.maxKeys, limit / 2);
+      return 'held';
+    }
+    if (behind && this.#policy !== 'wait') {
+      this.#ctx.slowConsumer(session, this.#policy === 'drop' ? 'dropped' : 'closed');
+      if (this.#policy === 'close') session.disconnectSlow();
+      return 'refused';
+    }
+    if (!feed.batch) return 'write';
+    session.feed.batch(publication, feed.batchMaxCount, feed.batchMaxDelayMs);
+    return 'batched';
   }
 
   /** The hot path: one encode per codec, one frame serialization per codec, one pass over the subscribers. */
