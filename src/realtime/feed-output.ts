@@ -38,7 +38,6 @@ export class FeedOutput {
   #lowWaterBytes = 0;
   #poll: ReturnType<typeof setTimeout> | null = null;
   #batch: BatchedPublication[] = [];
-  #batchMax = 0;
   #batchTimer: ReturnType<typeof setTimeout> | null = null;
   #batchImmediate: ReturnType<typeof setImmediate> | null = null;
 
@@ -101,7 +100,6 @@ export class FeedOutput {
       return;
     }
     if (this.#batch.length > 1) return;
-    this.#batchMax = maxCount;
     if (maxDelayMs > 0) this.#batchTimer = setTimeout(() => this.flushBatch(), maxDelayMs);
     else this.#batchImmediate = setImmediate(() => this.flushBatch());
   }
@@ -118,7 +116,6 @@ export class FeedOutput {
     if (this.#host.isClosed) return;
     if (batch.length === 1) this.#host.send({ type: 'publication', ...batch[0]! });
     else this.#host.send({ type: 'publications', publications: batch });
-    void this.#batchMax;
   }
 
   /** Forgets a channel's held publications (the subscription ended). */
