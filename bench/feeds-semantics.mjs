@@ -20,6 +20,8 @@ const { values: args } = parseArgs({
     subscribers: { type: 'string', default: '50' },
     publications: { type: 'string', default: '5000' },
     'no-write': { type: 'boolean', default: false },
+    /** Rebuild the section from the `repeat …` lines of an earlier run's output instead of measuring. */
+    from: { type: 'string' },
   },
 });
 const REPEATS = Number(args.repeats);
@@ -200,6 +202,7 @@ async function latency(slow, conflate) {
 }
 
 const runs = { throughput: {}, latency: {} };
+let repeatsDone = REPEATS;
 const THROUGHPUT = [
   ['batching off, deflate off', false, false],
   ['batching on, deflate off', true, false],
@@ -211,27 +214,44 @@ const LATENCY = [
   ['20 stalled subscribers, default policy (close)', true, false],
   ['20 stalled subscribers, conflate on', true, true],
 ];
-for (let r = 0; r < REPEATS; r++) {
-  for (const [name, batch, deflate] of THROUGHPUT) {
-    const result = await throughput(batch, deflate);
-    runs.throughput[name] = [...(runs.throughput[name] ?? []), result];
-    console.log(`repeat ${r + 1} ${name}: ${JSON.stringify(result)}`);
+if (args.from !== undefined) {
+  // `repeat <n> <name>: <json>` lines, as printed below.
+  const { readFileSync } = await import('node:fs');
+  const names = new Set([...THROUGHPUT, ...LATENCY].map(([name]) => name));
+  let most = 0;
+  for (const line of readFileSync(args.from, 'utf8').split('\n')) {
+    const m = /^repeat (\d+) (.+?): (\{.*\})$/.exec(line);
+    if (m === null || !names.has(m[2])) continue;
+    most = Math.max(most, Number(m[1]));
+    const kind = THROUGHPUT.some(([name]) => name === m[2]) ? 'throughput' : 'latency';
+    runs[kind][m[2]] = [...(runs[kind][m[2]] ?? []), JSON.parse(m[3])];
   }
-  for (const [name, slow, conflate] of LATENCY) {
-    const result = await latency(slow, conflate);
-    runs.latency[name] = [...(runs.latency[name] ?? []), result];
-    console.log(`repeat ${r + 1} ${name}: ${JSON.stringify(result)}`);
+  repeatsDone = most;
+} else {
+  for (let r = 0; r < REPEATS; r++) {
+    for (const [name, batch, deflate] of THROUGHPUT) {
+      const result = await throughput(batch, deflate);
+      runs.throughput[name] = [...(runs.throughput[name] ?? []), result];
+      console.log(`repeat ${r + 1} ${name}: ${JSON.stringify(result)}`);
+    }
+    for (const [name, slow, conflate] of LATENCY) {
+      const result = await latency(slow, conflate);
+      runs.latency[name] = [...(runs.latency[name] ?? []), result];
+      console.log(`repeat ${r + 1} ${name}: ${JSON.stringify(result)}`);
+    }
   }
 }
 
 const fmt = (n, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const m = (list, key) => median(list.map((x) => x[key]));
+/** Median over the complete runs (a run whose fast subscribers never got everything is counted apart). */
+const m = (list, key) => median(list.filter((x) => x.complete).map((x) => x[key]));
+const incomplete = (list) => list.filter((x) => !x.complete).length;
 let body = `## Feed semantics: outbound batching, permessage-deflate, conflation (${new Date().toISOString().slice(0, 10)})\n\n`;
 body += `\`node --import tsx bench/feeds-semantics.mjs\`: server (RealtimeServer + MemoryBroker, its own publisher) pinned to CPU 1, `;
-body += `subscribers (the engine's Node client) on CPU 0; medians of ${REPEATS} repeats. Bytes are what the server process `;
+body += `subscribers (the engine's Node client for throughput, raw sockets for latency) on CPU 0; medians of ${repeatsDone} repeats, on a machine shared with other work (the latency figures especially are noisy). Bytes are what the server process `;
 body += `wrote (\`/proc/self/io\` wchar), per delivery.\n\n`;
-body += `Throughput: ${fmt(PUBLICATIONS)} publications of ~${SIZE + 60} B JSON (${KEYS} keys) as fast as the server takes them, to ${SUBSCRIBERS} subscribers of one channel (policy \`wait\`).\n\n`;
+body += `Throughput: ${fmt(PUBLICATIONS)} publications of ~${SIZE + 60} B JSON (${KEYS} keys) as fast as the server takes them, to ${SUBSCRIBERS} subscribers of one channel (policy \`wait\`). The payload's padding is one repeated letter: deflate's ratio here is far above what real JSON gets; the frame and CPU figures are what to read.\n\n`;
 body +=
   '| configuration | deliveries/s | frames per delivery | bytes per delivery | server CPU µs per delivery |\n|---|---|---|---|---|\n';
 for (const [name] of THROUGHPUT) {
@@ -240,10 +260,10 @@ for (const [name] of THROUGHPUT) {
 }
 body += `\nSlow consumers: 20 fast subscribers read 1,000 publications/s of ~1 KB (20 keys) for 5 s, all subscribers raw sockets (latency read from the frame text); the slow class is 20 subscribers that stop reading after subscribing. \`slowConsumerBytes\` 1 MiB. Latency is publish-to-receive (ms, one clock).\n\n`;
 body +=
-  '| configuration | fast p50 ms | fast p99 ms | slow subscribers still connected at the end |\n|---|---|---|---|\n';
+  '| configuration | fast p50 ms | fast p99 ms | slow subscribers still connected at the end | runs where the fast subscribers did not get everything |\n|---|---|---|---|---|\n';
 for (const [name] of LATENCY) {
   const list = runs.latency[name];
-  body += `| ${name} | ${fmt(m(list, 'p50'))} | ${fmt(m(list, 'p99'))} | ${m(list, 'slowOpen')} |\n`;
+  body += `| ${name} | ${fmt(m(list, 'p50'))} | ${fmt(m(list, 'p99'))} | ${m(list, 'slowOpen')} | ${incomplete(list)} of ${list.length} |\n`;
 }
 console.log(`\n${body}`);
 if (!args['no-write']) writeSection('bench/RESULTS.md', 'feeds-semantics', body);
