@@ -39,6 +39,12 @@ function serve(env: Record<string, string>, args: string[] = []) {
   return { child, started, exited, stdout: () => out };
 }
 
+/** What a production config needs besides the settings under test. */
+const BASE_ENV = {
+  SWITCHBOARD_AUTH__HS256_SECRET: 'test-secret-that-is-at-least-32-bytes-long!',
+  SWITCHBOARD_ALLOW_PLAINTEXT: 'true',
+};
+
 async function extensionsOf(port: number): Promise<string> {
   const ws = await connect(`ws://127.0.0.1:${port}/ws`, {
     protocols: ['switchboard.v1.json'],
@@ -65,6 +71,7 @@ test('serve: deflate.enabled turns permessage-deflate on for /ws; by default an 
 test('serve config: feed rows reach the namespace configuration; bad values name their field', async () => {
   const { config } = await loadConfig({
     env: {
+      ...BASE_ENV,
       SWITCHBOARD_NAMESPACES__PRICES__SNAPSHOT: 'true',
       SWITCHBOARD_NAMESPACES__PRICES__SNAPSHOT_MAX_KEYS: '50',
       SWITCHBOARD_NAMESPACES__PRICES__CONFLATE: 'true',
@@ -90,7 +97,7 @@ test('serve config: feed rows reach the namespace configuration; bad values name
     ['SWITCHBOARD_NAMESPACES__PRICES__BATCH_MAX_COUNT', '0', 'namespaces.prices.batchMaxCount'],
   ] as const) {
     await assert.rejects(
-      loadConfig({ env: { [name]: value } }),
+      loadConfig({ env: { ...BASE_ENV, [name]: value } }),
       (err: unknown) => err instanceof ConfigError && err.message.includes(field),
       `${name}=${value}`,
     );
