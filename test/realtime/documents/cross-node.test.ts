@@ -32,7 +32,9 @@ test('two nodes over one Redis converge on one document; each update is stored o
   const a = await openReplica(alice, 'doc:shared');
   const b = await openReplica(bob, 'doc:shared');
   const c = await openReplica(carol, 'doc:shared');
-  t.after(() => [a, b, c].forEach((r) => r.destroy()));
+  t.after(() => {
+    for (const r of [a, b, c]) r.destroy();
+  });
 
   for (let i = 0; i < 15; i++) {
     a.insert(i, 'a');
@@ -78,7 +80,9 @@ test('a node that unloaded the document loads what the other node stored meanwhi
   await bob.request({ type: 'ping' });
   const carol = await openClient(t, one, 'carol');
   const c = await openReplica(carol, 'doc:handover');
-  t.after(() => [a, b, c].forEach((r) => r.destroy()));
+  t.after(() => {
+    for (const r of [a, b, c]) r.destroy();
+  });
   await c.until(() => c.text === 'first second', 5000, 'node one reloaded it with node two’s edit');
 });
 
