@@ -11,7 +11,7 @@ const LOCAL = Symbol('replica applying the server');
 
 /** One client's copy of a document. */
 export class DocReplica {
-  readonly client: TestClient;
+  client: TestClient;
   readonly channel: string;
   readonly doc = new Y.Doc();
   readonly awareness = new awarenessProtocol.Awareness(this.doc);
@@ -22,13 +22,11 @@ export class DocReplica {
   /** Whether local edits are sent (false: offline edits wait for the next sync). */
   online = true;
 
-  constructor(client: TestClient, channel: string) {
-    this.client = client;
+  /** @param client The connection, or null to attach one later with `useClient`. */
+  constructor(client: TestClient | null, channel: string) {
+    this.client = client as TestClient;
     this.channel = channel;
-    client.ws.on('message', (data, isBinary) => {
-      const value = (isBinary ? unpack(data as Buffer) : JSON.parse(String(data))) as Message;
-      this.#onMessage(value);
-    });
+    if (client !== null) this.#listen(client);
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin === LOCAL || !this.online) return;
       this.send('update', update);
@@ -37,6 +35,21 @@ export class DocReplica {
       if (origin !== 'local') return;
       const changed = [...added!, ...updated!, ...removed!];
       this.send('awareness', awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed));
+    });
+  }
+
+  /** Moves the replica to another connection (a reconnect): it is not synced until the server's next sync2. */
+  useClient(client: TestClient): void {
+    this.client = client;
+    this.#synced = false;
+    this.#listen(client);
+  }
+
+  #listen(client: TestClient): void {
+    client.ws.on('message', (data, isBinary) => {
+      if (client !== this.client) return;
+      const value = (isBinary ? unpack(data as Buffer) : JSON.parse(String(data))) as Message;
+      this.#onMessage(value);
     });
   }
 
