@@ -141,6 +141,15 @@ export interface RealtimeServerOptions {
    * @default a fresh MemoryDocumentStore: documents last as long as the process (tests, a single demo node)
    */
   readonly documentStore?: DocumentStore;
+  /**
+   * Serve y-websocket clients (`WebsocketProvider`) at `yjsPath` + `<name>`, as the document channel
+   * `<yjsNamespace>:<name>` (a namespace with `document: true`); same credentials (query `token` or the cookie),
+   * permissions and limits as the Switchboard protocol.
+   * @default null: no y-websocket endpoint
+   */
+  readonly yjsNamespace?: string | null;
+  /** Path prefix of the y-websocket endpoint. @default '/yjs/' */
+  readonly yjsPath?: string;
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   JsonCodec,
   Limits,
   MsgpackCodec,
+  RfcCloseCode,
   Subprotocol,
   type Codec,
   type JsonValue,
@@ -21,9 +22,10 @@ import type { Identity } from './auth/identity.ts';
 import { BanGuard } from './bans.ts';
 import { ChannelRegistry, typingSignalData, type FanoutContext } from './channels.ts';
 import { DocumentRegistry } from './documents/registry.ts';
+import { openYjsConnection, type YjsEndpoint } from './documents/yjs-connection.ts';
 import { emitPublication, RealtimeEvents } from './events.ts';
 import type { HandshakeContext } from './handshake.ts';
-import { engineOptionsFrom } from './hub-engine.ts';
+import { DEFAULT_YJS_PATH, engineOptionsFrom } from './hub-engine.ts';
 import { DEFAULT_LOGIC_TIMEOUT_MS, sessionOptionsFrom, type RealtimeServerOptions } from './hub-options.ts';
 import type { RpcHandler, ServerLogic } from './logic.ts';
 import { callerOf } from './logic-context.ts';
@@ -84,6 +86,8 @@ export class RealtimeServer {
   readonly #onChange = (change: BrokerChange): void =>
     this.events.relay(change, (channel) => this.#options.namespaces.resolve(channel).ok);
   #draining = false;
+  /** The y-websocket endpoint, when `yjsNamespace` is set. */
+  readonly #yjs: YjsEndpoint | null;
   /** Open sessions whose transport is not an engine WebSocket (see `openSession`). */
   #otherTransports = 0;
 
@@ -159,6 +163,23 @@ export class RealtimeServer {
       }),
     };
     const services = this.#services;
+    const yjsNamespace = options.yjsNamespace ?? null;
+    this.#yjs =
+      yjsNamespace === null
+        ? null
+        : {
+            pathPrefix: options.yjsPath ?? DEFAULT_YJS_PATH,
+            namespace: yjsNamespace,
+            namespaces: options.namespaces,
+            permissions,
+            documents: services.documents,
+            observer,
+            rateLimit: options.rateLimit ?? {},
+            anonymous: async () => {
+              const result = await options.authenticator.authenticate(null);
+              return result.ok ? result.identity : null;
+            },
+          };
     this.moderation = new Moderation(
       {
         broker: options.broker,
@@ -339,6 +360,14 @@ export class RealtimeServer {
 
   #onConnection(ws: WebSocket): void {
     const context = ws.context as HandshakeContext | undefined;
+    const yjs = this.#yjs;
+    if (yjs !== null && ws.url.startsWith(yjs.pathPrefix)) {
+      openYjsConnection(ws, context?.identity ?? null, yjs).catch((err: unknown) => {
+        this.#services.observer.internalError?.(err);
+        ws.close(RfcCloseCode.INTERNAL_ERROR, 'internal error');
+      });
+      return;
+    }
     attachWebSocket(ws, this.openSession(ws, context?.identity ?? null));
   }
 

@@ -5,7 +5,11 @@ import { MemoryDocumentStore } from './memory.ts';
 export { MemoryDocumentStore } from './memory.ts';
 
 /** Which store to open, as the serve configuration's `documents` section names it. */
-export type DocumentStoreSpec = { readonly kind: 'memory' };
+export type DocumentStoreSpec =
+  | { readonly kind: 'memory' }
+  | { readonly kind: 'file'; readonly dir: string }
+  | { readonly kind: 'redis'; readonly url: string; readonly prefix?: string }
+  | { readonly kind: 'postgres'; readonly connectionString: string; readonly table?: string };
 
 /**
  * Opens a document store.
@@ -16,5 +20,8 @@ export async function openDocumentStore(spec: DocumentStoreSpec): Promise<Docume
   switch (spec.kind) {
     case 'memory':
       return new MemoryDocumentStore();
+    default:
+      // The file, Redis and PostgreSQL stores live in their own modules (src/broker/documents/), added beside this one.
+      throw new Error(`Cannot open the ${spec.kind} document store: not available in this build`);
   }
 }

@@ -457,6 +457,28 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     'Stored update bytes after which the document is compacted into one snapshot.',
   ),
   s(
+    'documents.store',
+    'DOCUMENTS__STORE',
+    ENUM,
+    'Where collaborative documents are stored: `memory` (lost on exit), `file` (an append-only log per document under `dir`), `redis` or `postgres` (shared by every node; required with several nodes).',
+  ),
+  s('documents.dir', 'DOCUMENTS__DIR', STRING, 'Directory of the `file` store.'),
+  s('documents.url', 'DOCUMENTS__URL', STRING, 'Redis URL of the `redis` store; by default the Redis of broker.url.'),
+  s('documents.prefix', 'DOCUMENTS__PREFIX', STRING, 'Key prefix of the `redis` store.'),
+  s(
+    'documents.connectionString',
+    'DOCUMENTS__CONNECTION_STRING',
+    STRING,
+    'PostgreSQL connection string of the `postgres` store.',
+  ),
+  s('documents.table', 'DOCUMENTS__TABLE', STRING, 'Table name of the `postgres` store.'),
+  s(
+    'documents.yjsNamespace',
+    'DOCUMENTS__YJS_NAMESPACE',
+    STRING,
+    'Document namespace served to y-websocket clients at `/yjs/<name>` (channel `<namespace>:<name>`); empty: no such endpoint.',
+  ),
+  s(
     'broker.url',
     'BROKER__URL',
     STRING,

@@ -122,6 +122,11 @@ export class LiveDocument {
     if (member.greeted) return;
     member.greeted = true;
     this.#send(member.peer, 'sync1', Y.encodeStateVector(this.doc));
+    this.sendAwareness(member);
+  }
+
+  /** Sends a member every awareness state present (on open, and when a y-websocket client queries them). */
+  sendAwareness(member: Member): void {
     const states = [...this.awareness.states.keys()];
     if (states.length > 0)
       this.#send(member.peer, 'awareness', awarenessProtocol.encodeAwarenessUpdate(this.awareness, states));

@@ -176,6 +176,17 @@ export class DocumentRegistry {
     return true;
   }
 
+  /**
+   * Sends a peer every awareness state of a document it holds (y-websocket's "query awareness").
+   * @param peerId The peer's id.
+   * @param name The document's channel name.
+   */
+  sendAwareness(peerId: string, name: string): void {
+    const document = this.#docs.get(name);
+    const member = document?.members.get(peerId);
+    if (document !== undefined && member !== undefined && member.greeted) document.sendAwareness(member);
+  }
+
   /** Flushes pending store writes, stops listening to the broker and drops every document. */
   async close(): Promise<void> {
     this.#closed = true;

@@ -1,6 +1,6 @@
 // Documents, property: N clients apply random edits over random disconnects and reconnects (edits made offline wait
 // for the next sync) and always converge to one text, equal on every replica, in the server's document and in storage.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import * as Y from 'yjs';
@@ -48,7 +48,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'pause' as const }) },
 );
 
-async function connect(t: Parameters<Parameters<typeof test>[1]>[0], hub: Hub, replica: DocReplica, user: string) {
+async function connect(t: TestContext, hub: Hub, replica: DocReplica, user: string) {
   const client = await openClient(t, hub, user);
   replica.useClient(client);
   replica.online = true;
