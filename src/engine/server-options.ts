@@ -245,7 +245,15 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     },
     keepRequestHeaders: options.keepRequestHeaders === true,
   };
-  return { path: options.path, pathPrefix: options.pathPrefix, acceptPath, maxConnections, maxConnectionsPerIp, proxies, settings };
+  return {
+    path: options.path,
+    pathPrefix: options.pathPrefix,
+    acceptPath,
+    maxConnections,
+    maxConnectionsPerIp,
+    proxies,
+    settings,
+  };
 }
 
 function resolveAcceptPath(options: ServerOptions): 'http' | 'net' {

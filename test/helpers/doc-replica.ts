@@ -22,7 +22,7 @@ export class DocReplica {
   /** Whether local edits are sent (false: offline edits wait for the next sync). */
   online = true;
 
-  /** @param client The connection, or null to attach one later with `useClient`. */
+  /** @param client The connection, or null to attach one later with `attach`. */
   constructor(client: TestClient | null, channel: string) {
     this.client = client as TestClient;
     this.channel = channel;
@@ -39,7 +39,7 @@ export class DocReplica {
   }
 
   /** Moves the replica to another connection (a reconnect): it is not synced until the server's next sync2. */
-  useClient(client: TestClient): void {
+  attach(client: TestClient): void {
     this.client = client;
     this.#synced = false;
     this.#listen(client);

@@ -184,7 +184,7 @@ export class DocumentRegistry {
   sendAwareness(peerId: string, name: string): void {
     const document = this.#docs.get(name);
     const member = document?.members.get(peerId);
-    if (document !== undefined && member !== undefined && member.greeted) document.sendAwareness(member);
+    if (document !== undefined && member?.greeted === true) document.sendAwareness(member);
   }
 
   /** Flushes pending store writes, stops listening to the broker and drops every document. */

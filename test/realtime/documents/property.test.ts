@@ -50,7 +50,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
 
 async function connect(t: TestContext, hub: Hub, replica: DocReplica, user: string) {
   const client = await openClient(t, hub, user);
-  replica.useClient(client);
+  replica.attach(client);
   replica.online = true;
   const answer = await client.request({ type: 'subscribe', channel: replica.channel }, 10_000);
   assert.equal(answer.type, 'subscribed');
