@@ -3,7 +3,7 @@ import cluster from 'node:cluster';
 import { readFile } from 'node:fs/promises';
 import type https from 'node:https';
 import { createSecureContext } from 'node:tls';
-import { MemoryBroker, RedisBroker, type Broker, type BrokerStatus } from '../broker/index.ts';
+import { MemoryBroker, openDocumentStore, RedisBroker, type Broker, type BrokerStatus } from '../broker/index.ts';
 import { createLogger, createMetrics, createProxyObserver, createSwitchboardServer } from '../http/index.ts';
 import { createHttpProxy } from '../integrations/index.ts';
 import { webhookEndpointsFrom } from './webhooks-config.ts';
@@ -23,6 +23,7 @@ import { loadLogicModule, LogicModuleError, type LoadedLogic } from './logic-mod
 import { registerDemoRpc } from './demo-rpc.ts';
 import { PROXY_DEADLINE_MARGIN_MS, proxyOptionsFrom } from './proxy.ts';
 import { runPrimary } from './workers.ts';
+import { documentStoreSpec, yjsNamespaceFrom } from './documents-config.ts';
 
 const USAGE = `Usage: switchboard serve [options]
 
@@ -96,6 +97,16 @@ export async function run(argv: string[]): Promise<number> {
     return runPrimary({ workers: config.workers, drainTimeoutMs: config.limits.drainTimeoutMs, logger });
   const metrics = createMetrics();
   const broker = await createBroker(config, logger);
+  let documentStore;
+  try {
+    documentStore = await openDocumentStore(documentStoreSpec(config));
+  } catch (err) {
+    process.stderr.write(
+      `switchboard serve: cannot open the ${config.documents.store} document store: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
+    await broker.close();
+    return 1;
+  }
   const development = config.mode === 'development';
   const limits = config.limits;
   const permissions = new Permissions(namespaces, {
@@ -158,6 +169,8 @@ export async function run(argv: string[]): Promise<number> {
             concurrency: config.deflate.concurrency,
           }
         : false,
+      documentStore,
+      yjsNamespace: yjsNamespaceFrom(config, namespaces),
       engine: {
         pingIntervalMs: limits.pingIntervalMs,
         pongTimeoutMs: limits.pongTimeoutMs,
@@ -198,6 +211,7 @@ export async function run(argv: string[]): Promise<number> {
     );
     await proxy?.close();
     await broker.close();
+    await documentStore.close();
     metrics.close();
     return 1;
   }
@@ -212,6 +226,7 @@ export async function run(argv: string[]): Promise<number> {
         .close({ timeoutMs: limits.drainTimeoutMs })
         .then(() => proxy?.close())
         .then(() => broker.close())
+        .then(() => documentStore.close())
         .then(() => {
           metrics.close();
           logger.info({ event: 'stopped' }, 'stopped');

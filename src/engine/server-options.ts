@@ -48,6 +48,12 @@ export interface ServerOptions {
    * @default undefined: every path
    */
   path?: string;
+  /**
+   * Also handle upgrades whose pathname starts with this prefix (and goes on after it), such as `/yjs/` for
+   * `/yjs/<document>`; the accept hook sees the request and tells them apart. Needs `path`.
+   * @default undefined: `path` only
+   */
+  pathPrefix?: string;
   /** Decides whether an upgrade is accepted (authentication, origin checks); may be async. */
   accept?: AcceptHook;
   /**
@@ -179,6 +185,8 @@ export type ServerSettings = Pick<
 export interface ResolvedServerOptions {
   /** Only upgrades for this pathname are handled; undefined: every path. */
   readonly path: string | undefined;
+  /** Upgrades whose pathname starts with this are handled too; undefined: none. */
+  readonly pathPrefix: string | undefined;
   /** How connections reach the handshake (see {@link ServerOptions.acceptPath}). */
   readonly acceptPath: 'http' | 'net';
   readonly maxConnections: number;
@@ -202,6 +210,8 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   const acceptPath = resolveAcceptPath(options);
   if (options.path !== undefined && !options.path.startsWith('/'))
     throw new TypeError('Cannot use path: it must start with "/"');
+  if (options.pathPrefix !== undefined && (!options.pathPrefix.startsWith('/') || options.path === undefined))
+    throw new TypeError('Cannot use pathPrefix: it must start with "/", and path must be set');
   const maxMessageSize = nonNegative('maxMessageSize', options.maxMessageSize, 64 * 1024 * 1024);
   const handshakeTimeoutMs = nonNegative('handshakeTimeoutMs', options.handshakeTimeoutMs, 10_000);
   const closeTimeoutMs = nonNegative('closeTimeoutMs', options.closeTimeoutMs, 5_000);
@@ -235,7 +245,15 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     },
     keepRequestHeaders: options.keepRequestHeaders === true,
   };
-  return { path: options.path, acceptPath, maxConnections, maxConnectionsPerIp, proxies, settings };
+  return {
+    path: options.path,
+    pathPrefix: options.pathPrefix,
+    acceptPath,
+    maxConnections,
+    maxConnectionsPerIp,
+    proxies,
+    settings,
+  };
 }
 
 function resolveAcceptPath(options: ServerOptions): 'http' | 'net' {

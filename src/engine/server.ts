@@ -48,6 +48,7 @@ export class WebSocketServer extends EventEmitter {
   readonly #perIp = new Map<string, number>();
   readonly #ctx: UpgradeContext;
   readonly #path: string | undefined;
+  readonly #pathPrefix: string | undefined;
   readonly #closeTimeoutMs: number;
   readonly #maxConnections: number;
   readonly #maxPerIp: number;
@@ -75,6 +76,7 @@ export class WebSocketServer extends EventEmitter {
     super();
     const resolved = resolveServerOptions(options);
     this.#path = resolved.path;
+    this.#pathPrefix = resolved.pathPrefix;
     this.#closeTimeoutMs = resolved.settings.binding.closeTimeoutMs;
     this.#maxConnections = resolved.maxConnections;
     this.#maxPerIp = resolved.maxConnectionsPerIp;
@@ -254,7 +256,13 @@ export class WebSocketServer extends EventEmitter {
   }
 
   #shouldHandle(req: http.IncomingMessage): boolean {
-    return this.#path === undefined || pathnameOf(req.url) === this.#path;
+    return this.#handlesPath(pathnameOf(req.url));
+  }
+
+  #handlesPath(pathname: string): boolean {
+    if (this.#path === undefined || pathname === this.#path) return true;
+    const prefix = this.#pathPrefix;
+    return prefix !== undefined && pathname.length > prefix.length && pathname.startsWith(prefix);
   }
 
   #createStandalone(
@@ -285,7 +293,7 @@ export class WebSocketServer extends EventEmitter {
   #makeNetAccept(fallback: HttpFallback | null): NetAccept {
     const accept = new NetAccept(
       {
-        shouldHandle: (pathname) => this.#path === undefined || pathname === this.#path,
+        shouldHandle: (pathname) => this.#handlesPath(pathname),
         handleUpgrade: (req, socket, head) => this.handleUpgrade(req, socket, head),
         refuse: (req, socket, status, reason) => rejectUpgrade(this.#ctx, req, socket, status, reason),
       },

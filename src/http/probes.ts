@@ -4,6 +4,7 @@ import type http from 'node:http';
 import type { ProxyHealth, Webhooks } from '../integrations/index.ts';
 import type { RealtimeServer } from '../realtime/index.ts';
 import { type JsonAnswer, sendJson } from './api.ts';
+import type { DocumentMetrics } from './metric-documents.ts';
 import type { WebhookMetrics } from './metric-webhooks.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -46,10 +47,11 @@ export async function serveMetrics(
     readonly metrics: Metrics | null;
     readonly webhooks: Webhooks | null;
     readonly webhookMetrics: WebhookMetrics | null;
+    readonly documentMetrics: DocumentMetrics | null;
     readonly proxy: { health(): ProxyHealth } | null;
   },
 ): Promise<void> {
-  const { hub, metrics, webhooks, webhookMetrics, proxy } = sources;
+  const { hub, metrics, webhooks, webhookMetrics, documentMetrics, proxy } = sources;
   if (metrics === null) {
     sendJson(res, { status: 404, body: { error: 'not_found', message: 'Metrics are disabled' } });
     return;
@@ -59,6 +61,7 @@ export async function serveMetrics(
   // Broker status at scrape time (a Redis PING, bounded by the broker's command timeout; never rejects).
   metrics.setBroker(await hub.broker.health());
   if (webhooks !== null) webhookMetrics?.setQueues(webhooks.health());
+  documentMetrics?.set(hub.documents.stats());
   if (proxy !== null) metrics.setProxy(proxy.health());
   const text = await metrics.render();
   res.writeHead(200, {

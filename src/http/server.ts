@@ -8,6 +8,7 @@ import { RealtimeServer, type RealtimeServerOptions, type SigningKey } from '../
 import { SignatureReplayGuard, type WebhookEndpointOptions, Webhooks } from '../integrations/index.ts';
 import { ApiKeys, type ApiSignatures, handleDisconnect, handlePublish, sendJson } from './api.ts';
 import { devToken } from './dev-token.ts';
+import { DocumentMetrics } from './metric-documents.ts';
 import { WebhookMetrics } from './metric-webhooks.ts';
 import { handleBan, handleBans, handleDelete, handleKick, handleUnban } from './moderation-api.ts';
 import type { Metrics } from './metrics.ts';
@@ -173,6 +174,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
           ),
         };
   const webhookMetrics = metrics === null ? null : new WebhookMetrics(metrics.registry, metrics.prefix);
+  const documentMetrics = metrics === null ? null : new DocumentMetrics(metrics.registry, metrics.prefix);
   const webhooks =
     (options.webhooks ?? []).length === 0
       ? null
@@ -248,7 +250,8 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
         if (only(['GET', 'HEAD'])) sendJson(res, readyAnswer(hub, maxConnections));
         return;
       case paths.metrics:
-        if (only(['GET', 'HEAD'])) await serveMetrics(res, method, { hub, metrics, webhooks, webhookMetrics, proxy });
+        if (only(['GET', 'HEAD']))
+          await serveMetrics(res, method, { hub, metrics, webhooks, webhookMetrics, documentMetrics, proxy });
         return;
       case '/api/delete':
         if (only(['POST']))

@@ -7,6 +7,9 @@ import type { RealtimeObserver } from './observer.ts';
 import { createOriginPolicy } from './origin.ts';
 import { KeyedRateLimiter } from './rate-limit.ts';
 
+/** Where y-websocket clients connect when the hub serves them (`RealtimeServerOptions.yjsPath`). */
+export const DEFAULT_YJS_PATH = '/yjs/';
+
 /**
  * The engine options for the hub's WebSocket server.
  * @param options The hub's options.
@@ -25,6 +28,9 @@ export function engineOptionsFrom(
     ...(options.trustedProxies === undefined ? {} : { trustedProxies: options.trustedProxies }),
     ...(options.perMessageDeflate === undefined ? {} : { perMessageDeflate: options.perMessageDeflate }),
     path: options.path ?? '/ws',
+    ...(options.yjsNamespace === undefined || options.yjsNamespace === null
+      ? {}
+      : { pathPrefix: options.yjsPath ?? DEFAULT_YJS_PATH }),
     // Frames up to 4x the limit get a `too_large` reply; anything bigger is cut by the engine with 1009 before it is buffered.
     maxMessageSize: maxMessageSize * 4,
     accept: createAcceptHook({

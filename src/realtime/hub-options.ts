@@ -1,5 +1,5 @@
 // Realtime: what a RealtimeServer is configured with, and the defaults it applies for its sessions.
-import type { Broker } from '../broker/index.ts';
+import type { Broker, DocumentStore } from '../broker/index.ts';
 import type { PerMessageDeflateServerOptions, ServerOptions } from '../engine/index.ts';
 import type { Authenticator } from './auth/identity.ts';
 import type { ServerLogic } from './logic.ts';
@@ -143,6 +143,21 @@ export interface RealtimeServerOptions {
    * hears `internal` rather than timing out on its own; a backend round trip that takes longer is already broken
    */
   readonly logicTimeoutMs?: number;
+  /**
+   * Where collaborative documents (namespaces with `document: true`) are stored. Every node sharing the broker must
+   * share the store too (Redis or PostgreSQL), so each serves the same documents. The hub does not close it.
+   * @default a fresh MemoryDocumentStore: documents last as long as the process (tests, a single demo node)
+   */
+  readonly documentStore?: DocumentStore;
+  /**
+   * Serve y-websocket clients (`WebsocketProvider`) at `yjsPath` + `<name>`, as the document channel
+   * `<yjsNamespace>:<name>` (a namespace with `document: true`); same credentials (query `token` or the cookie),
+   * permissions and limits as the Switchboard protocol.
+   * @default null: no y-websocket endpoint
+   */
+  readonly yjsNamespace?: string | null;
+  /** Path prefix of the y-websocket endpoint. @default '/yjs/' */
+  readonly yjsPath?: string;
 }
 
 /**

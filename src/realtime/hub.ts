@@ -1,11 +1,18 @@
 // Realtime: the RealtimeServer hub. Plugs the Switchboard protocol into the engine's WebSocketServer; no sockets of its own.
 import { randomUUID } from 'node:crypto';
-import type { Broker, BrokerChange, ChannelEvent, PublishResult } from '../broker/index.ts';
+import {
+  MemoryDocumentStore,
+  type Broker,
+  type BrokerChange,
+  type ChannelEvent,
+  type PublishResult,
+} from '../broker/index.ts';
 import { WebSocket, WebSocketServer } from '../engine/index.ts';
 import {
   JsonCodec,
   Limits,
   MsgpackCodec,
+  RfcCloseCode,
   Subprotocol,
   type Codec,
   type JsonValue,
@@ -14,9 +21,11 @@ import {
 import type { Identity } from './auth/identity.ts';
 import { BanGuard } from './bans.ts';
 import { ChannelRegistry, typingSignalData, type FanoutContext } from './channels.ts';
+import { DocumentRegistry } from './documents/registry.ts';
+import { openYjsConnection, type YjsEndpoint } from './documents/yjs-connection.ts';
 import { emitPublication, RealtimeEvents } from './events.ts';
 import type { HandshakeContext } from './handshake.ts';
-import { engineOptionsFrom } from './hub-engine.ts';
+import { DEFAULT_YJS_PATH, engineOptionsFrom } from './hub-engine.ts';
 import { DEFAULT_LOGIC_TIMEOUT_MS, sessionOptionsFrom, type RealtimeServerOptions } from './hub-options.ts';
 import type { RpcHandler, ServerLogic } from './logic.ts';
 import { callerOf } from './logic-context.ts';
@@ -78,6 +87,8 @@ export class RealtimeServer {
   readonly #onChange = (change: BrokerChange): void =>
     this.events.relay(change, (channel) => this.#options.namespaces.resolve(channel).ok);
   #draining = false;
+  /** The y-websocket endpoint, when `yjsNamespace` is set. */
+  readonly #yjs: YjsEndpoint | null;
   /** Open sessions whose transport is not an engine WebSocket (see `openSession`). */
   #otherTransports = 0;
 
@@ -124,9 +135,10 @@ export class RealtimeServer {
       maxDataBytes: maxMessageSize,
       observer,
     });
+    const permissions = options.permissions ?? new Permissions(options.namespaces);
     this.#services = {
       broker: options.broker,
-      permissions: options.permissions ?? new Permissions(options.namespaces),
+      permissions,
       authenticator: options.authenticator,
       channels,
       // Typing travels as a broker signal, so subscribers on every node see it (not stored, not recovered).
@@ -143,8 +155,32 @@ export class RealtimeServer {
       addUserSession: (session) => this.#users.add(session),
       stats: () => this.stats(),
       logic,
+      documents: new DocumentRegistry({
+        store: options.documentStore ?? new MemoryDocumentStore(),
+        broker: options.broker,
+        permissions,
+        observer,
+        node: this.#node,
+      }),
     };
     const services = this.#services;
+    const yjsNamespace = options.yjsNamespace ?? null;
+    this.#yjs =
+      yjsNamespace === null
+        ? null
+        : {
+            pathPrefix: options.yjsPath ?? DEFAULT_YJS_PATH,
+            namespace: yjsNamespace,
+            namespaces: options.namespaces,
+            permissions,
+            documents: services.documents,
+            observer,
+            rateLimit: options.rateLimit ?? {},
+            anonymous: async () => {
+              const result = await options.authenticator.authenticate(null);
+              return result.ok ? result.identity : null;
+            },
+          };
     this.moderation = new Moderation(
       {
         broker: options.broker,
@@ -185,6 +221,11 @@ export class RealtimeServer {
     return this.#sessions.size;
   }
 
+  /** The collaborative documents loaded on this node (namespaces with `document: true`). */
+  get documents(): DocumentRegistry {
+    return this.#services.documents;
+  }
+
   /** The broker. */
   get broker(): Broker {
     return this.#options.broker;
@@ -207,6 +248,7 @@ export class RealtimeServer {
       typing: this.#services.typing.size,
       uptimeMs: Date.now() - this.#startedAt,
       draining: this.#draining,
+      ...this.#services.documents.stats(),
     };
   }
 
@@ -261,6 +303,7 @@ export class RealtimeServer {
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     });
     this.#services.typing.dispose();
+    await this.#services.documents.close();
   }
 
   /**
@@ -319,6 +362,14 @@ export class RealtimeServer {
 
   #onConnection(ws: WebSocket): void {
     const context = ws.context as HandshakeContext | undefined;
+    const yjs = this.#yjs;
+    if (yjs !== null && ws.url.startsWith(yjs.pathPrefix)) {
+      openYjsConnection(ws, context?.identity ?? null, yjs).catch((err: unknown) => {
+        this.#services.observer.internalError?.(err);
+        ws.close(RfcCloseCode.INTERNAL_ERROR, 'internal error');
+      });
+      return;
+    }
     attachWebSocket(ws, this.openSession(ws, context?.identity ?? null));
   }
 

@@ -84,6 +84,15 @@ export const NamespaceConfigSchema = z
     batchPublications: bool().default(NAMESPACE_DEFAULTS.batchPublications),
     batchMaxDelayMs: nonNegInt(60_000).default(NAMESPACE_DEFAULTS.batchMaxDelayMs),
     batchMaxCount: posInt().default(NAMESPACE_DEFAULTS.batchMaxCount),
+    document: bool().default(NAMESPACE_DEFAULTS.document),
+    documentMaxBytes: posInt().default(NAMESPACE_DEFAULTS.documentMaxBytes),
+    documentUpdateMaxBytes: posInt().default(NAMESPACE_DEFAULTS.documentUpdateMaxBytes),
+    documentUpdatesPerSecond: posInt().default(NAMESPACE_DEFAULTS.documentUpdatesPerSecond),
+    awarenessUpdatesPerSecond: posInt().default(NAMESPACE_DEFAULTS.awarenessUpdatesPerSecond),
+    documentsPerConnection: posInt().default(NAMESPACE_DEFAULTS.documentsPerConnection),
+    documentIdleUnloadMs: nonNegInt(86_400_000).default(NAMESPACE_DEFAULTS.documentIdleUnloadMs),
+    documentCompactUpdates: posInt().default(NAMESPACE_DEFAULTS.documentCompactUpdates),
+    documentCompactBytes: posInt().default(NAMESPACE_DEFAULTS.documentCompactBytes),
   })
   .refine((ns) => ns.payloadSchema === null || ns.payloadSchemaFile === undefined, {
     error: 'set either payloadSchema or payloadSchemaFile, not both',
@@ -367,6 +376,28 @@ export const ServerSettingsSchema = z.strictObject({
   logicTimeoutMs: posInt(60_000).default(3000),
   proxy: ProxyConfigSchema.prefault({}),
   acceptPath: z.enum(['net', 'http'], { error: 'expected "net" or "http"' }).default('net'),
+  documents: z
+    .strictObject({
+      store: z
+        .enum(['memory', 'file', 'redis', 'postgres'], { error: 'expected "memory", "file", "redis" or "postgres"' })
+        .default('memory'),
+      dir: text('a directory path').default('./data/documents'),
+      url: z
+        .string({ error: 'expected a redis:// URL' })
+        .regex(/^rediss?:\/\/.+$/, { error: 'expected a redis:// URL' })
+        .optional(),
+      prefix: z.string({ error: 'expected a string' }).max(64, { error: 'expected at most 64 characters' }).optional(),
+      connectionString: text('a PostgreSQL connection string').optional(),
+      table: z
+        .string({ error: 'expected a table name' })
+        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { error: 'expected a table name (letters, digits, _)' })
+        .optional(),
+      yjsNamespace: z
+        .string({ error: 'expected a namespace name' })
+        .regex(/^[A-Za-z0-9_-]{0,64}$/, { error: 'expected a namespace name, or "" for no /yjs endpoint' })
+        .default('doc'),
+    })
+    .prefault({}),
 });
 
 /** The whole `switchboard serve` configuration: the settings plus the checks a serving node needs. */
@@ -385,6 +416,21 @@ export const ServerConfigSchema = ServerSettingsSchema.superRefine((config, ctx)
       code: 'custom',
       path: ['auth'],
       message: 'configure hs256Secret, hs256SecretFile, publicKeyFile or jwksFile, or enable auth.anonymous',
+    });
+  }
+  const documents = config.documents;
+  if (documents.store === 'postgres' && documents.connectionString === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['documents', 'connectionString'],
+      message: 'expected a PostgreSQL connection string for documents.store "postgres"',
+    });
+  }
+  if (documents.store === 'redis' && documents.url === undefined && config.broker.url === 'memory:') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['documents', 'url'],
+      message: 'expected a redis:// URL for documents.store "redis" (or a Redis broker.url to share)',
     });
   }
   if (config.workers > 1 && config.broker.url === 'memory:') {
