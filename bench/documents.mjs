@@ -10,13 +10,14 @@
 //
 //   node bench/documents.mjs                                  # 3 repeats, every server, writes bench/RESULTS.md section
 //   node bench/documents.mjs --repeats 1 --docs 200 --window-s 5 --no-write
-//   node bench/documents.mjs --servers yws,hocuspocus         # a subset (also: switchboard, switchboard-yjs)
+//   node bench/documents.mjs --servers yws,hocuspocus         # a subset (also: switchboard-yjs, switchboard-file)
+//   node bench/documents.mjs --nice=-10                       # higher priority on a shared machine (root; see README)
 //
 // Each server runs in a fresh child process pinned to CPU 1 (taskset when present) with --expose-gc; the load
 // generator (bench/documents/load.mjs, one Y.Doc and one WebSocket per editor) runs pinned to CPU 0 and reports its
 // own CPU. Servers rotate order between repeats; medians are reported. Raw figures: bench/out/documents-<stamp>.json.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -35,6 +36,7 @@ const { values: args } = parseArgs({
     'warmup-s': { type: 'string', default: '3' },
     'window-s': { type: 'string', default: '10' },
     'idle-s': { type: 'string', default: '5' },
+    nice: { type: 'string', default: '0' },
     'no-write': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -43,7 +45,7 @@ if (args.help) {
   console.log(
     readFileSync(new URL(import.meta.url), 'utf8')
       .split('\n')
-      .slice(1, 19)
+      .slice(1, 20)
       .map((l) => l.replace(/^\/\/ ?/, ''))
       .join('\n'),
   );
@@ -53,20 +55,44 @@ if (args.help) {
 const LABELS = {
   switchboard: 'Switchboard (JSON protocol, `doc` messages)',
   'switchboard-yjs': 'Switchboard (`/yjs/<doc>` endpoint)',
+  'switchboard-file': 'Switchboard (JSON protocol, file store: fdatasync per append batch)',
   yws: '@y/websocket-server 0.1.1',
   hocuspocus: '@hocuspocus/server 3.4.4',
 };
 const SERVERS = {
   switchboard: [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
   'switchboard-yjs': [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
+  'switchboard-file': [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
   yws: [process.execPath, '--expose-gc', 'bench/documents/yws-server.mjs'],
   hocuspocus: [process.execPath, '--expose-gc', 'bench/documents/hocuspocus-server.mjs'],
 };
 const servers = args.servers.split(',').filter(Boolean);
 for (const s of servers) if (!(s in SERVERS)) throw new Error(`unknown server ${s}`);
 const repeats = Number(args.repeats);
+const niceness = Number(args.nice);
+if (!Number.isInteger(niceness) || niceness < -20 || niceness > 19)
+  throw new Error(`--nice must be an integer from -20 to 19, got "${args.nice}"`);
+// As in bench/logic.mjs: with autogroup scheduling only the session's nice counts against other sessions, so the
+// session gets it too (restored on exit).
+let autogroup = 'no autogroup';
+if (niceness !== 0 && existsSync('/proc/self/autogroup')) {
+  try {
+    const before = /nice (-?\d+)/.exec(readFileSync('/proc/self/autogroup', 'utf8'))?.[1] ?? '0';
+    writeFileSync('/proc/self/autogroup', String(niceness));
+    autogroup = readFileSync('/proc/self/autogroup', 'utf8').trim();
+    process.once('exit', () => writeFileSync('/proc/self/autogroup', before));
+    for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
+  } catch (err) {
+    autogroup = `autogroup nice not set (${err.code ?? err.message})`;
+  }
+}
 const hasTaskset = spawnSync('sh', ['-c', 'command -v taskset'], { encoding: 'utf8' }).status === 0;
-const pin = (cpu, argv) => (hasTaskset ? ['taskset', '-c', String(cpu), ...argv] : argv);
+/** `nice` then `taskset` exec the command, so the PID is still the measured process. */
+const pin = (cpu, argv) => [
+  ...(niceness === 0 ? [] : ['nice', '-n', String(niceness)]),
+  ...(hasTaskset ? ['taskset', '-c', String(cpu)] : []),
+  ...argv,
+];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** A child speaking lines: `send(line)`, `next(predicate)` resolves with the first matching line (queued). */
@@ -116,7 +142,9 @@ function lineChild(argv, env = {}) {
 }
 
 async function startServer(name) {
-  const env = name.startsWith('switchboard') ? { BENCH_DOC_STORE: process.env.BENCH_DOC_STORE ?? 'memory' } : {};
+  const env = name.startsWith('switchboard')
+    ? { BENCH_DOC_STORE: name === 'switchboard-file' ? 'file' : 'memory' }
+    : {};
   const server = lineChild(pin(1, SERVERS[name]), env);
   const line = await server.next((l) => l.startsWith('listening '), 30_000);
   const port = Number(line.split(' ')[1]);
@@ -244,7 +272,7 @@ L.push(
   `(a) ${args['a-editors']} editors on one document, ${args['a-rate']} updates/s each; (b) ${args.docs} documents × ${args['b-editors']} editors, ${args['b-rate']} update/s each.`,
 );
 L.push(
-  `Each run: a fresh server process (CPU 1, --expose-gc), the load generator (bench/documents/load.mjs, CPU 0), ${args['warmup-s']} s warm-up, a ${args['window-s']} s measured window.`,
+  `Each run: a fresh server process (CPU 1, --expose-gc), the load generator (bench/documents/load.mjs, CPU 0), ${args['warmup-s']} s warm-up, a ${args['window-s']} s measured window; ${niceness === 0 ? 'default priority' : `every process at nice ${niceness} (${autogroup})`}.`,
 );
 L.push(
   'Updates are 8-character inserts (about 30 bytes of Yjs update). Every server keeps documents in memory (no persistence) unless the row says otherwise.',

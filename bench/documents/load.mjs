@@ -49,7 +49,7 @@ class Editor {
   }
 
   open() {
-    const w = wire(KIND, PORT, this.doc);
+    const w = wire(KIND === 'switchboard-file' ? 'switchboard' : KIND, PORT, this.doc);
     this.wire = w;
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(w.url, w.protocols ?? [], { perMessageDeflate: false });
@@ -70,7 +70,8 @@ class Editor {
       ws.binaryType = 'nodebuffer';
       ws.on('open', () => {
         for (const m of w.opening()) send(m);
-        if (KIND !== 'switchboard') send(w.sync1(Y.encodeStateVector(this.ydoc)));
+        if (!KIND.startsWith('switchboard') || KIND === 'switchboard-yjs')
+          send(w.sync1(Y.encodeStateVector(this.ydoc)));
       });
       ws.on('message', (data) => w.receive(data, events, send));
       ws.on('error', (err) => {
