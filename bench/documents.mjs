@@ -12,6 +12,7 @@
 //   node bench/documents.mjs --repeats 1 --docs 200 --window-s 5 --no-write
 //   node bench/documents.mjs --servers yws,hocuspocus         # a subset (also: switchboard-yjs, switchboard-file)
 //   node bench/documents.mjs --nice=-10                       # higher priority on a shared machine (root; see README)
+//   node bench/documents.mjs --cpu-prof bench/out/docs-prof   # V8 CPU profiles of the servers (bench/lib/cpuprofile-top.mjs)
 //
 // Each server runs in a fresh child process pinned to CPU 1 (taskset when present) with --expose-gc; the load
 // generator (bench/documents/load.mjs, one Y.Doc and one WebSocket per editor) runs pinned to CPU 0 and reports its
@@ -37,6 +38,7 @@ const { values: args } = parseArgs({
     'window-s': { type: 'string', default: '10' },
     'idle-s': { type: 'string', default: '5' },
     nice: { type: 'string', default: '0' },
+    'cpu-prof': { type: 'string' },
     'no-write': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -45,7 +47,7 @@ if (args.help) {
   console.log(
     readFileSync(new URL(import.meta.url), 'utf8')
       .split('\n')
-      .slice(1, 20)
+      .slice(1, 21)
       .map((l) => l.replace(/^\/\/ ?/, ''))
       .join('\n'),
   );
@@ -145,7 +147,9 @@ async function startServer(name) {
   const env = name.startsWith('switchboard')
     ? { BENCH_DOC_STORE: name === 'switchboard-file' ? 'file' : 'memory' }
     : {};
-  const server = lineChild(pin(1, SERVERS[name]), env);
+  const [node, ...rest] = SERVERS[name];
+  const prof = args['cpu-prof'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}/${name}`];
+  const server = lineChild(pin(1, [node, ...prof, ...rest]), env);
   const line = await server.next((l) => l.startsWith('listening '), 30_000);
   const port = Number(line.split(' ')[1]);
   const stats = async () => {

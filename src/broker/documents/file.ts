@@ -49,7 +49,9 @@ interface OpenLog {
   size: number;
 }
 
-const EMPTY: StoredDocument = { snapshot: null, updates: [], bytes: 0 };
+function empty(): StoredDocument {
+  return { snapshot: null, updates: [], bytes: 0 };
+}
 
 function isMissing(err: unknown): boolean {
   return (err as NodeJS.ErrnoException | null)?.code === 'ENOENT';
@@ -103,7 +105,7 @@ export class FileDocumentStore implements DocumentStore {
       try {
         file = await readFile(path);
       } catch (err) {
-        if (isMissing(err)) return EMPTY;
+        if (isMissing(err)) return empty();
         throw err;
       }
       const log = await this.#checked(name, path, file);
@@ -120,8 +122,10 @@ export class FileDocumentStore implements DocumentStore {
       state.pending.push({ frame, resolve, reject });
       if (state.flushQueued) return;
       state.flushQueued = true;
-      this.#exclusive(name, 'append to', () => this.#flush(name, path, state)).catch(() => {
-        // #flush settles every pending append itself; this only catches a close() that overtook the batch.
+      this.#exclusive(name, 'append to', () => this.#flush(name, path, state)).catch((err: unknown) => {
+        // #flush settles every append it took; appends it never took (the batch never ran) are refused here.
+        state.flushQueued = false;
+        for (const p of state.pending.splice(0)) p.reject(err);
       });
     });
   }
