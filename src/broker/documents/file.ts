@@ -266,6 +266,8 @@ export class FileDocumentStore implements DocumentStore {
       try {
         await log.handle.appendFile(data);
         await log.handle.datasync();
+        // Written to a file someone removed meanwhile: not stored, whatever write() said.
+        if ((await log.handle.stat()).nlink === 0) throw new Error(`${path} was removed while open`);
       } catch (err) {
         // A partial write would put garbage before the next record: cut the file back to the last good record.
         await this.#closeLog(name);
@@ -287,8 +289,13 @@ export class FileDocumentStore implements DocumentStore {
     const cached = this.#open.get(name);
     if (cached !== undefined) {
       this.#open.delete(name);
-      this.#open.set(name, cached);
-      return cached;
+      // A log removed behind the store's back (not by `delete` or a compaction, which close it first) is reopened.
+      if ((await cached.handle.stat()).nlink > 0) {
+        this.#open.set(name, cached);
+        return cached;
+      }
+      await cached.handle.close().catch(() => {});
+      this.#known.delete(name);
     }
     let handle = await open(path, 'a');
     let { size } = await handle.stat();

@@ -3,7 +3,16 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -176,4 +185,22 @@ test('every append acknowledged before kill -9 is on disk after it', async (t) =
     for (const [i, u] of stored.updates.entries()) assert.equal(u[0], i % 256, `${doc}: update ${i} intact`);
   }
   t.diagnostic(`acknowledged before the kill: ${JSON.stringify(Object.fromEntries(acked))}`);
+});
+
+test('a disk that refuses (directory gone) rejects with BROKER_UNAVAILABLE, and the store works again once it is back', async (t) => {
+  const parent = tempDir(t);
+  const dir = join(parent, 'docs');
+  const s = await store(t, dir);
+  const name = docName('disk');
+  await s.append(name, Uint8Array.of(1));
+  rmSync(dir, { recursive: true, force: true });
+  const unavailable = (err: unknown): boolean => err instanceof BrokerError && err.code === 'BROKER_UNAVAILABLE';
+  await assert.rejects(s.append(docName('disk-new'), Uint8Array.of(2)), unavailable);
+  await assert.rejects(s.compact(name, Uint8Array.of(3), 0), unavailable);
+  mkdirSync(dir);
+  await s.append(name, Uint8Array.of(4));
+  assert.deepEqual(
+    (await s.load(name)).updates.map((u) => [...u]),
+    [[4]],
+  );
 });
