@@ -6,7 +6,7 @@
 // the same rows to the compactor as to the loader that counted them; compaction upserts the snapshot and deletes the
 // first N updates by `seq` in one transaction. Durability is PostgreSQL's: an append resolves after its commit.
 import { createHash } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import type { DocumentStore, StoredDocument } from '../document-store.ts';
 import { BrokerError } from '../errors.ts';
 
@@ -49,6 +49,13 @@ function toStoreError(what: string, cause: unknown): Error {
   });
 }
 
+/** `pg`, imported on first use, so a server that stores documents elsewhere never loads it. */
+let pgModule: Promise<typeof pg> | null = null;
+function loadPg(): Promise<typeof pg> {
+  pgModule ??= import('pg').then((m) => m.default);
+  return pgModule;
+}
+
 /** Documents in PostgreSQL. */
 export class PostgresDocumentStore implements DocumentStore {
   readonly #pool: pg.Pool;
@@ -57,20 +64,24 @@ export class PostgresDocumentStore implements DocumentStore {
   #ready: Promise<void> | null = null;
   #closed = false;
 
-  /** @throws RangeError for a table prefix that is not a plain SQL identifier */
-  constructor(options: PostgresDocumentStoreOptions) {
+  private constructor(options: PostgresDocumentStoreOptions, driver: typeof pg) {
     const table = options.table ?? 'switchboard_documents';
-    if (!TABLE_NAME.test(table)) throw new RangeError(`Invalid documents table prefix ${JSON.stringify(table)}`);
     this.#updates = `"${table}_updates"`;
     this.#snapshots = `"${table}_snapshots"`;
-    this.#pool = new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10 });
+    this.#pool = new driver.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10 });
     // An idle client losing its connection emits 'error' on the pool; without a listener it would crash the process.
     this.#pool.on('error', () => {});
   }
 
-  /** Creates the store and its tables (if missing), rejecting when the database is unreachable. */
+  /**
+   * Creates the store and its tables (if missing).
+   * @throws RangeError for a table prefix that is not a plain SQL identifier
+   * @throws BrokerError `BROKER_UNAVAILABLE` when the database is unreachable
+   */
   static async connect(options: PostgresDocumentStoreOptions): Promise<PostgresDocumentStore> {
-    const store = new PostgresDocumentStore(options);
+    const table = options.table ?? 'switchboard_documents';
+    if (!TABLE_NAME.test(table)) throw new RangeError(`Invalid documents table prefix ${JSON.stringify(table)}`);
+    const store = new PostgresDocumentStore(options, await loadPg());
     try {
       await store.#ensureTables();
     } catch (err) {
