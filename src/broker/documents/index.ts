@@ -1,27 +1,36 @@
-// Broker: the document stores (the contract is `../document-store.ts`) and the factory that opens one from a spec.
+// Broker (documents): the document stores and `openDocumentStore`, which opens one from a serve config spec.
 import type { DocumentStore } from '../document-store.ts';
+import { FileDocumentStore, type FileDocumentStoreOptions } from './file.ts';
 import { MemoryDocumentStore } from './memory.ts';
+import { PostgresDocumentStore, type PostgresDocumentStoreOptions } from './postgres.ts';
+import { RedisDocumentStore, type RedisDocumentStoreOptions } from './redis.ts';
 
+export { FileDocumentStore, type FileDocumentStoreOptions } from './file.ts';
 export { MemoryDocumentStore } from './memory.ts';
+export { PostgresDocumentStore, type PostgresDocumentStoreOptions } from './postgres.ts';
+export { RedisDocumentStore, type RedisDocumentStoreOptions } from './redis.ts';
+export { documentFileName } from './file-names.ts';
 
-/** Which store to open, as the serve configuration's `documents` section names it. */
+/** Which store holds documents, and where. */
 export type DocumentStoreSpec =
   | { readonly kind: 'memory' }
-  | { readonly kind: 'file'; readonly dir: string }
-  | { readonly kind: 'redis'; readonly url: string; readonly prefix?: string }
-  | { readonly kind: 'postgres'; readonly connectionString: string; readonly table?: string };
+  | ({ readonly kind: 'file' } & FileDocumentStoreOptions)
+  | ({ readonly kind: 'redis' } & RedisDocumentStoreOptions)
+  | ({ readonly kind: 'postgres' } & PostgresDocumentStoreOptions);
 
 /**
- * Opens a document store.
- * @param spec Which store, with its connection settings.
- * @returns The open store; close it with `store.close()`.
+ * Opens the store `spec` names, ready to use (its directory created, its connection up, its tables created).
+ * @throws BrokerError `BROKER_UNAVAILABLE` when Redis or PostgreSQL cannot be reached
  */
 export async function openDocumentStore(spec: DocumentStoreSpec): Promise<DocumentStore> {
   switch (spec.kind) {
     case 'memory':
       return new MemoryDocumentStore();
-    default:
-      // The file, Redis and PostgreSQL stores live in their own modules (src/broker/documents/), added beside this one.
-      throw new Error(`Cannot open the ${spec.kind} document store: not available in this build`);
+    case 'file':
+      return FileDocumentStore.open(spec);
+    case 'redis':
+      return RedisDocumentStore.connect(spec);
+    case 'postgres':
+      return PostgresDocumentStore.connect(spec);
   }
 }

@@ -1,5 +1,6 @@
 // Broker: a DocumentStore in process memory, for tests and a single node without a disk (`documents.store: memory`).
 import type { DocumentStore, StoredDocument } from '../document-store.ts';
+import { BrokerError } from '../errors.ts';
 
 interface Entry {
   snapshot: Uint8Array | null;
@@ -47,7 +48,13 @@ export class MemoryDocumentStore implements DocumentStore {
     if (!Number.isSafeInteger(replacedUpdates) || replacedUpdates < 0)
       throw new RangeError(`Cannot compact: replacedUpdates "${replacedUpdates}" is not a non-negative integer`);
     const entry = this.#docs.get(name) ?? { snapshot: null, updates: [], bytes: 0 };
-    const tail = entry.updates.slice(Math.min(replacedUpdates, entry.updates.length));
+    // As every store: replacing more updates than are stored is a caller's miscount, refused rather than guessed.
+    if (replacedUpdates > entry.updates.length) {
+      throw new RangeError(
+        `Cannot compact document ${JSON.stringify(name)}: ${replacedUpdates} updates to replace, it has ${entry.updates.length}`,
+      );
+    }
+    const tail = entry.updates.slice(replacedUpdates);
     let bytes = snapshot.byteLength;
     for (const u of tail) bytes += u.byteLength;
     this.#docs.set(name, { snapshot: snapshot.slice(), updates: tail, bytes });
@@ -63,6 +70,8 @@ export class MemoryDocumentStore implements DocumentStore {
   }
 
   #check(): void {
-    if (this.#closed) throw new Error('Cannot use the document store: it is closed');
+    if (this.#closed) {
+      throw new BrokerError('Cannot use the document store: it is closed', { code: 'BROKER_CLOSED' });
+    }
   }
 }
