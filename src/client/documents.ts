@@ -47,12 +47,20 @@ export interface DocumentProviderOptions {
    * @default 50: below what a person notices, and at most 20 awareness messages per second per editor
    */
   readonly awarenessThrottleMs?: number;
+  /**
+   * Local updates within this long after one was sent are merged into one message (the first goes out at once).
+   * @default 50: a fast typist's keystrokes become at most 20 messages per second, under the server's default
+   *   `documentUpdatesPerSecond` (30), at a cost of at most 50 ms of latency
+   */
+  readonly updateThrottleMs?: number;
   /** Subscribe at once. @default true */
   readonly connect?: boolean;
 }
 
 /** Most recent `rid`s remembered to recognise the server's refusals of this provider's messages. */
 const REMEMBERED_RIDS = 64;
+/** Wait before re-sending updates the server refused with `rate_limited`, in ms. @default 1000: the rate window */
+const RATE_LIMITED_RETRY_MS = 1000;
 
 /**
  * A Yjs document kept in sync over a Switchboard client, with the shape of y-websocket's `WebsocketProvider`.
@@ -74,7 +82,12 @@ export class DocumentProvider extends Emitter<DocumentProviderEvents> {
   readonly #channel: DocumentChannel;
   readonly #ownsAwareness: boolean;
   readonly #throttleMs: number;
-  readonly #rids: number[] = [];
+  readonly #updateThrottleMs: number;
+  /** Recent rids of sent messages, with the update bytes of `update`s (re-sent after a `rate_limited`). */
+  readonly #sent = new Map<number, Uint8Array | null>();
+  /** Local updates waiting for the throttle window to end. */
+  #pending: Uint8Array[] = [];
+  #updateTimer: ReturnType<typeof setTimeout> | null = null;
   readonly #offs: (() => void)[] = [];
   #status: DocumentStatus = 'disconnected';
   #synced = false;
@@ -95,6 +108,7 @@ export class DocumentProvider extends Emitter<DocumentProviderEvents> {
     this.#ownsAwareness = options.awareness === undefined;
     this.awareness = options.awareness ?? new Awareness(this.doc);
     this.#throttleMs = options.awarenessThrottleMs ?? 50;
+    this.#updateThrottleMs = options.updateThrottleMs ?? 50;
     this.#channel = client.documentChannel(channel, (m) => this.#receive(m));
     this.#subscription = client.subscription(channel);
     this.doc.on('update', this.#onUpdate);
@@ -104,9 +118,7 @@ export class DocumentProvider extends Emitter<DocumentProviderEvents> {
       this.#subscription.on('state', () => this.#updateStatus()),
       this.#subscription.on('unsubscribed', (e) => this.emit('error', { code: e.code, message: e.reason })),
       client.on('state', () => this.#updateStatus()),
-      client.on('error', (e) => {
-        if (e.re !== undefined && this.#rids.includes(e.re)) this.emit('error', { code: e.code, message: e.message });
-      }),
+      client.on('error', (e) => this.#refused(e)),
     );
     if (options.persistence === 'indexeddb') this.#persist();
     this.#updateStatus();
@@ -153,7 +165,10 @@ export class DocumentProvider extends Emitter<DocumentProviderEvents> {
     this.disconnect();
     this.#destroyed = true;
     if (this.#awarenessTimer !== null) clearTimeout(this.#awarenessTimer);
+    if (this.#updateTimer !== null) clearTimeout(this.#updateTimer);
     this.#awarenessTimer = null;
+    this.#updateTimer = null;
+    this.#pending = [];
     for (const off of this.#offs) off();
     this.#channel.close();
     this.doc.off('update', this.#onUpdate);
@@ -164,11 +179,37 @@ export class DocumentProvider extends Emitter<DocumentProviderEvents> {
     this.#setStatus('disconnected');
   }
 
-  #send(kind: DocumentKind, bytes: Uint8Array): void {
+  /** @returns Whether it was sent. */
+  #send(kind: DocumentKind, bytes: Uint8Array): boolean {
     const rid = this.#channel.send(kind, toBase64(bytes));
-    if (rid === null) return;
-    this.#rids.push(rid);
-    if (this.#rids.length > REMEMBERED_RIDS) this.#rids.shift();
+    if (rid === null) return false;
+    this.#sent.set(rid, kind === 'update' ? bytes : null);
+    if (this.#sent.size > REMEMBERED_RIDS) this.#sent.delete(this.#sent.keys().next().value as number);
+    return true;
+  }
+
+  /** A refusal of one of our messages becomes an `error` event; rate-limited updates are sent again a bit later. */
+  #refused(e: { readonly code: string; readonly message: string; readonly re?: number | undefined }): void {
+    if (e.re === undefined || !this.#sent.has(e.re)) return;
+    const update = this.#sent.get(e.re);
+    this.#sent.delete(e.re);
+    if (e.code === 'rate_limited' && update != null) {
+      this.#pending.push(update);
+      this.#updateTimer ??= setTimeout(() => this.#flushUpdates(), RATE_LIMITED_RETRY_MS);
+    }
+    this.emit('error', { code: e.code, message: e.message });
+  }
+
+  /** Sends the pending local updates as one (merged) update; offline they stay in the doc for the next sync. */
+  #flushUpdates(): void {
+    this.#updateTimer = null;
+    const pending = this.#pending;
+    this.#pending = [];
+    if (pending.length === 0 || this.#status !== 'connected') return;
+    const merged = pending.length === 1 ? (pending[0] as Uint8Array) : Y.mergeUpdates(pending);
+    this.#send('update', merged);
+    // The window starts again: updates in the next throttle period wait for it.
+    this.#updateTimer = setTimeout(() => this.#flushUpdates(), this.#updateThrottleMs);
   }
 
   /** Each (re)subscribe: our state vector (the server answers with what we lack) and our awareness state. */
@@ -208,7 +249,9 @@ export class DocumentProvider extends Emitter<DocumentProviderEvents> {
 
   /** Local updates go out while subscribed; offline ones wait in the doc for the next state-vector exchange. */
   readonly #onUpdate = (update: Uint8Array, origin: unknown): void => {
-    if (origin !== this && this.#status === 'connected') this.#send('update', update);
+    if (origin === this || this.#status !== 'connected') return;
+    this.#pending.push(update);
+    if (this.#updateTimer === null) this.#flushUpdates();
   };
 
   readonly #onAwareness = (

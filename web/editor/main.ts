@@ -5,6 +5,7 @@
 import { Client, ClientError } from '../../src/client/index.ts';
 import { type DocumentProvider, createDocumentProvider } from '../../src/client/documents.ts';
 import { SignInError, fetchToken, forgetName, rememberName, rememberedName } from '../sign-in.ts';
+import type { EditorView } from 'codemirror';
 import { mountEditor } from './editor.ts';
 import { userFor } from './identity.ts';
 import { clearError, renderEditors, setStatus, showError, showSignedIn, ui } from './view.ts';
@@ -19,10 +20,12 @@ function describe(err: unknown): string {
   return err instanceof ClientError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
 }
 
-/** The open session, exposed for the end-to-end tests (`window.editorSession`). */
+/** The open session, exposed for the end-to-end tests and the curious (`window.editorSession`). */
 interface EditorSession {
   readonly client: Client;
   readonly provider: DocumentProvider;
+  /** The editor, once mounted. */
+  view: EditorView | null;
 }
 
 async function open(name: string): Promise<void> {
@@ -50,13 +53,14 @@ async function open(name: string): Promise<void> {
   client.on('close', (e) => {
     if (client.state === 'closed') showError(`Connection closed (${e.code}${e.reason === '' ? '' : `: ${e.reason}`})`);
   });
-  (globalThis as { editorSession?: EditorSession }).editorSession = { client, provider };
+  const session: EditorSession = { client, provider, view: null };
+  (globalThis as { editorSession?: EditorSession }).editorSession = session;
   const connected = await client.connect();
   rememberName(name);
   clearError();
   showSignedIn(connected.user, docName);
   renderEditors(awareness.getStates(), doc.clientID);
-  mountEditor(ui.editor, doc.getText('codemirror'), awareness);
+  session.view = mountEditor(ui.editor, doc.getText('codemirror'), awareness);
   refresh();
 }
 
