@@ -10,7 +10,19 @@ import { launchChromium } from '../helpers/chromium.ts';
 import { type EditorServer, openEditor, sharedText, shownText, startEditorServer } from './editor-page.ts';
 
 /** The page's `document`, inside `waitForFunction` callbacks (they run in Chromium; the test tsconfig has no DOM lib). */
-declare const document: { querySelectorAll(selector: string): { length: number } };
+declare const document: {
+  querySelectorAll(selector: string): { length: number };
+  createElement(tag: string): unknown;
+  body: { appendChild(node: unknown): { setAttribute(name: string, value: string): void } };
+};
+
+async function waitUntil(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 let browser: Browser;
 let editor: EditorServer;
@@ -49,7 +61,7 @@ test('editor page: two pages type at once and end with identical text, each show
   timeout: 90_000,
 }, async (t) => {
   const alice = await openEditor(browser, editor.port, 'alice', 'together');
-  const bob = await openEditor(browser, editor.port, 'bob-with-a-rather-long-name-for-the-label', 'together');
+  const bob = await openEditor(browser, editor.port, 'bartholomew-with-a-long-name-xyz', 'together');
   t.after(() => alice.close());
   t.after(() => bob.close());
   const aliceLine = 'Alice writes this line at the same time. ';
@@ -64,7 +76,7 @@ test('editor page: two pages type at once and end with identical text, each show
   await alice.page.waitForFunction(() => document.querySelectorAll('#editors li').length === 2);
   await bob.page.waitForFunction(() => document.querySelectorAll('#editors li').length === 2);
   const listed = await alice.page.locator('#editors .name').allTextContents();
-  assert.deepEqual([...listed].sort(), ['alice', 'bob-with-a-rather-long-name-for-the-label']);
+  assert.deepEqual([...listed].sort(), ['alice', 'bartholomew-with-a-long-name-xyz']);
 
   // Cursors: type a line each so both carets sit in view, then each page shows the other's named caret.
   await alice.page.click('.cm-content');
@@ -74,7 +86,7 @@ test('editor page: two pages type at once and end with identical text, each show
   await bob.page.keyboard.press('Control+End');
   await bob.page.keyboard.press('Shift+Home');
   await alice.page.click('.cm-content');
-  await alice.page.waitForSelector('.cm-ySelectionInfo:text("bob-with-a-rather-long-name-for-the-label")');
+  await alice.page.waitForSelector('.cm-ySelectionInfo:text("bartholomew-with-a-long-name-xyz")');
   await bob.page.waitForSelector('.cm-ySelectionInfo:text("alice")');
   await settle([alice.page, bob.page], (s) => s.startsWith('# Shared notes\n'));
 
@@ -86,6 +98,11 @@ test('editor page: two pages type at once and end with identical text, each show
   }
   assert.deepEqual(alice.problems, []);
   assert.deepEqual(bob.problems, []);
+  // The CSP is enforced and its violations are caught: an inline style attribute is refused and reported.
+  await alice.page.evaluate(() =>
+    document.body.appendChild(document.createElement('p')).setAttribute('style', 'color: red'),
+  );
+  await waitUntil(() => alice.problems.some((p) => p.includes('CSP violation: style-src')), 'the CSP violation');
 });
 
 test('editor page: a page cut off keeps editing, shows it is offline, and both merge when it is back', {

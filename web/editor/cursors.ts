@@ -163,8 +163,9 @@ export function remoteCursors(ytext: Y.Text, awareness: Awareness, root: ShadowR
   return [yRemoteSelectionsTheme, namesShown, plugin];
 }
 
-/** Names always shown above the carets (not only on hover), cut with an ellipsis when long. */
-const namesShown = EditorView.baseTheme({
+/** Names always shown above the carets (not only on hover), cut with an ellipsis when long (a theme, so it wins over
+ * y-codemirror.next's base theme that hides them). */
+const namesShown = EditorView.theme({
   '.cm-ySelectionInfo': {
     opacity: 1,
     maxWidth: '12em',

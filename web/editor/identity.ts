@@ -1,8 +1,8 @@
 // Editor page (browser): who this editor is to the others: a name and a colour, and the check every colour from
 // another editor's awareness state passes before it reaches a style rule (awareness is peer input).
 
-/** Cursor colours, readable behind white text and distinct from each other. */
-const PALETTE = ['#d7263d', '#1b998b', '#2e86ab', '#8c4bd6', '#f46036', '#3a7d44', '#c2185b', '#5c6bc0'] as const;
+/** Cursor colours, readable behind white text and far apart in hue (no two reds). */
+const PALETTE = ['#d7263d', '#1b998b', '#2e86ab', '#8c4bd6', '#e06c00', '#3a7d44', '#a67c00', '#5c6bc0'] as const;
 
 /** The colour shown for a peer whose state carries none (or an invalid one). */
 export const DEFAULT_COLOR = '#30bced';
