@@ -129,3 +129,36 @@ test('editor page: a page cut off keeps editing, shows it is offline, and both m
   assert.deepEqual(alice.problems, []);
   assert.deepEqual(bob.problems, []);
 });
+
+test('editor page: the browser keeps the document (IndexedDB): a server that lost it (memory store, restarted) gets it back', {
+  timeout: 90_000,
+}, async (t) => {
+  const first = await startEditorServer();
+  t.after(async () => {
+    await first.server.close({ timeoutMs: 500 }).catch(() => undefined);
+    await first.broker.close().catch(() => undefined);
+  });
+  const alice = await openEditor(browser, first.port, 'alice', 'kept');
+  t.after(() => alice.close());
+  await typeInto(alice.page, 'written before the restart');
+  await settle([alice.page], (s) => s === 'written before the restart');
+  // Let y-indexeddb store it (it writes on every update, asynchronously).
+  await new Promise((r) => setTimeout(r, 500));
+  await first.server.close({ timeoutMs: 500 });
+  await first.broker.close();
+  await alice.page.waitForSelector('#status[data-state="disconnected"], #status[data-state="connecting"]');
+
+  const second = await startEditorServer();
+  t.after(async () => {
+    await second.server.close({ timeoutMs: 500 });
+    await second.broker.close();
+  });
+  alice.proxy.retarget(second.port);
+  await alice.page.reload();
+  await alice.page.waitForSelector('#status[data-state="connected"][data-synced="true"]');
+  const bob = await openEditor(browser, second.port, 'bob', 'kept');
+  t.after(() => bob.close());
+  await settle([alice.page, bob.page], (s) => s === 'written before the restart');
+  assert.deepEqual(alice.problems, []);
+  assert.deepEqual(bob.problems, []);
+});

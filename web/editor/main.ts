@@ -42,7 +42,11 @@ async function open(name: string): Promise<void> {
     },
     name: 'switchboard-editor/1',
   });
-  const provider = createDocumentProvider(client, `doc:${docName}`);
+  // A copy in IndexedDB: the document opens offline, and edits made offline survive a reload (they reach the server
+  // through the state-vector exchange once it is reachable; a server that lost the document gets it back too).
+  const provider = createDocumentProvider(client, `doc:${docName}`, {
+    ...(typeof indexedDB === 'undefined' ? {} : { persistence: 'indexeddb' as const }),
+  });
   const { awareness, doc } = provider;
   awareness.setLocalStateField('user', userFor(name));
   const refresh = (): void => setStatus(provider.status, provider.synced);
