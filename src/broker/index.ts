@@ -22,3 +22,4 @@ export { BrokerError, BROKER_ERROR_CODES, type BrokerErrorCode, type BrokerError
 export { MemoryBroker, type MemoryBrokerOptions } from './memory.ts';
 export { RedisBroker, type RedisBrokerOptions, type RedisBrokerStats } from './redis.ts';
 export type { DocumentStore, StoredDocument } from './document-store.ts';
+export { MemoryDocumentStore, openDocumentStore, type DocumentStoreSpec } from './documents/index.ts';

@@ -42,6 +42,12 @@ export const ErrorCode = {
   BACKEND_UNAVAILABLE: 'backend_unavailable',
   /** The server failed unexpectedly; details are logged on the server, never sent. */
   INTERNAL: 'internal',
+  /** A document update would make the document larger than its namespace's `documentMaxBytes`; not applied. */
+  DOCUMENT_TOO_LARGE: 'document_too_large',
+  /** A document update (or awareness update) is larger than its namespace's `documentUpdateMaxBytes`; not applied. */
+  MESSAGE_TOO_LARGE: 'message_too_large',
+  /** The connection already has its namespace's `documentsPerConnection` documents open. */
+  TOO_MANY_DOCUMENTS: 'too_many_documents',
 } as const;
 /** One of the {@link ErrorCode} strings. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -66,6 +72,9 @@ export const ERROR_CODE_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = {
   broker_unavailable: 'The message broker is unavailable; nothing was done, retry later',
   backend_unavailable: 'The application backend is unavailable; nothing was done, retry later',
   internal: 'Internal server error',
+  document_too_large: 'The update would make the document larger than the namespace allows; not applied',
+  message_too_large: 'The document or awareness update is larger than the namespace allows; not applied',
+  too_many_documents: 'The per-connection limit of open documents is reached',
 };
 
 /**

@@ -158,6 +158,7 @@ export const SingleClientMessageSchema = z.discriminatedUnion('type', [
   StatsSchema,
   RpcSchema,
   DeleteSchema,
+  DocSchema,
 ]);
 /** `batch`: 1 to `Limits.MAX_BATCH` messages in one frame, answered one by one. Batches do not nest. */
 export const BatchSchema = z.strictObject({
@@ -223,6 +224,7 @@ export const CLIENT_MESSAGE_SCHEMAS: ReadonlyMap<string, z.ZodType<SingleClientM
   ['stats', StatsSchema],
   ['rpc', RpcSchema],
   ['delete', DeleteSchema],
+  ['doc', DocSchema],
 ]);
 
 /** Every client message type, `batch` included. */
@@ -334,12 +336,22 @@ export const DeletedSchema = z.object({
   offset: OffsetSchema,
 });
 
+/**
+ * Yjs bytes in a server -> client `doc` message: base64 as in {@link DocBytesSchema}, but bounded by the server frame
+ * cap (`Limits.MAX_SERVER_MESSAGE_SIZE`), not the client's: the `sync2` that opens a document carries the whole
+ * document, which may be far larger than one client frame.
+ */
+export const DocEventBytesSchema = z
+  .string()
+  .max(Limits.MAX_SERVER_MESSAGE_SIZE)
+  .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'Invalid base64');
+
 /** `doc`: a Yjs sync or awareness message for a subscribed document (see {@link DocSchema}). */
 export const DocEventSchema = z.object({
   type: z.literal('doc'),
   channel: ChannelSchema,
   kind: DocKindSchema,
-  data: DocBytesSchema,
+  data: DocEventBytesSchema,
 });
 
 /** Any server -> client message. */
@@ -355,6 +367,7 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   ErrorMessageSchema,
   DisconnectSchema,
   DeletedSchema,
+  DocEventSchema,
 ]);
 
 /** The parsed shape of {@link PublicationSchema}. */
@@ -389,7 +402,7 @@ export type ErrorMessage = z.infer<typeof ErrorMessageSchema>;
 export type DisconnectMessage = z.infer<typeof DisconnectSchema>;
 /** Any server -> client message. */
 export type ServerMessage = z.infer<typeof ServerMessageSchema>;
-/** The parsed shape of {@link DocSchema} (client -> server). Not yet in {@link ClientMessageSchema}: documents wire it. */
+/** The parsed shape of {@link DocSchema} (client -> server). */
 export type DocMessage = z.infer<typeof DocSchema>;
 /** The parsed shape of {@link DocEventSchema} (server -> client). */
 export type DocEventMessage = z.infer<typeof DocEventSchema>;
@@ -412,6 +425,7 @@ export const SERVER_MESSAGE_SCHEMAS: ReadonlyMap<string, z.ZodType<ServerMessage
   ['error', ErrorMessageSchema],
   ['disconnect', DisconnectSchema],
   ['deleted', DeletedSchema],
+  ['doc', DocEventSchema],
 ]);
 
 // ---------------------------------------------------------------- `reply.data` per request

@@ -7,6 +7,7 @@ import type {
   DeletedMessage,
   HistoryItem,
   DisconnectMessage,
+  DocEventMessage,
   ErrorMessage,
   JoinMessage,
   JsonValue,
@@ -36,6 +37,9 @@ const isChannel = (v: unknown): v is string => isValidChannelName(v);
 const isEpoch = (v: unknown): v is string => isStr(v, Limits.MAX_EPOCH_LENGTH, 1) && PRINTABLE_ASCII.test(v);
 const isMessageId = (v: unknown): v is string => isStr(v, Limits.MAX_ID_LENGTH, 1) && PRINTABLE_ASCII.test(v);
 const isUser = (v: unknown): v is string => isStr(v, Limits.MAX_USER_LENGTH);
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const DOC_KINDS: ReadonlySet<unknown> = new Set(['sync1', 'sync2', 'update', 'awareness']);
+const isDocBytes = (v: unknown): v is string => isStr(v, Limits.MAX_SERVER_MESSAGE_SIZE) && BASE64.test(v);
 /** An optional field: absent, or present and valid. */
 const opt = (o: Obj, k: string, check: (v: unknown) => boolean): boolean => !has(o, k) || check(o[k]);
 
@@ -159,6 +163,11 @@ function validateFields(o: Obj): ServerMessage | null {
       const { channel, epoch, offset } = o;
       if (!isChannel(channel) || !isEpoch(epoch) || !isUint(offset)) return null;
       return { type: 'deleted', channel, epoch, offset } satisfies DeletedMessage;
+    }
+    case 'doc': {
+      const { channel, kind, data } = o;
+      if (!isChannel(channel) || !DOC_KINDS.has(kind) || !isDocBytes(data)) return null;
+      return { type: 'doc', channel, kind: kind as DocEventMessage['kind'], data } satisfies DocEventMessage;
     }
     case 'disconnect': {
       const { code, reason, reconnect } = o;

@@ -1,5 +1,5 @@
 // Realtime: what a RealtimeServer is configured with, and the defaults it applies for its sessions.
-import type { Broker } from '../broker/index.ts';
+import type { Broker, DocumentStore } from '../broker/index.ts';
 import type { ServerOptions } from '../engine/index.ts';
 import type { Authenticator } from './auth/identity.ts';
 import type { ServerLogic } from './logic.ts';
@@ -135,6 +135,12 @@ export interface RealtimeServerOptions {
    * hears `internal` rather than timing out on its own; a backend round trip that takes longer is already broken
    */
   readonly logicTimeoutMs?: number;
+  /**
+   * Where collaborative documents (namespaces with `document: true`) are stored. Every node sharing the broker must
+   * share the store too (Redis or PostgreSQL), so each serves the same documents. The hub does not close it.
+   * @default a fresh MemoryDocumentStore: documents last as long as the process (tests, a single demo node)
+   */
+  readonly documentStore?: DocumentStore;
 }
 
 /**

@@ -1,6 +1,12 @@
 // Realtime: the RealtimeServer hub. Plugs the Switchboard protocol into the engine's WebSocketServer; no sockets of its own.
 import { randomUUID } from 'node:crypto';
-import type { Broker, BrokerChange, ChannelEvent, PublishResult } from '../broker/index.ts';
+import {
+  MemoryDocumentStore,
+  type Broker,
+  type BrokerChange,
+  type ChannelEvent,
+  type PublishResult,
+} from '../broker/index.ts';
 import { WebSocket, WebSocketServer } from '../engine/index.ts';
 import {
   JsonCodec,
@@ -14,6 +20,7 @@ import {
 import type { Identity } from './auth/identity.ts';
 import { BanGuard } from './bans.ts';
 import { ChannelRegistry, typingSignalData, type FanoutContext } from './channels.ts';
+import { DocumentRegistry } from './documents/registry.ts';
 import { emitPublication, RealtimeEvents } from './events.ts';
 import type { HandshakeContext } from './handshake.ts';
 import { engineOptionsFrom } from './hub-engine.ts';
@@ -123,9 +130,10 @@ export class RealtimeServer {
       maxDataBytes: maxMessageSize,
       observer,
     });
+    const permissions = options.permissions ?? new Permissions(options.namespaces);
     this.#services = {
       broker: options.broker,
-      permissions: options.permissions ?? new Permissions(options.namespaces),
+      permissions,
       authenticator: options.authenticator,
       channels,
       // Typing travels as a broker signal, so subscribers on every node see it (not stored, not recovered).
@@ -142,6 +150,13 @@ export class RealtimeServer {
       addUserSession: (session) => this.#users.add(session),
       stats: () => this.stats(),
       logic,
+      documents: new DocumentRegistry({
+        store: options.documentStore ?? new MemoryDocumentStore(),
+        broker: options.broker,
+        permissions,
+        observer,
+        node: this.#node,
+      }),
     };
     const services = this.#services;
     this.moderation = new Moderation(
@@ -184,6 +199,11 @@ export class RealtimeServer {
     return this.#sessions.size;
   }
 
+  /** The collaborative documents loaded on this node (namespaces with `document: true`). */
+  get documents(): DocumentRegistry {
+    return this.#services.documents;
+  }
+
   /** The broker. */
   get broker(): Broker {
     return this.#options.broker;
@@ -206,6 +226,7 @@ export class RealtimeServer {
       typing: this.#services.typing.size,
       uptimeMs: Date.now() - this.#startedAt,
       draining: this.#draining,
+      ...this.#services.documents.stats(),
     };
   }
 
@@ -259,6 +280,7 @@ export class RealtimeServer {
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     });
     this.#services.typing.dispose();
+    await this.#services.documents.close();
   }
 
   /**

@@ -93,3 +93,5 @@ export {
   Moderation,
   type ModerationHost,
 } from './moderation.ts';
+export { DocumentRegistry, type DocumentStats } from './documents/registry.ts';
+export type { DocumentPeer } from './documents/peer.ts';

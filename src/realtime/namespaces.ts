@@ -78,6 +78,55 @@ export interface NamespaceConfig {
    * @default false - a server-side feeder or a "post without reading" form publishes without subscribing
    */
   readonly publishRequiresSubscription: boolean;
+  /**
+   * Whether the namespace's channels are collaborative documents (Yjs, docs/documents.md): `doc` messages sync them,
+   * `subscribe` opens one (reading), `publish` permission lets its holder change it (writing).
+   * @default false - channels carry publications
+   */
+  readonly document: boolean;
+  /**
+   * Largest stored size of one document (compacted snapshot plus updates since), in bytes; an update that would pass
+   * it is refused with `document_too_large`.
+   * @default 4194304 (4 MiB) - a long text with its edit history; bounds server memory per open document
+   */
+  readonly documentMaxBytes: number;
+  /**
+   * Largest decoded document update (`update` or `sync2`) or awareness update from a client, in bytes; larger ones
+   * are refused with `message_too_large`.
+   * @default 32768 (32 KiB) - a large paste; its base64 (4/3 of it) still fits the default 64 KiB frame
+   */
+  readonly documentUpdateMaxBytes: number;
+  /**
+   * Document updates (`update`, `sync2`) per second per connection and document (bursts of twice as many); over it
+   * `rate_limited`.
+   * @default 30 - one per keystroke of a fast typist, with room; a script flooding updates is stopped
+   */
+  readonly documentUpdatesPerSecond: number;
+  /**
+   * Awareness updates per second per connection and document (bursts of twice as many); over it `rate_limited`.
+   * @default 20 - a cursor update per keystroke or selection change; floods are stopped
+   */
+  readonly awarenessUpdatesPerSecond: number;
+  /**
+   * Documents one connection may have open in this namespace; over it `too_many_documents`.
+   * @default 16 - an editor has one or a few documents open; each costs the server a loaded document
+   */
+  readonly documentsPerConnection: number;
+  /**
+   * How long a document without any local subscriber stays loaded before it is unloaded (memory returns), in ms.
+   * @default 30000 - a reload or a reconnect finds it warm; an abandoned document stops costing memory soon
+   */
+  readonly documentIdleUnloadMs: number;
+  /**
+   * Stored updates after which a node compacts the document (one snapshot replaces them).
+   * @default 500 - a late joiner loads one snapshot and a short tail, not the whole history
+   */
+  readonly documentCompactUpdates: number;
+  /**
+   * Stored bytes of updates after which a node compacts the document.
+   * @default 1048576 (1 MiB) - many small updates carry more overhead than one snapshot of the same text
+   */
+  readonly documentCompactBytes: number;
 }
 
 /** A namespace's configuration as written: every field optional. */
@@ -97,6 +146,15 @@ export const NAMESPACE_DEFAULTS: NamespaceConfig = Object.freeze({
   webhookPublications: false,
   payloadSchema: null,
   publishRequiresSubscription: false,
+  document: false,
+  documentMaxBytes: 4_194_304,
+  documentUpdateMaxBytes: 32_768,
+  documentUpdatesPerSecond: 30,
+  awarenessUpdatesPerSecond: 20,
+  documentsPerConnection: 16,
+  documentIdleUnloadMs: 30_000,
+  documentCompactUpdates: 500,
+  documentCompactBytes: 1_048_576,
 });
 
 /**
@@ -109,6 +167,18 @@ export const PERSONAL_NAMESPACE_DEFAULTS: NamespaceConfig = Object.freeze({
   joinLeave: false,
   typing: false,
 });
+
+/** The document limits: positive integers (`documentIdleUnloadMs` may be 0: unload at once). */
+const DOCUMENT_LIMIT_KEYS = [
+  'documentMaxBytes',
+  'documentUpdateMaxBytes',
+  'documentUpdatesPerSecond',
+  'awarenessUpdatesPerSecond',
+  'documentsPerConnection',
+  'documentIdleUnloadMs',
+  'documentCompactUpdates',
+  'documentCompactBytes',
+] as const;
 
 function checkInt(where: string, value: number, min: number): void {
   if (!Number.isInteger(value) || value < min)
@@ -129,6 +199,8 @@ export function resolveNamespaceConfig(name: string, input: NamespaceConfigInput
   checkInt(`${name}.historySize`, config.historySize, 0);
   checkInt(`${name}.historyTtlMs`, config.historyTtlMs, 1);
   checkInt(`${name}.recoverOnJoin`, config.recoverOnJoin, 0);
+  for (const key of DOCUMENT_LIMIT_KEYS)
+    checkInt(`${name}.${key}`, config[key], key === 'documentIdleUnloadMs' ? 0 : 1);
   if (config.recoverOnJoin > config.historySize && config.historySize > 0) {
     throw new RangeError(`Cannot use ${name}.recoverOnJoin "${config.recoverOnJoin}": it exceeds historySize`);
   }

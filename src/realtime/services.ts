@@ -4,6 +4,7 @@ import type { JsonValue } from '../messages/index.ts';
 import type { Authenticator } from './auth/identity.ts';
 import type { BanGuard } from './bans.ts';
 import type { ChannelRegistry } from './channels.ts';
+import type { DocumentRegistry } from './documents/registry.ts';
 import type { RealtimeEvents } from './events.ts';
 import type { LogicRunner } from './logic-runner.ts';
 import type { RealtimeObserver } from './observer.ts';
@@ -31,4 +32,6 @@ export interface HubServices {
   stats(): Record<string, JsonValue>;
   /** The server logic (hooks and RPC); `logic.has(hook)` is false for hooks no logic defines. */
   readonly logic: LogicRunner;
+  /** The collaborative documents loaded on this node (namespaces with `document: true`). */
+  readonly documents: DocumentRegistry;
 }

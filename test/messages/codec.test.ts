@@ -59,6 +59,8 @@ const VALID_CLIENT: ClientMessage[] = [
   { type: 'rpc', rid: 0, method: 'A-z_0.9:x'.padEnd(Limits.MAX_RPC_METHOD_LENGTH, 'x') },
   { type: 'delete', rid: 12, channel: 'chat:general', offset: 10 },
   { type: 'delete', rid: 13, channel: 'chat:general', offset: 0, epoch: 'Xy7_abc' },
+  { type: 'doc', channel: 'doc:readme', kind: 'sync1', data: 'AA==' },
+  { type: 'doc', rid: 14, channel: 'doc:readme', kind: 'update', data: 'AQGqtfEHAAQBBHRleHQCaGkA' },
   {
     type: 'batch',
     messages: [
@@ -96,6 +98,17 @@ const INVALID_CLIENT: Bad[] = [
   ['an unknown type', { type: 'definitely_not_a_method', rid: 7 }, ErrorCode.UNKNOWN_TYPE, 7],
   ['a numeric type', { type: 1 }, ErrorCode.UNKNOWN_TYPE],
   ['a server-only type', { type: 'publication', rid: 2 }, ErrorCode.UNKNOWN_TYPE, 2],
+  // document messages: base64 data only, a known kind, no extra field
+  [
+    'doc data not base64',
+    { type: 'doc', rid: 3, channel: 'doc:a', kind: 'update', data: 'a b!' },
+    ErrorCode.INVALID_MESSAGE,
+    3,
+  ],
+  ['doc data unpadded', { type: 'doc', channel: 'doc:a', kind: 'update', data: 'AAA' }, ErrorCode.INVALID_MESSAGE],
+  ['doc data as bytes', { type: 'doc', channel: 'doc:a', kind: 'update', data: [1, 2] }, ErrorCode.INVALID_MESSAGE],
+  ['doc unknown kind', { type: 'doc', channel: 'doc:a', kind: 'sync3', data: 'AA==' }, ErrorCode.INVALID_MESSAGE],
+  ['doc extra field', { type: 'doc', channel: 'doc:a', kind: 'sync1', data: 'AA==', x: 1 }, ErrorCode.INVALID_MESSAGE],
   // AP-05 reserved names
   ...[
     'error',
@@ -437,6 +450,7 @@ const VALID_SERVER: ServerMessage[] = [
     publications: [{ channel: 'chat:general', epoch: 'Xy7_abc', offset: 10, time: 1, deleted: true }, PUB],
   },
   { type: 'deleted', channel: 'chat:general', epoch: 'Xy7_abc', offset: 10 },
+  { type: 'doc', channel: 'doc:readme', kind: 'sync2', data: 'AAA=' },
   { type: 'unsubscribed', re: 3, channel: 'chat:general' },
   { type: 'unsubscribed', channel: 'chat:general', code: 'forbidden', reason: 'Permission revoked' },
   { type: 'publication', ...PUB },
@@ -456,6 +470,7 @@ test('every server message type has a valid example', () => {
     'connected',
     'deleted',
     'disconnect',
+    'doc',
     'error',
     'join',
     'leave',

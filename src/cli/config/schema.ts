@@ -78,6 +78,15 @@ export const NamespaceConfigSchema = z
       .default(NAMESPACE_DEFAULTS.payloadSchema as null),
     payloadSchemaFile: text('a file path').optional(),
     publishRequiresSubscription: bool().default(NAMESPACE_DEFAULTS.publishRequiresSubscription),
+    document: bool().default(NAMESPACE_DEFAULTS.document),
+    documentMaxBytes: posInt().default(NAMESPACE_DEFAULTS.documentMaxBytes),
+    documentUpdateMaxBytes: posInt().default(NAMESPACE_DEFAULTS.documentUpdateMaxBytes),
+    documentUpdatesPerSecond: posInt().default(NAMESPACE_DEFAULTS.documentUpdatesPerSecond),
+    awarenessUpdatesPerSecond: posInt().default(NAMESPACE_DEFAULTS.awarenessUpdatesPerSecond),
+    documentsPerConnection: posInt().default(NAMESPACE_DEFAULTS.documentsPerConnection),
+    documentIdleUnloadMs: nonNegInt(86_400_000).default(NAMESPACE_DEFAULTS.documentIdleUnloadMs),
+    documentCompactUpdates: posInt().default(NAMESPACE_DEFAULTS.documentCompactUpdates),
+    documentCompactBytes: posInt().default(NAMESPACE_DEFAULTS.documentCompactBytes),
   })
   .refine((ns) => ns.payloadSchema === null || ns.payloadSchemaFile === undefined, {
     error: 'set either payloadSchema or payloadSchemaFile, not both',

@@ -5,6 +5,7 @@ import type { HubServices } from '../services.ts';
 import type { Session } from '../session.ts';
 import { connect } from './connect.ts';
 import { deletePublication } from './delete.ts';
+import { doc } from './doc.ts';
 import { history } from './history.ts';
 import { presence } from './presence.ts';
 import { publish, send } from './publish.ts';
@@ -37,6 +38,7 @@ const HANDLERS: { readonly [T in SingleClientMessage['type']]: Handler<T> } = {
   stats: (session, hub, message) => session.reply(message.rid, hub.stats()),
   rpc,
   delete: deletePublication,
+  doc,
 };
 
 /**

@@ -4,8 +4,11 @@ import { ErrorCode, toPublicationMessage, type SubscribeMessage } from '../../me
 import { callerOf } from '../logic-context.ts';
 import { brokerFailed, refused } from '../replies.ts';
 import type { HubServices } from '../services.ts';
+import type { NamespaceConfig } from '../namespaces.ts';
 import type { Session } from '../session.ts';
+import { SessionPeer } from '../documents/session-peer.ts';
 import type { Subscription } from '../subscription.ts';
+import { leave } from './unsubscribe.ts';
 import { toDeletedMessage, toPresenceEventMessage, toPresenceUser, toWirePublication } from '../wire.ts';
 
 /**
@@ -27,6 +30,7 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
     return;
   }
   if (!hasRoomFor(session, hub, channel, rid)) return;
+  if (!hasRoomForDocument(session, allowed.namespace, allowed.config, rid)) return;
   const banned = await hub.bans.bannedFrom(identity.user, channel);
   if (banned !== null) {
     session.error(
@@ -53,6 +57,7 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
   }
   // Another subscribe to the channel (or enough others to reach the cap) may have gone through meanwhile.
   if (!hasRoomFor(session, hub, channel, rid)) return;
+  if (!hasRoomForDocument(session, allowed.namespace, allowed.config, rid)) return;
   const config = allowed.config;
   const wantsPresence = message.presence === true && config.presence;
   const subscription: Subscription = {
@@ -126,6 +131,8 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
   }
   // Live publications at or below `sent` can still be in flight from the broker: the channel skips them.
   local.goLive(session, subscription, sent);
+  // A document: the registry loads it (once per node) and sends the server's sync1 after this `subscribed`.
+  if (config.document) hub.documents.join(documentPeer(session, hub, channel), channel, config);
   for (const event of buffered) {
     if (event.type === 'deleted') {
       // Deleted while the history was read: the history may hold its data, so the client must hear of it.
@@ -159,4 +166,33 @@ function hasRoomFor(session: Session, hub: HubServices, channel: string, rid: nu
     return false;
   }
   return true;
+}
+
+/** Whether a document namespace's `documentsPerConnection` leaves room for one more; else answers why not. */
+function hasRoomForDocument(
+  session: Session,
+  namespace: string,
+  config: NamespaceConfig,
+  rid: number | undefined,
+): boolean {
+  if (!config.document) return true;
+  const prefix = `${namespace}:`;
+  let open = 0;
+  for (const name of session.subscriptions.keys()) if (name.startsWith(prefix)) open++;
+  if (open < config.documentsPerConnection) return true;
+  session.error(
+    ErrorCode.TOO_MANY_DOCUMENTS,
+    `Cannot open the document: at most ${config.documentsPerConnection} documents per connection`,
+    rid,
+  );
+  return false;
+}
+
+/** The session as a document peer; when its document cannot load, the subscription ends with the reason. */
+function documentPeer(session: Session, hub: HubServices, channel: string): SessionPeer {
+  return new SessionPeer(session, (code, reason) => {
+    leave(session, hub, channel)
+      .catch((err: unknown) => hub.observer.internalError?.(err))
+      .finally(() => session.send({ type: 'unsubscribed', channel, code, reason }));
+  });
 }

@@ -22,7 +22,7 @@ export async function unsubscribe(session: Session, hub: HubServices, message: U
  */
 export async function leave(
   session: Session,
-  hub: Pick<HubServices, 'broker' | 'channels' | 'typing'>,
+  hub: Pick<HubServices, 'broker' | 'channels' | 'typing' | 'documents'>,
   channel: string,
 ): Promise<void> {
   const subscription = session.subscriptions.get(channel);
@@ -30,6 +30,7 @@ export async function leave(
   subscription.state = 'gone';
   session.subscriptions.delete(channel);
   hub.channels.release(channel, session);
+  hub.documents.leave(session.id, channel);
   const user = session.user;
   if (user !== null && !hasOtherSubscriber(hub, channel, user)) hub.typing.clear(channel, user);
   if (subscription.inPresence) {

@@ -1,0 +1,285 @@
+// Realtime documents: one loaded document: its Y.Doc and awareness, the peers holding it on this node, fan-out to
+// them, and the cross-node and store side effects of a local change.
+import * as awarenessProtocol from 'y-protocols/awareness';
+import * as Y from 'yjs';
+import { ErrorCode, type DocKind } from '../../messages/index.ts';
+import type { NamespaceConfig } from '../namespaces.ts';
+import { TokenBucket } from '../rate-limit.ts';
+import type { DocumentPeer } from './peer.ts';
+
+/** Awareness client ids one peer may hold in one document (a tab has one per document; a few more for reloads). */
+export const MAX_AWARENESS_IDS_PER_PEER = 8;
+
+/** Origins of changes that did not come from a local peer. */
+export const REMOTE = Symbol('remote node');
+export const STORE = Symbol('store');
+const LEAVE = Symbol('peer left');
+
+/** A peer with its per-document state. */
+export interface Member {
+  readonly peer: DocumentPeer;
+  /** Awareness client ids this peer set (removed and broadcast when it leaves). */
+  readonly awarenessIds: Set<number>;
+  readonly updates: TokenBucket;
+  readonly awarenessRate: TokenBucket;
+  /** Whether it has been sent the server's `sync1` (sent once the document is loaded). */
+  greeted: boolean;
+}
+
+/** What a document needs from its registry. */
+export interface DocumentHost {
+  /** Publishes a local change to the other nodes (fan-out only). */
+  broadcast(name: string, kind: 'update' | 'awareness', bytes: Uint8Array): void;
+  /** Stores a local update (appended in order; compaction follows the namespace's policy). */
+  persist(document: LiveDocument, update: Uint8Array): void;
+  /** An update was applied (metrics). */
+  applied(bytes: number): void;
+}
+
+/**
+ * A document loaded on this node. Changes have an origin: a local {@link Member} (fanned out to the others here,
+ * broadcast to other nodes and stored), {@link REMOTE} (from another node, which stored it: fanned out here only) or
+ * {@link STORE} (read back from the store: fanned out here only).
+ */
+export class LiveDocument {
+  readonly name: string;
+  readonly config: NamespaceConfig;
+  readonly doc = new Y.Doc();
+  readonly awareness: awarenessProtocol.Awareness;
+  readonly members = new Map<string, Member>();
+  /** Stored size: snapshot plus updates since, as this node knows it (the `documentMaxBytes` check). */
+  bytes = 0;
+  /** Updates and their bytes stored since the last compaction (the compaction policy). */
+  readonly sinceCompaction = { updates: 0, bytes: 0 };
+  state: 'loading' | 'ready' | 'failed' | 'unloaded' = 'loading';
+  /** Settles when loading ended (ready or failed); set by the registry when it starts the load. */
+  ready: Promise<void> = Promise.resolve();
+  /** The store writes of this document, chained in order. */
+  writes: Promise<void> = Promise.resolve();
+  idleTimer: ReturnType<typeof setTimeout> | null = null;
+  readonly #host: DocumentHost;
+
+  /**
+   * @param name The document's channel name.
+   * @param config Its namespace's configuration (limits).
+   * @param host The registry.
+   */
+  constructor(name: string, config: NamespaceConfig, host: DocumentHost) {
+    this.name = name;
+    this.config = config;
+    this.#host = host;
+    this.awareness = new awarenessProtocol.Awareness(this.doc);
+    // The server has no cursor of its own; its 3 s outdated-state sweep must not keep the process alive.
+    this.awareness.setLocalState(null);
+    (this.awareness as unknown as { _checkInterval?: { unref?: () => void } })._checkInterval?.unref?.();
+    this.doc.on('update', (update: Uint8Array, origin: unknown) => this.#onUpdate(update, origin));
+    this.awareness.on('update', (change: AwarenessChange, origin: unknown) => this.#onAwareness(change, origin));
+  }
+
+  /**
+   * Adds a peer (greeted at once when the document is loaded, else once it is).
+   * @param peer The connection.
+   */
+  add(peer: DocumentPeer): Member {
+    const member: Member = {
+      peer,
+      awarenessIds: new Set(),
+      updates: new TokenBucket({
+        ratePerSecond: this.config.documentUpdatesPerSecond,
+        burst: 2 * this.config.documentUpdatesPerSecond,
+      }),
+      awarenessRate: new TokenBucket({
+        ratePerSecond: this.config.awarenessUpdatesPerSecond,
+        burst: 2 * this.config.awarenessUpdatesPerSecond,
+      }),
+      greeted: false,
+    };
+    this.members.set(peer.id, member);
+    if (this.idleTimer !== null) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = null;
+    }
+    if (this.state === 'ready') this.greet(member);
+    return member;
+  }
+
+  /**
+   * Removes a peer and its awareness states (the removal is broadcast here and to other nodes).
+   * @param id The peer's id.
+   * @returns Whether it was a member.
+   */
+  remove(id: string): boolean {
+    const member = this.members.get(id);
+    if (member === undefined) return false;
+    this.members.delete(id);
+    if (member.awarenessIds.size > 0)
+      awarenessProtocol.removeAwarenessStates(this.awareness, [...member.awarenessIds], LEAVE);
+    return true;
+  }
+
+  /** Sends the server's state vector (`sync1`) and the current awareness states to a member. */
+  greet(member: Member): void {
+    if (member.greeted) return;
+    member.greeted = true;
+    this.#send(member.peer, 'sync1', Y.encodeStateVector(this.doc));
+    const states = [...this.awareness.states.keys()];
+    if (states.length > 0)
+      this.#send(member.peer, 'awareness', awarenessProtocol.encodeAwarenessUpdate(this.awareness, states));
+  }
+
+  /**
+   * Answers a peer's `sync1`: the updates it lacks.
+   * @param member The peer.
+   * @param stateVector Its (validated) state vector.
+   */
+  answerSync1(member: Member, stateVector: Uint8Array): void {
+    this.#send(member.peer, 'sync2', Y.encodeStateAsUpdate(this.doc, stateVector));
+  }
+
+  /**
+   * Applies a validated update from a member (fan-out, broadcast and storage follow from the document's update event).
+   * @param member The writer.
+   * @param update A validated update.
+   * @returns false when Yjs threw while integrating (reported by the caller).
+   */
+  applyLocal(member: Member, update: Uint8Array): boolean {
+    try {
+      Y.applyUpdate(this.doc, update, member);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Applies a validated awareness update from a member, after checking it sets few enough client ids.
+   * @param member The peer.
+   * @param update The bytes.
+   * @param clientIds The ids the update names (from `parseAwarenessUpdate`).
+   * @returns null when applied, else the refusal.
+   */
+  applyAwareness(
+    member: Member,
+    update: Uint8Array,
+    clientIds: readonly number[],
+  ): { code: ErrorCode; message: string } | null {
+    const ids = new Set(member.awarenessIds);
+    for (const id of clientIds) {
+      // Another peer's id (here) is not this peer's to change: y-websocket allows it, we refuse it.
+      if (!ids.has(id) && this.#ownerOf(id) !== null) {
+        return { code: ErrorCode.FORBIDDEN, message: 'Cannot update awareness: the client id belongs to another peer' };
+      }
+      ids.add(id);
+    }
+    if (ids.size > MAX_AWARENESS_IDS_PER_PEER) {
+      return {
+        code: ErrorCode.INVALID_MESSAGE,
+        message: `Cannot update awareness: at most ${MAX_AWARENESS_IDS_PER_PEER} client ids per connection`,
+      };
+    }
+    awarenessProtocol.applyAwarenessUpdate(this.awareness, update, member);
+    return null;
+  }
+
+  /**
+   * Applies an update or awareness update another node broadcast (it stored it; this node only fans out).
+   * @param kind What it is.
+   * @param bytes The bytes (from a node sharing the broker: checked anyway, a bad one is dropped).
+   * @returns Whether it applied.
+   */
+  applyRemote(kind: 'update' | 'awareness', bytes: Uint8Array): boolean {
+    try {
+      if (kind === 'update') Y.applyUpdate(this.doc, bytes, REMOTE);
+      else awarenessProtocol.applyAwarenessUpdate(this.awareness, bytes, REMOTE);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Applies the stored state (load, or the re-read before a compaction).
+   * @param snapshot The compacted snapshot, or null.
+   * @param updates The updates after it.
+   * @returns How many stored entries failed to apply (corrupt storage; the rest is kept).
+   */
+  applyStored(snapshot: Uint8Array | null, updates: readonly Uint8Array[]): number {
+    let failed = 0;
+    for (const bytes of snapshot === null ? updates : [snapshot, ...updates]) {
+      try {
+        Y.applyUpdate(this.doc, bytes, STORE);
+      } catch {
+        failed++;
+      }
+    }
+    return failed;
+  }
+
+  /** Releases the Y.Doc and the awareness timer. */
+  destroy(): void {
+    this.state = 'unloaded';
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    this.awareness.destroy();
+    this.doc.destroy();
+  }
+
+  #ownerOf(clientId: number): Member | null {
+    for (const member of this.members.values()) if (member.awarenessIds.has(clientId)) return member;
+    return null;
+  }
+
+  #onUpdate(update: Uint8Array, origin: unknown): void {
+    this.bytes += update.byteLength;
+    this.#host.applied(update.byteLength);
+    this.#fanout('update', update, origin);
+    if (isMember(origin)) {
+      this.#host.broadcast(this.name, 'update', update);
+      this.#host.persist(this, update);
+    }
+  }
+
+  #onAwareness(change: AwarenessChange, origin: unknown): void {
+    const changed = [...change.added, ...change.updated, ...change.removed];
+    if (changed.length === 0) return;
+    const encoded = awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed);
+    if (isMember(origin)) {
+      for (const id of change.added) origin.awarenessIds.add(id);
+      for (const id of change.updated) origin.awarenessIds.add(id);
+      for (const id of change.removed) origin.awarenessIds.delete(id);
+    }
+    this.#fanout('awareness', encoded, origin);
+    if (origin !== REMOTE) this.#host.broadcast(this.name, 'awareness', encoded);
+    // A removed client's clock is no longer needed: dropping it keeps a churn of client ids from growing the map.
+    for (const id of change.removed) this.awareness.meta.delete(id);
+  }
+
+  /** Sends to every greeted member but the origin, encoding once per frame format. */
+  #fanout(kind: DocKind, bytes: Uint8Array, origin: unknown): void {
+    const frames = new Map<string, string | Uint8Array>();
+    for (const member of this.members.values()) {
+      if (member === origin || !member.greeted) continue;
+      const peer = member.peer;
+      let frame = frames.get(peer.format);
+      if (frame === undefined) {
+        frame = peer.frame(this.name, kind, bytes);
+        frames.set(peer.format, frame);
+      }
+      peer.sendFrame(frame);
+    }
+  }
+
+  #send(peer: DocumentPeer, kind: DocKind, bytes: Uint8Array): void {
+    peer.sendFrame(peer.frame(this.name, kind, bytes));
+  }
+}
+
+interface AwarenessChange {
+  readonly added: number[];
+  readonly updated: number[];
+  readonly removed: number[];
+}
+
+function isMember(origin: unknown): origin is Member {
+  return typeof origin === 'object' && origin !== null && 'peer' in origin && 'awarenessIds' in origin;
+}

@@ -1,0 +1,403 @@
+// Realtime documents: the documents loaded on this node: loading from the store on first open, the checks every
+// client message passes before it touches a document, cross-node fan-out through the broker, storage and compaction,
+// and unloading idle documents.
+import * as Y from 'yjs';
+import type { Broker, ChannelEvent, DocumentStore } from '../../broker/index.ts';
+import { ErrorCode, type DocKind } from '../../messages/index.ts';
+import type { NamespaceConfig } from '../namespaces.ts';
+import type { RealtimeObserver } from '../observer.ts';
+import type { Permissions } from '../permissions.ts';
+import { fromBase64, toBase64 } from './bytes.ts';
+import { LiveDocument, type DocumentHost, type Member } from './document.ts';
+import type { DocumentPeer } from './peer.ts';
+import { addsNothing, decodeStateVector, isValidUpdate, parseAwarenessUpdate } from './validate.ts';
+
+/**
+ * Prefix of the broker channel that carries one document's updates and awareness between nodes. It is not a valid
+ * client channel name (no namespace), so no client can subscribe to it or publish on it.
+ */
+export const DOCUMENT_SIGNAL_PREFIX = '$switchboard-doc|';
+
+/** What the registry is built with. */
+export interface DocumentRegistryOptions {
+  readonly store: DocumentStore;
+  readonly broker: Broker;
+  readonly permissions: Permissions;
+  readonly observer: RealtimeObserver;
+  /** This node's id: a node ignores its own broadcasts (it applied them already). */
+  readonly node: string;
+}
+
+/** Document figures for `stats`, `/health` and metrics. */
+export interface DocumentStats {
+  /** Documents loaded on this node (open or idle, not yet unloaded). */
+  readonly documents: number;
+  /** Document holds (a connection with a document open) on this node. */
+  readonly documentPeers: number;
+  /** Updates applied to loaded documents since start (local, remote and stored). */
+  readonly documentUpdates: number;
+  /** Bytes of those updates. */
+  readonly documentUpdateBytes: number;
+}
+
+/** The broker signal of a document change. */
+interface DocumentSignal {
+  readonly node: string;
+  readonly kind: 'update' | 'awareness' | 'compacted';
+  readonly data?: string;
+  readonly bytes?: number;
+}
+
+/** The documents of one node. */
+export class DocumentRegistry {
+  readonly #options: DocumentRegistryOptions;
+  readonly #docs = new Map<string, LiveDocument>();
+  readonly #handlers = new Map<string, (event: ChannelEvent) => void>();
+  readonly #host: DocumentHost;
+  #updates = 0;
+  #updateBytes = 0;
+  #closed = false;
+
+  /** @param options Store, broker, permissions, observer and node id. */
+  constructor(options: DocumentRegistryOptions) {
+    this.#options = options;
+    this.#host = {
+      broadcast: (name, kind, bytes) => this.#broadcast(name, { node: options.node, kind, data: toBase64(bytes) }),
+      persist: (document, update) => this.#persist(document, update),
+      applied: (bytes) => {
+        this.#updates++;
+        this.#updateBytes += bytes;
+      },
+    };
+  }
+
+  /** Figures for stats and metrics. */
+  stats(): DocumentStats {
+    let peers = 0;
+    for (const d of this.#docs.values()) peers += d.members.size;
+    return {
+      documents: this.#docs.size,
+      documentPeers: peers,
+      documentUpdates: this.#updates,
+      documentUpdateBytes: this.#updateBytes,
+    };
+  }
+
+  /**
+   * The loaded document of a channel, if any (for tests and admin tools).
+   * @param name Channel name.
+   */
+  get(name: string): LiveDocument | undefined {
+    return this.#docs.get(name);
+  }
+
+  /**
+   * A peer opens a document: loads it on first open, then sends the peer the server's `sync1` and awareness.
+   * The caller has checked the read permission.
+   * @param peer The connection.
+   * @param name The document's channel name.
+   * @param config Its namespace's configuration.
+   */
+  join(peer: DocumentPeer, name: string, config: NamespaceConfig): void {
+    if (this.#closed) {
+      peer.lost(ErrorCode.NOT_AVAILABLE, 'Cannot open the document: the server is shutting down');
+      return;
+    }
+    let document = this.#docs.get(name);
+    if (document === undefined) {
+      document = new LiveDocument(name, config, this.#host);
+      this.#docs.set(name, document);
+      this.#load(document).catch((err: unknown) => this.#options.observer.internalError?.(err));
+    }
+    document.add(peer);
+  }
+
+  /**
+   * A peer closes a document (unsubscribe, close): its awareness states are removed and broadcast; a document left
+   * without peers is unloaded after its namespace's `documentIdleUnloadMs`.
+   * @param peerId The peer's id.
+   * @param name The document's channel name.
+   */
+  leave(peerId: string, name: string): void {
+    const document = this.#docs.get(name);
+    if (document === undefined || !document.remove(peerId)) return;
+    if (document.members.size === 0) this.#armUnload(document);
+  }
+
+  /**
+   * Whether a peer holds a document open here.
+   * @param peerId The peer's id.
+   * @param name The document's channel name.
+   */
+  holds(peerId: string, name: string): boolean {
+    return this.#docs.get(name)?.members.has(peerId) ?? false;
+  }
+
+  /**
+   * Handles one document message from a peer that holds the document: every check runs before the document is
+   * touched, and every refusal is answered with its code.
+   * @param peerId The peer's id.
+   * @param name The document's channel name.
+   * @param kind The message kind.
+   * @param data The Yjs bytes (already base64-decoded).
+   * @param rid The request id, if any.
+   * @returns false when the peer does not hold the document (the caller answers `not_subscribed`).
+   */
+  async receive(peerId: string, name: string, kind: DocKind, data: Uint8Array, rid?: number): Promise<boolean> {
+    const document = this.#docs.get(name);
+    const member = document?.members.get(peerId);
+    if (document === undefined || member === undefined) return false;
+    const peer = member.peer;
+    const config = document.config;
+    if (data.byteLength > config.documentUpdateMaxBytes && kind !== 'sync1') {
+      peer.refuse(
+        ErrorCode.MESSAGE_TOO_LARGE,
+        `Cannot apply the ${kind}: larger than ${config.documentUpdateMaxBytes} bytes`,
+        rid,
+      );
+      return true;
+    }
+    if (kind === 'awareness') {
+      this.#awareness(document, member, data, rid);
+      return true;
+    }
+    if (kind === 'sync1') {
+      const stateVector = decodeStateVector(data);
+      if (stateVector === null) {
+        peer.refuse(ErrorCode.INVALID_MESSAGE, 'Cannot read the sync1: not a Yjs state vector', rid);
+        return true;
+      }
+      if (!(await this.#loaded(document, member))) return true;
+      document.answerSync1(member, stateVector);
+      peer.accepted(rid);
+      return true;
+    }
+    await this.#update(document, member, kind, data, rid);
+    return true;
+  }
+
+  /** Flushes pending store writes, stops listening to the broker and drops every document. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const docs = [...this.#docs.values()];
+    await Promise.all(docs.map((d) => this.#unload(d, true)));
+  }
+
+  async #update(document: LiveDocument, member: Member, kind: 'sync2' | 'update', data: Uint8Array, rid?: number) {
+    const peer = member.peer;
+    const config = document.config;
+    if (!member.updates.tryRemove()) {
+      this.#options.observer.rateLimited?.('messages');
+      peer.refuse(
+        ErrorCode.RATE_LIMITED,
+        `Cannot apply the ${kind}: more than ${config.documentUpdatesPerSecond} per second`,
+        rid,
+      );
+      return;
+    }
+    if (!isValidUpdate(data)) {
+      peer.refuse(ErrorCode.INVALID_MESSAGE, `Cannot apply the ${kind}: not a valid Yjs update`, rid);
+      return;
+    }
+    if (!(await this.#loaded(document, member))) return;
+    const allowed = this.#options.permissions.can(peer.identity, 'publish', document.name);
+    if (!allowed.ok) {
+      // A read-only client answers the server's sync1 like any other; when its answer changes nothing, it is no
+      // attempt to write and is dropped quietly.
+      if (kind === 'sync2' && addsNothing(document.doc, data)) return;
+      peer.refuse(ErrorCode.FORBIDDEN, 'Cannot change the document: the user may only read it', rid);
+      return;
+    }
+    if (document.bytes + data.byteLength > config.documentMaxBytes) {
+      peer.refuse(
+        ErrorCode.DOCUMENT_TOO_LARGE,
+        `Cannot apply the ${kind}: the document would exceed ${config.documentMaxBytes} bytes`,
+        rid,
+      );
+      return;
+    }
+    if (!document.applyLocal(member, data)) {
+      this.#options.observer.internalError?.(new Error(`A validated update failed to apply to ${document.name}`));
+      peer.refuse(ErrorCode.INVALID_MESSAGE, `Cannot apply the ${kind}: Yjs refused it`, rid);
+      return;
+    }
+    peer.accepted(rid);
+  }
+
+  #awareness(document: LiveDocument, member: Member, data: Uint8Array, rid?: number): void {
+    const peer = member.peer;
+    if (!member.awarenessRate.tryRemove()) {
+      this.#options.observer.rateLimited?.('messages');
+      peer.refuse(
+        ErrorCode.RATE_LIMITED,
+        `Cannot apply the awareness update: more than ${document.config.awarenessUpdatesPerSecond} per second`,
+        rid,
+      );
+      return;
+    }
+    const entries = parseAwarenessUpdate(data);
+    if (entries === null) {
+      peer.refuse(ErrorCode.INVALID_MESSAGE, 'Cannot apply the awareness update: malformed', rid);
+      return;
+    }
+    const refused = document.applyAwareness(
+      member,
+      data,
+      entries.map((e) => e.clientId),
+    );
+    if (refused !== null) peer.refuse(refused.code, refused.message, rid);
+    else peer.accepted(rid);
+  }
+
+  /** Waits for the document to load; false when it failed (the peer was told) or the peer left meanwhile. */
+  async #loaded(document: LiveDocument, member: Member): Promise<boolean> {
+    while (document.state === 'loading') await document.ready;
+    return document.state === 'ready' && document.members.get(member.peer.id) === member;
+  }
+
+  async #load(document: LiveDocument): Promise<void> {
+    const name = document.name;
+    const buffered: DocumentSignal[] = [];
+    const handler = (event: ChannelEvent): void => {
+      const signal = readSignal(event, this.#options.node);
+      if (signal === null) return;
+      if (document.state === 'loading') buffered.push(signal);
+      else if (document.state === 'ready') this.#applySignal(document, signal);
+    };
+    let resolveReady!: () => void;
+    document.ready = new Promise<void>((resolve) => {
+      resolveReady = resolve;
+    });
+    try {
+      // Listen first, then read: an update stored after the read reaches this node as a signal (applying one twice
+      // is harmless: Yjs updates are idempotent).
+      this.#handlers.set(name, handler);
+      await this.#options.broker.subscribe(signalChannel(name), handler);
+      const stored = await this.#options.store.load(name);
+      if (document.state !== 'loading') return;
+      const failed = document.applyStored(stored.snapshot, stored.updates);
+      if (failed > 0)
+        this.#options.observer.internalError?.(new Error(`${failed} stored updates of ${name} failed to apply`));
+      document.bytes = stored.bytes;
+      document.sinceCompaction.updates = stored.updates.length;
+      document.sinceCompaction.bytes = stored.bytes - (stored.snapshot?.byteLength ?? 0);
+      document.state = 'ready';
+      for (const signal of buffered) this.#applySignal(document, signal);
+      for (const member of document.members.values()) document.greet(member);
+      if (document.members.size === 0) this.#armUnload(document);
+    } catch (err) {
+      this.#options.observer.internalError?.(err);
+      document.state = 'failed';
+      if (this.#docs.get(name) === document) this.#docs.delete(name);
+      this.#stopListening(name, handler);
+      const members = [...document.members.values()];
+      document.members.clear();
+      document.destroy();
+      for (const member of members)
+        member.peer.lost(ErrorCode.BROKER_UNAVAILABLE, 'Cannot open the document: its store is unavailable');
+    } finally {
+      resolveReady();
+    }
+  }
+
+  #applySignal(document: LiveDocument, signal: DocumentSignal): void {
+    if (signal.kind === 'compacted') {
+      if (signal.bytes !== undefined) {
+        document.bytes = signal.bytes;
+        document.sinceCompaction.updates = 0;
+        document.sinceCompaction.bytes = 0;
+      }
+      return;
+    }
+    if (signal.data === undefined) return;
+    if (!document.applyRemote(signal.kind, fromBase64(signal.data)))
+      this.#options.observer.internalError?.(new Error(`A remote ${signal.kind} of ${document.name} failed to apply`));
+  }
+
+  #broadcast(name: string, signal: DocumentSignal): void {
+    this.#options.broker.signal(signalChannel(name), signal).catch((err: unknown) => {
+      // The other nodes miss this change until their clients' next sync (state vectors bring it back).
+      this.#options.observer.internalError?.(err);
+    });
+  }
+
+  #persist(document: LiveDocument, update: Uint8Array): void {
+    const store = this.#options.store;
+    document.writes = document.writes
+      .then(async () => {
+        await store.append(document.name, update);
+        document.sinceCompaction.updates++;
+        document.sinceCompaction.bytes += update.byteLength;
+        const config = document.config;
+        if (
+          document.sinceCompaction.updates >= config.documentCompactUpdates ||
+          document.sinceCompaction.bytes >= config.documentCompactBytes
+        )
+          await this.#compact(document);
+      })
+      .catch((err: unknown) => {
+        // The update stays in the live document; the next compaction stores it in its snapshot.
+        this.#options.observer.internalError?.(err);
+      });
+  }
+
+  /**
+   * Replaces the stored updates with one snapshot. The store is read again first, so updates other nodes appended are
+   * in the snapshot, and only the updates that read returned are replaced: ones appended meanwhile stay in the tail.
+   */
+  async #compact(document: LiveDocument): Promise<void> {
+    const store = this.#options.store;
+    const stored = await store.load(document.name);
+    if (document.state === 'unloaded') return;
+    document.applyStored(stored.snapshot, stored.updates);
+    const snapshot = Y.encodeStateAsUpdate(document.doc);
+    await store.compact(document.name, snapshot, stored.updates.length);
+    document.bytes = snapshot.byteLength;
+    document.sinceCompaction.updates = 0;
+    document.sinceCompaction.bytes = 0;
+    this.#broadcast(document.name, { node: this.#options.node, kind: 'compacted', bytes: snapshot.byteLength });
+  }
+
+  #armUnload(document: LiveDocument): void {
+    if (document.idleTimer !== null || document.state !== 'ready') return;
+    document.idleTimer = setTimeout(() => {
+      document.idleTimer = null;
+      if (document.members.size === 0) this.#unload(document, false).catch(() => {});
+    }, document.config.documentIdleUnloadMs);
+    document.idleTimer.unref?.();
+  }
+
+  /** Flushes the document's writes, then drops it unless a peer opened it meanwhile (or `force`). */
+  async #unload(document: LiveDocument, force: boolean): Promise<void> {
+    await document.writes;
+    if (!force && document.members.size > 0) return;
+    if (this.#docs.get(document.name) === document) this.#docs.delete(document.name);
+    const handler = this.#handlers.get(document.name);
+    if (handler !== undefined) this.#stopListening(document.name, handler);
+    document.members.clear();
+    document.destroy();
+  }
+
+  #stopListening(name: string, handler: (event: ChannelEvent) => void): void {
+    if (this.#handlers.get(name) === handler) this.#handlers.delete(name);
+    this.#options.broker.unsubscribe(signalChannel(name), handler).catch(() => {});
+  }
+}
+
+/** The broker channel of a document's cross-node traffic. */
+function signalChannel(name: string): string {
+  return `${DOCUMENT_SIGNAL_PREFIX}${name}`;
+}
+
+/** Reads a document signal from another node; null for this node's own, or anything malformed. */
+function readSignal(event: ChannelEvent, node: string): DocumentSignal | null {
+  if (event.type !== 'signal' || typeof event.data !== 'object' || event.data === null) return null;
+  const s = event.data as Record<string, unknown>;
+  if (typeof s['node'] !== 'string' || s['node'] === node) return null;
+  const kind = s['kind'];
+  if (kind === 'compacted') {
+    return typeof s['bytes'] === 'number' ? { node: s['node'], kind, bytes: s['bytes'] } : null;
+  }
+  if ((kind !== 'update' && kind !== 'awareness') || typeof s['data'] !== 'string') return null;
+  return { node: s['node'], kind, data: s['data'] };
+}

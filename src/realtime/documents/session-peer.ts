@@ -1,0 +1,54 @@
+// Realtime documents: a Switchboard session as a document peer: `doc` messages with base64 data, `error` replies.
+import type { DocKind, ErrorCode } from '../../messages/index.ts';
+import type { Identity } from '../auth/identity.ts';
+import type { Session } from '../session.ts';
+import { frameLength } from '../traffic.ts';
+import { toBase64 } from './bytes.ts';
+import type { DocumentPeer } from './peer.ts';
+
+/** A session holding one document; `lost` ends the session's subscription to it through `end`. */
+export class SessionPeer implements DocumentPeer {
+  readonly #session: Session;
+  readonly #end: (code: ErrorCode, reason: string) => void;
+  readonly format: string;
+
+  /**
+   * @param session The session (authenticated).
+   * @param end Ends the session's subscription to the document and tells the client why.
+   */
+  constructor(session: Session, end: (code: ErrorCode, reason: string) => void) {
+    this.#session = session;
+    this.#end = end;
+    this.format = `switchboard:${session.codecIndex}`;
+  }
+
+  get id(): string {
+    return this.#session.id;
+  }
+
+  get identity(): Identity {
+    return this.#session.identity!;
+  }
+
+  frame(channel: string, kind: DocKind, bytes: Uint8Array): string | Uint8Array {
+    return this.#session.codec.encodeServerMessage({ type: 'doc', channel, kind, data: toBase64(bytes) });
+  }
+
+  sendFrame(frame: string | Uint8Array): void {
+    if (this.#session.isClosed) return;
+    this.#session.transport.send(frame);
+    this.#session.traffic.sent(frameLength(frame));
+  }
+
+  refuse(code: ErrorCode, message: string, rid?: number): void {
+    this.#session.error(code, message, rid);
+  }
+
+  accepted(rid: number | undefined): void {
+    this.#session.reply(rid, {});
+  }
+
+  lost(code: ErrorCode, reason: string): void {
+    this.#end(code, reason);
+  }
+}

@@ -1,0 +1,83 @@
+// Documents: Yjs sync over the Switchboard protocol. Raw clients (JSON and MessagePack) open one document, edit it
+// at once and end with the same text, which the store holds too.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as Y from 'yjs';
+import { MemoryDocumentStore } from '../../../src/broker/index.ts';
+import { openReplica } from '../../helpers/doc-replica.ts';
+import { openClient, startHub } from '../../helpers/realtime.ts';
+
+const NAMESPACES = { doc: { document: true }, chat: {} };
+
+/** The text a store holds for a document. */
+async function storedText(store: MemoryDocumentStore, name: string): Promise<string> {
+  const stored = await store.load(name);
+  const doc = new Y.Doc();
+  if (stored.snapshot !== null) Y.applyUpdate(doc, stored.snapshot);
+  for (const u of stored.updates) Y.applyUpdate(doc, u);
+  return doc.getText('text').toString();
+}
+
+test('two clients (JSON and MessagePack) editing one document at once converge, and the store holds the text', async (t) => {
+  const store = new MemoryDocumentStore();
+  const hub = await startHub(t, { namespaces: NAMESPACES, documentStore: store });
+  const alice = await openClient(t, hub, 'alice');
+  const bob = await openClient(t, hub, 'bob', { protocols: ['switchboard.v1.msgpack'] });
+  const a = await openReplica(alice, 'doc:readme');
+  const b = await openReplica(bob, 'doc:readme');
+  t.after(() => {
+    a.destroy();
+    b.destroy();
+  });
+  for (let i = 0; i < 20; i++) {
+    a.insert(i, 'a');
+    b.insert(0, 'b');
+  }
+  a.delete(3, 2);
+  await a.until(() => a.text.length === 38 && a.text === b.text, 10_000, 'a converged');
+  await b.until(() => a.text === b.text, 10_000, 'b converged');
+  assert.equal(a.text.replace(/[^a]/g, '').length + a.text.replace(/[^b]/g, '').length, 38);
+  assert.deepEqual(a.errors, []);
+  assert.deepEqual(b.errors, []);
+  await alice.request({ type: 'ping' });
+  await bob.request({ type: 'ping' });
+  assert.equal(await storedText(store, 'doc:readme'), a.text, 'the store holds the converged text');
+});
+
+test('a late joiner receives the whole document in its sync2', async (t) => {
+  const hub = await startHub(t, { namespaces: NAMESPACES });
+  const alice = await openClient(t, hub, 'alice');
+  const a = await openReplica(alice, 'doc:late');
+  a.insert(0, 'hello world');
+  await alice.request({ type: 'ping' });
+  const carol = await openClient(t, hub, 'carol');
+  const c = await openReplica(carol, 'doc:late');
+  t.after(() => {
+    a.destroy();
+    c.destroy();
+  });
+  await c.until(() => c.text === 'hello world');
+  assert.equal(hub.hub.stats()['documents'], 1);
+});
+
+test('edits made before the sync reach the server through the state vectors', async (t) => {
+  const hub = await startHub(t, { namespaces: NAMESPACES });
+  const alice = await openClient(t, hub, 'alice');
+  const a = await openReplica(alice, 'doc:offline');
+  a.insert(0, 'server ');
+  const bob = await openClient(t, hub, 'bob');
+  const { DocReplica } = await import('../../helpers/doc-replica.ts');
+  const b = new DocReplica(bob, 'doc:offline');
+  t.after(() => {
+    a.destroy();
+    b.destroy();
+  });
+  b.online = false;
+  b.insert(0, 'offline ');
+  b.online = true;
+  await bob.request({ type: 'subscribe', channel: 'doc:offline' });
+  b.sync();
+  await b.whenSynced();
+  await a.until(() => a.text.includes('offline') && a.text.includes('server'), 10_000, 'offline edit reached alice');
+  await b.until(() => b.text === a.text, 10_000, 'bob converged');
+});
