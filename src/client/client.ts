@@ -402,9 +402,7 @@ export class Client extends Emitter<ClientEvents> {
         if (socket === null || socket.readyState !== 1) return null;
         const rid = this.#requests.nextRid();
         try {
-          // Not in the message union of this version's schemas yet; the wire only stringifies or packs it.
-          const message = { type: 'doc', rid, channel, kind, data } as unknown as Parameters<ClientWire['encode']>[0];
-          socket.send(this.#wire.encode(message));
+          socket.send(this.#wire.encode({ type: 'doc', rid, channel, kind, data }));
           return rid;
         } catch {
           return null; // closing: the provider's state-vector exchange after the reconnect sends it again
@@ -425,10 +423,8 @@ export class Client extends Emitter<ClientEvents> {
     // the client down: the wire's decode never throws.
     const message = this.#wire.decode(raw);
     if (message === null || this.#requests.settle(message)) return;
-    const type: string = message.type;
-    if (type === 'doc') {
-      const doc = message as unknown as DocumentMessage;
-      this.#documents.get(doc.channel)?.(doc);
+    if (message.type === 'doc') {
+      this.#documents.get(message.channel)?.(message);
       return;
     }
     this.#subscriptions.route(message);

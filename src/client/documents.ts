@@ -104,12 +104,13 @@ export class DocumentProvider extends Emitter<DocumentProviderEvents> {
     super();
     this.channel = channel;
     this.#client = client;
+    // First, since it may throw (a provider already open on the channel): nothing is created yet, no interval leaks.
+    this.#channel = client.documentChannel(channel, (m) => this.#receive(m));
     this.doc = options.doc ?? new Y.Doc();
     this.#ownsAwareness = options.awareness === undefined;
     this.awareness = options.awareness ?? new Awareness(this.doc);
     this.#throttleMs = options.awarenessThrottleMs ?? 50;
     this.#updateThrottleMs = options.updateThrottleMs ?? 50;
-    this.#channel = client.documentChannel(channel, (m) => this.#receive(m));
     this.#subscription = client.subscription(channel);
     this.doc.on('update', this.#onUpdate);
     this.awareness.on('update', this.#onAwareness);

@@ -37,7 +37,7 @@ export const DEV_CONFIG: ServerConfigInput = Object.freeze({
       typing: false,
       slowConsumerPolicy: 'drop',
     },
-    doc: { historySize: 1000, recoverOnJoin: 0, presence: true, joinLeave: true, typing: false },
+    doc: { historySize: 1000, recoverOnJoin: 0, presence: true, joinLeave: true, typing: false, document: true },
   },
   apiKeys: [DEV_API_KEY],
   log: { level: 'info', pretty: 'auto' },
