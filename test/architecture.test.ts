@@ -68,11 +68,12 @@ const RULES: Record<Layer, Rule> = {
     packages: '*',
   },
   // react: only src/client/react.ts (switchboard/react), a browser-safe optional peer dependency; yjs, y-protocols and
-  // lib0 only in the document provider's own entry, so the core client bundle stays free of them.
+  // lib0 only in the document provider's own entry, so the core client bundle stays free of them; y-indexeddb there
+  // too (its optional browser persistence, loaded on demand).
   client: {
     layers: ['protocol', 'messages'],
     node: [],
-    packages: ['react', 'yjs', 'y-protocols', 'lib0'],
+    packages: ['react', 'yjs', 'y-protocols', 'lib0', 'y-indexeddb'],
     typeOnly: ['protocol'],
   },
   cli: {

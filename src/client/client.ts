@@ -22,6 +22,7 @@ import type { BreakerState } from './breaker.ts';
 import type { ClientEvents, ClientOptions, ClientState, ClientStats } from './client-options.ts';
 import { createClientParts } from './client-parts.ts';
 import type { ConnectionLifecycle } from './connection.ts';
+import type { DocumentChannel, DocumentMessage } from './document-channel.ts';
 import { Emitter } from './emitter.ts';
 import { ClientError } from './errors.ts';
 import { QuietIds, defaultMessageId } from './message-ids.ts';
@@ -77,6 +78,8 @@ export class Client extends Emitter<ClientEvents> {
   /** Ids of this client's recent `echo: false` publishes. */
   readonly #quietIds = new QuietIds();
   readonly #stats: ClientStats = { delivered: 0, duplicates: 0, gaps: 0, connections: 0, acked: 0, resent: 0 };
+  /** The `doc` message handler of each channel a document provider opened. */
+  readonly #documents = new Map<string, (message: DocumentMessage) => void>();
 
   /** @param options URL, transport, credentials, timings, outbox and breaker. */
   constructor(options: ClientOptions) {
@@ -381,6 +384,37 @@ export class Client extends Emitter<ClientEvents> {
       : this.#publisher.enqueue('send', user, data, options);
   }
 
+  /**
+   * The hook a document provider (`switchboard/documents`) rides on: routes the `doc` messages of `channel` to
+   * `handler` and sends the channel's own. Subscribing is the provider's business (with {@link subscription}), so
+   * reconnects, resubscribes and token refresh are the client's as for any channel.
+   * @param channel A document channel (in a namespace with `document` set).
+   * @param handler Called with each `doc` message the server sends for the channel.
+   * @returns The sender; `close()` it when done.
+   * @throws {ClientError} `invalid_message` when the channel already has a handler (one provider per document and client).
+   */
+  documentChannel(channel: string, handler: (message: DocumentMessage) => void): DocumentChannel {
+    if (this.#documents.has(channel))
+      throw new ClientError('invalid_message', `A document provider is already open on "${channel}"`);
+    this.#documents.set(channel, handler);
+    return {
+      send: (kind, data) => {
+        const socket = this.#connection.connection;
+        if (socket === null || socket.readyState !== 1) return null;
+        const rid = this.#requests.nextRid();
+        try {
+          socket.send(this.#wire.encode({ type: 'doc', rid, channel, kind, data }));
+          return rid;
+        } catch {
+          return null; // closing: the provider's state-vector exchange after the reconnect sends it again
+        }
+      },
+      close: () => {
+        if (this.#documents.get(channel) === handler) this.#documents.delete(channel);
+      },
+    };
+  }
+
   /** A frame of the current socket: answers settle their request, channel messages go to subscriptions, then events. */
   #onFrame(data: unknown): void {
     this.#liveness.received();
@@ -390,6 +424,10 @@ export class Client extends Emitter<ClientEvents> {
     // the client down: the wire's decode never throws.
     const message = this.#wire.decode(raw);
     if (message === null || this.#requests.settle(message)) return;
+    if (message.type === 'doc') {
+      this.#documents.get(message.channel)?.(message);
+      return;
+    }
     this.#subscriptions.route(message);
     switch (message.type) {
       case 'join':

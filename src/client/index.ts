@@ -36,6 +36,7 @@ export {
   type SubscriptionState,
 } from './subscription.ts';
 export { Room, type RoomStats } from './room.ts';
+export type { DocumentChannel, DocumentKind, DocumentMessage } from './document-channel.ts';
 export type {
   TransportCloseEvent,
   TransportFactory,

@@ -53,8 +53,7 @@ export class RequestTracker {
    * @throws {ClientError} The server's `error` code, `timeout`, or `closed` when the socket cannot send.
    */
   send(socket: TransportSocket, message: Request, timeoutMs: number): Promise<ServerMessage> {
-    this.#rid = this.#rid >= Limits.MAX_RID ? 1 : this.#rid + 1;
-    const rid = this.#rid;
+    const rid = this.nextRid();
     return new Promise<ServerMessage>((resolve, reject) => {
       const timer = this.#timers.start(() => {
         this.#pending.delete(rid);
@@ -69,6 +68,16 @@ export class RequestTracker {
         reject(new ClientError('closed', 'Cannot send: the connection is closing', { cause: err }));
       }
     });
+  }
+
+  /**
+   * A fresh `rid` from the same sequence as the requests', for a message sent without waiting for an answer (a
+   * refusal then carries it as `re`, and no pending request mistakes it for its own).
+   * @returns The rid.
+   */
+  nextRid(): number {
+    this.#rid = this.#rid >= Limits.MAX_RID ? 1 : this.#rid + 1;
+    return this.#rid;
   }
 
   /**

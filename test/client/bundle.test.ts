@@ -41,4 +41,9 @@ test('the browser bundle carries no schema library or MessagePack codec: zod, ms
     /node_modules\/(zod|msgpackr)\/|src\/messages\/(schemas|codec|msgpack-scan)\.ts$/.test(p),
   );
   assert.deepEqual(heavy, []);
+  // Yjs rides only in the document provider's own entry (switchboard/documents).
+  assert.deepEqual(
+    inputs.filter((p) => /node_modules\/(yjs|y-protocols|lib0|y-indexeddb)\/|src\/client\/documents\.ts$/.test(p)),
+    [],
+  );
 });

@@ -1,5 +1,6 @@
 // docs/client-api.md documents exactly the exports of the client SDK: one `### \`Name\`` section per export of
-// src/client/index.ts (values and types, as the TypeScript compiler sees them), none missing, none extra.
+// src/client/index.ts and of the document provider's entry src/client/documents.ts (values and types, as the
+// TypeScript compiler sees them), none missing, none extra.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,8 +31,10 @@ function exportsOf(file: string): string[] {
     .sort();
 }
 
-test('docs/client-api.md has one section per export of switchboard/client, and no other', () => {
-  const exported = exportsOf(join(ROOT, 'src/client/index.ts'));
+test('docs/client-api.md has one section per export of switchboard/client and switchboard/documents, and no other', () => {
+  const documents = exportsOf(join(ROOT, 'src/client/documents.ts'));
+  assert.ok(documents.includes('createDocumentProvider'), `unexpected export list: ${documents.join(', ')}`);
+  const exported = [...exportsOf(join(ROOT, 'src/client/index.ts')), ...documents].sort();
   assert.ok(exported.includes('Client') && exported.length > 10, `unexpected export list: ${exported.join(', ')}`);
   const doc = readFileSync(join(ROOT, 'docs/client-api.md'), 'utf8');
   const documented = [...doc.matchAll(/^### `([A-Za-z_$][\w$]*)`\s*$/gm)].map((m) => m[1]!).sort();

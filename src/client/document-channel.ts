@@ -1,0 +1,27 @@
+// Client SDK (Node-free): the small, generic hook a document provider (switchboard/documents) rides on: the `doc`
+// messages of one channel routed to it, and a sender for its own. No Yjs here: the core client stays free of it.
+
+/** A kind of document message, y-protocols' own (docs/protocol.md, "Documents"). */
+export type DocumentKind = 'sync1' | 'sync2' | 'update' | 'awareness';
+
+/** A `doc` message of the server for one document channel: Yjs bytes as standard base64. */
+export interface DocumentMessage {
+  readonly channel: string;
+  readonly kind: DocumentKind;
+  /** Standard base64 (RFC 4648 section 4, padded) of the Yjs bytes. */
+  readonly data: string;
+}
+
+/** What {@link Client.documentChannel} hands a provider. */
+export interface DocumentChannel {
+  /**
+   * Sends a `doc` message for the channel over the current connection (fire and forget: nothing waits for an answer).
+   * @param kind The kind.
+   * @param data Base64 Yjs bytes.
+   * @returns The message's `rid` (a refusal `error` of the server carries it as `re` and reaches the client's `error`
+   *   event), or null when not sent (not connected).
+   */
+  send(kind: DocumentKind, data: string): number | null;
+  /** Stops routing the channel's messages to the handler. */
+  close(): void;
+}
