@@ -51,8 +51,11 @@ export const natsSourceOptionsSchema = z
      * a crash: with a larger window, messages fetched by a killed process come back after `ackWaitMs`, behind newer ones.
      */
     maxAckPending: z.number().int().min(1).max(10_000).default(1),
-    /** How long the server waits for an acknowledgement before redelivering, in ms (30 s: a publish never takes that long). */
-    ackWaitMs: z.number().int().min(1000).max(3_600_000).default(30_000),
+    /**
+     * How long the server waits for an acknowledgement before redelivering, in ms. 10 s: far past a publish (the
+     * broker times out in 2 s), and what a restarted node waits for the message its killed predecessor held.
+     */
+    ackWaitMs: z.number().int().min(1000).max(3_600_000).default(10_000),
   })
   .refine(
     (o) => o.deadLetterSubject === undefined || !o.subjects.some((s) => subjectMatches(s, o.deadLetterSubject!)),

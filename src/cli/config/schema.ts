@@ -11,6 +11,7 @@ import {
   TrustedProxies,
   type NamespaceConfig,
 } from '../../realtime/index.ts';
+import { IngestConfigSchema } from '../../ingest/index.ts';
 
 const posInt = (max = Number.MAX_SAFE_INTEGER): z.ZodInt =>
   z
@@ -347,6 +348,7 @@ export const ServerSettingsSchema = z.strictObject({
   logicTimeoutMs: posInt(60_000).default(3000),
   proxy: ProxyConfigSchema.prefault({}),
   acceptPath: z.enum(['net', 'http'], { error: 'expected "net" or "http"' }).default('net'),
+  ingest: IngestConfigSchema.default([]),
 });
 
 /** The whole `switchboard serve` configuration: the settings plus the checks a serving node needs. */
