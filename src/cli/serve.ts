@@ -24,6 +24,7 @@ import { registerDemoRpc } from './demo-rpc.ts';
 import { PROXY_DEADLINE_MARGIN_MS, proxyOptionsFrom } from './proxy.ts';
 import { runPrimary } from './workers.ts';
 import { documentStoreSpec, yjsNamespaceFrom } from './documents-config.ts';
+import { serveIngest } from './ingest.ts';
 
 const USAGE = `Usage: switchboard serve [options]
 
@@ -122,6 +123,8 @@ export async function run(argv: string[]): Promise<number> {
       { event: 'proxy_unsigned' },
       'proxy requests are unsigned: set proxy.secret or SWITCHBOARD_PROXY_SECRET',
     );
+  // docs/feeds.md "Ingest connectors": started once the server listens, stopped before the broker closes.
+  const ingest = serveIngest(config.ingest, metrics, logger);
   const server = await createSwitchboardServer({
     realtime: {
       broker,
@@ -196,6 +199,7 @@ export async function run(argv: string[]): Promise<number> {
     metrics,
     logger,
     proxy,
+    statusContributors: config.ingest.length === 0 ? [] : [ingest.contributor],
   });
 
   for (const [method, handler] of logic?.methods ?? []) server.hub.rpc(method, handler);
@@ -222,8 +226,11 @@ export async function run(argv: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       logger.info({ event: 'draining', signal, connections: server.hub.connectionCount }, 'draining');
-      server
-        .close({ timeoutMs: limits.drainTimeoutMs })
+      // Connectors stop first (in-flight publishes and acknowledgements finish), so nothing new flows into a
+      // draining server, and the broker is still there for their last publishes.
+      ingest
+        .close()
+        .then(() => server.close({ timeoutMs: limits.drainTimeoutMs }))
         .then(() => proxy?.close())
         .then(() => broker.close())
         .then(() => documentStore.close())
@@ -259,6 +266,12 @@ export async function run(argv: string[]): Promise<number> {
     // A worker whose primary died (kill -9) loses its IPC channel: drain rather than linger as an orphan.
     if (cluster.isWorker) process.once('disconnect', () => stop('SIGTERM'));
   });
+  try {
+    await ingest.start(server.hub);
+  } catch (err) {
+    // A connector's options passed validation; what fails here is building it (never a connection: sources retry).
+    logger.error({ event: 'ingest_failed_to_start', err }, 'ingest connectors did not start');
+  }
   const urls = listeningUrls(config, address.port);
   process.stdout.write(`listening on ${urls.http.replace(/\/$/, '')} (WebSocket ${urls.ws})\n`);
   logger.info(

@@ -5,6 +5,7 @@ export {
   type SwitchboardServer,
   type SwitchboardServerOptions,
 } from './server.ts';
+export type { StatusContributor } from './probes.ts';
 export { ApiKeys, handlePublish, readBody, sendJson, type JsonAnswer } from './api.ts';
 export { createObserver } from './observer.ts';
 export { createProxyObserver } from './proxy-observer.ts';

@@ -8,12 +8,23 @@ import type { DocumentMetrics } from './metric-documents.ts';
 import type { WebhookMetrics } from './metric-webhooks.ts';
 import type { Metrics } from './metrics.ts';
 
+/** A part of the process with an entry in `/health` and, optionally, gauges to refresh at scrape time. */
+export interface StatusContributor {
+  /** The key of its entry in the `/health` body (`ingest`). */
+  readonly name: string;
+  /** Its entry: plain JSON data. */
+  health(): unknown;
+  /** Called before `/metrics` renders: set gauges read at scrape time. */
+  collect?(): void;
+}
+
 /** The `/health` answer: always 200 while the process serves; the broker's, webhooks' and proxy's state in the body. */
 export async function healthAnswer(
   hub: RealtimeServer,
   startedAt: number,
   webhooks: Webhooks | null,
   proxy: { health(): ProxyHealth } | null,
+  contributors: readonly StatusContributor[] = [],
 ): Promise<JsonAnswer> {
   const broker = await hub.broker.health();
   // docs/architecture.md Operations: /health says the process is alive; a broker outage shows in the body, not the status.
@@ -26,6 +37,7 @@ export async function healthAnswer(
       ...hub.stats(),
       ...(webhooks === null ? {} : { webhooks: webhooks.health() }),
       ...(proxy === null ? {} : { proxy: proxy.health() }),
+      ...Object.fromEntries(contributors.map((c) => [c.name, c.health()])),
     },
   };
 }
@@ -49,6 +61,7 @@ export async function serveMetrics(
     readonly webhookMetrics: WebhookMetrics | null;
     readonly documentMetrics: DocumentMetrics | null;
     readonly proxy: { health(): ProxyHealth } | null;
+    readonly contributors?: readonly StatusContributor[];
   },
 ): Promise<void> {
   const { hub, metrics, webhooks, webhookMetrics, documentMetrics, proxy } = sources;
@@ -63,6 +76,7 @@ export async function serveMetrics(
   if (webhooks !== null) webhookMetrics?.setQueues(webhooks.health());
   documentMetrics?.set(hub.documents.stats());
   if (proxy !== null) metrics.setProxy(proxy.health());
+  for (const c of sources.contributors ?? []) c.collect?.();
   const text = await metrics.render();
   res.writeHead(200, {
     'Content-Type': metrics.contentType,

@@ -13,7 +13,7 @@ import { WebhookMetrics } from './metric-webhooks.ts';
 import { handleBan, handleBans, handleDelete, handleKick, handleUnban } from './moderation-api.ts';
 import type { Metrics } from './metrics.ts';
 import { createObserver } from './observer.ts';
-import { healthAnswer, readyAnswer, serveMetrics } from './probes.ts';
+import { healthAnswer, readyAnswer, serveMetrics, type StatusContributor } from './probes.ts';
 import { loadStaticSite, type StaticSite } from './static.ts';
 
 /** Paths of the endpoints. */
@@ -93,6 +93,11 @@ export interface SwitchboardServerOptions {
   readonly webhooks?: readonly WebhookEndpointOptions[];
   /** The backend proxy (`createHttpProxy`) among the realtime logic: its breakers show in `/health` and `/metrics`. @default null */
   readonly proxy?: { health(): ProxyHealth } | null;
+  /**
+   * More parts of the process that report in `/health` (under their `name`) and refresh their metrics before a
+   * `/metrics` scrape (the ingest connectors, wired by the CLI). @default []
+   */
+  readonly statusContributors?: readonly StatusContributor[];
 }
 
 /** A running server. */
@@ -153,6 +158,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
   const metrics = options.metrics ?? null;
   const logger = options.logger ?? null;
   const proxy = options.proxy ?? null;
+  const contributors = options.statusContributors ?? [];
   const hub = new RealtimeServer({
     ...options.realtime,
     // The net path reads plain TCP only: over TLS, Node's https.Server parses every request.
@@ -244,14 +250,14 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
           sendJson(res, { status: 200, body: { ...hub.stats(), broker: hub.broker.name } }, corsHeaders(req));
         return;
       case paths.health:
-        if (only(['GET', 'HEAD'])) sendJson(res, await healthAnswer(hub, startedAt, webhooks, proxy));
+        if (only(['GET', 'HEAD'])) sendJson(res, await healthAnswer(hub, startedAt, webhooks, proxy, contributors));
         return;
       case paths.ready:
         if (only(['GET', 'HEAD'])) sendJson(res, readyAnswer(hub, maxConnections));
         return;
       case paths.metrics:
         if (only(['GET', 'HEAD']))
-          await serveMetrics(res, method, { hub, metrics, webhooks, webhookMetrics, documentMetrics, proxy });
+          await serveMetrics(res, method, { hub, metrics, webhooks, webhookMetrics, documentMetrics, proxy, contributors });
         return;
       case '/api/delete':
         if (only(['POST']))

@@ -12,6 +12,7 @@ export const TOOL_PACKAGES = {
   'systemd-analyze': 'systemd',
   chromium: 'chromium',
   openssl: 'openssl',
+  'nats-server': 'nats-server',
 } as const;
 
 export type Tool = keyof typeof TOOL_PACKAGES;

@@ -11,6 +11,7 @@ import {
   TrustedProxies,
   type NamespaceConfig,
 } from '../../realtime/index.ts';
+import { IngestConfigSchema } from '../../ingest/index.ts';
 
 const posInt = (max = Number.MAX_SAFE_INTEGER): z.ZodInt =>
   z
@@ -398,6 +399,7 @@ export const ServerSettingsSchema = z.strictObject({
         .default('doc'),
     })
     .prefault({}),
+  ingest: IngestConfigSchema.default([]),
 });
 
 /** The whole `switchboard serve` configuration: the settings plus the checks a serving node needs. */

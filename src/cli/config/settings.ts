@@ -709,4 +709,10 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     ENUM,
     '`net`: WebSocket upgrades are read by the engine without node:http (less memory and CPU per connection), plain HTTP goes to node:http; `http`: node:http parses everything. Over TLS always `http`.',
   ),
+  s(
+    'ingest',
+    'INGEST',
+    LIST,
+    'Ingest connectors, each `{name, source: {kind, ...options of the kind}, channel, key?, codec?: json | msgpack | text, maxPayloadBytes?}`: live data from NATS JetStream, Redis Streams and other systems published into channels (docs/feeds.md); from the environment as a JSON array.',
+  ),
 ]);

@@ -1,0 +1,238 @@
+// `switchboard serve` with `ingest` connectors: a real serve process killed with SIGKILL mid-stream and started
+// again stores every message exactly once (RedisBroker on its own redis-server, source on its own server); /health
+// and /metrics report the connector; SIGTERM drains. Configuration errors name the field.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { connect, StringCodec } from 'nats';
+import { RedisBroker } from '../../src/broker/index.ts';
+import { ConfigError, loadConfig } from '../../src/cli/config.ts';
+import { startNats } from '../helpers/nats-server.ts';
+import { startRedis } from '../helpers/redis-server.ts';
+import { allHistory, assertExactlyOnce, waitUntil } from '../ingest/fixtures.ts';
+
+const SYMBOLS = ['AAPL', 'MSFT', 'GOOG', 'AMZN'];
+const TOTAL = 3000;
+
+function serve(file: string) {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--dev', '--port', '0', '--config', file],
+    { env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    err = (err + d.toString()).slice(-8000);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const port = new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no address within 60 s: ${out} ${err}`)), 60_000);
+    child.stdout.on('data', () => {
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m !== null) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code}: ${err}`));
+    });
+  });
+  port.catch(() => {});
+  return { child, port, exited };
+}
+
+function expectedSeqs(symbol: string): number[] {
+  const out: number[] = [];
+  for (let seq = 0; seq < TOTAL; seq++) if (SYMBOLS[seq % SYMBOLS.length] === symbol) out.push(seq);
+  return out;
+}
+
+const KINDS = {
+  async nats(t: TestContext) {
+    const nats = await startNats(t);
+    const nc = await connect({ servers: nats.url });
+    t.after(async () => {
+      await nc.close();
+    });
+    await (await nc.jetstreamManager()).streams.add({ name: 'PRICES', subjects: ['prices.>'] });
+    const js = nc.jetstream();
+    const sc = StringCodec();
+    for (let start = 0; start < TOTAL; start += 250) {
+      const batch: Promise<unknown>[] = [];
+      for (let seq = start; seq < start + 250; seq++) {
+        const symbol = SYMBOLS[seq % SYMBOLS.length]!;
+        batch.push(js.publish(`prices.${symbol}`, sc.encode(JSON.stringify({ symbol, seq }))));
+      }
+      await Promise.all(batch);
+    }
+    return {
+      source: { kind: 'nats', url: nats.url, stream: 'PRICES', subjects: ['prices.>'] },
+      channel: 'feed:prices.{subject.1}',
+    };
+  },
+  async 'redis-stream'(t: TestContext) {
+    const redis = await startRedis(t);
+    const producer = new Redis(redis.url);
+    t.after(() => producer.disconnect());
+    const pipe = producer.pipeline();
+    for (let seq = 0; seq < TOTAL; seq++) {
+      const symbol = SYMBOLS[seq % SYMBOLS.length]!;
+      pipe.xadd('prices', '*', 'data', JSON.stringify({ symbol, seq }));
+    }
+    await pipe.exec();
+    return {
+      source: { kind: 'redis-stream', url: redis.url, stream: 'prices', consumer: 'node-1' },
+      channel: 'feed:prices.{payload.symbol}',
+    };
+  },
+};
+
+for (const [kind, setUp] of Object.entries(KINDS)) {
+  test(`serve with a ${kind} connector: kill -9 mid-stream and restart, every message stored once; /health, /metrics, SIGTERM`, {
+    timeout: 300_000,
+  }, async (t) => {
+    const brokerRedis = await startRedis(t, { persistent: true });
+    const { source, channel } = await setUp(t);
+    const dir = mkdtempSync(join(tmpdir(), 'sb-serve-ingest-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'config.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        broker: { url: brokerRedis.url },
+        log: { level: 'warn', pretty: false },
+        namespaces: { feed: { allowClientPublish: false, historySize: 20_000, recoverOnJoin: 0 } },
+        ingest: [{ name: 'prices', source, channel, key: '{payload.symbol}' }],
+      }),
+    );
+    const broker = new RedisBroker({ url: brokerRedis.url });
+    broker.on('error', () => {});
+    t.after(() => broker.close());
+    const stored = async () => {
+      let n = 0;
+      for (const s of SYMBOLS) n += (await allHistory(broker, `feed:prices.${s}`)).length;
+      return n;
+    };
+
+    const first = serve(file);
+    t.after(() => {
+      if (first.child.exitCode === null) first.child.kill('SIGKILL');
+    });
+    await first.port;
+    await waitUntil(async () => (await stored()) >= 300, '300 stored by the first process', 120_000);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const atKill = await stored();
+    assert.ok(atKill < TOTAL, `killed mid-stream (${atKill} stored)`);
+
+    const second = serve(file);
+    t.after(() => {
+      if (second.child.exitCode === null) second.child.kill('SIGKILL');
+    });
+    const port = await second.port;
+    await waitUntil(async () => (await stored()) >= TOTAL, `${TOTAL} stored`, 240_000);
+    for (const symbol of SYMBOLS)
+      assertExactlyOnce(await allHistory(broker, `feed:prices.${symbol}`), expectedSeqs(symbol), (m) =>
+        assert.fail(`${symbol}: ${m}`),
+      );
+
+    const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as {
+      ingest: Record<string, { kind: string; state: string; received: number; published: number; duplicates: number }>;
+    };
+    const entry = health.ingest['prices']!;
+    assert.equal(entry.kind, kind);
+    assert.equal(entry.state, 'running');
+    assert.ok(entry.published + entry.duplicates >= TOTAL - atKill, JSON.stringify(entry));
+    let metrics = '';
+    // The lag gauge follows the source's report (Redis Streams: read at most once a second).
+    await waitUntil(
+      async () => {
+        metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return /switchboard_ingest_lag\{connector="prices"\} 0\n/.test(metrics);
+      },
+      'lag 0 in /metrics',
+      30_000,
+      () => /switchboard_ingest_lag.*/.exec(metrics)?.[0],
+    );
+    assert.match(metrics, /switchboard_ingest_messages_total\{connector="prices",outcome="published"\} \d+/);
+
+    second.child.kill('SIGTERM');
+    assert.equal(await second.exited, 0, 'drains and exits 0');
+  });
+}
+
+test('serve config: ingest entries are validated through their kind, errors name the field', async () => {
+  const env = { SWITCHBOARD_AUTH__HS256_SECRET: 'x'.repeat(32), SWITCHBOARD_ALLOW_PLAINTEXT: 'true' };
+  const cases: [unknown, RegExp][] = [
+    [
+      [{ name: 'a', source: { kind: 'nats', url: 'http://x', stream: 'S', subjects: ['a.>'] }, channel: 'feed:x' }],
+      /ingest\[0\]\.source\.url/,
+    ],
+    [
+      [{ name: 'a', source: { kind: 'kafka' }, channel: 'feed:x' }],
+      /ingest\[0\]\.source\.kind: expected one of nats, redis-stream/,
+    ],
+    [
+      [{ name: 'a', source: { kind: 'redis-stream', stream: 's' }, channel: 'feed:{subject' }],
+      /ingest\[0\]\.channel: unclosed/,
+    ],
+    [
+      [{ name: 'a', source: { kind: 'redis-stream', stream: 's' }, channel: 'feed:{payload.__proto__}' }],
+      /ingest\[0\]\.channel/,
+    ],
+    [
+      [{ name: 'a', source: { kind: 'redis-stream', stream: 's' }, channel: 'feed:x', codec: 'xml' }],
+      /ingest\[0\]\.codec/,
+    ],
+    [[{ name: 'a b', source: { kind: 'redis-stream', stream: 's' }, channel: 'feed:x' }], /ingest\[0\]\.name/],
+    [
+      [
+        {
+          name: 'a',
+          source: { kind: 'nats', stream: 'S', subjects: ['p.>'], deadLetterSubject: 'p.dead' },
+          channel: 'feed:x',
+        },
+      ],
+      /ingest\[0\]\.source\.deadLetterSubject: expected a subject outside subjects/,
+    ],
+    [
+      [{ name: 'a', source: { kind: 'redis-stream', stream: 's', extra: 1 }, channel: 'feed:x' }],
+      /ingest\[0\]\.source/,
+    ],
+    [
+      [
+        { name: 'a', source: { kind: 'redis-stream', stream: 's' }, channel: 'feed:x' },
+        { name: 'a', source: { kind: 'redis-stream', stream: 't' }, channel: 'feed:y' },
+      ],
+      /ingest\[1\]\.name: duplicate name a/,
+    ],
+  ];
+  for (const [ingest, message] of cases) {
+    const err = await loadConfig({ env: { ...env, SWITCHBOARD_INGEST: JSON.stringify(ingest) } }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof ConfigError, `expected a ConfigError for ${JSON.stringify(ingest)}`);
+    assert.match(err.message, message);
+  }
+  const { config } = await loadConfig({
+    env: {
+      ...env,
+      SWITCHBOARD_INGEST: JSON.stringify([
+        { name: 'q', source: { kind: 'redis-stream', stream: 'prices' }, channel: 'feed:prices.{payload.symbol}' },
+      ]),
+    },
+  });
+  assert.equal(config.ingest[0]!.codec, 'json');
+  assert.equal(config.ingest[0]!.maxPayloadBytes, 65_536);
+});
