@@ -124,7 +124,7 @@ class MqttSource implements Source {
         const epoch = this.epoch;
         const handled = this.handle(topic, payload, packet, epoch).then((code) => {
           // After a reconnect the packet id belongs to the old connection: the broker resends the message instead.
-          if (code !== null && epoch === this.epoch) done(null as unknown as Error, code);
+          if (code !== null && epoch === this.epoch) done(code);
         });
         this.inFlight = handled;
       },
