@@ -1,6 +1,8 @@
 // Ingest: the registry of source kinds. Each kind names the zod schema of its `source` options and the factory that
 // builds it; configuration validation and `createConnectors` look kinds up here (one line per kind).
 import type { z } from 'zod';
+import { amqpSourceOptionsSchema, createAmqpSource } from './amqp.ts';
+import { createMqttSource, mqttSourceOptionsSchema } from './mqtt.ts';
 import { createNatsSource, natsSourceOptionsSchema } from './nats.ts';
 import { createRedisStreamSource, redisStreamSourceOptionsSchema } from './redis-stream.ts';
 import type { Source } from './source.ts';
@@ -19,4 +21,6 @@ function kind<S extends z.ZodType>(schema: S, create: (name: string, options: z.
 export const SOURCE_KINDS: Readonly<Record<string, SourceKind>> = {
   nats: kind(natsSourceOptionsSchema, createNatsSource),
   'redis-stream': kind(redisStreamSourceOptionsSchema, createRedisStreamSource),
+  amqp: kind(amqpSourceOptionsSchema, createAmqpSource),
+  mqtt: kind(mqttSourceOptionsSchema, createMqttSource),
 };
