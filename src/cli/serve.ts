@@ -21,6 +21,7 @@ import {
 } from './config.ts';
 import { loadLogicModule, LogicModuleError, type LoadedLogic } from './logic-module.ts';
 import { registerDemoRpc } from './demo-rpc.ts';
+import { startDevFeeds, type DevFeeds } from './dev-feeds.ts';
 import { PROXY_DEADLINE_MARGIN_MS, proxyOptionsFrom } from './proxy.ts';
 import { runPrimary } from './workers.ts';
 
@@ -192,6 +193,9 @@ export async function run(argv: string[]): Promise<number> {
     metrics.close();
     return 1;
   }
+  // INTEGRATION POINT (live data feeds): the demo prices and weather of `--dev` (src/cli/dev-feeds.ts DEV_INGEST) for
+  // the /dashboard page. A stand-in loop until the ingest runner exists; then the runner takes DEV_INGEST instead.
+  const devFeeds: DevFeeds | null = development ? await startDevFeeds(server.hub, logger) : null;
   // The signal handlers are installed before the "listening" line: a supervisor may send SIGTERM as soon as it reads it.
   const stopped = new Promise<number>((resolve) => {
     let stopping = false;
@@ -199,8 +203,8 @@ export async function run(argv: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       logger.info({ event: 'draining', signal, connections: server.hub.connectionCount }, 'draining');
-      server
-        .close({ timeoutMs: limits.drainTimeoutMs })
+      Promise.resolve(devFeeds?.close())
+        .then(() => server.close({ timeoutMs: limits.drainTimeoutMs }))
         .then(() => proxy?.close())
         .then(() => broker.close())
         .then(() => {
