@@ -179,7 +179,14 @@ test('a signed batch is accepted without an API key', async (t) => {
   );
   const answer = await publish(body, { 'Switchboard-Signature': signature });
   assert.equal(answer.status, 200);
-  assert.equal((answer.body.results?.[0] as { ok: boolean }).ok, true);
+  assert.deepEqual(answer.body.results, [
+    {
+      ok: true,
+      epoch: answer.body.results?.[0] ? (answer.body.results[0] as { epoch: string }).epoch : '',
+      offset: 1,
+      duplicate: false,
+    },
+  ]);
 });
 
 test('a broker that refuses fails each item with broker_unavailable (retry them with the same ids)', async (t) => {
