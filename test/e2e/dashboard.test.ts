@@ -170,6 +170,14 @@ test('dashboard: after kill -9 and a restart on the same port it shows reconnect
   }
   assert.equal(await page.locator('#error').textContent(), '');
   await screenshot(page, 'dashboard-after-restart');
+
+  // The browser loses its network: the page says offline (not "reconnecting"), and comes back with it.
+  await page.context().setOffline(true);
+  await page.waitForSelector('#status[data-state="offline"]');
+  assert.equal(await page.locator('#status').textContent(), 'Offline');
+  await page.context().setOffline(false);
+  await page.waitForSelector('#status[data-state="connected"]', { timeout: 60_000 });
+  await waitForOffsetAbove(page, 'ACME', (await rowPosition(page, 'ACME')).offset + 1);
   assert.deepEqual(problems, []);
   await page.context().close();
 });

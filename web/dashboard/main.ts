@@ -6,7 +6,8 @@
 import { ClientError } from '../../src/client/index.ts';
 import { createClient } from './connection.ts';
 import { CHART_POINTS, type Delivery, SymbolState } from './model.ts';
-import { StatusView, linkState } from './status.ts';
+import { linkState } from './link-state.ts';
+import { StatusView } from './status.ts';
 import { cities, priceChannel, symbolsFrom, weatherChannel } from './symbols.ts';
 import { PriceTable } from './table.ts';
 import { WeatherStrip } from './weather.ts';

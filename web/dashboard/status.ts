@@ -1,9 +1,6 @@
 // Dashboard page: the connection indicator (connecting, connected, reconnecting, offline) and the last update time.
-import type { ClientState } from '../../src/client/index.ts';
 import { formatTime } from './format.ts';
-
-/** What the page tells the user about its connection. */
-export type LinkState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
+import type { LinkState } from './link-state.ts';
 
 const LABELS: Readonly<Record<LinkState, string>> = {
   connecting: 'Connecting…',
@@ -11,18 +8,6 @@ const LABELS: Readonly<Record<LinkState, string>> = {
   reconnecting: 'Reconnecting…',
   offline: 'Offline',
 };
-
-/**
- * The indicator's state from the client's.
- * @param state The client's state.
- * @param everConnected Whether this page was connected before (then a lost connection is `reconnecting`).
- * @param online `navigator.onLine`: without a network the page says so rather than "reconnecting".
- */
-export function linkState(state: ClientState, everConnected: boolean, online: boolean): LinkState {
-  if (state === 'connected') return 'connected';
-  if (state === 'closed' || !online) return 'offline';
-  return everConnected ? 'reconnecting' : 'connecting';
-}
 
 /** The header's indicator and clock. */
 export class StatusView {
