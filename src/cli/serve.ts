@@ -21,6 +21,7 @@ import {
 } from './config.ts';
 import { loadLogicModule, LogicModuleError, type LoadedLogic } from './logic-module.ts';
 import { registerDemoRpc } from './demo-rpc.ts';
+import { ingestEntriesFor } from './dev-feeds.ts';
 import { PROXY_DEADLINE_MARGIN_MS, proxyOptionsFrom } from './proxy.ts';
 import { runPrimary } from './workers.ts';
 import { documentStoreSpec, yjsNamespaceFrom } from './documents-config.ts';
@@ -123,8 +124,10 @@ export async function run(argv: string[]): Promise<number> {
       { event: 'proxy_unsigned' },
       'proxy requests are unsigned: set proxy.secret or SWITCHBOARD_PROXY_SECRET',
     );
-  // docs/feeds.md "Ingest connectors": started once the server listens, stopped before the broker closes.
-  const ingest = serveIngest(config.ingest, metrics, logger);
+  // docs/feeds.md "Ingest connectors": started once the server listens, stopped before the broker closes. In
+  // development the demo prices and weather for the /dashboard page run through the same runner.
+  const ingestEntries = ingestEntriesFor(config.ingest, development);
+  const ingest = serveIngest(ingestEntries, metrics, logger);
   const server = await createSwitchboardServer({
     realtime: {
       broker,
@@ -199,7 +202,7 @@ export async function run(argv: string[]): Promise<number> {
     metrics,
     logger,
     proxy,
-    statusContributors: config.ingest.length === 0 ? [] : [ingest.contributor],
+    statusContributors: ingestEntries.length === 0 ? [] : [ingest.contributor],
   });
 
   for (const [method, handler] of logic?.methods ?? []) server.hub.rpc(method, handler);

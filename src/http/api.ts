@@ -10,6 +10,7 @@ import {
 } from '../integrations/index.ts';
 import { checkJsonValue, isValidChannelName, Limits, type JsonValue } from '../messages/index.ts';
 import { InvalidPayloadError, type RealtimeServer } from '../realtime/index.ts';
+import { DEFAULT_MAX_BATCH_ITEMS, publishBatch } from './batch-publish.ts';
 
 /** A finished HTTP answer. */
 export interface JsonAnswer {
@@ -154,6 +155,8 @@ export interface ApiOptions {
   readonly maxBodyBytes: number;
   /** Signed requests, when an API secret is configured. @default null: only API keys */
   readonly signatures?: ApiSignatures | null;
+  /** Largest batch of `POST /api/publish` with an array. @default 100 ({@link DEFAULT_MAX_BATCH_ITEMS}) */
+  readonly maxBatchItems?: number;
 }
 
 /**
@@ -203,6 +206,33 @@ export async function readApiObject(
   options: ApiOptions,
   fields: readonly string[],
 ): Promise<{ readonly body: Record<string, unknown> } | { readonly answer: JsonAnswer }> {
+  const read = await readApiJson(req, options);
+  return 'answer' in read ? read : checkApiObject(read.value, fields);
+}
+
+/** Whether a parsed body is an object with only the allowed fields. */
+function checkApiObject(
+  value: unknown,
+  fields: readonly string[],
+): { readonly body: Record<string, unknown> } | { readonly answer: JsonAnswer } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return { answer: { status: 400, body: { error: 'invalid_message', message: 'Expected an object' } } };
+  const body = value as Record<string, unknown>;
+  for (const k of Object.keys(body)) {
+    if (!fields.includes(k))
+      return { answer: { status: 400, body: { error: 'invalid_message', message: 'Unknown field' } } };
+  }
+  return { body };
+}
+
+/**
+ * The guards of {@link readApiObject} up to the parsed JSON value (any JSON: an object, or an array for a batch).
+ * @returns The value, or the error answer to send.
+ */
+async function readApiJson(
+  req: http.IncomingMessage,
+  options: ApiOptions,
+): Promise<{ readonly value: unknown } | { readonly answer: JsonAnswer }> {
   const signatures = options.signatures ?? null;
   const signed = signatures !== null && isSignedRequest(req);
   const key = signed ? 'ok' : options.keys.check(req);
@@ -250,29 +280,26 @@ export async function readApiObject(
   }
   const unsafe = checkJsonValue(value, Limits.MAX_DEPTH);
   if (unsafe !== null) return { answer: { status: 400, body: { error: 'bad_request', message: unsafe } } };
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    return { answer: { status: 400, body: { error: 'invalid_message', message: 'Expected an object' } } };
-  const body = value as Record<string, unknown>;
-  for (const k of Object.keys(body)) {
-    if (!fields.includes(k))
-      return { answer: { status: 400, body: { error: 'invalid_message', message: 'Unknown field' } } };
-  }
-  return { body };
+  return { value };
 }
 
 /**
- * `POST /api/publish` with `{"channel": "...", "data": <any JSON>, "id"?: "..."}`.
+ * `POST /api/publish` with `{"channel": "...", "data": <any JSON>, "id"?: "..."}`, or a batch: a JSON array of such
+ * objects (each may also carry a feed `key`), published one by one (src/http/batch-publish.ts).
  * @param req The request (method already checked).
  * @param hub The real-time server.
- * @param options Keys and body cap.
- * @returns The answer: 200 with the position, or 400/401/403/404/413/415/503.
+ * @param options Keys, body cap and batch size.
+ * @returns The answer: 200 with the position (a batch: `{results}`, one per item), or 400/401/403/404/413/415/503.
  */
 export async function handlePublish(
   req: http.IncomingMessage,
   hub: RealtimeServer,
   options: ApiOptions,
 ): Promise<JsonAnswer> {
-  const read = await readApiObject(req, options, ['channel', 'data', 'id']);
+  const json = await readApiJson(req, options);
+  if ('answer' in json) return json.answer;
+  if (Array.isArray(json.value)) return publishBatch(json.value, hub, options.maxBatchItems ?? DEFAULT_MAX_BATCH_ITEMS);
+  const read = checkApiObject(json.value, ['channel', 'data', 'id']);
   if ('answer' in read) return read.answer;
   const body = read.body;
   if (!isValidChannelName(body['channel']))

@@ -7,6 +7,7 @@ export {
 } from './server.ts';
 export type { StatusContributor } from './probes.ts';
 export { ApiKeys, handlePublish, readBody, sendJson, type JsonAnswer } from './api.ts';
+export { DEFAULT_MAX_BATCH_ITEMS, type BatchItemResult } from './batch-publish.ts';
 export { createObserver } from './observer.ts';
 export { createProxyObserver } from './proxy-observer.ts';
 export {

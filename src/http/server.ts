@@ -7,6 +7,7 @@ import type { ProxyHealth } from '../integrations/index.ts';
 import { RealtimeServer, type RealtimeServerOptions, type SigningKey } from '../realtime/index.ts';
 import { SignatureReplayGuard, type WebhookEndpointOptions, Webhooks } from '../integrations/index.ts';
 import { ApiKeys, type ApiSignatures, handleDisconnect, handlePublish, sendJson } from './api.ts';
+import { DEFAULT_MAX_BATCH_ITEMS } from './batch-publish.ts';
 import { devToken } from './dev-token.ts';
 import { DocumentMetrics } from './metric-documents.ts';
 import { WebhookMetrics } from './metric-webhooks.ts';
@@ -57,6 +58,11 @@ export interface SwitchboardServerOptions {
    * @default 1048576 (1 MiB): far above a publication, small enough that a flood of bodies stays cheap
    */
   readonly maxBodyBytes?: number;
+  /**
+   * Largest batch of `POST /api/publish` with a JSON array; a longer one is refused with 413 `too_many_items`.
+   * @default 100: one request's publishing stays short (one broker write per item) while saving most of the per-request overhead
+   */
+  readonly maxBatchItems?: number;
   /**
    * Time a client has to send a whole request (headers and body); Node then answers 408 and closes.
    * @default 10000: Node's own default is 300 s, which lets a slow-body client hold a socket for minutes (docs/security-cases.md OP-02)
@@ -191,6 +197,9 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
         });
   const cors = new Set((options.corsOrigins ?? []).map((o) => o.toLowerCase()));
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const maxBatchItems = options.maxBatchItems ?? DEFAULT_MAX_BATCH_ITEMS;
+  if (!Number.isSafeInteger(maxBatchItems) || maxBatchItems < 1)
+    throw new RangeError(`Cannot use maxBatchItems "${maxBatchItems}": expected a whole number of 1 or more`);
   const maxConnections = options.maxConnections ?? Infinity;
   const startedAt = Date.now();
 
@@ -239,7 +248,11 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
     switch (pathname) {
       case paths.publish:
         if (only(['POST']))
-          sendJson(res, await handlePublish(req, hub, { keys, maxBodyBytes, signatures }), corsHeaders(req));
+          sendJson(
+            res,
+            await handlePublish(req, hub, { keys, maxBodyBytes, signatures, maxBatchItems }),
+            corsHeaders(req),
+          );
         return;
       case paths.disconnect:
         if (only(['POST']))

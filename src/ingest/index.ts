@@ -44,3 +44,12 @@ export {
   redisStreamSourceOptionsSchema,
   type RedisStreamSourceOptions,
 } from './redis-stream.ts';
+export {
+  createDemoSource,
+  DEFAULT_PRICES_INTERVAL_MS,
+  DEFAULT_WEATHER_INTERVAL_MS,
+  demoSourceOptionsSchema,
+  type DemoSourceDeps,
+  type DemoSourceOptions,
+} from './demo.ts';
+export { DEMO_CITIES, DEMO_SYMBOLS, type PriceTick, type WeatherReport } from './demo-data.ts';

@@ -2,6 +2,7 @@
 // builds it; configuration validation and `createConnectors` look kinds up here (one line per kind).
 import type { z } from 'zod';
 import { amqpSourceOptionsSchema, createAmqpSource } from './amqp.ts';
+import { createDemoSource, demoSourceOptionsSchema } from './demo.ts';
 import { createMqttSource, mqttSourceOptionsSchema } from './mqtt.ts';
 import { createNatsSource, natsSourceOptionsSchema } from './nats.ts';
 import { createRedisStreamSource, redisStreamSourceOptionsSchema } from './redis-stream.ts';
@@ -23,4 +24,5 @@ export const SOURCE_KINDS: Readonly<Record<string, SourceKind>> = {
   'redis-stream': kind(redisStreamSourceOptionsSchema, createRedisStreamSource),
   amqp: kind(amqpSourceOptionsSchema, createAmqpSource),
   mqtt: kind(mqttSourceOptionsSchema, createMqttSource),
+  demo: kind(demoSourceOptionsSchema, createDemoSource),
 };

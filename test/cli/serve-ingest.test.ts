@@ -180,7 +180,7 @@ test('serve config: ingest entries are validated through their kind, errors name
     ],
     [
       [{ name: 'a', source: { kind: 'kafka' }, channel: 'feed:x' }],
-      /ingest\[0\]\.source\.kind: expected one of nats, redis-stream, amqp, mqtt/,
+      /ingest\[0\]\.source\.kind: expected one of nats, redis-stream, amqp, mqtt, demo/,
     ],
     [
       [{ name: 'a', source: { kind: 'redis-stream', stream: 's' }, channel: 'feed:{subject' }],

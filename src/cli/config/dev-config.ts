@@ -12,8 +12,8 @@ export const DEV_API_KEY = 'switchboard-dev-api-key';
 /**
  * The documented development configuration that `npm start` (`switchboard serve --dev`) uses: plain HTTP on
  * 127.0.0.1:8080, anonymous chat allowed (anonymous users may read, publish, type, send private messages and call `rpc` methods),
- * demo namespaces `chat` (history 100, last 20 on join), `feed` (server-published only) and `doc`
- * (collaborative documents), the development secret and API key above, and the page origins of that port.
+ * demo namespaces `chat` (history 100, last 20 on join), `feed` (server-published only, the latest on join; the
+ * demo prices and weather of src/cli/dev-feeds.ts) and `doc` (collaborative documents), the development secret and API key above, and the page origins of that port.
  */
 export const DEV_CONFIG: ServerConfigInput = Object.freeze({
   mode: 'development',
@@ -30,12 +30,15 @@ export const DEV_CONFIG: ServerConfigInput = Object.freeze({
     chat: { historySize: 100, recoverOnJoin: 20, presence: true, joinLeave: true, typing: true },
     feed: {
       historySize: 100,
-      recoverOnJoin: 20,
+      // One publication on join: the latest price or weather of the channel, so a new subscriber is filled at once.
+      recoverOnJoin: 1,
       allowClientPublish: false,
       presence: false,
       joinLeave: false,
       typing: false,
       slowConsumerPolicy: 'drop',
+      // A dashboard that falls behind gets the newest price of every symbol instead of a backlog (docs/feeds.md).
+      conflate: true,
     },
     doc: { historySize: 1000, recoverOnJoin: 0, presence: true, joinLeave: true, typing: false, document: true },
   },
