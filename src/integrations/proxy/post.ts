@@ -207,6 +207,9 @@ class PostHandler implements Dispatcher.DispatchHandler, Abortable {
         headers: this.#headers,
         body: this.#body,
         idempotent: this.#idempotent,
+        // undici's `blocking` (default true for a POST) holds further requests on the socket until this one's
+        // answer head arrives: no pipelining behind it. A pipelined request does not block.
+        blocking: !this.#idempotent,
       },
       this,
     );
