@@ -6,7 +6,7 @@
 // method call, and it resolves the hook's promise with the hook's decision itself: no timer, no closure and no
 // intermediate promise per call (an async `call` awaited by the hook's `.then` made three promises and two more
 // microtask turns per call).
-import { randomUUID } from 'node:crypto';
+import { createSecretKey, type KeyObject, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { JsonValue } from '../../messages/index.ts';
 import { type LogicCaller, LogicDeadlines, type Refusal } from '../../realtime/index.ts';
@@ -82,7 +82,8 @@ type NoSlot = 'overloaded' | 'timeout' | 'closed';
 export class ProxyCalls {
   readonly limiter: ConcurrencyLimiter;
   readonly deadlines: LogicDeadlines;
-  readonly secret: string | null;
+  /** The shared secret as a key object, made once: `createHmac` with a string prepares the key on every call. */
+  readonly secret: KeyObject | null;
   readonly maxResponseBytes: number;
   readonly observer: ProxyObserver | null;
   /** The kinds sent through an endpoint's `pipelinedTarget`. */
@@ -103,7 +104,7 @@ export class ProxyCalls {
     this.pipelinedKinds = pipelinedKinds;
     this.limiter = limiter;
     this.deadlines = new LogicDeadlines(timeoutMs);
-    this.secret = secret;
+    this.secret = secret === null ? null : createSecretKey(Buffer.from(secret, 'utf8'));
     this.maxResponseBytes = maxResponseBytes;
     this.observer = observer;
   }
