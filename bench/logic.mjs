@@ -48,7 +48,7 @@ const MODES = [
   { name: 'none', label: '(a) no hooks' },
   { name: 'hook-sync', label: '(b) in-process onPublish, sync', target: 0.9 },
   { name: 'hook-async', label: '(b) in-process onPublish, async', target: 0.9 },
-  { name: 'proxy', label: '(c) HTTP proxy to a node:http backend', target: 0.5 },
+  { name: 'proxy', label: '(c) HTTP proxy to a node:http backend (keep-alive, publish pipelined)', target: 0.5 },
 ];
 const modes = args.only === undefined ? MODES : MODES.filter((m) => args.only.split(',').includes(m.name));
 if (modes.length === 0) throw new Error(`--only: none of ${args.only} is a mode (${MODES.map((m) => m.name)})`);

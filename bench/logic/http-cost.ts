@@ -1,5 +1,5 @@
 // What one proxied call costs the server's CPU, next to the HTTP clients it could be built on: createHttpProxy's
-// onPublish, a bare node:http POST over a keep-alive Agent (with and without an AbortSignal per request, and with a
+// onPublish (publish pipelined or not), a bare node:http POST over a keep-alive Agent (with and without an AbortSignal per request, and with a
 // timer that destroys the request instead), and undici's Pool. Same body, same backend (bench/logic/backend.mjs,
 // pinned to CPU 0), 64 calls in flight, CPU of this process per call. Explains the proxy row of bench/logic.mjs.
 //
@@ -54,6 +54,17 @@ const clients: Record<string, () => Promise<unknown>> = {
     const proxy = createHttpProxy({
       namespaces: { bench: { publish: `http://127.0.0.1:${port}/publish` } },
       secret: 'bench-proxy-secret',
+    });
+    return async () => {
+      const answer = await proxy.onPublish!(context);
+      if (answer !== undefined && 'refuse' in answer) throw new Error(JSON.stringify(answer));
+    };
+  })(),
+  'createHttpProxy onPublish (signed, publish pipelined)': (() => {
+    const proxy = createHttpProxy({
+      namespaces: { bench: { publish: `http://127.0.0.1:${port}/publish` } },
+      secret: 'bench-proxy-secret',
+      pipelinedKinds: ['publish'],
     });
     return async () => {
       const answer = await proxy.onPublish!(context);

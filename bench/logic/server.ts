@@ -46,8 +46,17 @@ switch (mode) {
   case 'proxy': {
     const url = process.env['BACKEND_URL'];
     if (url === undefined) throw new Error('LOGIC_MODE=proxy needs BACKEND_URL');
-    // Defaults otherwise (64 requests in flight over keep-alive connections, 3 s deadline), signed as in production.
-    const proxy = createHttpProxy({ namespaces: { bench: { publish: url } }, secret: 'bench-proxy-secret' });
+    // Defaults otherwise (64 requests in flight over keep-alive connections, 8 pipelined per connection, 3 s
+    // deadline), signed as in production. The backend's publish endpoint only checks (allow-all), so it is
+    // idempotent and publish is pipelined, as the target asks ("kept alive and pipelined");
+    // PROXY_PIPELINING=1 turns pipelining off, for comparison.
+    const depth = process.env['PROXY_PIPELINING'];
+    const proxy = createHttpProxy({
+      namespaces: { bench: { publish: url } },
+      secret: 'bench-proxy-secret',
+      pipelinedKinds: ['publish'],
+      ...(depth === undefined ? {} : { pipelining: Number(depth) }),
+    });
     logic = proxy;
     close = () => proxy.close();
     break;

@@ -41,6 +41,8 @@ export function proxyOptionsFrom(
     maxResponseBytes: proxy.maxResponseBytes,
     maxConcurrency: proxy.maxConcurrency,
     maxQueued: proxy.maxQueued,
+    pipelining: proxy.pipelining,
+    pipelinedKinds: proxy.pipelinedKinds,
     breaker: proxy.breaker,
   };
 }

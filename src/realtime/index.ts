@@ -85,6 +85,7 @@ export type {
 } from './logic.ts';
 export { LOGIC_FAILURE_REASONS, LOGIC_HOOKS, type LogicFailureReason, type LogicHook } from './logic-failure.ts';
 export { REFUSAL_CODES } from './logic-answers.ts';
+export { LogicDeadline, LogicDeadlines } from './logic-deadlines.ts';
 export {
   isModeratedUser,
   isModerationReason,

@@ -66,6 +66,13 @@ export class LogicDeadlines {
     if (this.#head === null) this.#timer?.unref();
   }
 
+  /** The entries armed now, oldest first (a copy: the caller may cancel or expire them while it walks it). */
+  armedEntries(): LogicDeadline[] {
+    const entries: LogicDeadline[] = [];
+    for (let entry = this.#head; entry !== null; entry = entry.deadlineNext) entries.push(entry);
+    return entries;
+  }
+
   #schedule(ms: number): void {
     this.#timer = setTimeout(this.#fire, ms);
   }

@@ -50,6 +50,11 @@ const CALL_ENDED: unique symbol = Symbol('call ended');
 /** How one call to a hook ended: its answer, or what it threw or rejected with. */
 type Answer = { readonly ok: boolean; readonly value: unknown };
 
+/** What a waiting call goes on with once it ended (the deadline first: TIMED_OUT). */
+type AfterWait<R> = (answer: Answer | typeof TIMED_OUT) => R | PromiseLike<R>;
+
+const asIs: AfterWait<Answer | typeof TIMED_OUT> = (answer) => answer;
+
 /**
  * Runs the configured {@link ServerLogic}s and in-process RPC handlers. Every call gets the deadline; a throw, a
  * rejection, a passed deadline or an answer of the wrong shape is reported (`observer.logicFailed`) and answered
@@ -196,8 +201,8 @@ export class LogicRunner {
     for (let i = index; i < logics.length; i++) {
       const logic = logics[i]!;
       const asked = current;
-      const answer = this.#call('onPublish', () => logic.onPublish!(asked));
-      if (answer instanceof Promise) return this.#publishAfter(logics, i, current, replaced, answer);
+      const answer = this.#start(() => logic.onPublish!(asked));
+      if (!isAnswer(answer)) return this.#publishAfter(logics, i, current, replaced, answer);
       const next = this.#publishStep(answer, current);
       if (next === null) continue;
       if ('ok' in next) return next;
@@ -207,18 +212,23 @@ export class LogicRunner {
     return this.#publishEnd(current, replaced);
   }
 
-  async #publishAfter(
+  /**
+   * The chain from a hook that answered with a promise: the rest runs as the waiting call's continuation, and its
+   * outcome settles the one promise `publishInto` awaits (no async function and no second promise in between).
+   */
+  #publishAfter(
     logics: readonly ServerLogic[],
     index: number,
     context: PublishContext,
     replaced: boolean,
-    pending: Promise<Answer | typeof TIMED_OUT>,
+    pending: PromiseLike<unknown>,
   ): Promise<LogicOutcome<JsonValue>> {
-    const answer = await pending;
-    if (answer === TIMED_OUT) return FAILED;
-    const next = this.#publishStep(answer, context);
-    if (next !== null && 'ok' in next) return next;
-    return this.#publishFrom(logics, index + 1, next ?? context, replaced || next !== null);
+    return this.#wait('onPublish', pending, (answer) => {
+      if (answer === TIMED_OUT) return FAILED;
+      const next = this.#publishStep(answer, context);
+      if (next !== null && 'ok' in next) return next;
+      return this.#publishFrom(logics, index + 1, next ?? context, replaced || next !== null);
+    });
   }
 
   /** One `onPublish` answer: null to go on as is, the context with the replaced data, or the outcome to answer. */
@@ -291,19 +301,33 @@ export class LogicRunner {
    * deadline, ends the call once.
    */
   #call(hook: LogicHook, run: () => unknown): Answer | Promise<Answer | typeof TIMED_OUT> {
+    const answer = this.#start(run);
+    return isAnswer(answer) ? answer : this.#wait(hook, answer, asIs);
+  }
+
+  /** Runs a hook: its synchronous answer (or throw), or the thenable it answered with. */
+  #start(run: () => unknown): Answer | PromiseLike<unknown> {
     let answer: unknown;
     try {
       answer = run();
     } catch (err) {
       return { ok: false, value: err };
     }
-    if (!isThenable(answer)) return { ok: true, value: answer };
+    return isThenable(answer) ? answer : { ok: true, value: answer };
+  }
+
+  /**
+   * Waits on a hook's thenable with the shared deadline ({@link LogicDeadlines}): whichever comes first, its
+   * settlement or the deadline, ends the call once, and `then` goes on from there.
+   * @returns the promise of what `then` answers
+   */
+  #wait<R>(hook: LogicHook, pending: PromiseLike<unknown>, then: AfterWait<R>): Promise<R> {
     this.#inFlight++;
-    return new Promise<Answer | typeof TIMED_OUT>((resolve) => {
-      const call = new WaitingCall(this, hook, resolve);
+    return new Promise<R>((resolve) => {
+      const call = new WaitingCall(this, hook, then, resolve);
       this.#deadlines.arm(call);
       // Promise.resolve adopts a foreign thenable (and turns a `then` that throws into a rejection).
-      Promise.resolve(answer).then(
+      Promise.resolve(pending).then(
         (value: unknown) => call.end({ ok: true, value }),
         (err: unknown) => call.end({ ok: false, value: err }),
       );
@@ -311,7 +335,7 @@ export class LogicRunner {
   }
 
   /** @internal A waiting call ended (answered, or by its deadline). */
-  [CALL_ENDED](call: WaitingCall, timedOut: boolean): void {
+  [CALL_ENDED](call: { readonly hook: LogicHook } & LogicDeadline, timedOut: boolean): void {
     this.#inFlight--;
     if (timedOut) {
       this.#failed(call.hook, 'timeout', new Error(`${call.hook} did not answer within ${this.#options.timeoutMs} ms`));
@@ -342,16 +366,18 @@ export class LogicRunner {
 }
 
 /** A call waiting on a hook's promise, armed in the runner's deadline list until it ends. */
-class WaitingCall extends LogicDeadline {
+class WaitingCall<R> extends LogicDeadline {
   readonly hook: LogicHook;
   readonly #runner: LogicRunner;
-  readonly #resolve: (answer: Answer | typeof TIMED_OUT) => void;
+  readonly #then: AfterWait<R>;
+  readonly #resolve: (value: R | PromiseLike<R>) => void;
   #ended = false;
 
-  constructor(runner: LogicRunner, hook: LogicHook, resolve: (answer: Answer | typeof TIMED_OUT) => void) {
+  constructor(runner: LogicRunner, hook: LogicHook, then: AfterWait<R>, resolve: (value: R | PromiseLike<R>) => void) {
     super();
     this.#runner = runner;
     this.hook = hook;
+    this.#then = then;
     this.#resolve = resolve;
   }
 
@@ -360,15 +386,29 @@ class WaitingCall extends LogicDeadline {
     if (this.#ended) return;
     this.#ended = true;
     this.#runner[CALL_ENDED](this, false);
-    this.#resolve(answer);
+    this.#goOn(answer);
   }
 
   onDeadline(): void {
     if (this.#ended) return;
     this.#ended = true;
     this.#runner[CALL_ENDED](this, true);
-    this.#resolve(TIMED_OUT);
+    this.#goOn(TIMED_OUT);
   }
+
+  /** Runs the continuation; what it throws rejects the call's promise, as a throw in an async function would. */
+  #goOn(answer: Answer | typeof TIMED_OUT): void {
+    try {
+      this.#resolve(this.#then(answer));
+    } catch (err) {
+      this.#resolve(Promise.reject(err));
+    }
+  }
+}
+
+/** Whether `#start` answered at once (an Answer never has a `then`). */
+function isAnswer(value: Answer | PromiseLike<unknown>): value is Answer {
+  return typeof (value as { then?: unknown }).then !== 'function';
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

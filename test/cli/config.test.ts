@@ -17,6 +17,7 @@ import {
   signingKeyFrom,
   wantsHelp,
 } from '../../src/cli/config.ts';
+import { proxyOptionsFrom } from '../../src/cli/proxy.ts';
 import { createAuthenticator, createNamespaces, signToken } from '../../src/realtime/index.ts';
 
 const SECRET = 'x'.repeat(32);
@@ -440,5 +441,31 @@ test('loadAuthConfig validates only the auth section: serving settings (TLS, wor
     served.issues.map((i) => i.path),
     ['auth.hs256SecretFile'],
     'serve keeps the check',
+  );
+});
+
+test('proxy pipelining: defaults, from the environment into the proxy options, and bad values named', async () => {
+  const defaults = (await loadConfig({ env: BASE_ENV })).config.proxy;
+  assert.equal(defaults.pipelining, 8);
+  assert.deepEqual(defaults.pipelinedKinds, ['connect', 'refresh', 'subscribe']);
+  const { config } = await loadConfig({
+    env: {
+      ...BASE_ENV,
+      SWITCHBOARD_PROXY__PUBLISH: 'http://127.0.0.1:3001/publish',
+      SWITCHBOARD_PROXY__PIPELINING: '4',
+      SWITCHBOARD_PROXY__PIPELINED_KINDS: 'subscribe,publish',
+    },
+  });
+  const options = proxyOptionsFrom(config.proxy, {});
+  assert.equal(options?.pipelining, 4);
+  assert.deepEqual(options?.pipelinedKinds, ['subscribe', 'publish']);
+  const bad = await configError(
+    loadConfig({
+      env: { ...BASE_ENV, SWITCHBOARD_PROXY__PIPELINING: '0', SWITCHBOARD_PROXY__PIPELINED_KINDS: 'publish,delete' },
+    }),
+  );
+  assert.deepEqual(
+    bad.issues.map((i) => i.path),
+    ['proxy.pipelining', 'proxy.pipelinedKinds[1]'],
   );
 });

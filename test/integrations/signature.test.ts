@@ -1,7 +1,7 @@
 // The Switchboard-Signature scheme: what a backend or webhook receiver in any language checks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey } from 'node:crypto';
 import fc from 'fast-check';
 import { signBody, verifySignature } from '../../src/integrations/index.ts';
 
@@ -12,6 +12,19 @@ test('a signature is the hex HMAC-SHA256 of "t.body" (reproducible in any langua
   const header = signBody('s3cret', '{"a":1}', NOW_SEC);
   const expected = createHmac('sha256', 's3cret').update(`${NOW_SEC}.{"a":1}`).digest('hex');
   assert.equal(header, `t=${NOW_SEC},v1=${expected}`);
+});
+
+test('a secret given as a key object of its UTF-8 bytes signs exactly as the string does', () => {
+  const secret = 'sécret-ünïcode-0123456789';
+  const body = '{"request":"publish","data":{"text":"héllo"}}';
+  assert.equal(
+    signBody(createSecretKey(Buffer.from(secret, 'utf8')), body, 1_733_000_000),
+    signBody(secret, body, 1_733_000_000),
+  );
+  assert.notEqual(
+    signBody(createSecretKey(Buffer.from('other', 'utf8')), body, 1_733_000_000),
+    signBody(secret, body, 1_733_000_000),
+  );
 });
 
 test('a signed body verifies, with any of several secrets (rotation)', () => {

@@ -1,6 +1,7 @@
 // CLI config: the zod schema of the `switchboard serve` configuration (field types, ranges, defaults, cross-checks).
 // The env/flag names and descriptions of its settings are in settings.ts; test/cli/config-settings.test.ts keeps both in step.
 import { z } from 'zod';
+import { DEFAULT_PIPELINED_KINDS, DEFAULT_PIPELINING, PROXY_REQUEST_KINDS } from '../../integrations/index.ts';
 import {
   DEFAULT_ROLE_PERMISSIONS,
   NAMESPACE_DEFAULTS,
@@ -228,6 +229,13 @@ export const ProxyConfigSchema = z.strictObject({
   maxResponseBytes: posInt(64 * 1024 * 1024).default(65_536),
   maxConcurrency: posInt(65_536).default(64),
   maxQueued: nonNegInt(1_000_000).default(1024),
+  pipelining: posInt(1024).default(DEFAULT_PIPELINING),
+  pipelinedKinds: z
+    .array(z.enum(PROXY_REQUEST_KINDS, { error: `expected one of ${PROXY_REQUEST_KINDS.join(', ')}` }), {
+      error: 'expected a list of request kinds',
+    })
+    .max(PROXY_REQUEST_KINDS.length)
+    .default([...DEFAULT_PIPELINED_KINDS]),
   breaker: z
     .strictObject({ failureThreshold: posInt(1_000_000).default(5), resetAfterMs: posInt(3_600_000).default(5000) })
     .prefault({}),

@@ -692,6 +692,18 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     'Proxy calls waiting for a free slot; beyond, a call is refused at once with backend_unavailable.',
   ),
   s(
+    'proxy.pipelining',
+    'PROXY__PIPELINING',
+    INTEGER,
+    'Requests of the proxy.pipelinedKinds in flight per keep-alive connection (HTTP/1.1 pipelining); 1 turns it off.',
+  ),
+  s(
+    'proxy.pipelinedKinds',
+    'PROXY__PIPELINED_KINDS',
+    LIST,
+    'Kinds of proxy request that are pipelined (connect, refresh, subscribe, publish, rpc): only those the backend may receive twice (a request on a connection that dies is sent again).',
+  ),
+  s(
     'proxy.breaker.failureThreshold',
     'PROXY__BREAKER__FAILURE_THRESHOLD',
     INTEGER,

@@ -2,6 +2,7 @@
 // the answer's size. Every way it can end is a value, never a throw.
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Dispatcher, Pool } from 'undici';
+import { LogicDeadline } from '../../realtime/index.ts';
 
 /** How a POST that got no usable answer ended. */
 export type PostFailure = 'timeout' | 'unreachable' | 'too_large' | 'closed';
@@ -14,18 +15,25 @@ export type PostResult =
 /** Why a call was cut short: its deadline passed, or the proxy closed. */
 export type AbortReason = 'timeout' | 'closed';
 
+/** What a call waits on, undone when its deadline passes or the proxy closes (its queue place, then its request). */
+export interface Abortable {
+  abortCall(): void;
+}
+
 /**
- * The end of one call, set by its timer or by the proxy's close: whatever the call waits on at that moment (its
- * place in the queue, then its request) is undone once.
+ * The end of one call, set by its deadline or by the proxy's close: whatever the call waits on at that moment (its
+ * place in the queue, then its request) is undone once. Armed in the proxy's deadline list ({@link LogicDeadline}),
+ * its expiry is a timeout.
  *
  * Optimisation: this replaces an AbortController. On Node 20 a controller plus an `AbortSignal` handed to
  * `http.request` (an EventTarget, a listener added and removed per request) measured 30-60 µs of CPU per call
- * against a bare keep-alive request of about 100 µs; this one-slot object costs nothing measurable.
+ * against a bare keep-alive request of about 100 µs; this one-slot object costs nothing measurable, and the undo
+ * step is an object's method, not a closure made per call.
  */
-export class CallDeadline {
+export class CallDeadline extends LogicDeadline {
   /** Null while the call may go on. */
   reason: AbortReason | null = null;
-  #undo: (() => void) | null = null;
+  #undo: Abortable | null = null;
 
   /** Ends the call (the first reason wins) and runs the current undo step. */
   abort(reason: AbortReason): void {
@@ -33,13 +41,22 @@ export class CallDeadline {
     this.reason = reason;
     const undo = this.#undo;
     this.#undo = null;
-    undo?.();
+    undo?.abortCall();
   }
 
   /** Sets what {@link CallDeadline.abort} undoes (null: nothing), replacing the previous step. */
-  onAbort(undo: (() => void) | null): void {
+  onAbort(undo: Abortable | null): void {
     this.#undo = undo;
   }
+
+  onDeadline(): void {
+    this.abort('timeout');
+  }
+}
+
+/** Where {@link send} reports how a POST ended (once). */
+export interface PostCallback {
+  onPostResult(result: PostResult): void;
 }
 
 /** Where requests to one endpoint go: the connection pool of its origin, its path, and its basic auth if any. */
@@ -65,18 +82,38 @@ export function postTarget(url: URL, pool: Dispatcher): PostTarget {
 }
 
 /**
- * A keep-alive pool for one origin: at most `connections` sockets, one request at a time on each (no pipelining: a
- * backend that answers slowly must not hold up the calls queued behind it on the same socket). Redirects are not
+ * A keep-alive pool for one origin: at most `connections` sockets, and at most `pipelining` requests in flight on
+ * each. With 1, one request at a time per socket. With more, a request sent with {@link send}'s `pipelined` is
+ * written behind those still waiting for their answer on a socket (HTTP/1.1 pipelining: the pool fills a socket up
+ * to the depth before it opens or uses another), so a slow answer holds up the ones behind it on that socket, up
+ * to their deadline; a request sent without it still waits for a socket with nothing in flight. Redirects are not
  * followed (an undici pool never does): a 3xx is a status like any other.
  * @param origin `http(s)://host:port`
  * @param connections the proxy's `maxConcurrency`
+ * @param pipelining requests in flight per socket (the proxy's `pipelining`; 1 for a pool of kinds not pipelined)
  */
-export function postPool(origin: string, connections: number): Dispatcher {
-  return new Pool(origin, { connections, pipelining: 1 });
+export function postPool(origin: string, connections: number, pipelining = 1): Dispatcher {
+  return new Pool(origin, { connections, pipelining });
 }
 
 /** An error the handler aborts a request with (never seen by anyone: the call is already settled). */
 const ABANDONED = new Error('request abandoned by the proxy');
+
+/**
+ * {@link send} as a promise (tests and one-off calls; the proxy uses {@link send} itself, one promise less per call).
+ */
+export function post(
+  target: PostTarget,
+  headers: Record<string, string>,
+  body: string,
+  deadline: CallDeadline,
+  maxResponseBytes: number,
+  pipelined = false,
+): Promise<PostResult> {
+  return new Promise<PostResult>((resolve) => {
+    send(target, headers, body, deadline, maxResponseBytes, pipelined, { onPostResult: resolve });
+  });
+}
 
 /**
  * POSTs a body and reads the answer, at most `maxResponseBytes` of it.
@@ -86,24 +123,29 @@ const ABANDONED = new Error('request abandoned by the proxy');
  * proxied call.
  *
  * A keep-alive connection the backend closed while it sat idle fails the next request with a socket error before
- * any answer; that request is sent once more (on a fresh connection: the pool drops the dead one).
+ * any answer; that request is sent once more (on a fresh connection: the pool drops the dead one). A pipelined
+ * request is one the backend must be able to receive twice: when a socket dies with several requests on it, the
+ * first fails (and is sent once more, as above) and undici sends the others again on a new socket, whether or not
+ * the backend had already read them (each keeps its request id, for the backend to recognise a repeat).
  * @param target the endpoint
  * @param headers the request headers (lower-case names; undici adds Content-Length)
  * @param body the exact bytes signed
  * @param deadline ends the request (timeout or close)
  * @param maxResponseBytes a longer answer (declared or streamed) is abandoned with `too_large`
+ * @param pipelined whether the request may be written behind others on a socket (see {@link postPool})
+ * @param done told how it ended, once
  */
-export function post(
+export function send(
   target: PostTarget,
   headers: Record<string, string>,
   body: string,
   deadline: CallDeadline,
   maxResponseBytes: number,
-): Promise<PostResult> {
+  pipelined: boolean,
+  done: PostCallback,
+): void {
   if (target.authorization !== null) headers['authorization'] = target.authorization;
-  return new Promise<PostResult>((resolve) => {
-    new PostHandler(target, headers, body, deadline, maxResponseBytes, resolve).send(true);
-  });
+  new PostHandler(target, headers, body, deadline, maxResponseBytes, pipelined, done).send(true);
 }
 
 function aborted(deadline: CallDeadline): PostResult {
@@ -115,14 +157,16 @@ function aborted(deadline: CallDeadline): PostResult {
 /** Socket errors of a connection that died before the answer began (a reset idle keep-alive connection). */
 const RESET_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
 
-/** One POST through undici's dispatch API: every way it ends resolves the call once. */
-class PostHandler implements Dispatcher.DispatchHandler {
+/** One POST through undici's dispatch API: every way it ends reports to the caller once. */
+class PostHandler implements Dispatcher.DispatchHandler, Abortable {
   readonly #target: PostTarget;
   readonly #headers: Record<string, string>;
   readonly #body: string;
   readonly #deadline: CallDeadline;
   readonly #maxResponseBytes: number;
-  readonly #resolve: (result: PostResult) => void;
+  /** undici's `idempotent`: a request it may pipeline (and send again when its socket dies). */
+  readonly #idempotent: boolean;
+  readonly #done: PostCallback;
   #controller: Dispatcher.DispatchController | null = null;
   #settled = false;
   #answered = false;
@@ -137,14 +181,16 @@ class PostHandler implements Dispatcher.DispatchHandler {
     body: string,
     deadline: CallDeadline,
     maxResponseBytes: number,
-    resolve: (result: PostResult) => void,
+    idempotent: boolean,
+    done: PostCallback,
   ) {
     this.#target = target;
     this.#headers = headers;
     this.#body = body;
     this.#deadline = deadline;
     this.#maxResponseBytes = maxResponseBytes;
-    this.#resolve = resolve;
+    this.#idempotent = idempotent;
+    this.#done = done;
   }
 
   send(retry: boolean): void {
@@ -153,23 +199,33 @@ class PostHandler implements Dispatcher.DispatchHandler {
       return;
     }
     this.#retry = retry;
-    this.#deadline.onAbort(this.#abort);
+    this.#deadline.onAbort(this);
     this.#target.pool.dispatch(
-      { method: 'POST', path: this.#target.path, headers: this.#headers, body: this.#body },
+      {
+        method: 'POST',
+        path: this.#target.path,
+        headers: this.#headers,
+        body: this.#body,
+        idempotent: this.#idempotent,
+        // undici's `blocking` (default true for a POST) holds further requests on the socket until this one's
+        // answer head arrives: no pipelining behind it. A pipelined request does not block.
+        blocking: !this.#idempotent,
+      },
       this,
     );
   }
 
-  readonly #abort = (): void => {
+  /** The call's deadline passed or the proxy closed. */
+  abortCall(): void {
     this.#settle(aborted(this.#deadline));
     this.#controller?.abort(ABANDONED);
-  };
+  }
 
   #settle(result: PostResult): void {
     if (this.#settled) return;
     this.#settled = true;
     this.#deadline.onAbort(null);
-    this.#resolve(result);
+    this.#done.onPostResult(result);
   }
 
   #tooLarge(detail: string): void {

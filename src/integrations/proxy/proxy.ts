@@ -2,47 +2,37 @@
 // over HTTP (docs/backend-proxy.md): signed JSON POSTs on keep-alive connections, one deadline per call, a bound on
 // concurrency with a bounded queue, a circuit breaker per endpoint URL. A backend that is down, slow or failing
 // costs the client a `backend_unavailable` refusal (retryable), never a stalled operation.
-import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
-import type { JsonValue } from '../../messages/index.ts';
 import type {
   ConnectContext,
   ConnectDecision,
-  LogicCaller,
   PublishContext,
   PublishDecision,
-  Refusal,
   RpcContext,
   RpcResult,
   ServerLogic,
   SubscribeContext,
   SubscribeDecision,
 } from '../../realtime/index.ts';
-import { SIGNATURE_HEADER, signBody } from '../signature.ts';
+import type { Dispatcher } from 'undici';
 import { Breaker, type BreakerState } from './breaker.ts';
+import { type AllowedShape, type Endpoint, ProxyCalls } from './call.ts';
 import { ConcurrencyLimiter } from './limiter.ts';
 import {
   checkInteger,
   DEFAULT_MAX_CONCURRENCY,
   DEFAULT_MAX_QUEUED,
   DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_PIPELINED_KINDS,
+  DEFAULT_PIPELINING,
   DEFAULT_PROXY_TIMEOUT_MS,
   displayUrl,
   endpointUrl,
   type HttpProxyOptions,
-  type ProxyFailure,
-  type ProxyOutcome,
 } from './options.ts';
-import { CallDeadline, post, postPool, postTarget, type PostTarget } from './post.ts';
-import type { Dispatcher } from 'undici';
-import { readAnswer, requestBody, type ProxyRequestKind } from './wire.ts';
+import { postPool, postTarget } from './post.ts';
+import { PROXY_REQUEST_KINDS, type ProxyRequestKind } from './wire.ts';
 
-/** The header carrying the request id (also the body's `id`), for correlating both sides' logs. */
-export const REQUEST_ID_HEADER = 'Switchboard-Request-Id';
-
-/** Header names as sent (lower case, as HTTP/1.1 puts them on the wire the same either way). */
-const REQUEST_ID_HEADER_KEY = REQUEST_ID_HEADER.toLowerCase();
-const SIGNATURE_HEADER_KEY = SIGNATURE_HEADER.toLowerCase();
+export { ProxyAnswerError, REQUEST_ID_HEADER } from './call.ts';
 
 /** One endpoint in {@link ProxyHealth}. */
 export interface ProxyEndpointHealth {
@@ -82,53 +72,13 @@ export interface HttpProxy extends ServerLogic {
   close(): Promise<void>;
 }
 
-/**
- * The backend answered outside the contract (a non-2xx status other than 5xx/429, not JSON, a wrong shape). The
- * proxy throws it, so the hub answers the client `internal` and logs it: a backend bug is not something a client
- * should retry, unlike an outage.
- */
-export class ProxyAnswerError extends Error {
-  override readonly name = 'ProxyAnswerError';
-  /** `bad_status` or `invalid`. */
-  readonly outcome: 'bad_status' | 'invalid';
-  readonly endpoint: string;
-  readonly requestId: string;
-
-  constructor(failure: ProxyFailure & { readonly outcome: 'bad_status' | 'invalid'; readonly requestId: string }) {
-    super(`backend ${failure.endpoint} broke the proxy contract on a ${failure.kind} request: ${failure.detail}`);
-    this.outcome = failure.outcome;
-    this.endpoint = failure.endpoint;
-    this.requestId = failure.requestId;
-  }
-}
-
-/** What the client reads when a call fails fast or the backend fails. */
-const UNAVAILABLE_MESSAGES: Readonly<Record<string, string>> = {
-  breaker_open: 'The application backend is failing; retry later',
-  overloaded: 'The application backend is overloaded; retry later',
-  timeout: 'The application backend did not answer in time; retry later',
-};
-const UNAVAILABLE_MESSAGE = 'The application backend is unavailable; retry later';
-
-interface Endpoint {
-  readonly url: string;
-  readonly target: PostTarget;
-  readonly breaker: Breaker;
-  readonly kinds: Set<ProxyRequestKind>;
-  inFlight: number;
-  requests: number;
-  failures: number;
-}
-
-/** An allowed call's result: presence info (connect, refresh) or data (publish, rpc), when the backend gave them. */
-interface Allowed {
-  readonly refusal: null;
-  readonly info?: Record<string, unknown>;
-  readonly data?: JsonValue;
-}
-
-/** Why waiting for a slot ended. */
-type SlotWait = 'granted' | 'overloaded' | 'timeout' | 'closed';
+/** Each hook's answer from an allowed call: module-level, so no closure is made per call. */
+const subscribeAllowed: AllowedShape<SubscribeDecision> = () => undefined;
+const publishAllowed: AllowedShape<PublishDecision> = (answer) =>
+  answer.data === undefined ? undefined : { data: answer.data };
+const rpcAllowed: AllowedShape<RpcResult> = (answer) => (answer.data === undefined ? {} : { data: answer.data });
+const connectAllowed: AllowedShape<ConnectDecision> = (answer) =>
+  answer.info === undefined ? undefined : { info: answer.info };
 
 /**
  * Builds a ServerLogic that forwards to a backend over HTTP. Pass it to the real-time server (`logic`, or
@@ -161,13 +111,22 @@ export function createHttpProxy(options: HttpProxyOptions): HttpProxy {
     throw new TypeError('createHttpProxy: secret must be a non-empty string or null');
   const observer = options.observer ?? null;
 
-  // One keep-alive pool per backend origin, as many sockets as calls may run at once.
+  const pipelining = checkInteger(options.pipelining ?? DEFAULT_PIPELINING, 'pipelining', 1, 1024);
+  const pipelinedKinds = new Set<ProxyRequestKind>(options.pipelinedKinds ?? DEFAULT_PIPELINED_KINDS);
+  for (const kind of pipelinedKinds) {
+    if (!PROXY_REQUEST_KINDS.includes(kind))
+      throw new TypeError(`createHttpProxy: pipelinedKinds has ${JSON.stringify(kind)}, not a request kind`);
+  }
+
+  // Keep-alive pools per backend origin, as many sockets as calls may run at once: one without pipelining, and
+  // one pipelining `pipelining` requests per socket for the kinds in `pipelinedKinds` (when both are used).
   const pools = new Map<string, Dispatcher>();
-  const poolOf = (url: URL): Dispatcher => {
-    let pool = pools.get(url.origin);
+  const poolOf = (url: URL, depth: number): Dispatcher => {
+    const key = `${depth} ${url.origin}`;
+    let pool = pools.get(key);
     if (pool === undefined) {
-      pool = postPool(url.origin, maxConcurrency);
-      pools.set(url.origin, pool);
+      pool = postPool(url.origin, maxConcurrency, depth);
+      pools.set(key, pool);
     }
     return pool;
   };
@@ -183,7 +142,8 @@ export function createHttpProxy(options: HttpProxyOptions): HttpProxy {
       const shown = displayUrl(parsed);
       found = {
         url: shown,
-        target: postTarget(parsed, poolOf(parsed)),
+        target: postTarget(parsed, poolOf(parsed, 1)),
+        pipelinedTarget: pipelining > 1 ? postTarget(parsed, poolOf(parsed, pipelining)) : null,
         breaker: new Breaker(options.breaker, (state) => observer?.breakerChanged?.(shown, state)),
         kinds: new Set(),
         inFlight: 0,
@@ -216,120 +176,12 @@ export function createHttpProxy(options: HttpProxyOptions): HttpProxy {
   const anySubscribe = subscribeDefault !== null || [...subscribeByNamespace.values()].some((e) => e !== null);
   const anyPublish = publishDefault !== null || [...publishByNamespace.values()].some((e) => e !== null);
 
-  let closed = false;
-  const deadlines = new Set<CallDeadline>();
-  let pending = 0;
-  let idle: (() => void) | null = null;
-
-  const observe = (kind: ProxyRequestKind, outcome: ProxyOutcome, startedMs: number): void => {
-    observer?.request?.(kind, outcome, performance.now() - startedMs);
-  };
-
-  const unavailable = (
-    kind: ProxyRequestKind,
-    target: Endpoint,
-    outcome: ProxyFailure['outcome'],
-    requestId: string | null,
-    detail: string,
-    startedMs: number,
-  ): Refusal => {
-    target.failures++;
-    observe(kind, outcome, startedMs);
-    observer?.failed?.({ kind, endpoint: target.url, outcome, requestId, detail });
-    return { refuse: { code: 'backend_unavailable', message: UNAVAILABLE_MESSAGES[outcome] ?? UNAVAILABLE_MESSAGE } };
-  };
-
-  const waitForSlot = (deadline: CallDeadline): Promise<SlotWait> =>
-    new Promise<SlotWait>((resolve) => {
-      const waiter = (granted: boolean): void => {
-        deadline.onAbort(null);
-        resolve(granted ? 'granted' : 'closed');
-      };
-      if (!limiter.enqueue(waiter)) {
-        resolve('overloaded');
-        return;
-      }
-      deadline.onAbort(() => {
-        if (limiter.cancel(waiter)) resolve(deadline.reason ?? 'timeout');
-      });
-    });
-
-  /** One call: breaker, slot, POST, answer. Refusals are returned; a broken contract is thrown. */
-  const call = async (
-    kind: ProxyRequestKind,
-    target: Endpoint,
-    caller: LogicCaller,
-    fields: Readonly<Record<string, unknown>>,
-  ): Promise<Allowed | Refusal> => {
-    const startedMs = performance.now();
-    if (closed) return unavailable(kind, target, 'closed', null, 'the proxy is closed', startedMs);
-    if (!target.breaker.allow(Date.now()))
-      return unavailable(kind, target, 'breaker_open', null, 'the breaker is open', startedMs);
-    const deadline = new CallDeadline();
-    const timer = setTimeout(() => deadline.abort('timeout'), timeoutMs);
-    deadlines.add(deadline);
-    pending++;
-    try {
-      if (!limiter.tryAcquire()) {
-        const wait = await waitForSlot(deadline);
-        if (wait !== 'granted') {
-          target.breaker.abandon();
-          return unavailable(kind, target, wait, null, `no free slot (${wait})`, startedMs);
-        }
-      }
-      const id = randomUUID();
-      let result;
-      target.inFlight++;
-      target.requests++;
-      try {
-        const body = requestBody(kind, id, caller, fields);
-        const headers: Record<string, string> = { 'content-type': 'application/json', [REQUEST_ID_HEADER_KEY]: id };
-        if (secret !== null) headers[SIGNATURE_HEADER_KEY] = signBody(secret, body);
-        result = await post(target.target, headers, body, deadline, maxResponseBytes);
-      } finally {
-        target.inFlight--;
-        limiter.release();
-      }
-      if (!result.ok) {
-        if (result.failure === 'closed') target.breaker.abandon();
-        else target.breaker.failure(Date.now());
-        return unavailable(kind, target, result.failure, id, result.detail, startedMs);
-      }
-      const { status } = result;
-      if (status >= 500 || status === 429) {
-        target.breaker.failure(Date.now());
-        return unavailable(kind, target, 'server_error', id, `HTTP ${status}`, startedMs);
-      }
-      // The backend answered: whatever it said, it is up.
-      target.breaker.success();
-      const broken = (outcome: 'bad_status' | 'invalid', detail: string): ProxyAnswerError => {
-        target.failures++;
-        observe(kind, outcome, startedMs);
-        const failure = { kind, endpoint: target.url, outcome, requestId: id, detail } as const;
-        observer?.failed?.(failure);
-        return new ProxyAnswerError(failure);
-      };
-      if (status < 200 || status > 299) throw broken('bad_status', `HTTP ${status}`);
-      const answer = readAnswer(kind, result.body);
-      if (!answer.ok) throw broken('invalid', answer.reason);
-      observe(kind, answer.refusal === null ? 'allowed' : 'refused', startedMs);
-      return answer.refusal ?? answer;
-    } finally {
-      clearTimeout(timer);
-      deadlines.delete(deadline);
-      if (--pending === 0 && idle !== null) idle();
-    }
-  };
-
-  const isRefusal = (value: Allowed | Refusal): value is Refusal => 'refuse' in value;
+  const calls = new ProxyCalls(limiter, timeoutMs, secret, maxResponseBytes, observer, pipelinedKinds);
 
   const connectHook =
     (kind: 'connect' | 'refresh', target: Endpoint) =>
-    async (context: ConnectContext): Promise<ConnectDecision> => {
-      const answer = await call(kind, target, context, { expiresAt: context.expiresAt });
-      if (isRefusal(answer)) return answer;
-      return answer.info === undefined ? undefined : { info: answer.info };
-    };
+    (context: ConnectContext): ConnectDecision | Promise<ConnectDecision> =>
+      calls.run(kind, target, context, { expiresAt: context.expiresAt }, connectAllowed);
 
   const logic: { -readonly [K in keyof HttpProxy]: HttpProxy[K] } = {
     health: () => {
@@ -350,10 +202,7 @@ export function createHttpProxy(options: HttpProxyOptions): HttpProxy {
       };
     },
     close: async () => {
-      closed = true;
-      limiter.cancelAll();
-      for (const deadline of deadlines) deadline.abort('closed');
-      if (pending > 0) await new Promise<void>((resolve) => (idle = resolve));
+      await calls.abortAll();
       await Promise.all([...pools.values()].map((pool) => pool.destroy()));
     },
   };
@@ -365,9 +214,8 @@ export function createHttpProxy(options: HttpProxyOptions): HttpProxy {
         ? subscribeByNamespace.get(context.namespace)!
         : subscribeDefault;
       if (target === null) return undefined;
-      return call('subscribe', target, context, { channel: context.channel, namespace: context.namespace }).then(
-        (answer) => (isRefusal(answer) ? answer : undefined),
-      );
+      const fields = { channel: context.channel, namespace: context.namespace };
+      return calls.run('subscribe', target, context, fields, subscribeAllowed);
     };
   }
   if (anyPublish) {
@@ -376,11 +224,8 @@ export function createHttpProxy(options: HttpProxyOptions): HttpProxy {
         ? publishByNamespace.get(context.namespace)!
         : publishDefault;
       if (target === null) return undefined;
-      return call('publish', target, context, {
-        channel: context.channel,
-        namespace: context.namespace,
-        data: context.data,
-      }).then((answer) => (isRefusal(answer) ? answer : answer.data === undefined ? undefined : { data: answer.data }));
+      const fields = { channel: context.channel, namespace: context.namespace, data: context.data };
+      return calls.run('publish', target, context, fields, publishAllowed);
     };
   }
   if (rpcDefault !== null || rpcPrefixes.length > 0) {
@@ -393,9 +238,7 @@ export function createHttpProxy(options: HttpProxyOptions): HttpProxy {
         }
       }
       if (target === null) return null;
-      return call('rpc', target, context, { method: context.method, data: context.data }).then((answer) =>
-        isRefusal(answer) ? answer : answer.data === undefined ? {} : { data: answer.data },
-      );
+      return calls.run('rpc', target, context, { method: context.method, data: context.data }, rpcAllowed);
     };
   }
   return logic;
