@@ -270,7 +270,15 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
         return;
       case paths.metrics:
         if (only(['GET', 'HEAD']))
-          await serveMetrics(res, method, { hub, metrics, webhooks, webhookMetrics, documentMetrics, proxy, contributors });
+          await serveMetrics(res, method, {
+            hub,
+            metrics,
+            webhooks,
+            webhookMetrics,
+            documentMetrics,
+            proxy,
+            contributors,
+          });
         return;
       case '/api/delete':
         if (only(['POST']))
