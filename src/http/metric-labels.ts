@@ -28,6 +28,8 @@ export const MESSAGE_TYPES: readonly string[] = [
   'deleted',
   'pong',
   'rpc',
+  'doc',
+  'publications',
 ];
 
 /** Broker operations, the only values of the `op` label of the broker latency histogram. */

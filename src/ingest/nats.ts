@@ -73,6 +73,12 @@ const FETCH_BATCH = 256;
 /** Waits between attempts to (re)connect or re-create the stream and consumer, in ms. */
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 5000;
+/**
+ * How long `close()` waits for the connection to drain (the last acknowledgements flushed) before closing it anyway.
+ * A server that is down never answers a drain, and a shutdown must not hang on it: an unflushed acknowledgement only
+ * means a redelivery, which the idempotency key turns into a counted duplicate.
+ */
+const DRAIN_TIMEOUT_MS = 3000;
 
 /**
  * Whether a subject filter (`prices.>`, `prices.*.eu`) matches a subject.
@@ -136,8 +142,17 @@ class NatsSource implements Source {
     await this.#loop;
     const nc = this.#nc;
     this.#nc = null;
-    // drain flushes the acknowledgements of the last messages before the connection closes.
-    if (nc !== null && !nc.isClosed()) await nc.drain().catch(() => nc.close());
+    // drain flushes the acknowledgements of the last messages before the connection closes; bounded, because a
+    // disconnected client (the server down, reconnecting forever) would wait for the server to come back.
+    if (nc !== null && !nc.isClosed()) {
+      const timer = new AbortController();
+      await Promise.race([
+        nc.drain().catch(() => {}),
+        sleep(DRAIN_TIMEOUT_MS, undefined, { signal: timer.signal }).catch(() => {}),
+      ]);
+      timer.abort();
+      if (!nc.isClosed()) await nc.close().catch(() => {});
+    }
     this.#state = 'closed';
   }
 
