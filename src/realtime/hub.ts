@@ -1,5 +1,6 @@
 // Realtime: the RealtimeServer hub. Plugs the Switchboard protocol into the engine's WebSocketServer; no sockets of its own.
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import {
   MemoryDocumentStore,
   type Broker,
@@ -7,7 +8,7 @@ import {
   type ChannelEvent,
   type PublishResult,
 } from '../broker/index.ts';
-import { WebSocket, WebSocketServer } from '../engine/index.ts';
+import { TrustedProxies, WebSocket, WebSocketServer, type AcceptHook } from '../engine/index.ts';
 import {
   JsonCodec,
   Limits,
@@ -52,6 +53,11 @@ const CODECS = [Subprotocol.JSON, Subprotocol.MSGPACK] as const;
  */
 export const CONTROL_CHANNEL = '$switchboard-control';
 
+/** What {@link RealtimeServer.admit} decides about a request opening a transport of another kind than `/ws`. */
+export type AdmitResult =
+  | { readonly ok: true; readonly address: string; readonly identity: Identity | null }
+  | { readonly ok: false; readonly status: number; readonly headers?: Record<string, string>; readonly body?: string };
+
 /**
  * The real-time server: sessions, channels, presence, typing, history and recovery over one {@link Broker}.
  *
@@ -91,6 +97,9 @@ export class RealtimeServer {
   readonly #yjs: YjsEndpoint | null;
   /** Open sessions whose transport is not an engine WebSocket (see `openSession`). */
   #otherTransports = 0;
+  /** The `/ws` upgrade checks, also run by {@link admit} for transports of other kinds. */
+  readonly #accept: AcceptHook;
+  readonly #trustedProxies: TrustedProxies;
 
   /**
    * @param options Broker, namespaces, auth, limits and where to listen.
@@ -203,6 +212,8 @@ export class RealtimeServer {
       draining: () => this.#draining,
       deniedAddress: (address) => this.moderation.isDeniedAddress(address),
     });
+    this.#accept = engine.accept!;
+    this.#trustedProxies = new TrustedProxies(options.trustedProxies ?? []);
     this.wss = new WebSocketServer(engine);
     this.wss.on('connection', (ws: WebSocket) => this.#onConnection(ws));
     this.wss.on('error', (err: Error) => observer.internalError?.(err));
@@ -329,6 +340,39 @@ export class RealtimeServer {
     this.#services.observer.sessionOpened?.(session);
     if (this.#draining) session.disconnect(1001, 'shutdown', true);
     return session;
+  }
+
+  /** This node's id, unique per process start: what a transport routing requests between nodes names its node by. */
+  get nodeId(): string {
+    return this.#node;
+  }
+
+  /**
+   * Runs the checks of the `/ws` upgrade on an HTTP request that opens a transport of another kind (an event stream,
+   * a long poll, a plain `EventSource`): 503 while draining, 403 for a denied address, 429 over the per-address
+   * connection rate, 403 for a browser origin not allowed, 401 for a credential that does not verify. Connection caps
+   * per user apply later, at `connect`, as on `/ws`.
+   * @param req The request; its credential is read as on `/ws` (`Authorization`, the `token` query parameter, the cookie).
+   * @returns `ok` with the client's address (behind `trustedProxies`, the client `X-Forwarded-For` names) and the
+   *   identity the credential gives (null for none), or the HTTP answer to send.
+   */
+  async admit(req: IncomingMessage): Promise<AdmitResult> {
+    const address = this.#trustedProxies.resolve(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for']);
+    const origin = req.headers.origin ?? null;
+    const result = await this.#accept(req, { protocols: [Subprotocol.JSON], origin, address });
+    if (result === false) return { ok: false, status: 403 };
+    if (typeof result === 'object' && result !== null && 'status' in result) {
+      return {
+        ok: false,
+        status: result.status,
+        headers: result.headers ?? {},
+        ...(result.body === undefined ? {} : { body: result.body }),
+      };
+    }
+    const context = (typeof result === 'object' && result !== null ? result.context : undefined) as
+      | HandshakeContext
+      | undefined;
+    return { ok: true, address, identity: context?.identity ?? null };
   }
 
   /**
