@@ -2,7 +2,7 @@
 import { ErrorCode, type JsonValue, type PublishMessage, type SendMessage } from '../../messages/index.ts';
 import { latestOptions, personalChannel, type ResolvedChannel } from '../namespaces.ts';
 import { emitPublication } from '../events.ts';
-import { callerOf } from '../logic-context.ts';
+import { publishContext } from '../logic-context.ts';
 import { brokerFailed, refused } from '../replies.ts';
 import type { HubServices } from '../services.ts';
 import type { Session } from '../session.ts';
@@ -76,12 +76,9 @@ async function publishInto(
   }
   let data = original;
   if (hub.logic.has('onPublish')) {
-    const pending = hub.logic.publish({
-      ...callerOf(session, session.identity!, hub.permissions),
-      channel,
-      namespace: target.namespace,
-      data,
-    });
+    const pending = hub.logic.publish(
+      publishContext(session, session.identity!, hub.permissions, channel, target.namespace, data),
+    );
     // A chain of synchronous hooks answers without a promise: no await, no microtask (bench/RESULTS.md, logic-notes).
     const decided = pending instanceof Promise ? await pending : pending;
     if (session.isClosed) return;
