@@ -25,15 +25,30 @@ export function callerOf(session: Session, identity: Identity, permissions: Perm
   };
 }
 
+/** A copy of the caller's fields of a context. */
+function callerFields(caller: LogicCaller): LogicCaller {
+  return {
+    client: caller.client,
+    user: caller.user,
+    anonymous: caller.anonymous,
+    roles: caller.roles,
+    info: caller.info,
+    remoteAddress: caller.remoteAddress,
+    transport: caller.transport,
+  };
+}
+
 /** What carries the session, as the logic is told. */
 function transportOf(session: Session): string {
   return session.transport instanceof WebSocket ? 'websocket' : 'other';
 }
 
-// Optimisation (bench/RESULTS.md, logic-notes): the contexts of the frequent hooks are written out field by field. The
-// obvious `{ ...callerOf(...), channel, namespace, data }` clones the caller and then adds fields one by one, which
-// allocated about 1.5 KB per call in V8 12 (Node 20), against one small object written out: most of what a sync
-// `onPublish` cost a publish.
+// Optimisation (bench/RESULTS.md, logic-notes): the contexts of the frequent hooks are the caller with fields added one
+// by one. The obvious `{ ...callerOf(...), channel, namespace, data }` clones the caller and then adds the fields,
+// which allocated about 1.5 KB per call in V8 12 (Node 20): most of what a sync `onPublish` cost a publish.
+
+/** A context under construction: the caller's object, writable, with the fields of `T` to be added. */
+type Building<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * The context of `onSubscribe`.
@@ -50,17 +65,10 @@ export function subscribeContext(
   channel: string,
   namespace: string,
 ): SubscribeContext {
-  return {
-    client: session.id,
-    user: identity.user,
-    anonymous: identity.anonymous,
-    roles: permissions.rolesOf(identity),
-    info: identity.info,
-    remoteAddress: session.remoteAddress,
-    transport: transportOf(session),
-    channel,
-    namespace,
-  };
+  const context = callerOf(session, identity, permissions) as Building<SubscribeContext>;
+  context.channel = channel;
+  context.namespace = namespace;
+  return context;
 }
 
 /**
@@ -80,38 +88,23 @@ export function publishContext(
   namespace: string,
   data: JsonValue,
 ): PublishContext {
-  return {
-    client: session.id,
-    user: identity.user,
-    anonymous: identity.anonymous,
-    roles: permissions.rolesOf(identity),
-    info: identity.info,
-    remoteAddress: session.remoteAddress,
-    transport: transportOf(session),
-    channel,
-    namespace,
-    data,
-  };
+  const context = subscribeContext(session, identity, permissions, channel, namespace) as Building<PublishContext>;
+  context.data = data;
+  return context;
 }
 
 /**
- * The same `onPublish` context with the data a logic replaced it with (for the next logic of the chain).
+ * The same `onPublish` context with the data a logic replaced it with, for the next logic of the chain (a new object:
+ * a logic may keep the one it was given).
  * @param context The context.
  * @param data The new data.
  */
 export function withData(context: PublishContext, data: JsonValue): PublishContext {
-  return {
-    client: context.client,
-    user: context.user,
-    anonymous: context.anonymous,
-    roles: context.roles,
-    info: context.info,
-    remoteAddress: context.remoteAddress,
-    transport: context.transport,
-    channel: context.channel,
-    namespace: context.namespace,
-    data,
-  };
+  const next = callerFields(context) as Building<PublishContext>;
+  next.channel = context.channel;
+  next.namespace = context.namespace;
+  next.data = data;
+  return next;
 }
 
 /**
@@ -129,17 +122,10 @@ export function rpcContext(
   method: string,
   data: JsonValue,
 ): RpcContext {
-  return {
-    client: session.id,
-    user: identity.user,
-    anonymous: identity.anonymous,
-    roles: permissions.rolesOf(identity),
-    info: identity.info,
-    remoteAddress: session.remoteAddress,
-    transport: transportOf(session),
-    method,
-    data,
-  };
+  const context = callerOf(session, identity, permissions) as Building<RpcContext>;
+  context.method = method;
+  context.data = data;
+  return context;
 }
 
 /**
