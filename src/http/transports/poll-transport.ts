@@ -173,8 +173,13 @@ export class PollTransport implements SessionTransport {
     this.#armSessionTimer();
   }
 
-  /** Ends everything at once (the server stops): a held poll gets the close, timers stop. */
+  /** Ends everything at once (the server stops): a session still open ends (1006), a held poll gets the close. */
   dispose(): void {
+    if (this.#finished) return;
+    if (this.#closed === null) {
+      this.#closed = { code: 1006, reason: '' };
+      this.#events.expired();
+    }
     this.#clearSessionTimer();
     const held = this.#held;
     if (held !== null) {
