@@ -223,7 +223,12 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
         ...(transportMetrics === null ? {} : { observer: transportMetrics }),
       })
     : null;
-  await transports?.start();
+  // Like the hub's control channel: a broker that cannot subscribe now (Redis down) resubscribes once it is back.
+  transports
+    ?.start()
+    .catch((err: unknown) =>
+      logger?.error({ event: 'http_transports_error', err }, 'cannot listen for forwarded requests'),
+    );
   const metricContributors: readonly StatusContributor[] =
     transports === null || transportMetrics === null
       ? contributors

@@ -76,7 +76,7 @@ export class HttpTransportEndpoints {
     });
   }
 
-  /** Starts listening for requests other nodes forward here; resolves once subscribed. */
+  /** Starts listening for requests other nodes forward here; resolves once subscribed (repeated calls share it). */
   start(): Promise<void> {
     return this.#forwarder.start();
   }
