@@ -40,7 +40,7 @@ function callerFields(caller: LogicCaller): LogicCaller {
 
 /** What carries the session, as the logic is told. */
 function transportOf(session: Session): string {
-  return session.transport instanceof WebSocket ? 'websocket' : 'other';
+  return session.transport instanceof WebSocket ? 'websocket' : (session.transport.kind ?? 'other');
 }
 
 // Optimisation (bench/RESULTS.md, logic-notes): the contexts of the frequent hooks are the caller with fields added one

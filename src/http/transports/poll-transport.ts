@@ -50,6 +50,7 @@ interface Held {
  */
 export class PollTransport implements SessionTransport {
   readonly remoteAddress: string;
+  readonly kind = 'polling';
   /** JSON only: '' picks the JSON codec. */
   readonly protocol = '';
   readonly #limits: PollTransportLimits;

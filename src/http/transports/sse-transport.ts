@@ -9,6 +9,7 @@ import type { SessionTransport } from '../../realtime/index.ts';
  */
 export class SseTransport implements SessionTransport {
   readonly remoteAddress: string;
+  readonly kind = 'sse';
   /** JSON only: '' picks the JSON codec. */
   readonly protocol = '';
   readonly #res: http.ServerResponse;
