@@ -12,7 +12,9 @@ import { CLUSTER_API_KEY, startRedis } from './harness/nodes.ts';
 import { waitFor } from './harness/process.ts';
 
 for (const kind of ['nginx', 'haproxy'] as const) {
-  test(`${kind} over TLS in front of two nodes: HTTP 308 to HTTPS, wss:// publish round trip, HTTPS POST /api/publish, untrusted certificate refused`, async (t) => {
+  test(`${kind} over TLS in front of two nodes: HTTP 308 to HTTPS, wss:// publish round trip, HTTPS POST /api/publish, untrusted certificate refused`, {
+    timeout: 90_000,
+  }, async (t) => {
     const redis = await startRedis(t);
     const { proxy, nodes } = await startCluster(t, {
       proxy: kind,

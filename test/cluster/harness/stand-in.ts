@@ -42,8 +42,8 @@ function event(data: unknown, name?: string): string {
 /**
  * Starts the stand-in. Routes:
  * - `GET /sse?channel=…`, `GET /http/stream`: `text/event-stream` **without** `X-Accel-Buffering` (so only the proxy
- *   config can make it unbuffered); /http/stream first sends `event: open` with a session id; every send is then one
- *   event on every open stream. `GET /buffered?accel=no|yes`: the same stream on a path the proxy buffers, with
+ *   config can make it unbuffered); /sse first sends `event: subscribed`, /http/stream `event: open` with a session
+ *   id; every send is then one event on every open stream. `GET /buffered?accel=no|yes`: the same stream on a path the proxy buffers, with
  *   `X-Accel-Buffering: no` when `accel=no`.
  * - `POST /http/poll`: opens a session (`{"session","seq":0,"messages":[]}`); `GET /http/poll?session=…` is held until
  *   a send or `pollHoldMs`.
@@ -65,6 +65,8 @@ export async function startStandIn(t: Cleanup, options: StandInOptions): Promise
 
   const openStream = (res: ServerResponse, headers: Record<string, string>): void => {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', ...headers });
+    // Node holds the head until the first body write; a stream may stay silent until the first event.
+    res.flushHeaders();
     streams.add(res);
     res.on('close', () => streams.delete(res));
   };
@@ -79,8 +81,11 @@ export async function startStandIn(t: Cleanup, options: StandInOptions): Promise
     const route = `${req.method} ${url.pathname}`;
     if (route === 'GET /ready' || route === 'GET /health') json(200, { status: 'ok' });
     else if (route === 'GET /echo') json(200, { port, headers: req.headers });
-    else if (route === 'GET /sse') openStream(res, {});
-    else if (route === 'GET /http/stream') {
+    else if (route === 'GET /sse') {
+      // As the server does, a subscribed event at once (docs/protocol.md 15.4).
+      openStream(res, {});
+      res.write(event({ channel: url.searchParams.get('channel'), recovered: true }, 'subscribed'));
+    } else if (route === 'GET /http/stream') {
       openStream(res, {});
       res.write(event({ session: `n${port}.s${++sessions}` }, 'open'));
     } else if (route === 'GET /buffered')
