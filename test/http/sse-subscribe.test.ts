@@ -1,5 +1,5 @@
 // GET /sse (docs/protocol.md § 15.4): plain EventSource subscriptions, event ids, Last-Event-ID resume and recovery.
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SseReader } from '../helpers/sse.ts';
 import { startSse } from '../helpers/sse-server.ts';
