@@ -16,6 +16,8 @@ const NAMESPACES: Record<string, NamespaceConfigInput> = {
   staff: { roles: { subscribe: ['staff'] } },
   // Anonymous identities may not subscribe here: their role lacks it.
   members: { roles: { subscribe: ['user'] } },
+  vault: { roles: { history: ['staff'], presence: ['staff'] } },
+  nohist: { historySize: 0, recoverOnJoin: 0, presence: false },
 };
 
 /** Starts a server on a free port (anonymous role `anonymous`), closed in `t.after`. */
