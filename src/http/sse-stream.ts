@@ -51,6 +51,8 @@ interface Item {
 }
 
 const PUBLICATION_PREFIX = '{"type":"publication",';
+/** The setup outcome's code when the client went away before the stream opened. */
+export const SETUP_GONE = 'gone';
 
 /** One publication frame read once: the fan-out hands the same frame string to every subscriber in a row. */
 let cachedFrame: string | null = null;
@@ -269,7 +271,7 @@ export class SseSubscriberStream implements SessionTransport {
   #closed(): void {
     const wasSetup = this.#state === 'setup';
     if (this.#state !== 'ended') this.#end();
-    if (wasSetup) this.#settle({ ok: false, code: 'gone', message: 'The client went away' });
+    if (wasSetup) this.#settle({ ok: false, code: SETUP_GONE, message: 'The client went away' });
     this.#report(1006, '');
   }
 
