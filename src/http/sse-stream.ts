@@ -127,7 +127,7 @@ export class SseSubscriberStream implements SessionTransport {
     if (this.#state === 'ended' || typeof frame !== 'string') return false;
     if (this.#state === 'live' && frame.startsWith(PUBLICATION_PREFIX)) {
       const { item, data } = readPublication(frame);
-      this.#res.write(this.#event(item, data));
+      this.#write(this.#event(item, data));
       return true;
     }
     const message = JSON.parse(frame) as Message;
@@ -208,17 +208,17 @@ export class SseSubscriberStream implements SessionTransport {
     switch (message.type) {
       case 'publication': {
         const { type: _type, ...item } = message as unknown as Item & { type: string };
-        res.write(this.#event(item, JSON.stringify(item)));
+        this.#write(this.#event(item, JSON.stringify(item)));
         return;
       }
       case 'publications':
-        for (const item of message.publications ?? []) res.write(this.#event(item, JSON.stringify(item)));
+        for (const item of message.publications ?? []) this.#write(this.#event(item, JSON.stringify(item)));
         return;
       case 'subscribed': {
         const { publications = [], re: _re, ...rest } = message;
         const data = withoutType(rest as Record<string, unknown>);
         res.write(`event: subscribed\nid: ${formatEventId(this.#positions)}\ndata: ${data}\n\n`);
-        for (const item of publications) res.write(this.#event(item, JSON.stringify(item)));
+        for (const item of publications) this.#write(this.#event(item, JSON.stringify(item)));
         const i = this.#index.get(message.channel ?? '');
         if (i !== undefined) this.#positions[i] = { epoch: message.epoch ?? '', offset: message.offset ?? 0 };
         return;
@@ -259,6 +259,11 @@ export class SseSubscriberStream implements SessionTransport {
     this.#positions[i] = { epoch: item.epoch, offset: item.offset };
     const id = formatEventId(this.#positions);
     return item.deleted === true ? `event: deleted\nid: ${id}\ndata: ${data}\n\n` : `id: ${id}\ndata: ${data}\n\n`;
+  }
+
+  /** Writes an event, skipping the empty text of a publication already delivered. */
+  #write(event: string): void {
+    if (event !== '') this.#res.write(event);
   }
 
   #end(): void {
