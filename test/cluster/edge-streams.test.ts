@@ -10,7 +10,7 @@ import { connect, type ClientHttp2Session } from 'node:http2';
 import { dirname, join } from 'node:path';
 import { eventData, fetchRaw, openEventStream } from './harness/https-client.ts';
 import { waitFor, type Cleanup } from './harness/process.ts';
-import { startProxy, type Proxy, type ProxyKind, type ProxyOptions } from './harness/proxy.ts';
+import { startProxy, type Proxy as RunningProxy, type ProxyKind, type ProxyOptions } from './harness/proxy.ts';
 import { startStandIn, type StandIn } from './harness/stand-in.ts';
 
 /** Bound on each test, so a stream that never comes fails the test instead of hanging the run. */
@@ -19,7 +19,11 @@ const TEST_TIMEOUT_MS = 60_000;
 /** The stand-in holds an idle poll this long (the real server: 25 s, which the configs' timeouts exceed; see test/deploy). */
 const POLL_HOLD_MS = 1500;
 
-async function edge(t: Cleanup, kind: ProxyKind, options: ProxyOptions = {}): Promise<{ proxy: Proxy; up: StandIn }> {
+async function edge(
+  t: Cleanup,
+  kind: ProxyKind,
+  options: ProxyOptions = {},
+): Promise<{ proxy: RunningProxy; up: StandIn }> {
   const up = await startStandIn(t, { pollHoldMs: POLL_HOLD_MS });
   const proxy = await startProxy(
     t,
@@ -36,7 +40,11 @@ async function edge(t: Cleanup, kind: ProxyKind, options: ProxyOptions = {}): Pr
   return { proxy, up };
 }
 
-function sendJson(proxy: Proxy, messages: unknown[], contentType = 'application/json'): ReturnType<typeof fetchRaw> {
+function sendJson(
+  proxy: RunningProxy,
+  messages: unknown[],
+  contentType = 'application/json',
+): ReturnType<typeof fetchRaw> {
   return fetchRaw(`${proxy.httpsUrl}/http/send?session=s`, {
     method: 'POST',
     headers: { 'content-type': contentType },

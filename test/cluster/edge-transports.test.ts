@@ -9,14 +9,14 @@ import { startCluster } from './harness/cluster.ts';
 import { eventData, fetchRaw, openEventStream, type Answer } from './harness/https-client.ts';
 import { CLUSTER_API_KEY, clusterConfig, startRedis } from './harness/nodes.ts';
 import { waitFor, type Cleanup } from './harness/process.ts';
-import type { Proxy, ProxyKind } from './harness/proxy.ts';
+import type { Proxy as RunningProxy, ProxyKind } from './harness/proxy.ts';
 
 /** Server poll timeout of these nodes (the default is 25 s; the proxies' poll timeouts are checked against that in test/deploy). */
 const POLL_TIMEOUT_MS = 2000;
 
 type Message = Record<string, unknown> & { type: string };
 
-async function edge(t: Cleanup, kind: ProxyKind): Promise<Proxy> {
+async function edge(t: Cleanup, kind: ProxyKind): Promise<RunningProxy> {
   const redis = await startRedis(t);
   const config = clusterConfig();
   config['httpTransports'] = { pollTimeoutMs: POLL_TIMEOUT_MS };
@@ -35,7 +35,7 @@ async function edge(t: Cleanup, kind: ProxyKind): Promise<Proxy> {
   return proxy;
 }
 
-function post(proxy: Proxy, path: string, body: unknown, headers: Record<string, string>): Promise<Answer> {
+function post(proxy: RunningProxy, path: string, body: unknown, headers: Record<string, string>): Promise<Answer> {
   return fetchRaw(`${proxy.httpsUrl}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -44,7 +44,7 @@ function post(proxy: Proxy, path: string, body: unknown, headers: Record<string,
   });
 }
 
-function publish(proxy: Proxy, channel: string, data: unknown, id: string): Promise<Answer> {
+function publish(proxy: RunningProxy, channel: string, data: unknown, id: string): Promise<Answer> {
   return post(proxy, '/api/publish', { channel, data, id }, { 'x-api-key': CLUSTER_API_KEY });
 }
 

@@ -59,7 +59,6 @@ test('deploy/haproxy.cfg: haproxy -c refuses a bad server line (the check can fa
 });
 
 for (const file of FILES) {
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: the name quotes the template's literal ${SB_*} syntax.
   test(`deploy/${file} documents every \${SB_*} variable it uses in its header and envsubst line`, () => {
     const text = readDeployFile(file);
     const used = templateVariables(text);
