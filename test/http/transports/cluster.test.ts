@@ -171,3 +171,20 @@ test('a forwarded poll whose client went away lets the owning node time the sess
   assert.equal(nodes[0]!.server.hub.connectionCount, 0);
   assert.equal((await p.pollRaw(0)).status, 404);
 });
+
+test('with the broker down, a request for another node is 503 unavailable; one for this node still works', async (t) => {
+  const { nodes, redis } = await cluster(t, { httpTransports: { forwardTimeoutMs: 1000 } });
+  const s = await SseSession.open(nodes[0]!.base, await nodes[0]!.auth('gus'));
+  if (!(s instanceof SseSession)) throw new Error(`refused: ${s.status}`);
+  t.after(() => s.close());
+  const headers = await nodes[0]!.auth('gus');
+  assert.equal((await send(nodes[0]!.base, s.session, [{ type: 'connect', rid: 1 }], headers)).status, 204);
+  await s.next('connected');
+  await redis.kill();
+  const forwarded = await send(nodes[1]!.base, s.session, [{ type: 'ping', rid: 2 }], headers);
+  assert.equal(forwarded.status, 503);
+  assert.equal(((await forwarded.json()) as { error: string }).error, 'unavailable');
+  const local = await send(nodes[0]!.base, s.session, [{ type: 'ping', rid: 3 }], headers);
+  assert.equal(local.status, 204);
+  await s.next('reply', (m) => m['re'] === 3);
+});
