@@ -33,6 +33,7 @@ import type { Request, RequestTracker } from './requests.ts';
 import type { SubscriptionRegistry } from './subscription-registry.ts';
 import type { Subscription, SubscriptionOptions } from './subscription.ts';
 import type { TimerSet } from './timers.ts';
+import type { TransportKind } from './transport.ts';
 import { watchOnline } from './online.ts';
 import type { TokenRefresher } from './token-refresh.ts';
 import { frameData, type ClientWire } from './wire.ts';
@@ -118,6 +119,11 @@ export class Client extends Emitter<ClientEvents> {
   /** The connection state. */
   get state(): ClientState {
     return this.#connection.state;
+  }
+
+  /** The transport in use (`websocket`, `sse` or `polling`), or the one the next attempt uses. */
+  get transport(): TransportKind {
+    return this.#connection.transport;
   }
 
   /** The `connected` answer of the current connection (user id, client id, expiry), or null. */

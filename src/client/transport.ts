@@ -43,3 +43,9 @@ export interface TransportSocket {
  * @param protocols The subprotocols to offer, in order of preference.
  */
 export type TransportFactory = (url: string, protocols: string[]) => TransportSocket;
+
+/** The transports a client can use: WebSocket, the event stream (SSE) and long-polling (docs/protocol.md § 15). */
+export type TransportKind = 'websocket' | 'sse' | 'polling';
+
+/** Every transport, in the default order of preference. */
+export const TRANSPORT_KINDS: readonly TransportKind[] = ['websocket', 'sse', 'polling'];
