@@ -37,7 +37,7 @@ export {
 } from './subscription.ts';
 export { Room, type RoomStats } from './room.ts';
 export type { DocumentChannel, DocumentKind, DocumentMessage } from './document-channel.ts';
-export type { FetchFunction, FetchInit, FetchResponse, FetchBody } from './http-transport.ts';
+export type { FetchFunction } from './http-transport.ts';
 export {
   TRANSPORT_KINDS,
   type TransportCloseEvent,
