@@ -165,7 +165,7 @@ export type ClientState = 'idle' | 'connecting' | 'connected' | 'disconnected' |
 export interface StateChange {
   readonly state: ClientState;
   readonly previous: ClientState;
-  /** Why: `connect`, `connected`, `transport_closed`, `ping_timeout`, `connect_timeout`, `server_disconnect`, `auth_failed`, `token_error`, `client_closed`, `reconnect`, `max_attempts`, `transport_timeout` (no `connected` in `transportTimeoutMs`), `transport_fallback` (trying the next transport), `transport_upgrade` (back to the preferred one). */
+  /** Why: `connect`, `connected`, `transport_closed`, `ping_timeout`, `connect_timeout`, `server_disconnect`, `auth_failed`, `token_error`, `client_closed`, `reconnect`, `max_attempts`, `transport_fallback` (trying the next transport), `transport_upgrade` (back to the preferred one). */
   readonly reason: string;
   /** The close code, when a connection closed. */
   readonly code?: number;
