@@ -51,8 +51,9 @@ export interface ClientOptions {
    */
   readonly transports?: readonly TransportKind[];
   /**
-   * Time from opening a transport to `connected` after which the next transport is tried (not on the last one, where
-   * `connectTimeoutMs` applies).
+   * Time from opening a transport to `connected` after which the next transport is tried. Not on the last one, nor on
+   * one that already worked in this client (a slow handshake there means a loaded server): `connectTimeoutMs` applies
+   * there, and after it the next transport is tried too.
    * @default 5000: a WebSocket that opened but brought no `connected` in 5 s is held by a proxy that swallows frames;
    *   a healthy handshake and authentication take milliseconds
    */

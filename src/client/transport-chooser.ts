@@ -40,6 +40,8 @@ export class TransportChooser {
   #probeTimer: TimerHandle | null = null;
   #probeSocket: TransportSocket | null = null;
   #probeFailures = 0;
+  /** Transports that reached `connected` in this client's life: a slow attempt on one of them is load, not a proxy. */
+  readonly #worked = new Set<TransportKind>();
   /** The token of the current session (the HTTP transports send it with every request; the probe authenticates with it). */
   token: string | undefined;
 
@@ -110,9 +112,13 @@ export class TransportChooser {
     return this.#kinds[this.#index] as TransportKind;
   }
 
-  /** How long an attempt may take to get `connected` before the next transport is tried; null on the last one. */
+  /**
+   * How long an attempt may take to get `connected` before the next transport is tried; null on the last one, and on
+   * one that has worked before in this client (a slow handshake there is a loaded server, not a proxy swallowing
+   * frames: `connectTimeoutMs` applies, and the next transport is tried after it).
+   */
   get fallbackTimeoutMs(): number | null {
-    return this.#index < this.#kinds.length - 1 ? this.#timeoutMs : null;
+    return this.#index < this.#kinds.length - 1 && !this.#worked.has(this.kind) ? this.#timeoutMs : null;
   }
 
   /**
@@ -141,6 +147,7 @@ export class TransportChooser {
   /** A connection is established on the current transport: on a fallback, plan a probe of the preferred one. */
   connected(): void {
     this.#stopProbe();
+    this.#worked.add(this.kind);
     if (this.#index === 0) {
       this.#probeFailures = 0;
       return;

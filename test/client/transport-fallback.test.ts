@@ -203,3 +203,33 @@ test('fallback: when every transport fails the client backs off and starts again
     'the backoff wait comes after a whole round, and the next round starts from WebSocket',
   );
 });
+
+test('fallback: a WebSocket that worked before and turns silent gets connectTimeoutMs (a loaded server), then SSE', {
+  timeout: 30_000,
+}, async (t) => {
+  const server = await startTransportServer(t);
+  const proxy = await startBlockingProxy(t, server.port);
+  const client = new Client({
+    url: `ws://127.0.0.1:${proxy.port}/ws`,
+    transport: engineTransport,
+    token: await tokenFor('moved-network'),
+    transportTimeoutMs: 200,
+    connectTimeoutMs: 1500,
+    websocketRetryMs: 60_000,
+    reconnect: { minDelayMs: 20, maxDelayMs: 50, factor: 2 },
+  });
+  t.after(() => client.close());
+  const closes: string[] = [];
+  client.on('close', (c) => closes.push(c.reason));
+  await client.connect();
+  assert.equal(client.transport, 'websocket');
+  proxy.websocket = 'swallow';
+  proxy.cut();
+  await waitFor(
+    () => client.transport === 'sse' && client.state === 'connected',
+    15_000,
+    () => JSON.stringify(closes),
+  );
+  assert.ok(closes.includes('connect_timeout'), JSON.stringify(closes));
+  assert.ok(!closes.includes('transport_timeout'), 'the short transport timeout is for transports never seen working');
+});
