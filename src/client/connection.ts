@@ -15,7 +15,7 @@ import { ClientError } from './errors.ts';
 import type { Request } from './requests.ts';
 import type { TimerHandle, TimerSet } from './timers.ts';
 import type { TransportChooser } from './transport-chooser.ts';
-import type { TransportKind, TransportSocket } from './transport.ts';
+import { releaseSocket, type TransportKind, type TransportSocket } from './transport.ts';
 
 /** What the lifecycle needs from its client. */
 export interface ConnectionHost {
@@ -155,18 +155,7 @@ export class ConnectionLifecycle {
   /** Abandons a socket that is dead or useless without waiting for its close event, then reconnects. */
   drop(socket: TransportSocket, reason: string): void {
     if (this.#socket !== socket) return;
-    socket.onopen = null;
-    socket.onmessage = null;
-    socket.onclose = null;
-    try {
-      socket.close(ClientCloseCode.ABANDONED, reason.slice(0, MAX_CLOSE_REASON));
-    } catch {
-      try {
-        socket.close();
-      } catch {
-        /* nothing left to close */
-      }
-    }
+    releaseSocket(socket, ClientCloseCode.ABANDONED, reason.slice(0, MAX_CLOSE_REASON));
     this.#host.emit('close', { code: RfcCloseCode.ABNORMAL_CLOSURE, reason });
     this.#lost(socket, reason, RfcCloseCode.ABNORMAL_CLOSURE);
   }
@@ -179,14 +168,7 @@ export class ConnectionLifecycle {
   upgrade(): void {
     const socket = this.#socket;
     if (this.#state !== 'connected' || socket === null) return;
-    socket.onopen = null;
-    socket.onmessage = null;
-    socket.onclose = null;
-    try {
-      socket.close(RfcCloseCode.NORMAL, 'transport_upgrade');
-    } catch {
-      /* already closing */
-    }
+    releaseSocket(socket, RfcCloseCode.NORMAL, 'transport_upgrade');
     this.#host.emit('close', { code: RfcCloseCode.NORMAL, reason: 'transport_upgrade' });
     this.#release();
     this.#host.lost(RfcCloseCode.NORMAL);

@@ -7,7 +7,7 @@ import { httpBaseUrl, type FetchFunction, type HttpTransportConfig } from './htt
 import { PollingSocket } from './polling-transport.ts';
 import { SseSocket } from './sse-transport.ts';
 import type { TimerHandle, TimerSet } from './timers.ts';
-import { TRANSPORT_KINDS, type TransportKind, type TransportSocket } from './transport.ts';
+import { releaseSocket, TRANSPORT_KINDS, type TransportKind, type TransportSocket } from './transport.ts';
 import { JSON_SUBPROTOCOL, type ClientWire } from './wire.ts';
 import { RfcCloseCode } from '../messages/core.ts';
 
@@ -197,7 +197,7 @@ export class TransportChooser {
       if (this.#probeSocket !== socket) return;
       this.#probeSocket = null;
       this.#timers.clear(timer);
-      release(socket, works ? RfcCloseCode.NORMAL : ClientCloseCode.ABANDONED, 'transport_probe');
+      releaseSocket(socket, works ? RfcCloseCode.NORMAL : ClientCloseCode.ABANDONED, 'transport_probe');
       if (!works) {
         this.#probeFailures++;
         this.#scheduleProbe();
@@ -231,23 +231,7 @@ export class TransportChooser {
     this.#probeTimer = null;
     const socket = this.#probeSocket;
     this.#probeSocket = null;
-    if (socket !== null) release(socket, ClientCloseCode.ABANDONED, 'transport_probe');
-  }
-}
-
-/** Detaches a socket's handlers and closes it. */
-function release(socket: TransportSocket, code: number, reason: string): void {
-  socket.onopen = null;
-  socket.onmessage = null;
-  socket.onclose = null;
-  try {
-    socket.close(code, reason);
-  } catch {
-    try {
-      socket.close();
-    } catch {
-      /* nothing left to close */
-    }
+    if (socket !== null) releaseSocket(socket, ClientCloseCode.ABANDONED, 'transport_probe');
   }
 }
 

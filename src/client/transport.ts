@@ -49,3 +49,24 @@ export type TransportKind = 'websocket' | 'sse' | 'polling';
 
 /** Every transport, in the default order of preference. */
 export const TRANSPORT_KINDS: readonly TransportKind[] = ['websocket', 'sse', 'polling'];
+
+/**
+ * Detaches the client's handlers from a socket and closes it (without arguments if the runtime refuses the code).
+ * @param socket The socket.
+ * @param code The close code.
+ * @param reason The close reason.
+ */
+export function releaseSocket(socket: TransportSocket, code: number, reason: string): void {
+  socket.onopen = null;
+  socket.onmessage = null;
+  socket.onclose = null;
+  try {
+    socket.close(code, reason);
+  } catch {
+    try {
+      socket.close();
+    } catch {
+      /* nothing left to close */
+    }
+  }
+}
