@@ -103,3 +103,48 @@ for (const kind of ['sse', 'polling'] as const) {
     assert.equal(a.state, 'closed');
   });
 }
+
+test('client over HTTP: the endpoints derive from url (query kept) or httpUrl; the token goes in Authorization, refreshed; cookies cross-origin only when asked', {
+  timeout: 30_000,
+}, async (t) => {
+  const server = await startTransportServer(t);
+  const seen: { url: string; auth: string | undefined; credentials: string }[] = [];
+  const recording: FetchFunction = (url, init) => {
+    seen.push({ url, auth: init.headers['Authorization'], credentials: init.credentials });
+    return fetch(url, init);
+  };
+  const first = await tokenFor('carol');
+  const a = new Client({ url: `${server.url}?tenant=t1`, transports: ['polling'], fetch: recording, token: first });
+  t.after(() => a.close());
+  await a.connect();
+  await a.ping();
+  assert.ok(seen.length >= 3, JSON.stringify(seen));
+  for (const r of seen) {
+    assert.match(r.url, new RegExp(`^http://127\\.0\\.0\\.1:${server.port}/http/(poll|send)\\?(.*&)?tenant=t1`));
+    assert.equal(r.auth, `Bearer ${first}`);
+    assert.equal(r.credentials, 'same-origin');
+  }
+  // After a refresh, the session's requests carry the new token (the server checks each against the session's user).
+  const second = await tokenFor('carol', 7_200_000);
+  await a.refresh(second);
+  seen.length = 0;
+  await a.ping();
+  assert.ok(seen.length > 0 && seen.every((r) => r.auth === `Bearer ${second}`), JSON.stringify(seen));
+
+  seen.length = 0;
+  const b = new Client({
+    url: 'wss://unused.example/ws',
+    httpUrl: `http://127.0.0.1:${server.port}`,
+    transports: ['sse'],
+    fetch: recording,
+    withCredentials: true,
+  });
+  t.after(() => b.close());
+  await assert.rejects(b.connect(), (err: unknown) => err instanceof Error); // anonymous is not allowed here
+  assert.ok(seen.length >= 1);
+  assert.deepEqual(seen[0], {
+    url: `http://127.0.0.1:${server.port}/http/stream`,
+    auth: undefined,
+    credentials: 'include',
+  });
+});
