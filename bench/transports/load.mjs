@@ -76,10 +76,10 @@ function deliver(sub, seq) {
   if (++delivered[seq] === N) onComplete(seq);
 }
 
-/** Calls `deliver(sub, seq)` for every `"s":<digits>` in `text` (a publication, or a batch of them). */
-function scan(sub, text) {
+/** Calls `deliver(sub, seq)` for every `"s":<digits>` in `text` before `end` (a publication, or a batch of them). */
+function scan(sub, text, end = text.length) {
   let at = text.indexOf('"s":');
-  while (at >= 0) {
+  while (at >= 0 && at < end) {
     let seq = 0;
     let i = at + 4;
     for (; i < text.length; i++) {
@@ -187,18 +187,41 @@ async function expectStatus(p, status, what) {
   return r;
 }
 
-/** Opens an event stream; `onEvent(name, data, ready)` until ready. A refusal rejects with the status and body. */
-function eventStream(path, onEvent, what) {
+/**
+ * Opens an event stream; `onEvent(name, data, ready)` until ready, then `onLive(text, end)` with the text of each run
+ * of complete events (up to `end`) as it arrives: the live path scans the raw text for publications instead of
+ * splitting it into events and lines, to keep the client cheap. A refusal rejects with the status and body.
+ */
+function eventStream(path, onEvent, onLive, what) {
   return new Promise((resolve, reject) => {
     const conn = connection(what);
     let status = 0;
-    const parse = eventStreamParser((name, data) => onEvent(name, data, () => resolve(conn)));
+    let live = false;
+    let tail = '';
+    const parse = eventStreamParser((name, data) =>
+      onEvent(name, data, () => {
+        live = true;
+        resolve(conn);
+      }),
+    );
     const refused = [];
     conn.request('GET', path, 'Accept: text/event-stream\r\n', null, {
       onHead: (s) => {
         status = s;
       },
-      onData: (chunk) => (status === 200 ? parse(chunk) : refused.push(chunk)),
+      onData: (chunk) => {
+        if (status !== 200) refused.push(chunk);
+        else if (!live) parse(chunk);
+        else {
+          const text = tail === '' ? chunk.toString() : tail + chunk.toString();
+          const end = text.lastIndexOf('\n\n');
+          if (end < 0) tail = text;
+          else {
+            tail = end + 2 === text.length ? '' : text.slice(end + 2);
+            onLive(text, end);
+          }
+        }
+      },
       onEnd: () => {
         if (status !== 200)
           reject(new Error(`GET ${path}: ${status} ${Buffer.concat(refused).toString().slice(0, 300)}`));
@@ -208,27 +231,36 @@ function eventStream(path, onEvent, what) {
   });
 }
 
+/** The live text of an event stream: publications are scanned; a named event other than a comment fails the run. */
+function liveEvents(sub, text, end, what) {
+  const named = text.indexOf('event:');
+  if (named >= 0 && named < end) {
+    fail(`${what} sent ${text.slice(named, Math.min(end, named + 200))}`);
+    return;
+  }
+  scan(sub, text, end);
+}
+
 /** Plain EventSource: GET /sse?channel=…, ready at the `subscribed` event; publications are unnamed events. */
 function sbSseSubscriber(sub) {
-  let live = false;
-  return eventStream(
+  let setupError = null;
+  const stream = eventStream(
     `/sse?channel=${encodeURIComponent(CHANNEL)}`,
     (name, data, ready) => {
-      if (live) {
-        if (name === '') scan(sub, data);
-        else if (name === 'error') fail(`an /sse stream sent an error: ${data}`);
-      } else if (name === 'subscribed' || data.includes('"subscribed"')) {
-        live = true;
-        ready();
-      } else if (name === 'error') throw new Error(`GET /sse sent an error: ${data}`);
+      if (name === 'subscribed') ready();
+      else if (name === 'error') setupError = new Error(`GET /sse sent an error: ${data}`);
     },
+    (text, end) => liveEvents(sub, text, end, 'an /sse stream'),
     'an /sse stream',
   );
+  return stream.then((c) => {
+    if (setupError !== null) throw setupError;
+    return c;
+  });
 }
 
 /** SSE session: GET /http/stream (event `open` names the session), connect and subscribe by POST /http/send. */
 function sbStreamSubscriber(sub) {
-  let live = false;
   let session = '';
   const post = (msg) =>
     expectStatus(
@@ -240,19 +272,15 @@ function sbStreamSubscriber(sub) {
   const stream = eventStream(
     '/http/stream',
     (name, data, ready) => {
-      if (live) {
-        if (name === '') scan(sub, data);
-        else if (name === 'close') fail(`an /http/stream session was closed: ${data}`);
-      } else if (name === 'open') {
+      if (name === 'open') {
         session = JSON.parse(data).session;
         post('{"type":"connect","rid":1}').catch((e) => (setupError = e));
       } else if (data.includes('"type":"connected"'))
         post(`{"type":"subscribe","rid":2,"channel":"${CHANNEL}"}`).catch((e) => (setupError = e));
-      else if (data.includes('"type":"subscribed"')) {
-        live = true;
-        ready();
-      } else if (name === 'close') setupError = new Error(`/http/stream closed during setup: ${data}`);
+      else if (data.includes('"type":"subscribed"')) ready();
+      else if (name === 'close') setupError = new Error(`/http/stream closed during setup: ${data}`);
     },
+    (text, end) => liveEvents(sub, text, end, 'an /http/stream session'),
     'an /http/stream stream',
   );
   return stream.then((c) => {
