@@ -142,6 +142,28 @@ export class WebSocketServer extends EventEmitter {
   }
 
   /**
+   * Counts a connection of another kind (an HTTP event stream) against `maxConnections` and `maxConnectionsPerIp`,
+   * the caps WebSocket upgrades count against, so every kind of long-lived connection shares one budget.
+   * @param address The client's address, as the accept hook saw it (behind trusted proxies, the nearest untrusted one).
+   * @returns `release` to call once when that connection ends, or which cap is reached.
+   */
+  reserveConnection(
+    address: string,
+  ): { readonly ok: true; release(): void } | { readonly ok: false; cap: 'global' | 'ip' } {
+    const cap = this.#reserve(address);
+    if (cap !== 'ok') return { ok: false, cap };
+    let released = false;
+    return {
+      ok: true,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#release(address);
+      },
+    };
+  }
+
+  /**
    * Standalone mode: resolves with the address once listening (the constructor already started).
    * Attached mode: resolves with the attached server's address when it listens.
    * @throws TypeError in noServer mode

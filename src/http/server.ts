@@ -4,7 +4,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ProxyHealth } from '../integrations/index.ts';
-import { RealtimeServer, type RealtimeServerOptions, type SigningKey } from '../realtime/index.ts';
+import { Permissions, RealtimeServer, type RealtimeServerOptions, type SigningKey } from '../realtime/index.ts';
 import { SignatureReplayGuard, type WebhookEndpointOptions, Webhooks } from '../integrations/index.ts';
 import { ApiKeys, type ApiSignatures, handleDisconnect, handlePublish, sendJson } from './api.ts';
 import { DEFAULT_MAX_BATCH_ITEMS } from './batch-publish.ts';
@@ -16,6 +16,8 @@ import type { Metrics } from './metrics.ts';
 import { createObserver } from './observer.ts';
 import { healthAnswer, readyAnswer, serveMetrics, type StatusContributor } from './probes.ts';
 import { loadStaticSite, type StaticSite } from './static.ts';
+import { handleHistory, handlePresence, type ReadsContext } from './reads-api.ts';
+import { handleSseSubscribe, type SseSubscribeOptions } from './sse-subscribe.ts';
 
 /** Paths of the endpoints. */
 export interface HttpPaths {
@@ -104,6 +106,8 @@ export interface SwitchboardServerOptions {
    * `/metrics` scrape (the ingest connectors, wired by the CLI). @default []
    */
   readonly statusContributors?: readonly StatusContributor[];
+  /** Plain EventSource subscriptions at `GET /sse` (docs/protocol.md § 15.4): their `retry:` and keepalive periods. @default {} */
+  readonly sse?: SseSubscribeOptions;
 }
 
 /** A running server. */
@@ -165,8 +169,11 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
   const logger = options.logger ?? null;
   const proxy = options.proxy ?? null;
   const contributors = options.statusContributors ?? [];
+  // One Permissions for the hub and the HTTP reads, so that both decide alike.
+  const permissions = options.realtime.permissions ?? new Permissions(options.realtime.namespaces);
   const hub = new RealtimeServer({
     ...options.realtime,
+    permissions,
     // The net path reads plain TCP only: over TLS, Node's https.Server parses every request.
     engine: { ...options.realtime.engine, acceptPath: tls === null ? (options.acceptPath ?? 'net') : 'http' },
     server,
@@ -202,6 +209,14 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
     throw new RangeError(`Cannot use maxBatchItems "${maxBatchItems}": expected a whole number of 1 or more`);
   const maxConnections = options.maxConnections ?? Infinity;
   const startedAt = Date.now();
+  const reads: ReadsContext = {
+    hub,
+    keys,
+    signatures,
+    authenticator: options.realtime.authenticator,
+    permissions,
+    namespaces: options.realtime.namespaces,
+  };
 
   const corsHeaders = (req: http.IncomingMessage): Record<string, string> => {
     const origin = req.headers.origin;
@@ -246,6 +261,17 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
       return;
     }
     switch (pathname) {
+      // Plain EventSource subscriptions and the HTTP reads (docs/protocol.md § 15.4, docs/http-api.md).
+      case '/sse':
+        if (only(['GET']))
+          await handleSseSubscribe(req, res, { hub, namespaces: reads.namespaces, options: options.sse ?? {} });
+        return;
+      case '/api/history':
+        if (only(['GET'])) sendJson(res, await handleHistory(req, reads), corsHeaders(req));
+        return;
+      case '/api/presence':
+        if (only(['GET'])) sendJson(res, await handlePresence(req, reads), corsHeaders(req));
+        return;
       case paths.publish:
         if (only(['POST']))
           sendJson(
