@@ -10,6 +10,7 @@ import { ApiKeys, type ApiSignatures, handleDisconnect, handlePublish, sendJson 
 import { DEFAULT_MAX_BATCH_ITEMS } from './batch-publish.ts';
 import { devToken } from './dev-token.ts';
 import { DocumentMetrics } from './metric-documents.ts';
+import { HttpTransportMetrics } from './metric-http-transports.ts';
 import { WebhookMetrics } from './metric-webhooks.ts';
 import { handleBan, handleBans, handleDelete, handleKick, handleUnban } from './moderation-api.ts';
 import type { Metrics } from './metrics.ts';
@@ -18,6 +19,8 @@ import { healthAnswer, readyAnswer, serveMetrics, type StatusContributor } from 
 import { loadStaticSite, type StaticSite } from './static.ts';
 import { handleHistory, handlePresence, type ReadsContext } from './reads-api.ts';
 import { handleSseSubscribe, type SseSubscribeOptions } from './sse-subscribe.ts';
+import { HttpTransportEndpoints } from './transports/endpoints.ts';
+import { httpTransportSettings, type HttpTransportOptions } from './transports/options.ts';
 
 /** Paths of the endpoints. */
 export interface HttpPaths {
@@ -108,6 +111,11 @@ export interface SwitchboardServerOptions {
   readonly statusContributors?: readonly StatusContributor[];
   /** Plain EventSource subscriptions at `GET /sse` (docs/protocol.md § 15.4): their `retry:` and keepalive periods. @default {} */
   readonly sse?: SseSubscribeOptions;
+  /**
+   * The HTTP emulated sessions for clients whose WebSocket is blocked (`/http/stream`, `/http/poll`, `/http/send`,
+   * docs/protocol.md § 15). @default enabled, with the defaults of {@link HttpTransportOptions}
+   */
+  readonly httpTransports?: HttpTransportOptions;
 }
 
 /** A running server. */
@@ -117,6 +125,8 @@ export interface SwitchboardServer {
   readonly site: StaticSite | null;
   /** Webhook delivery, when endpoints are configured. */
   readonly webhooks: Webhooks | null;
+  /** The HTTP emulated sessions (docs/protocol.md § 15), null when disabled. */
+  readonly httpTransports: HttpTransportEndpoints | null;
   /** Resolves with the bound address. */
   listen(): Promise<AddressInfo>;
   /** Drains the real-time server (503 on /ready at once), then stops the HTTP server. Repeated calls share the promise. */
@@ -217,6 +227,29 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
     permissions,
     namespaces: options.realtime.namespaces,
   };
+  // docs/protocol.md § 15: SSE and long-polling sessions, forwarded between nodes through the broker.
+  const transportSettings = httpTransportSettings(options.httpTransports);
+  const transportMetrics = metrics === null ? null : new HttpTransportMetrics(metrics.registry, metrics.prefix);
+  const transports = transportSettings.enabled
+    ? new HttpTransportEndpoints(hub, {
+        settings: transportSettings,
+        maxBodyBytes,
+        allowedOrigins: options.realtime.originPolicy?.allowed ?? new Set(),
+        ...(transportMetrics === null ? {} : { observer: transportMetrics }),
+      })
+    : null;
+  await transports?.start();
+  const metricContributors: readonly StatusContributor[] =
+    transports === null || transportMetrics === null
+      ? contributors
+      : [
+          ...contributors,
+          {
+            name: 'httpTransports',
+            health: () => null,
+            collect: () => transportMetrics.setSessions(transports.counts()),
+          },
+        ];
 
   const corsHeaders = (req: http.IncomingMessage): Record<string, string> => {
     const origin = req.headers.origin;
@@ -244,6 +277,10 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
       );
       return false;
     };
+    if (transports?.handles(pathname)) {
+      await transports.handle(req, res, pathname);
+      return;
+    }
     if (method === 'OPTIONS' && pathname.startsWith('/api/')) {
       const allowed = corsHeaders(req);
       res.writeHead(
@@ -303,7 +340,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
             webhookMetrics,
             documentMetrics,
             proxy,
-            contributors,
+            contributors: metricContributors,
           });
         return;
       case '/api/delete':
@@ -373,6 +410,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
     hub,
     site,
     webhooks,
+    httpTransports: transports,
     listen: () =>
       new Promise<AddressInfo>((resolve, reject) => {
         server.once('error', reject);
@@ -388,6 +426,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
           else server.close(() => resolve());
         });
         await hub.drain(closeOptions.timeoutMs === undefined ? {} : { timeoutMs: closeOptions.timeoutMs });
+        await transports?.close();
         // The drain's last events (leaves, vacated) are queued by now: flush them within the same deadline.
         await webhooks?.close(closeOptions.timeoutMs === undefined ? {} : { timeoutMs: closeOptions.timeoutMs });
         server.closeIdleConnections();
