@@ -27,7 +27,11 @@ export class RawHttp {
     const close = (err) => {
       if (this.closed) return;
       this.closed = true;
-      onClose(err ?? new Error('connection closed'));
+      const error = err ?? new Error('connection closed');
+      // A body without a length ends with the connection; any other request in flight failed.
+      if (this.current !== null && this.state === 'until-close') this.#finish();
+      else if (this.current !== null) this.current.onError(error);
+      onClose(error);
     };
     this.socket.on('error', close);
     this.socket.on('close', () => close());
@@ -38,11 +42,17 @@ export class RawHttp {
    * @param {string} path
    * @param {string} extraHeaders lines each ending with \r\n
    * @param {string | null} body
-   * @param {{ onHead?: (status: number, headers: Record<string, string>) => void, onData?: (chunk: Buffer) => void, onEnd?: () => void }} handlers
+   * @param {{ onHead?: (status: number, headers: Record<string, string>) => void, onData?: (chunk: Buffer) => void, onEnd?: () => void, onError?: (err: Error) => void }} handlers
    */
   request(method, path, extraHeaders, body, handlers) {
     if (this.current !== null) throw new Error(`a request is already in flight on this connection (${method} ${path})`);
-    this.current = { onHead: handlers.onHead ?? noop, onData: handlers.onData ?? noop, onEnd: handlers.onEnd ?? noop };
+    if (this.closed) throw new Error(`the connection is closed (${method} ${path})`);
+    this.current = {
+      onHead: handlers.onHead ?? noop,
+      onData: handlers.onData ?? noop,
+      onEnd: handlers.onEnd ?? noop,
+      onError: handlers.onError ?? noop,
+    };
     this.state = 'head';
     const len = body === null ? '' : `Content-Length: ${Buffer.byteLength(body)}\r\n`;
     this.socket.write(
@@ -50,9 +60,9 @@ export class RawHttp {
     );
   }
 
-  /** Sends a request and resolves with its status and whole body as a string. */
+  /** Sends a request and resolves with its status and whole body as a string; rejects when the connection ends first. */
   fetch(method, path, extraHeaders = '', body = null) {
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       let status = 0;
       const parts = [];
       this.request(method, path, extraHeaders, body, {
@@ -61,6 +71,7 @@ export class RawHttp {
         },
         onData: (c) => parts.push(c),
         onEnd: () => resolve({ status, body: Buffer.concat(parts).toString() }),
+        onError: reject,
       });
     });
   }

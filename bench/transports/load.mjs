@@ -162,9 +162,10 @@ function sioWsSubscriber(sub) {
 
 // ---- HTTP: subscriber connections hold the streams and polls; a small pool of sender connections POSTs ----
 const conns = [];
-function connection(what) {
+function connection(what, onClose = null) {
   const c = new RawHttp(port, (err) => {
-    if (measuring) fail(`${what} closed during the run: ${err.message}`);
+    if (onClose !== null) onClose();
+    else if (measuring) fail(`${what} closed during the run: ${err.message}`);
   });
   conns.push(c);
   return c;
@@ -174,8 +175,17 @@ let nextSender = 0;
 /** One request on a pooled sender connection (requests on one connection queue behind each other). */
 function send(method, path, headers, body) {
   const s = senders[nextSender++ % senders.length];
-  s.conn ??= connection('a sender connection');
-  const p = s.tail.then(() => s.conn.fetch(method, path, headers, body));
+  const p = s.tail.then(() => {
+    // An idle sender connection may be closed by the server's keep-alive timeout (5 s on both servers): not a
+    // failure, the next request opens a new one.
+    if (s.conn === null || s.conn.closed) {
+      const conn = connection('a sender connection', () => {
+        if (s.conn === conn) s.conn = null;
+      });
+      s.conn = conn;
+    }
+    return s.conn.fetch(method, path, headers, body);
+  });
   s.tail = p.catch(() => {});
   return p;
 }
@@ -209,6 +219,7 @@ function eventStream(path, onEvent, onLive, what) {
       onHead: (s) => {
         status = s;
       },
+      onError: (err) => reject(new Error(`GET ${path}: ${err.message}`)),
       onData: (chunk) => {
         if (status !== 200) refused.push(chunk);
         else if (!live) parse(chunk);
@@ -296,16 +307,22 @@ function sbStreamSubscriber(sub) {
 function pollLoop(conn, path, onBody, what) {
   const again = () => {
     if (conn.closed || failure !== null) return;
-    conn.fetch('GET', path(), '', null).then(({ status, body }) => {
-      if (status !== 200) {
-        const err = `${what}: GET answered ${status} ${body.slice(0, 200)}`;
-        if (measuring) fail(err);
-        else setupFailure ??= new Error(err);
-        return;
-      }
-      onBody(body);
-      again();
-    });
+    conn.fetch('GET', path(), '', null).then(
+      ({ status, body }) => {
+        if (status !== 200) {
+          const err = `${what}: GET answered ${status} ${body.slice(0, 200)}`;
+          if (measuring) fail(err);
+          else setupFailure ??= new Error(err);
+          return;
+        }
+        onBody(body);
+        again();
+      },
+      (err) => {
+        // The connection's close already failed the run (or the setup) through its onClose.
+        setupFailure ??= measuring ? null : new Error(`${what}: ${err.message}`);
+      },
+    );
   };
   again();
 }
