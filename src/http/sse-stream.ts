@@ -51,6 +51,8 @@ interface Item {
 }
 
 const PUBLICATION_PREFIX = '{"type":"publication",';
+/** The setup outcome's code when the client went away before the stream opened. */
+export const SETUP_GONE = 'gone';
 
 /** One publication frame read once: the fan-out hands the same frame string to every subscriber in a row. */
 let cachedFrame: string | null = null;
@@ -125,7 +127,7 @@ export class SseSubscriberStream implements SessionTransport {
     if (this.#state === 'ended' || typeof frame !== 'string') return false;
     if (this.#state === 'live' && frame.startsWith(PUBLICATION_PREFIX)) {
       const { item, data } = readPublication(frame);
-      this.#res.write(this.#event(item, data));
+      this.#write(this.#event(item, data));
       return true;
     }
     const message = JSON.parse(frame) as Message;
@@ -206,17 +208,17 @@ export class SseSubscriberStream implements SessionTransport {
     switch (message.type) {
       case 'publication': {
         const { type: _type, ...item } = message as unknown as Item & { type: string };
-        res.write(this.#event(item, JSON.stringify(item)));
+        this.#write(this.#event(item, JSON.stringify(item)));
         return;
       }
       case 'publications':
-        for (const item of message.publications ?? []) res.write(this.#event(item, JSON.stringify(item)));
+        for (const item of message.publications ?? []) this.#write(this.#event(item, JSON.stringify(item)));
         return;
       case 'subscribed': {
         const { publications = [], re: _re, ...rest } = message;
         const data = withoutType(rest as Record<string, unknown>);
         res.write(`event: subscribed\nid: ${formatEventId(this.#positions)}\ndata: ${data}\n\n`);
-        for (const item of publications) res.write(this.#event(item, JSON.stringify(item)));
+        for (const item of publications) this.#write(this.#event(item, JSON.stringify(item)));
         const i = this.#index.get(message.channel ?? '');
         if (i !== undefined) this.#positions[i] = { epoch: message.epoch ?? '', offset: message.offset ?? 0 };
         return;
@@ -259,6 +261,11 @@ export class SseSubscriberStream implements SessionTransport {
     return item.deleted === true ? `event: deleted\nid: ${id}\ndata: ${data}\n\n` : `id: ${id}\ndata: ${data}\n\n`;
   }
 
+  /** Writes an event, skipping the empty text of a publication already delivered. */
+  #write(event: string): void {
+    if (event !== '') this.#res.write(event);
+  }
+
   #end(): void {
     this.#state = 'ended';
     if (this.#keepalive !== null) clearInterval(this.#keepalive);
@@ -269,7 +276,7 @@ export class SseSubscriberStream implements SessionTransport {
   #closed(): void {
     const wasSetup = this.#state === 'setup';
     if (this.#state !== 'ended') this.#end();
-    if (wasSetup) this.#settle({ ok: false, code: 'gone', message: 'The client went away' });
+    if (wasSetup) this.#settle({ ok: false, code: SETUP_GONE, message: 'The client went away' });
     this.#report(1006, '');
   }
 

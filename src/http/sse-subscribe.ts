@@ -4,7 +4,7 @@ import { DisconnectCode, ErrorCode } from '../messages/index.ts';
 import type { Namespaces, RealtimeServer } from '../realtime/index.ts';
 import { sendJson, type JsonAnswer } from './api.ts';
 import { parseLastEventId, parseSseChannels, type SsePosition } from './sse-event-id.ts';
-import { SseSubscriberStream, type SseSetupOutcome } from './sse-stream.ts';
+import { SETUP_GONE, SseSubscriberStream, type SseSetupOutcome } from './sse-stream.ts';
 
 /** Options of `GET /sse`. */
 export interface SseSubscribeOptions {
@@ -138,6 +138,8 @@ export async function handleSseSubscribe(
   if (outcome.ok) return;
   session.disconnect(1000, 'refused');
   reserved.release();
+  // A client that left during the setup gets no answer: its socket is gone.
+  if (outcome.code === SETUP_GONE) return;
   refuse(setupRefusal(outcome, admitted.identity === null || admitted.identity.anonymous));
 }
 

@@ -129,6 +129,13 @@ test('recovered: false when the history no longer covers the gap, or the epoch i
   assert.equal(subscribedEvents(gap)[0]?.['recovered'], false);
   assert.equal(subscribedEvents(gap)[0]?.['offset'], 10);
   assert.equal(gap.lastEventId, `${p.epoch}:10`, 'the stream continues from the top');
+  // A forged position beyond the top of the stream: not recovered, and nothing is replayed.
+  const forged = await open(`${base}/sse?channel=small:x`, { 'Last-Event-ID': `${p.epoch}:999` });
+  t.after(() => forged.close());
+  await forged.until((events) => events.some((e) => e.event === 'subscribed'));
+  assert.equal(subscribedEvents(forged)[0]?.['recovered'], false);
+  assert.equal(forged.lastEventId, `${p.epoch}:10`);
+  assert.deepEqual(offsets(forged), []);
   const epoch = await open(`${base}/sse?channel=small:x`, { 'Last-Event-ID': 'another-epoch:9' });
   t.after(() => epoch.close());
   await epoch.until((events) => events.some((e) => e.event === 'subscribed'));
