@@ -185,6 +185,9 @@ export class SseSubscriberStream implements SessionTransport {
   #open(): void {
     this.#state = 'live';
     const res = this.#res;
+    // The body ends with the connection rather than in chunks (bench/RESULTS.md `transports`: ~12 % less server CPU
+    // per event): an event stream is never followed by another request on its connection anyway.
+    res.useChunkedEncodingByDefault = false;
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
