@@ -220,6 +220,7 @@ for (const row of rows) {
     rssPerSubscriberBytes: med((x) => x.memory.rssPerSubscriberBytes),
     rssEndBytes: med((x) => x.memory.rssEndBytes),
     setupMs: med((x) => x.setupMs),
+    deliveriesPerPollAnswer: med((x) => x.throughput.deliveriesPerPollAnswer ?? Number.NaN),
   };
 }
 // Ratios per repeat against the baseline's run of the same repeat (they shared the machine's mood), then the median.
@@ -272,6 +273,14 @@ const section = [
   'delivery of the latency phase (one message in flight, so p99 is the time to reach 99 % of the subscribers). RSS',
   "per subscriber: the server's resident set after all subscribed, minus before, over the subscribers. Others' CPU: what",
   'other processes took of the two cores during the phase (/proc/stat minus the server and the load client).',
+  ...(shown.some((row) => Number.isFinite(summary[row.name].deliveriesPerPollAnswer))
+    ? [
+        `Publications per poll answer over the throughput phase: ${shown
+          .filter((row) => Number.isFinite(summary[row.name].deliveriesPerPollAnswer))
+          .map((row) => `${row.name} ${fmt(summary[row.name].deliveriesPerPollAnswer, 2)}`)
+          .join(', ')} (each answer is one HTTP request and response).`,
+      ]
+    : []),
   ...shown
     .filter((row) => summary[row.name].failed > 0)
     .map((row) => `Failed runs of ${row.name}: ${summary[row.name].failures.join('; ')}`),

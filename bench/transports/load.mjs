@@ -315,6 +315,7 @@ function pollLoop(conn, path, onBody, what) {
           else setupFailure ??= new Error(err);
           return;
         }
+        if (measuring) pollAnswers++;
         onBody(body);
         again();
       },
@@ -327,6 +328,8 @@ function pollLoop(conn, path, onBody, what) {
   again();
 }
 let setupFailure = null;
+/** Poll answers received since the publisher started (both phases). */
+let pollAnswers = 0;
 
 /** Long-polling session: POST /http/poll opens it; connect, subscribe by POST /http/send; GET /http/poll?ack=. */
 async function sbPollSubscriber(sub) {
@@ -552,6 +555,7 @@ function phase(from, to, window) {
 const latency = await phase(1, LAT_MSGS, 1);
 const latencyDeliveries = latencyCount;
 const before = deliveriesTotal;
+const answersBefore = pollAnswers;
 const throughput = failure === null ? await phase(LAT_MSGS + 1, MSGS, WINDOW) : null;
 const rssEnd = serverRssBytes();
 if (failure !== null) {
@@ -592,6 +596,8 @@ report({
     clientCpuMs: throughput.clientCpuMs,
     serverCpuMs: throughput.serverCpuMs,
     othersCpuMs: throughput.othersCpuMs,
+    // Polling rows: how many publications one poll answer carried on average over the phase.
+    deliveriesPerPollAnswer: pollAnswers === answersBefore ? null : tputDeliveries / (pollAnswers - answersBefore),
     serverCpuUsPerDelivery: (throughput.serverCpuMs * 1000) / tputDeliveries,
   },
 });
