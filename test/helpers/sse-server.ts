@@ -27,8 +27,8 @@ export async function startSse(
     realtime?: Partial<SwitchboardServerOptions['realtime']>;
   } = {},
 ) {
-  const broker = new MemoryBroker();
   const { realtime, ...rest } = options;
+  const broker = realtime?.broker ?? new MemoryBroker();
   const server = await createSwitchboardServer({
     realtime: {
       broker,
