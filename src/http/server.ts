@@ -10,7 +10,6 @@ import { ApiKeys, type ApiSignatures, handleDisconnect, handlePublish, sendJson 
 import { DEFAULT_MAX_BATCH_ITEMS } from './batch-publish.ts';
 import { devToken } from './dev-token.ts';
 import { DocumentMetrics } from './metric-documents.ts';
-import { HttpTransportMetrics } from './metric-http-transports.ts';
 import { WebhookMetrics } from './metric-webhooks.ts';
 import { handleBan, handleBans, handleDelete, handleKick, handleUnban } from './moderation-api.ts';
 import type { Metrics } from './metrics.ts';
@@ -19,8 +18,8 @@ import { healthAnswer, readyAnswer, serveMetrics, type StatusContributor } from 
 import { loadStaticSite, type StaticSite } from './static.ts';
 import { handleHistory, handlePresence, type ReadsContext } from './reads-api.ts';
 import { handleSseSubscribe, type SseSubscribeOptions } from './sse-subscribe.ts';
-import { HttpTransportEndpoints } from './transports/endpoints.ts';
-import { httpTransportSettings, type HttpTransportOptions } from './transports/options.ts';
+import { createHttpTransports, type HttpTransportEndpoints } from './transports/endpoints.ts';
+import type { HttpTransportOptions } from './transports/options.ts';
 
 /** Paths of the endpoints. */
 export interface HttpPaths {
@@ -228,28 +227,13 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
     namespaces: options.realtime.namespaces,
   };
   // docs/protocol.md § 15: SSE and long-polling sessions, forwarded between nodes through the broker.
-  const transportSettings = httpTransportSettings(options.httpTransports);
-  const transportMetrics = metrics === null ? null : new HttpTransportMetrics(metrics.registry, metrics.prefix);
-  const transports = transportSettings.enabled
-    ? new HttpTransportEndpoints(hub, {
-        settings: transportSettings,
-        maxBodyBytes,
-        allowedOrigins: options.realtime.originPolicy?.allowed ?? new Set(),
-        ...(transportMetrics === null ? {} : { observer: transportMetrics }),
-      })
-    : null;
-  await transports?.start();
-  const metricContributors: readonly StatusContributor[] =
-    transports === null || transportMetrics === null
-      ? contributors
-      : [
-          ...contributors,
-          {
-            name: 'httpTransports',
-            health: () => null,
-            collect: () => transportMetrics.setSessions(transports.counts()),
-          },
-        ];
+  const transports = createHttpTransports(hub, options.httpTransports, {
+    maxBodyBytes,
+    allowedOrigins: options.realtime.originPolicy?.allowed ?? new Set(),
+    metrics,
+    logger,
+  });
+  const metricContributors = transports.metrics === null ? contributors : [...contributors, transports.metrics];
 
   const corsHeaders = (req: http.IncomingMessage): Record<string, string> => {
     const origin = req.headers.origin;
@@ -277,8 +261,8 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
       );
       return false;
     };
-    if (transports?.handles(pathname)) {
-      await transports.handle(req, res, pathname);
+    if (transports.endpoints?.handles(pathname)) {
+      await transports.endpoints.handle(req, res, pathname);
       return;
     }
     if (method === 'OPTIONS' && pathname.startsWith('/api/')) {
@@ -410,7 +394,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
     hub,
     site,
     webhooks,
-    httpTransports: transports,
+    httpTransports: transports.endpoints,
     listen: () =>
       new Promise<AddressInfo>((resolve, reject) => {
         server.once('error', reject);
@@ -426,7 +410,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
           else server.close(() => resolve());
         });
         await hub.drain(closeOptions.timeoutMs === undefined ? {} : { timeoutMs: closeOptions.timeoutMs });
-        await transports?.close();
+        await transports.endpoints?.close();
         // The drain's last events (leaves, vacated) are queued by now: flush them within the same deadline.
         await webhooks?.close(closeOptions.timeoutMs === undefined ? {} : { timeoutMs: closeOptions.timeoutMs });
         server.closeIdleConnections();

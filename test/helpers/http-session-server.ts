@@ -54,6 +54,8 @@ export async function startHttpServer(
     ...rest,
   });
   const address = await server.listen();
+  // Other nodes may forward requests here from now on.
+  await server.httpTransports?.start();
   t.after(async () => {
     await server.close({ timeoutMs: 500 });
     metrics.close();

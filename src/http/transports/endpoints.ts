@@ -1,11 +1,15 @@
 // HTTP transports: the /http/* endpoints: open a stream or a polling session, send, poll; CORS; local or forwarded.
 import type http from 'node:http';
+import type { Logger } from 'pino';
 import { checkJsonValue, Limits } from '../../messages/index.ts';
 import type { Identity, RealtimeServer } from '../../realtime/index.ts';
 import { BodyError, isJsonContentType, readBody } from '../api.ts';
 import { errorAnswer, HttpTransportError, refusalAnswer, type RawAnswer, writeAnswer } from './answers.ts';
 import { type ForwardedRequest, type ForwardOutcome, HttpForwarder } from './forwarder.ts';
-import type { HttpTransportSettings } from './options.ts';
+import { HttpTransportMetrics } from '../metric-http-transports.ts';
+import type { Metrics } from '../metrics.ts';
+import type { StatusContributor } from '../probes.ts';
+import { type HttpTransportOptions, type HttpTransportSettings, httpTransportSettings } from './options.ts';
 import type { PollWaiter } from './poll-transport.ts';
 import { type HttpSessionKind, HttpSessions } from './registry.ts';
 import { parseSessionId, type SessionIdParts } from './session-ids.ts';
@@ -76,7 +80,7 @@ export class HttpTransportEndpoints {
     });
   }
 
-  /** Starts listening for requests other nodes forward here; resolves once subscribed. */
+  /** Starts listening for requests other nodes forward here; resolves once subscribed (repeated calls share it). */
   start(): Promise<void> {
     return this.#forwarder.start();
   }
@@ -316,4 +320,45 @@ async function readJson(req: http.IncomingMessage, maxBytes: number): Promise<{ 
   const unsafe = checkJsonValue(value, Limits.MAX_DEPTH + 1);
   if (unsafe !== null) return errorAnswer(400, 'bad_request', unsafe);
   return { value };
+}
+
+/**
+ * Builds the endpoints as the server's options say (null when disabled), starts listening for forwarded requests,
+ * and makes the metrics' contributor (the sessions gauge is set at scrape time).
+ * @param hub The real-time server.
+ * @param options The `httpTransports` options.
+ * @param init The API body limit, the origins allowed from a browser, the metrics and the logger (null: none).
+ */
+export function createHttpTransports(
+  hub: RealtimeServer,
+  options: HttpTransportOptions | undefined,
+  init: {
+    readonly maxBodyBytes: number;
+    readonly allowedOrigins: ReadonlySet<string>;
+    readonly metrics: Metrics | null;
+    readonly logger: Logger | null;
+  },
+): { readonly endpoints: HttpTransportEndpoints | null; readonly metrics: StatusContributor | null } {
+  const settings = httpTransportSettings(options);
+  if (!settings.enabled) return { endpoints: null, metrics: null };
+  const metrics = init.metrics === null ? null : new HttpTransportMetrics(init.metrics.registry, init.metrics.prefix);
+  const endpoints = new HttpTransportEndpoints(hub, {
+    settings,
+    maxBodyBytes: init.maxBodyBytes,
+    allowedOrigins: init.allowedOrigins,
+    ...(metrics === null ? {} : { observer: metrics }),
+  });
+  // Like the hub's control channel: a broker that cannot subscribe now (Redis down) resubscribes once it is back.
+  endpoints
+    .start()
+    .catch((err: unknown) =>
+      init.logger?.error({ event: 'http_transports_error', err }, 'cannot listen for forwarded requests'),
+    );
+  return {
+    endpoints,
+    metrics:
+      metrics === null
+        ? null
+        : { name: 'httpTransports', health: () => null, collect: () => metrics.setSessions(endpoints.counts()) },
+  };
 }

@@ -23,6 +23,12 @@ export interface PollTransportLimits {
   readonly maxMessagesPerAnswer: number;
 }
 
+/**
+ * Bytes of messages in one poll answer at most (one message bigger than this still goes, alone): an answer stays
+ * bounded in memory, and on the broker when the poll was forwarded from another node.
+ */
+const MAX_ANSWER_BYTES = 1024 * 1024;
+
 interface Queued {
   readonly seq: number;
   readonly frame: string;
@@ -173,8 +179,13 @@ export class PollTransport implements SessionTransport {
     this.#armSessionTimer();
   }
 
-  /** Ends everything at once (the server stops): a held poll gets the close, timers stop. */
+  /** Ends everything at once (the server stops): a session still open ends (1006), a held poll gets the close. */
   dispose(): void {
+    if (this.#finished) return;
+    if (this.#closed === null) {
+      this.#closed = { code: 1006, reason: '' };
+      this.#events.expired();
+    }
     this.#clearSessionTimer();
     const held = this.#held;
     if (held !== null) {
@@ -193,7 +204,14 @@ export class PollTransport implements SessionTransport {
 
   #answer(waiter: PollWaiter, ack: number): void {
     const pending = this.#queue.filter((q) => q.seq > ack);
-    const sent = pending.slice(0, this.#limits.maxMessagesPerAnswer);
+    const sent: Queued[] = [];
+    let bytes = 0;
+    for (const q of pending) {
+      if (sent.length >= this.#limits.maxMessagesPerAnswer) break;
+      if (sent.length > 0 && bytes + q.bytes > MAX_ANSWER_BYTES) break;
+      sent.push(q);
+      bytes += q.bytes;
+    }
     const last = sent.length === pending.length ? this.#closed : null;
     const seq = sent.length === 0 ? ack : sent[sent.length - 1]!.seq;
     waiter.answer(pollAnswer(seq, sent, last));

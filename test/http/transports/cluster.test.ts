@@ -152,3 +152,39 @@ test("a request for a session on a node that is gone is 503 unavailable after th
   const text = await (await fetch(`${nodes[1]!.base}/metrics`)).text();
   assert.match(text, /^switchboard_http_forwarded_requests_total\{op="send",outcome="timeout"\} 1$/m);
 });
+
+test('a forwarded poll whose client went away lets the owning node time the session out', async (t) => {
+  const { nodes } = await cluster(t, { httpTransports: { pollTimeoutMs: 30_000, sessionTimeoutMs: 500 } });
+  const p = await PollSession.open(nodes[0]!.base);
+  if (!(p instanceof PollSession)) throw new Error(`refused: ${p.status}`);
+  const away = new AbortController();
+  // Held on node 0 through node 1; the client leaves.
+  const held = fetch(`${nodes[1]!.base}/http/poll?session=${encodeURIComponent(p.session)}&ack=0`, {
+    signal: away.signal,
+  }).catch(() => null);
+  await new Promise((r) => setTimeout(r, 200));
+  away.abort();
+  await held;
+  // Had the held poll stayed on node 0, it would keep the session for the 30 s poll timeout.
+  const deadline = Date.now() + 10_000;
+  while (nodes[0]!.server.hub.connectionCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(nodes[0]!.server.hub.connectionCount, 0);
+  assert.equal((await p.pollRaw(0)).status, 404);
+});
+
+test('with the broker down, a request for another node is 503 unavailable; one for this node still works', async (t) => {
+  const { nodes, redis } = await cluster(t, { httpTransports: { forwardTimeoutMs: 1000 } });
+  const s = await SseSession.open(nodes[0]!.base, await nodes[0]!.auth('gus'));
+  if (!(s instanceof SseSession)) throw new Error(`refused: ${s.status}`);
+  t.after(() => s.close());
+  const headers = await nodes[0]!.auth('gus');
+  assert.equal((await send(nodes[0]!.base, s.session, [{ type: 'connect', rid: 1 }], headers)).status, 204);
+  await s.next('connected');
+  await redis.kill();
+  const forwarded = await send(nodes[1]!.base, s.session, [{ type: 'ping', rid: 2 }], headers);
+  assert.equal(forwarded.status, 503);
+  assert.equal(((await forwarded.json()) as { error: string }).error, 'unavailable');
+  const local = await send(nodes[0]!.base, s.session, [{ type: 'ping', rid: 3 }], headers);
+  assert.equal(local.status, 204);
+  await s.next('reply', (m) => m['re'] === 3);
+});

@@ -90,3 +90,29 @@ test('a session with no poll for the session timeout ends: its id is unknown', a
   assert.equal(((await res.json()) as { error: string }).error, 'unknown_session');
   assert.deepEqual(srv.server.httpTransports?.counts(), { sse: 0, poll: 0 });
 });
+
+test('an answer holds at most maxMessagesPerAnswer messages and about 1 MiB; the rest come with the next polls', async (t) => {
+  const srv = await startHttpServer(t, { httpTransports: { maxMessagesPerAnswer: 3 } });
+  const p = await openPoll(srv.base, await srv.auth('gina'));
+  await p.send([
+    { type: 'connect', rid: 1 },
+    { type: 'subscribe', rid: 2, channel: 'chat:chunks' },
+  ]);
+  while (!p.messages.items.some((m) => m.type === 'subscribed')) await p.pollOnce();
+  for (let i = 0; i < 10; i++) await srv.server.hub.publish('chat:chunks', { i });
+  const sizes: number[] = [];
+  while (p.messages.items.filter((m) => m.type === 'publication').length < 10) {
+    sizes.push((await p.pollOnce()).messages.length);
+  }
+  assert.ok(
+    sizes.every((n) => n <= 3),
+    `answer sizes: ${sizes}`,
+  );
+  const big = 'x'.repeat(600 * 1024);
+  for (let i = 0; i < 3; i++) await srv.server.hub.publish('chat:chunks', { big, i });
+  const first = await p.pollOnce();
+  assert.equal(first.messages.length, 1, 'two messages of 600 KiB do not share an answer');
+  while (p.messages.items.filter((m) => m.type === 'publication').length < 13) await p.pollOnce();
+  const order = p.messages.items.filter((m) => m.type === 'publication').map((m) => (m['data'] as { i: number }).i);
+  assert.deepEqual(order, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2]);
+});

@@ -234,9 +234,15 @@ test('drain: open streams get a close event (1001) and their end; new sessions a
   const held = p.pollRaw(0);
   // The poll is on the server (held) before the drain starts.
   await new Promise((r) => setTimeout(r, 200));
-  const closing = srv.server.close({ timeoutMs: 2000 });
-  const refused = await SseSession.open(srv.base).catch(() => null);
-  if (refused !== null) assert.ok(!(refused instanceof SseSession) && refused.status === 503);
+  // The hub drains (as the server's close does first, before it stops listening): new sessions are refused.
+  const draining = srv.server.hub.drain({ timeoutMs: 2000 });
+  const refusedStream = await SseSession.open(srv.base);
+  assert.ok(!(refusedStream instanceof SseSession));
+  assert.deepEqual([refusedStream.status, refusedStream.body['error']], [503, 'unavailable']);
+  assert.equal(refusedStream.headers.get('retry-after'), '5');
+  const refusedPoll = await PollSession.open(srv.base);
+  assert.ok(!(refusedPoll instanceof PollSession));
+  assert.deepEqual([refusedPoll.status, refusedPoll.body['error']], [503, 'unavailable']);
   await s.ended;
   const close = s.events.items.find((e) => e.event === 'close');
   assert.deepEqual(JSON.parse(close?.data ?? 'null'), { code: 1001, reason: 'shutdown' });
@@ -244,5 +250,5 @@ test('drain: open streams get a close event (1001) and their end; new sessions a
   assert.equal(disconnect?.['reconnect'], true);
   const answer = (await (await held).json()) as { close?: { code: number } };
   assert.equal(answer.close?.code, 1001);
-  await closing;
+  await draining;
 });

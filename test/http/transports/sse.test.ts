@@ -2,6 +2,7 @@
 // keepalive, recovery with `since` on a new stream, the end of a stream.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { redactUrl } from '../../../src/http/index.ts';
 import { send, SseSession } from '../../helpers/http-session.ts';
 import { startHttpServer } from '../../helpers/http-session-server.ts';
 
@@ -105,4 +106,9 @@ test('a new stream recovers a channel with since after the old one was cut', asy
       [offset + 2, 2],
     ],
   );
+});
+
+test('session ids never reach the logs: redactUrl drops the session parameter', () => {
+  assert.equal(redactUrl('/http/send?session=n.secret'), '/http/send');
+  assert.equal(redactUrl('/http/poll?ack=3&session=n.secret'), '/http/poll?ack=3');
 });
