@@ -38,7 +38,7 @@ if (args.help) {
   console.log(
     readFileSync(new URL(import.meta.url), 'utf8')
       .split('\n')
-      .slice(1, 14)
+      .slice(1, 13)
       .map((l) => l.replace(/^\/\/ ?/, ''))
       .join('\n'),
   );
