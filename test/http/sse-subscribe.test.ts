@@ -32,6 +32,9 @@ test('a plain GET /sse streams publications as events whose id is epoch:offset, 
   assert.match(reader.headers.get('content-type') ?? '', /^text\/event-stream/);
   assert.equal(reader.headers.get('cache-control'), 'no-store');
   assert.equal(reader.headers.get('x-accel-buffering'), 'no');
+  // The body ends with the connection: no chunked framing around each event.
+  assert.equal(reader.headers.get('transfer-encoding'), null);
+  assert.equal(reader.headers.get('connection'), 'close');
   await reader.until((events) => events.some((e) => e.event === 'subscribed'));
   const [subscribed] = subscribedEvents(reader);
   assert.equal(subscribed?.['channel'], 'ticker:AAPL');
