@@ -6,6 +6,7 @@ export {
   type SwitchboardServerOptions,
 } from './server.ts';
 export type { StatusContributor } from './probes.ts';
+export type { SseSubscribeOptions } from './sse-subscribe.ts';
 export { ApiKeys, handlePublish, readBody, sendJson, type JsonAnswer } from './api.ts';
 export { DEFAULT_MAX_BATCH_ITEMS, type BatchItemResult } from './batch-publish.ts';
 export { createObserver } from './observer.ts';
