@@ -17,7 +17,7 @@ import { createObserver } from './observer.ts';
 import { healthAnswer, readyAnswer, serveMetrics, type StatusContributor } from './probes.ts';
 import { loadStaticSite, type StaticSite } from './static.ts';
 import { handleHistory, handlePresence, type ReadsContext } from './reads-api.ts';
-import { handleSseSubscribe, type SseSubscribeOptions } from './sse-subscribe.ts';
+import { handleSseSubscribe, resolveSseOptions, type SseSubscribeOptions } from './sse-subscribe.ts';
 import { createHttpTransports, type HttpTransportEndpoints } from './transports/endpoints.ts';
 import type { HttpTransportOptions } from './transports/options.ts';
 
@@ -154,6 +154,7 @@ const DEFAULT_PATHS: HttpPaths = {
  */
 export async function createSwitchboardServer(options: SwitchboardServerOptions): Promise<SwitchboardServer> {
   const paths: HttpPaths = { ...DEFAULT_PATHS, ...options.paths };
+  const sse = resolveSseOptions(options.sse);
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
   const httpOptions: http.ServerOptions = {
     requestTimeout: requestTimeoutMs,
@@ -284,8 +285,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
     switch (pathname) {
       // Plain EventSource subscriptions and the HTTP reads (docs/protocol.md § 15.4, docs/http-api.md).
       case '/sse':
-        if (only(['GET']))
-          await handleSseSubscribe(req, res, { hub, namespaces: reads.namespaces, options: options.sse ?? {} });
+        if (only(['GET'])) await handleSseSubscribe(req, res, { hub, namespaces: reads.namespaces, options: sse });
         return;
       case '/api/history':
         if (only(['GET'])) sendJson(res, await handleHistory(req, reads), corsHeaders(req));
