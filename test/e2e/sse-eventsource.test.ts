@@ -3,6 +3,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
+import { DisconnectCode } from '../../src/messages/index.ts';
 import { createOriginPolicy } from '../../src/realtime/index.ts';
 import { launchChromium, loopbackPage } from '../helpers/chromium.ts';
 import { startSse } from '../helpers/sse-server.ts';
@@ -65,7 +66,7 @@ async function until(check: (l: PageLog) => boolean, what: string, timeoutMs = 2
   }
 }
 
-test('Chromium EventSource: cut twice while publications flow, it resumes with Last-Event-ID; every offset once, in order', async (t) => {
+test('Chromium EventSource: cut twice and ended once by the server while publications flow, it resumes with Last-Event-ID; every offset once, in order', async (t) => {
   const { hub, port } = await startSse(t, {
     realtime: { originPolicy: createOriginPolicy({ allowedOrigins: [origin] }) },
     sse: { retryMs: 200 },
@@ -84,6 +85,11 @@ test('Chromium EventSource: cut twice while publications flow, it resumes with L
       await until((l) => l.opens >= 2, 'the first reconnect');
       cuts += proxy.cut();
     }
+    // Then the server ends the stream itself (a node shedding load): an error event, the end, and a resume.
+    if (i === 75) {
+      await until((l) => l.opens >= 3, 'the second reconnect');
+      for (const session of [...hub.sessions]) session.disconnect(DisconnectCode.SHUTDOWN);
+    }
     await new Promise((r) => setTimeout(r, 10));
   }
   assert.equal(cuts, 2, 'the proxy cut one open stream each time');
@@ -98,7 +104,12 @@ test('Chromium EventSource: cut twice while publications flow, it resumes with L
     l.messages.map((m) => m.id),
     l.messages.map((m) => `${epoch}:${m.offset}`),
   );
-  assert.ok(l.opens >= 3, `the browser reopened the stream by itself (${l.opens} opens)`);
+  assert.ok(l.opens >= 4, `the browser reopened the stream by itself (${l.opens} opens)`);
+  assert.deepEqual(
+    l.errors.filter((e) => e !== null).map((e) => JSON.parse(e as string)),
+    [{ code: 4009, message: 'shutdown', reconnect: true }],
+    'the server-side end came with its error event',
+  );
   assert.equal(l.subscribed.length, l.opens);
   assert.deepEqual(
     l.subscribed.slice(1).map((s) => s.recovered),

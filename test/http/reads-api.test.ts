@@ -133,3 +133,28 @@ test('bad parameters get 400 invalid_message; unknown namespaces 404 not_found; 
   const post = await fetch(`${base}/api/history?channel=ticker:a`, { method: 'POST', headers: key });
   assert.equal(post.status, 405);
 });
+
+test('end users are refused from a denied address and when banned; the API key still reads', async (t) => {
+  const denied = await startSse(t, { apiKeys: [API_KEY], realtime: { denyAddresses: ['127.0.0.1'] } });
+  const fromDenied = await get(`${denied.base}/api/history?channel=ticker:a`);
+  assert.deepEqual([fromDenied.status, fromDenied.body['error']], [403, 'forbidden']);
+  const userFromDenied = await get(`${denied.base}/api/presence?channel=members:a`, {
+    Authorization: `Bearer ${await denied.token('alice')}`,
+  });
+  assert.equal(userFromDenied.status, 403);
+  assert.equal(
+    (await get(`${denied.base}/api/history?channel=ticker:a`, { Authorization: `Bearer ${API_KEY}` })).status,
+    200,
+  );
+
+  const { base, hub, token } = await startSse(t, { apiKeys: [API_KEY] });
+  const alice = { Authorization: `Bearer ${await token('alice')}` };
+  assert.equal((await get(`${base}/api/history?channel=ticker:a`, alice)).status, 200);
+  await hub.moderation.ban('alice', 60_000, 'spam');
+  const banned = await get(`${base}/api/history?channel=ticker:a`, alice);
+  assert.deepEqual(
+    [banned.status, banned.body['error'], banned.body['message']],
+    [403, 'forbidden', 'The user is banned'],
+  );
+  assert.equal((await get(`${base}/api/history?channel=ticker:a`)).status, 200, 'others still read');
+});

@@ -1,6 +1,9 @@
 // GET /sse lifecycles: a stream outlives the request deadline; a client leaving during the setup frees everything.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { MemoryBroker } from '../../src/broker/index.ts';
+import { createSwitchboardServer } from '../../src/http/index.ts';
+import { createAuthenticator, createNamespaces } from '../../src/realtime/index.ts';
 import { SseReader } from '../helpers/sse.ts';
 import { startSse } from '../helpers/sse-server.ts';
 
@@ -52,4 +55,21 @@ test('a client that leaves while its stream is being set up ends its session and
   const next = await SseReader.open(`${base}/sse?channel=ticker:next`);
   assert.ok(next instanceof SseReader, 'the address has its slot back');
   next.close();
+});
+
+test('sse timings that are not whole milliseconds from 1 are refused when the server is built', async () => {
+  for (const sse of [{ keepaliveMs: 0 }, { retryMs: -1 }, { keepaliveMs: 1.5 }, { retryMs: Number.NaN }]) {
+    await assert.rejects(
+      createSwitchboardServer({
+        realtime: {
+          broker: new MemoryBroker(),
+          namespaces: createNamespaces({ chat: {} }),
+          authenticator: await createAuthenticator({ keys: [], anonymousRoles: ['anonymous'] }),
+        },
+        sse,
+      }),
+      RangeError,
+      JSON.stringify(sse),
+    );
+  }
 });

@@ -32,6 +32,9 @@ test('a plain GET /sse streams publications as events whose id is epoch:offset, 
   assert.match(reader.headers.get('content-type') ?? '', /^text\/event-stream/);
   assert.equal(reader.headers.get('cache-control'), 'no-store');
   assert.equal(reader.headers.get('x-accel-buffering'), 'no');
+  // The body ends with the connection: no chunked framing around each event.
+  assert.equal(reader.headers.get('transfer-encoding'), null);
+  assert.equal(reader.headers.get('connection'), 'close');
   await reader.until((events) => events.some((e) => e.event === 'subscribed'));
   const [subscribed] = subscribedEvents(reader);
   assert.equal(subscribed?.['channel'], 'ticker:AAPL');
@@ -218,4 +221,16 @@ test('anonymous where the namespace allows it; 401 without a token, 401 for an e
   assert.equal(mixed.status, 403);
   const badOrigin = await refused('/sse?channel=ticker:a', { Origin: 'https://evil.example' });
   assert.equal(badOrigin.status, 403);
+});
+
+test('a banned user and a denied address are refused with 403 before any stream', async (t) => {
+  const { base, hub, token } = await startSse(t);
+  await hub.moderation.ban('mallory', 60_000, 'spam');
+  const banned = await SseReader.open(`${base}/sse?channel=ticker:a&token=${await token('mallory')}`);
+  assert.ok(!(banned instanceof SseReader));
+  assert.deepEqual([banned.status, banned.body['error']], [403, 'forbidden']);
+  const denied = await startSse(t, { realtime: { denyAddresses: ['127.0.0.0/8'] } });
+  const fromDenied = await SseReader.open(`${denied.base}/sse?channel=ticker:a`);
+  assert.ok(!(fromDenied instanceof SseReader));
+  assert.equal(fromDenied.status, 403);
 });

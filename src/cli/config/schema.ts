@@ -342,6 +342,12 @@ export const ServerSettingsSchema = z.strictObject({
       concurrency: posInt(1024).default(10),
     })
     .prefault({}),
+  sse: z
+    .strictObject({
+      retryMs: posInt(3_600_000).default(2000),
+      keepaliveMs: posInt(3_600_000).default(15_000),
+    })
+    .prefault({}),
   namespaces: z.record(namespaceName, NamespaceConfigSchema).default({}),
   broker: z
     .strictObject({

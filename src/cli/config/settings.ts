@@ -292,6 +292,18 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     "Bytes queued for a slow client before its namespace's slowConsumerPolicy applies.",
   ),
   s(
+    'sse.retryMs',
+    'SSE__RETRY_MS',
+    INTEGER,
+    'The retry: field of GET /sse streams: how long a browser waits before reconnecting after a stream ends, in ms.',
+  ),
+  s(
+    'sse.keepaliveMs',
+    'SSE__KEEPALIVE_MS',
+    INTEGER,
+    'Period of the keepalive comments of GET /sse streams, in ms; keep it under the idle timeout of proxies in front.',
+  ),
+  s(
     'deflate.enabled',
     'DEFLATE__ENABLED',
     BOOLEAN,

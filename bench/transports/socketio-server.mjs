@@ -1,0 +1,32 @@
+// Benchmark server: socket.io room broadcast with both of its transports, HTTP long-polling and WebSocket (the client
+// picks one: bench/transports/load.mjs opens `transport=polling` or `transport=websocket` and never upgrades).
+// `join` (with ack) puts the socket in room "bench"; `pub` broadcasts its payload to the room as `msg`.
+// Prints `listening PORT` and exits on SIGTERM or when stdin closes.
+import http from 'node:http';
+import { Server } from 'socket.io';
+
+const server = http.createServer();
+const io = new Server(server, {
+  transports: ['polling', 'websocket'],
+  perMessageDeflate: false,
+  // App-level heartbeats off for the run, as the Switchboard server's pings are.
+  pingInterval: 3_600_000,
+  pingTimeout: 3_600_000,
+  connectTimeout: 60_000,
+});
+io.on('connection', (socket) => {
+  socket.on('join', (ack) => {
+    socket.join('bench');
+    if (typeof ack === 'function') ack();
+  });
+  socket.on('pub', (data) => io.to('bench').emit('msg', data));
+});
+server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
+  process.stdout.write(`listening ${server.address().port}\n`);
+});
+const stop = () => {
+  io.close();
+  process.exit(0);
+};
+process.once('SIGTERM', stop);
+process.stdin.on('end', stop).resume();
