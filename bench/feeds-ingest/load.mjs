@@ -47,6 +47,17 @@ function stepOf(k) {
   return s;
 }
 
+/** A masked control frame (payload under 126 bytes), e.g. the pong answering a ping. */
+function controlFrame(opcode, payload) {
+  const MASK = [0x12, 0x34, 0x56, 0x78];
+  const out = Buffer.alloc(6 + payload.length);
+  out[0] = 0x80 | opcode;
+  out[1] = 0x80 | payload.length;
+  for (let i = 0; i < 4; i++) out[2 + i] = MASK[i];
+  for (let i = 0; i < payload.length; i++) out[6 + i] = payload[i] ^ MASK[i & 3];
+  return out;
+}
+
 function readNumber(buf, from) {
   let end = from;
   while (end < buf.length && ((buf[end] >= 48 && buf[end] <= 57) || buf[end] === 46)) end++;
@@ -127,7 +138,10 @@ function open(index) {
           hdr = 10;
         }
         if (buf.length - off < hdr + len) break;
-        if ((buf[off] & 15) === 1) {
+        const opcode = buf[off] & 15;
+        // A ping (Switchboard's keepalive) gets its pong, or the server would close the connection mid-run.
+        if (opcode === 9) socket.write(controlFrame(0xa, buf.subarray(off + hdr, off + hdr + len)));
+        if (opcode === 1) {
           let payload = buf.subarray(off + hdr, off + hdr + len);
           if ((buf[off] & 0x40) !== 0)
             payload = inflateRawSync(Buffer.concat([payload, TAIL]), { finishFlush: constants.Z_SYNC_FLUSH });

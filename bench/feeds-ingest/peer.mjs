@@ -15,7 +15,10 @@ const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate:
 wss.on('connection', (ws, req) => {
   const symbol = new URL(req.url ?? '/', 'http://x').searchParams.get('symbol') ?? '';
   let set = bySymbol.get(symbol);
-  if (set === undefined) bySymbol.set(symbol, (set = new Set()));
+  if (set === undefined) {
+    set = new Set();
+    bySymbol.set(symbol, set);
+  }
   set.add(ws);
   ws.on('close', () => set.delete(ws));
   ws.on('error', () => {});
