@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Simulated stock prices into NATS JetStream: each symbol's price follows a random walk (with a traded volume), one
-// message per tick on subject `prices.<SYMBOL>`, JSON `{ symbol, price, volume, seq, ts }`. Creates the stream
+// message per tick on subject `prices.<SYMBOL>`, JSON `{ symbol, price, change, changePct, volume, seq, ts, time }`
+// (`change` and `changePct` against the symbol's first price of the run; `time` = `ts`, the field /dashboard reads). Creates the stream
 // (`PRICES`, subjects `prices.>`) when it is missing. Each message carries a `Nats-Msg-Id` (`<SYMBOL>-<seq>-<run>`),
 // so JetStream drops a publish the producer repeats after a timeout.
 //
@@ -129,7 +130,7 @@ await ensureStream(nc, opts.stream);
 const js = nc.jetstream();
 const codec = JSONCodec();
 const run = randomBytes(4).toString('hex');
-const state = new Map(opts.symbols.map((s, i) => [s, { price: 50 + 25 * i, seq: 0 }]));
+const state = new Map(opts.symbols.map((s, i) => [s, { open: 50 + 25 * i, price: 50 + 25 * i, seq: 0 }]));
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => (stopping = true));
@@ -146,12 +147,17 @@ while (!stopping && published < opts.count) {
   const s = state.get(symbol);
   s.price = Math.max(0.01, s.price * Math.exp(VOLATILITY * gaussian()));
   s.seq++;
+  const price = Math.round(s.price * 100) / 100;
+  const now = Date.now();
   const payload = {
     symbol,
-    price: Math.round(s.price * 100) / 100,
+    price,
+    change: Math.round((price - s.open) * 100) / 100,
+    changePct: Math.round(((price - s.open) / s.open) * 10_000) / 100,
     volume: 1 + Math.floor(-Math.log(1 - Math.random()) * 500),
     seq: s.seq,
-    ts: Date.now(),
+    ts: now,
+    time: now,
   };
   const p = js
     .publish(`prices.${symbol}`, codec.encode(payload), { msgID: `${symbol}-${s.seq}-${run}` })

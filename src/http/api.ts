@@ -285,8 +285,8 @@ async function readApiJson(
 }
 
 /**
- * `POST /api/publish` with `{"channel": "...", "data": <any JSON>, "id"?: "..."}`, or a batch: a JSON array of such
- * objects (each may also carry a feed `key`), published one by one (src/http/batch-publish.ts).
+ * `POST /api/publish` with `{"channel": "...", "data": <any JSON>, "id"?: "...", "key"?: "..."}` (`key`: the feed key,
+ * docs/feeds.md), or a batch: a JSON array of such objects, published one by one (src/http/batch-publish.ts).
  * @param req The request (method already checked).
  * @param hub The real-time server.
  * @param options Keys, body cap and batch size.
@@ -300,7 +300,7 @@ export async function handlePublish(
   const json = await readApiJson(req, options);
   if ('answer' in json) return json.answer;
   if (Array.isArray(json.value)) return publishBatch(json.value, hub, options.maxBatchItems ?? DEFAULT_MAX_BATCH_ITEMS);
-  const read = checkApiObject(json.value, ['channel', 'data', 'id']);
+  const read = checkApiObject(json.value, ['channel', 'data', 'id', 'key']);
   if ('answer' in read) return read.answer;
   const body = read.body;
   if (!isValidChannelName(body['channel']))
@@ -309,9 +309,15 @@ export async function handlePublish(
   const id = body['id'];
   if (id !== undefined && (typeof id !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(id)))
     return { status: 400, body: { error: 'invalid_message', message: 'Invalid id' } };
+  const key = body['key'];
+  if (key !== undefined && (typeof key !== 'string' || !/^[\x21-\x7e]{1,128}$/.test(key)))
+    return { status: 400, body: { error: 'invalid_message', message: 'Invalid key' } };
   try {
     // No `onPublish` here: a caller of the API holds the API key, i.e. it is the application's backend itself.
-    const result = await hub.publish(body['channel'], body['data'] as JsonValue, id === undefined ? {} : { id });
+    const result = await hub.publish(body['channel'], body['data'] as JsonValue, {
+      ...(id === undefined ? {} : { id }),
+      ...(key === undefined ? {} : { key }),
+    });
     return {
       status: 200,
       body: { channel: body['channel'], epoch: result.epoch, offset: result.offset, duplicate: result.duplicate },

@@ -18,6 +18,7 @@ import {
 } from '../integrations/index.ts';
 import { subscribeEngineDiagnostics } from './metric-engine-events.ts';
 import { defineMetrics, type MetricInstruments } from './metric-definitions.ts';
+import { FeedMetrics } from './metric-feeds.ts';
 import {
   BROKER_OPERATIONS,
   type BrokerOperation,
@@ -62,6 +63,7 @@ export class Metrics implements RealtimeObserver {
   /** The prefix of our metric names (other metric sets, as webhooks', register with it). */
   readonly prefix: string;
   readonly #m: MetricInstruments;
+  readonly #feeds: FeedMetrics;
   readonly #types = new LabelGuard(0, MESSAGE_TYPES);
   readonly #reasons = new LabelGuard(64);
   readonly #actions = new LabelGuard(8);
@@ -78,6 +80,7 @@ export class Metrics implements RealtimeObserver {
     this.registry = options.registry ?? new Registry();
     this.prefix = options.prefix ?? 'switchboard_';
     this.#m = defineMetrics(this.registry, this.prefix);
+    this.#feeds = new FeedMetrics(this.registry, this.prefix);
     this.#m.connections.set(0);
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     if (options.engineDiagnostics ?? true)
@@ -155,6 +158,22 @@ export class Metrics implements RealtimeObserver {
    */
   slowConsumer(action: string): void {
     this.#m.slowConsumer.inc({ action: this.#actions.label(action) });
+  }
+
+  /**
+   * Counts publications a conflating connection skipped (docs/feeds.md).
+   * @param skipped how many were replaced by newer ones of their key
+   */
+  feedConflated(skipped: number): void {
+    this.#feeds.conflated(skipped);
+  }
+
+  /**
+   * Records one outbound batch (docs/feeds.md).
+   * @param publications how many publications it held
+   */
+  feedBatchSent(publications: number): void {
+    this.#feeds.batchSent(publications);
   }
 
   /**

@@ -74,6 +74,8 @@ export function createObserver(metrics: Metrics | null, logger: Logger | null): 
       metrics?.deliveryLatency(latencyMs);
     },
     slowConsumer: (action) => metrics?.slowConsumer(action),
+    feedConflated: (skipped) => metrics?.feedConflated(skipped),
+    feedBatchSent: (publications) => metrics?.feedBatchSent(publications),
     brokerLatency: (op, ms) => metrics?.brokerLatency(op === 'publish' ? 'publish' : 'other', ms),
     internalError(err) {
       logger?.error({ event: 'internal_error', err }, 'internal error');

@@ -1,6 +1,7 @@
 // Realtime: one connection's feed output: conflation of publications while its socket is behind, and outbound batches.
 import type { Publication } from '../broker/index.ts';
 import { toPublicationWire, type BatchedPublication, type ServerMessage } from '../messages/index.ts';
+import type { RealtimeObserver } from './observer.ts';
 
 /**
  * How often a connection holding conflated publications checks whether its socket drained, in milliseconds.
@@ -34,6 +35,7 @@ interface Conflated {
  */
 export class FeedOutput {
   readonly #host: FeedOutputHost;
+  readonly #observer: Pick<RealtimeObserver, 'feedConflated' | 'feedBatchSent'>;
   readonly #conflated = new Map<string, Conflated>();
   #lowWaterBytes = 0;
   #poll: ReturnType<typeof setTimeout> | null = null;
@@ -41,9 +43,13 @@ export class FeedOutput {
   #batchTimer: ReturnType<typeof setTimeout> | null = null;
   #batchImmediate: ReturnType<typeof setImmediate> | null = null;
 
-  /** @param host The session. */
-  constructor(host: FeedOutputHost) {
+  /**
+   * @param host The session.
+   * @param observer Counts skipped publications and batches (metrics).
+   */
+  constructor(host: FeedOutputHost, observer: Pick<RealtimeObserver, 'feedConflated' | 'feedBatchSent'> = {}) {
     this.#host = host;
+    this.#observer = observer;
   }
 
   /** Whether the channel has conflated publications waiting (later ones must queue behind them). */
@@ -76,6 +82,7 @@ export class FeedOutput {
       this.#conflated.set(publication.channel, held);
     }
     const slot = publication.key ?? '';
+    const before = held.skipped;
     if (held.entries.delete(slot)) held.skipped++;
     held.entries.set(slot, publication);
     for (const oldest of held.entries.keys()) {
@@ -83,6 +90,7 @@ export class FeedOutput {
       held.entries.delete(oldest);
       held.skipped++;
     }
+    if (held.skipped > before) this.#observer.feedConflated?.(held.skipped - before);
     this.#lowWaterBytes = lowWaterBytes;
     this.#poll ??= setTimeout(() => this.#drain(), CONFLATION_POLL_MS);
   }
@@ -116,6 +124,7 @@ export class FeedOutput {
     if (this.#host.isClosed) return;
     if (batch.length === 1) this.#host.send({ type: 'publication', ...batch[0]! });
     else this.#host.send({ type: 'publications', publications: batch });
+    this.#observer.feedBatchSent?.(batch.length);
   }
 
   /** Forgets a channel's held publications (the subscription ended). */

@@ -56,6 +56,18 @@ export interface RealtimeObserver {
   originRefused?(origin: string, reason: OriginRefusal): void;
   delivered?(count: number, latencyMs: number): void;
   slowConsumer?(action: 'dropped' | 'closed'): void;
+  /**
+   * A conflating connection replaced held publications by newer ones of their key, or forgot the oldest key beyond
+   * `snapshotMaxKeys` (docs/feeds.md "Conflation for slow consumers").
+   * @param skipped publications that will never be written to that connection
+   */
+  feedConflated?(skipped: number): void;
+  /**
+   * An outbound batch left for one connection (docs/feeds.md "Outbound batching"): a `publications` frame, or a
+   * plain `publication` for a batch of one.
+   * @param publications how many it held
+   */
+  feedBatchSent?(publications: number): void;
   brokerLatency?(operation: string, ms: number): void;
   internalError?(err: unknown): void;
   /**

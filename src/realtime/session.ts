@@ -110,7 +110,7 @@ export class Session implements Subscriber, SessionInfo {
 
   /** Conflation and batching state of the feed namespaces (created on first use). */
   get feed(): FeedOutput {
-    this.#feed ??= new FeedOutput(this);
+    this.#feed ??= new FeedOutput(this, this.#hub.observer);
     return this.#feed;
   }
 

@@ -206,6 +206,11 @@ test('producer.mjs publishes N random-walk prices into the JetStream stream, cre
     assert.ok(Number.isFinite(p['price']) && p['price'] > 0);
     assert.ok(Number.isInteger(p['volume']) && p['volume'] >= 1);
     assert.ok(typeof p['ts'] === 'number');
+    assert.equal(p['time'], p['ts']);
+    // Against the first price of the run (50 + 25 i for the i-th symbol), as the dashboard shows it.
+    const open = p['price'] - p['change'];
+    assert.ok(Math.abs(open - Math.round(open / 25) * 25) < 0.011, `change ${p['change']} from a start price`);
+    assert.ok(Math.abs(p['changePct'] - (p['change'] / Math.round(open)) * 100) < 0.011);
     const before = lastSeq.get(p['symbol']);
     assert.equal(p['seq'], (before?.seq ?? 0) + 1, 'seq increases by one per symbol');
     // A random walk of about 0.2 % per tick: no jump beyond 5 %.

@@ -1,5 +1,6 @@
 // Batch publish over real sockets: `POST /api/publish` with a JSON array, each item published on its own with its
-// own idempotency id and result, in order; bad items fail alone; bad batches are refused whole.
+// own idempotency id and result, in order; bad items fail alone; bad batches are refused whole. A single publish
+// carries a feed key too.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryBroker } from '../../src/broker/index.ts';
@@ -218,4 +219,21 @@ test('maxBatchItems must be a whole number of 1 or more', async () => {
       /maxBatchItems/,
     );
   }
+});
+
+test('a single publish carries a feed key like a batch item; a bad key is refused with its message', async (t) => {
+  const { broker, publish } = await start(t);
+  const answer = await publish({ channel: 'feed:prices.ACME', data: { price: 1 }, id: 'acme-1', key: 'ACME' });
+  assert.equal(answer.status, 200);
+  const stored = (await broker.history('feed:prices.ACME')).publications;
+  assert.deepEqual(
+    stored.map((p) => [p.data, p.id, p.key]),
+    [[{ price: 1 }, 'acme-1', 'ACME']],
+  );
+  for (const key of [7, '', 'has space', 'x'.repeat(129), 'é']) {
+    const refused = await publish({ channel: 'feed:prices.ACME', data: 2, key });
+    assert.equal(refused.status, 400, JSON.stringify(key));
+    assert.deepEqual(refused.body, { error: 'invalid_message', message: 'Invalid key' });
+  }
+  assert.equal((await broker.history('feed:prices.ACME')).offset, 1, 'nothing published by a refused request');
 });

@@ -1,8 +1,10 @@
 // Conflation and outbound batches over a real TCP socket: a raw subscriber that stops reading while 100k publications
 // over 20 keys flow keeps the server's memory bounded (bufferedAmount, the conflation map) and, once it reads again,
-// receives the newest value of every key with `skipped` counts that add up. docs/feeds.md "Feed semantics".
+// receives the newest value of every key with `skipped` counts that add up; /metrics counts the skipped publications
+// and the batches. docs/feeds.md "Feed semantics".
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createMetrics, createObserver, type Metrics } from '../../src/http/index.ts';
 import { frames, RawClient } from '../helpers/raw.ts';
 import { openClient, startHub, type Hub } from '../helpers/realtime.ts';
 
@@ -12,6 +14,17 @@ const SLOW_BYTES = 256 * 1024;
 const PAD = 'x'.repeat(200);
 
 type Msg = Record<string, unknown> & { type: string };
+
+/** Metrics without the process and engine collectors, so every figure comes from this test's hub. */
+function feedMetrics(): Metrics {
+  return createMetrics({ defaultMetrics: false, engineDiagnostics: false });
+}
+
+/** One sample of the exposition text (`name` with its labels, if any), or NaN when absent. */
+async function sample(metrics: Metrics, name: string): Promise<number> {
+  const line = (await metrics.render()).split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? Number.NaN : Number(line.slice(name.length + 1));
+}
 
 async function rawSubscriber(hub: Hub, channel: string): Promise<RawClient> {
   const raw = await RawClient.open(hub.port, {
@@ -30,7 +43,9 @@ async function rawSubscriber(hub: Hub, channel: string): Promise<RawClient> {
 }
 
 test('a subscriber that stops reading: memory stays bounded, then it gets the newest value of every key and skipped adds up', async (t) => {
+  const metrics = feedMetrics();
   const hub = await startHub(t, {
+    observer: createObserver(metrics, null),
     slowConsumerBytes: SLOW_BYTES,
     namespaces: { px: { conflate: true, historySize: 100, recoverOnJoin: 0, presence: false } },
   });
@@ -77,6 +92,11 @@ test('a subscriber that stops reading: memory stays bounded, then it gets the ne
   assert.equal(received + skipped, TOTAL, `${received} received + ${skipped} skipped`);
   assert.ok(skipped > 0);
   assert.equal(session.feed.conflatedSize, 0);
+  assert.equal(
+    await sample(metrics, 'switchboard_feed_conflation_skipped_total'),
+    skipped,
+    'the metric counts them all',
+  );
 });
 
 test('without keys the channel is one slot: the reader gets the last publication after the skipped ones', async (t) => {
@@ -104,7 +124,9 @@ test('without keys the channel is one slot: the reader gets the last publication
 });
 
 test('batches: publications of one event-loop turn leave in one publications frame, in order', async (t) => {
+  const metrics = feedMetrics();
   const hub = await startHub(t, {
+    observer: createObserver(metrics, null),
     namespaces: {
       bx: { batchPublications: true, batchMaxCount: 8, historySize: 100, recoverOnJoin: 0, presence: false },
     },
@@ -153,6 +175,11 @@ test('batches: publications of one event-loop turn leave in one publications fra
   const lone = JSON.parse((await raw.readMessage()).data.toString('utf8')) as Msg;
   assert.equal(lone.type, 'publication');
   assert.equal(lone['offset'], 21);
+  // Four batches (8, 8, 4 and the lone one) holding 21 publications; two fall in the bucket up to 4.
+  assert.equal(await sample(metrics, 'switchboard_feed_batch_publications_count'), 4);
+  assert.equal(await sample(metrics, 'switchboard_feed_batch_publications_sum'), 21);
+  assert.equal(await sample(metrics, 'switchboard_feed_batch_publications_bucket{le="4"}'), 2);
+  assert.equal(await sample(metrics, 'switchboard_feed_conflation_skipped_total'), 0, 'nothing conflated here');
 });
 
 test('batches never let a later message overtake them (a reply to the same connection comes after)', async (t) => {
