@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { BrokerError } from '../errors.ts';
 import type { DocumentStore, StoredDocument } from '../document-store.ts';
 import { COMPACT_TEMP_SUFFIX, documentFileName } from './file-names.ts';
-import { CorruptLogError, encodeRecord, fileHeader, parseLog, RecordType } from './file-records.ts';
+import { CorruptLogError, encodeRecord, fileHeader, parseLog, RecordType, snapshotPayload } from './file-records.ts';
+import { beyondLast, checkThroughSeq } from './seq.ts';
 
 /** Options of {@link FileDocumentStore}. */
 export interface FileDocumentStoreOptions {
@@ -50,7 +51,7 @@ interface OpenLog {
 }
 
 function empty(): StoredDocument {
-  return { snapshot: null, updates: [], bytes: 0 };
+  return { snapshot: null, updates: [], bytes: 0, seq: 0 };
 }
 
 function isMissing(err: unknown): boolean {
@@ -109,7 +110,12 @@ export class FileDocumentStore implements DocumentStore {
         throw err;
       }
       const log = await this.#checked(name, path, file);
-      return { snapshot: log.snapshot, updates: log.updates, bytes: log.bytes };
+      return {
+        snapshot: log.snapshot,
+        updates: log.updates,
+        bytes: log.bytes,
+        seq: log.snapshotSeq + log.updates.length,
+      };
     });
   }
 
@@ -130,11 +136,9 @@ export class FileDocumentStore implements DocumentStore {
     });
   }
 
-  async compact(name: string, snapshot: Uint8Array, replacedUpdates: number): Promise<void> {
+  async compact(name: string, snapshot: Uint8Array, throughSeq: number): Promise<boolean> {
     const path = this.#path(name);
-    if (!Number.isSafeInteger(replacedUpdates) || replacedUpdates < 0) {
-      throw new RangeError(`replacedUpdates must be a non-negative integer, got ${replacedUpdates}`);
-    }
+    checkThroughSeq(throughSeq);
     return this.#exclusive(name, 'compact', async () => {
       let file: Buffer;
       try {
@@ -144,13 +148,13 @@ export class FileDocumentStore implements DocumentStore {
         file = Buffer.alloc(0);
       }
       const log = await this.#checked(name, path, file);
-      if (replacedUpdates > log.updates.length) {
-        throw new RangeError(
-          `Cannot compact document ${JSON.stringify(name)}: ${replacedUpdates} updates to replace, it has ${log.updates.length}`,
-        );
+      const last = log.snapshotSeq + log.updates.length;
+      if (throughSeq > last) throw beyondLast(name, throughSeq, last);
+      if (throughSeq < log.snapshotSeq) return false;
+      const parts = [fileHeader(), encodeRecord(RecordType.snapshot, snapshotPayload(throughSeq, snapshot))];
+      for (const update of log.updates.slice(throughSeq - log.snapshotSeq)) {
+        parts.push(encodeRecord(RecordType.update, update));
       }
-      const parts = [fileHeader(), encodeRecord(RecordType.snapshot, snapshot)];
-      for (const update of log.updates.slice(replacedUpdates)) parts.push(encodeRecord(RecordType.update, update));
       const next = Buffer.concat(parts);
       const temp = `${path}${COMPACT_TEMP_SUFFIX}`;
       const handle = await open(temp, 'w');
@@ -164,6 +168,7 @@ export class FileDocumentStore implements DocumentStore {
       await rename(temp, path);
       await this.#syncDir();
       this.#remember(name, next.length);
+      return true;
     });
   }
 

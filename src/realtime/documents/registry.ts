@@ -362,7 +362,8 @@ export class DocumentRegistry {
     if (document.state === 'unloaded') return;
     document.applyStored(stored.snapshot, stored.updates);
     const snapshot = Y.encodeStateAsUpdate(document.doc);
-    await store.compact(document.name, snapshot, stored.updates.length);
+    // Through the seq read: updates appended since stay in the tail; a newer compaction (another node's) wins.
+    if (!(await store.compact(document.name, snapshot, stored.seq))) return;
     document.bytes = snapshot.byteLength;
     document.sinceCompaction.updates = 0;
     document.sinceCompaction.bytes = 0;

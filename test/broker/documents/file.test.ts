@@ -19,6 +19,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { BrokerError, FileDocumentStore } from '../../../src/broker/index.ts';
 import { documentFileName } from '../../../src/broker/documents/index.ts';
+import { encodeRecord, RecordType } from '../../../src/broker/documents/file-records.ts';
 import { docName, HOSTILE_NAMES, runDocumentStoreContract } from './contract.ts';
 
 function tempDir(t: Pick<TestContext, 'after'>): string {
@@ -203,4 +204,28 @@ test('a disk that refuses (directory gone) rejects with BROKER_UNAVAILABLE, and 
     (await s.load(name)).updates.map((u) => [...u]),
     [[4]],
   );
+});
+
+test('a format 1 log (snapshot without its seq) still loads, numbers its updates from 1, and compacts to format 2', async (t) => {
+  const dir = tempDir(t);
+  const name = docName('format-1');
+  const path = join(dir, documentFileName(name));
+  const header = Buffer.from('SBYD\x01\x00\x00\x00', 'latin1');
+  writeFileSync(
+    path,
+    Buffer.concat([
+      header,
+      encodeRecord(RecordType.snapshot, Uint8Array.of(9)),
+      encodeRecord(RecordType.update, Uint8Array.of(1)),
+    ]),
+  );
+  const s = await store(t, dir);
+  const stored = await s.load(name);
+  assert.deepEqual(stored, { snapshot: Uint8Array.of(9), updates: [Uint8Array.of(1)], bytes: 2, seq: 1 });
+  await s.append(name, Uint8Array.of(2));
+  assert.equal(await s.compact(name, Uint8Array.of(8), 1), true);
+  assert.equal(readFileSync(path)[4], 2, 'rewritten in format 2');
+  assert.deepEqual(await s.load(name), { snapshot: Uint8Array.of(8), updates: [Uint8Array.of(2)], bytes: 2, seq: 2 });
+  writeFileSync(path, Buffer.from('SBYD\x03\x00\x00\x00', 'latin1'));
+  await assert.rejects(s.load(name), /Unknown document log version 3/);
 });
