@@ -5,18 +5,20 @@
 // document share one write and one sync). A crash mid-append leaves a torn last record, detected by its length and
 // CRC-32 and truncated on the next load or append. Compaction writes the snapshot and the remaining tail to a temporary
 // file, syncs it, renames it over the log and syncs the directory, so a crash leaves either the old or the new log.
-// One process per directory: two processes appending to one document would interleave their writes.
+// One process per directory, enforced by a lock file (file-lock.ts): two processes appending to one document would
+// interleave their writes.
 import { mkdir, open, readdir, readFile, rename, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BrokerError } from '../errors.ts';
 import type { DocumentStore, StoredDocument } from '../document-store.ts';
+import { type DirectoryLock, lockDirectory } from './file-lock.ts';
 import { COMPACT_TEMP_SUFFIX, documentFileName } from './file-names.ts';
 import { CorruptLogError, encodeRecord, fileHeader, parseLog, RecordType, snapshotPayload } from './file-records.ts';
 import { beyondLast, checkThroughSeq } from './seq.ts';
 
 /** Options of {@link FileDocumentStore}. */
 export interface FileDocumentStoreOptions {
-  /** Directory of the logs (created if missing). One process per directory. */
+  /** Directory of the logs (created if missing). One process per directory: `open` takes its lock. */
   readonly dir: string;
   /**
    * Most log files kept open for appending; the least recently used idle one is closed beyond it.
@@ -77,21 +79,33 @@ export class FileDocumentStore implements DocumentStore {
   readonly #open = new Map<string, OpenLog>();
   /** Sizes of logs known to end on a record boundary, in least-recently-used order. */
   readonly #known = new Map<string, number>();
+  readonly #lock: DirectoryLock;
   #closed = false;
 
-  private constructor(options: FileDocumentStoreOptions) {
+  private constructor(options: FileDocumentStoreOptions, lock: DirectoryLock) {
     this.dir = options.dir;
+    this.#lock = lock;
     this.#maxOpenFiles = Math.max(1, options.maxOpenFiles ?? 64);
     this.#maxKnownLogs = Math.max(1, options.maxKnownLogs ?? 4096);
   }
 
-  /** Creates the directory if needed and removes temporary files of compactions a crash interrupted. */
+  /**
+   * Creates the directory if needed, takes its exclusive lock (file-lock.ts), and removes temporary files of
+   * compactions a crash interrupted.
+   * @throws DocumentStoreLockedError when another live process (or another open store of this one) uses the directory
+   */
   static async open(options: FileDocumentStoreOptions): Promise<FileDocumentStore> {
     await mkdir(options.dir, { recursive: true });
-    for (const entry of await readdir(options.dir)) {
-      if (entry.endsWith(COMPACT_TEMP_SUFFIX)) await unlink(join(options.dir, entry)).catch(() => {});
+    const lock = await lockDirectory(options.dir);
+    try {
+      for (const entry of await readdir(options.dir)) {
+        if (entry.endsWith(COMPACT_TEMP_SUFFIX)) await unlink(join(options.dir, entry)).catch(() => {});
+      }
+    } catch (err) {
+      await lock.release();
+      throw err;
     }
-    return new FileDocumentStore(options);
+    return new FileDocumentStore(options, lock);
   }
 
   /** Number of log files currently open (bounded by `maxOpenFiles` plus documents with an operation in flight). */
@@ -192,6 +206,7 @@ export class FileDocumentStore implements DocumentStore {
     this.#closed = true;
     await Promise.all([...this.#docs.values()].map((state) => state.chain));
     await Promise.all([...this.#open.keys()].map((name) => this.#closeLog(name)));
+    await this.#lock.release();
   }
 
   #path(name: string): string {
