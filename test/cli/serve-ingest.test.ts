@@ -14,6 +14,7 @@ import { ConfigError, loadConfig } from '../../src/cli/config.ts';
 import { startNats } from '../helpers/nats-server.ts';
 import { startRedis } from '../helpers/redis-server.ts';
 import { allHistory, assertExactlyOnce, waitUntil } from '../ingest/fixtures.ts';
+import { documentsDirEnv } from '../helpers/documents-dir.ts';
 
 const SYMBOLS = ['AAPL', 'MSFT', 'GOOG', 'AMZN'];
 const TOTAL = 3000;
@@ -22,7 +23,10 @@ function serve(file: string) {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--dev', '--port', '0', '--config', file],
-    { env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '', ...documentsDirEnv() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let out = '';
   let err = '';

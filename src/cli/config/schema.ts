@@ -443,6 +443,14 @@ export const ServerConfigSchema = ServerSettingsSchema.superRefine((config, ctx)
       message: 'expected a redis:// URL for documents.store "redis" (or a Redis broker.url to share)',
     });
   }
+  if (config.workers > 1 && documents.store === 'file') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['documents', 'store'],
+      message:
+        'expected "redis" or "postgres" with several workers: the file store is one process per directory (its lock refuses a second), so the workers could not share documents; set documents.store redis (SWITCHBOARD_DOCUMENTS__STORE=redis) or run one worker',
+    });
+  }
   if (config.workers > 1 && config.broker.url === 'memory:') {
     ctx.addIssue({
       code: 'custom',

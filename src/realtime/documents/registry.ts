@@ -54,6 +54,8 @@ export class DocumentRegistry {
   readonly #docs = new Map<string, LiveDocument>();
   readonly #handlers = new Map<string, (event: ChannelEvent) => void>();
   readonly #host: DocumentHost;
+  /** Each document's latest store append: true once stored, false when the store refused it. */
+  readonly #lastAppend = new WeakMap<LiveDocument, Promise<boolean>>();
   #updates = 0;
   #updateBytes = 0;
   #closed = false;
@@ -227,9 +229,20 @@ export class DocumentRegistry {
       );
       return;
     }
+    const before = this.#lastAppend.get(document);
     if (!document.applyLocal(member, data)) {
       this.#options.observer.internalError?.(new Error(`A validated update failed to apply to ${document.name}`));
       peer.refuse(ErrorCode.INVALID_MESSAGE, `Cannot apply the ${kind}: Yjs refused it`, rid);
+      return;
+    }
+    // The reply means stored: a client that leaves after it loses nothing if this node dies (docs/documents.md).
+    const appended = this.#lastAppend.get(document);
+    if (rid !== undefined && appended !== undefined && appended !== before && !(await appended)) {
+      peer.refuse(
+        ErrorCode.BROKER_UNAVAILABLE,
+        `Cannot store the ${kind}: the document store is unavailable (it is applied, and stored with a later compaction)`,
+        rid,
+      );
       return;
     }
     peer.accepted(rid);
@@ -334,9 +347,20 @@ export class DocumentRegistry {
 
   #persist(document: LiveDocument, update: Uint8Array): void {
     const store = this.#options.store;
-    document.writes = document.writes
-      .then(async () => {
-        await store.append(document.name, update);
+    const appended = document.writes
+      .then(() => store.append(document.name, update))
+      .then(
+        () => true,
+        (err: unknown) => {
+          // The update stays in the live document; the next compaction stores it in its snapshot.
+          this.#options.observer.internalError?.(err);
+          return false;
+        },
+      );
+    this.#lastAppend.set(document, appended);
+    document.writes = appended
+      .then(async (stored) => {
+        if (!stored) return;
         document.sinceCompaction.updates++;
         document.sinceCompaction.bytes += update.byteLength;
         const config = document.config;
@@ -347,7 +371,6 @@ export class DocumentRegistry {
           await this.#compact(document);
       })
       .catch((err: unknown) => {
-        // The update stays in the live document; the next compaction stores it in its snapshot.
         this.#options.observer.internalError?.(err);
       });
   }
