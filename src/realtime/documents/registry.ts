@@ -9,6 +9,7 @@ import type { RealtimeObserver } from '../observer.ts';
 import type { Permissions } from '../permissions.ts';
 import { fromBase64, toBase64 } from './bytes.ts';
 import { LiveDocument, type DocumentHost, type Member } from './document.ts';
+import { UpdateParts } from './parts.ts';
 import type { DocumentPeer } from './peer.ts';
 import { addsNothing, decodeStateVector, isValidUpdate, parseAwarenessUpdate } from './validate.ts';
 
@@ -56,6 +57,8 @@ export class DocumentRegistry {
   readonly #host: DocumentHost;
   /** Each document's latest store append: true once stored, false when the store refused it. */
   readonly #lastAppend = new WeakMap<LiveDocument, Promise<boolean>>();
+  /** Large updates arriving in parts (parts.ts). */
+  readonly #parts = new UpdateParts();
   #updates = 0;
   #updateBytes = 0;
   #closed = false;
@@ -121,6 +124,7 @@ export class DocumentRegistry {
    * @param name The document's channel name.
    */
   leave(peerId: string, name: string): void {
+    this.#parts.drop(peerId, name);
     const document = this.#docs.get(name);
     if (document === undefined || !document.remove(peerId)) return;
     if (document.members.size === 0) this.#armUnload(document);
@@ -143,9 +147,17 @@ export class DocumentRegistry {
    * @param kind The message kind.
    * @param data The Yjs bytes (already base64-decoded).
    * @param rid The request id, if any.
+   * @param more A part of a larger `sync2` or `update`, more parts to follow (parts.ts).
    * @returns false when the peer does not hold the document (the caller answers `not_subscribed`).
    */
-  async receive(peerId: string, name: string, kind: DocKind, data: Uint8Array, rid?: number): Promise<boolean> {
+  async receive(
+    peerId: string,
+    name: string,
+    kind: DocKind,
+    data: Uint8Array,
+    rid?: number,
+    more = false,
+  ): Promise<boolean> {
     const document = this.#docs.get(name);
     const member = document?.members.get(peerId);
     if (document === undefined || member === undefined) return false;
@@ -155,6 +167,14 @@ export class DocumentRegistry {
       peer.refuse(
         ErrorCode.MESSAGE_TOO_LARGE,
         `Cannot apply the ${kind}: larger than ${config.documentUpdateMaxBytes} bytes`,
+        rid,
+      );
+      return true;
+    }
+    if (more && kind !== 'sync2' && kind !== 'update') {
+      peer.refuse(
+        ErrorCode.INVALID_MESSAGE,
+        `Cannot take a ${kind} in parts: only sync2 and update come in parts`,
         rid,
       );
       return true;
@@ -174,7 +194,25 @@ export class DocumentRegistry {
       peer.accepted(rid);
       return true;
     }
-    await this.#update(document, member, kind, data, rid);
+    let update = data;
+    if (more || this.#parts.has(peerId)) {
+      if (more && !this.#options.permissions.can(peer.identity, 'publish', name).ok) {
+        this.#parts.drop(peerId);
+        peer.refuse(ErrorCode.FORBIDDEN, 'Cannot change the document: the user may only read it', rid);
+        return true;
+      }
+      const outcome = this.#parts.add(peerId, name, kind, data, more, config.documentMaxBytes - document.bytes);
+      if ('refused' in outcome) {
+        peer.refuse(outcome.refused.code, outcome.refused.message, rid);
+        return true;
+      }
+      if ('held' in outcome) {
+        peer.accepted(rid);
+        return true;
+      }
+      update = outcome.whole;
+    }
+    await this.#update(document, member, kind, update, rid);
     return true;
   }
 
