@@ -1,7 +1,6 @@
 // Realtime documents: the documents loaded on this node: loading from the store on first open, the checks every
-// client message passes before it touches a document, cross-node fan-out through the broker, storage and compaction,
+// client message passes before it touches a document, cross-node fan-out through the broker, storage (document-writes.ts),
 // and unloading idle documents.
-import * as Y from 'yjs';
 import type { Broker, ChannelEvent, DocumentStore } from '../../broker/index.ts';
 import { ErrorCode, type DocKind } from '../../messages/index.ts';
 import type { NamespaceConfig } from '../namespaces.ts';
@@ -9,6 +8,7 @@ import type { RealtimeObserver } from '../observer.ts';
 import type { Permissions } from '../permissions.ts';
 import { fromBase64, toBase64 } from './bytes.ts';
 import { LiveDocument, type DocumentHost, type Member } from './document.ts';
+import { DocumentWrites } from './document-writes.ts';
 import { UpdateParts } from './parts.ts';
 import type { DocumentPeer } from './peer.ts';
 import { addsNothing, decodeStateVector, isValidUpdate, parseAwarenessUpdate } from './validate.ts';
@@ -55,8 +55,8 @@ export class DocumentRegistry {
   readonly #docs = new Map<string, LiveDocument>();
   readonly #handlers = new Map<string, (event: ChannelEvent) => void>();
   readonly #host: DocumentHost;
-  /** Each document's latest store append: true once stored, false when the store refused it. */
-  readonly #lastAppend = new WeakMap<LiveDocument, Promise<boolean>>();
+  /** Appends and compactions (document-writes.ts). */
+  readonly #writes: DocumentWrites;
   /** Large updates arriving in parts (parts.ts). */
   readonly #parts = new UpdateParts();
   #updates = 0;
@@ -66,9 +66,12 @@ export class DocumentRegistry {
   /** @param options Store, broker, permissions, observer and node id. */
   constructor(options: DocumentRegistryOptions) {
     this.#options = options;
+    this.#writes = new DocumentWrites(options.store, options.observer, (document, bytes) =>
+      this.#broadcast(document.name, { node: options.node, kind: 'compacted', bytes }),
+    );
     this.#host = {
       broadcast: (name, kind, bytes) => this.#broadcast(name, { node: options.node, kind, data: toBase64(bytes) }),
-      persist: (document, update) => this.#persist(document, update),
+      persist: (document, update) => this.#writes.persist(document, update),
       applied: (bytes) => {
         this.#updates++;
         this.#updateBytes += bytes;
@@ -267,14 +270,14 @@ export class DocumentRegistry {
       );
       return;
     }
-    const before = this.#lastAppend.get(document);
+    const before = this.#writes.lastAppend(document);
     if (!document.applyLocal(member, data)) {
       this.#options.observer.internalError?.(new Error(`A validated update failed to apply to ${document.name}`));
       peer.refuse(ErrorCode.INVALID_MESSAGE, `Cannot apply the ${kind}: Yjs refused it`, rid);
       return;
     }
     // The reply means stored: a client that leaves after it loses nothing if this node dies (docs/documents.md).
-    const appended = this.#lastAppend.get(document);
+    const appended = this.#writes.lastAppend(document);
     if (rid !== undefined && appended !== undefined && appended !== before && !(await appended)) {
       peer.refuse(
         ErrorCode.BROKER_UNAVAILABLE,
@@ -381,54 +384,6 @@ export class DocumentRegistry {
       // The other nodes miss this change until their clients' next sync (state vectors bring it back).
       this.#options.observer.internalError?.(err);
     });
-  }
-
-  #persist(document: LiveDocument, update: Uint8Array): void {
-    const store = this.#options.store;
-    const appended = document.writes
-      .then(() => store.append(document.name, update))
-      .then(
-        () => true,
-        (err: unknown) => {
-          // The update stays in the live document; the next compaction stores it in its snapshot.
-          this.#options.observer.internalError?.(err);
-          return false;
-        },
-      );
-    this.#lastAppend.set(document, appended);
-    document.writes = appended
-      .then(async (stored) => {
-        if (!stored) return;
-        document.sinceCompaction.updates++;
-        document.sinceCompaction.bytes += update.byteLength;
-        const config = document.config;
-        if (
-          document.sinceCompaction.updates >= config.documentCompactUpdates ||
-          document.sinceCompaction.bytes >= config.documentCompactBytes
-        )
-          await this.#compact(document);
-      })
-      .catch((err: unknown) => {
-        this.#options.observer.internalError?.(err);
-      });
-  }
-
-  /**
-   * Replaces the stored updates with one snapshot. The store is read again first, so updates other nodes appended are
-   * in the snapshot, and only the updates that read returned are replaced: ones appended meanwhile stay in the tail.
-   */
-  async #compact(document: LiveDocument): Promise<void> {
-    const store = this.#options.store;
-    const stored = await store.load(document.name);
-    if (document.state === 'unloaded') return;
-    document.applyStored(stored.snapshot, stored.updates);
-    const snapshot = Y.encodeStateAsUpdate(document.doc);
-    // Through the seq read: updates appended since stay in the tail; a newer compaction (another node's) wins.
-    if (!(await store.compact(document.name, snapshot, stored.seq))) return;
-    document.bytes = snapshot.byteLength;
-    document.sinceCompaction.updates = 0;
-    document.sinceCompaction.bytes = 0;
-    this.#broadcast(document.name, { node: this.#options.node, kind: 'compacted', bytes: snapshot.byteLength });
   }
 
   #armUnload(document: LiveDocument): void {
