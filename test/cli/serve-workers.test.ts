@@ -142,6 +142,23 @@ test('serve --workers 2 with the file document store (the dev default) is refuse
   );
 });
 
+test('serve --workers 2 with the memory document store and a document namespace is refused; without one it is not', async () => {
+  const refused = run(['--dev', '--port', '0', '--workers', '2', '--broker', 'redis://127.0.0.1:1'], {
+    SWITCHBOARD_DOCUMENTS__STORE: 'memory',
+  });
+  assert.equal(await refused.exited, 2);
+  assert.match(
+    refused.err(),
+    /documents\.store: expected "redis" or "postgres" with several workers and a document namespace/,
+  );
+  const { loadConfig } = await import('../../src/cli/config.ts');
+  const plain = await loadConfig({
+    argv: ['--workers', '2', '--broker', 'redis://127.0.0.1:1'],
+    env: { SWITCHBOARD_AUTH__HS256_SECRET: 'x'.repeat(32), SWITCHBOARD_ALLOW_PLAINTEXT: 'true' },
+  });
+  assert.equal(plain.config.documents.store, 'memory', 'no document namespace: the memory store is harmless');
+});
+
 test('serve --workers 2 --broker redis: clients on both workers see each other; a killed worker is replaced and the others are unaffected; SIGTERM drains all (docs/security-cases.md SD-06)', async (t) => {
   const redis = await startRedis(t);
   const cluster = await serveWorkers(t, 2, redis.url);
