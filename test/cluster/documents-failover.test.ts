@@ -81,6 +81,12 @@ test('nginx: kill -9 the node of one of two document providers: it reconnects to
     () => text(moving.provider) === text(staying.provider) && text(moving.provider).length > 0,
   );
 
+  // The moving provider notices the kill (sync false) before it syncs again on the other node.
+  let lostSync = false;
+  moving.provider.on('sync', (synced) => {
+    if (!synced) lostSync = true;
+  });
+
   // A client of the victim node itself (no proxy, no reconnect) writes with rids: each reply means stored.
   const direct = new ClusterClient({
     url: `ws://127.0.0.1:${victim.port}/ws`,
@@ -120,7 +126,11 @@ test('nginx: kill -9 the node of one of two document providers: it reconnects to
     moving.provider.doc.getText('text').insert(0, `offline${i};`);
     staying.provider.doc.getText('text').insert(text(staying.provider).length, `during${i};`);
   }
-  await until('the moving provider reconnected through nginx and synced', () => moving.provider.synced, 30_000);
+  await until(
+    'the moving provider lost its node, reconnected through nginx and synced again',
+    () => lostSync && moving.provider.synced,
+    30_000,
+  );
   assert.ok(moving.client.state === 'connected');
   const survivor = cluster.nodes[staying.node]!;
   assert.deepEqual(
