@@ -22,7 +22,9 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
+// Every test file's process gets its own documents directory (test/helpers/own-documents-dir.mjs).
+const setup = ['--import', './test/helpers/own-documents-dir.mjs'];
+const result = spawnSync(process.execPath, ['--import', 'tsx', ...setup, '--test', '--test-concurrency=2', ...files], {
   stdio: 'inherit',
   env: { ...process.env, NODE_OPTIONS: '' },
 });

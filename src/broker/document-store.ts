@@ -10,6 +10,12 @@ export interface StoredDocument {
   readonly updates: readonly Uint8Array[];
   /** Total bytes of snapshot plus updates, as stored. */
   readonly bytes: number;
+  /**
+   * Sequence number of the last update this read includes. Each document numbers its appends 1, 2, 3...; the numbers
+   * never go back while the document exists (a compaction keeps them), so `seq` names exactly what was read, whatever
+   * other nodes append or compact afterwards. 0 for a document nothing was ever appended to.
+   */
+  readonly seq: number;
 }
 
 /**
@@ -23,10 +29,14 @@ export interface DocumentStore {
   /** Appends one update durably (resolved = stored; a crash after that loses nothing). */
   append(name: string, update: Uint8Array): Promise<void>;
   /**
-   * Replaces the snapshot and the first `replacedUpdates` updates with `snapshot`, atomically: updates appended
-   * concurrently (by this or another node) after those stay in the tail. Called after a number of updates or bytes.
+   * Replaces the snapshot and every update numbered up to `throughSeq` with `snapshot`, atomically. `throughSeq` is the
+   * `seq` of the `load` the snapshot was built from, so only what that load read is removed: updates appended after it
+   * (by this or another node) stay in the tail, whatever happened in between. A compaction that arrives after another
+   * one already covered more than `throughSeq` changes nothing and resolves `false` (its snapshot would lack updates
+   * the newer one holds); otherwise it resolves `true`.
+   * @throws RangeError when `throughSeq` is not a non-negative integer or is beyond the last update appended
    */
-  compact(name: string, snapshot: Uint8Array, replacedUpdates: number): Promise<void>;
+  compact(name: string, snapshot: Uint8Array, throughSeq: number): Promise<boolean>;
   /** Removes the document. */
   delete(name: string): Promise<void>;
   /** Releases connections and file handles. */

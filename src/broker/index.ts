@@ -26,6 +26,7 @@ export type { DocumentStore, StoredDocument } from './document-store.ts';
 export {
   openDocumentStore,
   type DocumentStoreSpec,
+  DocumentStoreLockedError,
   FileDocumentStore,
   type FileDocumentStoreOptions,
   MemoryDocumentStore,

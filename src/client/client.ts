@@ -410,12 +410,12 @@ export class Client extends Emitter<ClientEvents> {
       throw new ClientError('invalid_message', `A document provider is already open on "${channel}"`);
     this.#documents.set(channel, handler);
     return {
-      send: (kind, data) => {
+      send: (kind, data, more = false) => {
         const socket = this.#connection.connection;
         if (socket === null || socket.readyState !== 1) return null;
         const rid = this.#requests.nextRid();
         try {
-          socket.send(this.#wire.encode({ type: 'doc', rid, channel, kind, data }));
+          socket.send(this.#wire.encode({ type: 'doc', rid, channel, kind, data, ...(more ? { more: true } : {}) }));
           return rid;
         } catch {
           return null; // closing: the provider's state-vector exchange after the reconnect sends it again

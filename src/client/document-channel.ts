@@ -18,10 +18,11 @@ export interface DocumentChannel {
    * Sends a `doc` message for the channel over the current connection (fire and forget: nothing waits for an answer).
    * @param kind The kind.
    * @param data Base64 Yjs bytes.
+   * @param more A part of a larger `sync2` or `update`, more parts follow (docs/protocol.md, `doc`). @default false
    * @returns The message's `rid` (a refusal `error` of the server carries it as `re` and reaches the client's `error`
    *   event), or null when not sent (not connected).
    */
-  send(kind: DocumentKind, data: string): number | null;
+  send(kind: DocumentKind, data: string, more?: boolean): number | null;
   /** Stops routing the channel's messages to the handler. */
   close(): void;
 }

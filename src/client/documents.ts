@@ -55,6 +55,14 @@ export interface DocumentProviderOptions {
   readonly updateThrottleMs?: number;
   /** Subscribe at once. @default true */
   readonly connect?: boolean;
+  /**
+   * A `sync2` or `update` larger than this many bytes is sent in parts of at most this size (`more: true` on all but
+   * the last), which the server joins before applying: an edit made offline can be far larger than the server's
+   * `documentUpdateMaxBytes`, which bounds each message.
+   * @default 16384: half the server's default `documentUpdateMaxBytes` (32 KiB), so a server configured lower still
+   *   takes the parts; its base64 (22 KB) fits the default 64 KiB frame
+   */
+  readonly maxPartBytes?: number;
 }
 
 /** Most recent `rid`s remembered to recognise the server's refusals of this provider's messages. */
@@ -83,6 +91,7 @@ export class DocumentProvider extends Emitter<DocumentProviderEvents> {
   readonly #ownsAwareness: boolean;
   readonly #throttleMs: number;
   readonly #updateThrottleMs: number;
+  readonly #maxPartBytes: number;
   /** Recent rids of sent messages, with the update bytes of `update`s (re-sent after a `rate_limited`). */
   readonly #sent = new Map<number, Uint8Array | null>();
   /** Local updates waiting for the throttle window to end. */
@@ -111,6 +120,7 @@ export class DocumentProvider extends Emitter<DocumentProviderEvents> {
     this.awareness = options.awareness ?? new Awareness(this.doc);
     this.#throttleMs = options.awarenessThrottleMs ?? 50;
     this.#updateThrottleMs = options.updateThrottleMs ?? 50;
+    this.#maxPartBytes = Math.max(1, options.maxPartBytes ?? 16_384);
     this.#subscription = client.subscription(channel);
     this.doc.on('update', this.#onUpdate);
     this.awareness.on('update', this.#onAwareness);
@@ -180,13 +190,28 @@ export class DocumentProvider extends Emitter<DocumentProviderEvents> {
     this.#setStatus('disconnected');
   }
 
-  /** @returns Whether it was sent. */
+  /** @returns Whether it was sent (all of it, when in parts). */
   #send(kind: DocumentKind, bytes: Uint8Array): boolean {
+    const size = this.#maxPartBytes;
+    if ((kind === 'update' || kind === 'sync2') && bytes.byteLength > size) {
+      // In parts: a refusal of any is reported; a rate-limited update is sent again whole (its last part holds it).
+      for (let offset = 0; offset < bytes.byteLength; offset += size) {
+        const last = offset + size >= bytes.byteLength;
+        const rid = this.#channel.send(kind, toBase64(bytes.subarray(offset, offset + size)), !last);
+        if (rid === null) return false;
+        this.#remember(rid, last && kind === 'update' ? bytes : null);
+      }
+      return true;
+    }
     const rid = this.#channel.send(kind, toBase64(bytes));
     if (rid === null) return false;
-    this.#sent.set(rid, kind === 'update' ? bytes : null);
-    if (this.#sent.size > REMEMBERED_RIDS) this.#sent.delete(this.#sent.keys().next().value as number);
+    this.#remember(rid, kind === 'update' ? bytes : null);
     return true;
+  }
+
+  #remember(rid: number, update: Uint8Array | null): void {
+    this.#sent.set(rid, update);
+    if (this.#sent.size > REMEMBERED_RIDS) this.#sent.delete(this.#sent.keys().next().value as number);
   }
 
   /** A refusal of one of our messages becomes an `error` event; rate-limited updates are sent again a bit later. */

@@ -148,6 +148,8 @@ export const DocSchema = z.strictObject({
   channel: ChannelSchema,
   kind: DocKindSchema,
   data: DocBytesSchema,
+  /** Client only: a part of a larger `sync2` or `update`, more parts follow; the last part has no `more`. */
+  more: z.literal(true).optional(),
 });
 
 /** Every client message that may appear inside a `batch` (all but `batch` itself). */

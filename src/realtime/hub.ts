@@ -95,6 +95,8 @@ export class RealtimeServer {
   #draining = false;
   /** The y-websocket endpoint, when `yjsNamespace` is set. */
   readonly #yjs: YjsEndpoint | null;
+  /** Open y-websocket connections (they hold no session). */
+  #yjsConnections = 0;
   /** Open sessions whose transport is not an engine WebSocket (see `openSession`). */
   #otherTransports = 0;
   /** The `/ws` upgrade checks, also run by {@link admit} for transports of other kinds. */
@@ -235,9 +237,9 @@ export class RealtimeServer {
     return this.#draining;
   }
 
-  /** Open sessions. */
+  /** Open connections: sessions (every transport) and y-websocket connections at `/yjs/` (`/ready`'s cap counts both). */
   get connectionCount(): number {
-    return this.#sessions.size;
+    return this.#sessions.size + this.#yjsConnections;
   }
 
   /** The collaborative documents loaded on this node (namespaces with `document: true`). */
@@ -448,6 +450,14 @@ export class RealtimeServer {
     const context = ws.context as HandshakeContext | undefined;
     const yjs = this.#yjs;
     if (yjs !== null && ws.url.startsWith(yjs.pathPrefix)) {
+      this.#yjsConnections++;
+      ws.addEventListener(
+        'close',
+        () => {
+          this.#yjsConnections--;
+        },
+        { once: true },
+      );
       openYjsConnection(ws, context?.identity ?? null, yjs).catch((err: unknown) => {
         this.#services.observer.internalError?.(err);
         ws.close(RfcCloseCode.INTERNAL_ERROR, 'internal error');

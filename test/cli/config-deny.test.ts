@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { ConfigError, loadConfig } from '../../src/cli/config.ts';
+import { documentsDirEnv } from '../helpers/documents-dir.ts';
 
 const BASE_ENV = { SWITCHBOARD_AUTH__HS256_SECRET: 'x'.repeat(32), SWITCHBOARD_ALLOW_PLAINTEXT: 'true' };
 
@@ -33,7 +34,7 @@ test('serve refuses to start with a malformed denyAddresses entry: exit 2, the s
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--dev', '--port', '0', '--deny', '300.1.2.3'],
-    { env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: { ...process.env, NODE_OPTIONS: '', ...documentsDirEnv() }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let err = '';
   child.stderr.on('data', (d: Buffer) => {

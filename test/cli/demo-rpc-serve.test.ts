@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openRaw, type TestClient } from '../helpers/realtime.ts';
+import { documentsDirEnv } from '../helpers/documents-dir.ts';
 
 /** Starts `serve` from source with `args`; resolves with the WebSocket URL; killed after the test. */
 function serve(t: TestContext, args: string[]): Promise<string> {
@@ -14,7 +15,7 @@ function serve(t: TestContext, args: string[]): Promise<string> {
     process.execPath,
     ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--log-level', 'warn', ...args],
     {
-      env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '' },
+      env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '', ...documentsDirEnv() },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

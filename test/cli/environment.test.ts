@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { documentsDirEnv } from '../helpers/documents-dir.ts';
 
 /** The environment of a user's shell: no SWITCHBOARD_* variable of the test runner leaks in. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -22,7 +23,8 @@ function serveOnce(
   const child = spawn(
     process.execPath,
     ['bin/switchboard.js', 'serve', '--dev', '--port', '0', '--log-level', 'warn'],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    // The documents directory is the tests' own, not ./data/documents (test/helpers/documents-dir.ts).
+    { env: { ...env, ...documentsDirEnv() }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
   let err = '';

@@ -8,13 +8,18 @@ import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { openReplica } from '../helpers/doc-replica.ts';
+import { freshDocumentsDir } from '../helpers/documents-dir.ts';
 import { openRaw } from '../helpers/realtime.ts';
+import { documentsDirEnv } from '../helpers/documents-dir.ts';
 
 function serve(env: Record<string, string>) {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--dev', '--port', '0', '--log-level', 'warn'],
-    { env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '', ...documentsDirEnv(), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let out = '';
   let err = '';
@@ -101,4 +106,52 @@ test('serve refuses to start when the configured document store cannot be opened
   assert.ok('code' in started, 'it did not start');
   assert.notEqual(started.code, 0);
   assert.match(started.stderr, /document store/);
+});
+
+test('serve --dev keeps documents in its data directory: every acknowledged update survives kill -9; a second serve on it is refused', async (t) => {
+  const dir = freshDocumentsDir();
+  const env = { SWITCHBOARD_DOCUMENTS__DIR: dir };
+  const first = serve(env);
+  t.after(() => first.child.kill('SIGKILL'));
+  const started = await first.started;
+  assert.ok('port' in started, JSON.stringify(started));
+  const writer = await openRaw(t, `ws://127.0.0.1:${started.port}/ws`);
+  await writer.request({ type: 'connect' });
+  assert.equal((await writer.request({ type: 'subscribe', channel: 'doc:kept' })).type, 'subscribed');
+  // Each update is sent with a rid; its empty reply means stored (fdatasync'd), so the kill below loses none of them.
+  const source = new Y.Doc();
+  const updates: Uint8Array[] = [];
+  source.on('update', (u: Uint8Array) => updates.push(u));
+  for (let i = 0; i < 30; i++) source.getText('text').insert(source.getText('text').length, `line ${i}\n`);
+  for (const u of updates) {
+    const reply = await writer.request({
+      type: 'doc',
+      channel: 'doc:kept',
+      kind: 'update',
+      data: Buffer.from(u).toString('base64'),
+    });
+    assert.equal(reply.type, 'reply', JSON.stringify(reply));
+  }
+
+  // The directory is locked: a second server on it stops at start, naming the first one's pid.
+  const second = serve(env);
+  const refused = await second.started;
+  assert.ok('code' in refused, 'the second server did not start');
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, new RegExp(`document store.*in use by process ${first.child.pid} `));
+
+  first.child.kill('SIGKILL');
+  await first.exited;
+  const again = serve(env);
+  t.after(async () => {
+    again.child.kill('SIGTERM');
+    await again.exited;
+  });
+  const restarted = await again.started;
+  assert.ok('port' in restarted, JSON.stringify(restarted));
+  const client = await openRaw(t, `ws://127.0.0.1:${restarted.port}/ws`);
+  await client.request({ type: 'connect' });
+  const after = await openReplica(client, 'doc:kept');
+  t.after(() => after.destroy());
+  assert.equal(after.text, source.getText('text').toString(), 'the restarted server loaded every acknowledged line');
 });

@@ -5,13 +5,17 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { ConfigError, loadConfig, namespaceConfigsFrom } from '../../src/cli/config.ts';
 import { connect } from '../../src/engine/index.ts';
+import { documentsDirEnv } from '../helpers/documents-dir.ts';
 
 /** Runs `serve` with extra environment; resolves with the port once listening, or the exit code and stderr. */
 function serve(env: Record<string, string>, args: string[] = []) {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--dev', '--port', '0', '--log-level', 'info', ...args],
-    { env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '', ...documentsDirEnv(), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let out = '';
   let err = '';

@@ -18,6 +18,7 @@ import { startRedis } from '../helpers/redis-server.ts';
 import { allHistory, assertExactlyOnce, waitUntil } from '../ingest/fixtures.ts';
 import { startMosquitto } from '../ingest/helpers/mosquitto.ts';
 import { RABBITMQ_URL, rabbitAdmin } from '../ingest/helpers/rabbitmq.ts';
+import { documentsDirEnv } from '../helpers/documents-dir.ts';
 
 const SYMBOLS = ['AAPL', 'MSFT', 'GOOG', 'AMZN'];
 /** Messages per run: the 10,000 for RabbitMQ and MQTT; the NATS and Redis runs keep their 3,000. */
@@ -27,7 +28,10 @@ function serve(file: string) {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--dev', '--port', '0', '--config', file],
-    { env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '', ...documentsDirEnv() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let out = '';
   let err = '';

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEV_API_KEY } from '../../src/cli/config.ts';
 import { openRaw } from '../helpers/realtime.ts';
+import { documentsDirEnv } from '../helpers/documents-dir.ts';
 
 const LOGIC_MODULE = `
 let seen = 0;
@@ -37,7 +38,7 @@ interface Served {
 
 function spawnServe(args: string[]): { child: ChildProcess; out: () => string; err: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args], {
-    env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '' },
+    env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '', ...documentsDirEnv() },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

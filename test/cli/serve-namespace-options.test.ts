@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, DEV_API_KEY, loadConfig, namespaceConfigsFrom } from '../../src/cli/config.ts';
 import { openRaw } from '../helpers/realtime.ts';
+import { documentsDirEnv } from '../helpers/documents-dir.ts';
 
 const SCHEMA = {
   type: 'object',
@@ -27,7 +28,10 @@ function serve(env: Record<string, string>, args: string[] = []) {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--dev', '--port', '0', '--log-level', 'info', ...args],
-    { env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '', ...documentsDirEnv(), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let out = '';
   let err = '';

@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/cli/config.ts';
 import { proxyOptionsFrom } from '../../src/cli/proxy.ts';
 import { startListening, startServe } from '../docs/server.ts';
 import { openRaw } from '../helpers/realtime.ts';
+import { documentsDirEnv } from '../helpers/documents-dir.ts';
 
 const ROOT = process.cwd();
 const SECRET = 'serve-proxy-test-secret';
@@ -78,7 +79,7 @@ test('the proxy section: validated, null without endpoints, the file secret befo
   await assert.rejects(load({ SWITCHBOARD_PROXY__TIMEOUT_MS: '0' }), /proxy\.timeoutMs/);
 
   const run = spawnSync(process.execPath, ['bin/switchboard.js', 'serve', '--dev', '--port', '0'], {
-    env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_PROXY__CONNECT: 'not a url' },
+    env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_PROXY__CONNECT: 'not a url', ...documentsDirEnv() },
     encoding: 'utf8',
     timeout: 30_000,
   });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { apiSignedPayload, signBody } from '../../src/integrations/index.ts';
 import { startReceiver } from '../integrations/webhook-receiver.ts';
 import { openRaw } from '../helpers/realtime.ts';
+import { documentsDirEnv } from '../helpers/documents-dir.ts';
 
 const HOOK_SECRET = 'whsec-test-0123456789abcdef';
 const API_SECRET = 'api-secret-0123456789abcdef';
@@ -19,7 +20,10 @@ function serve(config: unknown, env: Record<string, string>) {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--dev', '--port', '0', '--config', file],
-    { env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '', ...documentsDirEnv(), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let out = '';
   let err = '';

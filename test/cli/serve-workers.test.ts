@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { DEV_API_KEY } from '../../src/cli/config.ts';
 import { openRaw, type TestClient } from '../helpers/realtime.ts';
 import { startRedis } from '../helpers/redis-server.ts';
+import { documentsDirEnv } from '../helpers/documents-dir.ts';
 
 interface Cluster {
   readonly child: ChildProcess;
@@ -24,14 +25,17 @@ async function waitFor(predicate: () => boolean | Promise<boolean>, what: string
   }
 }
 
-function run(args: string[]): {
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+): {
   child: ChildProcess;
   out: () => string;
   err: () => string;
   exited: Promise<number | null>;
 } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args], {
-    env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '' },
+    env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '', ...documentsDirEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -47,7 +51,10 @@ function run(args: string[]): {
 }
 
 async function serveWorkers(t: TestContext, workers: number, redisUrl: string): Promise<Cluster> {
-  const p = run(['--dev', '--port', '0', '--workers', String(workers), '--broker', redisUrl, '--log-level', 'info']);
+  // Several workers share documents through Redis: the dev config's file store is one process per directory.
+  const p = run(['--dev', '--port', '0', '--workers', String(workers), '--broker', redisUrl, '--log-level', 'info'], {
+    SWITCHBOARD_DOCUMENTS__STORE: 'redis',
+  });
   t.after(() => {
     if (p.child.exitCode === null) p.child.kill('SIGKILL');
     // Workers left behind by a failed test: they notice the lost IPC channel and drain; make sure anyway.
@@ -123,6 +130,33 @@ test('serve --workers 2 with the memory broker is refused with a clear message (
   const p = run(['--dev', '--port', '0', '--workers', '2']);
   assert.equal(await p.exited, 2);
   assert.match(p.err(), /workers: expected 1 with the embedded memory broker .*--broker redis:\/\//);
+});
+
+test('serve --workers 2 with the file document store (the dev default) is refused with a clear message (exit 2)', async () => {
+  // The configuration is refused before any connection: the Redis URL need not answer.
+  const p = run(['--dev', '--port', '0', '--workers', '2', '--broker', 'redis://127.0.0.1:1']);
+  assert.equal(await p.exited, 2);
+  assert.match(
+    p.err(),
+    /documents\.store: expected "redis" or "postgres" with several workers: the file store is one process per directory .*SWITCHBOARD_DOCUMENTS__STORE=redis/,
+  );
+});
+
+test('serve --workers 2 with the memory document store and a document namespace is refused; without one it is not', async () => {
+  const refused = run(['--dev', '--port', '0', '--workers', '2', '--broker', 'redis://127.0.0.1:1'], {
+    SWITCHBOARD_DOCUMENTS__STORE: 'memory',
+  });
+  assert.equal(await refused.exited, 2);
+  assert.match(
+    refused.err(),
+    /documents\.store: expected "redis" or "postgres" with several workers and a document namespace/,
+  );
+  const { loadConfig } = await import('../../src/cli/config.ts');
+  const plain = await loadConfig({
+    argv: ['--workers', '2', '--broker', 'redis://127.0.0.1:1'],
+    env: { SWITCHBOARD_AUTH__HS256_SECRET: 'x'.repeat(32), SWITCHBOARD_ALLOW_PLAINTEXT: 'true' },
+  });
+  assert.equal(plain.config.documents.store, 'memory', 'no document namespace: the memory store is harmless');
 });
 
 test('serve --workers 2 --broker redis: clients on both workers see each other; a killed worker is replaced and the others are unaffected; SIGTERM drains all (docs/security-cases.md SD-06)', async (t) => {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { DEV_API_KEY } from '../../src/cli/config.ts';
 import { openRaw } from '../helpers/realtime.ts';
+import { documentsDirEnv } from '../helpers/documents-dir.ts';
 
 interface Served {
   readonly child: ChildProcess;
@@ -14,7 +15,7 @@ interface Served {
 
 function serve(args: string[]): Promise<Served> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args], {
-    env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '' },
+    env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '', ...documentsDirEnv() },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -96,7 +97,7 @@ test('serve --dev: page, API, /ws, connection logs without the token, then SIGTE
 
 test('serve refuses a bad configuration with exit code 2 and names the field', async () => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--dev', '--port', 'nope'], {
-    env: { ...process.env, NODE_OPTIONS: '' },
+    env: { ...process.env, NODE_OPTIONS: '', ...documentsDirEnv() },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';

@@ -3,6 +3,7 @@
 // comes and goes, and the core client carries the hook only.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import * as Y from 'yjs';
 import { Client, ClientError } from '../../src/client/index.ts';
 import { type DocumentProvider, type DocumentStatus, createDocumentProvider } from '../../src/client/documents.ts';
 import { engineTransport, waitFor } from '../helpers/client-faults.ts';
@@ -195,4 +196,28 @@ test('documents: a provider on a client that never connects keeps its edits and 
   // Destroyed: the channel is free again.
   const again = createDocumentProvider(client, 'doc:alone', { connect: false });
   again.destroy();
+});
+
+test("documents: an offline edit of 100 KB (over the server's 32 KiB per update) reaches the others in parts", {
+  timeout: 30_000,
+}, async (t) => {
+  const hub = await startHub(t, { namespaces: NAMESPACES });
+  const alice = open(t, await openClient(t, hub, 'alice'), 'doc:large');
+  const bob = open(t, await openClient(t, hub, 'bob'), 'doc:large');
+  await waitFor(() => alice.synced && bob.synced, 10_000);
+  alice.disconnect();
+  await waitFor(() => alice.status === 'disconnected', 5000);
+  const errors: string[] = [];
+  alice.on('error', (e) => errors.push(e.code));
+  const large = Array.from({ length: 100_000 }, (_, i) => String.fromCharCode(97 + ((i * 7) % 26))).join('');
+  alice.doc.getText('text').insert(0, large);
+  assert.ok(Y.encodeStateAsUpdate(alice.doc).byteLength > 3 * 32_768);
+  alice.connect();
+  await waitFor(
+    () => text(bob).length === 100_000,
+    15_000,
+    () => `(bob has ${text(bob).length} characters; errors ${errors.join(', ')})`,
+  );
+  assert.equal(text(bob), large);
+  assert.deepEqual(errors, []);
 });

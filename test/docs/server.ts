@@ -1,6 +1,7 @@
 // Test helper: `switchboard serve` from the CLI on a free port, as a user starts it, for the docs tests.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { documentsDirEnv } from '../helpers/documents-dir.ts';
 
 /** A running `switchboard serve`. */
 export interface ServeProcess {
@@ -44,7 +45,7 @@ export function startListening(
 ): Promise<ServeProcess> {
   const child = spawn(command, args, {
     cwd,
-    env: { ...process.env, NODE_OPTIONS: '', ...env },
+    env: { ...process.env, NODE_OPTIONS: '', ...documentsDirEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
+import { documentsDirEnv, freshDocumentsDir } from '../helpers/documents-dir.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/switchboard.js', import.meta.url));
 
@@ -29,6 +30,7 @@ export class DevServer {
   readonly port: number;
   readonly base: string;
   #child: ChildProcess | null = null;
+  readonly #documentsDir = freshDocumentsDir();
   #log = '';
 
   constructor(port: number) {
@@ -45,7 +47,8 @@ export class DevServer {
   async start(): Promise<void> {
     const child = spawn(process.execPath, [BIN, 'serve', '--dev', '--port', String(this.port), '--log-level', 'warn'], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_OPTIONS: '' },
+      // Its own documents directory, kept across restart() like a real deployment's (test/helpers/documents-dir.ts).
+      env: { ...process.env, NODE_OPTIONS: '', ...documentsDirEnv(this.#documentsDir) },
     });
     this.#child = child;
     child.stdout?.on('data', (d: Buffer) => {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { documentsDirEnv } from './documents-dir.ts';
 
 /** Spawns `switchboard echo`, resolves with its banner URL; the process is killed after the test. */
 export async function spawnEcho(
@@ -39,7 +40,7 @@ export async function serveDev(
     process.execPath,
     ['bin/switchboard.js', 'serve', '--dev', '--port', '0', '--log-level', 'warn', ...extra],
     {
-      env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '' },
+      env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '', ...documentsDirEnv() },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

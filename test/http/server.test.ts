@@ -3,6 +3,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { Writable } from 'node:stream';
+import WebSocket from 'ws';
 import { MemoryBroker } from '../../src/broker/index.ts';
 import { createLogger, createMetrics, createSwitchboardServer, PAGE_CSP } from '../../src/http/index.ts';
 import { createAuthenticator, createNamespaces, signToken } from '../../src/realtime/index.ts';
@@ -13,6 +14,7 @@ const API_KEY = 'a-test-api-key-0123456789';
 async function start(
   t: TestContext,
   options: { maxConnections?: number; requestTimeoutMs?: number; corsOrigins?: string[] } = {},
+  documents = false,
 ) {
   const broker = new MemoryBroker();
   const lines: string[] = [];
@@ -29,8 +31,9 @@ async function start(
   const server = await createSwitchboardServer({
     realtime: {
       broker,
-      namespaces: createNamespaces({ chat: {} }),
+      namespaces: createNamespaces(documents ? { chat: {}, doc: { document: true } } : { chat: {} }),
       authenticator: await createAuthenticator({ keys: [{ type: 'secret', secret: SECRET }] }),
+      ...(documents ? { yjsNamespace: 'doc' } : {}),
     },
     apiKeys: [API_KEY],
     metrics,
@@ -234,6 +237,29 @@ test('/ready answers 503 over the connection cap and while draining', async (t) 
   assert.equal(during.status, 503);
   assert.equal(((await during.json()) as Record<string, unknown>)['reason'], 'draining');
   await draining;
+});
+
+test('/ready counts y-websocket connections (/yjs/<name>) against the connection cap', async (t) => {
+  const { base, ws, token } = await start(t, { maxConnections: 1 }, true);
+  assert.equal((await fetch(`${base}/ready`)).status, 200);
+  const yjsUrl = `${ws.replace(/\/ws$/, '/yjs/readme')}?token=${await token('alice')}`;
+  const yjs = new WebSocket(yjsUrl);
+  t.after(() => yjs.close());
+  await new Promise<void>((resolve, reject) => {
+    yjs.on('open', () => resolve());
+    yjs.on('error', reject);
+  });
+  const capped = await fetch(`${base}/ready`);
+  assert.equal(capped.status, 503);
+  assert.equal(((await capped.json()) as Record<string, unknown>)['reason'], 'connection_cap');
+  const closed = new Promise((resolve) => yjs.on('close', resolve));
+  yjs.close();
+  await closed;
+  const deadline = Date.now() + 5000;
+  while ((await fetch(`${base}/ready`)).status !== 200) {
+    assert.ok(Date.now() < deadline, '/ready still 503 after the y-websocket connection closed');
+    await new Promise((r) => setTimeout(r, 20));
+  }
 });
 
 test('CORS: unlisted origins get no Access-Control-Allow-Origin, listed ones get their own origin (OP-03)', async (t) => {

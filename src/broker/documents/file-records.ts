@@ -1,9 +1,11 @@
 // Broker (document files): the on-disk format of a document's log, a header then length- and CRC-framed records.
 //
-//   header  "SBYD" 0x01 0x00 0x00 0x00                          (8 bytes: magic, format version, reserved)
+//   header  "SBYD" 0x02 0x00 0x00 0x00                          (8 bytes: magic, format version, reserved)
 //   record  u32 BE payload length | u32 BE CRC-32 of type+payload | u8 type | payload
 //
-// A snapshot record replaces everything before it; update records follow in append order. A crash in the middle of
+// A snapshot record replaces everything before it; update records follow in append order. In format 2 a snapshot's
+// payload starts with the u64 BE sequence number of the last update it covers (the updates after it are numbered on
+// from there); format 1 (read, never written) had no number, so its snapshot counts as 0. A crash in the middle of
 // an append leaves a torn last record, which `parseLog` reports so the store truncates it (that append was never
 // acknowledged). Damage anywhere else is refused, never silently dropped.
 import { crc32 } from 'node:zlib';
@@ -13,13 +15,17 @@ export const HEADER_BYTES = 8;
 /** Bytes before a record's payload: length, CRC and type. */
 export const RECORD_HEADER_BYTES = 9;
 const MAGIC = Buffer.from('SBYD', 'latin1');
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;
+/** The first format, without a snapshot's sequence number: still read, and appended to as it is. */
+const FORMAT_VERSION_1 = 1;
+/** Bytes of the sequence number at the start of a format 2 snapshot payload. */
+const SNAPSHOT_SEQ_BYTES = 8;
 
 /** Record types. */
 export const RecordType = { snapshot: 1, update: 2 } as const;
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 
-/** The file header of format version 1. */
+/** The file header of the current format version. */
 export function fileHeader(): Buffer {
   const header = Buffer.alloc(HEADER_BYTES);
   MAGIC.copy(header, 0);
@@ -37,9 +43,19 @@ export function encodeRecord(type: RecordType, payload: Uint8Array): Buffer {
   return record;
 }
 
+/** The payload of a snapshot record: the seq of the last update it covers, then the snapshot. */
+export function snapshotPayload(seq: number, snapshot: Uint8Array): Buffer {
+  const payload = Buffer.allocUnsafe(SNAPSHOT_SEQ_BYTES + snapshot.byteLength);
+  payload.writeBigUInt64BE(BigInt(seq), 0);
+  payload.set(snapshot, SNAPSHOT_SEQ_BYTES);
+  return payload;
+}
+
 /** A parsed log. */
 export interface ParsedLog {
   readonly snapshot: Uint8Array | null;
+  /** Sequence number of the last update the snapshot covers (0 without one); the first update is this plus 1. */
+  readonly snapshotSeq: number;
   readonly updates: Uint8Array[];
   /** Bytes of snapshot plus updates (payloads only). */
   readonly bytes: number;
@@ -68,11 +84,15 @@ export function parseLog(file: Buffer): ParsedLog {
     if (!MAGIC.subarray(0, Math.min(file.length, MAGIC.length)).equals(file.subarray(0, MAGIC.length))) {
       throw new CorruptLogError('Not a document log (bad magic)');
     }
-    return { snapshot: null, updates: [], bytes: 0, validLength: 0 };
+    return { snapshot: null, snapshotSeq: 0, updates: [], bytes: 0, validLength: 0 };
   }
   if (!file.subarray(0, MAGIC.length).equals(MAGIC)) throw new CorruptLogError('Not a document log (bad magic)');
-  if (file[4] !== FORMAT_VERSION) throw new CorruptLogError(`Unknown document log version ${file[4]}`);
+  const version = file[4];
+  if (version !== FORMAT_VERSION && version !== FORMAT_VERSION_1) {
+    throw new CorruptLogError(`Unknown document log version ${version}`);
+  }
   let snapshot: Uint8Array | null = null;
+  let snapshotSeq = 0;
   let updates: Uint8Array[] = [];
   let bytes = 0;
   let offset = HEADER_BYTES;
@@ -91,8 +111,20 @@ export function parseLog(file: Buffer): ParsedLog {
       if (end === file.length || allZero(file.subarray(offset))) break;
       throw new CorruptLogError(`Damaged record at byte ${offset} followed by ${file.length - end} more bytes`);
     }
+    if (type === RecordType.snapshot && version === FORMAT_VERSION) {
+      if (body.length - 1 < SNAPSHOT_SEQ_BYTES)
+        throw new CorruptLogError(`Snapshot record at byte ${offset} too short`);
+      snapshotSeq = Number(body.readBigUInt64BE(1));
+      const payload = new Uint8Array(body.subarray(1 + SNAPSHOT_SEQ_BYTES));
+      snapshot = payload;
+      updates = [];
+      bytes = payload.byteLength;
+      offset = end;
+      continue;
+    }
     const payload = new Uint8Array(body.subarray(1));
     if (type === RecordType.snapshot) {
+      snapshotSeq = 0;
       snapshot = payload;
       updates = [];
       bytes = payload.byteLength;
@@ -102,5 +134,5 @@ export function parseLog(file: Buffer): ParsedLog {
     }
     offset = end;
   }
-  return { snapshot, updates, bytes, validLength: offset };
+  return { snapshot, snapshotSeq, updates, bytes, validLength: offset };
 }

@@ -5,17 +5,20 @@
 // document share one write and one sync). A crash mid-append leaves a torn last record, detected by its length and
 // CRC-32 and truncated on the next load or append. Compaction writes the snapshot and the remaining tail to a temporary
 // file, syncs it, renames it over the log and syncs the directory, so a crash leaves either the old or the new log.
-// One process per directory: two processes appending to one document would interleave their writes.
+// One process per directory, enforced by a lock file (file-lock.ts): two processes appending to one document would
+// interleave their writes.
 import { mkdir, open, readdir, readFile, rename, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BrokerError } from '../errors.ts';
 import type { DocumentStore, StoredDocument } from '../document-store.ts';
+import { type DirectoryLock, lockDirectory } from './file-lock.ts';
 import { COMPACT_TEMP_SUFFIX, documentFileName } from './file-names.ts';
-import { CorruptLogError, encodeRecord, fileHeader, parseLog, RecordType } from './file-records.ts';
+import { CorruptLogError, encodeRecord, fileHeader, parseLog, RecordType, snapshotPayload } from './file-records.ts';
+import { beyondLast, checkThroughSeq } from './seq.ts';
 
 /** Options of {@link FileDocumentStore}. */
 export interface FileDocumentStoreOptions {
-  /** Directory of the logs (created if missing). One process per directory. */
+  /** Directory of the logs (created if missing). One process per directory: `open` takes its lock. */
   readonly dir: string;
   /**
    * Most log files kept open for appending; the least recently used idle one is closed beyond it.
@@ -50,7 +53,7 @@ interface OpenLog {
 }
 
 function empty(): StoredDocument {
-  return { snapshot: null, updates: [], bytes: 0 };
+  return { snapshot: null, updates: [], bytes: 0, seq: 0 };
 }
 
 function isMissing(err: unknown): boolean {
@@ -76,21 +79,33 @@ export class FileDocumentStore implements DocumentStore {
   readonly #open = new Map<string, OpenLog>();
   /** Sizes of logs known to end on a record boundary, in least-recently-used order. */
   readonly #known = new Map<string, number>();
+  readonly #lock: DirectoryLock;
   #closed = false;
 
-  private constructor(options: FileDocumentStoreOptions) {
+  private constructor(options: FileDocumentStoreOptions, lock: DirectoryLock) {
     this.dir = options.dir;
+    this.#lock = lock;
     this.#maxOpenFiles = Math.max(1, options.maxOpenFiles ?? 64);
     this.#maxKnownLogs = Math.max(1, options.maxKnownLogs ?? 4096);
   }
 
-  /** Creates the directory if needed and removes temporary files of compactions a crash interrupted. */
+  /**
+   * Creates the directory if needed, takes its exclusive lock (file-lock.ts), and removes temporary files of
+   * compactions a crash interrupted.
+   * @throws DocumentStoreLockedError when another live process (or another open store of this one) uses the directory
+   */
   static async open(options: FileDocumentStoreOptions): Promise<FileDocumentStore> {
     await mkdir(options.dir, { recursive: true });
-    for (const entry of await readdir(options.dir)) {
-      if (entry.endsWith(COMPACT_TEMP_SUFFIX)) await unlink(join(options.dir, entry)).catch(() => {});
+    const lock = await lockDirectory(options.dir);
+    try {
+      for (const entry of await readdir(options.dir)) {
+        if (entry.endsWith(COMPACT_TEMP_SUFFIX)) await unlink(join(options.dir, entry)).catch(() => {});
+      }
+    } catch (err) {
+      await lock.release();
+      throw err;
     }
-    return new FileDocumentStore(options);
+    return new FileDocumentStore(options, lock);
   }
 
   /** Number of log files currently open (bounded by `maxOpenFiles` plus documents with an operation in flight). */
@@ -109,7 +124,12 @@ export class FileDocumentStore implements DocumentStore {
         throw err;
       }
       const log = await this.#checked(name, path, file);
-      return { snapshot: log.snapshot, updates: log.updates, bytes: log.bytes };
+      return {
+        snapshot: log.snapshot,
+        updates: log.updates,
+        bytes: log.bytes,
+        seq: log.snapshotSeq + log.updates.length,
+      };
     });
   }
 
@@ -130,11 +150,9 @@ export class FileDocumentStore implements DocumentStore {
     });
   }
 
-  async compact(name: string, snapshot: Uint8Array, replacedUpdates: number): Promise<void> {
+  async compact(name: string, snapshot: Uint8Array, throughSeq: number): Promise<boolean> {
     const path = this.#path(name);
-    if (!Number.isSafeInteger(replacedUpdates) || replacedUpdates < 0) {
-      throw new RangeError(`replacedUpdates must be a non-negative integer, got ${replacedUpdates}`);
-    }
+    checkThroughSeq(throughSeq);
     return this.#exclusive(name, 'compact', async () => {
       let file: Buffer;
       try {
@@ -144,13 +162,13 @@ export class FileDocumentStore implements DocumentStore {
         file = Buffer.alloc(0);
       }
       const log = await this.#checked(name, path, file);
-      if (replacedUpdates > log.updates.length) {
-        throw new RangeError(
-          `Cannot compact document ${JSON.stringify(name)}: ${replacedUpdates} updates to replace, it has ${log.updates.length}`,
-        );
+      const last = log.snapshotSeq + log.updates.length;
+      if (throughSeq > last) throw beyondLast(name, throughSeq, last);
+      if (throughSeq < log.snapshotSeq) return false;
+      const parts = [fileHeader(), encodeRecord(RecordType.snapshot, snapshotPayload(throughSeq, snapshot))];
+      for (const update of log.updates.slice(throughSeq - log.snapshotSeq)) {
+        parts.push(encodeRecord(RecordType.update, update));
       }
-      const parts = [fileHeader(), encodeRecord(RecordType.snapshot, snapshot)];
-      for (const update of log.updates.slice(replacedUpdates)) parts.push(encodeRecord(RecordType.update, update));
       const next = Buffer.concat(parts);
       const temp = `${path}${COMPACT_TEMP_SUFFIX}`;
       const handle = await open(temp, 'w');
@@ -164,6 +182,7 @@ export class FileDocumentStore implements DocumentStore {
       await rename(temp, path);
       await this.#syncDir();
       this.#remember(name, next.length);
+      return true;
     });
   }
 
@@ -187,6 +206,7 @@ export class FileDocumentStore implements DocumentStore {
     this.#closed = true;
     await Promise.all([...this.#docs.values()].map((state) => state.chain));
     await Promise.all([...this.#open.keys()].map((name) => this.#closeLog(name)));
+    await this.#lock.release();
   }
 
   #path(name: string): string {

@@ -10,6 +10,7 @@ export { MemoryDocumentStore } from './memory.ts';
 export { PostgresDocumentStore, type PostgresDocumentStoreOptions } from './postgres.ts';
 export { RedisDocumentStore, type RedisDocumentStoreOptions } from './redis.ts';
 export { documentFileName } from './file-names.ts';
+export { DocumentStoreLockedError, LOCK_FILE, type LockOwner } from './file-lock.ts';
 
 /** Which store holds documents, and where. */
 export type DocumentStoreSpec =

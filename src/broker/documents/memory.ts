@@ -1,11 +1,19 @@
 // Broker: a DocumentStore in process memory, for tests and a single node without a disk (`documents.store: memory`).
 import type { DocumentStore, StoredDocument } from '../document-store.ts';
 import { BrokerError } from '../errors.ts';
+import { beyondLast, checkThroughSeq } from './seq.ts';
 
 interface Entry {
   snapshot: Uint8Array | null;
+  /** Sequence number of the last update the snapshot covers (0 without one). */
+  snapshotSeq: number;
+  /** Updates after the snapshot; the first is numbered `snapshotSeq + 1`. */
   updates: Uint8Array[];
   bytes: number;
+}
+
+function emptyEntry(): Entry {
+  return { snapshot: null, snapshotSeq: 0, updates: [], bytes: 0 };
 }
 
 /**
@@ -24,11 +32,12 @@ export class MemoryDocumentStore implements DocumentStore {
   async load(name: string): Promise<StoredDocument> {
     this.#check();
     const entry = this.#docs.get(name);
-    if (entry === undefined) return { snapshot: null, updates: [], bytes: 0 };
+    if (entry === undefined) return { snapshot: null, updates: [], bytes: 0, seq: 0 };
     return {
       snapshot: entry.snapshot === null ? null : entry.snapshot.slice(),
       updates: entry.updates.map((u) => u.slice()),
       bytes: entry.bytes,
+      seq: entry.snapshotSeq + entry.updates.length,
     };
   }
 
@@ -36,28 +45,26 @@ export class MemoryDocumentStore implements DocumentStore {
     this.#check();
     let entry = this.#docs.get(name);
     if (entry === undefined) {
-      entry = { snapshot: null, updates: [], bytes: 0 };
+      entry = emptyEntry();
       this.#docs.set(name, entry);
     }
     entry.updates.push(update.slice());
     entry.bytes += update.byteLength;
   }
 
-  async compact(name: string, snapshot: Uint8Array, replacedUpdates: number): Promise<void> {
+  async compact(name: string, snapshot: Uint8Array, throughSeq: number): Promise<boolean> {
     this.#check();
-    if (!Number.isSafeInteger(replacedUpdates) || replacedUpdates < 0)
-      throw new RangeError(`Cannot compact: replacedUpdates "${replacedUpdates}" is not a non-negative integer`);
-    const entry = this.#docs.get(name) ?? { snapshot: null, updates: [], bytes: 0 };
-    // As every store: replacing more updates than are stored is a caller's miscount, refused rather than guessed.
-    if (replacedUpdates > entry.updates.length) {
-      throw new RangeError(
-        `Cannot compact document ${JSON.stringify(name)}: ${replacedUpdates} updates to replace, it has ${entry.updates.length}`,
-      );
-    }
-    const tail = entry.updates.slice(replacedUpdates);
+    checkThroughSeq(throughSeq);
+    const entry = this.#docs.get(name) ?? emptyEntry();
+    const last = entry.snapshotSeq + entry.updates.length;
+    // As every store: replacing more updates than were appended is a caller's miscount, refused rather than guessed.
+    if (throughSeq > last) throw beyondLast(name, throughSeq, last);
+    if (throughSeq < entry.snapshotSeq) return false;
+    const tail = entry.updates.slice(throughSeq - entry.snapshotSeq);
     let bytes = snapshot.byteLength;
     for (const u of tail) bytes += u.byteLength;
-    this.#docs.set(name, { snapshot: snapshot.slice(), updates: tail, bytes });
+    this.#docs.set(name, { snapshot: snapshot.slice(), snapshotSeq: throughSeq, updates: tail, bytes });
+    return true;
   }
 
   async delete(name: string): Promise<void> {

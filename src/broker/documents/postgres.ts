@@ -1,14 +1,16 @@
 // Broker (documents): documents in PostgreSQL, shared by every node that reaches the database.
 //
 // Tables (created if missing; `table` default `switchboard_documents`): `<table>_updates (name, seq bigserial, data
-// bytea)` and `<table>_snapshots (name primary key, data bytea)`; names are stored as their UTF-8 bytes. Appends and compactions of one document take a
-// transaction-scoped advisory lock on the document, so updates commit in `seq` order and "the first N updates" means
-// the same rows to the compactor as to the loader that counted them; compaction upserts the snapshot and deletes the
-// first N updates by `seq` in one transaction. Durability is PostgreSQL's: an append resolves after its commit.
+// bytea)` and `<table>_snapshots (name primary key, data bytea, seq bigint)`; names are stored as their UTF-8 bytes.
+// Appends and compactions of one document take a transaction-scoped advisory lock on the document, so its updates
+// commit in `seq` order: a load's last `seq` names exactly the rows it read, and a compaction through that `seq`
+// deletes those rows and no later one, and upserts the snapshot with that `seq`, in one transaction (a no-op when the
+// stored snapshot is newer). Durability is PostgreSQL's: an append resolves after its commit.
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { DocumentStore, StoredDocument } from '../document-store.ts';
 import { BrokerError } from '../errors.ts';
+import { beyondLast, checkThroughSeq } from './seq.ts';
 
 /** Options of {@link PostgresDocumentStore}. */
 export interface PostgresDocumentStoreOptions {
@@ -97,11 +99,12 @@ export class PostgresDocumentStore implements DocumentStore {
       try {
         // One snapshot of the database for both reads, so a concurrent compaction is seen entirely or not at all.
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        const snap = await client.query<{ data: Buffer }>(`SELECT data FROM ${this.#snapshots} WHERE name = $1`, [
-          key(name),
-        ]);
-        const rows = await client.query<{ data: Buffer }>(
-          `SELECT data FROM ${this.#updates} WHERE name = $1 ORDER BY seq`,
+        const snap = await client.query<{ data: Buffer; seq: string }>(
+          `SELECT data, seq FROM ${this.#snapshots} WHERE name = $1`,
+          [key(name)],
+        );
+        const rows = await client.query<{ data: Buffer; seq: string }>(
+          `SELECT data, seq FROM ${this.#updates} WHERE name = $1 ORDER BY seq`,
           [key(name)],
         );
         await client.query('COMMIT');
@@ -109,7 +112,8 @@ export class PostgresDocumentStore implements DocumentStore {
         const snapshot = first === undefined ? null : new Uint8Array(first.data);
         const updates = rows.rows.map((r) => new Uint8Array(r.data));
         const bytes = (snapshot?.byteLength ?? 0) + updates.reduce((sum, u) => sum + u.byteLength, 0);
-        return { snapshot, updates, bytes };
+        const seq = Number(rows.rows.at(-1)?.seq ?? first?.seq ?? 0);
+        return { snapshot, updates, bytes, seq };
       } catch (err) {
         await client.query('ROLLBACK').catch(() => {});
         throw err;
@@ -130,31 +134,33 @@ export class PostgresDocumentStore implements DocumentStore {
     });
   }
 
-  async compact(name: string, snapshot: Uint8Array, replacedUpdates: number): Promise<void> {
-    if (!Number.isSafeInteger(replacedUpdates) || replacedUpdates < 0) {
-      throw new RangeError(`replacedUpdates must be a non-negative integer, got ${replacedUpdates}`);
-    }
-    await this.#run('compact', async () => {
+  async compact(name: string, snapshot: Uint8Array, throughSeq: number): Promise<boolean> {
+    checkThroughSeq(throughSeq);
+    return this.#run('compact', async () => {
       const client = await this.#pool.connect();
       try {
         await client.query('BEGIN');
         await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [lockKey(name)]);
-        const deleted = await client.query(
-          `DELETE FROM ${this.#updates} WHERE name = $1 AND seq IN
-             (SELECT seq FROM ${this.#updates} WHERE name = $1 ORDER BY seq LIMIT $2)`,
-          [key(name), replacedUpdates],
+        const found = await client.query<{ snapshot: string | null; last: string | null }>(
+          `SELECT (SELECT seq FROM ${this.#snapshots} WHERE name = $1) AS snapshot,
+                  (SELECT max(seq) FROM ${this.#updates} WHERE name = $1) AS last`,
+          [key(name)],
         );
-        if ((deleted.rowCount ?? 0) < replacedUpdates) {
-          throw new RangeError(
-            `Cannot compact document ${JSON.stringify(name)}: ${replacedUpdates} updates to replace, it has ${deleted.rowCount ?? 0}`,
-          );
+        const snapshotSeq = Number(found.rows[0]?.snapshot ?? 0);
+        const last = Math.max(snapshotSeq, Number(found.rows[0]?.last ?? 0));
+        if (throughSeq > last) throw beyondLast(name, throughSeq, last);
+        if (throughSeq < snapshotSeq) {
+          await client.query('COMMIT');
+          return false;
         }
+        await client.query(`DELETE FROM ${this.#updates} WHERE name = $1 AND seq <= $2`, [key(name), throughSeq]);
         await client.query(
-          `INSERT INTO ${this.#snapshots} (name, data) VALUES ($1, $2)
-           ON CONFLICT (name) DO UPDATE SET data = EXCLUDED.data`,
-          [key(name), Buffer.from(snapshot.buffer, snapshot.byteOffset, snapshot.byteLength)],
+          `INSERT INTO ${this.#snapshots} (name, data, seq) VALUES ($1, $2, $3)
+           ON CONFLICT (name) DO UPDATE SET data = EXCLUDED.data, seq = EXCLUDED.seq`,
+          [key(name), Buffer.from(snapshot.buffer, snapshot.byteOffset, snapshot.byteLength), throughSeq],
         );
         await client.query('COMMIT');
+        return true;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => {});
         throw err;
@@ -215,7 +221,11 @@ export class PostgresDocumentStore implements DocumentStore {
       await client.query(
         `CREATE INDEX IF NOT EXISTS "${this.#updates.slice(1, -1)}_name_seq" ON ${this.#updates} (name, seq)`,
       );
-      await client.query(`CREATE TABLE IF NOT EXISTS ${this.#snapshots} (name bytea PRIMARY KEY, data bytea NOT NULL)`);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${this.#snapshots} (name bytea PRIMARY KEY, data bytea NOT NULL, seq bigint NOT NULL DEFAULT 0)`,
+      );
+      // Tables made before snapshots carried their seq: 0 lets the next compaction through.
+      await client.query(`ALTER TABLE ${this.#snapshots} ADD COLUMN IF NOT EXISTS seq bigint NOT NULL DEFAULT 0`);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => {});

@@ -1,8 +1,10 @@
 // Broker (documents): documents in Redis, shared by every node: a list of updates and a snapshot string per document.
 //
-// Keys (`prefix` default `sb:doc:`): `<prefix>{<name>}:u` the updates (RPUSH, oldest first) and `<prefix>{<name>}:s`
-// the snapshot. The hash tag keeps both in one slot of a Redis Cluster. Compaction is one Lua script (SET the
-// snapshot, LTRIM the replaced updates away), so updates appended by any node meanwhile stay in the tail. Durability
+// Keys (`prefix` default `sb:doc:`): `<prefix>{<name>}:u` the updates (RPUSH, oldest first), `<prefix>{<name>}:s`
+// the snapshot and `<prefix>{<name>}:q` the sequence number of the last update the snapshot covers. The list holds
+// the updates numbered q+1, q+2...; the hash tag keeps the keys in one slot of a Redis Cluster. Compaction is one Lua
+// script (SET the snapshot and q, LTRIM the updates through the given seq away), so updates appended by any node
+// after the read the snapshot was built from stay in the tail, and a compaction older than the stored one is a no-op. Durability
 // is Redis's own: with `appendfsync always` an acknowledged append survives a crash of Redis; with the default
 // `everysec`, at most a second of updates.
 import { Redis, type RedisOptions } from 'ioredis';
@@ -10,6 +12,7 @@ import type { DocumentStore, StoredDocument } from '../document-store.ts';
 import { BrokerError } from '../errors.ts';
 import { toBrokerError } from '../redis/options.ts';
 import { LuaScript } from '../redis/scripts.ts';
+import { beyondLast, checkThroughSeq } from './seq.ts';
 
 /** Options of {@link RedisDocumentStore}. */
 export interface RedisDocumentStoreOptions {
@@ -34,14 +37,19 @@ export interface RedisDocumentStoreOptions {
   readonly maxReconnectDelayMs?: number;
 }
 
-// KEYS[1] snapshot, KEYS[2] updates; ARGV[1] snapshot bytes, ARGV[2] updates replaced. Returns the tail length.
+// KEYS[1] snapshot, KEYS[2] updates, KEYS[3] the snapshot's seq; ARGV[1] snapshot bytes, ARGV[2] throughSeq.
+// The list holds updates numbered seq+1 .. seq+LLEN, so the updates through ARGV[2] are its first ARGV[2]-seq.
+// Returns 1 when compacted, 0 when a newer snapshot is already stored.
 const COMPACT = new LuaScript(`
-local n = tonumber(ARGV[2])
+local through = tonumber(ARGV[2])
+local seq = tonumber(redis.call('GET', KEYS[3]) or '0')
 local len = redis.call('LLEN', KEYS[2])
-if n > len then return redis.error_reply('ERR_TOO_MANY ' .. len) end
+if through > seq + len then return redis.error_reply('ERR_BEYOND ' .. (seq + len)) end
+if through < seq then return 0 end
 redis.call('SET', KEYS[1], ARGV[1])
-redis.call('LTRIM', KEYS[2], n, -1)
-return len - n
+redis.call('SET', KEYS[3], ARGV[2])
+redis.call('LTRIM', KEYS[2], through - seq, -1)
+return 1
 `);
 
 /** Documents in Redis. */
@@ -88,7 +96,7 @@ export class RedisDocumentStore implements DocumentStore {
   async load(name: string): Promise<StoredDocument> {
     const keys = this.#keys(name);
     const replies = await this.#run('load', () =>
-      this.#redis.multi().getBuffer(keys.snapshot).lrangeBuffer(keys.updates, 0, -1).exec(),
+      this.#redis.multi().getBuffer(keys.snapshot).lrangeBuffer(keys.updates, 0, -1).get(keys.seq).exec(),
     );
     if (replies === null) throw toBrokerError('load a document', new Error('transaction aborted'));
     for (const [err] of replies) if (err !== null) throw toBrokerError('load a document', err);
@@ -97,7 +105,8 @@ export class RedisDocumentStore implements DocumentStore {
     const snapshot = snapshotReply === null ? null : new Uint8Array(snapshotReply);
     const updates = updateReplies.map((u) => new Uint8Array(u));
     const bytes = (snapshot?.byteLength ?? 0) + updates.reduce((sum, u) => sum + u.byteLength, 0);
-    return { snapshot, updates, bytes };
+    const snapshotSeq = Number((replies[2]?.[1] as string | null) ?? 0);
+    return { snapshot, updates, bytes, seq: snapshotSeq + updates.length };
   }
 
   async append(name: string, update: Uint8Array): Promise<void> {
@@ -107,31 +116,26 @@ export class RedisDocumentStore implements DocumentStore {
     );
   }
 
-  async compact(name: string, snapshot: Uint8Array, replacedUpdates: number): Promise<void> {
-    if (!Number.isSafeInteger(replacedUpdates) || replacedUpdates < 0) {
-      throw new RangeError(`replacedUpdates must be a non-negative integer, got ${replacedUpdates}`);
-    }
+  async compact(name: string, snapshot: Uint8Array, throughSeq: number): Promise<boolean> {
+    checkThroughSeq(throughSeq);
     const keys = this.#keys(name);
     const bytes = Buffer.from(snapshot.buffer, snapshot.byteOffset, snapshot.byteLength);
     try {
-      await this.#run('compact', () =>
-        COMPACT.run(this.#redis, [keys.snapshot, keys.updates], [bytes, replacedUpdates]),
+      const done = await this.#run('compact', () =>
+        COMPACT.run(this.#redis, [keys.snapshot, keys.updates, keys.seq], [bytes, throughSeq]),
       );
+      return done === 1;
     } catch (err) {
       const message = (err as BrokerError).cause instanceof Error ? ((err as BrokerError).cause as Error).message : '';
-      const tooMany = /ERR_TOO_MANY (\d+)/.exec(message);
-      if (tooMany !== null) {
-        throw new RangeError(
-          `Cannot compact document ${JSON.stringify(name)}: ${replacedUpdates} updates to replace, it has ${tooMany[1]}`,
-        );
-      }
+      const beyond = /ERR_BEYOND (\d+)/.exec(message);
+      if (beyond !== null) throw beyondLast(name, throughSeq, Number(beyond[1]));
       throw err;
     }
   }
 
   async delete(name: string): Promise<void> {
     const keys = this.#keys(name);
-    await this.#run('delete', () => this.#redis.del(keys.snapshot, keys.updates));
+    await this.#run('delete', () => this.#redis.del(keys.snapshot, keys.updates, keys.seq));
   }
 
   async close(): Promise<void> {
@@ -144,10 +148,10 @@ export class RedisDocumentStore implements DocumentStore {
     }
   }
 
-  #keys(name: string): { snapshot: string; updates: string } {
+  #keys(name: string): { snapshot: string; updates: string; seq: string } {
     if (name.length === 0) throw new TypeError('A document name cannot be empty');
     const base = `${this.#prefix}{${name}}`;
-    return { snapshot: `${base}:s`, updates: `${base}:u` };
+    return { snapshot: `${base}:s`, updates: `${base}:u`, seq: `${base}:q` };
   }
 
   async #run<T>(what: string, call: () => Promise<T>): Promise<T> {

@@ -13,7 +13,7 @@ export const DEV_API_KEY = 'switchboard-dev-api-key';
  * The documented development configuration that `npm start` (`switchboard serve --dev`) uses: plain HTTP on
  * 127.0.0.1:8080, anonymous chat allowed (anonymous users may read, publish, type, send private messages and call `rpc` methods),
  * demo namespaces `chat` (history 100, last 20 on join), `feed` (server-published only, the latest on join; the
- * demo prices and weather of src/cli/dev-feeds.ts) and `doc` (collaborative documents), the development secret and API key above, and the page origins of that port.
+ * demo prices and weather of src/cli/dev-feeds.ts) and `doc` (collaborative documents, kept in `./data/documents`), the development secret and API key above, and the page origins of that port.
  */
 export const DEV_CONFIG: ServerConfigInput = Object.freeze({
   mode: 'development',
@@ -44,4 +44,7 @@ export const DEV_CONFIG: ServerConfigInput = Object.freeze({
   },
   apiKeys: [DEV_API_KEY],
   log: { level: 'info', pretty: 'auto' },
+  // Documents survive a restart: an append-only log per document under ./data/documents (git-ignored). The
+  // directory is locked by one process; `--workers N` needs documents.store redis (docs/documents.md).
+  documents: { store: 'file', dir: './data/documents' },
 }) as ServerConfigInput;

@@ -457,6 +457,23 @@ export const ServerConfigSchema = ServerSettingsSchema.superRefine((config, ctx)
       message: 'expected a redis:// URL for documents.store "redis" (or a Redis broker.url to share)',
     });
   }
+  if (config.workers > 1 && documents.store === 'file') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['documents', 'store'],
+      message:
+        'expected "redis" or "postgres" with several workers: the file store is one process per directory (its lock refuses a second), so the workers could not share documents; set documents.store redis (SWITCHBOARD_DOCUMENTS__STORE=redis) or run one worker',
+    });
+  }
+  const hasDocuments = Object.values(config.namespaces).some((n) => n.document === true);
+  if (config.workers > 1 && documents.store === 'memory' && hasDocuments) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['documents', 'store'],
+      message:
+        'expected "redis" or "postgres" with several workers and a document namespace: each worker\'s memory store would keep its own copy of every document; set documents.store redis (SWITCHBOARD_DOCUMENTS__STORE=redis)',
+    });
+  }
   if (config.workers > 1 && config.broker.url === 'memory:') {
     ctx.addIssue({
       code: 'custom',

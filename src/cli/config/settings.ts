@@ -544,7 +544,7 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     'documents.store',
     'DOCUMENTS__STORE',
     ENUM,
-    'Where collaborative documents are stored: `memory` (lost on exit), `file` (an append-only log per document under `dir`), `redis` or `postgres` (shared by every node; required with several nodes).',
+    'Where collaborative documents are stored: `memory` (lost on exit), `file` (an append-only log per document under `dir`, locked by one process; the `--dev` default, in ./data/documents), `redis` or `postgres` (shared by every node; required with several nodes or `--workers`).',
   ),
   s('documents.dir', 'DOCUMENTS__DIR', STRING, 'Directory of the `file` store.'),
   s('documents.url', 'DOCUMENTS__URL', STRING, 'Redis URL of the `redis` store; by default the Redis of broker.url.'),

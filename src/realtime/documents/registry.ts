@@ -1,7 +1,6 @@
 // Realtime documents: the documents loaded on this node: loading from the store on first open, the checks every
-// client message passes before it touches a document, cross-node fan-out through the broker, storage and compaction,
+// client message passes before it touches a document, cross-node fan-out through the broker, storage (document-writes.ts),
 // and unloading idle documents.
-import * as Y from 'yjs';
 import type { Broker, ChannelEvent, DocumentStore } from '../../broker/index.ts';
 import { ErrorCode, type DocKind } from '../../messages/index.ts';
 import type { NamespaceConfig } from '../namespaces.ts';
@@ -9,6 +8,8 @@ import type { RealtimeObserver } from '../observer.ts';
 import type { Permissions } from '../permissions.ts';
 import { fromBase64, toBase64 } from './bytes.ts';
 import { LiveDocument, type DocumentHost, type Member } from './document.ts';
+import { DocumentWrites } from './document-writes.ts';
+import { UpdateParts } from './parts.ts';
 import type { DocumentPeer } from './peer.ts';
 import { addsNothing, decodeStateVector, isValidUpdate, parseAwarenessUpdate } from './validate.ts';
 
@@ -54,6 +55,10 @@ export class DocumentRegistry {
   readonly #docs = new Map<string, LiveDocument>();
   readonly #handlers = new Map<string, (event: ChannelEvent) => void>();
   readonly #host: DocumentHost;
+  /** Appends and compactions (document-writes.ts). */
+  readonly #writes: DocumentWrites;
+  /** Large updates arriving in parts (parts.ts). */
+  readonly #parts = new UpdateParts();
   #updates = 0;
   #updateBytes = 0;
   #closed = false;
@@ -61,9 +66,12 @@ export class DocumentRegistry {
   /** @param options Store, broker, permissions, observer and node id. */
   constructor(options: DocumentRegistryOptions) {
     this.#options = options;
+    this.#writes = new DocumentWrites(options.store, options.observer, (document, bytes) =>
+      this.#broadcast(document.name, { node: options.node, kind: 'compacted', bytes }),
+    );
     this.#host = {
       broadcast: (name, kind, bytes) => this.#broadcast(name, { node: options.node, kind, data: toBase64(bytes) }),
-      persist: (document, update) => this.#persist(document, update),
+      persist: (document, update) => this.#writes.persist(document, update),
       applied: (bytes) => {
         this.#updates++;
         this.#updateBytes += bytes;
@@ -119,6 +127,7 @@ export class DocumentRegistry {
    * @param name The document's channel name.
    */
   leave(peerId: string, name: string): void {
+    this.#parts.drop(peerId, name);
     const document = this.#docs.get(name);
     if (document === undefined || !document.remove(peerId)) return;
     if (document.members.size === 0) this.#armUnload(document);
@@ -141,9 +150,17 @@ export class DocumentRegistry {
    * @param kind The message kind.
    * @param data The Yjs bytes (already base64-decoded).
    * @param rid The request id, if any.
+   * @param more A part of a larger `sync2` or `update`, more parts to follow (parts.ts).
    * @returns false when the peer does not hold the document (the caller answers `not_subscribed`).
    */
-  async receive(peerId: string, name: string, kind: DocKind, data: Uint8Array, rid?: number): Promise<boolean> {
+  async receive(
+    peerId: string,
+    name: string,
+    kind: DocKind,
+    data: Uint8Array,
+    rid?: number,
+    more = false,
+  ): Promise<boolean> {
     const document = this.#docs.get(name);
     const member = document?.members.get(peerId);
     if (document === undefined || member === undefined) return false;
@@ -153,6 +170,14 @@ export class DocumentRegistry {
       peer.refuse(
         ErrorCode.MESSAGE_TOO_LARGE,
         `Cannot apply the ${kind}: larger than ${config.documentUpdateMaxBytes} bytes`,
+        rid,
+      );
+      return true;
+    }
+    if (more && kind !== 'sync2' && kind !== 'update') {
+      peer.refuse(
+        ErrorCode.INVALID_MESSAGE,
+        `Cannot take a ${kind} in parts: only sync2 and update come in parts`,
         rid,
       );
       return true;
@@ -172,7 +197,25 @@ export class DocumentRegistry {
       peer.accepted(rid);
       return true;
     }
-    await this.#update(document, member, kind, data, rid);
+    let update = data;
+    if (more || this.#parts.has(peerId)) {
+      if (more && !this.#options.permissions.can(peer.identity, 'publish', name).ok) {
+        this.#parts.drop(peerId);
+        peer.refuse(ErrorCode.FORBIDDEN, 'Cannot change the document: the user may only read it', rid);
+        return true;
+      }
+      const outcome = this.#parts.add(peerId, name, kind, data, more, config.documentMaxBytes - document.bytes);
+      if ('refused' in outcome) {
+        peer.refuse(outcome.refused.code, outcome.refused.message, rid);
+        return true;
+      }
+      if ('held' in outcome) {
+        peer.accepted(rid);
+        return true;
+      }
+      update = outcome.whole;
+    }
+    await this.#update(document, member, kind, update, rid);
     return true;
   }
 
@@ -227,9 +270,20 @@ export class DocumentRegistry {
       );
       return;
     }
+    const before = this.#writes.lastAppend(document);
     if (!document.applyLocal(member, data)) {
       this.#options.observer.internalError?.(new Error(`A validated update failed to apply to ${document.name}`));
       peer.refuse(ErrorCode.INVALID_MESSAGE, `Cannot apply the ${kind}: Yjs refused it`, rid);
+      return;
+    }
+    // The reply means stored: a client that leaves after it loses nothing if this node dies (docs/documents.md).
+    const appended = this.#writes.lastAppend(document);
+    if (rid !== undefined && appended !== undefined && appended !== before && !(await appended)) {
+      peer.refuse(
+        ErrorCode.BROKER_UNAVAILABLE,
+        `Cannot store the ${kind}: the document store is unavailable (it is applied, and stored with a later compaction)`,
+        rid,
+      );
       return;
     }
     peer.accepted(rid);
@@ -330,43 +384,6 @@ export class DocumentRegistry {
       // The other nodes miss this change until their clients' next sync (state vectors bring it back).
       this.#options.observer.internalError?.(err);
     });
-  }
-
-  #persist(document: LiveDocument, update: Uint8Array): void {
-    const store = this.#options.store;
-    document.writes = document.writes
-      .then(async () => {
-        await store.append(document.name, update);
-        document.sinceCompaction.updates++;
-        document.sinceCompaction.bytes += update.byteLength;
-        const config = document.config;
-        if (
-          document.sinceCompaction.updates >= config.documentCompactUpdates ||
-          document.sinceCompaction.bytes >= config.documentCompactBytes
-        )
-          await this.#compact(document);
-      })
-      .catch((err: unknown) => {
-        // The update stays in the live document; the next compaction stores it in its snapshot.
-        this.#options.observer.internalError?.(err);
-      });
-  }
-
-  /**
-   * Replaces the stored updates with one snapshot. The store is read again first, so updates other nodes appended are
-   * in the snapshot, and only the updates that read returned are replaced: ones appended meanwhile stay in the tail.
-   */
-  async #compact(document: LiveDocument): Promise<void> {
-    const store = this.#options.store;
-    const stored = await store.load(document.name);
-    if (document.state === 'unloaded') return;
-    document.applyStored(stored.snapshot, stored.updates);
-    const snapshot = Y.encodeStateAsUpdate(document.doc);
-    await store.compact(document.name, snapshot, stored.updates.length);
-    document.bytes = snapshot.byteLength;
-    document.sinceCompaction.updates = 0;
-    document.sinceCompaction.bytes = 0;
-    this.#broadcast(document.name, { node: this.#options.node, kind: 'compacted', bytes: snapshot.byteLength });
   }
 
   #armUnload(document: LiveDocument): void {

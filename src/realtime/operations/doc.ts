@@ -18,6 +18,7 @@ export async function doc(session: Session, hub: HubServices, message: DocMessag
     message.kind,
     fromBase64(message.data),
     message.rid,
+    message.more === true,
   );
   if (!held)
     session.error(ErrorCode.NOT_SUBSCRIBED, 'Cannot use the document: subscribe to its channel first', message.rid);

@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { BrokerError, FileDocumentStore } from '../../../src/broker/index.ts';
-import { documentFileName } from '../../../src/broker/documents/index.ts';
+import { documentFileName, LOCK_FILE } from '../../../src/broker/documents/index.ts';
+import { encodeRecord, RecordType } from '../../../src/broker/documents/file-records.ts';
 import { docName, HOSTILE_NAMES, runDocumentStoreContract } from './contract.ts';
 
 function tempDir(t: Pick<TestContext, 'after'>): string {
@@ -61,7 +62,7 @@ test('hostile names create files only inside the directory', async (t) => {
   const s = await store(t, dir);
   for (const name of HOSTILE_NAMES) await s.append(name, Uint8Array.of(1));
   assert.deepEqual(readdirSync(parent), ['docs']);
-  const files = readdirSync(dir);
+  const files = readdirSync(dir).filter((f) => f !== LOCK_FILE);
   assert.equal(files.length, new Set(HOSTILE_NAMES).size);
   for (const f of files) assert.ok(statSync(join(dir, f)).isFile());
   await assert.rejects(s.append('', Uint8Array.of(1)), TypeError);
@@ -119,6 +120,7 @@ test('damage before the last record is refused, not silently dropped', async (t)
   const bytes = readFileSync(path);
   bytes[8 + 9 + 1] = (bytes[8 + 9 + 1] ?? 0) ^ 0xff; // a payload byte of the first record
   writeFileSync(path, bytes);
+  await s.close();
   const fresh = await store(t, dir);
   await assert.rejects(
     fresh.load(name),
@@ -203,4 +205,28 @@ test('a disk that refuses (directory gone) rejects with BROKER_UNAVAILABLE, and 
     (await s.load(name)).updates.map((u) => [...u]),
     [[4]],
   );
+});
+
+test('a format 1 log (snapshot without its seq) still loads, numbers its updates from 1, and compacts to format 2', async (t) => {
+  const dir = tempDir(t);
+  const name = docName('format-1');
+  const path = join(dir, documentFileName(name));
+  const header = Buffer.from('SBYD\x01\x00\x00\x00', 'latin1');
+  writeFileSync(
+    path,
+    Buffer.concat([
+      header,
+      encodeRecord(RecordType.snapshot, Uint8Array.of(9)),
+      encodeRecord(RecordType.update, Uint8Array.of(1)),
+    ]),
+  );
+  const s = await store(t, dir);
+  const stored = await s.load(name);
+  assert.deepEqual(stored, { snapshot: Uint8Array.of(9), updates: [Uint8Array.of(1)], bytes: 2, seq: 1 });
+  await s.append(name, Uint8Array.of(2));
+  assert.equal(await s.compact(name, Uint8Array.of(8), 1), true);
+  assert.equal(readFileSync(path)[4], 2, 'rewritten in format 2');
+  assert.deepEqual(await s.load(name), { snapshot: Uint8Array.of(8), updates: [Uint8Array.of(2)], bytes: 2, seq: 2 });
+  writeFileSync(path, Buffer.from('SBYD\x03\x00\x00\x00', 'latin1'));
+  await assert.rejects(s.load(name), /Unknown document log version 3/);
 });

@@ -23,7 +23,7 @@ test('RedisDocumentStore keeps its keys under its prefix, snapshot and updates i
   await store.append('doc:a', Uint8Array.of(1));
   await store.compact('doc:a', Uint8Array.of(2), 0);
   const keys = (await redis.command('KEYS', `${prefix}*`)) as Buffer[];
-  assert.deepEqual(keys.map(String).sort(), [`${prefix}{doc:a}:s`, `${prefix}{doc:a}:u`]);
+  assert.deepEqual(keys.map(String).sort(), [`${prefix}{doc:a}:q`, `${prefix}{doc:a}:s`, `${prefix}{doc:a}:u`]);
 });
 
 test('RedisDocumentStore rejects while Redis is down and works again after it restarts', async (t) => {

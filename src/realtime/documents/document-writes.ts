@@ -1,0 +1,82 @@
+// Realtime (documents): a node's writes to the document store: every local update appended once, in order, then a
+// compaction when the namespace's policy says so (docs/documents.md "Compaction").
+import * as Y from 'yjs';
+import type { DocumentStore } from '../../broker/index.ts';
+import type { RealtimeObserver } from '../observer.ts';
+import type { LiveDocument } from './document.ts';
+
+/** Appends and compactions of the documents of one registry. */
+export class DocumentWrites {
+  readonly #store: DocumentStore;
+  readonly #observer: RealtimeObserver;
+  readonly #compacted: (document: LiveDocument, bytes: number) => void;
+  /** Each document's latest store append: true once stored, false when the store refused it. */
+  readonly #lastAppend = new WeakMap<LiveDocument, Promise<boolean>>();
+
+  /**
+   * @param store The document store.
+   * @param observer Where store failures are reported.
+   * @param compacted Called after this node compacted a document (the registry tells the other nodes its new size).
+   */
+  constructor(
+    store: DocumentStore,
+    observer: RealtimeObserver,
+    compacted: (document: LiveDocument, bytes: number) => void,
+  ) {
+    this.#store = store;
+    this.#observer = observer;
+    this.#compacted = compacted;
+  }
+
+  /** The document's latest append (a `rid` is answered once it is stored), or undefined before the first. */
+  lastAppend(document: LiveDocument): Promise<boolean> | undefined {
+    return this.#lastAppend.get(document);
+  }
+
+  /** Appends a local update after the document's earlier writes, then compacts when the policy says so. */
+  persist(document: LiveDocument, update: Uint8Array): void {
+    const appended = document.writes
+      .then(() => this.#store.append(document.name, update))
+      .then(
+        () => true,
+        (err: unknown) => {
+          // The update stays in the live document; the next compaction stores it in its snapshot.
+          this.#observer.internalError?.(err);
+          return false;
+        },
+      );
+    this.#lastAppend.set(document, appended);
+    document.writes = appended
+      .then(async (stored) => {
+        if (!stored) return;
+        document.sinceCompaction.updates++;
+        document.sinceCompaction.bytes += update.byteLength;
+        const config = document.config;
+        if (
+          document.sinceCompaction.updates >= config.documentCompactUpdates ||
+          document.sinceCompaction.bytes >= config.documentCompactBytes
+        )
+          await this.#compact(document);
+      })
+      .catch((err: unknown) => {
+        this.#observer.internalError?.(err);
+      });
+  }
+
+  /**
+   * Replaces the stored updates with one snapshot. The store is read again first, so updates other nodes appended are
+   * in the snapshot, and only the updates that read returned are replaced (through its `seq`): ones appended
+   * meanwhile stay in the tail, and a newer compaction (another node's) wins.
+   */
+  async #compact(document: LiveDocument): Promise<void> {
+    const stored = await this.#store.load(document.name);
+    if (document.state === 'unloaded') return;
+    document.applyStored(stored.snapshot, stored.updates);
+    const snapshot = Y.encodeStateAsUpdate(document.doc);
+    if (!(await this.#store.compact(document.name, snapshot, stored.seq))) return;
+    document.bytes = snapshot.byteLength;
+    document.sinceCompaction.updates = 0;
+    document.sinceCompaction.bytes = 0;
+    this.#compacted(document, snapshot.byteLength);
+  }
+}
