@@ -1,6 +1,6 @@
 // Chat page (browser): the DOM: the status badge, the room list, the conversation, presence and typing.
 // User text is rendered with textContent only.
-import type { ClientState, StateChange } from '../src/client/index.ts';
+import type { ClientState, StateChange, TransportKind } from '../src/client/index.ts';
 import type { ChatLine, ChatLog } from './chat-log.ts';
 
 /** The room of private messages (the user's personal channel). */
@@ -24,6 +24,7 @@ function byId<T extends HTMLElement>(id: string): T {
 
 export const ui = {
   status: byId<HTMLSpanElement>('status'),
+  transport: byId<HTMLSpanElement>('transport'),
   me: byId<HTMLSpanElement>('me'),
   signOut: byId<HTMLButtonElement>('signout-button'),
   login: byId<HTMLElement>('login'),
@@ -55,8 +56,27 @@ function showRetry(at: number): void {
   ui.status.textContent = `reconnecting in ${Math.max(0, Math.ceil((at - Date.now()) / 1000))} s…`;
 }
 
+/** How the transports are named next to the badge. */
+const TRANSPORT_LABELS: Readonly<Record<TransportKind, { readonly label: string; readonly title: string }>> = {
+  websocket: { label: 'WebSocket', title: 'Connected over WebSocket' },
+  sse: { label: 'SSE', title: 'WebSocket is blocked on this network: messages come as an event stream (SSE)' },
+  polling: { label: 'long-polling', title: 'WebSocket and event streams are blocked on this network: long-polling' },
+};
+
+/** Shows the transport in use (or being tried) next to the badge; hidden without a client. */
+function setTransport(state: BadgeState, transport: TransportKind | undefined): void {
+  const shown = transport !== undefined && (state === 'connected' || state === 'connecting');
+  ui.transport.hidden = !shown;
+  if (!shown) return;
+  const { label, title } = TRANSPORT_LABELS[transport];
+  ui.transport.dataset['transport'] = transport;
+  ui.transport.textContent = state === 'connected' ? `via ${label}` : `trying ${label}`;
+  ui.transport.title = title;
+}
+
 export function setStatus(state: BadgeState, change?: StateChange): void {
   ui.status.dataset['state'] = state;
+  setTransport(state, change?.transport);
   if (countdown !== null) clearInterval(countdown);
   countdown = null;
   if (state === 'disconnected') {

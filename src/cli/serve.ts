@@ -195,6 +195,7 @@ export async function run(argv: string[]): Promise<number> {
     apiSecret: config.apiSecret,
     webhooks: webhooks.endpoints,
     corsOrigins: config.origins,
+    httpTransports: config.httpTransports,
     maxConnections: limits.maxConnections,
     ...(config.web.enabled ? {} : { webRoot: null }),
     devTokenKey: development ? await signingKeyFrom(config) : null,

@@ -17,7 +17,8 @@ import type { ClientError } from './errors.ts';
 import type { OutboxEntry, OutboxOptions } from './outbox.ts';
 import type { GapEvent } from './subscription.ts';
 import type { Clock } from './timers.ts';
-import type { TransportFactory } from './transport.ts';
+import type { FetchFunction } from './http-transport.ts';
+import type { TransportFactory, TransportKind } from './transport.ts';
 
 /** Reconnect policy: the backoff, and when to give up. */
 export interface ReconnectOptions extends BackoffOptions {
@@ -32,10 +33,53 @@ export interface ReconnectOptions extends BackoffOptions {
 
 /** Options of {@link Client}. */
 export interface ClientOptions {
-  /** The server's WebSocket URL, e.g. `ws://127.0.0.1:8080/ws`. */
+  /** The server's WebSocket URL, e.g. `ws://127.0.0.1:8080/ws` (the HTTP transports derive theirs from it). */
   readonly url: string;
-  /** Opens the socket. Browser: `(u, p) => new WebSocket(u, p)`; Node: `(u, p) => createWebSocket(u, { protocols: p })` from `switchboard/engine`. */
-  readonly transport: TransportFactory;
+  /**
+   * Opens a WebSocket. Browser: `(u, p) => new WebSocket(u, p)`; Node: `(u, p) => createWebSocket(u, { protocols: p })`
+   * from `switchboard/engine`. Required when `transports` lists `'websocket'`.
+   * @default undefined: without it the client uses the HTTP transports only
+   */
+  readonly transport?: TransportFactory;
+  /**
+   * The transports to use, in order of preference (docs/protocol.md § 15). The client moves to the next one when an
+   * attempt fails before `connected` (refused, closed, or silent for `transportTimeoutMs`: a proxy that accepts the
+   * WebSocket upgrade and swallows frames), and while on a fallback it probes the first one every
+   * `websocketRetryMs` and moves back when it answers.
+   * @default ['websocket', 'sse', 'polling'], less those that cannot work here (no `transport`; no `fetch`, or a
+   *   binary codec: the HTTP transports carry JSON only)
+   */
+  readonly transports?: readonly TransportKind[];
+  /**
+   * Time from opening a transport to `connected` after which the next transport is tried. Not on the last one, nor on
+   * one that already worked in this client (a slow handshake there means a loaded server): `connectTimeoutMs` applies
+   * there, and after it the next transport is tried too.
+   * @default 5000: a WebSocket that opened but brought no `connected` in 5 s is held by a proxy that swallows frames;
+   *   a healthy handshake and authentication take milliseconds
+   */
+  readonly transportTimeoutMs?: number;
+  /**
+   * Pause before the preferred transport is tried again in the background while on a fallback, in ms; doubled after
+   * each failed probe, up to 32 times, with jitter (50-100 %).
+   * @default 10000: back on WebSocket within seconds once a network allows it, at the price of one small probe
+   */
+  readonly websocketRetryMs?: number;
+  /**
+   * The `fetch` of the HTTP transports.
+   * @default the global `fetch` (browsers, Node 18+)
+   */
+  readonly fetch?: FetchFunction;
+  /**
+   * Base URL of the HTTP transports' endpoints (`<httpUrl>/http/stream`, `/http/poll`, `/http/send`).
+   * @default derived from `url`: `ws` becomes `http`, `wss` `https`, and a last path segment `/ws` is dropped
+   */
+  readonly httpUrl?: string;
+  /**
+   * Sends cookies with the HTTP transports' cross-origin requests (`credentials: 'include'`), for a server that
+   * authenticates by cookie from another origin. Same-origin requests carry cookies either way.
+   * @default false: a token in `Authorization` needs no cookie, and cross-origin cookies widen what a page may do
+   */
+  readonly withCredentials?: boolean;
   /** A fixed JWT sent in `connect`. @default undefined: anonymous unless `getToken` is given */
   readonly token?: string;
   /**
@@ -122,7 +166,7 @@ export type ClientState = 'idle' | 'connecting' | 'connected' | 'disconnected' |
 export interface StateChange {
   readonly state: ClientState;
   readonly previous: ClientState;
-  /** Why: `connect`, `connected`, `transport_closed`, `ping_timeout`, `connect_timeout`, `server_disconnect`, `auth_failed`, `token_error`, `client_closed`, `reconnect`, `max_attempts`. */
+  /** Why: `connect`, `connected`, `transport_closed`, `ping_timeout`, `connect_timeout`, `server_disconnect`, `auth_failed`, `token_error`, `client_closed`, `reconnect`, `max_attempts`, `transport_fallback` (trying the next transport), `transport_upgrade` (back to the preferred one). */
   readonly reason: string;
   /** The close code, when a connection closed. */
   readonly code?: number;
@@ -130,6 +174,8 @@ export interface StateChange {
   readonly retryInMs?: number;
   /** Reconnect attempts since the last successful connection. */
   readonly attempt: number;
+  /** The transport in use (`connected`), being tried (`connecting`), or to be tried next. */
+  readonly transport: TransportKind;
 }
 
 /** Delivery figures, for tests and dashboards. */

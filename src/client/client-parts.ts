@@ -11,6 +11,7 @@ import { RequestTracker, type Request } from './requests.ts';
 import { SubscriptionRegistry } from './subscription-registry.ts';
 import { TimerSet, systemClock } from './timers.ts';
 import { TokenRefresher } from './token-refresh.ts';
+import { TransportChooser } from './transport-chooser.ts';
 import type { TransportSocket } from './transport.ts';
 import { codecWire, jsonWire, type ClientWire } from './wire.ts';
 
@@ -19,6 +20,7 @@ export interface ClientParts {
   readonly wire: ClientWire;
   readonly timers: TimerSet;
   readonly connection: ConnectionLifecycle;
+  readonly chooser: TransportChooser;
   readonly requests: RequestTracker;
   readonly liveness: Liveness;
   readonly refresher: TokenRefresher | null;
@@ -57,7 +59,8 @@ export function createClientParts(options: ClientOptions, host: ClientPartsHost)
   const wire = options.codec === undefined || options.codec === 'json' ? jsonWire : codecWire(options.codec);
   const requests = new RequestTracker(wire, timers);
   // The callbacks below reach parts created after them: none runs before this function returns.
-  const connection: ConnectionLifecycle = new ConnectionLifecycle(options, wire.subprotocol, timers, {
+  const chooser = new TransportChooser(options, wire, timers, { upgrade: () => connection.upgrade() });
+  const connection: ConnectionLifecycle = new ConnectionLifecycle(options, wire.subprotocol, timers, chooser, {
     emit: (event, payload) => host.emit(event, payload),
     request: (socket, message) => requests.send(socket, message, host.requestTimeoutMs),
     frame: (data) => host.frame(data),
@@ -102,7 +105,12 @@ export function createClientParts(options: ClientOptions, host: ClientPartsHost)
       : new TokenRefresher(timers, options.refreshMarginMs ?? 30_000, {
           current,
           getToken,
-          refresh: (token) => host.request({ type: 'refresh', token }),
+          refresh: async (token) => {
+            const answer = await host.request({ type: 'refresh', token });
+            // The HTTP transports send the session's token with every request: from now on the new one.
+            chooser.token = token;
+            return answer;
+          },
         });
   const subscriptions = new SubscriptionRegistry(
     {
@@ -157,5 +165,5 @@ export function createClientParts(options: ClientOptions, host: ClientPartsHost)
         }) + 50,
     },
   );
-  return { wire, timers, connection, requests, liveness, refresher, subscriptions, publisher };
+  return { wire, timers, connection, chooser, requests, liveness, refresher, subscriptions, publisher };
 }

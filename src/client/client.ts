@@ -33,6 +33,8 @@ import type { Request, RequestTracker } from './requests.ts';
 import type { SubscriptionRegistry } from './subscription-registry.ts';
 import type { Subscription, SubscriptionOptions } from './subscription.ts';
 import type { TimerSet } from './timers.ts';
+import type { TransportChooser } from './transport-chooser.ts';
+import type { TransportKind } from './transport.ts';
 import { watchOnline } from './online.ts';
 import type { TokenRefresher } from './token-refresh.ts';
 import { frameData, type ClientWire } from './wire.ts';
@@ -68,6 +70,7 @@ export class Client extends Emitter<ClientEvents> {
   readonly #wire: ClientWire;
   readonly #timers: TimerSet;
   readonly #connection: ConnectionLifecycle;
+  readonly #chooser: TransportChooser;
   readonly #requests: RequestTracker;
   readonly #liveness: Liveness;
   readonly #refresher: TokenRefresher | null;
@@ -104,6 +107,7 @@ export class Client extends Emitter<ClientEvents> {
     this.#wire = parts.wire;
     this.#timers = parts.timers;
     this.#connection = parts.connection;
+    this.#chooser = parts.chooser;
     this.#requests = parts.requests;
     this.#liveness = parts.liveness;
     this.#refresher = parts.refresher;
@@ -118,6 +122,11 @@ export class Client extends Emitter<ClientEvents> {
   /** The connection state. */
   get state(): ClientState {
     return this.#connection.state;
+  }
+
+  /** The transport in use (`websocket`, `sse` or `polling`), or the one the next attempt uses. */
+  get transport(): TransportKind {
+    return this.#connection.transport;
   }
 
   /** The `connected` answer of the current connection (user id, client id, expiry), or null. */
@@ -240,7 +249,10 @@ export class Client extends Emitter<ClientEvents> {
 
   /** @param token A new token for the same user. @returns The new expiry. */
   async refresh(token: string): Promise<RefreshReply> {
-    return (await this.#reply({ type: 'refresh', token })) as unknown as RefreshReply;
+    const reply = (await this.#reply({ type: 'refresh', token })) as unknown as RefreshReply;
+    // The HTTP transports send the session's token with every request: from now on the new one.
+    this.#chooser.token = token;
+    return reply;
   }
 
   /**

@@ -14,7 +14,8 @@ import { ClientCloseCode, SLOW_DOWN_CODES } from './close-codes.ts';
 import { ClientError } from './errors.ts';
 import type { Request } from './requests.ts';
 import type { TimerHandle, TimerSet } from './timers.ts';
-import type { TransportSocket } from './transport.ts';
+import type { TransportChooser } from './transport-chooser.ts';
+import { releaseSocket, type TransportKind, type TransportSocket } from './transport.ts';
 
 /** What the lifecycle needs from its client. */
 export interface ConnectionHost {
@@ -46,7 +47,10 @@ export class ConnectionLifecycle {
   readonly #timers: TimerSet;
   readonly #host: ConnectionHost;
   readonly #subprotocol: string;
+  readonly #chooser: TransportChooser;
   #socket: TransportSocket | null = null;
+  /** The current socket reached `connected` (a failure before that moves to the next transport). */
+  #established = false;
   #state: ClientState = 'idle';
   #attempt = 0;
   #session: ConnectedMessage | null = null;
@@ -60,15 +64,23 @@ export class ConnectionLifecycle {
    * @param options The client's options.
    * @param subprotocol The wire's subprotocol, offered when opening.
    * @param timers The client's timers (cleared when it finishes).
+   * @param chooser Picks the transport of each attempt.
    * @param host The client.
    */
-  constructor(options: ClientOptions, subprotocol: string, timers: TimerSet, host: ConnectionHost) {
+  constructor(
+    options: ClientOptions,
+    subprotocol: string,
+    timers: TimerSet,
+    chooser: TransportChooser,
+    host: ConnectionHost,
+  ) {
     const maxAttempts = options.reconnect === false ? undefined : options.reconnect?.maxAttempts;
     if (maxAttempts !== undefined && !(maxAttempts === Infinity || (Number.isInteger(maxAttempts) && maxAttempts >= 0)))
       throw new RangeError(`reconnect.maxAttempts must be a non-negative integer or Infinity, got ${maxAttempts}`);
     this.#options = options;
     this.#subprotocol = subprotocol;
     this.#timers = timers;
+    this.#chooser = chooser;
     this.#host = host;
   }
 
@@ -80,6 +92,11 @@ export class ConnectionLifecycle {
   /** The `connected` answer of the current connection, or null. */
   get session(): ConnectedMessage | null {
     return this.#session;
+  }
+
+  /** The transport in use, or of the next attempt. */
+  get transport(): TransportKind {
+    return this.#chooser.kind;
   }
 
   /** The current socket (also while connecting), or null. */
@@ -138,20 +155,24 @@ export class ConnectionLifecycle {
   /** Abandons a socket that is dead or useless without waiting for its close event, then reconnects. */
   drop(socket: TransportSocket, reason: string): void {
     if (this.#socket !== socket) return;
-    socket.onopen = null;
-    socket.onmessage = null;
-    socket.onclose = null;
-    try {
-      socket.close(ClientCloseCode.ABANDONED, reason.slice(0, MAX_CLOSE_REASON));
-    } catch {
-      try {
-        socket.close();
-      } catch {
-        /* nothing left to close */
-      }
-    }
+    releaseSocket(socket, ClientCloseCode.ABANDONED, reason.slice(0, MAX_CLOSE_REASON));
     this.#host.emit('close', { code: RfcCloseCode.ABNORMAL_CLOSURE, reason });
     this.#lost(socket, reason, RfcCloseCode.ABNORMAL_CLOSURE);
+  }
+
+  /**
+   * Moves to the transport the chooser now prefers: closes the current connection (1000) and opens the new one at
+   * once; subscriptions recover with `since` and unacknowledged publishes are sent again with their ids, as after any
+   * reconnect, so nothing is lost or delivered twice.
+   */
+  upgrade(): void {
+    const socket = this.#socket;
+    if (this.#state !== 'connected' || socket === null) return;
+    releaseSocket(socket, RfcCloseCode.NORMAL, 'transport_upgrade');
+    this.#host.emit('close', { code: RfcCloseCode.NORMAL, reason: 'transport_upgrade' });
+    this.#release();
+    this.#host.lost(RfcCloseCode.NORMAL);
+    void this.#open('transport_upgrade');
   }
 
   /** The server announced it is closing: its advice wins over the bare close code. */
@@ -177,8 +198,9 @@ export class ConnectionLifecycle {
       if (this.#state !== 'connecting') return;
     }
     let socket: TransportSocket;
+    this.#chooser.token = token;
     try {
-      socket = this.#options.transport(this.#options.url, [this.#subprotocol]);
+      socket = this.#chooser.open(this.#subprotocol);
       socket.binaryType = 'arraybuffer';
     } catch (err) {
       this.#finish(
@@ -188,10 +210,15 @@ export class ConnectionLifecycle {
       return;
     }
     this.#socket = socket;
+    this.#established = false;
     this.#disconnectAdvice = null;
+    // Short of the last transport, a silent one (a proxy that swallows frames) is left after `transportTimeoutMs`.
+    const connectMs = this.#options.connectTimeoutMs ?? 10_000;
+    const fallbackMs = this.#chooser.fallbackTimeoutMs;
+    const early = fallbackMs !== null && fallbackMs < connectMs;
     this.#connectTimer = this.#timers.start(
-      () => this.drop(socket, 'connect_timeout'),
-      this.#options.connectTimeoutMs ?? 10_000,
+      () => this.drop(socket, early ? 'transport_timeout' : 'connect_timeout'),
+      early ? fallbackMs : connectMs,
     );
     socket.onopen = () => {
       if (this.#socket === socket) this.#authenticate(socket, token);
@@ -246,9 +273,11 @@ export class ConnectionLifecycle {
     this.#timers.clear(this.#connectTimer);
     this.#connectTimer = null;
     this.#session = answer;
+    this.#established = true;
     this.#attempt = 0;
     this.#host.established(socket);
     this.#setState('connected', 'connected');
+    this.#chooser.connected();
     this.#host.emit('connected', answer);
     const waiters = this.#readyWaiters;
     this.#readyWaiters = [];
@@ -259,10 +288,8 @@ export class ConnectionLifecycle {
   /** The current socket is gone: the client fails its requests and keeps subscriptions and the outbox; come back? */
   #lost(socket: TransportSocket, reason: string, code: number): void {
     if (this.#socket !== socket) return;
-    this.#socket = null;
-    this.#session = null;
-    this.#timers.clear(this.#connectTimer);
-    this.#connectTimer = null;
+    const established = this.#established;
+    this.#release();
     this.#host.lost(code);
     if (this.#state === 'closed') return;
     const advice = this.#disconnectAdvice;
@@ -277,6 +304,11 @@ export class ConnectionLifecycle {
         `Connection closed (${finalCode}${advice?.reason ? `: ${advice.reason}` : ''})`,
       );
       this.#finish(advice !== null ? 'server_disconnect' : reason, failed, finalCode);
+      return;
+    }
+    // Refused, closed or silent before `connected`: try the next transport at once.
+    if (!established && this.#chooser.failed()) {
+      void this.#open('transport_fallback');
       return;
     }
     this.#scheduleReconnect(advice !== null ? 'server_disconnect' : reason, finalCode, SLOW_DOWN_CODES.has(finalCode));
@@ -311,6 +343,16 @@ export class ConnectionLifecycle {
     }, delay);
   }
 
+  /** Forgets the current socket (its handlers are the caller's business). */
+  #release(): void {
+    this.#socket = null;
+    this.#session = null;
+    this.#established = false;
+    this.#chooser.lost();
+    this.#timers.clear(this.#connectTimer);
+    this.#connectTimer = null;
+  }
+
   /** Final state: nothing reconnects, waiters fail. */
   #finish(reason: string, error: ClientError, code?: number): void {
     this.#closeReason = error;
@@ -323,6 +365,7 @@ export class ConnectionLifecycle {
       // The application still hears how the transport ended.
       socket.onclose = (event) => this.#host.emit('close', { code: event.code, reason: event.reason });
     }
+    this.#chooser.lost();
     this.#timers.clearAll();
     this.#reconnectTimer = this.#connectTimer = null;
     this.#host.closing();
@@ -335,9 +378,17 @@ export class ConnectionLifecycle {
 
   #setState(state: ClientState, reason: string, extra: { code?: number; retryInMs?: number } = {}): void {
     const previous = this.#state;
-    if (previous === state && state !== 'disconnected') return;
+    // A new attempt while connecting (the next transport) is reported too: the UI shows which one is tried.
+    if (previous === state && state !== 'disconnected' && reason !== 'transport_fallback') return;
     this.#state = state;
     if (previous !== state) this.#host.emit('state', state);
-    this.#host.emit('statechange', { state, previous, reason, attempt: this.#attempt, ...extra });
+    this.#host.emit('statechange', {
+      state,
+      previous,
+      reason,
+      attempt: this.#attempt,
+      transport: this.#chooser.kind,
+      ...extra,
+    });
   }
 }

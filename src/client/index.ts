@@ -37,10 +37,13 @@ export {
 } from './subscription.ts';
 export { Room, type RoomStats } from './room.ts';
 export type { DocumentChannel, DocumentKind, DocumentMessage } from './document-channel.ts';
-export type {
-  TransportCloseEvent,
-  TransportFactory,
-  TransportHandler,
-  TransportMessageEvent,
-  TransportSocket,
+export type { FetchFunction } from './http-transport.ts';
+export {
+  TRANSPORT_KINDS,
+  type TransportCloseEvent,
+  type TransportFactory,
+  type TransportHandler,
+  type TransportKind,
+  type TransportMessageEvent,
+  type TransportSocket,
 } from './transport.ts';

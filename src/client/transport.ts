@@ -43,3 +43,30 @@ export interface TransportSocket {
  * @param protocols The subprotocols to offer, in order of preference.
  */
 export type TransportFactory = (url: string, protocols: string[]) => TransportSocket;
+
+/** The transports a client can use: WebSocket, the event stream (SSE) and long-polling (docs/protocol.md § 15). */
+export type TransportKind = 'websocket' | 'sse' | 'polling';
+
+/** Every transport, in the default order of preference. */
+export const TRANSPORT_KINDS: readonly TransportKind[] = ['websocket', 'sse', 'polling'];
+
+/**
+ * Detaches the client's handlers from a socket and closes it (without arguments if the runtime refuses the code).
+ * @param socket The socket.
+ * @param code The close code.
+ * @param reason The close reason.
+ */
+export function releaseSocket(socket: TransportSocket, code: number, reason: string): void {
+  socket.onopen = null;
+  socket.onmessage = null;
+  socket.onclose = null;
+  try {
+    socket.close(code, reason);
+  } catch {
+    try {
+      socket.close();
+    } catch {
+      /* nothing left to close */
+    }
+  }
+}

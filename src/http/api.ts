@@ -116,7 +116,8 @@ export function readBody(req: http.IncomingMessage, maxBytes: number): Promise<B
   });
 }
 
-function isJsonContentType(value: string | undefined): boolean {
+/** Whether a `Content-Type` is `application/json` (with no charset but UTF-8). */
+export function isJsonContentType(value: string | undefined): boolean {
   if (value === undefined) return false;
   const [type, ...params] = value.split(';').map((s) => s.trim().toLowerCase());
   if (type !== 'application/json') return false;

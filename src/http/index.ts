@@ -7,6 +7,8 @@ export {
 } from './server.ts';
 export type { StatusContributor } from './probes.ts';
 export type { SseSubscribeOptions } from './sse-subscribe.ts';
+export { HttpTransportEndpoints, HTTP_TRANSPORT_PATHS, MAX_SEND_MESSAGES } from './transports/endpoints.ts';
+export type { HttpTransportOptions } from './transports/options.ts';
 export { ApiKeys, handlePublish, readBody, sendJson, type JsonAnswer } from './api.ts';
 export { DEFAULT_MAX_BATCH_ITEMS, type BatchItemResult } from './batch-publish.ts';
 export { createObserver } from './observer.ts';

@@ -11,6 +11,8 @@ export const SECRET_QUERY_PARAMS: readonly string[] = [
   'api_key',
   'apikey',
   'key',
+  // The HTTP transports' session ids (docs/protocol.md § 15): whoever holds an anonymous session's id can use it.
+  'session',
 ];
 
 /**

@@ -16,6 +16,8 @@ import type { Metrics } from './metrics.ts';
 import { createObserver } from './observer.ts';
 import { healthAnswer, readyAnswer, serveMetrics, type StatusContributor } from './probes.ts';
 import { loadStaticSite, type StaticSite } from './static.ts';
+import { createHttpTransports, type HttpTransportEndpoints } from './transports/endpoints.ts';
+import type { HttpTransportOptions } from './transports/options.ts';
 import { handleHistory, handlePresence, type ReadsContext } from './reads-api.ts';
 import { handleSseSubscribe, resolveSseOptions, type SseSubscribeOptions } from './sse-subscribe.ts';
 
@@ -106,6 +108,11 @@ export interface SwitchboardServerOptions {
    * `/metrics` scrape (the ingest connectors, wired by the CLI). @default []
    */
   readonly statusContributors?: readonly StatusContributor[];
+  /**
+   * The HTTP emulated sessions for clients whose WebSocket is blocked (`/http/stream`, `/http/poll`, `/http/send`,
+   * docs/protocol.md § 15). @default enabled, with the defaults of {@link HttpTransportOptions}
+   */
+  readonly httpTransports?: HttpTransportOptions;
   /** Plain EventSource subscriptions at `GET /sse` (docs/protocol.md § 15.4): their `retry:` and keepalive periods. @default {} */
   readonly sse?: SseSubscribeOptions;
 }
@@ -117,6 +124,8 @@ export interface SwitchboardServer {
   readonly site: StaticSite | null;
   /** Webhook delivery, when endpoints are configured. */
   readonly webhooks: Webhooks | null;
+  /** The HTTP emulated sessions (docs/protocol.md § 15), null when disabled. */
+  readonly httpTransports: HttpTransportEndpoints | null;
   /** Resolves with the bound address. */
   listen(): Promise<AddressInfo>;
   /** Drains the real-time server (503 on /ready at once), then stops the HTTP server. Repeated calls share the promise. */
@@ -210,6 +219,14 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
     throw new RangeError(`Cannot use maxBatchItems "${maxBatchItems}": expected a whole number of 1 or more`);
   const maxConnections = options.maxConnections ?? Infinity;
   const startedAt = Date.now();
+  // docs/protocol.md § 15: SSE and long-polling sessions, forwarded between nodes through the broker.
+  const transports = createHttpTransports(hub, options.httpTransports, {
+    maxBodyBytes,
+    allowedOrigins: options.realtime.originPolicy?.allowed ?? new Set(),
+    metrics,
+    logger,
+  });
+  const metricContributors = transports.metrics === null ? contributors : [...contributors, transports.metrics];
   const reads: ReadsContext = {
     hub,
     keys,
@@ -245,6 +262,10 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
       );
       return false;
     };
+    if (transports.endpoints?.handles(pathname)) {
+      await transports.endpoints.handle(req, res, pathname);
+      return;
+    }
     if (method === 'OPTIONS' && pathname.startsWith('/api/')) {
       const allowed = corsHeaders(req);
       res.writeHead(
@@ -303,7 +324,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
             webhookMetrics,
             documentMetrics,
             proxy,
-            contributors,
+            contributors: metricContributors,
           });
         return;
       case '/api/delete':
@@ -373,6 +394,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
     hub,
     site,
     webhooks,
+    httpTransports: transports.endpoints,
     listen: () =>
       new Promise<AddressInfo>((resolve, reject) => {
         server.once('error', reject);
@@ -388,6 +410,7 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
           else server.close(() => resolve());
         });
         await hub.drain(closeOptions.timeoutMs === undefined ? {} : { timeoutMs: closeOptions.timeoutMs });
+        await transports.endpoints?.close();
         // The drain's last events (leaves, vacated) are queued by now: flush them within the same deadline.
         await webhooks?.close(closeOptions.timeoutMs === undefined ? {} : { timeoutMs: closeOptions.timeoutMs });
         server.closeIdleConnections();

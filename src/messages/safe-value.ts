@@ -45,45 +45,52 @@ export function exceedsJsonDepth(text: string, maxDepth: number): boolean {
 /**
  * Checks that a decoded value is plain JSON data: `null`, booleans, finite numbers, strings, arrays and
  * plain objects (prototype `Object.prototype` or `null`) without forbidden keys, nested at most `maxDepth`.
- * Iterative, so depth never costs stack. Runs in time linear in the size of the value.
+ * Runs in time linear in the size of the value. Recursive, but never deeper than `maxDepth` + 1 frames (the callers
+ * pass 64 at most), and allocation-free: it runs on every message (an explicit stack of `{ value, depth }` entries
+ * and an `Object.keys` array per object cost about 500 bytes of garbage for a small publish).
  *
  * @param value A freshly decoded value.
  * @param maxDepth The allowed nesting (the top-level object counts as 1).
  * @returns null when the value is acceptable, else a short reason that never echoes peer data.
  */
 export function checkJsonValue(value: unknown, maxDepth: number): string | null {
-  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
-  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    const v = item.value;
-    switch (typeof v) {
-      case 'string':
-      case 'boolean':
-        continue;
-      case 'number':
-        if (!Number.isFinite(v)) return 'Cannot accept a non-finite number';
-        continue;
-      case 'object': {
-        if (v === null) continue;
-        const depth = item.depth + 1;
-        if (depth > maxDepth) return 'Cannot accept the message: nested too deep';
-        if (Array.isArray(v)) {
-          if (Object.getPrototypeOf(v) !== Array.prototype) return 'Cannot accept a non-plain array';
-          for (let i = 0; i < v.length; i++) stack.push({ value: v[i], depth });
-          continue;
+  return checkAt(value, 0, maxDepth);
+}
+
+function checkAt(v: unknown, depth: number, maxDepth: number): string | null {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return null;
+    case 'number':
+      return Number.isFinite(v) ? null : 'Cannot accept a non-finite number';
+    case 'object': {
+      if (v === null) return null;
+      const inner = depth + 1;
+      if (inner > maxDepth) return 'Cannot accept the message: nested too deep';
+      if (Array.isArray(v)) {
+        if (Object.getPrototypeOf(v) !== Array.prototype) return 'Cannot accept a non-plain array';
+        for (let i = 0; i < v.length; i++) {
+          const bad = checkAt(v[i], inner, maxDepth);
+          if (bad !== null) return bad;
         }
-        const proto: unknown = Object.getPrototypeOf(v);
-        if (proto !== Object.prototype && proto !== null) return 'Cannot accept a non-plain object';
-        for (const key of Object.keys(v)) {
-          if (FORBIDDEN_KEYS.has(key)) return 'Cannot accept a reserved key';
-          stack.push({ value: (v as Record<string, unknown>)[key], depth });
-        }
-        continue;
+        return null;
       }
-      default:
-        return `Cannot accept a value of type ${typeof v}`;
+      const proto: unknown = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) return 'Cannot accept a non-plain object';
+      // `for…in` lists inherited enumerable keys too: `hasOwn` keeps exactly what `Object.keys` would (a polluted
+      // Object.prototype adds nothing here).
+      for (const key in v) {
+        if (!Object.hasOwn(v, key)) continue;
+        if (FORBIDDEN_KEYS.has(key)) return 'Cannot accept a reserved key';
+        const bad = checkAt((v as Record<string, unknown>)[key], inner, maxDepth);
+        if (bad !== null) return bad;
+      }
+      return null;
     }
+    default:
+      return `Cannot accept a value of type ${typeof v}`;
   }
-  return null;
 }
 
 /**

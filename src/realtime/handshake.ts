@@ -22,7 +22,8 @@ export interface HandshakeContext {
 export interface HandshakeChecks {
   /** Whether the hub is draining (every upgrade gets 503). */
   draining(): boolean;
-  readonly ipLimiter: KeyedRateLimiter;
+  /** The per-address rate of opening connections; null for requests inside a session already open (no rate). */
+  readonly ipLimiter: KeyedRateLimiter | null;
   readonly origins: OriginPolicy;
   readonly authenticator: Authenticator;
   readonly observer: RealtimeObserver;
@@ -50,7 +51,7 @@ export function createAcceptHook(
       observer.handshakeRejected?.('denied_address');
       return { status: 403, body: 'Forbidden: this address is not allowed\n' };
     }
-    if (!ipLimiter.tryAcquire(ip)) {
+    if (ipLimiter !== null && !ipLimiter.tryAcquire(ip)) {
       observer.handshakeRejected?.('ip_rate');
       observer.rateLimited?.('connections');
       return { status: 429, headers: { 'Retry-After': String(Math.max(1, Math.ceil(ipLimiter.msUntil(ip) / 1000))) } };

@@ -1,7 +1,7 @@
 // Realtime: the engine options of the hub's `/ws` endpoint (path, frame size cap, the accept hook's checks, listening).
 import type { ServerOptions } from '../engine/index.ts';
 import { selectSubprotocol } from '../messages/index.ts';
-import { createAcceptHook } from './handshake.ts';
+import { createAcceptHook, type HandshakeChecks } from './handshake.ts';
 import type { RealtimeServerOptions } from './hub-options.ts';
 import type { RealtimeObserver } from './observer.ts';
 import { createOriginPolicy } from './origin.ts';
@@ -33,20 +33,34 @@ export function engineOptionsFrom(
       : { pathPrefix: options.yjsPath ?? DEFAULT_YJS_PATH }),
     // Frames up to 4x the limit get a `too_large` reply; anything bigger is cut by the engine with 1009 before it is buffered.
     maxMessageSize: maxMessageSize * 4,
-    accept: createAcceptHook({
-      draining: () => state.draining(),
-      ipLimiter: new KeyedRateLimiter({ perMinute: options.connectionsPerMinutePerIp ?? 600 }),
-      origins: options.originPolicy ?? createOriginPolicy({ allowedOrigins: [] }),
-      authenticator: options.authenticator,
-      observer,
-      cookieName: options.cookieName ?? null,
-      allowQueryToken: options.allowQueryToken ?? true,
-      allowSameOrigin: options.allowSameOrigin ?? false,
-      deniedAddress: (address) => state.deniedAddress(address),
-    }),
+    accept: createAcceptHook(handshakeChecksFrom(options, observer, state)),
     handleProtocols: (protocols) => selectSubprotocol(protocols),
     ...(options.server !== undefined
       ? { server: options.server }
       : { port: options.port ?? 0, host: options.host ?? '127.0.0.1' }),
+  };
+}
+
+/**
+ * The checks of the `/ws` upgrade (drain, deny-list, per-address rate, origin, credential) as the hub's options set them.
+ * @param options The hub's options.
+ * @param observer Told about refused handshakes.
+ * @param state Whether the hub drains, whether an address is denied.
+ */
+export function handshakeChecksFrom(
+  options: RealtimeServerOptions,
+  observer: RealtimeObserver,
+  state: { draining(): boolean; deniedAddress(address: string): boolean },
+): HandshakeChecks {
+  return {
+    draining: () => state.draining(),
+    ipLimiter: new KeyedRateLimiter({ perMinute: options.connectionsPerMinutePerIp ?? 600 }),
+    origins: options.originPolicy ?? createOriginPolicy({ allowedOrigins: [] }),
+    authenticator: options.authenticator,
+    observer,
+    cookieName: options.cookieName ?? null,
+    allowQueryToken: options.allowQueryToken ?? true,
+    allowSameOrigin: options.allowSameOrigin ?? false,
+    deniedAddress: (address) => state.deniedAddress(address),
   };
 }

@@ -25,8 +25,8 @@ import { ChannelRegistry, typingSignalData, type FanoutContext } from './channel
 import { DocumentRegistry } from './documents/registry.ts';
 import { openYjsConnection, type YjsEndpoint } from './documents/yjs-connection.ts';
 import { emitPublication, RealtimeEvents } from './events.ts';
-import type { HandshakeContext } from './handshake.ts';
-import { DEFAULT_YJS_PATH, engineOptionsFrom } from './hub-engine.ts';
+import { createAcceptHook, type HandshakeContext } from './handshake.ts';
+import { DEFAULT_YJS_PATH, engineOptionsFrom, handshakeChecksFrom } from './hub-engine.ts';
 import { DEFAULT_LOGIC_TIMEOUT_MS, sessionOptionsFrom, type RealtimeServerOptions } from './hub-options.ts';
 import type { RpcHandler, ServerLogic } from './logic.ts';
 import { callerOf } from './logic-context.ts';
@@ -99,6 +99,8 @@ export class RealtimeServer {
   #otherTransports = 0;
   /** The `/ws` upgrade checks, also run by {@link admit} for transports of other kinds. */
   readonly #accept: AcceptHook;
+  /** The same checks without drain and rate, for the requests of a session already open ({@link authorize}). */
+  readonly #requestChecks: AcceptHook;
   readonly #trustedProxies: TrustedProxies;
 
   /**
@@ -208,11 +210,17 @@ export class RealtimeServer {
       run: (session, message) => runOperation(session, services, message),
       sessionClosed: (session) => this.#sessionClosed(session),
     };
-    const engine = engineOptionsFrom(options, maxMessageSize, observer, {
+    const state = {
       draining: () => this.#draining,
-      deniedAddress: (address) => this.moderation.isDeniedAddress(address),
-    });
+      deniedAddress: (address: string) => this.moderation.isDeniedAddress(address),
+    };
+    const engine = engineOptionsFrom(options, maxMessageSize, observer, state);
     this.#accept = engine.accept!;
+    this.#requestChecks = createAcceptHook({
+      ...handshakeChecksFrom(options, observer, state),
+      draining: () => false,
+      ipLimiter: null,
+    });
     this.#trustedProxies = new TrustedProxies(options.trustedProxies ?? []);
     this.wss = new WebSocketServer(engine);
     this.wss.on('connection', (ws: WebSocket) => this.#onConnection(ws));
@@ -357,9 +365,41 @@ export class RealtimeServer {
    *   identity the credential gives (null for none), or the HTTP answer to send.
    */
   async admit(req: IncomingMessage): Promise<AdmitResult> {
+    return this.#check(this.#accept, req);
+  }
+
+  /**
+   * The checks of {@link admit} for a request inside a session already open (an HTTP transport's send or poll):
+   * deny-list, origin and credential, but neither the drain nor the per-address connection rate.
+   * @param req The request.
+   * @returns As {@link admit}.
+   */
+  async authorize(req: IncomingMessage): Promise<AdmitResult> {
+    return this.#check(this.#requestChecks, req);
+  }
+
+  /**
+   * Takes a connection slot for a transport of another kind than `/ws`, under the same caps (`engine.maxConnections`,
+   * `engine.maxConnectionsPerIp`); the caller gives it back with {@link releaseConnection} when the transport ends.
+   * @param address The client's address as {@link admit} resolved it.
+   * @returns 'ok', or which cap refused it.
+   */
+  reserveConnection(address: string): 'ok' | 'global' | 'ip' {
+    return this.wss.reserveSlot(address);
+  }
+
+  /**
+   * Gives back a slot of {@link reserveConnection}.
+   * @param address The address it was reserved under.
+   */
+  releaseConnection(address: string): void {
+    this.wss.releaseSlot(address);
+  }
+
+  async #check(hook: AcceptHook, req: IncomingMessage): Promise<AdmitResult> {
     const address = this.#trustedProxies.resolve(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for']);
     const origin = req.headers.origin ?? null;
-    const result = await this.#accept(req, { protocols: [Subprotocol.JSON], origin, address });
+    const result = await hook(req, { protocols: [Subprotocol.JSON], origin, address });
     if (result === false) return { ok: false, status: 403 };
     if (typeof result === 'object' && result !== null && 'status' in result) {
       return {

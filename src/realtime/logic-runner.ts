@@ -19,7 +19,7 @@ import {
   type Refused,
   type RefusalOutcome,
 } from './logic-answers.ts';
-import { mergeInfo } from './logic-context.ts';
+import { mergeInfo, withData } from './logic-context.ts';
 import { LogicDeadline, LogicDeadlines } from './logic-deadlines.ts';
 import { LOGIC_HOOKS, type LogicFailureReason, type LogicHook } from './logic-failure.ts';
 import type { RealtimeObserver } from './observer.ts';
@@ -237,7 +237,7 @@ export class LogicRunner {
     const outcome = this.#settle('onPublish', answer, checked);
     if (outcome !== null) return outcome;
     const data = (checked as { value: JsonValue | undefined }).value;
-    return data === undefined ? null : { ...current, data };
+    return data === undefined ? null : withData(current, data);
   }
 
   /** The chain's end: replaced data larger than the hub's message size limit is answered `too_large`. */

@@ -15,7 +15,7 @@ export interface LogicCaller {
   readonly info: Readonly<Record<string, unknown>> | null;
   /** The client's address (the nearest untrusted one behind trusted proxies). */
   readonly remoteAddress: string;
-  /** What carries the session: `websocket` today, `sse` and `polling` later. */
+  /** What carries the session: `websocket`, `sse` (the event-stream session) or `polling` (long polling). */
   readonly transport: string;
 }
 

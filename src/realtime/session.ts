@@ -334,15 +334,28 @@ export class Session implements Subscriber, SessionInfo {
     } catch (err) {
       running = Promise.reject(err);
     }
-    running
-      .catch((err: unknown) => this.#internal(err, message.rid))
-      .finally(() => {
-        if (!barrier) return;
-        this.#barrier = false;
-        const queued = this.#queue;
-        this.#queue = [];
-        for (const next of queued) this.#accept(next);
-      });
+    const rid = message.rid;
+    // Optimisation (bench/RESULTS.md, logic-notes): one reaction per message, not `.catch().finally()` (two more
+    // promises and the closures `finally` makes), and the barrier's only for the messages that raised it.
+    if (!barrier) {
+      running.then(undefined, (err: unknown) => this.#internal(err, rid));
+      return;
+    }
+    running.then(
+      () => this.#lowerBarrier(),
+      (err: unknown) => {
+        this.#internal(err, rid);
+        this.#lowerBarrier();
+      },
+    );
+  }
+
+  /** `connect` or `refresh` ended: the messages that waited for it run, in order. */
+  #lowerBarrier(): void {
+    this.#barrier = false;
+    const queued = this.#queue;
+    this.#queue = [];
+    for (const next of queued) this.#accept(next);
   }
 
   #internal(err: unknown, rid: number | undefined): void {

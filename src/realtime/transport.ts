@@ -8,6 +8,11 @@
 export interface SessionTransport {
   /** The peer's address (behind trusted proxies, the nearest untrusted one). */
   readonly remoteAddress: string;
+  /**
+   * What kind of transport this is, as the server logic is told (`LogicCaller.transport`): `sse`, `polling`; an engine
+   * WebSocket is `websocket` without saying so, anything else unnamed is `other`.
+   */
+  readonly kind?: string;
   /** The negotiated subprotocol, '' when none was negotiated. */
   readonly protocol: string;
   /** Bytes queued and not yet written: slow-consumer policies read it. */

@@ -27,7 +27,8 @@ function transportWithOrigin(origin: string): TransportFactory {
 
 async function runRecipe(t: TestContext, proxy: 'cluster-nginx' | 'cluster-haproxy'): Promise<void> {
   const dir = scratchDir(t, 'docs-cluster');
-  const [redisPort, proxyPort, statsPort, ...nodePorts] = await Promise.all([
+  const [redisPort, proxyPort, statsPort, tlsPort, ...nodePorts] = await Promise.all([
+    freePort(),
     freePort(),
     freePort(),
     freePort(),
@@ -42,6 +43,7 @@ async function runRecipe(t: TestContext, proxy: 'cluster-nginx' | 'cluster-hapro
     REDIS_PORT: String(redisPort),
     PROXY_PORT: String(proxyPort),
     STATS_PORT: String(statsPort),
+    TLS_PORT: String(tlsPort),
     NODE_PORTS: nodePorts.join(' '),
     SB_RUN: dir,
     SWITCHBOARD_AUTH__HS256_SECRET: SECRET,

@@ -1,6 +1,7 @@
 // Tests of src/realtime/rate-limit.ts with an injected clock: no sleeping, no timing assertions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import {
   ConnectionRateLimiter,
   KeyedRateLimiter,
@@ -186,5 +187,27 @@ test('rateLimitKey groups IPv6 by /64 and unwraps IPv4-mapped addresses', () => 
     perIp.tryAcquire(rateLimitKey('2001:db8:0:1::b')),
     false,
     'another address of the same /64 shares the bucket',
+  );
+});
+
+test('the per-IP map evicts exactly as a least-recently-used list would, over any sequence of addresses (fast-check)', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 6 }),
+      fc.array(fc.integer({ min: 0, max: 10 }), { maxLength: 300 }),
+      (max, keys) => {
+        const c = clock();
+        // One token and no refill while the clock stands still: allowed exactly when the address is not tracked.
+        const perIp = new KeyedRateLimiter({ perMinute: 1, burst: 1, maxKeys: max, now: c.now });
+        let model: string[] = []; // least recently used first
+        for (const k of keys) {
+          const key = `ip-${k}`;
+          assert.equal(perIp.tryAcquire(key), !model.includes(key));
+          model = [...model.filter((m) => m !== key), key].slice(-max);
+          assert.equal(perIp.size, model.length);
+        }
+      },
+    ),
+    { numRuns: 300 },
   );
 });

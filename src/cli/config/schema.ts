@@ -391,6 +391,14 @@ export const ServerSettingsSchema = z.strictObject({
   logicTimeoutMs: posInt(60_000).default(3000),
   proxy: ProxyConfigSchema.prefault({}),
   acceptPath: z.enum(['net', 'http'], { error: 'expected "net" or "http"' }).default('net'),
+  httpTransports: z
+    .strictObject({
+      enabled: bool().default(true),
+      pollTimeoutMs: posInt(600_000).default(25_000),
+      sessionTimeoutMs: posInt(3_600_000).default(60_000),
+      keepaliveMs: posInt(600_000).default(15_000),
+    })
+    .prefault({}),
   documents: z
     .strictObject({
       store: z

@@ -1,6 +1,6 @@
 // Realtime operation `rpc`: calls a method of the server logic and answers with its `reply` or an `error`.
 import { ErrorCode, type RpcMessage } from '../../messages/index.ts';
-import { callerOf } from '../logic-context.ts';
+import { rpcContext } from '../logic-context.ts';
 import type { HubServices } from '../services.ts';
 import type { Session } from '../session.ts';
 
@@ -17,11 +17,9 @@ export async function rpc(session: Session, hub: HubServices, message: RpcMessag
     session.error(ErrorCode.FORBIDDEN, 'Cannot call the RPC method: permission denied', message.rid);
     return;
   }
-  const answered = await hub.logic.rpc({
-    ...callerOf(session, identity, hub.permissions),
-    method: message.method,
-    data: message.data ?? null,
-  });
+  const answered = await hub.logic.rpc(
+    rpcContext(session, identity, hub.permissions, message.method, message.data ?? null),
+  );
   if (!answered.ok) {
     session.error(answered.code, answered.message, message.rid);
     return;

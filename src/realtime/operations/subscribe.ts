@@ -2,7 +2,7 @@
 import type { HistoryResult, LatestResult, PresenceUser } from '../../broker/index.ts';
 import { ErrorCode, toPublicationMessage, type SubscribeMessage } from '../../messages/index.ts';
 import type { FeedDelivery } from '../channels.ts';
-import { callerOf } from '../logic-context.ts';
+import { subscribeContext } from '../logic-context.ts';
 import type { NamespaceConfig } from '../namespaces.ts';
 import { brokerFailed, refused } from '../replies.ts';
 import type { HubServices } from '../services.ts';
@@ -51,11 +51,9 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
   }
   if (session.isClosed) return;
   if (hub.logic.has('onSubscribe')) {
-    const decided = await hub.logic.subscribe({
-      ...callerOf(session, identity, hub.permissions),
-      channel,
-      namespace: allowed.namespace,
-    });
+    const decided = await hub.logic.subscribe(
+      subscribeContext(session, identity, hub.permissions, channel, allowed.namespace),
+    );
     if (session.isClosed) return;
     if (!decided.ok) {
       session.error(decided.code, decided.message, rid);

@@ -29,6 +29,8 @@ export interface ClusterClientOptions {
   readonly presence?: boolean;
   /** Reconnect when the connection closes without {@link ClusterClient.close}. @default true */
   readonly reconnect?: boolean;
+  /** PEM certificate to trust for a `wss://` URL (the proxy's self-signed one). @default the system CAs */
+  readonly ca?: string;
 }
 
 /** Signs a one-hour token for `user` with the cluster secret. */
@@ -89,6 +91,7 @@ export class ClusterClient {
     const ws = new WebSocket(this.options.url, ['switchboard.v1.json'], {
       headers: { Authorization: `Bearer ${this.#token}` },
       ...(this.options.localAddress === undefined ? {} : { localAddress: this.options.localAddress }),
+      ...(this.options.ca === undefined ? {} : { ca: this.options.ca }),
       handshakeTimeout: timeoutMs,
     });
     this.#ws = ws;

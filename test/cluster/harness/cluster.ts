@@ -2,7 +2,7 @@
 import { ClusterClient, sourceAddress, type ClusterClientOptions } from './client.ts';
 import { startNode, type Node } from './nodes.ts';
 import type { Cleanup } from './process.ts';
-import { startProxy, type Proxy as RunningProxy, type ProxyKind } from './proxy.ts';
+import { startProxy, type Proxy as RunningProxy, type ProxyKind, type ProxyOptions } from './proxy.ts';
 
 /** A running cluster. */
 export interface Cluster {
@@ -13,7 +13,13 @@ export interface Cluster {
 /** Starts `count` nodes on `broker` (in parallel) and the proxy in front of them. */
 export async function startCluster(
   t: Cleanup,
-  options: { proxy: ProxyKind; broker: string; count: number; config?: Record<string, unknown> },
+  options: {
+    proxy: ProxyKind;
+    broker: string;
+    count: number;
+    config?: Record<string, unknown>;
+    proxyOptions?: ProxyOptions;
+  },
 ): Promise<Cluster> {
   const nodes = await Promise.all(
     Array.from({ length: options.count }, (_, i) =>
@@ -27,6 +33,7 @@ export async function startCluster(
     t,
     options.proxy,
     nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
+    options.proxyOptions,
   );
   return { nodes, proxy };
 }
