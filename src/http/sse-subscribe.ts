@@ -109,7 +109,7 @@ export async function handleSseSubscribe(
     const error = STATUS_ERRORS[admitted.status] ?? 'bad_request';
     refuse({
       status: admitted.status,
-      body: { error, message: admitted.body ?? `Refused (${error})` },
+      body: { error, message: admitted.body?.trim() ?? `Refused (${error})` },
       ...(admitted.headers === undefined ? {} : { headers: admitted.headers }),
     });
     return;
