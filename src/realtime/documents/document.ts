@@ -44,7 +44,7 @@ export interface DocumentHost {
 export class LiveDocument {
   readonly name: string;
   readonly config: NamespaceConfig;
-  readonly doc = new Y.Doc();
+  readonly doc: Y.Doc;
   readonly awareness: awarenessProtocol.Awareness;
   readonly members = new Map<string, Member>();
   /** Stored size: snapshot plus updates since, as this node knows it (the `documentMaxBytes` check). */
@@ -68,6 +68,8 @@ export class LiveDocument {
     this.name = name;
     this.config = config;
     this.#host = host;
+    // The name as guid: the default draws a random UUID (31 random-number calls) per loaded document.
+    this.doc = new Y.Doc({ guid: name });
     this.awareness = new awarenessProtocol.Awareness(this.doc);
     // The server has no cursor of its own; its 3 s outdated-state sweep must not keep the process alive.
     this.awareness.setLocalState(null);
