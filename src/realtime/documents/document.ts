@@ -45,7 +45,6 @@ export class LiveDocument {
   readonly name: string;
   readonly config: NamespaceConfig;
   readonly doc: Y.Doc;
-  readonly awareness: awarenessProtocol.Awareness;
   readonly members = new Map<string, Member>();
   /** Stored size: snapshot plus updates since, as this node knows it (the `documentMaxBytes` check). */
   bytes = 0;
@@ -58,6 +57,8 @@ export class LiveDocument {
   writes: Promise<void> = Promise.resolve();
   idleTimer: ReturnType<typeof setTimeout> | null = null;
   readonly #host: DocumentHost;
+  /** Created on first use: most documents never see a cursor, and each awareness runs its own 3 s sweep timer. */
+  #awareness: awarenessProtocol.Awareness | null = null;
 
   /**
    * @param name The document's channel name.
@@ -70,12 +71,20 @@ export class LiveDocument {
     this.#host = host;
     // The name as guid: the default draws a random UUID (31 random-number calls) per loaded document.
     this.doc = new Y.Doc({ guid: name });
-    this.awareness = new awarenessProtocol.Awareness(this.doc);
-    // The server has no cursor of its own; its 3 s outdated-state sweep must not keep the process alive.
-    this.awareness.setLocalState(null);
-    (this.awareness as unknown as { _checkInterval?: { unref?: () => void } })._checkInterval?.unref?.();
     this.doc.on('update', (update: Uint8Array, origin: unknown) => this.#onUpdate(update, origin));
-    this.awareness.on('update', (change: AwarenessChange, origin: unknown) => this.#onAwareness(change, origin));
+  }
+
+  /** The awareness states of the document's peers (created on first use). */
+  get awareness(): awarenessProtocol.Awareness {
+    if (this.#awareness === null) {
+      const awareness = new awarenessProtocol.Awareness(this.doc);
+      // The server has no cursor of its own; its 3 s outdated-state sweep must not keep the process alive.
+      awareness.setLocalState(null);
+      (awareness as unknown as { _checkInterval?: { unref?: () => void } })._checkInterval?.unref?.();
+      awareness.on('update', (change: AwarenessChange, origin: unknown) => this.#onAwareness(change, origin));
+      this.#awareness = awareness;
+    }
+    return this.#awareness;
   }
 
   /**
@@ -129,7 +138,8 @@ export class LiveDocument {
 
   /** Sends a member every awareness state present (on open, and when a y-websocket client queries them). */
   sendAwareness(member: Member): void {
-    const states = [...this.awareness.states.keys()];
+    if (this.#awareness === null) return;
+    const states = [...this.#awareness.states.keys()];
     if (states.length > 0)
       this.#send(member.peer, 'awareness', awarenessProtocol.encodeAwarenessUpdate(this.awareness, states));
   }
@@ -227,7 +237,7 @@ export class LiveDocument {
     this.state = 'unloaded';
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.idleTimer = null;
-    this.awareness.destroy();
+    this.#awareness?.destroy();
     this.doc.destroy();
   }
 
@@ -249,7 +259,8 @@ export class LiveDocument {
   #onAwareness(change: AwarenessChange, origin: unknown): void {
     const changed = [...change.added, ...change.updated, ...change.removed];
     if (changed.length === 0) return;
-    const encoded = awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed);
+    const awareness = this.awareness;
+    const encoded = awarenessProtocol.encodeAwarenessUpdate(awareness, changed);
     if (isMember(origin)) {
       for (const id of change.added) origin.awarenessIds.add(id);
       for (const id of change.updated) origin.awarenessIds.add(id);
@@ -258,7 +269,7 @@ export class LiveDocument {
     this.#fanout('awareness', encoded, origin);
     if (origin !== REMOTE) this.#host.broadcast(this.name, 'awareness', encoded);
     // A removed client's clock is no longer needed: dropping it keeps a churn of client ids from growing the map.
-    for (const id of change.removed) this.awareness.meta.delete(id);
+    for (const id of change.removed) awareness.meta.delete(id);
   }
 
   /** Sends to every greeted member but the origin, encoding once per frame format. */
