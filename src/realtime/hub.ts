@@ -170,6 +170,7 @@ export class RealtimeServer {
         permissions,
         observer,
         node: this.#node,
+        broadcast: fanout.broadcast,
       }),
     };
     const services = this.#services;

@@ -5,6 +5,8 @@ import * as Y from 'yjs';
 import { ErrorCode, type DocKind } from '../../messages/index.ts';
 import type { NamespaceConfig } from '../namespaces.ts';
 import { TokenBucket } from '../rate-limit.ts';
+import { frameLength } from '../traffic.ts';
+import type { SessionTransport } from '../transport.ts';
 import type { DocumentPeer } from './peer.ts';
 
 /** Awareness client ids one peer may hold in one document (a tab has one per document; a few more for reloads). */
@@ -34,6 +36,8 @@ export interface DocumentHost {
   persist(document: LiveDocument, update: Uint8Array): void;
   /** An update was applied (metrics). */
   applied(bytes: number): void;
+  /** Sends one frame to many transports, serializing it once (the engine's broadcast). */
+  deliver(frame: string | Uint8Array, transports: SessionTransport[]): void;
 }
 
 /**
@@ -272,24 +276,56 @@ export class LiveDocument {
     for (const id of change.removed) awareness.meta.delete(id);
   }
 
-  /** Sends to every greeted member but the origin, encoding once per frame format. */
+  /**
+   * Sends to every greeted member but the origin: each frame format is encoded once, and the members with a transport
+   * get it in one broadcast, which serializes the WebSocket frame once for all of them.
+   */
   #fanout(kind: DocKind, bytes: Uint8Array, origin: unknown): void {
-    const frames = new Map<string, string | Uint8Array>();
+    let first: Fanout | null = null;
+    let others: Map<string, Fanout> | null = null;
     for (const member of this.members.values()) {
       if (member === origin || !member.greeted) continue;
       const peer = member.peer;
-      let frame = frames.get(peer.format);
-      if (frame === undefined) {
-        frame = peer.frame(this.name, kind, bytes);
-        frames.set(peer.format, frame);
+      let group: Fanout | undefined;
+      if (first !== null && first.format === peer.format) group = first;
+      else if (first === null) group = first = fanoutOf(peer, this.name, kind, bytes);
+      else {
+        others ??= new Map();
+        group = others.get(peer.format);
+        if (group === undefined) {
+          group = fanoutOf(peer, this.name, kind, bytes);
+          others.set(peer.format, group);
+        }
       }
-      peer.sendFrame(frame);
+      const transport = peer.transport;
+      if (transport === null) peer.sendFrame(group.frame);
+      else {
+        group.transports.push(transport);
+        peer.fannedOut(group.length);
+      }
     }
+    if (first !== null && first.transports.length > 0) this.#host.deliver(first.frame, first.transports);
+    if (others !== null)
+      for (const group of others.values())
+        if (group.transports.length > 0) this.#host.deliver(group.frame, group.transports);
   }
 
   #send(peer: DocumentPeer, kind: DocKind, bytes: Uint8Array): void {
     peer.sendFrame(peer.frame(this.name, kind, bytes));
   }
+}
+
+/** One frame format's share of a fan-out: the frame, encoded once, and the transports it goes to. */
+interface Fanout {
+  readonly format: string;
+  readonly frame: string | Uint8Array;
+  readonly length: number;
+  readonly transports: SessionTransport[];
+}
+
+function fanoutOf(peer: DocumentPeer, name: string, kind: DocKind, bytes: Uint8Array): Fanout {
+  const frame = peer.frame(name, kind, bytes);
+  return { format: peer.format, frame, length: frameLength(frame), transports: [] };
 }
 
 interface AwarenessChange {

@@ -7,6 +7,7 @@ import { ErrorCode, type DocKind } from '../../messages/index.ts';
 import type { NamespaceConfig } from '../namespaces.ts';
 import type { RealtimeObserver } from '../observer.ts';
 import type { Permissions } from '../permissions.ts';
+import type { SessionTransport } from '../transport.ts';
 import { fromBase64, toBase64 } from './bytes.ts';
 import { LiveDocument, type DocumentHost, type Member } from './document.ts';
 import type { DocumentPeer } from './peer.ts';
@@ -26,6 +27,11 @@ export interface DocumentRegistryOptions {
   readonly observer: RealtimeObserver;
   /** This node's id: a node ignores its own broadcasts (it applied them already). */
   readonly node: string;
+  /**
+   * Sends one frame to many transports, serializing it once (the hub's channel fan-out, the engine's broadcast).
+   * Default: each transport's own `send`.
+   */
+  readonly broadcast?: (frame: string | Uint8Array, transports: Iterable<SessionTransport>) => number;
 }
 
 /** Document figures for `stats`, `/health` and metrics. */
@@ -68,6 +74,11 @@ export class DocumentRegistry {
         this.#updates++;
         this.#updateBytes += bytes;
       },
+      deliver:
+        options.broadcast ??
+        ((frame, transports) => {
+          for (const transport of transports) transport.send(frame);
+        }),
     };
   }
 
