@@ -17,15 +17,53 @@ export const REMOTE = Symbol('remote node');
 export const STORE = Symbol('store');
 const LEAVE = Symbol('peer left');
 
-/** A peer with its per-document state. */
-export interface Member {
+/** A peer with its per-document state; what only awareness needs is created on the peer's first awareness update. */
+export class Member {
   readonly peer: DocumentPeer;
-  /** Awareness client ids this peer set (removed and broadcast when it leaves). */
-  readonly awarenessIds: Set<number>;
   readonly updates: TokenBucket;
-  readonly awarenessRate: TokenBucket;
   /** Whether it has been sent the server's `sync1` (sent once the document is loaded). */
-  greeted: boolean;
+  greeted = false;
+  readonly #config: NamespaceConfig;
+  #awarenessIds: Set<number> | null = null;
+  #awarenessRate: TokenBucket | null = null;
+
+  /**
+   * @param peer The connection.
+   * @param config The document's namespace configuration (rate limits).
+   */
+  constructor(peer: DocumentPeer, config: NamespaceConfig) {
+    this.peer = peer;
+    this.#config = config;
+    this.updates = new TokenBucket({
+      ratePerSecond: config.documentUpdatesPerSecond,
+      burst: 2 * config.documentUpdatesPerSecond,
+    });
+  }
+
+  /** Awareness client ids this peer set (removed and broadcast when it leaves). */
+  get awarenessIds(): Set<number> {
+    this.#awarenessIds ??= new Set();
+    return this.#awarenessIds;
+  }
+
+  /** Whether this peer set awareness client id `id` (creates nothing). */
+  setAwareness(id: number): boolean {
+    return this.#awarenessIds?.has(id) ?? false;
+  }
+
+  /** The awareness ids this peer set (creates nothing). */
+  ownAwarenessIds(): number[] {
+    return this.#awarenessIds === null ? [] : [...this.#awarenessIds];
+  }
+
+  /** The peer's awareness update rate limit. */
+  get awarenessRate(): TokenBucket {
+    this.#awarenessRate ??= new TokenBucket({
+      ratePerSecond: this.#config.awarenessUpdatesPerSecond,
+      burst: 2 * this.#config.awarenessUpdatesPerSecond,
+    });
+    return this.#awarenessRate;
+  }
 }
 
 /** What a document needs from its registry. */
@@ -96,19 +134,7 @@ export class LiveDocument {
    * @param peer The connection.
    */
   add(peer: DocumentPeer): Member {
-    const member: Member = {
-      peer,
-      awarenessIds: new Set(),
-      updates: new TokenBucket({
-        ratePerSecond: this.config.documentUpdatesPerSecond,
-        burst: 2 * this.config.documentUpdatesPerSecond,
-      }),
-      awarenessRate: new TokenBucket({
-        ratePerSecond: this.config.awarenessUpdatesPerSecond,
-        burst: 2 * this.config.awarenessUpdatesPerSecond,
-      }),
-      greeted: false,
-    };
+    const member = new Member(peer, this.config);
     this.members.set(peer.id, member);
     if (this.idleTimer !== null) {
       clearTimeout(this.idleTimer);
@@ -127,8 +153,8 @@ export class LiveDocument {
     const member = this.members.get(id);
     if (member === undefined) return false;
     this.members.delete(id);
-    if (member.awarenessIds.size > 0)
-      awarenessProtocol.removeAwarenessStates(this.awareness, [...member.awarenessIds], LEAVE);
+    const ids = member.ownAwarenessIds();
+    if (ids.length > 0) awarenessProtocol.removeAwarenessStates(this.awareness, ids, LEAVE);
     return true;
   }
 
@@ -184,7 +210,7 @@ export class LiveDocument {
     update: Uint8Array,
     clientIds: readonly number[],
   ): { code: ErrorCode; message: string } | null {
-    const ids = new Set(member.awarenessIds);
+    const ids = new Set(member.ownAwarenessIds());
     for (const id of clientIds) {
       // Another peer's id (here) is not this peer's to change: y-websocket allows it, we refuse it.
       if (!ids.has(id) && this.#ownerOf(id) !== null) {
@@ -246,7 +272,7 @@ export class LiveDocument {
   }
 
   #ownerOf(clientId: number): Member | null {
-    for (const member of this.members.values()) if (member.awarenessIds.has(clientId)) return member;
+    for (const member of this.members.values()) if (member.setAwareness(clientId)) return member;
     return null;
   }
 
@@ -335,5 +361,5 @@ interface AwarenessChange {
 }
 
 function isMember(origin: unknown): origin is Member {
-  return typeof origin === 'object' && origin !== null && 'peer' in origin && 'awarenessIds' in origin;
+  return origin instanceof Member;
 }

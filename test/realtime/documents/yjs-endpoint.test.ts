@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
-import { openReplica } from '../../helpers/doc-replica.ts';
+import { type DocReplica, openReplica } from '../../helpers/doc-replica.ts';
 import { openClient, startHub, type Hub } from '../../helpers/realtime.ts';
 
 const NAMESPACES = { doc: { document: true, roles: { publish: ['editor'] } }, chat: {} };
@@ -129,7 +129,7 @@ test('/yjs is not served unless yjsNamespace is set', async (t) => {
 test('one document shared by JSON, MessagePack and y-websocket peers: every edit reaches every peer of every format', async (t) => {
   // A fan-out encodes each format once and hands each frame to the engine's broadcast for all its peers.
   const hub = await startHub(t, { namespaces: NAMESPACES, yjsNamespace: 'doc' });
-  const replicas = [];
+  const replicas: DocReplica[] = [];
   for (const [user, protocols] of [
     ['json1', undefined],
     ['json2', undefined],
@@ -144,15 +144,15 @@ test('one document shared by JSON, MessagePack and y-websocket peers: every edit
     t.after(() => replica.destroy());
     replicas.push(replica);
   }
-  const providers = [];
+  const providers: WebsocketProvider[] = [];
   for (const user of ['yws1', 'yws2']) {
     const p = provider(t, hub, 'mixed', await hub.token(user, { roles: ['editor'] }));
     await waitFor(() => p.synced, `${user} synced`);
     providers.push(p);
   }
   for (let i = 0; i < 3; i++) {
-    replicas.forEach((r, n) => r.insert(0, String(n)));
-    providers.forEach((p, n) => p.doc.getText('text').insert(0, String(4 + n)));
+    for (const [n, r] of replicas.entries()) r.insert(0, String(n));
+    for (const [n, p] of providers.entries()) p.doc.getText('text').insert(0, String(4 + n));
   }
   const expected = 18;
   const texts = () => [...replicas.map((r) => r.text), ...providers.map((p) => p.doc.getText('text').toString())];
