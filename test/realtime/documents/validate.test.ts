@@ -177,3 +177,16 @@ test('what is accepted applies to a live document without throwing and leaves it
     { numRuns: RUNS },
   );
 });
+
+test('client ids and clocks past 2^53 are refused: they apply, but the document could no longer be encoded and read', () => {
+  // Found by the property above: a 9-byte varint client id. Applied, it made encodeStateAsUpdate unreadable.
+  const update = Uint8Array.from([
+    1, 2, 150, 148, 205, 210, 128, 128, 128, 128, 65, 9, 0, 40, 1, 3, 109, 97, 112, 0, 1, 117, 6, 126, 121, 121, 119, 4,
+    32, 32, 32, 32, 121, 123, 128, 0, 0, 0, 0, 0, 0, 1, 8, 1, 5, 97, 114, 114, 97, 121, 1, 117, 0, 0,
+  ]);
+  assert.equal(scratchAccepts(update), true, 'the scratch-document check let it through');
+  assert.equal(isValidUpdate(update), false);
+  const live = new Y.Doc();
+  Y.applyUpdate(live, update);
+  assert.throws(() => Y.applyUpdate(new Y.Doc(), Y.encodeStateAsUpdate(live)), /Integer out of Range/);
+});
