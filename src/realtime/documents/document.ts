@@ -99,6 +99,9 @@ export class LiveDocument {
   writes: Promise<void> = Promise.resolve();
   idleTimer: ReturnType<typeof setTimeout> | null = null;
   readonly #host: DocumentHost;
+  /** Whether the last transaction changed the document, and the state before it (set by its afterTransaction). */
+  #changed = false;
+  #before: Map<number, number> | null = null;
   /** Created on first use: most documents never see a cursor, and each awareness runs its own 3 s sweep timer. */
   #awareness: awarenessProtocol.Awareness | null = null;
 
@@ -113,7 +116,12 @@ export class LiveDocument {
     this.#host = host;
     // The name as guid: the default draws a random UUID (31 random-number calls) per loaded document.
     this.doc = new Y.Doc({ guid: name });
-    this.doc.on('update', (update: Uint8Array, origin: unknown) => this.#onUpdate(update, origin));
+    // No 'update' listener: with one, Yjs re-encodes every transaction's changes. The bytes applied are handed on
+    // as they came instead (see #apply), and this tells whether they changed anything.
+    this.doc.on('afterTransaction', (transaction: Y.Transaction) => {
+      this.#before = transaction.beforeState;
+      this.#changed = changedBy(transaction);
+    });
   }
 
   /** The awareness states of the document's peers (created on first use). */
@@ -184,14 +192,14 @@ export class LiveDocument {
   }
 
   /**
-   * Applies a validated update from a member (fan-out, broadcast and storage follow from the document's update event).
+   * Applies a validated update from a member; fan-out, broadcast and storage follow (see `#apply`).
    * @param member The writer.
    * @param update A validated update.
    * @returns false when Yjs threw while integrating (reported by the caller).
    */
   applyLocal(member: Member, update: Uint8Array): boolean {
     try {
-      Y.applyUpdate(this.doc, update, member);
+      this.#apply(update, member);
       return true;
     } catch {
       return false;
@@ -236,7 +244,7 @@ export class LiveDocument {
    */
   applyRemote(kind: 'update' | 'awareness', bytes: Uint8Array): boolean {
     try {
-      if (kind === 'update') Y.applyUpdate(this.doc, bytes, REMOTE);
+      if (kind === 'update') this.#apply(bytes, REMOTE);
       else awarenessProtocol.applyAwarenessUpdate(this.awareness, bytes, REMOTE);
       return true;
     } catch {
@@ -254,7 +262,7 @@ export class LiveDocument {
     let failed = 0;
     for (const bytes of snapshot === null ? updates : [snapshot, ...updates]) {
       try {
-        Y.applyUpdate(this.doc, bytes, STORE);
+        this.#apply(bytes, STORE);
       } catch {
         failed++;
       }
@@ -274,6 +282,33 @@ export class LiveDocument {
   #ownerOf(clientId: number): Member | null {
     for (const member of this.members.values()) if (member.setAwareness(clientId)) return member;
     return null;
+  }
+
+  /**
+   * Applies Yjs bytes and hands the same bytes on (fan-out, and for a member's: broadcast and storage) when they
+   * changed the document or were parked by Yjs for a missing dependency (they must travel then too: the change they
+   * carry appears once that dependency arrives, and the update that brings it does not repeat them). Bytes that
+   * changed nothing go nowhere, as Yjs's own update event would have done. If Yjs throws half-way (a validated update
+   * should not), what did change is encoded against the state before and handed on, so no peer or store misses it.
+   */
+  #apply(update: Uint8Array, origin: unknown): void {
+    const store = this.doc.store;
+    const pendingStructs = store.pendingStructs?.update ?? null;
+    const pendingDs = store.pendingDs;
+    this.#changed = false;
+    this.#before = null;
+    try {
+      Y.applyUpdate(this.doc, update, origin);
+    } catch (err) {
+      const before = this.#before;
+      if (this.#changed && before !== null)
+        this.#onUpdate(Y.encodeStateAsUpdate(this.doc, Y.encodeStateVector(before)), origin);
+      throw err;
+    } finally {
+      this.#before = null;
+    }
+    if (this.#changed || (store.pendingStructs?.update ?? null) !== pendingStructs || store.pendingDs !== pendingDs)
+      this.#onUpdate(update, origin);
   }
 
   #onUpdate(update: Uint8Array, origin: unknown): void {
@@ -358,6 +393,13 @@ interface AwarenessChange {
   readonly added: number[];
   readonly updated: number[];
   readonly removed: number[];
+}
+
+/** Yjs's own test of whether a transaction has something to send: deletions, or a client's clock moved. */
+function changedBy(transaction: Y.Transaction): boolean {
+  if (transaction.deleteSet.clients.size > 0) return true;
+  for (const [client, clock] of transaction.afterState) if (transaction.beforeState.get(client) !== clock) return true;
+  return false;
 }
 
 function isMember(origin: unknown): origin is Member {

@@ -81,3 +81,38 @@ test('edits made before the sync reach the server through the state vectors', as
   await a.until(() => a.text.includes('offline') && a.text.includes('server'), 10_000, 'offline edit reached alice');
   await b.until(() => b.text === a.text, 10_000, 'bob converged');
 });
+
+test('an update that arrives before the one it depends on is relayed and stored, and both apply once it comes', async (t) => {
+  // The server hands on the bytes it applied; an update Yjs parks for a missing dependency must travel too, because
+  // the update that brings the dependency does not repeat it.
+  const store = new MemoryDocumentStore();
+  const hub = await startHub(t, { namespaces: NAMESPACES, documentStore: store });
+  const writer = await openClient(t, hub, 'writer');
+  const reader = await openReplica(await openClient(t, hub, 'reader'), 'doc:order');
+  t.after(() => reader.destroy());
+  const answer = await writer.request({ type: 'subscribe', channel: 'doc:order' }, 10_000);
+  assert.equal(answer.type, 'subscribed');
+  const source = new Y.Doc();
+  const updates: Uint8Array[] = [];
+  source.on('update', (u: Uint8Array) => updates.push(u));
+  source.getText('text').insert(0, 'first ');
+  source.getText('text').insert(6, 'second');
+  const [first, second] = updates as [Uint8Array, Uint8Array];
+  for (const bytes of [second, first]) {
+    const rid = writer.rid();
+    writer.send({
+      type: 'doc',
+      channel: 'doc:order',
+      kind: 'update',
+      data: Buffer.from(bytes).toString('base64'),
+      rid,
+    });
+    const reply = await writer.answer(rid, 5000);
+    assert.notEqual(reply['type'], 'error', JSON.stringify(reply));
+  }
+  await reader.until(() => reader.text === 'first second', 10_000, 'the reader has both, in order');
+  const live = hub.hub.documents.get('doc:order')!;
+  assert.equal(live.doc.getText('text').toString(), 'first second');
+  await live.writes;
+  assert.equal(await storedText(store, 'doc:order'), 'first second', 'the store holds both');
+});
