@@ -221,7 +221,8 @@ export class DocumentRegistry {
       peer.refuse(ErrorCode.INVALID_MESSAGE, `Cannot apply the ${kind}: not a valid Yjs update`, rid);
       return;
     }
-    if (!(await this.#loaded(document, member))) return;
+    // A loaded document (the usual case) costs no wait: the member was looked up in this same turn.
+    if (document.state !== 'ready' && !(await this.#loaded(document, member))) return;
     const allowed = this.#options.permissions.can(peer.identity, 'publish', document.name);
     if (!allowed.ok) {
       // A read-only client answers the server's sync1 like any other; when its answer changes nothing, it is no
