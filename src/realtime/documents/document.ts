@@ -5,8 +5,8 @@ import * as Y from 'yjs';
 import { ErrorCode, type DocKind } from '../../messages/index.ts';
 import type { NamespaceConfig } from '../namespaces.ts';
 import { TokenBucket } from '../rate-limit.ts';
-import { frameLength } from '../traffic.ts';
 import type { SessionTransport } from '../transport.ts';
+import { DocumentFanout } from './fanout.ts';
 import type { DocumentPeer } from './peer.ts';
 
 /** Awareness client ids one peer may hold in one document (a tab has one per document; a few more for reloads). */
@@ -102,6 +102,7 @@ export class LiveDocument {
   /** Whether the last transaction changed the document, and the state before it (set by its afterTransaction). */
   #changed = false;
   #before: Map<number, number> | null = null;
+  readonly #fanout: DocumentFanout;
   /** Created on first use: most documents never see a cursor, and each awareness runs its own 3 s sweep timer. */
   #awareness: awarenessProtocol.Awareness | null = null;
 
@@ -114,6 +115,9 @@ export class LiveDocument {
     this.name = name;
     this.config = config;
     this.#host = host;
+    this.#fanout = new DocumentFanout(name, this.members, config.documentFanoutBatchMs, (frame, transports) =>
+      host.deliver(frame, transports),
+    );
     // The name as guid: the default draws a random UUID (31 random-number calls) per loaded document.
     this.doc = new Y.Doc({ guid: name });
     // No 'update' listener: with one, Yjs re-encodes every transaction's changes. The bytes applied are handed on
@@ -275,6 +279,7 @@ export class LiveDocument {
     this.state = 'unloaded';
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.idleTimer = null;
+    this.#fanout.destroy();
     this.#awareness?.destroy();
     this.doc.destroy();
   }
@@ -314,7 +319,7 @@ export class LiveDocument {
   #onUpdate(update: Uint8Array, origin: unknown): void {
     this.bytes += update.byteLength;
     this.#host.applied(update.byteLength);
-    this.#fanout('update', update, origin);
+    this.#fanout.send('update', update, origin);
     if (isMember(origin)) {
       this.#host.broadcast(this.name, 'update', update);
       this.#host.persist(this, update);
@@ -331,62 +336,15 @@ export class LiveDocument {
       for (const id of change.updated) origin.awarenessIds.add(id);
       for (const id of change.removed) origin.awarenessIds.delete(id);
     }
-    this.#fanout('awareness', encoded, origin);
+    this.#fanout.send('awareness', encoded, origin);
     if (origin !== REMOTE) this.#host.broadcast(this.name, 'awareness', encoded);
     // A removed client's clock is no longer needed: dropping it keeps a churn of client ids from growing the map.
     for (const id of change.removed) awareness.meta.delete(id);
   }
 
-  /**
-   * Sends to every greeted member but the origin: each frame format is encoded once, and the members with a transport
-   * get it in one broadcast, which serializes the WebSocket frame once for all of them.
-   */
-  #fanout(kind: DocKind, bytes: Uint8Array, origin: unknown): void {
-    let first: Fanout | null = null;
-    let others: Map<string, Fanout> | null = null;
-    for (const member of this.members.values()) {
-      if (member === origin || !member.greeted) continue;
-      const peer = member.peer;
-      let group: Fanout | undefined;
-      if (first !== null && first.format === peer.format) group = first;
-      else if (first === null) group = first = fanoutOf(peer, this.name, kind, bytes);
-      else {
-        others ??= new Map();
-        group = others.get(peer.format);
-        if (group === undefined) {
-          group = fanoutOf(peer, this.name, kind, bytes);
-          others.set(peer.format, group);
-        }
-      }
-      const transport = peer.transport;
-      if (transport === null) peer.sendFrame(group.frame);
-      else {
-        group.transports.push(transport);
-        peer.fannedOut(group.length);
-      }
-    }
-    if (first !== null && first.transports.length > 0) this.#host.deliver(first.frame, first.transports);
-    if (others !== null)
-      for (const group of others.values())
-        if (group.transports.length > 0) this.#host.deliver(group.frame, group.transports);
-  }
-
   #send(peer: DocumentPeer, kind: DocKind, bytes: Uint8Array): void {
     peer.sendFrame(peer.frame(this.name, kind, bytes));
   }
-}
-
-/** One frame format's share of a fan-out: the frame, encoded once, and the transports it goes to. */
-interface Fanout {
-  readonly format: string;
-  readonly frame: string | Uint8Array;
-  readonly length: number;
-  readonly transports: SessionTransport[];
-}
-
-function fanoutOf(peer: DocumentPeer, name: string, kind: DocKind, bytes: Uint8Array): Fanout {
-  const frame = peer.frame(name, kind, bytes);
-  return { format: peer.format, frame, length: frameLength(frame), transports: [] };
 }
 
 interface AwarenessChange {
