@@ -10,7 +10,8 @@
 //
 //   node bench/documents.mjs                                  # 3 repeats, every server, writes bench/RESULTS.md section
 //   node bench/documents.mjs --repeats 1 --docs 200 --window-s 5 --no-write
-//   node bench/documents.mjs --servers yws,hocuspocus         # a subset (also: switchboard-yjs, switchboard-file)
+//   node bench/documents.mjs --servers yws,hocuspocus         # a subset (also: switchboard-yjs, switchboard-file,
+//                                                             #   switchboard-batch: documentFanoutBatchMs 10)
 //   node bench/documents.mjs --nice=-10                       # higher priority on a shared machine (root; see README)
 //   node bench/documents.mjs --cpu-prof bench/out/docs-prof   # V8 CPU profiles of the servers (bench/lib/cpuprofile-top.mjs)
 //
@@ -47,7 +48,7 @@ if (args.help) {
   console.log(
     readFileSync(new URL(import.meta.url), 'utf8')
       .split('\n')
-      .slice(1, 21)
+      .slice(1, 20)
       .map((l) => l.replace(/^\/\/ ?/, ''))
       .join('\n'),
   );
@@ -58,6 +59,7 @@ const LABELS = {
   switchboard: 'Switchboard (JSON protocol, `doc` messages)',
   'switchboard-yjs': 'Switchboard (`/yjs/<doc>` endpoint)',
   'switchboard-file': 'Switchboard (JSON protocol, file store: fdatasync per append batch)',
+  'switchboard-batch': 'Switchboard (JSON protocol, `documentFanoutBatchMs: 10`)',
   yws: '@y/websocket-server 0.1.1',
   hocuspocus: '@hocuspocus/server 3.4.4',
 };
@@ -65,6 +67,7 @@ const SERVERS = {
   switchboard: [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
   'switchboard-yjs': [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
   'switchboard-file': [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
+  'switchboard-batch': [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
   yws: [process.execPath, '--expose-gc', 'bench/documents/yws-server.mjs'],
   hocuspocus: [process.execPath, '--expose-gc', 'bench/documents/hocuspocus-server.mjs'],
 };
@@ -145,7 +148,10 @@ function lineChild(argv, env = {}) {
 
 async function startServer(name) {
   const env = name.startsWith('switchboard')
-    ? { BENCH_DOC_STORE: name === 'switchboard-file' ? 'file' : 'memory' }
+    ? {
+        BENCH_DOC_STORE: name === 'switchboard-file' ? 'file' : 'memory',
+        BENCH_DOC_BATCH_MS: name === 'switchboard-batch' ? '10' : '0',
+      }
     : {};
   const [node, ...rest] = SERVERS[name];
   const prof = args['cpu-prof'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}/${name}`];

@@ -49,7 +49,7 @@ class Editor {
   }
 
   open() {
-    const w = wire(KIND === 'switchboard-file' ? 'switchboard' : KIND, PORT, this.doc);
+    const w = wire(KIND === 'switchboard-file' || KIND === 'switchboard-batch' ? 'switchboard' : KIND, PORT, this.doc);
     this.wire = w;
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(w.url, w.protocols ?? [], { perMessageDeflate: false });

@@ -1,7 +1,8 @@
 // Documents benchmark server: Switchboard's RealtimeServer with one document namespace `doc` (anonymous editors may
 // read and write), MemoryBroker, and the document store BENCH_DOC_STORE names: `memory` (default, like the peers)
 // or `file` (the embedded default, fdatasync per batch of appends, in a temporary directory removed at exit).
-// Limits are raised so the benchmark measures the work, not the rate limiter. Prints `listening PORT`.
+// Limits are raised so the benchmark measures the work, not the rate limiter; BENCH_DOC_BATCH_MS sets
+// documentFanoutBatchMs (0 by default, as in the server). Prints `listening PORT`.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,8 @@ const kind = process.env['BENCH_DOC_STORE'] ?? 'memory';
 const dir = kind === 'file' ? mkdtempSync(join(tmpdir(), 'sb-bench-docs-')) : '';
 const documentStore = await openDocumentStore(kind === 'file' ? { kind: 'file', dir } : { kind: 'memory' });
 const broker = new MemoryBroker();
+// BENCH_DOC_BATCH_MS: the namespace's documentFanoutBatchMs (the `switchboard-batch` row), default 0 like the server.
+const documentFanoutBatchMs = Number(process.env['BENCH_DOC_BATCH_MS'] ?? 0);
 // Every other document setting at its default (documentIdleUnloadMs 30 s, compaction after 500 updates or 1 MiB).
 const docNamespace = {
   presence: false,
@@ -21,6 +24,7 @@ const docNamespace = {
   document: true,
   documentUpdatesPerSecond: 1_000,
   awarenessUpdatesPerSecond: 1_000,
+  documentFanoutBatchMs,
 };
 const hub = new RealtimeServer({
   port: Number(process.env['PORT'] ?? 0),

@@ -174,6 +174,7 @@ export class RealtimeServer {
         permissions,
         observer,
         node: this.#node,
+        broadcast: fanout.broadcast,
       }),
     };
     const services = this.#services;

@@ -27,6 +27,9 @@ test('configuration errors name the field', () => {
   assert.throws(() => resolveNamespaceConfig('chat', { roles: { purge: ['x'] } as never }), /chat\.roles\.purge/);
   assert.throws(() => resolveNamespaceConfig('chat', { roles: { publish: ['bad role'] } }), /chat\.roles\.publish/);
   assert.throws(() => resolveNamespaceConfig('bad name', {}), /bad name/);
+  assert.throws(() => resolveNamespaceConfig('doc', { documentFanoutBatchMs: -1 }), /doc\.documentFanoutBatchMs/);
+  assert.throws(() => resolveNamespaceConfig('doc', { documentFanoutBatchMs: 2.5 }), /doc\.documentFanoutBatchMs/);
+  assert.equal(resolveNamespaceConfig('doc', { documentFanoutBatchMs: 0 }).documentFanoutBatchMs, 0, '0: off');
   assert.equal(
     resolveNamespaceConfig('feed', { historySize: 0, recoverOnJoin: 20 }).historySize,
     0,

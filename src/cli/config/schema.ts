@@ -95,6 +95,7 @@ export const NamespaceConfigSchema = z
     documentIdleUnloadMs: nonNegInt(86_400_000).default(NAMESPACE_DEFAULTS.documentIdleUnloadMs),
     documentCompactUpdates: posInt().default(NAMESPACE_DEFAULTS.documentCompactUpdates),
     documentCompactBytes: posInt().default(NAMESPACE_DEFAULTS.documentCompactBytes),
+    documentFanoutBatchMs: nonNegInt(1_000).default(NAMESPACE_DEFAULTS.documentFanoutBatchMs),
   })
   .refine((ns) => ns.payloadSchema === null || ns.payloadSchemaFile === undefined, {
     error: 'set either payloadSchema or payloadSchemaFile, not both',

@@ -541,6 +541,12 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     'Stored update bytes after which the document is compacted into one snapshot.',
   ),
   s(
+    'namespaces.<namespace>.documentFanoutBatchMs',
+    'NAMESPACES__<NAMESPACE>__DOCUMENT_FANOUT_BATCH_MS',
+    INTEGER,
+    'How long a busy document gathers updates before fanning them out, in ms (one write per connection for all); 0: each at once.',
+  ),
+  s(
     'documents.store',
     'DOCUMENTS__STORE',
     ENUM,

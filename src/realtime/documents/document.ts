@@ -5,6 +5,8 @@ import * as Y from 'yjs';
 import { ErrorCode, type DocKind } from '../../messages/index.ts';
 import type { NamespaceConfig } from '../namespaces.ts';
 import { TokenBucket } from '../rate-limit.ts';
+import type { SessionTransport } from '../transport.ts';
+import { DocumentFanout } from './fanout.ts';
 import type { DocumentPeer } from './peer.ts';
 
 /** Awareness client ids one peer may hold in one document (a tab has one per document; a few more for reloads). */
@@ -15,15 +17,53 @@ export const REMOTE = Symbol('remote node');
 export const STORE = Symbol('store');
 const LEAVE = Symbol('peer left');
 
-/** A peer with its per-document state. */
-export interface Member {
+/** A peer with its per-document state; what only awareness needs is created on the peer's first awareness update. */
+export class Member {
   readonly peer: DocumentPeer;
-  /** Awareness client ids this peer set (removed and broadcast when it leaves). */
-  readonly awarenessIds: Set<number>;
   readonly updates: TokenBucket;
-  readonly awarenessRate: TokenBucket;
   /** Whether it has been sent the server's `sync1` (sent once the document is loaded). */
-  greeted: boolean;
+  greeted = false;
+  readonly #config: NamespaceConfig;
+  #awarenessIds: Set<number> | null = null;
+  #awarenessRate: TokenBucket | null = null;
+
+  /**
+   * @param peer The connection.
+   * @param config The document's namespace configuration (rate limits).
+   */
+  constructor(peer: DocumentPeer, config: NamespaceConfig) {
+    this.peer = peer;
+    this.#config = config;
+    this.updates = new TokenBucket({
+      ratePerSecond: config.documentUpdatesPerSecond,
+      burst: 2 * config.documentUpdatesPerSecond,
+    });
+  }
+
+  /** Awareness client ids this peer set (removed and broadcast when it leaves). */
+  get awarenessIds(): Set<number> {
+    this.#awarenessIds ??= new Set();
+    return this.#awarenessIds;
+  }
+
+  /** Whether this peer set awareness client id `id` (creates nothing). */
+  setAwareness(id: number): boolean {
+    return this.#awarenessIds?.has(id) ?? false;
+  }
+
+  /** The awareness ids this peer set (creates nothing). */
+  ownAwarenessIds(): number[] {
+    return this.#awarenessIds === null ? [] : [...this.#awarenessIds];
+  }
+
+  /** The peer's awareness update rate limit. */
+  get awarenessRate(): TokenBucket {
+    this.#awarenessRate ??= new TokenBucket({
+      ratePerSecond: this.#config.awarenessUpdatesPerSecond,
+      burst: 2 * this.#config.awarenessUpdatesPerSecond,
+    });
+    return this.#awarenessRate;
+  }
 }
 
 /** What a document needs from its registry. */
@@ -34,6 +74,8 @@ export interface DocumentHost {
   persist(document: LiveDocument, update: Uint8Array): void;
   /** An update was applied (metrics). */
   applied(bytes: number): void;
+  /** Sends one frame to many transports, serializing it once (the engine's broadcast). */
+  deliver(frame: string | Uint8Array, transports: SessionTransport[]): void;
 }
 
 /**
@@ -44,8 +86,7 @@ export interface DocumentHost {
 export class LiveDocument {
   readonly name: string;
   readonly config: NamespaceConfig;
-  readonly doc = new Y.Doc();
-  readonly awareness: awarenessProtocol.Awareness;
+  readonly doc: Y.Doc;
   readonly members = new Map<string, Member>();
   /** Stored size: snapshot plus updates since, as this node knows it (the `documentMaxBytes` check). */
   bytes = 0;
@@ -58,6 +99,12 @@ export class LiveDocument {
   writes: Promise<void> = Promise.resolve();
   idleTimer: ReturnType<typeof setTimeout> | null = null;
   readonly #host: DocumentHost;
+  /** Whether the last transaction changed the document, and the state before it (set by its afterTransaction). */
+  #changed = false;
+  #before: Map<number, number> | null = null;
+  readonly #fanout: DocumentFanout;
+  /** Created on first use: most documents never see a cursor, and each awareness runs its own 3 s sweep timer. */
+  #awareness: awarenessProtocol.Awareness | null = null;
 
   /**
    * @param name The document's channel name.
@@ -68,12 +115,30 @@ export class LiveDocument {
     this.name = name;
     this.config = config;
     this.#host = host;
-    this.awareness = new awarenessProtocol.Awareness(this.doc);
-    // The server has no cursor of its own; its 3 s outdated-state sweep must not keep the process alive.
-    this.awareness.setLocalState(null);
-    (this.awareness as unknown as { _checkInterval?: { unref?: () => void } })._checkInterval?.unref?.();
-    this.doc.on('update', (update: Uint8Array, origin: unknown) => this.#onUpdate(update, origin));
-    this.awareness.on('update', (change: AwarenessChange, origin: unknown) => this.#onAwareness(change, origin));
+    this.#fanout = new DocumentFanout(name, this.members, config.documentFanoutBatchMs, (frame, transports) =>
+      host.deliver(frame, transports),
+    );
+    // The name as guid: the default draws a random UUID (31 random-number calls) per loaded document.
+    this.doc = new Y.Doc({ guid: name });
+    // No 'update' listener: with one, Yjs re-encodes every transaction's changes. The bytes applied are handed on
+    // as they came instead (see #apply), and this tells whether they changed anything.
+    this.doc.on('afterTransaction', (transaction: Y.Transaction) => {
+      this.#before = transaction.beforeState;
+      this.#changed = changedBy(transaction);
+    });
+  }
+
+  /** The awareness states of the document's peers (created on first use). */
+  get awareness(): awarenessProtocol.Awareness {
+    if (this.#awareness === null) {
+      const awareness = new awarenessProtocol.Awareness(this.doc);
+      // The server has no cursor of its own; its 3 s outdated-state sweep must not keep the process alive.
+      awareness.setLocalState(null);
+      (awareness as unknown as { _checkInterval?: { unref?: () => void } })._checkInterval?.unref?.();
+      awareness.on('update', (change: AwarenessChange, origin: unknown) => this.#onAwareness(change, origin));
+      this.#awareness = awareness;
+    }
+    return this.#awareness;
   }
 
   /**
@@ -81,19 +146,7 @@ export class LiveDocument {
    * @param peer The connection.
    */
   add(peer: DocumentPeer): Member {
-    const member: Member = {
-      peer,
-      awarenessIds: new Set(),
-      updates: new TokenBucket({
-        ratePerSecond: this.config.documentUpdatesPerSecond,
-        burst: 2 * this.config.documentUpdatesPerSecond,
-      }),
-      awarenessRate: new TokenBucket({
-        ratePerSecond: this.config.awarenessUpdatesPerSecond,
-        burst: 2 * this.config.awarenessUpdatesPerSecond,
-      }),
-      greeted: false,
-    };
+    const member = new Member(peer, this.config);
     this.members.set(peer.id, member);
     if (this.idleTimer !== null) {
       clearTimeout(this.idleTimer);
@@ -112,8 +165,8 @@ export class LiveDocument {
     const member = this.members.get(id);
     if (member === undefined) return false;
     this.members.delete(id);
-    if (member.awarenessIds.size > 0)
-      awarenessProtocol.removeAwarenessStates(this.awareness, [...member.awarenessIds], LEAVE);
+    const ids = member.ownAwarenessIds();
+    if (ids.length > 0) awarenessProtocol.removeAwarenessStates(this.awareness, ids, LEAVE);
     return true;
   }
 
@@ -127,7 +180,8 @@ export class LiveDocument {
 
   /** Sends a member every awareness state present (on open, and when a y-websocket client queries them). */
   sendAwareness(member: Member): void {
-    const states = [...this.awareness.states.keys()];
+    if (this.#awareness === null) return;
+    const states = [...this.#awareness.states.keys()];
     if (states.length > 0)
       this.#send(member.peer, 'awareness', awarenessProtocol.encodeAwarenessUpdate(this.awareness, states));
   }
@@ -142,14 +196,14 @@ export class LiveDocument {
   }
 
   /**
-   * Applies a validated update from a member (fan-out, broadcast and storage follow from the document's update event).
+   * Applies a validated update from a member; fan-out, broadcast and storage follow (see `#apply`).
    * @param member The writer.
    * @param update A validated update.
    * @returns false when Yjs threw while integrating (reported by the caller).
    */
   applyLocal(member: Member, update: Uint8Array): boolean {
     try {
-      Y.applyUpdate(this.doc, update, member);
+      this.#apply(update, member);
       return true;
     } catch {
       return false;
@@ -168,7 +222,7 @@ export class LiveDocument {
     update: Uint8Array,
     clientIds: readonly number[],
   ): { code: ErrorCode; message: string } | null {
-    const ids = new Set(member.awarenessIds);
+    const ids = new Set(member.ownAwarenessIds());
     for (const id of clientIds) {
       // Another peer's id (here) is not this peer's to change: y-websocket allows it, we refuse it.
       if (!ids.has(id) && this.#ownerOf(id) !== null) {
@@ -194,7 +248,7 @@ export class LiveDocument {
    */
   applyRemote(kind: 'update' | 'awareness', bytes: Uint8Array): boolean {
     try {
-      if (kind === 'update') Y.applyUpdate(this.doc, bytes, REMOTE);
+      if (kind === 'update') this.#apply(bytes, REMOTE);
       else awarenessProtocol.applyAwarenessUpdate(this.awareness, bytes, REMOTE);
       return true;
     } catch {
@@ -212,7 +266,7 @@ export class LiveDocument {
     let failed = 0;
     for (const bytes of snapshot === null ? updates : [snapshot, ...updates]) {
       try {
-        Y.applyUpdate(this.doc, bytes, STORE);
+        this.#apply(bytes, STORE);
       } catch {
         failed++;
       }
@@ -225,19 +279,47 @@ export class LiveDocument {
     this.state = 'unloaded';
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.idleTimer = null;
-    this.awareness.destroy();
+    this.#fanout.destroy();
+    this.#awareness?.destroy();
     this.doc.destroy();
   }
 
   #ownerOf(clientId: number): Member | null {
-    for (const member of this.members.values()) if (member.awarenessIds.has(clientId)) return member;
+    for (const member of this.members.values()) if (member.setAwareness(clientId)) return member;
     return null;
+  }
+
+  /**
+   * Applies Yjs bytes and hands the same bytes on (fan-out, and for a member's: broadcast and storage) when they
+   * changed the document or were parked by Yjs for a missing dependency (they must travel then too: the change they
+   * carry appears once that dependency arrives, and the update that brings it does not repeat them). Bytes that
+   * changed nothing go nowhere, as Yjs's own update event would have done. If Yjs throws half-way (a validated update
+   * should not), what did change is encoded against the state before and handed on, so no peer or store misses it.
+   */
+  #apply(update: Uint8Array, origin: unknown): void {
+    const store = this.doc.store;
+    const pendingStructs = store.pendingStructs?.update ?? null;
+    const pendingDs = store.pendingDs;
+    this.#changed = false;
+    this.#before = null;
+    try {
+      Y.applyUpdate(this.doc, update, origin);
+    } catch (err) {
+      const before = this.#before;
+      if (this.#changed && before !== null)
+        this.#onUpdate(Y.encodeStateAsUpdate(this.doc, Y.encodeStateVector(before)), origin);
+      throw err;
+    } finally {
+      this.#before = null;
+    }
+    if (this.#changed || (store.pendingStructs?.update ?? null) !== pendingStructs || store.pendingDs !== pendingDs)
+      this.#onUpdate(update, origin);
   }
 
   #onUpdate(update: Uint8Array, origin: unknown): void {
     this.bytes += update.byteLength;
     this.#host.applied(update.byteLength);
-    this.#fanout('update', update, origin);
+    this.#fanout.send('update', update, origin);
     if (isMember(origin)) {
       this.#host.broadcast(this.name, 'update', update);
       this.#host.persist(this, update);
@@ -247,31 +329,17 @@ export class LiveDocument {
   #onAwareness(change: AwarenessChange, origin: unknown): void {
     const changed = [...change.added, ...change.updated, ...change.removed];
     if (changed.length === 0) return;
-    const encoded = awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed);
+    const awareness = this.awareness;
+    const encoded = awarenessProtocol.encodeAwarenessUpdate(awareness, changed);
     if (isMember(origin)) {
       for (const id of change.added) origin.awarenessIds.add(id);
       for (const id of change.updated) origin.awarenessIds.add(id);
       for (const id of change.removed) origin.awarenessIds.delete(id);
     }
-    this.#fanout('awareness', encoded, origin);
+    this.#fanout.send('awareness', encoded, origin);
     if (origin !== REMOTE) this.#host.broadcast(this.name, 'awareness', encoded);
     // A removed client's clock is no longer needed: dropping it keeps a churn of client ids from growing the map.
-    for (const id of change.removed) this.awareness.meta.delete(id);
-  }
-
-  /** Sends to every greeted member but the origin, encoding once per frame format. */
-  #fanout(kind: DocKind, bytes: Uint8Array, origin: unknown): void {
-    const frames = new Map<string, string | Uint8Array>();
-    for (const member of this.members.values()) {
-      if (member === origin || !member.greeted) continue;
-      const peer = member.peer;
-      let frame = frames.get(peer.format);
-      if (frame === undefined) {
-        frame = peer.frame(this.name, kind, bytes);
-        frames.set(peer.format, frame);
-      }
-      peer.sendFrame(frame);
-    }
+    for (const id of change.removed) awareness.meta.delete(id);
   }
 
   #send(peer: DocumentPeer, kind: DocKind, bytes: Uint8Array): void {
@@ -285,6 +353,13 @@ interface AwarenessChange {
   readonly removed: number[];
 }
 
+/** Yjs's own test of whether a transaction has something to send: deletions, or a client's clock moved. */
+function changedBy(transaction: Y.Transaction): boolean {
+  if (transaction.deleteSet.clients.size > 0) return true;
+  for (const [client, clock] of transaction.afterState) if (transaction.beforeState.get(client) !== clock) return true;
+  return false;
+}
+
 function isMember(origin: unknown): origin is Member {
-  return typeof origin === 'object' && origin !== null && 'peer' in origin && 'awarenessIds' in origin;
+  return origin instanceof Member;
 }

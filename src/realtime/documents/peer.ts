@@ -2,6 +2,7 @@
 // (`/yjs/<name>`, binary frames) are both peers; the document sees only this interface.
 import type { DocKind, ErrorCode } from '../../messages/index.ts';
 import type { Identity } from '../auth/identity.ts';
+import type { SessionTransport } from '../transport.ts';
 
 /** One connection that has a document open. */
 export interface DocumentPeer {
@@ -18,6 +19,14 @@ export interface DocumentPeer {
   frame(channel: string, kind: DocKind, bytes: Uint8Array): string | Uint8Array;
   /** Sends a frame made by `frame` (of this peer's format). */
   sendFrame(frame: string | Uint8Array): void;
+  /**
+   * The transport a fan-out may hand this peer's frames to together with other peers' of the same format, so the
+   * engine serializes each frame once for all of them; null when the peer is closed or must be sent to alone
+   * (through `sendFrame`).
+   */
+  readonly transport: SessionTransport | null;
+  /** A fan-out sent this peer a frame of `length` (in the units of `frameLength`) through `transport`. */
+  fannedOut(length: number): void;
   /** Answers a refused message (an `error` with `code`, or the transport's equivalent). */
   refuse(code: ErrorCode, message: string, rid?: number): void;
   /** Acknowledges an applied message that carried a request id. */

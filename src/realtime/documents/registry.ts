@@ -6,6 +6,7 @@ import { ErrorCode, type DocKind } from '../../messages/index.ts';
 import type { NamespaceConfig } from '../namespaces.ts';
 import type { RealtimeObserver } from '../observer.ts';
 import type { Permissions } from '../permissions.ts';
+import type { SessionTransport } from '../transport.ts';
 import { fromBase64, toBase64 } from './bytes.ts';
 import { LiveDocument, type DocumentHost, type Member } from './document.ts';
 import { DocumentWrites } from './document-writes.ts';
@@ -27,6 +28,11 @@ export interface DocumentRegistryOptions {
   readonly observer: RealtimeObserver;
   /** This node's id: a node ignores its own broadcasts (it applied them already). */
   readonly node: string;
+  /**
+   * Sends one frame to many transports, serializing it once (the hub's channel fan-out, the engine's broadcast).
+   * Default: each transport's own `send`.
+   */
+  readonly broadcast?: (frame: string | Uint8Array, transports: Iterable<SessionTransport>) => number;
 }
 
 /** Document figures for `stats`, `/health` and metrics. */
@@ -76,6 +82,11 @@ export class DocumentRegistry {
         this.#updates++;
         this.#updateBytes += bytes;
       },
+      deliver:
+        options.broadcast ??
+        ((frame, transports) => {
+          for (const transport of transports) transport.send(frame);
+        }),
     };
   }
 
@@ -253,7 +264,8 @@ export class DocumentRegistry {
       peer.refuse(ErrorCode.INVALID_MESSAGE, `Cannot apply the ${kind}: not a valid Yjs update`, rid);
       return;
     }
-    if (!(await this.#loaded(document, member))) return;
+    // A loaded document (the usual case) costs no wait: the member was looked up in this same turn.
+    if (document.state !== 'ready' && !(await this.#loaded(document, member))) return;
     const allowed = this.#options.permissions.can(peer.identity, 'publish', document.name);
     if (!allowed.ok) {
       // A read-only client answers the server's sync1 like any other; when its answer changes nothing, it is no

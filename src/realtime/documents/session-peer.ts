@@ -3,6 +3,7 @@ import type { DocKind, ErrorCode } from '../../messages/index.ts';
 import type { Identity } from '../auth/identity.ts';
 import type { Session } from '../session.ts';
 import { frameLength } from '../traffic.ts';
+import type { SessionTransport } from '../transport.ts';
 import { toBase64 } from './bytes.ts';
 import type { DocumentPeer } from './peer.ts';
 
@@ -38,6 +39,14 @@ export class SessionPeer implements DocumentPeer {
     if (this.#session.isClosed) return;
     this.#session.transport.send(frame);
     this.#session.traffic.sent(frameLength(frame));
+  }
+
+  get transport(): SessionTransport | null {
+    return this.#session.isClosed ? null : this.#session.transport;
+  }
+
+  fannedOut(length: number): void {
+    this.#session.traffic.sent(length);
   }
 
   refuse(code: ErrorCode, message: string, rid?: number): void {

@@ -8,6 +8,7 @@ import type { Identity } from '../auth/identity.ts';
 import type { Namespaces } from '../namespaces.ts';
 import type { RealtimeObserver } from '../observer.ts';
 import type { Permissions } from '../permissions.ts';
+import type { SessionTransport } from '../transport.ts';
 import { ConnectionRateLimiter, type ConnectionRateLimitOptions } from '../rate-limit.ts';
 import type { DocumentPeer } from './peer.ts';
 import type { DocumentRegistry } from './registry.ts';
@@ -63,6 +64,12 @@ class YjsPeer implements DocumentPeer {
   sendFrame(frame: string | Uint8Array): void {
     this.#ws.send(frame);
   }
+
+  get transport(): SessionTransport {
+    return this.#ws;
+  }
+
+  fannedOut(): void {}
 
   refuse(code: ErrorCode, message: string): void {
     this.#observer.errorReply?.(code);

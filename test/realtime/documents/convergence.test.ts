@@ -81,3 +81,92 @@ test('edits made before the sync reach the server through the state vectors', as
   await a.until(() => a.text.includes('offline') && a.text.includes('server'), 10_000, 'offline edit reached alice');
   await b.until(() => b.text === a.text, 10_000, 'bob converged');
 });
+
+test('an update that arrives before the one it depends on is relayed and stored, and both apply once it comes', async (t) => {
+  // The server hands on the bytes it applied; an update Yjs parks for a missing dependency must travel too, because
+  // the update that brings the dependency does not repeat it.
+  const store = new MemoryDocumentStore();
+  const hub = await startHub(t, { namespaces: NAMESPACES, documentStore: store });
+  const writer = await openClient(t, hub, 'writer');
+  const reader = await openReplica(await openClient(t, hub, 'reader'), 'doc:order');
+  t.after(() => reader.destroy());
+  const answer = await writer.request({ type: 'subscribe', channel: 'doc:order' }, 10_000);
+  assert.equal(answer.type, 'subscribed');
+  const source = new Y.Doc();
+  const updates: Uint8Array[] = [];
+  source.on('update', (u: Uint8Array) => updates.push(u));
+  source.getText('text').insert(0, 'first ');
+  source.getText('text').insert(6, 'second');
+  const [first, second] = updates as [Uint8Array, Uint8Array];
+  for (const bytes of [second, first]) {
+    const rid = writer.rid();
+    writer.send({
+      type: 'doc',
+      channel: 'doc:order',
+      kind: 'update',
+      data: Buffer.from(bytes).toString('base64'),
+      rid,
+    });
+    const reply = await writer.answer(rid, 5000);
+    assert.notEqual(reply['type'], 'error', JSON.stringify(reply));
+  }
+  await reader.until(() => reader.text === 'first second', 10_000, 'the reader has both, in order');
+  const live = hub.hub.documents.get('doc:order')!;
+  assert.equal(live.doc.getText('text').toString(), 'first second');
+  await live.writes;
+  assert.equal(await storedText(store, 'doc:order'), 'first second', 'the store holds both');
+});
+
+test('documentFanoutBatchMs: a burst of updates reaches the other peers complete and in order, and cursors with it', async (t) => {
+  const hub = await startHub(t, {
+    namespaces: { doc: { document: true, documentFanoutBatchMs: 40, documentUpdatesPerSecond: 1000 } },
+  });
+  const writerClient = await openClient(t, hub, 'writer');
+  const readerClient = await openClient(t, hub, 'reader');
+  const writer = await openReplica(writerClient, 'doc:burst');
+  const reader = await openReplica(readerClient, 'doc:burst');
+  t.after(() => {
+    writer.destroy();
+    reader.destroy();
+  });
+  // The clock of the writer's structs in each update the reader receives, in arrival order.
+  const clocks: number[] = [];
+  readerClient.ws.on('message', (data) => {
+    const m = JSON.parse(String(data)) as Record<string, unknown>;
+    if (m['type'] !== 'doc' || m['kind'] !== 'update') return;
+    for (const s of Y.decodeUpdate(new Uint8Array(Buffer.from(m['data'] as string, 'base64'))).structs)
+      if (s.id.client === writer.doc.clientID) clocks.push(s.id.clock);
+  });
+  for (let i = 0; i < 30; i++) writer.insert(i, String(i % 10));
+  writer.awareness.setLocalState({ cursor: 30 });
+  await reader.until(
+    () => reader.text === writer.text && reader.text.length === 30,
+    10_000,
+    'the reader has the burst',
+  );
+  await reader.until(() => reader.awareness.states.get(writer.doc.clientID)?.['cursor'] === 30, 5000, 'and the cursor');
+  assert.deepEqual(
+    clocks,
+    Array.from({ length: 30 }, (_, i) => i),
+    'one update per edit, in the order they were made',
+  );
+  assert.deepEqual(reader.errors, []);
+  assert.deepEqual(writer.errors, []);
+});
+
+test('documentFanoutBatchMs: updates held when their writer leaves still reach the others', async (t) => {
+  const hub = await startHub(t, { namespaces: { doc: { document: true, documentFanoutBatchMs: 200 } } });
+  const writerClient = await openClient(t, hub, 'writer');
+  const writer = await openReplica(writerClient, 'doc:held');
+  const reader = await openReplica(await openClient(t, hub, 'reader'), 'doc:held');
+  t.after(() => {
+    writer.destroy();
+    reader.destroy();
+  });
+  writer.insert(0, 'a');
+  writer.insert(1, 'b');
+  writer.insert(2, 'c');
+  await writerClient.request({ type: 'ping' });
+  writerClient.ws.terminate();
+  await reader.until(() => reader.text === 'abc', 10_000, 'the reader has every held update');
+});

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
-import { openReplica } from '../../helpers/doc-replica.ts';
+import { type DocReplica, openReplica } from '../../helpers/doc-replica.ts';
 import { openClient, startHub, type Hub } from '../../helpers/realtime.ts';
 
 const NAMESPACES = { doc: { document: true, roles: { publish: ['editor'] } }, chat: {} };
@@ -124,4 +124,40 @@ test('/yjs is not served unless yjsNamespace is set', async (t) => {
     ws.on('error', () => {});
   });
   assert.equal(status, 404);
+});
+
+test('one document shared by JSON, MessagePack and y-websocket peers: every edit reaches every peer of every format', async (t) => {
+  // A fan-out encodes each format once and hands each frame to the engine's broadcast for all its peers.
+  const hub = await startHub(t, { namespaces: NAMESPACES, yjsNamespace: 'doc' });
+  const replicas: DocReplica[] = [];
+  for (const [user, protocols] of [
+    ['json1', undefined],
+    ['json2', undefined],
+    ['pack1', ['switchboard.v1.msgpack']],
+    ['pack2', ['switchboard.v1.msgpack']],
+  ] as const) {
+    const client = await openClient(t, hub, user, {
+      roles: ['editor'],
+      ...(protocols ? { protocols: [...protocols] } : {}),
+    });
+    const replica = await openReplica(client, 'doc:mixed');
+    t.after(() => replica.destroy());
+    replicas.push(replica);
+  }
+  const providers: WebsocketProvider[] = [];
+  for (const user of ['yws1', 'yws2']) {
+    const p = provider(t, hub, 'mixed', await hub.token(user, { roles: ['editor'] }));
+    await waitFor(() => p.synced, `${user} synced`);
+    providers.push(p);
+  }
+  for (let i = 0; i < 3; i++) {
+    for (const [n, r] of replicas.entries()) r.insert(0, String(n));
+    for (const [n, p] of providers.entries()) p.doc.getText('text').insert(0, String(4 + n));
+  }
+  const expected = 18;
+  const texts = () => [...replicas.map((r) => r.text), ...providers.map((p) => p.doc.getText('text').toString())];
+  await waitFor(() => texts().every((s) => s.length === expected && s === texts()[0]), 'every peer has every edit');
+  const live = hub.hub.documents.get('doc:mixed')!;
+  assert.equal(live.doc.getText('text').toString(), texts()[0], 'and the server');
+  for (const r of replicas) assert.deepEqual(r.errors, []);
 });

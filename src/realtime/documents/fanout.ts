@@ -1,0 +1,128 @@
+// Realtime documents: one document's fan-out to the peers holding it on this node: each frame format encoded once,
+// the peers with a transport served by one broadcast (the engine serializes the WebSocket frame once for all), and,
+// with `documentFanoutBatchMs`, the fan-outs of a busy document held and sent together.
+import type { DocKind } from '../../messages/index.ts';
+import { frameLength } from '../traffic.ts';
+import type { SessionTransport } from '../transport.ts';
+import type { DocumentPeer } from './peer.ts';
+
+/** A peer of the document as the fan-out sees it. */
+export interface FanoutMember {
+  readonly peer: DocumentPeer;
+  /** Only greeted peers (sent the server's `sync1`) receive fan-outs. */
+  readonly greeted: boolean;
+}
+
+/** Sends one frame to many transports, serializing it once. */
+export type Deliver = (frame: string | Uint8Array, transports: SessionTransport[]) => void;
+
+/** The fan-out of one document. */
+export class DocumentFanout {
+  readonly #name: string;
+  readonly #members: ReadonlyMap<string, FanoutMember>;
+  readonly #batchMs: number;
+  readonly #deliver: Deliver;
+  /** Fan-outs held while the document is busy, in order, and the timer that sends them. */
+  #held: { kind: DocKind; bytes: Uint8Array; origin: unknown }[] | null = null;
+  #heldTimer: ReturnType<typeof setTimeout> | null = null;
+  /** When the last fan-out left (performance.now()). */
+  #lastAt = Number.NEGATIVE_INFINITY;
+
+  /**
+   * @param name The document's channel name.
+   * @param members The document's members (read at each send).
+   * @param batchMs The namespace's `documentFanoutBatchMs` (0: every fan-out leaves at once).
+   * @param deliver The broadcast.
+   */
+  constructor(name: string, members: ReadonlyMap<string, FanoutMember>, batchMs: number, deliver: Deliver) {
+    this.#name = name;
+    this.#members = members;
+    this.#batchMs = batchMs;
+    this.#deliver = deliver;
+  }
+
+  /**
+   * Sends a message to every greeted member but `origin`: at once, or, while the document is busy (the last fan-out
+   * left less than `batchMs` ago), held until that time is up and sent with every message held meanwhile, in order;
+   * the engine then writes each connection's frames in one write.
+   * @param kind The message kind.
+   * @param bytes The Yjs bytes.
+   * @param origin The member it came from (not sent back to it), or anything else.
+   */
+  send(kind: DocKind, bytes: Uint8Array, origin: unknown): void {
+    if (this.#batchMs > 0) {
+      if (this.#held !== null) {
+        this.#held.push({ kind, bytes, origin });
+        return;
+      }
+      const now = performance.now();
+      const wait = this.#lastAt + this.#batchMs - now;
+      if (wait > 0) {
+        this.#held = [{ kind, bytes, origin }];
+        this.#heldTimer = setTimeout(() => this.#sendHeld(), Math.ceil(wait));
+        this.#heldTimer.unref?.();
+        return;
+      }
+      this.#lastAt = now;
+    }
+    this.#sendNow(kind, bytes, origin);
+  }
+
+  /** Drops what is held (the document is unloaded: nobody is left to receive it). */
+  destroy(): void {
+    if (this.#heldTimer !== null) clearTimeout(this.#heldTimer);
+    this.#heldTimer = null;
+    this.#held = null;
+  }
+
+  #sendHeld(): void {
+    const held = this.#held;
+    this.#held = null;
+    this.#heldTimer = null;
+    this.#lastAt = performance.now();
+    if (held !== null) for (const { kind, bytes, origin } of held) this.#sendNow(kind, bytes, origin);
+  }
+
+  #sendNow(kind: DocKind, bytes: Uint8Array, origin: unknown): void {
+    let first: Group | null = null;
+    let others: Map<string, Group> | null = null;
+    for (const member of this.#members.values()) {
+      if (member === origin || !member.greeted) continue;
+      const peer = member.peer;
+      let group: Group | undefined;
+      if (first !== null && first.format === peer.format) group = first;
+      else if (first === null) group = first = groupOf(peer, this.#name, kind, bytes);
+      else {
+        others ??= new Map();
+        group = others.get(peer.format);
+        if (group === undefined) {
+          group = groupOf(peer, this.#name, kind, bytes);
+          others.set(peer.format, group);
+        }
+      }
+      const transport = peer.transport;
+      if (transport === null) peer.sendFrame(group.frame);
+      else {
+        group.transports.push(transport);
+        peer.fannedOut(group.length);
+      }
+    }
+    if (first !== null && first.transports.length > 0) this.#deliver(first.frame, first.transports);
+    if (others !== null)
+      for (const group of others.values())
+        if (group.transports.length > 0) this.#deliver(group.frame, group.transports);
+  }
+}
+
+/** One frame format's share of a fan-out: the frame, encoded once, and the transports it goes to. */
+interface Group {
+  readonly format: string;
+  readonly frame: string | Uint8Array;
+  readonly length: number;
+  readonly transports: SessionTransport[];
+}
+
+function groupOf(peer: DocumentPeer, name: string, kind: DocKind, bytes: Uint8Array): Group {
+  const frame = peer.frame(name, kind, bytes);
+  return { format: peer.format, frame, length: frameLength(frame), transports: [] };
+}
