@@ -32,7 +32,7 @@ const ACK = /^(0|[1-9][0-9]{0,14})$/;
 export interface HttpTransportObserver {
   /**
    * A request forwarded to another node ended.
-   * @param op Send or poll.
+   * @param op Send, poll or end.
    * @param outcome How.
    */
   forwarded?(op: ForwardedRequest['op'], outcome: ForwardOutcome): void;
@@ -40,7 +40,7 @@ export interface HttpTransportObserver {
 
 /**
  * The HTTP emulated sessions of docs/protocol.md § 15.1-15.3: `GET /http/stream` (an event stream), `POST /http/poll`
- * and `GET /http/poll` (long polling), `POST /http/send`. The session's node serves its requests; a request reaching
+ * and `GET /http/poll` (long polling; `DELETE /http/poll` ends it), `POST /http/send`. The session's node serves its requests; a request reaching
  * another node is forwarded there through the broker.
  */
 export class HttpTransportEndpoints {
@@ -139,7 +139,8 @@ export class HttpTransportEndpoints {
       case HTTP_TRANSPORT_PATHS.poll:
         if (method === 'POST') return this.#openPoll(req);
         if (method === 'GET') return this.#poll(req, res, cors);
-        return notAllowed('GET, POST');
+        if (method === 'DELETE') return this.#end(req);
+        return notAllowed('GET, POST, DELETE');
       case HTTP_TRANSPORT_PATHS.send:
         if (method !== 'POST') return notAllowed('POST');
         return this.#send(req);
@@ -215,6 +216,15 @@ export class HttpTransportEndpoints {
     );
   }
 
+  /** `DELETE /http/poll?session=`: the client ends its polling session (1000), so its presence leaves at once. */
+  async #end(req: http.IncomingMessage): Promise<RawAnswer> {
+    const checked = await this.#inSession(req);
+    if ('status' in checked) return checked;
+    const { parts, id, user } = checked;
+    if (parts.node === this.#hub.nodeId) return this.#sessions.end(parts, user);
+    return this.#forwarder.forward(parts.node, { op: 'end', session: id, user }, this.#settings.forwardTimeoutMs);
+  }
+
   async #send(req: http.IncomingMessage): Promise<RawAnswer> {
     if (!isJsonContentType(req.headers['content-type'])) return unsupportedType();
     const checked = await this.#inSession(req);
@@ -261,6 +271,10 @@ export class HttpTransportEndpoints {
       answer(this.#sessions.send(parts, request.user, request.messages));
       return undefined;
     }
+    if (request.op === 'end') {
+      answer(this.#sessions.end(parts, request.user));
+      return undefined;
+    }
     const waiter: PollWaiter = { answer };
     this.#sessions.poll(parts, request.user, request.ack, waiter);
     return () => this.#sessions.pollAborted(parts, waiter);
@@ -280,7 +294,7 @@ export class HttpTransportEndpoints {
     }
     res.writeHead(204, {
       ...cors,
-      'Access-Control-Allow-Methods': 'GET, POST',
+      'Access-Control-Allow-Methods': 'GET, POST, DELETE',
       'Access-Control-Allow-Headers': 'Authorization, Content-Type',
       'Access-Control-Max-Age': '600',
       'Content-Length': 0,

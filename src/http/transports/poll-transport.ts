@@ -180,6 +180,23 @@ export class PollTransport implements SessionTransport {
     this.#armSessionTimer();
   }
 
+  /**
+   * The client ended the session: a poll still held gets the close, then the session is forgotten.
+   * @param code The close code the held poll reports.
+   */
+  end(code: number): void {
+    if (this.#finished) return;
+    this.#closed ??= { code, reason: '' };
+    this.#clearSessionTimer();
+    const held = this.#held;
+    if (held !== null) {
+      clearTimeout(held.timer);
+      this.#held = null;
+      this.#answer(held.waiter, held.ack);
+    }
+    this.#finish();
+  }
+
   /** Ends everything at once (the server stops): a session still open ends (1006), a held poll gets the close. */
   dispose(): void {
     if (this.#finished) return;
