@@ -187,7 +187,7 @@ export class HttpTransportEndpoints {
   ): Promise<RawAnswer | null> {
     const checked = await this.#inSession(req);
     if ('status' in checked) return checked;
-    const ackText = new URL(req.url ?? '/', 'http://x').searchParams.get('ack');
+    const ackText = queryValue(req.url ?? '/', 'ack');
     if (ackText === null || !ACK.test(ackText))
       return errorAnswer(400, 'bad_request', 'Expected ack: the highest seq processed (0 for none)');
     const ack = Number(ackText);
@@ -254,7 +254,7 @@ export class HttpTransportEndpoints {
   ): Promise<{ readonly parts: SessionIdParts; readonly id: string; readonly user: string | null } | RawAnswer> {
     const authorized = await this.#hub.authorize(req);
     if (!authorized.ok) return refusalAnswer(authorized);
-    const id = new URL(req.url ?? '/', 'http://x').searchParams.get('session');
+    const id = queryValue(req.url ?? '/', 'session');
     const parts = parseSessionId(id);
     if (parts === null || id === null)
       return errorAnswer(404, HttpTransportError.UNKNOWN_SESSION, 'No such session: expected ?session=<id>');
@@ -305,6 +305,36 @@ export class HttpTransportEndpoints {
 
 function userOf(identity: Identity | null): string | null {
   return identity === null || identity.anonymous ? null : identity.user;
+}
+
+/**
+ * A query parameter of a request target, as `URLSearchParams#get` reads it (the first of that name, `+` as a space,
+ * percent-decoded), without building a URL per request: polls are the hot path.
+ * @param target The request target (`/http/poll?session=…&ack=…`).
+ * @param name The parameter.
+ * @returns Its value, or null when absent or not decodable.
+ */
+export function queryValue(target: string, name: string): string | null {
+  const q = target.indexOf('?');
+  if (q < 0) return null;
+  let at = q + 1;
+  while (at <= target.length) {
+    let end = target.indexOf('&', at);
+    if (end < 0) end = target.length;
+    const eq = target.indexOf('=', at);
+    const keyEnd = eq >= 0 && eq < end ? eq : end;
+    if (keyEnd - at === name.length && target.startsWith(name, at)) {
+      const raw = keyEnd === end ? '' : target.slice(keyEnd + 1, end);
+      if (!raw.includes('%') && !raw.includes('+')) return raw;
+      try {
+        return decodeURIComponent(raw.replaceAll('+', ' '));
+      } catch {
+        return null;
+      }
+    }
+    at = end + 1;
+  }
+  return null;
 }
 
 function notAllowed(allow: string): RawAnswer {
