@@ -23,7 +23,7 @@ export interface FetchResponse {
 
 /** The request options the transports pass to `fetch`. */
 export interface FetchInit {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   readonly headers: Record<string, string>;
   readonly body?: string;
   readonly signal: AbortSignal;
@@ -94,13 +94,13 @@ export function endpoint(config: HttpTransportConfig, path: string, params: Reco
 /**
  * The request options of one request.
  * @param config Credentials.
- * @param method GET or POST (a POST carries JSON).
+ * @param method GET, POST (a POST carries JSON) or DELETE.
  * @param signal Aborts the request.
  * @param body The JSON body of a POST.
  */
 export function requestInit(
   config: HttpTransportConfig,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'DELETE',
   signal: AbortSignal,
   body?: string,
 ): FetchInit {

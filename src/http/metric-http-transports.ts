@@ -22,12 +22,12 @@ export class HttpTransportMetrics {
     });
     this.#forwarded = new Counter({
       name: `${prefix}http_forwarded_requests_total`,
-      help: 'HTTP transport requests forwarded to the node holding their session, by op (send, poll) and outcome',
+      help: 'HTTP transport requests forwarded to the node holding their session, by op (send, poll, end) and outcome',
       labelNames: ['op', 'outcome'],
       registers,
     });
     for (const transport of ['sse', 'poll']) this.#sessions.set({ transport }, 0);
-    for (const op of ['send', 'poll'])
+    for (const op of ['send', 'poll', 'end'])
       for (const outcome of ['answered', 'timeout', 'busy', 'broker_error']) this.#forwarded.inc({ op, outcome }, 0);
   }
 
@@ -41,7 +41,7 @@ export class HttpTransportMetrics {
 
   /**
    * Counts one forwarded request.
-   * @param op Send or poll.
+   * @param op Send, poll or end.
    * @param outcome How it ended.
    */
   forwarded(op: ForwardedRequest['op'], outcome: ForwardOutcome): void {

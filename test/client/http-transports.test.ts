@@ -11,9 +11,9 @@ for (const kind of ['sse', 'polling'] as const) {
   test(`client over ${kind}: connect, subscribe, publish with ack, receive, presence, history, typing, ping, rpc-less requests`, {
     timeout: 60_000,
   }, async (t) => {
-    // A polling client that closes just stops polling: its session ends when the server's session timeout passes
-    // (docs/protocol.md § 15.3 has no request that ends it), shortened here so that the leave is seen.
-    const server = await startTransportServer(t, { httpTransports: { sessionTimeoutMs: 1500 } });
+    // A polling client that closes ends its session with DELETE /http/poll: the leave is seen at once, long before the
+    // session timeout (60 s here).
+    const server = await startTransportServer(t, { httpTransports: { sessionTimeoutMs: 60_000 } });
     // The real fetch, counting the sends (how many POSTs, how many messages each).
     const posts: number[] = [];
     const counting: FetchFunction = async (url, init) => {
@@ -91,13 +91,13 @@ for (const kind of ['sse', 'polling'] as const) {
     assert.equal(typeof (await a.ping()).time, 'number');
     assert.equal(a.positions.get('chat:h')?.offset, 11);
 
-    // Leaving: bob sees alice go when her session ends (at once for the stream, after the session timeout for polling).
+    // Leaving: bob sees alice go at once (the stream ends; the polling session is ended by DELETE /http/poll).
     const left: string[] = [];
     b.on('leave', (l) => left.push(l.user));
     a.close();
     await waitFor(
       () => left.includes('alice'),
-      10_000,
+      5000,
       () => JSON.stringify(left),
     );
     assert.equal(a.state, 'closed');

@@ -282,6 +282,11 @@ export class PollSession {
     this.#abort?.abort();
   }
 
+  /** Ends the session: `DELETE /http/poll`. */
+  end(headers: Record<string, string> = this.headers): Promise<Response> {
+    return fetch(`${this.base}/http/poll?session=${encodeURIComponent(this.session)}`, { method: 'DELETE', headers });
+  }
+
   /** Sends client messages. */
   send(messages: unknown, headers: Record<string, string> = {}): Promise<Response> {
     return send(this.base, this.session, messages, { ...this.headers, ...headers });

@@ -75,14 +75,15 @@ export function writeAnswer(
   extra: Readonly<Record<string, string>>,
 ): void {
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(answer.status, {
-    ...(answer.body === '' ? {} : { 'Content-Type': 'application/json; charset=utf-8' }),
-    'Content-Length': Buffer.byteLength(answer.body),
-    'Cache-Control': 'no-store',
-    'X-Content-Type-Options': 'nosniff',
-    ...(answer.status >= 400 ? { Connection: 'close' } : {}),
-    ...extra,
-    ...answer.headers,
-  });
+  // Built in place (no spreads): every poll answer comes through here.
+  const headers: Record<string, string | number> = {};
+  if (answer.body !== '') headers['Content-Type'] = 'application/json; charset=utf-8';
+  headers['Content-Length'] = Buffer.byteLength(answer.body);
+  headers['Cache-Control'] = 'no-store';
+  headers['X-Content-Type-Options'] = 'nosniff';
+  if (answer.status >= 400) headers['Connection'] = 'close';
+  for (const name in extra) headers[name] = extra[name]!;
+  if (answer.headers !== undefined) for (const name in answer.headers) headers[name] = answer.headers[name]!;
+  res.writeHead(answer.status, headers);
   res.end(answer.body);
 }

@@ -32,7 +32,7 @@ const ACK = /^(0|[1-9][0-9]{0,14})$/;
 export interface HttpTransportObserver {
   /**
    * A request forwarded to another node ended.
-   * @param op Send or poll.
+   * @param op Send, poll or end.
    * @param outcome How.
    */
   forwarded?(op: ForwardedRequest['op'], outcome: ForwardOutcome): void;
@@ -40,7 +40,7 @@ export interface HttpTransportObserver {
 
 /**
  * The HTTP emulated sessions of docs/protocol.md § 15.1-15.3: `GET /http/stream` (an event stream), `POST /http/poll`
- * and `GET /http/poll` (long polling), `POST /http/send`. The session's node serves its requests; a request reaching
+ * and `GET /http/poll` (long polling; `DELETE /http/poll` ends it), `POST /http/send`. The session's node serves its requests; a request reaching
  * another node is forwarded there through the broker.
  */
 export class HttpTransportEndpoints {
@@ -139,7 +139,8 @@ export class HttpTransportEndpoints {
       case HTTP_TRANSPORT_PATHS.poll:
         if (method === 'POST') return this.#openPoll(req);
         if (method === 'GET') return this.#poll(req, res, cors);
-        return notAllowed('GET, POST');
+        if (method === 'DELETE') return this.#end(req);
+        return notAllowed('GET, POST, DELETE');
       case HTTP_TRANSPORT_PATHS.send:
         if (method !== 'POST') return notAllowed('POST');
         return this.#send(req);
@@ -186,7 +187,7 @@ export class HttpTransportEndpoints {
   ): Promise<RawAnswer | null> {
     const checked = await this.#inSession(req);
     if ('status' in checked) return checked;
-    const ackText = new URL(req.url ?? '/', 'http://x').searchParams.get('ack');
+    const ackText = queryValue(req.url ?? '/', 'ack');
     if (ackText === null || !ACK.test(ackText))
       return errorAnswer(400, 'bad_request', 'Expected ack: the highest seq processed (0 for none)');
     const ack = Number(ackText);
@@ -213,6 +214,15 @@ export class HttpTransportEndpoints {
       this.#settings.pollTimeoutMs + this.#settings.forwardTimeoutMs,
       aborted.signal,
     );
+  }
+
+  /** `DELETE /http/poll?session=`: the client ends its polling session (1000), so its presence leaves at once. */
+  async #end(req: http.IncomingMessage): Promise<RawAnswer> {
+    const checked = await this.#inSession(req);
+    if ('status' in checked) return checked;
+    const { parts, id, user } = checked;
+    if (parts.node === this.#hub.nodeId) return this.#sessions.end(parts, user);
+    return this.#forwarder.forward(parts.node, { op: 'end', session: id, user }, this.#settings.forwardTimeoutMs);
   }
 
   async #send(req: http.IncomingMessage): Promise<RawAnswer> {
@@ -244,7 +254,7 @@ export class HttpTransportEndpoints {
   ): Promise<{ readonly parts: SessionIdParts; readonly id: string; readonly user: string | null } | RawAnswer> {
     const authorized = await this.#hub.authorize(req);
     if (!authorized.ok) return refusalAnswer(authorized);
-    const id = new URL(req.url ?? '/', 'http://x').searchParams.get('session');
+    const id = queryValue(req.url ?? '/', 'session');
     const parts = parseSessionId(id);
     if (parts === null || id === null)
       return errorAnswer(404, HttpTransportError.UNKNOWN_SESSION, 'No such session: expected ?session=<id>');
@@ -259,6 +269,10 @@ export class HttpTransportEndpoints {
     }
     if (request.op === 'send') {
       answer(this.#sessions.send(parts, request.user, request.messages));
+      return undefined;
+    }
+    if (request.op === 'end') {
+      answer(this.#sessions.end(parts, request.user));
       return undefined;
     }
     const waiter: PollWaiter = { answer };
@@ -280,7 +294,7 @@ export class HttpTransportEndpoints {
     }
     res.writeHead(204, {
       ...cors,
-      'Access-Control-Allow-Methods': 'GET, POST',
+      'Access-Control-Allow-Methods': 'GET, POST, DELETE',
       'Access-Control-Allow-Headers': 'Authorization, Content-Type',
       'Access-Control-Max-Age': '600',
       'Content-Length': 0,
@@ -291,6 +305,36 @@ export class HttpTransportEndpoints {
 
 function userOf(identity: Identity | null): string | null {
   return identity === null || identity.anonymous ? null : identity.user;
+}
+
+/**
+ * A query parameter of a request target, as `URLSearchParams#get` reads it (the first of that name, `+` as a space,
+ * percent-decoded), without building a URL per request: polls are the hot path.
+ * @param target The request target (`/http/poll?session=…&ack=…`).
+ * @param name The parameter.
+ * @returns Its value, or null when absent or not decodable.
+ */
+export function queryValue(target: string, name: string): string | null {
+  const q = target.indexOf('?');
+  if (q < 0) return null;
+  let at = q + 1;
+  while (at <= target.length) {
+    let end = target.indexOf('&', at);
+    if (end < 0) end = target.length;
+    const eq = target.indexOf('=', at);
+    const keyEnd = eq >= 0 && eq < end ? eq : end;
+    if (keyEnd - at === name.length && target.startsWith(name, at)) {
+      const raw = keyEnd === end ? '' : target.slice(keyEnd + 1, end);
+      if (!raw.includes('%') && !raw.includes('+')) return raw;
+      try {
+        return decodeURIComponent(raw.replaceAll('+', ' '));
+      } catch {
+        return null;
+      }
+    }
+    at = end + 1;
+  }
+  return null;
 }
 
 function notAllowed(allow: string): RawAnswer {

@@ -6,7 +6,8 @@ import { errorAnswer, HttpTransportError, type RawAnswer } from './answers.ts';
 /** A request for a session, as it crosses the broker (the credential was checked by the node that received it). */
 export type ForwardedRequest =
   | { readonly op: 'send'; readonly session: string; readonly user: string | null; readonly messages: unknown[] }
-  | { readonly op: 'poll'; readonly session: string; readonly user: string | null; readonly ack: number };
+  | { readonly op: 'poll'; readonly session: string; readonly user: string | null; readonly ack: number }
+  | { readonly op: 'end'; readonly session: string; readonly user: string | null };
 
 /** What the owning node does with a forwarded request. */
 export interface ForwardTarget {
@@ -190,5 +191,5 @@ function isForwardedRequest(value: unknown): value is ForwardedRequest {
   if (typeof r['session'] !== 'string' || (r['user'] !== null && typeof r['user'] !== 'string')) return false;
   if (r['op'] === 'send') return Array.isArray(r['messages']);
   if (r['op'] === 'poll') return Number.isSafeInteger(r['ack']);
-  return false;
+  return r['op'] === 'end';
 }

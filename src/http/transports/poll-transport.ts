@@ -29,12 +29,6 @@ export interface PollTransportLimits {
  */
 const MAX_ANSWER_BYTES = 1024 * 1024;
 
-interface Queued {
-  readonly seq: number;
-  readonly frame: string;
-  readonly bytes: number;
-}
-
 interface Held {
   readonly waiter: PollWaiter;
   readonly ack: number;
@@ -59,7 +53,13 @@ export class PollTransport implements SessionTransport {
     readonly overflow: () => void;
     readonly finished: () => void;
   };
-  #queue: Queued[] = [];
+  /**
+   * Unacknowledged messages, as the encoded text that goes into an answer as it is, from index `#head` on: parallel
+   * arrays (no object per message), numbered consecutively, `#frames[#head]` being `#lastSeq - #queued + 1`.
+   */
+  #frames: string[] = [];
+  #sizes: number[] = [];
+  #head = 0;
   #lastSeq = 0;
   #bytes = 0;
   #held: Held | null = null;
@@ -106,9 +106,11 @@ export class PollTransport implements SessionTransport {
     if (this.#closed !== null) return false;
     const text = typeof frame === 'string' ? frame : Buffer.from(frame).toString('utf8');
     const bytes = Buffer.byteLength(text);
-    this.#queue.push({ seq: ++this.#lastSeq, frame: text, bytes });
+    this.#frames.push(text);
+    this.#sizes.push(bytes);
+    this.#lastSeq++;
     this.#bytes += bytes;
-    if (this.#queue.length > this.#limits.maxQueuedMessages && !this.#overflowed) {
+    if (this.#queued > this.#limits.maxQueuedMessages && !this.#overflowed) {
       this.#overflowed = true;
       this.#events.overflow();
     }
@@ -118,8 +120,7 @@ export class PollTransport implements SessionTransport {
 
   /** Drops the unacknowledged messages, so a slow consumer being dropped reads the close at once. */
   discardQueued(): void {
-    this.#queue = [];
-    this.#bytes = 0;
+    this.#clearQueue();
   }
 
   /**
@@ -153,16 +154,16 @@ export class PollTransport implements SessionTransport {
     if (older !== null) {
       this.#held = null;
       clearTimeout(older.timer);
-      older.waiter.answer(pollAnswer(older.ack, [], null));
+      older.waiter.answer(pollAnswer(older.ack, '', null));
     }
-    if (this.#queue.some((q) => q.seq > ack) || this.#closed !== null) {
+    if (this.#queued > 0 || this.#closed !== null) {
       this.#answer(waiter, ack);
       return;
     }
     const timer = setTimeout(() => {
       if (this.#held?.waiter !== waiter) return;
       this.#held = null;
-      waiter.answer(pollAnswer(ack, [], null));
+      waiter.answer(pollAnswer(ack, '', null));
       this.#armSessionTimer();
     }, this.#limits.pollTimeoutMs);
     this.#held = { waiter, ack, timer };
@@ -178,6 +179,23 @@ export class PollTransport implements SessionTransport {
     clearTimeout(held.timer);
     this.#held = null;
     this.#armSessionTimer();
+  }
+
+  /**
+   * The client ended the session: a poll still held gets the close, then the session is forgotten.
+   * @param code The close code the held poll reports.
+   */
+  end(code: number): void {
+    if (this.#finished) return;
+    this.#closed ??= { code, reason: '' };
+    this.#clearSessionTimer();
+    const held = this.#held;
+    if (held !== null) {
+      clearTimeout(held.timer);
+      this.#held = null;
+      this.#answer(held.waiter, held.ack);
+    }
+    this.#finish();
   }
 
   /** Ends everything at once (the server stops): a session still open ends (1006), a held poll gets the close. */
@@ -197,25 +215,54 @@ export class PollTransport implements SessionTransport {
     this.#finish();
   }
 
+  /** Messages queued (unacknowledged). */
+  get #queued(): number {
+    return this.#frames.length - this.#head;
+  }
+
+  #clearQueue(): void {
+    this.#frames = [];
+    this.#sizes = [];
+    this.#head = 0;
+    this.#bytes = 0;
+  }
+
   #forget(ack: number): void {
-    let n = 0;
-    while (n < this.#queue.length && this.#queue[n]!.seq <= ack) this.#bytes -= this.#queue[n++]!.bytes;
-    if (n > 0) this.#queue = this.#queue.slice(n);
+    // Every message up to `ack` is acknowledged: those numbered `#lastSeq - queued + 1 … ack` leave.
+    const n = Math.min(this.#queued, ack - (this.#lastSeq - this.#queued));
+    if (n <= 0) return;
+    if (n === this.#queued) {
+      this.#clearQueue();
+      return;
+    }
+    const end = this.#head + n;
+    for (let i = this.#head; i < end; i++) this.#bytes -= this.#sizes[i]!;
+    this.#head = end;
+    // Compact once the acknowledged prefix is most of the arrays (amortized O(1) per message).
+    if (this.#head >= 1024 && this.#head * 2 >= this.#frames.length) {
+      this.#frames = this.#frames.slice(this.#head);
+      this.#sizes = this.#sizes.slice(this.#head);
+      this.#head = 0;
+    }
   }
 
   #answer(waiter: PollWaiter, ack: number): void {
-    const pending = this.#queue.filter((q) => q.seq > ack);
-    const sent: Queued[] = [];
+    // The messages after `ack` start at this index (ack is at least the last acknowledged: `#forget` ran).
+    const first = this.#frames.length - (this.#lastSeq - ack);
+    const start = Math.max(first, this.#head);
+    const limit = Math.min(this.#frames.length, start + this.#limits.maxMessagesPerAnswer);
+    let body = '';
     let bytes = 0;
-    for (const q of pending) {
-      if (sent.length >= this.#limits.maxMessagesPerAnswer) break;
-      if (sent.length > 0 && bytes + q.bytes > MAX_ANSWER_BYTES) break;
-      sent.push(q);
-      bytes += q.bytes;
+    let end = start;
+    for (; end < limit; end++) {
+      const size = this.#sizes[end]!;
+      if (end > start && bytes + size > MAX_ANSWER_BYTES) break;
+      body = end === start ? this.#frames[end]! : `${body},${this.#frames[end]!}`;
+      bytes += size;
     }
-    const last = sent.length === pending.length ? this.#closed : null;
-    const seq = sent.length === 0 ? ack : sent[sent.length - 1]!.seq;
-    waiter.answer(pollAnswer(seq, sent, last));
+    const last = end === this.#frames.length ? this.#closed : null;
+    const seq = end === start ? ack : this.#lastSeq - (this.#frames.length - end);
+    waiter.answer(pollAnswer(seq, body, last));
     if (last !== null) this.#finish();
     else this.#armSessionTimer();
   }
@@ -228,7 +275,7 @@ export class PollTransport implements SessionTransport {
       this.#flushScheduled = false;
       const held = this.#held;
       if (held === null) return;
-      if (!this.#queue.some((q) => q.seq > held.ack) && this.#closed === null) return;
+      if (this.#queued === 0 && this.#closed === null) return;
       this.#held = null;
       clearTimeout(held.timer);
       this.#answer(held.waiter, held.ack);
@@ -254,8 +301,7 @@ export class PollTransport implements SessionTransport {
     if (this.#finished) return;
     this.#finished = true;
     this.#clearSessionTimer();
-    this.#queue = [];
-    this.#bytes = 0;
+    this.#clearQueue();
     this.#closed ??= { code: 1006, reason: '' };
     this.#events.finished();
   }
@@ -264,14 +310,14 @@ export class PollTransport implements SessionTransport {
 /**
  * The JSON of a poll answer, built from the encoded frames without parsing them again.
  * @param seq The number of the last message in it (the poll's `ack` when it holds none).
- * @param messages The messages, in order.
+ * @param messages The encoded messages, in order, joined by commas.
  * @param close The session's end, when this answer is its last.
  */
 function pollAnswer(
   seq: number,
-  messages: readonly Queued[],
+  messages: string,
   close: { readonly code: number; readonly reason: string } | null,
 ): RawAnswer {
   const closing = close === null ? '' : `,"close":${JSON.stringify({ code: close.code, reason: close.reason })}`;
-  return { status: 200, body: `{"seq":${seq},"messages":[${messages.map((m) => m.frame).join(',')}]${closing}}` };
+  return { status: 200, body: `{"seq":${seq},"messages":[${messages}]${closing}}` };
 }

@@ -1,5 +1,6 @@
 // HTTP transports: the sessions this node holds over SSE and long polling, by id: open, find, send, poll, end.
 import type http from 'node:http';
+import { RfcCloseCode } from '../../messages/index.ts';
 import type { Identity, RealtimeServer, Session } from '../../realtime/index.ts';
 import { errorAnswer, HttpTransportError, type RawAnswer } from './answers.ts';
 import type { HttpTransportSettings } from './options.ts';
@@ -149,6 +150,24 @@ export class HttpSessions {
       return;
     }
     found.poll.poll(ack, waiter);
+  }
+
+  /**
+   * The client ends a long-polling session of this node (`DELETE /http/poll`): the session closes as a WebSocket
+   * closed by its client would (1000; presence leaves at once), a poll still held gets the close, the slot is freed.
+   * @param parts The session id.
+   * @param requester The user of the request's credential.
+   * @returns 204, or the refusal.
+   */
+  end(parts: SessionIdParts, requester: Requester): RawAnswer {
+    const found = this.#lookup(parts, requester);
+    if ('status' in found) return found;
+    if (found.poll === null) {
+      return errorAnswer(400, 'bad_request', 'The session is an event stream: close the stream to end it');
+    }
+    found.session.transportClosed(RfcCloseCode.NORMAL, '');
+    found.poll.end(RfcCloseCode.NORMAL);
+    return { status: 204, body: '' };
   }
 
   /**

@@ -2,6 +2,15 @@
 import type http from 'node:http';
 import type { SessionTransport } from '../../realtime/index.ts';
 
+/** Streams with events waiting for the end of the turn, written together by one `setImmediate`. */
+let dirty: SseTransport[] = [];
+
+function flushDirty(): void {
+  const streams = dirty;
+  dirty = [];
+  for (const stream of streams) stream.flush();
+}
+
 /**
  * A session's transport over one `text/event-stream` response (docs/protocol.md § 15.2): an `open` event with the
  * session id, one unnamed event per server message, a keepalive comment on a period, and a `close` event then the
@@ -16,6 +25,11 @@ export class SseTransport implements SessionTransport {
   readonly #keepalive: ReturnType<typeof setInterval>;
   readonly #ended: (code: number, reason: string, byPeer: boolean) => void;
   #open = true;
+  /**
+   * Events written in this turn, not yet handed to the response: a fan-out round of several publications is one
+   * `write` per stream rather than one per event (the syscall was ~38 % of the busy time on event streams).
+   */
+  #pending = '';
 
   /**
    * Writes the response head and the `open` event.
@@ -49,14 +63,17 @@ export class SseTransport implements SessionTransport {
     res.socket?.setNoDelay(true);
     res.write(`event: open\ndata: ${JSON.stringify({ session: init.sessionId })}\n\n`);
     this.#keepalive = setInterval(() => {
-      if (this.#open) res.write(': keepalive\n\n');
+      if (this.#open) this.#write(': keepalive\n\n');
     }, init.keepaliveMs);
     res.once('close', () => this.#end(1006, '', true));
   }
 
-  /** Bytes written and not yet on the wire (the response's and its socket's buffers): slow-consumer policies read it. */
+  /**
+   * Bytes written and not yet on the wire (the response's and its socket's buffers, and this turn's events, counted
+   * in UTF-16 units): slow-consumer policies read it.
+   */
   get bufferedAmount(): number {
-    return this.#open ? this.#res.writableLength : 0;
+    return this.#open ? this.#res.writableLength + this.#pending.length : 0;
   }
 
   /**
@@ -67,8 +84,16 @@ export class SseTransport implements SessionTransport {
   send(frame: string | Uint8Array): boolean {
     if (!this.#open) return false;
     const text = typeof frame === 'string' ? frame : Buffer.from(frame).toString('utf8');
-    this.#res.write(`data: ${text}\n\n`);
+    this.#write(`data: ${text}\n\n`);
     return true;
+  }
+
+  /** Hands this turn's events to the response (called at the end of the turn). */
+  flush(): void {
+    const pending = this.#pending;
+    if (pending === '') return;
+    this.#pending = '';
+    if (this.#open) this.#res.write(pending);
   }
 
   /**
@@ -78,8 +103,18 @@ export class SseTransport implements SessionTransport {
    */
   close(code: number, reason: string): void {
     if (!this.#open) return;
-    this.#res.end(`event: close\ndata: ${JSON.stringify({ code, reason })}\n\n`);
+    const pending = this.#pending;
+    this.#pending = '';
+    this.#res.end(`${pending}event: close\ndata: ${JSON.stringify({ code, reason })}\n\n`);
     this.#end(code, reason, false);
+  }
+
+  #write(text: string): void {
+    if (this.#pending === '') {
+      if (dirty.length === 0) setImmediate(flushDirty);
+      dirty.push(this);
+    }
+    this.#pending += text;
   }
 
   #end(code: number, reason: string, byPeer: boolean): void {

@@ -153,6 +153,23 @@ test("a request for a session on a node that is gone is 503 unavailable after th
   assert.match(text, /^switchboard_http_forwarded_requests_total\{op="send",outcome="timeout"\} 1$/m);
 });
 
+test('DELETE /http/poll through another node ends the session on its own node', async (t) => {
+  const { nodes } = await cluster(t, { httpTransports: { pollTimeoutMs: 30_000 } });
+  const ivy = await nodes[0]!.auth('ivy');
+  const p = await PollSession.open(nodes[0]!.base, ivy);
+  if (!(p instanceof PollSession)) throw new Error(`refused: ${p.status}`);
+  const path = `/http/poll?session=${encodeURIComponent(p.session)}`;
+  const stolen = await fetch(`${nodes[1]!.base}${path}`, { method: 'DELETE', headers: await nodes[1]!.auth('jack') });
+  assert.equal(stolen.status, 403);
+  assert.equal(nodes[0]!.server.hub.connectionCount, 1);
+  const ended = await fetch(`${nodes[1]!.base}${path}`, { method: 'DELETE', headers: ivy });
+  assert.equal(ended.status, 204);
+  assert.equal(nodes[0]!.server.hub.connectionCount, 0);
+  assert.equal((await p.pollRaw(0)).status, 404);
+  const text = await (await fetch(`${nodes[1]!.base}/metrics`)).text();
+  assert.match(text, /^switchboard_http_forwarded_requests_total\{op="end",outcome="answered"\} 2$/m);
+});
+
 test('a forwarded poll whose client went away lets the owning node time the session out', async (t) => {
   const { nodes } = await cluster(t, { httpTransports: { pollTimeoutMs: 30_000, sessionTimeoutMs: 500 } });
   const p = await PollSession.open(nodes[0]!.base);
