@@ -369,24 +369,6 @@ export class WebSocketServer extends EventEmitter {
     };
   }
 
-  /**
-   * Takes one connection slot for a connection of another kind (an HTTP event stream or long poll) under the same
-   * caps as the WebSocket upgrades (`maxConnections`, `maxConnectionsPerIp`); give it back with {@link releaseSlot}.
-   * @param address The client's address (as resolved through the trusted proxies).
-   * @returns 'ok', or the cap that refused it ('global' or 'ip').
-   */
-  reserveSlot(address: string): 'ok' | 'global' | 'ip' {
-    return this.#reserve(this.#maxPerIp === Infinity ? '' : address);
-  }
-
-  /**
-   * Gives back a slot taken by {@link reserveSlot}.
-   * @param address The address it was reserved under.
-   */
-  releaseSlot(address: string): void {
-    this.#release(this.#maxPerIp === Infinity ? '' : address);
-  }
-
   #reserve(ip: string): 'ok' | 'global' | 'ip' {
     if (this.#reserved >= this.#maxConnections) return 'global';
     // Without a per-address cap the count per address is not needed: no map entry per connection.

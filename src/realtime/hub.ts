@@ -381,24 +381,6 @@ export class RealtimeServer {
     return this.#check(this.#requestChecks, req);
   }
 
-  /**
-   * Takes a connection slot for a transport of another kind than `/ws`, under the same caps (`engine.maxConnections`,
-   * `engine.maxConnectionsPerIp`); the caller gives it back with {@link releaseConnection} when the transport ends.
-   * @param address The client's address as {@link admit} resolved it.
-   * @returns 'ok', or which cap refused it.
-   */
-  reserveConnection(address: string): 'ok' | 'global' | 'ip' {
-    return this.wss.reserveSlot(address);
-  }
-
-  /**
-   * Gives back a slot of {@link reserveConnection}.
-   * @param address The address it was reserved under.
-   */
-  releaseConnection(address: string): void {
-    this.wss.releaseSlot(address);
-  }
-
   async #check(hook: AcceptHook, req: IncomingMessage): Promise<AdmitResult> {
     const address = this.#trustedProxies.resolve(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for']);
     const origin = req.headers.origin ?? null;

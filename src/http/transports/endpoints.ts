@@ -156,13 +156,13 @@ export class HttpTransportEndpoints {
   ): Promise<RawAnswer | null> {
     const admitted = await this.#hub.admit(req);
     if (!admitted.ok) return refusalAnswer(admitted);
-    const refused = this.#sessions.reserve(admitted.address);
-    if (refused !== null) return refused;
+    const reserved = this.#sessions.reserve(admitted.address);
+    if ('refused' in reserved) return reserved.refused;
     if (res.destroyed) {
-      this.#hub.releaseConnection(admitted.address);
+      reserved.slot.release();
       return null;
     }
-    this.#sessions.openStream(res, admitted.address, admitted.identity, cors);
+    this.#sessions.openStream(res, reserved.slot, admitted.address, admitted.identity, cors);
     return null;
   }
 
@@ -175,9 +175,9 @@ export class HttpTransportEndpoints {
     if (typeof body.value !== 'object' || body.value === null || Array.isArray(body.value))
       return errorAnswer(400, 'invalid_message', 'Expected {} to open a session');
     if (Object.keys(body.value).length > 0) return errorAnswer(400, 'invalid_message', 'Unknown field');
-    const refused = this.#sessions.reserve(admitted.address);
-    if (refused !== null) return refused;
-    return this.#sessions.openPoll(admitted.address, admitted.identity);
+    const reserved = this.#sessions.reserve(admitted.address);
+    if ('refused' in reserved) return reserved.refused;
+    return this.#sessions.openPoll(reserved.slot, admitted.address, admitted.identity);
   }
 
   async #poll(

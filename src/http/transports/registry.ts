@@ -8,6 +8,9 @@ import { PollTransport, type PollWaiter } from './poll-transport.ts';
 import { newSessionId, sameSecret, type SessionIdParts } from './session-ids.ts';
 import { SseTransport } from './sse-transport.ts';
 
+/** A connection slot taken under the `/ws` caps (`WebSocketServer#reserveConnection`); `release` is idempotent. */
+type ConnectionSlot = { release(): void };
+
 /** The kinds of HTTP session, as the `transport` label of the metrics names them. */
 export type HttpSessionKind = 'sse' | 'poll';
 
@@ -50,15 +53,17 @@ export class HttpSessions {
    * @param address The client's address.
    * @returns null when taken, else the refusal to send.
    */
-  reserve(address: string): RawAnswer | null {
-    const cap = this.#hub.reserveConnection(address);
-    if (cap === 'ok') return null;
-    return errorAnswer(
-      503,
-      HttpTransportError.UNAVAILABLE,
-      cap === 'ip' ? 'Too many connections from this address' : 'Too many connections',
-      { 'Retry-After': '5' },
-    );
+  reserve(address: string): { readonly slot: ConnectionSlot } | { readonly refused: RawAnswer } {
+    const reserved = this.#hub.wss.reserveConnection(address);
+    if (reserved.ok) return { slot: reserved };
+    return {
+      refused: errorAnswer(
+        503,
+        HttpTransportError.UNAVAILABLE,
+        reserved.cap === 'ip' ? 'Too many connections from this address' : 'Too many connections',
+        { 'Retry-After': '5' },
+      ),
+    };
   }
 
   /**
@@ -70,6 +75,7 @@ export class HttpSessions {
    */
   openStream(
     res: http.ServerResponse,
+    slot: ConnectionSlot,
     address: string,
     identity: Identity | null,
     headers: Readonly<Record<string, string>>,
@@ -82,7 +88,7 @@ export class HttpSessions {
       keepaliveMs: this.#settings.keepaliveMs,
       headers,
       ended: (code, reason, byPeer) => {
-        this.#remove(id.key, address);
+        this.#remove(id.key, slot);
         if (byPeer) session?.transportClosed(code, reason);
       },
     });
@@ -96,7 +102,7 @@ export class HttpSessions {
    * @param identity The identity of the request's credential.
    * @returns The answer of `POST /http/poll`.
    */
-  openPoll(address: string, identity: Identity | null): RawAnswer {
+  openPoll(slot: ConnectionSlot, address: string, identity: Identity | null): RawAnswer {
     const id = newSessionId(this.#hub.nodeId);
     let session: Session | null = null;
     let finished = false;
@@ -105,7 +111,7 @@ export class HttpSessions {
       overflow: () => session?.disconnectSlow(),
       finished: () => {
         finished = true;
-        this.#remove(id.key, address);
+        this.#remove(id.key, slot);
       },
     });
     session = this.#hub.openSession(transport, identity);
@@ -205,12 +211,12 @@ export class HttpSessions {
     this.#counts[entry.kind]++;
   }
 
-  #remove(key: string, address: string): void {
+  #remove(key: string, slot: ConnectionSlot): void {
     const entry = this.#entries.get(key);
     if (entry !== undefined) {
       this.#entries.delete(key);
       this.#counts[entry.kind]--;
     }
-    this.#hub.releaseConnection(address);
+    slot.release();
   }
 }
