@@ -21,8 +21,8 @@ import { RABBITMQ_URL, rabbitAdmin } from '../ingest/helpers/rabbitmq.ts';
 import { documentsDirEnv } from '../helpers/documents-dir.ts';
 
 const SYMBOLS = ['AAPL', 'MSFT', 'GOOG', 'AMZN'];
-/** Messages per run: the 10,000 for RabbitMQ and MQTT; the NATS and Redis runs keep their 3,000. */
-const TOTAL = { nats: 3000, 'redis-stream': 3000, amqp: 10_000, mqtt: 10_000 };
+/** Messages per run: the 10,000 for every source. */
+const TOTAL = { nats: 10_000, 'redis-stream': 10_000, amqp: 10_000, mqtt: 10_000 };
 
 function serve(file: string) {
   const child = spawn(
