@@ -104,7 +104,7 @@ export async function handleSseSubscribe(
     since = parsed;
   }
 
-  const admitted = await context.hub.admit(req);
+  const admitted = await context.hub.admission.admit(req);
   if (!admitted.ok) {
     const error = STATUS_ERRORS[admitted.status] ?? 'bad_request';
     refuse({

@@ -1,6 +1,5 @@
 // Realtime: the RealtimeServer hub. Plugs the Switchboard protocol into the engine's WebSocketServer; no sockets of its own.
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import {
   MemoryDocumentStore,
   type Broker,
@@ -8,7 +7,7 @@ import {
   type ChannelEvent,
   type PublishResult,
 } from '../broker/index.ts';
-import { TrustedProxies, WebSocket, WebSocketServer, type AcceptHook } from '../engine/index.ts';
+import { TrustedProxies, WebSocket, WebSocketServer } from '../engine/index.ts';
 import {
   JsonCodec,
   Limits,
@@ -25,6 +24,7 @@ import { ChannelRegistry, typingSignalData, type FanoutContext } from './channel
 import { DocumentRegistry } from './documents/registry.ts';
 import { openYjsConnection, type YjsEndpoint } from './documents/yjs-connection.ts';
 import { emitPublication, RealtimeEvents } from './events.ts';
+import { TransportAdmission } from './transport-admission.ts';
 import { createAcceptHook, type HandshakeContext } from './handshake.ts';
 import { DEFAULT_YJS_PATH, engineOptionsFrom, handshakeChecksFrom } from './hub-engine.ts';
 import { DEFAULT_LOGIC_TIMEOUT_MS, sessionOptionsFrom, type RealtimeServerOptions } from './hub-options.ts';
@@ -53,11 +53,6 @@ const CODECS = [Subprotocol.JSON, Subprotocol.MSGPACK] as const;
  */
 export const CONTROL_CHANNEL = '$switchboard-control';
 
-/** What {@link RealtimeServer.admit} decides about a request opening a transport of another kind than `/ws`. */
-export type AdmitResult =
-  | { readonly ok: true; readonly address: string; readonly identity: Identity | null }
-  | { readonly ok: false; readonly status: number; readonly headers?: Record<string, string>; readonly body?: string };
-
 /**
  * The real-time server: sessions, channels, presence, typing, history and recovery over one {@link Broker}.
  *
@@ -73,6 +68,8 @@ export class RealtimeServer {
   readonly wss: WebSocketServer;
   /** Bans, kicks, deletions and the address deny-list, on every node sharing the broker. */
   readonly moderation: Moderation;
+  /** The `/ws` upgrade checks for the requests of the HTTP transports (`src/http/transports/`, `/sse`). */
+  readonly admission: TransportAdmission;
   readonly #services: HubServices;
   readonly #host: SessionHost;
   readonly #codecs: Codec[];
@@ -99,11 +96,6 @@ export class RealtimeServer {
   #yjsConnections = 0;
   /** Open sessions whose transport is not an engine WebSocket (see `openSession`). */
   #otherTransports = 0;
-  /** The `/ws` upgrade checks, also run by {@link admit} for transports of other kinds. */
-  readonly #accept: AcceptHook;
-  /** The same checks without drain and rate, for the requests of a session already open ({@link authorize}). */
-  readonly #requestChecks: AcceptHook;
-  readonly #trustedProxies: TrustedProxies;
 
   /**
    * @param options Broker, namespaces, auth, limits and where to listen.
@@ -218,13 +210,11 @@ export class RealtimeServer {
       deniedAddress: (address: string) => this.moderation.isDeniedAddress(address),
     };
     const engine = engineOptionsFrom(options, maxMessageSize, observer, state);
-    this.#accept = engine.accept!;
-    this.#requestChecks = createAcceptHook({
-      ...handshakeChecksFrom(options, observer, state),
-      draining: () => false,
-      ipLimiter: null,
-    });
-    this.#trustedProxies = new TrustedProxies(options.trustedProxies ?? []);
+    this.admission = new TransportAdmission(
+      engine.accept!,
+      createAcceptHook({ ...handshakeChecksFrom(options, observer, state), draining: () => false, ipLimiter: null }),
+      new TrustedProxies(options.trustedProxies ?? []),
+    );
     this.wss = new WebSocketServer(engine);
     this.wss.on('connection', (ws: WebSocket) => this.#onConnection(ws));
     this.wss.on('error', (err: Error) => observer.internalError?.(err));
@@ -356,48 +346,6 @@ export class RealtimeServer {
   /** This node's id, unique per process start: what a transport routing requests between nodes names its node by. */
   get nodeId(): string {
     return this.#node;
-  }
-
-  /**
-   * Runs the checks of the `/ws` upgrade on an HTTP request that opens a transport of another kind (an event stream,
-   * a long poll, a plain `EventSource`): 503 while draining, 403 for a denied address, 429 over the per-address
-   * connection rate, 403 for a browser origin not allowed, 401 for a credential that does not verify. Connection caps
-   * per user apply later, at `connect`, as on `/ws`.
-   * @param req The request; its credential is read as on `/ws` (`Authorization`, the `token` query parameter, the cookie).
-   * @returns `ok` with the client's address (behind `trustedProxies`, the client `X-Forwarded-For` names) and the
-   *   identity the credential gives (null for none), or the HTTP answer to send.
-   */
-  async admit(req: IncomingMessage): Promise<AdmitResult> {
-    return this.#check(this.#accept, req);
-  }
-
-  /**
-   * The checks of {@link admit} for a request inside a session already open (an HTTP transport's send or poll):
-   * deny-list, origin and credential, but neither the drain nor the per-address connection rate.
-   * @param req The request.
-   * @returns As {@link admit}.
-   */
-  async authorize(req: IncomingMessage): Promise<AdmitResult> {
-    return this.#check(this.#requestChecks, req);
-  }
-
-  async #check(hook: AcceptHook, req: IncomingMessage): Promise<AdmitResult> {
-    const address = this.#trustedProxies.resolve(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for']);
-    const origin = req.headers.origin ?? null;
-    const result = await hook(req, { protocols: [Subprotocol.JSON], origin, address });
-    if (result === false) return { ok: false, status: 403 };
-    if (typeof result === 'object' && result !== null && 'status' in result) {
-      return {
-        ok: false,
-        status: result.status,
-        headers: result.headers ?? {},
-        ...(result.body === undefined ? {} : { body: result.body }),
-      };
-    }
-    const context = (typeof result === 'object' && result !== null ? result.context : undefined) as
-      | HandshakeContext
-      | undefined;
-    return { ok: true, address, identity: context?.identity ?? null };
   }
 
   /**

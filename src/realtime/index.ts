@@ -1,5 +1,6 @@
 // Realtime: the only module other layers import (the hub, its building blocks and their types).
-export { RealtimeServer, type AdmitResult, type EngineOptions, type RealtimeServerOptions } from './hub.ts';
+export { RealtimeServer, type EngineOptions, type RealtimeServerOptions } from './hub.ts';
+export { TransportAdmission, type AdmitResult } from './transport-admission.ts';
 export { Session, type SessionHost } from './session.ts';
 export type { RateLimitKind, RealtimeObserver, SessionEnd, SessionInfo } from './observer.ts';
 export type { SessionTransport } from './transport.ts';

@@ -154,7 +154,7 @@ export class HttpTransportEndpoints {
     res: http.ServerResponse,
     cors: Readonly<Record<string, string>>,
   ): Promise<RawAnswer | null> {
-    const admitted = await this.#hub.admit(req);
+    const admitted = await this.#hub.admission.admit(req);
     if (!admitted.ok) return refusalAnswer(admitted);
     const reserved = this.#sessions.reserve(admitted.address);
     if ('refused' in reserved) return reserved.refused;
@@ -168,7 +168,7 @@ export class HttpTransportEndpoints {
 
   async #openPoll(req: http.IncomingMessage): Promise<RawAnswer> {
     if (!isJsonContentType(req.headers['content-type'])) return unsupportedType();
-    const admitted = await this.#hub.admit(req);
+    const admitted = await this.#hub.admission.admit(req);
     if (!admitted.ok) return refusalAnswer(admitted);
     const body = await readJson(req, MAX_OPEN_BODY_BYTES);
     if ('status' in body) return body;
@@ -252,7 +252,7 @@ export class HttpTransportEndpoints {
   async #inSession(
     req: http.IncomingMessage,
   ): Promise<{ readonly parts: SessionIdParts; readonly id: string; readonly user: string | null } | RawAnswer> {
-    const authorized = await this.#hub.authorize(req);
+    const authorized = await this.#hub.admission.authorize(req);
     if (!authorized.ok) return refusalAnswer(authorized);
     const id = queryValue(req.url ?? '/', 'session');
     const parts = parseSessionId(id);
