@@ -118,7 +118,8 @@ export async function handleSseSubscribe(
   const reserved = context.hub.wss.reserveConnection(admitted.address);
   if (!reserved.ok) {
     refuse({
-      status: reserved.cap === 'ip' ? 429 : 503,
+      // 503 for either cap, as `/ws` and the HTTP sessions answer them; the body's code says which.
+      status: 503,
       body: {
         error: reserved.cap === 'ip' ? 'too_many_connections' : 'unavailable',
         message: reserved.cap === 'ip' ? 'Too many connections from this address' : 'The server is full',

@@ -18,6 +18,8 @@ export const HttpTransportError = {
   UNKNOWN_SESSION: 'unknown_session',
   /** The node holding the session did not answer in time, or this node is at a limit: retry or reconnect. */
   UNAVAILABLE: 'unavailable',
+  /** The per-address connection cap (`maxConnectionsPerIp`) is reached: 503, as `/ws` answers it. */
+  TOO_MANY_CONNECTIONS: 'too_many_connections',
   /** A POST without `Content-Type: application/json`. */
   UNSUPPORTED_MEDIA_TYPE: 'unsupported_media_type',
   /** More messages in one POST than allowed. */

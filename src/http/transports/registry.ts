@@ -57,12 +57,12 @@ export class HttpSessions {
     const reserved = this.#hub.wss.reserveConnection(address);
     if (reserved.ok) return { slot: reserved };
     return {
-      refused: errorAnswer(
-        503,
-        HttpTransportError.UNAVAILABLE,
-        reserved.cap === 'ip' ? 'Too many connections from this address' : 'Too many connections',
-        { 'Retry-After': '5' },
-      ),
+      refused:
+        reserved.cap === 'ip'
+          ? errorAnswer(503, HttpTransportError.TOO_MANY_CONNECTIONS, 'Too many connections from this address', {
+              'Retry-After': '5',
+            })
+          : errorAnswer(503, HttpTransportError.UNAVAILABLE, 'Too many connections', { 'Retry-After': '5' }),
     };
   }
 

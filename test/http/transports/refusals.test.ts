@@ -209,7 +209,7 @@ test('a thousand idle streams from one address hit the per-address cap of /ws: s
       else assert.equal(r.headers.get('retry-after'), '5');
     }
   }
-  assert.deepEqual(Object.fromEntries(statuses), { '200': cap, '503 unavailable': 1000 - cap });
+  assert.deepEqual(Object.fromEntries(statuses), { '200': cap, '503 too_many_connections': 1000 - cap });
   assert.equal(srv.server.hub.connectionCount, cap);
   assert.deepEqual(srv.server.httpTransports?.counts(), { sse: cap, poll: 0 });
   // Polling sessions and WebSockets from the same address count against the same cap.
