@@ -29,6 +29,8 @@ export interface FetchInit {
   readonly signal: AbortSignal;
   readonly credentials: 'include' | 'same-origin';
   readonly cache: 'no-store';
+  /** Lets the request outlive the page (a `DELETE` sent while the tab closes); bodies up to 64 KiB only. */
+  readonly keepalive?: boolean;
 }
 
 /** A WHATWG `fetch` (the browser's, Node's, or a wrapper around one). */
@@ -114,6 +116,8 @@ export function requestInit(
     signal,
     credentials: config.withCredentials ? 'include' : 'same-origin',
     cache: 'no-store',
+    // A session's end is often sent as the page goes away: keepalive lets the browser finish it after unload.
+    ...(method === 'DELETE' ? { keepalive: true } : {}),
     ...(body === undefined ? {} : { body }),
   };
 }

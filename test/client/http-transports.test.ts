@@ -16,9 +16,11 @@ for (const kind of ['sse', 'polling'] as const) {
     const server = await startTransportServer(t, { httpTransports: { sessionTimeoutMs: 60_000 } });
     // The real fetch, counting the sends (how many POSTs, how many messages each).
     const posts: number[] = [];
+    const deletes: (boolean | undefined)[] = [];
     const counting: FetchFunction = async (url, init) => {
       if (url.includes('/http/send') && init.body !== undefined)
         posts.push((JSON.parse(init.body) as unknown[]).length);
+      if (init.method === 'DELETE') deletes.push(init.keepalive);
       return fetch(url, init);
     };
     const a = new Client({ url: server.url, transports: [kind], fetch: counting, token: await tokenFor('alice') });
@@ -101,6 +103,8 @@ for (const kind of ['sse', 'polling'] as const) {
       () => JSON.stringify(left),
     );
     assert.equal(a.state, 'closed');
+    // The end is sent with keepalive, so a browser finishes it even when the page is going away.
+    assert.deepEqual(deletes, kind === 'polling' ? [true] : []);
   });
 }
 
