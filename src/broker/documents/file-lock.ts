@@ -2,11 +2,14 @@
 // logs (two would interleave their records).
 //
 // The lock is a file `.switchboard.lock` in the directory, created with O_EXCL (atomic: of two processes creating it at
-// once, one fails with EEXIST) and holding the owner's pid, host name and a random token. A lock whose pid no longer
-// runs on this host is stale (the owner crashed or was killed) and is taken over; the takeover itself is serialised by
-// a second O_EXCL file, so of several processes finding the same stale lock exactly one removes it. The lock is
-// removed by `release` (the store's `close`), only while it still holds this owner's token.
+// once, one fails with EEXIST) and holding the owner's pid, host name, a random token and, where the system tells
+// them (Linux /proc), the kernel's boot id and the process's start time. A lock whose owner no longer runs on this
+// host is stale (the owner crashed or was killed) and is taken over: its pid is gone, or the machine booted since, or
+// the pid now names another process (a restarted container whose server is pid 1 again). The takeover itself is
+// serialised by a second O_EXCL file, so of several processes finding the same stale lock exactly one removes it. The
+// lock is removed by `release` (the store's `close`), only while it still holds this owner's token.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +35,38 @@ export interface LockOwner {
   readonly token: string;
   /** When it was taken (ISO 8601). */
   readonly since: string;
+  /** The kernel's boot id when it was taken (absent where the system does not tell it, and in older lock files). */
+  readonly boot?: string;
+  /** The owner process's start time in clock ticks since boot (absent as `boot` is). */
+  readonly start?: string;
+}
+
+/** Where Linux tells the id of the current boot. */
+const BOOT_ID_PATH = '/proc/sys/kernel/random/boot_id';
+/** 1-based index of `starttime` in /proc/<pid>/stat (proc(5)); the fields after the parenthesised name start at 3. */
+const STAT_START_TIME_FIELD = 22;
+const STAT_FIRST_FIELD_AFTER_NAME = 3;
+
+/** The id of the current boot, or undefined where /proc does not have it. */
+function bootId(): string | undefined {
+  try {
+    return readFileSync(BOOT_ID_PATH, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A process's start time (clock ticks since boot), or undefined when it is gone or /proc does not tell it. */
+export function processStartTime(pid: number): string | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The name (field 2) is in parentheses and may itself hold spaces and parentheses: count from the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields[STAT_START_TIME_FIELD - STAT_FIRST_FIELD_AFTER_NAME] || undefined;
 }
 
 /** The directory is locked by another live process (or another store of this one). */
@@ -71,17 +106,29 @@ function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Whether the owner's process still runs. A lock from another host cannot be checked: it counts as alive. */
+/**
+ * Whether the owner's process still runs. A lock from another host cannot be checked: it counts as alive. Where the
+ * lock names a boot id and a start time, a pid alive now is the owner only if the machine has not booted since and the
+ * process under that pid started when the owner did (pids are reused, after a reboot and in containers, where the
+ * server is often pid 1 every time).
+ */
 function alive(owner: LockOwner): boolean {
   if (owner.host !== hostname()) return true;
-  if (owner.pid === process.pid) return true;
-  try {
-    process.kill(owner.pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists under another user.
-    return errno(err) !== 'ESRCH';
+  if (owner.boot !== undefined) {
+    const boot = bootId();
+    if (boot !== undefined && boot !== owner.boot) return false;
   }
+  if (owner.pid !== process.pid) {
+    try {
+      process.kill(owner.pid, 0);
+    } catch (err) {
+      // EPERM: the process exists under another user.
+      if (errno(err) === 'ESRCH') return false;
+    }
+  }
+  if (owner.start === undefined) return true;
+  const start = processStartTime(owner.pid);
+  return start === undefined || start === owner.start;
 }
 
 /** The lock file's owner; null while it is missing, or unreadable (being written, or cut short by a crash). */
@@ -99,7 +146,9 @@ async function readOwner(path: string): Promise<LockOwner | null> {
       Number.isSafeInteger(o.pid) &&
       typeof o.host === 'string' &&
       typeof o.token === 'string' &&
-      typeof o.since === 'string'
+      typeof o.since === 'string' &&
+      (o.boot === undefined || typeof o.boot === 'string') &&
+      (o.start === undefined || typeof o.start === 'string')
     ) {
       return o as LockOwner;
     }
@@ -174,11 +223,14 @@ async function takeOver(path: string, stale: LockOwner | null): Promise<void> {
  */
 export async function lockDirectory(dir: string): Promise<DirectoryLock> {
   const path = join(dir, LOCK_FILE);
+  const boot = bootId();
+  const start = processStartTime(process.pid);
   const owner: LockOwner = {
     pid: process.pid,
     host: hostname(),
     token: randomUUID(),
     since: new Date().toISOString(),
+    ...(boot !== undefined && start !== undefined ? { boot, start } : {}),
   };
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (await createExclusive(path, JSON.stringify(owner))) {

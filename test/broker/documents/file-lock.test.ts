@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { DocumentStoreLockedError, FileDocumentStore } from '../../../src/broker/index.ts';
 import { LOCK_FILE } from '../../../src/broker/documents/index.ts';
+import { processStartTime } from '../../../src/broker/documents/file-lock.ts';
 
 function tempDir(t: Pick<TestContext, 'after'>): string {
   const dir = mkdtempSync(join(tmpdir(), 'sb-docs-lock-'));
@@ -95,4 +96,44 @@ test('a lock file left empty by a crash is taken over once old; a lock from anot
   // A lock of a live process on another host cannot be checked: it is respected.
   writeFileSync(path, JSON.stringify({ pid: 1, host: `not-${hostname()}`, token: 'x', since: 'then' }));
   await assert.rejects(FileDocumentStore.open({ dir }), /in use by process 1 on not-/);
+});
+
+test('a reused pid does not hold the lock: another boot, or another process under the same pid (a restarted container), is stale', async (t) => {
+  const path = (dir: string) => join(dir, LOCK_FILE);
+  const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  const ownStart = processStartTime(process.pid);
+  assert.ok(ownStart !== undefined, 'this test needs /proc');
+  const lock = (dir: string, fields: Record<string, unknown>) =>
+    writeFileSync(
+      path(dir),
+      JSON.stringify({
+        pid: process.pid,
+        host: hostname(),
+        token: 'old',
+        since: '2020-01-01T00:00:00.000Z',
+        ...fields,
+      }),
+    );
+  const opensOver = async (fields: Record<string, unknown>) => {
+    const dir = tempDir(t);
+    lock(dir, fields);
+    const store = await FileDocumentStore.open({ dir });
+    const owner = JSON.parse(readFileSync(path(dir), 'utf8')) as { token: string; boot?: string; start?: string };
+    await store.close();
+    assert.notEqual(owner.token, 'old', 'the stale lock was replaced');
+    assert.deepEqual([owner.boot, owner.start], [boot, ownStart], 'the new lock names this boot and start time');
+  };
+  // This pid, written before a reboot (the server is pid 1 in its container every time, for example).
+  await opensOver({ boot: 'a-boot-before', start: ownStart });
+  // This pid and boot, but another process: the previous container's server, killed, had the same pid.
+  await opensOver({ boot, start: String(Number(ownStart) - 1) });
+  // A live process (the parent) under its pid, but not the process that took the lock.
+  await opensOver({ pid: process.ppid, boot, start: '1' });
+  // The same live process, still running: refused, as before.
+  const dir = tempDir(t);
+  lock(dir, { pid: process.ppid, boot, start: processStartTime(process.ppid) });
+  await assert.rejects(FileDocumentStore.open({ dir }), DocumentStoreLockedError);
+  // A lock file of an older version, without boot and start: the pid alone decides.
+  lock(dir, { pid: process.ppid });
+  await assert.rejects(FileDocumentStore.open({ dir }), DocumentStoreLockedError);
 });
