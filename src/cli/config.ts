@@ -18,12 +18,11 @@ export {
   type LoadedAuthConfig,
   type LoadedConfig,
 } from './config/load.ts';
+export { AuthConfigSchema, type AuthConfig } from './config/auth-schema.ts';
+export { NamespaceConfigSchema } from './config/namespace-schema.ts';
 export {
-  AuthConfigSchema,
-  NamespaceConfigSchema,
   ServerConfigSchema,
   ServerSettingsSchema,
-  type AuthConfig,
   type ServerConfig,
   type ServerConfigInput,
 } from './config/schema.ts';
