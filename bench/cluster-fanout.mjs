@@ -10,11 +10,12 @@
 // publish-to-delivery p50/p99 over every delivery. The ratio compares the best deliveries/s each server sustained with
 // every message delivered and p99 within --p99-budget-ms ("at equal p99").
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { helpFromHeader } from './lib/harness.mjs';
 import { writeSection } from './lib/sections.mjs';
 
 const { values: args } = parseArgs({
@@ -29,16 +30,7 @@ const { values: args } = parseArgs({
     help: { type: 'boolean', default: false },
   },
 });
-if (args.help) {
-  console.log(
-    readFileSync(new URL(import.meta.url), 'utf8')
-      .split('\n')
-      .slice(1, 12)
-      .map((l) => l.replace(/^\/\/ ?/, ''))
-      .join('\n'),
-  );
-  process.exit(0);
-}
+helpFromHeader(args.help, import.meta.url, 12);
 const NODES = Number(args.nodes);
 const BUDGET = Number(args['p99-budget-ms']);
 const env = { ...process.env, NODE_OPTIONS: '' };

@@ -14,7 +14,7 @@
 //
 // Uses the NATS server on 127.0.0.1:4222 (`--nats`); each row gets its own subjects (`feedbench.<run>.<row>.…`) and
 // JetStream stream, deleted after. The server runs pinned to CPU 1, the producer and load processes to CPU 0.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { connect } from 'nats';
+import { niceOption, pinned } from './lib/harness.mjs';
 import { writeSection } from './lib/sections.mjs';
 
 const { values: args } = parseArgs({
@@ -50,10 +51,8 @@ const STEP_S = Number(args['step-seconds']);
 const BOUND_MS = Number(args['p99-bound-ms']);
 const LOADS = Number(args.loads);
 const ROWS = args.rows.split(',');
-const NICE = Number(args.nice);
+const NICE = niceOption(args.nice);
 const MAX_ACK_PENDING = Number(args['max-ack-pending']);
-if (!Number.isInteger(NICE) || NICE < -20 || NICE > 19)
-  throw new Error(`--nice must be an integer from -20 to 19, got "${args.nice}"`);
 for (const [name, v] of [
   ['repeats', REPEATS],
   ['subscribers', SUBSCRIBERS],
@@ -84,7 +83,7 @@ for (const r of ROWS) if (!(r in ROW_SETUP)) throw new Error(`--rows: unknown ro
 /** Share of the expected deliveries a step must make to count as keeping up. */
 const COMPLETE = 0.99;
 
-const hasTaskset = !args['no-pin'] && spawnSync('sh', ['-c', 'command -v taskset'], { encoding: 'utf8' }).status === 0;
+const PIN = !args['no-pin'];
 const RUN = randomBytes(3).toString('hex');
 /** Every child still running, and the stream of the row in progress: an interrupted run leaves neither behind. */
 const running = new Set();
@@ -102,11 +101,7 @@ for (const signal of ['SIGINT', 'SIGTERM'])
 
 /** A child process with line-oriented stdout: `next()` resolves with its next line. */
 function child(argv, cpu, env = {}) {
-  const prefix = [
-    ...(hasTaskset ? ['taskset', '-c', String(cpu)] : []),
-    ...(NICE === 0 ? [] : ['nice', '-n', String(NICE)]),
-  ];
-  const [cmd, ...rest] = [...prefix, ...argv];
+  const [cmd, ...rest] = pinned(cpu, argv, { niceness: NICE, pin: PIN });
   const proc = spawn(cmd, rest, {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, NODE_OPTIONS: '', ...env },

@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { connect } from '../src/engine/index.ts';
 import { maskedTextFrame, openRaw } from './lib/raw-ws.mjs';
+import { hasTaskset, pinned } from './lib/harness.mjs';
 import { writeSection } from './lib/sections.mjs';
 
 const { values: args } = parseArgs({
@@ -30,13 +31,12 @@ const PUBLICATIONS = Number(args.publications);
 const KEYS = 50;
 const SIZE = 120;
 
-const hasTaskset = spawnSync('sh', ['-c', 'command -v taskset'], { encoding: 'utf8' }).status === 0;
 if (hasTaskset) spawnSync('taskset', ['-pc', '0', String(process.pid)]);
 
 /** Starts the server child with `env`; resolves with its port and a command function. */
 async function startServer(env) {
   const argv = [process.execPath, '--import', 'tsx', 'bench/feeds/server.ts'];
-  const [cmd, ...rest] = hasTaskset ? ['taskset', '-c', '1', ...argv] : argv;
+  const [cmd, ...rest] = pinned(1, argv);
   const child = spawn(cmd, rest, {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, ...env, NODE_OPTIONS: '' },

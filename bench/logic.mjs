@@ -12,11 +12,12 @@
 // shares CPU 0 with the load client (the machine has two cores; the server keeps one to itself). Modes rotate order
 // every repeat; medians of the repeats are reported, with each run's figure.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { writeSection } from './lib/sections.mjs';
 import { median } from './lib/report.mjs';
+import { hasTaskset, helpFromHeader, niceOption, pinned, setSessionNice } from './lib/harness.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -32,16 +33,7 @@ const { values: args } = parseArgs({
     help: { type: 'boolean', default: false },
   },
 });
-if (args.help) {
-  console.log(
-    readFileSync(new URL(import.meta.url), 'utf8')
-      .split('\n')
-      .slice(1, 14)
-      .map((l) => l.replace(/^\/\/ ?/, ''))
-      .join('\n'),
-  );
-  process.exit(0);
-}
+helpFromHeader(args.help, import.meta.url, 14);
 
 /** The modes, in the order of the table; `label` is the row, `ratio` whether a target applies to it. */
 const MODES = [
@@ -53,32 +45,9 @@ const MODES = [
 const modes = args.only === undefined ? MODES : MODES.filter((m) => args.only.split(',').includes(m.name));
 if (modes.length === 0) throw new Error(`--only: none of ${args.only} is a mode (${MODES.map((m) => m.name)})`);
 
-const niceness = Number(args.nice);
-if (!Number.isInteger(niceness) || niceness < -20 || niceness > 19)
-  throw new Error(`--nice must be an integer from -20 to 19, got "${args.nice}"`);
-// With the kernel's autogroup scheduling (one group per session, /proc/sys/kernel/sched_autogroup_enabled), a
-// process's nice only ranks it within its session: against other sessions' processes only the group's nice counts.
-// This run's session (the servers and clients inherit it) gets the same nice, when the kernel lets us.
-// The group's nice is restored on exit: the session outlives this run.
-let autogroup = 'no autogroup';
-if (niceness !== 0 && existsSync('/proc/self/autogroup')) {
-  try {
-    const before = /nice (-?\d+)/.exec(readFileSync('/proc/self/autogroup', 'utf8'))?.[1] ?? '0';
-    writeFileSync('/proc/self/autogroup', String(niceness));
-    autogroup = readFileSync('/proc/self/autogroup', 'utf8').trim();
-    process.once('exit', () => writeFileSync('/proc/self/autogroup', before));
-    for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
-  } catch (err) {
-    autogroup = `autogroup nice not set (${err.code ?? err.message})`;
-  }
-}
-const hasTaskset = spawnSync('sh', ['-c', 'command -v taskset'], { encoding: 'utf8' }).status === 0;
-/** `nice` then `taskset` exec the command, so the PID is still the measured process. */
-const pin = (cpu, argv) => [
-  ...(niceness === 0 ? [] : ['nice', '-n', String(niceness)]),
-  ...(hasTaskset ? ['taskset', '-c', String(cpu)] : []),
-  ...argv,
-];
+const niceness = niceOption(args.nice);
+const autogroup = setSessionNice(niceness);
+const pin = (cpu, argv) => pinned(cpu, argv, { niceness });
 const ENV = { ...process.env, NODE_OPTIONS: '' };
 
 /** Starts a process that prints `listening PORT`; resolves with it and the port. */

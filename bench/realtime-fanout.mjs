@@ -9,9 +9,9 @@
 // (bench/realtime/load.mjs: raw `net` sockets, minimal frame parsing) runs pinned to CPU 0 and reports its own
 // CPU, so a saturated client is visible. Servers alternate order between repeats; medians are reported.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { hasTaskset, helpFromHeader, pinned } from './lib/harness.mjs';
 import { writeSection } from './lib/sections.mjs';
 
 const { values: args } = parseArgs({
@@ -26,19 +26,9 @@ const { values: args } = parseArgs({
     help: { type: 'boolean', default: false },
   },
 });
-if (args.help) {
-  console.log(
-    readFileSync(new URL(import.meta.url), 'utf8')
-      .split('\n')
-      .slice(1, 11)
-      .map((l) => l.replace(/^\/\/ ?/, ''))
-      .join('\n'),
-  );
-  process.exit(0);
-}
+helpFromHeader(args.help, import.meta.url, 11);
 
-const hasTaskset = spawnSync('sh', ['-c', 'command -v taskset'], { encoding: 'utf8' }).status === 0;
-const pin = (cpu, argv) => (hasTaskset ? ['taskset', '-c', String(cpu), ...argv] : argv);
+const pin = (cpu, argv) => pinned(cpu, argv);
 
 const SERVERS = {
   switchboard: [process.execPath, '--import', 'tsx', 'bench/realtime/switchboard-server.ts'],

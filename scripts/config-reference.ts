@@ -3,13 +3,9 @@
 // when the committed file differs from what this renders.
 import { z } from 'zod';
 import { ServerSettingsSchema } from '../src/cli/config/schema.ts';
-import {
-  ENV_PREFIX,
-  NON_SETTING_VARIABLES,
-  SETTING_KINDS,
-  SETTINGS,
-  type Setting,
-} from '../src/cli/config/settings.ts';
+import { NON_SETTING_VARIABLES } from '../src/cli/config/non-setting-variables.ts';
+import { ENV_PREFIX, SETTING_KINDS, type Setting } from '../src/cli/config/setting.ts';
+import { SETTINGS } from '../src/cli/config/settings.ts';
 
 /** The part of JSON Schema that zod emits for this schema and the reference reads. */
 export interface JsonSchema {

@@ -5,11 +5,9 @@
 // clock, minus `t`) goes into a 0.1 ms histogram per step and class (fast, slow). A `--slow-every` of 10 makes every
 // 10th client a slow reader: it reads 20 ms every 500 ms and leaves its socket paused otherwise.
 // stdin: `report <step>` prints `{"step","fast":{count,hist},"slow":{...}}` (hist: [bucket, count] pairs); `quit`.
-import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { constants, inflateRawSync } from 'node:zlib';
-import { maskedTextFrame } from '../lib/raw-ws.mjs';
+import { maskedTextFrame, openRaw } from '../lib/raw-ws.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -32,7 +30,6 @@ const SB = args.target === 'switchboard';
 const BUCKETS = 300_000;
 const SLOW_READ_MS = 20;
 const SLOW_PERIOD_MS = 500;
-const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 const K_MARK = Buffer.from('"k":');
 const T_MARK = Buffer.from('"t":');
 
@@ -45,17 +42,6 @@ function stepOf(k) {
     steps.set(k, s);
   }
   return s;
-}
-
-/** A masked control frame (payload under 126 bytes), e.g. the pong answering a ping. */
-function controlFrame(opcode, payload) {
-  const MASK = [0x12, 0x34, 0x56, 0x78];
-  const out = Buffer.alloc(6 + payload.length);
-  out[0] = 0x80 | opcode;
-  out[1] = 0x80 | payload.length;
-  for (let i = 0; i < 4; i++) out[2 + i] = MASK[i];
-  for (let i = 0; i < payload.length; i++) out[6 + i] = payload[i] ^ MASK[i & 3];
-  return out;
 }
 
 function readNumber(buf, from) {
@@ -100,66 +86,28 @@ function open(index) {
       ? 'Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover\r\n'
       : '') +
     '\r\n';
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(PORT, '127.0.0.1');
-    socket.setNoDelay(true);
-    let buf = null;
-    let upgraded = false;
-    let subscribed = !SB;
-    const ready = () => resolve({ socket, slow });
-    socket.on('error', reject);
-    socket.on('connect', () => socket.write(request));
-    socket.on('data', (chunk) => {
-      buf = buf === null || buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-      if (!upgraded) {
-        const end = buf.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        if (!buf.subarray(0, 12).toString().includes(' 101')) {
-          reject(new Error(`handshake refused: ${buf.subarray(0, end).toString()}`));
-          socket.destroy();
-          return;
-        }
-        upgraded = true;
-        buf = buf.subarray(end + 4);
-        if (SB) socket.write(maskedTextFrame('{"type":"connect","rid":1}'));
-        else ready();
+  let subscribed = !SB;
+  let ready;
+  const readyPromise = new Promise((resolve) => {
+    ready = resolve;
+  });
+  const onText = (payload, socket) => {
+    if (subscribed) onMessage(payload, slow);
+    else {
+      const text = payload.toString();
+      if (text.includes('"type":"connected"'))
+        socket.write(maskedTextFrame(`{"type":"subscribe","rid":2,"channel":"feed:prices.${symbol}"}`));
+      else if (text.includes('"type":"subscribed"')) {
+        subscribed = true;
+        ready();
       }
-      let off = 0;
-      while (buf.length - off >= 2) {
-        let len = buf[off + 1] & 127;
-        let hdr = 2;
-        if (len === 126) {
-          if (buf.length - off < 4) break;
-          len = buf.readUInt16BE(off + 2);
-          hdr = 4;
-        } else if (len === 127) {
-          if (buf.length - off < 10) break;
-          len = Number(buf.readBigUInt64BE(off + 2));
-          hdr = 10;
-        }
-        if (buf.length - off < hdr + len) break;
-        const opcode = buf[off] & 15;
-        // A ping (Switchboard's keepalive) gets its pong, or the server would close the connection mid-run.
-        if (opcode === 9) socket.write(controlFrame(0xa, buf.subarray(off + hdr, off + hdr + len)));
-        if (opcode === 1) {
-          let payload = buf.subarray(off + hdr, off + hdr + len);
-          if ((buf[off] & 0x40) !== 0)
-            payload = inflateRawSync(Buffer.concat([payload, TAIL]), { finishFlush: constants.Z_SYNC_FLUSH });
-          if (subscribed) onMessage(payload, slow);
-          else {
-            const text = payload.toString();
-            if (text.includes('"type":"connected"'))
-              socket.write(maskedTextFrame(`{"type":"subscribe","rid":2,"channel":"feed:prices.${symbol}"}`));
-            else if (text.includes('"type":"subscribed"')) {
-              subscribed = true;
-              ready();
-            }
-          }
-        }
-        off += hdr + len;
-      }
-      buf = off === buf.length ? null : buf.subarray(off);
-    });
+    }
+  };
+  // A ping (Switchboard's keepalive) gets its pong, or the server would close the connection mid-run.
+  return openRaw({ port: PORT, request, onText, onClose: () => {}, pong: true, inflate: true }).then((socket) => {
+    if (SB) socket.write(maskedTextFrame('{"type":"connect","rid":1}'));
+    else ready();
+    return readyPromise.then(() => ({ socket, slow }));
   });
 }
 

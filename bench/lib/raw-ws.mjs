@@ -1,9 +1,15 @@
-// The lean load clients' WebSocket side (bench/realtime/load.mjs, bench/logic/load.mjs): raw `net` sockets, a fixed
-// upgrade request, masked text frames out, and only the text frames read back, so the client spends its CPU on the
-// measure, not on a WebSocket library.
+// The lean load clients' WebSocket side (bench/realtime/load.mjs, bench/logic/load.mjs, bench/feeds-ingest/load.mjs):
+// raw `net` sockets, a fixed upgrade request, masked text frames out, and only the text frames read back (optionally
+// inflated, with pings answered), so the client spends its CPU on the measure, not on a WebSocket library.
 import net from 'node:net';
+import { constants, inflateRawSync } from 'node:zlib';
 
 const MASK = Buffer.from([0x12, 0x34, 0x56, 0x78]);
+/** RFC 7692 §7.2.2: the four octets a sender removed from the end of each compressed message. */
+const DEFLATE_TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+const OPCODE_TEXT = 1;
+const OPCODE_PING = 9;
+const OPCODE_PONG = 0xa;
 
 /**
  * One masked text frame (payloads under 64 KiB).
@@ -19,11 +25,28 @@ export function maskedTextFrame(text) {
 }
 
 /**
+ * A masked control frame (payload under 126 bytes), e.g. the pong answering a ping.
+ * @param {number} opcode
+ * @param {Buffer} payload
+ * @returns {Buffer}
+ */
+export function controlFrame(opcode, payload) {
+  const out = Buffer.alloc(6 + payload.length);
+  out[0] = 0x80 | opcode;
+  out[1] = 0x80 | payload.length;
+  for (let i = 0; i < 4; i++) out[2 + i] = MASK[i];
+  for (let i = 0; i < payload.length; i++) out[6 + i] = payload[i] ^ MASK[i & 3];
+  return out;
+}
+
+/**
  * Opens one connection: sends `request`, waits for the 101, then hands each text frame's payload to `onText`.
- * @param {{ port: number, request: string, onText: (payload: Buffer, socket: net.Socket) => void, onClose: () => void }} options
+ * With `pong`, pings are answered (a server's keepalive would otherwise close a long run); with `inflate`, compressed
+ * text frames (permessage-deflate without context takeover) are inflated first.
+ * @param {{ port: number, request: string, onText: (payload: Buffer, socket: net.Socket) => void, onClose: () => void, pong?: boolean, inflate?: boolean }} options
  * @returns {Promise<net.Socket>} once upgraded; rejects when the handshake is refused or the socket fails first
  */
-export function openRaw({ port, request, onText, onClose }) {
+export function openRaw({ port, request, onText, onClose, pong = false, inflate = false }) {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     socket.setNoDelay(true);
@@ -60,7 +83,15 @@ export function openRaw({ port, request, onText, onClose }) {
           hdr = 10;
         }
         if (buf.length - off < hdr + len) break;
-        if ((buf[off] & 15) === 1) onText(buf.subarray(off + hdr, off + hdr + len), socket);
+        const opcode = buf[off] & 15;
+        if (opcode === OPCODE_PING && pong)
+          socket.write(controlFrame(OPCODE_PONG, buf.subarray(off + hdr, off + hdr + len)));
+        if (opcode === OPCODE_TEXT) {
+          let payload = buf.subarray(off + hdr, off + hdr + len);
+          if (inflate && (buf[off] & 0x40) !== 0)
+            payload = inflateRawSync(Buffer.concat([payload, DEFLATE_TAIL]), { finishFlush: constants.Z_SYNC_FLUSH });
+          onText(payload, socket);
+        }
         off += hdr + len;
       }
       buf = off === buf.length ? null : buf.subarray(off);

@@ -1,21 +1,19 @@
 // Broker: RedisBroker, the Broker contract shared by many nodes over one Redis (streams, pub/sub, presence hashes).
-// Over 400 lines: the assembly of redis/ (bans, fan-out, keys, options, presence, scripts) plus the history operations.
+// The assembly of redis/ (bans, fan-out, keys, options, presence, streams, scripts) and the connection's status.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
-import { Redis, type RedisOptions } from 'ioredis';
-import { checkCount, checkDuration, newEpoch, positive } from './checks.ts';
+import { Redis } from 'ioredis';
+import { checkDuration, positive } from './checks.ts';
 import { BrokerError } from './errors.ts';
 import { Fanout } from './redis/fanout.ts';
 import { RedisBans } from './redis/bans.ts';
-import { channelKeys, packBody, packInfo, unpackEntry, unpackLatest } from './redis/keys.ts';
-
-/** First byte of a signal on a channel's pub/sub channel (redis/keys.ts parseMessage). */
-const SIGNAL_PREFIX = Buffer.from('s');
+import { connectionSettings, pingPrimary, statusUp } from './redis/connection.ts';
+import { channelKeys, packInfo } from './redis/keys.ts';
 import { toBrokerError, type RedisBrokerOptions, type RedisBrokerStats } from './redis/options.ts';
 import { RedisOccupancy } from './redis/occupancy.ts';
 import { RedisPresence } from './redis/presence.ts';
-import { DELETE, HISTORY, LATEST, PUBLISH } from './redis/stream-scripts.ts';
+import { RedisStreams } from './redis/streams.ts';
 export type { RedisBrokerOptions, RedisBrokerStats } from './redis/options.ts';
 import type {
   BanRecord,
@@ -31,12 +29,12 @@ import type {
   LatestResult,
   PresenceEntry,
   PresenceUser,
-  Publication,
   PublishOptions,
   PublishResult,
 } from './types.ts';
 
-type Entry = [Buffer, Buffer[]];
+/** First byte of a signal on a channel's pub/sub channel (redis/keys.ts parseMessage). */
+const SIGNAL_PREFIX = Buffer.from('s');
 
 /**
  * The Broker over Redis, for several nodes (processes or machines) sharing channels.
@@ -71,10 +69,9 @@ export class RedisBroker extends EventEmitter implements Broker {
   readonly #sub: Redis;
   readonly #prefix: string;
   readonly #sharded: boolean;
-  readonly #idempotencyWindowMs: number;
-  readonly #channelTtlMs: number;
   readonly #maxPending: number;
   readonly #fanout: Fanout;
+  readonly #streams: RedisStreams;
   readonly #presence: RedisPresence;
   readonly #occupancy: RedisOccupancy;
   readonly #bans: RedisBans;
@@ -113,27 +110,12 @@ export class RedisBroker extends EventEmitter implements Broker {
     super();
     this.#prefix = options.keyPrefix ?? 'sb:';
     this.#sharded = options.sharded ?? false;
-    this.#idempotencyWindowMs = checkDuration(options.idempotencyWindowMs ?? 120_000, 'idempotencyWindowMs');
-    this.#channelTtlMs = positive(options.channelTtlMs ?? 86_400_000, 'channelTtlMs');
+    const idempotencyWindowMs = checkDuration(options.idempotencyWindowMs ?? 120_000, 'idempotencyWindowMs');
+    const channelTtlMs = positive(options.channelTtlMs ?? 86_400_000, 'channelTtlMs');
     this.#maxPending = positive(options.maxPendingCommands ?? 10_000, 'maxPendingCommands');
     const heartbeatMs = positive(options.presenceHeartbeatMs ?? 5000, 'presenceHeartbeatMs');
-    const commandTimeout = positive(options.commandTimeoutMs ?? 2000, 'commandTimeoutMs');
-    const maxDelay = positive(options.maxReconnectDelayMs ?? 1000, 'maxReconnectDelayMs');
     this.nodeId = options.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
-    const settings: RedisOptions = {
-      ...options.redis,
-      // Fail fast while Redis is down, and never re-send a command whose outcome is unknown (a publish twice).
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      autoResubscribe: true,
-      commandTimeout,
-      connectTimeout: positive(options.connectTimeoutMs ?? 2000, 'connectTimeoutMs'),
-      retryStrategy: (attempt) => Math.min(maxDelay, 50 * 2 ** Math.min(attempt, 10)) * (0.75 + Math.random() / 2),
-      // After a failover the old primary answers READONLY: reconnect (rediscovers the primary behind Sentinel).
-      reconnectOnError: (err) => err.message.startsWith('READONLY'),
-      lazyConnect: false,
-    };
+    const settings = connectionSettings(options);
     const url = options.url ?? 'redis://127.0.0.1:6379';
     this.#cmd = new Redis(url, { ...settings, connectionName: `switchboard:${this.nodeId}` });
     this.#sub = new Redis(url, { ...settings, connectionName: `switchboard-sub:${this.nodeId}` });
@@ -146,6 +128,14 @@ export class RedisBroker extends EventEmitter implements Broker {
       client.on('close', () => this.#updateStatus());
       client.on('end', () => this.#updateStatus());
     }
+    this.#streams = new RedisStreams({
+      redis: this.#cmd,
+      prefix: this.#prefix,
+      sharded: this.#sharded,
+      channelTtlMs,
+      idempotencyWindowMs,
+      run: (what, call) => this.#run(what, call),
+    });
     this.#fanout = new Fanout({
       subscriber: this.#sub,
       sharded: this.#sharded,
@@ -191,62 +181,13 @@ export class RedisBroker extends EventEmitter implements Broker {
   async waitUntilUp(timeoutMs: number): Promise<void> {
     if (this.#closed) throw new BrokerError('Cannot connect: broker is closed', { code: 'BROKER_CLOSED' });
     if (this.#up) return;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.off('status', onStatus);
-        reject(
-          new BrokerError(
-            `Cannot connect: Redis did not answer within ${timeoutMs} ms${this.#lastError === '' ? '' : ` (${this.#lastError})`}`,
-            { code: 'BROKER_UNAVAILABLE' },
-          ),
-        );
-      }, timeoutMs);
-      const onStatus = (status: BrokerStatus): void => {
-        if (status.state !== 'up') return;
-        clearTimeout(timer);
-        this.off('status', onStatus);
-        resolve();
-      };
-      this.on('status', onStatus);
-    });
+    await statusUp(this, timeoutMs, () => this.#lastError);
   }
 
   /** @inheritdoc */
   async publish(channel: string, data: unknown, options: PublishOptions): Promise<PublishResult> {
     this.#checkOpen('publish');
-    const historySize = checkCount(options.historySize, 'historySize');
-    const historyTtlMs = checkDuration(options.historyTtlMs, 'historyTtlMs');
-    const windowMs = Math.ceil(
-      checkDuration(options.idempotencyWindowMs ?? this.#idempotencyWindowMs, 'idempotencyWindowMs'),
-    );
-    const latestMaxKeys = checkCount(options.latestMaxKeys ?? 0, 'latestMaxKeys');
-    const body = packBody(data, options.sender, options.id, options.exceptConnection, options.key);
-    const keys = channelKeys(this.#prefix, channel);
-    const key = options.idempotencyKey;
-    const reply = (await this.#run('publish', () =>
-      PUBLISH.run(
-        this.#cmd,
-        [keys.meta, keys.stream, key === undefined ? keys.meta : keys.idempotency(key)],
-        [
-          newEpoch(),
-          body,
-          historySize,
-          Math.ceil(historyTtlMs),
-          windowMs,
-          key === undefined ? '0' : '1',
-          keys.pubsub,
-          this.#sharded ? '1' : '0',
-          Math.max(this.#channelTtlMs, Math.ceil(historyTtlMs)),
-          latestMaxKeys,
-          options.key ?? '',
-        ],
-      ),
-    )) as [number, ...Buffer[]];
-    if (reply[0] === 1) {
-      const [epoch, offset] = reply[1]!.toString().split(' ') as [string, string];
-      return { epoch, offset: Number(offset), duplicate: true };
-    }
-    return { epoch: reply[1]!.toString(), offset: Number(reply[2]!.toString()), duplicate: false };
+    return this.#streams.publish(channel, data, options);
   }
 
   /** @inheritdoc */
@@ -278,81 +219,19 @@ export class RedisBroker extends EventEmitter implements Broker {
   /** @inheritdoc */
   async history(channel: string, options: HistoryOptions = {}): Promise<HistoryResult> {
     this.#checkOpen('read history');
-    const limit = options.limit === undefined ? -1 : checkCount(options.limit, 'limit');
-    const before = options.before === undefined ? -1 : checkCount(options.before, 'before');
-    const { since } = options;
-    const sinceValid =
-      since !== undefined &&
-      typeof since === 'object' &&
-      since !== null &&
-      typeof since.epoch === 'string' &&
-      Number.isSafeInteger(since.offset) &&
-      since.offset >= 0;
-    const mode = since === undefined ? 'latest' : 'since';
-    const keys = channelKeys(this.#prefix, channel);
-    const reply = (await this.#run('read history', () =>
-      HISTORY.run(
-        this.#cmd,
-        [keys.meta, keys.stream],
-        [
-          newEpoch(),
-          this.#channelTtlMs,
-          mode,
-          sinceValid ? since.epoch : '',
-          sinceValid ? since.offset : 0,
-          before,
-          since !== undefined && !sinceValid ? 0 : limit,
-        ],
-      ),
-    )) as [Buffer, Buffer, number, Entry[]];
-    const epoch = reply[0].toString();
-    const offset = Number(reply[1].toString());
-    if (since !== undefined && !sinceValid) return { epoch, offset, publications: [], recovered: false };
-    const entries = mode === 'latest' ? [...reply[3]].reverse() : reply[3];
-    const publications: Publication[] = entries.map((entry) => unpackEntry(channel, epoch, entry));
-    return { epoch, offset, publications, recovered: mode === 'since' && reply[2] === 1 };
+    return this.#streams.history(channel, options);
   }
 
   /** @inheritdoc */
   async latest(channel: string, limit: number): Promise<LatestResult> {
     this.#checkOpen('read the latest publications');
-    checkCount(limit, 'limit');
-    const keys = channelKeys(this.#prefix, channel);
-    const reply = (await this.#run('read the latest publications', () =>
-      LATEST.run(this.#cmd, [keys.meta, keys.stream], [newEpoch(), this.#channelTtlMs, limit]),
-    )) as [Buffer, Buffer, Buffer[]];
-    const epoch = reply[0].toString();
-    const publications: Publication[] = [];
-    for (const value of reply[2]) {
-      const p = unpackLatest(channel, epoch, value);
-      if (p !== null) publications.push(p);
-    }
-    publications.sort((a, b) => a.offset - b.offset);
-    return { epoch, offset: Number(reply[1].toString()), publications };
+    return this.#streams.latest(channel, limit);
   }
 
   /** @inheritdoc */
   async deletePublication(channel: string, offset: number, options: DeleteOptions = {}): Promise<DeleteResult> {
     this.#checkOpen('delete a publication');
-    checkCount(offset, 'offset');
-    const keys = channelKeys(this.#prefix, channel);
-    const reply = (await this.#run('delete a publication', () =>
-      DELETE.run(
-        this.#cmd,
-        [keys.meta, keys.stream],
-        [
-          newEpoch(),
-          this.#channelTtlMs,
-          offset,
-          options.epoch ?? '',
-          options.onlySender === undefined ? '0' : '1',
-          options.onlySender ?? '',
-          keys.pubsub,
-          this.#sharded ? '1' : '0',
-        ],
-      ),
-    )) as [Buffer, Buffer];
-    return { result: reply[0].toString() as DeleteResult['result'], epoch: reply[1].toString() };
+    return this.#streams.deletePublication(channel, offset, options);
   }
 
   /** @inheritdoc */
@@ -415,24 +294,7 @@ export class RedisBroker extends EventEmitter implements Broker {
         ok: false,
         detail: this.#lastError === '' ? 'Redis is unreachable' : `Redis is unreachable: ${this.#lastError}`,
       };
-    const started = performance.now();
-    try {
-      // ROLE doubles as the ping: after a failover the old primary still answers, but as a read-only replica
-      // (docs/security-cases.md RD-07, centrifugo #766: a node stuck on it while /health said ok).
-      const role = (await this.#run('ping', () => this.#cmd.call('ROLE'))) as unknown[];
-      const latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
-      if (Array.isArray(role) && role[0] !== 'master')
-        return { ok: false, latencyMs, detail: 'Redis is a read-only replica' };
-      return { ok: true, latencyMs };
-    } catch (err) {
-      return {
-        ok: false,
-        detail:
-          toBrokerError('ping', err).code === 'BROKER_TIMEOUT'
-            ? 'Redis did not answer in time'
-            : 'Redis is unavailable',
-      };
-    }
+    return pingPrimary(this.#cmd, (what, call) => this.#run(what, call));
   }
 
   /** Counters of fan-out recovery and presence, plus sizes. */

@@ -18,16 +18,17 @@ export {
   type LoadedAuthConfig,
   type LoadedConfig,
 } from './config/load.ts';
+export { AuthConfigSchema, type AuthConfig } from './config/auth-schema.ts';
+export { NamespaceConfigSchema } from './config/namespace-schema.ts';
 export {
-  AuthConfigSchema,
-  NamespaceConfigSchema,
   ServerConfigSchema,
   ServerSettingsSchema,
-  type AuthConfig,
   type ServerConfig,
   type ServerConfigInput,
 } from './config/schema.ts';
-export { NON_SETTING_VARIABLES, SETTING_KINDS, SETTINGS, type Setting, type SettingKind } from './config/settings.ts';
+export { NON_SETTING_VARIABLES } from './config/non-setting-variables.ts';
+export { SETTING_KINDS, type Setting, type SettingKind } from './config/setting.ts';
+export { SETTINGS } from './config/settings.ts';
 
 // ---------------------------------------------------------------------------------------------- helpers for serve/token
 

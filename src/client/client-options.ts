@@ -15,7 +15,7 @@ import type { BackoffOptions } from './backoff.ts';
 import type { BreakerOptions, BreakerState } from './breaker.ts';
 import type { ClientError } from './errors.ts';
 import type { OutboxEntry, OutboxOptions } from './outbox.ts';
-import type { GapEvent } from './subscription.ts';
+import type { GapEvent } from './subscription-events.ts';
 import type { Clock } from './timers.ts';
 import type { FetchFunction } from './http-transport.ts';
 import type { TransportFactory, TransportKind } from './transport.ts';

@@ -1,8 +1,8 @@
 // Client SDK (Node-free): one logical session over many connections. The Client is the application's face; the parts
 // live in their own modules: connection lifecycle (connection.ts), request / reply (requests.ts), liveness
 // (liveness.ts), token refresh (token-refresh.ts), subscriptions (subscription-registry.ts), publishing (publisher.ts),
-// their assembly and wiring (client-parts.ts), message ids (message-ids.ts).
-// Over 400 lines only because of the public API's TSDoc; the parts it delegates to are the modules named above.
+// their assembly and wiring (client-parts.ts), inbound frames (inbound.ts), document channels (document-channel.ts),
+// message ids (message-ids.ts). What stays is the public API; just over 400 lines because of its TSDoc.
 import {
   RfcCloseCode,
   RPC_METHOD_NAME,
@@ -22,22 +22,24 @@ import type { BreakerState } from './breaker.ts';
 import type { ClientEvents, ClientOptions, ClientState, ClientStats } from './client-options.ts';
 import { createClientParts } from './client-parts.ts';
 import type { ConnectionLifecycle } from './connection.ts';
-import type { DocumentChannel, DocumentMessage } from './document-channel.ts';
+import { DocumentChannels, type DocumentChannel, type DocumentMessage } from './document-channel.ts';
 import { Emitter } from './emitter.ts';
 import { ClientError } from './errors.ts';
+import { Inbound } from './inbound.ts';
 import { QuietIds, defaultMessageId } from './message-ids.ts';
 import type { Liveness } from './liveness.ts';
 import type { OutboxEntry } from './outbox.ts';
 import type { Publisher } from './publisher.ts';
 import type { Request, RequestTracker } from './requests.ts';
 import type { SubscriptionRegistry } from './subscription-registry.ts';
-import type { Subscription, SubscriptionOptions } from './subscription.ts';
+import type { SubscriptionOptions } from './subscription-events.ts';
+import type { Subscription } from './subscription.ts';
 import type { TimerSet } from './timers.ts';
 import type { TransportChooser } from './transport-chooser.ts';
 import type { TransportKind } from './transport.ts';
 import { watchOnline } from './online.ts';
 import type { TokenRefresher } from './token-refresh.ts';
-import { frameData, type ClientWire } from './wire.ts';
+import type { ClientWire } from './wire.ts';
 
 export type {
   ClientEvents,
@@ -82,7 +84,8 @@ export class Client extends Emitter<ClientEvents> {
   readonly #quietIds = new QuietIds();
   readonly #stats: ClientStats = { delivered: 0, duplicates: 0, gaps: 0, connections: 0, acked: 0, resent: 0 };
   /** The `doc` message handler of each channel a document provider opened. */
-  readonly #documents = new Map<string, (message: DocumentMessage) => void>();
+  readonly #documents = new DocumentChannels();
+  #inbound: Inbound | null = null;
 
   /** @param options URL, transport, credentials, timings, outbox and breaker. */
   constructor(options: ClientOptions) {
@@ -95,7 +98,7 @@ export class Client extends Emitter<ClientEvents> {
       get requestTimeoutMs() {
         return client.#requestTimeoutMs;
       },
-      frame: (data) => this.#onFrame(data),
+      frame: (data) => this.#inbound?.frame(data),
       stats: this.#stats,
       quiet: (id) => this.#quietIds.has(id),
       closed: () => {
@@ -113,6 +116,10 @@ export class Client extends Emitter<ClientEvents> {
     this.#refresher = parts.refresher;
     this.#subscriptions = parts.subscriptions;
     this.#publisher = parts.publisher;
+    this.#inbound = new Inbound(parts, {
+      documents: this.#documents,
+      emit: (event, payload) => this.emit(event, payload),
+    });
   }
 
   get #requestTimeoutMs(): number {
@@ -406,63 +413,16 @@ export class Client extends Emitter<ClientEvents> {
    * @throws {ClientError} `invalid_message` when the channel already has a handler (one provider per document and client).
    */
   documentChannel(channel: string, handler: (message: DocumentMessage) => void): DocumentChannel {
-    if (this.#documents.has(channel))
-      throw new ClientError('invalid_message', `A document provider is already open on "${channel}"`);
-    this.#documents.set(channel, handler);
-    return {
-      send: (kind, data, more = false) => {
-        const socket = this.#connection.connection;
-        if (socket === null || socket.readyState !== 1) return null;
-        const rid = this.#requests.nextRid();
-        try {
-          socket.send(this.#wire.encode({ type: 'doc', rid, channel, kind, data, ...(more ? { more: true } : {}) }));
-          return rid;
-        } catch {
-          return null; // closing: the provider's state-vector exchange after the reconnect sends it again
-        }
-      },
-      close: () => {
-        if (this.#documents.get(channel) === handler) this.#documents.delete(channel);
-      },
-    };
-  }
-
-  /** A frame of the current socket: answers settle their request, channel messages go to subscriptions, then events. */
-  #onFrame(data: unknown): void {
-    this.#liveness.received();
-    const raw = frameData(data);
-    if (raw === null) return;
-    // Malformed frames and unknown message types are ignored (docs/protocol.md §14); a hostile frame never takes
-    // the client down: the wire's decode never throws.
-    const message = this.#wire.decode(raw);
-    if (message === null || this.#requests.settle(message)) return;
-    if (message.type === 'doc') {
-      this.#documents.get(message.channel)?.(message);
-      return;
-    }
-    this.#subscriptions.route(message);
-    switch (message.type) {
-      case 'join':
-        this.emit('join', message);
-        break;
-      case 'leave':
-        this.emit('leave', message);
-        break;
-      case 'typing':
-        this.emit('typing', message);
-        break;
-      case 'unsubscribed':
-        this.emit('unsubscribed', message);
-        break;
-      case 'error':
-        this.emit('error', message);
-        break;
-      case 'disconnect':
-        this.#connection.advise(message);
-        this.emit('disconnect', message);
-        break;
-      default:
-        break;
-    }
+    return this.#documents.open(channel, handler, (kind, data, more = false) => {
+      const socket = this.#connection.connection;
+      if (socket === null || socket.readyState !== 1) return null;
+      const rid = this.#requests.nextRid();
+      try {
+        socket.send(this.#wire.encode({ type: 'doc', rid, channel, kind, data, ...(more ? { more: true } : {}) }));
+        return rid;
+      } catch {
+        return null; // closing: the provider's state-vector exchange after the reconnect sends it again
+      }
+    });
   }
 }

@@ -1,5 +1,6 @@
 // Client SDK (Node-free): the small, generic hook a document provider (switchboard/documents) rides on: the `doc`
 // messages of one channel routed to it, and a sender for its own. No Yjs here: the core client stays free of it.
+import { ClientError } from './errors.ts';
 
 /** A kind of document message, y-protocols' own (docs/protocol.md, "Documents"). */
 export type DocumentKind = 'sync1' | 'sync2' | 'update' | 'awareness';
@@ -25,4 +26,32 @@ export interface DocumentChannel {
   send(kind: DocumentKind, data: string, more?: boolean): number | null;
   /** Stops routing the channel's messages to the handler. */
   close(): void;
+}
+
+/** The `doc` message handler of each channel a document provider opened on one client. */
+export class DocumentChannels {
+  readonly #handlers = new Map<string, (message: DocumentMessage) => void>();
+
+  /**
+   * Routes the channel's `doc` messages to `handler`.
+   * @param send Sends one `doc` message of the channel now; see {@link DocumentChannel.send}.
+   * @returns The channel's sender.
+   * @throws {ClientError} `invalid_message` when the channel already has a handler (one provider per document and client).
+   */
+  open(channel: string, handler: (message: DocumentMessage) => void, send: DocumentChannel['send']): DocumentChannel {
+    if (this.#handlers.has(channel))
+      throw new ClientError('invalid_message', `A document provider is already open on "${channel}"`);
+    this.#handlers.set(channel, handler);
+    return {
+      send,
+      close: () => {
+        if (this.#handlers.get(channel) === handler) this.#handlers.delete(channel);
+      },
+    };
+  }
+
+  /** Hands a `doc` message of the server to its channel's handler, if one is open. */
+  route(message: DocumentMessage): void {
+    this.#handlers.get(message.channel)?.(message);
+  }
 }

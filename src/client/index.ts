@@ -27,14 +27,14 @@ export {
   type OutboxOptions,
   type OutboxStore,
 } from './outbox.ts';
-export {
-  Subscription,
-  type DeletedEvent,
-  type GapEvent,
-  type SubscriptionEvents,
-  type SubscriptionOptions,
-  type SubscriptionState,
-} from './subscription.ts';
+export { Subscription } from './subscription.ts';
+export type {
+  DeletedEvent,
+  GapEvent,
+  SubscriptionEvents,
+  SubscriptionOptions,
+  SubscriptionState,
+} from './subscription-events.ts';
 export { Room, type RoomStats } from './room.ts';
 export type { DocumentChannel, DocumentKind, DocumentMessage } from './document-channel.ts';
 export type { FetchFunction } from './http-transport.ts';

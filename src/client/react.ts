@@ -12,7 +12,7 @@ import {
 } from 'react';
 import type { JsonValue, PresenceUser, PublicationMessage, PublishReply } from '../messages/core.ts';
 import { Client, type ClientOptions, type ClientState, type StateChange } from './client.ts';
-import type { GapEvent } from './subscription.ts';
+import type { GapEvent } from './subscription-events.ts';
 
 const ClientContext = createContext<Client | null>(null);
 

@@ -5,7 +5,8 @@ import { backoffDelay } from './backoff.ts';
 import { ClientError } from './errors.ts';
 import { RETRYABLE_CODES } from './publisher.ts';
 import type { Request } from './requests.ts';
-import { Subscription, subscriptionControl, type GapEvent, type SubscriptionOptions } from './subscription.ts';
+import type { GapEvent, SubscriptionOptions } from './subscription-events.ts';
+import { Subscription, subscriptionControl } from './subscription.ts';
 import type { TimerSet } from './timers.ts';
 import type { TransportSocket } from './transport.ts';
 

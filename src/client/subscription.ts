@@ -1,14 +1,13 @@
 // Client SDK (Node-free): one channel subscription that survives reconnects: positions, order, duplicates, gaps.
-// Over 400 lines as one idea, a subscription's state across reconnects; iteration and routing live apart.
+// Its events and options (subscription-events.ts), reading missed history (subscription-recovery.ts), iteration
+// (publication-stream.ts) and routing (subscription-registry.ts) live apart.
 import type {
   DeletedMessage,
   HistoryReply,
   JoinMessage,
   LeaveMessage,
   PresenceUser,
-  Publication,
   PublicationMessage,
-  ServerMessage,
   StreamPosition,
   SubscribedMessage,
   Tombstone,
@@ -17,78 +16,11 @@ import type {
 import { ClientError } from './errors.ts';
 import { Emitter } from './emitter.ts';
 import { PublicationStreams } from './publication-stream.ts';
-
-/** Why a subscription could not prove it delivered everything. */
-export interface GapEvent {
-  readonly channel: string;
-  /** The last position delivered before the gap (null when none was known). */
-  readonly from: StreamPosition | null;
-  /** Where delivery continues. */
-  readonly to: StreamPosition;
-  /**
-   * `not_recovered`: the server answered a resubscribe with `recovered: false` (history lost or too short; refetch state);
-   * `epoch_changed`: live publications moved to a new epoch;
-   * `history_incomplete`: a jump in live offsets could not be filled from history.
-   */
-  readonly reason: 'not_recovered' | 'epoch_changed' | 'history_incomplete';
-}
-
-/** A publication of the channel was deleted (a moderator, or its author): drop what it showed. */
-export interface DeletedEvent {
-  readonly channel: string;
-  readonly epoch: string;
-  readonly offset: number;
-}
-
-/** What arrives in offset order: a publication, or the tombstone of a deleted one. */
-type Item = PublicationMessage | Tombstone;
-
-/** `idle`: not wanted; `subscribing`: waiting for `subscribed` (also while the client reconnects); `subscribed`. */
-export type SubscriptionState = 'idle' | 'subscribing' | 'subscribed';
-
-/** Events of a {@link Subscription}. */
-export interface SubscriptionEvents extends Record<string, unknown> {
-  /** Each publication once, in offset order (recovered ones first). */
-  publication: PublicationMessage;
-  /**
-   * A publication was deleted: live (`deleted` from the server, also for one delivered earlier) or a tombstone met in
-   * order (history on subscribe, recovery), in place of the publication.
-   */
-  deleted: DeletedEvent;
-  gap: GapEvent;
-  /** Every successful (re)subscribe. */
-  subscribed: SubscribedMessage;
-  /** The server ended the subscription, or a subscribe failed for good (`code` says why). */
-  unsubscribed: { readonly channel: string; readonly code: string; readonly reason: string };
-  join: JoinMessage;
-  leave: LeaveMessage;
-  typing: TypingEventMessage;
-  state: SubscriptionState;
-}
-
-/** Options of a subscription. */
-export interface SubscriptionOptions {
-  /** Ask for the presence list and `join` / `leave` events. @default false */
-  readonly presence?: boolean;
-  /** Where to recover from on the first subscribe (then the client tracks it). `null`: do not recover. @default the client's stored position */
-  readonly since?: StreamPosition | null;
-  /**
-   * Publications a `for await` loop may hold unread before it fails with `overflow`; also the most the subscription
-   * keeps, while no loop is open, for the first loop since the subscribe (beyond it they are dropped).
-   * @default 10000: a consumer that falls this far behind has a bug; memory stays bounded
-   */
-  readonly iteratorBuffer?: number;
-}
+import type { GapEvent, SubscriptionEvents, SubscriptionOptions, SubscriptionState } from './subscription-events.ts';
+import { asItem, byOffset, type HistoryReader, type Item, mergeSnapshot, readMissed } from './subscription-recovery.ts';
 
 /** What a subscription needs from its client. */
-export interface SubscriptionHost {
-  request(message: {
-    readonly type: 'history';
-    readonly channel: string;
-    readonly since: StreamPosition;
-    readonly limit: number;
-  }): Promise<ServerMessage>;
-  positionOf(channel: string): StreamPosition | undefined;
+export interface SubscriptionHost extends HistoryReader {
   setPosition(channel: string, position: StreamPosition): void;
   delivered(subscription: Subscription, publication: PublicationMessage): void;
   /** Whether the publication is this client's own `echo: false` one: its offset counts, the application never sees it. */
@@ -139,8 +71,6 @@ export function subscriptionControl(subscription: Subscription): SubscriptionCon
   return controlOf(subscription);
 }
 
-const HISTORY_PAGE = 1000;
-const MAX_RECOVERY_PAGES = 100;
 const MAX_HELD = 100_000;
 
 /**
@@ -401,25 +331,13 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   /** Fills a jump in live offsets from history, holding live publications meanwhile. */
   #recover(from: StreamPosition, trigger: Item): void {
     this.#held = [trigger];
-    const run = async (): Promise<void> => {
-      let since = from;
-      for (let page = 0; page < MAX_RECOVERY_PAGES; page++) {
-        const answer = await this.#host.request({ type: 'history', channel: this.channel, since, limit: HISTORY_PAGE });
-        if (answer.type !== 'reply') throw new ClientError('protocol', 'Unexpected answer to history');
-        const reply = answer.data as unknown as HistoryReply | undefined;
-        if (reply === undefined || typeof reply !== 'object' || !Array.isArray(reply.publications))
-          throw new ClientError('protocol', 'Malformed history reply');
-        if (reply.recovered === false) return this.#recovered(false, reply);
-        const pubs = reply.publications.filter((p) => isPublication(p, this.channel)).sort(byOffset);
-        for (const p of pubs) if (p.epoch === since.epoch) this.#deliverInOrder(asItem(p));
-        const now = this.#host.positionOf(this.channel);
-        if (pubs.length < HISTORY_PAGE || now === undefined || now.offset >= reply.offset)
-          return this.#recovered(true, reply);
-        since = now;
-      }
-      this.#recovered(false, null);
-    };
-    run().catch(() => this.#recovered(false, null));
+    readMissed(
+      this.#host,
+      this.channel,
+      from,
+      (p) => this.#deliverInOrder(p),
+      (complete, reply) => this.#recovered(complete, reply),
+    ).catch(() => this.#recovered(false, null));
   }
 
   #recovered(complete: boolean, reply: HistoryReply | null): void {
@@ -476,33 +394,4 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   [Symbol.asyncIterator](): AsyncIterator<PublicationMessage> {
     return this.#streams.iterator(this.#state === 'idle' ? () => this.subscribe() : undefined);
   }
-}
-
-/** `subscribed.publications` and `subscribed.snapshot` as one list in offset order, each offset once. */
-function mergeSnapshot(answer: SubscribedMessage): (Publication | Tombstone)[] {
-  if (answer.snapshot === undefined || answer.snapshot.length === 0) return [...answer.publications].sort(byOffset);
-  const byOffsetMap = new Map<number, Publication | Tombstone>();
-  for (const p of answer.snapshot) byOffsetMap.set(p.offset, p);
-  for (const p of answer.publications) byOffsetMap.set(p.offset, p);
-  return [...byOffsetMap.values()].sort(byOffset);
-}
-
-function byOffset(a: { readonly offset: number }, b: { readonly offset: number }): number {
-  return a.offset - b.offset;
-}
-
-/** A history item as delivered: a publication message, or the tombstone as it is. */
-function asItem(p: Publication | Tombstone): Item {
-  return 'deleted' in p ? p : { ...p, type: 'publication' };
-}
-
-function isPublication(p: unknown, channel: string): p is Publication | Tombstone {
-  if (typeof p !== 'object' || p === null) return false;
-  const v = p as Record<string, unknown>;
-  return (
-    v['channel'] === channel &&
-    typeof v['epoch'] === 'string' &&
-    Number.isSafeInteger(v['offset']) &&
-    (v['offset'] as number) >= 0
-  );
 }

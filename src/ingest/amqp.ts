@@ -2,76 +2,20 @@
 // bound to an exchange, with manual acknowledgements: a message is acked only once the runner says the publication
 // is stored. amqplib does not re-open channels or consumers after a lost connection, so this file reconnects itself
 // (with backoff) and declares the topology again each time.
-import { createHash } from 'node:crypto';
 import { connect, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
-import { z } from 'zod';
+import type { z } from 'zod';
+import {
+  ackQuietly,
+  amqpHeaders,
+  amqpPosition,
+  amqpTimestamp,
+  nackQuietly,
+  publishConfirmed,
+  rejectQuietly,
+} from './amqp-message.ts';
+import { AMQP_DEAD_LETTER_HEADERS, type AmqpSourceOptions, amqpSourceOptionsSchema } from './amqp-options.ts';
 import { reconnectDelayMs, sleep } from './reconnect-delay.ts';
 import type { Source, SourceMessage, SourceStatus } from './source.ts';
-
-/** AMQP names (queue, exchange, routing key) are short strings of at most 255 bytes. */
-const AMQP_NAME = z.string().min(1).max(255);
-
-/** Options of an `amqp` source, as in the `ingest` config (`source: { kind: 'amqp', ... }`). */
-export const amqpSourceOptionsSchema = z
-  .strictObject({
-    kind: z.literal('amqp'),
-    /** Broker URL with credentials and vhost: `amqp://guest:guest@127.0.0.1:5672/`. */
-    url: z
-      .string()
-      .regex(/^amqps?:\/\/[^/\s]+/, 'must be an amqp:// or amqps:// URL')
-      .refine((url) => URL.canParse(url), 'is not a valid URL'),
-    /** A durable queue to consume (declared if missing). With `exchange`, the name of the bound queue. */
-    queue: AMQP_NAME.optional(),
-    /** An exchange (declared durable if missing) bound to a durable queue named `queue` or after the connector. */
-    exchange: z
-      .strictObject({
-        name: AMQP_NAME,
-        type: z.enum(['fanout', 'topic', 'direct']),
-        /** Routing keys or patterns to bind (`prices.#`); a fanout exchange ignores them. Default: `['#']`. */
-        bindingKeys: z.array(z.string().max(255)).min(1).max(100).default(['#']),
-      })
-      .optional(),
-    /**
-     * Unacknowledged messages the broker may push ahead of the one being published: the memory bound of the source
-     * and its throughput (the runner publishes one at a time, the prefetch hides the round trip). Default 100.
-     */
-    prefetch: z.number().int().min(1).max(65_535).default(100),
-    /**
-     * Exchange that poison messages are published to (with headers `x-switchboard-reason` and
-     * `x-switchboard-connector`) before they are acked; declared as a durable fanout if missing. Without it a poison
-     * message is rejected without requeue, which uses the queue's own dead-letter policy when it has one.
-     */
-    deadLetterExchange: AMQP_NAME.optional(),
-    /** First reconnect delay after a lost connection, doubled per failed attempt. Default 500 ms. */
-    reconnectInitialDelayMs: z.number().int().min(10).max(60_000).default(500),
-    /** Upper bound of the reconnect delay, so a long outage is retried at least this often. Default 30 s. */
-    reconnectMaxDelayMs: z.number().int().min(10).max(600_000).default(30_000),
-    /** How often the queue's ready message count is read for `status().lag` (one `queue.declare` passive). Default 5 s. */
-    lagIntervalMs: z.number().int().min(100).max(600_000).default(5_000),
-  })
-  .refine((o) => o.queue !== undefined || o.exchange !== undefined, {
-    message: 'needs a queue, or an exchange to bind a queue to',
-    path: ['queue'],
-  })
-  .refine((o) => o.reconnectMaxDelayMs >= o.reconnectInitialDelayMs, {
-    message: 'must be at least reconnectInitialDelayMs',
-    path: ['reconnectMaxDelayMs'],
-  });
-
-/** Parsed `amqp` source options (defaults applied). */
-export type AmqpSourceOptions = z.output<typeof amqpSourceOptionsSchema>;
-
-/** Header names that a dead-lettered message carries, so an operator can tell why and from where. */
-export const AMQP_DEAD_LETTER_HEADERS = {
-  reason: 'x-switchboard-reason',
-  connector: 'x-switchboard-connector',
-} as const;
-
-/**
- * An AMQP timestamp is POSIX seconds by the specification, but many producers put milliseconds there: a value above
- * this (in 5138 as seconds, 1973 as milliseconds) is read as milliseconds.
- */
-const SECONDS_OR_MS_THRESHOLD = 100_000_000_000;
 
 /**
  * Creates a RabbitMQ source. Nothing connects until `start`.
@@ -392,79 +336,6 @@ class AmqpSource implements Source {
       // Channel lost between two reads: the next session reads it again.
     }
   }
-}
-
-/** The message id when the producer set one, else a hash of routing key and body (stable across redeliveries). */
-export function amqpPosition(msg: Pick<ConsumeMessage, 'fields' | 'properties' | 'content'>): string {
-  const id: unknown = msg.properties.messageId;
-  if (typeof id === 'string' && id !== '') return id;
-  return createHash('sha256').update(msg.fields.routingKey).update('\n').update(msg.content).digest('hex');
-}
-
-function amqpHeaders(headers: Record<string, unknown> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(headers ?? {})) {
-    if (value === undefined || value === null) continue;
-    out[key.toLowerCase()] =
-      typeof value === 'string'
-        ? value
-        : Buffer.isBuffer(value)
-          ? value.toString('utf8')
-          : typeof value === 'object'
-            ? JSON.stringify(value)
-            : String(value);
-  }
-  return out;
-}
-
-function amqpTimestamp(value: unknown): { timestamp?: number } {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) return {};
-  return { timestamp: value > SECONDS_OR_MS_THRESHOLD ? value : value * 1000 };
-}
-
-function publishConfirmed(
-  channel: ConfirmChannel,
-  exchange: string,
-  msg: ConsumeMessage,
-  extraHeaders: Record<string, string>,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    try {
-      channel.publish(
-        exchange,
-        msg.fields.routingKey,
-        msg.content,
-        {
-          ...msg.properties,
-          headers: { ...(msg.properties.headers ?? {}), ...extraHeaders },
-          persistent: true,
-        },
-        (err: unknown) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()),
-      );
-    } catch (err) {
-      reject(err);
-    }
-  });
-}
-
-// A settle on a channel that just closed throws; the broker has requeued the message with the channel, so it is
-// redelivered and nothing is lost.
-function ackQuietly(session: Session, msg: ConsumeMessage): void {
-  try {
-    session.channel.ack(msg);
-  } catch {}
-}
-
-function nackQuietly(session: Session, msg: ConsumeMessage): void {
-  try {
-    session.channel.nack(msg, false, true);
-  } catch {}
-}
-
-function rejectQuietly(session: Session, msg: ConsumeMessage): void {
-  try {
-    session.channel.reject(msg, false);
-  } catch {}
 }
 
 function errorMessage(err: unknown): string {

@@ -1,7 +1,8 @@
 // Ingest: the registry of source kinds. Each kind names the zod schema of its `source` options and the factory that
 // builds it; configuration validation and `createConnectors` look kinds up here (one line per kind).
 import type { z } from 'zod';
-import { amqpSourceOptionsSchema, createAmqpSource } from './amqp.ts';
+import { createAmqpSource } from './amqp.ts';
+import { amqpSourceOptionsSchema } from './amqp-options.ts';
 import { createDemoSource, demoSourceOptionsSchema } from './demo.ts';
 import { createMqttSource, mqttSourceOptionsSchema } from './mqtt.ts';
 import { createNatsSource, natsSourceOptionsSchema } from './nats.ts';

@@ -20,7 +20,17 @@ import {
   type RefusalOutcome,
 } from './logic-answers.ts';
 import { mergeInfo, withData } from './logic-context.ts';
-import { LogicDeadline, LogicDeadlines } from './logic-deadlines.ts';
+import {
+  type AfterWait,
+  type Answer,
+  asIs,
+  CALL_ENDED,
+  isAnswer,
+  startCall,
+  TIMED_OUT,
+  WaitingCall,
+} from './logic-call.ts';
+import { type LogicDeadline, LogicDeadlines } from './logic-deadlines.ts';
 import { LOGIC_HOOKS, type LogicFailureReason, type LogicHook } from './logic-failure.ts';
 import type { RealtimeObserver } from './observer.ts';
 
@@ -41,19 +51,6 @@ export interface LogicRunnerOptions {
 }
 
 const FAILED: RefusalOutcome = { ok: false, code: ErrorCode.INTERNAL, message: INTERNAL_MESSAGE };
-/** Marks a deadline that passed (never a value a hook could produce). */
-const TIMED_OUT: unique symbol = Symbol('timed out');
-
-/** The runner's seam for {@link WaitingCall}: a call that ended. */
-const CALL_ENDED: unique symbol = Symbol('call ended');
-
-/** How one call to a hook ended: its answer, or what it threw or rejected with. */
-type Answer = { readonly ok: boolean; readonly value: unknown };
-
-/** What a waiting call goes on with once it ended (the deadline first: TIMED_OUT). */
-type AfterWait<R> = (answer: Answer | typeof TIMED_OUT) => R | PromiseLike<R>;
-
-const asIs: AfterWait<Answer | typeof TIMED_OUT> = (answer) => answer;
 
 /**
  * Runs the configured {@link ServerLogic}s and in-process RPC handlers. Every call gets the deadline; a throw, a
@@ -201,7 +198,7 @@ export class LogicRunner {
     for (let i = index; i < logics.length; i++) {
       const logic = logics[i]!;
       const asked = current;
-      const answer = this.#start(() => logic.onPublish!(asked));
+      const answer = startCall(() => logic.onPublish!(asked));
       if (!isAnswer(answer)) return this.#publishAfter(logics, i, current, replaced, answer);
       const next = this.#publishStep(answer, current);
       if (next === null) continue;
@@ -301,19 +298,8 @@ export class LogicRunner {
    * deadline, ends the call once.
    */
   #call(hook: LogicHook, run: () => unknown): Answer | Promise<Answer | typeof TIMED_OUT> {
-    const answer = this.#start(run);
+    const answer = startCall(run);
     return isAnswer(answer) ? answer : this.#wait(hook, answer, asIs);
-  }
-
-  /** Runs a hook: its synchronous answer (or throw), or the thenable it answered with. */
-  #start(run: () => unknown): Answer | PromiseLike<unknown> {
-    let answer: unknown;
-    try {
-      answer = run();
-    } catch (err) {
-      return { ok: false, value: err };
-    }
-    return isThenable(answer) ? answer : { ok: true, value: answer };
   }
 
   /**
@@ -363,58 +349,4 @@ export class LogicRunner {
       // An observer that throws must not turn a reported failure into a crash.
     }
   }
-}
-
-/** A call waiting on a hook's promise, armed in the runner's deadline list until it ends. */
-class WaitingCall<R> extends LogicDeadline {
-  readonly hook: LogicHook;
-  readonly #runner: LogicRunner;
-  readonly #then: AfterWait<R>;
-  readonly #resolve: (value: R | PromiseLike<R>) => void;
-  #ended = false;
-
-  constructor(runner: LogicRunner, hook: LogicHook, then: AfterWait<R>, resolve: (value: R | PromiseLike<R>) => void) {
-    super();
-    this.#runner = runner;
-    this.hook = hook;
-    this.#then = then;
-    this.#resolve = resolve;
-  }
-
-  /** The hook's promise settled: the answer counts unless the deadline came first. */
-  end(answer: Answer): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#runner[CALL_ENDED](this, false);
-    this.#goOn(answer);
-  }
-
-  onDeadline(): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#runner[CALL_ENDED](this, true);
-    this.#goOn(TIMED_OUT);
-  }
-
-  /** Runs the continuation; what it throws rejects the call's promise, as a throw in an async function would. */
-  #goOn(answer: Answer | typeof TIMED_OUT): void {
-    try {
-      this.#resolve(this.#then(answer));
-    } catch (err) {
-      this.#resolve(Promise.reject(err));
-    }
-  }
-}
-
-/** Whether `#start` answered at once (an Answer never has a `then`). */
-function isAnswer(value: Answer | PromiseLike<unknown>): value is Answer {
-  return typeof (value as { then?: unknown }).then !== 'function';
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }

@@ -5,13 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { leafPath, schemaLeaves, type JsonSchema } from '../../scripts/config-reference.ts';
 import { envSegments, findByEnv, findByPath } from '../../src/cli/config/lookup.ts';
-import {
-  ENV_PREFIX,
-  NON_SETTING_VARIABLES,
-  SETTING_KINDS,
-  SETTINGS,
-  type SettingKind,
-} from '../../src/cli/config/settings.ts';
+import { NON_SETTING_VARIABLES } from '../../src/cli/config/non-setting-variables.ts';
+import { ENV_PREFIX, SETTING_KINDS, type SettingKind } from '../../src/cli/config/setting.ts';
+import { SETTINGS } from '../../src/cli/config/settings.ts';
 
 const SCHEMA_LEAVES = schemaLeaves();
 const rowPath = leafPath;

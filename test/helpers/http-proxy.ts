@@ -1,8 +1,8 @@
 // Test helper: a loopback TCP proxy that reads the HTTP/1.1 requests going through it and plays a corporate proxy
 // that blocks WebSocket: it refuses the upgrade (403), or accepts it and then swallows every frame; it can also refuse
 // chosen paths (the event stream) and cut every connection at once, like TcpProxy.
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type net from 'node:net';
+import { ProxyPairs } from './proxy-pairs.ts';
 
 /** What happens to a WebSocket upgrade: forwarded, refused with 403, or accepted and then silent both ways. */
 export type WebSocketPolicy = 'pass' | 'refuse' | 'swallow';
@@ -13,11 +13,6 @@ const MAX_HEAD_BYTES = 64 * 1024;
 const FORBIDDEN =
   'HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 9\r\nConnection: close\r\n\r\nForbidden';
 
-interface Pair {
-  readonly client: net.Socket;
-  readonly upstream: net.Socket;
-}
-
 /** Requests seen, for assertions: method, path, and what the proxy did. */
 export interface SeenRequest {
   readonly method: string;
@@ -27,8 +22,7 @@ export interface SeenRequest {
 
 /** The proxy. Change `websocket` and `blockedPaths` at any time; they apply to the next request. */
 export class HttpBlockingProxy {
-  readonly #server: net.Server;
-  readonly #pairs = new Set<Pair>();
+  readonly #pairs = new ProxyPairs((client) => this.#onConnection(client));
   readonly #targetPort: number;
   /** What the proxy does with WebSocket upgrades. */
   websocket: WebSocketPolicy = 'pass';
@@ -40,42 +34,26 @@ export class HttpBlockingProxy {
   /** @param targetPort Where to forward. */
   constructor(targetPort: number) {
     this.#targetPort = targetPort;
-    this.#server = net.createServer((client) => this.#onConnection(client));
   }
 
   async listen(): Promise<this> {
-    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', () => resolve()));
-    this.port = (this.#server.address() as AddressInfo).port;
+    await this.#pairs.listen();
+    this.port = this.#pairs.port;
     return this;
   }
 
   /** Destroys every open connection on both sides at once. */
   cut(): number {
-    const n = this.#pairs.size;
-    for (const p of [...this.#pairs]) {
-      p.client.resetAndDestroy();
-      p.upstream.destroy();
-    }
-    this.#pairs.clear();
-    return n;
+    return this.#pairs.cut();
   }
 
   async close(): Promise<void> {
-    this.cut();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await this.#pairs.close();
   }
 
   #onConnection(client: net.Socket): void {
-    const upstream = net.connect(this.#targetPort, '127.0.0.1');
-    const pair: Pair = { client, upstream };
-    this.#pairs.add(pair);
-    const end = (): void => {
-      if (!this.#pairs.delete(pair)) return;
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
+    const { pair, end } = this.#pairs.connect(client, this.#targetPort);
+    const { upstream } = pair;
     let head = Buffer.alloc(0);
     let bodyLeft = 0;
     /** After an upgrade (or a body we cannot follow): bytes pass without being read as requests. */
@@ -122,7 +100,7 @@ export class HttpBlockingProxy {
           this.seen.push({ method, path, action: 'refused' });
           upstream.destroy();
           client.end(FORBIDDEN);
-          this.#pairs.delete(pair);
+          this.#pairs.forget(pair);
           return;
         }
         upstream.write(raw);

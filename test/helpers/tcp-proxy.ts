@@ -1,16 +1,10 @@
 // Test helper: a TCP proxy on 127.0.0.1 that can cut, stall, delay and refuse connections, for the client fault tests.
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
-
-interface Pair {
-  readonly client: net.Socket;
-  readonly upstream: net.Socket;
-}
+import type net from 'node:net';
+import { ProxyPairs } from './proxy-pairs.ts';
 
 /** A loopback TCP proxy in front of `127.0.0.1:targetPort`. */
 export class TcpProxy {
-  readonly #server: net.Server;
-  readonly #pairs = new Set<Pair>();
+  readonly #pairs = new ProxyPairs((client) => this.#onConnection(client));
   #targetPort: number;
   #delayMs = 0;
   #stalled = false;
@@ -22,13 +16,12 @@ export class TcpProxy {
   /** @param targetPort Where to forward. */
   constructor(targetPort: number) {
     this.#targetPort = targetPort;
-    this.#server = net.createServer((client) => this.#onConnection(client));
   }
 
   /** Starts listening on a free port. */
   async listen(): Promise<this> {
-    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', () => resolve()));
-    this.port = (this.#server.address() as AddressInfo).port;
+    await this.#pairs.listen();
+    this.port = this.#pairs.port;
     return this;
   }
 
@@ -44,13 +37,7 @@ export class TcpProxy {
 
   /** Destroys every open connection on both sides at once (a network cut: no close frame, no FIN handshake). */
   cut(): number {
-    const n = this.#pairs.size;
-    for (const p of [...this.#pairs]) {
-      p.client.resetAndDestroy();
-      p.upstream.destroy();
-    }
-    this.#pairs.clear();
-    return n;
+    return this.#pairs.cut();
   }
 
   /** While true, new connections are accepted and closed at once (the network is down). */
@@ -78,8 +65,7 @@ export class TcpProxy {
   }
 
   async close(): Promise<void> {
-    this.cut();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await this.#pairs.close();
   }
 
   #onConnection(client: net.Socket): void {
@@ -88,16 +74,7 @@ export class TcpProxy {
       client.resetAndDestroy();
       return;
     }
-    const upstream = net.connect(this.#targetPort, '127.0.0.1');
-    const pair: Pair = { client, upstream };
-    this.#pairs.add(pair);
-    const end = (): void => {
-      if (!this.#pairs.delete(pair)) return;
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
+    const { upstream } = this.#pairs.connect(client, this.#targetPort).pair;
     const pipe = (from: net.Socket, to: net.Socket): void => {
       from.on('data', (chunk: Buffer) => {
         if (this.#delayMs > 0) {

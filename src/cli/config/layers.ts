@@ -2,7 +2,8 @@
 // value remembered with its source so an error can say where a bad value came from.
 import { ConfigError, type ConfigIssue } from './config-error.ts';
 import { coerce, findByEnv, findByPath, suggest } from './lookup.ts';
-import { ENV_PREFIX, NON_SETTING_VARIABLES } from './settings.ts';
+import { NON_SETTING_VARIABLES } from './non-setting-variables.ts';
+import { ENV_PREFIX } from './setting.ts';
 
 /** A JSON object being merged. */
 export type Plain = Record<string, unknown>;

@@ -7,8 +7,10 @@ import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './config-error.ts';
 import { DEV_CONFIG } from './dev-config.ts';
 import { envLayer, formatPath, isPlain, Layer, mergeLayer, sourceOf, type Plain } from './layers.ts';
-import { AuthConfigSchema, ServerConfigSchema, type AuthConfig, type ServerConfig } from './schema.ts';
-import { SETTING_KINDS, SETTINGS, type Setting } from './settings.ts';
+import { AuthConfigSchema, type AuthConfig } from './auth-schema.ts';
+import { ServerConfigSchema, type ServerConfig } from './schema.ts';
+import { SETTING_KINDS, type Setting } from './setting.ts';
+import { SETTINGS } from './settings.ts';
 
 type FlagOptions = NonNullable<ParseArgsConfig['options']>;
 

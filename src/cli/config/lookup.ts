@@ -1,6 +1,7 @@
 // CLI config: finding a setting of the table (settings.ts) by environment variable or dotted path, and turning
 // the text of a variable or flag into the value its kind expects.
-import { ENV_PREFIX, SETTING_KINDS, SETTINGS, type Setting, type SettingKind } from './settings.ts';
+import { ENV_PREFIX, SETTING_KINDS, type Setting, type SettingKind } from './setting.ts';
+import { SETTINGS } from './settings.ts';
 
 /** What a variable or path names: one setting, or an object of settings given whole as JSON. */
 export interface FoundSetting {
