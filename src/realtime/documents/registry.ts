@@ -39,6 +39,8 @@ export interface DocumentRegistryOptions {
 export interface DocumentStats {
   /** Documents loaded on this node (open or idle, not yet unloaded). */
   readonly documents: number;
+  /** Of those, the hibernated ones: content held as one encoded update, no Y.Doc (`documentHibernateMs`). */
+  readonly documentsHibernated: number;
   /** Document holds (a connection with a document open) on this node. */
   readonly documentPeers: number;
   /** Updates applied to loaded documents since start (local, remote and stored). */
@@ -93,9 +95,14 @@ export class DocumentRegistry {
   /** Figures for stats and metrics. */
   stats(): DocumentStats {
     let peers = 0;
-    for (const d of this.#docs.values()) peers += d.members.size;
+    let hibernated = 0;
+    for (const d of this.#docs.values()) {
+      peers += d.members.size;
+      if (d.hibernated) hibernated++;
+    }
     return {
       documents: this.#docs.size,
+      documentsHibernated: hibernated,
       documentPeers: peers,
       documentUpdates: this.#updates,
       documentUpdateBytes: this.#updateBytes,
