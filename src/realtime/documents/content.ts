@@ -6,6 +6,15 @@
 // `encodeStateAsUpdate`'s result, and parked again on waking, so they survive (docs/documents.md "Hibernation").
 import * as Y from 'yjs';
 
+/** An update without structs or deletions (no client, no deleted range): 2 bytes. */
+const NOTHING = new Uint8Array([0, 0]);
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Called after each transaction of the (current) Y.Doc. */
 export type TransactionListener = (transaction: Y.Transaction) => void;
 
@@ -64,6 +73,23 @@ export class DocumentContent {
     return this.#encoded === null
       ? Y.encodeStateAsUpdate(this.doc, stateVector)
       : Y.diffUpdate(this.#encoded, stateVector);
+  }
+
+  /**
+   * Whether a hibernated content surely has everything an update brings (a joiner's `sync2` when it holds nothing
+   * new): every struct within the state vector and the same deletions. Read from the encoded state, without waking;
+   * false when awake or unsure (the caller then applies it to the Y.Doc, which decides).
+   * @param update A valid Yjs update.
+   */
+  holds(update: Uint8Array): boolean {
+    const encoded = this.#encoded;
+    if (encoded === null) return false;
+    const stateVector = Y.encodeStateVectorFromUpdate(encoded);
+    const known = Y.decodeStateVector(stateVector);
+    for (const [client, clock] of Y.parseUpdateMeta(update).to) if (clock > (known.get(client) ?? 0)) return false;
+    // No struct is new: what is left of each side past the state vector is its deletions (and parked structs).
+    const theirs = Y.diffUpdate(update, stateVector);
+    return theirs.byteLength === NOTHING.byteLength || sameBytes(theirs, Y.diffUpdate(encoded, stateVector));
   }
 
   /** The whole content as one update (a compaction's snapshot), without waking it. */

@@ -10,6 +10,7 @@ import type { SessionTransport } from '../transport.ts';
 import { DocumentContent } from './content.ts';
 import { DocumentFanout } from './fanout.ts';
 import type { DocumentPeer } from './peer.ts';
+import { addsNothing } from './validate.ts';
 
 /** Awareness client ids one peer may hold in one document (a tab has one per document; a few more for reloads). */
 export const MAX_AWARENESS_IDS_PER_PEER = 8;
@@ -142,6 +143,15 @@ export class LiveDocument {
   /** Hibernates the document now (as its quiet timer does after `documentHibernateMs`). */
   hibernate(): void {
     this.#content.hibernate();
+  }
+
+  /**
+   * Whether the document already holds everything an update brings (a read-only peer's `sync2` is then no attempt to
+   * write); a hibernated document answers from its encoded state when it can, without waking.
+   * @param update A validated update.
+   */
+  holds(update: Uint8Array): boolean {
+    return this.#content.holds(update) || addsNothing(this.#content.doc, update);
   }
 
   /** The whole document as one update (a compaction's snapshot), without waking it. */
@@ -320,6 +330,8 @@ export class LiveDocument {
    * should not), what did change is encoded against the state before and handed on, so no peer or store misses it.
    */
   #apply(update: Uint8Array, origin: unknown): void {
+    // A joiner's sync2 with nothing new changes nothing: a hibernated document stays asleep.
+    if (this.#content.hibernated && this.#content.holds(update)) return;
     const doc = this.#content.doc;
     this.#content.touch();
     const store = doc.store;

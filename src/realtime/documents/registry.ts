@@ -12,7 +12,7 @@ import { LiveDocument, type DocumentHost, type Member } from './document.ts';
 import { DocumentWrites } from './document-writes.ts';
 import { UpdateParts } from './parts.ts';
 import type { DocumentPeer } from './peer.ts';
-import { addsNothing, decodeStateVector, isValidUpdate, parseAwarenessUpdate } from './validate.ts';
+import { decodeStateVector, isValidUpdate, parseAwarenessUpdate } from './validate.ts';
 
 /**
  * Prefix of the broker channel that carries one document's updates and awareness between nodes. It is not a valid
@@ -277,7 +277,7 @@ export class DocumentRegistry {
     if (!allowed.ok) {
       // A read-only client answers the server's sync1 like any other; when its answer changes nothing, it is no
       // attempt to write and is dropped quietly.
-      if (kind === 'sync2' && addsNothing(document.doc, data)) return;
+      if (kind === 'sync2' && document.holds(data)) return;
       peer.refuse(ErrorCode.FORBIDDEN, 'Cannot change the document: the user may only read it', rid);
       return;
     }
