@@ -9,6 +9,16 @@ import * as Y from 'yjs';
 /** An update without structs or deletions (no client, no deleted range): 2 bytes. */
 const NOTHING = new Uint8Array([0, 0]);
 
+/** Whether `encoded` has every struct of `update` (within its state vector) and the same deletions. */
+function holdsAll(encoded: Uint8Array, update: Uint8Array): boolean {
+  const stateVector = Y.encodeStateVectorFromUpdate(encoded);
+  const known = Y.decodeStateVector(stateVector);
+  for (const [client, clock] of Y.parseUpdateMeta(update).to) if (clock > (known.get(client) ?? 0)) return false;
+  // No struct is new: what is left of each side past the state vector is its deletions (and parked structs).
+  const theirs = Y.diffUpdate(update, stateVector);
+  return theirs.byteLength === NOTHING.byteLength || sameBytes(theirs, Y.diffUpdate(encoded, stateVector));
+}
+
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
   for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
@@ -46,7 +56,7 @@ export class DocumentContent {
 
   /** Whether the content is hibernated (no Y.Doc in memory). */
   get hibernated(): boolean {
-    return this.#doc === null;
+    return this.#encoded !== null;
   }
 
   /** The Y.Doc, woken from the encoded state when hibernated. */
@@ -57,6 +67,8 @@ export class DocumentContent {
     this.#encoded = null;
     this.#doc = doc;
     if (encoded !== null) Y.applyUpdate(doc, encoded);
+    // Woken by a read (not an update) too: it goes back to sleep after another quiet spell.
+    this.touch();
     return doc;
   }
 
@@ -84,12 +96,11 @@ export class DocumentContent {
   holds(update: Uint8Array): boolean {
     const encoded = this.#encoded;
     if (encoded === null) return false;
-    const stateVector = Y.encodeStateVectorFromUpdate(encoded);
-    const known = Y.decodeStateVector(stateVector);
-    for (const [client, clock] of Y.parseUpdateMeta(update).to) if (clock > (known.get(client) ?? 0)) return false;
-    // No struct is new: what is left of each side past the state vector is its deletions (and parked structs).
-    const theirs = Y.diffUpdate(update, stateVector);
-    return theirs.byteLength === NOTHING.byteLength || sameBytes(theirs, Y.diffUpdate(encoded, stateVector));
+    try {
+      return holdsAll(encoded, update);
+    } catch {
+      return false;
+    }
   }
 
   /** The whole content as one update (a compaction's snapshot), without waking it. */

@@ -257,3 +257,43 @@ test('the y-websocket endpoint syncs from and wakes a hibernated document', asyn
   await waitFor(() => p.doc.getText('text').toString() === 'from yjs!', 'the edit reached the first provider');
   assert.equal(live.hibernated, false);
 });
+
+test('a read-only joiner of a hibernated document is not refused and does not wake it', async (t) => {
+  const h = await startHub(t, {
+    namespaces: { doc: { document: true, documentHibernateMs: NEVER_BY_ITSELF, roles: { publish: ['editor'] } } },
+  });
+  const erin = await openClient(t, h, 'erin', { roles: ['editor'] });
+  const e = await openReplica(erin, 'doc:ro');
+  t.after(() => e.destroy());
+  e.insert(0, 'read me, then delete this');
+  e.delete(8, 17);
+  await erin.request({ type: 'ping' });
+  const live = loaded(h, 'doc:ro');
+  live.hibernate();
+  const viewer = await openClient(t, h, 'vic');
+  const v = await openReplica(viewer, 'doc:ro');
+  t.after(() => v.destroy());
+  assert.equal(v.text, 'read me,');
+  // What a viewer that already holds the document answers a sync1 with (a reconnect): no struct, every deletion.
+  v.send('sync2', Y.encodeStateAsUpdate(v.doc, Y.encodeStateVector(v.doc)));
+  await viewer.request({ type: 'ping' });
+  assert.deepEqual(v.errors, [], 'its sync2 (same content, same deletions) is no attempt to write');
+  assert.ok(live.hibernated, 'and was told from the encoded state');
+  v.insert(0, 'vandal ');
+  await v.until(() => v.errors.some((x) => x['code'] === 'forbidden'), 5000, 'a real write is refused');
+  assert.equal(serverText(live), 'read me,');
+});
+
+test('a document woken by a read goes back to sleep after another quiet spell', async (t) => {
+  const h = await hub(t, { hibernateMs: 100 });
+  const alice = await openClient(t, h, 'alice');
+  const a = await openReplica(alice, 'doc:reread');
+  t.after(() => a.destroy());
+  a.insert(0, 'x');
+  await alice.request({ type: 'ping' });
+  const live = loaded(h, 'doc:reread');
+  await waitFor(() => live.hibernated, 'hibernated');
+  assert.equal(live.doc.getText('text').toString(), 'x', 'woken by reading its Y.Doc');
+  assert.equal(live.hibernated, false);
+  await waitFor(() => live.hibernated, 'asleep again');
+});
