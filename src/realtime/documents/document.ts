@@ -1,14 +1,15 @@
-// Realtime documents: one loaded document: its Y.Doc and awareness, the peers holding it on this node, fan-out to
-// them, and the cross-node and store side effects of a local change.
+// Realtime documents: one loaded document: its content (a Y.Doc, or one encoded update while it hibernates:
+// content.ts) and awareness, the peers holding it on this node (member.ts), fan-out to them, and the cross-node and
+// store side effects of a local change.
 import { randomInt } from 'node:crypto';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { ErrorCode, type DocKind } from '../../messages/index.ts';
 import type { NamespaceConfig } from '../namespaces.ts';
-import { TokenBucket } from '../rate-limit.ts';
 import type { SessionTransport } from '../transport.ts';
 import { DocumentContent } from './content.ts';
 import { DocumentFanout } from './fanout.ts';
+import { Member } from './member.ts';
 import type { DocumentPeer } from './peer.ts';
 import { addsNothing } from './validate.ts';
 
@@ -19,55 +20,6 @@ export const MAX_AWARENESS_IDS_PER_PEER = 8;
 export const REMOTE = Symbol('remote node');
 export const STORE = Symbol('store');
 const LEAVE = Symbol('peer left');
-
-/** A peer with its per-document state; what only awareness needs is created on the peer's first awareness update. */
-export class Member {
-  readonly peer: DocumentPeer;
-  readonly updates: TokenBucket;
-  /** Whether it has been sent the server's `sync1` (sent once the document is loaded). */
-  greeted = false;
-  readonly #config: NamespaceConfig;
-  #awarenessIds: Set<number> | null = null;
-  #awarenessRate: TokenBucket | null = null;
-
-  /**
-   * @param peer The connection.
-   * @param config The document's namespace configuration (rate limits).
-   */
-  constructor(peer: DocumentPeer, config: NamespaceConfig) {
-    this.peer = peer;
-    this.#config = config;
-    this.updates = new TokenBucket({
-      ratePerSecond: config.documentUpdatesPerSecond,
-      burst: 2 * config.documentUpdatesPerSecond,
-    });
-  }
-
-  /** Awareness client ids this peer set (removed and broadcast when it leaves). */
-  get awarenessIds(): Set<number> {
-    this.#awarenessIds ??= new Set();
-    return this.#awarenessIds;
-  }
-
-  /** Whether this peer set awareness client id `id` (creates nothing). */
-  setAwareness(id: number): boolean {
-    return this.#awarenessIds?.has(id) ?? false;
-  }
-
-  /** The awareness ids this peer set (creates nothing). */
-  ownAwarenessIds(): number[] {
-    return this.#awarenessIds === null ? [] : [...this.#awarenessIds];
-  }
-
-  /** The peer's awareness update rate limit. */
-  get awarenessRate(): TokenBucket {
-    this.#awarenessRate ??= new TokenBucket({
-      ratePerSecond: this.#config.awarenessUpdatesPerSecond,
-      burst: 2 * this.#config.awarenessUpdatesPerSecond,
-    });
-    return this.#awarenessRate;
-  }
-}
 
 /** What a document needs from its registry. */
 export interface DocumentHost {
