@@ -76,7 +76,7 @@ test('a quiet document hibernates with its peers connected; a joiner syncs witho
 
   b.insert(5, ' world');
   await a.until(() => a.text === 'hello world', 5000, 'the edit after hibernation reached alice');
-  assert.equal(live.hibernated, false, 'the edit woke it');
+  // (Whether it is awake now depends on the machine's speed: 100 ms later it sleeps again.)
   assert.equal(serverText(live), 'hello world');
   await waitFor(() => live.hibernated, 'hibernated again');
   a.insert(0, '> ');
