@@ -11,7 +11,8 @@
 //   node bench/documents.mjs                                  # 3 repeats, every server, writes bench/RESULTS.md section
 //   node bench/documents.mjs --repeats 1 --docs 200 --window-s 5 --no-write
 //   node bench/documents.mjs --servers yws,hocuspocus         # a subset (also: switchboard-yjs, switchboard-file,
-//                                                             #   switchboard-batch: documentFanoutBatchMs 10)
+//                                                             #   switchboard-batch: documentFanoutBatchMs 10,
+//                                                             #   switchboard-awake: documentHibernateMs 0)
 //   node bench/documents.mjs --nice=-10                       # higher priority on a shared machine (root; see README)
 //   node bench/documents.mjs --cpu-prof bench/out/docs-prof   # V8 CPU profiles of the servers (bench/lib/cpuprofile-top.mjs)
 //
@@ -37,7 +38,7 @@ const { values: args } = parseArgs({
     'b-rate': { type: 'string', default: '1' },
     'warmup-s': { type: 'string', default: '3' },
     'window-s': { type: 'string', default: '10' },
-    'idle-s': { type: 'string', default: '5' },
+    'idle-s': { type: 'string', default: '8' },
     nice: { type: 'string', default: '0' },
     'cpu-prof': { type: 'string' },
     'no-write': { type: 'boolean', default: false },
@@ -48,7 +49,7 @@ if (args.help) {
   console.log(
     readFileSync(new URL(import.meta.url), 'utf8')
       .split('\n')
-      .slice(1, 20)
+      .slice(1, 21)
       .map((l) => l.replace(/^\/\/ ?/, ''))
       .join('\n'),
   );
@@ -60,6 +61,7 @@ const LABELS = {
   'switchboard-yjs': 'Switchboard (`/yjs/<doc>` endpoint)',
   'switchboard-file': 'Switchboard (JSON protocol, file store: fdatasync per append batch)',
   'switchboard-batch': 'Switchboard (JSON protocol, `documentFanoutBatchMs: 10`)',
+  'switchboard-awake': 'Switchboard (JSON protocol, `documentHibernateMs: 0`: never hibernates)',
   yws: '@y/websocket-server 0.1.1',
   hocuspocus: '@hocuspocus/server 3.4.4',
 };
@@ -68,6 +70,7 @@ const SERVERS = {
   'switchboard-yjs': [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
   'switchboard-file': [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
   'switchboard-batch': [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
+  'switchboard-awake': [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
   yws: [process.execPath, '--expose-gc', 'bench/documents/yws-server.mjs'],
   hocuspocus: [process.execPath, '--expose-gc', 'bench/documents/hocuspocus-server.mjs'],
 };
@@ -151,6 +154,7 @@ async function startServer(name) {
     ? {
         BENCH_DOC_STORE: name === 'switchboard-file' ? 'file' : 'memory',
         BENCH_DOC_BATCH_MS: name === 'switchboard-batch' ? '10' : '0',
+        ...(name === 'switchboard-awake' ? { BENCH_DOC_HIBERNATE_MS: '0' } : {}),
       }
     : {};
   const [node, ...rest] = SERVERS[name];
@@ -210,6 +214,10 @@ async function scenario(name, kind) {
     await sleep(Number(args['idle-s']) * 1000);
     const left = await server.stats();
     const perDocument = (s, key) => (s[key] - base[key]) / docs;
+    const withBuffers = (s) => ({ all: s.heapUsed + s.arrayBuffers });
+    // The same connections holding no document, in a fresh server of their own (y-websocket: a connection is a
+    // document, n/a): subtracted from idle, what the documents themselves cost.
+    const conns = a || !MULTIPLEXED.has(name) ? null : await bareConnections(name, docs * perDoc);
     const updates = run.sent;
     return {
       server: name,
@@ -226,10 +234,45 @@ async function scenario(name, kind) {
       openRssPerDoc: perDocument(end, 'rss'),
       idleHeapPerDoc: perDocument(idle, 'heapUsed'),
       idleRssPerDoc: perDocument(idle, 'rss'),
+      idleAllPerDoc: (withBuffers(idle).all - withBuffers(base).all) / docs,
+      idleDocHeapPerDoc: conns === null ? Number.NaN : perDocument(idle, 'heapUsed') - conns.heapUsed / docs,
+      idleDocAllPerDoc:
+        conns === null ? Number.NaN : (withBuffers(idle).all - withBuffers(base).all - conns.all) / docs,
+      connHeapPerDoc: conns === null ? Number.NaN : conns.heapUsed / docs,
       leftHeapPerDoc: perDocument(left, 'heapUsed'),
       leftRssPerDoc: perDocument(left, 'rss'),
       documentsLoadedAfterLeave: left.documents ?? null,
-      raw: { base, start, end, idle, left },
+      documentsHibernatedAtIdle: idle.hibernated ?? null,
+      raw: { base, start, end, idle, left, conns },
+    };
+  } finally {
+    load.send(JSON.stringify({ cmd: 'exit' }));
+    await load.stop();
+    await server.stop();
+  }
+}
+
+/** Servers whose connections carry several documents; their bare connections hold none. */
+const MULTIPLEXED = new Set([
+  'switchboard',
+  'switchboard-file',
+  'switchboard-batch',
+  'switchboard-awake',
+  'hocuspocus',
+]);
+
+/** Memory of `count` connections holding no document, above a fresh server's: { heapUsed, all (heap + buffers) }. */
+async function bareConnections(name, count) {
+  const server = await startServer(name);
+  const load = await startLoad(name, server.port, 'bare');
+  try {
+    const base = await server.stats();
+    await load.cmd({ cmd: 'bare', connections: count }, 'bare', 300_000);
+    await sleep(1000);
+    const open = await server.stats();
+    return {
+      heapUsed: open.heapUsed - base.heapUsed,
+      all: open.heapUsed + open.arrayBuffers - base.heapUsed - base.arrayBuffers,
     };
   } finally {
     load.send(JSON.stringify({ cmd: 'exit' }));
@@ -302,6 +345,20 @@ for (const kind of ['a', 'b']) {
   }
   L.push('');
 }
+L.push('### (b) memory per idle document, with and without its connections');
+L.push('');
+L.push(
+  '| server | heap KiB/doc idle | heap + buffers | connections alone (heap) | idle − connections: heap | heap + buffers |',
+);
+L.push('|---|--:|--:|--:|--:|--:|');
+for (const name of servers) {
+  const m = (key) => kib(med(name, 'b', key));
+  const bare = (key) => (MULTIPLEXED.has(name) ? m(key) : 'n/a');
+  L.push(
+    `| ${LABELS[name]} | ${m('idleHeapPerDoc')} | ${m('idleAllPerDoc')} | ${bare('connHeapPerDoc')} | ${bare('idleDocHeapPerDoc')} | ${bare('idleDocAllPerDoc')} |`,
+  );
+}
+L.push('');
 if (servers.includes('switchboard') && servers.includes('hocuspocus')) {
   const targets = [];
   for (const kind of ['a', 'b']) {
@@ -310,14 +367,15 @@ if (servers.includes('switchboard') && servers.includes('hocuspocus')) {
     );
   }
   targets.push(
-    `(b) heap per idle document ${ratio(med('switchboard', 'b', 'idleHeapPerDoc'), med('hocuspocus', 'b', 'idleHeapPerDoc'))} Hocuspocus's (target ≤ 0.5×)`,
+    `(b) heap per idle document ${ratio(med('switchboard', 'b', 'idleHeapPerDoc'), med('hocuspocus', 'b', 'idleHeapPerDoc'))} Hocuspocus's (target ≤ 0.5×), heap + buffers ${ratio(med('switchboard', 'b', 'idleAllPerDoc'), med('hocuspocus', 'b', 'idleAllPerDoc'))}; without the connections: heap ${ratio(med('switchboard', 'b', 'idleDocHeapPerDoc'), med('hocuspocus', 'b', 'idleDocHeapPerDoc'))}, heap + buffers ${ratio(med('switchboard', 'b', 'idleDocAllPerDoc'), med('hocuspocus', 'b', 'idleDocAllPerDoc'))}`,
   );
   L.push(`**Ratios against Hocuspocus:** ${targets.join('; ')}.`);
   L.push('');
 }
 L.push(
   "Definitions: server CPU is the server process's own `process.cpuUsage()` (user + system, all threads) over the measured window, divided by the updates sent in it (so it includes the fan-out to the other editors); a delivery is one update received by one other editor. Latency is from an editor's send to each other editor's receipt, one clock (the load generator). Memory per document = (server figure − the fresh server's) ÷ documents, after two forced GCs: *open* right after the window with every editor connected, *idle* after " +
-    `${args['idle-s']} s more of silence (editors still connected), *left* ${args['idle-s']} s after every editor disconnected (y-websocket's server keeps documents it has no persistence for; Hocuspocus unloads a document when its last connection closes). Scenario (a) has one document, so its per-document memory is that one document with its ${args['a-editors']} connections.`,
+    `${args['idle-s']} s more of silence (editors still connected; Switchboard's documents hibernate 3 to 6 s after their last update at the default \`documentHibernateMs\` of 3 s, so they are hibernated by then), *left* ${args['idle-s']} s after every editor disconnected (y-websocket's server keeps documents it has no persistence for; Hocuspocus unloads a document when its last connection closes; Switchboard keeps them, hibernated, for \`documentIdleUnloadMs\`, 30 s). Scenario (a) has one document, so its per-document memory is that one document with its ${args['a-editors']} connections. ` +
+    "*Heap + buffers* adds `process.memoryUsage().arrayBuffers` (the bytes of ArrayBuffers live outside the V8 heap: a store's or a hibernated document's buffers are counted there). *Connections alone*: the same number of connections (2 per document) opened on a fresh server of the same kind without any document (Switchboard: `connect` answered; Hocuspocus: a WebSocket that has sent nothing yet), per document; *idle − connections* subtracts it from *idle*: what the documents themselves cost. y-websocket opens a connection per document on the document's URL, so it has no connection without a document (n/a).",
 );
 const body = `${L.join('\n')}\n`;
 process.stdout.write(body);

@@ -4,6 +4,8 @@
 //   {"cmd":"run","rate":R,"warmupS":W,"windowS":T}  every editor sends R updates/s, open loop: W s of warm-up, a
 //        drain, then `{"mark":"window-start"}`, T s measured, a drain, `{"mark":"window-end"}` and the figures
 //   {"cmd":"close"}                            close every editor -> {"ok":"close"}
+//   {"cmd":"bare","connections":N}             open N connections that hold no document (Switchboard: connected;
+//        Hocuspocus: a WebSocket that has sent nothing) -> {"ok":"bare"}; `close` closes them
 // An editor never applies what it receives (that would measure the load generator): it inserts 8 characters at the
 // end of its own text, so the first struct of each update it sends is (its client id, 8 × its edit number) and a
 // receiver finds the send time from the update's first struct alone.
@@ -49,7 +51,7 @@ class Editor {
   }
 
   open() {
-    const w = wire(KIND === 'switchboard-file' || KIND === 'switchboard-batch' ? 'switchboard' : KIND, PORT, this.doc);
+    const w = wire(KIND.startsWith('switchboard') && KIND !== 'switchboard-yjs' ? 'switchboard' : KIND, PORT, this.doc);
     this.wire = w;
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(w.url, w.protocols ?? [], { perMessageDeflate: false });
@@ -173,6 +175,33 @@ const perDocEditors = () => {
   return counts;
 };
 
+/** @type {WebSocket[]} connections without a document (the `bare` command) */
+let bare = [];
+
+/** Opens `count` connections holding no document: the per-connection memory a server spends without documents. */
+async function openBare(count) {
+  const w = wire(KIND.startsWith('switchboard') && KIND !== 'switchboard-yjs' ? 'switchboard' : KIND, PORT, 'bare');
+  const sockets = [];
+  let next = 0;
+  const one = () =>
+    new Promise((resolve, reject) => {
+      const ws = new WebSocket(w.url, w.protocols ?? [], { perMessageDeflate: false });
+      sockets.push(ws);
+      ws.on('error', reject);
+      ws.on('open', () => {
+        if (!KIND.startsWith('switchboard')) return resolve();
+        ws.send(JSON.stringify({ type: 'connect', rid: 1 }));
+        ws.once('message', () => resolve());
+      });
+    });
+  await Promise.all(
+    Array.from({ length: Math.min(CONNECT_CONCURRENCY, count) }, async () => {
+      while (next++ < count) await one();
+    }),
+  );
+  return sockets;
+}
+
 const lines = createInterface({ input: process.stdin });
 for await (const line of lines) {
   const cmd = JSON.parse(line);
@@ -217,11 +246,16 @@ for await (const line of lines) {
       max: sorted.length === 0 ? Number.NaN : sorted[sorted.length - 1],
       loadCpuPct: ((cpu.user + cpu.system) / 1000 / (performance.now() - t0)) * 100,
     });
+  } else if (cmd.cmd === 'bare') {
+    bare = await openBare(cmd.connections);
+    out({ ok: 'bare', connections: bare.length });
   } else if (cmd.cmd === 'close') {
-    for (const e of editors) e.ws.close();
+    const sockets = [...editors.map((e) => e.ws), ...bare];
+    for (const ws of sockets) ws.close();
     await new Promise((r) => setTimeout(r, 500));
-    for (const e of editors) e.ws.terminate();
+    for (const ws of sockets) ws.terminate();
     editors = [];
+    bare = [];
     byClient.clear();
     out({ ok: 'close' });
   } else if (cmd.cmd === 'exit') {

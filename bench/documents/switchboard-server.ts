@@ -2,7 +2,8 @@
 // read and write), MemoryBroker, and the document store BENCH_DOC_STORE names: `memory` (default, like the peers)
 // or `file` (the embedded default, fdatasync per batch of appends, in a temporary directory removed at exit).
 // Limits are raised so the benchmark measures the work, not the rate limiter; BENCH_DOC_BATCH_MS sets
-// documentFanoutBatchMs (0 by default, as in the server). Prints `listening PORT`.
+// documentFanoutBatchMs (0 by default, as in the server), BENCH_DOC_HIBERNATE_MS documentHibernateMs. Prints
+// `listening PORT`; its stats add the documents loaded and hibernated.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +18,10 @@ const broker = new MemoryBroker();
 // BENCH_DOC_BATCH_MS: the namespace's documentFanoutBatchMs (the `switchboard-batch` row), default 0 like the server.
 const documentFanoutBatchMs = Number(process.env['BENCH_DOC_BATCH_MS'] ?? 0);
 // Every other document setting at its default (documentIdleUnloadMs 30 s, compaction after 500 updates or 1 MiB).
+// BENCH_DOC_HIBERNATE_MS: the namespace's documentHibernateMs when set (0: never; an A/B of hibernation), else the default.
+const hibernate = process.env['BENCH_DOC_HIBERNATE_MS'];
 const docNamespace = {
+  ...(hibernate === undefined ? {} : { documentHibernateMs: Number(hibernate) }),
   presence: false,
   joinLeave: false,
   typing: false,
@@ -40,7 +44,10 @@ const hub = new RealtimeServer({
 });
 const address = await hub.wss.listen();
 serveControl(
-  () => ({}),
+  () => {
+    const stats = hub.documents.stats();
+    return { documents: stats.documents, hibernated: stats.documentsHibernated };
+  },
   async () => {
     await hub.drain({ timeoutMs: 100 });
     await documentStore.close();

@@ -5,6 +5,7 @@ import type { DocumentStats } from '../realtime/index.ts';
 /** Documents loaded, peers holding them, and the updates applied (counters advanced by the change since the last scrape). */
 export class DocumentMetrics {
   readonly #loaded: Gauge;
+  readonly #hibernated: Gauge;
   readonly #peers: Gauge;
   readonly #updates: Counter;
   readonly #bytes: Counter;
@@ -19,6 +20,11 @@ export class DocumentMetrics {
     this.#loaded = new Gauge({
       name: `${prefix}documents_loaded`,
       help: 'Collaborative documents loaded on this node (open, or idle until documentIdleUnloadMs)',
+      registers,
+    });
+    this.#hibernated = new Gauge({
+      name: `${prefix}documents_hibernated`,
+      help: 'Of the documents loaded, those hibernated: held as one encoded update without a Y.Doc (documentHibernateMs)',
       registers,
     });
     this.#peers = new Gauge({
@@ -44,6 +50,7 @@ export class DocumentMetrics {
    */
   set(stats: DocumentStats): void {
     this.#loaded.set(stats.documents);
+    this.#hibernated.set(stats.documentsHibernated);
     this.#peers.set(stats.documentPeers);
     this.#updates.inc(Math.max(0, stats.documentUpdates - this.#last.updates));
     this.#bytes.inc(Math.max(0, stats.documentUpdateBytes - this.#last.bytes));

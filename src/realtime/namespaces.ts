@@ -148,6 +148,15 @@ export interface NamespaceConfig {
    */
   readonly documentIdleUnloadMs: number;
   /**
+   * How long a loaded document goes without an update before it hibernates, in ms: its Y.Doc is dropped and its
+   * content kept as one encoded update (garbage-collected, a fraction of the memory), whether peers are connected or
+   * not; the next update wakes it. It hibernates 1 to 2 times this after its last update (one timer per document, not
+   * one per update). 0: never.
+   * @default 3000 - a few seconds of quiet: a pause in typing does not wake and re-sleep it at every keystroke, and
+   *   most of the documents a server holds (open in a tab nobody types in) cost their encoded size
+   */
+  readonly documentHibernateMs: number;
+  /**
    * Stored updates after which a node compacts the document (one snapshot replaces them).
    * @default 500 - a late joiner loads one snapshot and a short tail, not the whole history
    */
@@ -198,6 +207,7 @@ export const NAMESPACE_DEFAULTS: NamespaceConfig = Object.freeze({
   awarenessUpdatesPerSecond: 20,
   documentsPerConnection: 16,
   documentIdleUnloadMs: 30_000,
+  documentHibernateMs: 3_000,
   documentCompactUpdates: 500,
   documentCompactBytes: 1_048_576,
   documentFanoutBatchMs: 0,
@@ -214,7 +224,7 @@ export const PERSONAL_NAMESPACE_DEFAULTS: NamespaceConfig = Object.freeze({
   typing: false,
 });
 
-/** The document limits: positive integers (`documentIdleUnloadMs` and `documentFanoutBatchMs` may be 0). */
+/** The document limits: positive integers (the {@link ZERO_ALLOWED} ones may be 0). */
 const DOCUMENT_LIMIT_KEYS = [
   'documentMaxBytes',
   'documentUpdateMaxBytes',
@@ -222,10 +232,18 @@ const DOCUMENT_LIMIT_KEYS = [
   'awarenessUpdatesPerSecond',
   'documentsPerConnection',
   'documentIdleUnloadMs',
+  'documentHibernateMs',
   'documentCompactUpdates',
   'documentCompactBytes',
   'documentFanoutBatchMs',
 ] as const;
+
+/** The document limits that may be 0 (0: unload at once, never hibernate, no fan-out batching). */
+const ZERO_ALLOWED: ReadonlySet<string> = new Set([
+  'documentIdleUnloadMs',
+  'documentHibernateMs',
+  'documentFanoutBatchMs',
+]);
 
 function checkInt(where: string, value: number, min: number): void {
   if (!Number.isInteger(value) || value < min)
@@ -249,8 +267,7 @@ export function resolveNamespaceConfig(name: string, input: NamespaceConfigInput
   checkInt(`${name}.snapshotMaxKeys`, config.snapshotMaxKeys, 1);
   checkInt(`${name}.batchMaxDelayMs`, config.batchMaxDelayMs, 0);
   checkInt(`${name}.batchMaxCount`, config.batchMaxCount, 1);
-  for (const key of DOCUMENT_LIMIT_KEYS)
-    checkInt(`${name}.${key}`, config[key], key === 'documentIdleUnloadMs' || key === 'documentFanoutBatchMs' ? 0 : 1);
+  for (const key of DOCUMENT_LIMIT_KEYS) checkInt(`${name}.${key}`, config[key], ZERO_ALLOWED.has(key) ? 0 : 1);
   if (config.recoverOnJoin > config.historySize && config.historySize > 0) {
     throw new RangeError(`Cannot use ${name}.recoverOnJoin "${config.recoverOnJoin}": it exceeds historySize`);
   }

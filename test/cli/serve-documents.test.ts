@@ -93,6 +93,9 @@ test('serve --dev: /yjs/<name> and /ws edit one document; /health and /metrics c
   assert.ok(Number(health['documentUpdates']) >= 2);
   const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   assert.match(metrics, /^switchboard_documents_loaded 1$/m);
+  // Hibernated or not depends on how long the steps above took (documentHibernateMs, 3 s by default).
+  assert.match(metrics, /^switchboard_documents_hibernated [01]$/m);
+  assert.ok(health['documentsHibernated'] === 0 || health['documentsHibernated'] === 1);
   assert.match(metrics, /^switchboard_document_peers 2$/m);
   assert.match(metrics, /^switchboard_document_updates_total [1-9]\d*$/m);
 });

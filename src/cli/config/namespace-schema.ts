@@ -46,6 +46,7 @@ export const NamespaceConfigSchema = z
     awarenessUpdatesPerSecond: posInt().default(NAMESPACE_DEFAULTS.awarenessUpdatesPerSecond),
     documentsPerConnection: posInt().default(NAMESPACE_DEFAULTS.documentsPerConnection),
     documentIdleUnloadMs: nonNegInt(86_400_000).default(NAMESPACE_DEFAULTS.documentIdleUnloadMs),
+    documentHibernateMs: nonNegInt(86_400_000).default(NAMESPACE_DEFAULTS.documentHibernateMs),
     documentCompactUpdates: posInt().default(NAMESPACE_DEFAULTS.documentCompactUpdates),
     documentCompactBytes: posInt().default(NAMESPACE_DEFAULTS.documentCompactBytes),
     documentFanoutBatchMs: nonNegInt(1_000).default(NAMESPACE_DEFAULTS.documentFanoutBatchMs),

@@ -1,6 +1,5 @@
 // Realtime (documents): a node's writes to the document store: every local update appended once, in order, then a
 // compaction when the namespace's policy says so (docs/documents.md "Compaction").
-import * as Y from 'yjs';
 import type { DocumentStore } from '../../broker/index.ts';
 import type { RealtimeObserver } from '../observer.ts';
 import type { LiveDocument } from './document.ts';
@@ -72,7 +71,7 @@ export class DocumentWrites {
     const stored = await this.#store.load(document.name);
     if (document.state === 'unloaded') return;
     document.applyStored(stored.snapshot, stored.updates);
-    const snapshot = Y.encodeStateAsUpdate(document.doc);
+    const snapshot = document.snapshot();
     if (!(await this.#store.compact(document.name, snapshot, stored.seq))) return;
     document.bytes = snapshot.byteLength;
     document.sinceCompaction.updates = 0;

@@ -1,13 +1,17 @@
-// Realtime documents: one loaded document: its Y.Doc and awareness, the peers holding it on this node, fan-out to
-// them, and the cross-node and store side effects of a local change.
+// Realtime documents: one loaded document: its content (a Y.Doc, or one encoded update while it hibernates:
+// content.ts) and awareness, the peers holding it on this node (member.ts), fan-out to them, and the cross-node and
+// store side effects of a local change.
+import { randomInt } from 'node:crypto';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { ErrorCode, type DocKind } from '../../messages/index.ts';
 import type { NamespaceConfig } from '../namespaces.ts';
-import { TokenBucket } from '../rate-limit.ts';
 import type { SessionTransport } from '../transport.ts';
+import { DocumentContent } from './content.ts';
 import { DocumentFanout } from './fanout.ts';
+import { Member } from './member.ts';
 import type { DocumentPeer } from './peer.ts';
+import { addsNothing } from './validate.ts';
 
 /** Awareness client ids one peer may hold in one document (a tab has one per document; a few more for reloads). */
 export const MAX_AWARENESS_IDS_PER_PEER = 8;
@@ -16,55 +20,6 @@ export const MAX_AWARENESS_IDS_PER_PEER = 8;
 export const REMOTE = Symbol('remote node');
 export const STORE = Symbol('store');
 const LEAVE = Symbol('peer left');
-
-/** A peer with its per-document state; what only awareness needs is created on the peer's first awareness update. */
-export class Member {
-  readonly peer: DocumentPeer;
-  readonly updates: TokenBucket;
-  /** Whether it has been sent the server's `sync1` (sent once the document is loaded). */
-  greeted = false;
-  readonly #config: NamespaceConfig;
-  #awarenessIds: Set<number> | null = null;
-  #awarenessRate: TokenBucket | null = null;
-
-  /**
-   * @param peer The connection.
-   * @param config The document's namespace configuration (rate limits).
-   */
-  constructor(peer: DocumentPeer, config: NamespaceConfig) {
-    this.peer = peer;
-    this.#config = config;
-    this.updates = new TokenBucket({
-      ratePerSecond: config.documentUpdatesPerSecond,
-      burst: 2 * config.documentUpdatesPerSecond,
-    });
-  }
-
-  /** Awareness client ids this peer set (removed and broadcast when it leaves). */
-  get awarenessIds(): Set<number> {
-    this.#awarenessIds ??= new Set();
-    return this.#awarenessIds;
-  }
-
-  /** Whether this peer set awareness client id `id` (creates nothing). */
-  setAwareness(id: number): boolean {
-    return this.#awarenessIds?.has(id) ?? false;
-  }
-
-  /** The awareness ids this peer set (creates nothing). */
-  ownAwarenessIds(): number[] {
-    return this.#awarenessIds === null ? [] : [...this.#awarenessIds];
-  }
-
-  /** The peer's awareness update rate limit. */
-  get awarenessRate(): TokenBucket {
-    this.#awarenessRate ??= new TokenBucket({
-      ratePerSecond: this.#config.awarenessUpdatesPerSecond,
-      burst: 2 * this.#config.awarenessUpdatesPerSecond,
-    });
-    return this.#awarenessRate;
-  }
-}
 
 /** What a document needs from its registry. */
 export interface DocumentHost {
@@ -86,7 +41,6 @@ export interface DocumentHost {
 export class LiveDocument {
   readonly name: string;
   readonly config: NamespaceConfig;
-  readonly doc: Y.Doc;
   readonly members = new Map<string, Member>();
   /** Stored size: snapshot plus updates since, as this node knows it (the `documentMaxBytes` check). */
   bytes = 0;
@@ -103,6 +57,8 @@ export class LiveDocument {
   #changed = false;
   #before: Map<number, number> | null = null;
   readonly #fanout: DocumentFanout;
+  /** The Y.Doc, or its encoded state while the document hibernates. */
+  readonly #content: DocumentContent;
   /** Created on first use: most documents never see a cursor, and each awareness runs its own 3 s sweep timer. */
   #awareness: awarenessProtocol.Awareness | null = null;
 
@@ -118,20 +74,49 @@ export class LiveDocument {
     this.#fanout = new DocumentFanout(name, this.members, config.documentFanoutBatchMs, (frame, transports) =>
       host.deliver(frame, transports),
     );
-    // The name as guid: the default draws a random UUID (31 random-number calls) per loaded document.
-    this.doc = new Y.Doc({ guid: name });
     // No 'update' listener: with one, Yjs re-encodes every transaction's changes. The bytes applied are handed on
     // as they came instead (see #apply), and this tells whether they changed anything.
-    this.doc.on('afterTransaction', (transaction: Y.Transaction) => {
+    this.#content = new DocumentContent(name, config.documentHibernateMs, (transaction: Y.Transaction) => {
       this.#before = transaction.beforeState;
       this.#changed = changedBy(transaction);
     });
   }
 
+  /** The Y.Doc (a hibernated document wakes: prefer the reads below, which do not). */
+  get doc(): Y.Doc {
+    return this.#content.doc;
+  }
+
+  /** Whether the document is hibernated: its content held as one encoded update, no Y.Doc (content.ts). */
+  get hibernated(): boolean {
+    return this.#content.hibernated;
+  }
+
+  /** Hibernates the document now (as its quiet timer does after `documentHibernateMs`). */
+  hibernate(): void {
+    this.#content.hibernate();
+  }
+
+  /**
+   * Whether the document already holds everything an update brings (a read-only peer's `sync2` is then no attempt to
+   * write); a hibernated document answers from its encoded state when it can, without waking.
+   * @param update A validated update.
+   */
+  holds(update: Uint8Array): boolean {
+    return this.#content.holds(update) || addsNothing(this.#content.doc, update);
+  }
+
+  /** The whole document as one update (a compaction's snapshot), without waking it. */
+  snapshot(): Uint8Array {
+    return this.#content.snapshot();
+  }
+
   /** The awareness states of the document's peers (created on first use). */
   get awareness(): awarenessProtocol.Awareness {
     if (this.#awareness === null) {
-      const awareness = new awarenessProtocol.Awareness(this.doc);
+      // Not the Y.Doc: an Awareness reads only its `clientID` and `on('destroy')`, and must not keep a hibernated
+      // document's Y.Doc in memory (the server never sets a state of its own under that id).
+      const awareness = new awarenessProtocol.Awareness(awarenessHost() as unknown as Y.Doc);
       // The server has no cursor of its own; its 3 s outdated-state sweep must not keep the process alive.
       awareness.setLocalState(null);
       (awareness as unknown as { _checkInterval?: { unref?: () => void } })._checkInterval?.unref?.();
@@ -174,7 +159,7 @@ export class LiveDocument {
   greet(member: Member): void {
     if (member.greeted) return;
     member.greeted = true;
-    this.#send(member.peer, 'sync1', Y.encodeStateVector(this.doc));
+    this.#send(member.peer, 'sync1', this.#content.stateVector());
     this.sendAwareness(member);
   }
 
@@ -192,7 +177,7 @@ export class LiveDocument {
    * @param stateVector Its (validated) state vector.
    */
   answerSync1(member: Member, stateVector: Uint8Array): void {
-    this.#send(member.peer, 'sync2', Y.encodeStateAsUpdate(this.doc, stateVector));
+    this.#send(member.peer, 'sync2', this.#content.diff(stateVector));
   }
 
   /**
@@ -281,7 +266,7 @@ export class LiveDocument {
     this.idleTimer = null;
     this.#fanout.destroy();
     this.#awareness?.destroy();
-    this.doc.destroy();
+    this.#content.destroy();
   }
 
   #ownerOf(clientId: number): Member | null {
@@ -297,17 +282,21 @@ export class LiveDocument {
    * should not), what did change is encoded against the state before and handed on, so no peer or store misses it.
    */
   #apply(update: Uint8Array, origin: unknown): void {
-    const store = this.doc.store;
+    // A joiner's sync2 with nothing new changes nothing: a hibernated document stays asleep.
+    if (this.#content.hibernated && this.#content.holds(update)) return;
+    const doc = this.#content.doc;
+    this.#content.touch();
+    const store = doc.store;
     const pendingStructs = store.pendingStructs?.update ?? null;
     const pendingDs = store.pendingDs;
     this.#changed = false;
     this.#before = null;
     try {
-      Y.applyUpdate(this.doc, update, origin);
+      Y.applyUpdate(doc, update, origin);
     } catch (err) {
       const before = this.#before;
       if (this.#changed && before !== null)
-        this.#onUpdate(Y.encodeStateAsUpdate(this.doc, Y.encodeStateVector(before)), origin);
+        this.#onUpdate(Y.encodeStateAsUpdate(doc, Y.encodeStateVector(before)), origin);
       throw err;
     } finally {
       this.#before = null;
@@ -359,6 +348,14 @@ function changedBy(transaction: Y.Transaction): boolean {
   for (const [client, clock] of transaction.afterState) if (transaction.beforeState.get(client) !== clock) return true;
   return false;
 }
+
+/** What an Awareness needs of its Y.Doc: a client id (random, as Yjs draws it) and a `destroy` event (never fired). */
+function awarenessHost(): { clientID: number; on(): void } {
+  return { clientID: randomInt(UINT32_END), on() {} };
+}
+
+/** Exclusive upper bound of a Yjs client id (a uint32). */
+const UINT32_END = 2 ** 32;
 
 function isMember(origin: unknown): origin is Member {
   return origin instanceof Member;

@@ -8,11 +8,12 @@ import type { RealtimeObserver } from '../observer.ts';
 import type { Permissions } from '../permissions.ts';
 import type { SessionTransport } from '../transport.ts';
 import { fromBase64, toBase64 } from './bytes.ts';
-import { LiveDocument, type DocumentHost, type Member } from './document.ts';
+import { LiveDocument, type DocumentHost } from './document.ts';
 import { DocumentWrites } from './document-writes.ts';
+import type { Member } from './member.ts';
 import { UpdateParts } from './parts.ts';
 import type { DocumentPeer } from './peer.ts';
-import { addsNothing, decodeStateVector, isValidUpdate, parseAwarenessUpdate } from './validate.ts';
+import { decodeStateVector, isValidUpdate, parseAwarenessUpdate } from './validate.ts';
 
 /**
  * Prefix of the broker channel that carries one document's updates and awareness between nodes. It is not a valid
@@ -39,6 +40,8 @@ export interface DocumentRegistryOptions {
 export interface DocumentStats {
   /** Documents loaded on this node (open or idle, not yet unloaded). */
   readonly documents: number;
+  /** Of those, the hibernated ones: content held as one encoded update, no Y.Doc (`documentHibernateMs`). */
+  readonly documentsHibernated: number;
   /** Document holds (a connection with a document open) on this node. */
   readonly documentPeers: number;
   /** Updates applied to loaded documents since start (local, remote and stored). */
@@ -93,9 +96,14 @@ export class DocumentRegistry {
   /** Figures for stats and metrics. */
   stats(): DocumentStats {
     let peers = 0;
-    for (const d of this.#docs.values()) peers += d.members.size;
+    let hibernated = 0;
+    for (const d of this.#docs.values()) {
+      peers += d.members.size;
+      if (d.hibernated) hibernated++;
+    }
     return {
       documents: this.#docs.size,
+      documentsHibernated: hibernated,
       documentPeers: peers,
       documentUpdates: this.#updates,
       documentUpdateBytes: this.#updateBytes,
@@ -270,7 +278,7 @@ export class DocumentRegistry {
     if (!allowed.ok) {
       // A read-only client answers the server's sync1 like any other; when its answer changes nothing, it is no
       // attempt to write and is dropped quietly.
-      if (kind === 'sync2' && addsNothing(document.doc, data)) return;
+      if (kind === 'sync2' && document.holds(data)) return;
       peer.refuse(ErrorCode.FORBIDDEN, 'Cannot change the document: the user may only read it', rid);
       return;
     }

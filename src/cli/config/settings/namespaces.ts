@@ -183,6 +183,12 @@ export const NAMESPACE_SETTINGS: readonly Setting[] = [
     'How long a document nobody on this node has open stays in memory before it is unloaded, in ms.',
   ),
   s(
+    'namespaces.<namespace>.documentHibernateMs',
+    'NAMESPACES__<NAMESPACE>__DOCUMENT_HIBERNATE_MS',
+    INTEGER,
+    'How long a loaded document goes without an update before it hibernates (its Y.Doc dropped, its content kept as one encoded update; the next update wakes it), in ms; it sleeps 1 to 2 times this after its last update. 0: never.',
+  ),
+  s(
     'namespaces.<namespace>.documentCompactUpdates',
     'NAMESPACES__<NAMESPACE>__DOCUMENT_COMPACT_UPDATES',
     INTEGER,
