@@ -42,7 +42,7 @@ const pin = (cpu, argv) => (hasTaskset ? ['taskset', '-c', String(cpu), ...argv]
 
 const SERVERS = {
   switchboard: [process.execPath, '--import', 'tsx', 'bench/realtime/switchboard-server.ts'],
-  socketio: [process.execPath, 'bench/realtime/socketio-server.mjs'],
+  socketio: [process.execPath, 'bench/servers/socketio-room.mjs'],
 };
 
 function startServer(name) {

@@ -1,13 +1,20 @@
-// Benchmark server: socket.io room broadcast with both of its transports, HTTP long-polling and WebSocket (the client
-// picks one: bench/transports/load.mjs opens `transport=polling` or `transport=websocket` and never upgrades).
+// Benchmark server: socket.io room broadcast, for bench/realtime-fanout.mjs (WebSocket only) and bench/transports.mjs
+// (HTTP long-polling and WebSocket; the load client opens `transport=polling` or `transport=websocket` and never
+// upgrades). `--transports polling,websocket` picks engine.io's transports (default: websocket).
 // `join` (with ack) puts the socket in room "bench"; `pub` broadcasts its payload to the room as `msg`.
 // Prints `listening PORT` and exits on SIGTERM or when stdin closes.
 import http from 'node:http';
+import { parseArgs } from 'node:util';
 import { Server } from 'socket.io';
+
+const { values: args } = parseArgs({ options: { transports: { type: 'string', default: 'websocket' } } });
+const transports = args.transports.split(',');
+for (const t of transports)
+  if (t !== 'polling' && t !== 'websocket') throw new Error(`--transports: polling and/or websocket, got "${t}"`);
 
 const server = http.createServer();
 const io = new Server(server, {
-  transports: ['polling', 'websocket'],
+  transports,
   perMessageDeflate: false,
   // App-level heartbeats off for the run, as the Switchboard server's pings are.
   pingInterval: 3_600_000,
