@@ -272,13 +272,35 @@ export class PollTransport implements SessionTransport {
   #scheduleFlush(): void {
     if (this.#flushScheduled || this.#held === null) return;
     this.#flushScheduled = true;
-    // Messages sent in the same turn leave in one answer.
-    setImmediate(() => {
-      this.#flushScheduled = false;
-      if (this.#held === null) return;
-      if (this.#queued === 0 && this.#closed === null) return;
-      this.#answerHeld();
-    });
+    // Messages sent in the same turn leave in one answer. One immediate for every session with messages this turn
+    // (a fan-out reaches thousands at once), not one immediate and closure each.
+    PollTransport.#toFlush.push(this);
+    if (PollTransport.#toFlush.length === 1) setImmediate(PollTransport.#flushAll);
+  }
+
+  /** Sessions whose held poll is to be answered once this turn ends, in the order their first message came. */
+  static #toFlush: PollTransport[] = [];
+
+  static #flushAll(): void {
+    const due = PollTransport.#toFlush;
+    PollTransport.#toFlush = [];
+    let i = 0;
+    try {
+      for (; i < due.length; i++) due[i]!.#flush();
+    } finally {
+      // One answer that throws does not strand the sessions after it: they flush in the next turn.
+      for (const transport of due.slice(i + 1)) {
+        PollTransport.#toFlush.push(transport);
+        if (PollTransport.#toFlush.length === 1) setImmediate(PollTransport.#flushAll);
+      }
+    }
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    if (this.#held === null) return;
+    if (this.#queued === 0 && this.#closed === null) return;
+    this.#answerHeld();
   }
 
   #finish(): void {
