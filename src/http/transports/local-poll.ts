@@ -25,6 +25,7 @@ type PollSocket = Socket & { [POLLS]?: LocalPoll | null };
  * client sends one request per answer, so the per-poll listener was a visible share of the server's garbage).
  */
 class LocalPoll implements PollWaiter {
+  readonly #socket: PollSocket;
   readonly #res: http.ServerResponse;
   readonly #cors: Readonly<Record<string, string>>;
   readonly #target: PollAbortTarget;
@@ -35,11 +36,13 @@ class LocalPoll implements PollWaiter {
   next: LocalPoll | null = null;
 
   constructor(
+    socket: PollSocket,
     res: http.ServerResponse,
     cors: Readonly<Record<string, string>>,
     target: PollAbortTarget,
     parts: SessionIdParts,
   ) {
+    this.#socket = socket;
     this.#res = res;
     this.#cors = cors;
     this.#target = target;
@@ -48,6 +51,12 @@ class LocalPoll implements PollWaiter {
 
   answer(answer: RawAnswer): void {
     this.done = true;
+    // Off the connection's list at once when at its head (almost always), so the response is not kept until the next
+    // poll; elsewhere in the list (a pipelining client) the next poll's pruning drops it.
+    if (this.#socket[POLLS] === this) {
+      this.#socket[POLLS] = this.next;
+      this.next = null;
+    }
     writeAnswer(this.#res, answer, this.#cors);
   }
 
@@ -88,7 +97,7 @@ export function localPoll(
 ): PollWaiter | null {
   const socket = req.socket as PollSocket;
   if (socket.destroyed || res.destroyed) return null;
-  const poll = new LocalPoll(res, cors, target, parts);
+  const poll = new LocalPoll(socket, res, cors, target, parts);
   if (!(POLLS in socket)) socket.on('close', onPollSocketClose);
   // Keep only the polls not yet answered (in practice none: one request at a time per connection).
   let tail: LocalPoll = poll;
