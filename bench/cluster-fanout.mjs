@@ -144,9 +144,12 @@ const TARGETS = {
       /listening on http:\/\/127\.0\.0\.1:(\d+)/,
     ),
   socketio: (redisUrl) =>
-    spawnUntil('socket.io node', process.execPath, ['bench/cluster/socketio-node.mjs'], /listening (\d+)/, {
-      REDIS_URL: redisUrl,
-    }),
+    spawnUntil(
+      'socket.io node',
+      process.execPath,
+      ['bench/servers/socketio-room.mjs', '--redis', redisUrl],
+      /listening (\d+)/,
+    ),
 };
 
 const redisPort = await freePort();

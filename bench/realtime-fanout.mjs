@@ -32,7 +32,7 @@ const pin = (cpu, argv) => pinned(cpu, argv);
 
 const SERVERS = {
   switchboard: [process.execPath, '--import', 'tsx', 'bench/realtime/switchboard-server.ts'],
-  socketio: [process.execPath, 'bench/realtime/socketio-server.mjs'],
+  socketio: [process.execPath, 'bench/servers/socketio-room.mjs'],
 };
 
 function startServer(name) {

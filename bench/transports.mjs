@@ -9,7 +9,7 @@
 //   node bench/transports.mjs --nice=-10              # higher priority on a shared machine (root), see bench/README.md
 //
 // Every row runs a fresh server process pinned to CPU 1 (Switchboard: bench/transports/switchboard-server.ts,
-// socket.io: bench/transports/socketio-server.mjs) and the load client (bench/transports/load.mjs, raw `net`) pinned
+// socket.io: bench/servers/socketio-room.mjs) and the load client (bench/transports/load.mjs, raw `net`) pinned
 // to CPU 0. Rows rotate order each repeat; medians of the repeats, ratios against socket.io polling.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -132,7 +132,7 @@ async function measure(row, repeat) {
   const argv =
     row.server === 'switchboard'
       ? [process.execPath, ...profFlags, '--import', 'tsx', 'bench/transports/switchboard-server.ts']
-      : [process.execPath, ...profFlags, 'bench/transports/socketio-server.mjs'];
+      : [process.execPath, ...profFlags, 'bench/servers/socketio-room.mjs', '--transports', 'polling,websocket'];
   const { child, port } = await startServer(row.server, pin(1, argv));
   try {
     const [cmd, ...rest] = pin(0, [

@@ -247,6 +247,11 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathname = q < 0 ? url : url.slice(0, q);
+    // First, before the closures below are made: every long poll comes this way.
+    if (transports.endpoints?.handles(pathname)) {
+      await transports.endpoints.handle(req, res, pathname);
+      return;
+    }
     const method = req.method ?? 'GET';
     const only = (allowed: string[]): boolean => {
       if (allowed.includes(method)) return true;
@@ -262,10 +267,6 @@ export async function createSwitchboardServer(options: SwitchboardServerOptions)
       );
       return false;
     };
-    if (transports.endpoints?.handles(pathname)) {
-      await transports.endpoints.handle(req, res, pathname);
-      return;
-    }
     if (method === 'OPTIONS' && pathname.startsWith('/api/')) {
       const allowed = corsHeaders(req);
       res.writeHead(

@@ -42,9 +42,16 @@ export interface HandshakeChecks {
  */
 export function createAcceptHook(
   checks: HandshakeChecks,
-): (req: UpgradeRequest, info: UpgradeInfo) => Promise<AcceptResult> {
+): (req: UpgradeRequest, info: UpgradeInfo) => AcceptResult | Promise<AcceptResult> {
   const { ipLimiter, observer } = checks;
-  return async (req, info) => {
+  const accepted = (identity: Identity | null, info: UpgradeInfo): AcceptResult => {
+    const protocol = selectSubprotocol(info.protocols);
+    const context: HandshakeContext = { identity };
+    return protocol === null ? { context } : { protocol, context };
+  };
+  // Synchronous unless a credential is to be verified: a request without one (every long poll of an anonymous
+  // session, most upgrades on a public site) costs no promise.
+  return (req, info) => {
     if (checks.draining()) return { status: 503, headers: { 'Retry-After': '5' } };
     const ip = info.address;
     if (checks.deniedAddress(ip)) {
@@ -66,19 +73,15 @@ export function createAcceptHook(
       // A page refused for its origin says why (a 403 alone leaves a user behind a proxy on another port guessing).
       return { status: 403, body: originRefusalBody(origin.reason, shown) };
     }
-    let identity: Identity | null = null;
-    if (credential !== null) {
-      const result = await checks.authenticator.authenticate(credential.token);
+    if (credential === null) return accepted(null, info);
+    return checks.authenticator.authenticate(credential.token).then((result): AcceptResult => {
       if (!result.ok) {
         observer.handshakeRejected?.('auth');
         observer.authFailed?.(result.failure.reason);
         return { status: 401, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } };
       }
-      identity = result.identity;
-    }
-    const protocol = selectSubprotocol(info.protocols);
-    const context: HandshakeContext = { identity };
-    return protocol === null ? { context } : { protocol, context };
+      return accepted(result.identity, info);
+    });
   };
 }
 

@@ -1,7 +1,7 @@
 // Realtime: the checks of the `/ws` upgrade, offered to transports of other kinds (an event stream, a long poll, a
 // plain EventSource, an HTTP read), whose requests reach the HTTP server and never the engine's upgrade path.
 import type { IncomingMessage } from 'node:http';
-import type { AcceptHook, TrustedProxies } from '../engine/index.ts';
+import type { AcceptHook, AcceptResult, TrustedProxies } from '../engine/index.ts';
 import { Subprotocol } from '../messages/index.ts';
 import type { Identity } from './auth/identity.ts';
 import type { HandshakeContext } from './handshake.ts';
@@ -37,7 +37,7 @@ export class TransportAdmission {
    * @returns `ok` with the client's address (behind `trustedProxies`, the client `X-Forwarded-For` names) and the
    *   identity the credential gives (null for none), or the HTTP answer to send.
    */
-  admit(req: IncomingMessage): Promise<AdmitResult> {
+  admit(req: IncomingMessage): AdmitResult | Promise<AdmitResult> {
     return this.#check(this.#accept, req);
   }
 
@@ -45,28 +45,32 @@ export class TransportAdmission {
    * The checks of {@link admit} for a request inside a session already open (an HTTP transport's send or poll):
    * deny-list, origin and credential, but neither the drain nor the per-address connection rate.
    * @param req The request.
-   * @returns As {@link admit}.
+   * @returns As {@link admit}: synchronous when no credential is to be verified (every poll of an anonymous session).
    */
-  authorize(req: IncomingMessage): Promise<AdmitResult> {
+  authorize(req: IncomingMessage): AdmitResult | Promise<AdmitResult> {
     return this.#check(this.#requestChecks, req);
   }
 
-  async #check(hook: AcceptHook, req: IncomingMessage): Promise<AdmitResult> {
+  #check(hook: AcceptHook, req: IncomingMessage): AdmitResult | Promise<AdmitResult> {
     const address = this.#trustedProxies.resolve(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for']);
     const origin = req.headers.origin ?? null;
-    const result = await hook(req, { protocols: [Subprotocol.JSON], origin, address });
-    if (result === false) return { ok: false, status: 403 };
-    if (typeof result === 'object' && result !== null && 'status' in result) {
-      return {
-        ok: false,
-        status: result.status,
-        headers: result.headers ?? {},
-        ...(result.body === undefined ? {} : { body: result.body }),
-      };
-    }
-    const context = (typeof result === 'object' && result !== null ? result.context : undefined) as
-      | HandshakeContext
-      | undefined;
-    return { ok: true, address, identity: context?.identity ?? null };
+    const result = hook(req, { protocols: [Subprotocol.JSON], origin, address });
+    return result instanceof Promise ? result.then((r) => admitResult(r, address)) : admitResult(result, address);
   }
+}
+
+function admitResult(result: AcceptResult, address: string): AdmitResult {
+  if (result === false) return { ok: false, status: 403 };
+  if (typeof result === 'object' && result !== null && 'status' in result) {
+    return {
+      ok: false,
+      status: result.status,
+      headers: result.headers ?? {},
+      ...(result.body === undefined ? {} : { body: result.body }),
+    };
+  }
+  const context = (typeof result === 'object' && result !== null ? result.context : undefined) as
+    | HandshakeContext
+    | undefined;
+  return { ok: true, address, identity: context?.identity ?? null };
 }

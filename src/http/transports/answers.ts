@@ -10,6 +10,25 @@ export interface RawAnswer {
   readonly status: number;
   readonly body: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * The body in pieces, when its middle is shared with other answers (a poll answer's messages, encoded once for the
+   * sessions of a fan-out): `body` is `head`, `shared` as UTF-8 and `tail`, never read on this node's own responses
+   * (it stays a lazy concatenation), and the only form that crosses the broker ({@link plainAnswer}).
+   */
+  readonly pieces?: { readonly head: string; readonly shared: Buffer; readonly tail: string };
+}
+
+/**
+ * The answer as plain text (no pieces), for the broker.
+ * @param answer The answer.
+ */
+export function plainAnswer(answer: RawAnswer): RawAnswer {
+  if (answer.pieces === undefined) return answer;
+  return {
+    status: answer.status,
+    body: answer.body,
+    ...(answer.headers === undefined ? {} : { headers: answer.headers }),
+  };
 }
 
 /** The error codes of the /http/* endpoints besides those of src/messages/errors.ts (docs/protocol.md § 15). */
@@ -77,15 +96,28 @@ export function writeAnswer(
   extra: Readonly<Record<string, string>>,
 ): void {
   if (res.headersSent || res.destroyed) return;
+  // A body in pieces goes out as one buffer: its shared middle is copied, not encoded again per answer, and a string
+  // body would be flattened twice (for its length, then joined to the head by node:http).
+  const pieces = answer.pieces;
+  const body = pieces === undefined ? answer.body : joinPieces(pieces.head, pieces.shared, pieces.tail);
   // Built in place (no spreads): every poll answer comes through here.
   const headers: Record<string, string | number> = {};
-  if (answer.body !== '') headers['Content-Type'] = 'application/json; charset=utf-8';
-  headers['Content-Length'] = Buffer.byteLength(answer.body);
+  if (body.length !== 0) headers['Content-Type'] = 'application/json; charset=utf-8';
+  headers['Content-Length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
   headers['Cache-Control'] = 'no-store';
   headers['X-Content-Type-Options'] = 'nosniff';
   if (answer.status >= 400) headers['Connection'] = 'close';
   for (const name in extra) headers[name] = extra[name]!;
   if (answer.headers !== undefined) for (const name in answer.headers) headers[name] = answer.headers[name]!;
   res.writeHead(answer.status, headers);
-  res.end(answer.body);
+  res.end(body);
+}
+
+function joinPieces(head: string, shared: Buffer, tail: string): Buffer {
+  const headBytes = Buffer.byteLength(head);
+  const out = Buffer.allocUnsafe(headBytes + shared.length + Buffer.byteLength(tail));
+  out.write(head, 0);
+  shared.copy(out, headBytes);
+  out.write(tail, headBytes + shared.length);
+  return out;
 }

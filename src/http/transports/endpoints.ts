@@ -1,17 +1,18 @@
 // HTTP transports: the /http/* endpoints: open a stream or a polling session, send, poll; CORS; local or forwarded.
 import type http from 'node:http';
 import type { Logger } from 'pino';
-import { checkJsonValue, Limits } from '../../messages/index.ts';
-import type { Identity, RealtimeServer } from '../../realtime/index.ts';
-import { BodyError, isJsonContentType, readBody } from '../api.ts';
+import type { AdmitResult, Identity, RealtimeServer } from '../../realtime/index.ts';
+import { isJsonContentType } from '../api.ts';
 import { errorAnswer, HttpTransportError, refusalAnswer, type RawAnswer, writeAnswer } from './answers.ts';
 import { type ForwardedRequest, type ForwardOutcome, HttpForwarder } from './forwarder.ts';
 import { HttpTransportMetrics } from '../metric-http-transports.ts';
 import type { Metrics } from '../metrics.ts';
 import type { StatusContributor } from '../probes.ts';
+import { localPoll } from './local-poll.ts';
 import { type HttpTransportOptions, type HttpTransportSettings, httpTransportSettings } from './options.ts';
 import type { PollWaiter } from './poll-transport.ts';
 import { type HttpSessionKind, HttpSessions } from './registry.ts';
+import { queryValue, readJson } from './request-parts.ts';
 import { parseSessionId, type SessionIdParts } from './session-ids.ts';
 
 /** Where the endpoints live (docs/protocol.md § 15). */
@@ -104,19 +105,19 @@ export class HttpTransportEndpoints {
    * @param res The response.
    * @param pathname Its path.
    */
-  async handle(req: http.IncomingMessage, res: http.ServerResponse, pathname: string): Promise<void> {
+  handle(req: http.IncomingMessage, res: http.ServerResponse, pathname: string): Promise<void> | undefined {
     const method = req.method ?? 'GET';
     const cors = this.#cors(req);
     if (method === 'OPTIONS') {
       req.resume();
       this.#preflight(res, cors);
-      return;
+      return undefined;
     }
-    const answer = await this.#route(req, res, pathname, method, cors);
-    if (answer !== null) {
-      req.resume();
-      writeAnswer(res, answer, cors);
-    }
+    // A poll of an anonymous session is served synchronously (no promise per poll); the rest may wait.
+    const answer = this.#route(req, res, pathname, method, cors);
+    if (answer instanceof Promise) return answer.then((a) => finish(req, res, a, cors));
+    finish(req, res, answer, cors);
+    return undefined;
   }
 
   /** Stops: forwarded requests waiting are answered 503, held polls get their session's end. */
@@ -125,13 +126,13 @@ export class HttpTransportEndpoints {
     await this.#forwarder.close();
   }
 
-  async #route(
+  #route(
     req: http.IncomingMessage,
     res: http.ServerResponse,
     pathname: string,
     method: string,
     cors: Readonly<Record<string, string>>,
-  ): Promise<RawAnswer | null> {
+  ): Maybe<RawAnswer | null> {
     switch (pathname) {
       case HTTP_TRANSPORT_PATHS.stream:
         if (method !== 'GET') return notAllowed('GET');
@@ -180,12 +181,22 @@ export class HttpTransportEndpoints {
     return this.#sessions.openPoll(reserved.slot, admitted.address, admitted.identity);
   }
 
-  async #poll(
+  #poll(
     req: http.IncomingMessage,
     res: http.ServerResponse,
     cors: Readonly<Record<string, string>>,
-  ): Promise<RawAnswer | null> {
-    const checked = await this.#inSession(req);
+  ): Maybe<RawAnswer | null> {
+    const checked = this.#inSession(req);
+    if (checked instanceof Promise) return checked.then((c) => this.#pollChecked(req, res, cors, c));
+    return this.#pollChecked(req, res, cors, checked);
+  }
+
+  #pollChecked(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    cors: Readonly<Record<string, string>>,
+    checked: InSession | RawAnswer,
+  ): Maybe<RawAnswer | null> {
     if ('status' in checked) return checked;
     const ackText = queryValue(req.url ?? '/', 'ack');
     if (ackText === null || !ACK.test(ackText))
@@ -193,17 +204,9 @@ export class HttpTransportEndpoints {
     const ack = Number(ackText);
     const { parts, id, user } = checked;
     if (parts.node === this.#hub.nodeId) {
-      let answered = false;
-      const waiter: PollWaiter = {
-        answer: (answer) => {
-          answered = true;
-          writeAnswer(res, answer, cors);
-        },
-      };
-      res.once('close', () => {
-        if (!answered) this.#sessions.pollAborted(parts, waiter);
-      });
-      this.#sessions.poll(parts, user, ack, waiter);
+      // A client gone already (during the checks) has nobody to answer: its poll is not taken.
+      const waiter = localPoll(req, res, cors, this.#sessions, parts);
+      if (waiter !== null) this.#sessions.poll(parts, user, ack, waiter);
       return null;
     }
     const aborted = new AbortController();
@@ -249,16 +252,10 @@ export class HttpTransportEndpoints {
   }
 
   /** The checks of a request inside a session: deny-list, origin, credential, then a well-formed session id. */
-  async #inSession(
-    req: http.IncomingMessage,
-  ): Promise<{ readonly parts: SessionIdParts; readonly id: string; readonly user: string | null } | RawAnswer> {
-    const authorized = await this.#hub.admission.authorize(req);
-    if (!authorized.ok) return refusalAnswer(authorized);
-    const id = queryValue(req.url ?? '/', 'session');
-    const parts = parseSessionId(id);
-    if (parts === null || id === null)
-      return errorAnswer(404, HttpTransportError.UNKNOWN_SESSION, 'No such session: expected ?session=<id>');
-    return { parts, id, user: userOf(authorized.identity) };
+  #inSession(req: http.IncomingMessage): Maybe<InSession | RawAnswer> {
+    const authorized = this.#hub.admission.authorize(req);
+    if (authorized instanceof Promise) return authorized.then((a) => sessionOf(req, a));
+    return sessionOf(req, authorized);
   }
 
   #serveForwarded(request: ForwardedRequest, answer: (answer: RawAnswer) => void): (() => void) | undefined {
@@ -303,38 +300,40 @@ export class HttpTransportEndpoints {
   }
 }
 
-function userOf(identity: Identity | null): string | null {
-  return identity === null || identity.anonymous ? null : identity.user;
+/** A value now, or later. */
+type Maybe<T> = T | Promise<T>;
+
+/** A request inside a session, checked: its session id and the user of its credential. */
+interface InSession {
+  readonly parts: SessionIdParts;
+  readonly id: string;
+  readonly user: string | null;
 }
 
-/**
- * A query parameter of a request target, as `URLSearchParams#get` reads it (the first of that name, `+` as a space,
- * percent-decoded), without building a URL per request: polls are the hot path.
- * @param target The request target (`/http/poll?session=…&ack=…`).
- * @param name The parameter.
- * @returns Its value, or null when absent or not decodable.
- */
-export function queryValue(target: string, name: string): string | null {
-  const q = target.indexOf('?');
-  if (q < 0) return null;
-  let at = q + 1;
-  while (at <= target.length) {
-    let end = target.indexOf('&', at);
-    if (end < 0) end = target.length;
-    const eq = target.indexOf('=', at);
-    const keyEnd = eq >= 0 && eq < end ? eq : end;
-    if (keyEnd - at === name.length && target.startsWith(name, at)) {
-      const raw = keyEnd === end ? '' : target.slice(keyEnd + 1, end);
-      if (!raw.includes('%') && !raw.includes('+')) return raw;
-      try {
-        return decodeURIComponent(raw.replaceAll('+', ' '));
-      } catch {
-        return null;
-      }
-    }
-    at = end + 1;
-  }
-  return null;
+/** The session a request names once its checks passed, or the refusal. */
+function sessionOf(req: http.IncomingMessage, authorized: AdmitResult): InSession | RawAnswer {
+  if (!authorized.ok) return refusalAnswer(authorized);
+  const id = queryValue(req.url ?? '/', 'session');
+  const parts = parseSessionId(id);
+  if (parts === null || id === null)
+    return errorAnswer(404, HttpTransportError.UNKNOWN_SESSION, 'No such session: expected ?session=<id>');
+  return { parts, id, user: userOf(authorized.identity) };
+}
+
+/** Writes a route's answer (null: the route answered, or holds the response). */
+function finish(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  answer: RawAnswer | null,
+  cors: Readonly<Record<string, string>>,
+): void {
+  if (answer === null) return;
+  req.resume();
+  writeAnswer(res, answer, cors);
+}
+
+function userOf(identity: Identity | null): string | null {
+  return identity === null || identity.anonymous ? null : identity.user;
 }
 
 function notAllowed(allow: string): RawAnswer {
@@ -343,27 +342,6 @@ function notAllowed(allow: string): RawAnswer {
 
 function unsupportedType(): RawAnswer {
   return errorAnswer(415, HttpTransportError.UNSUPPORTED_MEDIA_TYPE, 'Send Content-Type: application/json');
-}
-
-/** Reads a bounded JSON body: 413 past the bound, 400 for what is not safe JSON. */
-async function readJson(req: http.IncomingMessage, maxBytes: number): Promise<{ readonly value: unknown } | RawAnswer> {
-  let raw: Buffer;
-  try {
-    raw = await readBody(req, maxBytes);
-  } catch (err) {
-    const status = err instanceof BodyError ? err.status : 400;
-    return errorAnswer(status, status === 413 ? 'too_large' : 'bad_request', (err as Error).message);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
-  } catch {
-    return errorAnswer(400, 'bad_request', 'Invalid JSON');
-  }
-  // One level more than a message: the array around the messages.
-  const unsafe = checkJsonValue(value, Limits.MAX_DEPTH + 1);
-  if (unsafe !== null) return errorAnswer(400, 'bad_request', unsafe);
-  return { value };
 }
 
 /**

@@ -1,7 +1,7 @@
 // HTTP transports: requests for a session held by another node, forwarded through the broker and answered from there.
 import { randomUUID } from 'node:crypto';
 import type { Broker, ChannelEvent } from '../../broker/index.ts';
-import { errorAnswer, HttpTransportError, type RawAnswer } from './answers.ts';
+import { errorAnswer, HttpTransportError, plainAnswer, type RawAnswer } from './answers.ts';
 
 /** A request for a session, as it crosses the broker (the credential was checked by the node that received it). */
 export type ForwardedRequest =
@@ -154,7 +154,7 @@ export class HttpForwarder {
   #serve(cid: string, from: unknown, request: unknown): void {
     if (typeof from !== 'string' || !isForwardedRequest(request)) return;
     const reply = (answer: RawAnswer): void => {
-      this.#broker.signal(forwardChannel(from), { t: 'res', cid, answer }).catch(() => {});
+      this.#broker.signal(forwardChannel(from), { t: 'res', cid, answer: plainAnswer(answer) }).catch(() => {});
     };
     if (this.#servingCount >= this.#maxInFlight) {
       reply(unavailable('Too many forwarded requests on the node holding the session'));

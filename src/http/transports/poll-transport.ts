@@ -1,6 +1,8 @@
 // HTTP transports: the long-polling session transport: numbered outgoing queue, ack, held poll, session timeout.
 import type { SessionTransport } from '../../realtime/index.ts';
 import { errorAnswer, type RawAnswer } from './answers.ts';
+import { DeadlineTimer } from './deadline-timer.ts';
+import { joinFrames, pollAnswer } from './poll-answer.ts';
 
 /** Who waits for a poll's answer: the local response, or a node that forwarded the request. */
 export interface PollWaiter {
@@ -29,12 +31,6 @@ export interface PollTransportLimits {
  */
 const MAX_ANSWER_BYTES = 1024 * 1024;
 
-interface Held {
-  readonly waiter: PollWaiter;
-  readonly ack: number;
-  readonly timer: ReturnType<typeof setTimeout>;
-}
-
 /**
  * A session's transport over long polls (docs/protocol.md § 15.3). Each server message gets the next sequence
  * number and stays queued until a poll acknowledges it, so a poll answer lost on the way is sent again. A poll is
@@ -62,9 +58,15 @@ export class PollTransport implements SessionTransport {
   #head = 0;
   #lastSeq = 0;
   #bytes = 0;
-  #held: Held | null = null;
+  /** The poll held, and its ack (no object per poll). */
+  #held: PollWaiter | null = null;
+  #heldAck = 0;
   #closed: { readonly code: number; readonly reason: string } | null = null;
-  #sessionTimer: ReturnType<typeof setTimeout> | null = null;
+  /**
+   * The poll timeout while a poll is held, else the session timeout: one deadline, as exactly one of them runs at a
+   * time (until the session finishes).
+   */
+  readonly #deadline = new DeadlineTimer(() => this.#deadlinePassed());
   #flushScheduled = false;
   #overflowed = false;
   #finished = false;
@@ -84,7 +86,7 @@ export class PollTransport implements SessionTransport {
     this.remoteAddress = remoteAddress;
     this.#limits = limits;
     this.#events = events;
-    this.#armSessionTimer();
+    this.#deadline.arm(limits.sessionTimeoutMs);
   }
 
   /** Unacknowledged bytes. */
@@ -149,24 +151,18 @@ export class PollTransport implements SessionTransport {
       return;
     }
     this.#forget(ack);
-    this.#clearSessionTimer();
     const older = this.#held;
     if (older !== null) {
       this.#held = null;
-      clearTimeout(older.timer);
-      older.waiter.answer(pollAnswer(older.ack, '', null));
+      older.answer(pollAnswer(this.#heldAck, null, null));
     }
     if (this.#queued > 0 || this.#closed !== null) {
       this.#answer(waiter, ack);
       return;
     }
-    const timer = setTimeout(() => {
-      if (this.#held?.waiter !== waiter) return;
-      this.#held = null;
-      waiter.answer(pollAnswer(ack, '', null));
-      this.#armSessionTimer();
-    }, this.#limits.pollTimeoutMs);
-    this.#held = { waiter, ack, timer };
+    this.#held = waiter;
+    this.#heldAck = ack;
+    this.#deadline.arm(this.#limits.pollTimeoutMs);
   }
 
   /**
@@ -174,11 +170,9 @@ export class PollTransport implements SessionTransport {
    * @param waiter The poll's waiter.
    */
   pollAborted(waiter: PollWaiter): void {
-    const held = this.#held;
-    if (held === null || held.waiter !== waiter) return;
-    clearTimeout(held.timer);
+    if (this.#held === null || this.#held !== waiter) return;
     this.#held = null;
-    this.#armSessionTimer();
+    this.#deadline.arm(this.#limits.sessionTimeoutMs);
   }
 
   /**
@@ -188,13 +182,7 @@ export class PollTransport implements SessionTransport {
   end(code: number): void {
     if (this.#finished) return;
     this.#closed ??= { code, reason: '' };
-    this.#clearSessionTimer();
-    const held = this.#held;
-    if (held !== null) {
-      clearTimeout(held.timer);
-      this.#held = null;
-      this.#answer(held.waiter, held.ack);
-    }
+    this.#answerHeld();
     this.#finish();
   }
 
@@ -205,13 +193,7 @@ export class PollTransport implements SessionTransport {
       this.#closed = { code: 1006, reason: '' };
       this.#events.expired();
     }
-    this.#clearSessionTimer();
-    const held = this.#held;
-    if (held !== null) {
-      clearTimeout(held.timer);
-      this.#held = null;
-      this.#answer(held.waiter, held.ack);
-    }
+    this.#answerHeld();
     this.#finish();
   }
 
@@ -251,73 +233,82 @@ export class PollTransport implements SessionTransport {
     const first = this.#frames.length - (this.#lastSeq - ack);
     const start = Math.max(first, this.#head);
     const limit = Math.min(this.#frames.length, start + this.#limits.maxMessagesPerAnswer);
-    let body = '';
     let bytes = 0;
     let end = start;
     for (; end < limit; end++) {
       const size = this.#sizes[end]!;
       if (end > start && bytes + size > MAX_ANSWER_BYTES) break;
-      body = end === start ? this.#frames[end]! : `${body},${this.#frames[end]!}`;
       bytes += size;
     }
     const last = end === this.#frames.length ? this.#closed : null;
     const seq = end === start ? ack : this.#lastSeq - (this.#frames.length - end);
-    waiter.answer(pollAnswer(seq, body, last));
+    waiter.answer(pollAnswer(seq, end === start ? null : joinFrames(this.#frames, start, end), last));
     if (last !== null) this.#finish();
-    else this.#armSessionTimer();
+    else this.#deadline.arm(this.#limits.sessionTimeoutMs);
+  }
+
+  /** Answers the poll held, if any, with what is queued. */
+  #answerHeld(): void {
+    const held = this.#held;
+    if (held === null) return;
+    this.#held = null;
+    this.#answer(held, this.#heldAck);
+  }
+
+  /** The deadline passed: a held poll is answered empty (the session timeout starts), else the session ends. */
+  #deadlinePassed(): void {
+    const held = this.#held;
+    if (held !== null) {
+      this.#held = null;
+      held.answer(pollAnswer(this.#heldAck, null, null));
+      this.#deadline.arm(this.#limits.sessionTimeoutMs);
+      return;
+    }
+    if (this.#finished) return;
+    if (this.#closed === null) this.#events.expired();
+    this.#finish();
   }
 
   #scheduleFlush(): void {
     if (this.#flushScheduled || this.#held === null) return;
     this.#flushScheduled = true;
-    // Messages sent in the same turn leave in one answer.
-    setImmediate(() => {
-      this.#flushScheduled = false;
-      const held = this.#held;
-      if (held === null) return;
-      if (this.#queued === 0 && this.#closed === null) return;
-      this.#held = null;
-      clearTimeout(held.timer);
-      this.#answer(held.waiter, held.ack);
-    });
+    // Messages sent in the same turn leave in one answer. One immediate for every session with messages this turn
+    // (a fan-out reaches thousands at once), not one immediate and closure each.
+    PollTransport.#toFlush.push(this);
+    if (PollTransport.#toFlush.length === 1) setImmediate(PollTransport.#flushAll);
   }
 
-  #armSessionTimer(): void {
-    if (this.#finished) return;
-    this.#clearSessionTimer();
-    this.#sessionTimer = setTimeout(() => {
-      this.#sessionTimer = null;
-      if (this.#closed === null) this.#events.expired();
-      this.#finish();
-    }, this.#limits.sessionTimeoutMs);
+  /** Sessions whose held poll is to be answered once this turn ends, in the order their first message came. */
+  static #toFlush: PollTransport[] = [];
+
+  static #flushAll(): void {
+    const due = PollTransport.#toFlush;
+    PollTransport.#toFlush = [];
+    let i = 0;
+    try {
+      for (; i < due.length; i++) due[i]!.#flush();
+    } finally {
+      // One answer that throws does not strand the sessions after it: they flush in the next turn.
+      for (const transport of due.slice(i + 1)) {
+        PollTransport.#toFlush.push(transport);
+        if (PollTransport.#toFlush.length === 1) setImmediate(PollTransport.#flushAll);
+      }
+    }
   }
 
-  #clearSessionTimer(): void {
-    if (this.#sessionTimer !== null) clearTimeout(this.#sessionTimer);
-    this.#sessionTimer = null;
+  #flush(): void {
+    this.#flushScheduled = false;
+    if (this.#held === null) return;
+    if (this.#queued === 0 && this.#closed === null) return;
+    this.#answerHeld();
   }
 
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
-    this.#clearSessionTimer();
+    this.#deadline.stop();
     this.#clearQueue();
     this.#closed ??= { code: 1006, reason: '' };
     this.#events.finished();
   }
-}
-
-/**
- * The JSON of a poll answer, built from the encoded frames without parsing them again.
- * @param seq The number of the last message in it (the poll's `ack` when it holds none).
- * @param messages The encoded messages, in order, joined by commas.
- * @param close The session's end, when this answer is its last.
- */
-function pollAnswer(
-  seq: number,
-  messages: string,
-  close: { readonly code: number; readonly reason: string } | null,
-): RawAnswer {
-  const closing = close === null ? '' : `,"close":${JSON.stringify({ code: close.code, reason: close.reason })}`;
-  return { status: 200, body: `{"seq":${seq},"messages":[${messages}]${closing}}` };
 }

@@ -48,7 +48,9 @@ export function extractToken(
   if (options.allowQuery ?? true) {
     const url = request.url ?? '';
     const q = url.indexOf('?');
-    if (q !== -1) {
+    // Parsed only when it may name a token (a key spelled `token`, or percent-encoded): every long poll and send
+    // comes through here, and most carry no token in the query.
+    if (q !== -1 && (url.includes('token', q) || url.includes('%', q))) {
       const token = new URLSearchParams(url.slice(q + 1)).get('token');
       if (token !== null && token !== '') return { token, source: 'query' };
     }
