@@ -161,11 +161,13 @@ export interface NamespaceConfig {
    * How long a busy document holds its fan-out to gather updates, in ms: an update that follows the previous fan-out
    * of the document within this time waits until the time is up and leaves with every update gathered meanwhile, one
    * write per connection for all of them instead of one each. The first update after a quiet spell leaves at once.
-   * 0: every update leaves at once.
-   * @default 0 - no added latency; many editors on one document spend most of the server's CPU in one `write` per
-   *   connection and update, which a few milliseconds of gathering divide (bench/RESULTS.md § documents)
+   * 0: every update leaves at once. `auto`: 10 ms, only while the document has at least 8 peers on this node (below,
+   * the writes saved do not pay for the wait).
+   * @default 'auto' - many editors on one document spend most of the server's CPU in one `write` per connection and
+   *   update, which a few milliseconds of gathering divide; a document with a few editors never waits
+   *   (bench/RESULTS.md § documents)
    */
-  readonly documentFanoutBatchMs: number;
+  readonly documentFanoutBatchMs: number | 'auto';
 }
 
 /** A namespace's configuration as written: every field optional. */
@@ -200,7 +202,7 @@ export const NAMESPACE_DEFAULTS: NamespaceConfig = Object.freeze({
   documentIdleUnloadMs: 30_000,
   documentCompactUpdates: 500,
   documentCompactBytes: 1_048_576,
-  documentFanoutBatchMs: 0,
+  documentFanoutBatchMs: 'auto',
 });
 
 /**
@@ -214,7 +216,7 @@ export const PERSONAL_NAMESPACE_DEFAULTS: NamespaceConfig = Object.freeze({
   typing: false,
 });
 
-/** The document limits: positive integers (`documentIdleUnloadMs` and `documentFanoutBatchMs` may be 0). */
+/** The document limits: positive integers (`documentIdleUnloadMs` may be 0). */
 const DOCUMENT_LIMIT_KEYS = [
   'documentMaxBytes',
   'documentUpdateMaxBytes',
@@ -224,7 +226,6 @@ const DOCUMENT_LIMIT_KEYS = [
   'documentIdleUnloadMs',
   'documentCompactUpdates',
   'documentCompactBytes',
-  'documentFanoutBatchMs',
 ] as const;
 
 function checkInt(where: string, value: number, min: number): void {
@@ -250,7 +251,10 @@ export function resolveNamespaceConfig(name: string, input: NamespaceConfigInput
   checkInt(`${name}.batchMaxDelayMs`, config.batchMaxDelayMs, 0);
   checkInt(`${name}.batchMaxCount`, config.batchMaxCount, 1);
   for (const key of DOCUMENT_LIMIT_KEYS)
-    checkInt(`${name}.${key}`, config[key], key === 'documentIdleUnloadMs' || key === 'documentFanoutBatchMs' ? 0 : 1);
+    checkInt(`${name}.${key}`, config[key], key === 'documentIdleUnloadMs' ? 0 : 1);
+  const batch = config.documentFanoutBatchMs;
+  if (batch !== 'auto' && !(Number.isInteger(batch) && batch >= 0))
+    throw new RangeError(`Cannot use ${name}.documentFanoutBatchMs "${batch}": expected an integer >= 0, or auto`);
   if (config.recoverOnJoin > config.historySize && config.historySize > 0) {
     throw new RangeError(`Cannot use ${name}.recoverOnJoin "${config.recoverOnJoin}": it exceeds historySize`);
   }

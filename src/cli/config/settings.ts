@@ -20,6 +20,8 @@ export const SETTING_KINDS = {
   LIST: 'list',
   /** `true`, `false` or `auto`. */
   BOOLEAN_OR_AUTO: 'true, false or auto',
+  /** A number (`10`) or `auto`. */
+  INTEGER_OR_AUTO: 'integer or auto',
   /** A JSON object (`{"type":"object"}`), or `null`. */
   JSON_OBJECT: 'JSON object or null',
 } as const;
@@ -70,7 +72,8 @@ export const NON_SETTING_VARIABLES = {
     'the backend proxy secret when proxy.secret is unset: one variable that serve and the example backends (examples/proxy-backend) share',
 } as const;
 
-const { INTEGER, BOOLEAN, STRING, NULLABLE_STRING, ENUM, LIST, BOOLEAN_OR_AUTO, JSON_OBJECT } = SETTING_KINDS;
+const { INTEGER, BOOLEAN, STRING, NULLABLE_STRING, ENUM, LIST, BOOLEAN_OR_AUTO, INTEGER_OR_AUTO, JSON_OBJECT } =
+  SETTING_KINDS;
 
 function s(
   path: string,
@@ -543,8 +546,8 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
   s(
     'namespaces.<namespace>.documentFanoutBatchMs',
     'NAMESPACES__<NAMESPACE>__DOCUMENT_FANOUT_BATCH_MS',
-    INTEGER,
-    'How long a busy document gathers updates before fanning them out, in ms (one write per connection for all); 0: each at once.',
+    INTEGER_OR_AUTO,
+    'How long a busy document gathers updates before fanning them out, in ms (one write per connection for all); 0: each at once; `auto`: 10 ms while the document has at least 8 peers on the node, else at once.',
   ),
   s(
     'documents.store',

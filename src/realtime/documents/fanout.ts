@@ -1,10 +1,22 @@
 // Realtime documents: one document's fan-out to the peers holding it on this node: each frame format encoded once,
 // the peers with a transport served by one broadcast (the engine serializes the WebSocket frame once for all), and,
-// with `documentFanoutBatchMs`, the fan-outs of a busy document held and sent together.
+// with `documentFanoutBatchMs`, the fan-outs of a busy document held and sent together (`auto`, the default: only
+// while the document has many peers here, where the writes saved pay for the wait).
 import type { DocKind } from '../../messages/index.ts';
 import { frameLength } from '../traffic.ts';
 import type { SessionTransport } from '../transport.ts';
 import type { DocumentPeer } from './peer.ts';
+
+/** `documentFanoutBatchMs: 'auto'`: how long a busy document with {@link AUTO_GATHER_MIN_PEERS} peers gathers, in ms. */
+export const AUTO_GATHER_MS = 10;
+/**
+ * `documentFanoutBatchMs: 'auto'`: a document gathers only with at least this many peers on this node. A fan-out
+ * costs about one write per recipient; with few recipients, gathering saves few writes and still adds its latency.
+ */
+export const AUTO_GATHER_MIN_PEERS = 8;
+
+/** A namespace's `documentFanoutBatchMs`: a time in ms (0: never gather), or `auto`. */
+export type FanoutBatch = number | 'auto';
 
 /** A peer of the document as the fan-out sees it. */
 export interface FanoutMember {
@@ -20,7 +32,7 @@ export type Deliver = (frame: string | Uint8Array, transports: SessionTransport[
 export class DocumentFanout {
   readonly #name: string;
   readonly #members: ReadonlyMap<string, FanoutMember>;
-  readonly #batchMs: number;
+  readonly #batch: FanoutBatch;
   readonly #deliver: Deliver;
   /** Fan-outs held while the document is busy, in order, and the timer that sends them. */
   #held: { kind: DocKind; bytes: Uint8Array; origin: unknown }[] | null = null;
@@ -31,32 +43,35 @@ export class DocumentFanout {
   /**
    * @param name The document's channel name.
    * @param members The document's members (read at each send).
-   * @param batchMs The namespace's `documentFanoutBatchMs` (0: every fan-out leaves at once).
+   * @param batch The namespace's `documentFanoutBatchMs` (0: every fan-out leaves at once; `auto`: see
+   *   {@link AUTO_GATHER_MS}).
    * @param deliver The broadcast.
    */
-  constructor(name: string, members: ReadonlyMap<string, FanoutMember>, batchMs: number, deliver: Deliver) {
+  constructor(name: string, members: ReadonlyMap<string, FanoutMember>, batch: FanoutBatch, deliver: Deliver) {
     this.#name = name;
     this.#members = members;
-    this.#batchMs = batchMs;
+    this.#batch = batch;
     this.#deliver = deliver;
   }
 
   /**
    * Sends a message to every greeted member but `origin`: at once, or, while the document is busy (the last fan-out
-   * left less than `batchMs` ago), held until that time is up and sent with every message held meanwhile, in order;
-   * the engine then writes each connection's frames in one write.
+   * left less than the gathering time ago), held until that time is up and sent with every message held meanwhile,
+   * in order; the engine then writes each connection's frames in one write. With `auto`, a document with fewer than
+   * {@link AUTO_GATHER_MIN_PEERS} members never holds.
    * @param kind The message kind.
    * @param bytes The Yjs bytes.
    * @param origin The member it came from (not sent back to it), or anything else.
    */
   send(kind: DocKind, bytes: Uint8Array, origin: unknown): void {
-    if (this.#batchMs > 0) {
-      if (this.#held !== null) {
-        this.#held.push({ kind, bytes, origin });
-        return;
-      }
+    if (this.#held !== null) {
+      this.#held.push({ kind, bytes, origin });
+      return;
+    }
+    const batchMs = this.#gatherMs();
+    if (batchMs > 0) {
       const now = performance.now();
-      const wait = this.#lastAt + this.#batchMs - now;
+      const wait = this.#lastAt + batchMs - now;
       if (wait > 0) {
         this.#held = [{ kind, bytes, origin }];
         this.#heldTimer = setTimeout(() => this.#sendHeld(), Math.ceil(wait));
@@ -66,6 +81,13 @@ export class DocumentFanout {
       this.#lastAt = now;
     }
     this.#sendNow(kind, bytes, origin);
+  }
+
+  /** How long a busy document gathers now, in ms (0: not at all). */
+  #gatherMs(): number {
+    const batch = this.#batch;
+    if (batch !== 'auto') return batch;
+    return this.#members.size >= AUTO_GATHER_MIN_PEERS ? AUTO_GATHER_MS : 0;
   }
 
   /** Drops what is held (the document is unloaded: nobody is left to receive it). */
