@@ -10,8 +10,10 @@
 //
 //   node bench/documents.mjs                                  # 3 repeats, every server, writes bench/RESULTS.md section
 //   node bench/documents.mjs --repeats 1 --docs 200 --window-s 5 --no-write
-//   node bench/documents.mjs --servers yws,hocuspocus         # a subset (also: switchboard-yjs, switchboard-file,
-//                                                             #   switchboard-batch: documentFanoutBatchMs 10)
+//   node bench/documents.mjs --servers yws,hocuspocus         # a subset (also: switchboard-yjs, switchboard-msgpack,
+//                                                             #   switchboard-file, switchboard-nobatch and
+//                                                             #   switchboard-batch: documentFanoutBatchMs 0 and 10)
+//   node bench/documents.mjs --scenarios b                    # one scenario only (a or b)
 //   node bench/documents.mjs --nice=-10                       # higher priority on a shared machine (root; see README)
 //   node bench/documents.mjs --cpu-prof bench/out/docs-prof   # V8 CPU profiles of the servers (bench/lib/cpuprofile-top.mjs)
 //
@@ -29,6 +31,7 @@ import { writeSection } from './lib/sections.mjs';
 const { values: args } = parseArgs({
   options: {
     servers: { type: 'string', default: 'switchboard,yws,hocuspocus' },
+    scenarios: { type: 'string', default: 'a,b' },
     repeats: { type: 'string', default: '3' },
     'a-editors': { type: 'string', default: '50' },
     'a-rate': { type: 'string', default: '10' },
@@ -48,7 +51,7 @@ if (args.help) {
   console.log(
     readFileSync(new URL(import.meta.url), 'utf8')
       .split('\n')
-      .slice(1, 20)
+      .slice(1, 21)
       .map((l) => l.replace(/^\/\/ ?/, ''))
       .join('\n'),
   );
@@ -59,6 +62,8 @@ const LABELS = {
   switchboard: 'Switchboard (JSON protocol, `doc` messages)',
   'switchboard-yjs': 'Switchboard (`/yjs/<doc>` endpoint)',
   'switchboard-file': 'Switchboard (JSON protocol, file store: fdatasync per append batch)',
+  'switchboard-msgpack': 'Switchboard (MessagePack protocol, `doc` messages)',
+  'switchboard-nobatch': 'Switchboard (JSON protocol, `documentFanoutBatchMs: 0`)',
   'switchboard-batch': 'Switchboard (JSON protocol, `documentFanoutBatchMs: 10`)',
   yws: '@y/websocket-server 0.1.1',
   hocuspocus: '@hocuspocus/server 3.4.4',
@@ -67,12 +72,16 @@ const SERVERS = {
   switchboard: [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
   'switchboard-yjs': [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
   'switchboard-file': [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
+  'switchboard-msgpack': [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
+  'switchboard-nobatch': [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
   'switchboard-batch': [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
   yws: [process.execPath, '--expose-gc', 'bench/documents/yws-server.mjs'],
   hocuspocus: [process.execPath, '--expose-gc', 'bench/documents/hocuspocus-server.mjs'],
 };
 const servers = args.servers.split(',').filter(Boolean);
 for (const s of servers) if (!(s in SERVERS)) throw new Error(`unknown server ${s}`);
+const scenarios = args.scenarios.split(',').filter(Boolean);
+for (const s of scenarios) if (s !== 'a' && s !== 'b') throw new Error(`unknown scenario ${s} (a or b)`);
 const repeats = Number(args.repeats);
 const niceness = Number(args.nice);
 if (!Number.isInteger(niceness) || niceness < -20 || niceness > 19)
@@ -150,7 +159,8 @@ async function startServer(name) {
   const env = name.startsWith('switchboard')
     ? {
         BENCH_DOC_STORE: name === 'switchboard-file' ? 'file' : 'memory',
-        BENCH_DOC_BATCH_MS: name === 'switchboard-batch' ? '10' : '0',
+        // The server's default (auto) unless the row names a time.
+        BENCH_DOC_BATCH_MS: name === 'switchboard-batch' ? '10' : name === 'switchboard-nobatch' ? '0' : '',
       }
     : {};
   const [node, ...rest] = SERVERS[name];
@@ -243,7 +253,7 @@ const startedAt = new Date();
 const load1 = loadavg()[0];
 for (let r = 0; r < repeats; r++) {
   const order = servers.map((_, i) => servers[(i + r) % servers.length]);
-  for (const kind of ['a', 'b']) {
+  for (const kind of scenarios) {
     for (const name of order) {
       process.stderr.write(`repeat ${r + 1}/${repeats} scenario ${kind} ${name}... `);
       try {
@@ -288,7 +298,7 @@ L.push(
   'Updates are 8-character inserts (about 30 bytes of Yjs update). Every server keeps documents in memory (no persistence) unless the row says otherwise.',
 );
 L.push('');
-for (const kind of ['a', 'b']) {
+for (const kind of scenarios) {
   L.push(kind === 'a' ? '### (a) one document, many editors' : '### (b) many documents, two editors each');
   L.push('');
   L.push(
@@ -304,7 +314,7 @@ for (const kind of ['a', 'b']) {
 }
 if (servers.includes('switchboard') && servers.includes('hocuspocus')) {
   const targets = [];
-  for (const kind of ['a', 'b']) {
+  for (const kind of scenarios) {
     targets.push(
       `(${kind}) CPU per update ${ratio(med('switchboard', kind, 'cpuUsPerUpdate'), med('hocuspocus', kind, 'cpuUsPerUpdate'))} Hocuspocus's (target ≤ 0.5×) at p99 ${f(med('switchboard', kind, 'p99'))} vs ${f(med('hocuspocus', kind, 'p99'))} ms`,
     );

@@ -32,6 +32,12 @@ let delivered = 0;
 let closedDuringRun = 0;
 let echoes = 0;
 
+/** The wire protocol of a server row: every Switchboard row but `-yjs` and `-msgpack` speaks the JSON protocol. */
+function wireOf(kind) {
+  if (kind === 'switchboard-yjs' || kind === 'switchboard-msgpack' || !kind.startsWith('switchboard')) return kind;
+  return 'switchboard';
+}
+
 class Editor {
   constructor(doc, index) {
     this.doc = doc;
@@ -49,7 +55,7 @@ class Editor {
   }
 
   open() {
-    const w = wire(KIND === 'switchboard-file' || KIND === 'switchboard-batch' ? 'switchboard' : KIND, PORT, this.doc);
+    const w = wire(wireOf(KIND), PORT, this.doc);
     this.wire = w;
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(w.url, w.protocols ?? [], { perMessageDeflate: false });
