@@ -161,11 +161,12 @@ export interface NamespaceConfig {
    * How long a busy document holds its fan-out to gather updates, in ms: an update that follows the previous fan-out
    * of the document within this time waits until the time is up and leaves with every update gathered meanwhile, one
    * write per connection for all of them instead of one each. The first update after a quiet spell leaves at once.
-   * 0: every update leaves at once. `auto`: 10 ms, only while the document has at least 8 peers on this node (below,
-   * the writes saved do not pay for the wait).
+   * 0: every update leaves at once. `auto`: a document with at least 8 peers on this node gathers over one
+   * event-loop turn (the messages read from every connection ready at once) and sends at the end of it; with fewer,
+   * every update leaves at once.
    * @default 'auto' - many editors on one document spend most of the server's CPU in one `write` per connection and
-   *   update, which a few milliseconds of gathering divide; a document with a few editors never waits
-   *   (bench/RESULTS.md § documents)
+   *   update; gathering what one turn read divides them at no added wait beyond the turn (bench/RESULTS.md §
+   *   documents)
    */
   readonly documentFanoutBatchMs: number | 'auto';
 }

@@ -547,7 +547,7 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
     'namespaces.<namespace>.documentFanoutBatchMs',
     'NAMESPACES__<NAMESPACE>__DOCUMENT_FANOUT_BATCH_MS',
     INTEGER_OR_AUTO,
-    'How long a busy document gathers updates before fanning them out, in ms (one write per connection for all); 0: each at once; `auto`: 10 ms while the document has at least 8 peers on the node, else at once.',
+    'How long a busy document gathers updates before fanning them out, in ms (one write per connection for all); 0: each at once; `auto`: one event-loop turn while the document has at least 8 peers on the node, else at once.',
   ),
   s(
     'documents.store',

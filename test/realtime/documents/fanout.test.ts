@@ -1,14 +1,14 @@
-// Documents, the fan-out's gathering (`documentFanoutBatchMs`): `auto` holds only a busy document with many peers,
-// for at most AUTO_GATHER_MS; what is held leaves complete and in order; 0 never holds; a document unloaded while
-// holding sends nothing more. The fan-out runs here with peers that record what they get (the timers are mocked, so
-// the bound is checked exactly).
-import { test, type TestContext } from 'node:test';
+// Documents, the fan-out's gathering (`documentFanoutBatchMs`): `auto` holds the fan-outs of a document with many
+// peers until the end of the event-loop turn, never longer; a time holds a busy document's that long; what is held
+// leaves complete and in order; 0 never holds; a document unloaded while holding sends nothing more. The fan-out runs
+// here with peers that record what they get (timers mocked where a time is set, so its bound is checked exactly).
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setImmediate as endOfTurn } from 'node:timers/promises';
 import type { DocKind, ErrorCode } from '../../../src/messages/index.ts';
 import type { Identity } from '../../../src/realtime/auth/identity.ts';
 import {
   AUTO_GATHER_MIN_PEERS,
-  AUTO_GATHER_MS,
   DocumentFanout,
   type FanoutBatch,
   type FanoutMember,
@@ -63,12 +63,7 @@ function setup(peers: number, batch: FanoutBatch) {
   return { members, fanout, got, deliveries: () => deliveries };
 }
 
-function mockTimers(t: TestContext): void {
-  t.mock.timers.enable({ apis: ['setTimeout'] });
-}
-
-test('auto: a document with few peers never holds a fan-out', (t) => {
-  mockTimers(t);
+test('auto: a document with few peers never holds a fan-out', () => {
   const { members, fanout, got } = setup(AUTO_GATHER_MIN_PEERS - 1, 'auto');
   const origin = members.get('p0');
   for (let i = 0; i < 20; i++) fanout.send('update', Uint8Array.of(i), origin);
@@ -80,68 +75,67 @@ test('auto: a document with few peers never holds a fan-out', (t) => {
   assert.deepEqual(got('p0'), [], 'nothing goes back to the writer');
 });
 
-test('auto: a busy document with many peers holds for at most AUTO_GATHER_MS, then sends all in order', (t) => {
-  mockTimers(t);
+test('auto: a document with many peers sends what one turn gathered at the end of that turn, all and in order', async () => {
   const { members, fanout, got, deliveries } = setup(AUTO_GATHER_MIN_PEERS, 'auto');
   const writers = [members.get('p0'), members.get('p1')];
-  fanout.send('update', Uint8Array.of(0), writers[0]);
-  assert.deepEqual(got('p2'), ['update:0'], 'the first update after a quiet spell leaves at once');
-  for (let i = 1; i < 10; i++) fanout.send(i % 3 === 0 ? 'awareness' : 'update', Uint8Array.of(i), writers[i % 2]);
-  assert.equal(got('p2').length, 1, 'the burst is held');
-  const before = deliveries();
-  t.mock.timers.tick(AUTO_GATHER_MS);
-  const expected = Array.from({ length: 10 }, (_, i) => `${i % 3 === 0 && i > 0 ? 'awareness' : 'update'}:${i}`);
-  assert.deepEqual(got('p2'), expected, 'within the bound, every held message arrived, in order');
+  const kindOf = (i: number) => (i % 3 === 2 ? 'awareness' : 'update');
+  for (let i = 0; i < 10; i++) fanout.send(kindOf(i), Uint8Array.of(i), writers[i % 2]);
+  assert.deepEqual(got('p2'), [], 'held during the turn');
+  await endOfTurn();
+  const expected = Array.from({ length: 10 }, (_, i) => `${kindOf(i)}:${i}`);
+  assert.deepEqual(got('p2'), expected, 'at the end of the turn, every held message, in order');
   assert.deepEqual(
     got('p0'),
     expected.filter((_, i) => i % 2 === 1),
     "a writer gets the other writer's messages, not its own",
   );
-  assert.equal(deliveries() - before, 9, 'one broadcast per held message');
+  assert.equal(deliveries(), 10, 'one broadcast per message');
+  fanout.send('update', Uint8Array.of(10), writers[0]);
+  await endOfTurn();
+  assert.deepEqual(got('p2').at(-1), 'update:10', 'the next turn gathers anew');
 });
 
-test('auto: a document that falls below the peer threshold stops holding', (t) => {
-  mockTimers(t);
+test('auto: a document that falls below the peer threshold stops holding, after what it held', async () => {
   const { members, fanout, got } = setup(AUTO_GATHER_MIN_PEERS, 'auto');
   const origin = members.get('p0');
   fanout.send('update', Uint8Array.of(0), origin);
-  fanout.send('update', Uint8Array.of(1), origin);
-  assert.deepEqual(got('p1'), ['update:0'], 'held while many peers');
   members.delete(`p${AUTO_GATHER_MIN_PEERS - 1}`);
+  fanout.send('update', Uint8Array.of(1), origin);
+  assert.deepEqual(got('p1'), [], 'what follows a held message waits behind it (order kept)');
+  await endOfTurn();
+  assert.deepEqual(got('p1'), ['update:0', 'update:1']);
   fanout.send('update', Uint8Array.of(2), origin);
-  assert.deepEqual(got('p1'), ['update:0'], 'what follows a held message waits behind it (order kept)');
-  t.mock.timers.tick(AUTO_GATHER_MS);
-  assert.deepEqual(got('p1'), ['update:0', 'update:1', 'update:2']);
-  fanout.send('update', Uint8Array.of(3), origin);
-  assert.deepEqual(got('p1'), ['update:0', 'update:1', 'update:2', 'update:3'], 'then every update leaves at once');
+  assert.deepEqual(got('p1'), ['update:0', 'update:1', 'update:2'], 'then every update leaves at once');
 });
 
-test('0 never holds, whatever the number of peers; a number holds for that long', (t) => {
-  mockTimers(t);
+test('0 never holds, whatever the number of peers; a time holds a busy document for at most that long', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
   const never = setup(AUTO_GATHER_MIN_PEERS * 2, 0);
   for (let i = 0; i < 5; i++) never.fanout.send('update', Uint8Array.of(i), never.members.get('p0'));
   assert.equal(never.got('p1').length, 5);
   const fixed = setup(2, 30);
   for (let i = 0; i < 5; i++) fixed.fanout.send('update', Uint8Array.of(i), fixed.members.get('p0'));
-  assert.equal(fixed.got('p1').length, 1, 'an explicit time holds even with two peers');
+  assert.deepEqual(fixed.got('p1'), ['update:0'], 'the first leaves at once, the rest of the burst is held');
   t.mock.timers.tick(30);
-  assert.equal(fixed.got('p1').length, 5, 'and sends them within that time');
+  assert.deepEqual(
+    fixed.got('p1'),
+    Array.from({ length: 5 }, (_, i) => `update:${i}`),
+    'and sent within that time, in order',
+  );
 });
 
-test('held messages skip a peer that left and are dropped when the document unloads', (t) => {
-  mockTimers(t);
+test('held messages skip a peer that left and are dropped when the document unloads', async () => {
   const { members, fanout, got } = setup(AUTO_GATHER_MIN_PEERS + 1, 'auto');
   const origin = members.get('p0');
   fanout.send('update', Uint8Array.of(0), origin);
-  fanout.send('update', Uint8Array.of(1), origin);
   const leaver = got('p1');
   members.delete('p1');
-  t.mock.timers.tick(AUTO_GATHER_MS);
-  assert.deepEqual(leaver, ['update:0'], 'a peer gone before the held send gets nothing more');
-  assert.deepEqual(got('p2'), ['update:0', 'update:1'], 'the others get everything');
-  fanout.send('update', Uint8Array.of(2), origin);
-  fanout.send('update', Uint8Array.of(3), origin);
+  await endOfTurn();
+  assert.deepEqual(leaver, [], 'a peer gone before the held send gets nothing');
+  assert.deepEqual(got('p2'), ['update:0'], 'the others get it');
+  fanout.send('update', Uint8Array.of(1), origin);
   fanout.destroy();
-  t.mock.timers.tick(AUTO_GATHER_MS * 10);
-  assert.deepEqual(got('p2'), ['update:0', 'update:1'], 'an unloaded document sends nothing held');
+  await endOfTurn();
+  await endOfTurn();
+  assert.deepEqual(got('p2'), ['update:0'], 'an unloaded document sends nothing held');
 });
