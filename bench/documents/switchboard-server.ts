@@ -39,6 +39,8 @@ const hub = new RealtimeServer({
   engine: { pingIntervalMs: 0, handshakeTimeoutMs: 60_000 },
   authTimeoutMs: 60_000,
   documentStore,
+  // The y-websocket endpoint `/yjs/<name>` on the same namespace (the `switchboard-yjs` row).
+  yjsNamespace: 'doc',
 });
 const address = await hub.wss.listen();
 serveControl(
