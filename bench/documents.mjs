@@ -10,9 +10,11 @@
 //
 //   node bench/documents.mjs                                  # 3 repeats, every server, writes bench/RESULTS.md section
 //   node bench/documents.mjs --repeats 1 --docs 200 --window-s 5 --no-write
-//   node bench/documents.mjs --servers yws,hocuspocus         # a subset (also: switchboard-yjs, switchboard-file,
-//                                                             #   switchboard-batch: documentFanoutBatchMs 10,
+//   node bench/documents.mjs --servers yws,hocuspocus         # a subset (also: switchboard-yjs, switchboard-msgpack,
+//                                                             #   switchboard-file, switchboard-nobatch and
+//                                                             #   switchboard-batch: documentFanoutBatchMs 0 and 10,
 //                                                             #   switchboard-awake: documentHibernateMs 0)
+//   node bench/documents.mjs --scenarios b                    # one scenario only (a or b)
 //   node bench/documents.mjs --nice=-10                       # higher priority on a shared machine (root; see README)
 //   node bench/documents.mjs --cpu-prof bench/out/docs-prof   # V8 CPU profiles of the servers (bench/lib/cpuprofile-top.mjs)
 //
@@ -30,6 +32,7 @@ import { writeSection } from './lib/sections.mjs';
 const { values: args } = parseArgs({
   options: {
     servers: { type: 'string', default: 'switchboard,yws,hocuspocus' },
+    scenarios: { type: 'string', default: 'a,b' },
     repeats: { type: 'string', default: '3' },
     'a-editors': { type: 'string', default: '50' },
     'a-rate': { type: 'string', default: '10' },
@@ -60,6 +63,8 @@ const LABELS = {
   switchboard: 'Switchboard (JSON protocol, `doc` messages)',
   'switchboard-yjs': 'Switchboard (`/yjs/<doc>` endpoint)',
   'switchboard-file': 'Switchboard (JSON protocol, file store: fdatasync per append batch)',
+  'switchboard-msgpack': 'Switchboard (MessagePack protocol, `doc` messages)',
+  'switchboard-nobatch': 'Switchboard (JSON protocol, `documentFanoutBatchMs: 0`)',
   'switchboard-batch': 'Switchboard (JSON protocol, `documentFanoutBatchMs: 10`)',
   'switchboard-awake': 'Switchboard (JSON protocol, `documentHibernateMs: 0`: never hibernates)',
   yws: '@y/websocket-server 0.1.1',
@@ -69,6 +74,8 @@ const SERVERS = {
   switchboard: [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
   'switchboard-yjs': [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
   'switchboard-file': [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
+  'switchboard-msgpack': [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
+  'switchboard-nobatch': [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
   'switchboard-batch': [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
   'switchboard-awake': [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
   yws: [process.execPath, '--expose-gc', 'bench/documents/yws-server.mjs'],
@@ -76,6 +83,8 @@ const SERVERS = {
 };
 const servers = args.servers.split(',').filter(Boolean);
 for (const s of servers) if (!(s in SERVERS)) throw new Error(`unknown server ${s}`);
+const scenarios = args.scenarios.split(',').filter(Boolean);
+for (const s of scenarios) if (s !== 'a' && s !== 'b') throw new Error(`unknown scenario ${s} (a or b)`);
 const repeats = Number(args.repeats);
 const niceness = Number(args.nice);
 if (!Number.isInteger(niceness) || niceness < -20 || niceness > 19)
@@ -153,7 +162,8 @@ async function startServer(name) {
   const env = name.startsWith('switchboard')
     ? {
         BENCH_DOC_STORE: name === 'switchboard-file' ? 'file' : 'memory',
-        BENCH_DOC_BATCH_MS: name === 'switchboard-batch' ? '10' : '0',
+        // The server's default (auto) unless the row names a time.
+        BENCH_DOC_BATCH_MS: name === 'switchboard-batch' ? '10' : name === 'switchboard-nobatch' ? '0' : '',
         ...(name === 'switchboard-awake' ? { BENCH_DOC_HIBERNATE_MS: '0' } : {}),
       }
     : {};
@@ -258,6 +268,8 @@ const MULTIPLEXED = new Set([
   'switchboard-file',
   'switchboard-batch',
   'switchboard-awake',
+  'switchboard-msgpack',
+  'switchboard-nobatch',
   'hocuspocus',
 ]);
 
@@ -286,7 +298,7 @@ const startedAt = new Date();
 const load1 = loadavg()[0];
 for (let r = 0; r < repeats; r++) {
   const order = servers.map((_, i) => servers[(i + r) % servers.length]);
-  for (const kind of ['a', 'b']) {
+  for (const kind of scenarios) {
     for (const name of order) {
       process.stderr.write(`repeat ${r + 1}/${repeats} scenario ${kind} ${name}... `);
       try {
@@ -331,7 +343,7 @@ L.push(
   'Updates are 8-character inserts (about 30 bytes of Yjs update). Every server keeps documents in memory (no persistence) unless the row says otherwise.',
 );
 L.push('');
-for (const kind of ['a', 'b']) {
+for (const kind of scenarios) {
   L.push(kind === 'a' ? '### (a) one document, many editors' : '### (b) many documents, two editors each');
   L.push('');
   L.push(
@@ -345,30 +357,33 @@ for (const kind of ['a', 'b']) {
   }
   L.push('');
 }
-L.push('### (b) memory per idle document, with and without its connections');
-L.push('');
-L.push(
-  '| server | heap KiB/doc idle | heap + buffers | connections alone (heap) | idle − connections: heap | heap + buffers |',
-);
-L.push('|---|--:|--:|--:|--:|--:|');
-for (const name of servers) {
-  const m = (key) => kib(med(name, 'b', key));
-  const bare = (key) => (MULTIPLEXED.has(name) ? m(key) : 'n/a');
+if (scenarios.includes('b')) {
+  L.push('### (b) memory per idle document, with and without its connections');
+  L.push('');
   L.push(
-    `| ${LABELS[name]} | ${m('idleHeapPerDoc')} | ${m('idleAllPerDoc')} | ${bare('connHeapPerDoc')} | ${bare('idleDocHeapPerDoc')} | ${bare('idleDocAllPerDoc')} |`,
+    '| server | heap KiB/doc idle | heap + buffers | connections alone (heap) | idle − connections: heap | heap + buffers |',
   );
+  L.push('|---|--:|--:|--:|--:|--:|');
+  for (const name of servers) {
+    const m = (key) => kib(med(name, 'b', key));
+    const bare = (key) => (MULTIPLEXED.has(name) ? m(key) : 'n/a');
+    L.push(
+      `| ${LABELS[name]} | ${m('idleHeapPerDoc')} | ${m('idleAllPerDoc')} | ${bare('connHeapPerDoc')} | ${bare('idleDocHeapPerDoc')} | ${bare('idleDocAllPerDoc')} |`,
+    );
+  }
+  L.push('');
 }
-L.push('');
 if (servers.includes('switchboard') && servers.includes('hocuspocus')) {
   const targets = [];
-  for (const kind of ['a', 'b']) {
+  for (const kind of scenarios) {
     targets.push(
       `(${kind}) CPU per update ${ratio(med('switchboard', kind, 'cpuUsPerUpdate'), med('hocuspocus', kind, 'cpuUsPerUpdate'))} Hocuspocus's (target ≤ 0.5×) at p99 ${f(med('switchboard', kind, 'p99'))} vs ${f(med('hocuspocus', kind, 'p99'))} ms`,
     );
   }
-  targets.push(
-    `(b) heap per idle document ${ratio(med('switchboard', 'b', 'idleHeapPerDoc'), med('hocuspocus', 'b', 'idleHeapPerDoc'))} Hocuspocus's (target ≤ 0.5×), heap + buffers ${ratio(med('switchboard', 'b', 'idleAllPerDoc'), med('hocuspocus', 'b', 'idleAllPerDoc'))}; without the connections: heap ${ratio(med('switchboard', 'b', 'idleDocHeapPerDoc'), med('hocuspocus', 'b', 'idleDocHeapPerDoc'))}, heap + buffers ${ratio(med('switchboard', 'b', 'idleDocAllPerDoc'), med('hocuspocus', 'b', 'idleDocAllPerDoc'))}`,
-  );
+  if (scenarios.includes('b'))
+    targets.push(
+      `(b) heap per idle document ${ratio(med('switchboard', 'b', 'idleHeapPerDoc'), med('hocuspocus', 'b', 'idleHeapPerDoc'))} Hocuspocus's (target ≤ 0.5×), heap + buffers ${ratio(med('switchboard', 'b', 'idleAllPerDoc'), med('hocuspocus', 'b', 'idleAllPerDoc'))}; without the connections: heap ${ratio(med('switchboard', 'b', 'idleDocHeapPerDoc'), med('hocuspocus', 'b', 'idleDocHeapPerDoc'))}, heap + buffers ${ratio(med('switchboard', 'b', 'idleDocAllPerDoc'), med('hocuspocus', 'b', 'idleDocAllPerDoc'))}`,
+    );
   L.push(`**Ratios against Hocuspocus:** ${targets.join('; ')}.`);
   L.push('');
 }

@@ -62,6 +62,10 @@ function typeOf(setting: Setting, schema: JsonSchema): string {
       const max = schema.maximum !== undefined && schema.maximum < Number.MAX_SAFE_INTEGER ? schema.maximum : undefined;
       return `integer${min === undefined ? '' : ` ≥ ${min}`}${max === undefined ? '' : `, ≤ ${max}`}`;
     }
+    case SETTING_KINDS.INTEGER_OR_AUTO: {
+      const integer = schema.anyOf?.find((branch) => branch.type === 'integer') ?? {};
+      return `${typeOf({ ...setting, kind: SETTING_KINDS.INTEGER }, integer)}, or \`auto\``;
+    }
     case SETTING_KINDS.ENUM:
       return `one of ${(schema.enum ?? []).map((v) => code(String(v))).join(', ')}`;
     case SETTING_KINDS.LIST:

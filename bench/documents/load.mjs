@@ -34,6 +34,12 @@ let delivered = 0;
 let closedDuringRun = 0;
 let echoes = 0;
 
+/** The wire protocol of a server row: every Switchboard row but `-yjs` and `-msgpack` speaks the JSON protocol. */
+function wireOf(kind) {
+  if (kind === 'switchboard-yjs' || kind === 'switchboard-msgpack' || !kind.startsWith('switchboard')) return kind;
+  return 'switchboard';
+}
+
 class Editor {
   constructor(doc, index) {
     this.doc = doc;
@@ -51,7 +57,7 @@ class Editor {
   }
 
   open() {
-    const w = wire(KIND.startsWith('switchboard') && KIND !== 'switchboard-yjs' ? 'switchboard' : KIND, PORT, this.doc);
+    const w = wire(wireOf(KIND), PORT, this.doc);
     this.wire = w;
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(w.url, w.protocols ?? [], { perMessageDeflate: false });
@@ -180,7 +186,7 @@ let bare = [];
 
 /** Opens `count` connections holding no document: the per-connection memory a server spends without documents. */
 async function openBare(count) {
-  const w = wire(KIND.startsWith('switchboard') && KIND !== 'switchboard-yjs' ? 'switchboard' : KIND, PORT, 'bare');
+  const w = wire(wireOf(KIND), PORT, 'bare');
   const sockets = [];
   let next = 0;
   const one = () =>

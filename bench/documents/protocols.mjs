@@ -3,8 +3,10 @@
 //                and Switchboard's compatible `/yjs/<name>` endpoint (`switchboard-yjs`)
 //   hocuspocus   the same messages, each prefixed with the document name (varString), after an Auth message
 //   switchboard  Switchboard's JSON protocol: connect, subscribe, then `doc` messages with base64 Yjs bytes
+//   switchboard-msgpack  the same messages in Switchboard's MessagePack protocol (`data` is base64 text there too)
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
+import { pack, unpack } from 'msgpackr';
 
 const MESSAGE_SYNC = 0;
 const MESSAGE_AUTH = 2;
@@ -81,27 +83,29 @@ export function wire(kind, port, name) {
       },
     };
   }
-  if (kind === 'switchboard') {
+  if (kind === 'switchboard' || kind === 'switchboard-msgpack') {
+    const msgpack = kind === 'switchboard-msgpack';
+    const encode = msgpack ? pack : JSON.stringify;
+    const decode = msgpack ? unpack : (data) => JSON.parse(String(data));
     const channel = `doc:${name}`;
-    const doc = (k, bytes) =>
-      JSON.stringify({ type: 'doc', channel, kind: k, data: Buffer.from(bytes).toString('base64') });
+    const doc = (k, bytes) => encode({ type: 'doc', channel, kind: k, data: Buffer.from(bytes).toString('base64') });
     return {
       url: `ws://127.0.0.1:${port}/ws`,
-      protocols: ['switchboard.v1.json'],
-      opening: () => [JSON.stringify({ type: 'connect', rid: 1 })],
+      protocols: [msgpack ? 'switchboard.v1.msgpack' : 'switchboard.v1.json'],
+      opening: () => [encode({ type: 'connect', rid: 1 })],
       sync1: (sv) => doc('sync1', sv),
       sync2: (u) => doc('sync2', u),
       update: (u) => doc('update', u),
       receive(data, events, send) {
-        const m = JSON.parse(String(data));
-        if (m.type === 'connected') send(JSON.stringify({ type: 'subscribe', rid: 2, channel }));
+        const m = decode(data);
+        if (m.type === 'connected') send(encode({ type: 'subscribe', rid: 2, channel }));
         else if (m.type === 'subscribed') events.subscribed?.();
         else if (m.type === 'doc' && m.channel === channel) {
           const bytes = Buffer.from(m.data, 'base64');
           if (m.kind === 'sync1') events.step1(bytes);
           else if (m.kind === 'sync2') events.step2(bytes);
           else if (m.kind === 'update') events.update(bytes);
-        } else if (m.type === 'error') process.stderr.write(`switchboard error: ${String(data)}\n`);
+        } else if (m.type === 'error') process.stderr.write(`switchboard error: ${JSON.stringify(m)}\n`);
       },
     };
   }

@@ -2,8 +2,8 @@
 // read and write), MemoryBroker, and the document store BENCH_DOC_STORE names: `memory` (default, like the peers)
 // or `file` (the embedded default, fdatasync per batch of appends, in a temporary directory removed at exit).
 // Limits are raised so the benchmark measures the work, not the rate limiter; BENCH_DOC_BATCH_MS sets
-// documentFanoutBatchMs (0 by default, as in the server), BENCH_DOC_HIBERNATE_MS documentHibernateMs. Prints
-// `listening PORT`; its stats add the documents loaded and hibernated.
+// documentFanoutBatchMs (the server's default, auto, when unset or empty), BENCH_DOC_HIBERNATE_MS documentHibernateMs.
+// Prints `listening PORT`; its stats add the documents loaded and hibernated.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +15,10 @@ const kind = process.env['BENCH_DOC_STORE'] ?? 'memory';
 const dir = kind === 'file' ? mkdtempSync(join(tmpdir(), 'sb-bench-docs-')) : '';
 const documentStore = await openDocumentStore(kind === 'file' ? { kind: 'file', dir } : { kind: 'memory' });
 const broker = new MemoryBroker();
-// BENCH_DOC_BATCH_MS: the namespace's documentFanoutBatchMs (the `switchboard-batch` row), default 0 like the server.
-const documentFanoutBatchMs = Number(process.env['BENCH_DOC_BATCH_MS'] ?? 0);
+// BENCH_DOC_BATCH_MS: the namespace's documentFanoutBatchMs (`switchboard-batch`, `-nobatch`); unset: the default.
+const batchMs = process.env['BENCH_DOC_BATCH_MS'] ?? '';
+const documentFanoutBatchMs: number | 'auto' | undefined =
+  batchMs === '' ? undefined : batchMs === 'auto' ? 'auto' : Number(batchMs);
 // Every other document setting at its default (documentIdleUnloadMs 30 s, compaction after 500 updates or 1 MiB).
 // BENCH_DOC_HIBERNATE_MS: the namespace's documentHibernateMs when set (0: never; an A/B of hibernation), else the default.
 const hibernate = process.env['BENCH_DOC_HIBERNATE_MS'];
@@ -28,7 +30,7 @@ const docNamespace = {
   document: true,
   documentUpdatesPerSecond: 1_000,
   awarenessUpdatesPerSecond: 1_000,
-  documentFanoutBatchMs,
+  ...(documentFanoutBatchMs === undefined ? {} : { documentFanoutBatchMs }),
 };
 const hub = new RealtimeServer({
   port: Number(process.env['PORT'] ?? 0),
@@ -41,6 +43,8 @@ const hub = new RealtimeServer({
   engine: { pingIntervalMs: 0, handshakeTimeoutMs: 60_000 },
   authTimeoutMs: 60_000,
   documentStore,
+  // The y-websocket endpoint `/yjs/<name>` on the same namespace (the `switchboard-yjs` row).
+  yjsNamespace: 'doc',
 });
 const address = await hub.wss.listen();
 serveControl(

@@ -170,11 +170,14 @@ export interface NamespaceConfig {
    * How long a busy document holds its fan-out to gather updates, in ms: an update that follows the previous fan-out
    * of the document within this time waits until the time is up and leaves with every update gathered meanwhile, one
    * write per connection for all of them instead of one each. The first update after a quiet spell leaves at once.
-   * 0: every update leaves at once.
-   * @default 0 - no added latency; many editors on one document spend most of the server's CPU in one `write` per
-   *   connection and update, which a few milliseconds of gathering divide (bench/RESULTS.md § documents)
+   * 0: every update leaves at once. `auto`: a document with at least 8 peers on this node gathers over one
+   * event-loop turn (the messages read from every connection ready at once) and sends at the end of it; with fewer,
+   * every update leaves at once.
+   * @default 'auto' - many editors on one document spend most of the server's CPU in one `write` per connection and
+   *   update; gathering what one turn read divides them at no added wait beyond the turn (bench/RESULTS.md §
+   *   documents)
    */
-  readonly documentFanoutBatchMs: number;
+  readonly documentFanoutBatchMs: number | 'auto';
 }
 
 /** A namespace's configuration as written: every field optional. */
@@ -210,7 +213,7 @@ export const NAMESPACE_DEFAULTS: NamespaceConfig = Object.freeze({
   documentHibernateMs: 3_000,
   documentCompactUpdates: 500,
   documentCompactBytes: 1_048_576,
-  documentFanoutBatchMs: 0,
+  documentFanoutBatchMs: 'auto',
 });
 
 /**
@@ -235,15 +238,10 @@ const DOCUMENT_LIMIT_KEYS = [
   'documentHibernateMs',
   'documentCompactUpdates',
   'documentCompactBytes',
-  'documentFanoutBatchMs',
 ] as const;
 
-/** The document limits that may be 0 (0: unload at once, never hibernate, no fan-out batching). */
-const ZERO_ALLOWED: ReadonlySet<string> = new Set([
-  'documentIdleUnloadMs',
-  'documentHibernateMs',
-  'documentFanoutBatchMs',
-]);
+/** The document limits that may be 0 (0: unload at once, never hibernate). */
+const ZERO_ALLOWED: ReadonlySet<string> = new Set(['documentIdleUnloadMs', 'documentHibernateMs']);
 
 function checkInt(where: string, value: number, min: number): void {
   if (!Number.isInteger(value) || value < min)
@@ -268,6 +266,9 @@ export function resolveNamespaceConfig(name: string, input: NamespaceConfigInput
   checkInt(`${name}.batchMaxDelayMs`, config.batchMaxDelayMs, 0);
   checkInt(`${name}.batchMaxCount`, config.batchMaxCount, 1);
   for (const key of DOCUMENT_LIMIT_KEYS) checkInt(`${name}.${key}`, config[key], ZERO_ALLOWED.has(key) ? 0 : 1);
+  const batch = config.documentFanoutBatchMs;
+  if (batch !== 'auto' && !(Number.isInteger(batch) && batch >= 0))
+    throw new RangeError(`Cannot use ${name}.documentFanoutBatchMs "${batch}": expected an integer >= 0, or auto`);
   if (config.recoverOnJoin > config.historySize && config.historySize > 0) {
     throw new RangeError(`Cannot use ${name}.recoverOnJoin "${config.recoverOnJoin}": it exceeds historySize`);
   }

@@ -341,6 +341,27 @@ export function runBrokerContract(name: string, makeBroker: () => Promise<Broker
       assert.deepEqual(o.events, []);
     });
 
+    test("a signal's data is a copy: changing the sender's object afterwards changes nothing delivered", async (t) => {
+      const broker = await open(t);
+      const ch = channel('signal-copy');
+      const r = recorder();
+      await broker.subscribe(ch, r.handler);
+      const flat = { node: 'n1', kind: 'update', data: 'AQID', size: 3, last: true, none: null };
+      const nested = { typing: { user: 'alice', on: true } };
+      await broker.signal(ch, flat);
+      await broker.signal(ch, nested);
+      flat.data = 'changed';
+      nested.typing.user = 'mallory';
+      await eventually(() => r.events.length === 2, 'both signals');
+      assert.deepEqual(
+        r.events.map((e) => (e.type === 'signal' ? e.data : null)),
+        [
+          { node: 'n1', kind: 'update', data: 'AQID', size: 3, last: true, none: null },
+          { typing: { user: 'alice', on: true } },
+        ],
+      );
+    });
+
     test('presence aggregates two connections of one user and emits join and leave once', async (t) => {
       const broker = await open(t);
       const ch = channel('presence');

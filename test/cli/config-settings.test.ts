@@ -16,6 +16,7 @@ function kindOf(schema: JsonSchema): SettingKind | string {
   const types = schema.anyOf?.map((b) => (b.const !== undefined ? `const:${String(b.const)}` : b.type)).join('|');
   if (types === 'string|null') return SETTING_KINDS.NULLABLE_STRING;
   if (types === 'boolean|const:auto') return SETTING_KINDS.BOOLEAN_OR_AUTO;
+  if (types === 'integer|const:auto') return SETTING_KINDS.INTEGER_OR_AUTO;
   if (types === 'object|null') return SETTING_KINDS.JSON_OBJECT;
   if (Array.isArray(schema.enum)) return SETTING_KINDS.ENUM;
   if (schema.type === 'integer') return SETTING_KINDS.INTEGER;

@@ -187,6 +187,23 @@ test('configured roles are added to the default roles; namespace role lists come
   );
 });
 
+test('documentFanoutBatchMs takes a number or auto from the environment, and nothing else', async () => {
+  const setting = 'SWITCHBOARD_NAMESPACES__DOC__DOCUMENT_FANOUT_BATCH_MS';
+  for (const [text, value] of [
+    ['auto', 'auto'],
+    ['10', 10],
+    ['0', 0],
+  ] as const) {
+    const { config } = await loadConfig({ env: { ...BASE_ENV, [setting]: text } });
+    assert.equal(config.namespaces['doc']?.documentFanoutBatchMs, value, text);
+  }
+  const bad = await configError(loadConfig({ env: { ...BASE_ENV, [setting]: 'often' } }));
+  assert.deepEqual(
+    bad.issues.map((i) => [i.path, i.source]),
+    [['namespaces.doc.documentFanoutBatchMs', setting]],
+  );
+});
+
 test('unknown settings, flags, reserved keys and unreadable files are errors', async (t) => {
   assert.deepEqual((await configError(loadConfig({ env: { ...BASE_ENV, SWITCHBOARD_PROT: '1' } }))).issues, [
     { path: 'PROT', message: 'unknown setting', source: 'SWITCHBOARD_PROT' },

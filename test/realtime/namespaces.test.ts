@@ -30,6 +30,11 @@ test('configuration errors name the field', () => {
   assert.throws(() => resolveNamespaceConfig('doc', { documentFanoutBatchMs: -1 }), /doc\.documentFanoutBatchMs/);
   assert.throws(() => resolveNamespaceConfig('doc', { documentFanoutBatchMs: 2.5 }), /doc\.documentFanoutBatchMs/);
   assert.equal(resolveNamespaceConfig('doc', { documentFanoutBatchMs: 0 }).documentFanoutBatchMs, 0, '0: off');
+  assert.equal(resolveNamespaceConfig('doc', {}).documentFanoutBatchMs, 'auto', 'auto by default');
+  assert.throws(
+    () => resolveNamespaceConfig('doc', { documentFanoutBatchMs: 'sometimes' as never }),
+    /doc\.documentFanoutBatchMs "sometimes": expected an integer >= 0, or auto/,
+  );
   assert.equal(
     resolveNamespaceConfig('feed', { historySize: 0, recoverOnJoin: 20 }).historySize,
     0,

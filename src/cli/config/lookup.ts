@@ -106,7 +106,8 @@ export function coerce(kind: SettingKind | undefined, raw: string): unknown {
   const trimmed = raw.trim();
   switch (kind) {
     case SETTING_KINDS.INTEGER:
-      return /^-?\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : raw;
+    case SETTING_KINDS.INTEGER_OR_AUTO:
+      return /^-?\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : trimmed === 'auto' ? 'auto' : raw;
     case SETTING_KINDS.BOOLEAN:
       return trimmed === 'true' || trimmed === '1' ? true : trimmed === 'false' || trimmed === '0' ? false : raw;
     case SETTING_KINDS.BOOLEAN_OR_AUTO:

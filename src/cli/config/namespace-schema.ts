@@ -49,7 +49,9 @@ export const NamespaceConfigSchema = z
     documentHibernateMs: nonNegInt(86_400_000).default(NAMESPACE_DEFAULTS.documentHibernateMs),
     documentCompactUpdates: posInt().default(NAMESPACE_DEFAULTS.documentCompactUpdates),
     documentCompactBytes: posInt().default(NAMESPACE_DEFAULTS.documentCompactBytes),
-    documentFanoutBatchMs: nonNegInt(1_000).default(NAMESPACE_DEFAULTS.documentFanoutBatchMs),
+    documentFanoutBatchMs: z
+      .union([nonNegInt(1_000), z.literal('auto')], { error: 'expected an integer from 0 to 1000, or auto' })
+      .default(NAMESPACE_DEFAULTS.documentFanoutBatchMs),
   })
   .refine((ns) => ns.payloadSchema === null || ns.payloadSchemaFile === undefined, {
     error: 'set either payloadSchema or payloadSchemaFile, not both',

@@ -17,6 +17,8 @@ export const SETTING_KINDS = {
   LIST: 'list',
   /** `true`, `false` or `auto`. */
   BOOLEAN_OR_AUTO: 'true, false or auto',
+  /** A number (`10`) or `auto`. */
+  INTEGER_OR_AUTO: 'integer or auto',
   /** A JSON object (`{"type":"object"}`), or `null`. */
   JSON_OBJECT: 'JSON object or null',
 } as const;

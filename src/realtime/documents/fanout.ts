@@ -1,10 +1,21 @@
 // Realtime documents: one document's fan-out to the peers holding it on this node: each frame format encoded once,
 // the peers with a transport served by one broadcast (the engine serializes the WebSocket frame once for all), and,
-// with `documentFanoutBatchMs`, the fan-outs of a busy document held and sent together.
+// the fan-outs of a document with many peers gathered over one event-loop turn and sent together (`auto`, the
+// default), or with a `documentFanoutBatchMs` time, those of a busy document held that long.
 import type { DocKind } from '../../messages/index.ts';
 import { frameLength } from '../traffic.ts';
 import type { SessionTransport } from '../transport.ts';
 import type { DocumentPeer } from './peer.ts';
+
+/**
+ * `documentFanoutBatchMs: 'auto'`: a document gathers its fan-outs over one event-loop turn only with at least this
+ * many peers on this node. A fan-out costs about one write per recipient; with few recipients the writes saved do
+ * not pay for holding each message until the turn ends.
+ */
+export const AUTO_GATHER_MIN_PEERS = 8;
+
+/** A namespace's `documentFanoutBatchMs`: a time in ms (0: never gather), or `auto`. */
+export type FanoutBatch = number | 'auto';
 
 /** A peer of the document as the fan-out sees it. */
 export interface FanoutMember {
@@ -20,43 +31,54 @@ export type Deliver = (frame: string | Uint8Array, transports: SessionTransport[
 export class DocumentFanout {
   readonly #name: string;
   readonly #members: ReadonlyMap<string, FanoutMember>;
-  readonly #batchMs: number;
+  readonly #batch: FanoutBatch;
   readonly #deliver: Deliver;
   /** Fan-outs held while the document is busy, in order, and the timer that sends them. */
   #held: { kind: DocKind; bytes: Uint8Array; origin: unknown }[] | null = null;
   #heldTimer: ReturnType<typeof setTimeout> | null = null;
+  #heldImmediate: ReturnType<typeof setImmediate> | null = null;
   /** When the last fan-out left (performance.now()). */
   #lastAt = Number.NEGATIVE_INFINITY;
 
   /**
    * @param name The document's channel name.
    * @param members The document's members (read at each send).
-   * @param batchMs The namespace's `documentFanoutBatchMs` (0: every fan-out leaves at once).
+   * @param batch The namespace's `documentFanoutBatchMs` (0: every fan-out leaves at once; `auto`: see
+   *   {@link AUTO_GATHER_MIN_PEERS}).
    * @param deliver The broadcast.
    */
-  constructor(name: string, members: ReadonlyMap<string, FanoutMember>, batchMs: number, deliver: Deliver) {
+  constructor(name: string, members: ReadonlyMap<string, FanoutMember>, batch: FanoutBatch, deliver: Deliver) {
     this.#name = name;
     this.#members = members;
-    this.#batchMs = batchMs;
+    this.#batch = batch;
     this.#deliver = deliver;
   }
 
   /**
-   * Sends a message to every greeted member but `origin`: at once, or, while the document is busy (the last fan-out
-   * left less than `batchMs` ago), held until that time is up and sent with every message held meanwhile, in order;
-   * the engine then writes each connection's frames in one write.
+   * Sends a message to every greeted member but `origin`. With `auto` and at least {@link AUTO_GATHER_MIN_PEERS}
+   * members, the message is held until the end of the event-loop turn (setImmediate: after the reads of every
+   * connection ready in this poll), and goes with every message held meanwhile, in order; the engine then writes
+   * each connection's frames in one write. With a time, while the document is busy (the last fan-out left less than
+   * that time ago), held until the time is up, likewise. Otherwise at once.
    * @param kind The message kind.
    * @param bytes The Yjs bytes.
    * @param origin The member it came from (not sent back to it), or anything else.
    */
   send(kind: DocKind, bytes: Uint8Array, origin: unknown): void {
-    if (this.#batchMs > 0) {
-      if (this.#held !== null) {
-        this.#held.push({ kind, bytes, origin });
+    if (this.#held !== null) {
+      this.#held.push({ kind, bytes, origin });
+      return;
+    }
+    const batch = this.#batch;
+    if (batch === 'auto') {
+      if (this.#members.size >= AUTO_GATHER_MIN_PEERS) {
+        this.#held = [{ kind, bytes, origin }];
+        this.#heldImmediate = setImmediate(() => this.#sendHeld());
         return;
       }
+    } else if (batch > 0) {
       const now = performance.now();
-      const wait = this.#lastAt + this.#batchMs - now;
+      const wait = this.#lastAt + batch - now;
       if (wait > 0) {
         this.#held = [{ kind, bytes, origin }];
         this.#heldTimer = setTimeout(() => this.#sendHeld(), Math.ceil(wait));
@@ -71,7 +93,9 @@ export class DocumentFanout {
   /** Drops what is held (the document is unloaded: nobody is left to receive it). */
   destroy(): void {
     if (this.#heldTimer !== null) clearTimeout(this.#heldTimer);
+    if (this.#heldImmediate !== null) clearImmediate(this.#heldImmediate);
     this.#heldTimer = null;
+    this.#heldImmediate = null;
     this.#held = null;
   }
 
@@ -79,6 +103,7 @@ export class DocumentFanout {
     const held = this.#held;
     this.#held = null;
     this.#heldTimer = null;
+    this.#heldImmediate = null;
     this.#lastAt = performance.now();
     if (held !== null) for (const { kind, bytes, origin } of held) this.#sendNow(kind, bytes, origin);
   }

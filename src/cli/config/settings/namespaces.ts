@@ -2,7 +2,7 @@
 // Rows in the order of the schema; settings.ts joins the groups in that order.
 import { SETTING_KINDS, type Setting, settingRow as s } from '../setting.ts';
 
-const { INTEGER, BOOLEAN, STRING, ENUM, LIST, JSON_OBJECT } = SETTING_KINDS;
+const { INTEGER, INTEGER_OR_AUTO, BOOLEAN, STRING, ENUM, LIST, JSON_OBJECT } = SETTING_KINDS;
 
 /** Rows of the table, in schema order. */
 export const NAMESPACE_SETTINGS: readonly Setting[] = [
@@ -203,7 +203,7 @@ export const NAMESPACE_SETTINGS: readonly Setting[] = [
   s(
     'namespaces.<namespace>.documentFanoutBatchMs',
     'NAMESPACES__<NAMESPACE>__DOCUMENT_FANOUT_BATCH_MS',
-    INTEGER,
-    'How long a busy document gathers updates before fanning them out, in ms (one write per connection for all); 0: each at once.',
+    INTEGER_OR_AUTO,
+    'How long a busy document gathers updates before fanning them out, in ms (one write per connection for all); 0: each at once; `auto`: one event-loop turn while the document has at least 8 peers on the node, else at once.',
   ),
 ];
