@@ -110,6 +110,52 @@ test('after documentCompactUpdates stored updates the store holds one snapshot a
   assert.ok(stored.updates.length < 5, `a short tail (${stored.updates.length})`);
 });
 
+test('a compaction re-applies the stored snapshot only when another node stored it: its own is already in the document', async (t) => {
+  const store = new MemoryDocumentStore();
+  const hub = await startHub(t, {
+    namespaces: { doc: { document: true, documentCompactUpdates: 5, documentUpdatesPerSecond: 1000 } },
+    documentStore: store,
+  });
+  const alice = await openClient(t, hub, 'alice');
+  const a = await openReplica(alice, 'doc:own');
+  t.after(() => a.destroy());
+  const live = hub.hub.documents.get('doc:own');
+  assert.ok(live !== undefined);
+  // What each compaction re-applied: the stored snapshot (true) or only the updates after it (false).
+  const reapplied: boolean[] = [];
+  const applyStored = live.applyStored.bind(live);
+  live.applyStored = (snapshot: Uint8Array | null, updates: readonly Uint8Array[]) => {
+    reapplied.push(snapshot !== null);
+    return applyStored(snapshot, updates);
+  };
+  const type = async (from: number, count: number) => {
+    for (let i = from; i < from + count; i++) {
+      a.insert(i, String.fromCharCode(97 + (i % 26)));
+      await alice.request({ type: 'ping' });
+    }
+  };
+  await type(0, 15);
+  await waitFor(() => reapplied.length === 3, 'three compactions');
+  assert.deepEqual(reapplied, [false, false, false], 'the first found no snapshot, the next two found their own');
+  // Another node compacts (a snapshot this node did not write, holding a character it never received).
+  const other = new Y.Doc();
+  const stored = await store.load('doc:own');
+  Y.applyUpdate(other, stored.snapshot!);
+  for (const u of stored.updates) Y.applyUpdate(other, u);
+  other.getText('text').insert(0, '#');
+  assert.ok(await store.compact('doc:own', Y.encodeStateAsUpdate(other), stored.seq));
+  await type(15, 5);
+  await waitFor(() => reapplied.length === 4, 'a fourth compaction');
+  assert.equal(reapplied[3], true, "another node's snapshot is applied");
+  await waitFor(() => a.text.startsWith('#'), "the other node's character reaches the editor through the compaction");
+  const after = await store.load('doc:own');
+  const rebuilt = new Y.Doc();
+  Y.applyUpdate(rebuilt, after.snapshot!);
+  for (const u of after.updates) Y.applyUpdate(rebuilt, u);
+  assert.equal(rebuilt.getText('text').toString(), a.text, 'the store holds what the editor holds');
+  assert.equal(a.text.length, 21);
+});
+
 test('compaction by the documentCompactBytes threshold', async (t) => {
   const store = new MemoryDocumentStore();
   const hub = await startHub(t, {
