@@ -13,13 +13,8 @@ import { DocumentWrites } from './document-writes.ts';
 import type { Member } from './member.ts';
 import { UpdateParts } from './parts.ts';
 import type { DocumentPeer } from './peer.ts';
+import { type DocumentSignal, readSignal, signalChannel } from './signals.ts';
 import { decodeStateVector, isValidUpdate, parseAwarenessUpdate } from './validate.ts';
-
-/**
- * Prefix of the broker channel that carries one document's updates and awareness between nodes. It is not a valid
- * client channel name (no namespace), so no client can subscribe to it or publish on it.
- */
-export const DOCUMENT_SIGNAL_PREFIX = '$switchboard-doc|';
 
 /** What the registry is built with. */
 export interface DocumentRegistryOptions {
@@ -48,14 +43,6 @@ export interface DocumentStats {
   readonly documentUpdates: number;
   /** Bytes of those updates. */
   readonly documentUpdateBytes: number;
-}
-
-/** The broker signal of a document change. */
-interface DocumentSignal {
-  readonly node: string;
-  readonly kind: 'update' | 'awareness' | 'compacted';
-  readonly data?: string;
-  readonly bytes?: number;
 }
 
 /** The documents of one node. */
@@ -430,22 +417,4 @@ export class DocumentRegistry {
     if (this.#handlers.get(name) === handler) this.#handlers.delete(name);
     this.#options.broker.unsubscribe(signalChannel(name), handler).catch(() => {});
   }
-}
-
-/** The broker channel of a document's cross-node traffic. */
-function signalChannel(name: string): string {
-  return `${DOCUMENT_SIGNAL_PREFIX}${name}`;
-}
-
-/** Reads a document signal from another node; null for this node's own, or anything malformed. */
-function readSignal(event: ChannelEvent, node: string): DocumentSignal | null {
-  if (event.type !== 'signal' || typeof event.data !== 'object' || event.data === null) return null;
-  const s = event.data as Record<string, unknown>;
-  if (typeof s['node'] !== 'string' || s['node'] === node) return null;
-  const kind = s['kind'];
-  if (kind === 'compacted') {
-    return typeof s['bytes'] === 'number' ? { node: s['node'], kind, bytes: s['bytes'] } : null;
-  }
-  if ((kind !== 'update' && kind !== 'awareness') || typeof s['data'] !== 'string') return null;
-  return { node: s['node'], kind, data: s['data'] };
 }
