@@ -1,5 +1,5 @@
 // Broker: the MemoryBroker's per-channel presence: connections by id, counted per user, with join on a user's first
-// connection and leave on its last.
+// connection and leave on its last. The maps exist while someone is present: most channels never have presence.
 import type { ChannelEvent, PresenceEntry, PresenceUser } from './types.ts';
 
 /** A user's connections in one channel, and its latest info. */
@@ -9,11 +9,16 @@ export interface PresenceCount {
   hasInfo: boolean;
 }
 
-/** A channel's presence. */
+/** A channel's presence: connections by id and users with their counts, both null while nobody is present. */
 export interface ChannelPresence {
   readonly name: string;
-  readonly presence: Map<string, PresenceEntry>;
-  readonly users: Map<string, PresenceCount>;
+  presence: Map<string, PresenceEntry> | null;
+  users: Map<string, PresenceCount> | null;
+}
+
+/** Connections present. */
+export function presenceSize(state: ChannelPresence): number {
+  return state.presence?.size ?? 0;
 }
 
 /** A join or leave, for the channel's handlers and the broker's `change` listeners. */
@@ -24,8 +29,11 @@ export type PresenceEvent = Extract<ChannelEvent, { readonly type: 'join' | 'lea
  * @param emit Told of the join (a user's first connection) and of a leave.
  */
 export function addPresenceEntry(state: ChannelPresence, entry: PresenceEntry, emit: (e: PresenceEvent) => void): void {
-  const previous = state.presence.get(entry.connection);
+  const previous = state.presence?.get(entry.connection);
   if (previous !== undefined && previous.user !== entry.user) removePresenceEntry(state, entry.connection, emit);
+  // Created here (again, when the leave above emptied them).
+  state.presence ??= new Map();
+  state.users ??= new Map();
   const stored: PresenceEntry = {
     connection: entry.connection,
     user: entry.user,
@@ -53,13 +61,16 @@ export function removePresenceEntry(
   connection: string,
   emit: (e: PresenceEvent) => void,
 ): void {
-  const entry = state.presence.get(connection);
-  if (entry === undefined) return;
-  state.presence.delete(connection);
-  const user = state.users.get(entry.user);
+  const { presence, users } = state;
+  const entry = presence?.get(connection);
+  if (presence === null || users === null || entry === undefined) return;
+  presence.delete(connection);
+  if (presence.size === 0) state.presence = null;
+  const user = users.get(entry.user);
   if (user === undefined) return;
   if (--user.connections > 0) return;
-  state.users.delete(entry.user);
+  users.delete(entry.user);
+  if (users.size === 0) state.users = null;
   emit({
     type: 'leave',
     channel: state.name,
@@ -71,6 +82,7 @@ export function removePresenceEntry(
 /** Who is in the channel, with connection counts. */
 export function listPresence(state: ChannelPresence): PresenceUser[] {
   const users: PresenceUser[] = [];
+  if (state.users === null) return users;
   for (const [user, { connections, info, hasInfo }] of state.users)
     users.push(hasInfo ? { user, connections, info } : { user, connections });
   return users;
