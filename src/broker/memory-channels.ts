@@ -4,7 +4,7 @@
 // presence and latest keys exist while they have entries, so an idle or singly subscribed channel stays small.
 import { newEpoch } from './checks.ts';
 import type { Handlers } from './memory-delivery.ts';
-import { type HistoryRing, expireHistory } from './memory-history.ts';
+import { type HistoryRing, NO_HISTORY, expireHistory } from './memory-history.ts';
 import { type LatestKeys, expireLatest, latestSize } from './memory-latest.ts';
 import { type ChannelPresence, presenceSize } from './memory-presence.ts';
 import type { ChannelHandler } from './types.ts';
@@ -110,7 +110,7 @@ export class MemoryChannels {
       name,
       epoch: newEpoch(),
       top: 0,
-      history: [],
+      history: NO_HISTORY,
       head: 0,
       handlers: null,
       presence: null,

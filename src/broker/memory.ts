@@ -15,7 +15,7 @@ import {
   removeHandler,
 } from './memory-channels.ts';
 import { DeliveryQueue } from './memory-delivery.ts';
-import { readHistory, tombstone, trimHistory } from './memory-history.ts';
+import { readHistory, retain, tombstone, trimHistory } from './memory-history.ts';
 import { forgetLatest, keepLatest, readLatest } from './memory-latest.ts';
 import {
   type PresenceEvent,
@@ -156,7 +156,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
     if (options.key !== undefined) publication.key = options.key;
     expireChannel(state, now);
     if (historySize > 0 && historyTtlMs > 0) {
-      state.history.push({ publication, expiresAt: now + historyTtlMs });
+      retain(state, { publication, expiresAt: now + historyTtlMs });
     }
     if (latestMaxKeys > 0 && historyTtlMs > 0) keepLatest(state, publication, latestMaxKeys, now + historyTtlMs);
     trimHistory(state, historySize);
