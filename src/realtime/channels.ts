@@ -4,10 +4,14 @@
 import type { Broker, ChannelEvent, ChannelHandler, Publication } from '../broker/index.ts';
 import type { SlowConsumerPolicy } from '../engine/index.ts';
 import { toPublicationMessage, type ServerMessage } from '../messages/index.ts';
+import { type CodecGroups, groupOf, leaveGroup } from './codec-groups.ts';
 import type { Subscriber, Subscription } from './subscription.ts';
 import { frameLength } from './traffic.ts';
 import type { SessionTransport } from './transport.ts';
+import { typingSignal } from './typing-signal.ts';
 import { toDeletedMessage, toPresenceEventMessage } from './wire.ts';
+
+export { typingSignalData } from './typing-signal.ts';
 
 /** What the registry needs from its hub. */
 export interface FanoutContext {
@@ -48,25 +52,6 @@ export interface LocalChannelOptions {
 /** Largest number of events buffered for one pending subscription before it is given up (the client resubscribes). */
 const MAX_PENDING_EVENTS = 10_000;
 
-/** Subscribers and their sockets, per codec index; a codec without subscribers has no map. */
-type CodecGroups = (Map<Subscriber, SessionTransport> | undefined)[];
-
-/** The codec's map of `groups`, created when missing. */
-function groupOf(groups: CodecGroups, codec: number): Map<Subscriber, SessionTransport> {
-  let map = groups[codec];
-  if (map === undefined) {
-    map = new Map();
-    groups[codec] = map;
-  }
-  return map;
-}
-
-/** Removes a subscriber from its codec's map, dropping the map once empty. */
-function leaveGroup(groups: CodecGroups, session: Subscriber): void {
-  const map = groups[session.codecIndex];
-  if (map?.delete(session) && map.size === 0) groups[session.codecIndex] = undefined;
-}
-
 /** One channel that has local subscribers, with its broker handler. */
 export class LocalChannel {
   readonly name: string;
@@ -104,7 +89,8 @@ export class LocalChannel {
     this.#policy = options.policy;
     this.#joinLeave = options.joinLeave;
     this.#feed = options.feed ?? null;
-    this.handler = (event) => this.#onEvent(event);
+    // A bound method: an arrow function here would also keep the constructor's context, about 50 bytes more.
+    this.handler = this.#onEvent.bind(this);
     this.ready = ctx.broker.subscribe(name, this.handler);
   }
 
@@ -349,28 +335,6 @@ export class LocalChannel {
     }
     if (publication !== null) this.#ctx.delivered(publication, count);
   }
-}
-
-/**
- * The broker signal that carries a typing event between nodes.
- * @param user Who is typing.
- * @param on Started (or still) typing, or stopped.
- * @returns The signal's data for {@link Broker.signal}.
- */
-export function typingSignalData(
-  user: string,
-  on: boolean,
-): { readonly typing: { readonly user: string; readonly on: boolean } } {
-  return { typing: { user, on } };
-}
-
-/** Reads a typing signal back; anything else (another node's newer signal kinds) is null and ignored. */
-function typingSignal(data: unknown): { readonly user: string; readonly on: boolean } | null {
-  if (typeof data !== 'object' || data === null) return null;
-  const typing = (data as { typing?: unknown }).typing;
-  if (typeof typing !== 'object' || typing === null) return null;
-  const { user, on } = typing as { user?: unknown; on?: unknown };
-  return typeof user === 'string' && typeof on === 'boolean' ? { user, on } : null;
 }
 
 /** The channels with local subscribers; one broker handler per channel per node. */
