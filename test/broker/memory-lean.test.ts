@@ -102,3 +102,48 @@ test('MemoryBroker: history after an idle drop starts in a new epoch from offset
     ['new'],
   );
 });
+
+test('MemoryBroker: presence going from one connection to several and back keeps counts, info and events', async (t) => {
+  const broker = new MemoryBroker({ sweepIntervalMs: 0 });
+  t.after(() => broker.close());
+  const watcher = recorder();
+  await broker.subscribe('room', watcher.handler);
+  await broker.addPresence('room', { connection: 'c1', user: 'ann', info: 'A' });
+  await broker.addPresence('room', { connection: 'c1', user: 'ann', info: 'A2' }); // an update: no event
+  assert.deepEqual(await broker.presence('room'), [{ user: 'ann', connections: 1, info: 'A2' }]);
+  await broker.addPresence('room', { connection: 'c2', user: 'ann', info: 'B' });
+  await broker.addPresence('room', { connection: 'c3', user: 'bob' });
+  assert.deepEqual(await broker.presence('room'), [
+    { user: 'ann', connections: 2, info: 'B' },
+    { user: 'bob', connections: 1 },
+  ]);
+  await broker.removePresence('room', 'c3');
+  await broker.removePresence('room', 'c2');
+  // Back to one connection: the list still shows ann's latest info, as it did.
+  assert.deepEqual(await broker.presence('room'), [{ user: 'ann', connections: 1, info: 'B' }]);
+  assert.equal(broker.stats().presence, 1);
+  await broker.addPresence('room', { connection: 'c1', user: 'dan' }); // the one connection changes user
+  await broker.addPresence('room', { connection: 'c4', user: 'dan' });
+  await broker.addPresence('room', { connection: 'c4', user: 'eve', info: 'E' }); // changes user among several
+  assert.deepEqual(await broker.presence('room'), [
+    { user: 'dan', connections: 1 },
+    { user: 'eve', connections: 1, info: 'E' },
+  ]);
+  await broker.removePresence('room', 'c1');
+  await broker.removePresence('room', 'c4');
+  const events = watcher.events.map((e) =>
+    e.type === 'join' || e.type === 'leave' ? `${e.type} ${e.user}${'info' in e ? ` ${String(e.info)}` : ''}` : e.type,
+  );
+  assert.deepEqual(events, [
+    'join ann A',
+    'join bob',
+    'leave bob',
+    'leave ann B',
+    'join dan',
+    'join eve E',
+    'leave dan',
+    'leave eve E',
+  ]);
+  assert.deepEqual(await broker.presence('room'), []);
+  assert.equal(broker.stats().presence, 0);
+});
