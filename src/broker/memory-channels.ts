@@ -1,10 +1,12 @@
 // Broker: the MemoryBroker's table of channels: each channel's record (stream position, history ring, latest keys,
 // handlers, presence), created on first use with a new epoch, kept in LRU order, bounded by evicting idle channels
-// and dropped when idle.
+// and dropped when idle. A record holds only what it uses: one handler is held as is (a set from the second on), and
+// presence and latest keys exist while they have entries, so an idle or singly subscribed channel stays small.
 import { newEpoch } from './checks.ts';
-import { type HistoryRing, expireHistory } from './memory-history.ts';
+import type { Handlers } from './memory-delivery.ts';
+import { type HistoryRing, NO_HISTORY, expireHistory } from './memory-history.ts';
 import { type LatestKeys, expireLatest, latestSize } from './memory-latest.ts';
-import type { ChannelPresence } from './memory-presence.ts';
+import { type ChannelPresence, presenceSize } from './memory-presence.ts';
 import type { ChannelHandler } from './types.ts';
 
 /** One channel: its stream position, history ring, handlers and presence. */
@@ -12,7 +14,40 @@ export interface ChannelState extends HistoryRing, ChannelPresence, LatestKeys {
   readonly name: string;
   readonly epoch: string;
   top: number;
-  readonly handlers: Set<ChannelHandler>;
+  handlers: Handlers;
+}
+
+/** Number of handlers. */
+export function handlerCount(state: ChannelState): number {
+  const { handlers } = state;
+  return handlers === null ? 0 : typeof handlers === 'function' ? 1 : handlers.size;
+}
+
+/** Adds a handler (a no-op for one already there). */
+export function addHandler(state: ChannelState, handler: ChannelHandler): void {
+  const { handlers } = state;
+  if (handlers === null) state.handlers = handler;
+  else if (typeof handlers !== 'function') handlers.add(handler);
+  else if (handlers !== handler) state.handlers = new Set([handlers, handler]);
+}
+
+/** Removes a handler; true when it was there. */
+export function removeHandler(state: ChannelState, handler: ChannelHandler): boolean {
+  const { handlers } = state;
+  if (handlers === null) return false;
+  if (typeof handlers === 'function') {
+    if (handlers !== handler) return false;
+    state.handlers = null;
+    return true;
+  }
+  if (!handlers.delete(handler)) return false;
+  if (handlers.size === 1) state.handlers = handlers.values().next().value!;
+  return true;
+}
+
+/** Whether the channel must be kept whatever its history: a handler or presence uses it. */
+function inUse(state: ChannelState): boolean {
+  return state.handlers !== null || presenceSize(state) > 0;
 }
 
 /** Drops a channel's expired history and latest keys. */
@@ -75,11 +110,11 @@ export class MemoryChannels {
       name,
       epoch: newEpoch(),
       top: 0,
-      history: [],
+      history: NO_HISTORY,
       head: 0,
-      handlers: new Set(),
-      presence: new Map(),
-      users: new Map(),
+      handlers: null,
+      presence: null,
+      users: null,
       latest: null,
     };
     this.#channels.set(name, state);
@@ -88,7 +123,7 @@ export class MemoryChannels {
 
   /** Drops the channel when it has no handler, no presence and no retained publication. */
   dropIfIdle(state: ChannelState, now: number): void {
-    if (state.handlers.size > 0 || state.presence.size > 0) return;
+    if (inUse(state)) return;
     expireChannel(state, now);
     if (state.history.length - state.head === 0 && latestSize(state) === 0 && this.#channels.get(state.name) === state)
       this.#channels.delete(state.name);
@@ -104,7 +139,7 @@ export class MemoryChannels {
     for (const keepHistory of [true, false]) {
       for (const state of this.#channels.values()) {
         if (this.#channels.size < this.#maxChannels) return;
-        if (state.handlers.size > 0 || state.presence.size > 0) continue;
+        if (inUse(state)) continue;
         expireChannel(state, now);
         if (keepHistory && (state.history.length > state.head || latestSize(state) > 0)) continue;
         this.#channels.delete(state.name);

@@ -2,6 +2,12 @@
 // handler in publish order even when a handler publishes from inside its callback.
 import type { ChannelEvent, ChannelHandler } from './types.ts';
 
+/**
+ * A channel's handlers: none, the only one as is (most channels have one: the hub's), or a set from the second on (a
+ * set costs about 150 bytes more than the one handler).
+ */
+export type Handlers = ChannelHandler | Set<ChannelHandler> | null;
+
 /** One queue of (handler, event) pairs, drained in order by the first `deliver` call on the stack. */
 export class DeliveryQueue {
   readonly #queue: [ChannelHandler, ChannelEvent][] = [];
@@ -14,8 +20,9 @@ export class DeliveryQueue {
   }
 
   /** Queues the event for each handler and, unless a delivery is already running, delivers the queue. */
-  deliver(handlers: Iterable<ChannelHandler>, event: ChannelEvent): void {
-    for (const handler of handlers) this.#queue.push([handler, event]);
+  deliver(handlers: Handlers, event: ChannelEvent): void {
+    if (typeof handlers === 'function') this.#queue.push([handlers, event]);
+    else if (handlers !== null) for (const handler of handlers) this.#queue.push([handler, event]);
     if (this.#delivering) return; // the running loop below picks these up, in order
     this.#delivering = true;
     try {

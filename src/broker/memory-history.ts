@@ -14,6 +14,20 @@ export interface HistoryRing {
   head: number;
 }
 
+/**
+ * The ring of a channel that retains nothing: one shared frozen array (a stray push throws), which {@link retain}
+ * replaces with an array of one; most channels of a busy server retain nothing or little.
+ */
+export const NO_HISTORY: Stored[] = Object.freeze([]) as unknown as Stored[];
+
+/** Appends a publication; the first goes into an array of exactly one (a push would make room for 17). */
+export function retain(ring: HistoryRing, stored: Stored): void {
+  if (ring.history.length === 0) {
+    ring.history = [stored];
+    ring.head = 0;
+  } else ring.history.push(stored);
+}
+
 /** Drops the publications whose TTL ended. */
 export function expireHistory(ring: HistoryRing, now: number): void {
   while (ring.head < ring.history.length && ring.history[ring.head]!.expiresAt <= now) ring.head++;
@@ -30,7 +44,7 @@ export function trimHistory(ring: HistoryRing, size: number): void {
 /** Reclaims the consumed prefix once it is at least half the array, keeping trims amortised O(1). */
 function compactHistory(ring: HistoryRing): void {
   if (ring.head > 0 && ring.head * 2 >= ring.history.length) {
-    ring.history = ring.history.slice(ring.head);
+    ring.history = ring.head === ring.history.length ? NO_HISTORY : ring.history.slice(ring.head);
     ring.head = 0;
   }
 }

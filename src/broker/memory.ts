@@ -6,11 +6,24 @@ import { EventEmitter } from 'node:events';
 import { checkCount, checkDuration } from './checks.ts';
 import { MemoryBans } from './memory-bans.ts';
 import { IdempotencyKeys } from './memory-idempotency.ts';
-import { type ChannelState, MemoryChannels, expireChannel } from './memory-channels.ts';
+import {
+  type ChannelState,
+  MemoryChannels,
+  addHandler,
+  expireChannel,
+  handlerCount,
+  removeHandler,
+} from './memory-channels.ts';
 import { DeliveryQueue } from './memory-delivery.ts';
-import { readHistory, tombstone, trimHistory } from './memory-history.ts';
+import { readHistory, retain, tombstone, trimHistory } from './memory-history.ts';
 import { forgetLatest, keepLatest, readLatest } from './memory-latest.ts';
-import { type PresenceEvent, addPresenceEntry, listPresence, removePresenceEntry } from './memory-presence.ts';
+import {
+  type PresenceEvent,
+  addPresenceEntry,
+  listPresence,
+  presenceSize,
+  removePresenceEntry,
+} from './memory-presence.ts';
 import { BrokerError } from './errors.ts';
 import type {
   BanRecord,
@@ -143,7 +156,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
     if (options.key !== undefined) publication.key = options.key;
     expireChannel(state, now);
     if (historySize > 0 && historyTtlMs > 0) {
-      state.history.push({ publication, expiresAt: now + historyTtlMs });
+      retain(state, { publication, expiresAt: now + historyTtlMs });
     }
     if (latestMaxKeys > 0 && historyTtlMs > 0) keepLatest(state, publication, latestMaxKeys, now + historyTtlMs);
     trimHistory(state, historySize);
@@ -157,17 +170,17 @@ export class MemoryBroker extends EventEmitter implements Broker {
   async subscribe(channel: string, handler: ChannelHandler): Promise<void> {
     this.#checkOpen('subscribe');
     if (typeof handler !== 'function') throw new TypeError('Cannot subscribe: handler is not a function');
-    const { handlers } = this.#channels.open(channel, true);
-    const before = handlers.size;
-    handlers.add(handler);
-    if (before === 0 && handlers.size === 1) this.#change({ type: 'occupied', channel });
+    const state = this.#channels.open(channel, true);
+    const before = handlerCount(state);
+    addHandler(state, handler);
+    if (before === 0) this.#change({ type: 'occupied', channel });
   }
 
   /** @inheritdoc */
   async unsubscribe(channel: string, handler: ChannelHandler): Promise<void> {
     const state = this.#channels.get(channel);
     if (state === undefined) return;
-    if (state.handlers.delete(handler) && state.handlers.size === 0) this.#change({ type: 'vacated', channel });
+    if (removeHandler(state, handler) && state.handlers === null) this.#change({ type: 'vacated', channel });
     // Queued events for this handler are dropped: none reaches it once unsubscribe resolved.
     this.#queue.cancel(channel, handler);
     this.#channels.dropIfIdle(state, this.#now());
@@ -236,7 +249,7 @@ export class MemoryBroker extends EventEmitter implements Broker {
     this.#checkOpen('signal');
     // Nothing is stored: a channel nobody subscribes to is not even created.
     const state = this.#channels.get(channel);
-    if (state !== undefined && state.handlers.size > 0)
+    if (state !== undefined && state.handlers !== null)
       this.#deliver(state, { type: 'signal', channel, data: copyOf(data) });
   }
 
@@ -301,9 +314,9 @@ export class MemoryBroker extends EventEmitter implements Broker {
     let retained = 0;
     let presence = 0;
     for (const state of this.#channels.values()) {
-      handlers += state.handlers.size;
+      handlers += handlerCount(state);
       retained += state.history.length - state.head;
-      presence += state.presence.size;
+      presence += presenceSize(state);
     }
     return { channels: this.#channels.size, handlers, retained, idempotencyKeys: this.#keys.size, presence };
   }

@@ -1,11 +1,17 @@
 // Realtime: local channel registry and fan-out. Each broker event is encoded once per codec and broadcast as one frame.
+// A channel's maps (per codec, pending, catching up) exist while they have entries: most channels have a subscriber or
+// two of one codec, and a server can hold 100,000 of them.
 import type { Broker, ChannelEvent, ChannelHandler, Publication } from '../broker/index.ts';
 import type { SlowConsumerPolicy } from '../engine/index.ts';
 import { toPublicationMessage, type ServerMessage } from '../messages/index.ts';
+import { type CodecGroups, groupOf, leaveGroup } from './codec-groups.ts';
 import type { Subscriber, Subscription } from './subscription.ts';
 import { frameLength } from './traffic.ts';
 import type { SessionTransport } from './transport.ts';
+import { typingSignal } from './typing-signal.ts';
 import { toDeletedMessage, toPresenceEventMessage } from './wire.ts';
+
+export { typingSignalData } from './typing-signal.ts';
 
 /** What the registry needs from its hub. */
 export interface FanoutContext {
@@ -54,20 +60,23 @@ export class LocalChannel {
   readonly #joinLeave: boolean;
   readonly #feed: FeedDelivery | null;
   /** Live subscribers and their sockets, per codec: the values iterate straight into the engine's broadcast. */
-  readonly #live: Map<Subscriber, SessionTransport>[];
+  readonly #live: CodecGroups = [];
   /** Live subscribers that asked for join / leave, per codec. */
-  readonly #watchers: Map<Subscriber, SessionTransport>[];
-  readonly #pending = new Map<Subscriber, Subscription>();
+  readonly #watchers: CodecGroups = [];
+  /** Subscriptions whose history read is running, with their buffers; null while there is none. */
+  #pending: Map<Subscriber, Subscription> | null = null;
   /**
    * Subscribers whose `subscribed` answer already carried history up to this position. A publication stored before
    * the history read can still be in flight from the broker (Redis PUBLISH arrives after XADD is visible), so live
-   * events at or below the position are skipped until the first newer one moves the session to the live sets.
+   * events at or below the position are skipped until the first newer one moves the session to the live sets. Null
+   * while there is none.
    */
-  readonly #catchingUp = new Map<Subscriber, { readonly epoch: string; readonly offset: number }>();
+  #catchingUp: Map<Subscriber, { readonly epoch: string; readonly offset: number }> | null = null;
   /** Resolves once the broker handler is installed. */
   readonly ready: Promise<void>;
   readonly handler: ChannelHandler;
-  readonly #scratch: SessionTransport[] = [];
+  /** The targets of one fan-out, reused; created by the first fan-out that filters its subscribers. */
+  #scratch: SessionTransport[] | null = null;
 
   /**
    * @param name Channel name.
@@ -80,23 +89,22 @@ export class LocalChannel {
     this.#policy = options.policy;
     this.#joinLeave = options.joinLeave;
     this.#feed = options.feed ?? null;
-    this.#live = Array.from({ length: ctx.codecs }, () => new Map<Subscriber, SessionTransport>());
-    this.#watchers = Array.from({ length: ctx.codecs }, () => new Map<Subscriber, SessionTransport>());
-    this.handler = (event) => this.#onEvent(event);
+    // A bound method: an arrow function here would also keep the constructor's context, about 50 bytes more.
+    this.handler = this.#onEvent.bind(this);
     this.ready = ctx.broker.subscribe(name, this.handler);
   }
 
   /** Number of local subscriptions, live and pending. */
   get size(): number {
-    let n = this.#pending.size + this.#catchingUp.size;
-    for (const map of this.#live) n += map.size;
+    let n = (this.#pending?.size ?? 0) + (this.#catchingUp?.size ?? 0);
+    for (const map of this.#live) n += map?.size ?? 0;
     return n;
   }
 
   /** Live subscribers (all codecs). */
   *sessions(): IterableIterator<Subscriber> {
-    for (const map of this.#live) yield* map.keys();
-    yield* this.#catchingUp.keys();
+    for (const map of this.#live) if (map !== undefined) yield* map.keys();
+    if (this.#catchingUp !== null) yield* this.#catchingUp.keys();
   }
 
   /**
@@ -105,6 +113,7 @@ export class LocalChannel {
    * @param subscription Its subscription (state `pending`).
    */
   addPending(session: Subscriber, subscription: Subscription): void {
+    this.#pending ??= new Map();
     this.#pending.set(session, subscription);
   }
 
@@ -120,12 +129,16 @@ export class LocalChannel {
     subscription: Subscription,
     sent?: { readonly epoch: string; readonly offset: number },
   ): void {
-    this.#pending.delete(session);
+    this.#forgetPending(session);
     subscription.state = 'live';
     subscription.buffer = [];
-    if (sent === undefined) this.#live[session.codecIndex]!.set(session, session.transport);
-    else this.#catchingUp.set(session, sent);
-    if (subscription.presence && this.#joinLeave) this.#watchers[session.codecIndex]!.set(session, session.transport);
+    if (sent === undefined) groupOf(this.#live, session.codecIndex).set(session, session.transport);
+    else {
+      this.#catchingUp ??= new Map();
+      this.#catchingUp.set(session, sent);
+    }
+    if (subscription.presence && this.#joinLeave)
+      groupOf(this.#watchers, session.codecIndex).set(session, session.transport);
   }
 
   /**
@@ -134,10 +147,15 @@ export class LocalChannel {
    */
   remove(session: Subscriber): void {
     if (this.#feed !== null) session.feed.forget(this.name);
-    this.#pending.delete(session);
-    this.#catchingUp.delete(session);
-    this.#live[session.codecIndex]!.delete(session);
-    this.#watchers[session.codecIndex]!.delete(session);
+    this.#forgetPending(session);
+    if (this.#catchingUp?.delete(session) === true && this.#catchingUp.size === 0) this.#catchingUp = null;
+    leaveGroup(this.#live, session);
+    leaveGroup(this.#watchers, session);
+  }
+
+  /** Forgets a pending subscription, and the map with the last one. */
+  #forgetPending(session: Subscriber): void {
+    if (this.#pending?.delete(session) === true && this.#pending.size === 0) this.#pending = null;
   }
 
   /**
@@ -147,8 +165,8 @@ export class LocalChannel {
    */
   relay(message: ServerMessage, exceptUser: string | null): void {
     for (let codec = 0; codec < this.#live.length; codec++) {
-      const map = this.#live[codec]!;
-      if (map.size === 0) continue;
+      const map = this.#live[codec];
+      if (map === undefined || map.size === 0) continue;
       const targets: SessionTransport[] = [];
       const recipients: Subscriber[] = [];
       for (const [session, transport] of map) {
@@ -162,9 +180,10 @@ export class LocalChannel {
       for (const session of recipients) session.traffic.sent(length);
       this.#ctx.broadcast(frame, targets);
     }
-    for (const session of this.#catchingUp.keys()) {
-      if (session.user !== exceptUser) this.#sendOne(session, message);
-    }
+    if (this.#catchingUp !== null)
+      for (const session of this.#catchingUp.keys()) {
+        if (session.user !== exceptUser) this.#sendOne(session, message);
+      }
   }
 
   /** Sends one message to one subscriber outside the batched fan-out, counting it. */
@@ -175,15 +194,16 @@ export class LocalChannel {
   }
 
   #onEvent(event: ChannelEvent): void {
-    for (const [session, subscription] of this.#pending) {
-      if (subscription.buffer.length >= MAX_PENDING_EVENTS) {
-        // The history read is far behind live traffic: give up rather than grow without bound.
-        this.#pending.delete(session);
-        session.abandonSubscription(subscription);
-        continue;
+    if (this.#pending !== null)
+      for (const [session, subscription] of this.#pending) {
+        if (subscription.buffer.length >= MAX_PENDING_EVENTS) {
+          // The history read is far behind live traffic: give up rather than grow without bound.
+          this.#forgetPending(session);
+          session.abandonSubscription(subscription);
+          continue;
+        }
+        subscription.buffer.push(event);
       }
-      subscription.buffer.push(event);
-    }
     if (event.type === 'deleted' || (event.type === 'publication' && event.publication.deleted === true)) {
       // A deletion, or a tombstone a broker read back from history while filling a gap: everyone learns the offset.
       this.relay(toDeletedMessage(event.type === 'deleted' ? event : event.publication), null);
@@ -191,7 +211,7 @@ export class LocalChannel {
       const message = toPublicationMessage(event.publication);
       if (this.#feed === null) this.#fanout(this.#live, message, event.publication);
       else this.#feedFanout(this.#feed, message, event.publication);
-      if (this.#catchingUp.size > 0) this.#catchUp(message, event.publication);
+      if (this.#catchingUp !== null) this.#catchUp(this.#catchingUp, message, event.publication);
     } else if (event.type === 'signal') {
       const typing = typingSignal(event.data);
       if (typing !== null)
@@ -202,15 +222,20 @@ export class LocalChannel {
   }
 
   /** Sends a publication to catching-up subscribers that have not had it yet, which then join the live sets. */
-  #catchUp(message: ServerMessage, publication: Publication): void {
-    for (const [session, sent] of this.#catchingUp) {
+  #catchUp(
+    catchingUp: Map<Subscriber, { readonly epoch: string; readonly offset: number }>,
+    message: ServerMessage,
+    publication: Publication,
+  ): void {
+    for (const [session, sent] of catchingUp) {
       if (publication.epoch === sent.epoch && publication.offset <= sent.offset) continue;
-      this.#catchingUp.delete(session);
+      catchingUp.delete(session);
+      if (catchingUp.size === 0 && this.#catchingUp === catchingUp) this.#catchingUp = null;
       const own = session.id === publication.exceptConnection;
       const share =
         own || this.#feed === null ? 'write' : this.#feedOne(this.#feed, session, session.transport, publication);
       if (!own && share === 'write') this.#sendOne(session, message);
-      this.#live[session.codecIndex]!.set(session, session.transport);
+      groupOf(this.#live, session.codecIndex).set(session, session.transport);
     }
   }
 
@@ -222,10 +247,11 @@ export class LocalChannel {
     let count = 0;
     const except = publication.exceptConnection;
     for (let codec = 0; codec < this.#live.length; codec++) {
-      const map = this.#live[codec]!;
-      if (map.size === 0) continue;
+      const map = this.#live[codec];
+      if (map === undefined || map.size === 0) continue;
       let frame: string | Uint8Array | null = null;
       let length = 0;
+      this.#scratch ??= [];
       const targets = this.#scratch;
       targets.length = 0;
       for (const [session, transport] of map) {
@@ -274,13 +300,13 @@ export class LocalChannel {
   }
 
   /** The hot path: one encode per codec, one frame serialization per codec, one pass over the subscribers. */
-  #fanout(groups: Map<Subscriber, SessionTransport>[], message: ServerMessage, publication: Publication | null): void {
+  #fanout(groups: CodecGroups, message: ServerMessage, publication: Publication | null): void {
     let count = 0;
     // A publish with `echo: false` names its connection: skipped here, on whichever node holds it.
     const except = publication?.exceptConnection;
     for (let codec = 0; codec < groups.length; codec++) {
-      const map = groups[codec]!;
-      if (map.size === 0) continue;
+      const map = groups[codec];
+      if (map === undefined || map.size === 0) continue;
       const frame = this.#ctx.encode(codec, message);
       const length = frameLength(frame);
       if (this.#policy === 'wait' && except === undefined) {
@@ -288,6 +314,7 @@ export class LocalChannel {
         count += this.#ctx.broadcast(frame, map.values());
         continue;
       }
+      this.#scratch ??= [];
       const targets = this.#scratch;
       targets.length = 0;
       const limit = this.#ctx.slowConsumerBytes;
@@ -308,28 +335,6 @@ export class LocalChannel {
     }
     if (publication !== null) this.#ctx.delivered(publication, count);
   }
-}
-
-/**
- * The broker signal that carries a typing event between nodes.
- * @param user Who is typing.
- * @param on Started (or still) typing, or stopped.
- * @returns The signal's data for {@link Broker.signal}.
- */
-export function typingSignalData(
-  user: string,
-  on: boolean,
-): { readonly typing: { readonly user: string; readonly on: boolean } } {
-  return { typing: { user, on } };
-}
-
-/** Reads a typing signal back; anything else (another node's newer signal kinds) is null and ignored. */
-function typingSignal(data: unknown): { readonly user: string; readonly on: boolean } | null {
-  if (typeof data !== 'object' || data === null) return null;
-  const typing = (data as { typing?: unknown }).typing;
-  if (typeof typing !== 'object' || typing === null) return null;
-  const { user, on } = typing as { user?: unknown; on?: unknown };
-  return typeof user === 'string' && typeof on === 'boolean' ? { user, on } : null;
 }
 
 /** The channels with local subscribers; one broker handler per channel per node. */
