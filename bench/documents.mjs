@@ -21,11 +21,12 @@
 // Each server runs in a fresh child process pinned to CPU 1 (taskset when present) with --expose-gc; the load
 // generator (bench/documents/load.mjs, one Y.Doc and one WebSocket per editor) runs pinned to CPU 0 and reports its
 // own CPU. Servers rotate order between repeats; medians are reported. Raw figures: bench/out/documents-<stamp>.json.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { helpFromHeader, niceOption, pinned, setSessionNice } from './lib/harness.mjs';
 import { median } from './lib/report.mjs';
 import { writeSection } from './lib/sections.mjs';
 
@@ -48,16 +49,7 @@ const { values: args } = parseArgs({
     help: { type: 'boolean', default: false },
   },
 });
-if (args.help) {
-  console.log(
-    readFileSync(new URL(import.meta.url), 'utf8')
-      .split('\n')
-      .slice(1, 21)
-      .map((l) => l.replace(/^\/\/ ?/, ''))
-      .join('\n'),
-  );
-  process.exit(0);
-}
+helpFromHeader(args.help, import.meta.url, 21);
 
 const LABELS = {
   switchboard: 'Switchboard (JSON protocol, `doc` messages)',
@@ -86,30 +78,10 @@ for (const s of servers) if (!(s in SERVERS)) throw new Error(`unknown server ${
 const scenarios = args.scenarios.split(',').filter(Boolean);
 for (const s of scenarios) if (s !== 'a' && s !== 'b') throw new Error(`unknown scenario ${s} (a or b)`);
 const repeats = Number(args.repeats);
-const niceness = Number(args.nice);
-if (!Number.isInteger(niceness) || niceness < -20 || niceness > 19)
-  throw new Error(`--nice must be an integer from -20 to 19, got "${args.nice}"`);
-// As in bench/logic.mjs: with autogroup scheduling only the session's nice counts against other sessions, so the
-// session gets it too (restored on exit).
-let autogroup = 'no autogroup';
-if (niceness !== 0 && existsSync('/proc/self/autogroup')) {
-  try {
-    const before = /nice (-?\d+)/.exec(readFileSync('/proc/self/autogroup', 'utf8'))?.[1] ?? '0';
-    writeFileSync('/proc/self/autogroup', String(niceness));
-    autogroup = readFileSync('/proc/self/autogroup', 'utf8').trim();
-    process.once('exit', () => writeFileSync('/proc/self/autogroup', before));
-    for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
-  } catch (err) {
-    autogroup = `autogroup nice not set (${err.code ?? err.message})`;
-  }
-}
-const hasTaskset = spawnSync('sh', ['-c', 'command -v taskset'], { encoding: 'utf8' }).status === 0;
-/** `nice` then `taskset` exec the command, so the PID is still the measured process. */
-const pin = (cpu, argv) => [
-  ...(niceness === 0 ? [] : ['nice', '-n', String(niceness)]),
-  ...(hasTaskset ? ['taskset', '-c', String(cpu)] : []),
-  ...argv,
-];
+const niceness = niceOption(args.nice);
+// As in bench/logic.mjs: with autogroup scheduling only the session's nice counts against other sessions.
+const autogroup = setSessionNice(niceness);
+const pin = (cpu, argv) => pinned(cpu, argv, { niceness });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** A child speaking lines: `send(line)`, `next(predicate)` resolves with the first matching line (queued). */

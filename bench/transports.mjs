@@ -12,9 +12,10 @@
 // socket.io: bench/servers/socketio-room.mjs) and the load client (bench/transports/load.mjs, raw `net`) pinned
 // to CPU 0. Rows rotate order each repeat; medians of the repeats, ratios against socket.io polling.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { hasTaskset, helpFromHeader, niceOption, pinned, setSessionNice } from './lib/harness.mjs';
 import { median } from './lib/report.mjs';
 import { writeSection } from './lib/sections.mjs';
 
@@ -34,16 +35,7 @@ const { values: args } = parseArgs({
     help: { type: 'boolean', default: false },
   },
 });
-if (args.help) {
-  console.log(
-    readFileSync(new URL(import.meta.url), 'utf8')
-      .split('\n')
-      .slice(1, 13)
-      .map((l) => l.replace(/^\/\/ ?/, ''))
-      .join('\n'),
-  );
-  process.exit(0);
-}
+helpFromHeader(args.help, import.meta.url, 13);
 
 /** The rows, in the table's order; `server` is the process, `target` the load client's transport. */
 const ROWS = [
@@ -72,30 +64,11 @@ for (const key of ['latency-messages', 'throughput-messages']) {
     throw new Error(`--${key} must be a whole number of 1 or more, got "${args[key]}"`);
 }
 
-const niceness = Number(args.nice);
-if (!Number.isInteger(niceness) || niceness < -20 || niceness > 19)
-  throw new Error(`--nice must be an integer from -20 to 19, got "${args.nice}"`);
+const niceness = niceOption(args.nice);
 // With autogroup scheduling a process's nice only ranks it within its session; the session's group gets the same
 // nice when the kernel lets us (bench/README.md, "Server logic"), restored on exit.
-let autogroup = 'no autogroup';
-if (niceness !== 0 && existsSync('/proc/self/autogroup')) {
-  try {
-    const before = /nice (-?\d+)/.exec(readFileSync('/proc/self/autogroup', 'utf8'))?.[1] ?? '0';
-    writeFileSync('/proc/self/autogroup', String(niceness));
-    autogroup = readFileSync('/proc/self/autogroup', 'utf8').trim();
-    process.once('exit', () => writeFileSync('/proc/self/autogroup', before));
-    for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
-  } catch (err) {
-    autogroup = `autogroup nice not set (${err.code ?? err.message})`;
-  }
-}
-const hasTaskset = spawnSync('sh', ['-c', 'command -v taskset'], { encoding: 'utf8' }).status === 0;
-/** `nice` then `taskset` exec the command, so the PID is still the measured process. */
-const pin = (cpu, argv) => [
-  ...(niceness === 0 ? [] : ['nice', '-n', String(niceness)]),
-  ...(hasTaskset ? ['taskset', '-c', String(cpu)] : []),
-  ...argv,
-];
+const autogroup = setSessionNice(niceness);
+const pin = (cpu, argv) => pinned(cpu, argv, { niceness });
 const ENV = { ...process.env, NODE_OPTIONS: '' };
 
 /** Starts a server that prints `listening PORT`; resolves with it and the port. */

@@ -1,6 +1,6 @@
 // The preamble the benchmark scripts share: `--help` printed from the script's header comment, the `--nice` option
 // checked and applied to the whole session (autogroup), and child processes pinned to a CPU with taskset (when
-// present) under that nice. bench/documents.mjs and bench/transports.mjs keep their own copy for now.
+// present) under that nice.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
