@@ -13,7 +13,9 @@
 //   node bench/documents.mjs --servers yws,hocuspocus         # a subset (also: switchboard-yjs, switchboard-msgpack,
 //                                                             #   switchboard-file, switchboard-nobatch and
 //                                                             #   switchboard-batch: documentFanoutBatchMs 0 and 10,
-//                                                             #   switchboard-awake: documentHibernateMs 0)
+//                                                             #   switchboard-awake: documentHibernateMs 0;
+//                                                             #   references: floor, floor-ws, a relay without
+//                                                             #   Yjs: what read, frame and write cost alone)
 //   node bench/documents.mjs --scenarios b                    # one scenario only (a or b)
 //   node bench/documents.mjs --nice=-10                       # higher priority on a shared machine (root; see README)
 //   node bench/documents.mjs --cpu-prof bench/out/docs-prof   # V8 CPU profiles of the servers (bench/lib/cpuprofile-top.mjs)
@@ -49,7 +51,7 @@ const { values: args } = parseArgs({
     help: { type: 'boolean', default: false },
   },
 });
-helpFromHeader(args.help, import.meta.url, 21);
+helpFromHeader(args.help, import.meta.url, 23);
 
 const LABELS = {
   switchboard: 'Switchboard (JSON protocol, `doc` messages)',
@@ -61,6 +63,8 @@ const LABELS = {
   'switchboard-awake': 'Switchboard (JSON protocol, `documentHibernateMs: 0`: never hibernates)',
   yws: '@y/websocket-server 0.1.1',
   hocuspocus: '@hocuspocus/server 3.4.4',
+  floor: 'Reference: relay without Yjs on the Switchboard engine (the floor)',
+  'floor-ws': 'Reference: relay without Yjs on `ws` (the floor)',
 };
 const SERVERS = {
   switchboard: [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
@@ -72,6 +76,8 @@ const SERVERS = {
   'switchboard-awake': [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/switchboard-server.ts'],
   yws: [process.execPath, '--expose-gc', 'bench/documents/yws-server.mjs'],
   hocuspocus: [process.execPath, '--expose-gc', 'bench/documents/hocuspocus-server.mjs'],
+  floor: [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/relay-floor.ts'],
+  'floor-ws': [process.execPath, '--expose-gc', '--import', 'tsx', 'bench/documents/relay-floor.ts'],
 };
 const servers = args.servers.split(',').filter(Boolean);
 for (const s of servers) if (!(s in SERVERS)) throw new Error(`unknown server ${s}`);
@@ -138,7 +144,9 @@ async function startServer(name) {
         BENCH_DOC_BATCH_MS: name === 'switchboard-batch' ? '10' : name === 'switchboard-nobatch' ? '0' : '',
         ...(name === 'switchboard-awake' ? { BENCH_DOC_HIBERNATE_MS: '0' } : {}),
       }
-    : {};
+    : name.startsWith('floor')
+      ? { BENCH_FLOOR_ENGINE: name === 'floor-ws' ? 'ws' : 'switchboard' }
+      : {};
   const [node, ...rest] = SERVERS[name];
   const prof = args['cpu-prof'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}/${name}`];
   const server = lineChild(pin(1, [node, ...prof, ...rest]), env);

@@ -36,6 +36,8 @@ let echoes = 0;
 
 /** The wire protocol of a server row: every Switchboard row but `-yjs` and `-msgpack` speaks the JSON protocol. */
 function wireOf(kind) {
+  // The floor relays (relay-floor.ts) speak y-websocket's protocol.
+  if (kind.startsWith('floor')) return 'yws';
   if (kind === 'switchboard-yjs' || kind === 'switchboard-msgpack' || !kind.startsWith('switchboard')) return kind;
   return 'switchboard';
 }
