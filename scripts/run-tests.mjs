@@ -23,8 +23,9 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-// Every test file's process gets its own documents directory (test/helpers/own-documents-dir.mjs).
-const setup = ['--import', './test/helpers/own-documents-dir.mjs'];
+// Every test file's process gets its own documents directory (test/helpers/own-documents-dir.mjs) and a fixed
+// fast-check seed (test/helpers/fast-check-seed.mjs; FC_SEED=random draws new cases).
+const setup = ['--import', './test/helpers/own-documents-dir.mjs', '--import', './test/helpers/fast-check-seed.mjs'];
 // TAP goes to stdout as before; a second reporter lists the failed tests, printed again after the summary.
 const failuresDir = mkdtempSync(join(tmpdir(), 'switchboard-test-failures-'));
 const failuresFile = join(failuresDir, 'failures.txt');
