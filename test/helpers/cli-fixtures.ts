@@ -118,6 +118,33 @@ export function spawnServe(
   return { child, started, port, exited, stdout: () => out, stderr: () => err };
 }
 
+/**
+ * Runs a command of the CLI to its end (killed after 30 s) and collects what it printed.
+ * @param argv What follows `node`: the entry (`bin/switchboard.js`, or `--import tsx src/cli/main.ts`) and arguments.
+ * @param env The whole environment of the command.
+ */
+export function runCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
+}
+
 /** The environment of a client command: the runner's, without its SWITCHBOARD_TOKEN, plus `extra`. */
 export function clientEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
