@@ -4,9 +4,9 @@
 // Phases: setup (connect + subscribe/join all), latency (one message in flight: publish -> all N delivered -> next),
 // throughput (`--window` messages in flight). A publication carries its sequence number as `"s":<n>`; the
 // publisher's send time is kept here, so latency uses one clock.
-import { maskedTextFrame, openRaw } from '../lib/raw-ws.mjs';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { latencyPercentiles, openConcurrently, windowedPhase } from '../lib/load-phases.mjs';
+import { maskedTextFrame, openRaw } from '../lib/raw-ws.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -140,50 +140,26 @@ async function publisher() {
   };
 }
 
-const SERVER_PID = args['server-pid'];
-/** The server process's user+system CPU in ms (from /proc, 10 ms ticks), or NaN without --server-pid. */
-function serverCpuMs() {
-  if (SERVER_PID === undefined) return NaN;
-  const stat = readFileSync(`/proc/${SERVER_PID}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function cpuMs() {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
 const t0 = performance.now();
 const sockets = [];
-let next = 0;
-async function worker() {
-  while (next < N) {
-    next++;
-    sockets.push(await subscriber());
-  }
-}
-await Promise.all(Array.from({ length: Math.min(CONCURRENCY, N) }, worker));
+await openConcurrently(N, CONCURRENCY, async () => {
+  sockets.push(await subscriber());
+}).done;
 const setupMs = performance.now() - t0;
 const publish = await publisher();
 measuring = true;
 
 /** Publishes messages `from..to` keeping `window` in flight; resolves when all are delivered to all N. */
 function phase(from, to, window) {
-  return new Promise((resolve) => {
-    let sent = from;
-    let completed = 0;
-    const total = to - from + 1;
-    const started = performance.now();
-    const cpu0 = cpuMs();
-    const server0 = serverCpuMs();
-    onComplete = () => {
-      completed++;
-      if (sent <= to) publish(sent++);
-      if (completed === total)
-        resolve({ ms: performance.now() - started, clientCpuMs: cpuMs() - cpu0, serverCpuMs: serverCpuMs() - server0 });
-    };
-    while (sent <= to && sent - from < window) publish(sent++);
+  return windowedPhase({
+    from,
+    to,
+    window,
+    publish,
+    serverPid: args['server-pid'],
+    listen: (handler) => {
+      onComplete = handler;
+    },
   });
 }
 
@@ -195,8 +171,7 @@ const latency = await phase(1, LAT_MSGS, 1);
 const before = deliveriesTotal;
 const throughput = await phase(LAT_MSGS + 1, LAT_MSGS + TPUT_MSGS, WINDOW);
 clearTimeout(deadline);
-const lat = latencies.subarray(0, latencyCount).sort();
-const pct = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
+const lat = latencyPercentiles(latencies, latencyCount);
 const result = {
   target,
   clients: N,
@@ -204,9 +179,7 @@ const result = {
   latency: {
     messages: LAT_MSGS,
     deliveries: latencyCount,
-    p50Ms: pct(0.5),
-    p99Ms: pct(0.99),
-    maxMs: lat[lat.length - 1],
+    ...lat,
     clientCpuMs: latency.clientCpuMs,
     serverCpuMs: latency.serverCpuMs,
     ms: latency.ms,

@@ -8,8 +8,8 @@
 // Phases: setup (connect + subscribe/join all), latency (one message in flight: publish -> all N delivered -> next),
 // throughput (`--window` messages in flight). A publication carries its sequence number as `"s":<n>` in a payload
 // of exactly `--size` bytes; every subscriber must receive every message once and in order, else the run fails.
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { latencyPercentiles, openConcurrently, processRssBytes, windowedPhase } from '../lib/load-phases.mjs';
 import { maskedTextFrame, openRaw } from '../lib/raw-ws.mjs';
 import { eventStreamParser, RawHttp } from './http-raw.mjs';
 
@@ -459,29 +459,7 @@ async function publisher() {
 
 // ---- server figures from /proc ----
 const SERVER_PID = args['server-pid'];
-const TICK_MS = 10;
-/** The server process's user+system CPU in ms (10 ms ticks), or NaN without --server-pid. */
-function serverCpuMs() {
-  if (SERVER_PID === undefined) return Number.NaN;
-  const stat = readFileSync(`/proc/${SERVER_PID}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-}
-/** The server's resident set in bytes (VmRSS), or NaN. */
-function serverRssBytes() {
-  if (SERVER_PID === undefined) return Number.NaN;
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${SERVER_PID}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : Number.NaN;
-}
-/** CPU ms all processes of the machine spent, from /proc/stat's `cpu` line (user+nice+system+irq+softirq+steal). */
-function machineBusyMs() {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).map(Number);
-  return (f[1] + f[2] + f[3] + f[6] + f[7] + f[8]) * TICK_MS;
-}
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
+const serverRssBytes = () => processRssBytes(SERVER_PID);
 
 // ---- run ----
 function report(extra) {
@@ -494,20 +472,21 @@ const wsSockets = [];
 
 const rss0 = serverRssBytes();
 const t0 = performance.now();
-let next = 0;
-async function worker() {
-  while (next < N && setupFailure === null) {
-    const sub = next++;
+const setup = openConcurrently(
+  N,
+  CONCURRENCY,
+  async (sub) => {
     const s = await SUBSCRIBERS[target](sub);
     if (!(s instanceof RawHttp)) wsSockets.push(s);
-  }
-}
+  },
+  () => setupFailure !== null,
+);
 try {
   const setupTimer = setTimeout(() => {
-    setupFailure ??= new Error(`setup did not finish in ${PHASE_TIMEOUT_MS} ms (${next} of ${N} started)`);
+    setupFailure ??= new Error(`setup did not finish in ${PHASE_TIMEOUT_MS} ms (${setup.started} of ${N} started)`);
     report({ ok: false, failure: setupFailure.message });
   }, PHASE_TIMEOUT_MS);
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, N) }, worker));
+  await setup.done;
   clearTimeout(setupTimer);
   if (setupFailure !== null) throw setupFailure;
 } catch (err) {
@@ -521,34 +500,17 @@ measuring = true;
 
 /** Publishes messages `from..to` keeping `window` in flight; resolves when all are delivered to all N (or failed). */
 function phase(from, to, window) {
-  return new Promise((resolve) => {
-    let sent = from;
-    let completed = 0;
-    const total = to - from + 1;
-    const started = performance.now();
-    const cpu0 = cpuMs();
-    const server0 = serverCpuMs();
-    const busy0 = machineBusyMs();
-    const timer = setTimeout(
-      () => fail(`messages ${from}..${to} were not all delivered in ${PHASE_TIMEOUT_MS} ms`),
-      PHASE_TIMEOUT_MS,
-    );
-    const end = () => {
-      clearTimeout(timer);
-      const clientCpuMs = cpuMs() - cpu0;
-      const serverMs = serverCpuMs() - server0;
-      // What other processes took meanwhile (the machine is shared): everything busy minus this client and the server.
-      const othersCpuMs = Math.max(0, machineBusyMs() - busy0 - clientCpuMs - serverMs);
-      resolve({ ms: performance.now() - started, clientCpuMs, serverCpuMs: serverMs, othersCpuMs });
-    };
-    onComplete = (seq) => {
-      if (seq < 0) return end();
-      completed++;
-      if (sent <= to) publish(sent++);
-      if (completed === total) end();
-    };
-    if (total <= 0) return end();
-    while (sent <= to && sent - from < window) publish(sent++);
+  return windowedPhase({
+    from,
+    to,
+    window,
+    publish,
+    serverPid: SERVER_PID,
+    timeoutMs: PHASE_TIMEOUT_MS,
+    timedOut: fail,
+    listen: (handler) => {
+      onComplete = handler;
+    },
   });
 }
 
@@ -567,8 +529,7 @@ if (failure !== null) {
 for (let sub = 0; sub < N; sub++)
   if (lastSeq[sub] !== MSGS)
     report({ ok: false, failure: `subscriber ${sub} ended at message ${lastSeq[sub]} of ${MSGS}` });
-const lat = latencies.subarray(0, latencyDeliveries).sort();
-const pct = (p) => (lat.length === 0 ? Number.NaN : lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]);
+const lat = latencyPercentiles(latencies, latencyDeliveries);
 const tputDeliveries = deliveriesTotal - before;
 report({
   ok: true,
@@ -582,9 +543,7 @@ report({
   latency: {
     messages: LAT_MSGS,
     deliveries: latencyDeliveries,
-    p50Ms: pct(0.5),
-    p99Ms: pct(0.99),
-    maxMs: lat[lat.length - 1],
+    ...lat,
     ms: latency.ms,
   },
   throughput: {

@@ -1,15 +1,15 @@
 // Broker: RedisBroker, the Broker contract shared by many nodes over one Redis (streams, pub/sub, presence hashes).
-// The assembly of redis/ (bans, fan-out, keys, options, presence, streams, scripts) and the connection's status.
+// The assembly of redis/ (the connections' link, bans, fan-out, keys, options, presence, streams, scripts).
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
-import { Redis } from 'ioredis';
 import { checkDuration, positive } from './checks.ts';
 import { BrokerError } from './errors.ts';
 import { Fanout } from './redis/fanout.ts';
 import { RedisBans } from './redis/bans.ts';
-import { connectionSettings, pingPrimary, statusUp } from './redis/connection.ts';
+import { statusUp } from './redis/connection.ts';
 import { channelKeys, packInfo } from './redis/keys.ts';
+import { RedisLink } from './redis/link.ts';
 import { toBrokerError, type RedisBrokerOptions, type RedisBrokerStats } from './redis/options.ts';
 import { RedisOccupancy } from './redis/occupancy.ts';
 import { RedisPresence } from './redis/presence.ts';
@@ -65,20 +65,14 @@ export class RedisBroker extends EventEmitter implements Broker {
   readonly name = 'redis';
   /** This node's id (presence entries carry it). */
   readonly nodeId: string;
-  readonly #cmd: Redis;
-  readonly #sub: Redis;
+  readonly #link: RedisLink;
   readonly #prefix: string;
   readonly #sharded: boolean;
-  readonly #maxPending: number;
   readonly #fanout: Fanout;
   readonly #streams: RedisStreams;
   readonly #presence: RedisPresence;
   readonly #occupancy: RedisOccupancy;
   readonly #bans: RedisBans;
-  #pending = 0;
-  #closed = false;
-  #up = false;
-  #lastError = '';
 
   /**
    * Connects and waits until Redis answers, or fails.
@@ -112,65 +106,62 @@ export class RedisBroker extends EventEmitter implements Broker {
     this.#sharded = options.sharded ?? false;
     const idempotencyWindowMs = checkDuration(options.idempotencyWindowMs ?? 120_000, 'idempotencyWindowMs');
     const channelTtlMs = positive(options.channelTtlMs ?? 86_400_000, 'channelTtlMs');
-    this.#maxPending = positive(options.maxPendingCommands ?? 10_000, 'maxPendingCommands');
     const heartbeatMs = positive(options.presenceHeartbeatMs ?? 5000, 'presenceHeartbeatMs');
+    // Every option is checked before the link connects: a RangeError must not leave two connections retrying.
+    const pageSize = positive(options.recoveryPageSize ?? 1000, 'recoveryPageSize');
+    const maxBuffered = positive(options.maxBufferedEvents ?? 10_000, 'maxBufferedEvents');
     this.nodeId = options.nodeId ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
-    const settings = connectionSettings(options);
-    const url = options.url ?? 'redis://127.0.0.1:6379';
-    this.#cmd = new Redis(url, { ...settings, connectionName: `switchboard:${this.nodeId}` });
-    this.#sub = new Redis(url, { ...settings, connectionName: `switchboard-sub:${this.nodeId}` });
-    for (const client of [this.#cmd, this.#sub]) {
-      // A client without an 'error' listener would crash the process on the first connection failure.
-      client.on('error', (err: Error) => {
-        this.#lastError = err.message;
-      });
-      client.on('ready', () => this.#updateStatus());
-      client.on('close', () => this.#updateStatus());
-      client.on('end', () => this.#updateStatus());
-    }
+    const link = new RedisLink(options, this.nodeId, {
+      status: (status) => {
+        if (status.state === 'up') this.#presence.start();
+        this.emit('status', status);
+      },
+    });
+    this.#link = link;
+    const run = <T>(what: string, call: () => Promise<T>): Promise<T> => link.run(what, call);
     this.#streams = new RedisStreams({
-      redis: this.#cmd,
+      redis: link.cmd,
       prefix: this.#prefix,
       sharded: this.#sharded,
       channelTtlMs,
       idempotencyWindowMs,
-      run: (what, call) => this.#run(what, call),
+      run,
     });
     this.#fanout = new Fanout({
-      subscriber: this.#sub,
+      subscriber: link.sub,
       sharded: this.#sharded,
       pubsubName: (channel) => channelKeys(this.#prefix, channel).pubsub,
       history: (channel, opts) => this.history(channel, opts),
       error: (error) => this.#emitError(error),
-      isClosed: () => this.#closed,
-      pageSize: positive(options.recoveryPageSize ?? 1000, 'recoveryPageSize'),
-      maxBuffered: positive(options.maxBufferedEvents ?? 10_000, 'maxBufferedEvents'),
+      isClosed: () => link.closed,
+      pageSize,
+      maxBuffered,
     });
     this.#occupancy = new RedisOccupancy({
-      redis: this.#cmd,
+      redis: link.cmd,
       prefix: this.#prefix,
       node: this.nodeId,
-      run: (what, call) => this.#run(what, call),
+      run,
       changed: (change) => this.#change(change),
     });
-    this.#bans = new RedisBans({ redis: this.#cmd, prefix: this.#prefix, run: (what, call) => this.#run(what, call) });
+    this.#bans = new RedisBans({ redis: link.cmd, prefix: this.#prefix, run });
     this.#presence = new RedisPresence({
       changed: (change) => this.#change(change),
       occupancy: this.#occupancy,
-      redis: this.#cmd,
+      redis: link.cmd,
       prefix: this.#prefix,
       sharded: this.#sharded,
       node: this.nodeId,
       heartbeatMs,
-      run: (what, call) => this.#run(what, call),
+      run,
       error: (error) => this.#emitError(error),
-      isUp: () => this.#up,
+      isUp: () => link.up,
     });
   }
 
   /** Whether both connections (commands and subscriptions) are ready. */
   get isUp(): boolean {
-    return this.#up;
+    return this.#link.up;
   }
 
   /**
@@ -179,20 +170,20 @@ export class RedisBroker extends EventEmitter implements Broker {
    * @throws {BrokerError} `BROKER_UNAVAILABLE` after the timeout, `BROKER_CLOSED` when closed.
    */
   async waitUntilUp(timeoutMs: number): Promise<void> {
-    if (this.#closed) throw new BrokerError('Cannot connect: broker is closed', { code: 'BROKER_CLOSED' });
-    if (this.#up) return;
-    await statusUp(this, timeoutMs, () => this.#lastError);
+    if (this.#link.closed) throw new BrokerError('Cannot connect: broker is closed', { code: 'BROKER_CLOSED' });
+    if (this.#link.up) return;
+    await statusUp(this, timeoutMs, () => this.#link.lastError);
   }
 
   /** @inheritdoc */
   async publish(channel: string, data: unknown, options: PublishOptions): Promise<PublishResult> {
-    this.#checkOpen('publish');
+    this.#link.checkOpen('publish');
     return this.#streams.publish(channel, data, options);
   }
 
   /** @inheritdoc */
   async subscribe(channel: string, handler: ChannelHandler): Promise<void> {
-    this.#checkOpen('subscribe');
+    this.#link.checkOpen('subscribe');
     if (typeof handler !== 'function') throw new TypeError('Cannot subscribe: handler is not a function');
     const subscribed = this.#fanout.subscribe(channel, handler);
     this.#syncOccupancy(channel);
@@ -213,100 +204,95 @@ export class RedisBroker extends EventEmitter implements Broker {
 
   /** Has the occupancy set follow whether this node has handlers for the channel (written in the background). */
   #syncOccupancy(channel: string): void {
-    if (!this.#closed) void this.#occupancy.set(channel, this.#fanout.has(channel));
+    if (!this.#link.closed) void this.#occupancy.set(channel, this.#fanout.has(channel));
   }
 
   /** @inheritdoc */
   async history(channel: string, options: HistoryOptions = {}): Promise<HistoryResult> {
-    this.#checkOpen('read history');
+    this.#link.checkOpen('read history');
     return this.#streams.history(channel, options);
   }
 
   /** @inheritdoc */
   async latest(channel: string, limit: number): Promise<LatestResult> {
-    this.#checkOpen('read the latest publications');
+    this.#link.checkOpen('read the latest publications');
     return this.#streams.latest(channel, limit);
   }
 
   /** @inheritdoc */
   async deletePublication(channel: string, offset: number, options: DeleteOptions = {}): Promise<DeleteResult> {
-    this.#checkOpen('delete a publication');
+    this.#link.checkOpen('delete a publication');
     return this.#streams.deletePublication(channel, offset, options);
   }
 
   /** @inheritdoc */
   async ban(user: string, durationMs: number, reason: string): Promise<BanRecord> {
-    this.#checkOpen('ban');
+    this.#link.checkOpen('ban');
     return this.#bans.ban(user, durationMs, reason);
   }
 
   /** @inheritdoc */
   async unban(user: string): Promise<boolean> {
-    this.#checkOpen('unban');
+    this.#link.checkOpen('unban');
     return this.#bans.unban(user);
   }
 
   /** @inheritdoc */
   async isBanned(user: string): Promise<BanRecord | null> {
-    this.#checkOpen('read a ban');
+    this.#link.checkOpen('read a ban');
     return this.#bans.get(user);
   }
 
   /** @inheritdoc */
   async bans(limit = 1000): Promise<BanRecord[]> {
-    this.#checkOpen('list bans');
+    this.#link.checkOpen('list bans');
     return this.#bans.list(limit);
   }
 
   /** @inheritdoc */
   async signal(channel: string, data: unknown): Promise<void> {
-    this.#checkOpen('signal');
+    this.#link.checkOpen('signal');
     const message = Buffer.concat([SIGNAL_PREFIX, packInfo(data)]);
     const pubsub = channelKeys(this.#prefix, channel).pubsub;
-    await this.#run('signal', () =>
-      this.#sharded ? this.#cmd.spublish(pubsub, message) : this.#cmd.publish(pubsub, message),
+    const cmd = this.#link.cmd;
+    await this.#link.run('signal', () =>
+      this.#sharded ? cmd.spublish(pubsub, message) : cmd.publish(pubsub, message),
     );
   }
 
   /** @inheritdoc */
   async addPresence(channel: string, entry: PresenceEntry): Promise<void> {
-    this.#checkOpen('add presence');
+    this.#link.checkOpen('add presence');
     await this.#presence.add(channel, entry);
   }
 
   /** @inheritdoc */
   async removePresence(channel: string, connection: string): Promise<void> {
-    this.#checkOpen('remove presence');
+    this.#link.checkOpen('remove presence');
     await this.#presence.remove(channel, connection);
   }
 
   /** @inheritdoc */
   async presence(channel: string): Promise<PresenceUser[]> {
-    this.#checkOpen('read presence');
+    this.#link.checkOpen('read presence');
     return this.#presence.list(channel);
   }
 
   /** @inheritdoc */
   async health(): Promise<BrokerHealth> {
-    if (this.#closed) return { ok: false, detail: 'closed' };
-    if (!this.#up)
-      return {
-        ok: false,
-        detail: this.#lastError === '' ? 'Redis is unreachable' : `Redis is unreachable: ${this.#lastError}`,
-      };
-    return pingPrimary(this.#cmd, (what, call) => this.#run(what, call));
+    return this.#link.health();
   }
 
   /** Counters of fan-out recovery and presence, plus sizes. */
   stats(): RedisBrokerStats {
     return {
       ...this.#fanout.stats,
-      status: this.#up ? 'up' : 'down',
+      status: this.#link.up ? 'up' : 'down',
       channels: this.#fanout.channels,
       handlers: this.#fanout.handlers,
       localPresence: this.#presence.localEntries,
       sweptPresence: this.#presence.swept,
-      pendingCommands: this.#pending,
+      pendingCommands: this.#link.pending,
     };
   }
 
@@ -331,62 +317,13 @@ export class RedisBroker extends EventEmitter implements Broker {
    * Later calls reject with `BROKER_CLOSED`. Idempotent.
    */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    if (this.#up) await this.#presence.leave();
+    if (this.#link.closed) return;
+    if (this.#link.up) await this.#presence.leave();
     else this.#presence.stop();
-    this.#closed = true;
     this.#fanout.clear();
-    await Promise.all(
-      [this.#cmd, this.#sub].map(async (client) => {
-        try {
-          if (client.status === 'ready') await client.quit();
-          else client.disconnect();
-        } catch {
-          client.disconnect();
-        }
-      }),
-    );
-    const wasUp = this.#up;
-    this.#up = false;
+    const wasUp = await this.#link.close();
     if (wasUp || this.listenerCount('status') > 0)
       this.emit('status', { state: 'down', reason: 'closed' } satisfies BrokerStatus);
-  }
-
-  #checkOpen(what: string): void {
-    if (this.#closed) throw new BrokerError(`Cannot ${what}: broker is closed`, { code: 'BROKER_CLOSED' });
-  }
-
-  async #run<T>(what: string, call: () => Promise<T>): Promise<T> {
-    if (this.#closed) throw new BrokerError(`Cannot ${what}: broker is closed`, { code: 'BROKER_CLOSED' });
-    if (this.#pending >= this.#maxPending) {
-      throw new BrokerError(`Cannot ${what}: ${this.#maxPending} Redis commands already in flight`, {
-        code: 'BROKER_UNAVAILABLE',
-      });
-    }
-    this.#pending++;
-    try {
-      return await call();
-    } catch (err) {
-      throw toBrokerError(what, err);
-    } finally {
-      this.#pending--;
-    }
-  }
-
-  #updateStatus(): void {
-    if (this.#closed) return;
-    const up = this.#cmd.status === 'ready' && this.#sub.status === 'ready';
-    if (up === this.#up) return;
-    this.#up = up;
-    if (up) {
-      this.#presence.start();
-      this.emit('status', { state: 'up' } satisfies BrokerStatus);
-    } else {
-      this.emit('status', {
-        state: 'down',
-        reason: this.#lastError === '' ? 'Redis connection lost' : this.#lastError,
-      } satisfies BrokerStatus);
-    }
   }
 
   /** Reports a change this node made on `change`; a throwing listener surfaces on `error`. */

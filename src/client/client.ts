@@ -2,10 +2,10 @@
 // live in their own modules: connection lifecycle (connection.ts), request / reply (requests.ts), liveness
 // (liveness.ts), token refresh (token-refresh.ts), subscriptions (subscription-registry.ts), publishing (publisher.ts),
 // their assembly and wiring (client-parts.ts), inbound frames (inbound.ts), document channels (document-channel.ts),
-// message ids (message-ids.ts). What stays is the public API; just over 400 lines because of its TSDoc.
+// message ids (message-ids.ts), requests and fire-and-forget sends on the live connection (live-calls.ts). What stays
+// is the public API and its TSDoc.
 import {
   RfcCloseCode,
-  RPC_METHOD_NAME,
   type ConnectedMessage,
   type DeleteReply,
   type HistoryReply,
@@ -26,11 +26,12 @@ import { DocumentChannels, type DocumentChannel, type DocumentMessage } from './
 import { Emitter } from './emitter.ts';
 import { ClientError } from './errors.ts';
 import { Inbound } from './inbound.ts';
+import { LiveCalls } from './live-calls.ts';
 import { QuietIds, defaultMessageId } from './message-ids.ts';
 import type { Liveness } from './liveness.ts';
 import type { OutboxEntry } from './outbox.ts';
 import type { Publisher } from './publisher.ts';
-import type { Request, RequestTracker } from './requests.ts';
+import type { Request } from './requests.ts';
 import type { SubscriptionRegistry } from './subscription-registry.ts';
 import type { SubscriptionOptions } from './subscription-events.ts';
 import type { Subscription } from './subscription.ts';
@@ -39,7 +40,6 @@ import type { TransportChooser } from './transport-chooser.ts';
 import type { TransportKind } from './transport.ts';
 import { watchOnline } from './online.ts';
 import type { TokenRefresher } from './token-refresh.ts';
-import type { ClientWire } from './wire.ts';
 
 export type {
   ClientEvents,
@@ -69,14 +69,13 @@ export type {
  */
 export class Client extends Emitter<ClientEvents> {
   readonly #options: ClientOptions;
-  readonly #wire: ClientWire;
   readonly #timers: TimerSet;
   readonly #connection: ConnectionLifecycle;
   readonly #chooser: TransportChooser;
-  readonly #requests: RequestTracker;
   readonly #liveness: Liveness;
   readonly #refresher: TokenRefresher | null;
   readonly #subscriptions: SubscriptionRegistry;
+  readonly #calls: LiveCalls;
   readonly #publisher: Publisher;
   /** Removes the `online` listener (browsers), once connect() added it. */
   #stopWatchingOnline: (() => void) | null = null;
@@ -96,7 +95,7 @@ export class Client extends Emitter<ClientEvents> {
       emit: (event, payload) => this.emit(event, payload),
       request: (message, o) => this.request(message, o),
       get requestTimeoutMs() {
-        return client.#requestTimeoutMs;
+        return client.#calls.requestTimeoutMs;
       },
       frame: (data) => this.#inbound?.frame(data),
       stats: this.#stats,
@@ -107,23 +106,18 @@ export class Client extends Emitter<ClientEvents> {
       },
       newMessageId: () => (options.newMessageId ?? defaultMessageId)(),
     });
-    this.#wire = parts.wire;
     this.#timers = parts.timers;
     this.#connection = parts.connection;
     this.#chooser = parts.chooser;
-    this.#requests = parts.requests;
     this.#liveness = parts.liveness;
     this.#refresher = parts.refresher;
     this.#subscriptions = parts.subscriptions;
     this.#publisher = parts.publisher;
+    this.#calls = new LiveCalls(parts, options);
     this.#inbound = new Inbound(parts, {
       documents: this.#documents,
       emit: (event, payload) => this.emit(event, payload),
     });
-  }
-
-  get #requestTimeoutMs(): number {
-    return this.#options.requestTimeoutMs ?? 10_000;
   }
 
   /** The connection state. */
@@ -224,17 +218,7 @@ export class Client extends Emitter<ClientEvents> {
    * @throws {ClientError} The server's `error` code, `timeout`, or `closed` (not connected).
    */
   request(message: Request, options: { readonly timeoutMs?: number } = {}): Promise<ServerMessage> {
-    const socket = this.#connection.socket;
-    if (socket === null || socket.readyState !== 1)
-      return Promise.reject(new ClientError('closed', 'Cannot send: not connected'));
-    return this.#requests.send(socket, message, options.timeoutMs ?? this.#requestTimeoutMs);
-  }
-
-  async #reply(message: Request): Promise<JsonValue | undefined> {
-    const answer = await this.request(message);
-    if (answer.type !== 'reply')
-      throw new ClientError('protocol', `Unexpected "${answer.type}" answer to ${message.type}`);
-    return answer.data;
+    return this.#calls.request(message, options);
   }
 
   /**
@@ -246,17 +230,17 @@ export class Client extends Emitter<ClientEvents> {
     channel: string,
     options: { readonly limit?: number; readonly since?: StreamPosition; readonly before?: number } = {},
   ): Promise<HistoryReply> {
-    return (await this.#reply({ type: 'history', channel, ...options })) as unknown as HistoryReply;
+    return (await this.#calls.reply({ type: 'history', channel, ...options })) as unknown as HistoryReply;
   }
 
   /** @param channel Channel name. @returns Who is in the channel. */
   async presence(channel: string): Promise<PresenceReply> {
-    return (await this.#reply({ type: 'presence', channel })) as unknown as PresenceReply;
+    return (await this.#calls.reply({ type: 'presence', channel })) as unknown as PresenceReply;
   }
 
   /** @param token A new token for the same user. @returns The new expiry. */
   async refresh(token: string): Promise<RefreshReply> {
-    const reply = (await this.#reply({ type: 'refresh', token })) as unknown as RefreshReply;
+    const reply = (await this.#calls.reply({ type: 'refresh', token })) as unknown as RefreshReply;
     // The HTTP transports send the session's token with every request: from now on the new one.
     this.#chooser.token = token;
     return reply;
@@ -276,7 +260,7 @@ export class Client extends Emitter<ClientEvents> {
     offset: number,
     options: { readonly epoch?: string } = {},
   ): Promise<DeleteReply> {
-    return (await this.#reply({
+    return (await this.#calls.reply({
       type: 'delete',
       channel,
       offset,
@@ -286,12 +270,12 @@ export class Client extends Emitter<ClientEvents> {
 
   /** @returns The server's clock. */
   async ping(): Promise<PingReply> {
-    return (await this.#reply({ type: 'ping' })) as unknown as PingReply;
+    return (await this.#calls.reply({ type: 'ping' })) as unknown as PingReply;
   }
 
   /** @returns Server statistics (connections, channels, uptime). */
   async stats(): Promise<JsonValue> {
-    return (await this.#reply({ type: 'stats' })) ?? null;
+    return (await this.#calls.reply({ type: 'stats' })) ?? null;
   }
 
   /**
@@ -310,11 +294,7 @@ export class Client extends Emitter<ClientEvents> {
     data?: JsonValue,
     options: { readonly timeoutMs?: number } = {},
   ): Promise<JsonValue | undefined> {
-    if (typeof method !== 'string' || !RPC_METHOD_NAME.test(method))
-      throw new ClientError('invalid_message', 'Cannot call: the method name must be 1-64 of A-Z a-z 0-9 _ . : -');
-    const answer = await this.request({ type: 'rpc', method, ...(data === undefined ? {} : { data }) }, options);
-    if (answer.type !== 'reply') throw new ClientError('protocol', `Unexpected "${answer.type}" answer to rpc`);
-    return answer.data;
+    return this.#calls.rpc(method, data, options);
   }
 
   /**
@@ -323,13 +303,7 @@ export class Client extends Emitter<ClientEvents> {
    * @param on true when typing started.
    */
   typing(channel: string, on: boolean): void {
-    const socket = this.#connection.connection;
-    if (socket === null || socket.readyState !== 1) return;
-    try {
-      socket.send(this.#wire.encode({ type: 'typing', channel, on }));
-    } catch {
-      /* closing: typing is ephemeral */
-    }
+    this.#calls.sendNow({ type: 'typing', channel, on });
   }
 
   /**
@@ -413,16 +387,8 @@ export class Client extends Emitter<ClientEvents> {
    * @throws {ClientError} `invalid_message` when the channel already has a handler (one provider per document and client).
    */
   documentChannel(channel: string, handler: (message: DocumentMessage) => void): DocumentChannel {
-    return this.#documents.open(channel, handler, (kind, data, more = false) => {
-      const socket = this.#connection.connection;
-      if (socket === null || socket.readyState !== 1) return null;
-      const rid = this.#requests.nextRid();
-      try {
-        socket.send(this.#wire.encode({ type: 'doc', rid, channel, kind, data, ...(more ? { more: true } : {}) }));
-        return rid;
-      } catch {
-        return null; // closing: the provider's state-vector exchange after the reconnect sends it again
-      }
-    });
+    return this.#documents.open(channel, handler, (kind, data, more = false) =>
+      this.#calls.sendDocument(channel, kind, data, more),
+    );
   }
 }

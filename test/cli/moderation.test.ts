@@ -1,11 +1,11 @@
 // `switchboard ban / unban / bans` as a user runs them: the real CLI process against a real server's HTTP API.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { MemoryBroker } from '../../src/broker/index.ts';
 import { parseDuration } from '../../src/cli/moderation.ts';
 import { createSwitchboardServer } from '../../src/http/index.ts';
 import { createAuthenticator, createNamespaces } from '../../src/realtime/index.ts';
+import { runCli } from '../helpers/cli-fixtures.ts';
 import { SECRET } from '../helpers/realtime.ts';
 
 const API_KEY = 'cli-test-api-key-0123456789';
@@ -29,28 +29,13 @@ async function start(t: TestContext): Promise<string> {
   return `http://127.0.0.1:${address.port}`;
 }
 
-function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_URL: '', SWITCHBOARD_API_KEY: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
+function cli(args: string[], env: Record<string, string> = {}) {
+  return runCli(['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    ...process.env,
+    NODE_OPTIONS: '',
+    SWITCHBOARD_URL: '',
+    SWITCHBOARD_API_KEY: '',
+    ...env,
   });
 }
 

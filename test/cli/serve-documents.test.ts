@@ -3,48 +3,16 @@
 // client on /ws, and /health and /metrics count the document; a store that cannot be opened stops the start.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import WebSocket from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { openReplica } from '../helpers/doc-replica.ts';
 import { freshDocumentsDir } from '../helpers/documents-dir.ts';
 import { openRaw } from '../helpers/realtime.ts';
-import { documentsDirEnv } from '../helpers/documents-dir.ts';
+import { spawnServe } from '../helpers/cli-fixtures.ts';
 
 function serve(env: Record<string, string>) {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--dev', '--port', '0', '--log-level', 'warn'],
-    {
-      env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '', ...documentsDirEnv(), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const started = new Promise<{ port: number } | { code: number | null; stderr: string }>((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.stdout.on('data', () => {
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolve({ port: Number(m[1]) });
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr: err });
-    });
-  });
-  return { child, started, exited };
+  return spawnServe(['--dev', '--port', '0', '--log-level', 'warn'], env);
 }
 
 async function waitFor(predicate: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {

@@ -2,45 +2,13 @@
 // rows `snapshot`, `conflate`, `batchPublications`; bad values refused at start naming the field.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { ConfigError, loadConfig, namespaceConfigsFrom } from '../../src/cli/config.ts';
 import { connect } from '../../src/engine/index.ts';
-import { documentsDirEnv } from '../helpers/documents-dir.ts';
+import { spawnServe } from '../helpers/cli-fixtures.ts';
 
-/** Runs `serve` with extra environment; resolves with the port once listening, or the exit code and stderr. */
+/** Runs `serve --dev` with extra environment; `started`: the port once listening, or the exit code and stderr. */
 function serve(env: Record<string, string>, args: string[] = []) {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--dev', '--port', '0', '--log-level', 'info', ...args],
-    {
-      env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '', ...documentsDirEnv(), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const started = new Promise<{ port: number } | { code: number | null; stderr: string }>((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.stdout.on('data', () => {
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolve({ port: Number(m[1]) });
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr: err });
-    });
-  });
-  return { child, started, exited, stdout: () => out };
+  return spawnServe(['--dev', '--port', '0', '--log-level', 'info', ...args], env);
 }
 
 /** What a production config needs besides the settings under test. */

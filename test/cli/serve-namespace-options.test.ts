@@ -2,13 +2,12 @@
 // enforced over /ws and the HTTP API, per-connection counts in the close log line, and the startup refusals.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, DEV_API_KEY, loadConfig, namespaceConfigsFrom } from '../../src/cli/config.ts';
 import { openRaw } from '../helpers/realtime.ts';
-import { documentsDirEnv } from '../helpers/documents-dir.ts';
+import { spawnServe } from '../helpers/cli-fixtures.ts';
 
 const SCHEMA = {
   type: 'object',
@@ -23,40 +22,9 @@ function tempDir(t: { after(fn: () => unknown): void }): string {
   return dir;
 }
 
-/** Runs `serve` with extra environment; resolves with the port once listening, or the exit code and stderr. */
+/** Runs `serve --dev` with extra environment; `started`: the port once listening, or the exit code and stderr. */
 function serve(env: Record<string, string>, args: string[] = []) {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--dev', '--port', '0', '--log-level', 'info', ...args],
-    {
-      env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '', ...documentsDirEnv(), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const started = new Promise<{ port: number } | { code: number | null; stderr: string }>((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.stdout.on('data', () => {
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolve({ port: Number(m[1]) });
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr: err });
-    });
-  });
-  return { child, started, exited, stdout: () => out };
+  return spawnServe(['--dev', '--port', '0', '--log-level', 'info', ...args], env);
 }
 
 test('serve enforces namespaces.chat.payloadSchemaFile over /ws and the API, and logs per-connection counts on close', async (t) => {

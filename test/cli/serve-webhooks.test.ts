@@ -1,14 +1,13 @@
 // `switchboard serve` with webhooks and an API secret from its configuration: a real process, a real receiver.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiSignedPayload, signBody } from '../../src/integrations/index.ts';
 import { startReceiver } from '../integrations/webhook-receiver.ts';
 import { openRaw } from '../helpers/realtime.ts';
-import { documentsDirEnv } from '../helpers/documents-dir.ts';
+import { spawnServe } from '../helpers/cli-fixtures.ts';
 
 const HOOK_SECRET = 'whsec-test-0123456789abcdef';
 const API_SECRET = 'api-secret-0123456789abcdef';
@@ -17,43 +16,12 @@ function serve(config: unknown, env: Record<string, string>) {
   const dir = mkdtempSync(join(tmpdir(), 'sb-webhooks-'));
   const file = join(dir, 'config.json');
   writeFileSync(file, JSON.stringify(config));
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--dev', '--port', '0', '--config', file],
-    {
-      env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '', ...documentsDirEnv(), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const port = new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no address within 30 s: ${out} ${err}`)), 30_000);
-    child.stdout.on('data', () => {
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited with ${code}: ${err}`));
-    });
-  });
-  port.catch(() => {});
+  const served = spawnServe(['--dev', '--port', '0', '--config', file], env);
   const stop = (): void => {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    if (served.child.exitCode === null) served.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   };
-  return { child, port, exited, stderr: () => err, stop };
+  return { ...served, stop };
 }
 
 test('serve posts the configured events to the webhook, takes signed API calls, and flushes on SIGTERM', async (t) => {

@@ -3,31 +3,20 @@
 // announced backoff, however long real time takes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, type StateChange } from '../../src/client/index.ts';
-import { engineTransport, startFaultHub, tokenFor, waitFor } from '../helpers/client-faults.ts';
+import { startFaultHub, waitFor } from '../helpers/client-faults.ts';
 import { startProxy } from '../helpers/tcp-proxy.ts';
-import { ManualClock } from './fixtures/manual-clock.ts';
+import { clockedClient } from './fixtures/clocked-client.ts';
 
 test('client on a manual clock: ping timeout detects a black hole at interval + timeout; the reconnect waits for the clock', {
   timeout: 20_000,
 }, async (t) => {
   const hub = await startFaultHub(t);
   const proxy = await startProxy(t, hub.port);
-  const clock = new ManualClock();
-  const client = new Client({
-    url: `ws://127.0.0.1:${proxy.port}/ws`,
-    transport: engineTransport,
-    token: await tokenFor('clocked'),
-    clock,
+  const { client, clock, changes } = await clockedClient(t, proxy.port, 'clocked', {
     pingIntervalMs: 20_000,
     pingTimeoutMs: 10_000,
     reconnect: { minDelayMs: 4000, maxDelayMs: 4000 },
-    random: () => 0.5,
   });
-  t.after(() => client.close());
-  const changes: StateChange[] = [];
-  client.on('statechange', (c) => changes.push(c));
-  await client.connect();
   assert.ok(clock.pending > 0, 'the ping timer runs on the manual clock');
 
   proxy.stall(true);

@@ -3,10 +3,11 @@
 // negotiated by the Node client. docs/feeds.md "Feed semantics".
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, type GapEvent, type TransportSocket } from '../../src/client/index.ts';
+import { Client, type GapEvent } from '../../src/client/index.ts';
 import { createWebSocket } from '../../src/engine/index.ts';
 import type { PublicationMessage } from '../../src/messages/index.ts';
 import { startHub } from '../helpers/realtime.ts';
+import { scriptedClient } from './fixtures/scripted-socket.ts';
 
 const NAMESPACES = {
   prices: { snapshot: true, historySize: 5, recoverOnJoin: 0, presence: false, allowClientPublish: true },
@@ -150,51 +151,10 @@ test('SDK: permessage-deflate is negotiated with a server that enables it, and a
   assert.equal(plainSockets[0]!.extensions, '');
 });
 
-/** An in-memory transport the test drives as the server (the client's logic, offsets the server chose). */
-class ScriptedSocket implements TransportSocket {
-  readyState = 0;
-  protocol = 'switchboard.v1.json';
-  binaryType = 'blob';
-  onopen: TransportSocket['onopen'] = null;
-  onmessage: TransportSocket['onmessage'] = null;
-  onclose: TransportSocket['onclose'] = null;
-  onerror: TransportSocket['onerror'] = null;
-  readonly sent: Record<string, unknown>[] = [];
-  send(data: string | Uint8Array): void {
-    this.sent.push(JSON.parse(String(data)) as Record<string, unknown>);
-  }
-  close(code = 1000, reason = ''): void {
-    if (this.readyState === 3) return;
-    this.readyState = 3;
-    this.onclose?.({ code, reason });
-  }
-  push(data: unknown): void {
-    this.onmessage?.({ data: JSON.stringify(data) });
-  }
-  last(type: string): Record<string, unknown> {
-    const m = [...this.sent].reverse().find((x) => x['type'] === type);
-    assert.ok(m !== undefined, `no ${type} sent`);
-    return m;
-  }
-}
-
 for (const conflated of [true, false]) {
   test(`SDK: offset jumps in a ${conflated ? 'conflated' : 'plain'} subscription ${conflated ? 'are skipped values, not gaps' : 'are filled from history'}`, async (t) => {
-    let socket: ScriptedSocket | null = null;
-    const client = new Client({
-      url: 'ws://scripted/ws',
-      transport: () => (socket = new ScriptedSocket()),
-      pingIntervalMs: 0,
-      reconnect: false,
-    });
-    t.after(() => client.close());
-    const ready = client.connect();
-    await Promise.resolve();
-    await Promise.resolve();
-    socket!.readyState = 1;
-    socket!.onopen?.({});
-    socket!.push({ type: 'connected', re: socket!.last('connect')['rid'], client: 'c1', user: 'u' });
-    await ready;
+    // The server is scripted: offsets it chose (a conflated feed skips some).
+    const { client, socket } = await scriptedClient(t);
     const gaps: GapEvent[] = [];
     client.on('gap', (g) => gaps.push(g));
     const sub = client.subscription('px:q');
@@ -206,9 +166,9 @@ for (const conflated of [true, false]) {
     });
     const subscribed = sub.subscribe();
     await new Promise((r) => setTimeout(r, 0));
-    socket!.push({
+    socket.push({
       type: 'subscribed',
-      re: socket!.last('subscribe')['rid'],
+      re: socket.last('subscribe')['rid'],
       channel: 'px:q',
       epoch: 'E',
       offset: 3,
@@ -230,9 +190,9 @@ for (const conflated of [true, false]) {
       key: 'a',
       ...extra,
     });
-    socket!.push({ type: 'publication', ...pub(4) });
-    socket!.push({ type: 'publication', ...pub(9, { skipped: 4 }) });
-    socket!.push({ type: 'publications', publications: [pub(10), pub(15, { skipped: 4 })] });
+    socket.push({ type: 'publication', ...pub(4) });
+    socket.push({ type: 'publication', ...pub(9, { skipped: 4 }) });
+    socket.push({ type: 'publications', publications: [pub(10), pub(15, { skipped: 4 })] });
     await new Promise((r) => setTimeout(r, 20));
     if (conflated) {
       assert.deepEqual(offsets, [1, 3, 4, 9, 10, 15]);
@@ -240,13 +200,13 @@ for (const conflated of [true, false]) {
       assert.deepEqual(gaps, []);
       assert.deepEqual(sub.position, { epoch: 'E', offset: 15 });
       assert.equal(
-        socket!.sent.some((m) => m['type'] === 'history'),
+        socket.sent.some((m) => m['type'] === 'history'),
         false,
       );
     } else {
       // A plain subscription asks history for 5-8 before delivering 9.
       assert.deepEqual(offsets, [1, 3, 4]);
-      const history = socket!.last('history');
+      const history = socket.last('history');
       assert.deepEqual(history['since'], { epoch: 'E', offset: 4 });
     }
   });

@@ -3,61 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Client, type GapEvent, type TransportSocket } from '../../src/client/index.ts';
+import { Client, type GapEvent } from '../../src/client/index.ts';
+import { ScriptedSocket, scriptedClient } from './fixtures/scripted-socket.ts';
 
-/** An in-memory transport the test drives as the server. */
-class FakeSocket implements TransportSocket {
-  readyState = 0;
-  protocol = 'switchboard.v1.json';
-  binaryType = 'blob';
-  onopen: TransportSocket['onopen'] = null;
-  onmessage: TransportSocket['onmessage'] = null;
-  onclose: TransportSocket['onclose'] = null;
-  onerror: TransportSocket['onerror'] = null;
-  readonly sent: Record<string, unknown>[] = [];
-  send(data: string | Uint8Array): void {
-    this.sent.push(JSON.parse(String(data)) as Record<string, unknown>);
-  }
-  close(code = 1000, reason = ''): void {
-    if (this.readyState === 3) return;
-    this.readyState = 3;
-    this.onclose?.({ code, reason });
-  }
-  open(): void {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-  push(data: unknown): void {
-    this.onmessage?.({
-      data:
-        typeof data === 'string' || data instanceof Uint8Array || data instanceof ArrayBuffer
-          ? data
-          : JSON.stringify(data),
-    });
-  }
-  last(type: string): Record<string, unknown> {
-    const m = [...this.sent].reverse().find((x) => x['type'] === type);
-    assert.ok(m !== undefined, `no ${type} sent`);
-    return m;
-  }
-}
-
-async function connected(t: { after(fn: () => void): void }): Promise<{ client: Client; socket: FakeSocket }> {
-  let socket: FakeSocket | null = null;
-  const client = new Client({
-    url: 'ws://hostile/ws',
-    transport: () => (socket = new FakeSocket()),
-    pingIntervalMs: 0,
-    reconnect: false,
-  });
-  t.after(() => client.close());
-  const ready = client.connect();
-  await Promise.resolve();
-  await Promise.resolve();
-  socket!.open();
-  socket!.push({ type: 'connected', re: socket!.last('connect')['rid'], client: 'c1', user: 'u' });
-  await ready;
-  return { client, socket: socket! };
+async function connected(t: { after(fn: () => void): void }): Promise<{ client: Client; socket: ScriptedSocket }> {
+  return scriptedClient(t, { url: 'ws://hostile/ws' });
 }
 
 const flush = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
@@ -180,10 +130,10 @@ test('client delivers in offset order despite a server sending duplicates, stale
 });
 
 test('client treats a server that stops answering as dead (application ping) and a close code >= 4500 as final', async (t) => {
-  let socket: FakeSocket | null = null;
+  let socket: ScriptedSocket | null = null;
   const client = new Client({
     url: 'ws://hostile/ws',
-    transport: () => (socket = new FakeSocket()),
+    transport: () => (socket = new ScriptedSocket()),
     pingIntervalMs: 50,
     pingTimeoutMs: 50,
     reconnect: { minDelayMs: 10, maxDelayMs: 20 },

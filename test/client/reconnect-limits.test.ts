@@ -8,7 +8,8 @@ import { MemoryBroker } from '../../src/broker/index.ts';
 import { engineTransport, startFaultHub, tokenFor, waitFor } from '../helpers/client-faults.ts';
 import { SECRET } from '../helpers/realtime.ts';
 import { startProxy } from '../helpers/tcp-proxy.ts';
-import { ManualClock } from './fixtures/manual-clock.ts';
+import { clockedClient } from './fixtures/clocked-client.ts';
+import type { ManualClock } from './fixtures/manual-clock.ts';
 
 /** Runs the clock to the next reconnect and waits until that attempt has failed (state `disconnected` again or `closed`). */
 async function failOneAttempt(clock: ManualClock, client: Client, changes: StateChange[], delayMs: number) {
@@ -27,20 +28,10 @@ test('reconnect.maxAttempts: after N failed attempts in a row the client is clos
 }, async (t) => {
   const hub = await startFaultHub(t);
   const proxy = await startProxy(t, hub.port);
-  const clock = new ManualClock();
-  const client = new Client({
-    url: `ws://127.0.0.1:${proxy.port}/ws`,
-    transport: engineTransport,
-    token: await tokenFor('giveup'),
-    clock,
+  const { client, clock, changes } = await clockedClient(t, proxy.port, 'giveup', {
     pingIntervalMs: 0,
     reconnect: { minDelayMs: 1000, maxDelayMs: 1000, maxAttempts: 3 },
-    random: () => 0.5,
   });
-  t.after(() => client.close());
-  const changes: StateChange[] = [];
-  client.on('statechange', (c) => changes.push(c));
-  await client.connect();
 
   // Two failures, then the network is back: the success resets the count.
   proxy.refuse(true);

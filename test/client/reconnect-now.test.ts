@@ -3,10 +3,9 @@
 // listener goes away with close().
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, type StateChange } from '../../src/client/index.ts';
-import { engineTransport, startFaultHub, tokenFor, waitFor } from '../helpers/client-faults.ts';
+import { startFaultHub, waitFor } from '../helpers/client-faults.ts';
 import { startProxy } from '../helpers/tcp-proxy.ts';
-import { ManualClock } from './fixtures/manual-clock.ts';
+import { clockedClient } from './fixtures/clocked-client.ts';
 
 /** A backoff so long that only a skipped wait reconnects within the test. */
 const LONG_BACKOFF = { minDelayMs: 60_000, maxDelayMs: 60_000 } as const;
@@ -16,20 +15,10 @@ test('reconnectNow(): when disconnected, reconnects without waiting for the cloc
 }, async (t) => {
   const hub = await startFaultHub(t);
   const proxy = await startProxy(t, hub.port);
-  const clock = new ManualClock();
-  const client = new Client({
-    url: `ws://127.0.0.1:${proxy.port}/ws`,
-    transport: engineTransport,
-    token: await tokenFor('eager'),
-    clock,
+  const { client, clock, changes } = await clockedClient(t, proxy.port, 'eager', {
     reconnect: LONG_BACKOFF,
-    random: () => 0.5,
     pingIntervalMs: 10 * LONG_BACKOFF.maxDelayMs, // no ping falls due below
   });
-  t.after(() => client.close());
-  const changes: StateChange[] = [];
-  client.on('statechange', (c) => changes.push(c));
-  await client.connect();
   client.reconnectNow();
   assert.equal(client.state, 'connected', 'a no-op while connected');
 
@@ -70,19 +59,9 @@ test('the global online event (browsers) reconnects at once; close() removes the
     delete global.addEventListener;
     delete global.removeEventListener;
   });
-  const clock = new ManualClock();
-  const client = new Client({
-    url: `ws://127.0.0.1:${proxy.port}/ws`,
-    transport: engineTransport,
-    token: await tokenFor('online'),
-    clock,
+  const { client, changes } = await clockedClient(t, proxy.port, 'online', {
     reconnect: LONG_BACKOFF,
-    random: () => 0.5,
   });
-  t.after(() => client.close());
-  const changes: StateChange[] = [];
-  client.on('statechange', (c) => changes.push(c));
-  await client.connect();
   assert.equal(listeners.size, 1);
   window.dispatchEvent(new Event('online'));
   assert.equal(client.state, 'connected', 'online while connected changes nothing');

@@ -3,8 +3,8 @@
 // and a kick crosses nodes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { signToken } from '../../src/realtime/index.ts';
+import { runCli } from '../helpers/cli-fixtures.ts';
 import { openRaw, type TestClient } from '../helpers/realtime.ts';
 import { CLUSTER_API_KEY, CLUSTER_SECRET, startNode, startRedis } from './harness/nodes.ts';
 
@@ -12,26 +12,8 @@ function token(user: string): Promise<string> {
   return signToken({ sub: user, roles: ['user'], ttlMs: 3_600_000 }, { type: 'secret', secret: CLUSTER_SECRET });
 }
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, ['bin/switchboard.js', ...args], {
-    env: { ...process.env, NODE_OPTIONS: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
+function cli(args: string[], env: Record<string, string>) {
+  return runCli(['bin/switchboard.js', ...args], { ...process.env, NODE_OPTIONS: '', ...env });
 }
 
 async function api(

@@ -5,11 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AckPolicy, connect, DeliverPolicy, JSONCodec } from 'nats';
 import { readDeployFile, ROOT, templateVariables } from '../cluster/harness/templates.ts';
+import { accepts, freePort } from '../helpers/ports.ts';
 import { configFromEnv, durationMs, readYaml } from './helpers.ts';
 
 // Parsed YAML and JSON are walked by path; their shape is what the assertions check.
@@ -120,29 +120,6 @@ test('feeds config: the NATS ingest reads the stream the producer writes and ren
   assert.match(source, /subjects: \['prices\.>'\]/);
   assert.match(source, /`prices\.\$\{symbol\}`/);
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = netConnect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 function runProducer(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -1,10 +1,9 @@
 // Chromium's own WebSocket against a RealtimeServer with permessage-deflate enabled: the extension is negotiated, a
 // snapshot and a large (compressed) publication arrive intact. Without the option the offer is declined.
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
 import { createOriginPolicy } from '../../src/realtime/index.ts';
-import { launchChromium, loopbackPage } from '../helpers/chromium.ts';
+import { pagePerFile } from '../helpers/chromium.ts';
 import { startHub } from '../helpers/realtime.ts';
 
 const NAMESPACES = { prices: { snapshot: true, historySize: 10, recoverOnJoin: 0, presence: false } };
@@ -28,38 +27,22 @@ const RUN = `async ({ url, count }) => {
   return { extensions: ws.extensions, snapshot: subscribed.snapshot, live };
 }`;
 
-let browser: Browser;
-let page: Page;
-let origin = '';
-let closePage: () => Promise<void> = async () => undefined;
-
-before(async () => {
-  browser = await launchChromium();
-  const loaded = await loopbackPage(browser);
-  page = loaded.page;
-  origin = loaded.origin;
-  closePage = loaded.close;
-});
-
-after(async () => {
-  await closePage();
-  await browser?.close();
-});
+const chromium = pagePerFile();
 
 for (const deflate of [true, false]) {
   test(`Chromium with a RealtimeServer whose perMessageDeflate is ${deflate ? 'on' : 'off'}: snapshot and a large publication arrive`, async (t) => {
     const hub = await startHub(t, {
       namespaces: NAMESPACES,
-      originPolicy: createOriginPolicy({ allowedOrigins: [origin] }),
+      originPolicy: createOriginPolicy({ allowedOrigins: [chromium.origin] }),
       ...(deflate ? { perMessageDeflate: { threshold: 64 } } : {}),
     });
     for (let i = 1; i <= 9; i++) await hub.hub.publish('prices:q', { i }, { key: `k${i % 3}` });
     const url = `${hub.url}?token=${encodeURIComponent(await hub.token('browser'))}`;
-    await page.evaluate('window.__ready = false');
-    const running = page.evaluate(`(${RUN})(${JSON.stringify({ url, count: 1 })})`);
+    await chromium.page.evaluate('window.__ready = false');
+    const running = chromium.page.evaluate(`(${RUN})(${JSON.stringify({ url, count: 1 })})`);
     running.catch(() => undefined); // awaited below; a failure before that must not surface as unhandled
     const deadline = Date.now() + 15_000;
-    while (!(await page.evaluate('window.__ready === true'))) {
+    while (!(await chromium.page.evaluate('window.__ready === true'))) {
       assert.ok(Date.now() < deadline, 'the page never subscribed');
       await new Promise((r) => setTimeout(r, 20));
     }

@@ -1,11 +1,10 @@
 // Chromium's own EventSource following GET /sse (docs/protocol.md § 15.4) through a TCP proxy that cuts the stream while
 // publications flow: the browser reconnects by itself with Last-Event-ID, and the page sees every offset once, in order.
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
 import { DisconnectCode } from '../../src/messages/index.ts';
 import { createOriginPolicy } from '../../src/realtime/index.ts';
-import { launchChromium, loopbackPage } from '../helpers/chromium.ts';
+import { pagePerFile } from '../helpers/chromium.ts';
 import { startSse } from '../helpers/sse-server.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
 
@@ -29,31 +28,15 @@ interface PageLog {
   closed: boolean;
 }
 
-let browser: Browser;
-let page: Page;
-let origin = '';
-let closePage: () => Promise<void> = async () => undefined;
-
-before(async () => {
-  browser = await launchChromium();
-  const loaded = await loopbackPage(browser);
-  page = loaded.page;
-  origin = loaded.origin;
-  closePage = loaded.close;
-});
-
-after(async () => {
-  await closePage();
-  await browser?.close();
-});
+const chromium = pagePerFile();
 
 async function follow(url: string): Promise<void> {
-  await page.evaluate('window.__source?.close()');
-  await page.evaluate(`(${FOLLOW})(${JSON.stringify(url)})`);
+  await chromium.page.evaluate('window.__source?.close()');
+  await chromium.page.evaluate(`(${FOLLOW})(${JSON.stringify(url)})`);
 }
 
 function log(): Promise<PageLog> {
-  return page.evaluate('window.__log') as Promise<PageLog>;
+  return chromium.page.evaluate('window.__log') as Promise<PageLog>;
 }
 
 async function until(check: (l: PageLog) => boolean, what: string, timeoutMs = 20_000): Promise<PageLog> {
@@ -68,7 +51,7 @@ async function until(check: (l: PageLog) => boolean, what: string, timeoutMs = 2
 
 test('Chromium EventSource: cut twice and ended once by the server while publications flow, it resumes with Last-Event-ID; every offset once, in order', async (t) => {
   const { hub, port } = await startSse(t, {
-    realtime: { originPolicy: createOriginPolicy({ allowedOrigins: [origin] }) },
+    realtime: { originPolicy: createOriginPolicy({ allowedOrigins: [chromium.origin] }) },
     sse: { retryMs: 200 },
   });
   const proxy = await new TcpProxy(port).listen();
@@ -121,7 +104,7 @@ test('Chromium EventSource: cut twice and ended once by the server while publica
 
 test('Chromium EventSource: a gap beyond the history resumes with recovered: false and continues from the top', async (t) => {
   const { hub, port } = await startSse(t, {
-    realtime: { originPolicy: createOriginPolicy({ allowedOrigins: [origin] }) },
+    realtime: { originPolicy: createOriginPolicy({ allowedOrigins: [chromium.origin] }) },
     sse: { retryMs: 200 },
   });
   const proxy = await new TcpProxy(port).listen();
@@ -148,7 +131,7 @@ test('Chromium EventSource: a gap beyond the history resumes with recovered: fal
 
 test('Chromium EventSource: a namespace that needs a token refuses an anonymous page (401: closed, no retry), takes ?token=', async (t) => {
   const { token, port } = await startSse(t, {
-    realtime: { originPolicy: createOriginPolicy({ allowedOrigins: [origin] }) },
+    realtime: { originPolicy: createOriginPolicy({ allowedOrigins: [chromium.origin] }) },
   });
   await follow(`http://127.0.0.1:${port}/sse?channel=members:room`);
   const refused = await until((l) => l.closed, 'the refused EventSource to close');
@@ -157,5 +140,5 @@ test('Chromium EventSource: a namespace that needs a token refuses an anonymous 
   const ok = await until((l) => l.subscribed.length === 1, 'the subscribed event');
   assert.equal(ok.opens, 1);
   assert.equal(ok.subscribed[0]!.channel, 'members:room');
-  await page.evaluate('window.__source.close()');
+  await chromium.page.evaluate('window.__source.close()');
 });

@@ -1,6 +1,7 @@
 // Test helper: one headless Chromium (Debian /usr/bin/chromium through playwright-core) per test file.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { requireExecutable } from './prereqs.ts';
 
@@ -37,6 +38,44 @@ export async function loopbackPage(browser: Browser): Promise<{ page: Page; orig
       await page.close().catch(() => undefined);
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+/** The page of {@link pagePerFile}, readable from the first test on. */
+export interface FilePage {
+  readonly page: Page;
+  /** The page's origin (`http://127.0.0.1:PORT`), for origin policies. */
+  readonly origin: string;
+}
+
+/**
+ * One Chromium and one {@link loopbackPage} for a whole test file: launched in `before()`, closed in `after()`.
+ * Call it at the top level of the file.
+ * @param ready Runs once the page is loaded (in the same `before()`), e.g. to install a harness in it.
+ */
+export function pagePerFile(ready?: (page: Page) => Promise<unknown>): FilePage {
+  let browser: Browser | undefined;
+  let loaded: Awaited<ReturnType<typeof loopbackPage>> | undefined;
+  before(async () => {
+    browser = await launchChromium();
+    loaded = await loopbackPage(browser);
+    await ready?.(loaded.page);
+  });
+  after(async () => {
+    await loaded?.close();
+    await browser?.close();
+  });
+  const current = () => {
+    if (loaded === undefined) throw new Error('The page is not loaded yet: read it inside a test');
+    return loaded;
+  };
+  return {
+    get page() {
+      return current().page;
+    },
+    get origin() {
+      return current().origin;
     },
   };
 }

@@ -61,6 +61,90 @@ export async function serveDev(
   });
 }
 
+/** A `serve` started by {@link spawnServe}. */
+export interface SpawnedServe {
+  readonly child: ChildProcess;
+  /** The port once it listens, or the exit code and stderr when it exits first (killed after `timeoutMs`). */
+  readonly started: Promise<{ port: number } | { code: number | null; stderr: string }>;
+  /** The port once it listens; rejects with the exit code and stderr when it exits first. */
+  readonly port: Promise<number>;
+  readonly exited: Promise<number | null>;
+  stdout(): string;
+  stderr(): string;
+}
+
+/**
+ * Spawns `switchboard serve` from the sources (tsx) with `args`, the runner's environment cleared of its config and
+ * node options, a documents directory of its own, and `env`. Nothing kills it after the test: the caller does.
+ * @param options `timeoutMs`: how long it may take to listen before it is killed. @default 30000
+ */
+export function spawnServe(
+  args: string[],
+  env: Record<string, string> = {},
+  options: { readonly timeoutMs?: number } = {},
+): SpawnedServe {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args], {
+    env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '', ...documentsDirEnv(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const started = new Promise<{ port: number } | { code: number | null; stderr: string }>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+    child.stdout.on('data', () => {
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m !== null) {
+        clearTimeout(timer);
+        resolve({ port: Number(m[1]) });
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr: err });
+    });
+  });
+  const port = started.then((s) => {
+    if ('port' in s) return s.port;
+    throw new Error(`serve exited with ${s.code} before listening: ${s.stderr}`);
+  });
+  port.catch(() => {}); // awaited by the tests that want it; a refused start is not an unhandled rejection
+  return { child, started, port, exited, stdout: () => out, stderr: () => err };
+}
+
+/**
+ * Runs a command of the CLI to its end (killed after 30 s) and collects what it printed.
+ * @param argv What follows `node`: the entry (`bin/switchboard.js`, or `--import tsx src/cli/main.ts`) and arguments.
+ * @param env The whole environment of the command.
+ */
+export function runCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
+}
+
 /** The environment of a client command: the runner's, without its SWITCHBOARD_TOKEN, plus `extra`. */
 export function clientEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };

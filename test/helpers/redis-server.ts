@@ -1,11 +1,11 @@
 // Test helper: a real redis-server child on a free loopback port, which tests kill, restart and pause.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { Redis } from 'ioredis';
+import { accepts, freePort } from './ports.ts';
 import { findBinary } from './prereqs.ts';
 
 /** Options of {@link startRedis}. */
@@ -30,29 +30,6 @@ export interface RedisServer {
   command(...args: (string | number)[]): Promise<unknown>;
   /** Kills the server and removes its directory. */
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 async function waitFor(predicate: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

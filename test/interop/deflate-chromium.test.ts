@@ -1,12 +1,11 @@
 // Interop (docs/security-cases.md PD-11): Chromium's WebSocket (which offers permessage-deflate on every connection) with Switchboard's server.
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
 import { WebSocketServer, type PerMessageDeflateServerOptions, type WebSocket } from '../../src/engine/index.ts';
-import { launchChromium, loopbackPage } from '../helpers/chromium.ts';
+import { pagePerFile } from '../helpers/chromium.ts';
 import { pattern } from '../helpers/python.ts';
 
-/** FNV-1a 32-bit, computed the same way in the page. */
+/** FNV-1a 32-bit, computed the same way in the chromium.page. */
 function fnv(bytes: Uint8Array): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193) >>> 0;
@@ -37,21 +36,7 @@ const RUN = `async ({ url, sizes, repeat }) => {
   return { extensions: ws.extensions, results, broadcast: typeof b === 'string' ? b.length : -1, closed: await closed };
 }`;
 
-let browser: Browser;
-let page: Page;
-let closePage: () => Promise<void> = async () => undefined;
-
-before(async () => {
-  browser = await launchChromium();
-  const loaded = await loopbackPage(browser);
-  page = loaded.page;
-  closePage = loaded.close;
-});
-
-after(async () => {
-  await closePage();
-  await browser?.close();
-});
+const chromium = pagePerFile();
 
 const SIZES = [0, 10, 1023, 1024, 65_536, 4 * 1024 * 1024];
 const BROADCAST = JSON.stringify({ event: 'news', body: 'broadcast body '.repeat(800) });
@@ -84,7 +69,7 @@ for (const [name, option, expected] of [
         else ws.send(e.data as string | Buffer);
       };
     });
-    const out = (await page.evaluate(
+    const out = (await chromium.page.evaluate(
       `(${RUN})(${JSON.stringify({ url: `ws://127.0.0.1:${port}/`, sizes: SIZES, repeat: 2 })})`,
     )) as {
       extensions: string;

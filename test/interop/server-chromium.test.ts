@@ -1,11 +1,10 @@
 // Interop: Switchboard's server with Chromium's `WebSocket` (headless Debian chromium via playwright-core).
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
 import { startEcho, type EchoServer } from '../helpers/echo-server.ts';
 import { INTEROP_SIZES } from '../helpers/inbox.ts';
 import { pattern } from '../helpers/python.ts';
-import { launchChromium, loopbackPage } from '../helpers/chromium.ts';
+import { pagePerFile } from '../helpers/chromium.ts';
 
 /** FNV-1a 32-bit, computed the same way in the page (large payloads are compared by length + hash). */
 function fnv(bytes: Uint8Array): number {
@@ -55,40 +54,33 @@ interface PageMsg {
   text: string | null;
 }
 
-let browser: Browser;
-let page: Page;
-let closePage: () => Promise<void> = async () => undefined;
 let server: EchoServer;
 
 before(async () => {
   server = await startEcho('switchboard');
-  browser = await launchChromium();
-  const loaded = await loopbackPage(browser);
-  page = loaded.page;
-  closePage = loaded.close;
-  await page.evaluate(HARNESS);
 });
-
+const chromium = pagePerFile((page) => page.evaluate(HARNESS));
 after(async () => {
-  await closePage();
-  await browser?.close();
   await server?.stop();
 });
 
 const openSock = (url: string) =>
-  page.evaluate((u) => (globalThis as unknown as { __sb: { open(u: string): Promise<number> } }).__sb.open(u), url);
+  chromium.page.evaluate(
+    (u) => (globalThis as unknown as { __sb: { open(u: string): Promise<number> } }).__sb.open(u),
+    url,
+  );
 const send = (id: number, spec: Record<string, unknown>) =>
-  page.evaluate(
+  chromium.page.evaluate(
     ([i, s]) => (globalThis as unknown as { __sb: { send(i: number, s: unknown): void } }).__sb.send(i as number, s),
     [id, spec] as const,
   );
 const next = (id: number) =>
-  page.evaluate(
+  chromium.page.evaluate(
     (i) => (globalThis as unknown as { __sb: { next(i: number, ms: number): Promise<PageMsg> } }).__sb.next(i, 15_000),
     id,
   );
 const closeSock = (id: number, code: number, reason: string) =>
-  page.evaluate(
+  chromium.page.evaluate(
     ([i, c, r]) =>
       (globalThis as unknown as { __sb: { close(i: number, c: number, r: string): void } }).__sb.close(
         i as number,
@@ -98,7 +90,7 @@ const closeSock = (id: number, code: number, reason: string) =>
     [id, code, reason] as const,
   );
 const closed = (id: number) =>
-  page.evaluate(
+  chromium.page.evaluate(
     (i) =>
       (
         globalThis as unknown as {

@@ -18,7 +18,8 @@ export type HttpSessionKind = 'sse' | 'poll';
 export type Requester = string | null;
 
 interface Entry {
-  readonly secret: Buffer;
+  /** The session id's secret text (its key). */
+  readonly secret: string;
   readonly kind: HttpSessionKind;
   readonly session: Session;
   readonly poll: PollTransport | null;
@@ -93,7 +94,7 @@ export class HttpSessions {
       },
     });
     session = this.#hub.openSession(transport, identity);
-    if (!session.isClosed) this.#add(id, { secret: id.secret, kind: 'sse', session, poll: null });
+    if (!session.isClosed) this.#add(id, { secret: id.key, kind: 'sse', session, poll: null });
   }
 
   /**
@@ -116,7 +117,7 @@ export class HttpSessions {
     });
     session = this.#hub.openSession(transport, identity);
     // A session closed at once (draining) is kept until its close is fetched, like any other.
-    if (!finished) this.#add(id, { secret: id.secret, kind: 'poll', session, poll: transport });
+    if (!finished) this.#add(id, { secret: id.key, kind: 'poll', session, poll: transport });
     return { status: 200, body: JSON.stringify({ session: id.id, seq: 0, messages: [] }) };
   }
 
@@ -183,7 +184,7 @@ export class HttpSessions {
    */
   pollAborted(parts: SessionIdParts, waiter: PollWaiter): void {
     const entry = this.#entries.get(parts.key);
-    if (entry !== undefined && sameSecret(entry.secret, parts.secret)) entry.poll?.pollAborted(waiter);
+    if (entry !== undefined && sameSecret(entry.secret, parts.key)) entry.poll?.pollAborted(waiter);
   }
 
   /** Ends every polling session's held poll and timers (the server stops; the streams end with their responses). */
@@ -193,7 +194,7 @@ export class HttpSessions {
 
   #lookup(parts: SessionIdParts, requester: Requester): Entry | RawAnswer {
     const entry = this.#entries.get(parts.key);
-    if (entry === undefined || !sameSecret(entry.secret, parts.secret)) {
+    if (entry === undefined || !sameSecret(entry.secret, parts.key)) {
       return errorAnswer(404, HttpTransportError.UNKNOWN_SESSION, 'No such session: it ended, or never existed');
     }
     const owner = entry.session.identity ?? entry.session.handshakeIdentity;
