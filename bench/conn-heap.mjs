@@ -4,6 +4,13 @@
 //
 //   node bench/conn-heap.mjs                           # switchboard, net-floor and ws, 2,000 connections each
 //   node bench/conn-heap.mjs --server switchboard --conns 5000 --top 30
+//   node bench/conn-heap.mjs --server realtime --server hocuspocus   # connections of the documents benchmark (b)
+//   node bench/conn-heap.mjs --server realtime --retainers --top 60  # rows by type, constructor and first retainers
+//
+// `realtime` is the documents benchmark's Switchboard server (bench/documents/switchboard-server.ts: RealtimeServer,
+// JSON protocol); each connection sends `connect` and counts once `connected` is back, like a (b) editor before it
+// subscribes. `hocuspocus` is that benchmark's @hocuspocus/server; its connections send nothing after the upgrade
+// (as in the benchmark's *connections alone* column).
 //
 // Memory figures come from a child that takes no snapshot (a snapshot's own garbage moves RSS); the object table
 // from a second child that takes one snapshot before and one after. The client is this process (raw `net`, one
@@ -13,6 +20,7 @@ import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { maskedTextFrame } from './lib/raw-ws.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SERVERS = {
@@ -20,6 +28,19 @@ const SERVERS = {
   ws: 'bench/servers/ws.mjs',
   'node-floor': 'bench/servers/node-floor.mjs',
   'net-floor': 'bench/servers/net-floor.mjs',
+  realtime: 'bench/documents/switchboard-server.ts',
+  hocuspocus: 'bench/documents/hocuspocus-server.mjs',
+};
+/** The upgrade request per server (default: REQUEST) and the text frame sent once upgraded, answered by `reply`. */
+const OPENINGS = {
+  realtime: {
+    request:
+      'GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' +
+      'Sec-WebSocket-Protocol: switchboard.v1.json\r\n\r\n',
+    send: '{"type":"connect","rid":1}',
+    reply: '"connected"',
+  },
 };
 const { values } = parseArgs({
   options: {
@@ -27,6 +48,7 @@ const { values } = parseArgs({
     conns: { type: 'string', default: '2000' },
     warm: { type: 'string', default: '500' },
     top: { type: 'string', default: '20' },
+    retainers: { type: 'boolean', default: false },
   },
 });
 const names = values.server ?? ['net-floor', 'switchboard', 'ws'];
@@ -42,7 +64,8 @@ const REQUEST = Buffer.from(
 );
 
 function startServer(script) {
-  const child = spawn(process.execPath, ['--expose-gc', '--import', './bench/lib/heap-probe.mjs', script], {
+  const tsx = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, ['--expose-gc', ...tsx, '--import', './bench/lib/heap-probe.mjs', script], {
     cwd: root,
     stdio: ['pipe', 'pipe', 'inherit', 'ipc'],
   });
@@ -57,21 +80,36 @@ function startServer(script) {
   });
 }
 
-/** Opens `n` connections, 100 at a time, each resolved on the 101's last byte. */
-async function open(port, n, sockets) {
+/**
+ * Opens `n` connections, 100 at a time, each resolved on the 101's last byte or, with an opening that sends a message,
+ * once its reply has arrived.
+ */
+async function open(port, n, sockets, opening) {
   const one = () =>
     new Promise((resolve, reject) => {
       const s = connect(port, '127.0.0.1');
       let head = '';
+      let sent = false;
       s.on('error', reject);
       s.on('data', function onData(d) {
         head += d.toString('latin1');
-        if (!head.includes('\r\n\r\n')) return;
-        s.removeListener('data', onData);
-        if (!head.startsWith('HTTP/1.1 101')) reject(new Error(`handshake refused: ${head.split('\r\n')[0]}`));
-        else resolve();
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        if (!head.startsWith('HTTP/1.1 101')) {
+          s.removeListener('data', onData);
+          reject(new Error(`handshake refused: ${head.split('\r\n')[0]}`));
+        } else if (opening === undefined) {
+          s.removeListener('data', onData);
+          resolve();
+        } else if (head.includes(opening.reply, end)) {
+          s.removeListener('data', onData);
+          resolve();
+        } else if (!sent) {
+          sent = true;
+          s.write(maskedTextFrame(opening.send));
+        }
       });
-      s.write(REQUEST);
+      s.write(opening?.request ?? REQUEST);
       sockets.push(s);
     });
   for (let i = 0; i < n; i += 100) await Promise.all(Array.from({ length: Math.min(100, n - i) }, one));
@@ -80,7 +118,7 @@ async function open(port, n, sockets) {
 function measure(child, snapshot) {
   return new Promise((resolve) => {
     child.once('message', resolve);
-    child.send({ cmd: 'measure', snapshot });
+    child.send({ cmd: 'measure', snapshot, retainers: values.retainers });
   });
 }
 
@@ -88,10 +126,10 @@ async function run(name, snapshot) {
   const { child, port } = await startServer(SERVERS[name]);
   const sockets = [];
   try {
-    await open(port, warm, sockets);
+    await open(port, warm, sockets, OPENINGS[name]);
     await new Promise((r) => setTimeout(r, 200));
     const before = await measure(child, snapshot);
-    await open(port, conns, sockets);
+    await open(port, conns, sockets, OPENINGS[name]);
     await new Promise((r) => setTimeout(r, 200));
     const after = await measure(child, snapshot);
     return { before, after };

@@ -40,6 +40,9 @@ const EMPTY = new Uint8Array(0);
 // so one module-level buffer serves every decoder (a per-decoder one cost an ArrayBuffer and its
 // backing store per connection: ~260 B of RSS per idle connection).
 const SCRATCH = new Uint8Array(8);
+// The masking key in the form mask() takes, filled from a decoder's two key halves right before each unmasking (mask()
+// is synchronous, so one buffer serves every decoder; a per-decoder Uint8Array cost ~200 B of heap per connection).
+const KEY = new Uint8Array(4);
 
 /**
  * Byte-step frame decoder. Takes ownership of pushed chunks: masked payload bytes are unmasked in
@@ -74,7 +77,9 @@ export class FrameDecoder {
   #control = false;
   #remaining = 0;
   #maskOffset = 0;
-  readonly #maskKey = new Uint8Array(4);
+  /** Bytes 0-1 and 2-3 of the current frame's masking key, little-endian: two small integers, never boxed. */
+  #maskLow = 0;
+  #maskHigh = 0;
 
   /** @param options - role and limits */
   constructor(options: FrameDecoderOptions) {
@@ -147,7 +152,9 @@ export class FrameDecoder {
         }
         case 'mask': {
           if (this.#buffered < 4) return DecodeResult.NEED_MORE;
-          this.#copyOut(this.#maskKey, 4);
+          this.#copyOut(SCRATCH, 4);
+          this.#maskLow = SCRATCH[0]! | (SCRATCH[1]! << 8);
+          this.#maskHigh = SCRATCH[2]! | (SCRATCH[3]! << 8);
           this.#step = 'payload';
           if (!this.#control) return DecodeResult.FRAME_START;
           break;
@@ -157,7 +164,7 @@ export class FrameDecoder {
             const n = this.payloadLength;
             if (this.#buffered < n) return DecodeResult.NEED_MORE;
             const payload = n === 0 ? EMPTY : this.#take(n);
-            if (this.#masked && n > 0) mask(payload, this.#maskKey, 0);
+            if (this.#masked && n > 0) mask(payload, this.#key(), 0);
             this.payload = payload;
             this.#step = 'header';
             return DecodeResult.CONTROL;
@@ -175,7 +182,7 @@ export class FrameDecoder {
           const piece = first.subarray(this.#offset, this.#offset + n);
           this.#advance(n);
           if (this.#masked) {
-            mask(piece, this.#maskKey, this.#maskOffset);
+            mask(piece, this.#key(), this.#maskOffset);
             this.#maskOffset = (this.#maskOffset + n) & 3;
           }
           this.#remaining -= n;
@@ -262,13 +269,27 @@ export class FrameDecoder {
     return !this.#masked && !this.#control;
   }
 
+  /** The current frame's masking key, in the shared {@link KEY} (valid until the next call). */
+  #key(): Uint8Array {
+    const low = this.#maskLow;
+    const high = this.#maskHigh;
+    KEY[0] = low;
+    KEY[1] = low >> 8;
+    KEY[2] = high;
+    KEY[3] = high >> 8;
+    return KEY;
+  }
+
   /** Moves the read position by `n` bytes that lie in the first chunk. */
   #advance(n: number): void {
     this.#buffered -= n;
     this.#offset += n;
     if (this.#offset === this.#chunks[0]!.length) {
-      this.#chunks.shift();
       this.#offset = 0;
+      // A drained list is replaced rather than shifted: the emptied array would keep the room its pushes grew
+      // (~110 bytes per idle connection), and a fresh `[]` holds none.
+      if (this.#chunks.length === 1) this.#chunks = [];
+      else this.#chunks.shift();
     }
   }
 

@@ -121,6 +121,8 @@ export class InboundStream {
    * @throws ProtocolError at the first frame that breaks a rule or a limit (earlier results were returned)
    */
   next(): InboundResult {
+    // The previous result was handled: an idle connection must not keep its last message alive.
+    this.assembled = null;
     if (this.#inflating) return InboundResult.NEED_MORE;
     const decoder = this.#decoder;
     const assembler = this.#assembler;

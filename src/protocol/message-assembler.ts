@@ -125,8 +125,10 @@ export class MessageAssembler {
   readonly #maxFragments: number;
   readonly #maxOverhead: number;
   readonly #validator: Utf8Validator;
-  readonly #message = new ByteCollector();
-  readonly #frame = new ByteCollector();
+  /** The fragmented (or inflated) message in progress, made on first use: most messages arrive as one view. */
+  #message: ByteCollector | null = null;
+  /** The compressed frame in progress, made on first use (permessage-deflate only). */
+  #frame: ByteCollector | null = null;
   #inMessage = false;
   #binary = false;
   #compressed = false;
@@ -150,12 +152,12 @@ export class MessageAssembler {
 
   /** Bytes held for the message (and compressed frame) in progress. */
   get bufferedBytes(): number {
-    return this.#message.length + this.#frame.length;
+    return (this.#message?.length ?? 0) + (this.#frame?.length ?? 0);
   }
 
   /** Buffers held for the message in progress: bounded by its bytes, not by its fragment count. */
   get bufferedParts(): number {
-    return this.#message.partCount + this.#frame.partCount;
+    return (this.#message?.partCount ?? 0) + (this.#frame?.partCount ?? 0);
   }
 
   /**
@@ -219,8 +221,9 @@ export class MessageAssembler {
    */
   framePayload(piece: Uint8Array, last: boolean): AssembledEvent | null {
     if (this.#compressed) {
-      this.#frame.add(piece);
-      return last ? { type: 'inflate', data: this.#frame.take(), fin: this.#fin } : null;
+      const frame = (this.#frame ??= new ByteCollector());
+      frame.add(piece);
+      return last ? { type: 'inflate', data: frame.take(), fin: this.#fin } : null;
     }
     // §8.1: "When an endpoint is to interpret a byte stream as UTF-8 but finds that the byte stream is
     // not, in fact, a valid UTF-8 stream, that endpoint MUST _Fail the WebSocket Connection_." Checked
@@ -228,15 +231,16 @@ export class MessageAssembler {
     if (!this.#binary && !this.#validator.feed(piece)) throw invalidUtf8();
     this.#size += piece.length;
     if (!last || !this.#fin) {
-      this.#message.add(piece);
+      (this.#message ??= new ByteCollector()).add(piece);
       return null;
     }
+    const message = this.#message;
     let data: Uint8Array;
-    if (this.#message.length === 0) {
+    if (message === null || message.length === 0) {
       data = piece; // the whole message arrived as one view: no copy
     } else {
-      this.#message.add(piece);
-      data = this.#message.take();
+      message.add(piece);
+      data = message.take();
     }
     return this.#finish(data);
   }
@@ -250,7 +254,7 @@ export class MessageAssembler {
     this.#size += chunk.length;
     if (this.#size > this.#maxMessageSize) throw this.#tooBig();
     if (!this.#binary && !this.#validator.feed(chunk)) throw invalidUtf8();
-    this.#message.add(chunk);
+    (this.#message ??= new ByteCollector()).add(chunk);
   }
 
   /**
@@ -260,14 +264,14 @@ export class MessageAssembler {
    */
   inflateEnd(): AssembledEvent | null {
     if (!this.#fin) return null;
-    return this.#finish(this.#message.take());
+    return this.#finish(this.#message === null ? EMPTY : this.#message.take());
   }
 
   /** Drops the message in progress. */
   reset(): void {
     this.#inMessage = false;
-    this.#message.clear();
-    this.#frame.clear();
+    this.#message?.clear();
+    this.#frame?.clear();
     this.#validator.reset();
   }
 

@@ -27,12 +27,11 @@ export {
   type OriginPolicyOptions,
   type OriginRefusal,
 } from './origin.ts';
+export { ConnectionRateLimiter, type ConnectionRateLimitOptions } from './connection-rate-limit.ts';
 export {
-  ConnectionRateLimiter,
   KeyedRateLimiter,
   StrikeTracker,
   TokenBucket,
-  type ConnectionRateLimitOptions,
   type KeyedRateLimitOptions,
   type StrikeOptions,
 } from './rate-limit.ts';

@@ -13,7 +13,8 @@ import {
 } from '../messages/index.ts';
 import type { Identity } from './auth/identity.ts';
 import type { RealtimeObserver, SessionEnd, SessionInfo } from './observer.ts';
-import { ConnectionRateLimiter, StrikeTracker } from './rate-limit.ts';
+import { ConnectionRateLimiter } from './connection-rate-limit.ts';
+import { StrikeTracker } from './rate-limit.ts';
 import type { SessionOptions } from './session-options.ts';
 import type { Subscriber, Subscription } from './subscription.ts';
 import { FeedOutput } from './feed-output.ts';
@@ -69,12 +70,14 @@ export class Session implements Subscriber, SessionInfo {
   #phase: 'connecting' | 'connected' | 'closed' = 'connecting';
   readonly #hub: SessionHost;
   readonly #rate: ConnectionRateLimiter;
-  readonly #garbage: StrikeTracker;
-  readonly #rateStrikes: StrikeTracker;
+  /** Protocol violations and rate-limit refusals, counted once the first happens (most sessions never strike). */
+  #garbage: StrikeTracker | null = null;
+  #rateStrikes: StrikeTracker | null = null;
   #authTimer: ReturnType<typeof setTimeout> | null = null;
   #expiryTimer: ReturnType<typeof setTimeout> | null = null;
   #barrier = false;
-  #queue: SingleClientMessage[] = [];
+  /** Messages waiting behind a `connect` or `refresh` in flight (null while none waits). */
+  #queue: SingleClientMessage[] | null = null;
   #end: SessionEnd | null = null;
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
   #feed: FeedOutput | null = null;
@@ -102,8 +105,6 @@ export class Session implements Subscriber, SessionInfo {
     this.#hub = init.host;
     const options = init.host.options;
     this.#rate = new ConnectionRateLimiter(options.rateLimit);
-    this.#garbage = new StrikeTracker({ maxStrikes: options.maxStrikes, windowMs: options.strikeWindowMs });
-    this.#rateStrikes = new StrikeTracker({ maxStrikes: options.maxStrikes, windowMs: options.strikeWindowMs });
     this.#authTimer = setTimeout(() => this.disconnect(DisconnectCode.AUTH_TIMEOUT), options.authTimeoutMs);
     if (options.idleTimeoutMs > 0) this.#armIdle(options.idleTimeoutMs);
   }
@@ -238,6 +239,7 @@ export class Session implements Subscriber, SessionInfo {
 
   /** Counts one protocol violation; closes with 4500 after too many. */
   strike(): void {
+    this.#garbage ??= this.#strikeTracker();
     if (this.#garbage.strike()) this.disconnect(DisconnectCode.BAD_REQUEST);
   }
 
@@ -306,12 +308,19 @@ export class Session implements Subscriber, SessionInfo {
   #rateLimited(rid: number | undefined): void {
     this.error(ErrorCode.RATE_LIMITED, 'Too many messages: slow down', rid);
     // Sustained flooding ends the connection with 4008 (docs/protocol.md §13): the client may come back after a backoff.
+    this.#rateStrikes ??= this.#strikeTracker();
     if (this.#rateStrikes.strike()) this.disconnect(DisconnectCode.RATE_LIMITED);
+  }
+
+  #strikeTracker(): StrikeTracker {
+    const options = this.#hub.options;
+    return new StrikeTracker({ maxStrikes: options.maxStrikes, windowMs: options.strikeWindowMs });
   }
 
   #accept(message: SingleClientMessage): void {
     if (this.#phase === 'closed') return;
     if (this.#barrier) {
+      this.#queue ??= [];
       if (this.#queue.length >= MAX_QUEUED) {
         this.error(ErrorCode.RATE_LIMITED, 'Too many messages while authenticating', message.rid);
         this.strike();
@@ -354,8 +363,8 @@ export class Session implements Subscriber, SessionInfo {
   #lowerBarrier(): void {
     this.#barrier = false;
     const queued = this.#queue;
-    this.#queue = [];
-    for (const next of queued) this.#accept(next);
+    this.#queue = null;
+    if (queued !== null) for (const next of queued) this.#accept(next);
   }
 
   #internal(err: unknown, rid: number | undefined): void {
@@ -415,7 +424,7 @@ export class Session implements Subscriber, SessionInfo {
     this.#authTimer = null;
     this.#expiryTimer = null;
     this.#idleTimer = null;
-    this.#queue = [];
+    this.#queue = null;
     this.#feed?.close();
     this.#end = { code, reason, durationMs: Date.now() - this.openedAt };
     this.#hub.sessionClosed(this);
