@@ -117,6 +117,8 @@ export class FrameDecoder {
    * @throws ProtocolError when the input breaks a framing rule; the decoder is then unusable
    */
   next(): DecodeResult {
+    // The previous piece was handled: an idle connection must not keep the last read's buffer alive.
+    this.payload = EMPTY;
     for (;;) {
       switch (this.#step) {
         case 'header': {

@@ -123,6 +123,7 @@ export class InboundStream {
   next(): InboundResult {
     // The previous result was handled: an idle connection must not keep its last message alive.
     this.assembled = null;
+    this.payload = EMPTY;
     if (this.#inflating) return InboundResult.NEED_MORE;
     const decoder = this.#decoder;
     const assembler = this.#assembler;

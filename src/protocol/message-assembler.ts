@@ -221,9 +221,9 @@ export class MessageAssembler {
    */
   framePayload(piece: Uint8Array, last: boolean): AssembledEvent | null {
     if (this.#compressed) {
-      const frame = (this.#frame ??= new ByteCollector());
-      frame.add(piece);
-      return last ? { type: 'inflate', data: frame.take(), fin: this.#fin } : null;
+      this.#frame ??= new ByteCollector();
+      this.#frame.add(piece);
+      return last ? { type: 'inflate', data: this.#frame.take(), fin: this.#fin } : null;
     }
     // §8.1: "When an endpoint is to interpret a byte stream as UTF-8 but finds that the byte stream is
     // not, in fact, a valid UTF-8 stream, that endpoint MUST _Fail the WebSocket Connection_." Checked
@@ -231,7 +231,8 @@ export class MessageAssembler {
     if (!this.#binary && !this.#validator.feed(piece)) throw invalidUtf8();
     this.#size += piece.length;
     if (!last || !this.#fin) {
-      (this.#message ??= new ByteCollector()).add(piece);
+      this.#message ??= new ByteCollector();
+      this.#message.add(piece);
       return null;
     }
     const message = this.#message;
@@ -254,7 +255,8 @@ export class MessageAssembler {
     this.#size += chunk.length;
     if (this.#size > this.#maxMessageSize) throw this.#tooBig();
     if (!this.#binary && !this.#validator.feed(chunk)) throw invalidUtf8();
-    (this.#message ??= new ByteCollector()).add(chunk);
+    this.#message ??= new ByteCollector();
+    this.#message.add(chunk);
   }
 
   /**

@@ -18,6 +18,7 @@ import { StrikeTracker } from './rate-limit.ts';
 import type { SessionOptions } from './session-options.ts';
 import type { Subscriber, Subscription } from './subscription.ts';
 import { FeedOutput } from './feed-output.ts';
+import { SubscriptionTable } from './subscription-table.ts';
 import { frameLength, TrafficCounters } from './traffic.ts';
 import type { SessionTransport } from './transport.ts';
 
@@ -61,7 +62,7 @@ export class Session implements Subscriber, SessionInfo {
   /** Messages and bytes each way, for the close log line. */
   readonly traffic = new TrafficCounters();
   /** Subscriptions by channel name, pending and live. */
-  readonly subscriptions = new Map<string, Subscription>();
+  readonly subscriptions = new SubscriptionTable();
   /** Identity from the handshake credential, used by a `connect` without a token. */
   readonly handshakeIdentity: Identity | null;
   /** Presence info the server logic attached at `connect` or `refresh` (kept across a refresh that attaches none). */
