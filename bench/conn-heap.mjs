@@ -6,11 +6,14 @@
 //   node bench/conn-heap.mjs --server switchboard --conns 5000 --top 30
 //   node bench/conn-heap.mjs --server realtime --server hocuspocus   # connections of the documents benchmark (b)
 //   node bench/conn-heap.mjs --server realtime --retainers --top 60  # rows by type, constructor and first retainers
+//   node bench/conn-heap.mjs --server realtime-docs --retainers      # per hibernated document of two editors
 //
 // `realtime` is the documents benchmark's Switchboard server (bench/documents/switchboard-server.ts: RealtimeServer,
 // JSON protocol); each connection sends `connect` and counts once `connected` is back, like a (b) editor before it
-// subscribes. `hocuspocus` is that benchmark's @hocuspocus/server; its connections send nothing after the upgrade
-// (as in the benchmark's *connections alone* column).
+// subscribes. `realtime-docs` goes on as (b)'s editors do: two per document subscribe `doc:<name>` and send one update
+// each, then stay silent until the documents hibernate; its figures are per document, connections included (subtract
+// twice the `realtime` figure for the document alone). `hocuspocus` is that benchmark's @hocuspocus/server; its
+// connections send nothing after the upgrade (as in the benchmark's *connections alone* column).
 //
 // Memory figures come from a child that takes no snapshot (a snapshot's own garbage moves RSS); the object table
 // from a second child that takes one snapshot before and one after. The client is this process (raw `net`, one
@@ -20,6 +23,7 @@ import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import * as Y from 'yjs';
 import { maskedTextFrame } from './lib/raw-ws.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,17 +33,42 @@ const SERVERS = {
   'node-floor': 'bench/servers/node-floor.mjs',
   'net-floor': 'bench/servers/net-floor.mjs',
   realtime: 'bench/documents/switchboard-server.ts',
+  'realtime-docs': 'bench/documents/switchboard-server.ts',
   hocuspocus: 'bench/documents/hocuspocus-server.mjs',
 };
-/** The upgrade request per server (default: REQUEST) and the text frame sent once upgraded, answered by `reply`. */
+const REALTIME_REQUEST =
+  'GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' +
+  'Sec-WebSocket-Protocol: switchboard.v1.json\r\n\r\n';
+const CONNECT = ['{"type":"connect","rid":1}', '"connected"'];
+
+/** One small Yjs update per editor (its own client id), base64, as a `doc` message's data. */
+function editorUpdate(i) {
+  const doc = new Y.Doc();
+  doc.clientID = i + 1;
+  doc.getText('t').insert(0, `editor ${i} was here`);
+  return Buffer.from(Y.encodeStateAsUpdate(doc)).toString('base64');
+}
+
+/**
+ * Per server: the upgrade request (default REQUEST), then steps `[send(i), reply]` once upgraded: each text frame
+ * sent (i: the connection's index in the run) waits for its reply's text before the next (a null reply: none waited
+ * for). `perConnection` connections make one unit of the printed figures; `settleMs` is the wait before measuring.
+ */
 const OPENINGS = {
-  realtime: {
-    request:
-      'GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' +
-      'Sec-WebSocket-Protocol: switchboard.v1.json\r\n\r\n',
-    send: '{"type":"connect","rid":1}',
-    reply: '"connected"',
+  realtime: { request: REALTIME_REQUEST, steps: [CONNECT] },
+  // Two editors per document, as in bench/documents.mjs (b): connect, subscribe `doc:<i/2>`, one update each, then
+  // silence until the documents hibernate (documentHibernateMs, 3 s by default).
+  'realtime-docs': {
+    request: REALTIME_REQUEST,
+    steps: [
+      CONNECT,
+      [(i) => `{"type":"subscribe","rid":2,"channel":"doc:d${i >> 1}"}`, '"subscribed"'],
+      [(i) => `{"type":"doc","channel":"doc:d${i >> 1}","kind":"update","data":"${editorUpdate(i)}"}`, null],
+    ],
+    unit: 'document',
+    perConnection: 2,
+    settleMs: 5000,
   },
 };
 const { values } = parseArgs({
@@ -81,38 +110,55 @@ function startServer(script) {
 }
 
 /**
- * Opens `n` connections, 100 at a time, each resolved on the 101's last byte or, with an opening that sends a message,
- * once its reply has arrived.
+ * Opens `n` connections (indexes `first`...), 100 at a time, each resolved on the 101's last byte or, with an opening,
+ * once its steps are done.
  */
-async function open(port, n, sockets, opening) {
-  const one = () =>
+async function open(port, first, n, sockets, opening) {
+  const one = (index) =>
     new Promise((resolve, reject) => {
       const s = connect(port, '127.0.0.1');
+      const steps = opening?.steps ?? [];
       let head = '';
-      let sent = false;
+      let step = -1;
+      let upgraded = false;
       s.on('error', reject);
-      s.on('data', function onData(d) {
-        head += d.toString('latin1');
-        const end = head.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        if (!head.startsWith('HTTP/1.1 101')) {
-          s.removeListener('data', onData);
-          reject(new Error(`handshake refused: ${head.split('\r\n')[0]}`));
-        } else if (opening === undefined) {
-          s.removeListener('data', onData);
-          resolve();
-        } else if (head.includes(opening.reply, end)) {
-          s.removeListener('data', onData);
-          resolve();
-        } else if (!sent) {
-          sent = true;
-          s.write(maskedTextFrame(opening.send));
+      const next = () => {
+        for (;;) {
+          step++;
+          if (step === steps.length) {
+            s.removeListener('data', onData);
+            resolve();
+            return;
+          }
+          const [send, reply] = steps[step];
+          s.write(maskedTextFrame(typeof send === 'function' ? send(index) : send));
+          head = '';
+          if (reply !== null) return;
         }
-      });
+      };
+      function onData(d) {
+        head += d.toString('latin1');
+        if (!upgraded) {
+          const end = head.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          if (!head.startsWith('HTTP/1.1 101')) {
+            s.removeListener('data', onData);
+            reject(new Error(`handshake refused: ${head.split('\r\n')[0]}`));
+            return;
+          }
+          upgraded = true;
+          head = head.slice(end + 4);
+          next();
+        } else if (head.includes(steps[step][1])) {
+          next();
+        }
+      }
+      s.on('data', onData);
       s.write(opening?.request ?? REQUEST);
       sockets.push(s);
     });
-  for (let i = 0; i < n; i += 100) await Promise.all(Array.from({ length: Math.min(100, n - i) }, one));
+  for (let i = 0; i < n; i += 100)
+    await Promise.all(Array.from({ length: Math.min(100, n - i) }, (_, k) => one(first + i + k)));
 }
 
 function measure(child, snapshot) {
@@ -126,11 +172,13 @@ async function run(name, snapshot) {
   const { child, port } = await startServer(SERVERS[name]);
   const sockets = [];
   try {
-    await open(port, warm, sockets, OPENINGS[name]);
-    await new Promise((r) => setTimeout(r, 200));
+    const opening = OPENINGS[name];
+    const settle = () => new Promise((r) => setTimeout(r, opening?.settleMs ?? 200));
+    await open(port, 0, warm, sockets, opening);
+    await settle();
     const before = await measure(child, snapshot);
-    await open(port, conns, sockets, OPENINGS[name]);
-    await new Promise((r) => setTimeout(r, 200));
+    await open(port, warm, conns, sockets, opening);
+    await settle();
     const after = await measure(child, snapshot);
     return { before, after };
   } finally {
@@ -142,22 +190,26 @@ async function run(name, snapshot) {
 const fmt = (x, d = 0) => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 
 for (const name of names) {
+  const opening = OPENINGS[name];
+  const unit = opening?.unit ?? 'connection';
+  const units = conns / (opening?.perConnection ?? 1);
   const mem = await run(name, false);
-  const per = (k) => (mem.after.memory[k] - mem.before.memory[k]) / conns;
-  console.log(`\n## ${name}: ${fmt(conns)} idle connections (after ${fmt(warm)} warm-up connections)\n`);
-  console.log('| memory | bytes per connection |\n|---|--:|');
+  const per = (k) => (mem.after.memory[k] - mem.before.memory[k]) / units;
+  const what = unit === 'connection' ? '' : ` (${fmt(units)} ${unit}s)`;
+  console.log(`\n## ${name}: ${fmt(conns)} idle connections${what} (after ${fmt(warm)} warm-up connections)\n`);
+  console.log(`| memory | bytes per ${unit} |\n|---|--:|`);
   for (const k of ['rss', 'heapUsed', 'external', 'arrayBuffers']) console.log(`| ${k} | ${fmt(per(k))} |`);
 
   const snap = await run(name, true);
   const rows = [];
   for (const [key, [count, size]] of Object.entries(snap.after.totals)) {
     const [c0, s0] = snap.before.totals[key] ?? [0, 0];
-    rows.push({ key, count: (count - c0) / conns, bytes: (size - s0) / conns });
+    rows.push({ key, count: (count - c0) / units, bytes: (size - s0) / units });
   }
   rows.sort((a, b) => b.bytes - a.bytes);
   // `properties of:X` rows attribute PropertyArray bytes to their owner: already counted in `hidden:system / PropertyArray`.
   const total = rows.reduce((s, r) => (r.key.startsWith('properties of:') ? s : s + r.bytes), 0);
-  console.log(`\nHeap snapshot difference: ${fmt(total)} B per connection in all; the largest ${top}:\n`);
-  console.log('| node (type:constructor) | objects per connection | bytes per connection |\n|---|--:|--:|');
+  console.log(`\nHeap snapshot difference: ${fmt(total)} B per ${unit} in all; the largest ${top}:\n`);
+  console.log(`| node (type:constructor) | objects per ${unit} | bytes per ${unit} |\n|---|--:|--:|`);
   for (const r of rows.slice(0, top)) console.log(`| ${r.key} | ${fmt(r.count, 2)} | ${fmt(r.bytes)} |`);
 }

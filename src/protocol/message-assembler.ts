@@ -124,7 +124,12 @@ export class MessageAssembler {
   readonly #maxMessageSize: number;
   readonly #maxFragments: number;
   readonly #maxOverhead: number;
-  readonly #validator: Utf8Validator;
+  readonly #utf8Check: ((data: Uint8Array) => boolean) | undefined;
+  /**
+   * The UTF-8 state of a text message that arrives in several pieces, made on the first such piece; a text message
+   * whole in one piece (the common case) is checked by the shared {@link WHOLE} validator at once.
+   */
+  #validator: Utf8Validator | null = null;
   /** The fragmented (or inflated) message in progress, made on first use: most messages arrive as one view. */
   #message: ByteCollector | null = null;
   /** The compressed frame in progress, made on first use (permessage-deflate only). */
@@ -142,7 +147,7 @@ export class MessageAssembler {
     this.#maxMessageSize = options.maxMessageSize;
     this.#maxFragments = options.maxFragments;
     this.#maxOverhead = Math.max(options.maxMessageSize, MIN_FRAGMENT_OVERHEAD);
-    this.#validator = new Utf8Validator(options.utf8Check);
+    this.#utf8Check = options.utf8Check;
   }
 
   /** Whether a fragmented message is in progress. */
@@ -199,7 +204,7 @@ export class MessageAssembler {
       this.#fragments = 0;
       this.#size = 0;
       this.#overhead = 0;
-      this.#validator.reset();
+      this.#validator?.reset();
     }
     if (++this.#fragments > this.#maxFragments) {
       throw new ProtocolError(`Cannot accept more than ${this.#maxFragments} frames in one message`, {
@@ -228,7 +233,12 @@ export class MessageAssembler {
     // §8.1: "When an endpoint is to interpret a byte stream as UTF-8 but finds that the byte stream is
     // not, in fact, a valid UTF-8 stream, that endpoint MUST _Fail the WebSocket Connection_." Checked
     // per piece so the failure is not delayed until the message ends (Autobahn 6.4).
-    if (!this.#binary && !this.#validator.feed(piece)) throw invalidUtf8();
+    if (!this.#binary) {
+      // Whole in this piece when it ends the message and no earlier piece held text bytes (else the validator exists).
+      if (this.#validator === null && last && this.#fin) {
+        if (!wholeIsUtf8(piece, this.#utf8Check)) throw invalidUtf8();
+      } else if (!this.#textValidator().feed(piece)) throw invalidUtf8();
+    }
     this.#size += piece.length;
     if (!last || !this.#fin) {
       this.#message ??= new ByteCollector();
@@ -254,7 +264,7 @@ export class MessageAssembler {
   inflated(chunk: Uint8Array): void {
     this.#size += chunk.length;
     if (this.#size > this.#maxMessageSize) throw this.#tooBig();
-    if (!this.#binary && !this.#validator.feed(chunk)) throw invalidUtf8();
+    if (!this.#binary && !this.#textValidator().feed(chunk)) throw invalidUtf8();
     this.#message ??= new ByteCollector();
     this.#message.add(chunk);
   }
@@ -274,14 +284,19 @@ export class MessageAssembler {
     this.#inMessage = false;
     this.#message?.clear();
     this.#frame?.clear();
-    this.#validator.reset();
+    this.#validator?.reset();
   }
 
   #finish(data: Uint8Array): AssembledEvent {
     // §5.6: "the whole message MUST contain valid UTF-8".
-    if (!this.#binary && !this.#validator.complete) throw invalidUtf8();
+    if (!this.#binary && this.#validator !== null && !this.#validator.complete) throw invalidUtf8();
     this.#inMessage = false;
     return { type: 'message', binary: this.#binary, data };
+  }
+
+  #textValidator(): Utf8Validator {
+    this.#validator ??= new Utf8Validator(this.#utf8Check);
+    return this.#validator;
   }
 
   #tooBig(): ProtocolError {
@@ -290,6 +305,20 @@ export class MessageAssembler {
       closeCode: 1009,
     });
   }
+}
+
+/** The validator of text messages that arrive whole: used and reset within one call, so one serves every assembler. */
+const WHOLE = new Utf8Validator();
+
+/**
+ * @param data - a whole text message
+ * @param check - the native whole-buffer check, if any
+ * @returns whether `data` is complete, valid UTF-8
+ */
+function wholeIsUtf8(data: Uint8Array, check: ((data: Uint8Array) => boolean) | undefined): boolean {
+  if (check !== undefined && check(data)) return true;
+  WHOLE.reset();
+  return WHOLE.feed(data) && WHOLE.complete;
 }
 
 function invalidUtf8(): ProtocolError {
