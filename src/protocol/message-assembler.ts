@@ -316,7 +316,7 @@ const WHOLE = new Utf8Validator();
  * @returns whether `data` is complete, valid UTF-8
  */
 function wholeIsUtf8(data: Uint8Array, check: ((data: Uint8Array) => boolean) | undefined): boolean {
-  if (check !== undefined && check(data)) return true;
+  if (check?.(data) === true) return true;
   WHOLE.reset();
   return WHOLE.feed(data) && WHOLE.complete;
 }

@@ -4,7 +4,6 @@ import {
   DISCONNECT_INFO,
   DisconnectCode,
   ErrorCode,
-  type ClientMessage,
   type Codec,
   type DecodeError,
   type JsonValue,
@@ -12,12 +11,13 @@ import {
   type SingleClientMessage,
 } from '../messages/index.ts';
 import type { Identity } from './auth/identity.ts';
-import type { RealtimeObserver, SessionEnd, SessionInfo } from './observer.ts';
+import type { SessionEnd, SessionInfo } from './observer.ts';
 import { ConnectionRateLimiter } from './connection-rate-limit.ts';
 import { StrikeTracker } from './rate-limit.ts';
-import type { SessionOptions } from './session-options.ts';
 import type { Subscriber, Subscription } from './subscription.ts';
 import { FeedOutput } from './feed-output.ts';
+import type { SessionHost } from './session-host.ts';
+import { decodeFrame, isActivity } from './session-input.ts';
 import { SubscriptionTable } from './subscription-table.ts';
 import { frameLength, TrafficCounters } from './traffic.ts';
 import type { SessionTransport } from './transport.ts';
@@ -26,23 +26,6 @@ import type { SessionTransport } from './transport.ts';
 const MAX_QUEUED = 64;
 /** setTimeout's largest delay (2^31 - 1 ms); longer token lifetimes are re-armed. */
 const MAX_TIMER_MS = 2_147_483_647;
-
-/** What a session needs from the hub that runs it. */
-export interface SessionHost {
-  readonly options: SessionOptions;
-  readonly observer: RealtimeObserver;
-  /**
-   * Runs one validated client message (not a batch) for the session; a rejection is answered `internal`.
-   * @param session The session.
-   * @param message The message.
-   */
-  run(session: Session, message: SingleClientMessage): Promise<void>;
-  /**
-   * The session ended: release its subscriptions, presence and user slot.
-   * @param session The session.
-   */
-  sessionClosed(session: Session): void;
-}
 
 /**
  * One client connection speaking the Switchboard protocol, whatever transport carries it: the session sends
@@ -69,7 +52,7 @@ export class Session implements Subscriber, SessionInfo {
   attachedInfo: Readonly<Record<string, unknown>> | null = null;
   #identity: Identity | null = null;
   #phase: 'connecting' | 'connected' | 'closed' = 'connecting';
-  readonly #hub: SessionHost;
+  readonly #hub: SessionHost<Session>;
   readonly #rate: ConnectionRateLimiter;
   /** Protocol violations and rate-limit refusals, counted once the first happens (most sessions never strike). */
   #garbage: StrikeTracker | null = null;
@@ -95,7 +78,7 @@ export class Session implements Subscriber, SessionInfo {
       readonly codec: Codec;
       readonly codecIndex: number;
       readonly identity: Identity | null;
-      readonly host: SessionHost;
+      readonly host: SessionHost<Session>;
     },
   ) {
     this.transport = transport;
@@ -259,17 +242,7 @@ export class Session implements Subscriber, SessionInfo {
       this.#rateLimited(undefined);
       return;
     }
-    // docs/protocol.md §1: a frame of the wrong kind (binary on JSON, text on MessagePack) is `bad_request`.
-    const decoded =
-      (typeof raw === 'string') === this.codec.binary
-        ? {
-            ok: false as const,
-            error: {
-              code: ErrorCode.BAD_REQUEST,
-              message: `Cannot accept a ${this.codec.binary ? 'text' : 'binary'} frame on ${this.codec.subprotocol}`,
-            },
-          }
-        : this.codec.decodeClientMessage(raw);
+    const decoded = decodeFrame(this.codec, raw);
     if (!decoded.ok) {
       this.#hub.observer.messageIn?.('other', size);
       this.#malformed(decoded.error);
@@ -430,10 +403,4 @@ export class Session implements Subscriber, SessionInfo {
     this.#end = { code, reason, durationMs: Date.now() - this.openedAt };
     this.#hub.sessionClosed(this);
   }
-}
-
-/** Whether a decoded client message counts as application traffic for the idle timeout (a `ping` does not). */
-function isActivity(message: ClientMessage): boolean {
-  if (message.type === 'batch') return message.messages.some((member) => member.type !== 'ping');
-  return message.type !== 'ping';
 }
