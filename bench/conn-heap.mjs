@@ -10,7 +10,7 @@
 //
 // `realtime` is the documents benchmark's Switchboard server (bench/documents/switchboard-server.ts: RealtimeServer,
 // JSON protocol); each connection sends `connect` and counts once `connected` is back, like a (b) editor before it
-// subscribes. `realtime-docs` goes on as (b)'s editors do: two per document subscribe `doc:<name>` and send one update
+// subscribes. `realtime-docs` goes on as (b)'s editors do: two per document subscribe `doc:<name>` and send 13 updates
 // each, then stay silent until the documents hibernate; its figures are per document, connections included (subtract
 // twice the `realtime` figure for the document alone). `hocuspocus` is that benchmark's @hocuspocus/server; its
 // connections send nothing after the upgrade (as in the benchmark's *connections alone* column).
@@ -42,12 +42,29 @@ const REALTIME_REQUEST =
   'Sec-WebSocket-Protocol: switchboard.v1.json\r\n\r\n';
 const CONNECT = ['{"type":"connect","rid":1}', '"connected"'];
 
-/** One small Yjs update per editor (its own client id), base64, as a `doc` message's data. */
-function editorUpdate(i) {
+/** Updates each `realtime-docs` editor sends (bench/documents.mjs (b): one a second for its 3 s + 10 s). */
+const EDITOR_UPDATES = 13;
+
+/** An editor's updates (its own client id): 8-character inserts into one Y.Doc, each base64 for a `doc` message. */
+const updatesOf = new Map();
+function editorUpdates(i) {
+  const known = updatesOf.get(i);
+  if (known !== undefined) return known;
   const doc = new Y.Doc();
   doc.clientID = i + 1;
-  doc.getText('t').insert(0, `editor ${i} was here`);
-  return Buffer.from(Y.encodeStateAsUpdate(doc)).toString('base64');
+  const out = [];
+  doc.on('update', (u) => out.push(Buffer.from(u).toString('base64')));
+  for (let k = 0; k < EDITOR_UPDATES; k++) doc.getText('t').insert(0, `e${i}k${k}`.padEnd(8, '.').slice(0, 8));
+  updatesOf.set(i, out);
+  return out;
+}
+
+/** The `doc` messages of editor `i`'s updates. */
+function updateSteps() {
+  return Array.from({ length: EDITOR_UPDATES }, (_, k) => [
+    (i) => `{"type":"doc","channel":"doc:d${i >> 1}","kind":"update","data":"${editorUpdates(i)[k]}"}`,
+    null,
+  ]);
 }
 
 /**
@@ -57,14 +74,14 @@ function editorUpdate(i) {
  */
 const OPENINGS = {
   realtime: { request: REALTIME_REQUEST, steps: [CONNECT] },
-  // Two editors per document, as in bench/documents.mjs (b): connect, subscribe `doc:<i/2>`, one update each, then
+  // Two editors per document, as in bench/documents.mjs (b): connect, subscribe `doc:<i/2>`, 13 updates each, then
   // silence until the documents hibernate (documentHibernateMs, 3 s by default).
   'realtime-docs': {
     request: REALTIME_REQUEST,
     steps: [
       CONNECT,
       [(i) => `{"type":"subscribe","rid":2,"channel":"doc:d${i >> 1}"}`, '"subscribed"'],
-      [(i) => `{"type":"doc","channel":"doc:d${i >> 1}","kind":"update","data":"${editorUpdate(i)}"}`, null],
+      ...updateSteps(),
     ],
     unit: 'document',
     perConnection: 2,

@@ -66,9 +66,8 @@ export class FrameDecoder {
   /** After DATA: whether this piece ends the frame. */
   last = false;
 
-  readonly #expectMasked: boolean;
-  readonly #allowRsv1: boolean;
-  readonly #maxFrameSize: number;
+  /** The role's rules and the frame limit: the caller's object, shared by every decoder it makes (one field, not three). */
+  readonly #options: FrameDecoderOptions;
   #chunks: Uint8Array[] = [];
   #offset = 0;
   #buffered = 0;
@@ -83,9 +82,7 @@ export class FrameDecoder {
 
   /** @param options - role and limits */
   constructor(options: FrameDecoderOptions) {
-    this.#expectMasked = options.expectMasked;
-    this.#allowRsv1 = options.allowRsv1;
-    this.#maxFrameSize = options.maxFrameSize;
+    this.#options = options;
   }
 
   /** Bytes received but not yet handed out. */
@@ -209,7 +206,7 @@ export class FrameDecoder {
     const control = isControlOpcode(opcode);
     const rsv1 = (b0 & 0x40) !== 0;
     // §5.2 as above; RFC 7692 §6.1: RSV1 is set only on the first frame of a data message, never on control frames.
-    if (rsv1 && (!this.#allowRsv1 || control || opcode === 0)) {
+    if (rsv1 && (!this.#options.allowRsv1 || control || opcode === 0)) {
       throw protocolViolation('Cannot accept RSV1 on this frame', 'WS_ERR_UNEXPECTED_RSV_1');
     }
     const fin = (b0 & 0x80) !== 0;
@@ -225,10 +222,10 @@ export class FrameDecoder {
       }
     }
     const masked = (b1 & 0x80) !== 0;
-    if (masked !== this.#expectMasked) {
+    if (masked !== this.#options.expectMasked) {
       // §5.1: "The server MUST close the connection upon receiving a frame that is not masked" and
       // "A client MUST close a connection if it detects a masked frame".
-      throw this.#expectMasked
+      throw this.#options.expectMasked
         ? protocolViolation('Cannot accept an unmasked frame from a client', 'WS_ERR_EXPECTED_MASK')
         : protocolViolation('Cannot accept a masked frame from a server', 'WS_ERR_UNEXPECTED_MASK');
     }
@@ -256,9 +253,9 @@ export class FrameDecoder {
   /** @returns true when an unmasked data frame's payload comes next */
   #haveLength(): boolean {
     // Limits are checked here, before a single payload byte is buffered (TG, PW).
-    if (this.payloadLength > this.#maxFrameSize) {
+    if (this.payloadLength > this.#options.maxFrameSize) {
       throw new ProtocolError(
-        `Cannot accept a frame of ${this.payloadLength} bytes: the limit is ${this.#maxFrameSize}`,
+        `Cannot accept a frame of ${this.payloadLength} bytes: the limit is ${this.#options.maxFrameSize}`,
         {
           code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
           closeCode: 1009,

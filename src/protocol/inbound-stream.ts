@@ -92,11 +92,8 @@ export class InboundStream {
       utf8Check === undefined
         ? new MessageAssembler({ maxMessageSize, maxFragments })
         : new MessageAssembler({ maxMessageSize, maxFragments, utf8Check });
-    this.#decoder = new FrameDecoder({
-      expectMasked: options.expectMasked,
-      allowRsv1: options.allowRsv1,
-      maxFrameSize: options.maxFrameSize,
-    });
+    // The options are shared by the connections of a server (inboundOptions): the decoder keeps them as they are.
+    this.#decoder = new FrameDecoder(options);
   }
 
   /** Bytes held by the decoder and the assembler, for memory accounting. */

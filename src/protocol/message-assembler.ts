@@ -35,6 +35,41 @@ const EMPTY = new Uint8Array(0);
  */
 const MIN_FRAGMENT_OVERHEAD = 64 * 1024;
 
+/** An assembler's limits, resolved: `maxOverhead` is the continuation headers' budget. */
+interface AssemblerLimits {
+  readonly maxMessageSize: number;
+  readonly maxFragments: number;
+  readonly maxOverhead: number;
+  readonly utf8Check: ((data: Uint8Array) => boolean) | undefined;
+}
+
+/** The last limits {@link assemblerLimits} made (frozen: shared by every assembler with the same options). */
+let lastLimits: AssemblerLimits | null = null;
+
+/**
+ * Every connection of a server has the same limits: the previous result is shared when it matches, so an idle
+ * connection holds one reference instead of four fields and a boxed `Infinity` (~40 bytes, bench/conn-heap.mjs).
+ * @param options - the assembler's options
+ * @returns the resolved limits
+ */
+function assemblerLimits(options: MessageAssemblerOptions): AssemblerLimits {
+  const last = lastLimits;
+  if (
+    last !== null &&
+    last.maxMessageSize === options.maxMessageSize &&
+    last.maxFragments === options.maxFragments &&
+    last.utf8Check === options.utf8Check
+  )
+    return last;
+  lastLimits = Object.freeze({
+    maxMessageSize: options.maxMessageSize,
+    maxFragments: options.maxFragments,
+    maxOverhead: Math.max(options.maxMessageSize, MIN_FRAGMENT_OVERHEAD),
+    utf8Check: options.utf8Check,
+  });
+  return lastLimits;
+}
+
 /** Collects message bytes; one copy at the end, none for a single large piece. */
 class ByteCollector {
   #parts: Uint8Array[] = [];
@@ -121,10 +156,8 @@ class ByteCollector {
  * when a compressed frame is complete (the engine then calls {@link inflated} and {@link inflateEnd}).
  */
 export class MessageAssembler {
-  readonly #maxMessageSize: number;
-  readonly #maxFragments: number;
-  readonly #maxOverhead: number;
-  readonly #utf8Check: ((data: Uint8Array) => boolean) | undefined;
+  /** The limits, shared by every assembler made with the same ones (see {@link assemblerLimits}). */
+  readonly #limits: AssemblerLimits;
   /**
    * The UTF-8 state of a text message that arrives in several pieces, made on the first such piece; a text message
    * whole in one piece (the common case) is checked by the shared {@link WHOLE} validator at once.
@@ -144,10 +177,7 @@ export class MessageAssembler {
 
   /** @param options - limits */
   constructor(options: MessageAssemblerOptions) {
-    this.#maxMessageSize = options.maxMessageSize;
-    this.#maxFragments = options.maxFragments;
-    this.#maxOverhead = Math.max(options.maxMessageSize, MIN_FRAGMENT_OVERHEAD);
-    this.#utf8Check = options.utf8Check;
+    this.#limits = assemblerLimits(options);
   }
 
   /** Whether a fragmented message is in progress. */
@@ -185,9 +215,9 @@ export class MessageAssembler {
       // payload may. A flood of empty continuation frames thus ends like an oversized message,
       // while a 4 MiB message cut into 64-byte fragments (384 KiB of headers) passes.
       this.#overhead += headerLength;
-      if (this.#overhead > this.#maxOverhead) {
+      if (this.#overhead > this.#limits.maxOverhead) {
         throw new ProtocolError(
-          `Cannot accept a message whose continuation frame headers exceed ${this.#maxOverhead} bytes`,
+          `Cannot accept a message whose continuation frame headers exceed ${this.#limits.maxOverhead} bytes`,
           {
             code: 'WS_ERR_TOO_MANY_BUFFERED_PARTS',
             closeCode: 1008,
@@ -206,14 +236,14 @@ export class MessageAssembler {
       this.#overhead = 0;
       this.#validator?.reset();
     }
-    if (++this.#fragments > this.#maxFragments) {
-      throw new ProtocolError(`Cannot accept more than ${this.#maxFragments} frames in one message`, {
+    if (++this.#fragments > this.#limits.maxFragments) {
+      throw new ProtocolError(`Cannot accept more than ${this.#limits.maxFragments} frames in one message`, {
         code: 'WS_ERR_TOO_MANY_BUFFERED_PARTS',
         closeCode: 1008,
       });
     }
     // Checked before buffering; compressed sizes are bounded by maxFrameSize and inflated bytes below.
-    if (!this.#compressed && this.#size + payloadLength > this.#maxMessageSize) throw this.#tooBig();
+    if (!this.#compressed && this.#size + payloadLength > this.#limits.maxMessageSize) throw this.#tooBig();
     this.#fin = fin;
   }
 
@@ -236,7 +266,7 @@ export class MessageAssembler {
     if (!this.#binary) {
       // Whole in this piece when it ends the message and no earlier piece held text bytes (else the validator exists).
       if (this.#validator === null && last && this.#fin) {
-        if (!wholeIsUtf8(piece, this.#utf8Check)) throw invalidUtf8();
+        if (!wholeIsUtf8(piece, this.#limits.utf8Check)) throw invalidUtf8();
       } else if (!this.#textValidator().feed(piece)) throw invalidUtf8();
     }
     this.#size += piece.length;
@@ -263,7 +293,7 @@ export class MessageAssembler {
    */
   inflated(chunk: Uint8Array): void {
     this.#size += chunk.length;
-    if (this.#size > this.#maxMessageSize) throw this.#tooBig();
+    if (this.#size > this.#limits.maxMessageSize) throw this.#tooBig();
     if (!this.#binary && !this.#textValidator().feed(chunk)) throw invalidUtf8();
     this.#message ??= new ByteCollector();
     this.#message.add(chunk);
@@ -295,12 +325,12 @@ export class MessageAssembler {
   }
 
   #textValidator(): Utf8Validator {
-    this.#validator ??= new Utf8Validator(this.#utf8Check);
+    this.#validator ??= new Utf8Validator(this.#limits.utf8Check);
     return this.#validator;
   }
 
   #tooBig(): ProtocolError {
-    return new ProtocolError(`Cannot accept a message over ${this.#maxMessageSize} bytes`, {
+    return new ProtocolError(`Cannot accept a message over ${this.#limits.maxMessageSize} bytes`, {
       code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
       closeCode: 1009,
     });

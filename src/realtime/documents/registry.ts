@@ -246,7 +246,7 @@ export class DocumentRegistry {
   async #update(document: LiveDocument, member: Member, kind: 'sync2' | 'update', data: Uint8Array, rid?: number) {
     const peer = member.peer;
     const config = document.config;
-    if (!member.updates.tryRemove()) {
+    if (!member.tryUpdate()) {
       this.#options.observer.rateLimited?.('messages');
       peer.refuse(
         ErrorCode.RATE_LIMITED,
