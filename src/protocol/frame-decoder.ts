@@ -90,6 +90,11 @@ export class FrameDecoder {
     return this.#buffered;
   }
 
+  /** Whether the decoder holds nothing: no input, and the next byte starts a frame. */
+  get atFrameBoundary(): boolean {
+    return this.#step === 'header' && this.#buffered === 0;
+  }
+
   /**
    * Appends input. The decoder keeps a reference and may unmask it in place.
    * @param chunk - bytes from the transport; empty chunks are ignored
