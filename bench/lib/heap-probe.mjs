@@ -1,6 +1,8 @@
 // Preloaded into a benchmark server by bench/conn-heap.mjs (`node --expose-gc --import ./bench/lib/heap-probe.mjs
 // SERVER`): on an IPC `measure` message it collects garbage, reads process.memoryUsage() and sums a V8 heap snapshot
-// by node type and constructor name, and answers with the totals. The server program itself is unchanged.
+// by node type and constructor name, and answers with the totals. With `retainers: true` each key also names the node's
+// first strong retainer and the edge from it (`array <- Session.subscriptions`), which says whose the objects are. The
+// server program itself is unchanged.
 import { getHeapSnapshot } from 'node:v8';
 
 /** Reads a heap snapshot stream into its parsed JSON. */
@@ -10,8 +12,41 @@ async function snapshot() {
   return JSON.parse(Buffer.concat(chunks).toString('utf8'));
 }
 
+/**
+ * For each node, its first retainer over a strong edge (weak and shortcut edges skipped) and the edge's name:
+ * { node: Int32Array of the retainer's node offset (-1 for none), edge: string[] }.
+ */
+function firstRetainers(snap) {
+  const meta = snap.snapshot.meta;
+  const stride = meta.node_fields.length;
+  const iEdgeCount = meta.node_fields.indexOf('edge_count');
+  const edgeStride = meta.edge_fields.length;
+  const iEdgeType = meta.edge_fields.indexOf('type');
+  const iEdgeName = meta.edge_fields.indexOf('name_or_index');
+  const iEdgeTo = meta.edge_fields.indexOf('to_node');
+  const edgeTypes = meta.edge_types[iEdgeType];
+  const { nodes, edges, strings } = snap;
+  const count = nodes.length / stride;
+  const node = new Int32Array(count).fill(-1);
+  const edge = new Array(count);
+  let e = 0;
+  for (let i = 0; i < nodes.length; i += stride) {
+    const n = nodes[i + iEdgeCount];
+    for (let k = 0; k < n; k++, e += edgeStride) {
+      const type = edgeTypes[edges[e + iEdgeType]];
+      if (type === 'weak' || type === 'shortcut') continue;
+      const to = edges[e + iEdgeTo] / stride;
+      if (node[to] !== -1) continue;
+      node[to] = i;
+      const nameOrIndex = edges[e + iEdgeName];
+      edge[to] = type === 'element' || type === 'hidden' ? `[${nameOrIndex}]` : strings[nameOrIndex];
+    }
+  }
+  return { node, edge };
+}
+
 /** Sums self sizes and counts per `type:name` (strings, code and arrays by type only: their names are their contents). */
-function summarize(snap) {
+function summarize(snap, retainers) {
   const meta = snap.snapshot.meta;
   const fields = meta.node_fields;
   const stride = fields.length;
@@ -23,6 +58,15 @@ function summarize(snap) {
   const nodes = snap.nodes;
   const strings = snap.strings;
   const totals = {};
+  const owner = retainers ? firstRetainers(snap) : null;
+  /** `name.edge` of node `i`'s first strong retainer, or '' (a root). */
+  const retainedBy = (i) => {
+    const r = owner.node[i / stride];
+    if (r < 0) return '';
+    let name = strings[nodes[r + iName]];
+    if (name.length > 40) name = `${name.slice(0, 37)}...`;
+    return `${name}.${owner.edge[i / stride]}`;
+  };
   for (let i = 0; i < nodes.length; i += stride) {
     const type = types[nodes[i + iType]];
     let key = type;
@@ -31,6 +75,11 @@ function summarize(snap) {
       if (type === 'closure') name = `${name}()`;
       if (name.length > 60) name = `${name.slice(0, 57)}...`;
       key = `${type}:${name}`;
+    }
+    if (owner !== null) {
+      const first = retainedBy(i);
+      const r = owner.node[i / stride];
+      key += ` <- ${first}${r >= 0 && owner.node[r / stride] >= 0 ? ` <- ${retainedBy(r)}` : ''}`;
     }
     totals[key] ??= [0, 0];
     const entry = totals[key];
@@ -69,6 +118,6 @@ process.on('message', async (msg) => {
   await new Promise((r) => setTimeout(r, 50));
   globalThis.gc();
   const memory = process.memoryUsage();
-  const totals = msg.snapshot === false ? {} : summarize(await snapshot());
+  const totals = msg.snapshot === false ? {} : summarize(await snapshot(), msg.retainers === true);
   process.send({ cmd: 'measured', memory, totals });
 });

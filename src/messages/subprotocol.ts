@@ -18,7 +18,10 @@ export type Subprotocol = (typeof Subprotocol)[keyof typeof Subprotocol];
  */
 export function selectSubprotocol(offered: Iterable<string>): Subprotocol | null {
   for (const protocol of offered) {
-    if (protocol === Subprotocol.JSON || protocol === Subprotocol.MSGPACK) return protocol;
+    // The constant, not the offered token: that one is a slice of the request's header string, and the socket keeps
+    // its protocol for its whole life (it held the whole request head: ~220 bytes per idle connection).
+    if (protocol === Subprotocol.JSON) return Subprotocol.JSON;
+    if (protocol === Subprotocol.MSGPACK) return Subprotocol.MSGPACK;
   }
   return null;
 }

@@ -7,7 +7,14 @@ import { CloseCode, isValidCloseCode, parseClosePayload, serializeClosePayload }
 import { closeFrameReceived, failed } from './close-rules.ts';
 import type { CloseInfo, ConnectionEvent, ConnectionOptions, Lifecycle } from './connection-types.ts';
 import { InvalidStateError, ProtocolError } from './errors.ts';
-import { InboundResult, InboundStream, type InboundStreamOptions, inboundOptions } from './inbound-stream.ts';
+import {
+  InboundResult,
+  type InboundStream,
+  type InboundStreamOptions,
+  inboundOptions,
+  releaseInboundStream,
+  takeInboundStream,
+} from './inbound-stream.ts';
 import { randomMaskKey } from './mask.ts';
 import { Opcode } from './opcode.ts';
 import { OutboundQueue, firstHeaderByte } from './outbound-queue.ts';
@@ -153,7 +160,7 @@ export class Connection {
    */
   receive(chunk: Uint8Array): void {
     if (this.#lifecycle.phase === 'closed' || this.#deferredFailure !== null) return;
-    this.#inbound ??= new InboundStream(this.#inboundOptions);
+    this.#inbound ??= takeInboundStream(this.#inboundOptions);
     const inbound = this.#inbound;
     inbound.push(chunk);
     this.#drain(inbound);
@@ -345,6 +352,11 @@ export class Connection {
       for (;;) {
         switch (inbound.next()) {
           case InboundResult.NEED_MORE:
+            // Nothing in progress: the stream goes back to the pool until the next read.
+            if (inbound.idle && this.#inbound === inbound) {
+              this.#inbound = null;
+              releaseInboundStream(inbound);
+            }
             return;
           case InboundResult.ASSEMBLED:
             // After an `inflate` event next() waits for inflateEnd() (the async deflate boundary).

@@ -40,6 +40,9 @@ const EMPTY = new Uint8Array(0);
 // so one module-level buffer serves every decoder (a per-decoder one cost an ArrayBuffer and its
 // backing store per connection: ~260 B of RSS per idle connection).
 const SCRATCH = new Uint8Array(8);
+// The masking key in the form mask() takes, filled from a decoder's two key halves right before each unmasking (mask()
+// is synchronous, so one buffer serves every decoder; a per-decoder Uint8Array cost ~200 B of heap per connection).
+const KEY = new Uint8Array(4);
 
 /**
  * Byte-step frame decoder. Takes ownership of pushed chunks: masked payload bytes are unmasked in
@@ -63,9 +66,8 @@ export class FrameDecoder {
   /** After DATA: whether this piece ends the frame. */
   last = false;
 
-  readonly #expectMasked: boolean;
-  readonly #allowRsv1: boolean;
-  readonly #maxFrameSize: number;
+  /** The role's rules and the frame limit: the caller's object, shared by every decoder it makes (one field, not three). */
+  readonly #options: FrameDecoderOptions;
   #chunks: Uint8Array[] = [];
   #offset = 0;
   #buffered = 0;
@@ -74,18 +76,23 @@ export class FrameDecoder {
   #control = false;
   #remaining = 0;
   #maskOffset = 0;
-  readonly #maskKey = new Uint8Array(4);
+  /** Bytes 0-1 and 2-3 of the current frame's masking key, little-endian: two small integers, never boxed. */
+  #maskLow = 0;
+  #maskHigh = 0;
 
   /** @param options - role and limits */
   constructor(options: FrameDecoderOptions) {
-    this.#expectMasked = options.expectMasked;
-    this.#allowRsv1 = options.allowRsv1;
-    this.#maxFrameSize = options.maxFrameSize;
+    this.#options = options;
   }
 
   /** Bytes received but not yet handed out. */
   get bufferedBytes(): number {
     return this.#buffered;
+  }
+
+  /** Whether the decoder holds nothing: no input, and the next byte starts a frame. */
+  get atFrameBoundary(): boolean {
+    return this.#step === 'header' && this.#buffered === 0;
   }
 
   /**
@@ -112,6 +119,8 @@ export class FrameDecoder {
    * @throws ProtocolError when the input breaks a framing rule; the decoder is then unusable
    */
   next(): DecodeResult {
+    // The previous piece was handled: an idle connection must not keep the last read's buffer alive.
+    this.payload = EMPTY;
     for (;;) {
       switch (this.#step) {
         case 'header': {
@@ -147,7 +156,9 @@ export class FrameDecoder {
         }
         case 'mask': {
           if (this.#buffered < 4) return DecodeResult.NEED_MORE;
-          this.#copyOut(this.#maskKey, 4);
+          this.#copyOut(SCRATCH, 4);
+          this.#maskLow = SCRATCH[0]! | (SCRATCH[1]! << 8);
+          this.#maskHigh = SCRATCH[2]! | (SCRATCH[3]! << 8);
           this.#step = 'payload';
           if (!this.#control) return DecodeResult.FRAME_START;
           break;
@@ -157,7 +168,7 @@ export class FrameDecoder {
             const n = this.payloadLength;
             if (this.#buffered < n) return DecodeResult.NEED_MORE;
             const payload = n === 0 ? EMPTY : this.#take(n);
-            if (this.#masked && n > 0) mask(payload, this.#maskKey, 0);
+            if (this.#masked && n > 0) mask(payload, this.#key(), 0);
             this.payload = payload;
             this.#step = 'header';
             return DecodeResult.CONTROL;
@@ -175,7 +186,7 @@ export class FrameDecoder {
           const piece = first.subarray(this.#offset, this.#offset + n);
           this.#advance(n);
           if (this.#masked) {
-            mask(piece, this.#maskKey, this.#maskOffset);
+            mask(piece, this.#key(), this.#maskOffset);
             this.#maskOffset = (this.#maskOffset + n) & 3;
           }
           this.#remaining -= n;
@@ -200,7 +211,7 @@ export class FrameDecoder {
     const control = isControlOpcode(opcode);
     const rsv1 = (b0 & 0x40) !== 0;
     // §5.2 as above; RFC 7692 §6.1: RSV1 is set only on the first frame of a data message, never on control frames.
-    if (rsv1 && (!this.#allowRsv1 || control || opcode === 0)) {
+    if (rsv1 && (!this.#options.allowRsv1 || control || opcode === 0)) {
       throw protocolViolation('Cannot accept RSV1 on this frame', 'WS_ERR_UNEXPECTED_RSV_1');
     }
     const fin = (b0 & 0x80) !== 0;
@@ -216,10 +227,10 @@ export class FrameDecoder {
       }
     }
     const masked = (b1 & 0x80) !== 0;
-    if (masked !== this.#expectMasked) {
+    if (masked !== this.#options.expectMasked) {
       // §5.1: "The server MUST close the connection upon receiving a frame that is not masked" and
       // "A client MUST close a connection if it detects a masked frame".
-      throw this.#expectMasked
+      throw this.#options.expectMasked
         ? protocolViolation('Cannot accept an unmasked frame from a client', 'WS_ERR_EXPECTED_MASK')
         : protocolViolation('Cannot accept a masked frame from a server', 'WS_ERR_UNEXPECTED_MASK');
     }
@@ -247,9 +258,9 @@ export class FrameDecoder {
   /** @returns true when an unmasked data frame's payload comes next */
   #haveLength(): boolean {
     // Limits are checked here, before a single payload byte is buffered (TG, PW).
-    if (this.payloadLength > this.#maxFrameSize) {
+    if (this.payloadLength > this.#options.maxFrameSize) {
       throw new ProtocolError(
-        `Cannot accept a frame of ${this.payloadLength} bytes: the limit is ${this.#maxFrameSize}`,
+        `Cannot accept a frame of ${this.payloadLength} bytes: the limit is ${this.#options.maxFrameSize}`,
         {
           code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
           closeCode: 1009,
@@ -262,13 +273,27 @@ export class FrameDecoder {
     return !this.#masked && !this.#control;
   }
 
+  /** The current frame's masking key, in the shared {@link KEY} (valid until the next call). */
+  #key(): Uint8Array {
+    const low = this.#maskLow;
+    const high = this.#maskHigh;
+    KEY[0] = low;
+    KEY[1] = low >> 8;
+    KEY[2] = high;
+    KEY[3] = high >> 8;
+    return KEY;
+  }
+
   /** Moves the read position by `n` bytes that lie in the first chunk. */
   #advance(n: number): void {
     this.#buffered -= n;
     this.#offset += n;
     if (this.#offset === this.#chunks[0]!.length) {
-      this.#chunks.shift();
       this.#offset = 0;
+      // A drained list is replaced rather than shifted: the emptied array would keep the room its pushes grew
+      // (~110 bytes per idle connection), and a fresh `[]` holds none.
+      if (this.#chunks.length === 1) this.#chunks = [];
+      else this.#chunks.shift();
     }
   }
 

@@ -35,6 +35,41 @@ const EMPTY = new Uint8Array(0);
  */
 const MIN_FRAGMENT_OVERHEAD = 64 * 1024;
 
+/** An assembler's limits, resolved: `maxOverhead` is the continuation headers' budget. */
+interface AssemblerLimits {
+  readonly maxMessageSize: number;
+  readonly maxFragments: number;
+  readonly maxOverhead: number;
+  readonly utf8Check: ((data: Uint8Array) => boolean) | undefined;
+}
+
+/** The last limits {@link assemblerLimits} made (frozen: shared by every assembler with the same options). */
+let lastLimits: AssemblerLimits | null = null;
+
+/**
+ * Every connection of a server has the same limits: the previous result is shared when it matches, so an idle
+ * connection holds one reference instead of four fields and a boxed `Infinity` (~40 bytes, bench/conn-heap.mjs).
+ * @param options - the assembler's options
+ * @returns the resolved limits
+ */
+function assemblerLimits(options: MessageAssemblerOptions): AssemblerLimits {
+  const last = lastLimits;
+  if (
+    last !== null &&
+    last.maxMessageSize === options.maxMessageSize &&
+    last.maxFragments === options.maxFragments &&
+    last.utf8Check === options.utf8Check
+  )
+    return last;
+  lastLimits = Object.freeze({
+    maxMessageSize: options.maxMessageSize,
+    maxFragments: options.maxFragments,
+    maxOverhead: Math.max(options.maxMessageSize, MIN_FRAGMENT_OVERHEAD),
+    utf8Check: options.utf8Check,
+  });
+  return lastLimits;
+}
+
 /** Collects message bytes; one copy at the end, none for a single large piece. */
 class ByteCollector {
   #parts: Uint8Array[] = [];
@@ -121,12 +156,17 @@ class ByteCollector {
  * when a compressed frame is complete (the engine then calls {@link inflated} and {@link inflateEnd}).
  */
 export class MessageAssembler {
-  readonly #maxMessageSize: number;
-  readonly #maxFragments: number;
-  readonly #maxOverhead: number;
-  readonly #validator: Utf8Validator;
-  readonly #message = new ByteCollector();
-  readonly #frame = new ByteCollector();
+  /** The limits, shared by every assembler made with the same ones (see {@link assemblerLimits}). */
+  readonly #limits: AssemblerLimits;
+  /**
+   * The UTF-8 state of a text message that arrives in several pieces, made on the first such piece; a text message
+   * whole in one piece (the common case) is checked by the shared {@link WHOLE} validator at once.
+   */
+  #validator: Utf8Validator | null = null;
+  /** The fragmented (or inflated) message in progress, made on first use: most messages arrive as one view. */
+  #message: ByteCollector | null = null;
+  /** The compressed frame in progress, made on first use (permessage-deflate only). */
+  #frame: ByteCollector | null = null;
   #inMessage = false;
   #binary = false;
   #compressed = false;
@@ -137,10 +177,7 @@ export class MessageAssembler {
 
   /** @param options - limits */
   constructor(options: MessageAssemblerOptions) {
-    this.#maxMessageSize = options.maxMessageSize;
-    this.#maxFragments = options.maxFragments;
-    this.#maxOverhead = Math.max(options.maxMessageSize, MIN_FRAGMENT_OVERHEAD);
-    this.#validator = new Utf8Validator(options.utf8Check);
+    this.#limits = assemblerLimits(options);
   }
 
   /** Whether a fragmented message is in progress. */
@@ -150,12 +187,12 @@ export class MessageAssembler {
 
   /** Bytes held for the message (and compressed frame) in progress. */
   get bufferedBytes(): number {
-    return this.#message.length + this.#frame.length;
+    return (this.#message?.length ?? 0) + (this.#frame?.length ?? 0);
   }
 
   /** Buffers held for the message in progress: bounded by its bytes, not by its fragment count. */
   get bufferedParts(): number {
-    return this.#message.partCount + this.#frame.partCount;
+    return (this.#message?.partCount ?? 0) + (this.#frame?.partCount ?? 0);
   }
 
   /**
@@ -178,9 +215,9 @@ export class MessageAssembler {
       // payload may. A flood of empty continuation frames thus ends like an oversized message,
       // while a 4 MiB message cut into 64-byte fragments (384 KiB of headers) passes.
       this.#overhead += headerLength;
-      if (this.#overhead > this.#maxOverhead) {
+      if (this.#overhead > this.#limits.maxOverhead) {
         throw new ProtocolError(
-          `Cannot accept a message whose continuation frame headers exceed ${this.#maxOverhead} bytes`,
+          `Cannot accept a message whose continuation frame headers exceed ${this.#limits.maxOverhead} bytes`,
           {
             code: 'WS_ERR_TOO_MANY_BUFFERED_PARTS',
             closeCode: 1008,
@@ -197,16 +234,16 @@ export class MessageAssembler {
       this.#fragments = 0;
       this.#size = 0;
       this.#overhead = 0;
-      this.#validator.reset();
+      this.#validator?.reset();
     }
-    if (++this.#fragments > this.#maxFragments) {
-      throw new ProtocolError(`Cannot accept more than ${this.#maxFragments} frames in one message`, {
+    if (++this.#fragments > this.#limits.maxFragments) {
+      throw new ProtocolError(`Cannot accept more than ${this.#limits.maxFragments} frames in one message`, {
         code: 'WS_ERR_TOO_MANY_BUFFERED_PARTS',
         closeCode: 1008,
       });
     }
     // Checked before buffering; compressed sizes are bounded by maxFrameSize and inflated bytes below.
-    if (!this.#compressed && this.#size + payloadLength > this.#maxMessageSize) throw this.#tooBig();
+    if (!this.#compressed && this.#size + payloadLength > this.#limits.maxMessageSize) throw this.#tooBig();
     this.#fin = fin;
   }
 
@@ -219,24 +256,32 @@ export class MessageAssembler {
    */
   framePayload(piece: Uint8Array, last: boolean): AssembledEvent | null {
     if (this.#compressed) {
+      this.#frame ??= new ByteCollector();
       this.#frame.add(piece);
       return last ? { type: 'inflate', data: this.#frame.take(), fin: this.#fin } : null;
     }
     // §8.1: "When an endpoint is to interpret a byte stream as UTF-8 but finds that the byte stream is
     // not, in fact, a valid UTF-8 stream, that endpoint MUST _Fail the WebSocket Connection_." Checked
     // per piece so the failure is not delayed until the message ends (Autobahn 6.4).
-    if (!this.#binary && !this.#validator.feed(piece)) throw invalidUtf8();
+    if (!this.#binary) {
+      // Whole in this piece when it ends the message and no earlier piece held text bytes (else the validator exists).
+      if (this.#validator === null && last && this.#fin) {
+        if (!wholeIsUtf8(piece, this.#limits.utf8Check)) throw invalidUtf8();
+      } else if (!this.#textValidator().feed(piece)) throw invalidUtf8();
+    }
     this.#size += piece.length;
     if (!last || !this.#fin) {
+      this.#message ??= new ByteCollector();
       this.#message.add(piece);
       return null;
     }
+    const message = this.#message;
     let data: Uint8Array;
-    if (this.#message.length === 0) {
+    if (message === null || message.length === 0) {
       data = piece; // the whole message arrived as one view: no copy
     } else {
-      this.#message.add(piece);
-      data = this.#message.take();
+      message.add(piece);
+      data = message.take();
     }
     return this.#finish(data);
   }
@@ -248,8 +293,9 @@ export class MessageAssembler {
    */
   inflated(chunk: Uint8Array): void {
     this.#size += chunk.length;
-    if (this.#size > this.#maxMessageSize) throw this.#tooBig();
-    if (!this.#binary && !this.#validator.feed(chunk)) throw invalidUtf8();
+    if (this.#size > this.#limits.maxMessageSize) throw this.#tooBig();
+    if (!this.#binary && !this.#textValidator().feed(chunk)) throw invalidUtf8();
+    this.#message ??= new ByteCollector();
     this.#message.add(chunk);
   }
 
@@ -260,30 +306,49 @@ export class MessageAssembler {
    */
   inflateEnd(): AssembledEvent | null {
     if (!this.#fin) return null;
-    return this.#finish(this.#message.take());
+    return this.#finish(this.#message === null ? EMPTY : this.#message.take());
   }
 
   /** Drops the message in progress. */
   reset(): void {
     this.#inMessage = false;
-    this.#message.clear();
-    this.#frame.clear();
-    this.#validator.reset();
+    this.#message?.clear();
+    this.#frame?.clear();
+    this.#validator?.reset();
   }
 
   #finish(data: Uint8Array): AssembledEvent {
     // §5.6: "the whole message MUST contain valid UTF-8".
-    if (!this.#binary && !this.#validator.complete) throw invalidUtf8();
+    if (!this.#binary && this.#validator !== null && !this.#validator.complete) throw invalidUtf8();
     this.#inMessage = false;
     return { type: 'message', binary: this.#binary, data };
   }
 
+  #textValidator(): Utf8Validator {
+    this.#validator ??= new Utf8Validator(this.#limits.utf8Check);
+    return this.#validator;
+  }
+
   #tooBig(): ProtocolError {
-    return new ProtocolError(`Cannot accept a message over ${this.#maxMessageSize} bytes`, {
+    return new ProtocolError(`Cannot accept a message over ${this.#limits.maxMessageSize} bytes`, {
       code: 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH',
       closeCode: 1009,
     });
   }
+}
+
+/** The validator of text messages that arrive whole: used and reset within one call, so one serves every assembler. */
+const WHOLE = new Utf8Validator();
+
+/**
+ * @param data - a whole text message
+ * @param check - the native whole-buffer check, if any
+ * @returns whether `data` is complete, valid UTF-8
+ */
+function wholeIsUtf8(data: Uint8Array, check: ((data: Uint8Array) => boolean) | undefined): boolean {
+  if (check?.(data) === true) return true;
+  WHOLE.reset();
+  return WHOLE.feed(data) && WHOLE.complete;
 }
 
 function invalidUtf8(): ProtocolError {

@@ -4,7 +4,7 @@
 import type { Broker, ChannelEvent, ChannelHandler, Publication } from '../broker/index.ts';
 import type { SlowConsumerPolicy } from '../engine/index.ts';
 import { toPublicationMessage, type ServerMessage } from '../messages/index.ts';
-import { type CodecGroups, groupOf, leaveGroup } from './codec-groups.ts';
+import { type CodecGroups, codecGroups, groupOf, leaveGroup } from './codec-groups.ts';
 import type { Subscriber, Subscription } from './subscription.ts';
 import { frameLength } from './traffic.ts';
 import type { SessionTransport } from './transport.ts';
@@ -51,6 +51,8 @@ export interface LocalChannelOptions {
 
 /** Largest number of events buffered for one pending subscription before it is given up (the client resubscribes). */
 const MAX_PENDING_EVENTS = 10_000;
+/** The buffer of every live subscription: empty and frozen (a pending one has its own). */
+const NO_EVENTS = Object.freeze([]) as unknown as ChannelEvent[];
 
 /** One channel that has local subscribers, with its broker handler. */
 export class LocalChannel {
@@ -60,7 +62,7 @@ export class LocalChannel {
   readonly #joinLeave: boolean;
   readonly #feed: FeedDelivery | null;
   /** Live subscribers and their sockets, per codec: the values iterate straight into the engine's broadcast. */
-  readonly #live: CodecGroups = [];
+  readonly #live: CodecGroups = codecGroups();
   /** Live subscribers that asked for join / leave, per codec. */
   readonly #watchers: CodecGroups = [];
   /** Subscriptions whose history read is running, with their buffers; null while there is none. */
@@ -131,7 +133,8 @@ export class LocalChannel {
   ): void {
     this.#forgetPending(session);
     subscription.state = 'live';
-    subscription.buffer = [];
+    // Only pending subscriptions are buffered into: a live one shares the frozen empty buffer.
+    subscription.buffer = NO_EVENTS;
     if (sent === undefined) groupOf(this.#live, session.codecIndex).set(session, session.transport);
     else {
       this.#catchingUp ??= new Map();

@@ -21,3 +21,12 @@ export function leaveGroup(groups: CodecGroups, session: Subscriber): void {
   const map = groups[session.codecIndex];
   if (map?.delete(session) && map.size === 0) groups[session.codecIndex] = undefined;
 }
+
+/**
+ * An empty set of groups with room for the hub's two codecs (JSON, MessagePack): a group added to `[]` grows its
+ * backing store to 17 slots (~150 bytes per channel), this one never grows.
+ * @returns The groups, none yet.
+ */
+export function codecGroups(): CodecGroups {
+  return [undefined, undefined];
+}

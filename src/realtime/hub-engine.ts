@@ -1,9 +1,11 @@
 // Realtime: the engine options of the hub's `/ws` endpoint (path, frame size cap, the accept hook's checks, listening).
 import type { ServerOptions } from '../engine/index.ts';
 import { selectSubprotocol } from '../messages/index.ts';
+import type { YjsEndpoint } from './documents/yjs-connection.ts';
 import { createAcceptHook, type HandshakeChecks } from './handshake.ts';
 import type { RealtimeServerOptions } from './hub-options.ts';
 import type { RealtimeObserver } from './observer.ts';
+import type { HubServices } from './services.ts';
 import { createOriginPolicy } from './origin.ts';
 import { KeyedRateLimiter } from './rate-limit.ts';
 
@@ -62,5 +64,32 @@ export function handshakeChecksFrom(
     allowQueryToken: options.allowQueryToken ?? true,
     allowSameOrigin: options.allowSameOrigin ?? false,
     deniedAddress: (address) => state.deniedAddress(address),
+  };
+}
+
+/**
+ * The y-websocket endpoint the hub serves when `yjsNamespace` is set.
+ * @param options The hub's options.
+ * @param services The hub's permissions, documents and observer.
+ * @returns The endpoint, or null when the option is unset.
+ */
+export function yjsEndpointFrom(
+  options: RealtimeServerOptions,
+  services: Pick<HubServices, 'permissions' | 'documents' | 'observer'>,
+): YjsEndpoint | null {
+  const namespace = options.yjsNamespace ?? null;
+  if (namespace === null) return null;
+  return {
+    pathPrefix: options.yjsPath ?? DEFAULT_YJS_PATH,
+    namespace,
+    namespaces: options.namespaces,
+    permissions: services.permissions,
+    documents: services.documents,
+    observer: services.observer,
+    rateLimit: options.rateLimit ?? {},
+    anonymous: async () => {
+      const result = await options.authenticator.authenticate(null);
+      return result.ok ? result.identity : null;
+    },
   };
 }

@@ -7,7 +7,8 @@ import type { Namespaces } from './namespaces.ts';
 import type { RealtimeObserver } from './observer.ts';
 import type { OriginPolicy } from './origin.ts';
 import type { Permissions } from './permissions.ts';
-import type { ConnectionRateLimitOptions } from './rate-limit.ts';
+import { type ConnectionRateLimitOptions, connectionLimits } from './connection-rate-limit.ts';
+import { StrikeTracker } from './rate-limit.ts';
 import type { SessionOptions } from './session-options.ts';
 import type { TypingOptions } from './typing.ts';
 
@@ -166,13 +167,20 @@ export interface RealtimeServerOptions {
  * @returns What every session and operation reads.
  */
 export function sessionOptionsFrom(options: RealtimeServerOptions): SessionOptions {
+  const maxStrikes = options.maxStrikes ?? 10;
+  const strikeWindowMs = options.strikeWindowMs ?? 10_000;
+  const rateLimit = options.rateLimit ?? {};
+  // Sessions make their strike trackers on the first strike and share the resolved rate limits: both are checked
+  // here, so a bad value fails the server's construction rather than a client's message.
+  new StrikeTracker({ maxStrikes, windowMs: strikeWindowMs });
+  connectionLimits(rateLimit);
   return {
     authTimeoutMs: options.authTimeoutMs ?? 5000,
-    maxStrikes: options.maxStrikes ?? 10,
-    strikeWindowMs: options.strikeWindowMs ?? 10_000,
+    maxStrikes,
+    strikeWindowMs,
     maxSubscriptions: options.maxSubscriptions ?? 128,
     maxConnectionsPerUser: options.maxConnectionsPerUser ?? 16,
-    rateLimit: options.rateLimit ?? {},
+    rateLimit,
     defaultHistoryLimit: 100,
     idleTimeoutMs: options.idleTimeoutMs ?? 0,
   };

@@ -1,12 +1,6 @@
 // Realtime: the RealtimeServer hub. Plugs the Switchboard protocol into the engine's WebSocketServer; no sockets of its own.
 import { randomUUID } from 'node:crypto';
-import {
-  MemoryDocumentStore,
-  type Broker,
-  type BrokerChange,
-  type ChannelEvent,
-  type PublishResult,
-} from '../broker/index.ts';
+import type { Broker, BrokerChange, ChannelEvent, PublishResult } from '../broker/index.ts';
 import { TrustedProxies, WebSocket, WebSocketServer } from '../engine/index.ts';
 import {
   JsonCodec,
@@ -19,27 +13,24 @@ import {
   type ServerMessage,
 } from '../messages/index.ts';
 import type { Identity } from './auth/identity.ts';
-import { BanGuard } from './bans.ts';
-import { ChannelRegistry, typingSignalData, type FanoutContext } from './channels.ts';
-import { DocumentRegistry } from './documents/registry.ts';
+import type { FanoutContext } from './channels.ts';
+import type { DocumentRegistry } from './documents/registry.ts';
 import { openYjsConnection, type YjsEndpoint } from './documents/yjs-connection.ts';
-import { emitPublication, RealtimeEvents } from './events.ts';
+import { RealtimeEvents } from './events.ts';
 import { TransportAdmission } from './transport-admission.ts';
 import { createAcceptHook, type HandshakeContext } from './handshake.ts';
-import { DEFAULT_YJS_PATH, engineOptionsFrom, handshakeChecksFrom } from './hub-engine.ts';
-import { DEFAULT_LOGIC_TIMEOUT_MS, sessionOptionsFrom, type RealtimeServerOptions } from './hub-options.ts';
+import { engineOptionsFrom, handshakeChecksFrom, yjsEndpointFrom } from './hub-engine.ts';
+import { publishFromServer } from './server-publish.ts';
+import { hubServicesFrom } from './hub-services.ts';
+import { sessionOptionsFrom, type RealtimeServerOptions } from './hub-options.ts';
 import type { RpcHandler, ServerLogic } from './logic.ts';
 import { callerOf } from './logic-context.ts';
-import { LogicRunner } from './logic-runner.ts';
 import { Moderation } from './moderation.ts';
 import { leave, runOperation } from './operations/index.ts';
-import { InvalidPayloadError } from './payload-schema.ts';
-import { latestOptions } from './namespaces.ts';
-import { Permissions } from './permissions.ts';
 import type { HubServices } from './services.ts';
-import { Session, type SessionHost } from './session.ts';
+import { Session } from './session.ts';
+import type { SessionHost } from './session-host.ts';
 import type { SessionTransport } from './transport.ts';
-import { TypingTracker } from './typing.ts';
 import { UserSessions } from './user-sessions.ts';
 import { attachWebSocket, broadcastMixed } from './websocket-transport.ts';
 
@@ -71,7 +62,7 @@ export class RealtimeServer {
   /** The `/ws` upgrade checks for the requests of the HTTP transports (`src/http/transports/`, `/sse`). */
   readonly admission: TransportAdmission;
   readonly #services: HubServices;
-  readonly #host: SessionHost;
+  readonly #host: SessionHost<Session>;
   readonly #codecs: Codec[];
   readonly #sessions = new Set<Session>();
   readonly #users: UserSessions;
@@ -117,76 +108,26 @@ export class RealtimeServer {
     const observer = options.observer ?? {};
     this.events = new RealtimeEvents((err) => observer.internalError?.(err));
     options.broker.on('change', this.#onChange);
-    const fanout: FanoutContext = {
-      broker: options.broker,
-      codecs: this.#codecs.length,
-      encode: (index, message) => this.#codecs[index]!.encodeServerMessage(message),
-      // While every session speaks over an engine WebSocket (the count of others is zero), the engine's broadcast, which
-      // builds the frame once for all recipients, takes the transports as they are: no per-recipient check on the hot path.
-      broadcast: (frame, transports) =>
-        this.#otherTransports === 0
-          ? this.wss.broadcast(frame, transports as Iterable<WebSocket>)
-          : broadcastMixed((f, sockets) => this.wss.broadcast(f, sockets), frame, transports),
-      slowConsumerBytes: options.slowConsumerBytes ?? 4 * 1024 * 1024,
-      delivered: (publication, count) => observer.delivered?.(count, Date.now() - publication.time),
-      slowConsumer: (_session, action) => observer.slowConsumer?.(action),
-    };
-    const channels = new ChannelRegistry(fanout);
+    // While every session speaks over an engine WebSocket (the count of others is zero), the engine's broadcast, which
+    // builds the frame once for all recipients, takes the transports as they are: no per-recipient check on the hot path.
+    const broadcast: FanoutContext['broadcast'] = (frame, transports) =>
+      this.#otherTransports === 0
+        ? this.wss.broadcast(frame, transports as Iterable<WebSocket>)
+        : broadcastMixed((f, sockets) => this.wss.broadcast(f, sockets), frame, transports);
     const sessionOptions = sessionOptionsFrom(options);
     this.#users = new UserSessions(sessionOptions, observer);
-    const logics = options.logic === undefined ? [] : Array.isArray(options.logic) ? options.logic : [options.logic];
-    const logic = new LogicRunner(logics as readonly ServerLogic[], {
-      timeoutMs: options.logicTimeoutMs ?? DEFAULT_LOGIC_TIMEOUT_MS,
-      maxDataBytes: maxMessageSize,
-      observer,
-    });
-    const permissions = options.permissions ?? new Permissions(options.namespaces);
-    this.#services = {
-      broker: options.broker,
-      permissions,
-      authenticator: options.authenticator,
-      channels,
-      // Typing travels as a broker signal, so subscribers on every node see it (not stored, not recovered).
-      // When the broker cannot take it, this node's subscribers still get it.
-      typing: new TypingTracker((channel, user, on) => {
-        options.broker.signal(channel, typingSignalData(user, on)).catch(() => {
-          channels.get(channel)?.relay({ type: 'typing', channel, user, on }, user);
-        });
-      }, options.typing),
-      options: sessionOptions,
-      observer,
+    this.#services = hubServicesFrom(options, {
+      codecs: this.#codecs,
+      broadcast,
+      sessionOptions,
+      maxMessageSize,
       events: this.events,
-      bans: new BanGuard(options.broker, observer),
+      node: this.#node,
       addUserSession: (session) => this.#users.add(session),
       stats: () => this.stats(),
-      logic,
-      documents: new DocumentRegistry({
-        store: options.documentStore ?? new MemoryDocumentStore(),
-        broker: options.broker,
-        permissions,
-        observer,
-        node: this.#node,
-        broadcast: fanout.broadcast,
-      }),
-    };
+    });
     const services = this.#services;
-    const yjsNamespace = options.yjsNamespace ?? null;
-    this.#yjs =
-      yjsNamespace === null
-        ? null
-        : {
-            pathPrefix: options.yjsPath ?? DEFAULT_YJS_PATH,
-            namespace: yjsNamespace,
-            namespaces: options.namespaces,
-            permissions,
-            documents: services.documents,
-            observer,
-            rateLimit: options.rateLimit ?? {},
-            anonymous: async () => {
-              const result = await options.authenticator.authenticate(null);
-              return result.ok ? result.identity : null;
-            },
-          };
+    this.#yjs = yjsEndpointFrom(options, services);
     this.moderation = new Moderation(
       {
         broker: options.broker,
@@ -280,23 +221,7 @@ export class RealtimeServer {
     data: JsonValue,
     options: { readonly id?: string; readonly sender?: string; readonly key?: string } = {},
   ): Promise<PublishResult> {
-    const resolved = this.#options.namespaces.resolve(channel);
-    if (!resolved.ok)
-      throw new RangeError(
-        resolved.code === 'not_found' ? 'Cannot publish: unknown namespace' : 'Cannot publish: invalid channel name',
-      );
-    const invalid = resolved.validatePayload?.(data) ?? null;
-    if (invalid !== null) throw new InvalidPayloadError(invalid);
-    const result = await this.#options.broker.publish(channel, data, {
-      historySize: resolved.config.historySize,
-      historyTtlMs: resolved.config.historyTtlMs,
-      ...(options.sender === undefined ? {} : { sender: options.sender }),
-      ...(options.id === undefined ? {} : { id: options.id, idempotencyKey: `\u0000server\u0000${options.id}` }),
-      ...(options.key === undefined ? {} : { key: options.key }),
-      ...latestOptions(resolved.config),
-    });
-    emitPublication(this.events, resolved.config.webhookPublications, { channel, data, result, ...options });
-    return result;
+    return publishFromServer(this.#options, this.events, channel, data, options);
   }
 
   /**

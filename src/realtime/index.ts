@@ -1,7 +1,8 @@
 // Realtime: the only module other layers import (the hub, its building blocks and their types).
 export { RealtimeServer, type EngineOptions, type RealtimeServerOptions } from './hub.ts';
 export { TransportAdmission, type AdmitResult } from './transport-admission.ts';
-export { Session, type SessionHost } from './session.ts';
+export { Session } from './session.ts';
+export type { SessionHost } from './session-host.ts';
 export type { RateLimitKind, RealtimeObserver, SessionEnd, SessionInfo } from './observer.ts';
 export type { SessionTransport } from './transport.ts';
 export { TypingTracker, type TypingOptions } from './typing.ts';
@@ -27,12 +28,11 @@ export {
   type OriginPolicyOptions,
   type OriginRefusal,
 } from './origin.ts';
+export { ConnectionRateLimiter, type ConnectionRateLimitOptions } from './connection-rate-limit.ts';
 export {
-  ConnectionRateLimiter,
   KeyedRateLimiter,
   StrikeTracker,
   TokenBucket,
-  type ConnectionRateLimitOptions,
   type KeyedRateLimitOptions,
   type StrikeOptions,
 } from './rate-limit.ts';

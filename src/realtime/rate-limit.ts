@@ -15,7 +15,12 @@ export interface TokenBucketOptions {
   readonly now?: Clock;
 }
 
-function checkPositive(name: string, value: number): void {
+/**
+ * @param name the option's name, for the message
+ * @param value its value
+ * @throws RangeError unless `value` is a positive finite number
+ */
+export function checkPositive(name: string, value: number): void {
   if (!Number.isFinite(value) || value <= 0)
     throw new RangeError(`Cannot use ${name} "${value}": it must be a positive number`);
 }
@@ -92,64 +97,6 @@ export class TokenBucket {
   msUntil(cost = 1): number {
     const need = Math.min(cost, this.#burst) - this.available;
     return need <= 0 ? 0 : Math.ceil((need * 1000) / this.#rate);
-  }
-}
-
-/** Options of {@link ConnectionRateLimiter}. */
-export interface ConnectionRateLimitOptions {
-  /**
-   * @default 50 - a chat client sends a few messages per second; 50/s leaves room for typing and acks
-   */
-  readonly messagesPerSecond?: number;
-  /**
-   * @default 100 - two seconds of the sustained rate, so a reconnect that resubscribes to many channels fits
-   */
-  readonly messagesBurst?: number;
-  /**
-   * @default 262144 - 256 KiB/s sustained per connection
-   */
-  readonly bytesPerSecond?: number;
-  /**
-   * @default 1048576 - 1 MiB, above the default 64 KiB message limit so single messages never starve
-   */
-  readonly bytesBurst?: number;
-  /** @default Date.now */
-  readonly now?: Clock;
-}
-
-/** Which limit a message broke; a bounded set, safe as a metric label. */
-export type RateLimitVerdict = 'ok' | 'messages' | 'bytes';
-
-/** Per-connection limits on messages and bytes received. */
-export class ConnectionRateLimiter {
-  readonly #messages: TokenBucket;
-  readonly #bytes: TokenBucket;
-
-  /** @throws RangeError for non-positive rates */
-  constructor(options: ConnectionRateLimitOptions = {}) {
-    const now = options.now ?? Date.now;
-    this.#messages = new TokenBucket({
-      ratePerSecond: options.messagesPerSecond ?? 50,
-      burst: options.messagesBurst ?? 100,
-      now,
-    });
-    this.#bytes = new TokenBucket({
-      ratePerSecond: options.bytesPerSecond ?? 262_144,
-      burst: options.bytesBurst ?? 1_048_576,
-      now,
-    });
-  }
-
-  /**
-   * Accounts one received message. A refused message costs nothing in the other bucket.
-   * @param bytes the message's size
-   * @returns 'ok', or which limit it broke
-   */
-  check(bytes: number): RateLimitVerdict {
-    if (this.#messages.available < 1) return 'messages';
-    if (!this.#bytes.tryRemove(bytes)) return 'bytes';
-    this.#messages.tryRemove(1);
-    return 'ok';
   }
 }
 

@@ -1,5 +1,5 @@
 // Realtime: the limits and timings a session and its operations read, resolved from the hub's options.
-import type { ConnectionRateLimitOptions } from './rate-limit.ts';
+import type { ConnectionRateLimitOptions } from './connection-rate-limit.ts';
 
 /** Limits and timings a session reads. */
 export interface SessionOptions {

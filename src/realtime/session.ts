@@ -4,7 +4,6 @@ import {
   DISCONNECT_INFO,
   DisconnectCode,
   ErrorCode,
-  type ClientMessage,
   type Codec,
   type DecodeError,
   type JsonValue,
@@ -12,11 +11,14 @@ import {
   type SingleClientMessage,
 } from '../messages/index.ts';
 import type { Identity } from './auth/identity.ts';
-import type { RealtimeObserver, SessionEnd, SessionInfo } from './observer.ts';
-import { ConnectionRateLimiter, StrikeTracker } from './rate-limit.ts';
-import type { SessionOptions } from './session-options.ts';
+import type { SessionEnd, SessionInfo } from './observer.ts';
+import { ConnectionRateLimiter } from './connection-rate-limit.ts';
+import { StrikeTracker } from './rate-limit.ts';
 import type { Subscriber, Subscription } from './subscription.ts';
 import { FeedOutput } from './feed-output.ts';
+import type { SessionHost } from './session-host.ts';
+import { decodeFrame, isActivity } from './session-input.ts';
+import { SubscriptionTable } from './subscription-table.ts';
 import { frameLength, TrafficCounters } from './traffic.ts';
 import type { SessionTransport } from './transport.ts';
 
@@ -24,23 +26,6 @@ import type { SessionTransport } from './transport.ts';
 const MAX_QUEUED = 64;
 /** setTimeout's largest delay (2^31 - 1 ms); longer token lifetimes are re-armed. */
 const MAX_TIMER_MS = 2_147_483_647;
-
-/** What a session needs from the hub that runs it. */
-export interface SessionHost {
-  readonly options: SessionOptions;
-  readonly observer: RealtimeObserver;
-  /**
-   * Runs one validated client message (not a batch) for the session; a rejection is answered `internal`.
-   * @param session The session.
-   * @param message The message.
-   */
-  run(session: Session, message: SingleClientMessage): Promise<void>;
-  /**
-   * The session ended: release its subscriptions, presence and user slot.
-   * @param session The session.
-   */
-  sessionClosed(session: Session): void;
-}
 
 /**
  * One client connection speaking the Switchboard protocol, whatever transport carries it: the session sends
@@ -60,21 +45,23 @@ export class Session implements Subscriber, SessionInfo {
   /** Messages and bytes each way, for the close log line. */
   readonly traffic = new TrafficCounters();
   /** Subscriptions by channel name, pending and live. */
-  readonly subscriptions = new Map<string, Subscription>();
+  readonly subscriptions = new SubscriptionTable();
   /** Identity from the handshake credential, used by a `connect` without a token. */
   readonly handshakeIdentity: Identity | null;
   /** Presence info the server logic attached at `connect` or `refresh` (kept across a refresh that attaches none). */
   attachedInfo: Readonly<Record<string, unknown>> | null = null;
   #identity: Identity | null = null;
   #phase: 'connecting' | 'connected' | 'closed' = 'connecting';
-  readonly #hub: SessionHost;
+  readonly #hub: SessionHost<Session>;
   readonly #rate: ConnectionRateLimiter;
-  readonly #garbage: StrikeTracker;
-  readonly #rateStrikes: StrikeTracker;
+  /** Protocol violations and rate-limit refusals, counted once the first happens (most sessions never strike). */
+  #garbage: StrikeTracker | null = null;
+  #rateStrikes: StrikeTracker | null = null;
   #authTimer: ReturnType<typeof setTimeout> | null = null;
   #expiryTimer: ReturnType<typeof setTimeout> | null = null;
   #barrier = false;
-  #queue: SingleClientMessage[] = [];
+  /** Messages waiting behind a `connect` or `refresh` in flight (null while none waits). */
+  #queue: SingleClientMessage[] | null = null;
   #end: SessionEnd | null = null;
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
   #feed: FeedOutput | null = null;
@@ -91,7 +78,7 @@ export class Session implements Subscriber, SessionInfo {
       readonly codec: Codec;
       readonly codecIndex: number;
       readonly identity: Identity | null;
-      readonly host: SessionHost;
+      readonly host: SessionHost<Session>;
     },
   ) {
     this.transport = transport;
@@ -102,8 +89,6 @@ export class Session implements Subscriber, SessionInfo {
     this.#hub = init.host;
     const options = init.host.options;
     this.#rate = new ConnectionRateLimiter(options.rateLimit);
-    this.#garbage = new StrikeTracker({ maxStrikes: options.maxStrikes, windowMs: options.strikeWindowMs });
-    this.#rateStrikes = new StrikeTracker({ maxStrikes: options.maxStrikes, windowMs: options.strikeWindowMs });
     this.#authTimer = setTimeout(() => this.disconnect(DisconnectCode.AUTH_TIMEOUT), options.authTimeoutMs);
     if (options.idleTimeoutMs > 0) this.#armIdle(options.idleTimeoutMs);
   }
@@ -238,6 +223,7 @@ export class Session implements Subscriber, SessionInfo {
 
   /** Counts one protocol violation; closes with 4500 after too many. */
   strike(): void {
+    this.#garbage ??= this.#strikeTracker();
     if (this.#garbage.strike()) this.disconnect(DisconnectCode.BAD_REQUEST);
   }
 
@@ -256,17 +242,7 @@ export class Session implements Subscriber, SessionInfo {
       this.#rateLimited(undefined);
       return;
     }
-    // docs/protocol.md §1: a frame of the wrong kind (binary on JSON, text on MessagePack) is `bad_request`.
-    const decoded =
-      (typeof raw === 'string') === this.codec.binary
-        ? {
-            ok: false as const,
-            error: {
-              code: ErrorCode.BAD_REQUEST,
-              message: `Cannot accept a ${this.codec.binary ? 'text' : 'binary'} frame on ${this.codec.subprotocol}`,
-            },
-          }
-        : this.codec.decodeClientMessage(raw);
+    const decoded = decodeFrame(this.codec, raw);
     if (!decoded.ok) {
       this.#hub.observer.messageIn?.('other', size);
       this.#malformed(decoded.error);
@@ -306,12 +282,19 @@ export class Session implements Subscriber, SessionInfo {
   #rateLimited(rid: number | undefined): void {
     this.error(ErrorCode.RATE_LIMITED, 'Too many messages: slow down', rid);
     // Sustained flooding ends the connection with 4008 (docs/protocol.md §13): the client may come back after a backoff.
+    this.#rateStrikes ??= this.#strikeTracker();
     if (this.#rateStrikes.strike()) this.disconnect(DisconnectCode.RATE_LIMITED);
+  }
+
+  #strikeTracker(): StrikeTracker {
+    const options = this.#hub.options;
+    return new StrikeTracker({ maxStrikes: options.maxStrikes, windowMs: options.strikeWindowMs });
   }
 
   #accept(message: SingleClientMessage): void {
     if (this.#phase === 'closed') return;
     if (this.#barrier) {
+      this.#queue ??= [];
       if (this.#queue.length >= MAX_QUEUED) {
         this.error(ErrorCode.RATE_LIMITED, 'Too many messages while authenticating', message.rid);
         this.strike();
@@ -354,8 +337,8 @@ export class Session implements Subscriber, SessionInfo {
   #lowerBarrier(): void {
     this.#barrier = false;
     const queued = this.#queue;
-    this.#queue = [];
-    for (const next of queued) this.#accept(next);
+    this.#queue = null;
+    if (queued !== null) for (const next of queued) this.#accept(next);
   }
 
   #internal(err: unknown, rid: number | undefined): void {
@@ -415,15 +398,9 @@ export class Session implements Subscriber, SessionInfo {
     this.#authTimer = null;
     this.#expiryTimer = null;
     this.#idleTimer = null;
-    this.#queue = [];
+    this.#queue = null;
     this.#feed?.close();
     this.#end = { code, reason, durationMs: Date.now() - this.openedAt };
     this.#hub.sessionClosed(this);
   }
-}
-
-/** Whether a decoded client message counts as application traffic for the idle timeout (a `ping` does not). */
-function isActivity(message: ClientMessage): boolean {
-  if (message.type === 'batch') return message.messages.some((member) => member.type !== 'ping');
-  return message.type !== 'ping';
 }

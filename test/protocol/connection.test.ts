@@ -487,3 +487,39 @@ test("client role never masks the caller's Buffer: sent Buffers and received pin
   const unmasked = Buffer.from(out.subarray(6)).map((b, i) => b ^ KEY[i % 4]!);
   assert.equal(Buffer.from(unmasked).toString(), 'abc');
 });
+
+test('connections between messages give their receive state back and take one again: interleaved reads stay apart', () => {
+  const messages = (c: Connection): string[] =>
+    c
+      .takeEvents()
+      .filter((e) => e.type === 'message')
+      .map((e) => Buffer.from((e as { data: Uint8Array }).data).toString());
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.nat(3), fc.string({ maxLength: 40 }), fc.nat(60)), { minLength: 1, maxLength: 30 }),
+      (sends) => {
+        const conns = [conn('server'), conn('server'), conn('server'), conn('server')];
+        const pending: Uint8Array[][] = [[], [], [], []];
+        const expected: string[][] = [[], [], [], []];
+        const got: string[][] = [[], [], [], []];
+        for (const [who, text, cut] of sends) {
+          // Each connection's bytes arrive in two reads cut anywhere, interleaved with the others' reads.
+          const frame = peer('server', 1, text);
+          const at = Math.min(cut, frame.length);
+          expected[who]!.push(text);
+          for (const part of [frame.subarray(0, at), frame.subarray(at)]) pending[who]!.push(part.slice());
+          const next = pending[(who + 1) % 4]!.shift();
+          if (next !== undefined) conns[(who + 1) % 4]!.receive(next);
+          conns[who]!.receive(pending[who]!.shift()!);
+          got[who]!.push(...messages(conns[who]!));
+        }
+        for (let i = 0; i < 4; i++) {
+          for (const rest of pending[i]!) conns[i]!.receive(rest);
+          got[i]!.push(...messages(conns[i]!));
+          assert.deepEqual(got[i], expected[i]);
+          assert.equal(conns[i]!.bufferedInputBytes, 0);
+        }
+      },
+    ),
+  );
+});

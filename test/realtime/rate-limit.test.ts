@@ -1,14 +1,9 @@
-// Tests of src/realtime/rate-limit.ts with an injected clock: no sleeping, no timing assertions.
+// Tests of src/realtime/rate-limit.ts and connection-rate-limit.ts with an injected clock: no sleeping, no timing assertions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  ConnectionRateLimiter,
-  KeyedRateLimiter,
-  rateLimitKey,
-  StrikeTracker,
-  TokenBucket,
-} from '../../src/realtime/rate-limit.ts';
+import { ConnectionRateLimiter } from '../../src/realtime/connection-rate-limit.ts';
+import { KeyedRateLimiter, rateLimitKey, StrikeTracker, TokenBucket } from '../../src/realtime/rate-limit.ts';
 
 function clock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
   let t = start;
@@ -105,6 +100,46 @@ test('a connection sending big messages is limited by bytes, and a refused messa
   assert.equal(limiter.check(1), 'bytes');
   assert.equal(limiter.check(0), 'ok', 'third message token still there: bytes refusals did not take one');
   assert.equal(limiter.check(0), 'messages');
+});
+
+test('the connection limiter answers as two token buckets would (messages, then bytes; a refusal costs nothing)', () => {
+  fc.assert(
+    fc.property(
+      fc.record({
+        messagesPerSecond: fc.integer({ min: 1, max: 100 }),
+        messagesBurst: fc.integer({ min: 1, max: 20 }),
+        bytesPerSecond: fc.integer({ min: 1, max: 5000 }),
+        bytesBurst: fc.integer({ min: 1, max: 2000 }),
+      }),
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 0, max: 500 })), { maxLength: 60 }),
+      (rates, steps) => {
+        const c = clock();
+        const limiter = new ConnectionRateLimiter({ ...rates, now: c.now });
+        const messages = new TokenBucket({
+          ratePerSecond: rates.messagesPerSecond,
+          burst: rates.messagesBurst,
+          now: c.now,
+        });
+        const bytes = new TokenBucket({ ratePerSecond: rates.bytesPerSecond, burst: rates.bytesBurst, now: c.now });
+        for (const [size, wait] of steps) {
+          c.advance(wait);
+          const expected = messages.available < 1 ? 'messages' : !bytes.tryRemove(size) ? 'bytes' : 'ok';
+          if (expected === 'ok') messages.tryRemove(1);
+          assert.equal(limiter.check(size), expected);
+        }
+      },
+    ),
+  );
+});
+
+test('the connection limiter refuses non-positive rates and bursts', () => {
+  for (const bad of [
+    { messagesPerSecond: 0 },
+    { messagesBurst: -1 },
+    { bytesPerSecond: Number.NaN },
+    { bytesBurst: 0 },
+  ])
+    assert.throws(() => new ConnectionRateLimiter(bad), RangeError);
 });
 
 test('RX-08: new connections per minute per IP are limited independently per address', () => {

@@ -165,7 +165,8 @@ async function verifyWith(
  */
 export async function createAuthenticator(options: AuthOptions): Promise<Authenticator> {
   const keys = options.keys.map(loadKey);
-  const anonymousRoles = options.anonymousRoles;
+  // One frozen copy shared by every anonymous identity (a copy per connection cost an array on each idle session).
+  const anonymousRoles = options.anonymousRoles === undefined ? undefined : Object.freeze([...options.anonymousRoles]);
   if (keys.length === 0 && anonymousRoles === undefined) {
     throw new TypeError('Cannot authenticate: no key configured and anonymous access is off');
   }
@@ -248,7 +249,7 @@ export async function createAuthenticator(options: AuthOptions): Promise<Authent
           ok: true,
           identity: {
             user: `anon-${randomBytes(16).toString('hex')}`,
-            roles: [...anonymousRoles],
+            roles: anonymousRoles,
             info: null,
             expiresAt: null,
             anonymous: true,

@@ -246,7 +246,7 @@ export class DocumentRegistry {
   async #update(document: LiveDocument, member: Member, kind: 'sync2' | 'update', data: Uint8Array, rid?: number) {
     const peer = member.peer;
     const config = document.config;
-    if (!member.updates.tryRemove()) {
+    if (!member.tryUpdate()) {
       this.#options.observer.rateLimited?.('messages');
       peer.refuse(
         ErrorCode.RATE_LIMITED,
@@ -329,14 +329,16 @@ export class DocumentRegistry {
 
   async #load(document: LiveDocument): Promise<void> {
     const name = document.name;
-    const buffered: DocumentSignal[] = [];
+    // The handler lives as long as the document and shares this scope's context: what only loading needs (the
+    // buffered signals, the resolver) is dropped once loaded, so an idle document does not keep it.
+    let buffered: DocumentSignal[] | null = [];
     const handler = (event: ChannelEvent): void => {
       const signal = readSignal(event, this.#options.node);
       if (signal === null) return;
-      if (document.state === 'loading') buffered.push(signal);
+      if (document.state === 'loading') buffered?.push(signal);
       else if (document.state === 'ready') this.#applySignal(document, signal);
     };
-    let resolveReady!: () => void;
+    let resolveReady: (() => void) | null = null;
     document.ready = new Promise<void>((resolve) => {
       resolveReady = resolve;
     });
@@ -355,6 +357,7 @@ export class DocumentRegistry {
       document.sinceCompaction.bytes = stored.bytes - (stored.snapshot?.byteLength ?? 0);
       document.state = 'ready';
       for (const signal of buffered) this.#applySignal(document, signal);
+      buffered = null;
       for (const member of document.members.values()) document.greet(member);
       if (document.members.size === 0) this.#armUnload(document);
     } catch (err) {
@@ -368,7 +371,9 @@ export class DocumentRegistry {
       for (const member of members)
         member.peer.lost(ErrorCode.BROKER_UNAVAILABLE, 'Cannot open the document: its store is unavailable');
     } finally {
-      resolveReady();
+      buffered = null;
+      (resolveReady as (() => void) | null)?.();
+      resolveReady = null;
     }
   }
 

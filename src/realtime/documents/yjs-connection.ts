@@ -9,7 +9,7 @@ import type { Namespaces } from '../namespaces.ts';
 import type { RealtimeObserver } from '../observer.ts';
 import type { Permissions } from '../permissions.ts';
 import type { SessionTransport } from '../transport.ts';
-import { ConnectionRateLimiter, type ConnectionRateLimitOptions } from '../rate-limit.ts';
+import { ConnectionRateLimiter, type ConnectionRateLimitOptions } from '../connection-rate-limit.ts';
 import type { DocumentPeer } from './peer.ts';
 import type { DocumentRegistry } from './registry.ts';
 import { decodeYjsFrame, encodeYjsFrame } from './yjs-wire.ts';

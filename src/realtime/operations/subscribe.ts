@@ -7,7 +7,7 @@ import type { NamespaceConfig } from '../namespaces.ts';
 import { brokerFailed, refused } from '../replies.ts';
 import type { HubServices } from '../services.ts';
 import type { Session } from '../session.ts';
-import { SessionPeer } from '../documents/session-peer.ts';
+import { type PeerEnd, SessionPeer } from '../documents/session-peer.ts';
 import type { Subscription } from '../subscription.ts';
 import {
   toDeletedMessage,
@@ -145,8 +145,10 @@ export async function subscribe(session: Session, hub: HubServices, message: Sub
       sent = { epoch: sent.epoch, offset: event.publication.offset };
     }
   }
-  // Live publications at or below `sent` can still be in flight from the broker: the channel skips them.
-  local.goLive(session, subscription, sent);
+  // Live publications at or below `sent` can still be in flight from the broker: the channel skips them. Offsets
+  // start at 1, so below an empty channel's 0 there is nothing to skip: the subscriber goes live at once, and the
+  // channel keeps no catching-up entry for it (a document's channel carries no publications: it kept one forever).
+  local.goLive(session, subscription, sent.offset === 0 ? undefined : sent);
   // A document: the registry loads it (once per node) and sends the server's sync1 after this `subscribed`.
   if (config.document) hub.documents.join(documentPeer(session, hub, channel), channel, config);
   for (const event of buffered) {
@@ -229,11 +231,20 @@ function hasRoomForDocument(
   return false;
 }
 
+/** Each hub's {@link PeerEnd}: one function per hub, not a closure per document peer. */
+const peerEnds = new WeakMap<HubServices, PeerEnd>();
+
 /** The session as a document peer; when its document cannot load, the subscription ends with the reason. */
 function documentPeer(session: Session, hub: HubServices, channel: string): SessionPeer {
-  return new SessionPeer(session, (code, reason) => {
-    leave(session, hub, channel)
-      .catch((err: unknown) => hub.observer.internalError?.(err))
-      .finally(() => session.send({ type: 'unsubscribed', channel, code, reason }));
-  });
+  let end = peerEnds.get(hub);
+  if (end === undefined) {
+    end = (peer, code, reason) => {
+      const name = peer.channel;
+      leave(peer.session, hub, name)
+        .catch((err: unknown) => hub.observer.internalError?.(err))
+        .finally(() => peer.session.send({ type: 'unsubscribed', channel: name, code, reason }));
+    };
+    peerEnds.set(hub, end);
+  }
+  return new SessionPeer(session, channel, end);
 }

@@ -7,7 +7,8 @@ import { runDocumentStoreContract } from './contract.ts';
 
 runDocumentStoreContract('MemoryDocumentStore', async () => new MemoryDocumentStore());
 
-// The memory store's own layout (one buffer per document, with end offsets) against a model: a plain list of copies.
+// The memory store's own layout (one buffer per document, each update after its length) against a model: a plain list
+// of copies.
 test('MemoryDocumentStore: random appends and compactions load back as a list of copies would', async () => {
   type Op = { kind: 'append'; bytes: Uint8Array } | { kind: 'compact'; at: number };
   const op: fc.Arbitrary<Op> = fc.oneof(
@@ -45,4 +46,21 @@ test('MemoryDocumentStore: random appends and compactions load back as a list of
     }),
     { numRuns: 200 },
   );
+});
+
+test('MemoryDocumentStore: updates whose length prefixes take one to three bytes load back whole', async () => {
+  const store = new MemoryDocumentStore();
+  const sizes = [0, 1, 127, 128, 16_383, 16_384, 70_000];
+  const updates = sizes.map((n, i) => new Uint8Array(n).fill(i + 1));
+  for (const u of updates) await store.append('d', u);
+  const loaded = await store.load('d');
+  assert.deepEqual(loaded.updates, updates);
+  assert.equal(
+    loaded.bytes,
+    sizes.reduce((a, b) => a + b, 0),
+  );
+  assert.equal(await store.compact('d', new Uint8Array([9]), 3), true);
+  const after = await store.load('d');
+  assert.deepEqual(after.updates, updates.slice(3));
+  assert.equal(after.bytes, 1 + sizes.slice(3).reduce((a, b) => a + b, 0));
 });
