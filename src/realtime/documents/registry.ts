@@ -1,19 +1,20 @@
 // Realtime documents: the documents loaded on this node: loading from the store on first open, the checks every
-// client message passes before it touches a document, cross-node fan-out through the broker, storage (document-writes.ts),
-// and unloading idle documents.
-import type { Broker, ChannelEvent, DocumentStore } from '../../broker/index.ts';
+// client message passes before it touches a document, and unloading idle documents. Cross-node signals are in
+// links.ts, storage in document-writes.ts.
+import type { Broker, DocumentStore } from '../../broker/index.ts';
 import { ErrorCode, type DocKind } from '../../messages/index.ts';
 import type { NamespaceConfig } from '../namespaces.ts';
 import type { RealtimeObserver } from '../observer.ts';
 import type { Permissions } from '../permissions.ts';
 import type { SessionTransport } from '../transport.ts';
-import { fromBase64, toBase64 } from './bytes.ts';
+import { fromBase64 } from './bytes.ts';
 import { LiveDocument, type DocumentHost } from './document.ts';
 import { DocumentWrites } from './document-writes.ts';
+import { DocumentLinks } from './links.ts';
 import type { Member } from './member.ts';
 import { UpdateParts } from './parts.ts';
 import type { DocumentPeer } from './peer.ts';
-import { type DocumentSignal, readSignal, signalChannel } from './signals.ts';
+import type { DocumentSignal } from './signals.ts';
 import { decodeStateVector, isValidUpdate, parseAwarenessUpdate } from './validate.ts';
 
 /** What the registry is built with. */
@@ -49,7 +50,8 @@ export interface DocumentStats {
 export class DocumentRegistry {
   readonly #options: DocumentRegistryOptions;
   readonly #docs = new Map<string, LiveDocument>();
-  readonly #handlers = new Map<string, (event: ChannelEvent) => void>();
+  /** Each loaded document's broker subscription and signals (links.ts). */
+  readonly #links: DocumentLinks;
   readonly #host: DocumentHost;
   /** Appends and compactions (document-writes.ts). */
   readonly #writes: DocumentWrites;
@@ -62,11 +64,13 @@ export class DocumentRegistry {
   /** @param options Store, broker, permissions, observer and node id. */
   constructor(options: DocumentRegistryOptions) {
     this.#options = options;
+    const links = new DocumentLinks(options.broker, options.node, options.observer);
+    this.#links = links;
     this.#writes = new DocumentWrites(options.store, options.observer, (document, bytes) =>
-      this.#broadcast(document.name, { node: options.node, kind: 'compacted', bytes }),
+      links.compacted(document.name, bytes),
     );
     this.#host = {
-      broadcast: (name, kind, bytes) => this.#broadcast(name, { node: options.node, kind, data: toBase64(bytes) }),
+      broadcast: (name, kind, bytes) => links.change(name, kind, bytes),
       persist: (document, update) => this.#writes.persist(document, update),
       applied: (bytes) => {
         this.#updates++;
@@ -330,9 +334,7 @@ export class DocumentRegistry {
   async #load(document: LiveDocument): Promise<void> {
     const name = document.name;
     const buffered: DocumentSignal[] = [];
-    const handler = (event: ChannelEvent): void => {
-      const signal = readSignal(event, this.#options.node);
-      if (signal === null) return;
+    const onSignal = (signal: DocumentSignal): void => {
       if (document.state === 'loading') buffered.push(signal);
       else if (document.state === 'ready') this.#applySignal(document, signal);
     };
@@ -343,8 +345,7 @@ export class DocumentRegistry {
     try {
       // Listen first, then read: an update stored after the read reaches this node as a signal (applying one twice
       // is harmless: Yjs updates are idempotent).
-      this.#handlers.set(name, handler);
-      await this.#options.broker.subscribe(signalChannel(name), handler);
+      await this.#links.listen(document, onSignal);
       const stored = await this.#options.store.load(name);
       if (document.state !== 'loading') return;
       const failed = document.applyStored(stored.snapshot, stored.updates);
@@ -361,7 +362,7 @@ export class DocumentRegistry {
       this.#options.observer.internalError?.(err);
       document.state = 'failed';
       if (this.#docs.get(name) === document) this.#docs.delete(name);
-      this.#stopListening(name, handler);
+      this.#links.stop(document);
       const members = [...document.members.values()];
       document.members.clear();
       document.destroy();
@@ -386,13 +387,6 @@ export class DocumentRegistry {
       this.#options.observer.internalError?.(new Error(`A remote ${signal.kind} of ${document.name} failed to apply`));
   }
 
-  #broadcast(name: string, signal: DocumentSignal): void {
-    this.#options.broker.signal(signalChannel(name), signal).catch((err: unknown) => {
-      // The other nodes miss this change until their clients' next sync (state vectors bring it back).
-      this.#options.observer.internalError?.(err);
-    });
-  }
-
   #armUnload(document: LiveDocument): void {
     if (document.idleTimer !== null || document.state !== 'ready') return;
     document.idleTimer = setTimeout(() => {
@@ -407,14 +401,8 @@ export class DocumentRegistry {
     await document.writes;
     if (!force && document.members.size > 0) return;
     if (this.#docs.get(document.name) === document) this.#docs.delete(document.name);
-    const handler = this.#handlers.get(document.name);
-    if (handler !== undefined) this.#stopListening(document.name, handler);
+    this.#links.stop(document);
     document.members.clear();
     document.destroy();
-  }
-
-  #stopListening(name: string, handler: (event: ChannelEvent) => void): void {
-    if (this.#handlers.get(name) === handler) this.#handlers.delete(name);
-    this.#options.broker.unsubscribe(signalChannel(name), handler).catch(() => {});
   }
 }
