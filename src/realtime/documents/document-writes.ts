@@ -56,14 +56,10 @@ export class DocumentWrites {
     document.writes = appended
       .then(async (stored) => {
         if (!stored) return;
-        document.sinceCompaction.updates++;
-        document.sinceCompaction.bytes += update.byteLength;
-        const config = document.config;
-        if (
-          document.sinceCompaction.updates >= config.documentCompactUpdates ||
-          document.sinceCompaction.bytes >= config.documentCompactBytes
-        )
-          await this.#compact(document);
+        const since = document.sinceCompaction;
+        since.updates++;
+        since.bytes += update.byteLength;
+        if (compactionDue(document)) await this.#compact(document);
       })
       .catch((err: unknown) => {
         this.#observer.internalError?.(err);
@@ -88,6 +84,27 @@ export class DocumentWrites {
     document.sinceCompaction.bytes = 0;
     this.#compacted(document, snapshot.byteLength);
   }
+}
+
+/**
+ * A compaction encodes the whole document, so it also waits until the updates since the last one weigh at least this
+ * share of the snapshot: its cost then stays proportional to what it folds in (each stored byte is encoded again a
+ * bounded number of times) however large the document grows, and a late joiner still loads one snapshot and a tail
+ * of at most about half its size (or `documentCompactUpdates` updates, whichever is more).
+ */
+export const COMPACT_MIN_TAIL_SHARE = 0.5;
+
+/**
+ * Whether a document's stored tail calls for a compaction: `documentCompactUpdates` updates or `documentCompactBytes`
+ * bytes since the last one, and at least {@link COMPACT_MIN_TAIL_SHARE} of the snapshot's size.
+ */
+export function compactionDue(document: LiveDocument): boolean {
+  const since = document.sinceCompaction;
+  const config = document.config;
+  if (since.updates < config.documentCompactUpdates && since.bytes < config.documentCompactBytes) return false;
+  // The snapshot's size as this node knows it: the stored bytes before the tail.
+  const snapshotBytes = document.bytes - since.bytes;
+  return since.bytes >= snapshotBytes * COMPACT_MIN_TAIL_SHARE;
 }
 
 /** A snapshot's identity (SHA-256: native, about a millisecond per MiB). */
