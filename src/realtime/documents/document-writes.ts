@@ -13,10 +13,10 @@ export class DocumentWrites {
   /** Each document's latest store append: true once stored, false when the store refused it. */
   readonly #lastAppend = new WeakMap<LiveDocument, Promise<boolean>>();
   /**
-   * The digest of the snapshot this node last stored for each document. The live document holds everything in that
-   * snapshot (it was encoded from it, and a loaded document only grows), so the next compaction, finding the same
-   * snapshot in the store, re-applies only the updates after it: decoding a large document's whole snapshot again was
-   * most of a compaction's cost. A snapshot another node stored since differs, and is applied.
+   * The digest of the snapshot this node last stored (or loaded) for each document. The live document holds
+   * everything in that snapshot (it was encoded from it or built from it, and a loaded document only grows), so the
+   * next compaction, finding the same snapshot in the store, does not apply it again: decoding a large document's
+   * whole snapshot again was most of a compaction's cost. A snapshot another node stored since differs, and is applied.
    */
   readonly #ownSnapshot = new WeakMap<LiveDocument, string>();
 
@@ -33,6 +33,15 @@ export class DocumentWrites {
     this.#store = store;
     this.#observer = observer;
     this.#compacted = compacted;
+  }
+
+  /**
+   * Records that a document was loaded whole from this stored state (every entry applied): its snapshot is held.
+   * @param document The loaded document.
+   * @param snapshot The snapshot it was loaded from, or null.
+   */
+  loaded(document: LiveDocument, snapshot: Uint8Array | null): void {
+    if (snapshot !== null) this.#ownSnapshot.set(document, digest(snapshot));
   }
 
   /** The document's latest append (a `rid` is answered once it is stored), or undefined before the first. */
@@ -70,12 +79,19 @@ export class DocumentWrites {
    * Replaces the stored updates with one snapshot. The store is read again first, so updates other nodes appended are
    * in the snapshot, and only the updates that read returned are replaced (through its `seq`): ones appended
    * meanwhile stay in the tail, and a newer compaction (another node's) wins.
+   *
+   * What the read brings is applied to the live document first, unless the document surely holds it: the snapshot is
+   * the one this node stored or loaded (or there is none), and the tail has as many updates as this node counted
+   * since (`sinceCompaction.updates`: the ones it loaded and the ones it appended, each applied here first; this
+   * node's appends and compactions run one after the other, so none is in flight). Any update another node appended
+   * makes the tail longer than the count, and then every update is applied.
    */
   async #compact(document: LiveDocument): Promise<void> {
     const stored = await this.#store.load(document.name);
     if (document.state === 'unloaded') return;
-    const held = stored.snapshot !== null && this.#ownSnapshot.get(document) === digest(stored.snapshot);
-    document.applyStored(held ? null : stored.snapshot, stored.updates);
+    const held = stored.snapshot === null || this.#ownSnapshot.get(document) === digest(stored.snapshot);
+    if (!held || stored.updates.length !== document.sinceCompaction.updates)
+      document.applyStored(held ? null : stored.snapshot, stored.updates);
     const snapshot = document.snapshot();
     if (!(await this.#store.compact(document.name, snapshot, stored.seq))) return;
     this.#ownSnapshot.set(document, digest(snapshot));

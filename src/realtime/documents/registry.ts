@@ -351,6 +351,7 @@ export class DocumentRegistry {
       const failed = document.applyStored(stored.snapshot, stored.updates);
       if (failed > 0)
         this.#options.observer.internalError?.(new Error(`${failed} stored updates of ${name} failed to apply`));
+      else this.#writes.loaded(document, stored.snapshot);
       document.bytes = stored.bytes;
       document.sinceCompaction.updates = stored.updates.length;
       document.sinceCompaction.bytes = stored.bytes - (stored.snapshot?.byteLength ?? 0);
