@@ -11,6 +11,8 @@ import { type DocumentSignal, readSignal, signalChannel } from './signals.ts';
 interface Link {
   readonly document: LiveDocument;
   readonly handler: ChannelHandler;
+  /** The signal channel's name, built once: a string built per update is hashed again at each lookup. */
+  readonly channel: string;
 }
 
 /** The broker subscriptions and signals of one registry's documents. */
@@ -42,8 +44,9 @@ export class DocumentLinks {
       const signal = readSignal(event, this.#node);
       if (signal !== null) onSignal(signal);
     };
-    this.#links.set(document.name, { document, handler });
-    await this.#broker.subscribe(signalChannel(document.name), handler);
+    const channel = signalChannel(document.name);
+    this.#links.set(document.name, { document, handler, channel });
+    await this.#broker.subscribe(channel, handler);
   }
 
   /** Stops listening for a document (no-op when the name's link belongs to a newer load of it). */
@@ -51,7 +54,7 @@ export class DocumentLinks {
     const link = this.#links.get(document.name);
     if (link === undefined || link.document !== document) return;
     this.#links.delete(document.name);
-    this.#broker.unsubscribe(signalChannel(document.name), link.handler).catch(() => {});
+    this.#broker.unsubscribe(link.channel, link.handler).catch(() => {});
   }
 
   /**
@@ -61,8 +64,9 @@ export class DocumentLinks {
    * @param bytes The Yjs bytes.
    */
   change(name: string, kind: 'update' | 'awareness', bytes: Uint8Array): void {
-    if (this.#alone(name)) return;
-    this.#send(name, { node: this.#node, kind, data: toBase64(bytes) });
+    const link = this.#links.get(name);
+    if (link !== undefined && this.#alone(link)) return;
+    this.#send(link?.channel ?? signalChannel(name), { node: this.#node, kind, data: toBase64(bytes) });
   }
 
   /**
@@ -71,18 +75,18 @@ export class DocumentLinks {
    * @param bytes The snapshot's size.
    */
   compacted(name: string, bytes: number): void {
-    if (this.#alone(name)) return;
-    this.#send(name, { node: this.#node, kind: 'compacted', bytes });
+    const link = this.#links.get(name);
+    if (link !== undefined && this.#alone(link)) return;
+    this.#send(link?.channel ?? signalChannel(name), { node: this.#node, kind: 'compacted', bytes });
   }
 
   /** Whether no other handler can hear the document's signals (only the in-process broker can tell). */
-  #alone(name: string): boolean {
-    const link = this.#links.get(name);
-    return link !== undefined && !this.#broker.othersListen(signalChannel(name), link.handler);
+  #alone(link: Link): boolean {
+    return !this.#broker.othersListen(link.channel, link.handler);
   }
 
-  #send(name: string, signal: DocumentSignal): void {
-    this.#broker.signal(signalChannel(name), signal).catch((err: unknown) => {
+  #send(channel: string, signal: DocumentSignal): void {
+    this.#broker.signal(channel, signal).catch((err: unknown) => {
       // The other nodes miss this change until their clients' next sync (state vectors bring it back).
       this.#observer.internalError?.(err);
     });
