@@ -111,13 +111,21 @@ export class DocumentWrites {
 export const COMPACT_MIN_TAIL_SHARE = 0.5;
 
 /**
+ * Past this share of `documentMaxBytes` a compaction is not put off for {@link COMPACT_MIN_TAIL_SHARE}: the tail counts
+ * against the limit, and folding it into the snapshot gives room back before edits are refused.
+ */
+export const COMPACT_NEAR_MAX_SHARE = 0.75;
+
+/**
  * Whether a document's stored tail calls for a compaction: `documentCompactUpdates` updates or `documentCompactBytes`
- * bytes since the last one, and at least {@link COMPACT_MIN_TAIL_SHARE} of the snapshot's size.
+ * bytes since the last one, and at least {@link COMPACT_MIN_TAIL_SHARE} of the snapshot's size (unless the document
+ * is near its `documentMaxBytes`).
  */
 export function compactionDue(document: LiveDocument): boolean {
   const since = document.sinceCompaction;
   const config = document.config;
   if (since.updates < config.documentCompactUpdates && since.bytes < config.documentCompactBytes) return false;
+  if (document.bytes >= config.documentMaxBytes * COMPACT_NEAR_MAX_SHARE) return true;
   // The snapshot's size as this node knows it: the stored bytes before the tail.
   const snapshotBytes = document.bytes - since.bytes;
   return since.bytes >= snapshotBytes * COMPACT_MIN_TAIL_SHARE;

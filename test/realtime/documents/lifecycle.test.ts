@@ -182,6 +182,47 @@ test('a compaction applies the stored state only when the document may lack some
   assert.equal(a.text.length, 27);
 });
 
+for (const nearMax of [false, true]) {
+  test(`a small tail waits to weigh half the snapshot before a compaction${nearMax ? ', unless the document is near documentMaxBytes' : ''}`, async (t) => {
+    const store = new CountingStore();
+    const hub = await startHub(t, {
+      namespaces: {
+        doc: {
+          document: true,
+          documentCompactUpdates: 5,
+          documentCompactBytes: 10_000,
+          documentUpdatesPerSecond: 1000,
+          ...(nearMax ? { documentMaxBytes: 15_000 } : {}),
+        },
+      },
+      documentStore: store,
+    });
+    const alice = await openClient(t, hub, 'alice');
+    const a = await openReplica(alice, 'doc:share');
+    t.after(() => a.destroy());
+    // One large paste: past documentCompactBytes, compacted into a snapshot of about 12 KB.
+    a.insert(0, 'p'.repeat(12_000));
+    await alice.request({ type: 'ping' });
+    await waitFor(() => store.compactions === 1, 'the paste compacted');
+    for (let i = 0; i < 12; i++) {
+      a.insert(i, 'x');
+      await alice.request({ type: 'ping' });
+    }
+    // The document's store writes, compactions included, all done.
+    await hub.hub.documents.get('doc:share')?.writes;
+    const written = await storedDoc(store, 'doc:share');
+    assert.equal(written.getText('text').toString(), a.text, 'everything stored');
+    if (nearMax) {
+      assert.equal(store.compactions, 3, 'near the limit, a compaction every documentCompactUpdates updates');
+      assert.equal((await store.load('doc:share')).updates.length, 2);
+    } else {
+      // Twelve updates of a few dozen bytes each weigh far less than half of 12 KB: still one snapshot and the tail.
+      assert.equal(store.compactions, 1);
+      assert.equal((await store.load('doc:share')).updates.length, 12);
+    }
+  });
+}
+
 test('compaction by the documentCompactBytes threshold', async (t) => {
   const store = new MemoryDocumentStore();
   const hub = await startHub(t, {
