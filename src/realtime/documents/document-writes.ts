@@ -53,26 +53,25 @@ export class DocumentWrites {
   persist(document: LiveDocument, update: Uint8Array): void {
     const appended = document.writes
       .then(() => this.#store.append(document.name, update))
-      .then(
-        () => true,
-        (err: unknown) => {
-          // The update stays in the live document; the next compaction stores it in its snapshot.
-          this.#observer.internalError?.(err);
-          return false;
-        },
-      );
-    this.#lastAppend.set(document, appended);
-    document.writes = appended
-      .then(async (stored) => {
-        if (!stored) return;
-        const since = document.sinceCompaction;
-        since.updates++;
-        since.bytes += update.byteLength;
-        if (compactionDue(document)) await this.#compact(document);
-      })
-      .catch((err: unknown) => {
+      .then(stored, (err: unknown) => {
+        // The update stays in the live document; the next compaction stores it in its snapshot.
         this.#observer.internalError?.(err);
+        return false;
       });
+    this.#lastAppend.set(document, appended);
+    // Four promises per update, not six: the common case (no compaction due) settles without another one.
+    document.writes = appended.then((ok) => (ok ? this.#appended(document, update.byteLength) : undefined));
+  }
+
+  /** Counts a stored update; compacts (never rejecting) when the policy says so. */
+  #appended(document: LiveDocument, bytes: number): Promise<void> | undefined {
+    const since = document.sinceCompaction;
+    since.updates++;
+    since.bytes += bytes;
+    if (!compactionDue(document)) return undefined;
+    return this.#compact(document).catch((err: unknown) => {
+      this.#observer.internalError?.(err);
+    });
   }
 
   /**
@@ -129,6 +128,11 @@ export function compactionDue(document: LiveDocument): boolean {
   // The snapshot's size as this node knows it: the stored bytes before the tail.
   const snapshotBytes = document.bytes - since.bytes;
   return since.bytes >= snapshotBytes * COMPACT_MIN_TAIL_SHARE;
+}
+
+/** An append's outcome when the store took it. */
+function stored(): true {
+  return true;
 }
 
 /** A snapshot's identity (SHA-256: native, about a millisecond per MiB). */
