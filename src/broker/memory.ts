@@ -254,6 +254,15 @@ export class MemoryBroker extends EventEmitter implements Broker {
   }
 
   /** @inheritdoc */
+  othersListen(channel: string, handler: ChannelHandler): boolean {
+    const handlers = this.#channels.get(channel)?.handlers ?? null;
+    return (
+      handlers !== null &&
+      (typeof handlers === 'function' ? handlers !== handler : handlers.size > 1 || !handlers.has(handler))
+    );
+  }
+
+  /** @inheritdoc */
   async addPresence(channel: string, entry: PresenceEntry): Promise<void> {
     this.#checkOpen('add presence');
     const state = this.#channels.open(channel, true);

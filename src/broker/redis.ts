@@ -260,6 +260,11 @@ export class RedisBroker extends EventEmitter implements Broker {
     );
   }
 
+  /** @inheritdoc Always true: the handlers of the other nodes are not known here. */
+  othersListen(_channel: string, _handler: ChannelHandler): boolean {
+    return true;
+  }
+
   /** @inheritdoc */
   async addPresence(channel: string, entry: PresenceEntry): Promise<void> {
     this.#link.checkOpen('add presence');

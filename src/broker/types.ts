@@ -249,6 +249,12 @@ export interface Broker {
    * when it is unavailable. `data` must be JSON-serializable.
    */
   signal(channel: string, data: unknown): Promise<void>;
+  /**
+   * Whether a handler other than `handler` may hear an event on `channel`, here or on another node: a publisher can
+   * skip a signal that only it would hear. A broker shared by nodes cannot see the other nodes' handlers and answers
+   * true; the in-process broker answers from its handlers (every one of them is in this process).
+   */
+  othersListen(channel: string, handler: ChannelHandler): boolean;
   /** Removes a handler; unknown handlers are ignored. No event reaches it once this resolves. */
   unsubscribe(channel: string, handler: ChannelHandler): Promise<void>;
   /** Reads retained publications and the channel's position. */

@@ -23,6 +23,9 @@ export function isForbiddenKey(key: string): boolean {
  * @returns true as soon as the nesting exceeds `maxDepth`.
  */
 export function exceedsJsonDepth(text: string, maxDepth: number): boolean {
+  // Most messages hold fewer opening brackets, counted anywhere (strings included), than the limit: then they cannot
+  // nest deeper, and two native searches settle it (a `doc` message: 50 ns instead of 900 for the scan below).
+  if (countUpTo(text, '{', maxDepth + 1) + countUpTo(text, '[', maxDepth + 1) <= maxDepth) return false;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
@@ -40,6 +43,13 @@ export function exceedsJsonDepth(text: string, maxDepth: number): boolean {
     }
   }
   return false;
+}
+
+/** How many times `char` occurs in `text`, counting no further than `limit`. */
+function countUpTo(text: string, char: string, limit: number): number {
+  let count = 0;
+  for (let i = text.indexOf(char); i !== -1 && count < limit; i = text.indexOf(char, i + 1)) count++;
+  return count;
 }
 
 /**

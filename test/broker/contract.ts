@@ -51,6 +51,21 @@ export function runBrokerContract(name: string, makeBroker: () => Promise<Broker
   }
 
   describe(`Broker contract: ${name}`, () => {
+    test('othersListen is true whenever another handler is subscribed to the channel', async (t) => {
+      const broker = await open(t);
+      const c = channel('others');
+      const [a, b] = [recorder(), recorder()];
+      await broker.subscribe(c, a.handler);
+      await broker.subscribe(c, b.handler);
+      assert.equal(broker.othersListen(c, a.handler), true);
+      assert.equal(broker.othersListen(c, b.handler), true);
+      assert.equal(
+        broker.othersListen(c, () => {}),
+        true,
+        'a handler that is not subscribed hears nothing itself',
+      );
+    });
+
     test('publish fans out to every handler of the channel and to no other channel', async (t) => {
       const broker = await open(t);
       const a = channel('fanout-a');

@@ -9,6 +9,23 @@ runBrokerContract('MemoryBroker', async () => new MemoryBroker());
 
 const HISTORY: PublishOptions = { historySize: 100, historyTtlMs: 60_000 };
 
+test('MemoryBroker.othersListen answers from its handlers: false when only the asking handler (or none) listens', async (t) => {
+  const broker = new MemoryBroker({ sweepIntervalMs: 0 });
+  t.after(() => broker.close());
+  const mine = (_e: ChannelEvent) => {};
+  const theirs = (_e: ChannelEvent) => {};
+  assert.equal(broker.othersListen('c', mine), false, 'an unknown channel');
+  await broker.subscribe('c', mine);
+  assert.equal(broker.othersListen('c', mine), false, 'only the asking handler');
+  assert.equal(broker.othersListen('c', theirs), true);
+  await broker.subscribe('c', theirs);
+  assert.equal(broker.othersListen('c', mine), true, 'two handlers');
+  await broker.unsubscribe('c', theirs);
+  assert.equal(broker.othersListen('c', mine), false, 'back to one');
+  await broker.unsubscribe('c', mine);
+  assert.equal(broker.othersListen('c', mine), false, 'none');
+});
+
 function fakeClock(start = 1_700_000_000_000): { now: () => number; advance: (ms: number) => void } {
   let time = start;
   return {

@@ -26,6 +26,15 @@ async function eventually(predicate: () => boolean, what: string): Promise<void>
   }
 }
 
+test('RedisBroker.othersListen is always true: the handlers of other nodes are not known here', async (t) => {
+  const node = await RedisBroker.connect({ url: redis.url });
+  t.after(() => node.close());
+  const mine = () => {};
+  assert.equal(node.othersListen('nobody:here', mine), true);
+  await node.subscribe('alone:here', mine);
+  assert.equal(node.othersListen('alone:here', mine), true);
+});
+
 test('RedisBroker fills an offset jump from history before delivering the later publication, without any reconnect', async (t) => {
   const node = await RedisBroker.connect({ url: redis.url });
   // Same keys, other pub/sub namespace: its publications are stored but never reach `node`'s subscription.

@@ -18,6 +18,34 @@ test('exceedsJsonDepth refuses 100000 levels of nesting without recursion (docs/
   assert.equal(exceedsJsonDepth(`${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`, 32), true);
 });
 
+/** The depth scan alone (no shortcut): what exceedsJsonDepth must answer for any text. */
+function scanExceeds(text: string, maxDepth: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      if (++depth > maxDepth) return true;
+    } else if (c === ']' || c === '}') depth--;
+  }
+  return false;
+}
+
+test('exceedsJsonDepth answers as the full scan on any text, below and above the bracket count that skips it', () => {
+  const piece = fc.constantFrom('{', '}', '[', ']', '"', '\\', 'a', ':', ',');
+  fc.assert(
+    fc.property(fc.array(piece, { maxLength: 40 }), fc.integer({ min: 0, max: 8 }), (pieces, maxDepth) => {
+      const text = pieces.join('');
+      assert.equal(exceedsJsonDepth(text, maxDepth), scanExceeds(text, maxDepth), JSON.stringify(text));
+    }),
+    { numRuns: 5_000 },
+  );
+});
+
 test('checkJsonValue accepts plain JSON data, including null-prototype objects', () => {
   assert.equal(checkJsonValue({ a: [1, 'x', null, true, { b: -0.5 }] }, 4), null);
   assert.equal(checkJsonValue(Object.assign(Object.create(null) as object, { a: 1 }), 1), null);

@@ -242,20 +242,40 @@ export class LiveDocument {
   }
 
   /**
-   * Applies the stored state (load, or the re-read before a compaction).
+   * Applies the stored state (load, or the re-read before a compaction) in one Yjs transaction: a transaction per
+   * entry cost a compaction of 500 updates about 10 ms (each one's cleanup walks the document), most of it for
+   * updates the document already held. What changed is handed on to the greeted peers as one update, encoded against
+   * the state before (it carries any parked structs and deletions too).
    * @param snapshot The compacted snapshot, or null.
    * @param updates The updates after it.
    * @returns How many stored entries failed to apply (corrupt storage; the rest is kept).
    */
   applyStored(snapshot: Uint8Array | null, updates: readonly Uint8Array[]): number {
+    const entries = snapshot === null ? updates : [snapshot, ...updates];
+    // A hibernated document that holds all of them stays asleep (the re-read before a compaction, usually).
+    if (entries.length === 0 || (this.#content.hibernated && entries.every((u) => this.#content.holds(u)))) return 0;
+    const doc = this.#content.doc;
+    this.#content.touch();
+    const store = doc.store;
+    const pendingStructs = store.pendingStructs?.update ?? null;
+    const pendingDs = store.pendingDs;
+    this.#changed = false;
+    this.#before = null;
     let failed = 0;
-    for (const bytes of snapshot === null ? updates : [snapshot, ...updates]) {
-      try {
-        this.#apply(bytes, STORE);
-      } catch {
-        failed++;
+    doc.transact(() => {
+      for (const bytes of entries) {
+        try {
+          Y.applyUpdate(doc, bytes, STORE);
+        } catch {
+          failed++;
+        }
       }
-    }
+    }, STORE);
+    const before = this.#before;
+    this.#before = null;
+    const parked = (store.pendingStructs?.update ?? null) !== pendingStructs || store.pendingDs !== pendingDs;
+    if ((this.#changed || parked) && before !== null && this.#fanout.hasRecipients())
+      this.#onUpdate(Y.encodeStateAsUpdate(doc, Y.encodeStateVector(before)), STORE);
     return failed;
   }
 

@@ -90,6 +90,12 @@ export class DocumentFanout {
     this.#sendNow(kind, bytes, origin);
   }
 
+  /** Whether any member would receive a fan-out now (one is greeted). */
+  hasRecipients(): boolean {
+    for (const member of this.#members.values()) if (member.greeted) return true;
+    return false;
+  }
+
   /** Drops what is held (the document is unloaded: nobody is left to receive it). */
   destroy(): void {
     if (this.#heldTimer !== null) clearTimeout(this.#heldTimer);

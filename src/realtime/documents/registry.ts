@@ -1,19 +1,18 @@
-// Realtime documents: the documents loaded on this node: loading from the store on first open, the checks every
-// client message passes before it touches a document, cross-node fan-out through the broker, storage (document-writes.ts),
-// and unloading idle documents.
-import type { Broker, ChannelEvent, DocumentStore } from '../../broker/index.ts';
+// Realtime documents: the documents loaded on this node, and the checks every client message passes before it touches
+// a document. Loading and unloading are in loading.ts, cross-node signals in links.ts, storage in document-writes.ts.
+import type { Broker, DocumentStore } from '../../broker/index.ts';
 import { ErrorCode, type DocKind } from '../../messages/index.ts';
 import type { NamespaceConfig } from '../namespaces.ts';
 import type { RealtimeObserver } from '../observer.ts';
 import type { Permissions } from '../permissions.ts';
 import type { SessionTransport } from '../transport.ts';
-import { fromBase64, toBase64 } from './bytes.ts';
 import { LiveDocument, type DocumentHost } from './document.ts';
 import { DocumentWrites } from './document-writes.ts';
+import { DocumentLinks } from './links.ts';
+import { DocumentLoading } from './loading.ts';
 import type { Member } from './member.ts';
 import { UpdateParts } from './parts.ts';
 import type { DocumentPeer } from './peer.ts';
-import { type DocumentSignal, readSignal, signalChannel } from './signals.ts';
 import { decodeStateVector, isValidUpdate, parseAwarenessUpdate } from './validate.ts';
 
 /** What the registry is built with. */
@@ -49,7 +48,8 @@ export interface DocumentStats {
 export class DocumentRegistry {
   readonly #options: DocumentRegistryOptions;
   readonly #docs = new Map<string, LiveDocument>();
-  readonly #handlers = new Map<string, (event: ChannelEvent) => void>();
+  /** Loading, unloading and other nodes' signals (loading.ts). */
+  readonly #loading: DocumentLoading;
   readonly #host: DocumentHost;
   /** Appends and compactions (document-writes.ts). */
   readonly #writes: DocumentWrites;
@@ -62,11 +62,13 @@ export class DocumentRegistry {
   /** @param options Store, broker, permissions, observer and node id. */
   constructor(options: DocumentRegistryOptions) {
     this.#options = options;
+    const links = new DocumentLinks(options.broker, options.node, options.observer);
     this.#writes = new DocumentWrites(options.store, options.observer, (document, bytes) =>
-      this.#broadcast(document.name, { node: options.node, kind: 'compacted', bytes }),
+      links.compacted(document.name, bytes),
     );
+    this.#loading = new DocumentLoading(this.#docs, options.store, options.observer, links, this.#writes);
     this.#host = {
-      broadcast: (name, kind, bytes) => this.#broadcast(name, { node: options.node, kind, data: toBase64(bytes) }),
+      broadcast: (name, kind, bytes) => links.change(name, kind, bytes),
       persist: (document, update) => this.#writes.persist(document, update),
       applied: (bytes) => {
         this.#updates++;
@@ -121,7 +123,7 @@ export class DocumentRegistry {
     if (document === undefined) {
       document = new LiveDocument(name, config, this.#host);
       this.#docs.set(name, document);
-      this.#load(document).catch((err: unknown) => this.#options.observer.internalError?.(err));
+      this.#loading.load(document).catch((err: unknown) => this.#options.observer.internalError?.(err));
     }
     document.add(peer);
   }
@@ -136,7 +138,7 @@ export class DocumentRegistry {
     this.#parts.drop(peerId, name);
     const document = this.#docs.get(name);
     if (document === undefined || !document.remove(peerId)) return;
-    if (document.members.size === 0) this.#armUnload(document);
+    if (document.members.size === 0) this.#loading.armUnload(document);
   }
 
   /**
@@ -240,7 +242,7 @@ export class DocumentRegistry {
   async close(): Promise<void> {
     this.#closed = true;
     const docs = [...this.#docs.values()];
-    await Promise.all(docs.map((d) => this.#unload(d, true)));
+    await Promise.all(docs.map((d) => this.#loading.unload(d, true)));
   }
 
   async #update(document: LiveDocument, member: Member, kind: 'sync2' | 'update', data: Uint8Array, rid?: number) {
@@ -325,101 +327,5 @@ export class DocumentRegistry {
   async #loaded(document: LiveDocument, member: Member): Promise<boolean> {
     while (document.state === 'loading') await document.ready;
     return document.state === 'ready' && document.members.get(member.peer.id) === member;
-  }
-
-  async #load(document: LiveDocument): Promise<void> {
-    const name = document.name;
-    // The handler lives as long as the document and shares this scope's context: what only loading needs (the
-    // buffered signals, the resolver) is dropped once loaded, so an idle document does not keep it.
-    let buffered: DocumentSignal[] | null = [];
-    const handler = (event: ChannelEvent): void => {
-      const signal = readSignal(event, this.#options.node);
-      if (signal === null) return;
-      if (document.state === 'loading') buffered?.push(signal);
-      else if (document.state === 'ready') this.#applySignal(document, signal);
-    };
-    let resolveReady: (() => void) | null = null;
-    document.ready = new Promise<void>((resolve) => {
-      resolveReady = resolve;
-    });
-    try {
-      // Listen first, then read: an update stored after the read reaches this node as a signal (applying one twice
-      // is harmless: Yjs updates are idempotent).
-      this.#handlers.set(name, handler);
-      await this.#options.broker.subscribe(signalChannel(name), handler);
-      const stored = await this.#options.store.load(name);
-      if (document.state !== 'loading') return;
-      const failed = document.applyStored(stored.snapshot, stored.updates);
-      if (failed > 0)
-        this.#options.observer.internalError?.(new Error(`${failed} stored updates of ${name} failed to apply`));
-      document.bytes = stored.bytes;
-      document.sinceCompaction.updates = stored.updates.length;
-      document.sinceCompaction.bytes = stored.bytes - (stored.snapshot?.byteLength ?? 0);
-      document.state = 'ready';
-      for (const signal of buffered) this.#applySignal(document, signal);
-      buffered = null;
-      for (const member of document.members.values()) document.greet(member);
-      if (document.members.size === 0) this.#armUnload(document);
-    } catch (err) {
-      this.#options.observer.internalError?.(err);
-      document.state = 'failed';
-      if (this.#docs.get(name) === document) this.#docs.delete(name);
-      this.#stopListening(name, handler);
-      const members = [...document.members.values()];
-      document.members.clear();
-      document.destroy();
-      for (const member of members)
-        member.peer.lost(ErrorCode.BROKER_UNAVAILABLE, 'Cannot open the document: its store is unavailable');
-    } finally {
-      buffered = null;
-      (resolveReady as (() => void) | null)?.();
-      resolveReady = null;
-    }
-  }
-
-  #applySignal(document: LiveDocument, signal: DocumentSignal): void {
-    if (signal.kind === 'compacted') {
-      if (signal.bytes !== undefined) {
-        document.bytes = signal.bytes;
-        document.sinceCompaction.updates = 0;
-        document.sinceCompaction.bytes = 0;
-      }
-      return;
-    }
-    if (signal.data === undefined) return;
-    if (!document.applyRemote(signal.kind, fromBase64(signal.data)))
-      this.#options.observer.internalError?.(new Error(`A remote ${signal.kind} of ${document.name} failed to apply`));
-  }
-
-  #broadcast(name: string, signal: DocumentSignal): void {
-    this.#options.broker.signal(signalChannel(name), signal).catch((err: unknown) => {
-      // The other nodes miss this change until their clients' next sync (state vectors bring it back).
-      this.#options.observer.internalError?.(err);
-    });
-  }
-
-  #armUnload(document: LiveDocument): void {
-    if (document.idleTimer !== null || document.state !== 'ready') return;
-    document.idleTimer = setTimeout(() => {
-      document.idleTimer = null;
-      if (document.members.size === 0) this.#unload(document, false).catch(() => {});
-    }, document.config.documentIdleUnloadMs);
-    document.idleTimer.unref?.();
-  }
-
-  /** Flushes the document's writes, then drops it unless a peer opened it meanwhile (or `force`). */
-  async #unload(document: LiveDocument, force: boolean): Promise<void> {
-    await document.writes;
-    if (!force && document.members.size > 0) return;
-    if (this.#docs.get(document.name) === document) this.#docs.delete(document.name);
-    const handler = this.#handlers.get(document.name);
-    if (handler !== undefined) this.#stopListening(document.name, handler);
-    document.members.clear();
-    document.destroy();
-  }
-
-  #stopListening(name: string, handler: (event: ChannelEvent) => void): void {
-    if (this.#handlers.get(name) === handler) this.#handlers.delete(name);
-    this.#options.broker.unsubscribe(signalChannel(name), handler).catch(() => {});
   }
 }

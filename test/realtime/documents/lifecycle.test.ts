@@ -110,8 +110,28 @@ test('after documentCompactUpdates stored updates the store holds one snapshot a
   assert.ok(stored.updates.length < 5, `a short tail (${stored.updates.length})`);
 });
 
-test('a compaction re-applies the stored snapshot only when another node stored it: its own is already in the document', async (t) => {
-  const store = new MemoryDocumentStore();
+/** The memory store, counting the compactions it carried out (this node's and the test's "other node"). */
+class CountingStore extends MemoryDocumentStore {
+  compactions = 0;
+
+  override async compact(name: string, snapshot: Uint8Array, throughSeq: number): Promise<boolean> {
+    const done = await super.compact(name, snapshot, throughSeq);
+    if (done) this.compactions++;
+    return done;
+  }
+}
+
+/** The document as the store holds it. */
+async function storedDoc(store: MemoryDocumentStore, name: string): Promise<Y.Doc> {
+  const stored = await store.load(name);
+  const doc = new Y.Doc();
+  if (stored.snapshot !== null) Y.applyUpdate(doc, stored.snapshot);
+  for (const u of stored.updates) Y.applyUpdate(doc, u);
+  return doc;
+}
+
+test('a compaction applies the stored state only when the document may lack some: another node compacted or appended', async (t) => {
+  const store = new CountingStore();
   const hub = await startHub(t, {
     namespaces: { doc: { document: true, documentCompactUpdates: 5, documentUpdatesPerSecond: 1000 } },
     documentStore: store,
@@ -121,11 +141,11 @@ test('a compaction re-applies the stored snapshot only when another node stored 
   t.after(() => a.destroy());
   const live = hub.hub.documents.get('doc:own');
   assert.ok(live !== undefined);
-  // What each compaction re-applied: the stored snapshot (true) or only the updates after it (false).
-  const reapplied: boolean[] = [];
+  // What each compaction applied of the store's state: the snapshot or not, and how many updates.
+  const applied: { snapshot: boolean; updates: number }[] = [];
   const applyStored = live.applyStored.bind(live);
   live.applyStored = (snapshot: Uint8Array | null, updates: readonly Uint8Array[]) => {
-    reapplied.push(snapshot !== null);
+    applied.push({ snapshot: snapshot !== null, updates: updates.length });
     return applyStored(snapshot, updates);
   };
   const type = async (from: number, count: number) => {
@@ -135,26 +155,73 @@ test('a compaction re-applies the stored snapshot only when another node stored 
     }
   };
   await type(0, 15);
-  await waitFor(() => reapplied.length === 3, 'three compactions');
-  assert.deepEqual(reapplied, [false, false, false], 'the first found no snapshot, the next two found their own');
+  await waitFor(() => store.compactions === 3, 'three compactions');
+  assert.deepEqual(applied, [], 'every stored update came from this node: the document holds them all');
   // Another node compacts (a snapshot this node did not write, holding a character it never received).
-  const other = new Y.Doc();
-  const stored = await store.load('doc:own');
-  Y.applyUpdate(other, stored.snapshot!);
-  for (const u of stored.updates) Y.applyUpdate(other, u);
+  const other = await storedDoc(store, 'doc:own');
   other.getText('text').insert(0, '#');
-  assert.ok(await store.compact('doc:own', Y.encodeStateAsUpdate(other), stored.seq));
+  assert.ok(await store.compact('doc:own', Y.encodeStateAsUpdate(other), (await store.load('doc:own')).seq));
   await type(15, 5);
-  await waitFor(() => reapplied.length === 4, 'a fourth compaction');
-  assert.equal(reapplied[3], true, "another node's snapshot is applied");
+  await waitFor(() => store.compactions === 5, 'a fourth compaction of this node');
+  assert.deepEqual(applied, [{ snapshot: true, updates: 5 }], "another node's snapshot is applied");
   await waitFor(() => a.text.startsWith('#'), "the other node's character reaches the editor through the compaction");
-  const after = await store.load('doc:own');
-  const rebuilt = new Y.Doc();
-  Y.applyUpdate(rebuilt, after.snapshot!);
-  for (const u of after.updates) Y.applyUpdate(rebuilt, u);
+  // Another node appends an update this node never heard of (its signal lost): the tail outgrows this node's count.
+  const third = await storedDoc(store, 'doc:own');
+  let update: Uint8Array | null = null;
+  third.on('update', (u: Uint8Array) => {
+    update = u;
+  });
+  third.getText('text').insert(0, '!');
+  await store.append('doc:own', update!);
+  await type(21, 5);
+  await waitFor(() => store.compactions === 6, 'a fifth compaction of this node');
+  assert.deepEqual(applied[1], { snapshot: false, updates: 6 }, 'every update after its own snapshot is applied');
+  await waitFor(() => a.text.startsWith('!#'), "the other node's update reaches the editor through the compaction");
+  const rebuilt = await storedDoc(store, 'doc:own');
   assert.equal(rebuilt.getText('text').toString(), a.text, 'the store holds what the editor holds');
-  assert.equal(a.text.length, 21);
+  assert.equal(a.text.length, 27);
 });
+
+for (const nearMax of [false, true]) {
+  test(`a small tail waits to weigh half the snapshot before a compaction${nearMax ? ', unless the document is near documentMaxBytes' : ''}`, async (t) => {
+    const store = new CountingStore();
+    const hub = await startHub(t, {
+      namespaces: {
+        doc: {
+          document: true,
+          documentCompactUpdates: 5,
+          documentCompactBytes: 10_000,
+          documentUpdatesPerSecond: 1000,
+          ...(nearMax ? { documentMaxBytes: 15_000 } : {}),
+        },
+      },
+      documentStore: store,
+    });
+    const alice = await openClient(t, hub, 'alice');
+    const a = await openReplica(alice, 'doc:share');
+    t.after(() => a.destroy());
+    // One large paste: past documentCompactBytes, compacted into a snapshot of about 12 KB.
+    a.insert(0, 'p'.repeat(12_000));
+    await alice.request({ type: 'ping' });
+    await waitFor(() => store.compactions === 1, 'the paste compacted');
+    for (let i = 0; i < 12; i++) {
+      a.insert(i, 'x');
+      await alice.request({ type: 'ping' });
+    }
+    // The document's store writes, compactions included, all done.
+    await hub.hub.documents.get('doc:share')?.writes;
+    const written = await storedDoc(store, 'doc:share');
+    assert.equal(written.getText('text').toString(), a.text, 'everything stored');
+    if (nearMax) {
+      assert.equal(store.compactions, 3, 'near the limit, a compaction every documentCompactUpdates updates');
+      assert.equal((await store.load('doc:share')).updates.length, 2);
+    } else {
+      // Twelve updates of a few dozen bytes each weigh far less than half of 12 KB: still one snapshot and the tail.
+      assert.equal(store.compactions, 1);
+      assert.equal((await store.load('doc:share')).updates.length, 12);
+    }
+  });
+}
 
 test('compaction by the documentCompactBytes threshold', async (t) => {
   const store = new MemoryDocumentStore();
