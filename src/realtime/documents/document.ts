@@ -71,9 +71,7 @@ export class LiveDocument {
     this.name = name;
     this.config = config;
     this.#host = host;
-    this.#fanout = new DocumentFanout(name, this.members, config.documentFanoutBatchMs, (frame, transports) =>
-      host.deliver(frame, transports),
-    );
+    this.#fanout = new DocumentFanout(name, this.members, config.documentFanoutBatchMs, host);
     // No 'update' listener: with one, Yjs re-encodes every transaction's changes. The bytes applied are handed on
     // as they came instead (see #apply), and this tells whether they changed anything.
     this.#content = new DocumentContent(name, config.documentHibernateMs, (transaction: Y.Transaction) => {

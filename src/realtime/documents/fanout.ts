@@ -24,8 +24,13 @@ export interface FanoutMember {
   readonly greeted: boolean;
 }
 
-/** Sends one frame to many transports, serializing it once. */
-export type Deliver = (frame: string | Uint8Array, transports: SessionTransport[]) => void;
+/**
+ * Sends one frame to many transports, serializing it once. An object rather than a function: the registry that every
+ * document shares is one, so a loaded document holds no closure of its own for it.
+ */
+export interface Deliver {
+  deliver(frame: string | Uint8Array, transports: SessionTransport[]): void;
+}
 
 /** The fan-out of one document. */
 export class DocumentFanout {
@@ -45,7 +50,7 @@ export class DocumentFanout {
    * @param members The document's members (read at each send).
    * @param batch The namespace's `documentFanoutBatchMs` (0: every fan-out leaves at once; `auto`: see
    *   {@link AUTO_GATHER_MIN_PEERS}).
-   * @param deliver The broadcast.
+   * @param deliver The broadcast (shared by documents).
    */
   constructor(name: string, members: ReadonlyMap<string, FanoutMember>, batch: FanoutBatch, deliver: Deliver) {
     this.#name = name;
@@ -138,10 +143,10 @@ export class DocumentFanout {
         peer.fannedOut(group.length);
       }
     }
-    if (first !== null && first.transports.length > 0) this.#deliver(first.frame, first.transports);
+    if (first !== null && first.transports.length > 0) this.#deliver.deliver(first.frame, first.transports);
     if (others !== null)
       for (const group of others.values())
-        if (group.transports.length > 0) this.#deliver(group.frame, group.transports);
+        if (group.transports.length > 0) this.#deliver.deliver(group.frame, group.transports);
   }
 }
 

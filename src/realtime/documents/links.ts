@@ -1,7 +1,7 @@
 // Realtime documents: this node's link to the other nodes for each loaded document: one broker subscription on the
 // document's signal channel (signals.ts), the signals this node sends on it and the ones it receives. A signal that
 // nobody else could hear (the in-process broker, and no other handler on the channel) is not sent at all.
-import type { Broker, ChannelHandler } from '../../broker/index.ts';
+import type { Broker, ChannelEvent, ChannelHandler } from '../../broker/index.ts';
 import type { RealtimeObserver } from '../observer.ts';
 import { toBase64 } from './bytes.ts';
 import type { LiveDocument } from './document.ts';
@@ -36,17 +36,23 @@ export class DocumentLinks {
   /**
    * Listens to a document's signals from other nodes.
    * @param document The loaded document.
-   * @param onSignal Called with each valid signal of another node.
+   * @param handler The document's broker handler: it reads each event with {@link read} (one closure per document,
+   *   the caller's, instead of a wrapper around it).
    * @throws When the broker cannot subscribe (the caller fails the load, then calls {@link stop}).
    */
-  async listen(document: LiveDocument, onSignal: (signal: DocumentSignal) => void): Promise<void> {
-    const handler: ChannelHandler = (event) => {
-      const signal = readSignal(event, this.#node);
-      if (signal !== null) onSignal(signal);
-    };
+  async listen(document: LiveDocument, handler: ChannelHandler): Promise<void> {
     const channel = signalChannel(document.name);
     this.#links.set(document.name, { document, handler, channel });
     await this.#broker.subscribe(channel, handler);
+  }
+
+  /**
+   * Reads a broker event of a document's signal channel.
+   * @param event What the broker delivered.
+   * @returns The signal, or null for this node's own signals and anything malformed.
+   */
+  read(event: ChannelEvent): DocumentSignal | null {
+    return readSignal(event, this.#node);
   }
 
   /** Stops listening for a document (no-op when the name's link belongs to a newer load of it). */

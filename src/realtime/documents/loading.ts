@@ -1,7 +1,7 @@
 // Realtime documents: a document's life on this node: loading it from the store (listening to other nodes first, so
 // no update falls in between), applying what other nodes signal, and unloading it once nobody has held it open for
 // its namespace's `documentIdleUnloadMs`.
-import type { DocumentStore } from '../../broker/index.ts';
+import type { ChannelEvent, DocumentStore } from '../../broker/index.ts';
 import { ErrorCode } from '../../messages/index.ts';
 import type { RealtimeObserver } from '../observer.ts';
 import { fromBase64 } from './bytes.ts';
@@ -48,7 +48,9 @@ export class DocumentLoading {
     // The signal handler lives as long as the document and shares this scope's context: what only loading needs (the
     // buffered signals, the resolver) is dropped once loaded, so an idle document does not keep it.
     let buffered: DocumentSignal[] | null = [];
-    const onSignal = (signal: DocumentSignal): void => {
+    const onSignal = (event: ChannelEvent): void => {
+      const signal = this.#links.read(event);
+      if (signal === null) return;
       if (document.state === 'loading') buffered?.push(signal);
       else if (document.state === 'ready') this.#applySignal(document, signal);
     };

@@ -2,9 +2,9 @@
 // awareness client ids it set).
 import type { NamespaceConfig } from '../namespaces.ts';
 import { TokenBucket } from '../rate-limit.ts';
+import type { DocumentPeer } from './peer.ts';
 
 const MS_PER_SECOND = 1000;
-import type { DocumentPeer } from './peer.ts';
 
 /** A peer with its per-document state; what only awareness needs is created on the peer's first awareness update. */
 export class Member {

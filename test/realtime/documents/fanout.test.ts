@@ -55,9 +55,11 @@ function setup(peers: number, batch: FanoutBatch) {
   const members = new Map<string, FanoutMember>();
   for (let i = 0; i < peers; i++) members.set(`p${i}`, { peer: new RecordingPeer(`p${i}`), greeted: true });
   let deliveries = 0;
-  const fanout = new DocumentFanout('doc:test', members, batch, (frame, transports) => {
-    deliveries++;
-    for (const transport of transports) transport.send(frame);
+  const fanout = new DocumentFanout('doc:test', members, batch, {
+    deliver(frame, transports) {
+      deliveries++;
+      for (const transport of transports) transport.send(frame);
+    },
   });
   const got = (id: string) => (members.get(id)!.peer as RecordingPeer).transport.frames;
   return { members, fanout, got, deliveries: () => deliveries };
