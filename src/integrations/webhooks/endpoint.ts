@@ -1,4 +1,5 @@
 // Webhooks: one endpoint's delivery: a bounded queue, batches, signed POSTs, retries with backoff, dead letters.
+import { request } from 'undici';
 import { SIGNATURE_HEADER, signBody } from '../signature.ts';
 import { backoffDelayMs, type ResolvedEndpointOptions } from './options.ts';
 import { BoundedRing } from './ring.ts';
@@ -244,27 +245,48 @@ export class WebhookEndpoint {
     this.#retryTimer.unref();
   }
 
-  /** One signed POST. @returns null on a 2xx, else why it failed. */
+  /**
+   * One signed POST. @returns null on a 2xx, else why it failed.
+   *
+   * Sent with undici's `request`, not `fetch`: Node 20's `fetch` follows the caller's AbortSignal through a weak link
+   * that garbage collection can cut (nodejs/undici#4984), after which a timeout no longer aborts the request and a
+   * hung receiver stalls the endpoint for good (a CI run saw it). `request` listens to the signal directly, and the
+   * deadline here is a plain timer held until the attempt settles, backed by undici's own headers and body timeouts.
+   */
   async #post(body: string): Promise<WebhookFailure | null> {
+    const timeoutMs = this.#options.timeoutMs;
+    const attempt = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      attempt.abort();
+    }, timeoutMs);
+    const onStop = (): void => attempt.abort();
+    this.#stop.signal.addEventListener('abort', onStop, { once: true });
     try {
-      const response = await fetch(this.#options.url, {
+      const response = await request(this.#options.url, {
         method: 'POST',
         headers: {
-          'Content-Type': 'application/json',
-          'User-Agent': WEBHOOK_USER_AGENT,
-          [SIGNATURE_HEADER]: signBody(this.#options.secret, body),
+          'content-type': 'application/json',
+          'user-agent': WEBHOOK_USER_AGENT,
+          [SIGNATURE_HEADER.toLowerCase()]: signBody(this.#options.secret, body),
         },
         body,
-        // A redirect is not followed: the signed body would go wherever the receiver points.
-        redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(this.#options.timeoutMs), this.#stop.signal]),
+        // A redirect is not followed (undici's request never does): the signed body would go wherever it points.
+        signal: attempt.signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
       });
-      await response.body?.cancel().catch(() => {});
-      if (response.status >= 200 && response.status < 300) return null;
-      return response.status >= 500 ? 'http_5xx' : response.status >= 400 ? 'http_4xx' : 'http_3xx';
+      await response.body.dump().catch(() => {});
+      const status = response.statusCode;
+      if (status >= 200 && status < 300) return null;
+      return status >= 500 ? 'http_5xx' : status >= 400 ? 'http_4xx' : 'http_3xx';
     } catch (err) {
       if (this.#stop.signal.aborted) return 'shutdown';
-      return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError') ? 'timeout' : 'network';
+      return timedOut || isTimeout(err) ? 'timeout' : 'network';
+    } finally {
+      clearTimeout(timer);
+      this.#stop.signal.removeEventListener('abort', onStop);
     }
   }
 
@@ -283,4 +305,10 @@ export class WebhookEndpoint {
     this.#deadLettered += events;
     this.#observer.deadLettered?.(this.name, events, cause);
   }
+}
+
+/** undici's own deadline errors (headers or body too slow), as distinct from a refused or reset connection. */
+function isTimeout(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
 }
