@@ -19,6 +19,8 @@
 //   node bench/documents.mjs --scenarios b                    # one scenario only (a or b)
 //   node bench/documents.mjs --nice=-10                       # higher priority on a shared machine (root; see README)
 //   node bench/documents.mjs --cpu-prof bench/out/docs-prof   # V8 CPU profiles of the servers (bench/lib/cpuprofile-top.mjs)
+//   BENCH_SERVER_NODE_FLAGS="--perf-basic-prof" node bench/documents.mjs ...   # extra node flags for the servers
+//                                                             #   (e.g. to sample them with `perf record -p PID`)
 //
 // Each server runs in a fresh child process pinned to CPU 1 (taskset when present) with --expose-gc; the load
 // generator (bench/documents/load.mjs, one Y.Doc and one WebSocket per editor) runs pinned to CPU 0 and reports its
@@ -51,7 +53,7 @@ const { values: args } = parseArgs({
     help: { type: 'boolean', default: false },
   },
 });
-helpFromHeader(args.help, import.meta.url, 23);
+helpFromHeader(args.help, import.meta.url, 25);
 
 const LABELS = {
   switchboard: 'Switchboard (JSON protocol, `doc` messages)',
@@ -149,7 +151,8 @@ async function startServer(name) {
       : {};
   const [node, ...rest] = SERVERS[name];
   const prof = args['cpu-prof'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}/${name}`];
-  const server = lineChild(pin(1, [node, ...prof, ...rest]), env);
+  const flags = (process.env['BENCH_SERVER_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
+  const server = lineChild(pin(1, [node, ...flags, ...prof, ...rest]), env);
   const line = await server.next((l) => l.startsWith('listening '), 30_000);
   const port = Number(line.split(' ')[1]);
   const stats = async () => {

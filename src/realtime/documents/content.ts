@@ -1,13 +1,23 @@
-// Realtime documents: a loaded document's Yjs content, awake as a Y.Doc or hibernated as one encoded update. A
-// document that had no update for its namespace's `documentHibernateMs` drops its Y.Doc (a few KiB of structs, maps
-// and listeners) and keeps `Y.encodeStateAsUpdate` of it: garbage-collected, and a fraction of the size. Greeting a
-// joiner and answering a sync1 read the encoded state without waking it; the next update wakes it (a new Y.Doc from
-// the bytes, then the update). Pending structs and deletions (parked for a missing dependency) are part of
-// `encodeStateAsUpdate`'s result, and parked again on waking, so they survive (docs/documents.md "Hibernation").
+// Realtime documents: a loaded document's Yjs content, held encoded (updates, no Y.Doc) or awake as a Y.Doc.
+// Encoded is the usual form: the content is a stack of merged updates (encoded-runs.ts) with the state vector they
+// add up to. An update that only appends to it (each client's structs start where the content ends for that client,
+// no gap, no deletion: what typing sends) is pushed on the stack as it came, and one whose structs it all has
+// already changes nothing; neither needs a Y.Doc, whose integration and garbage cost most of an update's CPU. Any
+// other update (a deletion, a gap, an overlap: what only a Y.Doc can tell the effect of) wakes the content into a
+// Y.Doc, which stays until it has had no such update for the namespace's `documentHibernateMs`; then it is encoded
+// again (`Y.encodeStateAsUpdate`, which also garbage-collects deleted content). Greeting a joiner, answering a sync1
+// and a compaction's snapshot read the encoded form without waking it. Pending structs and deletions (parked for a
+// missing dependency) are part of `encodeStateAsUpdate`'s result and of a merge, and parked again on waking, so they
+// survive (docs/documents.md "Encoded and awake").
 import * as Y from 'yjs';
+import { EncodedRuns, type StateSource } from './encoded-runs.ts';
+import type { UpdateShape } from './validate.ts';
 
 /** An update without structs or deletions (no client, no deleted range): 2 bytes. */
 const NOTHING = new Uint8Array([0, 0]);
+
+/** What {@link DocumentContent.append} did with an update. */
+export type Appended = 'appended' | 'held' | 'needs-doc';
 
 /** Whether `encoded` has every struct of `update` (within its state vector) and the same deletions. */
 function holdsAll(encoded: Uint8Array, update: Uint8Array): boolean {
@@ -25,79 +35,150 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * How an update relates to a state: 'held' when the state has all its structs and it deletes nothing, 'appended'
+ * when each client's new structs start exactly where the state ends (and it deletes nothing, leaves no gap), else
+ * 'needs-doc'.
+ */
+export function classify(shape: UpdateShape, source: StateSource): Appended {
+  if (shape.gaps || shape.deletes) return 'needs-doc';
+  const ranges = shape.ranges;
+  let appends = false;
+  for (let i = 0; i < ranges.length; i += 3) {
+    const known = source.state(ranges[i]!);
+    if (ranges[i + 2]! <= known) continue;
+    if (ranges[i + 1] !== known) return 'needs-doc';
+    appends = true;
+  }
+  return appends ? 'appended' : 'held';
+}
+
+/** An awake Y.Doc as a {@link StateSource}. */
+class DocState implements StateSource {
+  readonly #doc: Y.Doc;
+  constructor(doc: Y.Doc) {
+    this.#doc = doc;
+  }
+  state(client: number): number {
+    return Y.getState(this.#doc.store, client);
+  }
+}
+
 /** Called after each transaction of the (current) Y.Doc. */
 export type TransactionListener = (transaction: Y.Transaction) => void;
 
-/** A document's Yjs content and the timer that sends it to sleep. */
+/** A document's Yjs content and the timer that sends it back to its encoded form. */
 export class DocumentContent {
   readonly #guid: string;
   readonly #onTransaction: TransactionListener;
   readonly #hibernateMs: number;
+  /** The Y.Doc while awake; else the content is `#encoded` (settled: one update) or `#runs` (pushed to). */
   #doc: Y.Doc | null = null;
-  /** The whole content as one update while hibernated, else null. */
   #encoded: Uint8Array | null = null;
-  /** Changes since start: the timer compares it with its value when armed (no timer work per update). */
+  #runs: EncodedRuns | null = null;
+  /** Updates that needed the Y.Doc since start: the timer compares it with its value when armed. */
   #activity = 0;
+  /** Updates pushed on the encoded form since start (likewise). */
+  #pushes = 0;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #destroyed = false;
 
   /**
    * @param guid The Y.Doc guid (the document's name).
-   * @param hibernateMs Quiet time after which the content hibernates, in ms; 0: never.
+   * @param hibernateMs Time without an update that needs a Y.Doc after which the content is encoded again, and
+   *   without any update after which what was pushed is compacted, in ms; 0: the content is a Y.Doc from the start
+   *   and stays one.
    * @param onTransaction Listens to every Y.Doc this content creates.
    */
   constructor(guid: string, hibernateMs: number, onTransaction: TransactionListener) {
     this.#guid = guid;
     this.#hibernateMs = hibernateMs;
     this.#onTransaction = onTransaction;
-    this.#doc = this.#create();
-    this.touch();
+    if (hibernateMs === 0) this.#doc = this.#create();
+    else this.#encoded = NOTHING;
   }
 
-  /** Whether the content is hibernated (no Y.Doc in memory). */
+  /** Whether the content is encoded (no Y.Doc in memory). */
   get hibernated(): boolean {
-    return this.#encoded !== null;
+    return this.#doc === null;
   }
 
-  /** The Y.Doc, woken from the encoded state when hibernated. */
+  /** The Y.Doc, woken from the encoded form when needed (it stays awake for `hibernateMs` at least). */
   get doc(): Y.Doc {
     if (this.#doc !== null) return this.#doc;
-    const doc = this.#create();
-    const encoded = this.#encoded;
+    const encoded = this.#merged();
     this.#encoded = null;
+    this.#runs = null;
+    const doc = this.#create();
     this.#doc = doc;
-    if (encoded !== null) Y.applyUpdate(doc, encoded);
-    // Woken by a read (not an update) too: it goes back to sleep after another quiet spell.
+    Y.applyUpdate(doc, encoded);
     this.touch();
     return doc;
   }
 
-  /** The state vector (`sync1`), read from the encoded state when hibernated. */
-  stateVector(): Uint8Array {
-    return this.#encoded === null ? Y.encodeStateVector(this.doc) : Y.encodeStateVectorFromUpdate(this.#encoded);
+  /**
+   * Takes an update without a Y.Doc when it can: appended to the encoded form, or held already (changes nothing).
+   * 'needs-doc' when the content is awake, or when only a Y.Doc can apply the update; the caller applies it there.
+   * @param update A valid update.
+   * @param shape Its shape (from `inspectUpdate`).
+   */
+  append(update: Uint8Array, shape: UpdateShape): Appended {
+    if (this.#doc !== null) return 'needs-doc';
+    const runs = this.#pushable();
+    const verdict = classify(shape, runs);
+    if (verdict === 'appended') {
+      runs.push(update, shape);
+      // Once quiet, the timer compacts what was pushed.
+      this.#pushes++;
+      if (this.#timer === null) this.#arm();
+    }
+    return verdict;
   }
 
   /**
-   * What a peer with this state vector lacks (`sync2`), read from the encoded state when hibernated.
+   * Whether an update applied to the awake Y.Doc is one the encoded form would have taken (an append, or held):
+   * such an update does not keep the Y.Doc awake.
+   */
+  appendsTo(shape: UpdateShape): boolean {
+    const doc = this.#doc;
+    return doc !== null && classify(shape, new DocState(doc)) !== 'needs-doc';
+  }
+
+  /**
+   * Whether the content is encoded and surely holds an update: it has all its structs and the update deletes nothing.
+   * @param shape The update's shape; null (an invalid update) is never held.
+   */
+  has(shape: UpdateShape | null): boolean {
+    return this.#doc === null && shape !== null && classify(shape, this.#pushable()) === 'held';
+  }
+
+  /** The state vector (`sync1`), read from the encoded form when encoded. */
+  stateVector(): Uint8Array {
+    return this.#doc !== null ? Y.encodeStateVector(this.#doc) : Y.encodeStateVectorFromUpdate(this.#merged());
+  }
+
+  /**
+   * What a peer with this state vector lacks (`sync2`), read from the encoded form when encoded.
    * @param stateVector A valid Yjs state vector.
    */
   diff(stateVector: Uint8Array): Uint8Array {
-    return this.#encoded === null
-      ? Y.encodeStateAsUpdate(this.doc, stateVector)
-      : Y.diffUpdate(this.#encoded, stateVector);
+    return this.#doc !== null
+      ? Y.encodeStateAsUpdate(this.#doc, stateVector)
+      : Y.diffUpdate(this.#merged(), stateVector);
   }
 
   /**
-   * Whether a hibernated content surely has everything an update brings (a joiner's `sync2` when it holds nothing
-   * new): every struct within the state vector and the same deletions. Read from the encoded state, without waking;
+   * Whether an encoded content surely has everything an update brings (a joiner's `sync2` when it holds nothing
+   * new): every struct within the state vector and the same deletions. Read from the encoded form, without waking;
    * false when awake or unsure (the caller then applies it to the Y.Doc, which decides).
    * @param update A valid Yjs update.
+   * @param shape Its shape, when known (answers most cases without a merge).
    */
-  holds(update: Uint8Array): boolean {
-    const encoded = this.#encoded;
-    if (encoded === null) return false;
+  holds(update: Uint8Array, shape?: UpdateShape): boolean {
+    if (this.#doc !== null) return false;
+    if (shape !== undefined && this.has(shape)) return true;
     try {
-      return holdsAll(encoded, update);
+      return holdsAll(this.#merged(), update);
     } catch {
       return false;
     }
@@ -105,16 +186,16 @@ export class DocumentContent {
 
   /** The whole content as one update (a compaction's snapshot), without waking it. */
   snapshot(): Uint8Array {
-    return this.#encoded ?? Y.encodeStateAsUpdate(this.doc);
+    return this.#doc !== null ? Y.encodeStateAsUpdate(this.#doc) : this.#merged();
   }
 
-  /** Records a change: the content stays awake for at least `hibernateMs` more (arms the timer if none is armed). */
+  /** Records an update that needed the Y.Doc: it stays awake for at least `hibernateMs` more. */
   touch(): void {
     this.#activity++;
     if (this.#timer === null) this.#arm();
   }
 
-  /** Hibernates now: the Y.Doc is replaced by its encoded state (no-op when already hibernated or destroyed). */
+  /** Encodes the content now, as its timer does (no-op when already encoded or destroyed). */
   hibernate(): void {
     const doc = this.#doc;
     if (doc === null || this.#destroyed) return;
@@ -123,7 +204,7 @@ export class DocumentContent {
     doc.destroy();
   }
 
-  /** Drops the Y.Doc, the encoded state and the timer. */
+  /** Drops the Y.Doc, the encoded form and the timer. */
   destroy(): void {
     this.#destroyed = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
@@ -131,6 +212,50 @@ export class DocumentContent {
     this.#doc?.destroy();
     this.#doc = null;
     this.#encoded = null;
+    this.#runs = null;
+  }
+
+  /** The encoded content as one update. */
+  #merged(): Uint8Array {
+    return this.#runs?.merged() ?? this.#encoded ?? NOTHING;
+  }
+
+  /**
+   * The encoded form that takes pushes (made from the settled update on first use, with its state vector; the timer
+   * settles it again once quiet, so a check that pushed nothing does not keep it).
+   */
+  #pushable(): EncodedRuns {
+    if (this.#runs === null) {
+      this.#runs = new EncodedRuns(this.#encoded ?? NOTHING);
+      this.#encoded = null;
+      if (this.#timer === null) this.#arm();
+    }
+    return this.#runs;
+  }
+
+  /**
+   * What was pushed, compacted into one update: applied to a scratch Y.Doc and encoded from it, which merges each
+   * client's consecutive inserts into one struct and garbage-collects deleted content (a merge of updates keeps a
+   * struct per update). Once per quiet spell of a document that was typed in.
+   */
+  #settle(): void {
+    const runs = this.#runs;
+    if (runs === null) return;
+    this.#runs = null;
+    if (!runs.pushed) {
+      this.#encoded = runs.merged();
+      return;
+    }
+    const doc = new Y.Doc();
+    try {
+      Y.applyUpdate(doc, runs.merged());
+      this.#encoded = Y.encodeStateAsUpdate(doc);
+    } catch {
+      // A merge of validated updates applies; should one not, the merge itself is kept.
+      this.#encoded = runs.merged();
+    } finally {
+      doc.destroy();
+    }
   }
 
   #create(): Y.Doc {
@@ -140,13 +265,18 @@ export class DocumentContent {
     return doc;
   }
 
-  /** Fires `hibernateMs` after arming; a change meanwhile re-arms it (so the content sleeps 1-2 × hibernateMs after its last change). */
+  /**
+   * Fires `hibernateMs` after arming, and re-arms when an update needed the Y.Doc or was pushed meanwhile; so 1 to 2
+   * × hibernateMs after the last one, an awake content is encoded, an encoded one has what was pushed compacted.
+   */
   #arm(): void {
     if (this.#hibernateMs === 0 || this.#destroyed) return;
     const armedAt = this.#activity;
+    const pushedAt = this.#pushes;
     this.#timer = setTimeout(() => {
       this.#timer = null;
-      if (this.#activity !== armedAt) this.#arm();
+      if (this.#activity !== armedAt || this.#pushes !== pushedAt) this.#arm();
+      else if (this.#doc === null) this.#settle();
       else this.hibernate();
     }, this.#hibernateMs);
     this.#timer.unref?.();

@@ -11,7 +11,7 @@ import { DocumentContent } from './content.ts';
 import { DocumentFanout } from './fanout.ts';
 import { Member } from './member.ts';
 import type { DocumentPeer } from './peer.ts';
-import { addsNothing } from './validate.ts';
+import { addsNothing, inspectUpdate, type UpdateShape } from './validate.ts';
 
 /** Awareness client ids one peer may hold in one document (a tab has one per document; a few more for reloads). */
 export const MAX_AWARENESS_IDS_PER_PEER = 8;
@@ -85,23 +85,24 @@ export class LiveDocument {
     return this.#content.doc;
   }
 
-  /** Whether the document is hibernated: its content held as one encoded update, no Y.Doc (content.ts). */
+  /** Whether the document is encoded: its content held as updates, no Y.Doc (content.ts). */
   get hibernated(): boolean {
     return this.#content.hibernated;
   }
 
-  /** Hibernates the document now (as its quiet timer does after `documentHibernateMs`). */
+  /** Encodes the document now (as its timer does `documentHibernateMs` after the last update that needed a Y.Doc). */
   hibernate(): void {
     this.#content.hibernate();
   }
 
   /**
    * Whether the document already holds everything an update brings (a read-only peer's `sync2` is then no attempt to
-   * write); a hibernated document answers from its encoded state when it can, without waking.
+   * write); an encoded document answers from its encoded state when it can, without waking.
    * @param update A validated update.
+   * @param shape Its shape (from `inspectUpdate`).
    */
-  holds(update: Uint8Array): boolean {
-    return this.#content.holds(update) || addsNothing(this.#content.doc, update);
+  holds(update: Uint8Array, shape: UpdateShape): boolean {
+    return this.#content.holds(update, shape) || addsNothing(this.#content.doc, update);
   }
 
   /** The whole document as one update (a compaction's snapshot), without waking it. */
@@ -182,11 +183,12 @@ export class LiveDocument {
    * Applies a validated update from a member; fan-out, broadcast and storage follow (see `#apply`).
    * @param member The writer.
    * @param update A validated update.
+   * @param shape Its shape (from `inspectUpdate`, which validated it).
    * @returns false when Yjs threw while integrating (reported by the caller).
    */
-  applyLocal(member: Member, update: Uint8Array): boolean {
+  applyLocal(member: Member, update: Uint8Array, shape: UpdateShape): boolean {
     try {
-      this.#apply(update, member);
+      this.#apply(update, member, shape);
       return true;
     } catch {
       return false;
@@ -231,8 +233,11 @@ export class LiveDocument {
    */
   applyRemote(kind: 'update' | 'awareness', bytes: Uint8Array): boolean {
     try {
-      if (kind === 'update') this.#apply(bytes, REMOTE);
-      else awarenessProtocol.applyAwarenessUpdate(this.awareness, bytes, REMOTE);
+      if (kind === 'update') {
+        const shape = inspectUpdate(bytes);
+        if (shape === null) return false;
+        this.#apply(bytes, REMOTE, shape);
+      } else awarenessProtocol.applyAwarenessUpdate(this.awareness, bytes, REMOTE);
       return true;
     } catch {
       return false;
@@ -250,8 +255,9 @@ export class LiveDocument {
    */
   applyStored(snapshot: Uint8Array | null, updates: readonly Uint8Array[]): number {
     const entries = snapshot === null ? updates : [snapshot, ...updates];
-    // A hibernated document that holds all of them stays asleep (the re-read before a compaction, usually).
-    if (entries.length === 0 || (this.#content.hibernated && entries.every((u) => this.#content.holds(u)))) return 0;
+    // An encoded document that surely holds all of them (the re-read before a compaction, usually: each is within
+    // its state vector and deletes nothing) stays encoded; otherwise they are applied to the Y.Doc at once.
+    if (entries.length === 0 || entries.every((u) => this.#content.has(inspectUpdate(u)))) return 0;
     const doc = this.#content.doc;
     this.#content.touch();
     const store = doc.store;
@@ -296,14 +302,26 @@ export class LiveDocument {
    * Applies Yjs bytes and hands the same bytes on (fan-out, and for a member's: broadcast and storage) when they
    * changed the document or were parked by Yjs for a missing dependency (they must travel then too: the change they
    * carry appears once that dependency arrives, and the update that brings it does not repeat them). Bytes that
-   * changed nothing go nowhere, as Yjs's own update event would have done. If Yjs throws half-way (a validated update
-   * should not), what did change is encoded against the state before and handed on, so no peer or store misses it.
+   * changed nothing go nowhere, as Yjs's own update event would have done. An encoded document takes an update that
+   * only appends, or that it holds already, without a Y.Doc (content.ts); any other wakes it. If Yjs throws half-way
+   * (a validated update should not), what did change is encoded against the state before and handed on, so no peer
+   * or store misses it.
    */
-  #apply(update: Uint8Array, origin: unknown): void {
-    // A joiner's sync2 with nothing new changes nothing: a hibernated document stays asleep.
-    if (this.#content.hibernated && this.#content.holds(update)) return;
+  #apply(update: Uint8Array, origin: unknown, shape: UpdateShape): void {
+    if (this.#content.hibernated) {
+      const verdict = this.#content.append(update, shape);
+      if (verdict === 'held') return;
+      if (verdict === 'appended') {
+        this.#onUpdate(update, origin);
+        return;
+      }
+      // A joiner's sync2 with nothing new changes nothing: the document stays encoded.
+      if (this.#content.holds(update, shape)) return;
+    }
+    // An update that only appends does not keep the Y.Doc awake: the document is encoded again after
+    // documentHibernateMs without one that needed the Y.Doc.
+    if (!this.#content.appendsTo(shape)) this.#content.touch();
     const doc = this.#content.doc;
-    this.#content.touch();
     const store = doc.store;
     const pendingStructs = store.pendingStructs?.update ?? null;
     const pendingDs = store.pendingDs;

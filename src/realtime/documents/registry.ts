@@ -13,7 +13,7 @@ import { DocumentLoading } from './loading.ts';
 import type { Member } from './member.ts';
 import { UpdateParts } from './parts.ts';
 import type { DocumentPeer } from './peer.ts';
-import { decodeStateVector, isValidUpdate, parseAwarenessUpdate } from './validate.ts';
+import { decodeStateVector, inspectUpdate, parseAwarenessUpdate } from './validate.ts';
 
 /** What the registry is built with. */
 export interface DocumentRegistryOptions {
@@ -257,7 +257,8 @@ export class DocumentRegistry {
       );
       return;
     }
-    if (!isValidUpdate(data)) {
+    const shape = inspectUpdate(data);
+    if (shape === null) {
       peer.refuse(ErrorCode.INVALID_MESSAGE, `Cannot apply the ${kind}: not a valid Yjs update`, rid);
       return;
     }
@@ -267,7 +268,7 @@ export class DocumentRegistry {
     if (!allowed.ok) {
       // A read-only client answers the server's sync1 like any other; when its answer changes nothing, it is no
       // attempt to write and is dropped quietly.
-      if (kind === 'sync2' && document.holds(data)) return;
+      if (kind === 'sync2' && document.holds(data, shape)) return;
       peer.refuse(ErrorCode.FORBIDDEN, 'Cannot change the document: the user may only read it', rid);
       return;
     }
@@ -280,7 +281,7 @@ export class DocumentRegistry {
       return;
     }
     const before = this.#writes.lastAppend(document);
-    if (!document.applyLocal(member, data)) {
+    if (!document.applyLocal(member, data, shape)) {
       this.#options.observer.internalError?.(new Error(`A validated update failed to apply to ${document.name}`));
       peer.refuse(ErrorCode.INVALID_MESSAGE, `Cannot apply the ${kind}: Yjs refused it`, rid);
       return;

@@ -4,7 +4,31 @@ import * as decoding from 'lib0/decoding';
 import * as Y from 'yjs';
 
 /**
- * Whether `update` is a well-formed Yjs update (v1 encoding), without applying it anywhere:
+ * What an update holds, read while checking it ({@link inspectUpdate}): the clock range of each client's structs and
+ * whether it leaves a gap or deletes anything. An update that only appends to what a document holds (each client's
+ * range starts where the document's state for that client ends, no gap, no deletion) can be taken without a Y.Doc
+ * (content.ts).
+ */
+export interface UpdateShape {
+  /** Per client, flat: client id, first clock, clock after the last struct. */
+  readonly ranges: readonly number[];
+  /** A skipped range inside a client's structs, or one client in two groups (never written by Yjs for one edit). */
+  readonly gaps: boolean;
+  /** Whether the update deletes anything. */
+  readonly deletes: boolean;
+}
+
+/**
+ * Whether `update` is a well-formed Yjs update (v1 encoding), without applying it anywhere: see {@link inspectUpdate}.
+ * @param update Bytes from a client.
+ * @returns true when it may be applied.
+ */
+export function isValidUpdate(update: Uint8Array): boolean {
+  return inspectUpdate(update) !== null;
+}
+
+/**
+ * Checks that `update` is a well-formed Yjs update (v1 encoding), without applying it anywhere, and tells its shape:
  * - Yjs's own decoder reads it completely, every struct with its content (strings, JSON, `any` values, types,
  *   subdocuments) and then its delete set, with the readers `Y.applyUpdate` uses. Applying to the live document reads
  *   every struct before integrating any but the delete set only after, so this is what keeps a truncated or
@@ -18,30 +42,47 @@ import * as Y from 'yjs';
  * This replaced applying every update to a scratch document, which cost twenty to forty times as much and refused no
  * more (test/realtime/documents/validate.test.ts compares the two on damaged updates).
  * @param update Bytes from a client.
- * @returns true when it may be applied.
+ * @returns Its shape, or null when it must be refused.
  */
-export function isValidUpdate(update: Uint8Array): boolean {
-  if (update.byteLength < 2) return false;
+export function inspectUpdate(update: Uint8Array): UpdateShape | null {
+  if (update.byteLength < 2) return null;
   let decoded: ReturnType<typeof Y.decodeUpdate>;
   try {
     decoded = Y.decodeUpdate(update);
   } catch {
-    return false;
+    return null;
   }
-  for (const [client, deletes] of decoded.ds.clients) {
-    if (!isSafe(client)) return false;
-    for (const range of deletes) if (!(range.len > 0) || !isSafe(range.clock + range.len)) return false;
+  let deletes = false;
+  for (const [client, ranges] of decoded.ds.clients) {
+    if (!isSafe(client)) return null;
+    for (const range of ranges) if (!(range.len > 0) || !isSafe(range.clock + range.len)) return null;
+    if (ranges.length > 0) deletes = true;
   }
+  const out: number[] = [];
+  let gaps = false;
+  // The structs come grouped by client, in clock order within a group (the decoder counts the clocks on).
+  let groupClient = -1;
   for (const struct of decoded.structs) {
     const { client, clock } = struct.id;
-    if (!(struct.length > 0) || !isSafe(client) || !isSafe(clock + struct.length)) return false;
+    if (!(struct.length > 0) || !isSafe(client) || !isSafe(clock + struct.length)) return null;
     if (struct instanceof Y.Item) {
-      if (!isEarlierRef(struct.origin, client, clock) || !isEarlierRef(struct.rightOrigin, client, clock)) return false;
+      if (!isEarlierRef(struct.origin, client, clock) || !isEarlierRef(struct.rightOrigin, client, clock)) return null;
       const parent: unknown = struct.parent;
-      if (parent instanceof Y.ID && !isEarlierRef(parent, client, clock)) return false;
+      if (parent instanceof Y.ID && !isEarlierRef(parent, client, clock)) return null;
+    } else if (struct instanceof Y.Skip) gaps = true;
+    if (client === groupClient && out[out.length - 1] === clock) out[out.length - 1] = clock + struct.length;
+    else {
+      if (client === groupClient || hasClient(out, client)) gaps = true;
+      groupClient = client;
+      out.push(client, clock, clock + struct.length);
     }
   }
-  return true;
+  return { ranges: out, gaps, deletes };
+}
+
+function hasClient(ranges: readonly number[], client: number): boolean {
+  for (let i = 0; i < ranges.length; i += 3) if (ranges[i] === client) return true;
+  return false;
 }
 
 /** A client id or clock that survives a round trip through Yjs's encoding (lib0 varints stop at 2^53). */

@@ -1,7 +1,8 @@
-// Documents, hibernation: a document without updates for documentHibernateMs drops its Y.Doc and keeps one encoded
-// update, peers connected or not, and behaves as before from outside: joiners sync from the encoded state (without
-// waking it), the next local or remote update wakes it, compaction, unload, awareness, parked (pending) updates and the
-// y-websocket endpoint all see the same document.
+// Documents, encoded and awake: a document keeps its content encoded (no Y.Doc), takes updates that only append
+// without waking, wakes into a Y.Doc for any other update (a deletion) and is encoded again after documentHibernateMs
+// without one, peers connected or not. From outside it behaves the same either way: joiners sync from the encoded
+// state (without waking it), compaction, unload, awareness, parked (pending) updates and the y-websocket endpoint all
+// see the same document.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
@@ -94,7 +95,7 @@ test('documentHibernateMs 0: a document never hibernates', async (t) => {
   assert.equal(loaded(h, 'doc:awake').hibernated, false);
 });
 
-test('an update from another node wakes a hibernated document and reaches its peers', async (t) => {
+test('updates from another node reach the peers of an encoded document: an append keeps it encoded, a deletion wakes it', async (t) => {
   const broker = new MemoryBroker();
   t.after(() => broker.close());
   const store = new MemoryDocumentStore();
@@ -114,8 +115,12 @@ test('an update from another node wakes a hibernated document and reaches its pe
   live.hibernate();
   b.insert(3, ' two');
   await a.until(() => a.text === 'one two', 5000, 'the remote update reached the hibernated node’s peer');
-  assert.equal(live.hibernated, false);
+  assert.equal(live.hibernated, true, 'an append needs no Y.Doc');
   assert.equal(serverText(live), 'one two');
+  b.delete(0, 4);
+  await a.until(() => a.text === 'two', 5000, 'the remote deletion reached it too');
+  assert.equal(live.hibernated, false, 'a deletion wakes it');
+  assert.equal(serverText(live), 'two');
 });
 
 test('compaction and the size check while hibernated; an unloaded hibernated document loads from the store', async (t) => {
@@ -221,7 +226,7 @@ test('awareness works while hibernated and does not wake the document', async (t
   assert.ok(live.hibernated);
 });
 
-test('the y-websocket endpoint syncs from and wakes a hibernated document', async (t) => {
+test('the y-websocket endpoint syncs from an encoded document, appends to it and wakes it with a deletion', async (t) => {
   const h = await startHub(t, {
     namespaces: { doc: { document: true, documentHibernateMs: NEVER_BY_ITSELF } },
     yjsNamespace: 'doc',
@@ -255,7 +260,11 @@ test('the y-websocket endpoint syncs from and wakes a hibernated document', asyn
   assert.ok(live.hibernated, 'syncing a provider did not wake it');
   q.doc.getText('text').insert(8, '!');
   await waitFor(() => p.doc.getText('text').toString() === 'from yjs!', 'the edit reached the first provider');
-  assert.equal(live.hibernated, false);
+  assert.equal(live.hibernated, true, 'an append needs no Y.Doc');
+  q.doc.getText('text').delete(0, 5);
+  await waitFor(() => p.doc.getText('text').toString() === 'yjs!', 'the deletion reached the first provider');
+  assert.equal(live.hibernated, false, 'a deletion wakes it');
+  assert.equal(serverText(live), 'yjs!');
 });
 
 test('a read-only joiner of a hibernated document is not refused and does not wake it', async (t) => {

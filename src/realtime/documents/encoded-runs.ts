@@ -1,0 +1,120 @@
+// Realtime documents: a document's content in encoded form, as a stack of runs, each a Yjs update merging the ones
+// pushed after the run below it; the bottom run is the bulk of the document. Pushed updates are copied back to back
+// into one buffer (a client's update is a view into a shared pool slab, and a Uint8Array per keystroke costs more
+// heap than its bytes); a full batch becomes a run, and a run at least half the size of the one below is merged into
+// it, so each byte is merged a logarithmic number of times and the stack stays a few runs deep. Reading the whole (a
+// sync1's answer, a compaction's snapshot) merges everything into one run. The state vector of the whole is kept,
+// so an update is classified without a merge. Once the document is quiet, content.ts compacts it all into one update
+// and drops this.
+import * as Y from 'yjs';
+import type { UpdateShape } from './validate.ts';
+
+/** Updates pushed before the batch is merged into a run (one `Y.mergeUpdates` call for this many keystrokes). */
+export const BATCH_UPDATES = 64;
+
+/** First size of the batch buffer, in bytes (a keystroke's update is about 30). */
+const MIN_BATCH_CAPACITY = 256;
+
+/**
+ * Where a content's state vector is read: the clock it holds every struct of one client up to (0: none), or
+ * {@link GAPPED} when it also holds structs of that client past a gap (parked for a missing dependency): whether an
+ * update of that client adds anything is then for a Y.Doc to tell.
+ */
+export interface StateSource {
+  state(client: number): number;
+}
+
+/** {@link StateSource.state} of a client with a gap: no update's range starts or ends there. */
+export const GAPPED = -1;
+
+export class EncodedRuns implements StateSource {
+  /** Merged runs, bottom first; every update in a run is older than every update in the runs above. */
+  #runs: Uint8Array[];
+  /** Updates pushed since the last run was made, back to back in `#batch`, ending at the offsets in `#ends`. */
+  #batch: Uint8Array | null = null;
+  #ends: number[] = [];
+  /** The state vector of everything here ({@link GAPPED} for a client with a gap), made on first use. */
+  #state: Map<number, number> | null = null;
+  #pushed = false;
+
+  /** @param encoded The content as one update. */
+  constructor(encoded: Uint8Array) {
+    this.#runs = [encoded];
+  }
+
+  /** The clock the content holds up to, for one client (0: none): the state vector of everything pushed. */
+  state(client: number): number {
+    return this.#known().get(client) ?? 0;
+  }
+
+  /**
+   * Pushes (a copy of) an update that appends to the content (classified 'appended' against {@link state}).
+   * @param update The update.
+   * @param shape Its shape: its clients' ranges move the state vector on.
+   */
+  push(update: Uint8Array, shape: UpdateShape): void {
+    this.#pushed = true;
+    const state = this.#known();
+    const ranges = shape.ranges;
+    for (let i = 0; i < ranges.length; i += 3) {
+      const client = ranges[i]!;
+      const to = ranges[i + 2]!;
+      if (to > (state.get(client) ?? 0)) state.set(client, to);
+    }
+    const ends = this.#ends;
+    const used = ends.length === 0 ? 0 : ends[ends.length - 1]!;
+    const end = used + update.byteLength;
+    let batch = this.#batch;
+    if (batch === null || end > batch.byteLength) {
+      const grown = new Uint8Array(Math.max(MIN_BATCH_CAPACITY, 2 * (batch?.byteLength ?? 0), end));
+      if (batch !== null) grown.set(batch.subarray(0, used));
+      this.#batch = batch = grown;
+    }
+    batch.set(update, used);
+    ends.push(end);
+    if (ends.length >= BATCH_UPDATES) this.#fold();
+  }
+
+  /** Whether anything was pushed since this was made. */
+  get pushed(): boolean {
+    return this.#pushed;
+  }
+
+  /** The whole content as one update (merges everything pushed into one run). */
+  merged(): Uint8Array {
+    if (this.#ends.length > 0) this.#fold();
+    if (this.#runs.length > 1) this.#runs = [Y.mergeUpdates(this.#runs)];
+    return this.#runs[0]!;
+  }
+
+  #known(): Map<number, number> {
+    if (this.#state !== null) return this.#state;
+    const merged = this.merged();
+    // The state vector counts each client's structs from clock 0 up to the first gap; a client with structs past it
+    // (its highest clock is further) is marked GAPPED.
+    const state = Y.decodeStateVector(Y.encodeStateVectorFromUpdate(merged));
+    for (const [client, to] of Y.parseUpdateMeta(merged).to)
+      if (to > (state.get(client) ?? 0)) state.set(client, GAPPED);
+    this.#state = state;
+    return state;
+  }
+
+  /** Merges the batch into a run, then each run at least half the size of the one below into it. */
+  #fold(): void {
+    const batch = this.#batch!;
+    const updates: Uint8Array[] = [];
+    let start = 0;
+    for (const end of this.#ends) {
+      updates.push(batch.subarray(start, end));
+      start = end;
+    }
+    this.#ends = [];
+    const runs = this.#runs;
+    // One update is returned as it is by Y.mergeUpdates: a view into the batch buffer, which is written over next.
+    runs.push(updates.length === 1 ? updates[0]!.slice() : Y.mergeUpdates(updates));
+    while (runs.length > 1 && runs[runs.length - 1]!.byteLength * 2 >= runs[runs.length - 2]!.byteLength) {
+      const top = runs.pop()!;
+      runs[runs.length - 1] = Y.mergeUpdates([runs[runs.length - 1]!, top]);
+    }
+  }
+}

@@ -1,0 +1,194 @@
+// Documents, the encoded form (content.ts, encoded-runs.ts): a document that takes appends without a Y.Doc and wakes
+// for anything else ends with the same text as one that is always a Y.Doc, whatever the edits (inserts and
+// deletions), their delivery order (some wait parked for a missing dependency) and repeats; a peer that only ever
+// receives the document's fan-out ends with that text too (nothing it needs is held back); and once everything is
+// integrated, delivering every update again sends nothing on (bytes that change nothing go nowhere). Typing in order
+// never wakes it, past several batches of merged runs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import * as Y from 'yjs';
+import type { DocKind, ErrorCode } from '../../../src/messages/index.ts';
+import type { Identity } from '../../../src/realtime/auth/identity.ts';
+import { type DocumentHost, LiveDocument } from '../../../src/realtime/documents/document.ts';
+import { BATCH_UPDATES } from '../../../src/realtime/documents/encoded-runs.ts';
+import type { DocumentPeer } from '../../../src/realtime/documents/peer.ts';
+import { resolveNamespaceConfig } from '../../../src/realtime/namespaces.ts';
+
+const AUTHORS = 3;
+/** Always a Y.Doc. */
+const AWAKE = resolveNamespaceConfig('doc', { document: true, documentHibernateMs: 0 });
+/** Encoded from the start; woken by an update that needs a Y.Doc, and encoded again only when the test says so. */
+const ENCODED = resolveNamespaceConfig('doc', { document: true, documentHibernateMs: 600_000 });
+
+const HOST: DocumentHost = { broadcast() {}, persist() {}, applied() {}, deliver() {} };
+
+/** A peer holding the document: applies every update fanned out to it to its own Y.Doc, and counts them. */
+class WatchingPeer implements DocumentPeer {
+  readonly id = 'watcher';
+  readonly format = 'bytes';
+  readonly transport = null;
+  readonly doc = new Y.Doc();
+  updates = 0;
+  get identity(): Identity {
+    throw new Error('not used');
+  }
+  frame(_channel: string, kind: DocKind, bytes: Uint8Array): Uint8Array {
+    return kind === 'update' ? bytes : new Uint8Array(0);
+  }
+  sendFrame(frame: string | Uint8Array): void {
+    if (typeof frame === 'string' || frame.byteLength === 0) return;
+    this.updates++;
+    Y.applyUpdate(this.doc, frame);
+  }
+  fannedOut(): void {}
+  refuse(_code: ErrorCode, _message: string): void {}
+  accepted(): void {}
+  lost(): void {}
+}
+
+function open(config: typeof AWAKE): { live: LiveDocument; peer: WatchingPeer } {
+  const live = new LiveDocument('doc:p', config, HOST);
+  live.state = 'ready';
+  const peer = new WatchingPeer();
+  live.add(peer);
+  return { live, peer };
+}
+
+function textOf(update: Uint8Array): string {
+  const doc = new Y.Doc();
+  Y.applyUpdate(doc, update);
+  const text = doc.getText('text').toString();
+  doc.destroy();
+  return text;
+}
+
+type Edit = { readonly author: number; readonly at: number; readonly text: string; readonly del: number };
+
+const edit: fc.Arbitrary<Edit> = fc.record({
+  author: fc.nat(AUTHORS - 1),
+  at: fc.nat(40),
+  text: fc.string({ maxLength: 3, unit: fc.constantFrom('a', 'b', 'é', '😀') }),
+  del: fc.oneof(fc.constant(0), fc.nat(3)),
+});
+
+/** The authors edit, each seeing the others' earlier edits (later updates depend on earlier ones). */
+function author(edits: readonly Edit[]): { updates: Uint8Array[]; text: string } {
+  const authors = Array.from({ length: AUTHORS }, () => new Y.Doc());
+  const updates: Uint8Array[] = [];
+  for (const e of edits) {
+    const doc = authors[e.author]!;
+    const before = Y.encodeStateVector(doc);
+    const text = doc.getText('text');
+    const at = Math.min(e.at, text.length);
+    text.delete(at, Math.min(e.del, text.length - at));
+    text.insert(at, e.text);
+    const update = Y.encodeStateAsUpdate(doc, before);
+    updates.push(update);
+    for (const other of authors) if (other !== doc) Y.applyUpdate(other, update);
+  }
+  const text = authors[0]!.getText('text').toString();
+  for (const a of authors) a.destroy();
+  return { updates, text };
+}
+
+test('encoded or awake, random edits, order, repeats and re-encoding: one text, peers converge, repeats go nowhere', () => {
+  fc.assert(
+    fc.property(
+      fc.array(edit, { minLength: 1, maxLength: 40 }),
+      fc.infiniteStream(fc.nat(1_000_000)),
+      fc.array(fc.constantFrom('encode', 'repeat', 'none', 'none'), { minLength: 40, maxLength: 40 }),
+      (edits, order, between) => {
+        const { updates, text: expected } = author(edits);
+        const shuffled = [...updates];
+        const it = order[Symbol.iterator]();
+        for (let i = shuffled.length - 1; i > 0; i--) {
+          const j = (it.next().value as number) % (i + 1);
+          [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+        }
+        const awake = open(AWAKE);
+        const encoded = open(ENCODED);
+        try {
+          shuffled.forEach((update, i) => {
+            for (const { live } of [awake, encoded]) assert.ok(live.applyRemote('update', update));
+            if (between[i] === 'encode') encoded.live.hibernate();
+            else if (between[i] === 'repeat') {
+              const again = shuffled[(it.next().value as number) % (i + 1)]!;
+              for (const { live } of [awake, encoded]) assert.ok(live.applyRemote('update', again));
+            }
+          });
+          for (const { live, peer } of [awake, encoded]) {
+            assert.equal(textOf(live.snapshot()), expected, 'the document');
+            // What the peer holds, parked structs included: a Y.Doc fed some delivery orders keeps structs parked
+            // although their dependencies arrived (Yjs retries a parked update only for some arrivals), which
+            // a fresh Y.Doc reading them all at once integrates.
+            assert.equal(textOf(Y.encodeStateAsUpdate(peer.doc)), expected, 'its peer, from the fan-out alone');
+          }
+          // Everything is here now: the same updates again change nothing and go nowhere (from a Y.Doc that still
+          // has structs parked, Yjs re-parks a repeat, and it is sent on as parked).
+          encoded.live.hibernate();
+          const stuck = awake.live.doc.store.pendingStructs !== null || awake.live.doc.store.pendingDs !== null;
+          for (const { live, peer } of stuck ? [encoded] : [awake, encoded]) {
+            const before = peer.updates;
+            for (const update of updates) assert.ok(live.applyRemote('update', update));
+            assert.equal(peer.updates, before, 'repeats are not sent on');
+          }
+          assert.equal(textOf(encoded.live.snapshot()), expected, 'encoded at the end');
+          assert.equal(encoded.live.doc.getText('text').toString(), expected, 'woken at the end');
+        } finally {
+          for (const { live, peer } of [awake, encoded]) {
+            live.destroy();
+            peer.doc.destroy();
+          }
+        }
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
+
+test('typing in order, several authors, never wakes an encoded document, across many batches', () => {
+  const edits: Edit[] = [];
+  for (let i = 0; i < BATCH_UPDATES * 5 + 7; i++) edits.push({ author: i % AUTHORS, at: i * 7, text: 'ab', del: 0 });
+  const { updates, text: expected } = author(edits);
+  const { live, peer } = open(ENCODED);
+  try {
+    for (const [i, update] of updates.entries()) {
+      assert.ok(live.applyRemote('update', update));
+      assert.ok(live.hibernated, `update ${i} was an append`);
+      if (i % 97 === 0) assert.equal(textOf(live.snapshot()), peer.doc.getText('text').toString(), 'mid-way');
+    }
+    assert.equal(peer.updates, updates.length, 'each was sent on');
+    assert.equal(textOf(live.snapshot()), expected);
+    assert.equal(peer.doc.getText('text').toString(), expected);
+    // An update it already has changes nothing; a deletion wakes it.
+    assert.ok(live.applyRemote('update', updates[3]!));
+    assert.equal(peer.updates, updates.length, 'a repeat goes nowhere');
+    assert.ok(live.hibernated);
+    const deleter = new Y.Doc();
+    Y.applyUpdate(deleter, live.snapshot());
+    const before = Y.encodeStateVector(deleter);
+    deleter.getText('text').delete(0, 4);
+    assert.ok(live.applyRemote('update', Y.encodeStateAsUpdate(deleter, before)));
+    assert.equal(live.hibernated, false, 'a deletion needs the Y.Doc');
+    assert.equal(live.doc.getText('text').toString(), expected.slice(4));
+    assert.equal(peer.doc.getText('text').toString(), expected.slice(4));
+    deleter.destroy();
+  } finally {
+    live.destroy();
+    peer.doc.destroy();
+  }
+});
+
+test('a remote update that is not valid Yjs is dropped, encoded or awake', () => {
+  for (const config of [AWAKE, ENCODED]) {
+    const { live, peer } = open(config);
+    try {
+      assert.equal(live.applyRemote('update', new Uint8Array([1, 1, 5, 0, 0xff])), false);
+      assert.equal(peer.updates, 0);
+    } finally {
+      live.destroy();
+      peer.doc.destroy();
+    }
+  }
+});
