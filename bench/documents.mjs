@@ -17,6 +17,7 @@
 //                                                             #   references: floor, floor-ws, a relay without
 //                                                             #   Yjs: what read, frame and write cost alone)
 //   node bench/documents.mjs --scenarios b                    # one scenario only (a or b)
+//   node bench/documents.mjs --replace-every 4 --no-write      # every 4th edit also deletes 2 characters
 //   node bench/documents.mjs --nice=-10                       # higher priority on a shared machine (root; see README)
 //   node bench/documents.mjs --cpu-prof bench/out/docs-prof   # V8 CPU profiles of the servers (bench/lib/cpuprofile-top.mjs)
 //   BENCH_SERVER_NODE_FLAGS="--perf-basic-prof" node bench/documents.mjs ...   # extra node flags for the servers
@@ -47,13 +48,14 @@ const { values: args } = parseArgs({
     'warmup-s': { type: 'string', default: '3' },
     'window-s': { type: 'string', default: '10' },
     'idle-s': { type: 'string', default: '8' },
+    'replace-every': { type: 'string', default: '0' },
     nice: { type: 'string', default: '0' },
     'cpu-prof': { type: 'string' },
     'no-write': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
-helpFromHeader(args.help, import.meta.url, 25);
+helpFromHeader(args.help, import.meta.url, 26);
 
 const LABELS = {
   switchboard: 'Switchboard (JSON protocol, `doc` messages)',
@@ -173,6 +175,8 @@ async function startLoad(name, port, prefix) {
       String(port),
       '--prefix',
       prefix,
+      '--replace-every',
+      args['replace-every'],
     ]),
   );
   const cmd = async (obj, answer, timeoutMs) => {
@@ -322,8 +326,9 @@ L.push(
 L.push(
   `Each run: a fresh server process (CPU 1, --expose-gc), the load generator (bench/documents/load.mjs, CPU 0), ${args['warmup-s']} s warm-up, a ${args['window-s']} s measured window; ${niceness === 0 ? 'default priority' : `every process at nice ${niceness} (${autogroup})`}.`,
 );
+const replaceEvery = Number(args['replace-every']);
 L.push(
-  'Updates are 8-character inserts (about 30 bytes of Yjs update). Every server keeps documents in memory (no persistence) unless the row says otherwise.',
+  `Updates are 8-character inserts (about 30 bytes of Yjs update)${replaceEvery > 0 ? `; every ${replaceEvery}th also deletes the 2 characters before it` : ''}. Every server keeps documents in memory (no persistence) unless the row says otherwise.`,
 );
 L.push('');
 for (const kind of scenarios) {

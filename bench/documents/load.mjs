@@ -8,7 +8,8 @@
 //        Hocuspocus: a WebSocket that has sent nothing) -> {"ok":"bare"}; `close` closes them
 // An editor never applies what it receives (that would measure the load generator): it inserts 8 characters at the
 // end of its own text, so the first struct of each update it sends is (its client id, 8 × its edit number) and a
-// receiver finds the send time from the update's first struct alone.
+// receiver finds the send time from the update's first struct alone. With `--replace-every N`, every Nth edit first
+// deletes the last 2 characters (one update: a deletion and the insert; deleting takes no clock, so the rule holds).
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
@@ -16,8 +17,14 @@ import * as Y from 'yjs';
 import { firstStruct, wire } from './protocols.mjs';
 
 const { values: args } = parseArgs({
-  options: { server: { type: 'string' }, port: { type: 'string' }, prefix: { type: 'string', default: 'bench' } },
+  options: {
+    server: { type: 'string' },
+    port: { type: 'string' },
+    prefix: { type: 'string', default: 'bench' },
+    'replace-every': { type: 'string', default: '0' },
+  },
 });
+const REPLACE_EVERY = Number(args['replace-every']);
 const KIND = args.server;
 const PORT = Number(args.port);
 const EDIT = 'abcdefgh';
@@ -95,7 +102,12 @@ class Editor {
   }
 
   edit() {
-    this.text.insert(this.text.length, EDIT);
+    if (REPLACE_EVERY > 0 && this.sent % REPLACE_EVERY === REPLACE_EVERY - 1 && this.text.length >= 2)
+      this.ydoc.transact(() => {
+        this.text.delete(this.text.length - 2, 2);
+        this.text.insert(this.text.length, EDIT);
+      });
+    else this.text.insert(this.text.length, EDIT);
     const u = this.pending;
     this.pending = null;
     if (this.sent >= this.sentAt.length) {

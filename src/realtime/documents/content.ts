@@ -10,7 +10,7 @@
 // missing dependency) are part of `encodeStateAsUpdate`'s result and of a merge, and parked again on waking, so they
 // survive (docs/documents.md "Encoded and awake").
 import * as Y from 'yjs';
-import { EncodedRuns, type StateSource } from './encoded-runs.ts';
+import { EncodedRuns, GAPPED, type StateSource } from './encoded-runs.ts';
 import type { UpdateShape } from './validate.ts';
 
 /** An update without structs or deletions (no client, no deleted range): 2 bytes. */
@@ -36,21 +36,27 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
- * How an update relates to a state: 'held' when the state has all its structs and it deletes nothing, 'appended'
- * when each client's new structs start exactly where the state ends (and it deletes nothing, leaves no gap), else
+ * How an update relates to a state: 'held' when the state has all its structs and all it deletes is deleted there
+ * already; 'appended' when it brings something new that the state can take as it is: each client's new structs start
+ * exactly where the state ends (no gap), and no range it deletes is of a client the state has a gap in; else
  * 'needs-doc'.
  */
 export function classify(shape: UpdateShape, source: StateSource): Appended {
-  if (shape.gaps || shape.deletes) return 'needs-doc';
+  if (shape.gaps) return 'needs-doc';
   const ranges = shape.ranges;
-  let appends = false;
+  let adds = false;
   for (let i = 0; i < ranges.length; i += 3) {
     const known = source.state(ranges[i]!);
     if (ranges[i + 2]! <= known) continue;
     if (ranges[i + 1] !== known) return 'needs-doc';
-    appends = true;
+    adds = true;
   }
-  return appends ? 'appended' : 'held';
+  const deleted = shape.deleted;
+  for (let i = 0; i < deleted.length && !adds; i += 3) {
+    adds = !source.deletes(deleted[i]!, deleted[i + 1]!, deleted[i + 2]!);
+  }
+  for (let i = 0; i < deleted.length; i += 3) if (source.state(deleted[i]!) === GAPPED) return 'needs-doc';
+  return adds ? 'appended' : 'held';
 }
 
 /** An awake Y.Doc as a {@link StateSource}. */
@@ -61,6 +67,10 @@ class DocState implements StateSource {
   }
   state(client: number): number {
     return Y.getState(this.#doc.store, client);
+  }
+  /** Only asked whether the encoded form would take an update: any deletion would be (the answer is unused). */
+  deletes(): boolean {
+    return false;
   }
 }
 
@@ -145,7 +155,7 @@ export class DocumentContent {
   }
 
   /**
-   * Whether the content is encoded and surely holds an update: it has all its structs and the update deletes nothing.
+   * Whether the content is encoded and surely holds an update: it has all its structs and deletions.
    * @param shape The update's shape; null (an invalid update) is never held.
    */
   has(shape: UpdateShape | null): boolean {

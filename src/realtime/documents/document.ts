@@ -256,7 +256,7 @@ export class LiveDocument {
   applyStored(snapshot: Uint8Array | null, updates: readonly Uint8Array[]): number {
     const entries = snapshot === null ? updates : [snapshot, ...updates];
     // An encoded document that surely holds all of them (the re-read before a compaction, usually: each is within
-    // its state vector and deletes nothing) stays encoded; otherwise they are applied to the Y.Doc at once.
+    // its state vector and what it deletes is deleted) stays encoded; otherwise they are applied to the Y.Doc at once.
     if (entries.length === 0 || entries.every((u) => this.#content.has(inspectUpdate(u)))) return 0;
     const doc = this.#content.doc;
     this.#content.touch();

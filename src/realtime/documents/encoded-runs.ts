@@ -22,6 +22,8 @@ const MIN_BATCH_CAPACITY = 256;
  */
 export interface StateSource {
   state(client: number): number;
+  /** Whether every item of one client from `clock` to before `end` is deleted in the content already. */
+  deletes(client: number, clock: number, end: number): boolean;
 }
 
 /** {@link StateSource.state} of a client with a gap: no update's range starts or ends there. */
@@ -36,6 +38,11 @@ export class EncodedRuns implements StateSource {
   /** The state vector of everything here ({@link GAPPED} for a client with a gap), made on first use. */
   #state: Map<number, number> | null = null;
   #pushed = false;
+  /**
+   * What the content deletes, per client: sorted, disjoint, non-adjacent [clock, end) pairs, flat. Made on the first
+   * update that deletes (read from the merged content: typing that only inserts never pays for it).
+   */
+  #deleted: Map<number, number[]> | null = null;
 
   /** @param encoded The content as one update. */
   constructor(encoded: Uint8Array) {
@@ -61,6 +68,10 @@ export class EncodedRuns implements StateSource {
       const to = ranges[i + 2]!;
       if (to > (state.get(client) ?? 0)) state.set(client, to);
     }
+    const deletedRanges = shape.deleted;
+    if (this.#deleted !== null)
+      for (let i = 0; i < deletedRanges.length; i += 3)
+        addRange(this.#deleted, deletedRanges[i]!, deletedRanges[i + 1]!, deletedRanges[i + 2]!);
     const ends = this.#ends;
     const used = ends.length === 0 ? 0 : ends[ends.length - 1]!;
     const end = used + update.byteLength;
@@ -73,6 +84,13 @@ export class EncodedRuns implements StateSource {
     batch.set(update, used);
     ends.push(end);
     if (ends.length >= BATCH_UPDATES) this.#fold();
+  }
+
+  deletes(client: number, clock: number, end: number): boolean {
+    const ranges = this.#deletions().get(client);
+    if (ranges === undefined) return false;
+    const i = rangeAt(ranges, clock);
+    return i >= 0 && ranges[i + 1]! >= end;
   }
 
   /** Whether anything was pushed since this was made. */
@@ -99,6 +117,15 @@ export class EncodedRuns implements StateSource {
     return state;
   }
 
+  #deletions(): Map<number, number[]> {
+    if (this.#deleted !== null) return this.#deleted;
+    const deleted = new Map<number, number[]>();
+    for (const [client, items] of Y.decodeUpdate(this.merged()).ds.clients)
+      for (const item of items) addRange(deleted, client, item.clock, item.clock + item.len);
+    this.#deleted = deleted;
+    return deleted;
+  }
+
   /** Merges the batch into a run, then each run at least half the size of the one below into it. */
   #fold(): void {
     const batch = this.#batch!;
@@ -117,4 +144,34 @@ export class EncodedRuns implements StateSource {
       runs[runs.length - 1] = Y.mergeUpdates([runs[runs.length - 1]!, top]);
     }
   }
+}
+
+/** The index (even) of the pair in sorted flat [clock, end) pairs that contains `clock`, or -1. */
+function rangeAt(ranges: readonly number[], clock: number): number {
+  let lo = 0;
+  let hi = ranges.length / 2 - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ranges[2 * mid + 1]! <= clock) lo = mid + 1;
+    else if (ranges[2 * mid]! > clock) hi = mid - 1;
+    else return 2 * mid;
+  }
+  return -1;
+}
+
+/** Adds [clock, end) of a client to sorted flat pairs, merging it with the pairs it overlaps or touches. */
+function addRange(deleted: Map<number, number[]>, client: number, clock: number, end: number): void {
+  const ranges = deleted.get(client);
+  if (ranges === undefined) {
+    deleted.set(client, [clock, end]);
+    return;
+  }
+  // The first pair that ends at or after `clock`, and the first that starts after `end`.
+  let first = 0;
+  while (first < ranges.length && ranges[first + 1]! < clock) first += 2;
+  let last = first;
+  while (last < ranges.length && ranges[last]! <= end) last += 2;
+  const from = first < last ? Math.min(clock, ranges[first]!) : clock;
+  const to = first < last ? Math.max(end, ranges[last - 1]!) : end;
+  ranges.splice(first, last - first, from, to);
 }

@@ -4,18 +4,18 @@ import * as decoding from 'lib0/decoding';
 import * as Y from 'yjs';
 
 /**
- * What an update holds, read while checking it ({@link inspectUpdate}): the clock range of each client's structs and
- * whether it leaves a gap or deletes anything. An update that only appends to what a document holds (each client's
- * range starts where the document's state for that client ends, no gap, no deletion) can be taken without a Y.Doc
- * (content.ts).
+ * What an update holds, read while checking it ({@link inspectUpdate}): the clock range of each client's structs,
+ * whether it leaves a gap, and the ranges it deletes. An update that only appends to what a document holds (each
+ * client's range starts where the document's state for that client ends, no gap) and deletes only what the document
+ * has or will have can be taken without a Y.Doc (content.ts).
  */
 export interface UpdateShape {
   /** Per client, flat: client id, first clock, clock after the last struct. */
   readonly ranges: readonly number[];
   /** A skipped range inside a client's structs, or one client in two groups (never written by Yjs for one edit). */
   readonly gaps: boolean;
-  /** Whether the update deletes anything. */
-  readonly deletes: boolean;
+  /** The deleted ranges, flat: client id, first clock, clock after the range. */
+  readonly deleted: readonly number[];
 }
 
 /**
@@ -52,11 +52,13 @@ export function inspectUpdate(update: Uint8Array): UpdateShape | null {
   } catch {
     return null;
   }
-  let deletes = false;
+  const deleted: number[] = [];
   for (const [client, ranges] of decoded.ds.clients) {
     if (!isSafe(client)) return null;
-    for (const range of ranges) if (!(range.len > 0) || !isSafe(range.clock + range.len)) return null;
-    if (ranges.length > 0) deletes = true;
+    for (const range of ranges) {
+      if (!(range.len > 0) || !isSafe(range.clock + range.len)) return null;
+      deleted.push(client, range.clock, range.clock + range.len);
+    }
   }
   const out: number[] = [];
   let gaps = false;
@@ -77,7 +79,7 @@ export function inspectUpdate(update: Uint8Array): UpdateShape | null {
       out.push(client, clock, clock + struct.length);
     }
   }
-  return { ranges: out, gaps, deletes };
+  return { ranges: out, gaps, deleted };
 }
 
 function hasClient(ranges: readonly number[], client: number): boolean {

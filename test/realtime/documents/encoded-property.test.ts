@@ -2,8 +2,8 @@
 // for anything else ends with the same text as one that is always a Y.Doc, whatever the edits (inserts and
 // deletions), their delivery order (some wait parked for a missing dependency) and repeats; a peer that only ever
 // receives the document's fan-out ends with that text too (nothing it needs is held back); and once everything is
-// integrated, delivering every update again sends nothing on (bytes that change nothing go nowhere). Typing in order
-// never wakes it, past several batches of merged runs.
+// integrated, delivering every update again sends nothing on (bytes that change nothing go nowhere). Typing in order,
+// deletions included, never wakes it, past several batches of merged runs; an update past a gap does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -147,36 +147,50 @@ test('encoded or awake, random edits, order, repeats and re-encoding: one text, 
   );
 });
 
-test('typing in order, several authors, never wakes an encoded document, across many batches', () => {
+test('typing in order, several authors, deletions too, never wakes an encoded document, across many batches', () => {
   const edits: Edit[] = [];
-  for (let i = 0; i < BATCH_UPDATES * 5 + 7; i++) edits.push({ author: i % AUTHORS, at: i * 7, text: 'ab', del: 0 });
+  for (let i = 0; i < BATCH_UPDATES * 5 + 7; i++)
+    edits.push({ author: i % AUTHORS, at: (i * 7) % (i + 1), text: i % 5 === 0 ? '' : 'abc', del: i % 3 });
   const { updates, text: expected } = author(edits);
   const { live, peer } = open(ENCODED);
+  // The reference: a Y.Doc tells which updates change something (an author's update always carries all it ever
+  // deleted, so one that neither inserts nor deletes anything new changes nothing).
+  const reference = open(AWAKE);
   try {
     for (const [i, update] of updates.entries()) {
       assert.ok(live.applyRemote('update', update));
-      assert.ok(live.hibernated, `update ${i} was an append`);
+      assert.ok(reference.live.applyRemote('update', update));
+      assert.ok(live.hibernated, `update ${i} was taken encoded`);
+      assert.equal(peer.updates, reference.peer.updates, `update ${i} was sent on when it changed something`);
       if (i % 97 === 0) assert.equal(textOf(live.snapshot()), peer.doc.getText('text').toString(), 'mid-way');
     }
-    assert.equal(peer.updates, updates.length, 'each was sent on');
+    const changes = peer.updates;
+    assert.ok(changes > BATCH_UPDATES * 4);
     assert.equal(textOf(live.snapshot()), expected);
     assert.equal(peer.doc.getText('text').toString(), expected);
-    // An update it already has changes nothing; a deletion wakes it.
-    assert.ok(live.applyRemote('update', updates[3]!));
-    assert.equal(peer.updates, updates.length, 'a repeat goes nowhere');
+    // Updates it already has (an insert, a deletion) change nothing.
+    for (const i of [3, 4, 6]) assert.ok(live.applyRemote('update', updates[i]!));
+    assert.equal(peer.updates, changes, 'a repeat goes nowhere');
     assert.ok(live.hibernated);
-    const deleter = new Y.Doc();
-    Y.applyUpdate(deleter, live.snapshot());
-    const before = Y.encodeStateVector(deleter);
-    deleter.getText('text').delete(0, 4);
-    assert.ok(live.applyRemote('update', Y.encodeStateAsUpdate(deleter, before)));
-    assert.equal(live.hibernated, false, 'a deletion needs the Y.Doc');
-    assert.equal(live.doc.getText('text').toString(), expected.slice(4));
-    assert.equal(peer.doc.getText('text').toString(), expected.slice(4));
-    deleter.destroy();
+    // A new author's second update, sent first: past a gap, which only a Y.Doc can hold (parked).
+    const late = new Y.Doc();
+    Y.applyUpdate(late, live.snapshot());
+    const lateUpdates: Uint8Array[] = [];
+    late.on('update', (u: Uint8Array) => lateUpdates.push(u));
+    late.getText('text').insert(0, 'x');
+    late.getText('text').insert(1, 'y');
+    assert.ok(live.applyRemote('update', lateUpdates[1]!));
+    assert.equal(live.hibernated, false, 'an update past a gap needs the Y.Doc');
+    assert.ok(live.applyRemote('update', lateUpdates[0]!));
+    const after = late.getText('text').toString();
+    assert.equal(live.doc.getText('text').toString(), after);
+    assert.equal(peer.doc.getText('text').toString(), after);
+    late.destroy();
   } finally {
-    live.destroy();
-    peer.doc.destroy();
+    for (const opened of [{ live, peer }, reference]) {
+      opened.live.destroy();
+      opened.peer.doc.destroy();
+    }
   }
 });
 

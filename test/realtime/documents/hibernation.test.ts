@@ -1,6 +1,6 @@
-// Documents, encoded and awake: a document keeps its content encoded (no Y.Doc), takes updates that only append
-// without waking, wakes into a Y.Doc for any other update (a deletion) and is encoded again after documentHibernateMs
-// without one, peers connected or not. From outside it behaves the same either way: joiners sync from the encoded
+// Documents, encoded and awake: a document keeps its content encoded (no Y.Doc), takes typing (updates that append,
+// deletions) without waking, wakes into a Y.Doc for an update that leaves a gap or overlaps, and is encoded again after
+// documentHibernateMs without one, peers connected or not. From outside it behaves the same either way: joiners sync from the encoded
 // state (without waking it), compaction, unload, awareness, parked (pending) updates and the y-websocket endpoint all
 // see the same document.
 import { test, type TestContext } from 'node:test';
@@ -95,7 +95,7 @@ test('documentHibernateMs 0: a document never hibernates', async (t) => {
   assert.equal(loaded(h, 'doc:awake').hibernated, false);
 });
 
-test('updates from another node reach the peers of an encoded document: an append keeps it encoded, a deletion wakes it', async (t) => {
+test('updates from another node reach the peers of an encoded document: typing keeps it encoded, a gap wakes it', async (t) => {
   const broker = new MemoryBroker();
   t.after(() => broker.close());
   const store = new MemoryDocumentStore();
@@ -119,8 +119,21 @@ test('updates from another node reach the peers of an encoded document: an appen
   assert.equal(serverText(live), 'one two');
   b.delete(0, 4);
   await a.until(() => a.text === 'two', 5000, 'the remote deletion reached it too');
-  assert.equal(live.hibernated, false, 'a deletion wakes it');
+  assert.equal(live.hibernated, true, 'nor does a deletion');
   assert.equal(serverText(live), 'two');
+  // Two updates of a third author, the second sent first: it starts past what the document has of that author.
+  const author = new Y.Doc();
+  Y.applyUpdate(author, Y.encodeStateAsUpdate(b.doc));
+  const updates: Uint8Array[] = [];
+  author.on('update', (u: Uint8Array) => updates.push(u));
+  author.getText('text').insert(3, '!');
+  author.getText('text').insert(4, '?');
+  b.send('update', updates[1]!);
+  await waitFor(() => !live.hibernated, 'an update past a gap wakes it (Yjs parks it)');
+  b.send('update', updates[0]!);
+  await a.until(() => a.text === 'two!?', 5000, 'both, once the first came');
+  assert.equal(serverText(live), 'two!?');
+  author.destroy();
 });
 
 test('compaction and the size check while hibernated; an unloaded hibernated document loads from the store', async (t) => {
@@ -226,7 +239,7 @@ test('awareness works while hibernated and does not wake the document', async (t
   assert.ok(live.hibernated);
 });
 
-test('the y-websocket endpoint syncs from an encoded document, appends to it and wakes it with a deletion', async (t) => {
+test('the y-websocket endpoint syncs from an encoded document and types into it without waking it', async (t) => {
   const h = await startHub(t, {
     namespaces: { doc: { document: true, documentHibernateMs: NEVER_BY_ITSELF } },
     yjsNamespace: 'doc',
@@ -263,7 +276,7 @@ test('the y-websocket endpoint syncs from an encoded document, appends to it and
   assert.equal(live.hibernated, true, 'an append needs no Y.Doc');
   q.doc.getText('text').delete(0, 5);
   await waitFor(() => p.doc.getText('text').toString() === 'yjs!', 'the deletion reached the first provider');
-  assert.equal(live.hibernated, false, 'a deletion wakes it');
+  assert.equal(live.hibernated, true, 'nor does a deletion');
   assert.equal(serverText(live), 'yjs!');
 });
 
