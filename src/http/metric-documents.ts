@@ -24,7 +24,7 @@ export class DocumentMetrics {
     });
     this.#hibernated = new Gauge({
       name: `${prefix}documents_hibernated`,
-      help: 'Of the documents loaded, those hibernated: held as one encoded update without a Y.Doc (documentHibernateMs)',
+      help: 'Of the documents loaded, those in the encoded form: held as Yjs updates without a Y.Doc (documentHibernateMs)',
       registers,
     });
     this.#peers = new Gauge({

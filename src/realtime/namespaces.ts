@@ -148,12 +148,14 @@ export interface NamespaceConfig {
    */
   readonly documentIdleUnloadMs: number;
   /**
-   * How long a loaded document goes without an update before it hibernates, in ms: its Y.Doc is dropped and its
-   * content kept as one encoded update (garbage-collected, a fraction of the memory), whether peers are connected or
-   * not; the next update wakes it. It hibernates 1 to 2 times this after its last update (one timer per document, not
-   * one per update). 0: never.
-   * @default 3000 - a few seconds of quiet: a pause in typing does not wake and re-sleep it at every keystroke, and
-   *   most of the documents a server holds (open in a tab nobody types in) cost their encoded size
+   * A loaded document keeps its content encoded (Yjs updates, no Y.Doc): typing appends to it, and only an update
+   * past a gap or overlapping the content wakes a Y.Doc (docs/documents.md "Encoded and awake"). This is how long,
+   * in ms, after the last update that needed the Y.Doc an awake document is encoded again (garbage-collected, a
+   * fraction of the memory), and after its last update a typed-in encoded document is compacted into one update;
+   * each 1 to 2 times this (one timer per document, not one per update), peers connected or not. 0: a document is a
+   * Y.Doc from the start and stays one.
+   * @default 3000 - a few seconds of quiet: a pause in typing does not trigger either, and most of the documents a
+   *   server holds (open in a tab nobody types in) cost their compacted encoded size
    */
   readonly documentHibernateMs: number;
   /**

@@ -186,7 +186,7 @@ export const NAMESPACE_SETTINGS: readonly Setting[] = [
     'namespaces.<namespace>.documentHibernateMs',
     'NAMESPACES__<NAMESPACE>__DOCUMENT_HIBERNATE_MS',
     INTEGER,
-    'How long a loaded document goes without an update before it hibernates (its Y.Doc dropped, its content kept as one encoded update; the next update wakes it), in ms; it sleeps 1 to 2 times this after its last update. 0: never.',
+    'How long after the last update that needed a Y.Doc (one past a gap, or overlapping) an awake document is encoded again (its Y.Doc dropped, its content kept as Yjs updates, which typing appends to without a Y.Doc), and after its last update a typed-in encoded document is compacted into one update, in ms; 1 to 2 times this. 0: a document is always a Y.Doc.',
   ),
   s(
     'namespaces.<namespace>.documentCompactUpdates',
