@@ -1,14 +1,14 @@
 // Realtime documents: a loaded document's Yjs content, held encoded (updates, no Y.Doc) or awake as a Y.Doc.
-// Encoded is the usual form: the content is a stack of merged updates (encoded-runs.ts) with the state vector they
-// add up to. An update that only appends to it (each client's structs start where the content ends for that client,
-// no gap, no deletion: what typing sends) is pushed on the stack as it came, and one whose structs it all has
-// already changes nothing; neither needs a Y.Doc, whose integration and garbage cost most of an update's CPU. Any
-// other update (a deletion, a gap, an overlap: what only a Y.Doc can tell the effect of) wakes the content into a
-// Y.Doc, which stays until it has had no such update for the namespace's `documentHibernateMs`; then it is encoded
-// again (`Y.encodeStateAsUpdate`, which also garbage-collects deleted content). Greeting a joiner, answering a sync1
-// and a compaction's snapshot read the encoded form without waking it. Pending structs and deletions (parked for a
-// missing dependency) are part of `encodeStateAsUpdate`'s result and of a merge, and parked again on waking, so they
-// survive (docs/documents.md "Encoded and awake").
+// Encoded is the usual form: one compact update and the updates pushed since (encoded-runs.ts), with the state vector
+// and deleted ranges they add up to. An update that adds to it as it is (each client's structs start where the
+// content ends for that client, no gap; deletions of clients without a gap: what typing sends) is pushed as it came,
+// and one whose structs and deletions it all has already changes nothing; neither needs a Y.Doc, whose integration
+// and garbage cost most of an update's CPU. Any other update (past a gap, or overlapping: what only a Y.Doc can tell
+// the effect of) wakes the content into a Y.Doc, which stays until it has had no such update for the namespace's
+// `documentHibernateMs`; then it is encoded again (`Y.encodeStateAsUpdate`, which also garbage-collects deleted
+// content). Greeting a joiner, answering a sync1 and a compaction's snapshot read the encoded form without waking
+// it. Pending structs and deletions (parked for a missing dependency) are part of `encodeStateAsUpdate`'s result, and
+// parked again on waking, so they survive (docs/documents.md "Encoded and awake").
 import * as Y from 'yjs';
 import { EncodedRuns, GAPPED, type StateSource } from './encoded-runs.ts';
 import type { UpdateShape } from './validate.ts';
@@ -243,29 +243,12 @@ export class DocumentContent {
     return this.#runs;
   }
 
-  /**
-   * What was pushed, compacted into one update: applied to a scratch Y.Doc and encoded from it, which merges each
-   * client's consecutive inserts into one struct and garbage-collects deleted content (a merge of updates keeps a
-   * struct per update). Once per quiet spell of a document that was typed in.
-   */
+  /** Once quiet: what was pushed is folded into one compact update, kept alone (no state vector, no buffer). */
   #settle(): void {
     const runs = this.#runs;
     if (runs === null) return;
+    this.#encoded = runs.merged();
     this.#runs = null;
-    if (!runs.pushed) {
-      this.#encoded = runs.merged();
-      return;
-    }
-    const doc = new Y.Doc();
-    try {
-      Y.applyUpdate(doc, runs.merged());
-      this.#encoded = Y.encodeStateAsUpdate(doc);
-    } catch {
-      // A merge of validated updates applies; should one not, the merge itself is kept.
-      this.#encoded = runs.merged();
-    } finally {
-      doc.destroy();
-    }
   }
 
   #create(): Y.Doc {
@@ -277,7 +260,7 @@ export class DocumentContent {
 
   /**
    * Fires `hibernateMs` after arming, and re-arms when an update needed the Y.Doc or was pushed meanwhile; so 1 to 2
-   * × hibernateMs after the last one, an awake content is encoded, an encoded one has what was pushed compacted.
+   * × hibernateMs after the last one, an awake content is encoded, an encoded one has what was pushed folded in.
    */
   #arm(): void {
     if (this.#hibernateMs === 0 || this.#destroyed) return;

@@ -1,19 +1,14 @@
-// Realtime documents: a document's content in encoded form, as a stack of runs, each a Yjs update merging the ones
-// pushed after the run below it; the bottom run is the bulk of the document. Pushed updates are copied back to back
-// into one buffer (a client's update is a view into a shared pool slab, and a Uint8Array per keystroke costs more
-// heap than its bytes); a full batch becomes a run, and a run at least half the size of the one below is merged into
-// it, so each byte is merged a logarithmic number of times and the stack stays a few runs deep. Reading the whole (a
-// sync1's answer, a compaction's snapshot) merges everything into one run. The state vector of the whole is kept,
-// so an update is classified without a merge. Once the document is quiet, content.ts compacts it all into one update
-// and drops this.
+// Realtime documents: a document's content in encoded form: one compact Yjs update (the base) and the updates pushed
+// since, copied back to back into one buffer (a client's update is a view into a shared pool slab, and a Uint8Array
+// per keystroke costs more heap than its bytes). The pushed updates are folded into the base when they weigh as much
+// as it (or are many): the base and every pushed update are applied in one transaction to a scratch Y.Doc, which is
+// encoded and dropped. So each byte is folded a bounded number of times, and the base stays in the compact form Yjs
+// encodes (each client's consecutive inserts in one struct, deleted content garbage-collected): `Y.mergeUpdates`
+// keeps a struct per update (ten times the bytes for one-character keystrokes) and slows down with many updates.
+// Reading the whole (a sync1's answer, a compaction's snapshot) folds first. The state vector and the deleted ranges
+// of the whole are kept as updates are pushed, so an update is classified without a fold.
 import * as Y from 'yjs';
 import type { UpdateShape } from './validate.ts';
-
-/** Updates pushed before the batch is merged into a run (one `Y.mergeUpdates` call for this many keystrokes). */
-export const BATCH_UPDATES = 64;
-
-/** First size of the batch buffer, in bytes (a keystroke's update is about 30). */
-const MIN_BATCH_CAPACITY = 256;
 
 /**
  * Where a content's state vector is read: the clock it holds every struct of one client up to (0: none), or
@@ -29,10 +24,19 @@ export interface StateSource {
 /** {@link StateSource.state} of a client with a gap: no update's range starts or ends there. */
 export const GAPPED = -1;
 
+/** Pushed updates after which they are folded into the base, however small (bounds the offsets kept). */
+export const FOLD_UPDATES = 4096;
+
+/** Pushed bytes below which they are not folded into the base (unless that many updates: {@link FOLD_UPDATES}). */
+export const FOLD_MIN_BYTES = 16 * 1024;
+
+/** First size of the buffer of pushed updates, in bytes (a keystroke's update is about 30). */
+const MIN_BATCH_CAPACITY = 256;
+
 export class EncodedRuns implements StateSource {
-  /** Merged runs, bottom first; every update in a run is older than every update in the runs above. */
-  #runs: Uint8Array[];
-  /** Updates pushed since the last run was made, back to back in `#batch`, ending at the offsets in `#ends`. */
+  /** The content up to the pushed updates, as one update. */
+  #base: Uint8Array;
+  /** Updates pushed since the base was made, back to back in `#batch`, ending at the offsets in `#ends`. */
   #batch: Uint8Array | null = null;
   #ends: number[] = [];
   /** The state vector of everything here ({@link GAPPED} for a client with a gap), made on first use. */
@@ -40,13 +44,13 @@ export class EncodedRuns implements StateSource {
   #pushed = false;
   /**
    * What the content deletes, per client: sorted, disjoint, non-adjacent [clock, end) pairs, flat. Made on the first
-   * update that deletes (read from the merged content: typing that only inserts never pays for it).
+   * update that deletes (read from the folded content: typing that only inserts never pays for it).
    */
   #deleted: Map<number, number[]> | null = null;
 
   /** @param encoded The content as one update. */
   constructor(encoded: Uint8Array) {
-    this.#runs = [encoded];
+    this.#base = encoded;
   }
 
   /** The clock the content holds up to, for one client (0: none): the state vector of everything pushed. */
@@ -54,10 +58,22 @@ export class EncodedRuns implements StateSource {
     return this.#known().get(client) ?? 0;
   }
 
+  deletes(client: number, clock: number, end: number): boolean {
+    const ranges = this.#deletions().get(client);
+    if (ranges === undefined) return false;
+    const i = rangeAt(ranges, clock);
+    return i >= 0 && ranges[i + 1]! >= end;
+  }
+
+  /** Whether anything was pushed since this was made. */
+  get pushed(): boolean {
+    return this.#pushed;
+  }
+
   /**
-   * Pushes (a copy of) an update that appends to the content (classified 'appended' against {@link state}).
+   * Pushes (a copy of) an update that adds to the content (classified 'appended' against this).
    * @param update The update.
-   * @param shape Its shape: its clients' ranges move the state vector on.
+   * @param shape Its shape: its clients' ranges move the state vector on, its deleted ranges add to the deleted.
    */
   push(update: Uint8Array, shape: UpdateShape): void {
     this.#pushed = true;
@@ -83,26 +99,13 @@ export class EncodedRuns implements StateSource {
     }
     batch.set(update, used);
     ends.push(end);
-    if (ends.length >= BATCH_UPDATES) this.#fold();
+    if (ends.length >= FOLD_UPDATES || (end >= FOLD_MIN_BYTES && end >= this.#base.byteLength)) this.#fold();
   }
 
-  deletes(client: number, clock: number, end: number): boolean {
-    const ranges = this.#deletions().get(client);
-    if (ranges === undefined) return false;
-    const i = rangeAt(ranges, clock);
-    return i >= 0 && ranges[i + 1]! >= end;
-  }
-
-  /** Whether anything was pushed since this was made. */
-  get pushed(): boolean {
-    return this.#pushed;
-  }
-
-  /** The whole content as one update (merges everything pushed into one run). */
+  /** The whole content as one compact update (folds what was pushed into the base). */
   merged(): Uint8Array {
     if (this.#ends.length > 0) this.#fold();
-    if (this.#runs.length > 1) this.#runs = [Y.mergeUpdates(this.#runs)];
-    return this.#runs[0]!;
+    return this.#base;
   }
 
   #known(): Map<number, number> {
@@ -126,23 +129,32 @@ export class EncodedRuns implements StateSource {
     return deleted;
   }
 
-  /** Merges the batch into a run, then each run at least half the size of the one below into it. */
+  /**
+   * Folds the pushed updates into the base: the base and each of them applied in one transaction to a scratch Y.Doc
+   * (parked structs stay parked in it and are part of its encoding), encoded and dropped.
+   */
   #fold(): void {
     const batch = this.#batch!;
-    const updates: Uint8Array[] = [];
+    const ends = this.#ends;
+    const updates: Uint8Array[] = [this.#base];
     let start = 0;
-    for (const end of this.#ends) {
+    for (const end of ends) {
       updates.push(batch.subarray(start, end));
       start = end;
     }
-    this.#ends = [];
-    const runs = this.#runs;
-    // One update is returned as it is by Y.mergeUpdates: a view into the batch buffer, which is written over next.
-    runs.push(updates.length === 1 ? updates[0]!.slice() : Y.mergeUpdates(updates));
-    while (runs.length > 1 && runs[runs.length - 1]!.byteLength * 2 >= runs[runs.length - 2]!.byteLength) {
-      const top = runs.pop()!;
-      runs[runs.length - 1] = Y.mergeUpdates([runs[runs.length - 1]!, top]);
+    const doc = new Y.Doc();
+    try {
+      doc.transact(() => {
+        for (const update of updates) Y.applyUpdate(doc, update);
+      });
+      this.#base = Y.encodeStateAsUpdate(doc);
+    } catch {
+      // Validated updates apply; should one not, a merge keeps every byte of them.
+      this.#base = Y.mergeUpdates(updates);
+    } finally {
+      doc.destroy();
     }
+    this.#ends = [];
   }
 }
 

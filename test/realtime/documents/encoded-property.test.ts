@@ -3,7 +3,8 @@
 // deletions), their delivery order (some wait parked for a missing dependency) and repeats; a peer that only ever
 // receives the document's fan-out ends with that text too (nothing it needs is held back); and once everything is
 // integrated, delivering every update again sends nothing on (bytes that change nothing go nowhere). Typing in order,
-// deletions included, never wakes it, past several batches of merged runs; an update past a gap does.
+// deletions included, never wakes it, across several folds of the pushed updates into its base; an update past a gap
+// does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -11,7 +12,7 @@ import * as Y from 'yjs';
 import type { DocKind, ErrorCode } from '../../../src/messages/index.ts';
 import type { Identity } from '../../../src/realtime/auth/identity.ts';
 import { type DocumentHost, LiveDocument } from '../../../src/realtime/documents/document.ts';
-import { BATCH_UPDATES } from '../../../src/realtime/documents/encoded-runs.ts';
+import { FOLD_MIN_BYTES } from '../../../src/realtime/documents/encoded-runs.ts';
 import type { DocumentPeer } from '../../../src/realtime/documents/peer.ts';
 import { resolveNamespaceConfig } from '../../../src/realtime/namespaces.ts';
 
@@ -147,10 +148,12 @@ test('encoded or awake, random edits, order, repeats and re-encoding: one text, 
   );
 });
 
-test('typing in order, several authors, deletions too, never wakes an encoded document, across many batches', () => {
+test('typing in order, several authors, deletions too, never wakes an encoded document, across several folds', () => {
   const edits: Edit[] = [];
-  for (let i = 0; i < BATCH_UPDATES * 5 + 7; i++)
-    edits.push({ author: i % AUTHORS, at: (i * 7) % (i + 1), text: i % 5 === 0 ? '' : 'abc', del: i % 3 });
+  // Long inserts: the pushed updates weigh several times FOLD_MIN_BYTES, so they are folded into the base on the way.
+  const text = 'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(3);
+  for (let i = 0; i < 400; i++)
+    edits.push({ author: i % AUTHORS, at: (i * 7) % (i + 1), text: i % 5 === 0 ? '' : text, del: i % 3 });
   const { updates, text: expected } = author(edits);
   const { live, peer } = open(ENCODED);
   // The reference: a Y.Doc tells which updates change something (an author's update always carries all it ever
@@ -165,7 +168,7 @@ test('typing in order, several authors, deletions too, never wakes an encoded do
       if (i % 97 === 0) assert.equal(textOf(live.snapshot()), peer.doc.getText('text').toString(), 'mid-way');
     }
     const changes = peer.updates;
-    assert.ok(changes > BATCH_UPDATES * 4);
+    assert.ok(updates.reduce((n, u) => n + u.byteLength, 0) > 3 * FOLD_MIN_BYTES);
     assert.equal(textOf(live.snapshot()), expected);
     assert.equal(peer.doc.getText('text').toString(), expected);
     // Updates it already has (an insert, a deletion) change nothing.
