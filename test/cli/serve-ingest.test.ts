@@ -18,6 +18,7 @@ import { startRedis } from '../helpers/redis-server.ts';
 import { allHistory, assertExactlyOnce, waitUntil } from '../ingest/fixtures.ts';
 import { startMosquitto } from '../ingest/helpers/mosquitto.ts';
 import { RABBITMQ_URL, rabbitAdmin } from '../ingest/helpers/rabbitmq.ts';
+import { collectOutput } from '../helpers/cli-fixtures.ts';
 import { documentsDirEnv } from '../helpers/documents-dir.ts';
 
 const SYMBOLS = ['AAPL', 'MSFT', 'GOOG', 'AMZN'];
@@ -33,19 +34,15 @@ function serve(file: string) {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    err = (err + d.toString()).slice(-8000);
-  });
+  const output = collectOutput(child, 8000);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const port = new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no address within 60 s: ${out} ${err}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`no address within 60 s: ${output.stdout()} ${output.stderr()}`)),
+      60_000,
+    );
     child.stdout.on('data', () => {
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output.stdout());
       if (m !== null) {
         clearTimeout(timer);
         resolve(Number(m[1]));
@@ -53,7 +50,7 @@ function serve(file: string) {
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`serve exited with ${code}: ${err}`));
+      reject(new Error(`serve exited with ${code}: ${output.stderr()}`));
     });
   });
   port.catch(() => {});

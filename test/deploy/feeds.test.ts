@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AckPolicy, connect, DeliverPolicy, JSONCodec } from 'nats';
 import { readDeployFile, ROOT, templateVariables } from '../cluster/harness/templates.ts';
+import { collectOutput } from '../helpers/cli-fixtures.ts';
 import { accepts, freePort } from '../helpers/ports.ts';
 import { configFromEnv, durationMs, readYaml } from './helpers.ts';
 
@@ -124,15 +125,8 @@ test('feeds config: the NATS ingest reads the stream the producer writes and ren
 function runProducer(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [PRODUCER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    const output = collectOutput(child);
+    child.once('exit', (code) => resolve({ code, stdout: output.stdout(), stderr: output.stderr() }));
   });
 }
 

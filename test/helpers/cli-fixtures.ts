@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { documentsDirEnv } from './documents-dir.ts';
 
 /** Spawns `switchboard echo`, resolves with its banner URL; the process is killed after the test. */
@@ -87,19 +88,12 @@ export function spawnServe(
     env: { ...process.env, NODE_OPTIONS: '', SWITCHBOARD_CONFIG: '', ...documentsDirEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
+  const output = collectOutput(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const started = new Promise<{ port: number } | { code: number | null; stderr: string }>((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
     child.stdout.on('data', () => {
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output.stdout());
       if (m !== null) {
         clearTimeout(timer);
         resolve({ port: Number(m[1]) });
@@ -107,7 +101,7 @@ export function spawnServe(
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      resolve({ code, stderr: err });
+      resolve({ code, stderr: output.stderr() });
     });
   });
   const port = started.then((s) => {
@@ -115,7 +109,28 @@ export function spawnServe(
     throw new Error(`serve exited with ${s.code} before listening: ${s.stderr}`);
   });
   port.catch(() => {}); // awaited by the tests that want it; a refused start is not an unhandled rejection
-  return { child, started, port, exited, stdout: () => out, stderr: () => err };
+  return { child, started, port, exited, stdout: output.stdout, stderr: output.stderr };
+}
+
+/**
+ * Collects what a child process prints.
+ * @param child A process spawned with piped stdout and stderr.
+ * @param stderrTail Keep only this many last characters of stderr (a chatty child's log); all when unset.
+ */
+export function collectOutput(
+  child: { readonly stdout: Readable; readonly stderr: Readable },
+  stderrTail?: number,
+): { stdout(): string; stderr(): string } {
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+    if (stderrTail !== undefined && err.length > stderrTail) err = err.slice(-stderrTail);
+  });
+  return { stdout: () => out, stderr: () => err };
 }
 
 /**
@@ -128,19 +143,12 @@ export function runCli(
   env: NodeJS.ProcessEnv,
 ): Promise<{ code: number | null; out: string; err: string }> {
   const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
+  const output = collectOutput(child);
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      resolve({ code, out, err });
+      resolve({ code, out: output.stdout(), err: output.stderr() });
     });
   });
 }

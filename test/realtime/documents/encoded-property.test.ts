@@ -15,8 +15,8 @@ import { type DocumentHost, LiveDocument } from '../../../src/realtime/documents
 import { FOLD_MIN_BYTES } from '../../../src/realtime/documents/encoded-runs.ts';
 import type { DocumentPeer } from '../../../src/realtime/documents/peer.ts';
 import { resolveNamespaceConfig } from '../../../src/realtime/namespaces.ts';
+import { AUTHORS, author, type Edit, editArbitrary, shuffle, textOf } from '../../helpers/yjs-edits.ts';
 
-const AUTHORS = 3;
 /** Always a Y.Doc. */
 const AWAKE = resolveNamespaceConfig('doc', { document: true, documentHibernateMs: 0 });
 /** Encoded from the start; woken by an update that needs a Y.Doc, and encoded again only when the test says so. */
@@ -56,42 +56,7 @@ function open(config: typeof AWAKE): { live: LiveDocument; peer: WatchingPeer } 
   return { live, peer };
 }
 
-function textOf(update: Uint8Array): string {
-  const doc = new Y.Doc();
-  Y.applyUpdate(doc, update);
-  const text = doc.getText('text').toString();
-  doc.destroy();
-  return text;
-}
-
-type Edit = { readonly author: number; readonly at: number; readonly text: string; readonly del: number };
-
-const edit: fc.Arbitrary<Edit> = fc.record({
-  author: fc.nat(AUTHORS - 1),
-  at: fc.nat(40),
-  text: fc.string({ maxLength: 3, unit: fc.constantFrom('a', 'b', 'é', '😀') }),
-  del: fc.oneof(fc.constant(0), fc.nat(3)),
-});
-
-/** The authors edit, each seeing the others' earlier edits (later updates depend on earlier ones). */
-function author(edits: readonly Edit[]): { updates: Uint8Array[]; text: string } {
-  const authors = Array.from({ length: AUTHORS }, () => new Y.Doc());
-  const updates: Uint8Array[] = [];
-  for (const e of edits) {
-    const doc = authors[e.author]!;
-    const before = Y.encodeStateVector(doc);
-    const text = doc.getText('text');
-    const at = Math.min(e.at, text.length);
-    text.delete(at, Math.min(e.del, text.length - at));
-    text.insert(at, e.text);
-    const update = Y.encodeStateAsUpdate(doc, before);
-    updates.push(update);
-    for (const other of authors) if (other !== doc) Y.applyUpdate(other, update);
-  }
-  const text = authors[0]!.getText('text').toString();
-  for (const a of authors) a.destroy();
-  return { updates, text };
-}
+const edit = editArbitrary(fc.oneof(fc.constant(0), fc.nat(3)));
 
 test('encoded or awake, random edits, order, repeats and re-encoding: one text, peers converge, repeats go nowhere', () => {
   fc.assert(
@@ -101,12 +66,7 @@ test('encoded or awake, random edits, order, repeats and re-encoding: one text, 
       fc.array(fc.constantFrom('encode', 'repeat', 'none', 'none'), { minLength: 40, maxLength: 40 }),
       (edits, order, between) => {
         const { updates, text: expected } = author(edits);
-        const shuffled = [...updates];
-        const it = order[Symbol.iterator]();
-        for (let i = shuffled.length - 1; i > 0; i--) {
-          const j = (it.next().value as number) % (i + 1);
-          [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
-        }
+        const { shuffled, draws: it } = shuffle(updates, order);
         const awake = open(AWAKE);
         const encoded = open(ENCODED);
         try {
