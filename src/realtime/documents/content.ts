@@ -1,5 +1,5 @@
 // Realtime documents: a loaded document's Yjs content, held encoded (updates, no Y.Doc) or awake as a Y.Doc.
-// Encoded is the usual form: one compact update and the updates pushed since (encoded-runs.ts), with the state vector
+// Encoded is the usual form: one compact update and the updates pushed since (encoded-updates.ts), with the state vector
 // and deleted ranges they add up to. An update that adds to it as it is (each client's structs start where the
 // content ends for that client, no gap; deletions of clients without a gap: what typing sends) is pushed as it came,
 // and one whose structs and deletions it all has already changes nothing; neither needs a Y.Doc, whose integration
@@ -10,7 +10,7 @@
 // it. Pending structs and deletions (parked for a missing dependency) are part of `encodeStateAsUpdate`'s result, and
 // parked again on waking, so they survive (docs/documents.md "Encoded and awake").
 import * as Y from 'yjs';
-import { EncodedRuns, GAPPED, type StateSource } from './encoded-runs.ts';
+import { EncodedUpdates, GAPPED, type StateSource } from './encoded-updates.ts';
 import type { UpdateShape } from './validate.ts';
 
 /** An update without structs or deletions (no client, no deleted range): 2 bytes. */
@@ -82,10 +82,10 @@ export class DocumentContent {
   readonly #guid: string;
   readonly #onTransaction: TransactionListener;
   readonly #hibernateMs: number;
-  /** The Y.Doc while awake; else the content is `#encoded` (settled: one update) or `#runs` (pushed to). */
+  /** The Y.Doc while awake; else the content is `#encoded` (settled: one update) or `#pushed` (a base and the updates pushed since). */
   #doc: Y.Doc | null = null;
   #encoded: Uint8Array | null = null;
-  #runs: EncodedRuns | null = null;
+  #pushed: EncodedUpdates | null = null;
   /** Updates that needed the Y.Doc since start: the timer compares it with its value when armed. */
   #activity = 0;
   /** Updates pushed on the encoded form since start (likewise). */
@@ -118,7 +118,7 @@ export class DocumentContent {
     if (this.#doc !== null) return this.#doc;
     const encoded = this.#merged();
     this.#encoded = null;
-    this.#runs = null;
+    this.#pushed = null;
     const doc = this.#create();
     this.#doc = doc;
     Y.applyUpdate(doc, encoded);
@@ -134,10 +134,10 @@ export class DocumentContent {
    */
   append(update: Uint8Array, shape: UpdateShape): Appended {
     if (this.#doc !== null) return 'needs-doc';
-    const runs = this.#pushable();
-    const verdict = classify(shape, runs);
+    const pushed = this.#pushable();
+    const verdict = classify(shape, pushed);
     if (verdict === 'appended') {
-      runs.push(update, shape);
+      pushed.push(update, shape);
       // Once quiet, the timer compacts what was pushed.
       this.#pushes++;
       if (this.#timer === null) this.#arm();
@@ -222,33 +222,33 @@ export class DocumentContent {
     this.#doc?.destroy();
     this.#doc = null;
     this.#encoded = null;
-    this.#runs = null;
+    this.#pushed = null;
   }
 
   /** The encoded content as one update. */
   #merged(): Uint8Array {
-    return this.#runs?.merged() ?? this.#encoded ?? NOTHING;
+    return this.#pushed?.merged() ?? this.#encoded ?? NOTHING;
   }
 
   /**
    * The encoded form that takes pushes (made from the settled update on first use, with its state vector; the timer
    * settles it again once quiet, so a check that pushed nothing does not keep it).
    */
-  #pushable(): EncodedRuns {
-    if (this.#runs === null) {
-      this.#runs = new EncodedRuns(this.#encoded ?? NOTHING);
+  #pushable(): EncodedUpdates {
+    if (this.#pushed === null) {
+      this.#pushed = new EncodedUpdates(this.#encoded ?? NOTHING);
       this.#encoded = null;
       if (this.#timer === null) this.#arm();
     }
-    return this.#runs;
+    return this.#pushed;
   }
 
   /** Once quiet: what was pushed is folded into one compact update, kept alone (no state vector, no buffer). */
   #settle(): void {
-    const runs = this.#runs;
-    if (runs === null) return;
-    this.#encoded = runs.merged();
-    this.#runs = null;
+    const pushed = this.#pushed;
+    if (pushed === null) return;
+    this.#encoded = pushed.merged();
+    this.#pushed = null;
   }
 
   #create(): Y.Doc {

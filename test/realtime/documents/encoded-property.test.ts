@@ -1,4 +1,4 @@
-// Documents, the encoded form (content.ts, encoded-runs.ts): a document that takes appends without a Y.Doc and wakes
+// Documents, the encoded form (content.ts, encoded-updates.ts): a document that takes appends without a Y.Doc and wakes
 // for anything else ends with the same text as one that is always a Y.Doc, whatever the edits (inserts and
 // deletions), their delivery order (some wait parked for a missing dependency) and repeats; a peer that only ever
 // receives the document's fan-out ends with that text too (nothing it needs is held back); and once everything is
@@ -12,7 +12,7 @@ import * as Y from 'yjs';
 import type { DocKind, ErrorCode } from '../../../src/messages/index.ts';
 import type { Identity } from '../../../src/realtime/auth/identity.ts';
 import { type DocumentHost, LiveDocument } from '../../../src/realtime/documents/document.ts';
-import { FOLD_MIN_BYTES } from '../../../src/realtime/documents/encoded-runs.ts';
+import { FOLD_MIN_BYTES } from '../../../src/realtime/documents/encoded-updates.ts';
 import type { DocumentPeer } from '../../../src/realtime/documents/peer.ts';
 import { resolveNamespaceConfig } from '../../../src/realtime/namespaces.ts';
 import { AUTHORS, author, type Edit, editArbitrary, shuffle, textOf } from '../../helpers/yjs-edits.ts';

@@ -33,7 +33,7 @@ export const FOLD_MIN_BYTES = 16 * 1024;
 /** First size of the buffer of pushed updates, in bytes (a keystroke's update is about 30). */
 const MIN_BATCH_CAPACITY = 256;
 
-export class EncodedRuns implements StateSource {
+export class EncodedUpdates implements StateSource {
   /** The content up to the pushed updates, as one update. */
   #base: Uint8Array;
   /** Updates pushed since the base was made, back to back in `#batch`, ending at the offsets in `#ends`. */
@@ -41,7 +41,6 @@ export class EncodedRuns implements StateSource {
   #ends: number[] = [];
   /** The state vector of everything here ({@link GAPPED} for a client with a gap), made on first use. */
   #state: Map<number, number> | null = null;
-  #pushed = false;
   /**
    * What the content deletes, per client: sorted, disjoint, non-adjacent [clock, end) pairs, flat. Made on the first
    * update that deletes (read from the folded content: typing that only inserts never pays for it).
@@ -65,18 +64,12 @@ export class EncodedRuns implements StateSource {
     return i >= 0 && ranges[i + 1]! >= end;
   }
 
-  /** Whether anything was pushed since this was made. */
-  get pushed(): boolean {
-    return this.#pushed;
-  }
-
   /**
    * Pushes (a copy of) an update that adds to the content (classified 'appended' against this).
    * @param update The update.
    * @param shape Its shape: its clients' ranges move the state vector on, its deleted ranges add to the deleted.
    */
   push(update: Uint8Array, shape: UpdateShape): void {
-    this.#pushed = true;
     const state = this.#known();
     const ranges = shape.ranges;
     for (let i = 0; i < ranges.length; i += 3) {
