@@ -82,8 +82,13 @@ test('SDK: after a reconnect beyond the history, the snapshot brings the newest 
   sub.on('publication', (p) => received.push(p));
   await sub.subscribe();
   assert.equal(received.length, 4);
+  // Recorded as it happens: under load the client can be back before a poll of its state would see it away.
+  let left = false;
+  client.on('statechange', (s) => {
+    if (s.state !== 'connected') left = true;
+  });
   for (const session of hub.hub.sessions) session.disconnect(1001, 'shutdown', true);
-  await eventually(() => client.state !== 'connected', 'the client noticing the disconnect');
+  await eventually(() => left, 'the client noticing the disconnect');
   // While it is away: 30 publications, far more than the history of 5.
   for (let i = 21; i <= 50; i++) await hub.hub.publish('prices:r', { i }, { key: `k${i % 4}` });
   await eventually(() => received.some((p) => p.offset === 50), 'the newest publication after the reconnect');
