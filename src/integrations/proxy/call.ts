@@ -20,6 +20,12 @@ import { type ProxyRequestKind, readAnswer, requestBody } from './wire.ts';
 /** The header carrying the request id (also the body's `id`), for correlating both sides' logs. */
 export const REQUEST_ID_HEADER = 'Switchboard-Request-Id';
 
+/**
+ * The least time before its deadline a queued call must have left when a slot frees for it to be sent (or a tenth
+ * of the timeout, if smaller): a loopback backend answers in about a millisecond, one across a network in more.
+ */
+const QUEUED_SEND_MIN_BUDGET_MS = 5;
+
 /** Header names as sent (lower case, as HTTP/1.1 puts them on the wire the same either way). */
 const REQUEST_ID_HEADER_KEY = REQUEST_ID_HEADER.toLowerCase();
 const SIGNATURE_HEADER_KEY = SIGNATURE_HEADER.toLowerCase();
@@ -88,6 +94,8 @@ export class ProxyCalls {
   readonly observer: ProxyObserver | null;
   /** The kinds sent through an endpoint's `pipelinedTarget`. */
   readonly pipelinedKinds: ReadonlySet<ProxyRequestKind>;
+  /** A queued call granted a slot with less time than this before its deadline ends as a timeout, unsent. */
+  readonly minSendBudgetMs: number;
   /** Set by close(): new calls are refused. */
   closed = false;
   #pending = 0;
@@ -104,6 +112,7 @@ export class ProxyCalls {
     this.pipelinedKinds = pipelinedKinds;
     this.limiter = limiter;
     this.deadlines = new LogicDeadlines(timeoutMs);
+    this.minSendBudgetMs = Math.min(QUEUED_SEND_MIN_BUDGET_MS, timeoutMs / 10);
     this.secret = secret === null ? null : createSecretKey(Buffer.from(secret, 'utf8'));
     this.maxResponseBytes = maxResponseBytes;
     this.observer = observer;
@@ -217,8 +226,14 @@ class ProxyCall<T> extends CallDeadline implements PostCallback {
     // The queue: a closure per queued call only (the limiter's waiter), none on the common path.
     const waiter = (granted: boolean): void => {
       this.onAbort(null);
-      if (granted) this.#send();
-      else this.#noSlot('closed');
+      if (!granted) this.#noSlot('closed');
+      else if (this.deadlineAt - performance.now() >= calls.minSendBudgetMs) this.#send();
+      else {
+        // Its deadline passed, or is too close for an answer, while it queued (a slot is often freed by the
+        // timeout of a call started just before it): the backend would act on a call its caller is told failed.
+        calls.limiter.release();
+        this.#noSlot('timeout');
+      }
     };
     if (!calls.limiter.enqueue(waiter)) {
       this.#noSlot('overloaded');

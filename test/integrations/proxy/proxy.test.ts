@@ -413,6 +413,25 @@ test('a queued call whose deadline passes leaves the queue with backend_unavaila
   assert.deepEqual({ inFlight: proxy.health().inFlight, queued: proxy.health().queued }, { inFlight: 0, queued: 0 });
 });
 
+test('a queued call granted a slot by a timeout in the same sweep as its own deadline is never sent', async (t) => {
+  const { backend, proxy, failures } = await setup({ maxConcurrency: 1, timeoutMs: 100 });
+  t.after(() => proxy.close());
+  backend.handler = (_r, res) => setTimeout(() => !res.destroyed && json(res, {}), 1000).unref();
+  const calls = [proxy.onPublish!(PUBLISH), proxy.onPublish!(PUBLISH)];
+  while (backend.received.length === 0) await new Promise((r) => setTimeout(r, 5));
+  // Both deadlines pass while the loop is busy: one sweep times the first call out, which frees its slot for the
+  // second at a moment its own deadline has already passed.
+  const busyUntil = performance.now() + 150;
+  while (performance.now() < busyUntil);
+  for (const answer of await Promise.all(calls)) unavailable(answer);
+  assert.deepEqual(
+    failures.map((f) => `${f.outcome} ${f.requestId === null ? 'unsent' : 'sent'}`).sort(),
+    ['timeout sent', 'timeout unsent'],
+    'the queued call has no request id: it was never sent',
+  );
+  assert.equal(proxy.health().inFlight, 0);
+});
+
 test('close() aborts calls in flight and in the queue, and refuses new ones', async () => {
   const { backend, proxy, outcomes } = await setup({ maxConcurrency: 1 });
   backend.handler = (_r, res) => setTimeout(() => !res.destroyed && json(res, {}), 5000).unref();
