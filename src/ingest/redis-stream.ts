@@ -105,7 +105,12 @@ class RedisStreamSource implements Source {
       this.#lastError = err.message;
     });
     redis.on('close', () => {
-      if (!this.#closed) this.#state = 'down';
+      if (this.#closed) return;
+      this.#state = 'down';
+      // A read in flight is sent again on the new connection, but Redis may have handed it entries whose answer was
+      // lost with the old one: they are pending for this consumer, and only a read of its pending list brings them
+      // back, before anything newer (an XREADGROUP '>' never returns them again).
+      this.#rewind = true;
     });
     redis.on('ready', () => {
       if (!this.#closed) this.#state = this.#paused ? 'paused' : 'running';

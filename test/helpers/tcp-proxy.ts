@@ -9,6 +9,7 @@ export class TcpProxy {
   #delayMs = 0;
   #stalled = false;
   #refusing = false;
+  #cutOnReply: ((chunk: Buffer) => boolean) | null = null;
   /** Accepted connection times (Date.now()), for reconnect-spread measurements. */
   readonly accepted: number[] = [];
   port = 0;
@@ -59,6 +60,23 @@ export class TcpProxy {
     }
   }
 
+  /**
+   * The next chunk from the target that `match` accepts is dropped and every connection cut at once: the server did
+   * the work, the answer is lost (a crash between doing and answering).
+   * @returns Resolves when it happened.
+   */
+  cutOnReply(match: (chunk: Buffer) => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      this.#cutOnReply = (chunk) => {
+        if (!match(chunk)) return false;
+        this.#cutOnReply = null;
+        this.cut();
+        resolve();
+        return true;
+      };
+    });
+  }
+
   /** Adds a one-way delay to every chunk, in ms. */
   delay(ms: number): void {
     this.#delayMs = ms;
@@ -77,6 +95,7 @@ export class TcpProxy {
     const { upstream } = this.#pairs.connect(client, this.#targetPort).pair;
     const pipe = (from: net.Socket, to: net.Socket): void => {
       from.on('data', (chunk: Buffer) => {
+        if (from === upstream && this.#cutOnReply?.(chunk) === true) return;
         if (this.#delayMs > 0) {
           from.pause();
           setTimeout(() => {

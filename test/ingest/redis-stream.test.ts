@@ -1,6 +1,7 @@
 // The Redis Streams source through the ingest runner, against redis-server processes this file starts and kills:
 // exactly-once into history in source order, poison to the dead-letter stream, a restart of the source's Redis, a
-// restart of the consumer (its pending entries first), and a broker outage during which nothing is acknowledged.
+// restart of the consumer (its pending entries first), a read whose answer is lost, and a broker outage during which
+// nothing is acknowledged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,6 +15,7 @@ import {
   type RedisStreamSourceOptions,
 } from '../../src/ingest/index.ts';
 import { startRedis } from '../helpers/redis-server.ts';
+import { startProxy } from '../helpers/tcp-proxy.ts';
 import { allHistory, assertExactlyOnce, feedServer, waitUntil } from './fixtures.ts';
 
 const SYMBOLS = ['AAPL', 'MSFT', 'GOOG', 'AMZN'];
@@ -193,6 +195,40 @@ test('redis-stream: the source Redis restarting is reconnected to and the stream
   );
   await assertAllOnce(server.broker, 0, 3500);
   assert.equal(runner.status()['quotes']!.state, 'running');
+});
+
+test('redis-stream: a read whose answer is lost with the connection is read again from the pending list, in order', {
+  timeout: 60_000,
+}, async (t) => {
+  const source = await startRedis(t);
+  const producer = await client(t, source.url);
+  await addTicks(producer, 'prices', 0, 100);
+  const proxy = await startProxy(t, source.port);
+  const server = await feedServer(t);
+  // claimIdleMs far past the test: only this consumer's own pending list can bring the lost batch back in time.
+  const runner = runnerFor(server, {
+    kind: 'redis-stream',
+    url: `redis://127.0.0.1:${proxy.port}`,
+    stream: 'prices',
+    consumer: 'node-1',
+    claimIdleMs: 3_600_000,
+  });
+  t.after(() => runner.close());
+  await runner.start();
+  await waitUntil(async () => (await totalStored(server.broker)) >= 100, '100 stored', 20_000);
+  // The consumer waits on XREADGROUP '>': Redis hands it the next batch (pending now) and the answer never arrives;
+  // the client library sends the read again on its new connection, which finds nothing new.
+  const cut = proxy.cutOnReply((chunk) => chunk.includes('"seq":100'));
+  await addTicks(producer, 'prices', 100, 200);
+  await cut;
+  await addTicks(producer, 'prices', 200, 300);
+  await waitUntil(
+    async () => (await totalStored(server.broker)) >= 300,
+    '300 stored',
+    30_000,
+    () => runner.status(),
+  );
+  await assertAllOnce(server.broker, 0, 300);
 });
 
 test('redis-stream: a consumer stopped mid-batch and started again reads its pending entries first', {
