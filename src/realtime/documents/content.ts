@@ -118,6 +118,7 @@ export class DocumentContent {
     if (this.#doc !== null) return this.#doc;
     const encoded = this.#merged();
     this.#encoded = null;
+    this.#pushed?.close();
     this.#pushed = null;
     const doc = this.#create();
     this.#doc = doc;
@@ -222,6 +223,7 @@ export class DocumentContent {
     this.#doc?.destroy();
     this.#doc = null;
     this.#encoded = null;
+    this.#pushed?.close();
     this.#pushed = null;
   }
 
@@ -248,6 +250,7 @@ export class DocumentContent {
     const pushed = this.#pushed;
     if (pushed === null) return;
     this.#encoded = pushed.merged();
+    pushed.close();
     this.#pushed = null;
   }
 

@@ -1,8 +1,9 @@
 // Realtime documents: a document's content in encoded form: one compact Yjs update (the base) and the updates pushed
 // since, copied back to back into one buffer (a client's update is a view into a shared pool slab, and a Uint8Array
 // per keystroke costs more heap than its bytes). The pushed updates are folded into the base when they weigh as much
-// as it (or are many): the base and every pushed update are applied in one transaction to a scratch Y.Doc, which is
-// encoded and dropped. So each byte is folded a bounded number of times, and the base stays in the compact form Yjs
+// as it (or are many): they are applied in one transaction to a scratch Y.Doc holding the base, which is encoded and
+// kept for the next fold while updates come (dropped with the rest once quiet). So each byte is folded a bounded
+// number of times, a fold costs what it folds in plus one encoding, and the base stays in the compact form Yjs
 // encodes (each client's consecutive inserts in one struct, deleted content garbage-collected): `Y.mergeUpdates`
 // keeps a struct per update (ten times the bytes for one-character keystrokes) and slows down with many updates.
 // Reading the whole (a sync1's answer, a compaction's snapshot) folds first. The state vector and the deleted ranges
@@ -30,6 +31,12 @@ export const FOLD_UPDATES = 4096;
 /** Pushed bytes below which they are not folded into the base (unless that many updates: {@link FOLD_UPDATES}). */
 export const FOLD_MIN_BYTES = 16 * 1024;
 
+/**
+ * Pushed updates not yet in the kept scratch Y.Doc that start a drip, which applies them at the end of the turn: in
+ * one transaction, a Yjs transaction's fixed cost is shared, and what a fold has left to apply stays under this.
+ */
+export const DRIP_UPDATES = 32;
+
 /** First size of the buffer of pushed updates, in bytes (a keystroke's update is about 30). */
 const MIN_BATCH_CAPACITY = 256;
 
@@ -41,6 +48,16 @@ export class EncodedUpdates implements StateSource {
   #ends: number[] = [];
   /** The state vector of everything here ({@link GAPPED} for a client with a gap), made on first use. */
   #state: Map<number, number> | null = null;
+  /**
+   * The scratch Y.Doc of the last fold, kept while updates are pushed (the content is dropped once quiet): it holds the
+   * base, so the next fold applies only what was pushed since. Applying the whole base again made every fold of a
+   * large, busy document cost its full size (a 50-editor document stalled its loop for 7-12 ms each second).
+   */
+  #scratch: Y.Doc | null = null;
+  /** How many of the pushed updates the scratch Y.Doc holds already (applied by the drip). */
+  #applied = 0;
+  #drip: ReturnType<typeof setImmediate> | null = null;
+  #closed = false;
   /**
    * What the content deletes, per client: sorted, disjoint, non-adjacent [clock, end) pairs, flat. Made on the first
    * update that deletes (read from the folded content: typing that only inserts never pays for it).
@@ -93,6 +110,7 @@ export class EncodedUpdates implements StateSource {
     batch.set(update, used);
     ends.push(end);
     if (ends.length >= FOLD_UPDATES || (end >= FOLD_MIN_BYTES && end >= this.#base.byteLength)) this.#fold();
+    else if (this.#scratch !== null && ends.length - this.#applied >= DRIP_UPDATES) this.#scheduleDrip();
   }
 
   /** The whole content as one compact update (folds what was pushed into the base). */
@@ -123,31 +141,79 @@ export class EncodedUpdates implements StateSource {
   }
 
   /**
-   * Folds the pushed updates into the base: the base and each of them applied in one transaction to a scratch Y.Doc
-   * (parked structs stay parked in it and are part of its encoding), encoded and dropped.
+   * Folds the pushed updates into the base: those not yet applied to the scratch Y.Doc (made from the base on the
+   * first fold; parked structs stay parked in it and are part of its encoding) are applied in one transaction, and it
+   * is encoded and kept for the next fold.
    */
   #fold(): void {
-    const batch = this.#batch!;
-    const ends = this.#ends;
-    const updates: Uint8Array[] = [this.#base];
-    let start = 0;
-    for (const end of ends) {
-      updates.push(batch.subarray(start, end));
-      start = end;
-    }
-    const doc = new Y.Doc();
+    const base = this.#base;
+    const kept = this.#scratch;
+    const doc = kept ?? new Y.Doc();
+    this.#scratch = null;
     try {
-      doc.transact(() => {
-        for (const update of updates) Y.applyUpdate(doc, update);
-      });
+      this.#apply(doc, kept === null ? base : null, this.#ends.length);
       this.#base = Y.encodeStateAsUpdate(doc);
+      this.#scratch = doc;
     } catch {
-      // Validated updates apply; should one not, a merge keeps every byte of them.
-      this.#base = Y.mergeUpdates(updates);
-    } finally {
+      // Validated updates apply; should one not, a merge keeps every byte of them (and the scratch, half-applied, goes).
+      this.#base = Y.mergeUpdates([base, ...this.#updates(0, this.#ends.length)]);
       doc.destroy();
     }
     this.#ends = [];
+    this.#applied = 0;
+  }
+
+  /** Applies `first` (if any) and the pushed updates from the next unapplied one to before `upTo`, in one transaction. */
+  #apply(doc: Y.Doc, first: Uint8Array | null, upTo: number): void {
+    const updates = this.#updates(this.#applied, upTo);
+    this.#applied = upTo;
+    doc.transact(() => {
+      if (first !== null) Y.applyUpdate(doc, first);
+      for (const update of updates) Y.applyUpdate(doc, update);
+    });
+  }
+
+  /** The pushed updates `from` to before `to`, as views of the batch. */
+  #updates(from: number, to: number): Uint8Array[] {
+    const batch = this.#batch!;
+    const ends = this.#ends;
+    const updates: Uint8Array[] = [];
+    for (let i = from; i < to; i++) updates.push(batch.subarray(i === 0 ? 0 : ends[i - 1]!, ends[i]!));
+    return updates;
+  }
+
+  /**
+   * Once {@link DRIP_UPDATES} were pushed while a scratch Y.Doc is kept: applies them to it at the end of the
+   * event-loop turn (after the turn's fan-outs), so the next fold (a compaction's snapshot, every second or so in a
+   * busy document) is one encoding and a few updates, not a stall that applies a second of typing at once.
+   */
+  #scheduleDrip(): void {
+    if (this.#drip !== null || this.#scratch === null || this.#closed) return;
+    this.#drip = setImmediate(() => {
+      this.#drip = null;
+      const doc = this.#scratch;
+      if (doc === null || this.#closed || this.#applied >= this.#ends.length) return;
+      try {
+        this.#apply(doc, null, this.#ends.length);
+      } catch {
+        // The fold applies them again with a merge (its fallback): the scratch, half-applied, goes.
+        this.#scratch = null;
+        this.#applied = 0;
+        doc.destroy();
+        return;
+      }
+    });
+  }
+
+  /** Stops the drip and drops the scratch Y.Doc (the content is settled or destroyed). */
+  close(): void {
+    this.#closed = true;
+    if (this.#drip !== null) clearImmediate(this.#drip);
+    this.#drip = null;
+    this.#scratch?.destroy();
+    this.#scratch = null;
+    // What only the scratch held is still pushed: a fold after this one applies it all to the base again.
+    this.#applied = 0;
   }
 }
 
