@@ -1,4 +1,5 @@
 // Node-free application protocol: JSON and MessagePack codecs that validate peer input and never throw on it.
+import { asDocMessage } from './doc-message.ts';
 import { Packr, Unpackr, type Options as MsgpackrOptions } from 'msgpackr';
 import type { z } from 'zod';
 import { ErrorCode } from './errors.ts';
@@ -129,6 +130,10 @@ function validateSingle(value: unknown, where: string): DecodeResult<SingleClien
   if (!isPlainObject(value)) return fail(ErrorCode.BAD_REQUEST, `Cannot accept the message${at}: not an object`, rid);
   const type = Object.hasOwn(value, 'type') ? value['type'] : undefined;
   if (typeof type !== 'string') return fail(ErrorCode.UNKNOWN_TYPE, `Missing message type${at}`, rid);
+  if (type === 'doc') {
+    const doc = asDocMessage(value);
+    if (doc !== null) return { ok: true, message: doc };
+  }
   const schema = CLIENT_MESSAGE_SCHEMAS.get(type);
   if (schema === undefined) return fail(ErrorCode.UNKNOWN_TYPE, `Unknown message type${at}`, rid);
   const parsed = schema.safeParse(value);

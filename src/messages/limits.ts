@@ -53,6 +53,9 @@ const NAMESPACE = /^[A-Za-z0-9_-]+$/;
 // and the Redis glob metacharacters `* ? [ ]` plus their escape `\`: a name is never usable as a pattern.
 const FORBIDDEN_IN_NAME = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Z}\s*?[\]\\]/u;
 
+/** Standard base64 with padding, as `doc` messages carry Yjs bytes (one text per byte string). */
+export const BASE64_TEXT = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
 /**
  * Checks the channel-name rule: `namespace:name`, where the namespace is 1-64 of `A-Z a-z 0-9 _ -` and the
  * name is non-empty, may contain further `:`, and contains no whitespace, control, format or private-use

@@ -1,6 +1,6 @@
 // Node-free application protocol: the zod schema of every message, shared by server and browser client.
 import { z } from 'zod';
-import { Limits, RPC_METHOD_NAME, isPrintableString, isValidChannelName } from './limits.ts';
+import { BASE64_TEXT, Limits, RPC_METHOD_NAME, isPrintableString, isValidChannelName } from './limits.ts';
 
 /** Any value JSON can carry. MessagePack clients are held to the same set, so every client can read every publication. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -128,10 +128,7 @@ export const DeleteSchema = z.strictObject({
  * MessagePack codec keeps its "JSON values only" rule and every message has one representation. At most
  * `Limits.MAX_MESSAGE_SIZE` per frame applies first; a document namespace sets its own, lower update size.
  */
-export const DocBytesSchema = z
-  .string()
-  .max(Limits.MAX_MESSAGE_SIZE)
-  .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'Invalid base64');
+export const DocBytesSchema = z.string().max(Limits.MAX_MESSAGE_SIZE).regex(BASE64_TEXT, 'Invalid base64');
 /**
  * The kinds of document message, y-protocols' own: `sync1` carries a state vector (what the sender has), `sync2`
  * the update the receiver lacks (the answer to a `sync1`), `update` an incremental update, `awareness` an awareness
@@ -371,10 +368,7 @@ export const DeletedSchema = z.object({
  * cap (`Limits.MAX_SERVER_MESSAGE_SIZE`), not the client's: the `sync2` that opens a document carries the whole
  * document, which may be far larger than one client frame.
  */
-export const DocEventBytesSchema = z
-  .string()
-  .max(Limits.MAX_SERVER_MESSAGE_SIZE)
-  .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'Invalid base64');
+export const DocEventBytesSchema = z.string().max(Limits.MAX_SERVER_MESSAGE_SIZE).regex(BASE64_TEXT, 'Invalid base64');
 
 /** `doc`: a Yjs sync or awareness message for a subscribed document (see {@link DocSchema}). */
 export const DocEventSchema = z.object({

@@ -1,6 +1,6 @@
 // Node-free application protocol: a hand-written validator of server -> client messages that accepts exactly what
 // the zod schemas (schemas.ts) accept, for bundles that must not carry a schema library (the browser client).
-import { Limits, isValidChannelName } from './limits.ts';
+import { BASE64_TEXT, Limits, isValidChannelName } from './limits.ts';
 import { checkJsonValue, exceedsJsonDepth, utf8Length } from './safe-value.ts';
 import type {
   ConnectedMessage,
@@ -39,9 +39,8 @@ const isChannel = (v: unknown): v is string => isValidChannelName(v);
 const isEpoch = (v: unknown): v is string => isStr(v, Limits.MAX_EPOCH_LENGTH, 1) && PRINTABLE_ASCII.test(v);
 const isMessageId = (v: unknown): v is string => isStr(v, Limits.MAX_ID_LENGTH, 1) && PRINTABLE_ASCII.test(v);
 const isUser = (v: unknown): v is string => isStr(v, Limits.MAX_USER_LENGTH);
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const DOC_KINDS: ReadonlySet<unknown> = new Set(['sync1', 'sync2', 'update', 'awareness']);
-const isDocBytes = (v: unknown): v is string => isStr(v, Limits.MAX_SERVER_MESSAGE_SIZE) && BASE64.test(v);
+const isDocBytes = (v: unknown): v is string => isStr(v, Limits.MAX_SERVER_MESSAGE_SIZE) && BASE64_TEXT.test(v);
 /** An optional field: absent, or present and valid. */
 const opt = (o: Obj, k: string, check: (v: unknown) => boolean): boolean => !has(o, k) || check(o[k]);
 

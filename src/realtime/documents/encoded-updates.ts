@@ -196,11 +196,11 @@ export class EncodedUpdates implements StateSource {
       try {
         this.#apply(doc, null, this.#ends.length);
       } catch {
-        // The fold applies them again with a merge (its fallback): the scratch, half-applied, goes.
+        // Validated updates apply; should one not, the scratch, half-applied, goes: the next fold starts again from
+        // the base (and falls back to a merge if the update fails there too).
         this.#scratch = null;
         this.#applied = 0;
         doc.destroy();
-        return;
       }
     });
   }
