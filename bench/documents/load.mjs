@@ -22,6 +22,7 @@ const { values: args } = parseArgs({
     port: { type: 'string' },
     prefix: { type: 'string', default: 'bench' },
     'replace-every': { type: 'string', default: '0' },
+    'bare-docs': { type: 'boolean', default: false },
   },
 });
 const REPLACE_EVERY = Number(args['replace-every']);
@@ -66,7 +67,7 @@ class Editor {
   }
 
   open() {
-    const w = wire(wireOf(KIND), PORT, this.doc);
+    const w = wire(wireOf(KIND), PORT, this.doc, { rid: !args['bare-docs'] });
     this.wire = w;
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(w.url, w.protocols ?? [], { perMessageDeflate: false });

@@ -2,7 +2,9 @@
 //   yws          y-websocket's binary protocol, one document per connection (`/<name>`): @y/websocket-server,
 //                and Switchboard's compatible `/yjs/<name>` endpoint (`switchboard-yjs`)
 //   hocuspocus   the same messages, each prefixed with the document name (varString), after an Auth message
-//   switchboard  Switchboard's JSON protocol: connect, subscribe, then `doc` messages with base64 Yjs bytes
+//   switchboard  Switchboard's JSON protocol: connect, subscribe, then `doc` messages with base64 Yjs bytes, each with
+//                a rid as the SDK sends them (so the server answers each with a `reply`, as Hocuspocus answers each
+//                update with a SyncStatus message); `rid: false` leaves it out
 //   switchboard-msgpack  the same messages in Switchboard's MessagePack protocol (`data` is base64 text there too)
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
@@ -46,7 +48,7 @@ function readSync(d, events) {
 }
 
 /** @returns {Wire} */
-export function wire(kind, port, name) {
+export function wire(kind, port, name, { rid = true } = {}) {
   if (kind === 'yws' || kind === 'switchboard-yjs') {
     const path = kind === 'yws' ? `/${encodeURIComponent(name)}` : `/yjs/${encodeURIComponent(name)}`;
     return {
@@ -88,7 +90,13 @@ export function wire(kind, port, name) {
     const encode = msgpack ? pack : JSON.stringify;
     const decode = msgpack ? unpack : (data) => JSON.parse(String(data));
     const channel = `doc:${name}`;
-    const doc = (k, bytes) => encode({ type: 'doc', channel, kind: k, data: Buffer.from(bytes).toString('base64') });
+    // With `rid`, as the SDK's provider sends them (src/client/documents.ts): each `doc` carries a request id, which
+    // the server answers with an empty `reply`; the editor reads and drops it.
+    let nextRid = 3;
+    const doc = rid
+      ? (k, bytes) =>
+          encode({ type: 'doc', rid: nextRid++, channel, kind: k, data: Buffer.from(bytes).toString('base64') })
+      : (k, bytes) => encode({ type: 'doc', channel, kind: k, data: Buffer.from(bytes).toString('base64') });
     return {
       url: `ws://127.0.0.1:${port}/ws`,
       protocols: [msgpack ? 'switchboard.v1.msgpack' : 'switchboard.v1.json'],

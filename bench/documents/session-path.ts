@@ -3,6 +3,7 @@
 // with 2 sessions each over a transport that keeps nothing; the first session of each document sends updates made by
 // a real Y.Doc (8-character inserts, as bench/documents/load.mjs), the second receives them.
 //   node --import tsx bench/documents/session-path.ts [--docs 1000] [--updates 20] [--repeats 5] [--codec json|msgpack]
+//     [--bare-docs: `doc` messages without a rid, so the server sends no reply]
 // Prints the median and the lowest µs of process CPU per update over the repeats (each repeat: every document sends
 // `updates`); on a shared machine the lowest is the steadier figure to compare two builds by.
 import { parseArgs } from 'node:util';
@@ -22,6 +23,7 @@ const { values: args } = parseArgs({
     updates: { type: 'string', default: '20' },
     repeats: { type: 'string', default: '5' },
     codec: { type: 'string', default: 'json' },
+    'bare-docs': { type: 'boolean', default: false },
   },
 });
 const DOCS = Number(args.docs);
@@ -47,8 +49,12 @@ class NullTransport implements SessionTransport {
 const encode = (message: Record<string, unknown>): string | Uint8Array =>
   MSGPACK ? pack(message) : JSON.stringify(message);
 // Yjs bytes are base64 text in both codecs (docs/documents.md).
+// Each `doc` carries a rid, as the SDK's provider sends them (answered with an empty `reply`), unless --bare-docs.
+let nextRid = 3;
 const docMessage = (channel: string, kind: string, bytes: Uint8Array): string | Uint8Array =>
-  encode({ type: 'doc', channel, kind, data: Buffer.from(bytes).toString('base64') });
+  args['bare-docs']
+    ? encode({ type: 'doc', channel, kind, data: Buffer.from(bytes).toString('base64') })
+    : encode({ type: 'doc', rid: nextRid++, channel, kind, data: Buffer.from(bytes).toString('base64') });
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const hub = new RealtimeServer({
