@@ -16,7 +16,8 @@ export interface DocumentMessage {
 /** What {@link Client.documentChannel} hands a provider. */
 export interface DocumentChannel {
   /**
-   * Sends a `doc` message for the channel over the current connection (fire and forget: nothing waits for an answer).
+   * Sends a `doc` message for the channel over the current connection, `quiet` (fire and forget: the server answers
+   * only a refusal, and nothing waits for it).
    * @param kind The kind.
    * @param data Base64 Yjs bytes.
    * @param more A part of a larger `sync2` or `update`, more parts follow (docs/protocol.md, `doc`). @default false

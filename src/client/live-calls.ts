@@ -86,7 +86,12 @@ export class LiveCalls {
     const socket = this.#open();
     if (socket === null) return null;
     const rid = this.#parts.requests.nextRid();
-    return this.#send(socket, { type: 'doc', rid, channel, kind, data, ...(more ? { more: true } : {}) }) ? rid : null;
+    // `quiet`: the rid is for the server's refusals only; a reply to every keystroke would be a frame each way for
+    // nothing (docs/protocol.md, `doc`).
+    const message = more
+      ? ({ type: 'doc', rid, channel, kind, data, more: true, quiet: true } as const)
+      : ({ type: 'doc', rid, channel, kind, data, quiet: true } as const);
+    return this.#send(socket, message) ? rid : null;
   }
 
   /** The socket while connected and open, else null. */

@@ -29,6 +29,9 @@ export function asDocMessage(value: Readonly<Record<string, unknown>>): DocMessa
       case 'more':
         if (value['more'] !== true) return null;
         break;
+      case 'quiet':
+        if (typeof value['quiet'] !== 'boolean') return null;
+        break;
       default:
         return null;
     }

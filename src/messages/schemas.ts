@@ -147,6 +147,8 @@ export const DocSchema = z.strictObject({
   data: DocBytesSchema,
   /** Client only: a part of a larger `sync2` or `update`, more parts follow; the last part has no `more`. */
   more: z.literal(true).optional(),
+  /** Client only: with `true`, a `rid` is answered only by a refusal; a success sends no `reply`. */
+  quiet: z.boolean().optional(),
 });
 
 /** Every client message that may appear inside a `batch` (all but `batch` itself). */

@@ -37,6 +37,7 @@ const field = {
     fc.constantFrom<unknown>(-1, -0, 1.5, Limits.MAX_RID + 1, Number.MAX_SAFE_INTEGER + 2, '1', null, true),
   ),
   more: fc.constantFrom<unknown>(true, false, 'true', 1, null),
+  quiet: fc.constantFrom<unknown>(true, false, 'true', 0, null),
   other: fc.jsonValue({ maxDepth: 1 }),
 };
 
@@ -48,6 +49,7 @@ const valid = fc.record(
     data: base64,
     rid: fc.integer({ min: 0, max: Limits.MAX_RID }),
     more: fc.constant(true),
+    quiet: fc.boolean(),
   },
   { requiredKeys: ['type', 'channel', 'kind', 'data'] },
 );

@@ -159,6 +159,7 @@ export class DocumentRegistry {
    * @param data The Yjs bytes (already base64-decoded).
    * @param rid The request id, if any.
    * @param more A part of a larger `sync2` or `update`, more parts to follow (parts.ts).
+   * @param quiet The `rid` is answered only by a refusal: success sends no `reply` (docs/protocol.md, `doc`).
    * @returns false when the peer does not hold the document (the caller answers `not_subscribed`).
    */
   async receive(
@@ -168,12 +169,15 @@ export class DocumentRegistry {
     data: Uint8Array,
     rid?: number,
     more = false,
+    quiet = false,
   ): Promise<boolean> {
     const document = this.#docs.get(name);
     const member = document?.members.get(peerId);
     if (document === undefined || member === undefined) return false;
     const peer = member.peer;
     const config = document.config;
+    /** The rid a success is answered with: none when quiet (a refusal still carries `rid`). */
+    const ack = quiet ? undefined : rid;
     if (data.byteLength > config.documentUpdateMaxBytes && kind !== 'sync1') {
       peer.refuse(
         ErrorCode.MESSAGE_TOO_LARGE,
@@ -191,7 +195,7 @@ export class DocumentRegistry {
       return true;
     }
     if (kind === 'awareness') {
-      this.#awareness(document, member, data, rid);
+      this.#awareness(document, member, data, rid, ack);
       return true;
     }
     if (kind === 'sync1') {
@@ -202,7 +206,7 @@ export class DocumentRegistry {
       }
       if (!(await this.#loaded(document, member))) return true;
       document.answerSync1(member, stateVector);
-      peer.accepted(rid);
+      peer.accepted(ack);
       return true;
     }
     let update = data;
@@ -218,12 +222,12 @@ export class DocumentRegistry {
         return true;
       }
       if ('held' in outcome) {
-        peer.accepted(rid);
+        peer.accepted(ack);
         return true;
       }
       update = outcome.whole;
     }
-    await this.#update(document, member, kind, update, rid);
+    await this.#update(document, member, kind, update, rid, ack);
     return true;
   }
 
@@ -245,7 +249,15 @@ export class DocumentRegistry {
     await Promise.all(docs.map((d) => this.#loading.unload(d, true)));
   }
 
-  async #update(document: LiveDocument, member: Member, kind: 'sync2' | 'update', data: Uint8Array, rid?: number) {
+  /** `rid` goes with a refusal, `ack` (undefined when quiet) with the reply of a success. */
+  async #update(
+    document: LiveDocument,
+    member: Member,
+    kind: 'sync2' | 'update',
+    data: Uint8Array,
+    rid: number | undefined,
+    ack: number | undefined,
+  ) {
     const peer = member.peer;
     const config = document.config;
     if (!member.tryUpdate()) {
@@ -296,10 +308,16 @@ export class DocumentRegistry {
       );
       return;
     }
-    peer.accepted(rid);
+    peer.accepted(ack);
   }
 
-  #awareness(document: LiveDocument, member: Member, data: Uint8Array, rid?: number): void {
+  #awareness(
+    document: LiveDocument,
+    member: Member,
+    data: Uint8Array,
+    rid: number | undefined,
+    ack: number | undefined,
+  ): void {
     const peer = member.peer;
     if (!member.awarenessRate.tryRemove()) {
       this.#options.observer.rateLimited?.('messages');
@@ -321,7 +339,7 @@ export class DocumentRegistry {
       entries.map((e) => e.clientId),
     );
     if (refused !== null) peer.refuse(refused.code, refused.message, rid);
-    else peer.accepted(rid);
+    else peer.accepted(ack);
   }
 
   /** Waits for the document to load; false when it failed (the peer was told) or the peer left meanwhile. */

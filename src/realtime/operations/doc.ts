@@ -19,6 +19,7 @@ export async function doc(session: Session, hub: HubServices, message: DocMessag
     fromBase64(message.data),
     message.rid,
     message.more === true,
+    message.quiet === true,
   );
   if (!held)
     session.error(ErrorCode.NOT_SUBSCRIBED, 'Cannot use the document: subscribe to its channel first', message.rid);
