@@ -18,8 +18,9 @@
 //                                                             #   Yjs: what read, frame and write cost alone)
 //   node bench/documents.mjs --scenarios b                    # one scenario only (a or b)
 //   node bench/documents.mjs --replace-every 4 --no-write      # every 4th edit also deletes 2 characters
-//   node bench/documents.mjs --bare-docs --no-write            # Switchboard's `doc` messages without a rid (the SDK
-//                                                             #   sends one with each, answered with a `reply`)
+//   node bench/documents.mjs --doc-rid reply --no-write        # Switchboard's `doc` messages: `quiet` (the default,
+//                                                             #   as the SDK sends them: rid, answered only if
+//                                                             #   refused), `reply` (a reply to each), `none`
 //   node bench/documents.mjs --nice=-10                       # higher priority on a shared machine (root; see README)
 //   node bench/documents.mjs --cpu-prof bench/out/docs-prof   # V8 CPU profiles of the servers (bench/lib/cpuprofile-top.mjs)
 //   BENCH_SERVER_NODE_FLAGS="--perf-basic-prof" node bench/documents.mjs ...   # extra node flags for the servers
@@ -51,14 +52,16 @@ const { values: args } = parseArgs({
     'window-s': { type: 'string', default: '10' },
     'idle-s': { type: 'string', default: '8' },
     'replace-every': { type: 'string', default: '0' },
-    'bare-docs': { type: 'boolean', default: false },
+    'doc-rid': { type: 'string', default: 'quiet' },
     nice: { type: 'string', default: '0' },
     'cpu-prof': { type: 'string' },
     'no-write': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
-helpFromHeader(args.help, import.meta.url, 27);
+helpFromHeader(args.help, import.meta.url, 28);
+if (!['quiet', 'reply', 'none'].includes(args['doc-rid']))
+  throw new Error(`--doc-rid must be quiet, reply or none, not ${JSON.stringify(args['doc-rid'])}`);
 
 const LABELS = {
   switchboard: 'Switchboard (JSON protocol, `doc` messages)',
@@ -184,7 +187,8 @@ async function startLoad(name, port, prefix) {
       prefix,
       '--replace-every',
       args['replace-every'],
-      ...(args['bare-docs'] ? ['--bare-docs'] : []),
+      '--doc-rid',
+      args['doc-rid'],
     ]),
   );
   const cmd = async (obj, answer, timeoutMs) => {

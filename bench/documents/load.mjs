@@ -22,7 +22,7 @@ const { values: args } = parseArgs({
     port: { type: 'string' },
     prefix: { type: 'string', default: 'bench' },
     'replace-every': { type: 'string', default: '0' },
-    'bare-docs': { type: 'boolean', default: false },
+    'doc-rid': { type: 'string', default: 'quiet' },
   },
 });
 const REPLACE_EVERY = Number(args['replace-every']);
@@ -67,7 +67,7 @@ class Editor {
   }
 
   open() {
-    const w = wire(wireOf(KIND), PORT, this.doc, { rid: !args['bare-docs'] });
+    const w = wire(wireOf(KIND), PORT, this.doc, { rid: args['doc-rid'] });
     this.wire = w;
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(w.url, w.protocols ?? [], { perMessageDeflate: false });

@@ -3,8 +3,9 @@
 //                and Switchboard's compatible `/yjs/<name>` endpoint (`switchboard-yjs`)
 //   hocuspocus   the same messages, each prefixed with the document name (varString), after an Auth message
 //   switchboard  Switchboard's JSON protocol: connect, subscribe, then `doc` messages with base64 Yjs bytes, each with
-//                a rid as the SDK sends them (so the server answers each with a `reply`, as Hocuspocus answers each
-//                update with a SyncStatus message); `rid: false` leaves it out
+//                a rid and `quiet` as the SDK's provider sends them (the server answers only a refusal); option
+//                `rid: 'reply'` leaves `quiet` out (the server answers each with a `reply`, as Hocuspocus answers each
+//                update with a SyncStatus message), `rid: 'none'` sends no rid
 //   switchboard-msgpack  the same messages in Switchboard's MessagePack protocol (`data` is base64 text there too)
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
@@ -48,7 +49,7 @@ function readSync(d, events) {
 }
 
 /** @returns {Wire} */
-export function wire(kind, port, name, { rid = true } = {}) {
+export function wire(kind, port, name, { rid = 'quiet' } = {}) {
   if (kind === 'yws' || kind === 'switchboard-yjs') {
     const path = kind === 'yws' ? `/${encodeURIComponent(name)}` : `/yjs/${encodeURIComponent(name)}`;
     return {
@@ -90,13 +91,15 @@ export function wire(kind, port, name, { rid = true } = {}) {
     const encode = msgpack ? pack : JSON.stringify;
     const decode = msgpack ? unpack : (data) => JSON.parse(String(data));
     const channel = `doc:${name}`;
-    // With `rid`, as the SDK's provider sends them (src/client/documents.ts): each `doc` carries a request id, which
-    // the server answers with an empty `reply`; the editor reads and drops it.
+    // As the SDK's provider sends them (src/client/live-calls.ts), unless `rid` says otherwise.
     let nextRid = 3;
-    const doc = rid
-      ? (k, bytes) =>
-          encode({ type: 'doc', rid: nextRid++, channel, kind: k, data: Buffer.from(bytes).toString('base64') })
-      : (k, bytes) => encode({ type: 'doc', channel, kind: k, data: Buffer.from(bytes).toString('base64') });
+    const base64 = (bytes) => Buffer.from(bytes).toString('base64');
+    const doc =
+      rid === 'quiet'
+        ? (k, bytes) => encode({ type: 'doc', rid: nextRid++, channel, kind: k, data: base64(bytes), quiet: true })
+        : rid === 'reply'
+          ? (k, bytes) => encode({ type: 'doc', rid: nextRid++, channel, kind: k, data: base64(bytes) })
+          : (k, bytes) => encode({ type: 'doc', channel, kind: k, data: base64(bytes) });
     return {
       url: `ws://127.0.0.1:${port}/ws`,
       protocols: [msgpack ? 'switchboard.v1.msgpack' : 'switchboard.v1.json'],

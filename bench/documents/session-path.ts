@@ -3,7 +3,8 @@
 // with 2 sessions each over a transport that keeps nothing; the first session of each document sends updates made by
 // a real Y.Doc (8-character inserts, as bench/documents/load.mjs), the second receives them.
 //   node --import tsx bench/documents/session-path.ts [--docs 1000] [--updates 20] [--repeats 5] [--codec json|msgpack]
-//     [--bare-docs: `doc` messages without a rid, so the server sends no reply]
+//     [--doc-rid quiet|reply|none: `doc` messages with a rid and `quiet` as the SDK sends them (the default), with a
+//     rid the server answers, or without a rid]
 // Prints the median and the lowest µs of process CPU per update over the repeats (each repeat: every document sends
 // `updates`); on a shared machine the lowest is the steadier figure to compare two builds by.
 import { parseArgs } from 'node:util';
@@ -23,7 +24,7 @@ const { values: args } = parseArgs({
     updates: { type: 'string', default: '20' },
     repeats: { type: 'string', default: '5' },
     codec: { type: 'string', default: 'json' },
-    'bare-docs': { type: 'boolean', default: false },
+    'doc-rid': { type: 'string', default: 'quiet' },
   },
 });
 const DOCS = Number(args.docs);
@@ -49,12 +50,14 @@ class NullTransport implements SessionTransport {
 const encode = (message: Record<string, unknown>): string | Uint8Array =>
   MSGPACK ? pack(message) : JSON.stringify(message);
 // Yjs bytes are base64 text in both codecs (docs/documents.md).
-// Each `doc` carries a rid, as the SDK's provider sends them (answered with an empty `reply`), unless --bare-docs.
+// Each `doc` as --doc-rid says: by default with a rid and `quiet`, as the SDK's provider sends them.
 let nextRid = 3;
-const docMessage = (channel: string, kind: string, bytes: Uint8Array): string | Uint8Array =>
-  args['bare-docs']
-    ? encode({ type: 'doc', channel, kind, data: Buffer.from(bytes).toString('base64') })
-    : encode({ type: 'doc', rid: nextRid++, channel, kind, data: Buffer.from(bytes).toString('base64') });
+const docMessage = (channel: string, kind: string, bytes: Uint8Array): string | Uint8Array => {
+  const data = Buffer.from(bytes).toString('base64');
+  if (args['doc-rid'] === 'none') return encode({ type: 'doc', channel, kind, data });
+  if (args['doc-rid'] === 'reply') return encode({ type: 'doc', rid: nextRid++, channel, kind, data });
+  return encode({ type: 'doc', rid: nextRid++, channel, kind, data, quiet: true });
+};
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const hub = new RealtimeServer({
