@@ -31,6 +31,8 @@ const DOCS = Number(args.docs);
 const UPDATES = Number(args.updates);
 const REPEATS = Number(args.repeats);
 const MSGPACK = args.codec === 'msgpack';
+if (!['quiet', 'reply', 'none'].includes(args['doc-rid']))
+  throw new Error(`--doc-rid must be quiet, reply or none, not ${JSON.stringify(args['doc-rid'])}`);
 const EDIT = 'abcdefgh';
 /** Documents whose update is handed to the server before the loop yields (the engine's reads of one poll phase). */
 const PER_TURN = 50;

@@ -3,6 +3,7 @@
 // the default; anything but a boolean is refused. The SDK's provider sends every `doc` quiet.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { Client } from '../../../src/client/index.ts';
 import { createDocumentProvider } from '../../../src/client/documents.ts';
@@ -27,7 +28,7 @@ async function settled(client: TestClient): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
-test('a quiet update is applied without a reply; a loud one after it is answered', async (t) => {
+test('a quiet update, sync1 or awareness update gets no reply; a loud one is answered', async (t) => {
   const hub = await startHub(t, { namespaces: { doc: { document: true } } });
   const alice = await openClient(t, hub, 'alice');
   const a = await openReplica(alice, 'doc:quiet-ok');
@@ -42,8 +43,16 @@ test('a quiet update is applied without a reply; a loud one after it is answered
   alice.send(doc('doc:quiet-ok', 'sync1', Y.encodeStateVector(new Y.Doc()), { rid: syncRid, quiet: true }));
   const sync2 = await alice.next((m) => m.type === 'doc' && m['kind'] === 'sync2');
   assert.equal(sync2['channel'], 'doc:quiet-ok');
+  // A quiet awareness update: relayed, not answered.
+  const awareness = new awarenessProtocol.Awareness(new Y.Doc());
+  awareness.setLocalState({ user: { name: 'alice' } });
+  const awarenessRid = alice.rid();
+  const state = awarenessProtocol.encodeAwarenessUpdate(awareness, [awareness.clientID]);
+  alice.send(doc('doc:quiet-ok', 'awareness', state, { rid: awarenessRid, quiet: true }));
+  awareness.destroy();
   await settled(alice);
-  const answered = alice.received.filter((m) => m['re'] === quietRid || m['re'] === syncRid);
+  const quiet = [quietRid, syncRid, awarenessRid];
+  const answered = alice.received.filter((m) => quiet.includes(m['re'] as number));
   assert.deepEqual(answered, [], 'no answer to a quiet success');
   const text = hub.hub.documents.get('doc:quiet-ok')!.doc.getText('text').toString();
   assert.match(text, /hush/, 'the quiet update is applied');
