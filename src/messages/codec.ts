@@ -1,7 +1,7 @@
 // Node-free application protocol: JSON and MessagePack codecs that validate peer input and never throw on it.
-import { asDocMessage } from './doc-message.ts';
 import { Packr, Unpackr, type Options as MsgpackrOptions } from 'msgpackr';
 import type { z } from 'zod';
+import { asDocMessage } from './doc-message.ts';
 import { ErrorCode } from './errors.ts';
 import { Limits } from './limits.ts';
 import { scanMsgpack } from './msgpack-scan.ts';

@@ -1,10 +1,8 @@
 // Messages: a client's `doc` message checked by hand. It is the message a document editor sends on every keystroke,
 // and zod's strict-object walk was most of its decoding; this accepts exactly what `DocSchema` accepts (a property
 // test holds it to the schema), and anything it does not accept goes to the schema, which words the error.
-import { BASE64_TEXT, Limits, isValidChannelName } from './limits.ts';
+import { BASE64_TEXT, Limits, isDocKind, isValidChannelName } from './limits.ts';
 import type { DocMessage } from './schemas.ts';
-
-const KINDS: ReadonlySet<unknown> = new Set(['sync1', 'sync2', 'update', 'awareness']);
 
 /**
  * A plain object (checked by the caller, with JSON values only) as a client `doc` message, when `DocSchema` accepts
@@ -36,7 +34,7 @@ export function asDocMessage(value: Readonly<Record<string, unknown>>): DocMessa
         return null;
     }
   }
-  if (value['type'] !== 'doc' || !KINDS.has(value['kind'])) return null;
+  if (value['type'] !== 'doc' || !isDocKind(value['kind'])) return null;
   // The channel's length bound is isValidChannelName's too.
   if (!isValidChannelName(value['channel'])) return null;
   const data = value['data'];

@@ -56,6 +56,15 @@ const FORBIDDEN_IN_NAME = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Z}\s*?[\]\\]/u;
 /** Standard base64 with padding, as `doc` messages carry Yjs bytes (one text per byte string). */
 export const BASE64_TEXT = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
+/** The kinds of `doc` message, y-protocols' own (the schema's enum and the hand checks share this list). */
+export const DOC_KINDS = ['sync1', 'sync2', 'update', 'awareness'] as const;
+const DOC_KIND_SET: ReadonlySet<unknown> = new Set(DOC_KINDS);
+
+/** Whether a value is one of {@link DOC_KINDS}. */
+export function isDocKind(value: unknown): value is (typeof DOC_KINDS)[number] {
+  return DOC_KIND_SET.has(value);
+}
+
 /**
  * Checks the channel-name rule: `namespace:name`, where the namespace is 1-64 of `A-Z a-z 0-9 _ -` and the
  * name is non-empty, may contain further `:`, and contains no whitespace, control, format or private-use

@@ -1,6 +1,6 @@
 // Node-free application protocol: the zod schema of every message, shared by server and browser client.
 import { z } from 'zod';
-import { BASE64_TEXT, Limits, RPC_METHOD_NAME, isPrintableString, isValidChannelName } from './limits.ts';
+import { BASE64_TEXT, DOC_KINDS, Limits, RPC_METHOD_NAME, isPrintableString, isValidChannelName } from './limits.ts';
 
 /** Any value JSON can carry. MessagePack clients are held to the same set, so every client can read every publication. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -134,7 +134,7 @@ export const DocBytesSchema = z.string().max(Limits.MAX_MESSAGE_SIZE).regex(BASE
  * the update the receiver lacks (the answer to a `sync1`), `update` an incremental update, `awareness` an awareness
  * update (cursors, selections, user name and colour).
  */
-export const DocKindSchema = z.enum(['sync1', 'sync2', 'update', 'awareness']);
+export const DocKindSchema = z.enum(DOC_KINDS);
 /**
  * `doc`: a Yjs sync or awareness message for a document the connection has subscribed to (a channel in a namespace
  * with `document` set). Both directions use this shape; the server's copy carries no `rid`.

@@ -1,6 +1,6 @@
 // Node-free application protocol: a hand-written validator of server -> client messages that accepts exactly what
 // the zod schemas (schemas.ts) accept, for bundles that must not carry a schema library (the browser client).
-import { BASE64_TEXT, Limits, isValidChannelName } from './limits.ts';
+import { BASE64_TEXT, Limits, isDocKind, isValidChannelName } from './limits.ts';
 import { checkJsonValue, exceedsJsonDepth, utf8Length } from './safe-value.ts';
 import type {
   ConnectedMessage,
@@ -39,7 +39,6 @@ const isChannel = (v: unknown): v is string => isValidChannelName(v);
 const isEpoch = (v: unknown): v is string => isStr(v, Limits.MAX_EPOCH_LENGTH, 1) && PRINTABLE_ASCII.test(v);
 const isMessageId = (v: unknown): v is string => isStr(v, Limits.MAX_ID_LENGTH, 1) && PRINTABLE_ASCII.test(v);
 const isUser = (v: unknown): v is string => isStr(v, Limits.MAX_USER_LENGTH);
-const DOC_KINDS: ReadonlySet<unknown> = new Set(['sync1', 'sync2', 'update', 'awareness']);
 const isDocBytes = (v: unknown): v is string => isStr(v, Limits.MAX_SERVER_MESSAGE_SIZE) && BASE64_TEXT.test(v);
 /** An optional field: absent, or present and valid. */
 const opt = (o: Obj, k: string, check: (v: unknown) => boolean): boolean => !has(o, k) || check(o[k]);
@@ -191,7 +190,7 @@ function validateFields(o: Obj): ServerMessage | null {
     }
     case 'doc': {
       const { channel, kind, data } = o;
-      if (!isChannel(channel) || !DOC_KINDS.has(kind) || !isDocBytes(data)) return null;
+      if (!isChannel(channel) || !isDocKind(kind) || !isDocBytes(data)) return null;
       return { type: 'doc', channel, kind: kind as DocEventMessage['kind'], data } satisfies DocEventMessage;
     }
     case 'disconnect': {
